@@ -1,0 +1,98 @@
+"""Typed records that decoders produce.
+
+Every decoder in devices/ turns bytes into these frozen dataclasses; nothing above this
+layer ever sees a raw sentence except the engineer's raw monitor. Times are UTC epoch
+seconds (float): cheap to store, compare and ship over the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A position fix from any source (NMEA RMC/GGA/GLL, gpsd TPV, a field unit, AIS)."""
+
+    source: str  # feed-specific source key: talker+port, "mmsi:413000000", device id...
+    time: float  # UTC epoch seconds of the fix itself (not of reception)
+    lat: float  # degrees, WGS84, north positive
+    lon: float  # degrees, WGS84, east positive
+    speed: float | None = None  # metres per second over ground
+    course: float | None = None  # degrees true, track over ground
+    heading: float | None = None  # degrees true, from a compass/HDT, if any
+    alt: float | None = None  # metres above mean sea level
+    mode: int = 2  # gpsd mode: 0 unknown, 1 no fix, 2 = 2D, 3 = 3D
+    quality: int | None = None  # GGA fix quality (0 invalid, 1 GPS, 2 DGPS, 4 RTK ...)
+    hdop: float | None = None
+    sats: int | None = None  # satellites used
+    talker: str | None = None  # "GP", "GN", "BD" ...
+    sentence: str | None = None  # "RMC", "GGA" ... or "AIS1", "TPV"
+
+
+@dataclass(frozen=True, slots=True)
+class Satellite:
+    prn: int
+    elevation: float | None
+    azimuth: float | None
+    snr: float | None
+    used: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SkyReport:
+    """Satellite view and dilution of precision (GSA, GSV)."""
+
+    source: str
+    time: float | None
+    hdop: float | None = None
+    vdop: float | None = None
+    pdop: float | None = None
+    used: tuple[int, ...] = ()  # PRNs used in the solution (GSA)
+    satellites: tuple[Satellite, ...] = ()  # from a complete GSV group
+    mode: int | None = None  # GSA fix mode: 1 none, 2 2D, 3 3D
+    talker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeReport:
+    """ZDA: date and time with no position."""
+
+    source: str
+    time: float
+    talker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingReport:
+    """HDT: true heading with no position."""
+
+    source: str
+    heading: float
+    time: float | None = None
+    talker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AisReport:
+    """One decoded AIS message (any type). Fields follow gpsd's AIS JSON vocabulary.
+
+    `fields` holds every decoded field with gpsd names (lat/lon in degrees, speed in knots
+    as AIS sends it, course/heading in degrees, shipname ...). Position-bearing types also
+    fill lat/lon for quick access.
+    """
+
+    msg_type: int
+    mmsi: int
+    time: float  # reception time (AIS carries only a UTC second)
+    lat: float | None = None
+    lon: float | None = None
+    speed: float | None = None  # knots
+    course: float | None = None
+    heading: float | None = None
+    shipname: str | None = None
+    fields: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    source: str = ""
+
+
+Record = Fix | SkyReport | TimeReport | HeadingReport | AisReport
