@@ -13,7 +13,7 @@ import sys
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("console.cli.gui", "open the console (the default)"),
-    "bench": ("console.cli.bench", "run the benchmark and print its figures"),
+    # "bench": ("console.cli.bench", "run the benchmark and print its figures"),
 }
 
 

@@ -1,0 +1,92 @@
+"""Qt application set-up: WebEngine flags, the app:// scheme, fonts, style, translations."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+CHROMIUM_FLAGS = [
+    # Offline first: nothing in the engine may phone home.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-domain-reliability",
+    "--disable-sync",
+    "--no-pings",
+    "--dns-prefetch-disable",
+]
+
+
+def prepare_environment() -> None:
+    """Must run before QApplication: Chromium flags for offscreen/root hosts without a GPU."""
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    wanted = list(CHROMIUM_FLAGS)
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" or not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform != "linux"
+    ):
+        wanted.append("--disable-gpu")
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Chromium's sandbox refuses to run as root.
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+        wanted.append("--no-sandbox")
+    for f in wanted:
+        if f not in flags:
+            flags.append(f)
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(flags)
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.webenginecontext.debug=false")
+
+
+_app = None
+
+
+def create_app(argv: list[str] | None = None, lang: str | None = None):  # type: ignore[no-untyped-def]
+    """The one QApplication of the process (created once; later calls return it)."""
+    global _app
+    prepare_environment()
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from console import i18n
+    from console.map.scheme import register_scheme
+
+    existing = QApplication.instance()
+    if existing is not None:
+        _app = existing
+        return existing
+    register_scheme()
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("liuzhou-console")
+    app.setOrganizationName("liuzhou-console")
+    style = RESOURCES / "style" / "console.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    i18n.install(app, lang or i18n.system_language())
+    check_cjk_font()
+    _app = app
+    return app
+
+
+_font_warned = False
+
+
+def check_cjk_font() -> bool:
+    """True if a font can show Chinese; otherwise say once which package to install."""
+    global _font_warned
+    from PySide6.QtGui import QFontDatabase
+
+    from console.i18n import t
+
+    if QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese):
+        return True
+    if not _font_warned:
+        _font_warned = True
+        log.warning(
+            t("Chinese text needs a CJK font. Install one, e.g.: apt install fonts-wqy-microhei (or fonts-noto-cjk).")
+        )
+    return False

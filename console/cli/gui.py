@@ -1,0 +1,68 @@
+"""`python main.py [options]`: open the console."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", help="store URL (default: a SQLite file in the user data folder); "
+                   "e.g. sqlite:///shift.db or postgresql://user@host/db")
+    demo = p.add_mutually_exclusive_group()
+    demo.add_argument("--demo", dest="demo", action="store_true", default=None,
+                      help="run the built-in demo city (the default when no feeds are configured)")
+    demo.add_argument("--no-demo", dest="demo", action="store_false", help="never run the demo city")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
+                   help="a unit with no fix for this long is shown stale (default 60)")
+    p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
+    p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
+    p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
+                   help="with --screenshot: how long to run before the picture (default 5)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+
+def should_run_demo(args: argparse.Namespace, session: object) -> bool:
+    if args.demo is not None:
+        return bool(args.demo)
+    return True  # no feeds configured yet: the demo city
+
+
+def run(args: argparse.Namespace) -> int:
+    from console.app import create_app
+    from console.session import open_session, store_label
+
+    started = time.time()
+    app = create_app(lang=args.lang)
+    from PySide6.QtCore import QTimer
+
+    from console import i18n, operations
+    from console.main_window import MainWindow
+    from dispatch.city import load_city
+
+    session = open_session(args.db, stale_after=args.stale_after)
+    operations.set_core(session.core)
+    if should_run_demo(args, session):
+        session.start_demo()
+    window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
+                        store_label=store_label(session.url), tiles_url=args.tiles)
+    window.show()
+
+    code = 0
+    if args.screenshot:
+        from console.screenshot import take_when_ready
+
+        def done(ok: bool) -> None:
+            nonlocal code
+            code = 0 if ok else 1
+            app.quit()
+
+        QTimer.singleShot(int(args.run_for * 1000), lambda: take_when_ready(window, args.screenshot, done))
+    window.map.ready.connect(lambda: log.info("map ready %.2f s after launch", time.time() - started))
+    app.exec()
+    session.close()
+    return code

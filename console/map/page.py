@@ -1,0 +1,177 @@
+"""Composes the map page once with folium: the demo city's layers, local Leaflet, our unit layer.
+
+The page is built once per session and never regenerated for updates: live positions go
+through ConsoleUnits.update() (resources/map/units.js).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+from branca.element import Element, JavascriptLink
+
+from console.map.scheme import url
+
+STYLE = {
+    "district": {"color": "#90a4ae", "weight": 1, "fillColor": "#f3f1e7", "fillOpacity": 0.6, "dashArray": "4 4"},
+    "patrol_zone": {"color": "#8d6e63", "weight": 1, "fillColor": "#d7ccc8", "fillOpacity": 0.15, "dashArray": "2 6"},
+    "road": {"color": "#b0a999", "weight": 2.5, "opacity": 0.9},
+    "river": {"color": "#4f8fc0", "weight": 1, "fillColor": "#9cc9ec", "fillOpacity": 1.0},
+    "river_segment": {"color": "#1e6fb0", "weight": 1, "opacity": 0.0},
+    "bridge": {"color": "#424242", "weight": 4, "opacity": 0.9},
+}
+LAYER_ORDER = ["district", "patrol_zone", "river", "river_segment", "road", "bridge"]
+
+LAYER_TITLES = {
+    "zh_CN": {
+        "district": "行政区",
+        "patrol_zone": "巡查片区",
+        "river": "柳江水域",
+        "river_segment": "保洁河段",
+        "road": "道路",
+        "bridge": "桥梁",
+        "construction_site": "建筑工地",
+        "disposal_site": "消纳场",
+        "dock": "码头",
+    },
+    "en": {
+        "district": "Districts",
+        "patrol_zone": "Patrol zones",
+        "river": "Liujiang river",
+        "river_segment": "Cleaning segments",
+        "road": "Roads",
+        "bridge": "Bridges",
+        "construction_site": "Construction sites",
+        "disposal_site": "Disposal sites",
+        "dock": "Docks",
+    },
+}
+
+POINT_STYLE = {
+    "construction_site": ("#ef6c00", 6),
+    "disposal_site": ("#6a1b9a", 7),
+    "dock": ("#0d47a1", 5),
+}
+
+
+def _features(collection: dict[str, Any], layer: str) -> list[dict[str, Any]]:
+    return [f for f in collection.get("features", []) if f.get("properties", {}).get("layer") == layer]
+
+
+def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None) -> str:
+    """The whole map page as HTML. `tiles_url` (optional, online) adds a tile layer under the city."""
+    titles = LAYER_TITLES.get(lang, LAYER_TITLES["en"])
+    name_key = "name" if lang.startswith("zh") else "name_en"
+    lats, lons = [], []
+    for f in _features(city_geojson, "river"):
+        for ring in _rings(f["geometry"]):
+            lons.extend(p[0] for p in ring)
+            lats.extend(p[1] for p in ring)
+    centre = [sum(lats) / len(lats), sum(lons) / len(lons)] if lats else [24.33, 109.41]
+
+    m = folium.Map(
+        location=centre,
+        zoom_start=13,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        attribution_control=False,
+        max_zoom=19,
+        min_zoom=10,
+    )
+    # Leaflet from the xstatic-leaflet package, served by app://: no CDN, no jQuery/Bootstrap.
+    m.default_js = [("leaflet", url("leaflet/leaflet.js"))]
+    m.default_css = [("leaflet_css", url("leaflet/leaflet.css"))]
+    root = m.get_root()
+    root.header.add_child(Element(f'<link rel="stylesheet" href="{url("res/map/map.css")}"/>'))
+    root.header.add_child(JavascriptLink(url("qwebchannel.js")))
+    root.header.add_child(JavascriptLink(url("res/map/units.js")))
+
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr="online tiles", name="tiles", max_zoom=19).add_to(m)
+
+    for layer in LAYER_ORDER:
+        feats = _features(city_geojson, layer)
+        if not feats:
+            continue
+        style = STYLE[layer]
+        tooltip = folium.GeoJsonTooltip(fields=[name_key], labels=False) if layer != "road" else None
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": feats},
+            name=titles[layer],
+            style_function=lambda _f, s=style: s,
+            tooltip=tooltip,
+            control=True,
+        ).add_to(m)
+
+    for layer, (colour, radius) in POINT_STYLE.items():
+        group = folium.FeatureGroup(name=titles[layer])
+        for f in _features(city_geojson, layer):
+            lon, lat = f["geometry"]["coordinates"][:2]
+            folium.CircleMarker(
+                [lat, lon],
+                radius=radius,
+                color=colour,
+                weight=2,
+                fill=True,
+                fill_color="#ffffff",
+                fill_opacity=0.9,
+                tooltip=f["properties"].get(name_key, ""),
+            ).add_to(group)
+        group.add_to(m)
+
+    # Permanent labels for districts and the river: divIcons, no image requests.
+    labels = folium.FeatureGroup(name="labels", control=False)
+    for layer, css in (("district", "console-label"), ("river_segment", "console-label console-label-water")):
+        for f in _features(city_geojson, layer):
+            lat, lon = _label_point(f["geometry"])
+            text = f["properties"].get(name_key, "")
+            folium.Marker(
+                [lat, lon],
+                icon=folium.DivIcon(html=f'<div class="{css}">{text}</div>', icon_size=(120, 16), icon_anchor=(0, 8)),
+            ).add_to(labels)
+    labels.add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+
+    schematic = "示意地图，非测绘成果" if lang.startswith("zh") else "Schematic map, not survey data"
+    root.html.add_child(
+        Element(
+            '<div style="position:absolute;bottom:4px;right:8px;z-index:1000;font-size:11px;'
+            f'color:#546e7a;background:rgba(255,255,255,.7);padding:1px 5px">{schematic}</div>'
+        )
+    )
+    map_name = m.get_name()
+    root.script.add_child(
+        Element(
+            # runs after folium's own script has created the map
+            'window.addEventListener("load", function () {'
+            f"window.consoleMap = {map_name}; ConsoleUnits.attach({map_name});"
+            "if (window.qt && window.QWebChannel) { new QWebChannel(qt.webChannelTransport, function (ch) {"
+            " window.consoleBridge = ch.objects.bridge;"
+            " ConsoleUnits.setSelectHandler(function (id) { if (window.consoleBridge) consoleBridge.unitClicked(id); });"
+            " if (window.consoleBridge) consoleBridge.pageReady(); }); }"
+            "window.consoleReady = true; });"
+        )
+    )
+    return root.render()
+
+
+def _rings(geom: dict[str, Any]) -> list[list[list[float]]]:
+    if geom["type"] == "Polygon":
+        return [geom["coordinates"][0]]
+    if geom["type"] == "MultiPolygon":
+        return [poly[0] for poly in geom["coordinates"]]
+    return []
+
+
+def _label_point(geom: dict[str, Any]) -> tuple[float, float]:
+    if geom["type"] == "Point":
+        lon, lat = geom["coordinates"][:2]
+        return lat, lon
+    if geom["type"] == "LineString":
+        c = geom["coordinates"]
+        lon, lat = c[len(c) // 2][:2]
+        return lat, lon
+    ring = _rings(geom)[0]
+    return sum(p[1] for p in ring) / len(ring), sum(p[0] for p in ring) / len(ring)

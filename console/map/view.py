@@ -1,0 +1,135 @@
+"""The live map widget: the folium page in a QWebEngineView, fed by batched JavaScript calls."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+from console.map.page import build_map_html
+from console.map.scheme import SCHEME, OfflineGuard, SchemeHandler, url
+
+log = logging.getLogger(__name__)
+
+KIND_INDEX = {"patrol_boat": 0, "cleaning_vessel": 1, "officer": 2, "truck": 3, "ais": 4}
+STATUS_INDEX = {"available": 0, "assigned": 1, "busy": 2, "out_of_service": 3}
+
+
+class _Bridge(QObject):
+    """What the page may call: nothing but these two slots."""
+
+    unit_clicked = Signal(str)
+    page_ready = Signal()
+
+    @Slot(str)
+    def unitClicked(self, unit_id: str) -> None:  # noqa: N802 (called from JS)
+        self.unit_clicked.emit(unit_id)
+
+    @Slot()
+    def pageReady(self) -> None:  # noqa: N802 (called from JS)
+        self.page_ready.emit()
+
+
+class _Page(QWebEnginePage):
+    def javaScriptConsoleMessage(self, level: Any, message: str, line: int, source: str) -> None:  # noqa: N802
+        log.info("map js %s:%s %s", source, line, message)
+
+
+_profile: QWebEngineProfile | None = None
+_handler: SchemeHandler | None = None
+_guard: OfflineGuard | None = None
+
+
+def shared_profile() -> tuple[QWebEngineProfile, SchemeHandler, OfflineGuard]:
+    """One off-the-record profile for every map in the process, with the app:// handler and guard."""
+    global _profile, _handler, _guard
+    if _profile is None:
+        _profile = QWebEngineProfile()  # off the record: no disk cache, nothing persisted
+        _handler = SchemeHandler(_profile)
+        _guard = OfflineGuard(_profile)
+        _profile.installUrlSchemeHandler(SCHEME, _handler)
+        _profile.setUrlRequestInterceptor(_guard)
+    assert _handler is not None and _guard is not None
+    return _profile, _handler, _guard
+
+
+class MapView(QWebEngineView):
+    unit_clicked = Signal(str)
+    ready = Signal()
+
+    def __init__(self, city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
+                 page_name: str = "map.html", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        profile, handler, guard = shared_profile()
+        self.guard = guard
+        self.handler = handler
+        if tiles_url:
+            guard.allowed_hosts.add(QUrl(tiles_url.replace("{s}", "a")).host())
+        self._page = _Page(profile, self)
+        self.setPage(self._page)
+        s = self._page.settings()
+        s.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
+        s.setAttribute(QWebEngineSettings.WebAttribute.ErrorPageEnabled, False)
+        self._bridge = _Bridge(self)
+        self._channel = QWebChannel(self)
+        self._channel.registerObject("bridge", self._bridge)
+        self._page.setWebChannel(self._channel)
+        self._bridge.unit_clicked.connect(self.unit_clicked)
+        self._bridge.page_ready.connect(self._on_ready)
+        self.is_ready = False
+        self._queued: list[list[Any]] = []
+        handler.pages[page_name] = build_map_html(city_geojson, lang=lang, tiles_url=tiles_url).encode("utf-8")
+        self.load(QUrl(url(page_name)))
+
+    def _on_ready(self) -> None:
+        self.is_ready = True
+        if self._queued:
+            batch, self._queued = self._queued, []
+            self.push_rows(batch)
+        self.ready.emit()
+
+    # ---------------------------------------------------------------- pushes
+    def push_rows(self, rows: list[list[Any]], *, measure: bool = False) -> None:
+        """Send one batch of unit rows (see units.js for the layout) in a single JS call."""
+        if not self.is_ready:
+            self._queued.extend(rows)
+            return
+        sent = int(time.time() * 1000) if measure else 0
+        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        self._page.runJavaScript(f"ConsoleUnits.update({payload},{sent})")
+
+    def select(self, unit_id: str, centre: bool = True) -> None:
+        if self.is_ready:
+            self._page.runJavaScript(f"ConsoleUnits.select({json.dumps(unit_id)},{'true' if centre else 'false'})")
+
+    def evaluate(self, script: str, callback: Callable[[Any], None]) -> None:
+        self._page.runJavaScript(script, 0, callback)
+
+    def run(self, script: str) -> None:
+        self._page.runJavaScript(script)
+
+
+def unit_row(unit: Any, stale: bool, label: bool = True) -> list[Any]:
+    p = unit.position
+    return [
+        unit.id,
+        round(p.lat, 7),
+        round(p.lon, 7),
+        None if p.course is None else round(p.course, 1),
+        KIND_INDEX.get(str(unit.kind), 4),
+        STATUS_INDEX.get(str(unit.status), 0),
+        1 if stale else 0,
+        unit.name if label else None,
+    ]
+
+
+def rows_for(units: Iterable[Any], is_stale: Callable[[Any], bool]) -> list[list[Any]]:
+    return [unit_row(u, is_stale(u)) for u in units if u.position is not None]

@@ -1,0 +1,105 @@
+"""Small operations the widgets run against the core, off the GUI thread (after Anki's CollectionOp).
+
+    DispatchOp(parent=self, op=lambda core: core.assign(...)).success(on_done).run_in_background()
+
+`op` runs on the single core worker (so core work is serialised and never blocks painting);
+`success`/`failure` run on the GUI thread. A `Refused` goes to `failure` (or a message box)
+with the core's own message. Every finished op that returned `Changes` is announced on
+`bus.operation_did_execute(changes, initiator)` so every view can refresh what changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from dispatch.changes import Changes
+from dispatch.errors import Refused
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class _Bus(QObject):
+    operation_did_execute = Signal(object, object)  # Changes, initiator
+    _deliver = Signal(object)  # internal: a callable to run on the GUI thread
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._deliver.connect(lambda fn: fn())
+
+
+bus: _Bus | None = None
+_core_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="core")
+_core: Any = None
+
+
+def set_core(core: Any) -> None:
+    """Called once at start-up by the console with the Dispatch core (or a hub client)."""
+    global _core, bus
+    _core = core
+    if bus is None:
+        bus = _Bus()
+
+
+def get_bus() -> _Bus:
+    global bus
+    if bus is None:
+        bus = _Bus()
+    return bus
+
+
+def run_on_main(fn: Callable[[], None]) -> None:
+    get_bus()._deliver.emit(fn)
+
+
+class DispatchOp(Generic[T]):
+    def __init__(self, *, parent: QWidget | None, op: Callable[[Any], T]) -> None:
+        self.parent = parent
+        self.op = op
+        self._success: Callable[[T], None] | None = None
+        self._failure: Callable[[BaseException], None] | None = None
+
+    def success(self, fn: Callable[[T], None]) -> DispatchOp[T]:
+        self._success = fn
+        return self
+
+    def failure(self, fn: Callable[[BaseException], None]) -> DispatchOp[T]:
+        self._failure = fn
+        return self
+
+    def run_in_background(self) -> Future[T]:
+        fut = _core_pool.submit(self.op, _core)
+        fut.add_done_callback(lambda f: run_on_main(lambda: self._finish(f)))
+        return fut
+
+    def _finish(self, fut: Future[T]) -> None:
+        exc = fut.exception()
+        if exc is not None:
+            if self._failure is not None:
+                self._failure(exc)
+            else:
+                show_error(self.parent, exc)
+            return
+        result = fut.result()
+        if isinstance(result, Changes):
+            get_bus().operation_did_execute.emit(result, self.parent)
+        if self._success is not None:
+            self._success(result)
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    if isinstance(exc, Refused):
+        QMessageBox.warning(parent, QObject.tr("Refused"), str(exc))
+    else:
+        log.error("operation failed", exc_info=exc)
+        QMessageBox.critical(parent, QObject.tr("Error"), f"{type(exc).__name__}: {exc}")
+
+
+def core_pool() -> ThreadPoolExecutor:
+    return _core_pool

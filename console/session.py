@@ -1,0 +1,51 @@
+"""Opening a session: the store, the core, the demo city. Shared by the GUI, the hub and ctl."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.core import Dispatch
+from dispatch.store import EventStore, default_db_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Session:
+    core: Dispatch
+    url: str
+    pumps: list[Any] = field(default_factory=list)
+
+    def start_demo(self) -> None:
+        from dispatch.demo import demo_simulator
+        from dispatch.feeds import demo_pump
+
+        units, sim = demo_simulator()
+        self.core.register_units("system:demo", [u.registration() for u in units])
+        pump = demo_pump(self.core, sim)
+        pump.start()
+        self.pumps.append(pump)
+        log.info("demo city running: %d units", len(units))
+
+    def close(self) -> None:
+        for p in self.pumps:
+            p.stop()
+        self.core.close()
+
+
+def open_session(url: str | None, *, stale_after: float = 60.0) -> Session:
+    url = url or default_db_url()
+    store = EventStore(url)
+    return Session(Dispatch(store, stale_after=stale_after), url)
+
+
+def store_label(url: str) -> str:
+    """The URL with any password hidden, for the status bar and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

@@ -1,0 +1,243 @@
+"""The unit board: every unit with kind, status, speed and last-fix age; filter, search, select."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.i18n import kind_label, status_label
+
+STATUS_COLOURS = {
+    "available": QColor("#2e7d32"),
+    "assigned": QColor("#b26a00"),
+    "busy": QColor("#c62828"),
+    "out_of_service": QColor("#6d4c9f"),
+}
+STALE_COLOUR = QColor("#9e9e9e")
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class UnitTableModel(QAbstractTableModel):
+    COLUMNS = ("name", "kind", "status", "speed", "age")
+
+    def __init__(self, stale_after: float, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict[str, Any]] = []
+        self.index_of: dict[str, int] = {}
+        self.stale_after = stale_after
+        self.now = time.time()
+
+    def headers(self) -> list[str]:
+        return [self.tr("Unit"), self.tr("Kind"), self.tr("Status"), self.tr("Speed (km/h)"), self.tr("Last fix")]
+
+    def set_units(self, rows: list[dict[str, Any]], now: float) -> None:
+        """Replace all rows (units added or removed)."""
+        self.beginResetModel()
+        self.rows = rows
+        self.index_of = {r["id"]: i for i, r in enumerate(rows)}
+        self.now = now
+        self.endResetModel()
+
+    def update_units(self, rows: list[dict[str, Any]], now: float) -> None:
+        """Update rows in place; a unit not yet known resets the model."""
+        self.now = now
+        if any(r["id"] not in self.index_of for r in rows):
+            merged = {r["id"]: r for r in self.rows}
+            merged.update({r["id"]: r for r in rows})
+            self.set_units(sorted(merged.values(), key=lambda r: r["id"]), now)
+            return
+        for r in rows:
+            self.rows[self.index_of[r["id"]]] = r
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.COLUMNS) - 1))
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers()[section]
+        return None
+
+    def is_stale(self, r: dict[str, Any]) -> bool:
+        return r.get("time") is None or self.now - r["time"] > self.stale_after
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = self.COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == "name":
+                return r["name"]
+            if col == "kind":
+                return kind_label(r["kind"])
+            if col == "status":
+                text = status_label(r["status"])
+                return text + (" · " + self.tr("stale") if self.is_stale(r) else "")
+            if col == "speed":
+                s = r.get("speed")
+                return "" if s is None else f"{s * 3.6:.1f}"
+            if col == "age":
+                t = r.get("time")
+                return "—" if t is None else _age(self.now - t)
+        if role == Qt.ItemDataRole.UserRole:  # sort keys
+            if col == "speed":
+                return r.get("speed") or 0.0
+            if col == "age":
+                t = r.get("time")
+                return 1e12 if t is None else self.now - t
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ForegroundRole and col in ("status", "age", "name"):
+            return QBrush(STALE_COLOUR if self.is_stale(r) else STATUS_COLOURS.get(r["status"], QColor("#000")))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in ("speed", "age"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{r['id']}  {r.get('callsign') or ''}"
+        return None
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class UnitFilter(QSortFilterProxyModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.kind: str | None = None
+        self.status: str | None = None  # a UnitStatus value, or "stale"
+        self.text = ""
+        self.setSortRole(Qt.ItemDataRole.UserRole)
+
+    def filterAcceptsRow(self, row: int, parent: ModelIndex) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        assert isinstance(model, UnitTableModel)
+        r = model.rows[row]
+        if self.kind and r["kind"] != self.kind:
+            return False
+        if self.status == "stale":
+            if not model.is_stale(r):
+                return False
+        elif self.status and r["status"] != self.status:
+            return False
+        if self.text:
+            t = self.text.lower()
+            hay = f"{r['name']} {r['id']} {r.get('callsign') or ''} {r.get('mmsi') or ''}".lower()
+            if t not in hay:
+                return False
+        return True
+
+    def refilter(self) -> None:
+        self.beginFilterChange()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+
+class UnitBoard(QWidget):
+    unit_selected = Signal(str)
+
+    def __init__(self, stale_after: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = UnitTableModel(stale_after, self)
+        self.proxy = UnitFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(self.tr("Search name, id, MMSI…"))
+        self.search.setClearButtonEnabled(True)
+        self.kind_box = QComboBox(self)
+        self.kind_box.addItem(self.tr("All kinds"), None)
+        for k in ("patrol_boat", "cleaning_vessel", "officer", "truck"):
+            self.kind_box.addItem(kind_label(k), k)
+        self.status_box = QComboBox(self)
+        self.status_box.addItem(self.tr("All statuses"), None)
+        for s in ("available", "assigned", "busy", "out_of_service"):
+            self.status_box.addItem(status_label(s), s)
+        self.status_box.addItem(self.tr("Stale"), "stale")
+        self.table = QTableView(self)
+        self.table.setObjectName("unitTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setAlternatingRowColors(True)
+        top = QHBoxLayout()
+        top.addWidget(self.kind_box)
+        top.addWidget(self.status_box)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.search)
+        lay.addLayout(top)
+        lay.addWidget(self.table)
+        self.search.textChanged.connect(self._on_filter)
+        self.kind_box.currentIndexChanged.connect(self._on_filter)
+        self.status_box.currentIndexChanged.connect(self._on_filter)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row)
+        self._selecting = False
+
+    def _on_filter(self) -> None:
+        self.proxy.text = self.search.text().strip()
+        self.proxy.kind = self.kind_box.currentData()
+        self.proxy.status = self.status_box.currentData()
+        self.proxy.refilter()
+
+    def _on_row(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if self._selecting or not current.isValid():
+            return
+        src = self.proxy.mapToSource(current)
+        self.unit_selected.emit(self.model.rows[src.row()]["id"])
+
+    def select_unit(self, unit_id: str) -> None:
+        """Select a unit's row without re-emitting (used when the map was clicked)."""
+        row = self.model.index_of.get(unit_id)
+        if row is None:
+            return
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not idx.isValid():  # filtered out: clear the filters so the dispatcher sees it
+            self.search.clear()
+            self.kind_box.setCurrentIndex(0)
+            self.status_box.setCurrentIndex(0)
+            idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        self._selecting = True
+        try:
+            self.table.setCurrentIndex(idx)
+            self.table.scrollTo(idx)
+        finally:
+            self._selecting = False
+
+    def selected_unit(self) -> str | None:
+        idx = self.table.currentIndex()
+        if not idx.isValid():
+            return None
+        return self.model.rows[self.proxy.mapToSource(idx).row()]["id"]

@@ -1,0 +1,1 @@
+"""Device simulators: they emit the same bytes real receivers send."""

@@ -1,0 +1,193 @@
+"""The core: the one object every front end (console, hub, ctl) drives.
+
+Commands follow one shape: under a serialised write transaction the core first catches up on
+events other writers appended, then asks a `decide` function for the events to record (it may
+raise `Refused`), appends them, and applies them to the state. Subscribers get a `Changes`.
+Positions are not events: `ingest()` updates live positions and buffers fixes for the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from dispatch import store as store_mod
+from dispatch.changes import Changes
+from dispatch.errors import NotFound, Refused
+from dispatch.model import Position, Unit, UnitKind, UnitStatus
+from dispatch.state import State
+from dispatch.store import Event, EventStore, FixRow, NewEvent
+
+log = logging.getLogger(__name__)
+
+Decide = Callable[[State], Sequence[NewEvent]]
+Subscriber = Callable[[Changes], None]
+
+
+class Dispatch:
+    """Domain core over one EventStore. Thread-safe: one lock guards state and commands."""
+
+    def __init__(self, store: EventStore, *, clock: Callable[[], float] = time.time, stale_after: float = 60.0) -> None:
+        self.store = store
+        self.clock = clock
+        self.stale_after = stale_after
+        self.state = State()
+        self.lock = threading.RLock()
+        self._subscribers: list[Subscriber] = []
+        self._pos_version = 0
+        self._unit_pos_version: dict[str, int] = {}
+        self.fixes_ingested = 0
+        self._load()
+
+    # ------------------------------------------------------------------ load
+    def _load(self) -> None:
+        ch = Changes()
+        for ev in self.store.events(0):
+            self.state.apply(ev, ch)
+        latest = self.store.latest_fixes(units=list(self.state.units))
+        for uid, f in latest.items():
+            u = self.state.units.get(uid)
+            if u is not None:
+                u.position = Position(f.lat, f.lon, f.ts, f.speed, f.course, f.source)
+                self._bump(uid)
+        log.info("loaded %d events, %d units, %d positions", self.state.last_seq, len(self.state.units), len(latest))
+
+    # ------------------------------------------------------------- observers
+    def subscribe(self, fn: Subscriber) -> None:
+        self._subscribers.append(fn)
+
+    def unsubscribe(self, fn: Subscriber) -> None:
+        if fn in self._subscribers:
+            self._subscribers.remove(fn)
+
+    def _publish(self, ch: Changes) -> None:
+        if not ch:
+            return
+        for fn in list(self._subscribers):
+            try:
+                fn(ch)
+            except Exception:
+                log.exception("subscriber %r failed", fn)
+
+    # -------------------------------------------------------------- commands
+    def command(self, actor: str, decide: Decide, *, initiator: object | None = None) -> Changes:
+        """Decide and record events atomically. Raises Refused (nothing stored) if the rules say no."""
+        with self.lock:
+            caught_up = Changes()
+            with self.store.write() as conn:
+                self._catch_up(conn, caught_up)
+                items = list(decide(self.state))
+                stored = self.store.append_in(conn, actor, items, ts=self.clock()) if items else []
+            ch = Changes(initiator=initiator)
+            for ev in stored:
+                self.state.apply(ev, ch)
+            if caught_up:
+                self._publish(caught_up)
+        self._publish(ch)
+        return ch
+
+    def record(self, actor: str, items: Sequence[NewEvent], *, initiator: object | None = None) -> Changes:
+        """Record events that need no decision (a fix-derived alert, a feed connecting...)."""
+        return self.command(actor, lambda _s: items, initiator=initiator)
+
+    def refresh(self) -> Changes:
+        """Catch up on events other processes appended (ctl --db, another console)."""
+        with self.lock:
+            ch = Changes()
+            with self.store.read() as conn:
+                self._catch_up(conn, ch)
+        self._publish(ch)
+        return ch
+
+    def _catch_up(self, conn: Any, ch: Changes) -> None:
+        t = store_mod.events_table
+        rows = conn.execute(select(t).where(t.c.seq > self.state.last_seq).order_by(t.c.seq)).all()
+        for r in rows:
+            self.state.apply(Event(r.seq, r.ts, r.actor, r.kind, r.entity, json.loads(r.payload), r.hash), ch)
+
+    # ----------------------------------------------------------------- units
+    def unit(self, unit_id: str) -> Unit:
+        u = self.state.units.get(unit_id)
+        if u is None:
+            raise NotFound(f"unknown unit {unit_id!r}")
+        return u
+
+    def register_units(self, actor: str, units: Iterable[dict[str, Any]]) -> Changes:
+        wanted = list(units)
+
+        def decide(state: State) -> list[NewEvent]:
+            out = []
+            for u in wanted:
+                UnitKind(u["kind"])  # validates
+                if u["id"] not in state.units:
+                    out.append(NewEvent("unit.registered", u, f"unit:{u['id']}"))
+            return out
+
+        return self.command(actor, decide)
+
+    def set_unit_status(self, actor: str, unit_id: str, status: str) -> Changes:
+        def decide(state: State) -> list[NewEvent]:
+            u = state.units.get(unit_id)
+            if u is None:
+                raise NotFound(f"unknown unit {unit_id!r}")
+            try:
+                st = UnitStatus(status)
+            except ValueError:
+                raise Refused(
+                    f"unknown status {status!r}; one of {', '.join(s.value for s in UnitStatus)}", "bad_status"
+                ) from None
+            return [NewEvent("unit.status_set", {"id": unit_id, "status": st.value}, f"unit:{unit_id}")]
+
+        return self.command(actor, decide)
+
+    def is_stale(self, u: Unit, now: float | None = None) -> bool:
+        now = self.clock() if now is None else now
+        return u.position is None or now - u.position.ts > self.stale_after
+
+    # ------------------------------------------------------------- positions
+    def ingest(self, fixes: Iterable[tuple[str, float, float, float, float | None, float | None, str | None]]) -> int:
+        """Apply fixes (unit_id, ts, lat, lon, speed m/s, course, source) and buffer them for the store.
+
+        Fixes older than the unit's current one update nothing live but are still stored.
+        Returns how many were accepted (known units, sane coordinates).
+        """
+        rows: list[FixRow] = []
+        with self.lock:
+            units = self.state.units
+            for uid, ts, lat, lon, speed, course, source in fixes:
+                u = units.get(uid)
+                if u is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                    continue
+                rows.append(FixRow(uid, ts, lat, lon, speed, course, source))
+                p = u.position
+                if p is None or ts >= p.ts:
+                    if speed is None and p is not None and ts - p.ts < 2.0:
+                        # GGA after RMC of the same second: keep the motion the RMC gave
+                        speed, course = p.speed, p.course
+                    u.position = Position(lat, lon, ts, speed, course, source)
+                    self._bump(uid)
+            self.fixes_ingested += len(rows)
+        self.store.add_fixes(rows)
+        return len(rows)
+
+    def _bump(self, uid: str) -> None:
+        self._pos_version += 1
+        self._unit_pos_version[uid] = self._pos_version
+
+    def positions_since(self, version: int) -> tuple[int, list[Unit]]:
+        """Units whose position changed after `version`, and the version to ask with next time."""
+        with self.lock:
+            changed = [self.state.units[u] for u, v in self._unit_pos_version.items() if v > version]
+            return self._pos_version, changed
+
+    def flush(self) -> int:
+        return self.store.flush()
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,370 @@
+"""The event store: one append-only, hash-chained log of every change, plus the fixes table.
+
+Every change in the system is an `Event` (who, when, what) appended here; current state is
+derived from the log (see dispatch/state.py). Positions are too many to be events, so fixes
+go to their own table in batches (at most `flush_interval` seconds held in memory).
+
+The same code runs on an embedded SQLite file and on PostgreSQL for a multi-seat centre.
+Appends are serialised across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+transaction-level advisory lock) so the hash chain stays linear when a console, a headless
+hub and `ctl --db` write to the same store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+metadata = MetaData()
+
+events_table = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Float, nullable=False),  # UTC epoch seconds
+    Column("actor", String(64), nullable=False),  # "dispatcher:wang", "unit:boat-01", "system"
+    Column("kind", String(64), nullable=False),  # "incident.created", "unit.registered" ...
+    Column("entity", String(64), nullable=True),  # "incident:12", "unit:boat-01"
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_events_ts", "ts"),
+    Index("ix_events_entity", "entity"),
+)
+
+fixes_table = Table(
+    "fixes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit_id", String(64), nullable=False),
+    Column("ts", Float, nullable=False),  # UTC epoch seconds of the fix
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("speed", Float, nullable=True),  # m/s
+    Column("course", Float, nullable=True),  # degrees
+    Column("source", String(64), nullable=True),
+    Index("ix_fixes_unit_ts", "unit_id", "ts"),
+    Index("ix_fixes_ts", "ts"),
+)
+
+meta_table = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def canonical_json(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def event_hash(prev_hash: str, seq: int, ts: float, actor: str, kind: str, entity: str | None, payload: str) -> str:
+    """The chain link: SHA-256 over the previous hash and every column of the event."""
+    h = hashlib.sha256()
+    for part in (prev_hash, str(seq), repr(float(ts)), actor, kind, entity or "", payload):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    ts: float
+    actor: str
+    kind: str
+    entity: str | None
+    payload: dict[str, Any]
+    hash: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.ts,
+            "actor": self.actor,
+            "kind": self.kind,
+            "entity": self.entity,
+            "payload": self.payload,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event not yet stored: what a command decided to record."""
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    entity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FixRow:
+    unit_id: str
+    ts: float
+    lat: float
+    lon: float
+    speed: float | None = None
+    course: float | None = None
+    source: str | None = None
+
+
+def default_db_url() -> str:
+    import platformdirs
+
+    folder = Path(platformdirs.user_data_dir("liuzhou-console", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'console.db'}"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control away from the driver so BEGIN IMMEDIATE is ours to issue.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            if conn.get_execution_options().get("write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or is not ours (e.g. a newer schema)."""
+
+
+class EventStore:
+    """Append-only event log and fixes table over one SQLAlchemy engine. Thread-safe."""
+
+    def __init__(self, url: str, *, flush_interval: float = 1.0) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.flush_interval = flush_interval
+        self._fix_buffer: list[dict[str, Any]] = []
+        self._buffer_lock = threading.Lock()
+        self._last_flush = time.monotonic()
+        metadata.create_all(self.engine)
+        self._check_schema()
+
+    # ----------------------------------------------------------------- schema
+    def _check_schema(self) -> None:
+        with self.write() as conn:
+            row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store {self.url} has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
+                )
+
+    def write(self) -> Any:
+        """A write transaction, serialised against every other writer of this store."""
+        return _WriteTx(self)
+
+    def read(self) -> Any:
+        return self.engine.connect()
+
+    # ----------------------------------------------------------------- events
+    def append(self, actor: str, items: Sequence[NewEvent], *, ts: float | None = None) -> list[Event]:
+        """Append events atomically, chained to the last stored one. Returns them with seq and hash."""
+        if not items:
+            return []
+        ts = time.time() if ts is None else ts
+        with self.write() as conn:
+            return self.append_in(conn, actor, items, ts=ts)
+
+    def append_in(self, conn: Connection, actor: str, items: Sequence[NewEvent], *, ts: float) -> list[Event]:
+        """Append inside a write transaction the caller holds (so a check and its event are atomic)."""
+        last = conn.execute(
+            select(events_table.c.seq, events_table.c.hash).order_by(events_table.c.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        out: list[Event] = []
+        rows = []
+        for item in items:
+            seq += 1
+            body = canonical_json(item.payload)
+            h = event_hash(prev, seq, ts, actor, item.kind, item.entity, body)
+            rows.append(
+                {
+                    "seq": seq,
+                    "ts": ts,
+                    "actor": actor,
+                    "kind": item.kind,
+                    "entity": item.entity,
+                    "payload": body,
+                    "prev_hash": prev,
+                    "hash": h,
+                }
+            )
+            out.append(Event(seq, ts, actor, item.kind, item.entity, item.payload, h))
+            prev = h
+        conn.execute(insert(events_table), rows)
+        return out
+
+    def events(
+        self,
+        after_seq: int = 0,
+        *,
+        until_ts: float | None = None,
+        from_ts: float | None = None,
+        entity: str | None = None,
+        kinds: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Event]:
+        q = select(events_table).where(events_table.c.seq > after_seq).order_by(events_table.c.seq)
+        if until_ts is not None:
+            q = q.where(events_table.c.ts <= until_ts)
+        if from_ts is not None:
+            q = q.where(events_table.c.ts >= from_ts)
+        if entity is not None:
+            q = q.where(events_table.c.entity == entity)
+        if kinds is not None:
+            q = q.where(events_table.c.kind.in_(list(kinds)))
+        if limit is not None:
+            q = q.limit(limit)
+        with self.read() as conn:
+            for r in conn.execute(q):
+                yield Event(r.seq, r.ts, r.actor, r.kind, r.entity, json.loads(r.payload), r.hash)
+
+    def last_seq(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events_table.c.seq), 0))).scalar_one())
+
+    # ------------------------------------------------------------------ fixes
+    def add_fixes(self, rows: Iterable[FixRow]) -> None:
+        """Buffer fixes; they are written in one batch at most `flush_interval` seconds later."""
+        with self._buffer_lock:
+            self._fix_buffer.extend(
+                {
+                    "unit_id": r.unit_id,
+                    "ts": r.ts,
+                    "lat": r.lat,
+                    "lon": r.lon,
+                    "speed": r.speed,
+                    "course": r.course,
+                    "source": r.source,
+                }
+                for r in rows
+            )
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write buffered fixes in one transaction. Returns how many were written."""
+        with self._buffer_lock:
+            batch, self._fix_buffer = self._fix_buffer, []
+            self._last_flush = time.monotonic()
+        if not batch:
+            return 0
+        try:
+            with self.write() as conn:
+                conn.execute(insert(fixes_table), batch)
+        except Exception:
+            # Keep the fixes for the next flush rather than lose them.
+            with self._buffer_lock:
+                self._fix_buffer[:0] = batch
+            raise
+        return len(batch)
+
+    def pending_fixes(self) -> int:
+        with self._buffer_lock:
+            return len(self._fix_buffer)
+
+    def latest_fixes(self, at: float | None = None, units: Iterable[str] | None = None) -> dict[str, FixRow]:
+        """The last stored fix of every unit (or of `units`) at or before `at` (now if None).
+
+        One index seek per unit on (unit_id, ts), never a GROUP BY over the whole history.
+        """
+        self.flush()
+        out: dict[str, FixRow] = {}
+        q = text(
+            "SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes "
+            "WHERE unit_id = :u AND ts <= :t ORDER BY ts DESC, id DESC LIMIT 1"
+        )
+        t = 1e18 if at is None else at
+        with self.read() as conn:
+            if units is None:
+                units = [r[0] for r in conn.execute(text("SELECT DISTINCT unit_id FROM fixes"))]
+            for u in units:
+                r = conn.execute(q, {"u": u, "t": t}).first()
+                if r is not None:
+                    out[u] = FixRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+        return out
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.engine.dispose()
+
+
+class _WriteTx:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.conn: Connection | None = None
+        self.tx: Any = None
+
+    def __enter__(self) -> Connection:
+        conn = self.store.engine.connect().execution_options(write=True)
+        self.conn = conn
+        self.tx = conn.begin()
+        if not self.store.is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(80800808)"))
+        return conn
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self.conn is not None
+        try:
+            if exc_type is None:
+                self.tx.commit()
+            else:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
