@@ -43,6 +43,9 @@ class Dispatch:
         self._pos_version = 0
         self._unit_pos_version: dict[str, int] = {}
         self.fixes_ingested = 0
+        from dispatch.ops import load_features
+
+        load_features()  # every feature's appliers before the log is replayed
         self._load()
 
     # ------------------------------------------------------------------ load

@@ -13,6 +13,7 @@ import sys
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("console.cli.gui", "open the console (the default)"),
+    "ctl": ("console.cli.ctl", "run core operations on a store (--db) or a running hub (--hub)"),
     # "bench": ("console.cli.bench", "run the benchmark and print its figures"),
 }
 
@@ -40,8 +41,9 @@ def main(argv: list[str]) -> int:
         argv = ["gui", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet = args.command not in ("gui", "hub", "field", "simulate", "record")
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -52,3 +54,6 @@ def main(argv: list[str]) -> int:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `main.py ctl units | head`
+        sys.stderr.close()
+        return 0

@@ -1,0 +1,140 @@
+"""`python main.py ctl [--db URL | --hub ENDPOINT] [--json] COMMAND ...`: the core on the command line.
+
+Every command maps to one operation of dispatch/ops.py: with --db it runs in this process on
+the store, with --hub it is sent to a running hub's control endpoint, which runs the same
+operation (an assignment made here reaches the field at once). Refusals exit 1 with the
+core's message on stderr; a hub that cannot be reached exits 3.
+
+Commands live in submodules listed in SUBMODULES; each has `register(subparsers, common)` and
+sets two defaults on its parsers: `build(args) -> (operation, arguments)` and
+`render(result, args) -> str` for the human-readable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import json
+import sys
+from typing import Any
+
+SUBMODULES: tuple[str, ...] = (
+    "console.cli.ctl.units",
+)
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Options accepted both before and after the command (`ctl --json units` == `ctl units --json`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="run on this store directly")
+    common.add_argument("--hub", metavar="ENDPOINT", default=argparse.SUPPRESS,
+                        help="send to a running hub's control endpoint, e.g. tcp://127.0.0.1:5571")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    common.add_argument("--actor", default=argparse.SUPPRESS, help="who is acting (default: ctl:<login>)")
+    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="hub reply timeout in seconds (10)")
+    return common
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    common = common_parser()
+    for action in common._actions:
+        if action.option_strings:
+            p._add_action(action)
+    sub = p.add_subparsers(dest="ctl_command", metavar="COMMAND", required=True)
+    for mod in SUBMODULES:
+        importlib.import_module(mod).register(sub, common)
+
+
+class LocalClient:
+    """Runs operations in this process on a store."""
+
+    def __init__(self, url: str | None) -> None:
+        from console.session import open_session
+
+        self.session = open_session(url)
+
+    def call(self, name: str, args: dict[str, Any], actor: str) -> Any:
+        from dispatch.ops import call
+
+        try:
+            return call(self.session.core, name, args, actor=actor)
+        finally:
+            self.session.core.flush()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def make_client(args: argparse.Namespace) -> Any:
+    hub = getattr(args, "hub", None)
+    if hub:
+        from dispatch.hub.control import ControlClient
+
+        return ControlClient(hub, timeout=getattr(args, "timeout", 10.0))
+    return LocalClient(getattr(args, "db", None))
+
+
+def run(args: argparse.Namespace) -> int:
+    from dispatch.errors import Refused
+
+    if getattr(args, "db", None) and getattr(args, "hub", None):
+        print("error: give --db or --hub, not both", file=sys.stderr)
+        return 2
+    name, op_args = args.build(args)
+    actor = getattr(args, "actor", None) or f"ctl:{_login()}"
+    try:
+        client = make_client(args)
+    except Exception as exc:
+        print(f"error: cannot open {'hub' if getattr(args, 'hub', None) else 'store'}: {exc}", file=sys.stderr)
+        return 3
+    try:
+        result = client.call(name, op_args, actor)
+    except Refused as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc), "code": exc.code}, ensure_ascii=False))
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ConnectionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        client.close()
+    if getattr(args, "json", False):
+        print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
+    else:
+        text = args.render(result, args)
+        if text:
+            print(text)
+    return 0
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def table(rows: list[list[Any]], headers: list[str]) -> str:
+    """A plain aligned text table (CJK characters count double)."""
+    import unicodedata
+
+    def width(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    cells = [[("" if c is None else str(c)) for c in r] for r in rows]
+    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(r)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def iso(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,64 @@
+"""The operations every front end shares: console, `ctl --db`, and `ctl --hub` through the hub.
+
+An operation is a function `(core, actor, **args) -> JSON-able result` registered by name
+with `@op("incident.create")`. `call(core, name, args, actor=...)` runs one; the hub's control
+endpoint runs the same function table, so there is no second implementation anywhere.
+Feature modules (incidents, tasks, replay...) register their operations and state appliers
+when imported: list them in FEATURE_MODULES.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from dispatch.errors import Refused
+
+FEATURE_MODULES: tuple[str, ...] = (
+    "dispatch.ops_units",
+)
+
+Operation = Callable[..., Any]
+OPERATIONS: dict[str, Operation] = {}
+_loaded = False
+
+
+def op(name: str) -> Callable[[Operation], Operation]:
+    def register(fn: Operation) -> Operation:
+        if name in OPERATIONS and OPERATIONS[name] is not fn:
+            raise ValueError(f"operation {name} registered twice")
+        OPERATIONS[name] = fn
+        return fn
+
+    return register
+
+
+def load_features() -> None:
+    """Import every feature module once, so its appliers and operations are registered."""
+    global _loaded
+    if _loaded:
+        return
+    for mod in FEATURE_MODULES:
+        importlib.import_module(mod)
+    _loaded = True
+
+
+def call(core: Any, name: str, args: dict[str, Any] | None = None, *, actor: str) -> Any:
+    """Run one operation by name. Raises Refused for an unknown operation or bad arguments."""
+    load_features()
+    fn = OPERATIONS.get(name)
+    if fn is None:
+        raise Refused(f"unknown operation {name!r}; known: {', '.join(sorted(OPERATIONS))}", "unknown_operation")
+    args = dict(args or {})
+    sig = inspect.signature(fn)
+    params = list(sig.parameters)[2:]  # after (core, actor)
+    unknown = [k for k in args if k not in params]
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        raise Refused(f"operation {name} takes no argument {', '.join(unknown)}", "bad_arguments")
+    try:
+        sig.bind(core, actor, **args)
+    except TypeError as exc:
+        raise Refused(f"operation {name}: {exc}", "bad_arguments") from None
+    return fn(core, actor, **args)
