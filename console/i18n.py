@@ -63,7 +63,7 @@ class JsonTranslator(QTranslator):
         self.catalogue = catalogue
 
     def translate(self, context: str, source: str, disambiguation: str | None = None, n: int = -1) -> str:  # noqa: ARG002
-        return self.catalogue.get(source, "")
+        return self.catalogue.get(source)  # None (a null QString): not ours, Qt falls through
 
     def isEmpty(self) -> bool:  # noqa: N802
         return not self.catalogue
