@@ -18,6 +18,7 @@ from dispatch.errors import Refused
 
 FEATURE_MODULES: tuple[str, ...] = (
     "dispatch.ops_units",
+    "dispatch.replay",
 )
 
 Operation = Callable[..., Any]

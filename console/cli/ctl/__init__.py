@@ -21,6 +21,7 @@ from typing import Any
 
 SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.units",
+    "console.cli.ctl.replay",
 )
 
 

@@ -1,0 +1,61 @@
+"""ctl positions --at TIME, ctl events --from T1 --to T2, ctl export --from T1 --to T2 --out FILE."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from console.cli.ctl import table
+
+
+def _time(value: str) -> str:
+    """Checked here so a typo is an argparse error; the operation parses it again (epoch or ISO)."""
+    from dispatch.errors import Refused
+    from dispatch.replay import parse_time
+
+    try:
+        parse_time(value)
+    except Refused as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("positions", parents=[common],
+                       help="every unit's position at a past instant, as the replay draws it")
+    p.add_argument("--at", required=True, type=_time, metavar="TIME",
+                   help="ISO 8601 (2026-03-01T08:30:00+08:00, ...Z for UTC; no offset: local time) or epoch seconds")
+    p.add_argument("--unit", action="append", dest="units", metavar="ID", help="only this unit (repeatable)")
+    p.set_defaults(build=lambda a: ("replay.positions", {"at": a.at, "units": a.units}), render=_render_positions)
+
+    e = sub.add_parser("events", parents=[common], help="the event log of a time window")
+    e.add_argument("--from", dest="start", type=_time, metavar="T1", help="window start (ISO 8601 or epoch)")
+    e.add_argument("--to", dest="end", type=_time, metavar="T2", help="window end (ISO 8601 or epoch)")
+    e.add_argument("--entity", metavar="E", help='only events about this entity, e.g. "incident:12"')
+    e.add_argument("--kind", metavar="K", help='only this kind, or a family: "incident" matches incident.*')
+    e.add_argument("--limit", type=int, metavar="N")
+    e.set_defaults(build=lambda a: ("replay.events", {"start": a.start, "end": a.end, "entity": a.entity,
+                                                      "kind": a.kind, "limit": a.limit}),
+                   render=_render_events)
+
+    x = sub.add_parser("export", parents=[common],
+                       help="a time window as a replay file (main.py replay FILE) or an HTML track map")
+    x.add_argument("--from", dest="start", required=True, type=_time, metavar="T1")
+    x.add_argument("--to", dest="end", required=True, type=_time, metavar="T2")
+    x.add_argument("--out", required=True, metavar="FILE")
+    x.add_argument("--html", action="store_true", help="an HTML track map for a report (works offline)")
+    x.set_defaults(build=lambda a: ("replay.export", {"start": a.start, "end": a.end, "out": a.out,
+                                                      "html": a.html}),
+                   render=lambda r, a: json.dumps(r, ensure_ascii=False))
+
+
+def _render_positions(rows: list[dict[str, Any]], _args: Any) -> str:
+    return table([[r["unit_id"], f"{r['lat']:.6f}", f"{r['lon']:.6f}", r["time"]] for r in rows],
+                 ["unit", "lat", "lon", "fix time (UTC)"])
+
+
+def _render_events(rows: list[dict[str, Any]], _args: Any) -> str:
+    return table([[r["seq"], r["time"], r["actor"], r["kind"], r["entity"] or "",
+                   json.dumps(r["payload"], ensure_ascii=False)[:80]] for r in rows],
+                 ["seq", "time (UTC)", "actor", "kind", "entity", "payload"])

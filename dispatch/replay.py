@@ -1,0 +1,337 @@
+"""The replay engine: what the console showed at any past instant, read from the store. No Qt.
+
+A `Recording` reads one store (the live one, or an exported replay file) through a
+SQLAlchemy engine and answers the replay's questions:
+
+- `positions_at(t)`: every unit where the replay draws it at `t`: its last stored fix at or
+  before `t` (ties on time: the fix stored last). One index seek per unit on the
+  (unit_id, ts) index, never a GROUP BY over the history, so the cost grows with the number of
+  units, not with the length of the recording. The unit list itself comes from a skip-scan of
+  the same index (a recursive query: one seek per distinct unit), cached.
+- `events(t1, t2)`: the event log of a window; `density()` for the timeline.
+- `trails(t, minutes)`: each unit's fixes of the last minutes, thinned for drawing.
+- `state_at(t)`: units, incidents, tasks... as they were at `t`, by replaying the event log
+  through the same appliers as the live core. Periodic in-memory snapshots (checkpoints every
+  `CHECKPOINT_EVERY` events) make seeking backwards cheap; seeking forwards applies only the
+  events in between.
+
+Operations `replay.positions`, `replay.events` and `replay.export` make the same answers
+available to `ctl` and through the hub.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from dispatch.changes import Changes
+from dispatch.errors import Refused
+from dispatch.ops import op
+from dispatch.state import State
+from dispatch.store import Event, NewEvent
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY = 500
+# ISO 8601 times carry microseconds: a fix counts as "at or before T" if its time, rounded to the
+# microsecond as any ISO rendering of it would be, is not after T.
+MICROSECOND_SLACK = 5e-7
+
+# Kinds the timeline marks (prefixes): incidents, assignments, alerts.
+MARKER_KINDS = {
+    "incident": ("incident.",),
+    "assignment": ("assignment.", "task.assigned", "incident.assigned", "unit.assigned", "dispatch."),
+    "alert": ("alert.", "geofence.", "alarm."),
+}
+
+
+def marker_class(kind: str) -> str | None:
+    """Which timeline marker an event kind gets (None: only counted in the density)."""
+    for name, prefixes in (("assignment", MARKER_KINDS["assignment"]), ("alert", MARKER_KINDS["alert"]),
+                           ("incident", MARKER_KINDS["incident"])):
+        if any(kind.startswith(p) for p in prefixes) or (name == "assignment" and "assign" in kind):
+            return name
+    return None
+
+
+def iso_z(ts: float | None) -> str | None:
+    """UTC ISO 8601 with microseconds and a Z."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str | float | int) -> float:
+    """ISO 8601 (with or without offset; naive means the machine's local time) or epoch seconds.
+
+    :raises Refused: if the text is neither.
+    """
+    if isinstance(value, int | float):
+        return float(value)
+    s = str(value).strip()
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    try:
+        d = datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise Refused(
+            f"cannot read the time {value!r}: give ISO 8601 such as 2026-03-01T08:30:00+08:00 "
+            "(or ...Z for UTC), or epoch seconds", "bad_time") from None
+    if d.tzinfo is None:
+        d = d.astimezone()  # local wall-clock time, as a shift lead would type it
+    return d.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    unit_id: str
+    ts: float
+    lat: float
+    lon: float
+    speed: float | None = None
+    course: float | None = None
+    source: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unit_id": self.unit_id, "lat": self.lat, "lon": self.lon, "time": iso_z(self.ts), "ts": self.ts,
+                "speed": self.speed, "course": self.course, "source": self.source}
+
+
+_UNITS_SQL = text(
+    # Skip-scan over ix_fixes_unit_ts: one index seek per distinct unit, whatever the history length.
+    "WITH RECURSIVE u(id) AS ("
+    " SELECT MIN(unit_id) FROM fixes"
+    " UNION ALL"
+    " SELECT (SELECT MIN(f.unit_id) FROM fixes f WHERE f.unit_id > u.id) FROM u WHERE u.id IS NOT NULL"
+    ") SELECT id FROM u WHERE id IS NOT NULL"
+)
+_LAST_FIX_SQL = text(
+    "SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes "
+    "WHERE unit_id = :u AND ts <= :t ORDER BY ts DESC, id DESC LIMIT 1"
+)
+_NEXT_FIX_SQL = text("SELECT ts FROM fixes WHERE unit_id = :u AND ts > :t ORDER BY ts LIMIT 1")
+_TRAIL_SQL = text(
+    "SELECT ts, lat, lon FROM fixes WHERE unit_id = :u AND ts > :t0 AND ts <= :t ORDER BY ts, id"
+)
+_SPAN_SQL = text("SELECT MIN(ts), MAX(ts) FROM fixes")
+_EVENT_SPAN_SQL = text("SELECT MIN(ts), MAX(ts) FROM events")
+
+
+class Recording:
+    """Read-only questions about a store's history. Not thread-safe: one per window/thread."""
+
+    def __init__(self, engine: Engine, *, flush: Any = None) -> None:
+        self.engine = engine
+        self._flush = flush  # the live store's flush(): buffered fixes count as stored
+        self._units: list[str] | None = None
+        self._events: list[Event] | None = None
+        self._event_ts: list[float] = []
+        self._checkpoints: list[tuple[int, State]] = []  # (index of next event to apply, state)
+        self._state: State | None = None
+        self._state_index = 0  # events[:index] are applied to _state
+
+    @classmethod
+    def of_store(cls, store: Any) -> Recording:
+        return cls(store.engine, flush=store.flush)
+
+    def _sync(self) -> None:
+        if self._flush is not None:
+            self._flush()
+
+    # ---------------------------------------------------------------- fixes
+    def units(self, *, refresh: bool = False) -> list[str]:
+        """Every unit with at least one stored fix."""
+        if self._units is None or refresh:
+            self._sync()
+            with self.engine.connect() as conn:
+                self._units = [r[0] for r in conn.execute(_UNITS_SQL)]
+        return self._units
+
+    def span(self) -> tuple[float, float] | None:
+        """(first, last) time of the recording over fixes and events; None when it is empty."""
+        self._sync()
+        with self.engine.connect() as conn:
+            lo = [v for v in conn.execute(_SPAN_SQL).first() or () if v is not None]
+            lo += [v for v in conn.execute(_EVENT_SPAN_SQL).first() or () if v is not None]
+        if not lo:
+            return None
+        return min(lo), max(lo)
+
+    def positions_at(self, t: float, units: Iterable[str] | None = None, *, slack: float = 0.0) -> list[Fix]:
+        """Every unit's last fix at or before `t` (units with no fix by then are left out)."""
+        self._sync()
+        wanted = list(units) if units is not None else self.units(refresh=True)
+        out: list[Fix] = []
+        bound = t + slack
+        with self.engine.connect() as conn:
+            for u in wanted:
+                r = conn.execute(_LAST_FIX_SQL, {"u": u, "t": bound}).first()
+                if r is not None:
+                    out.append(Fix(r[0], r[1], r[2], r[3], r[4], r[5], r[6]))
+        return out
+
+    def trails(self, t: float, minutes: float, units: Iterable[str] | None = None,
+               *, max_points: int = 120) -> dict[str, list[tuple[float, float]]]:
+        """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`."""
+        wanted = list(units) if units is not None else self.units()
+        out: dict[str, list[tuple[float, float]]] = {}
+        with self.engine.connect() as conn:
+            for u in wanted:
+                pts = [(r[1], r[2]) for r in conn.execute(_TRAIL_SQL, {"u": u, "t0": t - minutes * 60.0, "t": t})]
+                if len(pts) > max_points:
+                    step = len(pts) / max_points
+                    pts = [pts[int(i * step)] for i in range(max_points - 1)] + [pts[-1]]
+                if len(pts) >= 2:
+                    out[u] = pts
+        return out
+
+    # --------------------------------------------------------------- events
+    def events(self, t1: float | None = None, t2: float | None = None, *, entity: str | None = None,
+               kind: str | None = None, limit: int | None = None) -> list[Event]:
+        """Events with t1 <= ts <= t2, in log order. `kind` matches a kind or a prefix ("incident")."""
+        where, params = ["1=1"], {}
+        if t1 is not None:
+            where.append("ts >= :t1")
+            params["t1"] = t1
+        if t2 is not None:
+            where.append("ts <= :t2")
+            params["t2"] = t2
+        if entity:
+            where.append("entity = :entity")
+            params["entity"] = entity
+        if kind:
+            where.append("(kind = :kind OR kind LIKE :kprefix)")
+            params["kind"] = kind
+            params["kprefix"] = kind.rstrip(".*") + ".%"
+        sql = f"SELECT seq, ts, actor, kind, entity, payload, hash FROM events WHERE {' AND '.join(where)} ORDER BY seq"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.engine.connect() as conn:
+            return [_event(r) for r in conn.execute(text(sql), params)]
+
+    def all_events(self, *, refresh: bool = False) -> list[Event]:
+        """The whole log in memory (what `state_at` replays), loaded once and extended on refresh."""
+        if self._events is None:
+            self._events = self.events()
+            self._event_ts = [e.ts for e in self._events]
+        elif refresh:
+            last = self._events[-1].seq if self._events else 0
+            with self.engine.connect() as conn:
+                more = [_event(r) for r in conn.execute(text(
+                    "SELECT seq, ts, actor, kind, entity, payload, hash FROM events WHERE seq > :s ORDER BY seq"),
+                    {"s": last})]
+            self._events.extend(more)
+            self._event_ts.extend(e.ts for e in more)
+        return self._events
+
+    def density(self, t1: float, t2: float, bins: int = 200) -> tuple[list[float], list[int]]:
+        """Event counts in `bins` equal slices of [t1, t2]: (left edges, counts)."""
+        bins = max(1, bins)
+        width = max(1e-9, (t2 - t1) / bins)
+        counts = [0] * bins
+        for ts in self._event_ts_between(t1, t2):
+            counts[min(bins - 1, int((ts - t1) / width))] += 1
+        return [t1 + i * width for i in range(bins)], counts
+
+    def _event_ts_between(self, t1: float, t2: float) -> list[float]:
+        self.all_events()
+        i, j = bisect.bisect_left(self._event_ts, t1), bisect.bisect_right(self._event_ts, t2)
+        return self._event_ts[i:j]
+
+    def next_event_time(self, t: float) -> float | None:
+        self.all_events()
+        i = bisect.bisect_right(self._event_ts, t)
+        return self._event_ts[i] if i < len(self._event_ts) else None
+
+    def previous_event_time(self, t: float) -> float | None:
+        self.all_events()
+        i = bisect.bisect_left(self._event_ts, t)
+        return self._event_ts[i - 1] if i > 0 else None
+
+    # ---------------------------------------------------------------- state
+    def state_at(self, t: float) -> State:
+        """The derived state (units, ext...) after every event with ts <= t. Do not mutate it."""
+        from dispatch.ops import load_features
+
+        load_features()
+        events = self.all_events()
+        target = bisect.bisect_right(self._event_ts, t)
+        if self._state is None or target < self._state_index:
+            # Back to the nearest checkpoint at or before the target.
+            k = bisect.bisect_right([c[0] for c in self._checkpoints], target) - 1
+            if k >= 0:
+                self._state_index, self._state = self._checkpoints[k][0], copy.deepcopy(self._checkpoints[k][1])
+            else:
+                self._state_index, self._state = 0, State()
+        scratch = Changes()
+        while self._state_index < target:
+            self._state.apply(events[self._state_index], scratch)
+            self._state_index += 1
+            scratch.events.clear()
+            if self._state_index % CHECKPOINT_EVERY == 0 and (
+                not self._checkpoints or self._checkpoints[-1][0] < self._state_index
+            ):
+                self._checkpoints.append((self._state_index, copy.deepcopy(self._state)))
+        return self._state
+
+
+def _event(r: Any) -> Event:
+    try:
+        payload = json.loads(r[5])
+    except (TypeError, ValueError):
+        payload = {"_unreadable": str(r[5])}
+    return Event(r[0], r[1], r[2], r[3], r[4], payload, r[6])
+
+
+def event_dict(ev: Event) -> dict[str, Any]:
+    return {"seq": ev.seq, "time": iso_z(ev.ts), "ts": ev.ts, "actor": ev.actor, "kind": ev.kind,
+            "entity": ev.entity, "payload": ev.payload}
+
+
+def record_system_event(core: Any, kind: str, payload: dict[str, Any] | None = None, *,
+                        entity: str | None = None, actor: str = "system") -> Any:
+    """Record a system fact (a feed connected or dropped, a login) in the event log."""
+    return core.record(actor, [NewEvent(kind, dict(payload or {}), entity)])
+
+
+# ---------------------------------------------------------------- operations
+@op("replay.positions")
+def positions_op(core: Any, actor: str, at: Any, units: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every unit's position at `at` as the replay draws it (ISO 8601 or epoch seconds)."""
+    t = parse_time(at)
+    rec = Recording.of_store(core.store)
+    return [f.as_dict() for f in rec.positions_at(t, units, slack=MICROSECOND_SLACK)]
+
+
+@op("replay.events")
+def events_op(core: Any, actor: str, start: Any = None, end: Any = None, entity: str | None = None,
+              kind: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    t1 = None if start is None else parse_time(start)
+    t2 = None if end is None else parse_time(end)
+    if t1 is not None and t2 is not None and t2 < t1:
+        raise Refused("the window ends before it starts: give --from earlier than --to", "bad_window")
+    rec = Recording.of_store(core.store)
+    return [event_dict(e) for e in rec.events(t1, None if t2 is None else t2 + MICROSECOND_SLACK,
+                                              entity=entity, kind=kind, limit=limit)]
+
+
+@op("replay.export")
+def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool = False) -> dict[str, Any]:
+    from dispatch import export
+
+    t1, t2 = parse_time(start), parse_time(end)
+    core.store.flush()
+    if html:
+        return export.export_html(core.store.engine, t1, t2, out)
+    return export.export_replay(core.store.engine, t1, t2, out)
