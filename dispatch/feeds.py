@@ -1,25 +1,40 @@
 """Feeds into the core: decoded records are bound to units and ingested in batches.
 
-A `FeedPump` runs one source of lines (the demo simulator here; serial, TCP, UDP, gpsd and
-file transports plug in the same way) on its own thread: lines -> decoder -> records ->
-`Binder` -> `Dispatch.ingest`. Bad lines are counted, never raised: a feed goes on.
+`FeedManager` is the multiplexer of real feeds: every configured transport (serial, TCP client
+and server, UDP, gpsd, file replay; devices/transports) is one `Feed` whose lines are decoded
+(`devices.framing.Decoder`), bound to a unit (by port, talker, peer/device id or MMSI) and
+ingested by one pump thread. A unit with two sources takes the better one (fix quality and
+HDOP, then the feed's priority) and fails over when that one goes quiet. AIS vessels bound to
+no unit are kept as contacts for the map. Each feed keeps live figures and a raw line tap for
+the engineer's device bench; connecting and dropping are recorded as events.
+
+`FeedPump` runs the demo simulator the same way: lines -> decoder -> records -> `Binder` ->
+`Dispatch.ingest`. Bad lines are counted, never raised: a feed goes on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from devices.ais.decoder import AisDecoder
-from devices.errors import DeviceError
+from devices.errors import ChecksumError, DeviceError, UnknownSentenceError
+from devices.framing import Decoder
 from devices.nmea.decoder import NmeaDecoder
 from devices.nmea.fast import fast_position, handles
-from devices.records import AisReport, Fix, Record
+from devices.records import AisReport, Fix, Record, SkyReport
 from devices.sim.fleet import FleetSimulator
+from devices.transports.base import RawLine, Transport
 from dispatch.core import Dispatch
+from dispatch.errors import NotFound, Refused
+from dispatch.feed_config import FeedSpec
+from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +75,8 @@ class Binder:
 
     def rebuild(self) -> None:
         with self.core.lock:
+            self.by_source.clear()
+            self.by_mmsi.clear()
             for u in self.core.state.units.values():
                 src = u.attributes.get("source")
                 if isinstance(src, str):
@@ -137,3 +154,439 @@ class FeedPump(threading.Thread):
 
 def demo_pump(core: Dispatch, sim: FleetSimulator) -> FeedPump:
     return FeedPump(core, sim.due, name="demo")
+
+
+# ====================================================================== real feeds
+QUIET_AFTER = 5.0  # seconds without a fix before a unit fails over to its other source
+
+
+@dataclass
+class FeedStats:
+    """Live figures of one feed for the device bench (a snapshot; see `Feed.snapshot`)."""
+
+    name: str
+    kind: str
+    enabled: bool
+    state: str
+    connected: bool
+    port: str
+    baud: int | None
+    sentences_per_s: float
+    sentences: int
+    checksum_errors: int
+    unknown: int
+    malformed: int
+    too_long: int
+    garbage: int
+    last_fix_age: float | None
+    fix_quality: int | None
+    satellites: int | None
+    hdop: float | None
+    fixes: int
+    unbound: int
+    unit: str | None
+    peers: int
+    errors: int
+    last_error: str
+    disconnects: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorLine:
+    seq: int
+    ts: float
+    line: str
+    peer: str
+    status: str  # "ok", "checksum", "unknown", "malformed"
+
+
+class Feed:
+    """One configured feed: its transport, decoders (one per peer), figures and raw tap."""
+
+    def __init__(self, spec: FeedSpec, transport: Transport | None = None, *, monitor_size: int = 2000) -> None:
+        self.spec = spec
+        self.transport = transport or make_transport(spec)
+        self.decoders: dict[str, Decoder] = {}
+        self.monitor: deque[MonitorLine] = deque(maxlen=monitor_size)
+        self._seq = 0
+        self._rate: deque[tuple[float, int]] = deque(maxlen=50)
+        self.fixes = 0
+        self.unbound = 0
+        self.last_fix_at: float | None = None  # wall clock when the last fix arrived
+        self.quality: int | None = None
+        self.sats: int | None = None
+        self.hdop: float | None = None
+        self.events: list[tuple[bool, str]] = []  # connect/disconnect to record (taken by the pump)
+        self._events_lock = threading.Lock()
+        self.transport.state_listeners.append(self._on_state)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def _on_state(self, _t: Transport, connected: bool, detail: str) -> None:
+        with self._events_lock:
+            self.events.append((connected, detail))
+
+    def take_events(self) -> list[tuple[bool, str]]:
+        with self._events_lock:
+            out, self.events = self.events, []
+        return out
+
+    def decoder(self, peer: str) -> Decoder:
+        d = self.decoders.get(peer)
+        if d is None:
+            source = self.spec.name if not peer or self.spec.kind == "serial" else f"{self.spec.name}@{peer}"
+            d = self.decoders[peer] = Decoder(source, errors="yield")
+        return d
+
+    def decode(self, raw: RawLine) -> list[Record]:
+        out = self.decoder(raw.peer).decode_line(raw.line)
+        status = "ok"
+        records: list[Record] = []
+        for r in out:
+            if isinstance(r, DeviceError):
+                status = ("checksum" if isinstance(r, ChecksumError) else
+                          "unknown" if isinstance(r, UnknownSentenceError) else "malformed")
+            else:
+                records.append(r)
+        self._seq += 1
+        self.monitor.append(MonitorLine(self._seq, raw.ts, raw.line[:200], raw.peer, status))
+        return records
+
+    def note(self, r: Record, now: float) -> None:
+        if isinstance(r, Fix):
+            self.last_fix_at = now
+            if r.quality is not None:
+                self.quality = r.quality
+            if r.sats is not None:
+                self.sats = r.sats
+            if r.hdop is not None:
+                self.hdop = r.hdop
+        elif isinstance(r, SkyReport):
+            if r.hdop is not None:
+                self.hdop = r.hdop
+            if r.used:
+                self.sats = len(r.used)
+        elif isinstance(r, AisReport) and r.lat is not None:
+            self.last_fix_at = now
+
+    def monitor_since(self, seq: int) -> list[MonitorLine]:
+        return [m for m in list(self.monitor) if m.seq > seq]
+
+    def counters(self) -> dict[str, int]:
+        tot = {"sentences": 0, "checksum_errors": 0, "unknown": 0, "malformed": 0}
+        for d in list(self.decoders.values()):
+            c = d.counters
+            tot["sentences"] += c.sentences
+            tot["checksum_errors"] += c.checksum_errors
+            tot["unknown"] += c.unknown
+            tot["malformed"] += c.malformed
+        return tot
+
+    def snapshot(self, now: float) -> FeedStats:
+        c = self.counters()
+        total = c["sentences"] + c["checksum_errors"] + c["unknown"] + c["malformed"]
+        mono = time.monotonic()
+        self._rate.append((mono, total))
+        while len(self._rate) > 2 and mono - self._rate[0][0] > 5.0:
+            self._rate.popleft()
+        (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
+        rate = (n1 - n0) / (t1 - t0) if t1 - t0 > 0.2 else 0.0
+        ts = self.transport.stats
+        t = self.transport
+        port = getattr(t, "port", "")
+        port_s = str(port) if self.spec.kind == "serial" else t.describe()
+        return FeedStats(
+            name=self.spec.name, kind=self.spec.kind, enabled=self.spec.enabled, state=ts.state,
+            connected=ts.connected, port=port_s, baud=getattr(t, "baud", None) if self.spec.kind == "serial" else None,
+            sentences_per_s=round(rate, 1), sentences=c["sentences"], checksum_errors=c["checksum_errors"],
+            unknown=c["unknown"], malformed=c["malformed"], too_long=ts.too_long, garbage=ts.garbage,
+            last_fix_age=None if self.last_fix_at is None else round(max(0.0, now - self.last_fix_at), 1),
+            fix_quality=self.quality, satellites=self.sats, hdop=self.hdop, fixes=self.fixes, unbound=self.unbound,
+            unit=self.spec.unit, peers=ts.peers, errors=ts.errors, last_error=ts.last_error,
+            disconnects=ts.disconnects)
+
+
+def make_transport(spec: FeedSpec) -> Transport:
+    """The transport a spec declares (not started)."""
+    from devices.transports import FileReplay, GpsdClient, SerialTransport, TcpClient, TcpServer, UdpListener
+
+    spec.validate()
+    if spec.kind == "serial":
+        assert spec.port is not None
+        return SerialTransport(spec.name, spec.port, spec.baud)
+    if spec.kind == "tcp":
+        assert spec.host is not None and spec.tcp_port is not None
+        return TcpClient(spec.name, spec.host, spec.tcp_port)
+    if spec.kind == "tcp-server":
+        return TcpServer(spec.name, spec.host or "0.0.0.0", spec.tcp_port or 0)
+    if spec.kind == "udp":
+        return UdpListener(spec.name, spec.host or "0.0.0.0", spec.tcp_port or 0)
+    if spec.kind == "gpsd":
+        return GpsdClient(spec.name, spec.host or "127.0.0.1", spec.tcp_port or 2947)
+    assert spec.path is not None
+    return FileReplay(spec.name, spec.path, pace=spec.pace)
+
+
+def fix_score(fix: Fix) -> float:
+    """How good a source's fixes are: no fix 0, then better HDOP, DGPS/RTK above plain GPS."""
+    if fix.quality == 0 or fix.mode < 2:
+        return 0.0
+    score = 10.0 - min(9.0, fix.hdop if fix.hdop is not None else 2.5)
+    if fix.quality in (2, 4, 5):
+        score += 1.0
+    return score
+
+
+class SourceSelector:
+    """Per unit, which source's fixes count: the best one that is not quiet.
+
+    A source's score comes from its fixes (`fix_score`; RMC carries no HDOP, so the GGA's score
+    sticks) plus a small priority bonus. The current source keeps the unit until it has been
+    quiet for `quiet_after` seconds or another source is clearly better (by `margin`).
+    """
+
+    def __init__(self, quiet_after: float = QUIET_AFTER, margin: float = 0.5) -> None:
+        self.quiet_after = quiet_after
+        self.margin = margin
+        self.current: dict[str, str] = {}
+        self.seen: dict[tuple[str, str], tuple[float, float]] = {}  # (unit, source) -> (last seen, score)
+        self.switches = 0
+
+    def accept(self, unit: str, source: str, score: float | None, now: float) -> bool:
+        prev = self.seen.get((unit, source))
+        if score is None:
+            score = prev[1] if prev else 5.0
+        self.seen[(unit, source)] = (now, score)
+        cur = self.current.get(unit)
+        if cur is None or cur == source:
+            self.current[unit] = source
+            return True
+        cur_seen, cur_score = self.seen.get((unit, cur), (0.0, 0.0))
+        if now - cur_seen > self.quiet_after or score > cur_score + self.margin:
+            log.info("unit %s: source %s -> %s (%s)", unit, cur, source,
+                     "quiet" if now - cur_seen > self.quiet_after else "better")
+            self.current[unit] = source
+            self.switches += 1
+            return True
+        return False
+
+
+class FeedManager:
+    """The multiplexer: all configured feeds into the core, on one pump thread.
+
+    :param core: the core fixes go to.
+    :param specs: feeds to add (enabled ones start with `start()`).
+    :param quiet_after: seconds without fixes before a unit fails over to another source.
+    """
+
+    def __init__(self, core: Dispatch, specs: Iterable[FeedSpec] = (), *, tick: float = 0.1,
+                 quiet_after: float = QUIET_AFTER, contact_ttl: float = 600.0) -> None:
+        self.core = core
+        self.tick = tick
+        self.selector = SourceSelector(quiet_after)
+        self.binder = Binder(core)
+        self._binder_dirty = False
+        self.feeds: dict[str, Feed] = {}
+        self.contacts: dict[int, dict[str, Any]] = {}  # unbound AIS vessels, by MMSI
+        self.contacts_version = 0
+        self.contact_ttl = contact_ttl
+        self.lock = threading.RLock()
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pump_errors = 0
+        self._last_flush = 0.0
+        core.subscribe(self._on_changes)
+        for s in specs:
+            self.add(s, start=False)
+
+    def _on_changes(self, ch: Any) -> None:
+        if getattr(ch, "units", False):
+            self._binder_dirty = True
+
+    # ----------------------------------------------------------- feeds
+    def add(self, spec: FeedSpec, *, start: bool = True, transport: Transport | None = None) -> Feed:
+        """Add a feed (and start it if enabled). :raises Refused: bad spec or a name already used."""
+        spec.validate()
+        with self.lock:
+            if spec.name in self.feeds:
+                raise Refused(f"a feed named {spec.name!r} exists already", "feed_exists")
+            feed = Feed(spec, transport)
+            self.feeds[spec.name] = feed
+        if start and spec.enabled and self.running:
+            feed.transport.start()
+        return feed
+
+    def remove(self, name: str) -> None:
+        with self.lock:
+            feed = self.feeds.pop(name, None)
+        if feed is None:
+            raise NotFound(f"no feed named {name!r}")
+        feed.transport.stop()
+        self._record_events(feed)
+
+    def feed(self, name: str) -> Feed:
+        f = self.feeds.get(name)
+        if f is None:
+            raise NotFound(f"no feed named {name!r}")
+        return f
+
+    def connect(self, name: str) -> None:
+        f = self.feed(name)
+        f.spec.enabled = True
+        f.transport.start()
+
+    def disconnect(self, name: str) -> None:
+        f = self.feed(name)
+        f.spec.enabled = False
+        f.transport.stop()
+
+    def specs(self) -> list[FeedSpec]:
+        with self.lock:
+            return [f.spec for f in self.feeds.values()]
+
+    # ----------------------------------------------------------- running
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self) -> FeedManager:
+        if self.running:
+            return self
+        self.stop_event.clear()
+        for f in list(self.feeds.values()):
+            if f.spec.enabled:
+                f.transport.start()
+        self.thread = threading.Thread(target=self._run, name="feed-manager", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stop_event.set()
+        for f in list(self.feeds.values()):
+            f.transport.stop(timeout)
+        if self.thread is not None and self.thread.is_alive():
+            self.thread.join(timeout)
+        self.core.unsubscribe(self._on_changes)
+        try:
+            self.pump_once()  # what arrived last, and the disconnect events
+            self.core.flush()
+        except Exception:
+            log.exception("final feed flush failed")
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            try:
+                self.pump_once()
+            except Exception:  # one bad batch must never end the feeds
+                self.pump_errors += 1
+                log.exception("feed pump failed a tick")
+            self.stop_event.wait(max(0.0, self.tick - (time.monotonic() - started)))
+
+    def pump_once(self) -> int:
+        """Decode, bind and ingest whatever every feed received since the last call."""
+        if self._binder_dirty:
+            self._binder_dirty = False
+            self.binder.rebuild()
+        now = self.core.clock()
+        rows: list[IngestRow] = []
+        for feed in list(self.feeds.values()):
+            self._record_events(feed)
+            for raw in feed.transport.drain(20_000):
+                try:
+                    records = feed.decode(raw)
+                except Exception:  # a decoder bug must not end the feed
+                    self.pump_errors += 1
+                    log.exception("decoding a line of %s failed", feed.name)
+                    continue
+                for r in records:
+                    feed.note(r, now)
+                    row = self._bind(feed, raw, r, now)
+                    if row is not None:
+                        rows.append(row)
+        n = self.core.ingest(rows) if rows else 0
+        if self.core.store.pending_fixes() and now - self._last_flush >= 1.0:
+            self._last_flush = now
+            self.core.flush()
+        return n
+
+    def _record_events(self, feed: Feed) -> None:
+        for connected, detail in feed.take_events():
+            kind = "feed.connected" if connected else "feed.disconnected"
+            try:
+                self.core.record("system:feeds", [NewEvent(kind, {"feed": feed.name, "kind": feed.spec.kind,
+                                                                  "detail": detail[:200]}, f"feed:{feed.name}")])
+            except Exception:
+                log.exception("recording %s of %s failed", kind, feed.name)
+
+    def _unit_for(self, feed: Feed, raw: RawLine, source: str, talker: str | None) -> str | None:
+        bind = feed.spec.bind
+        if bind:
+            for key in (raw.peer, raw.peer.split(":", 1)[0] if raw.peer else "", source, talker or ""):
+                if key and key in bind:
+                    return bind[key]
+        if feed.spec.unit:
+            return feed.spec.unit
+        return self.binder.by_source.get(source) or self.binder.by_source.get(feed.name)
+
+    def _bind(self, feed: Feed, raw: RawLine, r: Record, now: float) -> IngestRow | None:
+        if isinstance(r, Fix):
+            uid = self._unit_for(feed, raw, r.source, r.talker)
+            if uid is None:
+                feed.unbound += 1
+                return None
+            src = f"{feed.name}:{r.source}"
+            score = fix_score(r) + 0.01 * feed.spec.priority if r.hdop is not None or r.quality is not None else None
+            if not self.selector.accept(uid, src, score, now):
+                return None
+            feed.fixes += 1
+            return (uid, r.time, r.lat, r.lon, r.speed, r.course, src[:64])
+        if isinstance(r, AisReport):
+            uid = feed.spec.bind.get(f"mmsi:{r.mmsi}") or self.binder.by_mmsi.get(r.mmsi)
+            if uid is None:
+                self._contact(r, now)
+                return None
+            if r.lat is None or r.lon is None:
+                return None
+            src = f"{feed.name}:mmsi:{r.mmsi}"
+            if not self.selector.accept(uid, src, None, now):
+                return None
+            feed.fixes += 1
+            speed = None if r.speed is None else r.speed * KNOT
+            course = r.course if r.course is not None else r.heading
+            return (uid, r.time, r.lat, r.lon, speed, course, src[:64])
+        return None
+
+    def _contact(self, r: AisReport, now: float) -> None:
+        with self.lock:
+            c = self.contacts.get(r.mmsi)
+            if c is None:
+                c = self.contacts[r.mmsi] = {"mmsi": r.mmsi, "name": None, "lat": None, "lon": None,
+                                             "course": None, "speed": None, "heading": None, "time": None}
+            if r.shipname:
+                c["name"] = r.shipname.strip() or c["name"]
+            if r.lat is not None and r.lon is not None:
+                c.update(lat=r.lat, lon=r.lon, time=r.time, speed=r.speed,
+                         course=r.course if r.course is not None else c["course"],
+                         heading=r.heading if r.heading is not None else c["heading"])
+            c["seen"] = now
+            c["version"] = self.contacts_version = self.contacts_version + 1
+            if len(self.contacts) > 5000 or self.contacts_version % 1000 == 0:
+                for m in [m for m, v in self.contacts.items() if now - v["seen"] > self.contact_ttl]:
+                    del self.contacts[m]
+
+    # ----------------------------------------------------------- views
+    def stats(self) -> list[FeedStats]:
+        now = self.core.clock()
+        return [f.snapshot(now) for f in list(self.feeds.values())]
+
+    def contacts_since(self, version: int) -> tuple[int, list[dict[str, Any]]]:
+        """Unbound AIS contacts changed after `version` (with a position), and the version to ask with next."""
+        with self.lock:
+            changed = [dict(c) for c in self.contacts.values() if c["version"] > version and c["lat"] is not None]
+            return self.contacts_version, changed

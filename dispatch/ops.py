@@ -18,6 +18,7 @@ from dispatch.errors import Refused
 
 FEATURE_MODULES: tuple[str, ...] = (
     "dispatch.ops_units",
+    "dispatch.ops_feeds",
     "dispatch.replay",
 )
 

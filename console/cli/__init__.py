@@ -14,6 +14,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("console.cli.gui", "open the console (the default)"),
     "ctl": ("console.cli.ctl", "run core operations on a store (--db) or a running hub (--hub)"),
+    "decode": ("console.cli.decode", "decode NMEA/AIS text into gpsd-style JSON, one object per report"),
+    "devices": ("console.cli.devices", "list serial ports with what can be told of each"),
+    "record": ("console.cli.record", "record raw sentences from a serial port with receive times"),
+    "simulate": ("console.cli.simulate", "virtual serial ports speaking NMEA at a real baud rate"),
     "audit": ("console.cli.audit", "check the event log's hash chain and the attachments (audit verify)"),
     "replay": ("console.cli.replay", "open an exported replay file in the replay window"),
     # "bench": ("console.cli.bench", "run the benchmark and print its figures"),
