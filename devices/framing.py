@@ -189,7 +189,7 @@ class Decoder:
             if first == "$":
                 c.by_kind["nmea"] += 1
                 kind = line[3:6]
-                if self.fast and (kind == "RMC" or kind == "GGA"):
+                if self.fast and (kind == "RMC" or kind == "GGA") and line[1] != "P":
                     self.nmea.counters.sentences += 1
                     fix = fast_position(line, self.source, self.nmea.state)
                     self.nmea.counters.by_type[kind] += 1

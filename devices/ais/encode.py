@@ -33,7 +33,7 @@ def type1(
 ) -> list[str]:
     """Class A position report (type 1, 2 or 3); speed in knots, None = not available."""
     data = {
-        "type": msg_type, "mmsi": mmsi, "status": status, "turn": -128,
+        "type": msg_type, "msg_type": msg_type, "mmsi": mmsi, "status": status, "turn": -128,
         "speed": 102.3 if speed is None else speed, "lat": lat, "lon": lon,
         "course": 360.0 if course is None else course, "heading": 511 if heading is None else heading,
         "second": second, "accuracy": True,

@@ -16,7 +16,7 @@ _HEX = "0123456789ABCDEF"
 
 def xor(body: str) -> int:
     """XOR of the characters of ``body`` (no ``$``/``!``, no ``*hh``)."""
-    raw = body.encode("latin-1", "replace")
+    raw = body.encode("utf-8", "surrogatepass")
     if len(raw) > 128:
         return reduce(_xor, raw, 0)
     x = int.from_bytes(raw, "little")

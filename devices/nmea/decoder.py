@@ -104,8 +104,8 @@ class NmeaDecoder:
 
     def _decode(self, line: str) -> list[Record]:
         line = line.strip()
-        if not line.startswith("$"):
-            raise MalformedSentenceError("NMEA sentence must start with '$'", line)
+        if not line.startswith("$") or len(line) < 6:
+            raise MalformedSentenceError("not an NMEA sentence", line)
         body, given = split(line)
         if given is None:
             if self.state.require_checksum:

@@ -39,7 +39,7 @@ _new = object.__new__
 
 def handles(line: str) -> bool:
     """True if `fast_position` parses this line (an RMC or GGA of any talker)."""
-    return line[:1] == "$" and line[3:6] in POSITION_TYPES
+    return line[:1] == "$" and line[3:6] in POSITION_TYPES and line[1] != "P"
 
 
 _FRAC_US: dict[str, int] = {"": 0}
@@ -98,8 +98,8 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
     :raises MalformedSentenceError: an RMC/GGA whose fields do not parse.
     """
     kind = line[3:6]
-    if kind != "RMC" and kind != "GGA" or line[:1] != "$":
-        return None
+    if kind != "RMC" and kind != "GGA" or line[:1] != "$" or line[1] == "P":
+        return None  # ("$P..." is proprietary: $PxGGA is not a GGA)
     star = len(line) - 3
     if line[star : star + 1] != "*":
         line = line.rstrip()  # tolerate trailing whitespace, then look again
@@ -108,7 +108,10 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
             raise ChecksumError("malformed checksum field", line)
     if star >= 6:
         # XOR of the body, folded as one integer (see devices.nmea.checksum.xor)
-        raw = line[1:star].encode()
+        try:
+            raw = line[1:star].encode()
+        except UnicodeEncodeError:  # lone surrogates: cannot be a sentence
+            raise ChecksumError("checksum mismatch", line) from None
         if len(raw) <= 128:
             x = int.from_bytes(raw, "little")
             x ^= x >> 512
