@@ -15,6 +15,8 @@ from typing import Any, BinaryIO
 
 from devices.transports.base import RawLine, Transport
 
+_STARTS = ("$", "!", "{", "\\")
+
 
 def split_record(line: str) -> tuple[float | None, str]:
     """(receive time or None, sentence) of one log line."""
@@ -76,6 +78,12 @@ class FileReplay(Transport):
             if not text:
                 continue
             recorded, sentence = split_record(text)
+            if sentence[:1] not in _STARTS:
+                cut = min((i for i in (sentence.find(c) for c in _STARTS) if i >= 0), default=-1)
+                if cut < 0:
+                    self.stats.garbage += 1
+                    continue
+                sentence = sentence[cut:]
             now = self.clock()
             if recorded is not None and self.pace == "original":
                 if self._offset is None:
