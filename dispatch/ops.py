@@ -20,6 +20,10 @@ FEATURE_MODULES: tuple[str, ...] = (
     "dispatch.ops_units",
     "dispatch.ops_feeds",
     "dispatch.replay",
+    "dispatch.incidents",
+    "dispatch.attachments",
+    "dispatch.tasks",
+    "dispatch.recommend",
 )
 
 Operation = Callable[..., Any]

@@ -22,6 +22,8 @@ from typing import Any
 SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.units",
     "console.cli.ctl.replay",
+    "console.cli.ctl.incidents",
+    "console.cli.ctl.tasks",
 )
 
 

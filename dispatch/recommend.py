@@ -1,0 +1,180 @@
+"""Which units to send: rank the available units of suitable kinds by estimated time of arrival.
+
+Boats are measured along the waterway graph (dispatch/waterway.py), never across land; officers and
+trucks along the road graph (roads and bridges), an officer also straight on foot when that line
+does not cross the river. Each kind moves at its own speed (a unit's ``attributes["speed_mps"]``
+wins). One Dijkstra per query from the target (cached per graph node), then every candidate is a
+vectorised lookup, so ranking thousands of units takes milliseconds.
+
+Units with a stale fix are ranked after those with a fresh one (their position may be wrong);
+units without a position, not available, or offline are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from dispatch import incidents
+from dispatch.city import City, load_city
+from dispatch.errors import Refused
+from dispatch.model import Unit, UnitKind, UnitStatus
+from dispatch.ops import op
+from dispatch.waterway import road_graph, waterway_graph
+from dispatch.workflow import Category
+
+# cruising speeds, m/s: patrol boat ~15 kn, cleaning vessel ~5 kn, officer walking, truck in city traffic
+SPEED_MPS: dict[UnitKind, float] = {
+    UnitKind.PATROL_BOAT: 7.5,
+    UnitKind.CLEANING_VESSEL: 2.5,
+    UnitKind.OFFICER: 1.4,
+    UnitKind.TRUCK: 8.0,
+}
+FOOT_DETOUR = 1.3  # straight line on foot -> real walking distance through streets
+
+K = UnitKind
+SUITABLE: dict[str, tuple[UnitKind, ...]] = {
+    Category.FLOATING_GARBAGE: (K.CLEANING_VESSEL, K.PATROL_BOAT),
+    Category.WATER_POLLUTION: (K.PATROL_BOAT, K.CLEANING_VESSEL, K.OFFICER),
+    Category.ILLEGAL_FISHING: (K.PATROL_BOAT,),
+    Category.ILLEGAL_SAND_MINING: (K.PATROL_BOAT,),
+    Category.ILLEGAL_DUMPING: (K.OFFICER, K.TRUCK),
+    Category.CONSTRUCTION_WASTE_SPILL: (K.TRUCK, K.OFFICER),
+    Category.STREET_VENDING: (K.OFFICER,),
+    Category.ILLEGAL_CONSTRUCTION: (K.OFFICER,),
+    Category.DAMAGED_FACILITY: (K.OFFICER,),
+    Category.OTHER: tuple(UnitKind),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    unit_id: str
+    name: str
+    kind: UnitKind
+    lat: float
+    lon: float
+    stale: bool = False
+    speed_mps: float | None = None
+    fix_time: float | None = None
+
+
+def rank(
+    target: tuple[float, float],
+    candidates: Sequence[Candidate],
+    *,
+    city: City | None = None,
+    limit: int | None = 3,
+) -> list[dict[str, Any]]:
+    """Rank candidates by ETA to target (lat, lon). Returns dicts:
+    {"unit_id", "name", "kind", "eta_s", "distance_m", "mode" ("water" | "road" | "foot"), "stale", "lat", "lon"}.
+    Unreachable units are dropped.
+    """
+    city = city or load_city()
+    if not candidates:
+        return []
+    water, roads = waterway_graph(city), road_graph(city)
+    lats = np.fromiter((c.lat for c in candidates), float, len(candidates))
+    lons = np.fromiter((c.lon for c in candidates), float, len(candidates))
+    on_water = np.fromiter((c.kind.on_water for c in candidates), bool, len(candidates))
+    is_foot = np.fromiter((c.kind is UnitKind.OFFICER for c in candidates), bool, len(candidates))
+    speed = np.fromiter((c.speed_mps or SPEED_MPS[c.kind] for c in candidates), float, len(candidates))
+    dist = np.full(len(candidates), np.inf)
+    mode = np.where(on_water, "water", "road").astype(object)
+    if on_water.any():
+        dist[on_water] = water.distances(target, lats[on_water], lons[on_water])
+    land = ~on_water
+    if land.any():
+        dist[land] = roads.distances(target, lats[land], lons[land])
+        # on foot, a straight walk is shorter than the arterial grid unless it has to cross the river
+        foot = np.flatnonzero(is_foot)
+        if len(foot):
+            txy = water.to_xy([target[0]], [target[1]])[0]
+            uxy = water.to_xy(lats[foot], lons[foot])
+            straight = np.hypot(uxy[:, 0] - txy[0], uxy[:, 1] - txy[1]) * FOOT_DETOUR
+            better = straight < dist[foot]
+            if better.any():
+                idx = foot[better]
+                lines = shapely.linestrings(np.stack([uxy[better], np.broadcast_to(txy, uxy[better].shape)], axis=1))
+                dry = ~shapely.intersects(water.water_xy, lines)
+                dist[idx[dry]] = straight[better][dry]
+                mode[idx[dry]] = "foot"
+    eta = dist / speed
+    stale = np.fromiter((c.stale for c in candidates), bool, len(candidates))
+    reachable = np.flatnonzero(np.isfinite(eta))
+    order = reachable[np.lexsort((eta[reachable], stale[reachable]))]
+    if limit is not None:
+        order = order[: max(0, int(limit))]
+    out = []
+    for i in order:
+        c = candidates[int(i)]
+        out.append({
+            "unit_id": c.unit_id, "name": c.name, "kind": c.kind.value,
+            "eta_s": round(float(eta[i]), 1), "distance_m": round(float(dist[i]), 1), "mode": mode[i],
+            "stale": bool(c.stale), "lat": c.lat, "lon": c.lon, "fix_time": c.fix_time,
+        })
+    return out
+
+
+def candidates_of(core: Any, units: Iterable[Unit], kinds: Sequence[UnitKind]) -> list[Candidate]:
+    """Available, not offline, positioned units of the given kinds (call under core.lock)."""
+    now = core.clock()
+    out = []
+    for u in units:
+        if u.kind not in kinds or u.status is not UnitStatus.AVAILABLE or u.online is False or u.position is None:
+            continue
+        sp = u.attributes.get("speed_mps")
+        out.append(Candidate(u.id, u.name, u.kind, u.position.lat, u.position.lon, core.is_stale(u, now),
+                             float(sp) if isinstance(sp, int | float) and sp > 0 else None, u.position.ts))
+    return out
+
+
+def parse_kinds(kinds: Any) -> tuple[UnitKind, ...] | None:
+    if kinds in (None, "", []):
+        return None
+    names = kinds.split(",") if isinstance(kinds, str) else list(kinds)
+    try:
+        return tuple(UnitKind(str(k).strip()) for k in names if str(k).strip())
+    except ValueError:
+        raise Refused(f"unknown unit kind in {kinds!r}; kinds: {', '.join(k.value for k in UnitKind)}",
+                      "bad_kind") from None
+
+
+@op("recommend")
+def recommend(
+    core: Any,
+    actor: str,
+    incident_id: Any = None,
+    task_id: Any = None,
+    limit: int = 3,
+    kinds: Any = None,
+) -> list[dict[str, Any]]:
+    """Top `limit` units for an incident (kinds suitable for its category) or a cleaning task (vessels).
+
+    Give exactly one of incident_id / task_id; ``kinds`` ("patrol_boat,officer") overrides the choice.
+    """
+    if (incident_id is None) == (task_id is None):
+        raise Refused("give an incident id or a task id to recommend for", "bad_arguments")
+    try:
+        n = int(limit)
+    except (TypeError, ValueError):
+        raise Refused(f"bad limit {limit!r}", "bad_arguments") from None
+    want = parse_kinds(kinds)
+    core.refresh()
+    with core.lock:
+        if incident_id is not None:
+            inc = incidents.get(core.state, incident_id)
+            target = (inc.lat, inc.lon)
+            kinds_t = want or SUITABLE.get(inc.category, tuple(UnitKind))
+        else:
+            from dispatch import tasks
+
+            task = tasks.get(core.state, task_id)
+            target = task.target
+            kinds_t = want or (UnitKind.CLEANING_VESSEL,)
+        cands = candidates_of(core, core.state.units.values(), kinds_t)
+    return rank(target, cands, limit=n)
