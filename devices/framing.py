@@ -80,10 +80,11 @@ class LineFramer:
                 self.too_long += 1
                 continue
             if raw[0] not in _STARTS:
-                raw = _salvage(raw)
-                if raw is None:
+                salvaged = _salvage(raw)
+                if salvaged is None:
                     self.garbage += 1
                     continue
+                raw = salvaged
             out.append(raw.decode("ascii") if raw.isascii() else raw.decode("ascii", "replace"))
         return out
 

@@ -53,7 +53,7 @@ def gpsd_fields(decoded: Any) -> dict[str, object]:
         if key == "turn":
             if value == -128.0:
                 continue
-            value = _TURN.get(float(value), value)  # type: ignore[arg-type]
+            value = _TURN.get(float(value), value)
         elif isinstance(value, str):
             value = value.rstrip("@ ")
         out[rename.get(key, key)] = value

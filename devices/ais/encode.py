@@ -7,12 +7,14 @@ and checksum and without line endings. Type 5 usually needs two sentences.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyais import encode_dict
 
 _MAX_SEQ = 10
 
 
-def _send(data: dict[str, object], channel: str, seq_id: int | None, own: bool) -> list[str]:
+def _send(data: dict[str, Any], channel: str, seq_id: int | None, own: bool) -> list[str]:
     return encode_dict(data, talker_id="AI", sentence_type="VDO" if own else "VDM",
                        radio_channel=channel, seq_id=seq_id)
 
@@ -32,7 +34,7 @@ def type1(
     own: bool = False,
 ) -> list[str]:
     """Class A position report (type 1, 2 or 3); speed in knots, None = not available."""
-    data = {
+    data: dict[str, Any] = {
         "type": msg_type, "msg_type": msg_type, "mmsi": mmsi, "status": status, "turn": -128,
         "speed": 102.3 if speed is None else speed, "lat": lat, "lon": lon,
         "course": 360.0 if course is None else course, "heading": 511 if heading is None else heading,
@@ -54,7 +56,7 @@ def type18(
     own: bool = False,
 ) -> list[str]:
     """Class B position report."""
-    data = {
+    data: dict[str, Any] = {
         "type": 18, "mmsi": mmsi, "speed": 102.3 if speed is None else speed, "lat": lat, "lon": lon,
         "course": 360.0 if course is None else course, "heading": 511 if heading is None else heading,
         "second": second, "cs": True,
@@ -82,7 +84,7 @@ def type5(
 ) -> list[str]:
     """Class A static and voyage data (two sentences)."""
     month, day, hour, minute = eta
-    data = {
+    data: dict[str, Any] = {
         "type": 5, "mmsi": mmsi, "ais_version": 0, "imo": imo, "callsign": callsign, "shipname": shipname,
         "ship_type": shiptype, "to_bow": to_bow, "to_stern": to_stern, "to_port": to_port,
         "to_starboard": to_starboard, "epfd": 1, "month": month, "day": day, "hour": hour, "minute": minute,
@@ -107,7 +109,7 @@ def type24(
 ) -> list[str]:
     """Class B static data: part A (name) if ``shipname`` is given, else part B."""
     if shipname is not None:
-        data: dict[str, object] = {"type": 24, "mmsi": mmsi, "partno": 0, "shipname": shipname}
+        data: dict[str, Any] = {"type": 24, "mmsi": mmsi, "partno": 0, "shipname": shipname}
     else:
         data = {
             "type": 24, "mmsi": mmsi, "partno": 1, "ship_type": shiptype, "vendorid": vendorid,

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 import pyais
-import pynmea2
+import pynmea2  # type: ignore[import-untyped]
 
 from devices.ais import encode as ais_encode
 from devices.ais.decoder import AisDecoder

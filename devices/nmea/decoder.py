@@ -14,8 +14,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 
-import pynmea2
+import pynmea2  # type: ignore[import-untyped]
 
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.nmea.checksum import split, xor
@@ -132,7 +133,7 @@ class NmeaDecoder:
             records = handler(self, msg)
         except (ValueError, TypeError, IndexError, AttributeError, ArithmeticError) as exc:
             raise MalformedSentenceError(f"{kind}: {exc}", line) from None
-        self.counters.by_type[kind] += 1
+        self.counters.by_type[str(kind)] += 1
         if kind != "GSA":
             self._last_was_gsa = False
         return records
@@ -144,7 +145,7 @@ class NmeaDecoder:
         if not msg.data or not msg.data[0 if msg.sentence_type != "GLL" else 4]:
             return None
         t = msg.timestamp
-        if not hasattr(t, "hour"):
+        if not isinstance(t, dt_time):
             raise ValueError(f"bad time {t!r}")
         return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
