@@ -23,6 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
                    help="with --screenshot: how long to run before the picture (default 5)")
+    p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
 
@@ -63,6 +64,34 @@ def run(args: argparse.Namespace) -> int:
 
         QTimer.singleShot(int(args.run_for * 1000), lambda: take_when_ready(window, args.screenshot, done))
     window.map.ready.connect(lambda: log.info("map ready %.2f s after launch", time.time() - started))
+    if args.startup_probe:
+        _probe_first_frame(window, app)
     app.exec()
     session.close()
     return code
+
+
+def _probe_first_frame(window, app) -> None:  # type: ignore[no-untyped-def]
+    """Bench: print seconds from launch (BENCH_LAUNCH_TS) to the first map frame with units painted."""
+    import os
+
+    from PySide6.QtCore import QTimer
+
+    launched = float(os.environ.get("BENCH_LAUNCH_TS", "0")) or time.time()
+
+    def check() -> None:
+        if not window.map.is_ready:
+            QTimer.singleShot(20, check)
+            return
+
+        def answer(n: object) -> None:
+            if isinstance(n, (int, float)) and n > 0:
+                print(f"STARTUP {time.time() - launched:.3f}", flush=True)
+                app.quit()
+            else:
+                QTimer.singleShot(20, check)
+
+        # counted by the drawing pass itself: the units were painted, not only received
+        window.map.evaluate("ConsoleUnits.framesWithUnits()", answer)
+
+    check()

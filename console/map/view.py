@@ -103,8 +103,9 @@ class MapView(QWebEngineView):
             self._queued.extend(rows)
             return
         sent = int(time.time() * 1000) if measure else 0
-        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-        self._page.runJavaScript(f"ConsoleUnits.update({payload},{sent})")
+        # A JSON string parsed by JSON.parse is cheaper for the page than the same array as code.
+        text = json.dumps(json.dumps(rows, ensure_ascii=False, separators=(",", ":")), ensure_ascii=False)
+        self._page.runJavaScript(f"ConsoleUnits.updateJson({text},{sent})")
 
     def select(self, unit_id: str, centre: bool = True) -> None:
         if self.is_ready:

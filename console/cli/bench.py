@@ -1,0 +1,75 @@
+"""`python main.py bench [--quick] [--json FILE] [--only NAME ...]`: speed figures beside their peers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TARGETS = {  # figure: (op, target) — the issues' targets, checked and shown beside the figures
+    "map_update_ms_p95": ("<=", 16), "startup_s": ("<=", 4), "ingest_fixes_per_s": (">=", 50000),
+    "recommend_ms_p95": ("<=", 20), "field_rtt_ms_p99": ("<=", 2), "field_broadcast_1000_ms": ("<=", 250),
+    "replay_seek_ms_p95": ("<=", 100),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="smaller samples (a few minutes in all)")
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--only", nargs="*", metavar="NAME", help="run only these modules of console/bench/")
+    p.add_argument("--module", help=argparse.SUPPRESS)  # internal: run one module in this process
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.module:
+        import importlib
+
+        result = importlib.import_module(f"console.bench.{args.module}").run(args.quick)
+        print("BENCH-RESULT " + json.dumps(result))
+        return 0
+    from console.bench import modules
+
+    names = args.only or modules()
+    sections: dict[str, Any] = {}
+    failures = 0
+    for name in names:
+        started = time.time()
+        print(f"== {name} ...", file=sys.stderr, flush=True)
+        env = dict(os.environ)
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        p = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", "--module", name]
+                           + (["--quick"] if args.quick else []),
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+        line = next((ln for ln in p.stdout.splitlines() if ln.startswith("BENCH-RESULT ")), None)
+        if p.returncode != 0 or line is None:
+            failures += 1
+            sections[name] = {"error": (p.stderr or p.stdout).strip()[-500:]}
+            print(f"   {name} FAILED: {(p.stderr or p.stdout).strip()[-300:]}", file=sys.stderr)
+            continue
+        sections[name] = json.loads(line.removeprefix("BENCH-RESULT "))
+        sections[name]["seconds"] = round(time.time() - started, 1)
+    report = {
+        "quick": bool(args.quick),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "figures": sections,
+    }
+    for name, figs in sections.items():
+        print(f"[{name}]")
+        for k, v in figs.items():
+            mark = ""
+            if k in TARGETS and isinstance(v, (int, float)):
+                op, target = TARGETS[k]
+                ok = v <= target if op == "<=" else v >= target
+                mark = f"   (target {op} {target}: {'met' if ok else 'MISSED'})"
+            print(f"  {k:34s} {v}{mark}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 1 if failures else 0
