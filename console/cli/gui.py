@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     demo.add_argument("--demo", dest="demo", action="store_true", default=None,
                       help="run the built-in demo city (the default when no feeds are configured)")
     demo.add_argument("--no-demo", dest="demo", action="store_false", help="never run the demo city")
+    p.add_argument("--feeds", metavar="FILE", help="the feeds file (TOML; default: feeds.toml in the user config "
+                   "folder); the device bench edits it")
     p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
@@ -27,10 +29,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
 
+def feed_specs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    """The configured feeds (cached on args); a bad file is logged and treated as none, never overwritten."""
+    if not hasattr(args, "_feed_specs"):
+        from dispatch import feed_config
+        from dispatch.errors import Refused
+
+        args._feed_error = None
+        try:
+            args._feed_specs = feed_config.load(getattr(args, "feeds", None))
+        except Refused as exc:
+            log.error("feeds not started: %s", exc)
+            args._feed_specs, args._feed_error = [], str(exc)
+    return args._feed_specs  # type: ignore[no-any-return]
+
+
 def should_run_demo(args: argparse.Namespace, session: object) -> bool:
     if args.demo is not None:
         return bool(args.demo)
-    return True  # no feeds configured yet: the demo city
+    return not feed_specs(args)  # the demo city only when no feeds are configured
+
+
+def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
+    """Start the configured feeds and add the engineer's device bench tab."""
+    from console.devices_panel import DevicesPanel
+    from dispatch.feeds import FeedManager
+
+    manager = FeedManager(session.core, feed_specs(args)).start()
+    session.pumps.append(manager)
+    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
+    panel.save_enabled = args._feed_error is None
+    window.add_side_tab(panel, panel.tr("Devices"))
+    window.devices_panel = panel
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         session.start_demo()
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles)
+    start_feeds(args, session, window)
     window.show()
 
     code = 0

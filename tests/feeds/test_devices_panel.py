@@ -1,0 +1,52 @@
+"""The device bench shows live figures of a simulated pty receiver (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from devices.sim.fleet import SimTrack
+from devices.sim.pty import GpsReceiver, PtySimulator, VirtualSerialPort
+from dispatch.feed_config import FeedSpec, load
+from dispatch.feeds import FeedManager
+
+
+def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.devices_panel import AddFeedDialog, DevicesPanel
+
+    tr = SimTrack("sim:boat", [(24.32, 109.42), (24.33, 109.43)], 4.0, talker="GN", jitter_m=0)
+    port = VirtualSerialPort(9600, "boat")
+    sim = PtySimulator([(port, GpsReceiver(tr))]).start()
+    mgr = FeedManager(core, [FeedSpec("boat gps", "serial", port=port.name, baud="auto", unit="boat-01")]).start()
+    panel = DevicesPanel(mgr, config_path=tmp_path / "feeds.toml", interval_ms=100)
+    qtbot.addWidget(panel)
+    try:
+        col = {c: i for i, c in enumerate(DevicesPanel.COLUMNS)}
+
+        def cell(name: str) -> str:
+            item = panel.table.item(0, col[name])
+            return item.text() if item else ""
+
+        qtbot.waitUntil(lambda: cell("baud") == "9600" and cell("satellites") != "" and cell("hdop") != "",
+                        timeout=15000)
+        qtbot.waitUntil(lambda: float(cell("sentences_per_s") or 0) > 2, timeout=10000)
+        assert cell("state") == "connected" and cell("port") == port.name and cell("fix_quality") == "1"
+        assert float(cell("last_fix_age")) < 5
+        qtbot.waitUntil(lambda: "GGA" in panel.monitor.toPlainText(), timeout=5000)
+        panel.filter.setText("RMC")
+        panel.monitor.clear()
+        qtbot.waitUntil(lambda: "RMC" in panel.monitor.toPlainText(), timeout=5000)
+        assert "GSV" not in panel.monitor.toPlainText()
+        assert core.state.units["boat-01"].position is not None
+
+        dlg = AddFeedDialog(panel, existing={"boat gps"})
+        qtbot.addWidget(dlg)
+        assert any(port.name in dlg.port.itemText(i) for i in range(dlg.port.count()))
+        dlg.kind.setCurrentIndex(dlg.kind.findData("udp"))
+        dlg.name.setText("ais udp")
+        dlg.net_port.setValue(0)
+        spec = dlg.build_spec()
+        mgr.add(spec, start=False)
+        panel._save()
+        assert [s.name for s in load(tmp_path / "feeds.toml")] == ["boat gps", "ais udp"]
+    finally:
+        panel.shutdown()
+        mgr.stop()
+        sim.stop()
