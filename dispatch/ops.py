@@ -19,6 +19,7 @@ from dispatch.errors import Refused
 FEATURE_MODULES: tuple[str, ...] = (
     "dispatch.ops_units",
     "dispatch.ops_feeds",
+    "dispatch.hub.ops",
     "dispatch.replay",
     "dispatch.incidents",
     "dispatch.attachments",

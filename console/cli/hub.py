@@ -1,0 +1,55 @@
+"""`python main.py hub --db URL --field-bind tcp://ADDR:PORT --control-bind tcp://ADDR:PORT`: the headless hub.
+
+Serves field units (CURVE-authenticated, see docs/field-protocol.md) and `ctl --hub` on the same
+core the console would run. Stops cleanly on SIGTERM or SIGINT (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from dispatch.hub import DEFAULT_CONTROL_BIND, DEFAULT_FIELD_BIND
+
+    p.add_argument("--db", metavar="URL", help="store URL (default: the console's SQLite file)")
+    p.add_argument("--field-bind", metavar="ENDPOINT", default=DEFAULT_FIELD_BIND,
+                   help=f"where field units connect (default {DEFAULT_FIELD_BIND})")
+    p.add_argument("--control-bind", metavar="ENDPOINT", default=DEFAULT_CONTROL_BIND,
+                   help=f"where `ctl --hub` connects (default {DEFAULT_CONTROL_BIND})")
+    p.add_argument("--demo", action="store_true", help="also run the demo city's fleet on this hub")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from console.session import open_session, store_label
+    from dispatch.hub import start_hub
+
+    session = open_session(args.db)
+    if args.demo:
+        session.start_demo()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        hub = start_hub(session.core, args.field_bind, args.control_bind)
+    except Exception as exc:
+        print(f"error: cannot start the hub: {exc}", file=sys.stderr)
+        session.close()
+        return 3
+    log.info("hub on %s: field %s, control %s (public key %s)", store_label(session.url), hub.field_endpoint,
+             hub.control_endpoint, hub.public_key)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        log.info("hub stopping")
+        hub.stop()
+        session.close()
+    return 0

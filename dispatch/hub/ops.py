@@ -1,0 +1,101 @@
+"""Operations of the field link: messages to units, broadcasts, keys, assignment delivery state.
+
+The hub turns the events these record into outbox messages; run them through `ctl --hub` (or
+the console) and they reach the field at once, or through `ctl --db` and the hub picks them up
+within a second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.errors import NotFound, Refused
+from dispatch.hub import state as _state  # noqa: F401  (registers the appliers)
+from dispatch.hub.protocol import MAX_TEXT
+from dispatch.hub.state import field_state
+from dispatch.model import UnitKind
+from dispatch.ops import op
+from dispatch.store import NewEvent
+
+
+def _text(text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise Refused("a message needs some text", "empty")
+    if len(text) > MAX_TEXT:
+        raise Refused(f"a message is at most {MAX_TEXT} characters", "too_long")
+    return text
+
+
+@op("field.send")
+def send(core: Any, actor: str, unit_id: str, text: str) -> dict[str, Any]:
+    text = _text(text)
+
+    def decide(state: Any) -> list[NewEvent]:
+        if unit_id not in state.units:
+            raise NotFound(f"unknown unit {unit_id!r}")
+        return [NewEvent("field.message_sent", {"unit_id": unit_id, "text": text}, f"unit:{unit_id}")]
+
+    ch = core.command(actor, decide)
+    return {"unit_id": unit_id, "event": ch.events[-1].seq}
+
+
+@op("field.broadcast")
+def broadcast(core: Any, actor: str, text: str, kind: str | None = None) -> dict[str, Any]:
+    text = _text(text)
+    if kind is not None:
+        try:
+            kind = UnitKind(kind).value
+        except ValueError:
+            raise Refused(f"unknown unit kind {kind!r}; one of {', '.join(k.value for k in UnitKind)}",
+                          "bad_kind") from None
+    ch = core.record(actor, [NewEvent("field.message_sent", {"unit_id": None, "kind": kind, "text": text}, None)])
+    with core.lock:
+        fs = field_state(core.state)
+        n = sum(1 for u in fs.keys if kind is None or getattr(core.state.units.get(u), "kind", None) == kind)
+    return {"kind": kind, "units": n, "event": ch.events[-1].seq}
+
+
+@op("field.keys")
+def keys(core: Any, actor: str) -> list[dict[str, Any]]:
+    from dispatch.hub.keys import list_keys
+
+    return list_keys(core)
+
+
+@op("field.revoke")
+def revoke(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
+    from dispatch.hub.keys import revoke as _revoke
+
+    return _revoke(core, actor, unit_id)
+
+
+@op("field.assignments")
+def assignments(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str, Any]]:
+    """Per unit: online, and every assignment with sent/delivered/accepted/declined times."""
+    core.refresh()
+    with core.lock:
+        fs = field_state(core.state)
+        out = []
+        for uid, u in sorted(core.state.units.items()):
+            if unit_id and uid != unit_id:
+                continue
+            per = fs.assignments.get(uid, {})
+            if not per and uid not in fs.keys and not unit_id:
+                continue
+            out.append({"unit_id": uid, "online": u.online, "enrolled": uid in fs.keys,
+                        "assignments": [v.as_dict() for v in per.values()]})
+    return out
+
+
+@op("field.messages")
+def messages(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str, Any]]:
+    core.refresh()
+    with core.lock:
+        return list(field_state(core.state).messages.get(unit_id or "*", []))
+
+
+@op("field.outbox")
+def outbox(core: Any, actor: str, unit_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    from dispatch.hub.outbox import Outbox
+
+    return Outbox(core.store).rows(unit_id, limit)

@@ -1,0 +1,499 @@
+"""The hub: the field endpoint (ROUTER, CURVE, ZAP) and the control endpoint, on one core.
+
+One loop thread owns the field socket, the ZAP handler and the outbox; a second thread serves
+the control endpoint (`ctl --hub`, later whole consoles). Core changes from any thread only
+wake the loop; the loop reads new events from the store after its persisted cursor and turns
+assignments, cancellations and messages into outbox rows (written before anything is sent).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import zmq
+from zmq.utils import z85
+
+from dispatch import ops
+from dispatch.errors import Refused
+from dispatch.hub import protocol as P
+from dispatch.hub.keys import hub_keypair
+from dispatch.hub.outbox import Outbox
+from dispatch.hub.state import assignments_of, field_state
+from dispatch.store import NewEvent
+
+log = logging.getLogger(__name__)
+
+OWN_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
+                       "field.message_received"})
+DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "description", "instructions", "deadline",
+                 "lat", "lon", "address", "location", "area", "name", "state", "created_at")
+ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+
+
+class Hub:
+    """Serves field units and control clients on one core. `start()` binds, `stop()` ends both threads."""
+
+    def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
+                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S) -> None:
+        self.core = core
+        self.field_bind = field_bind
+        self.control_bind = control_bind
+        self.offline_after = offline_after
+        self.resend_after = resend_after
+        self.ctx = zmq.Context()
+        self.ctx.max_sockets = 4096
+        self.public_key, self._secret = hub_keypair(core.store)
+        self.outbox = Outbox(core.store)
+        self.routes: dict[str, bytes] = {}  # unit -> routing id of its logged-in connection
+        self.route_unit: dict[bytes, str] = {}
+        self.last_seen: dict[str, float] = {}  # unit -> monotonic time of its last message
+        self.present: dict[str, bool] = {}  # unit -> presence as last recorded
+        self.progress: dict[str, float] = {}  # unit -> when its outbox last moved (sent or acked)
+        self.refused = 0  # bad messages refused (for tests and the status bar)
+        self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._threads: list[threading.Thread] = []
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self.field_endpoint = field_bind
+        self.control_endpoint = control_bind
+        self._pending_events: list[NewEvent] = []
+        self._actor_events: list[tuple[str, NewEvent]] = []
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> Hub:
+        with self.core.lock:
+            for uid, u in self.core.state.units.items():
+                if u.online:
+                    self.present[uid] = True
+                    self.last_seen[uid] = time.monotonic()  # grace: offline if it does not come back
+        self._cursor = self.outbox.cursor(default=self.core.store.last_seq())
+        t = threading.Thread(target=self._run, name="hub-field", daemon=True)
+        self._threads.append(t)
+        t.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        if self.control_bind:
+            from dispatch.hub.control import ControlServer
+
+            self.control = ControlServer(self.core, self.ctx, self.control_bind)
+            self.control_endpoint = self.control.start()
+        self.core.subscribe(self._on_changes)
+        log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
+        return self
+
+    def stop(self) -> None:
+        self.core.unsubscribe(self._on_changes)
+        self._stop.set()
+        self.wake()
+        if getattr(self, "control", None) is not None:
+            self.control.stop()
+        for t in self._threads:
+            t.join(5)
+        self.ctx.term()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass  # already awake, or closed
+
+    def _on_changes(self, changes: Any) -> None:
+        if any(getattr(ev, "kind", "") not in OWN_KINDS for ev in changes.events):
+            self.wake()
+
+    # ----------------------------------------------------------------- loop
+    def _run(self) -> None:
+        try:
+            zap = self.ctx.socket(zmq.REP)
+            zap.linger = 0
+            zap.bind(ZAP_ENDPOINT)
+            router = self.ctx.socket(zmq.ROUTER)
+            router.linger = 0
+            router.router_mandatory = 1
+            router.curve_server = True
+            router.curve_secretkey = self._secret.encode("ascii")
+            router.curve_publickey = self.public_key.encode("ascii")
+            router.zap_domain = b"field"
+            router.setsockopt(zmq.BACKLOG, 2048)
+            router.setsockopt(zmq.MAXMSGSIZE, P.MAX_MESSAGE_BYTES + 1024)
+            router.sndhwm = router.rcvhwm = 100_000
+            if self.field_bind.endswith(":0") or self.field_bind.endswith(":*"):
+                router.bind(self.field_bind.rsplit(":", 1)[0] + ":*")
+                self.field_endpoint = router.last_endpoint.decode()
+            else:
+                router.bind(self.field_bind)
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self.router = router
+        self._ready.set()
+        poller = zmq.Poller()
+        poller.register(router, zmq.POLLIN)
+        poller.register(zap, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        next_tick = 0.0
+        try:
+            self._pump_events()
+            while not self._stop.is_set():
+                events = dict(poller.poll(100))
+                if self._wake_r in events:
+                    os.read(self._wake_r, 4096)
+                    self._pump_events()
+                if zap in events:
+                    self._zap(zap)
+                if router in events:
+                    self._drain(router)
+                now = time.monotonic()
+                if now >= next_tick:
+                    next_tick = now + 0.25
+                    self._tick(now)
+        except Exception:
+            log.exception("hub loop failed")
+        finally:
+            router.close(0)
+            zap.close(0)
+
+    # ------------------------------------------------------------------ ZAP
+    def _zap(self, zap: zmq.Socket) -> None:
+        frames = zap.recv_multipart()
+        version, request_id, _domain, address, _identity, mechanism = frames[:6]
+        status, text, user = b"400", b"unknown key", b""
+        if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
+            key = z85.encode(frames[6]).decode("ascii")
+            unit = field_state(self.core.state).by_key.get(key)
+            if unit is None:
+                self.core.refresh()  # enrolled a moment ago by `keys new` in another process?
+                unit = field_state(self.core.state).by_key.get(key)
+            if unit is not None:
+                status, text, user = b"200", b"OK", key.encode("ascii")
+            else:
+                log.warning("field: refused unknown key %s from %s", key, address.decode(errors="replace"))
+        zap.send_multipart([version, request_id, status, text, user, b""])
+
+    # ------------------------------------------------------------- messages
+    def _drain(self, router: zmq.Socket) -> None:
+        acks: dict[str, int] = {}
+        fixes: list[tuple[Any, ...]] = []
+        online: list[str] = []
+        now = time.monotonic()
+        for _ in range(5000):
+            try:
+                frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                break
+            rid, frame = frames[0].bytes, frames[-1]
+            key = frame.get("User-Id")
+            unit = field_state(self.core.state).by_key.get(key)
+            if unit is None:
+                self._cut(rid, key)
+                continue
+            if len(frames) != 2:
+                self._refuse(rid, unit, f"{len(frames) - 1} frames; a message is one frame", "malformed")
+                continue
+            try:
+                msg = P.validate_from_unit(P.decode(frame.bytes))
+            except P.ProtocolError as exc:
+                self._refuse(rid, unit, str(exc), exc.code)
+                continue
+            if msg.get("unit_id") not in (None, unit):
+                self._refuse(rid, unit, f"message claims unit {msg['unit_id']!r}; this key is {unit}'s", "not_you")
+                continue
+            t = msg["type"]
+            if t == "login":
+                self._login(rid, unit, msg)
+            elif self.routes.get(unit) != rid:
+                self._send(rid, {"type": "error", "code": "login_required",
+                                 "message": "send login first (the hub may have restarted)"})
+                continue
+            elif t == "hb":
+                self._send(rid, {"type": "hb"})
+            elif t == "ack":
+                if msg["seq"] > self.outbox.last_seq.get(unit, 0):
+                    self._refuse(rid, unit, f"ack for seq {msg['seq']}, never sent (last {self.outbox.last_seq.get(unit, 0)})",
+                                 "bad_seq")
+                    continue
+                acks[unit] = max(acks.get(unit, 0), msg["seq"])
+            elif t == "pos":
+                ts = msg.get("ts") or time.time()
+                fixes.append((unit, float(ts), float(msg["lat"]), float(msg["lon"]), msg.get("speed"),
+                              msg.get("course"), "field"))
+            else:
+                if acks:  # a unit acks an assignment before it answers it: keep that order in the log
+                    self._apply_acks(acks, now)
+                    acks = {}
+                self._reliable(rid, unit, msg)
+            self.last_seen[unit] = now
+            if not self.present.get(unit):
+                self.present[unit] = True
+                online.append(unit)
+        if acks:
+            self._apply_acks(acks, now)
+        if fixes:
+            self.core.ingest(fixes)
+        self._pending_events += [NewEvent("unit.online", {"id": u}, f"unit:{u}") for u in online]
+        self._flush_events()
+
+    def _apply_acks(self, acks: dict[str, int], now: float) -> None:
+        delivered = self.outbox.ack(acks, time.time())
+        for unit in acks:
+            self.progress[unit] = now
+        self._pending_events += [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
+                                 for u, ref, s in delivered]
+        self._flush_events()
+
+    def _flush_events(self) -> None:
+        if self._pending_events:
+            items, self._pending_events = self._pending_events, []
+            try:
+                self.core.record("system:hub", items)
+            except Exception:
+                log.exception("hub: recording %d events failed", len(items))
+
+    def _send(self, rid: bytes, msg: dict[str, Any] | bytes) -> bool:
+        try:
+            self.router.send_multipart([rid, msg if isinstance(msg, bytes) else P.encode(msg)], zmq.NOBLOCK)
+            return True
+        except zmq.ZMQError as exc:  # peer gone (router_mandatory) or its queue full: resend later
+            unit = self.route_unit.pop(rid, None)
+            if unit is not None and self.routes.get(unit) == rid:
+                del self.routes[unit]
+            log.debug("field: send to %s failed: %s", unit, exc)
+            return False
+
+    def _refuse(self, rid: bytes | None, unit: str | None, why: str, code: str = "bad_message") -> None:
+        self.refused += 1
+        log.warning("field: refused a message from %s: %s", unit or "an unknown sender", why)
+        if rid is not None:
+            self._send(rid, {"type": "error", "code": code, "message": why})
+
+    def _cut(self, rid: bytes, key: str | None) -> None:
+        """A message from a key no longer enrolled (revoked while connected): refuse it, forget the route."""
+        unit = self.route_unit.pop(rid, None)
+        if unit is not None:
+            self.routes.pop(unit, None)
+            log.warning("field: %s's key was revoked; connection cut off", unit)
+            self._send(rid, {"type": "error", "code": "revoked", "message": "this unit's key was revoked"})
+        self.refused += 1
+        log.debug("field: dropped a message from revoked/unknown key %s", key)
+
+    def _login(self, rid: bytes, unit: str, msg: dict[str, Any]) -> None:
+        old = self.routes.get(unit)
+        if old is not None and old != rid:
+            self.route_unit.pop(old, None)
+        self.routes[unit] = rid
+        self.route_unit[rid] = unit
+        last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))
+        self._send(rid, {"type": "welcome", "unit_id": unit, "hub": self.public_key, "version": P.PROTOCOL_VERSION,
+                         "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
+                         "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
+        if last > self.outbox.acked.get(unit, 0):
+            self._pending_events += [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
+                                     for u, ref, s in self.outbox.ack({unit: last}, time.time())]
+        self._resend(unit, last)
+        log.info("field: %s logged in (client %s, last seq %d)", unit, msg.get("version"), msg["last_seq"])
+
+    def _resend(self, unit: str, after: int) -> None:
+        rid = self.routes.get(unit)
+        if rid is None:
+            return
+        for body in self.outbox.pending(unit, after):
+            if not self._send(rid, body):
+                break
+        self.progress[unit] = time.monotonic()
+
+    # ---------------------------------------------------------- unit replies
+    def _reliable(self, rid: bytes, unit: str, msg: dict[str, Any]) -> None:
+        cseq = msg["cseq"]
+        if cseq <= self.outbox.last_cseq.get(unit, 0):
+            log.info("field: duplicate %s cseq %d from %s ignored", msg["type"], cseq, unit)
+            self._send(rid, {"type": "ack", "cseq": cseq, "ok": True, "duplicate": True})
+            return
+        reply: dict[str, Any] = {"type": "ack", "cseq": cseq, "ok": True}
+        try:
+            self._apply_reply(unit, msg)
+        except (Refused, P.ProtocolError) as exc:
+            log.warning("field: %s from %s refused: %s", msg["type"], unit, exc)
+            self.refused += 1
+            reply.update(ok=False, code=getattr(exc, "code", "refused"), message=str(exc))
+        except Exception as exc:  # the hub keeps serving everyone else
+            log.exception("field: %s from %s failed", msg["type"], unit)
+            reply.update(ok=False, code="error", message=str(exc))
+        self.outbox.set_last_cseq(unit, cseq)
+        self._send(rid, reply)
+
+    def _apply_reply(self, unit: str, msg: dict[str, Any]) -> None:
+        actor = f"unit:{unit}"
+        t = msg["type"]
+        if t == "text":
+            self.core.record(actor, [NewEvent("field.message_received", {"unit_id": unit, "text": msg["text"]},
+                                              f"unit:{unit}")])
+            return
+        ref = msg["ref"]
+        kind, ident = P.split_ref(ref)
+        if not self.outbox.has_assignment(unit, ref):
+            raise Refused(f"{ref} was never assigned to {unit}; a unit reports only on its own assignments",
+                          "not_assigned")
+        payload: dict[str, Any] = {"unit_id": unit, "ref": ref, "action": t, "cseq": msg["cseq"]}
+        for k in ("reason", "status", "note"):
+            if msg.get(k) is not None:
+                payload[k] = msg[k]
+        att = msg.get("attachment")
+        if att:
+            payload["attachment"] = {"name": att["name"], "mime": att["mime"], "data": att["data"]}
+        refusal: Refused | None = None
+        try:
+            advance(self.core, actor, kind, ident, t, msg)
+        except Refused as exc:
+            refusal = exc
+            payload["refused"] = str(exc)
+        self.core.record(actor, [NewEvent("field.reply", payload, ref)])
+        if refusal is not None:
+            raise refusal
+
+    # ---------------------------------------------------- events -> outbox
+    def _pump_events(self) -> None:
+        """Turn new events (after the persisted cursor) into outbox messages, then send them."""
+        store = self.core.store
+        self._cut_revoked()  # a revocation among the new events takes effect before anything is sent
+        new = list(store.events(self._cursor, limit=5000))
+        if not new:
+            return
+        rows: list[tuple[str, dict[str, Any], str | None, int | None]] = []
+        for ev in new:
+            if ev.kind in OWN_KINDS:
+                continue
+            rows.extend(self._messages_for(ev))
+        now = time.time()
+        out: list[tuple[str, dict[str, Any]]] = []
+        if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
+            with store.write() as conn:
+                out = self.outbox.add_many(conn, rows, now)
+                self.outbox.set_cursor(conn, new[-1].seq)
+        self._cursor = new[-1].seq
+        queued = []
+        for unit, msg in out:
+            rid = self.routes.get(unit)
+            if rid is not None and self._send(rid, msg):
+                self.progress.setdefault(unit, time.monotonic())
+            if msg["type"] in ("assignment", "cancel"):
+                queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
+                                                        "type": msg["type"]}, f"unit:{unit}"))
+        self._pending_events += queued
+        self._flush_events()
+        if len(new) == 5000:
+            self.wake()
+
+    def _messages_for(self, ev: Any) -> list[tuple[str, dict[str, Any], str | None, int | None]]:
+        out: list[tuple[str, dict[str, Any], str | None, int | None]] = []
+        for action, unit, ref in assignments_of(ev):
+            kind, ident = ref.split(":", 1)
+            msg: dict[str, Any] = {"type": "assignment" if action == "assign" else "cancel", "ref": ref,
+                                   f"{kind}_id": ident, "ts": ev.ts, "by": ev.actor}
+            if action == "assign":
+                msg.update(details(self.core, kind, ident))
+                for k in DETAIL_FIELDS + ("note",):
+                    v = ev.payload.get(k)
+                    if v is not None and _jsonable(v):
+                        msg[k] = v
+            elif ev.payload.get("note"):
+                msg["note"] = ev.payload["note"]
+            out.append((unit, msg, ref, ev.seq))
+        if out:
+            return out
+        if ev.kind == "field.message_sent":
+            p = ev.payload
+            base = {"text": p["text"], "ts": ev.ts, "by": ev.actor}
+            if p.get("unit_id"):
+                return [(p["unit_id"], {"type": "text", **base}, None, ev.seq)]
+            with self.core.lock:
+                fs = field_state(self.core.state)
+                units = [u for u in fs.keys
+                         if not p.get("kind") or getattr(self.core.state.units.get(u), "kind", None) == p["kind"]]
+            return [(u, {"type": "broadcast", "kind": p.get("kind"), **base}, None, ev.seq) for u in sorted(units)]
+        return []
+
+    # ------------------------------------------------------------------ tick
+    def _tick(self, now: float) -> None:
+        self.core.refresh()  # events other processes appended (ctl --db, keys revoke)
+        self._cut_revoked()
+        offline = [u for u, on in self.present.items() if on and now - self.last_seen.get(u, 0) > self.offline_after]
+        for u in offline:
+            self.present[u] = False
+            rid = self.routes.pop(u, None)
+            if rid is not None:
+                self.route_unit.pop(rid, None)
+        self._pending_events += [NewEvent("unit.offline", {"id": u}, f"unit:{u}") for u in offline]
+        for unit in list(self.routes):
+            if self.outbox.last_seq.get(unit, 0) > self.outbox.acked.get(unit, 0) and \
+                    now - self.progress.get(unit, 0) > self.resend_after:
+                self._resend(unit, 0)
+        self._flush_events()
+
+    def _cut_revoked(self) -> None:
+        fs = field_state(self.core.state)
+        for unit, rid in list(self.routes.items()):
+            if unit not in fs.keys:  # revoked while connected
+                self._cut(rid, None)
+
+    # ---------------------------------------------------------------- views
+    def connected(self) -> list[str]:
+        return sorted(self.routes)
+
+
+def _jsonable(v: Any) -> bool:
+    return isinstance(v, str | int | float | bool | list | dict)
+
+
+def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
+    """What the field needs to know about an incident or task, from the feature's own "show" operation."""
+    name = f"{kind}.show"
+    if name not in ops.OPERATIONS:
+        return {}
+    try:
+        d = ops.call(core, name, {f"{kind}_id": ident}, actor="system:hub")
+    except Exception as exc:  # the assignment still goes out, with what the event said
+        log.warning("field: no details for %s:%s: %s", kind, ident, exc)
+        return {}
+    out = {}
+    for k in DETAIL_FIELDS:
+        v = d.get(k) if isinstance(d, dict) else None
+        if v is not None:
+            out[k] = v if _jsonable(v) else str(v)
+    return out
+
+
+def advance(core: Any, actor: str, kind: str, ident: str, action: str, msg: dict[str, Any]) -> Any:
+    """Run the feature's operation for a unit's answer, as that unit (the feature checks it is its own).
+
+    incident: accept/en_route/on_scene/resolved -> incident.transition; decline -> incident.unassign.
+    task: resolved -> task.finish; the other answers are only recorded (field.reply).
+    """
+    ops.load_features()
+    note = msg.get("reason") if action == "decline" else msg.get("note")
+    if kind == "incident":
+        if action == "decline":
+            return _call(core, "incident.unassign", {"incident_id": ident, "note": note}, actor)
+        target = "accepted" if action == "accept" else msg["status"]
+        return _call(core, "incident.transition", {"incident_id": ident, "state": target, "note": note}, actor)
+    if kind == "task" and action == "status" and msg.get("status") == "resolved":
+        return _call(core, "task.finish", {"task_id": ident, "note": note}, actor)
+    return None
+
+
+def _call(core: Any, name: str, args: dict[str, Any], actor: str) -> Any:
+    if name not in ops.OPERATIONS:
+        return None  # the feature is not installed: the reply is still recorded
+    return ops.call(core, name, args, actor=actor)

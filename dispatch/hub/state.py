@@ -1,0 +1,202 @@
+"""The field link's part of the state, derived from events: enrolled keys, presence, what each
+unit was sent and answered, and the messages exchanged with units.
+
+Events (payloads):
+  field.key_enrolled {unit_id, public_key}     field.key_revoked {unit_id, public_key}
+  unit.online {id}  unit.offline {id}           field.message_sent {unit_id|null, kind|null, text}
+  field.message_received {unit_id, text}       field.delivered {unit_id, ref, seq}
+  field.queued {unit_id, ref, seq, type} (an assignment or cancel put in the unit's outbox)
+  field.reply {unit_id, ref, action, status?, reason?, note?, attachment?}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.changes import Changes
+from dispatch.state import State, applies
+from dispatch.store import Event
+
+MAX_MESSAGES_PER_UNIT = 200
+
+
+@dataclass
+class AssignmentView:
+    ref: str
+    sent: float | None = None  # the assignment was made (and queued for the unit)
+    delivered: float | None = None
+    accepted: float | None = None
+    declined: float | None = None
+    reason: str | None = None
+    status: str | None = None  # en_route, on_scene, resolved
+    status_at: float | None = None
+    cancelled: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FieldState:
+    keys: dict[str, str] = field(default_factory=dict)  # unit_id -> Z85 public key
+    by_key: dict[str, str] = field(default_factory=dict)  # Z85 public key -> unit_id
+    revoked: dict[str, float] = field(default_factory=dict)  # unit_id -> when
+    assignments: dict[str, dict[str, AssignmentView]] = field(default_factory=dict)  # unit -> ref -> view
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # unit ("*" broadcasts) -> log
+    online_since: dict[str, float] = field(default_factory=dict)
+    offline_since: dict[str, float] = field(default_factory=dict)
+
+    def assignment(self, unit_id: str, ref: str) -> AssignmentView:
+        per = self.assignments.setdefault(unit_id, {})
+        view = per.get(ref)
+        if view is None:
+            view = per[ref] = AssignmentView(ref)
+        return view
+
+    def log_message(self, unit_id: str, entry: dict[str, Any]) -> None:
+        log = self.messages.setdefault(unit_id, [])
+        log.append(entry)
+        del log[:-MAX_MESSAGES_PER_UNIT]
+
+
+def field_state(state: State) -> FieldState:
+    fs = state.ext.get("field")
+    if fs is None:
+        fs = state.ext["field"] = FieldState()
+    return fs
+
+
+# ------------------------------------------------------- assignment events (another feature's)
+ASSIGN_SUFFIXES = (".assigned",)
+CANCEL_SUFFIXES = (".unassigned", ".assignment_cancelled", ".withdrawn")
+
+
+def assignments_of(ev: Event) -> list[tuple[str, str, str]]:
+    """[(action, unit_id, ref)] if `ev` assigns units to (or withdraws them from) an incident or task.
+
+    Generic on purpose: an event whose kind ends in ".assigned" (or ".unassigned"...) and whose payload
+    names a unit ("unit_id"/"unit") or units ("units": [...]) and an incident or task (incident_id,
+    task_id, or the event's entity "incident:ID"/"task:ID"). incident.assigned {id, unit_id} and
+    task.assigned {id, units} are the two kinds today.
+    """
+    kind = ev.kind
+    if kind.endswith(CANCEL_SUFFIXES) or kind == "assignment.cancelled":
+        action = "cancel"
+    elif kind.endswith(ASSIGN_SUFFIXES) or kind == "assignment.created":
+        action = "assign"
+    else:
+        return []
+    p = ev.payload if isinstance(ev.payload, dict) else {}
+    units = p.get("units") if isinstance(p.get("units"), list) else [p.get("unit_id") or p.get("unit")]
+    units = [str(u) for u in units if isinstance(u, str | int) and u != ""]
+    if p.get("incident_id") is not None:
+        ref = f"incident:{p['incident_id']}"
+    elif p.get("task_id") is not None:
+        ref = f"task:{p['task_id']}"
+    elif ev.entity and ev.entity.split(":")[0] in ("incident", "task"):
+        ref = ev.entity
+    else:
+        return []
+    return [(action, u, ref) for u in units]
+
+
+# ---------------------------------------------------------------------------------- appliers
+@applies("field.key_enrolled")
+def _key_enrolled(state: State, ev: Event, ch: Changes) -> None:
+    fs = field_state(state)
+    unit, key = ev.payload["unit_id"], ev.payload["public_key"]
+    old = fs.keys.get(unit)
+    if old:
+        fs.by_key.pop(old, None)
+    fs.keys[unit] = key
+    fs.by_key[key] = unit
+    fs.revoked.pop(unit, None)
+    u = state.units.get(unit)
+    if u is not None and u.online is None:
+        u.online = False
+    ch.units = True
+    ch.entities.add(f"unit:{unit}")
+
+
+@applies("field.key_revoked")
+def _key_revoked(state: State, ev: Event, ch: Changes) -> None:
+    fs = field_state(state)
+    unit = ev.payload["unit_id"]
+    key = fs.keys.pop(unit, None)
+    if key:
+        fs.by_key.pop(key, None)
+    fs.revoked[unit] = ev.ts
+    u = state.units.get(unit)
+    if u is not None:
+        u.online = None
+    ch.units = True
+    ch.entities.add(f"unit:{unit}")
+
+
+def _presence(state: State, ev: Event, ch: Changes, online: bool) -> None:
+    unit = ev.payload["id"]
+    u = state.units.get(unit)
+    if u is not None:
+        u.online = online
+    fs = field_state(state)
+    (fs.online_since if online else fs.offline_since)[unit] = ev.ts
+    ch.units = True
+    ch.entities.add(f"unit:{unit}")
+
+
+@applies("unit.online")
+def _online(state: State, ev: Event, ch: Changes) -> None:
+    _presence(state, ev, ch, True)
+
+
+@applies("unit.offline")
+def _offline(state: State, ev: Event, ch: Changes) -> None:
+    _presence(state, ev, ch, False)
+
+
+@applies("field.message_sent")
+def _message_sent(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    target = p.get("unit_id") or "*"
+    field_state(state).log_message(target, {"ts": ev.ts, "dir": "out", "actor": ev.actor, "text": p["text"],
+                                            "kind": p.get("kind")})
+    ch.messages = True
+
+
+@applies("field.message_received")
+def _message_received(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    field_state(state).log_message(p["unit_id"], {"ts": ev.ts, "dir": "in", "actor": ev.actor, "text": p["text"]})
+    ch.messages = True
+
+
+@applies("field.queued")
+def _queued(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    view = field_state(state).assignment(p["unit_id"], p["ref"])
+    if p.get("type") == "cancel":
+        view.cancelled = ev.ts
+    else:
+        view.sent, view.delivered, view.accepted, view.declined, view.cancelled = ev.ts, None, None, None, None
+    ch.assignments = True
+
+
+@applies("field.delivered")
+def _delivered(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    field_state(state).assignment(p["unit_id"], p["ref"]).delivered = ev.ts
+    ch.assignments = True
+
+
+@applies("field.reply")
+def _reply(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    view = field_state(state).assignment(p["unit_id"], p["ref"])
+    if p["action"] == "accept":
+        view.accepted = ev.ts
+    elif p["action"] == "decline":
+        view.declined, view.reason = ev.ts, p.get("reason")
+    elif p["action"] == "status":
+        view.status, view.status_at = p.get("status"), ev.ts
+    ch.assignments = True
