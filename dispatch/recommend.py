@@ -13,8 +13,7 @@ units without a position, not available, or offline are left out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -51,8 +50,12 @@ SUITABLE: dict[str, tuple[UnitKind, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+_CODE = {UnitKind.PATROL_BOAT: 0, UnitKind.CLEANING_VESSEL: 1, UnitKind.OFFICER: 2, UnitKind.TRUCK: 3}
+
+
+class Candidate(NamedTuple):
+    """A unit that could go (a NamedTuple: thousands are built per query, so it must be cheap)."""
+
     unit_id: str
     name: str
     kind: UnitKind
@@ -78,25 +81,32 @@ def rank(
     if not candidates:
         return []
     water, roads = waterway_graph(city), road_graph(city)
-    lats = np.fromiter((c.lat for c in candidates), float, len(candidates))
-    lons = np.fromiter((c.lon for c in candidates), float, len(candidates))
-    on_water = np.fromiter((c.kind.on_water for c in candidates), bool, len(candidates))
-    is_foot = np.fromiter((c.kind is UnitKind.OFFICER for c in candidates), bool, len(candidates))
-    speed = np.fromiter((c.speed_mps or SPEED_MPS[c.kind] for c in candidates), float, len(candidates))
-    dist = np.full(len(candidates), np.inf)
+    n = len(candidates)
+    cols = np.array([(c.lat, c.lon, c.speed_mps or SPEED_MPS[c.kind], _CODE[c.kind], c.stale) for c in candidates],
+                    dtype=float).reshape(n, 5)
+    lats, lons, speed, code, stale = cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3], cols[:, 4]
+    on_water = code < 2
+    dist = np.full(n, np.inf)
     mode = np.where(on_water, "water", "road").astype(object)
     if on_water.any():
         dist[on_water] = water.distances(target, lats[on_water], lons[on_water])
     land = ~on_water
     if land.any():
         dist[land] = roads.distances(target, lats[land], lons[land])
-        # on foot, a straight walk is shorter than the arterial grid unless it has to cross the river
-        foot = np.flatnonzero(is_foot)
+        # on foot, a straight walk beats the arterial grid unless it has to cross the river; only the
+        # officers it could bring into the top `limit` are checked against the water
+        foot = np.flatnonzero(code == 2)
         if len(foot):
             txy = water.to_xy([target[0]], [target[1]])[0]
             uxy = water.to_xy(lats[foot], lons[foot])
             straight = np.hypot(uxy[:, 0] - txy[0], uxy[:, 1] - txy[1]) * FOOT_DETOUR
             better = straight < dist[foot]
+            if limit is not None and better.any():
+                # the limit-th best ETA so far (fresh fixes rank first) bounds who can still get in
+                fresh = (dist / speed)[stale == 0]
+                k = int(limit) - 1
+                if 0 <= k < len(fresh):
+                    better &= (straight / speed[foot] <= np.partition(fresh, k)[k]) & (stale[foot] == 0)
             if better.any():
                 idx = foot[better]
                 lines = shapely.linestrings(np.stack([uxy[better], np.broadcast_to(txy, uxy[better].shape)], axis=1))
@@ -104,7 +114,6 @@ def rank(
                 dist[idx[dry]] = straight[better][dry]
                 mode[idx[dry]] = "foot"
     eta = dist / speed
-    stale = np.fromiter((c.stale for c in candidates), bool, len(candidates))
     reachable = np.flatnonzero(np.isfinite(eta))
     order = reachable[np.lexsort((eta[reachable], stale[reachable]))]
     if limit is not None:
@@ -123,13 +132,17 @@ def rank(
 def candidates_of(core: Any, units: Iterable[Unit], kinds: Sequence[UnitKind]) -> list[Candidate]:
     """Available, not offline, positioned units of the given kinds (call under core.lock)."""
     now = core.clock()
+    stale_after = core.stale_after
+    want = set(kinds)
+    available = UnitStatus.AVAILABLE
     out = []
     for u in units:
-        if u.kind not in kinds or u.status is not UnitStatus.AVAILABLE or u.online is False or u.position is None:
+        p = u.position
+        if p is None or u.status is not available or u.kind not in want or u.online is False:
             continue
-        sp = u.attributes.get("speed_mps")
-        out.append(Candidate(u.id, u.name, u.kind, u.position.lat, u.position.lon, core.is_stale(u, now),
-                             float(sp) if isinstance(sp, int | float) and sp > 0 else None, u.position.ts))
+        sp = u.attributes.get("speed_mps") if u.attributes else None
+        out.append(Candidate(u.id, u.name, u.kind, p.lat, p.lon, now - p.ts > stale_after,
+                             float(sp) if isinstance(sp, int | float) and sp > 0 else None, p.ts))
     return out
 
 

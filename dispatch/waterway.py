@@ -54,9 +54,22 @@ class _Graph:
     xy: np.ndarray
     adj: list[list[tuple[int, float]]]
 
-    def _index(self) -> None:
+    def _index(self, cell_m: float = 50.0) -> None:
+        """Nearest-node lookup grid (cell_m squares over the nodes' extent plus a margin), so snapping
+        thousands of points is an array index instead of a spatial search."""
         self._tree = STRtree(shapely.points(self.xy))
-        self._rows = functools.lru_cache(maxsize=512)(self._row)
+        self._rows = functools.lru_cache(maxsize=1024)(self._row)
+        margin = 1000.0
+        x0, y0 = self.xy.min(axis=0) - margin
+        x1, y1 = self.xy.max(axis=0) + margin
+        nx, ny = int((x1 - x0) // cell_m) + 1, int((y1 - y0) // cell_m) + 1
+        gx, gy = np.meshgrid(x0 + (np.arange(nx) + 0.5) * cell_m, y0 + (np.arange(ny) + 0.5) * cell_m, indexing="ij")
+        idx, _d = self._tree.query_nearest(shapely.points(gx.ravel(), gy.ravel()), return_distance=True,
+                                           all_matches=False)
+        grid = np.empty(nx * ny, dtype=np.int32)
+        grid[idx[0]] = idx[1]
+        self._grid = grid.reshape(nx, ny)
+        self._grid_origin = (float(x0), float(y0), cell_m)
 
     def _row(self, node: int) -> np.ndarray:
         return _dijkstra(self.adj, node)
@@ -68,14 +81,22 @@ class _Graph:
         return np.column_stack(((lon - f.lon0) * f.m_per_deg_lon, (lat - f.lat0) * M_PER_DEG_LAT))
 
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest node of each (x, y) row and the straight distance to it."""
+        """Nearest node of each (x, y) row (by the lookup grid; exact search outside it) and the
+        straight distance to it."""
         if len(xy) == 0:
             return np.zeros(0, dtype=int), np.zeros(0)
-        idx, dist = self._tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
+        x0, y0, cell = self._grid_origin
+        i = np.floor((xy[:, 0] - x0) / cell).astype(int)
+        j = np.floor((xy[:, 1] - y0) / cell).astype(int)
+        nx, ny = self._grid.shape
+        inside = (i >= 0) & (i < nx) & (j >= 0) & (j < ny)
         node = np.empty(len(xy), dtype=int)
-        d = np.empty(len(xy))
-        node[idx[0]] = idx[1]
-        d[idx[0]] = dist
+        node[inside] = self._grid[i[inside], j[inside]]
+        if not inside.all():
+            out = np.flatnonzero(~inside)
+            idx = self._tree.query_nearest(shapely.points(xy[out]), all_matches=False)
+            node[out[idx[0]]] = idx[1]
+        d = np.hypot(xy[:, 0] - self.xy[node, 0], xy[:, 1] - self.xy[node, 1])
         return node, d
 
     def distances_from(self, lat: float, lon: float) -> np.ndarray:
@@ -133,10 +154,12 @@ class WaterwayGraph(_Graph):
         if len(a):
             chords = shapely.linestrings(np.stack([self.xy[a], self.xy[b]], axis=1))
             inside = shapely.covers(self.water_xy, chords)
+            chain = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(self.xy, axis=0).T))))
             for i, j in zip(a[inside], b[inside], strict=True):
                 w = float(np.hypot(*(self.xy[j] - self.xy[i])))
-                self.adj[int(i)].append((int(j), w))
-                self.adj[int(j)].append((int(i), w))
+                if w < 0.97 * (chain[j] - chain[i]):  # a chord along a straight reach saves nothing: skip it
+                    self.adj[int(i)].append((int(j), w))
+                    self.adj[int(j)].append((int(i), w))
 
     def on_water(self, lat: float, lon: float) -> bool:
         (x, y), = self.to_xy([lat], [lon])
