@@ -35,6 +35,88 @@
   var onSelect = null;     // set by the bridge
   var framesWithUnits = 0; // drawing passes that drew at least one unit
 
+  /* One small pre-drawn image per kind, colour and 10-degree heading step: 5,000 drawImage calls
+     cost a fraction of rasterising 5,000 anti-aliased paths on a GPU-less control-room PC. */
+  var SPRITE = 20, HALF = 10, sprites = {};
+  function sprite(kd, fl, step, dpr) {
+    var key = kd * 10000 + fl * 100 + step, img = sprites[key];
+    if (img) return img;
+    img = document.createElement("canvas");
+    img.width = img.height = Math.ceil(SPRITE * dpr);
+    var g = img.getContext("2d"), shape = SHAPES[kd];
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.translate(HALF, HALF);
+    if (ROTATES[kd]) g.rotate(step * 10 * Math.PI / 180);
+    g.beginPath();
+    if (shape === null) g.arc(0, 0, 5, 0, 2 * Math.PI);
+    else { g.moveTo(shape[0][0], shape[0][1]); for (var v = 1; v < shape.length; v++) g.lineTo(shape[v][0], shape[v][1]); g.closePath(); }
+    g.fillStyle = FILLS[fl]; g.fill();
+    g.lineWidth = 1.2; g.strokeStyle = STROKES[kd]; g.stroke();
+    sprites[key] = img;
+    return img;
+  }
+
+  /* A sprite as the list of its visible pixels: offsets into the frame (for the current frame
+     width) and their RGBA values. Transparent pixels cost nothing. */
+  var spritePixels = {}, spriteWidth = 0;
+  function pixels(kd, fl, step, dpr, W) {
+    if (W !== spriteWidth) { spritePixels = {}; spriteWidth = W; }
+    var key = kd * 10000 + fl * 100 + step, sp = spritePixels[key];
+    if (sp) return sp;
+    var img = sprite(kd, fl, step, dpr), S = img.width, g = img.getContext("2d");
+    var src = new Uint32Array(g.getImageData(0, 0, S, S).data.buffer.slice(0));
+    var offs = [], dx = [], dy = [], vals = [];
+    for (var y = 0; y < S; y++) for (var x = 0; x < S; x++) {
+      var v = src[y * S + x];
+      if (v >>> 24) { offs.push(y * W + x); dx.push(x); dy.push(y); vals.push(v); }
+    }
+    sp = {offs: new Int32Array(offs), dx: new Int32Array(dx), dy: new Int32Array(dy), vals: new Uint32Array(vals), S: S};
+    spritePixels[key] = sp;
+    return sp;
+  }
+
+  /* Every unit written straight into one ImageData and put on the canvas once: no per-unit
+     canvas call at all, which is what keeps 5,000 units inside a frame without a GPU. */
+  var frame = null, frame32 = null;
+  function blit(buckets, size, dpr) {
+    var W = Math.round(size.x * dpr), H = Math.round(size.y * dpr);
+    if (!frame || frame.width !== W || frame.height !== H) {
+      frame = ctx.createImageData(W, H); frame32 = new Uint32Array(frame.data.buffer);
+    } else {
+      frame32.fill(0);
+    }
+    var hs = Math.floor(Math.ceil(SPRITE * dpr) / 2);
+    for (var b = 0; b < buckets.length; b++) {
+      var list = buckets[b];
+      if (!list.length) continue;
+      var kd = b % NKIND, fl = (b / NKIND) | 0, rot = ROTATES[kd];
+      for (var k = 0; k < list.length; k++) {
+        var i = list[k], c = course[i];
+        var step = (rot && c !== null) ? Math.round((((c % 360) + 360) % 360) / 10) % 36 : 0;
+        var sp = pixels(kd, fl, step, dpr, W), offs = sp.offs, vals = sp.vals, n = offs.length;
+        var x0 = Math.round(px[i] * dpr) - hs, y0 = Math.round(py[i] * dpr) - hs, j, d, v, o;
+        if (x0 >= 0 && y0 >= 0 && x0 + sp.S <= W && y0 + sp.S <= H) {
+          var base = y0 * W + x0;
+          for (j = 0; j < n; j++) {
+            o = base + offs[j]; v = vals[j]; d = frame32[o];
+            frame32[o] = (d >>> 24) > (v >>> 24) ? ((v & 0x00ffffff) | (d & 0xff000000)) : v;
+          }
+        } else {  // partly off the canvas: clip pixel by pixel
+          var dxs = sp.dx, dys = sp.dy;
+          for (j = 0; j < n; j++) {
+            var X = x0 + dxs[j], Y = y0 + dys[j];
+            if (X < 0 || Y < 0 || X >= W || Y >= H) continue;
+            o = Y * W + X; v = vals[j]; d = frame32[o];
+            frame32[o] = (d >>> 24) > (v >>> 24) ? ((v & 0x00ffffff) | (d & 0xff000000)) : v;
+          }
+        }
+      }
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.putImageData(frame, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  }
+
   function mercX(lo) { return (lo + 180) / 360; }
   function mercY(la) {
     var s = Math.sin(la * Math.PI / 180);
@@ -81,28 +163,7 @@
       buckets[fill[i] * NKIND + kind[i]].push(i);
       visible++;
     }
-    ctx.lineWidth = 1.2;
-    for (b = 0; b < buckets.length; b++) {
-      var list = buckets[b];
-      if (!list.length) continue;
-      var kd = b % NKIND, shape = SHAPES[kd], rot = ROTATES[kd];
-      ctx.beginPath();
-      for (k = 0; k < list.length; k++) {
-        i = list[k];
-        var cx = px[i], cy = py[i];
-        if (shape === null) { ctx.moveTo(cx + 5, cy); ctx.arc(cx, cy, 5, 0, 6.283185307179586); continue; }
-        var c = course[i], cs = 1, sn = 0;
-        if (rot && c !== null) { var a = c * 0.017453292519943295; cs = Math.cos(a); sn = Math.sin(a); }
-        for (var v = 0; v < shape.length; v++) {
-          var sx = shape[v][0], sy = shape[v][1];
-          var X = cx + sx * cs - sy * sn, Y = cy + sx * sn + sy * cs;
-          if (v === 0) ctx.moveTo(X, Y); else ctx.lineTo(X, Y);
-        }
-        ctx.closePath();
-      }
-      ctx.fillStyle = FILLS[(b / NKIND) | 0]; ctx.fill();
-      ctx.strokeStyle = STROKES[kd]; ctx.stroke();
-    }
+    blit(buckets, size, dpr);
     if (selected !== null && slotOf.has(selected)) {
       i = slotOf.get(selected);
       ctx.beginPath(); ctx.arc(px[i], py[i], 12, 0, 6.283185307179586);
@@ -172,7 +233,40 @@
     return batch.length;
   }
 
+  /* The compact form Python uses for live batches: units are first defined with their slot
+     (define([[slot, id, label], ...])), then each batch is base64 of little-endian int32 quintets:
+     slot, lat*1e6, lon*1e6, course*10 (-1: none), kind | status << 3 | stale << 5. */
+  var bySlot = [];
+  function define(list) {
+    for (var j = 0; j < list.length; j++) {
+      var d = list[j], i = slotOf.get(d[1]);
+      if (i === undefined) { put([d[1], 0, 0, null, 0, 0, 1, d[2]]); i = slotOf.get(d[1]); }
+      else if (d[2] !== null) label[i] = d[2];
+      bySlot[d[0]] = i;
+    }
+    return list.length;
+  }
+  function updatePacked(b64, sentAtMs) {
+    var bin = atob(b64), n = bin.length, bytes = new Uint8Array(n);
+    for (var j = 0; j < n; j++) bytes[j] = bin.charCodeAt(j);
+    var q = new Int32Array(bytes.buffer), m = q.length / 5;
+    for (var r = 0; r < m; r++) {
+      var o = r * 5, i = bySlot[q[o]];
+      if (i === undefined) continue;
+      var la = q[o + 1] / 1e6, lo = q[o + 2] / 1e6, f = q[o + 4];
+      lat[i] = la; lon[i] = lo; mx[i] = mercX(lo); my[i] = mercY(la);
+      course[i] = q[o + 3] < 0 ? null : q[o + 3] / 10;
+      kind[i] = f & 7; status[i] = (f >> 3) & 3; stale[i] = (f >> 5) & 1;
+      fill[i] = stale[i] ? 4 : status[i];
+    }
+    if (sentAtMs) lastSent = sentAtMs;
+    if (map && ctx) draw(); else schedule();
+    return m;
+  }
+
   window.ConsoleUnits = {
+    define: define,
+    updatePacked: updatePacked,
     attach: function (m) { map = m; var UnitLayer = makeLayer(); new UnitLayer().addTo(m); },
     update: applyBatch,
     updateJson: function (text, sentAtMs) { return applyBatch(JSON.parse(text), sentAtMs); },
@@ -184,7 +278,7 @@
       this.clear(); rows.forEach(put); schedule();
     },
     clear: function () {
-      slotOf = new Map(); ids = []; lat = []; lon = []; mx = []; my = []; course = []; kind = []; fill = [];
+      bySlot = []; slotOf = new Map(); ids = []; lat = []; lon = []; mx = []; my = []; course = []; kind = []; fill = [];
       stale = []; status = []; label = []; schedule();
     },
     select: function (id, centre) {
