@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -22,7 +22,6 @@ from dispatch.changes import Changes
 from dispatch.errors import Refused
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class _Bus(QObject):
@@ -58,7 +57,7 @@ def run_on_main(fn: Callable[[], None]) -> None:
     get_bus()._deliver.emit(fn)
 
 
-class DispatchOp(Generic[T]):
+class DispatchOp[T]:
     def __init__(self, *, parent: QWidget | None, op: Callable[[Any], T]) -> None:
         self.parent = parent
         self.op = op
