@@ -33,6 +33,7 @@
   var timings = [];        // ms from Python's hand-off to the end of the drawing pass
   var lastSent = null;
   var onSelect = null;     // set by the bridge
+  var trails = new Map();  // id -> [[lat, lon], ...]; only the replay window sets them
   var framesWithUnits = 0; // drawing passes that drew at least one unit
 
   /* One small pre-drawn image per kind, colour and 10-degree heading step: 5,000 drawImage calls
@@ -148,6 +149,7 @@
     L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, size.x, size.y);
+    if (trails.size) drawTrails();
     if (n === 0) { record(0); return; }
     // Web Mercator by hand: one reference point through Leaflet, the rest by arithmetic.
     var centre = map.getCenter(), zoom = map.getZoom(), scale = 256 * Math.pow(2, zoom);
@@ -164,6 +166,7 @@
       visible++;
     }
     blit(buckets, size, dpr);
+    if (trails.size) drawTrails();  // blit replaced the pixels: the trails go on top, translucent
     if (selected !== null && slotOf.has(selected)) {
       i = slotOf.get(selected);
       ctx.beginPath(); ctx.arc(px[i], py[i], 12, 0, 6.283185307179586);
@@ -179,6 +182,18 @@
       }
     }
     record(visible);
+  }
+
+  function drawTrails() {
+    ctx.lineWidth = 1.5; ctx.strokeStyle = "rgba(21,101,192,0.55)";
+    ctx.beginPath();
+    trails.forEach(function (pts) {
+      for (var i = 0; i < pts.length; i++) {
+        var p = map.latLngToContainerPoint(pts[i]);
+        if (i === 0) ctx.moveTo(p.x, p.y); else ctx.lineTo(p.x, p.y);
+      }
+    });
+    ctx.stroke();
   }
 
   function record(visible) {
@@ -297,6 +312,14 @@
       }
       return out;
     },
+    /* Replay: the track of the last minutes per unit, {id: [[lat, lon], ...]}; {} clears them. */
+    setTrails: function (byId) {
+      trails.clear();
+      Object.keys(byId || {}).forEach(function (id) { trails.set(id, byId[id]); });
+      schedule();
+      return trails.size;
+    },
+    trailCount: function () { return trails.size; },
     timings: function () { return timings.slice(); },
     framesWithUnits: function () { return framesWithUnits; },
     resetTimings: function () { timings = []; }

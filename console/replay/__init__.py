@@ -1,0 +1,1 @@
+"""The replay window (console/replay/window.py) over dispatch.replay.Recording."""

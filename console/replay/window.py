@@ -1,0 +1,434 @@
+"""The replay window: a timeline of a shift or a day, a scrubber, play at 1x..120x, the map at that time.
+
+It reads a `dispatch.replay.Recording` (the live store, or an exported replay file) and never
+writes: the live console beside it keeps running. Seeking asks the recording for every unit's
+last fix at the replay time (one index seek per unit) and pushes one batch of rows to its own
+map page; the unit board, the incident list and the event log follow the same clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.map.view import MapView, unit_row
+from console.unit_board import UnitBoard
+from dispatch.model import Position, Unit, UnitKind
+from dispatch.replay import Recording, marker_class
+
+log = logging.getLogger(__name__)
+
+SPEEDS = (1, 2, 5, 10, 30, 60, 120)
+MARKER_STYLE = {  # class -> (y, colour, symbol)
+    "incident": (-0.6, "#d32f2f", "o"),
+    "assignment": (-1.2, "#1565c0", "t"),
+    "alert": (-1.8, "#ef6c00", "d"),
+}
+_pages = 0
+
+
+class Timeline(pg.PlotWidget):
+    """Event density as bars, markers per kind, and a draggable cursor (the scrubber)."""
+
+    seek_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.setBackground("w")
+        self.setMouseEnabled(x=True, y=False)
+        self.hideAxis("left")
+        self.setMinimumHeight(120)
+        self.bars = pg.BarGraphItem(x0=[], height=[], width=1.0, brush=pg.mkBrush("#90a4ae"), pen=None)
+        self.addItem(self.bars)
+        self.markers = {k: pg.ScatterPlotItem(size=8, brush=pg.mkBrush(c), pen=None, symbol=s)
+                        for k, (_y, c, s) in MARKER_STYLE.items()}
+        for item in self.markers.values():
+            self.addItem(item)
+        self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#c62828", width=2))
+        self.addItem(self.cursor)
+        self.cursor.sigDragged.connect(lambda line: self.seek_requested.emit(float(line.value())))
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_data(self, t1: float, t2: float, edges: list[float], counts: list[int],
+                 marks: dict[str, list[float]]) -> None:
+        width = (edges[1] - edges[0]) if len(edges) > 1 else max(1.0, t2 - t1)
+        top = max(counts, default=0) or 1
+        self.bars.setOpts(x0=edges, height=[c / top * 3.0 for c in counts], width=width)
+        for k, item in self.markers.items():
+            xs = marks.get(k, [])
+            item.setData(x=xs, y=[MARKER_STYLE[k][0]] * len(xs))
+        self.setXRange(t1, t2, padding=0.01)
+        self.setYRange(-2.2, 3.2, padding=0)
+        self.cursor.setBounds((t1, t2))
+
+    def set_cursor(self, t: float) -> None:
+        self.cursor.blockSignals(True)
+        self.cursor.setValue(t)
+        self.cursor.blockSignals(False)
+
+    def _clicked(self, ev: Any) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.getPlotItem().vb
+        if vb.sceneBoundingRect().contains(ev.scenePos()):
+            self.seek_requested.emit(float(vb.mapSceneToView(ev.scenePos()).x()))
+
+
+class ReplayWindow(QMainWindow):
+    """Replays a recording between `window` = (t1, t2); `seek(t)`, `play(speed)`, `pause()`."""
+
+    time_changed = Signal(float)
+
+    def __init__(self, recording: Recording, *, lang: str = "en", window: tuple[float, float] | None = None,
+                 city_geojson: dict[str, Any] | None = None, stale_after: float = 60.0, trail_minutes: float = 5.0,
+                 title_suffix: str = "", tick_ms: int = 100, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        global _pages
+        _pages += 1
+        self.rec = recording
+        self.stale_after = stale_after
+        self.trail_minutes = trail_minutes
+        self.setWindowTitle(self.tr("Replay") + (f" — {title_suffix}" if title_suffix else ""))
+        self.resize(1500, 900)
+        span = recording.span()
+        self.full_span = span or (time.time() - 3600, time.time())
+        self.t1, self.t2 = window or self.full_span
+        if self.t2 <= self.t1:
+            self.t2 = self.t1 + 1.0
+        self.t = self.t1
+        self.speed = 60
+        self.playing = False
+        self.unit_filter = ""
+        self._shown: set[str] = set()
+        self._last_trails = 0.0
+        self.last_positions: list[Any] = []
+
+        if city_geojson is None:
+            from dispatch.city import load_city
+
+            city_geojson = load_city().geojson()
+        self.map = MapView(city_geojson, lang=lang, page_name=f"replay-{_pages}.html", parent=self)
+        self.map.ready.connect(lambda: self.seek(self.t, force=True))
+        self.timeline = Timeline(self)
+        self.timeline.seek_requested.connect(self.seek)
+
+        # ---- controls
+        self.play_button = QPushButton(self.tr("Play"), self)
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(lambda on: self.play() if on else self.pause())
+        self.prev_button = QPushButton(self.tr("◀ Previous event"), self)
+        self.next_button = QPushButton(self.tr("Next event ▶"), self)
+        self.prev_button.clicked.connect(self.previous_event)
+        self.next_button.clicked.connect(self.next_event)
+        self.speed_box = QComboBox(self)
+        for s in SPEEDS:
+            self.speed_box.addItem(f"{s}x", s)
+        self.speed_box.setCurrentIndex(SPEEDS.index(60))
+        self.speed_box.currentIndexChanged.connect(lambda _i: self.set_speed(int(self.speed_box.currentData())))
+        self.range_box = QComboBox(self)
+        self.range_box.addItem(self.tr("Whole recording"), "all")
+        self.range_box.addItem(self.tr("Last hour"), 3600.0)
+        self.range_box.addItem(self.tr("Last shift (8 h)"), 8 * 3600.0)
+        self.range_box.addItem(self.tr("Last day (24 h)"), 24 * 3600.0)
+        if window is not None and window != self.full_span:
+            self.range_box.insertItem(0, self.tr("Chosen window"), "chosen")
+        self.range_box.setCurrentIndex(0)
+        self._chosen = (self.t1, self.t2)
+        self.range_box.currentIndexChanged.connect(self._on_range)
+        self.units_edit = QLineEdit(self)
+        self.units_edit.setPlaceholderText(self.tr("Units: all (or ids, comma-separated)"))
+        self.units_edit.editingFinished.connect(self._on_units)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 10000)
+        self.slider.sliderMoved.connect(lambda v: self.seek(self.t1 + (self.t2 - self.t1) * v / 10000))
+        self.clock_label = QLabel(self)
+        self.clock_label.setObjectName("replayClock")
+        self.message = QLabel(self)
+        self.message.setStyleSheet("color:#b71c1c")
+
+        bar = QHBoxLayout()
+        for w in (self.range_box, self.prev_button, self.play_button, self.next_button, self.speed_box,
+                  self.units_edit, self.clock_label):
+            bar.addWidget(w)
+        bar.addStretch(1)
+
+        # ---- side panels
+        self.log = QTableWidget(0, 4, self)
+        self.log.setObjectName("replayLog")
+        self.log.setHorizontalHeaderLabels([self.tr("Time"), self.tr("Actor"), self.tr("Kind"), self.tr("Entity")])
+        self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.log.verticalHeader().setVisible(False)
+        self.log.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.log.cellClicked.connect(self._on_log_clicked)
+        self.board = UnitBoard(stale_after, self)
+        self.incidents = QTableWidget(0, 3, self)
+        self.incidents.setHorizontalHeaderLabels([self.tr("Incident"), self.tr("State"), self.tr("Summary")])
+        self.incidents.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.incidents.verticalHeader().setVisible(False)
+        self.incidents.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.side = QTabWidget(self)
+        self.side.addTab(self.log, self.tr("Event log"))
+        self.side.addTab(self.board, self.tr("Units"))
+        self.side.addTab(self.incidents, self.tr("Incidents"))
+        self.board.unit_selected.connect(lambda uid: self.map.select(uid, centre=True))
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.map)
+        split.addWidget(self.side)
+        split.setSizes([1050, 450])
+        central = QWidget(self)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.timeline)
+        lay.addWidget(self.slider)
+        lay.addLayout(bar)
+        lay.addWidget(self.message)
+        self.setCentralWidget(central)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(tick_ms)
+        self.timer.timeout.connect(self._tick)
+        self._last_tick = time.monotonic()
+        self._load_window()
+        if span is None:
+            self.message.setText(self.tr("This recording is empty: nothing to replay."))
+
+    # ------------------------------------------------------------ window
+    def _on_range(self, _i: int) -> None:
+        data = self.range_box.currentData()
+        lo, hi = self.full_span
+        if data == "chosen":
+            self.t1, self.t2 = self._chosen
+        elif data == "all":
+            self.t1, self.t2 = lo, hi
+        else:
+            self.t1, self.t2 = max(lo, hi - float(data)), hi
+        self._load_window()
+        self.seek(min(max(self.t, self.t1), self.t2), force=True)
+
+    def _load_window(self) -> None:
+        self.rec.all_events(refresh=True)
+        self.window_events = self.rec.events(self.t1, self.t2)
+        edges, counts = self.rec.density(self.t1, self.t2, bins=200)
+        marks: dict[str, list[float]] = {}
+        for ev in self.window_events:
+            k = marker_class(ev.kind)
+            if k:
+                marks.setdefault(k, []).append(ev.ts)
+        self.timeline.set_data(self.t1, self.t2, edges, counts, marks)
+        self.log.setRowCount(len(self.window_events))
+        for i, ev in enumerate(self.window_events):
+            for j, v in enumerate((_local(ev.ts), ev.actor, ev.kind, ev.entity or "")):
+                item = QTableWidgetItem(v)
+                item.setForeground(QBrush(QColor("#9e9e9e")))  # after the replay clock until it passes
+                item.setToolTip(json.dumps(ev.payload, ensure_ascii=False)[:500])
+                self.log.setItem(i, j, item)
+        self._event_ts = [ev.ts for ev in self.window_events]
+        self._log_upto = -1
+
+    def _on_units(self) -> None:
+        self.unit_filter = self.units_edit.text().strip()
+        self.seek(self.t, force=True)
+
+    def _units(self) -> list[str] | None:
+        if not self.unit_filter:
+            return None
+        wanted = [w.strip().lower() for w in self.unit_filter.replace("，", ",").split(",") if w.strip()]
+        return [u for u in self.rec.units() if any(w in u.lower() for w in wanted)]
+
+    # ------------------------------------------------------------- clock
+    def set_speed(self, speed: int) -> None:
+        self.speed = speed
+        i = self.speed_box.findData(speed)
+        if i >= 0 and i != self.speed_box.currentIndex():
+            self.speed_box.setCurrentIndex(i)
+
+    def play(self, speed: int | None = None) -> None:
+        if speed is not None:
+            self.set_speed(speed)
+        if self.t >= self.t2:
+            self.seek(self.t1)
+        self.playing = True
+        self._last_tick = time.monotonic()
+        self.timer.start()
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(True)
+        self.play_button.setText(self.tr("Pause"))
+        self.play_button.blockSignals(False)
+
+    def pause(self) -> None:
+        self.playing = False
+        self.timer.stop()
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(False)
+        self.play_button.setText(self.tr("Play"))
+        self.play_button.blockSignals(False)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        dt, self._last_tick = now - self._last_tick, now
+        t = self.t + dt * self.speed
+        if t >= self.t2:
+            self.seek(self.t2)
+            self.pause()
+            return
+        self.seek(t)
+
+    def next_event(self) -> None:
+        t = self.rec.next_event_time(self.t)
+        if t is not None and t <= self.t2:
+            self.seek(t)
+
+    def previous_event(self) -> None:
+        t = self.rec.previous_event_time(self.t)
+        if t is not None and t >= self.t1:
+            self.seek(t)
+
+    def _on_log_clicked(self, row: int, _col: int) -> None:
+        if 0 <= row < len(self.window_events):
+            self.seek(self.window_events[row].ts)
+
+    # -------------------------------------------------------------- seek
+    def seek(self, t: float, *, force: bool = False) -> None:
+        """Show everything as it was at `t` (clamped to the window; a time outside it is said so)."""
+        if t < self.t1 or t > self.t2:
+            self.message.setText(self.tr("%1 is outside the recording; showing its nearest end.")
+                                 .replace("%1", _local(t)))
+            t = min(max(t, self.t1), self.t2)
+        elif self.message.text() and not self.playing:
+            self.message.clear()
+        moved = t != self.t
+        self.t = t
+        self.timeline.set_cursor(t)
+        self.slider.blockSignals(True)
+        self.slider.setValue(int(round((t - self.t1) / (self.t2 - self.t1) * 10000)))
+        self.slider.blockSignals(False)
+        self.clock_label.setText(self.tr("Replay time: %1").replace("%1", _local(t, seconds=True)))
+        self._draw(t, force or moved)
+        self.time_changed.emit(t)
+
+    def _draw(self, t: float, full: bool) -> None:
+        units = self._units()
+        fixes = self.rec.positions_at(t, units, fresh_units=False)
+        self.last_positions = fixes
+        state = self.rec.state_at(t)
+        known = state.units
+        rows, dicts = [], []
+        for f in fixes:
+            u = known.get(f.unit_id) or Unit(f.unit_id, f.unit_id, UnitKind.PATROL_BOAT)
+            pos = Position(f.lat, f.lon, f.ts, f.speed, f.course, f.source)
+            shown = dataclasses.replace(u, position=pos)
+            stale = t - f.ts > self.stale_after
+            row = unit_row(shown, stale)
+            if f.unit_id not in known:
+                row[4] = 4  # a contact with no registration: drawn as AIS
+            rows.append(row)
+            dicts.append(shown.as_dict(t))
+        ids = {r[0] for r in rows}
+        gone = self._shown - ids
+        self._shown = ids
+        if self.map.is_ready:
+            if gone:
+                self.map.run(f"ConsoleUnits.remove({json.dumps(sorted(gone))})")
+            # Plain rows (ConsoleUnits.update), not the live packed path: a replay redraws at most a few
+            # times a second, keeps full precision, and may drop units (before their first fix).
+            self.map.run(f"ConsoleUnits.update({json.dumps(rows, ensure_ascii=False)},0)")
+            now = time.monotonic()
+            if full or not self.playing or now - self._last_trails > 0.5:
+                self._last_trails = now
+                trails = self.rec.trails(t, self.trail_minutes, [r[0] for r in rows])
+                self.map.run(f"ConsoleUnits.setTrails && ConsoleUnits.setTrails({json.dumps(trails)})")
+        for u in known.values():  # registered units with no fix yet still belong on the board
+            if u.id not in ids:
+                dicts.append(u.as_dict(t))
+        self.board.model.update_units(dicts, t)
+        self._follow_log(t)
+        self._show_incidents(state, t)
+
+    def _follow_log(self, t: float) -> None:
+        """Events up to the replay clock in black, later ones grey; the last one selected."""
+        import bisect
+
+        upto = bisect.bisect_right(self._event_ts, t) - 1
+        if upto == self._log_upto:
+            return
+        lo, hi = sorted((upto, self._log_upto))
+        past, future = QBrush(QColor("#1a1a1a")), QBrush(QColor("#9e9e9e"))
+        for i in range(max(0, lo + 1), min(len(self._event_ts), hi + 1)):
+            for j in range(4):
+                item = self.log.item(i, j)
+                if item is not None:
+                    item.setForeground(past if i <= upto else future)
+        self._log_upto = upto
+        if upto >= 0:
+            self.log.selectRow(upto)
+            self.log.scrollToItem(self.log.item(upto, 0))
+        else:
+            self.log.clearSelection()
+
+    def _show_incidents(self, state: Any, t: float) -> None:
+        book = state.ext.get("incidents")
+        items = getattr(book, "items", None) or {}
+        rows = []
+        for iid, inc in sorted(items.items()):
+            st = getattr(inc, "state", "")
+            summary = getattr(inc, "category", "") or ""
+            text = getattr(inc, "text", "") or getattr(inc, "address", "") or ""
+            rows.append((f"#{iid}", str(getattr(st, "value", st)), f"{summary} {text}".strip()))
+        self.incidents.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                self.incidents.setItem(i, j, QTableWidgetItem(v))
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.timer.stop()
+        super().closeEvent(event)
+
+
+def _local(ts: float, seconds: bool = True) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S" if seconds else "%H:%M")
+
+
+def open_live_replay(core: Any, parent: QWidget | None = None, *, lang: str = "en",
+                     city_geojson: dict[str, Any] | None = None) -> ReplayWindow:
+    """The replay window on the live store, spanning the last shift; the live console keeps running."""
+    rec = Recording.of_store(core.store)
+    span = rec.span()
+    window = None
+    if span is not None:
+        window = (max(span[0], span[1] - 8 * 3600.0), span[1])
+    w = ReplayWindow(rec, lang=lang, window=window, city_geojson=city_geojson, stale_after=core.stale_after,
+                     parent=parent)
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    w.setWindowFlag(Qt.WindowType.Window, True)
+    if span is not None:
+        w.seek(span[1])
+    return w

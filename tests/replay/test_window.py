@@ -1,0 +1,83 @@
+"""The replay window offscreen: seek, play at 60x, and the map shows where every unit was then."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from console.replay.window import ReplayWindow
+from dispatch.replay import Recording
+from tests.replay.conftest import T0, expected_positions
+
+
+def js(qtbot, view, script: str):  # type: ignore[no-untyped-def]
+    box: list[object] = []
+    view.evaluate(f"JSON.stringify({script})", box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10000)
+    return json.loads(str(box[0]))
+
+
+def page_positions(qtbot, w) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
+    return {r[0]: (r[1], r[2]) for r in js(qtbot, w.map, "ConsoleUnits.snapshot()")}
+
+
+def want_at(shift, t: float) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
+    return {u: (round(f.lat, 7), round(f.lon, 7)) for u, f in expected_positions(shift.fixes, t).items()}
+
+
+@pytest.fixture
+def window(qtbot, shift):  # type: ignore[no-untyped-def]
+    w = ReplayWindow(Recording.of_store(shift.store), lang="en", window=(T0, shift.t_end), tick_ms=50)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.map.is_ready, timeout=30000)
+    return w
+
+
+def test_seek_then_play_at_60x(qtbot, window, shift) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    t = T0 + 700.3
+    w.seek(t)
+    want = want_at(shift, t)
+    qtbot.waitUntil(lambda: page_positions(qtbot, w) == want, timeout=10000)
+    # the unit that dropped out is drawn where it last was, and the trails are drawn
+    qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleUnits.trailCount()") == len(shift.units), timeout=10000)
+    # the event log follows the clock: the selected row is the last event at or before t
+    past = [e for e in w.window_events if e.ts <= t]
+    assert w.log.currentRow() == len(past) - 1
+
+    w.play(60)
+    qtbot.waitUntil(lambda: w.t >= t + 120, timeout=15000)  # two replay minutes in about two seconds
+    w.pause()
+    stopped = w.t
+    assert w.speed == 60 and not w.playing
+    qtbot.waitUntil(lambda: page_positions(qtbot, w) == want_at(shift, stopped), timeout=10000)
+    assert page_positions(qtbot, w) != want  # they moved
+
+
+def test_next_previous_event_and_clicking_the_log(qtbot, window, shift) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    events = list(w.window_events)
+    times = sorted({e.ts for e in events})
+    assert len(times) >= 3
+    w.seek(times[1] - 0.5)
+    w.next_event()
+    assert w.t == times[1]
+    w.next_event()
+    assert w.t == times[2]
+    w.previous_event()
+    assert w.t == times[1]
+    w._on_log_clicked(2, 0)
+    assert w.t == events[2].ts
+    # the unit board shows the status of that time
+    state_status = {u: x.status.value for u, x in w.rec.state_at(w.t).units.items()}
+    board = {r["id"]: r["status"] for r in w.board.model.rows}
+    assert board == state_status
+
+
+def test_time_outside_the_recording_is_said_and_clamped(qtbot, window, shift) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    w.seek(T0 - 3600)
+    assert w.t == T0 and "outside" in w.message.text()
