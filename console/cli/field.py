@@ -57,9 +57,12 @@ def start_positions(args: argparse.Namespace, client, stop: threading.Event) -> 
 
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from console.field.window import run_window
-
-        return run_window(args)
+        try:
+            from console.field.window import run_window  # type: ignore[import-not-found]
+        except ImportError:
+            print("error: the field window is not built yet; run with --headless", file=sys.stderr)
+            return 2
+        return int(run_window(args))
     lock = threading.Lock()
 
     def emit(msg: dict) -> None:  # type: ignore[type-arg]

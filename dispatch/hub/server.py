@@ -63,6 +63,7 @@ class Hub:
         self.field_endpoint = field_bind
         self.control_endpoint = control_bind
         self._pending_events: list[NewEvent] = []
+        self.ack_listeners: list[Any] = []  # fn(acks: dict[unit, seq]) on the loop thread (bench, tests)
         self._actor_events: list[tuple[str, NewEvent]] = []
 
     # ------------------------------------------------------------ lifecycle
@@ -250,6 +251,8 @@ class Hub:
         delivered = self.outbox.ack(acks, time.time())
         for unit in acks:
             self.progress[unit] = now
+        for fn in self.ack_listeners:
+            fn(acks)
         self._pending_events += [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
                                  for u, ref, s in delivered]
         self._flush_events()
