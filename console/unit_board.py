@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -13,7 +14,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -114,11 +115,26 @@ class UnitTableModel(QAbstractTableModel):
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole and col in ("status", "age", "name"):
             return QBrush(STALE_COLOUR if self.is_stale(r) else STATUS_COLOURS.get(r["status"], QColor("#000")))
+        if role == Qt.ItemDataRole.DecorationRole and col == "kind":
+            return kind_icon(r["kind"])
         if role == Qt.ItemDataRole.TextAlignmentRole and col in ("speed", "age"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{r['id']}  {r.get('callsign') or ''}"
         return None
+
+
+ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+_icons: dict[str, QIcon] = {}
+
+
+def kind_icon(kind: str) -> QIcon:
+    """The unit kind's icon (the same shapes the map draws)."""
+    icon = _icons.get(kind)
+    if icon is None:
+        path = ICONS / f"{kind}.svg"
+        icon = _icons[kind] = QIcon(str(path)) if path.exists() else QIcon()
+    return icon
 
 
 def _age(seconds: float) -> str:
