@@ -28,6 +28,7 @@ class MainWindow(QMainWindow):
                  tiles_url: str | None = None, push_interval_ms: int = 300) -> None:
         super().__init__()
         self.core = core
+        self.city_geojson = city_geojson
         self.setWindowTitle(self.tr("City and waterway command console"))
         self.resize(1600, 960)
         self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self)
@@ -78,12 +79,24 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
+        replay_action = QAction(self.tr("Replay…"), self)
+        replay_action.triggered.connect(self.open_replay)
+        self.view_menu.addAction(replay_action)
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("About"), self)
         about.triggered.connect(
             lambda: QMessageBox.about(self, self.tr("About"), self.tr("City and waterway command console"))
         )
         help_menu.addAction(about)
+
+    def open_replay(self) -> QWidget:
+        """The replay window on this store, beside the live console (which keeps running)."""
+        from console import i18n
+        from console.replay.window import open_live_replay
+
+        w = open_live_replay(self.core, self, lang=i18n.current_language(), city_geojson=self.city_geojson)
+        w.show()
+        return w
 
     def add_side_tab(self, widget: QWidget, title: str) -> None:
         self.side.addTab(widget, title)

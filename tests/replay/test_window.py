@@ -81,3 +81,19 @@ def test_time_outside_the_recording_is_said_and_clamped(qtbot, window, shift) ->
     w = window
     w.seek(T0 - 3600)
     assert w.t == T0 and "outside" in w.message.text()
+
+
+def test_opened_from_the_live_console_beside_it(qtbot, shift) -> None:  # type: ignore[no-untyped-def]
+    from console.main_window import MainWindow
+    from dispatch.city import load_city
+
+    main = MainWindow(shift.core, load_city().geojson(), lang="en", store_label="test")
+    qtbot.addWidget(main)
+    action = next(a for a in main.view_menu.actions() if a.text().startswith("Replay"))
+    action.trigger()
+    replay = next(w for w in main.findChildren(ReplayWindow))
+    assert replay.isWindow() and replay.isVisible()
+    span = replay.rec.span()
+    assert replay.t == span[1]
+    assert main.push_timer.isActive()  # the live console keeps running
+    replay.close()
