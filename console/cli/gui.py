@@ -98,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if args.startup_probe:
         _probe_first_frame(window, app)
     app.exec()
+    from shiboken6 import delete
+
+    delete(window)  # web pages go before their shared profile (Qt warns otherwise)
     session.close()
     return code
 
