@@ -26,7 +26,10 @@ class Shift:
 
 
 def build_shift(path: str, n_units: int = 12, minutes: float = 30.0, seed: int = 6) -> Shift:
-    url = f"sqlite:///{path}"
+    return build_shift_at(f"sqlite:///{path}", n_units, minutes, seed, path=path)
+
+
+def build_shift_at(url: str, n_units: int = 12, minutes: float = 30.0, seed: int = 6, *, path: str = "") -> Shift:
     store = EventStore(url)
     clock = {"t": T0}
     core = Dispatch(store, clock=lambda: clock["t"])
