@@ -49,7 +49,7 @@ class NmeaCounters:
 class _GsvGroup:
     total: int
     next_num: int
-    sats: list[Satellite]
+    sats: list[tuple[int, float | None, float | None, float | None]]  # prn, elevation, azimuth, snr
 
 
 class NmeaDecoder:
@@ -119,7 +119,8 @@ class NmeaDecoder:
             if not ok:
                 raise ChecksumError("checksum mismatch", line)
         try:
-            msg = pynmea2.parse(line)
+            # checksum verified above: hand pynmea2 the body only, so it does not XOR again
+            msg = pynmea2.parse("$" + body)
         except pynmea2.SentenceTypeError as exc:
             raise UnknownSentenceError(str(exc), line) from None
         except pynmea2.ParseError as exc:
@@ -252,7 +253,7 @@ class NmeaDecoder:
         for i in range(3, end, 4):
             if d[i]:
                 el, az, snr = (d[i + 1 : i + 4] + ["", "", ""])[:3]
-                sats.append(Satellite(int(d[i]), _opt(el), _opt(az), _opt(snr)))
+                sats.append((int(d[i]), _opt(el), _opt(az), _opt(snr)))
         key = msg.talker + signal
         group = self._gsv.get(key)
         if num == 1:
@@ -266,9 +267,7 @@ class NmeaDecoder:
             return []
         del self._gsv[key]
         used = self._used
-        satellites = tuple(
-            Satellite(s.prn, s.elevation, s.azimuth, s.snr, s.prn in used) for s in group.sats
-        )
+        satellites = tuple(Satellite(prn, el, az, snr, prn in used) for prn, el, az, snr in group.sats)
         hdop, vdop, pdop, mode = self._dop
         return [SkyReport(self.source, self.state.last_time, hdop, vdop, pdop, tuple(sorted(used)), satellites,
                           mode, msg.talker)]

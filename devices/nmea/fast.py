@@ -101,7 +101,7 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
     if kind != "RMC" and kind != "GGA" or line[:1] != "$" or line[1] == "P":
         return None  # ("$P..." is proprietary: $PxGGA is not a GGA)
     star = len(line) - 3
-    if line[star : star + 1] != "*":
+    if line[-3] != "*":  # (kind matched, so the line is at least 6 long)
         line = line.rstrip()  # tolerate trailing whitespace, then look again
         star = line.rfind("*")
         if star >= 0 and star != len(line) - 3:
@@ -151,7 +151,17 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
             elif hhmmss == state.tod_key:
                 tod = state.tod_val
             else:
-                tod = state.tod_val = _tod(hhmmss)
+                frac_us = _FRAC_US.get(hhmmss[6:])
+                hms = hhmmss[:6]
+                if frac_us is None or len(hms) != 6 or not hms.isdigit():
+                    tod = _tod(hhmmss)  # the general case, or raises
+                else:
+                    v = int(hms)  # inline _tod for the common case
+                    h, m, sec = v // 10000, v // 100 % 100, v % 100
+                    if h > 23 or m > 59 or sec > 59:
+                        raise ValueError(f"bad time of day {hhmmss!r}")
+                    tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
+                state.tod_val = tod
                 state.tod_key = hhmmss
             date = f[8]
             if date:
@@ -177,11 +187,37 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
             key = f[2] + f[3]
             lat = coords.get(key)
             if lat is None:
-                lat = coords[key] = _coord(f[2], f[3], "N", "S", 90.0)
+                dm = f[2]
+                dot = dm.find(".")
+                if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+                    lat = _coord(dm, f[3], "N", "S", 90.0)  # "0", or raises
+                else:
+                    lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
+                    if lat > 90.0:
+                        raise ValueError(f"coordinate out of range {dm!r}")
+                    h = f[3]
+                    if h == "S":
+                        lat = -lat
+                    elif h != "N":
+                        raise ValueError(f"bad hemisphere {h!r}")
+                coords[key] = lat
             key = f[4] + f[5]
             lon = coords.get(key)
             if lon is None:
-                lon = coords[key] = _coord(f[4], f[5], "E", "W", 180.0)
+                dm = f[4]
+                dot = dm.find(".")
+                if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+                    lon = _coord(dm, f[5], "E", "W", 180.0)  # "0", or raises
+                else:
+                    lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
+                    if lon > 180.0:
+                        raise ValueError(f"coordinate out of range {dm!r}")
+                    h = f[5]
+                    if h == "W":
+                        lon = -lon
+                    elif h != "E":
+                        raise ValueError(f"bad hemisphere {h!r}")
+                coords[key] = lon
             v = f[6]
             speed = float(v) * KNOT if v else None
             v = f[7]
@@ -212,10 +248,21 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
         if quality == 0:
             return None  # fix not available
         hhmmss = f[0]
-        if hhmmss != state.tod_key or not hhmmss:
-            state.tod_val = _tod(hhmmss)
+        if hhmmss == state.tod_key and hhmmss:
+            tod = state.tod_val
+        else:
+            frac_us = _FRAC_US.get(hhmmss[6:])
+            hms = hhmmss[:6]
+            if frac_us is None or len(hms) != 6 or not hms.isdigit():
+                tod = _tod(hhmmss)  # the general case, or raises
+            else:
+                v = int(hms)  # inline _tod for the common case
+                h, m, sec = v // 10000, v // 100 % 100, v % 100
+                if h > 23 or m > 59 or sec > 59:
+                    raise ValueError(f"bad time of day {hhmmss!r}")
+                tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
+            state.tod_val = tod
             state.tod_key = hhmmss
-        tod = state.tod_val
         if not f[1] or not f[3]:
             return None
         coords = state.coords
@@ -224,11 +271,37 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
         key = f[1] + f[2]
         lat = coords.get(key)
         if lat is None:
-            lat = coords[key] = _coord(f[1], f[2], "N", "S", 90.0)
+            dm = f[1]
+            dot = dm.find(".")
+            if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+                lat = _coord(dm, f[2], "N", "S", 90.0)  # "0", or raises
+            else:
+                lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
+                if lat > 90.0:
+                    raise ValueError(f"coordinate out of range {dm!r}")
+                h = f[2]
+                if h == "S":
+                    lat = -lat
+                elif h != "N":
+                    raise ValueError(f"bad hemisphere {h!r}")
+            coords[key] = lat
         key = f[3] + f[4]
         lon = coords.get(key)
         if lon is None:
-            lon = coords[key] = _coord(f[3], f[4], "E", "W", 180.0)
+            dm = f[3]
+            dot = dm.find(".")
+            if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+                lon = _coord(dm, f[4], "E", "W", 180.0)  # "0", or raises
+            else:
+                lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
+                if lon > 180.0:
+                    raise ValueError(f"coordinate out of range {dm!r}")
+                h = f[4]
+                if h == "W":
+                    lon = -lon
+                elif h != "E":
+                    raise ValueError(f"bad hemisphere {h!r}")
+            coords[key] = lon
         v = f[6]
         sats = _SMALL.get(v)
         if sats is None and v:
