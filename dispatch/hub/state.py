@@ -112,9 +112,7 @@ def _key_enrolled(state: State, ev: Event, ch: Changes) -> None:
     fs.keys[unit] = key
     fs.by_key[key] = unit
     fs.revoked.pop(unit, None)
-    u = state.units.get(unit)
-    if u is not None and u.online is None:
-        u.online = False
+    # presence stays unknown (None) until the hub hears from the unit or records it offline
     ch.units = True
     ch.entities.add(f"unit:{unit}")
 
