@@ -156,8 +156,8 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
                 if frac_us is None or len(hms) != 6 or not hms.isdigit():
                     tod = _tod(hhmmss)  # the general case, or raises
                 else:
-                    v = int(hms)  # inline _tod for the common case
-                    h, m, sec = v // 10000, v // 100 % 100, v % 100
+                    hv = int(hms)  # inline _tod for the common case
+                    h, m, sec = hv // 10000, hv // 100 % 100, hv % 100
                     if h > 23 or m > 59 or sec > 59:
                         raise ValueError(f"bad time of day {hhmmss!r}")
                     tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
@@ -195,11 +195,11 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
                     lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
                     if lat > 90.0:
                         raise ValueError(f"coordinate out of range {dm!r}")
-                    h = f[3]
-                    if h == "S":
+                    hemi = f[3]
+                    if hemi == "S":
                         lat = -lat
-                    elif h != "N":
-                        raise ValueError(f"bad hemisphere {h!r}")
+                    elif hemi != "N":
+                        raise ValueError(f"bad hemisphere {hemi!r}")
                 coords[key] = lat
             key = f[4] + f[5]
             lon = coords.get(key)
@@ -212,11 +212,11 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
                     lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
                     if lon > 180.0:
                         raise ValueError(f"coordinate out of range {dm!r}")
-                    h = f[5]
-                    if h == "W":
+                    hemi = f[5]
+                    if hemi == "W":
                         lon = -lon
-                    elif h != "E":
-                        raise ValueError(f"bad hemisphere {h!r}")
+                    elif hemi != "E":
+                        raise ValueError(f"bad hemisphere {hemi!r}")
                 coords[key] = lon
             v = f[6]
             speed = float(v) * KNOT if v else None
@@ -256,8 +256,8 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
             if frac_us is None or len(hms) != 6 or not hms.isdigit():
                 tod = _tod(hhmmss)  # the general case, or raises
             else:
-                v = int(hms)  # inline _tod for the common case
-                h, m, sec = v // 10000, v // 100 % 100, v % 100
+                hv = int(hms)  # inline _tod for the common case
+                h, m, sec = hv // 10000, hv // 100 % 100, hv % 100
                 if h > 23 or m > 59 or sec > 59:
                     raise ValueError(f"bad time of day {hhmmss!r}")
                 tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
@@ -279,11 +279,11 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
                 lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
                 if lat > 90.0:
                     raise ValueError(f"coordinate out of range {dm!r}")
-                h = f[2]
-                if h == "S":
+                hemi = f[2]
+                if hemi == "S":
                     lat = -lat
-                elif h != "N":
-                    raise ValueError(f"bad hemisphere {h!r}")
+                elif hemi != "N":
+                    raise ValueError(f"bad hemisphere {hemi!r}")
             coords[key] = lat
         key = f[3] + f[4]
         lon = coords.get(key)
@@ -296,11 +296,11 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
                 lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
                 if lon > 180.0:
                     raise ValueError(f"coordinate out of range {dm!r}")
-                h = f[4]
-                if h == "W":
+                hemi = f[4]
+                if hemi == "W":
                     lon = -lon
-                elif h != "E":
-                    raise ValueError(f"bad hemisphere {h!r}")
+                elif hemi != "E":
+                    raise ValueError(f"bad hemisphere {hemi!r}")
             coords[key] = lon
         v = f[6]
         sats = _SMALL.get(v)
