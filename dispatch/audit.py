@@ -17,6 +17,7 @@ written down or sent elsewhere, and `verify_chain(expected_head=...)` checks aga
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -228,23 +229,51 @@ def attachment_rows(engine: Engine) -> tuple[list[tuple[Any, str, str]], str | N
 
 
 def attachments_base(engine: Engine) -> Path | None:
-    """Where relative attachment paths live: the attachments module's folder for this store, if any."""
+    """The attachments folder of this store, as dispatch.attachments finds it (None if that module is absent)."""
     try:
         from dispatch import attachments  # written alongside; optional
     except ImportError:
         return None
-    for name in ("attachments_dir", "storage_dir", "attachment_dir", "base_dir"):
-        fn = getattr(attachments, name, None)
-        if callable(fn):
+    from types import SimpleNamespace
+
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        return Path(attachments.attachments_dir(SimpleNamespace(attachments_dir=None, store=SimpleNamespace(url=url))))
+    except Exception:  # noqa: BLE001 - another signature: the caller passes --attachments-dir
+        log.debug("attachments.attachments_dir did not take a bare store", exc_info=True)
+        return None
+
+
+def attached_in_events(engine: Engine, folder: Path) -> list[tuple[str, Path, str]]:
+    """(label, blob path, sha256) of every file an event recorded by its SHA-256 (incident.attached...).
+
+    The SHA-256 comes from the hash-chained log, so it cannot be changed without the chain showing it;
+    blobs are content-addressed at <folder>/<sha[:2]>/<sha> (dispatch/attachments.py).
+    """
+    out: dict[str, tuple[str, Path, str]] = {}
+    q = text("SELECT seq, entity, payload FROM events WHERE kind LIKE '%attach%' ORDER BY seq")
+    with engine.connect() as conn:
+        for seq, entity, payload in conn.execute(q):
             try:
-                return Path(fn(str(engine.url)))
-            except Exception:  # noqa: BLE001 - a helper with another signature: fall back
-                log.debug("attachments.%s did not take a store URL", name)
-    return None
+                p = json.loads(payload)
+            except (TypeError, ValueError):
+                continue
+            sha = p.get("sha256") if isinstance(p, dict) else None
+            if isinstance(sha, str) and len(sha) == 64 and sha not in out:
+                label = f"{p.get('name') or sha[:12]} of {entity or '-'} (event {seq})"
+                out[sha] = (label, folder / sha[:2] / sha, sha)
+    return list(out.values())
 
 
 def verify_attachments(engine: Engine, *, base: Path | None = None) -> tuple[int, list[Problem]]:
+    """Check every attachment against its recorded SHA-256: those the event log names (content-addressed
+    blobs) and those listed in any attachments table (path + sha256 columns). Returns (checked, problems)."""
+    folder = base or attachments_base(engine)
+    items: list[tuple[Any, str | Path, str]] = []
+    if folder is not None:
+        items.extend(attached_in_events(engine, folder))
     rows, _table = attachment_rows(engine)
-    if not rows:
+    items.extend(rows)
+    if not items:
         return 0, []
-    return len(rows), verify_files(rows, base=base or attachments_base(engine))
+    return len(items), verify_files(items, base=folder)

@@ -129,3 +129,28 @@ def test_attachments_table_is_checked_by_audit_verify(shift, capsys, tmp_path) -
     f.write_bytes(b"evidence, edited")
     code, out = _verify(shift, capsys)
     assert code == 1 and "altered" in out and "evidence.jpg" in out
+
+
+def test_attachments_recorded_in_events_are_checked(shift, capsys) -> None:  # type: ignore[no-untyped-def]
+    import os
+    from pathlib import Path
+
+    from dispatch.attachments import store_blob
+    from dispatch.store import NewEvent
+
+    folder = Path(shift.path).parent / (Path(shift.path).stem + ".attachments")  # where attachments.py keeps them
+    sha, size = store_blob(folder, [b"body camera clip"])
+    shift.store.append("dispatcher:wang", [NewEvent("incident.attached", {"id": 1, "sha256": sha, "size": size,
+                                                                          "name": "clip.mp4"}, "incident:1")])
+    shift.core.close()
+    code, out = _verify(shift, capsys)
+    assert code == 0, out
+    assert "attachments: 1 checked, 0 bad" in out
+    blob = folder / sha[:2] / sha
+    os.chmod(blob, 0o644)
+    blob.write_bytes(b"body camera clip, cut")
+    code, out = _verify(shift, capsys)
+    assert code == 1 and "clip.mp4 of incident:1" in out and "altered" in out
+    blob.unlink()
+    code, out = _verify(shift, capsys)
+    assert code == 1 and "missing" in out
