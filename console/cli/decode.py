@@ -16,8 +16,10 @@ import sys
 from contextlib import nullcontext
 from typing import BinaryIO
 
-from devices.framing import DecodeStream
+from devices.errors import DeviceError
+from devices.framing import DecodeStream, LineFramer
 from devices.gpsd_json import to_gpsd_json
+from devices.nmea.decoder import NmeaDecoder
 from devices.records import AisReport, Fix, HeadingReport, SkyReport
 
 _CHUNK = 1 << 20
@@ -31,6 +33,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="value of the 'device' member (default: FILE's path, none for stdin)")
     parser.add_argument("--no-checksum", action="store_true",
                         help="accept sentences that carry no checksum")
+
+
+def _seed_date(decoder: DecodeStream, chunk: bytes) -> None:
+    """Date a recording by its own first RMC/ZDA, not by today's date.
+
+    A GGA before the first RMC of a stream is dated with the reception date. When
+    replaying a capture, "reception" was the day of the capture: look ahead in the first
+    chunk for a dated sentence and start the stream's state from it.
+    """
+    probe = NmeaDecoder("probe")
+    for line in LineFramer().feed(chunk[: 1 << 16]):
+        if line[3:6] in ("RMC", "ZDA"):
+            try:
+                probe.decode(line)
+            except DeviceError:
+                continue
+            if probe.state.day_s is not None:
+                state = decoder.decoder.nmea.state
+                state.day_s = probe.state.day_s
+                state.last_tod_us = probe.state.last_tod_us
+                return
 
 
 def _open(path: str) -> BinaryIO:
@@ -55,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     write = out.write
     encode = _encode
     seen_gsv = False
+    first = True
     printed = 0
     try:
         with stream if path != "-" else nullcontext():
@@ -65,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
                     print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
                     return 2
                 final = not chunk
+                if first:
+                    _seed_date(decoder, chunk)
+                    first = False
                 records = decoder.close() if final else decoder.feed(chunk)
                 buf = []
                 for rec in records:

@@ -76,3 +76,12 @@ def test_unreadable_input(capsys, tmp_path):
 def test_other_logs(capsys, name):
     code, objs, _ = run(capsys, str(DATA / name))
     assert code == 0 and sum(o["class"] == "TPV" for o in objs) == 12
+
+
+def test_recording_is_dated_by_its_own_rmc(capsys):
+    # the log starts with a GGA (time of day only) just before midnight; the date comes
+    # from the recording's RMC, not from today's date, and rolls over at midnight
+    code, objs, _ = run(capsys, str(DATA / "beidou_bd_gb.nmea"))
+    times = [o["time"] for o in objs if o["class"] == "TPV"]
+    assert times[0] == "2024-11-26T23:59:57.000Z" and times[-1] == "2024-11-27T00:00:02.000Z"
+    assert times == sorted(times)
