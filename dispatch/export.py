@@ -63,9 +63,12 @@ def export_replay(engine: Engine, t1: float, t2: float, out: str | Path, *, lead
     rec = Recording(engine)
     units = rec.units(refresh=True)
     with engine.connect() as conn:
-        events = conn.execute(text("SELECT seq, ts, actor, kind, entity, payload, prev_hash, hash FROM events "
-                                   "WHERE ts <= :t2 ORDER BY seq"), {"t2": t2}).all()
-        n_in_window = sum(1 for e in events if e[1] >= t1)
+        # A prefix of the log (every event up to the last one stamped within the window), so the chain
+        # stays whole even if clocks made a few events' times go backwards.
+        events = conn.execute(text(
+            "SELECT seq, ts, actor, kind, entity, payload, prev_hash, hash FROM events "
+            "WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM events WHERE ts <= :t2) ORDER BY seq"), {"t2": t2}).all()
+        n_in_window = sum(1 for e in events if t1 <= e[1] <= t2)
         fixes = conn.execute(text("SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes "
                                   "WHERE ts > :a AND ts <= :b ORDER BY ts, id"), {"a": t1 - lead, "b": t2}).all()
     snapshot = rec.positions_at(t1 - lead, units)

@@ -47,20 +47,19 @@ CHECKPOINT_EVERY = 500
 # microsecond as any ISO rendering of it would be, is not after T.
 MICROSECOND_SLACK = 5e-7
 
-# Kinds the timeline marks (prefixes): incidents, assignments, alerts.
-MARKER_KINDS = {
-    "incident": ("incident.",),
-    "assignment": ("assignment.", "task.assigned", "incident.assigned", "unit.assigned", "dispatch."),
-    "alert": ("alert.", "geofence.", "alarm."),
-}
+# Kinds the timeline marks (by prefix; anything with "assign" in its kind is an assignment).
+ALERT_PREFIXES = ("alert.", "geofence.", "alarm.", "incident.overdue", "feed.disconnected", "unit.offline")
+INCIDENT_PREFIXES = ("incident.",)
 
 
 def marker_class(kind: str) -> str | None:
-    """Which timeline marker an event kind gets (None: only counted in the density)."""
-    for name, prefixes in (("assignment", MARKER_KINDS["assignment"]), ("alert", MARKER_KINDS["alert"]),
-                           ("incident", MARKER_KINDS["incident"])):
-        if any(kind.startswith(p) for p in prefixes) or (name == "assignment" and "assign" in kind):
-            return name
+    """Which timeline marker an event kind gets: "assignment", "alert", "incident" or None (density only)."""
+    if "assign" in kind:
+        return "assignment"
+    if kind.startswith(ALERT_PREFIXES):
+        return "alert"
+    if kind.startswith(INCIDENT_PREFIXES):
+        return "incident"
     return None
 
 
@@ -263,7 +262,7 @@ class Recording:
         """The whole log in memory (what `state_at` replays), loaded once and extended on refresh."""
         if self._events is None:
             self._events = self.events()
-            self._event_ts = [e.ts for e in self._events]
+            self._event_ts = _running_max([e.ts for e in self._events])
         elif refresh:
             last = self._events[-1].seq if self._events else 0
             with self.engine.connect() as conn:
@@ -271,7 +270,7 @@ class Recording:
                     "SELECT seq, ts, actor, kind, entity, payload, hash FROM events WHERE seq > :s ORDER BY seq"),
                     {"s": last})]
             self._events.extend(more)
-            self._event_ts.extend(e.ts for e in more)
+            self._event_ts.extend(_running_max([e.ts for e in more], self._event_ts[-1] if self._event_ts else None))
         return self._events
 
     def density(self, t1: float, t2: float, bins: int = 200) -> tuple[list[float], list[int]]:
@@ -323,6 +322,17 @@ class Recording:
             ):
                 self._checkpoints.append((self._state_index, copy.deepcopy(self._state)))
         return self._state
+
+
+def _running_max(ts: list[float], start: float | None = None) -> list[float]:
+    """Event times made non-decreasing in log order. Writers on other machines may stamp an event a
+    little earlier than the one before it; the replay keeps log order and shows such an event when
+    its predecessor happened."""
+    out, m = [], start if start is not None else float("-inf")
+    for t in ts:
+        m = t if t > m else m
+        out.append(m)
+    return out
 
 
 def _event(r: Any) -> Event:

@@ -400,7 +400,8 @@ class ReplayWindow(QMainWindow):
             st = getattr(inc, "state", "")
             summary = getattr(inc, "category", "") or ""
             text = getattr(inc, "text", "") or getattr(inc, "address", "") or ""
-            rows.append((f"#{iid}", str(getattr(st, "value", st)), f"{summary} {text}".strip()))
+            unit = getattr(inc, "unit_id", None) or ""
+            rows.append((f"#{iid}", str(getattr(st, "value", st)), f"{summary} {text} {unit}".strip()))
         self.incidents.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, v in enumerate(r):

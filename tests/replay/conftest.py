@@ -36,6 +36,8 @@ def build_shift_at(url: str, n_units: int = 12, minutes: float = 30.0, seed: int
     units = [f"boat-{i:02d}" if i % 2 == 0 else f"truck-{i:02d}" for i in range(n_units)]
     core.register_units("system:test", [{"id": u, "name": u, "kind": "patrol_boat" if u.startswith("boat") else "truck"}
                                         for u in units])
+    from dispatch.ops import call
+
     rng = random.Random(seed)
     fixes: list[FixRow] = []
     steps = int(minutes * 60 / 5)
@@ -46,6 +48,10 @@ def build_shift_at(url: str, n_units: int = 12, minutes: float = 30.0, seed: int
                 continue
             ts = t + rng.choice([0.0, 0.25, 1.1234567])
             fixes.append(FixRow(u, ts, LAT0 + 0.0004 * k + 0.001 * i, LON0 + 0.0003 * k - 0.001 * i, 3.0, 45.0, "test"))
+        if k == 60:  # an incident filed at T0+300 (for the incident list and the timeline markers)
+            clock["t"] = T0 + 300.0
+            call(core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": LAT0,
+                                           "lon": LON0, "text": "漂浮垃圾"}, actor="dispatcher:wang")
         if k % 40 == 20:
             clock["t"] = t + 0.5
             core.set_unit_status("dispatcher:wang", units[k % n_units], "out_of_service" if k % 80 == 20 else "available")

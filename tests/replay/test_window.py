@@ -97,3 +97,14 @@ def test_opened_from_the_live_console_beside_it(qtbot, shift) -> None:  # type: 
     assert replay.t == span[1]
     assert main.push_timer.isActive()  # the live console keeps running
     replay.close()
+
+
+def test_incident_list_and_markers_follow_the_clock(qtbot, window, shift) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    assert w.timeline.markers["incident"].data.size == 1  # the incident filed at T0+300 is marked
+    w.seek(T0 + 299.0)
+    assert w.incidents.rowCount() == 0
+    w.seek(T0 + 301.0)
+    assert w.incidents.rowCount() == 1 and w.incidents.item(0, 0).text() == "#1"
+    w.seek(T0 + 10.0)  # backwards again
+    assert w.incidents.rowCount() == 0

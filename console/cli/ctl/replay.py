@@ -51,6 +51,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _render_positions(rows: list[dict[str, Any]], _args: Any) -> str:
+    if not rows:
+        return "no unit has a stored fix at or before that time"
     return table([[r["unit_id"], f"{r['lat']:.6f}", f"{r['lon']:.6f}", r["time"]] for r in rows],
                  ["unit", "lat", "lon", "fix time (UTC)"])
 
