@@ -38,6 +38,7 @@ from dispatch.workflow import (
     UNASSIGNABLE,
     UNIT_MOVES,
     WITH_UNIT,
+    WORKING,
     WorkflowConfig,
     allowed_from,
     check_transition,
@@ -258,11 +259,23 @@ def unit_may_move(state: State, incident_id: Any, unit_id: str) -> bool:
 
 
 def assignment_of(state: State, unit_id: str) -> Incident | None:
-    """The open incident a unit is working, if any."""
-    for inc in book(state).items.values():
-        if inc.unit_id == unit_id and inc.state in WITH_UNIT:
-            return inc
-    return None
+    """The open incident a unit is working (the first of its queue), if any."""
+    queue = open_assignments(state, unit_id)
+    return queue[0] if queue else None
+
+
+def open_assignments(state: State, unit_id: str) -> list[Incident]:
+    """A unit's open assignments, oldest first: the one it works, then those queued behind it."""
+    return sorted((inc for inc in book(state).items.values() if inc.unit_id == unit_id and inc.state in WITH_UNIT),
+                  key=lambda inc: inc.id)
+
+
+def _status_after(state: State, unit_id: str, leaving: int) -> UnitStatus:
+    """What a unit's status becomes when incident `leaving` no longer needs it."""
+    rest = [o for o in open_assignments(state, unit_id) if o.id != leaving]
+    if not rest:
+        return UnitStatus.AVAILABLE
+    return UnitStatus.BUSY if any(o.state is not IState.DISPATCHED for o in rest) else UnitStatus.ASSIGNED
 
 
 def find_duplicates(state: State, category: str, lat: float, lon: float, now: float) -> list[int]:
@@ -420,11 +433,13 @@ def transition(
         out = [_ev("incident.transitioned", iid, **{"from": inc.state.value, "to": target.value,
                                                      "note": _clean(note), **extra})]
         u = st.units.get(inc.unit_id) if inc.unit_id else None
-        if u is not None and u.current == f"incident:{iid}":
+        if u is not None and u.status is not UnitStatus.OUT_OF_SERVICE:
             if target is IState.ACCEPTED and u.status is not UnitStatus.BUSY:
                 out.append(_unit_status(u.id, UnitStatus.BUSY))
-            elif target is IState.RESOLVED and u.status in (UnitStatus.ASSIGNED, UnitStatus.BUSY):
-                out.append(_unit_status(u.id, UnitStatus.AVAILABLE))
+            elif target in (IState.RESOLVED, IState.REJECTED):
+                after = _status_after(st, u.id, iid)
+                if after is not u.status:
+                    out.append(_unit_status(u.id, after))
         return out
 
     core.command(actor, decide)
@@ -438,15 +453,22 @@ def evaluate(core: Any, actor: str, incident_id: Any, satisfaction: int, note: s
 
 
 @op("incident.assign")
-def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | None = None) -> dict[str, Any]:
+def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | None = None,
+           exclusive: bool = False) -> dict[str, Any]:
     """Dispatch a unit: the incident goes to "dispatched", the unit to "assigned".
 
-    From "reported" the assignment verifies the case implicitly (two events). Refused for an unknown,
-    offline, busy or already assigned unit, and for an incident that already has a unit or is not
-    assignable (the message names what is allowed).
+    From "reported" the assignment verifies the case implicitly (two events). A unit that already has
+    assignments it has not started (dispatched or accepted) takes this one in its queue, as a CAD
+    stacks calls: the result says ``queued_behind``. Refused: an unknown unit; a unit out of service;
+    a unit already en route or on scene elsewhere (busy); with ``exclusive`` (the console's one-click
+    assignment) any unit that is no longer free, so two dispatchers cannot both take the same unit;
+    an incident that already has a unit or is not assignable (the message names what is allowed).
+    A unit out of reach of the field link is no reason to refuse: its outbox keeps the assignment
+    until it reconnects, and the result says so in ``delivery``.
     """
     iid = parse_id(incident_id)
     uid = str(unit_id).strip()
+    ahead: list[int] = []
 
     def decide(st: State) -> list[NewEvent]:
         inc = get(st, iid)
@@ -467,14 +489,18 @@ def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | No
                 + (", ".join(allowed_from(inc.state)) or "nothing"),
                 "illegal_transition",
             )
-        if u.online is False:
-            raise Refused(f"unit {uid} is offline", "unit_offline")
-        if u.status is not UnitStatus.AVAILABLE:
-            where = f" on {u.current}" if u.current else ""
-            raise Refused(f"unit {uid} is {u.status.value}{where}; only an available unit can be assigned", "unit_busy")
-        other = assignment_of(st, uid)
-        if other is not None:
-            raise Refused(f"unit {uid} is already working incident {other.id}", "unit_busy")
+        if u.status is UnitStatus.OUT_OF_SERVICE:
+            raise Refused(f"unit {uid} is offline (out of service); put it back in service first", "unit_offline")
+        queue = open_assignments(st, uid)
+        working = [o for o in queue if o.state in WORKING]
+        if working:
+            w = working[0]
+            raise Refused(f"unit {uid} is busy: {w.state.value} on incident {w.id}; "
+                          "it can take new work once that is resolved", "unit_busy")
+        if queue and exclusive:
+            raise Refused(f"unit {uid} is no longer free: it was just assigned incident {queue[0].id} "
+                          f"({queue[0].state.value}); assign again to queue this one behind it", "unit_busy")
+        ahead[:] = [o.id for o in queue]
         out = []
         frm = inc.state
         if frm is IState.REPORTED:
@@ -483,11 +509,18 @@ def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | No
             frm = IState.VERIFIED
         out.append(_ev("incident.assigned", iid, unit_id=uid, note=_clean(note),
                        **{"from": frm.value, "to": IState.DISPATCHED.value}))
-        out.append(_unit_status(uid, UnitStatus.ASSIGNED))
+        if not queue and u.status is not UnitStatus.ASSIGNED:
+            out.append(_unit_status(uid, UnitStatus.ASSIGNED))
         return out
 
     core.command(actor, decide)
-    return show_incident(core, actor, iid)
+    result = show_incident(core, actor, iid)
+    if ahead:
+        result["queued_behind"] = ahead
+    u = core.state.units.get(uid)
+    if u is not None and u.online is False:
+        result["delivery"] = f"unit {uid} is out of reach of the field link; the assignment waits in its outbox"
+    return result
 
 
 @op("incident.unassign")
@@ -508,7 +541,9 @@ def unassign(core: Any, actor: str, incident_id: Any, note: str | None = None) -
                    **{"from": inc.state.value, "to": IState.VERIFIED.value})]
         u = st.units.get(inc.unit_id)
         if u is not None and u.status in (UnitStatus.ASSIGNED, UnitStatus.BUSY):
-            out.append(_unit_status(u.id, UnitStatus.AVAILABLE))
+            after = _status_after(st, u.id, iid)
+            if after is not u.status:
+                out.append(_unit_status(u.id, after))
         return out
 
     core.command(actor, decide)
@@ -619,7 +654,8 @@ def _release_unit(state: State, inc: Incident) -> None:
     if inc.unit_id:
         u = state.units.get(inc.unit_id)
         if u is not None and u.current == f"incident:{inc.id}":
-            u.current = None
+            rest = [o for o in open_assignments(state, inc.unit_id) if o.id != inc.id]
+            u.current = f"incident:{rest[0].id}" if rest else None  # the next in its queue, if any
     inc.unit_id = None
 
 
@@ -683,7 +719,8 @@ def _assigned(state: State, ev: Event, ch: Changes) -> None:
     inc.clock["arrive"] = ev.ts
     u = state.units.get(p["unit_id"])
     if u is not None:
-        u.current = f"incident:{inc.id}"
+        if u.current is None:  # otherwise it waits in the unit's queue
+            u.current = f"incident:{inc.id}"
         ch.units = True
     _hist(inc, ev, unit_id=p["unit_id"])
     _touch(ch, inc.id)

@@ -79,6 +79,7 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
 }
 ASSIGNABLE: tuple[State, ...] = (S.REPORTED, S.VERIFIED, S.REOPENED)  # `assign` -> dispatched
 WITH_UNIT: tuple[State, ...] = (S.DISPATCHED, S.ACCEPTED, S.EN_ROUTE, S.ON_SCENE)  # a unit works it
+WORKING: tuple[State, ...] = (S.EN_ROUTE, S.ON_SCENE)  # the unit is out on it: busy, no new work
 UNASSIGNABLE: tuple[State, ...] = (S.DISPATCHED, S.ACCEPTED, S.EN_ROUTE)  # `unassign` -> verified
 UNIT_MOVES: tuple[State, ...] = (S.ACCEPTED, S.EN_ROUTE, S.ON_SCENE, S.RESOLVED)  # what a unit may report
 CLOSED_STATES: tuple[State, ...] = (S.CLOSED, S.EVALUATED, S.REJECTED)  # not "open" (queue, duplicates)

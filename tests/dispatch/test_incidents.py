@@ -139,17 +139,48 @@ def test_assign_refusals(core):
     with pytest.raises(NotFound):
         call(core, "incident.assign", incident_id=99, unit_id="boat-01")
     call(core, "incident.assign", incident_id=a, unit_id="boat-01")
-    with pytest.raises(Refused, match="assigned") as e:
-        call(core, "incident.assign", incident_id=b, unit_id="boat-01")
+    # the console's one-click assignment wants a free unit
+    with pytest.raises(Refused, match="no longer free") as e:
+        call(core, "incident.assign", incident_id=b, unit_id="boat-01", exclusive=True)
     assert e.value.code == "unit_busy"
     with pytest.raises(Refused, match="already assigned") as e:
         call(core, "incident.assign", incident_id=a, unit_id="boat-02")
-    core.state.units["boat-02"].online = False  # the field link's presence says offline
-    with pytest.raises(Refused, match="offline"):
-        call(core, "incident.assign", incident_id=b, unit_id="boat-02")
+    # a unit out on a job (en route, on scene) takes no new work
+    call(core, "incident.transition", incident_id=a, state="accepted", actor="unit:boat-01")
+    call(core, "incident.transition", incident_id=a, state="en_route", actor="unit:boat-01")
+    with pytest.raises(Refused, match="busy: en_route on incident") as e:
+        call(core, "incident.assign", incident_id=b, unit_id="boat-01")
+    assert e.value.code == "unit_busy"
     call(core, "unit.status", unit_id="officer-01", status="out_of_service")
-    with pytest.raises(Refused, match="out_of_service"):
+    with pytest.raises(Refused, match="offline") as e:
         call(core, "incident.assign", incident_id=b, unit_id="officer-01")
+    assert e.value.code == "unit_offline"
+    assert call(core, "incident.show", incident_id=b)["state"] == "reported"  # nothing half-done
+
+
+def test_assignments_queue_behind_work_not_yet_started(core):
+    """A unit that has accepted but not set out takes more work in its queue, as a CAD stacks calls."""
+    a, b = new(core)["id"], new(core, category="illegal_fishing")["id"]
+    call(core, "incident.assign", incident_id=a, unit_id="boat-01")
+    call(core, "incident.transition", incident_id=a, state="accepted", actor="unit:boat-01")
+    res = call(core, "incident.assign", incident_id=b, unit_id="boat-01")
+    assert res["state"] == "dispatched" and res["queued_behind"] == [a]
+    u = core.state.units["boat-01"]
+    assert u.current == f"incident:{a}" and u.status.value == "busy"
+    call(core, "incident.transition", incident_id=b, state="accepted", actor="unit:boat-01")
+    for st in ("en_route", "on_scene", "resolved"):
+        call(core, "incident.transition", incident_id=a, state=st, actor="unit:boat-01")
+    assert u.current == f"incident:{b}" and u.status.value == "busy"  # on to the next in its queue
+    for st in ("en_route", "on_scene", "resolved"):
+        call(core, "incident.transition", incident_id=b, state=st, actor="unit:boat-01")
+    assert u.current is None and u.status.value == "available"
+
+
+def test_a_unit_out_of_reach_of_the_field_link_still_gets_its_assignment(core):
+    a = new(core)["id"]
+    core.state.units["boat-02"].online = False  # under a bridge: presence says offline
+    res = call(core, "incident.assign", incident_id=a, unit_id="boat-02")
+    assert res["state"] == "dispatched" and "outbox" in res["delivery"]
 
 
 def test_two_dispatchers_same_unit(tmp_path, clock):
@@ -159,9 +190,9 @@ def test_two_dispatchers_same_unit(tmp_path, clock):
     try:
         a = new(c1)["id"]
         b = new(c2, category="illegal_fishing")["id"]
-        call(c1, "incident.assign", incident_id=a, unit_id="boat-01")
-        with pytest.raises(Refused, match="boat-01 is assigned"):
-            call(c2, "incident.assign", incident_id=b, unit_id="boat-01", actor="dispatcher:li")
+        call(c1, "incident.assign", incident_id=a, unit_id="boat-01", exclusive=True)
+        with pytest.raises(Refused, match="boat-01 is no longer free"):
+            call(c2, "incident.assign", incident_id=b, unit_id="boat-01", actor="dispatcher:li", exclusive=True)
         assert call(c2, "incident.show", incident_id=b)["state"] == "reported"
     finally:
         c1.close()

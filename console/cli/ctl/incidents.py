@@ -67,8 +67,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument("incident_id")
     a.add_argument("unit_id")
     a.add_argument("--note")
+    a.add_argument("--only-if-free", action="store_true",
+                   help="refuse if the unit already has work (otherwise it is queued behind its current job)")
     a.set_defaults(build=lambda a: ("incident.assign", {"incident_id": a.incident_id, "unit_id": a.unit_id,
-                                                        "note": a.note}), render=_render_detail)
+                                                        "note": a.note, "exclusive": a.only_if_free}),
+                   render=_render_assigned)
 
     t = sub.add_parser("transition", parents=[common], help="move incident ID to STATE")
     t.add_argument("incident_id")
@@ -144,6 +147,15 @@ def _render_created(r: dict[str, Any], a: Any) -> str:
     if r.get("possible_duplicates"):
         text += f"\nlikely duplicate of: {', '.join(str(x) for x in r['possible_duplicates'])} (ctl merge ID DUP)"
     return text
+
+
+def _render_assigned(d: dict[str, Any], args: Any) -> str:
+    notes = []
+    if d.get("queued_behind"):
+        notes.append(f"note: queued behind incident(s) {', '.join(map(str, d['queued_behind']))}")
+    if d.get("delivery"):
+        notes.append(f"note: {d['delivery']}")
+    return "\n".join([_render_detail(d, args), *notes])
 
 
 def _render_detail(r: dict[str, Any], _a: Any) -> str:
