@@ -221,17 +221,31 @@ class Recording:
 
     def trails(self, t: float, minutes: float, units: Iterable[str] | None = None,
                *, max_points: int = 120) -> dict[str, list[tuple[float, float]]]:
-        """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`."""
+        """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`.
+
+        A few units: one seek per unit on (unit_id, ts). Many: one range scan on ts over the window.
+        """
         wanted = list(units) if units is not None else self.units()
-        out: dict[str, list[tuple[float, float]]] = {}
+        t0 = t - minutes * 60.0
+        tracks: dict[str, list[tuple[float, float]]] = {}
         with self.engine.connect() as conn:
-            for u in wanted:
-                pts = [(r[1], r[2]) for r in conn.execute(_TRAIL_SQL, {"u": u, "t0": t - minutes * 60.0, "t": t})]
-                if len(pts) > max_points:
-                    step = len(pts) / max_points
-                    pts = [pts[int(i * step)] for i in range(max_points - 1)] + [pts[-1]]
-                if len(pts) >= 2:
-                    out[u] = pts
+            if len(wanted) <= 200:
+                for u in wanted:
+                    tracks[u] = [(r[1], r[2]) for r in conn.execute(_TRAIL_SQL, {"u": u, "t0": t0, "t": t})]
+            else:
+                keep = set(wanted)
+                for u, lat, lon in conn.execute(text(
+                        "SELECT unit_id, lat, lon FROM fixes WHERE ts > :t0 AND ts <= :t ORDER BY ts, id"),
+                        {"t0": t0, "t": t}):
+                    if u in keep:
+                        tracks.setdefault(u, []).append((lat, lon))
+        out: dict[str, list[tuple[float, float]]] = {}
+        for u, pts in tracks.items():
+            if len(pts) > max_points:
+                step = len(pts) / max_points
+                pts = [pts[int(i * step)] for i in range(max_points - 1)] + [pts[-1]]
+            if len(pts) >= 2:
+                out[u] = pts
         return out
 
     # --------------------------------------------------------------- events

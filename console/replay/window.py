@@ -360,7 +360,9 @@ class ReplayWindow(QMainWindow):
             # times a second, keeps full precision, and may drop units (before their first fix).
             self.map.run(f"ConsoleUnits.update({json.dumps(rows, ensure_ascii=False)},0)")
             now = time.monotonic()
-            if full or not self.playing or now - self._last_trails > 0.5:
+            # trails cost a range scan for a large fleet: redrawn less often while playing
+            every = 0.5 if len(rows) <= 200 else 3.0
+            if full or not self.playing or now - self._last_trails > every:
                 self._last_trails = now
                 trails = self.rec.trails(t, self.trail_minutes, [r[0] for r in rows])
                 self.map.run(f"ConsoleUnits.setTrails && ConsoleUnits.setTrails({json.dumps(trails)})")

@@ -140,3 +140,11 @@ def test_an_event_stamped_earlier_than_its_predecessor_keeps_log_order(shift, tm
 
     assert verify_chain(rf.engine).ok
     rf.close()
+
+
+def test_trails_of_a_large_fleet_by_range_scan_agree(shift, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rec = Recording.of_store(shift.store)
+    t = T0 + 1000.0
+    few = rec.trails(t, 3.0, shift.units[:5])
+    many = rec.trails(t, 3.0, shift.units * 20)  # > 200 names: the range-scan path
+    assert {u: many[u] for u in few} == few
