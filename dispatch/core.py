@@ -46,6 +46,7 @@ class Dispatch:
         from dispatch.ops import load_features
 
         load_features()  # every feature's appliers before the log is replayed
+        self.store.ensure_schema()  # and the tables features keep beside the log
         self._load()
 
     # ------------------------------------------------------------------ load

@@ -196,6 +196,10 @@ class EventStore:
         self._check_schema()
 
     # ----------------------------------------------------------------- schema
+    def ensure_schema(self) -> None:
+        """Create tables that feature modules added to `metadata` after this store was opened."""
+        metadata.create_all(self.engine)
+
     def _check_schema(self) -> None:
         with self.write() as conn:
             row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()

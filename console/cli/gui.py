@@ -25,6 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
                    help="with --screenshot: how long to run before the picture (default 5)")
+    p.add_argument("--field-bind", default=None, metavar="ENDPOINT",
+                   help="where field units connect (default tcp://127.0.0.1:5570)")
+    p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
+                   help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
+    p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
@@ -81,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
         session.start_demo()
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles)
+    hub = None if args.no_hub else _start_hub(args, session, window)
     start_feeds(args, session, window)
+    from console.incidents import install as install_workflow
+
+    install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
     window.show()
 
     code = 0
@@ -101,8 +110,27 @@ def run(args: argparse.Namespace) -> int:
     from shiboken6 import delete
 
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
+    if hub is not None:
+        hub.stop()
     session.close()
     return code
+
+
+def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The single-seat hub inside the console. A taken port is a warning, not a crash."""
+    from dispatch.hub import DEFAULT_CONTROL_BIND, DEFAULT_FIELD_BIND, start_hub
+
+    field, control = args.field_bind or DEFAULT_FIELD_BIND, args.control_bind or DEFAULT_CONTROL_BIND
+    try:
+        hub = start_hub(session.core, field, control)
+    except Exception as exc:
+        msg = window.tr("Field hub not started: %1").replace("%1", str(exc))
+        log.warning("field hub not started on %s / %s: %s", field, control, exc)
+        window.statusBar().showMessage(msg, 30000)
+        return None
+    log.info("field hub on %s, control on %s", getattr(hub, "field_endpoint", field),
+             getattr(hub, "control_endpoint", control))
+    return hub
 
 
 def _probe_first_frame(window, app) -> None:  # type: ignore[no-untyped-def]

@@ -14,4 +14,5 @@ def start_hub(core: Any, field_bind: str = DEFAULT_FIELD_BIND, control_bind: str
     """Start a hub on `core` and return it (a `dispatch.hub.server.Hub`); call `.stop()` when done."""
     from dispatch.hub.server import Hub
 
+    core.store.ensure_schema()  # the hub's tables (outbox, keys) beside the log
     return Hub(core, field_bind, control_bind).start()
