@@ -114,7 +114,7 @@ def naive_p95(path: Path, hours: float, probes: int, seed: int = 6) -> float:
     return times[max(0, int(len(times) * 0.95) - 1)]
 
 
-def run(quick: bool) -> dict[str, float | int]:
+def run(quick: bool) -> dict[str, float | int | str]:
     hours = QUICK_HOURS if quick else FULL_HOURS
     folder = Path(tempfile.mkdtemp(prefix="replay-bench-"))
     try:
@@ -134,6 +134,9 @@ def run(quick: bool) -> dict[str, float | int]:
             "replay_seek_units": UNITS,
             "replay_seek_hours": hours,
             "replay_seek_scaled_down": 1 if quick else 0,
+            "replay_seek_note": (f"quick run: {hours:g} h of {UNITS} units every {INTERVAL_S:g} s ({n:,} fixes), "
+                                 "not the full 24 h; run without --quick for the full-scale figure")
+            if quick else f"full scale: {hours:g} h of {UNITS} units every {INTERVAL_S:g} s ({n:,} fixes)",
             "replay_recording_mb": round(size / 1e6, 1),
             "replay_bytes_per_fix": round(size / max(1, n), 1),
             "replay_recording_build_s": round(built_s, 1),
