@@ -423,7 +423,9 @@ def _local(ts: float, seconds: bool = True) -> str:
 def open_live_replay(core: Any, parent: QWidget | None = None, *, lang: str = "en",
                      city_geojson: dict[str, Any] | None = None) -> ReplayWindow:
     """The replay window on the live store, spanning the last shift; the live console keeps running."""
-    rec = Recording.of_store(core.store)
+    # Reads only: no flush of the live buffer from the GUI thread (a write could wait on another writer's
+    # lock); the last second of fixes appears at the next flush anyway.
+    rec = Recording(core.store.engine)
     span = rec.span()
     window = None
     if span is not None:
