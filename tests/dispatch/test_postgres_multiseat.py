@@ -15,7 +15,7 @@ from dispatch.errors import Refused
 from dispatch.ops import call
 from dispatch.store import GENESIS_HASH, EventStore, event_hash
 
-ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[2]
 
 
