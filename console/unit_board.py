@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -37,6 +38,7 @@ STATUS_COLOURS = {
 STALE_COLOUR = QColor("#9e9e9e")
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+UNIT_MIME = "application/x-console-unit-id"  # a unit dragged from the board (e.g. onto an incident)
 
 
 class UnitTableModel(QAbstractTableModel):
@@ -83,6 +85,23 @@ class UnitTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.headers()[section]
         return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        f = super().flags(index)
+        return f | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else f
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [UNIT_MIME, "text/plain"]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+        """The dragged unit's id, as text and as our own type."""
+        mime = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        if rows:
+            uid = self.rows[rows[0]]["id"]
+            mime.setText(uid)
+            mime.setData(UNIT_MIME, uid.encode("utf-8"))
+        return mime
 
     def is_stale(self, r: dict[str, Any]) -> bool:
         return r.get("time") is None or self.now - r["time"] > self.stale_after
@@ -208,6 +227,8 @@ class UnitBoard(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setAlternatingRowColors(True)
+        self.table.setDragEnabled(True)  # drag a unit onto an incident to assign it
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         top = QHBoxLayout()
         top.addWidget(self.kind_box)
         top.addWidget(self.status_box)

@@ -27,10 +27,13 @@ STATUS_INDEX = {"available": 0, "assigned": 1, "busy": 2, "out_of_service": 3}
 
 
 class _Bridge(QObject):
-    """What the page may call: nothing but these two slots."""
+    """What the page may call: nothing but these slots."""
 
     unit_clicked = Signal(str)
     page_ready = Signal()
+    incident_clicked = Signal(int)
+    context_menu = Signal(float, float)  # lat, lon of a right-click
+    polygon_drawn = Signal(list)  # [[lat, lon], ...]
 
     @Slot(str)
     def unitClicked(self, unit_id: str) -> None:  # noqa: N802 (called from JS)
@@ -39,6 +42,23 @@ class _Bridge(QObject):
     @Slot()
     def pageReady(self) -> None:  # noqa: N802 (called from JS)
         self.page_ready.emit()
+
+    @Slot(int)
+    def incidentClicked(self, incident_id: int) -> None:  # noqa: N802 (called from JS, incidents.js)
+        self.incident_clicked.emit(int(incident_id))
+
+    @Slot(float, float)
+    def mapContextMenu(self, lat: float, lon: float) -> None:  # noqa: N802 (called from JS, incidents.js)
+        self.context_menu.emit(float(lat), float(lon))
+
+    @Slot(str)
+    def polygonDrawn(self, points_json: str) -> None:  # noqa: N802 (called from JS, incidents.js)
+        try:
+            pts = [[float(a), float(b)] for a, b in json.loads(points_json)]
+        except (ValueError, TypeError):
+            log.warning("map: bad polygon from the page: %.80s", points_json)
+            return
+        self.polygon_drawn.emit(pts)
 
 
 class _Page(QWebEnginePage):
@@ -67,6 +87,9 @@ def shared_profile() -> tuple[QWebEngineProfile, SchemeHandler, OfflineGuard]:
 class MapView(QWebEngineView):
     unit_clicked = Signal(str)
     ready = Signal()
+    incident_clicked = Signal(int)
+    context_menu = Signal(float, float)  # right-click at lat, lon (the page's own menu is suppressed)
+    polygon_drawn = Signal(list)  # [[lat, lon], ...] from ConsoleDraw
 
     def __init__(self, city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
                  page_name: str = "map.html", parent: QWidget | None = None) -> None:
@@ -87,6 +110,9 @@ class MapView(QWebEngineView):
         self._page.setWebChannel(self._channel)
         self._bridge.unit_clicked.connect(self.unit_clicked)
         self._bridge.page_ready.connect(self._on_ready)
+        self._bridge.incident_clicked.connect(self.incident_clicked)
+        self._bridge.context_menu.connect(self.context_menu)
+        self._bridge.polygon_drawn.connect(self.polygon_drawn)
         self.is_ready = False
         self._queued: list[list[Any]] = []
         self._slots: dict[str, int] = {}  # unit id -> slot in the page
@@ -123,6 +149,29 @@ class MapView(QWebEngineView):
     def select(self, unit_id: str, centre: bool = True) -> None:
         if self.is_ready:
             self._page.runJavaScript(f"ConsoleUnits.select({json.dumps(unit_id)},{'true' if centre else 'false'})")
+
+    def push_incidents(self, items: list[dict[str, Any]]) -> None:
+        """Replace the incident markers (see incidents.js for the item layout); dropped until ready."""
+        if self.is_ready:
+            self._page.runJavaScript(f"ConsoleIncidents.update({json.dumps(items, ensure_ascii=False)})")
+
+    def push_tasks(self, items: list[dict[str, Any]]) -> None:
+        """Replace the cleaning-task areas (GeoJSON, shaded by coverage)."""
+        if self.is_ready:
+            self._page.runJavaScript(f"ConsoleTasks.update({json.dumps(items, ensure_ascii=False)})")
+
+    def select_incident(self, incident_id: int, centre: bool = True) -> None:
+        if self.is_ready:
+            self._page.runJavaScript(f"ConsoleIncidents.select({int(incident_id)},{'true' if centre else 'false'})")
+
+    def start_drawing(self) -> None:
+        """Polygon drawing: clicks add corners, a double-click ends it (-> polygon_drawn)."""
+        if self.is_ready:
+            self._page.runJavaScript("ConsoleDraw.start()")
+
+    def cancel_drawing(self) -> None:
+        if self.is_ready:
+            self._page.runJavaScript("ConsoleDraw.cancel()")
 
     def evaluate(self, script: str, callback: Callable[[Any], None]) -> None:
         self._page.runJavaScript(script, 0, callback)

@@ -1,0 +1,196 @@
+"""The dispatcher's workflow in the console: incident queue, form, detail, assignment, cleaning tasks.
+
+`install(window)` adds the Incidents and Cleaning tasks side tabs to a MainWindow and wires them to
+the map (markers, right-click "New incident here", polygon drawing, task areas), the unit board
+(drag a unit onto an incident) and the menus. Everything reaches the core through operations
+(console/incidents/common.run_op), off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QCursor, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar
+
+from console.incidents.common import category_label, state_label
+from console.incidents.form import IncidentForm
+from console.incidents.panel import IncidentsPanel
+from console.tasks.editor import TaskEditor, city_segments
+from console.tasks.panel import TasksPanel
+
+__all__ = ["Workflow", "install"]
+
+
+class Workflow(QObject):
+    """Owns the workflow tabs of one main window and the wiring between them, the map and the board."""
+
+    def __init__(self, window: Any, *, timers: bool = True) -> None:
+        super().__init__(window)
+        self.window = window
+        self.core = window.core
+        self.panel = IncidentsPanel(self.core.clock, window, check_deadlines=timers)
+        self.tasks = TasksPanel(window, tick=timers)
+        self.forms: list[IncidentForm] = []
+        self.editors: list[TaskEditor] = []
+        self.context_menu: QMenu | None = None
+        self._last_incidents: list[dict[str, Any]] = []
+        self._last_tasks: list[dict[str, Any]] = []
+
+        window.add_side_tab(self.panel, self.tr("Incidents"))
+        window.add_side_tab(self.tasks, self.tr("Cleaning tasks"))
+        window.side.setCurrentWidget(self.panel)
+
+        m = window.map
+        self.panel.incidents_loaded.connect(self._push_incidents)
+        self.tasks.tasks_loaded.connect(self._push_tasks)
+        m.ready.connect(self._repush)
+        m.incident_clicked.connect(self.show_incident)
+        m.context_menu.connect(self.map_menu)
+        m.polygon_drawn.connect(self._polygon_drawn)
+        self.panel.incident_selected.connect(lambda iid: m.select_incident(iid, centre=True))
+        self.panel.new_incident_requested.connect(lambda: self.open_form())
+        self.panel.status_message.connect(self.status)
+        self.panel.alert_raised.connect(self._alert)
+        self.tasks.status_message.connect(self.status)
+        self.tasks.new_task_requested.connect(self.open_task_editor)
+        window.board.table.setDragEnabled(True)
+
+        self._build_actions()
+        self.core.subscribe(self._on_core_changes)
+        window.installEventFilter(self)
+
+    # ------------------------------------------------------------------ menus
+    def _build_actions(self) -> None:
+        w = self.window
+        self.hotline_action = QAction(self.tr("New incident (hotline call)…"), w)
+        self.hotline_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.hotline_action.triggered.connect(lambda: self.open_form(source="hotline"))
+        self.task_action = QAction(self.tr("New cleaning task…"), w)
+        self.task_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.task_action.triggered.connect(self.open_task_editor)
+        self.queue_action = QAction(self.tr("Incident queue"), w)
+        self.queue_action.setShortcut(QKeySequence("F2"))
+        self.queue_action.triggered.connect(lambda: w.side.setCurrentWidget(self.panel))
+        menu = w.menuBar().addMenu(self.tr("&Incidents"))
+        for a in (self.hotline_action, self.task_action, self.queue_action):
+            menu.addAction(a)
+        bar = QToolBar(self.tr("Dispatch"), w)
+        bar.setObjectName("dispatchToolbar")
+        bar.setMovable(False)
+        bar.addAction(self.hotline_action)
+        bar.addAction(self.task_action)
+        bar.addAction(self.queue_action)
+        w.addToolBar(bar)
+        self.toolbar = bar
+
+    def status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 15000)
+
+    def _alert(self, text: str) -> None:
+        self.window.statusBar().showMessage("⚠ " + self.tr("Overdue: %1").replace("%1", text), 30000)
+
+    # ---------------------------------------------------------------- the map
+    def _push_incidents(self, rows: list[dict[str, Any]]) -> None:
+        self._last_incidents = [
+            {"id": r["id"], "lat": r["lat"], "lon": r["lon"], "priority": r["priority"], "state": r["state"],
+             "overdue": bool(self.panel.model.is_overdue(r)), "open": bool(r.get("open")),
+             "label": f"#{r['id']} {r['priority']} {category_label(r['category'])} · {state_label(r['state'])}"}
+            for r in rows
+        ]
+        self.window.map.push_incidents(self._last_incidents)
+
+    def _push_tasks(self, items: list[dict[str, Any]]) -> None:
+        self._last_tasks = items
+        self.window.map.push_tasks(items)
+
+    def _repush(self) -> None:
+        self.window.map.push_incidents(self._last_incidents)
+        self.window.map.push_tasks(self._last_tasks)
+
+    def show_incident(self, incident_id: int) -> None:
+        self.window.side.setCurrentWidget(self.panel)
+        self.panel.select_incident(incident_id, emit=False)
+
+    def map_menu(self, lat: float, lon: float) -> QMenu:
+        """The right-click menu at a map point (non-blocking popup)."""
+        menu = QMenu(self.window)
+        menu.setObjectName("mapContextMenu")
+        new = menu.addAction(self.tr("New incident here"))
+        new.triggered.connect(lambda: self.open_form(lat=lat, lon=lon, source="patrol"))
+        form = self._open_form()
+        if form is not None:
+            use = menu.addAction(self.tr("Use this location in the open form"))
+            use.triggered.connect(lambda: (form.set_location(lat, lon), form.raise_(), form.activateWindow()))
+        menu.addSeparator()
+        coords = menu.addAction(f"{lat:.6f}, {lon:.6f}")
+        coords.setEnabled(False)
+        self.context_menu = menu
+        menu.popup(QCursor.pos())
+        return menu
+
+    # ------------------------------------------------------------------ forms
+    def _open_form(self) -> IncidentForm | None:
+        self.forms = [f for f in self.forms if f.isVisible()]
+        pending = [f for f in self.forms if f.result_incident is None]
+        return pending[-1] if pending else None
+
+    def open_form(self, *, lat: float | None = None, lon: float | None = None, source: str = "hotline") -> IncidentForm:
+        form = IncidentForm(self.window, lat=lat, lon=lon, source=source)
+        form.filed.connect(self._filed)
+        form.merged.connect(self.show_incident)
+        form.pick_on_map.connect(lambda: self.status(self.tr("Right-click the map at the place and choose "
+                                                             "'Use this location in the open form'")))
+        self.forms.append(form)
+        form.show()
+        form.raise_()
+        return form
+
+    def _filed(self, inc: dict[str, Any]) -> None:
+        self.status(self.tr("Incident #%1 filed").replace("%1", str(inc["id"])))
+        self.panel.refresh()
+        self.panel.detail.show_incident(int(inc["id"]))
+
+    def open_task_editor(self) -> TaskEditor:
+        ed = TaskEditor(city_segments(), self.window)
+        ed.draw_requested.connect(self._start_drawing)
+        ed.created.connect(lambda t: (self.tasks.refresh(), self.status(
+            self.tr("Cleaning task #%1 created").replace("%1", str(t["id"])))))
+        self.editors.append(ed)
+        ed.show()
+        return ed
+
+    def _start_drawing(self) -> None:
+        self.status(self.tr("Click the corners of the area on the map; double-click to finish"))
+        self.window.map.start_drawing()
+
+    def _polygon_drawn(self, points: list[list[float]]) -> None:
+        self.editors = [e for e in self.editors if e.isVisible()]
+        if self.editors:
+            self.editors[-1].set_polygon(points)
+            self.editors[-1].raise_()
+
+    # ------------------------------------------------------------- lifecycle
+    def _on_core_changes(self, changes: Any) -> None:
+        self.panel.note_changes(changes)
+        self.tasks.note_changes(changes)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.close()
+        return False
+
+    def close(self) -> None:
+        self.core.unsubscribe(self._on_core_changes)
+        for t in (self.panel.poll, self.panel.second, self.panel.deadlines, self.tasks.poll, self.tasks.ticker):
+            t.stop()
+        for w in self.forms + self.editors:
+            w.close()
+
+
+def install(window: Any, *, timers: bool = True) -> Workflow:
+    """Add the workflow tabs, menus and map wiring to `window` (a MainWindow)."""
+    wf = Workflow(window, timers=timers)
+    window.workflow = wf
+    return wf

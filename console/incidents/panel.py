@@ -1,0 +1,293 @@
+"""The Incidents side tab: filter bar, the queue, the selected incident's detail, and the shift-lead alerts.
+
+It refreshes from the core's `incidents` operation whenever the core reports incident changes (from
+any seat), repaints the countdown every second, and asks the core every few seconds to record
+deadlines that passed (`incidents.check_deadlines`). An `incident.overdue` event, whichever seat
+recorded it, becomes a line in the non-modal alert list and a status-bar message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.incidents.common import (
+    CATEGORIES,
+    OVERDUE_FG,
+    STATES,
+    category_label,
+    clock_text,
+    priority_label,
+    run_op,
+    stage_label,
+    state_label,
+)
+from console.incidents.detail import IncidentDetail
+from console.incidents.queue import IncidentFilter, IncidentTableModel, QueueView
+
+DEADLINE_CHECK_MS = 5000
+
+
+class IncidentsPanel(QWidget):
+    incident_selected = Signal(int)
+    incidents_loaded = Signal(list)  # the rows the queue shows, for the map
+    status_message = Signal(str)
+    alert_raised = Signal(str)
+    new_incident_requested = Signal()
+
+    def __init__(self, clock: Callable[[], float], parent: QWidget | None = None, *,
+                 check_deadlines: bool = True) -> None:
+        super().__init__(parent)
+        self.setObjectName("incidentsPanel")
+        self.clock = clock
+        self.model = IncidentTableModel(clock, self)
+        self.proxy = IncidentFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setDynamicSortFilter(True)
+
+        self.mode = QComboBox(self)
+        self.mode.setObjectName("queueMode")
+        self.mode.addItem(self.tr("Open incidents"), "open")
+        self.mode.addItem(self.tr("All incidents"), "all")
+        for s in STATES:
+            self.mode.addItem(state_label(s), s)
+        self.category = QComboBox(self)
+        self.category.addItem(self.tr("All categories"), None)
+        for c in CATEGORIES:
+            self.category.addItem(category_label(c), c)
+        self.count = QLabel(self)
+        self.count.setStyleSheet("color:#546e7a")
+        new = QPushButton(self.tr("New incident…"), self)
+        new.setObjectName("newIncident")
+        new.clicked.connect(self.new_incident_requested)
+        bar = QHBoxLayout()
+        bar.addWidget(self.mode)
+        bar.addWidget(self.category, 1)
+        bar.addWidget(self.count)
+        bar.addWidget(new)
+
+        self.table = QueueView(self)
+        self.table.setModel(self.proxy)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        for col, width in enumerate((44, 58, 120, 70, 110, 80, 150)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row)
+        self.table.unit_dropped.connect(self._on_unit_dropped)
+
+        self.detail = IncidentDetail(self)
+        self.detail.status_message.connect(self.status_message)
+
+        alerts_box = QWidget(self)
+        alerts_title = QLabel(self.tr("Shift-lead alerts"), alerts_box)
+        alerts_title.setStyleSheet("font-weight:bold;color:#b71c1c")
+        self.alerts = QListWidget(alerts_box)
+        self.alerts.setObjectName("alertList")
+        self.alerts.itemActivated.connect(self._on_alert)
+        self.alerts.itemClicked.connect(self._on_alert)
+        clear = QPushButton(self.tr("Acknowledge all"), alerts_box)
+        clear.clicked.connect(self.alerts.clear)
+        ah = QHBoxLayout()
+        ah.addWidget(alerts_title, 1)
+        ah.addWidget(clear)
+        al = QVBoxLayout(alerts_box)
+        al.setContentsMargins(0, 0, 0, 0)
+        al.addLayout(ah)
+        al.addWidget(self.alerts)
+
+        top = QWidget(self)
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addLayout(bar)
+        tl.addWidget(self.table)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(top)
+        split.addWidget(self.detail)
+        split.addWidget(alerts_box)
+        split.setSizes([330, 470, 90])
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+
+        self.mode.currentIndexChanged.connect(self._on_filter)
+        self.category.currentIndexChanged.connect(self._on_filter)
+
+        self._lock = threading.Lock()
+        self._dirty = True
+        self._detail_dirty = False
+        self._new_alerts: list[dict[str, Any]] = []
+        self._loading = False
+        self._checking = False
+        self.loaded_once = False
+        self.poll = QTimer(self)
+        self.poll.timeout.connect(self._poll)
+        self.poll.start(250)
+        self.second = QTimer(self)
+        self.second.timeout.connect(self.model.tick)
+        self.second.start(1000)
+        self.deadlines = QTimer(self)
+        self.deadlines.timeout.connect(self.check_deadlines)
+        if check_deadlines:
+            self.deadlines.start(DEADLINE_CHECK_MS)
+
+    # -------------------------------------------------------------- core changes
+    def note_changes(self, changes: Any) -> None:
+        """Core subscriber: may run on any thread, so only record what to do; the GUI timer does it."""
+        if not (changes.incidents or changes.assignments or changes.alerts or changes.units):
+            return
+        alerts = [ev for ev in getattr(changes, "events", []) if getattr(ev, "kind", "") == "incident.overdue"]
+        with self._lock:
+            if changes.incidents or changes.assignments or changes.alerts:
+                self._dirty = True
+            if self.detail.incident_id is not None and (
+                    f"incident:{self.detail.incident_id}" in changes.entities or changes.units):
+                self._detail_dirty = True
+            self._new_alerts.extend({"incident": ev.payload.get("id"), **ev.payload, "ts": ev.ts} for ev in alerts)
+
+    def _poll(self) -> None:
+        with self._lock:
+            dirty, self._dirty = self._dirty, False
+            detail, self._detail_dirty = self._detail_dirty, False
+            alerts, self._new_alerts = self._new_alerts, []
+        for a in alerts:
+            self._raise_alert(a)
+        if dirty:
+            if self._loading:
+                with self._lock:
+                    self._dirty = True
+            else:
+                self.refresh()
+        if detail:
+            self.detail.reload()
+
+    def refresh(self) -> None:
+        self._loading = True
+
+        def done(rows: list[dict[str, Any]]) -> None:
+            self._loading = False
+            self._set_rows(rows)
+
+        def failed(msg: str) -> None:
+            self._loading = False
+            self.status_message.emit(msg)
+
+        run_op(self, "incidents", {}, on_done=done, on_refused=failed, quiet=False)
+
+    def _set_rows(self, rows: list[dict[str, Any]]) -> None:
+        current = self.selected_incident()
+        self.model.set_rows(rows)
+        self.loaded_once = True
+        if current is not None:
+            self.select_incident(current, emit=False)
+        self._update_count()
+        self.incidents_loaded.emit(self.visible_rows())
+
+    def visible_rows(self) -> list[dict[str, Any]]:
+        out = []
+        for i in range(self.proxy.rowCount()):
+            src = self.proxy.mapToSource(self.proxy.index(i, 0))
+            out.append(self.model.rows[src.row()])
+        return out
+
+    def _update_count(self) -> None:
+        n_open = sum(1 for r in self.model.rows if r.get("open"))
+        n_over = sum(1 for r in self.model.rows if self.model.is_overdue(r))
+        text = self.tr("%1 open").replace("%1", str(n_open))
+        if n_over:
+            text += " · " + self.tr("%1 overdue").replace("%1", str(n_over))
+        self.count.setText(text)
+
+    def check_deadlines(self) -> None:
+        """Ask the core to record passed deadlines (the alerts arrive through note_changes)."""
+        if self._checking:
+            return
+        self._checking = True
+
+        def done(_found: Any) -> None:
+            self._checking = False
+            self._update_count()
+
+        run_op(self, "incidents.check_deadlines", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True)
+
+    def _raise_alert(self, a: dict[str, Any]) -> None:
+        iid = a.get("incident")
+        row = self.model.index_of.get(iid) if iid is not None else None
+        cat = category_label(self.model.rows[row]["category"]) if row is not None else ""
+        text = self.tr("%1  #%2 %3 %4: %5 deadline passed").replace("%1", clock_text(a.get("at") or a.get("ts")))
+        text = (text.replace("%2", str(iid)).replace("%3", priority_label(a.get("priority")))
+                .replace("%4", cat).replace("%5", stage_label(a.get("stage"))))
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, iid)
+        item.setForeground(QBrush(OVERDUE_FG))
+        self.alerts.insertItem(0, item)
+        self.alert_raised.emit(text)
+        self.status_message.emit(self.tr("Overdue: %1").replace("%1", text))
+
+    def _on_alert(self, item: QListWidgetItem) -> None:
+        iid = item.data(Qt.ItemDataRole.UserRole)
+        if iid is not None:
+            self.select_incident(int(iid))
+
+    # ----------------------------------------------------------------- selection
+    def _on_filter(self) -> None:
+        self.proxy.mode = self.mode.currentData()
+        self.proxy.category = self.category.currentData()
+        self.proxy.refilter()
+        self.incidents_loaded.emit(self.visible_rows())
+
+    def _on_row(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        iid = int(self.model.rows[self.proxy.mapToSource(current).row()]["id"])
+        if iid != self.detail.incident_id:
+            self.detail.show_incident(iid)
+        if not self._selecting:
+            self.incident_selected.emit(iid)
+
+    _selecting = False
+
+    def selected_incident(self) -> int | None:
+        idx = self.table.currentIndex()
+        if not idx.isValid():
+            return None
+        return int(self.model.rows[self.proxy.mapToSource(idx).row()]["id"])
+
+    def select_incident(self, incident_id: int, *, emit: bool = True) -> bool:
+        """Select a row (clearing filters that hide it); shows its detail."""
+        row = self.model.index_of.get(incident_id)
+        if row is None:
+            self.detail.show_incident(incident_id)  # not loaded yet: the detail asks the core itself
+            return False
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not idx.isValid():
+            self.mode.setCurrentIndex(self.mode.findData("all"))
+            self.category.setCurrentIndex(0)
+            idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        self._selecting = not emit
+        try:
+            self.table.setCurrentIndex(idx)
+            self.table.scrollTo(idx)
+        finally:
+            self._selecting = False
+        if self.detail.incident_id != incident_id:
+            self.detail.show_incident(incident_id)
+        return True
+
+    def _on_unit_dropped(self, incident_id: int, unit_id: str) -> None:
+        self.select_incident(incident_id)
+        self.detail.assign(unit_id, incident_id)

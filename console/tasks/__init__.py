@@ -1,0 +1,1 @@
+"""Water-cleaning tasks in the console: the tasks list with live coverage and the task editor."""
