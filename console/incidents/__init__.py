@@ -140,8 +140,8 @@ class Workflow(QObject):
         form = IncidentForm(self.window, lat=lat, lon=lon, source=source)
         form.filed.connect(self._filed)
         form.merged.connect(self.show_incident)
-        form.pick_on_map.connect(lambda: self.status(self.tr("Right-click the map at the place and choose "
-                                                             "'Use this location in the open form'")))
+        hint = self.tr("Right-click the map at the place and choose 'Use this location in the open form'")
+        form.pick_on_map.connect(lambda: self.status(hint))
         self.forms.append(form)
         form.show()
         form.raise_()

@@ -74,7 +74,7 @@ class IncidentForm(QDialog):
         if lat is not None and lon is not None:
             self.set_location(lat, lon)
         pick = QPushButton(self.tr("From map…"), self)
-        pick.setToolTip(self.tr("Right-click the map and choose 'Use this location'"))
+        pick.setToolTip(self.tr("Right-click the map and choose 'Use this location in the open form'"))
         pick.clicked.connect(self.pick_on_map)
         where = QHBoxLayout()
         where.addWidget(self.lat)
