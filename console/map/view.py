@@ -146,6 +146,24 @@ class MapView(QWebEngineView):
         sent = int(time.time() * 1000) if measure else 0
         self._page.runJavaScript(f"ConsoleUnits.updatePacked('{pack_rows(rows, self._slots)}',{sent})")
 
+    def clear(self) -> None:
+        """Remove every unit from the page (the slot table starts again)."""
+        self._slots.clear()
+        self._labels.clear()
+        self._queued.clear()
+        if self.is_ready:
+            self._page.runJavaScript("ConsoleUnits.clear()")
+
+    def remove(self, unit_ids: list[str]) -> None:
+        """Remove some units; the others keep their slots, so packed updates keep reaching them."""
+        gone = set(unit_ids)
+        for uid in gone:
+            self._slots.pop(uid, None)
+            self._labels.pop(uid, None)
+        self._queued = [r for r in self._queued if r[0] not in gone]
+        if self.is_ready:
+            self._page.runJavaScript(f"ConsoleUnits.remove({json.dumps(sorted(gone), ensure_ascii=False)})")
+
     def select(self, unit_id: str, centre: bool = True) -> None:
         if self.is_ready:
             self._page.runJavaScript(f"ConsoleUnits.select({json.dumps(unit_id)},{'true' if centre else 'false'})")

@@ -251,10 +251,11 @@
   /* The compact form Python uses for live batches: units are first defined with their slot
      (define([[slot, id, label], ...])), then each batch is base64 of little-endian int32 quintets:
      slot, lat*1e6, lon*1e6, course*10 (-1: none), kind | status << 3 | stale << 5. */
-  var bySlot = [];
+  var bySlot = [], pySlot = new Map();  // Python's slot -> our index; id -> Python's slot
   function define(list) {
     for (var j = 0; j < list.length; j++) {
       var d = list[j], i = slotOf.get(d[1]);
+      pySlot.set(d[1], d[0]);
       if (i === undefined) { put([d[1], 0, 0, null, 0, 0, 1, d[2]]); i = slotOf.get(d[1]); }
       else if (d[2] !== null) label[i] = d[2];
       bySlot[d[0]] = i;
@@ -286,14 +287,19 @@
     update: applyBatch,
     updateJson: function (text, sentAtMs) { return applyBatch(JSON.parse(text), sentAtMs); },
     remove: function (gone) {
-      var keep = new Set(gone), rows = [];
+      var keep = new Set(gone), rows = [], slots = pySlot;
       for (var i = 0; i < ids.length; i++) {
         if (!keep.has(ids[i])) rows.push([ids[i], lat[i], lon[i], course[i], kind[i], status[i], stale[i], label[i]]);
       }
-      this.clear(); rows.forEach(put); schedule();
+      this.clear();
+      rows.forEach(put);
+      // the packed path keeps working for the units that stay: re-link Python's slots
+      rows.forEach(function (r) { if (slots.has(r[0])) { pySlot.set(r[0], slots.get(r[0])); bySlot[slots.get(r[0])] = slotOf.get(r[0]); } });
+      schedule();
+      return rows.length;
     },
     clear: function () {
-      bySlot = []; slotOf = new Map(); ids = []; lat = []; lon = []; mx = []; my = []; course = []; kind = []; fill = [];
+      bySlot = []; pySlot = new Map(); slotOf = new Map(); ids = []; lat = []; lon = []; mx = []; my = []; course = []; kind = []; fill = [];
       stale = []; status = []; label = []; schedule();
     },
     select: function (id, centre) {

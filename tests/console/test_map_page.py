@@ -79,3 +79,23 @@ def test_clicking_a_unit_reports_it(qtbot, map_view) -> None:  # type: ignore[no
         map_view.run(f"consoleMap.fire('click', {{containerPoint: L.point({x + 2}, {y + 1}),"
                      f" latlng: consoleMap.containerPointToLatLng([{x}, {y}])}})")
     assert blocker.args == ["boat-x"]
+
+
+def test_removing_and_clearing_keep_packed_updates_working(qtbot, map_view) -> None:  # type: ignore[no-untyped-def]
+    lat0, lon0 = load_city().center
+    rows = [[f"u{i}", lat0 + i * 0.001, lon0, 0.0, 2, 0, 0, None] for i in range(5)]
+    map_view.push_rows(rows)
+    qtbot.waitUntil(lambda: js(qtbot, map_view, "ConsoleUnits.count()") == 5, timeout=10000)
+    map_view.remove(["u1", "u3"])
+    qtbot.waitUntil(lambda: js(qtbot, map_view, "ConsoleUnits.count()") == 3, timeout=10000)
+    map_view.push_rows([["u4", lat0 - 0.02, lon0, 0.0, 2, 0, 0, None]])  # a packed update after the removal
+
+    def lat_of(uid: str) -> float:
+        return next(r[1] for r in js(qtbot, map_view, "ConsoleUnits.snapshot()") if r[0] == uid)
+
+    qtbot.waitUntil(lambda: lat_of("u4") == pytest.approx(lat0 - 0.02), timeout=10000)
+    assert lat_of("u0") == pytest.approx(lat0)
+    map_view.clear()
+    map_view.push_rows([["u9", lat0, lon0 + 0.01, 0.0, 3, 0, 0, "桂B·X"]])
+    qtbot.waitUntil(lambda: js(qtbot, map_view, "ConsoleUnits.count()") == 1, timeout=10000)
+    qtbot.waitUntil(lambda: lat_of("u9") == pytest.approx(lat0), timeout=10000)
