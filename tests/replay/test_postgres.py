@@ -10,7 +10,7 @@ from dispatch.audit import verify_chain
 from dispatch.replay import Recording
 from tests.replay.conftest import T0, expected_positions
 
-ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
