@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where field units connect (default tcp://127.0.0.1:5570)")
     p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
+    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
+    operations.set_operator(args.operator)
+    _record_seat(session, "operator.login")
     if should_run_demo(args, session):
         session.start_demo()
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
@@ -112,8 +115,23 @@ def run(args: argparse.Namespace) -> int:
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
     if hub is not None:
         hub.stop()
+    _record_seat(session, "operator.logout")
     session.close()
     return code
+
+
+def _record_seat(session, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """Logins and logouts of the seat go into the log like every other action."""
+    import platform
+
+    from console.operations import seat_actor
+    from dispatch.store import NewEvent
+
+    try:
+        session.core.record(seat_actor(), [NewEvent(kind, {"host": platform.node(), "store": session.url.split("@")[-1]},
+                                                     seat_actor())])
+    except Exception:  # a seat that cannot write its login still shows the map
+        log.exception("could not record %s", kind)
 
 
 def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
@@ -130,6 +148,11 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
         return None
     log.info("field hub on %s, control on %s", getattr(hub, "field_endpoint", field),
              getattr(hub, "control_endpoint", control))
+    from console.hub_panel import HubPanel
+
+    panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
+    window.add_side_tab(panel, panel.tr("Field link"))
+    window.hub_panel = panel
     return hub
 
 

@@ -38,6 +38,28 @@ _core_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="core")
 _core: Any = None
 
 
+_operator: str | None = None
+
+
+def set_operator(name: str | None) -> None:
+    """The dispatcher at this seat (--operator, else the OS login)."""
+    global _operator
+    _operator = name
+
+
+def seat_actor() -> str:
+    """Who this console seat records as the actor of its events: "dispatcher:<name>"."""
+    name = _operator
+    if not name:
+        import getpass
+
+        try:
+            name = getpass.getuser()
+        except Exception:  # no login name (service account, container): still attributable to the seat
+            name = "console"
+    return f"dispatcher:{name}"
+
+
 def set_core(core: Any) -> None:
     """Called once at start-up by the console with the Dispatch core (or a hub client)."""
     global _core, bus
