@@ -41,6 +41,8 @@ class Workflow(QObject):
         window.add_side_tab(self.panel, self.tr("Incidents"))
         window.add_side_tab(self.tasks, self.tr("Cleaning tasks"))
         window.side.setCurrentWidget(self.panel)
+        if hasattr(window, "splitter"):
+            window.splitter.setSizes([980, 620])  # the queue needs the room more than the map
 
         m = window.map
         self.panel.incidents_loaded.connect(self._push_incidents)

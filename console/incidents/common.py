@@ -40,6 +40,7 @@ def seat_actor() -> str:
 
 
 ACTOR = seat_actor()
+SYSTEM_ACTOR = "system:console"  # what the seat's timers record (deadline checks, task ticks), not a person
 
 # English display names (source strings; Chinese in resources/i18n/zh_CN.json)
 CATEGORIES = {
@@ -182,6 +183,7 @@ def run_op(
     on_done: Callable[[Any], None] | None = None,
     on_refused: Callable[[str], None] | None = None,
     quiet: bool = False,
+    actor: str | None = None,
 ) -> Any:
     """Run core operation `name` on the core worker. A Refused goes to `on_refused(message)` (the core's
     own words); other errors are logged and, unless `quiet`, shown. Never blocks the GUI thread."""
@@ -210,5 +212,5 @@ def run_op(
         if on_done is not None and (parent is None or isValid(parent)):
             on_done(result)
 
-    return DispatchOp(parent=parent, op=lambda core: ops.call(core, name, a, actor=ACTOR)).success(done).failure(
+    return DispatchOp(parent=parent, op=lambda core: ops.call(core, name, a, actor=actor or ACTOR)).success(done).failure(
         fail).run_in_background()

@@ -30,6 +30,7 @@ from console.incidents.common import (
     CATEGORIES,
     OVERDUE_FG,
     STATES,
+    SYSTEM_ACTOR,
     category_label,
     clock_text,
     priority_label,
@@ -194,6 +195,9 @@ class IncidentsPanel(QWidget):
         self.loaded_once = True
         if current is not None:
             self.select_incident(current, emit=False)
+        elif self.detail.incident_id is None and self.proxy.rowCount():
+            top = self.proxy.index(0, 0)  # the most urgent case, so the detail is never empty at start
+            self.select_incident(int(self.model.rows[self.proxy.mapToSource(top).row()]["id"]), emit=False)
         self._update_count()
         self.incidents_loaded.emit(self.visible_rows())
 
@@ -222,7 +226,8 @@ class IncidentsPanel(QWidget):
             self._checking = False
             self._update_count()
 
-        run_op(self, "incidents.check_deadlines", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True)
+        run_op(self, "incidents.check_deadlines", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True,
+               actor=SYSTEM_ACTOR)
 
     def _raise_alert(self, a: dict[str, Any]) -> None:
         iid = a.get("incident")

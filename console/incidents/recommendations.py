@@ -34,18 +34,21 @@ class Recommendations(QGroupBox):
             w = item.widget()
             if w is not None and w is not self.message:
                 w.deleteLater()
+        self.message.hide()  # taken out of the grid but still a child: hide it, or it paints over row 1
         self.buttons = {}
 
     def set_loading(self) -> None:
         self._clear()
         self.message.setText(self.tr("Ranking units…"))
         self.grid.addWidget(self.message, 0, 0, 1, 5)
+        self.message.show()
 
     def set_message(self, text: str) -> None:
         self._clear()
         self.items = []
         self.message.setText(text)
         self.grid.addWidget(self.message, 0, 0, 1, 5)
+        self.message.show()
 
     def set_items(self, items: list[dict[str, Any]], *, enabled: bool = True) -> None:
         self._clear()
@@ -53,6 +56,7 @@ class Recommendations(QGroupBox):
         if not items:
             self.message.setText(self.tr("No available unit of a suitable kind"))
             self.grid.addWidget(self.message, 0, 0, 1, 5)
+            self.message.show()
             return
         for row, it in enumerate(items):
             rank = QLabel(f"{row + 1}.", self)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.incidents.common import clock_text, run_op, task_state_label
+from console.incidents.common import SYSTEM_ACTOR, clock_text, run_op, task_state_label
 
 TICK_MS = 3000
 
@@ -113,7 +113,7 @@ class TasksPanel(QWidget):
             self._ticking = False
             self.refresh()
 
-        run_op(self, "tasks.tick", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True)
+        run_op(self, "tasks.tick", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True, actor=SYSTEM_ACTOR)
 
     def refresh(self) -> None:
         if self._loading:

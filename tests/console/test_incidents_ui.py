@@ -248,6 +248,8 @@ def test_overdue_with_an_injected_clock_turns_the_row_red_and_alerts_the_shift_l
     wf.panel.check_deadlines()
     qtbot.waitUntil(lambda: wf.panel.alerts.count() == 1, timeout=10000)
     assert f"#{inc['id']}" in wf.panel.alerts.item(0).text()
+    hist = ops.call(core, "incident.show", {"incident_id": inc["id"]}, actor="t")["history"]
+    assert [(h["actor"], h["stage"]) for h in hist if h["kind"] == "incident.overdue"] == [("system:console", "dispatch")]
     assert "Overdue" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: row_of(wf, inc["id"]).get("overdue") is True, timeout=10000)
     assert bg().color() == OVERDUE_BG
