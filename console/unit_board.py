@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -118,6 +118,8 @@ class UnitTableModel(QAbstractTableModel):
                 return kind_label(r["kind"])
             if col == "status":
                 text = status_label(r["status"])
+                if r.get("online") is False:  # has a field client, and it is not connected
+                    text += " · " + self.tr("link offline")
                 return text + (" · " + self.tr("stale") if self.is_stale(r) else "")
             if col == "speed":
                 s = r.get("speed")
@@ -136,10 +138,13 @@ class UnitTableModel(QAbstractTableModel):
             return QBrush(STALE_COLOUR if self.is_stale(r) else STATUS_COLOURS.get(r["status"], QColor("#000")))
         if role == Qt.ItemDataRole.DecorationRole and col == "kind":
             return kind_icon(r["kind"])
+        if role == Qt.ItemDataRole.DecorationRole and col == "name" and r.get("online") is not None:
+            return presence_icon(bool(r["online"]))  # field link: green online, red offline
         if role == Qt.ItemDataRole.TextAlignmentRole and col in ("speed", "age"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{r['id']}  {r.get('callsign') or ''}"
+            link = {True: self.tr("field link online"), False: self.tr("field link offline")}.get(r.get("online"))
+            return f"{r['id']}  {r.get('callsign') or ''}" + (f"  · {link}" if link else "")
         return None
 
 
@@ -153,6 +158,23 @@ def kind_icon(kind: str) -> QIcon:
     if icon is None:
         path = ICONS / f"{kind}.svg"
         icon = _icons[kind] = QIcon(str(path)) if path.exists() else QIcon()
+    return icon
+
+
+def presence_icon(online: bool) -> QIcon:
+    """A small dot: the unit's field client is connected (green) or not (red)."""
+    key = f"presence:{online}"
+    icon = _icons.get(key)
+    if icon is None:
+        pix = QPixmap(12, 12)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#2e7d32" if online else "#c62828"))
+        p.drawEllipse(1, 1, 10, 10)
+        p.end()
+        icon = _icons[key] = QIcon(pix)
     return icon
 
 

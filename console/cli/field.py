@@ -28,6 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no window; one JSON line per received message")
     p.add_argument("--auto-accept", action="store_true", help="accept every assignment at once")
     p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--no-map", action="store_true", help="window without the map (slow tablets)")
+    p.add_argument("--screenshot", metavar="FILE", help="window: run, write a PNG of it, and exit")
+    p.add_argument("--run-for", type=float, default=3.0, metavar="SECONDS",
+                   help="with --screenshot: how long to run before the picture (default 3)")
 
 
 def make_client(args: argparse.Namespace, on_message) -> object:  # type: ignore[no-untyped-def]
@@ -57,12 +61,9 @@ def start_positions(args: argparse.Namespace, client, stop: threading.Event) -> 
 
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        try:
-            from console.field.window import run_window  # type: ignore[import-not-found]
-        except ImportError:
-            print("error: the field window is not built yet; run with --headless", file=sys.stderr)
-            return 2
-        return int(run_window(args))
+        from console.field.window import run_window
+
+        return run_window(args)
     lock = threading.Lock()
 
     def emit(msg: dict) -> None:  # type: ignore[type-arg]

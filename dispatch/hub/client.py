@@ -55,6 +55,7 @@ class FieldClient:
         self.sock: zmq.Socket | None = None
         self._actions: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._last_heard = 0.0
+        self.last_contact: float | None = None  # wall-clock time of the hub's last message (for a UI)
         self._last_sent = 0.0
         self._login_sent = 0.0
         self._pending_sent = 0.0
@@ -139,6 +140,7 @@ class FieldClient:
             except zmq.Again:
                 return
             self._last_heard = time.monotonic()
+            self.last_contact = time.time()
             try:
                 msg = P.decode(frame)
             except P.ProtocolError as exc:
@@ -215,8 +217,9 @@ class FieldClient:
         self.received += 1
         ref = msg.get("ref")
         if msg["type"] == "assignment" and ref:
-            self.assignments[ref] = msg
+            self.assignments[ref] = dict(msg)
             if self.auto_accept:
+                self.assignments[ref]["progress"] = "accepted"
                 self._queue({"type": "accept", "ref": ref})
         elif msg["type"] == "cancel" and ref:
             self.assignments.pop(ref, None)
@@ -253,6 +256,9 @@ class FieldClient:
             P.validate_from_unit({**msg, "cseq": self.next_cseq})  # raises ProtocolError on bad input
             if msg["type"] == "status" and msg["status"] == "resolved" or msg["type"] == "decline":
                 self.assignments.pop(msg["ref"], None)
+            elif msg["type"] in ("accept", "status") and msg["ref"] in self.assignments:
+                # the unit's own progress, kept with the assignment so a restarted window shows it
+                self.assignments[msg["ref"]]["progress"] = "accepted" if msg["type"] == "accept" else msg["status"]
             self._queue(msg)
             self._flush_pending()
 

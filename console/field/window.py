@@ -1,0 +1,678 @@
+"""The field client window: for a boat crew or an officer, usable with gloves on a bouncing boat.
+
+One assignment at a time, big: priority, category, place, instructions, deadline, a small map
+with the target and the unit's own position, and the one or two buttons that make sense now
+(Accept / Decline, then En route, On scene, Resolved). Messages from the control room and a
+reply box; further assignments wait in a queue. The connection state is always in the header.
+
+The protocol engine runs on its own thread (console/field/link.py); everything it hears
+arrives here through a Qt signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.field.link import FieldLink
+from console.i18n import word
+
+log = logging.getLogger(__name__)
+
+PRIORITY_COLOURS = {"P1": "#c62828", "P2": "#ef6c00", "P3": "#f9a825", "P4": "#607d8b"}
+KIND_OF_ID = (("clean", 1), ("boat", 0), ("officer", 2), ("truck", 3))
+TARGET_ROW = "__target__"
+
+STYLE = """
+QMainWindow#fieldWindow, QWidget#fieldCentral { background: #eceff1; }
+QWidget { font-size: 16px; }
+QFrame#header { background: #102027; }
+QFrame#header QLabel { color: #eceff1; }
+QLabel#unitName { font-size: 22px; font-weight: bold; }
+QLabel#presence { font-size: 17px; font-weight: bold; padding: 4px 14px; border-radius: 14px; }
+QLabel#presence[online="true"] { background: #2e7d32; color: white; }
+QLabel#presence[online="false"] { background: #c62828; color: white; }
+QLabel#contact, QLabel#waiting { font-size: 15px; }
+QLabel#waiting { color: #ffca28; font-weight: bold; }
+QFrame#card { background: white; border: 1px solid #cfd8dc; border-radius: 8px; }
+QLabel#priority { color: white; font-size: 22px; font-weight: bold; padding: 4px 12px; border-radius: 6px; }
+QLabel#category { font-size: 26px; font-weight: bold; color: #102027; }
+QLabel#ref, QLabel#place { font-size: 17px; color: #37474f; }
+QLabel#instructions { font-size: 18px; color: #102027; background: #fff8e1; border-left: 5px solid #ffb300;
+                      padding: 8px; }
+QLabel#deadline { font-size: 18px; font-weight: bold; color: #37474f; }
+QLabel#deadline[overdue="true"] { color: #c62828; }
+QLabel#progress { font-size: 17px; color: #1565c0; font-weight: bold; }
+QLabel#idle { font-size: 24px; color: #78909c; }
+QLabel#banner { font-size: 17px; font-weight: bold; padding: 8px; border-radius: 6px; }
+QLabel#banner[level="error"] { background: #ffebee; color: #b71c1c; border: 1px solid #ef9a9a; }
+QLabel#banner[level="info"] { background: #e3f2fd; color: #0d47a1; border: 1px solid #90caf9; }
+QPushButton { font-size: 20px; font-weight: bold; min-height: 64px; border-radius: 8px; padding: 6px 14px;
+              border: 2px solid #90a4ae; background: #fafafa; color: #263238; }
+QPushButton:pressed { background: #cfd8dc; }
+QPushButton:disabled { color: #b0bec5; border-color: #cfd8dc; background: #f5f5f5; }
+QPushButton#accept { background: #2e7d32; border-color: #1b5e20; color: white; }
+QPushButton#decline { background: #c62828; border-color: #8e0000; color: white; }
+QPushButton#en_route, QPushButton#on_scene { background: #1565c0; border-color: #0d47a1; color: white; }
+QPushButton#resolved { background: #00695c; border-color: #004d40; color: white; }
+QPushButton#en_route:disabled, QPushButton#on_scene:disabled, QPushButton#resolved:disabled {
+    background: #eceff1; border-color: #cfd8dc; color: #b0bec5; }
+QPushButton#send { min-height: 52px; background: #1565c0; border-color: #0d47a1; color: white; }
+QPushButton[choice="true"] { font-size: 18px; min-height: 56px; text-align: left; padding-left: 16px; }
+QPushButton[choice="true"]:checked { background: #1565c0; border-color: #0d47a1; color: white; }
+QLineEdit, QPlainTextEdit { font-size: 18px; min-height: 48px; padding: 4px 8px; border: 2px solid #b0bec5;
+                            border-radius: 6px; background: white; }
+QListWidget { font-size: 17px; background: white; border: 1px solid #cfd8dc; }
+QListWidget::item { padding: 8px; border-bottom: 1px solid #eceff1; }
+QTabBar::tab { font-size: 17px; min-height: 40px; padding: 4px 18px; }
+"""
+
+
+def _hhmm(ts: float | None) -> str:
+    return "" if not ts else time.strftime("%H:%M", time.localtime(ts))
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _restyle(w: QWidget) -> None:
+    w.style().unpolish(w)
+    w.style().polish(w)
+
+
+class ChoiceDialog(QDialog):
+    """Big buttons to pick one answer (a decline reason, a resolution note) plus free text."""
+
+    def __init__(self, title: str, prompt: str, choices: list[str], *, other: str, required: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setStyleSheet(STYLE)
+        self.required = required
+        lay = QVBoxLayout(self)
+        label = QLabel(prompt, self)
+        label.setWordWrap(True)
+        lay.addWidget(label)
+        self.group = QButtonGroup(self)
+        self.buttons: list[QPushButton] = []
+        grid = QGridLayout()
+        for i, text in enumerate(choices):
+            b = QPushButton(text, self)
+            b.setCheckable(True)
+            b.setProperty("choice", True)
+            self.group.addButton(b)
+            self.buttons.append(b)
+            grid.addWidget(b, i // 2, i % 2)
+        lay.addLayout(grid)
+        self.other = QLineEdit(self)
+        self.other.setPlaceholderText(other)
+        lay.addWidget(self.other)
+        self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        for b in self.box.buttons():
+            b.setMinimumWidth(160)
+        lay.addWidget(self.box)
+        self.box.accepted.connect(self.accept)
+        self.box.rejected.connect(self.reject)
+        self.group.buttonToggled.connect(lambda *_: self._update())
+        self.other.textChanged.connect(lambda *_: self._update())
+        self._update()
+        self.resize(640, 0)
+
+    def choose(self, index: int) -> None:
+        self.buttons[index].setChecked(True)
+
+    def answer(self) -> str:
+        picked = self.group.checkedButton()
+        parts = [picked.text()] if picked is not None else []
+        if self.other.text().strip():
+            parts.append(self.other.text().strip())
+        return ": ".join(parts)
+
+    def _update(self) -> None:
+        ok = self.box.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(self.answer()) or not self.required)
+
+
+class FieldWindow(QMainWindow):
+    """The field client window on one `FieldLink` (started by the window, stopped when it closes)."""
+
+    def __init__(self, link: FieldLink, *, lang: str = "zh_CN", show_map: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.link = link
+        self.unit_id = link.unit_id
+        self.setObjectName("fieldWindow")
+        self.setWindowTitle(self.tr("Field unit %1").replace("%1", self.unit_id))
+        self.setStyleSheet(STYLE)
+        self.resize(1180, 760)
+        self.assignments: dict[str, dict[str, Any]] = {}  # ref -> assignment (+ "progress"), arrival order
+        self.current: str | None = None
+        self.own: tuple[float, float] | None = None
+        self.decline_dialog: ChoiceDialog | None = None
+        self.resolve_dialog: ChoiceDialog | None = None
+
+        central = QWidget(self)
+        central.setObjectName("fieldCentral")
+        self.setCentralWidget(central)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 8)
+        outer.setSpacing(8)
+        outer.addWidget(self._build_header())
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        body = QHBoxLayout()
+        body.setContentsMargins(10, 0, 10, 0)
+        body.setSpacing(10)
+        left = QVBoxLayout()
+        left.addWidget(self.banner)
+        left.addWidget(self._build_card(), 1)
+        left.addLayout(self._build_actions())
+        body.addLayout(left, 5)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        self.map = None
+        if show_map:
+            self.map = self._build_map(lang)
+            right.addWidget(self.map)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._build_messages(), "")
+        self.tabs.addTab(self._build_queue(), "")
+        right.addWidget(self.tabs)
+        right.setSizes([360, 380])
+        body.addWidget(right, 4)
+        outer.addLayout(body, 1)
+
+        self.link.received.connect(self.on_message)
+        self.link.position.connect(self.on_position)
+        for a in self.link.initial_assignments:
+            self._add_assignment(a)
+        self._show_current()
+        self._update_tabs()
+        self.clock = QTimer(self)
+        self.clock.timeout.connect(self.refresh_state)
+        self.clock.start(500)
+        self.refresh_state()
+
+    # ------------------------------------------------------------------ building
+    def _build_header(self) -> QWidget:
+        bar = QFrame(self)
+        bar.setObjectName("header")
+        lay = QHBoxLayout(bar)
+        lay.setContentsMargins(14, 8, 14, 8)
+        self.unit_label = QLabel(self.unit_id, bar)
+        self.unit_label.setObjectName("unitName")
+        self.presence = QLabel(bar)
+        self.presence.setObjectName("presence")
+        self.contact = QLabel(bar)
+        self.contact.setObjectName("contact")
+        self.waiting_label = QLabel(bar)
+        self.waiting_label.setObjectName("waiting")
+        lay.addWidget(self.unit_label)
+        lay.addStretch(1)
+        lay.addWidget(self.waiting_label)
+        lay.addSpacing(16)
+        lay.addWidget(self.contact)
+        lay.addSpacing(8)
+        lay.addWidget(self.presence)
+        return bar
+
+    def _build_card(self) -> QWidget:
+        card = QFrame(self)
+        card.setObjectName("card")
+        lay = QVBoxLayout(card)
+        lay.setContentsMargins(16, 14, 16, 14)
+        lay.setSpacing(10)
+        top = QHBoxLayout()
+        self.priority = QLabel(card)
+        self.priority.setObjectName("priority")
+        self.category = QLabel(card)
+        self.category.setObjectName("category")
+        self.category.setWordWrap(True)
+        top.addWidget(self.priority, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.category, 1)
+        lay.addLayout(top)
+        self.ref_label = QLabel(card)
+        self.ref_label.setObjectName("ref")
+        self.place = QLabel(card)
+        self.place.setObjectName("place")
+        self.place.setWordWrap(True)
+        self.instructions = QLabel(card)
+        self.instructions.setObjectName("instructions")
+        self.instructions.setWordWrap(True)
+        self.deadline = QLabel(card)
+        self.deadline.setObjectName("deadline")
+        self.progress = QLabel(card)
+        self.progress.setObjectName("progress")
+        self.idle = QLabel(self.tr("No assignment. Standing by."), card)
+        self.idle.setObjectName("idle")
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for w in (self.ref_label, self.place, self.instructions, self.deadline, self.progress):
+            lay.addWidget(w)
+        lay.addWidget(self.idle, 1)
+        lay.addStretch(0)
+        return card
+
+    def _build_actions(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        self.accept_button = self._button("accept", self.tr("Accept"), self.accept_current)
+        self.decline_button = self._button("decline", self.tr("Decline…"), self.ask_decline)
+        self.en_route_button = self._button("en_route", self.tr("En route"), lambda: self.report("en_route"))
+        self.on_scene_button = self._button("on_scene", self.tr("On scene"), lambda: self.report("on_scene"))
+        self.resolved_button = self._button("resolved", self.tr("Resolved…"), self.ask_resolved)
+        grid.addWidget(self.accept_button, 0, 0, 1, 3)
+        grid.addWidget(self.decline_button, 0, 3, 1, 2)
+        grid.addWidget(self.en_route_button, 1, 0, 1, 2)
+        grid.addWidget(self.on_scene_button, 1, 2, 1, 2)
+        grid.addWidget(self.resolved_button, 1, 4, 1, 1)
+        return grid
+
+    def _button(self, name: str, text: str, slot: Any) -> QPushButton:
+        b = QPushButton(text, self)
+        b.setObjectName(name)
+        b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        b.setMinimumHeight(72)
+        b.clicked.connect(slot)
+        return b
+
+    def _build_map(self, lang: str) -> QWidget:
+        from console.map.view import MapView
+        from dispatch.city import load_city
+
+        view = MapView(load_city().geojson(), lang=lang, page_name=f"field-{self.unit_id}.html", parent=self)
+        view.setMinimumHeight(220)
+        view.ready.connect(self._push_map)
+        return view
+
+    def _build_messages(self) -> QWidget:
+        w = QWidget(self)
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.messages = QListWidget(w)
+        self.messages.setWordWrap(True)
+        self.messages.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        row = QHBoxLayout()
+        self.reply = QLineEdit(w)
+        self.reply.setPlaceholderText(self.tr("Message to the control room…"))
+        self.reply.setMaxLength(2000)
+        self.send_button = QPushButton(self.tr("Send"), w)
+        self.send_button.setObjectName("send")
+        self.send_button.setMinimumWidth(120)
+        row.addWidget(self.reply, 1)
+        row.addWidget(self.send_button)
+        lay.addWidget(self.messages, 1)
+        lay.addLayout(row)
+        self.send_button.clicked.connect(self.send_reply)
+        self.reply.returnPressed.connect(self.send_reply)
+        return w
+
+    def _build_queue(self) -> QWidget:
+        w = QWidget(self)
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.queue = QListWidget(w)
+        self.show_button = QPushButton(self.tr("Show selected"), w)
+        self.show_button.setMinimumHeight(52)
+        lay.addWidget(self.queue, 1)
+        lay.addWidget(self.show_button)
+        self.show_button.clicked.connect(self._show_selected)
+        self.queue.itemActivated.connect(lambda *_: self._show_selected())
+        return w
+
+    # ------------------------------------------------------------------ inbound
+    def on_message(self, msg: dict[str, Any]) -> None:
+        t = msg.get("type")
+        if t == "assignment":
+            self._add_assignment(msg)
+            self._notice(self.tr("New assignment: %1").replace("%1", self._title(msg)), "info")
+            if self.current is None or self.current not in self.assignments:
+                self.current = msg["ref"]
+            self._show_current()
+        elif t == "cancel":
+            ref = msg.get("ref")
+            gone = self.assignments.pop(ref, None)
+            if gone is not None:
+                self._notice(self.tr("Assignment withdrawn by the control room: %1").replace("%1", self._title(gone))
+                             + (f" ({msg['note']})" if msg.get("note") else ""), "error")
+            if self.current == ref:
+                self.current = None
+            self._show_current()
+        elif t in ("text", "broadcast"):
+            self._add_message(msg, incoming=True)
+        elif t == "error":
+            if msg.get("code") == "revoked":
+                self._notice(self.tr("This unit's key was revoked. Contact the control room."), "error")
+            else:
+                self._notice(self.tr("The control room refused: %1").replace("%1", str(msg.get("message") or
+                                                                                      msg.get("code"))), "error")
+        self._update_tabs()
+
+    def on_position(self, lat: float, lon: float) -> None:
+        self.own = (lat, lon)
+        self._push_map()
+
+    # ------------------------------------------------------------------ actions
+    def accept_current(self) -> None:
+        a = self._current()
+        if a is None:
+            return
+        self.link.accept(a["ref"])
+        a["progress"] = "accepted"
+        self._show_current()
+
+    def ask_decline(self) -> None:
+        if self._current() is None:
+            return
+        reasons = [self.tr("Unit not available"), self.tr("Too far away"), self.tr("Equipment fault"),
+                   self.tr("Unsafe conditions"), self.tr("Already on another job"), self.tr("Cannot reach the place")]
+        dlg = ChoiceDialog(self.tr("Decline assignment"), self.tr("Why can this unit not take it?"), reasons,
+                           other=self.tr("Other reason or details…"), required=True, parent=self)
+        dlg.accepted.connect(lambda: self.decline_current(dlg.answer()))
+        self.decline_dialog = dlg
+        dlg.open()
+
+    def decline_current(self, reason: str) -> None:
+        a = self._current()
+        if a is None or not reason.strip():
+            return
+        self.link.decline(a["ref"], reason.strip())
+        self._finish(a, self.tr("Declined: %1").replace("%1", self._title(a)))
+
+    def report(self, status: str, note: str | None = None) -> None:
+        a = self._current()
+        if a is None:
+            return
+        self.link.status(a["ref"], status, note or None)
+        if status == "resolved":
+            self._finish(a, self.tr("Resolved: %1").replace("%1", self._title(a)))
+        else:
+            a["progress"] = status
+            self._show_current()
+
+    def ask_resolved(self) -> None:
+        if self._current() is None:
+            return
+        notes = [self.tr("Cleared"), self.tr("Nothing found"), self.tr("Handed over"), self.tr("Warning issued")]
+        dlg = ChoiceDialog(self.tr("Resolved"), self.tr("How was it resolved? (optional)"), notes,
+                           other=self.tr("Note…"), required=False, parent=self)
+        dlg.accepted.connect(lambda: self.report("resolved", dlg.answer()))
+        self.resolve_dialog = dlg
+        dlg.open()
+
+    def send_reply(self) -> None:
+        text = self.reply.text().strip()
+        if not text:
+            return
+        self.link.text(text)
+        self.reply.clear()
+        self._add_message({"text": text, "ts": time.time()}, incoming=False)
+
+    def _finish(self, a: dict[str, Any], notice: str) -> None:
+        self.assignments.pop(a["ref"], None)
+        self.current = None
+        self._notice(notice, "info")
+        self._show_current()
+        self._update_tabs()
+
+    def _show_selected(self) -> None:
+        item = self.queue.currentItem()
+        if item is not None:
+            self.current = item.data(Qt.ItemDataRole.UserRole)
+            self._show_current()
+
+    # ------------------------------------------------------------------ display
+    def _add_assignment(self, msg: dict[str, Any]) -> None:
+        ref = msg.get("ref")
+        if not ref:
+            return
+        old = self.assignments.get(ref, {})
+        self.assignments[ref] = {**msg, "progress": msg.get("progress") or old.get("progress")}
+
+    def _current(self) -> dict[str, Any] | None:
+        if self.current not in self.assignments:
+            self.current = next(iter(self.assignments), None)
+        return self.assignments.get(self.current) if self.current else None
+
+    def _title(self, a: dict[str, Any]) -> str:
+        cat = a.get("category")
+        name = word(cat) if isinstance(cat, str) else ""
+        ident = a.get("incident_id") or a.get("task_id") or a.get("ref", "")
+        kind = self.tr("Task") if a.get("task_id") else self.tr("Incident")
+        return f"{kind} #{ident}" + (f" · {name}" if name else "")
+
+    def _show_current(self) -> None:
+        a = self._current()
+        has = a is not None
+        for w in (self.priority, self.category, self.ref_label, self.place, self.instructions, self.deadline,
+                  self.progress):
+            w.setVisible(has)
+        self.idle.setVisible(not has)
+        if a is None:
+            for b in (self.accept_button, self.decline_button, self.en_route_button, self.on_scene_button,
+                      self.resolved_button):
+                b.setEnabled(False)
+            self.instructions.clear()
+            self._update_queue()
+            self._push_map()
+            return
+        pr = str(a.get("priority") or "")
+        self.priority.setText(pr)
+        self.priority.setVisible(bool(pr))
+        self.priority.setStyleSheet(f"background: {PRIORITY_COLOURS.get(pr, '#607d8b')};")
+        cat = a.get("category")
+        self.category.setText(word(cat) if isinstance(cat, str) else (a.get("text") or self.tr("Assignment")))
+        ident = a.get("incident_id") or a.get("task_id") or ""
+        kind = self.tr("Task") if a.get("task_id") else self.tr("Incident")
+        by = str(a.get("by") or "").split(":", 1)[-1]
+        self.ref_label.setText(f"{kind} #{ident}   ·   " + self.tr("sent %1 by %2").replace("%1", _hhmm(a.get("ts")))
+                               .replace("%2", by or "—"))
+        place = a.get("address") or ""
+        if a.get("lat") is not None and a.get("lon") is not None:
+            place = (place + "   " if place else "") + f"{a['lat']:.5f}, {a['lon']:.5f}"
+        self.place.setText("📍 " + (place or self.tr("no location given")))
+        details = [s for s in (a.get("note"), a.get("text") if a.get("category") else None) if s]
+        self.instructions.setText("\n".join(details))
+        self.instructions.setVisible(bool(details))
+        self._update_deadline()
+        progress = a.get("progress")
+        labels = {None: self.tr("Waiting for your answer"), "accepted": self.tr("Accepted"),
+                  "en_route": self.tr("En route"), "on_scene": self.tr("On scene")}
+        self.progress.setText(self.tr("Status: %1").replace("%1", labels.get(progress, str(progress))))
+        self.accept_button.setEnabled(progress is None)
+        self.decline_button.setEnabled(progress in (None, "accepted", "en_route"))
+        self.en_route_button.setEnabled(progress == "accepted")
+        self.on_scene_button.setEnabled(progress in ("accepted", "en_route"))
+        self.resolved_button.setEnabled(progress == "on_scene")
+        self._update_queue()
+        self._push_map()
+
+    def _update_deadline(self) -> None:
+        a = self._current()
+        d = a.get("deadline") if a else None
+        if not isinstance(d, dict) or not d.get("due"):
+            self.deadline.setVisible(False)
+            return
+        self.deadline.setVisible(True)
+        left = float(d["due"]) - time.time()
+        overdue = bool(d.get("overdue")) or left < 0
+        stage = word(str(d.get("stage") or ""))
+        if overdue:
+            text = self.tr("Overdue by %1 (%2, due %3)").replace("%1", _ago(-left))
+        else:
+            text = self.tr("%1 left (%2, due %3)").replace("%1", _ago(left))
+        self.deadline.setText("⏱ " + text.replace("%2", stage).replace("%3", _hhmm(float(d["due"]))))
+        if self.deadline.property("overdue") != overdue:
+            self.deadline.setProperty("overdue", overdue)
+            _restyle(self.deadline)
+
+    def _update_queue(self) -> None:
+        self.queue.clear()
+        for ref, a in self.assignments.items():
+            pr = a.get("priority") or ""
+            item = QListWidgetItem(f"{pr}  {self._title(a)}" + ("   ◀" if ref == self.current else ""))
+            item.setData(Qt.ItemDataRole.UserRole, ref)
+            if ref == self.current:
+                f = QFont(item.font())
+                f.setBold(True)
+                item.setFont(f)
+            self.queue.addItem(item)
+        self._update_tabs()
+
+    def _update_tabs(self) -> None:
+        self.tabs.setTabText(0, self.tr("Messages (%1)").replace("%1", str(self.messages.count())))
+        self.tabs.setTabText(1, self.tr("Queue (%1)").replace("%1", str(len(self.assignments))))
+
+    def _add_message(self, msg: dict[str, Any], *, incoming: bool) -> None:
+        when = _hhmm(msg.get("ts") or time.time())
+        if not incoming:
+            who = self.tr("Me")
+        elif msg.get("type") == "broadcast":
+            kind = msg.get("kind")
+            who = self.tr("Broadcast to all units") if not kind else \
+                self.tr("Broadcast to %1").replace("%1", word(str(kind)))
+        else:
+            who = self.tr("Control room") + (f" ({str(msg.get('by')).split(':', 1)[-1]})" if msg.get("by") else "")
+        item = QListWidgetItem(f"{when}  {who}\n{msg.get('text', '')}")
+        if not incoming:
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setBackground(QColor("#e3f2fd"))
+        elif msg.get("type") == "broadcast":
+            item.setBackground(QColor("#fff3e0"))
+        self.messages.addItem(item)
+        self.messages.scrollToBottom()
+        self._update_tabs()
+        if incoming and self.tabs.currentIndex() != 0:
+            self.tabs.setCurrentIndex(0)
+
+    def _notice(self, text: str, level: str) -> None:
+        self.banner.setText(text)
+        self.banner.setProperty("level", level)
+        _restyle(self.banner)
+        self.banner.show()
+
+    def refresh_state(self) -> None:
+        """Twice a second: connection state, answers waiting, deadline countdown."""
+        online = self.link.online()
+        if self.link.revoked():
+            self.presence.setText(self.tr("Revoked"))
+        else:
+            self.presence.setText("● " + (self.tr("Online") if online else self.tr("Offline")))
+        if self.presence.property("online") != online:
+            self.presence.setProperty("online", online)
+            _restyle(self.presence)
+        last = self.link.last_contact()
+        self.contact.setText(self.tr("Last contact: %1 ago").replace("%1", _ago(time.time() - last)) if last
+                             else self.tr("No contact yet"))
+        n = self.link.waiting()
+        self.waiting_label.setText(self.tr("%1 answers waiting to be sent").replace("%1", str(n)) if n else "")
+        if self.current is not None:
+            self._update_deadline()
+
+    def _push_map(self) -> None:
+        if self.map is None:
+            return
+        from console.map.view import KIND_INDEX
+
+        rows: list[list[Any]] = []
+        a = self._current()
+        if a is not None and a.get("lat") is not None and a.get("lon") is not None:
+            rows.append([TARGET_ROW, float(a["lat"]), float(a["lon"]), None, KIND_INDEX["ais"], 2, 0,
+                         self._title(a)])
+        if self.own is not None:
+            kind = next((k for part, k in KIND_OF_ID if part in self.unit_id), 0)
+            rows.append([self.unit_id, self.own[0], self.own[1], None, kind, 1 if a else 0, 0, self.unit_id])
+        if rows:
+            self.map.push_rows(rows)
+            if a is not None and rows[0][0] == TARGET_ROW:
+                self.map.select(TARGET_ROW, centre=True)
+            elif self.own is not None:
+                self.map.select(self.unit_id, centre=True)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.clock.stop()
+        self.link.stop()
+        super().closeEvent(event)
+
+
+def run_window(args: argparse.Namespace) -> int:
+    """`main.py field` with a window (console/cli/field.py)."""
+    import sys
+    import threading
+    from pathlib import Path
+
+    from dispatch.hub.keys import load_key_file
+
+    try:
+        keys = load_key_file(args.keys, args.unit)
+        if keys["unit_id"] != args.unit:
+            raise ValueError(f"the key file is for {keys['unit_id']}, not {args.unit}")
+    except (OSError, ValueError, KeyError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    from console import i18n
+    from console.app import create_app
+
+    app = create_app(lang=getattr(args, "lang", None))
+    link = FieldLink(args.unit, args.hub, keys, state_path=Path(args.keys) / f"{args.unit}.state.json")
+    window = FieldWindow(link, lang=i18n.current_language(), show_map=not getattr(args, "no_map", False))
+    stop = threading.Event()
+    from console.field.positions import serial_positions, simulated_positions
+
+    if args.gps:
+        serial_positions(args.gps, link.report_position, stop, args.baud)
+    elif args.simulate:
+        simulated_positions(args.unit, link.report_position, stop)
+    link.start()
+    window.show()
+    code = 0
+    if getattr(args, "screenshot", None):
+        from console.screenshot import take_when_ready
+
+        def done(ok: bool) -> None:
+            nonlocal code
+            code = 0 if ok else 1
+            app.quit()
+
+        QTimer.singleShot(int(getattr(args, "run_for", 3.0) * 1000), lambda: take_when_ready(window, args.screenshot,
+                                                                                              done))
+    app.exec()
+    stop.set()
+    link.stop()
+    from shiboken6 import delete
+
+    delete(window)
+    if link.revoked():
+        sys.stderr.write(f"error: the hub revoked {args.unit}'s key\n")
+        return 4
+    return code

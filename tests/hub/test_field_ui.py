@@ -1,0 +1,166 @@
+"""The field window and the console's field panel on a real hub over real sockets (Qt offscreen)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from console import operations
+from console.field.link import FieldLink
+from console.field.window import FieldWindow
+from console.hub_panel import HubPanel
+from dispatch import ops
+from dispatch.hub.keys import load_key_file
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+
+def incident_state(core: Any, iid: str) -> str:
+    return str(ops.call(core, "incident.show", {"incident_id": iid}, actor="t")["state"])
+
+
+def assign_new(core: Any, unit: str, note: str | None = None) -> str:
+    r = ops.call(core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.32,
+                                           "lon": 109.41}, actor="dispatcher:wang")
+    args = {"incident_id": r["id"], "unit_id": unit}
+    if note:
+        args["note"] = note
+    ops.call(core, "incident.assign", args, actor="dispatcher:wang")
+    return str(r["id"])
+
+
+@pytest.fixture
+def windows(link, qtbot):  # type: ignore[no-untyped-def]
+    made: list[FieldWindow] = []
+
+    def open_window(unit: str, *, show_map: bool = False) -> FieldWindow:
+        fl = FieldLink(unit, link.hub.field_endpoint, load_key_file(link.keys, unit),
+                       state_path=link.keys / f"{unit}.state.json", durable=False)
+        w = FieldWindow(fl, lang="en", show_map=show_map)
+        qtbot.addWidget(w)
+        w.show()
+        fl.start()
+        made.append(w)
+        qtbot.waitUntil(fl.online, timeout=10000)
+        return w
+
+    yield open_window
+    for w in made:
+        w.close()
+
+
+@pytest.fixture
+def panel(link, qtbot):  # type: ignore[no-untyped-def]
+    operations.set_core(link.core)
+    p = HubPanel(link.core, hub=link.hub, refresh_ms=300)
+    qtbot.addWidget(p)
+    p.show()
+    yield p
+    p.cleanup()
+
+
+def test_assignment_shows_and_accept_moves_the_incident(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = windows("boat-01", show_map=True)
+    iid = assign_new(link.core, "boat-01", note="Take the net")
+    qtbot.waitUntil(lambda: w.current == f"incident:{iid}", timeout=10000)
+    assert w.accept_button.isEnabled() and not w.en_route_button.isEnabled()
+    assert "#" + iid in w.ref_label.text() and "Take the net" in w.instructions.text()
+    assert w.priority.text() == "P2"
+    qtbot.mouseClick(w.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: incident_state(link.core, iid) == "accepted", timeout=10000)
+    assert w.en_route_button.isEnabled() and not w.accept_button.isEnabled()
+    qtbot.waitUntil(lambda: w.link.waiting() == 0, timeout=10000)  # the hub acknowledged the answer
+
+
+def test_decline_with_a_reason_returns_the_incident(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = windows("boat-01")
+    iid = assign_new(link.core, "boat-01")
+    qtbot.waitUntil(lambda: w.current == f"incident:{iid}", timeout=10000)
+    qtbot.mouseClick(w.decline_button, Qt.MouseButton.LeftButton)
+    dlg = w.decline_dialog
+    assert dlg is not None and dlg.isVisible()
+    ok = dlg.box.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()  # a decline needs a reason
+    qtbot.mouseClick(dlg.buttons[2], Qt.MouseButton.LeftButton)  # "Equipment fault"
+    assert ok.isEnabled()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: incident_state(link.core, iid) == "verified", timeout=10000)
+    from dispatch.hub.state import field_state
+
+    view = field_state(link.core.state).assignments["boat-01"][f"incident:{iid}"]
+    qtbot.waitUntil(lambda: view.declined is not None, timeout=5000)  # the reply is recorded after the unassign
+    assert view.reason == "Equipment fault"
+    assert w.current is None and w.idle.isVisible()
+
+
+def test_status_buttons_walk_the_incident(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = windows("boat-01")
+    iid = assign_new(link.core, "boat-01")
+    qtbot.waitUntil(lambda: w.current == f"incident:{iid}", timeout=10000)
+    qtbot.mouseClick(w.accept_button, Qt.MouseButton.LeftButton)
+    for button, state in ((w.en_route_button, "en_route"), (w.on_scene_button, "on_scene")):
+        qtbot.waitUntil(button.isEnabled, timeout=5000)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda s=state: incident_state(link.core, iid) == s, timeout=10000)
+    assert w.resolved_button.isEnabled()
+    qtbot.mouseClick(w.resolved_button, Qt.MouseButton.LeftButton)
+    dlg = w.resolve_dialog
+    assert dlg is not None
+    dlg.choose(0)
+    dlg.other.setText("bags on the pier")
+    qtbot.mouseClick(dlg.box.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: incident_state(link.core, iid) == "resolved", timeout=10000)
+    history = ops.call(link.core, "incident.show", {"incident_id": iid}, actor="t")
+    assert "bags on the pier" in str(history)
+    assert w.current is None
+
+
+def test_messages_both_ways_between_panel_and_window(link, windows, panel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = windows("boat-01")
+    qtbot.waitUntil(lambda: panel.unit_row("boat-01") is not None, timeout=10000)
+    panel.select_unit("boat-01")
+    qtbot.waitUntil(lambda: panel.selected == "boat-01" and panel.message.isEnabled(), timeout=5000)
+    panel.message.setText("Check the east pier")
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any("Check the east pier" in w.messages.item(i).text()
+                                for i in range(w.messages.count())), timeout=10000)
+    w.reply.setText("On our way, 5 min")
+    qtbot.mouseClick(w.send_button, Qt.MouseButton.LeftButton)
+
+    def panel_has_reply() -> bool:
+        texts = [panel.conversation.item(i).text() for i in range(panel.conversation.count())]
+        return any("On our way, 5 min" in t for t in texts) and any("Check the east pier" in t for t in texts)
+
+    qtbot.waitUntil(panel_has_reply, timeout=10000)
+
+
+def test_broadcast_reaches_two_windows(link, windows, panel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    a, b = windows("boat-01"), windows("boat-02")
+    panel.broadcast_kind.setCurrentIndex(panel.broadcast_kind.findData("patrol_boat"))
+    panel.broadcast_text.setText("Flood warning: all boats to the docks")
+    qtbot.mouseClick(panel.broadcast_button, Qt.MouseButton.LeftButton)
+    for w in (a, b):
+        qtbot.waitUntil(lambda w=w: any("Flood warning" in w.messages.item(i).text()
+                                        for i in range(w.messages.count())), timeout=10000)
+    assert "Broadcast" in a.messages.item(a.messages.count() - 1).text()
+
+
+def test_panel_shows_a_unit_going_offline_when_its_client_stops(link, windows, panel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = windows("boat-01")
+
+    def link_cell() -> str:
+        for i in range(panel.table.rowCount()):
+            if panel.table.item(i, 0) and panel.table.item(i, 0).data(Qt.ItemDataRole.UserRole) == "boat-01":
+                return panel.table.item(i, 1).text()
+        return ""
+
+    qtbot.waitUntil(lambda: "Online" in link_cell(), timeout=10000)
+    t0 = time.monotonic()
+    w.close()  # stops the engine: no more heartbeats
+    qtbot.waitUntil(lambda: "Offline" in link_cell(), timeout=7000)
+    assert time.monotonic() - t0 <= 6.0
+    assert link.core.state.units["boat-01"].online is False
