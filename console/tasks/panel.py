@@ -24,9 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.incidents.common import SYSTEM_ACTOR, clock_text, run_op, task_state_label
+from console.incidents.common import SYSTEM_ACTOR, run_op, task_state_label
 
 TICK_MS = 3000
+
+
+def _start_text(ts: float | None) -> str:
+    """Today's times as HH:MM, other days with the date."""
+    if ts is None:
+        return ""
+    from datetime import datetime
+
+    dt = datetime.fromtimestamp(ts)
+    return dt.strftime("%H:%M") if dt.date() == datetime.now().date() else dt.strftime("%m-%d %H:%M")
 
 
 class TasksPanel(QWidget):
@@ -45,7 +55,7 @@ class TasksPanel(QWidget):
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setObjectName("taskTable")
         self.table.setHorizontalHeaderLabels([self.tr("No."), self.tr("Task"), self.tr("State"), self.tr("Vessels"),
-                                              self.tr("Swept"), self.tr("Area (m²)"), self.tr("Distance (km)"),
+                                              self.tr("Swept"), self.tr("Area (km²)"), self.tr("Distance (km)"),
                                               self.tr("Start")])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -54,7 +64,7 @@ class TasksPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, w in ((0, 40), (2, 70), (3, 110), (4, 110), (5, 80), (6, 80), (7, 90)):
+        for col, w in ((0, 36), (2, 62), (3, 90), (4, 96), (5, 70), (6, 70), (7, 84)):
             self.table.setColumnWidth(col, w)
         self.table.itemSelectionChanged.connect(self._on_select)
         new = QPushButton(self.tr("New cleaning task…"), self)
@@ -142,15 +152,18 @@ class TasksPanel(QWidget):
             cov = p.get("coverage")
             res = r.get("result") or {}
             cells = [str(r["id"]), r.get("name") or "", task_state_label(r.get("state")), ", ".join(r.get("units", [])),
-                     None, f"{r.get('area_m2', 0):,.0f}",
+                     None, f"{r.get('area_m2', 0) / 1e6:.3f}",
                      f"{(p.get('distance_m') or res.get('distance_m') or 0) / 1000:.2f}",
                      (self.tr("daily %1").replace("%1", r["every_day"]) if r.get("every_day")
-                      else clock_text(r.get("started_at") or r.get("at"), with_date=True))]
+                      else _start_text(r.get("started_at") or r.get("at")))]
             for c, text in enumerate(cells):
                 if text is None:
                     continue
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, r["id"])
+                item.setToolTip(text)
+                if c in (0, 5, 6):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, c, item)
             bar = self.table.cellWidget(i, 4)
             if not isinstance(bar, QProgressBar):

@@ -19,6 +19,9 @@ from dispatch.city import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
 
+# Qt 6 marks the QPoint drag-event constructors deprecated, yet they are what a real drag delivers
+pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDrag.*deprecated:DeprecationWarning")
+
 
 class Clock:
     def __init__(self, t: float) -> None:
@@ -269,3 +272,28 @@ def test_overdue_with_an_injected_clock_turns_the_row_red_and_alerts_the_shift_l
     wf.panel.mode.setCurrentIndex(wf.panel.mode.findData("all"))
     qtbot.waitUntil(lambda: row_of(wf, inc["id"])["state"] == "closed", timeout=10000)
     assert bg() is None
+
+
+def test_attachments_are_listed_with_their_hash_and_an_unreadable_file_is_refused(qtbot, seat, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    w, wf, core, clock = seat
+    inc = create(core)
+    qtbot.waitUntil(lambda: row_of(wf, inc["id"]) is not None, timeout=10000)
+    wf.panel.select_incident(inc["id"])
+    detail = wf.panel.detail
+    qtbot.waitUntil(lambda: (detail.incident or {}).get("id") == inc["id"], timeout=10000)
+    photo = tmp_path / "现场照片.jpg"
+    photo.write_bytes(b"\xff\xd8\xff" + bytes(range(256)) * 40)
+    detail.attach(str(photo))
+    qtbot.waitUntil(lambda: detail.attachments.topLevelItemCount() == 1, timeout=10000)
+    item = detail.attachments.topLevelItem(0)
+    assert item.text(0) == "现场照片.jpg"
+    assert item.text(3) == hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert item.text(1) == "10.0 KB"
+    before = ops.call(core, "incident.show", {"incident_id": inc["id"]}, actor="t")["history"]
+    detail.attach(str(tmp_path / "gone.jpg"))
+    qtbot.waitUntil(lambda: detail.banner.isVisible(), timeout=10000)
+    assert "cannot read attachment" in detail.banner.text()
+    assert ops.call(core, "incident.show", {"incident_id": inc["id"]}, actor="t")["history"] == before
+    assert detail.attachments.topLevelItemCount() == 1
