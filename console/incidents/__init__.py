@@ -120,7 +120,7 @@ class Workflow(QObject):
         menu = QMenu(self.window)
         menu.setObjectName("mapContextMenu")
         new = menu.addAction(self.tr("New incident here"))
-        new.triggered.connect(lambda: self.open_form(lat=lat, lon=lon, source="patrol"))
+        new.triggered.connect(lambda: self.open_form(lat=lat, lon=lon, source="hotline"))
         form = self._open_form()
         if form is not None:
             use = menu.addAction(self.tr("Use this location in the open form"))

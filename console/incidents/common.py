@@ -182,11 +182,12 @@ def run_op(
     *,
     on_done: Callable[[Any], None] | None = None,
     on_refused: Callable[[str], None] | None = None,
+    on_refusal: Callable[[Refused], None] | None = None,
     quiet: bool = False,
     actor: str | None = None,
 ) -> Any:
-    """Run core operation `name` on the core worker. A Refused goes to `on_refused(message)` (the core's
-    own words); other errors are logged and, unless `quiet`, shown. Never blocks the GUI thread."""
+    """Run core operation `name` on the core worker. A Refused goes to `on_refusal(exc)` or
+    `on_refused(message)` (the core's own words); other errors are logged and, unless `quiet`, shown. Never blocks the GUI thread."""
     a = dict(args or {})
     started = time.monotonic()
 
@@ -194,7 +195,9 @@ def run_op(
         if parent is not None and not isValid(parent):  # the widget closed while the core worked
             log.info("operation %s failed after its window closed: %s", name, exc)
             return
-        if isinstance(exc, Refused) and on_refused is not None:
+        if isinstance(exc, Refused) and on_refusal is not None:
+            on_refusal(exc)  # wants the code too
+        elif isinstance(exc, Refused) and on_refused is not None:
             on_refused(str(exc))
         elif quiet:
             log.warning("operation %s failed: %s", name, exc)

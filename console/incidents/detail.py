@@ -44,6 +44,7 @@ from console.incidents.common import (
     state_label,
 )
 from console.incidents.recommendations import Recommendations
+from dispatch.errors import Refused
 
 # The verb on each button: what the dispatcher does to reach that state.
 ACTION_VERBS = {
@@ -89,6 +90,11 @@ class IncidentDetail(QWidget):
         self.banner.setStyleSheet("background:#ffebee;color:#b71c1c;border:1px solid #e57373;padding:4px 8px;")
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
+        self.queue_anyway = QPushButton(self.tr("Queue it behind the unit's current job"), self)
+        self.queue_anyway.setObjectName("queueAnyway")
+        self.queue_anyway.hide()
+        self.queue_anyway.clicked.connect(self._queue_anyway)
+        self._queue_args: dict[str, Any] | None = None
 
         info = QFrame(self)
         self.info = QGridLayout(info)
@@ -158,6 +164,7 @@ class IncidentDetail(QWidget):
         lay.setSpacing(6)
         lay.addLayout(head)
         lay.addWidget(self.banner)
+        lay.addWidget(self.queue_anyway, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(info)
         lay.addWidget(self.duplicates)
         lay.addWidget(self.actions)
@@ -174,6 +181,7 @@ class IncidentDetail(QWidget):
     def show_incident(self, incident_id: int | None) -> None:
         if incident_id != self.incident_id:
             self.banner.hide()
+            self.queue_anyway.hide()
             self.note.clear()
         self.incident_id = incident_id
         if incident_id is None:
@@ -327,12 +335,14 @@ class IncidentDetail(QWidget):
 
     # ------------------------------------------------------------------ actions
     def show_refusal(self, message: str) -> None:
+        self.queue_anyway.hide()
         self.banner.setText(self.tr("Refused: %1").replace("%1", message))
         self.banner.show()
         self.status_message.emit(self.tr("Refused: %1").replace("%1", message))
 
     def _after_change(self, d: dict[str, Any], message: str) -> None:
         self.banner.hide()
+        self.queue_anyway.hide()
         self.note.clear()
         self.status_message.emit(message)
         if d.get("id") == self.incident_id:
@@ -375,11 +385,28 @@ class IncidentDetail(QWidget):
             return
         note = self.note.text().strip() or None if iid == self.incident_id else None
         # exclusive: a one-click assignment must not silently queue behind another dispatcher's
-        run_op(self, "incident.assign", {"incident_id": iid, "unit_id": unit_id, "note": note, "exclusive": True},
-               on_done=lambda d: self._assigned(d, iid, unit_id), on_refused=self.show_refusal)
+        args = {"incident_id": iid, "unit_id": unit_id, "note": note, "exclusive": True}
+        run_op(self, "incident.assign", args, on_done=lambda d: self._assigned(d, iid, unit_id),
+               on_refusal=lambda exc: self._assign_refused(exc, args))
+
+    def _assign_refused(self, exc: Refused, args: dict[str, Any]) -> None:
+        self.show_refusal(str(exc))
+        if exc.code == "unit_busy":  # the core may still stack it (it refuses again if the unit is working)
+            self._queue_args = {**args, "exclusive": False}
+            self.queue_anyway.show()
+
+    def _queue_anyway(self) -> None:
+        if self._queue_args is None:
+            return
+        args, self._queue_args = self._queue_args, None
+        self.queue_anyway.hide()
+        run_op(self, "incident.assign", args, on_done=lambda d: self._assigned(d, args["incident_id"], args["unit_id"]),
+               on_refused=self.show_refusal)
 
     def _assigned(self, d: dict[str, Any], iid: int, unit_id: str) -> None:
         text = self.tr("Incident %1: %2 dispatched").replace("%1", str(iid)).replace("%2", unit_id)
+        if d.get("queued_behind"):
+            text += " · " + self.tr("queued behind %1").replace("%1", ", ".join(f"#{x}" for x in d["queued_behind"]))
         if d.get("delivery"):
             text += " · " + self.tr("the unit is out of reach; the assignment waits in its outbox")
         self._after_change(d, text)

@@ -194,6 +194,11 @@ def test_dragging_a_unit_from_the_board_onto_an_incident_assigns_it(qtbot, seat)
     banner = wf.panel.detail.banner
     qtbot.waitUntil(lambda: banner.isVisible() and "officer-01 is no longer free" in banner.text(), timeout=10000)
     assert ops.call(core, "incident.show", {"incident_id": other["id"]}, actor="t")["state"] == "reported"
+    # the dispatcher may still stack it behind the unit's first job: the core decides, and says so
+    qtbot.waitUntil(lambda: wf.panel.detail.queue_anyway.isVisible(), timeout=10000)
+    wf.panel.detail.queue_anyway.click()
+    qtbot.waitUntil(lambda: (row_of(wf, other["id"]) or {}).get("state") == "dispatched", timeout=10000)
+    assert "queued behind #1" in w.statusBar().currentMessage()
 
 
 def test_an_illegal_transition_shows_the_refusal_and_stores_nothing(qtbot, seat) -> None:  # type: ignore[no-untyped-def]
