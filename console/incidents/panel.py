@@ -85,7 +85,7 @@ class IncidentsPanel(QWidget):
         self.table = QueueView(self)
         self.table.setModel(self.proxy)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
-        for col, width in enumerate((44, 58, 120, 70, 110, 80, 150)):
+        for col, width in enumerate((40, 56, 116, 66, 128, 74, 150)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.table.unit_dropped.connect(self._on_unit_dropped)
