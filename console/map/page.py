@@ -69,6 +69,14 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             lons.extend(p[0] for p in ring)
             lats.extend(p[1] for p in ring)
     centre = [sum(lats) / len(lats), sum(lons) / len(lons)] if lats else [24.33, 109.41]
+    # open on the middle of the city (the districts' extent), where the work is
+    dl, dn = [], []
+    for f in _features(city_geojson, "district"):
+        for ring in _rings(f["geometry"]):
+            dn.extend(p[0] for p in ring)
+            dl.extend(p[1] for p in ring)
+    if dl:
+        centre = [(min(dl) + max(dl)) / 2, (min(dn) + max(dn)) / 2]
 
     m = folium.Map(
         location=centre,
@@ -134,6 +142,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             ).add_to(labels)
     labels.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+
 
     schematic = "示意地图，非测绘成果" if lang.startswith("zh") else "Schematic map, not survey data"
     root.html.add_child(
