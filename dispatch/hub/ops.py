@@ -96,6 +96,6 @@ def messages(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str
 
 @op("field.outbox")
 def outbox(core: Any, actor: str, unit_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    from dispatch.hub.outbox import Outbox
+    from dispatch.hub.outbox import outbox_rows
 
-    return Outbox(core.store).rows(unit_id, limit)
+    return outbox_rows(core.store, unit_id, limit)

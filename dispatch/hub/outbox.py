@@ -1,127 +1,230 @@
 """The per-unit outbox: every sequenced hub-to-unit message is written here before it is sent,
 and stays until the unit acknowledges it. Used only from the hub's loop thread.
+
+This is the hub's hot path (a broadcast is 1,000 rows, every acknowledgement an update), so it
+speaks plain SQL in batches: one transaction per batch, one executemany per statement. On SQLite
+it holds one DBAPI connection for the hub's life (no per-statement SQLAlchemy work; BEGIN
+IMMEDIATE still serialises it against every other writer of the store); on PostgreSQL the same
+SQL runs through SQLAlchemy `text()` in the store's write transaction (its advisory lock).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import text
 
 from dispatch.hub.protocol import encode
-from dispatch.hub.tables import cursor_table, links_table, outbox_table
+from dispatch.store import Event
 
 log = logging.getLogger(__name__)
+
+Row = tuple[str, dict[str, Any], str | None, int | None]  # unit, message (without seq), ref, event seq
+
+SQL_INSERT = ("INSERT INTO field_outbox (unit_id, seq, type, ref, body, event_seq, created) "
+              "VALUES (:unit_id, :seq, :type, :ref, :body, :event_seq, :created)")
+SQL_ACK = ("UPDATE field_outbox SET acked = :now "
+           "WHERE unit_id = :unit_id AND seq > :lo AND seq <= :hi AND acked IS NULL")
+SQL_CURSOR = "UPDATE field_cursor SET value = :value WHERE name = 'events'"
+SQL_LINK = ("INSERT INTO field_links (unit_id, last_cseq) VALUES (:unit_id, :cseq) "
+            "ON CONFLICT (unit_id) DO UPDATE SET last_cseq = excluded.last_cseq")
+SQL_EVENTS = ("SELECT seq, ts, actor, kind, entity, payload, hash FROM events WHERE seq > :after "
+              "ORDER BY seq LIMIT :limit")
+
+
+class _Db:
+    """Plain SQL with named parameters on the store: `query`, and `write()` yielding `run`/`many`."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.sqlite = bool(getattr(store, "is_sqlite", False))
+        self._fairy: Any = None  # the pooled connection this outbox holds (SQLite)
+
+    def _conn(self) -> Any:
+        if self._fairy is None:
+            self._fairy = self.store.engine.raw_connection()  # the store's pragmas (WAL, autocommit) applied
+        return self._fairy.driver_connection
+
+    def close(self) -> None:
+        if self._fairy is not None:
+            fairy, self._fairy = self._fairy, None
+            try:
+                fairy.close()
+            except Exception:  # the engine may already be disposed
+                log.debug("outbox: closing its connection failed", exc_info=True)
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if self.sqlite:
+            return self._conn().execute(sql, params).fetchall()  # fetched at once: no read snapshot held
+        with self.store.read() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+
+    @contextmanager
+    def write(self) -> Iterator[_Writer]:
+        if self.sqlite:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Writer(conn, None)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        else:
+            with self.store.write() as conn:
+                yield _Writer(None, conn)
+
+
+class _Writer:
+    def __init__(self, dbapi: Any, sa: Any) -> None:
+        self.dbapi, self.sa = dbapi, sa
+
+    def run(self, sql: str, params: dict[str, Any]) -> int:
+        if self.dbapi is not None:
+            return self.dbapi.execute(sql, params).rowcount
+        return self.sa.execute(text(sql), params).rowcount
+
+    def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self.dbapi is not None:
+            self.dbapi.executemany(sql, rows)
+        else:
+            self.sa.execute(text(sql), list(rows))
 
 
 class Outbox:
     def __init__(self, store: Any) -> None:
         self.store = store
-        t = outbox_table
-        with store.read() as conn:
-            self.last_seq: dict[str, int] = {
-                r[0]: int(r[1]) for r in conn.execute(select(t.c.unit_id, func.max(t.c.seq)).group_by(t.c.unit_id))
-            }
-            self.acked: dict[str, int] = {
-                r[0]: int(r[1])
-                for r in conn.execute(
-                    select(t.c.unit_id, func.max(t.c.seq)).where(t.c.acked.is_not(None)).group_by(t.c.unit_id)
-                )
-            }
-            self.last_cseq: dict[str, int] = {r[0]: int(r[1]) for r in conn.execute(select(links_table))}
+        self.db = _Db(store)
+        self.last_seq: dict[str, int] = {}
+        self.acked: dict[str, int] = {}
+        self.last_cseq: dict[str, int] = {}
+        self.unacked_refs: dict[str, dict[int, str]] = {}  # unit -> seq -> ref of its unacked assignments/cancels
+        q = self.db.query
+        for unit, seq in q("SELECT unit_id, MAX(seq) FROM field_outbox GROUP BY unit_id", {}):
+            self.last_seq[unit] = int(seq)
+        for unit, seq in q("SELECT unit_id, MAX(seq) FROM field_outbox WHERE acked IS NOT NULL GROUP BY unit_id", {}):
+            self.acked[unit] = int(seq)
+        for unit, cseq in q("SELECT unit_id, last_cseq FROM field_links", {}):
+            self.last_cseq[unit] = int(cseq)
+        for unit, seq, ref in q("SELECT unit_id, seq, ref FROM field_outbox WHERE acked IS NULL AND ref IS NOT NULL "
+                                "AND type IN ('assignment', 'cancel')", {}):
+            self.unacked_refs.setdefault(unit, {})[int(seq)] = ref
+
+    def close(self) -> None:
+        self.db.close()
 
     # ----------------------------------------------------------------- cursor
     def cursor(self, default: int) -> int:
-        with self.store.read() as conn:
-            v = conn.execute(select(cursor_table.c.value).where(cursor_table.c.name == "events")).scalar()
-        if v is None:
-            with self.store.write() as conn:
-                conn.execute(insert(cursor_table).values(name="events", value=default))
+        rows = self.db.query("SELECT value FROM field_cursor WHERE name = 'events'", {})
+        if not rows:
+            with self.db.write() as w:
+                w.run("INSERT INTO field_cursor (name, value) VALUES ('events', :value)", {"value": default})
             return default
-        return int(v)
+        return int(rows[0][0])
 
-    def set_cursor(self, conn: Any, value: int) -> None:
-        conn.execute(update(cursor_table).where(cursor_table.c.name == "events").values(value=value))
+    def events_after(self, after: int, limit: int) -> list[Event]:
+        """The store's events after seq `after` (the hub's source of outbox messages), oldest first."""
+        return [Event(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]), r[6])
+                for r in self.db.query(SQL_EVENTS, {"after": after, "limit": limit})]
 
     # ------------------------------------------------------------------ write
-    def add(self, conn: Any, unit_id: str, msg: dict[str, Any], *, ref: str | None, event_seq: int | None,
-            now: float) -> dict[str, Any]:
-        """Insert one message for `unit_id` inside the caller's write transaction; returns it with its seq."""
-        seq = self.last_seq.get(unit_id, 0) + 1
-        msg = {**msg, "seq": seq}
-        conn.execute(insert(outbox_table).values(unit_id=unit_id, seq=seq, type=msg["type"], ref=ref,
-                                                 body=encode(msg).decode("utf-8"), event_seq=event_seq, created=now))
-        self.last_seq[unit_id] = seq
-        return msg
+    def add_many(self, rows: list[Row], now: float, *, cursor: int | None = None) -> list[tuple[str, dict[str, Any], bytes]]:
+        """Persist messages (unit, msg, ref, event_seq) and, with them, the event cursor: one transaction,
+        one executemany. Returns (unit, msg with its seq, the encoded frame to send) once committed.
 
-    def add_many(self, conn: Any, rows: list[tuple[str, dict[str, Any], str | None, int | None]],
-                 now: float) -> list[tuple[str, dict[str, Any]]]:
-        """Insert many messages (unit, msg, ref, event_seq) in one statement; returns (unit, msg with seq)."""
-        out, values = [], []
-        for unit_id, msg, ref, event_seq in rows:
-            seq = self.last_seq.get(unit_id, 0) + 1
-            self.last_seq[unit_id] = seq
-            m = {**msg, "seq": seq}
-            out.append((unit_id, m))
-            values.append({"unit_id": unit_id, "seq": seq, "type": m["type"], "ref": ref,
-                           "body": encode(m).decode("utf-8"), "event_seq": event_seq, "created": now})
-        if values:
-            conn.execute(insert(outbox_table), values)
+        Rows sharing one message dict (a broadcast) are encoded once; each unit's frame only adds its seq.
+        """
+        out: list[tuple[str, dict[str, Any], bytes]] = []
+        values: list[dict[str, Any]] = []
+        encoded: dict[int, bytes] = {}
+        last_seq = self.last_seq
+        try:
+            for unit_id, msg, ref, event_seq in rows:
+                seq = last_seq.get(unit_id, 0) + 1
+                last_seq[unit_id] = seq
+                base = encoded.get(id(msg))
+                if base is None:
+                    base = encoded[id(msg)] = encode(msg)
+                body = base[:-1] + b',"seq":%d}' % seq  # base is a JSON object without "seq"
+                out.append((unit_id, {**msg, "seq": seq}, body))
+                values.append({"unit_id": unit_id, "seq": seq, "type": msg["type"], "ref": ref,
+                               "body": body.decode("utf-8"), "event_seq": event_seq, "created": now})
+            with self.db.write() as w:
+                w.many(SQL_INSERT, values)
+                if cursor is not None:
+                    w.run(SQL_CURSOR, {"value": cursor})
+        except BaseException:
+            self._reload_last_seq({u for u, *_ in rows})  # nothing was stored: the seqs are free again
+            raise
+        for (unit_id, m, _), (_, _, ref, _) in zip(out, rows, strict=True):
+            if ref and m["type"] in ("assignment", "cancel"):
+                self.unacked_refs.setdefault(unit_id, {})[m["seq"]] = ref
         return out
 
-    def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
-        """Mark everything up to each unit's acknowledged seq as acknowledged, in one transaction.
+    def _reload_last_seq(self, units: set[str]) -> None:
+        for u in units:
+            r = self.db.query("SELECT MAX(seq) FROM field_outbox WHERE unit_id = :u", {"u": u})
+            if r and r[0][0] is not None:
+                self.last_seq[u] = int(r[0][0])
+            else:
+                self.last_seq.pop(u, None)
 
-        Returns (unit, ref, seq) of the assignments this newly acknowledged (for "delivered").
-        """
-        t = outbox_table
-        delivered: list[tuple[str, str, int]] = []
+    def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
+        """Mark everything up to each unit's acknowledged seq as acknowledged: every unit of the batch in
+        one transaction, one executemany. Returns (unit, ref, seq) of the assignments and cancellations
+        this newly acknowledged (for "delivered")."""
         todo = {u: s for u, s in acks.items() if s > self.acked.get(u, 0)}
         if not todo:
-            return delivered
-        with self.store.write() as conn:
-            for unit_id, seq in todo.items():
-                cond = and_(t.c.unit_id == unit_id, t.c.seq <= seq, t.c.seq > self.acked.get(unit_id, 0),
-                            t.c.acked.is_(None))
-                for r in conn.execute(select(t.c.seq, t.c.ref, t.c.type).where(cond)):
-                    if r.type in ("assignment", "cancel") and r.ref:
-                        delivered.append((unit_id, r.ref, r.seq))
-                conn.execute(update(t).where(cond).values(acked=now))
-                self.acked[unit_id] = seq
+            return []
+        with self.db.write() as w:
+            w.many(SQL_ACK, [{"unit_id": u, "lo": self.acked.get(u, 0), "hi": s, "now": now} for u, s in todo.items()])
+        delivered: list[tuple[str, str, int]] = []
+        for unit_id, seq in todo.items():
+            self.acked[unit_id] = seq
+            refs = self.unacked_refs.get(unit_id)
+            if refs:
+                for s in sorted(s for s in refs if s <= seq):
+                    delivered.append((unit_id, refs.pop(s), s))
+                if not refs:
+                    del self.unacked_refs[unit_id]
         return delivered
 
     def pending(self, unit_id: str, after: int) -> list[bytes]:
         """Unacknowledged messages of `unit_id` after seq `after`, in order, ready to send."""
-        t = outbox_table
         after = max(after, self.acked.get(unit_id, 0))
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(t.c.body).where(and_(t.c.unit_id == unit_id, t.c.seq > after, t.c.acked.is_(None)))
-                .order_by(t.c.seq)
-            ).all()
-        return [r.body.encode("utf-8") for r in rows]
+        if self.last_seq.get(unit_id, 0) <= after:
+            return []  # nothing newer was ever queued: no query
+        rows = self.db.query("SELECT body FROM field_outbox WHERE unit_id = :u AND seq > :after AND acked IS NULL "
+                             "ORDER BY seq", {"u": unit_id, "after": after})
+        return [r[0].encode("utf-8") for r in rows]
 
     def has_assignment(self, unit_id: str, ref: str) -> bool:
-        t = outbox_table
-        with self.store.read() as conn:
-            return conn.execute(
-                select(t.c.id).where(and_(t.c.unit_id == unit_id, t.c.ref == ref, t.c.type == "assignment")).limit(1)
-            ).first() is not None
+        return bool(self.db.query("SELECT 1 FROM field_outbox WHERE unit_id = :u AND ref = :ref "
+                                  "AND type = 'assignment' LIMIT 1", {"u": unit_id, "ref": ref}))
 
     def set_last_cseq(self, unit_id: str, cseq: int) -> None:
-        with self.store.write() as conn:
-            n = conn.execute(update(links_table).where(links_table.c.unit_id == unit_id).values(last_cseq=cseq))
-            if n.rowcount == 0:
-                conn.execute(insert(links_table).values(unit_id=unit_id, last_cseq=cseq))
+        with self.db.write() as w:
+            w.run(SQL_LINK, {"unit_id": unit_id, "cseq": cseq})
         self.last_cseq[unit_id] = cseq
 
     def rows(self, unit_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        t = outbox_table
-        q = select(t).order_by(t.c.id.desc()).limit(limit)
-        if unit_id:
-            q = q.where(t.c.unit_id == unit_id)
-        with self.store.read() as conn:
-            return [{"unit_id": r.unit_id, "seq": r.seq, "type": r.type, "ref": r.ref, "created": r.created,
-                     "acked": r.acked, "message": json.loads(r.body)} for r in conn.execute(q)]
+        return outbox_rows(self.store, unit_id, limit)
+
+
+def outbox_rows(store: Any, unit_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest outbox rows (of one unit), for `field.outbox` and the console."""
+    sql = "SELECT unit_id, seq, type, ref, created, acked, body FROM field_outbox"
+    params: dict[str, Any] = {"limit": int(limit)}
+    if unit_id:
+        sql += " WHERE unit_id = :u"
+        params["u"] = unit_id
+    with store.read() as conn:
+        rows = conn.execute(text(sql + " ORDER BY id DESC LIMIT :limit"), params).all()
+    return [{"unit_id": r[0], "seq": r[1], "type": r[2], "ref": r[3], "created": r[4], "acked": r[5],
+             "message": json.loads(r[6])} for r in rows]

@@ -32,6 +32,9 @@ OWN_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.
 DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "description", "instructions", "deadline",
                  "lat", "lon", "address", "location", "area", "name", "state", "created_at")
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+HB = P.encode({"type": "hb"})
+LOGIN_REQUIRED = P.encode({"type": "error", "code": "login_required",
+                           "message": "send login first (the hub may have restarted)"})
 
 
 class Hub:
@@ -97,6 +100,7 @@ class Hub:
             self.control.stop()
         for t in self._threads:
             t.join(5)
+        self.outbox.close()
         self.ctx.term()
         for fd in (self._wake_r, self._wake_w):
             try:
@@ -169,7 +173,15 @@ class Hub:
 
     # ------------------------------------------------------------------ ZAP
     def _zap(self, zap: zmq.Socket) -> None:
-        frames = zap.recv_multipart()
+        """Answer every ZAP request waiting (1,000 units connecting at once ask 1,000 times)."""
+        for _ in range(10_000):
+            try:
+                frames = zap.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self._zap_one(zap, frames)
+
+    def _zap_one(self, zap: zmq.Socket, frames: list[bytes]) -> None:
         version, request_id, _domain, address, _identity, mechanism = frames[:6]
         status, text, user = b"400", b"unknown key", b""
         if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
@@ -190,6 +202,7 @@ class Hub:
         fixes: list[tuple[Any, ...]] = []
         online: list[str] = []
         now = time.monotonic()
+        by_key = field_state(self.core.state).by_key
         for _ in range(5000):
             try:
                 frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
@@ -197,15 +210,26 @@ class Hub:
                 break
             rid, frame = frames[0].bytes, frames[-1]
             key = frame.get("User-Id")
-            unit = field_state(self.core.state).by_key.get(key)
+            unit = by_key.get(key)
             if unit is None:
                 self._cut(rid, key)
                 continue
             if len(frames) != 2:
                 self._refuse(rid, unit, f"{len(frames) - 1} frames; a message is one frame", "malformed")
                 continue
+            body = frame.bytes
+            if body == HB:  # the commonest message by far: 1,000 units, one a second each
+                if self.routes.get(unit) != rid:
+                    self._send(rid, LOGIN_REQUIRED)
+                    continue
+                self._send(rid, HB)
+                self.last_seen[unit] = now
+                if not self.present.get(unit):
+                    self.present[unit] = True
+                    online.append(unit)
+                continue
             try:
-                msg = P.validate_from_unit(P.decode(frame.bytes))
+                msg = P.validate_from_unit(P.decode(body))
             except P.ProtocolError as exc:
                 self._refuse(rid, unit, str(exc), exc.code)
                 continue
@@ -216,11 +240,10 @@ class Hub:
             if t == "login":
                 self._login(rid, unit, msg)
             elif self.routes.get(unit) != rid:
-                self._send(rid, {"type": "error", "code": "login_required",
-                                 "message": "send login first (the hub may have restarted)"})
+                self._send(rid, LOGIN_REQUIRED)
                 continue
             elif t == "hb":
-                self._send(rid, {"type": "hb"})
+                self._send(rid, HB)
             elif t == "ack":
                 if msg["seq"] > self.outbox.last_seq.get(unit, 0):
                     self._refuse(rid, unit, f"ack for seq {msg['seq']}, never sent (last {self.outbox.last_seq.get(unit, 0)})",
@@ -369,28 +392,27 @@ class Hub:
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
         """Turn new events (after the persisted cursor) into outbox messages, then send them."""
-        store = self.core.store
-        self._cut_revoked()  # a revocation among the new events takes effect before anything is sent
-        new = list(store.events(self._cursor, limit=5000))
+        new = self.outbox.events_after(self._cursor, 5000)
         if not new:
             return
+        if any(ev.kind == "field.key_revoked" for ev in new):
+            self.core.refresh()
+            self._cut_revoked()  # a revocation among the new events takes effect before anything is sent
         rows: list[tuple[str, dict[str, Any], str | None, int | None]] = []
         for ev in new:
             if ev.kind in OWN_KINDS:
                 continue
             rows.extend(self._messages_for(ev))
-        now = time.time()
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[tuple[str, dict[str, Any], bytes]] = []
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
-            with store.write() as conn:
-                out = self.outbox.add_many(conn, rows, now)
-                self.outbox.set_cursor(conn, new[-1].seq)
+            out = self.outbox.add_many(rows, time.time(), cursor=new[-1].seq)  # committed before any is sent
         self._cursor = new[-1].seq
         queued = []
-        for unit, msg in out:
+        mono = time.monotonic()
+        for unit, msg, body in out:
             rid = self.routes.get(unit)
-            if rid is not None and self._send(rid, msg):
-                self.progress.setdefault(unit, time.monotonic())
+            if rid is not None and self._send(rid, body):
+                self.progress.setdefault(unit, mono)
             if msg["type"] in ("assignment", "cancel"):
                 queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
                                                         "type": msg["type"]}, f"unit:{unit}"))
