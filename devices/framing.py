@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from devices.ais.decoder import AisDecoder
 from devices.errors import (
@@ -27,12 +27,25 @@ from devices.errors import (
     UnknownSentenceError,
 )
 from devices.gpsd import GpsdDecoder
-from devices.nmea.decoder import NmeaDecoder
-from devices.nmea.fast import fast_position
+from devices.nmea.decoder import DECODERS, NmeaDecoder
+from devices.nmea.fast import (
+    check_end,
+    fast_position,
+    gga_fix,
+    gga_values,
+    merged_fix,
+    rmc_fix,
+    rmc_values,
+    scan_batch,
+)
 from devices.records import Record
 
 Errors = Literal["raise", "yield", "ignore"]
 _STARTS = frozenset(b"$!{\\")
+# NMEA sentences decoded even on the hot path (decode_batch full=False): a position (GLL), the
+# date GGA/GLL times need (ZDA), a heading (HDT).
+_ALWAYS = frozenset({"GLL", "ZDA", "HDT"})
+_SKIPPABLE = frozenset(DECODERS) - _ALWAYS - {"RMC", "GGA"}  # VTG, GSA, GSV: counted, not parsed
 
 
 class LineFramer:
@@ -184,37 +197,187 @@ class Decoder:
         :raises DeviceError: with ``errors='raise'``: ChecksumError,
             UnknownSentenceError or MalformedSentenceError, the raw line attached.
         """
-        c = self.counters
         try:
-            first = line[:1]
-            if first == "$":
-                c.by_kind["nmea"] += 1
-                kind = line[3:6]
-                if self.fast and (kind == "RMC" or kind == "GGA") and line[1] != "P":
-                    self.nmea.counters.sentences += 1
-                    fix = fast_position(line, self.source, self.nmea.state)
-                    self.nmea.counters.by_type[kind] += 1
-                    records: list[Record] = [fix] if fix is not None else []
-                else:
-                    records = self.nmea.decode(line)
-            elif first == "!" or first == "\\":
-                c.by_kind["ais"] += 1
-                before = self.ais.incomplete
-                records = list(self.ais.decode(line))
-                c.ais_incomplete += self.ais.incomplete - before
-            elif first == "{":
-                c.by_kind["gpsd"] += 1
-                records = self.gpsd.decode(line)
-            else:
-                raise MalformedSentenceError("not a sentence", line)
+            records = self._decode_one(line)
         except DeviceError as exc:
             self._count(exc)
             if self.errors == "raise":
                 raise
             return [exc] if self.errors == "yield" else []
+        c = self.counters
         c.sentences += 1
         c.records += len(records)
         return records  # type: ignore[return-value]
+
+    def _decode_one(self, line: str) -> list[Record]:
+        c = self.counters
+        first = line[:1]
+        if first == "$":
+            c.by_kind["nmea"] += 1
+            kind = line[3:6]
+            if self.fast and (kind == "RMC" or kind == "GGA") and line[1] != "P":
+                self.nmea.counters.sentences += 1
+                fix = fast_position(line, self.source, self.nmea.state)
+                self.nmea.counters.by_type[kind] += 1
+                return [fix] if fix is not None else []
+            return self.nmea.decode(line)
+        if first == "!" or first == "\\":
+            c.by_kind["ais"] += 1
+            before = self.ais.incomplete
+            records = list(self.ais.decode(line))
+            c.ais_incomplete += self.ais.incomplete - before
+            return records
+        if first == "{":
+            c.by_kind["gpsd"] += 1
+            return self.gpsd.decode(line)
+        raise MalformedSentenceError("not a sentence", line)
+
+    def decode_batch(
+        self, lines: Sequence[str], *, full: bool = True, merge: bool = False, ok: Sequence[bool] | None = None,
+    ) -> tuple[list[Record], list[tuple[int, DeviceError]]]:
+        """Decode many lines in one call: the records, and each bad line's index with its error.
+
+        What the feed multiplexer calls on every batch it drains. With ``full=True`` and
+        ``merge=False`` the records are exactly those of `decode_line` line by line, and the
+        errors those it would raise; every error is counted either way (``errors`` does not
+        apply: a batch never raises for a bad line).
+
+        ``full=False`` is the hot path: every sentence's checksum is still verified and
+        counted, RMC/GGA are parsed, GLL/ZDA/HDT, AIS and gpsd lines decoded, but the
+        sentences no consumer of a feed uses (GSA, GSV, VTG, TXT, ...) are only counted
+        (by type; an unknown type counts as unknown) and not parsed: no SkyReport comes out.
+        The device bench asks for ``full=True`` while an engineer watches it.
+
+        ``merge=True`` turns the RMC and the GGA of one epoch (same talker, same time of day, no
+        other position sentence between them) into one Fix (`devices.nmea.fast.merged_fix`,
+        ``sentence="RMC+GGA"``), placed where the second of the two was; an unpaired one stays
+        as it is. Equal to `merge_fixes` applied to the unmerged records.
+
+        ``ok``: `checksum_flags` of ``lines``, when the caller computed them over a larger batch.
+        """
+        if not self.fast:
+            return self._decode_each(lines)
+        rest: Iterable[int] | None = None
+        skipped: dict[str, int] = {}
+        if ok is None:
+            ok, rest, skipped = scan_batch(lines, () if full else _SKIPPABLE)
+        c = self.counters
+        nc = self.nmea.counters
+        state = self.nmea.state
+        source = self.source
+        records: list[Record] = []
+        errors: list[tuple[int, DeviceError]] = []
+        append = records.append
+        n_skipped = sum(skipped.values())
+        n_nmea = n_good = n_skipped
+        n_rmc = n_gga = n_other_records = 0
+        pend_kind = ""
+        pend_vals: Any = None
+        pend_time = pend_talker = ""
+        for i in range(len(lines)) if rest is None else rest:
+            line = lines[i]
+            if line[:1] == "$":
+                kind = line[3:6]
+                if (kind == "RMC" or kind == "GGA") and line[1] != "P":
+                    n_nmea += 1
+                    try:
+                        if ok[i]:
+                            end = len(line) - 3
+                        else:
+                            line, end = check_end(line, state)
+                        if line[6:7] != ",":
+                            raise MalformedSentenceError("no field separator after the sentence type", line)
+                        f = line[7:end].split(",", 9)
+                        try:
+                            vals = rmc_values(f, state) if kind == "RMC" else gga_values(f, state)
+                        except (ValueError, IndexError) as exc:
+                            raise MalformedSentenceError(f"{kind}: {exc}", line) from None
+                    except DeviceError as exc:
+                        self._count(exc)
+                        errors.append((i, exc))
+                        continue
+                    n_good += 1
+                    if kind == "RMC":
+                        n_rmc += 1
+                    else:
+                        n_gga += 1
+                    if vals is None:
+                        continue
+                    talker = line[1:3]
+                    if not merge:
+                        append(rmc_fix(vals, source, talker) if kind == "RMC" else gga_fix(vals, source, talker))
+                        continue
+                    if pend_vals is not None:
+                        if pend_kind != kind and pend_time == f[0] and pend_talker == talker:
+                            append(merged_fix(vals, pend_vals, source, talker) if kind == "RMC"
+                                   else merged_fix(pend_vals, vals, source, talker))
+                            pend_vals = None
+                            continue
+                        append(rmc_fix(pend_vals, source, pend_talker) if pend_kind == "RMC"
+                               else gga_fix(pend_vals, source, pend_talker))
+                    pend_kind, pend_vals, pend_time, pend_talker = kind, vals, f[0], talker
+                    continue
+                if not full and kind not in _ALWAYS:
+                    n_nmea += 1
+                    try:
+                        if not ok[i]:
+                            line, _end = check_end(line, state)
+                        if kind not in DECODERS or line[1] == "P" or line[6:7] != ",":
+                            raise UnknownSentenceError(f"sentence type {kind or '?'} not decoded", line)
+                    except DeviceError as exc:
+                        self._count(exc)
+                        if isinstance(exc, ChecksumError):
+                            nc.checksum_errors += 1
+                        else:
+                            nc.unknown += 1
+                        errors.append((i, exc))
+                        continue
+                    n_good += 1
+                    skipped[kind] = skipped.get(kind, 0) + 1
+                    continue
+            # everything else, one line at a time through the complete decoders
+            try:
+                got = self._decode_one(line)
+            except DeviceError as exc:
+                self._count(exc)
+                errors.append((i, exc))
+                continue
+            c.sentences += 1
+            c.records += len(got)
+            n_other_records += len(got)
+            records.extend(got)
+        if pend_vals is not None:
+            append(rmc_fix(pend_vals, source, pend_talker) if pend_kind == "RMC"
+                   else gga_fix(pend_vals, source, pend_talker))
+        if n_nmea:
+            c.by_kind["nmea"] += n_nmea
+            nc.sentences += n_nmea
+            c.sentences += n_good
+            c.records += len(records) - n_other_records
+            by_type = nc.by_type
+            if n_rmc:
+                by_type["RMC"] += n_rmc
+            if n_gga:
+                by_type["GGA"] += n_gga
+            for kind, n in skipped.items():
+                by_type[kind] += n
+        return records, errors
+
+    def _decode_each(self, lines: Sequence[str]) -> tuple[list[Record], list[tuple[int, DeviceError]]]:
+        records: list[Record] = []
+        errors: list[tuple[int, DeviceError]] = []
+        c = self.counters
+        for i, line in enumerate(lines):
+            try:
+                got = self._decode_one(line)
+            except DeviceError as exc:
+                self._count(exc)
+                errors.append((i, exc))
+                continue
+            c.sentences += 1
+            c.records += len(got)
+            records.extend(got)
+        return records, errors
 
     def _count(self, exc: DeviceError) -> None:
         c = self.counters

@@ -7,7 +7,7 @@ seconds (float): cheap to store, compare and ship over the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,38 @@ class AisReport:
 
 
 Record = Fix | SkyReport | TimeReport | HeadingReport | AisReport
+
+
+_FIX_FIELDS = ("source", "time", "lat", "lon", "speed", "course", "heading", "alt", "mode", "quality", "hdop", "sats",
+               "talker", "sentence")
+assert tuple(f.name for f in fields(Fix)) == _FIX_FIELDS, "update devices.records.new_fix"
+(_s_source, _s_time, _s_lat, _s_lon, _s_speed, _s_course, _s_heading, _s_alt, _s_mode, _s_quality, _s_hdop,
+ _s_sats, _s_talker, _s_sentence) = (getattr(Fix, _name).__set__ for _name in _FIX_FIELDS)
+_new = object.__new__
+
+
+def new_fix(source: str, time: float, lat: float, lon: float, speed: float | None, course: float | None,
+            heading: float | None, alt: float | None, mode: int, quality: int | None, hdop: float | None,
+            sats: int | None, talker: str | None, sentence: str | None) -> Fix:
+    """`Fix(...)` with every field given positionally, about twice as fast.
+
+    A frozen dataclass's generated ``__init__`` goes through ``object.__setattr__`` once per
+    field; this sets the slots through their descriptors. The result is an ordinary Fix (equal,
+    hashable, immutable through its attributes). For decoders' hot paths only: no checks.
+    """
+    fix = _new(Fix)
+    _s_source(fix, source)
+    _s_time(fix, time)
+    _s_lat(fix, lat)
+    _s_lon(fix, lon)
+    _s_speed(fix, speed)
+    _s_course(fix, course)
+    _s_heading(fix, heading)
+    _s_alt(fix, alt)
+    _s_mode(fix, mode)
+    _s_quality(fix, quality)
+    _s_hdop(fix, hdop)
+    _s_sats(fix, sats)
+    _s_talker(fix, talker)
+    _s_sentence(fix, sentence)
+    return fix

@@ -1,4 +1,4 @@
-"""Fast path for the hot position sentences (RMC, GGA).
+"""Fast path for the hot position sentences (RMC, GGA), one line or a batch at a time.
 
 A receiver sends some seven sentences a second and only two carry a position. This module
 picks those two by prefix, checks their checksum and parses them with plain slicing and
@@ -7,17 +7,25 @@ comparison, so the caller can hand it to the full decoder (`devices.nmea.decoder
 
 The results are identical, field for field, to `NmeaDecoder` (a hypothesis test in
 tests/devices/test_nmea_fast.py holds both to that): both share `StreamState` for dates
-and use the same arithmetic for coordinates, speed and time. The code is deliberately
-flat (few calls, locals only): in CPython each call costs as much as a field conversion.
+and use the same arithmetic for coordinates, speed and time.
+
+For batches (`devices.framing.Decoder.decode_batch`, what the feed multiplexer calls),
+`checksum_flags` verifies the checksums of a whole list of lines in a few numpy calls
+(a prefix XOR over the joined bytes), so that every sentence of a feed is checked for about
+a tenth of what one Python-level XOR fold costs; `rmc_values`/`gga_values` parse the fields
+of a line that is known to be checksum-clean, and `merge_values` joins an RMC and a GGA of
+the same epoch into one Fix.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Collection, Sequence
+
+import numpy as np
 
 from devices.errors import ChecksumError, MalformedSentenceError
 from devices.nmea.state import StreamState
-from devices.records import Fix
+from devices.records import Fix, new_fix
 
 KNOT = 1852.0 / 3600.0  # metres per second in one knot
 _HALF_DAY_US = 43_200_000_000
@@ -26,15 +34,8 @@ POSITION_TYPES = ("RMC", "GGA")
 
 _HEX2 = [f"{i:02X}" for i in range(256)]
 
-# Fix's generated __init__ goes through object.__setattr__ once per field because the
-# class is frozen; setting the slots through their descriptors (inlined below) builds the
-# same object in half the time. The names are checked here so that a change to Fix fails at import.
-_FIX_FIELDS = ("source", "time", "lat", "lon", "speed", "course", "heading", "alt", "mode", "quality",
-               "hdop", "sats", "talker", "sentence")
-assert tuple(f.name for f in dataclasses.fields(Fix)) == _FIX_FIELDS, "update devices/nmea/fast.py"
-(_s_source, _s_time, _s_lat, _s_lon, _s_speed, _s_course, _s_heading, _s_alt, _s_mode, _s_quality,
- _s_hdop, _s_sats, _s_talker, _s_sentence) = (getattr(Fix, name).__set__ for name in _FIX_FIELDS)
-_new = object.__new__
+RmcValues = tuple[float, float, float, float | None, float | None]  # time, lat, lon, speed m/s, course
+GgaValues = tuple[float, float, float, float | None, int, float | None, int | None]  # time, lat, lon, alt, q, hdop, sats
 
 
 def handles(line: str) -> bool:
@@ -42,6 +43,138 @@ def handles(line: str) -> bool:
     return line[:1] == "$" and line[3:6] in POSITION_TYPES and line[1] != "P"
 
 
+# ------------------------------------------------------------------ checksums
+def _xor_fold(raw: bytes) -> int:
+    if len(raw) > 128:
+        x = 0
+        for b in raw:
+            x ^= b
+        return x
+    # XOR of the body folded as one integer (see devices.nmea.checksum.xor)
+    x = int.from_bytes(raw, "little")
+    x ^= x >> 512
+    x ^= x >> 256
+    x ^= x >> 128
+    x ^= x >> 64
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    return x & 0xFF
+
+
+# hex digit values of upper-case hex characters; anything else is far out of the 0-255 range
+_HEXVAL = np.full(256, -4096, dtype=np.int32)
+for _i, _c in enumerate(b"0123456789ABCDEF"):
+    _HEXVAL[_c] = _i
+_STAR, _DOLLAR, _P, _COMMA = ord("*"), ord("$"), ord("P"), ord(",")
+NUMPY_MIN_BATCH = 24  # below this, a Python loop is quicker than the numpy calls' overhead
+
+
+def checksum_flags(lines: Sequence[str]) -> list[bool]:
+    """For each line: True if it ends in ``*hh`` (upper-case hex) matching the XOR of its body.
+
+    The body is everything between the first character (``$``/``!``) and the ``*``. The test is
+    sound, not complete: True always means a correct checksum, while False only means "not
+    this simple form" (wrong, missing, lower-case hex, trailing blanks, non-ASCII...), which the
+    caller settles with the exact per-line rules (`check_end`).
+    """
+    return scan_batch(lines, ())[0]
+
+
+def scan_batch(lines: Sequence[str], skip_kinds: Collection[str]) -> tuple[list[bool], list[int] | None, dict[str, int]]:
+    """Checksum flags (as `checksum_flags`) and which lines need no decoding at all.
+
+    A line needs none if it is a checksum-clean ``$`` sentence, not proprietary, of a type in
+    ``skip_kinds`` with a ``,`` after the type. Returns (flags, the indices of the other lines in
+    order, or None if that is every line, the count of skipped lines per type).
+
+    Batches of `NUMPY_MIN_BATCH` lines or more are scanned by numpy in a few whole-batch calls
+    (the XOR of every body by one ``bitwise_xor.reduceat`` over the joined bytes).
+    """
+    n = len(lines)
+    joined = "".join(lines)
+    if n < NUMPY_MIN_BATCH or len(joined) < 16 or not joined.isascii() or "\x00" in joined:
+        ok = checksum_flags_ascii(lines)
+        if not skip_kinds:
+            return ok, None, {}
+        rest: list[int] = []
+        counts: dict[str, int] = {}
+        for i, line in enumerate(lines):
+            kind = line[3:6]
+            if ok[i] and kind in skip_kinds and line[0] == "$" and line[1] != "P" and line[6:7] == ",":
+                counts[kind] = counts.get(kind, 0) + 1
+            else:
+                rest.append(i)
+        return ok, rest, counts
+    b = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    last = len(b) - 1
+    lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    idx = np.empty(2 * n, dtype=np.int64)
+    idx[0::2] = starts + 1
+    idx[1::2] = ends - 3
+    np.clip(idx, 0, last, out=idx)
+    body = np.bitwise_xor.reduceat(b, idx)[0::2]  # XOR of b[start+1 : end-3]: between the first char and '*'
+    e1 = np.clip(ends - 1, 0, last)
+    given = _HEXVAL[b[e1 - 1]] * 16 + _HEXVAL[b[e1]]
+    okv = (lens >= 6) & (b[np.clip(ends - 3, 0, last)] == _STAR) & (given == body)
+    ok = okv.tolist()
+    if not skip_kinds:
+        return ok, None, {}
+    s = np.clip(starts, 0, last - 6)
+    code = (b[s + 3].astype(np.int32) << 16) | (b[s + 4].astype(np.int32) << 8) | b[s + 5]
+    codes = np.array([(ord(k[0]) << 16) | (ord(k[1]) << 8) | ord(k[2]) for k in skip_kinds if len(k) == 3],
+                     dtype=np.int32)
+    skip = okv & (lens >= 10) & (b[s] == _DOLLAR) & (b[s + 1] != _P) & (b[s + 6] == _COMMA) & np.isin(code, codes)
+    if not skip.any():
+        return ok, None, {}
+    kinds, nums = np.unique(code[skip], return_counts=True)
+    counts = {int(k).to_bytes(3, "big").decode("ascii"): int(c) for k, c in zip(kinds, nums, strict=True)}
+    return ok, np.flatnonzero(~skip).tolist(), counts
+
+
+def checksum_flags_ascii(lines: Sequence[str]) -> list[bool]:
+    """`checksum_flags` for lines that may hold non-ASCII characters (never a valid sentence)."""
+    return [len(ln) >= 6 and ln[-3] == "*" and ln.isascii() and _HEX2[_xor_fold(ln[1:-3].encode())] == ln[-2:]
+            for ln in lines]
+
+
+def check_end(line: str, state: StreamState) -> tuple[str, int]:
+    """The exact checksum rules for one sentence: (the line, where its fields end).
+
+    Trailing whitespace is tolerated; a lower-case checksum is accepted; a missing one is
+    accepted unless ``state.require_checksum``.
+
+    :raises ChecksumError: wrong, malformed or (when required) missing checksum.
+    """
+    star = len(line) - 3
+    if len(line) < 3 or line[-3] != "*":
+        line = line.rstrip()  # tolerate trailing whitespace, then look again
+        star = line.rfind("*")
+        if star >= 0 and star != len(line) - 3:
+            raise ChecksumError("malformed checksum field", line)
+    if star >= 6:
+        try:
+            raw = line[1:star].encode()
+        except UnicodeEncodeError:  # lone surrogates: cannot be a sentence
+            raise ChecksumError("checksum mismatch", line) from None
+        x = _xor_fold(raw)
+        given = line[star + 1 :]
+        if given != _HEX2[x]:
+            try:
+                ok = int(given, 16) == x
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ChecksumError("checksum mismatch", line)
+        return line, star
+    if state.require_checksum:
+        raise ChecksumError("checksum missing", line)
+    return line, len(line)
+
+
+# ------------------------------------------------------------------ fields
 _FRAC_US: dict[str, int] = {"": 0}
 _SMALL = {str(i): i for i in range(100)} | {f"{i:02d}": i for i in range(10)}  # quality, satellites
 
@@ -87,6 +220,169 @@ def _coord(dm: str, hemi: str, pos: str, neg: str, limit: float) -> float:
     raise ValueError(f"bad hemisphere {hemi!r}")
 
 
+def _time_of_day(hhmmss: str, state: StreamState) -> int:
+    """Microseconds since midnight, cached per stream (the RMC and GGA of an epoch share it)."""
+    if hhmmss == state.tod_key:
+        return state.tod_val
+    frac_us = _FRAC_US.get(hhmmss[6:])
+    hms = hhmmss[:6]
+    if frac_us is None or len(hms) != 6 or not hms.isdigit():
+        tod = _tod(hhmmss)  # the general case, or raises
+    else:
+        hv = int(hms)  # _tod inlined for the common case
+        h, m, sec = hv // 10000, hv // 100 % 100, hv % 100
+        if h > 23 or m > 59 or sec > 59:
+            raise ValueError(f"bad time of day {hhmmss!r}")
+        tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
+    state.tod_val = tod
+    state.tod_key = hhmmss
+    return tod
+
+
+def _latlon(dm_lat: str, ns: str, dm_lon: str, ew: str, coords: dict[str, float]) -> tuple[float, float]:
+    if len(coords) > 64:
+        coords.clear()
+    key = dm_lat + ns
+    lat = coords.get(key)
+    if lat is None:
+        dm = dm_lat
+        dot = dm.find(".")
+        if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+            lat = _coord(dm, ns, "N", "S", 90.0)  # "0", or raises
+        else:
+            lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
+            if lat > 90.0:
+                raise ValueError(f"coordinate out of range {dm!r}")
+            if ns == "S":
+                lat = -lat
+            elif ns != "N":
+                raise ValueError(f"bad hemisphere {ns!r}")
+        coords[key] = lat
+    key = dm_lon + ew
+    lon = coords.get(key)
+    if lon is None:
+        dm = dm_lon
+        dot = dm.find(".")
+        if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+            lon = _coord(dm, ew, "E", "W", 180.0)  # "0", or raises
+        else:
+            lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
+            if lon > 180.0:
+                raise ValueError(f"coordinate out of range {dm!r}")
+            if ew == "W":
+                lon = -lon
+            elif ew != "E":
+                raise ValueError(f"bad hemisphere {ew!r}")
+        coords[key] = lon
+    return lat, lon
+
+
+def rmc_values(f: list[str], state: StreamState) -> RmcValues | None:
+    """(time, lat, lon, speed m/s, course) of an RMC's fields; None for a void ('V') position.
+
+    ``f`` is the comma-split text after ``$ttRMC,`` and before ``*``. The date it carries
+    becomes the stream's date even when the position is void.
+
+    :raises ValueError, IndexError: fields that do not parse.
+    """
+    # time, status, lat, N/S, lon, E/W, knots, course, ddmmyy, magvar, E/W, mode, navstatus
+    hhmmss = f[0]
+    tod = _time_of_day(hhmmss, state) if hhmmss else None
+    date = f[8]
+    t = None
+    if date:
+        day = state.dates.get(date)
+        if day is None:
+            day = state.date_from_ddmmyy(date)
+        if tod is not None:
+            # StreamState.set_date inlined: this runs once a second per receiver
+            state.day_s = day
+            state.last_tod_us = tod
+            t = state.last_time = (day * 1_000_000 + tod) / 1_000_000
+    if f[1] != "A" or not f[2] or not f[4]:
+        return None  # V: the receiver says this position is not to be trusted
+    if tod is None:
+        raise ValueError("valid RMC without a time")
+    lat, lon = _latlon(f[2], f[3], f[4], f[5], state.coords)
+    v = f[6]
+    speed = float(v) * KNOT if v else None
+    v = f[7]
+    course = float(v) if v else None
+    if t is None:
+        t = state.resolve(tod)
+    return t, lat, lon, speed, course
+
+
+def gga_values(f: list[str], state: StreamState) -> GgaValues | None:
+    """(time, lat, lon, alt, quality, hdop, sats) of a GGA's fields; None for no fix.
+
+    :raises ValueError, IndexError: fields that do not parse.
+    """
+    # time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, separation, M, age, station
+    v = f[5]
+    quality = _SMALL.get(v)
+    if quality is None:
+        quality = int(v)
+    if quality == 0:
+        return None  # fix not available
+    hhmmss = f[0]
+    if not hhmmss:
+        raise ValueError("bad time of day ''")
+    tod = _time_of_day(hhmmss, state)
+    if not f[1] or not f[3]:
+        return None
+    lat, lon = _latlon(f[1], f[2], f[3], f[4], state.coords)
+    v = f[6]
+    sats = _SMALL.get(v)
+    if sats is None and v:
+        sats = int(v)
+    v = f[7]
+    hdop = float(v) if v else None
+    v = f[8]
+    alt = float(v) if v else None
+    last = state.last_tod_us
+    if state.day_s is not None and last <= tod < last + _HALF_DAY_US:
+        # the common case of StreamState.resolve, inlined: same day, later time
+        state.last_tod_us = tod
+        t = state.last_time = (state.day_s * 1_000_000 + tod) / 1_000_000
+    else:
+        t = state.resolve(tod)
+    return t, lat, lon, alt, quality, hdop, sats
+
+
+def rmc_fix(v: RmcValues, source: str, talker: str) -> Fix:
+    return new_fix(source, v[0], v[1], v[2], v[3], v[4], None, None, 2, None, None, None, talker, "RMC")
+
+
+def gga_fix(v: GgaValues, source: str, talker: str) -> Fix:
+    alt = v[3]
+    return new_fix(source, v[0], v[1], v[2], None, None, None, alt, 3 if alt is not None else 2, v[4], v[5], v[6],
+                   talker, "GGA")
+
+
+MERGED = "RMC+GGA"
+
+
+def merged_fix(r: RmcValues, g: GgaValues, source: str, talker: str) -> Fix:
+    """One Fix for the RMC and the GGA of one epoch (same talker, same time of day).
+
+    Both carry the same position; the RMC adds speed, course and the date (its time is the
+    fix's time), the GGA quality, satellites, HDOP and altitude (its position is taken: it is
+    the sentence the fix quality describes). ``sentence`` is ``"RMC+GGA"``.
+    """
+    alt = g[3]
+    return new_fix(source, r[0], g[1], g[2], r[3], r[4], None, alt, 3 if alt is not None else 2, g[4], g[5], g[6],
+                   talker, MERGED)
+
+
+def merge_fixes(rmc: Fix, gga: Fix) -> Fix:
+    """`merged_fix` for two Fix records (the reference the batch path is tested against)."""
+    return merged_fix((rmc.time, rmc.lat, rmc.lon, rmc.speed, rmc.course),
+                      (gga.time, gga.lat, gga.lon, gga.alt, gga.quality or 0, gga.hdop, gga.sats),
+                      rmc.source, rmc.talker or "")
+
+
+# ------------------------------------------------------------------ one line
 def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
     """Parse an RMC or GGA line into a Fix; None for any other line or for no fix.
 
@@ -100,238 +396,15 @@ def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
     kind = line[3:6]
     if kind != "RMC" and kind != "GGA" or line[:1] != "$" or line[1] == "P":
         return None  # ("$P..." is proprietary: $PxGGA is not a GGA)
-    star = len(line) - 3
-    if line[-3] != "*":  # (kind matched, so the line is at least 6 long)
-        line = line.rstrip()  # tolerate trailing whitespace, then look again
-        star = line.rfind("*")
-        if star >= 0 and star != len(line) - 3:
-            raise ChecksumError("malformed checksum field", line)
-    if star >= 6:
-        # XOR of the body, folded as one integer (see devices.nmea.checksum.xor)
-        try:
-            raw = line[1:star].encode()
-        except UnicodeEncodeError:  # lone surrogates: cannot be a sentence
-            raise ChecksumError("checksum mismatch", line) from None
-        if len(raw) <= 128:
-            x = int.from_bytes(raw, "little")
-            x ^= x >> 512
-            x ^= x >> 256
-            x ^= x >> 128
-            x ^= x >> 64
-            x ^= x >> 32
-            x ^= x >> 16
-            x ^= x >> 8
-            x &= 0xFF
-        else:
-            x = 0
-            for b in raw:
-                x ^= b
-        given = line[star + 1 :]
-        if given != _HEX2[x]:
-            try:
-                ok = int(given, 16) == x
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ChecksumError("checksum mismatch", line)
-        end = star
-    elif state.require_checksum:
-        raise ChecksumError("checksum missing", line)
-    else:
-        end = len(line)
+    line, end = check_end(line, state)
     if line[6:7] != ",":
         raise MalformedSentenceError("no field separator after the sentence type", line)
     f = line[7:end].split(",", 9)  # fields 0-8 are all we read
     try:
         if kind == "RMC":
-            # time, status, lat, N/S, lon, E/W, knots, course, ddmmyy, magvar, E/W, mode, navstatus
-            hhmmss = f[0]
-            if not hhmmss:
-                tod = None
-            elif hhmmss == state.tod_key:
-                tod = state.tod_val
-            else:
-                frac_us = _FRAC_US.get(hhmmss[6:])
-                hms = hhmmss[:6]
-                if frac_us is None or len(hms) != 6 or not hms.isdigit():
-                    tod = _tod(hhmmss)  # the general case, or raises
-                else:
-                    hv = int(hms)  # inline _tod for the common case
-                    h, m, sec = hv // 10000, hv // 100 % 100, hv % 100
-                    if h > 23 or m > 59 or sec > 59:
-                        raise ValueError(f"bad time of day {hhmmss!r}")
-                    tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
-                state.tod_val = tod
-                state.tod_key = hhmmss
-            date = f[8]
-            if date:
-                day = state.dates.get(date)
-                if day is None:
-                    day = state.date_from_ddmmyy(date)
-                if tod is not None:
-                    # inline StreamState.set_date: this runs once a second per receiver
-                    state.day_s = day
-                    state.last_tod_us = tod
-                    t = state.last_time = (day * 1_000_000 + tod) / 1_000_000
-                else:
-                    t = None
-            else:
-                t = None
-            if f[1] != "A" or not f[2] or not f[4]:
-                return None  # V: the receiver says this position is not to be trusted
-            if tod is None:
-                raise ValueError("valid RMC without a time")
-            coords = state.coords
-            if len(coords) > 64:
-                coords.clear()
-            key = f[2] + f[3]
-            lat = coords.get(key)
-            if lat is None:
-                dm = f[2]
-                dot = dm.find(".")
-                if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
-                    lat = _coord(dm, f[3], "N", "S", 90.0)  # "0", or raises
-                else:
-                    lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
-                    if lat > 90.0:
-                        raise ValueError(f"coordinate out of range {dm!r}")
-                    hemi = f[3]
-                    if hemi == "S":
-                        lat = -lat
-                    elif hemi != "N":
-                        raise ValueError(f"bad hemisphere {hemi!r}")
-                coords[key] = lat
-            key = f[4] + f[5]
-            lon = coords.get(key)
-            if lon is None:
-                dm = f[4]
-                dot = dm.find(".")
-                if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
-                    lon = _coord(dm, f[5], "E", "W", 180.0)  # "0", or raises
-                else:
-                    lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
-                    if lon > 180.0:
-                        raise ValueError(f"coordinate out of range {dm!r}")
-                    hemi = f[5]
-                    if hemi == "W":
-                        lon = -lon
-                    elif hemi != "E":
-                        raise ValueError(f"bad hemisphere {hemi!r}")
-                coords[key] = lon
-            v = f[6]
-            speed = float(v) * KNOT if v else None
-            v = f[7]
-            course = float(v) if v else None
-            if t is None:
-                t = state.resolve(tod)
-            fix = _new(Fix)
-            _s_source(fix, source)
-            _s_time(fix, t)
-            _s_lat(fix, lat)
-            _s_lon(fix, lon)
-            _s_speed(fix, speed)
-            _s_course(fix, course)
-            _s_heading(fix, None)
-            _s_alt(fix, None)
-            _s_mode(fix, 2)
-            _s_quality(fix, None)
-            _s_hdop(fix, None)
-            _s_sats(fix, None)
-            _s_talker(fix, line[1:3])
-            _s_sentence(fix, "RMC")
-            return fix
-        # time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, separation, M, age, station
-        v = f[5]
-        quality = _SMALL.get(v)
-        if quality is None:
-            quality = int(v)
-        if quality == 0:
-            return None  # fix not available
-        hhmmss = f[0]
-        if hhmmss == state.tod_key and hhmmss:
-            tod = state.tod_val
-        else:
-            frac_us = _FRAC_US.get(hhmmss[6:])
-            hms = hhmmss[:6]
-            if frac_us is None or len(hms) != 6 or not hms.isdigit():
-                tod = _tod(hhmmss)  # the general case, or raises
-            else:
-                hv = int(hms)  # inline _tod for the common case
-                h, m, sec = hv // 10000, hv // 100 % 100, hv % 100
-                if h > 23 or m > 59 or sec > 59:
-                    raise ValueError(f"bad time of day {hhmmss!r}")
-                tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
-            state.tod_val = tod
-            state.tod_key = hhmmss
-        if not f[1] or not f[3]:
-            return None
-        coords = state.coords
-        if len(coords) > 64:
-            coords.clear()
-        key = f[1] + f[2]
-        lat = coords.get(key)
-        if lat is None:
-            dm = f[1]
-            dot = dm.find(".")
-            if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
-                lat = _coord(dm, f[2], "N", "S", 90.0)  # "0", or raises
-            else:
-                lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
-                if lat > 90.0:
-                    raise ValueError(f"coordinate out of range {dm!r}")
-                hemi = f[2]
-                if hemi == "S":
-                    lat = -lat
-                elif hemi != "N":
-                    raise ValueError(f"bad hemisphere {hemi!r}")
-            coords[key] = lat
-        key = f[3] + f[4]
-        lon = coords.get(key)
-        if lon is None:
-            dm = f[3]
-            dot = dm.find(".")
-            if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
-                lon = _coord(dm, f[4], "E", "W", 180.0)  # "0", or raises
-            else:
-                lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
-                if lon > 180.0:
-                    raise ValueError(f"coordinate out of range {dm!r}")
-                hemi = f[4]
-                if hemi == "W":
-                    lon = -lon
-                elif hemi != "E":
-                    raise ValueError(f"bad hemisphere {hemi!r}")
-            coords[key] = lon
-        v = f[6]
-        sats = _SMALL.get(v)
-        if sats is None and v:
-            sats = int(v)
-        v = f[7]
-        hdop = float(v) if v else None
-        v = f[8]
-        alt = float(v) if v else None
-        last = state.last_tod_us
-        if state.day_s is not None and last <= tod < last + _HALF_DAY_US:
-            # the common case of StreamState.resolve, inlined: same day, later time
-            state.last_tod_us = tod
-            t = state.last_time = (state.day_s * 1_000_000 + tod) / 1_000_000
-        else:
-            t = state.resolve(tod)
-        fix = _new(Fix)
-        _s_source(fix, source)
-        _s_time(fix, t)
-        _s_lat(fix, lat)
-        _s_lon(fix, lon)
-        _s_speed(fix, None)
-        _s_course(fix, None)
-        _s_heading(fix, None)
-        _s_alt(fix, alt)
-        _s_mode(fix, 3 if alt is not None else 2)
-        _s_quality(fix, quality)
-        _s_hdop(fix, hdop)
-        _s_sats(fix, sats)
-        _s_talker(fix, line[1:3])
-        _s_sentence(fix, "GGA")
-        return fix
+            r = rmc_values(f, state)
+            return None if r is None else rmc_fix(r, source, line[1:3])
+        g = gga_values(f, state)
+        return None if g is None else gga_fix(g, source, line[1:3])
     except (ValueError, IndexError) as exc:
         raise MalformedSentenceError(f"{kind}: {exc}", line) from None
