@@ -22,7 +22,7 @@ from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
 from dispatch.model import Position, Unit, UnitKind, UnitStatus
 from dispatch.state import State
-from dispatch.store import Event, EventStore, FixRow, NewEvent
+from dispatch.store import Event, EventStore, NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -161,23 +161,32 @@ class Dispatch:
         Fixes older than the unit's current one update nothing live but are still stored.
         Returns how many were accepted (known units, sane coordinates).
         """
-        rows: list[FixRow] = []
+        rows: list[tuple[str, float, float, float, float | None, float | None, str | None]] = []
+        append = rows.append
+        # Only each unit's newest fix of the batch becomes its live Position (built once, at the
+        # end, under the one lock acquisition); every accepted fix is stored.
+        live: dict[str, tuple[float, float, float, float | None, float | None, str | None]] = {}
         with self.lock:
             units = self.state.units
             for uid, ts, lat, lon, speed, course, source in fixes:
-                u = units.get(uid)
-                if u is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                if uid not in units or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
                     continue
-                rows.append(FixRow(uid, ts, lat, lon, speed, course, source))
-                p = u.position
-                if p is None or ts >= p.ts:
-                    if speed is None and p is not None and ts - p.ts < 2.0:
+                append((uid, ts, lat, lon, speed, course, source))
+                p = live.get(uid)
+                if p is None:
+                    pos = units[uid].position
+                    p = None if pos is None else (pos.lat, pos.lon, pos.ts, pos.speed, pos.course, pos.source)
+                if p is None or ts >= p[2]:
+                    if speed is None and p is not None and ts - p[2] < 2.0:
                         # GGA after RMC of the same second: keep the motion the RMC gave
-                        speed, course = p.speed, p.course
-                    u.position = Position(lat, lon, ts, speed, course, source)
-                    self._bump(uid)
+                        speed, course = p[3], p[4]
+                    live[uid] = (lat, lon, ts, speed, course, source)
+            for uid, (lat, lon, ts, speed, course, source) in live.items():
+                units[uid].position = Position(lat, lon, ts, speed, course, source)
+                self._pos_version += 1
+                self._unit_pos_version[uid] = self._pos_version
             self.fixes_ingested += len(rows)
-        self.store.add_fixes(rows)
+        self.store.add_rows(rows)
         return len(rows)
 
     def _bump(self, uid: str) -> None:

@@ -27,7 +27,7 @@ from devices.ais.decoder import AisDecoder
 from devices.errors import ChecksumError, DeviceError, UnknownSentenceError
 from devices.framing import Decoder
 from devices.nmea.decoder import NmeaDecoder
-from devices.nmea.fast import fast_position, handles
+from devices.nmea.fast import checksum_flags, fast_position, handles
 from devices.records import AisReport, Fix, Record, SkyReport
 from devices.sim.fleet import FleetSimulator
 from devices.transports.base import RawLine, Transport
@@ -158,6 +158,7 @@ def demo_pump(core: Dispatch, sim: FleetSimulator) -> FeedPump:
 
 # ====================================================================== real feeds
 QUIET_AFTER = 5.0  # seconds without a fix before a unit fails over to its other source
+WATCH_FOR = 3.0  # seconds a feed decodes every sentence after the device bench last asked about it
 
 
 @dataclass
@@ -194,6 +195,11 @@ class FeedStats:
         return dataclasses.asdict(self)
 
 
+def _status(exc: DeviceError) -> str:
+    return ("checksum" if isinstance(exc, ChecksumError) else
+            "unknown" if isinstance(exc, UnknownSentenceError) else "malformed")
+
+
 @dataclass(frozen=True, slots=True)
 class MonitorLine:
     seq: int
@@ -210,8 +216,13 @@ class Feed:
         self.spec = spec
         self.transport = transport or make_transport(spec)
         self.decoders: dict[str, Decoder] = {}
-        self.monitor: deque[MonitorLine] = deque(maxlen=monitor_size)
+        # The raw monitor's tap: the RawLines themselves (one deque.extend per batch), numbered by
+        # `_seq`; a status is kept only for bad lines. MonitorLines are built when the bench asks.
+        self.monitor: deque[RawLine] = deque(maxlen=monitor_size)
+        self._status: dict[int, str] = {}
+        self._monitor_lock = threading.Lock()
         self._seq = 0
+        self._watched_until = 0.0
         self._rate: deque[tuple[float, int]] = deque(maxlen=50)
         self.fixes = 0
         self.unbound = 0
@@ -243,19 +254,60 @@ class Feed:
             d = self.decoders[peer] = Decoder(source, errors="yield")
         return d
 
+    @property
+    def watched(self) -> bool:
+        """True while the device bench looks at this feed (it asked for figures or raw lines lately)."""
+        return time.monotonic() < self._watched_until
+
+    def watch(self, seconds: float = WATCH_FOR) -> None:
+        self._watched_until = time.monotonic() + seconds
+
     def decode(self, raw: RawLine) -> list[Record]:
-        out = self.decoder(raw.peer).decode_line(raw.line)
-        status = "ok"
-        records: list[Record] = []
-        for r in out:
-            if isinstance(r, DeviceError):
-                status = ("checksum" if isinstance(r, ChecksumError) else
-                          "unknown" if isinstance(r, UnknownSentenceError) else "malformed")
-            else:
-                records.append(r)
-        self._seq += 1
-        self.monitor.append(MonitorLine(self._seq, raw.ts, raw.line[:200], raw.peer, status))
-        return records
+        """Decode one line completely (every sentence parsed), into the raw monitor too."""
+        return [r for _peer, records in self.decode_batch([raw], full=True) for r in records]
+
+    def decode_batch(self, raws: list[RawLine], *, full: bool | None = None) -> list[tuple[str, list[Record]]]:
+        """Decode a drained batch, one `Decoder.decode_batch` call per peer: [(peer, records)].
+
+        ``full`` (default: while the bench watches, `watched`) parses every sentence; otherwise
+        the sentences no consumer uses are checksum-verified and counted, not parsed (see
+        `Decoder.decode_batch`). RMC and GGA of one epoch come out merged into one Fix. Every
+        line goes to the raw monitor as it is; only bad lines' statuses are kept beside it.
+        """
+        if full is None:
+            full = self.watched
+        with self._monitor_lock:
+            seq0 = self._seq + 1
+            self._seq += len(raws)
+            self.monitor.extend(raws)
+        peer = raws[0].peer if raws else ""
+        if all(r.peer == peer for r in raws):
+            groups: list[tuple[str, list[str], list[bool] | None, list[int] | None]] = [
+                (peer, [r.line for r in raws], None, None)]
+        else:
+            lines = [r.line for r in raws]
+            ok = checksum_flags(lines)  # the whole batch at once, not per peer
+            by_peer: dict[str, tuple[list[str], list[bool], list[int]]] = {}
+            for i, r in enumerate(raws):
+                g = by_peer.get(r.peer)
+                if g is None:
+                    g = by_peer[r.peer] = ([], [], [])
+                g[0].append(r.line)
+                g[1].append(ok[i])
+                g[2].append(i)
+            groups = [(p, g[0], g[1], g[2]) for p, g in by_peer.items()]
+        out = []
+        for p, lines_, ok_, index in groups:
+            records, errors = self.decoder(p).decode_batch(lines_, full=full, merge=True, ok=ok_)
+            if errors:
+                with self._monitor_lock:
+                    for i, exc in errors:
+                        self._status[seq0 + (index[i] if index is not None else i)] = _status(exc)
+                    if len(self._status) > 2 * (self.monitor.maxlen or 0):
+                        oldest = self._seq - len(self.monitor)
+                        self._status = {k: v for k, v in self._status.items() if k > oldest}
+            out.append((p, records))
+        return out
 
     def note(self, r: Record, now: float) -> None:
         if isinstance(r, Fix):
@@ -275,7 +327,16 @@ class Feed:
             self.last_fix_at = now
 
     def monitor_since(self, seq: int) -> list[MonitorLine]:
-        return [m for m in list(self.monitor) if m.seq > seq]
+        """Raw lines after ``seq`` still held (the newest `monitor_size`), with their status."""
+        self.watch()
+        with self._monitor_lock:
+            items = list(self.monitor)
+            last = self._seq
+            status = dict(self._status) if self._status else {}
+        first = last - len(items) + 1
+        start = max(seq + 1, first)
+        return [MonitorLine(n, raw.ts, raw.line[:200], raw.peer, status.get(n, "ok"))
+                for n, raw in zip(range(start, last + 1), items[start - first :], strict=True)]
 
     def counters(self) -> dict[str, int]:
         tot = {"sentences": 0, "checksum_errors": 0, "unknown": 0, "malformed": 0}
@@ -288,6 +349,7 @@ class Feed:
         return tot
 
     def snapshot(self, now: float) -> FeedStats:
+        self.watch()
         c = self.counters()
         total = c["sentences"] + c["checksum_errors"] + c["unknown"] + c["malformed"]
         mono = time.monotonic()
@@ -497,23 +559,59 @@ class FeedManager:
         rows: list[IngestRow] = []
         for feed in list(self.feeds.values()):
             self._record_events(feed)
-            for raw in feed.transport.drain(20_000):
-                try:
-                    records = feed.decode(raw)
-                except Exception:  # a decoder bug must not end the feed
-                    self.pump_errors += 1
-                    log.exception("decoding a line of %s failed", feed.name)
-                    continue
-                for r in records:
-                    feed.note(r, now)
-                    row = self._bind(feed, raw, r, now)
-                    if row is not None:
-                        rows.append(row)
+            raws = feed.transport.drain(20_000)
+            if not raws:
+                continue
+            try:
+                groups = feed.decode_batch(raws)
+            except Exception:  # a decoder bug must not end the feed
+                self.pump_errors += 1
+                log.exception("decoding a batch of %s failed", feed.name)
+                continue
+            for peer, records in groups:
+                if records:
+                    self._bind_group(feed, peer, records, now, rows)
         n = self.core.ingest(rows) if rows else 0
         if self.core.store.pending_fixes() and now - self._last_flush >= 1.0:
             self._last_flush = now
             self.core.flush()
         return n
+
+    def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow]) -> None:
+        """Bind one peer's records of a batch and append the accepted fixes to ``rows``."""
+        key: tuple[str, str | None] | None = None
+        uid: str | None = None
+        last_fix: Fix | None = None
+        last_q: Fix | None = None  # the last one with a fix quality (a GGA's or a merged one)
+        accept = self.selector.accept
+        bonus = 0.01 * feed.spec.priority
+        prefix = f"{feed.name}:"
+        for r in records:
+            if type(r) is Fix:
+                last_fix = r
+                if r.quality is not None:
+                    last_q = r
+                k = (r.source, r.talker)
+                if k != key:  # a peer's fixes share their source (and nearly always the talker)
+                    key = k
+                    uid = self._unit_for(feed, peer, r.source, r.talker)
+                    src = (prefix + r.source)[:64]
+                if uid is None:
+                    feed.unbound += 1
+                    continue
+                score = fix_score(r) + bonus if r.hdop is not None or r.quality is not None else None
+                if accept(uid, src, score, now):
+                    feed.fixes += 1
+                    rows.append((uid, r.time, r.lat, r.lon, r.speed, r.course, src))
+            else:
+                feed.note(r, now)
+                row = self._bind(feed, peer, r, now)
+                if row is not None:
+                    rows.append(row)
+        if last_q is not None and last_q is not last_fix:
+            feed.note(last_q, now)
+        if last_fix is not None:
+            feed.note(last_fix, now)
 
     def _record_events(self, feed: Feed) -> None:
         for connected, detail in feed.take_events():
@@ -524,19 +622,19 @@ class FeedManager:
             except Exception:
                 log.exception("recording %s of %s failed", kind, feed.name)
 
-    def _unit_for(self, feed: Feed, raw: RawLine, source: str, talker: str | None) -> str | None:
+    def _unit_for(self, feed: Feed, peer: str, source: str, talker: str | None) -> str | None:
         bind = feed.spec.bind
         if bind:
-            for key in (raw.peer, raw.peer.split(":", 1)[0] if raw.peer else "", source, talker or ""):
+            for key in (peer, peer.split(":", 1)[0] if peer else "", source, talker or ""):
                 if key and key in bind:
                     return bind[key]
         if feed.spec.unit:
             return feed.spec.unit
         return self.binder.by_source.get(source) or self.binder.by_source.get(feed.name)
 
-    def _bind(self, feed: Feed, raw: RawLine, r: Record, now: float) -> IngestRow | None:
+    def _bind(self, feed: Feed, peer: str, r: Record, now: float) -> IngestRow | None:
         if isinstance(r, Fix):
-            uid = self._unit_for(feed, raw, r.source, r.talker)
+            uid = self._unit_for(feed, peer, r.source, r.talker)
             if uid is None:
                 feed.unbound += 1
                 return None

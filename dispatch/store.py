@@ -294,6 +294,14 @@ class EventStore:
         if time.monotonic() - self._last_flush >= self.flush_interval:
             self.flush()
 
+    def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """`add_fixes` for rows that are already tuples in column order (unit_id, ts, lat, lon,
+        speed, course, source): the core's ingest hands its batch over as it is."""
+        with self._buffer_lock:
+            self._fix_buffer.extend(rows)
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
     def flush(self) -> int:
         """Write buffered fixes in one transaction. Returns how many were written."""
         with self._buffer_lock:
