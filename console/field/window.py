@@ -12,6 +12,7 @@ arrives here through a Qt signal.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from typing import Any
@@ -68,6 +69,7 @@ QLabel#deadline { font-size: 18px; font-weight: bold; color: #37474f; }
 QLabel#deadline[overdue="true"] { color: #c62828; }
 QLabel#progress { font-size: 17px; color: #1565c0; font-weight: bold; }
 QLabel#idle { font-size: 24px; color: #78909c; }
+QLabel#prompt { font-size: 20px; font-weight: bold; color: #102027; padding: 4px 0 8px 0; }
 QLabel#banner { font-size: 17px; font-weight: bold; padding: 8px; border-radius: 6px; }
 QLabel#banner[level="error"] { background: #ffebee; color: #b71c1c; border: 1px solid #ef9a9a; }
 QLabel#banner[level="info"] { background: #e3f2fd; color: #0d47a1; border: 1px solid #90caf9; }
@@ -79,6 +81,7 @@ QPushButton#accept { background: #2e7d32; border-color: #1b5e20; color: white; }
 QPushButton#decline { background: #c62828; border-color: #8e0000; color: white; }
 QPushButton#en_route, QPushButton#on_scene { background: #1565c0; border-color: #0d47a1; color: white; }
 QPushButton#resolved { background: #00695c; border-color: #004d40; color: white; }
+QPushButton#accept:disabled, QPushButton#decline:disabled,
 QPushButton#en_route:disabled, QPushButton#on_scene:disabled, QPushButton#resolved:disabled {
     background: #eceff1; border-color: #cfd8dc; color: #b0bec5; }
 QPushButton#send { min-height: 52px; background: #1565c0; border-color: #0d47a1; color: white; }
@@ -87,7 +90,6 @@ QPushButton[choice="true"]:checked { background: #1565c0; border-color: #0d47a1;
 QLineEdit, QPlainTextEdit { font-size: 18px; min-height: 48px; padding: 4px 8px; border: 2px solid #b0bec5;
                             border-radius: 6px; background: white; }
 QListWidget { font-size: 17px; background: white; border: 1px solid #cfd8dc; }
-QListWidget::item { padding: 8px; border-bottom: 1px solid #eceff1; }
 QTabBar::tab { font-size: 17px; min-height: 40px; padding: 4px 18px; }
 """
 
@@ -121,6 +123,7 @@ class ChoiceDialog(QDialog):
         self.required = required
         lay = QVBoxLayout(self)
         label = QLabel(prompt, self)
+        label.setObjectName("prompt")
         label.setWordWrap(True)
         lay.addWidget(label)
         self.group = QButtonGroup(self)
@@ -292,10 +295,12 @@ class FieldWindow(QMainWindow):
         self.on_scene_button = self._button("on_scene", self.tr("On scene"), lambda: self.report("on_scene"))
         self.resolved_button = self._button("resolved", self.tr("Resolved…"), self.ask_resolved)
         grid.addWidget(self.accept_button, 0, 0, 1, 3)
-        grid.addWidget(self.decline_button, 0, 3, 1, 2)
+        grid.addWidget(self.decline_button, 0, 3, 1, 3)
         grid.addWidget(self.en_route_button, 1, 0, 1, 2)
         grid.addWidget(self.on_scene_button, 1, 2, 1, 2)
-        grid.addWidget(self.resolved_button, 1, 4, 1, 1)
+        grid.addWidget(self.resolved_button, 1, 4, 1, 2)
+        for c in range(6):
+            grid.setColumnStretch(c, 1)
         return grid
 
     def _button(self, name: str, text: str, slot: Any) -> QPushButton:
@@ -322,6 +327,9 @@ class FieldWindow(QMainWindow):
         self.messages = QListWidget(w)
         self.messages.setWordWrap(True)
         self.messages.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.messages.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.messages.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.messages.setSpacing(4)
         row = QHBoxLayout()
         self.reply = QLineEdit(w)
         self.reply.setPlaceholderText(self.tr("Message to the control room…"))
@@ -355,9 +363,11 @@ class FieldWindow(QMainWindow):
         t = msg.get("type")
         if t == "assignment":
             self._add_assignment(msg)
-            self._notice(self.tr("New assignment: %1").replace("%1", self._title(msg)), "info")
             if self.current is None or self.current not in self.assignments:
                 self.current = msg["ref"]
+                self._notice(self.tr("New assignment: %1").replace("%1", self._title(msg)), "info")
+            else:
+                self._notice(self.tr("New assignment in the queue: %1").replace("%1", self._title(msg)), "info")
             self._show_current()
         elif t == "cancel":
             ref = msg.get("ref")
@@ -500,7 +510,7 @@ class FieldWindow(QMainWindow):
         place = a.get("address") or ""
         if a.get("lat") is not None and a.get("lon") is not None:
             place = (place + "   " if place else "") + f"{a['lat']:.5f}, {a['lon']:.5f}"
-        self.place.setText("📍 " + (place or self.tr("no location given")))
+        self.place.setText(self.tr("Location: %1").replace("%1", place or self.tr("not given")))
         details = [s for s in (a.get("note"), a.get("text") if a.get("category") else None) if s]
         self.instructions.setText("\n".join(details))
         self.instructions.setVisible(bool(details))
@@ -526,12 +536,13 @@ class FieldWindow(QMainWindow):
         self.deadline.setVisible(True)
         left = float(d["due"]) - time.time()
         overdue = bool(d.get("overdue")) or left < 0
-        stage = word(str(d.get("stage") or ""))
+        stages = {"dispatch": self.tr("Answer"), "arrive": self.tr("Arrival"), "resolve": self.tr("Resolution")}
+        stage = stages.get(str(d.get("stage")), word(str(d.get("stage") or "")))
         if overdue:
             text = self.tr("Overdue by %1 (%2, due %3)").replace("%1", _ago(-left))
         else:
             text = self.tr("%1 left (%2, due %3)").replace("%1", _ago(left))
-        self.deadline.setText("⏱ " + text.replace("%2", stage).replace("%3", _hhmm(float(d["due"]))))
+        self.deadline.setText(text.replace("%2", stage).replace("%3", _hhmm(float(d["due"]))))
         if self.deadline.property("overdue") != overdue:
             self.deadline.setProperty("overdue", overdue)
             _restyle(self.deadline)
@@ -614,10 +625,12 @@ class FieldWindow(QMainWindow):
             rows.append([self.unit_id, self.own[0], self.own[1], None, kind, 1 if a else 0, 0, self.unit_id])
         if rows:
             self.map.push_rows(rows)
-            if a is not None and rows[0][0] == TARGET_ROW:
-                self.map.select(TARGET_ROW, centre=True)
-            elif self.own is not None:
-                self.map.select(self.unit_id, centre=True)
+            self.map.select(rows[0][0], centre=False)
+            if self.map.is_ready:  # both points in view, close enough to read the river banks
+                pts = json.dumps([[r[1], r[2]] for r in rows])
+                self.map.run(f"(function(){{for (var k in window) {{ if (k.indexOf('map_') === 0 && "
+                             f"window[k] instanceof L.Map) {{ window[k].fitBounds({pts}, "
+                             f"{{maxZoom: 15, padding: [40, 40]}}); break; }} }} }})()")
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.clock.stop()

@@ -164,3 +164,51 @@ def test_panel_shows_a_unit_going_offline_when_its_client_stops(link, windows, p
     qtbot.waitUntil(lambda: "Offline" in link_cell(), timeout=7000)
     assert time.monotonic() - t0 <= 6.0
     assert link.core.state.units["boat-01"].online is False
+
+
+def test_gps_receiver_positions_reach_the_hub_and_the_map(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """--gps: NMEA from a serial receiver (a pty pair here) -> the window's link -> the hub -> the core."""
+    import os
+    import pty
+    import threading
+    import tty
+
+    from console.field.positions import serial_positions
+    from devices.nmea import encode
+
+    w = windows("boat-01")
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    stop = threading.Event()
+    serial_positions(os.ttyname(slave), w.link.report_position, stop, 4800)
+    line = (encode.rmc("GN", time.time(), 24.3264, 109.4152, 5.0, 90.0) + "\r\n").encode()
+
+    def arrived() -> bool:
+        os.write(master, line)  # the port may open after a first write (opening flushes its input)
+        u = link.core.state.units["boat-01"]
+        return u.position is not None and abs(u.position.lat - 24.3264) < 1e-4
+
+    try:
+        qtbot.waitUntil(arrived, timeout=10000)
+        assert w.own is not None and abs(w.own[1] - 109.4152) < 1e-4
+        assert abs(link.core.state.units["boat-01"].position.lon - 109.4152) < 1e-4
+    finally:
+        stop.set()
+        os.close(master)
+        os.close(slave)
+
+
+def test_simulated_positions_reach_the_hub(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from console.field.positions import simulated_positions
+
+    w = windows("boat-02")
+    stop = threading.Event()
+    simulated_positions("boat-02", w.link.report_position, stop, interval=0.1)
+    try:
+        qtbot.waitUntil(lambda: link.core.state.units["boat-02"].position is not None, timeout=10000)
+        p = link.core.state.units["boat-02"].position
+        assert 24.0 < p.lat < 24.6 and 109.2 < p.lon < 109.7  # the demo city's river
+    finally:
+        stop.set()
