@@ -143,37 +143,28 @@ class Outbox:
         out: list[tuple[str, dict[str, Any], bytes]] = []
         values: list[dict[str, Any]] = []
         encoded: dict[int, bytes] = {}
+        seqs: dict[str, int] = {}  # the new last seq per unit, kept in memory once committed
         last_seq = self.last_seq
-        try:
-            for unit_id, msg, ref, event_seq in rows:
-                seq = last_seq.get(unit_id, 0) + 1
-                last_seq[unit_id] = seq
-                base = encoded.get(id(msg))
-                if base is None:
-                    base = encoded[id(msg)] = encode(msg)
-                body = base[:-1] + b',"seq":%d}' % seq  # base is a JSON object without "seq"
-                out.append((unit_id, {**msg, "seq": seq}, body))
-                values.append({"unit_id": unit_id, "seq": seq, "type": msg["type"], "ref": ref,
-                               "body": body.decode("utf-8"), "event_seq": event_seq, "created": now})
-            with self.db.write() as w:
-                w.many(SQL_INSERT, values)
-                if cursor is not None:
-                    w.run(SQL_CURSOR, {"value": cursor})
-        except BaseException:
-            self._reload_last_seq({u for u, *_ in rows})  # nothing was stored: the seqs are free again
-            raise
+        for unit_id, msg, ref, event_seq in rows:
+            seq = seqs.get(unit_id) or last_seq.get(unit_id, 0)
+            seq += 1
+            seqs[unit_id] = seq
+            base = encoded.get(id(msg))
+            if base is None:
+                base = encoded[id(msg)] = encode(msg)
+            body = base[:-1] + b',"seq":%d}' % seq  # base is a JSON object without "seq"
+            out.append((unit_id, {**msg, "seq": seq}, body))
+            values.append({"unit_id": unit_id, "seq": seq, "type": msg["type"], "ref": ref,
+                           "body": body.decode("utf-8"), "event_seq": event_seq, "created": now})
+        with self.db.write() as w:
+            w.many(SQL_INSERT, values)
+            if cursor is not None:
+                w.run(SQL_CURSOR, {"value": cursor})
+        last_seq.update(seqs)
         for (unit_id, m, _), (_, _, ref, _) in zip(out, rows, strict=True):
             if ref and m["type"] in ("assignment", "cancel"):
                 self.unacked_refs.setdefault(unit_id, {})[m["seq"]] = ref
         return out
-
-    def _reload_last_seq(self, units: set[str]) -> None:
-        for u in units:
-            r = self.db.query("SELECT MAX(seq) FROM field_outbox WHERE unit_id = :u", {"u": u})
-            if r and r[0][0] is not None:
-                self.last_seq[u] = int(r[0][0])
-            else:
-                self.last_seq.pop(u, None)
 
     def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
         """Mark everything up to each unit's acknowledged seq as acknowledged: every unit of the batch in

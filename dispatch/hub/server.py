@@ -68,6 +68,7 @@ class Hub:
         self._pending_events: list[NewEvent] = []
         self.ack_listeners: list[Any] = []  # fn(acks: dict[unit, seq]) on the loop thread (bench, tests)
         self._actor_events: list[tuple[str, NewEvent]] = []
+        self._pump_retry = False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -150,26 +151,44 @@ class Hub:
         poller.register(zap, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
         next_tick = 0.0
+        pump = True
         try:
-            self._pump_events()
             while not self._stop.is_set():
+                # everything ready is handled per wakeup: new events, every ZAP request, every message waiting
+                if pump and not self._step(self._pump_events):
+                    self._pump_retry = True  # the cursor did not move: the tick tries again
                 events = dict(poller.poll(100))
-                if self._wake_r in events:
+                pump = self._wake_r in events
+                if pump:
                     os.read(self._wake_r, 4096)
-                    self._pump_events()
                 if zap in events:
-                    self._zap(zap)
+                    self._step(self._zap, zap)
                 if router in events:
-                    self._drain(router)
+                    self._step(self._drain, router)
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = now + 0.25
-                    self._tick(now)
+                    self._step(self._tick, now)
+                    pump = pump or self._pump_retry
+                    self._pump_retry = False
         except Exception:
             log.exception("hub loop failed")
         finally:
             router.close(0)
             zap.close(0)
+
+    def _step(self, fn: Any, *args: Any) -> bool:
+        """Run one step of the loop; a failure (the store busy or gone) is logged and the hub keeps serving.
+
+        Nothing is lost by a failed step: an outbox row not committed was not sent (the event cursor did
+        not move, the step is retried), an acknowledgement not committed is asked for again by the resend
+        after `resend_after` (the unit answers a duplicate with its last seq)."""
+        try:
+            fn(*args)
+            return True
+        except Exception:
+            log.exception("hub: %s failed", getattr(fn, "__name__", fn))
+            return False
 
     # ------------------------------------------------------------------ ZAP
     def _zap(self, zap: zmq.Socket) -> None:
