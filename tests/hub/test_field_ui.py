@@ -212,3 +212,18 @@ def test_simulated_positions_reach_the_hub(link, windows, qtbot) -> None:  # typ
         assert 24.0 < p.lat < 24.6 and 109.2 < p.lon < 109.7  # the demo city's river
     finally:
         stop.set()
+
+
+def test_unit_board_shows_field_link_presence(qapp) -> None:  # type: ignore[no-untyped-def]
+    from console.unit_board import UnitTableModel
+
+    m = UnitTableModel(60.0)
+    now = time.time()
+    base = {"name": "Boat", "kind": "patrol_boat", "status": "available", "time": now, "speed": 0.0}
+    m.set_units([{**base, "id": "a", "online": True}, {**base, "id": "b", "online": False},
+                 {**base, "id": "c", "online": None}], now)
+    status = [m.data(m.index(r, 2)) for r in range(3)]
+    assert "link offline" in status[1] and "link offline" not in status[0] and "link offline" not in status[2]
+    icons = [m.data(m.index(r, 0), Qt.ItemDataRole.DecorationRole) for r in range(3)]
+    assert icons[0] is not None and icons[1] is not None and icons[2] is None
+    assert icons[0].pixmap(12, 12).toImage().pixelColor(6, 6) != icons[1].pixmap(12, 12).toImage().pixelColor(6, 6)
