@@ -6,7 +6,6 @@ Domain words stay snake_case English in the core; they are translated here for d
 
 from __future__ import annotations
 
-import getpass
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
 from console.i18n import t, word
-from console.operations import DispatchOp, show_error
+from console.operations import DispatchOp, seat_actor, show_error
 from dispatch import ops
 from dispatch.errors import Refused
 
@@ -30,16 +29,6 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("incidents", text)
 
 
-def seat_actor() -> str:
-    """Who this console seat records as the actor of its events."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name (service account, container): still attributable to the seat
-        user = "console"
-    return f"dispatcher:{user}"
-
-
-ACTOR = seat_actor()
 SYSTEM_ACTOR = "system:console"  # what the seat's timers record (deadline checks, task ticks), not a person
 
 # English display names (source strings; Chinese in resources/i18n/zh_CN.json)
@@ -215,5 +204,5 @@ def run_op(
         if on_done is not None and (parent is None or isValid(parent)):
             on_done(result)
 
-    return DispatchOp(parent=parent, op=lambda core: ops.call(core, name, a, actor=actor or ACTOR)).success(done).failure(
+    return DispatchOp(parent=parent, op=lambda core: ops.call(core, name, a, actor=actor or seat_actor())).success(done).failure(
         fail).run_in_background()

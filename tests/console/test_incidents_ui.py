@@ -12,12 +12,15 @@ from PySide6.QtWidgets import QApplication
 
 from console import operations
 from console.incidents import install
-from console.incidents.common import ACTOR, OVERDUE_BG
+from console.incidents.common import OVERDUE_BG
+from console.operations import seat_actor
 from console.main_window import MainWindow
 from dispatch import ops
 from dispatch.city import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
+
+ACTOR = seat_actor()
 
 # Qt 6 marks the QPoint drag-event constructors deprecated, yet they are what a real drag delivers
 pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDrag.*deprecated:DeprecationWarning")
