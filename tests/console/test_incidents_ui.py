@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 from console import operations
 from console.incidents import install
 from console.incidents.common import OVERDUE_BG
-from console.operations import seat_actor
 from console.main_window import MainWindow
+from console.operations import seat_actor
 from dispatch import ops
 from dispatch.city import load_city
 from dispatch.core import Dispatch
