@@ -1,0 +1,72 @@
+"""ctl field ...: the field link from the command line (assignment delivery, messages, broadcast, keys)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from console.cli.ctl import iso, table
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    f = sub.add_parser("field", parents=[common], help="the field link: delivery states, messages, broadcast, keys")
+    fs = f.add_subparsers(dest="field_command", required=True)
+
+    a = fs.add_parser("assignments", parents=[common], help="per unit: online, and each assignment's delivery")
+    a.add_argument("--unit")
+    a.set_defaults(build=lambda a: ("field.assignments", {"unit_id": a.unit}), render=_render_assignments)
+
+    m = fs.add_parser("messages", parents=[common], help="text messages both ways with --unit; broadcasts without")
+    m.add_argument("--unit")
+    m.set_defaults(build=lambda a: ("field.messages", {"unit_id": a.unit}), render=_render_messages)
+
+    s = fs.add_parser("send", parents=[common], help="send a text message to one unit")
+    s.add_argument("unit_id")
+    s.add_argument("text")
+    s.set_defaults(build=lambda a: ("field.send", {"unit_id": a.unit_id, "text": a.text}), render=_render_plain)
+
+    b = fs.add_parser("broadcast", parents=[common], help="send a text message to every unit, or to one kind")
+    b.add_argument("text")
+    b.add_argument("--kind", choices=["patrol_boat", "cleaning_vessel", "officer", "truck"])
+    b.set_defaults(build=lambda a: ("field.broadcast", {"text": a.text, "kind": a.kind}), render=_render_plain)
+
+    o = fs.add_parser("outbox", parents=[common], help="messages waiting for (or acknowledged by) a unit")
+    o.add_argument("--unit")
+    o.add_argument("--limit", type=int, default=200)
+    o.set_defaults(build=lambda a: ("field.outbox", {"unit_id": a.unit, "limit": a.limit}), render=_render_outbox)
+
+    k = fs.add_parser("keys", parents=[common], help="enrolled and revoked unit keys")
+    k.set_defaults(build=lambda a: ("field.keys", {}), render=lambda r, a: _render_rows(r))
+
+
+def _render_assignments(units: list[dict[str, Any]], _a: Any) -> str:
+    rows = []
+    for u in units:
+        online = {True: "online", False: "offline", None: "—"}[u.get("online")]
+        for a in u.get("assignments") or [{}]:
+            state = next((k for k in ("cancelled", "declined", "accepted", "delivered", "sent") if a.get(k)), "")
+            rows.append([u["unit_id"], online, a.get("ref", ""), state, iso(a.get(state)) if state else "",
+                         a.get("status") or "", a.get("reason") or ""])
+    return table(rows, ["unit", "link", "assignment", "state", "since", "progress", "reason"])
+
+
+def _render_messages(msgs: list[dict[str, Any]], _a: Any) -> str:
+    return _render_rows(msgs)
+
+
+def _render_outbox(rows: list[dict[str, Any]], _a: Any) -> str:
+    return table([[r["unit_id"], r["seq"], r["type"], r.get("ref") or "", iso(r.get("created")),
+                   iso(r.get("acked")) or "waiting"] for r in rows],
+                 ["unit", "seq", "type", "ref", "created", "acked"])
+
+
+def _render_plain(r: Any, _a: Any) -> str:
+    return str(r)
+
+
+def _render_rows(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(none)"
+    keys = list(rows[0])
+    return table([[iso(r[k]) if isinstance(r.get(k), float) and r[k] > 1e9 else r.get(k) for k in keys]
+                  for r in rows], keys)

@@ -1,0 +1,40 @@
+"""`ctl field ...` on a store: what the hub will deliver, from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from console.cli import main
+from dispatch.core import Dispatch
+from dispatch.store import EventStore
+from tests.conftest import wait_for
+
+
+def test_ctl_field_send_waits_for_the_hub_in_the_outbox(db_url, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A message sent with ctl --db while the hub is down is queued when the hub comes back."""
+    from dispatch.hub import start_hub
+
+    core = Dispatch(EventStore(db_url))
+    core.register_units("t", [{"id": "boat-01", "name": "巡逻艇01", "kind": "patrol_boat"}])
+    start_hub(core, "tcp://127.0.0.1:0", None).stop()  # the console ran once, queued nothing
+    core.close()
+    assert main(["ctl", "--db", db_url, "field", "send", "boat-01", "请回码头加油"]) == 0
+    core = Dispatch(EventStore(db_url))
+    hub = start_hub(core, "tcp://127.0.0.1:0", None)
+    try:
+        capsys.readouterr()
+
+        def queued() -> list:  # type: ignore[type-arg]
+            assert main(["ctl", "--db", db_url, "field", "outbox", "--unit", "boat-01", "--json"]) == 0
+            return json.loads(capsys.readouterr().out)
+
+        wait_for(queued, 10, what="the message in the outbox")
+        out = queued()
+        assert out[0]["unit_id"] == "boat-01" and out[0]["acked"] is None
+    finally:
+        hub.stop()
+        core.close()
+    assert main(["ctl", "--db", db_url, "field", "messages", "--unit", "boat-01", "--json"]) == 0
+    assert "请回码头加油" in capsys.readouterr().out
+    assert main(["ctl", "--db", db_url, "field", "send", "nobody", "x"]) == 1
+    assert "nobody" in capsys.readouterr().err
