@@ -274,6 +274,7 @@ class Decoder:
         pend_kind = ""
         pend_vals: Any = None
         pend_time = pend_talker = ""
+        pend_f: list[str] = []
         for i in range(len(lines)) if rest is None else rest:
             line = lines[i]
             if line[:1] == "$":
@@ -288,8 +289,18 @@ class Decoder:
                         if line[6:7] != ",":
                             raise MalformedSentenceError("no field separator after the sentence type", line)
                         f = line[7:end].split(",", 9)
+                        known = None
+                        if pend_vals is not None and pend_kind != kind and pend_time == f[0]:
+                            # the other sentence of this epoch already parsed the same coordinate text
+                            pf = pend_f
+                            if kind == "RMC":
+                                if f[2] == pf[1] and f[3] == pf[2] and f[4] == pf[3] and f[5] == pf[4]:
+                                    known = (pend_vals[1], pend_vals[2])
+                            elif f[1] == pf[2] and f[2] == pf[3] and f[3] == pf[4] and f[4] == pf[5]:
+                                known = (pend_vals[1], pend_vals[2])
                         try:
-                            vals = rmc_values(f, state) if kind == "RMC" else gga_values(f, state)
+                            vals = (rmc_values(f, state, known) if kind == "RMC"
+                                    else gga_values(f, state, known))
                         except (ValueError, IndexError) as exc:
                             raise MalformedSentenceError(f"{kind}: {exc}", line) from None
                     except DeviceError as exc:
@@ -315,7 +326,7 @@ class Decoder:
                             continue
                         append(rmc_fix(pend_vals, source, pend_talker) if pend_kind == "RMC"
                                else gga_fix(pend_vals, source, pend_talker))
-                    pend_kind, pend_vals, pend_time, pend_talker = kind, vals, f[0], talker
+                    pend_kind, pend_vals, pend_time, pend_talker, pend_f = kind, vals, f[0], talker, f
                     continue
                 if not full and kind not in _ALWAYS:
                     n_nmea += 1

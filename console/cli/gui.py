@@ -95,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
     window.show()
+    from console.runtime import tune_gc
+
+    tune_gc()  # start-up done: the long-lived heap stays out of the collector's way
 
     code = 0
     if args.screenshot:

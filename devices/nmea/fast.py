@@ -239,45 +239,40 @@ def _time_of_day(hhmmss: str, state: StreamState) -> int:
     return tod
 
 
-def _latlon(dm_lat: str, ns: str, dm_lon: str, ew: str, coords: dict[str, float]) -> tuple[float, float]:
-    if len(coords) > 64:
-        coords.clear()
-    key = dm_lat + ns
-    lat = coords.get(key)
-    if lat is None:
-        dm = dm_lat
-        dot = dm.find(".")
-        if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
-            lat = _coord(dm, ns, "N", "S", 90.0)  # "0", or raises
-        else:
-            lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
-            if lat > 90.0:
-                raise ValueError(f"coordinate out of range {dm!r}")
-            if ns == "S":
-                lat = -lat
-            elif ns != "N":
-                raise ValueError(f"bad hemisphere {ns!r}")
-        coords[key] = lat
-    key = dm_lon + ew
-    lon = coords.get(key)
-    if lon is None:
-        dm = dm_lon
-        dot = dm.find(".")
-        if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
-            lon = _coord(dm, ew, "E", "W", 180.0)  # "0", or raises
-        else:
-            lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60  # as pynmea2's dm_to_sd
-            if lon > 180.0:
-                raise ValueError(f"coordinate out of range {dm!r}")
-            if ew == "W":
-                lon = -lon
-            elif ew != "E":
-                raise ValueError(f"bad hemisphere {ew!r}")
-        coords[key] = lon
+def _latlon(dm_lat: str, ns: str, dm_lon: str, ew: str) -> tuple[float, float]:
+    """Signed degrees of an NMEA latitude/longitude pair, exactly as pynmea2's dm_to_sd.
+
+    (The RMC and GGA of one epoch carry the same text: the batch decoder parses it once and
+    hands the result to the other sentence as ``known``.)
+    """
+    dm = dm_lat
+    dot = dm.find(".")
+    if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+        lat = _coord(dm, ns, "N", "S", 90.0)  # "0", or raises
+    else:
+        lat = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60
+        if lat > 90.0:
+            raise ValueError(f"coordinate out of range {dm!r}")
+        if ns == "S":
+            lat = -lat
+        elif ns != "N":
+            raise ValueError(f"bad hemisphere {ns!r}")
+    dm = dm_lon
+    dot = dm.find(".")
+    if dot < 3 or dot == len(dm) - 1 or not dm.replace(".", "", 1).isdigit():
+        lon = _coord(dm, ew, "E", "W", 180.0)  # "0", or raises
+    else:
+        lon = float(dm[: dot - 2]) + float(dm[dot - 2 :]) / 60
+        if lon > 180.0:
+            raise ValueError(f"coordinate out of range {dm!r}")
+        if ew == "W":
+            lon = -lon
+        elif ew != "E":
+            raise ValueError(f"bad hemisphere {ew!r}")
     return lat, lon
 
 
-def rmc_values(f: list[str], state: StreamState) -> RmcValues | None:
+def rmc_values(f: list[str], state: StreamState, known: tuple[float, float] | None = None) -> RmcValues | None:
     """(time, lat, lon, speed m/s, course) of an RMC's fields; None for a void ('V') position.
 
     ``f`` is the comma-split text after ``$ttRMC,`` and before ``*``. The date it carries
@@ -303,7 +298,8 @@ def rmc_values(f: list[str], state: StreamState) -> RmcValues | None:
         return None  # V: the receiver says this position is not to be trusted
     if tod is None:
         raise ValueError("valid RMC without a time")
-    lat, lon = _latlon(f[2], f[3], f[4], f[5], state.coords)
+    # `known`: the same coordinate text was just parsed from this epoch's GGA (identical result)
+    lat, lon = known if known is not None else _latlon(f[2], f[3], f[4], f[5])
     v = f[6]
     speed = float(v) * KNOT if v else None
     v = f[7]
@@ -313,7 +309,7 @@ def rmc_values(f: list[str], state: StreamState) -> RmcValues | None:
     return t, lat, lon, speed, course
 
 
-def gga_values(f: list[str], state: StreamState) -> GgaValues | None:
+def gga_values(f: list[str], state: StreamState, known: tuple[float, float] | None = None) -> GgaValues | None:
     """(time, lat, lon, alt, quality, hdop, sats) of a GGA's fields; None for no fix.
 
     :raises ValueError, IndexError: fields that do not parse.
@@ -331,7 +327,8 @@ def gga_values(f: list[str], state: StreamState) -> GgaValues | None:
     tod = _time_of_day(hhmmss, state)
     if not f[1] or not f[3]:
         return None
-    lat, lon = _latlon(f[1], f[2], f[3], f[4], state.coords)
+    # `known`: the same coordinate text was just parsed from this epoch's RMC (identical result)
+    lat, lon = known if known is not None else _latlon(f[1], f[2], f[3], f[4])
     v = f[6]
     sats = _SMALL.get(v)
     if sats is None and v:

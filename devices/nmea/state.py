@@ -44,8 +44,7 @@ def tod_us(hhmmss: str) -> int:
 class StreamState:
     """Date and satellite bookkeeping for one NMEA stream (one receiver, one port)."""
 
-    __slots__ = ("clock", "require_checksum", "day_s", "last_tod_us", "last_time", "dates", "tod_key", "tod_val",
-                 "coords")
+    __slots__ = ("clock", "require_checksum", "day_s", "last_tod_us", "last_time", "dates", "tod_key", "tod_val")
 
     def __init__(self, clock: Callable[[], float] = time.time, require_checksum: bool = True) -> None:
         self.clock = clock
@@ -54,11 +53,9 @@ class StreamState:
         self.last_tod_us = 0  # time of day of the last resolved time
         self.last_time: float | None = None  # last resolved epoch time on this stream
         self.dates: dict[str, int] = {}  # "ddmmyy" -> day_s, a receiver repeats one date all day
-        # Fast-path caches: the RMC and GGA of one epoch repeat the same time and position
-        # strings, and a moored boat repeats its position for hours.
+        # Fast-path cache: the RMC and GGA of one epoch repeat the same time of day.
         self.tod_key = ""
         self.tod_val = 0
-        self.coords: dict[str, float] = {}  # "2419.58400N" -> 24.3264
 
     def date_from_ddmmyy(self, ddmmyy: str) -> int:
         """Day seconds for an RMC date, with pynmea2's (strptime %y) century pivot.
