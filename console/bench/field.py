@@ -1,17 +1,21 @@
 """Field link figures: an assignment's round trip to one of 1,000 connected units (durable outbox
 write included) beside the raw pyzmq DEALER-ROUTER round trip, and a broadcast to all 1,000.
 
-- `field_rtt_ms_p99` (p50 beside it): from the operation that queues a message for one unit
-  (`field.send`: event stored, outbox row committed, sent) to the hub having recorded that unit's
-  acknowledgement (outbox row marked acknowledged, committed). Target: at most 2 ms.
+- `field_rtt_ms_p99` (p50 beside it): from the operation that assigns an incident to one unit
+  (`incident.assign`: events stored; the hub reads them, writes and commits the outbox row, sends
+  the assignment) to the hub having recorded that unit's acknowledgement (outbox row marked
+  acknowledged, committed). Target: at most 2 ms. `field_text_rtt_ms_*`: the same for a text
+  message (`field.send`), which needs no incident details.
   `field_hub_rtt_ms_*` is the hub's part of it: from the core having committed the event (the
   operation returned) to the acknowledgement recorded.
   Peer: `zmq_rtt_ms_p99`, a raw pyzmq DEALER-ROUTER round trip on loopback, same run.
 - `field_broadcast_1000_ms`: one broadcast persisted for (1,000 outbox rows), sent to and
   acknowledged by all 1,000 units, median of a few (the slowest as `..._max`). Target: at most 250 ms. Peer: `zmq_broadcast_1000_ms`, a raw
   ROUTER sending one message to each of 1,000 DEALERs and reading their 1,000 answers.
-- `field_connect_1000_s`: 1,000 units (CURVE, ZAP) connecting at once until the hub has all 1,000
-  logged in.
+- `field_connect_1000_s`: 1,000 units (CURVE, ZAP) connecting at once, from the last `connect()`
+  until the hub has all 1,000 logged in (`field_swarm_sockets_s`: the swarm making its sockets before).
+  Peer: `zmq_curve_connect_1000_s`, 1,000 raw CURVE DEALERs connecting to a CURVE ROUTER (no ZAP, no
+  protocol) until each one's first message arrived: the handshakes' own cost on this machine.
 
 The 1,000 units run in a child process (`swarm_main`: one thread, one epoll, raw DEALER sockets with
 CURVE speaking docs/field-protocol.md: login, heartbeat every second, ack every sequenced message),
@@ -130,11 +134,46 @@ def zmq_broadcast(n: int, rounds: int) -> float:
     return min(times)
 
 
+def zmq_curve_connect(n: int) -> float:
+    """Raw CURVE: `n` DEALERs (one context) connecting at once to a CURVE ROUTER (another context, no ZAP
+    handler: any key), each sending one message; seconds until the ROUTER has all `n`."""
+    server_pub, server_sec = zmq.curve_keypair()
+    sctx, cctx = zmq.Context(), zmq.Context()
+    cctx.max_sockets = n + 64
+    router = sctx.socket(zmq.ROUTER)
+    router.curve_server = True
+    router.curve_secretkey, router.curve_publickey = server_sec, server_pub
+    router.setsockopt(zmq.BACKLOG, 2048)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    pairs = [zmq.curve_keypair() for _ in range(n)]
+    dealers = []
+    for pub, sec in pairs:
+        d = cctx.socket(zmq.DEALER)
+        d.linger = 0
+        d.curve_serverkey, d.curve_publickey, d.curve_secretkey = server_pub, pub, sec
+        dealers.append(d)
+    t0 = time.perf_counter()
+    for d in dealers:
+        d.connect(f"tcp://127.0.0.1:{port}")
+        d.send(b'{"type":"login","last_seq":0}')
+    got = 0
+    while got < n and router.poll(30_000):
+        router.recv_multipart()
+        got += 1
+    took = time.perf_counter() - t0
+    for d in dealers:
+        d.close(0)
+    router.close(0)
+    cctx.term()
+    sctx.term()
+    return took if got == n else float("nan")
+
+
 # ------------------------------------------------------------------------------- the swarm
 def swarm_main() -> None:
     """Child process: 1,000 field units on raw DEALER sockets. Reads its orders from stdin (one JSON
     line: endpoint, hub key, units [[id, public, secret]...]); ends when stdin closes. Writes JSON
-    lines: {"connecting": t}, {"ready": n, "t": t}, and at the end {"received", "dup", "gaps"}.
+    lines: {"connecting": t}, {"created": t}, {"ready": n, "t": t}, and at the end {"received", "dup", "gaps"}.
 
     One epoll over the sockets' ZMQ_FDs, so a wakeup costs what is ready, not what is connected (a
     zmq.Poller over 1,000 sockets costs a scan of all 1,000 per wakeup, 2,000 wakeups a second with
@@ -174,6 +213,8 @@ def swarm_main() -> None:
         ep.register(fd, select.EPOLLIN)
     stdin_fd = sys.stdin.fileno()
     ep.register(stdin_fd, select.EPOLLIN)
+    out.write(json.dumps({"created": time.time()}) + "\n")  # every socket made and connecting
+    out.flush()
     hb = b'{"type":"hb"}'
     POLLIN, POLLOUT, EVENTS = zmq.POLLIN, zmq.POLLOUT, zmq.EVENTS
 
@@ -290,6 +331,10 @@ def run(quick: bool) -> dict[str, float | int]:
     pairs = [tuple(k.decode() for k in zmq.curve_keypair()) for _ in units]
     core.record("bench", [NewEvent("field.key_enrolled", {"unit_id": u["id"], "public_key": p[0]}, f"unit:{u['id']}")
                           for u, p in zip(units, pairs, strict=True)])
+    incidents = [ops.call(core, "incident.create", {"category": "floating_garbage", "priority": "P2",
+                                                     "lat": 24.30 + i * 1e-4, "lon": 109.40 + (i % 37) * 1e-4,
+                                                     "text": f"bench {i}", "verified": True}, actor="dispatcher:bench")["id"]
+                 for i in range(samples + 20)]
     hub = Hub(core, "tcp://127.0.0.1:0", None).start()
     waiting: dict[str, int] = {}  # unit -> the seq whose acknowledgement is awaited
     done = threading.Event()
@@ -310,27 +355,37 @@ def run(quick: bool) -> dict[str, float | int]:
                          [(u["id"], p[0], p[1]) for u, p in zip(units, pairs, strict=True)])
     complete = 1
     try:
-        t_conn = _read_line(child, 30)["connecting"]
+        t_make = _read_line(child, 30)["connecting"]
+        t_conn = _read_line(child, 30)["created"]
         deadline = time.monotonic() + 60
         while len(hub.routes) < N_UNITS and time.monotonic() < deadline:
             time.sleep(0.005)
         connect_s = time.time() - t_conn
+        make_s = t_conn - t_make
         _read_line(child, 30)  # every unit has its welcome
-        rtts, hub_rtts = [], []
         rng = random.Random(5)
-        for i in range(samples + 20):
-            u = units[rng.randrange(N_UNITS)]["id"]
-            expect({u: hub.outbox.last_seq.get(u, 0) + 1})
-            time.sleep(rng.uniform(0, 0.004))  # not in step with the hub's or the swarm's timers
-            t0 = time.perf_counter()
-            ops.call(core, "field.send", {"unit_id": u, "text": "bench"}, actor="bench")
-            t1 = time.perf_counter()
-            ok = done.wait(5)
-            t2 = time.perf_counter()
-            if i >= 20:  # warm-up
-                rtts.append((t2 - t0) * 1000)
-                hub_rtts.append((t2 - t1) * 1000)
-            complete &= int(ok)
+
+        def round_trips(op: str, args: Any) -> tuple[list[float], list[float]]:
+            nonlocal complete
+            total, hub_part = [], []
+            for i in range(samples + 20):
+                u = units[rng.randrange(N_UNITS)]["id"]
+                a = args(i, u)
+                expect({u: hub.outbox.last_seq.get(u, 0) + 1})
+                time.sleep(rng.uniform(0, 0.004))  # not in step with the hub's or the swarm's timers
+                t0 = time.perf_counter()
+                ops.call(core, op, a, actor="dispatcher:bench")
+                t1 = time.perf_counter()
+                ok = done.wait(5)
+                t2 = time.perf_counter()
+                if i >= 20:  # warm-up
+                    total.append((t2 - t0) * 1000)
+                    hub_part.append((t2 - t1) * 1000)
+                complete &= int(ok)
+            return total, hub_part
+
+        rtts, hub_rtts = round_trips("incident.assign", lambda i, u: {"incident_id": incidents[i], "unit_id": u})
+        text_rtts, text_hub_rtts = round_trips("field.send", lambda i, u: {"unit_id": u, "text": "bench"})
         broadcasts = []
         for _ in range(3 if quick else 7):
             expect({u["id"]: hub.outbox.last_seq.get(u["id"], 0) + 1 for u in units})
@@ -361,12 +416,17 @@ def run(quick: bool) -> dict[str, float | int]:
         "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
         "field_hub_rtt_ms_p99": round(percentile(hub_rtts, 99), 3),
         "field_hub_rtt_ms_p50": round(percentile(hub_rtts, 50), 3),
+        "field_text_rtt_ms_p99": round(percentile(text_rtts, 99), 3),
+        "field_text_rtt_ms_p50": round(percentile(text_rtts, 50), 3),
+        "field_text_hub_rtt_ms_p99": round(percentile(text_hub_rtts, 99), 3),
         "zmq_rtt_ms_p99": round(percentile(zrtt, 99), 3),
         "zmq_rtt_ms_p50": round(percentile(zrtt, 50), 3),
         "field_broadcast_1000_ms": round(percentile(broadcasts, 50), 1),
         "field_broadcast_1000_ms_max": round(max(broadcasts), 1),
         "zmq_broadcast_1000_ms": round(zmq_broadcast(N_UNITS, 3), 1),
         "field_connect_1000_s": round(connect_s, 3),
+        "field_swarm_sockets_s": round(make_s, 3),
+        "zmq_curve_connect_1000_s": round(zmq_curve_connect(N_UNITS), 3),
         "field_units_connected_after": connected_after,
         "field_swarm_gaps": int(tally.get("gaps", -1)),
         "field_all_acked": complete,

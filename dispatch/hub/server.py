@@ -33,6 +33,7 @@ DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "descriptio
                  "lat", "lon", "address", "location", "area", "name", "state", "created_at")
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 HB = P.encode({"type": "hb"})
+DEFER_S = 0.05  # at most this long between sending an assignment and recording it as "queued"
 LOGIN_REQUIRED = P.encode({"type": "error", "code": "login_required",
                            "message": "send login first (the hub may have restarted)"})
 
@@ -69,6 +70,8 @@ class Hub:
         self.ack_listeners: list[Any] = []  # fn(acks: dict[unit, seq]) on the loop thread (bench, tests)
         self._actor_events: list[tuple[str, NewEvent]] = []
         self._pump_retry = False
+        self._deferred: list[NewEvent] = []  # "field.queued" events waiting for their "delivered"
+        self._deferred_due = 0.0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -157,7 +160,8 @@ class Hub:
                 # everything ready is handled per wakeup: new events, every ZAP request, every message waiting
                 if pump and not self._step(self._pump_events):
                     self._pump_retry = True  # the cursor did not move: the tick tries again
-                events = dict(poller.poll(100))
+                wait = 100 if not self._deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
+                events = dict(poller.poll(wait))
                 pump = self._wake_r in events
                 if pump:
                     os.read(self._wake_r, 4096)
@@ -166,6 +170,8 @@ class Hub:
                 if router in events:
                     self._step(self._drain, router)
                 now = time.monotonic()
+                if self._deferred and now >= self._deferred_due:
+                    self._step(self._flush_events, deferred=True)
                 if now >= next_tick:
                     next_tick = now + 0.25
                     self._step(self._tick, now)
@@ -174,17 +180,18 @@ class Hub:
         except Exception:
             log.exception("hub loop failed")
         finally:
+            self._step(self._flush_events, deferred=True)
             router.close(0)
             zap.close(0)
 
-    def _step(self, fn: Any, *args: Any) -> bool:
+    def _step(self, fn: Any, *args: Any, **kw: Any) -> bool:
         """Run one step of the loop; a failure (the store busy or gone) is logged and the hub keeps serving.
 
         Nothing is lost by a failed step: an outbox row not committed was not sent (the event cursor did
         not move, the step is retried), an acknowledgement not committed is asked for again by the resend
         after `resend_after` (the unit answers a duplicate with its last seq)."""
         try:
-            fn(*args)
+            fn(*args, **kw)
             return True
         except Exception:
             log.exception("hub: %s failed", getattr(fn, "__name__", fn))
@@ -277,6 +284,7 @@ class Hub:
                 if acks:  # a unit acks an assignment before it answers it: keep that order in the log
                     self._apply_acks(acks, now)
                     acks = {}
+                self._flush_events(deferred=True)  # the "queued" of what it answers comes first
                 self._reliable(rid, unit, msg)
             self.last_seen[unit] = now
             if not self.present.get(unit):
@@ -299,9 +307,12 @@ class Hub:
                                  for u, ref, s in delivered]
         self._flush_events()
 
-    def _flush_events(self) -> None:
-        if self._pending_events:
-            items, self._pending_events = self._pending_events, []
+    def _flush_events(self, *, deferred: bool = False) -> None:
+        """Record the hub's pending events, and the deferred "queued" ones before them (always with any
+        other: a unit's "delivered" or answer must follow its "queued")."""
+        if self._pending_events or (deferred and self._deferred):
+            items = self._deferred + self._pending_events
+            self._deferred, self._pending_events = [], []
             try:
                 self.core.record("system:hub", items)
             except Exception:
@@ -417,6 +428,8 @@ class Hub:
         if any(ev.kind == "field.key_revoked" for ev in new):
             self.core.refresh()
             self._cut_revoked()  # a revocation among the new events takes effect before anything is sent
+        if new[-1].seq > self.core.state.last_seq:
+            self.core.refresh()  # events another process appended: the details below come from the state
         rows: list[tuple[str, dict[str, Any], str | None, int | None]] = []
         for ev in new:
             if ev.kind in OWN_KINDS:
@@ -428,15 +441,20 @@ class Hub:
         self._cursor = new[-1].seq
         queued = []
         mono = time.monotonic()
+        acked = self.outbox.acked
         for unit, msg, body in out:
             rid = self.routes.get(unit)
-            if rid is not None and self._send(rid, body):
-                self.progress.setdefault(unit, mono)
+            if rid is not None and self._send(rid, body) and acked.get(unit, 0) >= msg["seq"] - 1:
+                self.progress[unit] = mono  # nothing was outstanding: the resend clock starts now
             if msg["type"] in ("assignment", "cancel"):
                 queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
                                                         "type": msg["type"]}, f"unit:{unit}"))
-        self._pending_events += queued
-        self._flush_events()
+        if queued:
+            # Recorded with the unit's acknowledgement ("delivered") in one transaction, or within
+            # DEFER_S if none comes: the store write stays off the path of the acknowledgement.
+            if not self._deferred:
+                self._deferred_due = mono + DEFER_S
+            self._deferred += queued
         if len(new) == 5000:
             self.wake()
 
@@ -502,12 +520,19 @@ def _jsonable(v: Any) -> bool:
 
 
 def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
-    """What the field needs to know about an incident or task, from the feature's own "show" operation."""
+    """What the field needs to know about an incident or task: the feature's own "show" operation, or for an
+    incident the same detail read straight from the core's state (the hub refreshes it before)."""
     name = f"{kind}.show"
     if name not in ops.OPERATIONS:
         return {}
     try:
-        d = ops.call(core, name, {f"{kind}_id": ident}, actor="system:hub")
+        if kind == "incident":  # the commonest: read the state the hub already holds (no refresh, no history query)
+            from dispatch import incidents
+
+            with core.lock:
+                d = incidents.get(core.state, ident).detail(incidents.book(core.state).config, core.clock())
+        else:
+            d = ops.call(core, name, {f"{kind}_id": ident}, actor="system:hub")
     except Exception as exc:  # the assignment still goes out, with what the event said
         log.warning("field: no details for %s:%s: %s", kind, ident, exc)
         return {}
