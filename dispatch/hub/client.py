@@ -127,8 +127,10 @@ class FieldClient:
         return True
 
     def _login(self) -> None:
-        self._login_sent = time.monotonic()
-        self._send({"type": "login", "unit_id": self.unit_id, "version": CLIENT_VERSION, "last_seq": self.last_seq})
+        sent = self._send({"type": "login", "unit_id": self.unit_id, "version": CLIENT_VERSION,
+                           "last_seq": self.last_seq})
+        # not connected yet (IMMEDIATE): try again at the next tick, not a second later
+        self._login_sent = time.monotonic() if sent else 0.0
 
     # --------------------------------------------------------------- inbound
     def handle_ready(self) -> None:
