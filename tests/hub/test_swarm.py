@@ -9,6 +9,7 @@ import zmq
 from dispatch import ops
 from dispatch.core import Dispatch
 from dispatch.hub.client import FieldClient, Swarm
+from dispatch.hub.outbox import Outbox
 from dispatch.hub.server import Hub
 from dispatch.store import EventStore, NewEvent
 from tests.conftest import wait_for
@@ -49,4 +50,10 @@ def test_thousand_units_receive_a_broadcast(db_url: str) -> None:
         swarm.stop()
         ctx.destroy(0)
         hub.stop()
+    try:  # the acks came in batches: each unit's is committed, none more, none less
+        again = Outbox(core.store)
+        assert again.acked == {f"u{i:04d}": 1 for i in range(N)}
+        assert all(r["acked"] is not None for r in again.rows(limit=2 * N)) and len(again.rows(limit=2 * N)) == N
+        again.close()
+    finally:
         core.close()
