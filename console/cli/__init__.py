@@ -20,10 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("console.cli.simulate", "virtual serial ports speaking NMEA at a real baud rate"),
     "audit": ("console.cli.audit", "check the event log's hash chain and the attachments (audit verify)"),
     "replay": ("console.cli.replay", "open an exported replay file in the replay window"),
+    "bench": ("console.cli.bench", "run the benchmark and print its figures beside their peers"),
     "hub": ("console.cli.hub", "run the hub headless: field units over ZeroMQ and the control endpoint"),
     "keys": ("console.cli.keys", "create, revoke and list field units' CURVE keys"),
     "field": ("console.cli.field", "the field client of a boat crew or an officer (--headless for tests)"),
-    # "bench": ("console.cli.bench", "run the benchmark and print its figures"),
 }
 
 
