@@ -1,0 +1,34 @@
+"""The command line a user reads about in the README: every command is there and answers --help."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from console.cli import COMMANDS, main
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+DOCUMENTED = sorted(set(re.findall(r"`python main\.py ([a-z]+)", README)) - {"python"})
+
+
+def test_the_readme_documents_commands_that_exist() -> None:
+    assert DOCUMENTED, "the README's command table is gone"
+    missing = [c for c in DOCUMENTED if c not in COMMANDS]
+    assert not missing, f"documented but not registered: {missing}"
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_answers_help(command: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_a_bad_command_is_a_clear_error_not_a_traceback(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        main(["dispatch-everything"])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
