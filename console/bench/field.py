@@ -414,8 +414,10 @@ def run(quick: bool) -> dict[str, float | int]:
     return {
         "field_rtt_ms_p99": round(percentile(rtts, 99), 3),
         "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
+        "field_rtt_ms_p90": round(percentile(rtts, 90), 3),
         "field_hub_rtt_ms_p99": round(percentile(hub_rtts, 99), 3),
         "field_hub_rtt_ms_p50": round(percentile(hub_rtts, 50), 3),
+        "field_hub_rtt_ms_p90": round(percentile(hub_rtts, 90), 3),
         "field_text_rtt_ms_p99": round(percentile(text_rtts, 99), 3),
         "field_text_rtt_ms_p50": round(percentile(text_rtts, 50), 3),
         "field_text_hub_rtt_ms_p99": round(percentile(text_hub_rtts, 99), 3),

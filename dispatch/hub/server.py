@@ -33,7 +33,7 @@ DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "descriptio
                  "lat", "lon", "address", "location", "area", "name", "state", "created_at")
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 HB = P.encode({"type": "hb"})
-DEFER_S = 0.05  # at most this long between sending an assignment and recording it as "queued"
+DEFER_S = 0.05  # at most this long between sending (acknowledgement) and recording "queued" ("delivered")
 LOGIN_REQUIRED = P.encode({"type": "error", "code": "login_required",
                            "message": "send login first (the hub may have restarted)"})
 
@@ -70,7 +70,7 @@ class Hub:
         self.ack_listeners: list[Any] = []  # fn(acks: dict[unit, seq]) on the loop thread (bench, tests)
         self._actor_events: list[tuple[str, NewEvent]] = []
         self._pump_retry = False
-        self._deferred: list[NewEvent] = []  # "field.queued" events waiting for their "delivered"
+        self._deferred: list[NewEvent] = []  # "field.queued"/"field.delivered" waiting to be recorded together
         self._deferred_due = 0.0
 
     # ------------------------------------------------------------ lifecycle
@@ -157,14 +157,17 @@ class Hub:
         pump = True
         try:
             while not self._stop.is_set():
-                # everything ready is handled per wakeup: new events, every ZAP request, every message waiting
+                # everything ready is handled per wakeup: new events first, then every ZAP request and
+                # every message waiting
                 if pump and not self._step(self._pump_events):
                     self._pump_retry = True  # the cursor did not move: the tick tries again
                 wait = 100 if not self._deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
                 events = dict(poller.poll(wait))
-                pump = self._wake_r in events
-                if pump:
+                pump = False
+                if self._wake_r in events:
                     os.read(self._wake_r, 4096)
+                    if not self._step(self._pump_events):
+                        self._pump_retry = True
                 if zap in events:
                     self._step(self._zap, zap)
                 if router in events:
@@ -295,7 +298,10 @@ class Hub:
         if fixes:
             self.core.ingest(fixes)
         self._pending_events += [NewEvent("unit.online", {"id": u}, f"unit:{u}") for u in online]
-        self._flush_events()
+        # Acknowledgements handled and nothing else waiting: record the delivery events now, in the lull
+        # (with traffic waiting they wait too, at most DEFER_S, and go in one write with later ones).
+        idle = acks and not router.getsockopt(zmq.EVENTS) & zmq.POLLIN
+        self._flush_events(deferred=bool(idle))
 
     def _apply_acks(self, acks: dict[str, int], now: float) -> None:
         delivered = self.outbox.ack(acks, time.time())
@@ -303,9 +309,16 @@ class Hub:
             self.progress[unit] = now
         for fn in self.ack_listeners:
             fn(acks)
-        self._pending_events += [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
-                                 for u, ref, s in delivered]
-        self._flush_events()
+        self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
+                     for u, ref, s in delivered])
+
+    def _defer(self, events: list[NewEvent]) -> None:
+        """Delivery events ("queued", "delivered") are recorded together at most DEFER_S later: one store
+        write for many units' assignments and acknowledgements, and none on the acknowledgement's path."""
+        if events:
+            if not self._deferred:
+                self._deferred_due = time.monotonic() + DEFER_S
+            self._deferred += events
 
     def _flush_events(self, *, deferred: bool = False) -> None:
         """Record the hub's pending events, and the deferred "queued" ones before them (always with any
@@ -356,8 +369,8 @@ class Hub:
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
                          "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
         if last > self.outbox.acked.get(unit, 0):
-            self._pending_events += [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
-                                     for u, ref, s in self.outbox.ack({unit: last}, time.time())]
+            self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
+                         for u, ref, s in self.outbox.ack({unit: last}, time.time())])
         self._resend(unit, last)
         log.info("field: %s logged in (client %s, last seq %d)", unit, msg.get("version"), msg["last_seq"])
 
@@ -449,12 +462,7 @@ class Hub:
             if msg["type"] in ("assignment", "cancel"):
                 queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
                                                         "type": msg["type"]}, f"unit:{unit}"))
-        if queued:
-            # Recorded with the unit's acknowledgement ("delivered") in one transaction, or within
-            # DEFER_S if none comes: the store write stays off the path of the acknowledgement.
-            if not self._deferred:
-                self._deferred_due = mono + DEFER_S
-            self._deferred += queued
+        self._defer(queued)
         if len(new) == 5000:
             self.wake()
 
