@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -43,6 +44,7 @@ class _Db:
         self.store = store
         self.sqlite = bool(getattr(store, "is_sqlite", False))
         self._fairy: Any = None  # the pooled connection this outbox holds (SQLite)
+        self._lock = threading.RLock()  # the hub's loop uses it; a view from another thread must wait its turn
 
     def _conn(self) -> Any:
         if self._fairy is None:
@@ -50,6 +52,10 @@ class _Db:
         return self._fairy.driver_connection
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._fairy is not None:
             fairy, self._fairy = self._fairy, None
             try:
@@ -59,21 +65,23 @@ class _Db:
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         if self.sqlite:
-            return self._conn().execute(sql, params).fetchall()  # fetched at once: no read snapshot held
+            with self._lock:
+                return self._conn().execute(sql, params).fetchall()  # fetched at once: no read snapshot held
         with self.store.read() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
 
     @contextmanager
     def write(self) -> Iterator[_Writer]:
         if self.sqlite:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield _Writer(conn, None)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with self._lock:
+                conn = self._conn()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Writer(conn, None)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         else:
             with self.store.write() as conn:
                 yield _Writer(None, conn)

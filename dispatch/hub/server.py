@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from typing import Any
@@ -70,6 +71,7 @@ class Hub:
         self.ack_listeners: list[Any] = []  # fn(acks: dict[unit, seq]) on the loop thread (bench, tests)
         self._actor_events: list[tuple[str, NewEvent]] = []
         self._pump_retry = False
+        self._calls: queue.SimpleQueue[Any] = queue.SimpleQueue()  # call_soon()
         self._deferred: list[NewEvent] = []  # "field.queued"/"field.delivered" waiting to be recorded together
         self._deferred_due = 0.0
 
@@ -111,6 +113,11 @@ class Hub:
                 os.close(fd)
             except OSError:
                 pass
+
+    def call_soon(self, fn: Any) -> None:
+        """Run `fn()` on the hub's loop thread (which alone may touch the field socket and the outbox)."""
+        self._calls.put(fn)
+        self.wake()
 
     def wake(self) -> None:
         try:
@@ -168,6 +175,8 @@ class Hub:
                     os.read(self._wake_r, 4096)
                     if not self._step(self._pump_events):
                         self._pump_retry = True
+                    while not self._calls.empty():
+                        self._step(self._calls.get_nowait())
                 if zap in events:
                     self._step(self._zap, zap)
                 if router in events:

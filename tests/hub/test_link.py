@@ -42,6 +42,22 @@ def test_assignment_reaches_the_unit_is_acknowledged_and_accepted(link) -> None:
     assert link.core.state.units["boat-01"].online is True
 
 
+def test_assignment_to_a_unit_out_of_reach_is_shown_sent_not_delivered(link) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.hub.state import field_state
+
+    iid = make_incident(link.core)
+    ops.call(link.core, "incident.assign", {"incident_id": iid, "unit_id": "boat-02"}, actor="dispatcher:wang")
+    ref = f"incident:{iid}"
+    # no acknowledgement will come: the "queued" event is recorded on its own, promptly
+    view = wait_for(lambda: field_state(link.core.state).assignments.get("boat-02", {}).get(ref), timeout=2,
+                    what="queued recorded")
+    assert view.sent is not None and view.delivered is None
+    assert [r["seq"] for r in ops.call(link.core, "field.outbox", {"unit_id": "boat-02"}, actor="t")] == [1]
+    client, got = link.client("boat-02")  # comes into reach: delivered, in the same log order
+    wait_for(lambda: field_state(link.core.state).assignments["boat-02"][ref].delivered, what="delivered")
+    assert [m["ref"] for m in sequenced(got, "assignment")] == [ref]
+
+
 def test_killed_client_gets_everything_once_in_order(link) -> None:  # type: ignore[no-untyped-def]
     client, got1 = link.client("boat-01")
     wait_for(lambda: client.logged_in)
@@ -64,17 +80,22 @@ def test_duplicates_are_recognised_on_both_sides(link) -> None:  # type: ignore[
     wait_for(lambda: client.logged_in)
     ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "once"}, actor="d")
     wait_for(lambda: sequenced(got))
-    link.hub._resend("boat-01", 0)  # the hub sends everything again, as after a lost ack
+    first = ops.call(link.core, "field.outbox", {"unit_id": "boat-01"}, actor="t")[0]["message"]
+    hub = link.hub  # the hub sends seq 1 again, as after a lost ack (on its own thread: it owns the socket)
+    hub.call_soon(lambda: hub._send(hub.routes["boat-01"], P.encode(first)))
+    wait_for(lambda: client.duplicates >= 1, what="the client recognised the duplicate")
     client.call_soon(lambda: client._send({"type": "text", "text": "hello", "cseq": client.next_cseq - 1 or 1}))
     client.text("hello")
-    wait_for(lambda: client.duplicates >= 0 and not client.pending, what="text acknowledged")
+    from dispatch.hub.state import field_state
+
+    def received_texts() -> list[str]:
+        return [m["text"] for m in field_state(link.core.state).messages.get("boat-01", []) if m["dir"] == "in"]
+
+    wait_for(lambda: client.next_cseq > 1 and not client.pending and received_texts(), what="text acknowledged")
     ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "twice?"}, actor="d")
     wait_for(lambda: len(sequenced(got)) == 2)
     assert [m["text"] for m in sequenced(got)] == ["once", "twice?"]
-    from dispatch.hub.state import field_state
-
-    received = [m for m in field_state(link.core.state).messages["boat-01"] if m["dir"] == "in"]
-    assert [m["text"] for m in received] == ["hello"]
+    assert received_texts() == ["hello"]
 
 
 def test_unknown_key_gets_nothing(link) -> None:  # type: ignore[no-untyped-def]
