@@ -38,55 +38,63 @@
 
   /* One small pre-drawn image per kind, colour and 10-degree heading step: 5,000 drawImage calls
      cost a fraction of rasterising 5,000 anti-aliased paths on a GPU-less control-room PC. */
-  var SPRITE = 20, HALF = 10, sprites = {};
-  function sprite(kd, fl, step, dpr) {
-    var key = kd * 10000 + fl * 100 + step, img = sprites[key];
+  var SPRITE = 20, HALF = 10, SMALL = 12, SMALL_SCALE = 0.55, LOD_UNITS = 1500, sprites = {};
+  function sprite(kd, fl, step, dpr, small) {
+    var key = (small ? 1000000 : 0) + kd * 10000 + fl * 100 + step, img = sprites[key];
     if (img) return img;
+    var size = small ? SMALL : SPRITE, half = size / 2;
     img = document.createElement("canvas");
-    img.width = img.height = Math.ceil(SPRITE * dpr);
+    img.width = img.height = Math.ceil(size * dpr);
     var g = img.getContext("2d"), shape = SHAPES[kd];
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.translate(HALF, HALF);
+    g.translate(half, half);
+    if (small) g.scale(SMALL_SCALE, SMALL_SCALE);
     if (ROTATES[kd]) g.rotate(step * 10 * Math.PI / 180);
     g.beginPath();
     if (shape === null) g.arc(0, 0, 5, 0, 2 * Math.PI);
     else { g.moveTo(shape[0][0], shape[0][1]); for (var v = 1; v < shape.length; v++) g.lineTo(shape[v][0], shape[v][1]); g.closePath(); }
     g.fillStyle = FILLS[fl]; g.fill();
-    g.lineWidth = 1.2; g.strokeStyle = STROKES[kd]; g.stroke();
+    g.lineWidth = small ? 1.6 : 1.2; g.strokeStyle = STROKES[kd]; g.stroke();
     sprites[key] = img;
     return img;
   }
 
   /* A sprite as the list of its visible pixels: offsets into the frame (for the current frame
-     width) and their RGBA values. Transparent pixels cost nothing. */
+     width) and their RGBA values, opaque ones (copied) apart from anti-aliased edges (blended).
+     Transparent pixels cost nothing. */
   var spritePixels = {}, spriteWidth = 0;
-  function pixels(kd, fl, step, dpr, W) {
+  function pixels(kd, fl, step, dpr, W, small) {
     if (W !== spriteWidth) { spritePixels = {}; spriteWidth = W; }
-    var key = kd * 10000 + fl * 100 + step, sp = spritePixels[key];
+    var key = (small ? 1000000 : 0) + kd * 10000 + fl * 100 + step, sp = spritePixels[key];
     if (sp) return sp;
-    var img = sprite(kd, fl, step, dpr), S = img.width, g = img.getContext("2d");
+    var img = sprite(kd, fl, step, dpr, small), S = img.width, g = img.getContext("2d");
     var src = new Uint32Array(g.getImageData(0, 0, S, S).data.buffer.slice(0));
-    var offs = [], dx = [], dy = [], vals = [];
+    var offs = [], vals = [], eoffs = [], evals = [], dx = [], dy = [], all = [];
     for (var y = 0; y < S; y++) for (var x = 0; x < S; x++) {
-      var v = src[y * S + x];
-      if (v >>> 24) { offs.push(y * W + x); dx.push(x); dy.push(y); vals.push(v); }
+      var v = src[y * S + x], a = v >>> 24;
+      if (!a) continue;
+      if (a === 255) { offs.push(y * W + x); vals.push(v); } else { eoffs.push(y * W + x); evals.push(v); }
+      dx.push(x); dy.push(y); all.push(v);
     }
-    sp = {offs: new Int32Array(offs), dx: new Int32Array(dx), dy: new Int32Array(dy), vals: new Uint32Array(vals), S: S};
+    sp = {offs: new Int32Array(offs), vals: new Uint32Array(vals), eoffs: new Int32Array(eoffs),
+          evals: new Uint32Array(evals), dx: new Int32Array(dx), dy: new Int32Array(dy), all: new Uint32Array(all), S: S};
     spritePixels[key] = sp;
     return sp;
   }
 
   /* Every unit written straight into one ImageData and put on the canvas once: no per-unit
-     canvas call at all, which is what keeps 5,000 units inside a frame without a GPU. */
+     canvas call at all, which is what keeps 5,000 units inside a frame without a GPU. With
+     more than LOD_UNITS units in view they are drawn as compact icons (same shape, colour and
+     heading, a third of the pixels): at that density full-size icons would only overlap. */
   var frame = null, frame32 = null;
-  function blit(buckets, size, dpr) {
+  function blit(buckets, size, dpr, small) {
     var W = Math.round(size.x * dpr), H = Math.round(size.y * dpr);
     if (!frame || frame.width !== W || frame.height !== H) {
       frame = ctx.createImageData(W, H); frame32 = new Uint32Array(frame.data.buffer);
     } else {
       frame32.fill(0);
     }
-    var hs = Math.floor(Math.ceil(SPRITE * dpr) / 2);
+    var f32 = frame32, hs = Math.floor(Math.ceil((small ? SMALL : SPRITE) * dpr) / 2);
     for (var b = 0; b < buckets.length; b++) {
       var list = buckets[b];
       if (!list.length) continue;
@@ -94,21 +102,23 @@
       for (var k = 0; k < list.length; k++) {
         var i = list[k], c = course[i];
         var step = (rot && c !== null) ? Math.round((((c % 360) + 360) % 360) / 10) % 36 : 0;
-        var sp = pixels(kd, fl, step, dpr, W), offs = sp.offs, vals = sp.vals, n = offs.length;
-        var x0 = Math.round(px[i] * dpr) - hs, y0 = Math.round(py[i] * dpr) - hs, j, d, v, o;
+        var sp = pixels(kd, fl, step, dpr, W, small), j, d, v, o;
+        var x0 = Math.round(px[i] * dpr) - hs, y0 = Math.round(py[i] * dpr) - hs;
         if (x0 >= 0 && y0 >= 0 && x0 + sp.S <= W && y0 + sp.S <= H) {
-          var base = y0 * W + x0;
+          var base = y0 * W + x0, offs = sp.offs, vals = sp.vals, n = offs.length;
+          for (j = 0; j < n; j++) f32[base + offs[j]] = vals[j];
+          offs = sp.eoffs; vals = sp.evals; n = offs.length;
           for (j = 0; j < n; j++) {
-            o = base + offs[j]; v = vals[j]; d = frame32[o];
-            frame32[o] = (d >>> 24) > (v >>> 24) ? ((v & 0x00ffffff) | (d & 0xff000000)) : v;
+            o = base + offs[j]; v = vals[j]; d = f32[o];
+            f32[o] = (d >>> 24) > (v >>> 24) ? ((v & 0x00ffffff) | (d & 0xff000000)) : v;
           }
         } else {  // partly off the canvas: clip pixel by pixel
-          var dxs = sp.dx, dys = sp.dy;
-          for (j = 0; j < n; j++) {
+          var dxs = sp.dx, dys = sp.dy, all = sp.all, m = all.length;
+          for (j = 0; j < m; j++) {
             var X = x0 + dxs[j], Y = y0 + dys[j];
             if (X < 0 || Y < 0 || X >= W || Y >= H) continue;
-            o = Y * W + X; v = vals[j]; d = frame32[o];
-            frame32[o] = (d >>> 24) > (v >>> 24) ? ((v & 0x00ffffff) | (d & 0xff000000)) : v;
+            o = Y * W + X; v = all[j]; d = f32[o];
+            f32[o] = (d >>> 24) > (v >>> 24) ? ((v & 0x00ffffff) | (d & 0xff000000)) : v;
           }
         }
       }
@@ -165,7 +175,7 @@
       buckets[fill[i] * NKIND + kind[i]].push(i);
       visible++;
     }
-    blit(buckets, size, dpr);
+    blit(buckets, size, dpr, visible > LOD_UNITS);
     if (trails.size) drawTrails();  // blit replaced the pixels: the trails go on top, translucent
     if (selected !== null && slotOf.has(selected)) {
       i = slotOf.get(selected);
@@ -215,7 +225,7 @@
       onAdd: function (m) {
         map = m;
         canvas = L.DomUtil.create("canvas", "console-units");
-        ctx = canvas.getContext("2d");
+        ctx = canvas.getContext("2d", {desynchronized: true, alpha: true});
         m.getPanes().markerPane.appendChild(canvas);
         m.on("moveend zoomend resize viewreset", schedule);
         m.on("click", onClick);
@@ -263,8 +273,13 @@
     return list.length;
   }
   function updatePacked(b64, sentAtMs) {
-    var bin = atob(b64), n = bin.length, bytes = new Uint8Array(n);
-    for (var j = 0; j < n; j++) bytes[j] = bin.charCodeAt(j);
+    var bytes;
+    if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64);  // native, Chromium 140+
+    else {
+      var bin = atob(b64), n = bin.length;
+      bytes = new Uint8Array(n);
+      for (var j = 0; j < n; j++) bytes[j] = bin.charCodeAt(j);
+    }
     var q = new Int32Array(bytes.buffer), m = q.length / 5;
     for (var r = 0; r < m; r++) {
       var o = r * 5, i = bySlot[q[o]];
