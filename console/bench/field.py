@@ -8,7 +8,8 @@ write included) beside the raw pyzmq DEALER-ROUTER round trip, and a broadcast t
   message (`field.send`), which needs no incident details.
   `field_hub_rtt_ms_*` is the hub's part of it: from the core having committed the event (the
   operation returned) to the acknowledgement recorded.
-  Peer: `zmq_rtt_ms_p99`, a raw pyzmq DEALER-ROUTER round trip on loopback, same run.
+  Peer: `zmq_rtt_ms_p99`, a raw pyzmq DEALER-ROUTER round trip on loopback, same run
+  (`zmq_curve_rtt_ms_*`: the same with CURVE on both ends, as the field link has).
 - `field_broadcast_1000_ms`: one broadcast persisted for (1,000 outbox rows), sent to and
   acknowledged by all 1,000 units, median of a few (the slowest as `..._max`). Target: at most 250 ms. Peer: `zmq_broadcast_1000_ms`, a raw
   ROUTER sending one message to each of 1,000 DEALERs and reading their 1,000 answers.
@@ -50,12 +51,18 @@ def _raise_fd_limit() -> None:
 
 
 # ------------------------------------------------------------------------------------ peers
-def zmq_rtt(samples: int) -> list[float]:
-    """Raw DEALER -> ROUTER (echo thread) -> DEALER round trips, ms."""
+def zmq_rtt(samples: int, curve: bool = False) -> list[float]:
+    """Raw DEALER -> ROUTER (echo thread) -> DEALER round trips, ms (with `curve`: both ends CURVE)."""
     ctx = zmq.Context()
     router = ctx.socket(zmq.ROUTER)
-    port = router.bind_to_random_port("tcp://127.0.0.1")
     dealer = ctx.socket(zmq.DEALER)
+    if curve:
+        spub, ssec = zmq.curve_keypair()
+        cpub, csec = zmq.curve_keypair()
+        router.curve_server = True
+        router.curve_secretkey, router.curve_publickey = ssec, spub
+        dealer.curve_serverkey, dealer.curve_publickey, dealer.curve_secretkey = spub, cpub, csec
+    port = router.bind_to_random_port("tcp://127.0.0.1")
     dealer.connect(f"tcp://127.0.0.1:{port}")
     stop = threading.Event()
 
@@ -411,6 +418,7 @@ def run(quick: bool) -> dict[str, float | int]:
         core.close()
         tmp.cleanup()
     zrtt = zmq_rtt(samples * 5)
+    crtt = zmq_rtt(samples * 5, curve=True)
     return {
         "field_rtt_ms_p99": round(percentile(rtts, 99), 3),
         "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
@@ -423,6 +431,8 @@ def run(quick: bool) -> dict[str, float | int]:
         "field_text_hub_rtt_ms_p99": round(percentile(text_hub_rtts, 99), 3),
         "zmq_rtt_ms_p99": round(percentile(zrtt, 99), 3),
         "zmq_rtt_ms_p50": round(percentile(zrtt, 50), 3),
+        "zmq_curve_rtt_ms_p99": round(percentile(crtt, 99), 3),
+        "zmq_curve_rtt_ms_p50": round(percentile(crtt, 50), 3),
         "field_broadcast_1000_ms": round(percentile(broadcasts, 50), 1),
         "field_broadcast_1000_ms_max": round(max(broadcasts), 1),
         "zmq_broadcast_1000_ms": round(zmq_broadcast(N_UNITS, 3), 1),
