@@ -87,7 +87,9 @@ class Dispatch:
             with self.store.write() as conn:
                 self._catch_up(conn, caught_up)
                 items = list(decide(self.state))
-                stored = self.store.append_in(conn, actor, items, ts=self.clock()) if items else []
+                # the catch-up just read every event in this transaction: the state's head is the store's
+                head = (self.state.last_seq, self.state.last_hash)
+                stored = self.store.append_in(conn, actor, items, ts=self.clock(), head=head) if items else []
             ch = Changes(initiator=initiator)
             for ev in stored:
                 self.state.apply(ev, ch)
@@ -104,6 +106,8 @@ class Dispatch:
         """Catch up on events other processes appended (ctl --db, another console)."""
         with self.lock:
             ch = Changes()
+            if self.store.head_seq() == self.state.last_seq:
+                return ch  # nobody else wrote: nothing to read
             with self.store.read() as conn:
                 self._catch_up(conn, ch)
         self._publish(ch)

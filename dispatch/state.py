@@ -15,7 +15,7 @@ from typing import Any
 
 from dispatch.changes import Changes
 from dispatch.model import Unit, UnitKind, UnitStatus
-from dispatch.store import Event
+from dispatch.store import GENESIS_HASH, Event
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class State:
     units: dict[str, Unit] = field(default_factory=dict)
     last_seq: int = 0
     last_ts: float = 0.0
+    last_hash: str = GENESIS_HASH  # the chain's head as applied: the next append links to it
     ext: dict[str, Any] = field(default_factory=dict)  # per-feature state, keyed by feature
 
     def apply(self, ev: Event, changes: Changes) -> None:
@@ -51,6 +52,8 @@ class State:
                 log.exception("applying event %s (%s) failed", ev.seq, ev.kind)
         self.last_seq = ev.seq
         self.last_ts = ev.ts
+        if ev.hash:
+            self.last_hash = ev.hash
         changes.events.append(ev)
 
 

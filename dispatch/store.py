@@ -192,6 +192,8 @@ class EventStore:
         self._fix_buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self._probe: Any = None  # see head_seq()
+        self._probe_lock = threading.Lock()
         metadata.create_all(self.engine)
         self._check_schema()
 
@@ -226,12 +228,19 @@ class EventStore:
         with self.write() as conn:
             return self.append_in(conn, actor, items, ts=ts)
 
-    def append_in(self, conn: Connection, actor: str, items: Sequence[NewEvent], *, ts: float) -> list[Event]:
-        """Append inside a write transaction the caller holds (so a check and its event are atomic)."""
-        last = conn.execute(
-            select(events_table.c.seq, events_table.c.hash).order_by(events_table.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    def append_in(self, conn: Connection, actor: str, items: Sequence[NewEvent], *, ts: float,
+                  head: tuple[int, str] | None = None) -> list[Event]:
+        """Append inside a write transaction the caller holds (so a check and its event are atomic).
+
+        ``head``: the (seq, hash) of the last stored event, when the caller has just read every event
+        inside this same transaction (the core's catch-up does); otherwise it is read here.
+        """
+        if head is None:
+            last = conn.execute(
+                select(events_table.c.seq, events_table.c.hash).order_by(events_table.c.seq.desc()).limit(1)
+            ).first()
+            head = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        seq, prev = head
         out: list[Event] = []
         rows = []
         for item in items:
@@ -283,6 +292,23 @@ class EventStore:
     def last_seq(self) -> int:
         with self.read() as conn:
             return int(conn.execute(select(func.coalesce(func.max(events_table.c.seq), 0))).scalar_one())
+
+    def head_seq(self) -> int:
+        """The last stored event's seq, cheaply: what `Dispatch.refresh` asks before it reads anything.
+
+        On SQLite one open connection answers from the index without a transaction (WAL readers see
+        the last commit); elsewhere it is `last_seq()`.
+        """
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            return self.last_seq()
+        with self._probe_lock:
+            if self._probe is None:
+                import sqlite3
+
+                path = self.engine.url.database or ""
+                self._probe = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            row = self._probe.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
 
     # ------------------------------------------------------------------ fixes
     def add_fixes(self, rows: Iterable[FixRow]) -> None:
@@ -351,6 +377,10 @@ class EventStore:
         try:
             self.flush()
         finally:
+            with self._probe_lock:
+                if self._probe is not None:
+                    self._probe.close()
+                    self._probe = None
             self.engine.dispose()
 
 
