@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -34,3 +37,43 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
 @pytest.fixture
 def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+class Clock:
+    """An injected clock: tests move time by setting `t`."""
+
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def page_js(qtbot: Any, view: Any, script: str) -> Any:
+    """Evaluate `script` in a MapView's page and return its value (through JSON: nested arrays intact)."""
+    box: list[object] = []
+    view.evaluate(f"JSON.stringify({script})", box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10000)
+    return json.loads(str(box[0])) if box[0] else None
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A throw-away database on the machine's PostgreSQL (skipped where there is none)."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"console_test_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"CREATE DATABASE {name}")
+    except Exception as exc:  # noqa: BLE001
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()

@@ -3,8 +3,6 @@ map page offscreen, every change through the core's operations on the core worke
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
@@ -19,26 +17,13 @@ from dispatch import ops
 from dispatch.city import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
+from tests.conftest import Clock
+from tests.conftest import page_js as js
 
 ACTOR = seat_actor()
 
 # Qt 6 marks the QPoint drag-event constructors deprecated, yet they are what a real drag delivers
 pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDrag.*deprecated:DeprecationWarning")
-
-
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def js(qtbot, view, script: str):  # type: ignore[no-untyped-def]
-    box: list[object] = []
-    view.evaluate(f"JSON.stringify({script})", box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10000)
-    return json.loads(str(box[0]))
 
 
 def water_point(fraction: float) -> tuple[float, float]:

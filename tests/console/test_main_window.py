@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
@@ -11,21 +9,8 @@ from console.main_window import MainWindow
 from dispatch.city import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
-
-
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def js(qtbot, view, script: str):  # type: ignore[no-untyped-def]
-    box: list[object] = []
-    view.evaluate(f"JSON.stringify({script})", box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10000)
-    return json.loads(str(box[0]))
+from tests.conftest import Clock
+from tests.conftest import page_js as js
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from console.map.view import MapView
 from dispatch.city import load_city
+from tests.conftest import page_js as js
 
 
 @pytest.fixture
@@ -18,14 +17,6 @@ def map_view(qtbot):  # type: ignore[no-untyped-def]
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
     return view
-
-
-def js(qtbot, view: MapView, script: str):  # type: ignore[no-untyped-def]
-    """Evaluate in the page and return the value (through JSON, which keeps nested arrays intact)."""
-    box: list[object] = []
-    view.evaluate(f"JSON.stringify({script})", box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10000)
-    return json.loads(str(box[0]))
 
 
 def test_page_loads_every_resource_locally_and_nothing_else(qtbot, map_view) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 import threading
@@ -15,25 +14,7 @@ from dispatch.errors import Refused
 from dispatch.ops import call
 from dispatch.store import GENESIS_HASH, EventStore, event_hash
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def pg_url():  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"seats_test_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f"CREATE DATABASE {name}")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield ADMIN.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as c:
-        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
 
 
 @pytest.mark.postgres

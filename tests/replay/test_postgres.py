@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from dispatch.audit import verify_chain
 from dispatch.replay import Recording
 from tests.replay.conftest import T0, expected_positions
-
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_url():  # type: ignore[no-untyped-def]
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    try:
-        admin = sqlalchemy.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            name = f"replay_test_{secrets.token_hex(4)}"
-            c.exec_driver_sql(f"CREATE DATABASE {name}")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield ADMIN.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as c:
-        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
 
 
 @pytest.mark.postgres

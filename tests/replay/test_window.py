@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from console.replay.window import ReplayWindow
 from dispatch.replay import Recording
+from tests.conftest import page_js as js
 from tests.replay.conftest import T0, expected_positions
-
-
-def js(qtbot, view, script: str):  # type: ignore[no-untyped-def]
-    box: list[object] = []
-    view.evaluate(f"JSON.stringify({script})", box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10000)
-    return json.loads(str(box[0]))
 
 
 def page_positions(qtbot, w) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
