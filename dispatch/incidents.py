@@ -270,6 +270,12 @@ def open_assignments(state: State, unit_id: str) -> list[Incident]:
                   key=lambda inc: inc.id)
 
 
+def _release_events(state: State, unit: Any, leaving: int) -> list[NewEvent]:
+    """The unit's status change, if any, when incident `leaving` no longer needs it."""
+    after = _status_after(state, unit.id, leaving)
+    return [] if after is unit.status else [_unit_status(unit.id, after)]
+
+
 def _status_after(state: State, unit_id: str, leaving: int) -> UnitStatus:
     """What a unit's status becomes when incident `leaving` no longer needs it."""
     rest = [o for o in open_assignments(state, unit_id) if o.id != leaving]
@@ -437,9 +443,7 @@ def transition(
             if target is IState.ACCEPTED and u.status is not UnitStatus.BUSY:
                 out.append(_unit_status(u.id, UnitStatus.BUSY))
             elif target in (IState.RESOLVED, IState.REJECTED):
-                after = _status_after(st, u.id, iid)
-                if after is not u.status:
-                    out.append(_unit_status(u.id, after))
+                out.extend(_release_events(st, u, iid))
         return out
 
     core.command(actor, decide)
@@ -541,9 +545,7 @@ def unassign(core: Any, actor: str, incident_id: Any, note: str | None = None) -
                    **{"from": inc.state.value, "to": IState.VERIFIED.value})]
         u = st.units.get(inc.unit_id)
         if u is not None and u.status in (UnitStatus.ASSIGNED, UnitStatus.BUSY):
-            after = _status_after(st, u.id, iid)
-            if after is not u.status:
-                out.append(_unit_status(u.id, after))
+            out.extend(_release_events(st, u, iid))
         return out
 
     core.command(actor, decide)
