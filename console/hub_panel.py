@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.i18n import kind_label, word
+from console.i18n import ago, kind_label, word
 from console.operations import DispatchOp, get_bus, seat_actor
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,6 @@ FIELD_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "fiel
 
 def _hhmmss(ts: float | None) -> str:
     return "" if not ts else time.strftime("%H:%M:%S", time.localtime(ts))
-
-
-def _ago(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def fetch(core: Any, unit_id: str | None) -> dict[str, Any]:
@@ -263,10 +254,10 @@ class HubPanel(QWidget):
     def last_seen(self, uid: str, row: dict[str, Any]) -> str:
         seen = getattr(self.hub, "last_seen", {}).get(uid) if self.hub is not None else None
         if row.get("online") and seen is not None:
-            return self.tr("%1 ago").replace("%1", _ago(time.monotonic() - seen))
+            return self.tr("%1 ago").replace("%1", ago(time.monotonic() - seen))
         since = self.data.get("since", {}).get(uid)
         if since:
-            return self.tr("%1 ago").replace("%1", _ago(time.time() - since))
+            return self.tr("%1 ago").replace("%1", ago(time.time() - since))
         return "—"
 
     def answer_text(self, a: dict[str, Any]) -> str:

@@ -110,3 +110,13 @@ def status_label(status: str) -> str:
 def word(snake: str) -> str:
     """Any snake_case domain word (category, state...) to its display form."""
     return t(snake.replace("_", " ").capitalize())
+
+
+def ago(seconds: float) -> str:
+    """A duration for display: "12 s", "5 min", "1.5 h"."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

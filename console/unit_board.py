@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.i18n import kind_label, status_label
+from console.i18n import ago, kind_label, status_label
 
 STATUS_COLOURS = {
     "available": QColor("#2e7d32"),
@@ -126,7 +126,7 @@ class UnitTableModel(QAbstractTableModel):
                 return "" if s is None else f"{s * 3.6:.1f}"
             if col == "age":
                 t = r.get("time")
-                return "—" if t is None else _age(self.now - t)
+                return "—" if t is None else ago(self.now - t)
         if role == Qt.ItemDataRole.UserRole:  # sort keys
             if col == "speed":
                 return r.get("speed") or 0.0
@@ -176,15 +176,6 @@ def presence_icon(online: bool) -> QIcon:
         p.end()
         icon = _icons[key] = QIcon(pix)
     return icon
-
-
-def _age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class UnitFilter(QSortFilterProxyModel):

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.field.link import FieldLink
-from console.i18n import word
+from console.i18n import ago, word
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +96,6 @@ QTabBar::tab { font-size: 17px; min-height: 40px; padding: 4px 18px; }
 
 def _hhmm(ts: float | None) -> str:
     return "" if not ts else time.strftime("%H:%M", time.localtime(ts))
-
-
-def _ago(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _restyle(w: QWidget) -> None:
@@ -539,9 +530,9 @@ class FieldWindow(QMainWindow):
         stages = {"dispatch": self.tr("Answer"), "arrive": self.tr("Arrival"), "resolve": self.tr("Resolution")}
         stage = stages.get(str(d.get("stage")), word(str(d.get("stage") or "")))
         if overdue:
-            text = self.tr("Overdue by %1 (%2, due %3)").replace("%1", _ago(-left))
+            text = self.tr("Overdue by %1 (%2, due %3)").replace("%1", ago(-left))
         else:
-            text = self.tr("%1 left (%2, due %3)").replace("%1", _ago(left))
+            text = self.tr("%1 left (%2, due %3)").replace("%1", ago(left))
         self.deadline.setText(text.replace("%2", stage).replace("%3", _hhmm(float(d["due"]))))
         if self.deadline.property("overdue") != overdue:
             self.deadline.setProperty("overdue", overdue)
@@ -603,7 +594,7 @@ class FieldWindow(QMainWindow):
             self.presence.setProperty("online", online)
             _restyle(self.presence)
         last = self.link.last_contact()
-        self.contact.setText(self.tr("Last contact: %1 ago").replace("%1", _ago(time.time() - last)) if last
+        self.contact.setText(self.tr("Last contact: %1 ago").replace("%1", ago(time.time() - last)) if last
                              else self.tr("No contact yet"))
         n = self.link.waiting()
         self.waiting_label.setText(self.tr("%1 answers waiting to be sent").replace("%1", str(n)) if n else "")
