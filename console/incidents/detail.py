@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.i18n import t
 from console.incidents.common import (
     PRIORITY_COLOURS,
     category_label,
@@ -315,7 +316,7 @@ class IncidentDetail(QWidget):
             if extra:
                 change = (change + "  " if change else "") + ", ".join(extra)
             item = QTreeWidgetItem([clock_text(h.get("time"), with_date=True), event_label(h.get("kind", "")),
-                                    change, str(h.get("actor") or ""), str(h.get("note") or "")])
+                                    change, str(h.get("actor") or ""), t(str(h.get("note") or ""))])
             if h.get("kind") == "incident.overdue":
                 for c in range(5):
                     item.setForeground(c, PRIORITY_COLOURS["P1"])
