@@ -32,3 +32,20 @@ def test_a_bad_command_is_a_clear_error_not_a_traceback(capsys) -> None:  # type
         main(["dispatch-everything"])
     assert exit_.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_ctl_binds_an_mmsi_to_a_unit_and_refuses_a_bad_one(db_url, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from dispatch.core import Dispatch
+    from dispatch.store import EventStore
+
+    core = Dispatch(EventStore(db_url))
+    core.register_units("t", [{"id": "vessel-01", "name": "保洁船01", "kind": "cleaning_vessel"}])
+    core.close()
+    assert main(["ctl", "--db", db_url, "unit", "bind-mmsi", "vessel-01", "413802001"]) == 0
+    capsys.readouterr()
+    assert main(["ctl", "--db", db_url, "unit", "show", "vessel-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mmsi"] == 413802001
+    assert main(["ctl", "--db", db_url, "unit", "bind-mmsi", "vessel-01", "12"]) == 1
+    assert "9 digits" in capsys.readouterr().err

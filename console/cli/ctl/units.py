@@ -23,6 +23,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     st.add_argument("status", choices=["available", "out_of_service"])
     st.set_defaults(build=lambda a: ("unit.status", {"unit_id": a.unit_id, "status": a.status}),
                     render=lambda r, a: _render_units([r], a))
+    bm = usub.add_parser("bind-mmsi", parents=[common],
+                         help="bind an AIS MMSI to the unit (its AIS reports then move it); 'none' unbinds")
+    bm.add_argument("unit_id")
+    bm.add_argument("mmsi")
+    bm.set_defaults(build=lambda a: ("unit.bind_mmsi", {"unit_id": a.unit_id,
+                                                        "mmsi": None if a.mmsi.lower() == "none" else a.mmsi}),
+                    render=lambda r, a: str(r))
 
 
 def _render_units(units: list[dict[str, Any]], _args: Any) -> str:
