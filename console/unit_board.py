@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -21,7 +22,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLineEdit,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -255,6 +258,8 @@ class UnitBoard(QWidget):
         self.status_box.currentIndexChanged.connect(self._on_filter)
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self._selecting = False
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
 
     def _on_filter(self) -> None:
         self.proxy.text = self.search.text().strip()
@@ -285,6 +290,36 @@ class UnitBoard(QWidget):
             self.table.scrollTo(idx)
         finally:
             self._selecting = False
+
+    def _context_menu(self, pos: QPoint) -> None:
+        idx = self.table.indexAt(pos)
+        if not idx.isValid():
+            return
+        row = self.model.rows[self.proxy.mapToSource(idx).row()]
+        menu = QMenu(self)
+        bind = menu.addAction(self.tr("Bind AIS MMSI…"))
+        service = menu.addAction(self.tr("Put back in service") if row["status"] == "out_of_service"
+                                 else self.tr("Take out of service"))
+        chosen = menu.exec(self.table.viewport().mapToGlobal(pos))
+        if chosen is bind:
+            self._bind_mmsi(row)
+        elif chosen is service:
+            status = "available" if row["status"] == "out_of_service" else "out_of_service"
+            self._run("unit.status", {"unit_id": row["id"], "status": status})
+
+    def _bind_mmsi(self, row: dict[str, Any]) -> None:
+        text, ok = QInputDialog.getText(self, self.tr("Bind AIS MMSI"),
+                                        self.tr("MMSI of %1's AIS transponder (empty to unbind):").replace(
+                                            "%1", row["name"]), text=str(row.get("mmsi") or ""))
+        if ok:
+            self._run("unit.bind_mmsi", {"unit_id": row["id"], "mmsi": text.strip() or None})
+
+    def _run(self, name: str, args: dict[str, Any]) -> None:
+        """An operation on the core worker; a refusal is shown with the core's message."""
+        from console.operations import DispatchOp, seat_actor
+        from dispatch import ops
+
+        DispatchOp(parent=self, op=lambda core: ops.call(core, name, args, actor=seat_actor())).run_in_background()
 
     def selected_unit(self) -> str | None:
         idx = self.table.currentIndex()

@@ -97,3 +97,14 @@ def test_survives_a_night_of_qt_calls(qtbot, window) -> None:  # type: ignore[no
             w.map.run("0")  # runJavaScript returns nothing too
             calls += 1
     assert len(hits) == 50_000 and calls > 100_000
+
+
+def test_out_of_service_from_the_board_goes_through_the_core(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from console import operations
+
+    w, core, clock = window
+    operations.set_core(core)
+    w.board._run("unit.status", {"unit_id": "truck-01", "status": "out_of_service"})
+    qtbot.waitUntil(lambda: core.state.units["truck-01"].status.value == "out_of_service", timeout=10000)
+    last = list(core.store.events())[-1]
+    assert last.kind == "unit.status_set" and last.actor.startswith("dispatcher:")
