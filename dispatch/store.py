@@ -44,6 +44,13 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
+# SQLite WAL checkpoints: left to SQLite, every 1,000 pages one committing connection copies the WAL
+# back into the database and fsyncs it (~15 ms here) inside that commit -- the tail of every latency on
+# the write path (an operation, the hub's outbox). A background thread per store checkpoints instead
+# (PASSIVE: never blocks a reader or a writer) every CHECKPOINT_EVERY_S; the connections' own
+# auto-checkpoint stays as a safety net far above what the WAL grows to in that time.
+WAL_AUTOCHECKPOINT_PAGES = 20_000
+CHECKPOINT_EVERY_S = 0.2
 
 metadata = MetaData()
 
@@ -164,6 +171,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")  # see WAL_AUTOCHECKPOINT_PAGES
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -196,6 +204,11 @@ class EventStore:
         self._probe_lock = threading.Lock()
         metadata.create_all(self.engine)
         self._check_schema()
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_stop = threading.Event()
+        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
 
     # ----------------------------------------------------------------- schema
     def ensure_schema(self) -> None:
@@ -310,6 +323,22 @@ class EventStore:
             row = self._probe.execute("SELECT max(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
+    def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints off every write path (see WAL_AUTOCHECKPOINT_PAGES); its own connection."""
+        import sqlite3
+
+        conn = sqlite3.connect(self.engine.url.database or "", isolation_level=None, check_same_thread=False,
+                               timeout=30)
+        try:
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # this connection never writes anyway
+            while not self._checkpoint_stop.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()  # nothing new: a no-op
+                except sqlite3.Error:
+                    log.debug("store: background checkpoint failed", exc_info=True)
+        finally:
+            conn.close()
+
     # ------------------------------------------------------------------ fixes
     def add_fixes(self, rows: Iterable[FixRow]) -> None:
         """Buffer fixes; they are written in one batch at most `flush_interval` seconds later."""
@@ -374,6 +403,9 @@ class EventStore:
         return out
 
     def close(self) -> None:
+        self._checkpoint_stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(5)
         try:
             self.flush()
         finally:

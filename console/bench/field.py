@@ -343,6 +343,9 @@ def run(quick: bool) -> dict[str, float | int]:
                                                      "text": f"bench {i}", "verified": True}, actor="dispatcher:bench")["id"]
                  for i in range(samples + 20)]
     hub = Hub(core, "tcp://127.0.0.1:0", None).start()
+    from console.runtime import tune_gc
+
+    tune_gc()  # as the headless hub (and the console) do once start-up is done
     waiting: dict[str, int] = {}  # unit -> the seq whose acknowledgement is awaited
     done = threading.Event()
 
