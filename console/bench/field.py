@@ -20,7 +20,10 @@ write included) beside the raw pyzmq DEALER-ROUTER round trip, and a broadcast t
 
 The 1,000 units run in a child process (`swarm_main`: one thread, one epoll, raw DEALER sockets with
 CURVE speaking docs/field-protocol.md: login, heartbeat every second, ack every sequenced message),
-as field units would be other machines: they compete with the hub for the CPU, not for its GIL.
+as field units would be other machines: they compete with the hub for the CPU, not for its GIL. Their
+heartbeats are spread as independent units' are (ten every 10 ms, not a hundred in one burst every
+100 ms, which had the hub and the swarm each busy for milliseconds with a burst of 100 heartbeats ten
+times a second: a queue no real fleet forms).
 """
 
 from __future__ import annotations
@@ -283,15 +286,15 @@ def swarm_main() -> None:
                 continue
             service(by_fd[fd])
         now = time.monotonic()
-        if now >= next_tick:  # every 100 ms a tenth of the units: heartbeat (each once a second), login retry
-            next_tick = now + 0.1
-            for i in range(bucket, n, 10):
+        if now >= next_tick:  # every 10 ms a hundredth of the units: heartbeat (each once a second), login retry
+            next_tick = now + 0.01
+            for i in range(bucket, n, 100):
                 if welcomed[i]:
                     send(i, hb)
                 elif login_at[i] and now - login_at[i] > 1.0:
                     login(i)
                 service(i)
-            bucket = (bucket + 1) % 10
+            bucket = (bucket + 1) % 100
             if not ready_reported and all(welcomed):
                 ready_reported = True
                 out.write(json.dumps({"ready": n, "t": time.time()}) + "\n")
