@@ -74,6 +74,8 @@ class Hub:
         self._calls: queue.SimpleQueue[Any] = queue.SimpleQueue()  # call_soon()
         self._deferred: list[NewEvent] = []  # "field.queued"/"field.delivered" waiting to be recorded together
         self._deferred_due = 0.0
+        self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()  # events the core just applied
+        self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (loop thread)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -126,8 +128,39 @@ class Hub:
             pass  # already awake, or closed
 
     def _on_changes(self, changes: Any) -> None:
-        if any(getattr(ev, "kind", "") not in OWN_KINDS for ev in changes.events):
-            self.wake()
+        """On the committing thread, once the events are stored and applied: hand them to the loop (it
+        need not read back from the store what it was just given) and wake it if any is for the field."""
+        if changes.events:
+            self._handed.put(changes.events)
+            if any(getattr(ev, "kind", "") not in OWN_KINDS for ev in changes.events):
+                self.wake()
+
+    def _take_handed(self) -> list[Any] | None:
+        """The handed events that follow the cursor without a gap, oldest first; None when the store must
+        be read instead (nothing handed, or a gap: events of another process this core has not seen yet,
+        or publications that arrive out of order between threads)."""
+        held = self._held
+        while True:
+            try:
+                evs = self._handed.get_nowait()
+            except queue.Empty:
+                break
+            for ev in evs:
+                held[ev.seq] = ev
+        if not held:
+            return None
+        cursor = self._cursor
+        for seq in [s for s in held if s <= cursor]:
+            del held[seq]
+        run = []
+        seq = cursor + 1
+        while seq in held:
+            run.append(held.pop(seq))
+            seq += 1
+        if held or not run:  # a gap: the store has what is missing
+            held.clear()
+            return None
+        return run
 
     # ----------------------------------------------------------------- loop
     def _run(self) -> None:
@@ -444,7 +477,7 @@ class Hub:
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
         """Turn new events (after the persisted cursor) into outbox messages, then send them."""
-        new = self.outbox.events_after(self._cursor, 5000)
+        new = self._take_handed() or self.outbox.events_after(self._cursor, 5000)
         if not new:
             return
         if any(ev.kind == "field.key_revoked" for ev in new):
