@@ -34,6 +34,7 @@ from devices.nmea.fast import (
     gga_fix,
     gga_values,
     merged_fix,
+    pair_fix,
     rmc_fix,
     rmc_values,
     scan_batch,
@@ -275,11 +276,34 @@ class Decoder:
         pend_vals: Any = None
         pend_time = pend_talker = ""
         pend_f: list[str] = []
-        for i in range(len(lines)) if rest is None else rest:
+        order: Sequence[int] = range(len(lines)) if rest is None else rest
+        last = len(order) - 1
+        paired = -1  # index of the second line of a pair already decoded with the first
+        for k, i in enumerate(order):
+            if i == paired:
+                continue
             line = lines[i]
             if line[:1] == "$":
                 kind = line[3:6]
                 if (kind == "RMC" or kind == "GGA") and line[1] != "P":
+                    if merge and pend_vals is None and k < last and ok[i] and line[6:7] == ",":
+                        # this epoch's other position sentence next (no line to decode between them)?
+                        j = order[k + 1]
+                        nxt = lines[j]
+                        if (nxt[1:3] == line[1:3] and nxt[3:6] == ("GGA" if kind == "RMC" else "RMC") and ok[j]
+                                and nxt[:1] == "$" and nxt[6:7] == ","):
+                            f = line[7:-3].split(",", 9)
+                            f2 = nxt[7:-3].split(",", 9)
+                            fix = (pair_fix(f2, f, state, source, line[1:3]) if kind == "RMC"
+                                   else pair_fix(f, f2, state, source, line[1:3]))
+                            if fix is not None:
+                                append(fix)
+                                n_nmea += 2
+                                n_good += 2
+                                n_rmc += 1
+                                n_gga += 1
+                                paired = j
+                                continue
                     n_nmea += 1
                     try:
                         if ok[i]:

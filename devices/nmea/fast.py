@@ -220,20 +220,23 @@ def _coord(dm: str, hemi: str, pos: str, neg: str, limit: float) -> float:
     raise ValueError(f"bad hemisphere {hemi!r}")
 
 
+# "hhmm" (00:00-23:59) and "ss" (00-59) as microseconds: the common time of day is three
+# dict look-ups; anything else (unicode digits, out of range, odd fractions) goes to `_tod`.
+_HHMM_US = {f"{h:02d}{m:02d}": (h * 60 + m) * 60_000_000 for h in range(24) for m in range(60)}
+_SS_US = {f"{s:02d}": s * 1_000_000 for s in range(60)}
+
+
 def _time_of_day(hhmmss: str, state: StreamState) -> int:
     """Microseconds since midnight, cached per stream (the RMC and GGA of an epoch share it)."""
     if hhmmss == state.tod_key:
         return state.tod_val
     frac_us = _FRAC_US.get(hhmmss[6:])
-    hms = hhmmss[:6]
-    if frac_us is None or len(hms) != 6 or not hms.isdigit():
+    hm = _HHMM_US.get(hhmmss[:4])
+    sec = _SS_US.get(hhmmss[4:6])
+    if frac_us is None or hm is None or sec is None:
         tod = _tod(hhmmss)  # the general case, or raises
     else:
-        hv = int(hms)  # _tod inlined for the common case
-        h, m, sec = hv // 10000, hv // 100 % 100, hv % 100
-        if h > 23 or m > 59 or sec > 59:
-            raise ValueError(f"bad time of day {hhmmss!r}")
-        tod = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac_us
+        tod = hm + sec + frac_us
     state.tod_val = tod
     state.tod_key = hhmmss
     return tod
@@ -369,6 +372,52 @@ def merged_fix(r: RmcValues, g: GgaValues, source: str, talker: str) -> Fix:
     """
     alt = g[3]
     return new_fix(source, r[0], g[1], g[2], r[3], r[4], None, alt, 3 if alt is not None else 2, g[4], g[5], g[6],
+                   talker, MERGED)
+
+
+def pair_fix(g: list[str], r: list[str], state: StreamState, source: str, talker: str) -> Fix | None:
+    """The merged Fix of a GGA and an RMC of one epoch (fields as `gga_values`/`rmc_values` take
+    them), parsed as one: a single time of day and coordinate parse, no time resolution for the GGA.
+
+    Only the common case is handled, where the result equals parsing both (in either order) and
+    `merged_fix`: same time text, same coordinate text, a valid RMC ('A') whose date the stream has
+    already seen, a GGA with a fix, every field parsing. Anything else returns None and changes no
+    state (besides the time-of-day cache), so that the caller parses the two one by one, which gives
+    the errors, the unmerged records and the state changes of the sentence-by-sentence path.
+    """
+    try:
+        hhmmss = g[0]
+        day = state.dates.get(r[8])
+        if (day is None or r[1] != "A" or hhmmss != r[0] or not hhmmss or not g[1] or not g[3]
+                or g[1] != r[2] or g[2] != r[3] or g[3] != r[4] or g[4] != r[5]):
+            return None
+        v = g[5]
+        quality = _SMALL.get(v)
+        if quality is None:
+            quality = int(v)
+        if quality == 0:
+            return None
+        tod = _time_of_day(hhmmss, state)
+        lat, lon = _latlon(g[1], g[2], g[3], g[4])
+        v = g[6]
+        sats = _SMALL.get(v)
+        if sats is None and v:
+            sats = int(v)
+        v = g[7]
+        hdop = float(v) if v else None
+        v = g[8]
+        alt = float(v) if v else None
+        v = r[6]
+        speed = float(v) * KNOT if v else None
+        v = r[7]
+        course = float(v) if v else None
+    except (ValueError, IndexError):
+        return None
+    # the RMC's date and time (StreamState.set_date inlined); the GGA's resolution would be overwritten
+    state.day_s = day
+    state.last_tod_us = tod
+    t = state.last_time = (day * 1_000_000 + tod) / 1_000_000
+    return new_fix(source, t, lat, lon, speed, course, None, alt, 3 if alt is not None else 2, quality, hdop, sats,
                    talker, MERGED)
 
 

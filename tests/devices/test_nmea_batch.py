@@ -115,3 +115,84 @@ def test_numpy_scan_agrees_with_the_python_loop() -> None:
     assert counts["GSV"] > 0 and all(ls[i][3:6] not in ("GSV", "GSA") or not ok[i] or ls[i][1] == "P"
                                      for i in rest or [])
     assert scan_batch(ls + ["$GPRMC,ü*00"], ())[0] == checksum_flags_ascii(ls + ["$GPRMC,ü*00"])
+
+
+FILLERS = [append("GPGSV,1,1,01,05,45,185,25"), append("GNVTG,12.50,T,,M,5.054,N,9.360,K,A"),
+           append("GNGLL,2419.58400,N,10925.68600,E,112000.00,A,A"), append("GNZDA,112000.00,27,11,2024,00,00"),
+           append("GNHDT,274.07,T"), "$GNGSA,A,3,02*00", "garbage"]
+
+
+# one field of an epoch's GGA (0) or RMC (1) made unusual: (sentence, field index, value)
+ODD = [(0, 1, ""), (0, 1, "24x9.5"), (0, 1, "2419.58401"), (0, 2, "S"), (0, 2, "Q"), (0, 3, ""), (0, 4, "W"),
+       (0, 4, "X"), (0, 5, "0"), (0, 5, "x"), (0, 5, "2"), (0, 5, "13"), (0, 6, ""), (0, 6, "7"), (0, 6, "1x"),
+       (0, 7, ""), (0, 7, "x"), (0, 8, ""), (0, 8, "-3.0"), (0, 8, "y"), (0, 0, ""), (0, 0, "2599xx"),
+       (1, 0, ""), (1, 0, "235959"), (1, 0, "2599xx"), (1, 1, "V"), (1, 2, ""), (1, 2, "2419.58401"), (1, 3, "S"),
+       (1, 3, "Q"), (1, 4, "10999.9"), (1, 4, ""), (1, 5, "W"), (1, 5, "X"), (1, 6, ""), (1, 6, "z"), (1, 7, ""), (1, 7, "q"), (1, 8, ""),
+       (1, 8, "320199"), (1, 8, "010170")]
+
+
+@st.composite
+def epoch(draw) -> list[str]:
+    """The GGA and RMC of one receiver second, in either order, usually alike, sometimes not."""
+    t = f"{draw(st.integers(0, 23)):02d}{draw(st.integers(0, 59)):02d}{draw(st.integers(0, 59)):02d}" + \
+        draw(st.sampled_from(["", ".00", ".5"]))
+    lat, lon = f"24{draw(st.integers(0, 59)):02d}.58400", f"109{draw(st.integers(0, 59)):02d}.68600"
+    date = draw(st.sampled_from(["261124", "261124", "271124", "010100"]))
+    talkers = [draw(st.sampled_from(["GN", "GP"]))] * 2
+    ew = draw(st.sampled_from("EW"))
+    g = [t, lat, "N", lon, ew, "1", "12", "0.80", "86.4", "M", "", "M", "", ""]
+    r = [t, "A", lat, "N", lon, ew, "5.054", "12.50", date, "", "", "A"]
+    if draw(st.integers(0, 2)) == 0:
+        which, k, value = draw(st.sampled_from(ODD + [(2, 0, "GL"), (2, 1, "GL")]))
+        if which == 2:
+            talkers[k] = value
+        else:
+            (g, r)[which][k] = value
+    gga_line = append(talkers[0] + "GGA," + ",".join(g))
+    rmc_line = append(talkers[1] + "RMC," + ",".join(r))
+    out = [gga_line, rmc_line] if draw(st.booleans()) else [rmc_line, gga_line]
+    if draw(st.integers(0, 2)) == 0:
+        out[1:1] = draw(st.lists(st.sampled_from(FILLERS), max_size=2))
+    if draw(st.integers(0, 9)) == 0:  # a damaged checksum or one the numpy scan leaves to check_end
+        k = draw(st.integers(0, len(out) - 1))
+        out[k] = out[k][:-2] + draw(st.sampled_from(["00", out[k][-2:].lower(), out[k][-2:] + " "]))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(epoch(), min_size=1, max_size=12), st.booleans())
+def test_epochs_merged_in_one_pass_equal_the_reference(epochs, full):
+    ls = [line for e in epochs for line in e]
+    recs, errs, counters = line_by_line(ls)
+    m_recs, m_errs, m_counters = batch(ls, merge=True, full=full)
+    if full:
+        assert m_recs == merged(recs)
+    else:  # the lean path decodes no SkyReport
+        assert m_recs == merged([r for r in recs if r.__class__.__name__ != "SkyReport"])
+    assert m_errs == errs
+    assert m_counters == counters | {"records": len(m_recs)}  # fewer records: merged, no SkyReport
+    u_recs, u_errs, u_counters = batch(ls, full=full)
+    assert u_recs == (recs if full else [r for r in recs if r.__class__.__name__ != "SkyReport"]) and u_errs == errs
+    assert u_counters == counters | {"records": len(u_recs)}
+
+
+def pair_lines(t: str, odd: tuple[int, int, str] | None = None, rmc_first: bool = False) -> list[str]:
+    g = [t, "2419.58400", "N", "10925.68600", "E", "1", "12", "0.80", "86.4", "M", "", "M", "", ""]
+    r = [t, "A", "2419.58400", "N", "10925.68600", "E", "5.054", "12.50", "261124", "", "", "A"]
+    if odd is not None:
+        (g, r)[odd[0]][odd[1]] = odd[2]
+    pair = [append("GNGGA," + ",".join(g)), append("GNGSV,1,1,01,05,45,185,25"), append("GNRMC," + ",".join(r))]
+    return pair[::-1] if rmc_first else pair
+
+
+@pytest.mark.parametrize("rmc_first", [False, True])
+@pytest.mark.parametrize("odd", ODD)
+def test_each_unusual_field_of_an_epoch_gives_what_the_sentences_give_one_by_one(odd, rmc_first):
+    ls = pair_lines("112000.00", rmc_first=rmc_first) + pair_lines("112001.00", odd, rmc_first) + \
+        pair_lines("112002.00", rmc_first=rmc_first) + [append("GNGGA,000003.00,2419.5,N,10925.6,E,1,12,0.8,8,M,,M,,")]
+    for stream in (ls, ls * 10):  # a few lines (scanned in Python), many (numpy)
+        recs, errs, counters = line_by_line(stream)
+        for full in (True, False):
+            m_recs, m_errs, m_counters = batch(stream, merge=True, full=full)
+            assert m_recs == merged([r for r in recs if full or isinstance(r, Fix)]) and m_errs == errs
+            assert m_counters == counters | {"records": len(m_recs)}
