@@ -271,7 +271,7 @@ class Decoder:
         append = records.append
         n_skipped = sum(skipped.values())
         n_nmea = n_good = n_skipped
-        n_rmc = n_gga = n_other_records = 0
+        n_rmc = n_gga = n_other_records = n_pairs = 0
         pend_kind = ""
         pend_vals: Any = None
         pend_time = pend_talker = ""
@@ -298,10 +298,7 @@ class Decoder:
                                    else pair_fix(f, f2, state, source, line[1:3]))
                             if fix is not None:
                                 append(fix)
-                                n_nmea += 2
-                                n_good += 2
-                                n_rmc += 1
-                                n_gga += 1
+                                n_pairs += 1
                                 paired = j
                                 continue
                     n_nmea += 1
@@ -384,6 +381,11 @@ class Decoder:
         if pend_vals is not None:
             append(rmc_fix(pend_vals, source, pend_talker) if pend_kind == "RMC"
                    else gga_fix(pend_vals, source, pend_talker))
+        if n_pairs:
+            n_nmea += 2 * n_pairs
+            n_good += 2 * n_pairs
+            n_rmc += n_pairs
+            n_gga += n_pairs
         if n_nmea:
             c.by_kind["nmea"] += n_nmea
             nc.sentences += n_nmea

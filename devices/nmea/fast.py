@@ -124,13 +124,18 @@ def scan_batch(lines: Sequence[str], skip_kinds: Collection[str]) -> tuple[list[
         return ok, None, {}
     s = np.clip(starts, 0, last - 6)
     code = (b[s + 3].astype(np.int32) << 16) | (b[s + 4].astype(np.int32) << 8) | b[s + 5]
-    codes = np.array([(ord(k[0]) << 16) | (ord(k[1]) << 8) | ord(k[2]) for k in skip_kinds if len(k) == 3],
-                     dtype=np.int32)
-    skip = okv & (lens >= 10) & (b[s] == _DOLLAR) & (b[s + 1] != _P) & (b[s + 6] == _COMMA) & np.isin(code, codes)
-    if not skip.any():
+    base = okv & (lens >= 10) & (b[s] == _DOLLAR) & (b[s + 1] != _P) & (b[s + 6] == _COMMA)
+    skip = np.zeros(n, dtype=bool)
+    counts = {}
+    for k in sorted(set(skip_kinds)):  # a handful of types: one comparison each beats np.isin + np.unique
+        if len(k) == 3 and k.isascii():
+            mask = base & (code == ((ord(k[0]) << 16) | (ord(k[1]) << 8) | ord(k[2])))
+            found = int(np.count_nonzero(mask))
+            if found:
+                counts[k] = found
+                skip |= mask
+    if not counts:
         return ok, None, {}
-    kinds, nums = np.unique(code[skip], return_counts=True)
-    counts = {int(k).to_bytes(3, "big").decode("ascii"): int(c) for k, c in zip(kinds, nums, strict=True)}
     return ok, np.flatnonzero(~skip).tolist(), counts
 
 
@@ -388,8 +393,8 @@ def pair_fix(g: list[str], r: list[str], state: StreamState, source: str, talker
     try:
         hhmmss = g[0]
         day = state.dates.get(r[8])
-        if (day is None or r[1] != "A" or hhmmss != r[0] or not hhmmss or not g[1] or not g[3]
-                or g[1] != r[2] or g[2] != r[3] or g[3] != r[4] or g[4] != r[5]):
+        a, ns, b, ew = g[1], g[2], g[3], g[4]
+        if day is None or r[1] != "A" or hhmmss != r[0] or a != r[2] or ns != r[3] or b != r[4] or ew != r[5]:
             return None
         v = g[5]
         quality = _SMALL.get(v)
@@ -398,7 +403,23 @@ def pair_fix(g: list[str], r: list[str], state: StreamState, source: str, talker
         if quality == 0:
             return None
         tod = _time_of_day(hhmmss, state)
-        lat, lon = _latlon(g[1], g[2], g[3], g[4])
+        # `_latlon` for the plain form only (``d+mm.m+`` both), else the one-by-one path decides
+        i = a.find(".")
+        j = b.find(".")
+        if i < 3 or j < 3 or a[-1] == "." or b[-1] == "." or not (a + b).replace(".", "", 2).isdigit():
+            return None
+        lat = float(a[: i - 2]) + float(a[i - 2 :]) / 60
+        lon = float(b[: j - 2]) + float(b[j - 2 :]) / 60
+        if lat > 90.0 or lon > 180.0:
+            return None
+        if ns == "S":
+            lat = -lat
+        elif ns != "N":
+            return None
+        if ew == "W":
+            lon = -lon
+        elif ew != "E":
+            return None
         v = g[6]
         sats = _SMALL.get(v)
         if sats is None and v:
