@@ -402,7 +402,10 @@ def pair_fix(g: list[str], r: list[str], state: StreamState, source: str, talker
             quality = int(v)
         if quality == 0:
             return None
-        tod = _time_of_day(hhmmss, state)
+        hm = _HHMM_US.get(hhmmss[:4])  # `_time_of_day` inlined for the plain form
+        sec = _SS_US.get(hhmmss[4:6])
+        frac_us = _FRAC_US.get(hhmmss[6:])
+        tod = _time_of_day(hhmmss, state) if hm is None or sec is None or frac_us is None else hm + sec + frac_us
         # `_latlon` for the plain form only (``d+mm.m+`` both), else the one-by-one path decides
         i = a.find(".")
         j = b.find(".")

@@ -176,9 +176,10 @@ def test_epochs_merged_in_one_pass_equal_the_reference(epochs, full):
     assert u_counters == counters | {"records": len(u_recs)}
 
 
-def pair_lines(t: str, odd: tuple[int, int, str] | None = None, rmc_first: bool = False) -> list[str]:
-    g = [t, "2419.58400", "N", "10925.68600", "E", "1", "12", "0.80", "86.4", "M", "", "M", "", ""]
-    r = [t, "A", "2419.58400", "N", "10925.68600", "E", "5.054", "12.50", "261124", "", "", "A"]
+def pair_lines(t: str, odd: tuple[int, int, str] | None = None, rmc_first: bool = False,
+               where: tuple[str, str, str, str] = ("2419.58400", "N", "10925.68600", "E")) -> list[str]:
+    g = [t, *where, "1", "12", "0.80", "86.4", "M", "", "M", "", ""]
+    r = [t, "A", *where, "5.054", "12.50", "261124", "", "", "A"]
     if odd is not None:
         (g, r)[odd[0]][odd[1]] = odd[2]
     pair = [append("GNGGA," + ",".join(g)), append("GNGSV,1,1,01,05,45,185,25"), append("GNRMC," + ",".join(r))]
@@ -196,3 +197,24 @@ def test_each_unusual_field_of_an_epoch_gives_what_the_sentences_give_one_by_one
             m_recs, m_errs, m_counters = batch(stream, merge=True, full=full)
             assert m_recs == merged([r for r in recs if full or isinstance(r, Fix)]) and m_errs == errs
             assert m_counters == counters | {"records": len(m_recs)}
+
+
+@pytest.mark.parametrize(("t", "where"), [
+    ("112001.5", ("2419.58400", "S", "10925.68600", "W")), ("112001.25", ("519.5", "N", "00025.6", "E")),
+    ("112001", ("2419.", "N", "10925.68600", "E")), ("112001", ("2419.5", "N", "10925.", "E")),
+    ("112001", ("9100.0", "N", "10925.6", "E")), ("112001", ("2419.5", "N", "18100.0", "E")),
+    ("112001", ("9000.0", "S", "18000.0", "W")), ("112001", ("0", "N", "0", "E")),
+    ("112001", ("2419.5", "n", "10925.6", "e")), ("112001", ("24.19.5", "N", "10925.6", "E")),
+    ("112001", ("2419.5", "N", "109.25.6", "E")), ("112001", ("+419.5", "N", "10925.6", "E")),
+    ("112001", ("2419.5e1", "N", "10925.6", "E")), ("112001", ("2419.5", "N", "10925_6.1", "E")),
+    ("1120.01", ("2419.5", "N", "10925.6", "E")), ("2360010", ("2419.5", "N", "10925.6", "E")),
+    ("112001.", ("2419.5", "N", "10925.6", "E")), ("112001.x", ("2419.5", "N", "10925.6", "E")),
+])
+def test_unusual_text_shared_by_both_sentences_gives_what_they_give_one_by_one(t, where):
+    ls = pair_lines("112000.00") + pair_lines(t, where=where) + pair_lines(t, where=where, rmc_first=True) + \
+        pair_lines("112002.00")
+    for stream in (ls, ls * 10):
+        recs, errs, counters = line_by_line(stream)
+        m_recs, m_errs, m_counters = batch(stream, merge=True, full=False)
+        assert m_recs == merged([r for r in recs if isinstance(r, Fix)]) and m_errs == errs
+        assert m_counters == counters | {"records": len(m_recs)}
