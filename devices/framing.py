@@ -252,7 +252,10 @@ class Decoder:
         ``merge=True`` turns the RMC and the GGA of one epoch (same talker, same time of day, no
         other position sentence between them) into one Fix (`devices.nmea.fast.merged_fix`,
         ``sentence="RMC+GGA"``), placed where the second of the two was; an unpaired one stays
-        as it is. Equal to `merge_fixes` applied to the unmerged records.
+        as it is. Equal to `merge_fixes` applied to the unmerged records. When the two follow each
+        other among the lines that need decoding, `devices.nmea.fast.pair_fix` parses them as one
+        (shared time and coordinates parsed once); in any unusual case it declines and they go
+        through the sentence-by-sentence path, which sets the errors and the state.
 
         ``ok``: `checksum_flags` of ``lines``, when the caller computed them over a larger batch.
         """
