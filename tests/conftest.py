@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,7 +32,7 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
-        time.sleep(interval)
+        threading.Event().wait(interval)  # poll again: the condition, not the pause, ends the wait
 
 
 @pytest.fixture

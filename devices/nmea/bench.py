@@ -122,7 +122,3 @@ def run(quick: bool = False) -> dict[str, float]:
         "decode_ais_per_s": len(ais_lines) / ours_a,
         "pyais_decode_per_s": len(ais_lines) / theirs_a,
     }
-
-if __name__ == "__main__":
-    for key, value in run().items():
-        print(f"{key:>22}: {value:12,.0f}")  # noqa: T201 - a bench prints its figures
