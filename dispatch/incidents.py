@@ -383,12 +383,19 @@ def list_incidents(
     with core.lock:
         b = book(core.state)
         rows = [
-            inc.summary(b.config, now)
+            _with_unit_name(core.state, inc.summary(b.config, now))
             for inc in b.items.values()
             if (want is None or inc.state is want) and (not open or inc.is_open) and (cat is None or inc.category == cat)
         ]
     rows.sort(key=lambda r: (r["priority"], r["created_at"], r["id"]))
     return rows
+
+
+def _with_unit_name(state: State, row: dict[str, Any]) -> dict[str, Any]:
+    """The assigned unit's display name beside its id (the queue shows names, scripts use ids)."""
+    u = state.units.get(row["unit_id"]) if row.get("unit_id") else None
+    row["unit_name"] = u.name if u is not None else None
+    return row
 
 
 @op("incident.show")
@@ -397,7 +404,7 @@ def show_incident(core: Any, actor: str, incident_id: Any) -> dict[str, Any]:
     core.refresh()
     with core.lock:
         b = book(core.state)
-        return get(core.state, incident_id).detail(b.config, core.clock())
+        return _with_unit_name(core.state, get(core.state, incident_id).detail(b.config, core.clock()))
 
 
 @op("incident.transition")

@@ -240,7 +240,7 @@ class IncidentDetail(QWidget):
         self.fields["where"].setText((where + "  " if where else "") + f"{d['lat']:.6f}, {d['lon']:.6f}")
         self.fields["source"].setText(source_label(d.get("source")))
         self.fields["reporter"].setText(" ".join(x for x in (d.get("reporter"), d.get("contact")) if x) or "—")
-        self.fields["unit"].setText(d.get("unit_id") or "—")
+        self.fields["unit"].setText(f"{d['unit_name']} ({d['unit_id']})" if d.get("unit_name") else d.get("unit_id") or "—")
         self.fields["created"].setText(clock_text(d.get("created_at"), with_date=True))
         self.fields["text"].setText(d.get("text") or "—")
         self._render_duplicates(d)

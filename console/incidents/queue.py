@@ -170,7 +170,7 @@ class IncidentTableModel(QAbstractTableModel):
             stage = stage_label((r.get("deadline") or {}).get("stage"))
             return f"{stage} {countdown_text(rem)}"
         if col == "unit":
-            return r.get("unit_id") or ""
+            return r.get("unit_name") or r.get("unit_id") or ""
         if col == "place":
             return r.get("address") or f"{r['lat']:.5f}, {r['lon']:.5f}"
         if col == "source":
