@@ -41,6 +41,16 @@ def open_session(url: str | None, *, stale_after: float = 60.0) -> Session:
     return Session(Dispatch(store, stale_after=stale_after), url)
 
 
+def login_name(default: str = "unknown") -> str:
+    """The OS login of whoever runs this process (for actors such as "ctl:wang"); `default` if there is none."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (service account, container)
+        return default
+
+
 def store_label(url: str) -> str:
     """The URL with any password hidden, for the status bar and logs."""
     from sqlalchemy.engine import make_url

@@ -8,7 +8,6 @@ also while it is connected: a running hub on the same store sees it within a sec
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 
@@ -29,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.session import open_session
+    from console.session import login_name, open_session
     from dispatch.errors import Refused
     from dispatch.hub import keys
 
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"error: cannot open store: {exc}", file=sys.stderr)
         return 3
-    actor = f"ctl:{_login()}"
+    actor = f"ctl:{login_name()}"
     try:
         if args.keys_command == "new":
             result = keys.new_unit_key(session.core, actor, args.unit_id, args.out)
@@ -61,9 +60,3 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(result, ensure_ascii=False) if args.json else text)
     return 0
 
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"

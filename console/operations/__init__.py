@@ -49,15 +49,10 @@ def set_operator(name: str | None) -> None:
 
 def seat_actor() -> str:
     """Who this console seat records as the actor of its events: "dispatcher:<name>"."""
-    name = _operator
-    if not name:
-        import getpass
+    from console.session import login_name
 
-        try:
-            name = getpass.getuser()
-        except Exception:  # no login name (service account, container): still attributable to the seat
-            name = "console"
-    return f"dispatcher:{name}"
+    # no login name (service account, container): still attributable to the seat
+    return f"dispatcher:{_operator or login_name('console')}"
 
 
 def set_core(core: Any) -> None:

@@ -13,7 +13,6 @@ sets two defaults on its parsers: `build(args) -> (operation, arguments)` and
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
 import json
 import sys
@@ -86,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
         print("error: give --db or --hub, not both", file=sys.stderr)
         return 2
     name, op_args = args.build(args)
-    actor = getattr(args, "actor", None) or f"ctl:{_login()}"
+    from console.session import login_name
+
+    actor = getattr(args, "actor", None) or f"ctl:{login_name()}"
     try:
         client = make_client(args)
     except Exception as exc:
@@ -112,12 +113,6 @@ def run(args: argparse.Namespace) -> int:
             print(text)
     return 0
 
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
