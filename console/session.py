@@ -19,11 +19,15 @@ class Session:
     pumps: list[Any] = field(default_factory=list)
 
     def start_demo(self) -> None:
-        from dispatch.demo import demo_simulator
+        from dispatch.demo import demo_simulator, file_demo_reports
         from dispatch.feeds import demo_pump
 
         units, sim = demo_simulator()
         self.core.register_units("system:demo", [u.registration() for u in units])
+        try:
+            file_demo_reports(self.core)
+        except Exception:  # a demo nicety: the console runs without it
+            log.exception("demo reports not filed")
         pump = demo_pump(self.core, sim)
         pump.start()
         self.pumps.append(pump)

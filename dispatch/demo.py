@@ -118,3 +118,69 @@ def build_demo(city: City | None = None, *, seed: int = 2026) -> tuple[list[Demo
 def demo_simulator(city: City | None = None, *, t0: float | None = None) -> tuple[list[DemoUnit], FleetSimulator]:
     units, tracks = build_demo(city)
     return units, FleetSimulator(tracks, t0=t0)
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """A report filed when the demo city starts on an empty store, so its queue is not empty."""
+
+    category: str
+    priority: str
+    lat: float
+    lon: float
+    text: str
+    source: str
+    address: str | None = None
+    reporter: str | None = None
+
+
+def demo_reports(city: City | None = None) -> list[DemoReport]:
+    """A few open reports across the city: on the water (for boats and cleaning vessels) and on land
+    (for officers and trucks), each where its category happens (water reports on the river, the rest
+    beside a site or a patrol zone)."""
+    city = city or load_city()
+    reports: list[DemoReport] = []
+    lat, lon, _ = city.point_along_river(0.32)
+    reports.append(DemoReport("floating_garbage", "P2", lat, lon, "江面漂浮垃圾约20平方米，顺流向下游移动",
+                              "hotline", _segment_name(city, lat, lon), "市民 李先生"))
+    lat, lon, _ = city.point_along_river(0.71)
+    reports.append(DemoReport("illegal_fishing", "P3", lat, lon, "有人在禁渔区电鱼", "patrol",
+                              _segment_name(city, lat, lon), "巡逻艇03"))
+    if city.construction_sites:
+        site = city.construction_sites[0]
+        lat, lon = site.geometry.y + 0.0012, site.geometry.x + 0.0008
+        if not city.is_water(lat, lon):
+            reports.append(DemoReport("construction_waste_spill", "P1", lat, lon, "渣土车沿路抛洒，路面约50米",
+                                      "video", f"{site.name}附近", "视频巡查"))
+    if city.patrol_zones:
+        zone = city.patrol_zones[min(2, len(city.patrol_zones) - 1)]
+        c = zone.geometry.centroid
+        if not city.is_water(c.y, c.x):
+            reports.append(DemoReport("street_vending", "P4", c.y, c.x, "占道经营，影响通行", "app",
+                                      zone.name, "市民 APP"))
+    return reports
+
+
+def _segment_name(city: City, lat: float, lon: float) -> str | None:
+    """The cleaning segment nearest a point on the river, as the hotline operator would name the place."""
+    from shapely.geometry import Point
+
+    p = Point(lon, lat)
+    seg = min(city.segments, key=lambda s: s.geometry.distance(p), default=None)
+    return seg.name if seg else None
+
+
+def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:demo") -> list[int]:
+    """File `demo_reports` through the ordinary operation, once: only on a store that has no incident yet
+    (the demo is restarted on the same store every launch). Returns the new incidents' ids."""
+    from dispatch import ops
+    from dispatch.incidents import book
+
+    if book(core.state).items:
+        return []
+    ids = []
+    for r in demo_reports(city):
+        args = {"category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon, "text": r.text,
+                "source": r.source, "address": r.address, "reporter": r.reporter}
+        ids.append(ops.call(core, "incident.create", args, actor=actor)["id"])
+    return ids
