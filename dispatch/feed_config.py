@@ -1,8 +1,12 @@
 """Feed configuration: the feeds a console starts, declared in a TOML file.
 
 The default file is ``feeds.toml`` in the user config folder; ``--feeds FILE`` names another.
-The device bench edits it (add, remove, enable, bind) and `save()` rewrites it, so feeds
-survive a restart. One ``[[feed]]`` table per feed::
+The device bench edits it (add, edit, remove, enable, bind) and `save()` rewrites it, so feeds
+survive a restart. The checks of an edit live here, not in the widgets: `plan_edit` (settings,
+a clashing name, what the change needs: a restart or not) and `check_bindings` (the per-source
+``bind`` table from rows of kind, value and unit; `binding_key` / `split_key` map a row to its
+key and back). Refusals are `FeedRefused`, whose template the console translates.
+One ``[[feed]]`` table per feed::
 
     [[feed]]
     name = "boat-01 gps"
@@ -25,6 +29,7 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,37 @@ from dispatch.errors import Refused
 log = logging.getLogger(__name__)
 
 KINDS = ("serial", "tcp", "tcp-server", "udp", "gpsd", "file")
+# What a feed's settings are made of: a change to one of these needs a new transport (the feed
+# restarts); the rest (name, unit, bind, priority) is applied to the running feed.
+TRANSPORT_FIELDS = ("kind", "port", "baud", "host", "tcp_port", "path", "pace")
+# How a `bind` key matches (see dispatch.feeds.FeedManager._unit_for): the talker of NMEA
+# sentences, an AIS MMSI ("mmsi:" + 9 digits), the peer's address (host or host:port) or a
+# device id (the device gpsd names, or a record's whole source key).
+BINDING_KINDS = ("talker", "mmsi", "peer", "device")
+
+
+def fill(template: str, args: tuple[Any, ...]) -> str:
+    """``%1``, ``%2``... replaced by the args (the placeholders Qt's translations use)."""
+    out = template
+    for i in range(len(args), 0, -1):  # %10 before %1
+        out = out.replace(f"%{i}", str(args[i - 1]))
+    return out
+
+
+class FeedRefused(Refused):
+    """A feed setting or binding refused; `template` and `params` let a console show it translated.
+
+    :ivar field: the setting at fault ("name", "port"... or "bind"), for the form to point at.
+    :ivar row: the 0-based row of the bindings table at fault, if a binding.
+    """
+
+    def __init__(self, template: str, *args: Any, code: str = "bad_feed", field: str | None = None,
+                 row: int | None = None) -> None:
+        super().__init__(fill(template, args), code)
+        self.template = template
+        self.params = args
+        self.field = field
+        self.row = row
 
 
 @dataclass
@@ -52,28 +88,28 @@ class FeedSpec:
     priority: int = 0  # between two sources of one unit with equal fix quality, the higher wins
 
     def validate(self) -> FeedSpec:
-        """:raises Refused: with what is allowed."""
+        """:raises FeedRefused: with what is allowed."""
         if not self.name or not self.name.strip():
-            raise Refused("a feed needs a name", "bad_feed")
+            raise FeedRefused("A feed needs a name", field="name")
         if self.kind not in KINDS:
-            raise Refused(f"unknown feed kind {self.kind!r}; one of {', '.join(KINDS)}", "bad_feed")
+            raise FeedRefused("Unknown feed kind '%1'; one of %2", self.kind, ", ".join(KINDS), field="kind")
         if self.kind == "serial" and not self.port:
-            raise Refused(f"serial feed {self.name!r} needs a port (e.g. /dev/ttyUSB0)", "bad_feed")
+            raise FeedRefused("Serial feed '%1' needs a port (e.g. /dev/ttyUSB0)", self.name, field="port")
         if self.kind == "serial" and self.baud != "auto":
             try:
                 self.baud = int(self.baud)
             except (TypeError, ValueError):
-                raise Refused(f"feed {self.name!r}: baud must be 'auto' or a number", "bad_feed") from None
+                raise FeedRefused("Feed '%1': baud must be 'auto' or a number", self.name, field="baud") from None
         if self.kind in ("tcp",) and not (self.host and self.tcp_port):
-            raise Refused(f"tcp feed {self.name!r} needs host and tcp_port", "bad_feed")
+            raise FeedRefused("TCP feed '%1' needs a host and a port", self.name, field="host")
         if self.kind in ("tcp-server", "udp") and self.tcp_port is None:
-            raise Refused(f"{self.kind} feed {self.name!r} needs tcp_port (the port to listen on)", "bad_feed")
+            raise FeedRefused("Feed '%1' (%2) needs the port to listen on", self.name, self.kind, field="tcp_port")
         if self.kind == "file" and not self.path:
-            raise Refused(f"file feed {self.name!r} needs a path", "bad_feed")
+            raise FeedRefused("File feed '%1' needs a path", self.name, field="path")
         if self.pace not in ("original", "fast"):
-            raise Refused(f"feed {self.name!r}: pace must be 'original' or 'fast'", "bad_feed")
+            raise FeedRefused("Feed '%1': pace must be 'original' or 'fast'", self.name, field="pace")
         if self.tcp_port is not None and not (0 <= int(self.tcp_port) <= 65535):
-            raise Refused(f"feed {self.name!r}: port {self.tcp_port} out of range", "bad_feed")
+            raise FeedRefused("Feed '%1': port %2 out of range", self.name, self.tcp_port, field="tcp_port")
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -162,3 +198,155 @@ def _value(v: Any) -> str:
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{_key(str(k))} = {_value(x)}" for k, x in v.items()) + " }"
     return _str(str(v))
+
+
+# ====================================================================== bindings and edits
+_TALKER = re.compile(r"^[A-Z]{2}$")
+_MMSI = re.compile(r"^[0-9]{9}$")
+
+
+def _peer_ok(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        pass
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) <= 65535:
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def binding_key(kind: str, value: str, *, row: int | None = None) -> str:
+    """The `bind` key for a match of `kind` on `value` (normalised: talkers upper case).
+
+    :raises FeedRefused: an unknown kind or a value that kind cannot have, saying what it can.
+    """
+    v = (value or "").strip()
+    if kind not in BINDING_KINDS:
+        raise FeedRefused("Unknown kind of match '%1'; one of %2", kind, ", ".join(BINDING_KINDS),
+                          field="bind", row=row)
+    if not v:
+        raise FeedRefused("Row %1: the value to match is empty", _n(row), field="bind", row=row)
+    if kind == "talker":
+        v = v.upper()
+        if not _TALKER.match(v):
+            raise FeedRefused("Row %1: a talker is two letters (GP, GN, BD…), not '%2'", _n(row), value.strip(),
+                              field="bind", row=row)
+        return v
+    if kind == "mmsi":
+        v = v.removeprefix("mmsi:").strip()
+        if not _MMSI.match(v) or v.startswith("0"):
+            raise FeedRefused("Row %1: an MMSI is 9 digits, not '%2'", _n(row), value.strip(), code="bad_mmsi",
+                              field="bind", row=row)
+        return f"mmsi:{v}"
+    if kind == "peer":
+        if not _peer_ok(v):
+            raise FeedRefused("Row %1: a peer is an IP address, optionally with :port (e.g. 192.168.1.20 or "
+                              "192.168.1.20:4001), not '%2'", _n(row), v, field="bind", row=row)
+        return v
+    if len(v) > 128 or any(ord(c) < 0x20 or c == "\x7f" for c in v) or v.lower().startswith("mmsi:"):
+        raise FeedRefused("Row %1: '%2' cannot be a device id", _n(row), v[:40], field="bind", row=row)
+    return v
+
+
+def _n(row: int | None) -> int | str:
+    return "" if row is None else row + 1
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """A `bind` key back to (kind, value): the kind it reads as (for the console's table)."""
+    if key.lower().startswith("mmsi:"):
+        return "mmsi", key[5:]
+    if _TALKER.match(key):
+        return "talker", key
+    if _peer_ok(key):
+        return "peer", key
+    return "device", key
+
+
+def check_bindings(rows: Iterable[tuple[str, str, str]], units: Collection[str] | None = None,
+                   unit_mmsi: Mapping[int, str] | None = None) -> dict[str, str]:
+    """Rows of (kind, value, unit) to a `bind` table, in row order.
+
+    :param units: the known unit ids (None: not checked).
+    :param unit_mmsi: MMSIs already bound to a unit (the unit's own binding, `unit.mmsi_bound`):
+        a feed may not give one of them to another unit.
+    :raises FeedRefused: the first bad row, naming it: bad value, no unit, unknown unit, a key twice.
+    """
+    out: dict[str, str] = {}
+    first_row: dict[str, int] = {}
+    for i, (kind, value, unit) in enumerate(rows):
+        key = binding_key(kind, value, row=i)
+        unit = (unit or "").strip()
+        if not unit:
+            raise FeedRefused("Row %1: choose the unit that %2 belongs to", i + 1, key, field="bind", row=i)
+        if units is not None and unit not in units:
+            raise FeedRefused("Row %1: unknown unit '%2'", i + 1, unit, code="unknown_unit", field="bind", row=i)
+        if key in first_row:
+            raise FeedRefused("Row %1: %2 is bound twice (rows %3 and %1)", i + 1, key, first_row[key] + 1,
+                              code="duplicate_binding", field="bind", row=i)
+        if kind == "mmsi" and unit_mmsi:
+            owner = unit_mmsi.get(int(key[5:]))
+            if owner is not None and owner != unit:
+                raise FeedRefused("Row %1: MMSI %2 belongs to unit %3 (bound on the unit board), not to %4",
+                                  i + 1, key[5:], owner, unit, code="mmsi_taken", field="bind", row=i)
+        first_row[key] = i
+        out[key] = unit
+    return out
+
+
+def check_unit(unit: str | None, units: Collection[str] | None) -> None:
+    """The whole-feed unit, if any, must be a known unit. :raises FeedRefused:"""
+    if unit and units is not None and unit not in units:
+        raise FeedRefused("Unknown unit '%1'", unit, code="unknown_unit", field="unit")
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    """What applying an edited spec to a running feed does."""
+
+    old_name: str
+    old: FeedSpec
+    spec: FeedSpec  # the new settings, validated
+    restart: bool  # transport settings changed: the feed gets a new transport
+    renamed: bool
+    bindings_changed: bool  # unit or bind changed
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.spec
+
+
+def plan_edit(current: Iterable[FeedSpec], old_name: str, new: FeedSpec, *,
+              units: Collection[str] | None = None, unit_mmsi: Mapping[int, str] | None = None) -> EditPlan:
+    """Check an edit of feed `old_name` against the other feeds (and the units, if given).
+
+    The new spec keeps the old one's `enabled` (connect/disconnect own it).
+
+    :raises FeedRefused: the feed is not there, the new name is another feed's, a bad setting or binding.
+    """
+    by_name = {s.name: s for s in current}
+    old = by_name.get(old_name)
+    if old is None:
+        raise FeedRefused("No feed named '%1'", old_name, code="not_found", field="name")
+    spec = FeedSpec(**{f.name: getattr(new, f.name) for f in fields(FeedSpec)})
+    spec.name = (spec.name or "").strip()
+    spec.bind = dict(spec.bind)
+    spec.enabled = old.enabled
+    spec.unit = (spec.unit or "").strip() or None
+    spec.validate()
+    if spec.name != old_name and spec.name in by_name:
+        raise FeedRefused("A feed named '%1' exists already", spec.name, code="feed_exists", field="name")
+    check_unit(spec.unit, units)
+    spec.bind = check_bindings([(*split_key(k), u) for k, u in spec.bind.items()], units, unit_mmsi)
+    return EditPlan(old_name=old_name, old=old, spec=spec,
+                    restart=any(getattr(old, f) != getattr(spec, f) for f in TRANSPORT_FIELDS),
+                    renamed=spec.name != old_name,
+                    bindings_changed=(old.unit, old.bind) != (spec.unit, spec.bind))

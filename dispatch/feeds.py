@@ -33,7 +33,8 @@ from devices.sim.fleet import FleetSimulator
 from devices.transports.base import RawLine, Transport
 from dispatch.core import Dispatch
 from dispatch.errors import NotFound, Refused
-from dispatch.feed_config import FeedSpec
+from dispatch.feed_config import BINDING_KINDS, EditPlan, FeedSpec, plan_edit
+from dispatch.ops_feeds import feed_binding_events
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,38 @@ class FeedStats:
         return dataclasses.asdict(self)
 
 
+SEEN_MAX = 512  # sources bound to no unit a feed remembers for the bench (the least recent go first)
+
+
+@dataclass(slots=True)
+class SeenSource:
+    """A source a feed heard that no binding covered (a fix's peer/source/talker, or an AIS MMSI)."""
+
+    peer: str
+    source: str
+    talker: str | None
+    device: str | None
+    mmsi: int | None
+    name: str | None  # an AIS vessel's name, when it sent one
+    first: float
+    last: float
+    count: int = 0  # records from it that were bound to no unit
+
+
+@dataclass(frozen=True, slots=True)
+class UnboundSource:
+    """One key the bench can bind: (kind, value) as `dispatch.feed_config.binding_key` takes them."""
+
+    kind: str  # "talker", "mmsi", "peer", "device"
+    value: str
+    detail: str  # what else is known: the peer or talker beside it, a vessel's name
+    age: float  # seconds since last heard
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 def _status(exc: DeviceError) -> str:
     return ("checksum" if isinstance(exc, ChecksumError) else
             "unknown" if isinstance(exc, UnknownSentenceError) else "malformed")
@@ -231,6 +264,8 @@ class Feed:
         self.sats: int | None = None
         self.hdop: float | None = None
         self.events: list[tuple[bool, str]] = []  # connect/disconnect to record (taken by the pump)
+        self.seen: dict[tuple[Any, ...], SeenSource] = {}  # sources heard while bound to no unit
+        self._seen_lock = threading.Lock()
         self._events_lock = threading.Lock()
         self.transport.state_listeners.append(self._on_state)
 
@@ -247,12 +282,42 @@ class Feed:
             out, self.events = self.events, []
         return out
 
+    def base_source(self, peer: str) -> str:
+        """The source key of a peer's records (`Decoder`'s source): the feed's name, "@peer" after it."""
+        return self.spec.name if not peer or self.spec.kind == "serial" else f"{self.spec.name}@{peer}"
+
+    def device_of(self, peer: str, source: str) -> str | None:
+        """The device part of a record's source key (gpsd's "feed:/dev/ttyUSB0" -> "/dev/ttyUSB0")."""
+        base = self.base_source(peer)
+        return source[len(base) + 1:] or None if source.startswith(base + ":") else None
+
     def decoder(self, peer: str) -> Decoder:
         d = self.decoders.get(peer)
         if d is None:
-            source = self.spec.name if not peer or self.spec.kind == "serial" else f"{self.spec.name}@{peer}"
-            d = self.decoders[peer] = Decoder(source, errors="yield")
+            d = self.decoders[peer] = Decoder(self.base_source(peer), errors="yield")
         return d
+
+    def see(self, peer: str, source: str, talker: str | None, now: float, *, mmsi: int | None = None,
+            name: str | None = None) -> SeenSource:
+        """Remember a source that no binding covered (the bench lists them; see `unbound_sources`)."""
+        key = ("ais", mmsi) if mmsi is not None else ("fix", peer, source, talker)
+        s = self.seen.get(key)
+        if s is None:
+            s = SeenSource(peer, source, talker, None if mmsi is not None else self.device_of(peer, source),
+                           mmsi, None, now, now)
+            with self._seen_lock:
+                if len(self.seen) >= SEEN_MAX:
+                    for k in sorted(self.seen, key=lambda k: self.seen[k].last)[: SEEN_MAX // 4]:
+                        del self.seen[k]
+                self.seen[key] = s
+        s.last = now
+        if name:
+            s.name = name.strip() or s.name
+        return s
+
+    def seen_sources(self) -> list[SeenSource]:
+        with self._seen_lock:
+            return list(self.seen.values())
 
     @property
     def watched(self) -> bool:
@@ -453,11 +518,13 @@ class FeedManager:
         self.selector = SourceSelector(quiet_after)
         self.binder = Binder(core)
         self._binder_dirty = False
+        self.units_version = 1  # moves when units change (the bench re-reads its unit list)
         self.feeds: dict[str, Feed] = {}
         self.contacts: dict[int, dict[str, Any]] = {}  # unbound AIS vessels, by MMSI
         self.contacts_version = 0
         self.contact_ttl = contact_ttl
         self.lock = threading.RLock()
+        self._edit_lock = threading.Lock()  # one edit at a time (an edit may stop a transport: not under `lock`)
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
         self.pump_errors = 0
@@ -469,6 +536,7 @@ class FeedManager:
     def _on_changes(self, ch: Any) -> None:
         if getattr(ch, "units", False):
             self._binder_dirty = True
+            self.units_version += 1
 
     # ----------------------------------------------------------- feeds
     def add(self, spec: FeedSpec, *, start: bool = True, transport: Transport | None = None) -> Feed:
@@ -510,6 +578,99 @@ class FeedManager:
     def specs(self) -> list[FeedSpec]:
         with self.lock:
             return [f.spec for f in self.feeds.values()]
+
+    def plan(self, name: str, spec: FeedSpec) -> EditPlan:
+        """Check an edit of feed `name` against the other feeds and the core's units (changes nothing).
+
+        :raises dispatch.feed_config.FeedRefused: what is wrong (a clashing name, a bad setting or binding).
+        """
+        with self.core.lock:
+            units = set(self.core.state.units)
+            unit_mmsi = {u.mmsi: u.id for u in self.core.state.units.values() if u.mmsi}
+        return plan_edit(self.specs(), name, spec, units=units, unit_mmsi=unit_mmsi)
+
+    def update(self, name: str, spec: FeedSpec, *, actor: str = "system:feeds") -> EditPlan:
+        """Apply an edited spec to the running feed `name`; the other feeds go on untouched.
+
+        A change of transport settings (`TRANSPORT_FIELDS`) gives the feed a new transport (it
+        reconnects); anything else (name, unit, bindings, priority) is applied to the running feed
+        without dropping its connection. A change of bindings is recorded first, as a
+        ``feed.bindings_changed`` event by `actor` (the core checks the units under its write
+        transaction): if that is refused, nothing changes. ``enabled`` stays as it was.
+
+        :raises dispatch.feed_config.FeedRefused: see `plan`. :raises NotFound: no such feed.
+        """
+        with self._edit_lock:
+            plan = self.plan(name, spec)
+            new = plan.spec
+            if plan.bindings_changed or (plan.renamed and (new.unit or new.bind)):
+                self.core.command(actor, lambda st: feed_binding_events(
+                    st, new.name, new.unit, new.bind, previous_unit=plan.old.unit, previous_bind=plan.old.bind,
+                    renamed_from=name if plan.renamed else None))
+            old_feed: Feed | None = None
+            with self.lock:
+                feed = self.feed(name)
+                if plan.restart:
+                    old_feed, feed = feed, Feed(new)
+                else:
+                    feed.spec = new  # the pump reads feed.spec once per group: bindings switch at a batch
+                    if plan.renamed:
+                        feed.transport.name = new.name
+                        feed.decoders = {}  # source keys carry the feed's name
+                if plan.renamed or old_feed is not None:
+                    self.feeds = {(new.name if k == name else k): (feed if k == name else f)
+                                  for k, f in self.feeds.items()}
+            if old_feed is not None:
+                old_feed.transport.stop()
+                self._record_events(old_feed)
+                if new.enabled and self.running:
+                    feed.transport.start()
+            log.info("feed %s edited%s%s%s", name, " (restarted)" if plan.restart else "",
+                     f", renamed {new.name}" if plan.renamed else "", ", bindings changed" if plan.bindings_changed else "")
+            return plan
+
+    def units(self) -> list[dict[str, Any]]:
+        """The core's units for a binding picker: id, name, kind, MMSI (sorted by id)."""
+        with self.core.lock:
+            return [{"id": u.id, "name": u.name, "kind": u.kind.value, "mmsi": u.mmsi}
+                    for u in sorted(self.core.state.units.values(), key=lambda u: u.id)]
+
+    def unbound_sources(self, name: str, *, max_age: float = 3600.0) -> list[UnboundSource]:
+        """The sources feed `name` heard lately that no binding covers now, as keys the bench can bind.
+
+        For a fix: its talker, its peer's address and its device id (where the feed reports them);
+        for AIS: the MMSI (not bound by the feed nor to any unit). Sorted by kind, then value.
+        """
+        feed = self.feed(name)
+        now = self.core.clock()
+        found: dict[tuple[str, str], list[Any]] = {}
+
+        def add(kind: str, value: str, detail: str, s: SeenSource) -> None:
+            row = found.get((kind, value))
+            if row is None:
+                found[(kind, value)] = [detail, s.last, s.count]
+            else:
+                row[1] = max(row[1], s.last)
+                row[2] += s.count
+
+        for s in feed.seen_sources():
+            if now - s.last > max_age:
+                continue
+            if s.mmsi is not None:
+                if not (feed.spec.bind.get(f"mmsi:{s.mmsi}") or self.binder.by_mmsi.get(s.mmsi)):
+                    add("mmsi", str(s.mmsi), s.name or "", s)
+                continue
+            if self._unit_for(feed, s.peer, s.source, s.talker) is not None:
+                continue
+            if s.talker:
+                add("talker", s.talker, s.peer, s)
+            if s.peer:
+                add("peer", s.peer, s.talker or "", s)
+            if s.device:
+                add("device", s.device, s.talker or "", s)
+        order = {k: i for i, k in enumerate(BINDING_KINDS)}
+        return [UnboundSource(k, v, d, round(max(0.0, now - last), 1), n)
+                for (k, v), (d, last, n) in sorted(found.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
 
     # ----------------------------------------------------------- running
     @property
@@ -596,8 +757,10 @@ class FeedManager:
                     key = k
                     uid = self._unit_for(feed, peer, r.source, r.talker)
                     src = (prefix + r.source)[:64]
+                    seen = feed.see(peer, r.source, r.talker, now) if uid is None else None
                 if uid is None:
                     feed.unbound += 1
+                    seen.count += 1  # type: ignore[union-attr]
                     continue
                 score = fix_score(r) + bonus if r.hdop is not None or r.quality is not None else None
                 if accept(uid, src, score, now):
@@ -623,9 +786,13 @@ class FeedManager:
                 log.exception("recording %s of %s failed", kind, feed.name)
 
     def _unit_for(self, feed: Feed, peer: str, source: str, talker: str | None) -> str | None:
+        """The unit a fix belongs to: the feed's `bind` table by peer address, peer host, source key,
+        device id or talker (the first that matches), else the feed's unit, else a unit whose
+        "source" attribute names the source or the feed."""
         bind = feed.spec.bind
         if bind:
-            for key in (peer, peer.split(":", 1)[0] if peer else "", source, talker or ""):
+            for key in (peer, peer.rsplit(":", 1)[0] if peer else "", source, feed.device_of(peer, source) or "",
+                        talker or ""):
                 if key and key in bind:
                     return bind[key]
         if feed.spec.unit:
@@ -637,6 +804,7 @@ class FeedManager:
             uid = self._unit_for(feed, peer, r.source, r.talker)
             if uid is None:
                 feed.unbound += 1
+                feed.see(peer, r.source, r.talker, now).count += 1
                 return None
             src = f"{feed.name}:{r.source}"
             score = fix_score(r) + 0.01 * feed.spec.priority if r.hdop is not None or r.quality is not None else None
@@ -648,6 +816,7 @@ class FeedManager:
             uid = feed.spec.bind.get(f"mmsi:{r.mmsi}") or self.binder.by_mmsi.get(r.mmsi)
             if uid is None:
                 self._contact(r, now)
+                feed.see(peer, r.source, None, now, mmsi=r.mmsi, name=r.shipname).count += 1
                 return None
             if r.lat is None or r.lon is None:
                 return None

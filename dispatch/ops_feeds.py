@@ -1,4 +1,5 @@
-"""Feed events and operations: feeds connecting and dropping, an AIS MMSI bound to one of our units."""
+"""Feed events and operations: feeds connecting and dropping, an AIS MMSI bound to one of our units,
+a feed's bindings (which unit its sources move) changed on the device bench."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
+from dispatch.feed_config import check_bindings, check_unit, split_key
 from dispatch.ops import op
 from dispatch.state import State, applies
 from dispatch.store import Event, NewEvent
@@ -66,9 +68,54 @@ def bind_mmsi(core: Any, actor: str, unit_id: str, mmsi: int | str | None) -> di
         return core.unit(unit_id).as_dict(core.clock())
 
 
+@applies("feed.bindings_changed")
+def _feed_bindings_changed(state: State, ev: Event, ch: Changes) -> None:
+    b = state.ext.setdefault("feed_bindings", {})
+    if ev.payload.get("renamed_from"):
+        b.pop(ev.payload["renamed_from"], None)
+    b[ev.payload["feed"]] = {"unit": ev.payload.get("unit"), "bind": dict(ev.payload.get("bind") or {}),
+                             "since": ev.ts, "by": ev.actor}
+    ch.feeds = True
+    ch.entities.add(f"feed:{ev.payload['feed']}")
+
+
+def feed_binding_events(state: State, feed: str, unit: str | None, bind: dict[str, str], *,
+                        previous_unit: str | None = None, previous_bind: dict[str, str] | None = None,
+                        renamed_from: str | None = None) -> list[NewEvent]:
+    """Decide a feed's new bindings (the whole-feed `unit` and the per-source `bind` table).
+
+    Every unit named must exist, and an MMSI bound to a unit (`unit.mmsi_bound`) may not be given
+    to another one. Nothing changed (and no rename): no event.
+
+    :raises dispatch.feed_config.FeedRefused: an unknown unit, a bad key, an MMSI taken.
+    """
+    units = set(state.units)
+    unit_mmsi = {u.mmsi: u.id for u in state.units.values() if u.mmsi}
+    check_unit(unit, units)
+    check_bindings([(*split_key(k), u) for k, u in bind.items()], units, unit_mmsi)
+    previous_bind = dict(previous_bind or {})
+    if (unit, bind) == (previous_unit, previous_bind) and not renamed_from:
+        return []
+    payload: dict[str, Any] = {
+        "feed": feed, "unit": unit, "bind": dict(bind),
+        "added": {k: v for k, v in bind.items() if k not in previous_bind},
+        "changed": {k: [previous_bind[k], v] for k, v in bind.items() if k in previous_bind and previous_bind[k] != v},
+        "removed": {k: v for k, v in previous_bind.items() if k not in bind},
+    }
+    if unit != previous_unit:
+        payload["previous_unit"] = previous_unit
+    if renamed_from:
+        payload["renamed_from"] = renamed_from
+    return [NewEvent("feed.bindings_changed", payload, f"feed:{feed}")]
+
+
 @op("feeds")
 def feed_states(core: Any, actor: str) -> dict[str, Any]:
-    """Each feed's last recorded connect/disconnect (live figures are on the console's device bench)."""
+    """Each feed's last recorded connect/disconnect and, if the bench changed them, its bindings
+    (live figures are on the console's device bench)."""
     core.refresh()
     with core.lock:
-        return {k: dict(v) for k, v in core.state.ext.get("feeds", {}).items()}
+        out = {k: dict(v) for k, v in core.state.ext.get("feeds", {}).items()}
+        for k, b in core.state.ext.get("feed_bindings", {}).items():
+            out.setdefault(k, {})["bindings"] = {"unit": b["unit"], "bind": dict(b["bind"])}
+        return out
