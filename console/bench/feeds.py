@@ -62,9 +62,9 @@ def ingest_figure(units: int, seconds: int) -> tuple[float, int, int]:
         while feed.transport._queue:
             mgr.pump_once()
         core.flush()
-        from console.runtime import tune_gc
+        from console.runtime import tune_runtime
 
-        tune_gc()  # as the console and the hub do once start-up is done
+        tune_runtime()  # as the console and the hub do once start-up is done
         n0 = core.fixes_ingested
         feed.transport._push(lines)
         started = time.perf_counter()

@@ -364,9 +364,9 @@ def run(quick: bool) -> dict[str, float | int]:
 
     core.subscribe(on_commit)
     hub = Hub(core, "tcp://127.0.0.1:0", None).start()
-    from console.runtime import tune_gc
+    from console.runtime import tune_runtime
 
-    tune_gc()  # as the headless hub (and the console) do once start-up is done
+    tune_runtime()  # as the headless hub (and the console) do once start-up is done
     waiting: dict[str, int] = {}  # unit -> the seq whose acknowledgement is awaited
     done = threading.Event()
 

@@ -95,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
     window.show()
-    from console.runtime import tune_gc
+    from console.runtime import tune_runtime
 
-    tune_gc()  # start-up done: the long-lived heap stays out of the collector's way
+    tune_runtime()  # start-up done: the long-lived heap out of the collector's way, the GIL handed over promptly
 
     code = 0
     if args.screenshot:

@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
         return 3
     log.info("hub on %s: field %s, control %s (public key %s)", store_label(session.url), hub.field_endpoint,
              hub.control_endpoint, hub.public_key)
-    from console.runtime import tune_gc
+    from console.runtime import tune_runtime
 
-    tune_gc()
+    tune_runtime()
     try:
         while not stop.wait(0.5):
             pass
