@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         self.side = QTabWidget(self)
         self.side.setObjectName("sideTabs")
         self.side.addTab(self.board, self.tr("Units"))
+        self.side_keys: dict[str, QWidget] = {"units": self.board}
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.map)
         split.addWidget(self.side)
@@ -98,8 +99,19 @@ class MainWindow(QMainWindow):
         w.show()
         return w
 
-    def add_side_tab(self, widget: QWidget, title: str) -> None:
+    def add_side_tab(self, widget: QWidget, title: str, key: str | None = None) -> None:
+        """Add a tab beside the map; `key` names it for `show_side_tab` (and `--tab`)."""
         self.side.addTab(widget, title)
+        if key:
+            self.side_keys[key] = widget
+
+    def show_side_tab(self, key: str) -> bool:
+        """Bring the tab named `key` forward; False if there is none (e.g. the hub is off)."""
+        widget = self.side_keys.get(key)
+        if widget is None:
+            return False
+        self.side.setCurrentWidget(widget)
+        return True
 
     # ----------------------------------------------------------- updates
     def _on_core_changes(self, changes: Any) -> None:

@@ -7,6 +7,7 @@ import logging
 import time
 
 log = logging.getLogger(__name__)
+TABS = ("units", "incidents", "tasks", "field", "devices")  # the side tabs --tab can show
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
+    p.add_argument("--tab", choices=TABS, help="the side tab shown at start (default: incidents)")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
                    help="with --screenshot: how long to run before the picture (default 5)")
     p.add_argument("--field-bind", default=None, metavar="ENDPOINT",
@@ -65,7 +67,7 @@ def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ign
     session.pumps.append(manager)
     panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
     panel.save_enabled = args._feed_error is None
-    window.add_side_tab(panel, panel.tr("Devices"))
+    window.add_side_tab(panel, panel.tr("Devices"), "devices")
     window.devices_panel = panel
 
 
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     from console.incidents import install as install_workflow
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    if args.tab and not window.show_side_tab(args.tab):
+        log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()
     from console.runtime import tune_runtime
 
@@ -154,7 +158,7 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
     from console.hub_panel import HubPanel
 
     panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
-    window.add_side_tab(panel, panel.tr("Field link"))
+    window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
     return hub
 

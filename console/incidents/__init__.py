@@ -38,8 +38,8 @@ class Workflow(QObject):
         self._last_incidents: list[dict[str, Any]] = []
         self._last_tasks: list[dict[str, Any]] = []
 
-        window.add_side_tab(self.panel, self.tr("Incidents"))
-        window.add_side_tab(self.tasks, self.tr("Cleaning tasks"))
+        window.add_side_tab(self.panel, self.tr("Incidents"), "incidents")
+        window.add_side_tab(self.tasks, self.tr("Cleaning tasks"), "tasks")
         window.side.setCurrentWidget(self.panel)
         if hasattr(window, "splitter"):
             window.splitter.setSizes([980, 620])  # the queue needs the room more than the map

@@ -108,3 +108,14 @@ def test_out_of_service_from_the_board_goes_through_the_core(qtbot, window) -> N
     qtbot.waitUntil(lambda: core.state.units["truck-01"].status.value == "out_of_service", timeout=10000)
     last = list(core.store.events())[-1]
     assert last.kind == "unit.status_set" and last.actor.startswith("dispatcher:")
+
+
+def test_side_tabs_are_named_for_tab(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    w, _core, _clock = window
+    extra = QLabel("x")
+    w.add_side_tab(extra, "Extra", "extra")
+    assert w.show_side_tab("extra") and w.side.currentWidget() is extra
+    assert w.show_side_tab("units") and w.side.currentWidget() is w.board
+    assert not w.show_side_tab("field") and w.side.currentWidget() is w.board  # not installed here

@@ -18,7 +18,7 @@ def test_demo_run_writes_a_live_screenshot_and_stores_fixes(tmp_path, qapp) -> N
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     p = subprocess.run(
         [sys.executable, "main.py", "--db", f"sqlite:///{db}", "--screenshot", str(shot), "--run-for", "6",
-         "--lang", "zh_CN"],
+         "--lang", "zh_CN", "--tab", "units"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert p.returncode == 0, p.stderr[-2000:]
@@ -34,5 +34,7 @@ def test_demo_run_writes_a_live_screenshot_and_stores_fixes(tmp_path, qapp) -> N
     kinds = dict(con.execute(
         "select json_extract(payload, '$.kind'), count(*) from events where kind='unit.registered' group by 1"))
     assert kinds == {"patrol_boat": 8, "cleaning_vessel": 6, "officer": 30, "truck": 40}
+    reports = con.execute("select count(*) from events where kind='incident.created' and actor='system:demo'")
+    assert reports.fetchone()[0] >= 4  # the demo's first launch on a store files its reports
     fixes = con.execute("select count(distinct unit_id), count(*) from fixes").fetchone()
     assert fixes[0] >= 80 and fixes[1] >= 200
