@@ -56,16 +56,21 @@ def fill(template: str, args: tuple[Any, ...]) -> str:
     return out
 
 
+ROW_PREFIX = "Row %1: "  # before the message of a refused binding row
+
+
 class FeedRefused(Refused):
     """A feed setting or binding refused; `template` and `params` let a console show it translated.
 
     :ivar field: the setting at fault ("name", "port"... or "bind"), for the form to point at.
-    :ivar row: the 0-based row of the bindings table at fault, if a binding.
+    :ivar row: the 0-based row of the bindings table at fault, if a binding (the message starts
+        with `ROW_PREFIX` then; the template does not).
     """
 
     def __init__(self, template: str, *args: Any, code: str = "bad_feed", field: str | None = None,
                  row: int | None = None) -> None:
-        super().__init__(fill(template, args), code)
+        prefix = "" if row is None else fill(ROW_PREFIX, (row + 1,))
+        super().__init__(prefix + fill(template, args), code)
         self.template = template
         self.params = args
         self.field = field
@@ -233,31 +238,27 @@ def binding_key(kind: str, value: str, *, row: int | None = None) -> str:
         raise FeedRefused("Unknown kind of match '%1'; one of %2", kind, ", ".join(BINDING_KINDS),
                           field="bind", row=row)
     if not v:
-        raise FeedRefused("Row %1: the value to match is empty", _n(row), field="bind", row=row)
+        raise FeedRefused("The value to match is empty", field="bind", row=row)
     if kind == "talker":
         v = v.upper()
         if not _TALKER.match(v):
-            raise FeedRefused("Row %1: a talker is two letters (GP, GN, BD…), not '%2'", _n(row), value.strip(),
+            raise FeedRefused("A talker is two letters (GP, GN, BD…), not '%1'", value.strip(),
                               field="bind", row=row)
         return v
     if kind == "mmsi":
         v = v.removeprefix("mmsi:").strip()
         if not _MMSI.match(v) or v.startswith("0"):
-            raise FeedRefused("Row %1: an MMSI is 9 digits, not '%2'", _n(row), value.strip(), code="bad_mmsi",
+            raise FeedRefused("An MMSI is 9 digits, not '%1'", value.strip(), code="bad_mmsi",
                               field="bind", row=row)
         return f"mmsi:{v}"
     if kind == "peer":
         if not _peer_ok(v):
-            raise FeedRefused("Row %1: a peer is an IP address, optionally with :port (e.g. 192.168.1.20 or "
-                              "192.168.1.20:4001), not '%2'", _n(row), v, field="bind", row=row)
+            raise FeedRefused("A peer is an IP address, optionally with :port (e.g. 192.168.1.20 or "
+                              "192.168.1.20:4001), not '%1'", v, field="bind", row=row)
         return v
     if len(v) > 128 or any(ord(c) < 0x20 or c == "\x7f" for c in v) or v.lower().startswith("mmsi:"):
-        raise FeedRefused("Row %1: '%2' cannot be a device id", _n(row), v[:40], field="bind", row=row)
+        raise FeedRefused("'%1' cannot be a device id", v[:40], field="bind", row=row)
     return v
-
-
-def _n(row: int | None) -> int | str:
-    return "" if row is None else row + 1
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -286,17 +287,17 @@ def check_bindings(rows: Iterable[tuple[str, str, str]], units: Collection[str] 
         key = binding_key(kind, value, row=i)
         unit = (unit or "").strip()
         if not unit:
-            raise FeedRefused("Row %1: choose the unit that %2 belongs to", i + 1, key, field="bind", row=i)
+            raise FeedRefused("Choose the unit that %1 belongs to", key, field="bind", row=i)
         if units is not None and unit not in units:
-            raise FeedRefused("Row %1: unknown unit '%2'", i + 1, unit, code="unknown_unit", field="bind", row=i)
+            raise FeedRefused("Unknown unit '%1'", unit, code="unknown_unit", field="bind", row=i)
         if key in first_row:
-            raise FeedRefused("Row %1: %2 is bound twice (rows %3 and %1)", i + 1, key, first_row[key] + 1,
+            raise FeedRefused("%1 is bound twice (rows %2 and %3)", key, first_row[key] + 1, i + 1,
                               code="duplicate_binding", field="bind", row=i)
         if kind == "mmsi" and unit_mmsi:
             owner = unit_mmsi.get(int(key[5:]))
             if owner is not None and owner != unit:
-                raise FeedRefused("Row %1: MMSI %2 belongs to unit %3 (bound on the unit board), not to %4",
-                                  i + 1, key[5:], owner, unit, code="mmsi_taken", field="bind", row=i)
+                raise FeedRefused("MMSI %1 belongs to unit %2 (bound on the unit board), not to %3",
+                                  key[5:], owner, unit, code="mmsi_taken", field="bind", row=i)
         first_row[key] = i
         out[key] = unit
     return out

@@ -191,6 +191,7 @@ class FeedStats:
     errors: int
     last_error: str
     disconnects: int
+    bindings: int = 0  # entries of the feed's per-source bind table
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -435,7 +436,7 @@ class Feed:
             last_fix_age=None if self.last_fix_at is None else round(max(0.0, now - self.last_fix_at), 1),
             fix_quality=self.quality, satellites=self.sats, hdop=self.hdop, fixes=self.fixes, unbound=self.unbound,
             unit=self.spec.unit, peers=ts.peers, errors=ts.errors, last_error=ts.last_error,
-            disconnects=ts.disconnects)
+            disconnects=ts.disconnects, bindings=len(self.spec.bind))
 
 
 def make_transport(spec: FeedSpec) -> Transport:

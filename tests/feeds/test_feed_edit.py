@@ -37,36 +37,36 @@ def test_binding_keys_are_normalised_and_read_back() -> None:
 
 
 @pytest.mark.parametrize(("kind", "value", "says"), [
-    ("talker", "GPS", "a talker is two letters"),
-    ("talker", "G1", "a talker is two letters"),
-    ("mmsi", "41380100", "an MMSI is 9 digits"),
-    ("mmsi", "41380100x", "an MMSI is 9 digits"),
-    ("mmsi", "012345678", "an MMSI is 9 digits"),
-    ("peer", "boat.local", "a peer is an IP address"),
-    ("peer", "10.0.0.5:99999", "a peer is an IP address"),
+    ("talker", "GPS", "Row 2: A talker is two letters"),
+    ("talker", "G1", "A talker is two letters"),
+    ("mmsi", "41380100", "An MMSI is 9 digits"),
+    ("mmsi", "41380100x", "An MMSI is 9 digits"),
+    ("mmsi", "012345678", "An MMSI is 9 digits"),
+    ("peer", "boat.local", "A peer is an IP address"),
+    ("peer", "10.0.0.5:99999", "A peer is an IP address"),
     ("device", "mmsi:1", "cannot be a device id"),
     ("device", "a\x01b", "cannot be a device id"),
-    ("device", "  ", "the value to match is empty"),
+    ("device", "  ", "The value to match is empty"),
     ("colour", "red", "Unknown kind of match"),
 ])
 def test_bad_binding_values_are_refused_saying_what_is_allowed(kind: str, value: str, says: str) -> None:
     with pytest.raises(FeedRefused, match=says) as exc:
         check_bindings([("talker", "GN", "boat-01"), (kind, value, "boat-02")], UNITS)
     assert exc.value.row == 1 and exc.value.field == "bind"
-    assert "%1" not in str(exc.value) and exc.value.template.count("%") >= 1
+    assert "%" not in str(exc.value) and str(exc.value).startswith("Row 2: ")
 
 
 def test_bindings_name_the_row_of_an_unknown_unit_a_duplicate_and_a_taken_mmsi() -> None:
     assert check_bindings([("talker", "gp", "boat-01"), ("mmsi", "412000111", "truck-01")], UNITS) == {
         "GP": "boat-01", "mmsi:412000111": "truck-01"}
-    with pytest.raises(FeedRefused, match="Row 2: unknown unit 'boat-99'") as exc:
+    with pytest.raises(FeedRefused, match="Row 2: Unknown unit 'boat-99'") as exc:
         check_bindings([("talker", "GP", "boat-01"), ("talker", "GN", "boat-99")], UNITS)
     assert exc.value.code == "unknown_unit" and exc.value.row == 1
     with pytest.raises(FeedRefused, match=r"Row 3: GP is bound twice \(rows 1 and 3\)") as exc:
         check_bindings([("talker", "GP", "boat-01"), ("talker", "GN", "boat-02"), ("talker", "gp", "truck-01")],
                        UNITS)
     assert exc.value.code == "duplicate_binding"
-    with pytest.raises(FeedRefused, match="Row 1: choose the unit"):
+    with pytest.raises(FeedRefused, match="Row 1: Choose the unit"):
         check_bindings([("talker", "GP", " ")], UNITS)
     with pytest.raises(FeedRefused, match="MMSI 413801002 belongs to unit boat-02") as exc:
         check_bindings([("mmsi", "413801002", "boat-01")], UNITS, {413801002: "boat-02"})
@@ -144,7 +144,7 @@ def test_bindings_edited_on_a_live_udp_feed_move_units_without_dropping_it(core,
 
         # a core refusal (the unit went away meanwhile would be the same) leaves everything as it was
         bad = FeedSpec("river AIS", "udp", host="127.0.0.1", tcp_port=0, bind={"GP": "boat-77"})
-        with pytest.raises(FeedRefused, match="Row 1: unknown unit 'boat-77'"):
+        with pytest.raises(FeedRefused, match="Row 1: Unknown unit 'boat-77'"):
             mgr.update("river AIS", bad, actor="dispatcher:li")
         assert mgr.feeds["river AIS"].spec.bind["GP"] == "boat-01"
         assert len(list(core.store.events(kinds=["feed.bindings_changed"]))) == 1
