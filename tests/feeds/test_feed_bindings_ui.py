@@ -6,6 +6,8 @@ import ast
 import json
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from dispatch.feed_config import FeedSpec, load
 from dispatch.feeds import FeedManager
 from tests.feeds.talkers import MMSI, UdpTalkers, at
@@ -142,6 +144,29 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         panel.apply_edit("river AIS", bad)
         qtbot.waitUntil(lambda: "Row 1: Unknown unit 'nobody'" in panel.notice.text(), timeout=5000)
         assert mgr.feeds["river AIS"].spec.bind["GP"] == "boat-01" and load(path)[0].bind["GP"] == "boat-01"
+
+        # ---- the Edit… button opens the dialog on the selected feed; OK applies it
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        from console.devices_panel import EditFeedDialog
+
+        seen: list[str] = []
+
+        def answer() -> None:
+            d = QApplication.activeModalWidget()
+            if not isinstance(d, EditFeedDialog):
+                QTimer.singleShot(20, answer)
+                return
+            seen.append(d.windowTitle())
+            d.priority.setValue(5)
+            d.buttons.button(d.buttons.StandardButton.Ok).click()
+
+        QTimer.singleShot(0, answer)
+        qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
+        assert seen == ["Edit feed river AIS"]
+        qtbot.waitUntil(lambda: mgr.feeds["river AIS"].spec.priority == 5, timeout=5000)
+        assert mgr.feeds["river AIS"].transport is transport and transport.stats.disconnects == 0
 
         # ---- a transport change restarts only that feed
         spare = mgr.feeds["spare"].transport
