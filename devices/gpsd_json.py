@@ -74,16 +74,19 @@ def _sky(sky: SkyReport, device: str | None) -> dict[str, object]:
 
 
 def _ais(ais: AisReport, device: str | None) -> dict[str, object]:
+    """gpsd's AIS object: the decoder's fields are gpsd's members already (`devices.ais.gpsd`)."""
     d: dict[str, object] = {"class": "AIS"}
     _put(d, "device", device)
+    if ais.fields:
+        d.update(ais.fields)
+        return d
+    # a report built by hand, not by the decoder: what the typed attributes say
     d["type"] = ais.msg_type
     d["mmsi"] = ais.mmsi
     d["scaled"] = True
-    d.update(ais.fields)
     for key, value in (("lat", ais.lat), ("lon", ais.lon), ("speed", ais.speed), ("course", ais.course),
                        ("heading", ais.heading), ("shipname", ais.shipname)):
-        if value is not None and key not in d:
-            d[key] = value
+        _put(d, key, value)
     return d
 
 

@@ -102,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
                             seen_gsv = True
                         elif seen_gsv:
                             continue
-                    elif not isinstance(rec, (Fix, AisReport, HeadingReport)):
+                    elif isinstance(rec, AisReport):
+                        if "part" in rec.fields:
+                            continue  # a lone half of a type 24: gpsd prints only whole ones (without -s)
+                    elif not isinstance(rec, (Fix, HeadingReport)):
                         continue  # TimeReport (ZDA) and errors
                     buf.append(encode(to_gpsd_json(rec, device)))
                 if buf:

@@ -1,10 +1,13 @@
 """Reassembly of multi-sentence AIS messages.
 
-Fragments are buffered by (sequence id, channel, fragment count), so two type 5 messages
-interleaved on channels A and B, or with different sequence ids, never mix. A buffer that
-does not complete within ``timeout`` seconds is dropped and counted as incomplete; so is
-one replaced by a new first fragment. The assembler never raises: garbage in is counted,
-not thrown.
+Fragments are buffered by (channel, sequence id, fragment count), so two type 5 messages
+interleaved on channels A and B, or on one channel with different sequence ids, never mix.
+Fragments must come in order, as a receiver sends them: fragment 1 starts a message,
+fragment n extends one that has fragments 1..n-1. Anything else drops what it cannot
+extend, and is counted as incomplete; that keeps a stray later fragment from being glued
+to an unrelated message that reuses the sequence id (ids cycle through 0-9). So is a
+buffer that does not complete within ``timeout`` seconds, or the oldest one when more
+than ``max_pending`` wait. The assembler never raises: garbage in is counted, not thrown.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 
 from pyais.messages import AISSentence
 
-_Key = tuple[int | None, str, int]
+_Key = tuple[int, int | None, int]
 
 
 class AisAssembler:
@@ -24,37 +27,45 @@ class AisAssembler:
         self.timeout = timeout
         self.max_pending = max_pending
         self.clock = clock
-        self.incomplete = 0  # partial messages dropped (timed out, replaced, or overflowed)
-        self._pending: dict[_Key, tuple[float, dict[int, AISSentence]]] = {}
+        self.incomplete = 0  # partial messages dropped (out of order, timed out, replaced, or overflowed)
+        self._pending: dict[_Key, tuple[float, list[AISSentence]]] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def push(self, sentence: AISSentence) -> AISSentence | None:
-        """Add one fragment; return the whole message once its last fragment is in.
+    def push(self, sentence: AISSentence, channel: int = 0) -> AISSentence | None:
+        """Add one fragment (``channel``: 0 = A, 1 = B); return the whole message once its last fragment is in.
 
         A single-sentence message comes straight back.
         """
         try:
-            if sentence.frag_cnt == 1:
+            count = sentence.frag_cnt
+            if count == 1:
                 return sentence
             now = self.clock()
             self.expire(now)
-            key = (sentence.seq_id, sentence.channel, sentence.frag_cnt)
+            key = (channel, sentence.seq_id, count)
             entry = self._pending.get(key)
-            if entry is None or sentence.frag_num in entry[1]:
+            number = sentence.frag_num
+            if number == 1:
                 if entry is not None:
-                    self.incomplete += 1  # a fragment repeats: the old message is lost
+                    self.incomplete += 1  # a new message reuses the id: the old one is lost
+                    del self._pending[key]
                 if len(self._pending) >= self.max_pending:
                     self._drop_oldest()
-                entry = (now, {})
-                self._pending[key] = entry
+                self._pending[key] = (now, [sentence])
+                return None
+            if entry is None or len(entry[1]) != number - 1:
+                if entry is not None:
+                    del self._pending[key]
+                self.incomplete += 1  # a fragment out of order or without its first part
+                return None
             parts = entry[1]
-            parts[sentence.frag_num] = sentence
-            if len(parts) < sentence.frag_cnt:
+            parts.append(sentence)
+            if number < count:
                 return None
             del self._pending[key]
-            return AISSentence.assemble_from_iterable([parts[n] for n in sorted(parts)])
+            return AISSentence.assemble_from_iterable(parts)
         except Exception:  # noqa: BLE001 - garbage must never escape the buffer
             self.incomplete += 1
             return None

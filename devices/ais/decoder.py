@@ -1,10 +1,29 @@
-"""AIS decoding through pyais into `AisReport`s with gpsd's AIS JSON field names.
+"""AIS sentences to `AisReport`s carrying gpsd's scaled AIS JSON (``gpsdecode``'s output).
 
-gpsd's scaled JSON is the vocabulary (https://gpsd.gitlab.io/gpsd/AIVDM.html): ``type``,
-``repeat``, ``mmsi``, ``status``, ``turn``, ``speed`` (knots), ``lat``/``lon`` (degrees),
-``course``, ``heading``, ``second``, ``shipname``, ``callsign``, ``shiptype``, ``eta``,
-``to_bow`` ... Values the standard marks "not available" (lat 91, lon 181, speed 102.3,
-course 360, heading 511, turn -128) are left out, so a consumer never plots a ship at 91N.
+pyais parses the sentences and joins the fragments of multi-sentence messages into one
+payload; `devices.ais.gpsd` renders the payload bits as gpsd does (names, units, "not
+available" values, legends). Single-sentence messages, nearly all the traffic of a
+receiver, skip pyais's sentence objects: `devices.ais.fast` reads the sentence and the
+payload directly and gives the same payload bits (the tests hold both paths equal).
+
+What real receivers and feeds send, handled here: an NMEA 4 tag block before the
+sentence (``\\s:station,c:time*hh\\!AIVDM...``), any talker (``!AIVDM``, ``!BSVDM``,
+``!ABVDM`` ...), ``!AIVDO`` (own ship), an empty channel or ``1``/``2`` for ``A``/``B``,
+a lower-case checksum, anything after the checksum (``*hh,1732620000`` time stamps, USCG
+``,s...,d...`` fields), fill bits. Fragments of a multi-sentence message are joined per
+(channel, sequence id), so messages interleaved on both channels or with different
+sequence ids on one channel are all kept; a fragment out of order, or a message whose
+fragments stop coming, is dropped and counted (`incomplete`).
+
+The ``fields`` of a report are gpsd's members after ``class``/``device``. The typed
+attributes (lat, lon, speed, course, heading) are None when the value is "not
+available" or out of range, so a consumer never plots a ship at 91N.
+
+Type 24 comes in two parts. Each part A (name) is reported as it arrives, with
+``"part": "A"``, and kept per channel (8 ships, as gpsd); a part B that finds its ship's
+part A on the same channel is reported as the whole message (name and static data, no
+``part``), otherwise with ``"part": "B"``. That is ``gpsdecode -s``; plain ``gpsdecode``
+prints only the whole messages (`AisReport` with a ``part`` field: skip it to match).
 """
 
 from __future__ import annotations
@@ -13,64 +32,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
 
-from pyais.exceptions import AISBaseException, UnknownMessageException
+from pyais.exceptions import AISBaseException
 from pyais.messages import AISSentence
 
+from devices.ais import fast
 from devices.ais.assembler import AisAssembler
+from devices.ais.gpsd import RenderError, merge24, render
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
-from devices.nmea.checksum import split, xor
 from devices.records import AisReport
 
-# pyais name -> gpsd name, for every type; per-type overrides below.
-_RENAME = {"msg_type": "type", "ship_type": "shiptype"}
-_RENAME_BY_TYPE: dict[int, dict[str, str]] = {
-    18: {"reserved_1": "reserved", "reserved_2": "regional"},
-    19: {"reserved_1": "reserved", "reserved_2": "regional"},
-    21: {"reserved_1": "regional"},
-}
-_DROP = frozenset({"name_ext", "full_name", "spare_1", "spare_2", "spare_3", "spare_4"})
-# "not available" sentinels of the AIS standard
-_UNAVAILABLE: dict[str, float] = {"lat": 91.0, "lon": 181.0, "speed": 102.3, "course": 360.0, "heading": 511}
-_TURN = {127.0: "fastright", -127.0: "fastleft"}
-
-
-def gpsd_fields(decoded: Any) -> dict[str, object]:
-    """A pyais message as a dict in gpsd's scaled AIS JSON vocabulary."""
-    src = decoded.asdict()
-    mtype = int(src.get("msg_type") or 0)
-    rename = {**_RENAME, **_RENAME_BY_TYPE.get(mtype, {})}
-    out: dict[str, object] = {}
-    for key, value in src.items():
-        if key in _DROP or value is None or isinstance(value, bytes):
-            continue
-        if isinstance(value, Enum):
-            value = value.value
-        if key in _UNAVAILABLE and value == _UNAVAILABLE[key]:
-            continue
-        if key == "turn":
-            if value == -128.0:
-                continue
-            value = _TURN.get(float(value), value)
-        elif isinstance(value, str):
-            value = value.rstrip("@ ")
-        out[rename.get(key, key)] = value
-    if mtype == 21 and "full_name" in src:
-        out["name"] = src["full_name"].rstrip("@ ")
-    if mtype == 4:
-        for k in ("year", "month", "day", "hour", "minute", "second"):
-            out.pop(k, None)
-        out["timestamp"] = (
-            f"{src['year']:04d}-{src['month']:02d}-{src['day']:02d}T"
-            f"{src['hour']:02d}:{src['minute']:02d}:{src['second']:02d}Z"
-        )
-    elif mtype == 5:
-        for k in ("month", "day", "hour", "minute"):
-            out.pop(k, None)
-        out["eta"] = f"{src['month']:02d}-{src['day']:02d}T{src['hour']:02d}:{src['minute']:02d}Z"
-    return out
+_TYPE24_SLOTS = 8  # part A names kept per channel, as gpsd does
 
 
 @dataclass
@@ -93,8 +65,17 @@ class AisCounters:
         }
 
 
+def gpsd_fields(value: int, nbits: int) -> dict[str, object]:
+    """A whole payload (as one integer of ``nbits`` bits) in gpsd's scaled AIS JSON vocabulary."""
+    return render(value, nbits)
+
+
 class AisDecoder:
-    """Decode ``!AIVDM``/``!AIVDO`` lines of one receiver into AisReports."""
+    """Decode the AIS sentences of one receiver into AisReports.
+
+    ``fast=False`` sends single-sentence messages through pyais's sentence parser too (the
+    reference the fast path is tested against).
+    """
 
     def __init__(
         self,
@@ -103,12 +84,18 @@ class AisDecoder:
         require_checksum: bool = True,
         clock: Callable[[], float] = time.time,
         assembler: AisAssembler | None = None,
+        fast: bool = True,
     ) -> None:
         self.source = source
         self.require_checksum = require_checksum
         self.clock = clock
         self.assembler = assembler if assembler is not None else AisAssembler()
         self.counters = AisCounters()
+        self.fast = fast
+        # per channel (A, B): [mmsi, part A fields] slots and the next slot to fill
+        self._type24: tuple[list[tuple[int, dict[str, object]] | None], list[tuple[int, dict[str, object]] | None]] = (
+            [None] * _TYPE24_SLOTS, [None] * _TYPE24_SLOTS)
+        self._type24_next = [0, 0]
 
     @property
     def incomplete(self) -> int:
@@ -119,13 +106,18 @@ class AisDecoder:
         """Decode one sentence; a fragment of a multipart message returns [] until complete.
 
         :raises ChecksumError: bad or (while required) missing checksum.
-        :raises UnknownSentenceError: not VDM/VDO, or an AIS type pyais cannot decode.
-        :raises MalformedSentenceError: a sentence or payload that does not parse.
+        :raises UnknownSentenceError: not VDM/VDO, or an AIS message type gpsd does not report.
+        :raises MalformedSentenceError: a sentence or payload that does not parse, or a payload
+            of a length gpsd refuses for its type.
         """
         c = self.counters
         c.sentences += 1
         try:
-            return self._decode(line)
+            s = fast.parse(line, self.require_checksum)
+            if s.fragments == 1 and self.fast:
+                value, nbits = fast.payload_bits(s.payload, s.fill)
+                return self._report(value, nbits, s.channel, line)
+            return self._decode_pyais(s, line)
         except ChecksumError:
             c.checksum_errors += 1
             raise
@@ -136,67 +128,81 @@ class AisDecoder:
             c.malformed += 1
             raise
 
-    def _decode(self, line: str) -> list[AisReport]:
-        raw = line.strip()
-        if raw.startswith("\\"):  # NMEA 4 tag block: \s:station,c:time*hh\!AIVDM...
-            end = raw.find("\\", 1)
-            raw = raw[end + 1 :] if end > 0 else ""
-        if not raw.startswith("!") or raw[3:6] not in ("VDM", "VDO"):
-            raise UnknownSentenceError("not an AIS sentence", line)
-        body, given = split(raw)
-        if given is None:
-            if self.require_checksum:
-                raise ChecksumError("checksum missing", line)
-            raw = f"{raw}*{xor(body):02X}"
-        else:
-            try:
-                ok = len(given) == 2 and int(given, 16) == xor(body)
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ChecksumError("checksum mismatch", line)
+    def _decode_pyais(self, s: fast.Sentence, line: str) -> list[AisReport]:
         try:
-            sentence = AISSentence(raw.encode("ascii"))
-        except (AISBaseException, ValueError, UnicodeEncodeError) as exc:
+            sentence = AISSentence(s.normalized().encode("ascii"))
+        except (AISBaseException, ValueError) as exc:
             raise MalformedSentenceError(f"AIS: {exc}", line) from None
-        whole = self.assembler.push(sentence)
+        whole = self.assembler.push(sentence, s.channel)
         if whole is None:
             return []
+        bv = whole.bv
+        return self._report(bv._value, len(bv), s.channel, line)
+
+    def _report(self, value: int, nbits: int, channel: int, line: str) -> list[AisReport]:
         try:
-            decoded = whole.decode()
-        except UnknownMessageException as exc:
-            raise UnknownSentenceError(f"AIS: {exc}", line) from None
-        except Exception as exc:  # noqa: BLE001 - pyais raises assorted errors on short payloads
+            fields = render(value, nbits)
+        except RenderError as exc:
+            if str(exc).startswith("AIS message type"):
+                raise UnknownSentenceError(f"AIS: {exc}", line) from None
             raise MalformedSentenceError(f"AIS: {exc}", line) from None
-        try:
-            fields = gpsd_fields(decoded)
-        except Exception as exc:  # noqa: BLE001
-            raise MalformedSentenceError(f"AIS: {exc}", line) from None
-        mtype = int(fields.get("type", 0))  # type: ignore[call-overload]
-        self.counters.messages += 1
-        self.counters.by_type[mtype] += 1
-        return [_report(mtype, fields, self.clock(), self.source)]
+        mtype: int = fields["type"]  # type: ignore[assignment]
+        if mtype == 24:
+            fields = self._type24_pair(fields, channel)
+        c = self.counters
+        c.messages += 1
+        c.by_type[mtype] += 1
+        return [report(fields, self.clock(), self.source)]
+
+    def _type24_pair(self, fields: dict[str, object], channel: int) -> dict[str, object]:
+        slots = self._type24[channel]
+        mmsi: int = fields["mmsi"]  # type: ignore[assignment]
+        if fields["part"] == "A":
+            k = self._type24_next[channel]
+            slots[k] = (mmsi, fields)
+            self._type24_next[channel] = (k + 1) % _TYPE24_SLOTS
+            return fields
+        for k, slot in enumerate(slots):
+            if slot is not None and slot[0] == mmsi:
+                slots[k] = None
+                return merge24(slot[1], fields)
+        return fields
 
 
-def _report(mtype: int, fields: dict[str, object], now: float, source: str) -> AisReport:
+def report(fields: dict[str, object], now: float, source: str) -> AisReport:
+    """An AisReport of gpsd fields, with the typed attributes set when the values are available."""
     g = fields.get
-    name = g("shipname")
-    if name is None and mtype == 21:
-        name = g("name")
+    mtype: int = fields["type"]  # type: ignore[assignment]
+    lat = g("lat")
+    lon = g("lon")
+    if type(lat) is not float or type(lon) is not float or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        lat = lon = None
+    speed = g("speed")
+    if type(speed) is int:  # types 9 and 27: whole knots, the top value "not available"
+        speed = None if speed == (63 if mtype == 27 else 1023) else float(speed)
+    elif type(speed) is not float or speed >= 102.3:  # or "nan"/"fast"
+        speed = None
+    course = g("course")
+    if type(course) is int:  # type 27: whole degrees
+        course = float(course) if course < 360 else None
+    elif type(course) is not float or course >= 360.0:
+        course = None
+    heading = g("heading")
+    heading = float(heading) if type(heading) is int and heading < 360 else None
+    name = g("shipname") if mtype != 21 else g("name")
     return AisReport(
         msg_type=mtype,
-        mmsi=int(g("mmsi", 0)),  # type: ignore[call-overload]
+        mmsi=fields["mmsi"],  # type: ignore[arg-type]
         time=now,
-        lat=_f(g("lat")),
-        lon=_f(g("lon")),
-        speed=_f(g("speed")),
-        course=_f(g("course")),
-        heading=_f(g("heading")),
-        shipname=str(name) if name else None,
+        lat=lat,
+        lon=lon,
+        speed=speed,
+        course=course,
+        heading=heading,
+        shipname=name or None,  # type: ignore[arg-type]
         fields=fields,
         source=source,
     )
 
 
-def _f(v: object) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+__all__ = ["AisCounters", "AisDecoder", "gpsd_fields", "report"]

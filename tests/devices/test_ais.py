@@ -47,14 +47,16 @@ def test_type5_two_parts():
     assert r.lat is None
 
 
-def test_unavailable_values_are_omitted():
+def test_unavailable_values_keep_gpsd_sentinels_but_not_typed_attributes():
     [line] = encode.type1(413761231, 24.3, 109.4, None, None, None)
     [r] = decoder().decode(line)
     assert r.speed is r.course is r.heading is None
-    assert not {"speed", "course", "heading", "turn"} & set(r.fields)
+    f = r.fields
+    assert (f["speed"], f["course"], f["heading"], f["turn"]) == ("nan", 360.0, 511, "nan")  # as gpsdecode prints
     [line] = encode.type18(413500777, 91.0, 181.0)
     [r] = decoder().decode(line)
-    assert r.lat is r.lon is None and "lat" not in r.fields and "lon" not in r.fields
+    assert r.lat is r.lon is None and (r.fields["lat"], r.fields["lon"]) == (91.0, 181.0)
+    assert r.fields["speed"] == 102.3 and r.speed is None
 
 
 @pytest.mark.parametrize(
@@ -66,9 +68,9 @@ def test_unavailable_values_are_omitted():
          {"speed": 12.4, "cs": True, "heading": 185, "reserved": 0, "regional": 0}),
         (encode.type5(413700001, "XI JIANG KE 12", callsign="BXKE2", shiptype=60, destination="LIUZHOU"), 5,
          {"shipname": "XI JIANG KE 12", "callsign": "BXKE2", "shiptype": 60, "destination": "LIUZHOU"}),
-        (encode.type24(413500777, shipname="QING SHUI 3"), 24, {"partno": 0, "shipname": "QING SHUI 3"}),
+        (encode.type24(413500777, shipname="QING SHUI 3"), 24, {"part": "A", "shipname": "QING SHUI 3"}),
         (encode.type24(413500777, callsign="BQS3", shiptype=37, vendorid="SMT"), 24,
-         {"partno": 1, "callsign": "BQS3", "shiptype": 37, "vendorid": "SMT"}),
+         {"part": "B", "callsign": "BQS3", "shiptype": 37, "vendorid": "SMT"}),
     ],
 )
 def test_encode_decode_roundtrip(sentences, mtype, expect):
@@ -152,11 +154,13 @@ def test_assembler_timeout_and_replacement():
     a1, a2 = encode.type5(413700001, "A SHIP", seq_id=1, channel="A")
     assert d.decode(a1) == []
     now[0] = 6.0
-    assert d.decode(a2) == []  # the first half expired: the second alone waits
-    assert asm.incomplete == 1
-    assert d.decode(a1)[0].shipname == "A SHIP"  # fragments may arrive out of order
+    assert d.decode(a2) == []  # the first half expired: the second alone is dropped
+    assert asm.incomplete == 2 and len(asm) == 0
+    assert d.decode(a2) == [] and d.decode(a1) == []  # out of order: the second half cannot wait for the first
+    assert asm.incomplete == 3
+    assert d.decode(a2)[0].shipname == "A SHIP"
     assert d.decode(a1) == [] and d.decode(a1) == []  # a repeated first fragment replaces the old
-    assert asm.incomplete == 2
+    assert asm.incomplete == 4
     assert d.decode(a2)[0].shipname == "A SHIP"
 
 
