@@ -28,6 +28,7 @@ prints only the whole messages (`AisReport` with a ``part`` field: skip it to ma
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -112,6 +113,23 @@ class AisDecoder:
         """
         c = self.counters
         c.sentences += 1
+        if self.fast:
+            f = fast.single(line)
+            if f is not None:  # a position report: the typed attributes as `report` sets them
+                mtype: int = f["type"]  # type: ignore[assignment]
+                c.messages += 1
+                c.by_type[mtype] += 1
+                lat: float | None = f["lat"]  # type: ignore[assignment]
+                lon: float | None = f["lon"]  # type: ignore[assignment]
+                if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # type: ignore[operator]
+                    lat = lon = None
+                speed = f["speed"]
+                course: float = f["course"]  # type: ignore[assignment]
+                heading: int = f["heading"]  # type: ignore[assignment]
+                return [_new_report(mtype, f["mmsi"], self.clock(), lat, lon,
+                                    speed if type(speed) is float and speed < 102.3 else None,
+                                    course if course < 360.0 else None, float(heading) if heading < 360 else None,
+                                    None, f, self.source)]
         try:
             s = fast.parse(line, self.require_checksum)
             if s.fragments == 1 and self.fast:
@@ -190,19 +208,33 @@ def report(fields: dict[str, object], now: float, source: str) -> AisReport:
     heading = g("heading")
     heading = float(heading) if type(heading) is int and heading < 360 else None
     name = g("shipname") if mtype != 21 else g("name")
-    return AisReport(
-        msg_type=mtype,
-        mmsi=fields["mmsi"],  # type: ignore[arg-type]
-        time=now,
-        lat=lat,
-        lon=lon,
-        speed=speed,
-        course=course,
-        heading=heading,
-        shipname=name or None,  # type: ignore[arg-type]
-        fields=fields,
-        source=source,
-    )
+    return _new_report(mtype, fields["mmsi"], now, lat, lon, speed, course, heading, name or None, fields, source)
+
+
+_REPORT_FIELDS = ("msg_type", "mmsi", "time", "lat", "lon", "speed", "course", "heading", "shipname", "fields", "source")
+assert tuple(f.name for f in dataclasses.fields(AisReport)) == _REPORT_FIELDS, "update devices.ais.decoder.report"
+(_s_type, _s_mmsi, _s_time, _s_lat, _s_lon, _s_speed, _s_course, _s_heading, _s_name, _s_fields,
+ _s_source) = (getattr(AisReport, _name).__set__ for _name in _REPORT_FIELDS)
+_object_new = object.__new__
+
+
+def _new_report(mtype: int, mmsi: object, now: float, lat: float | None, lon: float | None, speed: float | None,
+                course: float | None, heading: float | None, name: object, fields: dict[str, object],
+                source: str) -> AisReport:
+    """`AisReport(...)` without the frozen dataclass's per-field ``object.__setattr__`` (the same object)."""
+    r = _object_new(AisReport)
+    _s_type(r, mtype)
+    _s_mmsi(r, mmsi)
+    _s_time(r, now)
+    _s_lat(r, lat)
+    _s_lon(r, lon)
+    _s_speed(r, speed)
+    _s_course(r, course)
+    _s_heading(r, heading)
+    _s_name(r, name)
+    _s_fields(r, fields)
+    _s_source(r, source)
+    return r
 
 
 __all__ = ["AisCounters", "AisDecoder", "gpsd_fields", "report"]

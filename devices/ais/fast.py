@@ -10,9 +10,10 @@ both directly for single-sentence messages and hands multi-sentence ones, rebuil
 
 from __future__ import annotations
 
-from base64 import b64decode
+from binascii import a2b_base64
 from typing import NamedTuple
 
+from devices.ais.gpsd import NAV_STATUS, turn
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.nmea.checksum import xor
 
@@ -128,7 +129,83 @@ def payload_bits(payload: str, fill: int) -> tuple[int, int]:
     rem = n & 3
     data = payload.encode().translate(_TO_B64)
     if rem:
-        value = int.from_bytes(b64decode(data + _PAD[rem]), "big") >> (6 * (4 - rem) + fill)
+        value = int.from_bytes(a2b_base64(data + _PAD[rem]), "big") >> (6 * (4 - rem) + fill)
     else:
-        value = int.from_bytes(b64decode(data), "big") >> fill
+        value = int.from_bytes(a2b_base64(data), "big") >> fill
     return value, 6 * n - fill
+
+
+# ---------------------------------------------------------------------------------------
+# Position reports (types 1, 2, 3 and 18 of the standard 168 bits: most of the traffic),
+# rendered straight from the payload integer. Equal to `devices.ais.gpsd.render` (tested).
+
+_NAV_STATUS = NAV_STATUS
+_TURN = tuple(turn(t - 256 if t > 127 else t) for t in range(256))  # by the raw byte
+
+
+def _deg6(raw: int) -> float:
+    # float("%.6f" % (raw / 600000.0)): the nearest integer to raw * 5 / 3 (never a tie), over 1e6
+    return ((10 * raw + 3) // 6) / 1e6
+
+
+def position(v: int) -> dict[str, object] | None:
+    """gpsd fields of a 168-bit type 1, 2, 3 or 18 payload ``v``; None for any other type."""
+    mtype = v >> 162
+    if mtype <= 3:
+        if mtype == 0:
+            return None
+        t = (v >> 118) & 255
+        speed = (v >> 108) & 1023
+        lon = (v >> 79) & 0xFFFFFFF
+        lat = (v >> 52) & 0x7FFFFFF
+        status = (v >> 126) & 15
+        return {
+            "type": mtype, "repeat": (v >> 160) & 3, "mmsi": (v >> 130) & 0x3FFFFFFF, "scaled": True,
+            "status": status, "status_text": _NAV_STATUS[status], "turn": _TURN[t],
+            "speed": "nan" if speed == 1023 else "fast" if speed == 1022 else speed / 10.0,
+            "accuracy": bool((v >> 107) & 1),
+            "lon": _deg6(lon - 0x10000000 if lon & 0x8000000 else lon),
+            "lat": _deg6(lat - 0x8000000 if lat & 0x4000000 else lat),
+            "course": ((v >> 40) & 4095) / 10.0, "heading": (v >> 31) & 511, "second": (v >> 25) & 63,
+            "maneuver": (v >> 23) & 3, "raim": bool((v >> 19) & 1), "radio": v & 0x7FFFF,
+        }
+    if mtype == 18:
+        lon = (v >> 83) & 0xFFFFFFF
+        lat = (v >> 56) & 0x7FFFFFF
+        return {
+            "type": 18, "repeat": (v >> 160) & 3, "mmsi": (v >> 130) & 0x3FFFFFFF, "scaled": True,
+            "reserved": (v >> 122) & 255, "speed": ((v >> 112) & 1023) / 10.0, "accuracy": bool((v >> 111) & 1),
+            "lon": _deg6(lon - 0x10000000 if lon & 0x8000000 else lon),
+            "lat": _deg6(lat - 0x8000000 if lat & 0x4000000 else lat),
+            "course": ((v >> 44) & 4095) / 10.0, "heading": (v >> 35) & 511, "second": (v >> 29) & 63,
+            "regional": (v >> 27) & 3, "cs": bool((v >> 26) & 1), "display": bool((v >> 25) & 1),
+            "dsc": bool((v >> 24) & 1), "band": bool((v >> 23) & 1), "msg22": bool((v >> 22) & 1),
+            "raim": bool((v >> 20) & 1), "radio": v & 0xFFFFF,
+        }
+    return None
+
+
+def single(line: str) -> dict[str, object] | None:
+    """`position` of a plain single-sentence line (``!xxVDM,1,1,,A,<168 bits>,0*hh``), checksum verified.
+
+    None for anything else (other types, lengths, forms, or a line that fails a check): the
+    caller's general path decodes it, or raises the error. Equal to that path (tested).
+    """
+    if line[:1] != "!" or line[6:11] != ",1,1," or line[3:6] not in ("VDM", "VDO"):
+        return None
+    star = line.find("*", 11)
+    if star < 0:
+        return None
+    given = line[star + 1 : star + 3]
+    try:
+        if int(given, 16) != xor(line[1:star]) or len(given) != 2:
+            return None
+    except ValueError:
+        return None
+    parts = line[11:star].split(",")
+    if len(parts) != 4 or len(parts[2]) != 28 or parts[3] != "0" or parts[1][:1] not in _CHANNEL:
+        return None
+    payload = parts[2]
+    if not payload.isascii() or line[1] not in _UPPER or line[2] not in _UPPER:
+        return None
+    return position(int.from_bytes(a2b_base64(payload.encode().translate(_TO_B64)), "big"))

@@ -21,9 +21,11 @@ Type 24 is rendered per part (`render` returns part A's or part B's members with
 
 from __future__ import annotations
 
+from binascii import b2a_base64
 from collections.abc import Callable
 
 _SIX = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
+_B64_TO_SIX = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", _SIX.encode())
 
 NAV_STATUS = (
     "Under way using engine", "At anchor", "Not under command", "Restricted manoeuverability",
@@ -112,14 +114,14 @@ class Bits:
         return self.raw_text(off, chars).rstrip(" ")
 
     def raw_text(self, off: int, chars: int) -> str:
-        u = self.u
-        out = []
-        for k in range(chars):
-            c = _SIX[u(off + 6 * k, 6)]
-            if c == "@":
-                break
-            out.append(c)
-        return "".join(out)
+        if chars <= 0:
+            return ""
+        # base64 does the six-bit split in C: pad to whole groups of four characters (three bytes)
+        padded = -(-chars // 4) * 4
+        x = self.u(off, 6 * chars) << (6 * (padded - chars))
+        text = b2a_base64(x.to_bytes(padded * 3 // 4, "big"), newline=False).translate(_B64_TO_SIX)[:chars]
+        at = text.find(b"@")
+        return (text if at < 0 else text[:at]).decode("ascii")
 
     def data(self, off: int, nbits: int | None = None, whole_bytes: bool = False) -> str:
         """``"bits:hex"``: ``nbits`` (default: all up to the end) from ``off``, left aligned in whole bytes.
