@@ -61,6 +61,7 @@ class LineFramer:
         self.max_line = max_line
         self.too_long = 0  # lines discarded for length
         self.garbage = 0  # lines with no sentence start at all
+        self.comments = 0  # lines starting with '#' (log comments), skipped
         self.lines = 0  # non-empty lines seen, good or bad
         self._buf = b""
         self._skipping = False  # inside an over-long line: drop until its end
@@ -94,6 +95,9 @@ class LineFramer:
                 self.too_long += 1
                 continue
             if raw[0] not in _STARTS:
+                if raw[0] == 35:  # '#': a comment line of a log (gpsd's convention), not noise before a sentence
+                    self.comments += 1
+                    continue
                 salvaged = _salvage(raw)
                 if salvaged is None:
                     self.garbage += 1

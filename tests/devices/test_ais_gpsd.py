@@ -362,3 +362,10 @@ def test_same_reports_as_gpsdecode():
     assert len(ours) == len(theirs) > 250
     for a, b in zip(theirs, ours, strict=True):
         assert a == b
+
+
+def test_log_comment_lines_are_skipped_not_salvaged():
+    [line] = sentences(type1())
+    s = DecodeStream("log", clock=clock)
+    out = s.feed(f"# 18/05/2012 18:15:37 {line}\n#{{\"class\":\"AIS\",\"type\":1,\"mmsi\":1}}\n{line}\n".encode())
+    assert len(out) == 1 and s.framer.comments == 2 and s.counters.garbage == 0
