@@ -10,7 +10,8 @@ significant, as pyais's bit vector holds it) and returns the report's members af
   360.0), except the type 1-3 strings ``turn`` "nan"/"fastleft"/"fastright" and ``speed``
   "nan"/"fast"; a turn prints as the unsigned ``(raw / 4.733)²`` gpsd prints.
 - text stops at the first ``@`` and loses trailing blanks; ``*_text`` legends beside codes.
-- binary payloads (types 6, 8, 17, 25, 26) as ``"bits:hex"``.
+- binary payloads (types 6, 8, 17, 25, 26) as ``"bits:hex"``; of the application-specific
+  contents gpsd decodes, only inland persons on board (type 6, DAC 200, FID 55) so far.
 
 A payload of a length gpsd refuses for its type raises `RenderError` (gpsd prints nothing
 for it either). Bits past the end of a short payload read as zeros (gpsd's buffer), except the radio
@@ -235,8 +236,15 @@ def _t6(p: Bits, d: dict[str, object]) -> None:
     d["seqno"] = p.u(38, 2)
     d["dest_mmsi"] = p.u(40, 30)
     d["retransmit"] = p.b(70)
-    d["dac"] = p.u(72, 10)
-    d["fid"] = p.u(82, 6)
+    dac = p.u(72, 10)
+    fid = p.u(82, 6)
+    d["dac"] = dac
+    d["fid"] = fid
+    if dac == 200 and fid == 55 and p.n == 168:  # inland AIS: persons on board
+        d["crew"] = p.u(88, 8)
+        d["passengers"] = p.u(96, 13)
+        d["personnel"] = p.u(109, 8)
+        return
     d["data"] = p.data(88)
 
 

@@ -369,3 +369,12 @@ def test_log_comment_lines_are_skipped_not_salvaged():
     s = DecodeStream("log", clock=clock)
     out = s.feed(f"# 18/05/2012 18:15:37 {line}\n#{{\"class\":\"AIS\",\"type\":1,\"mmsi\":1}}\n{line}\n".encode())
     assert len(out) == 1 and s.framer.comments == 2 and s.counters.garbage == 0
+
+
+def test_inland_persons_on_board():
+    head = bits((6, 6), (2, 0), (30, 244620320), (2, 1), (30, 2268402), (1, 1), (1, 0), (10, 200), (6, 55))
+    [f] = decode(sentences(head + bits((8, 6), (13, 120), (8, 2), (51, 0))))
+    assert (f["crew"], f["passengers"], f["personnel"], f["retransmit"]) == (6, 120, 2, True) and "data" not in f
+    [f] = decode(sentences(head + bits((8, 6), (13, 120), (8, 2), (57, 0))))  # not the 168-bit form: raw data
+    assert f["data"] == "86:" + (bits((8, 6), (13, 120), (8, 2), (57, 0)).ljust(88, "0") and
+                                 format(int(bits((8, 6), (13, 120), (8, 2), (57, 0)).ljust(88, "0"), 2), "022x"))
