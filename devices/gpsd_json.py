@@ -1,14 +1,26 @@
 """Records to gpsd's JSON vocabulary (TPV, SKY, AIS, ATT), the reverse of devices.gpsd.
 
 gpsd leaves out what it does not know, and so does this: a None field is omitted.
+`report_line` writes a record as one line of JSON; TPV and SKY numbers carry the decimals
+gpsd 3.22 prints (``"lat":24.326410000``, ``"altHAE":69.7000``, ``"hdop":0.78``).
 https://gpsd.gitlab.io/gpsd/gpsd_json.html
 """
 
 from __future__ import annotations
 
+import json
 import time
 
-from devices.records import AisReport, Fix, HeadingReport, Record, SkyReport, TimeReport
+from devices.records import (
+    AisReport,
+    Fix,
+    HeadingReport,
+    Record,
+    SkyReport,
+    SkyView,
+    TimeReport,
+    TpvReport,
+)
 
 _day_cache: dict[int, str] = {}
 
@@ -73,6 +85,70 @@ def _sky(sky: SkyReport, device: str | None) -> dict[str, object]:
     return d
 
 
+def _tpv_report(tpv: TpvReport, device: str | None) -> dict[str, object]:
+    """gpsd's TPV of one cycle: a position only with a fix (mode 2+), the geoid separation in 3D."""
+    d: dict[str, object] = {"class": "TPV"}
+    _put(d, "device", device)
+    if tpv.status is not None and tpv.status > 1:
+        d["status"] = tpv.status
+    d["mode"] = tpv.mode
+    if tpv.time is not None:
+        d["time"] = iso_time(tpv.time)
+    if tpv.mode >= 2:
+        _put(d, "lat", tpv.lat)
+        _put(d, "lon", tpv.lon)
+        _put(d, "altHAE", tpv.alt_hae)
+        _put(d, "altMSL", tpv.alt_msl)
+        _put(d, "alt", tpv.alt_msl)  # gpsd 3.22 still sends the old name, as MSL
+        _put(d, "track", tpv.track)
+        _put(d, "speed", tpv.speed)
+        if tpv.mode >= 3:
+            _put(d, "geoidSep", tpv.geoid_sep)
+    return d
+
+
+def _sky_view(sky: SkyView, device: str | None) -> dict[str, object]:
+    d: dict[str, object] = {"class": "SKY"}
+    _put(d, "device", device)
+    _put(d, "vdop", sky.vdop)
+    _put(d, "hdop", sky.hdop)
+    _put(d, "pdop", sky.pdop)
+    d["nSat"] = len(sky.satellites)
+    d["uSat"] = sum(1 for s in sky.satellites if s.used)
+    d["satellites"] = [{"PRN": s.prn, "el": s.el, "az": s.az, "ss": s.ss, "used": s.used, "gnssid": s.gnssid,
+                        "svid": s.svid} for s in sky.satellites]
+    return d
+
+
+# decimals gpsd 3.22 prints for each member of TPV and SKY (and of SKY's satellites)
+_DECIMALS = {"lat": 9, "lon": 9, "altHAE": 4, "altMSL": 4, "alt": 4, "track": 4, "speed": 3, "geoidSep": 3,
+             "vdop": 2, "hdop": 2, "pdop": 2, "el": 1, "az": 1, "ss": 1}
+_dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def _text(d: dict[str, object]) -> str:
+    parts = []
+    for k, v in d.items():
+        places = _DECIMALS.get(k)
+        if places is not None and isinstance(v, float):
+            parts.append(f'"{k}":{v:.{places}f}')
+        elif k == "satellites" and isinstance(v, list):
+            parts.append('"satellites":[' + ",".join(_text(sat) for sat in v) + "]")
+        else:
+            parts.append(f"{_dumps(k)}:{_dumps(v)}")
+    return "{" + ",".join(parts) + "}"
+
+
+def report_line(record: Record, device: str | None = None) -> str:
+    """One record as one line of gpsd JSON (no newline); TPV and SKY with gpsd's decimals.
+
+    :raises TypeError: not a record.
+    """
+    if isinstance(record, (TpvReport, SkyView)):
+        return _text(to_gpsd_json(record, device))
+    return _dumps(to_gpsd_json(record, device))
+
+
 def _ais(ais: AisReport, device: str | None) -> dict[str, object]:
     """gpsd's AIS object: the decoder's fields are gpsd's members already (`devices.ais.gpsd`)."""
     d: dict[str, object] = {"class": "AIS"}
@@ -94,10 +170,15 @@ def to_gpsd_json(record: Record, device: str | None = None) -> dict[str, object]
     """One record as a gpsd JSON object (a dict ready for ``json.dumps``).
 
     Fix -> TPV, SkyReport -> SKY, AisReport -> AIS, TimeReport -> TPV with mode 1
-    (time, no fix: what gpsd reports then), HeadingReport -> ATT.
+    (time, no fix: what gpsd reports then), HeadingReport -> ATT, TpvReport -> TPV and
+    SkyView -> SKY (one NMEA cycle as gpsd reports it, `devices.nmea.epochs`).
 
     :raises TypeError: not a record.
     """
+    if isinstance(record, TpvReport):
+        return _tpv_report(record, device)
+    if isinstance(record, SkyView):
+        return _sky_view(record, device)
     if isinstance(record, Fix):
         return _tpv(record, device)
     if isinstance(record, SkyReport):

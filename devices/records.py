@@ -95,7 +95,53 @@ class AisReport:
     source: str = ""
 
 
-Record = Fix | SkyReport | TimeReport | HeadingReport | AisReport
+@dataclass(frozen=True, slots=True)
+class TpvReport:
+    """One NMEA reporting cycle (epoch) merged as gpsd merges it: what gpsd prints as TPV.
+
+    Made by `devices.nmea.epochs.EpochAssembler` from every sentence of the cycle (RMC, GGA,
+    GLL, GNS, GSA, VTG, ZDA...). Unlike `Fix` any part may be unknown: ``time`` is None until a
+    date is known (RMC/ZDA), ``lat``/``lon`` are None without a fix (mode 1).
+    """
+
+    source: str
+    mode: int  # gpsd mode: 0 not seen, 1 no fix, 2 = 2D, 3 = 3D
+    time: float | None = None  # UTC epoch seconds
+    lat: float | None = None
+    lon: float | None = None
+    alt_hae: float | None = None  # metres above the WGS84 ellipsoid
+    alt_msl: float | None = None  # metres above mean sea level
+    geoid_sep: float | None = None  # geoid height above the ellipsoid, metres
+    speed: float | None = None  # metres per second over ground
+    track: float | None = None  # degrees true
+    status: int | None = None  # gpsd status: 0 no fix, 1 fix, 2 DGPS, 3 RTK fixed, 4 RTK float, 5 DR ...
+
+
+@dataclass(frozen=True, slots=True)
+class SkySatellite:
+    """One satellite of a `SkyView`, numbered as gpsd numbers it (``prn``: NMEA 2.x extended PRN)."""
+
+    prn: int  # 1-32 GPS, 33-64/120-158 SBAS, 65-96 GLONASS, 193-197 QZSS, 301-336 Galileo, 401-437 BeiDou
+    el: float
+    az: float
+    ss: float
+    used: bool
+    gnssid: int  # u-blox GNSS id: 0 GPS, 1 SBAS, 2 Galileo, 3 BeiDou, 5 QZSS, 6 GLONASS
+    svid: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkyView:
+    """The satellite view gpsd prints as SKY after a GSV group (every talker's groups so far)."""
+
+    source: str
+    hdop: float | None
+    vdop: float | None
+    pdop: float | None
+    satellites: tuple[SkySatellite, ...]
+
+
+Record = Fix | SkyReport | TimeReport | HeadingReport | AisReport | TpvReport | SkyView
 
 
 _FIX_FIELDS = ("source", "time", "lat", "lon", "speed", "course", "heading", "alt", "mode", "quality", "hdop", "sats",

@@ -3,27 +3,25 @@
     main.py decode capture.nmea > reports.jsonl
     nc receiver 10110 | main.py decode -
 
-Position fixes print as TPV, a complete satellite view (GSA + GSV group) as SKY, AIS
-messages as AIS, HDT as ATT. Bad lines are skipped and counted; the summary goes to
-stderr. Exit 0, or 2 if the input cannot be read.
+NMEA prints as gpsd 3.22 reports it: one TPV per reporting cycle (RMC, GGA, GSA, VTG, GLL...
+of one epoch merged), a SKY after each satellite group (`devices.nmea.epochs`). AIS messages
+print as AIS, HDT as ATT. Bad lines are skipped and counted; the summary goes to stderr.
+Exit 0, or 2 if the input cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from contextlib import nullcontext
 from typing import BinaryIO
 
-from devices.errors import DeviceError
-from devices.framing import DecodeStream, LineFramer
-from devices.gpsd_json import to_gpsd_json
-from devices.nmea.decoder import NmeaDecoder
-from devices.records import AisReport, Fix, HeadingReport, SkyReport
+from devices.gpsd_json import report_line
+from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
+from devices.report_stream import ReportStream
 
 _CHUNK = 1 << 20
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_PRINTED = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,28 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None,
                         help="value of the 'device' member (default: FILE's path, none for stdin)")
     parser.add_argument("--no-checksum", action="store_true",
-                        help="accept sentences that carry no checksum")
-
-
-def _seed_date(decoder: DecodeStream, chunk: bytes) -> None:
-    """Date a recording by its own first RMC/ZDA, not by today's date.
-
-    A GGA before the first RMC of a stream is dated with the reception date. When
-    replaying a capture, "reception" was the day of the capture: look ahead in the first
-    chunk for a dated sentence and start the stream's state from it.
-    """
-    probe = NmeaDecoder("probe")
-    for line in LineFramer().feed(chunk[: 1 << 16]):
-        if line[3:6] in ("RMC", "ZDA"):
-            try:
-                probe.decode(line)
-            except DeviceError:
-                continue
-            if probe.state.day_s is not None:
-                state = decoder.decoder.nmea.state
-                state.day_s = probe.state.day_s
-                state.last_tod_us = probe.state.last_tod_us
-                return
+                        help="accept AIS sentences that carry no checksum (NMEA ones are always accepted, as by gpsd)")
+    parser.add_argument("--keep-dates", action="store_true",
+                        help="print dates before 2017 as sent (gpsd takes them for a GPS week rollover and adds "
+                             "1024 weeks)")
 
 
 def _open(path: str) -> BinaryIO:
@@ -72,13 +52,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    decoder = DecodeStream(device or "stdin", errors="ignore",
-                           require_checksum=not getattr(args, "no_checksum", False))
+    decoder = ReportStream(device or "stdin", require_checksum=not getattr(args, "no_checksum", False),
+                           rollover=not getattr(args, "keep_dates", False))
     out = sys.stdout
     write = out.write
-    encode = _encode
-    seen_gsv = False
-    first = True
     printed = 0
     try:
         with stream if path != "-" else nullcontext():
@@ -89,25 +66,15 @@ def run(args: argparse.Namespace) -> int:
                     print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
                     return 2
                 final = not chunk
-                if first:
-                    _seed_date(decoder, chunk)
-                    first = False
                 records = decoder.close() if final else decoder.feed(chunk)
                 buf = []
                 for rec in records:
-                    if isinstance(rec, SkyReport):
-                        # A GSV group arrives with the last GSA's DOPs folded in: print that.
-                        # A GSA alone prints only for receivers that send no GSV at all.
-                        if rec.satellites:
-                            seen_gsv = True
-                        elif seen_gsv:
-                            continue
-                    elif isinstance(rec, AisReport):
+                    if isinstance(rec, AisReport):
                         if "part" in rec.fields:
                             continue  # a lone half of a type 24: gpsd prints only whole ones (without -s)
-                    elif not isinstance(rec, (Fix, HeadingReport)):
-                        continue  # TimeReport (ZDA) and errors
-                    buf.append(encode(to_gpsd_json(rec, device)))
+                    elif not isinstance(rec, _PRINTED):
+                        continue
+                    buf.append(report_line(rec, device))
                 if buf:
                     printed += len(buf)
                     buf.append("")
@@ -118,6 +85,14 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `decode big.nmea | head`
         sys.stderr.close()
         return 0
+    c = decoder.counters
+    print(
+        f"decode: {c.lines} lines, {c.sentences} sentences, {printed} reports; skipped "
+        f"{c.checksum_errors} checksum, {c.unknown} unknown, {c.malformed} malformed, "
+        f"{c.too_long} too long, {c.garbage} garbage; {c.ais_incomplete} AIS incomplete",
+        file=sys.stderr,
+    )
+    return 0
     c = decoder.counters
     print(
         f"decode: {decoder.framer.lines} lines, {c.sentences} sentences, {printed} reports; skipped "

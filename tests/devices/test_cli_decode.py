@@ -36,17 +36,36 @@ def test_ublox_log(capsys):
     assert code == 0
     tpv = [o for o in objs if o["class"] == "TPV"]
     sky = [o for o in objs if o["class"] == "SKY"]
-    # the cold-start GSA prints before the receiver's first GSV group, then one SKY per group
-    assert len(tpv) == 18 and len(sky) == 1 + 19
-    assert "satellites" not in sky[0] and sky[0]["hdop"] == 99.99
-    first = tpv[0]
+    # as gpsd: the cold start (no fix, no date) gives time-less mode 1 TPVs, then one TPV per
+    # second with RMC, VTG, GGA, GSA and GLL merged
+    assert [o.get("time") for o in tpv] == [None, None] + [f"2024-11-26T03:15:{s}.000Z" for s in range(40, 46)]
+    assert tpv[0]["mode"] == 1 and "lat" not in tpv[0]
+    first = tpv[2]
     assert first["device"].endswith("ublox_gn.nmea")
-    assert first["time"] == "2024-11-26T03:15:40.000Z" and first["mode"] == 2
-    assert 24.32 < first["lat"] < 24.33 and 109.42 < first["lon"] < 109.43 and "speed" in first
-    full = sky[-3]
-    assert full["hdop"] == 0.78 and full["nSat"] == 9 and full["uSat"] == 7
-    assert set(full["satellites"][0]) == {"PRN", "el", "az", "ss", "used"}
-    assert "2 unknown" in err and "0 checksum" in err and err.count("\n") == 1
+    assert first["mode"] == 3 and first["lat"] == 24.32641 and first["lon"] == 109.42806
+    assert first["altMSL"] == first["alt"] == 87.9 and first["geoidSep"] == -18.2 and first["altHAE"] == 69.7
+    assert first["speed"] == 2.154 and first["track"] == 16.52
+    # a SKY after each GSV group: GPS, GLONASS, BeiDou the first time, then (the GPS group no
+    # longer ends the view) GLONASS and BeiDou of every second
+    assert [o["nSat"] for o in sky] == [9, 13, 17] + [13, 17] * 5
+    full = sky[-1]
+    assert full["hdop"] == 0.78 and full["vdop"] == 1.07 and full["pdop"] == 1.32 and full["uSat"] == 10
+    by_prn = {s["PRN"]: s for s in full["satellites"]}
+    assert by_prn[72] == {"PRN": 72, "el": 52.0, "az": 130.0, "ss": 34.0, "used": True, "gnssid": 6, "svid": 8}
+    # BeiDou numbered 401-437; gpsd 3.22 does not read GSA's NMEA 4.10 system id, so unused
+    assert by_prn[406]["gnssid"] == 3 and by_prn[406]["svid"] == 6 and by_prn[406]["used"] is False
+    assert "0 unknown" in err and "0 checksum" in err and err.count("\n") == 1
+
+
+def test_numbers_are_printed_as_gpsd_prints_them(capsys):
+    parser = argparse.ArgumentParser()
+    decode.add_arguments(parser)
+    decode.run(parser.parse_args([str(DATA / "ublox_gn.nmea")]))
+    out = capsys.readouterr().out
+    assert '"lat":24.326410000,"lon":109.428060000,"altHAE":69.7000,"altMSL":87.9000,"alt":87.9000' in out
+    assert '"track":16.5200,"speed":2.154,"geoidSep":-18.200}' in out
+    assert '"vdop":1.07,"hdop":0.78,"pdop":1.32,"nSat":9,"uSat":7' in out
+    assert '{"PRN":2,"el":24.0,"az":74.0,"ss":22.0,"used":true,"gnssid":0,"svid":2}' in out
 
 
 def test_ais_from_stdin_with_garbage(capsys, monkeypatch):
@@ -64,10 +83,11 @@ def test_ais_from_stdin_with_garbage(capsys, monkeypatch):
     assert "2 checksum" in err and "1 garbage" in err
 
 
-def test_gsa_only_receivers_still_get_sky(capsys, monkeypatch):
+def test_gsa_only_receivers_get_their_mode(capsys, monkeypatch):
+    # gpsd prints no SKY for a GSA without GSV, only the fix mode it gives (no time: no date)
     line = append("GPGSA,A,3,02,05,07,,,,,,,,,,2.1,1.2,1.7")
     code, objs, _ = run(capsys, "-", (line + "\n").encode(), monkeypatch)
-    assert objs == [{"class": "SKY", "hdop": 1.2, "vdop": 1.7, "pdop": 2.1, "uSat": 3}]
+    assert objs == [{"class": "TPV", "mode": 3}]
 
 
 def test_unreadable_input(capsys, tmp_path):
@@ -75,15 +95,16 @@ def test_unreadable_input(capsys, tmp_path):
     assert code == 2 and objs == [] and "cannot read" in err
 
 
-@pytest.mark.parametrize("name", ["beidou_bd_gb.nmea", "garmin_gp.nmea"])
-def test_other_logs(capsys, name):
+@pytest.mark.parametrize(("name", "epochs"), [("beidou_bd_gb.nmea", 6), ("garmin_gp.nmea", 4)])
+def test_other_logs_one_tpv_per_epoch(capsys, name, epochs):
     code, objs, _ = run(capsys, str(DATA / name))
-    assert code == 0 and sum(o["class"] == "TPV" for o in objs) == 12
+    times = [o["time"] for o in objs if o["class"] == "TPV"]
+    assert code == 0 and len(times) == len(set(times)) == epochs
 
 
 def test_recording_is_dated_by_its_own_rmc(capsys):
     # the log starts with a GGA (time of day only) just before midnight; the date comes
-    # from the recording's RMC, not from today's date, and rolls over at midnight
+    # from the same epoch's RMC, not from today's date, and rolls over at midnight
     code, objs, _ = run(capsys, str(DATA / "beidou_bd_gb.nmea"))
     times = [o["time"] for o in objs if o["class"] == "TPV"]
     assert times[0] == "2024-11-26T23:59:57.000Z" and times[-1] == "2024-11-27T00:00:02.000Z"
