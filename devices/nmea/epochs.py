@@ -233,6 +233,7 @@ class EpochAssembler:
         # our reporting: one TPV per cycle
         self._dirty = False  # the fix changed since the last TPV
         self._reported = False  # this cycle was reported at its ender
+        self._cycle_timed = False  # this cycle registered a time of day
         self._cycle_kinds: set[str] = set()  # sentence kinds seen this cycle
         self._prev_kind = ""
 
@@ -276,11 +277,12 @@ class EpochAssembler:
             raise MalformedSentenceError("not an NMEA sentence", line)
         body, star, given = line[1:].partition("*")
         if star:
-            try:
-                ok = len(given) >= 2 and int(given[:2], 16) == xor(body)
-            except ValueError:
-                ok = False
-            if not ok:
+            given = given[:2]
+            if len(given) < 2:
+                raise ChecksumError("checksum cut short", line)
+            # gpsd checks only a checksum of two upper-case hex digits; any other is not checked
+            if given.isalnum() and given.upper() == given and all(c in "0123456789ABCDEF" for c in given) and (
+                    int(given, 16) != xor(body)):
                 raise ChecksumError("checksum mismatch", line)
         fields = body.split(",")
         if not star:
@@ -306,6 +308,7 @@ class EpochAssembler:
     def _sentence(self, s: _Sentence, kind: str, handler: Handler, out: list[Record]) -> None:
         newdata = _Fix()
         self._latched = False
+        status = self._status  # the status of the cycle so far (a report of it must not show this sentence's)
         minimum = _MIN_FIELDS.get(kind, 0)
         if s.count < minimum:
             raise MalformedSentenceError(f"{kind}: {s.count} fields, at least {minimum} needed", s.tag)
@@ -313,11 +316,11 @@ class EpochAssembler:
             mask = handler(self, s, newdata)
         except (ValueError, IndexError) as exc:
             raise MalformedSentenceError(f"{kind}: {exc}", s.tag) from None
-        if (not self._latched and kind in _SPLIT_KINDS and kind in self._cycle_kinds
+        if (not self._latched and not self._cycle_timed and kind in _SPLIT_KINDS and kind in self._cycle_kinds
                 and not (kind == "GSA" and self._prev_kind == "GSA")):
             # no time to tell cycles apart: a fix sentence seen again starts the next one
             if self._dirty and not self._reported:
-                out.append(self._tpv())
+                out.append(self._tpv(status))
             self._cycle_kinds.clear()
             self._reported = False
         self._cycle_kinds.add(kind)
@@ -331,6 +334,7 @@ class EpochAssembler:
             newdata.time = self._utc()
         report = clear = False
         if self._latched:
+            self._cycle_timed = True
             if abs(self._this_frac - self._last_frac) > 0.01:
                 clear = True
                 if self._lasttag:
@@ -341,11 +345,15 @@ class EpochAssembler:
         if (mask & _MODE and fix.mode == _MODE_3D and newdata.mode != _NO_FIX
                 and (self._lastfix.has_alt() or self._oldfix.has_alt())):
             newdata.mode = _MODE_3D  # don't downgrade while altitudes keep coming
+        if (mask & _TIME and not self._latched and fix.time is not None and newdata.time != fix.time
+                and self._dirty and not self._reported):
+            # a time that is not used to find cycles (ZDA) already belongs to the next one
+            out.append(self._tpv(status))
         if clear:
             if self._dirty and not self._reported:
-                out.append(self._tpv())
+                out.append(self._tpv(status))
             self._lastfix = fix
-            fix = self.fix = _Fix()
+            fix = self.fix = _Fix(mode=fix.mode)  # gpsd keeps the mode until a sentence sets it
             self._reported = False
             self._cycle_kinds = {kind}
         self._merge(fix, newdata, mask)
@@ -389,7 +397,7 @@ class EpochAssembler:
             elif fix.alt_msl is None and fix.alt_hae is not None:
                 fix.alt_msl = fix.alt_hae - sep
 
-    def _tpv(self) -> TpvReport:
+    def _tpv(self, status: int | None = None) -> TpvReport:
         f = self.fix
         speed = f.speed
         if speed is None:
@@ -398,7 +406,7 @@ class EpochAssembler:
         self._dirty = False
         self.counters.tpv += 1
         return TpvReport(self.source, f.mode, f.time, f.lat, f.lon, f.alt_hae, f.alt_msl, f.geoid_sep, speed,
-                         f.track, self._status)
+                         f.track, self._status if status is None else status)
 
     # ------------------------------------------------------------------ time
     def _register(self, hhmmss: str) -> None:
