@@ -120,23 +120,52 @@ def _sky_view(sky: SkyView, device: str | None) -> dict[str, object]:
     return d
 
 
-# decimals gpsd 3.22 prints for each member of TPV and SKY (and of SKY's satellites)
-_DECIMALS = {"lat": 9, "lon": 9, "altHAE": 4, "altMSL": 4, "alt": 4, "track": 4, "speed": 3, "geoidSep": 3,
-             "vdop": 2, "hdop": 2, "pdop": 2, "el": 1, "az": 1, "ss": 1}
 _dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
-def _text(d: dict[str, object]) -> str:
-    parts = []
-    for k, v in d.items():
-        places = _DECIMALS.get(k)
-        if places is not None and isinstance(v, float):
-            parts.append(f'"{k}":{v:.{places}f}')
-        elif k == "satellites" and isinstance(v, list):
-            parts.append('"satellites":[' + ",".join(_text(sat) for sat in v) + "]")
-        else:
-            parts.append(f"{_dumps(k)}:{_dumps(v)}")
-    return "{" + ",".join(parts) + "}"
+def _tpv_text(t: TpvReport, device: str | None) -> str:
+    """`_tpv_report` written out with gpsd's decimals (lat/lon 9, altitudes and track 4, speed 3)."""
+    parts = ['{"class":"TPV"']
+    if device is not None:
+        parts.append(f'"device":{_dumps(device)}')
+    if t.status is not None and t.status > 1:
+        parts.append(f'"status":{t.status}')
+    parts.append(f'"mode":{t.mode}')
+    if t.time is not None:
+        parts.append(f'"time":"{iso_time(t.time)}"')
+    if t.mode >= 2:
+        if t.lat is not None:
+            parts.append(f'"lat":{t.lat:.9f}')
+        if t.lon is not None:
+            parts.append(f'"lon":{t.lon:.9f}')
+        if t.alt_hae is not None:
+            parts.append(f'"altHAE":{t.alt_hae:.4f}')
+        if t.alt_msl is not None:
+            parts.append(f'"altMSL":{t.alt_msl:.4f},"alt":{t.alt_msl:.4f}')
+        if t.track is not None:
+            parts.append(f'"track":{t.track:.4f}')
+        if t.speed is not None:
+            parts.append(f'"speed":{t.speed:.3f}')
+        if t.mode >= 3 and t.geoid_sep is not None:
+            parts.append(f'"geoidSep":{t.geoid_sep:.3f}')
+    return ",".join(parts) + "}"
+
+
+def _sky_text(sky: SkyView, device: str | None) -> str:
+    """`_sky_view` written out with gpsd's decimals (DOPs 2, elevation/azimuth/signal 1)."""
+    parts = ['{"class":"SKY"']
+    if device is not None:
+        parts.append(f'"device":{_dumps(device)}')
+    for key, value in (("vdop", sky.vdop), ("hdop", sky.hdop), ("pdop", sky.pdop)):
+        if value is not None:
+            parts.append(f'"{key}":{value:.2f}')
+    sats = sky.satellites
+    parts.append(f'"nSat":{len(sats)}')
+    parts.append(f'"uSat":{sum(1 for s in sats if s.used)}')
+    parts.append('"satellites":[' + ",".join(
+        f'{{"PRN":{s.prn},"el":{s.el:.1f},"az":{s.az:.1f},"ss":{s.ss:.1f},"used":{"true" if s.used else "false"},'
+        f'"gnssid":{s.gnssid},"svid":{s.svid}}}' for s in sats) + "]")
+    return ",".join(parts) + "}"
 
 
 def report_line(record: Record, device: str | None = None) -> str:
@@ -144,8 +173,10 @@ def report_line(record: Record, device: str | None = None) -> str:
 
     :raises TypeError: not a record.
     """
-    if isinstance(record, (TpvReport, SkyView)):
-        return _text(to_gpsd_json(record, device))
+    if isinstance(record, TpvReport):
+        return _tpv_text(record, device)
+    if isinstance(record, SkyView):
+        return _sky_text(record, device)
     return _dumps(to_gpsd_json(record, device))
 
 

@@ -29,9 +29,9 @@ what gpsd prints for the same log:
 * **Checksums.** A wrong checksum drops the sentence; a sentence without one is accepted, as
   gpsd accepts it, but (as in gpsd) its last field is not read.
 
-Only what gpsd derives from the sentences themselves is reproduced: gpsd also computes a
-geoid separation from its own model when GGA leaves it empty, speeds from successive
-positions and error estimates (ept, eph, epx...), which are left out here.
+Where no sentence gives them, the geoid separation comes from gpsd's own geoid model
+(`devices.nmea.geoid`) and the speed from the last cycle's position, as gpsd derives them;
+gpsd's error estimates (ept, eph, epx...), climb and magnetic variation are left out.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from datetime import date
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.nmea.checksum import xor
 from devices.nmea.fast import KNOT
+from devices.nmea.geoid import geoid_separation
 from devices.records import HeadingReport, Record, SkySatellite, SkyView, TpvReport
 
 # what a sentence handler reports it set (gpsd's mask bits, our own numbering)
@@ -69,10 +70,8 @@ _GGA_STATUS = {0: 0, 1: 1, 2: 2, 3: 9, 4: 3, 5: 4, 6: 5, 7: 7, 8: 8}
 
 def _atoi(s: str) -> int:
     """C ``atoi``: the leading integer of ``s`` (sign, digits), 0 if none."""
-    try:
+    if s.isdigit():
         return int(s)
-    except ValueError:
-        pass
     i = 1 if s[:1] in ("-", "+") else 0
     j = i
     while j < len(s) and s[j].isdigit():
@@ -345,8 +344,8 @@ class EpochAssembler:
         if (mask & _MODE and fix.mode == _MODE_3D and newdata.mode != _NO_FIX
                 and (self._lastfix.has_alt() or self._oldfix.has_alt())):
             newdata.mode = _MODE_3D  # don't downgrade while altitudes keep coming
-        if (mask & _TIME and not self._latched and fix.time is not None and newdata.time != fix.time
-                and self._dirty and not self._reported):
+        if (mask & _TIME and not self._latched and self._cycle_timed and fix.time is not None
+                and newdata.time != fix.time and self._dirty and not self._reported):
             # a time that is not used to find cycles (ZDA) already belongs to the next one
             out.append(self._tpv(status))
         if clear:
@@ -391,6 +390,8 @@ class EpochAssembler:
         if mask & _TRACK:
             fix.track = new.track
         sep = fix.geoid_sep
+        if sep is None and fix.lat is not None and fix.lon is not None:
+            sep = fix.geoid_sep = geoid_separation(fix.lat, fix.lon)  # gpsd's model when no sentence gave it
         if sep is not None:
             if fix.alt_hae is None and fix.alt_msl is not None:
                 fix.alt_hae = fix.alt_msl + sep
@@ -628,8 +629,7 @@ def _gga(a: EpochAssembler, s: _Sentence, new: _Fix) -> int:
     if a._latlon(s, 2, new):
         new.mode = _MODE_2D
         mask |= _LATLON
-        if s[11]:
-            new.geoid_sep = _num(s[11])
+        new.geoid_sep = _num(s[11]) if s[11] else geoid_separation(new.lat, new.lon)  # type: ignore[arg-type]
         if s[9]:
             new.alt_msl = _num(s[9])
             mask |= _ALT
@@ -755,17 +755,33 @@ def _gsv(a: EpochAssembler, s: _Sentence, new: _Fix) -> int:
             sky.seen.add(seen)
     sats = sky.sats
     end = count // 4 * 4
+    f = s.fields
+    if len(f) < end + 3:
+        f = f + [""] * (end + 3 - len(f))
+    talker2 = s.tag[:2]
+    used_prns = sky.used
+    cache = _SAT_CACHE
     i = 4
     while i < end:
-        n = _atoi(s[i])
+        v = f[i]
+        n = int(v) if v.isdigit() else _atoi(v)
         i += 1
         if n == 0:
             continue  # gpsd steps one field on and reads on from there
-        prn, gnssid, svid = nmea_prn(s.tag[:2], n)
-        el, az, ss = float(_atoi(s[i])), float(_atoi(s[i + 1])), float(_atoi(s[i + 2]))
+        prn, gnssid, svid = nmea_prn(talker2, n)
+        el_s, az_s, ss_s = f[i], f[i + 1], f[i + 2]
         i += 3
-        used = prn > 0 and ss > 0 and prn in sky.used
-        sats.append(SkySatellite(prn, el, az, ss, used, gnssid, svid))
+        ss = int(ss_s) if ss_s.isdigit() else _atoi(ss_s)
+        key = (prn, el_s, az_s, ss, prn > 0 and ss > 0 and prn in used_prns, gnssid, svid)
+        sat = cache.get(key)
+        if sat is None:
+            # receivers repeat a satellite's numbers for many cycles: one record for each
+            if len(cache) > 4096:
+                cache.clear()
+            el = int(el_s) if el_s.isdigit() else _atoi(el_s)
+            az = int(az_s) if az_s.isdigit() else _atoi(az_s)
+            sat = cache[key] = SkySatellite(prn, float(el), float(az), float(ss), key[4], gnssid, svid)
+        sats.append(sat)
     if sky.part < sky.await_:
         return 0
     if not any(sat.az != 0 for sat in sats):
@@ -774,6 +790,9 @@ def _gsv(a: EpochAssembler, s: _Sentence, new: _Fix) -> int:
     if talker == "P" and sky.seen & {"glgsv", "bdgsv", "gagsv", "qzgsv"}:
         return 0  # the other constellations' groups follow and complete the view
     return _SAT
+
+
+_SAT_CACHE: dict[tuple[int, str, str, int, bool, int, int], SkySatellite] = {}
 
 
 def _zda(a: EpochAssembler, s: _Sentence, new: _Fix) -> int:

@@ -15,6 +15,7 @@ from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenc
 from devices.gpsd_json import report_line
 from devices.nmea.checksum import append
 from devices.nmea.epochs import EpochAssembler, geodesic_distance, nmea_prn
+from devices.nmea.geoid import geoid_separation
 from devices.records import HeadingReport, SkyView, TpvReport
 
 
@@ -256,3 +257,17 @@ def test_geodesic_distance():
                           -(37 + 39 / 60 + 10.15610 / 3600), 143 + 55 / 60 + 35.38390 / 3600)
     assert d == pytest.approx(54972.271, abs=0.001)
     assert math.isfinite(geodesic_distance(0.0, 0.0, 0.5, 179.7))  # nearly antipodal
+
+
+def test_geoid_model_where_the_receiver_gives_no_separation():
+    # gpsd's own separations (gpsd 3.22 printed these for GGAs with an empty separation field)
+    assert round(geoid_separation(24.3264, 109.42806), 3) == -21.412
+    assert round(geoid_separation(53.22038, 6.573713333), 3) == 43.053
+    assert round(geoid_separation(-45.457633333, 167.15275), 3) == 0.827
+    assert geoid_separation(0.0, -180.0) == geoid_separation(0.0, 180.0) == 21.28
+    assert round(geoid_separation(90.0, 10.0), 2) == round(geoid_separation(89.999, 10.0), 2)
+    a = EpochAssembler("gps0")
+    a.feed(append("GPRMC,120000,A,2419.58460,N,10925.68360,E,1.0,90.0,150325,,"))
+    a.feed(append("GPGGA,120000,2419.58460,N,10925.68360,E,1,08,1.0,100.0,M,,M,,"))
+    (t,) = tpvs(a.flush())
+    assert round(t.geoid_sep, 3) == -21.412 and round(t.alt_hae, 3) == 78.588 and t.alt_msl == 100.0
