@@ -177,6 +177,9 @@ def report_line(record: Record, device: str | None = None) -> str:
         return _tpv_text(record, device)
     if isinstance(record, SkyView):
         return _sky_text(record, device)
+    if isinstance(record, HeadingReport) and record.time is None:
+        head = '{"class":"ATT"' + (f',"device":{_dumps(device)}' if device is not None else "")
+        return f'{head},"heading":{record.heading:.3f}}}'
     return _dumps(to_gpsd_json(record, device))
 
 

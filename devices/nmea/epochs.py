@@ -26,8 +26,9 @@ what gpsd prints for the same log:
   signal strength is not 0. A SKY follows each complete group, except a GPS group once other
   constellations have been seen (they follow it). A group whose azimuths are all 0 is
   dropped (a SiRF quirk). DOPs come from GSA (and GGA's HDOP).
-* **Checksums.** A wrong checksum drops the sentence; a sentence without one is accepted, as
-  gpsd accepts it, but (as in gpsd) its last field is not read.
+* **Checksums.** A wrong checksum drops the sentence (counted). As in gpsd, a sentence without
+  one is taken but its last field is not read, and a checksum that is not two upper-case hex
+  digits is not checked.
 
 Where no sentence gives them, the geoid separation comes from gpsd's own geoid model
 (`devices.nmea.geoid`) and the speed from the last cycle's position, as gpsd derives them;
@@ -53,14 +54,14 @@ _TIME, _LATLON, _MODE, _ALT, _SPEED, _TRACK, _STATUS, _SAT, _DOP = (1 << i for i
 _FIX_BITS = _LATLON | _MODE | _ALT | _SPEED | _TRACK | _STATUS
 
 _NO_FIX, _MODE_2D, _MODE_3D = 1, 2, 3
+_HEX_DIGITS = frozenset("0123456789ABCDEF")
 _FEET = 3.2808399  # feet per metre, as gpsd converts PGRMZ
 _LEAP_2017 = 1483228800  # 2017-01-01T00:00:00Z: the last leap second gpsd 3.22 was built with
 _WEEKS_1024 = 619315200  # 1024 GPS weeks in seconds
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 # Talker ids gpsd's packet reader accepts in front of a sentence type ($GQ..., $GI... are dropped).
-TALKERS = frozenset({"GP", "GN", "GL", "GA", "GB", "BD", "QZ", "IN", "II", "EC", "HC", "HE", "TI", "SD", "WI",
-                     "YX", "VW", "AG", "AP", "PQ"})
+TALKERS = frozenset({"GP", "GN", "GL", "GA", "GB", "BD", "QZ", "IN", "II", "EC", "HC", "TI", "SD", "WI", "YX", "PQ"})
 
 # gpsd's FAA mode letter to its status (RMC field 12, GLL field 7, GNS field 6)
 _FAA_STATUS = {"": 0, "A": 1, "D": 2, "E": 5, "F": 4, "N": 0, "P": 2, "R": 3, "S": 0}
@@ -280,8 +281,7 @@ class EpochAssembler:
             if len(given) < 2:
                 raise ChecksumError("checksum cut short", line)
             # gpsd checks only a checksum of two upper-case hex digits; any other is not checked
-            if given.isalnum() and given.upper() == given and all(c in "0123456789ABCDEF" for c in given) and (
-                    int(given, 16) != xor(body)):
+            if all(c in _HEX_DIGITS for c in given) and int(given, 16) != xor(body):
                 raise ChecksumError("checksum mismatch", line)
         fields = body.split(",")
         if not star:

@@ -231,8 +231,11 @@ def test_stream_without_any_time_gives_one_tpv_per_cycle():
 
 def test_heading_and_gpsd_json_text():
     a = EpochAssembler("gps0")
-    (att,) = a.feed(append("HEHDT,274.07,T"))
+    (att,) = a.feed(append("HCHDT,274.07,T"))
     assert isinstance(att, HeadingReport) and att.heading == 274.07
+    assert report_line(att, "/dev/ttyUSB0") == '{"class":"ATT","device":"/dev/ttyUSB0","heading":274.070}'
+    with pytest.raises(UnknownSentenceError):
+        a.feed(append("HEHDT,274.07,T"))  # gpsd's reader drops this talker
     for line in epoch(0):
         a.feed(append(line))
     (t,) = tpvs(a.flush())
