@@ -41,10 +41,10 @@ class ReportStream:
 
     :param require_checksum: AIS sentences without a checksum are errors (NMEA sentences
         without one are taken, as gpsd takes them).
-    :param rollover: dates before 2017 are moved on 1024 weeks, as gpsd 3.22 moves them.
+    :param rollover: move dates before 2017 on by 1024 weeks, as gpsd 3.22 does (off: dates as sent).
     """
 
-    def __init__(self, source: str, *, require_checksum: bool = True, rollover: bool = True,
+    def __init__(self, source: str, *, require_checksum: bool = True, rollover: bool = False,
                  max_line: int = 4096) -> None:
         self.framer = LineFramer(max_line)
         self.decoder = Decoder(source, errors="ignore", require_checksum=require_checksum)

@@ -31,9 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="value of the 'device' member (default: FILE's path, none for stdin)")
     parser.add_argument("--no-checksum", action="store_true",
                         help="accept AIS sentences that carry no checksum (NMEA ones are always accepted, as by gpsd)")
-    parser.add_argument("--keep-dates", action="store_true",
-                        help="print dates before 2017 as sent (gpsd takes them for a GPS week rollover and adds "
-                             "1024 weeks)")
+    parser.add_argument("--gps-week-rollover", action="store_true",
+                        help="take dates before 2017 for a GPS week rollover and add 1024 weeks, as gpsd 3.22 "
+                             "does (for a receiver that lost its week count; default: dates as sent)")
 
 
 def _open(path: str) -> BinaryIO:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     decoder = ReportStream(device or "stdin", require_checksum=not getattr(args, "no_checksum", False),
-                           rollover=not getattr(args, "keep_dates", False))
+                           rollover=getattr(args, "gps_week_rollover", False))
     out = sys.stdout
     write = out.write
     printed = 0

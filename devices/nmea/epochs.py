@@ -13,8 +13,9 @@ what gpsd prints for the same log:
   A stream with no time at all is cut where a sentence type repeats.
 * **Time.** GGA/GLL/GNS carry a time of day only: their time counts once an RMC or ZDA gave
   the date (before that a TPV has no time). Two-digit years are 2000-2079, 80-99 are 19xx.
-  A date before 2017-01-01 (the last leap second gpsd knows) is taken as a GPS week rollover
-  and moved 1024 weeks on, as gpsd does (``rollover=False`` keeps it as sent).
+  Dates are kept as sent. gpsd 3.22 takes a date before 2017-01-01 (the last leap second it
+  knows) for a GPS week rollover and moves it 1024 weeks on, so a receiver's log of 2014 comes
+  out in 2034; ``rollover=True`` does the same, for a receiver known to have lost a week count.
 * **Mode.** From GGA (2D with a position, 3D with an altitude and at least 4 satellites, no
   fix below 3), RMC/GLL (at least 2D, 3D when the previous cycle had an altitude or GSA uses
   more than 3), GSA's fix type, GNS, Garmin PGRMZ, Magellan PMGNST; a 3D fix is not
@@ -200,10 +201,10 @@ class EpochAssembler:
     >>> [r.mode for r in a.flush()]
     [2]
 
-    :param rollover: move dates before 2017 on by 1024 weeks, as gpsd 3.22 does.
+    :param rollover: move dates before 2017 on by 1024 weeks, as gpsd 3.22 does (off: dates as sent).
     """
 
-    def __init__(self, source: str, *, rollover: bool = True, century: int = 2000) -> None:
+    def __init__(self, source: str, *, rollover: bool = False, century: int = 2000) -> None:
         self.source = source
         self.rollover = rollover
         self.century = century

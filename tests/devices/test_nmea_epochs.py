@@ -88,8 +88,10 @@ def test_sub_second_times_and_midnight():
     ("311299", True, "2019-08-16T12:00:00"),  # gpsd: before 2017 is a GPS week rollover, +1024 weeks
     ("311214", True, "2034-08-16T12:00:00"),
     ("010117", True, "2017-01-01T12:00:00"),
+    ("311214", False, "2014-12-31T12:00:00"),  # the default: a 2014 log keeps its dates
 ])
 def test_two_digit_years_and_gps_week_rollover(ddmmyy, rollover, expected):
+    assert not EpochAssembler("gps0").rollover
     a = EpochAssembler("gps0", rollover=rollover)
     a.feed(append(f"GPRMC,120000,A,2419.58460,N,10925.68360,E,1.0,90.0,{ddmmyy},,"))
     assert tpvs(a.flush())[0].time == ts(expected)
