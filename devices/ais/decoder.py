@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from pyais.exceptions import AISBaseException
 from pyais.messages import AISSentence
 
-from devices.ais import fast
+from devices.ais import apps, fast
 from devices.ais.assembler import AisAssembler
+from devices.ais.bits import Bits
 from devices.ais.gpsd import RenderError, merge24, render
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.records import AisReport
@@ -53,6 +54,7 @@ class AisCounters:
     checksum_errors: int = 0
     unknown: int = 0
     malformed: int = 0
+    app_fallbacks: int = 0  # type 6/8 payloads of a known application left raw because its table failed
     by_type: Counter[int] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, object]:
@@ -62,6 +64,7 @@ class AisCounters:
             "checksum_errors": self.checksum_errors,
             "unknown": self.unknown,
             "malformed": self.malformed,
+            "app_fallbacks": self.app_fallbacks,
             "by_type": dict(self.by_type),
         }
 
@@ -165,9 +168,12 @@ class AisDecoder:
                 raise UnknownSentenceError(f"AIS: {exc}", line) from None
             raise MalformedSentenceError(f"AIS: {exc}", line) from None
         mtype: int = fields["type"]  # type: ignore[assignment]
+        c = self.counters
         if mtype == 24:
             fields = self._type24_pair(fields, channel)
-        c = self.counters
+        elif (mtype == 6 or mtype == 8) and "data" in fields and apps.find(
+                mtype, fields["dac"], fields["fid"], Bits(value, nbits)) is not None:  # type: ignore[arg-type]
+            c.app_fallbacks += 1
         c.messages += 1
         c.by_type[mtype] += 1
         return [report(fields, self.clock(), self.source)]

@@ -10,8 +10,9 @@ significant, as pyais's bit vector holds it) and returns the report's members af
   360.0), except the type 1-3 strings ``turn`` "nan"/"fastleft"/"fastright" and ``speed``
   "nan"/"fast"; a turn prints as the unsigned ``(raw / 4.733)²`` gpsd prints.
 - text stops at the first ``@`` and loses trailing blanks; ``*_text`` legends beside codes.
-- binary payloads (types 6, 8, 17, 25, 26) as ``"bits:hex"``; of the application-specific
-  contents gpsd decodes, only inland persons on board (type 6, DAC 200, FID 55) so far.
+- binary payloads (types 6, 8, 17, 25, 26) as ``"bits:hex"``, except the application-specific
+  contents (type 6/8 DAC/FID pairs) gpsd names the members of: those come from the tables in
+  `devices.ais.apps` (IMO 236/289 DAC 1, inland DAC 200, lighthouse DAC 235/250).
 
 A payload of a length gpsd refuses for its type raises `RenderError` (gpsd prints nothing
 for it either). Bits past the end of a short payload read as zeros (gpsd's buffer), except the radio
@@ -22,11 +23,10 @@ Type 24 is rendered per part (`render` returns part A's or part B's members with
 
 from __future__ import annotations
 
-from binascii import b2a_base64
 from collections.abc import Callable
 
-_SIX = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
-_B64_TO_SIX = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", _SIX.encode())
+from devices.ais import apps
+from devices.ais.bits import Bits
 
 NAV_STATUS = (
     "Under way using engine", "At anchor", "Not under command", "Restricted manoeuverability",
@@ -72,73 +72,6 @@ assert len(SHIP_TYPE) == 256 and SHIP_TYPE[99] == "Other Type - no additional in
 
 class RenderError(ValueError):
     """A payload gpsd would not report (unknown type, length out of range, bad part number)."""
-
-
-class Bits:
-    """Field access on a payload integer: ``u(off, width)`` unsigned, ``i`` signed, ``b`` bool.
-
-    Bits past the end of the payload read as zeros, as in gpsd's bit buffer.
-    """
-
-    __slots__ = ("n", "v")
-
-    def __init__(self, value: int, nbits: int) -> None:
-        self.v = value
-        self.n = nbits
-
-    def u(self, off: int, width: int) -> int:
-        n = self.n
-        end = off + width
-        if end <= n:
-            return (self.v >> (n - end)) & ((1 << width) - 1)
-        if off >= n:
-            return 0
-        return (self.v & ((1 << (n - off)) - 1)) << (end - n)  # zeros past the end, as gpsd's buffer
-
-    def i(self, off: int, width: int) -> int:
-        x = self.u(off, width)
-        return x - (1 << width) if x >> (width - 1) else x
-
-    def tail(self, off: int, width: int) -> int:
-        """The bits there are of a field that may run past the end, right aligned (gpsd's type 1-3 radio)."""
-        n = self.n
-        if off >= n:
-            return 0
-        width = min(width, n - off)
-        return (self.v >> (n - off - width)) & ((1 << width) - 1)
-
-    def b(self, off: int) -> bool:
-        return bool(self.u(off, 1))
-
-    def text(self, off: int, chars: int) -> str:
-        """Six-bit text as gpsd reads it: up to the first '@', trailing blanks dropped."""
-        return self.raw_text(off, chars).rstrip(" ")
-
-    def raw_text(self, off: int, chars: int) -> str:
-        if chars <= 0:
-            return ""
-        # base64 does the six-bit split in C: pad to whole groups of four characters (three bytes)
-        padded = -(-chars // 4) * 4
-        x = self.u(off, 6 * chars) << (6 * (padded - chars))
-        text = b2a_base64(x.to_bytes(padded * 3 // 4, "big"), newline=False).translate(_B64_TO_SIX)[:chars]
-        at = text.find(b"@")
-        return (text if at < 0 else text[:at]).decode("ascii")
-
-    def data(self, off: int, nbits: int | None = None, whole_bytes: bool = False) -> str:
-        """``"bits:hex"``: ``nbits`` (default: all up to the end) from ``off``, left aligned in whole bytes.
-
-        ``whole_bytes``: the last byte carries the bits that follow the data (gpsd's type 26)
-        instead of zeros.
-        """
-        count = max(0, self.n - off) if nbits is None else max(0, nbits)
-        if count == 0:
-            return "0:"
-        nbytes = (count + 7) // 8
-        if whole_bytes:
-            x = self.u(off, nbytes * 8)
-        else:
-            x = self.u(off, count) << (nbytes * 8 - count)
-        return f"{count}:{x.to_bytes(nbytes, 'big').hex()}"
 
 
 def _deg6(raw: int) -> float:
@@ -240,12 +173,7 @@ def _t6(p: Bits, d: dict[str, object]) -> None:
     fid = p.u(82, 6)
     d["dac"] = dac
     d["fid"] = fid
-    if dac == 200 and fid == 55 and p.n == 168:  # inland AIS: persons on board
-        d["crew"] = p.u(88, 8)
-        d["passengers"] = p.u(96, 13)
-        d["personnel"] = p.u(109, 8)
-        return
-    d["data"] = p.data(88)
+    _application(p, d, 6, dac, fid, 88)
 
 
 def _t7(p: Bits, d: dict[str, object]) -> None:
@@ -256,9 +184,23 @@ def _t7(p: Bits, d: dict[str, object]) -> None:
 
 def _t8(p: Bits, d: dict[str, object]) -> None:
     _check(p.n, 56)
-    d["dac"] = p.u(40, 10)
-    d["fid"] = p.u(50, 6)
-    d["data"] = p.data(56)
+    dac = p.u(40, 10)
+    fid = p.u(50, 6)
+    d["dac"] = dac
+    d["fid"] = fid
+    _application(p, d, 8, dac, fid, 56)
+
+
+def _application(p: Bits, d: dict[str, object], mtype: int, dac: int, fid: int, off: int) -> None:
+    """The named members gpsd gives this DAC/FID (`devices.ais.apps`), else ``data`` from ``off``.
+
+    An unknown pair, a length gpsd does not decode for the pair, a payload failing gpsd's range
+    checks for it, or a table that fails (a bug, counted by the decoder) all give ``data``.
+    """
+    app = apps.find(mtype, dac, fid, p)
+    if app is not None and apps.decode(app, p, d):
+        return
+    d["data"] = p.data(off)
 
 
 def _t9(p: Bits, d: dict[str, object]) -> None:
