@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DeviceError(Exception):
     """Base of every error in devices/."""
@@ -33,3 +35,19 @@ class LineTooLongError(DeviceError):
 
 class TransportError(DeviceError):
     """A transport could not be opened or was lost (cable pulled, peer gone)."""
+
+
+def count(counters: Any, exc: DeviceError) -> None:
+    """Add a refused line to its counter: `checksum_errors`, `unknown`, `too_long` (where `counters`
+    has it) or `malformed` (anything else)."""
+    if isinstance(exc, ChecksumError):
+        counters.checksum_errors += 1
+    elif isinstance(exc, UnknownSentenceError):
+        counters.unknown += 1
+    elif isinstance(exc, LineTooLongError) and hasattr(counters, "too_long"):
+        counters.too_long += 1
+    else:
+        counters.malformed += 1
+
+
+REFUSED = (ChecksumError, UnknownSentenceError, MalformedSentenceError)  # what a decoder counts and re-raises

@@ -25,6 +25,7 @@ from devices.errors import (
     LineTooLongError,
     MalformedSentenceError,
     UnknownSentenceError,
+    count,
 )
 from devices.gpsd import GpsdDecoder
 from devices.nmea.decoder import DECODERS, NmeaDecoder
@@ -424,15 +425,7 @@ class Decoder:
         return records, errors
 
     def _count(self, exc: DeviceError) -> None:
-        c = self.counters
-        if isinstance(exc, ChecksumError):
-            c.checksum_errors += 1
-        elif isinstance(exc, UnknownSentenceError):
-            c.unknown += 1
-        elif isinstance(exc, LineTooLongError):
-            c.too_long += 1
-        else:
-            c.malformed += 1
+        count(self.counters, exc)
 
 
 class DecodeStream:

@@ -41,7 +41,7 @@ from devices.ais import apps, fast
 from devices.ais.assembler import AisAssembler
 from devices.ais.bits import Bits
 from devices.ais.gpsd import RenderError, merge24, render
-from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
+from devices.errors import REFUSED, MalformedSentenceError, UnknownSentenceError, count
 from devices.records import AisReport
 
 _TYPE24_SLOTS = 8  # part A names kept per channel, as gpsd does
@@ -139,14 +139,8 @@ class AisDecoder:
                 value, nbits = fast.payload_bits(s.payload, s.fill)
                 return self._report(value, nbits, s.channel, line)
             return self._decode_pyais(s, line)
-        except ChecksumError:
-            c.checksum_errors += 1
-            raise
-        except UnknownSentenceError:
-            c.unknown += 1
-            raise
-        except MalformedSentenceError:
-            c.malformed += 1
+        except REFUSED as exc:
+            count(c, exc)
             raise
 
     def _decode_pyais(self, s: fast.Sentence, line: str) -> list[AisReport]:

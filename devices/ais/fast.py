@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from devices.ais.gpsd import NAV_STATUS, turn
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
-from devices.nmea.checksum import xor
+from devices.nmea.checksum import check, xor
 
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -90,13 +90,7 @@ def parse(line: str, require_checksum: bool = True) -> Sentence:
             raise ChecksumError("checksum missing", line)
     else:
         body = raw[1:star]
-        given = raw[star + 1 : star + 3]
-        try:
-            ok = len(given) == 2 and int(given, 16) == xor(body)
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ChecksumError("checksum mismatch", line)
+        check(body, raw[star + 1 : star + 3], line)
     f = body.split(",")
     if len(f) < 6:
         raise MalformedSentenceError("AIS: fewer than 6 fields", line)

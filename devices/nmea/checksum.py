@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import reduce
 from operator import xor as _xor
 
+from devices.errors import ChecksumError
+
 _HEX = "0123456789ABCDEF"
 
 
@@ -55,6 +57,16 @@ def split(line: str) -> tuple[str, str | None]:
     if star < 0:
         return line, None
     return line[:star], line[star + 1 :]
+
+
+def check(body: str, given: str, line: str) -> None:
+    """Raise ChecksumError (carrying `line`) unless `given` is the two hex digits of `body`'s checksum."""
+    try:
+        ok = len(given) == 2 and int(given, 16) == xor(body)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ChecksumError("checksum mismatch", line)
 
 
 def verify(line: str) -> bool:

@@ -18,8 +18,8 @@ from datetime import time as dt_time
 
 import pynmea2  # type: ignore[import-untyped]
 
-from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
-from devices.nmea.checksum import split, xor
+from devices.errors import REFUSED, ChecksumError, MalformedSentenceError, UnknownSentenceError, count
+from devices.nmea.checksum import check, split
 from devices.nmea.fast import KNOT
 from devices.nmea.state import StreamState
 from devices.records import Fix, HeadingReport, Record, Satellite, SkyReport, TimeReport
@@ -92,14 +92,8 @@ class NmeaDecoder:
         c.sentences += 1
         try:
             records = self._decode(line)
-        except ChecksumError:
-            c.checksum_errors += 1
-            raise
-        except UnknownSentenceError:
-            c.unknown += 1
-            raise
-        except MalformedSentenceError:
-            c.malformed += 1
+        except REFUSED as exc:
+            count(c, exc)
             raise
         return records
 
@@ -112,12 +106,7 @@ class NmeaDecoder:
             if self.state.require_checksum:
                 raise ChecksumError("checksum missing", line)
         else:
-            try:
-                ok = len(given) == 2 and int(given, 16) == xor(body)
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ChecksumError("checksum mismatch", line)
+            check(body, given, line)
         try:
             # checksum verified above: hand pynmea2 the body only, so it does not XOR again
             msg = pynmea2.parse("$" + body)

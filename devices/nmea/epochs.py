@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
+from devices.errors import REFUSED, ChecksumError, MalformedSentenceError, UnknownSentenceError, count
 from devices.nmea.checksum import xor
 from devices.nmea.fast import KNOT
 from devices.nmea.geoid import geoid_separation
@@ -252,14 +252,8 @@ class EpochAssembler:
             handler, kind = self._handler(s.tag)
             out: list[Record] = []
             self._sentence(s, kind, handler, out)
-        except ChecksumError:
-            c.checksum_errors += 1
-            raise
-        except UnknownSentenceError:
-            c.unknown += 1
-            raise
-        except MalformedSentenceError:
-            c.malformed += 1
+        except REFUSED as exc:
+            count(c, exc)
             raise
         c.sentences += 1
         return out
