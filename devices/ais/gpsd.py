@@ -271,8 +271,8 @@ def _t17(p: Bits, d: dict[str, object]) -> None:
     d["data"] = p.data(80)
 
 
-def _t18(p: Bits, d: dict[str, object]) -> None:
-    _check(p.n, 168)
+def _class_b_position(p: Bits, d: dict[str, object], regional_bits: int) -> None:
+    """Bits 38-138 (and the regional field after them), shared by class B reports (types 18 and 19)."""
     u = p.u
     d["reserved"] = u(38, 8)
     d["speed"] = u(46, 10) / 10.0
@@ -282,7 +282,13 @@ def _t18(p: Bits, d: dict[str, object]) -> None:
     d["course"] = u(112, 12) / 10.0
     d["heading"] = u(124, 9)
     d["second"] = u(133, 6)
-    d["regional"] = u(139, 2)
+    d["regional"] = u(139, regional_bits)
+
+
+def _t18(p: Bits, d: dict[str, object]) -> None:
+    _check(p.n, 168)
+    u = p.u
+    _class_b_position(p, d, 2)
     d["cs"] = p.b(141)
     d["display"] = p.b(142)
     d["dsc"] = p.b(143)
@@ -295,15 +301,7 @@ def _t18(p: Bits, d: dict[str, object]) -> None:
 def _t19(p: Bits, d: dict[str, object]) -> None:
     _check(p.n, 312)
     u = p.u
-    d["reserved"] = u(38, 8)
-    d["speed"] = u(46, 10) / 10.0
-    d["accuracy"] = p.b(56)
-    d["lon"] = _deg6(p.i(57, 28))
-    d["lat"] = _deg6(p.i(85, 27))
-    d["course"] = u(112, 12) / 10.0
-    d["heading"] = u(124, 9)
-    d["second"] = u(133, 6)
-    d["regional"] = u(139, 4)
+    _class_b_position(p, d, 4)
     d["shipname"] = p.text(143, 20)
     shiptype = u(263, 8)
     d["shiptype"] = shiptype
