@@ -12,6 +12,9 @@ Exit 0, or 2 if the input cannot be read.
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import stat
 import sys
 from contextlib import nullcontext
 from typing import BinaryIO
@@ -36,6 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "does (for a receiver that lost its week count; default: dates as sent)")
 
 
+def _is_live(stream: BinaryIO) -> bool:
+    """True for a pipe, socket or terminal; False for a regular file or an in-memory stream."""
+    try:
+        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
 def _open(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
@@ -56,12 +67,16 @@ def run(args: argparse.Namespace) -> int:
                            rollover=getattr(args, "gps_week_rollover", False))
     out = sys.stdout
     write = out.write
+    # A pipe or a socket (`nc receiver 10110 | decode -`) is live: take what has arrived (read1, not a
+    # read that waits for a whole chunk or EOF) and pass each report on at once. A file is read in chunks.
+    live = _is_live(stream)
+    read = getattr(stream, "read1", stream.read) if live else stream.read
     printed = 0
     try:
         with stream if path != "-" else nullcontext():
             while True:
                 try:
-                    chunk = stream.read(_CHUNK)
+                    chunk = read(_CHUNK)
                 except OSError as exc:
                     print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
                     return 2
@@ -79,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
                     printed += len(buf)
                     buf.append("")
                     write("\n".join(buf))
+                    if live:
+                        out.flush()
                 if final:
                     break
         out.flush()

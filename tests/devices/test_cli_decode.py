@@ -109,3 +109,39 @@ def test_recording_is_dated_by_its_own_rmc(capsys):
     times = [o["time"] for o in objs if o["class"] == "TPV"]
     assert times[0] == "2024-11-26T23:59:57.000Z" and times[-1] == "2024-11-27T00:00:02.000Z"
     assert times == sorted(times)
+
+
+def test_a_live_pipe_gets_each_cycle_at_once_not_at_eof():
+    """`nc receiver 10110 | decode -`: a report leaves as soon as its cycle is complete, while the pipe
+    stays open (once the cycle's last sentence is learned from the first cycles, as gpsd learns it)."""
+    import os
+    import select
+    import subprocess
+    from pathlib import Path
+
+    from devices.nmea import encode
+
+    def cycle(i: int) -> bytes:
+        t = 1764158400.0 + i
+        lines = [encode.gga("GP", t, 24.32 + i * 1e-5, 109.41, 85.0), encode.rmc("GP", t, 24.32 + i * 1e-5, 109.41, 2.0, 90.0)]
+        return "".join(line + "\r\n" for line in lines).encode()
+
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.Popen([sys.executable, str(root / "main.py"), "decode", "-"], cwd=root, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert p.stdin is not None and p.stdout is not None
+    try:
+        p.stdin.write(cycle(0) + cycle(1) + cycle(2))
+        p.stdin.flush()
+        got = b""
+        fd = p.stdout.fileno()
+        while got.count(b'"class":"TPV"') < 3:  # the third cycle's TPV, the pipe still open
+            ready, _, _ = select.select([fd], [], [], 20)
+            assert ready, f"no report within 20 s of its cycle; so far: {got!r}"
+            chunk = os.read(fd, 65536)
+            assert chunk, "decode ended before its input did"
+            got += chunk
+        assert b'"time":"2025-11-26T12:00:02.000Z"' in got
+    finally:
+        p.stdin.close()
+        p.wait(20)
