@@ -50,9 +50,12 @@ def _num(obj: dict[str, object], key: str) -> float | None:
 class GpsdDecoder:
     """Decode gpsd JSON lines from one gpsd connection."""
 
+    UNTIMED_GRACE = 3  # time-less fixes of a device awaited before its fixes take the receive time
+
     def __init__(self, source: str, clock: Callable[[], float] = time.time) -> None:
         self.source = source
         self.clock = clock
+        self._untimed: dict[str, int] = {}  # device source -> time-less fixes in a row (-1: it sends times)
 
     def decode(self, line: str) -> list[Record]:
         """One JSON object per line.
@@ -91,11 +94,25 @@ class GpsdDecoder:
             return []  # no fix
         if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
             raise ValueError("coordinate out of range")
+        src = self._source(obj)
         t = parse_time(obj.get("time"))
+        if t is None:
+            # gpsd leaves "time" out until it knows the date (its first cycle). Stamping such a fix with
+            # the receive time would put it ahead of the receiver's own times when gpsd replays a log,
+            # and the core would then ignore the log's fixes as older. So wait for the dated ones; a
+            # device that never gives a date (GGA only) is stamped on reception after a few fixes.
+            n = self._untimed.get(src, 0)
+            if n < 0 or n < self.UNTIMED_GRACE:
+                if n >= 0:
+                    self._untimed[src] = n + 1
+                return []
+            t = self.clock()
+        else:
+            self._untimed[src] = -1
         alt = _num(obj, "altMSL")
         if alt is None:
             alt = _num(obj, "alt")
-        return [Fix(self._source(obj), t if t is not None else self.clock(), lat, lon, speed=_num(obj, "speed"),
+        return [Fix(src, t, lat, lon, speed=_num(obj, "speed"),
                     course=_num(obj, "track"), heading=_num(obj, "heading"), alt=alt, mode=mode,
                     sentence="TPV")]
 

@@ -112,3 +112,17 @@ def test_gpsd_roundtrip():
     back = GpsdDecoder("gps0").decode(json.dumps(to_gpsd_json(fix)))[0]
     assert (back.time, back.lat, back.lon, back.speed, back.course, back.alt, back.mode) == (
         fix.time, fix.lat, fix.lon, fix.speed, fix.course, fix.alt, fix.mode)
+
+
+def test_a_tpv_without_time_waits_for_the_date_then_takes_the_receive_time():
+    """gpsd's first cycle has no "time" (no date yet): no fix stamped 'now' ahead of a replayed log's own
+    times. A device that never sends a date (GGA only) gets receive-time stamps after a few fixes."""
+    d = GpsdDecoder("gpsd", clock=clock)
+    untimed = '{"class":"TPV","device":"%s","mode":2,"lat":24.3,"lon":109.4}'
+    timed = '{"class":"TPV","device":"/dev/a","mode":2,"time":"2019-03-01T00:00:00.000Z","lat":24.3,"lon":109.4}'
+    assert d.decode(untimed % "/dev/a") == []
+    assert d.decode(timed)[0].time == datetime(2019, 3, 1, tzinfo=UTC).timestamp()
+    assert d.decode(untimed % "/dev/a") == []  # a device that sends times: a time-less one is skipped
+    got = [d.decode(untimed % "/dev/b") for _ in range(GpsdDecoder.UNTIMED_GRACE + 2)]
+    assert got[: GpsdDecoder.UNTIMED_GRACE] == [[]] * GpsdDecoder.UNTIMED_GRACE
+    assert [f.time for fixes in got[GpsdDecoder.UNTIMED_GRACE :] for f in fixes] == [clock(), clock()]

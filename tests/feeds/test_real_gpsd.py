@@ -41,10 +41,9 @@ def _track(i: int) -> tuple[float, float]:
 
 
 def test_gpsd_feed_reads_the_real_gpsd(core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # a live receiver's times: gpsd's first report of a cycle may come before it knows the date, without
-    # "time", and is stamped with the receive time (as for a live feed); times from a year ago would then
-    # be older than that one and ignored as out of order
-    T0 = float(int(time.time()))
+    # a log of a year ago: gpsd's first report comes before it knows the date, without "time"; stamped
+    # with the receive time it would be newer than every fix of the log, which the core would then ignore
+    T0 = float(int(time.time()) - 365 * 86400)
     log = tmp_path / "receiver.log"
     with log.open("w") as f:
         f.write("# Name: a receiver of the test, RMC+GGA at 1 Hz\n")
