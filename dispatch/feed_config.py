@@ -135,9 +135,28 @@ class FeedSpec:
                           f"known: {', '.join(sorted(known))}", "bad_feed")
         if "name" not in d or "kind" not in d:
             raise Refused("every [[feed]] needs name and kind", "bad_feed")
+        for key, v in d.items():
+            want = _TYPES[key]
+            ok = isinstance(v, want[0]) and not (isinstance(v, bool) and bool not in want[0])
+            if key == "baud" and isinstance(v, str):
+                ok = v == "auto"
+            if key == "bind" and ok:
+                ok = all(isinstance(x, str) for x in v.values())
+            if not ok:
+                raise Refused(f"feed {d.get('name')!r}: {key} must be {want[1]}, not {v!r}", "bad_feed")
         d = dict(d)
-        d["bind"] = {str(k): str(v) for k, v in dict(d.get("bind") or {}).items()}
+        d["bind"] = dict(d.get("bind") or {})
         return cls(**d).validate()
+
+
+# What each setting of a [[feed]] table may be in the file, and how to say so.
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "name": ((str,), "text"), "kind": ((str,), "text"), "port": ((str,), "text"), "host": ((str,), "text"),
+    "path": ((str,), "text"), "pace": ((str,), "text"), "unit": ((str,), "text (a unit id)"),
+    "baud": ((int, str), "'auto' or a whole number"), "tcp_port": ((int,), "a whole number"),
+    "priority": ((int,), "a whole number"), "enabled": ((bool,), "true or false"),
+    "bind": ((dict,), 'a table of match = "unit id"'),
+}
 
 
 def default_path() -> Path:
@@ -158,7 +177,13 @@ def load(path: str | Path | None = None) -> list[FeedSpec]:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise Refused(f"{p}: not valid TOML: {exc}", "bad_feed_file") from None
-    specs = [FeedSpec.from_dict(d) for d in data.get("feed", [])]
+    tables = data.get("feed", [])
+    if not isinstance(tables, list) or not all(isinstance(d, dict) for d in tables):
+        raise Refused(f"{p}: each feed is a [[feed]] table (two brackets)", "bad_feed_file")
+    try:
+        specs = [FeedSpec.from_dict(d) for d in tables]
+    except Refused as exc:  # say which file: the console shows this on the bench
+        raise Refused(f"{p}: {exc}", "bad_feed_file") from None
     names = [s.name for s in specs]
     dup = {n for n in names if names.count(n) > 1}
     if dup:

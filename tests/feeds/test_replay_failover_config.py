@@ -107,3 +107,24 @@ def test_bind_mmsi_op_records_an_event(core) -> None:  # type: ignore[no-untyped
     assert [e.kind for e in core.store.events(kinds=["unit.mmsi_bound"])] == ["unit.mmsi_bound"]
     mgr = FeedManager(core)
     assert mgr.binder.by_mmsi.get(412000111) == "boat-01"
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ('[[feed]]\nname = "x"\nkind = "tcp"\nhost = "h"\ntcp_port = "abc"\n', "tcp_port"),
+    ('[[feed]]\nname = 5\nkind = "udp"\ntcp_port = 1\n', "name"),
+    ('[feed]\nname = "x"\nkind = "udp"\n', r"\[\[feed\]\]"),
+    ("feed = 3\n", r"\[\[feed\]\]"),
+    ('[[feed]]\nname = "x"\nkind = "udp"\ntcp_port = 1\nbind = "GP"\n', "bind"),
+    ('[[feed]]\nname = "x"\nkind = "udp"\ntcp_port = 1\nbind = { GP = 5 }\n', "bind"),
+    ('[[feed]]\nname = "x"\nkind = "serial"\nport = "/dev/ttyUSB0"\nbaud = 12.5\n', "baud"),
+    ('[[feed]]\nname = "x"\nkind = "udp"\ntcp_port = 1\nenabled = "no"\n', "enabled"),
+    ('[[feed]]\nname = "x"\nkind = "udp"\ntcp_port = 1\npriority = "high"\n', "priority"),
+])
+def test_a_feeds_file_with_a_wrongly_typed_setting_is_refused_saying_which(tmp_path, body, says) -> None:  # type: ignore[no-untyped-def]
+    """A hand-edited feeds file with a value of the wrong type is a Refused naming the setting,
+    never a ValueError/TypeError out of the console's start (nor a string "no" taken as enabled)."""
+    p = tmp_path / "feeds.toml"
+    p.write_text(body)
+    with pytest.raises(Refused, match=says) as caught:
+        load(p)
+    assert caught.value.code == "bad_feed_file" or caught.value.code == "bad_feed"
