@@ -55,7 +55,9 @@ def feed_specs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
 def should_run_demo(args: argparse.Namespace, session: object) -> bool:
     if args.demo is not None:
         return bool(args.demo)
-    return not feed_specs(args)  # the demo city only when no feeds are configured
+    # the demo city only when no feeds are configured; a feeds file that cannot be read is a
+    # configuration to fix (shown on the bench), not a reason to fill the store with the demo fleet
+    return not feed_specs(args) and args._feed_error is None
 
 
 def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
@@ -67,6 +69,8 @@ def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ign
     session.pumps.append(manager)
     panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
     panel.save_enabled = args._feed_error is None
+    if args._feed_error is not None:
+        panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)
     window.add_side_tab(panel, panel.tr("Devices"), "devices")
     window.devices_panel = panel
 
