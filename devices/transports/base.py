@@ -215,7 +215,8 @@ class Transport:
             self._safe_close()
             self._flush_framers()
             self.stats.connected = False
-            self.stats.disconnects += 1
+            if ended != "stopped":  # a stop asked for (record's end, the bench's Disconnect) is no drop
+                self.stats.disconnects += 1
             self._notify(False, ended)
             if not self.reconnect:
                 break

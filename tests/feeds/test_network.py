@@ -156,3 +156,19 @@ def test_tcp_server_alone() -> None:
     finally:
         t.stop()
     assert t.stats.state == "stopped"
+
+
+def test_stopping_a_feed_is_not_counted_as_a_disconnect() -> None:
+    """`record --seconds N` and the bench's Disconnect stop a feed on purpose: its link did not drop
+    (record said "1 disconnects" after every clean run, as if the cable had been pulled)."""
+    srv = _listener()
+    t = TcpClient("fwd", "127.0.0.1", srv.getsockname()[1], backoff=(0.05, 0.2)).start()
+    try:
+        conn, _ = srv.accept()
+        wait_for(lambda: t.stats.connects == 1, 5)
+        t.stop()
+        assert not t.running and t.stats.disconnects == 0 and not t.stats.connected
+        conn.close()
+    finally:
+        t.stop()
+        srv.close()
