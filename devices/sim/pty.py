@@ -130,7 +130,9 @@ class GpsReceiver:
         hdop = round(0.7 + self.rng.random() * 0.5, 2)
         out = [encode.gga(talker, t, lat, lon, 86.0 + self.rng.random(), sats=len(used), hdop=hdop, geoid_sep=-19.6),
                encode.gsa(talker, used, round(hdop * 1.6, 2), hdop, round(hdop * 1.3, 2))]
-        out += encode.gsv("GP", self.sats)
+        # the view under the constellation's own talker, so the GSA's PRNs are found in it (a BeiDou
+        # receiver's $BDGSA numbers BeiDou satellites; GN/GP ones are GPS numbers, listed as $GPGSV)
+        out += encode.gsv(talker if talker in ("BD", "GB") else "GP", self.sats)
         out += [encode.rmc(talker, t, lat, lon, speed, course), encode.vtg(talker, course, speed)]
         return out
 
