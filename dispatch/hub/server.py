@@ -511,6 +511,8 @@ class Hub:
     def _messages_for(self, ev: Any) -> list[tuple[str, dict[str, Any], str | None, int | None]]:
         out: list[tuple[str, dict[str, Any], str | None, int | None]] = []
         for action, unit, ref in assignments_of(ev):
+            if action == "cancel" and ev.actor == f"unit:{unit}":
+                continue  # the unit's own decline: it dropped the job itself, and a withdrawal would hide its reason
             kind, ident = ref.split(":", 1)
             msg: dict[str, Any] = {"type": "assignment" if action == "assign" else "cancel", "ref": ref,
                                    f"{kind}_id": ident, "ts": ev.ts, "by": ev.actor}

@@ -32,6 +32,7 @@ class AssignmentView:
     status: str | None = None  # en_route, on_scene, resolved
     status_at: float | None = None
     cancelled: float | None = None
+    seq: int | None = None  # the assignment's own seq in the unit's outbox (its "delivered" is that seq's ack)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -77,14 +78,16 @@ def assignments_of(ev: Event) -> list[tuple[str, str, str]]:
 
     Generic on purpose: an event whose kind ends in ".assigned" (or ".unassigned"...) and whose payload
     names a unit ("unit_id"/"unit") or units ("units": [...]) and an incident or task (incident_id,
-    task_id, or the event's entity "incident:ID"/"task:ID"). incident.assigned {id, unit_id} and
-    task.assigned {id, units} are the two kinds today.
+    task_id, or the event's entity "incident:ID"/"task:ID"). incident.assigned {id, unit_id},
+    task.assigned {id, units} and task.created {id, units} (not a recurring template) are the kinds today.
     """
     kind = ev.kind
     if kind.endswith(CANCEL_SUFFIXES) or kind == "assignment.cancelled":
         action = "cancel"
     elif kind.endswith(ASSIGN_SUFFIXES) or kind == "assignment.created":
         action = "assign"
+    elif kind == "task.created" and isinstance(ev.payload, dict) and not ev.payload.get("every_day"):
+        action = "assign"  # a task made with its vessels (a recurring template is not work: its daily tasks are)
     else:
         return []
     p = ev.payload if isinstance(ev.payload, dict) else {}
@@ -177,13 +180,16 @@ def _queued(state: State, ev: Event, ch: Changes) -> None:
         view.cancelled = ev.ts
     else:
         view.sent, view.delivered, view.accepted, view.declined, view.cancelled = ev.ts, None, None, None, None
+        view.seq = p.get("seq")
     ch.assignments = True
 
 
 @applies("field.delivered")
 def _delivered(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    field_state(state).assignment(p["unit_id"], p["ref"]).delivered = ev.ts
+    view = field_state(state).assignment(p["unit_id"], p["ref"])
+    if view.seq is None or p.get("seq") in (None, view.seq):  # not the ack of a later cancel for the same ref
+        view.delivered = ev.ts
     ch.assignments = True
 
 

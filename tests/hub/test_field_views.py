@@ -1,0 +1,80 @@
+"""What the dispatcher sees of an assignment's delivery (field.assignments), as units really answer:
+a decline stays a decline, the delivery time is the assignment's own, a cleaning task reaches its vessels."""
+
+from __future__ import annotations
+
+from dispatch import ops
+from dispatch.hub import protocol as P
+from dispatch.hub.state import field_state
+from tests.conftest import wait_for
+
+
+def sequenced(got, kind=None):  # type: ignore[no-untyped-def]
+    return [m for m in got if m.get("type") in P.SEQUENCED and (kind is None or m["type"] == kind)]
+
+
+def assign_new(core, unit: str) -> str:  # type: ignore[no-untyped-def]
+    r = ops.call(core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.32,
+                                           "lon": 109.41}, actor="dispatcher:wang")
+    ops.call(core, "incident.assign", {"incident_id": r["id"], "unit_id": unit}, actor="dispatcher:wang")
+    return f"incident:{r['id']}"
+
+
+def outbox_types(core, unit: str) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+    return sorted((r["seq"], r["type"]) for r in ops.call(core, "field.outbox", {"unit_id": unit}, actor="t"))
+
+
+def test_a_unit_that_declines_is_shown_declined_and_not_sent_a_withdrawal(link) -> None:  # type: ignore[no-untyped-def]
+    client, got = link.client("boat-01")
+    wait_for(lambda: client.logged_in, what="login")
+    ref = assign_new(link.core, "boat-01")
+    wait_for(lambda: sequenced(got, "assignment"), what="assignment")
+    client.decline(ref, "Equipment fault")
+    view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-01", {}).get(ref))
+                    and v.declined and v, what="decline recorded")
+    # a marker after the decline: the outbox is filled in log order, so anything the decline caused is before it
+    ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "marker"}, actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "text"), what="marker")
+    assert [m["type"] for m in sequenced(got)] == ["assignment", "text"]  # the unit knows it declined
+    assert outbox_types(link.core, "boat-01") == [(1, "assignment"), (2, "text")]
+    assert view.cancelled is None and view.reason == "Equipment fault"
+    rows = ops.call(link.core, "field.assignments", {"unit_id": "boat-01"}, actor="t")
+    a = rows[0]["assignments"][0]
+    assert a["declined"] and a["reason"] == "Equipment fault" and a["cancelled"] is None
+
+
+def test_delivered_stays_the_time_the_assignment_was_acknowledged(link) -> None:  # type: ignore[no-untyped-def]
+    client, got = link.client("boat-01")
+    wait_for(lambda: client.logged_in, what="login")
+    ref = assign_new(link.core, "boat-01")
+    view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-01", {}).get(ref))
+                    and v.delivered and v, what="delivered")
+    delivered = view.delivered
+    ops.call(link.core, "incident.unassign", {"incident_id": ref.split(":")[1], "note": "sent another boat"},
+             actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "cancel"), what="cancel")
+
+    def cancel_ack_recorded() -> bool:
+        evs = ops.call(link.core, "replay.events", {"kind": "field.delivered"}, actor="t")
+        return any(e["payload"].get("seq") == 2 for e in evs)
+
+    wait_for(cancel_ack_recorded, what="the cancel's delivery recorded")
+    assert view.cancelled is not None
+    assert view.delivered == delivered  # the cancel's acknowledgement is not the assignment's delivery
+
+
+def test_a_cleaning_task_created_with_vessels_reaches_them(link) -> None:  # type: ignore[no-untyped-def]
+    client, got = link.client("boat-02")
+    wait_for(lambda: client.logged_in, what="login")
+    t = ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "name": "sweep 3"},
+                 actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "assignment"), what="task assignment")
+    a = sequenced(got, "assignment")[0]
+    assert a["ref"] == f"task:{t['id']}" and a["task_id"] == str(t["id"])
+    wait_for(lambda: field_state(link.core.state).assignments.get("boat-02", {}).get(a["ref"]), what="queued")
+    # a recurring template is not work by itself: its daily tasks are (each is created with the units)
+    ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "every_day": "07:00"},
+             actor="dispatcher:wang")
+    ops.call(link.core, "field.send", {"unit_id": "boat-02", "text": "marker"}, actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "text"), what="marker")
+    assert [m["type"] for m in sequenced(got)] == ["assignment", "text"]
