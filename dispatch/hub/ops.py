@@ -30,13 +30,16 @@ def _text(text: Any) -> str:
 def send(core: Any, actor: str, unit_id: str, text: str) -> dict[str, Any]:
     text = _text(text)
 
+    enrolled: list[bool] = []
+
     def decide(state: Any) -> list[NewEvent]:
         if unit_id not in state.units:
             raise NotFound(f"unknown unit {unit_id!r}")
+        enrolled[:] = [unit_id in field_state(state).keys]  # without a key it waits in the outbox until enrolled
         return [NewEvent("field.message_sent", {"unit_id": unit_id, "text": text}, f"unit:{unit_id}")]
 
     ch = core.command(actor, decide)
-    return {"unit_id": unit_id, "event": ch.events[-1].seq}
+    return {"unit_id": unit_id, "event": ch.events[-1].seq, "enrolled": enrolled[0]}
 
 
 @op("field.broadcast")

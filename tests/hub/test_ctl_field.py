@@ -38,3 +38,25 @@ def test_ctl_field_send_waits_for_the_hub_in_the_outbox(db_url, capsys) -> None:
     assert "请回码头加油" in capsys.readouterr().out
     assert main(["ctl", "--db", db_url, "field", "send", "nobody", "x"]) == 1
     assert "nobody" in capsys.readouterr().err
+
+
+def test_ctl_field_send_and_broadcast_say_who_gets_it(db_url, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.hub.keys import new_unit_key
+
+    core = Dispatch(EventStore(db_url))
+    core.register_units("t", [{"id": "boat-01", "name": "巡逻艇01", "kind": "patrol_boat"},
+                              {"id": "boat-02", "name": "巡逻艇02", "kind": "patrol_boat"}])
+    new_unit_key(core, "t", "boat-01", tmp_path / "keys")
+    core.close()
+    capsys.readouterr()
+    assert main(["ctl", "--db", db_url, "field", "send", "boat-01", "回码头"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sent to boat-01 (event ") and "no enrolled key" not in out
+    assert main(["ctl", "--db", db_url, "field", "send", "boat-02", "回码头"]) == 0
+    assert "boat-02 has no enrolled key" in capsys.readouterr().out
+    assert main(["ctl", "--db", db_url, "field", "broadcast", "all hands"]) == 0
+    assert capsys.readouterr().out.startswith("broadcast to 1 enrolled units (event ")
+    assert main(["ctl", "--db", db_url, "field", "broadcast", "--kind", "truck", "trucks"]) == 0
+    assert "0 enrolled truck units" in (out := capsys.readouterr().out) and "nobody will receive it" in out
+    assert main(["ctl", "--db", db_url, "--json", "field", "send", "boat-02", "x"]) == 0
+    assert json.loads(capsys.readouterr().out)["enrolled"] is False

@@ -23,12 +23,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s = fs.add_parser("send", parents=[common], help="send a text message to one unit")
     s.add_argument("unit_id")
     s.add_argument("text")
-    s.set_defaults(build=lambda a: ("field.send", {"unit_id": a.unit_id, "text": a.text}), render=_render_plain)
+    s.set_defaults(build=lambda a: ("field.send", {"unit_id": a.unit_id, "text": a.text}), render=_render_sent)
 
     b = fs.add_parser("broadcast", parents=[common], help="send a text message to every unit, or to one kind")
     b.add_argument("text")
     b.add_argument("--kind", choices=["patrol_boat", "cleaning_vessel", "officer", "truck"])
-    b.set_defaults(build=lambda a: ("field.broadcast", {"text": a.text, "kind": a.kind}), render=_render_plain)
+    b.set_defaults(build=lambda a: ("field.broadcast", {"text": a.text, "kind": a.kind}), render=_render_broadcast)
 
     o = fs.add_parser("outbox", parents=[common], help="messages waiting for (or acknowledged by) a unit")
     o.add_argument("--unit")
@@ -60,8 +60,20 @@ def _render_outbox(rows: list[dict[str, Any]], _a: Any) -> str:
                  ["unit", "seq", "type", "ref", "created", "acked"])
 
 
-def _render_plain(r: Any, _a: Any) -> str:
-    return str(r)
+def _render_sent(r: dict[str, Any], _a: Any) -> str:
+    line = f"sent to {r['unit_id']} (event {r['event']})"
+    if r.get("enrolled") is False:
+        line += (f"; {r['unit_id']} has no enrolled key, so it waits in the outbox until the unit is enrolled "
+                 f"(keys new {r['unit_id']}) and connects")
+    return line
+
+
+def _render_broadcast(r: dict[str, Any], _a: Any) -> str:
+    who = f"{r['kind']} units" if r.get("kind") else "units"
+    line = f"broadcast to {r['units']} enrolled {who} (event {r['event']})"
+    if not r["units"]:
+        line += "; nobody will receive it"
+    return line
 
 
 def _render_rows(rows: list[dict[str, Any]]) -> str:
