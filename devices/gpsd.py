@@ -47,6 +47,12 @@ def _num(obj: dict[str, object], key: str) -> float | None:
     return float(v)
 
 
+# gpsd's TPV "status" (1 GPS, 2 DGPS, 3 RTK fixed, 4 RTK float, 5 dead reckoning, 6 GNSS + DR, 8 simulated)
+# as the GGA fix quality the rest of the console speaks (1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 DR,
+# 8 simulation); absent (older gpsd) with a 2D/3D fix is a plain GPS fix
+_GGA_QUALITY = {1: 1, 2: 2, 3: 4, 4: 5, 5: 6, 6: 6, 8: 8}
+
+
 class GpsdDecoder:
     """Decode gpsd JSON lines from one gpsd connection."""
 
@@ -112,9 +118,11 @@ class GpsdDecoder:
         alt = _num(obj, "altMSL")
         if alt is None:
             alt = _num(obj, "alt")
+        status = obj.get("status", 1)
+        quality = _GGA_QUALITY.get(status, 1) if isinstance(status, int) else 1
         return [Fix(src, t, lat, lon, speed=_num(obj, "speed"),
                     course=_num(obj, "track"), heading=_num(obj, "heading"), alt=alt, mode=mode,
-                    sentence="TPV")]
+                    quality=quality, sentence="TPV")]
 
     def _sky(self, obj: dict[str, object]) -> SkyReport:
         sats = []

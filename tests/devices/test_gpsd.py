@@ -36,6 +36,13 @@ def test_tpv():
                      speed=2.154, course=16.52, mode=3, sentence="TPV")
     assert fix.time == datetime(2024, 11, 26, 3, 15, 40, 250000, tzinfo=UTC).timestamp()
     assert fix.source == "gpsd:/dev/ttyACM0"
+    assert fix.quality == 1  # no "status": a plain GPS fix, as the bench's fix quality column shows it
+
+
+@pytest.mark.parametrize(("status", "quality"), [(1, 1), (2, 2), (3, 4), (4, 5), (5, 6), (8, 8)])
+def test_tpv_status_is_the_fix_quality(status, quality):
+    line = TPV.replace('"mode":3,', f'"mode":3,"status":{status},')
+    assert GpsdDecoder("gpsd", clock=clock).decode(line)[0].quality == quality
 
 
 def test_tpv_without_fix_and_housekeeping():

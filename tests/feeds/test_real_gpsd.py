@@ -72,7 +72,7 @@ def test_gpsd_feed_reads_the_real_gpsd(core, tmp_path) -> None:  # type: ignore[
         assert abs(p.speed - 2.5) < 1e-3 and abs(p.course - 63.0) < 1e-6
         wait_for(lambda: mgr.feeds["gw"].snapshot(p.ts).hdop is not None, 10, what="gpsd's SKY")
         snap = mgr.feeds["gw"].snapshot(p.ts)
-        assert snap.hdop == pytest.approx(0.9)
+        assert snap.hdop == pytest.approx(0.9) and snap.fix_quality == 1
         assert snap.satellites == 5  # used in the solution, as gpsd's SKY counts them (uSat)
     finally:
         mgr.stop()
