@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -259,6 +260,12 @@ class DevicesPanel(QWidget):
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.table)
+        # every figure of the selected feed in words: the table has more columns than the side panel shows
+        self.detail = QLabel(self)
+        self.detail.setObjectName("feedDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        tl.addWidget(self.detail)
         tl.addLayout(buttons)
         middle = QWidget(self)
         ml = QVBoxLayout(middle)
@@ -367,7 +374,50 @@ class DevicesPanel(QWidget):
         parts = [s.unit] if s.unit else []
         if s.bindings:
             parts.append(self.tr("%1 bindings").replace("%1", str(s.bindings)))
+        if s.unknown_units:
+            parts.append(self.tr("no such unit: %1").replace("%1", ", ".join(s.unknown_units)))
         return " · ".join(parts)
+
+    def _error_tip(self, s: FeedStats) -> str:
+        if not s.last_error:
+            return ""
+        if s.connected:
+            return self.tr("Connected. Last error before: %1").replace("%1", s.last_error)
+        return s.last_error
+
+    def _detail_text(self, s: FeedStats) -> str:
+        """Every figure of one feed as a line of words (the table's columns do not all fit beside the map)."""
+        def fig(label: str, value: object) -> str:
+            return label.replace("%1", str(value))
+
+        parts = [f"<b>{_esc(s.name)}</b>", _esc(self._state_text(s))]
+        if s.port:
+            parts.append(_esc(s.port))
+        if s.baud:
+            parts.append(fig(self.tr("%1 baud"), s.baud))
+        parts += [fig(self.tr("%1 sentences/s"), f"{s.sentences_per_s:.1f}"), fig(self.tr("checksum errors %1"), s.checksum_errors),
+                  fig(self.tr("unknown %1"), s.unknown), fig(self.tr("malformed %1"), s.malformed)]
+        if s.too_long or s.garbage:
+            parts.append(fig(self.tr("too long %1"), s.too_long) + ", " + fig(self.tr("noise %1"), s.garbage))
+        parts.append(fig(self.tr("last fix %1 s ago"), f"{s.last_fix_age:.1f}") if s.last_fix_age is not None
+                     else self.tr("no fix yet"))
+        if s.fix_quality is not None:
+            parts.append(fig(self.tr("fix quality %1"), s.fix_quality))
+        if s.satellites is not None:
+            parts.append(fig(self.tr("%1 satellites"), s.satellites))
+        if s.hdop is not None:
+            parts.append(fig(self.tr("HDOP %1"), f"{s.hdop:.1f}"))
+        unit = self._unit_text(s)
+        if unit:
+            parts.append(fig(self.tr("unit %1"), _esc(unit)))
+        text = " · ".join(parts)
+        if s.unknown_units:
+            text += "<br><span style='color:#b3261e'>" + _esc(self.tr(
+                "Fixes for %1 are dropped: no unit with that id is registered. Bind the feed to a known unit.")
+                .replace("%1", ", ".join(s.unknown_units))) + "</span>"
+        if s.last_error and not s.connected:
+            text += "<br><span style='color:#b3261e'>" + _esc(s.last_error) + "</span>"
+        return text
 
     def _fill(self, stats: list[FeedStats]) -> None:
         t_ = self.table
@@ -388,7 +438,15 @@ class DevicesPanel(QWidget):
                 elif item.text() != v:
                     item.setText(v)
                 if c == 1:
-                    item.setToolTip(s.last_error or "")
+                    item.setToolTip(self._error_tip(s))
+                elif c == len(values) - 1:
+                    item.setForeground(QColor("#b3261e") if s.unknown_units else self.table.palette().text().color())
+        selected = self.selected_feed()
+        shown = next((s for s in stats if s.name == selected), stats[0] if len(stats) == 1 else None)
+        detail = self._detail_text(shown) if shown is not None else ""
+        if self.detail.text() != detail:
+            self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
         bad = sum(s.checksum_errors + s.unknown + s.malformed for s in stats)
         self.status.setText(self.tr("%1 feeds, %2 connected, %3 bad lines").replace("%1", str(len(stats)))
                             .replace("%2", str(sum(s.connected for s in stats))).replace("%3", str(bad)))
@@ -963,3 +1021,9 @@ class BindSourceDialog(QDialog):
         self.unit_wide = kind == "mmsi" and self.whole_unit.isChecked()
         self.result_binding = (kind, feed_config.split_key(key)[1] if kind == "mmsi" else key, unit)
         super().accept()
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=False)

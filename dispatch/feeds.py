@@ -192,6 +192,7 @@ class FeedStats:
     last_error: str
     disconnects: int
     bindings: int = 0  # entries of the feed's per-source bind table
+    unknown_units: tuple[str, ...] = ()  # units this feed is bound to that the store does not know: fixes dropped
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -851,7 +852,14 @@ class FeedManager:
     # ----------------------------------------------------------- views
     def stats(self) -> list[FeedStats]:
         now = self.core.clock()
-        return [f.snapshot(now) for f in list(self.feeds.values())]
+        known = self.core.state.units
+        out = []
+        for f in list(self.feeds.values()):
+            st = f.snapshot(now)
+            bound = ([f.spec.unit] if f.spec.unit else []) + sorted(set(f.spec.bind.values()))
+            missing = tuple(u for u in bound if u not in known)
+            out.append(dataclasses.replace(st, unknown_units=missing) if missing else st)
+        return out
 
     def contacts_since(self, version: int) -> tuple[int, list[dict[str, Any]]]:
         """Unbound AIS contacts changed after `version` (with a position), and the version to ask with next."""

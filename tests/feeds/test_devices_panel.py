@@ -35,6 +35,9 @@ def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path)
         qtbot.waitUntil(lambda: "RMC" in panel.monitor.toPlainText(), timeout=5000)
         assert "GSV" not in panel.monitor.toPlainText()
         assert core.state.units["boat-01"].position is not None
+        # every figure of the feed, also those beyond the side panel's width, in the line under the table
+        qtbot.waitUntil(lambda: "HDOP" in panel.detail.text() and "9600" in panel.detail.text(), timeout=5000)
+        assert panel.detail.isVisibleTo(panel) and "boat gps" in panel.detail.text()
 
         dlg = AddFeedDialog(panel, existing={"boat gps"})
         qtbot.addWidget(dlg)
@@ -50,3 +53,22 @@ def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path)
         panel.shutdown()
         mgr.stop()
         sim.stop()
+
+
+def test_a_feed_bound_to_an_unknown_unit_says_its_fixes_are_dropped(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.devices_panel import DevicesPanel
+
+    mgr = FeedManager(core, [FeedSpec("typo", "udp", host="127.0.0.1", tcp_port=0, unit="boat-99",
+                                      bind={"GP": "boat-01", "GN": "truck-9"})]).start()
+    panel = DevicesPanel(mgr, config_path=tmp_path / "feeds.toml", interval_ms=100)
+    qtbot.addWidget(panel)
+    try:
+        assert mgr.stats()[0].unknown_units == ("boat-99", "truck-9")  # boat-01 is registered
+        unit_col = DevicesPanel.COLUMNS.index("unit")
+        qtbot.waitUntil(lambda: panel.table.item(0, unit_col) is not None, timeout=5000)
+        assert "boat-99" in panel.table.item(0, unit_col).text() and "truck-9" in panel.table.item(0, unit_col).text()
+        panel.table.selectRow(0)
+        qtbot.waitUntil(lambda: "dropped" in panel.detail.text(), timeout=5000)
+    finally:
+        panel.shutdown()
+        mgr.stop()
