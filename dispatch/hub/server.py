@@ -510,7 +510,10 @@ class Hub:
 
     def _messages_for(self, ev: Any) -> list[tuple[str, dict[str, Any], str | None, int | None]]:
         out: list[tuple[str, dict[str, Any], str | None, int | None]] = []
-        for action, unit, ref in assignments_of(ev):
+        pairs = assignments_of(ev)
+        if not pairs and ev.kind == "task.cancelled" and (ev.entity or "").startswith("task:"):
+            pairs = [("cancel", u, ev.entity) for u in task_units(self.core, ev.entity.split(":", 1)[1])]
+        for action, unit, ref in pairs:
             if action == "cancel" and ev.actor == f"unit:{unit}":
                 continue  # the unit's own decline: it dropped the job itself, and a withdrawal would hide its reason
             kind, ident = ref.split(":", 1)
@@ -594,6 +597,19 @@ def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
         if v is not None:
             out[k] = v if _jsonable(v) else str(v)
     return out
+
+
+def task_units(core: Any, ident: str) -> list[str]:
+    """The vessels of a task (its event of cancellation does not name them), from the feature's "show"."""
+    if "task.show" not in ops.OPERATIONS:
+        return []
+    try:
+        d = ops.call(core, "task.show", {"task_id": ident}, actor="system:hub")
+    except Exception as exc:
+        log.warning("field: no units for task:%s: %s", ident, exc)
+        return []
+    units = d.get("units") if isinstance(d, dict) else None
+    return [str(u) for u in units] if isinstance(units, list) else []
 
 
 def advance(core: Any, actor: str, kind: str, ident: str, action: str, msg: dict[str, Any]) -> Any:

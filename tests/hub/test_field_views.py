@@ -78,3 +78,17 @@ def test_a_cleaning_task_created_with_vessels_reaches_them(link) -> None:  # typ
     ops.call(link.core, "field.send", {"unit_id": "boat-02", "text": "marker"}, actor="dispatcher:wang")
     wait_for(lambda: sequenced(got, "text"), what="marker")
     assert [m["type"] for m in sequenced(got)] == ["assignment", "text"]
+
+
+def test_a_cancelled_cleaning_task_is_withdrawn_from_its_vessels(link) -> None:  # type: ignore[no-untyped-def]
+    client, got = link.client("boat-02")
+    wait_for(lambda: client.logged_in, what="login")
+    t = ops.call(link.core, "task.create", {"segment": "segment-3", "name": "sweep 3"}, actor="dispatcher:wang")
+    ops.call(link.core, "task.assign", {"task_id": t["id"], "units": "boat-02"}, actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "assignment"), what="task assignment")
+    ops.call(link.core, "task.cancel", {"task_id": t["id"], "note": "storm"}, actor="dispatcher:wang")
+    c = wait_for(lambda: sequenced(got, "cancel"), what="cancel")[0]
+    assert c["ref"] == f"task:{t['id']}" and c["note"] == "storm"
+    view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-02", {}).get(c["ref"]))
+                    and v.cancelled and v, what="withdrawal recorded")
+    assert view.sent is not None
