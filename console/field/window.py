@@ -467,7 +467,7 @@ class FieldWindow(QMainWindow):
 
     def _title(self, a: dict[str, Any]) -> str:
         cat = a.get("category")
-        name = word(cat) if isinstance(cat, str) else ""
+        name = word(cat) if isinstance(cat, str) else str(a.get("name") or "")
         ident = a.get("incident_id") or a.get("task_id") or a.get("ref", "")
         kind = self.tr("Task") if a.get("task_id") else self.tr("Incident")
         return f"{kind} #{ident}" + (f" · {name}" if name else "")
@@ -492,7 +492,8 @@ class FieldWindow(QMainWindow):
         self.priority.setVisible(bool(pr))
         self.priority.setStyleSheet(f"background: {PRIORITY_COLOURS.get(pr, '#607d8b')};")
         cat = a.get("category")
-        self.category.setText(word(cat) if isinstance(cat, str) else (a.get("text") or self.tr("Assignment")))
+        self.category.setText(word(cat) if isinstance(cat, str) else
+                              (a.get("name") or a.get("text") or self.tr("Assignment")))
         ident = a.get("incident_id") or a.get("task_id") or ""
         kind = self.tr("Task") if a.get("task_id") else self.tr("Incident")
         by = str(a.get("by") or "").split(":", 1)[-1]

@@ -596,6 +596,14 @@ def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
         v = d.get(k) if isinstance(d, dict) else None
         if v is not None:
             out[k] = v if _jsonable(v) else str(v)
+    if "lat" not in out and isinstance(out.get("area"), dict):  # a task's area: a point inside it to head for
+        try:
+            from shapely.geometry import shape
+
+            p = shape(out["area"]).representative_point()
+            out["lat"], out["lon"] = round(p.y, 6), round(p.x, 6)
+        except Exception as exc:  # a malformed area: the assignment still goes out without a point
+            log.warning("field: no point for %s:%s: %s", kind, ident, exc)
     return out
 
 

@@ -227,3 +227,12 @@ def test_unit_board_shows_field_link_presence(qapp) -> None:  # type: ignore[no-
     icons = [m.data(m.index(r, 0), Qt.ItemDataRole.DecorationRole) for r in range(3)]
     assert icons[0] is not None and icons[1] is not None and icons[2] is None
     assert icons[0].pixmap(12, 12).toImage().pixelColor(6, 6) != icons[1].pixmap(12, 12).toImage().pixelColor(6, 6)
+
+
+def test_a_cleaning_task_shows_its_name_and_where(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = windows("boat-02")
+    t = ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "name": "Sweep below bridge 3"},
+                 actor="dispatcher:wang")
+    qtbot.waitUntil(lambda: w.current == f"task:{t['id']}", timeout=10000)
+    assert w.category.text() == "Sweep below bridge 3"
+    assert "not given" not in w.place.text() and "24." in w.place.text()

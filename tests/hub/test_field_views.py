@@ -71,6 +71,10 @@ def test_a_cleaning_task_created_with_vessels_reaches_them(link) -> None:  # typ
     wait_for(lambda: sequenced(got, "assignment"), what="task assignment")
     a = sequenced(got, "assignment")[0]
     assert a["ref"] == f"task:{t['id']}" and a["task_id"] == str(t["id"])
+    from shapely.geometry import Point, shape
+
+    assert a["name"] == "sweep 3"  # where to go: a point on the water of its area, for any client's map
+    assert shape(a["area"]).contains(Point(a["lon"], a["lat"]))
     wait_for(lambda: field_state(link.core.state).assignments.get("boat-02", {}).get(a["ref"]), what="queued")
     # a recurring template is not work by itself: its daily tasks are (each is created with the units)
     ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "every_day": "07:00"},
