@@ -315,7 +315,7 @@ class HubPanel(QWidget):
     @staticmethod
     def _latest(row: dict[str, Any]) -> dict[str, Any] | None:
         items = row.get("assignments") or []
-        return max(items, key=lambda a: a.get("sent") or 0.0) if items else None
+        return max(items, key=lambda a: (a.get("sent") or 0.0, a.get("seq") or 0)) if items else None
 
     def _ref_label(self, ref: str) -> str:
         kind, _, ident = ref.partition(":")

@@ -236,3 +236,11 @@ def test_a_cleaning_task_shows_its_name_and_where(link, windows, qtbot) -> None:
     qtbot.waitUntil(lambda: w.current == f"task:{t['id']}", timeout=10000)
     assert w.category.text() == "Sweep below bridge 3"
     assert "not given" not in w.place.text() and "24." in w.place.text()
+
+
+def test_panel_summary_is_the_units_newest_assignment_when_two_were_sent_together() -> None:
+    # "sent" is when the hub recorded the queueing, and several are recorded in one batch with one time:
+    # the order the unit was sent them (seq) decides
+    row = {"assignments": [{"ref": "incident:1", "sent": 100.0, "seq": 1, "declined": 101.0},
+                           {"ref": "incident:2", "sent": 100.0, "seq": 2, "accepted": 101.0}]}
+    assert HubPanel._latest(row)["ref"] == "incident:2"
