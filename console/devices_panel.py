@@ -192,6 +192,7 @@ class DevicesPanel(QWidget):
         self.last_unbound: list[UnboundSource] = []
         self.units: list[dict[str, Any]] = []
         self.busy = 0  # edits running off the GUI thread
+        self._first_selected = False
 
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels([
@@ -370,11 +371,11 @@ class DevicesPanel(QWidget):
                 "detecting": self.tr("detecting baud"), "waiting": self.tr("waiting to retry"),
                 "stopped": self.tr("stopped"), "idle": self.tr("idle")}.get(s.state, s.state)
 
-    def _unit_text(self, s: FeedStats) -> str:
+    def _unit_text(self, s: FeedStats, *, flag_unknown: bool = True) -> str:
         parts = [s.unit] if s.unit else []
         if s.bindings:
             parts.append(self.tr("%1 bindings").replace("%1", str(s.bindings)))
-        if s.unknown_units:
+        if s.unknown_units and flag_unknown:
             parts.append(self.tr("no such unit: %1").replace("%1", ", ".join(s.unknown_units)))
         return " · ".join(parts)
 
@@ -407,7 +408,7 @@ class DevicesPanel(QWidget):
             parts.append(fig(self.tr("%1 satellites"), s.satellites))
         if s.hdop is not None:
             parts.append(fig(self.tr("HDOP %1"), f"{s.hdop:.1f}"))
-        unit = self._unit_text(s)
+        unit = self._unit_text(s, flag_unknown=False)  # an unknown unit gets its own line below
         if unit:
             parts.append(fig(self.tr("unit %1"), _esc(unit)))
         text = " · ".join(parts)
@@ -441,8 +442,11 @@ class DevicesPanel(QWidget):
                     item.setToolTip(self._error_tip(s))
                 elif c == len(values) - 1:
                     item.setForeground(QColor("#b3261e") if s.unknown_units else self.table.palette().text().color())
+        if stats and self.selected_feed() is None and not self._first_selected:
+            self._first_selected = True  # the bench opens on its first feed: its figures and sources shown
+            t_.selectRow(0)
         selected = self.selected_feed()
-        shown = next((s for s in stats if s.name == selected), stats[0] if len(stats) == 1 else None)
+        shown = next((s for s in stats if s.name == selected), None)
         detail = self._detail_text(shown) if shown is not None else ""
         if self.detail.text() != detail:
             self.detail.setText(detail)

@@ -28,7 +28,8 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
     qtbot.addWidget(panel)
     try:
         qtbot.waitUntil(lambda: panel.table.rowCount() == 2 and len(panel.units) == 3, timeout=5000)
-        assert not panel.edit_button.isEnabled()
+        assert panel.selected_feed() == "river"  # the bench opens on its first feed
+        panel.select_feed("spare")
         panel.select_feed("river")
         assert panel.edit_button.isEnabled()
 
