@@ -32,6 +32,7 @@ UNIT_TYPES = UNIT_RELIABLE | UNIT_PLAIN
 STATUSES = ("en_route", "on_scene", "resolved")
 MAX_TEXT = 2000
 MAX_ATTACHMENT_BYTES = 192 * 1024  # base64 text length limit of "attachment.data"
+MAX_INT = 2**53 - 1  # seq, cseq, last_seq: exact in every JSON reader (doubles) and in a 64-bit column
 
 
 class ProtocolError(ValueError):
@@ -54,6 +55,8 @@ def decode(frame: bytes) -> dict[str, Any]:
         msg = json.loads(frame.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"not UTF-8 JSON: {exc}", "malformed") from None
+    except RecursionError:
+        raise ProtocolError("JSON nested too deeply", "malformed") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise ProtocolError("a message is a JSON object with a string \"type\"", "malformed")
     return msg
@@ -61,8 +64,8 @@ def decode(frame: bytes) -> dict[str, Any]:
 
 def _int(msg: dict[str, Any], name: str, *, minimum: int = 0) -> int:
     v = msg.get(name)
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise ProtocolError(f"{msg['type']}: \"{name}\" must be an integer >= {minimum}")
+    if isinstance(v, bool) or not isinstance(v, int) or not minimum <= v <= MAX_INT:
+        raise ProtocolError(f"{msg['type']}: \"{name}\" must be an integer from {minimum} to {MAX_INT}")
     return v
 
 

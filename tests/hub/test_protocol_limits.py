@@ -1,0 +1,61 @@
+"""Bad input at the edges of JSON: deep nesting and integers no store column holds are refused with an
+error to the sender, like any other malformed message, and nothing queued behind them is lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import zmq
+
+from dispatch import ops
+from dispatch.hub import protocol as P
+from dispatch.hub.keys import load_key_file
+from tests.conftest import wait_for
+
+
+def test_deep_nesting_is_malformed() -> None:
+    for frame in (b"[" * 100_000, b'{"type": "hb", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"):
+        with pytest.raises(P.ProtocolError) as err:
+            P.decode(frame)
+        assert err.value.code == "malformed"
+
+
+@pytest.mark.parametrize("msg", [{"type": "text", "cseq": 2**63, "text": "x"},
+                                 {"type": "ack", "seq": 10**30},
+                                 {"type": "login", "last_seq": 2**53}])
+def test_sequence_numbers_beyond_two_to_the_53_are_refused(msg) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(P.ProtocolError) as err:
+        P.validate_from_unit(msg)
+    assert err.value.code == "bad_message"
+    P.validate_from_unit({**msg, **{k: 2**53 - 1 for k in ("cseq", "seq", "last_seq") if k in msg}})
+
+
+def test_the_hub_answers_each_and_keeps_what_follows(link) -> None:  # type: ignore[no-untyped-def]
+    keys = load_key_file(link.keys, "boat-01")
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.linger = 0
+    s.curve_serverkey, s.curve_publickey, s.curve_secretkey = (
+        keys["hub_public_key"].encode(), keys["public_key"].encode(), keys["secret_key"].encode())
+    s.connect(link.hub.field_endpoint)
+    replies: list[dict] = []
+
+    def collect() -> bool:
+        while s.poll(10):
+            replies.append(json.loads(s.recv()))
+        return True
+
+    s.send(P.encode({"type": "login", "last_seq": 0}))
+    wait_for(lambda: collect() and any(r["type"] == "welcome" for r in replies), what="welcome")
+    refused = link.hub.refused
+    # sent back to back: they are read in one batch, and the good text at the end must still be applied
+    s.send(b"[" * 100_000)
+    s.send(P.encode({"type": "text", "cseq": 10**30, "text": "huge cseq"}))
+    s.send(P.encode({"type": "text", "cseq": 1, "text": "the good one"}))
+    wait_for(lambda: collect() and any(r["type"] == "ack" for r in replies), what="the good text acknowledged")
+    errors = [r for r in replies if r["type"] == "error"]
+    assert [e["code"] for e in errors] == ["malformed", "bad_message"]
+    assert link.hub.refused - refused == 2
+    texts = [m["text"] for m in ops.call(link.core, "field.messages", {"unit_id": "boat-01"}, actor="t")]
+    assert texts == ["the good one"]
+    s.close(0)
