@@ -67,7 +67,11 @@ class ControlServer:
                     continue
                 frames = sock.recv_multipart()
                 envelope, body = frames[:-1], frames[-1]
-                reply = self.handle(body)
+                try:
+                    reply = self.handle(body)
+                except Exception as exc:  # never let one request end the endpoint for everyone
+                    log.exception("control: request failed")
+                    reply = {"id": None, "ok": False, "error": f"{type(exc).__name__}: {exc}", "code": "error"}
                 try:
                     sock.send_multipart([*envelope, json.dumps(reply, ensure_ascii=False, default=str).encode()],
                                         zmq.NOBLOCK)
@@ -87,6 +91,9 @@ class ControlServer:
             actor = req.get("actor") or "ctl:unknown"
             if not isinstance(args, dict) or not isinstance(actor, str):
                 raise ValueError("\"args\" must be an object and \"actor\" a string")
+        except RecursionError:
+            log.warning("control: malformed request: JSON nested too deeply")
+            return {"id": None, "ok": False, "error": "malformed request: JSON nested too deeply", "code": "malformed"}
         except (ValueError, UnicodeDecodeError) as exc:
             log.warning("control: malformed request: %s", exc)
             return {"id": rid, "ok": False, "error": f"malformed request: {exc}", "code": "malformed"}

@@ -59,3 +59,23 @@ def test_the_hub_answers_each_and_keeps_what_follows(link) -> None:  # type: ign
     texts = [m["text"] for m in ops.call(link.core, "field.messages", {"unit_id": "boat-01"}, actor="t")]
     assert texts == ["the good one"]
     s.close(0)
+
+
+def test_a_deeply_nested_control_request_is_refused_and_the_endpoint_keeps_serving(link) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.hub.control import ControlClient
+
+    r = zmq.Context.instance().socket(zmq.REQ)
+    r.linger = 0
+    r.connect(link.hub.control_endpoint)
+    try:
+        r.send(b"[" * 100_000)
+        assert r.poll(5000), "no answer to the nested request"
+        reply = json.loads(r.recv())
+        assert reply["ok"] is False and reply["code"] == "malformed"
+    finally:
+        r.close(0)
+    c = ControlClient(link.hub.control_endpoint, timeout=5)
+    try:
+        assert {k["unit_id"] for k in c.call("field.keys", {}, "ctl:test")} >= {"boat-01"}
+    finally:
+        c.close()
