@@ -68,15 +68,19 @@ class FieldClient:
             return
         try:
             s = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            if not isinstance(s, dict):
+                raise ValueError("not a JSON object")
+            if s.get("hub") != self.hub:
+                return  # another hub (another store): its sequence numbers mean nothing here
+            last_seq, next_cseq = int(s.get("last_seq", 0)), int(s.get("next_cseq", 1))
+            pending, assignments = s.get("pending", []), s.get("assignments", {})
+            if not isinstance(pending, list) or not all(isinstance(m, dict) for m in pending) or \
+                    not isinstance(assignments, dict):
+                raise ValueError("\"pending\" must be a list of messages and \"assignments\" an object")
+        except (OSError, ValueError, TypeError) as exc:
             log.warning("field client: unreadable state %s (%s); starting from seq 0", self.state_path, exc)
             return
-        if s.get("hub") != self.hub:
-            return  # another hub (another store): its sequence numbers mean nothing here
-        self.last_seq = int(s.get("last_seq", 0))
-        self.next_cseq = int(s.get("next_cseq", 1))
-        self.pending = list(s.get("pending", []))
-        self.assignments = dict(s.get("assignments", {}))
+        self.last_seq, self.next_cseq, self.pending, self.assignments = last_seq, next_cseq, pending, assignments
 
     def _save(self) -> None:
         if self.state_path is None:

@@ -79,3 +79,16 @@ def test_a_deeply_nested_control_request_is_refused_and_the_endpoint_keeps_servi
         assert {k["unit_id"] for k in c.call("field.keys", {}, "ctl:test")} >= {"boat-01"}
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("text", ['[1, 2]', '"just a string"', '{"hub": HUB, "last_seq": "abc"}',
+                                  '{"hub": HUB, "last_seq": 3, "pending": 5}',
+                                  '{"hub": HUB, "last_seq": 3, "assignments": [1]}', '{"hub": HUB, "pend'])
+def test_a_damaged_client_state_file_starts_afresh_instead_of_crashing(link, text) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.hub.client import FieldClient
+
+    keys = load_key_file(link.keys, "boat-01")
+    path = link.keys / "boat-01.state.json"
+    path.write_text(text.replace("HUB", json.dumps(keys["hub_public_key"])), encoding="utf-8")
+    c = FieldClient("boat-01", link.hub.field_endpoint, keys, state_path=path, durable=False)
+    assert c.last_seq == 0 and c.next_cseq == 1 and c.pending == [] and c.assignments == {}
