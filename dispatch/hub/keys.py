@@ -113,8 +113,20 @@ def load_key_file(folder: str | Path, unit_id: str) -> dict[str, Any]:
     path = key_file(folder, unit_id)
     if not path.exists():
         raise FileNotFoundError(f"no key file {path}; create it with `main.py keys new {unit_id} --out {folder}`")
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a key file (not JSON: {exc})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: not a key file (not a JSON object)")
     for k in ("unit_id", "public_key", "secret_key", "hub_public_key"):
         if not isinstance(doc.get(k), str):
             raise ValueError(f"{path}: missing {k}")
+    for k in ("public_key", "secret_key", "hub_public_key"):
+        try:
+            ok = len(doc[k]) == 40 and len(z85.decode(doc[k])) == 32
+        except (ValueError, TypeError, KeyError, IndexError, UnicodeEncodeError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{path}: {k} is not a 40-character Z85 CURVE key")
     return doc

@@ -92,3 +92,16 @@ def test_a_damaged_client_state_file_starts_afresh_instead_of_crashing(link, tex
     path.write_text(text.replace("HUB", json.dumps(keys["hub_public_key"])), encoding="utf-8")
     c = FieldClient("boat-01", link.hub.field_endpoint, keys, state_path=path, durable=False)
     assert c.last_seq == 0 and c.next_cseq == 1 and c.pending == [] and c.assignments == {}
+
+
+@pytest.mark.parametrize("text", ['[1]', '{"unit_id": "boat-01"}', 'not json',
+                                  '{"unit_id": "boat-01", "public_key": "short", "secret_key": "x", '
+                                  '"hub_public_key": "y"}'])
+def test_a_damaged_key_file_is_a_clear_error(tmp_path, text, capsys) -> None:  # type: ignore[no-untyped-def]
+    from console.cli import main
+
+    (tmp_path / "boat-01.key.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="boat-01.key.json"):
+        load_key_file(tmp_path, "boat-01")
+    code = main(["field", "--unit", "boat-01", "--hub", "tcp://127.0.0.1:1", "--keys", str(tmp_path), "--headless"])
+    assert code == 2 and "boat-01.key.json" in capsys.readouterr().err
