@@ -16,7 +16,8 @@ from typing import Any
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # attachments included; bigger frames are refused
 HEARTBEAT_S = 1.0  # a client sends "hb" this often when it has nothing else to say
-OFFLINE_AFTER_S = 5.0  # the hub marks a unit offline after this long without a message
+OFFLINE_AFTER_S = 3.5  # the hub marks a unit offline after this long without a message: 3 heartbeats missed, so that
+# with the hub's 0.25 s tick and the console's refresh the console shows it within the 5 s of going quiet
 HUB_SILENCE_S = 4.0  # a client that hears nothing from the hub for this long reconnects
 RESEND_AFTER_S = 3.0  # the hub resends unacknowledged messages this long after sending them
 

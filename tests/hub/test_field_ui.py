@@ -162,7 +162,7 @@ def test_panel_shows_a_unit_going_offline_when_its_client_stops(link, windows, p
     t0 = time.monotonic()
     w.close()  # stops the engine: no more heartbeats
     qtbot.waitUntil(lambda: "Offline" in link_cell(), timeout=7000)
-    assert time.monotonic() - t0 <= 6.0
+    assert time.monotonic() - t0 <= 5.0  # the issue: shown offline on the console within 5 s
     assert link.core.state.units["boat-01"].online is False
 
 
