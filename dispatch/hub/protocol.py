@@ -14,7 +14,10 @@ import json
 from typing import Any
 
 PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 256 * 1024  # attachments included; bigger frames are refused
+MAX_MESSAGE_BYTES = 256 * 1024  # attachments included; bigger frames are refused (too_big), naming the sender
+# The field socket takes frames up to this size, so that an oversized message reaches the hub, which knows its
+# sender, refuses it and logs who sent it; only beyond this does libzmq drop the connection unannounced.
+MAX_FRAME_BYTES = 4 * 1024 * 1024
 HEARTBEAT_S = 1.0  # a client sends "hb" this often when it has nothing else to say
 OFFLINE_AFTER_S = 3.5  # the hub marks a unit offline after this long without a message: 3 heartbeats missed, so that
 # with the hub's 0.25 s tick and the console's refresh the console shows it within the 5 s of going quiet

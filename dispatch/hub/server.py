@@ -176,7 +176,7 @@ class Hub:
             router.curve_publickey = self.public_key.encode("ascii")
             router.zap_domain = b"field"
             router.setsockopt(zmq.BACKLOG, 2048)
-            router.setsockopt(zmq.MAXMSGSIZE, P.MAX_MESSAGE_BYTES + 1024)
+            router.setsockopt(zmq.MAXMSGSIZE, P.MAX_FRAME_BYTES)
             router.sndhwm = router.rcvhwm = 100_000
             if self.field_bind.endswith(":0") or self.field_bind.endswith(":*"):
                 router.bind(self.field_bind.rsplit(":", 1)[0] + ":*")

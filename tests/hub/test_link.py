@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import zmq
@@ -145,7 +146,7 @@ def test_unit_cannot_speak_for_another(link) -> None:  # type: ignore[no-untyped
     assert ops.call(link.core, "incident.show", {"incident_id": iid}, actor="t")["state"] == "dispatched"
 
 
-def test_bad_input_is_refused_and_the_hub_keeps_serving(link) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused_and_the_hub_keeps_serving(link, caplog) -> None:  # type: ignore[no-untyped-def]
     good, got = link.client("boat-02")
     keys = load_key_file(link.keys, "boat-01")
     ctx = zmq.Context.instance()
@@ -174,7 +175,13 @@ def test_bad_input_is_refused_and_the_hub_keeps_serving(link) -> None:  # type: 
     wait_for(lambda: collect() and sum(r["type"] == "error" for r in replies) >= 7, what="seven refusals")
     codes = {r.get("code") for r in replies if r["type"] == "error"}
     assert {"malformed", "unknown_type", "bad_message", "bad_seq"} <= codes
-    ask(b"x" * (P.MAX_MESSAGE_BYTES + 2048))  # oversized: libzmq drops the connection
+    before = len(replies)
+    with caplog.at_level(logging.WARNING, logger="dispatch.hub.server"):
+        ask(b"x" * 400_000)  # oversized: refused, naming the sender, on a connection that stays up
+        wait_for(lambda: collect() and any(r.get("code") == "too_big" for r in replies[before:]), what="too_big")
+    assert any("boat-01" in r.getMessage() and "400000 bytes" in r.getMessage() for r in caplog.records)
+    ask(P.encode({"type": "hb"}))
+    wait_for(lambda: collect() and any(r["type"] == "hb" for r in replies[before:]), what="hb on the same session")
     wait_for(lambda: good.logged_in)
     ops.call(link.core, "field.broadcast", {"text": "still here"}, actor="d")
     wait_for(lambda: sequenced(got), what="others still served")
