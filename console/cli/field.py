@@ -84,4 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if client.revoked:  # type: ignore[attr-defined]
         print(f"error: the hub revoked {args.unit}'s key", file=sys.stderr)
         return 4
+    if client.replaced:  # type: ignore[attr-defined]
+        print(f"error: another device logged in as {args.unit}; this client stopped", file=sys.stderr)
+        return 5
     return 0

@@ -57,7 +57,7 @@ class FieldLink(QObject):
 
     # ---------------------------------------------------------------- state for the UI
     def online(self) -> bool:
-        return self.client.logged_in and self.thread is not None and not self.client.revoked
+        return self.client.logged_in and self.thread is not None and not self.client.ended
 
     def last_contact(self) -> float | None:
         return self.client.last_contact
@@ -68,6 +68,10 @@ class FieldLink(QObject):
 
     def revoked(self) -> bool:
         return self.client.revoked
+
+    def replaced(self) -> bool:
+        """Another device logged in with this unit's key; this window no longer receives anything."""
+        return self.client.replaced
 
     # ------------------------------------------------------------------- actions
     def accept(self, ref: str) -> None:

@@ -374,6 +374,9 @@ class FieldWindow(QMainWindow):
         elif t == "error":
             if msg.get("code") == "revoked":
                 self._notice(self.tr("This unit's key was revoked. Contact the control room."), "error")
+            elif msg.get("code") == "replaced":
+                self._notice(self.tr("Another device logged in as this unit; this one no longer receives "
+                                     "assignments. Close one of them."), "error")
             else:
                 self._notice(self.tr("The control room refused: %1").replace("%1", str(msg.get("message") or
                                                                                       msg.get("code"))), "error")
@@ -589,6 +592,8 @@ class FieldWindow(QMainWindow):
         online = self.link.online()
         if self.link.revoked():
             self.presence.setText(self.tr("Revoked"))
+        elif self.link.replaced():
+            self.presence.setText(self.tr("Logged in elsewhere"))
         else:
             self.presence.setText("● " + (self.tr("Online") if online else self.tr("Offline")))
         if self.presence.property("online") != online:
@@ -680,4 +685,7 @@ def run_window(args: argparse.Namespace) -> int:
     if link.revoked():
         sys.stderr.write(f"error: the hub revoked {args.unit}'s key\n")
         return 4
+    if link.replaced():
+        sys.stderr.write(f"error: another device logged in as {args.unit}\n")
+        return 5
     return code

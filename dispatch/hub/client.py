@@ -50,6 +50,7 @@ class FieldClient:
         self.assignments: dict[str, dict[str, Any]] = {}  # ref -> the assignment, while current
         self.logged_in = False
         self.revoked = False
+        self.replaced = False  # another connection logged in with this unit's key: this client stops
         self.received = 0
         self.duplicates = 0
         self.sock: zmq.Socket | None = None
@@ -63,6 +64,12 @@ class FieldClient:
         self._load()
 
     # ----------------------------------------------------------- persistence
+
+    @property
+    def ended(self) -> bool:
+        """The hub ended this client for good: its key was revoked, or another connection took the session."""
+        return self.revoked or self.replaced
+
     def _load(self) -> None:
         if self.state_path is None or not self.state_path.exists():
             return
@@ -170,8 +177,13 @@ class FieldClient:
                 if time.monotonic() - self._login_sent > 0.5:
                     self.logged_in = False
                     self._login()
-            elif code == "revoked":
-                self.revoked = True
+            elif code in ("revoked", "replaced"):
+                if code == "revoked":
+                    self.revoked = True
+                else:
+                    self.replaced = True
+                    log.warning("field client %s: another connection logged in as this unit; stopping", self.unit_id)
+                self.logged_in = False
                 self.on_message(msg)
                 self.close()
             else:
@@ -309,7 +321,7 @@ class FieldClient:
                 fn()
             except P.ProtocolError as exc:
                 self.on_message({"type": "error", "code": exc.code, "message": str(exc)})
-        if self.revoked:
+        if self.ended:
             return
         if self.sock is None or now - self._last_heard > self.silence:
             if self.sock is not None:
@@ -330,7 +342,7 @@ class FieldClient:
         """Run this client until `stop` is set (own thread)."""
         self.connect()
         self._login()
-        while not stop.is_set() and not self.revoked:
+        while not stop.is_set() and not self.ended:
             sock = self.sock
             if sock is not None and sock.poll(100):
                 self.handle_ready()

@@ -35,6 +35,8 @@ DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "descriptio
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 HB = P.encode({"type": "hb"})
 DEFER_S = 0.05  # at most this long between sending (acknowledgement) and recording "queued" ("delivered")
+REPLACED = P.encode({"type": "error", "code": "replaced",
+                     "message": "another connection logged in as this unit; this one gets nothing more"})
 LOGIN_REQUIRED = P.encode({"type": "error", "code": "login_required",
                            "message": "send login first (the hub may have restarted)"})
 
@@ -403,7 +405,11 @@ class Hub:
     def _login(self, rid: bytes, unit: str, msg: dict[str, Any]) -> None:
         old = self.routes.get(unit)
         if old is not None and old != rid:
+            # one session per unit: the newest login wins; the connection it replaces is told so and stops
+            # (two devices with one key would otherwise take the session from each other in turn)
             self.route_unit.pop(old, None)
+            log.warning("field: %s logged in on another connection; the previous one is told it was replaced", unit)
+            self._send(old, REPLACED)
         self.routes[unit] = rid
         self.route_unit[rid] = unit
         last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))

@@ -230,3 +230,18 @@ def test_control_endpoint_runs_operations(link) -> None:  # type: ignore[no-unty
         pass
     finally:
         dead.close()
+
+
+def test_a_second_device_with_the_same_key_takes_the_session_and_the_first_stops(link) -> None:  # type: ignore[no-untyped-def]
+    """One session per unit: the newer login wins, the older client is told `replaced` and stops (it does not
+    log in again and take the session back, which had two devices alternating)."""
+    first, got1 = link.client("boat-01")
+    wait_for(lambda: first.logged_in, what="first logged in")
+    second, got2 = link.client("boat-01")
+    wait_for(lambda: first.replaced, what="the first told it was replaced")
+    assert any(m.get("code") == "replaced" for m in got1) and not second.ended
+    wait_for(lambda: second.logged_in, what="second logged in")
+    ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "to the device in use"}, actor="d")
+    wait_for(lambda: sequenced(got2, "text"), what="the text on the second device")
+    assert not first.logged_in and first.sock is None
+    assert not sequenced(got1, "text")
