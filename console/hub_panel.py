@@ -261,6 +261,8 @@ class HubPanel(QWidget):
         return "—"
 
     def answer_text(self, a: dict[str, Any]) -> str:
+        if a.get("finished"):
+            return self.tr("finished %1").replace("%1", _hhmmss(a["finished"]))
         if a.get("cancelled"):
             return self.tr("withdrawn %1").replace("%1", _hhmmss(a["cancelled"]))
         if a.get("declined"):
@@ -344,7 +346,8 @@ class HubPanel(QWidget):
         items = sorted(row.get("assignments") or [], key=lambda a: a.get("sent") or 0.0, reverse=True)
         self.history.setRowCount(len(items))
         for i, a in enumerate(items):
-            answer = self.answer_text(a) if (a.get("accepted") or a.get("declined") or a.get("cancelled")) else ""
+            answer = self.answer_text(a) if (a.get("accepted") or a.get("declined") or a.get("cancelled")
+                                             or a.get("finished")) else ""
             progress = (word(a["status"]) + " " + _hhmmss(a.get("status_at"))) if a.get("status") else ""
             cells = [self._ref_label(a["ref"]), _hhmmss(a.get("sent")), _hhmmss(a.get("delivered")) or "—",
                      answer or "—", progress]

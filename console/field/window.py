@@ -363,7 +363,9 @@ class FieldWindow(QMainWindow):
         elif t == "cancel":
             ref = msg.get("ref")
             gone = self.assignments.pop(ref, None)
-            if gone is not None:
+            if gone is not None and msg.get("reason") == "finished":
+                self._notice(self.tr("Task finished: %1").replace("%1", self._title(gone)), "info")
+            elif gone is not None:
                 self._notice(self.tr("Assignment withdrawn by the control room: %1").replace("%1", self._title(gone))
                              + (f" ({msg['note']})" if msg.get("note") else ""), "error")
             if self.current == ref:

@@ -509,7 +509,9 @@ class Hub:
                 self.progress[unit] = mono  # nothing was outstanding: the resend clock starts now
             if msg["type"] in ("assignment", "cancel"):
                 queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
-                                                        "type": msg["type"]}, f"unit:{unit}"))
+                                                        "type": msg["type"],
+                                                        **({"reason": msg["reason"]} if "reason" in msg else {})},
+                                       f"unit:{unit}"))
         self._defer(queued)
         if len(new) == 5000:
             self.wake()
@@ -517,7 +519,8 @@ class Hub:
     def _messages_for(self, ev: Any) -> list[tuple[str, dict[str, Any], str | None, int | None]]:
         out: list[tuple[str, dict[str, Any], str | None, int | None]] = []
         pairs = assignments_of(ev)
-        if not pairs and ev.kind == "task.cancelled" and (ev.entity or "").startswith("task:"):
+        if not pairs and ev.kind in ("task.cancelled", "task.finished") and (ev.entity or "").startswith("task:"):
+            # a task cancelled, or finished (its area covered, or ended by the dispatcher): its vessels drop it
             pairs = [("cancel", u, ev.entity) for u in task_units(self.core, ev.entity.split(":", 1)[1])]
         for action, unit, ref in pairs:
             if action == "cancel" and ev.actor == f"unit:{unit}":
@@ -531,8 +534,11 @@ class Hub:
                     v = ev.payload.get(k)
                     if v is not None and _jsonable(v):
                         msg[k] = v
-            elif ev.payload.get("note"):
-                msg["note"] = ev.payload["note"]
+            else:
+                if ev.payload.get("note"):
+                    msg["note"] = ev.payload["note"]
+                if ev.kind == "task.finished":
+                    msg["reason"] = "finished"  # done, not withdrawn
             out.append((unit, msg, ref, ev.seq))
         if out:
             return out

@@ -32,6 +32,7 @@ class AssignmentView:
     status: str | None = None  # en_route, on_scene, resolved
     status_at: float | None = None
     cancelled: float | None = None
+    finished: float | None = None  # a task that ended (covered, or finished by the dispatcher): not withdrawn
     seq: int | None = None  # the assignment's own seq in the unit's outbox (its "delivered" is that seq's ack)
 
     def as_dict(self) -> dict[str, Any]:
@@ -176,10 +177,13 @@ def _message_received(state: State, ev: Event, ch: Changes) -> None:
 def _queued(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
     view = field_state(state).assignment(p["unit_id"], p["ref"])
-    if p.get("type") == "cancel":
+    if p.get("type") == "cancel" and p.get("reason") == "finished":
+        view.finished = ev.ts
+    elif p.get("type") == "cancel":
         view.cancelled = ev.ts
     else:
         view.sent, view.delivered, view.accepted, view.declined, view.cancelled = ev.ts, None, None, None, None
+        view.finished = None
         view.seq = p.get("seq")
     ch.assignments = True
 

@@ -96,3 +96,19 @@ def test_a_cancelled_cleaning_task_is_withdrawn_from_its_vessels(link) -> None: 
     view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-02", {}).get(c["ref"]))
                     and v.cancelled and v, what="withdrawal recorded")
     assert view.sent is not None
+
+
+def test_a_finished_cleaning_task_is_dropped_by_its_vessels_as_done(link) -> None:  # type: ignore[no-untyped-def]
+    """task.finished (coverage reached, or the dispatcher ends it) tells the vessels, marked as done: the
+    other vessels of the task do not keep working on it, and nothing reads as a withdrawal."""
+    client, got = link.client("boat-02")
+    wait_for(lambda: client.logged_in, what="login")
+    t = ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "name": "sweep 3"},
+                 actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "assignment"), what="task assignment")
+    ops.call(link.core, "task.finish", {"task_id": t["id"]}, actor="dispatcher:wang")
+    c = wait_for(lambda: sequenced(got, "cancel"), what="the task's end")[0]
+    assert c["ref"] == f"task:{t['id']}" and c["reason"] == "finished"
+    view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-02", {}).get(c["ref"]))
+                    and v.finished and v, what="the end recorded")
+    assert view.cancelled is None
