@@ -47,7 +47,7 @@ class FileReplay(Transport):
         self._offset: float | None = None  # wall clock minus recorded clock
 
     def describe(self) -> str:
-        return f"{self.path} ({self.pace})"
+        return f"file {self.path} ({self.pace})"
 
     def _open(self) -> None:
         self._fh = self.path.open("rb")

@@ -27,7 +27,7 @@ class TcpClient(Transport):
         self._sock: socket.socket | None = None
 
     def describe(self) -> str:
-        return f"{self.host}:{self.port}"
+        return f"tcp {self.host}:{self.port}"
 
     def _open(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
@@ -71,7 +71,7 @@ class TcpServer(Transport):
         self._peers: dict[socket.socket, str] = {}
 
     def describe(self) -> str:
-        return f"listening on {self.host}:{self.port}"
+        return f"tcp listening on {self.host}:{self.port}"
 
     @property
     def address(self) -> tuple[str, int]:
