@@ -1,9 +1,12 @@
-"""Operations on units: list them, read one, set a status."""
+"""Operations on units: register the fleet, list them, read one, set a status."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from dispatch.errors import Refused
+from dispatch.model import UnitKind
 from dispatch.ops import op
 
 
@@ -38,3 +41,59 @@ def show_unit(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
 def set_status(core: Any, actor: str, unit_id: str, status: str) -> dict[str, Any]:
     core.set_unit_status(actor, unit_id, status)
     return show_unit(core, actor, unit_id)
+
+
+UNIT_FIELDS = ("id", "name", "kind", "mmsi", "callsign", "home")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+@op("units.register")
+def register_units(core: Any, actor: str, units: list[dict[str, Any]]) -> dict[str, Any]:
+    """Register units of the fleet (the roster): each {id, kind, name?, mmsi?, callsign?, home?}.
+
+    All or nothing: a bad row refuses the whole call, naming the row. A unit already registered with the
+    same id is left as it is (listed under "existing"), so a roster can be imported again.
+    """
+    if not isinstance(units, list) or not units:
+        raise Refused("units.register needs a list of units", "bad_arguments")
+    clean: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    mmsis: dict[int, str] = {}
+    with core.lock:
+        known_mmsi = {u.mmsi: u.id for u in core.state.units.values() if u.mmsi}
+    for n, raw in enumerate(units, 1):
+        where = f"unit {n}"
+        if not isinstance(raw, dict):
+            raise Refused(f"{where}: not a table of fields", "bad_unit")
+        extra = sorted(set(raw) - set(UNIT_FIELDS))
+        if extra:
+            raise Refused(f"{where}: unknown field {', '.join(extra)}; known: {', '.join(UNIT_FIELDS)}", "bad_unit")
+        uid = str(raw.get("id") or "").strip()
+        if not _ID.match(uid):
+            raise Refused(f"{where}: id {uid!r} must be letters, digits and - _ . : (at most 64)", "bad_unit")
+        where = f"unit {n} ({uid})"
+        if uid in seen:
+            raise Refused(f"{where}: the same id as unit {seen[uid]}", "bad_unit")
+        seen[uid] = n
+        try:
+            kind = UnitKind(str(raw.get("kind") or "").strip()).value
+        except ValueError:
+            raise Refused(f"{where}: kind must be one of {', '.join(k.value for k in UnitKind)}", "bad_unit") from None
+        u: dict[str, Any] = {"id": uid, "name": str(raw.get("name") or "").strip() or uid, "kind": kind}
+        if raw.get("mmsi") not in (None, ""):
+            m = str(raw["mmsi"]).strip()
+            if not (m.isdigit() and len(m) == 9):
+                raise Refused(f"{where}: MMSI {m!r} must be 9 digits", "bad_unit")
+            other = mmsis.get(int(m)) or known_mmsi.get(int(m))
+            if other and other != uid:
+                raise Refused(f"{where}: MMSI {m} already belongs to {other}", "bad_unit")
+            mmsis[int(m)] = uid
+            u["mmsi"] = int(m)
+        for k in ("callsign", "home"):
+            if raw.get(k) not in (None, ""):
+                u[k] = str(raw[k]).strip()
+        clean.append(u)
+    with core.lock:
+        existing = [u["id"] for u in clean if u["id"] in core.state.units]
+    core.register_units(actor, clean)
+    return {"registered": [u["id"] for u in clean if u["id"] not in existing], "existing": existing}

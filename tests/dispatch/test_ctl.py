@@ -103,3 +103,31 @@ def test_tasks_commands(capsys, db):
     assert "segment-3" in text
     _, err = ctl(capsys, db, "task", "create", "--polygon", "24.33 109.41; 24.331 109.41; 24.331 109.411", rc=1)
     assert "land" in err
+
+
+def test_the_fleet_roster_is_registered_from_ctl(capsys, db, tmp_path):
+    """A site with no demo registers its fleet: one unit, or a roster file (CSV or JSON), again without harm."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\ufeffid,kind,name,mmsi,home\nboat-09,patrol_boat,巡逻艇09,413801009,\n"
+                      "officer-31,officer,执法队员 新人,,\n", encoding="utf-8")
+    out, _ = ctl(capsys, db, "unit", "import", str(roster))
+    assert "registered 2 unit(s): boat-09, officer-31" in out
+    out, _ = ctl(capsys, db, "unit", "import", str(roster))  # the same roster again: nothing changes
+    assert "registered 0 unit(s)" in out and "boat-09, officer-31" in out
+    js_roster = tmp_path / "roster.json"
+    js_roster.write_text(json.dumps([{"id": "truck-41", "kind": "truck", "name": "桂B·Z1234"}]), encoding="utf-8")
+    assert js(capsys, db, "unit", "import", str(js_roster)) == {"registered": ["truck-41"], "existing": []}
+    ctl(capsys, db, "unit", "add", "vessel-07", "--kind", "cleaning_vessel", "--name", "保洁船07")
+    units = {u["id"]: u for u in js(capsys, db, "units")}
+    assert units["boat-09"]["name"] == "巡逻艇09" and units["boat-09"]["mmsi"] == 413801009
+    assert units["vessel-07"]["kind"] == "cleaning_vessel" and units["truck-41"]["name"] == "桂B·Z1234"
+    # refused whole, naming the row: nothing of a bad roster is stored
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,kind\nboat-11,patrol_boat\nboat-12,submarine\n", encoding="utf-8")
+    _, err = ctl(capsys, db, "unit", "import", str(bad), rc=1)
+    assert "unit 2 (boat-12): kind must be one of" in err
+    _, err = ctl(capsys, db, "unit", "add", "boat-13", "--kind", "patrol_boat", "--mmsi", "413801009", rc=1)
+    assert "already belongs to boat-09" in err
+    _, err = ctl(capsys, db, "unit", "import", str(tmp_path / "missing.csv"), rc=1)
+    assert "cannot read the roster" in err
+    assert not {"boat-11", "boat-12", "boat-13"} & {u["id"] for u in js(capsys, db, "units")}

@@ -84,7 +84,11 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "db", None) and getattr(args, "hub", None):
         print("error: give --db or --hub, not both", file=sys.stderr)
         return 2
-    name, op_args = args.build(args)
+    try:
+        name, op_args = args.build(args)
+    except Refused as exc:  # e.g. a file the command reads
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     from console.session import login_name
 
     actor = getattr(args, "actor", None) or f"ctl:{login_name()}"

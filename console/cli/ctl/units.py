@@ -1,4 +1,4 @@
-"""ctl units, ctl unit show ID, ctl unit status ID STATUS."""
+"""ctl units, ctl unit show|status|bind-mmsi|add|import: the fleet's roster and its units' state."""
 
 from __future__ import annotations
 
@@ -23,6 +23,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     st.add_argument("status", choices=["available", "out_of_service"])
     st.set_defaults(build=lambda a: ("unit.status", {"unit_id": a.unit_id, "status": a.status}),
                     render=lambda r, a: _render_units([r], a))
+    add = usub.add_parser("add", parents=[common], help="register a unit of the fleet")
+    add.add_argument("unit_id", help="its id, e.g. boat-09, officer-31, truck-41")
+    add.add_argument("--kind", required=True, choices=KINDS)
+    add.add_argument("--name", help="the name dispatchers see (default: the id), e.g. 巡逻艇09 or a plate")
+    add.add_argument("--mmsi", help="its AIS MMSI (9 digits), for boats")
+    add.add_argument("--callsign")
+    add.add_argument("--home", help="its base: a dock, site or patrol zone id of the city")
+    add.set_defaults(build=lambda a: ("units.register", {"units": [_row(a)]}), render=_render_registered)
+    imp = usub.add_parser("import", parents=[common],
+                          help="register the fleet from a roster: CSV with a header (id,kind,name,mmsi,callsign,home) "
+                               "or a JSON list of such objects; units already registered are left as they are")
+    imp.add_argument("file", help="the roster file ('-' for standard input)")
+    imp.set_defaults(build=lambda a: ("units.register", {"units": read_roster(a.file)}), render=_render_registered)
     bm = usub.add_parser("bind-mmsi", parents=[common],
                          help="bind an AIS MMSI to the unit (its AIS reports then move it); 'none' unbinds")
     bm.add_argument("unit_id")
@@ -30,6 +43,52 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     bm.set_defaults(build=lambda a: ("unit.bind_mmsi", {"unit_id": a.unit_id,
                                                         "mmsi": None if a.mmsi.lower() == "none" else a.mmsi}),
                     render=lambda r, a: str(r))
+
+
+KINDS = ["patrol_boat", "cleaning_vessel", "officer", "truck"]
+
+
+def _row(a: argparse.Namespace) -> dict[str, Any]:
+    row = {"id": a.unit_id, "kind": a.kind}
+    for k in ("name", "mmsi", "callsign", "home"):
+        if getattr(a, k) is not None:
+            row[k] = getattr(a, k)
+    return row
+
+
+def read_roster(path: str) -> list[dict[str, Any]]:
+    """The rows of a roster file: a JSON list of objects, or CSV with a header line (UTF-8, BOM allowed).
+
+    :raises Refused: the file cannot be read or is neither.
+    """
+    import csv
+    import io
+    import json
+    import sys
+
+    from dispatch.errors import Refused
+
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8-sig").read()  # noqa: SIM115
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Refused(f"cannot read the roster {path}: {exc}", "bad_file") from None
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except ValueError as exc:
+            raise Refused(f"{path}: not valid JSON: {exc}", "bad_file") from None
+        return rows if isinstance(rows, list) else []
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "id" not in [f.strip() for f in reader.fieldnames]:
+        raise Refused(f"{path}: a CSV roster needs a header line with at least id and kind", "bad_file")
+    return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in reader]
+
+
+def _render_registered(r: dict[str, Any], _args: Any) -> str:
+    out = [f"registered {len(r['registered'])} unit(s)" + (f": {', '.join(r['registered'])}" if r["registered"] else "")]
+    if r["existing"]:
+        out.append(f"already registered, left as they are: {', '.join(r['existing'])}")
+    return "\n".join(out)
 
 
 def _render_units(units: list[dict[str, Any]], _args: Any) -> str:
