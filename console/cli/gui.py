@@ -75,6 +75,16 @@ def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ign
     window.devices_panel = panel
 
 
+def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore[no-untyped-def]
+    """The feeds file could not be read: open on the device bench, where it says why, and say it in the status bar."""
+    error = getattr(args, "_feed_error", None)
+    if error is None:
+        return
+    if not args.tab:
+        window.show_side_tab("devices")
+    window.statusBar().showMessage(window.tr("Feeds not started: %1").replace("%1", error), 60000)
+
+
 def run(args: argparse.Namespace) -> int:
     from console.app import create_app
     from console.session import open_session, store_label
@@ -100,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from console.incidents import install as install_workflow
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    show_feed_problem(args, window)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()

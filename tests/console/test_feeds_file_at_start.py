@@ -23,6 +23,12 @@ def test_a_broken_feeds_file_is_shown_on_the_bench_and_the_demo_stays_off(qtbot,
         assert not panel.notice.isHidden()
         assert str(feeds) in panel.notice.text() and "baud" in panel.notice.text()
         assert panel.save_enabled is False  # the bench never overwrites the file it could not read
+        from console.incidents import install
+
+        install(window, timers=False)  # brings its queue forward, as at start
+        gui.show_feed_problem(args, window)
+        assert window.side.currentWidget() is panel  # the console opens where it says why
+        assert "baud" in window.statusBar().currentMessage()
         window.close()
     finally:
         session.close()
