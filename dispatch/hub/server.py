@@ -348,12 +348,13 @@ class Hub:
         self._flush_events(deferred=bool(idle))
 
     def _apply_acks(self, acks: dict[str, int], now: float) -> None:
-        delivered = self.outbox.ack(acks, time.time())
+        at = round(time.time(), 3)  # the acknowledgement's own time (the event is recorded up to DEFER_S later)
+        delivered = self.outbox.ack(acks, at)
         for unit in acks:
             self.progress[unit] = now
         for fn in self.ack_listeners:
             fn(acks)
-        self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
+        self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
                      for u, ref, s in delivered])
 
     def _defer(self, events: list[NewEvent]) -> None:
@@ -417,8 +418,9 @@ class Hub:
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
                          "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
         if last > self.outbox.acked.get(unit, 0):
-            self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s}, f"unit:{u}")
-                         for u, ref, s in self.outbox.ack({unit: last}, time.time())])
+            at = round(time.time(), 3)
+            self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
+                         for u, ref, s in self.outbox.ack({unit: last}, at)])
         self._resend(unit, last)
         log.info("field: %s logged in (client %s, last seq %d)", unit, msg.get("version"), msg["last_seq"])
 
@@ -497,8 +499,9 @@ class Hub:
                 continue
             rows.extend(self._messages_for(ev))
         out: list[tuple[str, dict[str, Any], bytes]] = []
+        sent_at = round(time.time(), 3)
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
-            out = self.outbox.add_many(rows, time.time(), cursor=new[-1].seq)  # committed before any is sent
+            out = self.outbox.add_many(rows, sent_at, cursor=new[-1].seq)  # committed before any is sent
         self._cursor = new[-1].seq
         queued = []
         mono = time.monotonic()
@@ -509,7 +512,7 @@ class Hub:
                 self.progress[unit] = mono  # nothing was outstanding: the resend clock starts now
             if msg["type"] in ("assignment", "cancel"):
                 queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
-                                                        "type": msg["type"],
+                                                        "type": msg["type"], "at": sent_at,
                                                         **({"reason": msg["reason"]} if "reason" in msg else {})},
                                        f"unit:{unit}"))
         self._defer(queued)

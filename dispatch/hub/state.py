@@ -177,12 +177,13 @@ def _message_received(state: State, ev: Event, ch: Changes) -> None:
 def _queued(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
     view = field_state(state).assignment(p["unit_id"], p["ref"])
+    at = p.get("at", ev.ts)  # when it was queued and sent (the event is recorded up to 50 ms later, in a batch)
     if p.get("type") == "cancel" and p.get("reason") == "finished":
-        view.finished = ev.ts
+        view.finished = at
     elif p.get("type") == "cancel":
-        view.cancelled = ev.ts
+        view.cancelled = at
     else:
-        view.sent, view.delivered, view.accepted, view.declined, view.cancelled = ev.ts, None, None, None, None
+        view.sent, view.delivered, view.accepted, view.declined, view.cancelled = at, None, None, None, None
         view.finished = None
         view.seq = p.get("seq")
     ch.assignments = True
@@ -193,7 +194,7 @@ def _delivered(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
     view = field_state(state).assignment(p["unit_id"], p["ref"])
     if view.seq is None or p.get("seq") in (None, view.seq):  # not the ack of a later cancel for the same ref
-        view.delivered = ev.ts
+        view.delivered = p.get("at", ev.ts)  # the acknowledgement's own time
     ch.assignments = True
 
 

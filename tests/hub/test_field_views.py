@@ -112,3 +112,18 @@ def test_a_finished_cleaning_task_is_dropped_by_its_vessels_as_done(link) -> Non
     view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-02", {}).get(c["ref"]))
                     and v.finished and v, what="the end recorded")
     assert view.cancelled is None
+
+
+def test_sent_and_delivered_times_are_their_own_not_the_batched_records(link) -> None:  # type: ignore[no-untyped-def]
+    """"queued" and "delivered" are recorded together up to 50 ms later; the times shown are when the hub
+    sent the assignment and when the unit's acknowledgement arrived, carried in the events."""
+    client, got = link.client("boat-02")
+    wait_for(lambda: client.logged_in, what="login")
+    ref = assign_new(link.core, 'boat-02')
+    view = wait_for(lambda: (v := field_state(link.core.state).assignments.get("boat-02", {}).get(ref))
+                    and v.delivered and v, what="delivered")
+    evs = {e.kind: e for e in link.core.store.events(kinds=["field.queued", "field.delivered"])
+           if e.payload.get("ref") == ref}
+    assert view.sent == evs["field.queued"].payload["at"] <= evs["field.queued"].ts
+    assert view.delivered == evs["field.delivered"].payload["at"] <= evs["field.delivered"].ts
+    assert view.sent <= view.delivered

@@ -238,8 +238,9 @@ def test_a_second_device_with_the_same_key_takes_the_session_and_the_first_stops
     first, got1 = link.client("boat-01")
     wait_for(lambda: first.logged_in, what="first logged in")
     second, got2 = link.client("boat-01")
-    wait_for(lambda: first.replaced, what="the first told it was replaced")
-    assert any(m.get("code") == "replaced" for m in got1) and not second.ended
+    wait_for(lambda: first.replaced and any(m.get("code") == "replaced" for m in got1),
+             what="the first told it was replaced")
+    assert not second.ended
     wait_for(lambda: second.logged_in, what="second logged in")
     ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "to the device in use"}, actor="d")
     wait_for(lambda: sequenced(got2, "text"), what="the text on the second device")
