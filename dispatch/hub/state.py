@@ -87,8 +87,11 @@ def assignments_of(ev: Event) -> list[tuple[str, str, str]]:
         action = "cancel"
     elif kind.endswith(ASSIGN_SUFFIXES) or kind == "assignment.created":
         action = "assign"
-    elif kind == "task.created" and isinstance(ev.payload, dict) and not ev.payload.get("every_day"):
-        action = "assign"  # a task made with its vessels (a recurring template is not work: its daily tasks are)
+    elif kind == "task.created" and isinstance(ev.payload, dict) and not ev.payload.get("every_day") \
+            and not (isinstance(ev.payload.get("at"), int | float) and ev.payload["at"] > ev.ts):
+        # a task made with its vessels that starts now (a recurring template is not work: its daily tasks
+        # are; a task scheduled for later goes out when it starts: task.started)
+        action = "assign"
     else:
         return []
     p = ev.payload if isinstance(ev.payload, dict) else {}

@@ -127,3 +127,22 @@ def test_sent_and_delivered_times_are_their_own_not_the_batched_records(link) ->
     assert view.sent == evs["field.queued"].payload["at"] <= evs["field.queued"].ts
     assert view.delivered == evs["field.delivered"].payload["at"] <= evs["field.delivered"].ts
     assert view.sent <= view.delivered
+
+
+def test_a_task_scheduled_for_later_reaches_its_vessels_when_it_starts(link) -> None:  # type: ignore[no-untyped-def]
+    import time as _time
+
+    client, got = link.client("boat-02")
+    wait_for(lambda: client.logged_in, what="login")
+    start = _time.time() + 3600
+    t = ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "name": "evening sweep",
+                                            "at": start}, actor="dispatcher:wang")
+    ops.call(link.core, "field.send", {"unit_id": "boat-02", "text": "marker"}, actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "text"), what="marker")
+    assert not sequenced(got, "assignment")  # not at its creation: it is not work yet
+    ops.call(link.core, "tasks.tick", {"now": start + 1}, actor="system:test")  # its start time comes
+    a = wait_for(lambda: sequenced(got, "assignment"), what="the task at its start")[0]
+    assert a["ref"] == f"task:{t['id']}" and a["name"] == "evening sweep"
+    ops.call(link.core, "field.send", {"unit_id": "boat-02", "text": "marker 2"}, actor="dispatcher:wang")
+    wait_for(lambda: len(sequenced(got, "text")) == 2, what="second marker")
+    assert len(sequenced(got, "assignment")) == 1
