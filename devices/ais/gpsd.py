@@ -148,16 +148,7 @@ def _t5(p: Bits, d: dict[str, object]) -> None:
     d["ais_version"] = u(38, 2)
     d["callsign"] = p.text(70, 7)
     d["shipname"] = p.text(112, 20)
-    shiptype = u(232, 8)
-    d["shiptype"] = shiptype
-    d["shiptype_text"] = SHIP_TYPE[shiptype]
-    d["to_bow"] = u(240, 9)
-    d["to_stern"] = u(249, 9)
-    d["to_port"] = u(258, 6)
-    d["to_starboard"] = u(264, 6)
-    epfd = u(270, 4)
-    d["epfd"] = epfd
-    d["epfd_text"] = EPFD[epfd]
+    _ship_type_and_size(p, d, 232)
     d["eta"] = f"{u(274, 4):02d}-{u(278, 5):02d}T{u(283, 5):02d}:{u(288, 6):02d}Z"
     d["draught"] = _tenth(u(294, 8))
     d["destination"] = p.text(302, 20)
@@ -271,6 +262,22 @@ def _t17(p: Bits, d: dict[str, object]) -> None:
     d["data"] = p.data(80)
 
 
+def _ship_type_and_size(p: Bits, d: dict[str, object], at: int) -> None:
+    """Ship type, dimensions to the reference point and position fixing device: one 42-bit block from `at`,
+    the same in a type 5 (at 232) and a type 19 (at 263)."""
+    u = p.u
+    shiptype = u(at, 8)
+    d["shiptype"] = shiptype
+    d["shiptype_text"] = SHIP_TYPE[shiptype]
+    d["to_bow"] = u(at + 8, 9)
+    d["to_stern"] = u(at + 17, 9)
+    d["to_port"] = u(at + 26, 6)
+    d["to_starboard"] = u(at + 32, 6)
+    epfd = u(at + 38, 4)
+    d["epfd"] = epfd
+    d["epfd_text"] = EPFD[epfd]
+
+
 def _class_b_position(p: Bits, d: dict[str, object], regional_bits: int) -> None:
     """Bits 38-138 (and the regional field after them), shared by class B reports (types 18 and 19)."""
     u = p.u
@@ -303,16 +310,7 @@ def _t19(p: Bits, d: dict[str, object]) -> None:
     u = p.u
     _class_b_position(p, d, 4)
     d["shipname"] = p.text(143, 20)
-    shiptype = u(263, 8)
-    d["shiptype"] = shiptype
-    d["shiptype_text"] = SHIP_TYPE[shiptype]
-    d["to_bow"] = u(271, 9)
-    d["to_stern"] = u(280, 9)
-    d["to_port"] = u(289, 6)
-    d["to_starboard"] = u(295, 6)
-    epfd = u(301, 4)
-    d["epfd"] = epfd
-    d["epfd_text"] = EPFD[epfd]
+    _ship_type_and_size(p, d, 263)
     d["raim"] = p.b(305)
     d["dte"] = u(306, 1)
     d["assigned"] = p.b(307)
