@@ -368,7 +368,7 @@ def create_incident(
         return out
 
     core.command(actor, decide)
-    return show_incident(core, actor, created[0])
+    return _shown(core, created[0])
 
 
 @op("incidents")
@@ -402,6 +402,13 @@ def _with_unit_name(state: State, row: dict[str, Any]) -> dict[str, Any]:
 def show_incident(core: Any, actor: str, incident_id: Any) -> dict[str, Any]:
     """One incident with its history (every event: time, actor, kind, from, to, note), reports, attachments."""
     core.refresh()
+    return _shown(core, incident_id)
+
+
+def _shown(core: Any, incident_id: Any) -> dict[str, Any]:
+    """The incident as `show_incident` gives it, from the state as it is: an operation's answer right after its
+    own command, which caught up with the store and applied its events (no second read of the store, and the
+    core's lock free at once for the hub, which reads the same incident to send the assignment)."""
     with core.lock:
         b = book(core.state)
         return _with_unit_name(core.state, get(core.state, incident_id).detail(b.config, core.clock()))
@@ -454,7 +461,7 @@ def transition(
         return out
 
     core.command(actor, decide)
-    return show_incident(core, actor, iid)
+    return _shown(core, iid)
 
 
 @op("incident.evaluate")
@@ -525,7 +532,7 @@ def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | No
         return out
 
     core.command(actor, decide)
-    result = show_incident(core, actor, iid)
+    result = _shown(core, iid)
     if ahead:
         result["queued_behind"] = ahead
     u = core.state.units.get(uid)
@@ -556,7 +563,7 @@ def unassign(core: Any, actor: str, incident_id: Any, note: str | None = None) -
         return out
 
     core.command(actor, decide)
-    return show_incident(core, actor, iid)
+    return _shown(core, iid)
 
 
 @op("incident.merge")
@@ -591,7 +598,7 @@ def merge(core: Any, actor: str, incident_id: Any, duplicate_id: Any, note: str 
         ]
 
     core.command(actor, decide)
-    return show_incident(core, actor, keep)
+    return _shown(core, keep)
 
 
 def check_deadlines(core: Any, now: float | None = None, actor: str = "system") -> list[dict[str, Any]]:
