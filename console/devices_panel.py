@@ -13,6 +13,7 @@ running feed, is decided by `dispatch.feed_config` and `FeedManager.update`.
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import threading
 import time
@@ -1028,6 +1029,4 @@ class BindSourceDialog(QDialog):
 
 
 def _esc(text: str) -> str:
-    import html
-
     return html.escape(text, quote=False)

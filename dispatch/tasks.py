@@ -486,7 +486,8 @@ def tick(core: Any, now: float | None = None, actor: str = "system") -> list[dic
         next_id = b.next_id
         for t in list(b.items.values()):
             if t.state == "scheduled" and t.at is not None and t.at <= t_now:
-                out.append(NewEvent("task.started", {"id": t.id}, f"task:{t.id}"))
+                # a task scheduled for later starts: the event names its vessels, whom it puts to work now
+                out.append(NewEvent("task.started", {"id": t.id, "units": list(t.units)}, f"task:{t.id}"))
                 done.append({"id": t.id, "action": "started"})
             elif t.state == "recurring" and t.every_day:
                 occ = latest_occurrence(t.every_day, t_now)

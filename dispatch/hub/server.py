@@ -525,13 +525,6 @@ class Hub:
         if not pairs and ev.kind in ("task.cancelled", "task.finished") and (ev.entity or "").startswith("task:"):
             # a task cancelled, or finished (its area covered, or ended by the dispatcher): its vessels drop it
             pairs = [("cancel", u, ev.entity) for u in task_units(self.core, ev.entity.split(":", 1)[1])]
-        elif not pairs and ev.kind == "task.started" and (ev.entity or "").startswith("task:"):
-            # a task scheduled for later starts now: its vessels get it (one that started at its creation
-            # went out with task.created)
-            info = task_info(self.core, ev.entity.split(":", 1)[1])
-            at, created = info.get("at"), info.get("created_at")
-            if isinstance(at, int | float) and isinstance(created, int | float) and at > created:
-                pairs = [("assign", str(u), ev.entity) for u in info.get("units") or []]
         for action, unit, ref in pairs:
             if action == "cancel" and ev.actor == f"unit:{unit}":
                 continue  # the unit's own decline: it dropped the job itself, and a withdrawal would hide its reason
@@ -629,21 +622,16 @@ def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
     return out
 
 
-def task_info(core: Any, ident: str) -> dict[str, Any]:
-    """A task as the feature's "show" gives it ({} if there is no such task or feature)."""
+def task_units(core: Any, ident: str) -> list[str]:
+    """The vessels of a task (its events of cancellation and end do not name them), from the feature's "show"."""
     if "task.show" not in ops.OPERATIONS:
-        return {}
+        return []
     try:
         d = ops.call(core, "task.show", {"task_id": ident}, actor="system:hub")
     except Exception as exc:
-        log.warning("field: no task:%s: %s", ident, exc)
-        return {}
-    return d if isinstance(d, dict) else {}
-
-
-def task_units(core: Any, ident: str) -> list[str]:
-    """The vessels of a task (its events of cancellation and end do not name them)."""
-    units = task_info(core, ident).get("units")
+        log.warning("field: no units for task:%s: %s", ident, exc)
+        return []
+    units = d.get("units") if isinstance(d, dict) else None
     return [str(u) for u in units] if isinstance(units, list) else []
 
 

@@ -80,7 +80,8 @@ def assignments_of(ev: Event) -> list[tuple[str, str, str]]:
     Generic on purpose: an event whose kind ends in ".assigned" (or ".unassigned"...) and whose payload
     names a unit ("unit_id"/"unit") or units ("units": [...]) and an incident or task (incident_id,
     task_id, or the event's entity "incident:ID"/"task:ID"). incident.assigned {id, unit_id},
-    task.assigned {id, units} and task.created {id, units} (not a recurring template) are the kinds today.
+    task.assigned {id, units}, task.created {id, units} (starting now, not a recurring template) and
+    task.started {id, units} (a scheduled task starting) are the kinds today.
     """
     kind = ev.kind
     if kind.endswith(CANCEL_SUFFIXES) or kind == "assignment.cancelled":
@@ -90,7 +91,9 @@ def assignments_of(ev: Event) -> list[tuple[str, str, str]]:
     elif kind == "task.created" and isinstance(ev.payload, dict) and not ev.payload.get("every_day") \
             and not (isinstance(ev.payload.get("at"), int | float) and ev.payload["at"] > ev.ts):
         # a task made with its vessels that starts now (a recurring template is not work: its daily tasks
-        # are; a task scheduled for later goes out when it starts: task.started)
+        # are; a task scheduled for later goes out when it starts: task.started names its vessels then)
+        action = "assign"
+    elif kind == "task.started" and isinstance(ev.payload, dict) and ev.payload.get("units"):
         action = "assign"
     else:
         return []
