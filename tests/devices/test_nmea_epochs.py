@@ -14,7 +14,7 @@ import pytest
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.gpsd_json import report_line
 from devices.nmea.checksum import append
-from devices.nmea.epochs import EpochAssembler, geodesic_distance, nmea_prn
+from devices.nmea.cycle import EpochAssembler, geodesic_distance, nmea_prn
 from devices.nmea.geoid import geoid_separation
 from devices.records import HeadingReport, SkyView, TpvReport
 
