@@ -95,7 +95,9 @@ class LineFramer:
             if len(raw) > limit:
                 self.too_long += 1
                 continue
-            if raw[0] not in _STARTS:
+            if raw[:2] == b"$$":
+                raw = b"$" + raw.lstrip(b"$")  # a doubled start ($$GNGSA: ST Teseo), read as gpsd's lexer reads it
+            elif raw[0] not in _STARTS:
                 if raw[0] == 35:  # '#': a comment line of a log (gpsd's convention), not noise before a sentence
                     self.comments += 1
                     continue

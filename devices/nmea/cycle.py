@@ -40,8 +40,10 @@ from devices.nmea.receiver import (
     ALT,
     LATLON,
     MODE,
+    MODE_2D,
     MODE_3D,
     NO_FIX,
+    NO_TIME,
     SAT,
     SPEED,
     STATUS,
@@ -98,6 +100,8 @@ class EpochAssembler:
         self._cycle_timed = False  # this cycle registered a time of day
         self._cycle_kinds: set[str] = set()  # sentence kinds seen this cycle
         self._prev_kind = ""
+        self._early: list[TpvReport] = []  # positions the cycle moved or voided before its ender was known
+        self._after_ender: tuple[Fix, int] | None = None  # (fix, status) as a sentence without time after the ender left them
 
     # ------------------------------------------------------------------ input
     def feed(self, line: str) -> list[Record]:
@@ -123,7 +127,9 @@ class EpochAssembler:
         """End of input: the last cycle's TPV if it was not reported yet."""
         out: list[Record] = []
         if self._dirty and not self._reported:
-            out.append(self._tpv())
+            self._report(out)
+        else:
+            self._revision(out)
         return out
 
     @staticmethod
@@ -164,7 +170,9 @@ class EpochAssembler:
                 and not (kind == "GSA" and self._prev_kind == "GSA")):
             # no time to tell cycles apart: a fix sentence seen again starts the next one
             if self._dirty and not self._reported:
-                out.append(self._tpv(status))
+                self._report(out, status)
+            else:
+                self._revision(out)
             self._cycle_kinds.clear()
             self._reported = False
         self._cycle_kinds.add(kind)
@@ -192,19 +200,35 @@ class EpochAssembler:
         if (mask & TIME and not rx.latched and self._cycle_timed and fix.time is not None
                 and newdata.time != fix.time and self._dirty and not self._reported):
             # a time that is not used to find cycles (ZDA) already belongs to the next one
-            out.append(self._tpv(status))
+            self._report(out, status)
         if clear:
             if self._dirty and not self._reported:
-                out.append(self._tpv(status))
+                self._report(out, status)
+            else:
+                self._revision(out)
             rx.lastfix = fix
             fix = rx.fix = Fix(mode=fix.mode)  # gpsd keeps the mode until a sentence sets it
             self._reported = False
             self._cycle_kinds = {kind}
+        if (not self._enders and self._dirty and not self._reported and fix.mode >= MODE_2D and fix.lat is not None
+                and ((mask & MODE and newdata.mode < MODE_2D)
+                     or (mask & LATLON and (newdata.lat != fix.lat or newdata.lon != fix.lon)))):
+            # gpsd reports every sentence until it knows the cycle: a position this sentence moves or voids
+            # (a GGA before the first date, then RMC's coarser one) is kept, reported with the cycle if
+            # the cycle's own report does not show it
+            self._early.append(self._snapshot(status))
+        if mask & NO_TIME:
+            self._revision(out)  # what changed after the ender, with its time, before the time goes
         self._merge(fix, newdata, mask)
+        if mask & NO_TIME:
+            fix.time = None  # a void RMC without time or date: gpsd forgets the date
         if mask & _FIX_BITS:
             self._dirty = True
+            if self._reported and not rx.latched and self._lasttag in self._enders:
+                # gpsd (since 3.23) reports each sentence without time that follows the cycle's ender
+                self._after_ender = (fix.copy(), rx.status)
         if report:
-            out.append(self._tpv())
+            self._report(out)
             self._reported = True
         elif not self._enders and mask & _FIX_BITS:
             rx.oldfix = fix.copy()  # gpsd reports every sentence until it knows the cycle
@@ -243,14 +267,49 @@ class EpochAssembler:
             elif fix.alt_msl is None and fix.alt_hae is not None:
                 fix.alt_msl = fix.alt_hae - sep
 
-    def _tpv(self, status: int | None = None) -> TpvReport:
+    def _snapshot(self, status: int | None = None, f: Fix | None = None) -> TpvReport:
+        """The cycle's fix (or ``f``) as a TPV."""
         rx = self.rx
-        f = rx.fix
+        if f is None:
+            f = rx.fix
         speed = f.speed
         if speed is None:
             speed = speed_between(rx.lastfix, f)  # gpsd's speed from the last cycle's position
-        rx.oldfix = f.copy()
-        self._dirty = False
-        self.counters.tpv += 1
         return TpvReport(self.source, f.mode, f.time, f.lat, f.lon, f.alt_hae, f.alt_msl, f.geoid_sep, speed,
                          f.track, rx.status if status is None else status)
+
+    def _report(self, out: list[Record], status: int | None = None) -> None:
+        """Report the cycle: its TPV, after the positions it lost on the way that it does not show."""
+        tpv = self._snapshot(status)
+        if self._early:
+            shown = (tpv.lat, tpv.lon) if tpv.mode >= MODE_2D else None
+            for early in self._early:
+                if (early.lat, early.lon) != shown:
+                    out.append(early)
+                    self.counters.tpv += 1
+                    shown = (early.lat, early.lon)
+            self._early = []
+        self.rx.oldfix = self.rx.fix.copy()
+        self._dirty = False
+        self._after_ender = None
+        self.counters.tpv += 1
+        out.append(tpv)
+
+    def _revision(self, out: list[Record]) -> None:
+        """The cycle as the last sentence without time after its ender left it, if that bettered its report.
+
+        gpsd (since 3.23) reports those sentences too: a receiver whose GGA counts no satellites (mode 1)
+        and whose GSA after it gives the 3D fix is reported with the fix, not as mode 1; a cycle reported
+        before its RMC gave the date is reported again with its time. A fix lost after the ender (a void
+        RMC) shows in the next cycle's report, as gpsd 3.22 shows it.
+        """
+        late, self._after_ender = self._after_ender, None
+        if late is None or not self._reported:
+            return
+        f, status = late
+        o = self.rx.oldfix
+        if f.mode > o.mode or (f.mode >= MODE_2D and (
+                f.lat != o.lat or f.lon != o.lon or (f.time is not None and o.time is None))):
+            self.rx.oldfix = f.copy()
+            self.counters.tpv += 1
+            out.append(self._snapshot(status, f))

@@ -23,7 +23,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 NO_FIX, MODE_2D, MODE_3D = 1, 2, 3
 # what a sentence rule reports it set (gpsd's mask bits, our own numbering)
-TIME, LATLON, MODE, ALT, SPEED, TRACK, STATUS, SAT, DOP = (1 << i for i in range(9))
+TIME, LATLON, MODE, ALT, SPEED, TRACK, STATUS, SAT, DOP, NO_TIME = (1 << i for i in range(10))
 
 
 def atoi(s: str) -> int:
@@ -135,10 +135,9 @@ class ReceiverState:
             self.latched = True
 
     def merge_hhmmss(self, s: str) -> bool:
-        """Take a time of day (``hhmmss[.ss]``); False if the field is empty. :raises ValueError: not a time."""
+        """Take a time of day (``hhmmss[.ss]``); False if the field is empty or not a time (as gpsd, the
+        sentence's other fields still count)."""
         if len(s) < 6 or not s[:6].isdigit():
-            if s:
-                raise ValueError(f"bad time of day {s!r}")
             return False
         hour = int(s[0:2])
         if hour < self.hour and self.ordinal is not None:
@@ -151,19 +150,21 @@ class ReceiverState:
         self.nsec = int(digits) * 10 ** (9 - len(digits)) if digits and len(digits) <= 9 else 0
         return True
 
-    def set_date(self, year: int, month: int, day: int) -> None:
+    def set_date(self, year: int, month: int, day: int) -> bool:
+        """Take a date; False (and the date unchanged) if the month or day is out of range."""
         if not 1 <= month <= 12 or not 1 <= day <= 31:
-            raise ValueError(f"bad date {year}-{month}-{day}")
+            return False
         self.ordinal = date(year, month, 1).toordinal() + day - 1
+        return True
 
-    def merge_ddmmyy(self, s: str) -> None:
-        """Take a two-digit-year date (RMC): 2000-2079, 80-99 are 19xx. :raises ValueError: not a date."""
+    def merge_ddmmyy(self, s: str) -> bool:
+        """Take a two-digit-year date (RMC): 2000-2079, 80-99 are 19xx; False if it is not a date."""
         if len(s) != 6 or not s.isdigit():
-            raise ValueError(f"bad date {s!r}")
+            return False
         year = self.century + int(s[4:6])
         if year >= 2080:
             year -= 100
-        self.set_date(year, int(s[2:4]), int(s[0:2]))
+        return self.set_date(year, int(s[2:4]), int(s[0:2]))
 
     def utc(self, rollover: bool) -> float:
         """The date and time of day as epoch seconds; ``rollover``: gpsd's GPS week rollover guess."""

@@ -29,6 +29,7 @@ from devices.nmea.receiver import (
     MODE_2D,
     MODE_3D,
     NO_FIX,
+    NO_TIME,
     SPEED,
     STATUS,
     TIME,
@@ -61,11 +62,14 @@ def _rmc(a: ReceiverState, s: Sentence, new: Fix) -> int:
     if status not in ("A", "D"):
         a.status = 0
         new.mode = NO_FIX
+        if not s[1] or not s[9]:
+            a.ordinal = None  # no time or no date: gpsd forgets the date it had
+            return STATUS | MODE | NO_TIME
         return STATUS | MODE
     mask = 0
     if s[1] and s.count > 9 and s[9]:
-        if a.merge_hhmmss(s[1]):
-            a.merge_ddmmyy(s[9])
+        # a time or date that does not parse leaves the sentence without time, its fix still counts (gpsd)
+        if a.merge_hhmmss(s[1]) and a.merge_ddmmyy(s[9]):
             mask |= TIME
             a.register(s[1])
     new_status = 0
@@ -208,9 +212,8 @@ def _zda(a: ReceiverState, s: Sentence, new: Fix) -> int:
     if not a.merge_hhmmss(s[1]):
         return 0
     year, month, day = atoi(s[4]), atoi(s[3]), atoi(s[2])
-    if not 1900 <= year <= 2200:
-        raise ValueError(f"bad year {s[4]!r}")
-    a.set_date(year, month, day)
+    if not 1900 <= year <= 2200 or not a.set_date(year, month, day):
+        return 0  # a bad date: the time of day is taken, no date (gpsd)
     a.century = year - year % 100 if year - year % 100 > a.century else a.century
     return TIME
 

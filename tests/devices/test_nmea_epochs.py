@@ -218,7 +218,7 @@ def test_bad_sentences_are_counted_and_skipped():
     with pytest.raises(UnknownSentenceError):
         a.feed(append("PSRF151,3,1833,28692,0x7EFFFFFF"))
     with pytest.raises(MalformedSentenceError):
-        a.feed(append("GPRMC,12a000,A,2419.58460,N,10925.68360,E,1.0,90.0,150325,,"))
+        a.feed(append("GPRMC,120000,A,24x9.58460,N,10925.68360,E,1.0,90.0,150325,,"))  # a latitude that is no number
     with pytest.raises(MalformedSentenceError):
         a.feed(append("GPGSA,A,1,,,,*"))  # i.Trek: too few fields
     c = a.counters
