@@ -8,21 +8,17 @@ Positions are not events: `ingest()` updates live positions and buffers fixes fo
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
-from dispatch import store as store_mod
 from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
 from dispatch.model import Position, Unit, UnitKind, UnitStatus
 from dispatch.state import State
-from dispatch.store import Event, EventStore, NewEvent
+from dispatch.store import EventStore, NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +47,12 @@ class Dispatch:
 
     # ------------------------------------------------------------------ load
     def _load(self) -> None:
-        ch = Changes()
-        for ev in self.store.events(0):
-            self.state.apply(ev, ch)
+        ch = Changes()  # nobody listens yet: what changed is dropped as it comes
+        with self.store.read() as conn:
+            for ev in self.store.events_after(conn, 0):
+                self.state.apply(ev, ch)
+                if len(ch.events) >= 1000:
+                    ch = Changes()
         latest = self.store.latest_fixes(units=list(self.state.units))
         for uid, f in latest.items():
             u = self.state.units.get(uid)
@@ -114,10 +113,8 @@ class Dispatch:
         return ch
 
     def _catch_up(self, conn: Any, ch: Changes) -> None:
-        t = store_mod.events_table
-        rows = conn.execute(select(t).where(t.c.seq > self.state.last_seq).order_by(t.c.seq)).all()
-        for r in rows:
-            self.state.apply(Event(r.seq, r.ts, r.actor, r.kind, r.entity, json.loads(r.payload), r.hash), ch)
+        for ev in list(self.store.events_after(conn, self.state.last_seq)):
+            self.state.apply(ev, ch)
 
     # ----------------------------------------------------------------- units
     def unit(self, unit_id: str) -> Unit:

@@ -16,16 +16,11 @@ from dispatch.store import Event
 log = logging.getLogger(__name__)
 
 
-
 # ------------------------------------------------------------------------------- appliers
 
 
-def _hist(inc: Incident, ev: Event, **extra: Any) -> None:
-    p = ev.payload
-    h = {"seq": ev.seq, "time": ev.ts, "actor": ev.actor, "kind": ev.kind,
-         "from": p.get("from"), "to": p.get("to"), "note": p.get("note")}
-    h.update({k: v for k, v in extra.items() if v is not None})
-    inc.history.append(h)
+def _hist(inc: Incident, ev: Event, **_extra: Any) -> None:
+    """An event on the incident: its history is the log's (see book.history_entry), only the time is kept."""
     inc.updated_at = ev.ts
 
 
@@ -55,9 +50,10 @@ def _created(state: State, ev: Event, ch: Changes) -> None:
         possible_duplicates=list(p.get("possible_duplicates") or []),
     )
     inc.clock = {"dispatch": ev.ts, "resolve": ev.ts}
-    book(state).items[inc.id] = inc
-    _hist(inc, ev, to="reported", note=p.get("text"))
-    inc.history[-1]["to"] = "reported"
+    b = book(state)
+    b.items[inc.id] = inc
+    b.reindex(inc)
+    _hist(inc, ev)
     _touch(ch, inc.id)
 
 
@@ -89,6 +85,7 @@ def _transitioned(state: State, ev: Event, ch: Changes) -> None:
         inc.merged_into = None if p["from"] != "rejected" else inc.merged_into
         inc.overdue_stages = []
         inc.clock = {"dispatch": ev.ts, "resolve": ev.ts}
+    book(state).reindex(inc)
     _hist(inc, ev, reason=p.get("reason"), satisfaction=p.get("satisfaction"), merged_into=p.get("merged_into"))
     _touch(ch, inc.id)
 
@@ -103,6 +100,7 @@ def _assigned(state: State, ev: Event, ch: Changes) -> None:
     inc.unit_id = p["unit_id"]
     inc.units.append(p["unit_id"])
     inc.clock["arrive"] = ev.ts
+    book(state).reindex(inc)
     u = state.units.get(p["unit_id"])
     if u is not None:
         if u.current is None:  # otherwise it waits in the unit's queue
@@ -121,6 +119,7 @@ def _unassigned(state: State, ev: Event, ch: Changes) -> None:
         return
     _release_unit(state, inc)
     inc.state = IState.VERIFIED
+    book(state).reindex(inc)
     inc.clock.pop("arrive", None)
     _hist(inc, ev, unit_id=p.get("unit_id"))
     _touch(ch, inc.id)

@@ -28,8 +28,6 @@ from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
 
-
-
 EXT = "incidents"
 
 
@@ -56,7 +54,6 @@ class Incident:
     merged: list[int] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)  # merged duplicates' report details
     attachments: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
     clock: dict[str, float] = field(default_factory=dict)  # stage -> when its time limit started counting
     overdue_stages: list[str] = field(default_factory=list)  # alerted this round
     overdue: bool = False  # stays true until closed
@@ -103,26 +100,64 @@ class Incident:
         }
         return d
 
-    def detail(self, cfg: WorkflowConfig, now: float) -> dict[str, Any]:
+    def detail(self, cfg: WorkflowConfig, now: float, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The summary with units, reports, attachments and `history` (the log's: see `history_of`)."""
         d = self.summary(cfg, now)
         d.update(
             units=list(self.units),
             evaluation_note=self.evaluation_note,
             reports=[dict(r) for r in self.reports],
             attachments=[dict(a) for a in self.attachments],
-            history=[dict(h) for h in self.history],
+            history=list(history or []),
         )
         return d
 
 
 @dataclass
 class IncidentBook:
+    """Every incident, and the indexes the appliers keep so that no lookup scans the history.
+
+    ``open_ids``: the incidents not closed (the queue, duplicates, deadlines look only at these);
+    ``by_unit``: unit -> the incidents it has open (dispatched .. on_scene); ``last_id``: the highest id.
+    A year of incidents makes ``items`` large; these stay the size of the live work.
+    """
+
     items: dict[int, Incident] = field(default_factory=dict)
     config: WorkflowConfig = field(default_factory=WorkflowConfig)
+    open_ids: set[int] = field(default_factory=set)
+    by_unit: dict[str, set[int]] = field(default_factory=dict)
+    holder: dict[int, str] = field(default_factory=dict)  # incident -> the unit whose by_unit holds it
+    last_id: int = 0
 
     @property
     def next_id(self) -> int:
-        return max(self.items, default=0) + 1
+        return self.last_id + 1
+
+    def reindex(self, inc: Incident) -> None:
+        """Bring the indexes up to date with `inc` (the appliers call it after every change of state or unit)."""
+        self.last_id = max(self.last_id, inc.id)
+        if inc.is_open:
+            self.open_ids.add(inc.id)
+        else:
+            self.open_ids.discard(inc.id)
+        want = inc.unit_id if inc.unit_id is not None and inc.state in WITH_UNIT else None
+        old = self.holder.get(inc.id)
+        if old == want:
+            return
+        if old is not None:
+            held = self.by_unit.get(old)
+            if held is not None:
+                held.discard(inc.id)
+                if not held:
+                    del self.by_unit[old]
+            del self.holder[inc.id]
+        if want is not None:
+            self.by_unit.setdefault(want, set()).add(inc.id)
+            self.holder[inc.id] = want
+
+    def open_incidents(self) -> list[Incident]:
+        """The open incidents, by id."""
+        return [self.items[i] for i in sorted(self.open_ids)]
 
 
 def book(state: State) -> IncidentBook:
@@ -148,6 +183,42 @@ def get(state: State, incident_id: Any) -> Incident:
     if inc is None:
         raise NotFound(f"unknown incident {iid}")
     return inc
+
+
+# ------------------------------------------------------------------------------ history
+
+# what each kind adds to the history row beside time, actor, kind, from, to and note
+_HISTORY_EXTRA = {
+    "incident.transitioned": ("reason", "satisfaction", "merged_into"),
+    "incident.assigned": ("unit_id",),
+    "incident.unassigned": ("unit_id",),
+    "incident.merged": ("duplicate_id",),
+    "incident.attached": ("sha256", "name"),
+    "incident.overdue": ("stage", "due", "notify"),
+}
+
+
+def history_entry(ev: Any) -> dict[str, Any]:
+    """One row of an incident's history, from its event alone."""
+    p = ev.payload
+    h = {"seq": ev.seq, "time": ev.ts, "actor": ev.actor, "kind": ev.kind,
+         "from": p.get("from"), "to": p.get("to"), "note": p.get("note")}
+    if ev.kind == "incident.created":
+        h["to"], h["note"] = "reported", p.get("text")
+    for k in _HISTORY_EXTRA.get(ev.kind, ()):
+        if p.get(k) is not None:
+            h[k] = p[k]
+    return h
+
+
+def history_of(store: Any, incident_id: int) -> list[dict[str, Any]]:
+    """An incident's history: every incident event on it, read from the log by its entity index.
+
+    Not kept in the state: a year of incidents would keep millions of rows in memory (and in every
+    snapshot) for the few a dispatcher opens.
+    """
+    return [history_entry(ev) for ev in store.events(0, entity=f"incident:{incident_id}")
+            if ev.kind.startswith("incident.") and ev.kind != "incident.config_set"]
 
 
 # ---------------------------------------------------------------------------- deadlines
@@ -182,7 +253,7 @@ def overdue_now(state: State, now: float) -> list[tuple[Incident, str, float]]:
     """(incident, stage, due) for each running limit passed at `now` and not yet alerted this round."""
     b = book(state)
     out = []
-    for inc in b.items.values():
+    for inc in b.open_incidents():
         for stage in active_stages(inc):
             start = inc.clock.get(stage)
             if start is None or stage in inc.overdue_stages:
@@ -245,8 +316,8 @@ def assignment_of(state: State, unit_id: str) -> Incident | None:
 
 def open_assignments(state: State, unit_id: str) -> list[Incident]:
     """A unit's open assignments, oldest first: the one it works, then those queued behind it."""
-    return sorted((inc for inc in book(state).items.values() if inc.unit_id == unit_id and inc.state in WITH_UNIT),
-                  key=lambda inc: inc.id)
+    b = book(state)
+    return [b.items[i] for i in sorted(b.by_unit.get(unit_id, ()))]
 
 
 def release_events(state: State, unit: Any, leaving: int) -> list[NewEvent]:
@@ -268,7 +339,7 @@ def find_duplicates(state: State, category: str, lat: float, lon: float, now: fl
     b = book(state)
     cfg = b.config
     out = []
-    for inc in b.items.values():
+    for inc in b.open_incidents():
         if not inc.is_open or inc.category != category or inc.merged_into is not None:
             continue
         if abs(now - inc.created_at) > cfg.duplicate_window_s:

@@ -30,6 +30,7 @@ from dispatch.incidents.book import (
     clean_text,
     find_duplicates,
     get,
+    history_of,
     incident_event,
     open_assignments,
     overdue_now,
@@ -129,7 +130,7 @@ def list_incidents(
         b = book(core.state)
         rows = [
             _with_unit_name(core.state, inc.summary(b.config, now))
-            for inc in b.items.values()
+            for inc in (b.open_incidents() if open else b.items.values())
             if (want is None or inc.state is want) and (not open or inc.is_open) and (cat is None or inc.category == cat)
         ]
     rows.sort(key=lambda r: (r["priority"], r["created_at"], r["id"]))
@@ -156,7 +157,9 @@ def _shown(core: Any, incident_id: Any) -> dict[str, Any]:
     core's lock free at once for the hub, which reads the same incident to send the assignment)."""
     with core.lock:
         b = book(core.state)
-        return _with_unit_name(core.state, get(core.state, incident_id).detail(b.config, core.clock()))
+        d = _with_unit_name(core.state, get(core.state, incident_id).detail(b.config, core.clock()))
+    d["history"] = history_of(core.store, d["id"])  # the log's, read outside the core's lock
+    return d
 
 
 @op("incident.transition")
