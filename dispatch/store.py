@@ -27,6 +27,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -92,6 +93,25 @@ meta_table = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# ---------------------------------------------------------------- derived tables (caches, never the truth)
+# Schema additions beyond the log, in one place for the migrations (issue 10) to fold in:
+#   state_snapshots (issue 21): the derived state pickled at one event (dispatch/snapshot.py); dropping
+#   every row loses nothing but start-up time.
+snapshots_table = Table(
+    "state_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False),  # the last event the state includes
+    Column("head_hash", String(64), nullable=False),  # that event's hash: the snapshot belongs to this log
+    Column("created_at", Float, nullable=False),
+    Column("format", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # the code that built it (dispatch.snapshot.fingerprint)
+    Column("sha256", String(64), nullable=False),  # of data
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_state_snapshots_seq", "seq"),
 )
 
 
