@@ -8,6 +8,7 @@ Positions are not events: `ingest()` updates live positions and buffers fixes fo
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -58,6 +59,17 @@ class Dispatch:
 
     # ------------------------------------------------------------------ load
     def _load(self) -> None:
+        # Loading creates millions of objects that all live on: the collector's passes over the growing heap
+        # would find nothing to free (the console and hub freeze this heap once start-up is done: tune_gc).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_state()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _load_state(self) -> None:
         t0 = time.perf_counter()
         if self.snapshots:
             from dispatch import snapshot

@@ -97,3 +97,22 @@ def test_indexes_follow_every_move_like_a_scan(tmp_path):
     b2 = book(again.state)
     assert (b2.open_ids, b2.by_unit, b2.next_id) == live
     again.close()
+
+
+def test_history_worked_over_the_field_link_loads_with_bounded_field_views(tmp_path):
+    from dispatch.hub.state import MAX_ASSIGNMENTS_PER_UNIT, field_state
+    from dispatch.incidents.history import FIELD_EVENTS_PER_INCIDENT
+
+    store = EventStore(f"sqlite:///{tmp_path / 'f.db'}")
+    n = write_handled_incidents(store, 450, n_units=2, field=True)
+    assert n == 2 + 450 * (EVENTS_PER_INCIDENT + FIELD_EVENTS_PER_INCIDENT)
+    assert verify_chain(store.engine).ok
+    core = Dispatch(store)
+    fs = field_state(core.state)
+    views = fs.assignments["officer-0001"]
+    assert len(views) == MAX_ASSIGNMENTS_PER_UNIT  # 225 incidents each: the oldest views left memory
+    last = views["incident:450"]
+    assert last.delivered and last.accepted and last.status == "resolved"
+    assert "incident:2" not in views and "incident:450" in views
+    assert all(inc.state.value == "evaluated" for inc in book(core.state).items.values())
+    core.close()
