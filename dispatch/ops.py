@@ -29,6 +29,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
     "dispatch.analytics.ops",
+    "dispatch.analytics.report",
 )
 
 Operation = Callable[..., Any]

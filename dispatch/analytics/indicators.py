@@ -1,7 +1,8 @@
 """The indicators of digital urban management, per period and per unit, team, district or category.
 
 Definitions (docs/analytics.md says why, following GB/T 30428.4's structure): the cohort of a period is
-every incident *reported* in it; `filed` (立案数) those of them not rejected as invalid or duplicate;
+every incident *reported* in it; `filed` (立案数) those of them accepted as cases (verified, or dispatched) and not rejected as invalid or
+duplicate;
 `closed` (结案数) the filed ones closed (or evaluated) by the period's end; `closed_on_time` (按期结案数)
 the closed ones no deadline of which passed before they were closed; `reworked` (返工数) the filed ones
 reopened after being resolved or closed at least once; `extended` (延期数) the filed ones whose deadline
@@ -57,8 +58,7 @@ def score(fig: dict[str, Any], weights: dict[str, float]) -> float | None:
 
 def figures(cols: dict[str, np.ndarray], mask: np.ndarray, t2: float, weights: dict[str, float]) -> dict[str, Any]:
     """The indicators of the incidents selected by `mask` (the period's cohort), as of `t2`."""
-    rejected = cols["rejected"][mask]
-    filed_m = ~rejected
+    filed_m = cols["verified"][mask] & ~cols["rejected"][mask]
     created = cols["created"][mask][filed_m]
     closed_t = cols["closed"][mask][filed_m]
     closed_m = ~np.isnan(closed_t) & (closed_t < t2)
@@ -119,7 +119,7 @@ def stats(facts: Facts, t1: float, t2: float, *, by: str | None = None, weights:
 
 def _empty() -> dict[str, np.ndarray]:
     z = np.zeros(0)
-    return {"rejected": z.astype(bool), "created": z, "closed": z, "overdue": z.astype(bool), "satisfaction": z,
+    return {"rejected": z.astype(bool), "verified": z.astype(bool), "created": z, "closed": z, "overdue": z.astype(bool), "satisfaction": z,
             "reworked": z.astype(np.int64), "extended": z.astype(np.int64), "dispatched": z, "on_scene": z}
 
 

@@ -60,7 +60,7 @@ def walk(core, clock, iid, unit, *, to="closed", step=300.0, satisfaction=None, 
 
 
 def month(core, clock):
-    """Eight incidents: closed with ratings, one late, one reworked, one rejected, two left open."""
+    """Nine incidents: closed with ratings, one late, one reworked, one rejected, two left open."""
     ids = {}
     for name, cat, where, unit in (("a", "floating_garbage", (LAT, LON), "boat-01"),
                                    ("b", "floating_garbage", river_point(0.5), "boat-02"),
@@ -69,7 +69,8 @@ def month(core, clock):
                                    ("e", "floating_garbage", (LAT, LON), "boat-01"),
                                    ("f", "water_pollution", river_point(0.5), "boat-02"),
                                    ("g", "street_vending", LAND, None),
-                                   ("h", "floating_garbage", (LAT, LON), None)):
+                                   ("h", "floating_garbage", (LAT, LON), None),
+                                   ("i", "damaged_facility", LAND, None)):  # i: still waiting for verification
         clock.t += 3600
         ids[name] = call(core, "incident.create", category=cat, priority="P3", lat=where[0], lon=where[1],
                          text=name)["id"]
@@ -94,14 +95,19 @@ def expected_from_events(core, t1, t2, cat=None):
     """The figures recomputed from the raw log, not from the analytics code."""
     evs = list(core.store.events())
     created, rejected, closed_at, reopened_after_close, overdue_at, sat = {}, set(), {}, {}, {}, {}
+    verified = set()
     cats = {}
     for e in evs:
         p = e.payload
         if e.kind == "incident.created":
             created[p["id"]] = e.ts
             cats[p["id"]] = p["category"]
+        elif e.kind == "incident.assigned":
+            verified.add(p["id"])
         elif e.kind == "incident.transitioned":
             i = p["id"]
+            if p["to"] == "verified":
+                verified.add(i)
             if p["to"] == "rejected":
                 rejected.add(i)
             elif p["to"] in ("closed", "evaluated"):
@@ -115,7 +121,7 @@ def expected_from_events(core, t1, t2, cat=None):
         elif e.kind == "incident.overdue":
             overdue_at.setdefault(p["id"], []).append(e.ts)
     cohort = [i for i, t in created.items() if t1 <= t < t2 and (cat is None or cats[i] == cat)]
-    filed = [i for i in cohort if i not in rejected]
+    filed = [i for i in cohort if i in verified and i not in rejected]
     closed = [i for i in filed if i in closed_at and closed_at[i] < t2]
     on_time = [i for i in closed if not any(t <= closed_at[i] for t in overdue_at.get(i, []))]
     sats = [sat[i] for i in filed if i in sat]
@@ -149,7 +155,7 @@ def test_stats_agree_with_the_event_log(core, clock):
 def test_facts_follow_changes_incrementally(core, clock):
     ids = month(core, clock)
     f = Facts()
-    assert f.refresh(book(core.state).items) == 8
+    assert f.refresh(book(core.state).items) == 9
     assert f.refresh(book(core.state).items) == 0
     clock.t += 60
     call(core, "incident.transition", incident_id=ids["f"], state="on_scene")

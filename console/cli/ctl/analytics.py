@@ -63,6 +63,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ns = ssub.add_parser("notices", parents=[common], help="notices sent and whether they were answered")
     ns.set_defaults(build=lambda a: ("supervision.notices", {}), render=_render_notices)
 
+    sn = sub.add_parser("shift-note", parents=[common], help="a handover note for the shift report")
+    sn.add_argument("text")
+    sn.set_defaults(build=lambda a: ("shift.note", {"text": a.text}), render=lambda r, a: f"note {r['seq']} at {r['time']}")
+
     w = sub.add_parser("weights", parents=[common], help="the combined score's weights; NAME=VALUE ... to set them")
     w.add_argument("set", nargs="*", metavar="NAME=VALUE")
     w.set_defaults(build=_build_weights, render=lambda r, a: "\n".join(f"{k} = {v}" for k, v in r.items()))
