@@ -23,6 +23,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.accounts.ops",
     "dispatch.feeds.events",
     "dispatch.hub.ops",
+    "dispatch.hub.seats",
     "dispatch.record.ops",
     "dispatch.incidents.ops",
     "dispatch.incidents.appliers",
