@@ -31,6 +31,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.analytics.ops",
 )
 
 Operation = Callable[..., Any]

@@ -34,7 +34,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
-        "replay.positions")),
+        "replay.positions", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "analytics.hotspots", "plans", "supervision.flagged", "supervision.notices")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
     *(Rule(o, DISPATCH) for o in (
@@ -46,6 +47,9 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("incident.transition", DISPATCH, "to any other state"),
     Rule("incident.evaluate", (SL,), why="the evaluation is the shift lead's"),
     Rule("incidents.config_set", (SL,), why="deadlines (extending one) are the shift lead's"),
+    Rule("analytics.weights_set", (SL,), why="how the bureau scores its work"),
+    Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
+    Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
