@@ -107,14 +107,14 @@ class Places:
         deg_road = self.road_within_m / 111_000.0
         if self.city.segments:
             tree = shapely.STRtree([s.geometry for s in self.city.segments])
-            idx, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+            idx, dist = tree.query_nearest(pts, max_distance=deg_seg, return_distance=True, all_matches=False)
             for (i, j), dd in zip(idx.T, dist, strict=True):
                 if dd <= deg_seg:
                     segments[i] = self.city.segments[j].name
         named = [p for p in getattr(self.city, "road_places", []) if p.name]
         if named:
             tree = shapely.STRtree([p.geometry for p in named])
-            idx, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+            idx, dist = tree.query_nearest(pts, max_distance=deg_road, return_distance=True, all_matches=False)
             for (i, j), dd in zip(idx.T, dist, strict=True):
                 if dd <= deg_road:
                     roads[i] = named[j].name
@@ -122,20 +122,48 @@ class Places:
 
 
 class Facts:
-    """Numpy columns of the incident rows, refreshed incrementally from the incident book."""
+    """Numpy columns of the incident rows, refreshed incrementally from the incident book.
+
+    Rows sit at fixed positions (`_pos`): a changed incident is rewritten in place, new incidents are
+    appended in one step, so a live refresh costs what changed, not the year behind it.
+    """
 
     def __init__(self, city: Any = None) -> None:
         self.places = Places(city)
         self._seen: dict[int, float] = {}  # id -> updated_at of the row held
         self._rows: dict[int, Row] = {}
+        self._pos: dict[int, int] = {}
         self._where: dict[int, tuple[str, str, str]] = {}
-        self.columns: dict[str, np.ndarray] = {}
+        self.columns: dict[str, np.ndarray] = {}  # text columns (COLUMNS_S) hold codes into `vocab`
+        self.vocab: dict[str, list[str]] = {c: [""] for c in COLUMNS_S}
+        self._codes: dict[str, dict[str, int]] = {c: {"": 0} for c in COLUMNS_S}
         self.version = 0
+
+    def code(self, column: str, value: str) -> int:
+        """The code of `value` in a text column (-1 if it never occurs)."""
+        return self._codes[column].get(value or "", -1)
+
+    def text(self, column: str, codes: np.ndarray) -> np.ndarray:
+        """Codes of a text column back to their strings (an object array)."""
+        return np.array(self.vocab[column], dtype=object)[codes]
+
+    def _encode(self, column: str, values: list[str]) -> np.ndarray:
+        codes, vocab = self._codes[column], self.vocab[column]
+        out = np.empty(len(values), dtype=np.int32)
+        for i, v in enumerate(values):
+            c = codes.get(v)
+            if c is None:
+                c = codes[v] = len(vocab)
+                vocab.append(v)
+            out[i] = c
+        return out
 
     def refresh(self, incidents: Any) -> int:
         """Bring the rows up to date with `incidents` (a mapping id -> Incident). Returns how many changed."""
-        changed = [inc for iid, inc in incidents.items() if self._seen.get(iid) != inc.updated_at]
-        gone = [iid for iid in self._rows if iid not in incidents]
+        seen = self._seen
+        changed = [inc for iid, inc in incidents.items() if seen.get(iid) != inc.updated_at]
+        gone = [iid for iid in self._rows if iid not in incidents] if len(incidents) < len(self._rows) + len(changed) \
+            else []
         if not changed and not gone and self.columns:
             return 0
         new_pos = [inc for inc in changed if inc.id not in self._where]
@@ -144,18 +172,21 @@ class Facts:
                                        np.array([i.lon for i in new_pos], dtype=float))
             for inc, dd, ss, rr in zip(new_pos, d, s, r, strict=True):
                 self._where[inc.id] = (dd, ss, rr)
-        for inc in changed:
-            self._rows[inc.id] = row_of(inc)
-            self._seen[inc.id] = inc.updated_at
-        for iid in gone:
-            self._rows.pop(iid, None)
-            self._seen.pop(iid, None)
-        self._build()
+        rows = [row_of(inc) for inc in changed]
+        for inc, row in zip(changed, rows, strict=True):
+            self._rows[inc.id] = row
+            seen[inc.id] = inc.updated_at
+        if gone:
+            for iid in gone:
+                self._rows.pop(iid, None)
+                seen.pop(iid, None)
+            self._rebuild()
+        else:
+            self._update(rows)
         self.version += 1
         return len(changed) + len(gone)
 
-    def _build(self) -> None:
-        rows = [self._rows[k] for k in sorted(self._rows)]
+    def _arrays(self, rows: list[Row]) -> dict[str, np.ndarray]:
         cols: dict[str, np.ndarray] = {"id": np.array([r.id for r in rows], dtype=np.int64)}
         for c in COLUMNS_F:
             cols[c] = np.array([getattr(r, c) for r in rows], dtype=float)
@@ -164,11 +195,33 @@ class Facts:
         for c in COLUMNS_B:
             cols[c] = np.array([getattr(r, c) for r in rows], dtype=bool)
         for c in ("category", "source", "priority", "state", "unit"):
-            cols[c] = np.array([getattr(r, c) for r in rows], dtype=object)
+            cols[c] = self._encode(c, [getattr(r, c) or "" for r in rows])
         where = [self._where.get(r.id, ("", "", "")) for r in rows]
         for k, c in enumerate(("district", "segment", "road")):
-            cols[c] = np.array([w[k] for w in where], dtype=object)
-        self.columns = cols
+            cols[c] = self._encode(c, [w[k] for w in where])
+        return cols
+
+    def _rebuild(self) -> None:
+        rows = [self._rows[k] for k in sorted(self._rows)]
+        self._pos = {r.id: i for i, r in enumerate(rows)}
+        self.columns = self._arrays(rows)
+
+    def _update(self, rows: list[Row]) -> None:
+        if not self.columns:
+            self._rebuild()
+            return
+        old = [r for r in rows if r.id in self._pos]
+        new = [r for r in rows if r.id not in self._pos]
+        if old:
+            at = np.array([self._pos[r.id] for r in old], dtype=np.int64)
+            for c, v in self._arrays(old).items():
+                self.columns[c][at] = v
+        if new:
+            base = len(self.columns["id"])
+            add = self._arrays(new)
+            self.columns = {c: np.concatenate([self.columns[c], add[c]]) for c in self.columns}
+            for k, r in enumerate(new):
+                self._pos[r.id] = base + k
 
     def __len__(self) -> int:
         return len(self._rows)

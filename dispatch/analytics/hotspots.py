@@ -31,13 +31,13 @@ def hotspots(facts: Facts, t1: float, t2: float, *, min_count: int = 3, min_days
         return []
     m = (cols["created"] >= t1) & (cols["created"] < t2)
     if category:
-        m &= cols["category"] == category
+        m &= cols["category"] == facts.code("category", category)
     idx = np.nonzero(m)[0]
     hour, _ = local_hours(cols["created"][idx])
     day = ((cols["created"][idx] + 8 * 3600) // 86400).astype(np.int64)
     groups: dict[tuple[str, int, int, int], list[int]] = defaultdict(list)
     for k, i in enumerate(idx):
-        key = (cols["category"][i], int(cols["lat"][i] // CELL_LAT), int(cols["lon"][i] // CELL_LON), int(hour[k] // BAND_H))
+        key = (facts.vocab["category"][cols["category"][i]], int(cols["lat"][i] // CELL_LAT), int(cols["lon"][i] // CELL_LON), int(hour[k] // BAND_H))
         groups[key].append(k)
     out = []
     for (cat, _cy, _cx, band), ks in groups.items():
@@ -45,7 +45,8 @@ def hotspots(facts: Facts, t1: float, t2: float, *, min_count: int = 3, min_days
         if len(ks) < min_count or len(days) < min_days:
             continue
         rows = idx[ks]
-        place = Counter(p for col in ("segment", "road", "district") for p in cols[col][rows] if p).most_common(1)
+        place = Counter(facts.vocab[col][c] for col in ("segment", "road", "district") for c in cols[col][rows] if c)\
+            .most_common(1)
         out.append({
             "category": cat, "band": band_label(band), "band_start": f"{band * BAND_H:02d}:00",
             "lat": round(float(cols["lat"][rows].mean()), 6), "lon": round(float(cols["lon"][rows].mean()), 6),

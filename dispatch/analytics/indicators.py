@@ -23,6 +23,7 @@ from dispatch.analytics.facts import Facts
 from dispatch.tasks.model import bureau_tz
 
 GROUPS = ("unit", "team", "district", "category", "source", "priority", "segment", "road")
+RESPONSE_BINS_MIN = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440, 2880, 10080, 1e9)
 DEFAULT_WEIGHTS = {"closure_rate": 0.3, "on_time_rate": 0.3, "rework_free_rate": 0.2, "satisfaction": 0.2}
 
 
@@ -102,13 +103,15 @@ def stats(facts: Facts, t1: float, t2: float, *, by: str | None = None, weights:
     out: dict[str, Any] = {"from": t1, "to": t2, "by": by, "weights": w, "total": figures(cols, cohort, t2, w)}
     rows = []
     if by:
-        if by == "team":
-            keys = np.array([(team_of or (lambda u: u))(u) if u else "" for u in cols["unit"]], dtype=object)
-        else:
-            keys = cols[by]
-        for key in sorted({k for k in keys[cohort]}, key=str):
-            m = cohort & (keys == key)
-            rows.append({by: key or None, **figures(cols, m, t2, w)})
+        inverse = cols["unit" if by == "team" else by]
+        names = facts.vocab["unit" if by == "team" else by]
+        if by == "team":  # unit -> its kind, then the same grouping over kinds
+            kinds = np.array([(team_of or (lambda u: u))(u) if u else "" for u in names], dtype=str)
+            names, back = np.unique(kinds, return_inverse=True)
+            inverse = back[inverse]
+        for k in np.unique(inverse[cohort]):
+            m = cohort & (inverse == k)
+            rows.append({by: str(names[k]) or None, **figures(cols, m, t2, w)})
         rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0), str(r[by])))
     out["rows"] = rows
     return out
@@ -132,9 +135,11 @@ def local_hours(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hour, dow
 
 
-def counts(values: np.ndarray) -> list[dict[str, Any]]:
-    keys, n = np.unique(values.astype(str), return_counts=True)
-    rows = [{"key": k or None, "count": int(c)} for k, c in zip(keys, n, strict=True)]
+def counts(facts: Facts, column: str, mask: np.ndarray, *, blank: bool = True) -> list[dict[str, Any]]:
+    """[{key, count}] of a text column over `mask`, most first (without the blank key unless `blank`)."""
+    n = np.bincount(facts.columns[column][mask], minlength=len(facts.vocab[column]))
+    rows = [{"key": facts.vocab[column][k] or None, "count": int(c)} for k, c in enumerate(n)
+            if c and (blank or k != 0)]
     return sorted(rows, key=lambda r: -r["count"])
 
 
@@ -150,20 +155,22 @@ def dashboard(facts: Facts, t1: float, t2: float, *, weights: dict[str, float] |
     created = cols["created"][m]
     resp = {}
     for stage, col in (("dispatch", "dispatched"), ("arrive", "on_scene"), ("close", "closed")):
-        d = cols[col][m] - created
-        d = d[~np.isnan(d) & (cols[col][m] < t2)]
-        resp[stage] = [round(float(x), 1) for x in d]
+        t = cols[col][m]
+        d = (t - created)[~np.isnan(t) & (t < t2)] / 60.0
+        hist, _ = np.histogram(d, bins=RESPONSE_BINS_MIN)
+        resp[stage] = {"bins_min": list(RESPONSE_BINS_MIN), "counts": hist.tolist(), "n": int(d.size),
+                       "median_min": _q(d, 50), "p90_min": _q(d, 90)}
     sat = cols["satisfaction"][m]
     sat = sat[~np.isnan(sat)].astype(int)
     total = figures(cols, m, t2, dict(DEFAULT_WEIGHTS, **(weights or {})))
     return {
-        "from": t1, "to": t2, "count": int(m.sum()), "ids": [int(i) for i in cols["id"][m]],
+        "from": t1, "to": t2, "count": int(m.sum()),
         "by_hour": np.bincount(hour, minlength=24).tolist(), "by_weekday": np.bincount(dow, minlength=7).tolist(),
         "hour_weekday": grid.tolist(),
-        "by_category": counts(cols["category"][m]), "by_source": counts(cols["source"][m]),
-        "by_district": counts(cols["district"][m]), "by_segment": counts(cols["segment"][m][cols["segment"][m] != ""]),
-        "by_road": counts(cols["road"][m][cols["road"][m] != ""]),
-        "response_s": resp, "satisfaction": np.bincount(sat, minlength=6)[1:].tolist() if sat.size else [0] * 5,
+        "by_category": counts(facts, "category", m), "by_source": counts(facts, "source", m),
+        "by_district": counts(facts, "district", m), "by_segment": counts(facts, "segment", m, blank=False),
+        "by_road": counts(facts, "road", m, blank=False),
+        "response": resp, "satisfaction": np.bincount(sat, minlength=6)[1:].tolist() if sat.size else [0] * 5,
         "total": total,
     }
 
@@ -183,6 +190,8 @@ def select(facts: Facts, t1: float, t2: float, **where: Any) -> list[int]:
             m &= hour == int(v)
         elif k == "weekday":
             m &= dow == int(v)
+        elif k in facts.vocab:
+            m &= cols[k] == facts.code(k, v)
         elif k in cols:
             m &= cols[k] == v
         else:
