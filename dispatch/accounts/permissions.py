@@ -50,6 +50,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("analytics.weights_set", (SL,), why="how the bureau scores its work"),
     Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
     Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
+    Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
