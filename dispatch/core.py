@@ -19,7 +19,7 @@ from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
 from dispatch.model import Position, Unit, UnitKind, UnitStatus
 from dispatch.state import State
-from dispatch.store import EventStore, NewEvent
+from dispatch.store import EventStore, NewEvent, events_after
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,17 @@ class Dispatch:
         if self.snapshots:
             from dispatch import snapshot
 
-            snap = snapshot.load(self.store)
+            try:
+                snap = snapshot.load(self.store)
+            except Exception as exc:  # a cache: whatever is wrong with it, the log is the truth
+                log.warning("snapshot: cannot be read (%s); replaying the whole log", exc)
+                snap = None
             if snap is not None:
                 self.state, self.snapshot_seq, self.loaded_from_snapshot = snap, snap.last_seq, True
         since = self.state.last_seq
         ch = Changes()  # nobody listens yet: what changed is dropped as it comes
         with self.store.read() as conn:
-            for ev in self.store.events_after(conn, since):
+            for ev in events_after(conn, since):
                 self.state.apply(ev, ch)
                 if len(ch.events) >= 1000:
                     ch = Changes()
@@ -147,7 +151,7 @@ class Dispatch:
         return ch
 
     def _catch_up(self, conn: Any, ch: Changes) -> None:
-        for ev in list(self.store.events_after(conn, self.state.last_seq)):
+        for ev in list(events_after(conn, self.state.last_seq)):
             self.state.apply(ev, ch)
 
     # ----------------------------------------------------------------- units

@@ -96,9 +96,9 @@ meta_table = Table(
 )
 
 # ---------------------------------------------------------------- derived tables (caches, never the truth)
-# Schema additions beyond the log, in one place for the migrations (issue 10) to fold in:
-#   state_snapshots (issue 21): the derived state pickled at one event (dispatch/snapshot.py); dropping
-#   every row loses nothing but start-up time.
+# Derived tables beyond the log (their revisions in dispatch/migrations/versions):
+#   state_snapshots (issue 21, revision 0003): the derived state pickled at one event (dispatch/snapshot.py);
+#   dropping every row loses nothing but start-up time.
 snapshots_table = Table(
     "state_snapshots",
     metadata,
@@ -167,6 +167,28 @@ class FixRow:
     speed: float | None = None
     course: float | None = None
     source: str | None = None
+
+
+def events_after(conn: Connection, after_seq: int) -> Iterator[Event]:
+    """Every event after `after_seq`, in order, read inside `conn` (a transaction the caller holds).
+
+    The load and catch-up path: the driver's own cursor, fetched in chunks, with no per-row work but
+    the JSON -- replaying a long log is linear in its length and cheap per event.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute("SELECT seq, ts, actor, kind, entity, payload, hash FROM events "
+                    f"WHERE seq > {mark} ORDER BY seq", (after_seq,))
+        loads = json.loads
+        while True:
+            chunk = cur.fetchmany(5000)
+            if not chunk:
+                return
+            for seq, ts, actor, kind, entity, payload, h in chunk:
+                yield Event(seq, ts, actor, kind, entity, loads(payload), h)
+    finally:
+        cur.close()
 
 
 def default_db_url() -> str:
@@ -350,27 +372,6 @@ class EventStore:
         with self.read() as conn:
             for r in conn.execute(q):
                 yield Event(r.seq, r.ts, r.actor, r.kind, r.entity, json.loads(r.payload), r.hash)
-
-    def events_after(self, conn: Connection, after_seq: int) -> Iterator[Event]:
-        """Every event after `after_seq`, in order, read inside `conn` (a transaction the caller holds).
-
-        The load and catch-up path: the driver's own cursor, fetched in chunks, with no per-row work but
-        the JSON -- replaying a long log is linear in its length and cheap per event.
-        """
-        mark = "?" if self.is_sqlite else "%s"
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute("SELECT seq, ts, actor, kind, entity, payload, hash FROM events "
-                        f"WHERE seq > {mark} ORDER BY seq", (after_seq,))
-            loads = json.loads
-            while True:
-                chunk = cur.fetchmany(5000)
-                if not chunk:
-                    return
-                for seq, ts, actor, kind, entity, payload, h in chunk:
-                    yield Event(seq, ts, actor, kind, entity, loads(payload), h)
-        finally:
-            cur.close()
 
     def last_seq(self) -> int:
         with self.read() as conn:

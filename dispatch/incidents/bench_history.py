@@ -29,7 +29,7 @@ _PROBE = r"""
 import sys, time, json
 t0 = time.perf_counter()
 from dispatch.core import Dispatch
-from dispatch.store import EventStore
+from dispatch.store import EventStore, events_after
 snap = sys.argv[2] == "1"
 limit = int(sys.argv[3])
 store = EventStore(sys.argv[1])
@@ -41,7 +41,7 @@ if limit:  # the full-replay peer: the appliers over the first `limit` events, t
     st, ch, n = State(), Changes(), 0
     t1 = time.perf_counter()
     with store.read() as conn:
-        for ev in store.events_after(conn, 0):
+        for ev in events_after(conn, 0):
             st.apply(ev, ch)
             n += 1
             if len(ch.events) >= 1000:
