@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------------------- appliers
 
 
-def _hist(inc: Incident, ev: Event, **_extra: Any) -> None:
-    """An event on the incident: its history is the log's (see book.history_entry), only the time is kept."""
+def _hist(inc: Incident, ev: Event, **extra: Any) -> None:
+    p = ev.payload
+    h = {"seq": ev.seq, "time": ev.ts, "actor": ev.actor, "kind": ev.kind,
+         "from": p.get("from"), "to": p.get("to"), "note": p.get("note")}
+    h.update({k: v for k, v in extra.items() if v is not None})
+    inc.history.append(h)
     inc.updated_at = ev.ts
 
 
@@ -53,7 +57,8 @@ def _created(state: State, ev: Event, ch: Changes) -> None:
     b = book(state)
     b.items[inc.id] = inc
     b.reindex(inc)
-    _hist(inc, ev)
+    _hist(inc, ev, to="reported", note=p.get("text"))
+    inc.history[-1]["to"] = "reported"
     _touch(ch, inc.id)
 
 

@@ -54,6 +54,7 @@ class Incident:
     merged: list[int] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)  # merged duplicates' report details
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
     clock: dict[str, float] = field(default_factory=dict)  # stage -> when its time limit started counting
     overdue_stages: list[str] = field(default_factory=list)  # alerted this round
     overdue: bool = False  # stays true until closed
@@ -100,15 +101,14 @@ class Incident:
         }
         return d
 
-    def detail(self, cfg: WorkflowConfig, now: float, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The summary with units, reports, attachments and `history` (the log's: see `history_of`)."""
+    def detail(self, cfg: WorkflowConfig, now: float) -> dict[str, Any]:
         d = self.summary(cfg, now)
         d.update(
             units=list(self.units),
             evaluation_note=self.evaluation_note,
             reports=[dict(r) for r in self.reports],
             attachments=[dict(a) for a in self.attachments],
-            history=list(history or []),
+            history=[dict(h) for h in self.history],
         )
         return d
 
@@ -183,42 +183,6 @@ def get(state: State, incident_id: Any) -> Incident:
     if inc is None:
         raise NotFound(f"unknown incident {iid}")
     return inc
-
-
-# ------------------------------------------------------------------------------ history
-
-# what each kind adds to the history row beside time, actor, kind, from, to and note
-_HISTORY_EXTRA = {
-    "incident.transitioned": ("reason", "satisfaction", "merged_into"),
-    "incident.assigned": ("unit_id",),
-    "incident.unassigned": ("unit_id",),
-    "incident.merged": ("duplicate_id",),
-    "incident.attached": ("sha256", "name"),
-    "incident.overdue": ("stage", "due", "notify"),
-}
-
-
-def history_entry(ev: Any) -> dict[str, Any]:
-    """One row of an incident's history, from its event alone."""
-    p = ev.payload
-    h = {"seq": ev.seq, "time": ev.ts, "actor": ev.actor, "kind": ev.kind,
-         "from": p.get("from"), "to": p.get("to"), "note": p.get("note")}
-    if ev.kind == "incident.created":
-        h["to"], h["note"] = "reported", p.get("text")
-    for k in _HISTORY_EXTRA.get(ev.kind, ()):
-        if p.get(k) is not None:
-            h[k] = p[k]
-    return h
-
-
-def history_of(store: Any, incident_id: int) -> list[dict[str, Any]]:
-    """An incident's history: every incident event on it, read from the log by its entity index.
-
-    Not kept in the state: a year of incidents would keep millions of rows in memory (and in every
-    snapshot) for the few a dispatcher opens.
-    """
-    return [history_entry(ev) for ev in store.events(0, entity=f"incident:{incident_id}")
-            if ev.kind.startswith("incident.") and ev.kind != "incident.config_set"]
 
 
 # ---------------------------------------------------------------------------- deadlines

@@ -30,7 +30,6 @@ from dispatch.incidents.book import (
     clean_text,
     find_duplicates,
     get,
-    history_of,
     incident_event,
     open_assignments,
     overdue_now,
@@ -157,9 +156,7 @@ def _shown(core: Any, incident_id: Any) -> dict[str, Any]:
     core's lock free at once for the hub, which reads the same incident to send the assignment)."""
     with core.lock:
         b = book(core.state)
-        d = _with_unit_name(core.state, get(core.state, incident_id).detail(b.config, core.clock()))
-    d["history"] = history_of(core.store, d["id"])  # the log's, read outside the core's lock
-    return d
+        return _with_unit_name(core.state, get(core.state, incident_id).detail(b.config, core.clock()))
 
 
 @op("incident.transition")
