@@ -10,16 +10,23 @@ def install(window: Any, incidents: Any) -> Any:
     clicks filter the incident queue and the map through `incidents` (console.incidents' controller)."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QKeySequence
-    from PySide6.QtWidgets import QDockWidget
+    from PySide6.QtWidgets import QDockWidget, QTabWidget
 
     from console.analytics.dashboard import Dashboard
+    from console.analytics.evaluation import Evaluation
     from console.incidents.common import run_op
     from console.operations import get_bus
 
     dash = Dashboard(window.core.clock, window)
+    evaluation = Evaluation(dash.window, window)
+    tabs = QTabWidget(window)
+    tabs.addTab(dash, window.tr("Charts"))
+    tabs.addTab(evaluation, window.tr("Evaluation"))
+    tabs.currentChanged.connect(lambda i: i == 1 and evaluation.refresh())
+    dash.period.currentIndexChanged.connect(lambda _i: tabs.currentIndex() == 1 and evaluation.refresh())
     dock = QDockWidget(window.tr("Dashboard"), window)
     dock.setObjectName("dashboardDock")
-    dock.setWidget(dash)
+    dock.setWidget(tabs)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.hide()
     action = dock.toggleViewAction()
@@ -35,5 +42,5 @@ def install(window: Any, incidents: Any) -> Any:
         run_op(dash, "analytics.select", where, on_done=lambda ids: incidents.panel.show_only(ids, label))
 
     dash.filter_requested.connect(pick)
-    window.dashboard, window.dashboard_dock = dash, dock
+    window.dashboard, window.dashboard_dock, window.evaluation = dash, dock, evaluation
     return dash

@@ -4,6 +4,7 @@ click on a bar filters the incident queue and the map to those incidents."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from console import operations
 from console.analytics import install as install_dashboard
@@ -38,7 +39,7 @@ def seat(qtbot, tmp_path):  # type: ignore[no-untyped-def]
     core.close()
 
 
-def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot):
+def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot, tmp_path):
     w, wf, dash, core, clock = seat
     w.dashboard_dock.show()
     dash.period.setCurrentIndex(dash.period.findData("month"))
@@ -61,7 +62,19 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot)
     qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleIncidents.count()") == 4, timeout=10000)
     wf.panel._only.click()  # back to every incident
     assert wf.panel.proxy.ids is None and len(wf.panel.visible_rows()) == 9
-    # a live change reaches the dashboard
+    # the evaluation tab: the same figures per unit, sortable, exported
+    w.evaluation.by.setCurrentIndex(w.evaluation.by.findData("unit"))
+    w.dashboard_dock.widget().setCurrentIndex(1)  # the tab shown: its table is fetched
+    qtbot.waitUntil(lambda: w.evaluation.result.get("by") == "unit", timeout=10000)
+    names = [w.evaluation.table.item(r, 0).text() for r in range(w.evaluation.table.rowCount())]
+    assert {"boat-01", "boat-02", "officer-01"} <= set(names)
+    w.evaluation.table.sortItems(1, Qt.SortOrder.DescendingOrder)  # by cases filed
+    filed = [w.evaluation.table.item(r, 1).value for r in range(w.evaluation.table.rowCount())]
+    assert filed == sorted(filed, reverse=True)
+    out = w.evaluation.export("xlsx", str(tmp_path / "eval.xlsx"))
+    assert out and (tmp_path / "eval.xlsx").stat().st_size > 1000
+    # a live change reaches the dashboard (while its charts are shown)
+    w.dashboard_dock.widget().setCurrentIndex(0)
     ops.call(core, "incident.create", {"category": "street_vending", "priority": "P2", "lat": 24.33, "lon": 109.41},
              actor="t")
     qtbot.waitUntil(lambda: dash.data.get("count") == 10, timeout=15000)
