@@ -28,6 +28,9 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.cases.ops",
+    "dispatch.cases.appliers",
+    "dispatch.cases.evidence",
 )
 
 Operation = Callable[..., Any]
