@@ -31,6 +31,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.ops",
     "dispatch.cases.appliers",
     "dispatch.cases.evidence",
+    "dispatch.cases.documents",
 )
 
 Operation = Callable[..., Any]

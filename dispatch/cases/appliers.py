@@ -32,7 +32,7 @@ def _opened(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
     c = Case(id=int(p["id"]), violation=dict(p["violation"]), party=dict(p["party"]), opened_at=ev.ts,
              opened_by=ev.actor, violation_at=float(p.get("violation_at") or ev.ts),
-             incident_id=p.get("incident_id"), facts=p.get("facts") or "", place=p.get("place") or "")
+             incident_id=p.get("incident_id"), source=p.get("source") or "direct", facts=p.get("facts") or "", place=p.get("place") or "")
     book(state).items[c.id] = c
     _act(c, ev, step="opened", note=p.get("facts"))
     _touch(ch, c.id)

@@ -47,6 +47,7 @@ class Case:
     opened_by: str
     violation_at: float
     incident_id: int | None = None
+    source: str = "direct"  # incident, alert, direct
     facts: str = ""
     place: str = ""
     stage: str = "opened"
@@ -235,7 +236,7 @@ def summary(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) 
     running = [d for d in dls if d["done"] is None]
     nxt = min(running, key=lambda d: d["due"]) if running and c.open else None
     return {
-        "id": c.id, "entity": f"case:{c.id}", "incident_id": c.incident_id, "stage": c.stage,
+        "id": c.id, "entity": f"case:{c.id}", "incident_id": c.incident_id, "stage": c.stage, "source": c.source,
         "stage_zh": law.STAGE_NAMES[c.stage][0], "procedure": c.procedure,
         "violation": {k: c.violation[k] for k in ("code", "name", "name_en", "legal_basis", "penalty_basis")},
         "party": party_view(c.party, actor, reveal), "opened_at": c.opened_at, "opened_by": c.opened_by,
