@@ -32,6 +32,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.appliers",
     "dispatch.cases.evidence",
     "dispatch.cases.documents",
+    "dispatch.cases.archive",
 )
 
 Operation = Callable[..., Any]
