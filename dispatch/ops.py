@@ -33,6 +33,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.evidence",
     "dispatch.cases.documents",
     "dispatch.cases.archive",
+    "dispatch.cases.supervision",
     "dispatch.analytics.ops",
 )
 

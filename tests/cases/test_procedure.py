@@ -221,3 +221,23 @@ def test_catalogue_replaced_whole_or_not_at_all(env):
         open_case(core)
     assert "X-1" in str(e.value)
     assert open_case(core, violation="x-1")["violation"]["code"] == "X-1"
+
+
+def test_supervision_per_officer_and_team(env, capsys):
+    core, clock, _ = env
+    cid = open_case(core)["id"]
+    call(core, "case.advance", case_id=cid, step="filed")
+    call(core, "case.advance", case_id=cid, step="inquiry", officers=TWO)
+    clock.t += 3 * DAY
+    call(core, "case.penalty", case_id=cid, circumstance="ordinary", amount=15000)
+    call(core, "case.advance", case_id=cid, step="notice", officers=TWO)
+    other = open_case(core)["id"]
+    call(core, "case.advance", case_id=other, step="filed")
+    call(core, "case.advance", case_id=other, step="preservation", officers=["wang", "chen"])
+    clock.t += 12 * DAY  # the preservation decision (7 working days) is now missed
+    sup = call(core, "cases.supervision")
+    by = {o["id"]: o for o in sup["officers"]}
+    assert by["wang"]["cases"] == 2 and by["liu"]["cases"] == 1 and by["chen"]["cases"] == 1
+    assert by["liu"]["days"]["investigation"] == 3.0 and by["wang"]["overdue_now"] >= 1
+    assert by["chen"]["overdue_now"] == 1 and by["liu"]["overdue_now"] == 0
+    assert sup["teams"] == [dict(sup["teams"][0], team="一中队", cases=2)]

@@ -133,6 +133,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     cf.set_defaults(build=lambda a: ("case.config_set", {"settings": _read_json(a.file)}),
                     render=lambda r, a: json.dumps(r, ensure_ascii=False, indent=2))
 
+    sv = cs.add_parser("supervision", parents=parents, help="per officer and team: cases, stage durations, deadlines")
+    sv.set_defaults(build=lambda a: ("cases.supervision", {}), render=R.render_supervision)
+
     dl = cs.add_parser("check-deadlines", parents=parents, help="record overdue legal deadlines now")
     dl.set_defaults(build=lambda a: ("cases.check_deadlines", {}), render=R.render_overdue)
 

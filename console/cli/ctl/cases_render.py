@@ -188,3 +188,19 @@ def render_overdue(rows: list[dict[str, Any]], args: Any) -> str:
     t = T(args)
     return "\n".join(t("case %1: %2 overdue since %3", x["id"], t.deadline(x["deadline"]), law.iso_day(x["due"]))
                      for x in rows) or t("nothing overdue")
+
+
+def render_supervision(r: dict[str, Any], args: Any) -> str:
+    t = T(args)
+
+    def days(v: Any) -> str:
+        return "" if v is None else f"{v:.1f}"
+
+    def rows(items: list[dict[str, Any]], key: str) -> list[list[Any]]:
+        return [[x[key], x.get("name", ""), x["cases"], x["open"], x["deadlines_met"], x["deadlines_missed"],
+                 x["overdue_now"], days(x["days"]["investigation"]), days(x["days"]["notice_to_decision"]),
+                 days(x["days"]["whole"])] for x in items]
+
+    head = [t("officer"), t("name"), t("cases"), t("open"), t("met"), t("missed"), t("overdue"),
+            t("investigation (d)"), t("notice to decision (d)"), t("filing to closing (d)")]
+    return "\n\n".join([table(rows(r["officers"], "id"), head), table(rows(r["teams"], "team"), [t("team"), *head[1:]])])
