@@ -13,7 +13,8 @@ def install(window: Any, incidents: Any) -> Any:
     from PySide6.QtWidgets import QDockWidget, QTabWidget
 
     from console.analytics.dashboard import Dashboard
-    from console.analytics.evaluation import Evaluation
+    from console.analytics.evaluation import Evaluation, Utilisation
+    from console.analytics.followup import Hotspots, Supervision
     from console.incidents.common import run_op
     from console.operations import get_bus
 
@@ -22,8 +23,21 @@ def install(window: Any, incidents: Any) -> Any:
     tabs = QTabWidget(window)
     tabs.addTab(dash, window.tr("Charts"))
     tabs.addTab(evaluation, window.tr("Evaluation"))
-    tabs.currentChanged.connect(lambda i: i == 1 and evaluation.refresh())
-    dash.period.currentIndexChanged.connect(lambda _i: tabs.currentIndex() == 1 and evaluation.refresh())
+    units = Utilisation(dash.window, window)
+    tabs.addTab(units, window.tr("Unit utilisation"))
+    spots = Hotspots(dash.window, window)
+    tabs.addTab(spots, window.tr("Hotspots and plans"))
+    supervision = Supervision(dash.window, window)
+    tabs.addTab(supervision, window.tr("Supervision"))
+    pages = {1: evaluation, 2: units, 3: spots, 4: supervision}
+
+    def shown(i: int) -> None:  # a table is fetched when its tab is shown, and again when the period changes
+        page = pages.get(i)
+        if page is not None:
+            page.refresh()
+
+    tabs.currentChanged.connect(shown)
+    dash.period.currentIndexChanged.connect(lambda _i: shown(tabs.currentIndex()))
     dock = QDockWidget(window.tr("Dashboard"), window)
     dock.setObjectName("dashboardDock")
     dock.setWidget(tabs)
@@ -42,5 +56,7 @@ def install(window: Any, incidents: Any) -> Any:
         run_op(dash, "analytics.select", where, on_done=lambda ids: incidents.panel.show_only(ids, label))
 
     dash.filter_requested.connect(pick)
-    window.dashboard, window.dashboard_dock, window.evaluation = dash, dock, evaluation
+    dash.density_changed.connect(window.map.push_density)
+    window.dashboard, window.dashboard_dock, window.evaluation, window.utilisation = dash, dock, evaluation, units
+    window.hotspots, window.supervision = spots, supervision
     return dash
