@@ -59,4 +59,61 @@ def install(window: Any, incidents: Any) -> Any:
     dash.density_changed.connect(window.map.push_density)
     window.dashboard, window.dashboard_dock, window.evaluation, window.utilisation = dash, dock, evaluation, units
     window.hotspots, window.supervision = spots, supervision
+    window.report_action = add_report_action(window, dash)
     return dash
+
+
+def write_report(window: Any, path: str, t1: float, t2: float, *, lang: str, done: Any = None) -> None:
+    """The shift report of [t1, t2) written to `path` (.html or .pdf): data read on the core worker, laid out and
+    written on the GUI thread (the charts are drawn by pyqtgraph, the PDF printed by Qt WebEngine)."""
+    from pathlib import Path
+
+    from console.operations import DispatchOp
+    from console.report.html import render
+    from dispatch.analytics.report import report_data
+    from dispatch.city.data import load_city
+
+    def laid_out(data: dict[str, Any]) -> None:
+        page = render(data, lang=lang, city=load_city().geojson())
+        out = Path(path)
+        try:
+            if out.suffix.lower() == ".pdf":
+                from PySide6.QtWidgets import QApplication
+
+                from console.report.pdf import html_to_pdf
+
+                html_to_pdf(QApplication.instance(), page, out)
+            else:
+                out.write_text(page, encoding="utf-8")
+        except (OSError, RuntimeError) as exc:
+            window.statusBar().showMessage(window.tr("Report not written: %1").replace("%1", str(exc)), 15000)
+            return
+        window.statusBar().showMessage(window.tr("Report written: %1").replace("%1", str(out)), 15000)
+        if done is not None:
+            done(str(out))
+
+    DispatchOp(parent=window, op=lambda core: report_data(core, t1, t2)).success(laid_out).run_in_background()
+
+
+def add_report_action(window: Any, dash: Any) -> Any:
+    """File (or View) → Shift report…: the dashboard's period, to HTML or PDF."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QFileDialog
+
+    from console.i18n import current_language
+
+    action = QAction(window.tr("Shift report…"), window)
+    action.setShortcut("Ctrl+Shift+R")
+
+    def ask() -> None:
+        path, _ = QFileDialog.getSaveFileName(window, window.tr("Shift report"), "shift-report.html",
+                                              "HTML (*.html);;PDF (*.pdf)")
+        if path:
+            t1, t2 = dash.window()
+            write_report(window, path, t1, t2, lang=current_language())
+
+    action.triggered.connect(ask)
+    menu = getattr(window, "file_menu", None) or getattr(window, "view_menu", None)
+    if menu is not None:
+        menu.addAction(action)
+    return action

@@ -105,6 +105,13 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot,
                           "note": "先派船"})
     qtbot.waitUntil(lambda: "recorded" in w.hotspots.status.text(), timeout=10000)
     assert [p["note"] for p in ops.call(core, "plans", {}, actor="t")] == ["先派船"]
+    # the shift report from the console: the dashboard's period, written off the GUI thread's way
+    from console.analytics import write_report
+
+    written = []
+    write_report(w, str(tmp_path / "shift.html"), t1, t2, lang="en", done=written.append)
+    qtbot.waitUntil(lambda: bool(written), timeout=20000)
+    assert "Shift report" in (tmp_path / "shift.html").read_text(encoding="utf-8")
     # a live change reaches the dashboard (while its charts are shown)
     w.dashboard_dock.widget().setCurrentIndex(0)
     ops.call(core, "incident.create", {"category": "street_vending", "priority": "P2", "lat": 24.33, "lon": 109.41},
