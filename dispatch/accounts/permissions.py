@@ -35,7 +35,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
         "replay.positions", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
-        "analytics.hotspots", "analytics.units", "plans", "supervision.flagged", "supervision.notices")),
+        "analytics.hotspots", "analytics.units", "plans", "places", "places.search", "supervision.flagged", "supervision.notices")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
     *(Rule(o, DISPATCH) for o in (
@@ -64,6 +64,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
     *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
         "case.catalogue_set", "case.templates_set", "case.config_set")),
+    Rule("places.import", (E, A, SL), why="the bureau's gazetteer"),
     Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
     # the fleet and its devices
