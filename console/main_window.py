@@ -25,13 +25,13 @@ log = logging.getLogger(__name__)
 
 class MainWindow(QMainWindow):
     def __init__(self, core: Dispatch, city_geojson: dict[str, Any], *, lang: str, store_label: str,
-                 tiles_url: str | None = None, push_interval_ms: int = 300) -> None:
+                 tiles_url: str | None = None, push_interval_ms: int = 300, basemap: Any = None) -> None:
         super().__init__()
         self.core = core
         self.city_geojson = city_geojson
         self.setWindowTitle(self.tr("City and waterway command console"))
         self.resize(1600, 960)
-        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self)
+        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self, basemap=basemap)
         self.board = UnitBoard(core.stale_after, self)
         self.side = QTabWidget(self)
         self.side.setObjectName("sideTabs")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
+    p.add_argument("--basemap", metavar="FILE|DIR",
+                   help="an offline base map under the units: raster MBTiles (PNG/JPEG/WebP) or a {z}/{x}/{y} tile folder")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--tab", choices=TABS, help="the side tab shown at start (default: incidents)")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
@@ -97,6 +100,15 @@ def run(args: argparse.Namespace) -> int:
     from console.main_window import MainWindow
     from dispatch.city.data import load_city
 
+    basemap = None
+    if args.basemap:
+        from console.map.basemap import BaseMap, BaseMapError
+
+        try:
+            basemap = BaseMap(args.basemap)
+        except BaseMapError as exc:
+            print(f"error: base map: {exc}", file=sys.stderr)
+            return 2
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
     operations.set_operator(args.operator)
@@ -104,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if should_run_demo(args, session):
         session.start_demo()
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
-                        store_label=store_label(session.url), tiles_url=args.tiles)
+                        store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)
     start_feeds(args, session, window)
     from console.incidents import install as install_workflow
