@@ -62,7 +62,7 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
 
 def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
     """Start the configured feeds and add the engineer's device bench tab."""
-    from console.devices_panel import DevicesPanel
+    from console.device_bench.panel import DevicesPanel
     from dispatch.feeds import FeedManager
 
     manager = FeedManager(session.core, feed_specs(args)).start()

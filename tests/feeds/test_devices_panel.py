@@ -9,7 +9,8 @@ from dispatch.feeds import FeedManager
 
 
 def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import AddFeedDialog, DevicesPanel
+    from console.device_bench.dialogs import AddFeedDialog
+    from console.device_bench.panel import DevicesPanel
 
     tr = SimTrack("sim:boat", [(24.32, 109.42), (24.33, 109.43)], 4.0, talker="GN", jitter_m=0)
     port = VirtualSerialPort(9600, "boat")
@@ -56,7 +57,7 @@ def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path)
 
 
 def test_a_feed_bound_to_an_unknown_unit_says_its_fixes_are_dropped(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import DevicesPanel
+    from console.device_bench.panel import DevicesPanel
 
     mgr = FeedManager(core, [FeedSpec("typo", "udp", host="127.0.0.1", tcp_port=0, unit="boat-99",
                                       bind={"GP": "boat-01", "GN": "truck-9"})]).start()
