@@ -61,7 +61,7 @@ def start_positions(args: argparse.Namespace, client, stop: threading.Event) -> 
 
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from console.field.window import run_window
+        from console.field.run import run_window
 
         return run_window(args)
     lock = threading.Lock()
