@@ -146,6 +146,35 @@ def countdown_text(remaining_s: float) -> str:
     return f"{sign}{h}:{m:02d}:{sec:02d}" if h else f"{sign}{m:02d}:{sec:02d}"
 
 
+def deadline_remaining(r: dict[str, Any], now: float) -> float | None:
+    """Seconds to the running deadline of an incident row (negative once passed), None if none runs."""
+    d = r.get("deadline")
+    if not d or d.get("due") is None:
+        return None
+    return float(d["due"]) - now
+
+
+def late_stages(r: dict[str, Any]) -> list[str]:
+    """The stages whose limit passed this round other than the one running now (e.g. a late dispatch
+    on a case already dispatched, whose arrival deadline is still ahead)."""
+    running = (r.get("deadline") or {}).get("stage")
+    return [s for s in r.get("overdue_stages") or [] if s != running]
+
+
+def deadline_text(r: dict[str, Any], now: float) -> str:
+    """'Arrival 18:02', 'Dispatch -01:10', 'Dispatch late · Arrival 18:02', or 'overdue' / '—'."""
+    parts = []
+    late = late_stages(r) if r.get("open") else []
+    if late:
+        parts.append(_tr("%1 late").replace("%1", ", ".join(stage_label(s) for s in late)))
+    rem = deadline_remaining(r, now)
+    if rem is not None:
+        parts.append(f"{stage_label((r.get('deadline') or {}).get('stage'))} {countdown_text(rem)}")
+    elif not parts:
+        return _tr("overdue") if r.get("open") and r.get("overdue") else "—"
+    return " · ".join(parts)
+
+
 def size_text(n: int | None) -> str:
     if n is None:
         return ""

@@ -90,7 +90,7 @@ class IncidentsPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.table.unit_dropped.connect(self._on_unit_dropped)
 
-        self.detail = IncidentDetail(self)
+        self.detail = IncidentDetail(self, clock=clock)
         self.detail.status_message.connect(self.status_message)
 
         alerts_box = QWidget(self)
@@ -139,12 +139,17 @@ class IncidentsPanel(QWidget):
         self.poll.timeout.connect(self._poll)
         self.poll.start(250)
         self.second = QTimer(self)
-        self.second.timeout.connect(self.model.tick)
+        self.second.timeout.connect(self.tick)
         self.second.start(1000)
         self.deadlines = QTimer(self)
         self.deadlines.timeout.connect(self.check_deadlines)
         if check_deadlines:
             self.deadlines.start(DEADLINE_CHECK_MS)
+
+    def tick(self) -> None:
+        """Once a second: the queue's and the detail's countdowns move on together."""
+        self.model.tick()
+        self.detail.tick()
 
     # -------------------------------------------------------------- core changes
     def note_changes(self, changes: Any) -> None:

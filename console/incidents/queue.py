@@ -28,7 +28,8 @@ from console.incidents.common import (
     PRIORITY_COLOURS,
     WARN_BG,
     category_label,
-    countdown_text,
+    deadline_remaining,
+    deadline_text,
     source_label,
     stage_label,
     state_label,
@@ -74,10 +75,12 @@ class IncidentTableModel(QAbstractTableModel):
 
     # -------------------------------------------------------------- derived display values
     def remaining(self, r: dict[str, Any]) -> float | None:
-        d = r.get("deadline")
-        if not d or d.get("due") is None:
-            return None
-        return float(d["due"]) - self.now
+        return deadline_remaining(r, self.now)
+
+    def deadline_passed(self, r: dict[str, Any]) -> bool:
+        """The running deadline is behind us (not only an earlier stage that was late)."""
+        rem = self.remaining(r)
+        return bool(r.get("open")) and rem is not None and rem < 0
 
     def is_overdue(self, r: dict[str, Any]) -> bool:
         """Marked until closed: the core's flag, or a deadline passed since the last refresh."""
@@ -129,12 +132,12 @@ class IncidentTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == "priority":
                 return QBrush(PRIORITY_COLOURS.get(r["priority"], QColor("#000")))
-            if overdue and col in ("deadline", "id", "state"):
+            if overdue and col in ("id", "state") or col == "deadline" and self.deadline_passed(r):
                 return QBrush(OVERDUE_FG)
             if not r.get("open"):
                 return QBrush(CLOSED_FG)
             return None
-        if role == Qt.ItemDataRole.FontRole and (col == "priority" or (overdue and col == "deadline")):
+        if role == Qt.ItemDataRole.FontRole and (col == "priority" or (col == "deadline" and self.deadline_passed(r))):
             f = QFont()
             f.setBold(True)
             return f
@@ -164,11 +167,7 @@ class IncidentTableModel(QAbstractTableModel):
         if col == "state":
             return state_label(r["state"])
         if col == "deadline":
-            rem = self.remaining(r)
-            if rem is None:
-                return self.tr("overdue") if self.is_overdue(r) else "—"
-            stage = stage_label((r.get("deadline") or {}).get("stage"))
-            return f"{stage} {countdown_text(rem)}"
+            return deadline_text(r, self.now)
         if col == "unit":
             return r.get("unit_name") or r.get("unit_id") or ""
         if col == "place":

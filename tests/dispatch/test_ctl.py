@@ -131,3 +131,17 @@ def test_the_fleet_roster_is_registered_from_ctl(capsys, db, tmp_path):
     _, err = ctl(capsys, db, "unit", "import", str(tmp_path / "missing.csv"), rc=1)
     assert "cannot read the roster" in err
     assert not {"boat-11", "boat-12", "boat-13"} & {u["id"] for u in js(capsys, db, "units")}
+
+
+def test_a_late_dispatch_is_named_beside_the_arrival_deadline_ahead(capsys, db):
+    """Issue 19, item 6 (ctl's list and show): which stage is late, not only a '!' beside the state."""
+    import time
+
+    inc = js(capsys, db, "incident", "create", "--category", "floating_garbage", "--priority", "P1",
+             "--lat", str(BOAT[0]), "--lon", str(BOAT[1]))
+    out, _ = ctl(capsys, db, "incident", "check-deadlines", "--now", str(time.time() + 3600))
+    assert f"incident {inc['id']}: dispatch overdue" in out
+    js(capsys, db, "assign", str(inc["id"]), "boat-01")
+    row = next(line for line in ctl(capsys, db, "incidents")[0].splitlines() if line.split()[0] == str(inc["id"]))
+    assert "dispatch late, arrive 0:" in row and "arrive -" not in row
+    assert "deadline: dispatch late, arrive 0:" in ctl(capsys, db, "incident", "show", str(inc["id"]))[0]

@@ -126,18 +126,23 @@ def _build_attach(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "incident.attach", args
 
 
-def _deadline(d: dict[str, Any] | None) -> str:
-    if not d:
-        return ""
-    r = d["remaining_s"]
-    sign = "-" if r < 0 else ""
-    r = abs(r)
-    return f"{d['stage']} {sign}{int(r // 3600)}:{int(r % 3600 // 60):02d}:{int(r % 60):02d}"
+def _deadline(row: dict[str, Any]) -> str:
+    """The running deadline, after any earlier stage that was late this round: "dispatch late, arrive 0:19:40"."""
+    d = row.get("deadline")
+    running = (d or {}).get("stage")
+    late = [s for s in row.get("overdue_stages") or [] if s != running] if row.get("open", True) else []
+    parts = [f"{'+'.join(late)} late"] if late else []
+    if d:
+        r = d["remaining_s"]
+        sign = "-" if r < 0 else ""
+        r = abs(r)
+        parts.append(f"{d['stage']} {sign}{int(r // 3600)}:{int(r % 3600 // 60):02d}:{int(r % 60):02d}")
+    return ", ".join(parts)
 
 
 def _render_list(rows: list[dict[str, Any]], _a: Any) -> str:
     return table([[r["id"], r["priority"], r["category"], r["state"] + (" !" if r["overdue"] else ""),
-                   r.get("unit_id") or "", _deadline(r.get("deadline")), f"{r['lat']:.5f},{r['lon']:.5f}",
+                   r.get("unit_id") or "", _deadline(r), f"{r['lat']:.5f},{r['lon']:.5f}",
                    (r.get("text") or "")[:40]] for r in rows],
                  ["id", "prio", "category", "state", "unit", "deadline", "where", "text"])
 
@@ -163,8 +168,8 @@ def _render_detail(r: dict[str, Any], _a: Any) -> str:
              f"{r['lat']:.6f},{r['lon']:.6f}  unit: {r.get('unit_id') or '-'}"]
     if r.get("text"):
         lines.append(f"  {r['text']}")
-    if r.get("deadline"):
-        lines.append(f"  deadline: {_deadline(r['deadline'])}" + ("  OVERDUE" if r.get("overdue") else ""))
+    if r.get("deadline") or r.get("overdue"):
+        lines.append(f"  deadline: {_deadline(r)}" + ("  OVERDUE" if r.get("overdue") else ""))
     if r.get("possible_duplicates"):
         lines.append(f"  likely duplicate of: {', '.join(map(str, r['possible_duplicates']))}")
     lines.append(f"  allowed next: {', '.join(r.get('allowed') or []) or 'nothing'}")
