@@ -31,7 +31,8 @@ class Workflow(QObject):
         self.window = window
         self.core = window.core
         self.panel = IncidentsPanel(self.core.clock, window, check_deadlines=timers)
-        self.tasks = TasksPanel(window, tick=timers)
+        self.panel.detail.unit_name = self.unit_name
+        self.tasks = TasksPanel(window, tick=timers, unit_name=self.unit_name, segments=dict(city_segments()))
         self.forms: list[IncidentForm] = []
         self.editors: list[TaskEditor] = []
         self.context_menu: QMenu | None = None
@@ -42,7 +43,7 @@ class Workflow(QObject):
         window.add_side_tab(self.tasks, self.tr("Cleaning tasks"), "tasks")
         window.side.setCurrentWidget(self.panel)
         if hasattr(window, "splitter"):
-            window.splitter.setSizes([980, 620])  # the queue needs the room more than the map
+            window.splitter.setSizes([860, 740])  # the queue's columns need the room more than the map
 
         m = window.map
         self.panel.incidents_loaded.connect(self._push_incidents)
@@ -62,6 +63,11 @@ class Workflow(QObject):
         self._build_actions()
         self.core.subscribe(self._on_core_changes)
         window.installEventFilter(self)
+
+    def unit_name(self, unit_id: str) -> str:
+        """The name dispatchers know a unit by (its id if it has none)."""
+        u = self.core.state.units.get(unit_id)
+        return (u.name if u is not None and u.name else None) or unit_id
 
     # ------------------------------------------------------------------ menus
     def _build_actions(self) -> None:

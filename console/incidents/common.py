@@ -44,6 +44,12 @@ CATEGORIES = {
     "damaged_facility": "Damaged public facility",
     "other": "Other",
 }
+# where a column is narrow (the queue beside the map): the long names shortened; the full one in the tooltip
+CATEGORIES_SHORT = {
+    "construction_waste_spill": "Construction waste",
+    "street_vending": "Street vending",
+    "damaged_facility": "Damaged facility",
+}
 STATES = {
     "reported": "Reported",
     "verified": "Verified",
@@ -102,8 +108,8 @@ def _label(table: dict[str, str], key: str | None) -> str:
     return t(table[key]) if key in table else word(key)
 
 
-def category_label(c: str | None) -> str:
-    return _label(CATEGORIES, c)
+def category_label(c: str | None, *, short: bool = False) -> str:
+    return _label(CATEGORIES_SHORT, c) if short and c in CATEGORIES_SHORT else _label(CATEGORIES, c)
 
 
 def state_label(s: str | None) -> str:

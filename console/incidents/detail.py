@@ -74,6 +74,7 @@ class IncidentDetail(QWidget):
         super().__init__(parent)
         self.setObjectName("incidentDetail")
         self.clock = clock
+        self.unit_name: Callable[[str], str] = lambda uid: uid  # the name dispatchers know a unit by (set by the workflow)
         self.incident: dict[str, Any] | None = None
         self.incident_id: int | None = None
         self._pending = 0  # bumps on every load so a late answer for another incident is dropped
@@ -316,7 +317,7 @@ class IncidentDetail(QWidget):
                 change = f"{state_label(h.get('from')) or '·'} → {state_label(h.get('to'))}"
             extra = []
             if h.get("unit_id"):
-                extra.append(self.tr("unit %1").replace("%1", h["unit_id"]))
+                extra.append(self.tr("unit %1").replace("%1", self.unit_name(h["unit_id"])))
             if h.get("reason"):
                 extra.append(self.tr("reason: %1").replace("%1", self.tr(h["reason"])))
             if h.get("stage"):

@@ -71,6 +71,9 @@ class IncidentsPanel(QWidget):
         self.category.addItem(self.tr("All categories"), None)
         for c in CATEGORIES:
             self.category.addItem(category_label(c), c)
+        for combo in (self.mode, self.category):  # as wide as their longest item would push the map aside
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.count = QLabel(self)
         self.count.setStyleSheet("color:#546e7a")
         new = QPushButton(self.tr("New incident…"), self)
@@ -85,8 +88,7 @@ class IncidentsPanel(QWidget):
         self.table = QueueView(self)
         self.table.setModel(self.proxy)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
-        for col, width in enumerate((40, 56, 116, 66, 128, 74, 150)):
-            self.table.setColumnWidth(col, width)
+        self.table.fit_columns()
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.table.unit_dropped.connect(self._on_unit_dropped)
 

@@ -34,6 +34,7 @@ from console.incidents.common import (
     stage_label,
     state_label,
 )
+from console.tables import CompactHeader
 from console.unit_board import UNIT_MIME
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -147,6 +148,10 @@ class IncidentTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = [f"#{r['id']} {category_label(r['category'])} · {state_label(r['state'])}"]
+            if r.get("address"):
+                tip.append(str(r["address"]))
+            if r.get("source"):
+                tip.append(self.tr("Source: %1").replace("%1", source_label(r["source"])))
             if r.get("text"):
                 tip.append(str(r["text"]))
             if r.get("possible_duplicates"):
@@ -163,7 +168,7 @@ class IncidentTableModel(QAbstractTableModel):
         if col == "priority":
             return r["priority"]
         if col == "category":
-            return category_label(r["category"])
+            return category_label(r["category"], short=True)
         if col == "state":
             return state_label(r["state"])
         if col == "deadline":
@@ -216,6 +221,7 @@ class QueueView(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("incidentQueue")
+        self.setHorizontalHeader(CompactHeader(self))
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
@@ -228,9 +234,18 @@ class QueueView(QTableView):
         self.verticalHeader().setDefaultSectionSize(24)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+
+    def fit_columns(self) -> None:
+        """Every column as wide as its header and its widest cell; the place takes the rest (elided if long).
+        The source is in the tooltip and the detail: the side panel has no room for it beside the map."""
+        columns = IncidentTableModel.COLUMNS
         h = self.horizontalHeader()
-        h.setStretchLastSection(True)
-        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setStretchLastSection(False)
+        h.setMinimumSectionSize(24)
+        for c, name in enumerate(columns):
+            h.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if name == "place"
+                                   else QHeaderView.ResizeMode.ResizeToContents)
+        self.setColumnHidden(columns.index("source"), True)
 
     @staticmethod
     def unit_of(mime: Any) -> str | None:

@@ -1,0 +1,129 @@
+"""What a dispatcher meets in the first hour (issue 19), in the real main window at its default size, in
+Chinese and English: a real core on a tmp SQLite store, the real map page offscreen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QAbstractItemView, QApplication
+
+from console import operations
+from console.incidents import install
+from console.incidents.common import CATEGORIES
+from console.main_window import MainWindow
+from console.operations import seat_actor
+from dispatch import ops
+from dispatch.city import load_city
+from dispatch.core import Dispatch
+from dispatch.store import EventStore
+from tests.conftest import Clock, ui_language
+
+ACTOR = seat_actor()
+UNITS = [
+    {"id": "boat-01", "name": "巡逻艇01", "kind": "patrol_boat"},
+    {"id": "vessel-01", "name": "保洁船01", "kind": "cleaning_vessel"},
+    {"id": "vessel-02", "name": "保洁船02", "kind": "cleaning_vessel"},
+    {"id": "officer-01", "name": "执法队员 韩俊", "kind": "officer"},
+    {"id": "truck-01", "name": "桂B·A5365", "kind": "truck"},
+]
+
+
+def water_point(fraction: float) -> tuple[float, float]:
+    lat, lon, _ = load_city().point_along_river(fraction)
+    return lat, lon
+
+
+@pytest.fixture(params=["zh_CN", "en"])
+def desk(request, qtbot, db_url):  # type: ignore[no-untyped-def]
+    """The console as the dispatcher first sees it: incidents of every category, one dispatched late, a task."""
+    with ui_language(request.param):
+        clock = Clock(1_800_000_000.0)
+        core = Dispatch(EventStore(db_url), clock=clock, stale_after=600.0)
+        core.register_units("test", UNITS)
+        clat, clon = load_city().center
+        core.ingest([(u["id"], clock.t, *water_point(0.3 + 0.04 * i), 0.0, 0.0, "t") for i, u in enumerate(UNITS[:3])]
+                    + [("officer-01", clock.t, clat, clon, 0.0, 0.0, "t"),
+                       ("truck-01", clock.t, clat + 0.004, clon, 0.0, 0.0, "t")])
+        for i, cat in enumerate(CATEGORIES):
+            lat, lon = water_point(0.2 + 0.05 * i)
+            ops.call(core, "incident.create", {"category": cat, "priority": f"P{i % 4 + 1}", "lat": lat, "lon": lon,
+                                               "address": "中山路地块项目工地附近", "text": "t"}, actor=ACTOR)
+        clock.t += 301  # the P1s' dispatch limit passed
+        ops.call(core, "incidents.check_deadlines", {}, actor="system:console")
+        ops.call(core, "incident.assign", {"incident_id": 1, "unit_id": "officer-01"}, actor=ACTOR)
+        ops.call(core, "task.create", {"segment": "segment-1", "units": ["vessel-01", "vessel-02"]}, actor=ACTOR)
+        operations.set_core(core)
+        w = MainWindow(core, load_city().geojson(), lang=request.param, store_label=db_url, push_interval_ms=100)
+        w.slow_timer.stop()
+        wf = install(w, timers=False)
+        w.show()
+        qtbot.addWidget(w)
+        qtbot.waitUntil(lambda: w.map.is_ready, timeout=20000)
+        qtbot.waitUntil(lambda: wf.panel.loaded_once and wf.tasks.loaded_once, timeout=10000)
+        qtbot.waitUntil(lambda: len(wf.panel.model.rows) == len(CATEGORIES), timeout=10000)
+        yield w, wf, core, clock
+        w.close()
+        core.close()
+
+
+def cut_columns(view: QAbstractItemView, elided: set[int]) -> list[str]:
+    """Headers of the columns narrower than their header or widest cell (but those allowed to elide)."""
+    QApplication.processEvents()
+    h = view.horizontalHeader()
+    out = []
+    for c in range(h.count()):
+        if h.isSectionHidden(c) or c in elided:
+            continue
+        need = max(view.sizeHintForColumn(c), h.sectionSizeHint(c))
+        if h.sectionSize(c) < need:
+            out.append(f"{view.model().headerData(c, h.orientation())} {h.sectionSize(c)} < {need}")
+    return out
+
+
+def test_queue_and_task_columns_are_not_cut_at_the_default_window(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 3: 'riority', 'Report…', 'Floating garba…', 'rea (km²' and a horizontal scrollbar at 1600×960."""
+    w, wf, core, clock = desk
+    assert (w.width(), w.height()) == (1600, 960)
+    queue = wf.panel.table
+    location = wf.panel.model.COLUMNS.index("place")
+    assert cut_columns(queue, {location}) == []
+    assert queue.horizontalScrollBar().maximum() == 0
+    assert queue.horizontalHeader().sectionSize(location) >= 60  # the address shows, elided if long
+    w.side.setCurrentWidget(wf.tasks)
+    qtbot.waitUntil(lambda: wf.tasks.table.rowCount() == 1, timeout=10000)
+    tasks = wf.tasks.table
+    assert cut_columns(tasks, {wf.tasks.COLUMNS.index("name")}) == []
+    assert tasks.horizontalScrollBar().maximum() == 0
+
+
+def test_an_overdue_alert_does_not_widen_the_side_panel(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 3: when an overdue alert arrived the side panel widened by about 45 px and pushed the map."""
+    w, wf, core, clock = desk
+    wf.panel.count.setText(wf.panel.count.text().split(" · ")[0])  # as before any case was overdue
+    QApplication.processEvents()
+    before, least = w.splitter.sizes(), wf.panel.minimumSizeHint().width()
+    assert least < before[1] - 150  # room to spare beside the map, in either language
+    clock.t += 3600
+    wf.panel.check_deadlines()
+    qtbot.waitUntil(lambda: wf.panel.alerts.count() > 0 and "·" in wf.panel.count.text(), timeout=10000)
+    QApplication.processEvents()
+    assert w.splitter.sizes() == before
+    assert wf.panel.minimumSizeHint().width() == least  # what the alert says takes no room the panel must grow for
+
+
+def test_task_rows_and_the_timeline_name_segments_and_units_as_dispatchers_know_them(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 4: 'segment-1', 'vessel-01,…' instead of 柳江第1段, 保洁船01 (siblings: the map's task label,
+    the incident timeline's 'unit officer-01')."""
+    w, wf, core, clock = desk
+    zh = wf.tasks.tr("Vessels") != "Vessels"
+    qtbot.waitUntil(lambda: wf.tasks.table.rowCount() == 1, timeout=10000)
+    cols = wf.tasks.COLUMNS
+    assert wf.tasks.table.item(0, cols.index("name")).text() == ("柳江第1段" if zh else "Segment 1")
+    assert wf.tasks.table.item(0, cols.index("units")).text() == "保洁船01, 保洁船02"
+    assert "vessel-01" in wf.tasks.table.item(0, cols.index("units")).toolTip()  # the ids where one looks for them
+    qtbot.waitUntil(lambda: bool(wf.tasks.map_items()), timeout=10000)
+    assert wf.tasks.map_items()[0]["label"].startswith("#1 " + ("柳江第1段" if zh else "Segment 1"))
+    wf.panel.select_incident(1)
+    detail = wf.panel.detail
+    qtbot.waitUntil(lambda: (detail.incident or {}).get("id") == 1, timeout=10000)
+    changes = [detail.timeline.topLevelItem(i).text(2) for i in range(detail.timeline.topLevelItemCount())]
+    assert any("执法队员 韩俊" in c for c in changes) and not any("officer-01" in c for c in changes)
