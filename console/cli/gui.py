@@ -111,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
     show_feed_problem(args, window)
+    # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
+    # quits by itself (Qt's quit() closes the windows, which would ask)
+    window.confirm_quit = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()

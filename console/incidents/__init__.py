@@ -62,7 +62,23 @@ class Workflow(QObject):
 
         self._build_actions()
         self.core.subscribe(self._on_core_changes)
-        window.installEventFilter(self)
+        if hasattr(window, "closing"):
+            window.closing.connect(self.close)
+            window.quit_checks.append(self.open_urgent)
+        else:
+            window.installEventFilter(self)
+
+    def open_urgent(self) -> str | None:
+        """Why not to quit now: open P1 cases and overdue ones (asked by the window before it closes)."""
+        rows = self.panel.model.rows
+        p1 = sum(1 for r in rows if r.get("open") and r.get("priority") == "P1")
+        late = sum(1 for r in rows if self.panel.model.is_overdue(r))
+        parts = []
+        if p1:
+            parts.append(self.tr("%1 P1 incidents are open.").replace("%1", str(p1)))
+        if late:
+            parts.append(self.tr("%1 incidents are overdue.").replace("%1", str(late)))
+        return " ".join(parts) or None
 
     def unit_name(self, unit_id: str) -> str:
         """The name dispatchers know a unit by (its id if it has none)."""
@@ -81,9 +97,13 @@ class Workflow(QObject):
         self.queue_action = QAction(self.tr("Incident queue"), w)
         self.queue_action.setShortcut(QKeySequence("F2"))
         self.queue_action.triggered.connect(lambda: w.side.setCurrentWidget(self.panel))
-        menu = w.menuBar().addMenu(self.tr("&Incidents"))
+        menu = w.add_menu(self.tr("&Incidents")) if hasattr(w, "add_menu") else w.menuBar().addMenu(
+            self.tr("&Incidents"))
         for a in (self.hotline_action, self.task_action, self.queue_action):
             menu.addAction(a)
+        if hasattr(w, "add_file_action"):
+            w.add_file_action(self.hotline_action)
+            w.add_file_action(self.task_action)
         bar = QToolBar(self.tr("Dispatch"), w)
         bar.setObjectName("dispatchToolbar")
         bar.setMovable(False)

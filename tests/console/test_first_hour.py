@@ -127,3 +127,49 @@ def test_task_rows_and_the_timeline_name_segments_and_units_as_dispatchers_know_
     qtbot.waitUntil(lambda: (detail.incident or {}).get("id") == 1, timeout=10000)
     changes = [detail.timeline.topLevelItem(i).text(2) for i in range(detail.timeline.topLevelItemCount())]
     assert any("执法队员 韩俊" in c for c in changes) and not any("officer-01" in c for c in changes)
+
+
+def test_menus_end_with_help_file_has_more_than_quit_and_about_says_the_version(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 8: the menus ran File, View, Help, Incidents; File held only Quit; About had no version."""
+    from console.main_window import app_version
+
+    w, wf, core, clock = desk
+    titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
+    assert titles[-1] == w.tr("&Help").replace("&", "") and len(titles) == 4
+    assert titles.index(wf.tr("&Incidents").replace("&", "")) == 2
+    file_actions = [a for a in w.file_menu.actions() if not a.isSeparator()]
+    assert wf.hotline_action in file_actions and wf.task_action in file_actions
+    assert file_actions[-1] is w.quit_action and len(file_actions) >= 4
+    assert app_version() != "unknown" and app_version() in w.about_text()
+
+
+def test_ctrl_q_with_urgent_cases_open_asks_first(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 8: Ctrl+Q quit at once with P1 incidents open and overdue."""
+    from PySide6.QtWidgets import QMessageBox
+
+    w, wf, core, clock = desk
+    w.confirm_quit = True  # as the console's command line sets it
+    closed: list[bool] = []
+    w.closing.connect(lambda: closed.append(True))
+    w.quit_action.trigger()
+    qtbot.waitUntil(lambda: w.quit_box is not None and w.quit_box.isVisible(), timeout=5000)
+    assert w.isVisible() and not closed
+    assert "P1" in w.quit_box.text()
+    w.quit_box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: not w.quit_box.isVisible(), timeout=5000)
+    assert w.isVisible() and not closed and wf.panel.poll.isActive()  # the shift goes on
+    w.quit_action.trigger()
+    qtbot.waitUntil(lambda: w.quit_box.isVisible(), timeout=5000)
+    quit_button = next(b for b in w.quit_box.buttons()
+                       if w.quit_box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole)
+    quit_button.click()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
+    assert closed == [True] and not wf.panel.poll.isActive()
+
+
+def test_the_operator_is_shown_in_the_window(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 11: the operator's name was recorded but shown nowhere."""
+    w, wf, core, clock = desk
+    name = ACTOR.split(":", 1)[1]
+    assert name in w.operator_label.text() and w.operator_label.isVisible()
+    assert name in w.windowTitle() and name in w.about_text()
