@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QCursor, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from console.incidents.common import category_label, state_label
 from console.incidents.form import IncidentForm
@@ -172,8 +172,20 @@ class Workflow(QObject):
         form.pick_on_map.connect(lambda: self.status(hint))
         self.forms.append(form)
         form.show()
+        self.place_beside_map(form)
         form.raise_()
         return form
+
+    def place_beside_map(self, dialog: QWidget) -> None:
+        """Over the side panel, not the map: the dispatcher right-clicks the map to give the place."""
+        w = self.window
+        side = w.side.mapToGlobal(w.side.rect().topLeft())
+        frame = dialog.frameGeometry()
+        x = side.x() + w.side.width() - frame.width()  # right-aligned over the side panel
+        screen = w.screen().availableGeometry() if w.screen() is not None else None
+        if screen is not None and screen.contains(w.frameGeometry()):  # and kept on the screen
+            x = max(screen.left(), min(x, screen.right() - frame.width()))
+        dialog.move(max(0, x), side.y())
 
     def _filed(self, inc: dict[str, Any]) -> None:
         self.status(self.tr("Incident #%1 filed").replace("%1", str(inc["id"])))
@@ -187,6 +199,7 @@ class Workflow(QObject):
             self.tr("Cleaning task #%1 created").replace("%1", str(t["id"])))))
         self.editors.append(ed)
         ed.show()
+        self.place_beside_map(ed)  # the area may be drawn on the map
         return ed
 
     def _start_drawing(self) -> None:

@@ -71,8 +71,9 @@ class IncidentForm(QDialog):
         self.lat.setPlaceholderText(self.tr("latitude, e.g. 24.3178"))
         self.lon = QLineEdit(self)
         self.lon.setPlaceholderText(self.tr("longitude, e.g. 109.4120"))
-        if lat is not None and lon is not None:
-            self.set_location(lat, lon)
+        self._location_error = False  # the message shown asks for the location
+        self.lat.textChanged.connect(self._location_changed)
+        self.lon.textChanged.connect(self._location_changed)
         pick = QPushButton(self.tr("From map…"), self)
         pick.setToolTip(self.tr("Right-click the map and choose 'Use this location in the open form'"))
         pick.clicked.connect(self.pick_on_map)
@@ -133,11 +134,19 @@ class IncidentForm(QDialog):
         lay.addWidget(self.message)
         lay.addWidget(self.result_box)
         lay.addLayout(buttons)
+        if lat is not None and lon is not None:
+            self.set_location(lat, lon)
 
     # ---------------------------------------------------------------- input
     def set_location(self, lat: float, lon: float) -> None:
         self.lat.setText(f"{lat:.6f}")
         self.lon.setText(f"{lon:.6f}")
+
+    def _location_changed(self) -> None:
+        """Once there is a location, the request for one goes (e.g. after picking the place on the map)."""
+        if self._location_error and self.lat.text().strip() and self.lon.text().strip():
+            self._location_error = False
+            self.message.hide()
 
     def _pick_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("Attach files"), "",
@@ -165,6 +174,7 @@ class IncidentForm(QDialog):
         }
 
     def _show_message(self, text: str, error: bool) -> None:
+        self._location_error = False
         self.message.setText(text)
         self.message.setStyleSheet("color:#b71c1c;background:#ffebee;padding:4px;" if error
                                    else "color:#1b5e20;background:#e8f5e9;padding:4px;")
@@ -175,6 +185,7 @@ class IncidentForm(QDialog):
         v = self.values()
         if v["lat"] is None or v["lon"] is None:
             self._show_message(self.tr("Give the location: right-click the map, or type the coordinates"), True)
+            self._location_error = True
             return
         self.submit.setEnabled(False)
         run_op(self, "incident.create", v, on_done=self._filed, on_refused=self._refused)

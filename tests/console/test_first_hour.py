@@ -173,3 +173,30 @@ def test_the_operator_is_shown_in_the_window(qtbot, desk) -> None:  # type: igno
     name = ACTOR.split(":", 1)[1]
     assert name in w.operator_label.text() and w.operator_label.isVisible()
     assert name in w.windowTitle() and name in w.about_text()
+
+
+def test_the_new_incident_form_leaves_the_map_free_and_forgets_its_location_error(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 9: the form opened over the part of the map one must right-click; after the place was picked on
+    the map its red 'Give the location…' stayed (sibling: the task editor, whose area may be drawn on the map)."""
+    from PySide6.QtCore import QRect, Qt
+
+    w, wf, core, clock = desk
+    form = wf.open_form(source="hotline")
+    qtbot.waitUntil(form.isVisible, timeout=5000)
+    QApplication.processEvents()
+    map_rect = QRect(w.map.mapToGlobal(w.map.rect().topLeft()), w.map.size())
+    assert not form.frameGeometry().intersects(map_rect), (form.frameGeometry(), map_rect)
+    qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)
+    assert form.message.isVisible()  # no location yet
+    lat, lon = water_point(0.5)
+    menu = wf.map_menu(lat, lon)
+    use = next(a for a in menu.actions() if a.text() == wf.tr("Use this location in the open form"))
+    use.trigger()
+    menu.close()
+    assert form.lat.text() and not form.message.isVisible()
+    form.close()
+    ed = wf.open_task_editor()
+    qtbot.waitUntil(ed.isVisible, timeout=5000)
+    QApplication.processEvents()
+    assert not ed.frameGeometry().intersects(map_rect)
+    ed.close()
