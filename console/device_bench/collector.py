@@ -11,7 +11,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from dispatch.errors import Refused
-from dispatch.feeds import FeedManager, FeedStats, MonitorLine, UnboundSource
+from dispatch.feeds.feed import FeedStats, MonitorLine, UnboundSource
+from dispatch.feeds.manager import FeedManager
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 source to a unit; and the unit picker they share.
 
 The dialogs only collect and show: what a valid feed or binding is is decided by
-`dispatch.feed_config` (`check_unit`, `check_bindings`, `plan_edit`).
+`dispatch.feeds.config` (`check_unit`, `check_bindings`, `plan_edit`).
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 
 from console.device_bench.words import ERROR_STYLE, match_label, refusal_text, source_detail
 from console.i18n import kind_label
-from dispatch import feed_config
 from dispatch.errors import Refused
-from dispatch.feed_config import BINDING_KINDS, FeedRefused, FeedSpec
-from dispatch.feeds import UnboundSource
+from dispatch.feeds import config as feed_config
+from dispatch.feeds.config import BINDING_KINDS, FeedRefused, FeedSpec
+from dispatch.feeds.feed import UnboundSource
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class AddFeedDialog(QDialog):
 class EditFeedDialog(AddFeedDialog):
     """A feed's settings (the add form, filled in) and its per-source bindings table.
 
-    Rows are (match kind, value, unit); the checks are `dispatch.feed_config.plan_edit`'s. On OK
+    Rows are (match kind, value, unit); the checks are `dispatch.feeds.config.plan_edit`'s. On OK
     `spec` holds the checked new settings and `old_name` the feed's name before the edit.
     """
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from console.i18n import t
-from dispatch.feeds import FeedStats
+from dispatch.feeds.feed import FeedStats
 
 ERROR_COLOUR = "#b3261e"
 

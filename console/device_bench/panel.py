@@ -1,13 +1,13 @@
 """The engineer's device bench: every feed with its live figures, a raw monitor, connect/disconnect,
 add and edit feeds with their per-source bindings, and the sources a feed hears that no unit has.
 
-Figures come from `dispatch.feeds.FeedManager` snapshots taken on a collector thread (never on
+Figures come from `dispatch.feeds.manager.FeedManager` snapshots taken on a collector thread (never on
 the GUI thread); a timer shows the latest. Connecting, disconnecting, editing and saving the feed
 file also run off the GUI thread, so a port that hangs on close cannot freeze the console. AIS
 contacts (vessels bound to none of our units) are pushed to the map as kind "ais".
 
 The widgets only collect and show: what a valid feed or binding is, and what an edit does to a
-running feed, is decided by `dispatch.feed_config` and `FeedManager.update`.
+running feed, is decided by `dispatch.feeds.config` and `FeedManager.update`.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ from console.device_bench.collector import Deliver, StatsCollector
 from console.device_bench.dialogs import AddFeedDialog, BindSourceDialog, EditFeedDialog
 from console.device_bench.feed_table import FeedTable, detail_text, status_text
 from console.device_bench.words import ERROR_STYLE, match_label, refusal_text, source_detail
-from dispatch import feed_config
 from dispatch.errors import Refused
-from dispatch.feed_config import FeedSpec
-from dispatch.feeds import FeedManager, FeedStats, UnboundSource
+from dispatch.feeds import config as feed_config
+from dispatch.feeds.config import FeedSpec
+from dispatch.feeds.feed import FeedStats, UnboundSource
+from dispatch.feeds.manager import FeedManager
 
 log = logging.getLogger(__name__)
 

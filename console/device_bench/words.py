@@ -4,10 +4,10 @@ what else is known of a source heard on a feed."""
 from __future__ import annotations
 
 from console.i18n import t
-from dispatch import feed_config
 from dispatch.errors import Refused
-from dispatch.feed_config import FeedRefused
-from dispatch.feeds import UnboundSource
+from dispatch.feeds import config as feed_config
+from dispatch.feeds.config import FeedRefused
+from dispatch.feeds.feed import UnboundSource
 
 ERROR_STYLE = "color: #b3261e;"
 

@@ -14,7 +14,7 @@ TARGET_ROW = "__target__"
 def build_map(unit_id: str, lang: str, parent: QWidget) -> Any:
     """The map page of the demo city's geometry (a `console.map.view.MapView`)."""
     from console.map.view import MapView
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
     view = MapView(load_city().geojson(), lang=lang, page_name=f"field-{unit_id}.html", parent=parent)
     view.setMinimumHeight(220)

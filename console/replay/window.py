@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from console.map.view import MapView, unit_row
 from console.unit_board import UnitBoard
 from dispatch.model import Position, Unit, UnitKind
-from dispatch.replay import Recording, marker_class
+from dispatch.record.replay import Recording, marker_class
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class ReplayWindow(QMainWindow):
         self.last_positions: list[Any] = []
 
         if city_geojson is None:
-            from dispatch.city import load_city
+            from dispatch.city.data import load_city
 
             city_geojson = load_city().geojson()
         self.map = MapView(city_geojson, lang=lang, page_name=f"replay-{_pages}.html", parent=self)
@@ -445,8 +445,8 @@ def open_replay_file(path: str, parent: QWidget | None = None, *, lang: str = "e
 
     :raises ValueError: the file is missing, damaged or of a newer format (the message says which).
     """
-    from dispatch.export import ReplayFileError
-    from dispatch.export import open_replay_file as open_file
+    from dispatch.record.export import ReplayFileError
+    from dispatch.record.export import open_replay_file as open_file
 
     try:
         rf = open_file(path)
