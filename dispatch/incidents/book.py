@@ -116,9 +116,27 @@ class Incident:
 
 
 @dataclass
+class Alert:
+    """A shift-lead alert: one `incident.overdue` event, until someone acknowledges it."""
+
+    seq: int  # the incident.overdue event's
+    incident_id: int
+    stage: str
+    due: float | None
+    at: float
+    priority: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
 class IncidentBook:
     items: dict[int, Incident] = field(default_factory=dict)
     config: WorkflowConfig = field(default_factory=WorkflowConfig)
+    alerts: dict[int, Alert] = field(default_factory=dict)  # by the overdue event's seq, in log order
 
     @property
     def next_id(self) -> int:

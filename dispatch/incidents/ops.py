@@ -11,7 +11,8 @@ Event kinds (entity ``incident:<id>``):
   incident.unassigned     {id, unit_id, from, to="verified", note}
   incident.merged         {id, duplicate_id, report, attachments}  (on the kept incident)
   incident.attached       {id, sha256, size, name, media_type, time}  (dispatch/incidents/attachments.py)
-  incident.overdue        {id, stage, due, notify="shift_lead"}  (once per stage and round)
+  incident.overdue        {id, stage, due, notify="shift_lead"}  (once per stage and round): a shift-lead alert
+  incident.alerts_acknowledged {alerts: [overdue event seq...]}  (entity "incidents"; who: the actor)
   incident.config_set     the deadline table and duplicate thresholds (entity "incidents")
 Unit statuses follow assignments through ``unit.status_set`` events recorded in the same command:
 assigned on assign, busy on accept, available when resolved or withdrawn.
@@ -375,6 +376,38 @@ def check_deadlines(core: Any, now: float | None = None, actor: str = "system") 
 @op("incidents.check_deadlines")
 def check_deadlines_op(core: Any, actor: str, now: float | None = None) -> list[dict[str, Any]]:
     return check_deadlines(core, now, actor)
+
+
+@op("incidents.alerts")
+def list_alerts(core: Any, actor: str, all: bool = False) -> list[dict[str, Any]]:
+    """The shift-lead alerts, newest first: those nobody acknowledged yet (all=True: every one)."""
+    core.refresh()
+    with core.lock:
+        b = book(core.state)
+        out = []
+        for a in reversed(b.alerts.values()):
+            if all or a.acknowledged_at is None:
+                inc = b.items.get(a.incident_id)
+                out.append({**a.as_dict(), "category": inc.category if inc else None,
+                            "state": inc.state.value if inc else None})
+        return out
+
+
+@op("incidents.acknowledge_alerts")
+def acknowledge_alerts(core: Any, actor: str, alerts: list[int] | None = None) -> dict[str, Any]:
+    """Acknowledge alerts by their seq (None: every one not yet acknowledged); returns {"acknowledged": n}."""
+    wanted = None if alerts is None else {int(x) for x in alerts}
+    done: list[int] = []
+
+    def decide(st: State) -> list[NewEvent]:
+        known = book(st).alerts
+        if wanted is not None and (unknown := sorted(wanted - set(known))):
+            raise NotFound(f"no such alert: {', '.join(map(str, unknown))}")
+        done[:] = [s for s, a in known.items() if a.acknowledged_at is None and (wanted is None or s in wanted)]
+        return [NewEvent("incident.alerts_acknowledged", {"alerts": list(done)}, "incidents")] if done else []
+
+    core.command(actor, decide)
+    return {"acknowledged": len(done)}
 
 
 @op("incidents.config")

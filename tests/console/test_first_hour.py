@@ -107,7 +107,7 @@ def test_an_overdue_alert_does_not_widen_the_side_panel(qtbot, desk) -> None:  #
     qtbot.waitUntil(lambda: wf.panel.alerts.count() > 0 and "·" in wf.panel.count.text(), timeout=10000)
     QApplication.processEvents()
     assert w.splitter.sizes() == before
-    assert wf.panel.minimumSizeHint().width() == least  # what the alert says takes no room the panel must grow for
+    assert wf.panel.minimumSizeHint().width() <= least  # what the alert says takes no room the panel must grow for
 
 
 def test_task_rows_and_the_timeline_name_segments_and_units_as_dispatchers_know_them(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
@@ -200,3 +200,32 @@ def test_the_new_incident_form_leaves_the_map_free_and_forgets_its_location_erro
     QApplication.processEvents()
     assert not ed.frameGeometry().intersects(map_rect)
     ed.close()
+
+
+def test_unacknowledged_alerts_are_there_after_a_restart_until_acknowledged(qtbot, desk, db_url) -> None:  # type: ignore[no-untyped-def]
+    """Item 2: the shift-lead alerts were gone after a restart while the header still said '超时 1 件'."""
+    w, wf, core, clock = desk
+    p1 = sum(1 for i, _ in enumerate(CATEGORIES) if i % 4 == 0)  # their dispatch limit passed before this seat opened
+    qtbot.waitUntil(lambda: wf.panel.alerts.count() == p1, timeout=10000)
+    assert "#1 " in "".join(wf.panel.alerts.item(i).text() for i in range(p1))
+    wf.panel.acknowledge_button.click()
+    qtbot.waitUntil(lambda: wf.panel.alerts.count() == 0, timeout=10000)
+    acks = list(core.store.events(kinds=["incident.alerts_acknowledged"]))
+    assert len(acks) == 1 and acks[0].actor == ACTOR and len(acks[0].payload["alerts"]) == p1
+    clock.t += 3600  # more deadlines pass: new alerts, listed again
+    wf.panel.check_deadlines()
+    qtbot.waitUntil(lambda: wf.panel.alerts.count() > 0, timeout=10000)
+    left = wf.panel.alerts.count()
+    w.close()
+    core.close()
+    again = Dispatch(EventStore(db_url), clock=clock, stale_after=600.0)  # the next shift's console
+    operations.set_core(again)
+    w2 = MainWindow(again, load_city().geojson(), lang="en", store_label=db_url, push_interval_ms=100)
+    w2.slow_timer.stop()
+    wf2 = install(w2, timers=False)
+    qtbot.addWidget(w2)
+    try:
+        qtbot.waitUntil(lambda: wf2.panel.alerts.count() == left, timeout=10000)
+    finally:
+        w2.close()
+        again.close()

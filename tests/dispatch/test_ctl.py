@@ -145,3 +145,11 @@ def test_a_late_dispatch_is_named_beside_the_arrival_deadline_ahead(capsys, db):
     row = next(line for line in ctl(capsys, db, "incidents")[0].splitlines() if line.split()[0] == str(inc["id"]))
     assert "dispatch late, arrive 0:" in row and "arrive -" not in row
     assert "deadline: dispatch late, arrive 0:" in ctl(capsys, db, "incident", "show", str(inc["id"]))[0]
+    # the shift lead's alert, until acknowledged (issue 19, item 2)
+    alerts = js(capsys, db, "incident", "alerts")
+    assert [(a["incident_id"], a["stage"]) for a in alerts] == [(inc["id"], "dispatch")]
+    assert "dispatch" in ctl(capsys, db, "incident", "alerts")[0]
+    out, _ = ctl(capsys, db, "incident", "acknowledge", str(alerts[0]["seq"]), "--actor", "ctl:lead")
+    assert "1 alert(s) acknowledged" in out
+    assert ctl(capsys, db, "incident", "alerts")[0].strip() == "no alerts"
+    assert "ctl:lead" in ctl(capsys, db, "incident", "alerts", "--all")[0]

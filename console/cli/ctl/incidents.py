@@ -55,6 +55,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                     render=lambda r, a: "\n".join(f"incident {x['id']}: {x['stage']} overdue by {x['overdue_s']:.0f} s"
                                                   for x in r) or "nothing overdue")
 
+    al = isub.add_parser("alerts", parents=[common], help="shift-lead alerts nobody has acknowledged (--all: every one)")
+    al.add_argument("--all", action="store_true", help="also the acknowledged ones, with who and when")
+    al.set_defaults(build=lambda a: ("incidents.alerts", {"all": a.all}), render=_render_alerts)
+    ack = isub.add_parser("acknowledge", parents=[common], help="acknowledge shift-lead alerts (default: every one)")
+    ack.add_argument("alerts", nargs="*", type=int, metavar="ALERT", help="alert numbers as `incident alerts` lists")
+    ack.set_defaults(build=lambda a: ("incidents.acknowledge_alerts", {"alerts": a.alerts or None}),
+                     render=lambda r, a: f"{r['acknowledged']} alert(s) acknowledged")
+
     r = sub.add_parser("recommend", parents=[common], help="units ranked by ETA for an incident")
     r.add_argument("incident_id", nargs="?")
     r.add_argument("--task", dest="task_id", help="recommend for a cleaning task instead")
@@ -145,6 +153,14 @@ def _render_list(rows: list[dict[str, Any]], _a: Any) -> str:
                    r.get("unit_id") or "", _deadline(r), f"{r['lat']:.5f},{r['lon']:.5f}",
                    (r.get("text") or "")[:40]] for r in rows],
                  ["id", "prio", "category", "state", "unit", "deadline", "where", "text"])
+
+
+def _render_alerts(rows: list[dict[str, Any]], _a: Any) -> str:
+    return table([[r["seq"], iso(r["at"]), r["incident_id"], r.get("priority") or "", r.get("category") or "",
+                   r["stage"], r.get("state") or "",
+                   f"{r['acknowledged_by']} {iso(r['acknowledged_at'])}" if r.get("acknowledged_at") else ""]
+                  for r in rows], ["alert", "at", "incident", "prio", "category", "stage late", "state now",
+                                   "acknowledged"]) if rows else "no alerts"
 
 
 def _render_created(r: dict[str, Any], a: Any) -> str:
