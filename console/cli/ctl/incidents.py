@@ -167,6 +167,8 @@ def _render_created(r: dict[str, Any], a: Any) -> str:
     text = f"incident {r['id']} {r['state']}: {r['category']} {r['priority']} at {r['lat']:.6f},{r['lon']:.6f}"
     if r.get("possible_duplicates"):
         text += f"\nlikely duplicate of: {', '.join(str(x) for x in r['possible_duplicates'])} (ctl merge ID DUP)"
+    for w in r.get("warnings") or []:
+        text += f"\nwarning: {w['message']}"
     return text
 
 
