@@ -33,6 +33,7 @@ class FieldLink(QObject):
         self.thread: threading.Thread | None = None
         # What the engine remembered from its last run (read before its thread starts: no race)
         self.initial_assignments: list[dict[str, Any]] = [dict(a) for a in self.client.assignments.values()]
+        self.initial_messages: list[dict[str, Any]] = [dict(m) for m in self.client.messages]
 
     @property
     def unit_id(self) -> str:

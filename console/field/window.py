@@ -96,6 +96,8 @@ class FieldWindow(QMainWindow):
         self.link.position.connect(self.on_position)
         for a in self.link.initial_assignments:
             self._add_assignment(a)
+        for m in self.link.initial_messages:  # the conversation before a restart, as the crew saw it
+            self.message_pane.add(m, incoming=not m.get("sent"))
         self._show_current()
         self._update_tabs()
         self.clock = QTimer(self)

@@ -26,6 +26,7 @@ from dispatch.hub import protocol as P
 log = logging.getLogger(__name__)
 
 CLIENT_VERSION = "liuzhou-field/0.1"
+MESSAGE_HISTORY = 200  # messages kept in the state file for a restarted window
 
 
 class FieldClient:
@@ -48,6 +49,9 @@ class FieldClient:
         self.next_cseq = 1
         self.pending: list[dict[str, Any]] = []  # unit->hub messages not yet acknowledged, in cseq order
         self.assignments: dict[str, dict[str, Any]] = {}  # ref -> the assignment, while current
+        # the conversation as the crew saw it (texts and broadcasts received, texts sent), newest last: a
+        # restarted client shows it again (the hub resends only what was not acknowledged)
+        self.messages: list[dict[str, Any]] = []
         self.logged_in = False
         self.revoked = False
         self.replaced = False  # another connection logged in with this unit's key: this client stops
@@ -88,12 +92,17 @@ class FieldClient:
             log.warning("field client: unreadable state %s (%s); starting from seq 0", self.state_path, exc)
             return
         self.last_seq, self.next_cseq, self.pending, self.assignments = last_seq, next_cseq, pending, assignments
+        messages = s.get("messages", [])  # a state file from before the history was kept has none
+        if isinstance(messages, list):
+            self.messages = [m for m in messages if isinstance(m, dict) and isinstance(m.get("text"), str)]
+        else:
+            log.warning("field client: \"messages\" in %s is not a list; the history starts empty", self.state_path)
 
     def _save(self) -> None:
         if self.state_path is None:
             return
         doc = {"hub": self.hub, "unit_id": self.unit_id, "last_seq": self.last_seq, "next_cseq": self.next_cseq,
-               "pending": self.pending, "assignments": self.assignments}
+               "pending": self.pending, "assignments": self.assignments, "messages": self.messages}
         tmp = self.state_path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False)
@@ -241,11 +250,17 @@ class FieldClient:
                 self._queue({"type": "accept", "ref": ref})
         elif msg["type"] == "cancel" and ref:
             self.assignments.pop(ref, None)
+        elif msg["type"] in ("text", "broadcast"):
+            self._remember({k: msg[k] for k in ("type", "text", "ts", "by", "kind") if k in msg})
         self.last_seq = seq
         self.on_message(msg)
         self._save()
         self._send({"type": "ack", "seq": seq})
         self._flush_pending()
+
+    def _remember(self, entry: dict[str, Any]) -> None:
+        self.messages.append(entry)
+        del self.messages[:-MESSAGE_HISTORY]
 
     # -------------------------------------------------------------- outbound
     def _queue(self, msg: dict[str, Any]) -> None:
@@ -277,6 +292,8 @@ class FieldClient:
             elif msg["type"] in ("accept", "status") and msg["ref"] in self.assignments:
                 # the unit's own progress, kept with the assignment so a restarted window shows it
                 self.assignments[msg["ref"]]["progress"] = "accepted" if msg["type"] == "accept" else msg["status"]
+            if msg["type"] == "text":
+                self._remember({"type": "text", "text": msg["text"], "ts": time.time(), "sent": True})
             self._queue(msg)
             self._flush_pending()
 

@@ -138,6 +138,26 @@ def test_messages_both_ways_between_panel_and_window(link, windows, panel, qtbot
     qtbot.waitUntil(panel_has_reply, timeout=10000)
 
 
+def test_the_crews_conversation_is_there_after_a_restart(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 15: 'Messages (0)' after a restart though the crew had sent and received messages."""
+    w = windows("boat-01")
+    ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "Check the east pier"}, actor="dispatcher:wang")
+    qtbot.waitUntil(lambda: w.messages.count() == 1, timeout=10000)
+    w.reply.setText("On our way, 5 min")
+    qtbot.mouseClick(w.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.link.waiting() == 0 and any(
+        m["dir"] == "in" for m in ops.call(link.core, "field.messages", {"unit_id": "boat-01"}, actor="t")),
+        timeout=10000)
+    w.close()  # the crew restarts the client
+    again = windows("boat-01")
+    texts = [again.messages.item(i).text() for i in range(again.messages.count())]
+    assert len(texts) == 2 and "Check the east pier" in texts[0] and "On our way, 5 min" in texts[1]
+    assert "Control room" in texts[0] and "Me" in texts[1]
+    assert again.tabs.tabText(0) == "Messages (2)"
+    ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "Thanks"}, actor="dispatcher:wang")
+    qtbot.waitUntil(lambda: again.messages.count() == 3, timeout=10000)  # nothing shown twice
+
+
 def test_broadcast_reaches_two_windows(link, windows, panel, qtbot) -> None:  # type: ignore[no-untyped-def]
     a, b = windows("boat-01"), windows("boat-02")
     panel.broadcast_kind.setCurrentIndex(panel.broadcast_kind.findData("patrol_boat"))
