@@ -57,6 +57,7 @@ class FieldWindow(QMainWindow):
         self.assignments: dict[str, dict[str, Any]] = {}  # ref -> assignment (+ "progress"), arrival order
         self.current: str | None = None
         self.own: tuple[float, float] | None = None
+        self._own_gps_at: float | None = None  # monotonic time of this client's own last GPS fix
         self.decline_dialog: ChoiceDialog | None = None
         self.resolve_dialog: ChoiceDialog | None = None
 
@@ -94,6 +95,7 @@ class FieldWindow(QMainWindow):
 
         self.link.received.connect(self.on_message)
         self.link.position.connect(self.on_position)
+        self.link.where.connect(self.on_where)
         for a in self.link.initial_assignments:
             self._add_assignment(a)
         for m in self.link.initial_messages:  # the conversation before a restart, as the crew saw it
@@ -252,7 +254,15 @@ class FieldWindow(QMainWindow):
 
     def on_position(self, lat: float, lon: float) -> None:
         self.own = (lat, lon)
+        self._own_gps_at = time.monotonic()
         self._push_map()
+
+    def on_where(self, lat: float, lon: float) -> None:
+        """Where the control room sees this unit (its AIS or receivers): shown when this client has no GPS
+        of its own, or its GPS went quiet."""
+        if self._own_gps_at is None or time.monotonic() - self._own_gps_at > 30.0:
+            self.own = (lat, lon)
+            self._push_map()
 
     # ------------------------------------------------------------------ actions
     def accept_current(self) -> None:

@@ -33,13 +33,15 @@ class FieldClient:
     def __init__(self, unit_id: str, endpoint: str, keys: dict[str, str], *, ctx: zmq.Context | None = None,
                  state_path: str | Path | None = None, on_message: Callable[[dict[str, Any]], None] | None = None,
                  auto_accept: bool = False, heartbeat: float = P.HEARTBEAT_S, silence: float = P.HUB_SILENCE_S,
-                 durable: bool = True) -> None:
+                 durable: bool = True, on_where: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.unit_id = unit_id
         self.endpoint = endpoint
         self.keys = keys
         self.ctx = ctx or zmq.Context.instance()
         self.state_path = Path(state_path) if state_path else None
         self.on_message = on_message or (lambda m: None)
+        self.on_where = on_where  # given: ask the hub where it sees this unit ("where" messages)
+        self.where: dict[str, Any] | None = None  # the last of them
         self.auto_accept = auto_accept
         self.heartbeat = heartbeat
         self.silence = silence
@@ -147,8 +149,11 @@ class FieldClient:
         return True
 
     def _login(self) -> None:
-        sent = self._send({"type": "login", "unit_id": self.unit_id, "version": CLIENT_VERSION,
-                           "last_seq": self.last_seq})
+        login: dict[str, Any] = {"type": "login", "unit_id": self.unit_id, "version": CLIENT_VERSION,
+                                 "last_seq": self.last_seq}
+        if self.on_where is not None:
+            login["where"] = True
+        sent = self._send(login)
         # not connected yet (IMMEDIATE): try again at the next tick, not a second later
         self._login_sent = time.monotonic() if sent else 0.0
 
@@ -180,6 +185,11 @@ class FieldClient:
             self._acked(msg)
         elif t == "hb":
             pass
+        elif t == "where":
+            if all(isinstance(msg.get(k), int | float) and not isinstance(msg.get(k), bool) for k in ("lat", "lon")):
+                self.where = msg
+                if self.on_where is not None:
+                    self.on_where(msg)
         elif t == "error":
             code = msg.get("code")
             if code == "login_required":

@@ -218,6 +218,24 @@ def test_gps_receiver_positions_reach_the_hub_and_the_map(link, windows, qtbot) 
         os.close(slave)
 
 
+def test_a_window_without_gps_shows_its_boat_where_the_control_room_sees_it(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 16: the field map showed the incident but not the boat itself."""
+    from tests.conftest import page_js
+
+    w = windows("boat-01", show_map=True)
+    iid = assign_new(link.core, "boat-01")
+    qtbot.waitUntil(lambda: w.current == f"incident:{iid}", timeout=10000)
+    link.core.ingest([("boat-01", time.time(), 24.3301, 109.4011, 2.0, 90.0, "ais")])  # the boat's own AIS
+    qtbot.waitUntil(lambda: w.own == (24.3301, 109.4011), timeout=10000)
+    qtbot.waitUntil(lambda: w.map.is_ready, timeout=20000)
+
+    def drawn() -> set[str]:
+        return {r[0] for r in page_js(qtbot, w.map, "ConsoleUnits.snapshot()") or []}
+
+    qtbot.waitUntil(lambda: "boat-01" in drawn(), timeout=10000)
+    assert "__target__" in drawn()  # and the incident beside it
+
+
 def test_simulated_positions_reach_the_hub(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
     import threading
 
