@@ -91,10 +91,16 @@ def assignments(core: Any, actor: str, unit_id: str | None = None) -> list[dict[
 
 
 @op("field.messages")
-def messages(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str, Any]]:
+def messages(core: Any, actor: str, unit_id: str | None = None, all: bool = False) -> list[dict[str, Any]]:
+    """One unit's conversation (texts both ways), the broadcasts (no unit), or with all=True every
+    conversation and the broadcasts in time order, each with its `unit_id` (None: a broadcast)."""
     core.refresh()
     with core.lock:
-        return list(field_state(core.state).messages.get(unit_id or "*", []))
+        logs = field_state(core.state).messages
+        if not all:
+            return list(logs.get(unit_id or "*", []))
+        every = [{"unit_id": None if u == "*" else u, **m} for u, log in logs.items() for m in log]
+    return sorted(every, key=lambda m: m.get("ts") or 0.0)
 
 
 @op("field.outbox")
