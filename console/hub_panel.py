@@ -42,7 +42,8 @@ ONLINE = QColor("#2e7d32")
 OFFLINE = QColor("#c62828")
 UNKNOWN = QColor("#78909c")
 FIELD_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
-                         "field.message_sent", "field.message_received", "field.key_enrolled", "field.key_revoked"})
+                         "field.message_sent", "field.message_received", "field.key_enrolled", "field.key_revoked",
+                         "field.messages_read"})
 
 
 def _hhmmss(ts: float | None) -> str:
@@ -60,6 +61,7 @@ def fetch(core: Any, unit_id: str | None) -> dict[str, Any]:
     keys = ops.call(core, "field.keys", {}, actor=actor)
     broadcasts = ops.call(core, "field.messages", {"unit_id": None}, actor=actor)
     conversation = ops.call(core, "field.messages", {"unit_id": unit_id}, actor=actor) if unit_id else []
+    unread = ops.call(core, "field.unread", {}, actor=actor)
     with core.lock:
         fs = field_state(core.state)
         since = {u: max(fs.online_since.get(u, 0.0), fs.offline_since.get(u, 0.0)) for u in
@@ -67,15 +69,24 @@ def fetch(core: Any, unit_id: str | None) -> dict[str, Any]:
         info = {u["unit_id"]: {"name": getattr(core.state.units.get(u["unit_id"]), "name", u["unit_id"]),
                                "kind": str(getattr(core.state.units.get(u["unit_id"]), "kind", ""))} for u in units}
     return {"units": units, "keys": keys, "broadcasts": broadcasts, "conversation": conversation,
-            "since": since, "info": info, "unit_id": unit_id}
+            "since": since, "info": info, "unit_id": unit_id, "unread": unread}
 
 
 class _Relay(QObject):
     changed = Signal()
+    arrived = Signal(str, str)  # unit id, text: a message from a unit, handed to the GUI thread
 
 
 class HubPanel(QWidget):
-    """The side tab. `hub` (optional) is the in-process Hub: its last_seen gives exact ages."""
+    """The side tab. `hub` (optional) is the in-process Hub: its last_seen gives exact ages.
+
+    A message from a unit is announced (`message_arrived(unit name, text)`: the window says it in the
+    status bar and beeps) and counted unread (`unread_changed(total)`: the tab's badge) until a
+    dispatcher has the unit's conversation in front of them; reading it is recorded (`field.read`).
+    """
+
+    message_arrived = Signal(str, str)
+    unread_changed = Signal(int)
 
     COLUMNS = 5
 
@@ -91,6 +102,9 @@ class HubPanel(QWidget):
         self._build()
         self._relay = _Relay(self)
         self._relay.changed.connect(self.refresh)
+        self._relay.arrived.connect(self._arrived)
+        self.unread_total = 0
+        self._reading: set[str] = set()  # units whose field.read is running
         core.subscribe(self._on_core_changes)
         get_bus().operation_did_execute.connect(self._on_op)
         self.timer = QTimer(self)
@@ -207,6 +221,12 @@ class HubPanel(QWidget):
     # -------------------------------------------------------------- refresh
     def _on_core_changes(self, changes: Any) -> None:
         # on whichever thread made the change: only hand over to the GUI thread
+        for ev in getattr(changes, "events", []):
+            if getattr(ev, "kind", "") == "field.message_received" and isinstance(ev.payload, dict):
+                try:
+                    self._relay.arrived.emit(str(ev.payload.get("unit_id")), str(ev.payload.get("text") or ""))
+                except RuntimeError:  # the panel is gone (closing)
+                    return
         if any(getattr(ev, "kind", "") in FIELD_KINDS or str(getattr(ev, "kind", "")).endswith(".assigned")
                for ev in getattr(changes, "events", [])):
             try:
@@ -233,11 +253,20 @@ class HubPanel(QWidget):
         log.warning("field panel refresh failed: %s", exc)
         self.feedback.setText(self.tr("Field link data unavailable: %1").replace("%1", str(exc)))
 
+    def _arrived(self, unit_id: str, text: str) -> None:
+        name = self.data.get("info", {}).get(unit_id, {}).get("name") or unit_id
+        self.message_arrived.emit(name, text)
+
     def _show(self, data: dict[str, Any]) -> None:
         self._busy = False
         self.data = data
         self._fill_units()
         self._show_detail()
+        total = sum(data.get("unread", {}).values())
+        if total != self.unread_total:
+            self.unread_total = total
+            self.unread_changed.emit(total)
+        self._mark_read()
         if self._again:
             self._again = False
             self.refresh()
@@ -292,7 +321,9 @@ class HubPanel(QWidget):
             key = keys.get(uid, {}).get("state")
             key_text = {"enrolled": self.tr("Enrolled"), "revoked": self.tr("Revoked")}.get(key or "", "—")
             latest = self._latest(row)
-            cells = [f"{name}" + (f" ({uid})" if name != uid else ""), text, self.last_seen(uid, row), key_text,
+            waiting = self.data.get("unread", {}).get(uid, 0)
+            cells = [f"{name}" + (f" ({uid})" if name != uid else "") + (f"  ✉ {waiting}" if waiting else ""),
+                     text, self.last_seen(uid, row), key_text,
                      (f"{self._ref_label(latest['ref'])} · {self.answer_text(latest)}" if latest else "")]
             for c, value in enumerate(cells):
                 item = self.table.item(i, c)
@@ -308,6 +339,11 @@ class HubPanel(QWidget):
                     item.setFont(fnt)
                 if c == 3:
                     item.setForeground(QBrush(OFFLINE if key == "revoked" else QColor("#263238")))
+                if c == 0:
+                    fnt = item.font()
+                    fnt.setBold(bool(waiting))
+                    item.setFont(fnt)
+                    item.setToolTip(self.tr("%1 unread messages").replace("%1", str(waiting)) if waiting else "")
             if uid == self.selected and self.table.currentRow() != i:
                 self.table.selectRow(i)
         self.table.blockSignals(False)
@@ -390,6 +426,31 @@ class HubPanel(QWidget):
             self.conversation.addItem(item)
         if at_end:
             self.conversation.scrollToBottom()
+
+    def _mark_read(self) -> None:
+        """The selected unit's conversation is in front of the dispatcher: its messages are read."""
+        uid = self.selected
+        if not uid or uid in self._reading or not self.isVisible() or self.data.get("unit_id") != uid \
+                or not self.data.get("unread", {}).get(uid):
+            return
+        from dispatch import ops
+
+        self._reading.add(uid)
+
+        def done(_r: Any) -> None:
+            self._reading.discard(uid)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._reading.discard(uid)
+            log.warning("could not mark %s's messages read: %s", uid, exc)
+
+        DispatchOp(parent=self, op=lambda core: ops.call(core, "field.read", {"unit_id": uid}, actor=seat_actor())) \
+            .success(done).failure(failed).run_in_background()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._mark_read()  # brought to the front on a unit with messages waiting
 
     # -------------------------------------------------------------- actions
     def _on_select(self) -> None:

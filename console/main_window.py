@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -57,6 +58,8 @@ class MainWindow(QMainWindow):
         self.side.setObjectName("sideTabs")
         self.side.addTab(self.board, self.tr("Units"))
         self.side_keys: dict[str, QWidget] = {"units": self.board}
+        self.side_titles: dict[QWidget, str] = {self.board: self.tr("Units")}
+        self.notified: list[str] = []  # what `notify` said, newest last
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.map)
         split.addWidget(self.side)
@@ -179,8 +182,32 @@ class MainWindow(QMainWindow):
     def add_side_tab(self, widget: QWidget, title: str, key: str | None = None) -> None:
         """Add a tab beside the map; `key` names it for `show_side_tab` (and `--tab`)."""
         self.side.addTab(widget, title)
+        self.side_titles[widget] = title
         if key:
             self.side_keys[key] = widget
+
+    def set_side_badge(self, key: str, count: int) -> None:
+        """A count after a side tab's title, e.g. unread messages: "Field link (2)"; none at 0."""
+        widget = self.side_keys.get(key)
+        if widget is None:
+            return
+        title = self.side_titles.get(widget, "")
+        i = self.side.indexOf(widget)
+        self.side.setTabText(i, f"{title} ({count})" if count else title)
+        self.side.tabBar().setTabTextColor(i, QColor("#b71c1c") if count else self.side.palette().text().color())
+
+    def notify(self, text: str) -> None:
+        """Something for the dispatcher now (a message from a unit): the status bar says it, with a beep."""
+        self.statusBar().showMessage(text, 60000)
+        QApplication.beep()
+        self.notified.append(text)
+        del self.notified[:-50]
+
+    def watch_field_link(self, panel: Any) -> None:
+        """Messages from units: a status-bar line and a beep each, the unread count on the tab."""
+        panel.message_arrived.connect(lambda name, text: self.notify(
+            "✉ " + self.tr("Message from %1: %2").replace("%1", name).replace("%2", text)))
+        panel.unread_changed.connect(lambda n: self.set_side_badge("field", n))
 
     def show_side_tab(self, key: str) -> bool:
         """Bring the tab named `key` forward; False if there is none (e.g. the hub is off)."""

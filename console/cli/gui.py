@@ -178,6 +178,7 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
     panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
     window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
+    window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     return hub
 
 

@@ -103,6 +103,34 @@ def messages(core: Any, actor: str, unit_id: str | None = None, all: bool = Fals
     return sorted(every, key=lambda m: m.get("ts") or 0.0)
 
 
+@op("field.unread")
+def unread(core: Any, actor: str) -> dict[str, int]:
+    """Per unit, how many of its messages no dispatcher has read yet (units with none left out)."""
+    core.refresh()
+    with core.lock:
+        fs = field_state(core.state)
+        counts = {u: len(fs.unread(u)) for u in fs.messages if u != "*"}
+    return {u: n for u, n in counts.items() if n}
+
+
+@op("field.read")
+def mark_read(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
+    """A dispatcher has read the unit's conversation: its messages so far are no longer unread (recorded:
+    who and when). Returns {"unit_id", "read": how many were unread}."""
+    got: list[int] = []
+
+    def decide(state: Any) -> list[NewEvent]:
+        if unit_id not in state.units:
+            raise NotFound(f"unknown unit {unit_id!r}")
+        new = field_state(state).unread(unit_id)
+        got[:] = [len(new)]
+        return [NewEvent("field.messages_read", {"unit_id": unit_id, "up_to": new[-1]["seq"]},
+                         f"unit:{unit_id}")] if new else []
+
+    core.command(actor, decide)
+    return {"unit_id": unit_id, "read": got[0]}
+
+
 @op("field.outbox")
 def outbox(core: Any, actor: str, unit_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     from dispatch.hub.outbox import outbox_rows

@@ -282,3 +282,42 @@ def test_panel_summary_is_the_units_newest_assignment_when_two_were_sent_togethe
     row = {"assignments": [{"ref": "incident:1", "sent": 100.0, "seq": 1, "declined": 101.0},
                            {"ref": "incident:2", "sent": 100.0, "seq": 2, "accepted": 101.0}]}
     assert HubPanel._latest(row)["ref"] == "incident:2"
+
+
+def test_a_message_from_a_boat_is_signalled_and_counted_unread_until_read(link, windows, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 5: a text from a boat gave the dispatcher no signal (no badge, no status-bar line, no
+    sound); it was only visible under Field link → the unit → Conversation."""
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+
+    operations.set_core(link.core)
+    main = MainWindow(link.core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=100)
+    qtbot.addWidget(main)
+    panel = HubPanel(link.core, hub=link.hub, refresh_ms=300)
+    main.add_side_tab(panel, "Field link", "field")
+    main.watch_field_link(panel)
+    main.show()  # on the Units tab: the field link is not in front
+    try:
+        w = windows("boat-01")
+        w.reply.setText("Engine trouble, drifting near bridge 3")
+        qtbot.mouseClick(w.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: any("Engine trouble" in n for n in main.notified), timeout=10000)
+        assert "Boat 1" in main.notified[-1] and "Engine trouble" in main.statusBar().currentMessage()
+        field_tab = main.side.indexOf(panel)
+        qtbot.waitUntil(lambda: main.side.tabText(field_tab) == "Field link (1)", timeout=10000)
+        assert ops.call(link.core, "field.unread", {}, actor="t") == {"boat-01": 1}
+        qtbot.waitUntil(lambda: panel.unit_row("boat-01") is not None, timeout=10000)
+        panel.select_unit("boat-01")  # selected while the tab is behind: nothing is read yet
+        qtbot.waitUntil(lambda: panel.data.get("unit_id") == "boat-01", timeout=10000)
+        assert ops.call(link.core, "field.unread", {}, actor="t") == {"boat-01": 1}
+        row = next(i for i in range(panel.table.rowCount())
+                   if panel.table.item(i, 0).data(Qt.ItemDataRole.UserRole) == "boat-01")
+        assert "✉ 1" in panel.table.item(row, 0).text()
+        main.show_side_tab("field")  # the dispatcher looks at it
+        qtbot.waitUntil(lambda: main.side.tabText(field_tab) == "Field link", timeout=10000)
+        assert ops.call(link.core, "field.unread", {}, actor="t") == {}
+        read = list(link.core.store.events(kinds=["field.messages_read"]))
+        assert len(read) == 1 and read[0].actor == operations.seat_actor()
+    finally:
+        panel.cleanup()
+        main.close()
