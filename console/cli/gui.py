@@ -173,7 +173,7 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
         return None
     log.info("field hub on %s, control on %s", getattr(hub, "field_endpoint", field),
              getattr(hub, "control_endpoint", control))
-    from console.hub_panel import HubPanel
+    from console.field_link.panel import HubPanel
 
     panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
     window.add_side_tab(panel, panel.tr("Field link"), "field")

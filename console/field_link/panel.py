@@ -2,7 +2,8 @@
 a conversation with each unit, broadcasts, and key status.
 
 Everything comes from the field operations (dispatch/hub/ops.py: field.assignments, field.keys,
-field.messages, field.send, field.broadcast), run off the GUI thread through DispatchOp. The
+field.messages, field.unread, field.read, field.send, field.broadcast), read by `data.fetch` off the GUI
+thread through DispatchOp. The
 panel refreshes when the core publishes a change that concerns the link (presence, delivery,
 replies, messages) and once a second for the "last seen" ages.
 """
@@ -22,8 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -33,43 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.field_link.conversation import ConversationView
+from console.field_link.data import FIELD_KINDS, OFFLINE, ONLINE, UNKNOWN, fetch, hhmmss
 from console.i18n import ago, kind_label, word
 from console.operations import DispatchOp, get_bus, seat_actor
 
 log = logging.getLogger(__name__)
-
-ONLINE = QColor("#2e7d32")
-OFFLINE = QColor("#c62828")
-UNKNOWN = QColor("#78909c")
-FIELD_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
-                         "field.message_sent", "field.message_received", "field.key_enrolled", "field.key_revoked",
-                         "field.messages_read"})
-
-
-def _hhmmss(ts: float | None) -> str:
-    return "" if not ts else time.strftime("%H:%M:%S", time.localtime(ts))
-
-
-def fetch(core: Any, unit_id: str | None) -> dict[str, Any]:
-    """Everything the panel shows, read on the core worker (never on the GUI thread)."""
-    from dispatch import ops
-    from dispatch.hub.state import field_state
-
-    ops.load_features()
-    actor = "console:hub-panel"
-    units = ops.call(core, "field.assignments", {}, actor=actor)
-    keys = ops.call(core, "field.keys", {}, actor=actor)
-    broadcasts = ops.call(core, "field.messages", {"unit_id": None}, actor=actor)
-    conversation = ops.call(core, "field.messages", {"unit_id": unit_id}, actor=actor) if unit_id else []
-    unread = ops.call(core, "field.unread", {}, actor=actor)
-    with core.lock:
-        fs = field_state(core.state)
-        since = {u: max(fs.online_since.get(u, 0.0), fs.offline_since.get(u, 0.0)) for u in
-                 set(fs.online_since) | set(fs.offline_since)}
-        info = {u["unit_id"]: {"name": getattr(core.state.units.get(u["unit_id"]), "name", u["unit_id"]),
-                               "kind": str(getattr(core.state.units.get(u["unit_id"]), "kind", ""))} for u in units}
-    return {"units": units, "keys": keys, "broadcasts": broadcasts, "conversation": conversation,
-            "since": since, "info": info, "unit_id": unit_id, "unread": unread}
 
 
 class _Relay(QObject):
@@ -151,11 +119,7 @@ class HubPanel(QWidget):
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.history.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.conversation = QListWidget(self)
-        self.conversation.setObjectName("hubConversation")
-        self.conversation.setWordWrap(True)
-        self.conversation.setSpacing(3)
-        self.conversation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation = ConversationView(self)
         self.message = QLineEdit(self)
         self.message.setPlaceholderText(self.tr("Message to the selected unit…"))
         self.message.setMaxLength(2000)
@@ -291,18 +255,18 @@ class HubPanel(QWidget):
 
     def answer_text(self, a: dict[str, Any]) -> str:
         if a.get("finished"):
-            return self.tr("finished %1").replace("%1", _hhmmss(a["finished"]))
+            return self.tr("finished %1").replace("%1", hhmmss(a["finished"]))
         if a.get("cancelled"):
-            return self.tr("withdrawn %1").replace("%1", _hhmmss(a["cancelled"]))
+            return self.tr("withdrawn %1").replace("%1", hhmmss(a["cancelled"]))
         if a.get("declined"):
-            return self.tr("declined %1").replace("%1", _hhmmss(a["declined"])) + (
+            return self.tr("declined %1").replace("%1", hhmmss(a["declined"])) + (
                 f": {a['reason']}" if a.get("reason") else "")
         if a.get("accepted"):
-            return self.tr("accepted %1").replace("%1", _hhmmss(a["accepted"]))
+            return self.tr("accepted %1").replace("%1", hhmmss(a["accepted"]))
         if a.get("delivered"):
-            return self.tr("delivered %1, no answer yet").replace("%1", _hhmmss(a["delivered"]))
+            return self.tr("delivered %1, no answer yet").replace("%1", hhmmss(a["delivered"]))
         if a.get("sent"):
-            return self.tr("sent %1, not delivered").replace("%1", _hhmmss(a["sent"]))
+            return self.tr("sent %1, not delivered").replace("%1", hhmmss(a["sent"]))
         return ""
 
     def _fill_units(self) -> None:
@@ -384,8 +348,8 @@ class HubPanel(QWidget):
         for i, a in enumerate(items):
             answer = self.answer_text(a) if (a.get("accepted") or a.get("declined") or a.get("cancelled")
                                              or a.get("finished")) else ""
-            progress = (word(a["status"]) + " " + _hhmmss(a.get("status_at"))) if a.get("status") else ""
-            cells = [self._ref_label(a["ref"]), _hhmmss(a.get("sent")), _hhmmss(a.get("delivered")) or "—",
+            progress = (word(a["status"]) + " " + hhmmss(a.get("status_at"))) if a.get("status") else ""
+            cells = [self._ref_label(a["ref"]), hhmmss(a.get("sent")), hhmmss(a.get("delivered")) or "—",
                      answer or "—", progress]
             for c, value in enumerate(cells):
                 item = QTableWidgetItem(value)
@@ -404,28 +368,8 @@ class HubPanel(QWidget):
         entries += [dict(b, broadcast=True) for b in self.data.get("broadcasts", [])
                     if b.get("kind") in (None, kind)]
         entries.sort(key=lambda e: e.get("ts") or 0.0)
-        bar = self.conversation.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 4
-        self.conversation.clear()
-        for e in entries:
-            who = str(e.get("actor") or "")
-            if e.get("broadcast"):
-                head = self.tr("Broadcast") + (f" ({kind_label(e['kind'])})" if e.get("kind") else "")
-            elif e.get("dir") == "in":
-                head = self.data.get("info", {}).get(uid, {}).get("name") or uid
-            else:
-                head = who.split(":", 1)[-1] or self.tr("Control room")
-            item = QListWidgetItem(f"{_hhmmss(e.get('ts'))}  {head}\n{e.get('text', '')}")
-            if e.get("dir") == "in":
-                item.setBackground(QColor("#e8f5e9"))
-            elif e.get("broadcast"):
-                item.setBackground(QColor("#fff3e0"))
-            else:
-                item.setBackground(QColor("#e3f2fd"))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.conversation.addItem(item)
-        if at_end:
-            self.conversation.scrollToBottom()
+        name = self.data.get("info", {}).get(uid, {}).get("name") or uid
+        self.conversation.show_entries(entries, name, kind)
 
     def _mark_read(self) -> None:
         """The selected unit's conversation is in front of the dispatcher: its messages are read."""

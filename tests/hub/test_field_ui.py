@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from console import operations
 from console.field.link import FieldLink
 from console.field.window import FieldWindow
-from console.hub_panel import HubPanel
+from console.field_link.panel import HubPanel
 from dispatch import ops
 from dispatch.hub.keys import load_key_file
 
