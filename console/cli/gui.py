@@ -64,10 +64,13 @@ def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ign
     """Start the configured feeds and add the engineer's device bench tab."""
     from console.device_bench.panel import DevicesPanel
     from dispatch.feeds.manager import FeedManager
+    from dispatch.feeds.pump import FeedPump
 
+    simulated = [p for p in session.pumps if isinstance(p, FeedPump)]  # the demo city: it feeds the map too
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
-    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
+    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window,
+                         pumps=simulated)
     panel.save_enabled = args._feed_error is None
     if args._feed_error is not None:
         panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)

@@ -24,9 +24,10 @@ class StatsCollector(threading.Thread):
     and the core's units for the binding pickers (read again when they change).
     """
 
-    def __init__(self, manager: FeedManager, interval: float = 0.5) -> None:
+    def __init__(self, manager: FeedManager, interval: float = 0.5, pumps: list[Any] | None = None) -> None:
         super().__init__(name="feed-stats", daemon=True)
         self.manager = manager
+        self.pumps = list(pumps or [])  # the demo city's FeedPump: what feeds the map without a feed
         self.interval = interval
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
@@ -56,6 +57,8 @@ class StatsCollector(threading.Thread):
 
     def collect(self) -> None:
         stats = self.manager.stats()
+        now = self.manager.core.clock()
+        stats += [p.snapshot(now) for p in self.pumps]
         new: list[tuple[str, MonitorLine]] = []
         for name, feed in list(self.manager.feeds.items()):
             lines = feed.monitor_since(self._seen.get(name, 0))

@@ -27,11 +27,20 @@ def status_text(status: str) -> str:
 
 
 def state_text(s: FeedStats) -> str:
+    if s.kind == "simulated":
+        return t("simulated, running") if s.connected else t("stopped")
     if not s.enabled:
         return t("disconnected")
     return {"connected": t("connected"), "connecting": t("connecting"),
             "detecting": t("detecting baud"), "waiting": t("waiting to retry"),
             "stopped": t("stopped"), "idle": t("idle")}.get(s.state, s.state)
+
+
+def port_text(s: FeedStats) -> str:
+    """Where a feed reads from; the demo city's: how many simulated receivers."""
+    if s.kind == "simulated":
+        return t("demo city, %1 simulated receivers").replace("%1", str(s.peers))
+    return s.port
 
 
 def unit_text(s: FeedStats, *, flag_unknown: bool = True) -> str:
@@ -57,8 +66,8 @@ def detail_text(s: FeedStats) -> str:
         return label.replace("%1", str(value))
 
     parts = [f"<b>{esc(s.name)}</b>", esc(state_text(s))]
-    if s.port:
-        parts.append(esc(s.port))
+    if port_text(s):
+        parts.append(esc(port_text(s)))
     if s.baud:
         parts.append(fig(t("%1 baud"), s.baud))
     parts += [fig(t("%1 sentences/s"), f"{s.sentences_per_s:.1f}"), fig(t("checksum errors %1"), s.checksum_errors),
@@ -122,7 +131,7 @@ class FeedTable(QTableWidget):
         if self.rowCount() != len(stats):
             self.setRowCount(len(stats))
         for r, s in enumerate(stats):
-            values = [s.name, state_text(s), s.port, "" if s.baud is None else str(s.baud),
+            values = [s.name, state_text(s), port_text(s), "" if s.baud is None else str(s.baud),
                       f"{s.sentences_per_s:.1f}", str(s.checksum_errors), str(s.unknown),
                       "" if s.last_fix_age is None else f"{s.last_fix_age:.1f}",
                       "" if s.fix_quality is None else str(s.fix_quality),

@@ -59,7 +59,8 @@ class DevicesPanel(QWidget):
     UNBOUND_COLUMNS = ("kind", "value", "detail", "age", "count")
 
     def __init__(self, manager: FeedManager, *, config_path: str | Path | None = None, map_view: Any = None,
-                 parent: QWidget | None = None, interval_ms: int = 500) -> None:
+                 parent: QWidget | None = None, interval_ms: int = 500, pumps: list[Any] | None = None) -> None:
+        """`pumps`: feeds not configured here (the demo city's simulated receivers), shown read-only."""
         super().__init__(parent)
         self.setObjectName("devicesPanel")
         self.manager = manager
@@ -67,7 +68,7 @@ class DevicesPanel(QWidget):
         self.save_enabled = True  # False: the feeds file had errors at start; never overwrite it
         self.map_view = map_view
         self._deliver = Deliver(self)
-        self.collector = StatsCollector(manager, interval_ms / 1000.0)
+        self.collector = StatsCollector(manager, interval_ms / 1000.0, pumps)
         self.collector.start()
         self.last_stats: list[FeedStats] = []
         self.last_unbound: list[UnboundSource] = []
@@ -183,7 +184,7 @@ class DevicesPanel(QWidget):
         name = self.selected_feed()
         self.collector.selected = name
         self.collector.wake.set()
-        has = name is not None
+        has = name is not None and name in self.manager.feeds  # a simulated row is not ours to edit
         for b in (self.edit_button, self.connect_button, self.disconnect_button, self.remove_button):
             b.setEnabled(has)
         self._fill_unbound(name, [] if name != self.collector.bench()[0] else self.collector.bench()[1])
@@ -242,6 +243,9 @@ class DevicesPanel(QWidget):
     def _fill_unbound(self, feed: str | None, rows: list[UnboundSource]) -> None:
         if feed is None:
             self.unbound_title.setText(self.tr("Select a feed to see the sources it hears that no unit is bound to"))
+        elif feed not in self.manager.feeds and any(s.name == feed and s.kind == "simulated" for s in self.last_stats):
+            self.unbound_title.setText(self.tr("%1: the demo city's simulated receivers, each bound to its unit")
+                                       .replace("%1", feed))
         elif rows:
             self.unbound_title.setText(self.tr("Sources on %1 not bound to a unit").replace("%1", feed))
         else:
