@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-demo", dest="demo", action="store_false", help="never run the demo city")
     p.add_argument("--feeds", metavar="FILE", help="the feeds file (TOML; default: feeds.toml in the user config "
                    "folder); the device bench edits it")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the user's locale; Chinese under the C/POSIX locale)")
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
