@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-demo", dest="demo", action="store_false", help="never run the demo city")
     p.add_argument("--feeds", metavar="FILE", help="the feeds file (TOML; default: feeds.toml in the user config "
                    "folder); the device bench edits it")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the user's locale; Chinese under the C/POSIX locale)")
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
@@ -65,12 +65,15 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
 
 def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
     """Start the configured feeds and add the engineer's device bench tab."""
-    from console.devices_panel import DevicesPanel
+    from console.device_bench.panel import DevicesPanel
     from dispatch.feeds.manager import FeedManager
+    from dispatch.feeds.pump import FeedPump
 
+    simulated = [p for p in session.pumps if isinstance(p, FeedPump)]  # the demo city: it feeds the map too
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
-    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
+    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window,
+                         pumps=simulated)
     panel.save_enabled = args._feed_error is None
     if args._feed_error is not None:
         panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)
@@ -126,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
 
     install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
     show_feed_problem(args, window)
+    # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
+    # quits by itself (Qt's quit() closes the windows, which would ask)
+    window.confirm_quit = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()
@@ -185,11 +191,12 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
         return None
     log.info("field hub on %s, control on %s", getattr(hub, "field_endpoint", field),
              getattr(hub, "control_endpoint", control))
-    from console.hub_panel import HubPanel
+    from console.field_link.panel import HubPanel
 
     panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
     window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
+    window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     return hub
 
 
