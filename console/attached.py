@@ -1,4 +1,4 @@
-"""A console attached to a hub (`python main.py --hub tcp://HOST:PORT --key SEAT.seat.json`).
+"""A console attached to a hub (`python main.py --hub tcp://HOST:PORT --key SEAT.seat.json`; console/cli/attach.py starts it).
 
 The operator logs in (`LoginDialog`: the hub checks the password and says why it refuses); the console
 then follows the hub's state (dispatch/hub/attach.py `RemoteCore`) and sends every operation to it. It
@@ -8,14 +8,11 @@ the seat and its operator and says when the hub is lost, back, or restarted.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from dispatch.errors import Refused
 
@@ -115,62 +112,3 @@ class LinkStatus(QLabel):
         window = self.window()
         if status in ("lost", "restarted") and hasattr(window, "statusBar"):
             window.statusBar().showMessage(self.note, 10000)
-
-
-def run(args: argparse.Namespace) -> int:
-    from console.app import create_app
-
-    app = create_app(lang=args.lang)
-    from console import i18n, operations
-    from console.main_window import MainWindow
-    from dispatch.city.data import load_city
-    from dispatch.hub.attach import RemoteCore
-    from dispatch.hub.seats import load_seat_file
-
-    if not args.key:
-        print("error: --hub needs --key SEAT.seat.json (an administrator makes it: main.py keys seat NAME)",
-              file=sys.stderr)
-        return 2
-    try:
-        keys = load_seat_file(args.key)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    core = RemoteCore(args.hub, keys, stale_after=args.stale_after)
-    dialog = LoginDialog(core, user=args.operator)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        core.close()
-        return 1
-    try:
-        core.start()
-    except (Refused, ConnectionError) as exc:
-        print(f"error: cannot follow the hub: {exc}", file=sys.stderr)
-        core.logout()
-        core.close()
-        return 3
-    operations.set_core(core)
-    operations.set_operator(dialog.operator["name"] if dialog.operator else None)
-    window = MainWindow(core, load_city().geojson(), lang=i18n.current_language(), store_label=args.hub,
-                        tiles_url=args.tiles)
-    window.statusBar().addPermanentWidget(LinkStatus(core, window))
-    from console.hub_panel import HubPanel
-
-    panel = HubPanel(core, parent=window)  # the field link as the hub's operations tell it
-    window.add_side_tab(panel, panel.tr("Field link"), "field")
-    window.hub_panel = panel
-    from console.incidents import install as install_workflow
-
-    workflow = install_workflow(window)
-    from console.analytics import install as install_dashboard
-
-    install_dashboard(window, workflow)
-    if args.tab and not window.show_side_tab(args.tab):
-        log.warning("no %s tab on an attached console", args.tab)
-    window.show()
-    app.exec()
-    from shiboken6 import delete
-
-    delete(window)
-    core.logout()
-    core.close()
-    return 0

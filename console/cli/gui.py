@@ -91,7 +91,7 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 def run(args: argparse.Namespace) -> int:
     if args.hub:
-        from console.attached import run as run_attached
+        from console.cli.attach import run as run_attached
 
         return run_attached(args)  # a seat of a command centre: the hub's state, no store here
     from console.app import create_app

@@ -31,7 +31,7 @@ from dispatch.store import Event
 
 log = logging.getLogger(__name__)
 
-LOST_AFTER_S = 2.0  # no heartbeat for this long: the hub is gone (it sends one every 0.5 s)
+LOST_AFTER_S = 3.0  # no heartbeat for this long: the hub is gone (it sends one every 0.5 s)
 RETRY_EVERY_S = 1.0
 CAUGHT_UP_WAIT_S = 3.0  # an operation's answer waits this long for its own events to arrive
 

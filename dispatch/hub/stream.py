@@ -77,6 +77,11 @@ class StreamPublisher:
         self._thread = threading.Thread(target=self._run, name="hub-stream", daemon=True)
 
     @property
+    def cursor(self) -> int:
+        """The last event published."""
+        return self._cursor
+
+    @property
     def port(self) -> int:
         return int(self.endpoint.rsplit(":", 1)[1])
 

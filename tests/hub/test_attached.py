@@ -83,16 +83,17 @@ def test_two_seats_on_postgresql_see_each_other_and_survive_a_killed_hub(pg_url:
 
         hub.send_signal(signal.SIGKILL)
         hub.wait(10)
+        links.clear()
         wait_for(lambda: "lost" in links, 10, what="seat b to notice the hub is gone")
         other = Dispatch(EventStore(pg_url))  # ctl --db while the hub is down: an event the stream never sent
         call(other, "shift.note", {"text": "written while the hub was down"}, actor="ctl:test")
         other.close()
         hub = start_hub(pg_url, port, tmp_path / "hub.log")
         head = store_head(pg_url)
+        wait_for(lambda: "restarted" in links and links[-1] == "up", 30, what="seat b to see the hub restarted")
         for seat in (a, b):
             wait_for(lambda s=seat: (s.state.last_seq, s.state.last_hash) >= head and s.link == "up", 30,
                      what=f"{seat.seat} to resynchronise with the restarted hub")
-        assert "restarted" in links and links[-1] == "up"
         iid2 = call(b, "incident.create", INCIDENT, actor="ignored")["id"]  # b logged in again by itself
         wait_for(lambda: iid2 in _incidents(a), 5, what="seat a to see b's incident after the restart")
         head = store_head(pg_url)
@@ -148,10 +149,15 @@ def test_a_lost_message_is_a_gap_and_the_seat_resynchronises(link) -> None:  # t
     a, b = attach(link.hub.control_endpoint, wang, "wang"), attach(link.hub.control_endpoint, zhao, "zhao")
     try:
         wait_for(lambda: b.resyncs >= 1 and b.state.last_seq == link.core.state.last_seq, 5)
+        wait_for(lambda: link.hub.stream.cursor == link.core.state.last_seq, 5)  # nothing in flight
         before = b.resyncs
         link.hub.stream.drop_next = 1  # the next message of events never reaches anyone
         call(a, "shift.note", {"text": "one"}, actor="ignored")
-        wait_for(lambda: b.resyncs > before, 5, what="the gap to be noticed")
+        try:
+            wait_for(lambda: b.resyncs > before, 10)
+        except AssertionError:
+            raise AssertionError(f"the gap was not noticed: link {b.link}, seat at {b.state.last_seq}, hub at "
+                                 f"{link.core.state.last_seq}, published {link.hub.stream.cursor}") from None
         wait_for(lambda: (b.state.last_seq, b.state.last_hash) == (link.core.state.last_seq,
                                                                     link.core.state.last_hash), 5)
         call(a, "shift.note", {"text": "two"}, actor="ignored")  # and the stream goes on from there
