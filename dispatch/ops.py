@@ -31,6 +31,12 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.cases.ops",
+    "dispatch.cases.appliers",
+    "dispatch.cases.evidence",
+    "dispatch.cases.documents",
+    "dispatch.cases.archive",
+    "dispatch.cases.supervision",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
 )

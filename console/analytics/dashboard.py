@@ -12,6 +12,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateTimeEdit,
     QGridLayout,
@@ -33,6 +34,7 @@ class Dashboard(QWidget):
     """Figures and charts of one period; `filter_requested(where, label)` when a bar or a cell is clicked."""
 
     filter_requested = Signal(dict, str)
+    density_changed = Signal(list)  # [[south, west, north, east, count]] for the map's density layer
 
     def __init__(self, clock: Any, parent: QWidget | None = None, *, refresh_ms: int = 5000) -> None:
         super().__init__(parent)
@@ -50,6 +52,8 @@ class Dashboard(QWidget):
             e.setCalendarPopup(True)
             e.setDisplayFormat("yyyy-MM-dd HH:mm")
             e.setEnabled(False)
+        self.density = QCheckBox(self.tr("Density on the map"), self)
+        self.density.toggled.connect(self._push_density)
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.clicked.connect(self.refresh)
         self.figures = QLabel(self)
@@ -62,6 +66,7 @@ class Dashboard(QWidget):
         bar.addWidget(QLabel("—", self))
         bar.addWidget(self.end)
         bar.addWidget(refresh)
+        bar.addWidget(self.density)
         bar.addStretch(1)
 
         self.plots: dict[str, Any] = {}
@@ -146,9 +151,14 @@ class Dashboard(QWidget):
                                                           actor="system:dashboard")).success(done).failure(failed)\
             .run_in_background()
 
+    def _push_density(self) -> None:
+        self.density_changed.emit(list(self.data.get("density") or []) if self.density.isChecked() else [])
+
     def show_data(self, d: dict[str, Any]) -> None:
         """Draw one period's data (the result of `analytics.dashboard`)."""
         self.data = d
+        if self.density.isChecked():
+            self._push_density()
         if not d.get("count"):
             self.figures.setText(self.tr("No incident in this period."))
             for w in self.plots.values():
