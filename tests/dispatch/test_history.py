@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 from dispatch import ops
-from dispatch.errors import Refused
 from dispatch.core import Dispatch
+from dispatch.errors import Refused
 from dispatch.incidents.book import book
 from dispatch.incidents.history import EVENTS_PER_INCIDENT, write_handled_incidents
 from dispatch.incidents.workflow import WITH_UNIT
