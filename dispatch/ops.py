@@ -28,10 +28,14 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.zones.book",
+    "dispatch.zones.ops",
 )
 
 Operation = Callable[..., Any]
 OPERATIONS: dict[str, Operation] = {}
+Installer = Callable[[Any], None]
+INSTALLERS: list[Installer] = []  # run on every new core once its state is loaded (`@installs`)
 _loaded = False
 
 
@@ -43,6 +47,18 @@ def op(name: str) -> Callable[[Operation], Operation]:
         return fn
 
     return register
+
+
+def installs(fn: Installer) -> Installer:
+    """Register a function that attaches a feature to each new core (e.g. a fix handler)."""
+    if fn not in INSTALLERS:
+        INSTALLERS.append(fn)
+    return fn
+
+
+def install_features(core: Any) -> None:
+    for fn in INSTALLERS:
+        fn(core)
 
 
 def load_features() -> None:

@@ -55,6 +55,7 @@ class Binder:
         self.core = core
         self.by_source: dict[str, str] = {}
         self.by_mmsi: dict[int, str] = {}
+        self.contacts: list[IngestRow] = []  # positions of AIS vessels bound to no unit (taken by the pump)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -77,10 +78,12 @@ class Binder:
                     out.append((uid, r.time, r.lat, r.lon, r.speed, r.course, r.source))
             elif isinstance(r, AisReport) and r.lat is not None and r.lon is not None:
                 uid = self.by_mmsi.get(r.mmsi)
+                speed = None if r.speed is None else r.speed * KNOT
+                course = r.course if r.course is not None else r.heading
                 if uid is not None:
-                    speed = None if r.speed is None else r.speed * KNOT
-                    course = r.course if r.course is not None else r.heading
                     out.append((uid, r.time, r.lat, r.lon, speed, course, f"mmsi:{r.mmsi}"))
+                else:
+                    self.contacts.append((f"mmsi:{r.mmsi}", r.time, r.lat, r.lon, speed, course, r.source))
         return out
 
 
@@ -125,6 +128,9 @@ class FeedPump(threading.Thread):
             self.lines += 1
         rows = self.binder.bind(records)
         n = self.core.ingest(rows) if rows else 0
+        if self.binder.contacts:
+            contacts, self.binder.contacts = self.binder.contacts, []
+            self.core.observe_contacts(contacts)
         if self.core.store.pending_fixes() and now - getattr(self, "_last_flush", 0.0) >= 1.0:
             self._last_flush = now
             self.core.flush()

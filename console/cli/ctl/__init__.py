@@ -24,6 +24,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.incidents",
     "console.cli.ctl.tasks",
     "console.cli.ctl.field",
+    "console.cli.ctl.zones",
 )
 
 
@@ -109,6 +110,13 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         client.close()
+    after = getattr(args, "after", None)
+    if after is not None:  # e.g. write the file an export asked for
+        try:
+            after(result, args)
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
     else:
