@@ -30,6 +30,9 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.tasks.appliers",
     "dispatch.zones.book",
     "dispatch.zones.ops",
+    "dispatch.rules.config",
+    "dispatch.rules.alerts",
+    "dispatch.rules.ops",
 )
 
 Operation = Callable[..., Any]

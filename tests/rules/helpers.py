@@ -60,3 +60,57 @@ def make_core(tmp_path: Path, name: str = "rules.db", **kw: object) -> Dispatch:
 def write_json(path: Path, doc: object) -> str:
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return str(path)
+
+
+def setup_city(core: Dispatch) -> None:
+    """The city's zones, two companies (one whose permit ran out) and the trucks and boats of the tests."""
+    from dispatch.ops import call
+
+    call(core, "zones.import", {"geojson": city_zones()}, actor="t")
+    call(core, "companies.import", {"companies": [
+        {"id": "c-ok", "name": "柳州渣土运输公司", "permit_no": "ZT-1", "valid_from": "2026-01-01",
+         "valid_to": "2027-12-31"},
+        {"id": "c-old", "name": "过期运输公司", "permit_no": "ZT-0", "valid_to": "2026-06-30"},
+    ]}, actor="t")
+    call(core, "trucks.import", {"trucks": [
+        {"plate": "桂B00001", "unit_id": "truck-01", "company": "c-ok", "sites": "cs-a;ds-east"},  # no route
+        {"plate": "桂B00002", "unit_id": "truck-02", "company": "c-ok", "routes": "r-1", "sites": "cs-a;ds-east"},
+        {"plate": "桂B00003", "unit_id": "truck-03", "company": "c-ok", "hours": "22:00-06:00"},
+        {"plate": "桂B00004", "unit_id": "truck-04", "company": "c-old"},
+        {"plate": "桂B00005", "unit_id": "truck-05", "company": "c-ok", "valid_to": "2026-12-02"},
+    ]}, actor="t")
+    core.register_units("t", [{"id": "truck-09", "name": "桂B00009", "kind": "truck"},
+                              {"id": "boat-01", "name": "巡逻艇01", "kind": "patrol_boat"},
+                              {"id": "boat-02", "name": "巡逻艇02", "kind": "patrol_boat"}])
+
+
+def rows(uid: str, points: list[tuple[float, float, float, float | None]]) -> list[tuple]:
+    """Ingest rows from (ts, x, y, speed m/s) in the test frame."""
+    out = []
+    for ts, x, y, speed in points:
+        lat, lon = FRAME.to_latlon(x, y)
+        out.append((uid, ts, lat, lon, speed, 90.0, "test"))
+    return out
+
+
+def line(t0: float, a: tuple[float, float], b: tuple[float, float], speed: float) -> list[tuple]:
+    """Points once a second from a to b at `speed` m/s, starting at t0 (a included, b excluded)."""
+    import math
+
+    d = math.dist(a, b)
+    n = max(1, int(d / speed))
+    return [(t0 + i, a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n, speed) for i in range(n)]
+
+
+def stay(t0: float, at: tuple[float, float], seconds: int, jitter: float = 4.0) -> list[tuple]:
+    """Stopped at `at` for `seconds`, the fix wandering a few metres as a parked receiver's does."""
+    import math
+
+    return [(t0 + i, at[0] + jitter * math.sin(i * 0.7), at[1] + jitter * math.cos(i * 1.3), 0.1)
+            for i in range(seconds)]
+
+
+def alerts(core: Dispatch, **kw: object) -> list[dict]:
+    from dispatch.ops import call
+
+    return call(core, "alerts", dict(kw), actor="t")  # type: ignore[no-any-return]

@@ -1,0 +1,127 @@
+"""The rule checks: each says, for one fix, which conditions hold ((rule, zone) -> Cond); nothing more.
+
+Membership comes from the index (zs: the zones the fix is inside), time-of-day from the engine; raising,
+debouncing and clearing are the engine's (dispatch/rules/engine.py). A check that raises is logged by
+the engine and the others still run (Traccar's BaseEventHandler).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from dispatch.zones.model import in_windows
+from dispatch.zones.permits import permit_problem
+
+
+class Cond(NamedTuple):
+    hold: float  # seconds the condition must hold before the alert is raised
+    detail: str
+    zone_name: str | None = None
+    lat: float | None = None  # where the alert is (default: the fix)
+    lon: float | None = None
+    since: float | None = None  # when the condition began (default: when first seen)
+
+
+class Fix(NamedTuple):
+    k: int  # index in the batch
+    uid: str
+    ts: float
+    lat: float
+    lon: float
+    speed: float | None
+    x: float  # metres in the index's frame
+    y: float
+
+
+def permit_expired(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    permit = eng.permits.get(f.uid)
+    if permit is None:
+        return
+    problem = permit_problem(permit, eng.companies.get(permit.get("company") or ""), f.ts)
+    if problem:
+        conds[("permit_expired", "")] = Cond(0.0, f"{permit['plate']}: {problem}")
+
+
+def outside_hours(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    permit = eng.permits.get(f.uid)
+    if permit is None or not permit.get("windows"):
+        return
+    if f.speed is None or f.speed < eng.th["moving_mps"]:
+        return  # parked outside its hours is allowed; driving is not
+    if not in_windows(eng.local_minute(f.ts, None), permit["windows"]):
+        conds[("outside_hours", "")] = Cond(eng.th["outside_hours_s"],
+                                            f"{permit['plate']} driving outside its hours {permit['hours']}")
+
+
+def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    far = eng.corridor_far.get(f.k)  # measured for the batch at once: (metres outside, nearest route)
+    if far is not None and far[0] > eng.th["corridor_deviation_m"]:
+        z = eng.index.zones[far[1]]
+        conds[("corridor_deviation", z["id"])] = Cond(eng.th["corridor_deviation_s"],
+                                                      f"{far[0]:.0f} m outside the corridor of {z['name']}",
+                                                      z["name"])
+
+
+def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    stop = eng.stops.get(f.uid)
+    r = eng.th["dumping_radius_m"]
+    if stop is None or (f.x - stop[0]) ** 2 + (f.y - stop[1]) ** 2 > r * r:
+        eng.stops[f.uid] = (f.x, f.y, f.ts, f.lat, f.lon)  # moving: a stop may begin here
+        return
+    stopped = f.ts - stop[2]
+    if stopped < eng.th["dumping_stop_min"] * 60.0:
+        return
+    kinds = eng.index.kind
+    if any(kinds[z] in ("construction_site", "disposal_site") for z in zs):
+        return
+    conds[("suspected_dumping", f"{stop[2]:.0f}")] = Cond(
+        0.0, f"stopped {stopped / 60.0:.0f} min outside every construction and disposal site",
+        None, stop[3], stop[4], stop[2])
+
+
+def restricted_entry(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    idx = eng.index
+    for z in zs:
+        if idx.kind[z] != "restricted":
+            continue
+        w = idx.windows[z]
+        if w is None or in_windows(eng.local_minute(f.ts, idx.tz[z]), w):
+            zone = idx.zones[z]
+            when = f" during {zone['hours']}" if w else ""
+            conds[("restricted_entry", zone["id"])] = Cond(eng.th["restricted_entry_s"],
+                                                          f"inside {zone['name']}{when}", zone["name"])
+
+
+def speeding(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    if f.speed is None:
+        return
+    idx = eng.index
+    kmh = f.speed * 3.6
+    for z in zs:
+        limit = idx.limit[z]
+        if limit is not None and kmh > limit + eng.th["speeding_tolerance_kmh"]:
+            zone = idx.zones[z]
+            conds[("speeding", zone["id"])] = Cond(eng.th["speeding_s"],
+                                                  f"{kmh:.0f} km/h where {limit:g} km/h is the limit ({zone['name']})",
+                                                  zone["name"])
+
+
+def left_patrol_area(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    areas = eng.index.patrol_of.get(f.uid)
+    if areas and not any(z in areas for z in zs):
+        names = ", ".join(eng.index.zones[a]["name"] for a in areas)
+        conds[("left_patrol_area", "")] = Cond(eng.th["left_patrol_s"], f"outside its patrol area {names}")
+
+
+def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+    idx = eng.index
+    for z in zs:
+        if idx.kind[z] == "protection_zone":
+            zone = idx.zones[z]
+            conds[("protection_zone_entry", zone["id"])] = Cond(eng.th["protection_entry_s"],
+                                                               f"{f.uid} inside {zone['name']}", zone["name"])
+
+
+TRUCK_CHECKS = (permit_expired, outside_hours, corridor_deviation, suspected_dumping, restricted_entry, speeding)
+UNIT_CHECKS = (speeding, left_patrol_area)  # boats, vessels, officers
+CONTACT_CHECKS = (protection_zone_entry,)
