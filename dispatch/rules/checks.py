@@ -22,6 +22,18 @@ class Cond(NamedTuple):
     since: float | None = None  # when the condition began (default: when first seen)
 
 
+class Plan(NamedTuple):
+    """What applies to one subject, worked out once per change of zones, permits or switches (not per fix)."""
+
+    always: tuple[Any, ...]  # checks run on every fix
+    zonal: tuple[Any, ...]  # checks run only on fixes inside some zone
+    valid: tuple[float, float]  # when its papers are good: [from, to)
+    windows: list[list[int]] | None  # its permitted hours
+    allowed: frozenset[int]  # zones where a truck is where it may be: its routes' corridors, its sites
+    routes: tuple[int, ...]  # its permitted routes (index positions)
+    areas: tuple[int, ...]  # the patrol areas it keeps to
+
+
 class Fix(NamedTuple):
     k: int  # index in the batch
     uid: str
@@ -33,36 +45,38 @@ class Fix(NamedTuple):
     y: float
 
 
-def permit_expired(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
-    permit = eng.permits.get(f.uid)
-    if permit is None:
+Conds = dict[tuple[str, str], Cond]
+
+
+def permit_expired(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
+    lo, hi = plan.valid
+    if lo <= f.ts < hi:
         return
+    permit = eng.permits[f.uid]
     problem = permit_problem(permit, eng.companies.get(permit.get("company") or ""), f.ts)
     if problem:
         conds[("permit_expired", "")] = Cond(0.0, f"{permit['plate']}: {problem}")
 
 
-def outside_hours(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
-    permit = eng.permits.get(f.uid)
-    if permit is None or not permit.get("windows"):
-        return
+def outside_hours(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     if f.speed is None or f.speed < eng.th["moving_mps"]:
         return  # parked outside its hours is allowed; driving is not
-    if not in_windows(eng.local_minute(f.ts, None), permit["windows"]):
+    if not in_windows(eng.local_minute(f.ts, None), plan.windows or []):
+        permit = eng.permits[f.uid]
         conds[("outside_hours", "")] = Cond(eng.th["outside_hours_s"],
                                             f"{permit['plate']} driving outside its hours {permit['hours']}")
 
 
-def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
-    far = eng.corridor_far.get(f.k)  # measured for the batch at once: (metres outside, nearest route)
-    if far is not None and far[0] > eng.th["corridor_deviation_m"]:
+def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
+    far = eng.corridor_far[f.k]  # measured for the batch at once: (metres outside, nearest route)
+    if far[0] > eng.th["corridor_deviation_m"]:
         z = eng.index.zones[far[1]]
         conds[("corridor_deviation", z["id"])] = Cond(eng.th["corridor_deviation_s"],
                                                       f"{far[0]:.0f} m outside the corridor of {z['name']}",
                                                       z["name"])
 
 
-def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     stop = eng.stops.get(f.uid)
     r = eng.th["dumping_radius_m"]
     if stop is None or (f.x - stop[0]) ** 2 + (f.y - stop[1]) ** 2 > r * r:
@@ -79,7 +93,7 @@ def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, st
         None, stop[3], stop[4], stop[2])
 
 
-def restricted_entry(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+def restricted_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     idx = eng.index
     for z in zs:
         if idx.kind[z] != "restricted":
@@ -92,7 +106,7 @@ def restricted_entry(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str
                                                           f"inside {zone['name']}{when}", zone["name"])
 
 
-def speeding(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+def speeding(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     if f.speed is None:
         return
     idx = eng.index
@@ -106,14 +120,14 @@ def speeding(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]
                                                   zone["name"])
 
 
-def left_patrol_area(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
-    areas = eng.index.patrol_of.get(f.uid)
-    if areas and not any(z in areas for z in zs):
+def left_patrol_area(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
+    areas = plan.areas
+    if not any(z in areas for z in zs):
         names = ", ".join(eng.index.zones[a]["name"] for a in areas)
         conds[("left_patrol_area", "")] = Cond(eng.th["left_patrol_s"], f"outside its patrol area {names}")
 
 
-def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str, str], Cond]) -> None:
+def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     idx = eng.index
     for z in zs:
         if idx.kind[z] == "protection_zone":
@@ -122,6 +136,4 @@ def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: dict[tuple[str
                                                                f"{f.uid} inside {zone['name']}", zone["name"])
 
 
-TRUCK_CHECKS = (permit_expired, outside_hours, corridor_deviation, suspected_dumping, restricted_entry, speeding)
-UNIT_CHECKS = (speeding, left_patrol_area)  # boats, vessels, officers
-CONTACT_CHECKS = (protection_zone_entry,)
+ZONAL = (restricted_entry, speeding, protection_zone_entry)  # only where a fix is inside some zone

@@ -1,8 +1,10 @@
 """The rules engine: a fix handler of the core that runs every rule on every fix (Traccar's ordered handlers).
 
 For each batch the core ingests: membership of every fix in one STRtree query, the corridor distances
-in one vectorised call, then per fix the checks (dispatch/rules/checks.py) that apply to the unit, each
-guarded so one failing check never stops the others. The conditions found go through a debounce per
+in one vectorised call, then per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
+`Plan`, worked out once per change of zones, permits or switches: a truck with papers gets the permit,
+hours, corridor and dumping checks, a boat of a patrol area the area check, every unit the per-zone
+ones, an AIS contact only the protection zones), each guarded so one failing check never stops the others. The conditions found go through a debounce per
 (subject, rule, zone): an alert is raised once the condition has held its `hold` time, and it closes
 itself (`alert.cleared`, with the reason) only once the condition has stayed false for `clear_s`, so a
 fix jittering across a border raises one alert, not ten. Time is the fixes' own (a log replays as it
@@ -23,7 +25,7 @@ import numpy as np
 from dispatch.model import UnitKind
 from dispatch.rules import checks
 from dispatch.rules.alerts import alert_book
-from dispatch.rules.checks import Cond, Fix
+from dispatch.rules.checks import ZONAL, Cond, Conds, Fix, Plan
 from dispatch.rules.config import SEVERITY, SEVERITY_NAMES, rules_ext
 from dispatch.rules.index import ZoneIndex
 from dispatch.store import NewEvent
@@ -43,6 +45,7 @@ CLEARED = {
     "stale": "reporting again",
 }
 SWEEP_EVERY = 10.0
+INF = float("inf")
 
 
 class Track:
@@ -68,13 +71,16 @@ class RulesEngine:
         self.index: ZoneIndex | None = None
         self.tracks: dict[str, dict[tuple[str, str], Track]] = {}  # subject -> (rule, zone) -> debounce
         self.last_ts: dict[str, float] = {}  # subject -> its newest fix seen
-        self.last_pos: dict[str, tuple[float, float]] = {}
+        self.last_row: dict[str, Any] = {}  # subject -> its newest fix row
+        self.plans: dict[str, Plan] = {}
+        self._plan_sig: Any = None
         self.stops: dict[str, tuple[float, float, float, float, float]] = {}  # truck -> (x, y, ts, lat, lon) of its stop
         self.failures: Counter[str] = Counter()  # rule -> checks that raised
         self.fixes = 0
         self.data_now = 0.0
         self._next_sweep = 0.0
         self._offsets: dict[tuple[str, int], float] = {}
+        self._last_offset: tuple[int, str, float] = (-1, "", 0.0)
         self.th: dict[str, float] = {}
         self.on: dict[str, bool] = {}
         self.permits: dict[str, Any] = {}
@@ -118,7 +124,49 @@ class RulesEngine:
         ext = rules_ext(state)
         self.th, self.on = ext["thresholds"], ext["enabled"]
         self.permits, self.companies, self.tz = zb.permits, zb.companies, zb.tz
+        sig = (zb.version, zb.permits_version, tuple(self.on.items()))
+        if sig != self._plan_sig:
+            self._plan_sig = sig
+            self.plans = {}
         return self.index
+
+    def plan(self, uid: str, contact: bool) -> Plan | None:
+        """What applies to a subject (cached until zones, permits or switches change)."""
+        on = self.on
+        idx = self.index
+        assert idx is not None
+        if contact:
+            p = Plan((), tuple(c for c in ZONAL if c is checks.protection_zone_entry and on.get(c.__name__, True)),
+                     (-INF, INF), None, frozenset(), (), ())
+            self.plans[uid] = p
+            return p
+        u = self.core.state.units.get(uid)
+        if u is None:
+            return None
+        always: list[Any] = []
+        valid, windows, allowed, routes = (-INF, INF), None, frozenset[int](), ()
+        areas = tuple(idx.patrol_of.get(uid, ()))
+        if u.kind is UnitKind.TRUCK:
+            permit = self.permits.get(uid)
+            if permit is not None:
+                company = self.companies.get(permit.get("company") or "") or {}
+                lo = max(p.get("valid_from_ts") or -INF for p in (permit, company))
+                hi = min(p.get("valid_to_ts") or INF for p in (permit, company))
+                valid, windows = (lo, hi), permit.get("windows")
+                routes = tuple(idx.pos[z] for z in permit["routes"] if z in idx.pos)
+                allowed = frozenset(routes) | {idx.pos[z] for z in permit["sites"] if z in idx.pos}
+                if valid != (-INF, INF):
+                    always.append(checks.permit_expired)
+                if windows:
+                    always.append(checks.outside_hours)
+                always.append(checks.suspected_dumping)  # a waste truck (one with papers); not every truck
+        if areas:
+            always.append(checks.left_patrol_area)
+        zonal = [c for c in ZONAL if c is not checks.protection_zone_entry]
+        p = Plan(tuple(c for c in always if on.get(c.__name__, True)),
+                 tuple(c for c in zonal if on.get(c.__name__, True)), valid, windows, allowed, routes, areas)
+        self.plans[uid] = p
+        return p
 
     def evaluate(self, rows: list[Any], contacts: bool) -> list[NewEvent]:
         idx = self._prepare()
@@ -128,43 +176,52 @@ class RulesEngine:
         x, y = idx.xy(lat, lon)
         hits = idx.members(x, y)
         xs, ys = x.tolist(), y.tolist()
-        on = self.on
-        units = self.core.state.units
-        truck_checks = [c for c in checks.TRUCK_CHECKS if on.get(c.__name__, True)]
-        unit_checks = [c for c in checks.UNIT_CHECKS if on.get(c.__name__, True)]
-        contact_checks = [c for c in checks.CONTACT_CHECKS if on.get(c.__name__, True)]
-        if not contacts and on.get("corridor_deviation", True):
+        plans = self.plans
+        plan_of = self.plan
+        last_ts = self.last_ts
+        last_row = self.last_row
+        tracks = self.tracks
+        failures = self.failures
+        stale_on = self.on.get("stale", True) and not contacts
+        stale_s = self.th["stale_s"]
+        self.corridor_far = corridor_far = {}
+        if not contacts and self.on.get("corridor_deviation", True) and self.permits:
             self._corridors(rows, xs, ys, hits)
-        stale_on = on.get("stale", True)
         out: list[NewEvent] = []
         empty: list[int] = []
         for k, row in enumerate(rows):
-            uid, ts = row[0], row[1]
-            prev = self.last_ts.get(uid)
-            if prev is not None and ts < prev:
-                continue  # out of order: the rules follow each unit's time forwards only
-            if contacts:
-                todo = contact_checks
-            else:
-                u = units.get(uid)
-                if u is None:
-                    continue
-                todo = truck_checks if u.kind is UnitKind.TRUCK else unit_checks
-                if stale_on and prev is not None and ts - prev > self.th["stale_s"]:
+            uid = row[0]
+            ts = row[1]
+            prev = last_ts.get(uid)
+            if prev is not None:
+                if ts < prev:
+                    continue  # out of order: the rules follow each unit's time forwards only
+                if stale_on and ts - prev > stale_s:
                     out += self._gap(uid, prev, ts)
+            plan = plans.get(uid)
+            if plan is None:
+                plan = plan_of(uid, contacts)
+                if plan is None:
+                    continue
+            last_ts[uid] = ts
+            last_row[uid] = row
+            zs = hits.get(k)
+            todo = plan.always + plan.zonal if zs else plan.always
+            if corridor_far and k in corridor_far:
+                todo += (checks.corridor_deviation,)
+            if not todo and uid not in tracks:
+                continue
             f = Fix(k, uid, ts, row[2], row[3], row[4], xs[k], ys[k])
-            zs = hits.get(k, empty)
-            conds: dict[tuple[str, str], Cond] = {}
+            conds: Conds = {}
             for check in todo:
                 try:
-                    check(self, f, zs, conds)
+                    check(self, f, zs or empty, conds, plan)
                 except Exception:  # one failing rule is logged and never stops the others
-                    self.failures[check.__name__] += 1
-                    if self.failures[check.__name__] <= 3:
-                        log.exception("rule %s failed on a fix of %s", check.__name__, uid)
-            self.last_ts[uid] = ts
-            self.last_pos[uid] = (f.lat, f.lon)
-            if conds or uid in self.tracks:
+                    name = check.__name__
+                    failures[name] += 1
+                    if failures[name] <= 3:
+                        log.exception("rule %s failed on a fix of %s", name, uid)
+            if conds or uid in tracks:
                 self._debounce(f, conds, out)
         self.fixes += n
         newest = max(r[1] for r in rows)
@@ -174,26 +231,25 @@ class RulesEngine:
 
     def _corridors(self, rows: list[Any], xs: list[float], ys: list[float], hits: dict[int, list[int]]) -> None:
         """How far each fix of a truck with permitted routes is outside them (one vectorised distance call)."""
-        self.corridor_far = {}
-        if not self.permits:
-            return
         idx = self.index
         assert idx is not None
-        pos = idx.pos
+        plans = self.plans
         req_k: list[int] = []
         req_r: list[int] = []
         for k, row in enumerate(rows):
-            p = self.permits.get(row[0])
-            if p is None or not p["routes"]:
+            p = plans.get(row[0])
+            if p is None:
+                p = self.plan(row[0], False)
+                if p is None:
+                    continue
+            if not p.routes:
                 continue
-            allowed = [pos[z] for z in p["routes"] + p["sites"] if z in pos]
             zs = hits.get(k)
-            if zs and any(z in allowed for z in zs):
+            if zs and not p.allowed.isdisjoint(zs):
                 continue  # inside its corridor or one of its sites
-            for z in p["routes"]:
-                if z in pos:
-                    req_k.append(k)
-                    req_r.append(pos[z])
+            for r in p.routes:
+                req_k.append(k)
+                req_r.append(r)
         if not req_k:
             return
         d = idx.corridor_distance([xs[k] for k in req_k], [ys[k] for k in req_k], req_r).tolist()
@@ -249,7 +305,8 @@ class RulesEngine:
         if ("stale", "") in tr:
             return []  # the sweep saw it already
         at = prev + self.th["stale_s"]
-        lat, lon = self.last_pos.get(uid, (0.0, 0.0))
+        row = self.last_row.get(uid)
+        lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
         c = Cond(0.0, f"silent {(ts - prev) / 60.0:.0f} min")
         t = Track(prev, at, True)
         return [self._raised("stale", uid, "", at, lat, lon, c, prev), self._cleared("stale", uid, "", ts, t)]
@@ -275,12 +332,13 @@ class RulesEngine:
                 continue
             if ("stale", "") not in tr:
                 tr[("stale", "")] = Track(last, now, True)
-                lat, lon = self.last_pos.get(uid, (0.0, 0.0))
+                row = self.last_row.get(uid)
+                lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
                 out.append(self._raised("stale", uid, "", now, lat, lon,
                                         Cond(0.0, f"silent {(now - last) / 60.0:.0f} min"), last))
         for uid in gone:
             self.last_ts.pop(uid, None)
-            self.last_pos.pop(uid, None)
+            self.last_row.pop(uid, None)
         for uid in [u for u, tr in self.tracks.items() if not tr]:
             del self.tracks[uid]
         return out
@@ -290,10 +348,14 @@ class RulesEngine:
         """Minute of the day (0..1439) at `ts` in `tz` (default: the bureau's time zone)."""
         name = tz or self.tz
         hour = int(ts // 3600)
+        last = self._last_offset
+        if last[0] == hour and last[1] == name:
+            return int(((ts + last[2]) % 86400.0) // 60.0)
         off = self._offsets.get((name, hour))
         if off is None:
             if len(self._offsets) > 10_000:
                 self._offsets.clear()
             delta = ZoneInfo(name).utcoffset(datetime.fromtimestamp(ts, UTC))
             off = self._offsets[(name, hour)] = delta.total_seconds() if delta is not None else 0.0
+        self._last_offset = (hour, name, off)
         return int(((ts + off) % 86400.0) // 60.0)

@@ -63,13 +63,19 @@ class ZoneIndex:
         return (lon - f.lon0) * f.m_per_deg_lon, (lat - f.lat0) * M_PER_DEG_LAT
 
     def members(self, x: np.ndarray, y: np.ndarray) -> dict[int, list[int]]:
-        """fix index -> indices of the zones it is inside (fixes inside none are absent)."""
+        """fix index -> indices of the zones it is inside (fixes inside none are absent).
+
+        The tree gives the candidates by bounding box; `contains_xy` on the prepared geometries decides
+        (several times faster than the tree's own predicate, and no point objects for the test).
+        """
         if self.tree is None or len(x) == 0:
             return {}
-        pts = shapely.points(x, y)
-        fi, zi = self.tree.query(pts, predicate="intersects")
+        fi, zi = self.tree.query(shapely.points(x, y))
+        if len(fi) == 0:
+            return {}
+        inside = shapely.contains_xy(self.geoms[zi], x[fi], y[fi])
         out: dict[int, list[int]] = {}
-        for a, b in zip(fi.tolist(), zi.tolist(), strict=True):
+        for a, b in zip(fi[inside].tolist(), zi[inside].tolist(), strict=True):
             got = out.get(a)
             if got is None:
                 out[a] = [b]
