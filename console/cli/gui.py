@@ -110,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
     from console.incidents import install as install_workflow
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    from console.alerts import install as install_alerts
+
+    install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
     show_feed_problem(args, window)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)

@@ -41,8 +41,7 @@ def zone_book(state: State) -> ZoneBook:
 
 
 def _touch(ch: Changes, entity: str) -> None:
-    ch.alerts = True  # the alert views draw zones and permits beside the alerts
-    ch.entities.add(entity)
+    ch.entities.add(entity)  # "zone:..." / "company:...": the map's zone layer and the alert views watch these
 
 
 @applies("zone.saved")
