@@ -33,6 +33,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.rules.config",
     "dispatch.rules.alerts",
     "dispatch.rules.ops",
+    "dispatch.analytics.ops",
 )
 
 Operation = Callable[..., Any]

@@ -26,6 +26,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.field",
     "console.cli.ctl.zones",
     "console.cli.ctl.alerts",
+    "console.cli.ctl.analytics",
 )
 
 
