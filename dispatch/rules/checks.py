@@ -25,13 +25,16 @@ class Cond(NamedTuple):
 class Plan(NamedTuple):
     """What applies to one subject, worked out once per change of zones, permits or switches (not per fix)."""
 
-    always: tuple[Any, ...]  # checks run on every fix
-    zonal: tuple[Any, ...]  # checks run only on fixes inside some zone
-    valid: tuple[float, float]  # when its papers are good: [from, to)
-    windows: list[list[int]] | None  # its permitted hours
+    valid: tuple[float, float] | None  # when its papers are good, [from, to); None: no papers to check
+    hours_ok: bytes | None  # 1440 flags, one a minute of the day: may it drive then (None: any time)
+    dumping: bool  # a waste truck: its stops are watched
     allowed: frozenset[int]  # zones where a truck is where it may be: its routes' corridors, its sites
-    routes: tuple[int, ...]  # its permitted routes (index positions)
-    areas: tuple[int, ...]  # the patrol areas it keeps to
+    routes: tuple[int, ...]  # its permitted routes (index positions): the corridor check
+    areas: frozenset[int]  # the patrol areas it keeps to
+    zonal: int  # which zone checks apply (RESTRICTED | SPEEDING | PROTECTION)
+
+
+RESTRICTED, SPEEDING, PROTECTION = 1, 2, 4  # zone flags: what a zone can raise, and what a subject is checked for
 
 
 class Fix(NamedTuple):
@@ -49,7 +52,7 @@ Conds = dict[tuple[str, str], Cond]
 
 
 def permit_expired(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
-    lo, hi = plan.valid
+    lo, hi = plan.valid or (-1e300, 1e300)
     if lo <= f.ts < hi:
         return
     permit = eng.permits[f.uid]
@@ -61,8 +64,8 @@ def permit_expired(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) ->
 def outside_hours(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     if f.speed is None or f.speed < eng.th["moving_mps"]:
         return  # parked outside its hours is allowed; driving is not
-    if not in_windows(eng.local_minute(f.ts, None), plan.windows or []):
-        permit = eng.permits[f.uid]
+    permit = eng.permits[f.uid]
+    if not in_windows(eng.local_minute(f.ts, None), permit["windows"]):
         conds[("outside_hours", "")] = Cond(eng.th["outside_hours_s"],
                                             f"{permit['plate']} driving outside its hours {permit['hours']}")
 
@@ -123,7 +126,7 @@ def speeding(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
 def left_patrol_area(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     areas = plan.areas
     if not any(z in areas for z in zs):
-        names = ", ".join(eng.index.zones[a]["name"] for a in areas)
+        names = ", ".join(sorted(eng.index.zones[a]["name"] for a in areas))
         conds[("left_patrol_area", "")] = Cond(eng.th["left_patrol_s"], f"outside its patrol area {names}")
 
 
@@ -136,4 +139,18 @@ def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: P
                                                                f"{f.uid} inside {zone['name']}", zone["name"])
 
 
-ZONAL = (restricted_entry, speeding, protection_zone_entry)  # only where a fix is inside some zone
+
+
+def hours_flags(windows: list[list[int]]) -> bytes:
+    """The 1440 minutes of a day, 1 where one of the windows allows driving."""
+    flags = bytearray(1440)
+    for a, b in windows:
+        a, b = int(a), int(b)
+        if not (0 <= a < 1440 and 0 < b <= 1440):
+            raise ValueError(f"window {a}-{b} is not minutes of a day")
+        if a < b:
+            flags[a:b] = b"\x01" * (b - a)
+        else:  # across midnight
+            flags[a:] = b"\x01" * (1440 - a)
+            flags[:b] = b"\x01" * b
+    return bytes(flags)

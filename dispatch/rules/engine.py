@@ -25,7 +25,7 @@ import numpy as np
 from dispatch.model import UnitKind
 from dispatch.rules import checks
 from dispatch.rules.alerts import alert_book
-from dispatch.rules.checks import ZONAL, Cond, Conds, Fix, Plan
+from dispatch.rules.checks import PROTECTION, RESTRICTED, SPEEDING, Cond, Conds, Fix, Plan
 from dispatch.rules.config import SEVERITY, SEVERITY_NAMES, rules_ext
 from dispatch.rules.index import ZoneIndex
 from dispatch.store import NewEvent
@@ -136,35 +136,37 @@ class RulesEngine:
         idx = self.index
         assert idx is not None
         if contact:
-            p = Plan((), tuple(c for c in ZONAL if c is checks.protection_zone_entry and on.get(c.__name__, True)),
-                     (-INF, INF), None, frozenset(), (), ())
+            p = Plan(None, None, False, frozenset(), (), frozenset(),
+                     PROTECTION if on.get("protection_zone_entry", True) else 0)
             self.plans[uid] = p
             return p
         u = self.core.state.units.get(uid)
         if u is None:
             return None
-        always: list[Any] = []
-        valid, windows, allowed, routes = (-INF, INF), None, frozenset[int](), ()
-        areas = tuple(idx.patrol_of.get(uid, ()))
+        valid: tuple[float, float] | None = None
+        hours_ok: bytes | None = None
+        dumping, allowed, routes = False, frozenset[int](), ()
+        areas = frozenset(idx.patrol_of.get(uid, ())) if on.get("left_patrol_area", True) else frozenset()
         if u.kind is UnitKind.TRUCK:
             permit = self.permits.get(uid)
             if permit is not None:
                 company = self.companies.get(permit.get("company") or "") or {}
                 lo = max(p.get("valid_from_ts") or -INF for p in (permit, company))
                 hi = min(p.get("valid_to_ts") or INF for p in (permit, company))
-                valid, windows = (lo, hi), permit.get("windows")
+                if (lo, hi) != (-INF, INF) and on.get("permit_expired", True):
+                    valid = (lo, hi)
+                if permit.get("windows") and on.get("outside_hours", True):
+                    try:
+                        hours_ok = checks.hours_flags(permit["windows"])
+                    except Exception:  # papers the log holds but no rule can read: counted, the rest go on
+                        self.failures["outside_hours"] += 1
+                        log.exception("hours of %s cannot be read: %r", uid, permit.get("windows"))
                 routes = tuple(idx.pos[z] for z in permit["routes"] if z in idx.pos)
                 allowed = frozenset(routes) | {idx.pos[z] for z in permit["sites"] if z in idx.pos}
-                if valid != (-INF, INF):
-                    always.append(checks.permit_expired)
-                if windows:
-                    always.append(checks.outside_hours)
-                always.append(checks.suspected_dumping)  # a waste truck (one with papers); not every truck
-        if areas:
-            always.append(checks.left_patrol_area)
-        zonal = [c for c in ZONAL if c is not checks.protection_zone_entry]
-        p = Plan(tuple(c for c in always if on.get(c.__name__, True)),
-                 tuple(c for c in zonal if on.get(c.__name__, True)), valid, windows, allowed, routes, areas)
+                dumping = on.get("suspected_dumping", True)  # a waste truck (one with papers); not every truck
+        zonal = (RESTRICTED if u.kind is UnitKind.TRUCK and on.get("restricted_entry", True) else 0) | (
+            SPEEDING if on.get("speeding", True) else 0)
+        p = Plan(valid, hours_ok, dumping, allowed, routes, areas, zonal)
         self.plans[uid] = p
         return p
 
@@ -181,14 +183,23 @@ class RulesEngine:
         last_ts = self.last_ts
         last_row = self.last_row
         tracks = self.tracks
-        failures = self.failures
+        stops = self.stops
+        zflags = idx.flags
+        limits = idx.limit
+        th = self.th
         stale_on = self.on.get("stale", True) and not contacts
-        stale_s = self.th["stale_s"]
+        stale_s = th["stale_s"]
+        moving = th["moving_mps"]
+        radius2 = th["dumping_radius_m"] ** 2
+        stop_s = th["dumping_stop_min"] * 60.0
+        over_kmh = th["speeding_tolerance_kmh"]
         self.corridor_far = corridor_far = {}
         if not contacts and self.on.get("corridor_deviation", True) and self.permits:
             self._corridors(rows, xs, ys, hits)
         out: list[NewEvent] = []
         empty: list[int] = []
+        run = self._run
+        lm_hour, lm_off = -1, 0.0  # the bureau's offset from UTC in the hour of the fix (minute of day, fast)
         for k, row in enumerate(rows):
             uid = row[0]
             ts = row[1]
@@ -205,29 +216,70 @@ class RulesEngine:
                     continue
             last_ts[uid] = ts
             last_row[uid] = row
-            zs = hits.get(k)
-            todo = plan.always + plan.zonal if zs else plan.always
+            # Cheap gates first, inline; a check function runs only where its rule may hold (and is guarded).
+            valid, hours_ok, dumping, allowed, routes, areas, zonal = plan
+            todo: list[Any] = []
+            if valid is not None and not valid[0] <= ts < valid[1]:
+                todo.append(checks.permit_expired)
+            speed = row[4]
+            if hours_ok is not None and speed is not None and speed >= moving:
+                hour = int(ts // 3600.0)
+                if hour != lm_hour:
+                    lm_hour, lm_off = hour, self.utc_offset(ts, None)
+                if not hours_ok[int(((ts + lm_off) % 86400.0) // 60.0) % 1440]:
+                    todo.append(checks.outside_hours)
             if corridor_far and k in corridor_far:
-                todo += (checks.corridor_deviation,)
-            if not todo and uid not in tracks:
+                todo.append(checks.corridor_deviation)
+            if dumping:
+                stop = stops.get(uid)
+                x, y = xs[k], ys[k]
+                if stop is None or (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
+                    stops[uid] = (x, y, ts, row[2], row[3])  # moving: a stop may begin here
+                elif ts - stop[2] >= stop_s:
+                    todo.append(checks.suspected_dumping)
+            zs = hits.get(k)
+            if zs:
+                flags = 0
+                for z in zs:
+                    flags |= zflags[z]
+                flags &= zonal
+                if flags & RESTRICTED:
+                    todo.append(checks.restricted_entry)
+                if flags & SPEEDING and speed is not None:
+                    kmh = speed * 3.6
+                    for z in zs:
+                        lim = limits[z]
+                        if lim is not None and kmh > lim + over_kmh:
+                            todo.append(checks.speeding)
+                            break
+                if flags & PROTECTION:
+                    todo.append(checks.protection_zone_entry)
+            if areas and (not zs or areas.isdisjoint(zs)):
+                todo.append(checks.left_patrol_area)
+            if not todo:
+                if uid in tracks:
+                    self._debounce(row, {}, out)
                 continue
-            f = Fix(k, uid, ts, row[2], row[3], row[4], xs[k], ys[k])
+            f = Fix(k, uid, ts, row[2], row[3], speed, xs[k], ys[k])
             conds: Conds = {}
             for check in todo:
-                try:
-                    check(self, f, zs or empty, conds, plan)
-                except Exception:  # one failing rule is logged and never stops the others
-                    name = check.__name__
-                    failures[name] += 1
-                    if failures[name] <= 3:
-                        log.exception("rule %s failed on a fix of %s", name, uid)
+                run(check, f, zs or empty, conds, plan)
             if conds or uid in tracks:
-                self._debounce(f, conds, out)
+                self._debounce(row, conds, out)
         self.fixes += n
         newest = max(r[1] for r in rows)
         if newest > self.data_now:
             self.data_now = newest
         return out
+
+    def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
+        try:
+            check(self, f, zs, conds, plan)
+        except Exception:  # one failing rule is logged and never stops the others
+            name = check.__name__
+            self.failures[name] += 1
+            if self.failures[name] <= 3:
+                log.exception("rule %s failed on a fix of %s", name, f.uid)
 
     def _corridors(self, rows: list[Any], xs: list[float], ys: list[float], hits: dict[int, list[int]]) -> None:
         """How far each fix of a truck with permitted routes is outside them (one vectorised distance call)."""
@@ -260,8 +312,8 @@ class RulesEngine:
                 far[k] = (m, r)
 
     # -------------------------------------------------------------- debounce
-    def _debounce(self, f: Fix, conds: dict[tuple[str, str], Cond], out: list[NewEvent]) -> None:
-        uid, ts = f.uid, f.ts
+    def _debounce(self, row: Any, conds: Conds, out: list[NewEvent]) -> None:
+        uid, ts = row[0], row[1]
         tr = self.tracks.get(uid)
         if tr is None:
             tr = self.tracks[uid] = {}
@@ -272,8 +324,8 @@ class RulesEngine:
             t.last = ts
             if not t.open and ts - t.first >= c.hold:
                 t.open = True
-                out.append(self._raised(key[0], uid, key[1], ts, c.lat if c.lat is not None else f.lat,
-                                        c.lon if c.lon is not None else f.lon, c, t.first))
+                out.append(self._raised(key[0], uid, key[1], ts, c.lat if c.lat is not None else row[2],
+                                        c.lon if c.lon is not None else row[3], c, t.first))
         clear_s = self.th["clear_s"]
         for key in [key for key in tr if key not in conds]:
             t = tr[key]
@@ -346,11 +398,15 @@ class RulesEngine:
     # ------------------------------------------------------------------- time
     def local_minute(self, ts: float, tz: str | None) -> int:
         """Minute of the day (0..1439) at `ts` in `tz` (default: the bureau's time zone)."""
+        return int(((ts + self.utc_offset(ts, tz)) % 86400.0) // 60.0)
+
+    def utc_offset(self, ts: float, tz: str | None) -> float:
+        """Seconds `tz` (default: the bureau's) is ahead of UTC at `ts`; cached per hour."""
         name = tz or self.tz
         hour = int(ts // 3600)
         last = self._last_offset
         if last[0] == hour and last[1] == name:
-            return int(((ts + last[2]) % 86400.0) // 60.0)
+            return last[2]
         off = self._offsets.get((name, hour))
         if off is None:
             if len(self._offsets) > 10_000:
@@ -358,4 +414,4 @@ class RulesEngine:
             delta = ZoneInfo(name).utcoffset(datetime.fromtimestamp(ts, UTC))
             off = self._offsets[(name, hour)] = delta.total_seconds() if delta is not None else 0.0
         self._last_offset = (hour, name, off)
-        return int(((ts + off) % 86400.0) // 60.0)
+        return off

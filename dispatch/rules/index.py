@@ -51,6 +51,9 @@ class ZoneIndex:
             shapely.prepare(g)
         self.tree = shapely.STRtree(self.geoms) if geoms else None
         self.limit = [z.get("speed_limit_kmh") for z in zones]
+        # what a fix inside each zone may raise (bits of dispatch/rules/checks.py RESTRICTED, SPEEDING, PROTECTION)
+        self.flags = [(1 if z["kind"] == "restricted" else 0) | (2 if z.get("speed_limit_kmh") else 0)
+                      | (4 if z["kind"] == "protection_zone" else 0) for z in zones]
         self.windows = [z.get("windows") for z in zones]
         self.tz = [z.get("tz") for z in zones]
         self.patrol_of: dict[str, list[int]] = {}  # unit -> the patrol areas it keeps to
