@@ -19,8 +19,11 @@ from dispatch.errors import Refused
 
 FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state appliers, by name (no import upward)
     "dispatch.units.ops",
+    "dispatch.accounts.model",
+    "dispatch.accounts.ops",
     "dispatch.feeds.events",
     "dispatch.hub.ops",
+    "dispatch.hub.seats",
     "dispatch.record.ops",
     "dispatch.incidents.ops",
     "dispatch.incidents.appliers",
@@ -28,12 +31,19 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.cases.ops",
+    "dispatch.cases.appliers",
+    "dispatch.cases.evidence",
+    "dispatch.cases.documents",
+    "dispatch.cases.archive",
+    "dispatch.cases.supervision",
     "dispatch.zones.book",
     "dispatch.zones.ops",
     "dispatch.rules.config",
     "dispatch.rules.alerts",
     "dispatch.rules.ops",
     "dispatch.analytics.ops",
+    "dispatch.analytics.report",
 )
 
 Operation = Callable[..., Any]

@@ -109,7 +109,10 @@ def run(args: argparse.Namespace) -> int:
     start_feeds(args, session, window)
     from console.incidents import install as install_workflow
 
-    install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    workflow = install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    from console.analytics import install as install_dashboard
+
+    install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
     from console.alerts import install as install_alerts
 
     install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)

@@ -177,6 +177,10 @@ class MapView(QWebEngineView):
         if self.is_ready:
             self._page.runJavaScript(f"ConsoleTasks.update({json.dumps(items, ensure_ascii=False)})")
 
+    def push_density(self, cells: list[list[float]]) -> None:
+        """The incident density layer: [[south, west, north, east, count], ...] (empty: hidden)."""
+        self.run(f"ConsoleDensity.update({json.dumps(cells)})")
+
     def select_incident(self, incident_id: int, centre: bool = True) -> None:
         if self.is_ready:
             self._page.runJavaScript(f"ConsoleIncidents.select({int(incident_id)},{'true' if centre else 'false'})")
