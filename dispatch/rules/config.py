@@ -47,9 +47,17 @@ DEFAULTS: dict[str, float] = {
 LIMITS = {k: (0.0, 7 * 86400.0) for k in DEFAULTS}
 
 
-def rules_ext(state: State) -> dict[str, Any]:
+_DEFAULT_EXT: dict[str, Any] = {"thresholds": dict(DEFAULTS), "enabled": dict.fromkeys(RULES, True)}
+
+
+def rules_ext(state: State, *, create: bool = False) -> dict[str, Any]:
+    """The rules' thresholds and switches. A read of a state no `rules.config_set` has touched gets the
+    defaults without adding them to the state (so a snapshot taken after fixes were checked equals a replay);
+    the applier asks to `create` its own copy. Readers never change what they get."""
     ext = state.ext.get("rules")
     if ext is None:
+        if not create:
+            return _DEFAULT_EXT
         ext = state.ext["rules"] = {"thresholds": dict(DEFAULTS), "enabled": dict.fromkeys(RULES, True)}
     return ext
 
@@ -89,7 +97,7 @@ def check_config(config: Any) -> dict[str, Any]:
 
 @applies("rules.config_set")
 def _config_set(state: State, ev: Event, ch: Changes) -> None:
-    ext = rules_ext(state)
+    ext = rules_ext(state, create=True)
     ext["thresholds"].update(ev.payload.get("thresholds") or {})
     ext["enabled"].update(ev.payload.get("enabled") or {})
     ch.alerts = True
