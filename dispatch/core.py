@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 
 Decide = Callable[[State], Sequence[NewEvent]]
 Subscriber = Callable[[Changes], None]
+IngestRow = tuple[str, float, float, float, float | None, float | None, str | None]
+# A fix handler sees every batch of accepted fixes after the live state took them (Traccar's position
+# handlers): `fn(rows, contacts)`, where `contacts` is True for vessels that are not ours (AIS contacts,
+# unit_id "mmsi:N"). It records what it derives (alerts) itself; one that raises is logged and skipped.
+FixHandler = Callable[[list[IngestRow], bool], None]
 
 
 class Dispatch:
@@ -48,7 +53,9 @@ class Dispatch:
         self._snap_lock = threading.Lock()
         self._snap_stop = threading.Event()
         self._snap_thread: threading.Thread | None = None
-        from dispatch.ops import load_features
+        self.fix_handlers: list[FixHandler] = []
+        self.ext: dict[str, Any] = {}  # per-feature runtime objects (not state: nothing here is derived from events)
+        from dispatch.ops import install_features, load_features
 
         load_features()  # every feature's appliers before the log is replayed
         self.store.ensure_schema()  # and the tables features keep beside the log
@@ -56,6 +63,7 @@ class Dispatch:
         if snapshots:
             self._snap_thread = threading.Thread(target=self._snapshot_loop, name="state-snapshots", daemon=True)
             self._snap_thread.start()
+        install_features(self)  # features that watch the core (e.g. the rules on every fix)
 
     # ------------------------------------------------------------------ load
     def _load(self) -> None:
@@ -226,7 +234,21 @@ class Dispatch:
                 self._unit_pos_version[uid] = self._pos_version
             self.fixes_ingested += len(rows)
         self.store.add_rows(rows)
+        if rows and self.fix_handlers:
+            self._handle(rows, False)
         return len(rows)
+
+    def observe_contacts(self, rows: list[IngestRow]) -> None:
+        """Positions of vessels that are not ours (unit_id "mmsi:N"): not stored, only shown to the fix handlers."""
+        if rows and self.fix_handlers:
+            self._handle(rows, True)
+
+    def _handle(self, rows: list[IngestRow], contacts: bool) -> None:
+        for fn in list(self.fix_handlers):
+            try:
+                fn(rows, contacts)
+            except Exception:  # one failing handler never stops the feed nor the other handlers
+                log.exception("fix handler %r failed", fn)
 
     def _bump(self, uid: str) -> None:
         self._pos_version += 1
