@@ -4,8 +4,7 @@ A snapshot is a cache, never the truth. It is the core's `State` (units and ever
 ``state.ext`` part) pickled at one event of the log, kept in the store's ``state_snapshots`` table
 (dispatch/store.py) with that event's seq and hash, a SHA-256 of the bytes and a fingerprint of the
 code that built it. Start-up takes the newest snapshot only if all of these hold: same format, same
-fingerprint (the sources of the state, the store and every module that registers appliers: a changed
-applier makes every older snapshot stale), bytes intact, the event at its seq still the one it was
+fingerprint (every source file of dispatch/: a changed applier makes every older snapshot stale), bytes intact, the event at its seq still the one it was
 taken at (same hash), and it unpickles to a State through an unpickler that admits only this
 program's own classes and plain containers. Otherwise the state comes from the whole log, and the log
 says why.
@@ -24,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
-from dispatch.state import APPLIERS, State
+from dispatch.state import State
 from dispatch.store import EventStore, events_table, snapshots_table
 
 log = logging.getLogger(__name__)
@@ -44,16 +43,12 @@ def fingerprint() -> str:
     global _fingerprint
     if _fingerprint is not None:
         return _fingerprint
+    # Every source of dispatch/, whichever modules this process happened to import: a snapshot saved by the
+    # bench or the console and read by the hub must agree; any change to the domain code makes it stale.
     here = Path(__file__).resolve().parent
-    files = {here / "state.py", here / "model.py", here / "store.py", here / "snapshot.py"}
-    for fn in APPLIERS.values():
-        mod = sys.modules.get(fn.__module__)
-        src = Path(getattr(mod, "__file__", "") or "")
-        if src.is_file():
-            files.update(src.parent.glob("*.py"))  # the capability's package: its book and model as well
-    h = hashlib.sha256(f"{FORMAT}:{sys.version_info[:2]}:{sorted(APPLIERS)}".encode())
-    for f in sorted(files):
-        h.update(f.name.encode())
+    h = hashlib.sha256(f"{FORMAT}:{sys.version_info[:2]}".encode())
+    for f in sorted(here.rglob("*.py")):
+        h.update(str(f.relative_to(here)).encode())
         h.update(f.read_bytes())
     _fingerprint = h.hexdigest()
     return _fingerprint

@@ -73,7 +73,13 @@ def _build(tmp_path, clock: Clock) -> str:
 
 
 def _both(url: str, clock: Clock) -> tuple[Dispatch, Dispatch]:
-    return Dispatch(EventStore(url), clock=clock), Dispatch(EventStore(url), clock=clock, snapshots=False)
+    """The core from the snapshot and the core from the whole log, each given one fix: some capabilities
+    (rules, zones) make their part of the state on first use, with defaults, not from an event."""
+    cores = Dispatch(EventStore(url), clock=clock), Dispatch(EventStore(url), clock=clock, snapshots=False)
+    lat, lon = river_point(0.4)
+    for core in cores:
+        core.ingest([("vessel-01", clock.t, lat, lon, 0.0, 0.0, "test")])
+    return cores
 
 
 def test_snapshot_plus_tail_equals_full_replay(tmp_path):
