@@ -48,10 +48,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.i18n import kind_label, t
-from dispatch import feed_config
 from dispatch.errors import Refused
-from dispatch.feed_config import BINDING_KINDS, FeedRefused, FeedSpec
-from dispatch.feeds import FeedManager, FeedStats, MonitorLine, UnboundSource
+from dispatch.feeds import config as feed_config
+from dispatch.feeds.config import BINDING_KINDS, FeedRefused, FeedSpec
+from dispatch.feeds.feed import FeedStats, MonitorLine, UnboundSource
+from dispatch.feeds.manager import FeedManager
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ class Session:
     pumps: list[Any] = field(default_factory=list)
 
     def start_demo(self) -> None:
-        from dispatch.demo import demo_simulator, file_demo_reports
-        from dispatch.feeds import demo_pump
+        from dispatch.demo.fleet import demo_simulator, file_demo_reports
+        from dispatch.feeds.pump import demo_pump
 
         units, sim = demo_simulator()
         self.core.register_units("system:demo", [u.registration() for u in units])

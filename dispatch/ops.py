@@ -17,15 +17,17 @@ from typing import Any
 
 from dispatch.errors import Refused
 
-FEATURE_MODULES: tuple[str, ...] = (
-    "dispatch.ops_units",
-    "dispatch.ops_feeds",
+FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state appliers, by name (no import upward)
+    "dispatch.units.ops",
+    "dispatch.feeds.events",
     "dispatch.hub.ops",
-    "dispatch.replay",
-    "dispatch.incidents",
-    "dispatch.attachments",
-    "dispatch.tasks",
-    "dispatch.recommend",
+    "dispatch.record.ops",
+    "dispatch.incidents.ops",
+    "dispatch.incidents.appliers",
+    "dispatch.incidents.attachments",
+    "dispatch.incidents.recommend",
+    "dispatch.tasks.ops",
+    "dispatch.tasks.appliers",
 )
 
 Operation = Callable[..., Any]

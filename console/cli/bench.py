@@ -24,7 +24,7 @@ TARGETS = {  # figure: (op, target) — the issues' targets, checked and shown b
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="smaller samples (a few minutes in all)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    p.add_argument("--only", nargs="*", metavar="NAME", help="run only these modules of console/bench/")
+    p.add_argument("--only", nargs="*", metavar="NAME", help="run only these sections (a capability's bench.py, e.g. feeds, hub, record, or a module of console/bench/)")
     p.add_argument("--module", help=argparse.SUPPRESS)  # internal: run one module in this process
 
 
@@ -32,12 +32,19 @@ def run(args: argparse.Namespace) -> int:
     if args.module:
         import importlib
 
-        result = importlib.import_module(f"console.bench.{args.module}").run(args.quick)
+        from console.bench import modules
+
+        result = importlib.import_module(modules()[args.module]).run(args.quick)
         print("BENCH-RESULT " + json.dumps(result))
         return 0
     from console.bench import modules
 
-    names = args.only or modules()
+    known = modules()
+    unknown = [n for n in args.only or () if n not in known]
+    if unknown:
+        print(f"bench: no section {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
+        return 2
+    names = args.only or list(known)
     sections: dict[str, Any] = {}
     failures = 0
     for name in names:

@@ -40,8 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def feed_specs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
     """The configured feeds (cached on args); a bad file is logged and treated as none, never overwritten."""
     if not hasattr(args, "_feed_specs"):
-        from dispatch import feed_config
         from dispatch.errors import Refused
+        from dispatch.feeds import config as feed_config
 
         args._feed_error = None
         try:
@@ -63,7 +63,7 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
 def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
     """Start the configured feeds and add the engineer's device bench tab."""
     from console.devices_panel import DevicesPanel
-    from dispatch.feeds import FeedManager
+    from dispatch.feeds.manager import FeedManager
 
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     from console import i18n, operations
     from console.main_window import MainWindow
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()
-    from console.runtime import tune_runtime
+    from dispatch.runtime import tune_runtime
 
     tune_runtime()  # start-up done: the long-lived heap out of the collector's way, the GIL handed over promptly
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 3
     log.info("hub on %s: field %s, control %s (public key %s)", store_label(session.url), hub.field_endpoint,
              hub.control_endpoint, hub.public_key)
-    from console.runtime import tune_runtime
+    from dispatch.runtime import tune_runtime
 
     tune_runtime()
     try:

@@ -19,8 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dispatch.export import ReplayFileError, open_replay_file
-    from dispatch.replay import iso_z, parse_time
+    from dispatch.record.export import ReplayFileError, open_replay_file
+    from dispatch.record.replay import iso_z, parse_time
 
     try:
         rf = open_replay_file(args.file)

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         ports = [(VirtualSerialPort(args.baud, "log"), LogPlayer(args.from_file))]
     else:
-        from dispatch.demo import build_demo
+        from dispatch.demo.fleet import build_demo
 
         _units, tracks = build_demo()
         ports = fleet_ports(tracks, count=max(0, args.count), baud=args.baud, ais=not args.no_ais)

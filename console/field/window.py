@@ -304,7 +304,7 @@ class FieldWindow(QMainWindow):
 
     def _build_map(self, lang: str) -> QWidget:
         from console.map.view import MapView
-        from dispatch.city import load_city
+        from dispatch.city.data import load_city
 
         view = MapView(load_city().geojson(), lang=lang, page_name=f"field-{self.unit_id}.html", parent=self)
         view.setMinimumHeight(220)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from console.map.view import MapView, unit_row
 from console.unit_board import UnitBoard
 from dispatch.model import Position, Unit, UnitKind
-from dispatch.replay import Recording, marker_class
+from dispatch.record.replay import Recording, marker_class
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class ReplayWindow(QMainWindow):
         self.last_positions: list[Any] = []
 
         if city_geojson is None:
-            from dispatch.city import load_city
+            from dispatch.city.data import load_city
 
             city_geojson = load_city().geojson()
         self.map = MapView(city_geojson, lang=lang, page_name=f"replay-{_pages}.html", parent=self)

@@ -14,7 +14,7 @@ from console.incidents.common import OVERDUE_BG
 from console.main_window import MainWindow
 from console.operations import seat_actor
 from dispatch import ops
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
 from tests.conftest import Clock

@@ -9,7 +9,7 @@ import pytest
 
 from dispatch import ops
 from dispatch.errors import NotFound, Refused
-from dispatch.workflow import ASSIGNABLE, TRANSITIONS, UNASSIGNABLE, State
+from dispatch.incidents.workflow import ASSIGNABLE, TRANSITIONS, UNASSIGNABLE, State
 from tests.dispatch.incident_helpers import Clock, add_unit, make_core, river_point
 
 LAT, LON = river_point(0.3)
@@ -210,7 +210,7 @@ def test_unit_moves_only_its_own(core):
     with pytest.raises(Refused) as e:
         call(core, "incident.transition", incident_id=a, state="closed", actor="unit:boat-01")
     assert e.value.code in ("not_allowed_for_unit", "illegal_transition")
-    from dispatch.incidents import unit_may_move
+    from dispatch.incidents.book import unit_may_move
 
     assert unit_may_move(core.state, a, "boat-01") and not unit_may_move(core.state, a, "boat-02")
 
@@ -304,7 +304,7 @@ def test_attachment_kept_unaltered(core, tmp_path):
     f.write_bytes(b"edited later")  # the original changes: what is stored does not
     from pathlib import Path
 
-    from dispatch.attachments import verify
+    from dispatch.blobs import verify
 
     assert Path(r["path"]).read_bytes() == data and verify(core, r["sha256"])
     att = call(core, "incident.show", incident_id=iid)["attachments"][0]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from dispatch import ops
-from dispatch.city import load_city
+from dispatch.city.data import load_city
+from dispatch.city.waterway import waterway_graph
 from dispatch.errors import Refused
 from dispatch.geo import haversine_m
+from dispatch.incidents.recommend import Candidate, rank
 from dispatch.model import UnitKind
-from dispatch.recommend import Candidate, rank
-from dispatch.waterway import waterway_graph
 from tests.dispatch.incident_helpers import add_unit, make_core, river_point
 
 # The river loops round the Chengzhong peninsula: fractions 0.30 and 0.665 of the centerline are only

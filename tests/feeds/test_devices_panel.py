@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from devices.sim.fleet import SimTrack
 from devices.sim.pty import GpsReceiver, PtySimulator, VirtualSerialPort
-from dispatch.feed_config import FeedSpec, load
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec, load
+from dispatch.feeds.manager import FeedManager
 
 
 def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]

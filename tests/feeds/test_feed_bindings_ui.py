@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from dispatch.feed_config import FeedSpec, load
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec, load
+from dispatch.feeds.manager import FeedManager
 from tests.feeds.talkers import MMSI, UdpTalkers, at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +126,7 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         assert transport.stats.disconnects == 0
 
         # ---- an MMSI bound to the unit itself, as the unit board does (unit.mmsi_bound, every feed)
-        from dispatch.feeds import UnboundSource
+        from dispatch.feeds.feed import UnboundSource
 
         other = UnboundSource("mmsi", "412000222", "", 0.0, 1)
         bm = BindSourceDialog(panel, feed="river AIS", source=other, units=panel.units)
@@ -201,9 +201,9 @@ def _strings(path: Path) -> set[str]:
 def test_every_string_of_the_bench_and_of_feed_refusals_has_a_chinese_translation() -> None:
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
     from console.devices_panel import match_label  # noqa: F401 - its words are t() literals in the module
-    from dispatch.feed_config import ROW_PREFIX
+    from dispatch.feeds.config import ROW_PREFIX
 
-    wanted = _strings(ROOT / "console/devices_panel.py") | _strings(ROOT / "dispatch/feed_config.py")
+    wanted = _strings(ROOT / "console/devices_panel.py") | _strings(ROOT / "dispatch/feeds/config.py")
     wanted |= {"Talker", "MMSI", "Peer address", "Device id", ROW_PREFIX}
     assert len(wanted) > 60
     missing = sorted(s for s in wanted if not zh.get(s))

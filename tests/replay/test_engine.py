@@ -7,7 +7,7 @@ import json
 import pytest
 
 from console.cli import main as cli_main
-from dispatch.replay import Recording, iso_z, parse_time
+from dispatch.record.replay import Recording, iso_z, parse_time
 from tests.replay.conftest import T0, expected_positions
 
 
@@ -78,7 +78,7 @@ def test_ctl_events_window_entity_and_kind(shift, capsys) -> None:  # type: igno
 
 
 def test_state_at_follows_the_log_forwards_and_backwards(shift, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import dispatch.replay as replay
+    import dispatch.record.replay as replay
 
     monkeypatch.setattr(replay, "CHECKPOINT_EVERY", 3)
     rec = Recording.of_store(shift.store)
@@ -111,7 +111,7 @@ def test_trails_cover_the_last_minutes(shift) -> None:  # type: ignore[no-untype
 
 
 def test_timeline_marker_classes() -> None:
-    from dispatch.replay import marker_class
+    from dispatch.record.replay import marker_class
 
     assert marker_class("incident.created") == "incident"
     assert marker_class("incident.assigned") == "assignment"
@@ -122,7 +122,7 @@ def test_timeline_marker_classes() -> None:
 
 
 def test_an_event_stamped_earlier_than_its_predecessor_keeps_log_order(shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from dispatch.export import export_replay, open_replay_file
+    from dispatch.record.export import export_replay, open_replay_file
     from dispatch.store import NewEvent
 
     last = shift.store.append("unit:boat-00", [NewEvent("unit.status_set", {"id": "boat-00", "status": "busy"},
@@ -136,7 +136,7 @@ def test_an_event_stamped_earlier_than_its_predecessor_keeps_log_order(shift, tm
     out = tmp_path / "w.replay"
     export_replay(shift.store.engine, T0, T0 + 4995.0, out)
     rf = open_replay_file(out)
-    from dispatch.audit import verify_chain
+    from dispatch.record.audit import verify_chain
 
     assert verify_chain(rf.engine).ok
     rf.close()

@@ -9,8 +9,8 @@ import pytest
 
 from console.cli import main as cli_main
 from dispatch.errors import Refused
-from dispatch.export import ReplayFileError, export_html, export_replay, open_replay_file
-from dispatch.replay import iso_z
+from dispatch.record.export import ReplayFileError, export_html, export_replay, open_replay_file
+from dispatch.record.replay import iso_z
 from tests.replay.conftest import T0, expected_positions
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.replay.window import ReplayWindow
-from dispatch.replay import Recording
+from dispatch.record.replay import Recording
 from tests.conftest import page_js as js
 from tests.replay.conftest import T0, expected_positions
 
@@ -77,7 +77,7 @@ def test_time_outside_the_recording_is_said_and_clamped(qtbot, window, shift) ->
 
 def test_opened_from_the_live_console_beside_it(qtbot, shift) -> None:  # type: ignore[no-untyped-def]
     from console.main_window import MainWindow
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
     main = MainWindow(shift.core, load_city().geojson(), lang="en", store_label="test")
     qtbot.addWidget(main)

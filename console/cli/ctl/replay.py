@@ -12,7 +12,7 @@ from console.cli.ctl import table
 def _time(value: str) -> str:
     """Checked here so a typo is an argparse error; the operation parses it again (epoch or ISO)."""
     from dispatch.errors import Refused
-    from dispatch.replay import parse_time
+    from dispatch.record.replay import parse_time
 
     try:
         parse_time(value)

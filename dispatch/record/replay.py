@@ -26,7 +26,7 @@ import copy
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,9 +36,8 @@ from sqlalchemy.engine import Engine
 
 from dispatch.changes import Changes
 from dispatch.errors import Refused
-from dispatch.ops import op
 from dispatch.state import State
-from dispatch.store import Event, NewEvent
+from dispatch.store import Event
 
 log = logging.getLogger(__name__)
 
@@ -360,41 +359,3 @@ def _event(r: Any) -> Event:
 def event_dict(ev: Event) -> dict[str, Any]:
     return {"seq": ev.seq, "time": iso_z(ev.ts), "ts": ev.ts, "actor": ev.actor, "kind": ev.kind,
             "entity": ev.entity, "payload": ev.payload}
-
-
-def record_system_event(core: Any, kind: str, payload: dict[str, Any] | None = None, *,
-                        entity: str | None = None, actor: str = "system") -> Any:
-    """Record a system fact (a feed connected or dropped, a login) in the event log."""
-    return core.record(actor, [NewEvent(kind, dict(payload or {}), entity)])
-
-
-# ---------------------------------------------------------------- operations
-@op("replay.positions")
-def positions_op(core: Any, actor: str, at: Any, units: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Every unit's position at `at` as the replay draws it (ISO 8601 or epoch seconds)."""
-    t = parse_time(at)
-    rec = Recording.of_store(core.store)
-    return [f.as_dict() for f in rec.positions_at(t, units, slack=MICROSECOND_SLACK)]
-
-
-@op("replay.events")
-def events_op(core: Any, actor: str, start: Any = None, end: Any = None, entity: str | None = None,
-              kind: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    t1 = None if start is None else parse_time(start)
-    t2 = None if end is None else parse_time(end)
-    if t1 is not None and t2 is not None and t2 < t1:
-        raise Refused("the window ends before it starts: give --from earlier than --to", "bad_window")
-    rec = Recording.of_store(core.store)
-    return [event_dict(e) for e in rec.events(t1, None if t2 is None else t2 + MICROSECOND_SLACK,
-                                              entity=entity, kind=kind, limit=limit)]
-
-
-@op("replay.export")
-def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool = False) -> dict[str, Any]:
-    from dispatch import export
-
-    t1, t2 = parse_time(start), parse_time(end)
-    core.store.flush()
-    if html:
-        return export.export_html(core.store.engine, t1, t2, out)
-    return export.export_replay(core.store.engine, t1, t2, out)

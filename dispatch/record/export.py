@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from dispatch.errors import Refused
-from dispatch.replay import Recording, iso_z
+from dispatch.record.replay import Recording, iso_z
 from dispatch.store import metadata
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,7 @@ def _add_city(m: Any) -> None:
     import folium
 
     try:
-        from dispatch.city import load_city
+        from dispatch.city.data import load_city
 
         gj = load_city().geojson()
     except Exception:  # noqa: BLE001 - the tracks alone still make a map

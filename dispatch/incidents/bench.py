@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from console.bench import percentile
+from dispatch.bench import percentile
 
 N_UNITS = 2000
 KINDS = (("patrol_boat", 300), ("cleaning_vessel", 200), ("officer", 900), ("truck", 600))
 
 
 def _units(rng: random.Random) -> list[tuple[str, str, float, float]]:
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
     from dispatch.geo import destination
 
     city = load_city()
@@ -49,11 +49,11 @@ def _units(rng: random.Random) -> list[tuple[str, str, float, float]]:
 
 def run(quick: bool) -> dict[str, float | int]:
     from dispatch import ops
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
+    from dispatch.city.waterway import road_graph, waterway_graph
     from dispatch.core import Dispatch
     from dispatch.geo import haversine_m
     from dispatch.store import EventStore
-    from dispatch.waterway import road_graph, waterway_graph
 
     rng = random.Random(4)
     city = load_city()

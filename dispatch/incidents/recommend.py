@@ -1,6 +1,6 @@
 """Which units to send: rank the available units of suitable kinds by estimated time of arrival.
 
-Boats are measured along the waterway graph (dispatch/waterway.py), never across land; officers and
+Boats are measured along the waterway graph (dispatch/city/waterway.py), never across land; officers and
 trucks along the road graph (roads and bridges), an officer also straight on foot when that line
 does not cross the river. Each kind moves at its own speed (a unit's ``attributes["speed_mps"]``
 wins). One Dijkstra per query from the target (cached per graph node), then every candidate is a
@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import shapely
 
-from dispatch import incidents
-from dispatch.city import City, load_city
+from dispatch.city.data import City, load_city
+from dispatch.city.waterway import road_graph, waterway_graph
 from dispatch.errors import Refused
+from dispatch.incidents.book import get as get_incident
+from dispatch.incidents.workflow import Category
 from dispatch.model import Unit, UnitKind, UnitStatus
 from dispatch.ops import op
-from dispatch.waterway import road_graph, waterway_graph
-from dispatch.workflow import Category
 
 # cruising speeds, m/s: patrol boat ~15 kn, cleaning vessel ~5 kn, officer walking, truck in city traffic
 SPEED_MPS: dict[UnitKind, float] = {
@@ -180,13 +180,13 @@ def recommend(
     core.refresh()
     with core.lock:
         if incident_id is not None:
-            inc = incidents.get(core.state, incident_id)
+            inc = get_incident(core.state, incident_id)
             target = (inc.lat, inc.lon)
             kinds_t = want or SUITABLE.get(inc.category, tuple(UnitKind))
         else:
-            from dispatch import tasks
+            from dispatch.tasks.model import get as get_task
 
-            task = tasks.get(core.state, task_id)
+            task = get_task(core.state, task_id)
             target = task.target
             kinds_t = want or (UnitKind.CLEANING_VESSEL,)
         cands = candidates_of(core, core.state.units.values(), kinds_t)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from dispatch.replay import Recording
+from dispatch.record.replay import Recording
 from dispatch.store import metadata
 
 UNITS = 2000

@@ -7,7 +7,7 @@ from typing import Any
 
 from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
-from dispatch.feed_config import check_bindings, check_unit, split_key
+from dispatch.feeds.config import check_bindings, check_unit, split_key
 from dispatch.ops import op
 from dispatch.state import State, applies
 from dispatch.store import Event, NewEvent

@@ -52,7 +52,7 @@ from typing import Any
 
 import zmq
 
-from console.bench import percentile
+from dispatch.bench import percentile
 
 N_UNITS = 1000
 MEASURED_KINDS = frozenset({"incident.assigned", "field.message_sent"})  # what the round trips time from
@@ -318,7 +318,7 @@ def swarm_main() -> None:
 
 
 def _start_swarm(endpoint: str, hub_key: str, units: list[tuple[str, str, str]]) -> subprocess.Popen[str]:
-    p = subprocess.Popen([sys.executable, "-c", "from console.bench.field import swarm_main; swarm_main()"],
+    p = subprocess.Popen([sys.executable, "-c", "from dispatch.hub.bench import swarm_main; swarm_main()"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).parents[2]))
     assert p.stdin is not None
     p.stdin.write(json.dumps({"endpoint": endpoint, "hub": hub_key, "units": units}) + "\n")
@@ -364,7 +364,7 @@ def run(quick: bool) -> dict[str, float | int]:
 
     core.subscribe(on_commit)
     hub = Hub(core, "tcp://127.0.0.1:0", None).start()
-    from console.runtime import tune_runtime
+    from dispatch.runtime import tune_runtime
 
     tune_runtime()  # as the headless hub (and the console) do once start-up is done
     waiting: dict[str, int] = {}  # unit -> the seq whose acknowledgement is awaited

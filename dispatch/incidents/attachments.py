@@ -14,89 +14,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import mimetypes
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from dispatch import incidents
+from dispatch.blobs import attachments_dir, blob_path, file_chunks, store_blob
 from dispatch.errors import Refused
+from dispatch.incidents.book import get, parse_id
 from dispatch.ops import op
 from dispatch.state import State
 from dispatch.store import NewEvent
-
-MAX_BYTES = 2 * 1024**3  # 2 GiB: a long body-camera video; beyond that, refuse rather than fill the disk
-CHUNK = 1024 * 1024
-
-
-def attachments_dir(core: Any) -> Path:
-    explicit = getattr(core, "attachments_dir", None) or os.environ.get("DISPATCH_ATTACHMENTS_DIR")
-    if explicit:
-        return Path(explicit)
-    url = str(getattr(core.store, "url", ""))
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        db = Path(url.removeprefix("sqlite:///")).expanduser()
-        return db.parent / (db.stem + ".attachments")
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("liuzhou-console", appauthor=False)) / "attachments"
-
-
-def blob_path(folder: Path, sha256: str) -> Path:
-    return folder / sha256[:2] / sha256
-
-
-def store_blob(folder: Path, chunks: Any) -> tuple[str, int]:
-    """Write an iterable of byte chunks into the content-addressed folder. Returns (sha256, size)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    h = hashlib.sha256()
-    size = 0
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise Refused(f"attachment larger than {MAX_BYTES // 1024**2} MiB", "attachment_too_large")
-                h.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        sha = h.hexdigest()
-        final = blob_path(folder, sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            os.unlink(tmp)  # same content already kept: never overwrite what is stored
-        else:
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, final)
-        return sha, size
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _file_chunks(path: Path) -> Any:
-    with path.open("rb") as fh:
-        while True:
-            b = fh.read(CHUNK)
-            if not b:
-                return
-            yield b
-
-
-def verify(core: Any, sha256: str) -> bool:
-    """True if the stored blob still hashes to its name (for audits)."""
-    p = blob_path(attachments_dir(core), sha256)
-    if not p.exists():
-        return False
-    h = hashlib.sha256()
-    for b in _file_chunks(p):
-        h.update(b)
-    return h.hexdigest() == sha256
 
 
 @op("incident.attach")
@@ -114,10 +41,10 @@ def attach(
     Returns {"id", "sha256", "size", "name", "media_type", "path"}. Refused for an unknown incident, an
     unreadable file or bad base64; the refused attempt records nothing.
     """
-    iid = incidents.parse_id(incident_id)
+    iid = parse_id(incident_id)
     core.refresh()
     with core.lock:
-        incidents.get(core.state, iid)  # unknown incident: refuse before copying anything
+        get(core.state, iid)  # unknown incident: refuse before copying anything
     folder = attachments_dir(core)
     if path is not None:
         src = Path(path).expanduser()
@@ -126,7 +53,7 @@ def attach(
         try:
             with src.open("rb"):
                 pass
-            sha, size = store_blob(folder, _file_chunks(src))
+            sha, size = store_blob(folder, file_chunks(src))
         except OSError as exc:
             raise Refused(f"cannot read attachment {path}: {exc.strerror or exc}", "attachment_unreadable") from None
         fname = name or src.name
@@ -143,7 +70,7 @@ def attach(
     payload = {"sha256": sha, "size": size, "name": fname, "media_type": media, "note": note, "time": core.clock()}
 
     def decide(st: State) -> list[NewEvent]:
-        incidents.get(st, iid)
+        get(st, iid)
         return [NewEvent("incident.attached", {"id": iid, **payload}, f"incident:{iid}")]
 
     core.command(actor, decide)

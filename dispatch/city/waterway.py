@@ -1,4 +1,4 @@
-"""The waterway graph: where a boat can go, built from the river geometry of dispatch/city.py.
+"""The waterway graph: where a boat can go, built from the river geometry of dispatch/city/data.py.
 
 Nodes are the river centerline resampled every ``step_m`` metres; consecutive nodes are joined,
 and so is any pair of nodes closer than ``link_m`` whose straight line stays on the water (a boat
@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.strtree import STRtree
 
-from dispatch.city import City, load_city
+from dispatch.city.data import City, load_city
 from dispatch.geo import M_PER_DEG_LAT, LocalFrame
 
 LatLon = tuple[float, float]

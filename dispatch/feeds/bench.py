@@ -44,8 +44,8 @@ def _stream(units: int, seconds: int) -> list[RawLine]:
 
 def ingest_figure(units: int, seconds: int) -> tuple[float, int, int]:
     from dispatch.core import Dispatch
-    from dispatch.feed_config import FeedSpec
-    from dispatch.feeds import FeedManager
+    from dispatch.feeds.config import FeedSpec
+    from dispatch.feeds.manager import FeedManager
     from dispatch.store import EventStore
 
     with tempfile.TemporaryDirectory() as d:
@@ -62,7 +62,7 @@ def ingest_figure(units: int, seconds: int) -> tuple[float, int, int]:
         while feed.transport._queue:
             mgr.pump_once()
         core.flush()
-        from console.runtime import tune_runtime
+        from dispatch.runtime import tune_runtime
 
         tune_runtime()  # as the console and the hub do once start-up is done
         n0 = core.fixes_ingested
@@ -128,13 +128,4 @@ def run(quick: bool) -> dict[str, float | int]:
         "executemany_rows_per_s": round(executemany_figure(50_000 if quick else 200_000)),
         "orm_row_commit_per_s": round(orm_commit_figure(300 if quick else 2000)),
     }
-    try:
-        from devices.nmea import bench as nmea_bench
-
-        out.update({k: v for k, v in nmea_bench.run(quick).items()})
-    except Exception as exc:  # the decoder figures are another module's; never lose ours to them
-        out["decoder_bench_error"] = 1
-        import logging
-
-        logging.getLogger(__name__).warning("devices.nmea.bench failed: %s", exc)
     return out

@@ -32,7 +32,7 @@ from shapely.ops import substring, unary_union
 
 from dispatch.geo import LocalFrame, bearing_deg, haversine_m
 
-DEFAULT_CITY_PATH = Path(__file__).resolve().parent.parent / "resources" / "city" / "liuzhou.geojson"
+DEFAULT_CITY_PATH = Path(__file__).resolve().parents[2] / "resources" / "city" / "liuzhou.geojson"
 
 LatLon = tuple[float, float]
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from dispatch.blobs import attachments_dir
 from dispatch.store import GENESIS_HASH, event_hash
 
 log = logging.getLogger(__name__)
@@ -229,26 +230,18 @@ def attachment_rows(engine: Engine) -> tuple[list[tuple[Any, str, str]], str | N
 
 
 def attachments_base(engine: Engine) -> Path | None:
-    """The attachments folder of this store, as dispatch.attachments finds it (None if that module is absent)."""
-    try:
-        from dispatch import attachments  # written alongside; optional
-    except ImportError:
-        return None
+    """The attachments folder of this store, as dispatch.blobs finds it."""
     from types import SimpleNamespace
 
     url = engine.url.render_as_string(hide_password=False)
-    try:
-        return Path(attachments.attachments_dir(SimpleNamespace(attachments_dir=None, store=SimpleNamespace(url=url))))
-    except Exception:  # noqa: BLE001 - another signature: the caller passes --attachments-dir
-        log.debug("attachments.attachments_dir did not take a bare store", exc_info=True)
-        return None
+    return Path(attachments_dir(SimpleNamespace(attachments_dir=None, store=SimpleNamespace(url=url))))
 
 
 def attached_in_events(engine: Engine, folder: Path) -> list[tuple[str, Path, str]]:
     """(label, blob path, sha256) of every file an event recorded by its SHA-256 (incident.attached...).
 
     The SHA-256 comes from the hash-chained log, so it cannot be changed without the chain showing it;
-    blobs are content-addressed at <folder>/<sha[:2]>/<sha> (dispatch/attachments.py).
+    blobs are content-addressed at <folder>/<sha[:2]>/<sha> (dispatch/blobs.py).
     """
     out: dict[str, tuple[str, Path, str]] = {}
     q = text("SELECT seq, entity, payload FROM events WHERE kind LIKE '%attach%' ORDER BY seq")

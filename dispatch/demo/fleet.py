@@ -17,7 +17,7 @@ from shapely.geometry import LineString, Polygon
 from shapely.ops import substring
 
 from devices.sim.fleet import FleetSimulator, SimTrack
-from dispatch.city import City, load_city
+from dispatch.city.data import City, load_city
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯邓曹彭"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "军", "杰", "涛", "明", "超", "秀英", "华", "强", "平", "刚",
@@ -174,7 +174,7 @@ def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:
     """File `demo_reports` through the ordinary operation, once: only on a store that has no incident yet
     (the demo is restarted on the same store every launch). Returns the new incidents' ids."""
     from dispatch import ops
-    from dispatch.incidents import book
+    from dispatch.incidents.book import book
 
     if book(core.state).items:
         return []
