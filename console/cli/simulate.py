@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_jt808(args: argparse.Namespace) -> int:
     from devices.sim.jt808 import Jt808Fleet, SimTerminal, truck_phone
-    from dispatch.demo import build_demo
+    from dispatch.demo.fleet import build_demo
 
     host, _, port_text = args.jt808.removeprefix("tcp://").rpartition(":")
     if not args.jt808.startswith("tcp://") or not host or not port_text.isdigit():
