@@ -125,6 +125,7 @@ class Jt808Stream:
         self.counters = StreamCounters()
         self.splitter = FrameSplitter()
         self.assembler = Assembler(timeout=reassembly_timeout, clock=clock)
+        self.tap: Callable[[bytes], None] | None = None  # called with each frame cut (escaped, no flags)
 
     @property
     def pending(self) -> int:
@@ -134,6 +135,10 @@ class Jt808Stream:
     def feed(self, chunk: bytes) -> list[Message | DeviceError]:
         sp = self.splitter
         frames = sp.feed(chunk)
+        if self.tap is not None:
+            for f in frames:
+                if f is not None:
+                    self.tap(f)
         out: list[Message | DeviceError] = []
         c = self.counters
         if len(frames) < _BATCH:
