@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
     p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
+    p.add_argument("--jt808-bind", metavar="ENDPOINT",
+                   help="accept JT/T 808 truck terminals here, e.g. tcp://0.0.0.0:6808 (docs/jt808.md); "
+                        "shown on the device bench")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
@@ -60,14 +63,15 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
     return not feed_specs(args) and args._feed_error is None
 
 
-def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
-    """Start the configured feeds and add the engineer's device bench tab."""
+def start_feeds(args: argparse.Namespace, session, window, gateway=None) -> None:  # type: ignore[no-untyped-def]
+    """Start the configured feeds and add the engineer's device bench tab (with the JT/T 808 gateway, if any)."""
     from console.devices_panel import DevicesPanel
     from dispatch.feeds.manager import FeedManager
 
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
-    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
+    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window,
+                         gateway=gateway)
     panel.save_enabled = args._feed_error is None
     if args._feed_error is not None:
         panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)
@@ -102,11 +106,12 @@ def run(args: argparse.Namespace) -> int:
     operations.set_operator(args.operator)
     _record_seat(session, "operator.login")
     if should_run_demo(args, session):
-        session.start_demo()
+        session.start_demo(jt808=bool(getattr(args, "jt808_bind", None)))
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles)
     hub = None if args.no_hub else _start_hub(args, session, window)
-    start_feeds(args, session, window)
+    gateway = _start_gateway(args, session, window)
+    start_feeds(args, session, window, gateway)
     from console.incidents import install as install_workflow
 
     install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
@@ -135,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     from shiboken6 import delete
 
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
+    if gateway is not None:
+        gateway.stop()
     if hub is not None:
         hub.stop()
     _record_seat(session, "operator.logout")
@@ -176,6 +183,21 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
     window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
     return hub
+
+
+def _start_gateway(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The JT/T 808 gateway inside the console (--jt808-bind). A taken port is a warning, not a crash."""
+    bind = getattr(args, "jt808_bind", None)
+    if not bind:
+        return None
+    from dispatch.jt808 import start_gateway
+
+    try:
+        return start_gateway(session.core, bind)
+    except (OSError, ValueError) as exc:
+        log.warning("JT/T 808 gateway not started on %s: %s", bind, exc)
+        window.statusBar().showMessage(window.tr("JT/T 808 gateway not started: %1").replace("%1", str(exc)), 30000)
+        return None
 
 
 def _probe_first_frame(window, app) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ With ``--jt808`` it runs N terminals (`devices.sim.jt808`) riding the demo city'
 registering, authenticating, reporting every ``--interval`` seconds, losing its signal for a while
 (every tenth truck, ``--signal-loss``) and catching up with blind-area batches, and answering the
 platform (text, position query, tracking, parameters). Prints one line per terminal, ``<phone>
-<truck>``, and the totals at the end.
+<truck>``, then ``<phone> text: <text>`` for each text a display receives, and the totals at the end.
 """
 
 from __future__ import annotations
@@ -110,6 +110,8 @@ def _run_jt808(args: argparse.Namespace) -> int:
                                      interval_s=args.interval, blackout=loss if (i + 1) % 10 == 8 else None,
                                      seed=i))
         print(f"{truck_phone(i + 1)} {unit.id if i < len(trucks) else f'truck-{i + 1}'}", flush=True)
+    for term in terminals:
+        term.on_text = lambda t, text: print(f"{t.phone} text: {text}", flush=True)
     fleet = Jt808Fleet(terminals, host, port).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -74,6 +74,7 @@ class SimTerminal:
         self.t0 = clock() if t0 is None else t0
         self.rng = random.Random(seed)
         self.auth_code: str | None = None
+        self.on_text: Callable[[SimTerminal, str], None] | None = None  # a text for the driver's display arrived
         self.stats = TerminalStats()
         self.stored: list[bytes] = []  # positions kept while out of signal
         self._serial = 0
@@ -246,6 +247,8 @@ class SimTerminal:
             result = 3  # unsupported
             if isinstance(msg, TextMessage):
                 self.stats.texts.append(msg.text)
+                if self.on_text is not None:
+                    self.on_text(self, msg.text)
                 result = 0
             elif isinstance(msg, TemporaryTracking):
                 self._tracking = None if msg.interval_s == 0 else (

@@ -1,0 +1,82 @@
+"""The commands together: the roster with terminals, `hub --jt808-bind`, `simulate --jt808`, `ctl --hub jt808 ...`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from dispatch.core import Dispatch
+from dispatch.store import EventStore
+from tests.conftest import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, check=check)
+
+
+def test_hub_simulate_and_ctl(tmp_path):
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    roster = tmp_path / "fleet.csv"
+    roster.write_text("id,kind,name,terminal\ntruck-01,truck,桂B·A0001,013900000001\ntruck-02,truck,桂B·A0002,\n",
+                      encoding="utf-8")
+    main("ctl", "--db", db, "unit", "import", str(roster))
+    main("ctl", "--db", db, "unit", "add", "truck-41", "--kind", "truck", "--terminal", "013912345678")
+    jt, field, control = free_port(), free_port(), free_port()
+    hub = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "hub", "--db", db, "--jt808-bind",
+                            f"tcp://127.0.0.1:{jt}", "--field-bind", f"tcp://127.0.0.1:{field}",
+                            "--control-bind", f"tcp://127.0.0.1:{control}"], cwd=ROOT, stderr=subprocess.PIPE,
+                           text=True)
+    sim = None
+    from dispatch.hub.control import ControlClient
+
+    client = ControlClient(f"tcp://127.0.0.1:{control}", timeout=30)
+    try:
+        ctl = ("ctl", "--hub", f"tcp://127.0.0.1:{control}", "--json")
+        assert client.call("jt808.terminals", {}, "test") == []  # waits for the hub to answer
+        sim = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "simulate", "--jt808", f"tcp://127.0.0.1:{jt}",
+                                "--trucks", "2", "--interval", "0.5", "--seconds", "30"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        rows = wait_for(lambda: [r for r in client.call("jt808.terminals", {}, "test")
+                                 if r["authenticated"] and r["positions"] >= 2], 20, what="truck-01 reporting")
+        assert [(r["phone"], r["unit"], r["edition"]) for r in rows] == [("013900000001", "truck-01", 2013)]
+        out = main("ctl", "--hub", f"tcp://127.0.0.1:{control}", "jt808", "unknown").stdout
+        assert "013900000002" in out and "桂B·" in out  # no unit has it: refused and listed with its plate
+        sent = json.loads(main(*ctl, "jt808", "send-text", "truck-01", "请回场").stdout)
+        assert sent["connected"] is True
+        assert sim.stdout is not None
+        assert sim.stdout.readline().split()[0] == "013900000001"
+        assert sim.stdout.readline().split()[0] == "013900000002"
+        assert sim.stdout.readline().strip() == "013900000001 text: 请回场"
+        wait_for(lambda: client.call("jt808.texts", {}, "test")[0]["result"] == 0, 10, what="the answer")
+        # the terminal that was refused gets in once its number is bound (it registers again within 30 s)
+        client.call("unit.bind_terminal", {"unit_id": "truck-02", "terminal": "13900000002"}, "test")
+        units = client.call("units", {}, "test")
+        assert next(u for u in units if u["id"] == "truck-01")["lat"] is not None
+    finally:
+        client.sock.close()
+        if sim is not None:
+            sim.terminate()
+            sim.wait(10)
+        hub.terminate()
+        hub.wait(20)
+    assert hub.returncode == 0, hub.stderr.read() if hub.stderr else ""
+    core = Dispatch(EventStore(db))
+    try:
+        kinds = [e.kind for e in core.store.events(0)]
+        assert "jt808.registered" in kinds and "jt808.text_answered" in kinds and "unit.terminal_bound" in kinds
+        assert core.state.units["truck-01"].position is not None  # stored: the fixes table has it
+        assert core.state.units["truck-02"].attributes["terminal"] == "13900000002"
+    finally:
+        core.close()
