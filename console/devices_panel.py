@@ -71,7 +71,8 @@ def refusal_text(exc: BaseException) -> str:
 
 
 def match_label(kind: str) -> str:
-    return t({"talker": "Talker", "mmsi": "MMSI", "peer": "Peer address", "device": "Device id"}.get(kind, kind))
+    return t({"talker": "Talker", "mmsi": "MMSI", "peer": "Peer address", "device": "Device id",
+              "terminal": "Terminal"}.get(kind, kind))
 
 
 def source_detail(u: UnboundSource) -> str:
@@ -82,6 +83,8 @@ def source_detail(u: UnboundSource) -> str:
         return t("from %1").replace("%1", u.detail)
     if u.kind == "mmsi":
         return t("vessel %1").replace("%1", u.detail)
+    if u.kind == "terminal":
+        return u.detail  # plate, maker, model as the terminal registered
     return t("talker %1").replace("%1", u.detail)
 
 
@@ -92,9 +95,10 @@ class StatsCollector(threading.Thread):
     and the core's units for the binding pickers (read again when they change).
     """
 
-    def __init__(self, manager: FeedManager, interval: float = 0.5) -> None:
+    def __init__(self, manager: FeedManager, interval: float = 0.5, gateway: Any = None) -> None:
         super().__init__(name="feed-stats", daemon=True)
         self.manager = manager
+        self.gateway = gateway  # a JT/T 808 gateway shown as one more feed (console/jt808_bench.py)
         self.interval = interval
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
@@ -124,6 +128,10 @@ class StatsCollector(threading.Thread):
 
     def collect(self) -> None:
         stats = self.manager.stats()
+        if self.gateway is not None:
+            from console.jt808_bench import gateway_feed_stats
+
+            stats.append(gateway_feed_stats(self.gateway))
         new: list[tuple[str, MonitorLine]] = []
         for name, feed in list(self.manager.feeds.items()):
             lines = feed.monitor_since(self._seen.get(name, 0))
@@ -139,6 +147,10 @@ class StatsCollector(threading.Thread):
                 unbound = self.manager.unbound_sources(selected)
             except Refused:  # removed or renamed meanwhile
                 unbound = []
+        elif self.gateway is not None and selected == self.gateway.name:
+            from console.jt808_bench import unknown_sources
+
+            unbound = unknown_sources(self.gateway)
         units = None
         if self.manager.units_version != self._units_version:
             self._units_version = self.manager.units_version
@@ -180,15 +192,16 @@ class DevicesPanel(QWidget):
     UNBOUND_COLUMNS = ("kind", "value", "detail", "age", "count")
 
     def __init__(self, manager: FeedManager, *, config_path: str | Path | None = None, map_view: Any = None,
-                 parent: QWidget | None = None, interval_ms: int = 500) -> None:
+                 parent: QWidget | None = None, interval_ms: int = 500, gateway: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("devicesPanel")
         self.manager = manager
+        self.gateway = gateway
         self.config_path = config_path
         self.save_enabled = True  # False: the feeds file had errors at start; never overwrite it
         self.map_view = map_view
         self._deliver = _Deliver(self)
-        self.collector = StatsCollector(manager, interval_ms / 1000.0)
+        self.collector = StatsCollector(manager, interval_ms / 1000.0, gateway)
         self.collector.start()
         self.last_stats: list[FeedStats] = []
         self.last_unbound: list[UnboundSource] = []
@@ -278,6 +291,13 @@ class DevicesPanel(QWidget):
         bottom = QWidget(self)
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
+        self.gateway_view = None
+        if gateway is not None:  # its terminals and their raw frames, while its row is selected
+            from console.jt808_bench import GatewayView
+
+            self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text)
+            self.gateway_view.hide()
+            bl.addWidget(self.gateway_view, 3)
         bl.addLayout(mon_bar)
         bl.addWidget(self.monitor)
         split = QSplitter(Qt.Orientation.Vertical, self)
@@ -321,9 +341,13 @@ class DevicesPanel(QWidget):
         name = self.selected_feed()
         self.collector.selected = name
         self.collector.wake.set()
-        has = name is not None
+        has = name is not None and name in self.manager.feeds  # the gateway's row is not a feed of the file
         for b in (self.edit_button, self.connect_button, self.disconnect_button, self.remove_button):
             b.setEnabled(has)
+        if self.gateway_view is not None:
+            shown = name == self.gateway.name
+            self.gateway_view.set_active(shown)
+            self.gateway_view.setVisible(shown)
         self._fill_unbound(name, [] if name != self.collector.bench()[0] else self.collector.bench()[1])
 
     def refresh(self) -> None:
@@ -369,7 +393,7 @@ class DevicesPanel(QWidget):
     def _state_text(self, s: FeedStats) -> str:
         if not s.enabled:
             return self.tr("disconnected")
-        return {"connected": self.tr("connected"), "connecting": self.tr("connecting"),
+        return {"connected": self.tr("connected"), "connecting": self.tr("connecting"), "listening": self.tr("listening"),
                 "detecting": self.tr("detecting baud"), "waiting": self.tr("waiting to retry"),
                 "stopped": self.tr("stopped"), "idle": self.tr("idle")}.get(s.state, s.state)
 
@@ -603,6 +627,13 @@ class DevicesPanel(QWidget):
         source = source or self.selected_unbound()
         if feed is None or source is None:
             return
+        if source.kind == "terminal":
+            from console.jt808_bench import BindTerminalDialog
+
+            tdlg = BindTerminalDialog(self, source=source, units=self.units)
+            if tdlg.exec() == QDialog.DialogCode.Accepted and tdlg.result_unit is not None:
+                self.bind_terminal(source.value, tdlg.result_unit)
+            return
         dlg = BindSourceDialog(self, feed=feed, source=source, units=self.units)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.result_binding is not None:
             self.apply_binding(feed, *dlg.result_binding, unit_wide=dlg.unit_wide)
@@ -646,6 +677,39 @@ class DevicesPanel(QWidget):
 
         self._background(work, done=finished)
 
+    def bind_terminal(self, terminal: str, unit: str, *, done: Callable[[Any], None] | None = None) -> None:
+        """A JT/T 808 terminal to a unit (`unit.bind_terminal`, as `ctl unit bind-terminal`)."""
+        from console.operations import seat_actor
+        from dispatch import ops
+
+        actor, core = seat_actor(), self.manager.core
+
+        def finished(arg: Any) -> None:
+            self.show_notice(self.tr("Terminal %1 now moves %2.").replace("%1", terminal).replace("%2", unit))
+            if done is not None:
+                done(arg)
+
+        self._background(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
+                                          actor=actor), done=finished)
+
+    def send_text(self, unit: str, text: str, *, done: Callable[[Any], None] | None = None) -> None:
+        """A dispatcher's text to a truck's display (`jt808.send_text`)."""
+        from console.operations import seat_actor
+        from dispatch import ops
+
+        actor, core = seat_actor(), self.manager.core
+
+        def finished(arg: Any) -> None:
+            result = arg[0]
+            text_ = (self.tr("Text sent to %1.") if result["connected"]
+                     else self.tr("Text for %1 waits until its terminal comes online."))
+            self.show_notice(text_.replace("%1", unit))
+            if done is not None:
+                done(arg)
+
+        self._background(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
+                         done=finished)
+
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
@@ -653,6 +717,8 @@ class DevicesPanel(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self.collector.stop()
+        if self.gateway_view is not None:
+            self.gateway_view.shutdown()
 
 
 class UnitPicker(QComboBox):

@@ -133,6 +133,9 @@ def test_alarms_become_events_raised_and_cleared(core, gateway):
         assert evs[2].payload["alarms"] == ["emergency"]
         active = call(core, "jt808.alarms", {"unit_id": "truck-41"}, actor="test")["active"]
         assert active == {"truck-41": ["overspeed", "gnss_antenna_cut", "power_cut"]}
+        from dispatch.record.replay import marker_class
+
+        assert [marker_class(e.kind) for e in evs] == ["alert", "alert", None]  # on the replay timeline
     finally:
         term.close()
 
