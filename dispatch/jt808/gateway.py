@@ -10,7 +10,8 @@
 - The **ingest thread** takes positions and events from a queue: `Dispatch.ingest` for positions
   (the same call every feed ends in: live positions, the fixes table, the map), `Dispatch.record`
   for alarms, registrations and text answers; it rebuilds the terminal -> unit table when units
-  change and catches up on events other processes wrote (texts sent with ``ctl --db``).
+  change and catches up on events other processes wrote (texts sent with ``ctl --db``). A third
+  thread writes the buffered fixes to the store, so that ingesting never waits on a write.
 
 A terminal is bound to a unit by the unit's ``terminal`` attribute (its number; leading zeros
 do not matter, so a 2013 and a 2019 header name the same terminal). The authentication code is an
@@ -44,6 +45,7 @@ from dispatch.store import NewEvent
 log = logging.getLogger(__name__)
 
 DEFAULT_BIND = "tcp://0.0.0.0:6808"
+FLUSH_EVERY = 0.5  # seconds between writes of the buffered fixes (the store's own interval is 1 s)
 ACTOR = "system:jt808"
 
 
@@ -110,6 +112,7 @@ class Gateway:
         self._server: asyncio.AbstractServer | None = None
         self._loop_thread: threading.Thread | None = None
         self._ingest_thread: threading.Thread | None = None
+        self._flush_thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
@@ -127,6 +130,8 @@ class Gateway:
             raise self._start_error
         self._ingest_thread = threading.Thread(target=self._run_ingest, name=f"{self.name}-ingest", daemon=True)
         self._ingest_thread.start()
+        self._flush_thread = threading.Thread(target=self._run_flush, name=f"{self.name}-flush", daemon=True)
+        self._flush_thread.start()
         self.core.subscribe(self._on_changes)
         registry.register(self.core, self)
         self.started_at = time.time()
@@ -159,6 +164,8 @@ class Gateway:
         self._queue.put(("wake",))
         if self._ingest_thread is not None:
             self._ingest_thread.join(timeout)
+        if self._flush_thread is not None:
+            self._flush_thread.join(timeout)
         try:
             self.core.flush()
         except Exception:
@@ -365,9 +372,20 @@ class Gateway:
                 self._send_text(s, seq, text)
 
     # ------------------------------------------------------ ingest thread
+    def _run_flush(self) -> None:
+        """Writes the buffered fixes twice a second, so that the ingest thread never waits on the store
+        (the store would otherwise write inside an `ingest` call once its flush interval passed)."""
+        while not self._stopping.wait(FLUSH_EVERY):
+            try:
+                if self.core.store.pending_fixes():
+                    self.core.flush()
+            except Exception:
+                self.counters["flush_errors"] += 1
+                log.exception("jt808: writing fixes failed (kept for the next try)")
+
     def _run_ingest(self) -> None:
         core = self.core
-        last_flush = last_refresh = time.monotonic()
+        last_refresh = time.monotonic()
         while True:
             try:
                 batch = [self._queue.get(timeout=0.5)]
@@ -401,9 +419,6 @@ class Gateway:
                 if mono - last_refresh >= 1.0:
                     last_refresh = mono
                     core.refresh()  # texts and bindings other processes recorded
-                if core.store.pending_fixes() and mono - last_flush >= 1.0:
-                    last_flush = mono
-                    core.flush()
             except Exception:  # the ingest thread must outlive any one batch
                 self.counters["ingest_errors"] += 1
                 log.exception("jt808: ingesting a batch failed")
