@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dispatch.core import Dispatch
+from dispatch.errors import Refused
 from dispatch.store import EventStore
 from tests.conftest import wait_for
 
@@ -21,9 +24,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def main(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def main(*args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=60, check=check)
+                          timeout=60, check=check, input=stdin)
 
 
 def test_hub_simulate_and_ctl(tmp_path):
@@ -33,39 +36,50 @@ def test_hub_simulate_and_ctl(tmp_path):
                       encoding="utf-8")
     main("ctl", "--db", db, "unit", "import", str(roster))
     main("ctl", "--db", db, "unit", "add", "truck-41", "--kind", "truck", "--terminal", "013912345678")
+    from tests.hub.conftest import PASSWORD, add_operator, control_client
+
+    core = Dispatch(EventStore(db))  # a dispatcher's and an engineer's accounts, with their seats' keys
+    try:
+        wang = add_operator(core, tmp_path / "keys", "wang", "dispatcher")
+        zhao = add_operator(core, tmp_path / "keys", "zhao", "engineer")
+    finally:
+        core.close()
     jt, field, control = free_port(), free_port(), free_port()
     hub = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "hub", "--db", db, "--jt808-bind",
                             f"tcp://127.0.0.1:{jt}", "--field-bind", f"tcp://127.0.0.1:{field}",
                             "--control-bind", f"tcp://127.0.0.1:{control}"], cwd=ROOT, stderr=subprocess.PIPE,
                            text=True)
     sim = None
-    from dispatch.hub.control import ControlClient
-
-    client = ControlClient(f"tcp://127.0.0.1:{control}", timeout=30)
+    client = control_client(f"tcp://127.0.0.1:{control}", wang, "wang", timeout=30)
+    engineer = control_client(f"tcp://127.0.0.1:{control}", zhao, "zhao", timeout=30)
     try:
-        ctl = ("ctl", "--hub", f"tcp://127.0.0.1:{control}", "--json")
-        assert client.call("jt808.terminals", {}, "test") == []  # waits for the hub to answer
+        ctl = ("ctl", "--hub", f"tcp://127.0.0.1:{control}", "--key", str(tmp_path / "keys" / "seat-wang.seat.json"),
+               "--user", "wang", "--login-stdin")
+        assert client.call("jt808.terminals", {}) == []  # waits for the hub to answer
         sim = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "simulate", "--jt808", f"tcp://127.0.0.1:{jt}",
                                 "--trucks", "2", "--interval", "0.5", "--seconds", "30"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        rows = wait_for(lambda: [r for r in client.call("jt808.terminals", {}, "test")
+        rows = wait_for(lambda: [r for r in client.call("jt808.terminals", {})
                                  if r["authenticated"] and r["positions"] >= 2], 20, what="truck-01 reporting")
         assert [(r["phone"], r["unit"], r["edition"]) for r in rows] == [("013900000001", "truck-01", 2013)]
-        out = main("ctl", "--hub", f"tcp://127.0.0.1:{control}", "jt808", "unknown").stdout
+        out = main(*ctl, "jt808", "unknown", stdin=PASSWORD).stdout
         assert "013900000002" in out and "桂B·" in out  # no unit has it: refused and listed with its plate
-        sent = json.loads(main(*ctl, "jt808", "send-text", "truck-01", "请回场").stdout)
+        sent = json.loads(main(*ctl, "--json", "jt808", "send-text", "truck-01", "请回场", stdin=PASSWORD).stdout)
         assert sent["connected"] is True
         assert sim.stdout is not None
         assert sim.stdout.readline().split()[0] == "013900000001"
         assert sim.stdout.readline().split()[0] == "013900000002"
         assert sim.stdout.readline().strip() == "013900000001 text: 请回场"
-        wait_for(lambda: client.call("jt808.texts", {}, "test")[0]["result"] == 0, 10, what="the answer")
+        wait_for(lambda: client.call("jt808.texts", {})[0]["result"] == 0, 10, what="the answer")
         # the terminal that was refused gets in once its number is bound (it registers again within 30 s)
-        client.call("unit.bind_terminal", {"unit_id": "truck-02", "terminal": "13900000002"}, "test")
-        units = client.call("units", {}, "test")
+        with pytest.raises(Refused):  # a device binding is the engineer's
+            client.call("unit.bind_terminal", {"unit_id": "truck-02", "terminal": "13900000002"})
+        engineer.call("unit.bind_terminal", {"unit_id": "truck-02", "terminal": "13900000002"})
+        units = client.call("units", {})
         assert next(u for u in units if u["id"] == "truck-01")["lat"] is not None
     finally:
         client.sock.close()
+        engineer.sock.close()
         if sim is not None:
             sim.terminate()
             sim.wait(10)
@@ -78,5 +92,8 @@ def test_hub_simulate_and_ctl(tmp_path):
         assert "jt808.registered" in kinds and "jt808.text_answered" in kinds and "unit.terminal_bound" in kinds
         assert core.state.units["truck-01"].position is not None  # stored: the fixes table has it
         assert core.state.units["truck-02"].attributes["terminal"] == "13900000002"
+        bound = [e for e in core.store.events(0) if e.kind == "unit.terminal_bound"]
+        assert [e.actor for e in bound] == ["engineer:zhao"]  # who did it, as the hub logged them in
+        assert [e.actor for e in core.store.events(0) if e.kind == "jt808.text_sent"] == ["dispatcher:wang"]
     finally:
         core.close()
