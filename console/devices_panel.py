@@ -298,8 +298,12 @@ class DevicesPanel(QWidget):
             self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text)
             self.gateway_view.hide()
             bl.addWidget(self.gateway_view, 3)
-        bl.addLayout(mon_bar)
-        bl.addWidget(self.monitor)
+        self.monitor_box = QWidget(bottom)  # the feeds' lines (the gateway shows its terminals' frames instead)
+        mb = QVBoxLayout(self.monitor_box)
+        mb.setContentsMargins(0, 0, 0, 0)
+        mb.addLayout(mon_bar)
+        mb.addWidget(self.monitor)
+        bl.addWidget(self.monitor_box)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(middle)
@@ -348,6 +352,7 @@ class DevicesPanel(QWidget):
             shown = name == self.gateway.name
             self.gateway_view.set_active(shown)
             self.gateway_view.setVisible(shown)
+            self.monitor_box.setVisible(not shown)
         self._fill_unbound(name, [] if name != self.collector.bench()[0] else self.collector.bench()[1])
 
     def refresh(self) -> None:
