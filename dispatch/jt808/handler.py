@@ -10,7 +10,8 @@ are not answered: there is no serial to answer. Terminal answers (0x0001) and po
 (0x0201) are answers themselves and get none.
 
 Runs on the gateway's event-loop thread: no locks taken, no store touched; positions and
-events go to the gateway's ingest queue.
+events go to the gateway's ingest queue. The session's bookkeeping is done before the answer is
+written, so whoever sees the answer sees its effects.
 """
 
 from __future__ import annotations
@@ -90,9 +91,9 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
             if not isinstance(item, PositionReply):
                 _ack(gw, s, h, RESULT_FAILURE)
             return
+        _positions(gw, s, locations_of(item), arrived, live=not isinstance(item, LocationBatch))
         if not isinstance(item, PositionReply) and not joined:
             _ack(gw, s, h, RESULT_OK)
-        _positions(gw, s, locations_of(item), arrived, live=not isinstance(item, LocationBatch))
     else:  # a platform message (0x8xxx) from a terminal
         s.error("unsupported", f"0x{h.msg_id:04X} is the platform's to send")
         gw.count("unsupported")
@@ -131,29 +132,30 @@ def _register(gw: Gateway, s: TerminalSession, m: Register) -> None:
         gw.send(s, encode.REGISTER_RESPONSE, encode.register_response_body(h.serial, NO_SUCH_TERMINAL))
         return
     s.unit = unit
-    gw.send(s, encode.REGISTER_RESPONSE, encode.register_response_body(h.serial, REGISTER_OK, gw.auth_code(h.phone)))
     gw.forget_unknown(h.phone)
     gw.queue_event(NewEvent("jt808.registered", {"unit": unit, "terminal": h.phone, **s.registered}, f"unit:{unit}"))
     log.info("jt808 %s: registered (%s, %s %s, edition %s)", s.label, m.plate, m.manufacturer, m.model, m.edition)
+    gw.send(s, encode.REGISTER_RESPONSE, encode.register_response_body(h.serial, REGISTER_OK, gw.auth_code(h.phone)))
 
 
 def _authenticate(gw: Gateway, s: TerminalSession, m: Authenticate) -> None:
     h = m.header
     unit = gw.unit_for(h.phone)
     ok = unit is not None and m.code == gw.auth_code(h.phone)
-    _ack(gw, s, h, RESULT_OK if ok else RESULT_FAILURE)
     if not ok:
         s.authenticated = False
         s.error("auth_failed", "no unit has this terminal" if unit is None else "wrong authentication code")
         gw.count("auth_failed")
         log.warning("jt808 %s: authentication refused (%s)", s.label,
                     "no unit has this terminal" if unit is None else "wrong code")
+        _ack(gw, s, h, RESULT_FAILURE)
         return
     s.unit = unit
     s.authenticated = True
     if m.software:
         s.registered = {**(s.registered or {}), "software": m.software, "imei": m.imei}
-    gw.authenticated(s)
+    _ack(gw, s, h, RESULT_OK)
+    gw.authenticated(s)  # after the answer: the texts waiting for it follow
 
 
 def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse) -> None:

@@ -9,6 +9,7 @@ from devices.errors import DeviceError
 from devices.jt808 import Jt808Stream, encode
 from devices.jt808.messages import (
     Authenticate,
+    Heartbeat,
     LocationBatch,
     LocationReport,
     PositionReply,
@@ -44,10 +45,11 @@ class MiniPlatform:
             self.conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    def send(self, header, msg_id: int, body: bytes = b"", conn: socket.socket | None = None) -> None:  # type: ignore[no-untyped-def]
+    def send(self, header, msg_id: int, body: bytes = b"", conn: socket.socket | None = None) -> int:  # type: ignore[no-untyped-def]
         with self.lock:
             self.serial += 1
             (conn or self.conns[-1]).sendall(encode.reply(header, msg_id, self.serial, body))
+            return self.serial
 
     def _serve(self, conn: socket.socket) -> None:
         stream = Jt808Stream()
@@ -83,13 +85,14 @@ class MiniPlatform:
 def test_register_authenticate_report_lose_signal_catch_up_and_obey():
     platform = MiniPlatform()
     term = SimTerminal(truck_phone(41), SimTrack("t", ROUTE, 10.0), plate="桂B·A1234", interval_s=0.1,
-                       heartbeat_s=0.25, blackout=(0.6, 1.2))
+                       heartbeat_s=0.04, blackout=(0.6, 1.2))
     fleet = Jt808Fleet([term], "127.0.0.1", platform.port).start()
     try:
         wait_for(lambda: len(platform.of(LocationReport)) >= 3, what="reports")
         reg = platform.of(Register)[0]
         assert reg.header.phone == "013900000041" and reg.plate == "桂B·A1234" and reg.edition == 2013
         assert platform.of(Authenticate)[0].code == "K1"
+        wait_for(lambda: platform.of(Heartbeat), what="a heartbeat between reports")
         first = platform.of(LocationReport)[0].location
         assert 24.29 < first.lat < 24.34 and first.time is not None and "positioned" in first.statuses
         # the signal comes back: the terminal authenticates again (no second registration) and
@@ -101,13 +104,13 @@ def test_register_authenticate_report_lose_signal_catch_up_and_obey():
         # the platform's downlink is obeyed and answered
         h = platform.of(LocationReport)[-1].header
         platform.send(h, 0x8300, encode.text_body("请回场"))
-        platform.send(h, 0x8201)
+        query = platform.send(h, 0x8201)
         platform.send(h, 0x8F00)
         wait_for(lambda: len(platform.of(TerminalResponse)) >= 2 and platform.of(PositionReply), what="answers")
         assert term.stats.texts == ["请回场"]
         results = {r.reply_id: r.result for r in platform.of(TerminalResponse)}
         assert results == {0x8300: 0, 0x8F00: 3}
-        assert platform.of(PositionReply)[0].reply_serial == platform.serial - 1
+        assert platform.of(PositionReply)[0].reply_serial == query
         assert term.stats.nacks == 0 and term.stats.acks >= 4
     finally:
         fleet.stop()
