@@ -25,6 +25,7 @@ from dispatch.hub.outbox import Outbox
 from dispatch.hub.relay import advance, messages_for
 from dispatch.hub.seats import seats_state
 from dispatch.hub.state import field_state
+from dispatch.hub.where import WHERE_EVERY_S, where_messages
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,11 @@ class Hub:
     """Serves field units and control clients on one core. `start()` binds, `stop()` ends both threads."""
 
     def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
-                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S) -> None:
+                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S,
+                 stream_bind: str | None = None) -> None:
         self.core = core
+        self.stream_bind = stream_bind  # attached consoles' stream (default: the control port + 1)
+        self.stream_endpoint: str | None = None
         self.field_bind = field_bind
         self.control_bind = control_bind
         self.offline_after = offline_after
@@ -77,6 +81,9 @@ class Hub:
         self._deferred_due = 0.0
         self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()  # events the core just applied
         self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (loop thread)
+        self.wants_where: set[str] = set()  # units that logged in with "where": their position as we see it
+        self._where_sent: dict[str, float] = {}  # unit -> fix time last sent
+        self._where_at = 0.0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -94,9 +101,15 @@ class Hub:
             raise self._error
         if self.control_bind:
             from dispatch.hub.control import ControlServer
+            from dispatch.hub.stream import StreamPublisher, stream_bind_for
 
-            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=(self.public_key, self._secret))
+            keys = (self.public_key, self._secret)
+            self.stream = StreamPublisher(self.core, self.ctx, self.stream_bind or stream_bind_for(self.control_bind),
+                                          keys=keys)
+            self.stream_endpoint = self.stream.start()
+            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=keys, stream=self.stream)
             self.control_endpoint = self.control.start()
+            self._close_stale_sessions()
         self.core.subscribe(self._on_changes)
         log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
         return self
@@ -107,6 +120,8 @@ class Hub:
         self.wake()
         if getattr(self, "control", None) is not None:
             self.control.stop()
+        if getattr(self, "stream", None) is not None:
+            self.stream.stop()
         for t in self._threads:
             t.join(5)
         self.outbox.close()
@@ -116,6 +131,18 @@ class Hub:
                 os.close(fd)
             except OSError:
                 pass
+
+    def _close_stale_sessions(self) -> None:
+        """Operators the log shows at a seat from before this hub started: their sessions died with the
+        previous hub (killed, the machine restarted). Their logout is recorded now, so the log says who was
+        at which seat when; the consoles log in again on their own."""
+        from dispatch.accounts.model import accounts_state
+
+        with self.core.lock:
+            stale = [(a.name, a.seat) for a in accounts_state(self.core.state).by_name.values() if a.seat]
+        if stale:
+            self.core.record("system:hub", [NewEvent("account.logout", {"name": n, "seat": s, "reason": "hub restarted"},
+                                                     f"account:{n}") for n, s in stale])
 
     def call_soon(self, fn: Any) -> None:
         """Run `fn()` on the hub's loop thread (which alone may touch the field socket and the outbox)."""
@@ -423,6 +450,11 @@ class Hub:
             self._send(old, REPLACED)
         self.routes[unit] = rid
         self.route_unit[rid] = unit
+        if msg.get("where"):
+            self.wants_where.add(unit)
+            self._where_sent.pop(unit, None)  # a new session: tell it at once
+        else:
+            self.wants_where.discard(unit)
         last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))
         self._send(rid, {"type": "welcome", "unit_id": unit, "hub": self.public_key, "version": P.PROTOCOL_VERSION,
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
@@ -544,6 +576,11 @@ class Hub:
             if self.outbox.last_seq.get(unit, 0) > self.outbox.acked.get(unit, 0) and \
                     now - self.progress.get(unit, 0) > self.resend_after:
                 self._resend(unit, 0)
+        if now - self._where_at >= WHERE_EVERY_S and self.wants_where:
+            self._where_at = now
+            for unit, msg in where_messages(self.core, [u for u in self.routes if u in self.wants_where],
+                                            self._where_sent):
+                self._send(self.routes[unit], msg)
         self._flush_events()
 
     def _cut_revoked(self) -> None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import DevicesPanel
+    from console.device_bench.panel import DevicesPanel
 
     mgr = FeedManager(core, []).start()
     panel = DevicesPanel(mgr, config_path=tmp_path / "feeds.toml", interval_ms=100, gateway=gateway)
@@ -86,7 +86,8 @@ def test_every_string_of_the_gateway_bench_has_a_chinese_translation() -> None:
     from tests.feeds.test_feed_bindings_ui import _strings
 
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
-    wanted = _strings(ROOT / "console/jt808_bench.py") | _strings(ROOT / "console/devices_panel.py")
+    wanted = set().union(*(_strings(p) for p in (ROOT / "console/device_bench").glob("*.py")))
+    wanted |= _strings(ROOT / "console/cli/gui.py")
     wanted |= {"Terminal"}
     missing = sorted(s for s in wanted if not zh.get(s))
     assert not missing, missing

@@ -25,7 +25,9 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.tasks",
     "console.cli.ctl.field",
     "console.cli.ctl.users",
+    "console.cli.ctl.cases",
     "console.cli.ctl.analytics",
+    "console.cli.ctl.places",
     "console.cli.ctl.jt808",
 )
 
@@ -177,6 +179,15 @@ def run(args: argparse.Namespace) -> int:
         text = args.render(result, args)
         if text:
             print(text)
+    after = getattr(args, "after", None)  # e.g. write the result to a file the command names
+    if after is not None:
+        try:
+            said = after(result, args)
+        except (Refused, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if said:
+            print(said, file=sys.stderr)
     return 0
 
 

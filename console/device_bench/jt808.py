@@ -1,5 +1,6 @@
 """The JT/T 808 gateway on the device bench: a feed row, its terminals, a raw hex monitor per terminal,
-the terminals it refused (one-click binding to a unit) and a text to a truck's display.
+the terminals it refused (one-click binding to a unit) and a text to a truck's display
+(`bind_terminal`, `send_text`: what the panel runs for them, off the GUI thread).
 
 The figures come from `dispatch.jt808.Gateway` views, read on a collector thread while the gateway's
 row is selected; binding and sending go through the operations (`unit.bind_terminal`,
@@ -245,7 +246,7 @@ class BindTerminalDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, *, source: UnboundSource,
                  units: list[dict[str, Any]] | None = None) -> None:
-        from console.devices_panel import UnitPicker
+        from console.device_bench.dialogs import UnitPicker
 
         super().__init__(parent)
         self.setWindowTitle(self.tr("Bind to unit"))
@@ -286,3 +287,44 @@ class BindTerminalDialog(QDialog):
             return
         self.result_unit = unit
         super().accept()
+
+
+def bind_terminal(panel: Any, terminal: str, unit: str, done: Any = None) -> None:
+    """A JT/T 808 terminal to a unit (`unit.bind_terminal`, as `ctl unit bind-terminal`), off the GUI thread."""
+    from console.operations import seat_actor
+    from dispatch import ops
+
+    actor, core = seat_actor(), panel.manager.core
+
+    def finished(arg: Any) -> None:
+        panel.show_notice(panel.tr("Terminal %1 now moves %2.").replace("%1", terminal).replace("%2", unit))
+        if done is not None:
+            done(arg)
+
+    panel._background(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
+                                       actor=actor), done=finished)
+
+
+def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
+    """A dispatcher's text to a truck's display (`jt808.send_text`), off the GUI thread."""
+    from console.operations import seat_actor
+    from dispatch import ops
+
+    actor, core = seat_actor(), panel.manager.core
+
+    def finished(arg: Any) -> None:
+        said = (panel.tr("Text sent to %1.") if arg[0]["connected"]
+                else panel.tr("Text for %1 waits until its terminal comes online."))
+        panel.show_notice(said.replace("%1", unit))
+        if done is not None:
+            done(arg)
+
+    panel._background(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
+                      done=finished)
+
+
+def ask_binding(panel: Any, source: UnboundSource) -> None:
+    """The bench's "Bind to unit…" for a refused terminal: which unit, then `bind_terminal`."""
+    dlg = BindTerminalDialog(panel, source=source, units=panel.units)
+    if dlg.exec() == QDialog.DialogCode.Accepted and dlg.result_unit is not None:
+        bind_terminal(panel, source.value, dlg.result_unit)

@@ -1,4 +1,4 @@
-"""Gateway figures: 5,000 JT/T 808 terminals over loopback, each reporting every 10 s, for a bounded time.
+"""Gateway figures (section jt808_gateway): 5,000 JT/T 808 terminals over loopback, each reporting every 10 s, for a bounded time.
 
 A temporary SQLite store with 5,000 trucks, each bound to a terminal number; the gateway on
 127.0.0.1; `python main.py simulate --jt808 ... --trucks 5000 --interval 10` in a process of its
