@@ -45,6 +45,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
     "dispatch.gazetteer.ops",
+    "dispatch.jt808.ops",
 )
 
 Operation = Callable[..., Any]

@@ -48,6 +48,7 @@ MICROSECOND_SLACK = 5e-7
 
 # Kinds the timeline marks (by prefix; anything with "assign" in its kind is an assignment).
 ALERT_PREFIXES = ("alert.", "geofence.", "alarm.", "incident.overdue", "feed.disconnected", "unit.offline")
+ALERT_KINDS = frozenset({"jt808.alarm"})  # a truck terminal's alarm (its clearing is not one)
 INCIDENT_PREFIXES = ("incident.",)
 
 
@@ -55,7 +56,7 @@ def marker_class(kind: str) -> str | None:
     """Which timeline marker an event kind gets: "assignment", "alert", "incident" or None (density only)."""
     if "assign" in kind:
         return "assignment"
-    if kind.startswith(ALERT_PREFIXES):
+    if kind.startswith(ALERT_PREFIXES) or kind in ALERT_KINDS:
         return "alert"
     if kind.startswith(INCIDENT_PREFIXES):
         return "incident"

@@ -30,6 +30,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.alerts",
     "console.cli.ctl.analytics",
     "console.cli.ctl.places",
+    "console.cli.ctl.jt808",
 )
 
 
