@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -34,8 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.incidents.common import category_label, event_kind_label, state_label
 from console.map.view import MapView, unit_row
 from console.replay.timeline import Timeline
+from console.tables import fit_columns
 from console.unit_board import UnitBoard
 from dispatch.model import Position, Unit, UnitKind
 from dispatch.record.replay import Recording, marker_class
@@ -80,7 +81,8 @@ class ReplayWindow(QMainWindow):
 
             city_geojson = load_city().geojson()
         self.map = MapView(city_geojson, lang=lang, page_name=f"replay-{_pages}.html", parent=self)
-        self.map.ready.connect(lambda: self.seek(self.t, force=True))
+        self._markers: list[dict[str, Any]] | None = None  # the incident markers last drawn
+        self.map.ready.connect(self._map_ready)
         self.timeline = Timeline(self)
         self.timeline.seek_requested.connect(self.seek)
 
@@ -131,14 +133,14 @@ class ReplayWindow(QMainWindow):
         self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log.verticalHeader().setVisible(False)
-        self.log.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.log, stretch=3)
         self.log.cellClicked.connect(self._on_log_clicked)
         self.board = UnitBoard(stale_after, self)
         self.incidents = QTableWidget(0, 3, self)
         self.incidents.setHorizontalHeaderLabels([self.tr("Incident"), self.tr("State"), self.tr("Summary")])
         self.incidents.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.incidents.verticalHeader().setVisible(False)
-        self.incidents.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.incidents, stretch=2)
         self.side = QTabWidget(self)
         self.side.addTab(self.log, self.tr("Event log"))
         self.side.addTab(self.board, self.tr("Units"))
@@ -167,6 +169,10 @@ class ReplayWindow(QMainWindow):
         if span is None:
             self.message.setText(self.tr("This recording is empty: nothing to replay."))
 
+    def _map_ready(self) -> None:
+        self._markers = None  # a new page: draw the markers again
+        self.seek(self.t, force=True)
+
     # ------------------------------------------------------------ window
     def _on_range(self, _i: int) -> None:
         data = self.range_box.currentData()
@@ -191,11 +197,14 @@ class ReplayWindow(QMainWindow):
                 marks.setdefault(k, []).append(ev.ts)
         self.timeline.set_data(self.t1, self.t2, edges, counts, marks)
         self.log.setRowCount(len(self.window_events))
+        one_day = _local(self.t1)[:10] == _local(self.t2)[:10]
         for i, ev in enumerate(self.window_events):
-            for j, v in enumerate((_local(ev.ts), ev.actor, ev.kind, ev.entity or "")):
+            when = _local(ev.ts)[11:] if one_day else _local(ev.ts)[5:]  # the time of day first
+            tip = f"{_local(ev.ts)}  {ev.kind}\n{json.dumps(ev.payload, ensure_ascii=False)[:500]}"
+            for j, v in enumerate((when, ev.actor, event_kind_label(ev.kind), ev.entity or "")):
                 item = QTableWidgetItem(v)
                 item.setForeground(QBrush(QColor("#9e9e9e")))  # after the replay clock until it passes
-                item.setToolTip(json.dumps(ev.payload, ensure_ascii=False)[:500])
+                item.setToolTip(tip)
                 self.log.setItem(i, j, item)
         self._event_ts = [ev.ts for ev in self.window_events]
         self._log_upto = -1
@@ -343,19 +352,30 @@ class ReplayWindow(QMainWindow):
             self.log.clearSelection()
 
     def _show_incidents(self, state: Any, t: float) -> None:
+        """The incidents as they were at `t`: in the list (as the live queue words them) and on the map."""
         book = state.ext.get("incidents")
         items = getattr(book, "items", None) or {}
-        rows = []
+        rows, markers = [], []
         for iid, inc in sorted(items.items()):
             st = getattr(inc, "state", "")
-            summary = getattr(inc, "category", "") or ""
+            st = str(getattr(st, "value", st))
+            cat = getattr(inc, "category", "") or ""
             text = getattr(inc, "text", "") or getattr(inc, "address", "") or ""
             unit = getattr(inc, "unit_id", None) or ""
-            rows.append((f"#{iid}", str(getattr(st, "value", st)), f"{summary} {text} {unit}".strip()))
+            u = state.units.get(unit) if unit else None
+            who = (u.name if u is not None and u.name else unit)
+            rows.append((f"#{iid}", state_label(st), f"{category_label(cat)} {text} {who}".strip()))
+            is_open = bool(getattr(inc, "is_open", True))
+            markers.append({"id": iid, "lat": inc.lat, "lon": inc.lon, "priority": inc.priority, "state": st,
+                            "overdue": bool(getattr(inc, "overdue", False)) and is_open, "open": is_open,
+                            "label": f"#{iid} {inc.priority} {category_label(cat)} · {state_label(st)}"})
         self.incidents.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, v in enumerate(r):
                 self.incidents.setItem(i, j, QTableWidgetItem(v))
+        if markers != self._markers:
+            self._markers = markers
+            self.map.push_incidents(markers)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.timer.stop()
