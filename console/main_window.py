@@ -47,12 +47,12 @@ class MainWindow(QMainWindow):
     closing = Signal()  # the window is closing for good (after any confirmation)
 
     def __init__(self, core: Dispatch, city_geojson: dict[str, Any], *, lang: str, store_label: str,
-                 tiles_url: str | None = None, push_interval_ms: int = 300) -> None:
+                 tiles_url: str | None = None, push_interval_ms: int = 300, basemap: Any = None) -> None:
         super().__init__()
         self.core = core
         self.city_geojson = city_geojson
         self.resize(1600, 960)
-        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self)
+        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self, basemap=basemap)
         self.board = UnitBoard(core.stale_after, self)
         self.side = QTabWidget(self)
         self.side.setObjectName("sideTabs")
@@ -170,8 +170,13 @@ class MainWindow(QMainWindow):
         w.show()
         return w
 
-    def open_replay(self) -> QWidget:
+    def open_replay(self) -> QWidget | None:
         """The replay window on this store, beside the live console (which keeps running)."""
+        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
+            QMessageBox.information(self, self.tr("Replay"), self.tr(
+                "This console is attached to a hub and has no store: replay a shift on the hub's machine "
+                "(main.py replay, ctl --hub events, ctl --hub seats)."))
+            return None
         from console import i18n
         from console.replay.window import open_live_replay
 

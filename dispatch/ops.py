@@ -19,8 +19,11 @@ from dispatch.errors import Refused
 
 FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state appliers, by name (no import upward)
     "dispatch.units.ops",
+    "dispatch.accounts.model",
+    "dispatch.accounts.ops",
     "dispatch.feeds.events",
     "dispatch.hub.ops",
+    "dispatch.hub.seats",
     "dispatch.record.ops",
     "dispatch.incidents.ops",
     "dispatch.incidents.appliers",
@@ -28,7 +31,15 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.cases.ops",
+    "dispatch.cases.appliers",
+    "dispatch.cases.evidence",
+    "dispatch.cases.documents",
+    "dispatch.cases.archive",
+    "dispatch.cases.supervision",
     "dispatch.analytics.ops",
+    "dispatch.analytics.report",
+    "dispatch.gazetteer.ops",
 )
 
 Operation = Callable[..., Any]
@@ -62,7 +73,13 @@ def _signature(fn: Any) -> inspect.Signature:
 
 
 def call(core: Any, name: str, args: dict[str, Any] | None = None, *, actor: str) -> Any:
-    """Run one operation by name. Raises Refused for an unknown operation or bad arguments."""
+    """Run one operation by name. Raises Refused for an unknown operation or bad arguments.
+
+    On a console attached to a hub (`dispatch.hub.attach.RemoteCore`) the hub runs it, as the operator
+    logged in at that seat (`actor` is not sent: the hub takes it from the session)."""
+    remote = getattr(core, "remote_call", None)
+    if remote is not None:
+        return remote(name, args or {})
     load_features()
     fn = OPERATIONS.get(name)
     if fn is None:

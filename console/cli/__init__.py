@@ -18,12 +18,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("console.cli.devices", "list serial ports with what can be told of each"),
     "record": ("console.cli.record", "record raw sentences from a serial port with receive times"),
     "simulate": ("console.cli.simulate", "virtual serial ports speaking NMEA at a real baud rate"),
+    "db": ("console.cli.db", "the store's schema: upgrade it in place (db upgrade) or show its revision (db current)"),
     "audit": ("console.cli.audit", "check the event log's hash chain and the attachments (audit verify)"),
+    "archive": ("console.cli.archive", "check a case dossier (archive verify FILE.zip): the four archive checks"),
     "replay": ("console.cli.replay", "open an exported replay file in the replay window"),
     "bench": ("console.cli.bench", "run the benchmark and print its figures beside their peers"),
     "hub": ("console.cli.hub", "run the hub headless: field units over ZeroMQ and the control endpoint"),
     "keys": ("console.cli.keys", "create, revoke and list field units' CURVE keys"),
     "field": ("console.cli.field", "the field client of a boat crew or an officer (--headless for tests)"),
+    "report": ("console.cli.report", "write the shift report of a period (HTML, or PDF by Qt)"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
+    p.add_argument("--basemap", metavar="FILE|DIR",
+                   help="an offline base map under the units: raster MBTiles (PNG/JPEG/WebP) or a {z}/{x}/{y} tile folder")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--tab", choices=TABS, help="the side tab shown at start (default: incidents)")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
@@ -31,8 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where field units connect (default tcp://127.0.0.1:5570)")
     p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
-    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login)")
+    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login; with "
+                   "--hub: the name the login dialog proposes)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
+    p.add_argument("--hub", metavar="ENDPOINT", help="attach to a running hub's control endpoint (e.g. "
+                   "tcp://HOST:5571) instead of a store: a login, then the hub's state live; needs --key")
+    p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
@@ -89,6 +96,10 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.hub:
+        from console.cli.attach import run as run_attached
+
+        return run_attached(args)  # a seat of a command centre: the hub's state, no store here
     from console.app import create_app
     from console.session import open_session, store_label
 
@@ -100,6 +111,15 @@ def run(args: argparse.Namespace) -> int:
     from console.main_window import MainWindow
     from dispatch.city.data import load_city
 
+    basemap = None
+    if args.basemap:
+        from console.map.basemap import BaseMap, BaseMapError
+
+        try:
+            basemap = BaseMap(args.basemap)
+        except BaseMapError as exc:
+            print(f"error: base map: {exc}", file=sys.stderr)
+            return 2
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
     operations.set_operator(args.operator)
@@ -107,12 +127,15 @@ def run(args: argparse.Namespace) -> int:
     if should_run_demo(args, session):
         session.start_demo()
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
-                        store_label=store_label(session.url), tiles_url=args.tiles)
+                        store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)
     start_feeds(args, session, window)
     from console.incidents import install as install_workflow
 
-    install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    workflow = install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    from console.analytics import install as install_dashboard
+
+    install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
     show_feed_problem(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)

@@ -38,6 +38,7 @@ class Row:
     resolved: float = NAN  # last time it was resolved
     closed: float = NAN  # last time it was closed (or evaluated)
     rejected: bool = False
+    verified: bool = False  # accepted as a case (立案): verified or dispatched at least once
     overdue: bool = False  # a deadline passed before it was (last) closed
     reworked: int = 0  # times reopened after being resolved or closed
     extended: int = 0  # deadline extensions
@@ -53,9 +54,12 @@ def row_of(inc: Any) -> Row:
     for h in inc.history:
         kind, to, t = h.get("kind"), h.get("to"), float(h.get("time") or 0.0)
         if kind == "incident.assigned":
+            r.verified = True
             if math.isnan(r.dispatched):
                 r.dispatched = t
         elif kind == "incident.transitioned":
+            if to == "verified":
+                r.verified = True
             if to == "on_scene" and math.isnan(r.on_scene):
                 r.on_scene = t
             elif to == "resolved":
@@ -80,7 +84,7 @@ def row_of(inc: Any) -> Row:
 
 COLUMNS_F = ("created", "dispatched", "on_scene", "resolved", "closed", "lat", "lon", "satisfaction")
 COLUMNS_I = ("reworked", "extended")
-COLUMNS_B = ("rejected", "overdue")
+COLUMNS_B = ("rejected", "verified", "overdue")
 COLUMNS_S = ("category", "source", "priority", "state", "unit", "district", "segment", "road")
 
 

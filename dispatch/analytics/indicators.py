@@ -1,7 +1,8 @@
 """The indicators of digital urban management, per period and per unit, team, district or category.
 
 Definitions (docs/analytics.md says why, following GB/T 30428.4's structure): the cohort of a period is
-every incident *reported* in it; `filed` (立案数) those of them not rejected as invalid or duplicate;
+every incident *reported* in it; `filed` (立案数) those of them accepted as cases (verified, or dispatched) and not rejected as invalid or
+duplicate;
 `closed` (结案数) the filed ones closed (or evaluated) by the period's end; `closed_on_time` (按期结案数)
 the closed ones no deadline of which passed before they were closed; `reworked` (返工数) the filed ones
 reopened after being resolved or closed at least once; `extended` (延期数) the filed ones whose deadline
@@ -57,8 +58,7 @@ def score(fig: dict[str, Any], weights: dict[str, float]) -> float | None:
 
 def figures(cols: dict[str, np.ndarray], mask: np.ndarray, t2: float, weights: dict[str, float]) -> dict[str, Any]:
     """The indicators of the incidents selected by `mask` (the period's cohort), as of `t2`."""
-    rejected = cols["rejected"][mask]
-    filed_m = ~rejected
+    filed_m = cols["verified"][mask] & ~cols["rejected"][mask]
     created = cols["created"][mask][filed_m]
     closed_t = cols["closed"][mask][filed_m]
     closed_m = ~np.isnan(closed_t) & (closed_t < t2)
@@ -119,7 +119,7 @@ def stats(facts: Facts, t1: float, t2: float, *, by: str | None = None, weights:
 
 def _empty() -> dict[str, np.ndarray]:
     z = np.zeros(0)
-    return {"rejected": z.astype(bool), "created": z, "closed": z, "overdue": z.astype(bool), "satisfaction": z,
+    return {"rejected": z.astype(bool), "verified": z.astype(bool), "created": z, "closed": z, "overdue": z.astype(bool), "satisfaction": z,
             "reworked": z.astype(np.int64), "extended": z.astype(np.int64), "dispatched": z, "on_scene": z}
 
 
@@ -170,9 +170,24 @@ def dashboard(facts: Facts, t1: float, t2: float, *, weights: dict[str, float] |
         "by_category": counts(facts, "category", m), "by_source": counts(facts, "source", m),
         "by_district": counts(facts, "district", m), "by_segment": counts(facts, "segment", m, blank=False),
         "by_road": counts(facts, "road", m, blank=False),
-        "response": resp, "satisfaction": np.bincount(sat, minlength=6)[1:].tolist() if sat.size else [0] * 5,
+        "response": resp, "density": density(cols, m), "satisfaction": np.bincount(sat, minlength=6)[1:].tolist() if sat.size else [0] * 5,
         "total": total,
     }
+
+
+DENSITY_CELL = (0.00225, 0.0026)  # ~250 m at Liuzhou's latitude, the hotspots' grid
+
+
+def density(cols: dict[str, np.ndarray], mask: np.ndarray) -> list[list[float]]:
+    """[[south, west, north, east, count]] of the grid cells with incidents under `mask`."""
+    lat, lon = cols["lat"][mask], cols["lon"][mask]
+    if lat.size == 0:
+        return []
+    cy, cx = np.floor(lat / DENSITY_CELL[0]).astype(np.int64), np.floor(lon / DENSITY_CELL[1]).astype(np.int64)
+    keys, n = np.unique(np.stack([cy, cx], axis=1), axis=0, return_counts=True)
+    return [[round(float(y * DENSITY_CELL[0]), 6), round(float(x * DENSITY_CELL[1]), 6),
+             round(float((y + 1) * DENSITY_CELL[0]), 6), round(float((x + 1) * DENSITY_CELL[1]), 6), int(c)]
+            for (y, x), c in zip(keys, n, strict=True)]
 
 
 def select(facts: Facts, t1: float, t2: float, **where: Any) -> list[int]:

@@ -60,7 +60,7 @@ def walk(core, clock, iid, unit, *, to="closed", step=300.0, satisfaction=None, 
 
 
 def month(core, clock):
-    """Eight incidents: closed with ratings, one late, one reworked, one rejected, two left open."""
+    """Nine incidents: closed with ratings, one late, one reworked, one rejected, two left open."""
     ids = {}
     for name, cat, where, unit in (("a", "floating_garbage", (LAT, LON), "boat-01"),
                                    ("b", "floating_garbage", river_point(0.5), "boat-02"),
@@ -69,7 +69,8 @@ def month(core, clock):
                                    ("e", "floating_garbage", (LAT, LON), "boat-01"),
                                    ("f", "water_pollution", river_point(0.5), "boat-02"),
                                    ("g", "street_vending", LAND, None),
-                                   ("h", "floating_garbage", (LAT, LON), None)):
+                                   ("h", "floating_garbage", (LAT, LON), None),
+                                   ("i", "damaged_facility", LAND, None)):  # i: still waiting for verification
         clock.t += 3600
         ids[name] = call(core, "incident.create", category=cat, priority="P3", lat=where[0], lon=where[1],
                          text=name)["id"]
@@ -94,14 +95,19 @@ def expected_from_events(core, t1, t2, cat=None):
     """The figures recomputed from the raw log, not from the analytics code."""
     evs = list(core.store.events())
     created, rejected, closed_at, reopened_after_close, overdue_at, sat = {}, set(), {}, {}, {}, {}
+    verified = set()
     cats = {}
     for e in evs:
         p = e.payload
         if e.kind == "incident.created":
             created[p["id"]] = e.ts
             cats[p["id"]] = p["category"]
+        elif e.kind == "incident.assigned":
+            verified.add(p["id"])
         elif e.kind == "incident.transitioned":
             i = p["id"]
+            if p["to"] == "verified":
+                verified.add(i)
             if p["to"] == "rejected":
                 rejected.add(i)
             elif p["to"] in ("closed", "evaluated"):
@@ -115,7 +121,7 @@ def expected_from_events(core, t1, t2, cat=None):
         elif e.kind == "incident.overdue":
             overdue_at.setdefault(p["id"], []).append(e.ts)
     cohort = [i for i, t in created.items() if t1 <= t < t2 and (cat is None or cats[i] == cat)]
-    filed = [i for i in cohort if i not in rejected]
+    filed = [i for i in cohort if i in verified and i not in rejected]
     closed = [i for i in filed if i in closed_at and closed_at[i] < t2]
     on_time = [i for i in closed if not any(t <= closed_at[i] for t in overdue_at.get(i, []))]
     sats = [sat[i] for i in filed if i in sat]
@@ -149,7 +155,7 @@ def test_stats_agree_with_the_event_log(core, clock):
 def test_facts_follow_changes_incrementally(core, clock):
     ids = month(core, clock)
     f = Facts()
-    assert f.refresh(book(core.state).items) == 8
+    assert f.refresh(book(core.state).items) == 9
     assert f.refresh(book(core.state).items) == 0
     clock.t += 60
     call(core, "incident.transition", incident_id=ids["f"], state="on_scene")
@@ -176,5 +182,25 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
     assert {k: r["total"][k] for k in KEYS}["filed"] == 7
     p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "team")
     assert p.returncode == 0 and "patrol_boat" in p.stdout and "officer" in p.stdout and "结案" in p.stdout
+    # the evaluation table leaves the console as CSV and XLSX with the same figures
+    p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "unit", "--out", str(tmp_path / "e.xlsx"))
+    assert p.returncode == 0, p.stderr
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "e.xlsx").active
+    sheet = [[c.value for c in row] for row in ws.iter_rows()]
+    assert sheet[0][:3] == ["unit", "立案数", "结案数"]
+    by_name = {row[0]: row for row in sheet[1:]}
+    assert by_name["officer-01"][1] == rows["officer-01"]["filed"] and by_name["合计"][1] == 7
+    p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "category", "--out", str(tmp_path / "e.csv"),
+            "--lang", "en")
+    assert p.returncode == 0, p.stderr
+    import csv
+
+    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][:3] == ["category", "Filed", "Closed"] and table[-1][0] == "Total" and table[-1][1] == "7"
+    p = ctl("stats", "--out", str(tmp_path / "e.txt"))
+    assert p.returncode == 1 and ".csv or .xlsx" in p.stderr
     p = ctl("stats", "--from", env_t["to"], "--to", env_t["from"])
     assert p.returncode == 1 and "ends before it starts" in p.stderr

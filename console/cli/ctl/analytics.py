@@ -17,8 +17,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", metavar="ISO", help="period start (default: 30 days before --to)")
     p.add_argument("--to", dest="end", metavar="ISO", help="period end (default: now)")
     p.add_argument("--by", choices=BY, help="one row per unit, team, district, category...")
+    p.add_argument("--out", metavar="FILE", help="also write the evaluation table to FILE.csv or FILE.xlsx")
+    p.add_argument("--lang", choices=["zh_CN", "en"], default="zh_CN", help="headers of --out (zh_CN)")
     p.set_defaults(build=lambda a: ("analytics.stats", {"start": a.start, "end": a.end, "by": a.by}),
-                   render=_render_stats)
+                   render=_render_stats, after=_export)
+
+    u = sub.add_parser("utilisation", parents=[common], help="per unit: time per status and distance covered")
+    u.add_argument("--from", dest="start", metavar="ISO")
+    u.add_argument("--to", dest="end", metavar="ISO")
+    u.set_defaults(build=lambda a: ("analytics.units", {"start": a.start, "end": a.end}), render=_render_units)
 
     h = sub.add_parser("hotspots", parents=[common], help="recurring hotspots: same category, place and time band")
     h.add_argument("--from", dest="start", metavar="ISO")
@@ -63,9 +70,21 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ns = ssub.add_parser("notices", parents=[common], help="notices sent and whether they were answered")
     ns.set_defaults(build=lambda a: ("supervision.notices", {}), render=_render_notices)
 
+    sn = sub.add_parser("shift-note", parents=[common], help="a handover note for the shift report")
+    sn.add_argument("text")
+    sn.set_defaults(build=lambda a: ("shift.note", {"text": a.text}), render=lambda r, a: f"note {r['seq']} at {r['time']}")
+
     w = sub.add_parser("weights", parents=[common], help="the combined score's weights; NAME=VALUE ... to set them")
     w.add_argument("set", nargs="*", metavar="NAME=VALUE")
     w.set_defaults(build=_build_weights, render=lambda r, a: "\n".join(f"{k} = {v}" for k, v in r.items()))
+
+
+def _export(result: dict[str, Any], a: argparse.Namespace) -> str | None:
+    if not getattr(a, "out", None):
+        return None
+    from dispatch.analytics.export import write
+
+    return f"wrote {write(result, a.out, lang=a.lang)}"
 
 
 def _build_weights(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -105,6 +124,19 @@ def _render_stats(r: dict[str, Any], a: argparse.Namespace) -> str:
     head = f"{iso(r['from'])} .. {iso(r['to'])}"
     rows = [_row(x[r["by"]] or "-", x) for x in r["rows"]] + [_row("total 合计", r["total"])]
     return head + "\n" + table(rows, [r["by"] or ""] + HEAD[1:])
+
+
+def _render_units(rows: list[dict[str, Any]], a: argparse.Namespace) -> str:
+    if not rows:
+        return "(no unit)"
+
+    def h(s: dict[str, float], k: str) -> str:
+        return f"{s.get(k, 0.0) / 3600:.1f}"
+
+    return table([[r["unit_id"], r["kind"], h(r["status_s"], "available"), h(r["status_s"], "assigned"),
+                   h(r["status_s"], "busy"), h(r["status_s"], "out_of_service"), _pct(r["busy_share"]), r["distance_km"]]
+                  for r in rows], ["unit", "kind", "available h", "assigned h", "busy h", "out of service h", "busy",
+                                   "km"])
 
 
 def _render_hotspots(rows: list[dict[str, Any]], a: argparse.Namespace) -> str:
