@@ -136,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
+    from console.alerts import install as install_alerts
+
+    install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
     show_feed_problem(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)
