@@ -7,7 +7,10 @@ import logging
 from typing import Any
 
 from dispatch import ops
+from dispatch.errors import Refused
+from dispatch.hub import protocol as P
 from dispatch.hub.state import assignments_of, field_state
+from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +130,35 @@ def _call(core: Any, name: str, args: dict[str, Any], actor: str) -> Any:
     if name not in ops.OPERATIONS:
         return None  # the feature is not installed: the reply is still recorded
     return ops.call(core, name, args, actor=actor)
+
+
+def apply_reply(core: Any, outbox: Any, unit: str, msg: dict[str, Any]) -> None:
+    """A crew's reliable message applied: a text recorded, or a reply on its own assignment turned into the
+    operation it stands for and recorded as field.reply (refused when the assignment was never theirs)."""
+    actor = f"unit:{unit}"
+    t = msg["type"]
+    if t == "text":
+        core.record(actor, [NewEvent("field.message_received", {"unit_id": unit, "text": msg["text"]},
+                                          f"unit:{unit}")])
+        return
+    ref = msg["ref"]
+    kind, ident = P.split_ref(ref)
+    if not outbox.has_assignment(unit, ref):
+        raise Refused(f"{ref} was never assigned to {unit}; a unit reports only on its own assignments",
+                      "not_assigned")
+    payload: dict[str, Any] = {"unit_id": unit, "ref": ref, "action": t, "cseq": msg["cseq"]}
+    for k in ("reason", "status", "note"):
+        if msg.get(k) is not None:
+            payload[k] = msg[k]
+    att = msg.get("attachment")
+    if att:
+        payload["attachment"] = {"name": att["name"], "mime": att["mime"], "data": att["data"]}
+    refusal: Refused | None = None
+    try:
+        advance(core, actor, kind, ident, t, msg)
+    except Refused as exc:
+        refusal = exc
+        payload["refused"] = str(exc)
+    core.record(actor, [NewEvent("field.reply", payload, ref)])
+    if refusal is not None:
+        raise refusal

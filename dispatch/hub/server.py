@@ -16,16 +16,15 @@ import time
 from typing import Any
 
 import zmq
-from zmq.utils import z85
 
 from dispatch.errors import Refused
 from dispatch.hub import protocol as P
 from dispatch.hub.keys import hub_keypair
 from dispatch.hub.outbox import Outbox
-from dispatch.hub.relay import advance, messages_for
-from dispatch.hub.seats import seats_state
+from dispatch.hub.relay import apply_reply, messages_for
 from dispatch.hub.state import field_state
 from dispatch.hub.where import WHERE_EVERY_S, where_messages
+from dispatch.hub.zap import zap_reply
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -281,30 +280,7 @@ class Hub:
             self._zap_one(zap, frames)
 
     def _zap_one(self, zap: zmq.Socket, frames: list[bytes]) -> None:
-        version, request_id, domain, address, _identity, mechanism = frames[:6]
-        status, text, user = b"400", b"unknown key", b""
-        if domain == b"control":  # a seat or tool: its key enrolled with `keys seat`
-            if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
-                key = z85.encode(frames[6]).decode("ascii")
-                seat = seats_state(self.core.state).by_key.get(key)
-                if seat is None:
-                    self.core.refresh()
-                    seat = seats_state(self.core.state).by_key.get(key)
-                if seat is not None:
-                    status, text, user = b"200", b"OK", seat.encode("utf-8")
-                else:
-                    log.warning("control: refused unknown seat key %s from %s", key, address.decode(errors="replace"))
-        elif mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
-            key = z85.encode(frames[6]).decode("ascii")
-            unit = field_state(self.core.state).by_key.get(key)
-            if unit is None:
-                self.core.refresh()  # enrolled a moment ago by `keys new` in another process?
-                unit = field_state(self.core.state).by_key.get(key)
-            if unit is not None:
-                status, text, user = b"200", b"OK", key.encode("ascii")
-            else:
-                log.warning("field: refused unknown key %s from %s", key, address.decode(errors="replace"))
-        zap.send_multipart([version, request_id, status, text, user, b""])
+        zap.send_multipart(zap_reply(self.core, frames))
 
     # ------------------------------------------------------------- messages
     def _drain(self, router: zmq.Socket) -> None:
@@ -484,7 +460,7 @@ class Hub:
             return
         reply: dict[str, Any] = {"type": "ack", "cseq": cseq, "ok": True}
         try:
-            self._apply_reply(unit, msg)
+            apply_reply(self.core, self.outbox, unit, msg)
         except (Refused, P.ProtocolError) as exc:
             log.warning("field: %s from %s refused: %s", msg["type"], unit, exc)
             self.refused += 1
@@ -494,35 +470,6 @@ class Hub:
             reply.update(ok=False, code="error", message=str(exc))
         self.outbox.set_last_cseq(unit, cseq)
         self._send(rid, reply)
-
-    def _apply_reply(self, unit: str, msg: dict[str, Any]) -> None:
-        actor = f"unit:{unit}"
-        t = msg["type"]
-        if t == "text":
-            self.core.record(actor, [NewEvent("field.message_received", {"unit_id": unit, "text": msg["text"]},
-                                              f"unit:{unit}")])
-            return
-        ref = msg["ref"]
-        kind, ident = P.split_ref(ref)
-        if not self.outbox.has_assignment(unit, ref):
-            raise Refused(f"{ref} was never assigned to {unit}; a unit reports only on its own assignments",
-                          "not_assigned")
-        payload: dict[str, Any] = {"unit_id": unit, "ref": ref, "action": t, "cseq": msg["cseq"]}
-        for k in ("reason", "status", "note"):
-            if msg.get(k) is not None:
-                payload[k] = msg[k]
-        att = msg.get("attachment")
-        if att:
-            payload["attachment"] = {"name": att["name"], "mime": att["mime"], "data": att["data"]}
-        refusal: Refused | None = None
-        try:
-            advance(self.core, actor, kind, ident, t, msg)
-        except Refused as exc:
-            refusal = exc
-            payload["refused"] = str(exc)
-        self.core.record(actor, [NewEvent("field.reply", payload, ref)])
-        if refusal is not None:
-            raise refusal
 
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
