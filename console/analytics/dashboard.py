@@ -74,7 +74,8 @@ class Dashboard(QWidget):
         titles = {"hour": self.tr("By hour of day"), "heat": self.tr("Weekday × hour"), "category": self.tr("By category"),
                   "source": self.tr("By source"), "district": self.tr("By district"), "segment": self.tr("By river segment"),
                   "dispatch": self.tr("Report to dispatch (min)"), "arrive": self.tr("Report to on scene (min)"),
-                  "close": self.tr("Report to closed (min)"), "satisfaction": self.tr("Satisfaction (1-5)")}
+                  "close": self.tr("Report to closed (min)"), "satisfaction": self.tr("Satisfaction (1-5)"),
+                  "company": self.tr("Truck alerts by company")}
         for i, key in enumerate(titles):
             w = pg.PlotWidget(self, background=None)  # the console's own background (light or dark theme)
             w.setMinimumHeight(150)
@@ -87,7 +88,7 @@ class Dashboard(QWidget):
             w.setTitle(titles[key], size="9pt", color=ink.name())
             w.scene().sigMouseClicked.connect(lambda ev, k=key, pw=w: self._clicked(k, pw, ev))
             self.plots[key] = w
-            grid.addWidget(w, i // 5, i % 5)
+            grid.addWidget(w, i // 6, i % 6)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
@@ -202,6 +203,13 @@ class Dashboard(QWidget):
                                      color=self.palette().color(self.foregroundRole()).name())
         charts.bar_plot(self.plots["satisfaction"].getPlotItem(), ["1", "2", "3", "4", "5"], d["satisfaction"],
                         colour="#ef6c00")
+        companies = (d.get("alerts_by_company") or [])[:6]
+        names = [r["name"] or self.tr("(no papers)") for r in companies]
+        charts.bar_plot(self.plots["company"].getPlotItem(), [n if len(n) <= 5 else n[:4] + "…" for n in names],
+                        [r["count"] for r in companies], colour="#c62828")
+        self.plots["company"].setToolTip("\n".join(
+            f"{n}: {r['count']} ({', '.join(f'{k} {v}' for k, v in r['by_rule'].items())})"
+            for n, r in zip(names, companies, strict=True)))
 
     def _title(self, key: str) -> str:
         return {"dispatch": self.tr("Report to dispatch (min)"), "arrive": self.tr("Report to on scene (min)"),

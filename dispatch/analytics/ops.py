@@ -108,7 +108,41 @@ def dashboard_op(core: Any, actor: str, start: Any = None, end: Any = None) -> d
     t1, t2 = window(start, end, core.clock())
     with core.lock:
         weights = dict(astate(core.state).weights)
-    return dashboard(facts_of(core), t1, t2, weights=weights)
+    out = dashboard(facts_of(core), t1, t2, weights=weights)
+    out["alerts_by_company"] = alerts_by_company(core, t1, t2)
+    return out
+
+
+def alerts_by_company(core: Any, t1: float, t2: float) -> list[dict[str, Any]]:
+    """The rules' alerts raised in [t1, t2) on trucks, per transport company (from the trucks' permits), most
+    first; trucks without papers count under no company."""
+    from dispatch.rules.alerts import alert_book
+    from dispatch.zones.book import zone_book
+
+    with core.lock:
+        zb = zone_book(core.state)
+        rows: dict[str, dict[str, Any]] = {}
+        for a in alert_book(core.state).alerts.values():
+            ts = a.get("ts") or a.get("recorded") or 0.0
+            if not t1 <= ts < t2:
+                continue
+            permit = zb.permits.get(a.get("unit_id") or "")
+            if permit is None and (core.state.units.get(a.get("unit_id") or "") is None
+                                   or core.state.units[a["unit_id"]].kind.value != "truck"):
+                continue  # not a truck: boats' and AIS vessels' alerts are not a company's
+            cid = (permit or {}).get("company") or ""
+            row = rows.setdefault(cid, {"company": cid or None, "name": (zb.companies.get(cid) or {}).get("name") or cid
+                                        or None, "count": 0, "by_rule": {}})
+            row["count"] += 1
+            row["by_rule"][a["rule"]] = row["by_rule"].get(a["rule"], 0) + 1
+    return sorted(rows.values(), key=lambda r: (-r["count"], r["company"] is None, str(r["company"])))
+
+
+@op("analytics.alerts_by_company")
+def alerts_by_company_op(core: Any, actor: str, start: Any = None, end: Any = None) -> list[dict[str, Any]]:
+    core.refresh()
+    t1, t2 = window(start, end, core.clock())
+    return alerts_by_company(core, t1, t2)
 
 
 @op("analytics.select")

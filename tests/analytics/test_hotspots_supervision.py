@@ -103,3 +103,27 @@ def test_utilisation_counts_status_time_and_distance_without_gaps(core, clock):
     assert b["status_s"]["available"] == 600 and b["status_s"]["assigned"] == 600 and b["status_s"]["busy"] == 6000
     assert b["busy_share"] == round(6600 / 7200, 4)
     assert got["vessel-01"]["status_s"] == {"available": 7200} and got["vessel-01"]["distance_km"] == 0.0
+
+
+def test_truck_alerts_by_company(core, clock):
+    call(core, "companies.import", companies=[{"id": "c1", "name": "柳运渣土"}, {"id": "c2", "name": "鱼峰运输"}])
+    call(core, "trucks.import", trucks=[{"plate": "桂B12345", "unit_id": "truck-01", "company": "c1"},
+                                        {"plate": "桂B67890", "unit_id": "truck-02", "company": "c2"}])
+    add_unit(core, "truck-03", "truck", 24.33, 109.41)  # no papers
+    t = clock.t
+
+    def raise_(unit, rule, dt, key):
+        core.record("system:rules", [NewEvent("alert.raised", {"rule": rule, "unit_id": unit, "lat": 24.33, "lon": 109.41,
+                                                               "ts": t + dt, "severity": "warning", "key": key},
+                                              f"unit:{unit}")])
+
+    raise_("truck-01", "suspected_dumping", 10, "a")
+    raise_("truck-01", "corridor_deviation", 20, "b")
+    raise_("truck-02", "speeding", 30, "c")
+    raise_("truck-03", "stale", 40, "d")
+    raise_("boat-01", "left_patrol_area", 50, "e")  # a boat: no company's
+    raise_("truck-02", "speeding", 5000, "f")  # after the period
+    rows = call(core, "analytics.alerts_by_company", start=t, end=t + 100)
+    assert [(r["name"], r["count"]) for r in rows] == [("柳运渣土", 2), ("鱼峰运输", 1), (None, 1)]
+    assert rows[0]["by_rule"] == {"suspected_dumping": 1, "corridor_deviation": 1}
+    assert call(core, "analytics.dashboard", start=t, end=t + 100)["alerts_by_company"] == rows
