@@ -205,7 +205,7 @@ def to_gpsd_json(record: Record, device: str | None = None) -> dict[str, object]
 
     Fix -> TPV, SkyReport -> SKY, AisReport -> AIS, TimeReport -> TPV with mode 1
     (time, no fix: what gpsd reports then), HeadingReport -> ATT, TpvReport -> TPV and
-    SkyView -> SKY (one NMEA cycle as gpsd reports it, `devices.nmea.epochs`).
+    SkyView -> SKY (one NMEA cycle as gpsd reports it, `devices.nmea.cycle`).
 
     :raises TypeError: not a record.
     """

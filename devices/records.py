@@ -99,7 +99,7 @@ class AisReport:
 class TpvReport:
     """One NMEA reporting cycle (epoch) merged as gpsd merges it: what gpsd prints as TPV.
 
-    Made by `devices.nmea.epochs.EpochAssembler` from every sentence of the cycle (RMC, GGA,
+    Made by `devices.nmea.cycle.EpochAssembler` from every sentence of the cycle (RMC, GGA,
     GLL, GNS, GSA, VTG, ZDA...). Unlike `Fix` any part may be unknown: ``time`` is None until a
     date is known (RMC/ZDA), ``lat``/``lon`` are None without a fix (mode 1).
     """

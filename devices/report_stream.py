@@ -1,6 +1,6 @@
 """A capture's bytes in, gpsd's reports out: what ``main.py decode`` prints.
 
-NMEA sentences (``$``) go through `devices.nmea.epochs.EpochAssembler`: one `TpvReport` per
+NMEA sentences (``$``) go through `devices.nmea.cycle.EpochAssembler`: one `TpvReport` per
 reporting cycle and a `SkyView` per satellite group, as gpsd reports them. AIS (``!``, ``\\``)
 and gpsd JSON (``{``) lines go through the feed decoders (`devices.framing.Decoder`) and come
 out as they decode (`AisReport`, `Fix`...). Bad lines are counted, never raised.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from devices.errors import DeviceError
 from devices.framing import Decoder, LineFramer
-from devices.nmea.epochs import EpochAssembler
+from devices.nmea.cycle import EpochAssembler
 from devices.records import Record
 
 

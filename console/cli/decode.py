@@ -4,7 +4,7 @@
     nc receiver 10110 | main.py decode -
 
 NMEA prints as gpsd 3.22 reports it: one TPV per reporting cycle (RMC, GGA, GSA, VTG, GLL...
-of one epoch merged), a SKY after each satellite group (`devices.nmea.epochs`). AIS messages
+of one epoch merged), a SKY after each satellite group (`devices.nmea.cycle`). AIS messages
 print as AIS, HDT as ATT. Bad lines are skipped and counted; the summary goes to stderr.
 Exit 0, or 2 if the input cannot be read.
 

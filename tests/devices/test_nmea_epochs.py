@@ -14,8 +14,10 @@ import pytest
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.gpsd_json import report_line
 from devices.nmea.checksum import append
-from devices.nmea.epochs import EpochAssembler, geodesic_distance, nmea_prn
+from devices.nmea.cycle import EpochAssembler
+from devices.nmea.geodesy import geodesic_distance
 from devices.nmea.geoid import geoid_separation
+from devices.nmea.sky import nmea_prn
 from devices.records import HeadingReport, SkyView, TpvReport
 
 
@@ -127,9 +129,9 @@ def test_repeated_gga_time_is_a_lost_fix_but_two_talkers_are_not():
     a.feed(append("GPZDA,090000.00,15,03,2025,00,00"))
     a.feed(append(gga))
     a.feed(append(gga.replace("GPGGA", "GLGGA")))  # SiRFstarV: one GGA per constellation
-    assert a._status == 1
+    assert a.rx.status == 1
     a.feed(append(gga.replace("GPGGA", "GLGGA")))  # the same talker, the same time: Trimble's lost lock
-    assert a._status == 0
+    assert a.rx.status == 0
 
 
 def test_gll_only_cycles_derive_speed_and_keep_3d():
