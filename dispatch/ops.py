@@ -39,6 +39,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.supervision",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
+    "dispatch.evidence.cameras",
 )
 
 Operation = Callable[..., Any]

@@ -66,6 +66,12 @@ PERMISSIONS: tuple[Rule, ...] = (
         "case.catalogue_set", "case.templates_set", "case.config_set")),
     Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
+    # cameras and video evidence (dispatch/evidence/)
+    *(Rule(o, EVERYONE, why="read only") for o in ("cameras", "camera.show", "evidence.list", "evidence.show",
+                                                   "evidence.footage")),
+    Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    *(Rule(o, DISPATCH, why="evidence handling") for o in (
+        "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate")),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),

@@ -27,6 +27,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.users",
     "console.cli.ctl.cases",
     "console.cli.ctl.analytics",
+    "console.cli.ctl.evidence",
 )
 
 

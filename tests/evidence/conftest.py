@@ -1,0 +1,1 @@
+from tests.evidence.helpers import db  # noqa: F401  (the store fixture)
