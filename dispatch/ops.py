@@ -40,6 +40,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
     "dispatch.evidence.cameras",
+    "dispatch.evidence.clips",
 )
 
 Operation = Callable[..., Any]
