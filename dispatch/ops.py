@@ -41,6 +41,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.analytics.report",
     "dispatch.evidence.cameras",
     "dispatch.evidence.clips",
+    "dispatch.evidence.stills",
 )
 
 Operation = Callable[..., Any]
