@@ -42,6 +42,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.cameras",
     "dispatch.evidence.clips",
     "dispatch.evidence.stills",
+    "dispatch.evidence.footage",
 )
 
 Operation = Callable[..., Any]
