@@ -35,7 +35,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
         "replay.positions", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
-        "analytics.hotspots", "analytics.units", "plans", "supervision.flagged", "supervision.notices")),
+        "analytics.hotspots", "analytics.units", "plans", "places", "places.search", "incident.check", "incidents.alerts",
+        "field.unread", "supervision.flagged", "supervision.notices")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
     *(Rule(o, DISPATCH) for o in (
@@ -51,6 +52,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
     Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
     Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("incidents.acknowledge_alerts", DISPATCH, why="the shift-lead alerts acknowledged at a seat"),
+    Rule("field.read", DISPATCH, why="a conversation read at a dispatcher's seat"),
     # the enforcement case file (dispatch/cases/)
     *(Rule(o, EVERYONE, why="read only (personal data masked)") for o in (
         "cases", "case.catalogue", "case.templates", "officers", "cases.supervision")),
@@ -64,6 +67,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
     *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
         "case.catalogue_set", "case.templates_set", "case.config_set")),
+    Rule("places.import", (E, A, SL), why="the bureau's gazetteer"),
     Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
     # cameras and video evidence (dispatch/evidence/)

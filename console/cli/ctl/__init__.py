@@ -28,6 +28,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.cases",
     "console.cli.ctl.analytics",
     "console.cli.ctl.evidence",
+    "console.cli.ctl.places",
 )
 
 
