@@ -128,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
+    from console.evidence import install as install_evidence
+
+    install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)
     show_feed_problem(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)

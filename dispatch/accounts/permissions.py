@@ -71,8 +71,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
     # cameras and video evidence (dispatch/evidence/)
-    *(Rule(o, EVERYONE, why="read only") for o in ("cameras", "camera.show", "evidence.list", "evidence.show",
-                                                   "evidence.footage")),
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
     *(Rule(o, DISPATCH, why="evidence handling") for o in (
         "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate")),

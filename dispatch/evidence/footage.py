@@ -15,7 +15,7 @@ from dispatch.blobs import attachments_dir
 from dispatch.errors import Refused
 from dispatch.evidence.book import Camera, book
 from dispatch.evidence.clips import clip_view, unit_position
-from dispatch.geo import bearing_deg, haversine_m
+from dispatch.geo import bearing_deg, destination, haversine_m
 from dispatch.incidents.book import get as get_incident
 from dispatch.incidents.book import parse_id as parse_incident
 from dispatch.ops import op
@@ -112,3 +112,37 @@ def find_footage(core: Any, actor: str, incident_id: Any = None, lat: float | No
     found.sort(key=lambda s: s["distance_m"])
     return {"incident_id": iid, "lat": plat, "lon": plon, "time": t, "time_iso": iso_z(t),
             "from": t1, "to": t2, "cameras": found}
+
+
+def view_cone(lat: float, lon: float, looking: float | None, fov: float, range_m: float,
+              steps: int = 12) -> list[list[float]]:
+    """The view cone as a closed ring of [lat, lon] points (the camera, the arc): a circle for an all-round
+    camera or one whose heading is unknown."""
+    if fov >= 360.0 or looking is None:
+        return [list(destination(lat, lon, 360.0 * i / (2 * steps), range_m)) for i in range(2 * steps)]
+    a0 = looking - fov / 2.0
+    arc = [list(destination(lat, lon, (a0 + fov * i / steps) % 360.0, range_m)) for i in range(steps + 1)]
+    return [[lat, lon], *arc]
+
+
+@op("cameras.map")
+def cameras_map(core: Any, actor: str) -> list[dict[str, Any]]:
+    """Every camera where it is now with its view cone (a mobile one at its unit's latest fix, if any)."""
+    core.refresh()
+    now = core.clock()
+    with core.lock:
+        cams = sorted(book(core.state).cameras.values(), key=lambda c: c.id)
+    out = []
+    for cam in cams:
+        if cam.kind == "fixed" and cam.lat is not None and cam.lon is not None:
+            lat, lon, looking = cam.lat, cam.lon, cam.direction
+        else:
+            pos = unit_position(core, cam.unit_id or "", now)
+            if pos is None:
+                continue
+            lat, lon = pos[0], pos[1]
+            looking = None if pos[2] is None else (pos[2] + cam.direction) % 360.0
+        out.append({"id": cam.id, "name": cam.name, "kind": cam.kind, "lat": lat, "lon": lon, "looking": looking,
+                    "fov": cam.fov, "range_m": cam.range_m, "stream": cam.stream, "unit_id": cam.unit_id,
+                    "cone": view_cone(lat, lon, looking, cam.fov, cam.range_m)})
+    return out
