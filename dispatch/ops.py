@@ -43,6 +43,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.clips",
     "dispatch.evidence.stills",
     "dispatch.evidence.footage",
+    "dispatch.evidence.record",
     "dispatch.gazetteer.ops",
 )
 

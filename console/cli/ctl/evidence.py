@@ -1,4 +1,4 @@
-"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach: non-site enforcement's
+"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record: non-site enforcement's
 cameras and video evidence on the command line (the same operations as the console)."""
 
 from __future__ import annotations
@@ -69,6 +69,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     fo.set_defaults(build=lambda a: ("evidence.footage", {"incident_id": a.incident, "lat": a.lat, "lon": a.lon,
                                                           "at": a.at, "minutes": a.minutes}),
                     render=_render_footage)
+    rec = esub.add_parser("record", parents=[common],
+                          help="record N minutes of a camera's stream and keep it as a clip of an incident")
+    rec.add_argument("camera_id")
+    rec.add_argument("--incident", required=True)
+    rec.add_argument("--minutes", type=float, required=True)
+    rec.add_argument("--stream-timeout", type=float, default=5.0, help="seconds to wait for the stream (5)")
+    rec.set_defaults(build=lambda a: ("evidence.record", {"camera_id": a.camera_id, "incident_id": a.incident,
+                                                          "minutes": a.minutes, "timeout": a.stream_timeout}),
+                     render=lambda r, a: _render_clips([r], a))
     at = esub.add_parser("attach", parents=[common], help="attach a stored clip to an incident")
     at.add_argument("clip_id")
     at.add_argument("--incident", required=True)
