@@ -24,6 +24,7 @@ def install(window: Any) -> Any:
     dock.setWidget(panel)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.hide()
+    dock.visibilityChanged.connect(lambda shown: shown and panel.load_cameras())
     action = dock.toggleViewAction()
     action.setText(window.tr("Video evidence"))
     action.setShortcut(QKeySequence("Ctrl+Shift+V"))
@@ -44,6 +45,7 @@ def install(window: Any) -> Any:
     def changed(changes: Any, _src: Any = None) -> None:
         if any(e.startswith("camera:") for e in getattr(changes, "entities", ())):
             refresh_cameras()
+            panel.load_cameras()
 
     get_bus().operation_did_execute.connect(changed)
     if hasattr(window, "view_menu"):

@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -32,6 +34,13 @@ class EvidencePanel(QWidget):
         self.show_btn = QPushButton(self.tr("Clips"), self)
         self.find_btn = QPushButton(self.tr("Find footage"), self)
         self.attach_btn = QPushButton(self.tr("Attach to the incident"), self)
+        self.camera = QComboBox(self)
+        self.live_btn = QPushButton(self.tr("Live"), self)
+        self.minutes = QDoubleSpinBox(self)
+        self.minutes.setRange(0.01, 60.0)
+        self.minutes.setValue(1.0)
+        self.minutes.setSuffix(self.tr(" min"))
+        self.record_btn = QPushButton(self.tr("Record"), self)
         self.clips = QListWidget(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -44,6 +53,10 @@ class EvidencePanel(QWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addLayout(top)
+        cams = QHBoxLayout()
+        for w in (self.camera, self.live_btn, self.minutes, self.record_btn):
+            cams.addWidget(w)
+        ll.addLayout(cams)
         ll.addWidget(self.clips, 1)
         ll.addWidget(self.attach_btn)
         ll.addWidget(self.status)
@@ -53,13 +66,56 @@ class EvidencePanel(QWidget):
         split.setStretchFactor(1, 3)
         lay = QVBoxLayout(self)
         lay.addWidget(split)
-        self.show_btn.clicked.connect(self.show_clips)
-        self.incident.returnPressed.connect(self.show_clips)
+        self.show_btn.clicked.connect(lambda: self.show_clips())
+        self.incident.returnPressed.connect(lambda: self.show_clips())
         self.find_btn.clicked.connect(self.find_footage)
         self.attach_btn.clicked.connect(self.attach_selected)
         self.clips.currentItemChanged.connect(self._picked)
         self.player.message.connect(self.status.setText)
         self.attach_btn.setEnabled(False)
+        self.live_btn.clicked.connect(self.show_live)
+        self.record_btn.clicked.connect(self.record)
+
+    def load_cameras(self) -> None:
+        """Fill the camera list (those with a stream address)."""
+
+        def done(cams: list[dict[str, Any]]) -> None:
+            current = self.camera.currentData()
+            self.camera.clear()
+            for c in cams:
+                if c.get("stream"):
+                    self.camera.addItem(f"{c['id']} · {c.get('name') or ''}", c)
+            i = self.camera.findText(str(current.get("id")) if current else "", Qt.MatchFlag.MatchStartsWith)
+            if i >= 0:
+                self.camera.setCurrentIndex(i)
+
+        run_op(self, "cameras", {}, on_done=done, quiet=True)
+
+    def show_live(self) -> None:
+        cam = self.camera.currentData()
+        if cam:
+            self.player.play_stream(cam["stream"])
+
+    def record(self) -> None:
+        """Record the chosen camera's stream for the minutes given, as a clip of the incident."""
+        cam = self.camera.currentData()
+        if not cam:
+            return
+        self.record_btn.setEnabled(False)
+        self.status.setText(self.tr("Recording %1…").replace("%1", cam["id"]))
+
+        def done(r: dict[str, Any]) -> None:
+            self.record_btn.setEnabled(True)
+            self.status.setText(self.tr("Clip %1 recorded: %2 s, SHA-256 %3").replace("%1", str(r["id"]))
+                                .replace("%2", f"{r['duration_s']:.1f}").replace("%3", r["sha256"]))
+            self.show_clips(announce=False)
+
+        def refused(text: str) -> None:
+            self.record_btn.setEnabled(True)
+            self.status.setText(text)
+
+        run_op(self, "evidence.record", {"camera_id": cam["id"], "incident_id": self.incident.text().strip(),
+                                         "minutes": self.minutes.value()}, on_done=done, on_refused=refused)
 
     def _fill(self, clips: list[dict[str, Any]], found: bool) -> None:
         self.clips.clear()
@@ -71,12 +127,13 @@ class EvidencePanel(QWidget):
             item.setToolTip(c["sha256"])
             self.clips.addItem(item)
 
-    def show_clips(self) -> None:
+    def show_clips(self, announce: bool = True) -> None:
         iid = self.incident.text().strip()
 
         def done(clips: list[dict[str, Any]]) -> None:
             self._fill(clips, False)
-            self.status.setText(self.tr("%1 clip(s)").replace("%1", str(len(clips))))
+            if announce:
+                self.status.setText(self.tr("%1 clip(s)").replace("%1", str(len(clips))))
 
         run_op(self, "evidence.list", {"incident_id": iid or None}, on_done=done, on_refused=self.status.setText)
 

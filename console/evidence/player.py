@@ -61,9 +61,30 @@ class ClipPlayer(QWidget):
         self.slider.sliderMoved.connect(self.player.setPosition)
         self.player.durationChanged.connect(lambda d: self.slider.setRange(0, int(d)))
         self.player.positionChanged.connect(self._moved)
-        self.player.errorOccurred.connect(lambda _e, text: self.message.emit(self.tr("Cannot play: %1")
-                                                                             .replace("%1", text)))
+        self.player.errorOccurred.connect(self._error)
+        self.live: str | None = None  # the stream address when showing a camera live
         self._enable(False)
+
+    def _error(self, _error: Any, text: str) -> None:
+        if self.live:  # a live stream that drops: say so and try again
+            self.message.emit(self.tr("Stream lost (%1), reconnecting…").replace("%1", text))
+            from PySide6.QtCore import QTimer
+
+            address = self.live
+            QTimer.singleShot(2000, lambda: self.live == address and self.play_stream(address))
+        else:
+            self.message.emit(self.tr("Cannot play: %1").replace("%1", text))
+
+    def play_stream(self, address: str) -> None:
+        """Show a camera's stream live (rtsp/http/file address); no frame grab from a live view."""
+        self.clip, self.live = None, address
+        self.player.stop()
+        self.player.setSource(QUrl(address))
+        self._enable(True)
+        self.grab_btn.setEnabled(False)
+        self.info.setText(self.tr("Live: %1").replace("%1", address))
+        self.player.play()
+        self.play_btn.setText(self.tr("Pause"))
 
     def _enable(self, on: bool) -> None:
         for w in (self.play_btn, self.back_btn, self.next_btn, self.grab_btn, self.slider):
@@ -72,7 +93,7 @@ class ClipPlayer(QWidget):
     # ------------------------------------------------------------- playing
     def load(self, clip: dict[str, Any]) -> None:
         """Play a stored clip (an evidence.list/show item: its path, start, media)."""
-        self.clip = clip
+        self.clip, self.live = clip, None
         self.player.stop()
         self.player.setSource(QUrl.fromLocalFile(str(clip["path"])))
         self._enable(True)
@@ -140,5 +161,6 @@ class ClipPlayer(QWidget):
                on_refused=refused)
 
     def close_media(self) -> None:
+        self.live = None
         self.player.stop()
         self.player.setSource(QUrl())

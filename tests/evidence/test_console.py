@@ -93,3 +93,27 @@ def test_play_step_and_grab_the_frame_shown(seat, qtbot, tmp_path):
     panel.find_footage()
     qtbot.waitUntil(lambda: "camera(s) saw it" in panel.status.text(), timeout=10000)
     assert panel.clips.count() == 1 and "(attached)" in panel.clips.item(0).text()
+
+
+def test_live_stream_plays_and_a_recorded_segment_becomes_evidence(seat, qtbot, served):
+    w, panel, core, inc, _clip = seat
+    ops.call(core, "cameras.import", {"rows": [{"_where": "row 1", "id": "cam-live", "lat": 24.33, "lon": 109.41,
+                                                "direction": 0, "fov": 90, "range_m": 100, "stream": served}]},
+             actor="t")
+    w.evidence_dock.show()
+    panel.incident.setText(str(inc["id"]))
+    panel.load_cameras()
+    qtbot.waitUntil(lambda: panel.camera.count() == 1, timeout=10000)
+    panel.show_live()
+    player = panel.player.player
+    qtbot.waitUntil(lambda: player.position() > 0 or player.mediaStatus() == QMediaPlayer.MediaStatus.InvalidMedia,
+                    timeout=15000)
+    assert player.mediaStatus() != QMediaPlayer.MediaStatus.InvalidMedia, player.errorString()
+    assert panel.player.info.text() == f"Live: {served}" and not panel.player.grab_btn.isEnabled()
+    panel.minutes.setValue(0.02)
+    panel.record()
+    qtbot.waitUntil(lambda: panel.record_btn.isEnabled(), timeout=20000)
+    assert "Clip 2 recorded" in panel.status.text(), panel.status.text()
+    qtbot.waitUntil(lambda: panel.clips.count() == 2, timeout=10000)
+    clips = ops.call(core, "evidence.list", {"incident_id": inc["id"]}, actor="t")
+    assert [c["camera_id"] for c in clips if c["camera_id"] == "cam-live"] == ["cam-live"]

@@ -4,28 +4,13 @@ connection but never answers is refused after the timeout with nothing stored.""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import socket
-import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from tests.evidence.clipmaker import frame_number_of_png, make_clip
+from tests.evidence.clipmaker import frame_number_of_png
 from tests.evidence.helpers import ctl, js
-
-
-@pytest.fixture
-def served(tmp_path):
-    make_clip(tmp_path / "live.mp4", frames=30, fps=10, faststart=True)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    th = threading.Thread(target=httpd.serve_forever, daemon=True)
-    th.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/live.mp4"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
