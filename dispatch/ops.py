@@ -44,6 +44,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.stills",
     "dispatch.evidence.footage",
     "dispatch.evidence.record",
+    "dispatch.evidence.tocase",
     "dispatch.gazetteer.ops",
 )
 

@@ -75,7 +75,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
     *(Rule(o, DISPATCH, why="evidence handling") for o in (
-        "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record")),
+        "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record",
+        "evidence.to_case")),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),

@@ -1,4 +1,4 @@
-"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record: non-site enforcement's
+"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record|to-case: non-site enforcement's
 cameras and video evidence on the command line (the same operations as the console)."""
 
 from __future__ import annotations
@@ -78,6 +78,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rec.set_defaults(build=lambda a: ("evidence.record", {"camera_id": a.camera_id, "incident_id": a.incident,
                                                           "minutes": a.minutes, "timeout": a.stream_timeout}),
                      render=lambda r, a: _render_clips([r], a))
+    tc = esub.add_parser("to-case", parents=[common],
+                         help="carry the clips and stills of a case's incident into the case's evidence (by hash)")
+    tc.add_argument("case_id")
+    tc.set_defaults(build=lambda a: ("evidence.to_case", {"case_id": a.case_id}), render=_render_to_case)
     at = esub.add_parser("attach", parents=[common], help="attach a stored clip to an incident")
     at.add_argument("clip_id")
     at.add_argument("--incident", required=True)
@@ -134,3 +138,9 @@ def _render_footage(r: dict[str, Any], _a: Any) -> str:
         clips = ", ".join(f"{c['id']}" + (" (attached)" if c.get("attached") else "") for c in s["clips"]) or "-"
         rows.append([s["camera"]["id"], s["camera"]["kind"], f"{s['distance_m']:.0f}", clips])
     return head + ("\n" + table(rows, ["camera", "kind", "distance m", "clips"]) if rows else "")
+
+
+def _render_to_case(r: dict[str, Any], _a: Any) -> str:
+    lines = [f"case {r['id']}: {len(r['added'])} item(s) added"]
+    lines += [f"  {e['kind']} {e['name']} {e['size']} B sha256 {e['sha256']}" for e in r["added"]]
+    return "\n".join(lines)
