@@ -74,6 +74,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
+         "writes a file on the hub's machine"),
     *(Rule(o, DISPATCH, why="evidence handling") for o in (
         "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record",
         "evidence.to_case")),

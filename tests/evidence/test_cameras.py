@@ -85,3 +85,14 @@ def test_bad_row_named_and_nothing_imported(capsys, db, tmp_path):
     _out, err = ctl(capsys, db, "cameras", "import", str(gj), rc=1)
     assert "feature 2: a camera's geometry is a Point" in err
     assert kinds(db) == [] and js(capsys, db, "cameras") == []
+
+
+def test_permissions_of_the_evidence_operations():
+    from dispatch.accounts.permissions import allowed
+
+    assert allowed("viewer", "cameras", {}, "li")[0] and allowed("viewer", "evidence.footage", {}, "li")[0]
+    assert not allowed("dispatcher", "cameras.import", {"rows": []}, "li")[0]
+    assert allowed("engineer", "cameras.import", {"rows": []}, "li")[0]
+    assert allowed("dispatcher", "evidence.frame", {"clip_id": 1, "at": 0}, "li")[0]
+    ok, why = allowed("dispatcher", "evidence.frame", {"clip_id": 1, "at": 0, "out": "/tmp/x.png"}, "li")
+    assert not ok and "shift_lead" in why  # a file written on the hub's machine is the shift lead's
