@@ -26,6 +26,8 @@ class Camera:
     unit_id: str | None = None  # mobile cameras: the unit carrying it
     registered_at: float = 0.0
     registered_by: str = ""
+    down: str | None = None  # why its stream was unreachable at the last check (None: reachable or unchecked)
+    checked_at: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -146,8 +146,8 @@ def check_row(row: dict[str, Any], units: Any) -> Camera:
 
 def _fields(cam: Camera) -> dict[str, Any]:
     d = cam.as_dict()
-    d.pop("registered_at")
-    d.pop("registered_by")
+    for k in ("registered_at", "registered_by", "down", "checked_at"):
+        d.pop(k)
     return d
 
 
@@ -224,5 +224,23 @@ def _changed(state: State, ev: Event, ch: Changes) -> None:
     old = book(state).cameras.get(cam.id)
     if old is not None:
         cam.registered_at, cam.registered_by = old.registered_at, old.registered_by
+        if cam.stream == old.stream:
+            cam.down, cam.checked_at = old.down, old.checked_at
     book(state).cameras[cam.id] = cam
     ch.entities.add(f"camera:{cam.id}")
+
+
+@applies("camera.unreachable")
+def _unreachable(state: State, ev: Event, ch: Changes) -> None:
+    cam = book(state).cameras.get(str(ev.payload.get("id")))
+    if cam is not None:
+        cam.down, cam.checked_at = str(ev.payload.get("reason") or "unreachable"), ev.ts
+        ch.entities.add(f"camera:{cam.id}")
+
+
+@applies("camera.reachable")
+def _reachable(state: State, ev: Event, ch: Changes) -> None:
+    cam = book(state).cameras.get(str(ev.payload.get("id")))
+    if cam is not None:
+        cam.down, cam.checked_at = None, ev.ts
+        ch.entities.add(f"camera:{cam.id}")

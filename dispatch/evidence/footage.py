@@ -144,5 +144,6 @@ def cameras_map(core: Any, actor: str) -> list[dict[str, Any]]:
             looking = None if pos[2] is None else (pos[2] + cam.direction) % 360.0
         out.append({"id": cam.id, "name": cam.name, "kind": cam.kind, "lat": lat, "lon": lon, "looking": looking,
                     "fov": cam.fov, "range_m": cam.range_m, "stream": cam.stream, "unit_id": cam.unit_id,
+                    "down": cam.down,
                     "cone": view_cone(lat, lon, looking, cam.fov, cam.range_m)})
     return out

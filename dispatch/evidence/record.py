@@ -18,11 +18,12 @@ import av
 
 from dispatch.blobs import attachments_dir
 from dispatch.errors import Refused
-from dispatch.evidence.book import get_camera
+from dispatch.evidence.book import book, get_camera
 from dispatch.evidence.clips import add_clip
 from dispatch.incidents.book import get as get_incident
 from dispatch.incidents.book import parse_id as parse_incident
 from dispatch.ops import op
+from dispatch.store import NewEvent
 
 MAX_MINUTES = 60.0
 DEFAULT_TIMEOUT_S = 5.0
@@ -120,3 +121,51 @@ def record(core: Any, actor: str, camera_id: str, incident_id: Any, minutes: flo
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def probe_stream(address: str, timeout: float) -> str | None:
+    """None if the stream opens and sends a video packet within `timeout`, else why not."""
+    src = stream_source(address)
+    options = {"rtsp_transport": "tcp"} if src.lower().startswith("rtsp") else {}
+    try:
+        with av.open(src, mode="r", timeout=(timeout, timeout), options=options) as inp:
+            if not inp.streams.video:
+                return "no video in the stream"
+            for pkt in inp.demux(inp.streams.video[0]):
+                if pkt.size:
+                    return None
+            return "the stream sent nothing"
+    except av.FFmpegError as exc:
+        return f"did not answer within {timeout:g} s or cannot be read ({getattr(exc, 'strerror', None) or exc})"
+
+
+@op("cameras.check")
+def check_cameras(core: Any, actor: str, timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, Any]:
+    """Try every camera's stream; a camera that becomes unreachable or reachable again is recorded
+    (``camera.unreachable`` / ``camera.reachable``, only on a change). Returns {"down": {id: why}, "up": [...]}."""
+    try:
+        t_out = float(timeout)
+    except (TypeError, ValueError):
+        raise Refused(f"bad timeout {timeout!r}", "bad_arguments") from None
+    if not 0 < t_out <= 60:
+        raise Refused("the timeout is more than 0 and at most 60 s", "bad_arguments")
+    core.refresh()
+
+    with core.lock:
+        cams = [(c.id, c.stream) for c in book(core.state).cameras.values() if c.stream]
+    found = {cid: probe_stream(stream, t_out) for cid, stream in sorted(cams)}
+
+    def decide(st: Any) -> list[NewEvent]:
+        events = []
+        for cid, why in found.items():
+            cam = book(st).cameras.get(cid)
+            if cam is None:
+                continue
+            if why is not None and cam.down != why:
+                events.append(NewEvent("camera.unreachable", {"id": cid, "reason": why}, f"camera:{cid}"))
+            elif why is None and cam.down is not None:
+                events.append(NewEvent("camera.reachable", {"id": cid}, f"camera:{cid}"))
+        return events
+
+    core.command(actor, decide)
+    return {"down": {k: v for k, v in found.items() if v}, "up": [k for k, v in found.items() if v is None]}

@@ -46,3 +46,18 @@ def test_record_a_served_stream_and_refuse_a_silent_one(capsys, db, tmp_path, se
     still = js(capsys, db, "evidence", "frame", str(r["id"]), "--at", at, "--out", str(tmp_path / "s.png"))
     assert frame_number_of_png((tmp_path / "s.png").read_bytes()) == 5 and still["offset_s"] == pytest.approx(0.5)
     assert [p.name for p in folder.iterdir() if p.name.startswith(".recording-")] == []
+    # reachability: the silent camera is marked unreachable (once), the served one is not
+    r = js(capsys, db, "cameras", "check", "--stream-timeout", "1")
+    assert r["up"] == ["cam-live"] and list(r["down"]) == ["cam-silent"]
+    js(capsys, db, "cameras", "check", "--stream-timeout", "1")
+    cams = {c["id"]: c for c in js(capsys, db, "cameras")}
+    assert cams["cam-silent"]["down"].startswith("did not answer within 1 s") and cams["cam-live"]["down"] is None
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(db)
+    with eng.connect() as c:
+        marks = c.execute(text("SELECT count(*) FROM events WHERE kind = 'camera.unreachable'")).scalar()
+    eng.dispose()
+    assert marks == 1  # recorded on the change only
+    out, _ = ctl(capsys, db, "cameras")
+    assert "unreachable" in out

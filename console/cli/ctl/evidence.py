@@ -25,6 +25,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                                "FeatureCollection of Points with those properties; all or nothing")
     imp.add_argument("file")
     imp.set_defaults(build=_build_import, render=_render_import)
+    chk = csub.add_parser("check", parents=[common], help="try every camera's stream; an unreachable one is marked")
+    chk.add_argument("--stream-timeout", type=float, default=5.0, help="seconds to wait for each stream (5)")
+    chk.set_defaults(build=lambda a: ("cameras.check", {"timeout": a.stream_timeout}),
+                     render=lambda r, a: "\n".join([f"reachable: {', '.join(r['up']) or '-'}"]
+                                                   + [f"unreachable: {k}: {v}" for k, v in r["down"].items()]))
 
     ev = sub.add_parser("evidence", parents=[common], help="video evidence: clips, stills, finding footage")
     esub = ev.add_subparsers(dest="evidence_command", required=True)
@@ -108,8 +113,9 @@ def _render_import(r: dict[str, Any], _a: Any) -> str:
 def _render_cameras(cams: list[dict[str, Any]], _a: Any) -> str:
     rows = [[c["id"], c["name"], c["kind"],
              c["unit_id"] if c["kind"] == "mobile" else f"{c['lat']:.6f},{c['lon']:.6f}",
-             f"{c['direction']:g}", f"{c['fov']:g}", f"{c['range_m']:g}", c["zone"], c["stream"]] for c in cams]
-    return table(rows, ["id", "name", "kind", "where", "dir°", "fov°", "range m", "zone", "stream"])
+             f"{c['direction']:g}", f"{c['fov']:g}", f"{c['range_m']:g}", c["zone"], c["stream"],
+             "unreachable" if c.get("down") else ""] for c in cams]
+    return table(rows, ["id", "name", "kind", "where", "dir°", "fov°", "range m", "zone", "stream", "state"])
 
 
 def _render_clips(clips: list[dict[str, Any]], _a: Any) -> str:
