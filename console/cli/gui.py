@@ -136,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
+    from console.alerts import install as install_alerts
+
+    install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
     from console.evidence import install as install_evidence
 
     install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)

@@ -70,6 +70,13 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("places.import", (E, A, SL), why="the bureau's gazetteer"),
     Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
+    # construction-waste supervision and the rules (dispatch/zones/, dispatch/rules/)
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "zones", "zones.export", "permits", "alerts", "alert.show", "rules.config")),
+    *(Rule(o, DISPATCH, why="working the alert queue") for o in ("alert.acknowledge", "alert.incident", "rules.sweep")),
+    *(Rule(o, (SL, A), why="the bureau's zones and licences") for o in (
+        "zones.import", "zone.remove", "zones.set_tz", "companies.import", "trucks.import")),
+    Rule("rules.config_set", (SL,), why="the rules' thresholds are the shift lead's"),
     # cameras and video evidence (dispatch/evidence/)
     *(Rule(o, EVERYONE, why="read only") for o in (
         "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
