@@ -1,4 +1,4 @@
-"""Blobs: files kept content-addressed beside the store, never altered (attachments, and evidence to come).
+"""Blobs: files kept content-addressed beside the store, never altered (attachments, evidence clips and stills).
 
 A file is streamed, hashed on the way, into ``<dir>/<sha[:2]>/<sha>`` and made read-only; the same content
 kept twice is stored once. The folder is, in order: the ``attachments_dir`` attribute of the core if set,
@@ -37,8 +37,10 @@ def blob_path(folder: Path, sha256: str) -> Path:
     return folder / sha256[:2] / sha256
 
 
-def store_blob(folder: Path, chunks: Any) -> tuple[str, int]:
-    """Write an iterable of byte chunks into the content-addressed folder. Returns (sha256, size)."""
+def store_blob(folder: Path, chunks: Any, *, limit: int = MAX_BYTES) -> tuple[str, int]:
+    """Write an iterable of byte chunks into the content-addressed folder. Returns (sha256, size).
+
+    ``limit`` caps the size (video evidence passes a larger one than an attachment's)."""
     folder.mkdir(parents=True, exist_ok=True)
     h = hashlib.sha256()
     size = 0
@@ -47,8 +49,8 @@ def store_blob(folder: Path, chunks: Any) -> tuple[str, int]:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 size += len(chunk)
-                if size > MAX_BYTES:
-                    raise Refused(f"attachment larger than {MAX_BYTES // 1024**2} MiB", "attachment_too_large")
+                if size > limit:
+                    raise Refused(f"file larger than {limit // 1024**2} MiB", "attachment_too_large")
                 h.update(chunk)
                 out.write(chunk)
             out.flush()

@@ -44,6 +44,12 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.rules.ops",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
+    "dispatch.evidence.cameras",
+    "dispatch.evidence.clips",
+    "dispatch.evidence.stills",
+    "dispatch.evidence.footage",
+    "dispatch.evidence.record",
+    "dispatch.evidence.tocase",
     "dispatch.gazetteer.ops",
     "dispatch.jt808.ops",
 )

@@ -143,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
     from console.alerts import install as install_alerts
 
     install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
+    from console.evidence import install as install_evidence
+
+    install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)
     show_feed_problem(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)

@@ -99,6 +99,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
     root.header.add_child(JavascriptLink(url("res/map/units.js")))
     root.header.add_child(JavascriptLink(url("res/map/incidents.js")))
     root.header.add_child(JavascriptLink(url("res/map/density.js")))
+    root.header.add_child(JavascriptLink(url("res/map/cameras.js")))
 
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr="online tiles", name="tiles", max_zoom=19).add_to(m)
@@ -164,7 +165,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             # runs after folium's own script has created the map
             'window.addEventListener("load", function () {'
             f"window.consoleMap = {map_name}; ConsoleUnits.attach({map_name}); ConsoleIncidents.attach({map_name});"
-            f"ConsoleDensity.attach({map_name});"
+            f"ConsoleDensity.attach({map_name}); ConsoleCameras.attach({map_name});"
             "if (window.qt && window.QWebChannel) { new QWebChannel(qt.webChannelTransport, function (ch) {"
             " window.consoleBridge = ch.objects.bridge;"
             " ConsoleUnits.setSelectHandler(function (id) { if (window.consoleBridge) consoleBridge.unitClicked(id); });"

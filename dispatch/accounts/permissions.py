@@ -78,6 +78,16 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, (SL, A), why="the bureau's zones and licences") for o in (
         "zones.import", "zone.remove", "zones.set_tz", "companies.import", "trucks.import")),
     Rule("rules.config_set", (SL,), why="the rules' thresholds are the shift lead's"),
+    # cameras and video evidence (dispatch/evidence/)
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
+    Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
+    Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
+         "writes a file on the hub's machine"),
+    *(Rule(o, DISPATCH, why="evidence handling") for o in (
+        "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record",
+        "evidence.to_case")),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),

@@ -29,6 +29,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.zones",
     "console.cli.ctl.alerts",
     "console.cli.ctl.analytics",
+    "console.cli.ctl.evidence",
     "console.cli.ctl.places",
     "console.cli.ctl.jt808",
 )
