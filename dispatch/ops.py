@@ -28,6 +28,11 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",
+    "dispatch.citizens.book",
+    "dispatch.citizens.keys",
+    "dispatch.citizens.ops",
+    "dispatch.citizens.query",
+    "dispatch.citizens.layers",
 )
 
 Operation = Callable[..., Any]
