@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
     p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
+    p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
+                   help="serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
+                        "(docs/open311.md), e.g. 127.0.0.1:8311")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
@@ -106,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles)
     hub = None if args.no_hub else _start_hub(args, session, window)
+    open311 = _start_open311(args, session, window)
     start_feeds(args, session, window)
     from console.incidents import install as install_workflow
 
@@ -137,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
     if hub is not None:
         hub.stop()
+    if open311 is not None:
+        open311.stop()
     _record_seat(session, "operator.logout")
     session.close()
     return code
@@ -154,6 +160,23 @@ def _record_seat(session, kind: str) -> None:  # type: ignore[no-untyped-def]
                                                      seat_actor())])
     except Exception:  # a seat that cannot write its login still shows the map
         log.exception("could not record %s", kind)
+
+
+def _start_open311(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The Open311 endpoint and citizen page, when asked for. A taken port is a warning, not a crash."""
+    if not args.open311_bind:
+        return None
+    from dispatch.citizens import start_open311
+
+    try:
+        server = start_open311(session.core, args.open311_bind)
+    except (OSError, ValueError, RuntimeError) as exc:
+        msg = window.tr("Open311 endpoint not started: %1").replace("%1", str(exc))
+        log.warning("Open311 endpoint not started on %s: %s", args.open311_bind, exc)
+        window.statusBar().showMessage(msg, 15000)
+        return None
+    log.info("Open311 endpoint and citizen page on %s", server.url)
+    return server
 
 
 def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
