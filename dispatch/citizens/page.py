@@ -1,4 +1,5 @@
-"""The citizen page's own entry: filing a report from the page (source "web"), limited per client address.
+"""The citizen page's own entries: filing a report from the page (source "web"), limited per client address,
+and the city's map (rivers, roads) as GeoJSON for its base layer: no tiles, nothing from elsewhere.
 
 The page is static (resources/citizens/); it reads through the v2 endpoint like any client and files here,
 where no API key is needed: the per-address rate limit and the same checks as v2 POST stand guard.
@@ -40,4 +41,12 @@ def page_routes(server: Any) -> list[Any]:
             body = wire.error_body("json", status, str(exc))
         return Response(body, status_code=status, media_type=wire.CONTENT_TYPES["json"])
 
-    return [Route("/open311/page/report", report, methods=["POST"])]
+    async def city(_request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        from dispatch.city.data import load_city
+
+        return JSONResponse(await run_in_threadpool(lambda: load_city().geojson()),
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    return [Route("/open311/page/report", report, methods=["POST"]), Route("/open311/page/city.geojson", city)]
