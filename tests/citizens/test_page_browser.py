@@ -5,7 +5,6 @@ rate it once closed; the page in English; nearby facilities from an imported lay
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
