@@ -86,9 +86,10 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str, source: str,
-                 photo: bytes | None = None, photo_name: str | None = None) -> dict[str, Any]:
+                 photo: bytes | None = None, api_key: str | None = None) -> dict[str, Any]:
     """File one request (fields as the spec names them; ``attributes`` a dict). Returns
-    {service_request_id, rating_token, joined, incident}. The caller has checked the key."""
+    {service_request_id, rating_token, joined}. With ``api_key``, the key is checked again inside the
+    command, on the state caught up with the store: a key revoked by another process a moment ago is refused."""
     f = check_request(fields)
     svc = f["service"]
     share = f["attributes"].get("photo_location") == "share"
@@ -108,6 +109,8 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
     filed: list[Any] = []
 
     def decide(st: State) -> list[NewEvent]:
+        if api_key is not None and key_owner(st, api_key) is None:
+            raise Refused("api_key is missing, unknown or revoked", "forbidden")
         iid = book(st).next_id
         now = core.clock()
         dups = find_duplicates(st, svc.code, f["lat"], f["lon"], now)
@@ -166,7 +169,7 @@ def file_op(core: Any, actor: str, api_key: str, service_code: str, lat: Any = N
               "address_string": address_string, "email": email, "phone": phone, "first_name": first_name,
               "last_name": last_name, "device_id": device_id, "account_id": account_id,
               "attributes": attributes or {}}
-    return file_request(core, actor, fields, key_name=name, source=source, photo=photo)
+    return file_request(core, actor, fields, key_name=name, source=source, photo=photo, api_key=api_key)
 
 
 @op("citizens.request")

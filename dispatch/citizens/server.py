@@ -329,7 +329,7 @@ class Open311Server:
             raise Problem(429, "too many reports from this client; wait a moment")
         res = await run_in_threadpool(lambda: file_request(self.core, f"citizen:{owner['name']}", fields,
                                                            key_name=owner["name"], source=owner["source"],
-                                                           photo=photo))
+                                                           photo=photo, api_key=fields.get("api_key")))
         return 200, "service_requests", [self.filed_answer(res, fields, lang)]
 
     def filed_answer(self, res: dict[str, Any], fields: dict[str, Any], lang: str) -> dict[str, Any]:
