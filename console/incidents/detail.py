@@ -44,6 +44,7 @@ from console.incidents.common import (
     stage_label,
     state_label,
 )
+from console.incidents.citizens_tab import CitizensTab
 from console.incidents.recommendations import Recommendations
 from dispatch.errors import Refused
 
@@ -159,6 +160,9 @@ class IncidentDetail(QWidget):
         al.addLayout(row)
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(att, self.tr("Attachments"))
+        self.citizens = CitizensTab(self)  # what the citizens see, and the public note (console/incidents/citizens_tab.py)
+        self.citizens.status_message.connect(self.status_message)
+        self.tabs.addTab(self.citizens, self.tr("Citizens"))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -247,6 +251,7 @@ class IncidentDetail(QWidget):
         self._render_actions(d)
         self._render_timeline(d)
         self._render_attachments(d)
+        self.citizens.show_incident(d["id"])
 
     def _render_duplicates(self, d: dict[str, Any]) -> None:
         while self.dup_layout.count():
