@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.i18n import t
+from console.incidents.citizens_tab import CitizensTab
 from console.incidents.common import (
     PRIORITY_COLOURS,
     category_label,
@@ -44,7 +45,6 @@ from console.incidents.common import (
     stage_label,
     state_label,
 )
-from console.incidents.citizens_tab import CitizensTab
 from console.incidents.recommendations import Recommendations
 from dispatch.errors import Refused
 
