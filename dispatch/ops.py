@@ -33,6 +33,8 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.citizens.ops",
     "dispatch.citizens.query",
     "dispatch.citizens.layers",
+    "dispatch.analytics.ops",
+    "dispatch.analytics.report",
 )
 
 Operation = Callable[..., Any]

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hub": ("console.cli.hub", "run the hub headless: field units over ZeroMQ and the control endpoint"),
     "keys": ("console.cli.keys", "create, revoke and list field units' CURVE keys"),
     "field": ("console.cli.field", "the field client of a boat crew or an officer (--headless for tests)"),
+    "report": ("console.cli.report", "write the shift report of a period (HTML, or PDF by Qt)"),
 }
 
 

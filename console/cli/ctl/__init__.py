@@ -25,6 +25,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.tasks",
     "console.cli.ctl.field",
     "console.cli.ctl.citizens",
+    "console.cli.ctl.analytics",
 )
 
 

@@ -1,0 +1,79 @@
+"""Hotspots to plans, and supervision notices that reach the crew's conversation and are answered."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch import ops
+from dispatch.errors import NotFound, Refused
+from dispatch.store import NewEvent
+from tests.dispatch.incident_helpers import Clock, add_unit, make_core, river_point
+
+T0 = 1_760_000_000.0  # 2025-10-09 16:53 Beijing
+LAT, LON = river_point(0.3)
+
+
+def call(core, name, actor="dispatcher:wang", **args):
+    return ops.call(core, name, args, actor=actor)
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+@pytest.fixture
+def core(tmp_path, clock):
+    c = make_core(tmp_path, clock)
+    add_unit(c, "boat-01", "patrol_boat", LAT, LON)
+    add_unit(c, "vessel-01", "cleaning_vessel", LAT, LON)
+    yield c
+    c.close()
+
+
+def test_a_recurring_hotspot_becomes_a_plan_that_follows_new_cases(core, clock):
+    for day in range(3):  # floating garbage at the same spot every evening, 3 days running
+        clock.t = T0 + day * 86400 + 600
+        call(core, "incident.create", category="floating_garbage", priority="P3", lat=LAT + day * 1e-4, lon=LON)
+    clock.t = T0 + 2 * 86400 + 3600
+    call(core, "incident.create", category="street_vending", priority="P3", lat=24.33, lon=109.41)  # once only
+    spots = call(core, "analytics.hotspots", start=T0 - 86400, end=clock.t + 1)
+    assert len(spots) == 1
+    h = spots[0]
+    assert (h["category"], h["count"], h["days"], h["band"]) == ("floating_garbage", 3, 3, "15:00-18:00")
+    assert h["incident_ids"] == [1, 2, 3]
+    with pytest.raises(Refused):
+        call(core, "plan.create", category=h["category"], lat=h["lat"], lon=h["lon"], band=h["band"], note=" ")
+    plan = call(core, "plan.create", category=h["category"], lat=h["lat"], lon=h["lon"], band=h["band"],
+                note="先派保洁船, 再查上游排口", task_units=["vessel-01"])
+    assert plan["task_id"] is not None
+    task = call(core, "task.show", task_id=plan["task_id"])
+    assert task["every_day"] == "15:00" and task["units"] == ["vessel-01"]
+    clock.t += 86400
+    near = call(core, "incident.create", category="floating_garbage", priority="P3", lat=LAT, lon=LON)["id"]
+    far = call(core, "incident.create", category="floating_garbage", priority="P3", lat=24.20, lon=109.30)["id"]
+    assert [p["note"] for p in call(core, "plans", incident_id=near)] == ["先派保洁船, 再查上游排口"]
+    assert call(core, "plans", incident_id=far) == []
+
+
+def test_supervision_notice_reaches_the_crew_and_is_answered(core, clock):
+    iid = call(core, "incident.create", category="floating_garbage", priority="P1", lat=LAT, lon=LON)["id"]
+    call(core, "incident.transition", incident_id=iid, state="verified")
+    call(core, "incident.assign", incident_id=iid, unit_id="boat-01")
+    clock.t += 3 * 3600
+    call(core, "incidents.check_deadlines")
+    flagged = call(core, "supervision.flagged", start=T0 - 1, end=clock.t + 1)
+    assert [(f["incident_id"], f["reasons"], f["unit_id"], f["noticed"]) for f in flagged] == \
+        [(iid, ["overdue"], "boat-01", False)]
+    with pytest.raises(NotFound):
+        call(core, "supervision.notice", incident_id=iid, text="x", unit_id="boat-99")
+    n = call(core, "supervision.notice", actor="shift_lead:li", incident_id=iid, text="请说明超时原因")
+    assert n["unit_id"] == "boat-01" and not n["answered"]
+    out = call(core, "field.messages", unit_id="boat-01")
+    assert out[-1]["dir"] == "out" and "督办通知 #1" in out[-1]["text"] and "请说明超时原因" in out[-1]["text"]
+    clock.t += 60
+    core.record("unit:boat-01", [NewEvent("field.message_received", {"unit_id": "boat-01", "text": "船机故障, 已修复"},
+                                          "unit:boat-01")])
+    n = call(core, "supervision.notices")[0]
+    assert n["answered"] and n["answer"]["text"] == "船机故障, 已修复"
+    assert call(core, "supervision.flagged", start=T0 - 1, end=clock.t + 1)[0]["noticed"] is True
