@@ -19,8 +19,11 @@ from dispatch.errors import Refused
 
 FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state appliers, by name (no import upward)
     "dispatch.units.ops",
+    "dispatch.accounts.model",
+    "dispatch.accounts.ops",
     "dispatch.feeds.events",
     "dispatch.hub.ops",
+    "dispatch.hub.seats",
     "dispatch.record.ops",
     "dispatch.incidents.ops",
     "dispatch.incidents.appliers",

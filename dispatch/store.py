@@ -185,6 +185,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _label(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
 class StoreError(Exception):
     """The store cannot be opened or is not ours (e.g. a newer schema)."""
 
@@ -202,7 +212,7 @@ class EventStore:
         self._last_flush = time.monotonic()
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()
-        metadata.create_all(self.engine)
+        self._migrate()
         self._check_schema()
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
@@ -211,9 +221,28 @@ class EventStore:
             self._checkpointer.start()
 
     # ----------------------------------------------------------------- schema
+    def _migrate(self) -> None:
+        """Create or upgrade the schema to this program's revision (dispatch/migrations); refuse a newer one."""
+        from dispatch import migrations
+
+        try:
+            migrations.upgrade(self, label=_label(self.url))
+        except migrations.SchemaTooNew as exc:
+            self.engine.dispose()
+            raise StoreError(str(exc)) from None
+
     def ensure_schema(self) -> None:
-        """Create tables that feature modules added to `metadata` after this store was opened."""
-        metadata.create_all(self.engine)
+        """Check that every table the loaded capabilities keep beside the log exists.
+
+        Tables are made by migrations only (dispatch/migrations/versions); a table a capability
+        declares without a revision is a programming error, named here rather than created ad hoc.
+        """
+        from sqlalchemy import inspect
+
+        missing = sorted(set(metadata.tables) - set(inspect(self.engine).get_table_names()))
+        if missing:
+            raise StoreError(f"the store {_label(self.url)} lacks table(s) {', '.join(missing)}: no migration "
+                             "creates them (add a revision under dispatch/migrations/versions)")
 
     def _check_schema(self) -> None:
         with self.write() as conn:

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("console.cli.devices", "list serial ports with what can be told of each"),
     "record": ("console.cli.record", "record raw sentences from a serial port with receive times"),
     "simulate": ("console.cli.simulate", "virtual serial ports speaking NMEA at a real baud rate"),
+    "db": ("console.cli.db", "the store's schema: upgrade it in place (db upgrade) or show its revision (db current)"),
     "audit": ("console.cli.audit", "check the event log's hash chain and the attachments (audit verify)"),
     "replay": ("console.cli.replay", "open an exported replay file in the replay window"),
     "bench": ("console.cli.bench", "run the benchmark and print its figures beside their peers"),

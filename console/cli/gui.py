@@ -113,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
     start_feeds(args, session, window)
     from console.incidents import install as install_workflow
 
-    install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    workflow = install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    from console.analytics import install as install_dashboard
+
+    install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
     show_feed_problem(args, window)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)

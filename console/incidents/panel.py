@@ -81,6 +81,8 @@ class IncidentsPanel(QWidget):
         bar.addWidget(self.category, 1)
         bar.addWidget(self.count)
         bar.addWidget(new)
+        self._bar = bar
+        self._only: QPushButton | None = None
 
         self.table = QueueView(self)
         self.table.setModel(self.proxy)
@@ -198,6 +200,25 @@ class IncidentsPanel(QWidget):
         elif self.detail.incident_id is None and self.proxy.rowCount():
             top = self.proxy.index(0, 0)  # the most urgent case, so the detail is never empty at start
             self.select_incident(int(self.model.rows[self.proxy.mapToSource(top).row()]["id"]), emit=False)
+        self._update_count()
+        self.incidents_loaded.emit(self.visible_rows())
+
+    def show_only(self, ids: list[int] | None, label: str = "") -> None:
+        """Show only these incidents in the queue and on the map (a dashboard click); None shows all again."""
+        self.proxy.ids = None if ids is None else frozenset(int(i) for i in ids)
+        if ids is not None:
+            self.mode.setCurrentIndex(self.mode.findData("all"))
+            if self._only is None:
+                self._only = QPushButton(self)
+                self._only.setObjectName("onlySelection")
+                self._only.clicked.connect(lambda: self.show_only(None))
+                self._bar.insertWidget(0, self._only)
+            self._only.setText(self.tr("%1 (%2) ✕").replace("%1", label).replace("%2", str(len(ids))))
+            self._only.setToolTip(self.tr("Only the incidents picked on the dashboard; click to show all again"))
+            self._only.show()
+        elif self._only is not None:
+            self._only.hide()
+        self.proxy.refilter()
         self._update_count()
         self.incidents_loaded.emit(self.visible_rows())
 

@@ -185,12 +185,15 @@ class IncidentFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.mode = "open"  # "open", "all", or a state name
         self.category: str | None = None
+        self.ids: frozenset[int] | None = None  # a dashboard selection: only these incidents
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def filterAcceptsRow(self, row: int, parent: ModelIndex) -> bool:  # noqa: N802
         model = self.sourceModel()
         assert isinstance(model, IncidentTableModel)
         r = model.rows[row]
+        if self.ids is not None and int(r["id"]) not in self.ids:
+            return False
         if self.mode == "open" and not r.get("open"):
             return False
         if self.mode not in ("open", "all") and r["state"] != self.mode:

@@ -13,12 +13,21 @@ BAR = "#1565c0"
 
 def bar_plot(plot: Any, labels: Sequence[str], values: Sequence[float], *, colour: str = BAR,
              rotate: bool = False) -> Any:
-    """Draw bars with category labels on `plot` (a PlotItem); returns the BarGraphItem."""
-    plot.clear()
-    item = pg.BarGraphItem(x=list(range(len(values))), height=list(values), width=0.7, brush=colour, pen=None)
-    plot.addItem(item)
+    """Draw bars with category labels on `plot` (a PlotItem); returns the BarGraphItem. A plot that already
+    holds bars keeps its item and only moves them (a live redraw), unless their number changed."""
+    ticks = [[(i, str(lb)) for i, lb in enumerate(labels)]]
+    item = getattr(plot, "_bars", None)
+    if item is not None and item.scene() is not None and len(item.opts["height"]) == len(values):
+        item.setOpts(height=list(values), brush=colour)
+    else:
+        plot.clear()
+        item = pg.BarGraphItem(x=list(range(len(values))), height=list(values), width=0.7, brush=colour, pen=None)
+        plot.addItem(item)
+        plot._bars = item
     axis = plot.getAxis("bottom")
-    axis.setTicks([[(i, str(lb)) for i, lb in enumerate(labels)]])
+    if getattr(axis, "_ticks_set", None) != ticks:
+        axis.setTicks(ticks)
+        axis._ticks_set = ticks
     if rotate:
         axis.setStyle(tickTextOffset=4)
     plot.setXRange(-0.6, max(len(values), 1) - 0.4, padding=0)
@@ -31,11 +40,17 @@ def heat_plot(plot: Any, grid: Sequence[Sequence[int]]) -> Any:
     """Day-of-week x hour-of-day counts as an image (darker: more)."""
     import numpy as np
 
-    plot.clear()
     a = np.array(grid, dtype=float).T  # x = hour, y = weekday
+    img = getattr(plot, "_heat", None)
+    if img is not None and img.scene() is not None:
+        img.setImage(a)
+        return img
+    plot.clear()
+    plot._bars = None
     img = pg.ImageItem(a)
     img.setColorMap(pg.colormap.get("viridis"))
     plot.addItem(img)
+    plot._heat = img
     plot.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
                                                                         "Sun"))]])
     plot.getAxis("bottom").setTicks([[(h + 0.5, str(h)) for h in range(0, 24, 3)]])

@@ -23,6 +23,7 @@ from dispatch.hub import protocol as P
 from dispatch.hub.keys import hub_keypair
 from dispatch.hub.outbox import Outbox
 from dispatch.hub.relay import advance, messages_for
+from dispatch.hub.seats import seats_state
 from dispatch.hub.state import field_state
 from dispatch.store import NewEvent
 
@@ -94,7 +95,7 @@ class Hub:
         if self.control_bind:
             from dispatch.hub.control import ControlServer
 
-            self.control = ControlServer(self.core, self.ctx, self.control_bind)
+            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=(self.public_key, self._secret))
             self.control_endpoint = self.control.start()
         self.core.subscribe(self._on_changes)
         log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
@@ -253,9 +254,20 @@ class Hub:
             self._zap_one(zap, frames)
 
     def _zap_one(self, zap: zmq.Socket, frames: list[bytes]) -> None:
-        version, request_id, _domain, address, _identity, mechanism = frames[:6]
+        version, request_id, domain, address, _identity, mechanism = frames[:6]
         status, text, user = b"400", b"unknown key", b""
-        if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
+        if domain == b"control":  # a seat or tool: its key enrolled with `keys seat`
+            if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
+                key = z85.encode(frames[6]).decode("ascii")
+                seat = seats_state(self.core.state).by_key.get(key)
+                if seat is None:
+                    self.core.refresh()
+                    seat = seats_state(self.core.state).by_key.get(key)
+                if seat is not None:
+                    status, text, user = b"200", b"OK", seat.encode("utf-8")
+                else:
+                    log.warning("control: refused unknown seat key %s from %s", key, address.decode(errors="replace"))
+        elif mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
             key = z85.encode(frames[6]).decode("ascii")
             unit = field_state(self.core.state).by_key.get(key)
             if unit is None:

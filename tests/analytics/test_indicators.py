@@ -182,5 +182,25 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
     assert {k: r["total"][k] for k in KEYS}["filed"] == 7
     p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "team")
     assert p.returncode == 0 and "patrol_boat" in p.stdout and "officer" in p.stdout and "结案" in p.stdout
+    # the evaluation table leaves the console as CSV and XLSX with the same figures
+    p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "unit", "--out", str(tmp_path / "e.xlsx"))
+    assert p.returncode == 0, p.stderr
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "e.xlsx").active
+    sheet = [[c.value for c in row] for row in ws.iter_rows()]
+    assert sheet[0][:3] == ["unit", "立案数", "结案数"]
+    by_name = {row[0]: row for row in sheet[1:]}
+    assert by_name["officer-01"][1] == rows["officer-01"]["filed"] and by_name["合计"][1] == 7
+    p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "category", "--out", str(tmp_path / "e.csv"),
+            "--lang", "en")
+    assert p.returncode == 0, p.stderr
+    import csv
+
+    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][:3] == ["category", "Filed", "Closed"] and table[-1][0] == "Total" and table[-1][1] == "7"
+    p = ctl("stats", "--out", str(tmp_path / "e.txt"))
+    assert p.returncode == 1 and ".csv or .xlsx" in p.stderr
     p = ctl("stats", "--from", env_t["to"], "--to", env_t["from"])
     assert p.returncode == 1 and "ends before it starts" in p.stderr

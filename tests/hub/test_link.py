@@ -211,20 +211,22 @@ def test_control_endpoint_runs_operations(link) -> None:  # type: ignore[no-unty
     from dispatch.errors import Refused
     from dispatch.hub.control import ControlClient
 
-    c = ControlClient(link.hub.control_endpoint, timeout=5)
+    c = link.control()
     try:
-        units = c.call("units", {}, "ctl:test")
+        units = c.call("units", {})
         assert {u["id"] for u in units} >= {"boat-01", "boat-02"}
         try:
-            c.call("unit.show", {"unit_id": "nope"}, "ctl:test")
+            c.call("unit.show", {"unit_id": "nope"})
             raise AssertionError("no refusal")
         except Refused as exc:
             assert exc.code == "not_found"
     finally:
         c.close()
-    dead = ControlClient("tcp://127.0.0.1:1", timeout=0.3)
+    from dispatch.hub.seats import load_seat_file
+
+    dead = ControlClient("tcp://127.0.0.1:1", keys=load_seat_file(link.keys / "seat-tester.seat.json"), timeout=0.3)
     try:
-        dead.call("units", {}, "ctl:test")
+        dead.call("units", {})
         raise AssertionError("no ConnectionError")
     except ConnectionError:
         pass

@@ -17,8 +17,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", metavar="ISO", help="period start (default: 30 days before --to)")
     p.add_argument("--to", dest="end", metavar="ISO", help="period end (default: now)")
     p.add_argument("--by", choices=BY, help="one row per unit, team, district, category...")
+    p.add_argument("--out", metavar="FILE", help="also write the evaluation table to FILE.csv or FILE.xlsx")
+    p.add_argument("--lang", choices=["zh_CN", "en"], default="zh_CN", help="headers of --out (zh_CN)")
     p.set_defaults(build=lambda a: ("analytics.stats", {"start": a.start, "end": a.end, "by": a.by}),
-                   render=_render_stats)
+                   render=_render_stats, after=_export)
 
     h = sub.add_parser("hotspots", parents=[common], help="recurring hotspots: same category, place and time band")
     h.add_argument("--from", dest="start", metavar="ISO")
@@ -70,6 +72,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     w = sub.add_parser("weights", parents=[common], help="the combined score's weights; NAME=VALUE ... to set them")
     w.add_argument("set", nargs="*", metavar="NAME=VALUE")
     w.set_defaults(build=_build_weights, render=lambda r, a: "\n".join(f"{k} = {v}" for k, v in r.items()))
+
+
+def _export(result: dict[str, Any], a: argparse.Namespace) -> str | None:
+    if not getattr(a, "out", None):
+        return None
+    from dispatch.analytics.export import write
+
+    return f"wrote {write(result, a.out, lang=a.lang)}"
 
 
 def _build_weights(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:

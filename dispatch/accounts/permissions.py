@@ -1,0 +1,108 @@
+"""Who may run which operation: the one permission table the hub checks on every control request.
+
+docs/permissions.md is generated from PERMISSIONS (`python -m dispatch.accounts.permissions > docs/permissions.md`)
+and tests/accounts check that it is; an operation missing from the table is refused to everyone.
+A rule may depend on the arguments (which state an incident is moved to, whose password is set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+D, SL, E, A, V = "dispatcher", "shift_lead", "engineer", "administrator", "viewer"
+EVERYONE = (D, SL, E, A, V)
+DISPATCH = (D, SL)
+
+
+@dataclass(frozen=True)
+class Rule:
+    operation: str
+    roles: tuple[str, ...]
+    when: str = ""  # the condition in words, for the table ("" = always)
+    test: Callable[[dict[str, Any], str], bool] | None = None  # (args, operator name) -> does this rule apply
+    why: str = ""
+
+
+def _to(*states: str) -> Callable[[dict[str, Any], str], bool]:
+    return lambda args, _me: args.get("state") in states
+
+
+PERMISSIONS: tuple[Rule, ...] = (
+    # reading: everyone, the video wall too
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
+        "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
+        "replay.positions", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "analytics.hotspots", "plans", "supervision.flagged", "supervision.notices", "citizens.request",
+        "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
+    Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
+    # the dispatcher's work
+    *(Rule(o, DISPATCH) for o in (
+        "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",
+        "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
+        "incidents.check_deadlines", "tasks.tick")),
+    Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
+         "reopening a closed case and the evaluation are the shift lead's"),
+    Rule("incident.transition", DISPATCH, "to any other state"),
+    Rule("incident.evaluate", (SL,), why="the evaluation is the shift lead's"),
+    Rule("incidents.config_set", (SL,), why="deadlines (extending one) are the shift lead's"),
+    Rule("analytics.weights_set", (SL,), why="how the bureau scores its work"),
+    Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
+    Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
+    Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
+    Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
+    Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),
+    # the fleet and its devices
+    Rule("units.register", (E, A), why="the roster"),
+    Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
+    Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
+    Rule("field.revoke", (A,), why="unit keys are the administrator's"),
+    Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),
+    Rule("citizens.layer_import", (E, A), why="the convenience layer's data (toilets, parking...)"),
+    *(Rule(o, (A,), why="Open311 API keys are the administrator's") for o in (
+        "citizens.apikey_new", "citizens.apikey_revoke", "citizens.apikeys")),
+    # accounts
+    Rule("accounts", (A, SL), why="who is on shift"),
+    Rule("account.passwd", EVERYONE, "for one's own account", lambda args, me: args.get("name") == me),
+    *(Rule(o, (A,), why="accounts are the administrator's") for o in (
+        "account.add", "account.passwd", "account.role", "account.disable", "account.enable", "account.unlock")),
+)
+
+
+def rule_for(operation: str, args: dict[str, Any], operator: str) -> Rule | None:
+    """The first rule of `operation` whose condition holds (None: the operation is not in the table)."""
+    for r in PERMISSIONS:
+        if r.operation == operation and (r.test is None or r.test(args, operator)):
+            return r
+    return None
+
+
+def allowed(role: str, operation: str, args: dict[str, Any], operator: str) -> tuple[bool, str]:
+    """(may `operator` with `role` run it, the reason in words when not)."""
+    r = rule_for(operation, args, operator)
+    if r is None:
+        return False, f"{operation} is not in the permission table (docs/permissions.md): refused to everyone"
+    if role in r.roles:
+        return True, ""
+    cond = f" ({r.when})" if r.when else ""
+    return False, f"a {role} may not run {operation}{cond}; allowed: {', '.join(r.roles)}"
+
+
+def as_markdown() -> str:
+    head = ["# Permissions", "",
+            "Generated from `dispatch/accounts/permissions.py` (`python -m dispatch.accounts.permissions`); the hub",
+            "checks every control request against it and records a refusal as `account.command_refused`.",
+            "The first row of an operation whose condition holds decides. An operation not listed is refused.",
+            "`ctl --db` on a local store is the owner's single seat and is not checked.", "",
+            "| operation | when | " + " | ".join(EVERYONE) + " | why |",
+            "|---|---|" + "---|" * len(EVERYONE) + "---|"]
+    rows = [f"| `{r.operation}` | {r.when} | " + " | ".join("yes" if role in r.roles else "" for role in EVERYONE)
+            + f" | {r.why} |" for r in PERMISSIONS]
+    return "\n".join(head + rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(as_markdown(), end="")  # noqa: T201
