@@ -36,8 +36,15 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.citizens.ops",
     "dispatch.citizens.query",
     "dispatch.citizens.layers",
+    "dispatch.cases.ops",
+    "dispatch.cases.appliers",
+    "dispatch.cases.evidence",
+    "dispatch.cases.documents",
+    "dispatch.cases.archive",
+    "dispatch.cases.supervision",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
+    "dispatch.gazetteer.ops",
 )
 
 Operation = Callable[..., Any]

@@ -12,6 +12,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateTimeEdit,
     QGridLayout,
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.i18n import word
+from console.incidents.common import category_label, source_label
 from console.report import charts
 
 PERIODS = (("shift", 12 * 3600), ("day", 86400), ("week", 7 * 86400), ("month", 30 * 86400), ("custom", 0))
@@ -33,6 +34,7 @@ class Dashboard(QWidget):
     """Figures and charts of one period; `filter_requested(where, label)` when a bar or a cell is clicked."""
 
     filter_requested = Signal(dict, str)
+    density_changed = Signal(list)  # [[south, west, north, east, count]] for the map's density layer
 
     def __init__(self, clock: Any, parent: QWidget | None = None, *, refresh_ms: int = 5000) -> None:
         super().__init__(parent)
@@ -50,6 +52,8 @@ class Dashboard(QWidget):
             e.setCalendarPopup(True)
             e.setDisplayFormat("yyyy-MM-dd HH:mm")
             e.setEnabled(False)
+        self.density = QCheckBox(self.tr("Density on the map"), self)
+        self.density.toggled.connect(self._push_density)
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.clicked.connect(self.refresh)
         self.figures = QLabel(self)
@@ -62,6 +66,7 @@ class Dashboard(QWidget):
         bar.addWidget(QLabel("—", self))
         bar.addWidget(self.end)
         bar.addWidget(refresh)
+        bar.addWidget(self.density)
         bar.addStretch(1)
 
         self.plots: dict[str, Any] = {}
@@ -71,11 +76,15 @@ class Dashboard(QWidget):
                   "dispatch": self.tr("Report to dispatch (min)"), "arrive": self.tr("Report to on scene (min)"),
                   "close": self.tr("Report to closed (min)"), "satisfaction": self.tr("Satisfaction (1-5)")}
         for i, key in enumerate(titles):
-            w = pg.PlotWidget(self)
+            w = pg.PlotWidget(self, background=None)  # the console's own background (light or dark theme)
             w.setMinimumHeight(150)
             w.setMenuEnabled(False)
             w.setMouseEnabled(x=False, y=False)
-            w.setTitle(titles[key], size="9pt")
+            ink = self.palette().color(self.foregroundRole())  # follows the console's theme
+            for side in ("left", "bottom"):
+                w.getPlotItem().getAxis(side).setTextPen(ink)
+                w.getPlotItem().getAxis(side).setPen(ink)
+            w.setTitle(titles[key], size="9pt", color=ink.name())
             w.scene().sigMouseClicked.connect(lambda ev, k=key, pw=w: self._clicked(k, pw, ev))
             self.plots[key] = w
             grid.addWidget(w, i // 5, i % 5)
@@ -146,9 +155,14 @@ class Dashboard(QWidget):
                                                           actor="system:dashboard")).success(done).failure(failed)\
             .run_in_background()
 
+    def _push_density(self) -> None:
+        self.density_changed.emit(list(self.data.get("density") or []) if self.density.isChecked() else [])
+
     def show_data(self, d: dict[str, Any]) -> None:
         """Draw one period's data (the result of `analytics.dashboard`)."""
         self.data = d
+        if self.density.isChecked():
+            self._push_density()
         if not d.get("count"):
             self.figures.setText(self.tr("No incident in this period."))
             for w in self.plots.values():
@@ -171,9 +185,12 @@ class Dashboard(QWidget):
             [[(i + 0.5, self.tr(w)) for i, w in enumerate(WEEKDAYS)]])
         for key, rows in (("category", d["by_category"]), ("source", d["by_source"]), ("district", d["by_district"]),
                           ("segment", d["by_segment"])):
-            charts.bar_plot(self.plots[key].getPlotItem(), [word(r["key"]) if key in ("category", "source") else
-                                                            (r["key"] or "—") for r in rows[:8]],
-                            [r["count"] for r in rows[:8]])
+            label = {"category": category_label, "source": source_label}.get(key, lambda k: k or "—")
+            shown = rows[:6]
+            names = [label(r["key"]) for r in shown]
+            charts.bar_plot(self.plots[key].getPlotItem(), [n if len(n) <= 5 else n[:4] + "…" for n in names],
+                            [r["count"] for r in shown])
+            self.plots[key].setToolTip("\n".join(f"{n}: {r['count']}" for n, r in zip(names, shown, strict=True)))
         for key in ("dispatch", "arrive", "close"):
             r = d["response"][key]
             labels = [f"{b:g}" for b in r["bins_min"][:-1]]
@@ -181,7 +198,8 @@ class Dashboard(QWidget):
                             r["counts"], colour="#2e7d32")
             med = "—" if r["median_min"] is None else f"{r['median_min']:.0f}"
             p90 = "—" if r["p90_min"] is None else f"{r['p90_min']:.0f}"
-            self.plots[key].setTitle(f"{self._title(key)}  {self.tr('median')} {med} · p90 {p90}", size="9pt")
+            self.plots[key].setTitle(f"{self._title(key)}  {self.tr('median')} {med} · p90 {p90}", size="9pt",
+                                     color=self.palette().color(self.foregroundRole()).name())
         charts.bar_plot(self.plots["satisfaction"].getPlotItem(), ["1", "2", "3", "4", "5"], d["satisfaction"],
                         colour="#ef6c00")
 
@@ -205,9 +223,10 @@ class Dashboard(QWidget):
             return None
         rows = {"category": d["by_category"], "source": d["by_source"], "district": d["by_district"],
                 "segment": d["by_segment"]}.get(key)
-        if rows is not None and 0 <= i < min(len(rows), 8):
+        if rows is not None and 0 <= i < min(len(rows), 6):
             value = rows[i]["key"] or ""
-            return {key: value}, word(value) if key in ("category", "source") else (value or "—")
+            label = {"category": category_label, "source": source_label}.get(key)
+            return {key: value}, label(value) if label else (value or "—")
         return None
 
     def _clicked(self, key: str, widget: Any, ev: Any) -> None:

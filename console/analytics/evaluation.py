@@ -110,3 +110,47 @@ class Evaluation(QWidget):
             return None
         self.note.setText(self.tr("Written: %1").replace("%1", path))
         return path
+
+
+class Utilisation(QWidget):
+    """Per unit: hours per status, share of the period busy, distance covered (`analytics.units`)."""
+
+    STATUSES = ("available", "assigned", "busy", "out_of_service")
+
+    def __init__(self, window_of: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_of = window_of
+        self.rows: list[dict[str, Any]] = []
+        self.table = QTableWidget(self)
+        self.table.setSortingEnabled(True)
+        self.table.verticalHeader().setVisible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.table)
+
+    def refresh(self) -> None:
+        from console.incidents.common import run_op
+
+        t1, t2 = self.window_of()
+        run_op(self, "analytics.units", {"start": t1, "end": t2}, on_done=self.show_rows, quiet=True)
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        from console.i18n import kind_label, status_label
+
+        self.rows = rows
+        head = [self.tr("Unit"), self.tr("Kind")] + [status_label(s) + " (h)" for s in self.STATUSES] + \
+            [self.tr("Busy share"), self.tr("Distance (km)")]
+        self.table.setSortingEnabled(False)
+        self.table.clear()
+        self.table.setColumnCount(len(head))
+        self.table.setRowCount(len(rows))
+        self.table.setHorizontalHeaderLabels(head)
+        for r, row in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(row["name"] or row["unit_id"]))
+            self.table.setItem(r, 1, QTableWidgetItem(kind_label(row["kind"])))
+            for c, s in enumerate(self.STATUSES, start=2):
+                self.table.setItem(r, c, _Num(round(row["status_s"].get(s, 0.0) / 3600, 1), False))
+            self.table.setItem(r, 6, _Num(row["busy_share"], True))
+            self.table.setItem(r, 7, _Num(row["distance_km"], False))
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()

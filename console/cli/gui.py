@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-demo", dest="demo", action="store_false", help="never run the demo city")
     p.add_argument("--feeds", metavar="FILE", help="the feeds file (TOML; default: feeds.toml in the user config "
                    "folder); the device bench edits it")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the user's locale; Chinese under the C/POSIX locale)")
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
+    p.add_argument("--basemap", metavar="FILE|DIR",
+                   help="an offline base map under the units: raster MBTiles (PNG/JPEG/WebP) or a {z}/{x}/{y} tile folder")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--tab", choices=TABS, help="the side tab shown at start (default: incidents)")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
@@ -65,12 +68,15 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
 
 def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
     """Start the configured feeds and add the engineer's device bench tab."""
-    from console.devices_panel import DevicesPanel
+    from console.device_bench.panel import DevicesPanel
     from dispatch.feeds.manager import FeedManager
+    from dispatch.feeds.pump import FeedPump
 
+    simulated = [p for p in session.pumps if isinstance(p, FeedPump)]  # the demo city: it feeds the map too
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
-    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
+    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window,
+                         pumps=simulated)
     panel.save_enabled = args._feed_error is None
     if args._feed_error is not None:
         panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)
@@ -100,6 +106,15 @@ def run(args: argparse.Namespace) -> int:
     from console.main_window import MainWindow
     from dispatch.city.data import load_city
 
+    basemap = None
+    if args.basemap:
+        from console.map.basemap import BaseMap, BaseMapError
+
+        try:
+            basemap = BaseMap(args.basemap)
+        except BaseMapError as exc:
+            print(f"error: base map: {exc}", file=sys.stderr)
+            return 2
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
     operations.set_operator(args.operator)
@@ -107,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if should_run_demo(args, session):
         session.start_demo()
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
-                        store_label=store_label(session.url), tiles_url=args.tiles)
+                        store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)
     open311 = _start_open311(args, session, window)
     start_feeds(args, session, window)
@@ -118,6 +133,9 @@ def run(args: argparse.Namespace) -> int:
 
     install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
     show_feed_problem(args, window)
+    # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
+    # quits by itself (Qt's quit() closes the windows, which would ask)
+    window.confirm_quit = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()
@@ -196,11 +214,12 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
         return None
     log.info("field hub on %s, control on %s", getattr(hub, "field_endpoint", field),
              getattr(hub, "control_endpoint", control))
-    from console.hub_panel import HubPanel
+    from console.field_link.panel import HubPanel
 
     panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
     window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
+    window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     return hub
 
 

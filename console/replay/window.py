@@ -437,3 +437,26 @@ def open_live_replay(core: Any, parent: QWidget | None = None, *, lang: str = "e
     if span is not None:
         w.seek(span[1])
     return w
+
+
+def open_replay_file(path: str, parent: QWidget | None = None, *, lang: str = "en",
+                     city_geojson: dict[str, Any] | None = None) -> ReplayWindow:
+    """The replay window on an exported replay file (read-only), as `main.py replay FILE` opens it.
+
+    :raises ValueError: the file is missing, damaged or of a newer format (the message says which).
+    """
+    from dispatch.record.export import ReplayFileError
+    from dispatch.record.export import open_replay_file as open_file
+
+    try:
+        rf = open_file(path)
+    except ReplayFileError as exc:
+        raise ValueError(str(exc)) from exc
+    t1, t2 = rf.window
+    w = ReplayWindow(rf.recording(), lang=lang, window=(t1, t2), city_geojson=city_geojson,
+                     title_suffix=str(rf.path.name), parent=parent)
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    w.setWindowFlag(Qt.WindowType.Window, True)
+    w.destroyed.connect(lambda *_: rf.close())
+    w.seek(t1)
+    return w

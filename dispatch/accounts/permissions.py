@@ -35,7 +35,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
         "replay.positions", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
-        "analytics.hotspots", "plans", "supervision.flagged", "supervision.notices", "citizens.request",
+        "analytics.hotspots", "analytics.units", "plans", "places", "places.search", "incident.check", "incidents.alerts",
+        "field.unread", "supervision.flagged", "supervision.notices", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
@@ -55,6 +56,24 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
     Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
     Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),
+    Rule("incidents.acknowledge_alerts", DISPATCH, why="the shift-lead alerts acknowledged at a seat"),
+    Rule("field.read", DISPATCH, why="a conversation read at a dispatcher's seat"),
+    # the enforcement case file (dispatch/cases/)
+    *(Rule(o, EVERYONE, why="read only (personal data masked)") for o in (
+        "cases", "case.catalogue", "case.templates", "officers", "cases.supervision")),
+    Rule("case.show", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
+         "a party's personal data only for those handling cases"),
+    Rule("case.show", EVERYONE, "masked"),
+    *(Rule(o, DISPATCH, why="case handling") for o in (
+        "case.open", "case.advance", "case.party", "case.evidence", "case.penalty", "case.document",
+        "cases.check_deadlines")),
+    Rule("case.export", (SL, A), why="writes the dossier on the hub's machine"),
+    Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
+    *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
+        "case.catalogue_set", "case.templates_set", "case.config_set")),
+    Rule("places.import", (E, A, SL), why="the bureau's gazetteer"),
+    Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
+    Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),

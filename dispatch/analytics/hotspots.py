@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 
 from dispatch.analytics.facts import Facts
-from dispatch.analytics.indicators import local_hours
+from dispatch.analytics.indicators import DENSITY_CELL, local_hours
 
-CELL_LAT = 0.00225  # ~250 m
-CELL_LON = 0.0026  # ~250 m at Liuzhou's latitude (24.3 N)
+CELL_LAT, CELL_LON = DENSITY_CELL  # ~250 m at Liuzhou's latitude (24.3 N): the density layer's grid
 BAND_H = 3
 
 

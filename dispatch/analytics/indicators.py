@@ -170,9 +170,24 @@ def dashboard(facts: Facts, t1: float, t2: float, *, weights: dict[str, float] |
         "by_category": counts(facts, "category", m), "by_source": counts(facts, "source", m),
         "by_district": counts(facts, "district", m), "by_segment": counts(facts, "segment", m, blank=False),
         "by_road": counts(facts, "road", m, blank=False),
-        "response": resp, "satisfaction": np.bincount(sat, minlength=6)[1:].tolist() if sat.size else [0] * 5,
+        "response": resp, "density": density(cols, m), "satisfaction": np.bincount(sat, minlength=6)[1:].tolist() if sat.size else [0] * 5,
         "total": total,
     }
+
+
+DENSITY_CELL = (0.00225, 0.0026)  # ~250 m at Liuzhou's latitude, the hotspots' grid
+
+
+def density(cols: dict[str, np.ndarray], mask: np.ndarray) -> list[list[float]]:
+    """[[south, west, north, east, count]] of the grid cells with incidents under `mask`."""
+    lat, lon = cols["lat"][mask], cols["lon"][mask]
+    if lat.size == 0:
+        return []
+    cy, cx = np.floor(lat / DENSITY_CELL[0]).astype(np.int64), np.floor(lon / DENSITY_CELL[1]).astype(np.int64)
+    keys, n = np.unique(np.stack([cy, cx], axis=1), axis=0, return_counts=True)
+    return [[round(float(y * DENSITY_CELL[0]), 6), round(float(x * DENSITY_CELL[1]), 6),
+             round(float((y + 1) * DENSITY_CELL[0]), 6), round(float((x + 1) * DENSITY_CELL[1]), 6), int(c)]
+            for (y, x), c in zip(keys, n, strict=True)]
 
 
 def select(facts: Facts, t1: float, t2: float, **where: Any) -> list[int]:

@@ -148,6 +148,16 @@ def weights_set(core: Any, actor: str, weights: dict[str, Any]) -> dict[str, flo
     return merged
 
 
+@op("analytics.units")
+def units_op(core: Any, actor: str, start: Any = None, end: Any = None) -> list[dict[str, Any]]:
+    """Per unit: time in each status, the share of the period busy, and the distance covered."""
+    from dispatch.analytics.units import utilisation
+
+    core.refresh()
+    t1, t2 = window(start, end, core.clock())
+    return utilisation(core, t1, t2)
+
+
 # ------------------------------------------------------------------ hotspots and plans
 @op("analytics.hotspots")
 def hotspots_op(core: Any, actor: str, start: Any = None, end: Any = None, min_count: int = 3, min_days: int = 2,

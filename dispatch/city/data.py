@@ -147,6 +147,17 @@ class City:
         """True if (lat, lon) is on the river surface (boundary counts as water)."""
         return bool(shapely.intersects_xy(self.water, lon, lat))
 
+    def distance_to_water_m(self, lat: float, lon: float) -> float:
+        """Metres from (lat, lon) to the nearest river surface; 0 on the water."""
+        if self.is_water(lat, lon):
+            return 0.0
+        from shapely.ops import nearest_points
+
+        from dispatch.geo import haversine_m
+
+        near = nearest_points(self.water, Point(lon, lat))[0]
+        return haversine_m(lat, lon, near.y, near.x)
+
     def district_of(self, lat: float, lon: float) -> Place | None:
         """The district containing (lat, lon), or None outside the city."""
         pt = Point(lon, lat)

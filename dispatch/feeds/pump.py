@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ from devices.nmea.fast import fast_position, handles
 from devices.records import AisReport, Fix, Record
 from devices.sim.fleet import FleetSimulator
 from dispatch.core import Dispatch
+from dispatch.feeds.feed import FeedStats
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class FeedPump(threading.Thread):
     """Pulls lines from `source()` every `tick` seconds, decodes, binds and ingests them."""
 
     def __init__(self, core: Dispatch, source: Callable[[float], list[tuple[str, str]]], *, name: str,
-                 tick: float = 0.2) -> None:
+                 tick: float = 0.2, receivers: int | None = None) -> None:
         super().__init__(name=f"feed-{name}", daemon=True)
         self.core = core
         self.source = source
@@ -99,6 +101,10 @@ class FeedPump(threading.Thread):
         self.lines = 0
         self.errors = 0
         self.last_error: str | None = None
+        self.receivers = receivers  # how many devices the source simulates (else: those heard so far)
+        self.fixes = 0  # rows ingested
+        self.last_fix_at: float | None = None  # the core's clock
+        self._rate: deque[tuple[float, int]] = deque(maxlen=26)  # (monotonic, lines): the last ~5 s of ticks
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -125,10 +131,30 @@ class FeedPump(threading.Thread):
             self.lines += 1
         rows = self.binder.bind(records)
         n = self.core.ingest(rows) if rows else 0
+        if rows:
+            self.fixes += len(rows)
+            self.last_fix_at = now
+        self._rate.append((time.monotonic(), self.lines))
         if self.core.store.pending_fixes() and now - getattr(self, "_last_flush", 0.0) >= 1.0:
             self._last_flush = now
             self.core.flush()
         return n
+
+    def snapshot(self, now: float) -> FeedStats:
+        """Its figures for the device bench, as a feed's: what feeds the map when the demo city runs."""
+        samples = list(self._rate)
+        rate = 0.0
+        if len(samples) >= 2 and samples[-1][0] > samples[0][0]:
+            rate = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0])
+        bad = sum(d.errors for d in list(self.decoders.values()))
+        running = self.is_alive() and not self.stop_event.is_set()
+        return FeedStats(
+            name=self.name.removeprefix("feed-"), kind="simulated", enabled=running,
+            state="running" if running else "stopped", connected=running, port="", baud=None,
+            sentences_per_s=rate, sentences=self.lines, checksum_errors=0, unknown=0, malformed=bad, too_long=0,
+            garbage=0, last_fix_age=None if self.last_fix_at is None else max(0.0, now - self.last_fix_at),
+            fix_quality=None, satellites=None, hdop=None, fixes=self.fixes, unbound=0, unit=None,
+            peers=self.receivers or len(self.decoders), errors=self.errors, last_error=self.last_error or "", disconnects=0)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()
@@ -137,4 +163,4 @@ class FeedPump(threading.Thread):
 
 
 def demo_pump(core: Dispatch, sim: FleetSimulator) -> FeedPump:
-    return FeedPump(core, sim.due, name="demo")
+    return FeedPump(core, sim.due, name="demo", receivers=len(sim.tracks))

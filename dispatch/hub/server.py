@@ -25,6 +25,7 @@ from dispatch.hub.outbox import Outbox
 from dispatch.hub.relay import advance, messages_for
 from dispatch.hub.seats import seats_state
 from dispatch.hub.state import field_state
+from dispatch.hub.where import WHERE_EVERY_S, where_messages
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class Hub:
         self._deferred_due = 0.0
         self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()  # events the core just applied
         self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (loop thread)
+        self.wants_where: set[str] = set()  # units that logged in with "where": their position as we see it
+        self._where_sent: dict[str, float] = {}  # unit -> fix time last sent
+        self._where_at = 0.0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -423,6 +427,11 @@ class Hub:
             self._send(old, REPLACED)
         self.routes[unit] = rid
         self.route_unit[rid] = unit
+        if msg.get("where"):
+            self.wants_where.add(unit)
+            self._where_sent.pop(unit, None)  # a new session: tell it at once
+        else:
+            self.wants_where.discard(unit)
         last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))
         self._send(rid, {"type": "welcome", "unit_id": unit, "hub": self.public_key, "version": P.PROTOCOL_VERSION,
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
@@ -544,6 +553,11 @@ class Hub:
             if self.outbox.last_seq.get(unit, 0) > self.outbox.acked.get(unit, 0) and \
                     now - self.progress.get(unit, 0) > self.resend_after:
                 self._resend(unit, 0)
+        if now - self._where_at >= WHERE_EVERY_S and self.wants_where:
+            self._where_at = now
+            for unit, msg in where_messages(self.core, [u for u in self.routes if u in self.wants_where],
+                                            self._where_sent):
+                self._send(self.routes[unit], msg)
         self._flush_events()
 
     def _cut_revoked(self) -> None:

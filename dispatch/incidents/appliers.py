@@ -7,7 +7,7 @@ from typing import Any
 
 from dispatch.changes import Changes
 from dispatch.errors import Refused
-from dispatch.incidents.book import Incident, book, open_assignments
+from dispatch.incidents.book import Alert, Incident, book, open_assignments
 from dispatch.incidents.workflow import State as IState
 from dispatch.incidents.workflow import WorkflowConfig
 from dispatch.state import State, applies
@@ -168,7 +168,19 @@ def _overdue(state: State, ev: Event, ch: Changes) -> None:
         inc.overdue_stages.append(p["stage"])
     inc.overdue = True
     _hist(inc, ev, stage=p["stage"], due=p.get("due"), notify=p.get("notify"))
+    book(state).alerts[ev.seq] = Alert(ev.seq, inc.id, p["stage"], p.get("due"), float(p.get("at") or ev.ts),
+                                       p.get("priority") or inc.priority)
     _touch(ch, inc.id, alerts=True)
+
+
+@applies("incident.alerts_acknowledged")
+def _alerts_acknowledged(state: State, ev: Event, ch: Changes) -> None:
+    alerts = book(state).alerts
+    for seq in ev.payload.get("alerts") or []:
+        a = alerts.get(int(seq))
+        if a is not None and a.acknowledged_at is None:
+            a.acknowledged_by, a.acknowledged_at = ev.actor, ev.ts
+    ch.alerts = True
 
 
 @applies("incident.config_set")

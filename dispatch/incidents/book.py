@@ -15,8 +15,10 @@ from dispatch.errors import NotFound, Refused
 from dispatch.geo import haversine_m
 from dispatch.incidents.workflow import (
     CLOSED_STATES,
+    ON_WATER_TOLERANCE_M,
     STAGE_OF,
     UNIT_MOVES,
+    WATER_CATEGORIES,
     WITH_UNIT,
     WorkflowConfig,
     allowed_from,
@@ -116,9 +118,27 @@ class Incident:
 
 
 @dataclass
+class Alert:
+    """A shift-lead alert: one `incident.overdue` event, until someone acknowledges it."""
+
+    seq: int  # the incident.overdue event's
+    incident_id: int
+    stage: str
+    due: float | None
+    at: float
+    priority: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
 class IncidentBook:
     items: dict[int, Incident] = field(default_factory=dict)
     config: WorkflowConfig = field(default_factory=WorkflowConfig)
+    alerts: dict[int, Alert] = field(default_factory=dict)  # by the overdue event's seq, in log order
 
     @property
     def next_id(self) -> int:
@@ -286,6 +306,20 @@ def check_latlon(lat: Any, lon: Any) -> tuple[float, float]:
     if not (-90.0 <= la <= 90.0 and -180.0 <= lo <= 180.0) or la != la or lo != lo:
         raise Refused(f"coordinates out of range: lat {lat} (-90..90), lon {lon} (-180..180)", "bad_coordinates")
     return la, lo
+
+
+def location_warnings(category: str, lat: float, lon: float) -> list[dict[str, Any]]:
+    """What looks wrong with where a report is placed (the dispatcher decides; nothing is refused):
+    a water category placed on land -> {"code": "on_land", "distance_m", "message"}."""
+    if category not in WATER_CATEGORIES:
+        return []
+    from dispatch.city.data import load_city
+
+    d = load_city().distance_to_water_m(lat, lon)
+    if d <= ON_WATER_TOLERANCE_M:
+        return []
+    return [{"code": "on_land", "distance_m": round(d), "message":
+             f"{category.replace('_', ' ')} is reported on the river, but this place is {d:.0f} m from the water"}]
 
 
 def clean_text(s: Any, limit: int = 4000) -> str | None:

@@ -11,7 +11,8 @@ Event kinds (entity ``incident:<id>``):
   incident.unassigned     {id, unit_id, from, to="verified", note}
   incident.merged         {id, duplicate_id, report, attachments}  (on the kept incident)
   incident.attached       {id, sha256, size, name, media_type, time}  (dispatch/incidents/attachments.py)
-  incident.overdue        {id, stage, due, notify="shift_lead"}  (once per stage and round)
+  incident.overdue        {id, stage, due, notify="shift_lead"}  (once per stage and round): a shift-lead alert
+  incident.alerts_acknowledged {alerts: [overdue event seq...]}  (entity "incidents"; who: the actor)
   incident.config_set     the deadline table and duplicate thresholds (entity "incidents")
 Unit statuses follow assignments through ``unit.status_set`` events recorded in the same command:
 assigned on assign, busy on accept, available when resolved or withdrawn.
@@ -31,6 +32,7 @@ from dispatch.incidents.book import (
     find_duplicates,
     get,
     incident_event,
+    location_warnings,
     open_assignments,
     overdue_now,
     parse_id,
@@ -52,7 +54,7 @@ from dispatch.incidents.workflow import (
     parse_state,
 )
 from dispatch.incidents.workflow import State as IState
-from dispatch.model import UnitStatus
+from dispatch.model import UnitKind, UnitStatus
 from dispatch.ops import op
 from dispatch.state import State
 from dispatch.store import NewEvent
@@ -82,7 +84,8 @@ def create_incident(
     """File a report. Returns the incident (state "reported", or "verified" with verified=True).
 
     ``possible_duplicates`` lists open incidents of the same category within the configured distance
-    and time; the dispatcher decides (``incident.merge``).
+    and time; the dispatcher decides (``incident.merge``). ``warnings`` says what looks wrong with the
+    place (a water category on land); it is filed all the same (``incident.check`` asks before filing).
     """
     cat = parse_category(category).value
     prio = parse_priority(priority)
@@ -113,7 +116,15 @@ def create_incident(
         return out
 
     core.command(actor, decide)
-    return _shown(core, created[0])
+    return {**_shown(core, created[0]), "warnings": location_warnings(cat, la, lo)}
+
+
+@op("incident.check")
+def check_report(core: Any, actor: str, category: str, lat: float, lon: float) -> dict[str, Any]:
+    """What `incident.create` would warn about for this category and place, before filing: {"warnings": [...]}."""
+    cat = parse_category(category).value
+    la, lo = check_latlon(lat, lon)
+    return {"warnings": location_warnings(cat, la, lo)}
 
 
 @op("incidents")
@@ -222,7 +233,8 @@ def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | No
 
     From "reported" the assignment verifies the case implicitly (two events). A unit that already has
     assignments it has not started (dispatched or accepted) takes this one in its queue, as a CAD
-    stacks calls: the result says ``queued_behind``. Refused: an unknown unit; a unit out of service;
+    stacks calls: the result says ``queued_behind``. Refused: an unknown unit; a truck (supervised, not
+    dispatched); a unit out of service;
     a unit already en route or on scene elsewhere (busy); with ``exclusive`` (the console's one-click
     assignment) any unit that is no longer free, so two dispatchers cannot both take the same unit;
     an incident that already has a unit or is not assignable (the message names what is allowed).
@@ -240,6 +252,9 @@ def assign(core: Any, actor: str, incident_id: Any, unit_id: str, note: str | No
         u = st.units.get(uid)
         if u is None:
             raise NotFound(f"unknown unit {uid!r}")
+        if u.kind is UnitKind.TRUCK:
+            raise Refused(f"{uid} is a construction-waste truck: the bureau supervises trucks, it does not "
+                          "dispatch them; send an officer", "not_a_responder")
         if inc.state in WITH_UNIT:
             raise Refused(
                 f"incident {iid} is already assigned to {inc.unit_id} ({inc.state.value}); unassign it first",
@@ -375,6 +390,38 @@ def check_deadlines(core: Any, now: float | None = None, actor: str = "system") 
 @op("incidents.check_deadlines")
 def check_deadlines_op(core: Any, actor: str, now: float | None = None) -> list[dict[str, Any]]:
     return check_deadlines(core, now, actor)
+
+
+@op("incidents.alerts")
+def list_alerts(core: Any, actor: str, all: bool = False) -> list[dict[str, Any]]:
+    """The shift-lead alerts, newest first: those nobody acknowledged yet (all=True: every one)."""
+    core.refresh()
+    with core.lock:
+        b = book(core.state)
+        out = []
+        for a in reversed(b.alerts.values()):
+            if all or a.acknowledged_at is None:
+                inc = b.items.get(a.incident_id)
+                out.append({**a.as_dict(), "category": inc.category if inc else None,
+                            "state": inc.state.value if inc else None})
+        return out
+
+
+@op("incidents.acknowledge_alerts")
+def acknowledge_alerts(core: Any, actor: str, alerts: list[int] | None = None) -> dict[str, Any]:
+    """Acknowledge alerts by their seq (None: every one not yet acknowledged); returns {"acknowledged": n}."""
+    wanted = None if alerts is None else {int(x) for x in alerts}
+    done: list[int] = []
+
+    def decide(st: State) -> list[NewEvent]:
+        known = book(st).alerts
+        if wanted is not None and (unknown := sorted(wanted - set(known))):
+            raise NotFound(f"no such alert: {', '.join(map(str, unknown))}")
+        done[:] = [s for s, a in known.items() if a.acknowledged_at is None and (wanted is None or s in wanted)]
+        return [NewEvent("incident.alerts_acknowledged", {"alerts": list(done)}, "incidents")] if done else []
+
+    core.command(actor, decide)
+    return {"acknowledged": len(done)}
 
 
 @op("incidents.config")

@@ -36,17 +36,20 @@ SPEED_MPS: dict[UnitKind, float] = {
 FOOT_DETOUR = 1.3  # straight line on foot -> real walking distance through streets
 
 K = UnitKind
+# Who is sent. Construction-waste trucks are regulated vehicles the bureau supervises (their tracks are
+# watched for spills and illegal dumping), not its responders: never recommended, whatever the case.
+RESPONDERS: tuple[UnitKind, ...] = (K.PATROL_BOAT, K.CLEANING_VESSEL, K.OFFICER)
 SUITABLE: dict[str, tuple[UnitKind, ...]] = {
     Category.FLOATING_GARBAGE: (K.CLEANING_VESSEL, K.PATROL_BOAT),
     Category.WATER_POLLUTION: (K.PATROL_BOAT, K.CLEANING_VESSEL, K.OFFICER),
     Category.ILLEGAL_FISHING: (K.PATROL_BOAT,),
     Category.ILLEGAL_SAND_MINING: (K.PATROL_BOAT,),
-    Category.ILLEGAL_DUMPING: (K.OFFICER, K.TRUCK),
-    Category.CONSTRUCTION_WASTE_SPILL: (K.TRUCK, K.OFFICER),
+    Category.ILLEGAL_DUMPING: (K.OFFICER,),
+    Category.CONSTRUCTION_WASTE_SPILL: (K.OFFICER,),
     Category.STREET_VENDING: (K.OFFICER,),
     Category.ILLEGAL_CONSTRUCTION: (K.OFFICER,),
     Category.DAMAGED_FACILITY: (K.OFFICER,),
-    Category.OTHER: tuple(UnitKind),
+    Category.OTHER: RESPONDERS,
 }
 
 
@@ -168,7 +171,8 @@ def recommend(
 ) -> list[dict[str, Any]]:
     """Top `limit` units for an incident (kinds suitable for its category) or a cleaning task (vessels).
 
-    Give exactly one of incident_id / task_id; ``kinds`` ("patrol_boat,officer") overrides the choice.
+    Give exactly one of incident_id / task_id; ``kinds`` ("patrol_boat,officer") overrides the choice
+    (trucks are never suitable: see RESPONDERS; they are only offered when asked for by ``kinds``).
     """
     if (incident_id is None) == (task_id is None):
         raise Refused("give an incident id or a task id to recommend for", "bad_arguments")
@@ -182,7 +186,7 @@ def recommend(
         if incident_id is not None:
             inc = get_incident(core.state, incident_id)
             target = (inc.lat, inc.lon)
-            kinds_t = want or SUITABLE.get(inc.category, tuple(UnitKind))
+            kinds_t = want or SUITABLE.get(inc.category, RESPONDERS)
         else:
             from dispatch.tasks.model import get as get_task
 

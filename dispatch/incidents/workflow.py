@@ -35,6 +35,13 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+# Categories that happen on the river: a report of one placed farther than this from the water is
+# likely misplaced (a wrong click, a caller's landmark on the bank) and is flagged, not refused.
+WATER_CATEGORIES = frozenset({Category.FLOATING_GARBAGE, Category.WATER_POLLUTION, Category.ILLEGAL_FISHING,
+                              Category.ILLEGAL_SAND_MINING})
+ON_WATER_TOLERANCE_M = 40.0  # a bank, a jetty, an outfall
+
+
 class Source(StrEnum):
     HOTLINE = "hotline"  # citizen hotline (12319 / 12345)
     APP = "app"  # citizen app report

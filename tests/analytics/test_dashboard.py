@@ -60,6 +60,12 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot,
     assert {r["category"] for r in wf.panel.visible_rows()} == {"floating_garbage"}
     assert wf.panel._only is not None and wf.panel._only.isVisible() and "(4)" in wf.panel._only.text()
     qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleIncidents.count()") == 4, timeout=10000)
+    dash.density.setChecked(True)  # the density layer, computed in Python, drawn on the map
+    cells = dash.data["density"]
+    assert sum(c[4] for c in cells) == 9
+    qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleDensity.count()") == len(cells), timeout=10000)
+    dash.density.setChecked(False)
+    qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleDensity.count()") == 0, timeout=10000)
     wf.panel._only.click()  # back to every incident
     assert wf.panel.proxy.ids is None and len(wf.panel.visible_rows()) == 9
     # the evaluation tab: the same figures per unit, sortable, exported
@@ -73,6 +79,39 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot,
     assert filed == sorted(filed, reverse=True)
     out = w.evaluation.export("xlsx", str(tmp_path / "eval.xlsx"))
     assert out and (tmp_path / "eval.xlsx").stat().st_size > 1000
+    w.dashboard_dock.widget().setCurrentIndex(2)  # unit utilisation
+    qtbot.waitUntil(lambda: len(w.utilisation.rows) == 3, timeout=10000)
+    assert w.utilisation.table.rowCount() == 3
+    # supervision: the late case is flagged, a notice goes to its unit, the crew's answer shows
+    w.dashboard_dock.widget().setCurrentIndex(4)
+    want = ops.call(core, "supervision.flagged", {"start": t1, "end": t2}, actor="t")
+    assert want and all("overdue" in f["reasons"] for f in want)
+    qtbot.waitUntil(lambda: w.supervision.flagged == want, timeout=10000)
+    row = next(i for i, f in enumerate(want) if f["unit_id"] == "boat-01")
+    w.supervision.cases.selectRow(row)
+    w.supervision.send_notice("请说明超时原因")
+    qtbot.waitUntil(lambda: len(w.supervision.notices) == 1, timeout=10000)
+    from dispatch.store import NewEvent
+
+    core.record("unit:boat-01", [NewEvent("field.message_received", {"unit_id": "boat-01", "text": "已处理"},
+                                          "unit:boat-01")])
+    w.supervision.refresh()
+    qtbot.waitUntil(lambda: w.supervision.sent.item(0, 4) is not None and w.supervision.sent.item(0, 4).text() == "已处理",
+                    timeout=10000)
+    # hotspots: the tab lists them; a plan made from the tab is recorded
+    w.dashboard_dock.widget().setCurrentIndex(3)
+    qtbot.waitUntil(lambda: "recurring hotspots" in w.hotspots.status.text(), timeout=10000)
+    w.hotspots.make_plan({"category": "floating_garbage", "lat": 24.31, "lon": 109.40, "band": "06:00-09:00",
+                          "note": "先派船"})
+    qtbot.waitUntil(lambda: "recorded" in w.hotspots.status.text(), timeout=10000)
+    assert [p["note"] for p in ops.call(core, "plans", {}, actor="t")] == ["先派船"]
+    # the shift report from the console: the dashboard's period, written off the GUI thread's way
+    from console.analytics import write_report
+
+    written = []
+    write_report(w, str(tmp_path / "shift.html"), t1, t2, lang="en", done=written.append)
+    qtbot.waitUntil(lambda: bool(written), timeout=20000)
+    assert "Shift report" in (tmp_path / "shift.html").read_text(encoding="utf-8")
     # a live change reaches the dashboard (while its charts are shown)
     w.dashboard_dock.widget().setCurrentIndex(0)
     ops.call(core, "incident.create", {"category": "street_vending", "priority": "P2", "lat": 24.33, "lon": 109.41},

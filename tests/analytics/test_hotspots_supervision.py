@@ -77,3 +77,29 @@ def test_supervision_notice_reaches_the_crew_and_is_answered(core, clock):
     n = call(core, "supervision.notices")[0]
     assert n["answered"] and n["answer"]["text"] == "船机故障, 已修复"
     assert call(core, "supervision.flagged", start=T0 - 1, end=clock.t + 1)[0]["noticed"] is True
+
+
+def test_utilisation_counts_status_time_and_distance_without_gaps(core, clock):
+    from dispatch.geo import destination
+
+    t = clock.t
+    lat, lon = LAT, LON
+    rows = []
+    for k in range(11):  # boat-01 moves 100 m every 10 s for 100 s: 1 km
+        rows.append(("boat-01", t + 10 * k, lat, lon, 10.0, 0.0, "t"))
+        lat, lon = destination(lat, lon, 90.0, 100.0)
+    rows.append(("boat-01", t + 110 + 3600, lat + 0.05, lon, 0.0, 0.0, "t"))  # after a long gap: not travel
+    core.ingest(rows)
+    iid = call(core, "incident.create", category="floating_garbage", priority="P2", lat=LAT, lon=LON)["id"]
+    call(core, "incident.transition", incident_id=iid, state="verified")
+    clock.t = t + 600
+    call(core, "incident.assign", incident_id=iid, unit_id="boat-01")  # assigned from t+600
+    clock.t = t + 1200
+    call(core, "incident.transition", incident_id=iid, state="accepted")  # busy from t+1200
+    clock.t = t + 7200
+    got = {r["unit_id"]: r for r in call(core, "analytics.units", start=t, end=t + 7200)}
+    b = got["boat-01"]
+    assert abs(b["distance_km"] - 1.0) < 0.01
+    assert b["status_s"]["available"] == 600 and b["status_s"]["assigned"] == 600 and b["status_s"]["busy"] == 6000
+    assert b["busy_share"] == round(6600 / 7200, 4)
+    assert got["vessel-01"]["status_s"] == {"available": 7200} and got["vessel-01"]["distance_km"] == 0.0

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import BindSourceDialog, DevicesPanel
+    from console.device_bench.dialogs import BindSourceDialog
+    from console.device_bench.panel import DevicesPanel
 
     path = tmp_path / "feeds.toml"
     mgr = FeedManager(core, [FeedSpec("river", "udp", host="127.0.0.1", tcp_port=0),
@@ -150,7 +151,7 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
-        from console.devices_panel import EditFeedDialog
+        from console.device_bench.dialogs import EditFeedDialog
 
         seen: list[str] = []
 
@@ -200,10 +201,11 @@ def _strings(path: Path) -> set[str]:
 
 def test_every_string_of_the_bench_and_of_feed_refusals_has_a_chinese_translation() -> None:
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
-    from console.devices_panel import match_label  # noqa: F401 - its words are t() literals in the module
+    from console.device_bench.words import match_label  # noqa: F401 - its words are t() literals in the module
     from dispatch.feeds.config import ROW_PREFIX
 
-    wanted = _strings(ROOT / "console/devices_panel.py") | _strings(ROOT / "dispatch/feeds/config.py")
+    wanted = set().union(*(_strings(p) for p in sorted((ROOT / "console/device_bench").glob("*.py"))))
+    wanted |= _strings(ROOT / "dispatch/feeds/config.py")
     wanted |= {"Talker", "MMSI", "Peer address", "Device id", ROW_PREFIX}
     assert len(wanted) > 60
     missing = sorted(s for s in wanted if not zh.get(s))

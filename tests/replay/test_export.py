@@ -20,7 +20,9 @@ def test_replay_file_round_trip(shift, tmp_path, capsys) -> None:  # type: ignor
     t1, t2 = T0 + 600, T0 + 1200
     assert cli_main(["ctl", "--db", shift.url, "export", "--from", iso_z(t1), "--to", iso_z(t2),
                      "--out", str(out)]) == 0
-    capsys.readouterr()
+    said = capsys.readouterr().out  # a line like every other command (issue 19, item 19), not JSON
+    assert said.startswith(f"replay file {out}: ") and " units, " in said and " fixes" in said
+    assert not said.lstrip().startswith("{")
     rf = open_replay_file(out)
     assert rf.window == pytest.approx((t1, t2), abs=1e-6)
     rec = rf.recording()

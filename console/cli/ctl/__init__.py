@@ -26,7 +26,9 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.field",
     "console.cli.ctl.citizens",
     "console.cli.ctl.users",
+    "console.cli.ctl.cases",
     "console.cli.ctl.analytics",
+    "console.cli.ctl.places",
 )
 
 

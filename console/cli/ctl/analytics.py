@@ -22,6 +22,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(build=lambda a: ("analytics.stats", {"start": a.start, "end": a.end, "by": a.by}),
                    render=_render_stats, after=_export)
 
+    u = sub.add_parser("utilisation", parents=[common], help="per unit: time per status and distance covered")
+    u.add_argument("--from", dest="start", metavar="ISO")
+    u.add_argument("--to", dest="end", metavar="ISO")
+    u.set_defaults(build=lambda a: ("analytics.units", {"start": a.start, "end": a.end}), render=_render_units)
+
     h = sub.add_parser("hotspots", parents=[common], help="recurring hotspots: same category, place and time band")
     h.add_argument("--from", dest="start", metavar="ISO")
     h.add_argument("--to", dest="end", metavar="ISO")
@@ -119,6 +124,19 @@ def _render_stats(r: dict[str, Any], a: argparse.Namespace) -> str:
     head = f"{iso(r['from'])} .. {iso(r['to'])}"
     rows = [_row(x[r["by"]] or "-", x) for x in r["rows"]] + [_row("total 合计", r["total"])]
     return head + "\n" + table(rows, [r["by"] or ""] + HEAD[1:])
+
+
+def _render_units(rows: list[dict[str, Any]], a: argparse.Namespace) -> str:
+    if not rows:
+        return "(no unit)"
+
+    def h(s: dict[str, float], k: str) -> str:
+        return f"{s.get(k, 0.0) / 3600:.1f}"
+
+    return table([[r["unit_id"], r["kind"], h(r["status_s"], "available"), h(r["status_s"], "assigned"),
+                   h(r["status_s"], "busy"), h(r["status_s"], "out_of_service"), _pct(r["busy_share"]), r["distance_km"]]
+                  for r in rows], ["unit", "kind", "available h", "assigned h", "busy h", "out of service h", "busy",
+                                   "km"])
 
 
 def _render_hotspots(rows: list[dict[str, Any]], a: argparse.Namespace) -> str:

@@ -47,7 +47,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     x.add_argument("--html", action="store_true", help="an HTML track map for a report (works offline)")
     x.set_defaults(build=lambda a: ("replay.export", {"start": a.start, "end": a.end, "out": a.out,
                                                       "html": a.html}),
-                   render=lambda r, a: json.dumps(r, ensure_ascii=False))
+                   render=_render_export)
+
+
+def _render_export(r: dict[str, Any], _args: Any) -> str:
+    """One line, like every other command (--json gives the whole answer)."""
+    what = "replay file" if "fixes" in r else "HTML track map"
+    parts = [f"{r.get('units', 0)} units", f"{r.get('events_in_window', r.get('events', 0))} events"]
+    if "fixes" in r:
+        parts.append(f"{r['fixes']} fixes")
+    if "bytes" in r:
+        parts.append(f"{r['bytes'] / 1024:.0f} KiB")
+    return f"{what} {r['file']}: {r['from']} to {r['to']}, " + ", ".join(parts)
 
 
 def _render_positions(rows: list[dict[str, Any]], _args: Any) -> str:

@@ -2,7 +2,8 @@
 a conversation with each unit, broadcasts, and key status.
 
 Everything comes from the field operations (dispatch/hub/ops.py: field.assignments, field.keys,
-field.messages, field.send, field.broadcast), run off the GUI thread through DispatchOp. The
+field.messages, field.unread, field.read, field.send, field.broadcast), read by `data.fetch` off the GUI
+thread through DispatchOp. The
 panel refreshes when the core publishes a change that concerns the link (presence, delivery,
 replies, messages) and once a second for the "last seen" ages.
 """
@@ -22,8 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -33,49 +32,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.field_link.conversation import ConversationView
+from console.field_link.data import FIELD_KINDS, OFFLINE, ONLINE, UNKNOWN, fetch, hhmmss
 from console.i18n import ago, kind_label, word
 from console.operations import DispatchOp, get_bus, seat_actor
 
 log = logging.getLogger(__name__)
 
-ONLINE = QColor("#2e7d32")
-OFFLINE = QColor("#c62828")
-UNKNOWN = QColor("#78909c")
-FIELD_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
-                         "field.message_sent", "field.message_received", "field.key_enrolled", "field.key_revoked"})
-
-
-def _hhmmss(ts: float | None) -> str:
-    return "" if not ts else time.strftime("%H:%M:%S", time.localtime(ts))
-
-
-def fetch(core: Any, unit_id: str | None) -> dict[str, Any]:
-    """Everything the panel shows, read on the core worker (never on the GUI thread)."""
-    from dispatch import ops
-    from dispatch.hub.state import field_state
-
-    ops.load_features()
-    actor = "console:hub-panel"
-    units = ops.call(core, "field.assignments", {}, actor=actor)
-    keys = ops.call(core, "field.keys", {}, actor=actor)
-    broadcasts = ops.call(core, "field.messages", {"unit_id": None}, actor=actor)
-    conversation = ops.call(core, "field.messages", {"unit_id": unit_id}, actor=actor) if unit_id else []
-    with core.lock:
-        fs = field_state(core.state)
-        since = {u: max(fs.online_since.get(u, 0.0), fs.offline_since.get(u, 0.0)) for u in
-                 set(fs.online_since) | set(fs.offline_since)}
-        info = {u["unit_id"]: {"name": getattr(core.state.units.get(u["unit_id"]), "name", u["unit_id"]),
-                               "kind": str(getattr(core.state.units.get(u["unit_id"]), "kind", ""))} for u in units}
-    return {"units": units, "keys": keys, "broadcasts": broadcasts, "conversation": conversation,
-            "since": since, "info": info, "unit_id": unit_id}
-
 
 class _Relay(QObject):
     changed = Signal()
+    arrived = Signal(str, str)  # unit id, text: a message from a unit, handed to the GUI thread
 
 
 class HubPanel(QWidget):
-    """The side tab. `hub` (optional) is the in-process Hub: its last_seen gives exact ages."""
+    """The side tab. `hub` (optional) is the in-process Hub: its last_seen gives exact ages.
+
+    A message from a unit is announced (`message_arrived(unit name, text)`: the window says it in the
+    status bar and beeps) and counted unread (`unread_changed(total)`: the tab's badge) until a
+    dispatcher has the unit's conversation in front of them; reading it is recorded (`field.read`).
+    """
+
+    message_arrived = Signal(str, str)
+    unread_changed = Signal(int)
 
     COLUMNS = 5
 
@@ -91,6 +70,9 @@ class HubPanel(QWidget):
         self._build()
         self._relay = _Relay(self)
         self._relay.changed.connect(self.refresh)
+        self._relay.arrived.connect(self._arrived)
+        self.unread_total = 0
+        self._reading: set[str] = set()  # units whose field.read is running
         core.subscribe(self._on_core_changes)
         get_bus().operation_did_execute.connect(self._on_op)
         self.timer = QTimer(self)
@@ -137,11 +119,7 @@ class HubPanel(QWidget):
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.history.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.conversation = QListWidget(self)
-        self.conversation.setObjectName("hubConversation")
-        self.conversation.setWordWrap(True)
-        self.conversation.setSpacing(3)
-        self.conversation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation = ConversationView(self)
         self.message = QLineEdit(self)
         self.message.setPlaceholderText(self.tr("Message to the selected unit…"))
         self.message.setMaxLength(2000)
@@ -207,6 +185,12 @@ class HubPanel(QWidget):
     # -------------------------------------------------------------- refresh
     def _on_core_changes(self, changes: Any) -> None:
         # on whichever thread made the change: only hand over to the GUI thread
+        for ev in getattr(changes, "events", []):
+            if getattr(ev, "kind", "") == "field.message_received" and isinstance(ev.payload, dict):
+                try:
+                    self._relay.arrived.emit(str(ev.payload.get("unit_id")), str(ev.payload.get("text") or ""))
+                except RuntimeError:  # the panel is gone (closing)
+                    return
         if any(getattr(ev, "kind", "") in FIELD_KINDS or str(getattr(ev, "kind", "")).endswith(".assigned")
                for ev in getattr(changes, "events", [])):
             try:
@@ -233,11 +217,20 @@ class HubPanel(QWidget):
         log.warning("field panel refresh failed: %s", exc)
         self.feedback.setText(self.tr("Field link data unavailable: %1").replace("%1", str(exc)))
 
+    def _arrived(self, unit_id: str, text: str) -> None:
+        name = self.data.get("info", {}).get(unit_id, {}).get("name") or unit_id
+        self.message_arrived.emit(name, text)
+
     def _show(self, data: dict[str, Any]) -> None:
         self._busy = False
         self.data = data
         self._fill_units()
         self._show_detail()
+        total = sum(data.get("unread", {}).values())
+        if total != self.unread_total:
+            self.unread_total = total
+            self.unread_changed.emit(total)
+        self._mark_read()
         if self._again:
             self._again = False
             self.refresh()
@@ -262,18 +255,18 @@ class HubPanel(QWidget):
 
     def answer_text(self, a: dict[str, Any]) -> str:
         if a.get("finished"):
-            return self.tr("finished %1").replace("%1", _hhmmss(a["finished"]))
+            return self.tr("finished %1").replace("%1", hhmmss(a["finished"]))
         if a.get("cancelled"):
-            return self.tr("withdrawn %1").replace("%1", _hhmmss(a["cancelled"]))
+            return self.tr("withdrawn %1").replace("%1", hhmmss(a["cancelled"]))
         if a.get("declined"):
-            return self.tr("declined %1").replace("%1", _hhmmss(a["declined"])) + (
+            return self.tr("declined %1").replace("%1", hhmmss(a["declined"])) + (
                 f": {a['reason']}" if a.get("reason") else "")
         if a.get("accepted"):
-            return self.tr("accepted %1").replace("%1", _hhmmss(a["accepted"]))
+            return self.tr("accepted %1").replace("%1", hhmmss(a["accepted"]))
         if a.get("delivered"):
-            return self.tr("delivered %1, no answer yet").replace("%1", _hhmmss(a["delivered"]))
+            return self.tr("delivered %1, no answer yet").replace("%1", hhmmss(a["delivered"]))
         if a.get("sent"):
-            return self.tr("sent %1, not delivered").replace("%1", _hhmmss(a["sent"]))
+            return self.tr("sent %1, not delivered").replace("%1", hhmmss(a["sent"]))
         return ""
 
     def _fill_units(self) -> None:
@@ -292,7 +285,9 @@ class HubPanel(QWidget):
             key = keys.get(uid, {}).get("state")
             key_text = {"enrolled": self.tr("Enrolled"), "revoked": self.tr("Revoked")}.get(key or "", "—")
             latest = self._latest(row)
-            cells = [f"{name}" + (f" ({uid})" if name != uid else ""), text, self.last_seen(uid, row), key_text,
+            waiting = self.data.get("unread", {}).get(uid, 0)
+            cells = [f"{name}" + (f" ({uid})" if name != uid else "") + (f"  ✉ {waiting}" if waiting else ""),
+                     text, self.last_seen(uid, row), key_text,
                      (f"{self._ref_label(latest['ref'])} · {self.answer_text(latest)}" if latest else "")]
             for c, value in enumerate(cells):
                 item = self.table.item(i, c)
@@ -308,6 +303,11 @@ class HubPanel(QWidget):
                     item.setFont(fnt)
                 if c == 3:
                     item.setForeground(QBrush(OFFLINE if key == "revoked" else QColor("#263238")))
+                if c == 0:
+                    fnt = item.font()
+                    fnt.setBold(bool(waiting))
+                    item.setFont(fnt)
+                    item.setToolTip(self.tr("%1 unread messages").replace("%1", str(waiting)) if waiting else "")
             if uid == self.selected and self.table.currentRow() != i:
                 self.table.selectRow(i)
         self.table.blockSignals(False)
@@ -348,8 +348,8 @@ class HubPanel(QWidget):
         for i, a in enumerate(items):
             answer = self.answer_text(a) if (a.get("accepted") or a.get("declined") or a.get("cancelled")
                                              or a.get("finished")) else ""
-            progress = (word(a["status"]) + " " + _hhmmss(a.get("status_at"))) if a.get("status") else ""
-            cells = [self._ref_label(a["ref"]), _hhmmss(a.get("sent")), _hhmmss(a.get("delivered")) or "—",
+            progress = (word(a["status"]) + " " + hhmmss(a.get("status_at"))) if a.get("status") else ""
+            cells = [self._ref_label(a["ref"]), hhmmss(a.get("sent")), hhmmss(a.get("delivered")) or "—",
                      answer or "—", progress]
             for c, value in enumerate(cells):
                 item = QTableWidgetItem(value)
@@ -368,28 +368,33 @@ class HubPanel(QWidget):
         entries += [dict(b, broadcast=True) for b in self.data.get("broadcasts", [])
                     if b.get("kind") in (None, kind)]
         entries.sort(key=lambda e: e.get("ts") or 0.0)
-        bar = self.conversation.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 4
-        self.conversation.clear()
-        for e in entries:
-            who = str(e.get("actor") or "")
-            if e.get("broadcast"):
-                head = self.tr("Broadcast") + (f" ({kind_label(e['kind'])})" if e.get("kind") else "")
-            elif e.get("dir") == "in":
-                head = self.data.get("info", {}).get(uid, {}).get("name") or uid
-            else:
-                head = who.split(":", 1)[-1] or self.tr("Control room")
-            item = QListWidgetItem(f"{_hhmmss(e.get('ts'))}  {head}\n{e.get('text', '')}")
-            if e.get("dir") == "in":
-                item.setBackground(QColor("#e8f5e9"))
-            elif e.get("broadcast"):
-                item.setBackground(QColor("#fff3e0"))
-            else:
-                item.setBackground(QColor("#e3f2fd"))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.conversation.addItem(item)
-        if at_end:
-            self.conversation.scrollToBottom()
+        name = self.data.get("info", {}).get(uid, {}).get("name") or uid
+        self.conversation.show_entries(entries, name, kind)
+
+    def _mark_read(self) -> None:
+        """The selected unit's conversation is in front of the dispatcher: its messages are read."""
+        uid = self.selected
+        if not uid or uid in self._reading or not self.isVisible() or self.data.get("unit_id") != uid \
+                or not self.data.get("unread", {}).get(uid):
+            return
+        from dispatch import ops
+
+        self._reading.add(uid)
+
+        def done(_r: Any) -> None:
+            self._reading.discard(uid)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._reading.discard(uid)
+            log.warning("could not mark %s's messages read: %s", uid, exc)
+
+        DispatchOp(parent=self, op=lambda core: ops.call(core, "field.read", {"unit_id": uid}, actor=seat_actor())) \
+            .success(done).failure(failed).run_in_background()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._mark_read()  # brought to the front on a unit with messages waiting
 
     # -------------------------------------------------------------- actions
     def _on_select(self) -> None:
