@@ -170,8 +170,13 @@ class MainWindow(QMainWindow):
         w.show()
         return w
 
-    def open_replay(self) -> QWidget:
+    def open_replay(self) -> QWidget | None:
         """The replay window on this store, beside the live console (which keeps running)."""
+        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
+            QMessageBox.information(self, self.tr("Replay"), self.tr(
+                "This console is attached to a hub and has no store: replay a shift on the hub's machine "
+                "(main.py replay, ctl --hub events, ctl --hub seats)."))
+            return None
         from console import i18n
         from console.replay.window import open_live_replay
 

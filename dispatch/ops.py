@@ -78,7 +78,13 @@ def _signature(fn: Any) -> inspect.Signature:
 
 
 def call(core: Any, name: str, args: dict[str, Any] | None = None, *, actor: str) -> Any:
-    """Run one operation by name. Raises Refused for an unknown operation or bad arguments."""
+    """Run one operation by name. Raises Refused for an unknown operation or bad arguments.
+
+    On a console attached to a hub (`dispatch.hub.attach.RemoteCore`) the hub runs it, as the operator
+    logged in at that seat (`actor` is not sent: the hub takes it from the session)."""
+    remote = getattr(core, "remote_call", None)
+    if remote is not None:
+        return remote(name, args or {})
     load_features()
     fn = OPERATIONS.get(name)
     if fn is None:

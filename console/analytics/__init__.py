@@ -68,9 +68,8 @@ def write_report(window: Any, path: str, t1: float, t2: float, *, lang: str, don
     written on the GUI thread (the charts are drawn by pyqtgraph, the PDF printed by Qt WebEngine)."""
     from pathlib import Path
 
-    from console.operations import DispatchOp
+    from console.operations import DispatchOp, seat_actor
     from console.report.html import render
-    from dispatch.analytics.report import report_data
     from dispatch.city.data import load_city
 
     def laid_out(data: dict[str, Any]) -> None:
@@ -92,7 +91,12 @@ def write_report(window: Any, path: str, t1: float, t2: float, *, lang: str, don
         if done is not None:
             done(str(out))
 
-    DispatchOp(parent=window, op=lambda core: report_data(core, t1, t2)).success(laid_out).run_in_background()
+    from dispatch import ops
+
+    def fetch(core: Any) -> dict[str, Any]:  # through the hub on an attached seat
+        return ops.call(core, "analytics.report", {"start": t1, "end": t2}, actor=seat_actor())
+
+    DispatchOp(parent=window, op=fetch).success(laid_out).run_in_background()
 
 
 def add_report_action(window: Any, dash: Any) -> Any:

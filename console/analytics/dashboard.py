@@ -134,7 +134,7 @@ class Dashboard(QWidget):
         if self._loading:
             self._dirty = True
             return
-        from console.operations import DispatchOp
+        from console.operations import DispatchOp, seat_actor
         from dispatch import ops
 
         self._loading = True
@@ -152,7 +152,7 @@ class Dashboard(QWidget):
             self.figures.setText(self.tr("Dashboard not available: %1").replace("%1", str(exc)))
 
         DispatchOp(parent=self, op=lambda core: ops.call(core, "analytics.dashboard", {"start": t1, "end": t2},
-                                                          actor="system:dashboard")).success(done).failure(failed)\
+                                                          actor=seat_actor())).success(done).failure(failed)\
             .run_in_background()
 
     def _push_density(self) -> None:

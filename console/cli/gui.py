@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -34,11 +33,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where field units connect (default tcp://127.0.0.1:5570)")
     p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
-    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login)")
+    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login; with "
+                   "--hub: the name the login dialog proposes)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
     p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
                    help="serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
                         "(docs/open311.md), e.g. 127.0.0.1:8311")
+    p.add_argument("--hub", metavar="ENDPOINT", help="attach to a running hub's control endpoint (e.g. "
+                   "tcp://HOST:5571) instead of a store: a login, then the hub's state live; needs --key")
+    p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
@@ -95,6 +98,16 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.hub and args.open311_bind:
+        import sys
+
+        print("error: an attached seat has no store of its own; serve Open311 from the hub "
+              "(main.py hub ... --open311-bind HOST:PORT)", file=sys.stderr)
+        return 2
+    if args.hub:
+        from console.cli.attach import run as run_attached
+
+        return run_attached(args)  # a seat of a command centre: the hub's state, no store here
     from console.app import create_app
     from console.session import open_session, store_label
 

@@ -122,6 +122,12 @@ class IncidentDetail(QWidget):
         self.info.setColumnStretch(1, 1)
         self.info.setColumnStretch(3, 1)
 
+        self.plans = QLabel(self)  # the response plans (处置预案) of this category at this place
+        self.plans.setObjectName("responsePlans")
+        self.plans.setWordWrap(True)
+        self.plans.setStyleSheet("background:#fff8e1;border:1px solid #ffca28;padding:3px 6px")
+        self.plans.hide()
+
         self.duplicates = QWidget(self)
         self.dup_layout = QHBoxLayout(self.duplicates)
         self.dup_layout.setContentsMargins(0, 0, 0, 0)
@@ -176,6 +182,7 @@ class IncidentDetail(QWidget):
         lay.addWidget(self.banner)
         lay.addWidget(self.queue_anyway, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(info)
+        lay.addWidget(self.plans)
         lay.addWidget(self.duplicates)
         lay.addWidget(self.actions)
         lay.addWidget(self.note)
@@ -216,6 +223,8 @@ class IncidentDetail(QWidget):
         self.incident = d
         self._set_enabled(True)
         self._render(d)
+        self.plans.hide()
+        run_op(self, "plans", {"incident_id": d["id"]}, on_done=lambda items: self._plans(ticket, items), quiet=True)
         if ASSIGN in d.get("allowed", []):
             self.recommend.show()
             self.recommend.set_loading()
@@ -224,6 +233,13 @@ class IncidentDetail(QWidget):
                    on_refused=self.recommend.set_message)
         else:
             self.recommend.hide()
+
+    def _plans(self, ticket: int, items: list[dict[str, Any]]) -> None:
+        if ticket != self._pending or not items:
+            return
+        self.plans.setText(self.tr("Response plan") + ": " + " · ".join(
+            f"{p['note']} ({p['band']})" for p in items))
+        self.plans.show()
 
     def _recommended(self, ticket: int, items: list[dict[str, Any]]) -> None:
         if ticket == self._pending:

@@ -34,8 +34,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
-        "replay.positions", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
-        "analytics.hotspots", "analytics.units", "plans", "places", "places.search", "incident.check", "incidents.alerts",
+        "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "analytics.hotspots", "analytics.units", "analytics.report", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),

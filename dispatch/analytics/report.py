@@ -32,6 +32,16 @@ def shift_note(core: Any, actor: str, text: str) -> dict[str, Any]:
     return {"seq": ev.seq, "time": iso_z(ev.ts), "actor": actor, "text": text[:4000]}
 
 
+@op("analytics.report")
+def report_op(core: Any, actor: str, start: Any = None, end: Any = None) -> dict[str, Any]:
+    """The shift report's content for [start, end) (default: the last 12 hours), for a seat to lay out."""
+    from dispatch.analytics.ops import window
+
+    t2 = core.clock() if end is None else window(None, end, core.clock())[1]
+    t1 = t2 - 12 * 3600 if start is None else window(start, t2, core.clock())[0]
+    return report_data(core, t1, t2)
+
+
 def report_data(core: Any, t1: float, t2: float) -> dict[str, Any]:
     core.refresh()
     core.flush()

@@ -6,6 +6,11 @@ Transport: a ROUTER with CURVE; a client's key must be an enrolled seat key (`ke
 - {"type": "login", "name", "password"} -> {"ok": true, "result": {"name", "role"}}: binds the
   operator to this connection (dispatch.accounts.ops.login: delays, lock-out, all recorded).
 - {"type": "logout"}.
+- {"type": "hello"} -> {"seat", "stream", "hub"}: no login needed (the seat's key is).
+- {"type": "sync", "after": seq, "hash": h} -> {"events": [[seq, ts, actor, kind, entity, payload, hash]...],
+  "head", "more", "reset", "positions" (with the last page), "stream", "hub"}: an attached console's
+  snapshot (the events after `after`; from the start, `reset`, when `h` is not the hash of event `after`:
+  another store), then it follows the stream (dispatch/hub/stream.py) on the port `stream` names.
 - {"id", "op", "args"} -> {"id", "ok": true, "result"} or {"id", "ok": false, "error", "code"}:
   runs `dispatch.ops.call` as the logged-in operator. The actor is the session's, never the
   request's: an "actor" field is ignored (a refusal records it as `claimed_actor`). The operation
@@ -45,8 +50,10 @@ class Session:
 
 
 class ControlServer:
-    def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str]) -> None:
+    def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str],
+                 stream: Any = None) -> None:
         self.core = core
+        self.stream = stream  # the StreamPublisher attached consoles follow (its port and instance)
         self.ctx = ctx
         self.bind = bind
         self.endpoint = bind
@@ -137,10 +144,15 @@ class ControlServer:
                 if s is not None:
                     account_ops.logout(self.core, s.account, s.seat)
                 return {"id": rid, "ok": True, "result": None}
+            if kind == "hello":  # who answers: an attached console finds a restarted hub's stream with it
+                return {"id": rid, "ok": True, "result": {"seat": seat, **self._stream_info()}}
+            if kind == "sync":
+                return {"id": rid, "ok": True, "result": self._sync(conn, seat, req)}
             if kind != "op":
-                raise Refused(f"unknown request type {kind!r} (login, logout, op)", "malformed")
+                raise Refused(f"unknown request type {kind!r} (login, logout, hello, sync, op)", "malformed")
             result = self._run_op(conn, seat, req["op"], args, req.get("actor"))
-            return {"id": rid, "ok": True, "result": result}
+            # the head after the operation: the console waits until its stream has brought it that far
+            return {"id": rid, "ok": True, "result": result, "head": self.core.state.last_seq}
         except Refused as exc:
             return {"id": rid, "ok": False, "error": str(exc), "code": exc.code}
         except Exception as exc:
@@ -158,7 +170,37 @@ class ControlServer:
             account_ops.logout(self.core, old.account, old.seat, reason="another login on this connection")
         account = account_ops.login(self.core, req.get("name"), req.get("password"), seat)
         self.sessions[conn] = Session(seat, account)
-        return {"name": account.name, "role": account.role, "seat": seat}
+        return {"name": account.name, "role": account.role, "seat": seat, **self._stream_info()}
+
+    def _stream_info(self) -> dict[str, Any]:
+        if self.stream is None:
+            return {}
+        return {"stream": self.stream.port, "hub": self.stream.instance}
+
+    def _sync(self, conn: bytes, seat: str, req: dict[str, Any]) -> dict[str, Any]:
+        """A page of events after `after` (a console's snapshot or resynchronisation), for a logged-in seat."""
+        if conn not in self.sessions:
+            raise Refused("log in first: this connection has no operator (the hub may have restarted)",
+                          "login_required")
+        from dispatch.hub.stream import PAGE, event_row, position_rows
+
+        after, limit = req.get("after") or 0, min(int(req.get("limit") or PAGE * 5), PAGE * 5)
+        if not isinstance(after, int) or after < 0:
+            raise Refused("\"after\" is a seq (an integer >= 0)", "malformed")
+        reset = False
+        if after > 0:
+            ev = next(iter(self.core.store.events(after - 1, limit=1)), None)
+            if ev is None or ev.seq != after or ev.hash != req.get("hash"):
+                after, reset = 0, True  # not this store's history: start again from the first event
+        events = list(self.core.store.events(after, limit=limit))
+        head = events[-1].seq if events else after
+        more = len(events) == limit
+        out: dict[str, Any] = {"events": [event_row(e) for e in events], "head": head, "more": more,
+                               "reset": reset, **self._stream_info()}
+        if not more:
+            with self.core.lock:
+                out["positions"] = position_rows(self.core.state.units.values())
+        return out
 
     def _run_op(self, conn: bytes, seat: str, name: str, args: dict[str, Any], claimed: Any) -> Any:
         s = self.sessions.get(conn)
@@ -201,6 +243,7 @@ class ControlClient:
         self.timeout = timeout
         self.credentials = login
         self.logged_in: dict[str, Any] | None = None
+        self.last_head: int | None = None  # the hub's head after the last operation (its reply's "head")
         self.ctx = zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.linger = 0
@@ -221,15 +264,19 @@ class ControlClient:
 
     def call(self, name: str, args: dict[str, Any] | None = None) -> Any:
         """Run operation `name` on the hub. Raises Refused ({"ok": false}) or ConnectionError (no answer)."""
+        return self.request({"op": name, "args": args or {}})
+
+    def request(self, req: dict[str, Any]) -> Any:
+        """One request as the logged-in operator, logging in (again) first when needed."""
         if self.logged_in is None and self.credentials is not None:
             self.login(*self.credentials)
         try:
-            return self._request({"op": name, "args": args or {}})
+            return self._request(req)
         except Refused as exc:
             if exc.code != "login_required" or self.credentials is None:
                 raise
         self.login(*self.credentials)  # the hub restarted: its sessions are gone; nothing was run
-        return self._request({"op": name, "args": args or {}})
+        return self._request(req)
 
     def send_raw(self, request: dict[str, Any]) -> Any:
         """One request as given (tests: a forged "actor" field)."""
@@ -253,6 +300,7 @@ class ControlClient:
             if reply.get("id") != rid:
                 continue  # a late answer to an earlier, timed-out request
             if reply.get("ok"):
+                self.last_head = reply.get("head")
                 return reply.get("result")
             raise Refused(reply.get("error") or "refused by the hub", reply.get("code") or "refused")
 

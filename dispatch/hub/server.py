@@ -45,8 +45,11 @@ class Hub:
     """Serves field units and control clients on one core. `start()` binds, `stop()` ends both threads."""
 
     def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
-                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S) -> None:
+                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S,
+                 stream_bind: str | None = None) -> None:
         self.core = core
+        self.stream_bind = stream_bind  # attached consoles' stream (default: the control port + 1)
+        self.stream_endpoint: str | None = None
         self.field_bind = field_bind
         self.control_bind = control_bind
         self.offline_after = offline_after
@@ -98,9 +101,15 @@ class Hub:
             raise self._error
         if self.control_bind:
             from dispatch.hub.control import ControlServer
+            from dispatch.hub.stream import StreamPublisher, stream_bind_for
 
-            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=(self.public_key, self._secret))
+            keys = (self.public_key, self._secret)
+            self.stream = StreamPublisher(self.core, self.ctx, self.stream_bind or stream_bind_for(self.control_bind),
+                                          keys=keys)
+            self.stream_endpoint = self.stream.start()
+            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=keys, stream=self.stream)
             self.control_endpoint = self.control.start()
+            self._close_stale_sessions()
         self.core.subscribe(self._on_changes)
         log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
         return self
@@ -111,6 +120,8 @@ class Hub:
         self.wake()
         if getattr(self, "control", None) is not None:
             self.control.stop()
+        if getattr(self, "stream", None) is not None:
+            self.stream.stop()
         for t in self._threads:
             t.join(5)
         self.outbox.close()
@@ -120,6 +131,18 @@ class Hub:
                 os.close(fd)
             except OSError:
                 pass
+
+    def _close_stale_sessions(self) -> None:
+        """Operators the log shows at a seat from before this hub started: their sessions died with the
+        previous hub (killed, the machine restarted). Their logout is recorded now, so the log says who was
+        at which seat when; the consoles log in again on their own."""
+        from dispatch.accounts.model import accounts_state
+
+        with self.core.lock:
+            stale = [(a.name, a.seat) for a in accounts_state(self.core.state).by_name.values() if a.seat]
+        if stale:
+            self.core.record("system:hub", [NewEvent("account.logout", {"name": n, "seat": s, "reason": "hub restarted"},
+                                                     f"account:{n}") for n, s in stale])
 
     def call_soon(self, fn: Any) -> None:
         """Run `fn()` on the hub's loop thread (which alone may touch the field socket and the outbox)."""

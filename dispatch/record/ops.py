@@ -41,3 +41,30 @@ def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool 
     if html:
         return export.export_html(core.store.engine, t1, t2, out)
     return export.export_replay(core.store.engine, t1, t2, out)
+
+
+SEAT_KINDS = ("account.login", "account.logout", "operator.login", "operator.logout")
+
+
+@op("replay.seats")
+def seats_op(core: Any, actor: str, at: Any = None, history: int = 20) -> dict[str, Any]:
+    """Shift handover: who was logged in at which seat at `at` (default now), with the `history` logins and
+    logouts before it. Seats of the hub are the operators' sessions (account.login/logout, the seat's key
+    name); a console on its own store records its OS login at "console@HOST" (operator.login/logout)."""
+    t = core.clock() if at is None else parse_time(at)
+    on: dict[str, dict[str, Any]] = {}  # seat -> who is there
+    changes: list[dict[str, Any]] = []
+    for e in core.store.events(kinds=SEAT_KINDS, until_ts=t + MICROSECOND_SLACK):
+        if e.kind.startswith("account."):
+            seat, name, role = e.payload.get("seat") or "?", e.payload.get("name"), e.actor.split(":", 1)[0]
+        else:
+            seat, name, role = f"console@{e.payload.get('host', '?')}", e.actor.split(":", 1)[-1], "single seat"
+        login = e.kind.endswith(".login")
+        if login:
+            on[seat] = {"seat": seat, "name": name, "role": role, "since": e.ts}
+        elif on.get(seat, {}).get("name") == name:
+            del on[seat]
+        changes.append({"ts": e.ts, "seat": seat, "name": name, "what": "login" if login else "logout",
+                        "reason": e.payload.get("reason", "")})
+    return {"at": t, "seats": sorted(on.values(), key=lambda r: r["seat"]),
+            "changes": changes[-history:] if history > 0 else []}

@@ -22,6 +22,11 @@ def _time(value: str) -> str:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    s = sub.add_parser("seats", parents=[common],
+                       help="shift handover: who was logged in at which seat at a time (default now)")
+    s.add_argument("--at", type=_time, metavar="TIME", help="ISO 8601 (2026-03-01T08:30:00+08:00) or epoch seconds")
+    s.add_argument("--history", type=int, default=20, metavar="N", help="also the last N logins and logouts")
+    s.set_defaults(build=lambda a: ("replay.seats", {"at": a.at, "history": a.history}), render=_render_seats)
     p = sub.add_parser("positions", parents=[common],
                        help="every unit's position at a past instant, as the replay draws it")
     p.add_argument("--at", required=True, type=_time, metavar="TIME",
@@ -72,3 +77,15 @@ def _render_events(rows: list[dict[str, Any]], _args: Any) -> str:
     return table([[r["seq"], r["time"], r["actor"], r["kind"], r["entity"] or "",
                    json.dumps(r["payload"], ensure_ascii=False)[:80]] for r in rows],
                  ["seq", "time (UTC)", "actor", "kind", "entity", "payload"])
+
+
+def _render_seats(r: dict[str, Any], _args: Any) -> str:
+    from console.cli.ctl import iso
+
+    out = [f"at {iso(r['at'])}:"]
+    out.append(table([[s["seat"], s["name"], s["role"], iso(s["since"])] for s in r["seats"]],
+                     ["seat", "operator", "role", "since"]) if r["seats"] else "no one logged in")
+    if r["changes"]:
+        out += ["", table([[iso(c["ts"]), c["seat"], c["name"], c["what"], c["reason"]] for c in r["changes"]],
+                          ["time", "seat", "operator", "", "reason"])]
+    return "\n".join(out)
