@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,6 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 def run(args: argparse.Namespace) -> int:
     if args.hub and args.open311_bind:
-        import sys
-
         print("error: an attached seat has no store of its own; serve Open311 from the hub "
               "(main.py hub ... --open311-bind HOST:PORT)", file=sys.stderr)
         return 2
