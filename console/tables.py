@@ -1,6 +1,8 @@
-"""Table headers that leave room for the cells: the sort arrow's space only where the arrow is."""
+"""Tables that fit beside the map: columns sized to their contents, the sort arrow's room only where it is."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QHeaderView, QStyle, QWidget
@@ -24,3 +26,12 @@ class CompactHeader(QHeaderView):
             margin = self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
             size.setWidth(max(self.minimumSectionSize(), size.width() - size.height() - margin))
         return size
+
+
+def fit_columns(view: Any, stretch: int) -> None:
+    """Every column as wide as its header and widest cell; column `stretch` takes the rest (and elides)."""
+    h = view.horizontalHeader()
+    h.setStretchLastSection(False)
+    h.setMinimumSectionSize(24)
+    h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    h.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)

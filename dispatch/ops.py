@@ -42,13 +42,21 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.documents",
     "dispatch.cases.archive",
     "dispatch.cases.supervision",
+    "dispatch.zones.book",
+    "dispatch.zones.ops",
+    "dispatch.rules.config",
+    "dispatch.rules.alerts",
+    "dispatch.rules.ops",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
     "dispatch.gazetteer.ops",
+    "dispatch.jt808.ops",
 )
 
 Operation = Callable[..., Any]
 OPERATIONS: dict[str, Operation] = {}
+Installer = Callable[[Any], None]
+INSTALLERS: list[Installer] = []  # run on every new core once its state is loaded (`@installs`)
 _loaded = False
 
 
@@ -60,6 +68,18 @@ def op(name: str) -> Callable[[Operation], Operation]:
         return fn
 
     return register
+
+
+def installs(fn: Installer) -> Installer:
+    """Register a function that attaches a feature to each new core (e.g. a fix handler)."""
+    if fn not in INSTALLERS:
+        INSTALLERS.append(fn)
+    return fn
+
+
+def install_features(core: Any) -> None:
+    for fn in INSTALLERS:
+        fn(core)
 
 
 def load_features() -> None:

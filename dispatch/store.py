@@ -27,6 +27,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -94,6 +95,25 @@ meta_table = Table(
     Column("value", Text, nullable=False),
 )
 
+# ---------------------------------------------------------------- derived tables (caches, never the truth)
+# Derived tables beyond the log (their revisions in dispatch/migrations/versions):
+#   state_snapshots (issue 21, revision 0003): the derived state pickled at one event (dispatch/snapshot.py);
+#   dropping every row loses nothing but start-up time.
+snapshots_table = Table(
+    "state_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False),  # the last event the state includes
+    Column("head_hash", String(64), nullable=False),  # that event's hash: the snapshot belongs to this log
+    Column("created_at", Float, nullable=False),
+    Column("format", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # the code that built it (dispatch.snapshot.fingerprint)
+    Column("sha256", String(64), nullable=False),  # of data
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_state_snapshots_seq", "seq"),
+)
+
 
 def canonical_json(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -147,6 +167,28 @@ class FixRow:
     speed: float | None = None
     course: float | None = None
     source: str | None = None
+
+
+def events_after(conn: Connection, after_seq: int) -> Iterator[Event]:
+    """Every event after `after_seq`, in order, read inside `conn` (a transaction the caller holds).
+
+    The load and catch-up path: the driver's own cursor, fetched in chunks, with no per-row work but
+    the JSON -- replaying a long log is linear in its length and cheap per event.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute("SELECT seq, ts, actor, kind, entity, payload, hash FROM events "
+                    f"WHERE seq > {mark} ORDER BY seq", (after_seq,))
+        loads = json.loads
+        while True:
+            chunk = cur.fetchmany(5000)
+            if not chunk:
+                return
+            for seq, ts, actor, kind, entity, payload, h in chunk:
+                yield Event(seq, ts, actor, kind, entity, loads(payload), h)
+    finally:
+        cur.close()
 
 
 def default_db_url() -> str:

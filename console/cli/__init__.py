@@ -14,6 +14,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("console.cli.gui", "open the console (the default)"),
     "ctl": ("console.cli.ctl", "run core operations on a store (--db) or a running hub (--hub)"),
+    "ingest": ("console.cli.ingest", "feed a recorded NMEA log of one unit through decoding, rules and the store"),
     "decode": ("console.cli.decode", "decode NMEA/AIS text into gpsd-style JSON, one object per report"),
     "devices": ("console.cli.devices", "list serial ports with what can be told of each"),
     "record": ("console.cli.record", "record raw sentences from a serial port with receive times"),

@@ -52,11 +52,12 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(core, load_city().geojson(), lang=i18n.current_language(), store_label=args.hub,
                         tiles_url=args.tiles)
     window.statusBar().addPermanentWidget(LinkStatus(core, window))
-    from console.hub_panel import HubPanel
+    from console.field_link.panel import HubPanel
 
     panel = HubPanel(core, parent=window)  # the field link as the hub's operations tell it
     window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
+    window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     from console.incidents import install as install_workflow
 
     workflow = install_workflow(window)
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     install_dashboard(window, workflow)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
+    window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing
     window.show()
     app.exec()
     from shiboken6 import delete

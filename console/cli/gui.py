@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
                    help="serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
                         "(docs/open311.md), e.g. 127.0.0.1:8311")
+    p.add_argument("--jt808-bind", metavar="ENDPOINT",
+                   help="accept JT/T 808 truck terminals here, e.g. tcp://0.0.0.0:6808 (docs/jt808.md); "
+                        "shown on the device bench")
     p.add_argument("--hub", metavar="ENDPOINT", help="attach to a running hub's control endpoint (e.g. "
                    "tcp://HOST:5571) instead of a store: a login, then the hub's state live; needs --key")
     p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
@@ -70,8 +73,8 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
     return not feed_specs(args) and args._feed_error is None
 
 
-def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
-    """Start the configured feeds and add the engineer's device bench tab."""
+def start_feeds(args: argparse.Namespace, session, window, gateway=None) -> None:  # type: ignore[no-untyped-def]
+    """Start the configured feeds and add the engineer's device bench tab (with the JT/T 808 gateway, if any)."""
     from console.device_bench.panel import DevicesPanel
     from dispatch.feeds.manager import FeedManager
     from dispatch.feeds.pump import FeedPump
@@ -80,7 +83,7 @@ def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ign
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
     panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window,
-                         pumps=simulated)
+                         pumps=simulated, gateway=gateway)
     panel.save_enabled = args._feed_error is None
     if args._feed_error is not None:
         panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)
@@ -132,18 +135,22 @@ def run(args: argparse.Namespace) -> int:
     operations.set_operator(args.operator)
     _record_seat(session, "operator.login")
     if should_run_demo(args, session):
-        session.start_demo()
+        session.start_demo(jt808=bool(getattr(args, "jt808_bind", None)))
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)
     open311 = _start_open311(args, session, window)
-    start_feeds(args, session, window)
+    gateway = _start_gateway(args, session, window)
+    start_feeds(args, session, window, gateway)
     from console.incidents import install as install_workflow
 
     workflow = install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
+    from console.alerts import install as install_alerts
+
+    install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
     show_feed_problem(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)
@@ -172,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
     from shiboken6 import delete
 
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
+    if gateway is not None:
+        gateway.stop()
     if hub is not None:
         hub.stop()
     if open311 is not None:
@@ -233,6 +242,21 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
     window.hub_panel = panel
     window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     return hub
+
+
+def _start_gateway(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The JT/T 808 gateway inside the console (--jt808-bind). A taken port is a warning, not a crash."""
+    bind = getattr(args, "jt808_bind", None)
+    if not bind:
+        return None
+    from dispatch.jt808 import start_gateway
+
+    try:
+        return start_gateway(session.core, bind)
+    except (OSError, ValueError) as exc:
+        log.warning("JT/T 808 gateway not started on %s: %s", bind, exc)
+        window.statusBar().showMessage(window.tr("JT/T 808 gateway not started: %1").replace("%1", str(exc)), 30000)
+        return None
 
 
 def _probe_first_frame(window, app) -> None:  # type: ignore[no-untyped-def]

@@ -24,9 +24,11 @@ class StatsCollector(threading.Thread):
     and the core's units for the binding pickers (read again when they change).
     """
 
-    def __init__(self, manager: FeedManager, interval: float = 0.5, pumps: list[Any] | None = None) -> None:
+    def __init__(self, manager: FeedManager, interval: float = 0.5, pumps: list[Any] | None = None,
+                 gateway: Any = None) -> None:
         super().__init__(name="feed-stats", daemon=True)
         self.manager = manager
+        self.gateway = gateway  # a JT/T 808 gateway, shown as one more feed (console/device_bench/jt808.py)
         self.pumps = list(pumps or [])  # the demo city's FeedPump: what feeds the map without a feed
         self.interval = interval
         self.stop_event = threading.Event()
@@ -59,6 +61,10 @@ class StatsCollector(threading.Thread):
         stats = self.manager.stats()
         now = self.manager.core.clock()
         stats += [p.snapshot(now) for p in self.pumps]
+        if self.gateway is not None:
+            from console.device_bench.jt808 import gateway_feed_stats
+
+            stats.append(gateway_feed_stats(self.gateway))
         new: list[tuple[str, MonitorLine]] = []
         for name, feed in list(self.manager.feeds.items()):
             lines = feed.monitor_since(self._seen.get(name, 0))
@@ -74,6 +80,10 @@ class StatsCollector(threading.Thread):
                 unbound = self.manager.unbound_sources(selected)
             except Refused:  # removed or renamed meanwhile
                 unbound = []
+        elif self.gateway is not None and selected == self.gateway.name:
+            from console.device_bench.jt808 import unknown_sources
+
+            unbound = unknown_sources(self.gateway)  # terminals refused: no unit has their number
         units = None
         if self.manager.units_version != self._units_version:
             self._units_version = self.manager.units_version

@@ -31,7 +31,7 @@ def state_text(s: FeedStats) -> str:
         return t("simulated, running") if s.connected else t("stopped")
     if not s.enabled:
         return t("disconnected")
-    return {"connected": t("connected"), "connecting": t("connecting"),
+    return {"connected": t("connected"), "connecting": t("connecting"), "listening": t("listening"),
             "detecting": t("detecting baud"), "waiting": t("waiting to retry"),
             "stopped": t("stopped"), "idle": t("idle")}.get(s.state, s.state)
 

@@ -59,16 +59,19 @@ class DevicesPanel(QWidget):
     UNBOUND_COLUMNS = ("kind", "value", "detail", "age", "count")
 
     def __init__(self, manager: FeedManager, *, config_path: str | Path | None = None, map_view: Any = None,
-                 parent: QWidget | None = None, interval_ms: int = 500, pumps: list[Any] | None = None) -> None:
-        """`pumps`: feeds not configured here (the demo city's simulated receivers), shown read-only."""
+                 parent: QWidget | None = None, interval_ms: int = 500, pumps: list[Any] | None = None,
+                 gateway: Any = None) -> None:
+        """`pumps`: feeds not configured here (the demo city's simulated receivers), shown read-only;
+        `gateway`: a JT/T 808 gateway (dispatch.jt808), a row with its terminals (console/device_bench/jt808.py)."""
         super().__init__(parent)
         self.setObjectName("devicesPanel")
         self.manager = manager
+        self.gateway = gateway
         self.config_path = config_path
         self.save_enabled = True  # False: the feeds file had errors at start; never overwrite it
         self.map_view = map_view
         self._deliver = Deliver(self)
-        self.collector = StatsCollector(manager, interval_ms / 1000.0, pumps)
+        self.collector = StatsCollector(manager, interval_ms / 1000.0, pumps, gateway)
         self.collector.start()
         self.last_stats: list[FeedStats] = []
         self.last_unbound: list[UnboundSource] = []
@@ -149,8 +152,19 @@ class DevicesPanel(QWidget):
         bottom = QWidget(self)
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
-        bl.addLayout(mon_bar)
-        bl.addWidget(self.monitor)
+        self.gateway_view = None
+        if gateway is not None:  # its terminals and their raw frames, while its row is selected
+            from console.device_bench.jt808 import GatewayView
+
+            self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text)
+            self.gateway_view.hide()
+            bl.addWidget(self.gateway_view, 3)
+        self.monitor_box = QWidget(bottom)  # the feeds' lines (the gateway shows its terminals' frames instead)
+        mb = QVBoxLayout(self.monitor_box)
+        mb.setContentsMargins(0, 0, 0, 0)
+        mb.addLayout(mon_bar)
+        mb.addWidget(self.monitor)
+        bl.addWidget(self.monitor_box)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(middle)
@@ -187,6 +201,11 @@ class DevicesPanel(QWidget):
         has = name is not None and name in self.manager.feeds  # a simulated row is not ours to edit
         for b in (self.edit_button, self.connect_button, self.disconnect_button, self.remove_button):
             b.setEnabled(has)
+        if self.gateway_view is not None:
+            shown = name == self.gateway.name
+            self.gateway_view.set_active(shown)
+            self.gateway_view.setVisible(shown)
+            self.monitor_box.setVisible(not shown)
         self._fill_unbound(name, [] if name != self.collector.bench()[0] else self.collector.bench()[1])
 
     def refresh(self) -> None:
@@ -389,6 +408,11 @@ class DevicesPanel(QWidget):
         source = source or self.selected_unbound()
         if feed is None or source is None:
             return
+        if source.kind == "terminal":  # a terminal the JT/T 808 gateway refused
+            from console.device_bench.jt808 import ask_binding
+
+            ask_binding(self, source)
+            return
         dlg = BindSourceDialog(self, feed=feed, source=source, units=self.units)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.result_binding is not None:
             self.apply_binding(feed, *dlg.result_binding, unit_wide=dlg.unit_wide)
@@ -432,6 +456,16 @@ class DevicesPanel(QWidget):
 
         self._background(work, done=finished)
 
+    def bind_terminal(self, terminal: str, unit: str, *, done: Callable[[Any], None] | None = None) -> None:
+        from console.device_bench.jt808 import bind_terminal
+
+        bind_terminal(self, terminal, unit, done)
+
+    def send_text(self, unit: str, text: str, *, done: Callable[[Any], None] | None = None) -> None:
+        from console.device_bench.jt808 import send_text
+
+        send_text(self, unit, text, done)
+
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
@@ -439,3 +473,5 @@ class DevicesPanel(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self.collector.stop()
+        if self.gateway_view is not None:
+            self.gateway_view.shutdown()

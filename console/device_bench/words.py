@@ -23,7 +23,8 @@ def refusal_text(exc: BaseException) -> str:
 
 
 def match_label(kind: str) -> str:
-    return t({"talker": "Talker", "mmsi": "MMSI", "peer": "Peer address", "device": "Device id"}.get(kind, kind))
+    return t({"talker": "Talker", "mmsi": "MMSI", "peer": "Peer address", "device": "Device id",
+              "terminal": "Terminal"}.get(kind, kind))
 
 
 def source_detail(u: UnboundSource) -> str:
@@ -34,5 +35,7 @@ def source_detail(u: UnboundSource) -> str:
         return t("from %1").replace("%1", u.detail)
     if u.kind == "mmsi":
         return t("vessel %1").replace("%1", u.detail)
+    if u.kind == "terminal":
+        return u.detail  # plate, maker, model as the terminal registered
     return t("talker %1").replace("%1", u.detail)
 

@@ -98,6 +98,30 @@ EVENT_KINDS = {
     "task.cancelled": "Cancelled",
 }
 
+# every other kind a log shows (the replay's event log), worded for people; the raw kind in the tooltip
+OTHER_EVENT_KINDS = {
+    "unit.registered": "Unit registered",
+    "unit.status_set": "Unit status",
+    "unit.online": "Unit online",
+    "unit.offline": "Unit offline",
+    "unit.mmsi_bound": "MMSI bound",
+    "field.queued": "Sent to the unit",
+    "field.delivered": "Delivered",
+    "field.reply": "Unit answered",
+    "field.message_sent": "Message sent",
+    "field.message_received": "Message received",
+    "field.messages_read": "Messages read",
+    "field.key_enrolled": "Key enrolled",
+    "field.key_revoked": "Key revoked",
+    "operator.login": "Dispatcher logged in",
+    "operator.logout": "Dispatcher logged out",
+    "feed.connected": "Feed connected",
+    "feed.disconnected": "Feed disconnected",
+    "feed.bindings_changed": "Feed bindings changed",
+    "incident.alerts_acknowledged": "Alerts acknowledged",
+    "incident.config_set": "Deadlines set",
+}
+
 PRIORITY_COLOURS = {"P1": QColor("#c62828"), "P2": QColor("#ef6c00"), "P3": QColor("#f9a825"), "P4": QColor("#607d8b")}
 OVERDUE_BG = QColor("#ffcdd2")
 OVERDUE_FG = QColor("#b71c1c")
@@ -137,6 +161,16 @@ def task_state_label(s: str | None) -> str:
 
 def event_label(kind: str) -> str:
     return _label(EVENT_KINDS, kind) if kind in EVENT_KINDS else kind
+
+
+def event_kind_label(kind: str) -> str:
+    """Any event kind as a person reads it ("incident.overdue" -> "Incident: Overdue"); unknown ones as they are."""
+    if kind in OTHER_EVENT_KINDS:
+        return t(OTHER_EVENT_KINDS[kind])
+    if kind in EVENT_KINDS:
+        noun = t("Incident") if kind.startswith("incident.") else t("Task")
+        return t("%1: %2").replace("%1", noun).replace("%2", event_label(kind))
+    return kind
 
 
 def clock_text(ts: float | None, with_date: bool = False) -> str:

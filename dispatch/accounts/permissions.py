@@ -36,14 +36,15 @@ PERMISSIONS: tuple[Rule, ...] = (
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
         "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "plans", "places", "places.search", "incident.check", "incidents.alerts",
-        "field.unread", "supervision.flagged", "supervision.notices", "citizens.request",
+        "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
+        "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
     *(Rule(o, DISPATCH) for o in (
         "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",
         "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
-        "incidents.check_deadlines", "tasks.tick")),
+        "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
          "reopening a closed case and the evaluation are the shift lead's"),
     Rule("incident.transition", DISPATCH, "to any other state"),
@@ -74,9 +75,17 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("places.import", (E, A, SL), why="the bureau's gazetteer"),
     Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
+    # construction-waste supervision and the rules (dispatch/zones/, dispatch/rules/)
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "zones", "zones.export", "permits", "alerts", "alert.show", "rules.config")),
+    *(Rule(o, DISPATCH, why="working the alert queue") for o in ("alert.acknowledge", "alert.incident", "rules.sweep")),
+    *(Rule(o, (SL, A), why="the bureau's zones and licences") for o in (
+        "zones.import", "zone.remove", "zones.set_tz", "companies.import", "trucks.import")),
+    Rule("rules.config_set", (SL,), why="the rules' thresholds are the shift lead's"),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
+    Rule("unit.bind_terminal", (E, A), why="a device binding (a truck's JT/T 808 terminal), like a feed's"),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),

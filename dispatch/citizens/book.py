@@ -49,6 +49,14 @@ class CitizensBook:
 
 
 def cbook(state: State) -> CitizensBook:
+    """The citizens' part of the state to read: an empty one, not added to the state, before any citizens.* event
+    (so a read leaves the state as a replay of the log would make it, as snapshots require)."""
+    b = state.ext.get(EXT)
+    return b if b is not None else CitizensBook()
+
+
+def _book(state: State) -> CitizensBook:
+    """The appliers' access: created on the first citizens.* event."""
     b = state.ext.get(EXT)
     if b is None:
         b = state.ext[EXT] = CitizensBook()
@@ -64,7 +72,7 @@ def _touch(ch: Changes, entity: str | None) -> None:
 @applies("citizens.apikey_created")
 def _key_created(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    b = cbook(state)
+    b = _book(state)
     old = b.keys.get(p["name"])
     if old is not None:
         b.by_hash.pop(old["sha256"], None)
@@ -75,7 +83,7 @@ def _key_created(state: State, ev: Event, ch: Changes) -> None:
 
 @applies("citizens.apikey_revoked")
 def _key_revoked(state: State, ev: Event, ch: Changes) -> None:
-    b = cbook(state)
+    b = _book(state)
     k = b.keys.get(ev.payload["name"])
     if k is not None:
         k["revoked"] = ev.ts
@@ -89,7 +97,7 @@ def _filed(state: State, ev: Event, ch: Changes) -> None:
                 source=p.get("source") or "other", token_sha256=p.get("token_sha256"),
                 media=list(p.get("media") or []), attributes=dict(p.get("attributes") or {}),
                 joined=p.get("joined"))
-    b = cbook(state)
+    b = _book(state)
     b.requests[r.id] = r
     for m in r.media:
         b.media[m["sha256"]] = m.get("media_type") or "application/octet-stream"
@@ -99,14 +107,14 @@ def _filed(state: State, ev: Event, ch: Changes) -> None:
 @applies("citizens.note_published")
 def _note(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    cbook(state).notes.setdefault(int(p["id"]), []).append({"time": ev.ts, "text": p["text"], "by": ev.actor})
+    _book(state).notes.setdefault(int(p["id"]), []).append({"time": ev.ts, "text": p["text"], "by": ev.actor})
     _touch(ch, ev.entity)
 
 
 @applies("citizens.rated")
 def _rated(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    b = cbook(state)
+    b = _book(state)
     rating = {"time": ev.ts, "rating": int(p["rating"]), "comment": p.get("comment"), "request_id": int(p["id"]),
               "reopened": bool(p.get("reopened"))}
     r = b.requests.get(int(p["id"]))
@@ -118,4 +126,4 @@ def _rated(state: State, ev: Event, ch: Changes) -> None:
 
 @applies("citizens.layer_imported")
 def _layer(state: State, ev: Event, ch: Changes) -> None:
-    cbook(state).layers[ev.payload["layer"]] = list(ev.payload.get("features") or [])
+    _book(state).layers[ev.payload["layer"]] = list(ev.payload.get("features") or [])

@@ -33,6 +33,7 @@ class DemoUnit:
     callsign: str | None = None
     mmsi: int | None = None
     home: str | None = None
+    terminal: str | None = None  # a truck's JT/T 808 terminal number (`simulate --jt808` speaks for it)
 
     def registration(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
@@ -43,6 +44,8 @@ class DemoUnit:
         if self.home:
             d["home"] = self.home
         d["attributes"] = {"source": f"demo:{self.id}"}
+        if self.terminal:
+            d["attributes"]["terminal"] = self.terminal
         return d
 
 
@@ -107,7 +110,7 @@ def build_demo(city: City | None = None, *, seed: int = 2026) -> tuple[list[Demo
         route = city.road_route((a.geometry.y, a.geometry.x), (b.geometry.y, b.geometry.x))
         if len(route) < 2:
             route = [(a.geometry.y, a.geometry.x), (b.geometry.y, b.geometry.x)]
-        units.append(DemoUnit(uid, plate, "truck", plate, home=a.id))
+        units.append(DemoUnit(uid, plate, "truck", plate, home=a.id, terminal=truck_terminal(i + 1)))
         silent = (90.0, 300.0) if i == 7 else None  # one terminal drops out for a while
         tracks.append(SimTrack(f"demo:{uid}", route, rng.uniform(7.0, 11.0), talker=rng.choice(["GP", "BD", "GN"]),
                                start=rng.random(), dwell_s=rng.uniform(30, 90), interval_s=1.0, silent=silent,
@@ -115,9 +118,17 @@ def build_demo(city: City | None = None, *, seed: int = 2026) -> tuple[list[Demo
     return units, tracks
 
 
-def demo_simulator(city: City | None = None, *, t0: float | None = None) -> tuple[list[DemoUnit], FleetSimulator]:
+def demo_simulator(city: City | None = None, *, t0: float | None = None,
+                   without: tuple[str, ...] = ()) -> tuple[list[DemoUnit], FleetSimulator]:
+    """The demo fleet and the simulator of its receivers; the units of the kinds in ``without`` get
+    no simulated receiver (trucks, when a JT/T 808 gateway runs: their terminals speak for them)."""
     units, tracks = build_demo(city)
-    return units, FleetSimulator(tracks, t0=t0)
+    return units, FleetSimulator([t for u, t in zip(units, tracks, strict=True) if u.kind not in without], t0=t0)
+
+
+def truck_terminal(i: int) -> str:
+    """The JT/T 808 terminal number of demo truck ``i`` (from 1): 0139 0000 00NN, as `simulate --jt808` numbers them."""
+    return f"01390000{i:04d}"
 
 
 @dataclass(frozen=True)

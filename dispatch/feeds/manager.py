@@ -54,6 +54,7 @@ class FeedManager:
         self.feeds: dict[str, Feed] = {}
         self.contacts: dict[int, dict[str, Any]] = {}  # unbound AIS vessels, by MMSI
         self.contacts_version = 0
+        self._contact_rows: list[IngestRow] = []
         self.contact_ttl = contact_ttl
         self.lock = threading.RLock()
         self._edit_lock = threading.Lock()  # one edit at a time (an edit may stop a transport: not under `lock`)
@@ -265,6 +266,9 @@ class FeedManager:
                 if records:
                     self._bind_group(feed, peer, records, now, rows)
         n = self.core.ingest(rows) if rows else 0
+        if self._contact_rows:  # vessels not ours: shown to the rules (protection zones), never stored
+            contacts, self._contact_rows = self._contact_rows, []
+            self.core.observe_contacts(contacts)
         if self.core.store.pending_fixes() and now - self._last_flush >= 1.0:
             self._last_flush = now
             self.core.flush()
@@ -374,6 +378,9 @@ class FeedManager:
                          course=r.course if r.course is not None else c["course"],
                          heading=r.heading if r.heading is not None else c["heading"])
             c["seen"] = now
+            if r.lat is not None and r.lon is not None:
+                speed = None if r.speed is None else r.speed * KNOT
+                self._contact_rows.append((f"mmsi:{r.mmsi}", r.time, r.lat, r.lon, speed, r.course, r.source))
             c["version"] = self.contacts_version = self.contacts_version + 1
             if len(self.contacts) > 5000 or self.contacts_version % 1000 == 0:
                 for m in [m for m, v in self.contacts.items() if now - v["seen"] > self.contact_ttl]:

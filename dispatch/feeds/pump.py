@@ -57,6 +57,7 @@ class Binder:
         self.core = core
         self.by_source: dict[str, str] = {}
         self.by_mmsi: dict[int, str] = {}
+        self.contacts: list[IngestRow] = []  # positions of AIS vessels bound to no unit (taken by the pump)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -79,10 +80,12 @@ class Binder:
                     out.append((uid, r.time, r.lat, r.lon, r.speed, r.course, r.source))
             elif isinstance(r, AisReport) and r.lat is not None and r.lon is not None:
                 uid = self.by_mmsi.get(r.mmsi)
+                speed = None if r.speed is None else r.speed * KNOT
+                course = r.course if r.course is not None else r.heading
                 if uid is not None:
-                    speed = None if r.speed is None else r.speed * KNOT
-                    course = r.course if r.course is not None else r.heading
                     out.append((uid, r.time, r.lat, r.lon, speed, course, f"mmsi:{r.mmsi}"))
+                else:
+                    self.contacts.append((f"mmsi:{r.mmsi}", r.time, r.lat, r.lon, speed, course, r.source))
         return out
 
 
@@ -135,6 +138,9 @@ class FeedPump(threading.Thread):
             self.fixes += len(rows)
             self.last_fix_at = now
         self._rate.append((time.monotonic(), self.lines))
+        if self.binder.contacts:
+            contacts, self.binder.contacts = self.binder.contacts, []
+            self.core.observe_contacts(contacts)
         if self.core.store.pending_fixes() and now - getattr(self, "_last_flush", 0.0) >= 1.0:
             self._last_flush = now
             self.core.flush()

@@ -337,7 +337,9 @@ def _read_line(p: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------------------------------- run
-def run(quick: bool) -> dict[str, float | int]:
+def run(quick: bool, load: Any = None) -> dict[str, float | int]:
+    """The figures above. ``load(core) -> stop()``: something to run beside the hub while it is measured
+    (console/bench/field_busy.py: the demo city's feeds and the map's reads)."""
     from dispatch import ops
     from dispatch.core import Dispatch
     from dispatch.hub.server import Hub
@@ -386,6 +388,7 @@ def run(quick: bool) -> dict[str, float | int]:
     child = _start_swarm(hub.field_endpoint, hub.public_key,
                          [(u["id"], p[0], p[1]) for u, p in zip(units, pairs, strict=True)])
     complete = 1
+    stop_load = None
     try:
         t_make = _read_line(child, 30)["connecting"]
         t_conn = _read_line(child, 30)["created"]
@@ -395,6 +398,7 @@ def run(quick: bool) -> dict[str, float | int]:
         connect_s = time.time() - t_conn
         make_s = t_conn - t_make
         _read_line(child, 30)  # every unit has its welcome
+        stop_load = load(core) if load is not None else None
         rng = random.Random(5)
 
         def round_trips(op: str, args: Any) -> tuple[list[float], list[float]]:
@@ -441,6 +445,8 @@ def run(quick: bool) -> dict[str, float | int]:
             child.wait(10)
         except subprocess.TimeoutExpired:
             child.kill()
+        if stop_load is not None:
+            stop_load()
         hub.stop()
         core.close()
         tmp.cleanup()

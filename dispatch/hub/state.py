@@ -20,6 +20,7 @@ from dispatch.state import State, applies
 from dispatch.store import Event
 
 MAX_MESSAGES_PER_UNIT = 200
+MAX_ASSIGNMENTS_PER_UNIT = 200  # the latest views a unit keeps: a year of work is in the log, not in memory
 
 
 @dataclass
@@ -56,6 +57,8 @@ class FieldState:
         view = per.get(ref)
         if view is None:
             view = per[ref] = AssignmentView(ref)
+            if len(per) > MAX_ASSIGNMENTS_PER_UNIT:
+                del per[next(iter(per))]  # the oldest made
         return view
 
     def unread(self, unit_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from dispatch.store import Event
 log = logging.getLogger(__name__)
 
 
-
 # ------------------------------------------------------------------------------- appliers
 
 
@@ -55,7 +54,9 @@ def _created(state: State, ev: Event, ch: Changes) -> None:
         possible_duplicates=list(p.get("possible_duplicates") or []),
     )
     inc.clock = {"dispatch": ev.ts, "resolve": ev.ts}
-    book(state).items[inc.id] = inc
+    b = book(state)
+    b.items[inc.id] = inc
+    b.reindex(inc)
     _hist(inc, ev, to="reported", note=p.get("text"))
     inc.history[-1]["to"] = "reported"
     _touch(ch, inc.id)
@@ -89,6 +90,7 @@ def _transitioned(state: State, ev: Event, ch: Changes) -> None:
         inc.merged_into = None if p["from"] != "rejected" else inc.merged_into
         inc.overdue_stages = []
         inc.clock = {"dispatch": ev.ts, "resolve": ev.ts}
+    book(state).reindex(inc)
     _hist(inc, ev, reason=p.get("reason"), satisfaction=p.get("satisfaction"), merged_into=p.get("merged_into"))
     _touch(ch, inc.id)
 
@@ -103,6 +105,7 @@ def _assigned(state: State, ev: Event, ch: Changes) -> None:
     inc.unit_id = p["unit_id"]
     inc.units.append(p["unit_id"])
     inc.clock["arrive"] = ev.ts
+    book(state).reindex(inc)
     u = state.units.get(p["unit_id"])
     if u is not None:
         if u.current is None:  # otherwise it waits in the unit's queue
@@ -121,6 +124,7 @@ def _unassigned(state: State, ev: Event, ch: Changes) -> None:
         return
     _release_unit(state, inc)
     inc.state = IState.VERIFIED
+    book(state).reindex(inc)
     inc.clock.pop("arrive", None)
     _hist(inc, ev, unit_id=p.get("unit_id"))
     _touch(ch, inc.id)

@@ -30,8 +30,6 @@ from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
 
-
-
 EXT = "incidents"
 
 
@@ -136,13 +134,50 @@ class Alert:
 
 @dataclass
 class IncidentBook:
+    """Every incident, and the indexes the appliers keep so that no lookup scans the history.
+
+    ``open_ids``: the incidents not closed (the queue, duplicates, deadlines look only at these);
+    ``by_unit``: unit -> the incidents it has open (dispatched .. on_scene); ``last_id``: the highest id.
+    A year of incidents makes ``items`` large; these stay the size of the live work.
+    """
+
     items: dict[int, Incident] = field(default_factory=dict)
     config: WorkflowConfig = field(default_factory=WorkflowConfig)
     alerts: dict[int, Alert] = field(default_factory=dict)  # by the overdue event's seq, in log order
+    open_ids: set[int] = field(default_factory=set)
+    by_unit: dict[str, set[int]] = field(default_factory=dict)
+    holder: dict[int, str] = field(default_factory=dict)  # incident -> the unit whose by_unit holds it
+    last_id: int = 0
 
     @property
     def next_id(self) -> int:
-        return max(self.items, default=0) + 1
+        return self.last_id + 1
+
+    def reindex(self, inc: Incident) -> None:
+        """Bring the indexes up to date with `inc` (the appliers call it after every change of state or unit)."""
+        self.last_id = max(self.last_id, inc.id)
+        if inc.is_open:
+            self.open_ids.add(inc.id)
+        else:
+            self.open_ids.discard(inc.id)
+        want = inc.unit_id if inc.unit_id is not None and inc.state in WITH_UNIT else None
+        old = self.holder.get(inc.id)
+        if old == want:
+            return
+        if old is not None:
+            held = self.by_unit.get(old)
+            if held is not None:
+                held.discard(inc.id)
+                if not held:
+                    del self.by_unit[old]
+            del self.holder[inc.id]
+        if want is not None:
+            self.by_unit.setdefault(want, set()).add(inc.id)
+            self.holder[inc.id] = want
+
+    def open_incidents(self) -> list[Incident]:
+        """The open incidents, by id."""
+        return [self.items[i] for i in sorted(self.open_ids)]
 
 
 def book(state: State) -> IncidentBook:
@@ -202,7 +237,7 @@ def overdue_now(state: State, now: float) -> list[tuple[Incident, str, float]]:
     """(incident, stage, due) for each running limit passed at `now` and not yet alerted this round."""
     b = book(state)
     out = []
-    for inc in b.items.values():
+    for inc in b.open_incidents():
         for stage in active_stages(inc):
             start = inc.clock.get(stage)
             if start is None or stage in inc.overdue_stages:
@@ -265,8 +300,8 @@ def assignment_of(state: State, unit_id: str) -> Incident | None:
 
 def open_assignments(state: State, unit_id: str) -> list[Incident]:
     """A unit's open assignments, oldest first: the one it works, then those queued behind it."""
-    return sorted((inc for inc in book(state).items.values() if inc.unit_id == unit_id and inc.state in WITH_UNIT),
-                  key=lambda inc: inc.id)
+    b = book(state)
+    return [b.items[i] for i in sorted(b.by_unit.get(unit_id, ()))]
 
 
 def release_events(state: State, unit: Any, leaving: int) -> list[NewEvent]:
@@ -288,7 +323,7 @@ def find_duplicates(state: State, category: str, lat: float, lon: float, now: fl
     b = book(state)
     cfg = b.config
     out = []
-    for inc in b.items.values():
+    for inc in b.open_incidents():
         if not inc.is_open or inc.category != category or inc.merged_into is not None:
             continue
         if abs(now - inc.created_at) > cfg.duplicate_window_s:

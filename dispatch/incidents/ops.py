@@ -140,7 +140,7 @@ def list_incidents(
         b = book(core.state)
         rows = [
             _with_unit_name(core.state, inc.summary(b.config, now))
-            for inc in b.items.values()
+            for inc in (b.open_incidents() if open else b.items.values())
             if (want is None or inc.state is want) and (not open or inc.is_open) and (cat is None or inc.category == cat)
         ]
     rows.sort(key=lambda r: (r["priority"], r["created_at"], r["id"]))

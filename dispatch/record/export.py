@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from dispatch.errors import Refused
-from dispatch.record.replay import Recording, iso_z
+from dispatch.record.replay import Recording, iso_z, track_segments
 from dispatch.store import metadata
 
 log = logging.getLogger(__name__)
@@ -212,15 +212,12 @@ def export_html(engine: Engine, t1: float, t2: float, out: str | Path, *, max_po
                 "SELECT ts, lat, lon FROM fixes WHERE unit_id = :u AND ts >= :a AND ts <= :b ORDER BY ts, id"),
                 {"u": u, "a": t1, "b": t2})]
             if pts:
-                if len(pts) > max_points:
-                    step = len(pts) / max_points
-                    pts = [pts[int(i * step)] for i in range(max_points - 1)] + [pts[-1]]
-                tracks[u] = pts
+                tracks[u] = track_segments(pts, max_points)
     events = rec.events(t1, t2)
     if not tracks and not events:
         raise Refused(f"no data between {iso_z(t1)} and {iso_z(t2)}", "empty_window")
-    lats = [p[1] for pts in tracks.values() for p in pts] or [24.33]
-    lons = [p[2] for pts in tracks.values() for p in pts] or [109.41]
+    lats = [p[1] for segs in tracks.values() for seg in segs for p in seg] or [24.33]
+    lons = [p[2] for segs in tracks.values() for seg in segs for p in seg] or [109.41]
     m = folium.Map(location=[(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2], zoom_start=13, tiles=None,
                    prefer_canvas=True, control_scale=True)
     m.default_js, m.default_css = [], []
@@ -229,12 +226,14 @@ def export_html(engine: Engine, t1: float, t2: float, out: str | Path, *, max_po
     root.header.add_child(Element(f"<style>{leaflet_css}</style>"), name="leaflet_css_inline")
     root.header.add_child(Element(f"<script>{leaflet_js}</script>"), name="leaflet_js_inline")
     _add_city(m)
-    for i, (u, pts) in enumerate(sorted(tracks.items())):
+    for i, (u, segs) in enumerate(sorted(tracks.items())):
         colour = TRACK_COLOURS[i % len(TRACK_COLOURS)]
         group = folium.FeatureGroup(name=u)
-        if len(pts) >= 2:
-            folium.PolyLine([(p[1], p[2]) for p in pts], color=colour, weight=2.5, opacity=0.85,
-                            tooltip=html_mod.escape(u)).add_to(group)
+        for seg in segs:  # one line per stretch with data: none drawn across a gap
+            if len(seg) >= 2:
+                folium.PolyLine([(p[1], p[2]) for p in seg], color=colour, weight=2.5, opacity=0.85,
+                                tooltip=html_mod.escape(u)).add_to(group)
+        pts = [p for seg in segs for p in seg]
         folium.CircleMarker((pts[0][1], pts[0][2]), radius=3, color=colour, fill=True, fill_opacity=1,
                             tooltip=html_mod.escape(f"{u} {iso_z(pts[0][0])}")).add_to(group)
         folium.CircleMarker((pts[-1][1], pts[-1][2]), radius=6, color=colour, fill=True, fill_color="#ffffff",

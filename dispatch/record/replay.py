@@ -48,6 +48,7 @@ MICROSECOND_SLACK = 5e-7
 
 # Kinds the timeline marks (by prefix; anything with "assign" in its kind is an assignment).
 ALERT_PREFIXES = ("alert.", "geofence.", "alarm.", "incident.overdue", "feed.disconnected", "unit.offline")
+ALERT_KINDS = frozenset({"jt808.alarm"})  # a truck terminal's alarm (its clearing is not one)
 INCIDENT_PREFIXES = ("incident.",)
 
 
@@ -55,7 +56,7 @@ def marker_class(kind: str) -> str | None:
     """Which timeline marker an event kind gets: "assignment", "alert", "incident" or None (density only)."""
     if "assign" in kind:
         return "assignment"
-    if kind.startswith(ALERT_PREFIXES):
+    if kind.startswith(ALERT_PREFIXES) or kind in ALERT_KINDS:
         return "alert"
     if kind.startswith(INCIDENT_PREFIXES):
         return "incident"
@@ -139,6 +140,32 @@ _SOME_LAST_FIXES_SQL = (
 )
 UNIT_LIST_TTL_S = 5.0
 _NEXT_FIX_SQL = text("SELECT ts FROM fixes WHERE unit_id = :u AND ts > :t ORDER BY ts LIMIT 1")
+TRACK_GAP_S = 120.0  # fixes further apart than this are not joined: the data stopped (a restart, no signal)
+
+
+def track_segments(pts: list[tuple[float, float, float]], max_points: int | None = None,
+                   gap_s: float = TRACK_GAP_S) -> list[list[tuple[float, float, float]]]:
+    """A track, [(ts, lat, lon)] in time order, as segments broken where the fixes stop for longer than
+    `gap_s` (a line across that gap would cross blocks and the river where the unit never went), thinned
+    to about `max_points` in all with each segment's ends kept."""
+    segments: list[list[tuple[float, float, float]]] = []
+    for p in pts:
+        if not segments or p[0] - segments[-1][-1][0] > gap_s:
+            segments.append([])
+        segments[-1].append(p)
+    total = sum(len(seg) for seg in segments)
+    if max_points is None or total <= max_points:
+        return segments
+    thinned = []
+    for seg in segments:
+        n = max(min(len(seg), 2), round(len(seg) * max_points / total))
+        if len(seg) > n:
+            step = (len(seg) - 1) / (n - 1)
+            seg = [seg[round(i * step)] for i in range(n)]
+        thinned.append(seg)
+    return thinned
+
+
 _TRAIL_SQL = text(
     "SELECT ts, lat, lon FROM fixes WHERE unit_id = :u AND ts > :t0 AND ts <= :t ORDER BY ts, id"
 )
@@ -219,8 +246,9 @@ class Recording:
         return out
 
     def trails(self, t: float, minutes: float, units: Iterable[str] | None = None,
-               *, max_points: int = 120) -> dict[str, list[tuple[float, float]]]:
-        """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`.
+               *, max_points: int = 120) -> dict[str, list[tuple[float, float] | None]]:
+        """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`; a None between
+        two points where the fixes stopped for longer than TRACK_GAP_S (the track is not drawn across it).
 
         A few units: one seek per unit on (unit_id, ts). Many: one range scan on ts over the window.
         """
@@ -230,21 +258,24 @@ class Recording:
         with self.engine.connect() as conn:
             if len(wanted) <= 200:
                 for u in wanted:
-                    tracks[u] = [(r[1], r[2]) for r in conn.execute(_TRAIL_SQL, {"u": u, "t0": t0, "t": t})]
+                    tracks[u] = [(r[0], r[1], r[2]) for r in conn.execute(_TRAIL_SQL, {"u": u, "t0": t0, "t": t})]
             else:
                 keep = set(wanted)
-                for u, lat, lon in conn.execute(text(
-                        "SELECT unit_id, lat, lon FROM fixes WHERE ts > :t0 AND ts <= :t ORDER BY ts, id"),
+                for u, ts, lat, lon in conn.execute(text(
+                        "SELECT unit_id, ts, lat, lon FROM fixes WHERE ts > :t0 AND ts <= :t ORDER BY ts, id"),
                         {"t0": t0, "t": t}):
                     if u in keep:
-                        tracks.setdefault(u, []).append((lat, lon))
-        out: dict[str, list[tuple[float, float]]] = {}
+                        tracks.setdefault(u, []).append((ts, lat, lon))
+        out: dict[str, list[tuple[float, float] | None]] = {}
         for u, pts in tracks.items():
-            if len(pts) > max_points:
-                step = len(pts) / max_points
-                pts = [pts[int(i * step)] for i in range(max_points - 1)] + [pts[-1]]
-            if len(pts) >= 2:
-                out[u] = pts
+            if len(pts) < 2:
+                continue
+            line: list[tuple[float, float] | None] = []
+            for seg in track_segments(pts, max_points):
+                if line:
+                    line.append(None)  # a gap: lift the pen
+                line.extend((lat, lon) for _ts, lat, lon in seg)
+            out[u] = line
         return out
 
     # --------------------------------------------------------------- events

@@ -39,6 +39,7 @@ def _created(state: State, ev: Event, ch: Changes) -> None:
              every_day=p.get("every_day"), parent=p.get("parent"))
     t.state = "recurring" if t.every_day else "scheduled"
     book(state).items[t.id] = t
+    book(state).reindex(t)
     if t.parent is not None:
         parent = book(state).items.get(int(t.parent))
         if parent is not None:
@@ -53,6 +54,7 @@ def _started(state: State, ev: Event, ch: Changes) -> None:
     if t is None:
         return
     t.state = "active"
+    book(state).reindex(t)
     t.started_at = ev.ts
     _hist(t, ev, state="active")
     _touch(ch, t.id)
@@ -77,6 +79,7 @@ def _finished(state: State, ev: Event, ch: Changes) -> None:
     if t is None:
         return
     t.state = "finished"
+    book(state).reindex(t)
     t.finished_at = ev.ts
     t.result = {k: v for k, v in ev.payload.items() if k != "id"}
     _hist(t, ev, state="finished", reason=ev.payload.get("reason"))
@@ -89,6 +92,7 @@ def _cancelled(state: State, ev: Event, ch: Changes) -> None:
     if t is None:
         return
     t.state = "cancelled"
+    book(state).reindex(t)
     t.finished_at = ev.ts
     _hist(t, ev, state="cancelled", note=ev.payload.get("note"))
     _touch(ch, t.id)

@@ -81,13 +81,31 @@ class Task:
         return d
 
 
+LIVE_STATES = ("scheduled", "recurring", "active")  # what tick() looks at; finished and cancelled are history
+
+
 @dataclass
 class TaskBook:
+    """Every task, with the live ones indexed by the appliers (tick() never walks a year of finished tasks)."""
+
     items: dict[int, Task] = field(default_factory=dict)
+    live_ids: set[int] = field(default_factory=set)
+    last_id: int = 0
 
     @property
     def next_id(self) -> int:
-        return max(self.items, default=0) + 1
+        return self.last_id + 1
+
+    def reindex(self, t: Task) -> None:
+        self.last_id = max(self.last_id, t.id)
+        if t.state in LIVE_STATES:
+            self.live_ids.add(t.id)
+        else:
+            self.live_ids.discard(t.id)
+
+    def live(self) -> list[Task]:
+        """Scheduled, recurring and active tasks, by id."""
+        return [self.items[i] for i in sorted(self.live_ids)]
 
 
 def book(state: State) -> TaskBook:

@@ -221,7 +221,7 @@ def tick(core: Any, now: float | None = None, actor: str = "system") -> list[dic
     core.refresh()
     t_now = core.clock() if now is None else float(now)
     with core.lock:
-        items = list(book(core.state).items.values())
+        items = book(core.state).live()
     done: list[dict[str, Any]] = []
     finishes: dict[int, dict[str, Any]] = {}
     for t in items:
@@ -235,7 +235,7 @@ def tick(core: Any, now: float | None = None, actor: str = "system") -> list[dic
         b = book(st)
         out: list[NewEvent] = []
         next_id = b.next_id
-        for t in list(b.items.values()):
+        for t in b.live():
             if t.state == "scheduled" and t.at is not None and t.at <= t_now:
                 # a task scheduled for later starts: the event names its vessels, whom it puts to work now
                 out.append(NewEvent("task.started", {"id": t.id, "units": list(t.units)}, f"task:{t.id}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from devices.jt808.header import phone_key
 from dispatch.errors import Refused
 from dispatch.model import UnitKind
 from dispatch.ops import op
@@ -43,24 +44,48 @@ def set_status(core: Any, actor: str, unit_id: str, status: str) -> dict[str, An
     return show_unit(core, actor, unit_id)
 
 
-UNIT_FIELDS = ("id", "name", "kind", "mmsi", "callsign", "home")
+UNIT_FIELDS = ("id", "name", "kind", "mmsi", "callsign", "home", "terminal")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+def check_terminal(value: Any, where: str = "terminal") -> str:
+    """A JT/T 808 terminal number as given (digits only, at most 20: BCD[10]; spaces and dashes dropped).
+
+    :raises Refused: anything else.
+    """
+    term = re.sub(r"[\s-]", "", str(value))
+    if not (term.isascii() and term.isdigit() and 1 <= len(term) <= 20):
+        raise Refused(f"{where}: a terminal number is 1 to 20 digits (its SIM's phone number), not {value!r}",
+                      "bad_terminal")
+    return term
+
+
+def terminal_key(term: str) -> str:
+    """The number without leading zeros: how a 2013 header (013912345678), a 2019 header
+    (00000000013912345678) and a roster (13912345678) name the same terminal."""
+    return phone_key(term)
 
 
 @op("units.register")
 def register_units(core: Any, actor: str, units: list[dict[str, Any]]) -> dict[str, Any]:
-    """Register units of the fleet (the roster): each {id, kind, name?, mmsi?, callsign?, home?}.
+    """Register units of the fleet (the roster): each {id, kind, name?, mmsi?, callsign?, home?, terminal?}.
 
-    All or nothing: a bad row refuses the whole call, naming the row. A unit already registered with the
-    same id is left as it is (listed under "existing"), so a roster can be imported again.
+    ``terminal`` is a JT/T 808 terminal's number (its SIM's phone number, up to 20 digits, e.g.
+    013912345678): kept as the unit's ``terminal`` attribute in its registration event, it binds the
+    terminal's positions to the unit (dispatch/jt808). All or nothing: a bad row refuses the whole
+    call, naming the row. A unit already registered with the same id is left as it is (listed under
+    "existing"), so a roster can be imported again.
     """
     if not isinstance(units, list) or not units:
         raise Refused("units.register needs a list of units", "bad_arguments")
     clean: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     mmsis: dict[int, str] = {}
+    terminals: dict[str, str] = {}
     with core.lock:
         known_mmsi = {u.mmsi: u.id for u in core.state.units.values() if u.mmsi}
+        known_terminal = {terminal_key(t): u.id for u in core.state.units.values()
+                          if isinstance(t := u.attributes.get("terminal"), str)}
     for n, raw in enumerate(units, 1):
         where = f"unit {n}"
         if not isinstance(raw, dict):
@@ -92,6 +117,13 @@ def register_units(core: Any, actor: str, units: list[dict[str, Any]]) -> dict[s
         for k in ("callsign", "home"):
             if raw.get(k) not in (None, ""):
                 u[k] = str(raw[k]).strip()
+        if raw.get("terminal") not in (None, ""):
+            term = check_terminal(raw["terminal"], where)
+            other = terminals.get(terminal_key(term)) or known_terminal.get(terminal_key(term))
+            if other and other != uid:
+                raise Refused(f"{where}: terminal {term} already belongs to {other}", "bad_unit")
+            terminals[terminal_key(term)] = uid
+            u["attributes"] = {"terminal": term}
         clean.append(u)
     with core.lock:
         existing = [u["id"] for u in clean if u["id"] in core.state.units]

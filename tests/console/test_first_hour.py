@@ -33,10 +33,15 @@ def water_point(fraction: float) -> tuple[float, float]:
     return lat, lon
 
 
-@pytest.fixture(params=["zh_CN", "en"])
+BOTH = pytest.mark.parametrize("desk", ["zh_CN", "en"], indirect=True)  # what the words' widths decide
+
+
+@pytest.fixture
 def desk(request, qtbot, db_url):  # type: ignore[no-untyped-def]
-    """The console as the dispatcher first sees it: incidents of every category, one dispatched late, a task."""
-    with ui_language(request.param):
+    """The console as the dispatcher first sees it: incidents of every category, one dispatched late, a task
+    (in English, or the language a test names with BOTH)."""
+    lang = getattr(request, "param", "en")
+    with ui_language(lang):
         clock = Clock(1_800_000_000.0)
         core = Dispatch(EventStore(db_url), clock=clock, stale_after=600.0)
         core.register_units("test", UNITS)
@@ -54,7 +59,7 @@ def desk(request, qtbot, db_url):  # type: ignore[no-untyped-def]
         ops.call(core, "incident.assign", {"incident_id": 1, "unit_id": "officer-01"}, actor=ACTOR)
         ops.call(core, "task.create", {"segment": "segment-1", "units": ["vessel-01", "vessel-02"]}, actor=ACTOR)
         operations.set_core(core)
-        w = MainWindow(core, load_city().geojson(), lang=request.param, store_label=db_url, push_interval_ms=100)
+        w = MainWindow(core, load_city().geojson(), lang=lang, store_label=db_url, push_interval_ms=100)
         w.slow_timer.stop()
         wf = install(w, timers=False)
         w.show()
@@ -81,6 +86,7 @@ def cut_columns(view: QAbstractItemView, elided: set[int]) -> list[str]:
     return out
 
 
+@BOTH
 def test_queue_and_task_columns_are_not_cut_at_the_default_window(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     """Item 3: 'riority', 'Report…', 'Floating garba…', 'rea (km²' and a horizontal scrollbar at 1600×960."""
     w, wf, core, clock = desk
@@ -97,6 +103,7 @@ def test_queue_and_task_columns_are_not_cut_at_the_default_window(qtbot, desk) -
     assert tasks.horizontalScrollBar().maximum() == 0
 
 
+@BOTH
 def test_an_overdue_alert_does_not_widen_the_side_panel(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     """Item 3: when an overdue alert arrived the side panel widened by about 45 px and pushed the map."""
     w, wf, core, clock = desk
@@ -112,6 +119,7 @@ def test_an_overdue_alert_does_not_widen_the_side_panel(qtbot, desk) -> None:  #
     assert wf.panel.minimumSizeHint().width() < before[1] - 150  # what the alert says needs no more room
 
 
+@BOTH
 def test_task_rows_and_the_timeline_name_segments_and_units_as_dispatchers_know_them(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     """Item 4: 'segment-1', 'vessel-01,…' instead of 柳江第1段, 保洁船01 (siblings: the map's task label,
     the incident timeline's 'unit officer-01')."""
@@ -131,6 +139,7 @@ def test_task_rows_and_the_timeline_name_segments_and_units_as_dispatchers_know_
     assert any("执法队员 韩俊" in c for c in changes) and not any("officer-01" in c for c in changes)
 
 
+@BOTH
 def test_menus_end_with_help_file_has_more_than_quit_and_about_says_the_version(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     """Item 8: the menus ran File, View, Help, Incidents; File held only Quit; About had no version."""
     from console.main_window import app_version
@@ -233,6 +242,7 @@ def test_unacknowledged_alerts_are_there_after_a_restart_until_acknowledged(qtbo
         again.close()
 
 
+@BOTH
 def test_a_water_report_placed_on_land_is_questioned_before_it_is_filed(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     """Item 10: a report placed on land for a water category gave no warning."""
     from PySide6.QtCore import Qt

@@ -148,3 +148,27 @@ def test_trails_of_a_large_fleet_by_range_scan_agree(shift, monkeypatch) -> None
     few = rec.trails(t, 3.0, shift.units[:5])
     many = rec.trails(t, 3.0, shift.units * 20)  # > 200 names: the range-scan path
     assert {u: many[u] for u in few} == few
+
+
+def test_a_trail_is_broken_where_the_fixes_stop(shift) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 13: tracks were drawn straight across blocks and the river where data stopped."""
+    from dispatch.record.replay import TRACK_GAP_S, track_segments
+
+    rec = Recording.of_store(shift.store)
+    t = T0 + 900.0
+    gone = shift.units[3]  # silent from T0+500 to T0+800
+    trail = rec.trails(t, 10.0, [gone])[gone]
+    assert trail.count(None) == 1
+    cut = trail.index(None)
+    before, after = trail[:cut], trail[cut + 1:]
+    own = sorted((f for f in shift.fixes if f.unit_id == gone and t - 600 < f.ts <= t), key=lambda f: f.ts)
+    assert before == [(f.lat, f.lon) for f in own if f.ts < T0 + 500]
+    assert after == [(f.lat, f.lon) for f in own if f.ts > T0 + 700]
+    steady = rec.trails(t, 10.0, [shift.units[1]])[shift.units[1]]
+    assert None not in steady
+    # thinned, the ends of each stretch stay and the gap stays a gap
+    pts = [(float(i), 24.0 + i * 1e-4, 109.0) for i in range(300)] + \
+          [(300 + TRACK_GAP_S + i, 24.5, 109.0 + i * 1e-4) for i in range(100)]
+    segs = track_segments(pts, max_points=40)
+    assert len(segs) == 2 and segs[0][0] == pts[0] and segs[0][-1] == pts[299]
+    assert segs[1][0] == pts[300] and segs[1][-1] == pts[-1] and 35 <= sum(map(len, segs)) <= 45

@@ -78,6 +78,8 @@ def test_html_track_map_is_self_contained(shift, tmp_path) -> None:  # type: ign
     assert r["units"] == len(shift.units)
     page = out.read_text(encoding="utf-8")
     assert "L.polyline" in page or "polyline" in page.lower()
+    # one line per unit, two for the unit whose fixes stopped for five minutes: none across the gap (issue 19, 13)
+    assert page.count("L.polyline(") == len(shift.units) + 1
     assert "L.version" in page or "Leaflet" in page  # Leaflet itself is in the file
     # no script, style sheet or image comes from elsewhere (links inside Leaflet's own code are text)
     remote = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)\s*=\s*["\'](?:https?:)?//[^"\']+', page)

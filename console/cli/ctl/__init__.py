@@ -27,8 +27,11 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.citizens",
     "console.cli.ctl.users",
     "console.cli.ctl.cases",
+    "console.cli.ctl.zones",
+    "console.cli.ctl.alerts",
     "console.cli.ctl.analytics",
     "console.cli.ctl.places",
+    "console.cli.ctl.jt808",
 )
 
 
@@ -173,6 +176,13 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         client.close()
+    after = getattr(args, "after", None)
+    if after is not None:  # e.g. write the file an export asked for
+        try:
+            after(result, args)
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
     else:
