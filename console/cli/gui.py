@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login; with "
                    "--hub: the name the login dialog proposes)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
+    p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
+                   help="serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
+                        "(docs/open311.md), e.g. 127.0.0.1:8311")
     p.add_argument("--jt808-bind", metavar="ENDPOINT",
                    help="accept JT/T 808 truck terminals here, e.g. tcp://0.0.0.0:6808 (docs/jt808.md); "
                         "shown on the device bench")
@@ -99,6 +102,10 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.hub and args.open311_bind:
+        print("error: an attached seat has no store of its own; serve Open311 from the hub "
+              "(main.py hub ... --open311-bind HOST:PORT)", file=sys.stderr)
+        return 2
     if args.hub:
         from console.cli.attach import run as run_attached
 
@@ -132,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)
+    open311 = _start_open311(args, session, window)
     gateway = _start_gateway(args, session, window)
     start_feeds(args, session, window, gateway)
     from console.incidents import install as install_workflow
@@ -178,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
         gateway.stop()
     if hub is not None:
         hub.stop()
+    if open311 is not None:
+        open311.stop()
     _record_seat(session, "operator.logout")
     session.close()
     return code
@@ -195,6 +205,23 @@ def _record_seat(session, kind: str) -> None:  # type: ignore[no-untyped-def]
                                                      seat_actor())])
     except Exception:  # a seat that cannot write its login still shows the map
         log.exception("could not record %s", kind)
+
+
+def _start_open311(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The Open311 endpoint and citizen page, when asked for. A taken port is a warning, not a crash."""
+    if not args.open311_bind:
+        return None
+    from dispatch.citizens import start_open311
+
+    try:
+        server = start_open311(session.core, args.open311_bind)
+    except (OSError, ValueError, RuntimeError) as exc:
+        msg = window.tr("Open311 endpoint not started: %1").replace("%1", str(exc))
+        log.warning("Open311 endpoint not started on %s: %s", args.open311_bind, exc)
+        window.statusBar().showMessage(msg, 15000)
+        return None
+    log.info("Open311 endpoint and citizen page on %s", server.url)
+    return server
 
 
 def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]

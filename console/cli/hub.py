@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--control-bind", metavar="ENDPOINT", default=DEFAULT_CONTROL_BIND,
                    help=f"where `ctl --hub` connects (default {DEFAULT_CONTROL_BIND})")
     p.add_argument("--demo", action="store_true", help="also run the demo city's fleet on this hub")
+    p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
+                   help="also serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
+                        "(docs/open311.md), e.g. 127.0.0.1:8311")
     p.add_argument("--jt808-bind", metavar="ENDPOINT",
                    help="accept JT/T 808 truck terminals here, e.g. tcp://0.0.0.0:6808 (docs/jt808.md)")
 
@@ -59,6 +62,20 @@ def run(args: argparse.Namespace) -> int:
             return 3
     log.info("hub on %s: field %s, control %s (public key %s)%s", store_label(session.url), hub.field_endpoint,
              hub.control_endpoint, hub.public_key, f", JT/T 808 {gateway.endpoint}" if gateway else "")
+    open311 = None
+    if args.open311_bind:
+        from dispatch.citizens import start_open311
+
+        try:
+            open311 = start_open311(session.core, args.open311_bind)
+        except (OSError, ValueError, RuntimeError) as exc:
+            print(f"error: cannot start the Open311 endpoint on {args.open311_bind}: {exc}", file=sys.stderr)
+            if gateway is not None:
+                gateway.stop()
+            hub.stop()
+            session.close()
+            return 3
+        log.info("Open311 endpoint and citizen page on %s", open311.url)
     from dispatch.runtime import tune_runtime
 
     tune_runtime()
@@ -67,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             pass
     finally:
         log.info("hub stopping")
+        if open311 is not None:
+            open311.stop()
         if gateway is not None:
             gateway.stop()
         hub.stop()

@@ -66,6 +66,9 @@ STATES = {
 SOURCES = {
     "hotline": "Citizen hotline",
     "app": "Citizen app",
+    "wechat": "WeChat",
+    "web": "Citizen web page",
+    "aggregator": "Open311 aggregator",
     "patrol": "Patrol discovery",
     "video": "Video / non-site evidence",
     "alert": "Automatic alert",

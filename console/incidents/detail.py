@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.i18n import t
+from console.incidents.citizens_tab import CitizensTab
 from console.incidents.common import (
     PRIORITY_COLOURS,
     category_label,
@@ -170,6 +171,9 @@ class IncidentDetail(QWidget):
         al.addLayout(row)
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(att, self.tr("Attachments"))
+        self.citizens = CitizensTab(self)  # what the citizens see, and the public note (console/incidents/citizens_tab.py)
+        self.citizens.status_message.connect(self.status_message)
+        self.tabs.addTab(self.citizens, self.tr("Citizens"))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -263,6 +267,7 @@ class IncidentDetail(QWidget):
         self._render_actions(d)
         self._render_timeline(d)
         self._render_attachments(d)
+        self.citizens.show_incident(d["id"])
 
     def tick(self) -> None:
         """The countdown against the seat's clock (every second, as the queue's), not as it was at loading."""

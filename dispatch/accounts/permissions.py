@@ -37,7 +37,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
-        "jt808.terminals", "jt808.unknown")),
+        "jt808.terminals", "jt808.unknown", "citizens.request",
+        "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
     *(Rule(o, DISPATCH) for o in (
@@ -53,6 +54,9 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
     Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
     Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
+    Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
+    Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),
     Rule("incidents.acknowledge_alerts", DISPATCH, why="the shift-lead alerts acknowledged at a seat"),
     Rule("field.read", DISPATCH, why="a conversation read at a dispatcher's seat"),
     # the enforcement case file (dispatch/cases/)
@@ -95,6 +99,9 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),
+    Rule("citizens.layer_import", (E, A), why="the convenience layer's data (toilets, parking...)"),
+    *(Rule(o, (A,), why="Open311 API keys are the administrator's") for o in (
+        "citizens.apikey_new", "citizens.apikey_revoke", "citizens.apikeys")),
     # accounts
     Rule("accounts", (A, SL), why="who is on shift"),
     Rule("account.passwd", EVERYONE, "for one's own account", lambda args, me: args.get("name") == me),

@@ -45,6 +45,9 @@ ON_WATER_TOLERANCE_M = 40.0  # a bank, a jetty, an outfall
 class Source(StrEnum):
     HOTLINE = "hotline"  # citizen hotline (12319 / 12345)
     APP = "app"  # citizen app report
+    WECHAT = "wechat"  # the bureau's WeChat service account (through Open311)
+    WEB = "web"  # the citizen web page (dispatch/citizens/)
+    AGGREGATOR = "aggregator"  # a third-party Open311 client (city app, aggregator)
     PATROL = "patrol"  # found by a patrol
     VIDEO = "video"  # video or other non-site evidence
     ALERT = "alert"  # automatic alert (sensor, geofence rule)

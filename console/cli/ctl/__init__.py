@@ -24,6 +24,7 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.incidents",
     "console.cli.ctl.tasks",
     "console.cli.ctl.field",
+    "console.cli.ctl.citizens",
     "console.cli.ctl.users",
     "console.cli.ctl.cases",
     "console.cli.ctl.zones",
