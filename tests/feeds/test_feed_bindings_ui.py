@@ -138,6 +138,8 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         bm.accept()
         panel.apply_binding("river AIS", *bm.result_binding, unit_wide=bm.unit_wide)
         qtbot.waitUntil(lambda: core.state.units["boat-02"].mmsi == 412000222, timeout=5000)
+        # the bench says so once its worker is done (before the next action, as a person would read it)
+        qtbot.waitUntil(lambda: "is now boat-02's AIS transponder" in panel.notice.text(), timeout=10000)
         assert [e.actor.startswith("dispatcher:") for e in core.store.events(kinds=["unit.mmsi_bound"])] == [True]
         assert "river AIS" in mgr.feeds and f"mmsi:{MMSI}" in mgr.feeds["river AIS"].spec.bind
 
