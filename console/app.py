@@ -58,6 +58,7 @@ def create_app(argv: list[str] | None = None, lang: str | None = None):  # type:
     if existing is not None:
         _app = existing
         return existing
+    check_platform(lang)
     register_scheme()
     QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication(argv or [sys.argv[0]])
@@ -70,6 +71,24 @@ def create_app(argv: list[str] | None = None, lang: str | None = None):  # type:
     check_cjk_font()
     _app = app
     return app
+
+
+def check_platform(lang: str | None) -> None:
+    """On X11, say which library Qt's xcb plugin lacks and stop, instead of Qt's abort that names none.
+
+    :raises SystemExit: 3, with the message on stderr.
+    """
+    from console import i18n
+    from console.platform_check import uses_xcb, xcb_message, xcb_missing
+
+    if not uses_xcb():
+        return
+    missing = xcb_missing()
+    if not missing:
+        return
+    catalogue = i18n.load_catalogue(lang or i18n.system_language())
+    sys.stderr.write("error: " + xcb_message(missing, lambda s: catalogue.get(s, s)) + "\n")
+    raise SystemExit(3)
 
 
 _font_warned = False

@@ -11,6 +11,7 @@ import json
 import locale
 import logging
 import os
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
@@ -26,18 +27,43 @@ _installed: list[QTranslator] = []
 _lang = "en"
 
 
+DEFAULT_LANGUAGE = "zh_CN"  # the bureau's working language, unless the user's locale names another
+
+
+def _lang_of(name: str) -> str | None:
+    """zh_CN / en for a locale or language name ("zh_CN.UTF-8", "en_GB", "de"); None for C/POSIX."""
+    base = name.split(".")[0].split("@")[0].strip()
+    if base in ("", "C", "POSIX"):
+        return None
+    return "zh_CN" if base.lower().startswith("zh") else "en"
+
+
 def system_language() -> str:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        v = os.environ.get(var)
-        if v:
-            return "zh_CN" if v.lower().startswith("zh") else "en"
-    try:
+    """The UI language the user's locale asks for, as gettext reads it: LC_ALL, else LC_MESSAGES, else LANG
+    names the locale, and LANGUAGE (a list) overrides it unless the locale is C. Under the C/POSIX locale
+    (a bare server, a container, a service) or none at all, the bureau's language: Chinese."""
+    locale_name = next((os.environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(v)), "")
+    from_locale = _lang_of(locale_name)
+    if locale_name and from_locale is None:
+        return DEFAULT_LANGUAGE  # C or POSIX: nobody chose a language
+    if from_locale is not None:
+        for name in os.environ.get("LANGUAGE", "").split(":"):
+            lang = _lang_of(name)
+            if lang is not None:
+                return lang
+        return from_locale
+    if sys.platform.startswith("linux"):
+        return DEFAULT_LANGUAGE  # nothing set at all: the C locale
+    try:  # Windows, macOS: the desktop's own setting
         loc = locale.getlocale()[0] or ""
     except ValueError:
         loc = ""
-    if loc.lower().startswith("zh"):
-        return "zh_CN"
-    return "zh_CN" if QLocale.system().language() == QLocale.Language.Chinese else "en"
+    if loc:
+        return _lang_of(loc) or DEFAULT_LANGUAGE
+    system = QLocale.system()
+    if system.language() == QLocale.Language.C:
+        return DEFAULT_LANGUAGE
+    return "zh_CN" if system.language() == QLocale.Language.Chinese else "en"
 
 
 def load_catalogue(lang: str) -> dict[str, str]:

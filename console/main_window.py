@@ -10,11 +10,22 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
 
 from console.map.view import MapView, unit_row
 from console.unit_board import UnitBoard
@@ -23,20 +34,32 @@ from dispatch.core import Dispatch
 log = logging.getLogger(__name__)
 
 
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("liuzhou-console")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 class MainWindow(QMainWindow):
+    closing = Signal()  # the window is closing for good (after any confirmation)
+
     def __init__(self, core: Dispatch, city_geojson: dict[str, Any], *, lang: str, store_label: str,
-                 tiles_url: str | None = None, push_interval_ms: int = 300) -> None:
+                 tiles_url: str | None = None, push_interval_ms: int = 300, basemap: Any = None) -> None:
         super().__init__()
         self.core = core
         self.city_geojson = city_geojson
-        self.setWindowTitle(self.tr("City and waterway command console"))
         self.resize(1600, 960)
-        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self)
+        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self, basemap=basemap)
         self.board = UnitBoard(core.stale_after, self)
         self.side = QTabWidget(self)
         self.side.setObjectName("sideTabs")
         self.side.addTab(self.board, self.tr("Units"))
         self.side_keys: dict[str, QWidget] = {"units": self.board}
+        self.side_titles: dict[QWidget, str] = {self.board: self.tr("Units")}
+        self.notified: list[str] = []  # what `notify` said, newest last
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.map)
         split.addWidget(self.side)
@@ -46,12 +69,24 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
         self.splitter = split
 
+        from console.operations import seat_actor
+
+        self.operator = seat_actor().split(":", 1)[-1]
+        self.store_url = store_label
         self.feed_label = QLabel(self)
         self.units_label = QLabel(self)
         self.store_label = QLabel(self.tr("Store: %1").replace("%1", store_label), self)
-        for w in (self.feed_label, self.units_label):
+        self.operator_label = QLabel(self.tr("Operator: %1").replace("%1", self.operator), self)
+        self.operator_label.setObjectName("operatorLabel")
+        for w in (self.feed_label, self.units_label, self.operator_label):
             self.statusBar().addPermanentWidget(w)
         self.statusBar().addWidget(self.store_label)
+        self.setWindowTitle(self.tr("City and waterway command console") + " — " + self.operator)
+        # asked before quitting: each returns why not to (open urgent cases...) or None; the GUI turns it on
+        self.confirm_quit = False
+        self.quit_checks: list[Callable[[], str | None]] = []
+        self.quit_box: QMessageBox | None = None
+        self._quit_confirmed = False
 
         self.map.unit_clicked.connect(self.board.select_unit)
         self.board.unit_selected.connect(lambda uid: self.map.select(uid, centre=True))
@@ -74,24 +109,74 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- menus
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
-        quit_action = QAction(self.tr("Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        """File, View, (the workflow's menus, added with `add_menu`), Help: Help stays last."""
+        self.file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self._file_end = self.file_menu.addSeparator()  # the workflow's "New ..." go above it
+        open_file = QAction(self.tr("Open replay file…"), self)
+        open_file.setShortcut(QKeySequence.StandardKey.Open)
+        open_file.triggered.connect(lambda: self.open_replay_file())
+        self.file_menu.addAction(open_file)
+        self.file_menu.addSeparator()
+        self.quit_action = QAction(self.tr("Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)
+        self.file_menu.addAction(self.quit_action)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         replay_action = QAction(self.tr("Replay…"), self)
         replay_action.triggered.connect(self.open_replay)
         self.view_menu.addAction(replay_action)
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("About"), self)
-        about.triggered.connect(
-            lambda: QMessageBox.about(self, self.tr("About"), self.tr("City and waterway command console"))
-        )
-        help_menu.addAction(about)
+        about.triggered.connect(lambda: QMessageBox.about(self, self.tr("About"), self.about_text()))
+        self.help_menu.addAction(about)
 
-    def open_replay(self) -> QWidget:
+    def add_menu(self, title: str) -> QMenu:
+        """A menu of its own for a part of the console, before Help."""
+        menu = QMenu(title, self.menuBar())
+        self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
+        return menu
+
+    def add_file_action(self, action: QAction) -> None:
+        """An action at the top of the File menu (New incident, New cleaning task...)."""
+        self.file_menu.insertAction(self._file_end, action)
+
+    def about_text(self) -> str:
+        import platform
+
+        from PySide6 import __version__ as pyside_version
+
+        lines = [f"<b>{self.tr('City and waterway command console')}</b>",
+                 self.tr("Version %1").replace("%1", app_version()),
+                 self.tr("Operator: %1").replace("%1", self.operator),
+                 self.tr("Store: %1").replace("%1", self.store_url),
+                 f"Python {platform.python_version()} · Qt (PySide6) {pyside_version}"]
+        return "<br>".join(lines)
+
+    def open_replay_file(self, path: str | None = None) -> QWidget | None:
+        """An exported replay file in the replay window, beside the live console."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, self.tr("Open replay file"), "",
+                                                  self.tr("Replay files (*.replay);;All files (*)"))
+            if not path:
+                return None
+        from console import i18n
+        from console.replay.window import open_replay_file
+
+        try:
+            w = open_replay_file(path, self, lang=i18n.current_language(), city_geojson=self.city_geojson)
+        except ValueError as exc:
+            QMessageBox.warning(self, self.tr("Open replay file"), str(exc))
+            return None
+        w.show()
+        return w
+
+    def open_replay(self) -> QWidget | None:
         """The replay window on this store, beside the live console (which keeps running)."""
+        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
+            QMessageBox.information(self, self.tr("Replay"), self.tr(
+                "This console is attached to a hub and has no store: replay a shift on the hub's machine "
+                "(main.py replay, ctl --hub events, ctl --hub seats)."))
+            return None
         from console import i18n
         from console.replay.window import open_live_replay
 
@@ -102,8 +187,32 @@ class MainWindow(QMainWindow):
     def add_side_tab(self, widget: QWidget, title: str, key: str | None = None) -> None:
         """Add a tab beside the map; `key` names it for `show_side_tab` (and `--tab`)."""
         self.side.addTab(widget, title)
+        self.side_titles[widget] = title
         if key:
             self.side_keys[key] = widget
+
+    def set_side_badge(self, key: str, count: int) -> None:
+        """A count after a side tab's title, e.g. unread messages: "Field link (2)"; none at 0."""
+        widget = self.side_keys.get(key)
+        if widget is None:
+            return
+        title = self.side_titles.get(widget, "")
+        i = self.side.indexOf(widget)
+        self.side.setTabText(i, f"{title} ({count})" if count else title)
+        self.side.tabBar().setTabTextColor(i, QColor("#b71c1c") if count else self.side.palette().text().color())
+
+    def notify(self, text: str) -> None:
+        """Something for the dispatcher now (a message from a unit): the status bar says it, with a beep."""
+        self.statusBar().showMessage(text, 60000)
+        QApplication.beep()
+        self.notified.append(text)
+        del self.notified[:-50]
+
+    def watch_field_link(self, panel: Any) -> None:
+        """Messages from units: a status-bar line and a beep each, the unread count on the tab."""
+        panel.message_arrived.connect(lambda name, text: self.notify(
+            "✉ " + self.tr("Message from %1: %2").replace("%1", name).replace("%2", text)))
+        panel.unread_changed.connect(lambda n: self.set_side_badge("field", n))
 
     def show_side_tab(self, key: str) -> bool:
         """Bring the tab named `key` forward; False if there is none (e.g. the hub is off)."""
@@ -112,6 +221,26 @@ class MainWindow(QMainWindow):
             return False
         self.side.setCurrentWidget(widget)
         return True
+
+    def ask_quit(self, reasons: list[str]) -> QMessageBox:
+        """Quit anyway? Non-blocking: Quit closes the window, Cancel keeps the shift going."""
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Quit the console?"), "\n".join(reasons),
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("quitBox")
+        box.setInformativeText(self.tr("Nobody at this seat will see new alerts once it is closed."))
+        quit_button = box.addButton(self.tr("Quit anyway"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered() -> None:
+            if box.clickedButton() is quit_button:
+                self._quit_confirmed = True
+                self.close()
+
+        box.finished.connect(lambda _r: answered())
+        self.quit_box = box
+        box.open()
+        return box
 
     # ----------------------------------------------------------- updates
     def _on_core_changes(self, changes: Any) -> None:
@@ -175,6 +304,13 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
+        if self.confirm_quit and not self._quit_confirmed:
+            reasons = [r for r in (check() for check in self.quit_checks) if r]
+            if reasons:
+                event.ignore()
+                self.ask_quit(reasons)
+                return
+        self.closing.emit()
         self.push_timer.stop()
         self.slow_timer.stop()
         self.core.unsubscribe(self._on_core_changes)

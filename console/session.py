@@ -18,11 +18,13 @@ class Session:
     url: str
     pumps: list[Any] = field(default_factory=list)
 
-    def start_demo(self) -> None:
-        from dispatch.demo import demo_simulator, file_demo_reports
-        from dispatch.feeds import demo_pump
+    def start_demo(self, *, jt808: bool = False) -> None:
+        """The demo city. With ``jt808`` (a JT/T 808 gateway runs) the trucks get no simulated NMEA
+        receiver: they move when their terminals report (`python main.py simulate --jt808`)."""
+        from dispatch.demo.fleet import demo_simulator, file_demo_reports
+        from dispatch.feeds.pump import demo_pump
 
-        units, sim = demo_simulator()
+        units, sim = demo_simulator(without=("truck",) if jt808 else ())
         self.core.register_units("system:demo", [u.registration() for u in units])
         try:
             file_demo_reports(self.core)

@@ -241,7 +241,10 @@ class UnitBoard(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        # the name takes what the other columns leave: sized to their contents, they never squeeze it to "…"
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setResizeContentsPrecision(200)  # a thousand units refresh every second
         self.table.setAlternatingRowColors(True)
         self.table.setDragEnabled(True)  # drag a unit onto an incident to assign it
         self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)

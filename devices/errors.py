@@ -33,6 +33,73 @@ class LineTooLongError(DeviceError):
     """A peer sent a line longer than the framing limit; it was discarded."""
 
 
+class FrameError(MalformedSentenceError):
+    """A binary frame (JT/T 808) that does not hold together. ``header`` is the frame's parsed header
+    when it could be read (so a platform can still answer the terminal), else None."""
+
+    code = "malformed"
+
+    def __init__(self, message: str, raw: bytes | str | None = None, header: Any = None) -> None:
+        super().__init__(message, raw)
+        self.header = header
+
+
+class BadEscapeError(FrameError):
+    """0x7D not followed by 0x01 or 0x02 inside a 0x7E-delimited frame."""
+
+    code = "bad_escape"
+
+
+class TruncatedFrameError(FrameError):
+    """A frame that ends before its header does, or a stream that ends inside a frame."""
+
+    code = "truncated"
+
+
+class BodyLengthError(FrameError):
+    """The body length in the header disagrees with the bytes the frame carries."""
+
+    code = "length"
+
+
+class BodyError(FrameError):
+    """A body too short for its message's fields, or a field that does not parse (bad BCD...)."""
+
+    code = "malformed"
+
+
+class FrameChecksumError(ChecksumError):
+    """The XOR check code of a binary frame does not match its header and body."""
+
+    code = "checksum"
+
+    def __init__(self, message: str, raw: bytes | str | None = None, header: Any = None) -> None:
+        super().__init__(message, raw)
+        self.header = header
+
+
+class FrameTooLongError(LineTooLongError):
+    """A frame longer than its protocol allows; it was discarded."""
+
+    code = "too_long"
+
+
+class UnknownMessageError(UnknownSentenceError):
+    """A well-formed binary frame of a message id we do not decode (``header`` says which)."""
+
+    code = "unknown"
+
+    def __init__(self, message: str, raw: bytes | str | None = None, header: Any = None) -> None:
+        super().__init__(message, raw)
+        self.header = header
+
+
+class EncryptedMessageError(UnknownMessageError):
+    """A frame whose body is encrypted (JT/T 808 RSA): well-formed, but not readable here."""
+
+    code = "encrypted"
+
+
 class TransportError(DeviceError):
     """A transport could not be opened or was lost (cable pulled, peer gone)."""
 

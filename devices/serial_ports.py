@@ -89,8 +89,63 @@ def port_speed(device: str) -> int | None:
     return None
 
 
-def list_serial_ports(include_pts: bool = False) -> list[PortInfo]:
-    """Every serial port the OS knows, USB ones with vendor/product, pseudo-terminals if asked."""
+PTY_DEFAULT_BAUD = 38400  # what a new pseudo-terminal reports until its writer sets a speed: says nothing
+
+
+def _tty_nr(device: str) -> int | None:
+    """The kernel's encoding of a tty's device number, as /proc/PID/stat gives a controlling terminal."""
+    try:
+        rdev = os.stat(device).st_rdev
+    except OSError:
+        return None
+    major, minor = os.major(rdev), os.minor(rdev)
+    return (minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)
+
+
+def terminal_sessions() -> dict[int, str]:
+    """Controlling terminals of the processes on this machine: tty number -> "pid N (command)".
+
+    A pseudo-terminal that is some process's controlling terminal is a person's shell, an ssh login or a
+    terminal window, not a receiver: listing it as one, or opening it to detect a baud rate, would read
+    the keystrokes typed there. Linux (/proc); elsewhere only this process's own terminals are known.
+    """
+    out: dict[int, str] = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            raw = Path(stat).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        head, _, rest = raw.rpartition(")")
+        fields = rest.split()
+        if len(fields) < 5:
+            continue
+        tty = int(fields[4])  # tty_nr: the 7th field of stat, after pid, (comm), state, ppid, pgrp, session
+        if tty and tty not in out:
+            pid, _, comm = head.partition(" (")
+            out[tty] = f"pid {pid} ({comm})"
+    for fd in (0, 1, 2):
+        try:
+            mine = _tty_nr(os.ttyname(fd))
+        except OSError:
+            continue
+        if mine:
+            out.setdefault(mine, f"pid {os.getpid()} (this command)")
+    return out
+
+
+def is_terminal_session(device: str, sessions: dict[int, str] | None = None) -> str | None:
+    """Whose terminal `device` is ("pid 812 (bash)"), or None if no process has it as its terminal."""
+    nr = _tty_nr(device)
+    if nr is None:
+        return None
+    return (terminal_sessions() if sessions is None else sessions).get(nr)
+
+
+def list_serial_ports(include_pts: bool = False, skipped: list[tuple[str, str]] | None = None) -> list[PortInfo]:
+    """Every serial port the OS knows, USB ones with vendor/product, pseudo-terminals if asked.
+
+    A pseudo-terminal that is a terminal session (a shell's, a login's) is left out; `skipped`, if given,
+    receives (device, whose) for each."""
     from serial.tools import list_ports
 
     by_id = _by_id()
@@ -105,10 +160,17 @@ def list_serial_ports(include_pts: bool = False) -> list[PortInfo]:
         out.append(PortInfo(p.device, p.description or "", kind, p.manufacturer, p.product, p.vid, p.pid,
                             p.serial_number, by_id.get(os.path.realpath(p.device)), None, p.hwid or ""))
     if include_pts:
+        sessions = terminal_sessions()
         for dev in sorted(glob.glob("/dev/pts/[0-9]*"), key=lambda d: int(Path(d).name)):
             if dev in {p.device for p in out}:
                 continue
-            out.append(PortInfo(dev, "pseudo-terminal", "pty", baud=port_speed(dev)))
+            whose = is_terminal_session(dev, sessions)
+            if whose is not None:
+                if skipped is not None:
+                    skipped.append((dev, whose))
+                continue
+            speed = port_speed(dev)
+            out.append(PortInfo(dev, "pseudo-terminal", "pty", baud=None if speed == PTY_DEFAULT_BAUD else speed))
     return out
 
 
@@ -154,7 +216,11 @@ def detect_baud(port: str, rates: list[int] | tuple[int, ...] | None = None, *, 
     valid (and more valid than invalid) after every window.
 
     :raises serial.SerialException: the port cannot be opened at all.
+    :raises ValueError: the port is a terminal session (someone's shell), which is never opened.
     """
+    whose = is_terminal_session(port)
+    if whose is not None:  # reading it would take the keystrokes typed there
+        raise ValueError(f"{port} is a terminal session ({whose}), not a receiver: not opened")
     order = list(rates or BAUD_RATES)
     current = port_speed(port)
     if current in order:

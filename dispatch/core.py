@@ -8,33 +8,37 @@ Positions are not events: `ingest()` updates live positions and buffers fixes fo
 
 from __future__ import annotations
 
-import json
+import gc
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
-from dispatch import store as store_mod
 from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
 from dispatch.model import Position, Unit, UnitKind, UnitStatus
 from dispatch.state import State
-from dispatch.store import Event, EventStore, NewEvent
+from dispatch.store import EventStore, NewEvent, events_after
 
 log = logging.getLogger(__name__)
 
 Decide = Callable[[State], Sequence[NewEvent]]
 Subscriber = Callable[[Changes], None]
+IngestRow = tuple[str, float, float, float, float | None, float | None, str | None]
+# A fix handler sees every batch of accepted fixes after the live state took them (Traccar's position
+# handlers): `fn(rows, contacts)`, where `contacts` is True for vessels that are not ours (AIS contacts,
+# unit_id "mmsi:N"). It records what it derives (alerts) itself; one that raises is logged and skipped.
+FixHandler = Callable[[list[IngestRow], bool], None]
 
 
 class Dispatch:
     """Domain core over one EventStore. Thread-safe: one lock guards state and commands."""
 
-    def __init__(self, store: EventStore, *, clock: Callable[[], float] = time.time, stale_after: float = 60.0) -> None:
+    def __init__(self, store: EventStore, *, clock: Callable[[], float] = time.time, stale_after: float = 60.0,
+                 snapshots: bool = True) -> None:
         self.store = store
+        self.snapshots = snapshots  # load from and save snapshots of the state (dispatch/snapshot.py)
         self.clock = clock
         self.stale_after = stale_after
         self.state = State()
@@ -43,17 +47,58 @@ class Dispatch:
         self._pos_version = 0
         self._unit_pos_version: dict[str, int] = {}
         self.fixes_ingested = 0
-        from dispatch.ops import load_features
+        self.snapshot_seq = 0  # the newest snapshot's event (0: none)
+        self.loaded_from_snapshot = False
+        self._snap_saved_at = time.monotonic()
+        self._snap_lock = threading.Lock()
+        self._snap_stop = threading.Event()
+        self._snap_thread: threading.Thread | None = None
+        self.fix_handlers: list[FixHandler] = []
+        self.ext: dict[str, Any] = {}  # per-feature runtime objects (not state: nothing here is derived from events)
+        from dispatch.ops import install_features, load_features
 
         load_features()  # every feature's appliers before the log is replayed
         self.store.ensure_schema()  # and the tables features keep beside the log
         self._load()
+        if snapshots:
+            self._snap_thread = threading.Thread(target=self._snapshot_loop, name="state-snapshots", daemon=True)
+            self._snap_thread.start()
+        install_features(self)  # features that watch the core (e.g. the rules on every fix)
 
     # ------------------------------------------------------------------ load
     def _load(self) -> None:
-        ch = Changes()
-        for ev in self.store.events(0):
-            self.state.apply(ev, ch)
+        # Loading creates millions of objects that all live on: the collector's passes over the growing heap
+        # would find nothing to free (the console and hub freeze this heap once start-up is done: tune_gc).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_state()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _load_state(self) -> None:
+        t0 = time.perf_counter()
+        if self.snapshots:
+            from dispatch import snapshot
+
+            try:
+                snap = snapshot.load(self.store)
+            except Exception as exc:  # a cache: whatever is wrong with it, the log is the truth
+                log.warning("snapshot: cannot be read (%s); replaying the whole log", exc)
+                snap = None
+            if snap is not None:
+                self.state, self.snapshot_seq, self.loaded_from_snapshot = snap, snap.last_seq, True
+        since = self.state.last_seq
+        ch = Changes()  # nobody listens yet: what changed is dropped as it comes
+        with self.store.read() as conn:
+            for ev in events_after(conn, since):
+                self.state.apply(ev, ch)
+                if len(ch.events) >= 1000:
+                    ch = Changes()
+        if self.loaded_from_snapshot:
+            log.info("loaded the snapshot at event %d and %d events after it in %.2f s", since,
+                     self.state.last_seq - since, time.perf_counter() - t0)
         latest = self.store.latest_fixes(units=list(self.state.units))
         for uid, f in latest.items():
             u = self.state.units.get(uid)
@@ -114,10 +159,8 @@ class Dispatch:
         return ch
 
     def _catch_up(self, conn: Any, ch: Changes) -> None:
-        t = store_mod.events_table
-        rows = conn.execute(select(t).where(t.c.seq > self.state.last_seq).order_by(t.c.seq)).all()
-        for r in rows:
-            self.state.apply(Event(r.seq, r.ts, r.actor, r.kind, r.entity, json.loads(r.payload), r.hash), ch)
+        for ev in list(events_after(conn, self.state.last_seq)):
+            self.state.apply(ev, ch)
 
     # ----------------------------------------------------------------- units
     def unit(self, unit_id: str) -> Unit:
@@ -191,7 +234,21 @@ class Dispatch:
                 self._unit_pos_version[uid] = self._pos_version
             self.fixes_ingested += len(rows)
         self.store.add_rows(rows)
+        if rows and self.fix_handlers:
+            self._handle(rows, False)
         return len(rows)
+
+    def observe_contacts(self, rows: list[IngestRow]) -> None:
+        """Positions of vessels that are not ours (unit_id "mmsi:N"): not stored, only shown to the fix handlers."""
+        if rows and self.fix_handlers:
+            self._handle(rows, True)
+
+    def _handle(self, rows: list[IngestRow], contacts: bool) -> None:
+        for fn in list(self.fix_handlers):
+            try:
+                fn(rows, contacts)
+            except Exception:  # one failing handler never stops the feed nor the other handlers
+                log.exception("fix handler %r failed", fn)
 
     def _bump(self, uid: str) -> None:
         self._pos_version += 1
@@ -206,5 +263,50 @@ class Dispatch:
     def flush(self) -> int:
         return self.store.flush()
 
+    # ------------------------------------------------------------- snapshots
+    SNAPSHOT_CHECK_S = 60.0  # how often the background thread looks
+    SNAPSHOT_EVERY_EVENTS = 20_000  # a snapshot once this many events were applied since the last
+    SNAPSHOT_IDLE_EVENTS = 1_000  # ... or this many and SNAPSHOT_AGE_S passed; and on close
+    SNAPSHOT_AGE_S = 1800.0
+
+    def save_snapshot(self) -> int:
+        """Snapshot the state now (the state is read under the lock, stored outside it). Returns its seq."""
+        from dispatch import snapshot
+
+        with self._snap_lock:
+            with self.lock:
+                seq, head = self.state.last_seq, self.state.last_hash
+                if seq == 0 or seq == self.snapshot_seq:
+                    return self.snapshot_seq
+                data = snapshot.dumps(self.state)
+            snapshot.save(self.store, data, seq, head)
+            self.snapshot_seq = seq
+            self._snap_saved_at = time.monotonic()
+            log.info("snapshot of the state at event %d (%.1f MB)", seq, len(data) / 1e6)
+            return seq
+
+    def _snapshot_due(self, *, closing: bool = False) -> bool:
+        new = self.state.last_seq - self.snapshot_seq
+        if new >= self.SNAPSHOT_EVERY_EVENTS:
+            return True
+        age = time.monotonic() - self._snap_saved_at
+        return new >= self.SNAPSHOT_IDLE_EVENTS and (closing or age >= self.SNAPSHOT_AGE_S)
+
+    def _snapshot_loop(self) -> None:
+        while not self._snap_stop.wait(self.SNAPSHOT_CHECK_S):
+            if self._snapshot_due():
+                try:
+                    self.save_snapshot()
+                except Exception:  # a cache: the next try, or the log, will do
+                    log.exception("saving a snapshot of the state failed")
+
     def close(self) -> None:
+        self._snap_stop.set()
+        if self._snap_thread is not None:
+            self._snap_thread.join(5)
+            if self.snapshots and self._snapshot_due(closing=True):
+                try:
+                    self.save_snapshot()  # a clean shutdown: the next start replays nothing
+                except Exception:
+                    log.exception("saving a snapshot of the state at shutdown failed")
         self.store.close()

@@ -17,19 +17,52 @@ from typing import Any
 
 from dispatch.errors import Refused
 
-FEATURE_MODULES: tuple[str, ...] = (
-    "dispatch.ops_units",
-    "dispatch.ops_feeds",
+FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state appliers, by name (no import upward)
+    "dispatch.units.ops",
+    "dispatch.accounts.model",
+    "dispatch.accounts.ops",
+    "dispatch.feeds.events",
     "dispatch.hub.ops",
-    "dispatch.replay",
-    "dispatch.incidents",
-    "dispatch.attachments",
-    "dispatch.tasks",
-    "dispatch.recommend",
+    "dispatch.hub.seats",
+    "dispatch.record.ops",
+    "dispatch.incidents.ops",
+    "dispatch.incidents.appliers",
+    "dispatch.incidents.attachments",
+    "dispatch.incidents.recommend",
+    "dispatch.tasks.ops",
+    "dispatch.tasks.appliers",
+    "dispatch.citizens.book",
+    "dispatch.citizens.keys",
+    "dispatch.citizens.ops",
+    "dispatch.citizens.query",
+    "dispatch.citizens.layers",
+    "dispatch.cases.ops",
+    "dispatch.cases.appliers",
+    "dispatch.cases.evidence",
+    "dispatch.cases.documents",
+    "dispatch.cases.archive",
+    "dispatch.cases.supervision",
+    "dispatch.zones.book",
+    "dispatch.zones.ops",
+    "dispatch.rules.config",
+    "dispatch.rules.alerts",
+    "dispatch.rules.ops",
+    "dispatch.analytics.ops",
+    "dispatch.analytics.report",
+    "dispatch.evidence.cameras",
+    "dispatch.evidence.clips",
+    "dispatch.evidence.stills",
+    "dispatch.evidence.footage",
+    "dispatch.evidence.record",
+    "dispatch.evidence.tocase",
+    "dispatch.gazetteer.ops",
+    "dispatch.jt808.ops",
 )
 
 Operation = Callable[..., Any]
 OPERATIONS: dict[str, Operation] = {}
+Installer = Callable[[Any], None]
+INSTALLERS: list[Installer] = []  # run on every new core once its state is loaded (`@installs`)
 _loaded = False
 
 
@@ -41,6 +74,18 @@ def op(name: str) -> Callable[[Operation], Operation]:
         return fn
 
     return register
+
+
+def installs(fn: Installer) -> Installer:
+    """Register a function that attaches a feature to each new core (e.g. a fix handler)."""
+    if fn not in INSTALLERS:
+        INSTALLERS.append(fn)
+    return fn
+
+
+def install_features(core: Any) -> None:
+    for fn in INSTALLERS:
+        fn(core)
 
 
 def load_features() -> None:
@@ -59,7 +104,13 @@ def _signature(fn: Any) -> inspect.Signature:
 
 
 def call(core: Any, name: str, args: dict[str, Any] | None = None, *, actor: str) -> Any:
-    """Run one operation by name. Raises Refused for an unknown operation or bad arguments."""
+    """Run one operation by name. Raises Refused for an unknown operation or bad arguments.
+
+    On a console attached to a hub (`dispatch.hub.attach.RemoteCore`) the hub runs it, as the operator
+    logged in at that seat (`actor` is not sent: the hub takes it from the session)."""
+    remote = getattr(core, "remote_call", None)
+    if remote is not None:
+        return remote(name, args or {})
     load_features()
     fn = OPERATIONS.get(name)
     if fn is None:

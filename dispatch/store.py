@@ -27,6 +27,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -94,6 +95,25 @@ meta_table = Table(
     Column("value", Text, nullable=False),
 )
 
+# ---------------------------------------------------------------- derived tables (caches, never the truth)
+# Derived tables beyond the log (their revisions in dispatch/migrations/versions):
+#   state_snapshots (issue 21, revision 0003): the derived state pickled at one event (dispatch/snapshot.py);
+#   dropping every row loses nothing but start-up time.
+snapshots_table = Table(
+    "state_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False),  # the last event the state includes
+    Column("head_hash", String(64), nullable=False),  # that event's hash: the snapshot belongs to this log
+    Column("created_at", Float, nullable=False),
+    Column("format", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # the code that built it (dispatch.snapshot.fingerprint)
+    Column("sha256", String(64), nullable=False),  # of data
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_state_snapshots_seq", "seq"),
+)
+
 
 def canonical_json(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -149,6 +169,28 @@ class FixRow:
     source: str | None = None
 
 
+def events_after(conn: Connection, after_seq: int) -> Iterator[Event]:
+    """Every event after `after_seq`, in order, read inside `conn` (a transaction the caller holds).
+
+    The load and catch-up path: the driver's own cursor, fetched in chunks, with no per-row work but
+    the JSON -- replaying a long log is linear in its length and cheap per event.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute("SELECT seq, ts, actor, kind, entity, payload, hash FROM events "
+                    f"WHERE seq > {mark} ORDER BY seq", (after_seq,))
+        loads = json.loads
+        while True:
+            chunk = cur.fetchmany(5000)
+            if not chunk:
+                return
+            for seq, ts, actor, kind, entity, payload, h in chunk:
+                yield Event(seq, ts, actor, kind, entity, loads(payload), h)
+    finally:
+        cur.close()
+
+
 def default_db_url() -> str:
     import platformdirs
 
@@ -185,6 +227,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _label(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
 class StoreError(Exception):
     """The store cannot be opened or is not ours (e.g. a newer schema)."""
 
@@ -202,7 +254,7 @@ class EventStore:
         self._last_flush = time.monotonic()
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()
-        metadata.create_all(self.engine)
+        self._migrate()
         self._check_schema()
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
@@ -211,9 +263,28 @@ class EventStore:
             self._checkpointer.start()
 
     # ----------------------------------------------------------------- schema
+    def _migrate(self) -> None:
+        """Create or upgrade the schema to this program's revision (dispatch/migrations); refuse a newer one."""
+        from dispatch import migrations
+
+        try:
+            migrations.upgrade(self, label=_label(self.url))
+        except migrations.SchemaTooNew as exc:
+            self.engine.dispose()
+            raise StoreError(str(exc)) from None
+
     def ensure_schema(self) -> None:
-        """Create tables that feature modules added to `metadata` after this store was opened."""
-        metadata.create_all(self.engine)
+        """Check that every table the loaded capabilities keep beside the log exists.
+
+        Tables are made by migrations only (dispatch/migrations/versions); a table a capability
+        declares without a revision is a programming error, named here rather than created ad hoc.
+        """
+        from sqlalchemy import inspect
+
+        missing = sorted(set(metadata.tables) - set(inspect(self.engine).get_table_names()))
+        if missing:
+            raise StoreError(f"the store {_label(self.url)} lacks table(s) {', '.join(missing)}: no migration "
+                             "creates them (add a revision under dispatch/migrations/versions)")
 
     def _check_schema(self) -> None:
         with self.write() as conn:

@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -78,3 +79,22 @@ def pg_url() -> Iterator[str]:
     with admin.connect() as c:
         c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.dispose()
+
+
+@contextmanager
+def ui_language(lang: str) -> Iterator[None]:
+    """Widgets made inside speak `lang` (the session's QApplication is English); restored on exit."""
+    from PySide6.QtWidgets import QApplication
+
+    from console import i18n
+
+    app = QApplication.instance()
+    lang_before, catalogue_before, n = i18n._lang, i18n._catalogue, len(i18n._installed)
+    i18n.install(app, lang)
+    try:
+        yield
+    finally:
+        for tr in i18n._installed[n:]:
+            app.removeTranslator(tr)
+        del i18n._installed[n:]
+        i18n._lang, i18n._catalogue = lang_before, catalogue_before

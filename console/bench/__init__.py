@@ -1,8 +1,11 @@
-"""The benchmark: one module per capability, each `run(quick: bool) -> dict[str, float | int | str]`.
+"""The benchmark, gathered: each capability's ``bench.py`` beside what it measures, plus the Qt side here.
 
-Every module reports its figures beside the peer it is compared to, measured in the same run.
-`python main.py bench` runs each module in its own process (a crash or a leak in one cannot
-spoil the others) and prints/writes the figures.
+A bench module has `run(quick: bool) -> dict[str, float | int | str]` and reports its figures beside
+the peer it is compared to, measured in the same run. The modules are every ``bench.py`` of a package
+under devices/ and dispatch/ (e.g. dispatch/feeds/bench.py, section "feeds"; a package's
+``bench_NAME.py`` is section NAME, e.g. dispatch/hub/bench_multiseat.py) and every module of this
+folder (the console's own figures: the map, the decode command as a whole process). `python main.py
+bench` runs each in its own process (a crash or a leak in one cannot spoil the others).
 """
 
 from __future__ import annotations
@@ -10,15 +13,19 @@ from __future__ import annotations
 import pkgutil
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
 
-def modules() -> list[str]:
+
+def modules() -> dict[str, str]:
+    """Section name -> module path, sorted by section name."""
+    found: dict[str, str] = {}
+    for top in ("devices", "dispatch"):
+        for bench in sorted((ROOT / top).glob("*/bench.py")):
+            found[bench.parent.name] = f"{top}.{bench.parent.name}.bench"
+        for extra in sorted((ROOT / top).glob("*/bench_*.py")):  # a second section of a package: bench_NAME.py
+            found[extra.stem.removeprefix("bench_")] = f"{top}.{extra.parent.name}.{extra.stem}"
     here = Path(__file__).parent
-    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(q / 100.0 * (len(s) - 1)))))
-    return s[k]
+    for m in pkgutil.iter_modules([str(here)]):
+        if not m.name.startswith("_"):
+            found[m.name] = f"console.bench.{m.name}"
+    return dict(sorted(found.items()))

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from console.bench import percentile
+from dispatch.bench import percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 N_UNITS = 5000
@@ -64,7 +64,7 @@ def _map_update(quick: bool) -> dict[str, Any]:
 
     app = create_app(lang="zh_CN")
     from console.map.view import MapView
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
     city = load_city()
     view = MapView(city.geojson(), lang="zh_CN", page_name="bench-map.html")

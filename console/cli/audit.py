@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sqlalchemy import inspect
 
-    from dispatch import audit
+    from dispatch.record import audit
     from dispatch.store import default_db_url, make_engine
 
     url = args.db or default_db_url()

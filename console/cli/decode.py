@@ -7,6 +7,11 @@ NMEA prints as gpsd 3.22 reports it: one TPV per reporting cycle (RMC, GGA, GSA,
 of one epoch merged), a SKY after each satellite group (`devices.nmea.cycle`). AIS messages
 print as AIS, HDT as ATT. Bad lines are skipped and counted; the summary goes to stderr.
 Exit 0, or 2 if the input cannot be read.
+
+    main.py decode --jt808 frames.hex       # JT/T 808: hex frames one a line, or raw bytes
+
+With ``--jt808`` the input is JT/T 808 (`devices.jt808.capture`): one JSON object per message
+(`devices.jt808.report`), and one ``{"error": ...}`` line per frame that cannot be decoded.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ _PRINTED = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", nargs="?", default="-",
                         help="NMEA/AIS/gpsd-JSON capture to decode ('-' = standard input, the default)")
+    parser.add_argument("--jt808", action="store_true",
+                        help="the input is JT/T 808 (hex frames one a line, or raw bytes): one JSON object per message")
     parser.add_argument("--device", default=None,
                         help="value of the 'device' member (default: FILE's path, none for stdin)")
     parser.add_argument("--no-checksum", action="store_true",
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    if getattr(args, "jt808", False):
+        return _run_jt808(stream, path)
     decoder = ReportStream(device or "stdin", require_checksum=not getattr(args, "no_checksum", False),
                            rollover=getattr(args, "gps_week_rollover", False))
     out = sys.stdout
@@ -113,3 +122,50 @@ def run(args: argparse.Namespace) -> int:
     )
     return 0
 
+
+
+def _run_jt808(stream: BinaryIO, path: str) -> int:
+    import json
+
+    from devices.errors import DeviceError
+    from devices.jt808 import report
+    from devices.jt808.capture import CaptureStream
+    from devices.jt808.messages import Fragment
+
+    capture = CaptureStream(path)
+    live = _is_live(stream)
+    read = getattr(stream, "read1", stream.read) if live else stream.read
+    out = sys.stdout
+    printed = 0
+    try:
+        with stream if path != "-" else nullcontext():
+            while True:
+                try:
+                    chunk = read(_CHUNK)
+                except OSError as exc:
+                    print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+                    return 2
+                final = not chunk
+                lines = []
+                for item in capture.close() if final else capture.feed(chunk):
+                    if isinstance(item, Fragment):
+                        continue  # printed once whole
+                    obj = report.error(item) if isinstance(item, DeviceError) else report.message(item)
+                    lines.append(json.dumps(obj, ensure_ascii=False))
+                if lines:
+                    printed += len(lines)
+                    out.write("\n".join(lines) + "\n")
+                    if live:
+                        out.flush()
+                if final:
+                    break
+        out.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    c = capture.counters
+    print(f"decode: {c.frames} frames, {c.messages} messages; refused {c.checksum_errors} check code, "
+          f"{c.bad_escapes} escape, {c.truncated} truncated, {c.too_long} too long, {c.length_errors} length, "
+          f"{c.unknown} unknown, {c.malformed} malformed; {c.incomplete} split messages incomplete, "
+          f"{c.garbage} bytes outside frames", file=sys.stderr)
+    return 0

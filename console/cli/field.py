@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baud", type=int, default=4800, help="--gps baud rate (default 4800)")
     p.add_argument("--headless", action="store_true", help="no window; one JSON line per received message")
     p.add_argument("--auto-accept", action="store_true", help="accept every assignment at once")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the user's locale; Chinese under the C/POSIX locale)")
     p.add_argument("--no-map", action="store_true", help="window without the map (slow tablets)")
     p.add_argument("--screenshot", metavar="FILE", help="window: run, write a PNG of it, and exit")
     p.add_argument("--run-for", type=float, default=3.0, metavar="SECONDS",
@@ -61,7 +61,7 @@ def start_positions(args: argparse.Namespace, client, stop: threading.Event) -> 
 
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from console.field.window import run_window
+        from console.field.run import run_window
 
         return run_window(args)
     lock = threading.Lock()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-demo", dest="demo", action="store_false", help="never run the demo city")
     p.add_argument("--feeds", metavar="FILE", help="the feeds file (TOML; default: feeds.toml in the user config "
                    "folder); the device bench edits it")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the user's locale; Chinese under the C/POSIX locale)")
     p.add_argument("--stale-after", type=float, default=60.0, metavar="SECONDS",
                    help="a unit with no fix for this long is shown stale (default 60)")
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
+    p.add_argument("--basemap", metavar="FILE|DIR",
+                   help="an offline base map under the units: raster MBTiles (PNG/JPEG/WebP) or a {z}/{x}/{y} tile folder")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--tab", choices=TABS, help="the side tab shown at start (default: incidents)")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
@@ -31,8 +34,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where field units connect (default tcp://127.0.0.1:5570)")
     p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
-    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login)")
+    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login; with "
+                   "--hub: the name the login dialog proposes)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
+    p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
+                   help="serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
+                        "(docs/open311.md), e.g. 127.0.0.1:8311")
+    p.add_argument("--jt808-bind", metavar="ENDPOINT",
+                   help="accept JT/T 808 truck terminals here, e.g. tcp://0.0.0.0:6808 (docs/jt808.md); "
+                        "shown on the device bench")
+    p.add_argument("--hub", metavar="ENDPOINT", help="attach to a running hub's control endpoint (e.g. "
+                   "tcp://HOST:5571) instead of a store: a login, then the hub's state live; needs --key")
+    p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
@@ -40,8 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def feed_specs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
     """The configured feeds (cached on args); a bad file is logged and treated as none, never overwritten."""
     if not hasattr(args, "_feed_specs"):
-        from dispatch import feed_config
         from dispatch.errors import Refused
+        from dispatch.feeds import config as feed_config
 
         args._feed_error = None
         try:
@@ -60,14 +73,17 @@ def should_run_demo(args: argparse.Namespace, session: object) -> bool:
     return not feed_specs(args) and args._feed_error is None
 
 
-def start_feeds(args: argparse.Namespace, session, window) -> None:  # type: ignore[no-untyped-def]
-    """Start the configured feeds and add the engineer's device bench tab."""
-    from console.devices_panel import DevicesPanel
-    from dispatch.feeds import FeedManager
+def start_feeds(args: argparse.Namespace, session, window, gateway=None) -> None:  # type: ignore[no-untyped-def]
+    """Start the configured feeds and add the engineer's device bench tab (with the JT/T 808 gateway, if any)."""
+    from console.device_bench.panel import DevicesPanel
+    from dispatch.feeds.manager import FeedManager
+    from dispatch.feeds.pump import FeedPump
 
+    simulated = [p for p in session.pumps if isinstance(p, FeedPump)]  # the demo city: it feeds the map too
     manager = FeedManager(session.core, feed_specs(args)).start()
     session.pumps.append(manager)
-    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window)
+    panel = DevicesPanel(manager, config_path=getattr(args, "feeds", None), map_view=window.map, parent=window,
+                         pumps=simulated, gateway=gateway)
     panel.save_enabled = args._feed_error is None
     if args._feed_error is not None:
         panel.show_notice(panel.tr("Feeds not started: %1").replace("%1", args._feed_error), error=True)
@@ -86,6 +102,14 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.hub and args.open311_bind:
+        print("error: an attached seat has no store of its own; serve Open311 from the hub "
+              "(main.py hub ... --open311-bind HOST:PORT)", file=sys.stderr)
+        return 2
+    if args.hub:
+        from console.cli.attach import run as run_attached
+
+        return run_attached(args)  # a seat of a command centre: the hub's state, no store here
     from console.app import create_app
     from console.session import open_session, store_label
 
@@ -95,26 +119,49 @@ def run(args: argparse.Namespace) -> int:
 
     from console import i18n, operations
     from console.main_window import MainWindow
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
+    basemap = None
+    if args.basemap:
+        from console.map.basemap import BaseMap, BaseMapError
+
+        try:
+            basemap = BaseMap(args.basemap)
+        except BaseMapError as exc:
+            print(f"error: base map: {exc}", file=sys.stderr)
+            return 2
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
     operations.set_operator(args.operator)
     _record_seat(session, "operator.login")
     if should_run_demo(args, session):
-        session.start_demo()
+        session.start_demo(jt808=bool(getattr(args, "jt808_bind", None)))
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
-                        store_label=store_label(session.url), tiles_url=args.tiles)
+                        store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)
-    start_feeds(args, session, window)
+    open311 = _start_open311(args, session, window)
+    gateway = _start_gateway(args, session, window)
+    start_feeds(args, session, window, gateway)
     from console.incidents import install as install_workflow
 
-    install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    workflow = install_workflow(window)  # incident queue, form, detail, cleaning tasks (console/incidents)
+    from console.analytics import install as install_dashboard
+
+    install_dashboard(window, workflow)  # View → Dashboard: the figures that look back (console/analytics)
+    from console.alerts import install as install_alerts
+
+    install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
+    from console.evidence import install as install_evidence
+
+    install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)
     show_feed_problem(args, window)
+    # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
+    # quits by itself (Qt's quit() closes the windows, which would ask)
+    window.confirm_quit = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()
-    from console.runtime import tune_runtime
+    from dispatch.runtime import tune_runtime
 
     tune_runtime()  # start-up done: the long-lived heap out of the collector's way, the GIL handed over promptly
 
@@ -135,8 +182,12 @@ def run(args: argparse.Namespace) -> int:
     from shiboken6 import delete
 
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
+    if gateway is not None:
+        gateway.stop()
     if hub is not None:
         hub.stop()
+    if open311 is not None:
+        open311.stop()
     _record_seat(session, "operator.logout")
     session.close()
     return code
@@ -156,6 +207,23 @@ def _record_seat(session, kind: str) -> None:  # type: ignore[no-untyped-def]
         log.exception("could not record %s", kind)
 
 
+def _start_open311(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The Open311 endpoint and citizen page, when asked for. A taken port is a warning, not a crash."""
+    if not args.open311_bind:
+        return None
+    from dispatch.citizens import start_open311
+
+    try:
+        server = start_open311(session.core, args.open311_bind)
+    except (OSError, ValueError, RuntimeError) as exc:
+        msg = window.tr("Open311 endpoint not started: %1").replace("%1", str(exc))
+        log.warning("Open311 endpoint not started on %s: %s", args.open311_bind, exc)
+        window.statusBar().showMessage(msg, 15000)
+        return None
+    log.info("Open311 endpoint and citizen page on %s", server.url)
+    return server
+
+
 def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
     """The single-seat hub inside the console. A taken port is a warning, not a crash."""
     from dispatch.hub import DEFAULT_CONTROL_BIND, DEFAULT_FIELD_BIND, start_hub
@@ -170,12 +238,28 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
         return None
     log.info("field hub on %s, control on %s", getattr(hub, "field_endpoint", field),
              getattr(hub, "control_endpoint", control))
-    from console.hub_panel import HubPanel
+    from console.field_link.panel import HubPanel
 
     panel = HubPanel(session.core, hub=hub, parent=window)  # presence, delivery, messages, broadcast
     window.add_side_tab(panel, panel.tr("Field link"), "field")
     window.hub_panel = panel
+    window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     return hub
+
+
+def _start_gateway(args: argparse.Namespace, session, window):  # type: ignore[no-untyped-def]
+    """The JT/T 808 gateway inside the console (--jt808-bind). A taken port is a warning, not a crash."""
+    bind = getattr(args, "jt808_bind", None)
+    if not bind:
+        return None
+    from dispatch.jt808 import start_gateway
+
+    try:
+        return start_gateway(session.core, bind)
+    except (OSError, ValueError) as exc:
+        log.warning("JT/T 808 gateway not started on %s: %s", bind, exc)
+        window.statusBar().showMessage(window.tr("JT/T 808 gateway not started: %1").replace("%1", str(exc)), 30000)
+        return None
 
 
 def _probe_first_frame(window, app) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""`python main.py keys new UNIT [--db URL] [--out DIR]`, `keys revoke UNIT`, `keys list`: field unit keys.
+"""`python main.py keys new UNIT [--db URL] [--out DIR]`, `keys revoke UNIT`, `keys list`: field unit keys;
+`keys seat NAME [--out DIR]`, `keys revoke-seat NAME`: the keys of seats (consoles, `ctl --hub`).
 
 `new` creates a CURVE key pair for the unit, enrols its public key (an event in the store) and
 writes DIR/UNIT.key.json for the field client (`field --keys DIR`). `revoke` cuts the unit off,
@@ -23,14 +24,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--db", metavar="URL")
     ls = sub.add_parser("list", help="enrolled and revoked unit keys")
     ls.add_argument("--db", metavar="URL")
-    for q in (n, r, ls):
+    st = sub.add_parser("seat", help="create and enrol a seat's key (a console or ctl --hub); write NAME.seat.json")
+    st.add_argument("seat")
+    st.add_argument("--db", metavar="URL")
+    st.add_argument("--out", metavar="DIR", default="keys", help="folder for NAME.seat.json (default ./keys)")
+    rs = sub.add_parser("revoke-seat", help="revoke a seat's key")
+    rs.add_argument("seat")
+    rs.add_argument("--db", metavar="URL")
+    for q in (n, r, ls, st, rs):
         q.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     from console.session import login_name, open_session
     from dispatch.errors import Refused
-    from dispatch.hub import keys
+    from dispatch.hub import keys, seats
 
     try:
         session = open_session(args.db)
@@ -45,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
         elif args.keys_command == "revoke":
             result = keys.revoke(session.core, actor, args.unit_id)
             text = f"revoked {args.unit_id}"
+        elif args.keys_command == "seat":
+            result = seats.new_seat_key(session.core, actor, args.seat, args.out)
+            text = f"enrolled seat {result['seat']}: key file {result['file']} (keep it secret)"
+        elif args.keys_command == "revoke-seat":
+            result = seats.revoke_seat(session.core, actor, args.seat)
+            text = f"revoked seat {args.seat}"
         else:
             result = keys.list_keys(session.core)
             text = "\n".join(f"{k['unit_id']:<16} {k['state']:<9} {k['public_key'] or ''}" for k in result) \

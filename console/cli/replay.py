@@ -12,15 +12,15 @@ import sys
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="a replay file made by: main.py ctl export --from T1 --to T2 --out FILE")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the system locale)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="UI language (default: the user's locale; Chinese under the C/POSIX locale)")
     p.add_argument("--at", metavar="TIME", help="start at this time (ISO 8601); default: the window's start")
     p.add_argument("--screenshot", metavar="PNG", help="open, seek, write a picture of the window and exit")
     p.add_argument("--check", action="store_true", help="only check the file and print its summary")
 
 
 def run(args: argparse.Namespace) -> int:
-    from dispatch.export import ReplayFileError, open_replay_file
-    from dispatch.replay import iso_z, parse_time
+    from dispatch.record.export import ReplayFileError, open_replay_file
+    from dispatch.record.replay import iso_z, parse_time
 
     try:
         rf = open_replay_file(args.file)

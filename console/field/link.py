@@ -23,16 +23,19 @@ log = logging.getLogger(__name__)
 class FieldLink(QObject):
     received = Signal(object)  # a message from the hub (dict), on the GUI thread
     position = Signal(float, float)  # the unit's own position, as reported to the hub
+    where = Signal(float, float)  # the unit's position as the control room sees it (its AIS, feeds)
 
     def __init__(self, unit_id: str, endpoint: str, keys: dict[str, str], *, state_path: Any = None,
                  durable: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = FieldClient(unit_id, endpoint, keys, state_path=state_path, durable=durable,
-                                  on_message=self.received.emit)
+                                  on_message=self.received.emit,
+                                  on_where=lambda m: self.where.emit(float(m["lat"]), float(m["lon"])))
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
         # What the engine remembered from its last run (read before its thread starts: no race)
         self.initial_assignments: list[dict[str, Any]] = [dict(a) for a in self.client.assignments.values()]
+        self.initial_messages: list[dict[str, Any]] = [dict(m) for m in self.client.messages]
 
     @property
     def unit_id(self) -> str:

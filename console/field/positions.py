@@ -19,7 +19,7 @@ def serial_positions(port: str, report: Report, stop: threading.Event, baud: int
     def run() -> None:
         import serial
 
-        from dispatch.feeds import LineDecoder
+        from dispatch.feeds.pump import LineDecoder
 
         decoder = LineDecoder("field-gps")
         while not stop.is_set():
@@ -49,7 +49,7 @@ def simulated_positions(unit_id: str, report: Report, stop: threading.Event, int
     def run() -> None:
         track = None
         try:
-            from dispatch.demo import build_demo
+            from dispatch.demo.fleet import build_demo
 
             _units, tracks = build_demo()
             track = next((t for t in tracks if t.source.endswith(f":{unit_id}")), None)

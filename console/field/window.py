@@ -11,23 +11,17 @@ arrives here through a Qt signal.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -39,123 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.field.dialogs import ChoiceDialog
 from console.field.link import FieldLink
+from console.field.messages import MessagesPane
+from console.field.mini_map import build_map, map_rows, show_rows
+from console.field.style import PRIORITY_COLOURS, STYLE, hhmm, restyle
 from console.i18n import ago, word
 
 log = logging.getLogger(__name__)
-
-PRIORITY_COLOURS = {"P1": "#c62828", "P2": "#ef6c00", "P3": "#f9a825", "P4": "#607d8b"}
-KIND_OF_ID = (("clean", 1), ("boat", 0), ("officer", 2), ("truck", 3))
-TARGET_ROW = "__target__"
-
-STYLE = """
-QMainWindow#fieldWindow, QWidget#fieldCentral { background: #eceff1; }
-QWidget { font-size: 16px; }
-QFrame#header { background: #102027; }
-QFrame#header QLabel { color: #eceff1; }
-QLabel#unitName { font-size: 22px; font-weight: bold; }
-QLabel#presence { font-size: 17px; font-weight: bold; padding: 4px 14px; border-radius: 14px; }
-QLabel#presence[online="true"] { background: #2e7d32; color: white; }
-QLabel#presence[online="false"] { background: #c62828; color: white; }
-QLabel#contact, QLabel#waiting { font-size: 15px; }
-QLabel#waiting { color: #ffca28; font-weight: bold; }
-QFrame#card { background: white; border: 1px solid #cfd8dc; border-radius: 8px; }
-QLabel#priority { color: white; font-size: 22px; font-weight: bold; padding: 4px 12px; border-radius: 6px; }
-QLabel#category { font-size: 26px; font-weight: bold; color: #102027; }
-QLabel#ref, QLabel#place { font-size: 17px; color: #37474f; }
-QLabel#instructions { font-size: 18px; color: #102027; background: #fff8e1; border-left: 5px solid #ffb300;
-                      padding: 8px; }
-QLabel#deadline { font-size: 18px; font-weight: bold; color: #37474f; }
-QLabel#deadline[overdue="true"] { color: #c62828; }
-QLabel#progress { font-size: 17px; color: #1565c0; font-weight: bold; }
-QLabel#idle { font-size: 24px; color: #78909c; }
-QLabel#prompt { font-size: 20px; font-weight: bold; color: #102027; padding: 4px 0 8px 0; }
-QLabel#banner { font-size: 17px; font-weight: bold; padding: 8px; border-radius: 6px; }
-QLabel#banner[level="error"] { background: #ffebee; color: #b71c1c; border: 1px solid #ef9a9a; }
-QLabel#banner[level="info"] { background: #e3f2fd; color: #0d47a1; border: 1px solid #90caf9; }
-QPushButton { font-size: 20px; font-weight: bold; min-height: 64px; border-radius: 8px; padding: 6px 14px;
-              border: 2px solid #90a4ae; background: #fafafa; color: #263238; }
-QPushButton:pressed { background: #cfd8dc; }
-QPushButton:disabled { color: #b0bec5; border-color: #cfd8dc; background: #f5f5f5; }
-QPushButton#accept { background: #2e7d32; border-color: #1b5e20; color: white; }
-QPushButton#decline { background: #c62828; border-color: #8e0000; color: white; }
-QPushButton#en_route, QPushButton#on_scene { background: #1565c0; border-color: #0d47a1; color: white; }
-QPushButton#resolved { background: #00695c; border-color: #004d40; color: white; }
-QPushButton#accept:disabled, QPushButton#decline:disabled,
-QPushButton#en_route:disabled, QPushButton#on_scene:disabled, QPushButton#resolved:disabled {
-    background: #eceff1; border-color: #cfd8dc; color: #b0bec5; }
-QPushButton#send { min-height: 52px; background: #1565c0; border-color: #0d47a1; color: white; }
-QPushButton[choice="true"] { font-size: 18px; min-height: 56px; text-align: left; padding-left: 16px; }
-QPushButton[choice="true"]:checked { background: #1565c0; border-color: #0d47a1; color: white; }
-QLineEdit, QPlainTextEdit { font-size: 18px; min-height: 48px; padding: 4px 8px; border: 2px solid #b0bec5;
-                            border-radius: 6px; background: white; }
-QListWidget { font-size: 17px; background: white; border: 1px solid #cfd8dc; }
-QTabBar::tab { font-size: 17px; min-height: 40px; padding: 4px 18px; }
-"""
-
-
-def _hhmm(ts: float | None) -> str:
-    return "" if not ts else time.strftime("%H:%M", time.localtime(ts))
-
-
-def _restyle(w: QWidget) -> None:
-    w.style().unpolish(w)
-    w.style().polish(w)
-
-
-class ChoiceDialog(QDialog):
-    """Big buttons to pick one answer (a decline reason, a resolution note) plus free text."""
-
-    def __init__(self, title: str, prompt: str, choices: list[str], *, other: str, required: bool,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setStyleSheet(STYLE)
-        self.required = required
-        lay = QVBoxLayout(self)
-        label = QLabel(prompt, self)
-        label.setObjectName("prompt")
-        label.setWordWrap(True)
-        lay.addWidget(label)
-        self.group = QButtonGroup(self)
-        self.buttons: list[QPushButton] = []
-        grid = QGridLayout()
-        for i, text in enumerate(choices):
-            b = QPushButton(text, self)
-            b.setCheckable(True)
-            b.setProperty("choice", True)
-            self.group.addButton(b)
-            self.buttons.append(b)
-            grid.addWidget(b, i // 2, i % 2)
-        lay.addLayout(grid)
-        self.other = QLineEdit(self)
-        self.other.setPlaceholderText(other)
-        lay.addWidget(self.other)
-        self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        for b in self.box.buttons():
-            b.setMinimumWidth(160)
-        lay.addWidget(self.box)
-        self.box.accepted.connect(self.accept)
-        self.box.rejected.connect(self.reject)
-        self.group.buttonToggled.connect(lambda *_: self._update())
-        self.other.textChanged.connect(lambda *_: self._update())
-        self._update()
-        self.resize(640, 0)
-
-    def choose(self, index: int) -> None:
-        self.buttons[index].setChecked(True)
-
-    def answer(self) -> str:
-        picked = self.group.checkedButton()
-        parts = [picked.text()] if picked is not None else []
-        if self.other.text().strip():
-            parts.append(self.other.text().strip())
-        return ": ".join(parts)
-
-    def _update(self) -> None:
-        ok = self.box.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(bool(self.answer()) or not self.required)
-
 
 class FieldWindow(QMainWindow):
     """The field client window on one `FieldLink` (started by the window, stopped when it closes)."""
@@ -172,6 +57,7 @@ class FieldWindow(QMainWindow):
         self.assignments: dict[str, dict[str, Any]] = {}  # ref -> assignment (+ "progress"), arrival order
         self.current: str | None = None
         self.own: tuple[float, float] | None = None
+        self._own_gps_at: float | None = None  # monotonic time of this client's own last GPS fix
         self.decline_dialog: ChoiceDialog | None = None
         self.resolve_dialog: ChoiceDialog | None = None
 
@@ -209,8 +95,11 @@ class FieldWindow(QMainWindow):
 
         self.link.received.connect(self.on_message)
         self.link.position.connect(self.on_position)
+        self.link.where.connect(self.on_where)
         for a in self.link.initial_assignments:
             self._add_assignment(a)
+        for m in self.link.initial_messages:  # the conversation before a restart, as the crew saw it
+            self.message_pane.add(m, incoming=not m.get("sent"))
         self._show_current()
         self._update_tabs()
         self.clock = QTimer(self)
@@ -303,38 +192,17 @@ class FieldWindow(QMainWindow):
         return b
 
     def _build_map(self, lang: str) -> QWidget:
-        from console.map.view import MapView
-        from dispatch.city import load_city
-
-        view = MapView(load_city().geojson(), lang=lang, page_name=f"field-{self.unit_id}.html", parent=self)
-        view.setMinimumHeight(220)
+        view = build_map(self.unit_id, lang, self)
         view.ready.connect(self._push_map)
         return view
 
     def _build_messages(self) -> QWidget:
-        w = QWidget(self)
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(6, 6, 6, 6)
-        self.messages = QListWidget(w)
-        self.messages.setWordWrap(True)
-        self.messages.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
-        self.messages.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.messages.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.messages.setSpacing(4)
-        row = QHBoxLayout()
-        self.reply = QLineEdit(w)
-        self.reply.setPlaceholderText(self.tr("Message to the control room…"))
-        self.reply.setMaxLength(2000)
-        self.send_button = QPushButton(self.tr("Send"), w)
-        self.send_button.setObjectName("send")
-        self.send_button.setMinimumWidth(120)
-        row.addWidget(self.reply, 1)
-        row.addWidget(self.send_button)
-        lay.addWidget(self.messages, 1)
-        lay.addLayout(row)
+        pane = MessagesPane(self)
+        self.messages, self.reply, self.send_button = pane.messages, pane.reply, pane.send_button
+        self.message_pane = pane
         self.send_button.clicked.connect(self.send_reply)
         self.reply.returnPressed.connect(self.send_reply)
-        return w
+        return pane
 
     def _build_queue(self) -> QWidget:
         w = QWidget(self)
@@ -386,7 +254,15 @@ class FieldWindow(QMainWindow):
 
     def on_position(self, lat: float, lon: float) -> None:
         self.own = (lat, lon)
+        self._own_gps_at = time.monotonic()
         self._push_map()
+
+    def on_where(self, lat: float, lon: float) -> None:
+        """Where the control room sees this unit (its AIS or receivers): shown when this client has no GPS
+        of its own, or its GPS went quiet."""
+        if self._own_gps_at is None or time.monotonic() - self._own_gps_at > 30.0:
+            self.own = (lat, lon)
+            self._push_map()
 
     # ------------------------------------------------------------------ actions
     def accept_current(self) -> None:
@@ -502,7 +378,7 @@ class FieldWindow(QMainWindow):
         ident = a.get("incident_id") or a.get("task_id") or ""
         kind = self.tr("Task") if a.get("task_id") else self.tr("Incident")
         by = str(a.get("by") or "").split(":", 1)[-1]
-        self.ref_label.setText(f"{kind} #{ident}   ·   " + self.tr("sent %1 by %2").replace("%1", _hhmm(a.get("ts")))
+        self.ref_label.setText(f"{kind} #{ident}   ·   " + self.tr("sent %1 by %2").replace("%1", hhmm(a.get("ts")))
                                .replace("%2", by or "—"))
         place = a.get("address") or ""
         if a.get("lat") is not None and a.get("lon") is not None:
@@ -539,10 +415,10 @@ class FieldWindow(QMainWindow):
             text = self.tr("Overdue by %1 (%2, due %3)").replace("%1", ago(-left))
         else:
             text = self.tr("%1 left (%2, due %3)").replace("%1", ago(left))
-        self.deadline.setText(text.replace("%2", stage).replace("%3", _hhmm(float(d["due"]))))
+        self.deadline.setText(text.replace("%2", stage).replace("%3", hhmm(float(d["due"]))))
         if self.deadline.property("overdue") != overdue:
             self.deadline.setProperty("overdue", overdue)
-            _restyle(self.deadline)
+            restyle(self.deadline)
 
     def _update_queue(self) -> None:
         self.queue.clear()
@@ -562,23 +438,7 @@ class FieldWindow(QMainWindow):
         self.tabs.setTabText(1, self.tr("Queue (%1)").replace("%1", str(len(self.assignments))))
 
     def _add_message(self, msg: dict[str, Any], *, incoming: bool) -> None:
-        when = _hhmm(msg.get("ts") or time.time())
-        if not incoming:
-            who = self.tr("Me")
-        elif msg.get("type") == "broadcast":
-            kind = msg.get("kind")
-            who = self.tr("Broadcast to all units") if not kind else \
-                self.tr("Broadcast to %1").replace("%1", word(str(kind)))
-        else:
-            who = self.tr("Control room") + (f" ({str(msg.get('by')).split(':', 1)[-1]})" if msg.get("by") else "")
-        item = QListWidgetItem(f"{when}  {who}\n{msg.get('text', '')}")
-        if not incoming:
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setBackground(QColor("#e3f2fd"))
-        elif msg.get("type") == "broadcast":
-            item.setBackground(QColor("#fff3e0"))
-        self.messages.addItem(item)
-        self.messages.scrollToBottom()
+        self.message_pane.add(msg, incoming=incoming)
         self._update_tabs()
         if incoming and self.tabs.currentIndex() != 0:
             self.tabs.setCurrentIndex(0)
@@ -586,7 +446,7 @@ class FieldWindow(QMainWindow):
     def _notice(self, text: str, level: str) -> None:
         self.banner.setText(text)
         self.banner.setProperty("level", level)
-        _restyle(self.banner)
+        restyle(self.banner)
         self.banner.show()
 
     def refresh_state(self) -> None:
@@ -600,7 +460,7 @@ class FieldWindow(QMainWindow):
             self.presence.setText("● " + (self.tr("Online") if online else self.tr("Offline")))
         if self.presence.property("online") != online:
             self.presence.setProperty("online", online)
-            _restyle(self.presence)
+            restyle(self.presence)
         last = self.link.last_contact()
         self.contact.setText(self.tr("Last contact: %1 ago").replace("%1", ago(time.time() - last)) if last
                              else self.tr("No contact yet"))
@@ -612,82 +472,13 @@ class FieldWindow(QMainWindow):
     def _push_map(self) -> None:
         if self.map is None:
             return
-        from console.map.view import KIND_INDEX
-
-        rows: list[list[Any]] = []
         a = self._current()
+        target = None
         if a is not None and a.get("lat") is not None and a.get("lon") is not None:
-            rows.append([TARGET_ROW, float(a["lat"]), float(a["lon"]), None, KIND_INDEX["ais"], 2, 0,
-                         self._title(a)])
-        if self.own is not None:
-            kind = next((k for part, k in KIND_OF_ID if part in self.unit_id), 0)
-            rows.append([self.unit_id, self.own[0], self.own[1], None, kind, 1 if a else 0, 0, self.unit_id])
-        if rows:
-            self.map.push_rows(rows)
-            self.map.select(rows[0][0], centre=False)
-            if self.map.is_ready:  # both points in view, close enough to read the river banks
-                pts = json.dumps([[r[1], r[2]] for r in rows])
-                self.map.run(f"(function(){{for (var k in window) {{ if (k.indexOf('map_') === 0 && "
-                             f"window[k] instanceof L.Map) {{ window[k].fitBounds({pts}, "
-                             f"{{maxZoom: 15, padding: [40, 40]}}); break; }} }} }})()")
+            target = (float(a["lat"]), float(a["lon"]), self._title(a))
+        show_rows(self.map, map_rows(self.unit_id, target, self.own))
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.clock.stop()
         self.link.stop()
         super().closeEvent(event)
-
-
-def run_window(args: argparse.Namespace) -> int:
-    """`main.py field` with a window (console/cli/field.py)."""
-    import sys
-    import threading
-    from pathlib import Path
-
-    from dispatch.hub.keys import load_key_file
-
-    try:
-        keys = load_key_file(args.keys, args.unit)
-        if keys["unit_id"] != args.unit:
-            raise ValueError(f"the key file is for {keys['unit_id']}, not {args.unit}")
-    except (OSError, ValueError, KeyError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    from console import i18n
-    from console.app import create_app
-
-    app = create_app(lang=getattr(args, "lang", None))
-    link = FieldLink(args.unit, args.hub, keys, state_path=Path(args.keys) / f"{args.unit}.state.json")
-    window = FieldWindow(link, lang=i18n.current_language(), show_map=not getattr(args, "no_map", False))
-    stop = threading.Event()
-    from console.field.positions import serial_positions, simulated_positions
-
-    if args.gps:
-        serial_positions(args.gps, link.report_position, stop, args.baud)
-    elif args.simulate:
-        simulated_positions(args.unit, link.report_position, stop)
-    link.start()
-    window.show()
-    code = 0
-    if getattr(args, "screenshot", None):
-        from console.screenshot import take_when_ready
-
-        def done(ok: bool) -> None:
-            nonlocal code
-            code = 0 if ok else 1
-            app.quit()
-
-        QTimer.singleShot(int(getattr(args, "run_for", 3.0) * 1000), lambda: take_when_ready(window, args.screenshot,
-                                                                                              done))
-    app.exec()
-    stop.set()
-    link.stop()
-    from shiboken6 import delete
-
-    delete(window)
-    if link.revoked():
-        sys.stderr.write(f"error: the hub revoked {args.unit}'s key\n")
-        return 4
-    if link.replaced():
-        sys.stderr.write(f"error: another device logged in as {args.unit}\n")
-        return 5
-    return code

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QCursor, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from console.incidents.common import category_label, state_label
 from console.incidents.form import IncidentForm
@@ -31,7 +31,8 @@ class Workflow(QObject):
         self.window = window
         self.core = window.core
         self.panel = IncidentsPanel(self.core.clock, window, check_deadlines=timers)
-        self.tasks = TasksPanel(window, tick=timers)
+        self.panel.detail.unit_name = self.unit_name
+        self.tasks = TasksPanel(window, tick=timers, unit_name=self.unit_name, segments=dict(city_segments()))
         self.forms: list[IncidentForm] = []
         self.editors: list[TaskEditor] = []
         self.context_menu: QMenu | None = None
@@ -42,7 +43,7 @@ class Workflow(QObject):
         window.add_side_tab(self.tasks, self.tr("Cleaning tasks"), "tasks")
         window.side.setCurrentWidget(self.panel)
         if hasattr(window, "splitter"):
-            window.splitter.setSizes([980, 620])  # the queue needs the room more than the map
+            window.splitter.setSizes([860, 740])  # the queue's columns need the room more than the map
 
         m = window.map
         self.panel.incidents_loaded.connect(self._push_incidents)
@@ -61,7 +62,28 @@ class Workflow(QObject):
 
         self._build_actions()
         self.core.subscribe(self._on_core_changes)
-        window.installEventFilter(self)
+        if hasattr(window, "closing"):
+            window.closing.connect(self.close)
+            window.quit_checks.append(self.open_urgent)
+        else:
+            window.installEventFilter(self)
+
+    def open_urgent(self) -> str | None:
+        """Why not to quit now: open P1 cases and overdue ones (asked by the window before it closes)."""
+        rows = self.panel.model.rows
+        p1 = sum(1 for r in rows if r.get("open") and r.get("priority") == "P1")
+        late = sum(1 for r in rows if self.panel.model.is_overdue(r))
+        parts = []
+        if p1:
+            parts.append(self.tr("%1 P1 incidents are open.").replace("%1", str(p1)))
+        if late:
+            parts.append(self.tr("%1 incidents are overdue.").replace("%1", str(late)))
+        return " ".join(parts) or None
+
+    def unit_name(self, unit_id: str) -> str:
+        """The name dispatchers know a unit by (its id if it has none)."""
+        u = self.core.state.units.get(unit_id)
+        return (u.name if u is not None and u.name else None) or unit_id
 
     # ------------------------------------------------------------------ menus
     def _build_actions(self) -> None:
@@ -75,9 +97,13 @@ class Workflow(QObject):
         self.queue_action = QAction(self.tr("Incident queue"), w)
         self.queue_action.setShortcut(QKeySequence("F2"))
         self.queue_action.triggered.connect(lambda: w.side.setCurrentWidget(self.panel))
-        menu = w.menuBar().addMenu(self.tr("&Incidents"))
+        menu = w.add_menu(self.tr("&Incidents")) if hasattr(w, "add_menu") else w.menuBar().addMenu(
+            self.tr("&Incidents"))
         for a in (self.hotline_action, self.task_action, self.queue_action):
             menu.addAction(a)
+        if hasattr(w, "add_file_action"):
+            w.add_file_action(self.hotline_action)
+            w.add_file_action(self.task_action)
         bar = QToolBar(self.tr("Dispatch"), w)
         bar.setObjectName("dispatchToolbar")
         bar.setMovable(False)
@@ -146,8 +172,20 @@ class Workflow(QObject):
         form.pick_on_map.connect(lambda: self.status(hint))
         self.forms.append(form)
         form.show()
+        self.place_beside_map(form)
         form.raise_()
         return form
+
+    def place_beside_map(self, dialog: QWidget) -> None:
+        """Over the side panel, not the map: the dispatcher right-clicks the map to give the place."""
+        w = self.window
+        side = w.side.mapToGlobal(w.side.rect().topLeft())
+        frame = dialog.frameGeometry()
+        x = side.x() + w.side.width() - frame.width()  # right-aligned over the side panel
+        screen = w.screen().availableGeometry() if w.screen() is not None else None
+        if screen is not None and screen.contains(w.frameGeometry()):  # and kept on the screen
+            x = max(screen.left(), min(x, screen.right() - frame.width()))
+        dialog.move(max(0, x), side.y())
 
     def _filed(self, inc: dict[str, Any]) -> None:
         self.status(self.tr("Incident #%1 filed").replace("%1", str(inc["id"])))
@@ -161,6 +199,7 @@ class Workflow(QObject):
             self.tr("Cleaning task #%1 created").replace("%1", str(t["id"])))))
         self.editors.append(ed)
         ed.show()
+        self.place_beside_map(ed)  # the area may be drawn on the map
         return ed
 
     def _start_drawing(self) -> None:

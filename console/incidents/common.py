@@ -44,6 +44,12 @@ CATEGORIES = {
     "damaged_facility": "Damaged public facility",
     "other": "Other",
 }
+# where a column is narrow (the queue beside the map): the long names shortened; the full one in the tooltip
+CATEGORIES_SHORT = {
+    "construction_waste_spill": "Construction waste",
+    "street_vending": "Street vending",
+    "damaged_facility": "Damaged facility",
+}
 STATES = {
     "reported": "Reported",
     "verified": "Verified",
@@ -60,6 +66,9 @@ STATES = {
 SOURCES = {
     "hotline": "Citizen hotline",
     "app": "Citizen app",
+    "wechat": "WeChat",
+    "web": "Citizen web page",
+    "aggregator": "Open311 aggregator",
     "patrol": "Patrol discovery",
     "video": "Video / non-site evidence",
     "alert": "Automatic alert",
@@ -89,6 +98,30 @@ EVENT_KINDS = {
     "task.cancelled": "Cancelled",
 }
 
+# every other kind a log shows (the replay's event log), worded for people; the raw kind in the tooltip
+OTHER_EVENT_KINDS = {
+    "unit.registered": "Unit registered",
+    "unit.status_set": "Unit status",
+    "unit.online": "Unit online",
+    "unit.offline": "Unit offline",
+    "unit.mmsi_bound": "MMSI bound",
+    "field.queued": "Sent to the unit",
+    "field.delivered": "Delivered",
+    "field.reply": "Unit answered",
+    "field.message_sent": "Message sent",
+    "field.message_received": "Message received",
+    "field.messages_read": "Messages read",
+    "field.key_enrolled": "Key enrolled",
+    "field.key_revoked": "Key revoked",
+    "operator.login": "Dispatcher logged in",
+    "operator.logout": "Dispatcher logged out",
+    "feed.connected": "Feed connected",
+    "feed.disconnected": "Feed disconnected",
+    "feed.bindings_changed": "Feed bindings changed",
+    "incident.alerts_acknowledged": "Alerts acknowledged",
+    "incident.config_set": "Deadlines set",
+}
+
 PRIORITY_COLOURS = {"P1": QColor("#c62828"), "P2": QColor("#ef6c00"), "P3": QColor("#f9a825"), "P4": QColor("#607d8b")}
 OVERDUE_BG = QColor("#ffcdd2")
 OVERDUE_FG = QColor("#b71c1c")
@@ -102,8 +135,8 @@ def _label(table: dict[str, str], key: str | None) -> str:
     return t(table[key]) if key in table else word(key)
 
 
-def category_label(c: str | None) -> str:
-    return _label(CATEGORIES, c)
+def category_label(c: str | None, *, short: bool = False) -> str:
+    return _label(CATEGORIES_SHORT, c) if short and c in CATEGORIES_SHORT else _label(CATEGORIES, c)
 
 
 def state_label(s: str | None) -> str:
@@ -130,6 +163,16 @@ def event_label(kind: str) -> str:
     return _label(EVENT_KINDS, kind) if kind in EVENT_KINDS else kind
 
 
+def event_kind_label(kind: str) -> str:
+    """Any event kind as a person reads it ("incident.overdue" -> "Incident: Overdue"); unknown ones as they are."""
+    if kind in OTHER_EVENT_KINDS:
+        return t(OTHER_EVENT_KINDS[kind])
+    if kind in EVENT_KINDS:
+        noun = t("Incident") if kind.startswith("incident.") else t("Task")
+        return t("%1: %2").replace("%1", noun).replace("%2", event_label(kind))
+    return kind
+
+
 def clock_text(ts: float | None, with_date: bool = False) -> str:
     if ts is None:
         return ""
@@ -144,6 +187,35 @@ def countdown_text(remaining_s: float) -> str:
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{sign}{h}:{m:02d}:{sec:02d}" if h else f"{sign}{m:02d}:{sec:02d}"
+
+
+def deadline_remaining(r: dict[str, Any], now: float) -> float | None:
+    """Seconds to the running deadline of an incident row (negative once passed), None if none runs."""
+    d = r.get("deadline")
+    if not d or d.get("due") is None:
+        return None
+    return float(d["due"]) - now
+
+
+def late_stages(r: dict[str, Any]) -> list[str]:
+    """The stages whose limit passed this round other than the one running now (e.g. a late dispatch
+    on a case already dispatched, whose arrival deadline is still ahead)."""
+    running = (r.get("deadline") or {}).get("stage")
+    return [s for s in r.get("overdue_stages") or [] if s != running]
+
+
+def deadline_text(r: dict[str, Any], now: float) -> str:
+    """'Arrival 18:02', 'Dispatch -01:10', 'Dispatch late · Arrival 18:02', or 'overdue' / '—'."""
+    parts = []
+    late = late_stages(r) if r.get("open") else []
+    if late:
+        parts.append(_tr("%1 late").replace("%1", ", ".join(stage_label(s) for s in late)))
+    rem = deadline_remaining(r, now)
+    if rem is not None:
+        parts.append(f"{stage_label((r.get('deadline') or {}).get('stage'))} {countdown_text(rem)}")
+    elif not parts:
+        return _tr("overdue") if r.get("open") and r.get("overdue") else "—"
+    return " · ".join(parts)
 
 
 def size_text(n: int | None) -> str:

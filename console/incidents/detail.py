@@ -7,6 +7,8 @@ seat moved the case first) is shown in a banner with the core's own message, and
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -32,11 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from console.i18n import t
+from console.incidents.citizens_tab import CitizensTab
 from console.incidents.common import (
     PRIORITY_COLOURS,
     category_label,
     clock_text,
-    countdown_text,
+    deadline_remaining,
+    deadline_text,
     event_label,
     run_op,
     size_text,
@@ -67,9 +71,11 @@ class IncidentDetail(QWidget):
     status_message = Signal(str)
     unit_focus = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self.setObjectName("incidentDetail")
+        self.clock = clock
+        self.unit_name: Callable[[str], str] = lambda uid: uid  # the name dispatchers know a unit by (set by the workflow)
         self.incident: dict[str, Any] | None = None
         self.incident_id: int | None = None
         self._pending = 0  # bumps on every load so a late answer for another incident is dropped
@@ -116,6 +122,12 @@ class IncidentDetail(QWidget):
         self.info.setColumnStretch(1, 1)
         self.info.setColumnStretch(3, 1)
 
+        self.plans = QLabel(self)  # the response plans (处置预案) of this category at this place
+        self.plans.setObjectName("responsePlans")
+        self.plans.setWordWrap(True)
+        self.plans.setStyleSheet("background:#fff8e1;border:1px solid #ffca28;padding:3px 6px")
+        self.plans.hide()
+
         self.duplicates = QWidget(self)
         self.dup_layout = QHBoxLayout(self.duplicates)
         self.dup_layout.setContentsMargins(0, 0, 0, 0)
@@ -159,6 +171,9 @@ class IncidentDetail(QWidget):
         al.addLayout(row)
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(att, self.tr("Attachments"))
+        self.citizens = CitizensTab(self)  # what the citizens see, and the public note (console/incidents/citizens_tab.py)
+        self.citizens.status_message.connect(self.status_message)
+        self.tabs.addTab(self.citizens, self.tr("Citizens"))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -167,6 +182,7 @@ class IncidentDetail(QWidget):
         lay.addWidget(self.banner)
         lay.addWidget(self.queue_anyway, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(info)
+        lay.addWidget(self.plans)
         lay.addWidget(self.duplicates)
         lay.addWidget(self.actions)
         lay.addWidget(self.note)
@@ -207,6 +223,8 @@ class IncidentDetail(QWidget):
         self.incident = d
         self._set_enabled(True)
         self._render(d)
+        self.plans.hide()
+        run_op(self, "plans", {"incident_id": d["id"]}, on_done=lambda items: self._plans(ticket, items), quiet=True)
         if ASSIGN in d.get("allowed", []):
             self.recommend.show()
             self.recommend.set_loading()
@@ -215,6 +233,13 @@ class IncidentDetail(QWidget):
                    on_refused=self.recommend.set_message)
         else:
             self.recommend.hide()
+
+    def _plans(self, ticket: int, items: list[dict[str, Any]]) -> None:
+        if ticket != self._pending or not items:
+            return
+        self.plans.setText(self.tr("Response plan") + ": " + " · ".join(
+            f"{p['note']} ({p['band']})" for p in items))
+        self.plans.show()
 
     def _recommended(self, ticket: int, items: list[dict[str, Any]]) -> None:
         if ticket == self._pending:
@@ -230,12 +255,7 @@ class IncidentDetail(QWidget):
         self.badge.setText(state_label(d["state"]))
         self.badge.setStyleSheet("padding:2px 8px;border-radius:8px;color:white;background:"
                                  + ("#c62828" if overdue else ("#78909c" if not d.get("open") else "#1565c0")))
-        dl = d.get("deadline")
-        if dl:
-            self.deadline.setText(f"{stage_label(dl['stage'])} {countdown_text(float(dl['remaining_s']))}")
-            self.deadline.setStyleSheet("color:#b71c1c;font-weight:bold" if dl["remaining_s"] < 0 else "")
-        else:
-            self.deadline.setText(self.tr("overdue") if overdue else "")
+        self.tick()
         where = d.get("address") or ""
         self.fields["where"].setText((where + "  " if where else "") + f"{d['lat']:.6f}, {d['lon']:.6f}")
         self.fields["source"].setText(source_label(d.get("source")))
@@ -247,6 +267,22 @@ class IncidentDetail(QWidget):
         self._render_actions(d)
         self._render_timeline(d)
         self._render_attachments(d)
+        self.citizens.show_incident(d["id"])
+
+    def tick(self) -> None:
+        """The countdown against the seat's clock (every second, as the queue's), not as it was at loading."""
+        d = self.incident
+        if d is None:
+            self.deadline.clear()
+            return
+        now = self.clock()
+        text = deadline_text(d, now).replace("—", "")
+        if self.deadline.text() != text:
+            self.deadline.setText(text)
+        rem = deadline_remaining(d, now)
+        style = "color:#b71c1c;font-weight:bold" if d.get("open") and rem is not None and rem < 0 else ""
+        if self.deadline.styleSheet() != style:
+            self.deadline.setStyleSheet(style)
 
     def _render_duplicates(self, d: dict[str, Any]) -> None:
         while self.dup_layout.count():
@@ -302,7 +338,7 @@ class IncidentDetail(QWidget):
                 change = f"{state_label(h.get('from')) or '·'} → {state_label(h.get('to'))}"
             extra = []
             if h.get("unit_id"):
-                extra.append(self.tr("unit %1").replace("%1", h["unit_id"]))
+                extra.append(self.tr("unit %1").replace("%1", self.unit_name(h["unit_id"])))
             if h.get("reason"):
                 extra.append(self.tr("reason: %1").replace("%1", self.tr(h["reason"])))
             if h.get("stage"):

@@ -58,6 +58,7 @@ class IncidentForm(QDialog):
         self.category = QComboBox(self)
         for key in CATEGORIES:
             self.category.addItem(category_label(key), key)
+        self.category.currentIndexChanged.connect(lambda _i: self._location_changed())
         self.priority = QComboBox(self)
         for key in PRIORITIES:
             self.priority.addItem(priority_label(key), key)
@@ -71,8 +72,10 @@ class IncidentForm(QDialog):
         self.lat.setPlaceholderText(self.tr("latitude, e.g. 24.3178"))
         self.lon = QLineEdit(self)
         self.lon.setPlaceholderText(self.tr("longitude, e.g. 109.4120"))
-        if lat is not None and lon is not None:
-            self.set_location(lat, lon)
+        self._location_error = False  # the message shown asks for the location
+        self._warned_for: tuple[Any, ...] | None = None  # (category, lat, lon) the place warning was shown for
+        self.lat.textChanged.connect(self._location_changed)
+        self.lon.textChanged.connect(self._location_changed)
         pick = QPushButton(self.tr("From map…"), self)
         pick.setToolTip(self.tr("Right-click the map and choose 'Use this location in the open form'"))
         pick.clicked.connect(self.pick_on_map)
@@ -133,11 +136,24 @@ class IncidentForm(QDialog):
         lay.addWidget(self.message)
         lay.addWidget(self.result_box)
         lay.addLayout(buttons)
+        if lat is not None and lon is not None:
+            self.set_location(lat, lon)
 
     # ---------------------------------------------------------------- input
     def set_location(self, lat: float, lon: float) -> None:
         self.lat.setText(f"{lat:.6f}")
         self.lon.setText(f"{lon:.6f}")
+
+    def _location_changed(self) -> None:
+        """Once there is a location, the request for one goes (e.g. after picking the place on the map);
+        a new place or category is checked again."""
+        if self._location_error and self.lat.text().strip() and self.lon.text().strip():
+            self._location_error = False
+            self.message.hide()
+        if self._warned_for is not None and self.result_incident is None:
+            self._warned_for = None
+            self.message.hide()
+            self.submit.setText(self.tr("File incident"))
 
     def _pick_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("Attach files"), "",
@@ -165,6 +181,7 @@ class IncidentForm(QDialog):
         }
 
     def _show_message(self, text: str, error: bool) -> None:
+        self._location_error = False
         self.message.setText(text)
         self.message.setStyleSheet("color:#b71c1c;background:#ffebee;padding:4px;" if error
                                    else "color:#1b5e20;background:#e8f5e9;padding:4px;")
@@ -175,9 +192,33 @@ class IncidentForm(QDialog):
         v = self.values()
         if v["lat"] is None or v["lon"] is None:
             self._show_message(self.tr("Give the location: right-click the map, or type the coordinates"), True)
+            self._location_error = True
             return
         self.submit.setEnabled(False)
-        run_op(self, "incident.create", v, on_done=self._filed, on_refused=self._refused)
+        where = (v["category"], v["lat"], v["lon"])
+        if self._warned_for == where:  # the dispatcher saw the warning and files it all the same
+            run_op(self, "incident.create", v, on_done=self._filed, on_refused=self._refused)
+            return
+        run_op(self, "incident.check", {"category": v["category"], "lat": v["lat"], "lon": v["lon"]},
+               on_done=lambda r: self._checked(r, v, where), on_refused=self._refused)
+
+    def _checked(self, result: dict[str, Any], v: dict[str, Any], where: tuple[Any, ...]) -> None:
+        """Filed at once if the place looks right; otherwise say why and let the dispatcher decide."""
+        warnings = result.get("warnings") or []
+        if not warnings:
+            run_op(self, "incident.create", v, on_done=self._filed, on_refused=self._refused)
+            return
+        self._warned_for = where
+        texts = [self.tr("%1 happens on the river, but this place is %2 m from the water. Move it on the map, "
+                         "or file it here.").replace("%1", category_label(v["category"]))
+                 .replace("%2", str(w.get("distance_m"))) if w.get("code") == "on_land" else str(w.get("message"))
+                 for w in warnings]
+        self.message.setText("\n".join(texts))
+        self.message.setStyleSheet("color:#7a4f00;background:#fff3cd;padding:4px;")
+        self.message.show()
+        self._location_error = False
+        self.submit.setText(self.tr("File anyway"))
+        self.submit.setEnabled(True)
 
     def _refused(self, message: str) -> None:
         self.submit.setEnabled(True)

@@ -71,6 +71,9 @@ class IncidentsPanel(QWidget):
         self.category.addItem(self.tr("All categories"), None)
         for c in CATEGORIES:
             self.category.addItem(category_label(c), c)
+        for combo in (self.mode, self.category):  # as wide as their longest item would push the map aside
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.count = QLabel(self)
         self.count.setStyleSheet("color:#546e7a")
         new = QPushButton(self.tr("New incident…"), self)
@@ -81,16 +84,17 @@ class IncidentsPanel(QWidget):
         bar.addWidget(self.category, 1)
         bar.addWidget(self.count)
         bar.addWidget(new)
+        self._bar = bar
+        self._only: QPushButton | None = None
 
         self.table = QueueView(self)
         self.table.setModel(self.proxy)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
-        for col, width in enumerate((40, 56, 116, 66, 128, 74, 150)):
-            self.table.setColumnWidth(col, width)
+        self.table.fit_columns()
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.table.unit_dropped.connect(self._on_unit_dropped)
 
-        self.detail = IncidentDetail(self)
+        self.detail = IncidentDetail(self, clock=clock)
         self.detail.status_message.connect(self.status_message)
 
         alerts_box = QWidget(self)
@@ -101,7 +105,9 @@ class IncidentsPanel(QWidget):
         self.alerts.itemActivated.connect(self._on_alert)
         self.alerts.itemClicked.connect(self._on_alert)
         clear = QPushButton(self.tr("Acknowledge all"), alerts_box)
-        clear.clicked.connect(self.alerts.clear)
+        clear.setObjectName("acknowledgeAlerts")
+        clear.clicked.connect(self.acknowledge_alerts)
+        self.acknowledge_button = clear
         ah = QHBoxLayout()
         ah.addWidget(alerts_title, 1)
         ah.addWidget(clear)
@@ -131,20 +137,27 @@ class IncidentsPanel(QWidget):
         self._lock = threading.Lock()
         self._dirty = True
         self._detail_dirty = False
+        self._alerts_dirty = True  # the alerts nobody acknowledged are read from the core at start
         self._new_alerts: list[dict[str, Any]] = []
         self._loading = False
+        self._loading_alerts = False
         self._checking = False
         self.loaded_once = False
         self.poll = QTimer(self)
         self.poll.timeout.connect(self._poll)
         self.poll.start(250)
         self.second = QTimer(self)
-        self.second.timeout.connect(self.model.tick)
+        self.second.timeout.connect(self.tick)
         self.second.start(1000)
         self.deadlines = QTimer(self)
         self.deadlines.timeout.connect(self.check_deadlines)
         if check_deadlines:
             self.deadlines.start(DEADLINE_CHECK_MS)
+
+    def tick(self) -> None:
+        """Once a second: the queue's and the detail's countdowns move on together."""
+        self.model.tick()
+        self.detail.tick()
 
     # -------------------------------------------------------------- core changes
     def note_changes(self, changes: Any) -> None:
@@ -155,18 +168,24 @@ class IncidentsPanel(QWidget):
         with self._lock:
             if changes.incidents or changes.assignments or changes.alerts:
                 self._dirty = True
+            if changes.alerts:
+                self._alerts_dirty = True
             if self.detail.incident_id is not None and (
                     f"incident:{self.detail.incident_id}" in changes.entities or changes.units):
                 self._detail_dirty = True
-            self._new_alerts.extend({"incident": ev.payload.get("id"), **ev.payload, "ts": ev.ts} for ev in alerts)
+            self._new_alerts.extend({"incident_id": ev.payload.get("id"), **ev.payload, "ts": ev.ts} for ev in alerts)
 
     def _poll(self) -> None:
         with self._lock:
             dirty, self._dirty = self._dirty, False
             detail, self._detail_dirty = self._detail_dirty, False
             alerts, self._new_alerts = self._new_alerts, []
+            reload_alerts, self._alerts_dirty = self._alerts_dirty and not self._loading_alerts, \
+                self._alerts_dirty and self._loading_alerts
         for a in alerts:
-            self._raise_alert(a)
+            self._announce_alert(a)
+        if reload_alerts:
+            self.load_alerts()
         if dirty:
             if self._loading:
                 with self._lock:
@@ -201,6 +220,25 @@ class IncidentsPanel(QWidget):
         self._update_count()
         self.incidents_loaded.emit(self.visible_rows())
 
+    def show_only(self, ids: list[int] | None, label: str = "") -> None:
+        """Show only these incidents in the queue and on the map (a dashboard click); None shows all again."""
+        self.proxy.ids = None if ids is None else frozenset(int(i) for i in ids)
+        if ids is not None:
+            self.mode.setCurrentIndex(self.mode.findData("all"))
+            if self._only is None:
+                self._only = QPushButton(self)
+                self._only.setObjectName("onlySelection")
+                self._only.clicked.connect(lambda: self.show_only(None))
+                self._bar.insertWidget(0, self._only)
+            self._only.setText(self.tr("%1 (%2) ✕").replace("%1", label).replace("%2", str(len(ids))))
+            self._only.setToolTip(self.tr("Only the incidents picked on the dashboard; click to show all again"))
+            self._only.show()
+        elif self._only is not None:
+            self._only.hide()
+        self.proxy.refilter()
+        self._update_count()
+        self.incidents_loaded.emit(self.visible_rows())
+
     def visible_rows(self) -> list[dict[str, Any]]:
         out = []
         for i in range(self.proxy.rowCount()):
@@ -229,19 +267,51 @@ class IncidentsPanel(QWidget):
         run_op(self, "incidents.check_deadlines", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True,
                actor=SYSTEM_ACTOR)
 
-    def _raise_alert(self, a: dict[str, Any]) -> None:
-        iid = a.get("incident")
-        row = self.model.index_of.get(iid) if iid is not None else None
-        cat = category_label(self.model.rows[row]["category"]) if row is not None else ""
+    def alert_text(self, a: dict[str, Any]) -> str:
+        iid = a.get("incident_id")
+        cat = a.get("category")
+        if cat is None and iid in self.model.index_of:
+            cat = self.model.rows[self.model.index_of[iid]]["category"]
         text = self.tr("%1  #%2 %3 %4: %5 deadline passed").replace("%1", clock_text(a.get("at") or a.get("ts")))
-        text = (text.replace("%2", str(iid)).replace("%3", priority_label(a.get("priority")))
-                .replace("%4", cat).replace("%5", stage_label(a.get("stage"))))
-        item = QListWidgetItem(text)
-        item.setData(Qt.ItemDataRole.UserRole, iid)
-        item.setForeground(QBrush(OVERDUE_FG))
-        self.alerts.insertItem(0, item)
+        return (text.replace("%2", str(iid)).replace("%3", priority_label(a.get("priority")))
+                .replace("%4", category_label(cat) if cat else "").replace("%5", stage_label(a.get("stage"))))
+
+    def _announce_alert(self, a: dict[str, Any]) -> None:
+        """A deadline just passed (an incident.overdue event from any seat): the status bar says so.
+        The list itself is the core's: the alerts nobody has acknowledged (`load_alerts`)."""
+        text = self.alert_text(a)
         self.alert_raised.emit(text)
         self.status_message.emit(self.tr("Overdue: %1").replace("%1", text))
+
+    def load_alerts(self) -> None:
+        self._loading_alerts = True
+
+        def done(rows: list[dict[str, Any]]) -> None:
+            self._loading_alerts = False
+            self.show_alerts(rows)
+
+        def failed(_msg: str) -> None:
+            self._loading_alerts = False
+
+        run_op(self, "incidents.alerts", {}, on_done=done, on_refused=failed, quiet=True)
+
+    def show_alerts(self, rows: list[dict[str, Any]]) -> None:
+        self.alerts.clear()
+        for a in rows:
+            item = QListWidgetItem(self.alert_text(a))
+            item.setData(Qt.ItemDataRole.UserRole, a.get("incident_id"))
+            item.setData(Qt.ItemDataRole.UserRole + 1, a.get("seq"))
+            item.setForeground(QBrush(OVERDUE_FG))
+            self.alerts.addItem(item)
+        self.acknowledge_button.setEnabled(bool(rows))
+
+    def acknowledge_alerts(self) -> None:
+        """Acknowledge the alerts shown (recorded: who and when); one arriving meanwhile stays."""
+        seqs = [self.alerts.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(self.alerts.count())]
+        seqs = [int(x) for x in seqs if x is not None]
+        if seqs:
+            run_op(self, "incidents.acknowledge_alerts", {"alerts": seqs}, on_done=lambda _r: self.load_alerts(),
+                   on_refused=self.status_message.emit)
 
     def _on_alert(self, item: QListWidgetItem) -> None:
         iid = item.data(Qt.ItemDataRole.UserRole)

@@ -28,11 +28,13 @@ from console.incidents.common import (
     PRIORITY_COLOURS,
     WARN_BG,
     category_label,
-    countdown_text,
+    deadline_remaining,
+    deadline_text,
     source_label,
     stage_label,
     state_label,
 )
+from console.tables import CompactHeader
 from console.unit_board import UNIT_MIME
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -74,10 +76,12 @@ class IncidentTableModel(QAbstractTableModel):
 
     # -------------------------------------------------------------- derived display values
     def remaining(self, r: dict[str, Any]) -> float | None:
-        d = r.get("deadline")
-        if not d or d.get("due") is None:
-            return None
-        return float(d["due"]) - self.now
+        return deadline_remaining(r, self.now)
+
+    def deadline_passed(self, r: dict[str, Any]) -> bool:
+        """The running deadline is behind us (not only an earlier stage that was late)."""
+        rem = self.remaining(r)
+        return bool(r.get("open")) and rem is not None and rem < 0
 
     def is_overdue(self, r: dict[str, Any]) -> bool:
         """Marked until closed: the core's flag, or a deadline passed since the last refresh."""
@@ -129,12 +133,12 @@ class IncidentTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == "priority":
                 return QBrush(PRIORITY_COLOURS.get(r["priority"], QColor("#000")))
-            if overdue and col in ("deadline", "id", "state"):
+            if overdue and col in ("id", "state") or col == "deadline" and self.deadline_passed(r):
                 return QBrush(OVERDUE_FG)
             if not r.get("open"):
                 return QBrush(CLOSED_FG)
             return None
-        if role == Qt.ItemDataRole.FontRole and (col == "priority" or (overdue and col == "deadline")):
+        if role == Qt.ItemDataRole.FontRole and (col == "priority" or (col == "deadline" and self.deadline_passed(r))):
             f = QFont()
             f.setBold(True)
             return f
@@ -144,6 +148,10 @@ class IncidentTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = [f"#{r['id']} {category_label(r['category'])} · {state_label(r['state'])}"]
+            if r.get("address"):
+                tip.append(str(r["address"]))
+            if r.get("source"):
+                tip.append(self.tr("Source: %1").replace("%1", source_label(r["source"])))
             if r.get("text"):
                 tip.append(str(r["text"]))
             if r.get("possible_duplicates"):
@@ -160,15 +168,11 @@ class IncidentTableModel(QAbstractTableModel):
         if col == "priority":
             return r["priority"]
         if col == "category":
-            return category_label(r["category"])
+            return category_label(r["category"], short=True)
         if col == "state":
             return state_label(r["state"])
         if col == "deadline":
-            rem = self.remaining(r)
-            if rem is None:
-                return self.tr("overdue") if self.is_overdue(r) else "—"
-            stage = stage_label((r.get("deadline") or {}).get("stage"))
-            return f"{stage} {countdown_text(rem)}"
+            return deadline_text(r, self.now)
         if col == "unit":
             return r.get("unit_name") or r.get("unit_id") or ""
         if col == "place":
@@ -185,12 +189,15 @@ class IncidentFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.mode = "open"  # "open", "all", or a state name
         self.category: str | None = None
+        self.ids: frozenset[int] | None = None  # a dashboard selection: only these incidents
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def filterAcceptsRow(self, row: int, parent: ModelIndex) -> bool:  # noqa: N802
         model = self.sourceModel()
         assert isinstance(model, IncidentTableModel)
         r = model.rows[row]
+        if self.ids is not None and int(r["id"]) not in self.ids:
+            return False
         if self.mode == "open" and not r.get("open"):
             return False
         if self.mode not in ("open", "all") and r["state"] != self.mode:
@@ -217,6 +224,7 @@ class QueueView(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("incidentQueue")
+        self.setHorizontalHeader(CompactHeader(self))
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
@@ -229,9 +237,18 @@ class QueueView(QTableView):
         self.verticalHeader().setDefaultSectionSize(24)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+
+    def fit_columns(self) -> None:
+        """Every column as wide as its header and its widest cell; the place takes the rest (elided if long).
+        The source is in the tooltip and the detail: the side panel has no room for it beside the map."""
+        columns = IncidentTableModel.COLUMNS
         h = self.horizontalHeader()
-        h.setStretchLastSection(True)
-        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setStretchLastSection(False)
+        h.setMinimumSectionSize(24)
+        for c, name in enumerate(columns):
+            h.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if name == "place"
+                                   else QHeaderView.ResizeMode.ResizeToContents)
+        self.setColumnHidden(columns.index("source"), True)
 
     @staticmethod
     def unit_of(mime: Any) -> str | None:

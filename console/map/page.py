@@ -59,8 +59,10 @@ def _features(collection: dict[str, Any], layer: str) -> list[dict[str, Any]]:
     return [f for f in collection.get("features", []) if f.get("properties", {}).get("layer") == layer]
 
 
-def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None) -> str:
-    """The whole map page as HTML. `tiles_url` (optional, online) adds a tile layer under the city."""
+def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
+                   basemap: Any = None) -> str:
+    """The whole map page as HTML. `tiles_url` (optional, online) adds a tile layer under the city; `basemap`
+    (a console.map.basemap.BaseMap) adds the offline base map, served by app://, chosen in the layers control."""
     titles = LAYER_TITLES.get(lang, LAYER_TITLES["en"])
     name_key = "name" if lang.startswith("zh") else "name_en"
     lats, lons = [], []
@@ -96,9 +98,15 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
     root.header.add_child(JavascriptLink(url("qwebchannel.js")))
     root.header.add_child(JavascriptLink(url("res/map/units.js")))
     root.header.add_child(JavascriptLink(url("res/map/incidents.js")))
+    root.header.add_child(JavascriptLink(url("res/map/density.js")))
+    root.header.add_child(JavascriptLink(url("res/map/cameras.js")))
 
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr="online tiles", name="tiles", max_zoom=19).add_to(m)
+    if basemap is not None:
+        folium.TileLayer(tiles=url("tiles/{z}/{x}/{y}"), attr=basemap.attribution or basemap.name,
+                         name=("底图：" if lang.startswith("zh") else "Base map: ") + basemap.name, overlay=True,
+                         control=True, max_zoom=19, max_native_zoom=basemap.maxzoom, min_zoom=10).add_to(m)
 
     for layer in LAYER_ORDER:
         feats = _features(city_geojson, layer)
@@ -157,6 +165,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             # runs after folium's own script has created the map
             'window.addEventListener("load", function () {'
             f"window.consoleMap = {map_name}; ConsoleUnits.attach({map_name}); ConsoleIncidents.attach({map_name});"
+            f"ConsoleDensity.attach({map_name}); ConsoleCameras.attach({map_name});"
             "if (window.qt && window.QWebChannel) { new QWebChannel(qt.webChannelTransport, function (ch) {"
             " window.consoleBridge = ch.objects.bridge;"
             " ConsoleUnits.setSelectHandler(function (id) { if (window.consoleBridge) consoleBridge.unitClicked(id); });"

@@ -60,9 +60,13 @@ class SchemeHandler(QWebEngineUrlSchemeHandler):
         self.pages: dict[str, bytes] = {}
         self.roots = {"leaflet": leaflet_dir(), "res": RESOURCES}
         self.served: list[str] = []
+        self.basemap = None  # console.map.basemap.BaseMap: app://console/tiles/{z}/{x}/{y}
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt override)
         path = job.requestUrl().path().lstrip("/")
+        if path.startswith("tiles/"):
+            self._tile(job, path)
+            return
         data = self._lookup(path)
         if data is None:
             log.warning("map page asked for a missing resource: %s", path)
@@ -76,6 +80,25 @@ class SchemeHandler(QWebEngineUrlSchemeHandler):
         buf.setData(QByteArray(data))
         buf.open(QIODevice.OpenModeFlag.ReadOnly)
         job.reply(mime.encode(), buf)
+
+    def _tile(self, job: QWebEngineUrlRequestJob, path: str) -> None:
+        """A base-map tile; a tile the base map lacks is a quiet 404 (the page shows the schematic there)."""
+        parts = path.split("/")[1:]
+        found = None
+        if self.basemap is not None and len(parts) == 3:
+            try:
+                z, x, y = (int(p.split(".")[0]) for p in parts)
+                found = self.basemap.tile(z, x, y)
+            except (ValueError, OSError) as exc:
+                log.debug("tile %s: %s", path, exc)
+        if found is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        self.served.append(path)
+        buf = QBuffer(parent=job)
+        buf.setData(QByteArray(found[0]))
+        buf.open(QIODevice.OpenModeFlag.ReadOnly)
+        job.reply(found[1].encode(), buf)
 
     def _lookup(self, path: str) -> bytes | None:
         if path in self.pages:

@@ -91,7 +91,7 @@ class MapView(QWebEngineView):
     polygon_drawn = Signal(list)  # [[lat, lon], ...] from ConsoleDraw
 
     def __init__(self, city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
-                 page_name: str = "map.html", parent: QWidget | None = None) -> None:
+                 page_name: str = "map.html", parent: QWidget | None = None, basemap: Any = None) -> None:
         super().__init__(parent)
         profile, handler, guard = shared_profile()
         self.guard = guard
@@ -116,7 +116,10 @@ class MapView(QWebEngineView):
         self._queued: list[list[Any]] = []
         self._slots: dict[str, int] = {}  # unit id -> slot in the page
         self._labels: dict[str, str | None] = {}
-        handler.pages[page_name] = build_map_html(city_geojson, lang=lang, tiles_url=tiles_url).encode("utf-8")
+        if basemap is not None:
+            handler.basemap = basemap
+        handler.pages[page_name] = build_map_html(city_geojson, lang=lang, tiles_url=tiles_url,
+                                                  basemap=basemap).encode("utf-8")
         self.load(QUrl(url(page_name)))
 
     def _on_ready(self) -> None:
@@ -176,6 +179,10 @@ class MapView(QWebEngineView):
         """Replace the cleaning-task areas (GeoJSON, shaded by coverage)."""
         if self.is_ready:
             self._page.runJavaScript(f"ConsoleTasks.update({json.dumps(items, ensure_ascii=False)})")
+
+    def push_density(self, cells: list[list[float]]) -> None:
+        """The incident density layer: [[south, west, north, east, count], ...] (empty: hidden)."""
+        self.run(f"ConsoleDensity.update({json.dumps(cells)})")
 
     def select_incident(self, incident_id: int, centre: bool = True) -> None:
         if self.is_ready:

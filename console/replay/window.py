@@ -14,14 +14,12 @@ import logging
 import time
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -35,67 +33,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.incidents.common import category_label, event_kind_label, state_label
 from console.map.view import MapView, unit_row
+from console.replay.timeline import Timeline
+from console.tables import fit_columns
 from console.unit_board import UnitBoard
 from dispatch.model import Position, Unit, UnitKind
-from dispatch.replay import Recording, marker_class
+from dispatch.record.replay import Recording, marker_class
 
 log = logging.getLogger(__name__)
 
 SPEEDS = (1, 2, 5, 10, 30, 60, 120)
-MARKER_STYLE = {  # class -> (y, colour, symbol)
-    "incident": (-0.6, "#d32f2f", "o"),
-    "assignment": (-1.2, "#1565c0", "t"),
-    "alert": (-1.8, "#ef6c00", "d"),
-}
 _pages = 0
-
-
-class Timeline(pg.PlotWidget):
-    """Event density as bars, markers per kind, and a draggable cursor (the scrubber)."""
-
-    seek_requested = Signal(float)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.setBackground("w")
-        self.setMouseEnabled(x=True, y=False)
-        self.hideAxis("left")
-        self.setMinimumHeight(120)
-        self.bars = pg.BarGraphItem(x0=[], height=[], width=1.0, brush=pg.mkBrush("#90a4ae"), pen=None)
-        self.addItem(self.bars)
-        self.markers = {k: pg.ScatterPlotItem(size=8, brush=pg.mkBrush(c), pen=None, symbol=s)
-                        for k, (_y, c, s) in MARKER_STYLE.items()}
-        for item in self.markers.values():
-            self.addItem(item)
-        self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#c62828", width=2))
-        self.addItem(self.cursor)
-        self.cursor.sigDragged.connect(lambda line: self.seek_requested.emit(float(line.value())))
-        self.scene().sigMouseClicked.connect(self._clicked)
-
-    def set_data(self, t1: float, t2: float, edges: list[float], counts: list[int],
-                 marks: dict[str, list[float]]) -> None:
-        width = (edges[1] - edges[0]) if len(edges) > 1 else max(1.0, t2 - t1)
-        top = max(counts, default=0) or 1
-        self.bars.setOpts(x0=edges, height=[c / top * 3.0 for c in counts], width=width)
-        for k, item in self.markers.items():
-            xs = marks.get(k, [])
-            item.setData(x=xs, y=[MARKER_STYLE[k][0]] * len(xs))
-        self.setXRange(t1, t2, padding=0.01)
-        self.setYRange(-2.2, 3.2, padding=0)
-        self.cursor.setBounds((t1, t2))
-
-    def set_cursor(self, t: float) -> None:
-        self.cursor.blockSignals(True)
-        self.cursor.setValue(t)
-        self.cursor.blockSignals(False)
-
-    def _clicked(self, ev: Any) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            return
-        vb = self.getPlotItem().vb
-        if vb.sceneBoundingRect().contains(ev.scenePos()):
-            self.seek_requested.emit(float(vb.mapSceneToView(ev.scenePos()).x()))
 
 
 class ReplayWindow(QMainWindow):
@@ -128,11 +77,12 @@ class ReplayWindow(QMainWindow):
         self.last_positions: list[Any] = []
 
         if city_geojson is None:
-            from dispatch.city import load_city
+            from dispatch.city.data import load_city
 
             city_geojson = load_city().geojson()
         self.map = MapView(city_geojson, lang=lang, page_name=f"replay-{_pages}.html", parent=self)
-        self.map.ready.connect(lambda: self.seek(self.t, force=True))
+        self._markers: list[dict[str, Any]] | None = None  # the incident markers last drawn
+        self.map.ready.connect(self._map_ready)
         self.timeline = Timeline(self)
         self.timeline.seek_requested.connect(self.seek)
 
@@ -183,14 +133,14 @@ class ReplayWindow(QMainWindow):
         self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log.verticalHeader().setVisible(False)
-        self.log.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.log, stretch=3)
         self.log.cellClicked.connect(self._on_log_clicked)
         self.board = UnitBoard(stale_after, self)
         self.incidents = QTableWidget(0, 3, self)
         self.incidents.setHorizontalHeaderLabels([self.tr("Incident"), self.tr("State"), self.tr("Summary")])
         self.incidents.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.incidents.verticalHeader().setVisible(False)
-        self.incidents.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.incidents, stretch=2)
         self.side = QTabWidget(self)
         self.side.addTab(self.log, self.tr("Event log"))
         self.side.addTab(self.board, self.tr("Units"))
@@ -219,6 +169,10 @@ class ReplayWindow(QMainWindow):
         if span is None:
             self.message.setText(self.tr("This recording is empty: nothing to replay."))
 
+    def _map_ready(self) -> None:
+        self._markers = None  # a new page: draw the markers again
+        self.seek(self.t, force=True)
+
     # ------------------------------------------------------------ window
     def _on_range(self, _i: int) -> None:
         data = self.range_box.currentData()
@@ -243,11 +197,14 @@ class ReplayWindow(QMainWindow):
                 marks.setdefault(k, []).append(ev.ts)
         self.timeline.set_data(self.t1, self.t2, edges, counts, marks)
         self.log.setRowCount(len(self.window_events))
+        one_day = _local(self.t1)[:10] == _local(self.t2)[:10]
         for i, ev in enumerate(self.window_events):
-            for j, v in enumerate((_local(ev.ts), ev.actor, ev.kind, ev.entity or "")):
+            when = _local(ev.ts)[11:] if one_day else _local(ev.ts)[5:]  # the time of day first
+            tip = f"{_local(ev.ts)}  {ev.kind}\n{json.dumps(ev.payload, ensure_ascii=False)[:500]}"
+            for j, v in enumerate((when, ev.actor, event_kind_label(ev.kind), ev.entity or "")):
                 item = QTableWidgetItem(v)
                 item.setForeground(QBrush(QColor("#9e9e9e")))  # after the replay clock until it passes
-                item.setToolTip(json.dumps(ev.payload, ensure_ascii=False)[:500])
+                item.setToolTip(tip)
                 self.log.setItem(i, j, item)
         self._event_ts = [ev.ts for ev in self.window_events]
         self._log_upto = -1
@@ -395,19 +352,30 @@ class ReplayWindow(QMainWindow):
             self.log.clearSelection()
 
     def _show_incidents(self, state: Any, t: float) -> None:
+        """The incidents as they were at `t`: in the list (as the live queue words them) and on the map."""
         book = state.ext.get("incidents")
         items = getattr(book, "items", None) or {}
-        rows = []
+        rows, markers = [], []
         for iid, inc in sorted(items.items()):
             st = getattr(inc, "state", "")
-            summary = getattr(inc, "category", "") or ""
+            st = str(getattr(st, "value", st))
+            cat = getattr(inc, "category", "") or ""
             text = getattr(inc, "text", "") or getattr(inc, "address", "") or ""
             unit = getattr(inc, "unit_id", None) or ""
-            rows.append((f"#{iid}", str(getattr(st, "value", st)), f"{summary} {text} {unit}".strip()))
+            u = state.units.get(unit) if unit else None
+            who = (u.name if u is not None and u.name else unit)
+            rows.append((f"#{iid}", state_label(st), f"{category_label(cat)} {text} {who}".strip()))
+            is_open = bool(getattr(inc, "is_open", True))
+            markers.append({"id": iid, "lat": inc.lat, "lon": inc.lon, "priority": inc.priority, "state": st,
+                            "overdue": bool(getattr(inc, "overdue", False)) and is_open, "open": is_open,
+                            "label": f"#{iid} {inc.priority} {category_label(cat)} · {state_label(st)}"})
         self.incidents.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, v in enumerate(r):
                 self.incidents.setItem(i, j, QTableWidgetItem(v))
+        if markers != self._markers:
+            self._markers = markers
+            self.map.push_incidents(markers)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.timer.stop()
@@ -436,4 +404,27 @@ def open_live_replay(core: Any, parent: QWidget | None = None, *, lang: str = "e
     w.setWindowFlag(Qt.WindowType.Window, True)
     if span is not None:
         w.seek(span[1])
+    return w
+
+
+def open_replay_file(path: str, parent: QWidget | None = None, *, lang: str = "en",
+                     city_geojson: dict[str, Any] | None = None) -> ReplayWindow:
+    """The replay window on an exported replay file (read-only), as `main.py replay FILE` opens it.
+
+    :raises ValueError: the file is missing, damaged or of a newer format (the message says which).
+    """
+    from dispatch.record.export import ReplayFileError
+    from dispatch.record.export import open_replay_file as open_file
+
+    try:
+        rf = open_file(path)
+    except ReplayFileError as exc:
+        raise ValueError(str(exc)) from exc
+    t1, t2 = rf.window
+    w = ReplayWindow(rf.recording(), lang=lang, window=(t1, t2), city_geojson=city_geojson,
+                     title_suffix=str(rf.path.name), parent=parent)
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    w.setWindowFlag(Qt.WindowType.Window, True)
+    w.destroyed.connect(lambda *_: rf.close())
+    w.seek(t1)
     return w

@@ -190,7 +190,7 @@ class TaskEditor(QDialog):
 
 def city_segments() -> list[tuple[str, str]]:
     """The demo/real city's cleaning segments as (id, display name) in the UI language."""
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
     zh = current_language().startswith("zh")
     return [(s.id, s.name if zh else s.name_en) for s in load_city().segments]

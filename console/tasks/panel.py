@@ -8,6 +8,7 @@ it. Every few seconds it asks the core to start due tasks, spawn recurring ones 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -47,9 +48,13 @@ class TasksPanel(QWidget):
 
     COLUMNS = ("id", "name", "state", "units", "coverage", "area", "distance", "time")
 
-    def __init__(self, parent: QWidget | None = None, *, tick: bool = True) -> None:
+    def __init__(self, parent: QWidget | None = None, *, tick: bool = True,
+                 unit_name: Callable[[str], str] | None = None, segments: dict[str, str] | None = None) -> None:
+        """`unit_name(id)`: the name dispatchers know a vessel by; `segments`: river segment id -> its name."""
         super().__init__(parent)
         self.setObjectName("tasksPanel")
+        self.unit_name = unit_name or (lambda uid: uid)
+        self.segments = dict(segments or {})
         self.rows: list[dict[str, Any]] = []
         self.areas: dict[int, dict[str, Any]] = {}
         self.table = QTableWidget(0, len(self.COLUMNS), self)
@@ -63,9 +68,10 @@ class TasksPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, w in ((0, 36), (2, 62), (3, 90), (4, 96), (5, 70), (6, 70), (7, 84)):
-            self.table.setColumnWidth(col, w)
+        h = self.table.horizontalHeader()  # every column as wide as its contents; the name takes the rest
+        h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(self.COLUMNS.index("name"), QHeaderView.ResizeMode.Stretch)
+        h.setMinimumSectionSize(24)
         self.table.itemSelectionChanged.connect(self._on_select)
         new = QPushButton(self.tr("New cleaning task…"), self)
         new.setObjectName("newTask")
@@ -151,7 +157,8 @@ class TasksPanel(QWidget):
             p = r.get("progress") or {}
             cov = p.get("coverage")
             res = r.get("result") or {}
-            cells = [str(r["id"]), r.get("name") or "", task_state_label(r.get("state")), ", ".join(r.get("units", [])),
+            cells = [str(r["id"]), self.display_name(r), task_state_label(r.get("state")),
+                     ", ".join(self.unit_name(u) for u in r.get("units", [])),
                      None, f"{r.get('area_m2', 0) / 1e6:.3f}",
                      f"{(p.get('distance_m') or res.get('distance_m') or 0) / 1000:.2f}",
                      (self.tr("daily %1").replace("%1", r["every_day"]) if r.get("every_day")
@@ -161,7 +168,7 @@ class TasksPanel(QWidget):
                     continue
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, r["id"])
-                item.setToolTip(text)
+                item.setToolTip(text if c not in (1, 3) else f"{text}\n{self._ids(r, c)}")
                 if c in (0, 5, 6):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, c, item)
@@ -180,6 +187,17 @@ class TasksPanel(QWidget):
                     self.table.selectRow(i)
         self._fetch_areas()
         self._push_map()
+
+    def display_name(self, r: dict[str, Any]) -> str:
+        """The task's name; one named after its segment (no name was given) by the segment's own name."""
+        name, seg = str(r.get("name") or ""), r.get("segment")
+        if seg and seg in self.segments and (name == seg or name.startswith(f"{seg} ")):
+            return self.segments[seg] + name[len(seg):]  # a daily task's date stays
+        return name
+
+    @staticmethod
+    def _ids(r: dict[str, Any], column: int) -> str:
+        return ", ".join(r.get("units", [])) if column == 3 else str(r.get("segment") or "")
 
     def _fetch_areas(self) -> None:
         for r in self.rows:
@@ -201,10 +219,10 @@ class TasksPanel(QWidget):
             if not area or r.get("state") in ("cancelled", "recurring"):
                 continue
             cov = (r.get("progress") or {}).get("coverage")
-            label = f"#{r['id']} {r.get('name') or ''} · {task_state_label(r.get('state'))}"
+            label = f"#{r['id']} {self.display_name(r)} · {task_state_label(r.get('state'))}"
             if cov is not None:
                 label += f" · {float(cov) * 100:.0f} %"
-            out.append({"id": r["id"], "name": r.get("name"), "state": r.get("state"), "coverage": cov,
+            out.append({"id": r["id"], "name": self.display_name(r), "state": r.get("state"), "coverage": cov,
                         "area": area, "label": label})
         return out
 

@@ -26,19 +26,22 @@ from dispatch.hub import protocol as P
 log = logging.getLogger(__name__)
 
 CLIENT_VERSION = "liuzhou-field/0.1"
+MESSAGE_HISTORY = 200  # messages kept in the state file for a restarted window
 
 
 class FieldClient:
     def __init__(self, unit_id: str, endpoint: str, keys: dict[str, str], *, ctx: zmq.Context | None = None,
                  state_path: str | Path | None = None, on_message: Callable[[dict[str, Any]], None] | None = None,
                  auto_accept: bool = False, heartbeat: float = P.HEARTBEAT_S, silence: float = P.HUB_SILENCE_S,
-                 durable: bool = True) -> None:
+                 durable: bool = True, on_where: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.unit_id = unit_id
         self.endpoint = endpoint
         self.keys = keys
         self.ctx = ctx or zmq.Context.instance()
         self.state_path = Path(state_path) if state_path else None
         self.on_message = on_message or (lambda m: None)
+        self.on_where = on_where  # given: ask the hub where it sees this unit ("where" messages)
+        self.where: dict[str, Any] | None = None  # the last of them
         self.auto_accept = auto_accept
         self.heartbeat = heartbeat
         self.silence = silence
@@ -48,6 +51,9 @@ class FieldClient:
         self.next_cseq = 1
         self.pending: list[dict[str, Any]] = []  # unit->hub messages not yet acknowledged, in cseq order
         self.assignments: dict[str, dict[str, Any]] = {}  # ref -> the assignment, while current
+        # the conversation as the crew saw it (texts and broadcasts received, texts sent), newest last: a
+        # restarted client shows it again (the hub resends only what was not acknowledged)
+        self.messages: list[dict[str, Any]] = []
         self.logged_in = False
         self.revoked = False
         self.replaced = False  # another connection logged in with this unit's key: this client stops
@@ -88,12 +94,17 @@ class FieldClient:
             log.warning("field client: unreadable state %s (%s); starting from seq 0", self.state_path, exc)
             return
         self.last_seq, self.next_cseq, self.pending, self.assignments = last_seq, next_cseq, pending, assignments
+        messages = s.get("messages", [])  # a state file from before the history was kept has none
+        if isinstance(messages, list):
+            self.messages = [m for m in messages if isinstance(m, dict) and isinstance(m.get("text"), str)]
+        else:
+            log.warning("field client: \"messages\" in %s is not a list; the history starts empty", self.state_path)
 
     def _save(self) -> None:
         if self.state_path is None:
             return
         doc = {"hub": self.hub, "unit_id": self.unit_id, "last_seq": self.last_seq, "next_cseq": self.next_cseq,
-               "pending": self.pending, "assignments": self.assignments}
+               "pending": self.pending, "assignments": self.assignments, "messages": self.messages}
         tmp = self.state_path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False)
@@ -138,8 +149,11 @@ class FieldClient:
         return True
 
     def _login(self) -> None:
-        sent = self._send({"type": "login", "unit_id": self.unit_id, "version": CLIENT_VERSION,
-                           "last_seq": self.last_seq})
+        login: dict[str, Any] = {"type": "login", "unit_id": self.unit_id, "version": CLIENT_VERSION,
+                                 "last_seq": self.last_seq}
+        if self.on_where is not None:
+            login["where"] = True
+        sent = self._send(login)
         # not connected yet (IMMEDIATE): try again at the next tick, not a second later
         self._login_sent = time.monotonic() if sent else 0.0
 
@@ -171,6 +185,11 @@ class FieldClient:
             self._acked(msg)
         elif t == "hb":
             pass
+        elif t == "where":
+            if all(isinstance(msg.get(k), int | float) and not isinstance(msg.get(k), bool) for k in ("lat", "lon")):
+                self.where = msg
+                if self.on_where is not None:
+                    self.on_where(msg)
         elif t == "error":
             code = msg.get("code")
             if code == "login_required":
@@ -241,11 +260,17 @@ class FieldClient:
                 self._queue({"type": "accept", "ref": ref})
         elif msg["type"] == "cancel" and ref:
             self.assignments.pop(ref, None)
+        elif msg["type"] in ("text", "broadcast"):
+            self._remember({k: msg[k] for k in ("type", "text", "ts", "by", "kind") if k in msg})
         self.last_seq = seq
         self.on_message(msg)
         self._save()
         self._send({"type": "ack", "seq": seq})
         self._flush_pending()
+
+    def _remember(self, entry: dict[str, Any]) -> None:
+        self.messages.append(entry)
+        del self.messages[:-MESSAGE_HISTORY]
 
     # -------------------------------------------------------------- outbound
     def _queue(self, msg: dict[str, Any]) -> None:
@@ -277,6 +302,8 @@ class FieldClient:
             elif msg["type"] in ("accept", "status") and msg["ref"] in self.assignments:
                 # the unit's own progress, kept with the assignment so a restarted window shows it
                 self.assignments[msg["ref"]]["progress"] = "accepted" if msg["type"] == "accept" else msg["status"]
+            if msg["type"] == "text":
+                self._remember({"type": "text", "text": msg["text"], "ts": time.time(), "sent": True})
             self._queue(msg)
             self._flush_pending()
 

@@ -1,9 +1,21 @@
-"""The hub's control endpoint and its client.
+"""The hub's control endpoint and its client: authenticated sessions, roles enforced on every request.
 
-Request: one JSON frame {"id", "op", "args", "actor"} (after an empty delimiter frame, so REQ
-sockets work too). Reply: {"id", "ok": true, "result"} or {"id", "ok": false, "error", "code"}.
-The endpoint runs `dispatch.ops.call` on the hub's core: the very operations of `ctl --db`.
-It is a ROUTER so several clients (ctl, later whole consoles) can be served at once.
+Transport: a ROUTER with CURVE; a client's key must be an enrolled seat key (`keys seat`, ZAP domain
+"control"), so every connection is a known seat. Frames: an empty delimiter, then one JSON object.
+
+- {"type": "login", "name", "password"} -> {"ok": true, "result": {"name", "role"}}: binds the
+  operator to this connection (dispatch.accounts.ops.login: delays, lock-out, all recorded).
+- {"type": "logout"}.
+- {"type": "hello"} -> {"seat", "stream", "hub"}: no login needed (the seat's key is).
+- {"type": "sync", "after": seq, "hash": h} -> {"events": [[seq, ts, actor, kind, entity, payload, hash]...],
+  "head", "more", "reset", "positions" (with the last page), "stream", "hub"}: an attached console's
+  snapshot (the events after `after`; from the start, `reset`, when `h` is not the hash of event `after`:
+  another store), then it follows the stream (dispatch/hub/stream.py) on the port `stream` names.
+- {"id", "op", "args"} -> {"id", "ok": true, "result"} or {"id", "ok": false, "error", "code"}:
+  runs `dispatch.ops.call` as the logged-in operator. The actor is the session's, never the
+  request's: an "actor" field is ignored (a refusal records it as `claimed_actor`). The operation
+  is checked against dispatch/accounts/permissions.py first; a refusal is answered with the reason
+  and recorded as `account.command_refused` (who, at which seat, tried what).
 """
 
 from __future__ import annotations
@@ -11,25 +23,42 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
 from dispatch import ops
+from dispatch.accounts import ops as account_ops
+from dispatch.accounts.model import Account
+from dispatch.accounts.permissions import allowed
 from dispatch.errors import Refused
+from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024
+SECRET_ARGS = frozenset({"password"})
+
+
+@dataclass
+class Session:
+    seat: str
+    account: Account
 
 
 class ControlServer:
-    def __init__(self, core: Any, ctx: zmq.Context, bind: str) -> None:
+    def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str],
+                 stream: Any = None) -> None:
         self.core = core
+        self.stream = stream  # the StreamPublisher attached consoles follow (its port and instance)
         self.ctx = ctx
         self.bind = bind
         self.endpoint = bind
+        self.public_key, self._secret = keys
+        self.sessions: dict[bytes, Session] = {}  # routing id of a connection -> its logged-in operator
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -51,6 +80,10 @@ class ControlServer:
             sock = self.ctx.socket(zmq.ROUTER)
             sock.linger = 0
             sock.setsockopt(zmq.MAXMSGSIZE, MAX_REQUEST_BYTES)
+            sock.curve_server = True
+            sock.curve_secretkey = self._secret.encode("ascii")
+            sock.curve_publickey = self.public_key.encode("ascii")
+            sock.zap_domain = b"control"
             if self.bind.endswith(":0") or self.bind.endswith(":*"):
                 sock.bind(self.bind.rsplit(":", 1)[0] + ":*")
                 self.endpoint = sock.last_endpoint.decode()
@@ -65,10 +98,14 @@ class ControlServer:
             while not self._stop.is_set():
                 if not sock.poll(100):
                     continue
-                frames = sock.recv_multipart()
-                envelope, body = frames[:-1], frames[-1]
+                frames = sock.recv_multipart(copy=False)
+                envelope, body = [f.bytes for f in frames[:-1]], frames[-1]
                 try:
-                    reply = self.handle(body)
+                    seat = body.get("User-Id") or "?"
+                except zmq.ZMQError:
+                    seat = "?"
+                try:
+                    reply = self.handle(body.bytes, conn=envelope[0] if envelope else b"", seat=seat)
                 except Exception as exc:  # never let one request end the endpoint for everyone
                     log.exception("control: request failed")
                     reply = {"id": None, "ok": False, "error": f"{type(exc).__name__}: {exc}", "code": "error"}
@@ -80,17 +117,19 @@ class ControlServer:
         finally:
             sock.close(0)
 
-    def handle(self, body: bytes) -> dict[str, Any]:
+    def handle(self, body: bytes, *, conn: bytes, seat: str) -> dict[str, Any]:
         rid = None
         try:
             req = json.loads(body.decode("utf-8"))
-            if not isinstance(req, dict) or not isinstance(req.get("op"), str):
-                raise ValueError("a request is {\"op\": NAME, \"args\": {...}, \"actor\": WHO}")
+            if not isinstance(req, dict):
+                raise ValueError("a request is a JSON object")
             rid = req.get("id")
+            kind = req.get("type", "op")
+            if kind == "op" and not isinstance(req.get("op"), str):
+                raise ValueError("a request is {\"op\": NAME, \"args\": {...}} (after logging in)")
             args = req.get("args") or {}
-            actor = req.get("actor") or "ctl:unknown"
-            if not isinstance(args, dict) or not isinstance(actor, str):
-                raise ValueError("\"args\" must be an object and \"actor\" a string")
+            if not isinstance(args, dict):
+                raise ValueError("\"args\" must be an object")
         except RecursionError:
             log.warning("control: malformed request: JSON nested too deeply")
             return {"id": None, "ok": False, "error": "malformed request: JSON nested too deeply", "code": "malformed"}
@@ -98,12 +137,26 @@ class ControlServer:
             log.warning("control: malformed request: %s", exc)
             return {"id": rid, "ok": False, "error": f"malformed request: {exc}", "code": "malformed"}
         try:
-            result = ops.call(self.core, req["op"], args, actor=actor)
-            return {"id": rid, "ok": True, "result": result}
+            if kind == "login":
+                return {"id": rid, "ok": True, "result": self._login(conn, seat, req)}
+            if kind == "logout":
+                s = self.sessions.pop(conn, None)
+                if s is not None:
+                    account_ops.logout(self.core, s.account, s.seat)
+                return {"id": rid, "ok": True, "result": None}
+            if kind == "hello":  # who answers: an attached console finds a restarted hub's stream with it
+                return {"id": rid, "ok": True, "result": {"seat": seat, **self._stream_info()}}
+            if kind == "sync":
+                return {"id": rid, "ok": True, "result": self._sync(conn, seat, req)}
+            if kind != "op":
+                raise Refused(f"unknown request type {kind!r} (login, logout, hello, sync, op)", "malformed")
+            result = self._run_op(conn, seat, req["op"], args, req.get("actor"))
+            # the head after the operation: the console waits until its stream has brought it that far
+            return {"id": rid, "ok": True, "result": result, "head": self.core.state.last_seq}
         except Refused as exc:
             return {"id": rid, "ok": False, "error": str(exc), "code": exc.code}
         except Exception as exc:
-            log.exception("control: %s failed", req["op"])
+            log.exception("control: %s failed", req.get("op") or kind)
             return {"id": rid, "ok": False, "error": f"{type(exc).__name__}: {exc}", "code": "error"}
         finally:
             try:
@@ -111,31 +164,134 @@ class ControlServer:
             except Exception:
                 log.exception("control: flushing fixes failed")
 
+    def _login(self, conn: bytes, seat: str, req: dict[str, Any]) -> dict[str, Any]:
+        old = self.sessions.pop(conn, None)
+        if old is not None:
+            account_ops.logout(self.core, old.account, old.seat, reason="another login on this connection")
+        account = account_ops.login(self.core, req.get("name"), req.get("password"), seat)
+        self.sessions[conn] = Session(seat, account)
+        return {"name": account.name, "role": account.role, "seat": seat, **self._stream_info()}
+
+    def _stream_info(self) -> dict[str, Any]:
+        if self.stream is None:
+            return {}
+        return {"stream": self.stream.port, "hub": self.stream.instance}
+
+    def _sync(self, conn: bytes, seat: str, req: dict[str, Any]) -> dict[str, Any]:
+        """A page of events after `after` (a console's snapshot or resynchronisation), for a logged-in seat."""
+        if conn not in self.sessions:
+            raise Refused("log in first: this connection has no operator (the hub may have restarted)",
+                          "login_required")
+        from dispatch.hub.stream import PAGE, event_row, position_rows
+
+        after, limit = req.get("after") or 0, min(int(req.get("limit") or PAGE * 5), PAGE * 5)
+        if not isinstance(after, int) or after < 0:
+            raise Refused("\"after\" is a seq (an integer >= 0)", "malformed")
+        reset = False
+        if after > 0:
+            ev = next(iter(self.core.store.events(after - 1, limit=1)), None)
+            if ev is None or ev.seq != after or ev.hash != req.get("hash"):
+                after, reset = 0, True  # not this store's history: start again from the first event
+        events = list(self.core.store.events(after, limit=limit))
+        head = events[-1].seq if events else after
+        more = len(events) == limit
+        out: dict[str, Any] = {"events": [event_row(e) for e in events], "head": head, "more": more,
+                               "reset": reset, **self._stream_info()}
+        if not more:
+            with self.core.lock:
+                out["positions"] = position_rows(self.core.state.units.values())
+        return out
+
+    def _run_op(self, conn: bytes, seat: str, name: str, args: dict[str, Any], claimed: Any) -> Any:
+        s = self.sessions.get(conn)
+        if s is None:
+            self._refused(f"seat:{seat}", seat, None, name, args, claimed, "not logged in")
+            raise Refused("log in first: this connection has no operator (the hub may have restarted)",
+                          "login_required")
+        a = s.account
+        if a.disabled:
+            self.sessions.pop(conn, None)
+            self._refused(a.actor, seat, a.name, name, args, claimed, "account disabled")
+            raise Refused(f"the account {a.name} is disabled; the session is closed", "account_disabled")
+        ok, why = allowed(a.role, name, args, a.name)
+        if not ok:
+            self._refused(a.actor, seat, a.name, name, args, claimed, why)
+            raise Refused(why, "forbidden")
+        return ops.call(self.core, name, args, actor=a.actor)
+
+    def _refused(self, actor: str, seat: str, who: str | None, name: str, args: dict[str, Any], claimed: Any,
+                 reason: str) -> None:
+        payload: dict[str, Any] = {"name": who, "seat": seat, "op": name[:64], "reason": reason,
+                                   "args": {k: ("***" if k in SECRET_ARGS else v) for k, v in args.items()}}
+        if isinstance(claimed, str) and claimed != actor:
+            payload["claimed_actor"] = claimed[:64]
+        if len(json.dumps(payload, default=str)) > 4096:
+            payload["args"] = sorted(args)[:32]  # the names only: the record, not a second copy of a big request
+        self.core.record(actor, [NewEvent("account.command_refused", payload, f"account:{who}" if who else None)])
+
 
 class ControlClient:
-    """Sends operations to a hub's control endpoint. Not thread-safe (one per thread)."""
+    """Sends operations to a hub's control endpoint over CURVE as a logged-in operator. One per thread.
 
-    def __init__(self, endpoint: str, timeout: float = 10.0) -> None:
+    `keys`: the seat key file's dict (public_key, secret_key, hub_public_key). `login`: (name, password);
+    the client logs in before its first operation and again if the hub has restarted since.
+    """
+
+    def __init__(self, endpoint: str, *, keys: dict[str, Any], login: tuple[str, str] | None = None,
+                 timeout: float = 10.0) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
+        self.credentials = login
+        self.logged_in: dict[str, Any] | None = None
+        self.last_head: int | None = None  # the hub's head after the last operation (its reply's "head")
         self.ctx = zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.linger = 0
+        self.sock.curve_serverkey = keys["hub_public_key"].encode("ascii")
+        self.sock.curve_publickey = keys["public_key"].encode("ascii")
+        self.sock.curve_secretkey = keys["secret_key"].encode("ascii")
         self.sock.connect(endpoint)
 
-    def call(self, name: str, args: dict[str, Any] | None, actor: str) -> Any:
-        """Run operation `name` on the hub. Raises Refused ({"ok": false}) or ConnectionError (no answer)."""
-        rid = uuid.uuid4().hex
-        body = json.dumps({"id": rid, "op": name, "args": args or {}, "actor": actor}, ensure_ascii=False,
-                          default=str).encode("utf-8")
-        self.sock.send_multipart([b"", body])
-        import time
+    def login(self, name: str, password: str) -> dict[str, Any]:
+        self.credentials = (name, password)
+        self.logged_in = self._request({"type": "login", "name": name, "password": password})
+        return self.logged_in
 
+    def logout(self) -> None:
+        if self.logged_in is not None:
+            self._request({"type": "logout"})
+            self.logged_in = None
+
+    def call(self, name: str, args: dict[str, Any] | None = None) -> Any:
+        """Run operation `name` on the hub. Raises Refused ({"ok": false}) or ConnectionError (no answer)."""
+        return self.request({"op": name, "args": args or {}})
+
+    def request(self, req: dict[str, Any]) -> Any:
+        """One request as the logged-in operator, logging in (again) first when needed."""
+        if self.logged_in is None and self.credentials is not None:
+            self.login(*self.credentials)
+        try:
+            return self._request(req)
+        except Refused as exc:
+            if exc.code != "login_required" or self.credentials is None:
+                raise
+        self.login(*self.credentials)  # the hub restarted: its sessions are gone; nothing was run
+        return self._request(req)
+
+    def send_raw(self, request: dict[str, Any]) -> Any:
+        """One request as given (tests: a forged "actor" field)."""
+        return self._request(request)
+
+    def _request(self, req: dict[str, Any]) -> Any:
+        rid = uuid.uuid4().hex
+        body = json.dumps({**req, "id": rid}, ensure_ascii=False, default=str).encode("utf-8")
+        self.sock.send_multipart([b"", body])
         deadline = time.monotonic() + self.timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self.sock.poll(int(left * 1000) + 1):
-                raise ConnectionError(f"the hub at {self.endpoint} did not answer within {self.timeout:g} s")
+                raise ConnectionError(f"the hub at {self.endpoint} did not answer within {self.timeout:g} s "
+                                      "(is it running, and is this seat's key enrolled there?)")
             frames = self.sock.recv_multipart()
             try:
                 reply = json.loads(frames[-1].decode("utf-8"))
@@ -144,6 +300,7 @@ class ControlClient:
             if reply.get("id") != rid:
                 continue  # a late answer to an earlier, timed-out request
             if reply.get("ok"):
+                self.last_head = reply.get("head")
                 return reply.get("result")
             raise Refused(reply.get("error") or "refused by the hub", reply.get("code") or "refused")
 

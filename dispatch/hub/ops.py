@@ -91,10 +91,44 @@ def assignments(core: Any, actor: str, unit_id: str | None = None) -> list[dict[
 
 
 @op("field.messages")
-def messages(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str, Any]]:
+def messages(core: Any, actor: str, unit_id: str | None = None, all: bool = False) -> list[dict[str, Any]]:
+    """One unit's conversation (texts both ways), the broadcasts (no unit), or with all=True every
+    conversation and the broadcasts in time order, each with its `unit_id` (None: a broadcast)."""
     core.refresh()
     with core.lock:
-        return list(field_state(core.state).messages.get(unit_id or "*", []))
+        logs = field_state(core.state).messages
+        if not all:
+            return list(logs.get(unit_id or "*", []))
+        every = [{"unit_id": None if u == "*" else u, **m} for u, log in logs.items() for m in log]
+    return sorted(every, key=lambda m: m.get("ts") or 0.0)
+
+
+@op("field.unread")
+def unread(core: Any, actor: str) -> dict[str, int]:
+    """Per unit, how many of its messages no dispatcher has read yet (units with none left out)."""
+    core.refresh()
+    with core.lock:
+        fs = field_state(core.state)
+        counts = {u: len(fs.unread(u)) for u in fs.messages if u != "*"}
+    return {u: n for u, n in counts.items() if n}
+
+
+@op("field.read")
+def mark_read(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
+    """A dispatcher has read the unit's conversation: its messages so far are no longer unread (recorded:
+    who and when). Returns {"unit_id", "read": how many were unread}."""
+    got: list[int] = []
+
+    def decide(state: Any) -> list[NewEvent]:
+        if unit_id not in state.units:
+            raise NotFound(f"unknown unit {unit_id!r}")
+        new = field_state(state).unread(unit_id)
+        got[:] = [len(new)]
+        return [NewEvent("field.messages_read", {"unit_id": unit_id, "up_to": new[-1]["seq"]},
+                         f"unit:{unit_id}")] if new else []
+
+    core.command(actor, decide)
+    return {"unit_id": unit_id, "read": got[0]}
 
 
 @op("field.outbox")

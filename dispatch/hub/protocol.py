@@ -27,7 +27,7 @@ RESEND_AFTER_S = 3.0  # the hub resends unacknowledged messages this long after 
 # hub -> unit, sequenced (persisted in the outbox until acknowledged)
 SEQUENCED = frozenset({"assignment", "cancel", "text", "broadcast"})
 # hub -> unit, unsequenced
-HUB_CONTROL = frozenset({"welcome", "ack", "hb", "error"})
+HUB_CONTROL = frozenset({"welcome", "ack", "hb", "error", "where"})
 # unit -> hub
 UNIT_RELIABLE = frozenset({"accept", "decline", "status", "text"})  # carry "cseq"
 UNIT_PLAIN = frozenset({"login", "ack", "hb", "pos"})
@@ -104,6 +104,8 @@ def validate_from_unit(msg: dict[str, Any]) -> dict[str, Any]:
     if t == "login":
         _int(msg, "last_seq")
         _str(msg, "version", limit=64, optional=True)
+        if "where" in msg and not isinstance(msg["where"], bool):
+            raise ProtocolError("login: \"where\" must be true or false")
     elif t == "ack":
         _int(msg, "seq", minimum=1)
     elif t == "pos":

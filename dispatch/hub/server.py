@@ -16,22 +16,21 @@ import time
 from typing import Any
 
 import zmq
-from zmq.utils import z85
 
-from dispatch import ops
 from dispatch.errors import Refused
 from dispatch.hub import protocol as P
 from dispatch.hub.keys import hub_keypair
 from dispatch.hub.outbox import Outbox
-from dispatch.hub.state import assignments_of, field_state
+from dispatch.hub.relay import apply_reply, messages_for
+from dispatch.hub.state import field_state
+from dispatch.hub.where import WHERE_EVERY_S, where_messages
+from dispatch.hub.zap import zap_reply
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
 
 OWN_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
                        "field.message_received"})
-DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "description", "instructions", "deadline",
-                 "lat", "lon", "address", "location", "area", "name", "state", "created_at")
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 HB = P.encode({"type": "hb"})
 DEFER_S = 0.05  # at most this long between sending (acknowledgement) and recording "queued" ("delivered")
@@ -45,8 +44,11 @@ class Hub:
     """Serves field units and control clients on one core. `start()` binds, `stop()` ends both threads."""
 
     def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
-                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S) -> None:
+                 offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S,
+                 stream_bind: str | None = None) -> None:
         self.core = core
+        self.stream_bind = stream_bind  # attached consoles' stream (default: the control port + 1)
+        self.stream_endpoint: str | None = None
         self.field_bind = field_bind
         self.control_bind = control_bind
         self.offline_after = offline_after
@@ -78,6 +80,9 @@ class Hub:
         self._deferred_due = 0.0
         self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()  # events the core just applied
         self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (loop thread)
+        self.wants_where: set[str] = set()  # units that logged in with "where": their position as we see it
+        self._where_sent: dict[str, float] = {}  # unit -> fix time last sent
+        self._where_at = 0.0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -95,9 +100,15 @@ class Hub:
             raise self._error
         if self.control_bind:
             from dispatch.hub.control import ControlServer
+            from dispatch.hub.stream import StreamPublisher, stream_bind_for
 
-            self.control = ControlServer(self.core, self.ctx, self.control_bind)
+            keys = (self.public_key, self._secret)
+            self.stream = StreamPublisher(self.core, self.ctx, self.stream_bind or stream_bind_for(self.control_bind),
+                                          keys=keys)
+            self.stream_endpoint = self.stream.start()
+            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=keys, stream=self.stream)
             self.control_endpoint = self.control.start()
+            self._close_stale_sessions()
         self.core.subscribe(self._on_changes)
         log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
         return self
@@ -108,6 +119,8 @@ class Hub:
         self.wake()
         if getattr(self, "control", None) is not None:
             self.control.stop()
+        if getattr(self, "stream", None) is not None:
+            self.stream.stop()
         for t in self._threads:
             t.join(5)
         self.outbox.close()
@@ -117,6 +130,18 @@ class Hub:
                 os.close(fd)
             except OSError:
                 pass
+
+    def _close_stale_sessions(self) -> None:
+        """Operators the log shows at a seat from before this hub started: their sessions died with the
+        previous hub (killed, the machine restarted). Their logout is recorded now, so the log says who was
+        at which seat when; the consoles log in again on their own."""
+        from dispatch.accounts.model import accounts_state
+
+        with self.core.lock:
+            stale = [(a.name, a.seat) for a in accounts_state(self.core.state).by_name.values() if a.seat]
+        if stale:
+            self.core.record("system:hub", [NewEvent("account.logout", {"name": n, "seat": s, "reason": "hub restarted"},
+                                                     f"account:{n}") for n, s in stale])
 
     def call_soon(self, fn: Any) -> None:
         """Run `fn()` on the hub's loop thread (which alone may touch the field socket and the outbox)."""
@@ -255,19 +280,7 @@ class Hub:
             self._zap_one(zap, frames)
 
     def _zap_one(self, zap: zmq.Socket, frames: list[bytes]) -> None:
-        version, request_id, _domain, address, _identity, mechanism = frames[:6]
-        status, text, user = b"400", b"unknown key", b""
-        if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
-            key = z85.encode(frames[6]).decode("ascii")
-            unit = field_state(self.core.state).by_key.get(key)
-            if unit is None:
-                self.core.refresh()  # enrolled a moment ago by `keys new` in another process?
-                unit = field_state(self.core.state).by_key.get(key)
-            if unit is not None:
-                status, text, user = b"200", b"OK", key.encode("ascii")
-            else:
-                log.warning("field: refused unknown key %s from %s", key, address.decode(errors="replace"))
-        zap.send_multipart([version, request_id, status, text, user, b""])
+        zap.send_multipart(zap_reply(self.core, frames))
 
     # ------------------------------------------------------------- messages
     def _drain(self, router: zmq.Socket) -> None:
@@ -413,6 +426,11 @@ class Hub:
             self._send(old, REPLACED)
         self.routes[unit] = rid
         self.route_unit[rid] = unit
+        if msg.get("where"):
+            self.wants_where.add(unit)
+            self._where_sent.pop(unit, None)  # a new session: tell it at once
+        else:
+            self.wants_where.discard(unit)
         last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))
         self._send(rid, {"type": "welcome", "unit_id": unit, "hub": self.public_key, "version": P.PROTOCOL_VERSION,
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
@@ -442,7 +460,7 @@ class Hub:
             return
         reply: dict[str, Any] = {"type": "ack", "cseq": cseq, "ok": True}
         try:
-            self._apply_reply(unit, msg)
+            apply_reply(self.core, self.outbox, unit, msg)
         except (Refused, P.ProtocolError) as exc:
             log.warning("field: %s from %s refused: %s", msg["type"], unit, exc)
             self.refused += 1
@@ -452,35 +470,6 @@ class Hub:
             reply.update(ok=False, code="error", message=str(exc))
         self.outbox.set_last_cseq(unit, cseq)
         self._send(rid, reply)
-
-    def _apply_reply(self, unit: str, msg: dict[str, Any]) -> None:
-        actor = f"unit:{unit}"
-        t = msg["type"]
-        if t == "text":
-            self.core.record(actor, [NewEvent("field.message_received", {"unit_id": unit, "text": msg["text"]},
-                                              f"unit:{unit}")])
-            return
-        ref = msg["ref"]
-        kind, ident = P.split_ref(ref)
-        if not self.outbox.has_assignment(unit, ref):
-            raise Refused(f"{ref} was never assigned to {unit}; a unit reports only on its own assignments",
-                          "not_assigned")
-        payload: dict[str, Any] = {"unit_id": unit, "ref": ref, "action": t, "cseq": msg["cseq"]}
-        for k in ("reason", "status", "note"):
-            if msg.get(k) is not None:
-                payload[k] = msg[k]
-        att = msg.get("attachment")
-        if att:
-            payload["attachment"] = {"name": att["name"], "mime": att["mime"], "data": att["data"]}
-        refusal: Refused | None = None
-        try:
-            advance(self.core, actor, kind, ident, t, msg)
-        except Refused as exc:
-            refusal = exc
-            payload["refused"] = str(exc)
-        self.core.record(actor, [NewEvent("field.reply", payload, ref)])
-        if refusal is not None:
-            raise refusal
 
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
@@ -497,7 +486,7 @@ class Hub:
         for ev in new:
             if ev.kind in OWN_KINDS:
                 continue
-            rows.extend(self._messages_for(ev))
+            rows.extend(messages_for(self.core, ev))
         out: list[tuple[str, dict[str, Any], bytes]] = []
         sent_at = round(time.time(), 3)
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
@@ -519,44 +508,6 @@ class Hub:
         if len(new) == 5000:
             self.wake()
 
-    def _messages_for(self, ev: Any) -> list[tuple[str, dict[str, Any], str | None, int | None]]:
-        out: list[tuple[str, dict[str, Any], str | None, int | None]] = []
-        pairs = assignments_of(ev)
-        if not pairs and ev.kind in ("task.cancelled", "task.finished") and (ev.entity or "").startswith("task:"):
-            # a task cancelled, or finished (its area covered, or ended by the dispatcher): its vessels drop it
-            pairs = [("cancel", u, ev.entity) for u in task_units(self.core, ev.entity.split(":", 1)[1])]
-        for action, unit, ref in pairs:
-            if action == "cancel" and ev.actor == f"unit:{unit}":
-                continue  # the unit's own decline: it dropped the job itself, and a withdrawal would hide its reason
-            kind, ident = ref.split(":", 1)
-            msg: dict[str, Any] = {"type": "assignment" if action == "assign" else "cancel", "ref": ref,
-                                   f"{kind}_id": ident, "ts": ev.ts, "by": ev.actor}
-            if action == "assign":
-                msg.update(details(self.core, kind, ident))
-                for k in DETAIL_FIELDS + ("note",):
-                    v = ev.payload.get(k)
-                    if v is not None and _jsonable(v):
-                        msg[k] = v
-            else:
-                if ev.payload.get("note"):
-                    msg["note"] = ev.payload["note"]
-                if ev.kind == "task.finished":
-                    msg["reason"] = "finished"  # done, not withdrawn
-            out.append((unit, msg, ref, ev.seq))
-        if out:
-            return out
-        if ev.kind == "field.message_sent":
-            p = ev.payload
-            base = {"text": p["text"], "ts": ev.ts, "by": ev.actor}
-            if p.get("unit_id"):
-                return [(p["unit_id"], {"type": "text", **base}, None, ev.seq)]
-            with self.core.lock:
-                fs = field_state(self.core.state)
-                units = [u for u in fs.keys
-                         if not p.get("kind") or getattr(self.core.state.units.get(u), "kind", None) == p["kind"]]
-            return [(u, {"type": "broadcast", "kind": p.get("kind"), **base}, None, ev.seq) for u in sorted(units)]
-        return []
-
     # ------------------------------------------------------------------ tick
     def _tick(self, now: float) -> None:
         self.core.refresh()  # events other processes appended (ctl --db, keys revoke)
@@ -572,6 +523,11 @@ class Hub:
             if self.outbox.last_seq.get(unit, 0) > self.outbox.acked.get(unit, 0) and \
                     now - self.progress.get(unit, 0) > self.resend_after:
                 self._resend(unit, 0)
+        if now - self._where_at >= WHERE_EVERY_S and self.wants_where:
+            self._where_at = now
+            for unit, msg in where_messages(self.core, [u for u in self.routes if u in self.wants_where],
+                                            self._where_sent):
+                self._send(self.routes[unit], msg)
         self._flush_events()
 
     def _cut_revoked(self) -> None:
@@ -584,76 +540,3 @@ class Hub:
     def connected(self) -> list[str]:
         return sorted(self.routes)
 
-
-def _jsonable(v: Any) -> bool:
-    return isinstance(v, str | int | float | bool | list | dict)
-
-
-def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
-    """What the field needs to know about an incident or task: the feature's own "show" operation, or for an
-    incident the same detail read straight from the core's state (the hub refreshes it before)."""
-    name = f"{kind}.show"
-    if name not in ops.OPERATIONS:
-        return {}
-    try:
-        if kind == "incident":  # the commonest: read the state the hub already holds (no refresh, no history query)
-            from dispatch import incidents
-
-            with core.lock:
-                d = incidents.get(core.state, ident).detail(incidents.book(core.state).config, core.clock())
-        else:
-            d = ops.call(core, name, {f"{kind}_id": ident}, actor="system:hub")
-    except Exception as exc:  # the assignment still goes out, with what the event said
-        log.warning("field: no details for %s:%s: %s", kind, ident, exc)
-        return {}
-    out = {}
-    for k in DETAIL_FIELDS:
-        v = d.get(k) if isinstance(d, dict) else None
-        if v is not None:
-            out[k] = v if _jsonable(v) else str(v)
-    if "lat" not in out and isinstance(out.get("area"), dict):  # a task's area: a point inside it to head for
-        try:
-            from shapely.geometry import shape
-
-            p = shape(out["area"]).representative_point()
-            out["lat"], out["lon"] = round(p.y, 6), round(p.x, 6)
-        except Exception as exc:  # a malformed area: the assignment still goes out without a point
-            log.warning("field: no point for %s:%s: %s", kind, ident, exc)
-    return out
-
-
-def task_units(core: Any, ident: str) -> list[str]:
-    """The vessels of a task (its events of cancellation and end do not name them), from the feature's "show"."""
-    if "task.show" not in ops.OPERATIONS:
-        return []
-    try:
-        d = ops.call(core, "task.show", {"task_id": ident}, actor="system:hub")
-    except Exception as exc:
-        log.warning("field: no units for task:%s: %s", ident, exc)
-        return []
-    units = d.get("units") if isinstance(d, dict) else None
-    return [str(u) for u in units] if isinstance(units, list) else []
-
-
-def advance(core: Any, actor: str, kind: str, ident: str, action: str, msg: dict[str, Any]) -> Any:
-    """Run the feature's operation for a unit's answer, as that unit (the feature checks it is its own).
-
-    incident: accept/en_route/on_scene/resolved -> incident.transition; decline -> incident.unassign.
-    task: resolved -> task.finish; the other answers are only recorded (field.reply).
-    """
-    ops.load_features()
-    note = msg.get("reason") if action == "decline" else msg.get("note")
-    if kind == "incident":
-        if action == "decline":
-            return _call(core, "incident.unassign", {"incident_id": ident, "note": note}, actor)
-        target = "accepted" if action == "accept" else msg["status"]
-        return _call(core, "incident.transition", {"incident_id": ident, "state": target, "note": note}, actor)
-    if kind == "task" and action == "status" and msg.get("status") == "resolved":
-        return _call(core, "task.finish", {"task_id": ident, "note": note}, actor)
-    return None
-
-
-def _call(core: Any, name: str, args: dict[str, Any], actor: str) -> Any:
-    if name not in ops.OPERATIONS:
-        return None  # the feature is not installed: the reply is still recorded
-    return ops.call(core, name, args, actor=actor)

@@ -5,6 +5,7 @@ Events (payloads):
   field.key_enrolled {unit_id, public_key}     field.key_revoked {unit_id, public_key}
   unit.online {id}  unit.offline {id}           field.message_sent {unit_id|null, kind|null, text}
   field.message_received {unit_id, text}       field.delivered {unit_id, ref, seq}
+  field.messages_read {unit_id, up_to} (a dispatcher read the unit's messages up to that event seq)
   field.queued {unit_id, ref, seq, type} (an assignment or cancel put in the unit's outbox)
   field.reply {unit_id, ref, action, status?, reason?, note?, attachment?}
 """
@@ -19,6 +20,7 @@ from dispatch.state import State, applies
 from dispatch.store import Event
 
 MAX_MESSAGES_PER_UNIT = 200
+MAX_ASSIGNMENTS_PER_UNIT = 200  # the latest views a unit keeps: a year of work is in the log, not in memory
 
 
 @dataclass
@@ -47,6 +49,7 @@ class FieldState:
     assignments: dict[str, dict[str, AssignmentView]] = field(default_factory=dict)  # unit -> ref -> view
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # unit ("*" broadcasts) -> log
     online_since: dict[str, float] = field(default_factory=dict)
+    read_up_to: dict[str, int] = field(default_factory=dict)  # unit -> seq of the last of its messages read
     offline_since: dict[str, float] = field(default_factory=dict)
 
     def assignment(self, unit_id: str, ref: str) -> AssignmentView:
@@ -54,7 +57,14 @@ class FieldState:
         view = per.get(ref)
         if view is None:
             view = per[ref] = AssignmentView(ref)
+            if len(per) > MAX_ASSIGNMENTS_PER_UNIT:
+                del per[next(iter(per))]  # the oldest made
         return view
+
+    def unread(self, unit_id: str) -> list[dict[str, Any]]:
+        """The unit's messages to the control room that no dispatcher has read yet."""
+        seen = self.read_up_to.get(unit_id, 0)
+        return [m for m in self.messages.get(unit_id, []) if m.get("dir") == "in" and m.get("seq", 0) > seen]
 
     def log_message(self, unit_id: str, entry: dict[str, Any]) -> None:
         log = self.messages.setdefault(unit_id, [])
@@ -175,7 +185,16 @@ def _message_sent(state: State, ev: Event, ch: Changes) -> None:
 @applies("field.message_received")
 def _message_received(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    field_state(state).log_message(p["unit_id"], {"ts": ev.ts, "dir": "in", "actor": ev.actor, "text": p["text"]})
+    field_state(state).log_message(p["unit_id"], {"ts": ev.ts, "dir": "in", "actor": ev.actor, "text": p["text"],
+                                                  "seq": ev.seq})
+    ch.messages = True
+
+
+@applies("field.messages_read")
+def _messages_read(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    fs = field_state(state)
+    fs.read_up_to[p["unit_id"]] = max(fs.read_up_to.get(p["unit_id"], 0), int(p["up_to"]))
     ch.messages = True
 
 

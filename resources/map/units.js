@@ -33,7 +33,7 @@
   var timings = [];        // ms from Python's hand-off to the end of the drawing pass
   var lastSent = null;
   var onSelect = null;     // set by the bridge
-  var trails = new Map();  // id -> [[lat, lon], ...]; only the replay window sets them
+  var trails = new Map();  // id -> [[lat, lon], ..., null (a gap), ...]; only the replay window sets them
   var framesWithUnits = 0; // drawing passes that drew at least one unit
 
   /* One small pre-drawn image per kind, colour and 10-degree heading step: 5,000 drawImage calls
@@ -198,9 +198,12 @@
     ctx.lineWidth = 1.5; ctx.strokeStyle = "rgba(21,101,192,0.55)";
     ctx.beginPath();
     trails.forEach(function (pts) {
+      var lift = true;  // a null between two points: the fixes stopped there, no line across the gap
       for (var i = 0; i < pts.length; i++) {
+        if (pts[i] === null) { lift = true; continue; }
         var p = map.latLngToContainerPoint(pts[i]);
-        if (i === 0) ctx.moveTo(p.x, p.y); else ctx.lineTo(p.x, p.y);
+        if (lift) ctx.moveTo(p.x, p.y); else ctx.lineTo(p.x, p.y);
+        lift = false;
       }
     });
     ctx.stroke();

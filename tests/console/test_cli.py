@@ -49,3 +49,28 @@ def test_ctl_binds_an_mmsi_to_a_unit_and_refuses_a_bad_one(db_url, capsys) -> No
     assert json.loads(capsys.readouterr().out)["mmsi"] == 413802001
     assert main(["ctl", "--db", db_url, "unit", "bind-mmsi", "vessel-01", "12"]) == 1
     assert "9 digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["devices", "decode", "ctl", "hub", "gui"])
+def test_global_options_go_before_a_subcommand(command: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 17: `main.py -v devices` failed ("unrecognized arguments") and `main.py -v decode --help`
+    printed the console's help."""
+    from console.cli import parse_args
+
+    args = parse_args(["-v", command] + (["units"] if command == "ctl" else []))
+    assert args.command == command and args.verbose is True
+    assert parse_args([command] + (["units"] if command == "ctl" else [])).verbose is False
+    with pytest.raises(SystemExit) as exit_:
+        main(["-v", command, "--help"])
+    assert exit_.value.code == 0
+    assert f"usage: main.py {command}" in capsys.readouterr().out
+
+
+def test_the_console_is_the_default_with_or_without_global_options() -> None:
+    from console.cli import parse_args
+
+    for argv in ([], ["-v"], ["--lang", "en"], ["-v", "--lang", "en"], ["--verbose", "--no-demo"]):
+        args = parse_args(argv)
+        assert args.command == "gui", argv
+    assert parse_args(["-v", "--lang", "en"]).lang == "en" and parse_args(["-v"]).verbose
+    assert parse_args(["--lang", "en", "-v"]).verbose  # the console's own -v

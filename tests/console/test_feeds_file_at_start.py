@@ -5,7 +5,7 @@ from __future__ import annotations
 from console.cli import build_parser, gui
 from console.main_window import MainWindow
 from console.session import open_session
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 
 
 def test_a_broken_feeds_file_is_shown_on_the_bench_and_the_demo_stays_off(qtbot, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from console.incidents.common import OVERDUE_BG
 from console.main_window import MainWindow
 from console.operations import seat_actor
 from dispatch import ops
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
 from tests.conftest import Clock
@@ -290,3 +290,51 @@ def test_attachments_are_listed_with_their_hash_and_an_unreadable_file_is_refuse
     assert "cannot read attachment" in detail.banner.text()
     assert ops.call(core, "incident.show", {"incident_id": inc["id"]}, actor="t")["history"] == before
     assert detail.attachments.topLevelItemCount() == 1
+
+
+def test_the_detail_countdown_moves_with_the_queue(qtbot, seat) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 1: the detail repainted only when the incident changed (frozen at 1:59:59)."""
+    w, wf, core, clock = seat
+    inc = create(core, priority="P4")
+    qtbot.waitUntil(lambda: row_of(wf, inc["id"]) is not None, timeout=10000)
+    wf.panel.select_incident(inc["id"])
+    detail, m = wf.panel.detail, wf.panel.model
+    qtbot.waitUntil(lambda: (detail.incident or {}).get("id") == inc["id"], timeout=10000)
+
+    def queue_text() -> str:
+        return str(m.data(m.index(m.index_of[inc["id"]], 4)))
+
+    assert detail.deadline.text() == queue_text()
+    for step in (27, 60, 3600):
+        clock.t += step
+        wf.panel.tick()  # what the panel's one-second timer does
+        assert detail.deadline.text() == queue_text()
+    clock.t += 3 * 3600  # past the deadline: the running countdown, in red, in both
+    wf.panel.tick()
+    assert detail.deadline.text() == queue_text() and "-" in detail.deadline.text()
+    assert "b71c1c" in detail.deadline.styleSheet()
+
+
+def test_a_late_dispatch_is_named_and_the_arrival_countdown_ahead_is_not_red(qtbot, seat) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 6: once dispatched late, the row showed its arrival countdown in red though it was ahead."""
+    w, wf, core, clock = seat
+    inc = create(core, priority="P1")  # 5 minutes to dispatch
+    qtbot.waitUntil(lambda: row_of(wf, inc["id"]) is not None, timeout=10000)
+    clock.t += 301
+    wf.panel.check_deadlines()
+    qtbot.waitUntil(lambda: wf.panel.alerts.count() == 1, timeout=10000)
+    ops.call(core, "incident.assign", {"incident_id": inc["id"], "unit_id": "boat-01"}, actor=ACTOR)
+    qtbot.waitUntil(lambda: row_of(wf, inc["id"])["state"] == "dispatched", timeout=10000)
+    m = wf.panel.model
+    cell = m.index(m.index_of[inc["id"]], 4)
+    text = m.data(cell)
+    assert text.startswith("Dispatch late · Arrival ") and "-" not in text.split("Arrival ")[1]
+    assert m.data(cell, Qt.ItemDataRole.ForegroundRole) is None  # the arrival deadline is ahead
+    assert m.data(cell, Qt.ItemDataRole.BackgroundRole).color() == OVERDUE_BG  # still marked until closed
+    wf.panel.select_incident(inc["id"])
+    detail = wf.panel.detail
+    qtbot.waitUntil(lambda: (detail.incident or {}).get("state") == "dispatched", timeout=10000)
+    assert detail.deadline.text() == text and "b71c1c" not in detail.deadline.styleSheet()
+    clock.t += 3600  # now the arrival is late too: that countdown turns red
+    wf.panel.tick()
+    assert "Arrival -" in m.data(cell) and m.data(cell, Qt.ItemDataRole.ForegroundRole) is not None

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from console.main_window import MainWindow
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
 from tests.conftest import Clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.map.view import MapView
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 from tests.conftest import page_js as js
 
 

@@ -10,7 +10,7 @@ from console import operations
 from console.incidents import install
 from console.main_window import MainWindow
 from dispatch import ops
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
 from tests.conftest import Clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.city import load_city
+from dispatch.city.data import load_city
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
 

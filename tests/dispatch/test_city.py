@@ -8,7 +8,7 @@ import math
 import pytest
 from shapely.geometry import LineString, Point
 
-from dispatch.city import DEFAULT_CITY_PATH, City, load_city
+from dispatch.city.data import DEFAULT_CITY_PATH, City, load_city
 from dispatch.geo import (
     EARTH_RADIUS_M,
     LocalFrame,

@@ -131,3 +131,25 @@ def test_the_fleet_roster_is_registered_from_ctl(capsys, db, tmp_path):
     _, err = ctl(capsys, db, "unit", "import", str(tmp_path / "missing.csv"), rc=1)
     assert "cannot read the roster" in err
     assert not {"boat-11", "boat-12", "boat-13"} & {u["id"] for u in js(capsys, db, "units")}
+
+
+def test_a_late_dispatch_is_named_beside_the_arrival_deadline_ahead(capsys, db):
+    """Issue 19, item 6 (ctl's list and show): which stage is late, not only a '!' beside the state."""
+    import time
+
+    inc = js(capsys, db, "incident", "create", "--category", "floating_garbage", "--priority", "P1",
+             "--lat", str(BOAT[0]), "--lon", str(BOAT[1]))
+    out, _ = ctl(capsys, db, "incident", "check-deadlines", "--now", str(time.time() + 3600))
+    assert f"incident {inc['id']}: dispatch overdue" in out
+    js(capsys, db, "assign", str(inc["id"]), "boat-01")
+    row = next(line for line in ctl(capsys, db, "incidents")[0].splitlines() if line.split()[0] == str(inc["id"]))
+    assert "dispatch late, arrive 0:" in row and "arrive -" not in row
+    assert "deadline: dispatch late, arrive 0:" in ctl(capsys, db, "incident", "show", str(inc["id"]))[0]
+    # the shift lead's alert, until acknowledged (issue 19, item 2)
+    alerts = js(capsys, db, "incident", "alerts")
+    assert [(a["incident_id"], a["stage"]) for a in alerts] == [(inc["id"], "dispatch")]
+    assert "dispatch" in ctl(capsys, db, "incident", "alerts")[0]
+    out, _ = ctl(capsys, db, "incident", "acknowledge", str(alerts[0]["seq"]), "--actor", "ctl:lead")
+    assert "1 alert(s) acknowledged" in out
+    assert ctl(capsys, db, "incident", "alerts")[0].strip() == "no alerts"
+    assert "ctl:lead" in ctl(capsys, db, "incident", "alerts", "--all")[0]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dispatch import ops
-from dispatch.city import load_city
-from dispatch.demo import demo_reports, file_demo_reports
-from dispatch.workflow import Category
+from dispatch.city.data import load_city
+from dispatch.demo.fleet import demo_reports, file_demo_reports
+from dispatch.incidents.workflow import Category
 from tests.dispatch.incident_helpers import make_core
 
 WATER = {Category.FLOATING_GARBAGE, Category.ILLEGAL_FISHING, Category.WATER_POLLUTION, Category.ILLEGAL_SAND_MINING}

@@ -9,7 +9,7 @@ import pytest
 
 from dispatch import ops
 from dispatch.errors import NotFound, Refused
-from dispatch.workflow import ASSIGNABLE, TRANSITIONS, UNASSIGNABLE, State
+from dispatch.incidents.workflow import ASSIGNABLE, TRANSITIONS, UNASSIGNABLE, State
 from tests.dispatch.incident_helpers import Clock, add_unit, make_core, river_point
 
 LAT, LON = river_point(0.3)
@@ -210,7 +210,7 @@ def test_unit_moves_only_its_own(core):
     with pytest.raises(Refused) as e:
         call(core, "incident.transition", incident_id=a, state="closed", actor="unit:boat-01")
     assert e.value.code in ("not_allowed_for_unit", "illegal_transition")
-    from dispatch.incidents import unit_may_move
+    from dispatch.incidents.book import unit_may_move
 
     assert unit_may_move(core.state, a, "boat-01") and not unit_may_move(core.state, a, "boat-02")
 
@@ -269,6 +269,35 @@ def test_deadlines_with_injected_clock(core, clock):
     assert not call(core, "incident.show", incident_id=a)["overdue"]
 
 
+def test_shift_lead_alerts_are_state_kept_until_acknowledged(core, clock, tmp_path):
+    """Issue 19, item 2: the alerts were widget contents, gone after a restart though nobody saw them."""
+    a = new(core, priority="P1")["id"]
+    b = new(core, priority="P1", lat=LAT + 0.01)["id"]
+    clock.t += 301
+    call(core, "incidents.check_deadlines", actor="system:console")
+    alerts = call(core, "incidents.alerts")
+    assert sorted((x["incident_id"], x["stage"]) for x in alerts) == [(a, "dispatch"), (b, "dispatch")]
+    assert all(x["acknowledged_at"] is None and x["priority"] == "P1" for x in alerts)
+    core.close()
+    again = make_core(tmp_path, clock)  # a restart: the state is the log's
+    assert [x["seq"] for x in call(again, "incidents.alerts")] == [x["seq"] for x in alerts]
+    first = alerts[-1]["seq"]
+    assert call(again, "incidents.acknowledge_alerts", actor="dispatcher:li", alerts=[first]) == {"acknowledged": 1}
+    assert call(again, "incidents.acknowledge_alerts", alerts=[first]) == {"acknowledged": 0}  # once
+    with pytest.raises(NotFound, match="no such alert: 999999"):
+        call(again, "incidents.acknowledge_alerts", alerts=[999999])
+    left = call(again, "incidents.alerts")
+    assert [x["seq"] for x in left] == [alerts[0]["seq"]]
+    acked = next(x for x in call(again, "incidents.alerts", all=True) if x["seq"] == first)
+    assert acked["acknowledged_by"] == "dispatcher:li" and acked["acknowledged_at"] == clock.t
+    assert call(again, "incidents.acknowledge_alerts") == {"acknowledged": 1}  # every one left
+    assert call(again, "incidents.alerts") == []
+    again.close()
+    last = make_core(tmp_path, clock)
+    assert call(last, "incidents.alerts") == []
+    last.close()
+
+
 def test_duplicates_flagged_and_merged(core, clock, tmp_path):
     call(core, "incidents.config_set", config={"duplicate_radius_m": 200, "duplicate_window_s": 3600})
     a = new(core, text="first call")["id"]
@@ -304,7 +333,7 @@ def test_attachment_kept_unaltered(core, tmp_path):
     f.write_bytes(b"edited later")  # the original changes: what is stored does not
     from pathlib import Path
 
-    from dispatch.attachments import verify
+    from dispatch.blobs import verify
 
     assert Path(r["path"]).read_bytes() == data and verify(core, r["sha256"])
     att = call(core, "incident.show", incident_id=iid)["attachments"][0]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from dispatch import ops
-from dispatch.city import load_city
+from dispatch.city.data import load_city
+from dispatch.city.waterway import waterway_graph
 from dispatch.errors import Refused
 from dispatch.geo import haversine_m
+from dispatch.incidents.recommend import Candidate, rank
 from dispatch.model import UnitKind
-from dispatch.recommend import Candidate, rank
-from dispatch.waterway import waterway_graph
 from tests.dispatch.incident_helpers import add_unit, make_core, river_point
 
 # The river loops round the Chengzhong peninsula: fractions 0.30 and 0.665 of the centerline are only
@@ -66,7 +66,7 @@ def test_recommend_op_suitable_kinds_and_statuses(tmp_path):
         d = ops.call(core, "incident.create", {"category": "illegal_dumping", "priority": "P3", "lat": 24.331,
                                                "lon": 109.411}, actor="x")
         rec = ops.call(core, "recommend", {"incident_id": d["id"]}, actor="x")
-        assert {r["kind"] for r in rec} == {"officer", "truck"}
+        assert {r["kind"] for r in rec} == {"officer"}  # trucks are supervised, not dispatched (issue 19, 10)
         with pytest.raises(Refused):
             ops.call(core, "recommend", {}, actor="x")
     finally:
@@ -87,3 +87,36 @@ def test_officer_does_not_walk_across_the_river():
     same_side = destination(*a, bearing, 300)
     r = rank(a, [Candidate("o", "o", UnitKind.OFFICER, *same_side)], limit=None)[0]
     assert r["mode"] == "foot" and r["distance_m"] == pytest.approx(300 * 1.3, rel=0.05)
+
+
+def test_trucks_are_never_recommended_nor_dispatched_and_a_water_report_on_land_is_flagged(tmp_path):
+    """Issue 19, item 10: a construction-waste spill listed the regulated trucks (桂B plates) as responders;
+    a report of a water category placed on land gave no warning."""
+    core = make_core(tmp_path)
+    try:
+        lat, lon = load_city().center
+        add_unit(core, "officer-01", "officer", lat, lon + 0.002)
+        for i in range(5):  # trucks all around, nearer than the officer
+            add_unit(core, f"truck-0{i}", "truck", lat + 0.0002 * i, lon)
+        for cat in ("construction_waste_spill", "illegal_dumping", "other"):
+            inc = ops.call(core, "incident.create", {"category": cat, "priority": "P2", "lat": lat, "lon": lon},
+                           actor="x")
+            rec = ops.call(core, "recommend", {"incident_id": inc["id"], "limit": 10}, actor="x")
+            assert [r["unit_id"] for r in rec] == ["officer-01"], cat
+            assert inc["warnings"] == []  # a land category on land
+        with pytest.raises(Refused, match="supervises trucks") as e:
+            ops.call(core, "incident.assign", {"incident_id": inc["id"], "unit_id": "truck-01"}, actor="x")
+        assert e.value.code == "not_a_responder"
+        on_land = load_city().district_of(lat, lon) is not None and not load_city().is_water(lat, lon)
+        assert on_land
+        fishing = ops.call(core, "incident.create", {"category": "illegal_fishing", "priority": "P2", "lat": lat,
+                                                     "lon": lon}, actor="x")
+        (w,) = fishing["warnings"]
+        assert w["code"] == "on_land" and w["distance_m"] > 40 and "from the water" in w["message"]
+        assert ops.call(core, "incident.check", {"category": "floating_garbage", "lat": lat, "lon": lon},
+                        actor="x")["warnings"][0]["code"] == "on_land"
+        wlat, wlon = river_point(0.4)
+        assert ops.call(core, "incident.check", {"category": "floating_garbage", "lat": wlat, "lon": wlon},
+                        actor="x") == {"warnings": []}
+    finally:
+        core.close()

@@ -10,7 +10,7 @@ import pytest
 from dispatch import ops
 from dispatch.errors import NotFound, Refused
 from dispatch.geo import destination
-from dispatch.tasks import bureau_tz
+from dispatch.tasks.model import bureau_tz
 from tests.dispatch.incident_helpers import Clock, add_unit, make_core, river_point
 
 CENTER = river_point(0.5)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from devices.sim.fleet import SimTrack
 from devices.sim.pty import GpsReceiver, PtySimulator, VirtualSerialPort
-from dispatch.feed_config import FeedSpec, load
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec, load
+from dispatch.feeds.manager import FeedManager
 
 
 def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import AddFeedDialog, DevicesPanel
+    from console.device_bench.dialogs import AddFeedDialog
+    from console.device_bench.panel import DevicesPanel
 
     tr = SimTrack("sim:boat", [(24.32, 109.42), (24.33, 109.43)], 4.0, talker="GN", jitter_m=0)
     port = VirtualSerialPort(9600, "boat")
@@ -56,7 +57,7 @@ def test_bench_shows_live_figures_of_a_simulated_receiver(qtbot, core, tmp_path)
 
 
 def test_a_feed_bound_to_an_unknown_unit_says_its_fixes_are_dropped(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import DevicesPanel
+    from console.device_bench.panel import DevicesPanel
 
     mgr = FeedManager(core, [FeedSpec("typo", "udp", host="127.0.0.1", tcp_port=0, unit="boat-99",
                                       bind={"GP": "boat-01", "GN": "truck-9"})]).start()
@@ -72,3 +73,37 @@ def test_a_feed_bound_to_an_unknown_unit_says_its_fixes_are_dropped(qtbot, core,
     finally:
         panel.shutdown()
         mgr.stop()
+
+
+def test_the_bench_shows_the_demo_citys_simulated_receivers_that_feed_the_map(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 7: the Devices tab said "0 feeds" while the status bar counted 116 fixes/s from the demo."""
+    from console.device_bench.panel import DevicesPanel
+    from dispatch.demo.fleet import demo_simulator
+    from dispatch.feeds.pump import demo_pump
+
+    units, sim = demo_simulator()
+    core.register_units("system:demo", [u.registration() for u in units])
+    pump = demo_pump(core, sim)
+    pump.start()
+    mgr = FeedManager(core, []).start()
+    panel = DevicesPanel(mgr, config_path=tmp_path / "feeds.toml", interval_ms=100, pumps=[pump])
+    qtbot.addWidget(panel)
+    try:
+        col = {c: i for i, c in enumerate(DevicesPanel.COLUMNS)}
+
+        def cell(name: str) -> str:
+            item = panel.table.item(0, col[name])
+            return item.text() if item else ""
+
+        qtbot.waitUntil(lambda: cell("name") == "demo" and float(cell("sentences_per_s") or 0) > 10, timeout=15000)
+        assert cell("port") == f"demo city, {len(sim.tracks)} simulated receivers" and len(sim.tracks) == len(units)
+        assert cell("state") == "simulated, running" and float(cell("last_fix_age")) < 5
+        assert panel.status.text().startswith("1 feeds, 1 connected")
+        qtbot.waitUntil(lambda: panel.selected_feed() == "demo", timeout=5000)  # the bench opens on it
+        assert not panel.edit_button.isEnabled() and not panel.remove_button.isEnabled()
+        assert panel.edit_dialog() is None  # not a configured feed: nothing to edit
+        qtbot.waitUntil(lambda: "simulated receivers" in panel.unbound_title.text(), timeout=5000)
+    finally:
+        panel.shutdown()
+        mgr.stop()
+        pump.stop()

@@ -8,15 +8,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from dispatch.feed_config import FeedSpec, load
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec, load
+from dispatch.feeds.manager import FeedManager
 from tests.feeds.talkers import MMSI, UdpTalkers, at
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.devices_panel import BindSourceDialog, DevicesPanel
+    from console.device_bench.dialogs import BindSourceDialog
+    from console.device_bench.panel import DevicesPanel
 
     path = tmp_path / "feeds.toml"
     mgr = FeedManager(core, [FeedSpec("river", "udp", host="127.0.0.1", tcp_port=0),
@@ -126,7 +127,7 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         assert transport.stats.disconnects == 0
 
         # ---- an MMSI bound to the unit itself, as the unit board does (unit.mmsi_bound, every feed)
-        from dispatch.feeds import UnboundSource
+        from dispatch.feeds.feed import UnboundSource
 
         other = UnboundSource("mmsi", "412000222", "", 0.0, 1)
         bm = BindSourceDialog(panel, feed="river AIS", source=other, units=panel.units)
@@ -137,6 +138,8 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         bm.accept()
         panel.apply_binding("river AIS", *bm.result_binding, unit_wide=bm.unit_wide)
         qtbot.waitUntil(lambda: core.state.units["boat-02"].mmsi == 412000222, timeout=5000)
+        # the bench says so once its worker is done (before the next action, as a person would read it)
+        qtbot.waitUntil(lambda: "is now boat-02's AIS transponder" in panel.notice.text(), timeout=10000)
         assert [e.actor.startswith("dispatcher:") for e in core.store.events(kinds=["unit.mmsi_bound"])] == [True]
         assert "river AIS" in mgr.feeds and f"mmsi:{MMSI}" in mgr.feeds["river AIS"].spec.bind
 
@@ -150,7 +153,7 @@ def test_bench_edits_bindings_of_a_live_feed_and_binds_heard_sources(qtbot, core
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
-        from console.devices_panel import EditFeedDialog
+        from console.device_bench.dialogs import EditFeedDialog
 
         seen: list[str] = []
 
@@ -200,10 +203,11 @@ def _strings(path: Path) -> set[str]:
 
 def test_every_string_of_the_bench_and_of_feed_refusals_has_a_chinese_translation() -> None:
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
-    from console.devices_panel import match_label  # noqa: F401 - its words are t() literals in the module
-    from dispatch.feed_config import ROW_PREFIX
+    from console.device_bench.words import match_label  # noqa: F401 - its words are t() literals in the module
+    from dispatch.feeds.config import ROW_PREFIX
 
-    wanted = _strings(ROOT / "console/devices_panel.py") | _strings(ROOT / "dispatch/feed_config.py")
+    wanted = set().union(*(_strings(p) for p in sorted((ROOT / "console/device_bench").glob("*.py"))))
+    wanted |= _strings(ROOT / "dispatch/feeds/config.py")
     wanted |= {"Talker", "MMSI", "Peer address", "Device id", ROW_PREFIX}
     assert len(wanted) > 60
     missing = sorted(s for s in wanted if not zh.get(s))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatch import ops
-from dispatch.feed_config import (
+from dispatch.feeds.config import (
     FeedRefused,
     FeedSpec,
     binding_key,
@@ -15,7 +15,7 @@ from dispatch.feed_config import (
     save,
     split_key,
 )
-from dispatch.feeds import FeedManager
+from dispatch.feeds.manager import FeedManager
 from tests.conftest import wait_for
 from tests.feeds.talkers import MMSI, UdpTalkers, at
 

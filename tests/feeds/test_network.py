@@ -9,8 +9,8 @@ import time
 
 from devices.nmea import encode
 from devices.transports import GpsdClient, TcpClient, TcpServer, UdpListener
-from dispatch.feed_config import FeedSpec
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec
+from dispatch.feeds.manager import FeedManager
 from tests.conftest import wait_for
 
 T0 = 1764158400.0

@@ -17,8 +17,8 @@ import pytest
 
 from devices.nmea import encode
 from devices.records import Satellite
-from dispatch.feed_config import FeedSpec
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec
+from dispatch.feeds.manager import FeedManager
 from tests.conftest import wait_for
 
 EPOCHS = 40

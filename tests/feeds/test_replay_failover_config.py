@@ -11,8 +11,9 @@ from devices.transports import FileReplay
 from devices.transports.base import RawLine
 from dispatch import ops
 from dispatch.errors import Refused
-from dispatch.feed_config import FeedSpec, load, save
-from dispatch.feeds import FeedManager, SourceSelector
+from dispatch.feeds.config import FeedSpec, load, save
+from dispatch.feeds.manager import FeedManager
+from dispatch.feeds.select import SourceSelector
 from tests.conftest import wait_for
 
 T0 = 1764158400.0

@@ -12,8 +12,8 @@ from devices.serial_ports import detect_baud, list_serial_ports
 from devices.sim.fleet import SimTrack
 from devices.sim.pty import GpsReceiver, PtySimulator, VirtualSerialPort
 from devices.transports import SerialTransport
-from dispatch.feed_config import FeedSpec
-from dispatch.feeds import FeedManager
+from dispatch.feeds.config import FeedSpec
+from dispatch.feeds.manager import FeedManager
 from tests.conftest import wait_for
 from tests.feeds.conftest import Pty
 

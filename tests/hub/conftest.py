@@ -14,6 +14,24 @@ from dispatch.hub.keys import load_key_file, new_unit_key
 from dispatch.hub.server import Hub
 from dispatch.store import EventStore
 
+PASSWORD = "test-password-1"
+
+
+def add_operator(core: Any, keys_dir: Path, name: str, role: str) -> dict[str, Any]:
+    """An account `name` with `role` and an enrolled seat key "seat-<name>"; returns the seat's key file."""
+    from dispatch.hub.seats import load_seat_file, new_seat_key
+    from dispatch.ops import call
+
+    call(core, "account.add", {"name": name, "role": role, "password": PASSWORD}, actor="ctl:test")
+    return load_seat_file(new_seat_key(core, "ctl:test", f"seat-{name}", keys_dir)["file"])
+
+
+def control_client(endpoint: str, keys: dict[str, Any], name: str, timeout: float = 5) -> Any:
+    """A ControlClient that logs in as `name` (with PASSWORD) before its first operation."""
+    from dispatch.hub.control import ControlClient
+
+    return ControlClient(endpoint, keys=keys, login=(name, PASSWORD), timeout=timeout)
+
 UNITS = [
     {"id": "boat-01", "name": "Boat 1", "kind": "patrol_boat"},
     {"id": "boat-02", "name": "Boat 2", "kind": "patrol_boat"},
@@ -52,6 +70,10 @@ class Link:
         if start:
             self.running.append(Running(c))
         return c, got
+
+    def control(self, name: str = "tester", role: str = "dispatcher") -> Any:
+        """A control client logged in as a new operator `name` with `role`, from its own enrolled seat."""
+        return control_client(self.hub.control_endpoint, add_operator(self.core, self.keys, name, role), name)
 
     def close(self) -> None:
         for r in self.running:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from console.cli import main
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
@@ -60,3 +62,63 @@ def test_ctl_field_send_and_broadcast_say_who_gets_it(db_url, tmp_path, capsys) 
     assert "0 enrolled truck units" in (out := capsys.readouterr().out) and "nobody will receive it" in out
     assert main(["ctl", "--db", db_url, "--json", "field", "send", "boat-02", "x"]) == 0
     assert json.loads(capsys.readouterr().out)["enrolled"] is False
+
+
+def test_ctl_field_messages_without_unit_lists_every_conversation(db_url, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 19: `ctl field messages` without --unit printed "(none)" while a unit had sent a message."""
+    from dispatch.store import NewEvent
+
+    core = Dispatch(EventStore(db_url))
+    core.register_units("t", [{"id": "boat-01", "name": "巡逻艇01", "kind": "patrol_boat"}])
+    core.record("unit:boat-01", [NewEvent("field.message_received", {"unit_id": "boat-01", "text": "船已到码头"},
+                                          "unit:boat-01")])
+    core.close()
+    assert main(["ctl", "--db", db_url, "field", "broadcast", "--kind", "patrol_boat", "收队"]) == 0
+    capsys.readouterr()
+    assert main(["ctl", "--db", db_url, "field", "messages"]) == 0
+    out = capsys.readouterr().out
+    assert "船已到码头" in out and "boat-01" in out and "from" in out
+    assert "收队" in out and "all patrol_boat units" in out
+    assert main(["ctl", "--db", db_url, "field", "messages", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["unit_id"], r["text"]) for r in rows] == [("boat-01", "船已到码头"), (None, "收队")]
+    assert main(["ctl", "--db", db_url, "field", "messages", "--broadcasts"]) == 0
+    out = capsys.readouterr().out
+    assert "收队" in out and "船已到码头" not in out
+    assert main(["ctl", "--db", db_url, "field", "messages", "--unit", "boat-02"]) == 0
+    assert capsys.readouterr().out.strip() == "no messages"
+
+
+def test_unread_messages_are_state_that_survives_a_restart_until_read(db_url) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 5: what the dispatcher has not read is derived from the log (field.messages_read)."""
+    from dispatch import ops
+    from dispatch.errors import NotFound
+    from dispatch.store import NewEvent
+
+    core = Dispatch(EventStore(db_url))
+    core.register_units("t", [{"id": "boat-01", "name": "巡逻艇01", "kind": "patrol_boat"},
+                              {"id": "boat-02", "name": "巡逻艇02", "kind": "patrol_boat"}])
+    for unit, text in (("boat-01", "a"), ("boat-01", "b"), ("boat-02", "c")):
+        core.record(f"unit:{unit}", [NewEvent("field.message_received", {"unit_id": unit, "text": text},
+                                              f"unit:{unit}")])
+    ops.call(core, "field.send", {"unit_id": "boat-01", "text": "noted"}, actor="dispatcher:wang")  # not "unread"
+    assert ops.call(core, "field.unread", {}, actor="t") == {"boat-01": 2, "boat-02": 1}
+    core.close()
+    core = Dispatch(EventStore(db_url))
+    try:
+        assert ops.call(core, "field.unread", {}, actor="t") == {"boat-01": 2, "boat-02": 1}
+        assert ops.call(core, "field.read", {"unit_id": "boat-01"}, actor="dispatcher:li") == {"unit_id": "boat-01",
+                                                                                             "read": 2}
+        assert ops.call(core, "field.read", {"unit_id": "boat-01"}, actor="dispatcher:li")["read"] == 0
+        with pytest.raises(NotFound):
+            ops.call(core, "field.read", {"unit_id": "nobody"}, actor="t")
+        core.record("unit:boat-01", [NewEvent("field.message_received", {"unit_id": "boat-01", "text": "d"},
+                                              "unit:boat-01")])
+        assert ops.call(core, "field.unread", {}, actor="t") == {"boat-01": 1, "boat-02": 1}
+    finally:
+        core.close()
+    core = Dispatch(EventStore(db_url))
+    try:
+        assert ops.call(core, "field.unread", {}, actor="t") == {"boat-01": 1, "boat-02": 1}
+    finally:
+        core.close()

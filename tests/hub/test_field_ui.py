@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from console import operations
 from console.field.link import FieldLink
 from console.field.window import FieldWindow
-from console.hub_panel import HubPanel
+from console.field_link.panel import HubPanel
 from dispatch import ops
 from dispatch.hub.keys import load_key_file
 
@@ -138,6 +138,26 @@ def test_messages_both_ways_between_panel_and_window(link, windows, panel, qtbot
     qtbot.waitUntil(panel_has_reply, timeout=10000)
 
 
+def test_the_crews_conversation_is_there_after_a_restart(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 15: 'Messages (0)' after a restart though the crew had sent and received messages."""
+    w = windows("boat-01")
+    ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "Check the east pier"}, actor="dispatcher:wang")
+    qtbot.waitUntil(lambda: w.messages.count() == 1, timeout=10000)
+    w.reply.setText("On our way, 5 min")
+    qtbot.mouseClick(w.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.link.waiting() == 0 and any(
+        m["dir"] == "in" for m in ops.call(link.core, "field.messages", {"unit_id": "boat-01"}, actor="t")),
+        timeout=10000)
+    w.close()  # the crew restarts the client
+    again = windows("boat-01")
+    texts = [again.messages.item(i).text() for i in range(again.messages.count())]
+    assert len(texts) == 2 and "Check the east pier" in texts[0] and "On our way, 5 min" in texts[1]
+    assert "Control room" in texts[0] and "Me" in texts[1]
+    assert again.tabs.tabText(0) == "Messages (2)"
+    ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "Thanks"}, actor="dispatcher:wang")
+    qtbot.waitUntil(lambda: again.messages.count() == 3, timeout=10000)  # nothing shown twice
+
+
 def test_broadcast_reaches_two_windows(link, windows, panel, qtbot) -> None:  # type: ignore[no-untyped-def]
     a, b = windows("boat-01"), windows("boat-02")
     panel.broadcast_kind.setCurrentIndex(panel.broadcast_kind.findData("patrol_boat"))
@@ -198,6 +218,24 @@ def test_gps_receiver_positions_reach_the_hub_and_the_map(link, windows, qtbot) 
         os.close(slave)
 
 
+def test_a_window_without_gps_shows_its_boat_where_the_control_room_sees_it(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 16: the field map showed the incident but not the boat itself."""
+    from tests.conftest import page_js
+
+    w = windows("boat-01", show_map=True)
+    iid = assign_new(link.core, "boat-01")
+    qtbot.waitUntil(lambda: w.current == f"incident:{iid}", timeout=10000)
+    link.core.ingest([("boat-01", time.time(), 24.3301, 109.4011, 2.0, 90.0, "ais")])  # the boat's own AIS
+    qtbot.waitUntil(lambda: w.own == (24.3301, 109.4011), timeout=10000)
+    qtbot.waitUntil(lambda: w.map.is_ready, timeout=20000)
+
+    def drawn() -> set[str]:
+        return {r[0] for r in page_js(qtbot, w.map, "ConsoleUnits.snapshot()") or []}
+
+    qtbot.waitUntil(lambda: "boat-01" in drawn(), timeout=10000)
+    assert "__target__" in drawn()  # and the incident beside it
+
+
 def test_simulated_positions_reach_the_hub(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
     import threading
 
@@ -244,3 +282,42 @@ def test_panel_summary_is_the_units_newest_assignment_when_two_were_sent_togethe
     row = {"assignments": [{"ref": "incident:1", "sent": 100.0, "seq": 1, "declined": 101.0},
                            {"ref": "incident:2", "sent": 100.0, "seq": 2, "accepted": 101.0}]}
     assert HubPanel._latest(row)["ref"] == "incident:2"
+
+
+def test_a_message_from_a_boat_is_signalled_and_counted_unread_until_read(link, windows, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 5: a text from a boat gave the dispatcher no signal (no badge, no status-bar line, no
+    sound); it was only visible under Field link → the unit → Conversation."""
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+
+    operations.set_core(link.core)
+    main = MainWindow(link.core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=100)
+    qtbot.addWidget(main)
+    panel = HubPanel(link.core, hub=link.hub, refresh_ms=300)
+    main.add_side_tab(panel, "Field link", "field")
+    main.watch_field_link(panel)
+    main.show()  # on the Units tab: the field link is not in front
+    try:
+        w = windows("boat-01")
+        w.reply.setText("Engine trouble, drifting near bridge 3")
+        qtbot.mouseClick(w.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: any("Engine trouble" in n for n in main.notified), timeout=10000)
+        assert "Boat 1" in main.notified[-1] and "Engine trouble" in main.statusBar().currentMessage()
+        field_tab = main.side.indexOf(panel)
+        qtbot.waitUntil(lambda: main.side.tabText(field_tab) == "Field link (1)", timeout=10000)
+        assert ops.call(link.core, "field.unread", {}, actor="t") == {"boat-01": 1}
+        qtbot.waitUntil(lambda: panel.unit_row("boat-01") is not None, timeout=10000)
+        panel.select_unit("boat-01")  # selected while the tab is behind: nothing is read yet
+        qtbot.waitUntil(lambda: panel.data.get("unit_id") == "boat-01", timeout=10000)
+        assert ops.call(link.core, "field.unread", {}, actor="t") == {"boat-01": 1}
+        row = next(i for i in range(panel.table.rowCount())
+                   if panel.table.item(i, 0).data(Qt.ItemDataRole.UserRole) == "boat-01")
+        assert "✉ 1" in panel.table.item(row, 0).text()
+        main.show_side_tab("field")  # the dispatcher looks at it
+        qtbot.waitUntil(lambda: main.side.tabText(field_tab) == "Field link", timeout=10000)
+        assert ops.call(link.core, "field.unread", {}, actor="t") == {}
+        read = list(link.core.store.events(kinds=["field.messages_read"]))
+        assert len(read) == 1 and read[0].actor == operations.seat_actor()
+    finally:
+        panel.cleanup()
+        main.close()

@@ -207,24 +207,50 @@ def test_positions_reach_the_core(link) -> None:  # type: ignore[no-untyped-def]
     assert (p.lat, p.lon, p.source) == (24.31, 109.42, "field")
 
 
+def test_a_client_that_asks_is_told_where_the_control_room_sees_it(link) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 16: a crew without GPS saw the incident on its map but not its own boat."""
+    wheres: list[dict] = []  # type: ignore[type-arg]
+    asking, _ = link.client("boat-01", on_where=wheres.append)
+    plain, got = link.client("boat-02")
+    wait_for(lambda: asking.logged_in and plain.logged_in)
+    t = time.time()
+    link.core.ingest([("boat-01", t, 24.3123, 109.4212, 3.0, 45.0, "ais"),
+                      ("boat-02", t, 24.3, 109.4, 3.0, 45.0, "ais")])
+    w = wait_for(lambda: wheres and wheres[-1], timeout=10)
+    assert (w["type"], w["lat"], w["lon"], w["ts"], w["course"]) == ("where", 24.3123, 109.4212, t, 45.0)
+    assert asking.where == w
+    link.core.ingest([("boat-01", t + 1, 24.3124, 109.4213, 3.0, 45.0, "ais")])
+    wait_for(lambda: wheres[-1]["ts"] == t + 1, timeout=10)
+    asking.position(24.4, 109.5)  # its own GPS: not echoed back
+    wait_for(lambda: link.core.state.units["boat-01"].position.source == "field")
+    at = link.hub._where_at
+    wait_for(lambda: link.hub._where_at > at, timeout=10)  # the hub has looked since
+    link.core.ingest([("boat-01", time.time() + 5, 24.3125, 109.4214, 3.0, 45.0, "ais")])
+    wait_for(lambda: wheres[-1]["lat"] == 24.3125, timeout=10)
+    assert all(x["lat"] != 24.4 for x in wheres)
+    assert plain.where is None and not any(m.get("type") == "where" for m in got)  # it did not ask
+
+
 def test_control_endpoint_runs_operations(link) -> None:  # type: ignore[no-untyped-def]
     from dispatch.errors import Refused
     from dispatch.hub.control import ControlClient
 
-    c = ControlClient(link.hub.control_endpoint, timeout=5)
+    c = link.control()
     try:
-        units = c.call("units", {}, "ctl:test")
+        units = c.call("units", {})
         assert {u["id"] for u in units} >= {"boat-01", "boat-02"}
         try:
-            c.call("unit.show", {"unit_id": "nope"}, "ctl:test")
+            c.call("unit.show", {"unit_id": "nope"})
             raise AssertionError("no refusal")
         except Refused as exc:
             assert exc.code == "not_found"
     finally:
         c.close()
-    dead = ControlClient("tcp://127.0.0.1:1", timeout=0.3)
+    from dispatch.hub.seats import load_seat_file
+
+    dead = ControlClient("tcp://127.0.0.1:1", keys=load_seat_file(link.keys / "seat-tester.seat.json"), timeout=0.3)
     try:
-        dead.call("units", {}, "ctl:test")
+        dead.call("units", {})
         raise AssertionError("no ConnectionError")
     except ConnectionError:
         pass

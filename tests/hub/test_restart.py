@@ -10,10 +10,10 @@ from pathlib import Path
 
 from dispatch.core import Dispatch
 from dispatch.hub.client import FieldClient
-from dispatch.hub.control import ControlClient
 from dispatch.hub.keys import load_key_file, new_unit_key
 from dispatch.store import EventStore
 from tests.conftest import wait_for
+from tests.hub.conftest import add_operator, control_client
 
 HUB = ("import argparse, sys; from console.cli import hub; p = argparse.ArgumentParser(); hub.add_arguments(p); "
        "sys.exit(hub.run(p.parse_args(sys.argv[1:])))")
@@ -31,6 +31,7 @@ def test_outbox_survives_sigkill(tmp_path: Path, db_url: str) -> None:
     core = Dispatch(EventStore(db_url))
     core.register_units("test", [{"id": "boat-01", "name": "Boat 1", "kind": "patrol_boat"}])
     new_unit_key(core, "test", "boat-01", tmp_path / "keys")
+    seat = add_operator(core, tmp_path / "keys", "wang", "dispatcher")
     core.close()
     field, control = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
     cmd = [sys.executable, "-c", HUB, "--db", db_url, "--field-bind", field, "--control-bind", control]
@@ -47,19 +48,19 @@ def test_outbox_survives_sigkill(tmp_path: Path, db_url: str) -> None:
         t.start()
         return ev, t
 
-    ctl = ControlClient(control, timeout=15)
+    ctl = control_client(control, seat, "wang", timeout=15)  # logs in again after the restart
     try:
         ev, t = start_client()
-        ctl.call("field.send", {"unit_id": "boat-01", "text": "t1"}, "ctl:test")
+        ctl.call("field.send", {"unit_id": "boat-01", "text": "t1"})
         wait_for(lambda: [m for m in got if m["type"] == "text"], what="t1")
         ev.set()
         t.join(5)
         for i in (2, 3, 4):  # queued while the unit is away
-            ctl.call("field.send", {"unit_id": "boat-01", "text": f"t{i}"}, "ctl:test")
+            ctl.call("field.send", {"unit_id": "boat-01", "text": f"t{i}"})
         hub.kill()
         hub.wait(10)
         hub = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        ctl.call("field.send", {"unit_id": "boat-01", "text": "t5"}, "ctl:test")
+        ctl.call("field.send", {"unit_id": "boat-01", "text": "t5"})
         ev, t = start_client()
         wait_for(lambda: len([m for m in got if m["type"] == "text"]) >= 5, timeout=20, what="all five")
         texts = [m for m in got if m["type"] == "text"]

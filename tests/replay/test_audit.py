@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from console.cli import main as cli_main
-from dispatch.audit import verify_chain, verify_files
+from dispatch.record.audit import verify_chain, verify_files
 from dispatch.store import event_hash, make_engine
 
 
@@ -135,7 +135,7 @@ def test_attachments_recorded_in_events_are_checked(shift, capsys) -> None:  # t
     import os
     from pathlib import Path
 
-    from dispatch.attachments import store_blob
+    from dispatch.blobs import store_blob
     from dispatch.store import NewEvent
 
     folder = Path(shift.path).parent / (Path(shift.path).stem + ".attachments")  # where attachments.py keeps them

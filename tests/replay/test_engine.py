@@ -7,7 +7,7 @@ import json
 import pytest
 
 from console.cli import main as cli_main
-from dispatch.replay import Recording, iso_z, parse_time
+from dispatch.record.replay import Recording, iso_z, parse_time
 from tests.replay.conftest import T0, expected_positions
 
 
@@ -78,7 +78,7 @@ def test_ctl_events_window_entity_and_kind(shift, capsys) -> None:  # type: igno
 
 
 def test_state_at_follows_the_log_forwards_and_backwards(shift, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import dispatch.replay as replay
+    import dispatch.record.replay as replay
 
     monkeypatch.setattr(replay, "CHECKPOINT_EVERY", 3)
     rec = Recording.of_store(shift.store)
@@ -111,7 +111,7 @@ def test_trails_cover_the_last_minutes(shift) -> None:  # type: ignore[no-untype
 
 
 def test_timeline_marker_classes() -> None:
-    from dispatch.replay import marker_class
+    from dispatch.record.replay import marker_class
 
     assert marker_class("incident.created") == "incident"
     assert marker_class("incident.assigned") == "assignment"
@@ -122,7 +122,7 @@ def test_timeline_marker_classes() -> None:
 
 
 def test_an_event_stamped_earlier_than_its_predecessor_keeps_log_order(shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from dispatch.export import export_replay, open_replay_file
+    from dispatch.record.export import export_replay, open_replay_file
     from dispatch.store import NewEvent
 
     last = shift.store.append("unit:boat-00", [NewEvent("unit.status_set", {"id": "boat-00", "status": "busy"},
@@ -136,7 +136,7 @@ def test_an_event_stamped_earlier_than_its_predecessor_keeps_log_order(shift, tm
     out = tmp_path / "w.replay"
     export_replay(shift.store.engine, T0, T0 + 4995.0, out)
     rf = open_replay_file(out)
-    from dispatch.audit import verify_chain
+    from dispatch.record.audit import verify_chain
 
     assert verify_chain(rf.engine).ok
     rf.close()
@@ -148,3 +148,27 @@ def test_trails_of_a_large_fleet_by_range_scan_agree(shift, monkeypatch) -> None
     few = rec.trails(t, 3.0, shift.units[:5])
     many = rec.trails(t, 3.0, shift.units * 20)  # > 200 names: the range-scan path
     assert {u: many[u] for u in few} == few
+
+
+def test_a_trail_is_broken_where_the_fixes_stop(shift) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 13: tracks were drawn straight across blocks and the river where data stopped."""
+    from dispatch.record.replay import TRACK_GAP_S, track_segments
+
+    rec = Recording.of_store(shift.store)
+    t = T0 + 900.0
+    gone = shift.units[3]  # silent from T0+500 to T0+800
+    trail = rec.trails(t, 10.0, [gone])[gone]
+    assert trail.count(None) == 1
+    cut = trail.index(None)
+    before, after = trail[:cut], trail[cut + 1:]
+    own = sorted((f for f in shift.fixes if f.unit_id == gone and t - 600 < f.ts <= t), key=lambda f: f.ts)
+    assert before == [(f.lat, f.lon) for f in own if f.ts < T0 + 500]
+    assert after == [(f.lat, f.lon) for f in own if f.ts > T0 + 700]
+    steady = rec.trails(t, 10.0, [shift.units[1]])[shift.units[1]]
+    assert None not in steady
+    # thinned, the ends of each stretch stay and the gap stays a gap
+    pts = [(float(i), 24.0 + i * 1e-4, 109.0) for i in range(300)] + \
+          [(300 + TRACK_GAP_S + i, 24.5, 109.0 + i * 1e-4) for i in range(100)]
+    segs = track_segments(pts, max_points=40)
+    assert len(segs) == 2 and segs[0][0] == pts[0] and segs[0][-1] == pts[299]
+    assert segs[1][0] == pts[300] and segs[1][-1] == pts[-1] and 35 <= sum(map(len, segs)) <= 45

@@ -9,8 +9,8 @@ import pytest
 
 from console.cli import main as cli_main
 from dispatch.errors import Refused
-from dispatch.export import ReplayFileError, export_html, export_replay, open_replay_file
-from dispatch.replay import iso_z
+from dispatch.record.export import ReplayFileError, export_html, export_replay, open_replay_file
+from dispatch.record.replay import iso_z
 from tests.replay.conftest import T0, expected_positions
 
 
@@ -20,7 +20,9 @@ def test_replay_file_round_trip(shift, tmp_path, capsys) -> None:  # type: ignor
     t1, t2 = T0 + 600, T0 + 1200
     assert cli_main(["ctl", "--db", shift.url, "export", "--from", iso_z(t1), "--to", iso_z(t2),
                      "--out", str(out)]) == 0
-    capsys.readouterr()
+    said = capsys.readouterr().out  # a line like every other command (issue 19, item 19), not JSON
+    assert said.startswith(f"replay file {out}: ") and " units, " in said and " fixes" in said
+    assert not said.lstrip().startswith("{")
     rf = open_replay_file(out)
     assert rf.window == pytest.approx((t1, t2), abs=1e-6)
     rec = rf.recording()
@@ -76,6 +78,8 @@ def test_html_track_map_is_self_contained(shift, tmp_path) -> None:  # type: ign
     assert r["units"] == len(shift.units)
     page = out.read_text(encoding="utf-8")
     assert "L.polyline" in page or "polyline" in page.lower()
+    # one line per unit, two for the unit whose fixes stopped for five minutes: none across the gap (issue 19, 13)
+    assert page.count("L.polyline(") == len(shift.units) + 1
     assert "L.version" in page or "Leaflet" in page  # Leaflet itself is in the file
     # no script, style sheet or image comes from elsewhere (links inside Leaflet's own code are text)
     remote = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)\s*=\s*["\'](?:https?:)?//[^"\']+', page)

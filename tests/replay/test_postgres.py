@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.audit import verify_chain
-from dispatch.replay import Recording
+from dispatch.record.audit import verify_chain
+from dispatch.record.replay import Recording
 from tests.replay.conftest import T0, expected_positions
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.replay.window import ReplayWindow
-from dispatch.replay import Recording
+from dispatch.record.replay import Recording
 from tests.conftest import page_js as js
 from tests.replay.conftest import T0, expected_positions
 
@@ -77,7 +77,7 @@ def test_time_outside_the_recording_is_said_and_clamped(qtbot, window, shift) ->
 
 def test_opened_from_the_live_console_beside_it(qtbot, shift) -> None:  # type: ignore[no-untyped-def]
     from console.main_window import MainWindow
-    from dispatch.city import load_city
+    from dispatch.city.data import load_city
 
     main = MainWindow(shift.core, load_city().geojson(), lang="en", store_label="test")
     qtbot.addWidget(main)
@@ -100,3 +100,81 @@ def test_incident_list_and_markers_follow_the_clock(qtbot, window, shift) -> Non
     assert w.incidents.rowCount() == 1 and w.incidents.item(0, 0).text() == "#1"
     w.seek(T0 + 10.0)  # backwards again
     assert w.incidents.rowCount() == 0
+
+
+def test_the_replay_map_shows_the_incidents_as_they_were(qtbot, window, shift) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 12: the replay map showed no incident markers (the live map does, and the list did)."""
+    w = window
+    w.seek(T0 + 301.0)
+    qtbot.waitUntil(lambda: [r[0] for r in js(qtbot, w.map, "ConsoleIncidents.snapshot()") or []] == [1],
+                    timeout=10000)
+    w.seek(T0 + 10.0)  # before it was filed
+    qtbot.waitUntil(lambda: (js(qtbot, w.map, "ConsoleIncidents.snapshot()") or []) == [], timeout=10000)
+
+
+def test_the_log_incidents_and_units_read_as_words_and_fit(qtbot, shift) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, item 14: raw states and categories in Chinese mode, no time of day in the log, "Kind" cut to
+    "incident.cre…", the units' name squeezed to "…"."""
+    import re
+
+    from PySide6.QtWidgets import QApplication
+
+    from tests.conftest import ui_language
+
+    with ui_language("zh_CN"):
+        w = ReplayWindow(Recording.of_store(shift.store), lang="zh_CN", window=(T0, shift.t_end))
+        w.resize(1500, 900)
+        w.show()
+        qtbot.addWidget(w)
+        w.seek(T0 + 301.0)
+        assert w.incidents.item(0, 1).text() == "已上报" and w.incidents.item(0, 2).text().startswith("漂浮垃圾")
+        times = [w.log.item(i, 0).text() for i in range(w.log.rowCount())]
+        assert times and all(re.fullmatch(r"\d\d:\d\d:\d\d", x) for x in times), times[:3]
+        kinds = {w.log.item(i, 2).text() for i in range(w.log.rowCount())}
+        assert "事件单：已上报" in kinds and not any(k.startswith("incident.") for k in kinds)
+        QApplication.processEvents()
+        for table in (w.log, w.incidents):
+            h = table.horizontalHeader()
+            last = h.count() - 1
+            for c in range(last):  # every column but the last (which takes the rest) shows all it holds
+                assert h.sectionSize(c) >= max(table.sizeHintForColumn(c), h.sectionSizeHint(c)), (table, c)
+        w.side.setCurrentWidget(w.board)
+        QApplication.processEvents()
+        board = w.board.table
+        name = board.horizontalHeader().sectionSize(0)
+        assert name >= board.sizeHintForColumn(0), (name, board.sizeHintForColumn(0))
+        w.close()
+
+
+def test_a_replay_file_opens_from_the_live_consoles_file_menu(qtbot, shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """File → Open replay file… (issue 19, item 8: File held only Quit)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+    from dispatch.record.export import export_replay
+
+    out = tmp_path / "shift.replay"
+    export_replay(shift.store.engine, T0 + 600, T0 + 1200, out)
+    main = MainWindow(shift.core, load_city().geojson(), lang="en", store_label="test")
+    qtbot.addWidget(main)
+    replay = main.open_replay_file(str(out))
+    assert isinstance(replay, ReplayWindow) and replay.isVisible() and "shift.replay" in replay.windowTitle()
+    assert (replay.t1, replay.t2) == pytest.approx((T0 + 600, T0 + 1200))
+    replay.close()
+    bad = tmp_path / "not-a-replay.replay"
+    bad.write_text("hello")
+    seen: list[str] = []
+
+    def close_box() -> None:
+        box = next((b for b in main.findChildren(QMessageBox) if b.isVisible()), None)
+        if box is None:
+            QTimer.singleShot(20, close_box)
+            return
+        seen.append(box.text())
+        box.accept()
+
+    QTimer.singleShot(0, close_box)
+    assert main.open_replay_file(str(bad)) is None
+    assert seen and "not-a-replay" in seen[0]

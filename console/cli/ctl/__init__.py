@@ -24,6 +24,15 @@ SUBMODULES: tuple[str, ...] = (
     "console.cli.ctl.incidents",
     "console.cli.ctl.tasks",
     "console.cli.ctl.field",
+    "console.cli.ctl.citizens",
+    "console.cli.ctl.users",
+    "console.cli.ctl.cases",
+    "console.cli.ctl.zones",
+    "console.cli.ctl.alerts",
+    "console.cli.ctl.analytics",
+    "console.cli.ctl.evidence",
+    "console.cli.ctl.places",
+    "console.cli.ctl.jt808",
 )
 
 
@@ -34,7 +43,14 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument("--hub", metavar="ENDPOINT", default=argparse.SUPPRESS,
                         help="send to a running hub's control endpoint, e.g. tcp://127.0.0.1:5571")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
-    common.add_argument("--actor", default=argparse.SUPPRESS, help="who is acting (default: ctl:<login>)")
+    common.add_argument("--actor", default=argparse.SUPPRESS,
+                        help="who is acting, with --db only (default: ctl:<login>); a hub names who logged in")
+    common.add_argument("--key", metavar="FILE", default=argparse.SUPPRESS,
+                        help="with --hub: this seat's key file (NAME.seat.json, from `keys seat NAME`)")
+    common.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
+                        help="with --hub: log in as this operator (the password is asked on the terminal)")
+    common.add_argument("--login-stdin", action="store_true", default=argparse.SUPPRESS,
+                        help="with --hub: read the login password from the first line of standard input")
     common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="hub reply timeout in seconds (10)")
     return common
 
@@ -69,12 +85,53 @@ class LocalClient:
         self.session.close()
 
 
-def make_client(args: argparse.Namespace) -> Any:
+class HubClient:
+    """Runs operations on a hub as the operator logged in on this connection (the actor is the hub's to say)."""
+
+    def __init__(self, endpoint: str, key_file: str, login: tuple[str, str], timeout: float) -> None:
+        from dispatch.hub.control import ControlClient
+        from dispatch.hub.seats import load_seat_file
+
+        self.client = ControlClient(endpoint, keys=load_seat_file(key_file), login=login, timeout=timeout)
+
+    def call(self, name: str, args: dict[str, Any], actor: str) -> Any:
+        return self.client.call(name, args)
+
+    def close(self) -> None:
+        try:
+            if self.client.logged_in is not None:
+                self.client.logout()
+        except Exception:  # noqa: BLE001 -- the answer is printed already; a logout lost is the hub's to time out
+            pass
+        self.client.close()
+
+
+def hub_login(args: argparse.Namespace) -> tuple[str, str]:
+    """(name, password) for --hub: --user (default: the OS login), the password from stdin or the terminal."""
+    from console.session import login_name
+    from dispatch.errors import Refused
+
+    name = getattr(args, "user", None) or login_name()
+    if getattr(args, "login_stdin", False):
+        line = sys.stdin.readline()
+        if not line:
+            raise Refused("--login-stdin: nothing on standard input", "no_password")
+        return name, line.rstrip("\r\n")
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise Refused("no terminal to ask for the login password: use --login-stdin", "no_password")
+    return name, getpass.getpass(f"{name}'s password at the hub: ")
+
+
+def make_client(args: argparse.Namespace, login: tuple[str, str] | None = None) -> Any:
     hub = getattr(args, "hub", None)
     if hub:
-        from dispatch.hub.control import ControlClient
-
-        return ControlClient(hub, timeout=getattr(args, "timeout", 10.0))
+        key = getattr(args, "key", None)
+        if not key:
+            raise ValueError("--hub needs --key FILE: this seat's key (an administrator runs `keys seat NAME`)")
+        assert login is not None
+        return HubClient(hub, key, login, getattr(args, "timeout", 10.0))
     return LocalClient(getattr(args, "db", None))
 
 
@@ -84,6 +141,17 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "db", None) and getattr(args, "hub", None):
         print("error: give --db or --hub, not both", file=sys.stderr)
         return 2
+    login = None
+    if getattr(args, "hub", None):
+        if getattr(args, "actor", None):
+            print("error: --actor is not accepted with --hub: the hub records the operator you log in as (--user)",
+                  file=sys.stderr)
+            return 2
+        try:
+            login = hub_login(args)  # before the command reads any further standard input
+        except Refused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     try:
         name, op_args = args.build(args)
     except Refused as exc:  # e.g. a file the command reads
@@ -93,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
 
     actor = getattr(args, "actor", None) or f"ctl:{login_name()}"
     try:
-        client = make_client(args)
+        client = make_client(args, login)
     except Exception as exc:
         print(f"error: cannot open {'hub' if getattr(args, 'hub', None) else 'store'}: {exc}", file=sys.stderr)
         return 3
@@ -109,12 +177,28 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         client.close()
+    after = getattr(args, "after", None)
+    if after is not None:  # e.g. write the file an export asked for
+        try:
+            after(result, args)
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
     else:
         text = args.render(result, args)
         if text:
             print(text)
+    after = getattr(args, "after", None)  # e.g. write the result to a file the command names
+    if after is not None:
+        try:
+            said = after(result, args)
+        except (Refused, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if said:
+            print(said, file=sys.stderr)
     return 0
 
 

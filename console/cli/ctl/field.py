@@ -16,9 +16,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument("--unit")
     a.set_defaults(build=lambda a: ("field.assignments", {"unit_id": a.unit}), render=_render_assignments)
 
-    m = fs.add_parser("messages", parents=[common], help="text messages both ways with --unit; broadcasts without")
+    m = fs.add_parser("messages", parents=[common],
+                      help="text messages both ways and broadcasts; --unit: one unit's conversation")
     m.add_argument("--unit")
-    m.set_defaults(build=lambda a: ("field.messages", {"unit_id": a.unit}), render=_render_messages)
+    m.add_argument("--broadcasts", action="store_true", help="only the broadcasts")
+    m.set_defaults(build=lambda a: ("field.messages", {"unit_id": a.unit} if a.unit or a.broadcasts
+                                    else {"all": True}), render=_render_messages)
 
     s = fs.add_parser("send", parents=[common], help="send a text message to one unit")
     s.add_argument("unit_id")
@@ -50,8 +53,18 @@ def _render_assignments(units: list[dict[str, Any]], _a: Any) -> str:
     return table(rows, ["unit", "link", "assignment", "state", "since", "progress", "reason"])
 
 
-def _render_messages(msgs: list[dict[str, Any]], _a: Any) -> str:
-    return _render_rows(msgs)
+def _render_messages(msgs: list[dict[str, Any]], a: Any) -> str:
+    if not msgs:
+        return "no messages"
+    rows = []
+    for m in msgs:
+        unit = m["unit_id"] if "unit_id" in m else getattr(a, "unit", None)
+        if unit:
+            way = "from" if m.get("dir") == "in" else "to"
+        else:
+            way, unit = "broadcast", f"all {m['kind']} units" if m.get("kind") else "all units"
+        rows.append([iso(m.get("ts")), way, unit, m.get("actor") or "", m.get("text") or ""])
+    return table(rows, ["time", "", "unit", "by", "text"])
 
 
 def _render_outbox(rows: list[dict[str, Any]], _a: Any) -> str:

@@ -55,6 +55,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                     render=lambda r, a: "\n".join(f"incident {x['id']}: {x['stage']} overdue by {x['overdue_s']:.0f} s"
                                                   for x in r) or "nothing overdue")
 
+    al = isub.add_parser("alerts", parents=[common], help="shift-lead alerts nobody has acknowledged (--all: every one)")
+    al.add_argument("--all", action="store_true", help="also the acknowledged ones, with who and when")
+    al.set_defaults(build=lambda a: ("incidents.alerts", {"all": a.all}), render=_render_alerts)
+    ack = isub.add_parser("acknowledge", parents=[common], help="acknowledge shift-lead alerts (default: every one)")
+    ack.add_argument("alerts", nargs="*", type=int, metavar="ALERT", help="alert numbers as `incident alerts` lists")
+    ack.set_defaults(build=lambda a: ("incidents.acknowledge_alerts", {"alerts": a.alerts or None}),
+                     render=lambda r, a: f"{r['acknowledged']} alert(s) acknowledged")
+
     r = sub.add_parser("recommend", parents=[common], help="units ranked by ETA for an incident")
     r.add_argument("incident_id", nargs="?")
     r.add_argument("--task", dest="task_id", help="recommend for a cleaning task instead")
@@ -126,26 +134,41 @@ def _build_attach(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "incident.attach", args
 
 
-def _deadline(d: dict[str, Any] | None) -> str:
-    if not d:
-        return ""
-    r = d["remaining_s"]
-    sign = "-" if r < 0 else ""
-    r = abs(r)
-    return f"{d['stage']} {sign}{int(r // 3600)}:{int(r % 3600 // 60):02d}:{int(r % 60):02d}"
+def _deadline(row: dict[str, Any]) -> str:
+    """The running deadline, after any earlier stage that was late this round: "dispatch late, arrive 0:19:40"."""
+    d = row.get("deadline")
+    running = (d or {}).get("stage")
+    late = [s for s in row.get("overdue_stages") or [] if s != running] if row.get("open", True) else []
+    parts = [f"{'+'.join(late)} late"] if late else []
+    if d:
+        r = d["remaining_s"]
+        sign = "-" if r < 0 else ""
+        r = abs(r)
+        parts.append(f"{d['stage']} {sign}{int(r // 3600)}:{int(r % 3600 // 60):02d}:{int(r % 60):02d}")
+    return ", ".join(parts)
 
 
 def _render_list(rows: list[dict[str, Any]], _a: Any) -> str:
     return table([[r["id"], r["priority"], r["category"], r["state"] + (" !" if r["overdue"] else ""),
-                   r.get("unit_id") or "", _deadline(r.get("deadline")), f"{r['lat']:.5f},{r['lon']:.5f}",
+                   r.get("unit_id") or "", _deadline(r), f"{r['lat']:.5f},{r['lon']:.5f}",
                    (r.get("text") or "")[:40]] for r in rows],
                  ["id", "prio", "category", "state", "unit", "deadline", "where", "text"])
+
+
+def _render_alerts(rows: list[dict[str, Any]], _a: Any) -> str:
+    return table([[r["seq"], iso(r["at"]), r["incident_id"], r.get("priority") or "", r.get("category") or "",
+                   r["stage"], r.get("state") or "",
+                   f"{r['acknowledged_by']} {iso(r['acknowledged_at'])}" if r.get("acknowledged_at") else ""]
+                  for r in rows], ["alert", "at", "incident", "prio", "category", "stage late", "state now",
+                                   "acknowledged"]) if rows else "no alerts"
 
 
 def _render_created(r: dict[str, Any], a: Any) -> str:
     text = f"incident {r['id']} {r['state']}: {r['category']} {r['priority']} at {r['lat']:.6f},{r['lon']:.6f}"
     if r.get("possible_duplicates"):
         text += f"\nlikely duplicate of: {', '.join(str(x) for x in r['possible_duplicates'])} (ctl merge ID DUP)"
+    for w in r.get("warnings") or []:
+        text += f"\nwarning: {w['message']}"
     return text
 
 
@@ -163,8 +186,8 @@ def _render_detail(r: dict[str, Any], _a: Any) -> str:
              f"{r['lat']:.6f},{r['lon']:.6f}  unit: {r.get('unit_id') or '-'}"]
     if r.get("text"):
         lines.append(f"  {r['text']}")
-    if r.get("deadline"):
-        lines.append(f"  deadline: {_deadline(r['deadline'])}" + ("  OVERDUE" if r.get("overdue") else ""))
+    if r.get("deadline") or r.get("overdue"):
+        lines.append(f"  deadline: {_deadline(r)}" + ("  OVERDUE" if r.get("overdue") else ""))
     if r.get("possible_duplicates"):
         lines.append(f"  likely duplicate of: {', '.join(map(str, r['possible_duplicates']))}")
     lines.append(f"  allowed next: {', '.join(r.get('allowed') or []) or 'nothing'}")

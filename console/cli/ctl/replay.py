@@ -12,7 +12,7 @@ from console.cli.ctl import table
 def _time(value: str) -> str:
     """Checked here so a typo is an argparse error; the operation parses it again (epoch or ISO)."""
     from dispatch.errors import Refused
-    from dispatch.replay import parse_time
+    from dispatch.record.replay import parse_time
 
     try:
         parse_time(value)
@@ -22,6 +22,11 @@ def _time(value: str) -> str:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    s = sub.add_parser("seats", parents=[common],
+                       help="shift handover: who was logged in at which seat at a time (default now)")
+    s.add_argument("--at", type=_time, metavar="TIME", help="ISO 8601 (2026-03-01T08:30:00+08:00) or epoch seconds")
+    s.add_argument("--history", type=int, default=20, metavar="N", help="also the last N logins and logouts")
+    s.set_defaults(build=lambda a: ("replay.seats", {"at": a.at, "history": a.history}), render=_render_seats)
     p = sub.add_parser("positions", parents=[common],
                        help="every unit's position at a past instant, as the replay draws it")
     p.add_argument("--at", required=True, type=_time, metavar="TIME",
@@ -47,7 +52,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     x.add_argument("--html", action="store_true", help="an HTML track map for a report (works offline)")
     x.set_defaults(build=lambda a: ("replay.export", {"start": a.start, "end": a.end, "out": a.out,
                                                       "html": a.html}),
-                   render=lambda r, a: json.dumps(r, ensure_ascii=False))
+                   render=_render_export)
+
+
+def _render_export(r: dict[str, Any], _args: Any) -> str:
+    """One line, like every other command (--json gives the whole answer)."""
+    what = "replay file" if "fixes" in r else "HTML track map"
+    parts = [f"{r.get('units', 0)} units", f"{r.get('events_in_window', r.get('events', 0))} events"]
+    if "fixes" in r:
+        parts.append(f"{r['fixes']} fixes")
+    if "bytes" in r:
+        parts.append(f"{r['bytes'] / 1024:.0f} KiB")
+    return f"{what} {r['file']}: {r['from']} to {r['to']}, " + ", ".join(parts)
 
 
 def _render_positions(rows: list[dict[str, Any]], _args: Any) -> str:
@@ -61,3 +77,15 @@ def _render_events(rows: list[dict[str, Any]], _args: Any) -> str:
     return table([[r["seq"], r["time"], r["actor"], r["kind"], r["entity"] or "",
                    json.dumps(r["payload"], ensure_ascii=False)[:80]] for r in rows],
                  ["seq", "time (UTC)", "actor", "kind", "entity", "payload"])
+
+
+def _render_seats(r: dict[str, Any], _args: Any) -> str:
+    from console.cli.ctl import iso
+
+    out = [f"at {iso(r['at'])}:"]
+    out.append(table([[s["seat"], s["name"], s["role"], iso(s["since"])] for s in r["seats"]],
+                     ["seat", "operator", "role", "since"]) if r["seats"] else "no one logged in")
+    if r["changes"]:
+        out += ["", table([[iso(c["ts"]), c["seat"], c["name"], c["what"], c["reason"]] for c in r["changes"]],
+                          ["time", "seat", "operator", "", "reason"])]
+    return "\n".join(out)

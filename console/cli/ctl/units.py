@@ -1,4 +1,4 @@
-"""ctl units, ctl unit show|status|bind-mmsi|add|import: the fleet's roster and its units' state."""
+"""ctl units, ctl unit show|status|bind-mmsi|bind-terminal|add|import: the fleet's roster and its units' state."""
 
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--mmsi", help="its AIS MMSI (9 digits), for boats")
     add.add_argument("--callsign")
     add.add_argument("--home", help="its base: a dock, site or patrol zone id of the city")
+    add.add_argument("--terminal", help="its JT/T 808 terminal's number (the SIM's, e.g. 013912345678), for trucks")
     add.set_defaults(build=lambda a: ("units.register", {"units": [_row(a)]}), render=_render_registered)
     imp = usub.add_parser("import", parents=[common],
-                          help="register the fleet from a roster: CSV with a header (id,kind,name,mmsi,callsign,home) "
+                          help="register the fleet from a roster: CSV with a header (id,kind,name,mmsi,callsign,home,terminal) "
                                "or a JSON list of such objects; units already registered are left as they are")
     imp.add_argument("file", help="the roster file ('-' for standard input)")
     imp.set_defaults(build=lambda a: ("units.register", {"units": read_roster(a.file)}), render=_render_registered)
@@ -43,6 +44,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     bm.set_defaults(build=lambda a: ("unit.bind_mmsi", {"unit_id": a.unit_id,
                                                         "mmsi": None if a.mmsi.lower() == "none" else a.mmsi}),
                     render=lambda r, a: str(r))
+    bt = usub.add_parser("bind-terminal", parents=[common],
+                         help="bind a JT/T 808 terminal (its number) to the unit (its reports then move it); "
+                              "'none' unbinds")
+    bt.add_argument("unit_id")
+    bt.add_argument("terminal")
+    bt.set_defaults(build=lambda a: ("unit.bind_terminal", {"unit_id": a.unit_id, "terminal": None if
+                                                            a.terminal.lower() == "none" else a.terminal}),
+                    render=lambda r, a: f"{r['id']}: terminal {r.get('terminal') or 'none'}")
 
 
 KINDS = ["patrol_boat", "cleaning_vessel", "officer", "truck"]
@@ -50,7 +59,7 @@ KINDS = ["patrol_boat", "cleaning_vessel", "officer", "truck"]
 
 def _row(a: argparse.Namespace) -> dict[str, Any]:
     row = {"id": a.unit_id, "kind": a.kind}
-    for k in ("name", "mmsi", "callsign", "home"):
+    for k in ("name", "mmsi", "callsign", "home", "terminal"):
         if getattr(a, k) is not None:
             row[k] = getattr(a, k)
     return row

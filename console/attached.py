@@ -1,0 +1,114 @@
+"""A console attached to a hub (`python main.py --hub tcp://HOST:PORT --key SEAT.seat.json`; console/cli/attach.py starts it).
+
+The operator logs in (`LoginDialog`: the hub checks the password and says why it refuses); the console
+then follows the hub's state (dispatch/hub/attach.py `RemoteCore`) and sends every operation to it. It
+keeps no store and runs no feeds or field link of its own: those are the hub's. The status bar names
+the seat and its operator and says when the hub is lost, back, or restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from dispatch.errors import Refused
+
+log = logging.getLogger(__name__)
+
+
+def refusal_text(ctx: QObject, exc: BaseException, endpoint: str) -> str:
+    """The hub's refusal of a login, in the operator's language (the hub's own words below it)."""
+    tr = ctx.tr
+    if isinstance(exc, ConnectionError):
+        return tr("The hub at %1 does not answer: is it running, and is this seat's key enrolled there?") \
+            .replace("%1", endpoint)
+    code = getattr(exc, "code", "")
+    head = {
+        "login_failed": tr("Wrong name or password."),
+        "account_locked": tr("This account is locked after too many wrong passwords; an administrator unlocks it."),
+        "account_disabled": tr("This account is disabled; an administrator can enable it."),
+        "retry_later": tr("Too many wrong passwords: wait a moment before trying again."),
+    }.get(code, tr("The hub refused the login."))
+    return f"{head}\n({exc})"
+
+
+class LoginDialog(QDialog):
+    """Operator name and password; `accept()`s once the hub has logged the operator in at this seat."""
+
+    def __init__(self, core: Any, *, user: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.setWindowTitle(self.tr("Log in to the command centre"))
+        self.name = QLineEdit(user or "", self)
+        self.name.setObjectName("loginName")
+        self.password = QLineEdit(self)
+        self.password.setObjectName("loginPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel("", self)
+        self.message.setObjectName("loginMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020")
+        form = QFormLayout()
+        form.addRow(QLabel(self.tr("Seat: %1 · hub %2").replace("%1", core.seat).replace("%2", core.endpoint), self))
+        form.addRow(self.tr("Operator"), self.name)
+        form.addRow(self.tr("Password"), self.password)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Log in"))
+        self.buttons.accepted.connect(self.try_login)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.message)
+        lay.addWidget(self.buttons)
+        (self.password if user else self.name).setFocus()
+        self.operator: dict[str, Any] | None = None
+
+    def try_login(self) -> None:
+        name, password = self.name.text().strip(), self.password.text()
+        if not name or not password:
+            self.message.setText(self.tr("Give the operator name and the password."))
+            return
+        self.setCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.operator = self.core.login(name, password)
+        except (Refused, ConnectionError) as exc:
+            self.password.clear()
+            self.message.setText(refusal_text(self, exc, self.core.endpoint))
+            return
+        finally:
+            self.unsetCursor()
+        self.accept()
+
+
+class LinkStatus(QLabel):
+    """The status bar's word on the seat: who is logged in here, and whether the hub is there."""
+
+    def __init__(self, core: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("seatStatus")
+        self.core = core
+        self.note = ""
+        from console.operations import run_on_main
+
+        core.on_link.append(lambda status, _detail: run_on_main(lambda: self.show_link(status)))
+        self.show_link(core.link)
+
+    def show_link(self, status: str) -> None:
+        op = self.core.operator or {}
+        who = self.tr("Seat %1 · %2 (%3)").replace("%1", self.core.seat).replace("%2", op.get("name", "?")) \
+            .replace("%3", op.get("role", "?"))
+        if status == "lost":
+            self.note = self.tr("hub lost — reconnecting…")
+        elif status == "restarted":
+            self.note = self.tr("the hub restarted: logged in again and resynchronised")
+        elif status == "up" and self.note == self.tr("hub lost — reconnecting…"):
+            self.note = self.tr("hub back: resynchronised")
+        self.setText(f"{who} · {self.note}" if self.note else who)
+        self.setStyleSheet("color: #b00020; font-weight: bold" if status == "lost" else "")
+        window = self.window()
+        if status in ("lost", "restarted") and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(self.note, 10000)

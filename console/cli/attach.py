@@ -1,0 +1,77 @@
+"""`python main.py --hub tcp://HOST:PORT --key SEAT.seat.json [--operator NAME]`: a console attached to a hub.
+
+The login dialog first (console/attached.py), then the main window on the hub's state (dispatch/hub/attach.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def run(args: argparse.Namespace) -> int:
+    from console.app import create_app
+
+    app = create_app(lang=args.lang)
+    from PySide6.QtWidgets import QDialog
+
+    from console import i18n, operations
+    from console.attached import LinkStatus, LoginDialog
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+    from dispatch.errors import Refused
+    from dispatch.hub.attach import RemoteCore
+    from dispatch.hub.seats import load_seat_file
+
+    if not args.key:
+        print("error: --hub needs --key SEAT.seat.json (an administrator makes it: main.py keys seat NAME)",
+              file=sys.stderr)
+        return 2
+    try:
+        keys = load_seat_file(args.key)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    core = RemoteCore(args.hub, keys, stale_after=args.stale_after)
+    dialog = LoginDialog(core, user=args.operator)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        core.close()
+        return 1
+    try:
+        core.start()
+    except (Refused, ConnectionError) as exc:
+        print(f"error: cannot follow the hub: {exc}", file=sys.stderr)
+        core.logout()
+        core.close()
+        return 3
+    operations.set_core(core)
+    operations.set_operator(dialog.operator["name"] if dialog.operator else None)
+    window = MainWindow(core, load_city().geojson(), lang=i18n.current_language(), store_label=args.hub,
+                        tiles_url=args.tiles)
+    window.statusBar().addPermanentWidget(LinkStatus(core, window))
+    from console.field_link.panel import HubPanel
+
+    panel = HubPanel(core, parent=window)  # the field link as the hub's operations tell it
+    window.add_side_tab(panel, panel.tr("Field link"), "field")
+    window.hub_panel = panel
+    window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
+    from console.incidents import install as install_workflow
+
+    workflow = install_workflow(window)
+    from console.analytics import install as install_dashboard
+
+    install_dashboard(window, workflow)
+    if args.tab and not window.show_side_tab(args.tab):
+        log.warning("no %s tab on an attached console", args.tab)
+    window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing
+    window.show()
+    app.exec()
+    from shiboken6 import delete
+
+    delete(window)
+    core.logout()
+    core.close()
+    return 0

@@ -1,0 +1,194 @@
+"""ctl case open|show|advance|penalty|approve|party|evidence|document|export|catalogue|config / cases / officer
+add|revoke / officers: the enforcement case on the command line (same operations as the console).
+
+Human output in the language of --lang (zh_CN or en; by default the environment's, as the console does);
+--json prints the operation's result for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from console.cli.ctl import cases_render as R
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS,
+                      help="language of the human output (default: the environment's)")
+    parents = [common, lang]
+
+    p = sub.add_parser("cases", parents=parents, help="enforcement cases: stage, next deadline, overdue")
+    p.add_argument("--overdue", action="store_true", help="only cases with a legal deadline passed unmet")
+    p.add_argument("--open", action="store_true", help="only open cases (not closed or archived)")
+    p.add_argument("--officer", help="only cases this officer acted on")
+    p.add_argument("--reveal", action="store_true", help="show the parties' personal data (if allowed)")
+    p.set_defaults(build=lambda a: ("cases", {"overdue": a.overdue, "open": a.open, "officer": a.officer,
+                                              "reveal": a.reveal}), render=R.render_list)
+
+    case = sub.add_parser("case", parents=parents, help="open, show and advance an enforcement case")
+    cs = case.add_subparsers(dest="case_command", required=True)
+    o = cs.add_parser("open", parents=parents, help="open a case from an incident, an alert or directly")
+    o.add_argument("--incident", help="the incident it comes from")
+    o.add_argument("--violation", required=True, help="the violation's code in the catalogue (ctl case catalogue)")
+    o.add_argument("--party-type", required=True, choices=["person", "organisation"])
+    o.add_argument("--party-name", required=True)
+    o.add_argument("--id-number", help="ID card number, or the organisation's unified credit code")
+    o.add_argument("--address")
+    o.add_argument("--contact")
+    o.add_argument("--representative", help="an organisation's legal representative")
+    o.add_argument("--facts", help="the facts (default: the incident's text)")
+    o.add_argument("--place", help="where (default: the incident's address)")
+    o.add_argument("--violation-at", help="when the act happened (ISO date/time; default: the incident's time)")
+    o.add_argument("--source", choices=["incident", "alert", "direct"])
+    o.set_defaults(build=lambda a: ("case.open", {
+        "incident_id": a.incident, "violation": a.violation, "party_type": a.party_type,
+        "party_name": a.party_name, "id_number": a.id_number, "address": a.address, "contact": a.contact,
+        "representative": a.representative, "facts": a.facts, "place": a.place, "violation_at": a.violation_at,
+        "source": a.source}), render=R.render_detail)
+
+    s = cs.add_parser("show", parents=parents, help="stage, deadlines, acts, evidence and documents")
+    s.add_argument("case_id")
+    s.add_argument("--reveal", action="store_true", help="show the party's personal data (if allowed)")
+    s.set_defaults(build=lambda a: ("case.show", {"case_id": a.case_id, "reveal": a.reveal}), render=R.render_detail)
+
+    adv = cs.add_parser("advance", parents=parents, help="record the next step: " + ", ".join(R.STEP_KEYS))
+    adv.add_argument("case_id")
+    adv.add_argument("step", help="filed, inquiry, inspection, preservation, notice, statement, hearing_request, "
+                                  "hearing_notice, hearing, legal_review, collective, extension, decision, service, "
+                                  "payment, closed, archived, on_the_spot, filed_record (or 立案, 告知, 决定...)")
+    adv.add_argument("--officer", action="append", dest="officers", metavar="ID",
+                     help="an officer taking part (twice or more for an investigative act)")
+    adv.add_argument("--note")
+    adv.add_argument("--at", help="hearing_notice: the hearing's date (ISO)")
+    adv.add_argument("--days", type=int, help="extension: how many days (30)")
+    adv.add_argument("--amount", type=float, help="payment: the amount paid; on_the_spot: the fine")
+    adv.add_argument("--penalty", choices=["warning", "fine"], help="on_the_spot: the penalty")
+    adv.set_defaults(build=lambda a: ("case.advance", {
+        "case_id": a.case_id, "step": a.step, "officers": a.officers or [], "note": a.note, "at": a.at,
+        "days": a.days, "amount": a.amount, "kind": a.penalty}), render=R.render_detail)
+
+    pen = cs.add_parser("penalty", parents=parents, help="propose the penalty within the discretion benchmark")
+    pen.add_argument("case_id")
+    pen.add_argument("--circumstance", required=True, choices=["minor", "ordinary", "serious"])
+    pen.add_argument("--repeat", action="store_true", help="a repeated offence")
+    pen.add_argument("--warning", action="store_true", help="a warning instead of a fine")
+    pen.add_argument("--amount", type=float, help="the fine in yuan")
+    pen.add_argument("--reason", help="written reason for a penalty outside the benchmark's range")
+    pen.set_defaults(build=lambda a: ("case.penalty", {
+        "case_id": a.case_id, "circumstance": a.circumstance, "repeat": a.repeat,
+        "kind": "warning" if a.warning else "fine", "amount": a.amount, "reason": a.reason}), render=R.render_detail)
+
+    ap = cs.add_parser("approve", parents=parents, help="the shift lead approves a penalty outside the range")
+    ap.add_argument("case_id")
+    ap.add_argument("--note")
+    ap.set_defaults(build=lambda a: ("case.approve", {"case_id": a.case_id, "note": a.note}), render=R.render_detail)
+
+    pa = cs.add_parser("party", parents=parents, help="correct the party's details (before the decision)")
+    pa.add_argument("case_id")
+    pa.add_argument("--party-type", required=True, choices=["person", "organisation"])
+    pa.add_argument("--party-name", required=True)
+    for opt in ("--id-number", "--address", "--contact", "--representative", "--note"):
+        pa.add_argument(opt)
+    pa.set_defaults(build=lambda a: ("case.party", {
+        "case_id": a.case_id, "party_type": a.party_type, "party_name": a.party_name, "id_number": a.id_number,
+        "address": a.address, "contact": a.contact, "representative": a.representative, "note": a.note}),
+        render=R.render_detail)
+
+    ev = cs.add_parser("evidence", parents=parents, help="add an evidence file (kept with its SHA-256)")
+    ev.add_argument("case_id")
+    ev.add_argument("file")
+    ev.add_argument("--kind", default="photo", help="photo, video, still, track, record, document, other")
+    ev.add_argument("--note")
+    ev.set_defaults(build=_build_evidence, render=R.render_evidence)
+
+    doc = cs.add_parser("document", parents=parents, help="issue a document (文书) as PDF and write it to --out")
+    doc.add_argument("case_id")
+    doc.add_argument("kind", help=", ".join(R.DOC_KINDS))
+    doc.add_argument("--out", required=True, metavar="FILE.pdf")
+    doc.add_argument("--reissue", action="store_true", help="issue a new one superseding the current one")
+    doc.add_argument("--note", help="what the document records (an inquiry's questions and answers...)")
+    doc.set_defaults(build=lambda a: ("case.document", {
+        "case_id": a.case_id, "kind": a.kind, "out": str(Path(a.out).expanduser().resolve()),
+        "reissue": a.reissue, "note": a.note}), render=R.render_document)
+
+    ex = cs.add_parser("export", parents=parents, help="write the dossier (档案) as a ZIP")
+    ex.add_argument("case_id")
+    ex.add_argument("--out", required=True, metavar="FILE.zip")
+    ex.set_defaults(build=lambda a: ("case.export", {"case_id": a.case_id,
+                                                     "out": str(Path(a.out).expanduser().resolve())}),
+                    render=R.render_export)
+
+    ca = cs.add_parser("catalogue", parents=parents, help="the violation catalogue; `set FILE` replaces it")
+    ca.add_argument("action", nargs="?", choices=["show", "set"], default="show")
+    ca.add_argument("file", nargs="?")
+    ca.set_defaults(build=_build_catalogue, render=R.render_catalogue)
+
+    cf = cs.add_parser("config", parents=parents, help="the bureau's settings (JSON file: numbering, holidays...)")
+    cf.add_argument("file")
+    cf.set_defaults(build=lambda a: ("case.config_set", {"settings": _read_json(a.file)}),
+                    render=lambda r, a: json.dumps(r, ensure_ascii=False, indent=2))
+
+    sv = cs.add_parser("supervision", parents=parents, help="per officer and team: cases, stage durations, deadlines")
+    sv.set_defaults(build=lambda a: ("cases.supervision", {}), render=R.render_supervision)
+
+    dl = cs.add_parser("check-deadlines", parents=parents, help="record overdue legal deadlines now")
+    dl.set_defaults(build=lambda a: ("cases.check_deadlines", {}), render=R.render_overdue)
+
+    off = sub.add_parser("officer", parents=parents, help="the enforcement officers' roster")
+    osub = off.add_subparsers(dest="officer_command", required=True)
+    oa = osub.add_parser("add", parents=parents, help="add an officer or renew the certificate")
+    oa.add_argument("officer_id")
+    oa.add_argument("--name", required=True)
+    oa.add_argument("--certificate", required=True, help="the enforcement certificate number (执法证号)")
+    oa.add_argument("--valid-until", required=True, help="ISO date")
+    oa.add_argument("--valid-from", help="ISO date (default: now)")
+    oa.add_argument("--team")
+    oa.set_defaults(build=lambda a: ("officer.add", {
+        "officer_id": a.officer_id, "name": a.name, "certificate": a.certificate, "valid_until": a.valid_until,
+        "valid_from": a.valid_from, "team": a.team}), render=lambda r, a: R.render_officers([r], a))
+    orv = osub.add_parser("revoke", parents=parents, help="revoke an officer's certificate")
+    orv.add_argument("officer_id")
+    orv.add_argument("--note")
+    orv.set_defaults(build=lambda a: ("officer.revoke", {"officer_id": a.officer_id, "note": a.note}),
+                     render=lambda r, a: R.render_officers([r], a))
+    ol = sub.add_parser("officers", parents=parents, help="the roster with certificates and their validity")
+    ol.set_defaults(build=lambda a: ("officers", {}), render=R.render_officers)
+
+
+def _read_json(path: str) -> Any:
+    from dispatch.errors import Refused
+
+    try:
+        return json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise Refused(f"cannot read {path}: {exc.strerror or exc}", "unreadable") from None
+    except ValueError as exc:
+        raise Refused(f"{path} is not JSON: {exc}", "bad_json") from None
+
+
+def _build_catalogue(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    if a.action == "set":
+        if not a.file:
+            raise SystemExit("error: case catalogue set FILE")
+        return "case.catalogue_set", {"catalogue": _read_json(a.file)}
+    return "case.catalogue", {}
+
+
+def _build_evidence(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from dispatch.errors import Refused
+
+    path = Path(a.file).expanduser()
+    args: dict[str, Any] = {"case_id": a.case_id, "name": path.name, "kind": a.kind, "note": a.note}
+    if getattr(a, "hub", None):  # the hub may be elsewhere: send the content
+        try:
+            args["data_b64"] = base64.b64encode(path.read_bytes()).decode("ascii")
+        except OSError as exc:
+            raise Refused(f"cannot read evidence {a.file}: {exc.strerror or exc}", "attachment_unreadable") from None
+    else:
+        args["path"] = str(path.resolve())
+    return "case.evidence", args

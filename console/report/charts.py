@@ -1,0 +1,76 @@
+"""Charts of the analytics figures drawn with pyqtgraph, for the dashboard and as PNG for the report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+BAR = "#1565c0"
+
+
+def bar_plot(plot: Any, labels: Sequence[str], values: Sequence[float], *, colour: str = BAR,
+             rotate: bool = False) -> Any:
+    """Draw bars with category labels on `plot` (a PlotItem); returns the BarGraphItem. A plot that already
+    holds bars keeps its item and only moves them (a live redraw), unless their number changed."""
+    ticks = [[(i, str(lb)) for i, lb in enumerate(labels)]]
+    item = getattr(plot, "_bars", None)
+    if item is not None and item.scene() is not None and len(item.opts["height"]) == len(values):
+        item.setOpts(height=list(values), brush=colour)
+    else:
+        plot.clear()
+        item = pg.BarGraphItem(x=list(range(len(values))), height=list(values), width=0.7, brush=colour, pen=None)
+        plot.addItem(item)
+        plot._bars = item
+    axis = plot.getAxis("bottom")
+    if getattr(axis, "_ticks_set", None) != ticks:
+        axis.setTicks(ticks)
+        axis._ticks_set = ticks
+    if rotate:
+        axis.setStyle(tickTextOffset=4)
+    plot.setXRange(-0.6, max(len(values), 1) - 0.4, padding=0)
+    plot.setYRange(0, max([1, *values]) * 1.1, padding=0)
+    plot.showGrid(y=True, alpha=0.25)
+    return item
+
+
+def heat_plot(plot: Any, grid: Sequence[Sequence[int]]) -> Any:
+    """Day-of-week x hour-of-day counts as an image (darker: more)."""
+    import numpy as np
+
+    a = np.array(grid, dtype=float).T  # x = hour, y = weekday
+    img = getattr(plot, "_heat", None)
+    if img is not None and img.scene() is not None:
+        img.setImage(a)
+        return img
+    plot.clear()
+    plot._bars = None
+    img = pg.ImageItem(a)
+    img.setColorMap(pg.colormap.get("viridis"))
+    plot.addItem(img)
+    plot._heat = img
+    plot.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+                                                                        "Sun"))]])
+    plot.getAxis("bottom").setTicks([[(h + 0.5, str(h)) for h in range(0, 24, 3)]])
+    return img
+
+
+def png(draw: Any, *, width: int = 760, height: int = 300) -> bytes:
+    """Render a chart (a function drawing on a PlotItem) to PNG bytes with pyqtgraph's exporter."""
+    from pyqtgraph.exporters import ImageExporter
+
+    w = pg.PlotWidget(background="w")
+    w.resize(width, height)
+    draw(w.getPlotItem())
+    ex = ImageExporter(w.getPlotItem())
+    ex.parameters()["width"] = width
+    ex.parameters()["height"] = height
+    img = ex.export(toBytes=True)
+    ba = QByteArray()
+    buf = QBuffer(ba)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    w.deleteLater()
+    return bytes(ba.data())

@@ -1,0 +1,212 @@
+"""Message bodies to typed records: one small function per message id, in an explicit table.
+
+`DECODERS` maps a message id to ``fn(header, body) -> record``; `decode_body` raises
+`UnknownMessageError` for an id not in it. Every body is checked for length before it is read, so
+a short body is a `BodyError`, never an IndexError or a struct.error.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
+from devices.jt808 import location
+from devices.jt808.header import Header
+from devices.jt808.messages import (
+    Authenticate,
+    Heartbeat,
+    LocationBatch,
+    LocationReport,
+    Logout,
+    Message,
+    PlatformResponse,
+    PositionQuery,
+    PositionReply,
+    Register,
+    RegisterResponse,
+    SetParameters,
+    TemporaryTracking,
+    TerminalResponse,
+    TextMessage,
+    new_location_report,
+)
+from devices.jt808.params import value_of
+from devices.jt808.text import field, text
+
+_HHB = struct.Struct(">HHB")
+_HB = struct.Struct(">HB")
+_HI = struct.Struct(">HI")
+_HH = struct.Struct(">HH")
+_H = struct.Struct(">H")
+_I = struct.Struct(">I")
+
+# 0x0100 fixed parts: province, city, maker, model, terminal id, plate colour (the plate follows)
+_REG_2011 = (5, 8, 7)
+_REG_2013 = (5, 20, 7)
+_REG_2019 = (11, 30, 30)
+
+
+def _need(header: Header, body: bytes, size: int, what: str) -> None:
+    if len(body) < size:
+        raise BodyError(f"0x{header.msg_id:04X} {what}: body of {len(body)} bytes, needs {size}",
+                        raw=bytes(body), header=header)
+
+
+def terminal_response(h: Header, body: bytes) -> TerminalResponse:
+    _need(h, body, 5, "terminal response")
+    return TerminalResponse(h, *_HHB.unpack_from(body))
+
+
+def platform_response(h: Header, body: bytes) -> PlatformResponse:
+    _need(h, body, 5, "platform response")
+    return PlatformResponse(h, *_HHB.unpack_from(body))
+
+
+def heartbeat(h: Header, body: bytes) -> Heartbeat:
+    return Heartbeat(h)
+
+
+def logout(h: Header, body: bytes) -> Logout:
+    return Logout(h)
+
+
+def register(h: Header, body: bytes) -> Register:
+    if h.edition == 2019:
+        layout, edition = _REG_2019, 2019
+    elif len(body) < 4 + sum(_REG_2013) + 1:
+        layout, edition = _REG_2011, 2011  # the 2011 body is 12 bytes shorter: no plate fits the gap
+    else:
+        layout, edition = _REG_2013, 2013
+    size = 4 + sum(layout) + 1
+    _need(h, body, size, f"registration ({edition})")
+    province, city = _HH.unpack_from(body)
+    pos = 4
+    parts = []
+    for n in layout:
+        parts.append(field(body[pos:pos + n]))
+        pos += n
+    return Register(h, edition, province, city, parts[0], parts[1], parts[2], body[pos], text(body[pos + 1:]))
+
+
+def authenticate(h: Header, body: bytes) -> Authenticate:
+    if h.edition != 2019:
+        return Authenticate(h, text(body))
+    _need(h, body, 1, "authentication")
+    n = body[0]
+    _need(h, body, 1 + n + 15 + 20, "authentication (2019)")
+    return Authenticate(h, text(body[1:1 + n]), field(body[1 + n:16 + n]), field(body[16 + n:36 + n]))
+
+
+def location_report(h: Header, body: bytes) -> LocationReport:
+    return new_location_report(h, _location(h, body, 0, len(body)))
+
+
+def position_reply(h: Header, body: bytes) -> PositionReply:
+    _need(h, body, 2 + location.FIXED_SIZE, "position reply")
+    return PositionReply(h, _H.unpack_from(body)[0], _location(h, body, 2, len(body)))
+
+
+def location_batch(h: Header, body: bytes) -> LocationBatch:
+    _need(h, body, 3, "location batch")
+    count, kind = _HB.unpack_from(body)
+    pos, end = 3, len(body)
+    items = []
+    for i in range(count):
+        if pos + 2 > end:
+            raise BodyError(f"0x0704: {count} positions announced, the body ends after {i}",
+                            raw=bytes(body), header=h)
+        n = _H.unpack_from(body, pos)[0]
+        pos += 2
+        if pos + n > end:
+            raise BodyError(f"0x0704: position {i + 1} of {n} bytes runs past the body", raw=bytes(body), header=h)
+        items.append(_location(h, body, pos, pos + n))
+        pos += n
+    if pos != end:
+        raise BodyError(f"0x0704: {end - pos} bytes after the {count} positions announced", raw=bytes(body), header=h)
+    return LocationBatch(h, kind == 1, tuple(items))
+
+
+def _location(h: Header, body: bytes, start: int, end: int) -> location.Location:
+    try:
+        return location.decode(body, start, end)
+    except BodyError as exc:
+        exc.header = h
+        raise
+
+
+def register_response(h: Header, body: bytes) -> RegisterResponse:
+    _need(h, body, 3, "registration response")
+    serial, result = _HB.unpack_from(body)
+    return RegisterResponse(h, serial, result, text(body[3:]) if result == 0 else None)
+
+
+def set_parameters(h: Header, body: bytes) -> SetParameters:
+    _need(h, body, 1, "set parameters")
+    count = body[0]
+    pos, end = 1, len(body)
+    params: list[tuple[int, int | str | bytes]] = []
+    for i in range(count):
+        if pos + 5 > end:
+            raise BodyError(f"0x8103: {count} parameters announced, the body ends after {i}", raw=bytes(body), header=h)
+        pid = _I.unpack_from(body, pos)[0]
+        n = body[pos + 4]
+        pos += 5
+        if pos + n > end:
+            raise BodyError(f"0x8103: parameter 0x{pid:04X} runs past the body", raw=bytes(body), header=h)
+        params.append((pid, value_of(pid, body[pos:pos + n])))
+        pos += n
+    return SetParameters(h, tuple(params))
+
+
+def position_query(h: Header, body: bytes) -> PositionQuery:
+    return PositionQuery(h)
+
+
+def temporary_tracking(h: Header, body: bytes) -> TemporaryTracking:
+    _need(h, body, 2, "temporary tracking")
+    if len(body) < 6:  # interval 0 (stop) may come alone
+        return TemporaryTracking(h, _H.unpack_from(body)[0], 0)
+    return TemporaryTracking(h, *_HI.unpack_from(body))
+
+
+def text_message(h: Header, body: bytes) -> TextMessage:
+    _need(h, body, 1, "text message")
+    if h.edition == 2019:
+        _need(h, body, 2, "text message (2019)")
+        return TextMessage(h, body[0], text(body[2:]), body[1])
+    return TextMessage(h, body[0], text(body[1:]))
+
+
+DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
+    0x0001: terminal_response,
+    0x0002: heartbeat,
+    0x0003: logout,
+    0x0100: register,
+    0x0102: authenticate,
+    0x0200: location_report,
+    0x0201: position_reply,
+    0x0704: location_batch,
+    0x8001: platform_response,
+    0x8100: register_response,
+    0x8103: set_parameters,
+    0x8201: position_query,
+    0x8202: temporary_tracking,
+    0x8300: text_message,
+}
+
+
+def decode_body(header: Header, body: bytes) -> Message:
+    """The record of a whole (joined) message.
+
+    :raises UnknownMessageError: an id not in `DECODERS` (or an encrypted body).
+    :raises BodyError: a body that does not fit its message.
+    """
+    fn = DECODERS.get(header.msg_id)
+    if fn is None:
+        raise UnknownMessageError(f"message id 0x{header.msg_id:04X} is not decoded here", raw=bytes(body),
+                                  header=header)
+    if header.encryption:
+        raise EncryptedMessageError(f"0x{header.msg_id:04X}: body encrypted (method {header.encryption})",
+                                    raw=bytes(body), header=header)
+    return fn(header, body)

@@ -1,0 +1,219 @@
+"""Frames to messages: `decode_frame` for one frame, `Jt808Stream` for a terminal's byte stream.
+
+`decode_frame` raises a typed `devices.errors.DeviceError` for anything it cannot read. The stream
+never raises: it returns each error among the messages (pynmea2's ``errors='yield'``), counts it,
+and carries on with the next frame; sub-packages come back as `Fragment`s (so that a platform can
+answer each) and the whole message once its last package is in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from devices.errors import DeviceError, FrameError, TruncatedFrameError
+from devices.jt808 import header as _header
+from devices.jt808.assembler import Assembler
+from devices.jt808.bodies import DECODERS, decode_body
+from devices.jt808.framing import MAX_CONTENT as _MAX_CONTENT
+from devices.jt808.framing import (
+    MIN_CONTENT,
+    FrameSplitter,
+    check_and_strip,
+    too_long_error,
+    unescape,
+    xor_each,
+)
+from devices.jt808.header import Header
+from devices.jt808.messages import Fragment, Message
+
+_FLAG = 0x7E
+_BATCH = 8  # frames in one read from which the check codes are computed together
+
+
+def parse_frame(frame: bytes) -> tuple[Header, bytes]:
+    """Header and body of one frame (with or without its 0x7E flags, still escaped).
+
+    :raises BadEscapeError, FrameChecksumError, TruncatedFrameError, BodyLengthError, BodyError:
+    """
+    return _header.parse(check_and_strip(_content(frame)))
+
+
+def _content(frame: bytes) -> bytes:
+    """Header, body and check code of a frame: flags removed, unescaped, no longer than the standard allows."""
+    if frame[:1] == b"\x7e":
+        frame = frame[1:]
+    if frame[-1:] == b"\x7e":
+        frame = frame[:-1]
+    content = unescape(frame)
+    if len(content) > _MAX_CONTENT:
+        raise too_long_error(len(content))
+    return content
+
+
+def decode_frame(frame: bytes) -> Message:
+    """The message of one frame; a sub-package comes back as a `Fragment`.
+
+    :raises DeviceError: a subclass naming what is wrong (see `parse_frame`, `decode_body`).
+    """
+    h, body = parse_frame(frame)
+    if h.packages > 1:
+        return Fragment(h, body)
+    return decode_body(h, body)
+
+
+def decode_hex(line: str) -> Message:
+    """A frame written in hex (spaces allowed), as captures and other projects' tests print them."""
+    try:
+        raw = bytes.fromhex(line)
+    except ValueError as exc:
+        raise FrameError(f"not hex: {exc}", raw=line) from None
+    return decode_frame(raw)
+
+
+@dataclass
+class StreamCounters:
+    frames: int = 0  # frames cut from the stream, good or bad
+    messages: int = 0  # messages decoded (a split message counts once, when whole)
+    checksum_errors: int = 0
+    bad_escapes: int = 0
+    truncated: int = 0
+    too_long: int = 0
+    length_errors: int = 0  # body length in the header disagrees with the frame
+    unknown: int = 0  # message ids not decoded here (and encrypted bodies)
+    malformed: int = 0  # bodies that do not fit their message
+    incomplete: int = 0  # split messages whose packages never all came
+    garbage: int = 0  # bytes outside any frame
+    by_id: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> int:
+        return (self.checksum_errors + self.bad_escapes + self.truncated + self.too_long + self.length_errors
+                + self.unknown + self.malformed)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {k: getattr(self, k) for k in (
+            "frames", "messages", "checksum_errors", "bad_escapes", "truncated", "too_long", "length_errors",
+            "unknown", "malformed", "incomplete", "garbage")}
+        out["by_id"] = {f"0x{k:04X}": v for k, v in sorted(self.by_id.items())}
+        return out
+
+
+_COUNTER_OF = {"checksum": "checksum_errors", "bad_escape": "bad_escapes", "truncated": "truncated",
+               "too_long": "too_long", "length": "length_errors", "unknown": "unknown", "encrypted": "unknown"}
+
+
+def count_error(counters: StreamCounters, exc: DeviceError) -> None:
+    name = _COUNTER_OF.get(getattr(exc, "code", ""), "malformed")
+    setattr(counters, name, getattr(counters, name) + 1)
+
+
+class Jt808Stream:
+    """One terminal's (or one capture's) bytes in, messages and errors out.
+
+    >>> from devices.jt808 import encode
+    >>> s = Jt808Stream()
+    >>> [type(m).__name__ for m in s.feed(encode.heartbeat("013912345678", 1))]
+    ['Heartbeat']
+    """
+
+    def __init__(self, source: str = "", *, clock: Callable[[], float] = time.monotonic,
+                 reassembly_timeout: float = 60.0) -> None:
+        self.source = source
+        self.counters = StreamCounters()
+        self.splitter = FrameSplitter()
+        self.assembler = Assembler(timeout=reassembly_timeout, clock=clock)
+        self.tap: Callable[[bytes], None] | None = None  # called with each frame cut (escaped, no flags)
+
+    @property
+    def pending(self) -> int:
+        """Bytes held for a frame not yet ended."""
+        return self.splitter.pending
+
+    def feed(self, chunk: bytes) -> list[Message | DeviceError]:
+        sp = self.splitter
+        frames = sp.feed(chunk)
+        if self.tap is not None:
+            for f in frames:
+                if f is not None:
+                    self.tap(f)
+        out: list[Message | DeviceError] = []
+        c = self.counters
+        if len(frames) < _BATCH:
+            for frame in frames:
+                self._frame(frame, out)
+        else:
+            self._batch(frames, out)
+        c.garbage = sp.garbage
+        if len(self.assembler):
+            self.assembler.expire()
+            c.incomplete = self.assembler.incomplete
+        return out
+
+    def frame(self, frame: bytes) -> list[Message | DeviceError]:
+        """Decode one frame given whole (with or without flags), counting it as the stream does."""
+        out: list[Message | DeviceError] = []
+        self._frame(frame, out)
+        return out
+
+    def _batch(self, frames: list[bytes | None], out: list[Message | DeviceError]) -> None:
+        """Many frames at once: every check code in one numpy pass (`xor_each`), then each frame."""
+        contents: list[bytes] = []
+        for frame in frames:
+            if frame is None:
+                contents.append(b"")
+                continue
+            try:
+                content = unescape(frame)
+            except DeviceError:
+                content = b""  # _frame reports it
+            contents.append(content if len(content) >= MIN_CONTENT else b"")
+        checks = xor_each([c or b"\x01" for c in contents])
+        for frame, content, check in zip(frames, contents, checks, strict=True):
+            if content and check == 0 and len(content) <= _MAX_CONTENT and frame is not None:
+                self._frame(frame, out, content[:-1])
+            else:
+                self._frame(frame, out)
+
+    def _frame(self, frame: bytes | None, out: list[Message | DeviceError], checked: bytes | None = None) -> None:
+        """Append what ``frame`` gives: a message, an error, or for a sub-package its `Fragment`
+        and, after the last one, the joined message. ``checked``: its header and body, already
+        unescaped and checked. None: a frame the splitter dropped as too long."""
+        c = self.counters
+        c.frames += 1
+        if frame is None:
+            c.too_long += 1
+            out.append(too_long_error())
+            return
+        try:
+            h, body = _header.parse(checked) if checked is not None else parse_frame(frame)
+            if h.packages > 1:
+                if h.msg_id not in DECODERS:
+                    decode_body(h, b"")  # raises UnknownMessageError: no reason to hold its packages
+                joined = self.assembler.push(h, body)
+                c.incomplete = self.assembler.incomplete
+                out.append(Fragment(h, body))
+                if joined is None:
+                    return
+                h, body = joined
+            msg = decode_body(h, body)
+        except DeviceError as exc:
+            count_error(c, exc)
+            out.append(exc)
+            return
+        c.messages += 1
+        c.by_id[h.msg_id] += 1
+        out.append(msg)
+
+    def close(self) -> list[Message | DeviceError]:
+        """End of stream: a frame left open is a `TruncatedFrameError`."""
+        rest = self.splitter.close()
+        self.assembler.expire(float("inf"))
+        self.counters.incomplete = self.assembler.incomplete
+        if not rest:
+            return []
+        self.counters.frames += 1
+        self.counters.truncated += 1
+        return [TruncatedFrameError(f"stream ended inside a frame ({len(rest)} bytes, no end flag)", raw=rest)]

@@ -1,0 +1,157 @@
+"""Building JT/T 808 frames: the platform's downlink and the terminal's uplink.
+
+Body encoders return the body bytes; `frame` wraps a body in its header, check code, escapes and
+flags, and `frames` splits a body over 1023 bytes into sub-packages. `reply` answers a received
+header in the same edition (2013 or 2019 header, same phone number as sent). The terminal side
+(register, authenticate, positions...) is used by the simulator and the tests.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+
+from devices.jt808 import header as _header
+from devices.jt808.framing import MAX_BODY, wrap
+from devices.jt808.header import Header
+from devices.jt808.params import BY_NAME, pack_value
+from devices.jt808.text import gbk, pad
+
+PLATFORM_RESPONSE = 0x8001
+REGISTER_RESPONSE = 0x8100
+SET_PARAMETERS = 0x8103
+POSITION_QUERY = 0x8201
+TEMPORARY_TRACKING = 0x8202
+TEXT_MESSAGE = 0x8300
+TERMINAL_RESPONSE = 0x0001
+HEARTBEAT = 0x0002
+LOGOUT = 0x0003
+REGISTER = 0x0100
+AUTHENTICATE = 0x0102
+LOCATION = 0x0200
+POSITION_REPLY = 0x0201
+LOCATION_BATCH = 0x0704
+
+
+def frame(msg_id: int, phone: str, serial: int, body: bytes = b"", *, edition: int = 2013, protocol_version: int = 1,
+          packages: int = 0, package: int = 0) -> bytes:
+    """One frame for the wire. :raises ValueError: a body over 1023 bytes (use `frames`), a bad phone."""
+    head = _header.pack(msg_id, phone, serial, len(body), edition=edition, protocol_version=protocol_version,
+                        packages=packages, package=package)
+    return wrap(head + body)
+
+
+def frames(msg_id: int, phone: str, serial: int, body: bytes, *, edition: int = 2013, protocol_version: int = 1,
+           size: int = MAX_BODY) -> list[bytes]:
+    """The frames of a message: one, or sub-packages of ``size`` bytes with consecutive serials."""
+    if len(body) <= size:
+        return [frame(msg_id, phone, serial, body, edition=edition, protocol_version=protocol_version)]
+    parts = [body[i:i + size] for i in range(0, len(body), size)]
+    return [frame(msg_id, phone, serial + i, part, edition=edition, protocol_version=protocol_version,
+                  packages=len(parts), package=i + 1) for i, part in enumerate(parts)]
+
+
+def reply(to: Header, msg_id: int, serial: int, body: bytes = b"") -> bytes:
+    """A frame to the terminal that sent ``to``: its phone number and header edition."""
+    return frame(msg_id, to.phone, serial, body, edition=to.edition, protocol_version=to.protocol_version or 1)
+
+
+# ---- platform bodies --------------------------------------------------------------------------
+
+def platform_response_body(reply_serial: int, reply_id: int, result: int = 0) -> bytes:
+    """0x8001: result 0 ok, 1 failure, 2 bad message, 3 unsupported, 4 alarm confirmed."""
+    return struct.pack(">HHB", reply_serial & 0xFFFF, reply_id, result)
+
+
+def register_response_body(reply_serial: int, result: int, auth_code: str | None = None) -> bytes:
+    """0x8100: the authentication code follows result 0 only."""
+    body = struct.pack(">HB", reply_serial & 0xFFFF, result)
+    return body + gbk(auth_code or "") if result == 0 else body
+
+
+def text_body(text: str, *, edition: int = 2013, display: bool = True, tts: bool = False, emergency: bool = False,
+              text_type: int = 1) -> bytes:
+    """0x8300. 2013 flags: bit 0 emergency, 2 display, 3 TTS; 2019: bits 0-1 kind (1 service,
+    2 emergency, 3 notice), 2 display, 3 TTS, then a text type BYTE (1 notice, 2 service)."""
+    flags = (4 if display else 0) | (8 if tts else 0)
+    if edition == 2019:
+        flags |= 2 if emergency else 3
+        return bytes((flags, text_type)) + gbk(text)
+    return bytes((flags | (1 if emergency else 0),)) + gbk(text)
+
+
+def tracking_body(interval_s: int, duration_s: int) -> bytes:
+    """0x8202: report every ``interval_s`` s (0 stops) for ``duration_s`` s."""
+    return struct.pack(">HI", interval_s, duration_s)
+
+
+def parameters_body(params: Mapping[int | str, int | str | bytes]) -> bytes:
+    """0x8103 from {id or name: value}. :raises ValueError: an unknown name, a value of the wrong type."""
+    out = bytearray((len(params),))
+    for key, value in params.items():
+        pid = BY_NAME.get(key) if isinstance(key, str) else key
+        if pid is None:
+            raise ValueError(f"unknown parameter {key!r}")
+        raw = pack_value(pid, value)
+        out += struct.pack(">IB", pid, len(raw)) + raw
+    return bytes(out)
+
+
+# ---- terminal bodies --------------------------------------------------------------------------
+
+def terminal_response_body(reply_serial: int, reply_id: int, result: int = 0) -> bytes:
+    """0x0001: result 0 ok, 1 failure, 2 bad message, 3 unsupported."""
+    return struct.pack(">HHB", reply_serial & 0xFFFF, reply_id, result)
+
+
+def register_body(*, edition: int = 2013, province: int = 45, city: int = 200, maker: str = "LZCG",
+                  model: str = "ZT-1", terminal_id: str = "0000001", plate_color: int = 2, plate: str = "") -> bytes:
+    """0x0100 in the layout of ``edition`` (2011: model BYTE[8]; 2013: BYTE[20]; 2019: maker BYTE[11],
+    model BYTE[30], terminal id BYTE[30]). Province 45 / city 200 is Guangxi / Liuzhou (GB/T 2260)."""
+    sizes = {2011: (5, 8, 7), 2013: (5, 20, 7), 2019: (11, 30, 30)}[edition]
+    return (struct.pack(">HH", province, city) + pad(maker, sizes[0]) + pad(model, sizes[1])
+            + pad(terminal_id, sizes[2]) + bytes((plate_color,)) + gbk(plate))
+
+
+def authenticate_body(code: str, *, edition: int = 2013, imei: str = "", software: str = "") -> bytes:
+    """0x0102: the code alone before 2019; 2019 adds its length, the IMEI and the software version."""
+    if edition != 2019:
+        return gbk(code)
+    raw = gbk(code)
+    return bytes((len(raw),)) + raw + pad(imei, 15) + pad(software, 20)
+
+
+def batch_body(locations: Sequence[bytes], *, blind_area: bool = True) -> bytes:
+    """0x0704 from position bodies (`devices.jt808.location.encode`)."""
+    out = bytearray(struct.pack(">HB", len(locations), 1 if blind_area else 0))
+    for loc in locations:
+        out += struct.pack(">H", len(loc)) + loc
+    return bytes(out)
+
+
+def position_reply_body(reply_serial: int, location: bytes) -> bytes:
+    """0x0201: the serial of the 0x8201 answered, then a position body."""
+    return struct.pack(">H", reply_serial & 0xFFFF) + location
+
+
+def heartbeat(phone: str, serial: int, *, edition: int = 2013) -> bytes:
+    return frame(HEARTBEAT, phone, serial, edition=edition)
+
+
+def location_frames(phone: str, serial: int, bodies: Iterable[bytes], *, edition: int = 2013,
+                    blind_area: bool = True) -> list[bytes]:
+    """0x0704 frames for any number of positions: as many positions per frame as fit 1023 bytes."""
+    out: list[bytes] = []
+    batch: list[bytes] = []
+    size = 3
+    for body in bodies:
+        if batch and size + 2 + len(body) > MAX_BODY:
+            out.append(frame(LOCATION_BATCH, phone, serial + len(out), batch_body(batch, blind_area=blind_area),
+                             edition=edition))
+            batch, size = [], 3
+        batch.append(body)
+        size += 2 + len(body)
+    if batch:
+        out.append(frame(LOCATION_BATCH, phone, serial + len(out), batch_body(batch, blind_area=blind_area),
+                         edition=edition))
+    return out

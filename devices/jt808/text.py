@@ -1,0 +1,27 @@
+"""JT/T 808 text: GBK (read as GB 18030, its superset, so nothing a terminal sends is lost), and
+fixed-size BYTE[n] fields padded with NULs (some terminals pad with spaces or pad in front)."""
+
+from __future__ import annotations
+
+
+def text(raw: bytes) -> str:
+    """GBK bytes as text; undecodable bytes become U+FFFD, trailing NULs go."""
+    return bytes(raw).split(b"\x00", 1)[0].decode("gb18030", "replace") if raw else ""
+
+
+def field(raw: bytes) -> str:
+    """A fixed-size field: NUL or space padding on either side removed."""
+    return bytes(raw).strip(b"\x00 ").decode("gb18030", "replace")
+
+
+def gbk(value: str) -> bytes:
+    """Text as GBK; a character GBK lacks becomes '?'."""
+    return value.encode("gbk", "replace")
+
+
+def pad(value: str, size: int) -> bytes:
+    """A fixed-size BYTE[size] field: GBK, NUL-padded at the end. :raises ValueError: too long."""
+    raw = gbk(value)
+    if len(raw) > size:
+        raise ValueError(f"{value!r} is {len(raw)} bytes in GBK: the field holds {size}")
+    return raw.ljust(size, b"\x00")

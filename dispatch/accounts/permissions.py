@@ -1,0 +1,146 @@
+"""Who may run which operation: the one permission table the hub checks on every control request.
+
+docs/permissions.md is generated from PERMISSIONS (`python -m dispatch.accounts.permissions > docs/permissions.md`)
+and tests/accounts check that it is; an operation missing from the table is refused to everyone.
+A rule may depend on the arguments (which state an incident is moved to, whose password is set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+D, SL, E, A, V = "dispatcher", "shift_lead", "engineer", "administrator", "viewer"
+EVERYONE = (D, SL, E, A, V)
+DISPATCH = (D, SL)
+
+
+@dataclass(frozen=True)
+class Rule:
+    operation: str
+    roles: tuple[str, ...]
+    when: str = ""  # the condition in words, for the table ("" = always)
+    test: Callable[[dict[str, Any], str], bool] | None = None  # (args, operator name) -> does this rule apply
+    why: str = ""
+
+
+def _to(*states: str) -> Callable[[dict[str, Any], str], bool]:
+    return lambda args, _me: args.get("state") in states
+
+
+PERMISSIONS: tuple[Rule, ...] = (
+    # reading: everyone, the video wall too
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
+        "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
+        "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
+        "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
+        "jt808.terminals", "jt808.unknown", "citizens.request",
+        "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
+    Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
+    # the dispatcher's work
+    *(Rule(o, DISPATCH) for o in (
+        "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",
+        "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
+        "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
+    Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
+         "reopening a closed case and the evaluation are the shift lead's"),
+    Rule("incident.transition", DISPATCH, "to any other state"),
+    Rule("incident.evaluate", (SL,), why="the evaluation is the shift lead's"),
+    Rule("incidents.config_set", (SL,), why="deadlines (extending one) are the shift lead's"),
+    Rule("analytics.weights_set", (SL,), why="how the bureau scores its work"),
+    Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
+    Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
+    Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
+    Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
+    Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),
+    Rule("incidents.acknowledge_alerts", DISPATCH, why="the shift-lead alerts acknowledged at a seat"),
+    Rule("field.read", DISPATCH, why="a conversation read at a dispatcher's seat"),
+    # the enforcement case file (dispatch/cases/)
+    *(Rule(o, EVERYONE, why="read only (personal data masked)") for o in (
+        "cases", "case.catalogue", "case.templates", "officers", "cases.supervision")),
+    Rule("case.show", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
+         "a party's personal data only for those handling cases"),
+    Rule("case.show", EVERYONE, "masked"),
+    *(Rule(o, DISPATCH, why="case handling") for o in (
+        "case.open", "case.advance", "case.party", "case.evidence", "case.penalty", "case.document",
+        "cases.check_deadlines")),
+    Rule("case.export", (SL, A), why="writes the dossier on the hub's machine"),
+    Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
+    *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
+        "case.catalogue_set", "case.templates_set", "case.config_set")),
+    Rule("places.import", (E, A, SL), why="the bureau's gazetteer"),
+    Rule("officer.add", (SL, A), why="the enforcement officers' roster"),
+    Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
+    # construction-waste supervision and the rules (dispatch/zones/, dispatch/rules/)
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "zones", "zones.export", "permits", "alerts", "alert.show", "rules.config")),
+    *(Rule(o, DISPATCH, why="working the alert queue") for o in ("alert.acknowledge", "alert.incident", "rules.sweep")),
+    *(Rule(o, (SL, A), why="the bureau's zones and licences") for o in (
+        "zones.import", "zone.remove", "zones.set_tz", "companies.import", "trucks.import")),
+    Rule("rules.config_set", (SL,), why="the rules' thresholds are the shift lead's"),
+    # cameras and video evidence (dispatch/evidence/)
+    *(Rule(o, EVERYONE, why="read only") for o in (
+        "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
+    Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
+    Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
+         "writes a file on the hub's machine"),
+    *(Rule(o, DISPATCH, why="evidence handling") for o in (
+        "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record",
+        "evidence.to_case")),
+    # the fleet and its devices
+    Rule("units.register", (E, A), why="the roster"),
+    Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
+    Rule("unit.bind_terminal", (E, A), why="a device binding (a truck's JT/T 808 terminal), like a feed's"),
+    Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
+    Rule("field.revoke", (A,), why="unit keys are the administrator's"),
+    Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),
+    Rule("citizens.layer_import", (E, A), why="the convenience layer's data (toilets, parking...)"),
+    *(Rule(o, (A,), why="Open311 API keys are the administrator's") for o in (
+        "citizens.apikey_new", "citizens.apikey_revoke", "citizens.apikeys")),
+    # accounts
+    Rule("accounts", (A, SL), why="who is on shift"),
+    Rule("account.passwd", EVERYONE, "for one's own account", lambda args, me: args.get("name") == me),
+    *(Rule(o, (A,), why="accounts are the administrator's") for o in (
+        "account.add", "account.passwd", "account.role", "account.disable", "account.enable", "account.unlock")),
+)
+
+
+def rule_for(operation: str, args: dict[str, Any], operator: str) -> Rule | None:
+    """The first rule of `operation` whose condition holds (None: the operation is not in the table)."""
+    for r in PERMISSIONS:
+        if r.operation == operation and (r.test is None or r.test(args, operator)):
+            return r
+    return None
+
+
+def allowed(role: str, operation: str, args: dict[str, Any], operator: str) -> tuple[bool, str]:
+    """(may `operator` with `role` run it, the reason in words when not)."""
+    r = rule_for(operation, args, operator)
+    if r is None:
+        return False, f"{operation} is not in the permission table (docs/permissions.md): refused to everyone"
+    if role in r.roles:
+        return True, ""
+    cond = f" ({r.when})" if r.when else ""
+    return False, f"a {role} may not run {operation}{cond}; allowed: {', '.join(r.roles)}"
+
+
+def as_markdown() -> str:
+    head = ["# Permissions", "",
+            "Generated from `dispatch/accounts/permissions.py` (`python -m dispatch.accounts.permissions`); the hub",
+            "checks every control request against it and records a refusal as `account.command_refused`.",
+            "The first row of an operation whose condition holds decides. An operation not listed is refused.",
+            "`ctl --db` on a local store is the owner's single seat and is not checked.", "",
+            "| operation | when | " + " | ".join(EVERYONE) + " | why |",
+            "|---|---|" + "---|" * len(EVERYONE) + "---|"]
+    rows = [f"| `{r.operation}` | {r.when} | " + " | ".join("yes" if role in r.roles else "" for role in EVERYONE)
+            + f" | {r.why} |" for r in PERMISSIONS]
+    return "\n".join(head + rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(as_markdown(), end="")  # noqa: T201

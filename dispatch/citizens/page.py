@@ -1,0 +1,52 @@
+"""The citizen page's own entries: filing a report from the page (source "web"), limited per client address,
+and the city's map (rivers, roads) as GeoJSON for its base layer: no tiles, nothing from elsewhere.
+
+The page is static (resources/citizens/); it reads through the v2 endpoint like any client and files here,
+where no API key is needed: the per-address rate limit and the same checks as v2 POST stand guard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.citizens import wire
+from dispatch.citizens.ops import file_request
+from dispatch.citizens.services import lang_of
+from dispatch.errors import Refused
+
+PAGE_KEY = "web-page"
+
+
+def page_routes(server: Any) -> list[Any]:
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from dispatch.citizens.server import Problem
+
+    async def report(request: Any) -> Any:
+        lang = lang_of(request.query_params.get("lang") or request.headers.get("accept-language"))
+        try:
+            form = await server.read_form(request)
+            fields, photo = await server.form_fields(form)
+            if not server.posts.allow("page@" + server.client_of(request)):
+                raise Problem(429, "too many reports from this address; wait a moment")
+            res = await run_in_threadpool(lambda: file_request(server.core, "citizen:web", fields, key_name=PAGE_KEY,
+                                                               source="web", photo=photo))
+            body, status = wire.body("json", "service_requests", [server.filed_answer(res, fields, lang)]), 200
+        except Problem as p:
+            body, status = wire.error_body("json", p.status, str(p)), p.status
+        except Refused as exc:
+            status = wire.http_status(exc.code)
+            body = wire.error_body("json", status, str(exc))
+        return Response(body, status_code=status, media_type=wire.CONTENT_TYPES["json"])
+
+    async def city(_request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        from dispatch.city.data import load_city
+
+        return JSONResponse(await run_in_threadpool(lambda: load_city().geojson()),
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    return [Route("/open311/page/report", report, methods=["POST"]), Route("/open311/page/city.geojson", city)]

@@ -1,0 +1,322 @@
+"""One real feed: its transport, its decoders per peer, its live figures, the sources it hears and its raw line tap."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from devices.errors import ChecksumError, DeviceError, UnknownSentenceError
+from devices.framing import Decoder
+from devices.nmea.fast import checksum_flags
+from devices.records import AisReport, Fix, Record, SkyReport
+from devices.transports.base import RawLine, Transport
+from dispatch.feeds.config import FeedSpec
+
+log = logging.getLogger(__name__)
+
+
+WATCH_FOR = 3.0  # seconds a feed decodes every sentence after the device bench last asked about it
+
+
+@dataclass
+class FeedStats:
+    """Live figures of one feed for the device bench (a snapshot; see `Feed.snapshot`)."""
+
+    name: str
+    kind: str
+    enabled: bool
+    state: str
+    connected: bool
+    port: str
+    baud: int | None
+    sentences_per_s: float
+    sentences: int
+    checksum_errors: int
+    unknown: int
+    malformed: int
+    too_long: int
+    garbage: int
+    last_fix_age: float | None
+    fix_quality: int | None
+    satellites: int | None
+    hdop: float | None
+    fixes: int
+    unbound: int
+    unit: str | None
+    peers: int
+    errors: int
+    last_error: str
+    disconnects: int
+    bindings: int = 0  # entries of the feed's per-source bind table
+    unknown_units: tuple[str, ...] = ()  # units this feed is bound to that the store does not know: fixes dropped
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SEEN_MAX = 512  # sources bound to no unit a feed remembers for the bench (the least recent go first)
+
+
+@dataclass(slots=True)
+class SeenSource:
+    """A source a feed heard that no binding covered (a fix's peer/source/talker, or an AIS MMSI)."""
+
+    peer: str
+    source: str
+    talker: str | None
+    device: str | None
+    mmsi: int | None
+    name: str | None  # an AIS vessel's name, when it sent one
+    first: float
+    last: float
+    count: int = 0  # records from it that were bound to no unit
+
+
+@dataclass(frozen=True, slots=True)
+class UnboundSource:
+    """One key the bench can bind: (kind, value) as `dispatch.feed_config.binding_key` takes them."""
+
+    kind: str  # "talker", "mmsi", "peer", "device"
+    value: str
+    detail: str  # what else is known: the peer or talker beside it, a vessel's name
+    age: float  # seconds since last heard
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _status(exc: DeviceError) -> str:
+    return ("checksum" if isinstance(exc, ChecksumError) else
+            "unknown" if isinstance(exc, UnknownSentenceError) else "malformed")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorLine:
+    seq: int
+    ts: float
+    line: str
+    peer: str
+    status: str  # "ok", "checksum", "unknown", "malformed"
+
+
+class Feed:
+    """One configured feed: its transport, decoders (one per peer), figures and raw tap."""
+
+    def __init__(self, spec: FeedSpec, transport: Transport | None = None, *, monitor_size: int = 2000) -> None:
+        self.spec = spec
+        self.transport = transport or make_transport(spec)
+        self.decoders: dict[str, Decoder] = {}
+        # The raw monitor's tap: the RawLines themselves (one deque.extend per batch), numbered by
+        # `_seq`; a status is kept only for bad lines. MonitorLines are built when the bench asks.
+        self.monitor: deque[RawLine] = deque(maxlen=monitor_size)
+        self._status: dict[int, str] = {}
+        self._monitor_lock = threading.Lock()
+        self._seq = 0
+        self._watched_until = 0.0
+        self._rate: deque[tuple[float, int]] = deque(maxlen=50)
+        self.fixes = 0
+        self.unbound = 0
+        self.last_fix_at: float | None = None  # wall clock when the last fix arrived
+        self.quality: int | None = None
+        self.sats: int | None = None
+        self.hdop: float | None = None
+        self.events: list[tuple[bool, str]] = []  # connect/disconnect to record (taken by the pump)
+        self.seen: dict[tuple[Any, ...], SeenSource] = {}  # sources heard while bound to no unit
+        self._seen_lock = threading.Lock()
+        self._events_lock = threading.Lock()
+        self.transport.state_listeners.append(self._on_state)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def _on_state(self, _t: Transport, connected: bool, detail: str) -> None:
+        with self._events_lock:
+            self.events.append((connected, detail))
+
+    def take_events(self) -> list[tuple[bool, str]]:
+        with self._events_lock:
+            out, self.events = self.events, []
+        return out
+
+    def base_source(self, peer: str) -> str:
+        """The source key of a peer's records (`Decoder`'s source): the feed's name, "@peer" after it."""
+        return self.spec.name if not peer or self.spec.kind == "serial" else f"{self.spec.name}@{peer}"
+
+    def device_of(self, peer: str, source: str) -> str | None:
+        """The device part of a record's source key (gpsd's "feed:/dev/ttyUSB0" -> "/dev/ttyUSB0")."""
+        base = self.base_source(peer)
+        return source[len(base) + 1:] or None if source.startswith(base + ":") else None
+
+    def decoder(self, peer: str) -> Decoder:
+        d = self.decoders.get(peer)
+        if d is None:
+            d = self.decoders[peer] = Decoder(self.base_source(peer), errors="yield")
+        return d
+
+    def see(self, peer: str, source: str, talker: str | None, now: float, *, mmsi: int | None = None,
+            name: str | None = None) -> SeenSource:
+        """Remember a source that no binding covered (the bench lists them; see `unbound_sources`)."""
+        key = ("ais", mmsi) if mmsi is not None else ("fix", peer, source, talker)
+        s = self.seen.get(key)
+        if s is None:
+            s = SeenSource(peer, source, talker, None if mmsi is not None else self.device_of(peer, source),
+                           mmsi, None, now, now)
+            with self._seen_lock:
+                if len(self.seen) >= SEEN_MAX:
+                    for k in sorted(self.seen, key=lambda k: self.seen[k].last)[: SEEN_MAX // 4]:
+                        del self.seen[k]
+                self.seen[key] = s
+        s.last = now
+        if name:
+            s.name = name.strip() or s.name
+        return s
+
+    def seen_sources(self) -> list[SeenSource]:
+        with self._seen_lock:
+            return list(self.seen.values())
+
+    @property
+    def watched(self) -> bool:
+        """True while the device bench looks at this feed (it asked for figures or raw lines lately)."""
+        return time.monotonic() < self._watched_until
+
+    def watch(self, seconds: float = WATCH_FOR) -> None:
+        self._watched_until = time.monotonic() + seconds
+
+    def decode(self, raw: RawLine) -> list[Record]:
+        """Decode one line completely (every sentence parsed), into the raw monitor too."""
+        return [r for _peer, records in self.decode_batch([raw], full=True) for r in records]
+
+    def decode_batch(self, raws: list[RawLine], *, full: bool | None = None) -> list[tuple[str, list[Record]]]:
+        """Decode a drained batch, one `Decoder.decode_batch` call per peer: [(peer, records)].
+
+        ``full`` (default: while the bench watches, `watched`) parses every sentence; otherwise
+        the sentences no consumer uses are checksum-verified and counted, not parsed (see
+        `Decoder.decode_batch`). RMC and GGA of one epoch come out merged into one Fix. Every
+        line goes to the raw monitor as it is; only bad lines' statuses are kept beside it.
+        """
+        if full is None:
+            full = self.watched
+        with self._monitor_lock:
+            seq0 = self._seq + 1
+            self._seq += len(raws)
+            self.monitor.extend(raws)
+        peer = raws[0].peer if raws else ""
+        if all(r.peer == peer for r in raws):
+            groups: list[tuple[str, list[str], list[bool] | None, list[int] | None]] = [
+                (peer, [r.line for r in raws], None, None)]
+        else:
+            lines = [r.line for r in raws]
+            ok = checksum_flags(lines)  # the whole batch at once, not per peer
+            by_peer: dict[str, tuple[list[str], list[bool], list[int]]] = {}
+            for i, r in enumerate(raws):
+                g = by_peer.get(r.peer)
+                if g is None:
+                    g = by_peer[r.peer] = ([], [], [])
+                g[0].append(r.line)
+                g[1].append(ok[i])
+                g[2].append(i)
+            groups = [(p, g[0], g[1], g[2]) for p, g in by_peer.items()]
+        out = []
+        for p, lines_, ok_, index in groups:
+            records, errors = self.decoder(p).decode_batch(lines_, full=full, merge=True, ok=ok_)
+            if errors:
+                with self._monitor_lock:
+                    for i, exc in errors:
+                        self._status[seq0 + (index[i] if index is not None else i)] = _status(exc)
+                    if len(self._status) > 2 * (self.monitor.maxlen or 0):
+                        oldest = self._seq - len(self.monitor)
+                        self._status = {k: v for k, v in self._status.items() if k > oldest}
+            out.append((p, records))
+        return out
+
+    def note(self, r: Record, now: float) -> None:
+        if isinstance(r, Fix):
+            self.last_fix_at = now
+            if r.quality is not None:
+                self.quality = r.quality
+            if r.sats is not None:
+                self.sats = r.sats
+            if r.hdop is not None:
+                self.hdop = r.hdop
+        elif isinstance(r, SkyReport):
+            if r.hdop is not None:
+                self.hdop = r.hdop
+            if r.used:
+                self.sats = len(r.used)
+        elif isinstance(r, AisReport) and r.lat is not None:
+            self.last_fix_at = now
+
+    def monitor_since(self, seq: int) -> list[MonitorLine]:
+        """Raw lines after ``seq`` still held (the newest `monitor_size`), with their status."""
+        self.watch()
+        with self._monitor_lock:
+            items = list(self.monitor)
+            last = self._seq
+            status = dict(self._status) if self._status else {}
+        first = last - len(items) + 1
+        start = max(seq + 1, first)
+        return [MonitorLine(n, raw.ts, raw.line[:200], raw.peer, status.get(n, "ok"))
+                for n, raw in zip(range(start, last + 1), items[start - first :], strict=True)]
+
+    def counters(self) -> dict[str, int]:
+        tot = {"sentences": 0, "checksum_errors": 0, "unknown": 0, "malformed": 0}
+        for d in list(self.decoders.values()):
+            c = d.counters
+            tot["sentences"] += c.sentences
+            tot["checksum_errors"] += c.checksum_errors
+            tot["unknown"] += c.unknown
+            tot["malformed"] += c.malformed
+        return tot
+
+    def snapshot(self, now: float) -> FeedStats:
+        self.watch()
+        c = self.counters()
+        total = c["sentences"] + c["checksum_errors"] + c["unknown"] + c["malformed"]
+        mono = time.monotonic()
+        self._rate.append((mono, total))
+        while len(self._rate) > 2 and mono - self._rate[0][0] > 5.0:
+            self._rate.popleft()
+        (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
+        rate = (n1 - n0) / (t1 - t0) if t1 - t0 > 0.2 else 0.0
+        ts = self.transport.stats
+        t = self.transport
+        port = getattr(t, "port", "")
+        port_s = str(port) if self.spec.kind == "serial" else t.describe()
+        return FeedStats(
+            name=self.spec.name, kind=self.spec.kind, enabled=self.spec.enabled, state=ts.state,
+            connected=ts.connected, port=port_s, baud=getattr(t, "baud", None) if self.spec.kind == "serial" else None,
+            sentences_per_s=round(rate, 1), sentences=c["sentences"], checksum_errors=c["checksum_errors"],
+            unknown=c["unknown"], malformed=c["malformed"], too_long=ts.too_long, garbage=ts.garbage,
+            last_fix_age=None if self.last_fix_at is None else round(max(0.0, now - self.last_fix_at), 1),
+            fix_quality=self.quality, satellites=self.sats, hdop=self.hdop, fixes=self.fixes, unbound=self.unbound,
+            unit=self.spec.unit, peers=ts.peers, errors=ts.errors, last_error=ts.last_error,
+            disconnects=ts.disconnects, bindings=len(self.spec.bind))
+
+
+def make_transport(spec: FeedSpec) -> Transport:
+    """The transport a spec declares (not started)."""
+    from devices.transports import FileReplay, GpsdClient, SerialTransport, TcpClient, TcpServer, UdpListener
+
+    spec.validate()
+    if spec.kind == "serial":
+        assert spec.port is not None
+        return SerialTransport(spec.name, spec.port, spec.baud)
+    if spec.kind == "tcp":
+        assert spec.host is not None and spec.tcp_port is not None
+        return TcpClient(spec.name, spec.host, spec.tcp_port)
+    if spec.kind == "tcp-server":
+        return TcpServer(spec.name, spec.host or "0.0.0.0", spec.tcp_port or 0)
+    if spec.kind == "udp":
+        return UdpListener(spec.name, spec.host or "0.0.0.0", spec.tcp_port or 0)
+    if spec.kind == "gpsd":
+        return GpsdClient(spec.name, spec.host or "127.0.0.1", spec.tcp_port or 2947)
+    assert spec.path is not None
+    return FileReplay(spec.name, spec.path, pace=spec.pace)

@@ -1,0 +1,482 @@
+"""Field link figures: an assignment's round trip to one of 1,000 connected units (durable outbox
+write included) beside the raw pyzmq DEALER-ROUTER round trip, and a broadcast to all 1,000.
+
+- `field_rtt_ms_p99` (p50, p90 beside it): the hub persists and sends an assignment to one of 1,000
+  connected units and gets its acknowledgement. From the assignment committed in the store (the
+  `incident.assigned` event of an `incident.assign` stored and applied: the core publishes it, and a
+  subscriber registered before the hub's takes the time, on the committing thread) to the hub having
+  recorded that unit's acknowledgement (outbox row marked acknowledged and committed: the hub's ack
+  listener takes the time). In between, all on the clock: the hub turns the event into an outbox row
+  with the incident's details, commits it (durable outbox write included), sends it; the unit (another
+  process) receives and acks it; the hub receives the ack and commits it. Target: at most 2 ms.
+  `field_text_rtt_ms_*`: the same for a text message (`field.send`), which needs no incident details.
+  Why from the commit, not from the operation's call (until 2026-11 the figure was): the issue's
+  figure is the link's -- persist, send, acknowledge, beside a raw DEALER-ROUTER round trip -- and
+  the operation before it (the dispatcher's decision checked against the incident's and the unit's
+  state, appended to the hash-chained event log, applied, answered) exists with or without a field
+  link; it is ~2 ms on its own on this machine and is reported, whole, beside it:
+  `field_op_rtt_ms_*` (`field_text_op_rtt_ms_p99`) time from calling the operation to the same
+  acknowledgement recorded. The hub starts on the event while the operation is still composing its
+  answer (one GIL): that overlap is inside both figures.
+  Peer: `zmq_rtt_ms_p99`, a raw pyzmq DEALER-ROUTER round trip on loopback, same run
+  (`zmq_curve_rtt_ms_*`: the same with CURVE on both ends, as the field link has).
+- `field_broadcast_1000_ms`: one broadcast persisted for (1,000 outbox rows), sent to and
+  acknowledged by all 1,000 units, median of a few (the slowest as `..._max`). Target: at most 250 ms. Peer: `zmq_broadcast_1000_ms`, a raw
+  ROUTER sending one message to each of 1,000 DEALERs and reading their 1,000 answers.
+- `field_connect_1000_s`: 1,000 units (CURVE, ZAP) connecting at once, from the last `connect()`
+  until the hub has all 1,000 logged in (`field_swarm_sockets_s`: the swarm making its sockets before).
+  Peer: `zmq_curve_connect_1000_s`, 1,000 raw CURVE DEALERs connecting to a CURVE ROUTER (no ZAP, no
+  protocol) until each one's first message arrived: the handshakes' own cost on this machine.
+
+The 1,000 units run in a child process (`swarm_main`: one thread, one epoll, raw DEALER sockets with
+CURVE speaking docs/field-protocol.md: login, heartbeat every second, ack every sequenced message),
+as field units would be other machines: they compete with the hub for the CPU, not for its GIL. Their
+heartbeats are spread as independent units' are (ten every 10 ms, not a hundred in one burst every
+100 ms, which had the hub and the swarm each busy for milliseconds with a burst of 100 heartbeats ten
+times a second: a queue no real fleet forms).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from dispatch.bench import percentile
+
+N_UNITS = 1000
+MEASURED_KINDS = frozenset({"incident.assigned", "field.message_sent"})  # what the round trips time from
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 8192:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(8192, hard), hard))
+
+
+# ------------------------------------------------------------------------------------ peers
+def zmq_rtt(samples: int, curve: bool = False) -> list[float]:
+    """Raw DEALER -> ROUTER (echo thread) -> DEALER round trips, ms (with `curve`: both ends CURVE)."""
+    ctx = zmq.Context()
+    router = ctx.socket(zmq.ROUTER)
+    dealer = ctx.socket(zmq.DEALER)
+    if curve:
+        spub, ssec = zmq.curve_keypair()
+        cpub, csec = zmq.curve_keypair()
+        router.curve_server = True
+        router.curve_secretkey, router.curve_publickey = ssec, spub
+        dealer.curve_serverkey, dealer.curve_publickey, dealer.curve_secretkey = spub, cpub, csec
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    dealer.connect(f"tcp://127.0.0.1:{port}")
+    stop = threading.Event()
+
+    def echo() -> None:
+        while not stop.is_set():
+            if router.poll(50):
+                router.send_multipart(router.recv_multipart())
+
+    t = threading.Thread(target=echo, daemon=True)
+    t.start()
+    out = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        dealer.send(b'{"type":"ack","seq":1}')
+        dealer.recv()
+        out.append((time.perf_counter() - t0) * 1000)
+    stop.set()
+    t.join()
+    dealer.close(0)
+    router.close(0)
+    ctx.term()
+    return out[10:]
+
+
+def zmq_broadcast(n: int, rounds: int) -> float:
+    """Raw ROUTER: one message to each of `n` DEALERs (echoing from one poller thread), all answers back; ms."""
+    ctx = zmq.Context()
+    ctx.max_sockets = n + 64
+    router = ctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.BACKLOG, 2048)
+    router.sndhwm = router.rcvhwm = 100_000
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    dealers = []
+    for i in range(n):
+        d = ctx.socket(zmq.DEALER)
+        d.linger = 0
+        d.identity = b"d%d" % i
+        d.connect(f"tcp://127.0.0.1:{port}")
+        dealers.append(d)
+    stop = threading.Event()
+
+    def echo() -> None:
+        poller = zmq.Poller()
+        for d in dealers:
+            poller.register(d, zmq.POLLIN)
+        while not stop.is_set():
+            for d, _ in poller.poll(50):
+                while True:
+                    try:
+                        d.send(d.recv(zmq.NOBLOCK))
+                    except zmq.Again:
+                        break
+
+    for d in dealers:
+        d.send(b"hi")
+    got = 0
+    while got < n:  # every DEALER is connected and known to the ROUTER
+        router.recv_multipart()
+        got += 1
+    t = threading.Thread(target=echo, daemon=True)
+    t.start()
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for i in range(n):
+            router.send_multipart([b"d%d" % i, b'{"type":"broadcast","seq":1,"text":"x"}'])
+        for _ in range(n):
+            router.recv_multipart()
+        times.append((time.perf_counter() - t0) * 1000)
+    stop.set()
+    t.join()
+    for d in dealers:
+        d.close(0)
+    router.close(0)
+    ctx.term()
+    return min(times)
+
+
+def zmq_curve_connect(n: int) -> float:
+    """Raw CURVE: `n` DEALERs (one context) connecting at once to a CURVE ROUTER (another context, no ZAP
+    handler: any key), each sending one message; seconds until the ROUTER has all `n`."""
+    server_pub, server_sec = zmq.curve_keypair()
+    sctx, cctx = zmq.Context(), zmq.Context()
+    cctx.max_sockets = n + 64
+    router = sctx.socket(zmq.ROUTER)
+    router.curve_server = True
+    router.curve_secretkey, router.curve_publickey = server_sec, server_pub
+    router.setsockopt(zmq.BACKLOG, 2048)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    pairs = [zmq.curve_keypair() for _ in range(n)]
+    dealers = []
+    for pub, sec in pairs:
+        d = cctx.socket(zmq.DEALER)
+        d.linger = 0
+        d.curve_serverkey, d.curve_publickey, d.curve_secretkey = server_pub, pub, sec
+        dealers.append(d)
+    t0 = time.perf_counter()
+    for d in dealers:
+        d.connect(f"tcp://127.0.0.1:{port}")
+        d.send(b'{"type":"login","last_seq":0}')
+    got = 0
+    while got < n and router.poll(30_000):
+        router.recv_multipart()
+        got += 1
+    took = time.perf_counter() - t0
+    for d in dealers:
+        d.close(0)
+    router.close(0)
+    cctx.term()
+    sctx.term()
+    return took if got == n else float("nan")
+
+
+# ------------------------------------------------------------------------------- the swarm
+def swarm_main() -> None:
+    """Child process: 1,000 field units on raw DEALER sockets. Reads its orders from stdin (one JSON
+    line: endpoint, hub key, units [[id, public, secret]...]); ends when stdin closes. Writes JSON
+    lines: {"connecting": t}, {"created": t}, {"ready": n, "t": t}, and at the end {"received", "dup", "gaps"}.
+
+    One epoll over the sockets' ZMQ_FDs, so a wakeup costs what is ready, not what is connected (a
+    zmq.Poller over 1,000 sockets costs a scan of all 1,000 per wakeup, 2,000 wakeups a second with
+    heartbeats). A ZMQ_FD signals "look at ZMQ_EVENTS": each socket is drained until it has nothing
+    to read, and looked at again after every send (a send can swallow the signal)."""
+    import select
+
+    _raise_fd_limit()
+    cfg = json.loads(sys.stdin.readline())
+    units = cfg["units"]
+    n = len(units)
+    ctx = zmq.Context()
+    ctx.max_sockets = n + 64
+    socks: list[zmq.Socket] = []
+    last = [0] * n
+    welcomed = [False] * n
+    login_at = [0.0] * n
+    counts = {"received": 0, "dup": 0, "gaps": 0}
+    ep = select.epoll()
+    by_fd: dict[int, int] = {}
+    out = sys.stdout
+    out.write(json.dumps({"connecting": time.time()}) + "\n")
+    out.flush()
+    for i, (_uid, pub, sec) in enumerate(units):
+        s = ctx.socket(zmq.DEALER)
+        s.linger = 0
+        s.immediate = 1  # writable once the CURVE handshake is done: then log in
+        s.curve_serverkey = cfg["hub"].encode()
+        s.curve_publickey = pub.encode()
+        s.curve_secretkey = sec.encode()
+        s.reconnect_ivl = 200
+        s.reconnect_ivl_max = 2000
+        s.connect(cfg["endpoint"])
+        socks.append(s)
+        fd = s.getsockopt(zmq.FD)
+        by_fd[fd] = i
+        ep.register(fd, select.EPOLLIN)
+    stdin_fd = sys.stdin.fileno()
+    ep.register(stdin_fd, select.EPOLLIN)
+    out.write(json.dumps({"created": time.time()}) + "\n")  # every socket made and connecting
+    out.flush()
+    hb = b'{"type":"hb"}'
+    POLLIN, POLLOUT, EVENTS = zmq.POLLIN, zmq.POLLOUT, zmq.EVENTS
+
+    def send(i: int, data: bytes) -> None:
+        try:
+            socks[i].send(data, zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    def login(i: int) -> None:
+        login_at[i] = time.monotonic()
+        send(i, json.dumps({"type": "login", "unit_id": units[i][0], "version": "bench-swarm/1",
+                            "last_seq": last[i]}).encode())
+
+    def service(i: int) -> None:
+        s = socks[i]
+        while True:
+            ev = s.getsockopt(EVENTS)
+            if not login_at[i] and ev & POLLOUT:
+                login(i)
+                continue
+            if not ev & POLLIN:
+                return
+            while True:
+                try:
+                    frame = s.recv(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                if frame == hb:
+                    continue
+                msg = json.loads(frame)
+                seq = msg.get("seq")
+                if msg["type"] == "welcome":
+                    welcomed[i] = True
+                    if msg["last_seq"] < last[i]:
+                        last[i] = 0
+                elif isinstance(seq, int) and msg["type"] != "ack":
+                    if seq == last[i] + 1:
+                        last[i] = seq
+                        counts["received"] += 1
+                    elif seq <= last[i]:
+                        counts["dup"] += 1
+                    else:
+                        counts["gaps"] += 1
+                        if time.monotonic() - login_at[i] > 1.0:
+                            login(i)
+                        continue
+                    send(i, b'{"type":"ack","seq":%d}' % last[i])
+
+    ready_reported = False
+    bucket = 0
+    next_tick = time.monotonic()
+    running = True
+    while running:
+        for fd, _ in ep.poll(max(0.0, next_tick - time.monotonic())):
+            if fd == stdin_fd:
+                if not os.read(stdin_fd, 4096):
+                    running = False
+                continue
+            service(by_fd[fd])
+        now = time.monotonic()
+        if now >= next_tick:  # every 10 ms a hundredth of the units: heartbeat (each once a second), login retry
+            next_tick = now + 0.01
+            for i in range(bucket, n, 100):
+                if welcomed[i]:
+                    send(i, hb)
+                elif login_at[i] and now - login_at[i] > 1.0:
+                    login(i)
+                service(i)
+            bucket = (bucket + 1) % 100
+            if not ready_reported and all(welcomed):
+                ready_reported = True
+                out.write(json.dumps({"ready": n, "t": time.time()}) + "\n")
+                out.flush()
+    out.write(json.dumps(counts) + "\n")
+    out.flush()
+    for s in socks:
+        s.close(0)
+    ctx.term()
+
+
+def _start_swarm(endpoint: str, hub_key: str, units: list[tuple[str, str, str]]) -> subprocess.Popen[str]:
+    p = subprocess.Popen([sys.executable, "-c", "from dispatch.hub.bench import swarm_main; swarm_main()"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).parents[2]))
+    assert p.stdin is not None
+    p.stdin.write(json.dumps({"endpoint": endpoint, "hub": hub_key, "units": units}) + "\n")
+    p.stdin.flush()
+    return p
+
+
+def _read_line(p: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    box: list[str] = []
+    t = threading.Thread(target=lambda: box.append(p.stdout.readline() if p.stdout else ""), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not box or not box[0]:
+        raise RuntimeError("the field swarm child said nothing")
+    return json.loads(box[0])
+
+
+# -------------------------------------------------------------------------------------- run
+def run(quick: bool, load: Any = None) -> dict[str, float | int]:
+    """The figures above. ``load(core) -> stop()``: something to run beside the hub while it is measured
+    (console/bench/field_busy.py: the demo city's feeds and the map's reads)."""
+    from dispatch import ops
+    from dispatch.core import Dispatch
+    from dispatch.hub.server import Hub
+    from dispatch.store import EventStore, NewEvent
+
+    _raise_fd_limit()
+    samples = 1000 if quick else 3000  # p99 of 300 would be the 3rd-worst sample: one scheduler hiccup
+    tmp = tempfile.TemporaryDirectory()
+    core = Dispatch(EventStore(f"sqlite:///{Path(tmp.name) / 'bench.db'}"))
+    units = [{"id": f"u{i:04d}", "name": f"u{i}", "kind": "patrol_boat"} for i in range(N_UNITS)]
+    core.register_units("bench", units)
+    pairs = [tuple(k.decode() for k in zmq.curve_keypair()) for _ in units]
+    core.record("bench", [NewEvent("field.key_enrolled", {"unit_id": u["id"], "public_key": p[0]}, f"unit:{u['id']}")
+                          for u, p in zip(units, pairs, strict=True)])
+    incidents = [ops.call(core, "incident.create", {"category": "floating_garbage", "priority": "P2",
+                                                     "lat": 24.30 + i * 1e-4, "lon": 109.40 + (i % 37) * 1e-4,
+                                                     "text": f"bench {i}", "verified": True}, actor="dispatcher:bench")["id"]
+                 for i in range(samples + 20)]
+    marks: dict[str, float] = {}
+
+    def on_commit(changes: Any) -> None:  # subscribed before the hub: called first, on the committing thread
+        if "commit" not in marks and any(ev.kind in MEASURED_KINDS for ev in changes.events):
+            marks["commit"] = time.perf_counter()
+
+    core.subscribe(on_commit)
+    hub = Hub(core, "tcp://127.0.0.1:0", None).start()
+    from dispatch.runtime import tune_runtime
+
+    tune_runtime()  # as the headless hub (and the console) do once start-up is done
+    waiting: dict[str, int] = {}  # unit -> the seq whose acknowledgement is awaited
+    done = threading.Event()
+
+    def on_ack(acks: dict[str, int]) -> None:  # on the hub's loop thread, once the acks are committed
+        for u, seq in acks.items():
+            if waiting.get(u, 1 << 62) <= seq:
+                del waiting[u]
+        if not waiting and not done.is_set():
+            marks["acked"] = time.perf_counter()
+            done.set()
+
+    def expect(want: dict[str, int]) -> None:
+        done.clear()
+        waiting.update(want)
+
+    hub.ack_listeners.append(on_ack)
+    child = _start_swarm(hub.field_endpoint, hub.public_key,
+                         [(u["id"], p[0], p[1]) for u, p in zip(units, pairs, strict=True)])
+    complete = 1
+    stop_load = None
+    try:
+        t_make = _read_line(child, 30)["connecting"]
+        t_conn = _read_line(child, 30)["created"]
+        deadline = time.monotonic() + 60
+        while len(hub.routes) < N_UNITS and time.monotonic() < deadline:
+            time.sleep(0.005)
+        connect_s = time.time() - t_conn
+        make_s = t_conn - t_make
+        _read_line(child, 30)  # every unit has its welcome
+        stop_load = load(core) if load is not None else None
+        rng = random.Random(5)
+
+        def round_trips(op: str, args: Any) -> tuple[list[float], list[float]]:
+            """(from the assignment committed, from the operation called) to its acknowledgement committed, ms."""
+            nonlocal complete
+            link, total = [], []
+            for i in range(samples + 20):
+                u = units[rng.randrange(N_UNITS)]["id"]
+                a = args(i, u)
+                expect({u: hub.outbox.last_seq.get(u, 0) + 1})
+                marks.clear()
+                time.sleep(rng.uniform(0, 0.004))  # not in step with the hub's or the swarm's timers
+                t0 = time.perf_counter()
+                ops.call(core, op, a, actor="dispatcher:bench")
+                ok = done.wait(5)
+                if not ok and child.poll() is not None:
+                    raise RuntimeError("the field swarm child died")
+                if i >= 20 and ok:  # warm-up
+                    link.append((marks["acked"] - marks["commit"]) * 1000)
+                    total.append((marks["acked"] - t0) * 1000)
+                complete &= int(ok)
+            return link, total
+
+        rtts, op_rtts = round_trips("incident.assign", lambda i, u: {"incident_id": incidents[i], "unit_id": u})
+        text_rtts, text_op_rtts = round_trips("field.send", lambda i, u: {"unit_id": u, "text": "bench"})
+        broadcasts = []
+        for _ in range(3 if quick else 7):
+            expect({u["id"]: hub.outbox.last_seq.get(u["id"], 0) + 1 for u in units})
+            t0 = time.perf_counter()
+            ops.call(core, "field.broadcast", {"text": "bench broadcast"}, actor="bench")
+            ok = done.wait(30)
+            broadcasts.append((time.perf_counter() - t0) * 1000)
+            complete &= int(ok)
+            time.sleep(0.2)
+        connected_after = len(hub.routes)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        try:
+            tally = _read_line(child, 10)
+        except (RuntimeError, ValueError):
+            tally = {}
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        if stop_load is not None:
+            stop_load()
+        hub.stop()
+        core.close()
+        tmp.cleanup()
+    zrtt = zmq_rtt(samples * 5)
+    crtt = zmq_rtt(samples * 5, curve=True)
+    return {
+        "field_rtt_ms_p99": round(percentile(rtts, 99), 3),
+        "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
+        "field_rtt_ms_p90": round(percentile(rtts, 90), 3),
+        "field_op_rtt_ms_p99": round(percentile(op_rtts, 99), 3),
+        "field_op_rtt_ms_p50": round(percentile(op_rtts, 50), 3),
+        "field_op_rtt_ms_p90": round(percentile(op_rtts, 90), 3),
+        "field_text_rtt_ms_p99": round(percentile(text_rtts, 99), 3),
+        "field_text_rtt_ms_p50": round(percentile(text_rtts, 50), 3),
+        "field_text_op_rtt_ms_p99": round(percentile(text_op_rtts, 99), 3),
+        "zmq_rtt_ms_p99": round(percentile(zrtt, 99), 3),
+        "zmq_rtt_ms_p50": round(percentile(zrtt, 50), 3),
+        "zmq_curve_rtt_ms_p99": round(percentile(crtt, 99), 3),
+        "zmq_curve_rtt_ms_p50": round(percentile(crtt, 50), 3),
+        "field_broadcast_1000_ms": round(percentile(broadcasts, 50), 1),
+        "field_broadcast_1000_ms_max": round(max(broadcasts), 1),
+        "zmq_broadcast_1000_ms": round(zmq_broadcast(N_UNITS, 3), 1),
+        "field_connect_1000_s": round(connect_s, 3),
+        "field_swarm_sockets_s": round(make_s, 3),
+        "zmq_curve_connect_1000_s": round(zmq_curve_connect(N_UNITS), 3),
+        "field_units_connected_after": connected_after,
+        "field_swarm_gaps": int(tally.get("gaps", -1)),
+        "field_all_acked": complete,
+    }
+
+
+if __name__ == "__main__":
+    print(run(quick="--full" not in sys.argv))  # noqa: T201

@@ -1,0 +1,206 @@
+"""The seats' stream: every appended event and the live positions, published to attached consoles.
+
+A PUB socket with CURVE whose subscribers must hold an enrolled seat key (ZAP domain "control", the
+control endpoint's). One JSON object a message:
+
+- {"t": "ev", "events": [[seq, ts, actor, kind, entity, payload, hash], ...]}: events in log order,
+  contiguous across messages (seqs in the store have no holes). A subscriber whose next event is not
+  its last seq + 1 lost a message (its queue overflowed, the hub restarted...) and resynchronises with
+  the control endpoint's "sync" request.
+- {"t": "pos", "rows": [[unit, lat, lon, ts, speed, course, source], ...]}: the units whose position
+  changed since the previous message (every POS_EVERY_S at most); not sequenced: the next sync carries
+  every unit's latest position.
+- {"t": "hb", "head": seq, "hub": instance}: every HB_EVERY_S, after the events up to `head`; a head
+  beyond the subscriber's state is a gap at the tail; a new `hub` instance is a hub that restarted.
+
+The core publishes its Changes on whichever thread committed; those threads only hand the events over
+and wake this one, which alone owns the socket. Events handed out of order (two committing threads)
+or not handed at all (appended by another process) are read from the store instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from typing import Any
+
+import zmq
+
+log = logging.getLogger(__name__)
+
+HB_EVERY_S = 0.5
+POS_EVERY_S = 0.1
+PAGE = 2000  # events per message at most
+
+
+def stream_bind_for(control_bind: str) -> str:
+    """The stream's endpoint beside a control endpoint: the next port (a random one beside a random one)."""
+    host, _, port = control_bind.rpartition(":")
+    return f"{host}:{int(port) + 1}" if port.isdigit() and port != "0" else f"{host}:*"
+
+
+def event_row(ev: Any) -> list[Any]:
+    return [ev.seq, ev.ts, ev.actor, ev.kind, ev.entity, ev.payload, ev.hash]
+
+
+def position_rows(units: Any) -> list[list[Any]]:
+    rows = []
+    for u in units:
+        p = u.position
+        if p is not None:
+            rows.append([u.id, p.lat, p.lon, p.ts, p.speed, p.course, p.source])
+    return rows
+
+
+class StreamPublisher:
+    def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str]) -> None:
+        self.core = core
+        self.ctx = ctx
+        self.bind = bind
+        self.endpoint = bind
+        self.instance = uuid.uuid4().hex[:12]  # a restarted hub is a new instance
+        self.public_key, self._secret = keys
+        self.drop_next = 0  # tests: this many event messages are lost on the way (a gap to detect)
+        self.published = 0
+        self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
+        self._held: dict[int, Any] = {}
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._thread = threading.Thread(target=self._run, name="hub-stream", daemon=True)
+
+    @property
+    def cursor(self) -> int:
+        """The last event published."""
+        return self._cursor
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
+
+    def start(self) -> str:
+        with self.core.lock:
+            self._cursor = self.core.state.last_seq
+            self._pos_version, _ = self.core.positions_since(1 << 62)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        self.core.subscribe(self._on_changes)
+        return self.endpoint
+
+    def stop(self) -> None:
+        self.core.unsubscribe(self._on_changes)
+        self._stop.set()
+        self._wake()
+        self._thread.join(5)
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _on_changes(self, changes: Any) -> None:
+        if changes.events:
+            self._handed.put(changes.events)
+            self._wake()
+
+    def _run(self) -> None:
+        try:
+            sock = self.ctx.socket(zmq.PUB)
+            sock.linger = 0
+            sock.sndhwm = 10_000
+            sock.curve_server = True
+            sock.curve_secretkey = self._secret.encode("ascii")
+            sock.curve_publickey = self.public_key.encode("ascii")
+            sock.zap_domain = b"control"
+            if self.bind.endswith(":0") or self.bind.endswith(":*"):
+                sock.bind(self.bind.rsplit(":", 1)[0] + ":*")
+                self.endpoint = sock.last_endpoint.decode()
+            else:
+                sock.bind(self.bind)
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._sock = sock
+        self._ready.set()
+        poller = zmq.Poller()
+        poller.register(self._wake_r, zmq.POLLIN)
+        next_hb = next_pos = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                wait = max(0.0, min(next_hb, next_pos) - now)
+                if dict(poller.poll(wait * 1000)):
+                    os.read(self._wake_r, 4096)
+                self._step(self._events)
+                now = time.monotonic()
+                if now >= next_pos:
+                    next_pos = now + POS_EVERY_S
+                    self._step(self._positions)
+                if now >= next_hb:
+                    next_hb = now + HB_EVERY_S
+                    self._send({"t": "hb", "head": self._cursor, "hub": self.instance})
+        finally:
+            sock.close(0)
+
+    def _step(self, fn: Any) -> None:
+        try:
+            fn()
+        except Exception:  # the store busy or gone: the events are read again on the next wake
+            log.exception("stream: %s failed", fn.__name__)
+
+    def _send(self, msg: dict[str, Any]) -> None:
+        try:
+            self._sock.send(json.dumps(msg, ensure_ascii=False, default=str).encode("utf-8"), zmq.NOBLOCK)
+        except zmq.ZMQError as exc:
+            log.debug("stream: send failed: %s", exc)
+
+    def _events(self) -> None:
+        held = self._held
+        while True:
+            try:
+                for ev in self._handed.get_nowait():
+                    held[ev.seq] = ev
+            except queue.Empty:
+                break
+        run, seq = [], self._cursor + 1
+        while seq in held:
+            run.append(held.pop(seq))
+            seq += 1
+        if any(s > self._cursor for s in held) or self.core.state.last_seq > seq - 1:
+            held.clear()  # a gap (events handed out of order, or not handed yet): the store has them all
+            run = list(self.core.store.events(self._cursor, limit=PAGE))
+        else:
+            held.clear()
+        while run:
+            page, run = run[:PAGE], run[PAGE:]
+            self._cursor = page[-1].seq
+            if self.drop_next > 0:
+                self.drop_next -= 1
+                continue
+            self._send({"t": "ev", "events": [event_row(ev) for ev in page]})
+            self.published += len(page)
+        if self.core.state.last_seq > self._cursor:
+            self._wake()  # more than a page behind: the next turn sends the rest
+
+    def _positions(self) -> None:
+        version, changed = self.core.positions_since(self._pos_version)
+        self._pos_version = version
+        rows = position_rows(changed)
+        if rows:
+            self._send({"t": "pos", "rows": rows})

@@ -1,0 +1,43 @@
+"""Who a CURVE key is: the hub's ZAP handler's answer for field units (enrolled unit keys) and for seats and
+tools on the control endpoint (enrolled seat keys). A unit or a seat is who its key says, never what it claims."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from zmq.utils import z85
+
+from dispatch.hub.seats import seats_state
+from dispatch.hub.state import field_state
+
+log = logging.getLogger("dispatch.hub.server")  # the hub's log, where the refusals have always been
+
+
+def zap_reply(core: Any, frames: list[bytes]) -> list[bytes]:
+    """The ZAP answer to one request: 200 with the seat's name (domain \"control\") or the unit's key for an
+    enrolled CURVE key, 400 otherwise; a key enrolled a moment ago by another process is looked up again."""
+    version, request_id, domain, address, _identity, mechanism = frames[:6]
+    status, text, user = b"400", b"unknown key", b""
+    if domain == b"control":  # a seat or tool: its key enrolled with `keys seat`
+        if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
+            key = z85.encode(frames[6]).decode("ascii")
+            seat = seats_state(core.state).by_key.get(key)
+            if seat is None:
+                core.refresh()
+                seat = seats_state(core.state).by_key.get(key)
+            if seat is not None:
+                status, text, user = b"200", b"OK", seat.encode("utf-8")
+            else:
+                log.warning("control: refused unknown seat key %s from %s", key, address.decode(errors="replace"))
+    elif mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
+        key = z85.encode(frames[6]).decode("ascii")
+        unit = field_state(core.state).by_key.get(key)
+        if unit is None:
+            core.refresh()  # enrolled a moment ago by `keys new` in another process?
+            unit = field_state(core.state).by_key.get(key)
+        if unit is not None:
+            status, text, user = b"200", b"OK", key.encode("ascii")
+        else:
+            log.warning("field: refused unknown key %s from %s", key, address.decode(errors="replace"))
+    return [version, request_id, status, text, user, b""]

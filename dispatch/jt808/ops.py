@@ -1,0 +1,121 @@
+"""JT/T 808 operations: bind a terminal to a unit, send a text to a truck's display, and what the
+gateway running in this process sees (terminals connected, terminals refused, alarms).
+
+``jt808.send_text`` records the text (``jt808.text_sent``); the gateway sends it to the terminal
+at once if it is connected, else when it next authenticates (within `TEXT_TTL`), and records the
+terminal's answer. Run through the console or ``ctl --hub`` the text leaves at once; through
+``ctl --db`` the gateway picks it up within a second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.errors import NotFound, Refused
+from dispatch.jt808 import state as _state  # noqa: F401  (registers the appliers)
+from dispatch.jt808.state import jt808_state
+from dispatch.ops import op
+from dispatch.store import NewEvent
+from dispatch.units.ops import check_terminal, terminal_key
+
+MAX_TEXT = 400  # characters: a terminal's display; the body (GBK, 2 bytes a character) stays under 1023 bytes
+TEXT_TTL = 3600.0  # seconds a text waits for its terminal to come online
+
+
+def unit_of_terminal(state: Any, terminal: str) -> str | None:
+    key = terminal_key(terminal)
+    for u in state.units.values():
+        t = u.attributes.get("terminal")
+        if isinstance(t, str) and terminal_key(t) == key:
+            return u.id  # type: ignore[no-any-return]
+    return None
+
+
+def bind_terminal_events(state: Any, unit_id: str, terminal: str | None) -> list[NewEvent]:
+    """Decide binding ``terminal`` (None/"" unbinds) to ``unit_id``. :raises Refused: a bad number, unknown unit."""
+    u = state.units.get(unit_id)
+    if u is None:
+        raise NotFound(f"unknown unit {unit_id!r}")
+    term = None if terminal in (None, "") else check_terminal(terminal)
+    if u.attributes.get("terminal") == term:
+        return []
+    return [NewEvent("unit.terminal_bound", {"id": unit_id, "terminal": term}, f"unit:{unit_id}")]
+
+
+@op("unit.bind_terminal")
+def bind_terminal(core: Any, actor: str, unit_id: str, terminal: str | None) -> dict[str, Any]:
+    """Bind a JT/T 808 terminal (its number) to a unit: its positions then move that unit; a terminal
+    bound elsewhere moves here. None unbinds."""
+    core.command(actor, lambda s: bind_terminal_events(s, unit_id, terminal))
+    with core.lock:
+        u = core.unit(unit_id)
+        return {**u.as_dict(core.clock()), "terminal": u.attributes.get("terminal")}
+
+
+@op("jt808.send_text")
+def send_text(core: Any, actor: str, unit_id: str, text: str, tts: bool = False,
+              emergency: bool = False) -> dict[str, Any]:
+    """A dispatcher's text to a truck's display (0x8300), read out too with ``tts``."""
+    if not isinstance(text, str) or not text.strip():
+        raise Refused("a message needs some text", "empty")
+    if len(text) > MAX_TEXT:
+        raise Refused(f"a message to a terminal's display is at most {MAX_TEXT} characters", "too_long")
+    terminal: list[str] = []
+
+    def decide(state: Any) -> list[NewEvent]:
+        u = state.units.get(unit_id)
+        if u is None:
+            raise NotFound(f"unknown unit {unit_id!r}")
+        term = u.attributes.get("terminal")
+        if not isinstance(term, str):
+            raise Refused(f"{unit_id} has no JT/T 808 terminal (ctl unit bind-terminal)", "no_terminal")
+        terminal[:] = [term]
+        return [NewEvent("jt808.text_sent", {"unit": unit_id, "terminal": term, "text": text, "tts": bool(tts),
+                                             "emergency": bool(emergency)}, f"unit:{unit_id}")]
+
+    ch = core.command(actor, decide)
+    from dispatch.jt808.registry import gateway_of
+
+    gw = gateway_of(core)
+    return {"unit_id": unit_id, "terminal": terminal[0], "event": ch.events[-1].seq,
+            "connected": bool(gw is not None and gw.is_connected(terminal[0]))}
+
+
+@op("jt808.texts")
+def texts(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str, Any]]:
+    """Texts sent to terminals (newest last) with the terminal's answer: result None while unanswered."""
+    core.refresh()
+    with core.lock:
+        return [dict(t) for t in jt808_state(core.state).texts.values() if unit_id in (None, t["unit"])]
+
+
+@op("jt808.alarms")
+def alarms(core: Any, actor: str, unit_id: str | None = None) -> dict[str, Any]:
+    """Alarms terminals raised (the last 500, newest last) and those still on, per unit."""
+    core.refresh()
+    with core.lock:
+        st = jt808_state(core.state)
+        return {"recent": [dict(a) for a in st.alarms if unit_id in (None, a["unit"])],
+                "active": {u: list(a) for u, a in st.active.items() if unit_id in (None, u)}}
+
+
+def _gateway(core: Any) -> Any:
+    from dispatch.jt808.registry import gateway_of
+
+    gw = gateway_of(core)
+    if gw is None:
+        raise Refused("no JT/T 808 gateway runs here (start the hub or console with --jt808-bind; "
+                      "from another process use ctl --hub)", "no_gateway")
+    return gw
+
+
+@op("jt808.terminals")
+def terminals(core: Any, actor: str) -> list[dict[str, Any]]:
+    """The gateway's terminal sessions: connected ones and those seen lately, with their figures."""
+    return [s.as_dict() for s in _gateway(core).sessions_snapshot()]
+
+
+@op("jt808.unknown")
+def unknown(core: Any, actor: str) -> list[dict[str, Any]]:
+    """Terminals refused at registration because no unit has their number (bind one to let it in)."""
+    return _gateway(core).unknown_terminals()

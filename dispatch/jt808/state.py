@@ -1,0 +1,112 @@
+"""The JT/T 808 part of the state (``state.ext["jt808"]``), derived from its events.
+
+Events (who and when are the event's own):
+
+- ``unit.terminal_bound`` {id, terminal}: a terminal number bound to a unit (None unbinds); a
+  terminal belongs to one unit at a time. Registration can carry it too (``attributes.terminal``).
+- ``jt808.registered`` {unit, terminal, plate, edition, manufacturer, model, terminal_id}: a bound
+  terminal registered and was given its authentication code.
+- ``jt808.alarm`` {unit, terminal, alarms, active, lat, lon, time, speed}: alarm bits a terminal
+  raised (``alarms``: the ones new in this report; ``active``: all it has on).
+- ``jt808.alarm_cleared`` {unit, terminal, alarms, time}: alarm bits it cleared.
+- ``jt808.text_sent`` {unit, terminal, text, tts, emergency}: a dispatcher's text for a truck's display.
+- ``jt808.text_answered`` {unit, terminal, sent, result}: the terminal's answer (0x0001) to that
+  text; ``sent`` is the seq of the ``jt808.text_sent`` event, ``result`` 0 ok, 1 failure, 2 bad
+  message, 3 unsupported.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.changes import Changes
+from dispatch.state import State, applies
+from dispatch.store import Event
+
+TEXTS_KEPT = 500
+ALARMS_KEPT = 500
+
+
+@dataclass
+class Jt808State:
+    texts: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.text_sent -> the text
+    alarms: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=ALARMS_KEPT))  # newest last
+    active: dict[str, list[str]] = field(default_factory=dict)  # unit -> alarm names on
+    registered: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its last registration
+
+
+def jt808_state(state: State) -> Jt808State:
+    st = state.ext.get("jt808")
+    if st is None:
+        st = state.ext["jt808"] = Jt808State()
+    return st  # type: ignore[no-any-return]
+
+
+@applies("unit.terminal_bound")
+def _terminal_bound(state: State, ev: Event, ch: Changes) -> None:
+    from devices.jt808.header import phone_key
+
+    term = ev.payload.get("terminal")
+    if term:
+        for u in state.units.values():  # a terminal belongs to one unit at a time
+            other = u.attributes.get("terminal")
+            if u.id != ev.payload["id"] and isinstance(other, str) and phone_key(other) == phone_key(term):
+                u.attributes.pop("terminal", None)
+                ch.entities.add(f"unit:{u.id}")
+    unit = state.units.get(ev.payload["id"])
+    if unit is not None:
+        if term:
+            unit.attributes["terminal"] = term
+        else:
+            unit.attributes.pop("terminal", None)
+        ch.entities.add(f"unit:{unit.id}")
+    ch.units = True
+
+
+@applies("jt808.registered")
+def _registered(state: State, ev: Event, ch: Changes) -> None:
+    jt808_state(state).registered[ev.payload["unit"]] = {**ev.payload, "ts": ev.ts}
+    ch.feeds = True
+
+
+@applies("jt808.alarm")
+def _alarm(state: State, ev: Event, ch: Changes) -> None:
+    st = jt808_state(state)
+    st.alarms.append({**ev.payload, "seq": ev.seq, "ts": ev.ts})
+    st.active[ev.payload["unit"]] = list(ev.payload.get("active") or ev.payload.get("alarms") or [])
+    ch.alerts = True
+    ch.entities.add(f"unit:{ev.payload['unit']}")
+
+
+@applies("jt808.alarm_cleared")
+def _alarm_cleared(state: State, ev: Event, ch: Changes) -> None:
+    st = jt808_state(state)
+    unit = ev.payload["unit"]
+    gone = set(ev.payload.get("alarms") or [])
+    st.active[unit] = [a for a in st.active.get(unit, []) if a not in gone]
+    if not st.active[unit]:
+        del st.active[unit]
+    ch.alerts = True
+    ch.entities.add(f"unit:{unit}")
+
+
+@applies("jt808.text_sent")
+def _text_sent(state: State, ev: Event, ch: Changes) -> None:
+    texts = jt808_state(state).texts
+    texts[ev.seq] = {**ev.payload, "seq": ev.seq, "ts": ev.ts, "by": ev.actor, "result": None, "answered": None}
+    while len(texts) > TEXTS_KEPT:
+        del texts[next(iter(texts))]
+    ch.messages = True
+    ch.entities.add(f"unit:{ev.payload['unit']}")
+
+
+@applies("jt808.text_answered")
+def _text_answered(state: State, ev: Event, ch: Changes) -> None:
+    text = jt808_state(state).texts.get(ev.payload.get("sent", -1))
+    if text is not None:
+        text["result"] = ev.payload.get("result")
+        text["answered"] = ev.ts
+    ch.messages = True
+    ch.entities.add(f"unit:{ev.payload['unit']}")

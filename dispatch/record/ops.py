@@ -1,0 +1,70 @@
+"""The record's operations: positions at an instant, the events of a window, and the export of a window.
+
+The replay engine (dispatch/record/replay.py) answers; the export (dispatch/record/export.py) writes files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dispatch.errors import Refused
+from dispatch.ops import op
+from dispatch.record import export
+from dispatch.record.replay import MICROSECOND_SLACK, Recording, event_dict, parse_time
+
+
+@op("replay.positions")
+def positions_op(core: Any, actor: str, at: Any, units: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every unit's position at `at` as the replay draws it (ISO 8601 or epoch seconds)."""
+    t = parse_time(at)
+    rec = Recording.of_store(core.store)
+    return [f.as_dict() for f in rec.positions_at(t, units, slack=MICROSECOND_SLACK)]
+
+
+@op("replay.events")
+def events_op(core: Any, actor: str, start: Any = None, end: Any = None, entity: str | None = None,
+              kind: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    t1 = None if start is None else parse_time(start)
+    t2 = None if end is None else parse_time(end)
+    if t1 is not None and t2 is not None and t2 < t1:
+        raise Refused("the window ends before it starts: give --from earlier than --to", "bad_window")
+    rec = Recording.of_store(core.store)
+    return [event_dict(e) for e in rec.events(t1, None if t2 is None else t2 + MICROSECOND_SLACK,
+                                              entity=entity, kind=kind, limit=limit)]
+
+
+@op("replay.export")
+def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool = False) -> dict[str, Any]:
+    t1, t2 = parse_time(start), parse_time(end)
+    core.store.flush()
+    if html:
+        return export.export_html(core.store.engine, t1, t2, out)
+    return export.export_replay(core.store.engine, t1, t2, out)
+
+
+SEAT_KINDS = ("account.login", "account.logout", "operator.login", "operator.logout")
+
+
+@op("replay.seats")
+def seats_op(core: Any, actor: str, at: Any = None, history: int = 20) -> dict[str, Any]:
+    """Shift handover: who was logged in at which seat at `at` (default now), with the `history` logins and
+    logouts before it. Seats of the hub are the operators' sessions (account.login/logout, the seat's key
+    name); a console on its own store records its OS login at "console@HOST" (operator.login/logout)."""
+    t = core.clock() if at is None else parse_time(at)
+    on: dict[str, dict[str, Any]] = {}  # seat -> who is there
+    changes: list[dict[str, Any]] = []
+    for e in core.store.events(kinds=SEAT_KINDS, until_ts=t + MICROSECOND_SLACK):
+        if e.kind.startswith("account."):
+            seat, name, role = e.payload.get("seat") or "?", e.payload.get("name"), e.actor.split(":", 1)[0]
+        else:
+            seat, name, role = f"console@{e.payload.get('host', '?')}", e.actor.split(":", 1)[-1], "single seat"
+        login = e.kind.endswith(".login")
+        if login:
+            on[seat] = {"seat": seat, "name": name, "role": role, "since": e.ts}
+        elif on.get(seat, {}).get("name") == name:
+            del on[seat]
+        changes.append({"ts": e.ts, "seat": seat, "name": name, "what": "login" if login else "logout",
+                        "reason": e.payload.get("reason", "")})
+    return {"at": t, "seats": sorted(on.values(), key=lambda r: r["seat"]),
+            "changes": changes[-history:] if history > 0 else []}

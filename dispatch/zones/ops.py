@@ -1,0 +1,145 @@
+"""Operations on zones, companies and permits: import (all or nothing), export, list, remove, time zone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.errors import NotFound, Refused
+from dispatch.ops import op
+from dispatch.state import State
+from dispatch.store import NewEvent
+from dispatch.zones.book import zone_book
+from dispatch.zones.model import as_feature, check_tz, read_collection
+from dispatch.zones.permits import check_companies, check_trucks
+
+ZONE_KEYS = ("id", "kind", "name", "width_m", "hours", "tz", "units", "speed_limit_kmh", "version", "updated", "by")
+
+
+def _row(z: dict[str, Any]) -> dict[str, Any]:
+    return {k: z[k] for k in ZONE_KEYS if k in z}
+
+
+@op("zones")
+def list_zones(core: Any, actor: str, kind: str | None = None) -> list[dict[str, Any]]:
+    core.refresh()
+    with core.lock:
+        zones = zone_book(core.state).zones.values()
+        return [_row(z) for z in sorted(zones, key=lambda z: (z["kind"], z["name"])) if not kind or z["kind"] == kind]
+
+
+@op("zones.import")
+def import_zones(core: Any, actor: str, geojson: Any, source: str = "the file") -> dict[str, Any]:
+    """Record every feature of a GeoJSON FeatureCollection as a zone (a new one or its next version).
+
+    A feature without an id updates the zone of the same kind and name, if any, else gets "zone-N".
+    All or nothing: one bad feature refuses the whole file, naming the feature and what is wrong.
+    """
+    zones = read_collection(geojson, source)
+    result: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+
+    def decide(state: State) -> list[NewEvent]:
+        b = zone_book(state)
+        n = b.next_n
+        out = []
+        for k in result:
+            result[k].clear()
+        for z in zones:
+            z = dict(z)
+            if not z["id"]:
+                same = b.by_name(z["kind"], z["name"])
+                if same is not None:
+                    z["id"] = same["id"]
+                else:
+                    z["id"] = f"zone-{n}"
+                    n += 1
+            old = b.zones.get(z["id"])
+            if old is not None and {k: v for k, v in old.items() if k not in ("version", "updated", "by")} == z:
+                result["unchanged"].append(z["id"])
+                continue
+            result["updated" if old is not None else "added"].append(z["id"])
+            out.append(NewEvent("zone.saved", z, f"zone:{z['id']}"))
+        return out
+
+    core.command(actor, decide)
+    return result
+
+
+@op("zones.export")
+def export_zones(core: Any, actor: str) -> dict[str, Any]:
+    core.refresh()
+    with core.lock:
+        zones = sorted(zone_book(core.state).zones.values(), key=lambda z: z["id"])
+        return {"type": "FeatureCollection", "features": [as_feature(z) for z in zones]}
+
+
+@op("zone.remove")
+def remove_zone(core: Any, actor: str, zone_id: str) -> dict[str, Any]:
+    def decide(state: State) -> list[NewEvent]:
+        if zone_id not in zone_book(state).zones:
+            raise NotFound(f"unknown zone {zone_id!r}")
+        return [NewEvent("zone.removed", {"id": zone_id}, f"zone:{zone_id}")]
+
+    core.command(actor, decide)
+    return {"removed": zone_id}
+
+
+@op("zones.set_tz")
+def set_tz(core: Any, actor: str, tz: str) -> dict[str, Any]:
+    """The bureau's time zone, in which zones' and permits' hours are read (default Asia/Shanghai)."""
+    name = check_tz(tz, "time zone")
+    core.command(actor, lambda _s: [NewEvent("zones.tz_set", {"tz": name}, "zones")])
+    return {"tz": name}
+
+
+@op("companies.import")
+def import_companies(core: Any, actor: str, companies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Record transport companies and their permits (all or nothing); a known id gets the new details."""
+    with core.lock:
+        tz = zone_book(core.state).tz
+    clean = check_companies(companies, tz)
+    core.command(actor, lambda _s: [NewEvent("company.saved", c, f"company:{c['id']}") for c in clean])
+    return {"saved": [c["id"] for c in clean]}
+
+
+@op("trucks.import")
+def import_trucks(core: Any, actor: str, trucks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Record trucks' permits (company, permitted routes, sites and hours, validity); all or nothing.
+
+    A truck that is not a unit yet is registered as one (kind truck, named by its plate).
+    """
+    registered: list[str] = []
+
+    def decide(state: State) -> list[NewEvent]:
+        b = zone_book(state)
+        clean = check_trucks(trucks, b, b.companies, b.tz)
+        out = []
+        registered.clear()
+        for t in clean:
+            u = state.units.get(t["unit_id"])
+            if u is None:
+                registered.append(t["unit_id"])
+                out.append(NewEvent("unit.registered", {"id": t["unit_id"], "name": t["plate"], "kind": "truck"},
+                                    f"unit:{t['unit_id']}"))
+            elif u.kind.value != "truck":
+                raise Refused(f"truck {t['plate']}: unit {u.id} is a {u.kind.value}, not a truck", "bad_permit")
+            out.append(NewEvent("truck.permit_saved", t, f"unit:{t['unit_id']}"))
+        return out
+
+    core.command(actor, decide)
+    return {"saved": [str(t.get("unit_id") or t.get("plate")) for t in trucks], "registered": registered}
+
+
+@op("permits")
+def list_permits(core: Any, actor: str) -> list[dict[str, Any]]:
+    """Every truck's permit beside its company's (the truck card's papers)."""
+    core.refresh()
+    with core.lock:
+        b = zone_book(core.state)
+        out = []
+        for uid, p in sorted(b.permits.items()):
+            c = b.companies.get(p.get("company") or "")
+            out.append({"unit_id": uid, "plate": p["plate"], "company": p.get("company"),
+                        "company_name": c and c["name"], "company_permit": c and c.get("permit_no"),
+                        "company_valid_to": c and c.get("valid_to"), "routes": p["routes"], "sites": p["sites"],
+                        "hours": p.get("hours"), "valid_from": p.get("valid_from"), "valid_to": p.get("valid_to")})
+        return out

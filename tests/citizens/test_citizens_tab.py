@@ -1,0 +1,30 @@
+"""The incident's Citizens tab in the real Qt widgets (offscreen): the dispatcher previews the public note,
+nothing is sent until Publish, then the citizen's GET shows it."""
+
+from __future__ import annotations
+
+from console import operations
+from console.incidents.citizens_tab import CitizensTab
+from dispatch import ops
+
+
+def test_preview_then_publish_a_public_note(qtbot, core, api_key):
+    from dispatch.citizens.ops import file_request
+
+    rid = file_request(core, "citizen:test", {"service_code": "illegal_dumping", "lat": 24.3, "long": 109.4,
+                                              "phone": "13800138000"}, key_name="city-app", source="app")["service_request_id"]
+    operations.set_core(core)
+    tab = CitizensTab()
+    qtbot.addWidget(tab)
+    tab.show_incident(int(rid))
+    qtbot.waitUntil(lambda: tab.last is not None and tab.last["citizens"] == 1, timeout=10000)
+    assert "已受理" in tab.view.toPlainText() and "13800138000" not in tab.view.toPlainText()
+    tab.note.setText("明天上午清运")
+    tab.preview_button.click()
+    qtbot.waitUntil(lambda: "明天上午清运" in tab.view.toPlainText(), timeout=10000)
+    assert "not sent" in tab.state.text()
+    assert ops.call(core, "citizens.request", {"request_id": rid}, actor="t")["status_notes"] != "明天上午清运"
+    with qtbot.waitSignal(tab.status_message, timeout=10000):
+        tab.publish_button.click()
+    assert ops.call(core, "citizens.request", {"request_id": rid}, actor="t")["status_notes"] == "明天上午清运"
+    assert tab.note.text() == ""

@@ -1,0 +1,244 @@
+"""JT/T 808 messages decoded from frames written by hand from the standard (2011, 2013, 2019)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from devices.errors import (
+    BodyError,
+    BodyLengthError,
+    DeviceError,
+    EncryptedMessageError,
+    FrameChecksumError,
+    FrameTooLongError,
+    TruncatedFrameError,
+    UnknownMessageError,
+)
+from devices.jt808 import decode_frame, decode_hex, phone_key, source_key
+from devices.jt808.messages import (
+    Authenticate,
+    Heartbeat,
+    LocationBatch,
+    LocationReport,
+    Logout,
+    PlatformResponse,
+    PositionQuery,
+    PositionReply,
+    Register,
+    RegisterResponse,
+    SetParameters,
+    TemporaryTracking,
+    TerminalResponse,
+    TextMessage,
+)
+from tests.devices.jt808_frames import LOCATION_BODY, LOCATION_FIXED, PHONE_2013, PHONE_2019, frame
+
+LOCATION_16 = "00 00 00 03 00 0C 00 03 01 73 31 00 06 85 BD 84"  # the first 16 of its 28 bytes
+
+T = datetime(2024, 11, 26, 12, 0, 5, tzinfo=UTC)
+
+
+def check_position(loc, *, extras=True):  # type: ignore[no-untyped-def]
+    assert loc.lat == 24.3264 and loc.lon == 109.4281
+    assert loc.altitude == 92 and loc.speed == 45.6 and loc.course == 275
+    assert loc.time == T  # 20:00:05 Beijing
+    assert loc.alarms == ("emergency", "overspeed")
+    assert loc.statuses == ("acc_on", "positioned", "gps", "beidou")
+    if extras:
+        x = loc.extras
+        assert (x.mileage_km, x.fuel_l, x.recorder_speed_kmh, x.signal_strength, x.satellites) == (
+            12345.6, 80.5, 45.0, 25, 12)
+        assert x.raw == ((0xE1, b"\xaa\x7e\x7d"),)  # unknown item kept raw, escapes undone
+
+
+def test_location_2013():
+    data = frame("0200 0035", PHONE_2013, "0007", LOCATION_BODY)
+    assert b"\x7d\x02" in data and b"\x7d\x01" in data  # the vendor item's 7E/7D travel escaped
+    msg = decode_frame(data)
+    assert isinstance(msg, LocationReport)
+    h = msg.header
+    assert (h.msg_id, h.phone, h.serial, h.body_length, h.edition, h.packages) == (0x0200, "013912345678", 7, 53,
+                                                                                   2013, 0)
+    check_position(msg.location)
+    fix = msg.location.fix(source_key(h.phone))
+    assert fix is not None and fix.source == "jt808:13912345678"
+    assert fix.time == T.timestamp() and abs(fix.speed - 45.6 / 3.6) < 1e-9 and fix.course == 275.0
+    assert fix.sats == 12 and fix.alt == 92.0
+
+
+def test_location_2019_header():
+    # attributes: bit 14 version flag + body length 53 = 0x4035; protocol version 1; BCD[10] phone
+    msg = decode_frame(frame("0200 4035 01", PHONE_2019, "FFFF", LOCATION_BODY))
+    h = msg.header
+    assert (h.phone, h.serial, h.edition, h.protocol_version) == ("00000000013912345678", 0xFFFF, 2019, 1)
+    assert phone_key(h.phone) == phone_key("013912345678") == "13912345678"
+    check_position(msg.location)
+
+
+def test_version_flag_on_a_2013_header_is_read_by_the_frame_length():
+    # some 2013 terminals set the reserved bit 14; the frame only fits a 2013 header
+    msg = decode_frame(frame("0200 401C", PHONE_2013, "0001", LOCATION_FIXED))
+    assert msg.header.edition == 2013 and msg.header.phone == "013912345678"
+    check_position(msg.location, extras=False)
+
+
+def test_south_west_and_no_date():
+    fixed = LOCATION_FIXED.replace("00 0C 00 03", "00 0C 00 0F").replace("24 11 26 20 00 05", "00 00 00 00 00 00")
+    loc = decode_frame(frame("0200 001C", PHONE_2013, "0001", fixed)).location
+    assert loc.lat == -24.3264 and loc.lon == -109.4281
+    assert "south" in loc.statuses and "west" in loc.statuses
+    assert loc.time is None and loc.fix("x") is None  # a terminal before its first fix
+
+
+def test_all_additional_items():
+    extras = ("01 04 00 00 00 64"  # mileage 10.0 km
+              "04 02 00 2A"  # alarm event id 42
+              "05 03 FA FF 64"  # tyre pressures 250, none, 100 kPa
+              "06 02 FF F6"  # carriage -10 C
+              "11 05 01 00 00 00 07"  # overspeed in circle 7
+              "12 06 02 00 00 00 09 01"  # leaving rectangle 9
+              "13 07 00 00 00 0B 00 3C 01"  # section 11 driven in 60 s: too long
+              "25 04 00 00 00 11"  # low beam, braking
+              "2A 02 00 02"  # sleep
+              "2B 04 00 02 00 01"  # AD0 1, AD1 2
+              "30 01 1F" "31 01 09"
+              "11 01 00")  # a second 0x11, no area: the last one wins
+    body = LOCATION_FIXED + extras
+    n = len(bytes.fromhex(body.replace(" ", "")))
+    x = decode_frame(frame(f"0200 {n:04X}", PHONE_2013, "0001", body)).location.extras
+    assert x.mileage_km == 10.0 and x.alarm_event_id == 42 and x.tire_pressure_kpa == (250, None, 100)
+    assert x.carriage_temp_c == -10
+    assert x.overspeed is not None and (x.overspeed.kind, x.overspeed.area_id) == ("none", None)
+    assert x.area is not None and (x.area.kind, x.area.area_id, x.area.entering) == ("rectangle", 9, False)
+    assert x.route_time is not None and (x.route_time.section_id, x.route_time.seconds, x.route_time.too_long) == (
+        11, 60, True)
+    assert x.signals == ("low_beam", "braking") and x.io == ("sleep",) and x.analog == (1, 2)
+    assert x.signal_strength == 31 and x.satellites == 9 and x.raw == ()
+
+
+def test_additional_item_running_past_the_body_is_kept_raw():
+    x = decode_frame(frame("0200 0023", PHONE_2013, "0001", LOCATION_FIXED + "31 01 07" "01 04 00 00")).location.extras
+    assert x.satellites == 7 and x.mileage_km is None and x.raw == ((0x01, b"\x00\x00"),)
+    x = decode_frame(frame("0200 0020", PHONE_2013, "0001", LOCATION_FIXED + "30 02 01 02")).location.extras
+    assert x.signal_strength is None and x.raw == ((0x30, b"\x01\x02"),)  # a length its id does not have: raw, the position stands
+
+
+def test_location_batch_blind_area():
+    body = "00 02" "01" "00 1C" + LOCATION_FIXED + "00 1C" + LOCATION_FIXED.replace("00 05", "00 15")
+    msg = decode_frame(frame("0704 003F", PHONE_2013, "0009", body))
+    assert isinstance(msg, LocationBatch) and msg.blind_area and len(msg.locations) == 2
+    check_position(msg.locations[0], extras=False)
+    assert msg.locations[1].time == datetime(2024, 11, 26, 12, 0, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ("00 03 01 00 1C" + LOCATION_FIXED, "3 positions announced, the body ends after 1"),
+    ("00 01 00 00 1D" + LOCATION_FIXED, "runs past the body"),
+    ("00 01 00 00 1C" + LOCATION_FIXED + "00", "1 bytes after"),
+    ("00 01 00 00 10" + LOCATION_16, "needs at least 28"),
+])
+def test_location_batch_that_lies(body, why):
+    n = len(bytes.fromhex(body.replace(" ", "")))
+    with pytest.raises(BodyError, match=why) as exc:
+        decode_frame(frame(f"0704 {n:04X}", PHONE_2013, "0009", body))
+    assert exc.value.header is not None and exc.value.header.serial == 9
+
+
+def test_position_reply():
+    msg = decode_frame(frame("0201 001E", PHONE_2013, "0010", "00 05" + LOCATION_FIXED))
+    assert isinstance(msg, PositionReply) and msg.reply_serial == 5
+    check_position(msg.location, extras=False)
+
+
+def test_register_2011_2013_2019():
+    plate = "B9 F0 42 31 32 33 34 35"  # 桂B12345 in GBK
+    body_2011 = "00 2D 00 C8" "4C 5A 43 47 00" "5A 54 2D 31 00 00 00 00" "30 30 30 30 30 30 31" "02" + plate
+    body_2013 = "00 2D 00 C8" "4C 5A 43 47 00" "5A 54 2D 31" + " 00" * 16 + "30 30 30 30 30 30 31" "02" + plate
+    body_2019 = ("00 2D 00 C8" "4C 5A 43 47" + " 00" * 7 + "5A 54 2D 31" + " 00" * 26 + "30 30 30 30 30 30 31"
+                 + " 00" * 23 + "02" + plate)
+    for edition, head, body in ((2011, "0100 0021", body_2011), (2013, "0100 002D", body_2013)):
+        msg = decode_frame(frame(head, PHONE_2013, "0001", body))
+        assert isinstance(msg, Register)
+        assert (msg.edition, msg.province, msg.city, msg.manufacturer, msg.model, msg.terminal_id, msg.plate_color,
+                msg.plate) == (edition, 45, 200, "LZCG", "ZT-1", "0000001", 2, "桂B12345")
+    msg = decode_frame(frame("0100 4054 01", PHONE_2019, "0001", body_2019))
+    assert (msg.edition, msg.manufacturer, msg.model, msg.terminal_id, msg.plate) == (2019, "LZCG", "ZT-1", "0000001",
+                                                                                    "桂B12345")
+    with pytest.raises(BodyError, match="registration"):
+        decode_frame(frame("0100 0010", PHONE_2013, "0001", LOCATION_16))
+
+
+def test_authenticate_2013_and_2019():
+    msg = decode_frame(frame("0102 0006", PHONE_2013, "0002", "41 42 43 31 32 33"))
+    assert isinstance(msg, Authenticate) and (msg.code, msg.imei, msg.software) == ("ABC123", None, None)
+    body = "06 41 42 43 31 32 33" "38 36 31 32 33 34 35 36 37 38 39 30 31 32 33" "56 31 2E 32" + " 00" * 16
+    msg = decode_frame(frame("0102 402A 01", PHONE_2019, "0002", body))
+    assert (msg.code, msg.imei, msg.software) == ("ABC123", "861234567890123", "V1.2")
+
+
+def test_short_messages():
+    assert isinstance(decode_frame(frame("0002 0000", PHONE_2013, "0003")), Heartbeat)
+    assert isinstance(decode_frame(frame("0003 0000", PHONE_2013, "0004")), Logout)
+    assert isinstance(decode_frame(frame("8201 0000", PHONE_2013, "0004")), PositionQuery)
+    msg = decode_frame(frame("0001 0005", PHONE_2013, "0005", "00 21 83 00 00"))
+    assert isinstance(msg, TerminalResponse) and (msg.reply_serial, msg.reply_id, msg.result) == (0x21, 0x8300, 0)
+    msg = decode_frame(frame("8001 0005", PHONE_2013, "0001", "00 07 02 00 04"))
+    assert isinstance(msg, PlatformResponse) and (msg.reply_serial, msg.reply_id, msg.result) == (7, 0x0200, 4)
+    msg = decode_frame(frame("8100 0009", PHONE_2013, "0001", "00 01 00 41 42 43 31 32 33"))
+    assert isinstance(msg, RegisterResponse) and (msg.reply_serial, msg.result, msg.auth_code) == (1, 0, "ABC123")
+    msg = decode_frame(frame("8100 0003", PHONE_2013, "0001", "00 01 04"))
+    assert (msg.result, msg.auth_code) == (4, None)
+    msg = decode_frame(frame("8202 0006", PHONE_2013, "0001", "00 05 00 00 01 2C"))
+    assert isinstance(msg, TemporaryTracking) and (msg.interval_s, msg.duration_s) == (5, 300)
+
+
+def test_text_message_2013_and_2019():
+    text = "C7 EB BB D8 B6 D3"  # 请回队 in GBK
+    msg = decode_frame(frame("8300 0007", PHONE_2013, "0001", "0D", text))
+    assert isinstance(msg, TextMessage) and msg.text == "请回队" and msg.emergency and msg.display and msg.tts
+    msg = decode_frame(frame("8300 4008 01", PHONE_2019, "0001", "06 01", text))
+    assert msg.text == "请回队" and msg.emergency and msg.display and not msg.tts and msg.text_type == 1
+
+
+def test_set_parameters():
+    body = ("03" "00 00 00 29 04 00 00 00 0A"  # report interval 10 s
+            "00 00 00 83 08 B9 F0 42 31 32 33 34 35"  # plate
+            "00 00 F0 01 02 AB CD")  # a vendor's parameter: raw
+    msg = decode_frame(frame("8103 001E", PHONE_2013, "0001", body))
+    assert isinstance(msg, SetParameters)
+    assert msg.params == ((0x0029, 10), (0x0083, "桂B12345"), (0xF001, b"\xab\xcd"))
+
+
+def test_frame_errors_are_typed():
+    good = frame("0002 0000", PHONE_2013, "0003")
+    with pytest.raises(FrameChecksumError):
+        decode_frame(frame("0002 0000", PHONE_2013, "0003", check=0x55))
+    with pytest.raises(TruncatedFrameError):
+        decode_frame(good[:8] + b"\x7e")
+    with pytest.raises(BodyLengthError) as exc:  # says 5 bytes, carries none
+        decode_frame(frame("0002 0005", PHONE_2013, "0003"))
+    assert exc.value.header.msg_id == 2
+    with pytest.raises(BodyLengthError):  # says 0, carries 2
+        decode_frame(frame("0002 0000", PHONE_2013, "0003", "00 00"))
+    with pytest.raises(UnknownMessageError) as unknown:
+        decode_frame(frame("0F99 0000", PHONE_2013, "0003"))
+    assert unknown.value.header.msg_id == 0x0F99 and unknown.value.header.serial == 3
+    with pytest.raises(EncryptedMessageError):
+        decode_frame(frame("0200 041C", PHONE_2013, "0003", LOCATION_FIXED))  # bit 10: RSA
+    with pytest.raises(BodyError, match="needs at least 28"):
+        decode_frame(frame("0200 0010", PHONE_2013, "0003", LOCATION_16))
+    with pytest.raises(BodyError, match="not BCD"):
+        decode_frame(frame("0002 0000", "01 39 12 34 56 7A", "0003"))
+    with pytest.raises(FrameTooLongError):
+        decode_frame(frame("0200 03FF", PHONE_2013, "0003", "00" * 1100))
+    with pytest.raises(DeviceError):
+        decode_hex("7e 02 zz")
+
+
+def test_every_truncation_of_a_good_frame_is_a_typed_error():
+    data = frame("0200 0035", PHONE_2013, "0007", LOCATION_BODY)
+    for n in range(1, len(data) - 1):
+        with pytest.raises(DeviceError):
+            decode_frame(data[:n])

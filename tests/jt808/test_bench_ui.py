@@ -1,0 +1,94 @@
+"""The gateway on the device bench (pytest-qt, offscreen): a feed row, its terminals and raw frames,
+a refused terminal among the unbound sources and bound in one step, a text to a truck's display."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dispatch.feeds.manager import FeedManager
+from tests.devices.jt808_frames import LOCATION_FIXED, PHONE_2013
+from tests.jt808.terminal import RawTerminal
+from tests.jt808.test_gateway import REGISTER_2013, login
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.device_bench.panel import DevicesPanel
+
+    mgr = FeedManager(core, []).start()
+    panel = DevicesPanel(mgr, config_path=tmp_path / "feeds.toml", interval_ms=100, gateway=gateway)
+    qtbot.addWidget(panel)
+    stranger, truck = RawTerminal(gateway.address), RawTerminal(gateway.address)
+    try:
+        col = {c: i for i, c in enumerate(DevicesPanel.COLUMNS)}
+
+        def cell(name: str) -> str:
+            item = panel.table.item(0, col[name])
+            return item.text() if item else ""
+
+        qtbot.waitUntil(lambda: cell("name") == "jt808", timeout=5000)
+        assert cell("state") == "listening" and gateway.endpoint in cell("port")
+        assert "2 bindings" in cell("unit")  # truck-41 and truck-42 have terminals
+        panel.table.selectRow(0)
+        assert panel.gateway_view.isVisibleTo(panel) and not panel.edit_button.isEnabled()
+        # a terminal no unit has: refused, and listed among the unbound sources
+        stranger.send_frame("0100 002D", "01 39 00 00 00 99", "0001", REGISTER_2013)
+        assert stranger.expect(0x8100)[0].result == 4
+        qtbot.waitUntil(lambda: panel.unbound_table.rowCount() == 1, timeout=5000)
+        assert [panel.unbound_table.item(0, c).text() for c in range(3)] == ["Terminal", "013900000099",
+                                                                             "桂B12345 · LZCG · ZT-1"]
+        panel.unbound_table.selectRow(0)
+        assert panel.selected_unbound().kind == "terminal"
+        done: list[object] = []
+        panel.bind_terminal("013900000099", "truck-43", done=done.append)  # what the dialog's OK does
+        qtbot.waitUntil(lambda: bool(done), timeout=5000)
+        assert core.state.units["truck-43"].attributes["terminal"] == "013900000099"
+        assert "truck-43" in panel.notice.text()
+        qtbot.waitUntil(lambda: gateway.unit_for("013900000099") == "truck-43", timeout=5000)
+        stranger.send_frame("0100 002D", "01 39 00 00 00 99", "0002", REGISTER_2013)
+        assert stranger.expect(0x8100, 2)[-1].result == 0
+        qtbot.waitUntil(lambda: panel.unbound_table.rowCount() == 0, timeout=5000)
+        # a bound terminal: its row with edition, rates and last message; its raw frames in hex
+        login(truck)
+        truck.send_frame("0200 001C", PHONE_2013, "0003", LOCATION_FIXED)
+        view = panel.gateway_view
+        tcol = {c: i for i, c in enumerate(view.COLUMNS)}
+
+        def row_of(phone: str) -> int:
+            return next((r for r in range(view.table.rowCount())
+                         if view.table.item(r, 0) and view.table.item(r, 0).text() == phone), -1)
+
+        qtbot.waitUntil(lambda: row_of("013912345678") >= 0 and view.table.item(
+            row_of("013912345678"), tcol["last_message"]).text() == "0x0200", timeout=5000)
+        r = row_of("013912345678")
+        assert [view.table.item(r, tcol[c]).text() for c in ("unit", "edition", "authenticated", "messages")] == [
+            "truck-41", "2013", "yes", "3"]
+        view.table.selectRow(r)
+        qtbot.waitUntil(lambda: "0x0200 #3" in view.monitor.toPlainText(), timeout=5000)
+        text = view.monitor.toPlainText()
+        assert "← 0x0100 #1" in text and "→ 0x8100 #1" in text and "7e 02 00 00 1c 01 39 12 34 56 78" in text
+        # a dispatcher's text to the truck's display
+        sent: list[object] = []
+        panel.send_text("truck-41", "请到3号工地", done=sent.append)
+        assert truck.expect(0x8300)[0].text == "请到3号工地"
+        qtbot.waitUntil(lambda: bool(sent), timeout=5000)
+        assert panel.notice.text() == "Text sent to truck-41."
+    finally:
+        stranger.close()
+        truck.close()
+        panel.shutdown()
+        mgr.stop()
+
+
+def test_every_string_of_the_gateway_bench_has_a_chinese_translation() -> None:
+    from tests.feeds.test_feed_bindings_ui import _strings
+
+    zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
+    wanted = set().union(*(_strings(p) for p in (ROOT / "console/device_bench").glob("*.py")))
+    wanted |= _strings(ROOT / "console/cli/gui.py")
+    wanted |= {"Terminal"}
+    missing = sorted(s for s in wanted if not zh.get(s))
+    assert not missing, missing
+    assert all(s.count("%") == zh[s].count("%") for s in wanted)
