@@ -20,8 +20,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devices.checksum import verify
 from devices.framing import LineFramer
-from devices.nmea.checksum import verify
 
 log = logging.getLogger(__name__)
 

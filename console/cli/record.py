@@ -26,7 +26,7 @@ def stamp(ts: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from devices.nmea.checksum import verify
+    from devices.checksum import verify
     from devices.serial_ports import detect_baud
     from devices.transports.serial import SerialTransport
 

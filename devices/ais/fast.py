@@ -14,8 +14,8 @@ from binascii import a2b_base64
 from typing import NamedTuple
 
 from devices.ais.gpsd import NAV_STATUS, turn
+from devices.checksum import check, xor
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
-from devices.nmea.checksum import check, xor
 
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

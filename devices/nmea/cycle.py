@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devices.checksum import xor
 from devices.errors import REFUSED, ChecksumError, MalformedSentenceError, count
-from devices.nmea.checksum import xor
 from devices.nmea.geodesy import speed_between
 from devices.nmea.geoid import geoid_separation
 from devices.nmea.receiver import (

@@ -18,8 +18,8 @@ from datetime import time as dt_time
 
 import pynmea2  # type: ignore[import-untyped]
 
+from devices.checksum import check, split
 from devices.errors import REFUSED, ChecksumError, MalformedSentenceError, UnknownSentenceError, count
-from devices.nmea.checksum import check, split
 from devices.nmea.fast import KNOT
 from devices.nmea.state import StreamState
 from devices.records import Fix, HeadingReport, Record, Satellite, SkyReport, TimeReport

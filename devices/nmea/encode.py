@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from devices.nmea.checksum import append
+from devices.checksum import append
 from devices.records import Satellite
 
 KNOT = 1852.0 / 3600.0

@@ -50,7 +50,7 @@ def _xor_fold(raw: bytes) -> int:
         for b in raw:
             x ^= b
         return x
-    # XOR of the body folded as one integer (see devices.nmea.checksum.xor)
+    # XOR of the body folded as one integer (see devices.checksum.xor)
     x = int.from_bytes(raw, "little")
     x ^= x >> 512
     x ^= x >> 256

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from pyais.encode import encode_dict
 
-from devices.nmea.checksum import append
+from devices.checksum import append
 
 EARTH_R = 6_371_000.0
 

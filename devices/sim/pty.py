@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from devices.nmea import encode
+from devices.recording import split_record
 from devices.records import Satellite
 from devices.sim.fleet import FleetSimulator, SimTrack
-from devices.transports.replay import split_record
 
 log = logging.getLogger(__name__)
 

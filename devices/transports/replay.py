@@ -1,7 +1,7 @@
 """File replay: a recorded log played back at its original pace, or as fast as it can be read.
 
 A log line is either a bare sentence or ``<ISO-8601 receive time><TAB or space><sentence>`` as
-`python main.py record` writes it. With receive times and ``pace="original"`` the gaps between
+`python main.py record` writes it (`devices.recording`). With receive times and ``pace="original"`` the gaps between
 lines are kept; lines are stamped with the time they are replayed at (``stamp="now"``) or with
 their recorded time (``stamp="recorded"``).
 """
@@ -9,25 +9,11 @@ their recorded time (``stamp="recorded"``).
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from devices.recording import STARTS, split_record
 from devices.transports.base import RawLine, Transport
-
-_STARTS = ("$", "!", "{", "\\")
-
-
-def split_record(line: str) -> tuple[float | None, str]:
-    """(receive time or None, sentence) of one log line."""
-    for sep in ("\t", " "):
-        head, found, rest = line.partition(sep)
-        if found and head[:1].isdigit() and rest[:1] in ("$", "!", "{", "\\"):
-            try:
-                return datetime.fromisoformat(head.replace("Z", "+00:00")).timestamp(), rest
-            except ValueError:
-                pass
-    return None, line
 
 
 class FileReplay(Transport):
@@ -78,8 +64,8 @@ class FileReplay(Transport):
             if not text:
                 continue
             recorded, sentence = split_record(text)
-            if sentence[:1] not in _STARTS:
-                cut = min((i for i in (sentence.find(c) for c in _STARTS) if i >= 0), default=-1)
+            if sentence[:1] not in STARTS:
+                cut = min((i for i in (sentence.find(c) for c in STARTS) if i >= 0), default=-1)
                 if cut < 0:
                     self.stats.garbage += 1
                     continue

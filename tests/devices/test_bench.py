@@ -12,7 +12,7 @@ def test_bench_quick_returns_all_figures():
 
 
 def test_streams_are_valid():
-    from devices.nmea.checksum import verify
+    from devices.checksum import verify
 
     stream = bench.nmea_stream(3)
     assert len(stream) == 21 and all(verify(line) for line in stream)

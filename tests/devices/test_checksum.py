@@ -5,7 +5,7 @@ from functools import reduce
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.nmea import checksum
+from devices import checksum
 
 
 def test_verify_known_sentences():

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from console.cli import decode
-from devices.nmea.checksum import append
+from devices.checksum import append
 from tests.devices.helpers import DATA
 
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devices.checksum import append
 from devices.errors import ChecksumError, UnknownSentenceError
 from devices.framing import Decoder
 from devices.nmea import bench
-from devices.nmea.checksum import append
 from devices.nmea.fast import NUMPY_MIN_BATCH, checksum_flags_ascii, merge_fixes, scan_batch
 from devices.records import Fix
 from tests.devices.helpers import clock, lines

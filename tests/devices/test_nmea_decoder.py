@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from devices.checksum import append
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
-from devices.nmea.checksum import append
 from devices.nmea.decoder import NmeaDecoder
 from devices.records import Fix, HeadingReport, SkyReport, TimeReport
 from tests.devices.helpers import NOW, check_sanity, clock, lines, verify_fix, verify_none

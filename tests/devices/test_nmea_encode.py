@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from devices.checksum import verify
 from devices.nmea import encode
-from devices.nmea.checksum import verify
 from devices.nmea.decoder import NmeaDecoder
 from devices.records import Satellite
 from tests.devices.helpers import clock, verify_fix

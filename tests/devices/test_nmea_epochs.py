@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from devices.checksum import append
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 from devices.gpsd_json import report_line
-from devices.nmea.checksum import append
 from devices.nmea.cycle import EpochAssembler
 from devices.nmea.geodesy import geodesic_distance
 from devices.nmea.geoid import geoid_separation

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devices.checksum import append
 from devices.errors import ChecksumError, MalformedSentenceError
-from devices.nmea.checksum import append
 from devices.nmea.decoder import NmeaDecoder
 from devices.nmea.fast import fast_position, handles
 from devices.nmea.state import StreamState

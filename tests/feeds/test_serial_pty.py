@@ -6,8 +6,8 @@ import os
 import threading
 import time
 
+from devices.checksum import append
 from devices.nmea import encode
-from devices.nmea.checksum import append
 from devices.serial_ports import detect_baud, list_serial_ports
 from devices.sim.fleet import SimTrack
 from devices.sim.pty import GpsReceiver, PtySimulator, VirtualSerialPort
