@@ -140,8 +140,10 @@ class ReceiverState:
         if len(s) < 6 or not s[:6].isdigit():
             return False
         hour = int(s[0:2])
-        if hour < self.hour and self.ordinal is not None:
-            self.ordinal += 1  # midnight passed since the date was given
+        if hour < self.hour - 12 and self.ordinal is not None:
+            # midnight passed since the date was given (gpsd 3.22 takes any earlier hour for it: a log
+            # that goes back an hour would move on a day)
+            self.ordinal += 1
         self.hour = hour
         self.minute = int(s[2:4])
         self.second = int(s[4:6])

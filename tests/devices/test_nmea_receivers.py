@@ -147,3 +147,15 @@ def test_a_zda_with_a_bad_date_gives_no_date():
     tpvs = run(["GPZDA,033000.00,15,13,2025,00,00",
                 "GPGGA,033000.00,2419.58460,N,10925.68360,E,1,05,1.7,88.0,M,-18.2,M,,"])
     assert [t.time for t in tpvs] == [None]
+
+
+def test_a_log_that_goes_back_an_hour_keeps_its_date():
+    # two recordings joined: 15:25 then 14:33 of the same day. An earlier hour is midnight only when the
+    # day has turned (23h -> 0h), not for an hour back (gpsd 3.22 moved the date on by a day here)
+    tpvs = run(["GPRMC,152508.00,A,2419.58460,N,10925.68360,E,0.0,0.0,150325,,,A",
+                "GPGGA,152508.00,2419.58460,N,10925.68360,E,1,05,1.7,88.0,M,-18.2,M,,",
+                "GPGGA,143306.00,2419.58470,N,10925.68370,E,1,05,1.7,88.0,M,-18.2,M,,",
+                "GPGGA,143307.00,2419.58480,N,10925.68380,E,1,05,1.7,88.0,M,-18.2,M,,",
+                "GPGGA,000001.00,2419.58490,N,10925.68390,E,1,05,1.7,88.0,M,-18.2,M,,"])
+    assert [t.time for t in tpvs] == [ts("2025-03-15T15:25:08"), ts("2025-03-15T14:33:06"),
+                                      ts("2025-03-15T14:33:07"), ts("2025-03-16T00:00:01")]
