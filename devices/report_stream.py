@@ -2,18 +2,25 @@
 
 NMEA sentences (``$``) go through `devices.nmea.cycle.EpochAssembler`: one `TpvReport` per
 reporting cycle and a `SkyView` per satellite group, as gpsd reports them. AIS (``!``, ``\\``)
-and gpsd JSON (``{``) lines go through the feed decoders (`devices.framing.Decoder`) and come
-out as they decode (`AisReport`, `Fix`...). Bad lines are counted, never raised.
+lines go through `devices.ais.decoder.AisDecoder` and gpsd JSON (``{``) lines through
+`devices.gpsd.GpsdDecoder`, as the feeds decode them, and come out as they decode (`AisReport`,
+`Fix`...). Bad lines are counted, never raised. The AIS and gpsd decoders are made (and imported)
+at the first line that needs them: a receiver's NMEA log loads neither.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from devices.errors import DeviceError
-from devices.framing import Decoder, LineFramer
+from devices.errors import DeviceError, MalformedSentenceError, count
+from devices.lines import LineFramer
 from devices.nmea.cycle import EpochAssembler
 from devices.records import Record
+
+if TYPE_CHECKING:
+    from devices.ais.decoder import AisDecoder
+    from devices.gpsd import GpsdDecoder
 
 
 @dataclass
@@ -28,6 +35,16 @@ class ReportCounters:
     too_long: int = 0
     garbage: int = 0
     ais_incomplete: int = 0
+
+
+@dataclass
+class _OtherCounters:
+    """AIS, gpsd JSON and unrecognised lines (NMEA ones are the assembler's)."""
+
+    sentences: int = 0
+    checksum_errors: int = 0
+    unknown: int = 0
+    malformed: int = 0
 
 
 class ReportStream:
@@ -46,9 +63,13 @@ class ReportStream:
 
     def __init__(self, source: str, *, require_checksum: bool = True, rollover: bool = False,
                  max_line: int = 4096) -> None:
+        self.source = source
+        self.require_checksum = require_checksum
         self.framer = LineFramer(max_line)
-        self.decoder = Decoder(source, errors="ignore", require_checksum=require_checksum)
         self.nmea = EpochAssembler(source, rollover=rollover)
+        self.ais: AisDecoder | None = None  # made at the first AIS line
+        self.gpsd: GpsdDecoder | None = None  # made at the first gpsd JSON line
+        self._other = _OtherCounters()
 
     def feed(self, chunk: bytes) -> list[Record]:
         """Bytes in: the reports of every line they complete."""
@@ -63,7 +84,6 @@ class ReportStream:
     def _lines(self, lines: list[str]) -> list[Record]:
         out: list[Record] = []
         nmea = self.nmea.feed
-        other = self.decoder.decode_line
         for line in lines:
             if line[:1] == "$":
                 try:
@@ -71,12 +91,41 @@ class ReportStream:
                 except DeviceError:
                     continue  # counted by the assembler
             else:
-                out.extend(r for r in other(line) if not isinstance(r, DeviceError))
+                try:
+                    records = self._other_line(line)
+                except DeviceError as exc:
+                    count(self._other, exc)
+                    continue
+                self._other.sentences += 1
+                out.extend(records)
         return out
+
+    def _other_line(self, line: str) -> list[Record]:
+        first = line[:1]
+        if first == "!" or first == "\\":
+            ais = self.ais
+            if ais is None:
+                from devices.ais.decoder import AisDecoder
+
+                ais = self.ais = AisDecoder(self.source, require_checksum=self.require_checksum)
+            return ais.decode(line)  # type: ignore[return-value]
+        if first == "{":
+            gpsd = self.gpsd
+            if gpsd is None:
+                from devices.gpsd import GpsdDecoder
+
+                gpsd = self.gpsd = GpsdDecoder(self.source)
+            return gpsd.decode(line)
+        raise MalformedSentenceError("not a sentence", line)
+
+    @property
+    def app_fallbacks(self) -> int:
+        """AIS application payloads (types 6 and 8) left raw because their table failed."""
+        return self.ais.counters.app_fallbacks if self.ais is not None else 0
 
     @property
     def counters(self) -> ReportCounters:
-        d = self.decoder.counters
+        d = self._other
         n = self.nmea.counters
         return ReportCounters(
             lines=self.framer.lines,
@@ -86,5 +135,5 @@ class ReportStream:
             malformed=d.malformed + n.malformed,
             too_long=self.framer.too_long,
             garbage=self.framer.garbage,
-            ais_incomplete=d.ais_incomplete,
+            ais_incomplete=self.ais.incomplete if self.ais is not None else 0,
         )

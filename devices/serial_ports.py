@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from devices.checksum import verify
-from devices.framing import LineFramer
+from devices.lines import LineFramer
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,9 @@ def _gui_arguments(parser: argparse.ArgumentParser) -> None:
 GLOBAL_OPTIONS = ("-v", "--verbose")  # options of main.py itself, given before any subcommand
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``only`` a known subcommand's alone (the others' modules are not
+    imported: `decode` starts without loading ctl's, hub's or the console's)."""
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="City and waterway command console (Liuzhou). Without a subcommand it opens the console.",
@@ -47,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", dest="global_verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(module).add_arguments(p)
     return parser
@@ -62,7 +66,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     rest = argv[i:]
     if not rest or rest[0].startswith("-") and rest[0] not in ("-h", "--help"):
         argv = [*argv[:i], "gui", *rest]
-    parser = build_parser()
+    command = argv[i] if i < len(argv) else None
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     args.verbose = bool(args.global_verbose or getattr(args, "verbose", False))
     return args

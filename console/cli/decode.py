@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         f"decode: {c.lines} lines, {c.sentences} sentences, {printed} reports; skipped "
         f"{c.checksum_errors} checksum, {c.unknown} unknown, {c.malformed} malformed, "
         f"{c.too_long} too long, {c.garbage} garbage; {c.ais_incomplete} AIS incomplete"
-        + (f"; {raw} AIS application payloads left raw (decoder fault)" if (raw := decoder.decoder.ais.counters.app_fallbacks)
+        + (f"; {raw} AIS application payloads left raw (decoder fault)" if (raw := decoder.app_fallbacks)
            else ""),
         file=sys.stderr,
     )

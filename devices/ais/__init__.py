@@ -1,6 +1,2 @@
-"""AIS (!AIVDM/!AIVDO) through pyais, reported in gpsd's AIS JSON vocabulary."""
-
-from devices.ais.assembler import AisAssembler
-from devices.ais.decoder import AisCounters, AisDecoder, gpsd_fields
-
-__all__ = ["AisAssembler", "AisCounters", "AisDecoder", "gpsd_fields"]
+"""AIS (!AIVDM/!AIVDO) reported in gpsd's AIS JSON vocabulary: the decoder, its fast path, the fragment
+assembler, gpsd's rendering and application payloads. Import the module you need: the package imports none."""

@@ -1,7 +1,3 @@
-"""NMEA 0183: the pynmea2-based decoder, a fast path for RMC/GGA, and an encoder."""
-
-from devices.nmea.decoder import NmeaCounters, NmeaDecoder
-from devices.nmea.fast import fast_position
-from devices.nmea.state import StreamState
-
-__all__ = ["NmeaCounters", "NmeaDecoder", "StreamState", "fast_position"]
+"""NMEA 0183: gpsd's reporting cycles (cycle, rules, sky, receiver), the pynmea2-based decoder and a fast
+path for RMC/GGA (the feeds), an encoder. Import the module you need: the package imports none of them, so
+that `decode` does not load pynmea2 or numpy."""

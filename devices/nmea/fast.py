@@ -456,7 +456,7 @@ def merge_fixes(rmc: Fix, gga: Fix) -> Fix:
 def fast_position(line: str, source: str, state: StreamState) -> Fix | None:
     """Parse an RMC or GGA line into a Fix; None for any other line or for no fix.
 
-    ``line`` has no line ending (as `devices.framing.LineFramer` returns it); trailing
+    ``line`` has no line ending (as `devices.lines.LineFramer` returns it); trailing
     whitespace is tolerated.
 
     :raises ChecksumError: an RMC/GGA whose checksum is wrong (or missing while

@@ -21,6 +21,7 @@ _LEAP_2017 = 1483228800  # 2017-01-01T00:00:00Z: the last leap second gpsd 3.22 
 WEEKS_1024 = 619315200  # 1024 GPS weeks in seconds
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
+KNOT = 1852.0 / 3600.0  # metres per second in one knot
 NO_FIX, MODE_2D, MODE_3D = 1, 2, 3
 # what a sentence rule reports it set (gpsd's mask bits, our own numbering)
 TIME, LATLON, MODE, ALT, SPEED, TRACK, STATUS, SAT, DOP, NO_TIME = (1 << i for i in range(10))

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from devices.errors import UnknownSentenceError
-from devices.nmea.fast import KNOT
 from devices.nmea.geoid import geoid_separation
 from devices.nmea.receiver import (
     ALT,
+    KNOT,
     LATLON,
     MODE,
     MODE_2D,

@@ -1,7 +1,7 @@
 """The transport base: one thread per feed that owns connecting, line framing and reconnecting.
 
 A subclass implements only `_open()`, `_read(timeout)` and `_close()` (pyais' template
-method). The base class cuts the bytes into lines with `devices.framing.LineFramer`, stamps
+method). The base class cuts the bytes into lines with `devices.lines.LineFramer`, stamps
 each with its receive time, keeps them for a consumer (`drain()` or iteration), and turns every
 failure into state: a cable pulled, a peer gone, a port that is not there yet. It reconnects
 with exponential backoff and never lets an exception out of the thread.
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from devices.framing import LineFramer
+from devices.lines import LineFramer
 
 log = logging.getLogger(__name__)
 

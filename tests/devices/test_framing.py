@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.errors import ChecksumError, DeviceError, LineTooLongError, UnknownSentenceError
-from devices.framing import Decoder, DecodeStream, LineFramer
+from devices.framing import Decoder, DecodeStream
+from devices.lines import LineFramer
 from devices.records import AisReport, Fix, HeadingReport, Record, SkyReport
 from tests.devices.helpers import DATA, check_sanity, clock, lines
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devices.checksum import append
-from devices.framing import LineFramer
+from devices.lines import LineFramer
 from devices.nmea.cycle import EpochAssembler
 from devices.records import TpvReport
 from devices.report_stream import ReportStream
