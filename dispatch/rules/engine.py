@@ -1,7 +1,7 @@
 """The rules engine: a fix handler of the core that runs every rule on every fix (Traccar's ordered handlers).
 
-For each batch the core ingests: membership of every fix in one STRtree query, the corridor distances
-in one vectorised call, then per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
+For each batch the core ingests: membership of every fix in one grid query, the corridor distances
+in one vectorised call (which fixes to measure picked with numpy too), then per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
 `Plan`, worked out once per change of zones, permits or switches: a truck with papers gets the permit,
 hours, corridor and dumping checks, a boat of a patrol area the area check, every unit the per-zone
 ones, an AIS contact only the protection zones), each guarded so one failing check never stops the others. The conditions found go through a debounce per
@@ -17,6 +17,7 @@ import logging
 import threading
 from collections import Counter
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,10 @@ class RulesEngine:
         self.permits: dict[str, Any] = {}
         self.companies: dict[str, Any] = {}
         self.corridor_far: dict[int, tuple[float, int]] = {}
+        self.route_slot: dict[str, int] = {}  # truck -> its row in the route tables (-1: no routes)
+        self._slot_routes: list[tuple[int, ...]] = []
+        self._slot_allowed: list[frozenset[int]] = []
+        self._rt: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.tz = "Asia/Shanghai"
         with core.lock:
             for key in alert_book(core.state).active:  # alerts open before a restart stay open until they clear
@@ -128,6 +133,9 @@ class RulesEngine:
         if sig != self._plan_sig:
             self._plan_sig = sig
             self.plans = {}
+            self.route_slot = {}
+            self._slot_routes, self._slot_allowed = [], []
+            self._rt = None
         return self.index
 
     def plan(self, uid: str, contact: bool) -> Plan | None:
@@ -141,6 +149,7 @@ class RulesEngine:
             self.plans[uid] = p
             return p
         u = self.core.state.units.get(uid)
+        self.route_slot[uid] = -1  # no routes to keep to (set below if it has)
         if u is None:
             return None
         valid: tuple[float, float] | None = None
@@ -168,15 +177,31 @@ class RulesEngine:
             SPEEDING if on.get("speeding", True) else 0)
         p = Plan(valid, hours_ok, dumping, allowed, routes, areas, zonal)
         self.plans[uid] = p
+        if routes:
+            self.route_slot[uid] = len(self._slot_routes)
+            self._slot_routes.append(routes)
+            self._slot_allowed.append(allowed)
+            self._rt = None
         return p
 
     def evaluate(self, rows: list[Any], contacts: bool) -> list[NewEvent]:
         idx = self._prepare()
         n = len(rows)
-        lat = np.fromiter((r[2] for r in rows), float, n)
-        lon = np.fromiter((r[3] for r in rows), float, n)
-        x, y = idx.xy(lat, lon)
-        hits = idx.members(x, y)
+        th = self.th
+        cols = tuple(zip(*rows, strict=True))  # one pass in C: ids, times, lat, lon, speed columns
+        ts_arr = np.array(cols[1], dtype=float)
+        x, y = idx.xy(np.array(cols[2], dtype=float), np.array(cols[3], dtype=float))
+        # Membership as (fix, zone) pairs ordered by fix; what each fix's zones may raise, as bits, at once:
+        # the loop below reads a fix's zone list only when a check needs it.
+        fi, zi = idx.pairs(x, y)
+        zl = zi.tolist()
+        zstart = np.searchsorted(fi, np.arange(n + 1)).tolist()
+        zf_arr = np.zeros(n, dtype=np.int64)
+        if len(fi):
+            speed_arr = np.array(cols[4], dtype=float)  # None -> nan: never over a limit
+            over = speed_arr[fi] * 3.6 > idx.limit_arr[zi] + th["speeding_tolerance_kmh"]
+            np.bitwise_or.at(zf_arr, fi, (idx.flag_arr[zi] & ~SPEEDING) | np.where(over, SPEEDING, 0))
+        zfl = zf_arr.tolist()
         xs, ys = x.tolist(), y.tolist()
         plans = self.plans
         plan_of = self.plan
@@ -184,22 +209,19 @@ class RulesEngine:
         last_row = self.last_row
         tracks = self.tracks
         stops = self.stops
-        zflags = idx.flags
-        limits = idx.limit
-        th = self.th
         stale_on = self.on.get("stale", True) and not contacts
         stale_s = th["stale_s"]
         moving = th["moving_mps"]
         radius2 = th["dumping_radius_m"] ** 2
         stop_s = th["dumping_stop_min"] * 60.0
-        over_kmh = th["speeding_tolerance_kmh"]
         self.corridor_far = corridor_far = {}
-        if not contacts and self.on.get("corridor_deviation", True) and self.permits:
-            self._corridors(rows, xs, ys, hits)
+        mins: list[int] = []
+        if not contacts:
+            if self.on.get("corridor_deviation", True) and self.permits:
+                self._corridors(cols[0], x, y, fi, zi)
+            mins = self._minutes(ts_arr)
         out: list[NewEvent] = []
-        empty: list[int] = []
         run = self._run
-        lm_hour, lm_off = -1, 0.0  # the bureau's offset from UTC in the hour of the fix (minute of day, fast)
         for k, row in enumerate(rows):
             uid = row[0]
             ts = row[1]
@@ -222,12 +244,8 @@ class RulesEngine:
             if valid is not None and not valid[0] <= ts < valid[1]:
                 todo.append(checks.permit_expired)
             speed = row[4]
-            if hours_ok is not None and speed is not None and speed >= moving:
-                hour = int(ts // 3600.0)
-                if hour != lm_hour:
-                    lm_hour, lm_off = hour, self.utc_offset(ts, None)
-                if not hours_ok[int(((ts + lm_off) % 86400.0) // 60.0) % 1440]:
-                    todo.append(checks.outside_hours)
+            if hours_ok is not None and speed is not None and speed >= moving and not hours_ok[mins[k]]:
+                todo.append(checks.outside_hours)
             if corridor_far and k in corridor_far:
                 todo.append(checks.corridor_deviation)
             if dumping:
@@ -237,40 +255,40 @@ class RulesEngine:
                     stops[uid] = (x, y, ts, row[2], row[3])  # moving: a stop may begin here
                 elif ts - stop[2] >= stop_s:
                     todo.append(checks.suspected_dumping)
-            zs = hits.get(k)
-            if zs:
-                flags = 0
-                for z in zs:
-                    flags |= zflags[z]
-                flags &= zonal
+            flags = zfl[k] & zonal
+            if flags:
                 if flags & RESTRICTED:
                     todo.append(checks.restricted_entry)
-                if flags & SPEEDING and speed is not None:
-                    kmh = speed * 3.6
-                    for z in zs:
-                        lim = limits[z]
-                        if lim is not None and kmh > lim + over_kmh:
-                            todo.append(checks.speeding)
-                            break
+                if flags & SPEEDING:
+                    todo.append(checks.speeding)
                 if flags & PROTECTION:
                     todo.append(checks.protection_zone_entry)
-            if areas and (not zs or areas.isdisjoint(zs)):
+            if areas and areas.isdisjoint(zl[zstart[k]:zstart[k + 1]]):
                 todo.append(checks.left_patrol_area)
             if not todo:
                 if uid in tracks:
                     self._debounce(row, {}, out)
                 continue
             f = Fix(k, uid, ts, row[2], row[3], speed, xs[k], ys[k])
+            zs = zl[zstart[k]:zstart[k + 1]]
             conds: Conds = {}
             for check in todo:
-                run(check, f, zs or empty, conds, plan)
+                run(check, f, zs, conds, plan)
             if conds or uid in tracks:
                 self._debounce(row, conds, out)
         self.fixes += n
-        newest = max(r[1] for r in rows)
+        newest = float(ts_arr.max())
         if newest > self.data_now:
             self.data_now = newest
         return out
+
+    def _minutes(self, ts: np.ndarray) -> list[int]:
+        """Each fix's minute of the day in the bureau's time zone (the offset looked up once an hour)."""
+        hours = ts // 3600.0
+        uh, first = np.unique(hours, return_index=True)
+        offs = np.array([self.utc_offset(t, None) for t in ts[first].tolist()])
+        off = offs[np.searchsorted(uh, hours)] if len(uh) > 1 else offs[0]
+        return (((((ts + off) % 86400.0) // 60.0).astype(np.int64)) % 1440).tolist()  # type: ignore[no-any-return]
 
     def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         try:
@@ -281,35 +299,61 @@ class RulesEngine:
             if self.failures[name] <= 3:
                 log.exception("rule %s failed on a fix of %s", name, f.uid)
 
-    def _corridors(self, rows: list[Any], xs: list[float], ys: list[float], hits: dict[int, list[int]]) -> None:
-        """How far each fix of a truck with permitted routes is outside them (one vectorised distance call)."""
+    def _route_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The permitted routes of the trucks that have some, by slot (CSR), and their allowed zones as keys."""
+        if self._rt is None:
+            count = np.array([len(r) for r in self._slot_routes], dtype=np.int64)
+            start = np.concatenate(([0], np.cumsum(count)[:-1])).astype(np.int64)
+            flat = np.array([z for r in self._slot_routes for z in r], dtype=np.int64)
+            nz = max(1, len(self.index.zones)) if self.index is not None else 1
+            keys = np.array(sorted(s * nz + z for s, a in enumerate(self._slot_allowed) for z in a), dtype=np.int64)
+            self._rt = (count, start, flat, keys)
+        return self._rt
+
+    def _corridors(self, ids: tuple[str, ...], x: np.ndarray, y: np.ndarray, fi: np.ndarray, zi: np.ndarray) -> None:
+        """How far each fix of a truck with permitted routes is outside them (vectorised: no loop over fixes).
+
+        A fix inside one of its allowed zones (a permitted corridor or site) is not measured. Per fix the
+        nearest route is kept (the first of equals, in the permit's order).
+        """
         idx = self.index
         assert idx is not None
-        plans = self.plans
-        req_k: list[int] = []
-        req_r: list[int] = []
-        for k, row in enumerate(rows):
-            p = plans.get(row[0])
-            if p is None:
-                p = self.plan(row[0], False)
-                if p is None:
-                    continue
-            if not p.routes:
-                continue
-            zs = hits.get(k)
-            if zs and not p.allowed.isdisjoint(zs):
-                continue  # inside its corridor or one of its sites
-            for r in p.routes:
-                req_k.append(k)
-                req_r.append(r)
-        if not req_k:
+        n = len(ids)
+        slot = self.route_slot
+        s = np.fromiter(map(slot.get, ids, repeat(-2, n)), np.int64, n)
+        unknown = np.flatnonzero(s == -2)
+        if len(unknown):  # plans not worked out yet (the first batch after a change)
+            for i in unknown.tolist():
+                if ids[i] not in slot:
+                    self.plan(ids[i], False)
+            s = np.fromiter(map(slot.get, ids, repeat(-1, n)), np.int64, n)
+        cand = s >= 0
+        if not cand.any():
             return
-        d = idx.corridor_distance([xs[k] for k in req_k], [ys[k] for k in req_k], req_r).tolist()
+        count, start, flat, keys = self._route_tables()
+        if len(fi):
+            nz = max(1, len(idx.zones))
+            sf = s[fi]
+            key = sf * nz + zi
+            pos = np.minimum(np.searchsorted(keys, key), max(0, len(keys) - 1))
+            inside = (sf >= 0) & (keys[pos] == key) if len(keys) else np.zeros(len(fi), dtype=bool)
+            cand[fi[inside]] = False  # inside its corridor or one of its sites
+        ks = np.flatnonzero(cand)
+        if not len(ks):
+            return
+        sl = s[ks]
+        cnt = count[sl]
+        kr = np.repeat(ks, cnt)
+        within = np.arange(len(kr)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        rr = flat[np.repeat(start[sl], cnt) + within]
+        d = idx.corridor_distance(x[kr], y[kr], rr)
+        o = np.lexsort((d, kr))  # by fix, then metres; stable, so the permit's first route of equals
+        kr, d, rr = kr[o], d[o], rr[o]
+        first = np.ones(len(kr), dtype=bool)
+        first[1:] = kr[1:] != kr[:-1]
         far = self.corridor_far
-        for k, r, m in zip(req_k, req_r, d, strict=True):
-            old = far.get(k)
-            if old is None or m < old[0]:
-                far[k] = (m, r)
+        for k, m, r in zip(kr[first].tolist(), d[first].tolist(), rr[first].tolist(), strict=True):
+            far[k] = (m, r)
 
     # -------------------------------------------------------------- debounce
     def _debounce(self, row: Any, conds: Conds, out: list[NewEvent]) -> None:
