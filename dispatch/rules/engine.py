@@ -8,7 +8,8 @@ ones, an AIS contact only the protection zones), each guarded so one failing che
 (subject, rule, zone): an alert is raised once the condition has held its `hold` time, and it closes
 itself (`alert.cleared`, with the reason) only once the condition has stayed false for `clear_s`, so a
 fix jittering across a border raises one alert, not ten. Time is the fixes' own (a log replays as it
-happened); `stale` is checked on a sweep at most every 10 s of that time, and across gaps in a log.
+happened); `stale` is checked on a sweep at most every 10 s of that time, across gaps in a log, and by a
+timer thread every 10 s for a fleet that has gone silent altogether (no fix arrives to drive a sweep).
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ class RulesEngine:
         self.fixes = 0
         self.data_now = 0.0
         self._next_sweep = 0.0
+        self.timer_s = SWEEP_EVERY  # the stale timer's period (seconds of the core's clock's pace; 0: none)
+        self._timer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._data_clock = 0.0  # the core's clock when data_now last moved
+        self.ticks = 0  # the timer's sweeps so far
         self._offsets: dict[tuple[str, int], float] = {}
         self._last_offset: tuple[int, str, float] = (-1, "", 0.0)
         self.th: dict[str, float] = {}
@@ -103,8 +109,13 @@ class RulesEngine:
     def on_fixes(self, rows: list[Any], contacts: bool) -> None:
         if not self.enabled or not rows:
             return
+        if self._timer is None and self.timer_s > 0:
+            self._start_timer()
         with self.lock:
+            before = self.data_now
             events = self.evaluate(rows, contacts)
+            if self.data_now > before:
+                self._data_clock = self.core.clock()
             if self.data_now >= self._next_sweep:
                 self._next_sweep = self.data_now + SWEEP_EVERY
                 events += self._sweep(self.data_now)
@@ -119,6 +130,45 @@ class RulesEngine:
             if events:
                 self.core.record("system:rules", events)
             return len(events)
+
+    # ------------------------------------------------------------ the timer
+    def _start_timer(self) -> None:
+        """A thread that sweeps for silent units even when no fix arrives at all (the sweep on fixes cannot).
+
+        Started by the first batch (a core that never sees a fix, e.g. one `ctl` command, starts none);
+        stopped by `close()` (the core's).
+        """
+        with self.lock:
+            if self._timer is not None:
+                return
+            self._timer = threading.Thread(target=self._timer_loop, name="rules-stale-timer", daemon=True)
+            self._timer.start()
+
+    def _timer_loop(self) -> None:
+        while not self._stop.wait(self.timer_s):
+            try:
+                self.tick()
+                self.ticks += 1
+            except Exception:  # a store that is gone, say: the next tick tries again
+                log.exception("the rules' stale timer failed")
+
+    def tick(self) -> int:
+        """One sweep at the time the fixes' clock reads now: the newest fix's time plus the time since it came.
+
+        Time in the rules is the fixes' own, so a log ingested at full speed is judged by its own times; a
+        fleet that falls silent is judged by how long the core's clock has run since its last fix.
+        """
+        if not self.enabled or not self.last_ts:
+            return 0
+        with self.lock:
+            now = self.data_now + max(0.0, self.core.clock() - self._data_clock)
+        return self.sweep(now)
+
+    def close(self) -> None:
+        self._stop.set()
+        t, self._timer = self._timer, None
+        if t is not None and t is not threading.current_thread():
+            t.join(5)
 
     # -------------------------------------------------------------- the batch
     def _prepare(self) -> ZoneIndex:
