@@ -77,7 +77,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
     # construction-waste supervision and the rules (dispatch/zones/, dispatch/rules/)
     *(Rule(o, EVERYONE, why="read only") for o in (
-        "zones", "zones.export", "permits", "truck.card", "alerts", "alert.show", "rules.config")),
+        "zones", "zones.export", "permits", "companies", "truck.card", "alerts", "alert.show", "rules.config")),
     *(Rule(o, DISPATCH, why="working the alert queue") for o in ("alert.acknowledge", "alert.incident", "rules.sweep")),
     *(Rule(o, (SL, A), why="the bureau's zones and licences") for o in (
         "zones.import", "zones.set_tz", "companies.import", "trucks.import", "company.save", "truck.permit_save")),

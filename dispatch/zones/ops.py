@@ -160,6 +160,16 @@ def import_trucks(core: Any, actor: str, trucks: list[dict[str, Any]]) -> dict[s
     return {"saved": [str(t.get("unit_id") or t.get("plate")) for t in trucks], "registered": registered}
 
 
+@op("companies")
+def list_companies(core: Any, actor: str) -> list[dict[str, Any]]:
+    """Transport companies with their permit number and validity."""
+    core.refresh()
+    with core.lock:
+        cs = zone_book(core.state).companies.values()
+        return [{k: c.get(k) for k in ("id", "name", "permit_no", "valid_from", "valid_to")}
+                for c in sorted(cs, key=lambda c: c["id"])]
+
+
 @op("company.save")
 def save_company(core: Any, actor: str, company: dict[str, Any]) -> dict[str, Any]:
     """One transport company and its permit (number, validity), edited in the console: its next version."""
