@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +42,7 @@ class DateField(QWidget):
     def __init__(self, text: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.use = QCheckBox(self)
+        self.use.setToolTip(self.tr("Unchecked: no date (open)"))
         self.date = QDateEdit(self)
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
@@ -49,6 +51,7 @@ class DateField(QWidget):
         self.date.setDate(d if d.isValid() else QDate.currentDate())
         self.date.setEnabled(d.isValid())
         self.use.toggled.connect(self.date.setEnabled)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.use)
@@ -111,6 +114,7 @@ class PermitDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color:#b71c1c")
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.addRow(self.tr("Plate"), self.plate)
         form.addRow(self.tr("Company"), self.company)
         form.addRow(self.tr("Permitted routes"), self.routes)
@@ -125,7 +129,7 @@ class PermitDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.message)
         lay.addWidget(buttons)
-        self.resize(520, 560)
+        self.resize(520, 480)
 
     def values(self) -> dict[str, Any]:
         return {"unit_id": self.unit_id, "plate": self.plate.text().strip(), "company": self.company.currentData(),
@@ -153,6 +157,7 @@ class CompanyDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color:#b71c1c")
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.addRow(self.tr("Company"), self.name)
         form.addRow(self.tr("Permit number"), self.permit_no)
         form.addRow(self.tr("Valid from"), self.valid_from)
@@ -288,8 +293,8 @@ class TruckCard(QWidget):
             row(self.tr("Permitted hours"), esc(p.get("hours") or self.tr("any time")))
         else:
             row(self.tr("Permit"), esc(self.tr("no permit on record")))
-        if card.get("permit_problem"):
-            row(self.tr("Papers"), f"<b style='color:#c62828'>{esc(card['permit_problem'])}</b>")
+        if card.get("permit_issue"):
+            row(self.tr("Papers"), f"<b style='color:#c62828'>{esc(self.issue_text(card['permit_issue']))}</b>")
         elif p:
             good = esc(self.tr("valid now"))
             row(self.tr("Papers"), f"<span style='color:#2e7d32'>{good}</span>")
@@ -308,6 +313,14 @@ class TruckCard(QWidget):
         self.alerts_title.setText(self.tr("Open alerts: %1").replace("%1", str(len(card["alerts"]))))
         self._show_buttons(card["kind"] == "truck")
         self.loaded.emit(card)
+
+    def issue_text(self, issue: list[str]) -> str:
+        whose, what, day = issue
+        texts = {("permit", "expired"): self.tr("Truck permit expired %1"),
+                 ("permit", "not_yet_valid"): self.tr("Truck permit valid only from %1"),
+                 ("company permit", "expired"): self.tr("Company permit expired %1"),
+                 ("company permit", "not_yet_valid"): self.tr("Company permit valid only from %1")}
+        return texts.get((whose, what), "%1").replace("%1", day)
 
     def _locate(self, item: QListWidgetItem) -> None:
         lat, lon = item.data(Qt.ItemDataRole.UserRole)

@@ -13,7 +13,7 @@ from dispatch.errors import NotFound
 from dispatch.ops import op
 from dispatch.rules.alerts import FIELDS, alert_book
 from dispatch.zones.book import zone_book
-from dispatch.zones.permits import permit_problem
+from dispatch.zones.permits import permit_issue, permit_problem
 
 OPEN = ("open", "acknowledged")
 
@@ -46,6 +46,7 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
             "unit_id": u.id, "name": u.name, "kind": u.kind.value, "status": str(u.status),
             "plate": p["plate"] if p else u.name, "company": company, "permit": permit,
             "permit_problem": permit_problem(p, c, now) if p is not None else None,
+            "permit_issue": permit_issue(p, c, now) if p is not None else None,  # (whose, what, date)
             "alerts": alerts,
             "position": None if pos is None else {"lat": pos.lat, "lon": pos.lon, "ts": pos.ts, "speed": pos.speed},
         }

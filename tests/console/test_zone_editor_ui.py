@@ -133,7 +133,7 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
     qtbot.waitUntil(lambda: card.card is not None and card.card["unit_id"] == "truck-04", timeout=10000)
     assert w.side.currentWidget() is card
     text = card.body.text()
-    assert "过期运输公司" in text and "company permit expired 2026-06-30" in text
+    assert "过期运输公司" in text and "Company permit expired 2026-06-30" in text
     qtbot.waitUntil(lambda: card.alerts.count() == 1, timeout=10000)
     assert "Permit expired" in card.alerts.item(0).text()
     # the company's permit renewed in the dialog: the card says the papers are good
