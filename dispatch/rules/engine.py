@@ -27,7 +27,21 @@ import numpy as np
 from dispatch.model import UnitKind
 from dispatch.rules import checks
 from dispatch.rules.alerts import alert_book
-from dispatch.rules.checks import PROTECTION, RESTRICTED, SPEEDING, Cond, Conds, Fix, Plan
+from dispatch.rules.checks import (
+    CORRIDOR,
+    DUMPING,
+    HOURS,
+    PATROL,
+    PERMIT,
+    PROTECTION,
+    RESTRICTED,
+    SPEEDING,
+    TODO,
+    Cond,
+    Conds,
+    Fix,
+    Plan,
+)
 from dispatch.rules.config import SEVERITY, SEVERITY_NAMES, rules_ext
 from dispatch.rules.index import ZoneIndex
 from dispatch.store import NewEvent
@@ -195,7 +209,7 @@ class RulesEngine:
         assert idx is not None
         if contact:
             p = Plan(None, None, False, frozenset(), (), frozenset(),
-                     PROTECTION if on.get("protection_zone_entry", True) else 0)
+                     (PROTECTION if on.get("protection_zone_entry", True) else 0) | CORRIDOR)
             self.plans[uid] = p
             return p
         u = self.core.state.units.get(uid)
@@ -224,7 +238,7 @@ class RulesEngine:
                 allowed = frozenset(routes) | {idx.pos[z] for z in permit["sites"] if z in idx.pos}
                 dumping = on.get("suspected_dumping", True)  # a waste truck (one with papers); not every truck
         zonal = (RESTRICTED if u.kind is UnitKind.TRUCK and on.get("restricted_entry", True) else 0) | (
-            SPEEDING if on.get("speeding", True) else 0)
+            SPEEDING if on.get("speeding", True) else 0) | CORRIDOR  # corridor bits come only where measured
         p = Plan(valid, hours_ok, dumping, allowed, routes, areas, zonal)
         self.plans[uid] = p
         if routes:
@@ -250,9 +264,9 @@ class RulesEngine:
         if len(fi):
             speed_arr = np.array(cols[4], dtype=float)  # None -> nan: never over a limit
             over = speed_arr[fi] * 3.6 > idx.limit_arr[zi] + th["speeding_tolerance_kmh"]
-            np.bitwise_or.at(zf_arr, fi, (idx.flag_arr[zi] & ~SPEEDING) | np.where(over, SPEEDING, 0))
-        zfl = zf_arr.tolist()
-        xs, ys = x.tolist(), y.tolist()
+            bits = (idx.flag_arr[zi] & ~SPEEDING) | np.where(over, SPEEDING, 0)
+            first = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]])  # fi is sorted: one segment per fix
+            zf_arr[fi[first]] = np.bitwise_or.reduceat(bits, first)
         plans = self.plans
         plan_of = self.plan
         last_ts = self.last_ts
@@ -264,14 +278,19 @@ class RulesEngine:
         moving = th["moving_mps"]
         radius2 = th["dumping_radius_m"] ** 2
         stop_s = th["dumping_stop_min"] * 60.0
-        self.corridor_far = corridor_far = {}
+        self.corridor_far = {}
         mins: list[int] = []
         if not contacts:
             if self.on.get("corridor_deviation", True) and self.permits:
                 self._corridors(cols[0], x, y, fi, zi)
+                if self.corridor_far:
+                    zf_arr[np.fromiter(self.corridor_far, np.int64, len(self.corridor_far))] |= CORRIDOR
             mins = self._minutes(ts_arr)
+        zfl = zf_arr.tolist()
+        xs, ys = x.tolist(), y.tolist()
         out: list[NewEvent] = []
         run = self._run
+        todo_of = TODO
         for k, row in enumerate(rows):
             uid = row[0]
             ts = row[1]
@@ -288,42 +307,33 @@ class RulesEngine:
                     continue
             last_ts[uid] = ts
             last_row[uid] = row
-            # Cheap gates first, inline; a check function runs only where its rule may hold (and is guarded).
+            # Cheap gates first, as bits (the zones' and the corridor's came from numpy); a check function runs
+            # only where its rule may hold (and is guarded).
             valid, hours_ok, dumping, allowed, routes, areas, zonal = plan
-            todo: list[Any] = []
+            need = zfl[k] & zonal
             if valid is not None and not valid[0] <= ts < valid[1]:
-                todo.append(checks.permit_expired)
+                need |= PERMIT
             speed = row[4]
             if hours_ok is not None and speed is not None and speed >= moving and not hours_ok[mins[k]]:
-                todo.append(checks.outside_hours)
-            if corridor_far and k in corridor_far:
-                todo.append(checks.corridor_deviation)
+                need |= HOURS
             if dumping:
                 stop = stops.get(uid)
                 x, y = xs[k], ys[k]
                 if stop is None or (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
                     stops[uid] = (x, y, ts, row[2], row[3])  # moving: a stop may begin here
                 elif ts - stop[2] >= stop_s:
-                    todo.append(checks.suspected_dumping)
-            flags = zfl[k] & zonal
-            if flags:
-                if flags & RESTRICTED:
-                    todo.append(checks.restricted_entry)
-                if flags & SPEEDING:
-                    todo.append(checks.speeding)
-                if flags & PROTECTION:
-                    todo.append(checks.protection_zone_entry)
+                    need |= DUMPING
             if areas and areas.isdisjoint(zl[zstart[k]:zstart[k + 1]]):
-                todo.append(checks.left_patrol_area)
-            if not todo:
+                need |= PATROL
+            if not need:
                 if uid in tracks:
                     self._debounce(row, {}, out)
                 continue
             f = Fix(k, uid, ts, row[2], row[3], speed, xs[k], ys[k])
             zs = zl[zstart[k]:zstart[k + 1]]
             conds: Conds = {}
-            for check in todo:
-                run(check, f, zs, conds, plan)
+            for check in todo_of[need]:
+                run(getattr(checks, check), f, zs, conds, plan)
             if conds or uid in tracks:
                 self._debounce(row, conds, out)
         self.fixes += n
