@@ -9,7 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from console import operations
 from console.alerts import install
@@ -84,6 +86,83 @@ def test_draw_a_restricted_area_then_move_a_corner(qtbot, seat):  # type: ignore
     zone = next(f for f in ops.call(core, "zones.export", {}, actor="t")["features"] if f["id"] == z["id"])
     xs = sorted(round(FRAME.to_xy(p[1], p[0])[0]) for p in zone["geometry"]["coordinates"][0])
     assert xs[-1] == 5600
+
+
+def mouse(view, kind, pos, *, buttons=None):  # type: ignore[no-untyped-def]
+    """A mouse event as a user's hand makes it, to the widget the page's input goes to."""
+    target = view.focusProxy()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    button = none if kind == QEvent.Type.MouseMove else left
+    held = buttons if buttons is not None else (none if kind == QEvent.Type.MouseButtonRelease else left)
+    p = QPointF(pos)
+    QApplication.sendEvent(target, QMouseEvent(kind, p, target.mapToGlobal(p), button, held,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def test_drawn_with_clicks_and_a_double_click_and_a_corner_dragged(qtbot, seat):  # type: ignore[no-untyped-def]
+    w, view, core = seat
+    ed = view.editor
+    lat, lon = FRAME.to_latlon(2300, 550)
+    js(qtbot, w.map, f"consoleMap.setView([{lat},{lon}], 15) && 1")
+    ed.start_drawing("polygon")
+    qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleZoneEdit.active()") == "draw", timeout=10000)
+
+    def px(x: float, y: float) -> QPoint:
+        la, lo = FRAME.to_latlon(x, y)
+        q = js(qtbot, w.map, f"(function(){{var q=consoleMap.latLngToContainerPoint([{la},{lo}]);return [q.x,q.y]}})()")
+        return QPoint(round(q[0]), round(q[1]))
+
+    pts = [px(2000, 300), px(2600, 250), px(2700, 800), px(2100, 900)]
+    for n, p in enumerate(pts, 1):
+        mouse(w.map, QEvent.Type.MouseMove, p, buttons=Qt.MouseButton.NoButton)
+        mouse(w.map, QEvent.Type.MouseButtonPress, p)
+        mouse(w.map, QEvent.Type.MouseButtonRelease, p)
+        qtbot.waitUntil(lambda n=n: len(js(qtbot, w.map, "ConsoleZoneEdit.handles()")) == n, timeout=10000)
+    # the last corner double-clicked: Qt's second press is a double-click event
+    mouse(w.map, QEvent.Type.MouseButtonDblClick, pts[-1])
+    mouse(w.map, QEvent.Type.MouseButtonRelease, pts[-1])
+    qtbot.waitUntil(lambda: ed.geometry is not None, timeout=10000)
+    assert len(ed.geometry["coordinates"][0]) == 5  # four corners (the double-click's own clicks dropped), closed
+    assert js(qtbot, w.map, "ConsoleZoneEdit.active()") == "edit"
+    # drag the third corner 60 px right and 40 px down: only that corner moves, the map does not pan
+    before = js(qtbot, w.map, "ConsoleZoneEdit.handles()")
+    drawn = [list(c) for c in ed.geometry["coordinates"][0]]
+    a = QPoint(round(before[2][0]), round(before[2][1]))
+    mouse(w.map, QEvent.Type.MouseMove, a, buttons=Qt.MouseButton.NoButton)
+    mouse(w.map, QEvent.Type.MouseButtonPress, a)
+    for i in range(1, 11):
+        mouse(w.map, QEvent.Type.MouseMove, a + QPoint(6 * i, 4 * i), buttons=Qt.MouseButton.LeftButton)
+    mouse(w.map, QEvent.Type.MouseButtonRelease, a + QPoint(60, 40))
+    qtbot.waitUntil(lambda: ed.geometry["coordinates"][0][2] != drawn[2], timeout=10000)  # "changed", reported
+    after = js(qtbot, w.map, "ConsoleZoneEdit.handles()")
+    assert after[0] == before[0] and after[1] == before[1] and after[3] == before[3]
+    assert ed.geometry["coordinates"][0][:2] == drawn[:2] and ed.geometry["coordinates"][0][3] == drawn[3]
+    assert abs(after[2][0] - before[2][0] - 60) <= 2 and abs(after[2][1] - before[2][1] - 40) <= 2
+    # drag the midpoint of the first side out: a fifth corner; right-click it: gone again, and no map menu
+    menus: list[tuple] = []
+    w.map.context_menu.connect(lambda la, lo: menus.append((la, lo)))
+    mid = QPoint(round((after[0][0] + after[1][0]) / 2), round((after[0][1] + after[1][1]) / 2))
+    mouse(w.map, QEvent.Type.MouseMove, mid, buttons=Qt.MouseButton.NoButton)
+    mouse(w.map, QEvent.Type.MouseButtonPress, mid)
+    for i in range(1, 6):
+        mouse(w.map, QEvent.Type.MouseMove, mid + QPoint(0, 8 * i), buttons=Qt.MouseButton.LeftButton)
+    mouse(w.map, QEvent.Type.MouseButtonRelease, mid + QPoint(0, 40))
+    qtbot.waitUntil(lambda: len(ed.geometry["coordinates"][0]) == 6, timeout=10000)
+    new = js(qtbot, w.map, "ConsoleZoneEdit.handles()")[1]
+    p = QPoint(round(new[0]), round(new[1]))
+    target = w.map.focusProxy()
+    for kind, held in ((QEvent.Type.MouseButtonPress, Qt.MouseButton.RightButton),
+                       (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
+        QApplication.sendEvent(target, QMouseEvent(kind, QPointF(p), target.mapToGlobal(QPointF(p)),
+                                                   Qt.MouseButton.RightButton, held, Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: len(ed.geometry["coordinates"][0]) == 5, timeout=10000)
+    assert menus == []
+    ed.name.setText("拖动过的工地")
+    saved: list[dict] = []
+    ed.saved.connect(saved.append)
+    ed.save()
+    qtbot.waitUntil(lambda: bool(saved), timeout=10000)
+    assert saved[0]["kind"] == "construction_site"
 
 
 def test_a_refused_shape_shows_the_cores_reason_and_stays(qtbot, seat):  # type: ignore[no-untyped-def]
