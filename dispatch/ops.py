@@ -55,6 +55,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.footage",
     "dispatch.evidence.record",
     "dispatch.evidence.tocase",
+    "dispatch.evidence.verify",
     "dispatch.gazetteer.ops",
     "dispatch.jt808.ops",
 )

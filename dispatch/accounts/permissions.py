@@ -86,6 +86,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    Rule("evidence.verify", (D, SL, E, A), why="reads only, but decodes every stored clip (minutes on a large store)"),
     Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
     Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
          "writes a file on the hub's machine"),

@@ -1,4 +1,4 @@
-"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record|to-case: non-site enforcement's
+"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record|to-case|verify: non-site enforcement's
 cameras and video evidence on the command line (the same operations as the console)."""
 
 from __future__ import annotations
@@ -87,6 +87,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                          help="carry the clips and stills of a case's incident into the case's evidence (by hash)")
     tc.add_argument("case_id")
     tc.set_defaults(build=lambda a: ("evidence.to_case", {"case_id": a.case_id}), render=_render_to_case)
+    ve = esub.add_parser("verify", parents=[common],
+                         help="check stored clips: there, unaltered (SHA-256) and every frame decoding")
+    ve.add_argument("clip_id", nargs="?", help="one clip (default: all)")
+    ve.set_defaults(build=lambda a: ("evidence.verify", {"clip_id": a.clip_id}), render=_render_verify)
     at = esub.add_parser("attach", parents=[common], help="attach a stored clip to an incident")
     at.add_argument("clip_id")
     at.add_argument("--incident", required=True)
@@ -150,3 +154,9 @@ def _render_to_case(r: dict[str, Any], _a: Any) -> str:
     lines = [f"case {r['id']}: {len(r['added'])} item(s) added"]
     lines += [f"  {e['kind']} {e['name']} {e['size']} B sha256 {e['sha256']}" for e in r["added"]]
     return "\n".join(lines)
+
+
+def _render_verify(r: dict[str, Any], _a: Any) -> str:
+    head = (f"{r['checked']} clip file(s) checked ({r['video_s']:.1f} s of video) in {r['seconds']:.1f} s: "
+            + ("every frame decodes, every hash matches" if not r["bad"] else f"{len(r['bad'])} bad"))
+    return "\n".join([head] + [f"  {b['problem']}" for b in r["bad"]])

@@ -1,0 +1,81 @@
+"""Every frame of a clip decodes, or the clip is named by its first bad frame's time: when it is kept
+(ctl evidence add refuses it, nothing stored), by ctl evidence verify and by audit verify (a clip kept before
+this check existed, whose file is unaltered but does not play whole)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+
+from console.cli import main
+from dispatch.blobs import file_chunks, store_blob
+from dispatch.evidence.media import check, probe
+from dispatch.store import NewEvent
+from tests.dispatch.incident_helpers import Clock, make_core
+from tests.evidence.clipmaker import make_clip
+from tests.evidence.helpers import ctl, js
+
+CREATED = "2026-12-03T10:00:00.000000Z"
+
+
+def damage_frame(src: Path, dest: Path, index: int) -> Path:
+    """A copy of the clip whose `index`th video packet (0-based, in file order) is scrambled, the container intact."""
+    with av.open(str(src)) as c:
+        pkts = sorted((p.pos, p.size) for p in c.demux(c.streams.video[0]) if p.size)
+    pos, size = pkts[index]
+    data = bytearray(src.read_bytes())
+    for i in range(pos + 4, pos + size):
+        data[i] ^= 0x5A
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+def test_a_good_clip_decodes_whole(tmp_path):
+    clip = make_clip(tmp_path / "good.mp4", frames=30, fps=10)
+    assert probe(clip).frames == 30 and check(clip) is None
+
+
+def test_a_damaged_frame_is_named_by_its_time(tmp_path, capsys, db):
+    clip = make_clip(tmp_path / "c.mp4", frames=30, fps=10, creation_time=CREATED)
+    bad = damage_frame(clip, tmp_path / "bad.mp4", 17)
+    assert check(bad, "bad.mp4") == "bad.mp4: frame 18 at 1.700 s gives no picture"
+    assert check(bad, "bad.mp4", start=1_796_292_000.0).endswith("(the frame of 2026-12-03T10:00:01.700Z)")
+    inc = js(capsys, db, "incident", "create", "--category", "illegal_dumping", "--priority", "P2",
+             "--lat", "24.33", "--lon", "109.41", "--source", "video")
+    _o, err = ctl(capsys, db, "evidence", "add", str(bad), "--incident", str(inc["id"]), rc=1)
+    assert "bad.mp4: frame 18 at 1.700 s gives no picture: nothing stored" in err
+    assert not (tmp_path / "evidence.attachments").exists() or not any(
+        p.is_file() for p in (tmp_path / "evidence.attachments").rglob("*"))
+
+
+def test_verify_and_audit_name_a_stored_clip_that_does_not_play_whole(tmp_path, capsys):
+    core = make_core(tmp_path, Clock(1_796_292_000.0), name="old.db")
+    good = make_clip(tmp_path / "good.mp4", frames=20, fps=10)
+    bad = damage_frame(make_clip(tmp_path / "c.mp4", frames=30, fps=10), tmp_path / "bad.mp4", 5)
+    folder = tmp_path / "old.attachments"
+    events = []
+    for cid, f in ((1, good), (2, bad)):  # kept by a program that checked only the first frame
+        sha, size = store_blob(folder, file_chunks(f))
+        events.append(NewEvent("evidence.clip_added", {
+            "id": cid, "sha256": sha, "size": size, "name": f.name, "start": 1_796_292_000.0 + cid * 60,
+            "end": 1_796_292_003.0 + cid * 60, "duration_s": 3.0, "start_source": "given", "camera_id": None,
+            "lat": None, "lon": None, "incident_id": 1, "media": {}}, f"clip:{cid}"))
+    core.command("system:test", lambda _st: events)
+    core.close()
+    db = f"sqlite:///{tmp_path / 'old.db'}"
+    r = js(capsys, db, "evidence", "verify")
+    assert r["checked"] == 2 and [b["id"] for b in r["bad"]] == [2]
+    assert r["bad"][0]["problem"].startswith("clip 2 (bad.mp4): frame 6 at 0.500 s gives no picture")
+    assert "2026-12-03T10:02:00.500Z" in r["bad"][0]["problem"]
+    assert js(capsys, db, "evidence", "verify", "1")["bad"] == []
+    out, _ = ctl(capsys, db, "evidence", "verify")
+    assert "2 clip file(s) checked" in out and "1 bad" in out
+    assert main(["audit", "verify", "--db", db, "--json"]) == 1
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["clips_decoded"] == 2
+    assert [p["seq"] for p in rep["attachment_problems"]] == [2]
+    assert "frame 6 at 0.500 s gives no picture" in rep["attachment_problems"][0]["message"]
+    assert main(["audit", "verify", "--db", db, "--no-decode"]) == 0
+    capsys.readouterr()
