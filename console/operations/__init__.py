@@ -63,6 +63,11 @@ def set_core(core: Any) -> None:
         bus = _Bus()
 
 
+def has_core() -> bool:
+    """Whether this process has a core to run operations on (a replay file opened alone has none)."""
+    return _core is not None
+
+
 def get_bus() -> _Bus:
     global bus
     if bus is None:
