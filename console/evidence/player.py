@@ -99,6 +99,7 @@ class ClipPlayer(QWidget):
         self.clip, self.live = None, address
         self.player.stop()
         self.screen.setCurrentWidget(self.video)
+        self.player.setSource(QUrl())  # a reconnection: the same address again would be ignored
         self.player.setSource(QUrl(address))
         self._enable(True)
         self.grab_btn.setEnabled(False)
