@@ -56,6 +56,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.record",
     "dispatch.evidence.tocase",
     "dispatch.evidence.verify",
+    "dispatch.evidence.fetch",
     "dispatch.gazetteer.ops",
     "dispatch.jt808.ops",
 )

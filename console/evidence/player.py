@@ -117,10 +117,37 @@ class ClipPlayer(QWidget):
         self.clip, self.live, self.following = clip, None, None
         self.player.stop()
         self.screen.setCurrentWidget(self.video)
-        self.player.setSource(QUrl.fromLocalFile(str(clip["path"])))
-        self._enable(True)
         self.info.setText(self.tr("Clip %1 · %2 · SHA-256 %3").replace("%1", str(clip["id"]))
                           .replace("%2", str(clip.get("name") or "")).replace("%3", str(clip["sha256"])))
+        from console.operations import is_remote
+
+        if not is_remote():
+            self._open_file(clip, str(clip["path"]))
+            return
+        # a seat attached to a hub: the file is beside the hub's store; a checked copy is played here
+        from console.evidence.fetch import fetch_copy
+
+        self.player.setSource(QUrl())
+        self._enable(False)
+
+        def progress(got: int, total: int) -> None:
+            if self.clip is clip:
+                self.time_label.setText(self.tr("Fetching from the hub: %1 %").replace(
+                    "%1", str(int(got * 100 / max(1, total)))))
+
+        def failed(why: str) -> None:
+            if self.clip is clip:
+                self.time_label.clear()
+                self.message.emit(why)
+
+        fetch_copy(self, str(clip["sha256"]), on_ready=lambda path: self._open_file(clip, str(path)),
+                   on_progress=progress, on_failed=failed)
+
+    def _open_file(self, clip: dict[str, Any], path: str) -> None:
+        if self.clip is not clip:
+            return  # another clip was picked while this one was fetched
+        self.player.setSource(QUrl.fromLocalFile(path))
+        self._enable(True)
         self._moved(0)
 
     def frame_ms(self) -> float:

@@ -68,6 +68,11 @@ def has_core() -> bool:
     return _core is not None
 
 
+def is_remote() -> bool:
+    """Whether operations go to a hub (a seat attached to one): files it stores are not on this machine."""
+    return getattr(_core, "remote_call", None) is not None
+
+
 def may(operation: str, args: dict[str, Any] | None = None) -> tuple[bool, str]:
     """(whether the operator at this seat may run `operation`, why not in words), from the permission table the
     hub checks (dispatch/accounts/permissions.py). A single-seat console is its owner's: everything is allowed.

@@ -88,6 +88,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
     Rule("camera.save", (E, A), why="the camera register: adding, editing or moving one camera"),
     Rule("camera.remove", (E, A), why="the camera register: a camera out of service (its footage kept)"),
+    Rule("evidence.fetch", EVERYONE, why="reads a stored clip or still a piece at a time (an attached seat plays it)"),
     Rule("evidence.verify", (D, SL, E, A), why="reads only, but decodes every stored clip (minutes on a large store)"),
     Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
     Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
