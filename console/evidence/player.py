@@ -61,10 +61,11 @@ class ClipPlayer(QWidget):
         bar = QHBoxLayout()
         for w in (self.play_btn, self.back_btn, self.next_btn, self.grab_btn):
             bar.addWidget(w)
-        bar.addWidget(self.slider, 1)
+        bar.addStretch(1)
         bar.addWidget(self.time_label)
         lay = QVBoxLayout(self)
         lay.addWidget(self.screen, 1)
+        lay.addWidget(self.slider)  # a line of its own: still usable in a narrow cell of the replay's footage
         lay.addLayout(bar)
         lay.addWidget(self.info)
         self.play_btn.clicked.connect(self.toggle)
