@@ -37,6 +37,9 @@ def install(window: Any) -> Any:
         if on:
             panel.load_cameras()
             live.load()
+            live.resume()
+        else:
+            live.suspend()
 
     dock.visibilityChanged.connect(shown)
     editor = CameraEditor(window)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def fetch_copy(parent: QObject, sha256: str, *, on_ready: Callable[[Path], None]
         on_ready(final)
         return
     folder.mkdir(parents=True, exist_ok=True)
-    part = folder / f"{sha256}.part"
+    part = folder / f"{sha256}.{uuid.uuid4().hex[:8]}.part"  # two players fetching the same file write apart
     digest = hashlib.sha256()
     out = open(part, "wb")  # noqa: SIM115 - closed when the last piece has come, or on a failure
 

@@ -107,6 +107,16 @@ class LiveCell(QFrame):
             self.state = state
             self.state_changed.emit(state)
 
+    def suspend(self) -> None:
+        """Out of sight: the stream is closed, the camera kept for `resume`."""
+        self.stop()
+        self.note.clear()
+
+    def resume(self) -> None:
+        if self.camera is not None and self.state == "idle":
+            self.attempts = 0
+            self._connect()
+
     def stop(self) -> None:
         self.retry.stop()
         self.player.stop()
@@ -216,6 +226,15 @@ class LiveGrid(QWidget):
     def show_all(self) -> None:
         for i in range(len(self.cells)):
             self.show_in(i, self.cameras[i]["id"] if i < len(self.cameras) else None)
+
+    def suspend(self) -> None:
+        """The dock is hidden: no stream is kept open for nobody (the cameras chosen stay)."""
+        for cell in self.cells:
+            cell.suspend()
+
+    def resume(self) -> None:
+        for cell in self.cells:
+            cell.resume()
 
     def stop_all(self) -> None:
         for i in range(len(self.cells)):

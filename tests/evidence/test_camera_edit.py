@@ -77,3 +77,21 @@ def test_only_engineers_and_administrators_edit_cameras():
         for role in ("dispatcher", "shift_lead", "viewer"):
             ok, why = allowed(role, opname, {}, "x")
             assert not ok and "allowed: engineer, administrator" in why
+
+
+def test_ctl_cameras_remove(capsys, tmp_path):
+    from tests.evidence.helpers import ctl
+
+    db = f"sqlite:///{tmp_path / 'ctl.db'}"
+    f = tmp_path / "cams.csv"
+    f.write_text("id,lat,lon,direction,fov,range_m\ncam-a,24.33,109.41,90,60,150\ncam-b,24.33,109.41,0,60,150\n",
+                 encoding="utf-8")
+    ctl(capsys, db, "cameras", "import", str(f))
+    out, _ = ctl(capsys, db, "cameras", "remove", "cam-a", "--reason", "pole down")
+    assert out.strip() == "camera cam-a removed"
+    out, _ = ctl(capsys, db, "cameras")
+    assert "cam-a" not in out and "cam-b" in out
+    out, _ = ctl(capsys, db, "cameras", "--removed")
+    assert "cam-a" in out and "removed" in out
+    _o, err = ctl(capsys, db, "cameras", "remove", "cam-a", rc=1)
+    assert "camera cam-a was removed" in err

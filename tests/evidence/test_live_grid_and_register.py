@@ -78,6 +78,11 @@ def test_cells_play_and_reconnect_each_on_its_own(core, qtbot, long_stream):
     grid.size_box.setCurrentIndex(grid.size_box.findData(3))
     assert len(grid.cells) == 9 and grid.cells[0].camera["id"] == "cam-live" and grid.cells[1].camera["id"] == "cam-dead"
     qtbot.waitUntil(lambda: grid.cells[0].state == "playing", timeout=20000)
+    # the dock hidden: no stream open for nobody, the cameras kept; shown again: they play again
+    grid.suspend()
+    assert all(c.state == "idle" for c in grid.cells) and grid.cells[0].camera["id"] == "cam-live"
+    grid.resume()
+    qtbot.waitUntil(lambda: grid.cells[0].state == "playing", timeout=20000)
     grid.stop_all()
     assert all(c.camera is None and c.state == "idle" for c in grid.cells)
 
