@@ -272,5 +272,9 @@ def test_posts_are_rate_limited_per_client(core, api_key):
         assert codes[:2] == [200, 200] and codes[2:] == [429, 429]
         r = httpx.post(srv.url + "v2/requests.xml", data={"api_key": api_key, "service_code": "other", **PLACE})
         assert r.status_code == 429 and ET.fromstring(r.content).find("error/code").text == "429"
+        # when to come back: one report a minute, the bucket empty -> about a minute (RFC 9110 Retry-After)
+        wait = int(r.headers["retry-after"])
+        assert 30 <= wait <= 60 and f"{wait} s" in ET.fromstring(r.content).find("error/description").text
+        assert "retry-after" not in httpx.get(srv.url + "v2/services.json").headers
     finally:
         srv.stop()
