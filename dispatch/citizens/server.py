@@ -336,6 +336,9 @@ class Open311Server:
 
         form = await self.read_form(request)
         fields, photo = await self.form_fields(form)
+        for name in ("api_key", "jurisdiction_id"):  # clients of the Ruby/Python wrappers put these in the URL
+            if name not in fields and request.query_params.get(name):
+                fields[name] = request.query_params[name]
         self._check_jurisdiction(fields.get("jurisdiction_id"))
         with self.core.lock:
             owner = key_owner(self.core.state, fields.get("api_key"))
