@@ -79,3 +79,44 @@ def test_verify_and_audit_name_a_stored_clip_that_does_not_play_whole(tmp_path, 
     assert "frame 6 at 0.500 s gives no picture" in rep["attachment_problems"][0]["message"]
     assert main(["audit", "verify", "--db", db, "--no-decode"]) == 0
     capsys.readouterr()
+
+
+def test_a_segment_cut_from_an_open_gop_stream_with_b_frames_is_whole(tmp_path):
+    """What evidence record keeps of a camera using B-frames and open GOPs: cut at a keyframe, its timestamps
+    moved to start at 0; every frame that is shown decodes, so it is not refused."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    src = tmp_path / "cam.mkv"
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("libx264", rate=10, options={
+            "bf": "3", "x264-params": "open-gop=1:keyint=10:min-keyint=10:scenecut=0"})
+        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
+        for n in range(60):
+            img = np.random.default_rng(n % 7).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts, f.time_base = n, Fraction(1, 10)
+            for pkt in s.encode(f):
+                out.mux(pkt)
+        for pkt in s.encode(None):
+            out.mux(pkt)
+    cut = tmp_path / "segment.mkv"
+    with av.open(str(src)) as inp, av.open(str(cut), "w", format="matroska") as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        first, keys = None, 0
+        for pkt in inp.demux(vin):
+            if pkt.pts is None or not pkt.size:
+                continue
+            if first is None:
+                keys += pkt.is_keyframe
+                if keys < 2:
+                    continue  # from the second keyframe, as a recording joins a stream
+                first = pkt.pts
+            pkt.pts -= first
+            if pkt.dts is not None:
+                pkt.dts -= first
+            pkt.stream = vout
+            out.mux(pkt)
+    assert check(cut) is None and probe(cut).frames == 50
