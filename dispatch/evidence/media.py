@@ -13,6 +13,7 @@ frame shown at ``offset`` seconds into it: the last frame whose presentation tim
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,7 +99,10 @@ def scan(path: str | Path, label: str | None = None) -> Scan:
     """Read a clip's video stream through once, a packet at a time, decoding every frame.
 
     A frame is bad when its packet makes the decoder fail, when the decoder marks it corrupt (it concealed
-    damage), or when no frame comes out for its presentation time. Only the first bad one is named.
+    damage), or when no frame comes out for its presentation time. Only the first bad one (in presentation
+    order) is named. Memory stays bounded however long the clip: decoders give frames in presentation order, so
+    a presentation time still waiting when a later frame comes out never will (``pending`` holds only the
+    frames in the decoder's reordering and threads).
 
     :raises Refused: not a video FFmpeg can read, or its container breaks off (``truncated``).
     """
@@ -108,59 +112,73 @@ def scan(path: str | Path, label: str | None = None) -> Scan:
         if not c.streams.video:
             raise Refused(f"{what} has no video stream: nothing stored", "not_video")
         vs = c.streams.video[0]
-        vs.thread_type = "AUTO"  # frame threads: a frame's errors come out a few packets later, found by pts
+        vs.thread_type = "AUTO"  # frame threads: a frame's error may come out a few packets later; found by pts
         ctx = vs.codec_context
         tb = vs.time_base
         first = last_end = None
-        wanted: list[int] = []
-        shown: set[int] = set()
-        failed: dict[int, str] = {}
-        corrupt: set[int] = set()
+        frames = 0
+        pending: list[int] = []  # a heap of presentation times demuxed, not yet given by the decoder
+        worst: list[tuple[int, str]] = []  # the earliest bad frame found: [(pts, why)]
 
-        def take(frames: Any) -> None:
-            for fr in frames:
-                if fr.pts is not None:
-                    shown.add(fr.pts)
-                    if fr.is_corrupt:
-                        corrupt.add(fr.pts)
+        def bad(pts: int, why: str) -> None:
+            if not worst or pts < worst[0][0]:
+                worst[:] = [(pts, why)]
+
+        def take(out: Any) -> None:
+            for fr in out:
+                if fr.pts is None:
+                    continue
+                while pending and pending[0] < fr.pts:
+                    bad(heapq.heappop(pending), "gives no picture")
+                if pending and pending[0] == fr.pts:
+                    heapq.heappop(pending)
+                if fr.is_corrupt:
+                    bad(fr.pts, "is marked corrupt by the decoder")
 
         try:
             for pkt in c.demux(vs):
                 if pkt.size == 0 or pkt.pts is None:
                     continue  # the flush packet at the end
-                wanted.append(pkt.pts)
+                frames += 1
+                heapq.heappush(pending, pkt.pts)
                 t1 = pkt.pts + (pkt.duration or 0)
                 first = pkt.pts if first is None else min(first, pkt.pts)
                 last_end = t1 if last_end is None else max(last_end, t1)
                 try:
                     take(ctx.decode(pkt))
                 except av.FFmpegError as exc:
-                    failed.setdefault(pkt.pts, f"does not decode ({_why(exc)})")
+                    bad(pkt.pts, f"does not decode ({_why(exc)})")
         except av.FFmpegError as exc:
             raise Refused(f"{what} is damaged or truncated ({_why(exc)}): nothing stored", "truncated") from None
         try:
             take(ctx.decode(None))
         except av.FFmpegError as exc:
             log.info("%s: the decoder's flush failed: %s", what, _why(exc))
+        for pts in pending:
+            bad(pts, "gives no picture")
         declared = None
         if vs.duration is not None:
             declared = float(vs.duration * tb)
         elif c.duration is not None:
             declared = c.duration / av.time_base
-        if not wanted or first is None or last_end is None:
+        if frames == 0 or first is None or last_end is None:
             return Scan(None, None, declared)
-        bad = None
-        for n, pts in enumerate(sorted(wanted), start=1):
-            why = failed.get(pts) or ("is marked corrupt by the decoder" if pts in corrupt else None) or \
-                (None if pts in shown else "gives no picture")
-            if why:
-                bad = BadFrame(offset_s=float((pts - first) * tb), number=n, why=why)
-                break
         rate = vs.average_rate or vs.guessed_rate
         info = ClipInfo(duration_s=float((last_end - first) * tb), creation_time=_creation_time(c, vs),
                         codec=ctx.name, width=ctx.width, height=ctx.height, fps=float(rate) if rate else None,
-                        frames=len(wanted), container=c.format.name)
-        return Scan(info, bad, declared)
+                        frames=frames, container=c.format.name)
+    found = None
+    if worst:
+        pts, why = worst[0]
+        found = BadFrame(offset_s=float((pts - first) * tb), number=_rank(p, what, pts), why=why)
+    return Scan(info, found, declared)
+
+
+def _rank(path: Path, what: str, pts: int) -> int:
+    """The 1-based place of presentation time `pts` among the clip's frames (a second pass, demuxing only)."""
+    with _open(path, what) as c:
+        vs = c.streams.video[0]
+        return 1 + sum(1 for pkt in c.demux(vs) if pkt.size and pkt.pts is not None and pkt.pts < pts)
 
 
 def probe(path: str | Path, label: str | None = None) -> ClipInfo:

@@ -120,3 +120,34 @@ def test_a_segment_cut_from_an_open_gop_stream_with_b_frames_is_whole(tmp_path):
             pkt.stream = vout
             out.mux(pkt)
     assert check(cut) is None and probe(cut).frames == 50
+
+
+def test_a_damaged_frame_of_an_h264_clip_with_b_frames(tmp_path):
+    """Frames reordered by the decoder (B-frames) and decoded on threads: the damage is still named at its
+    time (or at a B-frame shown just before it, which refers to it)."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    clip = tmp_path / "h264.mp4"
+    with av.open(str(clip), "w") as out:
+        s = out.add_stream("libx264", rate=10, options={"g": "20", "bf": "2"})
+        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
+        for n in range(60):
+            img = np.random.default_rng(n).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts, f.time_base = n, Fraction(1, 10)
+            for pkt in s.encode(f):
+                out.mux(pkt)
+        for pkt in s.encode(None):
+            out.mux(pkt)
+    assert check(clip) is None
+    with av.open(str(clip)) as c:
+        vs = c.streams.video[0]
+        pkts = sorted((p.pos, p.pts) for p in c.demux(vs) if p.size)
+        damaged_at = float(pkts[25][1] * vs.time_base)
+    bad = damage_frame(clip, tmp_path / "bad.mp4", 25)
+    why = check(bad, "bad.mp4")
+    assert why is not None
+    named = float(why.split(" at ")[1].split(" s ")[0])
+    assert damaged_at - 0.35 <= named <= damaged_at, (why, damaged_at)
