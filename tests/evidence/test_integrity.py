@@ -65,12 +65,12 @@ def test_verify_and_audit_name_a_stored_clip_that_does_not_play_whole(tmp_path, 
     core.command("system:test", lambda _st: events)
     core.close()
     db = f"sqlite:///{tmp_path / 'old.db'}"
-    r = js(capsys, db, "evidence", "verify")
+    r = js(capsys, db, "evidence", "verify", rc=1)  # a bad clip found: exit 1, as audit verify
     assert r["checked"] == 2 and [b["id"] for b in r["bad"]] == [2]
     assert r["bad"][0]["problem"].startswith("clip 2 (bad.mp4): frame 6 at 0.500 s gives no picture")
     assert "2026-12-03T10:02:00.500Z" in r["bad"][0]["problem"]
     assert js(capsys, db, "evidence", "verify", "1")["bad"] == []
-    out, _ = ctl(capsys, db, "evidence", "verify")
+    out, _ = ctl(capsys, db, "evidence", "verify", rc=1)
     assert "2 clip file(s) checked" in out and "1 bad" in out
     assert main(["audit", "verify", "--db", db, "--json"]) == 1
     rep = json.loads(capsys.readouterr().out)
