@@ -242,15 +242,38 @@ def _deliver(doc: dict[str, Any], cid: int, folder: Path, out: str | None) -> di
 
 @op("case.templates")
 def show_templates(core: Any, actor: str) -> dict[str, Any]:
+    """The template set in force: {version, templates: {kind: {title, code, sections}}, source: bureau|shipped}."""
     core.refresh()
     with core.lock:
-        return templates_of(book(core.state))
+        b = book(core.state)
+        return {**templates_of(b), "source": "shipped" if b.templates is None else "bureau"}
 
 
 @op("case.templates_set")
-def set_templates(core: Any, actor: str, templates: dict[str, Any]) -> dict[str, Any]:
-    """Replace the template set whole (checked first). Documents already issued stay as they were."""
-    checked = check_templates(templates)
-    core.command(actor, lambda st: [NewEvent("case.templates_set", {"templates": checked}, "cases")])
-    return {"version": checked["version"], "kinds": sorted(checked["templates"])}
+def set_templates(core: Any, actor: str, templates: dict[str, Any] | None = None, kind: str | None = None,
+                  template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Replace the template set whole (``templates``), or one kind's template (``kind`` + ``template``
+    {title, code, sections}) in the set in force. Checked first: nothing is recorded if any template is bad.
+    Documents already issued stay as they were."""
+    if kind is not None:
+        k = str(kind).strip().lower()
+        if k not in NEEDS_STEP:
+            raise Refused(f"unknown document {kind!r}; kinds: {', '.join(NEEDS_STEP)}", "bad_kind")
+        if not isinstance(template, Mapping):
+            raise Refused(f"the template of {k} is an object {{title, code, sections}}", "bad_templates")
+    elif not isinstance(templates, Mapping):
+        raise Refused("give the whole template set (templates) or one kind and its template", "bad_arguments")
+    done: list[dict[str, Any]] = []
 
+    def decide(st: State) -> list[NewEvent]:
+        if kind is None:
+            checked = check_templates(templates)
+        else:  # merged here, under the write transaction: another seat's edit of another kind is kept
+            cur = templates_of(book(st))
+            checked = check_templates({"version": cur.get("version"),
+                                       "templates": {**cur["templates"], k: dict(template or {})}})
+        done[:] = [checked]
+        return [NewEvent("case.templates_set", {"templates": checked}, "cases")]
+
+    core.command(actor, decide)
+    return {"version": done[0]["version"], "kinds": sorted(done[0]["templates"]), "kind": kind}
