@@ -69,7 +69,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("case.show", EVERYONE, "masked"),
     *(Rule(o, DISPATCH, why="case handling") for o in (
         "case.open", "case.advance", "case.party", "case.evidence", "case.evidence_track", "case.penalty",
-        "case.document", "cases.check_deadlines")),
+        "case.document", "case.document_file", "cases.check_deadlines")),
     Rule("case.review", (SL,), why="a review's outcome counts in the officers' supervision: not theirs to record"),
     Rule("case.export", (SL, A), why="writes the dossier on the hub's machine"),
     Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),

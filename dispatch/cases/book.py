@@ -110,11 +110,13 @@ class CaseBook:
         for o in c.officers:
             self.by_officer.setdefault(o, set()).add(c.id)
 
-    def cases(self, open_only: bool = False, officer: str | None = None) -> list[Case]:
+    def cases(self, open_only: bool = False, officer: str | None = None, closed_only: bool = False) -> list[Case]:
         """The cases asked for, by id, read through the indexes."""
         ids: set[int] | None = None
         if open_only:
             ids = self.open_ids
+        elif closed_only:
+            ids = self.items.keys() - self.open_ids
         if officer is not None:
             mine = self.by_officer.get(officer, set())
             ids = mine if ids is None else ids & mine
@@ -289,7 +291,7 @@ def summary(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) 
         "violation_at": c.violation_at, "open": c.open, "penalty": dict(c.penalty) if c.penalty else None,
         "overdue": [d["key"] for d in dls if d["overdue"]], "next_deadline": nxt,
         "allowed": law.allowed_steps(c.stage), "officers": list(c.officers),
-        "limitation_due": law.add_days(c.violation_at, law.LIMITATION_DAYS),
+        "limitation": next((d for d in dls if d["key"] == "limitation"), None),
         "review": dict(c.review) if c.review else None, "overturned": c.overturned,
     }
 

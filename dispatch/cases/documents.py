@@ -240,6 +240,31 @@ def _deliver(doc: dict[str, Any], cid: int, folder: Path, out: str | None) -> di
     return res
 
 
+@op("case.document_file")
+def document_file(core: Any, actor: str, case_id: Any, number: str) -> dict[str, Any]:
+    """One issued document's PDF (current or superseded) by its number: {number, name, sha256, size, data_b64},
+    for a seat that saves it where it runs (a console attached to a hub has no blobs of its own). Refused if
+    the kept file no longer has its recorded hash."""
+    import base64
+    import hashlib
+
+    cid = parse_id(case_id)
+    core.refresh()
+    with core.lock:
+        c = get(core.state, cid)
+        doc = next((dict(d) for d in c.documents if d["number"] == str(number).strip()), None)
+    if doc is None:
+        raise Refused(f"case {cid} has no document numbered {number!r}", "not_found")
+    try:
+        data = blob_path(attachments_dir(core), doc["sha256"]).read_bytes()
+    except OSError as exc:
+        raise Refused(f"the file of {doc['number']} cannot be read: {exc.strerror or exc}", "missing") from None
+    if hashlib.sha256(data).hexdigest() != doc["sha256"]:
+        raise Refused(f"the file of {doc['number']} no longer has its recorded SHA-256: not delivered", "damaged")
+    return {"number": doc["number"], "name": doc.get("name") or f"{doc['kind']}.pdf", "sha256": doc["sha256"],
+            "size": len(data), "data_b64": base64.b64encode(data).decode("ascii")}
+
+
 @op("case.templates")
 def show_templates(core: Any, actor: str) -> dict[str, Any]:
     """The template set in force: {version, templates: {kind: {title, code, sections}}, source: bureau|shipped}."""
