@@ -29,8 +29,7 @@ class CasesView(QObject):
             window.closing.connect(self.close)
 
     def close(self) -> None:
-        self.panel.poll.stop()
-        self.panel.ticker.stop()
+        self.panel.stop()
         self.window.core.unsubscribe(self.panel.note_changes)
 
 

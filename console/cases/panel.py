@@ -36,7 +36,10 @@ from console.cases.common import (
 )
 from console.cases.detail import CaseDetail
 from console.i18n import t
-from console.incidents.common import CLOSED_FG, OVERDUE_BG, OVERDUE_FG, run_op
+from console.incidents.common import CLOSED_FG, OVERDUE_BG, OVERDUE_FG, SYSTEM_ACTOR, run_op
+from dispatch.cases import law
+
+DEADLINE_CHECK_MS = 60_000  # passed deadlines are recorded within a minute (the countdowns move every second)
 
 
 class CasesPanel(QWidget):
@@ -47,7 +50,7 @@ class CasesPanel(QWidget):
     COLUMNS = ("id", "party", "violation", "stage", "officers", "deadline", "limitation")
 
     def __init__(self, core: Any, parent: QWidget | None = None, *, clock: Callable[[], float] | None = None,
-                 poll_ms: int = 300) -> None:
+                 poll_ms: int = 300, check_deadlines: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("casesPanel")
         self.core = core
@@ -116,6 +119,15 @@ class CasesPanel(QWidget):
         self.ticker = QTimer(self)
         self.ticker.timeout.connect(self.tick)
         self.ticker.start(1000)
+        self._checking = False
+        self.deadline_timer = QTimer(self)
+        self.deadline_timer.timeout.connect(self.check_deadlines)
+        if check_deadlines:
+            self.deadline_timer.start(DEADLINE_CHECK_MS)
+
+    def stop(self) -> None:
+        for timer in (self.poll, self.ticker, self.deadline_timer):
+            timer.stop()
 
     # ------------------------------------------------------------------ data
     def note_changes(self, changes: Any) -> None:
@@ -235,6 +247,23 @@ class CasesPanel(QWidget):
             if nxt:
                 item.setToolTip(f"{deadline_label(nxt['key'])} {nxt['article']} · {nxt['due_day']}")
         self.detail.tick()
+
+    def check_deadlines(self) -> None:
+        """Ask the core to record the legal deadlines passed unmet (case.overdue, once each, for the shift lead)
+        and say so in the status bar; any seat's record reaches the others through the log."""
+        if self._checking:
+            return
+        self._checking = True
+
+        def done(found: list[dict[str, Any]] | None) -> None:
+            self._checking = False
+            for f in found or []:
+                self.status_message.emit("⚠ " + self.tr("Case %1: %2 overdue since %3")
+                                         .replace("%1", str(f["id"])).replace("%2", deadline_label(f["deadline"]))
+                                         .replace("%3", law.iso_day(f["due"])))
+
+        run_op(self, "cases.check_deadlines", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True,
+               actor=SYSTEM_ACTOR)
 
     # ---------------------------------------------------------------- select
     def selected_case(self) -> int | None:

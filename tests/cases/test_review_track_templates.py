@@ -4,8 +4,10 @@ template set from a file; the case list read through the book's indexes. Real SQ
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import zipfile
 from xml.etree import ElementTree as ET
 
@@ -231,3 +233,29 @@ def test_reveal_in_the_list_is_the_case_handlers_only():
     assert allowed("dispatcher", "cases", {"reveal": True}, "d")[0]
     assert allowed("shift_lead", "case.review", {}, "s")[0] and not allowed("dispatcher", "case.review", {}, "d")[0]
     assert allowed("dispatcher", "case.evidence_track", {}, "d")[0]
+
+
+def test_dashboard_counts_open_overdue_and_overturned_cases(env):
+    core, clock, _ = env
+    a = decided(core, clock)
+    open_case(core)
+    clock.t += 10 * DAY  # case a's service (7 working days from the decision, §61) is now late
+    call(core, "case.review", case_id=a, outcome="varied", body="court", date=clock.t, number="（2025）桂0202行初3号")
+    d = call(core, "analytics.dashboard", start=clock.t - 30 * DAY, end=clock.t)
+    assert d["cases"] == {"cases": 2, "open": 2, "overdue": 1, "closed": 0, "overturned": 1}
+
+
+def test_a_damaged_document_is_not_delivered(env):
+    core, clock, tmp = env
+    cid = open_case(core)["id"]
+    call(core, "case.advance", case_id=cid, step="filed")
+    doc = call(core, "case.document", case_id=cid, kind="filing_approval")
+    got = call(core, "case.document_file", case_id=cid, number=doc["number"])
+    assert hashlib.sha256(base64.b64decode(got["data_b64"])).hexdigest() == doc["sha256"] == got["sha256"]
+    path = doc["path"]
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(100)
+        f.write(b"X")
+    assert doc["number"] in refused("damaged", call, core, "case.document_file", case_id=cid, number=doc["number"])
+    refused("not_found", call, core, "case.document_file", case_id=cid, number="nope")

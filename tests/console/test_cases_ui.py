@@ -55,7 +55,8 @@ def texts(panel, col):
 
 def test_list_countdown_filter_detail_step_and_document(qtbot, seat):
     core, clock, (late, filed, done), tmp = seat
-    panel = CasesPanel(core, clock=clock)
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
+    core.subscribe(panel.note_changes)  # as console.cases.install wires it
     qtbot.addWidget(panel)
     panel.resize(1000, 900)
     panel.show()
@@ -119,14 +120,24 @@ def test_list_countdown_filter_detail_step_and_document(qtbot, seat):
     recorded = call(core, "case.show", case_id=late)["documents"][0]["sha256"]
     assert out.read_bytes()[:5] == b"%PDF-" and hashlib.sha256(out.read_bytes()).hexdigest() == recorded
     assert d.documents.item(0, 3).toolTip() == recorded
-    panel.poll.stop()
-    panel.ticker.stop()
+
+    said: list[str] = []
+    panel.status_message.connect(said.append)
+    panel.check_deadlines()  # the escalation the seat's timer makes every minute
+    qtbot.waitUntil(lambda: bool(said), timeout=10000)
+    assert said == [f"⚠ Case {late}: Decision on preserved evidence overdue since 2025-03-12"]
+    qtbot.waitUntil(lambda: d.timeline.item(d.timeline.rowCount() - 1, 2).text() == "Deadline missed", timeout=10000)
+    panel.check_deadlines()  # once each
+    qtbot.waitUntil(lambda: not panel._checking, timeout=10000)
+    assert len(said) == 1
+    panel.stop()
+    core.unsubscribe(panel.note_changes)
 
 
 def test_party_masked_for_a_role_that_may_not_see_it(qtbot, seat):
     core, clock, (late, _filed, _done), _ = seat
     core.operator = {"name": "screen", "role": "viewer"}  # as a console attached to a hub knows its operator
-    panel = CasesPanel(core, clock=clock)
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
     qtbot.addWidget(panel)
     assert not panel.reveal
     qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
@@ -134,8 +145,7 @@ def test_party_masked_for_a_role_that_may_not_see_it(qtbot, seat):
     panel.table.selectRow(0)
     qtbot.waitUntil(lambda: panel.detail.data is not None, timeout=10000)
     assert panel.detail.data["party"]["masked"] and "450202199001011234" not in panel.detail.header.text()
-    panel.poll.stop()
-    panel.ticker.stop()
+    panel.stop()
 
 
 def test_cases_tab_in_the_main_window_with_its_overdue_badge(qtbot, seat):
