@@ -75,6 +75,13 @@ def test_review_outcome_recorded_and_counted_as_overturned(env):
     assert (by["chen"]["reviewed"], by["chen"]["overturned"]) == (1, 0)
     assert sup["teams"][0]["overturned"] == 1 and sup["teams"][0]["reviewed"] == 2
     assert sup["overturned_on_review"] == {"reviewed": 2, "overturned": 1, "cases": [a]}
+    out = tmp / "a.zip"
+    call(core, "case.export", case_id=a, out=str(out))  # the dossier carries the outcomes
+    with zipfile.ZipFile(out) as z:
+        meta = ET.fromstring(z.read("metadata.xml"))
+    assert [(r.get("body"), r.get("outcome"), r.get("date")) for r in meta.iter("review")] == [
+        ("reconsideration", "upheld", "2025-03-20"), ("court", "revoked", "2025-04-08")]
+    assert verify(out).ok
     assert call(core, "cases")[0]["overturned"] in (True, False)
     # the state is the log's: a fresh core over the same file counts the same
     core.close()
