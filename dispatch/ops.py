@@ -42,6 +42,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.documents",
     "dispatch.cases.archive",
     "dispatch.cases.supervision",
+    "dispatch.cases.review",
     "dispatch.zones.book",
     "dispatch.zones.ops",
     "dispatch.rules.config",

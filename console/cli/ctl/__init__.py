@@ -177,6 +177,12 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         client.close()
+    try:
+        if getattr(args, "json_of", None) is not None:  # the part of the result the command asked for
+            result = args.json_of(result, args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
     else:
