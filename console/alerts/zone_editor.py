@@ -120,6 +120,7 @@ class ZoneEditor(QWidget):
         lay.addLayout(actions)
         lay.addWidget(self.message)
         self.map.zone_event.connect(self.on_page_event)
+        window.side.currentChanged.connect(self._tab_changed)
         self._kind_changed()
         self._reset_form()
 
@@ -127,6 +128,18 @@ class ZoneEditor(QWidget):
     def on_map_ready(self) -> None:
         self.map.run(ZONEEDIT_JS.read_text(encoding="utf-8"))
         self._script_loaded = True
+        self._send_zones()
+        self._tab_changed()
+
+    def _send_zones(self) -> None:
+        if self._script_loaded:
+            self.map.run(f"ConsoleZoneEdit.setZones({json.dumps(list(self.zones.values()), ensure_ascii=False)})")
+
+    def _tab_changed(self, _index: int = -1) -> None:
+        """A click on a zone picks it only while this tab is open (a dispatcher's clicks edit nothing)."""
+        if self._script_loaded:
+            on = self.window.side.currentWidget() is self
+            self.map.run(f"ConsoleZoneEdit.pick({'true' if on else 'false'})")
 
     def on_page_event(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
@@ -146,6 +159,7 @@ class ZoneEditor(QWidget):
     def set_zones(self, features: list[dict[str, Any]]) -> None:
         """The zones as `zones.export` gave them (the map's zone layer is drawn from the same list)."""
         self.zones = {f["id"]: f for f in features}
+        self._send_zones()
         keep = self.selected_id()
         self.list.blockSignals(True)
         self.list.clear()

@@ -12,7 +12,8 @@
  *   ConsoleZoneEdit.cancel()
  *
  * To Python, through consoleBridge.zoneEvent(JSON): {type: "drawn", geometry}, {type: "changed", geometry},
- * {type: "cancelled"}, {type: "picked", id} (a zone clicked on the map while nothing is being drawn).
+ * {type: "cancelled"}, {type: "picked", id} (a zone clicked on the map while nothing is being drawn and
+ * picking is on: ConsoleZoneEdit.pick(true), with the zones given by ConsoleZoneEdit.setZones(features)).
  */
 (function () {
   "use strict";
@@ -201,13 +202,74 @@
     return had;
   }
 
+  /* Picking a zone by a click on the map: hit-tested here against the zones' geometry, whatever lies on top
+     of them (district fills, other layers); the smallest area containing the point wins, a route within a
+     few pixels of its line before any area. Only while the console's Zones tab is open. */
+  var zones = [], picking = false;
+  function inRing(lat, lng, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > lat) !== (yj > lat) && lng < (xj - xi) * (lat - yi) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function polygons(g) {
+    return g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+  }
+  function lines(g) {
+    return g.type === "LineString" ? [g.coordinates] : g.type === "MultiLineString" ? g.coordinates : [];
+  }
+  function ringArea(ring) {
+    var a = 0;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) a += (ring[j][0] + ring[i][0]) * (ring[j][1] - ring[i][1]);
+    return Math.abs(a / 2);
+  }
+  function zoneAt(latlng) {
+    var best = null, bestArea = Infinity, p = map.latLngToLayerPoint(latlng);
+    for (var z = 0; z < zones.length; z++) {
+      var f = zones[z], g = f.geometry || {};
+      var ls = lines(g);
+      for (var l = 0; l < ls.length; l++) {
+        for (var i = 1; i < ls[l].length; i++) {
+          var a = map.latLngToLayerPoint([ls[l][i - 1][1], ls[l][i - 1][0]]);
+          var b = map.latLngToLayerPoint([ls[l][i][1], ls[l][i][0]]);
+          if (L.LineUtil.pointToSegmentDistance(p, a, b) <= 6) return f.id;
+        }
+      }
+      var ps = polygons(g);
+      for (var k = 0; k < ps.length; k++) {
+        var outer = ps[k][0], holes = ps[k].slice(1);
+        if (inRing(latlng.lat, latlng.lng, outer) && !holes.some(function (h) { return inRing(latlng.lat, latlng.lng, h); })) {
+          var area = ringArea(outer);
+          if (area < bestArea) { best = f.id; bestArea = area; }
+        }
+      }
+    }
+    return best;
+  }
+  function onPick(e) {
+    if (state || !picking) return;
+    var id = zoneAt(e.latlng);
+    if (id !== null) tell({type: "picked", id: id});
+  }
+
   window.ConsoleZoneEdit = {
+    setZones: function (features) { zones = features || []; return zones.length; },
+    pick: function (on) {
+      if (!ensure()) return false;
+      map.off("click", onPick);
+      picking = !!on;
+      if (picking) map.on("click", onPick);
+      return picking;
+    },
+    zoneAt: function (lat, lon) { return ensure() ? zoneAt(L.latLng(lat, lon)) : null; },
     draw: draw,
     edit: edit,
     cancel: cancel,
     geometry: geometry,
     active: function () { return state ? state.mode : null; },
-    picked: function (id) { if (!state) tell({type: "picked", id: id}); },
+    picked: function (id) { if (!state) tell({type: "picked", id: id}); },  // as a click on the zone would
     /* For tests and keyboard users: what a click, a drag and a double-click would do. */
     click: function (lat, lon) { onClick({latlng: L.latLng(lat, lon)}); return state ? state.pts.length : 0; },
     finish: finishDraw,

@@ -32,7 +32,6 @@
         var p = f.properties || {}, s = STYLE[p.kind] || {color: "#455a64", weight: 2};
         var g = L.geoJSON(f, {style: function () { return s; }});
         g.bindTooltip(p.label || p.name || p.id || "", {sticky: true});
-        g.on("click", function () { if (window.ConsoleZoneEdit) window.ConsoleZoneEdit.picked(f.id || p.id); });
         g.addTo(zoneLayer);
       });
       zoneLayer.bringToBack();

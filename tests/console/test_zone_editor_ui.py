@@ -252,3 +252,28 @@ def test_every_new_label_ships_in_chinese():
         src = (ROOT / name).read_text(encoding="utf-8")
         for s in re.findall(r'self\.tr\(\s*"([^"]+)"', src):
             assert s in zh, (name, s)
+
+
+def test_a_zone_clicked_on_the_map_opens_for_editing_only_on_the_zones_tab(qtbot, seat):  # type: ignore[no-untyped-def]
+    w, view, core = seat
+    ed = view.editor
+    lat, lon = FRAME.to_latlon(1200, 700)  # the middle of 实验小学 (rx-school)
+    js(qtbot, w.map, f"consoleMap.setView([{lat},{lon}], 16) && 1")
+    q = js(qtbot, w.map, f"(function(){{var q=consoleMap.latLngToContainerPoint([{lat},{lon}]);return [q.x,q.y]}})()")
+    p = QPoint(round(q[0]), round(q[1]))
+
+    def click(at: QPoint) -> None:
+        mouse(w.map, QEvent.Type.MouseMove, at, buttons=Qt.MouseButton.NoButton)
+        mouse(w.map, QEvent.Type.MouseButtonPress, at)
+        mouse(w.map, QEvent.Type.MouseButtonRelease, at)
+
+    w.show_side_tab("alerts")
+    click(p + QPoint(0, 20))  # a dispatcher clicking around the map edits nothing (still inside the school)
+    assert js(qtbot, w.map, "ConsoleZoneEdit.active()") is None
+    w.show_side_tab("zones")
+    assert ed.current is None
+    assert js(qtbot, w.map, f"ConsoleZoneEdit.zoneAt({lat},{lon})") == "rx-school"
+    click(p)
+    qtbot.waitUntil(lambda: ed.current is not None and ed.current["id"] == "rx-school", timeout=10000)
+    qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleZoneEdit.active()") == "edit", timeout=10000)
+    assert ed.name.text() == "实验小学" and ed.hours.text() == "07:00-09:00" and ed.hours.isVisible()
