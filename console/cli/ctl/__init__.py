@@ -198,8 +198,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         if said:
             print(said, file=sys.stderr)
-    status = getattr(args, "status", None)  # a check that found something wrong exits 1 (evidence verify)
-    return int(status(result)) if status is not None else 0
+    exit_status = getattr(args, "exit_status", None)  # a check that found something wrong exits 1
+    return int(exit_status(result)) if exit_status is not None else 0
 
 
 
