@@ -145,3 +145,40 @@ def test_tracking_and_query_refusals(core):
         call(core, "jt808.query_position", {"unit_id": "nobody"}, actor="t")
     with pytest.raises(Refused, match="no JT/T 808 terminal"):
         call(core, "jt808.query_position", {"unit_id": "truck-43"}, actor="t")
+
+
+def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, gateway, db_url):
+    """`ctl --db` in its own process records the command; the gateway picks it up from the store, the terminal
+    answers, and ctl --wait prints the outcome as JSON."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.jt808.test_cli import ROOT
+
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        ctl = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "--actor",
+                                "dispatcher:li", "--json", "jt808", "query", "truck-41", "--wait", "30"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            query = term.expect(0x8201, timeout=60)[0]
+            term.send_frame("0201 001E", PHONE_2013, "0003", f"{query.header.serial:04X}", LATER)
+            out, err = ctl.communicate(timeout=60)
+        finally:
+            if ctl.poll() is None:
+                ctl.kill()
+                ctl.wait()
+        assert ctl.returncode == 0, err
+        r = json.loads(out)
+        assert (r["unit_id"], r["command"], r["outcome"]) == ("truck-41", "position_query", "acked")
+        assert r["position"]["time"] == T_LATER
+        text = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "jt808", "commands"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+        assert "position query" in text and "acked" in text and "dispatcher:li" in text
+        bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "jt808", "params",
+                              "truck-41", "heartbeat"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 1 and "NAME=VALUE" in bad.stderr
+    finally:
+        term.close()
