@@ -147,7 +147,7 @@ def test_tracking_and_query_refusals(core):
         call(core, "jt808.query_position", {"unit_id": "truck-43"}, actor="t")
 
 
-def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, gateway, db_url):
+def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, db_url):
     """`ctl --db` in its own process records the command; the gateway picks it up from the store, the terminal
     answers, and ctl --wait prints the outcome as JSON."""
     import json
@@ -156,6 +156,7 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
 
     from tests.jt808.test_cli import ROOT
 
+    gateway = start_gateway(core, "tcp://127.0.0.1:0")  # the default timeouts: ctl takes its time to start
     term = RawTerminal(gateway.address)
     try:
         login(term)
@@ -182,3 +183,4 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
         assert bad.returncode == 1 and "NAME=VALUE" in bad.stderr
     finally:
         term.close()
+        gateway.stop()
