@@ -74,6 +74,24 @@ def test_terminal_alarms_become_alerts_debounced_acknowledged_and_cleared(core, 
     assert len([e for e in core.store.events(0) if e.kind == "alert.raised"]) == 4
 
 
+def test_ctl_json_alerts_lists_a_terminal_alarm(core, gateway, db_url):
+    """What `ctl --json alerts` prints from another process while the gateway runs."""
+    import json
+
+    from tests.jt808.test_cli import main
+
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        report(term, 3)
+        wait_for(lambda: len(terminal_alerts(core)) == 2, what="two alerts")
+    finally:
+        term.close()
+    rows = json.loads(main("ctl", "--db", db_url, "--json", "alerts").stdout)
+    assert [(a["rule"], a["unit_id"], a["severity"], a["state"]) for a in rows] == [
+        ("terminal_emergency", "truck-41", "high", "open"), ("terminal_overspeed", "truck-41", "medium", "open")]
+
+
 def test_alarms_cleared_after_a_gateway_restart_close_their_alerts(core, gateway):
     term = RawTerminal(gateway.address)
     try:
