@@ -101,6 +101,8 @@ class AlertsPanel(QWidget):
         self.table.setObjectName("alertTable")
         self.table.setHorizontalHeaderLabels([self.tr("Severity"), self.tr("Rule"), self.tr("Unit"), self.tr("Time"),
                                               self.tr("State"), self.tr("Where / what")])
+        for c in range(5):  # a terminal's alarm names the rule at length: the columns fit their text
+            self.table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)

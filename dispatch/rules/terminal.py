@@ -76,7 +76,9 @@ def reconcile(state: State, unit: str, now: float) -> list[NewEvent]:
         w = _where(state, unit, alarm)
         ts = float(w.get("time") or now)
         speed = w.get("speed_kmh")
-        detail = f"terminal {w.get('terminal') or ''}".strip() + (f", {speed:g} km/h" if speed is not None else "")
+        # the terminal's number and the speed: words no reader needs translated (the rule names the alarm)
+        detail = " · ".join(x for x in (str(w.get("terminal") or ""), f"{speed:g} km/h" if speed is not None else "")
+                            if x)
         key = f"{rule_of(alarm)}|{unit}|"
         out.append(NewEvent("alert.raised", {
             "key": key, "rule": rule_of(alarm), "unit_id": unit, "lat": round(float(w.get("lat") or 0.0), 7),
