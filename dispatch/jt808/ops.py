@@ -1,10 +1,13 @@
-"""JT/T 808 operations: bind a terminal to a unit, send a text to a truck's display, and what the
-gateway running in this process sees (terminals connected, terminals refused, alarms).
+"""JT/T 808 operations: bind a terminal to a unit, send a text to a truck's display, commands to its
+terminal (position query, temporary tracking, parameters; dispatch/jt808/commands.py) and their
+outcomes, and what the gateway running in this process sees (terminals connected, terminals refused,
+alarms).
 
 ``jt808.send_text`` records the text (``jt808.text_sent``); the gateway sends it to the terminal
 at once if it is connected, else when it next authenticates (within `TEXT_TTL`), and records the
 terminal's answer. Run through the console or ``ctl --hub`` the text leaves at once; through
-``ctl --db`` the gateway picks it up within a second.
+``ctl --db`` the gateway picks it up within a second. Commands go the same way
+(``jt808.command_sent``, then ``jt808.command_answered`` with the outcome).
 """
 
 from __future__ import annotations
