@@ -46,7 +46,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
         "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
     *(Rule(o, DISPATCH, why="where a truck is and how often it reports: the dispatcher's") for o in (
-        "jt808.query_position", "jt808.track")),
+        "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
          "reopening a closed case and the evaluation are the shift lead's"),
     Rule("incident.transition", DISPATCH, "to any other state"),

@@ -5,6 +5,9 @@
 - ``tracking``: 0x8202, temporary tracking: report every ``interval_s`` seconds for ``duration_s``.
 - ``parameters``: 0x8103, parameter setting: the heartbeat interval, the report intervals and any
   other parameter by name (devices/jt808/params.py) or by id with a typed value.
+- ``alarm_confirm``: 0x8203, manual alarm confirmation of ``alarms`` (names): what lets a terminal clear
+  the alarms it keeps until the platform confirms them (emergency...); sent when a dispatcher
+  acknowledges such an alarm's alert (dispatch/rules/terminal.py).
 
 The outcome of a command is the terminal's answer: ``acked`` (0x0001 result 0, or the 0x0201 of a
 position query), ``failed`` (result 1, or 2: it could not read the message), ``not_supported``
@@ -17,10 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from devices.jt808 import encode
+from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
-COMMANDS = ("position_query", "tracking", "parameters")
+COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm")
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
 ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
 OUTCOMES = {0: "acked", 1: "failed", 2: "failed", 3: "not_supported"}
@@ -113,7 +117,22 @@ def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
     if what == "parameters":
         return encode.SET_PARAMETERS, encode.parameters_body(
             {int(pid): pack_typed(kind, value) for pid, kind, value in cmd["params"]})
+    if what == "alarm_confirm":
+        return encode.ALARM_CONFIRM, encode.alarm_confirm_body(0, alarm_mask(cmd["alarms"]))
     raise ValueError(f"unknown command {what!r}")
+
+
+def alarm_mask(names: Any) -> int:
+    """The alarm bits of alarm names (``alarm_bit_N`` for a reserved bit). :raises ValueError: an unknown name."""
+    mask = 0
+    for n in names:
+        bit = ALARM_BITS.get(n)
+        if bit is None and isinstance(n, str) and n.startswith("alarm_bit_") and n[10:].isdigit():
+            bit = int(n[10:])
+        if bit is None or not 0 <= bit < 32:
+            raise ValueError(f"unknown alarm {n!r}")
+        mask |= 1 << bit
+    return mask
 
 
 def describe(cmd: dict[str, Any]) -> str:
@@ -125,5 +144,7 @@ def describe(cmd: dict[str, Any]) -> str:
         names = [PARAMS[p][0] if p in PARAMS else f"0x{p:04X}" for p, _k, _v in cmd.get("params") or []]
         return "parameters " + ", ".join(f"{n}={v}" for n, (_p, _k, v) in zip(names, cmd.get("params") or [],
                                                                                 strict=True))
+    if what == "alarm_confirm":
+        return "alarm confirmation " + ", ".join(cmd.get("alarms") or ())
     return "position query" if what == "position_query" else str(what)
 

@@ -35,7 +35,7 @@ from devices.jt808.bits import ALARM_BITS
 from devices.jt808.header import Header, phone_key
 from devices.jt808.messages import Register
 from dispatch.jt808 import registry
-from dispatch.jt808.commands import ANSWER_TIMEOUT, COMMAND_TTL
+from dispatch.jt808.commands import ANSWER_TIMEOUT, COMMAND_TTL, alarm_mask
 from dispatch.jt808.downlink import Downlink
 from dispatch.jt808.handler import handle
 from dispatch.jt808.ingest import ACTOR, Ingest
@@ -359,14 +359,10 @@ class Gateway:
         with self.core.lock:
             active = {u: list(a) for u, a in jt808_state(self.core.state).active.items()}
         for unit, names in active.items():
-            mask = 0
-            for n in names:
-                bit = ALARM_BITS.get(n)
-                if bit is None and n.startswith("alarm_bit_") and n[10:].isdigit():
-                    bit = int(n[10:])
-                if bit is not None:
-                    mask |= 1 << bit
-            self.alarms[unit] = mask
+            try:
+                self.alarms[unit] = alarm_mask(names)
+            except ValueError:  # a name this program does not know: the rest of the unit's alarms still count
+                self.alarms[unit] = alarm_mask([n for n in names if n in ALARM_BITS])
 
     def _on_changes(self, ch: Any) -> None:
         """Core changes (any thread): units changed -> rebuild the table; a text or command -> to its terminal."""

@@ -180,6 +180,32 @@ def set_params(core: Any, actor: str, unit_id: str, params: dict[str, Any]) -> d
     return _command(core, actor, unit_id, {"command": "parameters", "params": check_params(params)})
 
 
+@op("jt808.confirm_alarms")
+def confirm_alarms(core: Any, actor: str, unit_id: str, alarms: list[str]) -> dict[str, Any]:
+    """Confirm alarms of a truck's terminal (0x8203, manual alarm confirmation): the terminal may then clear
+    those it keeps until the platform confirms them. Acknowledging such an alarm's alert does it too."""
+    from dispatch.jt808.commands import alarm_mask
+
+    names = [alarms] if isinstance(alarms, str) else list(alarms or [])
+    try:
+        if not names or not alarm_mask(names):
+            raise ValueError("no alarm named")
+    except (TypeError, ValueError) as exc:
+        raise Refused(f"give the alarms to confirm by name (emergency, ...): {exc}", "bad_arguments") from None
+    return _command(core, actor, unit_id, {"command": "alarm_confirm", "alarms": names})
+
+
+def confirm_event(state: Any, unit_id: str, alarms: list[str]) -> NewEvent | None:
+    """The ``jt808.command_sent`` of an alarm confirmation to the unit's terminal (None: the unit has none);
+    for an operation that confirms alarms inside its own decision (an alert acknowledged)."""
+    u = state.units.get(unit_id)
+    term = u.attributes.get("terminal") if u is not None else None
+    if not isinstance(term, str):
+        return None
+    return NewEvent("jt808.command_sent", {"unit": unit_id, "terminal": term, "command": "alarm_confirm",
+                                           "alarms": list(alarms)}, f"unit:{unit_id}")
+
+
 @op("jt808.commands")
 def commands_list(core: Any, actor: str, unit_id: str | None = None, event: int | None = None) -> list[dict[str, Any]]:
     """Commands sent to terminals (newest last, the last 500) with their outcome: None while waiting,

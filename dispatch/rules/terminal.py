@@ -9,6 +9,12 @@ alarm kind, `TERMINAL_SEVERITY`); an alarm the terminal cleared closes its alert
 repeating the same bit in every report (or after a reconnection) raises one alert, and a process that
 catches up on events another one wrote adds nothing.
 
+Some alarms a terminal keeps on until the platform confirms them (emergency, dangerous driving, area and
+route alarms, illegal ignition or displacement: `CONFIRMED_BY_PLATFORM`). Acknowledging such an alert
+confirms the alarm to the terminal in the same command (`acknowledge_events`: a ``jt808.command_sent``
+``alarm_confirm``, 0x8203, by the dispatcher who acknowledged); the terminal then clears the bit and the
+alert closes.
+
 It runs as a subscriber of the core (any thread that recorded the alarm, usually the gateway's ingest
 thread) and records as ``system:rules`` under the core's write transaction, deciding on the state it
 catches up on there.
@@ -19,6 +25,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from devices.jt808.bits import CONFIRMED_BY_PLATFORM
+from dispatch.jt808.ops import confirm_event
 from dispatch.jt808.state import jt808_state
 from dispatch.ops import installs
 from dispatch.rules.alerts import alert_book
@@ -94,6 +102,19 @@ def reconcile(state: State, unit: str, now: float) -> list[NewEvent]:
                                               "reason": f"the terminal cleared the alarm (held {minutes:.0f} min)"},
                             f"unit:{unit}"))
     return out
+
+
+def acknowledge_events(state: State, alert: dict[str, Any]) -> list[NewEvent]:
+    """What acknowledging ``alert`` sends its terminal: the confirmation of an alarm the terminal keeps until
+    the platform confirms it (none for other alerts, or when the alarm is no longer on)."""
+    rule = alert.get("rule") or ""
+    if not is_terminal_rule(rule) or not alert.get("active"):
+        return []
+    alarm = rule[len(PREFIX):]
+    if alarm not in CONFIRMED_BY_PLATFORM:
+        return []
+    ev = confirm_event(state, alert["unit_id"], [alarm])
+    return [ev] if ev is not None else []
 
 
 class TerminalAlarms:

@@ -58,6 +58,14 @@ def test_terminal_alarms_become_alerts_debounced_acknowledged_and_cleared(core, 
         wait_for(lambda: gateway.session_of("013912345678").positions == 1, what="the report")
         call(core, "alert.acknowledge", {"alert_id": emergency["id"], "note": "called the driver"},
              actor="dispatcher:li")
+        # an emergency alarm is kept by the terminal until the platform confirms it: acknowledging confirms it
+        confirm = term.expect(0x8203)[0]
+        assert (confirm.reply_serial, confirm.alarms) == (0, 0x01)  # every emergency alarm (bit 0)
+        term.send_frame("0001 0005", PHONE_2013, "0009", f"{confirm.header.serial:04X} 82 03 00")
+        cmd = wait_for(lambda: [c for c in call(core, "jt808.commands", {}, actor="t") if c["outcome"]],
+                       what="the confirmation answered")[0]
+        assert (cmd["command"], cmd["alarms"], cmd["by"], cmd["outcome"]) == (
+            "alarm_confirm", ["emergency"], "dispatcher:li", "acked")
         # emergency off; GNSS antenna cut and power cut on (overspeed still on)
         report(term, 4, ANTENNA_POWER)
         wait_for(lambda: len(terminal_alerts(core)) == 4, what="the new alerts")
@@ -72,6 +80,10 @@ def test_terminal_alarms_become_alerts_debounced_acknowledged_and_cleared(core, 
     finally:
         term.close()
     assert len([e for e in core.store.events(0) if e.kind == "alert.raised"]) == 4
+    # an overspeed alarm the terminal clears by itself: acknowledging it sends nothing
+    call(core, "alert.acknowledge", {"alert_id": overspeed["id"]}, actor="dispatcher:li")
+    assert [e.payload["command"] for e in core.store.events(0) if e.kind == "jt808.command_sent"] == [
+        "alarm_confirm"]
 
 
 def test_ctl_json_alerts_lists_a_terminal_alarm(core, gateway, db_url):

@@ -178,6 +178,19 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
         text = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "jt808", "commands"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
         assert "position query" in text and "acked" in text and "dispatcher:li" in text
+        confirm = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "--json", "jt808",
+                                    "confirm", "truck-41", "emergency", "--wait", "30"], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            msg = term.expect(0x8203, timeout=60)[0]
+            assert msg.alarms == 1
+            answer(term, msg, 0, 4)
+            out, err = confirm.communicate(timeout=60)
+        finally:
+            if confirm.poll() is None:
+                confirm.kill()
+                confirm.wait()
+        assert json.loads(out)["outcome"] == "acked", err
         bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "jt808", "params",
                               "truck-41", "heartbeat"], cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert bad.returncode == 1 and "NAME=VALUE" in bad.stderr

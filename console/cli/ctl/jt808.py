@@ -49,6 +49,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     pa.set_defaults(build=lambda a: ("jt808.set_params", {"unit_id": a.unit_id, "params": _params(a.params)}),
                     render=_render_command, follow=_follow)
 
+    cf = js.add_parser("confirm", parents=[common],
+                       help="confirm alarms to a truck's terminal (0x8203), e.g. emergency: it may then clear them")
+    cf.add_argument("unit_id")
+    cf.add_argument("alarms", nargs="+", metavar="ALARM")
+    _wait_option(cf)
+    cf.set_defaults(build=lambda a: ("jt808.confirm_alarms", {"unit_id": a.unit_id, "alarms": a.alarms}),
+                    render=_render_command, follow=_follow)
+
     c = js.add_parser("commands", parents=[common], help="commands sent to terminals and their outcomes")
     c.add_argument("--unit")
     c.set_defaults(build=lambda a: ("jt808.commands", {"unit_id": a.unit}), render=_render_commands)
