@@ -89,7 +89,7 @@ def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan)
     stop = eng.stops.get(f.uid)
     r = eng.th["dumping_radius_m"]
     if stop is None or (f.x - stop[0]) ** 2 + (f.y - stop[1]) ** 2 > r * r:
-        eng.stops[f.uid] = (f.x, f.y, f.ts, f.lat, f.lon)  # moving: a stop may begin here
+        eng.stops[f.uid] = [f.x, f.y, f.ts, f.lat, f.lon]  # moving: a stop may begin here
         return
     stopped = f.ts - stop[2]
     if stopped < eng.th["dumping_stop_min"] * 60.0:

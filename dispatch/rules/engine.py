@@ -90,7 +90,7 @@ class RulesEngine:
         self.last_row: dict[str, Any] = {}  # subject -> its newest fix row
         self.plans: dict[str, Plan] = {}
         self._plan_sig: Any = None
-        self.stops: dict[str, tuple[float, float, float, float, float]] = {}  # truck -> (x, y, ts, lat, lon) of its stop
+        self.stops: dict[str, list[float]] = {}  # truck -> [x, y, ts, lat, lon] where its stop began
         self.failures: Counter[str] = Counter()  # rule -> checks that raised
         self.fixes = 0
         self.data_now = 0.0
@@ -107,6 +107,7 @@ class RulesEngine:
         self.permits: dict[str, Any] = {}
         self.companies: dict[str, Any] = {}
         self.corridor_far: dict[int, tuple[float, int]] = {}
+        self._reset_gates()
         self.route_slot: dict[str, int] = {}  # truck -> its row in the route tables (-1: no routes)
         self._slot_routes: list[tuple[int, ...]] = []
         self._slot_allowed: list[frozenset[int]] = []
@@ -199,6 +200,7 @@ class RulesEngine:
         if sig != self._plan_sig:
             self._plan_sig = sig
             self.plans = {}
+            self._reset_gates()
             self.route_slot = {}
             self._slot_routes, self._slot_allowed = [], []
             self._rt = None
@@ -213,6 +215,7 @@ class RulesEngine:
             p = Plan(None, None, False, frozenset(), (), frozenset(),
                      (PROTECTION if on.get("protection_zone_entry", True) else 0) | CORRIDOR)
             self.plans[uid] = p
+            self._gates(uid, p)
             return p
         u = self.core.state.units.get(uid)
         self.route_slot[uid] = -1  # no routes to keep to (set below if it has)
@@ -243,12 +246,85 @@ class RulesEngine:
             SPEEDING if on.get("speeding", True) else 0) | CORRIDOR  # corridor bits come only where measured
         p = Plan(valid, hours_ok, dumping, allowed, routes, areas, zonal)
         self.plans[uid] = p
+        self._gates(uid, p)
         if routes:
             self.route_slot[uid] = len(self._slot_routes)
             self._slot_routes.append(routes)
             self._slot_allowed.append(allowed)
             self._rt = None
         return p
+
+    def _gates(self, uid: str, p: Plan) -> None:
+        """A subject's plan as a row of the gate tables (slot 0: no plan), so a batch's gates are numpy."""
+        g = self._g
+        self.gate_slot[uid] = len(g["lo"])
+        lo, hi = p.valid or (-INF, INF)
+        g["lo"].append(lo)
+        g["hi"].append(hi)
+        hid = -1
+        if p.hours_ok is not None:
+            hid = self._hours_id.setdefault(p.hours_ok, len(self._hours_id))
+        g["hid"].append(hid)
+        g["zonal"].append(p.zonal)
+        g["dump"].append(p.dumping)
+        g["areas"].append(p.areas)
+        self._ga = None
+
+    def _reset_gates(self) -> None:
+        self.gate_slot: dict[str, int] = {}
+        self._g: dict[str, list[Any]] = {"lo": [-INF], "hi": [INF], "hid": [-1], "zonal": [0], "dump": [False],
+                                         "areas": [frozenset()]}
+        self._hours_id: dict[bytes, int] = {}
+        self._ga: dict[str, np.ndarray] | None = None
+
+    def _gate_arrays(self) -> dict[str, np.ndarray]:
+        if self._ga is None:
+            g = self._g
+            nz = max(1, len(self.index.zones)) if self.index is not None else 1
+            tab = b"".join(sorted(self._hours_id, key=self._hours_id.__getitem__)) or bytes(1440)
+            self._ga = {"lo": np.array(g["lo"], dtype=float), "hi": np.array(g["hi"], dtype=float),
+                        "hid": np.array(g["hid"], dtype=np.int64), "zonal": np.array(g["zonal"], dtype=np.int64),
+                        "dump": np.array(g["dump"], dtype=bool),
+                        "has_areas": np.array([bool(a) for a in g["areas"]], dtype=bool),
+                        "area_keys": np.array(sorted(s * nz + z for s, a in enumerate(g["areas"]) for z in a),
+                                              dtype=np.int64),
+                        "hours": np.frombuffer(tab, dtype=np.uint8).reshape(-1, 1440)}
+        return self._ga
+
+    def _needs(self, ids: tuple[str, ...], ts: np.ndarray, speed: np.ndarray | None, mins: np.ndarray | None,
+               zf: np.ndarray, fi: np.ndarray, zi: np.ndarray, contacts: bool) -> tuple[list[int], list[bool]]:
+        """Per fix, the bits of the checks its plan and place call for (-1: no plan), and whether its stops
+        are watched; the sequential part (the stop anchor, DUMPING) is the loop's."""
+        n = len(ids)
+        slot = self.gate_slot
+        s = np.fromiter(map(slot.get, ids, repeat(0, n)), np.int64, n)
+        unknown = np.flatnonzero(s == 0)
+        if len(unknown):  # plans not worked out yet (the first batch after a change)
+            for i in unknown.tolist():
+                if ids[i] not in self.plans:
+                    self.plan(ids[i], contacts)
+            s = np.fromiter(map(slot.get, ids, repeat(0, n)), np.int64, n)
+        g = self._gate_arrays()
+        need = zf & g["zonal"][s]
+        need[~((g["lo"][s] <= ts) & (ts < g["hi"][s]))] |= PERMIT
+        if mins is not None and speed is not None:
+            hid = g["hid"][s]
+            hk = np.flatnonzero((hid >= 0) & (speed >= self.th["moving_mps"]))  # NaN (no speed) is not moving
+            if len(hk):
+                bad = g["hours"][hid[hk], mins[hk]] == 0
+                need[hk[bad]] |= HOURS
+        has = g["has_areas"][s]
+        if has.any():
+            nz = max(1, len(self.index.zones)) if self.index is not None else 1
+            keys = g["area_keys"]
+            inside = np.zeros(n, dtype=bool)
+            if len(fi) and len(keys):
+                key = s[fi] * nz + zi
+                pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+                inside[fi[keys[pos] == key]] = True
+            need[has & ~inside] |= PATROL
+        need[s == 0] = -1
+        return need.tolist(), g["dump"][s].tolist()
 
     def evaluate(self, rows: list[Any], contacts: bool) -> list[NewEvent]:
         idx = self._prepare()
@@ -263,75 +339,63 @@ class RulesEngine:
         zl = zi.tolist()
         zstart = np.searchsorted(fi, np.arange(n + 1)).tolist()
         zf_arr = np.zeros(n, dtype=np.int64)
+        speed_arr = np.array(cols[4], dtype=float)  # None -> nan: never over a limit, never moving
         if len(fi):
-            speed_arr = np.array(cols[4], dtype=float)  # None -> nan: never over a limit
             over = speed_arr[fi] * 3.6 > idx.limit_arr[zi] + th["speeding_tolerance_kmh"]
             bits = (idx.flag_arr[zi] & ~SPEEDING) | np.where(over, SPEEDING, 0)
             first = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]])  # fi is sorted: one segment per fix
             zf_arr[fi[first]] = np.bitwise_or.reduceat(bits, first)
-        plans = self.plans
-        plan_of = self.plan
         last_ts = self.last_ts
         last_row = self.last_row
         tracks = self.tracks
         stops = self.stops
+        plans = self.plans
         stale_on = self.on.get("stale", True) and not contacts
         stale_s = th["stale_s"]
-        moving = th["moving_mps"]
         radius2 = th["dumping_radius_m"] ** 2
         stop_s = th["dumping_stop_min"] * 60.0
         self.corridor_far = {}
-        mins: list[int] = []
+        mins = None
         if not contacts:
             if self.on.get("corridor_deviation", True) and self.permits:
                 self._corridors(cols[0], x, y, fi, zi)
                 if self.corridor_far:
                     zf_arr[np.fromiter(self.corridor_far, np.int64, len(self.corridor_far))] |= CORRIDOR
             mins = self._minutes(ts_arr)
-        zfl = zf_arr.tolist()
+        # What each fix's plan and place call for, at once; the loop keeps what is sequential per unit (its
+        # last fix, its stop anchor, the debounce) and runs the checks where a bit says one may hold.
+        needs, dumps = self._needs(cols[0], ts_arr, speed_arr, mins, zf_arr, fi, zi, contacts)
         xs, ys = x.tolist(), y.tolist()
         out: list[NewEvent] = []
         run = self._run
         todo_of = TODO
-        for k, row in enumerate(rows):
-            uid = row[0]
-            ts = row[1]
+        for k, uid, ts, need, dumping in zip(range(n), cols[0], cols[1], needs, dumps, strict=True):
             prev = last_ts.get(uid)
             if prev is not None:
                 if ts < prev:
                     continue  # out of order: the rules follow each unit's time forwards only
                 if stale_on and ts - prev > stale_s:
                     out += self._gap(uid, prev, ts)
-            plan = plans.get(uid)
-            if plan is None:
-                plan = plan_of(uid, contacts)
-                if plan is None:
-                    continue
+            if need < 0:
+                continue  # no plan: not a unit of ours (the core ingests only units)
+            row = rows[k]
             last_ts[uid] = ts
             last_row[uid] = row
-            # Cheap gates first, as bits (the zones' and the corridor's came from numpy); a check function runs
-            # only where its rule may hold (and is guarded).
-            valid, hours_ok, dumping, allowed, routes, areas, zonal = plan
-            need = zfl[k] & zonal
-            if valid is not None and not valid[0] <= ts < valid[1]:
-                need |= PERMIT
-            speed = row[4]
-            if hours_ok is not None and speed is not None and speed >= moving and not hours_ok[mins[k]]:
-                need |= HOURS
             if dumping:
                 stop = stops.get(uid)
                 x, y = xs[k], ys[k]
-                if stop is None or (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
-                    stops[uid] = (x, y, ts, row[2], row[3])  # moving: a stop may begin here
+                if stop is None:
+                    stops[uid] = [x, y, ts, row[2], row[3]]
+                elif (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
+                    stop[:] = x, y, ts, row[2], row[3]  # moving: a stop may begin here (in place: no new object)
                 elif ts - stop[2] >= stop_s:
                     need |= DUMPING
-            if areas and areas.isdisjoint(zl[zstart[k]:zstart[k + 1]]):
-                need |= PATROL
             if not need:
                 if uid in tracks:
                     self._debounce(row, {}, out)
                 continue
-            f = Fix(k, uid, ts, row[2], row[3], speed, xs[k], ys[k])
+            plan = plans[uid]
+            f = Fix(k, uid, ts, row[2], row[3], row[4], xs[k], ys[k])
             zs = zl[zstart[k]:zstart[k + 1]]
             conds: Conds = {}
             for check in todo_of[need]:
@@ -344,13 +408,13 @@ class RulesEngine:
             self.data_now = newest
         return out
 
-    def _minutes(self, ts: np.ndarray) -> list[int]:
+    def _minutes(self, ts: np.ndarray) -> np.ndarray:
         """Each fix's minute of the day in the bureau's time zone (the offset looked up once an hour)."""
         hours = ts // 3600.0
         uh, first = np.unique(hours, return_index=True)
         offs = np.array([self.utc_offset(t, None) for t in ts[first].tolist()])
         off = offs[np.searchsorted(uh, hours)] if len(uh) > 1 else offs[0]
-        return (((((ts + off) % 86400.0) // 60.0).astype(np.int64)) % 1440).tolist()  # type: ignore[no-any-return]
+        return (((ts + off) % 86400.0) // 60.0).astype(np.int64) % 1440  # type: ignore[no-any-return]
 
     def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         try:
