@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)
+    from console.cli.gui import install_control_room
+
+    install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
     window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing

@@ -30,6 +30,7 @@ def install(window: Any) -> Any:
     action.setShortcut(QKeySequence("Ctrl+Shift+V"))
     cams = QAction(window.tr("Cameras on the map"), window)
     cams.setCheckable(True)
+    cams.setShortcut(QKeySequence("Ctrl+Shift+C"))
 
     def push(items: list[dict[str, Any]]) -> None:
         window.map.run(f"ConsoleCameras.update({json.dumps(items, ensure_ascii=False)})")
