@@ -33,6 +33,7 @@ class AddressSearch(QObject):
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setMaxVisibleItems(LIMIT)
+        self.completer.popup().setMinimumWidth(460)  # "Wenhui Bridge and approaches · 文惠桥及引道 (Road)" in full
         self.completer.setWidget(edit)  # not setCompleter: the core ranks, the completer only shows
         self.completer.activated[QModelIndex].connect(self._activated)
         self.timer = QTimer(self)

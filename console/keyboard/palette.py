@@ -15,16 +15,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.i18n import kind_label, status_label
-from console.incidents.common import category_label, run_op
+from console.incidents.common import PRIORITY_COLOURS, category_label, run_op
 from console.places import place_text
+from console.unit_board import kind_icon
 from dispatch.gazetteer.search import Entry, keys_of, norm, score
 
 SCOPES = {">": "action", "@": "unit", "#": "incident", "!": "place"}
-ICONS = {"action": "▶", "unit": "⛴", "incident": "●", "place": "⌖"}
 LIMIT = 12
 PLACE_DEBOUNCE_MS = 150
 
@@ -37,6 +46,26 @@ class Hit:
     score: int
     target: Any = None  # the QAction, unit id, incident id, or place dict
     keys: tuple[str, ...] = field(default=(), repr=False)
+    icon: QIcon | None = field(default=None, repr=False)
+
+
+_icons: dict[tuple[str, bool], QIcon] = {}
+
+
+def dot_icon(colour: str, ring: bool = False) -> QIcon:
+    """A small painted disc (an incident's priority) or ring (a place): no font needed, unlike emoji."""
+    key = (colour, ring)
+    if key not in _icons:
+        pix = QPixmap(16, 16)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(QColor(colour), 3 if ring else 1))
+        p.setBrush(QColor("#ffffff") if ring else QColor(colour))
+        p.drawEllipse(3, 3, 10, 10)
+        p.end()
+        _icons[key] = QIcon(pix)
+    return _icons[key]
 
 
 def menu_actions(window: Any) -> list[tuple[str, QAction]]:
@@ -105,6 +134,8 @@ class Palette(QDialog):
         lay.addWidget(self.list, 1)
         lay.addWidget(self.hint)
         self.resize(640, 420)
+        self.setStyleSheet("QDialog#commandPalette { border: 2px solid #546e7a; border-radius: 4px; }")
+        self._action_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowRight)
         self.hits: list[Hit] = []
         self.places: list[dict[str, Any]] = []
         self._asked = 0
@@ -189,7 +220,7 @@ class Palette(QDialog):
                 s = self._score(keys, q) if q else 50
                 if s:
                     hits.append(Hit("action", text, f"{path} · {a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}",
-                                    s, a))
+                                    s, a, icon=a.icon() if not a.icon().isNull() else self._action_icon))
         if scope in (None, "unit") and (q or scope == "unit"):
             with self.window.core.lock:
                 units = list(self.window.core.state.units.values())
@@ -198,7 +229,7 @@ class Palette(QDialog):
                 s = self._score(keys, q) if q else 50
                 if s:
                     hits.append(Hit("unit", u.name or u.id, f"{u.id} · {kind_label(str(u.kind))} · "
-                                    f"{status_label(str(u.status))}", s, u.id))
+                                    f"{status_label(str(u.status))}", s, u.id, icon=kind_icon(str(u.kind))))
         wf = getattr(self.window, "workflow", None)
         if wf is not None and scope in (None, "incident") and (q or scope == "incident"):
             for r in wf.panel.model.rows:
@@ -208,8 +239,9 @@ class Palette(QDialog):
                                   str(r.get("address") or ""), str(r.get("category") or ""))
                 s = self._score(keys, q) if q else 40
                 if s:
+                    colour = PRIORITY_COLOURS.get(str(r.get("priority")))
                     hits.append(Hit("incident", label, str(r.get("address") or ""), s + (3 if r.get("open") else 0),
-                                    int(r["id"])))
+                                    int(r["id"]), icon=dot_icon(colour.name() if colour is not None else "#607d8b")))
         hits.sort(key=lambda h: -h.score)
         return hits[:LIMIT]
 
@@ -235,12 +267,15 @@ class Palette(QDialog):
         hits = list(self.hits)
         if scope in (None, "place"):
             for p in self.places:
-                hits.append(Hit("place", place_text(p), f"{p['lat']:.5f}, {p['lon']:.5f}", int(p.get("score", 1)), p))
+                hits.append(Hit("place", place_text(p), f"{p['lat']:.5f}, {p['lon']:.5f}", int(p.get("score", 1)), p,
+                                icon=dot_icon("#1565c0", ring=True)))
         hits.sort(key=lambda h: -h.score)  # stable: actions before places of the same score
         self.shown = hits[:LIMIT]
         self.list.clear()
         for h in self.shown:
-            item = QListWidgetItem(f"{ICONS[h.kind]}  {h.text}    —  {h.detail}" if h.detail else f"{ICONS[h.kind]}  {h.text}")
+            item = QListWidgetItem(f"{h.text}    —  {h.detail}" if h.detail else h.text)
+            if h.icon is not None:
+                item.setIcon(h.icon)
             item.setData(Qt.ItemDataRole.UserRole, h.kind)
             self.list.addItem(item)
         if self.shown:

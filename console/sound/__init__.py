@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, time, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QStyle, QToolButton
 
 from console.sound.tones import SOUNDS_DIR
 from dispatch.alarms.shift import DEFAULT_SHIFT_CHANGES, Mute
@@ -49,6 +49,7 @@ class AlarmSounds(QObject):
         self.button = QToolButton(window)
         self.button.setObjectName("muteButton")
         self.button.setAutoRaise(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.button.clicked.connect(self.toggle_mute)
         window.statusBar().addPermanentWidget(self.button)
         self.action = QAction(self.tr("Mute alarm sounds until the end of the shift"), window)
@@ -140,10 +141,11 @@ class AlarmSounds(QObject):
         return dt.strftime("%H:%M")
 
     def status_text(self) -> str:
+        """What the status bar says beside the speaker icon (an icon, not an emoji: control-room PCs lack the font)."""
         until = self.mute.until
         if until is None:
-            return "🔔"
-        return "🔇 " + self.tr("muted until %1").replace("%1", self._clock_text(until))
+            return self.tr("Sound on")
+        return self.tr("Muted until %1").replace("%1", self._clock_text(until))
 
     def _render(self) -> None:
         until = self.mute.until
@@ -151,6 +153,9 @@ class AlarmSounds(QObject):
         text = self.status_text()
         if self.button.text() != text:
             self.button.setText(text)
+            icon = QStyle.StandardPixmap.SP_MediaVolumeMuted if muted else QStyle.StandardPixmap.SP_MediaVolume
+            self.button.setIcon(self.button.style().standardIcon(icon))
+            self.button.setStyleSheet("color:#b71c1c;font-weight:bold" if muted else "")
         if muted:
             self.button.setToolTip(self.tr("Alarm sounds are muted until the end of the shift; click to hear them again"))
         else:

@@ -137,17 +137,17 @@ def test_a_new_p1_incident_sounds_and_a_muted_seat_says_so_until_the_shift_ends(
     qtbot.waitUntil(lambda: len(heard) == 1, timeout=5000)
     expected = "played" if sounds.audible else "unheard"  # a host without speakers still decides
     assert heard == [("p1_incident", expected)]
-    assert sounds.button.text() == "🔔"
+    assert sounds.button.text() == "Sound on"
 
     sounds.action.trigger()  # View → Mute (Ctrl+Alt+M), or the status bar's bell
-    assert sounds.button.text() == "🔇 muted until 20:00"
+    assert sounds.button.text() == "Muted until 20:00"
     assert sounds.action.isChecked()
     create(core, "P1")
     qtbot.waitUntil(lambda: len(heard) == 2, timeout=5000)
     assert heard[1] == ("p1_incident", "muted")
 
     clock.t = at(20, 0, day=3) + 1  # the next shift starts: the mute has run out by itself
-    qtbot.waitUntil(lambda: sounds.button.text() == "🔔", timeout=5000)
+    qtbot.waitUntil(lambda: sounds.button.text() == "Sound on", timeout=5000)
     assert not sounds.action.isChecked()
     create(core, "P1")
     qtbot.waitUntil(lambda: len(heard) == 3, timeout=5000)
