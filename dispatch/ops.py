@@ -42,6 +42,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.documents",
     "dispatch.cases.archive",
     "dispatch.cases.supervision",
+    "dispatch.cases.review",
     "dispatch.zones.book",
     "dispatch.zones.ops",
     "dispatch.rules.config",
@@ -55,6 +56,8 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.footage",
     "dispatch.evidence.record",
     "dispatch.evidence.tocase",
+    "dispatch.evidence.verify",
+    "dispatch.evidence.fetch",
     "dispatch.gazetteer.ops",
     "dispatch.jt808.ops",
 )

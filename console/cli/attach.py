@@ -64,6 +64,12 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)
+    from console.evidence import install as install_evidence
+
+    install_evidence(window)  # View → Video evidence, Camera register: the hub's operations, clips fetched from it
+    from console.cases import install as install_cases
+
+    install_cases(window)  # the case file as the hub's operations tell it (the operator's role masks the party)
     from console.cli.gui import install_control_room
 
     install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K

@@ -28,7 +28,7 @@ KEYS = {
     "messageUnit": "Ctrl+M",
     "commandPalette": "Ctrl+K",
 }
-PANEL_KEYS = ("units", "incidents", "tasks", "alerts", "field", "devices")  # Ctrl+1 .. Ctrl+6, when present
+PANEL_KEYS = ("units", "incidents", "tasks", "alerts", "cases", "field", "devices")  # Ctrl+1 .., those present
 
 
 class Dispatcher(QObject):

@@ -39,6 +39,7 @@ def seat(qtbot, db_url):  # type: ignore[no-untyped-def]
     panel as an attached seat has it, then the keyboard."""
     from console.alerts import install as install_alerts
     from console.analytics import install as install_dashboard
+    from console.cases import install as install_cases
     from console.cli.gui import install_control_room
     from console.evidence import install as install_evidence
     from console.field_link.panel import HubPanel
@@ -65,6 +66,7 @@ def seat(qtbot, db_url):  # type: ignore[no-untyped-def]
     wf = install_workflow(w, timers=False)
     install_dashboard(w, wf)
     install_alerts(w)
+    install_cases(w)
     install_evidence(w)
     install_control_room(w, Namespace(shift_changes=None))
     w.show()

@@ -177,13 +177,12 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         client.close()
-    after = getattr(args, "after", None)
-    if after is not None:  # e.g. write the file an export asked for
-        try:
-            after(result, args)
-        except OSError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+    try:
+        if getattr(args, "json_of", None) is not None:  # the part of the result the command asked for
+            result = args.json_of(result, args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
     else:
@@ -199,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         if said:
             print(said, file=sys.stderr)
-    return 0
+    status = getattr(args, "status", None)  # a check that found something wrong exits 1 (evidence verify)
+    return int(status(result)) if status is not None else 0
 
 
 
