@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolButton
 
+from console.incidents.common import run_op
 from console.sound.tones import SOUNDS_DIR
 from dispatch.alarms.shift import DEFAULT_SHIFT_CHANGES, Mute
 from dispatch.alarms.sounds import SOUNDS, URGENCY, most_urgent
@@ -125,13 +126,27 @@ class AlarmSounds(QObject):
 
     # ------------------------------------------------------------------ mute
     def set_muted(self, on: bool) -> None:
-        if on:
-            until = self.mute.mute()
-            log.info("alarm sounds muted until %s", self._clock_text(until))
-        else:
-            self.mute.unmute()
-            log.info("alarm sounds on again")
-        self._render()
+        """Mute until the end of the shift (or hear again): recorded in the log first (who, which seat, until
+        when: `alarms.mute`), then done; a refusal (a viewer's seat) is said in the status bar and changes nothing."""
+        import platform
+
+        until = self.mute.end_of_shift() if on else None
+
+        def done(_r: Any) -> None:
+            if on:
+                self.mute.mute(until)
+                log.info("alarm sounds muted until %s", self._clock_text(float(until or 0)))
+            else:
+                self.mute.unmute()
+                log.info("alarm sounds on again")
+            self._render()
+
+        def refused(message: str) -> None:
+            self.window.statusBar().showMessage(self.tr("Alarm sounds not muted: %1").replace("%1", message), 15000)
+            self._render()
+
+        run_op(self.button, "alarms.mute", {"until": until, "seat": platform.node()}, on_done=done, on_refused=refused)
+        self._render()  # the menu's tick mark follows the mute, not the click, until the core has answered
 
     def toggle_mute(self) -> None:
         self.set_muted(not self.mute.muted)

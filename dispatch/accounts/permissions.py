@@ -54,6 +54,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
     Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
     Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("alarms.mute", (D, SL, E, A), why="a seat's alarm sounds silenced until the end of the shift, recorded"),
     Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
     Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
     Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),

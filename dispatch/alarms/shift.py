@@ -55,9 +55,12 @@ class Mute:
         self.tz = tz
         self._until: float | None = None
 
-    def mute(self) -> float:
-        """Silence until the end of the shift; returns when that is (epoch seconds)."""
-        self._until = shift_end(self.clock(), self.changes, self.tz)
+    def end_of_shift(self) -> float:
+        return shift_end(self.clock(), self.changes, self.tz)
+
+    def mute(self, until: float | None = None) -> float:
+        """Silence until `until` (default: the end of the shift); returns when that is (epoch seconds)."""
+        self._until = self.end_of_shift() if until is None else float(until)
         return self._until
 
     def unmute(self) -> None:

@@ -71,6 +71,7 @@ def test_the_mute_runs_out_at_the_end_of_the_shift() -> None:
     clock = Clock(at(14, 5))
     m = Mute(clock, tz=CST)
     assert not m.muted
+    assert m.end_of_shift() == at(20, 0) and not m.muted
     assert m.mute() == at(20, 0)
     clock.t = at(19, 59)
     assert m.muted and m.until == at(20, 0)
@@ -139,9 +140,11 @@ def test_a_new_p1_incident_sounds_and_a_muted_seat_says_so_until_the_shift_ends(
     assert heard == [("p1_incident", expected)]
     assert sounds.button.text() == "Sound on"
 
-    sounds.action.trigger()  # View → Mute (Ctrl+Alt+M), or the status bar's bell
-    assert sounds.button.text() == "Muted until 20:00"
+    sounds.action.trigger()  # View → Mute (Ctrl+Alt+M), or the status bar's speaker
+    qtbot.waitUntil(lambda: sounds.button.text() == "Muted until 20:00", timeout=5000)
     assert sounds.action.isChecked()
+    muted = [e for e in core.store.events() if e.kind == "alarms.muted"]  # recorded: who, which seat, until when
+    assert len(muted) == 1 and muted[0].payload["until"] == at(20, 0) and muted[0].actor.startswith("dispatcher:")
     create(core, "P1")
     qtbot.waitUntil(lambda: len(heard) == 2, timeout=5000)
     assert heard[1] == ("p1_incident", "muted")
@@ -152,6 +155,26 @@ def test_a_new_p1_incident_sounds_and_a_muted_seat_says_so_until_the_shift_ends(
     create(core, "P1")
     qtbot.waitUntil(lambda: len(heard) == 3, timeout=5000)
     assert heard[2] == ("p1_incident", expected)
+
+
+def test_a_mute_is_recorded_and_a_bad_one_refused(db_url) -> None:  # type: ignore[no-untyped-def]
+    from dispatch import ops
+    from dispatch.core import Dispatch
+    from dispatch.errors import Refused
+    from dispatch.store import EventStore
+
+    clock = Clock(at(19, 30))
+    core = Dispatch(EventStore(db_url), clock=clock)
+    try:
+        assert ops.call(core, "alarms.mute", {"until": at(20, 0), "seat": "desk-1"}, actor="dispatcher:wang")["until"] == at(20, 0)
+        ops.call(core, "alarms.mute", {"until": None, "seat": "desk-1"}, actor="dispatcher:wang")
+        for bad in (at(19, 0), at(19, 30) + 25 * 3600, "soon", float("nan")):
+            with pytest.raises(Refused):
+                ops.call(core, "alarms.mute", {"until": bad}, actor="dispatcher:wang")
+        kinds = [(e.kind, e.actor, e.payload.get("seat")) for e in core.store.events() if e.kind.startswith("alarms.")]
+        assert kinds == [("alarms.muted", "dispatcher:wang", "desk-1"), ("alarms.unmuted", "dispatcher:wang", "desk-1")]
+    finally:
+        core.close()
 
 
 def test_a_seat_without_audio_output_says_so_and_keeps_deciding(qtbot, seat, caplog) -> None:  # type: ignore[no-untyped-def]
