@@ -118,7 +118,6 @@ class Palette(QDialog):
         self.setWindowTitle(self.tr("Command palette"))
         self.setModal(False)
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
-        self.setWindowFlag(Qt.WindowType.Popup, False)
         self.field = QLineEdit(self)
         self.field.setObjectName("paletteField")
         self.field.setPlaceholderText(self.tr("Action, unit, incident or place… (> actions, @ units, # incidents, ! places)"))
@@ -162,6 +161,16 @@ class Palette(QDialog):
         self.activateWindow()
         self.field.setFocus()
         self.field.end(False)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        """A click elsewhere (the map, the queue) puts the palette away, as Esc does."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isVisible() and not self.isActiveWindow():
+            QTimer.singleShot(0, self._close_if_inactive)  # after the activation settles (a popup of its own)
+
+    def _close_if_inactive(self) -> None:
+        if self.isVisible() and not self.isActiveWindow():
+            self.close()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         """Arrows move in the list while the field keeps the focus; Enter runs; Esc closes."""

@@ -94,7 +94,9 @@ class AlarmSounds(QObject):
     # ------------------------------------------------------------- decisions
     def note_changes(self, changes: Any) -> None:
         """Core subscriber (any thread): only decide and keep the most urgent sound; the timer plays it."""
-        sound = most_urgent(getattr(changes, "events", ()) or ())
+        from console.operations import seat_actor
+
+        sound = most_urgent(getattr(changes, "events", ()) or (), own_actor=seat_actor())
         if sound is None:
             return
         with self._lock:

@@ -6,7 +6,8 @@ seen, not heard. The names are the sound files' (resources/sounds/<name>.wav).
   overdue       a deadline of an incident passed                incident.overdue
   unit_offline  a unit left the field link, or fell silent      unit.offline; alert.raised of the "stale" rule
 
-When one batch of events deserves several, the most urgent one plays (the order of SOUNDS).
+When one batch of events deserves several, the most urgent one plays (the order of SOUNDS). A P1 incident
+the seat's own operator just filed does not sound at that seat: they know; the other seats hear it.
 """
 
 from __future__ import annotations
@@ -34,11 +35,15 @@ def sound_for(kind: str, payload: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def most_urgent(events: Iterable[Any]) -> str | None:
-    """The one sound for a batch of stored events (objects with `kind` and `payload`), or None."""
+def most_urgent(events: Iterable[Any], own_actor: str | None = None) -> str | None:
+    """The one sound for a batch of stored events (objects with `kind`, `payload` and `actor`), or None.
+    `own_actor`: the seat's operator, whose own new incidents are not announced to them."""
     best: str | None = None
     for ev in events:
-        s = sound_for(getattr(ev, "kind", ""), getattr(ev, "payload", None))
+        kind = getattr(ev, "kind", "")
+        if own_actor is not None and kind == "incident.created" and getattr(ev, "actor", None) == own_actor:
+            continue
+        s = sound_for(kind, getattr(ev, "payload", None))
         if s is not None and (best is None or URGENCY[s] > URGENCY[best]):
             best = s
     return best

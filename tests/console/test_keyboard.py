@@ -230,6 +230,9 @@ def test_the_palette_finds_incidents_and_places_and_centres_the_map(qtbot, seat)
 
     pal = open_palette(w, "@")  # Find unit (Ctrl+F): units only
     assert pal.shown and all(h.kind == "unit" for h in pal.shown)
+    qtbot.waitUntil(lambda: pal.isActiveWindow(), timeout=5000)
+    w.activateWindow()  # the dispatcher clicks back into the console: the palette goes away
+    qtbot.waitUntil(lambda: not pal.isVisible(), timeout=5000)
 
 
 def test_every_keyboard_word_ships_in_chinese() -> None:

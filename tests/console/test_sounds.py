@@ -50,6 +50,18 @@ def test_a_batch_sounds_its_most_urgent_event_once() -> None:
     assert most_urgent([NewEvent("incident.created", {"priority": "P3"}, "incident:4")]) is None
 
 
+def test_the_seat_that_files_a_p1_incident_is_not_alarmed_by_it() -> None:
+    from types import SimpleNamespace as Ev
+
+    mine = Ev(kind="incident.created", payload={"priority": "P1"}, actor="dispatcher:wang")
+    theirs = Ev(kind="incident.created", payload={"priority": "P1"}, actor="citizens:app")
+    assert most_urgent([mine], own_actor="dispatcher:wang") is None
+    assert most_urgent([mine], own_actor="dispatcher:li") == "p1_incident"  # another seat hears it
+    assert most_urgent([mine, theirs], own_actor="dispatcher:wang") == "p1_incident"
+    late = Ev(kind="incident.overdue", payload={"id": 1}, actor="dispatcher:wang")  # its own deadline still sounds
+    assert most_urgent([late], own_actor="dispatcher:wang") == "overdue"
+
+
 def test_shift_changes_parse_and_bad_ones_are_named() -> None:
     assert parse_shift_changes("20:00, 08:00") == (time(8), time(20))
     assert parse_shift_changes("07:30,15:30,23:30") == (time(7, 30), time(15, 30), time(23, 30))
