@@ -11,6 +11,7 @@ place. A leading ">" keeps to actions, "@" to units, "#" to incidents, "!" to pl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ from console.places import place_text
 from console.unit_board import kind_icon
 from dispatch.gazetteer.search import Entry, keys_of, norm, score
 
+_MNEMONIC = re.compile(r"\s*[(（]&\w[)）]")  # a mnemonic of its own after a Chinese menu title
 SCOPES = {">": "action", "@": "unit", "#": "incident", "!": "place"}
 LIMIT = 12
 PLACE_DEBOUNCE_MS = 150
@@ -91,7 +93,8 @@ def menu_actions(window: Any) -> list[tuple[str, QAction]]:
 
 
 def plain(text: str) -> str:
-    """A menu text without its mnemonic ampersand and trailing ellipsis."""
+    """A menu text without its mnemonic ("&File", Chinese "文件(&F)") and trailing ellipsis."""
+    text = _MNEMONIC.sub("", text)
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").rstrip(".").strip()
 
 

@@ -240,3 +240,10 @@ def test_every_keyboard_word_ships_in_chinese() -> None:
     for f in sorted((ROOT / "console/keyboard").glob("*.py")):
         for s in re.findall(r'\.tr\("([^"]+)"\)', f.read_text(encoding="utf-8")):
             assert s in zh, (f.name, s)
+
+
+def test_menu_words_are_shown_without_their_mnemonics() -> None:
+    from console.keyboard.palette import plain
+
+    assert [plain(t) for t in ("&File", "文件(&F)", "调度（&D）", "Replay…", "Save && close")] == [
+        "File", "文件", "调度", "Replay", "Save & close"]
