@@ -88,17 +88,25 @@ class Dispatcher(QObject):
             "commandPalette": self.tr("Command palette…"),
         }
 
+    def _panels(self) -> dict[str, str]:
+        """The window's side panels, key -> title (side tabs, or docks where the window has them)."""
+        w = self.window
+        panels = getattr(w, "panels", None)
+        if panels is not None and hasattr(panels, "docks"):
+            return {k: str(getattr(panels, "titles", {}).get(k, k)) for k in panels.docks}
+        titles = getattr(w, "side_titles", {})
+        return {k: str(titles.get(widget, k)) for k, widget in getattr(w, "side_keys", {}).items()}
+
     def _panel_actions(self) -> QMenu | None:
         """View → Go to: Ctrl+1.. brings each side panel forward."""
-        keys = [k for k in PANEL_KEYS if k in getattr(self.window, "side_keys", {})]
+        panels = self._panels()
+        keys = [k for k in PANEL_KEYS if k in panels]
         if not keys or not hasattr(self.window, "view_menu"):
             return None
-        titles = getattr(self.window, "side_titles", {})
         menu = self.window.view_menu.addMenu(self.tr("Go to"))
         menu.setObjectName("goToMenu")
         for n, key in enumerate(keys, start=1):
-            widget = self.window.side_keys[key]
-            a = QAction(self.tr("%1 panel").replace("%1", titles.get(widget, key)), self.window)
+            a = QAction(self.tr("%1 panel").replace("%1", panels[key]), self.window)
             a.setObjectName(f"goTo-{key}")
             a.setShortcut(QKeySequence(f"Ctrl+{n}"))
             a.triggered.connect(lambda _=False, k=key: self.window.show_side_tab(k))
