@@ -37,7 +37,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
-        "jt808.terminals", "jt808.unknown", "citizens.request",
+        "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
@@ -45,6 +45,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",
         "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
         "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
+    *(Rule(o, DISPATCH, why="where a truck is and how often it reports: the dispatcher's") for o in (
+        "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
          "reopening a closed case and the evaluation are the shift lead's"),
     Rule("incident.transition", DISPATCH, "to any other state"),
@@ -104,6 +106,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
     Rule("unit.bind_terminal", (E, A), why="a device binding (a truck's JT/T 808 terminal), like a feed's"),
+    Rule("jt808.set_params", (E, A), why="a terminal's settings (heartbeat, report intervals, server...)"),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),

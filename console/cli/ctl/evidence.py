@@ -98,7 +98,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                          help="check stored clips: there, unaltered (SHA-256) and every frame decoding")
     ve.add_argument("clip_id", nargs="?", help="one clip (default: all)")
     ve.set_defaults(build=lambda a: ("evidence.verify", {"clip_id": a.clip_id}), render=_render_verify,
-                    status=lambda r: 1 if r["bad"] else 0)
+                    exit_status=lambda r: 1 if r["bad"] else 0)
     at = esub.add_parser("attach", parents=[common], help="attach a stored clip to an incident")
     at.add_argument("clip_id")
     at.add_argument("--incident", required=True)
