@@ -35,7 +35,7 @@ from dispatch.accounts import ops as account_ops
 from dispatch.accounts.model import Account
 from dispatch.accounts.permissions import allowed
 from dispatch.errors import Refused
-from dispatch.store import NewEvent
+from dispatch.store import NewEvent, StoreUnavailable, is_disconnect, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +155,25 @@ class ControlServer:
             return {"id": rid, "ok": True, "result": result, "head": self.core.state.last_seq}
         except Refused as exc:
             return {"id": rid, "ok": False, "error": str(exc), "code": exc.code}
+        except StoreUnavailable as exc:  # PostgreSQL restarting, the network cut: say so, keep serving
+            log.warning("control: %s: %s", req.get("op") or kind, exc)
+            return {"id": rid, "ok": False, "error": str(exc), "code": "store_unavailable",
+                    "recorded": exc.recorded}
         except Exception as exc:
+            if is_disconnect(exc):  # a read that lost the store (a write says so itself)
+                err = unavailable(self.core.store.url, exc)
+                log.warning("control: %s: %s", req.get("op") or kind, err)
+                return {"id": rid, "ok": False, "error": str(err), "code": "store_unavailable", "recorded": False}
             log.exception("control: %s failed", req.get("op") or kind)
             return {"id": rid, "ok": False, "error": f"{type(exc).__name__}: {exc}", "code": "error"}
         finally:
             try:
                 self.core.flush()
-            except Exception:
-                log.exception("control: flushing fixes failed")
+            except Exception as exc:  # the fixes stay buffered for the next flush
+                if is_disconnect(exc) or isinstance(exc, StoreUnavailable):
+                    log.warning("control: fixes not flushed: the store is unavailable")
+                else:
+                    log.exception("control: flushing fixes failed")
 
     def _login(self, conn: bytes, seat: str, req: dict[str, Any]) -> dict[str, Any]:
         old = self.sessions.pop(conn, None)

@@ -31,6 +31,8 @@ from typing import Any
 
 import zmq
 
+from dispatch.store import store_lost
+
 log = logging.getLogger(__name__)
 
 HB_EVERY_S = 0.5
@@ -161,8 +163,11 @@ class StreamPublisher:
     def _step(self, fn: Any) -> None:
         try:
             fn()
-        except Exception:  # the store busy or gone: the events are read again on the next wake
-            log.exception("stream: %s failed", fn.__name__)
+        except Exception as exc:  # the store busy or gone: the events are read again on the next wake
+            if store_lost(exc):
+                log.warning("stream: %s: the store is unavailable; retrying", fn.__name__)
+            else:
+                log.exception("stream: %s failed", fn.__name__)
 
     def _send(self, msg: dict[str, Any]) -> None:
         try:
