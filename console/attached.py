@@ -94,10 +94,10 @@ class LinkStatus(QLabel):
         self.note = ""
         from console.operations import run_on_main
 
-        core.on_link.append(lambda status, _detail: run_on_main(lambda: self.show_link(status)))
-        self.show_link(core.link)
+        core.on_link.append(lambda status, detail: run_on_main(lambda: self.show_link(status, detail)))
+        self.show_link(core.link, getattr(core, "cut_reason", None) or "")
 
-    def show_link(self, status: str) -> None:
+    def show_link(self, status: str, detail: str = "") -> None:
         op = self.core.operator or {}
         who = self.tr("Seat %1 · %2 (%3)").replace("%1", self.core.seat).replace("%2", op.get("name", "?")) \
             .replace("%3", op.get("role", "?"))
@@ -107,8 +107,11 @@ class LinkStatus(QLabel):
             self.note = self.tr("the hub restarted: logged in again and resynchronised")
         elif status == "up" and self.note == self.tr("hub lost — reconnecting…"):
             self.note = self.tr("hub back: resynchronised")
+        elif status == "cut":  # the hub ended this seat (key revoked, account disabled): nothing more comes
+            self.note = self.tr("cut off by the hub: %1 — this seat shows nothing more; an administrator "
+                                "has to act").replace("%1", detail)
         self.setText(f"{who} · {self.note}" if self.note else who)
-        self.setStyleSheet("color: #b00020; font-weight: bold" if status == "lost" else "")
+        self.setStyleSheet("color: #b00020; font-weight: bold" if status in ("lost", "cut") else "")
         window = self.window()
-        if status in ("lost", "restarted") and hasattr(window, "statusBar"):
-            window.statusBar().showMessage(self.note, 10000)
+        if status in ("lost", "restarted", "cut") and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(self.note, 0 if status == "cut" else 10000)
