@@ -294,15 +294,16 @@ def bind_terminal(panel: Any, terminal: str, unit: str, done: Any = None) -> Non
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         panel.show_notice(panel.tr("Terminal %1 now moves %2.").replace("%1", terminal).replace("%2", unit))
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
-                                       actor=actor), done=finished)
+    panel._background(panel._guarded(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
+                                                      actor=actor), "unit.bind_terminal"), done=finished)
 
 
 def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
@@ -310,7 +311,8 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         said = (panel.tr("Text sent to %1.") if arg[0]["connected"]
@@ -319,8 +321,8 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
-                      done=finished)
+    panel._background(panel._guarded(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text},
+                                                      actor=actor), "jt808.send_text"), done=finished)
 
 
 def ask_binding(panel: Any, source: UnboundSource) -> None:

@@ -134,7 +134,9 @@ def as_markdown() -> str:
             "Generated from `dispatch/accounts/permissions.py` (`python -m dispatch.accounts.permissions`); the hub",
             "checks every control request against it and records a refusal as `account.command_refused`.",
             "The first row of an operation whose condition holds decides. An operation not listed is refused.",
-            "`ctl --db` on a local store is the owner's single seat and is not checked.", "",
+            "`ctl --db` on a local store is the owner's single seat and is not checked. A single-seat console checks",
+            "its device bench (feed edits, device bindings) against it for an operator with an account in its store.",
+            "",
             "| operation | when | " + " | ".join(EVERYONE) + " | why |",
             "|---|---|" + "---|" * len(EVERYONE) + "---|"]
     rows = [f"| `{r.operation}` | {r.when} | " + " | ".join("yes" if role in r.roles else "" for role in EVERYONE)
