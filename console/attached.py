@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from dispatch.errors import Refused
@@ -115,3 +115,35 @@ class LinkStatus(QLabel):
         window = self.window()
         if status in ("lost", "restarted", "cut") and hasattr(window, "statusBar"):
             window.statusBar().showMessage(self.note, 0 if status == "cut" else 10000)
+
+
+class StatusFile(QObject):
+    """`--status-file FILE`: every `every_ms` the seat's word on itself, as JSON written atomically: the seat, its
+    operator, the link to the hub (up, lost, cut...), the last event held and its hash, the resynchronisations.
+    Whoever watches a seat (monitoring, a test) reads it; the seat never reads it back."""
+
+    def __init__(self, core: Any, path: str, parent: QObject | None = None, every_ms: int = 500) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.path = path
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.write)
+        self.timer.start(every_ms)
+        self.write()
+
+    def write(self) -> None:
+        import json
+        import os
+
+        c = self.core
+        with c.lock:  # the event and its hash together
+            held = {"last_seq": c.state.last_seq, "last_hash": c.state.last_hash}
+        doc = {"seat": c.seat, "operator": (c.operator or {}).get("name"), "link": c.link,
+               "cut_reason": getattr(c, "cut_reason", None), **held, "resyncs": c.resyncs, "hub": c.hub_instance}
+        tmp = f"{self.path}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("status file %s not written: %s", self.path, exc)
