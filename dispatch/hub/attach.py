@@ -65,6 +65,7 @@ class RemoteCore:
         self._stream_port: int | None = None
         self._need_sync = threading.Event()
         self._resubscribe = threading.Event()
+        self._sync_after = 0.0  # no resynchronisation before this (monotonic): after a failed one
         self.cut_reason: str | None = None  # why the hub ended this seat's stream (link "cut")
 
     # ------------------------------------------------------------ session
@@ -243,7 +244,7 @@ class RemoteCore:
             # events published between the snapshot and the subscription are a gap: one more sync
             self._need_sync.set()
             while not self._stop.is_set() and self.link != "cut":
-                if self._need_sync.is_set() and self.link != "lost":
+                if self._need_sync.is_set() and self.link != "lost" and time.monotonic() >= self._sync_after:
                     self._need_sync.clear()
                     self._resync()
                 if port != self._stream_port:  # the restarted hub publishes elsewhere
@@ -291,13 +292,20 @@ class RemoteCore:
         self._resubscribe.set()
 
     def _resync(self) -> None:
+        if time.monotonic() < self._sync_after:
+            self._need_sync.set()  # the last one failed a moment ago: the loop tries again after the pause
+            return
         self.resyncs += 1
         try:
             self._sync()
         except ConnectionError:
             self._set_link("lost", "")
-        except Exception:
-            log.exception("resynchronising failed")
+        except Exception as exc:
+            if isinstance(exc, Refused) and exc.code == "store_unavailable":  # the hub's database is away
+                log.warning("resynchronising waits for the hub's store: %s", exc)
+            else:
+                log.exception("resynchronising failed")
+            self._sync_after = time.monotonic() + RETRY_EVERY_S  # not a request per message meanwhile
             self._need_sync.set()
 
     def _on_message(self, body: bytes) -> None:

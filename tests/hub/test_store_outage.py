@@ -102,3 +102,55 @@ def test_hub_survives_its_postgresql_going_away(pg_url: str, tmp_path: Path) -> 
         hub.stop()
         core.close()
         proxy.close()
+
+
+@pytest.mark.postgres
+def test_a_hub_process_and_ctl_through_a_database_outage(pg_url: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.hub.test_attached import ROOT, free_port_pair, start_hub
+
+    core = Dispatch(EventStore(pg_url))
+    core.register_units("test", UNITS)
+    add_operator(core, tmp_path, "li", "dispatcher")
+    core.close()
+    proxy = PgProxy()
+    port = free_port_pair()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    hub = start_hub(proxy.url(pg_url), port, tmp_path / "hub.log")
+
+    def ctl(*cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--hub", endpoint, "--key",
+                               str(tmp_path / "seat-li.seat.json"), "--user", "li", "--login-stdin", *cmd],
+                              cwd=ROOT, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
+
+    try:
+        wait_for(lambda: ctl("units").returncode == 0, 60, 0.5, what="the hub process to answer")
+        assert ctl("unit", "status", "boat-01", "out_of_service").returncode == 0
+        proxy.cut()
+        for _ in range(2):  # the hub answers every command of the outage, each time saying why
+            out = ctl("unit", "status", "boat-02", "out_of_service")
+            assert out.returncode != 0
+            assert f"127.0.0.1:{proxy.port}/{pg_url.rsplit('/', 1)[1]} is unavailable" in out.stderr, out.stderr
+            assert "nothing of this command was recorded" in out.stderr
+            assert hub.poll() is None
+        proxy.restore()
+        assert ctl("unit", "status", "boat-02", "out_of_service").returncode == 0  # carries on by itself
+        audit = subprocess.run([sys.executable, str(ROOT / "main.py"), "audit", "verify", "--db", pg_url], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        store = EventStore(pg_url)
+        try:
+            statuses = [e.payload["status"] for e in store.events(kinds=["unit.status_set"])]
+        finally:
+            store.close()
+        assert statuses == ["out_of_service", "out_of_service"]  # boat-01, then boat-02 once: none half-written
+        assert hub.poll() is None
+    finally:
+        hub.terminate()
+        try:
+            hub.wait(15)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+        proxy.close()
