@@ -92,6 +92,7 @@ class LinkStatus(QLabel):
         self.setObjectName("seatStatus")
         self.core = core
         self.note = ""
+        self.box: Any = None  # the cut-off notice, once
         from console.operations import run_on_main
 
         core.on_link.append(lambda status, detail: run_on_main(lambda: self.show_link(status, detail)))
@@ -108,13 +109,29 @@ class LinkStatus(QLabel):
         elif status == "up" and self.note == self.tr("hub lost — reconnecting…"):
             self.note = self.tr("hub back: resynchronised")
         elif status == "cut":  # the hub ended this seat (key revoked, account disabled): nothing more comes
-            self.note = self.tr("cut off by the hub: %1 — this seat shows nothing more; an administrator "
-                                "has to act").replace("%1", detail)
+            self.note = self.cut_text()
         self.setText(f"{who} · {self.note}" if self.note else who)
         self.setStyleSheet("color: #b00020; font-weight: bold" if status in ("lost", "cut") else "")
         window = self.window()
-        if status in ("lost", "restarted", "cut") and hasattr(window, "statusBar"):
-            window.statusBar().showMessage(self.note, 0 if status == "cut" else 10000)
+        if status in ("lost", "restarted") and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(self.note, 10000)
+        if status == "cut" and self.box is None:  # not modal: an unattended wall keeps it up for whoever comes
+            from PySide6.QtWidgets import QMessageBox
+
+            self.setToolTip(detail)
+            self.box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Cut off by the hub"),
+                                   f"{self.note}\n{self.tr('Nothing more is shown here until an administrator acts.')}"
+                                   f"\n\n{self.tr('The hub said: %1').replace('%1', detail)}",
+                                   QMessageBox.StandardButton.Ok, window)
+            self.box.setModal(False)
+            self.box.show()
+
+    def cut_text(self) -> str:
+        code = getattr(self.core, "cut_code", None)
+        head = {"seat_revoked": self.tr("this seat's key was revoked"),
+                "account_disabled": self.tr("the operator's account was disabled")}.get(
+            code or "", self.tr("the hub ended this seat's session"))
+        return self.tr("cut off by the hub: %1").replace("%1", head)
 
 
 class StatusFile(QObject):

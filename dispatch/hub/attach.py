@@ -66,7 +66,8 @@ class RemoteCore:
         self._need_sync = threading.Event()
         self._resubscribe = threading.Event()
         self._sync_after = 0.0  # no resynchronisation before this (monotonic): after a failed one
-        self.cut_reason: str | None = None  # why the hub ended this seat's stream (link "cut")
+        self.cut_reason: str | None = None  # why the hub ended this seat's stream (link "cut"), in its words
+        self.cut_code: str | None = None  # seat_revoked, account_disabled
 
     # ------------------------------------------------------------ session
     def login(self, name: str, password: str) -> dict[str, Any]:
@@ -345,7 +346,7 @@ class RemoteCore:
                 self._resubscribe_after_login(hub)
             return  # logged out here: the stream ends with the session
         log.warning("the hub cut this seat off: %s", reason)
-        self.cut_reason = reason
+        self.cut_reason, self.cut_code = reason, code
         self._set_link("cut", reason)
 
     def _resubscribe_after_login(self, hub: str | None) -> None:
@@ -358,7 +359,7 @@ class RemoteCore:
                 if hub is None or (self._client.logged_in or {}).get("hub") != hub:
                     self.operator = self._client.login(*self._client.credentials)  # type: ignore[misc]
         except Refused as exc:
-            self.cut_reason = str(exc)
+            self.cut_reason, self.cut_code = str(exc), exc.code
             self._set_link("cut", str(exc))
             return
         except ConnectionError:

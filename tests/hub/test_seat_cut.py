@@ -23,13 +23,17 @@ def _logouts(core, name: str) -> list[str]:  # type: ignore[no-untyped-def]
             and e.payload["name"] == name]
 
 
-def test_a_revoked_seat_key_and_a_disabled_account_cut_the_open_stream(link) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_seat_key_and_a_disabled_account_cut_the_open_stream(link, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from console.attached import LinkStatus
+
     wang = add_operator(link.core, link.keys, "wang", "dispatcher")
     zhao = add_operator(link.core, link.keys, "zhao", "viewer")
     li = add_operator(link.core, link.keys, "li", "shift_lead")
     a, b, c = (attach(link.hub.control_endpoint, k, n) for k, n in ((wang, "wang"), (zhao, "zhao"), (li, "li")))
     try:
         wait_for(lambda: len(link.hub.stream.subscribers) == 3, 5, what="three seats following the stream")
+        status = LinkStatus(b)  # what zhao's status bar says
+        qtbot.addWidget(status)
         call(a, "shift.note", {"text": "everyone sees this"}, actor="ignored")
         wait_for(lambda: b.state.last_seq == c.state.last_seq == link.core.state.last_seq, 5)
 
@@ -38,7 +42,10 @@ def test_a_revoked_seat_key_and_a_disabled_account_cut_the_open_stream(link) -> 
         revoke_seat(other, "ctl:boss", "seat-zhao")
         other.close()
         wait_for(lambda: b.link == "cut", 5, what="the revoked seat to be told")
-        assert b.cut_reason == "the key of seat seat-zhao was revoked"
+        assert b.cut_reason == "the key of seat seat-zhao was revoked" and b.cut_code == "seat_revoked"
+        qtbot.waitUntil(lambda: "cut off by the hub: this seat's key was revoked" in status.text(), timeout=5000)
+        assert status.box is not None and "the key of seat seat-zhao was revoked" in status.box.text()
+        status.box.close()
         assert "seat-zhao" not in {seat for seat, _ in link.hub.stream.subscribers.values()}
         wait_for(lambda: _logouts(link.core, "zhao") == ["the key of seat seat-zhao was revoked"], 5)
         held = b.state.last_seq
