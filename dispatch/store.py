@@ -53,6 +53,9 @@ GENESIS_HASH = "0" * 64
 WAL_AUTOCHECKPOINT_PAGES = 20_000
 CHECKPOINT_EVERY_S = 0.2
 
+PG_CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                   "keepalives_count": 3}  # libpq's, for PostgreSQL (see make_engine)
+
 metadata = MetaData()
 
 events_table = Table(
@@ -224,7 +227,15 @@ def make_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that went away silently (a host down, a cable cut) must not hold a command -- and the core's
+    # lock -- for the kernel's TCP timeouts (minutes): a connection attempt gives up after PG_CONNECT_TIMEOUT_S
+    # and a connection in use whose server stopped answering is declared dead within about half a minute.
+    # Settings given in the URL win.
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url).query
+    connect_args = {k: v for k, v in PG_CONNECT_ARGS.items() if k not in given}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _label(url: str) -> str:

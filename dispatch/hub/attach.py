@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LOST_AFTER_S = 3.0  # no heartbeat for this long: the hub is gone (it sends one every 0.5 s)
 RETRY_EVERY_S = 1.0
+RESUBSCRIBE_AFTER_S = 1.2  # heartbeats missed for this long: ask for the stream again (before calling it lost)
 CAUGHT_UP_WAIT_S = 3.0  # an operation's answer waits this long for its own events to arrive
 CUT_CODES = frozenset({"seat_revoked", "account_disabled"})  # the hub ended this seat: no retrying
 
@@ -240,7 +241,7 @@ class RemoteCore:
         port = self._stream_port
         sock = self._subscribe_socket()
         last_heard = time.monotonic()
-        next_try = 0.0
+        next_try = next_sub = 0.0
         try:
             # events published between the snapshot and the subscription are a gap: one more sync
             self._need_sync.set()
@@ -260,6 +261,10 @@ class RemoteCore:
                     self._on_message(sock.recv())
                     continue
                 now = time.monotonic()
+                if RESUBSCRIBE_AFTER_S < now - last_heard <= LOST_AFTER_S and now >= next_sub:
+                    # heartbeats missed: a connection that came back (a new one to the hub) is not subscribed
+                    next_sub = now + RESUBSCRIBE_AFTER_S
+                    self._subscribe(sock)
                 if now - last_heard > LOST_AFTER_S and now >= next_try:
                     self._set_link("lost", "")
                     next_try = now + RETRY_EVERY_S
