@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from dispatch.changes import Changes
@@ -86,6 +86,11 @@ def get_bus() -> _Bus:
     global bus
     if bus is None:
         bus = _Bus()
+        app = QCoreApplication.instance()
+        if app is not None and bus.thread() is not app.thread():
+            # first asked for on a worker thread (a hub link's listener): the bus delivers on the GUI thread
+            # all the same, not on a thread that has no event loop
+            bus.moveToThread(app.thread())
     return bus
 
 

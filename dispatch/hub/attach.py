@@ -36,6 +36,7 @@ RETRY_EVERY_S = 1.0
 RESUBSCRIBE_AFTER_S = 1.2  # heartbeats missed for this long: ask for the stream again (before calling it lost)
 CAUGHT_UP_WAIT_S = 3.0  # an operation's answer waits this long for its own events to arrive
 CUT_CODES = frozenset({"seat_revoked", "account_disabled"})  # the hub ended this seat: no retrying
+FINAL_LOGIN_CODES = CUT_CODES | {"login_failed", "account_locked"}  # a login again that no retry mends
 
 
 class RemoteCore:
@@ -364,8 +365,11 @@ class RemoteCore:
                 if hub is None or (self._client.logged_in or {}).get("hub") != hub:
                     self.operator = self._client.login(*self._client.credentials)  # type: ignore[misc]
         except Refused as exc:
-            self.cut_reason, self.cut_code = str(exc), exc.code
-            self._set_link("cut", str(exc))
+            if exc.code in FINAL_LOGIN_CODES:  # no use trying again: an administrator has to act
+                self.cut_reason, self.cut_code = str(exc), exc.code
+                self._set_link("cut", str(exc))
+            else:  # the hub's store away, a delay: the next missed heartbeat asks again
+                log.warning("logging in again at the hub failed: %s", exc)
             return
         except ConnectionError:
             return

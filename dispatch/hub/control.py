@@ -200,6 +200,7 @@ class ControlServer:
             if key is not None:  # ZAP admitted the key when the connection opened; it may be revoked since
                 why = self._unfit(seat, key, None)
                 if why is not None:
+                    self._drop_unfit()  # before the revocation reached this thread: the logouts recorded now
                     self.sessions.pop(conn, None)
                     raise Refused(f"{why[1]}: this connection may do nothing more", why[0])
             if kind == "login":
@@ -289,6 +290,7 @@ class ControlServer:
                           "login_required")
         a = s.account
         if a.disabled:
+            self._drop_unfit()  # its logout recorded, its seat's stream ended
             self.sessions.pop(conn, None)
             self._refused(a.actor, seat, a.name, name, args, claimed, "account disabled")
             raise Refused(f"the account {a.name} is disabled; the session is closed", "account_disabled")

@@ -17,7 +17,8 @@ One JSON object a message:
 - {"t": "hb", "head": seq, "hub": instance}: every HB_EVERY_S (and at once to a new subscriber), after the
   events up to `head`; a head beyond the subscriber's state is a gap at the tail; a new `hub` instance is a
   hub that restarted.
-- {"t": "cut", "reason": text, "code"}: this seat's subscription ended (or was refused); the seat stops.
+- {"t": "cut", "code", "reason": text, "hub"}: this seat's subscription ended or was refused (code
+  seat_revoked, account_disabled: the seat stops; login_required: it logs in, then asks again).
 
 The core publishes its Changes on whichever thread committed; those threads only hand the events over
 and wake this one, which alone owns the socket. Events handed out of order (two committing threads)
@@ -256,7 +257,7 @@ class StreamPublisher:
                 self._tell_cut(rid, seat, *refusal)
 
     def _tell_cut(self, rid: bytes, seat: str, code: str, reason: str) -> None:
-        log.warning("stream: %s cut off: %s", seat, reason)
+        (log.info if code == "login_required" else log.warning)("stream: %s cut off: %s", seat, reason)
         self._send_to(rid, json.dumps({"t": "cut", "code": code, "reason": reason, "hub": self.instance},
                                          ensure_ascii=False).encode())
         self.cut += 1
