@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.device_bench.guard import guarded
 from dispatch.feeds.feed import FeedStats, UnboundSource
 
 log = logging.getLogger(__name__)
@@ -302,8 +303,9 @@ def bind_terminal(panel: Any, terminal: str, unit: str, done: Any = None) -> Non
         if done is not None:
             done(arg)
 
-    panel._background(panel._guarded(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
-                                                      actor=actor), "unit.bind_terminal"), done=finished)
+    bind = guarded(panel, lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
+                                           actor=actor), "unit.bind_terminal")
+    panel._background(bind, done=finished)
 
 
 def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
@@ -321,8 +323,9 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
         if done is not None:
             done(arg)
 
-    panel._background(panel._guarded(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text},
-                                                      actor=actor), "jt808.send_text"), done=finished)
+    send = guarded(panel, lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
+                   "jt808.send_text")
+    panel._background(send, done=finished)
 
 
 def ask_binding(panel: Any, source: UnboundSource) -> None:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from console.device_bench.collector import Deliver, StatsCollector
 from console.device_bench.dialogs import AddFeedDialog, BindSourceDialog, EditFeedDialog
 from console.device_bench.feed_table import FeedTable, detail_text, status_text
+from console.device_bench.guard import guarded, may
 from console.device_bench.words import ERROR_STYLE, match_label, refusal_text, source_detail
 from dispatch.errors import Refused
 from dispatch.feeds import config as feed_config
@@ -90,8 +91,8 @@ class DevicesPanel(QWidget):
         self.remove_button = QPushButton(self.tr("Remove"), self)
         self.add_button.clicked.connect(self.add_feed)
         self.edit_button.clicked.connect(self.edit_feed)
-        self.connect_button.clicked.connect(lambda: self._on_selected(self._guarded(self.manager.connect)))
-        self.disconnect_button.clicked.connect(lambda: self._on_selected(self._guarded(self.manager.disconnect)))
+        self.connect_button.clicked.connect(lambda: self._on_selected(guarded(self, self.manager.connect)))
+        self.disconnect_button.clicked.connect(lambda: self._on_selected(guarded(self, self.manager.disconnect)))
         self.remove_button.clicked.connect(self._remove)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.edit_button, self.connect_button, self.disconnect_button, self.remove_button):
@@ -337,31 +338,7 @@ class DevicesPanel(QWidget):
     def _remove(self) -> None:
         name = self.selected_feed()
         if name:
-            self._background(self._guarded(self.manager.remove), name)
-
-    # ------------------------------------------------------------ who may
-    def _authorize(self, operation: str = "feed.edit", args: dict[str, Any] | None = None) -> None:
-        """The permission table for this seat's operator (a viewer edits no feed); raises Refused, recorded."""
-        from console.operations import authorize
-
-        authorize(self.manager.core, operation, args)
-
-    def _guarded(self, fn: Callable[..., Any], operation: str = "feed.edit") -> Callable[..., Any]:
-        """`fn` run only once the seat's operator may do `operation` (checked on the worker, before it)."""
-        def run(*args: Any) -> Any:
-            self._authorize(operation)
-            return fn(*args)
-
-        return run
-
-    def _may(self, operation: str = "feed.edit") -> bool:
-        """Asked before a dialog opens: False (and the bench says why) when the operator may not."""
-        try:
-            self._authorize(operation)
-        except Refused as exc:
-            self.show_notice(refusal_text(exc), error=True)
-            return False
-        return True
+            self._background(guarded(self, self.manager.remove), name)
 
     def _save(self) -> bool:
         """Rewrite the feeds file (off the GUI thread). False: not written (it had errors at start)."""
@@ -377,7 +354,7 @@ class DevicesPanel(QWidget):
                        "this change lasts until the console closes.")
 
     def add_feed(self) -> None:
-        if not self._may():
+        if not may(self):
             return
         dlg = AddFeedDialog(self, existing=set(self.manager.feeds), units=self.units)
         if dlg.exec() != QDialog.DialogCode.Accepted or dlg.spec is None:
@@ -398,7 +375,7 @@ class DevicesPanel(QWidget):
         return EditFeedDialog(self, specs=specs, name=name, units=self.units)
 
     def edit_feed(self) -> None:
-        if not self._may():
+        if not may(self):
             return
         dlg = self.edit_dialog()
         if dlg is None:
@@ -428,7 +405,7 @@ class DevicesPanel(QWidget):
             if done is not None:
                 done(plan)
 
-        self._background(self._guarded(lambda: self.manager.update(name, spec, actor=actor)), done=finished)
+        self._background(guarded(self, lambda: self.manager.update(name, spec, actor=actor)), done=finished)
 
     def bind_source(self, source: UnboundSource | None = None) -> None:
         """Bind a source the selected feed hears to a unit: asks which, then applies it."""
@@ -441,7 +418,7 @@ class DevicesPanel(QWidget):
 
             ask_binding(self, source)
             return
-        if not self._may():
+        if not may(self):
             return
         dlg = BindSourceDialog(self, feed=feed, source=source, units=self.units)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.result_binding is not None:
@@ -452,7 +429,7 @@ class DevicesPanel(QWidget):
         """One source to a unit. An MMSI bound `unit_wide` becomes the unit's own (`unit.bind_mmsi`,
         as the unit board and `ctl unit bind-mmsi` do: every feed, shown on the board); anything
         else goes into the feed's ``bind`` table through the same path as the edit dialog."""
-        from console.operations import seat_actor
+        from console.operations import authorize, seat_actor
         from dispatch import ops
 
         actor = seat_actor(self.manager.core)
@@ -465,12 +442,12 @@ class DevicesPanel(QWidget):
                 if done is not None:
                     done(arg)
 
-            self._background(self._guarded(lambda: ops.call(core, "unit.bind_mmsi", {"unit_id": unit, "mmsi": value},
+            self._background(guarded(self, lambda: ops.call(core, "unit.bind_mmsi", {"unit_id": unit, "mmsi": value},
                                                             actor=actor), "unit.bind_mmsi"), done=finished_unit)
             return
 
         def work() -> Any:
-            self._authorize()
+            authorize(self.manager.core, "feed.edit")
             spec = dataclasses.replace(self.manager.feed(feed).spec)
             spec.bind = {**spec.bind, feed_config.binding_key(kind, value): unit}
             return self.manager.update(feed, spec, actor=actor)

@@ -11,6 +11,7 @@ from dispatch.ops import call
 
 def test_a_viewer_at_the_bench_edits_no_feed_an_engineer_does(qtbot, core, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from console import operations
+    from console.device_bench.guard import may
     from console.device_bench.panel import DevicesPanel
 
     call(core, "account.add", {"name": "zhao", "role": "viewer", "password": "pw-zhao-12345"}, actor="ctl:test")
@@ -27,7 +28,7 @@ def test_a_viewer_at_the_bench_edits_no_feed_an_engineer_does(qtbot, core, tmp_p
         panel.apply_edit("river", edited)
         qtbot.waitUntil(lambda: "a viewer may not run feed.edit" in panel.notice.text(), timeout=5000)
         assert mgr.feeds["river"].spec.bind == {} and not (tmp_path / "feeds.toml").exists()
-        assert not panel._may() and "allowed: engineer, administrator" in panel.notice.text()  # before a dialog
+        assert not may(panel) and "allowed: engineer, administrator" in panel.notice.text()  # before a dialog
         panel.apply_binding("river", "mmsi", "412000222", "boat-02", unit_wide=True)
         qtbot.waitUntil(lambda: "a viewer may not run unit.bind_mmsi" in panel.notice.text(), timeout=5000)
         refused = [e for e in core.store.events(kinds=["account.command_refused"])]
@@ -36,14 +37,14 @@ def test_a_viewer_at_the_bench_edits_no_feed_an_engineer_does(qtbot, core, tmp_p
         assert core.state.units["boat-02"].mmsi == 413801002
 
         operations.set_operator("li")
-        assert panel._may()
+        assert may(panel)
         panel.apply_edit("river", edited)
         qtbot.waitUntil(lambda: mgr.feeds["river"].spec.bind == {"GP": "boat-01"}, timeout=5000)
         ev = list(core.store.events(kinds=["feed.bindings_changed"]))
         assert [e.actor for e in ev] == ["engineer:li"]
 
         operations.set_operator("owner-without-account")  # the store's owner, as ctl --db: not checked
-        assert panel._may()
+        assert may(panel)
     finally:
         operations.set_operator(None)
         panel.shutdown()
