@@ -78,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)
+    from console.evidence import install as install_evidence
+
+    install_evidence(window)  # View → Video evidence, Camera register: the hub's operations, clips fetched from it
+    from console.cases import install as install_cases
+
+    install_cases(window)  # the case file as the hub's operations tell it (the operator's role masks the party)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
     window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing

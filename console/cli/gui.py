@@ -8,7 +8,7 @@ import sys
 import time
 
 log = logging.getLogger(__name__)
-TABS = ("units", "incidents", "tasks", "field", "devices")  # the side tabs --tab can show
+TABS = ("units", "incidents", "tasks", "cases", "field", "devices")  # the side tabs --tab can show
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -157,6 +157,9 @@ def run(args: argparse.Namespace) -> int:
     from console.alerts import install as install_alerts
 
     install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
+    from console.cases import install as install_cases
+
+    install_cases(window)  # the enforcement cases: list, deadlines, detail, a case officer's steps (console/cases)
     from console.evidence import install as install_evidence
 
     install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)

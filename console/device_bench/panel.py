@@ -157,7 +157,8 @@ class DevicesPanel(QWidget):
         if gateway is not None:  # its terminals and their raw frames, while its row is selected
             from console.device_bench.jt808 import GatewayView
 
-            self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text)
+            self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text,
+                                            send_command=self.send_command)
             self.gateway_view.hide()
             bl.addWidget(self.gateway_view, 3)
         self.monitor_box = QWidget(bottom)  # the feeds' lines (the gateway shows its terminals' frames instead)
@@ -473,6 +474,12 @@ class DevicesPanel(QWidget):
         from console.device_bench.jt808 import send_text
 
         send_text(self, unit, text, done)
+
+    def send_command(self, operation: str, unit: str, args: dict[str, Any], *,
+                     done: Callable[[Any], None] | None = None) -> None:
+        from console.device_bench.jt808 import send_command
+
+        send_command(self, operation, unit, args, done)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.shutdown()

@@ -82,6 +82,28 @@ def set_core(core: Any) -> None:
         bus = _Bus()
 
 
+def has_core() -> bool:
+    """Whether this process has a core to run operations on (a replay file opened alone has none)."""
+    return _core is not None
+
+
+def is_remote() -> bool:
+    """Whether operations go to a hub (a seat attached to one): files it stores are not on this machine."""
+    return getattr(_core, "remote_call", None) is not None
+
+
+def may(operation: str, args: dict[str, Any] | None = None) -> tuple[bool, str]:
+    """(whether the operator at this seat may run `operation`, why not in words), from the permission table the
+    hub checks (dispatch/accounts/permissions.py). A single-seat console is its owner's: everything is allowed.
+    Only to grey out what the hub would refuse; the hub still decides."""
+    op = getattr(_core, "operator", None)
+    if not isinstance(op, dict) or not op.get("role"):
+        return True, ""
+    from dispatch.accounts.permissions import allowed
+
+    return allowed(str(op["role"]), operation, dict(args or {}), str(op.get("name") or ""))
+
+
 def get_bus() -> _Bus:
     global bus
     if bus is None:

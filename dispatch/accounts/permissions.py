@@ -37,7 +37,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
-        "jt808.terminals", "jt808.unknown", "citizens.request",
+        "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
@@ -45,6 +45,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",
         "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
         "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
+    *(Rule(o, DISPATCH, why="where a truck is and how often it reports: the dispatcher's") for o in (
+        "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
          "reopening a closed case and the evaluation are the shift lead's"),
     Rule("incident.transition", DISPATCH, "to any other state"),
@@ -60,14 +62,17 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("incidents.acknowledge_alerts", DISPATCH, why="the shift-lead alerts acknowledged at a seat"),
     Rule("field.read", DISPATCH, why="a conversation read at a dispatcher's seat"),
     # the enforcement case file (dispatch/cases/)
+    Rule("cases", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
+         "a party's personal data only for those handling cases"),
     *(Rule(o, EVERYONE, why="read only (personal data masked)") for o in (
-        "cases", "case.catalogue", "case.templates", "officers", "cases.supervision")),
+        "cases", "case.catalogue", "case.templates", "officers", "cases.supervision", "cases.counts")),
     Rule("case.show", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
          "a party's personal data only for those handling cases"),
     Rule("case.show", EVERYONE, "masked"),
     *(Rule(o, DISPATCH, why="case handling") for o in (
-        "case.open", "case.advance", "case.party", "case.evidence", "case.penalty", "case.document",
-        "cases.check_deadlines")),
+        "case.open", "case.advance", "case.party", "case.evidence", "case.evidence_track", "case.penalty",
+        "case.document", "case.document_file", "cases.check_deadlines")),
+    Rule("case.review", (SL,), why="a review's outcome counts in the officers' supervision: not theirs to record"),
     Rule("case.export", (SL, A), why="writes the dossier on the hub's machine"),
     Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
     *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
@@ -86,6 +91,10 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    Rule("camera.save", (E, A), why="the camera register: adding, editing or moving one camera"),
+    Rule("camera.remove", (E, A), why="the camera register: a camera out of service (its footage kept)"),
+    Rule("evidence.fetch", EVERYONE, why="reads a stored clip or still a piece at a time (an attached seat plays it)"),
+    Rule("evidence.verify", (D, SL, E, A), why="reads only, but decodes every stored clip (minutes on a large store)"),
     Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
     Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
          "writes a file on the hub's machine"),
@@ -96,6 +105,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
     Rule("unit.bind_terminal", (E, A), why="a device binding (a truck's JT/T 808 terminal), like a feed's"),
+    Rule("jt808.set_params", (E, A), why="a terminal's settings (heartbeat, report intervals, server...)"),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),
