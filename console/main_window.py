@@ -174,13 +174,22 @@ class MainWindow(QMainWindow):
         return w
 
     def open_replay(self) -> QWidget | None:
-        """The replay window on this store, beside the live console (which keeps running)."""
-        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
-            QMessageBox.information(self, self.tr("Replay"), self.tr(
-                "This console is attached to a hub and has no store: replay a shift on the hub's machine "
-                "(main.py replay, ctl --hub events, ctl --hub seats)."))
-            return None
+        """The replay window on this store, beside the live console (which keeps running). Attached to a hub
+        (no store here) the last shift is fetched from the hub first; the window opens when it has arrived
+        (`self.hub_replay` is the fetch's future, `self.replay_window` the window)."""
         from console import i18n
+
+        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
+            from console.replay.window import fetch_hub_replay
+
+            def ready(w: QWidget) -> None:
+                self.replay_window = w
+                w.show()
+
+            self.statusBar().showMessage(self.tr("Fetching the last shift from the hub for the replay…"), 10000)
+            self.hub_replay = fetch_hub_replay(self.core, self, ready, lang=i18n.current_language(),
+                                               city_geojson=self.city_geojson)
+            return None
         from console.replay.window import open_live_replay
 
         w = open_live_replay(self.core, self, lang=i18n.current_language(), city_geojson=self.city_geojson)

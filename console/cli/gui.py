@@ -49,6 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hub", metavar="ENDPOINT", help="attach to a running hub's control endpoint (e.g. "
                    "tcp://HOST:5571) instead of a store: a login, then the hub's state live; needs --key")
     p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
+    p.add_argument("--user", metavar="NAME", help="with --hub and --login-stdin: log in as NAME without the dialog "
+                   "(automation, a video wall started unattended)")
+    p.add_argument("--login-stdin", action="store_true", help="with --hub --user NAME: read the password from the "
+                   "first line of standard input (never from the command line)")
+    p.add_argument("--status-file", metavar="FILE", help="with --hub: keep FILE (JSON) saying every second what this "
+                   "seat holds: the link to the hub, the operator, the last event and its hash (monitoring, tests)")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 

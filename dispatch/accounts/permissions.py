@@ -34,7 +34,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
-        "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
         "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
@@ -145,7 +145,9 @@ def as_markdown() -> str:
             "Generated from `dispatch/accounts/permissions.py` (`python -m dispatch.accounts.permissions`); the hub",
             "checks every control request against it and records a refusal as `account.command_refused`.",
             "The first row of an operation whose condition holds decides. An operation not listed is refused.",
-            "`ctl --db` on a local store is the owner's single seat and is not checked.", "",
+            "`ctl --db` on a local store is the owner's single seat and is not checked. A single-seat console checks",
+            "its device bench (feed edits, device bindings) against it for an operator with an account in its store.",
+            "",
             "| operation | when | " + " | ".join(EVERYONE) + " | why |",
             "|---|---|" + "---|" * len(EVERYONE) + "---|"]
     rows = [f"| `{r.operation}` | {r.when} | " + " | ".join("yes" if role in r.roles else "" for role in EVERYONE)
