@@ -62,6 +62,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.fetch",
     "dispatch.gazetteer.ops",
     "dispatch.jt808.ops",
+    "dispatch.alarms.ops",
 )
 
 Operation = Callable[..., Any]

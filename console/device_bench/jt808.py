@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.device_bench.guard import guarded
 from console.i18n import t
 from dispatch.feeds.feed import FeedStats, UnboundSource
 
@@ -337,15 +338,17 @@ def bind_terminal(panel: Any, terminal: str, unit: str, done: Any = None) -> Non
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         panel.show_notice(panel.tr("Terminal %1 now moves %2.").replace("%1", terminal).replace("%2", unit))
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
-                                       actor=actor), done=finished)
+    bind = guarded(panel, lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
+                                           actor=actor), "unit.bind_terminal")
+    panel._background(bind, done=finished)
 
 
 def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
@@ -353,7 +356,8 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         said = (panel.tr("Text sent to %1.") if arg[0]["connected"]
@@ -362,8 +366,9 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
-                      done=finished)
+    send = guarded(panel, lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
+                   "jt808.send_text")
+    panel._background(send, done=finished)
 
 
 def send_command(panel: Any, operation: str, unit: str, args: dict[str, Any], done: Any = None) -> None:
@@ -372,7 +377,8 @@ def send_command(panel: Any, operation: str, unit: str, args: dict[str, Any], do
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         what = t(COMMAND_WORDS.get(arg[0]["command"], arg[0]["command"]))
@@ -382,7 +388,8 @@ def send_command(panel: Any, operation: str, unit: str, args: dict[str, Any], do
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, operation, {"unit_id": unit, **args}, actor=actor), done=finished)
+    panel._background(guarded(panel, lambda: ops.call(core, operation, {"unit_id": unit, **args}, actor=actor),
+                              operation), done=finished)
 
 
 def ask_binding(panel: Any, source: UnboundSource) -> None:

@@ -46,6 +46,7 @@ def install(window: Any) -> Any:
     editor.setWindowFlag(Qt.WindowType.Window, True)
     editor.resize(1200, 520)
     register = QAction(window.tr("Camera register…"), window)
+    register.setShortcut(QKeySequence("Ctrl+Shift+E"))
 
     def open_register() -> None:
         editor.apply_permissions()
@@ -59,6 +60,7 @@ def install(window: Any) -> Any:
     action.setShortcut(QKeySequence("Ctrl+Shift+V"))
     cams = QAction(window.tr("Cameras on the map"), window)
     cams.setCheckable(True)
+    cams.setShortcut(QKeySequence("Ctrl+Shift+C"))
 
     def push(items: list[dict[str, Any]]) -> None:
         window.map.run(f"ConsoleCameras.update({json.dumps(items, ensure_ascii=False)})")

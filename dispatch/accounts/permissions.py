@@ -34,7 +34,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
-        "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
         "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
@@ -56,6 +56,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
     Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
     Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("alarms.mute", (D, SL, E, A), why="a seat's alarm sounds silenced until the end of the shift, recorded"),
     Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
     Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
     Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),
@@ -145,7 +146,9 @@ def as_markdown() -> str:
             "Generated from `dispatch/accounts/permissions.py` (`python -m dispatch.accounts.permissions`); the hub",
             "checks every control request against it and records a refusal as `account.command_refused`.",
             "The first row of an operation whose condition holds decides. An operation not listed is refused.",
-            "`ctl --db` on a local store is the owner's single seat and is not checked.", "",
+            "`ctl --db` on a local store is the owner's single seat and is not checked. A single-seat console checks",
+            "its device bench (feed edits, device bindings) against it for an operator with an account in its store.",
+            "",
             "| operation | when | " + " | ".join(EVERYONE) + " | why |",
             "|---|---|" + "---|" * len(EVERYONE) + "---|"]
     rows = [f"| `{r.operation}` | {r.when} | " + " | ".join("yes" if role in r.roles else "" for role in EVERYONE)
