@@ -299,8 +299,10 @@ class RulesEngine(GateTables):
             if prev is not None:
                 if ts < prev:
                     continue  # out of order: the rules follow each unit's time forwards only
-                if stale_on and ts - prev > stale_s:
-                    out += self._gap(uid, prev, ts)
+                if ts - prev > stale_s:
+                    if stale_on:
+                        out += self._gap(uid, prev, ts)
+                    stops.pop(uid, None)  # a stop is what was seen: parked through a silence is not one
             if need < 0:
                 continue  # no plan: not a unit of ours (the core ingests only units)
             row = rows[k]
