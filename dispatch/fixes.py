@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +46,8 @@ FMT_WIDE = 2
 NONE16 = 0xFFFF
 COMPACT = struct.Struct("<HhhHHH")
 WIDE = struct.Struct("<HddddH")
+_WORDS = {FMT_COMPACT: COMPACT.size // 2, FMT_WIDE: WIDE.size // 2}  # a record's length in 16-bit words
+_BIG_ENDIAN = sys.byteorder == "big"
 DAY_MS = 86_400_000
 PARTITION_PREFIX = "fix_blocks_d"
 # A time in epoch seconds times 1000 is off by up to ~2.4e-4 ms (a double's precision at 1.8e12): a bound
@@ -249,11 +253,6 @@ def records(t0: int, lat0: int, lon0: int, fmt: int, data: bytes) -> list[tuple[
     return out
 
 
-def _times(t0: int, fmt: int, data: bytes) -> list[int]:
-    rec = COMPACT if fmt == FMT_COMPACT else WIDE
-    return [t0 + r[0] for r in rec.iter_unpack(data)]
-
-
 def source_names(conn: Any) -> dict[int, str | None]:
     """fix_sources id -> name (0: none): a small table, read whole."""
     names: dict[int, str | None] = {0: None}
@@ -262,7 +261,7 @@ def source_names(conn: Any) -> dict[int, str | None]:
 
 
 _UNITS = (
-    # Skip-scan over ix_fix_blocks_unit_t0: one index seek per distinct unit, whatever the history length.
+    # Skip-scan over ix_fix_blocks_unit_time: one index seek per distinct unit, whatever the history length.
     "WITH RECURSIVE u(id) AS ("
     " SELECT MIN(unit_id) FROM fix_blocks"
     " UNION ALL"
@@ -276,23 +275,55 @@ def unit_ids(conn: Any) -> list[str]:
     return [r[0] for r in conn.exec_driver_sql(_UNITS + " SELECT id FROM u WHERE id IS NOT NULL")]
 
 
+def _u16(data: bytes) -> array[int]:
+    a = array("H")
+    a.frombytes(data)
+    if _BIG_ENDIAN:
+        a.byteswap()
+    return a
+
+
 def _pick_last(rows: Iterable[Sequence[Any]], t_ms: int) -> dict[str, tuple[int, int, int, Sequence[Any]]]:
-    """unit -> (ms, block id, index, block row) of its last fix at or before t_ms (ties: stored last)."""
+    """unit -> (ms, block id, index, block row) of its last fix at or before t_ms (ties: stored last).
+
+    The records' time offsets are read as one array (every 6th or 18th 16-bit word), not record by record:
+    a redraw looks at a block or two of every unit."""
     best: dict[str, tuple[int, int, int, Sequence[Any]]] = {}
     for row in rows:
         bid, unit_id, t0, _lat0, _lon0, fmt, data = row
-        times = _times(t0, fmt, bytes(data))
-        k = -1
-        top = -1
-        for i, ms in enumerate(times):
-            if ms <= t_ms and ms >= top:
-                top, k = ms, i
-        if k < 0:
-            continue
+        offs = _u16(data)[0::_WORDS[fmt]]
+        lim = t_ms - t0
+        top = max(offs)
+        if top <= lim:
+            k = len(offs) - 1 - offs[::-1].index(top)
+        else:
+            k = top = -1
+            for i, off in enumerate(offs):
+                if top <= off <= lim:
+                    top, k = off, i
+            if k < 0:
+                continue
+        top += t0
         cur = best.get(unit_id)
         if cur is None or (top, bid, k) > cur[:3]:
             best[unit_id] = (top, bid, k, row)
     return best
+
+
+def _record(row: Sequence[Any], k: int) -> tuple[int, float, float, float | None, float | None, int]:
+    """The k-th fix of a block (what `records` gives at k, without decoding the others)."""
+    _bid, _unit, t0, lat0, lon0, fmt, data = row
+    data = bytes(data)
+    if fmt != FMT_COMPACT:
+        toff, la, lo, sp, co, sid = WIDE.unpack_from(data, k * WIDE.size)
+        return t0 + toff, la, lo, None if math.isnan(sp) else sp, None if math.isnan(co) else co, sid
+    w = array("h")
+    w.frombytes(data[: (k + 1) * COMPACT.size])
+    if _BIG_ENDIAN:
+        w.byteswap()
+    toff, _dla, _dlo, sp, co, sid = COMPACT.unpack_from(data, k * COMPACT.size)
+    return (t0 + toff, (lat0 + sum(w[1::6])) / 1e7, (lon0 + sum(w[2::6])) / 1e7,
+            None if sp == NONE16 else sp / 100.0, None if co == NONE16 else co / 100.0, sid)
 
 
 def last_fixes(conn: Any, t: float | None, units: Iterable[str] | None = None) -> list[FixTuple]:
@@ -304,7 +335,8 @@ def last_fixes(conn: Any, t: float | None, units: Iterable[str] | None = None) -
             f" AND b.t0 > l.last - {SPAN_MS + 1} AND b.t1 >= l.last")
     last = f"(SELECT MAX(g.t0) FROM fix_blocks g WHERE g.unit_id = {{col}} AND g.t0 <= {m})"
     if units is None:
-        sql = (_UNITS + f", l(id, last) AS (SELECT id, {last.format(col='u.id')} FROM u WHERE id IS NOT NULL) "
+        sql = (_UNITS + f", l(id, last) AS MATERIALIZED (SELECT id, {last.format(col='u.id')} FROM u "
+               "WHERE id IS NOT NULL) "
                + pick)
         rows = conn.exec_driver_sql(sql, (t_ms,)).all()
     else:
@@ -312,12 +344,12 @@ def last_fixes(conn: Any, t: float | None, units: Iterable[str] | None = None) -
         for i in range(0, len(wanted), 500):
             part = wanted[i:i + 500]
             sql = (f"WITH v(id) AS (VALUES {','.join([f'({m})'] * len(part))}), "
-                   f"l(id, last) AS (SELECT id, {last.format(col='v.id')} FROM v) " + pick)
+                   f"l(id, last) AS MATERIALIZED (SELECT id, {last.format(col='v.id')} FROM v) " + pick)
             rows.extend(conn.exec_driver_sql(sql, (*part, t_ms)).all())
     out: list[FixTuple] = []
     names = source_names(conn) if rows else {}
     for unit_id, (_ms, _bid, k, row) in sorted(_pick_last(rows, t_ms).items()):
-        ms, lat, lon, sp, co, sid = records(row[2], row[3], row[4], row[5], bytes(row[6]))[k]
+        ms, lat, lon, sp, co, sid = _record(row, k)
         out.append((unit_id, ms / 1000.0, lat, lon, sp, co, names.get(sid)))
     return out
 
