@@ -58,7 +58,7 @@ MS_EPS = 1e-3
 FixTuple = tuple[str, float, float, float, float | None, float | None, str | None]
 
 
-def _mark(conn: Any) -> str:
+def mark(conn: Any) -> str:
     """The driver's placeholder: `conn` is a SQLAlchemy connection or a plain sqlite3 one."""
     dialect = getattr(conn, "dialect", None)
     return "?" if dialect is None or dialect.paramstyle == "qmark" else "%s"
@@ -148,7 +148,7 @@ class FixWriter:
         missing = {n for n in names if n is not None and n not in self.source_ids}
         if not missing:
             return
-        m = _mark(conn)
+        m = mark(conn)
         cur = _cursor(conn)
         try:
             cur.execute("SELECT id, name FROM fix_sources")
@@ -193,7 +193,7 @@ class FixWriter:
         return b
 
     def _store(self, conn: Any, blocks: list[Block]) -> None:
-        m = _mark(conn)
+        m = mark(conn)
         new = [b for b in blocks if b.id is None]
         old = [b for b in blocks if b.id is not None]
         cur = _cursor(conn)
@@ -267,7 +267,7 @@ _UNITS = (
     " UNION ALL"
     " SELECT (SELECT MIN(f.unit_id) FROM fix_blocks f WHERE f.unit_id > u.id) FROM u WHERE u.id IS NOT NULL)"
 )
-_BLOCK_COLS = "b.id, b.unit_id, b.t0, b.lat0, b.lon0, b.fmt, b.data"
+BLOCK_COLS = "b.id, b.unit_id, b.t0, b.lat0, b.lon0, b.fmt, b.data"
 
 
 def unit_ids(conn: Any) -> list[str]:
@@ -329,9 +329,9 @@ def _record(row: Sequence[Any], k: int) -> tuple[int, float, float, float | None
 def last_fixes(conn: Any, t: float | None, units: Iterable[str] | None = None) -> list[FixTuple]:
     """Each unit's last stored fix at or before `t` (None: the latest), ordered by unit id."""
     t_ms = 2**62 if t is None else math.floor(t * 1000.0 + MS_EPS)
-    m = _mark(conn)
+    m = mark(conn)
     rows: list[Sequence[Any]] = []
-    pick = (f"SELECT {_BLOCK_COLS} FROM l JOIN fix_blocks b ON b.unit_id = l.id AND b.t0 <= l.last"
+    pick = (f"SELECT {BLOCK_COLS} FROM l JOIN fix_blocks b ON b.unit_id = l.id AND b.t0 <= l.last"
             f" AND b.t0 > l.last - {SPAN_MS + 1} AND b.t1 >= l.last")
     last = f"(SELECT MAX(g.t0) FROM fix_blocks g WHERE g.unit_id = {{col}} AND g.t0 <= {m})"
     if units is None:
@@ -358,7 +358,7 @@ def fixes_between(conn: Any, t_from: float | None, t_to: float | None, units: It
                   from_open: bool = False, order: str = "unit") -> list[FixTuple]:
     """Every stored fix with t_from <= ts <= t_to (t_from < ts with `from_open`; None: unbounded), of `units`
     (None: all). Ordered by unit then time (`order="unit"`) or by time (`order="time"`); ties in storing order."""
-    m = _mark(conn)
+    m = mark(conn)
     lo = None if t_from is None else (math.floor(t_from * 1000.0 + MS_EPS) + 1 if from_open
                                       else math.ceil(t_from * 1000.0 - MS_EPS))
     hi = None if t_to is None else math.floor(t_to * 1000.0 + MS_EPS)
@@ -380,7 +380,7 @@ def fixes_between(conn: Any, t_from: float | None, t_to: float | None, units: It
     keyed: list[tuple[Any, ...]] = []
     for cond, ps in parts:
         for bid, unit_id, t0, lat0, lon0, fmt, data in conn.exec_driver_sql(
-                f"SELECT {_BLOCK_COLS} FROM fix_blocks b WHERE {cond}", tuple(ps)):
+                f"SELECT {BLOCK_COLS} FROM fix_blocks b WHERE {cond}", tuple(ps)):
             for k, (ms, lat, lon, sp, co, sid) in enumerate(records(t0, lat0, lon0, fmt, bytes(data))):
                 if (lo is None or ms >= lo) and (hi is None or ms <= hi):
                     keyed.append((unit_id, ms, bid, k, lat, lon, sp, co, sid))
@@ -397,7 +397,7 @@ def span(conn: Any) -> tuple[float, float] | None:
     lo = conn.exec_driver_sql("SELECT MIN(t0), MAX(t0) FROM fix_blocks").first()
     if lo is None or lo[0] is None:
         return None
-    hi = conn.exec_driver_sql(f"SELECT MAX(t1) FROM fix_blocks WHERE t0 > {_mark(conn)}", (lo[1] - SPAN_MS - 1,)
+    hi = conn.exec_driver_sql(f"SELECT MAX(t1) FROM fix_blocks WHERE t0 > {mark(conn)}", (lo[1] - SPAN_MS - 1,)
                               ).scalar()
     return lo[0] / 1000.0, hi / 1000.0
 
