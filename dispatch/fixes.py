@@ -162,9 +162,31 @@ class FixWriter:
     def write(self, conn: Any, rows: Sequence[Sequence[Any]]) -> None:
         """Store `rows` (unit_id, ts, lat, lon, speed m/s, course, source) in blocks, inside `conn`'s transaction."""
         self._sources(conn, {r[6] for r in rows})
-        pack = self.pack
+        pack, put, opened, sids = self.pack, COMPACT.pack, self.open, self.source_ids
         touched: dict[int, Block] = {}
         for row in rows:
+            # The usual fix: the next record of its unit's open compact block (the rest: `pack`).
+            unit_id, ts, lat, lon, speed, course, source = row
+            b = opened.get(unit_id)
+            if b is not None and b.fmt == FMT_COMPACT and speed is not None and course is not None:
+                try:
+                    off = round(ts * 1000.0) - b.t0
+                    lat7, lon7 = round(lat * 1e7), round(lon * 1e7)
+                    sp, co = round(speed * 100.0), round(course * 100.0)
+                except (ValueError, OverflowError):  # NaN or infinite: `pack` keeps it whole
+                    b = pack(row)
+                    touched[id(b)] = b
+                    continue
+                dla, dlo = lat7 - b.lat, lon7 - b.lon
+                if (0 <= off <= SPAN_MS and b.n < MAX_RECORDS and -32768 <= dla <= 32767 and -32768 <= dlo <= 32767
+                        and 0 <= sp < NONE16 and 0 <= co < NONE16):
+                    b.data += put(off, dla, dlo, sp, co, 0 if source is None else sids[source])
+                    b.lat, b.lon = lat7, lon7
+                    b.n += 1
+                    if off + b.t0 > b.t1:
+                        b.t1 = off + b.t0
+                    touched[id(b)] = b
+                    continue
             b = pack(row)
             touched[id(b)] = b
         self._store(conn, list(touched.values()))
@@ -201,10 +223,10 @@ class FixWriter:
             if old:
                 if self.partitioned:
                     cur.executemany(f"UPDATE fix_blocks SET t1 = {m}, n = {m}, data = {m} WHERE id = {m} AND t0 = {m}",
-                                    [(b.t1, b.n, bytes(b.data), b.id, b.t0) for b in old])
+                                    [(b.t1, b.n, b.data, b.id, b.t0) for b in old])
                 else:
                     cur.executemany(f"UPDATE fix_blocks SET t1 = {m}, n = {m}, data = {m} WHERE id = {m}",
-                                    [(b.t1, b.n, bytes(b.data), b.id) for b in old])
+                                    [(b.t1, b.n, b.data, b.id) for b in old])
                 if cur.rowcount != len(old):
                     # A block went away under us (another program thinned or removed it): write ours anew.
                     ids = [b.id for b in old]

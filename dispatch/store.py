@@ -89,7 +89,8 @@ fix_blocks_table = Table(
     Column("fmt", SmallInteger, nullable=False),  # dispatch.fixes.FMT_COMPACT / FMT_WIDE
     Column("n", Integer, nullable=False),  # how many fixes
     Column("data", LargeBinary, nullable=False),  # the records
-    Index("ix_fix_blocks_unit_time", "unit_id", "t0", "t1"),  # t1 too: a seek skips blocks without reading them
+    # not t1: a flush rewrites t1 of every open block, and an index on it would be rewritten with it
+    Index("ix_fix_blocks_unit_time", "unit_id", "t0"),
     Index("ix_fix_blocks_t0", "t0"),
     postgresql_partition_by="RANGE (t0)",
 )

@@ -56,7 +56,7 @@ def _create(pg: bool) -> None:
                         postgresql_partition_by="RANGE (t0)")
     else:
         op.create_table("fix_blocks", *cols)
-    op.create_index("ix_fix_blocks_unit_time", "fix_blocks", ["unit_id", "t0", "t1"])
+    op.create_index("ix_fix_blocks_unit_time", "fix_blocks", ["unit_id", "t0"])
     op.create_index("ix_fix_blocks_t0", "fix_blocks", ["t0"])
 
 
