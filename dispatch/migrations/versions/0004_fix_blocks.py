@@ -88,7 +88,9 @@ def _convert(conn: sa.engine.Connection, pg: bool) -> int:
         finally:
             cur.close()
 
-    src = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi = conn.connection.dbapi_connection  # type: ignore[union-attr]
+    # PostgreSQL: a server-side cursor (a client-side one would hold every fix in memory at once)
+    src = dbapi.cursor(name="fixes_to_blocks") if pg else dbapi.cursor()
     try:
         src.execute("SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes ORDER BY unit_id, ts, id")
         while True:
