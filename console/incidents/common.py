@@ -120,6 +120,8 @@ OTHER_EVENT_KINDS = {
     "feed.bindings_changed": "Feed bindings changed",
     "incident.alerts_acknowledged": "Alerts acknowledged",
     "incident.config_set": "Deadlines set",
+    "retention.policy_set": "Fix retention set",
+    "retention.applied": "Old fixes thinned",
 }
 
 PRIORITY_COLOURS = {"P1": QColor("#c62828"), "P2": QColor("#ef6c00"), "P3": QColor("#f9a825"), "P4": QColor("#607d8b")}
