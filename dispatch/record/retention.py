@@ -37,6 +37,7 @@ BATCH_BLOCKS = 200  # fix blocks per write transaction (~2,400 fixes at 5 s): a 
 PAUSE_S = 0.05  # between batches: the ingest's flushes get the store
 CHECK_EVERY_S = 600.0  # how often the background looks for a period that became due
 RUN_BUDGET_S = 300.0  # a run records what it did at least this often
+APPLY_BUDGET_S = 5.0  # `retention.apply` (ctl): within a control request's timeout
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,9 @@ def set_policy(core: Any, actor: str, keep_all_days: Any = None, every_s: Any = 
 
 @op("retention.apply")
 def apply_op(core: Any, actor: str) -> dict[str, Any]:
-    """Thin what the policy makes due now, in the caller's thread (the background does the same on its own)."""
-    r = run(core)
+    """Thin what the policy makes due now, for at most APPLY_BUDGET_S (a hub answers its control port meanwhile);
+    the background goes on from where it stopped."""
+    r = run(core, budget_s=APPLY_BUDGET_S)
     return {"applied": r, **show(core, actor)}
 
 
