@@ -414,6 +414,43 @@ def fixes_between(conn: Any, t_from: float | None, t_to: float | None, units: It
     return [(r[0], r[1] / 1000.0, r[4], r[5], r[6], r[7], names.get(r[8])) for r in keyed]
 
 
+def fixes_page(conn: Any, lo: float, hi: float, after: tuple[float, int] | None, limit: int
+               ) -> tuple[list[FixTuple], tuple[float, int] | None]:
+    """Fixes with lo < ts <= hi in time order, `limit` at a time: (page, cursor for the next page). `after`:
+    the cursor a page gave ((time, how many fixes of that time were given)), None for the first page.
+
+    Each page reads a stretch of blocks from the cursor on, four times longer until it holds `limit` fixes."""
+    lo_ms, hi_ms = math.floor(lo * 1000.0 + MS_EPS) + 1, math.floor(hi * 1000.0 + MS_EPS)
+    start, skip = (lo_ms, 0) if after is None else (round(float(after[0]) * 1000.0), int(after[1]))
+    m = mark(conn)
+    width = 60_000
+    while True:
+        end = min(hi_ms, start + width)
+        got = []
+        for bid, unit_id, t0, lat0, lon0, fmt, data in conn.exec_driver_sql(
+                f"SELECT {BLOCK_COLS} FROM fix_blocks b WHERE b.t0 > {m} AND b.t0 <= {m}", (start - SPAN_MS - 1, end)):
+            for k, rec in enumerate(records(t0, lat0, lon0, fmt, bytes(data))):
+                if start <= rec[0] <= end:
+                    got.append((rec[0], bid, k, unit_id, rec))
+        got.sort(key=lambda r: r[:3])
+        if skip:  # the fixes of the cursor's own millisecond that a page already gave
+            given = 0
+            while given < skip and given < len(got) and got[given][0] == start:
+                given += 1
+            got = got[given:]
+        if len(got) >= limit or end >= hi_ms:
+            break
+        width *= 4
+    page = got[:limit]
+    if not page:
+        return [], None
+    names = source_names(conn)
+    last = page[-1][0]
+    same = sum(1 for r in page if r[0] == last) + (skip if last == start else 0)
+    rows = [(u, ms / 1000.0, r[1], r[2], r[3], r[4], names.get(r[5])) for ms, _b, _k, u, r in page]
+    return rows, (last / 1000.0, same)
+
+
 def span(conn: Any) -> tuple[float, float] | None:
     """(first, last) fix time over every unit, or None without fixes."""
     lo = conn.exec_driver_sql("SELECT MIN(t0), MAX(t0) FROM fix_blocks").first()

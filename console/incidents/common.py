@@ -122,6 +122,8 @@ OTHER_EVENT_KINDS = {
     "incident.config_set": "Deadlines set",
     "retention.policy_set": "Fix retention set",
     "retention.applied": "Old fixes thinned",
+    "alarms.muted": "Alarm sounds muted",
+    "alarms.unmuted": "Alarm sounds on again",
 }
 
 PRIORITY_COLOURS = {"P1": QColor("#c62828"), "P2": QColor("#ef6c00"), "P3": QColor("#f9a825"), "P4": QColor("#607d8b")}

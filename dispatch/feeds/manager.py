@@ -29,7 +29,7 @@ from dispatch.feeds.config import BINDING_KINDS, EditPlan, FeedSpec, plan_edit
 from dispatch.feeds.events import feed_binding_events
 from dispatch.feeds.feed import ROLLOVER_LAG_S, Feed, FeedStats, SeenSource, UnboundSource
 from dispatch.feeds.pump import KNOT, Binder, IngestRow
-from dispatch.feeds.select import QUIET_AFTER, SourceSelector, fix_score
+from dispatch.feeds.select import QUIET_AFTER, fix_score, shared_selector
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class FeedManager:
                  quiet_after: float = QUIET_AFTER, contact_ttl: float = 600.0) -> None:
         self.core = core
         self.tick = tick
-        self.selector = SourceSelector(quiet_after)
+        self.selector = shared_selector(core, quiet_after)  # shared with the core's JT/T 808 gateway
         self.binder = Binder(core)
         self._binder_dirty = False
         self.units_version = 1  # moves when units change (the bench re-reads its unit list)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dispatch import fixes as fix_blocks
 from dispatch.errors import Refused
 from dispatch.ops import op
 from dispatch.record import export
@@ -41,6 +42,50 @@ def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool 
     if html:
         return export.export_html(core.store.engine, t1, t2, out)
     return export.export_replay(core.store.engine, t1, t2, out)
+
+
+PAGE_ROWS = 5000  # rows of one replay.page answer at most
+
+
+@op("replay.page")
+def page_op(core: Any, actor: str, what: str, start: Any, end: Any, after: Any = None, upto: int | None = None,
+            limit: int = PAGE_ROWS) -> dict[str, Any]:
+    """One page of what a replay of [start, end] needs, for a seat that has no store (dispatch/record/fetch.py):
+    `what` "events": the log's prefix up to the last event stamped by `end`, as stored (payload text and
+    hashes: the seat checks the chain), after seq `after`, up to seq `upto` (fixed by the first page);
+    "fixes": the fixes of the window and its lead-in after the cursor `after` (a page's `after`); the first page also carries
+    each unit's last fix before the lead-in ("snapshot"). `more` says whether to ask again."""
+    from sqlalchemy import text
+
+    t1, t2 = parse_time(start), parse_time(end)
+    if t2 <= t1:
+        raise Refused("the window ends before it starts: give --from earlier than --to", "bad_window")
+    limit = max(1, min(int(limit), PAGE_ROWS))
+    core.store.flush()
+    out: dict[str, Any] = {}
+    with core.store.read() as conn:
+        if what == "events":
+            if upto is None:
+                upto = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events WHERE ts <= :t2"),
+                                        {"t2": t2}).scalar_one())
+            rows = conn.execute(text(
+                "SELECT seq, ts, actor, kind, entity, payload, prev_hash, hash FROM events "
+                "WHERE seq > :a AND seq <= :b ORDER BY seq LIMIT :n"), {"a": int(after or 0), "b": upto, "n": limit}).all()
+            out = {"rows": [list(r) for r in rows], "upto": upto,
+                   "more": len(rows) == limit and rows[-1][0] < upto}
+        elif what == "fixes":
+            rows, cursor = fix_blocks.fixes_page(conn, t1 - export.TRAIL_LEAD_S, t2,
+                                                 None if not after else (after[0], after[1]), limit)
+            out = {"rows": [list(r) for r in rows], "more": len(rows) == limit, "after": cursor or after}
+        else:
+            raise Refused(f"what: \"events\" or \"fixes\", not {what!r}", "malformed")
+    if what == "fixes" and not after:
+        rec = Recording.of_store(core.store)
+        units = rec.units(refresh=True)
+        out["snapshot"] = [[f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source]
+                           for f in rec.positions_at(t1 - export.TRAIL_LEAD_S, units)]
+        out["units"] = len(units)
+    return out
 
 
 SEAT_KINDS = ("account.login", "account.logout", "operator.login", "operator.logout")

@@ -226,6 +226,14 @@ class Recording:
             out[u] = line
         return out
 
+    def track(self, unit_id: str, t1: float, t2: float, *, limit: int | None = None) -> list[Fix]:
+        """Every stored fix of one unit with t1 <= ts <= t2, in time order, unthinned (an evidence excerpt);
+        at most `limit` (the first ones) when given. One range seek on the unit's blocks."""
+        self._sync()
+        with self.engine.connect() as conn:
+            rows = fix_blocks.fixes_between(conn, t1, t2, [unit_id])
+        return [Fix(*r) for r in (rows if limit is None else rows[:limit])]
+
     # --------------------------------------------------------------- events
     def events(self, t1: float | None = None, t2: float | None = None, *, entity: str | None = None,
                kind: str | None = None, limit: int | None = None) -> list[Event]:

@@ -144,3 +144,28 @@ def test_a_new_program_continues_in_new_blocks(tmp_path) -> None:  # type: ignor
                 (fixes.as_stored(r) for b in first for r in b), key=lambda r: (r[0], r[1]))
     finally:
         store.close()
+
+
+def test_a_window_read_page_by_page_is_the_window(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """replay.page's fixes (a seat's replay through the hub): every fix once, in time order, ties across pages."""
+    store = EventStore(f"sqlite:///{tmp_path / 'store.db'}", flush_interval=3600)
+    try:
+        batches = random_fixes(5, seconds=300)
+        batches.append([(f"u{i}", T0 + 150.0, 24.3, 109.4, 1.0, 2.0, "tie") for i in range(7)] * 2)  # 14 at one ms
+        for b in batches:
+            store.add_rows(b)
+            store.flush()
+        lo, hi = T0 + 20.0, T0 + 280.0
+        with store.read() as conn:
+            want = fixes.fixes_between(conn, lo, hi, from_open=True, order="time")
+            for limit in (1, 5, 13, 400, 100_000):
+                got, cursor = [], None
+                while True:
+                    page, cursor = fixes.fixes_page(conn, lo, hi, cursor, limit)
+                    got += page
+                    if len(page) < limit:
+                        break
+                assert sorted(got, key=lambda r: (r[1], r[0])) == sorted(want, key=lambda r: (r[1], r[0])), limit
+                assert [r[1] for r in got] == sorted(r[1] for r in got)
+    finally:
+        store.close()
