@@ -8,7 +8,7 @@ import sys
 import time
 
 log = logging.getLogger(__name__)
-TABS = ("units", "incidents", "tasks", "cases", "field", "devices")  # the side tabs --tab can show
+TABS = ("units", "incidents", "tasks", "cases", "field", "devices", "alerts", "zones", "truck")  # the side tabs --tab can show
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
