@@ -246,17 +246,6 @@ class FixWriter:
             cur.close()
 
 
-def encode_blocks(rows: Iterable[Sequence[Any]], source_ids: dict[str, int]) -> list[Block]:
-    """Blocks of `rows` without a store (the migration, retention): in the order they were opened, ids unset."""
-    w = FixWriter(False)
-    w.source_ids = source_ids
-    out: dict[int, Block] = {}
-    for r in rows:
-        b = w.pack(r)
-        out.setdefault(id(b), b)
-    return list(out.values())
-
-
 # ------------------------------------------------------------------------------------- decoding
 def records(t0: int, lat0: int, lon0: int, fmt: int, data: bytes) -> list[tuple[int, float, float, float | None,
                                                                               float | None, int]]:
