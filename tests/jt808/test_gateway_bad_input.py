@@ -91,9 +91,13 @@ def test_garbage_without_end_is_dropped_and_another_terminal_does_not_notice(cor
     hostile = socket.create_connection(gateway.address)
     try:
         login(good)
+        cut = False
         for i in range(200):  # 40 x 50 KB of frames that never end, and bad frames in a row
-            if i < 40:
-                hostile.sendall(b"\x7e" + bytes(range(1, 126)) * 400)
+            if i < 40 and not cut:
+                try:
+                    hostile.sendall(b"\x7e" + bytes(range(1, 126)) * 400)
+                except (ConnectionResetError, BrokenPipeError):
+                    cut = True  # the gateway may drop the flooding connection while it still sends: that is allowed
             good.send_frame("0002 0000", PHONE_2013, f"{0x10 + i:04X}")
         replies = good.expect(0x8001, 201, timeout=20)[1:]
         assert [r.reply_serial for r in replies] == list(range(0x10, 0x10 + 200))
