@@ -49,6 +49,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.rules.ops",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
+    "dispatch.analytics.live",
     "dispatch.evidence.cameras",
     "dispatch.evidence.clips",
     "dispatch.evidence.stills",

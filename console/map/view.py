@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -91,7 +92,8 @@ class MapView(QWebEngineView):
     polygon_drawn = Signal(list)  # [[lat, lon], ...] from ConsoleDraw
 
     def __init__(self, city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
-                 page_name: str = "map.html", parent: QWidget | None = None, basemap: Any = None) -> None:
+                 page_name: str = "map.html", parent: QWidget | None = None, basemap: Any = None,
+                 theme: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         profile, handler, guard = shared_profile()
         self.guard = guard
@@ -118,9 +120,18 @@ class MapView(QWebEngineView):
         self._labels: dict[str, str | None] = {}
         if basemap is not None:
             handler.basemap = basemap
+        self.theme = theme
         handler.pages[page_name] = build_map_html(city_geojson, lang=lang, tiles_url=tiles_url,
-                                                  basemap=basemap).encode("utf-8")
+                                                  basemap=basemap, theme=theme).encode("utf-8")
+        if theme is not None:
+            self._page.setBackgroundColor(QColor(theme.get("page", "#ffffff")))  # no white flash at night
         self.load(QUrl(url(page_name)))
+
+    def set_theme(self, palette: dict[str, Any]) -> None:
+        """Day or night (console.theme.map_palette): the page restyles itself, nothing is reloaded."""
+        self.theme = palette
+        self._page.setBackgroundColor(QColor(palette.get("page", "#ffffff")))
+        self._page.runJavaScript(f"window.ConsoleTheme && ConsoleTheme.apply({json.dumps(palette)})")
 
     def _on_ready(self) -> None:
         self.is_ready = True
