@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QWidget
+from shiboken6 import isValid
 
 STATE_VERSION = 1  # saveState's version: a state saved by another arrangement of docks is not restored
 LAYOUTS = ("dispatcher", "shift-lead", "engineer", "wall")
@@ -34,6 +35,11 @@ NOT_IN_REST = {"dashboard", "evidence", "wall", "detail"}  # opened on purpose o
 SIDE_WIDTH = 740  # the queue's columns need the room more than the map
 
 
+def in_front(widget: QWidget) -> bool:
+    """Is `widget` looked at: shown and not behind another panel's tab (Qt only moves those out of sight)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 def layout_name(text: str) -> str:
     """'shift lead', 'Shift_Lead' -> 'shift-lead'. :raises ValueError: not a layout's name."""
     name = re.sub(r"[\s_]+", "-", text.strip().lower())
@@ -51,6 +57,7 @@ class Panels(QObject):
         self.widgets: dict[str, QWidget] = {}
         self.current: str | None = None
         self.layout: str | None = None
+        self.restored = False  # the arrangement and sizes came from the last session (nothing to fit)
         window.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AllowNestedDocks
                               | QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.GroupedDragging)
         self.added: list[Any] = []  # callbacks(key, dock): the View → Panels menu
@@ -69,6 +76,9 @@ class Panels(QObject):
         self.window.addDockWidget(RIGHT, dock)
         if tab and first is not None:
             self.window.tabifyDockWidget(first, dock)
+            front = self.docks.get(self.current or "")
+            if front is not None:
+                front.raise_()  # a new panel joins the tabs behind the one in front, as a new tab did
         self._register(key, dock, title)
         if first is None:
             self.window.resizeDocks([dock], [SIDE_WIDTH], Qt.Orientation.Horizontal)
@@ -108,6 +118,12 @@ class Panels(QObject):
         return key
 
     def _shown(self, key: str, shown: bool) -> None:
+        if not isValid(self.window):
+            return  # the window is going
+        w = self.widgets.get(key)
+        if shown and w is not None and hasattr(w, "brought_forward"):
+            # a tab brought forward is not shown again (Qt had only moved it out of sight): tell the panel
+            QTimer.singleShot(0, lambda: isValid(w) and w.brought_forward())
         if shown and self.window.isVisible() and key not in NOT_IN_REST:
             self.current = key
 
@@ -120,6 +136,19 @@ class Panels(QObject):
         dock.raise_()
         self.current = key
         return True
+
+    def fit(self) -> None:
+        """The side panels' width (and the detail's height) as the layout wants them, once the window is laid out."""
+        w = self.window
+        front = [d for k, d in self.docks.items() if k not in ("wall", "dashboard", "evidence") and d.isVisible()
+                 and not d.isFloating() and w.dockWidgetArea(d) == RIGHT and d.widget() is not None
+                 and not d.widget().isHidden()]
+        if front:
+            w.resizeDocks(front[:1], [SIDE_WIDTH], Qt.Orientation.Horizontal)
+        detail = self.docks.get("detail")
+        if detail is not None and len(front) > 1 and detail in front:
+            others = [d for d in front if d is not detail][:1]
+            w.resizeDocks([*others, detail], [560, 400], Qt.Orientation.Vertical)
 
     def key_of(self, widget: QWidget) -> str | None:
         return next((k for k, w in self.widgets.items() if w is widget), None)
@@ -157,22 +186,20 @@ class Panels(QObject):
             dock.setFloating(False)
             w.removeDockWidget(dock)
         front: list[str] = []
+        tabs: list[list[str]] = []
         for area, groups in plan.items():
-            above: QDockWidget | None = None
-            for group in groups:
+            for group in groups:  # the groups' first panels one above the other, before any is tabbed
                 keys = [k for item in group for k in (rest if item == REST else [item]) if k in self.docks]
                 if not keys:
                     continue
-                first = self.docks[keys[0]]
-                w.addDockWidget(area, first)
-                if above is not None:
-                    w.splitDockWidget(above, first, Qt.Orientation.Vertical)
-                first.show()
-                for k in keys[1:]:
-                    w.tabifyDockWidget(first, self.docks[k])
-                    self.docks[k].show()
-                above = first
+                w.addDockWidget(area, self.docks[keys[0]], Qt.Orientation.Vertical)
+                self.docks[keys[0]].show()
                 front.append(keys[0])
+                tabs.append(keys)
+        for keys in tabs:
+            for k in keys[1:]:
+                w.tabifyDockWidget(self.docks[keys[0]], self.docks[k])
+                self.docks[k].show()
         for k in front:
             self.docks[k].raise_()
         side = [self.docks[k] for k in front if w.dockWidgetArea(self.docks[k]) == RIGHT]
@@ -225,6 +252,7 @@ class Panels(QObject):
             self.window.restoreGeometry(geometry)
         if state and self.window.restoreState(state, STATE_VERSION):
             self.layout = str(s.value("window/layout") or "") or None
+            self.restored = True
             return "restored"
         self.apply(default)
         return default

@@ -62,7 +62,8 @@ class MainWindow(QMainWindow):
         # the side panels are docks (console/docks.py): moved, tabbed, floated, closed, reopened from View → Panels
         self.panels = Panels(self)
         self.read_only = False  # the wall (--wall): nothing here changes anything
-        self.remember_layout = True  # the arrangement is saved on close (not by timed runs: --screenshot)
+        self._fitted = False
+        self.remember_layout = False  # save the arrangement on close: the console's run turns it on (not --screenshot)
 
         from console.operations import seat_actor
 
@@ -243,7 +244,11 @@ class MainWindow(QMainWindow):
                 if a.menu() is None and a not in self.theme_actions.values() and a is not self.quit_action:
                     a.setEnabled(False)
         self.menuBar().hide()
+        self.addActions([self.quit_action, *self.theme_actions.values()])  # their keys without a menu bar
         self.panels.apply("wall")
+        screen = self.screen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())  # also where no window manager honours full screen
         self.showFullScreen()
 
     def add_menu(self, title: str) -> QMenu:
@@ -416,6 +421,12 @@ class MainWindow(QMainWindow):
         self.units_label.setText(
             self.tr("Units: %1 · stale %2").replace("%1", str(len(units))).replace("%2", str(stale_count))
         )
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._fitted and not self.panels.restored:
+            self._fitted = True
+            QTimer.singleShot(0, self.panels.fit)  # once laid out: the queue gets its width back
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         if self.confirm_quit and not self._quit_confirmed:

@@ -28,7 +28,7 @@ class WallCounters(QWidget):
         for col, (key, caption) in enumerate(cells):
             figure = QLabel("—", self)
             figure.setObjectName(f"wall-{key}")
-            figure.setProperty("wall", key if key not in ("available",) else "units")
+            figure.setProperty("wall", "zero")
             cap = QLabel(caption if key[0] != "P" else self.tr("Open %1").replace("%1", key), self)
             cap.setProperty("wall", "caption")
             grid.addWidget(figure, 0, col)
@@ -63,5 +63,11 @@ class WallCounters(QWidget):
             self.figures[p].setText(str(inc.get(p, 0)))
         self.figures["overdue"].setText(str(c["overdue"]))
         self.figures["alerts"].setText(str(c["alerts"]["open"]))
+        for key, label in self.figures.items():  # a colour only where there is something: 0 stays quiet
+            want = "zero" if label.text() == "0" else ("units" if key in ("units", "available") else key)
+            if label.property("wall") != want:
+                label.setProperty("wall", want)
+                label.style().unpolish(label)
+                label.style().polish(label)
         self.figures["units"].setToolTip(self.tr("%1 units, %2 stale").replace("%1", str(u["total"]))
                                          .replace("%2", str(u["stale"])))

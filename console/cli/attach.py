@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from console.cli.gui import arrange
 
     arrange(args, window)
+    window.remember_layout = not getattr(args, "screenshot", None)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
     window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing
