@@ -248,11 +248,13 @@ class Panels(QObject):
         self.adopt_all()
         s = QSettings()
         geometry, state = s.value("window/geometry"), s.value("window/state")
-        if geometry:
-            self.window.restoreGeometry(geometry)
         if state and self.window.restoreState(state, STATE_VERSION):
             self.layout = str(s.value("window/layout") or "") or None
             self.restored = True
+            if geometry:  # after the docks: the window's minimum size is the arrangement's
+                self.window.restoreGeometry(geometry)
             return "restored"
+        if geometry:
+            self.window.restoreGeometry(geometry)
         self.apply(default)
         return default

@@ -239,10 +239,18 @@ class MainWindow(QMainWindow):
         for bar in self.findChildren(QWidget):
             if bar.metaObject().className() == "QToolBar":
                 bar.hide()
-        for menu in (self.file_menu, *[a.menu() for a in self.menuBar().actions() if a.menu() is not None]):
+        keep = {*self.theme_actions.values(), self.quit_action}
+
+        def disable(menu: QMenu) -> None:  # every action that could change something, in every submenu
             for a in menu.actions():
-                if a.menu() is None and a not in self.theme_actions.values() and a is not self.quit_action:
+                if a.menu() is not None:
+                    disable(a.menu())
+                elif a not in keep:
                     a.setEnabled(False)
+
+        for a in self.menuBar().actions():
+            if a.menu() is not None:
+                disable(a.menu())
         self.menuBar().hide()
         self.addActions([self.quit_action, *self.theme_actions.values()])  # their keys without a menu bar
         self.panels.apply("wall")
