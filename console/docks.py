@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabBar, QWidget
 from shiboken6 import isValid
 
 STATE_VERSION = 1  # saveState's version: a state saved by another arrangement of docks is not restored
@@ -68,7 +68,14 @@ class Panels(QObject):
         key = key or self._free_key(widget.objectName() or title)
         dock = QDockWidget(title, self.window)
         dock.setObjectName(f"dock-{key}")
-        dock.setWidget(widget)
+        # in a scroll area: a dock may be made smaller than its panel needs (a 1080p monitor, two panels above
+        # each other) without pushing the window off the screen
+        scroll = QScrollArea(dock)
+        scroll.setObjectName(f"scroll-{key}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -79,7 +86,7 @@ class Panels(QObject):
             front = self.docks.get(self.current or "")
             if front is not None:
                 front.raise_()  # a new panel joins the tabs behind the one in front, as a new tab did
-        self._register(key, dock, title)
+        self._register(key, dock, title, widget)
         if first is None:
             self.window.resizeDocks([dock], [SIDE_WIDTH], Qt.Orientation.Horizontal)
             self.current = key
@@ -98,11 +105,11 @@ class Panels(QObject):
                 key = re.sub(r"Dock$", "", name) or self._free_key("panel")
                 self.adopt(dock, self._free_key(key) if key in self.docks else key)
 
-    def _register(self, key: str, dock: QDockWidget, title: str) -> None:
+    def _register(self, key: str, dock: QDockWidget, title: str, widget: QWidget | None = None) -> None:
         self.docks[key] = dock
         self.titles[key] = title
-        if dock.widget() is not None:
-            self.widgets[key] = dock.widget()
+        if (widget or dock.widget()) is not None:
+            self.widgets[key] = widget or dock.widget()
         dock.visibilityChanged.connect(lambda shown, k=key: self._shown(k, shown))
         for fn in self.added:
             fn(key, dock)
@@ -141,8 +148,7 @@ class Panels(QObject):
         """The side panels' width (and the detail's height) as the layout wants them, once the window is laid out."""
         w = self.window
         front = [d for k, d in self.docks.items() if k not in ("wall", "dashboard", "evidence") and d.isVisible()
-                 and not d.isFloating() and w.dockWidgetArea(d) == RIGHT and d.widget() is not None
-                 and not d.widget().isHidden()]
+                 and not d.isFloating() and w.dockWidgetArea(d) == RIGHT]
         if front:
             w.resizeDocks(front[:1], [SIDE_WIDTH], Qt.Orientation.Horizontal)
         detail = self.docks.get("detail")

@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         if screen is not None:
             self.setGeometry(screen.geometry())  # also where no window manager honours full screen
         self.showFullScreen()
+        QTimer.singleShot(500, self.map.fit_city)  # once the full-screen size is the page's
 
     def add_menu(self, title: str) -> QMenu:
         """A menu of its own for a part of the console, before Help."""

@@ -45,6 +45,8 @@ class Workflow(QObject):
             from PySide6.QtCore import Qt
 
             detail = window.panels.add(self.panel.detail, self.tr("Incident detail"), "detail", tab=False)
+            self.panel.split.setSizes([430, 100])  # the queue and the alerts without the detail between them
+            self.panel.layout().invalidate()  # (its minimum height was the three together's)
             window.resizeDocks([window.side_dock("incidents"), detail], [560, 400], Qt.Orientation.Vertical)
         window.show_side_tab("incidents")
 

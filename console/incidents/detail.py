@@ -255,7 +255,7 @@ class IncidentDetail(QWidget):
         overdue = bool(d.get("overdue")) and d.get("open")
         self.badge.setText(state_label(d["state"]))
         self.badge.setStyleSheet("padding:2px 8px;border-radius:8px;color:white;background:"
-                                 + theme.value("badge" if overdue else ("closed_fg" if not d.get("open") else "selection")))
+                                 + theme.value("pill_overdue" if overdue else ("pill_closed" if not d.get("open") else "pill_open")))
         self.tick()
         where = d.get("address") or ""
         self.fields["where"].setText((where + "  " if where else "") + f"{d['lat']:.6f}, {d['lon']:.6f}")

@@ -128,6 +128,7 @@ class IncidentsPanel(QWidget):
         split.addWidget(alerts_box)
         split.setSizes([330, 470, 90])
         split.setChildrenCollapsible(False)
+        self.split = split
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(split)

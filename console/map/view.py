@@ -133,6 +133,13 @@ class MapView(QWebEngineView):
         self._page.setBackgroundColor(QColor(palette.get("page", "#ffffff")))
         self._page.runJavaScript(f"window.ConsoleTheme && ConsoleTheme.apply({json.dumps(palette)})")
 
+    def fit_city(self) -> None:
+        """The whole city in view (the wall); at once if the page is ready, else once it is."""
+        if self.is_ready:
+            self.run("ConsoleTheme.fitCity()")
+        else:
+            self.ready.connect(lambda: self.run("ConsoleTheme.fitCity()"))
+
     def _on_ready(self) -> None:
         self.is_ready = True
         if self._queued:

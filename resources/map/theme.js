@@ -44,7 +44,23 @@
     return p.name;
   }
 
+  /* The whole city in view, in quarter zoom steps (the wall: a large map fills its screen). */
+  function fitCity() {
+    var map = window.consoleMap, b = null;
+    if (!map) return false;
+    map.eachLayer(function (l) {
+      if (l.feature && l.feature.properties && l.feature.properties.layer === "district" && l.getBounds) {
+        b = b ? b.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast());
+      }
+    });
+    if (!b) return false;
+    map.options.zoomSnap = 0.25;
+    map.fitBounds(b, {padding: [12, 12], animate: false});
+    return map.getZoom();
+  }
+
   window.ConsoleTheme = {
+    fitCity: fitCity,
     apply: apply,
     attach: function () { if (current) apply(current); },
     name: function () { return current ? current.name : null; }

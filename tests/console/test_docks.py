@@ -56,7 +56,7 @@ def front(w) -> set[str]:  # type: ignore[no-untyped-def]
     """The panels a dispatcher sees: open and not behind another's tab."""
     from console.docks import in_front
 
-    return {k for k, d in w.panels.docks.items() if d.widget() is not None and in_front(d.widget())}
+    return {k for k, d in w.panels.docks.items() if k in w.panels.widgets and in_front(w.panels.widgets[k])}
 
 
 def test_every_side_panel_is_a_dock_that_can_move_float_and_close(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
