@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from dispatch.errors import Refused
@@ -92,12 +92,13 @@ class LinkStatus(QLabel):
         self.setObjectName("seatStatus")
         self.core = core
         self.note = ""
+        self.box: Any = None  # the cut-off notice, once
         from console.operations import run_on_main
 
-        core.on_link.append(lambda status, _detail: run_on_main(lambda: self.show_link(status)))
-        self.show_link(core.link)
+        core.on_link.append(lambda status, detail: run_on_main(lambda: self.show_link(status, detail)))
+        self.show_link(core.link, getattr(core, "cut_reason", None) or "")
 
-    def show_link(self, status: str) -> None:
+    def show_link(self, status: str, detail: str = "") -> None:
         op = self.core.operator or {}
         who = self.tr("Seat %1 · %2 (%3)").replace("%1", self.core.seat).replace("%2", op.get("name", "?")) \
             .replace("%3", op.get("role", "?"))
@@ -107,8 +108,59 @@ class LinkStatus(QLabel):
             self.note = self.tr("the hub restarted: logged in again and resynchronised")
         elif status == "up" and self.note == self.tr("hub lost — reconnecting…"):
             self.note = self.tr("hub back: resynchronised")
+        elif status == "cut":  # the hub ended this seat (key revoked, account disabled): nothing more comes
+            self.note = self.cut_text()
         self.setText(f"{who} · {self.note}" if self.note else who)
-        self.setStyleSheet("color: #b00020; font-weight: bold" if status == "lost" else "")
+        self.setStyleSheet("color: #b00020; font-weight: bold" if status in ("lost", "cut") else "")
         window = self.window()
         if status in ("lost", "restarted") and hasattr(window, "statusBar"):
             window.statusBar().showMessage(self.note, 10000)
+        if status == "cut" and self.box is None:  # not modal: an unattended wall keeps it up for whoever comes
+            from PySide6.QtWidgets import QMessageBox
+
+            self.setToolTip(detail)
+            self.box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Cut off by the hub"),
+                                   f"{self.note}\n{self.tr('Nothing more is shown here until an administrator acts.')}"
+                                   f"\n\n{self.tr('The hub said: %1').replace('%1', detail)}",
+                                   QMessageBox.StandardButton.Ok, window)
+            self.box.setModal(False)
+            self.box.show()
+
+    def cut_text(self) -> str:
+        code = getattr(self.core, "cut_code", None)
+        head = {"seat_revoked": self.tr("this seat's key was revoked"),
+                "account_disabled": self.tr("the operator's account was disabled")}.get(
+            code or "", self.tr("the hub ended this seat's session"))
+        return self.tr("cut off by the hub: %1").replace("%1", head)
+
+
+class StatusFile(QObject):
+    """`--status-file FILE`: every `every_ms` the seat's word on itself, as JSON written atomically: the seat, its
+    operator, the link to the hub (up, lost, cut...), the last event held and its hash, the resynchronisations.
+    Whoever watches a seat (monitoring, a test) reads it; the seat never reads it back."""
+
+    def __init__(self, core: Any, path: str, parent: QObject | None = None, every_ms: int = 500) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.path = path
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.write)
+        self.timer.start(every_ms)
+        self.write()
+
+    def write(self) -> None:
+        import json
+        import os
+
+        c = self.core
+        with c.lock:  # the event and its hash together
+            held = {"last_seq": c.state.last_seq, "last_hash": c.state.last_hash}
+        doc = {"seat": c.seat, "operator": (c.operator or {}).get("name"), "link": c.link,
+               "cut_reason": getattr(c, "cut_reason", None), **held, "resyncs": c.resyncs, "hub": c.hub_instance}
+        tmp = f"{self.path}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("status file %s not written: %s", self.path, exc)

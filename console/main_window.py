@@ -117,16 +117,19 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(open_file)
         self.file_menu.addSeparator()
         self.quit_action = QAction(self.tr("Quit"), self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+                                      or [QKeySequence("Ctrl+Q")])  # some platforms name no Quit key
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.quit_action)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         replay_action = QAction(self.tr("Replay…"), self)
+        replay_action.setShortcut(QKeySequence("Ctrl+R"))
         replay_action.triggered.connect(self.open_replay)
         self.view_menu.addAction(replay_action)
         self._build_view_menus()
         self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("About"), self)
+        about.setShortcut(QKeySequence("Shift+F1"))
         about.triggered.connect(lambda: QMessageBox.about(self, self.tr("About"), self.about_text()))
         self.help_menu.addAction(about)
 
@@ -251,6 +254,9 @@ class MainWindow(QMainWindow):
         for a in self.menuBar().actions():
             if a.menu() is not None:
                 disable(a.menu())
+        for a in self.actions():  # shortcuts held by the window itself
+            if a not in keep and a.menu() is None:
+                a.setEnabled(False)
         self.menuBar().hide()
         self.addActions([self.quit_action, *self.theme_actions.values()])  # their keys without a menu bar
         self.panels.apply("wall")
@@ -301,13 +307,22 @@ class MainWindow(QMainWindow):
         return w
 
     def open_replay(self) -> QWidget | None:
-        """The replay window on this store, beside the live console (which keeps running)."""
-        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
-            QMessageBox.information(self, self.tr("Replay"), self.tr(
-                "This console is attached to a hub and has no store: replay a shift on the hub's machine "
-                "(main.py replay, ctl --hub events, ctl --hub seats)."))
-            return None
+        """The replay window on this store, beside the live console (which keeps running). Attached to a hub
+        (no store here) the last shift is fetched from the hub first; the window opens when it has arrived
+        (`self.hub_replay` is the fetch's future, `self.replay_window` the window)."""
         from console import i18n
+
+        if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
+            from console.replay.window import fetch_hub_replay
+
+            def ready(w: QWidget) -> None:
+                self.replay_window = w
+                w.show()
+
+            self.statusBar().showMessage(self.tr("Fetching the last shift from the hub for the replay…"), 10000)
+            self.hub_replay = fetch_hub_replay(self.core, self, ready, lang=i18n.current_language(),
+                                               city_geojson=self.city_geojson)
+            return None
         from console.replay.window import open_live_replay
 
         w = open_live_replay(self.core, self, lang=i18n.current_language(), city_geojson=self.city_geojson)

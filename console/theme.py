@@ -61,6 +61,7 @@ LIGHT = Theme(
         "water_label": "#1565c0", "note_fg": "#546e7a", "note_bg": "rgba(255,255,255,.7)",
         "unit_label": "#1a1a1a", "unit_halo": "rgba(255,255,255,0.85)", "selected": "#1565c0",
         "pin_border": "#ffffff", "overdue_ring": "#ff1744", "site_fill": "#ffffff", "tile_filter": "none",
+        "card_bg": "rgba(255,255,255,.96)", "card_fg": "#1a1a1a", "card_border": "#90a4ae", "card_key": "#607d8b",
         "strokes": ["#0b3d91", "#00838f", "#37474f", "#5d4037", "#455a64"],
         "layers": {
             "district": {"color": "#90a4ae", "weight": 1, "fillColor": "#f3f1e7", "fillOpacity": 0.6, "dashArray": "4 4"},
@@ -102,6 +103,7 @@ DARK = Theme(
         "water_label": "#6fa8d6", "note_fg": "#7d8b94", "note_bg": "rgba(15,20,23,.75)",
         "unit_label": "#d6dde2", "unit_halo": "rgba(0,0,0,0.85)", "selected": "#7fb8ec",
         "pin_border": "#0f1417", "overdue_ring": "#ff5252", "site_fill": "#10161a",
+        "card_bg": "rgba(26,33,37,.96)", "card_fg": "#d6dde2", "card_border": "#3b4a53", "card_key": "#8a979f",
         "tile_filter": "invert(1) hue-rotate(180deg) brightness(.75) contrast(.9) saturate(.6)",
         "strokes": ["#9ec5ff", "#7fdbe6", "#cfd8dc", "#d7b9a6", "#b0bec5"],
         "layers": {

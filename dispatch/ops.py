@@ -42,11 +42,13 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.cases.documents",
     "dispatch.cases.archive",
     "dispatch.cases.supervision",
+    "dispatch.cases.review",
     "dispatch.zones.book",
     "dispatch.zones.ops",
     "dispatch.rules.config",
     "dispatch.rules.alerts",
     "dispatch.rules.ops",
+    "dispatch.rules.terminal",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
     "dispatch.analytics.live",
@@ -56,8 +58,11 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.evidence.footage",
     "dispatch.evidence.record",
     "dispatch.evidence.tocase",
+    "dispatch.evidence.verify",
+    "dispatch.evidence.fetch",
     "dispatch.gazetteer.ops",
     "dispatch.jt808.ops",
+    "dispatch.alarms.ops",
 )
 
 Operation = Callable[..., Any]

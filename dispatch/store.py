@@ -41,6 +41,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helpers are the store's words too
+    StoreError,
+    StoreUnavailable,
+    WriteTx,
+    is_disconnect,
+    store_lost,
+    unavailable,
+)
+from dispatch.storetx import label as _label
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -52,6 +62,9 @@ GENESIS_HASH = "0" * 64
 # auto-checkpoint stays as a safety net far above what the WAL grows to in that time.
 WAL_AUTOCHECKPOINT_PAGES = 20_000
 CHECKPOINT_EVERY_S = 0.2
+
+PG_CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                   "keepalives_count": 3}  # libpq's, for PostgreSQL (see make_engine)
 
 metadata = MetaData()
 
@@ -224,21 +237,15 @@ def make_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _label(url: str) -> str:
-    """The URL with any password hidden, for messages."""
+    # A server that went away silently (a host down, a cable cut) must not hold a command -- and the core's
+    # lock -- for the kernel's TCP timeouts (minutes): a connection attempt gives up after PG_CONNECT_TIMEOUT_S
+    # and a connection in use whose server stopped answering is declared dead within about half a minute.
+    # Settings given in the URL win.
     from sqlalchemy.engine import make_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
-
-
-class StoreError(Exception):
-    """The store cannot be opened or is not ours (e.g. a newer schema)."""
+    given = make_url(url).query
+    connect_args = {k: v for k, v in PG_CONNECT_ARGS.items() if k not in given}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 class EventStore:
@@ -298,7 +305,7 @@ class EventStore:
 
     def write(self) -> Any:
         """A write transaction, serialised against every other writer of this store."""
-        return _WriteTx(self)
+        return WriteTx(self)
 
     def read(self) -> Any:
         return self.engine.connect()
@@ -485,28 +492,3 @@ class EventStore:
                     self._probe.close()
                     self._probe = None
             self.engine.dispose()
-
-
-class _WriteTx:
-    def __init__(self, store: EventStore) -> None:
-        self.store = store
-        self.conn: Connection | None = None
-        self.tx: Any = None
-
-    def __enter__(self) -> Connection:
-        conn = self.store.engine.connect().execution_options(write=True)
-        self.conn = conn
-        self.tx = conn.begin()
-        if not self.store.is_sqlite:
-            conn.execute(text("SELECT pg_advisory_xact_lock(80800808)"))
-        return conn
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self.conn is not None
-        try:
-            if exc_type is None:
-                self.tx.commit()
-            else:
-                self.tx.rollback()
-        finally:
-            self.conn.close()

@@ -39,6 +39,41 @@ RULES = {  # English display names (Chinese in resources/i18n/zh_CN.json)
     "left_patrol_area": "Left patrol area",
     "stale": "Silent unit",
 }
+TERMINAL_ALARMS = {  # alarms raised by JT/T 808 terminals (dispatch/rules/terminal.py: rule "terminal_<alarm>")
+    "emergency": "Emergency alarm (terminal)",
+    "overspeed": "Overspeed alarm (terminal)",
+    "fatigue_driving": "Fatigue driving (terminal)",
+    "dangerous_driving": "Dangerous driving (terminal)",
+    "gnss_fault": "GNSS module fault (terminal)",
+    "gnss_antenna_cut": "GNSS antenna cut (terminal)",
+    "gnss_antenna_short": "GNSS antenna short circuit (terminal)",
+    "power_undervoltage": "Main power undervoltage (terminal)",
+    "power_cut": "Main power cut (terminal)",
+    "display_fault": "Display fault (terminal)",
+    "tts_fault": "TTS module fault (terminal)",
+    "camera_fault": "Camera fault (terminal)",
+    "ic_card_fault": "IC card module fault (terminal)",
+    "overspeed_warning": "Overspeed warning (terminal)",
+    "fatigue_warning": "Fatigue driving warning (terminal)",
+    "illegal_driving": "Driving violation (terminal)",
+    "tire_pressure_warning": "Tire pressure warning (terminal)",
+    "right_turn_blind_spot": "Right-turn blind spot (terminal)",
+    "daily_driving_overtime": "Daily driving time exceeded (terminal)",
+    "overtime_parking": "Parked too long (terminal)",
+    "area_in_out": "Area entry or exit (terminal)",
+    "route_in_out": "Route entry or exit (terminal)",
+    "route_time": "Road section driving time (terminal)",
+    "route_deviation": "Off route (terminal)",
+    "vss_fault": "Vehicle speed sensor fault (terminal)",
+    "fuel_abnormal": "Abnormal fuel level (terminal)",
+    "vehicle_stolen": "Vehicle stolen (terminal)",
+    "illegal_ignition": "Illegal ignition (terminal)",
+    "illegal_displacement": "Illegal displacement (terminal)",
+    "collision_warning": "Collision warning (terminal)",
+    "rollover_warning": "Rollover warning (terminal)",
+    "illegal_door_open": "Illegal door opening (terminal)",
+}
+RULES.update({f"terminal_{alarm}": name for alarm, name in TERMINAL_ALARMS.items()})
 STATES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Condition cleared", "incident": "Made incident"}
 SEVERITIES = {"high": "High", "medium": "Medium", "low": "Low"}
 ZONE_KINDS = {"construction_site": "Construction site", "disposal_site": "Disposal site", "route": "Route",
@@ -67,6 +102,8 @@ class AlertsPanel(QWidget):
         self.table.setObjectName("alertTable")
         self.table.setHorizontalHeaderLabels([self.tr("Severity"), self.tr("Rule"), self.tr("Unit"), self.tr("Time"),
                                               self.tr("State"), self.tr("Where / what")])
+        for c in range(5):  # a terminal's alarm names the rule at length: the columns fit their text
+            self.table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)

@@ -181,8 +181,9 @@ class Dashboard(QWidget):
         self.data = d
         if self.density.isChecked():
             self._push_density()
+        enforcement = self.case_figures(d.get("cases"))
         if not d.get("count"):
-            self.figures.setText(self.tr("No incident in this period."))
+            self.figures.setText(self.tr("No incident in this period.") + enforcement)
             for w in self.plots.values():
                 w.getPlotItem().clear()
             return
@@ -196,7 +197,7 @@ class Dashboard(QWidget):
                  (self.tr("Rework rate"), pct(s["rework_rate"])),
                  (self.tr("Satisfaction"), "—" if s["satisfaction_mean"] is None else s["satisfaction_mean"]),
                  (self.tr("Score"), "—" if s["score"] is None else s["score"])]
-        self.figures.setText("&nbsp;&nbsp;".join(f"{k} <b>{v}</b>" for k, v in parts))
+        self.figures.setText("&nbsp;&nbsp;".join(f"{k} <b>{v}</b>" for k, v in parts) + enforcement)
         bar = theme.value("chart_bar")
         charts.bar_plot(self.plots["hour"].getPlotItem(), [str(h) if h % 3 == 0 else "" for h in range(24)], d["by_hour"],
                         colour=bar)
@@ -229,6 +230,15 @@ class Dashboard(QWidget):
         self.plots["company"].setToolTip("\n".join(
             f"{n}: {r['count']} ({', '.join(f'{k} {v}' for k, v in r['by_rule'].items())})"
             for n, r in zip(names, companies, strict=True)))
+
+    def case_figures(self, c: dict[str, Any] | None) -> str:
+        """The enforcement cases now (not the period's): open, overdue in red, overturned on review."""
+        if not c:
+            return ""
+        late = f"<b style='color:#b71c1c'>{c['overdue']}</b>" if c["overdue"] else "<b>0</b>"
+        return ("&nbsp;&nbsp;|&nbsp;&nbsp;" + self.tr("Enforcement cases open") + f" <b>{c['open']}</b>&nbsp;&nbsp;"
+                + self.tr("overdue") + f" {late}&nbsp;&nbsp;" + self.tr("overturned on review")
+                + f" <b>{c.get('overturned', 0)}</b>")
 
     def _title(self, key: str) -> str:
         return {"dispatch": self.tr("Report to dispatch (min)"), "arrive": self.tr("Report to on scene (min)"),

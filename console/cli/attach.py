@@ -1,6 +1,9 @@
 """`python main.py --hub tcp://HOST:PORT --key SEAT.seat.json [--operator NAME]`: a console attached to a hub.
 
 The login dialog first (console/attached.py), then the main window on the hub's state (dispatch/hub/attach.py).
+Unattended (`--user NAME --login-stdin`): the password is the first line of standard input and no dialog
+opens; a refusal ends the program with the hub's reason. `--status-file FILE` keeps a JSON file saying what
+the seat holds (console/attached.py `StatusFile`).
 """
 
 from __future__ import annotations
@@ -36,10 +39,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     core = RemoteCore(args.hub, keys, stale_after=args.stale_after)
-    dialog = LoginDialog(core, user=args.operator)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        core.close()
-        return 1
+    if getattr(args, "login_stdin", False):
+        operator = _login_unattended(core, args)
+        if operator is None:
+            core.close()
+            return 1
+    else:
+        dialog = LoginDialog(core, user=getattr(args, "user", None) or args.operator)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            core.close()
+            return 1
+        operator = dialog.operator
     try:
         core.start()
     except (Refused, ConnectionError) as exc:
@@ -48,10 +58,14 @@ def run(args: argparse.Namespace) -> int:
         core.close()
         return 3
     operations.set_core(core)
-    operations.set_operator(dialog.operator["name"] if dialog.operator else None)
+    operations.set_operator(operator["name"] if operator else None)
     window = MainWindow(core, load_city().geojson(), lang=i18n.current_language(), store_label=args.hub,
                         tiles_url=args.tiles)
     window.statusBar().addPermanentWidget(LinkStatus(core, window))
+    if getattr(args, "status_file", None):
+        from console.attached import StatusFile
+
+        window.status_file = StatusFile(core, args.status_file, window)
     from console.field_link.panel import HubPanel
 
     panel = HubPanel(core, parent=window)  # the field link as the hub's operations tell it
@@ -64,6 +78,15 @@ def run(args: argparse.Namespace) -> int:
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)
+    from console.evidence import install as install_evidence
+
+    install_evidence(window)  # View → Video evidence, Camera register: the hub's operations, clips fetched from it
+    from console.cases import install as install_cases
+
+    install_cases(window)  # the case file as the hub's operations tell it (the operator's role masks the party)
+    from console.cli.gui import install_control_room
+
+    install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K
     from console.cli.gui import arrange
 
     arrange(args, window)
@@ -79,3 +102,21 @@ def run(args: argparse.Namespace) -> int:
     core.logout()
     core.close()
     return 0
+
+
+def _login_unattended(core, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """--user NAME --login-stdin: the password from standard input, the hub's answer; None (said) if refused."""
+    from dispatch.errors import Refused
+
+    if not getattr(args, "user", None):
+        print("error: --login-stdin needs --user NAME", file=sys.stderr)
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("error: --login-stdin: nothing on standard input", file=sys.stderr)
+        return None
+    try:
+        return core.login(args.user, password)
+    except (Refused, ConnectionError) as exc:
+        print(f"error: the hub refused the login of {args.user}: {exc}", file=sys.stderr)
+        return None

@@ -8,7 +8,7 @@ import sys
 import time
 
 log = logging.getLogger(__name__)
-TABS = ("units", "incidents", "detail", "alerts", "tasks", "field", "devices")  # the side panels --tab can show
+TABS = ("units", "incidents", "detail", "alerts", "tasks", "cases", "field", "devices")  # the side panels --tab can show
 LAYOUTS = ("dispatcher", "shift-lead", "engineer", "wall")  # console/docks.py; "shift lead" is accepted too
 
 
@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tiles", metavar="URL", help="optional online tile URL template; the map never needs it")
     p.add_argument("--basemap", metavar="FILE|DIR",
                    help="an offline base map under the units: raster MBTiles (PNG/JPEG/WebP) or a {z}/{x}/{y} tile folder")
+    p.add_argument("--shift-changes", type=shift_changes, default=None, metavar="HH:MM,HH:MM",
+                   help="when the shifts change, local time (default 08:00,20:00): a muted seat hears its alarms "
+                        "again at the next one")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
     p.add_argument("--tab", choices=TABS, help="the side panel brought forward at start (default: incidents)")
     p.add_argument("--theme", choices=["light", "dark"], help="day (light) or night (dark) theme; default: the one "
@@ -62,8 +65,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hub", metavar="ENDPOINT", help="attach to a running hub's control endpoint (e.g. "
                    "tcp://HOST:5571) instead of a store: a login, then the hub's state live; needs --key")
     p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
+    p.add_argument("--user", metavar="NAME", help="with --hub and --login-stdin: log in as NAME without the dialog "
+                   "(automation, a video wall started unattended)")
+    p.add_argument("--login-stdin", action="store_true", help="with --hub --user NAME: read the password from the "
+                   "first line of standard input (never from the command line)")
+    p.add_argument("--status-file", metavar="FILE", help="with --hub: keep FILE (JSON) saying every second what this "
+                   "seat holds: the link to the hub, the operator, the last event and its hash (monitoring, tests)")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+
+def shift_changes(text: str):  # type: ignore[no-untyped-def]
+    from dispatch.alarms.shift import parse_shift_changes
+
+    try:
+        return parse_shift_changes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def install_control_room(window, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """Alarm sounds with their mute, then the keyboard: shortcuts, the command palette (Ctrl+K), the sheet.
+    Last, after every other part has added its actions: the keyboard part walks them all."""
+    from console.keyboard import install as install_keyboard
+    from console.sound import install as install_sounds
+    from dispatch.alarms.shift import DEFAULT_SHIFT_CHANGES
+
+    install_sounds(window, shift_changes=getattr(args, "shift_changes", None) or DEFAULT_SHIFT_CHANGES)
+    install_keyboard(window)
 
 
 def feed_specs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
@@ -177,9 +206,13 @@ def run(args: argparse.Namespace) -> int:
     from console.alerts import install as install_alerts
 
     install_alerts(window)  # the rules' alerts and the zones on the map (console/alerts)
+    from console.cases import install as install_cases
+
+    install_cases(window)  # the enforcement cases: list, deadlines, detail, a case officer's steps (console/cases)
     from console.evidence import install as install_evidence
 
     install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)
+    install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K (console/sound, keyboard)
     show_feed_problem(args, window)
     arrange(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)

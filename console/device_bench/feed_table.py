@@ -74,6 +74,8 @@ def detail_text(s: FeedStats) -> str:
               fig(t("unknown %1"), s.unknown), fig(t("malformed %1"), s.malformed)]
     if s.too_long or s.garbage:
         parts.append(fig(t("too long %1"), s.too_long) + ", " + fig(t("noise %1"), s.garbage))
+    if s.week_rollover:
+        parts.append(fig(t("dates 1024 GPS weeks behind, moved on: %1"), s.week_rollover))
     parts.append(fig(t("last fix %1 s ago"), f"{s.last_fix_age:.1f}") if s.last_fix_age is not None
                  else t("no fix yet"))
     if s.fix_quality is not None:

@@ -1,10 +1,12 @@
 """The JT/T 808 gateway on the device bench: a feed row, its terminals, a raw hex monitor per terminal,
-the terminals it refused (one-click binding to a unit) and a text to a truck's display
-(`bind_terminal`, `send_text`: what the panel runs for them, off the GUI thread).
+the terminals it refused (one-click binding to a unit), a text to a truck's display, and two commands
+to the selected terminal: query its position, track it for N minutes (`bind_terminal`, `send_text`,
+`send_command`: what the panel runs for them, off the GUI thread). The last command's outcome (the
+terminal's answer, as the gateway recorded it) shows in the terminal's row.
 
 The figures come from `dispatch.jt808.Gateway` views, read on a collector thread while the gateway's
-row is selected; binding and sending go through the operations (`unit.bind_terminal`,
-`jt808.send_text`) off the GUI thread, as every bench action does.
+row is selected; binding, sending and commands go through the operations (`unit.bind_terminal`,
+`jt808.send_text`, `jt808.query_position`, `jt808.track`) off the GUI thread, as every bench action does.
 """
 
 from __future__ import annotations
@@ -33,11 +35,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.device_bench.guard import guarded
+from console.i18n import t
 from dispatch.feeds.feed import FeedStats, UnboundSource
 
 log = logging.getLogger(__name__)
 MAX_ROWS = 300  # terminals shown at once (the filter finds the others)
 MALFORMED = ("bad_escape", "truncated", "length", "malformed", "phone_changed", "unsupported")
+COMMAND_WORDS = {"position_query": "Position query", "tracking": "Tracking", "parameters": "Parameters",
+                 "alarm_confirm": "Alarm confirmation"}
+OUTCOME_WORDS = {"sent": "sent", "acked": "acked", "failed": "failed", "not_supported": "not supported",
+                 "timeout": "no answer"}
+
+
+def command_text(last: dict[str, Any] | None) -> str:
+    """A terminal's last command and its outcome, for display: "Position query: acked"."""
+    if not last:
+        return ""
+    what = t(COMMAND_WORDS.get(last.get("command") or "", str(last.get("command"))))
+    outcome = t(OUTCOME_WORDS.get(last.get("outcome") or "", str(last.get("outcome"))))
+    return t("%1: %2").replace("%1", what).replace("%2", outcome)
 
 
 def gateway_feed_stats(gw: Any) -> FeedStats:
@@ -115,14 +132,15 @@ class GatewayView(QWidget):
     """The gateway's terminals: versions, message rates, last message, errors; the hex monitor of the one selected."""
 
     COLUMNS = ("phone", "unit", "edition", "connected", "authenticated", "rate_per_s", "messages", "last_message",
-               "last_message_age", "errors", "last_error", "peer")
+               "last_message_age", "last_command", "errors", "last_error", "peer")
 
     def __init__(self, gw: Any, parent: QWidget | None = None, *, interval_ms: int = 500,
-                 send_text: Any = None) -> None:
+                 send_text: Any = None, send_command: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("jt808Terminals")
         self.gw = gw
         self.send_text_fn = send_text  # (unit, text, tts) -> None, run by the bench off the GUI thread
+        self.send_command_fn = send_command  # (operation, unit, args) -> None, likewise
         self.collector = _Collector(gw, interval_ms / 1000.0)
         self.collector.start()
         self.title = QLabel(self.tr("JT/T 808 terminals"), self)
@@ -132,15 +150,25 @@ class GatewayView(QWidget):
         self.filter.textChanged.connect(self._filter_changed)
         self.send_button = QPushButton(self.tr("Send text…"), self)
         self.send_button.clicked.connect(self.ask_text)
+        self.query_button = QPushButton(self.tr("Query position"), self)
+        self.query_button.setToolTip(self.tr("Ask the terminal where it is now (0x8201)"))
+        self.query_button.clicked.connect(self.query_position)
+        self.track_button = QPushButton(self.tr("Track…"), self)
+        self.track_button.setToolTip(self.tr("Temporary tracking: the terminal reports often for a while (0x8202)"))
+        self.track_button.clicked.connect(self.ask_tracking)
+        for b in (self.send_button, self.query_button, self.track_button):
+            b.setEnabled(False)
         bar = QHBoxLayout()
         bar.addWidget(self.title)
         bar.addWidget(self.filter, 1)
         bar.addWidget(self.send_button)
+        bar.addWidget(self.query_button)
+        bar.addWidget(self.track_button)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels([
             self.tr("Terminal"), self.tr("Unit"), self.tr("Edition"), self.tr("Connected"), self.tr("Authenticated"),
             self.tr("Messages/s"), self.tr("Messages"), self.tr("Last message"), self.tr("Last (s ago)"),
-            self.tr("Errors"), self.tr("Last error"), self.tr("Address")])
+            self.tr("Last command"), self.tr("Errors"), self.tr("Last error"), self.tr("Address")])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -184,7 +212,8 @@ class GatewayView(QWidget):
         row = self.selected_terminal()
         self.collector.selected = row["phone"] if row else None
         self.collector.wake.set()
-        self.send_button.setEnabled(bool(row and row.get("unit")))
+        for b in (self.send_button, self.query_button, self.track_button):
+            b.setEnabled(bool(row and row.get("unit")))
 
     def refresh(self) -> None:
         if not self.collector.active:
@@ -201,7 +230,8 @@ class GatewayView(QWidget):
                       self.tr("yes") if d["connected"] else d["close_reason"],
                       self.tr("yes") if d["authenticated"] else self.tr("no"), f"{d['rate_per_s']:.2f}",
                       str(d["messages"]), d["last_message"],
-                      "" if d["last_message_age"] is None else f"{d['last_message_age']:.0f}", str(d["errors"]),
+                      "" if d["last_message_age"] is None else f"{d['last_message_age']:.0f}",
+                      command_text(d.get("last_command")), str(d["errors"]),
                       d["last_error"], d["peer"]]
             for c, v in enumerate(values):
                 item = t_.item(r, c)
@@ -234,6 +264,20 @@ class GatewayView(QWidget):
                                         self.tr("Text"))
         if ok and text.strip():
             self.send_text_fn(row["unit"], text.strip())
+
+    def query_position(self) -> None:
+        row = self.selected_terminal()
+        if row and row.get("unit") and self.send_command_fn is not None:
+            self.send_command_fn("jt808.query_position", row["unit"], {})
+
+    def ask_tracking(self) -> None:
+        row = self.selected_terminal()
+        if not row or not row.get("unit") or self.send_command_fn is None:
+            return
+        minutes, ok = QInputDialog.getInt(self, self.tr("Track %1").replace("%1", row["unit"]),
+                                          self.tr("Minutes"), 10, 1, 1440)
+        if ok:
+            self.send_command_fn("jt808.track", row["unit"], {"minutes": minutes})
 
     def shutdown(self) -> None:
         self.timer.stop()
@@ -294,15 +338,17 @@ def bind_terminal(panel: Any, terminal: str, unit: str, done: Any = None) -> Non
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         panel.show_notice(panel.tr("Terminal %1 now moves %2.").replace("%1", terminal).replace("%2", unit))
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
-                                       actor=actor), done=finished)
+    bind = guarded(panel, lambda: ops.call(core, "unit.bind_terminal", {"unit_id": unit, "terminal": terminal},
+                                           actor=actor), "unit.bind_terminal")
+    panel._background(bind, done=finished)
 
 
 def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
@@ -310,7 +356,8 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
     from console.operations import seat_actor
     from dispatch import ops
 
-    actor, core = seat_actor(), panel.manager.core
+    core = panel.manager.core
+    actor = seat_actor(core)
 
     def finished(arg: Any) -> None:
         said = (panel.tr("Text sent to %1.") if arg[0]["connected"]
@@ -319,8 +366,30 @@ def send_text(panel: Any, unit: str, text: str, done: Any = None) -> None:
         if done is not None:
             done(arg)
 
-    panel._background(lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
-                      done=finished)
+    send = guarded(panel, lambda: ops.call(core, "jt808.send_text", {"unit_id": unit, "text": text}, actor=actor),
+                   "jt808.send_text")
+    panel._background(send, done=finished)
+
+
+def send_command(panel: Any, operation: str, unit: str, args: dict[str, Any], done: Any = None) -> None:
+    """A command to a truck's terminal (`jt808.query_position`, `jt808.track`), off the GUI thread; its outcome
+    shows in the terminal's row once the terminal answers."""
+    from console.operations import seat_actor
+    from dispatch import ops
+
+    core = panel.manager.core
+    actor = seat_actor(core)
+
+    def finished(arg: Any) -> None:
+        what = t(COMMAND_WORDS.get(arg[0]["command"], arg[0]["command"]))
+        said = (panel.tr("%1 sent to %2.") if arg[0]["connected"]
+                else panel.tr("%1 for %2 waits until its terminal comes online."))
+        panel.show_notice(said.replace("%1", what).replace("%2", unit))
+        if done is not None:
+            done(arg)
+
+    panel._background(guarded(panel, lambda: ops.call(core, operation, {"unit_id": unit, **args}, actor=actor),
+                              operation), done=finished)
 
 
 def ask_binding(panel: Any, source: UnboundSource) -> None:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from console.device_bench.collector import Deliver, StatsCollector
 from console.device_bench.dialogs import AddFeedDialog, BindSourceDialog, EditFeedDialog
 from console.device_bench.feed_table import FeedTable, detail_text, status_text
+from console.device_bench.guard import guarded, may
 from console.device_bench.words import ERROR_STYLE, match_label, refusal_text, source_detail
 from dispatch.errors import Refused
 from dispatch.feeds import config as feed_config
@@ -90,8 +91,8 @@ class DevicesPanel(QWidget):
         self.remove_button = QPushButton(self.tr("Remove"), self)
         self.add_button.clicked.connect(self.add_feed)
         self.edit_button.clicked.connect(self.edit_feed)
-        self.connect_button.clicked.connect(lambda: self._on_selected(self.manager.connect))
-        self.disconnect_button.clicked.connect(lambda: self._on_selected(self.manager.disconnect))
+        self.connect_button.clicked.connect(lambda: self._on_selected(guarded(self, self.manager.connect)))
+        self.disconnect_button.clicked.connect(lambda: self._on_selected(guarded(self, self.manager.disconnect)))
         self.remove_button.clicked.connect(self._remove)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.edit_button, self.connect_button, self.disconnect_button, self.remove_button):
@@ -156,7 +157,8 @@ class DevicesPanel(QWidget):
         if gateway is not None:  # its terminals and their raw frames, while its row is selected
             from console.device_bench.jt808 import GatewayView
 
-            self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text)
+            self.gateway_view = GatewayView(gateway, bottom, interval_ms=interval_ms, send_text=self.send_text,
+                                            send_command=self.send_command)
             self.gateway_view.hide()
             bl.addWidget(self.gateway_view, 3)
         self.monitor_box = QWidget(bottom)  # the feeds' lines (the gateway shows its terminals' frames instead)
@@ -337,7 +339,7 @@ class DevicesPanel(QWidget):
     def _remove(self) -> None:
         name = self.selected_feed()
         if name:
-            self._background(self.manager.remove, name)
+            self._background(guarded(self, self.manager.remove), name)
 
     def _save(self) -> bool:
         """Rewrite the feeds file (off the GUI thread). False: not written (it had errors at start)."""
@@ -353,6 +355,8 @@ class DevicesPanel(QWidget):
                        "this change lasts until the console closes.")
 
     def add_feed(self) -> None:
+        if not may(self):
+            return
         dlg = AddFeedDialog(self, existing=set(self.manager.feeds), units=self.units)
         if dlg.exec() != QDialog.DialogCode.Accepted or dlg.spec is None:
             return
@@ -372,6 +376,8 @@ class DevicesPanel(QWidget):
         return EditFeedDialog(self, specs=specs, name=name, units=self.units)
 
     def edit_feed(self) -> None:
+        if not may(self):
+            return
         dlg = self.edit_dialog()
         if dlg is None:
             return
@@ -382,7 +388,7 @@ class DevicesPanel(QWidget):
         """Apply an edited feed to the running manager and save the file, off the GUI thread."""
         from console.operations import seat_actor
 
-        actor = seat_actor()
+        actor = seat_actor(self.manager.core)
 
         def finished(arg: Any) -> None:
             plan, saved = arg
@@ -400,7 +406,7 @@ class DevicesPanel(QWidget):
             if done is not None:
                 done(plan)
 
-        self._background(lambda: self.manager.update(name, spec, actor=actor), done=finished)
+        self._background(guarded(self, lambda: self.manager.update(name, spec, actor=actor)), done=finished)
 
     def bind_source(self, source: UnboundSource | None = None) -> None:
         """Bind a source the selected feed hears to a unit: asks which, then applies it."""
@@ -413,6 +419,8 @@ class DevicesPanel(QWidget):
 
             ask_binding(self, source)
             return
+        if not may(self):
+            return
         dlg = BindSourceDialog(self, feed=feed, source=source, units=self.units)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.result_binding is not None:
             self.apply_binding(feed, *dlg.result_binding, unit_wide=dlg.unit_wide)
@@ -422,10 +430,10 @@ class DevicesPanel(QWidget):
         """One source to a unit. An MMSI bound `unit_wide` becomes the unit's own (`unit.bind_mmsi`,
         as the unit board and `ctl unit bind-mmsi` do: every feed, shown on the board); anything
         else goes into the feed's ``bind`` table through the same path as the edit dialog."""
-        from console.operations import seat_actor
+        from console.operations import authorize, seat_actor
         from dispatch import ops
 
-        actor = seat_actor()
+        actor = seat_actor(self.manager.core)
         if kind == "mmsi" and unit_wide:
             core = self.manager.core
 
@@ -435,11 +443,12 @@ class DevicesPanel(QWidget):
                 if done is not None:
                     done(arg)
 
-            self._background(lambda: ops.call(core, "unit.bind_mmsi", {"unit_id": unit, "mmsi": value},
-                                              actor=actor), done=finished_unit)
+            self._background(guarded(self, lambda: ops.call(core, "unit.bind_mmsi", {"unit_id": unit, "mmsi": value},
+                                                            actor=actor), "unit.bind_mmsi"), done=finished_unit)
             return
 
         def work() -> Any:
+            authorize(self.manager.core, "feed.edit")
             spec = dataclasses.replace(self.manager.feed(feed).spec)
             spec.bind = {**spec.bind, feed_config.binding_key(kind, value): unit}
             return self.manager.update(feed, spec, actor=actor)
@@ -465,6 +474,12 @@ class DevicesPanel(QWidget):
         from console.device_bench.jt808 import send_text
 
         send_text(self, unit, text, done)
+
+    def send_command(self, operation: str, unit: str, args: dict[str, Any], *,
+                     done: Callable[[Any], None] | None = None) -> None:
+        from console.device_bench.jt808 import send_command
+
+        send_command(self, operation, unit, args, done)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.shutdown()

@@ -120,6 +120,8 @@ OTHER_EVENT_KINDS = {
     "feed.bindings_changed": "Feed bindings changed",
     "incident.alerts_acknowledged": "Alerts acknowledged",
     "incident.config_set": "Deadlines set",
+    "alarms.muted": "Alarm sounds muted",
+    "alarms.unmuted": "Alarm sounds on again",
 }
 
 # the theme's live colours (console/theme.py): the same QColor objects, repainted when day/night is switched

@@ -1,7 +1,7 @@
 """The incident form: from a right-click on the map (coordinates filled) or a hotline call (address text).
 
-Category, priority P1-P4, location (coordinates from the map or typed, address text), source, reporter
-and contact, description and attachments (files picked here are attached once the incident exists).
+Category, priority P1-P4, location (an address the gazetteer finds as it is typed, coordinates from the map
+or typed), source, reporter and contact, description and attachments (files picked here are attached once the incident exists).
 The core validates everything; a refusal is shown in the form and nothing is stored. After filing,
 the form shows the new incident's number and, if the core flags likely duplicates, a one-click merge.
 """
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
+from console.incidents.address import AddressSearch
 from console.incidents.common import (
     CATEGORIES,
     PRIORITIES,
@@ -55,6 +56,7 @@ class IncidentForm(QDialog):
         self.result_incident: dict[str, Any] | None = None
         self.pending_files: list[str] = []
         self.attached: list[dict[str, Any]] = []
+        self.place: dict[str, Any] | None = None  # the gazetteer's place chosen for the address, if any
 
         self.category = QComboBox(self)
         for key in CATEGORIES:
@@ -85,7 +87,10 @@ class IncidentForm(QDialog):
         where.addWidget(self.lon)
         where.addWidget(pick)
         self.address = QLineEdit(address or "", self)
-        self.address.setPlaceholderText(self.tr("street, landmark or river bank as the caller says it"))
+        self.address.setPlaceholderText(self.tr("street, bridge, pier or river segment, in Chinese, pinyin or English"))
+        self.address.setObjectName("addressSearch")
+        self.address_search = AddressSearch(self.address)  # the gazetteer's matches; choosing one sets the place
+        self.address_search.place_chosen.connect(self._place_chosen)
         self.reporter = QLineEdit(self)
         self.reporter.setPlaceholderText(self.tr("name (optional)"))
         self.contact = QLineEdit(self)
@@ -105,8 +110,8 @@ class IncidentForm(QDialog):
         form.addRow(self.tr("Category"), self.category)
         form.addRow(self.tr("Priority"), self.priority)
         form.addRow(self.tr("Source"), self.source)
+        form.addRow(self.tr("Address"), self.address)  # a hotline address first: a match fills the coordinates
         form.addRow(self.tr("Coordinates"), where)
-        form.addRow(self.tr("Address"), self.address)
         form.addRow(self.tr("Reporter"), self.reporter)
         form.addRow(self.tr("Contact"), self.contact)
         form.addRow(self.tr("Description"), self.text)
@@ -144,6 +149,10 @@ class IncidentForm(QDialog):
     def set_location(self, lat: float, lon: float) -> None:
         self.lat.setText(f"{lat:.6f}")
         self.lon.setText(f"{lon:.6f}")
+
+    def _place_chosen(self, p: dict[str, Any]) -> None:
+        self.set_location(float(p["lat"]), float(p["lon"]))
+        self.place = p
 
     def _location_changed(self) -> None:
         """Once there is a location, the request for one goes (e.g. after picking the place on the map);

@@ -44,6 +44,24 @@ LAYER_TITLES = {
 POINT_RADIUS = {"construction_site": 6, "disposal_site": 7, "dock": 5}
 
 
+CARD_KINDS = ("patrol_boat", "cleaning_vessel", "officer", "truck", "ais")  # the kind numbers of units.js
+CARD_STATUSES = ("available", "assigned", "busy", "out_of_service")  # ... and its status numbers
+
+
+def label_words(lang: str) -> dict[str, Any]:
+    """The unit card's words (labels.js) in the page's language, from the console's catalogue."""
+    from console.i18n import KINDS, STATUSES, load_catalogue
+
+    cat = load_catalogue("zh_CN") if lang.startswith("zh") else {}
+
+    def tr(s: str) -> str:
+        return cat.get(s, s)
+
+    return {"kinds": [tr(KINDS[k]) for k in CARD_KINDS], "statuses": [tr(STATUSES[k]) for k in CARD_STATUSES],
+            "stale": tr("no recent fix"), "fresh": tr("reporting"), "heading": tr("Heading"),
+            "position": tr("Position"), "id": tr("ID")}
+
+
 def _features(collection: dict[str, Any], layer: str) -> list[dict[str, Any]]:
     return [f for f in collection.get("features", []) if f.get("properties", {}).get("layer") == layer]
 
@@ -95,6 +113,9 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
     root.header.add_child(JavascriptLink(url("res/map/density.js")))
     root.header.add_child(JavascriptLink(url("res/map/cameras.js")))
     root.header.add_child(JavascriptLink(url("res/map/theme.js")))
+    # unit labels thinned by zoom and priority, the unit card on hover or selection (labels.js), in the page's language
+    root.header.add_child(Element(f"<script>window.ConsoleLabelWords = {json.dumps(label_words(lang), ensure_ascii=False)};</script>"))
+    root.header.add_child(JavascriptLink(url("res/map/labels.js")))
 
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr="online tiles", name="tiles", max_zoom=19).add_to(m)
@@ -162,7 +183,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             f"ConsoleTheme.apply({json.dumps(theme)});"  # the labels and pins' colours before the first paint
             'window.addEventListener("load", function () {'
             f"window.consoleMap = {map_name}; ConsoleTheme.attach(); ConsoleUnits.attach({map_name}); ConsoleIncidents.attach({map_name});"
-            f"ConsoleDensity.attach({map_name}); ConsoleCameras.attach({map_name});"
+            f"ConsoleDensity.attach({map_name}); ConsoleCameras.attach({map_name}); ConsoleLabels.attach({map_name});"
             "if (window.qt && window.QWebChannel) { new QWebChannel(qt.webChannelTransport, function (ch) {"
             " window.consoleBridge = ch.objects.bridge;"
             " ConsoleUnits.setSelectHandler(function (id) { if (window.consoleBridge) consoleBridge.unitClicked(id); });"

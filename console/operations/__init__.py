@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from dispatch.changes import Changes
@@ -47,12 +47,31 @@ def set_operator(name: str | None) -> None:
     _operator = name
 
 
-def seat_actor() -> str:
-    """Who this console seat records as the actor of its events: "dispatcher:<name>"."""
+def seat_operator() -> str:
+    """The operator of this console seat: --operator, else the OS login."""
     from console.session import login_name
 
     # no login name (service account, container): still attributable to the seat
-    return f"dispatcher:{_operator or login_name('console')}"
+    return _operator or login_name("console")
+
+
+def seat_actor(core: Any = None) -> str:
+    """Who this console seat records as the actor of its events: the operator's account by its role
+    ("engineer:li") when the store has one of that name, else "dispatcher:<name>" (the store's owner)."""
+    from dispatch.accounts.guard import seat_account
+
+    name = seat_operator()
+    account = seat_account(core if core is not None else _core, name)
+    return account.actor if account is not None else f"dispatcher:{name}"
+
+
+def authorize(core: Any, operation: str, args: dict[str, Any] | None = None) -> None:
+    """The permission table for this seat's operator (dispatch/accounts/guard.py): raises Refused, recorded."""
+    import platform
+
+    from dispatch.accounts.guard import authorize as check
+
+    check(core, seat_operator(), operation, args, seat=f"console@{platform.node()}")
 
 
 _read_only = False
@@ -102,10 +121,37 @@ def set_core(core: Any) -> None:
         bus = _Bus()
 
 
+def has_core() -> bool:
+    """Whether this process has a core to run operations on (a replay file opened alone has none)."""
+    return _core is not None
+
+
+def is_remote() -> bool:
+    """Whether operations go to a hub (a seat attached to one): files it stores are not on this machine."""
+    return getattr(_core, "remote_call", None) is not None
+
+
+def may(operation: str, args: dict[str, Any] | None = None) -> tuple[bool, str]:
+    """(whether the operator at this seat may run `operation`, why not in words), from the permission table the
+    hub checks (dispatch/accounts/permissions.py). A single-seat console is its owner's: everything is allowed.
+    Only to grey out what the hub would refuse; the hub still decides."""
+    op = getattr(_core, "operator", None)
+    if not isinstance(op, dict) or not op.get("role"):
+        return True, ""
+    from dispatch.accounts.permissions import allowed
+
+    return allowed(str(op["role"]), operation, dict(args or {}), str(op.get("name") or ""))
+
+
 def get_bus() -> _Bus:
     global bus
     if bus is None:
         bus = _Bus()
+        app = QCoreApplication.instance()
+        if app is not None and bus.thread() is not app.thread():
+            # first asked for on a worker thread (a hub link's listener): the bus delivers on the GUI thread
+            # all the same, not on a thread that has no event loop
+            bus.moveToThread(app.thread())
     return bus
 
 

@@ -51,6 +51,7 @@ class ReplayWindow(QMainWindow):
     """Replays a recording between `window` = (t1, t2); `seek(t)`, `play(speed)`, `pause()`."""
 
     time_changed = Signal(float)
+    clock_changed = Signal(float, bool, float)  # (replay time, playing, speed): the footage follows it
 
     def __init__(self, recording: Recording, *, lang: str = "en", window: tuple[float, float] | None = None,
                  city_geojson: dict[str, Any] | None = None, stale_after: float = 60.0, trail_minutes: float = 5.0,
@@ -145,6 +146,13 @@ class ReplayWindow(QMainWindow):
         self.side.addTab(self.log, self.tr("Event log"))
         self.side.addTab(self.board, self.tr("Units"))
         self.side.addTab(self.incidents, self.tr("Incidents"))
+        from console.replay.footage import ReplayFootage
+
+        self.footage = ReplayFootage(self)
+        self.side.addTab(self.footage, self.tr("Footage"))
+        self.clock_changed.connect(self.footage.follow)
+        self.incidents.cellClicked.connect(
+            lambda row, _c: self.footage.incident.setText((self.incidents.item(row, 0) or QTableWidgetItem()).text()))
         self.board.unit_selected.connect(lambda uid: self.map.select(uid, centre=True))
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -225,6 +233,7 @@ class ReplayWindow(QMainWindow):
         i = self.speed_box.findData(speed)
         if i >= 0 and i != self.speed_box.currentIndex():
             self.speed_box.setCurrentIndex(i)
+        self.clock_changed.emit(self.t, self.playing, float(self.speed))
 
     def play(self, speed: int | None = None) -> None:
         if speed is not None:
@@ -238,6 +247,7 @@ class ReplayWindow(QMainWindow):
         self.play_button.setChecked(True)
         self.play_button.setText(self.tr("Pause"))
         self.play_button.blockSignals(False)
+        self.clock_changed.emit(self.t, True, float(self.speed))
 
     def pause(self) -> None:
         self.playing = False
@@ -246,6 +256,7 @@ class ReplayWindow(QMainWindow):
         self.play_button.setChecked(False)
         self.play_button.setText(self.tr("Play"))
         self.play_button.blockSignals(False)
+        self.clock_changed.emit(self.t, False, float(self.speed))
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -289,6 +300,7 @@ class ReplayWindow(QMainWindow):
         self.clock_label.setText(self.tr("Replay time: %1").replace("%1", _local(t, seconds=True)))
         self._draw(t, force or moved)
         self.time_changed.emit(t)
+        self.clock_changed.emit(t, self.playing, float(self.speed))
 
     def _draw(self, t: float, full: bool) -> None:
         units = self._units()
@@ -379,6 +391,7 @@ class ReplayWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.timer.stop()
+        self.footage.close_all()
         super().closeEvent(event)
 
 
@@ -428,3 +441,49 @@ def open_replay_file(path: str, parent: QWidget | None = None, *, lang: str = "e
     w.destroyed.connect(lambda *_: rf.close())
     w.seek(t1)
     return w
+
+
+def fetch_hub_replay(core: Any, parent: QWidget | None, ready: Any, *, hours: float = 8.0,
+                     lang: str = "en", city_geojson: dict[str, Any] | None = None) -> Any:
+    """A seat attached to a hub (no store here): the last `hours` are fetched from the hub over this seat's
+    control connection (dispatch/record/fetch.py) into a temporary replay file, on the core worker; then the
+    replay window opens on it and `ready(window)` is called (the file goes when the window closes). A refusal
+    (the hub's, an empty window) is shown as any operation's."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from console.operations import DispatchOp
+    from dispatch import ops
+    from dispatch.record.fetch import fetch_replay
+
+    folder = Path(tempfile.mkdtemp(prefix="seat-replay-"))
+    out = folder / "hub.replay"
+    t2 = core.clock()
+    t1 = t2 - hours * 3600.0
+
+    def fetch(c: Any) -> dict[str, Any]:
+        return fetch_replay(lambda name, args: ops.call(c, name, args, actor="seat"), t1, t2, out,
+                            source=f"hub {getattr(c, 'endpoint', '')}")
+
+    def opened(_summary: dict[str, Any]) -> None:
+        try:
+            w = open_replay_file(str(out), parent, lang=lang, city_geojson=city_geojson)
+        except ValueError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.warning(parent, parent.tr("Replay") if parent else "Replay", str(exc))
+            return
+        w.setWindowTitle(w.tr("Replay") + " — " + w.tr("from the hub, the last %1 h").replace("%1", f"{hours:g}"))
+        w.destroyed.connect(lambda *_: shutil.rmtree(folder, ignore_errors=True))
+        w.seek(w.t2)
+        ready(w)
+
+    def failed(exc: BaseException) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        from console.operations import show_error
+
+        show_error(parent, exc)
+
+    return DispatchOp(parent=parent, op=fetch).success(opened).failure(failed).run_in_background()

@@ -152,7 +152,10 @@ class AisDecoder:
         if whole is None:
             return []
         bv = whole.bv
-        return self._report(bv._value, len(bv), s.channel, line)
+        nbits = bv._length  # len() refuses a negative one: more fill bits than the fragments' payload
+        if nbits < 0:
+            raise MalformedSentenceError("AIS: more fill bits than payload bits", line)
+        return self._report(bv._value, nbits, s.channel, line)
 
     def _report(self, value: int, nbits: int, channel: int, line: str) -> list[AisReport]:
         try:

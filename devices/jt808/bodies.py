@@ -14,6 +14,7 @@ from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
 from devices.jt808 import location
 from devices.jt808.header import Header
 from devices.jt808.messages import (
+    AlarmConfirm,
     Authenticate,
     Heartbeat,
     LocationBatch,
@@ -170,6 +171,11 @@ def temporary_tracking(h: Header, body: bytes) -> TemporaryTracking:
     return TemporaryTracking(h, *_HI.unpack_from(body))
 
 
+def alarm_confirm(h: Header, body: bytes) -> AlarmConfirm:
+    _need(h, body, 6, "alarm confirmation")
+    return AlarmConfirm(h, *_HI.unpack_from(body))
+
+
 def text_message(h: Header, body: bytes) -> TextMessage:
     _need(h, body, 1, "text message")
     if h.edition == 2019:
@@ -192,6 +198,7 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x8103: set_parameters,
     0x8201: position_query,
     0x8202: temporary_tracking,
+    0x8203: alarm_confirm,
     0x8300: text_message,
 }
 

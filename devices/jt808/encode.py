@@ -22,6 +22,7 @@ REGISTER_RESPONSE = 0x8100
 SET_PARAMETERS = 0x8103
 POSITION_QUERY = 0x8201
 TEMPORARY_TRACKING = 0x8202
+ALARM_CONFIRM = 0x8203
 TEXT_MESSAGE = 0x8300
 TERMINAL_RESPONSE = 0x0001
 HEARTBEAT = 0x0002
@@ -83,6 +84,11 @@ def text_body(text: str, *, edition: int = 2013, display: bool = True, tts: bool
 def tracking_body(interval_s: int, duration_s: int) -> bytes:
     """0x8202: report every ``interval_s`` s (0 stops) for ``duration_s`` s."""
     return struct.pack(">HI", interval_s, duration_s)
+
+
+def alarm_confirm_body(reply_serial: int, alarms: int) -> bytes:
+    """0x8203: the operator confirms the ``alarms`` bits (of the message ``reply_serial``; 0: every one)."""
+    return struct.pack(">HI", reply_serial, alarms)
 
 
 def parameters_body(params: Mapping[int | str, int | str | bytes]) -> bytes:

@@ -255,6 +255,16 @@ class TextMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmConfirm:
+    """0x8203: the platform's operator confirms alarms (manual alarm confirmation); the terminal may then clear
+    the alarms it keeps until confirmed (emergency, dangerous driving, area and route alarms...)."""
+
+    header: Header
+    reply_serial: int  # the serial of the alarm's message; 0 confirms every alarm of these kinds
+    alarms: int  # the alarm bits confirmed
+
+
+@dataclass(frozen=True, slots=True)
 class Fragment:
     """One sub-package of a split message, before the whole message is joined."""
 
@@ -264,7 +274,7 @@ class Fragment:
 
 Message = (TerminalResponse | Heartbeat | Logout | Register | Authenticate | LocationReport | PositionReply
            | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery
-           | TemporaryTracking | TextMessage | Fragment)
+           | TemporaryTracking | TextMessage | AlarmConfirm | Fragment)
 
 
 new_location = maker(Location)

@@ -94,3 +94,29 @@ def pack_value(pid: int, value: int | str | bytes) -> bytes:
             raise ValueError(f"parameter {name_of(pid)} is a number")
         return struct.pack(_FMT[kind], value)
     raise ValueError(f"parameter 0x{pid:04X} is not known here: give its bytes")
+
+
+TYPES = {"dword": "I", "word": "H", "byte": "B", "string": "s", "bytes": "x"}  # a typed value's type by name
+_RANGE = {"I": 0xFFFFFFFF, "H": 0xFFFF, "B": 0xFF}
+
+
+def pack_typed(kind: str, value: int | str) -> bytes:
+    """A value of a type (``I``/``H``/``B`` numbers, ``s`` GBK text, ``x`` bytes as hex) as the
+    parameter's bytes, for a parameter id this table does not know.
+
+    :raises ValueError: a value that is not of the type, a number out of its range, bad hex.
+    """
+    if kind in _RANGE:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _RANGE[kind]:
+            raise ValueError(f"{value!r} is not a number from 0 to {_RANGE[kind]}")
+        return struct.pack(_FMT[kind], value)
+    if kind == "s":
+        return gbk(str(value))
+    if kind == "x":
+        try:
+            return bytes.fromhex(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not bytes in hex") from None
+    raise ValueError(f"unknown parameter type {kind!r}; one of {', '.join(TYPES)}")

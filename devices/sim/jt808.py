@@ -7,7 +7,7 @@ every later connection), 0x0102 authentication, then a 0x0200 every ``interval_s
 (``blackout``: seconds after start) the connection is gone and positions are stored; after it the
 terminal reconnects, authenticates with its code and sends what it stored as blind-area batches
 0x0704. It answers the platform: 0x8300 text (kept in ``texts``) and 0x8103 parameters with
-0x0001, 0x8201 with 0x0201, 0x8202 by reporting at the asked interval for the asked time, anything
+0x0001, 0x8203 alarm confirmation with 0x0001, 0x8201 with 0x0201, 0x8202 by reporting at the asked interval for the asked time, anything
 else with 0x0001 "unsupported". `Jt808Fleet` runs many terminals on one asyncio loop in a thread.
 """
 
@@ -27,6 +27,7 @@ from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode, location
 from devices.jt808.decoder import Jt808Stream
 from devices.jt808.messages import (
+    AlarmConfirm,
     Extras,
     PlatformResponse,
     PositionQuery,
@@ -254,6 +255,8 @@ class SimTerminal:
                 self._tracking = None if msg.interval_s == 0 else (
                     float(msg.interval_s), self.clock() + (msg.duration_s or math.inf))
                 result = 0
+            elif isinstance(msg, AlarmConfirm):
+                result = 0  # its alarms (overspeed) clear by themselves: nothing kept until confirmed
             elif isinstance(msg, SetParameters):
                 for pid, value in msg.params:
                     if pid == 0x0029 and isinstance(value, int) and value > 0:

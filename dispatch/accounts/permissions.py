@@ -34,10 +34,10 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
-        "replay.positions", "replay.seats", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
+        "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "analytics.live", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
-        "jt808.terminals", "jt808.unknown", "citizens.request",
+        "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     # the dispatcher's work
@@ -45,6 +45,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",
         "unit.status", "task.create", "task.assign", "task.cancel", "task.finish", "field.send", "field.broadcast",
         "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
+    *(Rule(o, DISPATCH, why="where a truck is and how often it reports: the dispatcher's") for o in (
+        "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
          "reopening a closed case and the evaluation are the shift lead's"),
     Rule("incident.transition", DISPATCH, "to any other state"),
@@ -54,20 +56,24 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("plan.create", (SL,), why="a standing response plan for a hotspot"),
     Rule("supervision.notice", (SL,), why="supervision (督办) of a responsible unit"),
     Rule("shift.note", DISPATCH, why="a handover note for the shift report"),
+    Rule("alarms.mute", (D, SL, E, A), why="a seat's alarm sounds silenced until the end of the shift, recorded"),
     Rule("citizens.public_note", DISPATCH, why="the answer every citizen who reported the case reads"),
     Rule("citizens.file", DISPATCH, why="a citizen's request keyed in for a client (its API key still checked)"),
     Rule("citizens.rate", (SL,), why="a rating evaluates the case (citizens rate over Open311 with their token)"),
     Rule("incidents.acknowledge_alerts", DISPATCH, why="the shift-lead alerts acknowledged at a seat"),
     Rule("field.read", DISPATCH, why="a conversation read at a dispatcher's seat"),
     # the enforcement case file (dispatch/cases/)
+    Rule("cases", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
+         "a party's personal data only for those handling cases"),
     *(Rule(o, EVERYONE, why="read only (personal data masked)") for o in (
-        "cases", "case.catalogue", "case.templates", "officers", "cases.supervision")),
+        "cases", "case.catalogue", "case.templates", "officers", "cases.supervision", "cases.counts")),
     Rule("case.show", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
          "a party's personal data only for those handling cases"),
     Rule("case.show", EVERYONE, "masked"),
     *(Rule(o, DISPATCH, why="case handling") for o in (
-        "case.open", "case.advance", "case.party", "case.evidence", "case.penalty", "case.document",
-        "cases.check_deadlines")),
+        "case.open", "case.advance", "case.party", "case.evidence", "case.evidence_track", "case.penalty",
+        "case.document", "case.document_file", "cases.check_deadlines")),
+    Rule("case.review", (SL,), why="a review's outcome counts in the officers' supervision: not theirs to record"),
     Rule("case.export", (SL, A), why="writes the dossier on the hub's machine"),
     Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
     *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
@@ -86,6 +92,10 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, EVERYONE, why="read only") for o in (
         "cameras", "camera.show", "cameras.map", "evidence.list", "evidence.show", "evidence.footage")),
     Rule("cameras.import", (E, A), why="the camera register, like the fleet's roster"),
+    Rule("camera.save", (E, A), why="the camera register: adding, editing or moving one camera"),
+    Rule("camera.remove", (E, A), why="the camera register: a camera out of service (its footage kept)"),
+    Rule("evidence.fetch", EVERYONE, why="reads a stored clip or still a piece at a time (an attached seat plays it)"),
+    Rule("evidence.verify", (D, SL, E, A), why="reads only, but decodes every stored clip (minutes on a large store)"),
     Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
     Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
          "writes a file on the hub's machine"),
@@ -96,6 +106,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
     Rule("unit.bind_terminal", (E, A), why="a device binding (a truck's JT/T 808 terminal), like a feed's"),
+    Rule("jt808.set_params", (E, A), why="a terminal's settings (heartbeat, report intervals, server...)"),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),
@@ -134,7 +145,9 @@ def as_markdown() -> str:
             "Generated from `dispatch/accounts/permissions.py` (`python -m dispatch.accounts.permissions`); the hub",
             "checks every control request against it and records a refusal as `account.command_refused`.",
             "The first row of an operation whose condition holds decides. An operation not listed is refused.",
-            "`ctl --db` on a local store is the owner's single seat and is not checked.", "",
+            "`ctl --db` on a local store is the owner's single seat and is not checked. A single-seat console checks",
+            "its device bench (feed edits, device bindings) against it for an operator with an account in its store.",
+            "",
             "| operation | when | " + " | ".join(EVERYONE) + " | why |",
             "|---|---|" + "---|" * len(EVERYONE) + "---|"]
     rows = [f"| `{r.operation}` | {r.when} | " + " | ".join("yes" if role in r.roles else "" for role in EVERYONE)

@@ -110,6 +110,20 @@ def dashboard_op(core: Any, actor: str, start: Any = None, end: Any = None) -> d
         weights = dict(astate(core.state).weights)
     out = dashboard(facts_of(core), t1, t2, weights=weights)
     out["alerts_by_company"] = alerts_by_company(core, t1, t2)
+    out["cases"] = case_figures(core)
+    return out
+
+
+def case_figures(core: Any) -> dict[str, int]:
+    """The enforcement cases now: open, overdue (a legal deadline passed unmet), closed, and the decisions
+    overturned on review (dispatch/cases)."""
+    from dispatch.cases.book import book as case_book
+    from dispatch.cases.book import counts
+
+    with core.lock:
+        b = case_book(core.state)
+        out = counts(b, core.clock())
+        out["overturned"] = sum(1 for c in b.items.values() if c.overturned)
     return out
 
 

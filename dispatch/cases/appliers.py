@@ -33,7 +33,9 @@ def _opened(state: State, ev: Event, ch: Changes) -> None:
     c = Case(id=int(p["id"]), violation=dict(p["violation"]), party=dict(p["party"]), opened_at=ev.ts,
              opened_by=ev.actor, violation_at=float(p.get("violation_at") or ev.ts),
              incident_id=p.get("incident_id"), source=p.get("source") or "direct", facts=p.get("facts") or "", place=p.get("place") or "")
-    book(state).items[c.id] = c
+    b = book(state)
+    b.items[c.id] = c
+    b.index(c)
     _act(c, ev, step="opened", note=p.get("facts"))
     _touch(ch, c.id)
 
@@ -70,8 +72,23 @@ def _step(state: State, ev: Event, ch: Changes) -> None:
     for o in p.get("officers") or ():
         if o not in c.officers:
             c.officers.append(o)
+    book(state).index(c)
     _act(c, ev, step=step.key, to=step.to, officers=list(p.get("officers") or []) or None, note=p.get("note"),
          hearing_date=p.get("hearing_date"), days=p.get("days"), amount=p.get("amount"))
+    _touch(ch, c.id)
+
+
+@applies("case.reviewed")
+def _reviewed(state: State, ev: Event, ch: Changes) -> None:
+    c = _case(state, ev)
+    if c is None:
+        return
+    p = ev.payload
+    r = {k: p.get(k) for k in ("outcome", "body", "date", "number", "note")}
+    r.update(seq=ev.seq, recorded_at=ev.ts, recorded_by=ev.actor)
+    c.reviews.append(r)
+    zh = law.REVIEW_BODIES.get(p["body"], (p["body"],))[0] + law.REVIEW_OUTCOMES.get(p["outcome"], (p["outcome"],))[0]
+    _act(c, ev, step="review", note=f"{zh} {p.get('number') or ''}".strip())
     _touch(ch, c.id)
 
 

@@ -170,6 +170,12 @@ def _metadata(info: dict[str, Any], code: str, bureau: str, rows: list[list[Any]
         ET.SubElement(acts, "act", {"seq": str(a["seq"]), "time": law.iso_utc(a["time"]), "actor": a["actor"],
                                     "step": str(a.get("step") or a["kind"]),
                                     "officers": ",".join(a.get("officers") or [])}).text = a.get("note") or ""
+    if info.get("reviews"):  # 行政复议 / 行政诉讼: the outcome recorded after the decision
+        revs = ET.SubElement(case, "reviews")
+        for r in info["reviews"]:
+            ET.SubElement(revs, "review", {"outcome": r["outcome"], "body": r["body"], "date": law.iso_day(r["date"]),
+                                           "number": r["number"], "recorded_by": r.get("recorded_by") or ""}
+                          ).text = r.get("note") or ""
     dls = ET.SubElement(case, "deadlines")
     for d in info["deadlines"]:
         ET.SubElement(dls, "deadline", {"key": d["key"], "article": d["article"], "due": d["due_day"],

@@ -62,6 +62,7 @@ class Case:
     paid: dict[str, Any] | None = None
     overdue: list[str] = field(default_factory=list)  # deadlines alerted as overdue (once each)
     officers: list[str] = field(default_factory=list)  # every officer named on an act, in order
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # 行政复议 / 行政诉讼 outcomes, as recorded
 
     @property
     def open(self) -> bool:
@@ -69,6 +70,17 @@ class Case:
 
     def current_documents(self) -> list[dict[str, Any]]:
         return [d for d in self.documents if not d.get("superseded_by")]
+
+    @property
+    def review(self) -> dict[str, Any] | None:
+        """The review outcome in force: the latest by its date (a court's judgment after a reconsideration)."""
+        return max(self.reviews, key=lambda r: (r["date"], r["seq"])) if self.reviews else None
+
+    @property
+    def overturned(self) -> bool:
+        """The decision was varied, revoked or confirmed illegal on review (行政复议 or 行政诉讼)."""
+        r = self.review
+        return r is not None and r["outcome"] in law.OVERTURNED
 
 
 @dataclass
@@ -79,10 +91,38 @@ class CaseBook:
     settings: dict[str, Any] = field(default_factory=dict)  # numbering, holidays, thresholds (case.config_set)
     templates: dict[str, Any] | None = None  # None: the shipped templates (case.templates_set replaces)
     doc_seq: dict[str, int] = field(default_factory=dict)  # "kind:year" -> last number issued
+    # indexes the appliers keep, so that no listing walks every case ever opened (issue 21)
+    last_id: int = 0
+    open_ids: set[int] = field(default_factory=set)  # cases neither closed nor archived
+    by_officer: dict[str, set[int]] = field(default_factory=dict)  # officer id -> cases they acted on
 
     @property
     def next_id(self) -> int:
-        return max(self.items, default=0) + 1
+        return self.last_id + 1
+
+    def index(self, c: Case) -> None:
+        """Keep the indexes in step with case `c` (called by the appliers after every change to it)."""
+        self.last_id = max(self.last_id, c.id)
+        if c.open:
+            self.open_ids.add(c.id)
+        else:
+            self.open_ids.discard(c.id)
+        for o in c.officers:
+            self.by_officer.setdefault(o, set()).add(c.id)
+
+    def cases(self, open_only: bool = False, officer: str | None = None, closed_only: bool = False) -> list[Case]:
+        """The cases asked for, by id, read through the indexes."""
+        ids: set[int] | None = None
+        if open_only:
+            ids = self.open_ids
+        elif closed_only:
+            ids = self.items.keys() - self.open_ids
+        if officer is not None:
+            mine = self.by_officer.get(officer, set())
+            ids = mine if ids is None else ids & mine
+        if ids is None:
+            return [self.items[i] for i in sorted(self.items)]
+        return [self.items[i] for i in sorted(ids)]
 
     def holidays(self) -> tuple[frozenset[str], frozenset[str]]:
         return frozenset(self.settings.get("holidays") or ()), frozenset(self.settings.get("workdays") or ())
@@ -187,6 +227,14 @@ def deadlines(c: Case, b: CaseBook, now: float) -> list[dict[str, Any]]:
     return out
 
 
+def counts(b: CaseBook, now: float) -> dict[str, int]:
+    """How many cases are open, how many of them have a legal deadline passed unmet, and how many decisions
+    were overturned on review: the case list's header and the dashboard. Reads the open cases only."""
+    overdue = sum(1 for i in b.open_ids if any(d["overdue"] for d in deadlines(b.items[i], b, now)))
+    return {"cases": len(b.items), "open": len(b.open_ids), "overdue": overdue,
+            "closed": len(b.items) - len(b.open_ids)}
+
+
 def decision_due(c: Case) -> float:
     return law.add_days(c.at["filed"], law.DECISION_DAYS + c.extended_days)
 
@@ -243,6 +291,8 @@ def summary(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) 
         "violation_at": c.violation_at, "open": c.open, "penalty": dict(c.penalty) if c.penalty else None,
         "overdue": [d["key"] for d in dls if d["overdue"]], "next_deadline": nxt,
         "allowed": law.allowed_steps(c.stage), "officers": list(c.officers),
+        "limitation": next((d for d in dls if d["key"] == "limitation"), None),
+        "review": dict(c.review) if c.review else None, "overturned": c.overturned,
     }
 
 
@@ -251,6 +301,7 @@ def detail(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) -
     d.update(
         facts=c.facts, place=c.place, deadlines=deadlines(c, b, now), acts=[dict(a) for a in c.acts],
         evidence=[dict(e) for e in c.evidence], documents=[dict(x) for x in c.documents],
+        reviews=[dict(r) for r in c.reviews],
         hearing_date=c.hearing_date, extended_days=c.extended_days, paid=dict(c.paid) if c.paid else None,
         hearing_available=hearing_available(c, b), legal_review_required=legal_review_required(c, b),
         collective_required=collective_required(c),

@@ -240,17 +240,65 @@ def _deliver(doc: dict[str, Any], cid: int, folder: Path, out: str | None) -> di
     return res
 
 
-@op("case.templates")
-def show_templates(core: Any, actor: str) -> dict[str, Any]:
+@op("case.document_file")
+def document_file(core: Any, actor: str, case_id: Any, number: str) -> dict[str, Any]:
+    """One issued document's PDF (current or superseded) by its number: {number, name, sha256, size, data_b64},
+    for a seat that saves it where it runs (a console attached to a hub has no blobs of its own). Refused if
+    the kept file no longer has its recorded hash."""
+    import base64
+    import hashlib
+
+    cid = parse_id(case_id)
     core.refresh()
     with core.lock:
-        return templates_of(book(core.state))
+        c = get(core.state, cid)
+        doc = next((dict(d) for d in c.documents if d["number"] == str(number).strip()), None)
+    if doc is None:
+        raise Refused(f"case {cid} has no document numbered {number!r}", "not_found")
+    try:
+        data = blob_path(attachments_dir(core), doc["sha256"]).read_bytes()
+    except OSError as exc:
+        raise Refused(f"the file of {doc['number']} cannot be read: {exc.strerror or exc}", "missing") from None
+    if hashlib.sha256(data).hexdigest() != doc["sha256"]:
+        raise Refused(f"the file of {doc['number']} no longer has its recorded SHA-256: not delivered", "damaged")
+    return {"number": doc["number"], "name": doc.get("name") or f"{doc['kind']}.pdf", "sha256": doc["sha256"],
+            "size": len(data), "data_b64": base64.b64encode(data).decode("ascii")}
+
+
+@op("case.templates")
+def show_templates(core: Any, actor: str) -> dict[str, Any]:
+    """The template set in force: {version, templates: {kind: {title, code, sections}}, source: bureau|shipped}."""
+    core.refresh()
+    with core.lock:
+        b = book(core.state)
+        return {**templates_of(b), "source": "shipped" if b.templates is None else "bureau"}
 
 
 @op("case.templates_set")
-def set_templates(core: Any, actor: str, templates: dict[str, Any]) -> dict[str, Any]:
-    """Replace the template set whole (checked first). Documents already issued stay as they were."""
-    checked = check_templates(templates)
-    core.command(actor, lambda st: [NewEvent("case.templates_set", {"templates": checked}, "cases")])
-    return {"version": checked["version"], "kinds": sorted(checked["templates"])}
+def set_templates(core: Any, actor: str, templates: dict[str, Any] | None = None, kind: str | None = None,
+                  template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Replace the template set whole (``templates``), or one kind's template (``kind`` + ``template``
+    {title, code, sections}) in the set in force. Checked first: nothing is recorded if any template is bad.
+    Documents already issued stay as they were."""
+    if kind is not None:
+        k = str(kind).strip().lower()
+        if k not in NEEDS_STEP:
+            raise Refused(f"unknown document {kind!r}; kinds: {', '.join(NEEDS_STEP)}", "bad_kind")
+        if not isinstance(template, Mapping):
+            raise Refused(f"the template of {k} is an object {{title, code, sections}}", "bad_templates")
+    elif not isinstance(templates, Mapping):
+        raise Refused("give the whole template set (templates) or one kind and its template", "bad_arguments")
+    done: list[dict[str, Any]] = []
 
+    def decide(st: State) -> list[NewEvent]:
+        if kind is None:
+            checked = check_templates(templates)
+        else:  # merged here, under the write transaction: another seat's edit of another kind is kept
+            cur = templates_of(book(st))
+            checked = check_templates({"version": cur.get("version"),
+                                       "templates": {**cur["templates"], k: dict(template or {})}})
+        done[:] = [checked]
+        return [NewEvent("case.templates_set", {"templates": checked}, "cases")]
+
+    core.command(actor, decide)
+    return {"version": done[0]["version"], "kinds": sorted(done[0]["templates"]), "kind": kind}

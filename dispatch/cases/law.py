@@ -122,6 +122,35 @@ DEADLINE_NAMES = {
     "payment": ("缴纳罚款", "payment", "§67"),
 }
 
+# Review of a decision (行政复议 under the Administrative Reconsideration Law, 行政诉讼 under the Administrative
+# Litigation Law): its outcome. Varied, revoked or confirmed illegal count as overturned (纠错) in supervision.
+REVIEW_OUTCOMES = {
+    "upheld": ("维持", "upheld"),
+    "varied": ("变更", "varied"),
+    "revoked": ("撤销", "revoked"),
+    "confirmed_illegal": ("确认违法", "confirmed illegal"),
+}
+OVERTURNED = frozenset({"varied", "revoked", "confirmed_illegal"})
+REVIEW_BODIES = {"reconsideration": ("行政复议", "administrative reconsideration"),
+                 "court": ("行政诉讼", "administrative litigation (court)")}
+_REVIEW_ALIASES = {"维持": "upheld", "变更": "varied", "撤销": "revoked", "确认违法": "confirmed_illegal",
+                   "overturned": "revoked", "illegal": "confirmed_illegal", "confirmed-illegal": "confirmed_illegal",
+                   "行政复议": "reconsideration", "复议": "reconsideration", "行政诉讼": "court", "诉讼": "court",
+                   "litigation": "court"}
+
+
+def parse_review(outcome: str, body: str) -> tuple[str, str]:
+    """('revoked', 'court') from words such as '撤销', 'overturned', '行政诉讼'; Refused naming the choices."""
+    o = str(outcome).strip()
+    o = _REVIEW_ALIASES.get(o, o.lower().replace("-", "_").replace(" ", "_"))
+    b = str(body).strip()
+    b = _REVIEW_ALIASES.get(b, b.lower())
+    if o not in REVIEW_OUTCOMES:
+        raise Refused(f"unknown review outcome {outcome!r}; one of {', '.join(REVIEW_OUTCOMES)}", "bad_outcome")
+    if b not in REVIEW_BODIES:
+        raise Refused(f"unknown review body {body!r}; one of {', '.join(REVIEW_BODIES)}", "bad_body")
+    return o, b
+
 
 def parse_step(name: str) -> Step:
     """'notice', 'Notice', 'hearing-notice', '告知' -> the Step; Refused naming the steps otherwise."""

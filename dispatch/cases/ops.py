@@ -12,6 +12,7 @@ Event kinds (entity ``case:<id>``):
   case.evidence_added   {id, sha256, size, name, media_type, kind, note}
   case.document_issued  {id, kind, number, title, sha256, size, pages, supersedes, ...}  (dispatch/cases/documents.py)
   case.overdue          {id, deadline, due, notify="shift_lead"}  (once per deadline)
+  case.reviewed         {id, outcome, body, date, number, note}  the outcome of 行政复议 / 行政诉讼 (dispatch/cases/review.py)
   case.catalogue_set / case.config_set / case.templates_set   the bureau's catalogue, settings, templates
   officer.registered    {id, name, certificate, valid_from, valid_until, team};  officer.revoked {id, note}
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 from dispatch.cases import catalogue as cat
 from dispatch.cases import law
-from dispatch.cases.book import CaseBook, book, case_event, deadlines, detail, get, parse_id, summary
+from dispatch.cases.book import CaseBook, book, case_event, counts, deadlines, detail, get, parse_id, summary
 from dispatch.cases.rules import check_officers, check_step_rules, may_approve
 from dispatch.errors import Refused
 from dispatch.ops import op
@@ -178,19 +179,29 @@ def show_case(core: Any, actor: str, case_id: Any, reveal: bool = False) -> dict
 
 @op("cases")
 def list_cases(core: Any, actor: str, overdue: bool = False, open: bool = False, reveal: bool = False,
-               officer: str | None = None) -> list[dict[str, Any]]:
-    """The case list: stage, next deadline with its countdown, overdue deadlines. Personal data masked."""
+               officer: str | None = None, closed: bool = False) -> list[dict[str, Any]]:
+    """The case list: stage, next deadline with its countdown, overdue deadlines, the limitation period (§36).
+    ``open``/``overdue``/``closed`` (closed or archived) filter it. Personal data masked unless ``reveal``."""
     core.refresh()
     with core.lock:
         b = book(core.state)
         now = core.clock()
-        rows = [summary(c, b, now, actor, reveal) for c in b.items.values()
-                if (not open or c.open) and (officer is None or officer in c.officers)]
+        # only open cases have a deadline running: --overdue reads the open ones alone (book.open_ids)
+        rows = [summary(c, b, now, actor, reveal)
+                for c in b.cases(open_only=open or overdue, officer=officer, closed_only=closed)]
     if overdue:
         rows = [r for r in rows if r["overdue"]]
     rows.sort(key=lambda r: (not r["overdue"], r["next_deadline"]["due"] if r["next_deadline"] else math.inf,
                              r["id"]))
     return rows
+
+
+@op("cases.counts")
+def case_counts(core: Any, actor: str) -> dict[str, int]:
+    """{cases, open, overdue, closed}: the case list's and the dashboard's figures."""
+    core.refresh()
+    with core.lock:
+        return counts(book(core.state), core.clock())
 
 
 @op("case.penalty")
@@ -312,7 +323,7 @@ def check_deadlines(core: Any, actor: str, now: float | None = None) -> list[dic
         b: CaseBook = book(st)
         t = core.clock() if now is None else float(now)
         out = []
-        for c in b.items.values():
+        for c in b.cases(open_only=True):  # a closed case has no deadline running
             for d in deadlines(c, b, t):
                 if d["overdue"] and d["key"] not in c.overdue:
                     found.append({"id": c.id, "deadline": d["key"], "due": d["due"], "overdue_s": t - d["due"]})

@@ -26,20 +26,21 @@ def page_routes(server: Any) -> list[Any]:
 
     async def report(request: Any) -> Any:
         lang = lang_of(request.query_params.get("lang") or request.headers.get("accept-language"))
+        headers = None
         try:
             form = await server.read_form(request)
             fields, photo = await server.form_fields(form)
-            if not server.posts.allow("page@" + server.client_of(request)):
-                raise Problem(429, "too many reports from this address; wait a moment")
+            if not server.posts.allow(who := "page@" + server.client_of(request)):
+                raise server.posts.refuse(who, "reports")
             res = await run_in_threadpool(lambda: file_request(server.core, "citizen:web", fields, key_name=PAGE_KEY,
                                                                source="web", photo=photo))
             body, status = wire.body("json", "service_requests", [server.filed_answer(res, fields, lang)]), 200
         except Problem as p:
-            body, status = wire.error_body("json", p.status, str(p)), p.status
+            body, status, headers = wire.error_body("json", p.status, str(p)), p.status, p.headers()
         except Refused as exc:
             status = wire.http_status(exc.code)
             body = wire.error_body("json", status, str(exc))
-        return Response(body, status_code=status, media_type=wire.CONTENT_TYPES["json"])
+        return Response(body, status_code=status, media_type=wire.CONTENT_TYPES["json"], headers=headers)
 
     async def city(_request: Any) -> Any:
         from starlette.responses import JSONResponse

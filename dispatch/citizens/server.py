@@ -12,6 +12,7 @@ Refusals become the spec's errors: ``[{"code": 400, "description": "..."}]`` or 
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import threading
 import time
@@ -62,11 +63,30 @@ class RateLimiter:
             self.buckets[client] = (tokens - 1.0, now)
             return True
 
+    def retry_after(self, client: str) -> int:
+        """Whole seconds until `client` has a token again (at least 1): the Retry-After of a refusal."""
+        if self.per_s <= 0:
+            return 0
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.per_s)
+        return max(1, math.ceil((1.0 - tokens) / self.per_s))
+
+    def refuse(self, client: str, what: str) -> Problem:
+        """The 429 for `client`, saying when to come back."""
+        wait = self.retry_after(client)
+        return Problem(429, f"too many {what} from this client; try again in {wait} s", retry_after=wait)
+
 
 class Problem(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
+        self.retry_after = retry_after  # seconds, sent as Retry-After with a 429 (RFC 9110 §10.2.3)
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -175,7 +195,7 @@ class Open311Server:
             return Response(wire.body(fmt, root, value), status_code=status, media_type=wire.CONTENT_TYPES[fmt])
         except Problem as p:
             return Response(wire.error_body(fmt, p.status, str(p)), status_code=p.status,
-                            media_type=wire.CONTENT_TYPES[fmt])
+                            media_type=wire.CONTENT_TYPES[fmt], headers=p.headers())
         except Refused as exc:
             st = wire.http_status(exc.code)
             return Response(wire.error_body(fmt, st, str(exc)), status_code=st, media_type=wire.CONTENT_TYPES[fmt])
@@ -187,7 +207,7 @@ class Open311Server:
         q = request.query_params
         lang = lang_of(q.get("lang") or request.headers.get("accept-language"))
         if method == "GET" and not self.gets.allow(self.client_of(request)):
-            raise Problem(429, "too many requests from this client; wait a moment")
+            raise self.gets.refuse(self.client_of(request), "requests")
         base = str(request.base_url).rstrip("/")
         head = parts[0] if parts else ""
         if method == "POST" and parts == ["requests"]:
@@ -316,6 +336,9 @@ class Open311Server:
 
         form = await self.read_form(request)
         fields, photo = await self.form_fields(form)
+        for name in ("api_key", "jurisdiction_id"):  # clients of the Ruby/Python wrappers put these in the URL
+            if name not in fields and request.query_params.get(name):
+                fields[name] = request.query_params[name]
         self._check_jurisdiction(fields.get("jurisdiction_id"))
         with self.core.lock:
             owner = key_owner(self.core.state, fields.get("api_key"))
@@ -325,8 +348,8 @@ class Open311Server:
                 owner = key_owner(self.core.state, fields.get("api_key"))
         if owner is None:
             raise Problem(403, "api_key is missing, unknown or revoked")
-        if not self.posts.allow("key:" + owner["name"] + "@" + self.client_of(request)):
-            raise Problem(429, "too many reports from this client; wait a moment")
+        if not self.posts.allow(who := "key:" + owner["name"] + "@" + self.client_of(request)):
+            raise self.posts.refuse(who, "reports")
         res = await run_in_threadpool(lambda: file_request(self.core, f"citizen:{owner['name']}", fields,
                                                            key_name=owner["name"], source=owner["source"],
                                                            photo=photo, api_key=fields.get("api_key")))
@@ -343,8 +366,8 @@ class Open311Server:
 
         form = await self.read_form(request)
         fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-        if not self.posts.allow("rate@" + self.client_of(request)):
-            raise Problem(429, "too many ratings from this client; wait a moment")
+        if not self.posts.allow(who := "rate@" + self.client_of(request)):
+            raise self.posts.refuse(who, "ratings")
         if not rid.isdigit():
             raise Problem(404, f"unknown service_request_id {rid!r}")
         res = await run_in_threadpool(lambda: rate(self.core, f"citizen:request-{rid}", rid, fields.get("rating"),

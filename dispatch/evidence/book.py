@@ -28,9 +28,22 @@ class Camera:
     registered_by: str = ""
     down: str | None = None  # why its stream was unreachable at the last check (None: reachable or unchecked)
     checked_at: float | None = None
+    removed_at: float | None = None  # taken out of service (kept: its past footage is still found)
+    removed_by: str = ""
+    past: list[dict[str, Any]] = field(default_factory=list)  # earlier placements, each with "until" (epoch s)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def at(self, t: float) -> Camera | None:
+        """The camera as it was placed at instant `t` (an earlier placement before a move), None once removed."""
+        if self.removed_at is not None and t >= self.removed_at:
+            return None
+        for placement in self.past:  # oldest first
+            if t < float(placement["until"]):
+                known = set(Camera.__dataclass_fields__) - {"past"}
+                return Camera(**{k: v for k, v in placement.items() if k in known})
+        return self
 
 
 @dataclass
@@ -115,8 +128,11 @@ def get_still(state: State, still_id: Any) -> Still:
     return s
 
 
-def get_camera(state: State, camera_id: Any) -> Camera:
+def get_camera(state: State, camera_id: Any, *, removed: bool = False) -> Camera:
+    """A camera in service (or also a removed one when `removed`). :raises NotFound: unknown or removed."""
     cam = book(state).cameras.get(str(camera_id).strip())
     if cam is None:
         raise NotFound(f"unknown camera {camera_id}")
+    if cam.removed_at is not None and not removed:
+        raise NotFound(f"camera {cam.id} was removed (by {cam.removed_by or '?'})")
     return cam

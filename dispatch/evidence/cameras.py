@@ -146,9 +146,20 @@ def check_row(row: dict[str, Any], units: Any) -> Camera:
 
 def _fields(cam: Camera) -> dict[str, Any]:
     d = cam.as_dict()
-    for k in ("registered_at", "registered_by", "down", "checked_at"):
+    for k in ("registered_at", "registered_by", "down", "checked_at", "removed_at", "removed_by", "past"):
         d.pop(k)
     return d
+
+
+def _register_or_change(st: State, cam: Camera) -> tuple[str, NewEvent | None]:
+    """("registered" | "changed" | "unchanged", the event to record). A removed camera given again is
+    registered again (its earlier placements kept for its past footage)."""
+    old = book(st).cameras.get(cam.id)
+    if old is None or old.removed_at is not None:
+        return "registered", NewEvent("camera.registered", _fields(cam), f"camera:{cam.id}")
+    if _fields(old) != _fields(cam):
+        return "changed", NewEvent("camera.changed", _fields(cam), f"camera:{cam.id}")
+    return "unchanged", None
 
 
 # ---------------------------------------------------------------------------- operations
@@ -172,35 +183,76 @@ def import_cameras(core: Any, actor: str, rows: list[dict[str, Any]]) -> dict[st
             if cam.id in seen:
                 raise Refused(f"{row.get('_where')}: camera {cam.id} already given in {seen[cam.id]}", "bad_camera")
             seen[cam.id] = str(row.get("_where"))
-            old = book(st).cameras.get(cam.id)
-            if old is None:
-                events.append(NewEvent("camera.registered", _fields(cam), f"camera:{cam.id}"))
-                out["registered"].append(cam.id)
-            elif _fields(old) != _fields(cam):
-                events.append(NewEvent("camera.changed", _fields(cam), f"camera:{cam.id}"))
-                out["changed"].append(cam.id)
-            else:
-                out["unchanged"].append(cam.id)
+            what, ev = _register_or_change(st, cam)
+            out[what].append(cam.id)
+            if ev is not None:
+                events.append(ev)
         return events
 
     core.command(actor, decide)
     return out
 
 
+@op("camera.save")
+def save_camera(core: Any, actor: str, camera: dict[str, Any], new: bool = False) -> dict[str, Any]:
+    """Add (``new``) or edit one camera (name, kind, position, view direction, field of view, range, zone,
+    stream, unit), with the same checks as an import; moving it is an edit of its position, and its earlier
+    placement is kept for the footage it recorded there. Returns the camera and what was done."""
+    if not isinstance(camera, dict):
+        raise Refused("a camera is an object of its fields", "bad_camera")
+    row = {k: v for k, v in camera.items() if k in FIELDS or k == "unit_id"}
+    row["_where"] = "the camera"
+    out: dict[str, Any] = {}
+
+    def decide(st: State) -> list[NewEvent]:
+        cam = check_row(row, st.units)
+        old = book(st).cameras.get(cam.id)
+        if new and old is not None and old.removed_at is None:
+            raise Refused(f"camera {cam.id} exists already: edit it, or give another id", "camera_exists")
+        if not new:
+            get_camera(st, cam.id)
+        out["action"], ev = _register_or_change(st, cam)
+        out["id"] = cam.id
+        return [ev] if ev is not None else []
+
+    core.command(actor, decide)
+    with core.lock:
+        return {**get_camera(core.state, out["id"]).as_dict(), "action": out["action"]}
+
+
+@op("camera.remove")
+def remove_camera(core: Any, actor: str, camera_id: str, reason: str = "") -> dict[str, Any]:
+    """Take a camera out of service: off the map and the live views; its clips stay, and its footage of the
+    time before is still found."""
+    why = str(reason or "").strip()[:500]
+    out: dict[str, Any] = {}
+
+    def decide(st: State) -> list[NewEvent]:
+        cam = get_camera(st, camera_id)
+        out["id"] = cam.id
+        return [NewEvent("camera.removed", {"id": cam.id, "reason": why}, f"camera:{cam.id}")]
+
+    core.command(actor, decide)
+    with core.lock:
+        return get_camera(core.state, out["id"], removed=True).as_dict()
+
+
 @op("cameras")
-def list_cameras(core: Any, actor: str, kind: str | None = None, unit_id: str | None = None) -> list[dict[str, Any]]:
+def list_cameras(core: Any, actor: str, kind: str | None = None, unit_id: str | None = None,
+                 removed: bool = False) -> list[dict[str, Any]]:
+    """The cameras in service (and the removed ones too with ``removed``)."""
     core.refresh()
     with core.lock:
         cams = sorted(book(core.state).cameras.values(), key=lambda c: c.id)
         return [c.as_dict() for c in cams if (kind is None or c.kind == kind) and
-                (unit_id is None or c.unit_id == unit_id)]
+                (unit_id is None or c.unit_id == unit_id) and (removed or c.removed_at is None)]
 
 
 @op("camera.show")
 def show_camera(core: Any, actor: str, camera_id: str) -> dict[str, Any]:
     core.refresh()
     with core.lock:
-        return get_camera(core.state, camera_id).as_dict()
+        return get_camera(core.state, camera_id, removed=True).as_dict()
 
 
 # ---------------------------------------------------------------------------- appliers
@@ -210,10 +262,18 @@ def _camera(ev: Event) -> Camera:
     return Camera(**{k: v for k, v in p.items() if k in known})
 
 
+def _placement(old: Camera, until: float) -> list[dict[str, Any]]:
+    return [*old.past, {**_fields(old), "registered_at": old.registered_at, "registered_by": old.registered_by,
+                        "until": until}]
+
+
 @applies("camera.registered")
 def _registered(state: State, ev: Event, ch: Changes) -> None:
     cam = _camera(ev)
     cam.registered_at, cam.registered_by = ev.ts, ev.actor
+    old = book(state).cameras.get(cam.id)
+    if old is not None and old.removed_at is not None:  # back in service: what it saw before is still its
+        cam.past = _placement(old, old.removed_at)
     book(state).cameras[cam.id] = cam
     ch.entities.add(f"camera:{cam.id}")
 
@@ -226,8 +286,21 @@ def _changed(state: State, ev: Event, ch: Changes) -> None:
         cam.registered_at, cam.registered_by = old.registered_at, old.registered_by
         if cam.stream == old.stream:
             cam.down, cam.checked_at = old.down, old.checked_at
+        if (old.kind, old.lat, old.lon, old.direction, old.fov, old.range_m, old.unit_id) != \
+                (cam.kind, cam.lat, cam.lon, cam.direction, cam.fov, cam.range_m, cam.unit_id):
+            cam.past = _placement(old, ev.ts)  # moved or turned: its footage before was seen from there
+        else:
+            cam.past = old.past
     book(state).cameras[cam.id] = cam
     ch.entities.add(f"camera:{cam.id}")
+
+
+@applies("camera.removed")
+def _removed(state: State, ev: Event, ch: Changes) -> None:
+    cam = book(state).cameras.get(str(ev.payload.get("id")))
+    if cam is not None:
+        cam.removed_at, cam.removed_by = ev.ts, ev.actor
+        ch.entities.add(f"camera:{cam.id}")
 
 
 @applies("camera.unreachable")

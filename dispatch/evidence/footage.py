@@ -44,7 +44,12 @@ def view_covers(cam_lat: float, cam_lon: float, looking: float | None, fov: floa
 
 
 def camera_covers(core: Any, cam: Camera, lat: float, lon: float, at: float) -> dict[str, Any] | None:
-    """Where the camera was and how it saw the point at `at`, or None if its view did not cover it."""
+    """Where the camera was and how it saw the point at `at`, or None if its view did not cover it (or it
+    was out of service then). A camera moved since is taken where it was at `at`."""
+    placed = cam.at(at)
+    if placed is None:
+        return None
+    cam = placed
     if cam.kind == "fixed":
         if cam.lat is None or cam.lon is None:
             return None
@@ -134,6 +139,8 @@ def cameras_map(core: Any, actor: str) -> list[dict[str, Any]]:
         cams = sorted(book(core.state).cameras.values(), key=lambda c: c.id)
     out = []
     for cam in cams:
+        if cam.removed_at is not None:
+            continue
         if cam.kind == "fixed" and cam.lat is not None and cam.lon is not None:
             lat, lon, looking = cam.lat, cam.lon, cam.direction
         else:

@@ -152,7 +152,7 @@ def check_cameras(core: Any, actor: str, timeout: float = DEFAULT_TIMEOUT_S) -> 
     core.refresh()
 
     with core.lock:
-        cams = [(c.id, c.stream) for c in book(core.state).cameras.values() if c.stream]
+        cams = [(c.id, c.stream) for c in book(core.state).cameras.values() if c.stream and c.removed_at is None]
     found = {cid: probe_stream(stream, t_out) for cid, stream in sorted(cams)}
 
     def decide(st: Any) -> list[NewEvent]:

@@ -20,6 +20,9 @@ from dispatch.feeds.config import FeedSpec
 log = logging.getLogger(__name__)
 
 
+WEEKS_1024 = 1024 * 7 * 86400  # one GPS week-number period, in seconds
+ROLLOVER_SLACK_S = 86400.0  # a fix lagging k x 1,024 weeks give or take a day is a rollover
+ROLLOVER_LAG_S = WEEKS_1024 - ROLLOVER_SLACK_S  # below this lag, no fix is looked at twice
 WATCH_FOR = 3.0  # seconds a feed decodes every sentence after the device bench last asked about it
 
 
@@ -53,6 +56,7 @@ class FeedStats:
     last_error: str
     disconnects: int
     bindings: int = 0  # entries of the feed's per-source bind table
+    week_rollover: int = 0  # fixes whose date came 1,024 GPS weeks (or a multiple) behind the clock: moved on
     unknown_units: tuple[str, ...] = ()  # units this feed is bound to that the store does not know: fixes dropped
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,6 +126,7 @@ class Feed:
         self._rate: deque[tuple[float, int]] = deque(maxlen=50)
         self.fixes = 0
         self.unbound = 0
+        self.week_rollover = 0  # fixes moved on by 1,024 GPS weeks (a receiver that lost its week count)
         self.last_fix_at: float | None = None  # wall clock when the last fix arrived
         self.quality: int | None = None
         self.sats: int | None = None
@@ -298,7 +303,25 @@ class Feed:
             last_fix_age=None if self.last_fix_at is None else round(max(0.0, now - self.last_fix_at), 1),
             fix_quality=self.quality, satellites=self.sats, hdop=self.hdop, fixes=self.fixes, unbound=self.unbound,
             unit=self.spec.unit, peers=ts.peers, errors=ts.errors, last_error=ts.last_error,
-            disconnects=ts.disconnects, bindings=len(self.spec.bind))
+            disconnects=ts.disconnects, bindings=len(self.spec.bind), week_rollover=self.week_rollover)
+
+    def rollover(self, t: float, now: float) -> float:
+        """A live fix's time, moved on by whole 1,024-week periods if it lags the clock by such a period.
+
+        A receiver whose firmware lost its GPS week count (the 1999 and 2019 rollovers) sends today's time of
+        day with a date 1,024 weeks (19.6 years) back. Live, the clock says which: a lag of k x 1,024 weeks,
+        give or take a day, is a rollover; anything else is the receiver's time as sent. Counted, and said
+        once in the log; decoding a recorded log keeps its dates (decode's --rollover is gpsd's guess).
+        """
+        k = round((now - t) / WEEKS_1024)
+        if k < 1 or abs(now - t - k * WEEKS_1024) > ROLLOVER_SLACK_S:
+            return t
+        if not self.week_rollover:
+            log.warning("feed %s: fixes dated %d x 1024 GPS weeks back (%s): a receiver with the week rollover "
+                        "bug; its dates are moved on", self.spec.name, k,
+                        time.strftime("%Y-%m-%d", time.gmtime(t)))
+        self.week_rollover += 1
+        return t + k * WEEKS_1024
 
 
 def make_transport(spec: FeedSpec) -> Transport:

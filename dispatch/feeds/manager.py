@@ -27,9 +27,9 @@ from dispatch.core import Dispatch
 from dispatch.errors import NotFound, Refused
 from dispatch.feeds.config import BINDING_KINDS, EditPlan, FeedSpec, plan_edit
 from dispatch.feeds.events import feed_binding_events
-from dispatch.feeds.feed import Feed, FeedStats, SeenSource, UnboundSource
+from dispatch.feeds.feed import ROLLOVER_LAG_S, Feed, FeedStats, SeenSource, UnboundSource
 from dispatch.feeds.pump import KNOT, Binder, IngestRow
-from dispatch.feeds.select import QUIET_AFTER, SourceSelector, fix_score
+from dispatch.feeds.select import QUIET_AFTER, fix_score, shared_selector
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class FeedManager:
                  quiet_after: float = QUIET_AFTER, contact_ttl: float = 600.0) -> None:
         self.core = core
         self.tick = tick
-        self.selector = SourceSelector(quiet_after)
+        self.selector = shared_selector(core, quiet_after)  # shared with the core's JT/T 808 gateway
         self.binder = Binder(core)
         self._binder_dirty = False
         self.units_version = 1  # moves when units change (the bench re-reads its unit list)
@@ -301,7 +301,10 @@ class FeedManager:
                 score = fix_score(r) + bonus if r.hdop is not None or r.quality is not None else None
                 if accept(uid, src, score, now):
                     feed.fixes += 1
-                    rows.append((uid, r.time, r.lat, r.lon, r.speed, r.course, src))
+                    t = r.time
+                    if t is not None and now - t > ROLLOVER_LAG_S:
+                        t = feed.rollover(t, now)
+                    rows.append((uid, t, r.lat, r.lon, r.speed, r.course, src))
             else:
                 feed.note(r, now)
                 row = self._bind(feed, peer, r, now)
@@ -347,7 +350,10 @@ class FeedManager:
             if not self.selector.accept(uid, src, score, now):
                 return None
             feed.fixes += 1
-            return (uid, r.time, r.lat, r.lon, r.speed, r.course, src[:64])
+            t = r.time
+            if t is not None and now - t > ROLLOVER_LAG_S:
+                t = feed.rollover(t, now)
+            return (uid, t, r.lat, r.lon, r.speed, r.course, src[:64])
         if isinstance(r, AisReport):
             uid = feed.spec.bind.get(f"mmsi:{r.mmsi}") or self.binder.by_mmsi.get(r.mmsi)
             if uid is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from typing import Any
 
 from devices.records import Fix
 
@@ -36,8 +38,13 @@ class SourceSelector:
         self.current: dict[str, str] = {}
         self.seen: dict[tuple[str, str], tuple[float, float]] = {}  # (unit, source) -> (last seen, score)
         self.switches = 0
+        self._lock = threading.Lock()  # the feeds' pump and the JT/T 808 gateway's ingest thread share one
 
     def accept(self, unit: str, source: str, score: float | None, now: float) -> bool:
+        with self._lock:
+            return self._accept(unit, source, score, now)
+
+    def _accept(self, unit: str, source: str, score: float | None, now: float) -> bool:
         prev = self.seen.get((unit, source))
         if score is None:
             score = prev[1] if prev else 5.0
@@ -54,3 +61,18 @@ class SourceSelector:
             self.switches += 1
             return True
         return False
+
+
+def shared_selector(core: Any, quiet_after: float | None = None) -> SourceSelector:
+    """The one selector of a core's sources: every feed manager and the JT/T 808 gateway on ``core``
+    choose through it, so a unit heard by two of them takes the better source, as within one manager.
+    ``quiet_after`` (given) sets its failover time."""
+    ext = getattr(core, "ext", None)
+    if ext is None:  # a core without features' room (a stand-in): a selector of its own
+        return SourceSelector(QUIET_AFTER if quiet_after is None else quiet_after)
+    sel = ext.get("feeds.selector")
+    if sel is None:
+        sel = ext.setdefault("feeds.selector", SourceSelector())
+    if quiet_after is not None:
+        sel.quiet_after = quiet_after
+    return sel  # type: ignore[no-any-return]

@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 
 LOST_AFTER_S = 3.0  # no heartbeat for this long: the hub is gone (it sends one every 0.5 s)
 RETRY_EVERY_S = 1.0
+RESUBSCRIBE_AFTER_S = 1.2  # heartbeats missed for this long: ask for the stream again (before calling it lost)
 CAUGHT_UP_WAIT_S = 3.0  # an operation's answer waits this long for its own events to arrive
+CUT_CODES = frozenset({"seat_revoked", "account_disabled"})  # the hub ended this seat: no retrying
+FINAL_LOGIN_CODES = CUT_CODES | {"login_failed", "account_locked"}  # a login again that no retry mends
 
 
 class RemoteCore:
@@ -50,7 +53,7 @@ class RemoteCore:
         self.fixes_ingested = 0
         self.resyncs = 0  # how many times the stream had a gap and the state was read again
         self.hub_instance: str | None = None
-        self.link = "connecting"  # connecting, up, lost
+        self.link = "connecting"  # connecting, up, lost, cut (the hub ended this seat: `cut_reason`)
         self.on_link: list[Callable[[str, str], None]] = []  # fn(status, detail) on the stream thread
         self.operator: dict[str, Any] | None = None
         self._client = ControlClient(endpoint, keys=keys, timeout=timeout)
@@ -63,6 +66,10 @@ class RemoteCore:
         self._thread: threading.Thread | None = None
         self._stream_port: int | None = None
         self._need_sync = threading.Event()
+        self._resubscribe = threading.Event()
+        self._sync_after = 0.0  # no resynchronisation before this (monotonic): after a failed one
+        self.cut_reason: str | None = None  # why the hub ended this seat's stream (link "cut"), in its words
+        self.cut_code: str | None = None  # seat_revoked, account_disabled
 
     # ------------------------------------------------------------ session
     def login(self, name: str, password: str) -> dict[str, Any]:
@@ -77,6 +84,7 @@ class RemoteCore:
         with self._req_lock:
             try:
                 self._client.timeout = 2.0
+                self._client.credentials = None  # nothing logs this seat in again by itself
                 self._client.logout()
             except (ConnectionError, Refused) as exc:
                 log.info("logout not recorded by the hub: %s", exc)
@@ -131,7 +139,12 @@ class RemoteCore:
     def remote_call(self, name: str, args: dict[str, Any] | None = None) -> Any:
         """Run operation `name` at the hub as this seat's operator; answer once this state has its events."""
         with self._req_lock:
-            result = self._client.call(name, args)
+            try:
+                result = self._client.call(name, args)
+            except Refused as exc:
+                if exc.code in CUT_CODES:
+                    self._cut(exc.code, str(exc))
+                raise
             head = self._client.last_head
         if head is not None:
             with self._applied:
@@ -194,20 +207,30 @@ class RemoteCore:
                 return
 
     def _subscribe_socket(self) -> zmq.Socket:
-        sock = zmq.Context.instance().socket(zmq.SUB)
+        sock = zmq.Context.instance().socket(zmq.DEALER)
         sock.linger = 0
         sock.rcvhwm = 10_000
+        sock.sndhwm = 10
         sock.curve_serverkey = self.keys["hub_public_key"].encode("ascii")
         sock.curve_publickey = self.keys["public_key"].encode("ascii")
         sock.curve_secretkey = self.keys["secret_key"].encode("ascii")
-        sock.setsockopt(zmq.SUBSCRIBE, b"")
         host = self.endpoint.rsplit(":", 1)[0]
         sock.connect(f"{host}:{self._stream_port}")
+        self._subscribe(sock)
         return sock
 
+    @staticmethod
+    def _subscribe(sock: zmq.Socket) -> None:
+        """Ask the hub for its stream (again: a restarted hub knows no subscriber); it answers a heartbeat,
+        or why not."""
+        try:
+            sock.send(b'{"t":"sub"}', zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # not connected yet and the queue full of earlier asks: one of those will do
+
     def _set_link(self, status: str, detail: str) -> None:
-        if status == self.link and status != "restarted":
-            return
+        if (status == self.link and status != "restarted") or self.link == "cut":
+            return  # cut is final: the hub ended this seat
         self.link = status
         for fn in list(self.on_link):
             try:
@@ -219,28 +242,36 @@ class RemoteCore:
         port = self._stream_port
         sock = self._subscribe_socket()
         last_heard = time.monotonic()
-        next_try = 0.0
+        next_try = next_sub = 0.0
         try:
             # events published between the snapshot and the subscription are a gap: one more sync
             self._need_sync.set()
-            while not self._stop.is_set():
-                if self._need_sync.is_set() and self.link != "lost":
+            while not self._stop.is_set() and self.link != "cut":
+                if self._need_sync.is_set() and self.link != "lost" and time.monotonic() >= self._sync_after:
                     self._need_sync.clear()
                     self._resync()
                 if port != self._stream_port:  # the restarted hub publishes elsewhere
                     sock.close(0)
                     port = self._stream_port
                     sock = self._subscribe_socket()
+                if self._resubscribe.is_set():
+                    self._resubscribe.clear()
+                    self._subscribe(sock)
                 if sock.poll(100):
                     last_heard = time.monotonic()
                     self._on_message(sock.recv())
                     continue
                 now = time.monotonic()
+                if RESUBSCRIBE_AFTER_S < now - last_heard <= LOST_AFTER_S and now >= next_sub:
+                    # heartbeats missed: a connection that came back (a new one to the hub) is not subscribed
+                    next_sub = now + RESUBSCRIBE_AFTER_S
+                    self._subscribe(sock)
                 if now - last_heard > LOST_AFTER_S and now >= next_try:
                     self._set_link("lost", "")
                     next_try = now + RETRY_EVERY_S
                     self._try_again()
-                    if self.link != "lost":
+                    self._subscribe(sock)
+                    if self.link not in ("lost", "cut"):
                         last_heard = time.monotonic()
         finally:
             sock.close(0)
@@ -254,20 +285,34 @@ class RemoteCore:
         try:
             hello = self._client._request({"type": "hello"})
             self._stream_port = hello.get("stream", self._stream_port)
-        except (ConnectionError, Refused):
-            pass  # still gone: the next try in RETRY_EVERY_S
+        except Refused as exc:
+            if exc.code in CUT_CODES:
+                self._cut(exc.code, str(exc))
+            return
+        except ConnectionError:
+            return  # still gone: the next try in RETRY_EVERY_S
         finally:
             self._client.timeout = saved
             self._req_lock.release()
+        if hello.get("hub") and hello.get("hub") != self.hub_instance:
+            self._on_restart(hello["hub"])  # a new hub: log in again (it admits subscribers with an operator)
+        self._resubscribe.set()
 
     def _resync(self) -> None:
+        if time.monotonic() < self._sync_after:
+            self._need_sync.set()  # the last one failed a moment ago: the loop tries again after the pause
+            return
         self.resyncs += 1
         try:
             self._sync()
         except ConnectionError:
             self._set_link("lost", "")
-        except Exception:
-            log.exception("resynchronising failed")
+        except Exception as exc:
+            if isinstance(exc, Refused) and exc.code == "store_unavailable":  # the hub's database is away
+                log.warning("resynchronising waits for the hub's store: %s", exc)
+            else:
+                log.exception("resynchronising failed")
+            self._sync_after = time.monotonic() + RETRY_EVERY_S  # not a request per message meanwhile
             self._need_sync.set()
 
     def _on_message(self, body: bytes) -> None:
@@ -286,6 +331,9 @@ class RemoteCore:
             self._publish(self._apply_rows(rows))
         elif t == "pos":
             self._apply_positions(msg["rows"])
+        elif t == "cut":
+            self._cut(str(msg.get("code") or "cut"), str(msg.get("reason") or "the hub ended this seat's stream"),
+                      msg.get("hub"))
         elif t == "hb":
             if msg.get("hub") != self.hub_instance:
                 self._on_restart(msg.get("hub"))
@@ -295,6 +343,37 @@ class RemoteCore:
                 self._resync()
             elif self.link != "up":
                 self._set_link("up", "")
+
+    def _cut(self, code: str, reason: str, hub: str | None = None) -> None:
+        """The hub ended this seat's stream (its key revoked, its operator's account disabled): say why and
+        stop following; nothing here retries, an administrator has to act."""
+        if code == "login_required":
+            if self._client.credentials is not None and self.link != "cut":
+                self._resubscribe_after_login(hub)
+            return  # logged out here: the stream ends with the session
+        log.warning("the hub cut this seat off: %s", reason)
+        self.cut_reason, self.cut_code = reason, code
+        self._set_link("cut", reason)
+
+    def _resubscribe_after_login(self, hub: str | None) -> None:
+        """Subscribed before the (new) hub had this seat's login: log in again (unless that is done already),
+        then ask once more."""
+        try:
+            with self._req_lock:
+                if self._client.credentials is None:
+                    return  # logged out meanwhile
+                if hub is None or (self._client.logged_in or {}).get("hub") != hub:
+                    self.operator = self._client.login(*self._client.credentials)  # type: ignore[misc]
+        except Refused as exc:
+            if exc.code in FINAL_LOGIN_CODES:  # no use trying again: an administrator has to act
+                self.cut_reason, self.cut_code = str(exc), exc.code
+                self._set_link("cut", str(exc))
+            else:  # the hub's store away, a delay: the next missed heartbeat asks again
+                log.warning("logging in again at the hub failed: %s", exc)
+            return
+        except ConnectionError:
+            return
+        self._resubscribe.set()
 
     def _on_restart(self, instance: str | None) -> None:
         """A heartbeat from a new hub: its sessions are new; log in again (recorded), then resynchronise."""

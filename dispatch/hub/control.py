@@ -35,7 +35,7 @@ from dispatch.accounts import ops as account_ops
 from dispatch.accounts.model import Account
 from dispatch.accounts.permissions import allowed
 from dispatch.errors import Refused
-from dispatch.store import NewEvent
+from dispatch.store import NewEvent, StoreUnavailable, is_disconnect, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ SECRET_ARGS = frozenset({"password"})
 class Session:
     seat: str
     account: Account
+    key: str | None = None  # the seat key this connection was admitted with (None: not known, in tests)
+
+
+CUT_KINDS = frozenset({"seat.key_revoked", "seat.key_enrolled", "account.disabled"})
 
 
 class ControlServer:
@@ -59,12 +63,17 @@ class ControlServer:
         self.endpoint = bind
         self.public_key, self._secret = keys
         self.sessions: dict[bytes, Session] = {}  # routing id of a connection -> its logged-in operator
+        self.cut_reasons: dict[str, tuple[str, str]] = {}  # seat -> (code, why) its session was ended
+        self._recheck = threading.Event()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="hub-control", daemon=True)
 
     def start(self) -> str:
+        self.core.subscribe(self._on_changes)
+        if self.stream is not None:
+            self.stream.admit = self.admit
         self._thread.start()
         self._ready.wait(10)
         if self._error is not None:
@@ -72,8 +81,56 @@ class ControlServer:
         return self.endpoint
 
     def stop(self) -> None:
+        self.core.unsubscribe(self._on_changes)
         self._stop.set()
         self._thread.join(5)
+
+    # ------------------------------------------------------------ revocation
+    def _on_changes(self, changes: Any) -> None:
+        """On the committing thread: a seat key revoked or replaced, an account disabled -> the control
+        thread ends the sessions concerned and the stream drops their seats at its next turn."""
+        if any(getattr(ev, "kind", "") in CUT_KINDS for ev in changes.events):
+            self._recheck.set()
+
+    def _unfit(self, seat: str, key: str | None, account: Account | None) -> tuple[str, str] | None:
+        """Why a session of `account` at `seat` (admitted with `key`) may go on no longer, or None."""
+        from dispatch.accounts.model import accounts_state
+        from dispatch.hub.seats import seats_state
+
+        with self.core.lock:
+            current = seats_state(self.core.state).keys.get(seat)
+            live = accounts_state(self.core.state).by_name.get(account.name) if account is not None else None
+        if key is not None and current != key:
+            return ("seat_revoked", f"the key of seat {seat} was revoked" if current is None else
+                    f"the key of seat {seat} was replaced by a new one")
+        if live is not None and live.disabled:
+            return ("account_disabled", f"the account {live.name} was disabled")
+        return None
+
+    def _drop_unfit(self) -> None:
+        for conn, s in list(self.sessions.items()):
+            why = self._unfit(s.seat, s.key, s.account)
+            if why is None:
+                continue
+            self.sessions.pop(conn, None)
+            self.cut_reasons[s.seat] = why
+            log.warning("control: session of %s at %s ended: %s", s.account.name, s.seat, why[1])
+            try:
+                account_ops.logout(self.core, s.account, s.seat, reason=why[1])
+            except Exception as exc:  # the store may be down: the session is ended all the same
+                log.warning("control: logout of %s not recorded: %s", s.account.name, exc)
+        if self.stream is not None:
+            self.stream.recheck()
+
+    def admit(self, seat: str, key: str | None) -> tuple[str, str] | None:
+        """The stream's question (any thread): may this seat follow? Only with its key still enrolled and
+        an operator logged in there whose account is not disabled; else (code, why)."""
+        why = self._unfit(seat, key, None)
+        if why is not None:
+            return why
+        if any(s.seat == seat and self._unfit(seat, s.key, s.account) is None for s in list(self.sessions.values())):
+            return None
+        return self.cut_reasons.get(seat) or ("login_required", f"no operator is logged in at seat {seat}")
 
     def _run(self) -> None:
         try:
@@ -96,16 +153,19 @@ class ControlServer:
         self._ready.set()
         try:
             while not self._stop.is_set():
+                if self._recheck.is_set():
+                    self._recheck.clear()
+                    self._drop_unfit()
                 if not sock.poll(100):
                     continue
                 frames = sock.recv_multipart(copy=False)
                 envelope, body = [f.bytes for f in frames[:-1]], frames[-1]
                 try:
-                    seat = body.get("User-Id") or "?"
+                    seat, key = body.get("User-Id") or "?", body.get("X-Key")
                 except zmq.ZMQError:
-                    seat = "?"
+                    seat, key = "?", None
                 try:
-                    reply = self.handle(body.bytes, conn=envelope[0] if envelope else b"", seat=seat)
+                    reply = self.handle(body.bytes, conn=envelope[0] if envelope else b"", seat=seat, key=key)
                 except Exception as exc:  # never let one request end the endpoint for everyone
                     log.exception("control: request failed")
                     reply = {"id": None, "ok": False, "error": f"{type(exc).__name__}: {exc}", "code": "error"}
@@ -117,7 +177,7 @@ class ControlServer:
         finally:
             sock.close(0)
 
-    def handle(self, body: bytes, *, conn: bytes, seat: str) -> dict[str, Any]:
+    def handle(self, body: bytes, *, conn: bytes, seat: str, key: str | None = None) -> dict[str, Any]:
         rid = None
         try:
             req = json.loads(body.decode("utf-8"))
@@ -137,12 +197,20 @@ class ControlServer:
             log.warning("control: malformed request: %s", exc)
             return {"id": rid, "ok": False, "error": f"malformed request: {exc}", "code": "malformed"}
         try:
+            if key is not None:  # ZAP admitted the key when the connection opened; it may be revoked since
+                why = self._unfit(seat, key, None)
+                if why is not None:
+                    self._drop_unfit()  # before the revocation reached this thread: the logouts recorded now
+                    self.sessions.pop(conn, None)
+                    raise Refused(f"{why[1]}: this connection may do nothing more", why[0])
             if kind == "login":
-                return {"id": rid, "ok": True, "result": self._login(conn, seat, req)}
+                return {"id": rid, "ok": True, "result": self._login(conn, seat, req, key)}
             if kind == "logout":
                 s = self.sessions.pop(conn, None)
                 if s is not None:
                     account_ops.logout(self.core, s.account, s.seat)
+                    if self.stream is not None:
+                        self.stream.recheck()  # the seat's stream ends with its last session
                 return {"id": rid, "ok": True, "result": None}
             if kind == "hello":  # who answers: an attached console finds a restarted hub's stream with it
                 return {"id": rid, "ok": True, "result": {"seat": seat, **self._stream_info()}}
@@ -155,21 +223,33 @@ class ControlServer:
             return {"id": rid, "ok": True, "result": result, "head": self.core.state.last_seq}
         except Refused as exc:
             return {"id": rid, "ok": False, "error": str(exc), "code": exc.code}
+        except StoreUnavailable as exc:  # PostgreSQL restarting, the network cut: say so, keep serving
+            log.warning("control: %s: %s", req.get("op") or kind, exc)
+            return {"id": rid, "ok": False, "error": str(exc), "code": "store_unavailable",
+                    "recorded": exc.recorded}
         except Exception as exc:
+            if is_disconnect(exc):  # a read that lost the store (a write says so itself)
+                err = unavailable(self.core.store.url, exc)
+                log.warning("control: %s: %s", req.get("op") or kind, err)
+                return {"id": rid, "ok": False, "error": str(err), "code": "store_unavailable", "recorded": False}
             log.exception("control: %s failed", req.get("op") or kind)
             return {"id": rid, "ok": False, "error": f"{type(exc).__name__}: {exc}", "code": "error"}
         finally:
             try:
                 self.core.flush()
-            except Exception:
-                log.exception("control: flushing fixes failed")
+            except Exception as exc:  # the fixes stay buffered for the next flush
+                if is_disconnect(exc) or isinstance(exc, StoreUnavailable):
+                    log.warning("control: fixes not flushed: the store is unavailable")
+                else:
+                    log.exception("control: flushing fixes failed")
 
-    def _login(self, conn: bytes, seat: str, req: dict[str, Any]) -> dict[str, Any]:
+    def _login(self, conn: bytes, seat: str, req: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         old = self.sessions.pop(conn, None)
         if old is not None:
             account_ops.logout(self.core, old.account, old.seat, reason="another login on this connection")
         account = account_ops.login(self.core, req.get("name"), req.get("password"), seat)
-        self.sessions[conn] = Session(seat, account)
+        self.sessions[conn] = Session(seat, account, key)
+        self.cut_reasons.pop(seat, None)
         return {"name": account.name, "role": account.role, "seat": seat, **self._stream_info()}
 
     def _stream_info(self) -> dict[str, Any]:
@@ -210,6 +290,7 @@ class ControlServer:
                           "login_required")
         a = s.account
         if a.disabled:
+            self._drop_unfit()  # its logout recorded, its seat's stream ended
             self.sessions.pop(conn, None)
             self._refused(a.actor, seat, a.name, name, args, claimed, "account disabled")
             raise Refused(f"the account {a.name} is disabled; the session is closed", "account_disabled")

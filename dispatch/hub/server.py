@@ -25,7 +25,7 @@ from dispatch.hub.relay import apply_reply, messages_for
 from dispatch.hub.state import field_state
 from dispatch.hub.where import WHERE_EVERY_S, where_messages
 from dispatch.hub.zap import zap_reply
-from dispatch.store import NewEvent
+from dispatch.store import NewEvent, store_lost
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class Hub:
         self.wants_where: set[str] = set()  # units that logged in with "where": their position as we see it
         self._where_sent: dict[str, float] = {}  # unit -> fix time last sent
         self._where_at = 0.0
+        self._store_warned = 0.0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -265,8 +266,15 @@ class Hub:
         try:
             fn(*args, **kw)
             return True
-        except Exception:
-            log.exception("hub: %s failed", getattr(fn, "__name__", fn))
+        except Exception as exc:
+            if store_lost(exc):  # PostgreSQL restarting: one line now and then, not a traceback 4 times a second
+                now = time.monotonic()
+                if now - self._store_warned > 5.0:
+                    self._store_warned = now
+                    log.warning("hub: %s: the store is unavailable (%s); retrying",
+                                getattr(fn, "__name__", fn), str(exc).splitlines()[0])
+            else:
+                log.exception("hub: %s failed", getattr(fn, "__name__", fn))
             return False
 
     # ------------------------------------------------------------------ ZAP

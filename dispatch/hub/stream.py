@@ -1,7 +1,11 @@
-"""The seats' stream: every appended event and the live positions, published to attached consoles.
+"""The seats' stream: every appended event and the live positions, sent to each attached console.
 
-A PUB socket with CURVE whose subscribers must hold an enrolled seat key (ZAP domain "control", the
-control endpoint's). One JSON object a message:
+A ROUTER with CURVE whose peers must hold an enrolled seat key (ZAP domain "control", the control
+endpoint's). A seat follows the stream by sending {"t": "sub"} once it has an operator logged in on the
+control endpoint (and again whenever it found the hub again); the hub sends each message to every
+admitted subscriber. Every subscription is the hub's to end: when the seat's key is revoked (or replaced)
+or its operator's account is disabled, the hub sends that seat {"t": "cut", "reason"} and nothing more.
+One JSON object a message:
 
 - {"t": "ev", "events": [[seq, ts, actor, kind, entity, payload, hash], ...]}: events in log order,
   contiguous across messages (seqs in the store have no holes). A subscriber whose next event is not
@@ -10,8 +14,11 @@ control endpoint's). One JSON object a message:
 - {"t": "pos", "rows": [[unit, lat, lon, ts, speed, course, source], ...]}: the units whose position
   changed since the previous message (every POS_EVERY_S at most); not sequenced: the next sync carries
   every unit's latest position.
-- {"t": "hb", "head": seq, "hub": instance}: every HB_EVERY_S, after the events up to `head`; a head
-  beyond the subscriber's state is a gap at the tail; a new `hub` instance is a hub that restarted.
+- {"t": "hb", "head": seq, "hub": instance}: every HB_EVERY_S (and at once to a new subscriber), after the
+  events up to `head`; a head beyond the subscriber's state is a gap at the tail; a new `hub` instance is a
+  hub that restarted.
+- {"t": "cut", "code", "reason": text, "hub"}: this seat's subscription ended or was refused (code
+  seat_revoked, account_disabled: the seat stops; login_required: it logs in, then asks again).
 
 The core publishes its Changes on whichever thread committed; those threads only hand the events over
 and wake this one, which alone owns the socket. Events handed out of order (two committing threads)
@@ -30,6 +37,8 @@ import uuid
 from typing import Any
 
 import zmq
+
+from dispatch.store import store_lost
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +66,19 @@ def position_rows(units: Any) -> list[list[Any]]:
     return rows
 
 
+MAX_SUB_BYTES = 1024  # what a seat sends on the stream: {"t": "sub"}
+
+# admit(seat, key) -> None (may follow) or (code, reason): the control endpoint's word on a seat
+Admit = Any
+
+
 class StreamPublisher:
-    def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str]) -> None:
+    def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str],
+                 admit: Admit = None) -> None:
         self.core = core
+        self.admit = admit
+        self.subscribers: dict[bytes, tuple[str, str]] = {}  # routing id -> (seat, key); the stream thread's
+        self._recheck = threading.Event()
         self.ctx = ctx
         self.bind = bind
         self.endpoint = bind
@@ -67,6 +86,7 @@ class StreamPublisher:
         self.public_key, self._secret = keys
         self.drop_next = 0  # tests: this many event messages are lost on the way (a gap to detect)
         self.published = 0
+        self.cut = 0  # subscriptions ended or refused by the hub
         self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
         self._held: dict[int, Any] = {}
         self._stop = threading.Event()
@@ -120,9 +140,11 @@ class StreamPublisher:
 
     def _run(self) -> None:
         try:
-            sock = self.ctx.socket(zmq.PUB)
+            sock = self.ctx.socket(zmq.ROUTER)
             sock.linger = 0
             sock.sndhwm = 10_000
+            sock.router_mandatory = 1  # a subscriber gone is an error to drop it on, not a silent loss
+            sock.setsockopt(zmq.MAXMSGSIZE, MAX_SUB_BYTES)
             sock.curve_server = True
             sock.curve_secretkey = self._secret.encode("ascii")
             sock.curve_publickey = self.public_key.encode("ascii")
@@ -140,13 +162,20 @@ class StreamPublisher:
         self._ready.set()
         poller = zmq.Poller()
         poller.register(self._wake_r, zmq.POLLIN)
+        poller.register(sock, zmq.POLLIN)
         next_hb = next_pos = 0.0
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
                 wait = max(0.0, min(next_hb, next_pos) - now)
-                if dict(poller.poll(wait * 1000)):
+                ready = dict(poller.poll(wait * 1000))
+                if self._wake_r in ready:
                     os.read(self._wake_r, 4096)
+                if sock in ready:
+                    self._step(self._requests)
+                if self._recheck.is_set():
+                    self._recheck.clear()
+                    self._step(self._check_subscribers)
                 self._step(self._events)
                 now = time.monotonic()
                 if now >= next_pos:
@@ -161,14 +190,77 @@ class StreamPublisher:
     def _step(self, fn: Any) -> None:
         try:
             fn()
-        except Exception:  # the store busy or gone: the events are read again on the next wake
-            log.exception("stream: %s failed", fn.__name__)
+        except Exception as exc:  # the store busy or gone: the events are read again on the next wake
+            if store_lost(exc):
+                log.warning("stream: %s: the store is unavailable; retrying", fn.__name__)
+            else:
+                log.exception("stream: %s failed", fn.__name__)
 
     def _send(self, msg: dict[str, Any]) -> None:
+        """One message to every subscriber (encoded once)."""
+        body = json.dumps(msg, ensure_ascii=False, default=str).encode("utf-8")
+        for rid in list(self.subscribers):
+            self._send_to(rid, body)
+
+    def _send_to(self, rid: bytes, body: bytes) -> None:
         try:
-            self._sock.send(json.dumps(msg, ensure_ascii=False, default=str).encode("utf-8"), zmq.NOBLOCK)
-        except zmq.ZMQError as exc:
-            log.debug("stream: send failed: %s", exc)
+            self._sock.send_multipart([rid, body], zmq.NOBLOCK)
+        except zmq.Again:
+            log.debug("stream: a subscriber's queue is full; it sees the gap and resynchronises")
+        except zmq.ZMQError as exc:  # gone (EHOSTUNREACH): it subscribes again when it comes back
+            seat = self.subscribers.pop(rid, ("?", ""))[0]
+            log.info("stream: %s is no longer subscribed (%s)", seat, exc)
+
+    # ------------------------------------------------------------ subscriptions
+    def recheck(self) -> None:
+        """Ask the control endpoint again about every subscriber (a key revoked, an account disabled):
+        those it no longer admits are told why and get nothing more. Any thread."""
+        self._recheck.set()
+        self._wake()
+
+    def _requests(self) -> None:
+        for _ in range(1000):
+            try:
+                frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            rid, body = frames[0].bytes, frames[-1]
+            try:
+                seat, key = body.get("User-Id"), body.get("X-Key")
+                msg = json.loads(body.bytes.decode("utf-8"))
+                wants = msg.get("t") if isinstance(msg, dict) else None
+            except (zmq.ZMQError, ValueError, UnicodeDecodeError):
+                wants, seat, key = None, "?", ""
+            if wants == "unsub":
+                self.subscribers.pop(rid, None)
+                continue
+            if wants != "sub":
+                log.warning("stream: %s sent something other than a subscription; ignored", seat)
+                continue
+            refusal = self.admit(seat, key) if self.admit is not None else None
+            if refusal is not None:
+                self.subscribers.pop(rid, None)
+                self._tell_cut(rid, seat, *refusal)
+                continue
+            if rid not in self.subscribers:
+                log.info("stream: %s follows the stream", seat)
+            self.subscribers[rid] = (seat, key)
+            self._send_to(rid, json.dumps({"t": "hb", "head": self._cursor, "hub": self.instance}).encode())
+
+    def _check_subscribers(self) -> None:
+        if self.admit is None:
+            return
+        for rid, (seat, key) in list(self.subscribers.items()):
+            refusal = self.admit(seat, key)
+            if refusal is not None:
+                del self.subscribers[rid]
+                self._tell_cut(rid, seat, *refusal)
+
+    def _tell_cut(self, rid: bytes, seat: str, code: str, reason: str) -> None:
+        (log.info if code == "login_required" else log.warning)("stream: %s cut off: %s", seat, reason)
+        self._send_to(rid, json.dumps({"t": "cut", "code": code, "reason": reason, "hub": self.instance},
+                                         ensure_ascii=False).encode())
+        self.cut += 1
 
     def _events(self) -> None:
         held = self._held

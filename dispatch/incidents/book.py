@@ -8,6 +8,7 @@ deadlines) are the tables of dispatch/incidents/workflow.py.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,10 @@ class IncidentBook:
     by_unit: dict[str, set[int]] = field(default_factory=dict)
     holder: dict[int, str] = field(default_factory=dict)  # incident -> the unit whose by_unit holds it
     last_id: int = 0
+    # duplicate candidates (open, not merged) by (category, grid cell): a new report looks at the cells
+    # around it, not at every open incident (a flood of citizen reports must not slow each new one)
+    dup_cells: dict[tuple[str, int, int], set[int]] = field(default_factory=dict)
+    dup_cell_of: dict[int, tuple[str, int, int]] = field(default_factory=dict)
 
     @property
     def next_id(self) -> int:
@@ -160,6 +165,7 @@ class IncidentBook:
             self.open_ids.add(inc.id)
         else:
             self.open_ids.discard(inc.id)
+        self._index_duplicate(inc)
         want = inc.unit_id if inc.unit_id is not None and inc.state in WITH_UNIT else None
         old = self.holder.get(inc.id)
         if old == want:
@@ -175,9 +181,46 @@ class IncidentBook:
             self.by_unit.setdefault(want, set()).add(inc.id)
             self.holder[inc.id] = want
 
+    def _index_duplicate(self, inc: Incident) -> None:
+        key = dup_cell(inc.category, inc.lat, inc.lon) if inc.is_open and inc.merged_into is None else None
+        old = self.dup_cell_of.get(inc.id)
+        if old == key:
+            return
+        if old is not None:
+            cell = self.dup_cells.get(old)
+            if cell is not None:
+                cell.discard(inc.id)
+                if not cell:
+                    del self.dup_cells[old]
+            del self.dup_cell_of[inc.id]
+        if key is not None:
+            self.dup_cells.setdefault(key, set()).add(inc.id)
+            self.dup_cell_of[inc.id] = key
+
+    def duplicate_candidates(self, category: str, lat: float, lon: float, radius_m: float) -> list[int]:
+        """Open, unmerged incidents of `category` in the grid cells within `radius_m` of (lat, lon), by id."""
+        dlat = radius_m / 111_320.0
+        dlon = radius_m / (111_320.0 * max(0.01, math.cos(math.radians(lat))))
+        i0, i1 = math.floor((lat - dlat) / DUP_CELL_DEG), math.floor((lat + dlat) / DUP_CELL_DEG)
+        j0, j1 = math.floor((lon - dlon) / DUP_CELL_DEG), math.floor((lon + dlon) / DUP_CELL_DEG)
+        if (i1 - i0 + 1) * (j1 - j0 + 1) > len(self.dup_cells):  # a radius wider than the city: look at all
+            return sorted(i for (c, _, _), ids in self.dup_cells.items() if c == category for i in ids)
+        out: list[int] = []
+        for i in range(i0, i1 + 1):
+            for j in range(j0, j1 + 1):
+                out.extend(self.dup_cells.get((category, i, j), ()))
+        return sorted(out)
+
     def open_incidents(self) -> list[Incident]:
         """The open incidents, by id."""
         return [self.items[i] for i in sorted(self.open_ids)]
+
+
+DUP_CELL_DEG = 0.01  # about 1.1 km north-south: a duplicate radius of 150 m looks at up to 4 cells
+
+
+def dup_cell(category: str, lat: float, lon: float) -> tuple[str, int, int]:
+    return (category, math.floor(lat / DUP_CELL_DEG), math.floor(lon / DUP_CELL_DEG))
 
 
 def book(state: State) -> IncidentBook:
@@ -323,9 +366,8 @@ def find_duplicates(state: State, category: str, lat: float, lon: float, now: fl
     b = book(state)
     cfg = b.config
     out = []
-    for inc in b.open_incidents():
-        if not inc.is_open or inc.category != category or inc.merged_into is not None:
-            continue
+    for i in b.duplicate_candidates(category, lat, lon, cfg.duplicate_radius_m):
+        inc = b.items[i]
         if abs(now - inc.created_at) > cfg.duplicate_window_s:
             continue
         if haversine_m(lat, lon, inc.lat, inc.lon) <= cfg.duplicate_radius_m:

@@ -1,5 +1,6 @@
 """JT/T 808 terminals (construction-waste trucks) as a feed: the gateway (`gateway.Gateway`), what it
-answers (`handler`), its sessions, the jt808.* events and operations (`state`, `ops`)."""
+answers (`handler`), its ingest thread (`ingest`), texts and commands to terminals (`downlink`, `commands`),
+its sessions, the jt808.* events and operations (`state`, `ops`)."""
 
 from __future__ import annotations
 

@@ -7,11 +7,10 @@
   connections that say nothing (``first_frame_timeout`` before a first frame, ``idle_timeout``
   after), that take longer than ``frame_timeout`` to finish a frame (a byte a second), that send
   ``max_bad_frames`` bad frames in a row, or that stop reading what we send.
-- The **ingest thread** takes positions and events from a queue: `Dispatch.ingest` for positions
-  (the same call every feed ends in: live positions, the fixes table, the map), `Dispatch.record`
-  for alarms, registrations and text answers; it rebuilds the terminal -> unit table when units
-  change and catches up on events other processes wrote (texts sent with ``ctl --db``). A third
-  thread writes the buffered fixes to the store, so that ingesting never waits on a write.
+- The **ingest thread** (dispatch/jt808/ingest.py) takes positions and events from a queue: positions
+  through the feeds' source selection into `Dispatch.ingest` (the same call every feed ends in),
+  alarms, registrations and answers into `Dispatch.record`; a flush thread writes the fixes.
+- Texts and commands to terminals wait for them and for their answers in `downlink.Downlink`.
 
 A terminal is bound to a unit by the unit's ``terminal`` attribute (its number; leading zeros
 do not matter, so a 2013 and a 2019 header name the same terminal). The authentication code is an
@@ -26,18 +25,20 @@ import hashlib
 import hmac
 import logging
 import os
-import queue
 import threading
 import time
 from collections import Counter, deque
 from typing import Any
 
 from devices.jt808 import encode
+from devices.jt808.bits import ALARM_BITS
 from devices.jt808.header import Header, phone_key
 from devices.jt808.messages import Register
 from dispatch.jt808 import registry
+from dispatch.jt808.commands import ANSWER_TIMEOUT, COMMAND_TTL, alarm_mask
+from dispatch.jt808.downlink import Downlink
 from dispatch.jt808.handler import handle
-from dispatch.jt808.ops import TEXT_TTL
+from dispatch.jt808.ingest import ACTOR, Ingest
 from dispatch.jt808.session import TerminalSession, wire
 from dispatch.jt808.state import jt808_state
 from dispatch.store import NewEvent
@@ -45,8 +46,7 @@ from dispatch.store import NewEvent
 log = logging.getLogger(__name__)
 
 DEFAULT_BIND = "tcp://0.0.0.0:6808"
-FLUSH_EVERY = 0.5  # seconds between writes of the buffered fixes (the store's own interval is 1 s)
-ACTOR = "system:jt808"
+__all__ = ["ACTOR", "DEFAULT_BIND", "Gateway", "parse_bind"]
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -81,7 +81,8 @@ class Gateway:
     def __init__(self, core: Any, bind: str = DEFAULT_BIND, *, name: str = "jt808", idle_timeout: float = 180.0,
                  first_frame_timeout: float = 30.0, frame_timeout: float = 10.0, max_bad_frames: int = 20,
                  max_connections: int = 20000, max_unsent: int = 256 * 1024, secret: bytes | None = None,
-                 keep_closed: float = 3600.0) -> None:
+                 keep_closed: float = 3600.0, command_ttl: float = COMMAND_TTL,
+                 answer_timeout: float = ANSWER_TIMEOUT) -> None:
         self.core = core
         self.bind = bind
         self.host, self.port = parse_bind(bind)
@@ -93,6 +94,8 @@ class Gateway:
         self.max_connections = max_connections
         self.max_unsent = max_unsent
         self.keep_closed = keep_closed
+        self.command_ttl = command_ttl
+        self.answer_timeout = answer_timeout
         self._secret = secret or os.urandom(16)
         self.address: tuple[str, int] | None = None
         self.counters: Counter[str] = Counter()  # what went wrong (and a few things that went right), by kind
@@ -109,14 +112,12 @@ class Gateway:
         self.started_at: float | None = None
         self._conn_ids = 0
         self._units: dict[str, str] = {}  # terminal key -> unit (swapped whole by the ingest thread)
-        self._units_dirty = threading.Event()
-        self._texts: dict[int, dict[str, Any]] = {}  # unanswered texts by event seq (loop thread)
-        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self.alarms: dict[str, int] = {}  # unit -> the alarm bits its terminal has on (loop thread; across reconnections)
+        self.ingest = Ingest(self)
+        self.downlink = Downlink(self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._loop_thread: threading.Thread | None = None
-        self._ingest_thread: threading.Thread | None = None
-        self._flush_thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
@@ -125,17 +126,15 @@ class Gateway:
     # ------------------------------------------------------------------ life
     def start(self) -> Gateway:
         """Listen and serve. :raises OSError: the address cannot be bound (taken, not ours)."""
-        self._rebuild_units()
-        self._load_texts()
+        self.ingest.rebuild_units()
+        self._load_alarms()
+        self.downlink.load()
         self._loop_thread = threading.Thread(target=self._run_loop, name=f"{self.name}-loop", daemon=True)
         self._loop_thread.start()
         self._ready.wait(15.0)
         if self._start_error is not None:
             raise self._start_error
-        self._ingest_thread = threading.Thread(target=self._run_ingest, name=f"{self.name}-ingest", daemon=True)
-        self._ingest_thread.start()
-        self._flush_thread = threading.Thread(target=self._run_flush, name=f"{self.name}-flush", daemon=True)
-        self._flush_thread.start()
+        self.ingest.start()
         self.core.subscribe(self._on_changes)
         registry.register(self.core, self)
         self.started_at = time.time()
@@ -165,11 +164,7 @@ class Gateway:
                 pass
         if self._loop_thread is not None:
             self._loop_thread.join(timeout)
-        self._queue.put(("wake",))
-        if self._ingest_thread is not None:
-            self._ingest_thread.join(timeout)
-        if self._flush_thread is not None:
-            self._flush_thread.join(timeout)
+        self.ingest.join(timeout)
         try:
             self.core.flush()
         except Exception:
@@ -296,8 +291,7 @@ class Gateway:
                 del self.unknown[key]
             while self.closed and now - (self.closed[0].closed_at or now) > self.keep_closed:
                 self.closed.popleft()
-        for seq in [q for q, t in self._texts.items() if now - t["ts"] > TEXT_TTL]:
-            del self._texts[seq]
+        self.downlink.sweep(now)
 
     # ------------------------------------------------------ loop thread: the handler's calls
     def send(self, s: TerminalSession, msg_id: int, body: bytes, *, to: Header | None = None) -> int:
@@ -343,14 +337,14 @@ class Gateway:
             self.unknown.pop(phone_key(phone), None)
 
     def queue_rows(self, rows: list[Any], arrived: float) -> None:
-        self._queue.put(("rows", arrived, rows))
+        self.ingest.put_rows(rows, arrived)
 
     def queue_event(self, event: NewEvent) -> None:
-        self._queue.put(("event", event))
+        self.ingest.put_event(event)
 
     def authenticated(self, s: TerminalSession) -> None:
-        """A terminal authenticated: it replaces an older connection of the same terminal, and gets
-        the texts that wait for it."""
+        """A terminal authenticated: it replaces an older connection of the same terminal (before the
+        answer goes: whoever sees the answer finds it connected)."""
         key = phone_key(s.phone or "")
         with self._lock:
             old = self.by_phone.get(key)
@@ -358,106 +352,23 @@ class Gateway:
         if old is not None and old is not s and old.transport is not None:
             self.close(old, f"replaced by a new connection from {s.peer}")
         log.info("jt808 %s: authenticated", s.label)
-        for seq, text in list(self._texts.items()):
-            if text["unit"] == s.unit:
-                self._send_text(s, seq, text)
 
-    def text_answered(self, seq: int) -> None:
-        self._texts.pop(seq, None)
-
-    def _send_text(self, s: TerminalSession, seq: int, text: dict[str, Any]) -> None:
-        body = encode.text_body(text["text"], edition=s.header_edition, tts=text.get("tts", False),
-                                emergency=text.get("emergency", False))
-        serial = self.send(s, encode.TEXT_MESSAGE, body)
-        s.pending[serial] = ("text", seq)
-
-    def _new_text(self, seq: int, text: dict[str, Any]) -> None:
-        if seq in self._texts:
-            return
-        self._texts[seq] = text
-        for s in self.sessions.values():
-            if s.authenticated and s.unit == text["unit"]:
-                self._send_text(s, seq, text)
-
-    # ------------------------------------------------------ ingest thread
-    def _run_flush(self) -> None:
-        """Writes the buffered fixes twice a second, so that the ingest thread never waits on the store
-        (the store would otherwise write inside an `ingest` call once its flush interval passed)."""
-        while not self._stopping.wait(FLUSH_EVERY):
-            try:
-                if self.core.store.pending_fixes():
-                    self.core.flush()
-            except Exception:
-                self.counters["flush_errors"] += 1
-                log.exception("jt808: writing fixes failed (kept for the next try)")
-
-    def _run_ingest(self) -> None:
-        core = self.core
-        last_refresh = time.monotonic()
-        while True:
-            try:
-                batch = [self._queue.get(timeout=0.5)]
-            except queue.Empty:
-                batch = []
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            rows: list[Any] = []
-            arrivals: list[float] = []
-            events: list[NewEvent] = []
-            for item in batch:
-                if item[0] == "rows":
-                    arrivals.append(item[1])
-                    rows.extend(item[2])
-                elif item[0] == "event":
-                    events.append(item[1])
-            try:
-                if rows:
-                    self.fixes += core.ingest(rows)
-                    done = time.perf_counter()
-                    self.latencies_ms.extend((done - t) * 1000.0 for t in arrivals)
-                if events:
-                    core.record(ACTOR, events)
-                mono = time.monotonic()
-                if self._units_dirty.is_set():
-                    self._units_dirty.clear()
-                    self._rebuild_units()
-                if mono - last_refresh >= 1.0:
-                    last_refresh = mono
-                    core.refresh()  # texts and bindings other processes recorded
-            except Exception:  # the ingest thread must outlive any one batch
-                self.counters["ingest_errors"] += 1
-                log.exception("jt808: ingesting a batch failed")
-            if self._stopping.is_set() and not batch:
-                return
-
-    def _rebuild_units(self) -> None:
+    def _load_alarms(self) -> None:
+        """The alarms each unit's terminal had on when the log was last written: a terminal that comes back
+        with a bit cleared closes its alarm, one that still has it raises nothing new."""
         with self.core.lock:
-            units = {phone_key(t): u.id for u in self.core.state.units.values()
-                     if isinstance(t := u.attributes.get("terminal"), str)}
-        self._units = units
-
-    def _load_texts(self) -> None:
-        now = self.core.clock()
-        with self.core.lock:
-            self._texts = {seq: dict(t) for seq, t in jt808_state(self.core.state).texts.items()
-                           if t.get("result") is None and now - t["ts"] <= TEXT_TTL}
+            active = {u: list(a) for u, a in jt808_state(self.core.state).active.items()}
+        for unit, names in active.items():
+            try:
+                self.alarms[unit] = alarm_mask(names)
+            except ValueError:  # a name this program does not know: the rest of the unit's alarms still count
+                self.alarms[unit] = alarm_mask([n for n in names if n in ALARM_BITS])
 
     def _on_changes(self, ch: Any) -> None:
-        """Core changes (any thread): units changed -> rebuild the table; a text sent -> to its terminal."""
+        """Core changes (any thread): units changed -> rebuild the table; a text or command -> to its terminal."""
         if ch.units:
-            self._units_dirty.set()
-            self._queue.put(("wake",))
-        loop = self._loop
-        for ev in ch.events:
-            if ev.kind == "jt808.text_sent" and loop is not None and not loop.is_closed():
-                text = {**ev.payload, "ts": ev.ts}
-                try:
-                    loop.call_soon_threadsafe(self._new_text, ev.seq, text)
-                except RuntimeError:
-                    pass  # stopping
+            self.ingest.units_changed()
+        self.downlink.on_changes(ch)
 
     # ------------------------------------------------------ views (any thread)
     def is_connected(self, terminal: str) -> bool:

@@ -92,7 +92,9 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
                 _ack(gw, s, h, RESULT_FAILURE)
             return
         _positions(gw, s, locations_of(item), arrived, live=not isinstance(item, LocationBatch))
-        if not isinstance(item, PositionReply) and not joined:
+        if isinstance(item, PositionReply):
+            _answer(gw, s, item)
+        elif not joined:
             _ack(gw, s, h, RESULT_OK)
     else:  # a platform message (0x8xxx) from a terminal
         s.error("unsupported", f"0x{h.msg_id:04X} is the platform's to send")
@@ -154,19 +156,21 @@ def _authenticate(gw: Gateway, s: TerminalSession, m: Authenticate) -> None:
     s.authenticated = True
     if m.software:
         s.registered = {**(s.registered or {}), "software": m.software, "imei": m.imei}
+    gw.authenticated(s)
     _ack(gw, s, h, RESULT_OK)
-    gw.authenticated(s)  # after the answer: the texts waiting for it follow
+    gw.downlink.authenticated(s)  # after the answer: the texts and commands waiting for it follow
 
 
-def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse) -> None:
+def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse | PositionReply) -> None:
+    """An answer to a text or a command we sent (by our serial): its outcome is recorded."""
     waiting = s.pending.pop(m.reply_serial, None)
     if waiting is None:
         return
     what, sent = waiting
-    if what == "text" and s.unit is not None:
-        gw.queue_event(NewEvent("jt808.text_answered", {"unit": s.unit, "terminal": s.phone, "sent": sent,
-                                                         "result": m.result}, f"unit:{s.unit}"))
-        gw.text_answered(sent)
+    if isinstance(m, PositionReply):
+        gw.downlink.answered(s, what, sent, None, m.location)
+    else:
+        gw.downlink.answered(s, what, sent, m.result)
 
 
 def _positions(gw: Gateway, s: TerminalSession, locations: tuple[Location, ...], arrived: float, *,
@@ -194,13 +198,18 @@ def _positions(gw: Gateway, s: TerminalSession, locations: tuple[Location, ...],
     if newest is not None:
         s.last_position = (newest.lat, newest.lon, newest.time.timestamp() if newest.time else None)
     latest = locations[-1] if locations and live else None
-    if latest is not None and latest.alarm != s.alarm:
-        _alarms(gw, s, unit, latest)
+    if latest is not None:
+        s.alarm = latest.alarm
+        if latest.alarm != gw.alarms.get(unit, 0):
+            _alarms(gw, s, unit, latest)
 
 
 def _alarms(gw: Gateway, s: TerminalSession, unit: str, loc: Location) -> None:
-    raised, cleared = loc.alarm & ~s.alarm, s.alarm & ~loc.alarm
-    s.alarm = loc.alarm
+    """Alarm bits raised or cleared against what the unit's terminal had on (kept per unit, so a terminal
+    that reconnects repeating its alarms raises nothing new, and one that comes back without them clears them)."""
+    before = gw.alarms.get(unit, 0)
+    raised, cleared = loc.alarm & ~before, before & ~loc.alarm
+    gw.alarms[unit] = loc.alarm
     when = loc.time.timestamp() if loc.time is not None else time.time()
     if raised:
         names = list(alarm_names(raised))

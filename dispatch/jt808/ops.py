@@ -1,10 +1,13 @@
-"""JT/T 808 operations: bind a terminal to a unit, send a text to a truck's display, and what the
-gateway running in this process sees (terminals connected, terminals refused, alarms).
+"""JT/T 808 operations: bind a terminal to a unit, send a text to a truck's display, commands to its
+terminal (position query, temporary tracking, parameters; dispatch/jt808/commands.py) and their
+outcomes, and what the gateway running in this process sees (terminals connected, terminals refused,
+alarms).
 
 ``jt808.send_text`` records the text (``jt808.text_sent``); the gateway sends it to the terminal
 at once if it is connected, else when it next authenticates (within `TEXT_TTL`), and records the
 terminal's answer. Run through the console or ``ctl --hub`` the text leaves at once; through
-``ctl --db`` the gateway picks it up within a second.
+``ctl --db`` the gateway picks it up within a second. Commands go the same way
+(``jt808.command_sent``, then ``jt808.command_answered`` with the outcome).
 """
 
 from __future__ import annotations
@@ -119,3 +122,97 @@ def terminals(core: Any, actor: str) -> list[dict[str, Any]]:
 def unknown(core: Any, actor: str) -> list[dict[str, Any]]:
     """Terminals refused at registration because no unit has their number (bind one to let it in)."""
     return _gateway(core).unknown_terminals()
+
+
+# ---------------------------------------------------------------- commands to a terminal
+def _command(core: Any, actor: str, unit_id: str, command: dict[str, Any]) -> dict[str, Any]:
+    """Record an operator's command to a unit's terminal (``jt808.command_sent``); the gateway sends it."""
+    terminal: list[str] = []
+
+    def decide(state: Any) -> list[NewEvent]:
+        u = state.units.get(unit_id)
+        if u is None:
+            raise NotFound(f"unknown unit {unit_id!r}")
+        term = u.attributes.get("terminal")
+        if not isinstance(term, str):
+            raise Refused(f"{unit_id} has no JT/T 808 terminal (ctl unit bind-terminal)", "no_terminal")
+        terminal[:] = [term]
+        return [NewEvent("jt808.command_sent", {"unit": unit_id, "terminal": term, **command}, f"unit:{unit_id}")]
+
+    ch = core.command(actor, decide)
+    from dispatch.jt808.registry import gateway_of
+
+    gw = gateway_of(core)
+    return {"unit_id": unit_id, "terminal": terminal[0], "event": ch.events[-1].seq, "command": command["command"],
+            "connected": bool(gw is not None and gw.is_connected(terminal[0])), "outcome": None}
+
+
+@op("jt808.query_position")
+def query_position(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
+    """Ask a truck's terminal where it is (0x8201); its answer (0x0201) moves the truck like a report."""
+    return _command(core, actor, unit_id, {"command": "position_query"})
+
+
+@op("jt808.track")
+def track(core: Any, actor: str, unit_id: str, interval_s: int = 10, duration_s: int | None = None,
+          minutes: float | None = None) -> dict[str, Any]:
+    """Temporary tracking (0x8202): the terminal reports every `interval_s` seconds for `duration_s`
+    seconds (or `minutes`); interval 0 stops it."""
+    from dispatch.jt808.commands import check_tracking
+
+    if duration_s is None:
+        if minutes is None:
+            raise Refused("give how long to track: duration_s or minutes", "bad_arguments")
+        try:
+            duration_s = round(float(minutes) * 60)
+        except (TypeError, ValueError):
+            raise Refused(f"minutes: {minutes!r} is not a number", "bad_arguments") from None
+    i, d = check_tracking(interval_s, duration_s)
+    return _command(core, actor, unit_id, {"command": "tracking", "interval_s": i, "duration_s": d})
+
+
+@op("jt808.set_params")
+def set_params(core: Any, actor: str, unit_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Set terminal parameters (0x8103): {"heartbeat_interval_s": 30, "report_interval_s": 10, ...} by name,
+    or another id with a typed value ({"0xF001": "dword:5"})."""
+    from dispatch.jt808.commands import check_params
+
+    return _command(core, actor, unit_id, {"command": "parameters", "params": check_params(params)})
+
+
+@op("jt808.confirm_alarms")
+def confirm_alarms(core: Any, actor: str, unit_id: str, alarms: list[str]) -> dict[str, Any]:
+    """Confirm alarms of a truck's terminal (0x8203, manual alarm confirmation): the terminal may then clear
+    those it keeps until the platform confirms them. Acknowledging such an alarm's alert does it too."""
+    from dispatch.jt808.commands import alarm_mask
+
+    names = [alarms] if isinstance(alarms, str) else list(alarms or [])
+    try:
+        if not names or not alarm_mask(names):
+            raise ValueError("no alarm named")
+    except (TypeError, ValueError) as exc:
+        raise Refused(f"give the alarms to confirm by name (emergency, ...): {exc}", "bad_arguments") from None
+    return _command(core, actor, unit_id, {"command": "alarm_confirm", "alarms": names})
+
+
+def confirm_event(state: Any, unit_id: str, alarms: list[str]) -> NewEvent | None:
+    """The ``jt808.command_sent`` of an alarm confirmation to the unit's terminal (None: the unit has none);
+    for an operation that confirms alarms inside its own decision (an alert acknowledged)."""
+    u = state.units.get(unit_id)
+    term = u.attributes.get("terminal") if u is not None else None
+    if not isinstance(term, str):
+        return None
+    return NewEvent("jt808.command_sent", {"unit": unit_id, "terminal": term, "command": "alarm_confirm",
+                                           "alarms": list(alarms)}, f"unit:{unit_id}")
+
+
+@op("jt808.commands")
+def commands_list(core: Any, actor: str, unit_id: str | None = None, event: int | None = None) -> list[dict[str, Any]]:
+    """Commands sent to terminals (newest last, the last 500) with their outcome: None while waiting,
+    then acked, failed, not_supported or timeout; `event` picks one by its seq."""
+    core.refresh()
+    with core.lock:
+        cmds = jt808_state(core.state).commands
+        rows = [cmds[int(event)]] if event is not None and int(event) in cmds else [] if event is not None else [
+            c for c in cmds.values() if unit_id in (None, c["unit"])]
+        return [dict(c) for c in rows]

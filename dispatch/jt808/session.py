@@ -68,6 +68,7 @@ class TerminalSession:
     bad_in_row: int = 0
     serial: int = 0  # the platform's serial towards this terminal
     pending: dict[int, tuple[str, Any]] = field(default_factory=dict)  # our serial -> what we wait an answer for
+    last_command: dict[str, Any] | None = None  # the last command sent: {command, outcome, at, seq}
     _times: deque[float] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW), repr=False)
     _monitor: deque[MonitorFrame] = field(default_factory=lambda: deque(maxlen=MONITOR_FRAMES), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -131,6 +132,7 @@ class TerminalSession:
             "by_id": dict(self.by_id), "bytes_in": self.bytes_in, "bytes_out": self.bytes_out,
             "last_position": self.last_position,
             "plate": (self.registered or {}).get("plate"), "model": (self.registered or {}).get("model"),
+            "last_command": dict(self.last_command) if self.last_command else None,
         }
 
 

@@ -13,6 +13,12 @@ Events (who and when are the event's own):
 - ``jt808.text_answered`` {unit, terminal, sent, result}: the terminal's answer (0x0001) to that
   text; ``sent`` is the seq of the ``jt808.text_sent`` event, ``result`` 0 ok, 1 failure, 2 bad
   message, 3 unsupported.
+- ``jt808.command_sent`` {unit, terminal, command, interval_s?, duration_s?, params?}: an operator's
+  command to a terminal (dispatch/jt808/commands.py: ``position_query`` 0x8201, ``tracking`` 0x8202,
+  ``parameters`` 0x8103 with params [[id, type, value], ...]).
+- ``jt808.command_answered`` {unit, terminal, sent, command, outcome, result, position, detail}: its
+  outcome, ``acked`` / ``failed`` / ``not_supported`` (the terminal's 0x0001 result, or the 0x0201
+  of a position query with its ``position``) or ``timeout``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dispatch.state import State, applies
 from dispatch.store import Event
 
 TEXTS_KEPT = 500
+COMMANDS_KEPT = 500
 ALARMS_KEPT = 500
 
 
@@ -35,6 +42,7 @@ class Jt808State:
     alarms: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=ALARMS_KEPT))  # newest last
     active: dict[str, list[str]] = field(default_factory=dict)  # unit -> alarm names on
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its last registration
+    commands: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.command_sent -> the command
 
 
 def jt808_state(state: State) -> Jt808State:
@@ -109,4 +117,26 @@ def _text_answered(state: State, ev: Event, ch: Changes) -> None:
         text["result"] = ev.payload.get("result")
         text["answered"] = ev.ts
     ch.messages = True
+    ch.entities.add(f"unit:{ev.payload['unit']}")
+
+
+@applies("jt808.command_sent")
+def _command_sent(state: State, ev: Event, ch: Changes) -> None:
+    cmds = jt808_state(state).commands
+    cmds[ev.seq] = {**ev.payload, "seq": ev.seq, "ts": ev.ts, "by": ev.actor, "outcome": None, "result": None,
+                    "answered": None, "position": None, "detail": None}
+    while len(cmds) > COMMANDS_KEPT:
+        del cmds[next(iter(cmds))]
+    ch.feeds = True
+    ch.entities.add(f"unit:{ev.payload['unit']}")
+
+
+@applies("jt808.command_answered")
+def _command_answered(state: State, ev: Event, ch: Changes) -> None:
+    cmd = jt808_state(state).commands.get(ev.payload.get("sent", -1))
+    if cmd is not None and cmd["outcome"] is None:
+        p = ev.payload
+        cmd.update(outcome=p.get("outcome"), result=p.get("result"), position=p.get("position"),
+                   detail=p.get("detail"), answered=ev.ts)
+    ch.feeds = True
     ch.entities.add(f"unit:{ev.payload['unit']}")

@@ -75,6 +75,24 @@ def export_replay(engine: Engine, t1: float, t2: float, out: str | Path, *, lead
     if not fixes and n_in_window == 0:
         raise Refused(f"no data between {iso_z(t1)} and {iso_z(t2)}: no fixes and no events were recorded "
                       "in that window", "empty_window")
+    snap_rows = [(f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source) for f in snapshot]
+    n_fixes = write_replay_file(out, t1, t2, [tuple(e) for e in events], [tuple(f) for f in fixes], snap_rows,
+                                lead=lead, source=source or str(engine.url), units=len(units))
+    return {"file": str(out), "from": iso_z(t1), "to": iso_z(t2), "events": len(events),
+            "events_in_window": n_in_window, "fixes": n_fixes, "units": len(units),
+            "bytes": out.stat().st_size, "format_version": FORMAT_VERSION}
+
+
+def write_replay_file(out: str | Path, t1: float, t2: float, events: list[tuple[Any, ...]],
+                      fixes: list[tuple[Any, ...]], snapshot: list[tuple[Any, ...]], *, lead: float = TRAIL_LEAD_S,
+                      source: str = "", units: int = 0) -> int:
+    """Write a replay file at `out` (atomically: a temporary file renamed). `events`: (seq, ts, actor, kind,
+    entity, payload JSON text, prev_hash, hash) rows, the log's prefix up to the window's end; `fixes` and
+    `snapshot`: (unit_id, ts, lat, lon, speed, course, source) rows. Returns the number of fixes written.
+
+    :raises Refused: an unwritable destination.
+    """
+    out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".replay-", suffix=".tmp", dir=str(out.parent))
@@ -90,16 +108,15 @@ def export_replay(engine: Engine, t1: float, t2: float, out: str | Path, *, lead
             con.execute(_META_DDL)
             con.execute(_SNAP_DDL)
             con.executemany("INSERT INTO events (seq, ts, actor, kind, entity, payload, prev_hash, hash) "
-                            "VALUES (?,?,?,?,?,?,?,?)", [tuple(e) for e in events])
-            snap_rows = [(f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source) for f in snapshot]
-            con.executemany("INSERT INTO replay_snapshot VALUES (?,?,?,?,?,?,?)", snap_rows)
+                            "VALUES (?,?,?,?,?,?,?,?)", events)
+            con.executemany("INSERT INTO replay_snapshot VALUES (?,?,?,?,?,?,?)", snapshot)
             con.executemany("INSERT INTO fixes (unit_id, ts, lat, lon, speed, course, source) VALUES (?,?,?,?,?,?,?)",
-                            sorted(snap_rows, key=lambda r: r[1]) + [tuple(f) for f in fixes])
-            n_fixes = len(snap_rows) + len(fixes)
+                            sorted(snapshot, key=lambda r: r[1]) + list(fixes))
+            n_fixes = len(snapshot) + len(fixes)
             meta = {
                 "format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "from_ts": repr(t1), "to_ts": repr(t2),
-                "lead_s": repr(lead), "created_ts": repr(time.time()), "source": source or str(engine.url),
-                "events": str(len(events)), "fixes": str(n_fixes), "units": str(len(units)),
+                "lead_s": repr(lead), "created_ts": repr(time.time()), "source": source,
+                "events": str(len(events)), "fixes": str(n_fixes), "units": str(units),
             }
             con.executemany("INSERT INTO replay_meta VALUES (?,?)", list(meta.items()))
             con.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('schema_version', '1')")
@@ -111,9 +128,7 @@ def export_replay(engine: Engine, t1: float, t2: float, out: str | Path, *, lead
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return {"file": str(out), "from": iso_z(t1), "to": iso_z(t2), "events": len(events),
-            "events_in_window": n_in_window, "fixes": n_fixes, "units": len(units),
-            "bytes": out.stat().st_size, "format_version": FORMAT_VERSION}
+    return n_fixes
 
 
 @dataclass

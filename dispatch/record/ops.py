@@ -43,6 +43,55 @@ def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool 
     return export.export_replay(core.store.engine, t1, t2, out)
 
 
+PAGE_ROWS = 5000  # rows of one replay.page answer at most
+
+
+@op("replay.page")
+def page_op(core: Any, actor: str, what: str, start: Any, end: Any, after: Any = None, upto: int | None = None,
+            limit: int = PAGE_ROWS) -> dict[str, Any]:
+    """One page of what a replay of [start, end] needs, for a seat that has no store (dispatch/record/fetch.py):
+    `what` "events": the log's prefix up to the last event stamped by `end`, as stored (payload text and
+    hashes: the seat checks the chain), after seq `after`, up to seq `upto` (fixed by the first page);
+    "fixes": the fixes of the window and its lead-in after the (ts, id) `after`; the first page also carries
+    each unit's last fix before the lead-in ("snapshot"). `more` says whether to ask again."""
+    from sqlalchemy import text
+
+    t1, t2 = parse_time(start), parse_time(end)
+    if t2 <= t1:
+        raise Refused("the window ends before it starts: give --from earlier than --to", "bad_window")
+    limit = max(1, min(int(limit), PAGE_ROWS))
+    core.store.flush()
+    out: dict[str, Any] = {}
+    with core.store.read() as conn:
+        if what == "events":
+            if upto is None:
+                upto = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events WHERE ts <= :t2"),
+                                        {"t2": t2}).scalar_one())
+            rows = conn.execute(text(
+                "SELECT seq, ts, actor, kind, entity, payload, prev_hash, hash FROM events "
+                "WHERE seq > :a AND seq <= :b ORDER BY seq LIMIT :n"), {"a": int(after or 0), "b": upto, "n": limit}).all()
+            out = {"rows": [list(r) for r in rows], "upto": upto,
+                   "more": len(rows) == limit and rows[-1][0] < upto}
+        elif what == "fixes":
+            lo = t1 - export.TRAIL_LEAD_S
+            ts0, id0 = (float(after[0]), int(after[1])) if after else (lo, 0)
+            rows = conn.execute(text(
+                "SELECT unit_id, ts, lat, lon, speed, course, source, id FROM fixes "
+                "WHERE ts <= :b AND ts > :lo AND (ts > :ts0 OR (ts = :ts0 AND id > :id0)) ORDER BY ts, id LIMIT :n"),
+                {"b": t2, "lo": lo, "ts0": ts0, "id0": id0, "n": limit}).all()
+            out = {"rows": [list(r[:7]) for r in rows], "more": len(rows) == limit,
+                   "after": [rows[-1][1], rows[-1][7]] if rows else after}
+        else:
+            raise Refused(f"what: \"events\" or \"fixes\", not {what!r}", "malformed")
+    if what == "fixes" and not after:
+        rec = Recording.of_store(core.store)
+        units = rec.units(refresh=True)
+        out["snapshot"] = [[f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source]
+                           for f in rec.positions_at(t1 - export.TRAIL_LEAD_S, units)]
+        out["units"] = len(units)
+    return out
+
+
 SEAT_KINDS = ("account.login", "account.logout", "operator.login", "operator.logout")
 
 

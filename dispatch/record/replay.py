@@ -278,6 +278,16 @@ class Recording:
             out[u] = line
         return out
 
+    def track(self, unit_id: str, t1: float, t2: float, *, limit: int | None = None) -> list[Fix]:
+        """Every stored fix of one unit with t1 <= ts <= t2, in time order, unthinned (an evidence excerpt);
+        at most `limit` (the first ones) when given. One range seek on (unit_id, ts)."""
+        self._sync()
+        sql = ("SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes WHERE unit_id = :u AND ts >= :t1 "
+               "AND ts <= :t2 ORDER BY ts, id" + ("" if limit is None else f" LIMIT {int(limit)}"))
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), {"u": unit_id, "t1": t1, "t2": t2}).all()
+        return [Fix(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
     # --------------------------------------------------------------- events
     def events(self, t1: float | None = None, t2: float | None = None, *, entity: str | None = None,
                kind: str | None = None, limit: int | None = None) -> list[Event]:

@@ -29,6 +29,22 @@ SEVERITY = {  # rule -> severity, highest first in the console's queue
 RULES = tuple(SEVERITY)
 SEVERITY_NAMES = {3: "high", 2: "medium", 1: "low"}
 
+# Alarms raised by JT/T 808 terminals (devices/jt808/bits.py names) -> severity of their alert (rule
+# "terminal_<alarm>", dispatch/rules/terminal.py); an alarm not listed (a reserved bit) is low.
+TERMINAL_SEVERITY = {
+    # someone may be in danger, or the truck is being taken: high
+    "emergency": 3, "vehicle_stolen": 3, "collision_warning": 3, "rollover_warning": 3, "power_cut": 3,
+    "illegal_displacement": 3,
+    # driving against the rules, or the terminal blinded: medium
+    "overspeed": 2, "fatigue_driving": 2, "dangerous_driving": 2, "illegal_driving": 2, "gnss_antenna_cut": 2,
+    "gnss_antenna_short": 2, "gnss_fault": 2, "power_undervoltage": 2, "daily_driving_overtime": 2,
+    "overtime_parking": 2, "area_in_out": 2, "route_in_out": 2, "route_time": 2, "route_deviation": 2,
+    "illegal_ignition": 2, "illegal_door_open": 2, "fuel_abnormal": 2, "vss_fault": 2,
+    # early warnings and faults of the terminal's peripherals: low
+    "overspeed_warning": 1, "fatigue_warning": 1, "tire_pressure_warning": 1, "right_turn_blind_spot": 1,
+    "display_fault": 1, "tts_fault": 1, "camera_fault": 1, "ic_card_fault": 1,
+}
+
 DEFAULTS: dict[str, float] = {
     "corridor_deviation_m": 50.0,  # metres beyond the corridor's edge
     "corridor_deviation_s": 60.0,  # ... for this long

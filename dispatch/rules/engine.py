@@ -90,6 +90,8 @@ class RulesEngine:
         with core.lock:
             for key in alert_book(core.state).active:  # alerts open before a restart stay open until they clear
                 rule, subject, zone = key.split("|", 2)
+                if rule not in SEVERITY:
+                    continue  # not the engine's (a terminal's alarm, dispatch/rules/terminal.py): it never clears it
                 a = alert_book(core.state).alerts[alert_book(core.state).active[key]]
                 t = float(a.get("ts") or 0.0)
                 self.tracks.setdefault(subject, {})[(rule, zone)] = Track(t, t, True)

@@ -18,6 +18,7 @@ from dispatch.ops import installs, op
 from dispatch.rules.alerts import FIELDS, alert_book
 from dispatch.rules.config import DEFAULTS, SEVERITY, check_config, rules_ext
 from dispatch.rules.engine import RulesEngine
+from dispatch.rules.terminal import acknowledge_events
 from dispatch.state import State
 from dispatch.store import NewEvent, fixes_table
 
@@ -83,7 +84,7 @@ def acknowledge(core: Any, actor: str, alert_id: Any, note: str | None = None) -
         if a.get("ack_ts") is not None:
             raise Refused(f"alert {aid} was acknowledged already by {a['ack_by']}", "already_acknowledged")
         return [NewEvent("alert.acknowledged", {"id": aid, "note": (note or "").strip()[:2000] or None},
-                         f"alert:{aid}")]
+                         f"alert:{aid}"), *acknowledge_events(state, a)]
 
     core.command(actor, decide)
     return show_alert(core, actor, aid)

@@ -19,6 +19,7 @@
     set("--map-halo", p.label_halo); set("--map-water-label", p.water_label); set("--map-note-fg", p.note_fg);
     set("--map-note-bg", p.note_bg); set("--map-tile-filter", p.tile_filter); set("--pin-border", p.pin_border);
     set("--overdue-ring", p.overdue_ring); set("--selected", p.selected);
+    set("--card-bg", p.card_bg); set("--card-fg", p.card_fg); set("--card-border", p.card_border); set("--card-key", p.card_key);
     ["P1", "P2", "P3", "P4"].forEach(function (k) {
       if (p.priority) set("--" + k.toLowerCase(), p.priority[k]);
       if (p.pin_text) set("--" + k.toLowerCase() + "-text", p.pin_text[k]);
@@ -39,6 +40,7 @@
     current = p;
     cssVars(p);
     if (window.consoleMap) restyle(window.consoleMap, p);
+    if (window.ConsoleLabels && ConsoleLabels.setStyle) ConsoleLabels.setStyle({fill: p.unit_label, halo: p.unit_halo});
     if (window.ConsoleUnits && ConsoleUnits.setPalette) ConsoleUnits.setPalette(p);
     if (window.ConsoleZones && ConsoleZones.setPalette) ConsoleZones.setPalette(p);
     return p.name;

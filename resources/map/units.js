@@ -184,14 +184,10 @@
       ctx.beginPath(); ctx.arc(px[i], py[i], 12, 0, 6.283185307179586);
       ctx.strokeStyle = INK.selected; ctx.lineWidth = 2.5; ctx.stroke();
     }
-    if (visible <= 400 && zoom >= 13) {
-      ctx.font = "11px 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
-      ctx.textBaseline = "middle"; ctx.lineWidth = 3; ctx.strokeStyle = INK.halo;
-      ctx.fillStyle = INK.label;
-      for (i = 0; i < n; i++) {
-        if (!label[i] || px[i] < -20 || py[i] < -20 || px[i] > W || py[i] > H) continue;
-        ctx.strokeText(label[i], px[i] + 9, py[i]); ctx.fillText(label[i], px[i] + 9, py[i]);
-      }
+    if (window.ConsoleLabels) {  // labels thinned by zoom and priority, the hover card (labels.js)
+      ConsoleLabels.draw(ctx, {n: n, ids: ids, label: label, px: px, py: py, kind: kind, status: status, stale: stale,
+                               course: course, lat: lat, lon: lon, selected: selected, zoom: zoom, W: W, H: H,
+                               dense: visible > LOD_UNITS});
     }
     record(visible);
   }
@@ -338,6 +334,7 @@
       return FILLS.length;
     },
     palette: function () { return {fills: FILLS.slice(), strokes: STROKES.slice(), label: INK.label}; },
+    redraw: schedule,
     count: function () { return ids.length; },
     /* For tests: [id, lat, lon, stale, x, y] of every unit, x/y in container pixels. */
     snapshot: function () {

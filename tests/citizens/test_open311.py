@@ -67,6 +67,18 @@ def test_the_three_refusals_in_the_spec_format(http, api_key):
     assert err.tag == "errors" and err.find("error/code").text == "404" and err.find("error/description").text
 
 
+def test_the_key_and_jurisdiction_in_the_url_as_the_client_wrappers_send_them(http, api_key):
+    """codeforamerica's Ruby and Python wrappers POST requests.xml?jurisdiction_id=..&api_key=.. with the form."""
+    data = {"service_code": "floating_garbage", "lat": "24.3", "long": "109.4", "description": "瓶子"}
+    r = http.post("requests.xml", params={"jurisdiction_id": "liuzhou.gov.cn", "api_key": api_key}, data=data)
+    assert r.status_code == 200, r.text
+    rid = ET.fromstring(r.content).find("request/service_request_id").text
+    assert http.get(f"requests/{rid}.json").json()[0]["description"] == "瓶子"
+    assert http.post("requests.xml", params={"api_key": "forged"}, data=data).status_code == 403
+    wrong = http.post("requests.json", params={"jurisdiction_id": "elsewhere.gov", "api_key": api_key}, data=data)
+    assert wrong.status_code == 404 and "jurisdiction" in error_of(wrong)["description"]
+
+
 def test_a_revoked_key_is_refused(core, http, api_key):
     assert post(http, api_key).status_code == 200
     ops.call(core, "citizens.apikey_revoke", {"name": "city-app"}, actor="ctl:test")
@@ -272,5 +284,9 @@ def test_posts_are_rate_limited_per_client(core, api_key):
         assert codes[:2] == [200, 200] and codes[2:] == [429, 429]
         r = httpx.post(srv.url + "v2/requests.xml", data={"api_key": api_key, "service_code": "other", **PLACE})
         assert r.status_code == 429 and ET.fromstring(r.content).find("error/code").text == "429"
+        # when to come back: one report a minute, the bucket empty -> about a minute (RFC 9110 Retry-After)
+        wait = int(r.headers["retry-after"])
+        assert 30 <= wait <= 60 and f"{wait} s" in ET.fromstring(r.content).find("error/description").text
+        assert "retry-after" not in httpx.get(srv.url + "v2/services.json").headers
     finally:
         srv.stop()

@@ -121,6 +121,17 @@ def test_errors():
     assert (d.counters.checksum_errors, d.counters.unknown, d.counters.malformed) == (2, 1, 2)
 
 
+def test_fragments_with_more_fill_bits_than_payload_are_malformed():
+    """Found by a million mutated lines: two empty fragments, the last with 5 fill bits, crashed decode."""
+    d = decoder()
+    first = "AIVDM,2,1,3,A,,0"
+    assert d.decode(f"!{first}*{_xor(first):02X}") == []
+    last = "AIVDM,2,2,3,A,,5"
+    with pytest.raises(MalformedSentenceError, match="fill"):
+        d.decode(f"!{last}*{_xor(last):02X}")
+    assert d.counters.malformed == 1
+
+
 def _xor(body: str) -> int:
     x = 0
     for c in body.encode():

@@ -128,3 +128,12 @@ def test_header_limits():
     with pytest.raises(ValueError, match="BCD"):
         encode.frame(encode.HEARTBEAT, "0139123456789", 1)  # 13 digits in a 2013 header
     assert decode_frame(encode.frame(encode.HEARTBEAT, "13912345678", 65537)).header.serial == 1  # wraps
+
+
+def test_alarm_confirmation_round_trip() -> None:
+    from devices.jt808 import decode_frame, encode
+    from devices.jt808.messages import AlarmConfirm
+
+    m = decode_frame(encode.frame(encode.ALARM_CONFIRM, "013912345678", 7, encode.alarm_confirm_body(0, 0x101)))
+    assert isinstance(m, AlarmConfirm) and (m.header.msg_id, m.reply_serial, m.alarms) == (0x8203, 0, 0x101)
+    assert encode.alarm_confirm_body(0x1234, 1) == bytes.fromhex("1234 00000001")

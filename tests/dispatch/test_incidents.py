@@ -359,3 +359,42 @@ def test_state_replayed_from_log(tmp_path, clock):
         assert c2.state.units["boat-01"].current == f"incident:{iid}"
     finally:
         c2.close()
+
+
+def test_duplicate_search_by_grid_cell_finds_what_a_full_scan_finds(core, clock):
+    """Reports scattered over cell borders: the cell index answers exactly as comparing every open incident."""
+    import random
+
+    from dispatch.geo import haversine_m
+    from dispatch.incidents.book import DUP_CELL_DEG, book
+
+    call(core, "incidents.config_set", config={"duplicate_radius_m": 300, "duplicate_window_s": 86400})
+    rng = random.Random(7)
+    # around a corner where four grid cells meet, and in the city's river
+    corner = (round(LAT / DUP_CELL_DEG) * DUP_CELL_DEG, round(LON / DUP_CELL_DEG) * DUP_CELL_DEG)
+    made = []
+    for _ in range(60):
+        lat = corner[0] + rng.uniform(-0.004, 0.004)
+        lon = corner[1] + rng.uniform(-0.004, 0.004)
+        made.append(new(core, category=rng.choice(["floating_garbage", "water_pollution"]), lat=lat, lon=lon)["id"])
+    call(core, "incident.merge", incident_id=made[0], duplicate_id=made[1])
+    walk_to(core, made[2], State.CLOSED)
+
+    def brute(category, lat, lon, radius=300):
+        b = book(core.state)
+        return sorted(i.id for i in b.items.values() if i.is_open and i.merged_into is None
+                      and i.category == category and haversine_m(lat, lon, i.lat, i.lon) <= radius)
+
+    for _ in range(40):
+        cat = rng.choice(["floating_garbage", "water_pollution"])
+        lat = corner[0] + rng.uniform(-0.005, 0.005)
+        lon = corner[1] + rng.uniform(-0.005, 0.005)
+        expected = brute(cat, lat, lon)
+        assert new(core, category=cat, lat=lat, lon=lon)["possible_duplicates"] == expected
+    got = new(core, lat=corner[0], lon=corner[1])["possible_duplicates"]
+    assert made[1] not in got and made[2] not in got
+    # a radius wider than the whole grid looks at every open incident of the category
+    call(core, "incidents.config_set", config={"duplicate_radius_m": 5_000_000})
+    expected = brute("water_pollution", corner[0], corner[1], 5_000_000)
+    assert len(expected) > 30
+    assert new(core, category="water_pollution", lat=corner[0], lon=corner[1])["possible_duplicates"] == expected

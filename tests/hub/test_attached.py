@@ -258,3 +258,34 @@ def test_the_seats_at_a_time(link) -> None:  # type: ignore[no-untyped-def]
     now = call(link.core, "replay.seats", {}, actor="ctl:test")
     assert now["seats"] == [] and [c["what"] for c in now["changes"]] == ["login", "logout"]
 
+
+
+def test_an_attached_seat_sounds_a_p1_incident_filed_at_another_seat(link, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The alarm is decided from the hub's stream as from a local store (issue 17): the seat that did not file
+    the P1 incident is the one that must hear it."""
+    from console import operations
+    from console.main_window import MainWindow
+    from console.sound import install as install_sounds
+    from dispatch.city.data import load_city
+
+    wang = add_operator(link.core, link.keys, "wang", "dispatcher")
+    li = add_operator(link.core, link.keys, "li", "dispatcher")
+    gui, other = attach(link.hub.control_endpoint, wang, "wang"), attach(link.hub.control_endpoint, li, "li")
+    operations.set_core(gui)
+    try:
+        window = MainWindow(gui, load_city().geojson(), lang="en", store_label="hub", push_interval_ms=50)
+        sounds = install_sounds(window, tick_ms=50)
+        qtbot.addWidget(window)
+        lat, lon = load_city().center
+        call(other, "incident.create", {"category": "illegal_dumping", "priority": "P2", "lat": lat, "lon": lon},
+             actor="ignored")
+        call(other, "incident.create", {"category": "water_pollution", "priority": "P1", "lat": lat, "lon": lon},
+             actor="ignored")
+        qtbot.waitUntil(lambda: [h[1] for h in sounds.history] == ["p1_incident"], timeout=10000)
+        assert sounds.history[0][2] in ("played", "unheard")
+        window.close()
+    finally:
+        operations.set_core(None)
+        for s in (gui, other):
+            s.logout()
+            s.close()

@@ -4,6 +4,7 @@ a refused terminal among the unbound sources and bound in one step, a text to a 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dispatch.feeds.manager import FeedManager
@@ -12,6 +13,7 @@ from tests.jt808.terminal import RawTerminal
 from tests.jt808.test_gateway import REGISTER_2013, login
 
 ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2024, 11, 26, 12, 0, 5, tzinfo=UTC).timestamp()
 
 
 def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -75,6 +77,23 @@ def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: 
         assert truck.expect(0x8300)[0].text == "请到3号工地"
         qtbot.waitUntil(lambda: bool(sent), timeout=5000)
         assert panel.notice.text() == "Text sent to truck-41."
+        # the selected terminal's position asked for, its answer moves the truck and shows as the outcome
+        assert view.query_button.isEnabled() and view.track_button.isEnabled()
+        view.query_button.click()
+        query = truck.expect(0x8201)[0]
+        qtbot.waitUntil(lambda: panel.notice.text() == "Position query sent to truck-41.", timeout=5000)
+        later = LOCATION_FIXED[:-17] + "24 11 26 20 01 05"
+        truck.send_frame("0201 001E", PHONE_2013, "0004", f"{query.header.serial:04X}", later)
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
+                        == "Position query: acked", timeout=5000)
+        qtbot.waitUntil(lambda: core.state.units["truck-41"].position.ts == T0 + 60, timeout=5000)
+        # track it for 5 minutes (what the dialog's OK does); the terminal does not answer: shown as sent
+        tracked: list[object] = []
+        panel.send_command("jt808.track", "truck-41", {"minutes": 5}, done=tracked.append)
+        msg = truck.expect(0x8202)[0]
+        assert (msg.interval_s, msg.duration_s) == (10, 300)
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
+                        == "Tracking: sent", timeout=5000)
     finally:
         stranger.close()
         truck.close()

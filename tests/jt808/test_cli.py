@@ -77,6 +77,21 @@ def test_hub_simulate_and_ctl(tmp_path):
         assert sim.stdout.readline().split()[0] == "013900000002"
         assert sim.stdout.readline().strip() == "013900000001 text: 请回场"
         wait_for(lambda: client.call("jt808.texts", {})[0]["result"] == 0, 10, what="the answer")
+        # commands: a dispatcher asks where the truck is and tracks it; its settings are the engineer's
+        tracked = json.loads(main(*ctl, "--json", "jt808", "track", "truck-01", "--interval", "1", "--minutes", "1",
+                                  "--wait", "20", stdin=PASSWORD).stdout)
+        assert tracked["outcome"] == "acked"
+        query = client.call("jt808.query_position", {"unit_id": "truck-01"})
+        with pytest.raises(Refused, match="dispatcher may not run jt808.set_params"):
+            client.call("jt808.set_params", {"unit_id": "truck-01", "params": {"heartbeat_interval_s": 20}})
+        params = engineer.call("jt808.set_params", {"unit_id": "truck-01", "params": {"heartbeat_interval_s": 20,
+                                                                                      "report_interval_s": 2}})
+        done = wait_for(lambda: [c for c in client.call("jt808.commands", {}) if c["outcome"]] if all(
+            c["outcome"] for c in client.call("jt808.commands", {})) else None, 20, what="the commands' outcomes")
+        assert [(c["seq"] == query["event"] or c["seq"] == params["event"] or c["seq"] == tracked["event"],
+                 c["outcome"], c["by"]) for c in done] == [
+            (True, "acked", "dispatcher:wang"), (True, "acked", "dispatcher:wang"), (True, "acked", "engineer:zhao")]
+        assert done[1]["position"]["lat"] is not None  # the simulated terminal's 0x0201
         # the terminal that was refused gets in once its number is bound (it registers again within 30 s)
         with pytest.raises(Refused):  # a device binding is the engineer's
             client.call("unit.bind_terminal", {"unit_id": "truck-02", "terminal": "13900000002"})

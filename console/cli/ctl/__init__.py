@@ -7,7 +7,8 @@ core's message on stderr; a hub that cannot be reached exits 3.
 
 Commands live in submodules listed in SUBMODULES; each has `register(subparsers, common)` and
 sets two defaults on its parsers: `build(args) -> (operation, arguments)` and
-`render(result, args) -> str` for the human-readable output.
+`render(result, args) -> str` for the human-readable output; a parser may set `follow(client, result,
+actor, args) -> result` too, run on the same connection after the operation (e.g. waiting for an answer).
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
         return 3
     try:
         result = client.call(name, op_args, actor)
+        follow = getattr(args, "follow", None)  # e.g. wait for a terminal's answer to a command
+        if follow is not None:
+            result = follow(client, result, actor, args)
     except Refused as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": str(exc), "code": exc.code}, ensure_ascii=False))
@@ -177,13 +181,12 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         client.close()
-    after = getattr(args, "after", None)
-    if after is not None:  # e.g. write the file an export asked for
-        try:
-            after(result, args)
-        except OSError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+    try:
+        if getattr(args, "json_of", None) is not None:  # the part of the result the command asked for
+            result = args.json_of(result, args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=None, default=str))
     else:
@@ -199,7 +202,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         if said:
             print(said, file=sys.stderr)
-    return 0
+    exit_status = getattr(args, "exit_status", None)  # a check that found something wrong exits 1
+    return int(exit_status(result)) if exit_status is not None else 0
 
 
 

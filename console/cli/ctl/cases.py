@@ -1,5 +1,5 @@
-"""ctl case open|show|advance|penalty|approve|party|evidence|document|export|catalogue|config / cases / officer
-add|revoke / officers: the enforcement case on the command line (same operations as the console).
+"""ctl case open|show|advance|penalty|approve|party|evidence|review|document|export|catalogue|templates|config /
+cases / officer add|revoke / officers: the enforcement case on the command line (same operations as the console).
 
 Human output in the language of --lang (zh_CN or en; by default the environment's, as the console does);
 --json prints the operation's result for scripts.
@@ -25,10 +25,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("cases", parents=parents, help="enforcement cases: stage, next deadline, overdue")
     p.add_argument("--overdue", action="store_true", help="only cases with a legal deadline passed unmet")
     p.add_argument("--open", action="store_true", help="only open cases (not closed or archived)")
+    p.add_argument("--closed", action="store_true", help="only closed or archived cases")
     p.add_argument("--officer", help="only cases this officer acted on")
     p.add_argument("--reveal", action="store_true", help="show the parties' personal data (if allowed)")
     p.set_defaults(build=lambda a: ("cases", {"overdue": a.overdue, "open": a.open, "officer": a.officer,
-                                              "reveal": a.reveal}), render=R.render_list)
+                                              "reveal": a.reveal, "closed": a.closed}), render=R.render_list)
 
     case = sub.add_parser("case", parents=parents, help="open, show and advance an enforcement case")
     cs = case.add_subparsers(dest="case_command", required=True)
@@ -99,12 +100,46 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "address": a.address, "contact": a.contact, "representative": a.representative, "note": a.note}),
         render=R.render_detail)
 
-    ev = cs.add_parser("evidence", parents=parents, help="add an evidence file (kept with its SHA-256)")
+    ev = cs.add_parser("evidence", parents=parents, help="add an evidence file (kept with its SHA-256), or a unit's "
+                       "track excerpt cut from the stored fixes (--track UNIT --from ISO --to ISO)")
     ev.add_argument("case_id")
-    ev.add_argument("file")
+    ev.add_argument("file", nargs="?", help="the file (not with --track)")
     ev.add_argument("--kind", default="photo", help="photo, video, still, track, record, document, other")
+    ev.add_argument("--track", metavar="UNIT", help="cut this unit's track between --from and --to from the store")
+    ev.add_argument("--from", dest="start", metavar="ISO", help="with --track: the excerpt's start")
+    ev.add_argument("--to", dest="end", metavar="ISO", help="with --track: the excerpt's end (at most a day later)")
+    ev.add_argument("--format", choices=["geojson", "gpx", "both"], default="geojson",
+                    help="with --track: the file(s) kept (default geojson)")
     ev.add_argument("--note")
     ev.set_defaults(build=_build_evidence, render=R.render_evidence)
+
+    rv = cs.add_parser("review", parents=parents, help="record the outcome of a reconsideration (行政复议) or a "
+                       "lawsuit (行政诉讼) on a decided case")
+    rv.add_argument("case_id")
+    rv.add_argument("--outcome", required=True, help="upheld, varied, revoked, confirmed_illegal (or 维持, 变更, "
+                                                      "撤销, 确认违法)")
+    rv.add_argument("--body", required=True, help="reconsideration or court (or 行政复议, 行政诉讼)")
+    rv.add_argument("--date", required=True, metavar="ISO", help="the date of the review decision or judgment")
+    rv.add_argument("--number", required=True, help="its document number, e.g. 柳政复决〔2025〕12号")
+    rv.add_argument("--note")
+    rv.set_defaults(build=lambda a: ("case.review", {
+        "case_id": a.case_id, "outcome": a.outcome, "body": a.body, "date": a.date, "number": a.number,
+        "note": a.note}), render=R.render_detail)
+
+    tp = cs.add_parser("templates", parents=parents, help="the document templates: list, show KIND (JSON), "
+                       "set KIND FILE (the bureau's own template of that kind)")
+    tsub = tp.add_subparsers(dest="templates_command", required=True)
+    tl = tsub.add_parser("list", parents=parents, help="every kind with its title, code and where it comes from")
+    tl.set_defaults(build=lambda a: ("case.templates", {}), render=R.render_templates)
+    tsh = tsub.add_parser("show", parents=parents, help="one kind's template as JSON (edit it, then set it)")
+    tsh.add_argument("kind", help=", ".join(R.DOC_KINDS))
+    tsh.set_defaults(build=lambda a: ("case.templates", {}), render=_render_template, json_of=_template_of)
+    tst = tsub.add_parser("set", parents=parents, help="replace one kind's template with FILE's "
+                          "(JSON {title, code, sections: [[label, text with {fields}]...]})")
+    tst.add_argument("kind", help=", ".join(R.DOC_KINDS))
+    tst.add_argument("file")
+    tst.set_defaults(build=lambda a: ("case.templates_set", {"kind": a.kind, "template": _read_json(a.file)}),
+                     render=R.render_templates_set)
 
     doc = cs.add_parser("document", parents=parents, help="issue a document (文书) as PDF and write it to --out")
     doc.add_argument("case_id")
@@ -179,9 +214,31 @@ def _build_catalogue(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "case.catalogue", {}
 
 
+def _template_of(result: dict[str, Any], a: argparse.Namespace) -> dict[str, Any]:
+    from dispatch.errors import Refused
+
+    t = result["templates"].get(a.kind)
+    if t is None:
+        raise Refused(f"unknown document {a.kind!r}; kinds: {', '.join(sorted(result['templates']))}", "bad_kind")
+    return t  # type: ignore[no-any-return]
+
+
+def _render_template(template: dict[str, Any], a: argparse.Namespace) -> str:
+    return json.dumps(template, ensure_ascii=False, indent=2)
+
+
 def _build_evidence(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     from dispatch.errors import Refused
 
+    if a.track is not None:
+        if a.file is not None:
+            raise Refused("give a file or --track UNIT, not both", "bad_arguments")
+        if not a.start or not a.end:
+            raise Refused("--track needs --from and --to (ISO date/time)", "bad_arguments")
+        return "case.evidence_track", {"case_id": a.case_id, "unit_id": a.track, "start": a.start, "end": a.end,
+                                       "format": a.format, "note": a.note}
+    if a.file is None:
+        raise Refused("give the evidence file, or --track UNIT --from ISO --to ISO", "bad_arguments")
     path = Path(a.file).expanduser()
     args: dict[str, Any] = {"case_id": a.case_id, "name": path.name, "kind": a.kind, "note": a.note}
     if getattr(a, "hub", None):  # the hub may be elsewhere: send the content

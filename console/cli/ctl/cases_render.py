@@ -23,7 +23,7 @@ DOC_KINDS = ["filing_approval", "inquiry_record", "inspection_record", "preserva
 
 OTHER_ACTS = {"opened": ("受理", "opened"), "penalty": ("拟处罚", "penalty proposed"),
               "penalty_approved": ("裁量审批", "penalty approved"), "evidence": ("证据", "evidence"),
-              "document": ("文书", "document"), "overdue": ("超期", "overdue")}
+              "document": ("文书", "document"), "overdue": ("超期", "overdue"), "review": ("复议/诉讼", "review")}
 
 
 @functools.cache
@@ -71,6 +71,11 @@ class T:
     def deadline(self, key: str) -> str:
         zh, en, _ = law.DEADLINE_NAMES[key]
         return zh if self.zh else en
+
+    def review(self, r: dict[str, Any]) -> str:
+        body = law.REVIEW_BODIES.get(r["body"], (r["body"], r["body"]))
+        out = law.REVIEW_OUTCOMES.get(r["outcome"], (r["outcome"], r["outcome"]))
+        return f"{body[0]} {out[0]}" if self.zh else f"{body[1]}: {out[1]}"
 
     def party_type(self, key: str) -> str:
         return self("person") if key == "person" else self("organisation")
@@ -134,6 +139,11 @@ def render_detail(r: dict[str, Any], args: Any) -> str:
     lines.append(f"  {t('allowed next')}: {', '.join(f'{k} {t.step(k)}' for k in r.get('allowed') or []) or '-'}")
     for e in r.get("evidence") or []:
         lines.append(f"  {t('evidence')} {e['kind']} {e['name']} {e['size']} B sha256 {e['sha256']}")
+    for rv in r.get("reviews") or []:
+        lines.append(f"  {t('review')}: {t.review(rv)}  {law.iso_day(rv['date'])}  {rv['number']}"
+                     + (f"  {rv['note']}" if rv.get("note") else ""))
+    if r.get("overturned"):
+        lines.append(f"  {t('the decision was overturned on review')}")
     for d in r.get("documents") or []:
         sup = f"  ({t('superseded by %1', d['superseded_by'])})" if d.get("superseded_by") else ""
         lines.append(f"  {t('document')} {d['number']} {d['title']} sha256 {d['sha256']}{sup}")
@@ -153,7 +163,23 @@ def _clock(ts: float) -> str:
 
 def render_evidence(r: dict[str, Any], args: Any) -> str:
     t = T(args)
-    return t("evidence %1 added to case %2: %3 bytes, sha256 %4", r["name"], r["id"], r["size"], r["sha256"])
+    files = r["files"] if "files" in r else [r]  # a track excerpt may be kept as two files
+    head = [t("track of %1 from %2 to %3: %4 fixes", r["unit_id"], law.iso_utc(r["from"]), law.iso_utc(r["to"]),
+              r["points"])] if "files" in r else []
+    return "\n".join(head + [t("evidence %1 added to case %2: %3 bytes, sha256 %4", f["name"], r["id"], f["size"],
+                                f["sha256"]) for f in files])
+
+
+def render_templates(r: dict[str, Any], args: Any) -> str:
+    t = T(args)
+    src = t("the bureau's own") if r.get("source") == "bureau" else t("as shipped")
+    return table([[k, v["title"], v["code"], len(v["sections"])] for k, v in sorted(r["templates"].items())],
+                 [t("kind"), t("title"), t("code"), t("sections")]) + "\n" + t("templates: %1", src)
+
+
+def render_templates_set(r: dict[str, Any], args: Any) -> str:
+    t = T(args)
+    return t("template of %1 set; it applies to documents issued from now on", r.get("kind"))
 
 
 def render_document(r: dict[str, Any], args: Any) -> str:
@@ -199,8 +225,13 @@ def render_supervision(r: dict[str, Any], args: Any) -> str:
     def rows(items: list[dict[str, Any]], key: str) -> list[list[Any]]:
         return [[x[key], x.get("name", ""), x["cases"], x["open"], x["deadlines_met"], x["deadlines_missed"],
                  x["overdue_now"], days(x["days"]["investigation"]), days(x["days"]["notice_to_decision"]),
-                 days(x["days"]["whole"])] for x in items]
+                 days(x["days"]["whole"]), x.get("reviewed", 0), x.get("overturned", 0)] for x in items]
 
     head = [t("officer"), t("name"), t("cases"), t("open"), t("met"), t("missed"), t("overdue"),
-            t("investigation (d)"), t("notice to decision (d)"), t("filing to closing (d)")]
-    return "\n\n".join([table(rows(r["officers"], "id"), head), table(rows(r["teams"], "team"), [t("team"), *head[1:]])])
+            t("investigation (d)"), t("notice to decision (d)"), t("filing to closing (d)"), t("reviewed"),
+            t("overturned")]
+    parts = [table(rows(r["officers"], "id"), head), table(rows(r["teams"], "team"), [t("team"), *head[1:]])]
+    total = r.get("overturned_on_review")
+    if total:
+        parts.append(t("decisions reviewed: %1, overturned on review: %2", total["reviewed"], total["overturned"]))
+    return "\n\n".join(parts)

@@ -1,4 +1,4 @@
-"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record|to-case: non-site enforcement's
+"""ctl cameras [import FILE], ctl evidence add|list|show|frame|annotate|footage|attach|record|to-case|verify: non-site enforcement's
 cameras and video evidence on the command line (the same operations as the console)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ def _abs(path: str) -> str:
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     cams = sub.add_parser("cameras", parents=[common], help="list the cameras, or import them from CSV/GeoJSON")
     cams.add_argument("--kind", choices=["fixed", "mobile"])
-    cams.set_defaults(build=lambda a: ("cameras", {"kind": a.kind}), render=_render_cameras)
+    cams.add_argument("--removed", action="store_true", help="also the cameras taken out of service")
+    cams.set_defaults(build=lambda a: ("cameras", {"kind": a.kind, "removed": a.removed}), render=_render_cameras)
     csub = cams.add_subparsers(dest="cameras_command", required=False)
     imp = csub.add_parser("import", parents=[common],
                           help="register or change cameras from a file: CSV with a header "
@@ -25,6 +26,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                                "FeatureCollection of Points with those properties; all or nothing")
     imp.add_argument("file")
     imp.set_defaults(build=_build_import, render=_render_import)
+    rm = csub.add_parser("remove", parents=[common],
+                         help="take a camera out of service (its clips stay, its past footage is still found)")
+    rm.add_argument("camera_id")
+    rm.add_argument("--reason", default="")
+    rm.set_defaults(build=lambda a: ("camera.remove", {"camera_id": a.camera_id, "reason": a.reason}),
+                    render=lambda r, a: f"camera {r['id']} removed")
     chk = csub.add_parser("check", parents=[common], help="try every camera's stream; an unreachable one is marked")
     chk.add_argument("--stream-timeout", type=float, default=5.0, help="seconds to wait for each stream (5)")
     chk.set_defaults(build=lambda a: ("cameras.check", {"timeout": a.stream_timeout}),
@@ -87,6 +94,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                          help="carry the clips and stills of a case's incident into the case's evidence (by hash)")
     tc.add_argument("case_id")
     tc.set_defaults(build=lambda a: ("evidence.to_case", {"case_id": a.case_id}), render=_render_to_case)
+    ve = esub.add_parser("verify", parents=[common],
+                         help="check stored clips: there, unaltered (SHA-256) and every frame decoding")
+    ve.add_argument("clip_id", nargs="?", help="one clip (default: all)")
+    ve.set_defaults(build=lambda a: ("evidence.verify", {"clip_id": a.clip_id}), render=_render_verify,
+                    exit_status=lambda r: 1 if r["bad"] else 0)
     at = esub.add_parser("attach", parents=[common], help="attach a stored clip to an incident")
     at.add_argument("clip_id")
     at.add_argument("--incident", required=True)
@@ -114,7 +126,7 @@ def _render_cameras(cams: list[dict[str, Any]], _a: Any) -> str:
     rows = [[c["id"], c["name"], c["kind"],
              c["unit_id"] if c["kind"] == "mobile" else f"{c['lat']:.6f},{c['lon']:.6f}",
              f"{c['direction']:g}", f"{c['fov']:g}", f"{c['range_m']:g}", c["zone"], c["stream"],
-             "unreachable" if c.get("down") else ""] for c in cams]
+             "removed" if c.get("removed_at") else "unreachable" if c.get("down") else ""] for c in cams]
     return table(rows, ["id", "name", "kind", "where", "dir°", "fov°", "range m", "zone", "stream", "state"])
 
 
@@ -150,3 +162,9 @@ def _render_to_case(r: dict[str, Any], _a: Any) -> str:
     lines = [f"case {r['id']}: {len(r['added'])} item(s) added"]
     lines += [f"  {e['kind']} {e['name']} {e['size']} B sha256 {e['sha256']}" for e in r["added"]]
     return "\n".join(lines)
+
+
+def _render_verify(r: dict[str, Any], _a: Any) -> str:
+    head = (f"{r['checked']} clip file(s) checked ({r['video_s']:.1f} s of video) in {r['seconds']:.1f} s: "
+            + ("every frame decodes, every hash matches" if not r["bad"] else f"{len(r['bad'])} bad"))
+    return "\n".join([head] + [f"  {b['problem']}" for b in r["bad"]])

@@ -1,8 +1,11 @@
-"""ctl jt808 ...: JT/T 808 truck terminals (texts to a truck's display, alarms, the gateway's terminals)."""
+"""ctl jt808 ...: JT/T 808 truck terminals (texts to a truck's display, commands to its terminal, alarms,
+the gateway's terminals)."""
 
 from __future__ import annotations
 
 import argparse
+import threading
+import time
 from typing import Any
 
 from console.cli.ctl import iso, table
@@ -22,6 +25,42 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.set_defaults(build=lambda a: ("jt808.send_text", {"unit_id": a.unit_id, "text": a.text, "tts": a.tts,
                                                          "emergency": a.emergency}), render=_render_sent)
 
+    q = js.add_parser("query", parents=[common], help="ask a truck's terminal where it is (0x8201)")
+    q.add_argument("unit_id")
+    _wait_option(q)
+    q.set_defaults(build=lambda a: ("jt808.query_position", {"unit_id": a.unit_id}), render=_render_command,
+                   follow=_follow)
+
+    tr = js.add_parser("track", parents=[common],
+                       help="temporary tracking (0x8202): report every --interval s for --minutes")
+    tr.add_argument("unit_id")
+    tr.add_argument("--interval", type=int, default=10, help="seconds between reports (0 stops tracking; default 10)")
+    tr.add_argument("--minutes", type=float, default=10.0, help="for how long (default 10)")
+    _wait_option(tr)
+    tr.set_defaults(build=lambda a: ("jt808.track", {"unit_id": a.unit_id, "interval_s": a.interval,
+                                                     "minutes": a.minutes}), render=_render_command, follow=_follow)
+
+    pa = js.add_parser("params", parents=[common],
+                       help="set terminal parameters (0x8103): NAME=VALUE ..., e.g. heartbeat_interval_s=30 "
+                            "report_interval_s=10, or an id with a typed value 0xF001=dword:5")
+    pa.add_argument("unit_id")
+    pa.add_argument("params", nargs="+", metavar="NAME=VALUE")
+    _wait_option(pa)
+    pa.set_defaults(build=lambda a: ("jt808.set_params", {"unit_id": a.unit_id, "params": _params(a.params)}),
+                    render=_render_command, follow=_follow)
+
+    cf = js.add_parser("confirm", parents=[common],
+                       help="confirm alarms to a truck's terminal (0x8203), e.g. emergency: it may then clear them")
+    cf.add_argument("unit_id")
+    cf.add_argument("alarms", nargs="+", metavar="ALARM")
+    _wait_option(cf)
+    cf.set_defaults(build=lambda a: ("jt808.confirm_alarms", {"unit_id": a.unit_id, "alarms": a.alarms}),
+                    render=_render_command, follow=_follow)
+
+    c = js.add_parser("commands", parents=[common], help="commands sent to terminals and their outcomes")
+    c.add_argument("--unit")
+    c.set_defaults(build=lambda a: ("jt808.commands", {"unit_id": a.unit}), render=_render_commands)
+
     t = js.add_parser("texts", parents=[common], help="texts sent to terminals and their answers")
     t.add_argument("--unit")
     t.set_defaults(build=lambda a: ("jt808.texts", {"unit_id": a.unit}), render=_render_texts)
@@ -36,6 +75,55 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     u = js.add_parser("unknown", parents=[common],
                       help="terminals refused because no unit has their number (bind with ctl unit bind-terminal)")
     u.set_defaults(build=lambda a: ("jt808.unknown", {}), render=_render_unknown)
+
+
+def _wait_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait up to this long for the terminal's answer and show the outcome (default: do not wait)")
+
+
+def _params(items: list[str]) -> dict[str, str]:
+    from dispatch.errors import Refused
+
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise Refused(f"a parameter is NAME=VALUE, not {item!r}", "bad_params")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _follow(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[str, Any]:
+    """With --wait: ask for the command's outcome until the terminal answered (or the time is up)."""
+    deadline = time.monotonic() + max(0.0, min(float(args.wait or 0.0), 300.0))
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        rows = client.call("jt808.commands", {"event": result["event"]}, actor)
+        if rows and rows[0]["outcome"] is not None:
+            return {**result, **{k: rows[0][k] for k in ("outcome", "result", "position", "detail", "answered")}}
+        pause.wait(0.25)  # a poll of the outcome, on the hub's or the store's time
+    return result
+
+
+def _render_command(r: dict[str, Any], _a: Any) -> str:
+    what = r["command"].replace("_", " ")
+    if r.get("outcome") is not None:
+        out = f"{what} for {r['unit_id']} (terminal {r['terminal']}, event {r['event']}): {r['outcome']}"
+        p = r.get("position")
+        if p:
+            out += f" at {p['lat']:.6f}, {p['lon']:.6f} ({iso(p.get('time'))}, {p.get('speed_kmh')} km/h)"
+        return out + (f" ({r['detail']})" if r.get("detail") else "")
+    state = "sent to the terminal" if r["connected"] else "waiting for the terminal to come online"
+    return f"{what} for {r['unit_id']} (terminal {r['terminal']}): event {r['event']}, {state}"
+
+
+def _render_commands(rows: list[dict[str, Any]], _a: Any) -> str:
+    from dispatch.jt808.commands import describe
+
+    return table([[c["seq"], iso(c["ts"]), c["unit"], c["by"], describe(c), c["outcome"] or "waiting",
+                   iso(c["answered"]), c.get("detail") or ""] for c in rows],
+                 ["event", "sent", "unit", "by", "command", "outcome", "answered", "detail"])
 
 
 def _render_sent(r: dict[str, Any], _a: Any) -> str:

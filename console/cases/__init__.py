@@ -1,0 +1,39 @@
+"""The enforcement case file in the console: the Cases side tab (console/cases/panel.py) with the selected case's
+detail and the case officer's actions (console/cases/detail.py).
+
+`install(window)` adds the tab (key "cases", so `--tab cases` opens on it), keeps its title's badge at the number
+of cases with a legal deadline passed unmet, and re-reads the list when the core says a case or the roster changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from console.cases.panel import CasesPanel
+
+__all__ = ["CasesView", "install"]
+
+
+class CasesView(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = CasesPanel(window.core, window)
+        window.add_side_tab(self.panel, self.tr("Enforcement cases"), "cases")
+        self.panel.counts_changed.connect(lambda c: window.set_side_badge("cases", int(c.get("overdue") or 0)))
+        self.panel.status_message.connect(lambda m: window.statusBar().showMessage(m, 10000))
+        window.core.subscribe(self.panel.note_changes)
+        if hasattr(window, "closing"):
+            window.closing.connect(self.close)
+
+    def close(self) -> None:
+        self.panel.stop()
+        self.window.core.unsubscribe(self.panel.note_changes)
+
+
+def install(window: Any) -> CasesView:
+    view = CasesView(window)
+    window.cases_view = view
+    return view

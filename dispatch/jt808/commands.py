@@ -1,0 +1,150 @@
+"""The platform's commands to a terminal: what each is, how its arguments are checked, its message.
+
+- ``position_query``: 0x8201; the terminal answers with its position (0x0201), which goes into the
+  position pipeline like a 0x0200.
+- ``tracking``: 0x8202, temporary tracking: report every ``interval_s`` seconds for ``duration_s``.
+- ``parameters``: 0x8103, parameter setting: the heartbeat interval, the report intervals and any
+  other parameter by name (devices/jt808/params.py) or by id with a typed value.
+- ``alarm_confirm``: 0x8203, manual alarm confirmation of ``alarms`` (names): what lets a terminal clear
+  the alarms it keeps until the platform confirms them (emergency...); sent when a dispatcher
+  acknowledges such an alarm's alert (dispatch/rules/terminal.py).
+
+The outcome of a command is the terminal's answer: ``acked`` (0x0001 result 0, or the 0x0201 of a
+position query), ``failed`` (result 1, or 2: it could not read the message), ``not_supported``
+(result 3) or ``timeout`` (no answer within `ANSWER_TIMEOUT` of sending, or the terminal did not
+come online within `COMMAND_TTL`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devices.jt808 import encode
+from devices.jt808.bits import ALARM_BITS
+from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
+from dispatch.errors import Refused
+
+COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm")
+COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
+ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
+OUTCOMES = {0: "acked", 1: "failed", 2: "failed", 3: "not_supported"}
+MAX_TRACK_S = 24 * 3600  # a temporary tracking of at most a day
+ALIASES = {"heartbeat": "heartbeat_interval_s", "report_interval": "report_interval_s"}
+
+
+def check_tracking(interval_s: Any, duration_s: Any) -> tuple[int, int]:
+    """:raises Refused: an interval outside 1..65535 s (0 stops tracking) or a duration outside 1 s..a day."""
+    try:
+        i, d = int(interval_s), int(duration_s)
+    except (TypeError, ValueError):
+        raise Refused("tracking needs whole seconds: an interval and a duration", "bad_arguments") from None
+    if not 0 <= i <= 0xFFFF:
+        raise Refused(f"a tracking interval is 0 (stop) to 65535 s, not {i}", "bad_arguments")
+    if not 0 < d <= MAX_TRACK_S:
+        raise Refused(f"a tracking duration is 1 s to {MAX_TRACK_S} s, not {d}", "bad_arguments")
+    return i, d
+
+
+def _param_id(key: Any) -> int:
+    if isinstance(key, int) and not isinstance(key, bool):
+        pid = key
+    else:
+        k = str(key).strip()
+        k = ALIASES.get(k, k)
+        if k in BY_NAME:
+            return BY_NAME[k]
+        try:
+            pid = int(k, 0)
+        except ValueError:
+            raise Refused(f"unknown parameter {key!r}: a name ({', '.join(sorted(ALIASES))}, "
+                          f"{', '.join(list(BY_NAME)[:6])}...) or an id such as 0x0029", "bad_params") from None
+    if not 0 <= pid <= 0xFFFFFFFF:
+        raise Refused(f"a parameter id is a DWORD, not {pid}", "bad_params")
+    return pid
+
+
+def check_params(params: Any) -> list[list[Any]]:
+    """{name or id: value} as [[id, type, value], ...], every value checked against its type.
+
+    A known parameter takes a plain value (a number or a text, as its type is). Another id needs a
+    typed value: {"type": "dword"|"word"|"byte"|"string"|"bytes", "value": ...} or "TYPE:VALUE".
+
+    :raises Refused: nothing to set, an unknown name, an untyped value for an unknown id, a value
+        that is not of its type.
+    """
+    if not isinstance(params, dict) or not params:
+        raise Refused("give parameters to set, e.g. {\"heartbeat_interval_s\": 30, \"report_interval_s\": 10}",
+                      "bad_params")
+    if len(params) > 64:
+        raise Refused("at most 64 parameters in one setting", "bad_params")
+    out: list[list[Any]] = []
+    for key, value in params.items():
+        pid = _param_id(key)
+        name = PARAMS[pid][0] if pid in PARAMS else f"0x{pid:04X}"
+        kind = None
+        if isinstance(value, dict):
+            kind, value = value.get("type"), value.get("value")
+        elif isinstance(value, str) and ":" in value and value.split(":", 1)[0].strip().lower() in TYPES:
+            kind, value = (x.strip() for x in value.split(":", 1))
+        if kind is None:
+            if pid not in PARAMS:
+                raise Refused(f"parameter {name} is not known here: give its type, e.g. \"dword:5\" "
+                              f"({', '.join(TYPES)})", "bad_params")
+            kind = PARAMS[pid][1]
+        else:
+            kind = TYPES.get(str(kind).lower(), str(kind))
+        try:
+            if kind in ("I", "H", "B") and isinstance(value, str):
+                value = int(value.strip(), 0)
+            raw = pack_typed(kind, value)
+        except ValueError as exc:
+            raise Refused(f"parameter {name}: {exc}", "bad_params") from None
+        if len(raw) > 255:
+            raise Refused(f"parameter {name}: at most 255 bytes", "bad_params")
+        out.append([pid, kind, value])
+    if len(encode.parameters_body({pid: pack_typed(k, v) for pid, k, v in out})) > 1023:
+        raise Refused("the parameters do not fit one message (1023 bytes)", "bad_params")
+    return out
+
+
+def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
+    """The message id and body of a recorded command (``jt808.command_sent`` payload)."""
+    what = cmd["command"]
+    if what == "position_query":
+        return encode.POSITION_QUERY, b""
+    if what == "tracking":
+        return encode.TEMPORARY_TRACKING, encode.tracking_body(int(cmd["interval_s"]), int(cmd["duration_s"]))
+    if what == "parameters":
+        return encode.SET_PARAMETERS, encode.parameters_body(
+            {int(pid): pack_typed(kind, value) for pid, kind, value in cmd["params"]})
+    if what == "alarm_confirm":
+        return encode.ALARM_CONFIRM, encode.alarm_confirm_body(0, alarm_mask(cmd["alarms"]))
+    raise ValueError(f"unknown command {what!r}")
+
+
+def alarm_mask(names: Any) -> int:
+    """The alarm bits of alarm names (``alarm_bit_N`` for a reserved bit). :raises ValueError: an unknown name."""
+    mask = 0
+    for n in names:
+        bit = ALARM_BITS.get(n)
+        if bit is None and isinstance(n, str) and n.startswith("alarm_bit_") and n[10:].isdigit():
+            bit = int(n[10:])
+        if bit is None or not 0 <= bit < 32:
+            raise ValueError(f"unknown alarm {n!r}")
+        mask |= 1 << bit
+    return mask
+
+
+def describe(cmd: dict[str, Any]) -> str:
+    """A command in a few words, for the bench and ``ctl``: ``tracking every 5 s for 600 s``."""
+    what = cmd.get("command")
+    if what == "tracking":
+        return f"tracking every {cmd['interval_s']} s for {cmd['duration_s']} s"
+    if what == "parameters":
+        names = [PARAMS[p][0] if p in PARAMS else f"0x{p:04X}" for p, _k, _v in cmd.get("params") or []]
+        return "parameters " + ", ".join(f"{n}={v}" for n, (_p, _k, v) in zip(names, cmd.get("params") or [],
+                                                                                strict=True))
+    if what == "alarm_confirm":
+        return "alarm confirmation " + ", ".join(cmd.get("alarms") or ())
+    return "position query" if what == "position_query" else str(what)
+

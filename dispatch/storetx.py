@@ -1,0 +1,121 @@
+"""The store's write transaction and what a lost database looks like (split from dispatch/store.py).
+
+`WriteTx` is `EventStore.write()`: one transaction serialised against every other writer (SQLite BEGIN
+IMMEDIATE, PostgreSQL a transaction-level advisory lock). A connection the server dropped while pooled is
+replaced (pool_pre_ping) and one lost before the write began is tried once more; a write that loses its
+connection raises `StoreUnavailable`, naming the store and saying whether anything was recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger("dispatch.store")
+
+
+def label(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+class StoreError(Exception):
+    """The store cannot be opened or is not ours (e.g. a newer schema)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached (PostgreSQL restarting, the network cut) or dropped the
+    connection of a write transaction. `recorded` is False when the transaction was certainly not
+    committed (nothing of it is in the log) and None when the connection was lost at the commit itself
+    (the server may or may not have committed it: the log, read again, says)."""
+
+    def __init__(self, message: str, recorded: bool | None = False) -> None:
+        super().__init__(message)
+        self.recorded = recorded
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether `exc` is the database being unreachable or a connection lost (not a bad statement)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError))
+
+
+def store_lost(exc: BaseException) -> bool:
+    """`exc` says the store is unreachable (a StoreUnavailable, or the driver's own disconnect error)."""
+    return isinstance(exc, StoreUnavailable) or is_disconnect(exc)
+
+
+def unavailable(url: str, exc: BaseException, recorded: bool | None = False) -> StoreUnavailable:
+    """The clear error for a lost store: which store, what the driver said, whether anything was written."""
+    orig = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    what = orig[0] if orig else type(exc).__name__
+    tail = ("nothing of this command was recorded; try again once the store is back" if recorded is False
+            else "the connection was lost at the commit: whether this command was recorded shows in the log "
+                 "once the store is back")
+    return StoreUnavailable(f"the store {label(url)} is unavailable ({what}): {tail}", recorded)
+
+
+class WriteTx:
+    def __init__(self, store: Any) -> None:  # an EventStore
+        self.store = store
+        self.conn: Connection | None = None
+        self.tx: Any = None
+
+    def __enter__(self) -> Connection:
+        # A connection the server dropped while it sat in the pool (PostgreSQL restarted, an idle session
+        # terminated) is caught by pool_pre_ping; one lost between the ping and the lock is tried once more.
+        # Nothing has been written yet either way.
+        for attempt in (1, 2):
+            conn = None
+            try:
+                conn = self.store.engine.connect().execution_options(write=True)
+                self.tx = conn.begin()
+                if not self.store.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(80800808)"))
+                self.conn = conn
+                return conn
+            except Exception as exc:
+                if conn is not None:
+                    _close_quietly(conn)
+                if not is_disconnect(exc):
+                    raise
+                if attempt == 2 or not getattr(exc, "connection_invalidated", False):
+                    raise unavailable(self.store.url, exc) from exc
+                log.warning("store: a connection was lost before the write began; trying once more")
+        raise AssertionError("unreachable")
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self.conn is not None
+        try:
+            if exc_type is None:
+                try:
+                    self.tx.commit()
+                except Exception as err:
+                    if is_disconnect(err):
+                        raise unavailable(self.store.url, err, recorded=None) from err
+                    raise
+            else:
+                try:
+                    self.tx.rollback()
+                except Exception:  # the connection is gone: the server rolls the transaction back itself
+                    log.debug("store: rollback on a lost connection", exc_info=True)
+                if exc is not None and is_disconnect(exc):
+                    raise unavailable(self.store.url, exc) from exc
+        finally:
+            _close_quietly(self.conn)
+
+
+def _close_quietly(conn: Connection) -> None:
+    try:
+        conn.close()
+    except Exception:
+        log.debug("store: closing a lost connection", exc_info=True)

@@ -1,0 +1,176 @@
+"""The Cases tab offscreen on a real core and SQLite store: the list with its countdowns, the overdue case red and
+first, the limitation, the filter; a party masked for a role that may not see it; the detail's timeline,
+documents and evidence; a step refused in the law's words (one officer, §42), then recorded with two from the
+roster; a document issued and its PDF saved with the recorded hash; the tab in the main window with its badge;
+every label in Chinese too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from console import operations
+from console.cases.common import DOCUMENTS, EVIDENCE_KINDS, FILTERS, OTHER_ACTS, countdown
+from console.cases.panel import CasesPanel
+from console.incidents.common import OVERDUE_BG
+from tests.cases.helpers import DAY, Clock, call, make_core, roster
+from tests.cases.test_procedure import open_case
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def populate(core, clock):
+    """Three cases: one overdue (preserved evidence not decided on in 7 working days), one filed, one closed."""
+    late = open_case(core, party_type="person")["id"]
+    call(core, "case.advance", case_id=late, step="filed")
+    call(core, "case.advance", case_id=late, step="preservation", officers=["wang", "liu"], note="扣押渣土车一辆")
+    filed = open_case(core)["id"]
+    call(core, "case.advance", case_id=filed, step="filed")
+    done = open_case(core, party_type="person", violation="CSRQ-002")["id"]
+    call(core, "case.advance", case_id=done, step="on_the_spot", officers=["chen"], kind="warning")
+    call(core, "case.advance", case_id=done, step="filed_record")
+    call(core, "case.advance", case_id=done, step="closed")
+    clock.t += 10 * DAY
+    return late, filed, done
+
+
+@pytest.fixture
+def seat(qtbot, tmp_path):
+    clock = Clock()
+    core = make_core(tmp_path, clock)
+    roster(core)
+    ids = populate(core, clock)
+    operations.set_core(core)
+    yield core, clock, ids, tmp_path
+    core.close()
+
+
+def texts(panel, col):
+    return [panel.table.item(r, col).text() for r in range(panel.table.rowCount())]
+
+
+def test_list_countdown_filter_detail_step_and_document(qtbot, seat):
+    core, clock, (late, filed, done), tmp = seat
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
+    core.subscribe(panel.note_changes)  # as console.cases.install wires it
+    qtbot.addWidget(panel)
+    panel.resize(1000, 900)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2 and bool(panel.counts), timeout=10000)
+    assert texts(panel, 0) == [str(late), str(filed)]  # overdue first
+    assert panel.table.item(0, 0).background().color() == OVERDUE_BG
+    assert panel.table.item(1, 0).background().color() != OVERDUE_BG
+    assert panel.counts == {"cases": 3, "open": 2, "overdue": 1, "closed": 1}
+    assert "1" in panel.title.text() and "overdue" in panel.title.text()
+    assert panel.table.item(0, 1).text() == "张三丰"  # this seat's role handles cases: the party in full
+    dl = texts(panel, 5)
+    assert dl[0] == "Decision on preserved evidence -09:00:00"  # 7 working days (§56) ended last midnight
+    assert dl[1].startswith("Decision 80 d ")  # 90 days from filing (§60), ten of them gone
+    assert texts(panel, 6)[0].endswith("(filed)")
+    before = panel.table.item(1, 5).text()
+    clock.t += 61
+    panel.tick()
+    assert panel.table.item(1, 5).text() != before  # the countdown moves with the clock alone
+    assert countdown(-(2 * DAY + 3600)) == "-2 d 01:00:00" and countdown(59) == "00:00:59"
+
+    for key, want in (("closed", [str(done)]), ("all", sorted(map(str, (late, filed, done)))),
+                      ("overdue", [str(late)])):
+        panel.filter.setCurrentIndex([k for k, _ in FILTERS].index(key))
+        qtbot.waitUntil(lambda want=want: sorted(texts(panel, 0)) == want, timeout=10000)
+
+    d = panel.detail
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: d.data is not None and d.data["id"] == late, timeout=10000)
+    assert d.timeline.rowCount() == 3 and d.timeline.item(2, 3).text() == "王强、刘敏"
+    assert "Decision on preserved evidence" in d.deadlines.text() and "color:#b71c1c" in d.deadlines.text()
+    assert [d.step.itemData(i) for i in range(d.step.count())][:2] == ["inquiry", "inspection"]
+    d.step.setCurrentIndex(d.step.findData("inquiry"))
+    d.officer_a.setCurrentIndex(d.officer_a.findData("wang"))
+    d.officer_b.setCurrentIndex(0)
+    d.advance()
+    qtbot.waitUntil(lambda: d.message.text().startswith("Refused:"), timeout=10000)
+    assert "§42" in d.message.text() and d.timeline.rowCount() == 3
+    d.officer_b.setCurrentIndex(d.officer_b.findData("zhou"))  # certificate lapsed in 2024
+    d.advance()
+    qtbot.waitUntil(lambda: "§55" in d.message.text(), timeout=10000)
+    d.officer_b.setCurrentIndex(d.officer_b.findData("liu"))
+    d.note.setText("询问驾驶员张某")
+    d.advance()
+    qtbot.waitUntil(lambda: d.timeline.rowCount() == 4, timeout=10000)
+    assert d.timeline.item(3, 2).text() == "Inquiry" and "recorded" in d.message.text()
+    assert call(core, "case.show", case_id=late)["acts"][-1]["officers"] == ["wang", "liu"]
+
+    d.doc_kind.setCurrentIndex(d.doc_kind.findData("penalty_decision"))
+    d.issue_document()
+    qtbot.waitUntil(lambda: d.message.text().startswith("Refused:"), timeout=10000)
+    assert "decision" in d.message.text()
+    d.doc_kind.setCurrentIndex(d.doc_kind.findData("inquiry_record"))
+    d.issue_document()
+    qtbot.waitUntil(lambda: d.documents.rowCount() == 1, timeout=10000)
+    number = d.documents.item(0, 0).text()
+    assert number.startswith("柳城管询") and d.tabs.tabText(1) == "Documents (1)"
+    d.documents.selectRow(0)
+    out = tmp / "saved.pdf"
+    d.save_selected_document(str(out))
+    qtbot.waitUntil(lambda: out.exists() and "saved to" in d.message.text(), timeout=10000)
+    recorded = call(core, "case.show", case_id=late)["documents"][0]["sha256"]
+    assert out.read_bytes()[:5] == b"%PDF-" and hashlib.sha256(out.read_bytes()).hexdigest() == recorded
+    assert d.documents.item(0, 3).toolTip() == recorded
+
+    said: list[str] = []
+    panel.status_message.connect(said.append)
+    panel.check_deadlines()  # the escalation the seat's timer makes every minute
+    qtbot.waitUntil(lambda: bool(said), timeout=10000)
+    assert said == [f"⚠ Case {late}: Decision on preserved evidence overdue since 2025-03-12"]
+    qtbot.waitUntil(lambda: d.timeline.item(d.timeline.rowCount() - 1, 2).text() == "Deadline missed", timeout=10000)
+    panel.check_deadlines()  # once each
+    qtbot.waitUntil(lambda: not panel._checking, timeout=10000)
+    assert len(said) == 1
+    panel.stop()
+    core.unsubscribe(panel.note_changes)
+
+
+def test_party_masked_for_a_role_that_may_not_see_it(qtbot, seat):
+    core, clock, (late, _filed, _done), _ = seat
+    core.operator = {"name": "screen", "role": "viewer"}  # as a console attached to a hub knows its operator
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
+    qtbot.addWidget(panel)
+    assert not panel.reveal
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
+    assert panel.table.item(0, 1).text() == "张**"
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: panel.detail.data is not None, timeout=10000)
+    assert panel.detail.data["party"]["masked"] and "450202199001011234" not in panel.detail.header.text()
+    panel.stop()
+
+
+def test_cases_tab_in_the_main_window_with_its_overdue_badge(qtbot, seat):
+    from console.cases import install
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+
+    core, _clock, _ids, _ = seat
+    w = MainWindow(core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=1000)
+    w.slow_timer.stop()
+    view = install(w)
+    qtbot.addWidget(w)
+    assert w.show_side_tab("cases") and w.current_side_widget() is view.panel
+    qtbot.waitUntil(lambda: w.side_title("cases") == "Enforcement cases (1)", timeout=10000)
+    view.close()
+    w.close()
+
+
+def test_every_case_label_ships_in_chinese():
+    zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
+    for table in (DOCUMENTS, OTHER_ACTS, EVIDENCE_KINDS, dict(FILTERS)):
+        missing = [v for v in table.values() if v not in zh]
+        assert not missing, missing
+    for f in sorted((ROOT / "console/cases").glob("*.py")):
+        src = f.read_text(encoding="utf-8")
+        for s in re.findall(r'(?:self\.tr|\bt)\("((?:[^"\\]|\\.)+)"\)', src) + \
+                re.findall(r"(?:self\.tr|\bt)\('([^']+)'\)", src):
+            assert s in zh, (f.name, s)
