@@ -159,20 +159,27 @@ class MainWindow(QMainWindow):
     def _fill_layout_menu(self) -> None:
         m = self.layout_menu
         m.clear()
+        n = 0
         for name in LAYOUTS:
             if name == "wall" and not self.read_only:
                 continue  # the wall's arrangement is the wall mode's (--wall)
+            n += 1
             a = m.addAction(self._layout_title(name))
             a.setObjectName(f"layout-{name}")
-            a.triggered.connect(lambda _c=False, n=name: self.apply_layout(n))
+            a.setShortcut(QKeySequence(f"Ctrl+Alt+{n}"))
+            a.triggered.connect(lambda _c=False, name=name: self.apply_layout(name))
         saved = self.panels.saved_names()
         if saved:
             m.addSeparator()
-            for name in saved:
+            for name in saved:  # the user's: Ctrl+Alt+4.. (the first six have a key)
                 a = m.addAction(name)
-                a.triggered.connect(lambda _c=False, n=name: self.panels.restore_named(n))
+                n += 1
+                if n <= 9:
+                    a.setShortcut(QKeySequence(f"Ctrl+Alt+{n}"))
+                a.triggered.connect(lambda _c=False, name=name: self.panels.restore_named(name))
         m.addSeparator()
         save = m.addAction(self.tr("Save current layout…"))
+        save.setShortcut(QKeySequence("Ctrl+Alt+S"))
         save.setEnabled(not self.read_only)
         save.triggered.connect(lambda: self.save_layout())
 
@@ -182,6 +189,9 @@ class MainWindow(QMainWindow):
         a = dock.toggleViewAction()
         a.setText(dock.windowTitle())
         a.setObjectName(f"panel-{key}")
+        n = len(self.panels_menu.actions()) + 1
+        if n <= 9:  # open or close it: Alt+Shift+1..9 in the menu's order
+            a.setShortcut(QKeySequence(f"Alt+Shift+{n}"))
         self.panels_menu.addAction(a)
 
     def apply_layout(self, name: str) -> None:
