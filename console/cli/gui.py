@@ -148,8 +148,8 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
 
 def arrange(args: argparse.Namespace, window) -> None:  # type: ignore[no-untyped-def]
     """The panels as asked (--layout), else as left last time, else the dispatcher's; --wall: the wall mode."""
-    if getattr(args, "wall", False):
-        window.enter_wall()
+    if getattr(args, "wall", False) or getattr(args, "layout", None) == "wall":
+        window.enter_wall()  # the wall's layout is the wall mode: read-only, full screen
         return
     window.restore_layout(getattr(args, "layout", None))
     if not args.tab and getattr(args, "_feed_error", None) is not None:
