@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabBar, QWidget
 from shiboken6 import isValid
 
@@ -49,18 +49,30 @@ def layout_name(text: str) -> str:
 
 
 class Panels(QObject):
+    current_changed = Signal(str)  # the side panel brought forward last (what a tab widget's currentChanged said)
+
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.docks: dict[str, QDockWidget] = {}
         self.titles: dict[str, str] = {}
         self.widgets: dict[str, QWidget] = {}
-        self.current: str | None = None
+        self._current: str | None = None
         self.layout: str | None = None
         self.restored = False  # the arrangement and sizes came from the last session (nothing to fit)
         window.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AllowNestedDocks
                               | QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.GroupedDragging)
         self.added: list[Any] = []  # callbacks(key, dock): the View → Panels menu
+
+    @property
+    def current(self) -> str | None:
+        return self._current
+
+    @current.setter
+    def current(self, key: str | None) -> None:
+        if key != self._current:
+            self._current = key
+            self.current_changed.emit(key or "")
 
     # ------------------------------------------------------------------ panels
     def add(self, widget: QWidget, title: str, key: str | None = None, *, tab: bool = True) -> QDockWidget:

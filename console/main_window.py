@@ -34,6 +34,7 @@ from console.unit_board import UnitBoard
 from dispatch.core import Dispatch
 
 log = logging.getLogger(__name__)
+PANEL_KEYS = [f"Alt+Shift+{d}" for d in "1234567890"] + [f"Ctrl+Alt+Shift+{d}" for d in "123456789"]
 
 
 def app_version() -> str:
@@ -189,9 +190,9 @@ class MainWindow(QMainWindow):
         a = dock.toggleViewAction()
         a.setText(dock.windowTitle())
         a.setObjectName(f"panel-{key}")
-        n = len(self.panels_menu.actions()) + 1
-        if n <= 9:  # open or close it: Alt+Shift+1..9 in the menu's order
-            a.setShortcut(QKeySequence(f"Alt+Shift+{n}"))
+        n = len(self.panels_menu.actions())
+        if n < len(PANEL_KEYS):  # open or close it: Alt+Shift+1..9, 0, then Ctrl+Alt+Shift+1..9 in the menu's order
+            a.setShortcut(QKeySequence(PANEL_KEYS[n]))
         self.panels_menu.addAction(a)
 
     def apply_layout(self, name: str) -> None:

@@ -301,6 +301,13 @@ class Dispatch:
                     log.exception("saving a snapshot of the state failed")
 
     def close(self) -> None:
+        for feature in list(self.ext.values()):  # features' threads (the rules' stale timer) end first
+            stop = getattr(feature, "close", None)
+            if callable(stop):
+                try:
+                    stop()
+                except Exception:
+                    log.exception("closing %r failed", feature)
         self._snap_stop.set()
         if self._snap_thread is not None:
             self._snap_thread.join(5)

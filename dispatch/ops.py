@@ -48,6 +48,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.rules.config",
     "dispatch.rules.alerts",
     "dispatch.rules.ops",
+    "dispatch.rules.cards",
     "dispatch.rules.terminal",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",

@@ -2,7 +2,9 @@
 
 `install(window)` adds the Alerts side tab to a MainWindow, draws the zones (sites, route corridors,
 restricted, patrol and protection areas) and the alerts on the map (resources/map/zones.js, loaded into
-the page when it is ready), and redraws them when the core says zones or alerts changed.
+the page when it is ready), and redraws them when the core says zones or alerts changed. Beside it the
+Zones tab draws and edits zones on the map (zone_editor.py, resources/map/zoneedit.js) and the Truck tab
+is the card of the truck selected on the map or the unit board, where its permits are edited (truck_card.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from console.alerts.panel import RULES, ZONE_KINDS, AlertsPanel, label
+from console.alerts.truck_card import TruckCard
+from console.alerts.zone_editor import ZoneEditor
 from console.incidents.common import run_op
 
 __all__ = ["AlertsView", "install"]
@@ -35,6 +39,15 @@ class AlertsView(QObject):
         self.panel.alerts_loaded.connect(self._push_alerts)
         self.panel.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
         self.panel.show_on_map.connect(self._centre)
+        self.editor = ZoneEditor(window)
+        window.add_side_tab(self.editor, self.tr("Zones"), "zones")
+        self.editor.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
+        self.card = TruckCard(window)
+        window.add_side_tab(self.card, self.tr("Truck"), "truck")
+        self.card.show_on_map.connect(self._centre)
+        window.map.unit_clicked.connect(lambda uid: self._unit_selected(uid, from_map=True))
+        window.board.unit_selected.connect(lambda uid: self._unit_selected(uid, from_map=False))
+        window.core.subscribe(self.card.note_changes)
         window.map.ready.connect(self._on_map_ready)
         if getattr(window.map, "is_ready", False):
             self._on_map_ready()
@@ -49,8 +62,21 @@ class AlertsView(QObject):
             with self._lock:
                 self._zones_dirty = True
 
+    def _unit_selected(self, unit_id: str, *, from_map: bool) -> None:
+        """A truck picked on the map opens its card; picked in the unit board, the card follows quietly."""
+        try:
+            u = self.window.core.state.units.get(unit_id)
+        except AttributeError:
+            u = None
+        if u is None or str(getattr(u.kind, "value", u.kind)) != "truck":
+            return
+        self.card.show_unit(unit_id)
+        if from_map:
+            self.window.show_side_tab("truck")
+
     def _on_map_ready(self) -> None:
         self.window.map.run(ZONES_JS.read_text(encoding="utf-8"))
+        self.editor.on_map_ready()
         self._script_loaded = True
         with self._lock:
             self._zones_dirty = True
@@ -64,6 +90,8 @@ class AlertsView(QObject):
 
     def _push_zones(self, fc: dict[str, Any]) -> None:
         self.zones = fc["features"]
+        self.editor.set_zones(self.zones)
+        self.card.zones = self.zones
         for f in self.zones:
             p = f["properties"]
             p["label"] = f"{label(ZONE_KINDS, p['kind'])}: {p['name']}"
@@ -84,6 +112,8 @@ class AlertsView(QObject):
     def close(self) -> None:
         self.timer.stop()
         self.window.core.unsubscribe(self._on_core_changes)
+        self.window.core.unsubscribe(self.card.note_changes)
+        self.card.poll.stop()
 
 
 def install(window: Any) -> AlertsView:

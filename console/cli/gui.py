@@ -8,7 +8,7 @@ import sys
 import time
 
 log = logging.getLogger(__name__)
-TABS = ("units", "incidents", "detail", "alerts", "tasks", "cases", "field", "devices")  # the side panels --tab can show
+TABS = ("units", "incidents", "detail", "alerts", "zones", "truck", "tasks", "cases", "field", "devices")  # the side panels --tab can show
 LAYOUTS = ("dispatcher", "shift-lead", "engineer", "wall")  # console/docks.py; "shift lead" is accepted too
 
 

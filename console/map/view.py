@@ -34,6 +34,18 @@ class _Bridge(QObject):
     incident_clicked = Signal(int)
     context_menu = Signal(float, float)  # lat, lon of a right-click
     polygon_drawn = Signal(list)  # [[lat, lon], ...]
+    zone_event = Signal(dict)  # from resources/map/zoneedit.js: {type: drawn|changed|cancelled|picked, ...}
+
+    @Slot(str)
+    def zoneEvent(self, message: str) -> None:  # noqa: N802 (called from JS, zoneedit.js)
+        try:
+            msg = json.loads(message)
+        except ValueError:
+            msg = None
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            log.warning("map: bad zone event from the page: %.80s", message)
+            return
+        self.zone_event.emit(msg)
 
     @Slot(str)
     def unitClicked(self, unit_id: str) -> None:  # noqa: N802 (called from JS)
@@ -90,6 +102,7 @@ class MapView(QWebEngineView):
     incident_clicked = Signal(int)
     context_menu = Signal(float, float)  # right-click at lat, lon (the page's own menu is suppressed)
     polygon_drawn = Signal(list)  # [[lat, lon], ...] from ConsoleDraw
+    zone_event = Signal(dict)  # drawing and editing zones (resources/map/zoneedit.js)
 
     def __init__(self, city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
                  page_name: str = "map.html", parent: QWidget | None = None, basemap: Any = None,
@@ -114,6 +127,7 @@ class MapView(QWebEngineView):
         self._bridge.incident_clicked.connect(self.incident_clicked)
         self._bridge.context_menu.connect(self.context_menu)
         self._bridge.polygon_drawn.connect(self.polygon_drawn)
+        self._bridge.zone_event.connect(self.zone_event)
         self.is_ready = False
         self._queued: list[list[Any]] = []
         self._slots: dict[str, int] = {}  # unit id -> slot in the page

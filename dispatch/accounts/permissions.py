@@ -83,10 +83,11 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("officer.revoke", (SL, A), why="the enforcement officers' roster"),
     # construction-waste supervision and the rules (dispatch/zones/, dispatch/rules/)
     *(Rule(o, EVERYONE, why="read only") for o in (
-        "zones", "zones.export", "permits", "alerts", "alert.show", "rules.config")),
+        "zones", "zones.export", "permits", "companies", "truck.card", "alerts", "alert.show", "rules.config")),
     *(Rule(o, DISPATCH, why="working the alert queue") for o in ("alert.acknowledge", "alert.incident", "rules.sweep")),
     *(Rule(o, (SL, A), why="the bureau's zones and licences") for o in (
-        "zones.import", "zone.remove", "zones.set_tz", "companies.import", "trucks.import")),
+        "zones.import", "zones.set_tz", "companies.import", "trucks.import", "company.save", "truck.permit_save")),
+    *(Rule(o, (SL, E, A), why="zones drawn and edited on the map") for o in ("zone.save", "zone.remove")),
     Rule("rules.config_set", (SL,), why="the rules' thresholds are the shift lead's"),
     # cameras and video evidence (dispatch/evidence/)
     *(Rule(o, EVERYONE, why="read only") for o in (

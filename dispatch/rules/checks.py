@@ -31,10 +31,16 @@ class Plan(NamedTuple):
     allowed: frozenset[int]  # zones where a truck is where it may be: its routes' corridors, its sites
     routes: tuple[int, ...]  # its permitted routes (index positions): the corridor check
     areas: frozenset[int]  # the patrol areas it keeps to
-    zonal: int  # which zone checks apply (RESTRICTED | SPEEDING | PROTECTION)
+    zonal: int  # which zone checks apply (RESTRICTED | SPEEDING | PROTECTION), and CORRIDOR (measured or not)
 
 
 RESTRICTED, SPEEDING, PROTECTION = 1, 2, 4  # zone flags: what a zone can raise, and what a subject is checked for
+CORRIDOR, PERMIT, HOURS, DUMPING, PATROL = 8, 16, 32, 64, 128  # the other checks a fix may need
+# The checks a fix needs, by its bits, in the order they run (a check's name, looked up when it runs).
+_ORDER = ((PERMIT, "permit_expired"), (HOURS, "outside_hours"), (CORRIDOR, "corridor_deviation"),
+          (DUMPING, "suspected_dumping"), (RESTRICTED, "restricted_entry"), (SPEEDING, "speeding"),
+          (PROTECTION, "protection_zone_entry"), (PATROL, "left_patrol_area"))
+TODO: tuple[tuple[str, ...], ...] = tuple(tuple(name for bit, name in _ORDER if mask & bit) for mask in range(256))
 
 
 class Fix(NamedTuple):
@@ -83,7 +89,7 @@ def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan)
     stop = eng.stops.get(f.uid)
     r = eng.th["dumping_radius_m"]
     if stop is None or (f.x - stop[0]) ** 2 + (f.y - stop[1]) ** 2 > r * r:
-        eng.stops[f.uid] = (f.x, f.y, f.ts, f.lat, f.lon)  # moving: a stop may begin here
+        eng.stops[f.uid] = [f.x, f.y, f.ts, f.lat, f.lon]  # moving: a stop may begin here
         return
     stopped = f.ts - stop[2]
     if stopped < eng.th["dumping_stop_min"] * 60.0:

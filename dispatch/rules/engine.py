@@ -1,14 +1,15 @@
 """The rules engine: a fix handler of the core that runs every rule on every fix (Traccar's ordered handlers).
 
-For each batch the core ingests: membership of every fix in one STRtree query, the corridor distances
-in one vectorised call, then per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
+For each batch the core ingests: membership of every fix in one grid query, the corridor distances
+in one vectorised call (which fixes to measure picked with numpy too), then per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
 `Plan`, worked out once per change of zones, permits or switches: a truck with papers gets the permit,
 hours, corridor and dumping checks, a boat of a patrol area the area check, every unit the per-zone
 ones, an AIS contact only the protection zones), each guarded so one failing check never stops the others. The conditions found go through a debounce per
 (subject, rule, zone): an alert is raised once the condition has held its `hold` time, and it closes
 itself (`alert.cleared`, with the reason) only once the condition has stayed false for `clear_s`, so a
 fix jittering across a border raises one alert, not ten. Time is the fixes' own (a log replays as it
-happened); `stale` is checked on a sweep at most every 10 s of that time, and across gaps in a log.
+happened); `stale` is checked on a sweep at most every 10 s of that time, across gaps in a log, and by a
+timer thread every 10 s for a fleet that has gone silent altogether (no fix arrives to drive a sweep).
 """
 
 from __future__ import annotations
@@ -25,8 +26,20 @@ import numpy as np
 from dispatch.model import UnitKind
 from dispatch.rules import checks
 from dispatch.rules.alerts import alert_book
-from dispatch.rules.checks import PROTECTION, RESTRICTED, SPEEDING, Cond, Conds, Fix, Plan
+from dispatch.rules.checks import (
+    CORRIDOR,
+    DUMPING,
+    PROTECTION,
+    RESTRICTED,
+    SPEEDING,
+    TODO,
+    Cond,
+    Conds,
+    Fix,
+    Plan,
+)
 from dispatch.rules.config import SEVERITY, SEVERITY_NAMES, rules_ext
+from dispatch.rules.gates import GateTables
 from dispatch.rules.index import ZoneIndex
 from dispatch.store import NewEvent
 from dispatch.zones.book import zone_book
@@ -61,7 +74,7 @@ def alert_key(rule: str, subject: str, zone: str) -> str:
     return f"{rule}|{subject}|{zone}"
 
 
-class RulesEngine:
+class RulesEngine(GateTables):
     name = "rules"
 
     def __init__(self, core: Any) -> None:
@@ -74,11 +87,16 @@ class RulesEngine:
         self.last_row: dict[str, Any] = {}  # subject -> its newest fix row
         self.plans: dict[str, Plan] = {}
         self._plan_sig: Any = None
-        self.stops: dict[str, tuple[float, float, float, float, float]] = {}  # truck -> (x, y, ts, lat, lon) of its stop
+        self.stops: dict[str, list[float]] = {}  # truck -> [x, y, ts, lat, lon] where its stop began
         self.failures: Counter[str] = Counter()  # rule -> checks that raised
         self.fixes = 0
         self.data_now = 0.0
         self._next_sweep = 0.0
+        self.timer_s = SWEEP_EVERY  # the stale timer's period (seconds of the core's clock's pace; 0: none)
+        self._timer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._data_clock = 0.0  # the core's clock when data_now last moved
+        self.ticks = 0  # the timer's sweeps so far
         self._offsets: dict[tuple[str, int], float] = {}
         self._last_offset: tuple[int, str, float] = (-1, "", 0.0)
         self.th: dict[str, float] = {}
@@ -86,6 +104,11 @@ class RulesEngine:
         self.permits: dict[str, Any] = {}
         self.companies: dict[str, Any] = {}
         self.corridor_far: dict[int, tuple[float, int]] = {}
+        self._reset_gates()
+        self.route_slot: dict[str, int] = {}  # truck -> its row in the route tables (-1: no routes)
+        self._slot_routes: list[tuple[int, ...]] = []
+        self._slot_allowed: list[frozenset[int]] = []
+        self._rt: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.tz = "Asia/Shanghai"
         with core.lock:
             for key in alert_book(core.state).active:  # alerts open before a restart stay open until they clear
@@ -100,8 +123,13 @@ class RulesEngine:
     def on_fixes(self, rows: list[Any], contacts: bool) -> None:
         if not self.enabled or not rows:
             return
+        if self._timer is None and self.timer_s > 0:
+            self._start_timer()
         with self.lock:
+            before = self.data_now
             events = self.evaluate(rows, contacts)
+            if self.data_now > before:
+                self._data_clock = self.core.clock()
             if self.data_now >= self._next_sweep:
                 self._next_sweep = self.data_now + SWEEP_EVERY
                 events += self._sweep(self.data_now)
@@ -117,6 +145,45 @@ class RulesEngine:
                 self.core.record("system:rules", events)
             return len(events)
 
+    # ------------------------------------------------------------ the timer
+    def _start_timer(self) -> None:
+        """A thread that sweeps for silent units even when no fix arrives at all (the sweep on fixes cannot).
+
+        Started by the first batch (a core that never sees a fix, e.g. one `ctl` command, starts none);
+        stopped by `close()` (the core's).
+        """
+        with self.lock:
+            if self._timer is not None:
+                return
+            self._timer = threading.Thread(target=self._timer_loop, name="rules-stale-timer", daemon=True)
+            self._timer.start()
+
+    def _timer_loop(self) -> None:
+        while not self._stop.wait(self.timer_s):
+            try:
+                self.tick()
+                self.ticks += 1
+            except Exception:  # a store that is gone, say: the next tick tries again
+                log.exception("the rules' stale timer failed")
+
+    def tick(self) -> int:
+        """One sweep at the time the fixes' clock reads now: the newest fix's time plus the time since it came.
+
+        Time in the rules is the fixes' own, so a log ingested at full speed is judged by its own times; a
+        fleet that falls silent is judged by how long the core's clock has run since its last fix.
+        """
+        if not self.enabled or not self.last_ts:
+            return 0
+        with self.lock:
+            now = self.data_now + max(0.0, self.core.clock() - self._data_clock)
+        return self.sweep(now)
+
+    def close(self) -> None:
+        self._stop.set()
+        t, self._timer = self._timer, None
+        if t is not None and t is not threading.current_thread():
+            t.join(5)
+
     # -------------------------------------------------------------- the batch
     def _prepare(self) -> ZoneIndex:
         state = self.core.state
@@ -130,6 +197,10 @@ class RulesEngine:
         if sig != self._plan_sig:
             self._plan_sig = sig
             self.plans = {}
+            self._reset_gates()
+            self.route_slot = {}
+            self._slot_routes, self._slot_allowed = [], []
+            self._rt = None
         return self.index
 
     def plan(self, uid: str, contact: bool) -> Plan | None:
@@ -139,15 +210,17 @@ class RulesEngine:
         assert idx is not None
         if contact:
             p = Plan(None, None, False, frozenset(), (), frozenset(),
-                     PROTECTION if on.get("protection_zone_entry", True) else 0)
+                     (PROTECTION if on.get("protection_zone_entry", True) else 0) | CORRIDOR)
             self.plans[uid] = p
+            self._gates(uid, p)
             return p
         u = self.core.state.units.get(uid)
+        self.route_slot[uid] = -1  # no routes to keep to (set below if it has)
         if u is None:
             return None
         valid: tuple[float, float] | None = None
         hours_ok: bytes | None = None
-        dumping, allowed, routes = False, frozenset[int](), ()
+        dumping, allowed, routes = False, frozenset[int](), tuple[int, ...]()
         areas = frozenset(idx.patrol_of.get(uid, ())) if on.get("left_patrol_area", True) else frozenset()
         if u.kind is UnitKind.TRUCK:
             permit = self.permits.get(uid)
@@ -167,112 +240,108 @@ class RulesEngine:
                 allowed = frozenset(routes) | {idx.pos[z] for z in permit["sites"] if z in idx.pos}
                 dumping = on.get("suspected_dumping", True)  # a waste truck (one with papers); not every truck
         zonal = (RESTRICTED if u.kind is UnitKind.TRUCK and on.get("restricted_entry", True) else 0) | (
-            SPEEDING if on.get("speeding", True) else 0)
+            SPEEDING if on.get("speeding", True) else 0) | CORRIDOR  # corridor bits come only where measured
         p = Plan(valid, hours_ok, dumping, allowed, routes, areas, zonal)
         self.plans[uid] = p
+        self._gates(uid, p)
+        if routes:
+            self.route_slot[uid] = len(self._slot_routes)
+            self._slot_routes.append(routes)
+            self._slot_allowed.append(allowed)
+            self._rt = None
         return p
 
     def evaluate(self, rows: list[Any], contacts: bool) -> list[NewEvent]:
         idx = self._prepare()
         n = len(rows)
-        lat = np.fromiter((r[2] for r in rows), float, n)
-        lon = np.fromiter((r[3] for r in rows), float, n)
-        x, y = idx.xy(lat, lon)
-        hits = idx.members(x, y)
-        xs, ys = x.tolist(), y.tolist()
-        plans = self.plans
-        plan_of = self.plan
+        th = self.th
+        cols = tuple(zip(*rows, strict=True))  # one pass in C: ids, times, lat, lon, speed columns
+        ts_arr = np.array(cols[1], dtype=float)
+        x, y = idx.xy(np.array(cols[2], dtype=float), np.array(cols[3], dtype=float))
+        # Membership as (fix, zone) pairs ordered by fix; what each fix's zones may raise, as bits, at once:
+        # the loop below reads a fix's zone list only when a check needs it.
+        fi, zi = idx.pairs(x, y)
+        zl = zi.tolist()
+        zstart = np.searchsorted(fi, np.arange(n + 1)).tolist()
+        zf_arr = np.zeros(n, dtype=np.int64)
+        speed_arr = np.array(cols[4], dtype=float)  # None -> nan: never over a limit, never moving
+        if len(fi):
+            over = speed_arr[fi] * 3.6 > idx.limit_arr[zi] + th["speeding_tolerance_kmh"]
+            bits = (idx.flag_arr[zi] & ~SPEEDING) | np.where(over, SPEEDING, 0)
+            first = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]])  # fi is sorted: one segment per fix
+            zf_arr[fi[first]] = np.bitwise_or.reduceat(bits, first)
         last_ts = self.last_ts
         last_row = self.last_row
         tracks = self.tracks
         stops = self.stops
-        zflags = idx.flags
-        limits = idx.limit
-        th = self.th
+        plans = self.plans
         stale_on = self.on.get("stale", True) and not contacts
         stale_s = th["stale_s"]
-        moving = th["moving_mps"]
         radius2 = th["dumping_radius_m"] ** 2
         stop_s = th["dumping_stop_min"] * 60.0
-        over_kmh = th["speeding_tolerance_kmh"]
-        self.corridor_far = corridor_far = {}
-        if not contacts and self.on.get("corridor_deviation", True) and self.permits:
-            self._corridors(rows, xs, ys, hits)
+        self.corridor_far = {}
+        mins = None
+        if not contacts:
+            if self.on.get("corridor_deviation", True) and self.permits:
+                self._corridors(cols[0], x, y, fi, zi)
+                if self.corridor_far:
+                    zf_arr[np.fromiter(self.corridor_far, np.int64, len(self.corridor_far))] |= CORRIDOR
+            mins = self._minutes(ts_arr)
+        # What each fix's plan and place call for, at once; the loop keeps what is sequential per unit (its
+        # last fix, its stop anchor, the debounce) and runs the checks where a bit says one may hold.
+        needs, dumps = self._needs(cols[0], ts_arr, speed_arr, mins, zf_arr, fi, zi, contacts)
+        xs, ys = x.tolist(), y.tolist()
         out: list[NewEvent] = []
-        empty: list[int] = []
         run = self._run
-        lm_hour, lm_off = -1, 0.0  # the bureau's offset from UTC in the hour of the fix (minute of day, fast)
-        for k, row in enumerate(rows):
-            uid = row[0]
-            ts = row[1]
+        todo_of = TODO
+        for k, uid, ts, need, dumping in zip(range(n), cols[0], cols[1], needs, dumps, strict=True):
             prev = last_ts.get(uid)
             if prev is not None:
                 if ts < prev:
                     continue  # out of order: the rules follow each unit's time forwards only
-                if stale_on and ts - prev > stale_s:
-                    out += self._gap(uid, prev, ts)
-            plan = plans.get(uid)
-            if plan is None:
-                plan = plan_of(uid, contacts)
-                if plan is None:
-                    continue
+                if ts - prev > stale_s:
+                    if stale_on:
+                        out += self._gap(uid, prev, ts)
+                    stops.pop(uid, None)  # a stop is what was seen: parked through a silence is not one
+            if need < 0:
+                continue  # no plan: not a unit of ours (the core ingests only units)
+            row = rows[k]
             last_ts[uid] = ts
             last_row[uid] = row
-            # Cheap gates first, inline; a check function runs only where its rule may hold (and is guarded).
-            valid, hours_ok, dumping, allowed, routes, areas, zonal = plan
-            todo: list[Any] = []
-            if valid is not None and not valid[0] <= ts < valid[1]:
-                todo.append(checks.permit_expired)
-            speed = row[4]
-            if hours_ok is not None and speed is not None and speed >= moving:
-                hour = int(ts // 3600.0)
-                if hour != lm_hour:
-                    lm_hour, lm_off = hour, self.utc_offset(ts, None)
-                if not hours_ok[int(((ts + lm_off) % 86400.0) // 60.0) % 1440]:
-                    todo.append(checks.outside_hours)
-            if corridor_far and k in corridor_far:
-                todo.append(checks.corridor_deviation)
             if dumping:
                 stop = stops.get(uid)
                 x, y = xs[k], ys[k]
-                if stop is None or (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
-                    stops[uid] = (x, y, ts, row[2], row[3])  # moving: a stop may begin here
+                if stop is None:
+                    stops[uid] = [x, y, ts, row[2], row[3]]
+                elif (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
+                    stop[:] = x, y, ts, row[2], row[3]  # moving: a stop may begin here (in place: no new object)
                 elif ts - stop[2] >= stop_s:
-                    todo.append(checks.suspected_dumping)
-            zs = hits.get(k)
-            if zs:
-                flags = 0
-                for z in zs:
-                    flags |= zflags[z]
-                flags &= zonal
-                if flags & RESTRICTED:
-                    todo.append(checks.restricted_entry)
-                if flags & SPEEDING and speed is not None:
-                    kmh = speed * 3.6
-                    for z in zs:
-                        lim = limits[z]
-                        if lim is not None and kmh > lim + over_kmh:
-                            todo.append(checks.speeding)
-                            break
-                if flags & PROTECTION:
-                    todo.append(checks.protection_zone_entry)
-            if areas and (not zs or areas.isdisjoint(zs)):
-                todo.append(checks.left_patrol_area)
-            if not todo:
+                    need |= DUMPING
+            if not need:
                 if uid in tracks:
                     self._debounce(row, {}, out)
                 continue
-            f = Fix(k, uid, ts, row[2], row[3], speed, xs[k], ys[k])
+            plan = plans[uid]
+            f = Fix(k, uid, ts, row[2], row[3], row[4], xs[k], ys[k])
+            zs = zl[zstart[k]:zstart[k + 1]]
             conds: Conds = {}
-            for check in todo:
-                run(check, f, zs or empty, conds, plan)
+            for check in todo_of[need]:
+                run(getattr(checks, check), f, zs, conds, plan)
             if conds or uid in tracks:
                 self._debounce(row, conds, out)
         self.fixes += n
-        newest = max(r[1] for r in rows)
+        newest = float(ts_arr.max())
         if newest > self.data_now:
             self.data_now = newest
         return out
+
+    def _minutes(self, ts: np.ndarray) -> np.ndarray:
+        """Each fix's minute of the day in the bureau's time zone (the offset looked up once an hour)."""
+        hours = ts // 3600.0
+        uh, first = np.unique(hours, return_index=True)
+        offs = np.array([self.utc_offset(t, None) for t in ts[first].tolist()])
+        off = offs[np.searchsorted(uh, hours)] if len(uh) > 1 else offs[0]
+        return (((ts + off) % 86400.0) // 60.0).astype(np.int64) % 1440  # type: ignore[no-any-return]
 
     def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         try:
@@ -282,36 +351,6 @@ class RulesEngine:
             self.failures[name] += 1
             if self.failures[name] <= 3:
                 log.exception("rule %s failed on a fix of %s", name, f.uid)
-
-    def _corridors(self, rows: list[Any], xs: list[float], ys: list[float], hits: dict[int, list[int]]) -> None:
-        """How far each fix of a truck with permitted routes is outside them (one vectorised distance call)."""
-        idx = self.index
-        assert idx is not None
-        plans = self.plans
-        req_k: list[int] = []
-        req_r: list[int] = []
-        for k, row in enumerate(rows):
-            p = plans.get(row[0])
-            if p is None:
-                p = self.plan(row[0], False)
-                if p is None:
-                    continue
-            if not p.routes:
-                continue
-            zs = hits.get(k)
-            if zs and not p.allowed.isdisjoint(zs):
-                continue  # inside its corridor or one of its sites
-            for r in p.routes:
-                req_k.append(k)
-                req_r.append(r)
-        if not req_k:
-            return
-        d = idx.corridor_distance([xs[k] for k in req_k], [ys[k] for k in req_k], req_r).tolist()
-        far = self.corridor_far
-        for k, r, m in zip(req_k, req_r, d, strict=True):
-            old = far.get(k)
-            if old is None or m < old[0]:
-                far[k] = (m, r)
 
     # -------------------------------------------------------------- debounce
     def _debounce(self, row: Any, conds: Conds, out: list[NewEvent]) -> None:

@@ -2,8 +2,8 @@
 
 Zones are projected once into a metric frame around their middle (x east, y north, metres; good to well
 under a metre per kilometre over a city); a route becomes its corridor, the line buffered by half its
-width. A shapely STRtree answers a whole batch of fixes in one call: `members()` gives, for each fix,
-the indices of the zones it is inside. `corridor_distance()` measures, in one vectorised call, how far
+width. A uniform grid over the zones' bounding boxes answers a whole batch of fixes with a few numpy
+operations and one `contains_xy` call: `pairs()` gives every (fix, zone) with the fix inside the zone. `corridor_distance()` measures, in one vectorised call, how far
 fixes are outside given corridors.
 """
 
@@ -49,11 +49,16 @@ class ZoneIndex:
         self.geoms = np.array(geoms, dtype=object)
         for g in geoms:
             shapely.prepare(g)
-        self.tree = shapely.STRtree(self.geoms) if geoms else None
+        self._grid(geoms)
+        self.line_arr = np.array([self.lines.get(i) for i in range(len(zones))], dtype=object)
+        self.half_width = np.array([z.get("width_m", 0.0) / 2.0 for z in zones], dtype=float)
         self.limit = [z.get("speed_limit_kmh") for z in zones]
+        # a speed above limit_arr[z] km/h (+ the tolerance) is speeding in zone z; inf: no limit
+        self.limit_arr = np.array([np.inf if v is None else float(v) for v in self.limit], dtype=float)
         # what a fix inside each zone may raise (bits of dispatch/rules/checks.py RESTRICTED, SPEEDING, PROTECTION)
         self.flags = [(1 if z["kind"] == "restricted" else 0) | (2 if z.get("speed_limit_kmh") else 0)
                       | (4 if z["kind"] == "protection_zone" else 0) for z in zones]
+        self.flag_arr = np.array(self.flags, dtype=np.int64)
         self.windows = [z.get("windows") for z in zones]
         self.tz = [z.get("tz") for z in zones]
         self.patrol_of: dict[str, list[int]] = {}  # unit -> the patrol areas it keeps to
@@ -65,32 +70,80 @@ class ZoneIndex:
         f = self.frame
         return (lon - f.lon0) * f.m_per_deg_lon, (lat - f.lat0) * M_PER_DEG_LAT
 
-    def members(self, x: np.ndarray, y: np.ndarray) -> dict[int, list[int]]:
-        """fix index -> indices of the zones it is inside (fixes inside none are absent).
+    def _grid(self, geoms: list[Any]) -> None:
+        """A uniform grid over the zones' extent, each cell listing the zones whose bounding box meets it.
 
-        The tree gives the candidates by bounding box; `contains_xy` on the prepared geometries decides
-        (several times faster than the tree's own predicate, and no point objects for the test).
+        A batch's candidates come out of it with a few numpy operations: no point objects, no tree walk.
         """
-        if self.tree is None or len(x) == 0:
-            return {}
-        fi, zi = self.tree.query(shapely.points(x, y))
-        if len(fi) == 0:
-            return {}
-        inside = shapely.contains_xy(self.geoms[zi], x[fi], y[fi])
+        self.cell = 1.0
+        self.ncx = 0
+        self.cell_start = self.cell_count = self.cell_zone = np.zeros(1, dtype=np.int64)
+        if not geoms:
+            return
+        b = shapely.bounds(self.geoms)
+        self.bx0, self.by0, self.bx1, self.by1 = b[:, 0].copy(), b[:, 1].copy(), b[:, 2].copy(), b[:, 3].copy()
+        gx0, gy0, gx1, gy1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+        cs = max(50.0, float(np.sqrt(max(1.0, (gx1 - gx0) * (gy1 - gy0)) / 65536.0)))
+        self.gx0, self.gy0, self.cell = float(gx0), float(gy0), cs
+        self.ncx = int((gx1 - gx0) // cs) + 1
+        self.ncy = int((gy1 - gy0) // cs) + 1
+        cells, zones = [], []
+        for z in range(len(geoms)):
+            ix = np.arange(int((b[z, 0] - gx0) // cs), int((b[z, 2] - gx0) // cs) + 1)
+            iy = np.arange(int((b[z, 1] - gy0) // cs), int((b[z, 3] - gy0) // cs) + 1)
+            c = (iy[:, None] * self.ncx + ix[None, :]).ravel()
+            cells.append(c)
+            zones.append(np.full(len(c), z, dtype=np.int64))
+        cell_of = np.concatenate(cells)
+        zone_of = np.concatenate(zones)
+        o = np.lexsort((zone_of, cell_of))
+        cell_of, self.cell_zone = cell_of[o], zone_of[o]
+        ncell = self.ncx * self.ncy
+        self.cell_start = np.searchsorted(cell_of, np.arange(ncell + 1)).astype(np.int64)
+        self.cell_count = np.diff(self.cell_start)  # ... and one more cell, empty, for points off the grid
+        self.cell_count = np.append(self.cell_count, 0)
+
+    def pairs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(fix index, zone index) of every fix inside a zone, ordered by fix, then zone.
+
+        The grid gives the candidates (cell, then bounding box); `contains_xy` on the prepared geometries
+        decides (a point on a border is outside, as with `contains`).
+        """
+        n = len(x)
+        if self.ncx == 0 or n == 0:
+            return _NONE, _NONE
+        cs = self.cell
+        fx = (x - self.gx0) // cs
+        fy = (y - self.gy0) // cs
+        on = (fx >= 0) & (fx < self.ncx) & (fy >= 0) & (fy < self.ncy)  # NaN: off the grid
+        cell = np.where(on, np.where(on, fy, 0) * self.ncx + np.where(on, fx, 0), self.ncx * self.ncy).astype(np.int64)
+        cnt = self.cell_count[cell]
+        total = int(cnt.sum())
+        if total == 0:
+            return _NONE, _NONE
+        fi = np.repeat(np.arange(n), cnt)
+        within = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        zi = self.cell_zone[np.repeat(self.cell_start[cell], cnt) + within]
+        px, py = x[fi], y[fi]
+        box = (px >= self.bx0[zi]) & (px <= self.bx1[zi]) & (py >= self.by0[zi]) & (py <= self.by1[zi])
+        fi, zi, px, py = fi[box], zi[box], px[box], py[box]
+        inside = shapely.contains_xy(self.geoms[zi], px, py)
+        return fi[inside], zi[inside]
+
+    def members(self, x: np.ndarray, y: np.ndarray) -> dict[int, list[int]]:
+        """fix index -> indices of the zones it is inside (fixes inside none are absent)."""
         out: dict[int, list[int]] = {}
-        for a, b in zip(fi[inside].tolist(), zi[inside].tolist(), strict=True):
-            got = out.get(a)
-            if got is None:
-                out[a] = [b]
-            else:
-                got.append(b)
+        fi, zi = self.pairs(x, y)
+        for a, b in zip(fi.tolist(), zi.tolist(), strict=True):
+            out.setdefault(a, []).append(b)
         return out
 
-    def corridor_distance(self, x: list[float], y: list[float], routes: list[int]) -> np.ndarray:
+    def corridor_distance(self, x: np.ndarray, y: np.ndarray, routes: np.ndarray) -> np.ndarray:
         """Metres each point (x[k], y[k]) is outside the corridor of route index routes[k] (0 inside)."""
-        if not routes:
+        if len(routes) == 0:
             return np.zeros(0)
-        lines = np.array([self.lines[r] for r in routes], dtype=object)
-        half = np.array([self.zones[r]["width_m"] / 2.0 for r in routes])
-        d = shapely.distance(shapely.points(np.asarray(x), np.asarray(y)), lines)
-        return np.maximum(d - half, 0.0)
+        d = shapely.distance(shapely.points(np.asarray(x), np.asarray(y)), self.line_arr[routes])
+        return np.maximum(d - self.half_width[routes], 0.0)
+
+
+_NONE = np.zeros(0, dtype=np.intp)

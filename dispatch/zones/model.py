@@ -139,12 +139,12 @@ def check_geometry(geom: Any, kind: str, where: str) -> dict[str, Any]:
     return {"type": geom["type"], "coordinates": geom["coordinates"]}
 
 
-def check_feature(feature: Any, n: int) -> dict[str, Any]:
+def check_feature(feature: Any, n: int, label: str | None = None) -> dict[str, Any]:
     """One GeoJSON feature -> a zone definition {id, kind, name, geometry, ...}.
 
-    :raises Refused: naming the feature ("feature 3 (东环消纳场)") and what is wrong.
+    :raises Refused: naming the feature ("feature 3 (东环消纳场)", or `label` and its name) and what is wrong.
     """
-    where = f"feature {n}"
+    where = label or f"feature {n}"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise Refused(f"{where}: not a GeoJSON Feature", "not_geojson")
     props = feature.get("properties") or {}
@@ -152,7 +152,7 @@ def check_feature(feature: Any, n: int) -> dict[str, Any]:
         raise Refused(f"{where}: properties must be an object", "bad_zone")
     name = str(props.get("name") or "").strip()
     if name:
-        where = f"feature {n} ({name})"
+        where = f"{label or f'feature {n}'} ({name})"
     kind = str(props.get("kind") or "").strip()
     if kind not in KINDS:
         raise Refused(f"{where}: unknown kind {kind!r}; one of {', '.join(KINDS)}", "unknown_kind")

@@ -9,7 +9,7 @@ from dispatch.ops import op
 from dispatch.state import State
 from dispatch.store import NewEvent
 from dispatch.zones.book import zone_book
-from dispatch.zones.model import as_feature, check_tz, read_collection
+from dispatch.zones.model import as_feature, check_feature, check_tz, read_collection
 from dispatch.zones.permits import check_companies, check_trucks
 
 ZONE_KEYS = ("id", "kind", "name", "width_m", "hours", "tz", "units", "speed_limit_kmh", "version", "updated", "by")
@@ -72,6 +72,37 @@ def export_zones(core: Any, actor: str) -> dict[str, Any]:
         return {"type": "FeatureCollection", "features": [as_feature(z) for z in zones]}
 
 
+@op("zone.save")
+def save_zone(core: Any, actor: str, feature: Any, version: int | None = None) -> dict[str, Any]:
+    """One zone drawn or edited on the map (a GeoJSON Feature): its next version, or a new zone without an id.
+
+    The page only reports the geometry; the checks are the import's (`check_feature`), so a self-intersecting
+    polygon, a route without a width or an unknown kind is refused with the reason. `version`: the version
+    the editor started from; if someone saved the zone since, the save is refused rather than overwriting it.
+    """
+    z = check_feature(feature, 1, "the zone")
+    saved: list[dict[str, Any]] = []
+
+    def decide(state: State) -> list[NewEvent]:
+        b = zone_book(state)
+        zone = dict(z)
+        if not zone["id"]:
+            zone["id"] = f"zone-{b.next_n}"
+        old = b.zones.get(zone["id"])
+        if version is not None and (old or {}).get("version", 0) != int(version):
+            who = (old or {}).get("by", "?").split(":", 1)[-1]
+            raise Refused(f"zone {zone['id']} was changed by {who} meanwhile (now version "
+                          f"{(old or {}).get('version', 0)}); reopen it and edit again", "zone_changed")
+        saved[:] = [zone]
+        if old is not None and {k: v for k, v in old.items() if k not in ("version", "updated", "by")} == zone:
+            return []
+        return [NewEvent("zone.saved", zone, f"zone:{zone['id']}")]
+
+    core.command(actor, decide)
+    with core.lock:
+        return _row(zone_book(core.state).zones[saved[0]["id"]])
+
+
 @op("zone.remove")
 def remove_zone(core: Any, actor: str, zone_id: str) -> dict[str, Any]:
     def decide(state: State) -> list[NewEvent]:
@@ -127,6 +158,52 @@ def import_trucks(core: Any, actor: str, trucks: list[dict[str, Any]]) -> dict[s
 
     core.command(actor, decide)
     return {"saved": [str(t.get("unit_id") or t.get("plate")) for t in trucks], "registered": registered}
+
+
+@op("companies")
+def list_companies(core: Any, actor: str) -> list[dict[str, Any]]:
+    """Transport companies with their permit number and validity."""
+    core.refresh()
+    with core.lock:
+        cs = zone_book(core.state).companies.values()
+        return [{k: c.get(k) for k in ("id", "name", "permit_no", "valid_from", "valid_to")}
+                for c in sorted(cs, key=lambda c: c["id"])]
+
+
+@op("company.save")
+def save_company(core: Any, actor: str, company: dict[str, Any]) -> dict[str, Any]:
+    """One transport company and its permit (number, validity), edited in the console: its next version."""
+    with core.lock:
+        tz = zone_book(core.state).tz
+    [clean] = check_companies([company], tz)
+    core.command(actor, lambda _s: [NewEvent("company.saved", clean, f"company:{clean['id']}")])
+    return {k: v for k, v in clean.items() if not k.endswith("_ts")}
+
+
+@op("truck.permit_save")
+def save_permit(core: Any, actor: str, truck: dict[str, Any]) -> dict[str, Any]:
+    """One truck's permit edited in the console (company, routes, sites, hours, validity): the whole permit.
+
+    The truck must be a registered unit of kind truck; fields left out keep nothing (the form sends them all).
+    """
+    uid = str(truck.get("unit_id") or "").strip()
+    out: list[dict[str, Any]] = []
+
+    def decide(state: State) -> list[NewEvent]:
+        u = state.units.get(uid)
+        if u is None:
+            raise NotFound(f"unknown unit {uid!r}")
+        if u.kind.value != "truck":
+            raise Refused(f"unit {uid} is a {u.kind.value}, not a truck", "bad_permit")
+        b = zone_book(state)
+        row = dict(truck)
+        row.setdefault("plate", (b.permits.get(uid) or {}).get("plate") or u.name)
+        [t] = check_trucks([row], b, b.companies, b.tz)
+        out[:] = [t]
+        return [NewEvent("truck.permit_saved", t, f"unit:{uid}")]
+
+    core.command(actor, decide)
+    return {k: v for k, v in out[0].items() if k != "windows" and not k.endswith("_ts")}
 
 
 @op("permits")

@@ -123,13 +123,23 @@ def check_trucks(rows: Any, book: ZoneBook, companies: dict[str, Any], tz: str =
     return out
 
 
-def permit_problem(permit: dict[str, Any], company: dict[str, Any] | None, ts: float) -> str | None:
-    """Why a truck may not drive at `ts` on its papers ("company permit expired 2026-11-30"), or None."""
+def permit_issue(permit: dict[str, Any], company: dict[str, Any] | None, ts: float) -> tuple[str, str, str] | None:
+    """What is wrong with a truck's papers at `ts`: (whose: "permit" | "company permit", "expired" |
+    "not_yet_valid", the date), or None."""
     for what, p in (("permit", permit), ("company permit", company)):
         if p is None:
             continue
         if p.get("valid_to_ts") is not None and ts >= p["valid_to_ts"]:
-            return f"{what} expired {p['valid_to']}"
+            return what, "expired", p["valid_to"]
         if p.get("valid_from_ts") is not None and ts < p["valid_from_ts"]:
-            return f"{what} valid only from {p['valid_from']}"
+            return what, "not_yet_valid", p["valid_from"]
     return None
+
+
+def permit_problem(permit: dict[str, Any], company: dict[str, Any] | None, ts: float) -> str | None:
+    """Why a truck may not drive at `ts` on its papers ("company permit expired 2026-11-30"), or None."""
+    issue = permit_issue(permit, company, ts)
+    if issue is None:
+        return None
+    what, kind, day = issue
+    return f"{what} expired {day}" if kind == "expired" else f"{what} valid only from {day}"

@@ -153,6 +153,20 @@ def test_stale_across_a_gap_and_on_the_sweep(core):
     assert [a["state"] for a in alerts(core)] == ["open", "cleared"]
 
 
+def test_a_truck_parked_through_a_silence_is_no_stop_until_it_is_seen_stopping(core):
+    """Silent overnight with its terminal off, found in the morning where it was: the night is not a stop (the
+    silence is the stale rule's); a stop counts from the first fix after it."""
+    call(core, "rules.config_set", {"config": {"stale": False}}, actor="t")
+    t = local_ts("2026-12-03 18:00")
+    drive(core, "truck-01", stay(t, (1500, 700), 5 * 60))  # parked in a field, then silent for the night
+    morning = local_ts("2026-12-04 07:00")
+    drive(core, "truck-01", stay(morning, (1500, 700), 10 * 60))
+    assert alerts(core) == []
+    drive(core, "truck-01", stay(morning + 10 * 60, (1500, 700), 15 * 60))  # 25 min seen standing: a stop
+    [a] = only(core, "suspected_dumping")
+    assert morning + 14 * 60 <= a["ts"] <= morning + 21 * 60
+
+
 def test_a_boat_leaving_its_patrol_area(core):
     t = local_ts("2026-12-03 10:00")
     drive(core, "boat-01", [(t + i, -1000.0, 2500.0, 2.0) for i in range(60)])
