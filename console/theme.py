@@ -54,7 +54,7 @@ LIGHT = Theme(
     roles={"overdue_bg": "#ffcdd2", "overdue_fg": "#b71c1c", "warn_bg": "#fff3cd", "warn_fg": "#7a4f00",
            "closed_fg": "#78909c", "error": "#b71c1c", "error_bg": "#ffebee", "ok": "#1b5e20", "ok_bg": "#e8f5e9",
            "badge": "#b71c1c", "pill_open": "#1565c0", "pill_closed": "#78909c", "pill_overdue": "#c62828",
-           "online": "#2e7d32", "offline": "#c62828", "selection": "#1565c0",
+           "online": "#2e7d32", "bubble_in": "#e8f5e9", "bubble_broadcast": "#fff3e0", "bubble_out": "#e3f2fd", "offline": "#c62828", "selection": "#1565c0",
            "chart_a": "#2e7d32", "chart_b": "#ef6c00", "chart_c": "#c62828", "chart_bar": "#1565c0"},
     map={
         "background": "#eef2e6", "page": "#e8eef3", "label": "#37474f", "label_halo": "rgba(255,255,255,.85)",
@@ -96,7 +96,7 @@ DARK = Theme(
     roles={"overdue_bg": "#4a1c1f", "overdue_fg": "#ff8a80", "warn_bg": "#3d3314", "warn_fg": "#f2cf55",
            "closed_fg": "#6f7c85", "error": "#ff8a80", "error_bg": "#3a1a1c", "ok": "#81c995", "ok_bg": "#17301f",
            "badge": "#ff6b66", "pill_open": "#2b5a85", "pill_closed": "#4a565e", "pill_overdue": "#a32020",
-           "online": "#3fcf9f", "offline": "#ff6b5e", "selection": "#7fb8ec",
+           "online": "#3fcf9f", "bubble_in": "#17301f", "bubble_broadcast": "#3d3314", "bubble_out": "#1c2f42", "offline": "#ff6b5e", "selection": "#7fb8ec",
            "chart_a": "#3fcf9f", "chart_b": "#ffae47", "chart_c": "#ff6b66", "chart_bar": "#7fb8ec"},
     map={
         "background": "#10161a", "page": "#0b0f12", "label": "#9fb0ba", "label_halo": "rgba(0,0,0,.85)",

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.docks import in_front
 from console.field_link.conversation import ConversationView
 from console.field_link.data import FIELD_KINDS, OFFLINE, ONLINE, UNKNOWN, fetch, hhmmss
@@ -303,7 +304,7 @@ class HubPanel(QWidget):
                     fnt.setBold(True)
                     item.setFont(fnt)
                 if c == 3:
-                    item.setForeground(QBrush(OFFLINE if key == "revoked" else QColor("#263238")))
+                    item.setForeground(QBrush(OFFLINE if key == "revoked" else theme.colour("text")))
                 if c == 0:
                     fnt = item.font()
                     fnt.setBold(bool(waiting))

@@ -321,13 +321,13 @@ class IncidentDetail(QWidget):
             b = QPushButton(text, self.actions)
             b.setObjectName(f"action-{target}")
             if target in ("rejected", "reopened", "unassign"):
-                b.setStyleSheet("color:#b71c1c")
+                theme.tone(b, "error_text")
             b.clicked.connect(lambda _=False, s=target: self.step(s))
             self.action_buttons[target] = b
             self.actions_layout.addWidget(b)
         if not self.action_buttons:
             done = QLabel(self.tr("No further step: the case is final"), self.actions)
-            done.setStyleSheet("color:#78909c")
+            theme.tone(done, "muted")
             self.actions_layout.addWidget(done)
         self.actions_layout.addStretch(1)
 
