@@ -44,8 +44,10 @@ def prepare_environment() -> None:
 _app = None
 
 
-def create_app(argv: list[str] | None = None, lang: str | None = None):  # type: ignore[no-untyped-def]
-    """The one QApplication of the process (created once; later calls return it)."""
+def create_app(argv: list[str] | None = None, lang: str | None = None,  # type: ignore[no-untyped-def]
+               theme: str | None = None):
+    """The one QApplication of the process (created once; later calls return it). `theme`: "light" or "dark"
+    (default: the one this user chose last, else light; console/theme.py)."""
     global _app
     prepare_environment()
     from PySide6.QtCore import Qt
@@ -64,9 +66,10 @@ def create_app(argv: list[str] | None = None, lang: str | None = None):  # type:
     app = QApplication(argv or [sys.argv[0]])
     app.setApplicationName("liuzhou-console")
     app.setOrganizationName("liuzhou-console")
-    style = RESOURCES / "style" / "console.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    from console import theme as themes
+
+    app.setStyle("Fusion")  # the same widgets on every desktop, coloured by the theme's palette
+    themes.apply(theme or themes.saved() or themes.DEFAULT, app)
     i18n.install(app, lang or i18n.system_language())
     check_cjk_font()
     _app = app

@@ -13,25 +13,28 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QSplitter,
-    QTabWidget,
     QWidget,
 )
 
+from console import theme
+from console.docks import LAYOUT_TITLES, LAYOUTS, Panels
 from console.map.view import MapView, unit_row
 from console.unit_board import UnitBoard
 from dispatch.core import Dispatch
 
 log = logging.getLogger(__name__)
+PANEL_KEYS = [f"Alt+Shift+{d}" for d in "1234567890"] + [f"Ctrl+Alt+Shift+{d}" for d in "123456789"]
 
 
 def app_version() -> str:
@@ -52,22 +55,16 @@ class MainWindow(QMainWindow):
         self.core = core
         self.city_geojson = city_geojson
         self.resize(1600, 960)
-        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self, basemap=basemap)
+        self.map = MapView(city_geojson, lang=lang, tiles_url=tiles_url, parent=self, basemap=basemap,
+                           theme=theme.map_palette())
         self.board = UnitBoard(core.stale_after, self)
-        self.side = QTabWidget(self)
-        self.side.setObjectName("sideTabs")
-        self.side.addTab(self.board, self.tr("Units"))
-        self.side_keys: dict[str, QWidget] = {"units": self.board}
-        self.side_titles: dict[QWidget, str] = {self.board: self.tr("Units")}
         self.notified: list[str] = []  # what `notify` said, newest last
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.map)
-        split.addWidget(self.side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([1080, 520])
-        self.setCentralWidget(split)
-        self.splitter = split
+        self.setCentralWidget(self.map)
+        # the side panels are docks (console/docks.py): moved, tabbed, floated, closed, reopened from View → Panels
+        self.panels = Panels(self)
+        self.read_only = False  # the wall (--wall): nothing here changes anything
+        self._fitted = False
+        self.remember_layout = False  # save the arrangement on close: the console's run turns it on (not --screenshot)
 
         from console.operations import seat_actor
 
@@ -92,6 +89,9 @@ class MainWindow(QMainWindow):
         self.board.unit_selected.connect(lambda uid: self.map.select(uid, centre=True))
         self.map.ready.connect(self._push_all)
         self._build_menus()
+        self.panels.added.append(self._panel_added)
+        self.panels.add(self.board, self.tr("Units"), "units")
+        theme.notifier().changed.connect(self._theme_changed)
 
         self._pos_version = 0
         self._stale_shown: dict[str, bool] = {}
@@ -127,11 +127,155 @@ class MainWindow(QMainWindow):
         replay_action.setShortcut(QKeySequence("Ctrl+R"))
         replay_action.triggered.connect(self.open_replay)
         self.view_menu.addAction(replay_action)
+        self._build_view_menus()
         self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("About"), self)
         about.setShortcut(QKeySequence("Shift+F1"))
         about.triggered.connect(lambda: QMessageBox.about(self, self.tr("About"), self.about_text()))
         self.help_menu.addAction(about)
+
+    def _build_view_menus(self) -> None:
+        """View → Theme (day, night), Layout (the named ones, the user's, save), Panels (every dock, to reopen)."""
+        self.theme_menu = self.view_menu.addMenu(self.tr("Theme"))
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name, title, keys in (("light", self.tr("Day (light)"), "Ctrl+Alt+L"),
+                                  ("dark", self.tr("Night (dark)"), "Ctrl+Alt+D")):
+            a = QAction(title, self, checkable=True)
+            a.setShortcut(QKeySequence(keys))
+            a.setChecked(theme.current().name == name)
+            a.triggered.connect(lambda _c=False, n=name: self.set_theme(n))
+            group.addAction(a)
+            self.theme_menu.addAction(a)
+            self.theme_actions[name] = a
+        self.layout_menu = self.view_menu.addMenu(self.tr("Layout"))
+        self.layout_menu.aboutToShow.connect(self._fill_layout_menu)
+        self._fill_layout_menu()
+        self.panels_menu = self.view_menu.addMenu(self.tr("Panels"))
+
+    def _layout_title(self, name: str) -> str:
+        return {"dispatcher": self.tr("Dispatcher"), "shift-lead": self.tr("Shift lead"),
+                "engineer": self.tr("Engineer"), "wall": self.tr("Wall")}.get(name, LAYOUT_TITLES.get(name, name))
+
+    def _fill_layout_menu(self) -> None:
+        m = self.layout_menu
+        m.clear()
+        n = 0
+        for name in LAYOUTS:
+            if name == "wall" and not self.read_only:
+                continue  # the wall's arrangement is the wall mode's (--wall)
+            n += 1
+            a = m.addAction(self._layout_title(name))
+            a.setObjectName(f"layout-{name}")
+            a.setShortcut(QKeySequence(f"Ctrl+Alt+{n}"))
+            a.triggered.connect(lambda _c=False, name=name: self.apply_layout(name))
+        saved = self.panels.saved_names()
+        if saved:
+            m.addSeparator()
+            for name in saved:  # the user's: Ctrl+Alt+4.. (the first six have a key)
+                a = m.addAction(name)
+                n += 1
+                if n <= 9:
+                    a.setShortcut(QKeySequence(f"Ctrl+Alt+{n}"))
+                a.triggered.connect(lambda _c=False, name=name: self.panels.restore_named(name))
+        m.addSeparator()
+        save = m.addAction(self.tr("Save current layout…"))
+        save.setShortcut(QKeySequence("Ctrl+Alt+S"))
+        save.setEnabled(not self.read_only)
+        save.triggered.connect(lambda: self.save_layout())
+
+    def _panel_added(self, key: str, dock: QDockWidget) -> None:
+        if key in ("dashboard", "evidence"):
+            return  # already in View with their own shortcuts
+        a = dock.toggleViewAction()
+        a.setText(dock.windowTitle())
+        a.setObjectName(f"panel-{key}")
+        n = len(self.panels_menu.actions())
+        if n < len(PANEL_KEYS):  # open or close it: Alt+Shift+1..9, 0, then Ctrl+Alt+Shift+1..9 in the menu's order
+            a.setShortcut(QKeySequence(PANEL_KEYS[n]))
+        self.panels_menu.addAction(a)
+
+    def apply_layout(self, name: str) -> None:
+        """One of the named layouts: dispatcher, shift-lead, engineer, wall. :raises ValueError: an unknown name."""
+        self.panels.apply(name)
+        self.statusBar().showMessage(self.tr("Layout: %1").replace("%1", self._layout_title(self.panels.layout or name)),
+                                     5000)
+
+    def save_layout(self, name: str | None = None) -> str | None:
+        """The current arrangement under a name the user gives (View → Layout lists it)."""
+        if name is None:
+            name, ok = QInputDialog.getText(self, self.tr("Save current layout"), self.tr("Name of the layout:"))
+            if not ok:
+                return None
+        name = name.strip().replace("/", "-")
+        if not name:
+            return None
+        self.panels.save_named(name)
+        self.statusBar().showMessage(self.tr("Layout saved: %1").replace("%1", name), 5000)
+        return name
+
+    def restore_layout(self, name: str | None = None) -> str:
+        """At start, once every panel is in: layout `name` if given, else last session's arrangement, else the
+        dispatcher's. Returns the layout used ("restored" for last session's)."""
+        if name:
+            self.panels.apply(name)
+            return self.panels.layout or name
+        return self.panels.restore("dispatcher")
+
+    def set_theme(self, name: str, *, remember: bool = True) -> None:
+        """Day or night, at once: widgets, charts and the map (and remembered for the next start)."""
+        theme.apply(name)
+        if remember:
+            theme.save(name)
+
+    def _theme_changed(self, name: str) -> None:
+        self.map.set_theme(theme.map_palette())
+        if name in getattr(self, "theme_actions", {}):
+            self.theme_actions[name].setChecked(True)
+        for key, dock in self.panels.docks.items():  # the badges' colour
+            title = dock.windowTitle()
+            if title != self.panels.titles.get(key):
+                count = title.rsplit("(", 1)[-1].rstrip(")")
+                self.set_side_badge(key, int(count) if count.isdigit() else 0)
+
+    def enter_wall(self) -> None:
+        """The video wall: full screen, the map and the live counters, nothing that changes anything (--wall)."""
+        from console import operations
+        from console.wall import WallCounters
+
+        self.read_only = True
+        operations.set_read_only(True)  # and the operations layer refuses any change, as for a viewer
+        counters = WallCounters(self)
+        dock = self.panels.add(counters, self.tr("Wall counters"), "wall", tab=False)
+        dock.setTitleBarWidget(QWidget(dock))  # no title, no close button on the wall
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.wall = counters
+        for bar in self.findChildren(QWidget):
+            if bar.metaObject().className() == "QToolBar":
+                bar.hide()
+        keep = {*self.theme_actions.values(), self.quit_action}
+
+        def disable(menu: QMenu) -> None:  # every action that could change something, in every submenu
+            for a in menu.actions():
+                if a.menu() is not None:
+                    disable(a.menu())
+                elif a not in keep:
+                    a.setEnabled(False)
+
+        for a in self.menuBar().actions():
+            if a.menu() is not None:
+                disable(a.menu())
+        for a in self.actions():  # shortcuts held by the window itself
+            if a not in keep and a.menu() is None:
+                a.setEnabled(False)
+        self.menuBar().hide()
+        self.addActions([self.quit_action, *self.theme_actions.values()])  # their keys without a menu bar
+        self.panels.apply("wall")
+        screen = self.screen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())  # also where no window manager honours full screen
+        self.showFullScreen()
+        QTimer.singleShot(500, self.map.fit_city)  # once the full-screen size is the page's
 
     def add_menu(self, title: str) -> QMenu:
         """A menu of its own for a part of the console, before Help."""
@@ -196,22 +340,13 @@ class MainWindow(QMainWindow):
         w.show()
         return w
 
-    def add_side_tab(self, widget: QWidget, title: str, key: str | None = None) -> None:
-        """Add a tab beside the map; `key` names it for `show_side_tab` (and `--tab`)."""
-        self.side.addTab(widget, title)
-        self.side_titles[widget] = title
-        if key:
-            self.side_keys[key] = widget
+    def add_side_tab(self, widget: QWidget, title: str, key: str | None = None) -> QDockWidget:
+        """A panel beside the map (a dock, tabbed with the others); `key` names it for `show_side_tab` and `--tab`."""
+        return self.panels.add(widget, title, key)
 
     def set_side_badge(self, key: str, count: int) -> None:
-        """A count after a side tab's title, e.g. unread messages: "Field link (2)"; none at 0."""
-        widget = self.side_keys.get(key)
-        if widget is None:
-            return
-        title = self.side_titles.get(widget, "")
-        i = self.side.indexOf(widget)
-        self.side.setTabText(i, f"{title} ({count})" if count else title)
-        self.side.tabBar().setTabTextColor(i, QColor("#b71c1c") if count else self.side.palette().text().color())
+        """A count after a panel's title, e.g. unread messages: "Field link (2)"; none at 0."""
+        self.panels.set_badge(key, count, theme.colour("badge"))
 
     def notify(self, text: str) -> None:
         """Something for the dispatcher now (a message from a unit): the status bar says it, with a beep."""
@@ -227,12 +362,19 @@ class MainWindow(QMainWindow):
         panel.unread_changed.connect(lambda n: self.set_side_badge("field", n))
 
     def show_side_tab(self, key: str) -> bool:
-        """Bring the tab named `key` forward; False if there is none (e.g. the hub is off)."""
-        widget = self.side_keys.get(key)
-        if widget is None:
-            return False
-        self.side.setCurrentWidget(widget)
-        return True
+        """Bring the panel named `key` forward (reopening it if closed); False if there is none (e.g. no hub)."""
+        return self.panels.show(key)
+
+    def side_dock(self, key: str) -> QDockWidget | None:
+        return self.panels.docks.get(key)
+
+    def side_title(self, key: str) -> str:
+        """The panel's title as shown on its tab, with its badge."""
+        return self.panels.title(key)
+
+    def current_side_widget(self) -> QWidget | None:
+        """The side panel brought forward last (by the dispatcher or `show_side_tab`)."""
+        return self.panels.current_widget()
 
     def ask_quit(self, reasons: list[str]) -> QMessageBox:
         """Quit anyway? Non-blocking: Quit closes the window, Cancel keeps the shift going."""
@@ -315,6 +457,12 @@ class MainWindow(QMainWindow):
             self.tr("Units: %1 · stale %2").replace("%1", str(len(units))).replace("%2", str(stale_count))
         )
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._fitted and not self.panels.restored:
+            self._fitted = True
+            QTimer.singleShot(0, self.panels.fit)  # once laid out: the queue gets its width back
+
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         if self.confirm_quit and not self._quit_confirmed:
             reasons = [r for r in (check() for check in self.quit_checks) if r]
@@ -322,6 +470,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 self.ask_quit(reasons)
                 return
+        if self.remember_layout and not self.read_only:
+            self.panels.remember()
         self.closing.emit()
         self.push_timer.stop()
         self.slow_timer.stop()

@@ -30,15 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.i18n import ago, kind_label, status_label
 
-STATUS_COLOURS = {
-    "available": QColor("#2e7d32"),
-    "assigned": QColor("#b26a00"),
-    "busy": QColor("#c62828"),
-    "out_of_service": QColor("#6d4c9f"),
-}
-STALE_COLOUR = QColor("#9e9e9e")
+# the theme's live colours (console/theme.py): text by status, and the map's fills for the swatches
+STATUS_COLOURS = theme.colours("state_ink")
+STALE_COLOUR = STATUS_COLOURS["stale"]
+STATUS_FILLS = theme.colours("state")
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 UNIT_MIME = "application/x-console-unit-id"  # a unit dragged from the board (e.g. onto an incident)
@@ -139,6 +137,8 @@ class UnitTableModel(QAbstractTableModel):
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole and col in ("status", "age", "name"):
             return QBrush(STALE_COLOUR if self.is_stale(r) else STATUS_COLOURS.get(r["status"], QColor("#000")))
+        if role == Qt.ItemDataRole.DecorationRole and col == "status":  # the map icon's fill
+            return STATUS_FILLS["stale"] if self.is_stale(r) else STATUS_FILLS.get(r["status"])
         if role == Qt.ItemDataRole.DecorationRole and col == "kind":
             return kind_icon(r["kind"])
         if role == Qt.ItemDataRole.DecorationRole and col == "name" and r.get("online") is not None:
@@ -166,7 +166,7 @@ def kind_icon(kind: str) -> QIcon:
 
 def presence_icon(online: bool) -> QIcon:
     """A small dot: the unit's field client is connected (green) or not (red)."""
-    key = f"presence:{online}"
+    key = f"presence:{online}:{theme.current().name}"
     icon = _icons.get(key)
     if icon is None:
         pix = QPixmap(12, 12)
@@ -174,7 +174,7 @@ def presence_icon(online: bool) -> QIcon:
         p = QPainter(pix)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#2e7d32" if online else "#c62828"))
+        p.setBrush(QColor(theme.value("online" if online else "offline")))
         p.drawEllipse(1, 1, 10, 10)
         p.end()
         icon = _icons[key] = QIcon(pix)

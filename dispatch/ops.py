@@ -53,6 +53,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.rules.terminal",
     "dispatch.analytics.ops",
     "dispatch.analytics.report",
+    "dispatch.analytics.live",
     "dispatch.evidence.cameras",
     "dispatch.evidence.clips",
     "dispatch.evidence.stills",

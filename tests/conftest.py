@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,9 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QSettings (the theme, the panels' layout) in a folder of the test run, never the user's: a console a test
+# opens, here or in a child process, starts as a first start does
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="console-tests-config-")
 
 
 @pytest.fixture(scope="session")

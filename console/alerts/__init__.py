@@ -72,7 +72,7 @@ class AlertsView(QObject):
             return
         self.card.show_unit(unit_id)
         if from_map:
-            self.window.side.setCurrentWidget(self.card)
+            self.window.show_side_tab("truck")
 
     def _on_map_ready(self) -> None:
         self.window.map.run(ZONES_JS.read_text(encoding="utf-8"))

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.i18n import t, word
 from console.incidents.common import clock_text, run_op
 
@@ -77,7 +78,7 @@ STATES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Condition 
 SEVERITIES = {"high": "High", "medium": "Medium", "low": "Low"}
 ZONE_KINDS = {"construction_site": "Construction site", "disposal_site": "Disposal site", "route": "Route",
               "restricted": "Restricted area", "patrol_area": "Patrol area", "protection_zone": "Protection zone"}
-COLOURS = {"high": QColor("#c62828"), "medium": QColor("#ef6c00"), "low": QColor("#607d8b")}
+COLOURS = theme.colours("severity_ink")  # the theme's live colours (console/theme.py)
 
 
 def label(table: dict[str, str], key: str | None) -> str:
@@ -116,7 +117,7 @@ class AlertsPanel(QWidget):
         self.incident_button.clicked.connect(self.make_incident)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "alarm")
         row = QHBoxLayout()
         row.addWidget(self.note, 1)
         row.addWidget(self.ack_button)
@@ -185,7 +186,7 @@ class AlertsPanel(QWidget):
                     item.setData(Qt.ItemDataRole.UserRole, a["id"])
                     item.setForeground(COLOURS.get(a["severity"], QColor("#000")))
                 if a["state"] in ("cleared", "incident"):
-                    item.setForeground(QColor("#78909c"))
+                    item.setForeground(theme.colour("closed_fg"))
                 self.table.setItem(r, c, item)
             if a["id"] == selected:
                 self.table.selectRow(r)
@@ -207,7 +208,7 @@ class AlertsPanel(QWidget):
     def _flash(self) -> None:
         self._flashes -= 1
         on = self._flashes % 2 == 1
-        self.title.setStyleSheet("font-weight:bold;color:#ffffff;background:#c62828" if on else "font-weight:bold")
+        theme.tone(self.title, "alarm_on" if on else "bold")
         if self._flashes <= 0:
             self.flash_timer.stop()
 

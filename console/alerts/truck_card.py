@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.alerts.panel import RULES, SEVERITIES, ZONE_KINDS, label
 from console.incidents.common import clock_text, run_op
 
@@ -112,7 +113,7 @@ class PermitDialog(QDialog):
         self.message = QLabel("", self)
         self.message.setObjectName("permitMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "error_text")
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.addRow(self.tr("Plate"), self.plate)
@@ -155,7 +156,7 @@ class CompanyDialog(QDialog):
         self.valid_to = DateField(company.get("valid_to"), self)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "error_text")
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.addRow(self.tr("Company"), self.name)
@@ -208,7 +209,7 @@ class TruckCard(QWidget):
         self.edit_company.clicked.connect(self.open_company_dialog)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "error_text")
         row = QHBoxLayout()
         row.addWidget(self.edit_permit)
         row.addWidget(self.edit_company)

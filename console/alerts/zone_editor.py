@@ -120,7 +120,7 @@ class ZoneEditor(QWidget):
         lay.addLayout(actions)
         lay.addWidget(self.message)
         self.map.zone_event.connect(self.on_page_event)
-        window.side.currentChanged.connect(self._tab_changed)
+        window.panels.current_changed.connect(self._tab_changed)  # the side panels are docks (console/docks.py)
         self._kind_changed()
         self._reset_form()
 
@@ -135,10 +135,10 @@ class ZoneEditor(QWidget):
         if self._script_loaded:
             self.map.run(f"ConsoleZoneEdit.setZones({json.dumps(list(self.zones.values()), ensure_ascii=False)})")
 
-    def _tab_changed(self, _index: int = -1) -> None:
+    def _tab_changed(self, _key: object = None) -> None:
         """A click on a zone picks it only while this tab is open (a dispatcher's clicks edit nothing)."""
         if self._script_loaded:
-            on = self.window.side.currentWidget() is self
+            on = self.window.current_side_widget() is self
             self.map.run(f"ConsoleZoneEdit.pick({'true' if on else 'false'})")
 
     def on_page_event(self, msg: dict[str, Any]) -> None:
@@ -151,7 +151,7 @@ class ZoneEditor(QWidget):
             self.save_button.setEnabled(True)
         elif kind == "cancelled":
             self.geometry = None
-        elif kind == "picked" and self.window.side.currentWidget() is self:
+        elif kind == "picked" and self.window.current_side_widget() is self:
             self.select(str(msg.get("id") or ""))
             self.edit_selected()
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.incidents.common import category_label, source_label
 from console.report import charts
 
@@ -81,11 +82,7 @@ class Dashboard(QWidget):
             w.setMinimumHeight(150)
             w.setMenuEnabled(False)
             w.setMouseEnabled(x=False, y=False)
-            ink = self.palette().color(self.foregroundRole())  # follows the console's theme
-            for side in ("left", "bottom"):
-                w.getPlotItem().getAxis(side).setTextPen(ink)
-                w.getPlotItem().getAxis(side).setPen(ink)
-            w.setTitle(titles[key], size="9pt", color=ink.name())
+            w.setTitle(titles[key], size="9pt")
             w.scene().sigMouseClicked.connect(lambda ev, k=key, pw=w: self._clicked(k, pw, ev))
             self.plots[key] = w
             grid.addWidget(w, i // 6, i % 6)
@@ -95,6 +92,9 @@ class Dashboard(QWidget):
         lay.addWidget(self.figures)
         lay.addLayout(grid, 1)
 
+        self.titles = titles
+        self._restyle()
+        theme.notifier().changed.connect(self._theme_changed)
         self.period.currentIndexChanged.connect(self._on_period)
         self._loading = False
         self._dirty = True
@@ -102,6 +102,23 @@ class Dashboard(QWidget):
         self.timer.timeout.connect(self._poll)
         self.timer.start(refresh_ms)
         self._on_period()
+
+    def _theme_changed(self, _name: str) -> None:
+        self._restyle(redraw=True)
+
+    def _restyle(self, redraw: bool = False) -> None:
+        """Axes, titles and bars in the theme's colours (at start and when day/night is switched)."""
+        ink = theme.colour("text")
+        for key, w in self.plots.items():
+            for side in ("left", "bottom"):
+                w.getPlotItem().getAxis(side).setTextPen(ink)
+                w.getPlotItem().getAxis(side).setPen(ink)
+            w.setTitle(self.titles[key], size="9pt", color=ink.name())
+        if redraw and self.data:
+            for w in self.plots.values():
+                w.getPlotItem().clear()
+                w.getPlotItem()._bars = None
+            self.show_data(self.data)
 
     # ------------------------------------------------------------ period
     def window(self) -> tuple[float, float]:
@@ -181,7 +198,9 @@ class Dashboard(QWidget):
                  (self.tr("Satisfaction"), "—" if s["satisfaction_mean"] is None else s["satisfaction_mean"]),
                  (self.tr("Score"), "—" if s["score"] is None else s["score"])]
         self.figures.setText("&nbsp;&nbsp;".join(f"{k} <b>{v}</b>" for k, v in parts) + enforcement)
-        charts.bar_plot(self.plots["hour"].getPlotItem(), [str(h) if h % 3 == 0 else "" for h in range(24)], d["by_hour"])
+        bar = theme.value("chart_bar")
+        charts.bar_plot(self.plots["hour"].getPlotItem(), [str(h) if h % 3 == 0 else "" for h in range(24)], d["by_hour"],
+                        colour=bar)
         charts.heat_plot(self.plots["heat"].getPlotItem(), d["hour_weekday"])
         self.plots["heat"].getPlotItem().getAxis("left").setTicks(
             [[(i + 0.5, self.tr(w)) for i, w in enumerate(WEEKDAYS)]])
@@ -191,23 +210,23 @@ class Dashboard(QWidget):
             shown = rows[:6]
             names = [label(r["key"]) for r in shown]
             charts.bar_plot(self.plots[key].getPlotItem(), [n if len(n) <= 5 else n[:4] + "…" for n in names],
-                            [r["count"] for r in shown])
+                            [r["count"] for r in shown], colour=bar)
             self.plots[key].setToolTip("\n".join(f"{n}: {r['count']}" for n, r in zip(names, shown, strict=True)))
         for key in ("dispatch", "arrive", "close"):
             r = d["response"][key]
             labels = [f"{b:g}" for b in r["bins_min"][:-1]]
             charts.bar_plot(self.plots[key].getPlotItem(), [lb if i % 3 == 0 else "" for i, lb in enumerate(labels)],
-                            r["counts"], colour="#2e7d32")
+                            r["counts"], colour=theme.value("chart_a"))
             med = "—" if r["median_min"] is None else f"{r['median_min']:.0f}"
             p90 = "—" if r["p90_min"] is None else f"{r['p90_min']:.0f}"
             self.plots[key].setTitle(f"{self._title(key)}  {self.tr('median')} {med} · p90 {p90}", size="9pt",
-                                     color=self.palette().color(self.foregroundRole()).name())
+                                     color=theme.colour("text").name())
         charts.bar_plot(self.plots["satisfaction"].getPlotItem(), ["1", "2", "3", "4", "5"], d["satisfaction"],
-                        colour="#ef6c00")
+                        colour=theme.value("chart_b"))
         companies = (d.get("alerts_by_company") or [])[:6]
         names = [r["name"] or self.tr("(no papers)") for r in companies]
         charts.bar_plot(self.plots["company"].getPlotItem(), [n if len(n) <= 5 else n[:4] + "…" for n in names],
-                        [r["count"] for r in companies], colour="#c62828")
+                        [r["count"] for r in companies], colour=theme.value("chart_c"))
         self.plots["company"].setToolTip("\n".join(
             f"{n}: {r['count']} ({', '.join(f'{k} {v}' for k, v in r['by_rule'].items())})"
             for n, r in zip(names, companies, strict=True)))

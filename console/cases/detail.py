@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.cases.common import (
     DOCUMENTS,
     EVIDENCE_KINDS,
@@ -353,11 +354,11 @@ class CaseDetail(QWidget):
 
     # --------------------------------------------------------------- actions
     def show_refusal(self, message: str) -> None:
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "error_text")
         self.message.setText(self.tr("Refused: %1").replace("%1", message))
 
     def _said(self, text: str) -> None:
-        self.message.setStyleSheet("color:#2e7d32")
+        theme.tone(self.message, "ok_text")
         self.message.setText(text)
         self.status_message.emit(text)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.cases.common import (
     FILTERS,
     countdown,
@@ -88,7 +89,7 @@ class CasesPanel(QWidget):
         self.detail.status_message.connect(self.status_message)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "error_text")
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
         bar.addWidget(QLabel(self.tr("Show"), self))
@@ -173,7 +174,7 @@ class CasesPanel(QWidget):
         self.title.setText(self.tr("Enforcement cases: %1 open, %2 overdue, %3 closed")
                            .replace("%1", str(c["open"])).replace("%2", str(c["overdue"]))
                            .replace("%3", str(c["closed"])))
-        self.title.setStyleSheet("font-weight:bold;color:#b71c1c" if c["overdue"] else "font-weight:bold")
+        theme.tone(self.title, "alarm" if c["overdue"] else "bold")
         self.counts_changed.emit(c)
 
     def officer_name(self, oid: str) -> str:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def run(args: argparse.Namespace) -> int:
     from console.app import create_app
 
-    app = create_app(lang=args.lang)
+    app = create_app(lang=args.lang, theme=getattr(args, "theme", None))
     from PySide6.QtWidgets import QDialog
 
     from console import i18n, operations
@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     from console.cli.gui import install_control_room
 
     install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K
+    from console.cli.gui import arrange
+
+    arrange(args, window)
+    window.remember_layout = not getattr(args, "screenshot", None)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
     window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing

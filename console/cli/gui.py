@@ -8,7 +8,17 @@ import sys
 import time
 
 log = logging.getLogger(__name__)
-TABS = ("units", "incidents", "tasks", "cases", "field", "devices", "alerts", "zones", "truck")  # the side tabs --tab can show
+TABS = ("units", "incidents", "detail", "alerts", "zones", "truck", "tasks", "cases", "field", "devices")  # the side panels --tab can show
+LAYOUTS = ("dispatcher", "shift-lead", "engineer", "wall")  # console/docks.py; "shift lead" is accepted too
+
+
+def layout_arg(text: str) -> str:
+    from console.docks import layout_name
+
+    try:
+        return layout_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,7 +40,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="when the shifts change, local time (default 08:00,20:00): a muted seat hears its alarms "
                         "again at the next one")
     p.add_argument("--screenshot", metavar="FILE", help="run, write a PNG of the main window, and exit 0")
-    p.add_argument("--tab", choices=TABS, help="the side tab shown at start (default: incidents)")
+    p.add_argument("--tab", choices=TABS, help="the side panel brought forward at start (default: incidents)")
+    p.add_argument("--theme", choices=["light", "dark"], help="day (light) or night (dark) theme; default: the one "
+                   "chosen last in View → Theme, else light")
+    p.add_argument("--layout", type=layout_arg, metavar="|".join(LAYOUTS),
+                   help="arrange the panels as this named layout (default: as they were left, else dispatcher)")
+    p.add_argument("--wall", action="store_true", help="the video wall: full screen, read-only, the map with live "
+                   "counters of units, open incidents by priority, overdue cases and alerts")
     p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
                    help="with --screenshot: how long to run before the picture (default 5)")
     p.add_argument("--field-bind", default=None, metavar="ENDPOINT",
@@ -130,6 +146,16 @@ def show_feed_problem(args: argparse.Namespace, window) -> None:  # type: ignore
     window.statusBar().showMessage(window.tr("Feeds not started: %1").replace("%1", error), 60000)
 
 
+def arrange(args: argparse.Namespace, window) -> None:  # type: ignore[no-untyped-def]
+    """The panels as asked (--layout), else as left last time, else the dispatcher's; --wall: the wall mode."""
+    if getattr(args, "wall", False) or getattr(args, "layout", None) == "wall":
+        window.enter_wall()  # the wall's layout is the wall mode: read-only, full screen
+        return
+    window.restore_layout(getattr(args, "layout", None))
+    if not args.tab and getattr(args, "_feed_error", None) is not None:
+        window.show_side_tab("devices")  # the console opens where it says why
+
+
 def run(args: argparse.Namespace) -> int:
     if args.hub and args.open311_bind:
         print("error: an attached seat has no store of its own; serve Open311 from the hub "
@@ -143,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     from console.session import open_session, store_label
 
     started = time.time()
-    app = create_app(lang=args.lang)
+    app = create_app(lang=args.lang, theme=args.theme)
     from PySide6.QtCore import QTimer
 
     from console import i18n, operations
@@ -188,9 +214,11 @@ def run(args: argparse.Namespace) -> int:
     install_evidence(window)  # View → Video evidence, Cameras on the map (console/evidence)
     install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K (console/sound, keyboard)
     show_feed_problem(args, window)
+    arrange(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)
-    window.confirm_quit = not (args.screenshot or args.startup_probe)
+    window.confirm_quit = not (args.screenshot or args.startup_probe or args.wall)
+    window.remember_layout = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
+from console import theme
 from console.field_link.data import hhmmss
 from console.i18n import kind_label
 
@@ -37,11 +38,11 @@ class ConversationView(QListWidget):
                 head = who.split(":", 1)[-1] or self.tr("Control room")
             item = QListWidgetItem(f"{hhmmss(e.get('ts'))}  {head}\n{e.get('text', '')}")
             if e.get("dir") == "in":
-                item.setBackground(QColor("#e8f5e9"))
+                item.setBackground(QColor(theme.value("bubble_in")))
             elif e.get("broadcast"):
-                item.setBackground(QColor("#fff3e0"))
+                item.setBackground(QColor(theme.value("bubble_broadcast")))
             else:
-                item.setBackground(QColor("#e3f2fd"))
+                item.setBackground(QColor(theme.value("bubble_out")))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addItem(item)
         if at_end:

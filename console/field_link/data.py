@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtGui import QColor
+from console import theme
 
-ONLINE = QColor("#2e7d32")
-OFFLINE = QColor("#c62828")
-UNKNOWN = QColor("#78909c")
+ONLINE = theme.colour("online")  # the theme's live colours (console/theme.py)
+OFFLINE = theme.colour("offline")
+UNKNOWN = theme.colour("closed_fg")
 FIELD_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
                          "field.message_sent", "field.message_received", "field.key_enrolled", "field.key_revoked",
                          "field.messages_read"})

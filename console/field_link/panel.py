@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
+from console.docks import in_front
 from console.field_link.conversation import ConversationView
 from console.field_link.data import FIELD_KINDS, OFFLINE, ONLINE, UNKNOWN, fetch, hhmmss
 from console.i18n import ago, kind_label, word
@@ -302,7 +304,7 @@ class HubPanel(QWidget):
                     fnt.setBold(True)
                     item.setFont(fnt)
                 if c == 3:
-                    item.setForeground(QBrush(OFFLINE if key == "revoked" else QColor("#263238")))
+                    item.setForeground(QBrush(OFFLINE if key == "revoked" else theme.colour("text")))
                 if c == 0:
                     fnt = item.font()
                     fnt.setBold(bool(waiting))
@@ -374,7 +376,7 @@ class HubPanel(QWidget):
     def _mark_read(self) -> None:
         """The selected unit's conversation is in front of the dispatcher: its messages are read."""
         uid = self.selected
-        if not uid or uid in self._reading or not self.isVisible() or self.data.get("unit_id") != uid \
+        if not uid or uid in self._reading or not in_front(self) or self.data.get("unit_id") != uid \
                 or not self.data.get("unread", {}).get(uid):
             return
         from dispatch import ops
@@ -395,6 +397,10 @@ class HubPanel(QWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
         self._mark_read()  # brought to the front on a unit with messages waiting
+
+    def brought_forward(self) -> None:
+        """Its dock's tab was chosen (console/docks.py): the same as being shown."""
+        self._mark_read()
 
     # -------------------------------------------------------------- actions
     def _on_select(self) -> None:

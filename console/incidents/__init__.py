@@ -41,9 +41,14 @@ class Workflow(QObject):
 
         window.add_side_tab(self.panel, self.tr("Incidents"), "incidents")
         window.add_side_tab(self.tasks, self.tr("Cleaning tasks"), "tasks")
-        window.side.setCurrentWidget(self.panel)
-        if hasattr(window, "splitter"):
-            window.splitter.setSizes([860, 740])  # the queue's columns need the room more than the map
+        if hasattr(window, "panels"):  # the detail is a panel of its own, under the queue (console/docks.py)
+            from PySide6.QtCore import Qt
+
+            detail = window.panels.add(self.panel.detail, self.tr("Incident detail"), "detail", tab=False)
+            self.panel.split.setSizes([430, 100])  # the queue and the alerts without the detail between them
+            self.panel.layout().invalidate()  # (its minimum height was the three together's)
+            window.resizeDocks([window.side_dock("incidents"), detail], [560, 400], Qt.Orientation.Vertical)
+        window.show_side_tab("incidents")
 
         m = window.map
         self.panel.incidents_loaded.connect(self._push_incidents)
@@ -96,7 +101,7 @@ class Workflow(QObject):
         self.task_action.triggered.connect(self.open_task_editor)
         self.queue_action = QAction(self.tr("Incident queue"), w)
         self.queue_action.setShortcut(QKeySequence("F2"))
-        self.queue_action.triggered.connect(lambda: w.side.setCurrentWidget(self.panel))
+        self.queue_action.triggered.connect(lambda: w.show_side_tab("incidents"))
         menu = w.add_menu(self.tr("&Incidents")) if hasattr(w, "add_menu") else w.menuBar().addMenu(
             self.tr("&Incidents"))
         for a in (self.hotline_action, self.task_action, self.queue_action):
@@ -138,13 +143,17 @@ class Workflow(QObject):
         self.window.map.push_tasks(self._last_tasks)
 
     def show_incident(self, incident_id: int) -> None:
-        self.window.side.setCurrentWidget(self.panel)
+        self.window.show_side_tab("incidents")
+        self.window.show_side_tab("detail")
+        self.window.show_side_tab("incidents")  # the queue is the panel in front
         self.panel.select_incident(incident_id, emit=False)
 
     def map_menu(self, lat: float, lon: float) -> QMenu:
         """The right-click menu at a map point (non-blocking popup)."""
         menu = QMenu(self.window)
         menu.setObjectName("mapContextMenu")
+        if getattr(self.window, "read_only", False):  # the wall: nothing to file from here
+            return menu
         new = menu.addAction(self.tr("New incident here"))
         new.triggered.connect(lambda: self.open_form(lat=lat, lon=lon, source="hotline"))
         form = self._open_form()
@@ -179,9 +188,11 @@ class Workflow(QObject):
     def place_beside_map(self, dialog: QWidget) -> None:
         """Over the side panel, not the map: the dispatcher right-clicks the map to give the place."""
         w = self.window
-        side = w.side.mapToGlobal(w.side.rect().topLeft())
+        dock = w.side_dock("incidents") if hasattr(w, "side_dock") else None
+        area = dock if dock is not None and dock.isVisible() else w
+        side = area.mapToGlobal(area.rect().topLeft())
         frame = dialog.frameGeometry()
-        x = side.x() + w.side.width() - frame.width()  # right-aligned over the side panel
+        x = side.x() + area.width() - frame.width()  # right-aligned over the side panel
         screen = w.screen().availableGeometry() if w.screen() is not None else None
         if screen is not None and screen.contains(w.frameGeometry()):  # and kept on the screen
             x = max(screen.left(), min(x, screen.right() - frame.width()))

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
+from console import theme
 from console.i18n import t, word
 from console.operations import DispatchOp, seat_actor, show_error
 from dispatch import ops
@@ -126,11 +126,13 @@ OTHER_EVENT_KINDS = {
     "alarms.unmuted": "Alarm sounds on again",
 }
 
-PRIORITY_COLOURS = {"P1": QColor("#c62828"), "P2": QColor("#ef6c00"), "P3": QColor("#f9a825"), "P4": QColor("#607d8b")}
-OVERDUE_BG = QColor("#ffcdd2")
-OVERDUE_FG = QColor("#b71c1c")
-WARN_BG = QColor("#fff3cd")
-CLOSED_FG = QColor("#78909c")
+# the theme's live colours (console/theme.py): the same QColor objects, repainted when day/night is switched
+PRIORITY_COLOURS = theme.colours("priority_ink")  # text
+PRIORITY_FILLS = theme.colours("priority")  # swatches, as the map's pins
+OVERDUE_BG = theme.colour("overdue_bg")
+OVERDUE_FG = theme.colour("overdue_fg")
+WARN_BG = theme.colour("warn_bg")
+CLOSED_FG = theme.colour("closed_fg")
 
 
 def _label(table: dict[str, str], key: str | None) -> str:

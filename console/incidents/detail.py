@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.i18n import t
 from console.incidents.citizens_tab import CitizensTab
 from console.incidents.common import (
@@ -94,7 +95,7 @@ class IncidentDetail(QWidget):
         self.banner = QLabel(self)
         self.banner.setObjectName("refusalBanner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background:#ffebee;color:#b71c1c;border:1px solid #e57373;padding:4px 8px;")
+        theme.tone(self.banner, "banner")
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.queue_anyway = QPushButton(self.tr("Queue it behind the unit's current job"), self)
@@ -112,7 +113,7 @@ class IncidentDetail(QWidget):
                  ("unit", self.tr("Unit")), ("created", self.tr("Reported at")), ("text", self.tr("Description"))]
         for i, (key, label) in enumerate(names):
             lab = QLabel(label + ":", info)
-            lab.setStyleSheet("color:#546e7a")
+            theme.tone(lab, "muted")
             val = QLabel(info)
             val.setWordWrap(True)
             val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -125,7 +126,7 @@ class IncidentDetail(QWidget):
         self.plans = QLabel(self)  # the response plans (处置预案) of this category at this place
         self.plans.setObjectName("responsePlans")
         self.plans.setWordWrap(True)
-        self.plans.setStyleSheet("background:#fff8e1;border:1px solid #ffca28;padding:3px 6px")
+        theme.tone(self.plans, "plans")
         self.plans.hide()
 
         self.duplicates = QWidget(self)
@@ -254,7 +255,7 @@ class IncidentDetail(QWidget):
         overdue = bool(d.get("overdue")) and d.get("open")
         self.badge.setText(state_label(d["state"]))
         self.badge.setStyleSheet("padding:2px 8px;border-radius:8px;color:white;background:"
-                                 + ("#c62828" if overdue else ("#78909c" if not d.get("open") else "#1565c0")))
+                                 + theme.value("pill_overdue" if overdue else ("pill_closed" if not d.get("open") else "pill_open")))
         self.tick()
         where = d.get("address") or ""
         self.fields["where"].setText((where + "  " if where else "") + f"{d['lat']:.6f}, {d['lon']:.6f}")
@@ -320,13 +321,13 @@ class IncidentDetail(QWidget):
             b = QPushButton(text, self.actions)
             b.setObjectName(f"action-{target}")
             if target in ("rejected", "reopened", "unassign"):
-                b.setStyleSheet("color:#b71c1c")
+                theme.tone(b, "error_text")
             b.clicked.connect(lambda _=False, s=target: self.step(s))
             self.action_buttons[target] = b
             self.actions_layout.addWidget(b)
         if not self.action_buttons:
             done = QLabel(self.tr("No further step: the case is final"), self.actions)
-            done.setStyleSheet("color:#78909c")
+            theme.tone(done, "muted")
             self.actions_layout.addWidget(done)
         self.actions_layout.addStretch(1)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.incidents.address import AddressSearch
 from console.incidents.common import (
     CATEGORIES,
@@ -192,8 +193,7 @@ class IncidentForm(QDialog):
     def _show_message(self, text: str, error: bool) -> None:
         self._location_error = False
         self.message.setText(text)
-        self.message.setStyleSheet("color:#b71c1c;background:#ffebee;padding:4px;" if error
-                                   else "color:#1b5e20;background:#e8f5e9;padding:4px;")
+        theme.tone(self.message, "error" if error else "ok")
         self.message.show()
 
     # ---------------------------------------------------------------- filing
@@ -223,7 +223,7 @@ class IncidentForm(QDialog):
                  .replace("%2", str(w.get("distance_m"))) if w.get("code") == "on_land" else str(w.get("message"))
                  for w in warnings]
         self.message.setText("\n".join(texts))
-        self.message.setStyleSheet("color:#7a4f00;background:#fff3cd;padding:4px;")
+        theme.tone(self.message, "warn")
         self.message.show()
         self._location_error = False
         self.submit.setText(self.tr("File anyway"))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.incidents.common import (
     CATEGORIES,
     OVERDUE_FG,
@@ -75,7 +76,7 @@ class IncidentsPanel(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         self.count = QLabel(self)
-        self.count.setStyleSheet("color:#546e7a")
+        theme.tone(self.count, "muted")
         new = QPushButton(self.tr("New incident…"), self)
         new.setObjectName("newIncident")
         new.clicked.connect(self.new_incident_requested)
@@ -99,7 +100,7 @@ class IncidentsPanel(QWidget):
 
         alerts_box = QWidget(self)
         alerts_title = QLabel(self.tr("Shift-lead alerts"), alerts_box)
-        alerts_title.setStyleSheet("font-weight:bold;color:#b71c1c")
+        theme.tone(alerts_title, "alarm")
         self.alerts = QListWidget(alerts_box)
         self.alerts.setObjectName("alertList")
         self.alerts.itemActivated.connect(self._on_alert)
@@ -127,6 +128,7 @@ class IncidentsPanel(QWidget):
         split.addWidget(alerts_box)
         split.setSizes([330, 470, 90])
         split.setChildrenCollapsible(False)
+        self.split = split
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(split)

@@ -26,6 +26,7 @@ from console.incidents.common import (
     OVERDUE_BG,
     OVERDUE_FG,
     PRIORITY_COLOURS,
+    PRIORITY_FILLS,
     WARN_BG,
     category_label,
     deadline_remaining,
@@ -143,7 +144,7 @@ class IncidentTableModel(QAbstractTableModel):
             f.setBold(True)
             return f
         if role == Qt.ItemDataRole.DecorationRole and col == "priority":
-            return PRIORITY_COLOURS.get(r["priority"])
+            return PRIORITY_FILLS.get(r["priority"])  # the map pin's colour beside the word
         if role == Qt.ItemDataRole.TextAlignmentRole and col in ("id", "deadline"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -14,14 +14,6 @@ from branca.element import Element, JavascriptLink
 
 from console.map.scheme import url
 
-STYLE = {
-    "district": {"color": "#90a4ae", "weight": 1, "fillColor": "#f3f1e7", "fillOpacity": 0.6, "dashArray": "4 4"},
-    "patrol_zone": {"color": "#8d6e63", "weight": 1, "fillColor": "#d7ccc8", "fillOpacity": 0.15, "dashArray": "2 6"},
-    "road": {"color": "#b0a999", "weight": 2.5, "opacity": 0.9},
-    "river": {"color": "#4f8fc0", "weight": 1, "fillColor": "#9cc9ec", "fillOpacity": 1.0},
-    "river_segment": {"color": "#1e6fb0", "weight": 1, "opacity": 0.0},
-    "bridge": {"color": "#424242", "weight": 4, "opacity": 0.9},
-}
 LAYER_ORDER = ["district", "patrol_zone", "river", "river_segment", "road", "bridge"]
 
 LAYER_TITLES = {
@@ -49,11 +41,7 @@ LAYER_TITLES = {
     },
 }
 
-POINT_STYLE = {
-    "construction_site": ("#ef6c00", 6),
-    "disposal_site": ("#6a1b9a", 7),
-    "dock": ("#0d47a1", 5),
-}
+POINT_RADIUS = {"construction_site": 6, "disposal_site": 7, "dock": 5}
 
 
 CARD_KINDS = ("patrol_boat", "cleaning_vessel", "officer", "truck", "ais")  # the kind numbers of units.js
@@ -79,9 +67,14 @@ def _features(collection: dict[str, Any], layer: str) -> list[dict[str, Any]]:
 
 
 def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
-                   basemap: Any = None) -> str:
+                   basemap: Any = None, theme: dict[str, Any] | None = None) -> str:
     """The whole map page as HTML. `tiles_url` (optional, online) adds a tile layer under the city; `basemap`
-    (a console.map.basemap.BaseMap) adds the offline base map, served by app://, chosen in the layers control."""
+    (a console.map.basemap.BaseMap) adds the offline base map, served by app://, chosen in the layers control;
+    `theme`: console.theme.map_palette() (day by default), changed later by ConsoleTheme.apply without a reload."""
+    if theme is None:
+        from console.theme import map_palette
+
+        theme = map_palette()
     titles = LAYER_TITLES.get(lang, LAYER_TITLES["en"])
     name_key = "name" if lang.startswith("zh") else "name_en"
     lats, lons = [], []
@@ -119,6 +112,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
     root.header.add_child(JavascriptLink(url("res/map/incidents.js")))
     root.header.add_child(JavascriptLink(url("res/map/density.js")))
     root.header.add_child(JavascriptLink(url("res/map/cameras.js")))
+    root.header.add_child(JavascriptLink(url("res/map/theme.js")))
     # unit labels thinned by zoom and priority, the unit card on hover or selection (labels.js), in the page's language
     root.header.add_child(Element(f"<script>window.ConsoleLabelWords = {json.dumps(label_words(lang), ensure_ascii=False)};</script>"))
     root.header.add_child(JavascriptLink(url("res/map/labels.js")))
@@ -134,7 +128,7 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
         feats = _features(city_geojson, layer)
         if not feats:
             continue
-        style = STYLE[layer]
+        style = theme["layers"][layer]
         tooltip = folium.GeoJsonTooltip(fields=[name_key], labels=False) if layer != "road" else None
         folium.GeoJson(
             {"type": "FeatureCollection", "features": feats},
@@ -144,7 +138,8 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             control=True,
         ).add_to(m)
 
-    for layer, (colour, radius) in POINT_STYLE.items():
+    for layer, radius in POINT_RADIUS.items():
+        colour = theme["points"][layer]
         group = folium.FeatureGroup(name=titles[layer])
         for f in _features(city_geojson, layer):
             lon, lat = f["geometry"]["coordinates"][:2]
@@ -154,8 +149,9 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
                 color=colour,
                 weight=2,
                 fill=True,
-                fill_color="#ffffff",
+                fill_color=theme["site_fill"],
                 fill_opacity=0.9,
+                className=f"console-point-{layer}",  # how theme.js finds it (no effect on the canvas)
                 tooltip=f["properties"].get(name_key, ""),
             ).add_to(group)
         group.add_to(m)
@@ -168,7 +164,9 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
             text = f["properties"].get(name_key, "")
             folium.Marker(
                 [lat, lon],
-                icon=folium.DivIcon(html=f'<div class="{css}">{text}</div>', icon_size=(120, 16), icon_anchor=(0, 8)),
+                # under the unit canvas and the incident pins (map.css): a label never hides a priority marker
+                icon=folium.DivIcon(html=f'<div class="{css}">{text}</div>', icon_size=(120, 16), icon_anchor=(0, 8),
+                                    class_name="console-label-icon"),
             ).add_to(labels)
     labels.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -176,17 +174,15 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
 
     schematic = "示意地图，非测绘成果" if lang.startswith("zh") else "Schematic map, not survey data"
     root.html.add_child(
-        Element(
-            '<div style="position:absolute;bottom:4px;right:8px;z-index:1000;font-size:11px;'
-            f'color:#546e7a;background:rgba(255,255,255,.7);padding:1px 5px">{schematic}</div>'
-        )
+        Element(f'<div class="console-schematic-note">{schematic}</div>')
     )
     map_name = m.get_name()
     root.script.add_child(
         Element(
             # runs after folium's own script has created the map
+            f"ConsoleTheme.apply({json.dumps(theme)});"  # the labels and pins' colours before the first paint
             'window.addEventListener("load", function () {'
-            f"window.consoleMap = {map_name}; ConsoleUnits.attach({map_name}); ConsoleIncidents.attach({map_name});"
+            f"window.consoleMap = {map_name}; ConsoleTheme.attach(); ConsoleUnits.attach({map_name}); ConsoleIncidents.attach({map_name});"
             f"ConsoleDensity.attach({map_name}); ConsoleCameras.attach({map_name}); ConsoleLabels.attach({map_name});"
             "if (window.qt && window.QWebChannel) { new QWebChannel(qt.webChannelTransport, function (ch) {"
             " window.consoleBridge = ch.objects.bridge;"

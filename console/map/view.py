@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -104,7 +105,8 @@ class MapView(QWebEngineView):
     zone_event = Signal(dict)  # drawing and editing zones (resources/map/zoneedit.js)
 
     def __init__(self, city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_url: str | None = None,
-                 page_name: str = "map.html", parent: QWidget | None = None, basemap: Any = None) -> None:
+                 page_name: str = "map.html", parent: QWidget | None = None, basemap: Any = None,
+                 theme: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         profile, handler, guard = shared_profile()
         self.guard = guard
@@ -132,9 +134,25 @@ class MapView(QWebEngineView):
         self._labels: dict[str, str | None] = {}
         if basemap is not None:
             handler.basemap = basemap
+        self.theme = theme
         handler.pages[page_name] = build_map_html(city_geojson, lang=lang, tiles_url=tiles_url,
-                                                  basemap=basemap).encode("utf-8")
+                                                  basemap=basemap, theme=theme).encode("utf-8")
+        if theme is not None:
+            self._page.setBackgroundColor(QColor(theme.get("page", "#ffffff")))  # no white flash at night
         self.load(QUrl(url(page_name)))
+
+    def set_theme(self, palette: dict[str, Any]) -> None:
+        """Day or night (console.theme.map_palette): the page restyles itself, nothing is reloaded."""
+        self.theme = palette
+        self._page.setBackgroundColor(QColor(palette.get("page", "#ffffff")))
+        self._page.runJavaScript(f"window.ConsoleTheme && ConsoleTheme.apply({json.dumps(palette)})")
+
+    def fit_city(self) -> None:
+        """The whole city in view (the wall); at once if the page is ready, else once it is."""
+        if self.is_ready:
+            self.run("ConsoleTheme.fitCity()")
+        else:
+            self.ready.connect(lambda: self.run("ConsoleTheme.fitCity()"))
 
     def _on_ready(self) -> None:
         self.is_ready = True

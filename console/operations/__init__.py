@@ -74,6 +74,45 @@ def authorize(core: Any, operation: str, args: dict[str, Any] | None = None) -> 
     check(core, seat_operator(), operation, args, seat=f"console@{platform.node()}")
 
 
+_read_only = False
+
+
+def set_read_only(on: bool) -> None:
+    """The wall (--wall): from now on every operation a viewer may not run is refused here, before the core."""
+    global _read_only
+    _read_only = bool(on)
+
+
+def read_only() -> bool:
+    return _read_only
+
+
+class ReadOnlyCore:
+    """The core as a viewer's seat sees it: reads go through, any change is refused (`Refused`, code read_only).
+
+    Operations reach it through `dispatch.ops.call`, which hands them to `remote_call` (as for a seat attached
+    to a hub); the permission table (docs/permissions.md) decides what a viewer may run."""
+
+    WRITES = frozenset({"command", "record", "ingest"})
+
+    def __init__(self, core: Any) -> None:
+        self._core = core
+
+    def remote_call(self, name: str, args: dict[str, Any]) -> Any:
+        from dispatch import ops
+        from dispatch.accounts.permissions import allowed
+
+        ok, why = allowed("viewer", name, args, "")
+        if not ok:
+            raise Refused(f"this seat is read-only (the wall): {why}", "read_only")
+        return ops.call(self._core, name, args, actor=seat_actor())
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.WRITES:
+            raise Refused(f"this seat is read-only (the wall): {name} refused", "read_only")
+        return getattr(self._core, name)
+
+
 def set_core(core: Any) -> None:
     """Called once at start-up by the console with the Dispatch core (or a hub client)."""
     global _core, bus
@@ -136,7 +175,7 @@ class DispatchOp[T]:
         return self
 
     def run_in_background(self) -> Future[T]:
-        fut = _core_pool.submit(self.op, _core)
+        fut = _core_pool.submit(self.op, ReadOnlyCore(_core) if _read_only else _core)
         fut.add_done_callback(lambda f: run_on_main(lambda: self._finish(f)))
         return fut
 

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.incidents.common import category_label, event_kind_label, state_label
 from console.map.view import MapView, unit_row
 from console.replay.timeline import Timeline
@@ -119,7 +120,7 @@ class ReplayWindow(QMainWindow):
         self.clock_label = QLabel(self)
         self.clock_label.setObjectName("replayClock")
         self.message = QLabel(self)
-        self.message.setStyleSheet("color:#b71c1c")
+        theme.tone(self.message, "error_text")
 
         bar = QHBoxLayout()
         for w in (self.range_box, self.prev_button, self.play_button, self.next_button, self.speed_box,
@@ -211,7 +212,7 @@ class ReplayWindow(QMainWindow):
             tip = f"{_local(ev.ts)}  {ev.kind}\n{json.dumps(ev.payload, ensure_ascii=False)[:500]}"
             for j, v in enumerate((when, ev.actor, event_kind_label(ev.kind), ev.entity or "")):
                 item = QTableWidgetItem(v)
-                item.setForeground(QBrush(QColor("#9e9e9e")))  # after the replay clock until it passes
+                item.setForeground(QBrush(theme.colour("closed_fg")))  # after the replay clock until it passes
                 item.setToolTip(tip)
                 self.log.setItem(i, j, item)
         self._event_ts = [ev.ts for ev in self.window_events]
@@ -350,7 +351,7 @@ class ReplayWindow(QMainWindow):
         if upto == self._log_upto:
             return
         lo, hi = sorted((upto, self._log_upto))
-        past, future = QBrush(QColor("#1a1a1a")), QBrush(QColor("#9e9e9e"))
+        past, future = QBrush(theme.colour("text")), QBrush(theme.colour("closed_fg"))
         for i in range(max(0, lo + 1), min(len(self._event_ts), hi + 1)):
             for j in range(4):
                 item = self.log.item(i, j)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.i18n import current_language, kind_label
 from console.incidents.common import run_op
 
@@ -58,7 +59,7 @@ class TaskEditor(QDialog):
         self.draw.setToolTip(self.tr("Click the corners on the map; double-click to finish"))
         self.draw.clicked.connect(self._draw)
         self.drawn = QLabel(self.tr("no area drawn"), self)
-        self.drawn.setStyleSheet("color:#546e7a")
+        theme.tone(self.drawn, "muted")
         seg_row = QHBoxLayout()
         seg_row.addWidget(self.use_segment)
         seg_row.addWidget(self.segment, 1)
@@ -176,13 +177,13 @@ class TaskEditor(QDialog):
     def _refused(self, message: str) -> None:
         self.submit.setEnabled(True)
         self.message.setText(self.tr("Refused: %1").replace("%1", message))
-        self.message.setStyleSheet("color:#b71c1c;background:#ffebee;padding:4px;")
+        theme.tone(self.message, "error")
         self.message.show()
 
     def _created(self, task: dict[str, Any]) -> None:
         self.message.setText(self.tr("Created task #%1: %2 m² of water").replace("%1", str(task["id"])).replace(
             "%2", f"{task.get('area_m2', 0):,.0f}"))
-        self.message.setStyleSheet("color:#1b5e20;background:#e8f5e9;padding:4px;")
+        theme.tone(self.message, "ok")
         self.message.show()
         self.submit.setEnabled(True)
         self.created.emit(task)

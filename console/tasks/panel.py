@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import theme
 from console.incidents.common import SYSTEM_ACTOR, run_op, task_state_label
 
 TICK_MS = 3000
@@ -249,13 +250,13 @@ class TasksPanel(QWidget):
             return
 
         def done(t: dict[str, Any]) -> None:
-            self.message.setStyleSheet("")
+            theme.tone(self.message, None)
             self.message.setText(self.tr("Task %1: %2").replace("%1", str(tid)).replace(
                 "%2", task_state_label(t.get("state"))))
             self.refresh()
 
         def refused(msg: str) -> None:
-            self.message.setStyleSheet("color:#b71c1c")
+            theme.tone(self.message, "error_text")
             self.message.setText(self.tr("Refused: %1").replace("%1", msg))
 
         run_op(self, op_name, {"task_id": tid}, on_done=done, on_refused=refused)

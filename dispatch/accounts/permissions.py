@@ -35,7 +35,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
         "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
-        "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "plans", "places", "places.search", "incident.check", "incidents.alerts",
+        "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "analytics.live", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
         "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),

@@ -12,8 +12,10 @@
  */
 (function () {
   "use strict";
-  var FILLS = ["#2e9d4f", "#e0a100", "#d23c3c", "#6d4c9f", "#9aa0a6"]; // statuses, then stale
-  var STROKES = ["#0b3d91", "#00838f", "#37474f", "#5d4037", "#455a64"]; // by kind
+  // the theme's (console/theme.py, set through setPalette): fills by status then stale, outlines by kind
+  var FILLS = ["#009e73", "#f0c000", "#c8102e", "#4a2f8a", "#a8adb2"];
+  var STROKES = ["#0b3d91", "#00838f", "#37474f", "#5d4037", "#455a64"];
+  var INK = {label: "#1a1a1a", halo: "rgba(255,255,255,0.85)", selected: "#1565c0"};
   var NKIND = 5;
   // Outline of each kind, pointing north, in pixels (null: a circle)
   var SHAPES = [
@@ -180,7 +182,7 @@
     if (selected !== null && slotOf.has(selected)) {
       i = slotOf.get(selected);
       ctx.beginPath(); ctx.arc(px[i], py[i], 12, 0, 6.283185307179586);
-      ctx.strokeStyle = "#1565c0"; ctx.lineWidth = 2.5; ctx.stroke();
+      ctx.strokeStyle = INK.selected; ctx.lineWidth = 2.5; ctx.stroke();
     }
     if (window.ConsoleLabels) {  // labels thinned by zoom and priority, the hover card (labels.js)
       ConsoleLabels.draw(ctx, {n: n, ids: ids, label: label, px: px, py: py, kind: kind, status: status, stale: stale,
@@ -322,6 +324,16 @@
       schedule();
     },
     setSelectHandler: function (fn) { onSelect = fn; },
+    /* The theme's colours (resources/map/theme.js): the pre-drawn icons are made again with them. */
+    setPalette: function (p) {
+      if (p.fills && p.fills.length === 5) FILLS = p.fills.slice();
+      if (p.strokes && p.strokes.length === NKIND) STROKES = p.strokes.slice();
+      INK = {label: p.unit_label || INK.label, halo: p.unit_halo || INK.halo, selected: p.selected || INK.selected};
+      sprites = {}; spritePixels = {};
+      schedule();
+      return FILLS.length;
+    },
+    palette: function () { return {fills: FILLS.slice(), strokes: STROKES.slice(), label: INK.label}; },
     redraw: schedule,
     count: function () { return ids.length; },
     /* For tests: [id, lat, lon, stale, x, y] of every unit, x/y in container pixels. */

@@ -158,9 +158,8 @@ def test_cases_tab_in_the_main_window_with_its_overdue_badge(qtbot, seat):
     w.slow_timer.stop()
     view = install(w)
     qtbot.addWidget(w)
-    assert w.show_side_tab("cases") and w.side.currentWidget() is view.panel
-    i = w.side.indexOf(view.panel)
-    qtbot.waitUntil(lambda: w.side.tabText(i) == "Enforcement cases (1)", timeout=10000)
+    assert w.show_side_tab("cases") and w.current_side_widget() is view.panel
+    qtbot.waitUntil(lambda: w.side_title("cases") == "Enforcement cases (1)", timeout=10000)
     view.close()
     w.close()
 

@@ -27,7 +27,7 @@ def test_a_broken_feeds_file_is_shown_on_the_bench_and_the_demo_stays_off(qtbot,
 
         install(window, timers=False)  # brings its queue forward, as at start
         gui.show_feed_problem(args, window)
-        assert window.side.currentWidget() is panel  # the console opens where it says why
+        assert window.current_side_widget() is panel  # the console opens where it says why
         assert "baud" in window.statusBar().currentMessage()
         window.close()
     finally:

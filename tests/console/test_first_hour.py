@@ -96,7 +96,7 @@ def test_queue_and_task_columns_are_not_cut_at_the_default_window(qtbot, desk) -
     assert cut_columns(queue, {location}) == []
     assert queue.horizontalScrollBar().maximum() == 0
     assert queue.horizontalHeader().sectionSize(location) >= 60  # the address shows, elided if long
-    w.side.setCurrentWidget(wf.tasks)
+    w.show_side_tab("tasks")
     qtbot.waitUntil(lambda: wf.tasks.table.rowCount() == 1, timeout=10000)
     tasks = wf.tasks.table
     assert cut_columns(tasks, {wf.tasks.COLUMNS.index("name")}) == []
@@ -109,14 +109,14 @@ def test_an_overdue_alert_does_not_widen_the_side_panel(qtbot, desk) -> None:  #
     w, wf, core, clock = desk
     wf.panel.count.setText(wf.panel.count.text().split(" · ")[0])  # as before any case was overdue
     QApplication.processEvents()
-    before = w.splitter.sizes()
-    assert wf.panel.minimumSizeHint().width() < before[1] - 150  # room to spare beside the map, in either language
+    before = w.side_dock("incidents").width()
+    assert wf.panel.minimumSizeHint().width() < before - 150  # room to spare beside the map, in either language
     clock.t += 3600
     wf.panel.check_deadlines()
     qtbot.waitUntil(lambda: wf.panel.alerts.count() > 0 and "·" in wf.panel.count.text(), timeout=10000)
     QApplication.processEvents()
-    assert w.splitter.sizes() == before
-    assert wf.panel.minimumSizeHint().width() < before[1] - 150  # what the alert says needs no more room
+    assert w.side_dock("incidents").width() == before
+    assert wf.panel.minimumSizeHint().width() < before - 150  # what the alert says needs no more room
 
 
 @BOTH

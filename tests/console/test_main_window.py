@@ -116,6 +116,7 @@ def test_side_tabs_are_named_for_tab(qtbot, window) -> None:  # type: ignore[no-
     w, _core, _clock = window
     extra = QLabel("x")
     w.add_side_tab(extra, "Extra", "extra")
-    assert w.show_side_tab("extra") and w.side.currentWidget() is extra
-    assert w.show_side_tab("units") and w.side.currentWidget() is w.board
-    assert not w.show_side_tab("field") and w.side.currentWidget() is w.board  # not installed here
+    assert w.show_side_tab("extra") and w.current_side_widget() is extra
+    assert w.show_side_tab("units") and w.current_side_widget() is w.board
+    assert not w.show_side_tab("field") and w.current_side_widget() is w.board  # not installed here
+    assert w.side_dock("extra").objectName() == "dock-extra"  # saveState/restoreState know every panel

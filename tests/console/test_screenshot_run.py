@@ -38,3 +38,26 @@ def test_demo_run_writes_a_live_screenshot_and_stores_fixes(tmp_path, qapp) -> N
     assert reports.fetchone()[0] >= 4  # the demo's first launch on a store files its reports
     fixes = con.execute("select count(distinct unit_id), sum(n) from fix_blocks").fetchone()
     assert fixes[0] >= 80 and fixes[1] >= 200
+
+
+def test_the_wall_at_night_from_the_command_line(tmp_path, qapp) -> None:  # type: ignore[no-untyped-def]
+    """`--wall --theme dark`: the whole screen, dark, the counters at the top; nothing remembered of the run."""
+    shot, db, config = tmp_path / "wall.png", tmp_path / "wall.db", tmp_path / "config"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(config))
+    p = subprocess.run(
+        [sys.executable, "main.py", "--db", f"sqlite:///{db}", "--screenshot", str(shot), "--run-for", "5",
+         "--lang", "en", "--wall", "--theme", "dark"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    img = QImage(str(shot))
+    screen = qapp.primaryScreen().geometry()  # the offscreen platform's screen, as the child had it
+    assert (img.width(), img.height()) == (screen.width(), screen.height())
+
+    def luminance(px: int) -> float:
+        return (0.2126 * ((px >> 16) & 255) + 0.7152 * ((px >> 8) & 255) + 0.0722 * (px & 255)) / 255
+
+    samples = [luminance(img.pixel(x, y)) for y in range(0, img.height(), 6) for x in range(0, img.width(), 6)]
+    assert sum(samples) / len(samples) < 0.15, "the night wall is not dark"
+    saved = "".join(f.read_text(encoding="utf-8") for f in config.rglob("*.conf"))
+    assert "[window]" not in saved  # a timed run leaves the user's arrangement alone

@@ -210,7 +210,7 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
     card = view.card
     w.map.unit_clicked.emit("truck-04")  # what a click on its marker sends
     qtbot.waitUntil(lambda: card.card is not None and card.card["unit_id"] == "truck-04", timeout=10000)
-    assert w.side.currentWidget() is card
+    assert w.current_side_widget() is card
     text = card.body.text()
     assert "过期运输公司" in text and "Company permit expired 2026-06-30" in text
     qtbot.waitUntil(lambda: card.alerts.count() == 1, timeout=10000)
@@ -243,7 +243,7 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
     # a boat is no truck: no card
     w.show_side_tab("units")
     w.map.unit_clicked.emit("boat-01")
-    assert w.side.currentWidget() is not card
+    assert w.current_side_widget() is not card
 
 
 def test_every_new_label_ships_in_chinese():

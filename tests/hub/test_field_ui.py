@@ -303,8 +303,7 @@ def test_a_message_from_a_boat_is_signalled_and_counted_unread_until_read(link, 
         qtbot.mouseClick(w.send_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: any("Engine trouble" in n for n in main.notified), timeout=10000)
         assert "Boat 1" in main.notified[-1] and "Engine trouble" in main.statusBar().currentMessage()
-        field_tab = main.side.indexOf(panel)
-        qtbot.waitUntil(lambda: main.side.tabText(field_tab) == "Field link (1)", timeout=10000)
+        qtbot.waitUntil(lambda: main.side_title("field") == "Field link (1)", timeout=10000)
         assert ops.call(link.core, "field.unread", {}, actor="t") == {"boat-01": 1}
         qtbot.waitUntil(lambda: panel.unit_row("boat-01") is not None, timeout=10000)
         panel.select_unit("boat-01")  # selected while the tab is behind: nothing is read yet
@@ -314,7 +313,7 @@ def test_a_message_from_a_boat_is_signalled_and_counted_unread_until_read(link, 
                    if panel.table.item(i, 0).data(Qt.ItemDataRole.UserRole) == "boat-01")
         assert "✉ 1" in panel.table.item(row, 0).text()
         main.show_side_tab("field")  # the dispatcher looks at it
-        qtbot.waitUntil(lambda: main.side.tabText(field_tab) == "Field link", timeout=10000)
+        qtbot.waitUntil(lambda: main.side_title("field") == "Field link", timeout=10000)
         assert ops.call(link.core, "field.unread", {}, actor="t") == {}
         read = list(link.core.store.events(kinds=["field.messages_read"]))
         assert len(read) == 1 and read[0].actor == operations.seat_actor()
