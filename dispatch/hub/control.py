@@ -133,6 +133,7 @@ class ControlServer:
         return self.cut_reasons.get(seat) or ("login_required", f"no operator is logged in at seat {seat}")
 
     def _run(self) -> None:
+        sock = None
         try:
             sock = self.ctx.socket(zmq.ROUTER)
             sock.linger = 0
@@ -147,6 +148,8 @@ class ControlServer:
             else:
                 sock.bind(self.bind)
         except BaseException as exc:
+            if sock is not None:
+                sock.close(linger=0)  # a port taken: nothing may stay open (the context could not end)
             self._error = exc
             self._ready.set()
             return

@@ -98,7 +98,30 @@ class Hub:
         t.start()
         self._ready.wait(10)
         if self._error is not None:
+            self._release()
             raise self._error
+        try:
+            self._start_control()
+        except BaseException:
+            self.stop()  # the field side is up: take it down again, the caller is told why
+            raise
+        self.core.subscribe(self._on_changes)
+        log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
+        return self
+
+    def _release(self) -> None:
+        """What a hub that never started holds: its context and its wake-up pipe."""
+        for t in self._threads:
+            t.join(5)
+        self.outbox.close()
+        self.ctx.term()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _start_control(self) -> None:
         if self.control_bind:
             from dispatch.hub.control import ControlServer
             from dispatch.hub.stream import StreamPublisher, stream_bind_for
@@ -110,9 +133,6 @@ class Hub:
             self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=keys, stream=self.stream)
             self.control_endpoint = self.control.start()
             self._close_stale_sessions()
-        self.core.subscribe(self._on_changes)
-        log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
-        return self
 
     def stop(self) -> None:
         self.core.unsubscribe(self._on_changes)
@@ -192,6 +212,7 @@ class Hub:
 
     # ----------------------------------------------------------------- loop
     def _run(self) -> None:
+        zap = router = None
         try:
             zap = self.ctx.socket(zmq.REP)
             zap.linger = 0
@@ -212,6 +233,9 @@ class Hub:
             else:
                 router.bind(self.field_bind)
         except BaseException as exc:
+            for sock in (zap, router):  # a port taken: nothing of this hub may stay bound or open
+                if sock is not None:
+                    sock.close(linger=0)
             self._error = exc
             self._ready.set()
             return

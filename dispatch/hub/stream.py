@@ -139,6 +139,7 @@ class StreamPublisher:
             self._wake()
 
     def _run(self) -> None:
+        sock = None
         try:
             sock = self.ctx.socket(zmq.ROUTER)
             sock.linger = 0
@@ -155,6 +156,8 @@ class StreamPublisher:
             else:
                 sock.bind(self.bind)
         except BaseException as exc:
+            if sock is not None:
+                sock.close(linger=0)  # a port taken: nothing may stay open (the context could not end)
             self._error = exc
             self._ready.set()
             return

@@ -61,3 +61,28 @@ def test_the_wall_at_night_from_the_command_line(tmp_path, qapp) -> None:  # typ
     assert sum(samples) / len(samples) < 0.15, "the night wall is not dark"
     saved = "".join(f.read_text(encoding="utf-8") for f in config.rglob("*.conf"))
     assert "[window]" not in saved  # a timed run leaves the user's arrangement alone
+
+
+def test_a_taken_hub_port_is_a_warning_and_the_console_still_runs_and_ends(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Another program holds the field port, then the control port: the console says so, runs, and exits
+    (a hub that failed to bind once left its sockets open and the process never ended)."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    busy = f"tcp://127.0.0.1:{taken.getsockname()[1]}"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    try:
+        for field, control in ((busy, "tcp://127.0.0.1:0"), ("tcp://127.0.0.1:0", busy)):
+            shot = tmp_path / "shot.png"
+            p = subprocess.run(
+                [sys.executable, "main.py", "--db", f"sqlite:///{tmp_path / 'busy.db'}", "--screenshot", str(shot),
+                 "--run-for", "2", "--field-bind", field, "--control-bind", control],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=90,
+            )
+            assert p.returncode == 0, p.stderr[-2000:]
+            assert "field hub not started" in p.stderr and "Address already in use" in p.stderr
+            assert not QImage(str(shot)).isNull()
+    finally:
+        taken.close()
