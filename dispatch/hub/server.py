@@ -110,7 +110,7 @@ class Hub:
         return self
 
     def _release(self) -> None:
-        """What a hub that never started holds: its context and its wake-up pipe."""
+        """Join the field thread, then let go of the outbox, the context and the wake-up pipe."""
         for t in self._threads:
             t.join(5)
         self.outbox.close()
@@ -142,15 +142,7 @@ class Hub:
             self.control.stop()
         if getattr(self, "stream", None) is not None:
             self.stream.stop()
-        for t in self._threads:
-            t.join(5)
-        self.outbox.close()
-        self.ctx.term()
-        for fd in (self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self._release()
 
     def _close_stale_sessions(self) -> None:
         """Operators the log shows at a seat from before this hub started: their sessions died with the
