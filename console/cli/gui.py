@@ -296,7 +296,7 @@ def _start_hub(args: argparse.Namespace, session, window):  # type: ignore[no-un
 
     field, control = args.field_bind or DEFAULT_FIELD_BIND, args.control_bind or DEFAULT_CONTROL_BIND
     try:
-        hub = start_hub(session.core, field, control)
+        hub = start_hub(session.core, field, control, owner=True)
     except Exception as exc:
         msg = window.tr("Field hub not started: %1").replace("%1", str(exc))
         log.warning("field hub not started on %s / %s: %s", field, control, exc)

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        hub = start_hub(session.core, args.field_bind, args.control_bind)
+        hub = start_hub(session.core, args.field_bind, args.control_bind, owner=True)
     except Exception as exc:
         print(f"error: cannot start the hub: {exc}", file=sys.stderr)
         session.close()

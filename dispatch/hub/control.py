@@ -5,6 +5,9 @@ Transport: a ROUTER with CURVE; a client's key must be an enrolled seat key (`ke
 
 - {"type": "login", "name", "password"} -> {"ok": true, "result": {"name", "role"}}: binds the
   operator to this connection (dispatch.accounts.ops.login: delays, lock-out, all recorded).
+- {"type": "login", "owner": SECRET} -> {"ok": true, "result": {"name", "role": "owner"}}: the store's owner on
+  the hub's machine (dispatch/hub/owner.py: the secret from the owner file this hub run wrote, compared in
+  constant time; actor `owner:<the hub's OS login>`, not checked against the permission table, as `ctl --db`).
 - {"type": "logout"}.
 - {"type": "hello"} -> {"seat", "stream", "hub"}: no login needed (the seat's key is).
 - {"type": "sync", "after": seq, "hash": h} -> {"events": [[seq, ts, actor, kind, entity, payload, hash]...],
@@ -48,6 +51,7 @@ class Session:
     seat: str
     account: Account
     key: str | None = None  # the seat key this connection was admitted with (None: not known, in tests)
+    owner: bool = False  # the store's owner (dispatch/hub/owner.py): the permission table is not consulted
 
 
 CUT_KINDS = frozenset({"seat.key_revoked", "seat.key_enrolled", "account.disabled"})
@@ -55,8 +59,9 @@ CUT_KINDS = frozenset({"seat.key_revoked", "seat.key_enrolled", "account.disable
 
 class ControlServer:
     def __init__(self, core: Any, ctx: zmq.Context, bind: str, *, keys: tuple[str, str],
-                 stream: Any = None) -> None:
+                 stream: Any = None, owner: Any = None) -> None:
         self.core = core
+        self.owner = owner  # dispatch.hub.owner.Owner: its file is written with the bind, removed at stop
         self.stream = stream  # the StreamPublisher attached consoles follow (its port and instance)
         self.ctx = ctx
         self.bind = bind
@@ -84,6 +89,8 @@ class ControlServer:
         self.core.unsubscribe(self._on_changes)
         self._stop.set()
         self._thread.join(5)
+        if self.owner is not None:
+            self.owner.remove()
 
     # ------------------------------------------------------------ revocation
     def _on_changes(self, changes: Any) -> None:
@@ -97,6 +104,8 @@ class ControlServer:
         from dispatch.accounts.model import accounts_state
         from dispatch.hub.seats import seats_state
 
+        if self.owner is not None and key is not None and key == self.owner.public_key:
+            return None  # this run's owner key: the hub's own, never enrolled nor revoked
         with self.core.lock:
             current = seats_state(self.core.state).keys.get(seat)
             live = accounts_state(self.core.state).by_name.get(account.name) if account is not None else None
@@ -109,7 +118,7 @@ class ControlServer:
 
     def _drop_unfit(self) -> None:
         for conn, s in list(self.sessions.items()):
-            why = self._unfit(s.seat, s.key, s.account)
+            why = None if s.owner else self._unfit(s.seat, s.key, s.account)
             if why is None:
                 continue
             self.sessions.pop(conn, None)
@@ -145,11 +154,15 @@ class ControlServer:
             if self.bind.endswith(":0") or self.bind.endswith(":*"):
                 sock.bind(self.bind.rsplit(":", 1)[0] + ":*")
                 self.endpoint = sock.last_endpoint.decode()
+                self._write_owner_file()
             else:
+                self._write_owner_file()  # before the bind: a client that finds the port open finds the file
                 sock.bind(self.bind)
         except BaseException as exc:
             if sock is not None:
                 sock.close(linger=0)  # a port taken: nothing may stay open (the context could not end)
+            if self.owner is not None:
+                self.owner.remove()
             self._error = exc
             self._ready.set()
             return
@@ -211,7 +224,7 @@ class ControlServer:
             if kind == "logout":
                 s = self.sessions.pop(conn, None)
                 if s is not None:
-                    account_ops.logout(self.core, s.account, s.seat)
+                    self._logout(s)
                     if self.stream is not None:
                         self.stream.recheck()  # the seat's stream ends with its last session
                 return {"id": rid, "ok": True, "result": None}
@@ -246,14 +259,41 @@ class ControlServer:
                 else:
                     log.exception("control: flushing fixes failed")
 
+    def _write_owner_file(self) -> None:
+        if self.owner is not None:
+            try:
+                self.owner.write(self.endpoint)
+            except OSError as exc:  # the hub serves all the same; its owner uses a seat key and a login
+                log.warning("control: owner credential file not written: %s", exc)
+
+    def _logout(self, s: Session, reason: str = "logout") -> None:
+        if s.owner and self.owner is not None:
+            self.owner.record(self.core, "owner.logout", s.seat, None if reason == "logout" else reason)
+        else:
+            account_ops.logout(self.core, s.account, s.seat, reason=reason)
+
     def _login(self, conn: bytes, seat: str, req: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         old = self.sessions.pop(conn, None)
         if old is not None:
-            account_ops.logout(self.core, old.account, old.seat, reason="another login on this connection")
+            self._logout(old, reason="another login on this connection")
+        if "owner" in req:
+            return self._owner_login(conn, seat, req.get("owner"), key)
         account = account_ops.login(self.core, req.get("name"), req.get("password"), seat)
         self.sessions[conn] = Session(seat, account, key)
         self.cut_reasons.pop(seat, None)
         return {"name": account.name, "role": account.role, "seat": seat, **self._stream_info()}
+
+    def _owner_login(self, conn: bytes, seat: str, secret: Any, key: str | None) -> dict[str, Any]:
+        """The owner's secret from this run's owner file, over the owner key this run admits (when known)."""
+        o = self.owner
+        if o is None or not o.verify(secret) or (key is not None and key != o.public_key):
+            if o is not None:
+                o.record(self.core, "owner.login_failed", seat, "wrong secret")
+            raise Refused("owner login refused: the secret is not this hub run's (is the hub restarted? "
+                          "run the command again)", "owner_refused")
+        self.sessions[conn] = Session(seat, Account(o.login, "owner"), key, owner=True)
+        o.record(self.core, "owner.login", seat)
+        return {"name": o.login, "role": "owner", "seat": seat, **self._stream_info()}
 
     def _stream_info(self) -> dict[str, Any]:
         if self.stream is None:
@@ -297,7 +337,7 @@ class ControlServer:
             self.sessions.pop(conn, None)
             self._refused(a.actor, seat, a.name, name, args, claimed, "account disabled")
             raise Refused(f"the account {a.name} is disabled; the session is closed", "account_disabled")
-        ok, why = allowed(a.role, name, args, a.name)
+        ok, why = (True, "") if s.owner else allowed(a.role, name, args, a.name)
         if not ok:
             self._refused(a.actor, seat, a.name, name, args, claimed, why)
             raise Refused(why, "forbidden")
@@ -318,14 +358,16 @@ class ControlClient:
     """Sends operations to a hub's control endpoint over CURVE as a logged-in operator. One per thread.
 
     `keys`: the seat key file's dict (public_key, secret_key, hub_public_key). `login`: (name, password);
-    the client logs in before its first operation and again if the hub has restarted since.
+    the client logs in before its first operation and again if the hub has restarted since. `owner`: the
+    secret of the hub's owner file instead (dispatch/hub/owner.py; `keys` is then that file's dict).
     """
 
     def __init__(self, endpoint: str, *, keys: dict[str, Any], login: tuple[str, str] | None = None,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, owner: str | None = None) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self.credentials = login
+        self.owner = owner
         self.logged_in: dict[str, Any] | None = None
         self.last_head: int | None = None  # the hub's head after the last operation (its reply's "head")
         self.ctx = zmq.Context.instance()
@@ -341,6 +383,16 @@ class ControlClient:
         self.logged_in = self._request({"type": "login", "name": name, "password": password})
         return self.logged_in
 
+    def owner_login(self) -> dict[str, Any]:
+        self.logged_in = self._request({"type": "login", "owner": self.owner})
+        return self.logged_in
+
+    def _relogin(self) -> None:
+        if self.owner is not None:
+            self.owner_login()
+        elif self.credentials is not None:
+            self.login(*self.credentials)
+
     def logout(self) -> None:
         if self.logged_in is not None:
             self._request({"type": "logout"})
@@ -352,14 +404,14 @@ class ControlClient:
 
     def request(self, req: dict[str, Any]) -> Any:
         """One request as the logged-in operator, logging in (again) first when needed."""
-        if self.logged_in is None and self.credentials is not None:
-            self.login(*self.credentials)
+        if self.logged_in is None:
+            self._relogin()
         try:
             return self._request(req)
         except Refused as exc:
-            if exc.code != "login_required" or self.credentials is None:
+            if exc.code != "login_required" or (self.credentials is None and self.owner is None):
                 raise
-        self.login(*self.credentials)  # the hub restarted: its sessions are gone; nothing was run
+        self._relogin()  # the hub restarted: its sessions are gone; nothing was run
         return self._request(req)
 
     def send_raw(self, request: dict[str, Any]) -> Any:

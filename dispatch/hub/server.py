@@ -45,7 +45,7 @@ class Hub:
 
     def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
                  offline_after: float = P.OFFLINE_AFTER_S, resend_after: float = P.RESEND_AFTER_S,
-                 stream_bind: str | None = None) -> None:
+                 stream_bind: str | None = None, owner: bool = False) -> None:
         self.core = core
         self.stream_bind = stream_bind  # attached consoles' stream (default: the control port + 1)
         self.stream_endpoint: str | None = None
@@ -56,6 +56,11 @@ class Hub:
         self.ctx = zmq.Context()
         self.ctx.max_sockets = 4096
         self.public_key, self._secret = hub_keypair(core.store)
+        self.owner = None  # with owner=True: the owner credential file of `ctl --hub` (dispatch/hub/owner.py)
+        if owner and control_bind:
+            from dispatch.hub.owner import Owner
+
+            self.owner = Owner(self.public_key)
         self.outbox = Outbox(core.store)
         self.routes: dict[str, bytes] = {}  # unit -> routing id of its logged-in connection
         self.route_unit: dict[bytes, str] = {}
@@ -130,7 +135,8 @@ class Hub:
             self.stream = StreamPublisher(self.core, self.ctx, self.stream_bind or stream_bind_for(self.control_bind),
                                           keys=keys)
             self.stream_endpoint = self.stream.start()
-            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=keys, stream=self.stream)
+            self.control = ControlServer(self.core, self.ctx, self.control_bind, keys=keys, stream=self.stream,
+                                         owner=self.owner)
             self.control_endpoint = self.control.start()
             self._close_stale_sessions()
 
@@ -304,7 +310,7 @@ class Hub:
             self._zap_one(zap, frames)
 
     def _zap_one(self, zap: zmq.Socket, frames: list[bytes]) -> None:
-        zap.send_multipart(zap_reply(self.core, frames))
+        zap.send_multipart(zap_reply(self.core, frames, self.owner))
 
     # ------------------------------------------------------------- messages
     def _drain(self, router: zmq.Socket) -> None:

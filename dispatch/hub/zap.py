@@ -14,15 +14,16 @@ from dispatch.hub.state import field_state
 log = logging.getLogger("dispatch.hub.server")  # the hub's log, where the refusals have always been
 
 
-def zap_reply(core: Any, frames: list[bytes]) -> list[bytes]:
+def zap_reply(core: Any, frames: list[bytes], owner: Any = None) -> list[bytes]:
     """The ZAP answer to one request: 200 with the seat's name (domain \"control\") or the unit's key for an
-    enrolled CURVE key, 400 otherwise; a key enrolled a moment ago by another process is looked up again."""
+    enrolled CURVE key, 400 otherwise; a key enrolled a moment ago by another process is looked up again.
+    `owner` (dispatch.hub.owner.Owner): its key, this hub run's own, is admitted on the control domain."""
     version, request_id, domain, address, _identity, mechanism = frames[:6]
     status, text, user, meta = b"400", b"unknown key", b"", b""
     if domain == b"control":  # a seat or tool: its key enrolled with `keys seat`
         if mechanism == b"CURVE" and len(frames) >= 7 and len(frames[6]) == 32:
             key = z85.encode(frames[6]).decode("ascii")
-            seat = seats_state(core.state).by_key.get(key)
+            seat = owner.seat if owner is not None and key == owner.public_key else seats_state(core.state).by_key.get(key)
             if seat is None:
                 core.refresh()
                 seat = seats_state(core.state).by_key.get(key)

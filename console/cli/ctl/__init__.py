@@ -2,7 +2,9 @@
 
 Every command maps to one operation of dispatch/ops.py: with --db it runs in this process on
 the store, with --hub it is sent to a running hub's control endpoint, which runs the same
-operation (an assignment made here reaches the field at once). Refusals exit 1 with the
+operation (an assignment made here reaches the field at once). With --hub and neither --key nor
+--user, the hub's owner file on this machine (dispatch/hub/owner.py, written for the OS user running
+the hub) logs in as the store's owner; without it a seat key and an operator's login are needed. Refusals exit 1 with the
 core's message on stderr; a hub that cannot be reached exits 3.
 
 Commands live in submodules listed in SUBMODULES; each has `register(subparsers, common)` and
@@ -89,11 +91,16 @@ class LocalClient:
 class HubClient:
     """Runs operations on a hub as the operator logged in on this connection (the actor is the hub's to say)."""
 
-    def __init__(self, endpoint: str, key_file: str, login: tuple[str, str], timeout: float) -> None:
+    def __init__(self, endpoint: str, key_file: str | None, login: tuple[str, str] | None, timeout: float,
+                 owner: dict[str, Any] | None = None) -> None:
         from dispatch.hub.control import ControlClient
         from dispatch.hub.seats import load_seat_file
 
-        self.client = ControlClient(endpoint, keys=load_seat_file(key_file), login=login, timeout=timeout)
+        if owner is not None:  # the hub's owner file: its key pair and this run's secret
+            self.client = ControlClient(endpoint, keys=owner, owner=owner["secret"], timeout=timeout)
+        else:
+            assert key_file is not None
+            self.client = ControlClient(endpoint, keys=load_seat_file(key_file), login=login, timeout=timeout)
 
     def call(self, name: str, args: dict[str, Any], actor: str) -> Any:
         return self.client.call(name, args)
@@ -125,8 +132,21 @@ def hub_login(args: argparse.Namespace) -> tuple[str, str]:
     return name, getpass.getpass(f"{name}'s password at the hub: ")
 
 
-def make_client(args: argparse.Namespace, login: tuple[str, str] | None = None) -> Any:
+def owner_credential(args: argparse.Namespace) -> dict[str, Any] | None:
+    """With --hub and no --key, --user or --login-stdin: the owner file of the hub at that endpoint, written
+    for this OS user on this machine (waiting up to --timeout for a local hub that is starting), or None."""
+    if any(getattr(args, a, None) for a in ("key", "user", "login_stdin")):
+        return None
+    from dispatch.hub.owner import find_owner_credential
+
+    return find_owner_credential(args.hub, wait=getattr(args, "timeout", 10.0))
+
+
+def make_client(args: argparse.Namespace, login: tuple[str, str] | None = None,
+                owner: dict[str, Any] | None = None) -> Any:
     hub = getattr(args, "hub", None)
+    if hub and owner is not None:
+        return HubClient(hub, None, None, getattr(args, "timeout", 10.0), owner=owner)
     if hub:
         key = getattr(args, "key", None)
         if not key:
@@ -142,14 +162,16 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "db", None) and getattr(args, "hub", None):
         print("error: give --db or --hub, not both", file=sys.stderr)
         return 2
-    login = None
+    login = owner = None
     if getattr(args, "hub", None):
         if getattr(args, "actor", None):
             print("error: --actor is not accepted with --hub: the hub records the operator you log in as (--user)",
                   file=sys.stderr)
             return 2
         try:
-            login = hub_login(args)  # before the command reads any further standard input
+            owner = owner_credential(args)  # the hub's owner on its own machine: no login asked
+            if owner is None:
+                login = hub_login(args)  # before the command reads any further standard input
         except Refused as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
@@ -162,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
 
     actor = getattr(args, "actor", None) or f"ctl:{login_name()}"
     try:
-        client = make_client(args, login)
+        client = make_client(args, login, owner)
     except Exception as exc:
         print(f"error: cannot open {'hub' if getattr(args, 'hub', None) else 'store'}: {exc}", file=sys.stderr)
         return 3
