@@ -88,19 +88,20 @@ def page_op(core: Any, actor: str, what: str, start: Any, end: Any, after: Any =
     return out
 
 
-SEAT_KINDS = ("account.login", "account.logout", "operator.login", "operator.logout")
+SEAT_KINDS = ("account.login", "account.logout", "operator.login", "operator.logout", "owner.login", "owner.logout")
 
 
 @op("replay.seats")
 def seats_op(core: Any, actor: str, at: Any = None, history: int = 20) -> dict[str, Any]:
     """Shift handover: who was logged in at which seat at `at` (default now), with the `history` logins and
     logouts before it. Seats of the hub are the operators' sessions (account.login/logout, the seat's key
-    name); a console on its own store records its OS login at "console@HOST" (operator.login/logout)."""
+    name, and the store's owner on the hub's machine at "owner@HOST", owner.login/logout); a console on its own
+    store records its OS login at "console@HOST" (operator.login/logout)."""
     t = core.clock() if at is None else parse_time(at)
     on: dict[str, dict[str, Any]] = {}  # seat -> who is there
     changes: list[dict[str, Any]] = []
     for e in core.store.events(kinds=SEAT_KINDS, until_ts=t + MICROSECOND_SLACK):
-        if e.kind.startswith("account."):
+        if e.kind.startswith(("account.", "owner.")):
             seat, name, role = e.payload.get("seat") or "?", e.payload.get("name"), e.actor.split(":", 1)[0]
         else:
             seat, name, role = f"console@{e.payload.get('host', '?')}", e.actor.split(":", 1)[-1], "single seat"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import stat
 import subprocess
@@ -19,6 +20,7 @@ from dispatch.core import Dispatch
 from dispatch.errors import Refused
 from dispatch.hub.control import ControlClient
 from dispatch.hub.owner import os_login, owner_file
+from dispatch.ops import call
 from dispatch.store import EventStore
 from tests.conftest import wait_for
 from tests.hub.conftest import UNITS
@@ -95,6 +97,12 @@ def test_ctl_hub_without_key_or_login_acts_as_the_owner_of_the_hubs_machine(hub:
     assert {e.actor for e in events if e.kind in ("incident.created", "incident.assigned")} == {owner}
     assert [e.kind for e in events if e.kind.startswith("owner.")][:3] == ["owner.login", "owner.logout",
                                                                          "owner.login"]
+    core = Dispatch(EventStore(hub.url))
+    try:
+        changes = call(core, "replay.seats", {}, actor="ctl:test")["changes"]
+    finally:
+        core.close()
+    assert {(c["seat"], c["name"]) for c in changes} == {(f"owner@{platform.node()}", os_login())}
     assert stat.S_IMODE(hub.file.stat().st_mode) == 0o600
     assert stat.S_IMODE(hub.file.parent.stat().st_mode) & 0o077 == 0
 
