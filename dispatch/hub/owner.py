@@ -13,7 +13,8 @@ key and an operator's login as before.
 
 The file is written before the control socket binds (after it, for a port chosen by the system), so a
 client that finds the port open finds this run's file; it is removed on a clean stop. A killed hub's file
-names a process that no longer runs: a client waits for the next hub's file, which replaces it.
+names a process that no longer runs: a client waits for the next hub's file, which replaces it (and a hub
+starting removes the files of other killed hubs).
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ class Owner:
                        "hub_public_key": self.hub_public_key, "created": time.time()}, f, indent=1)
         os.replace(tmp, path)
         self.path = path
+        _prune(path.parent, keep=path)
         return path
 
     def remove(self) -> None:
@@ -155,6 +157,19 @@ class Owner:
             payload["reason"] = reason
         actor = f"seat:{seat}" if kind == "owner.login_failed" else self.actor
         core.command(actor, lambda _s: [NewEvent(kind, payload, f"owner:{self.login}")])
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove the owner files of hubs that were killed (their process is gone): no secret stays behind."""
+    for other in folder.glob("owner-*.json"):
+        if other == keep:
+            continue
+        try:
+            pid = json.loads(other.read_text(encoding="utf-8")).get("pid")
+            if not pid_alive(pid):
+                other.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
 
 
 def find_owner_credential(endpoint: str, *, wait: float = 0.0, folder: str | Path | None = None) -> dict[str, Any] | None:

@@ -144,9 +144,14 @@ def test_without_the_owner_file_ctl_hub_needs_a_login_and_a_clean_stop_removes_i
     assert "no terminal to ask for the login password: use --login-stdin" in plain.stderr
 
     hub.stop(signal.SIGKILL)  # a killed hub's file would stay behind: the next hub replaces it
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    elsewhere = hub.file.with_name("owner-localhost-1.json")  # another killed hub's, on another port
+    elsewhere.write_text(json.dumps({"pid": gone.pid, "secret": "old"}), encoding="utf-8")
     hub.start()
     second = wait_for(hub.owner_doc, 60, 0.05, what="the restarted hub's owner file")
     assert isinstance(second, dict) and second["secret"] != first["secret"]
+    assert not elsewhere.exists()
     hub.stop(signal.SIGTERM)
     assert hub.proc is not None and hub.proc.returncode == 0
     assert not hub.file.exists()
