@@ -421,8 +421,17 @@ class ControlClient:
     def _request(self, req: dict[str, Any]) -> Any:
         rid = uuid.uuid4().hex
         body = json.dumps({**req, "id": rid}, ensure_ascii=False, default=str).encode("utf-8")
-        self.sock.send_multipart([b"", body])
         deadline = time.monotonic() + self.timeout
+        # Never block in send: with no connection up (a hub down, or a key its ZAP refused) a DEALER's
+        # send waits for a peer forever; the operator is owed an answer within the timeout.
+        if not self.sock.poll(int(self.timeout * 1000) + 1, zmq.POLLOUT):
+            raise ConnectionError(f"the hub at {self.endpoint} took no request within {self.timeout:g} s "
+                                  "(is it running, and is this seat's key enrolled there?)")
+        try:
+            self.sock.send_multipart([b"", body], flags=zmq.NOBLOCK)
+        except zmq.Again:
+            raise ConnectionError(f"the hub at {self.endpoint} took no request "
+                                  "(is it running, and is this seat's key enrolled there?)") from None
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self.sock.poll(int(left * 1000) + 1):

@@ -100,8 +100,16 @@ def test_hovering_or_selecting_a_unit_shows_its_card(qtbot, map_view) -> None:  
     x, y = where["u-05"]
     target = map_view.focusProxy() or map_view
     QTest.mouseMove(target, QPoint(2, 2))  # from elsewhere: a cursor an earlier test left on the spot moves nowhere
-    QTest.mouseMove(target, QPoint(int(round(x)), int(round(y))))  # the mouse, as a dispatcher moves it
-    qtbot.waitUntil(lambda: (js(qtbot, map_view, "ConsoleLabels.card()") or {}).get("unit") == "u-05", timeout=10000)
+    wiggle = [0]
+
+    def hovered() -> bool:
+        # the mouse, as a dispatcher moves it: a pixel this way or that over the icon until the page has seen
+        # a move (the first one can reach the page before its view takes pointer events, in a long test run)
+        wiggle[0] ^= 1
+        QTest.mouseMove(target, QPoint(int(round(x)) + wiggle[0], int(round(y))))
+        return (js(qtbot, map_view, "ConsoleLabels.card()") or {}).get("unit") == "u-05"
+
+    qtbot.waitUntil(hovered, timeout=10000)
     text = js(qtbot, map_view, "ConsoleLabels.card()")["text"]
     assert "巡逻艇05" in text and "Busy" in text and "ID u-05" in text and "Heading 90°" in text
     QTest.mouseMove(target, QPoint(500, 680))  # away: the card goes, unless a unit is selected
