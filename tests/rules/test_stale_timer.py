@@ -4,12 +4,12 @@ thread does it, by the core's clock (injected here, so the test sets how long th
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from dispatch.ops import call
 from dispatch.rules.ops import engine
+from tests.conftest import wait_for
 from tests.rules.helpers import alerts, local_ts, make_core, rows, setup_city
 
 
@@ -25,15 +25,6 @@ class Clock:
     def advance(self, s: float) -> None:
         with self.lock:
             self.t += s
-
-
-def wait_for(cond, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)  # the poll interval of a condition with a timeout
-    return cond()
 
 
 @pytest.fixture
