@@ -56,6 +56,8 @@ def test_hub_simulate_and_ctl(tmp_path):
         ctl = ("ctl", "--hub", f"tcp://127.0.0.1:{control}", "--key", str(tmp_path / "keys" / "seat-wang.seat.json"),
                "--user", "wang", "--login-stdin")
         def hub_up() -> bool:
+            if hub.poll() is not None:  # it ended (a port another process took meanwhile?): say why, at once
+                raise AssertionError(f"the hub exited {hub.returncode}: {hub.stderr.read()[-2000:]}")
             try:
                 return bool(client.call("jt808.terminals", {}) == [])
             except ConnectionError:  # still starting (a loaded machine): ask again
