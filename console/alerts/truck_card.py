@@ -110,26 +110,11 @@ class PermitDialog(QDialog):
         self.hours.setPlaceholderText(self.tr("e.g. 06:00-22:00 (empty: any time)"))
         self.valid_from = DateField(p.get("valid_from"), self)
         self.valid_to = DateField(p.get("valid_to"), self)
-        self.message = QLabel("", self)
+        self.message = _form(self, [(self.tr("Plate"), self.plate), (self.tr("Company"), self.company),
+                                    (self.tr("Permitted routes"), self.routes), (self.tr("Permitted sites"), self.sites),
+                                    (self.tr("Permitted hours"), self.hours), (self.tr("Valid from"), self.valid_from),
+                                    (self.tr("Valid to (inclusive)"), self.valid_to)])
         self.message.setObjectName("permitMessage")
-        self.message.setWordWrap(True)
-        theme.tone(self.message, "error_text")
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        form.addRow(self.tr("Plate"), self.plate)
-        form.addRow(self.tr("Company"), self.company)
-        form.addRow(self.tr("Permitted routes"), self.routes)
-        form.addRow(self.tr("Permitted sites"), self.sites)
-        form.addRow(self.tr("Permitted hours"), self.hours)
-        form.addRow(self.tr("Valid from"), self.valid_from)
-        form.addRow(self.tr("Valid to (inclusive)"), self.valid_to)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.message)
-        lay.addWidget(buttons)
         self.resize(520, 480)
 
     def values(self) -> dict[str, Any]:
@@ -140,6 +125,25 @@ class PermitDialog(QDialog):
     def submit(self) -> None:
         run_op(self, "truck.permit_save", {"truck": self.values()}, on_done=lambda _r: self.accept(),
                on_refused=self.message.setText)
+
+
+def _form(dialog: Any, rows: list[tuple[str, QWidget]]) -> QLabel:
+    """Lay out a permit dialog: its rows, the line for the core's refusal (returned), Save and Cancel."""
+    message = QLabel("", dialog)
+    message.setWordWrap(True)
+    theme.tone(message, "error_text")
+    form = QFormLayout()
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    for caption, field in rows:
+        form.addRow(caption, field)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.accepted.connect(dialog.submit)
+    buttons.rejected.connect(dialog.reject)
+    lay = QVBoxLayout(dialog)
+    lay.addLayout(form)
+    lay.addWidget(message)
+    lay.addWidget(buttons)
+    return message
 
 
 class CompanyDialog(QDialog):
@@ -154,22 +158,9 @@ class CompanyDialog(QDialog):
         self.permit_no = QLineEdit(company.get("permit_no") or "", self)
         self.valid_from = DateField(company.get("valid_from"), self)
         self.valid_to = DateField(company.get("valid_to"), self)
-        self.message = QLabel("", self)
-        self.message.setWordWrap(True)
-        theme.tone(self.message, "error_text")
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        form.addRow(self.tr("Company"), self.name)
-        form.addRow(self.tr("Permit number"), self.permit_no)
-        form.addRow(self.tr("Valid from"), self.valid_from)
-        form.addRow(self.tr("Valid to (inclusive)"), self.valid_to)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.message)
-        lay.addWidget(buttons)
+        self.message = _form(self, [(self.tr("Company"), self.name), (self.tr("Permit number"), self.permit_no),
+                                    (self.tr("Valid from"), self.valid_from),
+                                    (self.tr("Valid to (inclusive)"), self.valid_to)])
 
     def values(self) -> dict[str, Any]:
         return {"id": self.company_id, "name": self.name.text().strip(), "permit_no": self.permit_no.text().strip(),
