@@ -8,6 +8,7 @@ being buffered whole, and binary noise before a sentence start is dropped.
 from __future__ import annotations
 
 _STARTS = frozenset(b"$!{\\")
+_START_CHARS = frozenset("$!{\\")
 
 
 class LineFramer:
@@ -38,15 +39,19 @@ class LineFramer:
         data = self._buf + chunk if self._buf else chunk
         if b"\r" in data:
             data = data.replace(b"\r", b"\n")
+        if data.isascii() and b"$$" not in data:
+            # the common chunk: text whose every line starts a sentence and fits. Split it as one string
+            # (the lines are the same as the loop below gives, without a decode per line)
+            text = data.decode("ascii").split("\n")
+            last = text.pop()
+            good = list(filter(None, text))
+            if not good or (max(map(len, good)) <= self.max_line and _START_CHARS.issuperset({s[0] for s in good})):
+                self.lines += len(good)
+                self._tail(last.encode("ascii"))
+                return good
         parts = data.split(b"\n")
-        tail = parts.pop()
-        if len(tail) > self.max_line:
-            self.too_long += 1
-            self.lines += 1
-            self._skipping = True
-            tail = b""
-        self._buf = tail
         out = []
+        self._tail(parts.pop())
         limit = self.max_line
         for raw in parts:
             if not raw:
@@ -68,6 +73,15 @@ class LineFramer:
                 raw = salvaged
             out.append(raw.decode("ascii") if raw.isascii() else raw.decode("ascii", "replace"))
         return out
+
+    def _tail(self, tail: bytes) -> None:
+        """Keep the unfinished last line for the next chunk (or skip it to its end when it is too long already)."""
+        if len(tail) > self.max_line:
+            self.too_long += 1
+            self.lines += 1
+            self._skipping = True
+            tail = b""
+        self._buf = tail
 
     def flush(self) -> list[str]:
         """Return the buffered partial line (end of file), if any."""

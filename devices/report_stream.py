@@ -4,23 +4,26 @@ NMEA sentences (``$``) go through `devices.nmea.cycle.EpochAssembler`: one `TpvR
 reporting cycle and a `SkyView` per satellite group, as gpsd reports them. AIS (``!``, ``\\``)
 lines go through `devices.ais.decoder.AisDecoder` and gpsd JSON (``{``) lines through
 `devices.gpsd.GpsdDecoder`, as the feeds decode them, and come out as they decode (`AisReport`,
-`Fix`...). Bad lines are counted, never raised. The AIS and gpsd decoders are made (and imported)
-at the first line that needs them: a receiver's NMEA log loads neither.
+`Fix`...). Bad lines are counted, never raised. The NMEA assembler and the AIS and gpsd decoders are
+made (and imported) at the first line that needs them: a receiver's NMEA log loads neither decoder, an
+AIS feed not the NMEA side. `feed_text` gives the JSON lines themselves: there the compiled AIS decoder
+(`devices.ais.native`), when built, writes its lines without making records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from devices.errors import DeviceError, MalformedSentenceError, count
 from devices.lines import LineFramer
-from devices.nmea.cycle import EpochAssembler
 from devices.records import Record
 
 if TYPE_CHECKING:
     from devices.ais.decoder import AisDecoder
     from devices.gpsd import GpsdDecoder
+    from devices.nmea.cycle import EpochAssembler
 
 
 @dataclass
@@ -66,10 +69,23 @@ class ReportStream:
         self.source = source
         self.require_checksum = require_checksum
         self.framer = LineFramer(max_line)
-        self.nmea = EpochAssembler(source, rollover=rollover)
+        self.rollover = rollover
+        self._nmea: EpochAssembler | None = None  # made at the first NMEA line: an AIS feed never loads it
         self.ais: AisDecoder | None = None  # made at the first AIS line
         self.gpsd: GpsdDecoder | None = None  # made at the first gpsd JSON line
         self._other = _OtherCounters()
+
+    @property
+    def nmea(self) -> EpochAssembler:
+        """The NMEA cycle assembler (made, and imported, when first needed)."""
+        if self._nmea is None:
+            from devices.nmea.cycle import EpochAssembler
+
+            self._nmea = EpochAssembler(self.source, rollover=self.rollover)
+        return self._nmea
+
+    def _flush_nmea(self) -> list[Record]:
+        return self._nmea.flush() if self._nmea is not None else []
 
     def feed(self, chunk: bytes) -> list[Record]:
         """Bytes in: the reports of every line they complete."""
@@ -78,16 +94,78 @@ class ReportStream:
     def close(self) -> list[Record]:
         """End of input: a last line without line ending, then the last cycle's report."""
         out = self._lines(self.framer.flush())
-        out.extend(self.nmea.flush())
+        out.extend(self._flush_nmea())
         return out
+
+    def feed_text(self, chunk: bytes, line_of: Callable[[Record], str | None], head: str) -> tuple[list[str], int]:
+        """Bytes in: the JSON lines of every report they complete, each ending in a newline, and how many.
+
+        ``line_of`` writes one report (None: not printed); ``head`` opens an AIS object (``{"class":"AIS"``
+        and the device member) for the AIS lines the compiled decoder writes itself (`AisDecoder.run`).
+        The same text as `feed` and ``line_of`` of each report, and the same counters.
+        """
+        return self._text(self.framer.feed(chunk), line_of, head)
+
+    def close_text(self, line_of: Callable[[Record], str | None], head: str) -> tuple[list[str], int]:
+        """`close` as text (see `feed_text`)."""
+        out, n = self._text(self.framer.flush(), line_of, head)
+        more = [t for t in map(line_of, self._flush_nmea()) if t is not None]
+        out.extend(t + "\n" for t in more)
+        return out, n + len(more)
+
+    def _text(self, lines: list[str], line_of: Callable[[Record], str | None], head: str) -> tuple[list[str], int]:
+        out: list[str] = []
+        printed = 0
+        i, n = 0, len(lines)
+        while i < n:
+            j = i
+            while j < n and lines[j][:1] not in ("!", "\\"):
+                j += 1
+            if j > i:  # NMEA, gpsd JSON, unrecognised: records, written one by one
+                texts = [t for t in map(line_of, self._lines(lines[i:j])) if t is not None]
+                out.extend(t + "\n" for t in texts)
+                printed += len(texts)
+            if j == n:
+                break
+            ais = self._ais()
+            if ais.native:  # the compiled decoder takes the AIS lines from j on and writes them itself
+                c = self._other
+                s0, k0, u0, m0 = ais.line_counts()
+                i, text, count = ais.run(lines, j, head, line_of)
+                s1, k1, u1, m1 = ais.line_counts()
+                c.checksum_errors += k1 - k0
+                c.unknown += u1 - u0
+                c.malformed += m1 - m0
+                c.sentences += (s1 - s0) - (k1 - k0) - (u1 - u0) - (m1 - m0)
+                if count:
+                    out.append(text)
+                    printed += count
+                continue
+            i = j + 1
+            while i < n and lines[i][:1] in ("!", "\\"):
+                i += 1
+            texts = [t for t in map(line_of, self._lines(lines[j:i])) if t is not None]
+            out.extend(t + "\n" for t in texts)
+            printed += len(texts)
+        return out, printed
+
+    def _ais(self) -> AisDecoder:
+        ais = self.ais
+        if ais is None:
+            from devices.ais.decoder import AisDecoder
+
+            ais = self.ais = AisDecoder(self.source, require_checksum=self.require_checksum)
+        return ais
 
     def _lines(self, lines: list[str]) -> list[Record]:
         out: list[Record] = []
-        nmea = self.nmea.feed
+        nmea = self._nmea.feed if self._nmea is not None else None
         for line in lines:
             if line[:1] == "$":
+                if nmea is None:
+                    nmea = self.nmea.feed
                 try:
-                    out.extend(nmea(line))
+                    out.extend(nmea(line))  # type: ignore[misc]
                 except DeviceError:
                     continue  # counted by the assembler
             else:
@@ -103,12 +181,7 @@ class ReportStream:
     def _other_line(self, line: str) -> list[Record]:
         first = line[:1]
         if first == "!" or first == "\\":
-            ais = self.ais
-            if ais is None:
-                from devices.ais.decoder import AisDecoder
-
-                ais = self.ais = AisDecoder(self.source, require_checksum=self.require_checksum)
-            return ais.decode(line)  # type: ignore[return-value]
+            return self._ais().decode(line)  # type: ignore[return-value]
         if first == "{":
             gpsd = self.gpsd
             if gpsd is None:
@@ -126,7 +199,7 @@ class ReportStream:
     @property
     def counters(self) -> ReportCounters:
         d = self._other
-        n = self.nmea.counters
+        n = self._nmea.counters if self._nmea is not None else _OtherCounters()
         return ReportCounters(
             lines=self.framer.lines,
             sentences=d.sentences + n.sentences,

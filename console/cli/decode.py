@@ -24,8 +24,8 @@ import sys
 from contextlib import nullcontext
 from typing import BinaryIO
 
-from devices.gpsd_json import report_line
-from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
+from devices.gpsd_json import ais_head, report_line
+from devices.records import AisReport, Fix, HeadingReport, Record, SkyReport, SkyView, TpvReport
 from devices.report_stream import ReportStream
 
 _CHUNK = 1 << 20
@@ -80,6 +80,16 @@ def run(args: argparse.Namespace) -> int:
     # read that waits for a whole chunk or EOF) and pass each report on at once. A file is read in chunks.
     live = _is_live(stream)
     read = getattr(stream, "read1", stream.read) if live else stream.read
+    head = ais_head(device)
+
+    def line_of(rec: Record) -> str | None:
+        if isinstance(rec, AisReport):
+            if "part" in rec.fields:
+                return None  # a lone half of a type 24: gpsd prints only whole ones (without -s)
+        elif not isinstance(rec, _PRINTED):
+            return None
+        return report_line(rec, device)
+
     printed = 0
     try:
         with stream if path != "-" else nullcontext():
@@ -90,19 +100,11 @@ def run(args: argparse.Namespace) -> int:
                     print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
                     return 2
                 final = not chunk
-                records = decoder.close() if final else decoder.feed(chunk)
-                buf = []
-                for rec in records:
-                    if isinstance(rec, AisReport):
-                        if "part" in rec.fields:
-                            continue  # a lone half of a type 24: gpsd prints only whole ones (without -s)
-                    elif not isinstance(rec, _PRINTED):
-                        continue
-                    buf.append(report_line(rec, device))
-                if buf:
-                    printed += len(buf)
-                    buf.append("")
-                    write("\n".join(buf))
+
+                texts, n = decoder.close_text(line_of, head) if final else decoder.feed_text(chunk, line_of, head)
+                if n:
+                    printed += n
+                    write("".join(texts))
                     if live:
                         out.flush()
                 if final:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from pyais.messages import AISSentence
+if TYPE_CHECKING:
+    from pyais.messages import AISSentence
 
 _Key = tuple[int, int | None, int]
 
@@ -65,7 +67,7 @@ class AisAssembler:
             if number < count:
                 return None
             del self._pending[key]
-            return AISSentence.assemble_from_iterable(parts)
+            return type(parts[0]).assemble_from_iterable(parts)
         except Exception:  # noqa: BLE001 - garbage must never escape the buffer
             self.incomplete += 1
             return None

@@ -33,11 +33,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from pyais.exceptions import AISBaseException
-from pyais.messages import AISSentence
-
-from devices.ais import apps, fast
+from devices.ais import fast, native
 from devices.ais.assembler import AisAssembler
 from devices.ais.bits import Bits
 from devices.ais.gpsd import RenderError, merge24, render
@@ -79,6 +77,10 @@ class AisDecoder:
 
     ``fast=False`` sends single-sentence messages through pyais's sentence parser too (the
     reference the fast path is tested against).
+
+    The compiled decoder (`devices.ais.native`) does the work when it is built, unless ``native=False``,
+    ``CONSOLE_PURE_PYTHON=1`` or ``fast=False``, or an own ``assembler`` is given (a test's clock):
+    then all of it runs in Python. ``native=True`` insists on the compiled one. Same reports either way.
     """
 
     def __init__(
@@ -89,22 +91,61 @@ class AisDecoder:
         clock: Callable[[], float] = time.time,
         assembler: AisAssembler | None = None,
         fast: bool = True,
+        native: bool | None = None,
     ) -> None:
         self.source = source
         self.require_checksum = require_checksum
         self.clock = clock
-        self.assembler = assembler if assembler is not None else AisAssembler()
-        self.counters = AisCounters()
+        self._counters = AisCounters()  # all of them in Python; in the compiled path, what Python renders
         self.fast = fast
+        self._c = None
+        if native is not False and fast and assembler is None:
+            self._c = _native(require_checksum, native)
+        self.assembler: AisAssembler | NativeAssembler = (
+            assembler if assembler is not None else AisAssembler() if self._c is None else NativeAssembler(self._c))
         # per channel (A, B): [mmsi, part A fields] slots and the next slot to fill
         self._type24: tuple[list[tuple[int, dict[str, object]] | None], list[tuple[int, dict[str, object]] | None]] = (
             [None] * _TYPE24_SLOTS, [None] * _TYPE24_SLOTS)
         self._type24_next = [0, 0]
 
     @property
+    def native(self) -> bool:
+        """True when the compiled decoder does the work."""
+        return self._c is not None
+
+    @property
+    def counters(self) -> AisCounters:
+        """What the decoder has seen (in the compiled path, a copy made now)."""
+        if self._c is None:
+            return self._counters
+        sentences, messages, checksum, unknown, malformed, _incomplete, by_type = self._c.counts()
+        p = self._counters
+        return AisCounters(sentences, messages + p.messages, checksum + p.checksum_errors, unknown + p.unknown,
+                           malformed + p.malformed, p.app_fallbacks, Counter(by_type) + p.by_type)
+
+    @property
     def incomplete(self) -> int:
         """Multipart messages dropped with fragments missing."""
         return self.assembler.incomplete
+
+    def run(self, lines: list[str], start: int, head: str, line_of: Callable[[AisReport], str]) -> tuple[int, str, int]:
+        """The AIS lines of ``lines[start:]`` up to the first line that is not AIS, as `main.py decode` prints
+        them: ``(index of that line, JSON lines, how many)``. ``head`` opens each object (``{"class":"AIS"``
+        and the device member); ``line_of`` writes a report the compiled decoder leaves to Python. Lone type
+        24 halves are not printed. Refused lines are counted, not raised. Compiled path only.
+        """
+        assert self._c is not None, "AisDecoder.run needs the compiled decoder"
+
+        def deferred(value: int, nbits: int, channel: int) -> str | None:
+            [r] = self._report(value, nbits, channel, "")
+            return None if "part" in r.fields else line_of(r)
+
+        return self._c.run(lines, start, head, deferred)  # type: ignore[no-any-return]
+
+    def line_counts(self) -> tuple[int, int, int, int]:
+        """(lines offered, checksum errors, unknown, malformed) as the compiled decoder counts them (`run` too)."""
+        assert self._c is not None, "AisDecoder.line_counts needs the compiled decoder"
+        return self._c.errors()  # type: ignore[no-any-return]
 
     def decode(self, line: str) -> list[AisReport]:
         """Decode one sentence; a fragment of a multipart message returns [] until complete.
@@ -114,7 +155,19 @@ class AisDecoder:
         :raises MalformedSentenceError: a sentence or payload that does not parse, or a payload
             of a length gpsd refuses for its type.
         """
-        c = self.counters
+        cdec = self._c
+        if cdec is not None:
+            f = cdec.decode(line)  # refused lines raise, counted
+            if f is None:
+                return []
+            if type(f) is tuple:  # a payload it leaves to Python
+                try:
+                    return self._report(*f, line)
+                except REFUSED as exc:
+                    count(self._counters, exc)
+                    raise
+            return [report(f, self.clock(), self.source)]
+        c = self._counters
         c.sentences += 1
         if self.fast:
             f = fast.single(line)
@@ -144,6 +197,9 @@ class AisDecoder:
             raise
 
     def _decode_pyais(self, s: fast.Sentence, line: str) -> list[AisReport]:
+        from pyais.exceptions import AISBaseException  # only this path needs pyais (slow to import)
+        from pyais.messages import AISSentence
+
         try:
             sentence = AISSentence(s.normalized().encode("ascii"))
         except (AISBaseException, ValueError) as exc:
@@ -165,10 +221,10 @@ class AisDecoder:
                 raise UnknownSentenceError(f"AIS: {exc}", line) from None
             raise MalformedSentenceError(f"AIS: {exc}", line) from None
         mtype: int = fields["type"]  # type: ignore[assignment]
-        c = self.counters
+        c = self._counters
         if mtype == 24:
             fields = self._type24_pair(fields, channel)
-        elif (mtype == 6 or mtype == 8) and "data" in fields and apps.find(
+        elif (mtype == 6 or mtype == 8) and "data" in fields and _apps().find(
                 mtype, fields["dac"], fields["fid"], Bits(value, nbits)) is not None:  # type: ignore[arg-type]
             c.app_fallbacks += 1
         c.messages += 1
@@ -188,6 +244,43 @@ class AisDecoder:
                 slots[k] = None
                 return merge24(slot[1], fields)
         return fields
+
+
+def _apps() -> Any:
+    from devices.ais import apps  # imported by the first type 6 or 8 (as devices.ais.gpsd does)
+
+    return apps
+
+
+class NativeAssembler:
+    """The compiled decoder's fragment buffer, seen as an `AisAssembler` (its size, its losses, expiry)."""
+
+    def __init__(self, cdec: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self._c = cdec
+        self.clock = clock
+
+    def __len__(self) -> int:
+        return self._c.pending  # type: ignore[no-any-return]
+
+    @property
+    def incomplete(self) -> int:
+        return self._c.incomplete  # type: ignore[no-any-return]
+
+    def expire(self, now: float | None = None) -> int:
+        """Drop partial messages older than the timeout; return how many."""
+        return self._c.expire(now)  # type: ignore[no-any-return]
+
+
+def _native(require_checksum: bool, insist: bool | None) -> Any:
+    if insist:
+        if not native.available():
+            raise RuntimeError("the compiled AIS decoder (devices.ais._cais) is not built")
+        enabled, native.ENABLED = native.ENABLED, True
+        try:
+            return native.new_decoder(require_checksum)
+        finally:
+            native.ENABLED = enabled
+    return native.new_decoder(require_checksum)
 
 
 def report(fields: dict[str, object], now: float, source: str) -> AisReport:
@@ -240,4 +333,4 @@ def _new_report(mtype: int, mmsi: object, now: float, lat: float | None, lon: fl
     return r
 
 
-__all__ = ["AisCounters", "AisDecoder", "gpsd_fields", "report"]
+__all__ = ["AisCounters", "AisDecoder", "NativeAssembler", "gpsd_fields", "report"]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from devices.ais import apps
 from devices.ais.bits import Bits
 
 NAV_STATUS = (
@@ -188,6 +187,8 @@ def _application(p: Bits, d: dict[str, object], mtype: int, dac: int, fid: int, 
     An unknown pair, a length gpsd does not decode for the pair, a payload failing gpsd's range
     checks for it, or a table that fails (a bug, counted by the decoder) all give ``data``.
     """
+    from devices.ais import apps  # the application tables: imported by the first type 6 or 8
+
     app = apps.find(mtype, dac, fid, p)
     if app is not None and apps.decode(app, p, d):
         return
