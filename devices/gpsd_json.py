@@ -123,11 +123,6 @@ def _sky_view(sky: SkyView, device: str | None) -> dict[str, object]:
 _dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
-def ais_head(device: str | None) -> str:
-    """The start of an AIS object as `report_line` writes it: ``{"class":"AIS"`` and the device member."""
-    return '{"class":"AIS"' + (f',"device":{_dumps(device)}' if device is not None else "")
-
-
 def _tpv_text(t: TpvReport, device: str | None) -> str:
     """`_tpv_report` written out with gpsd's decimals (lat/lon 9, altitudes and track 4, speed 3)."""
     parts = ['{"class":"TPV"']

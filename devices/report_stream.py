@@ -13,41 +13,52 @@ AIS feed not the NMEA side. `feed_text` gives the JSON lines themselves: there t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from devices.errors import DeviceError, MalformedSentenceError, count
 from devices.lines import LineFramer
-from devices.records import Record
 
 if TYPE_CHECKING:
     from devices.ais.decoder import AisDecoder
     from devices.gpsd import GpsdDecoder
     from devices.nmea.cycle import EpochAssembler
+    from devices.records import Record
 
 
-@dataclass
+_UNSET = object()
+
+
 class ReportCounters:
-    """What a stream has seen, for the summary line."""
+    """What a stream has seen, for the summary line. (A plain class: `decode` starts without dataclasses.)"""
 
-    lines: int = 0
-    sentences: int = 0
-    checksum_errors: int = 0
-    unknown: int = 0
-    malformed: int = 0
-    too_long: int = 0
-    garbage: int = 0
-    ais_incomplete: int = 0
+    __slots__ = ("ais_incomplete", "checksum_errors", "garbage", "lines", "malformed", "sentences", "too_long",
+                 "unknown")
+
+    def __init__(self, lines: int = 0, sentences: int = 0, checksum_errors: int = 0, unknown: int = 0,
+                 malformed: int = 0, too_long: int = 0, garbage: int = 0, ais_incomplete: int = 0) -> None:
+        self.lines = lines
+        self.sentences = sentences
+        self.checksum_errors = checksum_errors
+        self.unknown = unknown
+        self.malformed = malformed
+        self.too_long = too_long
+        self.garbage = garbage
+        self.ais_incomplete = ais_incomplete
+
+    def __repr__(self) -> str:
+        return "ReportCounters(" + ", ".join(f"{k}={getattr(self, k)}" for k in self.__slots__) + ")"
 
 
-@dataclass
 class _OtherCounters:
     """AIS, gpsd JSON and unrecognised lines (NMEA ones are the assembler's)."""
 
-    sentences: int = 0
-    checksum_errors: int = 0
-    unknown: int = 0
-    malformed: int = 0
+    __slots__ = ("checksum_errors", "malformed", "sentences", "unknown")
+
+    def __init__(self) -> None:
+        self.sentences = 0
+        self.checksum_errors = 0
+        self.unknown = 0
+        self.malformed = 0
 
 
 class ReportStream:
@@ -71,7 +82,8 @@ class ReportStream:
         self.framer = LineFramer(max_line)
         self.rollover = rollover
         self._nmea: EpochAssembler | None = None  # made at the first NMEA line: an AIS feed never loads it
-        self.ais: AisDecoder | None = None  # made at the first AIS line
+        self.ais: AisDecoder | None = None  # made at the first AIS line that needs Python
+        self._cais: Any = _UNSET  # the compiled AIS decoder (None: not built or switched off), at the first AIS line
         self.gpsd: GpsdDecoder | None = None  # made at the first gpsd JSON line
         self._other = _OtherCounters()
 
@@ -127,12 +139,12 @@ class ReportStream:
                 printed += len(texts)
             if j == n:
                 break
-            ais = self._ais()
-            if ais.native:  # the compiled decoder takes the AIS lines from j on and writes them itself
+            cdec = self._compiled()
+            if cdec is not None:  # the compiled decoder takes the AIS lines from j on and writes them itself
                 c = self._other
-                s0, k0, u0, m0 = ais.line_counts()
-                i, text, count = ais.run(lines, j, head, line_of)
-                s1, k1, u1, m1 = ais.line_counts()
+                s0, k0, u0, m0 = cdec.errors()
+                i, text, count = cdec.run(lines, j, head, self._deferred(line_of))
+                s1, k1, u1, m1 = cdec.errors()
                 c.checksum_errors += k1 - k0
                 c.unknown += u1 - u0
                 c.malformed += m1 - m0
@@ -149,13 +161,30 @@ class ReportStream:
             printed += len(texts)
         return out, printed
 
+    def _compiled(self) -> Any:
+        cdec = self._cais
+        if cdec is _UNSET:
+            from devices.ais import native
+
+            cdec = self._cais = native.new_decoder(self.require_checksum)
+        return cdec
+
     def _ais(self) -> AisDecoder:
         ais = self.ais
         if ais is None:
             from devices.ais.decoder import AisDecoder
 
-            ais = self.ais = AisDecoder(self.source, require_checksum=self.require_checksum)
+            cdec = self._compiled()  # one stream, one state: the same compiled decoder as `feed_text` uses
+            ais = self.ais = AisDecoder(self.source, require_checksum=self.require_checksum,
+                                        native=cdec is not None, compiled=cdec)
         return ais
+
+    def _deferred(self, line_of: Callable[[Record], str | None]) -> Callable[[int, int, int], str | None]:
+        """What the compiled decoder calls for a payload it leaves to Python (`AisDecoder.line_of_payload`)."""
+        def deferred(value: int, nbits: int, channel: int) -> str | None:
+            return self._ais().line_of_payload(value, nbits, channel, line_of)
+
+        return deferred
 
     def _lines(self, lines: list[str]) -> list[Record]:
         out: list[Record] = []
@@ -208,5 +237,6 @@ class ReportStream:
             malformed=d.malformed + n.malformed,
             too_long=self.framer.too_long,
             garbage=self.framer.garbage,
-            ais_incomplete=self.ais.incomplete if self.ais is not None else 0,
+            ais_incomplete=(self._cais.incomplete if self._cais not in (None, _UNSET)
+                            else self.ais.incomplete if self.ais is not None else 0),
         )

@@ -21,15 +21,17 @@ import io
 import os
 import stat
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from devices.gpsd_json import ais_head, report_line
-from devices.records import AisReport, Fix, HeadingReport, Record, SkyReport, SkyView, TpvReport
+from devices.ais.native import json_head
 from devices.report_stream import ReportStream
 
+if TYPE_CHECKING:
+    from devices.records import Record
+
 _CHUNK = 1 << 20
-_PRINTED = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +62,37 @@ def _open(path: str) -> BinaryIO:
     return open(path, "rb")  # noqa: SIM115 - closed in run()
 
 
+class _Printer:
+    """A record as the line `decode` prints, or None. Imports the records and their JSON at the first one
+    (an AIS feed the compiled decoder writes never needs them)."""
+
+    def __init__(self, device: str | None) -> None:
+        self.device = device
+        self._line: Callable[[Record], str | None] | None = None
+
+    def __call__(self, rec: Record) -> str | None:
+        if self._line is None:
+            self._line = _line_function(self.device)
+        return self._line(rec)
+
+
+def _line_function(device: str | None) -> Callable[[Record], str | None]:
+    from devices.gpsd_json import report_line
+    from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
+
+    printed = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
+
+    def line_of(rec: Record) -> str | None:
+        if isinstance(rec, AisReport):
+            if "part" in rec.fields:
+                return None  # a lone half of a type 24: gpsd prints only whole ones (without -s)
+        elif not isinstance(rec, printed):
+            return None
+        return report_line(rec, device)
+
+    return line_of
+
+
 def run(args: argparse.Namespace) -> int:
     path = getattr(args, "file", "-") or "-"
     device = getattr(args, "device", None)
@@ -80,15 +113,8 @@ def run(args: argparse.Namespace) -> int:
     # read that waits for a whole chunk or EOF) and pass each report on at once. A file is read in chunks.
     live = _is_live(stream)
     read = getattr(stream, "read1", stream.read) if live else stream.read
-    head = ais_head(device)
-
-    def line_of(rec: Record) -> str | None:
-        if isinstance(rec, AisReport):
-            if "part" in rec.fields:
-                return None  # a lone half of a type 24: gpsd prints only whole ones (without -s)
-        elif not isinstance(rec, _PRINTED):
-            return None
-        return report_line(rec, device)
+    head = json_head(device)
+    line_of = _Printer(device)
 
     printed = 0
     try:

@@ -80,7 +80,8 @@ class AisDecoder:
 
     The compiled decoder (`devices.ais.native`) does the work when it is built, unless ``native=False``,
     ``CONSOLE_PURE_PYTHON=1`` or ``fast=False``, or an own ``assembler`` is given (a test's clock):
-    then all of it runs in Python. ``native=True`` insists on the compiled one. Same reports either way.
+    then all of it runs in Python. ``native=True`` insists on the compiled one; ``compiled`` is one
+    already made (`devices.ais.native.new_decoder`) to share. Same reports either way.
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class AisDecoder:
         assembler: AisAssembler | None = None,
         fast: bool = True,
         native: bool | None = None,
+        compiled: Any = None,
     ) -> None:
         self.source = source
         self.require_checksum = require_checksum
@@ -99,7 +101,9 @@ class AisDecoder:
         self._counters = AisCounters()  # all of them in Python; in the compiled path, what Python renders
         self.fast = fast
         self._c = None
-        if native is not False and fast and assembler is None:
+        if compiled is not None:  # a stream's compiled decoder, shared (devices.report_stream)
+            self._c = compiled
+        elif native is not False and fast and assembler is None:
             self._c = _native(require_checksum, native)
         self.assembler: AisAssembler | NativeAssembler = (
             assembler if assembler is not None else AisAssembler() if self._c is None else NativeAssembler(self._c))
@@ -128,24 +132,12 @@ class AisDecoder:
         """Multipart messages dropped with fragments missing."""
         return self.assembler.incomplete
 
-    def run(self, lines: list[str], start: int, head: str, line_of: Callable[[AisReport], str]) -> tuple[int, str, int]:
-        """The AIS lines of ``lines[start:]`` up to the first line that is not AIS, as `main.py decode` prints
-        them: ``(index of that line, JSON lines, how many)``. ``head`` opens each object (``{"class":"AIS"``
-        and the device member); ``line_of`` writes a report the compiled decoder leaves to Python. Lone type
-        24 halves are not printed. Refused lines are counted, not raised. Compiled path only.
-        """
-        assert self._c is not None, "AisDecoder.run needs the compiled decoder"
-
-        def deferred(value: int, nbits: int, channel: int) -> str | None:
-            [r] = self._report(value, nbits, channel, "")
-            return None if "part" in r.fields else line_of(r)
-
-        return self._c.run(lines, start, head, deferred)  # type: ignore[no-any-return]
-
-    def line_counts(self) -> tuple[int, int, int, int]:
-        """(lines offered, checksum errors, unknown, malformed) as the compiled decoder counts them (`run` too)."""
-        assert self._c is not None, "AisDecoder.line_counts needs the compiled decoder"
-        return self._c.errors()  # type: ignore[no-any-return]
+    def line_of_payload(self, value: int, nbits: int, channel: int,
+                        line_of: Callable[[AisReport], str | None]) -> str | None:
+        """A whole payload the compiled decoder leaves to Python, as `main.py decode` prints it (``line_of``),
+        or None (a lone type 24 half, not printed). Refused payloads raise, for the compiled decoder to count."""
+        [r] = self._report(value, nbits, channel, "")
+        return None if "part" in r.fields else line_of(r)
 
     def decode(self, line: str) -> list[AisReport]:
         """Decode one sentence; a fragment of a multipart message returns [] until complete.

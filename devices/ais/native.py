@@ -10,6 +10,7 @@ the extension is built. Both paths give the same reports, counters and errors (t
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -52,3 +53,8 @@ def new_decoder(require_checksum: bool, timeout: float = 10.0, max_pending: int 
     if m is None:
         return None
     return m.Decoder(require_checksum, timeout, max_pending, clock)
+
+
+def json_head(device: str | None) -> str:
+    """How an AIS object starts in `devices.gpsd_json.report_line`: ``{"class":"AIS"`` and the device member."""
+    return '{"class":"AIS"' + (f',"device":{json.dumps(device)}' if device is not None else "")
