@@ -8,6 +8,7 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         # AIS sentences to gpsd JSON (devices/ais/native.py loads it; CONSOLE_PURE_PYTHON=1 keeps Python)
-        Extension("devices.ais._cais", ["devices/ais/_cais.c"], optional=True, extra_compile_args=["-O2"]),
+        Extension("devices.ais._cais", ["devices/ais/_cais.c", "devices/ais/_cais_stream.c", "devices/ais/_cais_render.c"],
+                  depends=["devices/ais/_cais.h"], optional=True, extra_compile_args=["-O2"]),
     ],
 )

@@ -13,6 +13,8 @@ from devices.errors import ChecksumError, DeviceError, MalformedSentenceError, U
 from devices.records import AisReport
 from tests.devices.helpers import NOW, clock, lines
 
+pytestmark = pytest.mark.usefixtures("ais_path")  # every test on the compiled and the Python path
+
 
 def decoder(**kw) -> AisDecoder:
     return AisDecoder("ais0", clock=clock, **kw)

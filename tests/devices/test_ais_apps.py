@@ -26,6 +26,8 @@ from devices.gpsd_json import report_line
 from tests.devices.helpers import clock
 from tests.devices.test_ais_gpsd import bits, decode, sentences, text
 
+pytestmark = pytest.mark.usefixtures("ais_path")  # every test on the compiled and the Python path
+
 Field = tuple[int, int] | str  # (width, value) or a bit string (text)
 
 

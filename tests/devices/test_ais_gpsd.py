@@ -23,6 +23,8 @@ from devices.framing import DecodeStream
 from devices.gpsd_json import to_gpsd_json
 from tests.devices.helpers import clock
 
+pytestmark = pytest.mark.usefixtures("ais_path")  # every test on the compiled and the Python path
+
 
 def bits(*fields: tuple[int, int]) -> str:
     """(width, value) fields, two's complement for negative values, as a bit string."""

@@ -1,15 +1,20 @@
 """A million mutated NMEA and AIS lines through `python main.py decode -` as a whole process: it ends by
-itself, exits 0, every line it prints is a JSON object, and its memory stays bounded."""
+itself, exits 0, every line it prints is a JSON object, and its memory stays bounded. On both AIS paths:
+the compiled decoder (when built) and the pure Python one (``CONSOLE_PURE_PYTHON=1``)."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from devices.ais import native
 from devices.checksum import append
 from devices.nmea import bench as nmea_bench
 
@@ -63,7 +68,10 @@ def mutate(line: str, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def test_a_million_mutated_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path", ["compiled", "python"])
+def test_a_million_mutated_lines(tmp_path, path) -> None:  # type: ignore[no-untyped-def]
+    if path == "compiled" and not native.available():
+        pytest.skip("the compiled AIS decoder is not built: pip install -e .")
     rng = random.Random(18)
     good = nmea_bench.nmea_stream(20_000) + nmea_bench.ais_stream(8_000)[0]
     path = tmp_path / "mutated.log"
@@ -75,7 +83,8 @@ def test_a_million_mutated_lines(tmp_path) -> None:  # type: ignore[no-untyped-d
 
     with path.open("rb") as f:
         p = subprocess.run([sys.executable, str(ROOT / "main.py"), "decode", "-"], stdin=f, capture_output=True,
-                           cwd=ROOT, timeout=600, preexec_fn=cap)
+                           cwd=ROOT, timeout=600, preexec_fn=cap,
+                           env=dict(os.environ, CONSOLE_PURE_PYTHON="1" if path == "python" else ""))
     assert p.returncode == 0, p.stderr[-2000:]
     out = p.stdout.splitlines()
     assert len(out) > 50_000  # the sentences left whole still make reports
