@@ -4,7 +4,9 @@ pyais parses the sentences and joins the fragments of multi-sentence messages in
 payload; `devices.ais.gpsd` renders the payload bits as gpsd does (names, units, "not
 available" values, legends). Single-sentence messages, nearly all the traffic of a
 receiver, skip pyais's sentence objects: `devices.ais.fast` reads the sentence and the
-payload directly and gives the same payload bits (the tests hold both paths equal).
+payload directly and gives the same payload bits (the tests hold both paths equal). When the
+compiled decoder is built (`devices.ais.native`, `devices/ais/_cais.c`), it does all of that for the
+common types and hands the rest to the same Python tables; ``CONSOLE_PURE_PYTHON=1`` switches it off.
 
 What real receivers and feeds send, handled here: an NMEA 4 tag block before the
 sentence (``\\s:station,c:time*hh\\!AIVDM...``), any talker (``!AIVDM``, ``!BSVDM``,
@@ -152,9 +154,9 @@ class AisDecoder:
             f = cdec.decode(line)  # refused lines raise, counted
             if f is None:
                 return []
-            if type(f) is tuple:  # a payload it leaves to Python
+            if type(f) is tuple:  # a payload it leaves to Python: (value, nbits, channel)
                 try:
-                    return self._report(*f, line)
+                    return self._report(f[0], f[1], f[2], line)
                 except REFUSED as exc:
                     count(self._counters, exc)
                     raise
@@ -196,6 +198,7 @@ class AisDecoder:
             sentence = AISSentence(s.normalized().encode("ascii"))
         except (AISBaseException, ValueError) as exc:
             raise MalformedSentenceError(f"AIS: {exc}", line) from None
+        assert isinstance(self.assembler, AisAssembler)  # the Python path has its own
         whole = self.assembler.push(sentence, s.channel)
         if whole is None:
             return []
