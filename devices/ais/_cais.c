@@ -78,6 +78,44 @@ static PyObject *Decoder_decode(Decoder *self, PyObject *line) {
     return out;
 }
 
+/* one AIS line of run(): its JSON line appended to text (or nothing); 0, or -1 with an exception set */
+static int run_line(Decoder *self, PyObject *line, Buf *text, const char *headp, Py_ssize_t headlen, Buf *bits,
+                    Buf *whole, PyObject *deferred, Py_ssize_t *printed) {
+    Py_ssize_t mark = text->len;
+    if (buf_put(text, headp, headlen) < 0) return -1;
+    Em e = {NULL, text};
+    Bits p;
+    int channel = 0;
+    int r = cais_process(self, line, &e, bits, whole, &p, &channel, 0);
+    if (r == R_ERROR) {
+        text->len = mark;
+        return cais_refused_from_python(self, 0) == R_REFUSED ? 0 : -1;
+    }
+    if (r == R_DONE) {
+        if (buf_put(text, "}\n", 2) < 0) return -1;
+        (*printed)++;
+        return 0;
+    }
+    text->len = mark;
+    if (r != R_DEFER) return 0;
+    /* rendered in Python: one JSON line, or None when nothing is printed, or refused */
+    PyObject *v = cais_payload_value(&p);
+    if (!v) return -1;
+    PyObject *t = PyObject_CallFunction(deferred, "Nnn", v, p.n, (Py_ssize_t)channel);
+    if (!t) return cais_refused_from_python(self, 0) == R_REFUSED ? 0 : -1;
+    int ok = 0;
+    if (t != Py_None) {
+        Py_ssize_t tl;
+        const char *ts = PyUnicode_Check(t) ? PyUnicode_AsUTF8AndSize(t, &tl) : NULL;
+        if (!ts || buf_put(text, ts, tl) < 0 || buf_put(text, "\n", 1) < 0) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "the deferred renderer must return a str");
+            ok = -1;
+        } else (*printed)++;
+    }
+    Py_DECREF(t);
+    return ok;
+}
+
 static PyObject *Decoder_run(Decoder *self, PyObject *args) {
     PyObject *lines, *head, *deferred;
     Py_ssize_t start;
@@ -88,53 +126,25 @@ static PyObject *Decoder_run(Decoder *self, PyObject *args) {
     Buf text = {0}, bits = {0}, whole = {0};
     Py_ssize_t i = start < 0 ? 0 : start, printed = 0;
     PyObject *result = NULL;
+    Py_INCREF(lines);
+    Py_INCREF(head);
     for (; i < PyList_GET_SIZE(lines); i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         if (!PyUnicode_Check(line) || PyUnicode_GET_LENGTH(line) == 0) break;
         Py_UCS4 first = PyUnicode_READ_CHAR(line, 0);
         if (first != '!' && first != '\\') break;
-        Py_ssize_t mark = text.len;
-        if (buf_put(&text, headp, headlen) < 0) goto done;
-        Em e = {NULL, &text};
-        Bits p;
-        int channel = 0;
-        int r = cais_process(self, line, &e, &bits, &whole, &p, &channel, 0);
-        if (r == R_ERROR) {
-            if (cais_refused_from_python(self, 0) == R_REFUSED) { text.len = mark; continue; }
-            goto done;
-        }
-        if (r == R_DONE) {
-            if (buf_put(&text, "}\n", 2) < 0) goto done;
-            printed++;
-            continue;
-        }
-        text.len = mark;
-        if (r != R_DEFER) continue;
-        /* rendered in Python: one JSON line, or None when nothing is printed, or refused */
-        PyObject *v = cais_payload_value(&p);
-        if (!v) goto done;
-        PyObject *t = PyObject_CallFunction(deferred, "Nnn", v, p.n, (Py_ssize_t)channel);
-        if (!t) {
-            if (cais_refused_from_python(self, 0) == R_REFUSED) continue;
-            goto done;
-        }
-        if (t != Py_None) {
-            Py_ssize_t tl;
-            const char *ts = PyUnicode_Check(t) ? PyUnicode_AsUTF8AndSize(t, &tl) : NULL;
-            if (!ts || buf_put(&text, ts, tl) < 0 || buf_put(&text, "\n", 1) < 0) {
-                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "the deferred renderer must return a str");
-                Py_DECREF(t);
-                goto done;
-            }
-            printed++;
-        }
-        Py_DECREF(t);
+        Py_INCREF(line); /* held while Python code runs (the parser, a renderer) */
+        int r = run_line(self, line, &text, headp, headlen, &bits, &whole, deferred, &printed);
+        Py_DECREF(line);
+        if (r < 0) goto done;
     }
     {
         PyObject *s = PyUnicode_DecodeUTF8(text.p ? text.p : "", text.len, "strict");
         if (s) result = Py_BuildValue("(nNn)", i, s, printed);
     }
 done:
+    Py_DECREF(head);
+    Py_DECREF(lines);
     buf_free(&text);
     buf_free(&bits);
     buf_free(&whole);
