@@ -6,7 +6,9 @@
 NMEA prints as gpsd 3.22 reports it: one TPV per reporting cycle (RMC, GGA, GSA, VTG, GLL...
 of one epoch merged), a SKY after each satellite group (`devices.nmea.cycle`). AIS messages
 print as AIS, HDT as ATT. Bad lines are skipped and counted; the summary goes to stderr.
-Exit 0, or 2 if the input cannot be read.
+Exit 0, or 2 if the input cannot be read. AIS lines go through the compiled decoder when it is built
+(`devices.ais.native`; ``CONSOLE_PURE_PYTHON=1`` keeps Python), which writes their JSON itself: the
+same bytes either way. Records, their JSON and the NMEA side are imported at the first line needing them.
 
     main.py decode --jt808 frames.hex       # JT/T 808: hex frames one a line, or raw bytes
 
