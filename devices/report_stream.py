@@ -13,10 +13,9 @@ through the compiled decoder (`devices.nmea.native`) when there is one, the rest
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import json
 
 from devices.errors import DeviceError, MalformedSentenceError, count
 from devices.gpsd_json import report_line

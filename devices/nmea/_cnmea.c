@@ -50,9 +50,25 @@ static int buf_add(Buf *b, const char *s, size_t n) {
 #define BUF_LIT(b, s) buf_add((b), (s), sizeof(s) - 1)
 
 static int buf_int(Buf *b, long long v) {
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%lld", v);
-    return buf_add(b, tmp, (size_t)k);
+    char tmp[24];
+    int k = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) tmp[--k] = '-';
+    return buf_add(b, tmp + k, sizeof tmp - (size_t)k);
+}
+
+/* v (0 <= v < 10**width) with leading zeros */
+static int buf_pad(Buf *b, int64_t v, int width) {
+    char tmp[8];
+    for (int i = width - 1; i >= 0; i--) {
+        tmp[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return buf_add(b, tmp, (size_t)width);
 }
 
 /* a double with `prec` decimals, as Python's format(v, '.<prec>f') writes it */
@@ -385,11 +401,17 @@ static int buf_iso(Buf *b, double t) {
     int64_t day = floordiv(secs, 86400), sod = secs - day * 86400;
     int64_t y, m, d;
     civil_from_days(day, &y, &m, &d);
-    char tmp[96];
-    int k = snprintf(tmp, sizeof tmp, "%lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)y, (long long)m,
-                     (long long)d, (long long)(sod / 3600), (long long)(sod % 3600 / 60), (long long)(sod % 60),
-                     (long long)ms);
-    return buf_add(b, tmp, (size_t)k);
+    if (y >= 1000 && y <= 9999) {
+        if (buf_pad(b, y, 4) < 0) return -1;
+    } else if (buf_int(b, y) < 0) {
+        return -1;
+    }
+    if (BUF_LIT(b, "-") < 0 || buf_pad(b, m, 2) < 0 || BUF_LIT(b, "-") < 0 || buf_pad(b, d, 2) < 0 ||
+        BUF_LIT(b, "T") < 0 || buf_pad(b, sod / 3600, 2) < 0 || BUF_LIT(b, ":") < 0 ||
+        buf_pad(b, sod % 3600 / 60, 2) < 0 || BUF_LIT(b, ":") < 0 || buf_pad(b, sod % 60, 2) < 0 ||
+        BUF_LIT(b, ".") < 0 || buf_pad(b, ms, 3) < 0 || BUF_LIT(b, "Z") < 0)
+        return -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ receiver state */
@@ -1461,9 +1483,11 @@ static int segment(Decoder *self, const unsigned char *raw, Py_ssize_t n) {
 }
 
 static Py_ssize_t first_eol(const unsigned char *p, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (p[i] == '\r' || p[i] == '\n') return i;
-    return -1;
+    if (n <= 0) return -1;
+    const unsigned char *lf = memchr(p, '\n', (size_t)n);
+    const unsigned char *cr = memchr(p, '\r', (size_t)(lf ? lf - p : n));
+    if (cr) return cr - p;
+    return lf ? lf - p : -1;
 }
 
 static int set_tail(Decoder *self, const unsigned char *p, Py_ssize_t n) {
