@@ -188,8 +188,8 @@ static int64_t atoi_i(Field f) {
     if (d1 <= d0) return 0;
     int64_t v = 0;
     for (Py_ssize_t i = d0; i < d1; i++) {
+        if (v >= BIG / 10) { v = BIG; break; }
         v = v * 10 + (f.p[i] - '0');
-        if (v >= BIG) { v = BIG; break; }
     }
     return neg ? -v : v;
 }
