@@ -1,14 +1,19 @@
-"""The compiled parts, all optional: without a C compiler the install still works and the pure Python paths run.
+"""Compiled parts, each optional: without a C compiler `pip install` still succeeds and the pure-Python
+paths are used (pyproject.toml holds everything else)."""
 
-pyproject.toml holds the project; this file only declares the C extensions (setuptools reads both).
-"""
+import sys
 
 from setuptools import Extension, setup
 
+_C_FLAGS = [] if sys.platform == "win32" else ["-O2", "-ffp-contract=off"]
+
 setup(
     ext_modules=[
-        # AIS sentences to gpsd JSON (devices/ais/native.py loads it; CONSOLE_PURE_PYTHON=1 keeps Python)
-        Extension("devices.ais._cais", ["devices/ais/_cais.c", "devices/ais/_cais_stream.c", "devices/ais/_cais_render.c"],
-                  depends=["devices/ais/_cais.h"], optional=True, extra_compile_args=["-O2"]),
+        # devices/nmea/native.py: `main.py decode`'s NMEA lines (framing, gpsd's cycle rules, TPV/SKY JSON)
+        Extension("devices.nmea._cnmea", ["devices/nmea/_cnmea.c"], optional=True, extra_compile_args=_C_FLAGS,
+                  depends=[f"devices/nmea/_cnmea_{part}.h" for part in ("text", "state", "rules", "cycle")]),
+        # devices/ais/native.py: AIS sentences to gpsd's members or JSON lines (the common types, fragments)
+        Extension("devices.ais._cais", [f"devices/ais/_cais{part}.c" for part in ("", "_stream", "_render")],
+                  optional=True, extra_compile_args=_C_FLAGS, depends=["devices/ais/_cais.h"]),
     ],
 )

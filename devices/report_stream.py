@@ -8,15 +8,22 @@ lines go through `devices.ais.decoder.AisDecoder` and gpsd JSON (``{``) lines th
 made (and imported) at the first line that needs them: a receiver's NMEA log loads neither decoder, an
 AIS feed not the NMEA side. `feed_text` gives the JSON lines themselves: there the compiled AIS decoder
 (`devices.ais.native`), when built, writes its lines without making records.
+
+`ReportLines` is the same as text: the gpsd JSON lines ``main.py decode`` prints. Its NMEA lines go
+through the compiled NMEA decoder (`devices.nmea.native`) when there is one, the rest through
+`ReportStream.lines_text` (where the AIS lines go through the compiled AIS decoder when there is one).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from devices.ais.native import json_head
 from devices.errors import DeviceError, MalformedSentenceError, count
 from devices.lines import LineFramer
+from devices.nmea.native import cnmea
 
 if TYPE_CHECKING:
     from devices.ais.decoder import AisDecoder
@@ -125,6 +132,10 @@ class ReportStream:
         out.extend(t + "\n" for t in more)
         return out, n + len(more)
 
+    def lines_text(self, lines: list[str], line_of: Callable[[Record], str | None], head: str) -> tuple[list[str], int]:
+        """`feed_text` of lines already framed."""
+        return self._text(lines, line_of, head)
+
     def _text(self, lines: list[str], line_of: Callable[[Record], str | None], head: str) -> tuple[list[str], int]:
         out: list[str] = []
         printed = 0
@@ -198,14 +209,18 @@ class ReportStream:
                 except DeviceError:
                     continue  # counted by the assembler
             else:
-                try:
-                    records = self._other_line(line)
-                except DeviceError as exc:
-                    count(self._other, exc)
-                    continue
-                self._other.sentences += 1
-                out.extend(records)
+                self.other(line, out)
         return out
+
+    def other(self, line: str, out: list[Record]) -> None:
+        """A line that is not NMEA (AIS, gpsd JSON, anything else): its records onto ``out``, or counted."""
+        try:
+            records = self._other_line(line)
+        except DeviceError as exc:
+            count(self._other, exc)
+            return
+        self._other.sentences += 1
+        out.extend(records)
 
     def _other_line(self, line: str) -> list[Record]:
         first = line[:1]
@@ -240,3 +255,130 @@ class ReportStream:
             ais_incomplete=(self._cais.incomplete if self._cais not in (None, _UNSET)
                             else self.ais.incomplete if self.ais is not None else 0),
         )
+
+
+def is_printed(rec: Record) -> bool:
+    """Whether ``main.py decode`` prints the record (gpsd prints a type 24 only whole, without -s)."""
+    from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
+
+    if isinstance(rec, AisReport):
+        return "part" not in rec.fields
+    return isinstance(rec, (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport))
+
+
+class _Printer:
+    """A record as the line ``main.py decode`` prints, or None. The records and their JSON are imported at
+    the first one (an AIS feed the compiled decoder writes, or an NMEA log the compiled one does, needs none)."""
+
+    def __init__(self, device: str | None) -> None:
+        self.device = device
+        self._line: Callable[[Record], str | None] | None = None
+
+    def __call__(self, rec: Record) -> str | None:
+        line = self._line
+        if line is None:
+            line = self._line = _line_function(self.device)
+        return line(rec)
+
+
+def _line_function(device: str | None) -> Callable[[Record], str | None]:
+    from devices.gpsd_json import report_line
+    from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
+
+    printed = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
+
+    def line_of(rec: Record) -> str | None:
+        if isinstance(rec, AisReport):
+            if "part" in rec.fields:
+                return None  # a lone half of a type 24: gpsd prints only whole ones (without -s)
+        elif not isinstance(rec, printed):
+            return None
+        return report_line(rec, device)
+
+    return line_of
+
+
+class ReportLines:
+    """Push chunks of a capture, get the gpsd JSON lines ``main.py decode`` prints (each with its newline).
+
+    The same text whichever path decodes the NMEA lines: the compiled one (`devices.nmea.native`, used
+    when it is built and ``native`` is not False) or `ReportStream` in Python.
+
+    :param device: the ``device`` member of every report (None: no member).
+    """
+
+    def __init__(self, source: str, device: str | None, *, require_checksum: bool = True, rollover: bool = False,
+                 max_line: int = 4096, native: bool = True) -> None:
+        self.stream = ReportStream(source, require_checksum=require_checksum, rollover=rollover, max_line=max_line)
+        self.device = device
+        self._printed = 0  # lines written by Python and the compiled AIS decoder (all without the NMEA one)
+        self._line_of = _Printer(device)
+        self._head = json_head(device)
+        mod = cnmea() if native else None
+        member = None if device is None else '"device":' + json.dumps(device)
+        self._c = mod.Decoder(member, rollover, max_line) if mod is not None else None
+
+    @property
+    def native(self) -> bool:
+        """True when the compiled decoder takes the NMEA lines."""
+        return self._c is not None
+
+    def feed(self, chunk: bytes) -> str:
+        """Bytes in: the lines of the reports of every line they complete ("" for none)."""
+        if self._c is None:
+            return self._joined(self.stream.feed_text(chunk, self._line_of, self._head))
+        return self._merge(self._c.feed(chunk))
+
+    def close(self) -> str:
+        """End of input: the last line without line ending, then the last cycle's report."""
+        if self._c is None:
+            return self._joined(self.stream.close_text(self._line_of, self._head))
+        return self._merge(self._c.close())
+
+    def _joined(self, texts: tuple[list[str], int]) -> str:
+        self._printed += texts[1]
+        return "".join(texts[0])
+
+    def _merge(self, items: list[str | bytes]) -> str:
+        if len(items) == 1 and isinstance(items[0], str):
+            return items[0]
+        parts: list[str] = []
+        others: list[str] = []  # the lines between two NMEA texts: AIS (a run of them at once), gpsd JSON...
+        for item in items:
+            if isinstance(item, str):
+                if others:
+                    parts.append(self._joined(self.stream.lines_text(others, self._line_of, self._head)))
+                    others = []
+                parts.append(item)
+            else:
+                others.append(item.decode("ascii", "replace"))
+        if others:
+            parts.append(self._joined(self.stream.lines_text(others, self._line_of, self._head)))
+        return "".join(parts)
+
+    @property
+    def printed(self) -> int:
+        """Reports written so far."""
+        return self._printed + (self._c.counters()["reports"] if self._c is not None else 0)
+
+    @property
+    def counters(self) -> ReportCounters:
+        if self._c is None:
+            return self.stream.counters
+        c = self._c.counters()
+        s = self.stream
+        d = s.counters  # the Python side saw only the lines that are not NMEA
+        return ReportCounters(
+            lines=c["lines"],
+            sentences=d.sentences + c["sentences"],
+            checksum_errors=d.checksum_errors + c["checksum_errors"],
+            unknown=d.unknown + c["unknown"],
+            malformed=d.malformed + c["malformed"],
+            too_long=c["too_long"],
+            garbage=c["garbage"],
+            ais_incomplete=d.ais_incomplete,
+        )
+
+    @property
+    def app_fallbacks(self) -> int:
+        return self.stream.app_fallbacks

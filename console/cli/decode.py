@@ -6,9 +6,9 @@
 NMEA prints as gpsd 3.22 reports it: one TPV per reporting cycle (RMC, GGA, GSA, VTG, GLL...
 of one epoch merged), a SKY after each satellite group (`devices.nmea.cycle`). AIS messages
 print as AIS, HDT as ATT. Bad lines are skipped and counted; the summary goes to stderr.
-Exit 0, or 2 if the input cannot be read. AIS lines go through the compiled decoder when it is built
-(`devices.ais.native`; ``CONSOLE_PURE_PYTHON=1`` keeps Python), which writes their JSON itself: the
-same bytes either way. Records, their JSON and the NMEA side are imported at the first line needing them.
+Exit 0, or 2 if the input cannot be read. NMEA and AIS lines go through the compiled decoders when they
+are built (`devices.nmea.native`, `devices.ais.native`; ``CONSOLE_PURE_PYTHON=1`` keeps Python), which
+write their JSON themselves: the same bytes either way (`devices.report_stream.ReportLines`).
 
     main.py decode --jt808 frames.hex       # JT/T 808: hex frames one a line, or raw bytes
 
@@ -23,15 +23,10 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-from devices.ais.native import json_head
-from devices.report_stream import ReportStream
-
-if TYPE_CHECKING:
-    from devices.records import Record
+from devices.report_stream import ReportLines
 
 _CHUNK = 1 << 20
 
@@ -64,37 +59,6 @@ def _open(path: str) -> BinaryIO:
     return open(path, "rb")  # noqa: SIM115 - closed in run()
 
 
-class _Printer:
-    """A record as the line `decode` prints, or None. Imports the records and their JSON at the first one
-    (an AIS feed the compiled decoder writes never needs them)."""
-
-    def __init__(self, device: str | None) -> None:
-        self.device = device
-        self._line: Callable[[Record], str | None] | None = None
-
-    def __call__(self, rec: Record) -> str | None:
-        if self._line is None:
-            self._line = _line_function(self.device)
-        return self._line(rec)
-
-
-def _line_function(device: str | None) -> Callable[[Record], str | None]:
-    from devices.gpsd_json import report_line
-    from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
-
-    printed = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
-
-    def line_of(rec: Record) -> str | None:
-        if isinstance(rec, AisReport):
-            if "part" in rec.fields:
-                return None  # a lone half of a type 24: gpsd prints only whole ones (without -s)
-        elif not isinstance(rec, printed):
-            return None
-        return report_line(rec, device)
-
-    return line_of
-
-
 def run(args: argparse.Namespace) -> int:
     path = getattr(args, "file", "-") or "-"
     device = getattr(args, "device", None)
@@ -107,18 +71,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if getattr(args, "jt808", False):
         return _run_jt808(stream, path)
-    decoder = ReportStream(device or "stdin", require_checksum=not getattr(args, "no_checksum", False),
-                           rollover=getattr(args, "gps_week_rollover", False))
+    decoder = ReportLines(device or "stdin", device, require_checksum=not getattr(args, "no_checksum", False),
+                          rollover=getattr(args, "gps_week_rollover", False))
     out = sys.stdout
     write = out.write
     # A pipe or a socket (`nc receiver 10110 | decode -`) is live: take what has arrived (read1, not a
     # read that waits for a whole chunk or EOF) and pass each report on at once. A file is read in chunks.
     live = _is_live(stream)
     read = getattr(stream, "read1", stream.read) if live else stream.read
-    head = json_head(device)
-    line_of = _Printer(device)
-
-    printed = 0
     try:
         with stream if path != "-" else nullcontext():
             while True:
@@ -128,11 +88,9 @@ def run(args: argparse.Namespace) -> int:
                     print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
                     return 2
                 final = not chunk
-
-                texts, n = decoder.close_text(line_of, head) if final else decoder.feed_text(chunk, line_of, head)
-                if n:
-                    printed += n
-                    write("".join(texts))
+                text = decoder.close() if final else decoder.feed(chunk)
+                if text:
+                    write(text)
                     if live:
                         out.flush()
                 if final:
@@ -143,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     c = decoder.counters
     print(
-        f"decode: {c.lines} lines, {c.sentences} sentences, {printed} reports; skipped "
+        f"decode: {c.lines} lines, {c.sentences} sentences, {decoder.printed} reports; skipped "
         f"{c.checksum_errors} checksum, {c.unknown} unknown, {c.malformed} malformed, "
         f"{c.too_long} too long, {c.garbage} garbage; {c.ais_incomplete} AIS incomplete"
         + (f"; {raw} AIS application payloads left raw (decoder fault)" if (raw := decoder.app_fallbacks)

@@ -81,7 +81,7 @@ def quirks() -> list[str]:
 
 def texts(data: bytes, compiled: bool, device: str | None = "test") -> tuple[str, str]:
     """What `main.py decode` prints for `data` on one path: stdout, and the summary's counters."""
-    from console.cli.decode import _Printer
+    from devices.report_stream import _Printer
 
     enabled, native.ENABLED = native.ENABLED, compiled
     try:

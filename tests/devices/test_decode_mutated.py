@@ -1,6 +1,6 @@
 """A million mutated NMEA and AIS lines through `python main.py decode -` as a whole process: it ends by
-itself, exits 0, every line it prints is a JSON object, and its memory stays bounded. On both AIS paths:
-the compiled decoder (when built) and the pure Python one (``CONSOLE_PURE_PYTHON=1``)."""
+itself, exits 0, every line it prints is a JSON object, and its memory stays bounded. On the compiled
+NMEA and AIS paths and on the pure-Python ones (``CONSOLE_PURE_PYTHON=1``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from devices.ais import native
+from devices.ais import native as ais_native
 from devices.checksum import append
 from devices.nmea import bench as nmea_bench
+from devices.nmea.native import PURE_ENV, cnmea
 
 ROOT = Path(__file__).resolve().parents[2]
 N_LINES = 1_000_000
@@ -68,10 +69,15 @@ def mutate(line: str, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-@pytest.mark.parametrize("path", ["compiled", "python"])
-def test_a_million_mutated_lines(tmp_path, path) -> None:  # type: ignore[no-untyped-def]
-    if path == "compiled" and not native.available():
-        pytest.skip("the compiled AIS decoder is not built: pip install -e .")
+@pytest.mark.parametrize("path", ["native", "pure"])
+def test_a_million_mutated_lines(tmp_path, path: str) -> None:  # type: ignore[no-untyped-def]
+    """On the compiled paths (devices/nmea/_cnmea.c, devices/ais/_cais.c) and on the pure-Python one."""
+    env = dict(os.environ)
+    env.pop(PURE_ENV, None)
+    if path == "pure":
+        env[PURE_ENV] = "1"
+    elif cnmea() is None and not ais_native.available():
+        pytest.skip("the C extensions are not built")
     rng = random.Random(18)
     good = nmea_bench.nmea_stream(20_000) + nmea_bench.ais_stream(8_000)[0]
     path = tmp_path / "mutated.log"
@@ -83,8 +89,7 @@ def test_a_million_mutated_lines(tmp_path, path) -> None:  # type: ignore[no-unt
 
     with path.open("rb") as f:
         p = subprocess.run([sys.executable, str(ROOT / "main.py"), "decode", "-"], stdin=f, capture_output=True,
-                           cwd=ROOT, timeout=600, preexec_fn=cap,
-                           env=dict(os.environ, CONSOLE_PURE_PYTHON="1" if path == "python" else ""))
+                           cwd=ROOT, timeout=600, preexec_fn=cap, env=env)
     assert p.returncode == 0, p.stderr[-2000:]
     out = p.stdout.splitlines()
     assert len(out) > 50_000  # the sentences left whole still make reports
