@@ -302,7 +302,10 @@ class ReportLines:
     """Push chunks of a capture, get the gpsd JSON lines ``main.py decode`` prints (each with its newline).
 
     The same text whichever path decodes the NMEA lines: the compiled one (`devices.nmea.native`, used
-    when it is built and ``native`` is not False) or `ReportStream` in Python.
+    when it is built and ``native`` is not False) or `ReportStream` in Python. The compiled NMEA decoder
+    (which loads the NMEA side's tables) is made at the first chunk holding a ``$``: before it no line can
+    be NMEA, and an AIS feed never needs it. What `ReportStream`'s framer holds then (an unfinished line,
+    or the rest of one too long) passes to it, and its counts are added to the compiled decoder's.
 
     :param device: the ``device`` member of every report (None: no member).
     """
@@ -314,20 +317,36 @@ class ReportLines:
         self._printed = 0  # lines written by Python and the compiled AIS decoder (all without the NMEA one)
         self._line_of = _Printer(device)
         self._head = json_head(device)
-        mod = cnmea() if native else None
-        member = None if device is None else '"device":' + json.dumps(device)
-        self._c = mod.Decoder(member, rollover, max_line) if mod is not None else None
+        self._mod = cnmea() if native else None
+        self._args = (None if device is None else '"device":' + json.dumps(device), rollover, max_line)
+        self._c: Any = None  # the compiled NMEA decoder, from the first chunk holding a '$'
 
     @property
     def native(self) -> bool:
         """True when the compiled decoder takes the NMEA lines."""
-        return self._c is not None
+        return self._mod is not None
 
     def feed(self, chunk: bytes) -> str:
         """Bytes in: the lines of the reports of every line they complete ("" for none)."""
         if self._c is None:
-            return self._joined(self.stream.feed_text(chunk, self._line_of, self._head))
+            rest = None if self._mod is None or b"$" not in chunk else self._hand_over(chunk)
+            if rest is None:
+                return self._joined(self.stream.feed_text(chunk, self._line_of, self._head))
+            chunk = rest
         return self._merge(self._c.feed(chunk))
+
+    def _hand_over(self, chunk: bytes) -> bytes | None:
+        """Make the compiled NMEA decoder; what the Python framer holds goes before ``chunk``."""
+        f = self.stream.framer
+        if f._skipping:  # inside a line too long (counted): the rest of it is dropped, as the framer would
+            cut = min((i for i in (chunk.find(b"\r"), chunk.find(b"\n")) if i >= 0), default=-1)
+            if cut < 0:
+                return None  # the whole chunk is that line's: the framer drops it (the decoder comes later)
+            f._skipping = False
+            chunk = chunk[cut:]
+        chunk, f._buf = f._buf + chunk, b""
+        self._c = self._mod.Decoder(*self._args)  # type: ignore[union-attr]
+        return chunk
 
     def close(self) -> str:
         """End of input: the last line without line ending, then the last cycle's report."""
@@ -367,15 +386,15 @@ class ReportLines:
             return self.stream.counters
         c = self._c.counters()
         s = self.stream
-        d = s.counters  # the Python side saw only the lines that are not NMEA
+        d = s.counters  # the Python side saw only the lines that are not NMEA (and framed those before the first '$')
         return ReportCounters(
-            lines=c["lines"],
+            lines=c["lines"] + d.lines,
             sentences=d.sentences + c["sentences"],
             checksum_errors=d.checksum_errors + c["checksum_errors"],
             unknown=d.unknown + c["unknown"],
             malformed=d.malformed + c["malformed"],
-            too_long=c["too_long"],
-            garbage=c["garbage"],
+            too_long=c["too_long"] + d.too_long,
+            garbage=c["garbage"] + d.garbage,
             ais_incomplete=d.ais_incomplete,
         )
 

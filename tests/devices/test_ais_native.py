@@ -210,3 +210,33 @@ def test_the_compiled_text_is_what_gpsdecode_prints():
     assert len(ours) == len(theirs) > 100
     for a, b in zip(theirs, ours, strict=True):
         assert a == b
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_ais_feed_then_nmea_in_any_chunks_prints_the_same_on_every_path(seed):
+    """`ReportLines` makes the compiled NMEA decoder at the first chunk holding a '$': what the Python framer
+    holds then (a line cut by the chunk, the rest of a line too long) passes over, its counts are kept."""
+    from devices.nmea import native as nmea_native
+    from devices.report_stream import ReportLines
+
+    rng = random.Random(seed)
+    ais = nmea_bench.ais_stream(60)[0] + quirks()
+    nmea = nmea_bench.nmea_stream(40)
+    data = ("\r\n".join(ais) + "\r\n" + "!AIVDM" + "x" * 5000 + "\n" + "garbage\n" + "\r\n".join(nmea) + "\r\n"
+            + "\n".join(ais[:40]) + "\n").encode()
+    cuts = sorted(rng.sample(range(1, len(data)), 40))
+    chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+    outputs = []
+    for compiled_nmea, compiled_ais in ((True, True), (True, False), (False, True), (False, False)):
+        if compiled_nmea and nmea_native.cnmea() is None:
+            continue
+        enabled, native.ENABLED = native.ENABLED, compiled_ais
+        try:
+            r = ReportLines("x", "x", native=compiled_nmea)
+            text = "".join(r.feed(c) for c in chunks) + r.close()
+            c = r.counters
+            outputs.append((text, repr(c), r.printed))
+        finally:
+            native.ENABLED = enabled
+    assert len(outputs) >= 2 and all(o == outputs[0] for o in outputs)
+    assert '"class":"TPV"' in outputs[0][0] and "too_long=1" in outputs[0][1] and "garbage=1" in outputs[0][1]
