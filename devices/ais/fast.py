@@ -13,7 +13,7 @@ from __future__ import annotations
 from binascii import a2b_base64
 from typing import NamedTuple
 
-from devices.ais.gpsd import NAV_STATUS, turn
+from devices.ais.legends import NAV_STATUS, TURN
 from devices.checksum import check, xor
 from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 
@@ -134,7 +134,7 @@ def payload_bits(payload: str, fill: int) -> tuple[int, int]:
 # rendered straight from the payload integer. Equal to `devices.ais.gpsd.render` (tested).
 
 _NAV_STATUS = NAV_STATUS
-_TURN = tuple(turn(t - 256 if t > 127 else t) for t in range(256))  # by the raw byte
+_TURN = TURN  # by the raw byte
 
 
 def _deg6(raw: int) -> float:

@@ -29,14 +29,20 @@ def _load() -> Any:
             from devices.ais import _cais  # type: ignore[attr-defined]
         except ImportError:
             return None
-        from devices.ais import fast
-        from devices.ais.gpsd import AID_TYPE, EPFD, NAV_STATUS, SHIP_TYPE
+        from devices.ais.legends import AID_TYPE, EPFD, NAV_STATUS, SHIP_TYPE, TURN
         from devices.errors import ChecksumError, MalformedSentenceError, UnknownSentenceError
 
-        _cais.configure(ChecksumError, UnknownSentenceError, MalformedSentenceError, fast.parse, NAV_STATUS, EPFD,
-                        SHIP_TYPE, AID_TYPE, fast._TURN)
+        _cais.configure(ChecksumError, UnknownSentenceError, MalformedSentenceError, _parse, NAV_STATUS, EPFD,
+                        SHIP_TYPE, AID_TYPE, TURN)
         _module = _cais
     return _module
+
+
+def _parse(line: str, require_checksum: bool) -> Any:
+    """`devices.ais.fast.parse`, imported at the first line of another shape than the common one."""
+    from devices.ais import fast
+
+    return fast.parse(line, require_checksum)
 
 
 def available() -> bool:
