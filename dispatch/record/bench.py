@@ -3,10 +3,11 @@
 - `replay_seek_ms_p95`: what one redraw of the replay asks of the store, `Recording.positions_at(T)`
   (the unit list by skip-scan + one index seek per unit), at random instants, 95th percentile.
   Target: under 100 ms on the full 24-hour recording (about 35 million fixes).
-- `replay_recording_mb`: that recording's file on disk (SQLite, with its two fixes indexes);
-  `replay_bytes_per_fix` makes the quick run comparable with the full one.
-- Peer: `replay_seek_naive_ms_p95`, the plain GROUP BY over history (the latest fix per unit by
-  `MAX(ts) ... GROUP BY unit_id`), measured in the same run on a smaller recording
+- `replay_recording_mb`: that recording's file on disk (SQLite: the fix blocks of dispatch/fixes.py with
+  their two indexes, written flush by flush as the store writes them); `replay_bytes_per_fix` makes
+  the quick run comparable with the full one. Target: at most 32 bytes a fix.
+- Peer: `replay_seek_naive_ms_p95`, the plain GROUP BY over history (the latest block per unit by
+  `MAX(t0) ... GROUP BY unit_id`), measured in the same run on a smaller recording
   (`replay_seek_naive_fixes` fixes): it grows with the history, the index seek does not.
 
 The quick run scales the recording down to the first `QUICK_HOURS` hours of the same fleet and
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from dispatch.fixes import FixWriter
 from dispatch.record.replay import Recording
 from dispatch.store import metadata
 
@@ -36,47 +38,40 @@ QUICK_HOURS = 1.0
 NAIVE_HOURS = 0.5
 T0 = 1_790_000_000.0
 NAIVE_SQL = (
-    "SELECT f.unit_id, f.ts, f.lat, f.lon FROM fixes f JOIN "
-    "(SELECT unit_id, MAX(ts) AS m FROM fixes WHERE ts <= ? GROUP BY unit_id) g "
-    "ON f.unit_id = g.unit_id AND f.ts = g.m"
+    "SELECT f.unit_id, f.t0, f.data FROM fix_blocks f JOIN "
+    "(SELECT unit_id, MAX(t0) AS m FROM fix_blocks WHERE t0 <= ? GROUP BY unit_id) g "
+    "ON f.unit_id = g.unit_id AND f.t0 = g.m"
 )
 
 
 def build_recording(path: Path, hours: float, units: int = UNITS, seed: int = 24) -> int:
-    """A recording as the store writes it: the store's schema, fixes interleaved in time order."""
+    """A recording as the store writes it: the store's schema, each 5 s of the fleet's fixes one flush
+    (the store's own fix writer: open blocks rewritten as fixes join them, new blocks as they close)."""
     engine = create_engine(f"sqlite:///{path}")
     metadata.create_all(engine)
     engine.dispose()
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
-    con.execute("DROP INDEX IF EXISTS ix_fixes_unit_ts")
-    con.execute("DROP INDEX IF EXISTS ix_fixes_ts")
     rng = random.Random(seed)
     ids = [f"unit-{i:04d}" for i in range(units)]
     base = [(24.30 + rng.random() * 0.08, 109.36 + rng.random() * 0.1, rng.random() * 4.0) for _ in ids]
     steps = int(hours * 3600 / INTERVAL_S)
-
-    def rows():  # type: ignore[no-untyped-def]
-        for k in range(steps):
-            t = T0 + k * INTERVAL_S
-            for i, uid in enumerate(ids):
-                lat, lon, off = base[i]
-                yield (uid, t + off, lat + (k % 720) * 1e-5, lon + (k % 360) * 1e-5, 3.2, 90.0, "bench")
-
-    sql = "INSERT INTO fixes (unit_id, ts, lat, lon, speed, course, source) VALUES (?,?,?,?,?,?,?)"
-    it = rows()
+    writer = FixWriter(partitioned=False)
     n = 0
-    while True:
-        chunk = [r for _, r in zip(range(200_000), it, strict=False)]
-        if not chunk:
-            break
-        con.executemany(sql, chunk)
-        n += len(chunk)
-    con.commit()
-    con.execute("CREATE INDEX ix_fixes_unit_ts ON fixes (unit_id, ts)")
-    con.execute("CREATE INDEX ix_fixes_ts ON fixes (ts)")
-    con.commit()
+    con.execute("BEGIN")
+    for k in range(steps):
+        t = T0 + k * INTERVAL_S
+        rows = []
+        for i, uid in enumerate(ids):
+            lat, lon, off = base[i]
+            rows.append((uid, t + off, lat + (k % 720) * 1e-5, lon + (k % 360) * 1e-5, 3.2, 90.0, "bench"))
+        writer.write(con, rows)
+        n += len(rows)
+        if k % 120 == 119:
+            con.execute("COMMIT")
+            con.execute("BEGIN")
+    con.execute("COMMIT")
     con.execute("ANALYZE")
     con.close()
     return n
@@ -107,7 +102,7 @@ def naive_p95(path: Path, hours: float, probes: int, seed: int = 6) -> float:
     for _ in range(probes):
         t = T0 + (0.5 + rng.random() * 0.5) * hours * 3600
         started = time.perf_counter()
-        con.execute(NAIVE_SQL, (t,)).fetchall()
+        con.execute(NAIVE_SQL, (round(t * 1000),)).fetchall()
         times.append((time.perf_counter() - started) * 1000)
     con.close()
     times.sort()
