@@ -2,8 +2,9 @@
 
 Every change in the system is an `Event` (who, when, what) appended here; current state is
 derived from the log (see dispatch/state.py). Positions are too many to be events, so fixes
-go to their own table in batches (at most `flush_interval` seconds held in memory), packed in
-blocks (dispatch/fixes.py).
+go to their own table in batches (at most `flush_interval` seconds held in memory); a background
+step seals the older ones into compact blocks (dispatch/fixseal.py), and dispatch/fixes.py reads
+both tiers as one.
 
 The same code runs on an embedded SQLite file and on PostgreSQL for a multi-seat centre.
 Appends are serialised across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
@@ -43,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixes, fixseal
 from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helpers are the store's words too
     StoreError,
     StoreUnavailable,
@@ -86,8 +87,29 @@ events_table = Table(
     Index("ix_events_entity", "entity"),
 )
 
-# Fixes are stored in blocks, a unit's fixes of up to 65 s in one row (dispatch/fixes.py; revision 0004):
-# about 12 bytes a fix instead of 107. On PostgreSQL the table is partitioned by day of t0.
+# Fixes in two tiers, read as one through dispatch/fixes.py. The plain table, a row per fix, takes every
+# new fix (the flush below) and keeps each unit's newest minutes; older fixes are sealed into `fix_blocks`
+# (dispatch/fixseal.py, in the background), about 12 bytes a fix instead of 107.
+fixes_table = Table(
+    "fixes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("unit_id", String(64), nullable=False),
+    Column("ts", Float, nullable=False),  # UTC epoch seconds of the fix
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("speed", Float, nullable=True),  # m/s
+    Column("course", Float, nullable=True),  # degrees
+    Column("source", String(64), nullable=True),
+    Index("ix_fixes_unit_ts", "unit_id", "ts"),
+    Index("ix_fixes_ts", "ts"),
+)
+
+_FIX_COLUMNS = ("unit_id", "ts", "lat", "lon", "speed", "course", "source")
+_SQLITE_INSERT_FIXES = f"INSERT INTO fixes ({', '.join(_FIX_COLUMNS)}) VALUES ({', '.join('?' * len(_FIX_COLUMNS))})"
+
+# The sealed tier (revision 0004, dispatch/fixblocks.py): a unit's fixes of up to 65 s in one row. On
+# PostgreSQL the table is partitioned by day of t0.
 fix_blocks_table = Table(
     "fix_blocks",
     metadata,
@@ -97,10 +119,9 @@ fix_blocks_table = Table(
     Column("t1", BigInteger, nullable=False),  # its latest fix
     Column("lat0", Integer, nullable=False),  # the first fix's latitude, 1e-7 degree (0 in a wide block)
     Column("lon0", Integer, nullable=False),
-    Column("fmt", SmallInteger, nullable=False),  # dispatch.fixes.FMT_COMPACT / FMT_WIDE
+    Column("fmt", SmallInteger, nullable=False),  # dispatch.fixblocks.FMT_COMPACT / FMT_WIDE
     Column("n", Integer, nullable=False),  # how many fixes
     Column("data", LargeBinary, nullable=False),  # the records
-    # not t1: a flush rewrites t1 of every open block, and an index on it would be rewritten with it
     Index("ix_fix_blocks_unit_time", "unit_id", "t0"),
     Index("ix_fix_blocks_t0", "t0"),
     postgresql_partition_by="RANGE (t0)",
@@ -271,13 +292,13 @@ class EventStore:
         self.flush_interval = flush_interval
         self._fix_buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
-        self._flush_lock = threading.Lock()  # one flush at a time: the fix writer's open blocks
         self._last_flush = time.monotonic()
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()
         self._migrate()
         self._check_schema()
-        self._fix_writer = fix_blocks.FixWriter(partitioned=not self.is_sqlite)
+        self._sealer: fixseal.Packer | None = None  # started by the first flush that writes fixes
+        self._closing = False
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
         if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
@@ -452,23 +473,31 @@ class EventStore:
 
     def flush(self) -> int:
         """Write buffered fixes in one transaction. Returns how many were written."""
-        with self._flush_lock:
+        with self._buffer_lock:
+            batch, self._fix_buffer = self._fix_buffer, []
+            self._last_flush = time.monotonic()
+        if not batch:
+            return 0
+        try:
+            with self.write() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql(_SQLITE_INSERT_FIXES, batch)
+                else:
+                    conn.execute(insert(fixes_table), [dict(zip(_FIX_COLUMNS, row, strict=True)) for row in batch])
+        except Exception:
+            # Keep the fixes for the next flush rather than lose them.
             with self._buffer_lock:
-                batch, self._fix_buffer = self._fix_buffer, []
-                self._last_flush = time.monotonic()
-            if not batch:
-                return 0
-            try:
-                with self.write() as conn:
-                    self._fix_writer.write(conn, batch)
-            except Exception:
-                # Keep the fixes for the next flush rather than lose them; the blocks in memory may
-                # not be what the store has now: the next fixes start new ones.
-                self._fix_writer.forget()
-                with self._buffer_lock:
-                    self._fix_buffer[:0] = batch
-                raise
-            return len(batch)
+                self._fix_buffer[:0] = batch
+            raise
+        if self._sealer is None:
+            self._start_sealer()
+        return len(batch)
+
+    def _start_sealer(self) -> None:
+        """Older fixes into blocks in the background (dispatch/fixseal.py), once this store writes fixes."""
+        with self._buffer_lock:
+            if self._sealer is None and not self._closing and self.engine.url.database not in (None, "", ":memory:"):
+                self._sealer = fixseal.Packer(self).start()
 
     def pending_fixes(self) -> int:
         with self._buffer_lock:
@@ -477,14 +506,18 @@ class EventStore:
     def latest_fixes(self, at: float | None = None, units: Iterable[str] | None = None) -> dict[str, FixRow]:
         """The last stored fix of every unit (or of `units`) at or before `at` (now if None).
 
-        One index seek per unit on (unit_id, t0) of the fix blocks, never a scan of the history.
+        Both tiers (dispatch/fixes.py): one index seek per unit in each, never a scan of the history.
         """
         self.flush()
         with self.read() as conn:
-            return {r[0]: FixRow(*r) for r in fix_blocks.last_fixes(conn, at, units)}
+            return {r[0]: FixRow(*r) for r in fixes.last_fixes(conn, at, units)}
 
     def close(self) -> None:
         self._checkpoint_stop.set()
+        with self._buffer_lock:
+            self._closing = True
+        if self._sealer is not None:
+            self._sealer.stop()
         if self._checkpointer is not None:
             self._checkpointer.join(5)
         try:

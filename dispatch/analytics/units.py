@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixes as stored_fixes
 
 GAP_S = 300.0
 JUMP_M = 2000.0
@@ -52,7 +52,7 @@ def status_times(events: Any, t1: float, t2: float) -> dict[str, dict[str, float
 def distances_km(conn: Any, t1: float, t2: float, units: list[str] | None = None) -> dict[str, float]:
     """unit -> km covered in [t1, t2) by its stored fixes."""
     out: dict[str, float] = {}
-    rows = [r for r in fix_blocks.fixes_between(conn, t1, t2, units or None) if r[1] < t2]
+    rows = [r for r in stored_fixes.fixes_between(conn, t1, t2, units or None) if r[1] < t2]
     if not rows:
         return out
     uid = np.array([r[0] for r in rows], dtype=object)

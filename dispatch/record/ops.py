@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixes as stored_fixes
 from dispatch.errors import Refused
 from dispatch.ops import op
 from dispatch.record import export
@@ -74,7 +74,7 @@ def page_op(core: Any, actor: str, what: str, start: Any, end: Any, after: Any =
             out = {"rows": [list(r) for r in rows], "upto": upto,
                    "more": len(rows) == limit and rows[-1][0] < upto}
         elif what == "fixes":
-            rows, cursor = fix_blocks.fixes_page(conn, t1 - export.TRAIL_LEAD_S, t2,
+            rows, cursor = stored_fixes.fixes_page(conn, t1 - export.TRAIL_LEAD_S, t2,
                                                  None if not after else (after[0], after[1]), limit)
             out = {"rows": [list(r) for r in rows], "more": len(rows) == limit, "after": cursor or after}
         else:

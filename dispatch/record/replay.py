@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixes as stored_fixes
 from dispatch.changes import Changes
 from dispatch.errors import Refused
 from dispatch.state import State
@@ -167,7 +167,7 @@ class Recording:
         if self._units is None or refresh:
             self._sync()
             with self.engine.connect() as conn:
-                self._units = fix_blocks.unit_ids(conn)
+                self._units = stored_fixes.unit_ids(conn)
             self._units_at = time.monotonic()
         return self._units
 
@@ -175,7 +175,7 @@ class Recording:
         """(first, last) time of the recording over fixes and events; None when it is empty."""
         self._sync()
         with self.engine.connect() as conn:
-            lo = list(fix_blocks.span(conn) or ())
+            lo = list(stored_fixes.span(conn) or ())
             lo += [v for v in conn.execute(_EVENT_SPAN_SQL).first() or () if v is not None]
         if not lo:
             return None
@@ -195,7 +195,7 @@ class Recording:
                 self.units(refresh=True)
             units = self._units
         with self.engine.connect() as conn:
-            rows = fix_blocks.last_fixes(conn, bound, units)
+            rows = stored_fixes.last_fixes(conn, bound, units)
         out = [Fix(*r) for r in rows]
         out.sort(key=lambda f: f.unit_id)
         return out
@@ -211,7 +211,7 @@ class Recording:
         t0 = t - minutes * 60.0
         tracks: dict[str, list[tuple[float, float, float]]] = {}
         with self.engine.connect() as conn:
-            for u, ts, lat, lon, *_rest in fix_blocks.fixes_between(conn, t0, t, None if units is None else wanted,
+            for u, ts, lat, lon, *_rest in stored_fixes.fixes_between(conn, t0, t, None if units is None else wanted,
                                                                     from_open=True):
                 tracks.setdefault(u, []).append((ts, lat, lon))
         out: dict[str, list[tuple[float, float] | None]] = {}
@@ -231,7 +231,7 @@ class Recording:
         at most `limit` (the first ones) when given. One range seek on the unit's blocks."""
         self._sync()
         with self.engine.connect() as conn:
-            rows = fix_blocks.fixes_between(conn, t1, t2, [unit_id])
+            rows = stored_fixes.fixes_between(conn, t1, t2, [unit_id])
         return [Fix(*r) for r in (rows if limit is None else rows[:limit])]
 
     # --------------------------------------------------------------- events

@@ -11,6 +11,10 @@ so that the fixes being ingested wait at most one batch for the store. Each run 
 The next run starts where the last one recorded it ended; going over a period twice thins nothing
 more (the first fix of each interval is kept again).
 
+Thinning works on the sealed tier (dispatch/fixblocks.py). The plain table holds each unit's newest
+minutes; a unit that stopped reporting long ago keeps its last minutes there, so a run first seals every
+plain fix older than the policy's period (dispatch/fixseal.py) and then thins the blocks.
+
 The hash chain covers events only (dispatch/record/audit.py); fixes are not in it, so `audit verify`
 passes after thinning, and the thinning itself is in the chain.
 """
@@ -23,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixblocks, fixseal
 from dispatch.changes import Changes
 from dispatch.errors import Refused
 from dispatch.ops import installs, op
@@ -119,20 +123,20 @@ def thin_batch(store: Any, start_ms: int, cutoff_ms: int, every_ms: int,
     (end_ms, fixes before, fixes after, blocks looked at); end_ms is where the next batch starts.
     """
     with store.write() as conn:
-        m = fix_blocks.mark(conn)
+        m = fixblocks.mark(conn)
         nxt = conn.exec_driver_sql(f"SELECT t0 FROM fix_blocks WHERE t0 >= {m} AND t0 < {m} ORDER BY t0 "
                                    f"LIMIT 1 OFFSET {BATCH_BLOCKS}", (start_ms, cutoff_ms)).first()
         end = cutoff_ms if nxt is None else max(int(nxt[0]), start_ms + 1)
-        blocks = conn.exec_driver_sql(f"SELECT {fix_blocks.BLOCK_COLS} FROM fix_blocks b WHERE b.t0 >= {m} "
+        blocks = conn.exec_driver_sql(f"SELECT {fixblocks.BLOCK_COLS} FROM fix_blocks b WHERE b.t0 >= {m} "
                                       f"AND b.t0 < {m} ORDER BY b.t0, b.id", (start_ms, end)).all()
         if not blocks:
             return end, 0, 0, 0
-        names = fix_blocks.source_names(conn)
+        names = fixblocks.source_names(conn)
         before = after = 0
         gone: list[int] = []
         rows: list[tuple[Any, ...]] = []
         for bid, unit_id, t0, lat0, lon0, fmt, data in blocks:
-            recs = fix_blocks.records(t0, lat0, lon0, fmt, bytes(data))
+            recs = fixblocks.records(t0, lat0, lon0, fmt, bytes(data))
             keep = []
             for r in recs:
                 slot = r[0] // every_ms
@@ -150,7 +154,7 @@ def thin_batch(store: Any, start_ms: int, cutoff_ms: int, every_ms: int,
                 part = gone[i:i + 500]
                 conn.exec_driver_sql(f"DELETE FROM fix_blocks WHERE id IN ({','.join([m] * len(part))})", tuple(part))
             if rows:
-                writer = fix_blocks.FixWriter(partitioned=not store.is_sqlite)
+                writer = fixblocks.FixWriter(partitioned=not store.is_sqlite)
                 writer.write(conn, rows)
     return end, before, after, len(blocks)
 
@@ -165,6 +169,7 @@ def run(core: Any, *, stop: threading.Event | None = None, budget_s: float = RUN
     if cutoff is None:
         return None
     store = core.store
+    fixseal.seal(store, before=cutoff, stop=stop)  # the stale plain minutes of units long silent
     with store.read() as conn:
         first = conn.exec_driver_sql("SELECT MIN(t0) FROM fix_blocks").scalar()
     if first is None:

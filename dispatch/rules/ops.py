@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixes as stored_fixes
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import book, find_duplicates, incident_event
@@ -93,7 +93,7 @@ def evidence_track(core: Any, unit_id: str, t1: float, t2: float) -> list[list[f
     """[[ts, lat, lon, speed], ...] of the unit's stored fixes between t1 and t2."""
     core.flush()
     with core.store.read() as conn:
-        rows = fix_blocks.fixes_between(conn, t1, t2, [unit_id])
+        rows = stored_fixes.fixes_between(conn, t1, t2, [unit_id])
     return [[r[1], r[2], r[3], r[4]] for r in rows]
 
 

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from dispatch import fixes as fix_blocks
+from dispatch import fixes as stored_fixes
 from dispatch.city.data import load_city
 from dispatch.city.waterway import waterway_graph
 from dispatch.errors import Refused
@@ -109,7 +109,7 @@ def tracks(core: Any, units: list[str], start: float, end: float) -> dict[str, l
     if not units:
         return out
     with core.store.read() as conn:
-        for r in fix_blocks.fixes_between(conn, start, end, units):
+        for r in stored_fixes.fixes_between(conn, start, end, units):
             out[r[0]].append((r[1], r[2], r[3]))
     return out
 

@@ -31,7 +31,7 @@ def test_fixes_are_batched_and_latest_is_at_or_before(db_url) -> None:  # type: 
     s.add_fixes([FixRow("u1", 10.0, 24.0, 109.0), FixRow("u1", 20.0, 24.1, 109.1), FixRow("u2", 15.0, 24.2, 109.2)])
     assert s.pending_fixes() == 3
     path = db_url.removeprefix("sqlite:///")
-    assert sqlite3.connect(path).execute("select count(*) from fix_blocks").fetchone()[0] == 0
+    assert sqlite3.connect(path).execute("select count(*) from fixes").fetchone()[0] == 0
     assert s.flush() == 3
     assert s.latest_fixes(at=20.0)["u1"].lat == 24.1
     assert s.latest_fixes(at=19.9)["u1"].lat == 24.0

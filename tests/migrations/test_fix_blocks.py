@@ -1,6 +1,8 @@
-"""Revision 0004 (issue 21): a store of the previous version (revision 0003, a row per fix) upgrades in place
-with every fix equal at the stored precision, its events untouched and `audit verify` passing; on
-PostgreSQL the fix blocks land in day partitions."""
+"""Revision 0004 (issue 21): a store of the previous version (revision 0003, a row per fix) upgrades in place:
+its fixes stay in the plain table, readable as before, and sealing moves the older ones into blocks with
+every fix equal at the stored precision; its events untouched and `audit verify` passing; on PostgreSQL
+the blocks land in day partitions and the plain table's ids become bigint. A downgrade puts the sealed
+fixes back into the plain table."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine
 
 from console.cli import main
-from dispatch import fixes, migrations
+from dispatch import fixes, fixseal, migrations
+from dispatch.fixblocks import as_stored, partition_name
 from dispatch.store import EventStore, make_engine
 from tests.migrations.legacy import _source, events_of
 
@@ -85,7 +88,7 @@ def write_previous_store(url: str) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
-def test_a_store_of_the_previous_version_gets_its_fixes_in_blocks_every_fix_equal(store_url: str, capsys) -> None:
+def test_a_store_of_the_previous_version_keeps_its_fixes_readable_and_seals_them(store_url: str, capsys) -> None:
     before = write_previous_store(store_url)
     assert len(before) == len(sample_fixes())
     events = events_of(store_url)
@@ -95,28 +98,45 @@ def test_a_store_of_the_previous_version_gets_its_fixes_in_blocks_every_fix_equa
     store = EventStore(store_url)
     try:
         with store.read() as conn:
-            got = fixes.fixes_between(conn, None, None)
-            assert got == [fixes.as_stored(r) for r in before]
-            assert fixes.count(conn) == len(before)
+            plain = [tuple(r) for r in conn.exec_driver_sql(
+                "SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes ORDER BY unit_id, ts, id")]
+            assert plain == before  # nothing moved by the upgrade: the plain table as it was
+            assert fixes.fixes_between(conn, None, None) == [as_stored(r) for r in before]
             tables = set(conn.exec_driver_sql(
                 "SELECT name FROM sqlite_master WHERE type = 'table'" if store.is_sqlite else
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars())
-        assert "fixes" not in tables and {"fix_blocks", "fix_sources"} <= tables
-        if not store.is_sqlite:
-            assert fixes.partition_name(round(T0 * 1000)) in tables
+        assert {"fixes", "fix_blocks", "fix_sources"} <= tables
+        assert fixseal.seal(store) > 50  # the background's step: the old minutes into blocks
+        with store.read() as conn:
+            assert fixes.fixes_between(conn, None, None) == [as_stored(r) for r in before]
+            assert fixes.count(conn) == len(before)
+            sealed = conn.exec_driver_sql("SELECT SUM(n) FROM fix_blocks").scalar()
+            left = conn.exec_driver_sql("SELECT COUNT(*) FROM fixes").scalar()
+            if not store.is_sqlite:
+                tables = set(conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars())
+                assert partition_name(round(T0 * 1000)) in tables
+        assert sealed + left == len(before) and left > 0
         latest = store.latest_fixes()
         assert (latest["boat-01"].lat, latest["boat-01"].lon, latest["boat-01"].ts) == (22.9, 108.4, T0 + 250.0)
         assert latest["officer-01"].speed is None and latest["officer-01"].source is None
+        assert store.latest_fixes(at=T0 + 50.5)["boat-01"].ts == T0 + 50.0  # a sealed one
     finally:
         store.close()
     assert main(["audit", "verify", "--db", store_url]) == 0
     assert f"chain ok: {len(events)} events" in capsys.readouterr().out
 
 
-def test_the_packing_is_undone_by_a_downgrade(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_downgrade_puts_the_sealed_fixes_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'store.db'}"
     before = write_previous_store(url)
-    EventStore(url).close()
+    store = EventStore(url)
+    try:
+        assert fixseal.seal(store) > 0
+        with store.read() as conn:
+            want = fixes.fixes_between(conn, None, None)
+    finally:
+        store.close()
     from alembic.config import Config
     from alembic.runtime.environment import EnvironmentContext
 
@@ -133,6 +153,8 @@ def test_the_packing_is_undone_by_a_downgrade(tmp_path) -> None:  # type: ignore
                     env.run_migrations()
             rows = [tuple(r) for r in conn.exec_driver_sql(
                 "SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes ORDER BY unit_id, ts, id")]
+            tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         engine.dispose()
-    assert rows == [fixes.as_stored(r) for r in before]
+    assert "fix_blocks" not in tables and "fix_sources" not in tables
+    assert len(rows) == len(before) and [as_stored(r) for r in rows] == want

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from dispatch.core import Dispatch
-from dispatch.fixes import as_stored
+from dispatch.fixblocks import as_stored
 from dispatch.store import EventStore, FixRow
 
 T0 = 1_790_000_000.0  # 2026-09-21T...Z, a fixed past instant

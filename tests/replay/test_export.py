@@ -39,7 +39,8 @@ def test_replay_file_round_trip(shift, tmp_path, capsys) -> None:  # type: ignor
 
 
 def test_a_replay_file_of_format_1_still_opens(shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A file exported before fixes were packed (format 1: a row per fix) reads as it did, through a packed copy."""
+    """A file exported before fixes were packed (format 1: a row per fix, no block tables) reads as it did,
+    through a copy with the sealed tier's tables added."""
     from dispatch import fixes
 
     shift.core.close()
@@ -51,7 +52,8 @@ def test_a_replay_file_of_format_1_still_opens(shift, tmp_path) -> None:  # type
         rows = fixes.fixes_between(conn, None, None, order="time")
     rf.close()
     con = sqlite3.connect(out)  # what version 1 wrote: the fixes table, no blocks
-    con.executescript("DROP TABLE fix_blocks; DROP TABLE fix_sources; CREATE TABLE fixes (id INTEGER PRIMARY KEY, "
+    con.executescript("DROP TABLE fix_blocks; DROP TABLE fix_sources; DROP TABLE fixes; "
+                      "CREATE TABLE fixes (id INTEGER PRIMARY KEY, "
                       "unit_id TEXT, ts REAL, lat REAL, lon REAL, speed REAL, course REAL, source TEXT); "
                       "UPDATE replay_meta SET value = '1' WHERE key = 'format_version';")
     con.executemany("INSERT INTO fixes (unit_id, ts, lat, lon, speed, course, source) VALUES (?,?,?,?,?,?,?)", rows)

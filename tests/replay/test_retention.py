@@ -11,6 +11,7 @@ import pytest
 from console.cli import main
 from dispatch import fixes
 from dispatch.core import Dispatch
+from dispatch.fixblocks import as_stored
 from dispatch.ops import call
 from dispatch.record import retention
 from dispatch.store import EventStore
@@ -72,7 +73,7 @@ def test_old_fixes_are_thinned_to_one_per_interval_and_the_chain_still_verifies(
         assert call(core, "retention.apply", {}, actor="admin:boss")["applied"] is None  # no policy: nothing
         call(core, "retention.set", {"keep_all_days": 90, "every_s": 30}, actor="admin:boss")
         r = call(core, "retention.apply", {}, actor="admin:boss")
-        want = sorted([fixes.as_stored(f) for f in one_per(old, 30.0) + recent], key=lambda f: (f[0], f[1]))
+        want = sorted([as_stored(f) for f in one_per(old, 30.0) + recent], key=lambda f: (f[0], f[1]))
         assert stored(core) == want
         assert r["applied"]["thinned"] == len(old) - len(one_per(old, 30.0)) == r["thinned"]
         assert r["applied"]["to_ts"] == pytest.approx(NOW - 90 * DAY, abs=1e-3)
@@ -118,7 +119,7 @@ def test_thinning_in_the_background_leaves_the_fixes_coming_in_alone(tmp_path, m
             k += 1
             assert k < 200_000, "the background never recorded its run"
         assert applied.wait(60)
-        want = sorted([fixes.as_stored(f) for f in one_per(old, 30.0) + live], key=lambda f: (f[0], f[1]))
+        want = sorted([as_stored(f) for f in one_per(old, 30.0) + live], key=lambda f: (f[0], f[1]))
         assert stored(core) == want
     finally:
         if worker is not None:
