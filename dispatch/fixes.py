@@ -41,7 +41,6 @@ from dispatch.fixblocks import (
 _B = "0, b.id, b.unit_id, b.t0, b.lat0, b.lon0, b.fmt, b.data, NULL, NULL, NULL"
 _P = "1, f.id, f.unit_id, f.ts, f.lat, f.lon, NULL, NULL, f.speed, f.course, f.source"
 _CHUNK = 500  # units per statement when a list of units is given
-_FEW_UNITS = 200  # last_fixes: more units than this are read by the skip-scan of every unit, then filtered
 
 # (millisecond, tier, id, index in block, fix): the order every reader gives (ties: stored last comes last)
 Keyed = tuple[int, int, int, int, FixTuple]
@@ -155,9 +154,9 @@ def last_fixes(conn: Any, t: float | None, units: Iterable[str] | None = None) -
     One statement: for the sealed tier, per unit the block with the greatest t0 <= T and those that
     started less than SPAN_MS before it and end at or after it (one seek on (unit_id, t0)); for the plain
     tier, per unit the fixes of the last millisecond at or before T (a seek on (unit_id, ts) for the
-    greatest ts, then its neighbours: within a millisecond the one stored last wins). The unit lists come
-    from skip-scans of both indexes (a few units given: from the list; many: the skip-scans, filtered, as
-    the seeks from a long VALUES list cost more per unit)."""
+    greatest ts, then its neighbours: within a millisecond the one stored last wins; skipped whole when T
+    is before every plain fix, as it is for most of the history). The units: those given, or skip-scans
+    of both indexes."""
     t_ms = 2**62 if t is None else math.floor(t * 1000.0 + MS_EPS)
     t_plain = 1e300 if t is None else _plain_hi(t_ms)
     m = mark(conn)
@@ -167,25 +166,23 @@ def last_fixes(conn: Any, t: float | None, units: Iterable[str] | None = None) -
     pick_p = (f"SELECT {_P} FROM p JOIN fixes f ON f.unit_id = p.id AND f.ts < {m} AND f.ts >= p.last - 0.002")
     plast = f"(SELECT MAX(g.ts) FROM fixes g WHERE g.unit_id = {{col}}.id AND g.ts < {m})"
     rows: list[Sequence[Any]] = []
-    wanted = None if units is None else list(dict.fromkeys(units))
-    if wanted is None or len(wanted) > _FEW_UNITS:
+    if units is None:
         sql = (f"WITH RECURSIVE {_skip_scan('ub', 'fix_blocks')}, {_skip_scan('up', 'fixes')}, "
                f"l(id, last) AS MATERIALIZED (SELECT id, {last.format(col='ub')} FROM ub WHERE id IS NOT NULL), "
                f"p(id, last) AS MATERIALIZED (SELECT id, {plast.format(col='up')} FROM up WHERE id IS NOT NULL"
                f" AND (SELECT MIN(ts) FROM fixes) < {m}) "
                f"{pick_b} UNION ALL {pick_p}")
         rows = conn.exec_driver_sql(sql, (t_ms, t_plain, t_plain, t_plain)).all()
-        if wanted is not None:
-            keep = set(wanted)
-            rows = [r for r in rows if r[2] in keep]
     else:
+        wanted = list(dict.fromkeys(units))
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
             sql = (f"WITH v(id) AS (VALUES {','.join([f'({m})'] * len(part))}), "
                    f"l(id, last) AS MATERIALIZED (SELECT id, {last.format(col='v')} FROM v), "
-                   f"p(id, last) AS MATERIALIZED (SELECT id, {plast.format(col='v')} FROM v) "
+                   f"p(id, last) AS MATERIALIZED (SELECT id, {plast.format(col='v')} FROM v"
+                   f" WHERE (SELECT MIN(ts) FROM fixes) < {m}) "
                    f"{pick_b} UNION ALL {pick_p}")
-            rows.extend(conn.exec_driver_sql(sql, (*part, t_ms, t_plain, t_plain)).all())
+            rows.extend(conn.exec_driver_sql(sql, (*part, t_ms, t_plain, t_plain, t_plain)).all())
     sealed = last_in_blocks([r[1:8] for r in rows if r[0] == 0], t_ms)
     plain: dict[str, tuple[int, int, Sequence[Any]]] = {}
     for r in rows:

@@ -4,10 +4,11 @@ A `Recording` reads one store (the live one, or an exported replay file) through
 SQLAlchemy engine and answers the replay's questions:
 
 - `positions_at(t)`: every unit where the replay draws it at `t`: its last stored fix at or
-  before `t` (ties on time: the fix stored last). One index seek per unit on the fix blocks'
-  (unit_id, t0) index (dispatch/fixes.py), never a GROUP BY over the history, so the cost grows
-  with the number of units, not with the length of the recording. The unit list itself comes
-  from a skip-scan of the same index (a recursive query: one seek per distinct unit), cached.
+  before `t` (ties on time: the fix stored last), from both tiers of stored fixes (dispatch/fixes.py:
+  the plain table's newest minutes, the sealed blocks' history). One index seek per unit in each
+  tier, never a GROUP BY over the history, so the cost grows with the number of units, not with
+  the length of the recording. The unit list itself comes from skip-scans of the same indexes (a
+  recursive query: one seek per distinct unit), cached.
 - `events(t1, t2)`: the event log of a window; `density()` for the timeline.
 - `trails(t, minutes)`: each unit's fixes of the last minutes, thinned for drawing.
 - `state_at(t)`: units, incidents, tasks... as they were at `t`, by replaying the event log
@@ -205,7 +206,7 @@ class Recording:
         """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`; a None between
         two points where the fixes stopped for longer than TRACK_GAP_S (the track is not drawn across it).
 
-        The window's fix blocks: by unit on (unit_id, t0), or every unit's on t0.
+        The window's fixes of both tiers: by unit on (unit_id, time), or every unit's on time.
         """
         wanted = list(units) if units is not None else self.units()
         t0 = t - minutes * 60.0
@@ -228,7 +229,7 @@ class Recording:
 
     def track(self, unit_id: str, t1: float, t2: float, *, limit: int | None = None) -> list[Fix]:
         """Every stored fix of one unit with t1 <= ts <= t2, in time order, unthinned (an evidence excerpt);
-        at most `limit` (the first ones) when given. One range seek on the unit's blocks."""
+        at most `limit` (the first ones) when given. One range seek on the unit's fixes in each tier."""
         self._sync()
         with self.engine.connect() as conn:
             rows = stored_fixes.fixes_between(conn, t1, t2, [unit_id])

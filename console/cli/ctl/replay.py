@@ -55,7 +55,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                                                       "html": a.html}),
                    render=_render_export)
 
-
     r = sub.add_parser("retention", parents=[common],
                        help="how long every fix is kept before it is thinned (events are never thinned)")
     rsub = r.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
