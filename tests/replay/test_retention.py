@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from console.cli import main
-from dispatch import fixes
+from dispatch import fixes, fixseal
 from dispatch.core import Dispatch
 from dispatch.fixblocks import as_stored
 from dispatch.ops import call
@@ -47,7 +47,7 @@ def one_per(rows: list[tuple[Any, ...]], every_s: float) -> list[tuple[Any, ...]
 
 def open_core(url: str, clock: dict[str, float]) -> Dispatch:
     core = Dispatch(EventStore(url, flush_interval=3600), clock=lambda: clock["t"])
-    core.register_units("system:test", [{"id": u, "name": u, "kind": "truck"} for u in ("t1", "t2")])
+    core.register_units("system:test", [{"id": u, "name": u, "kind": "truck"} for u in ("t1", "t2", "t3")])
     return core
 
 
@@ -56,17 +56,25 @@ def stored(core: Dispatch) -> list[tuple[Any, ...]]:
         return fixes.fixes_between(conn, None, None)
 
 
+def plain_units(core: Dispatch) -> set[str]:
+    with core.store.read() as conn:
+        return set(conn.exec_driver_sql("SELECT DISTINCT unit_id FROM fixes").scalars())
+
+
 def test_old_fixes_are_thinned_to_one_per_interval_and_the_chain_still_verifies(store_url: str, monkeypatch,
                                                                                capsys) -> None:
     monkeypatch.setattr(retention, "BATCH_BLOCKS", 7)  # many batches: the interval carried across them
     clock = {"t": OLD}
     core = open_core(store_url, clock)
     try:
-        old = track("t1", OLD, 3600) + track("t2", OLD + 2.5, 3600, step=1.0)
+        # t3 went silent long ago: its last minutes are still in the plain table (nothing newer seals them)
+        old = track("t1", OLD, 3600) + track("t2", OLD + 2.5, 3600, step=1.0) + track("t3", OLD, 600, step=1.0)
         recent = track("t1", NOW - 3600, 3600) + track("t2", NOW - 80 * DAY, 600)
         for rows in (old, recent):
             core.ingest(rows)
             core.flush()
+        fixseal.seal(core.store)  # as the store's background does: each unit's newest minutes stay plain
+        assert plain_units(core) == {"t1", "t2", "t3"}
         clock["t"] = NOW
         events_before = [e.hash for e in core.store.events()]
         assert call(core, "retention.show", {}, actor="admin:boss")["keep_all_days"] is None
@@ -78,6 +86,7 @@ def test_old_fixes_are_thinned_to_one_per_interval_and_the_chain_still_verifies(
         assert r["applied"]["thinned"] == len(old) - len(one_per(old, 30.0)) == r["thinned"]
         assert r["applied"]["to_ts"] == pytest.approx(NOW - 90 * DAY, abs=1e-3)
         assert r["keep_all_days"] == 90 and r["every_s"] == 30
+        assert plain_units(core) == {"t1", "t2"}  # t3's last minutes sealed, then thinned with the rest
         again = call(core, "retention.apply", {}, actor="admin:boss")
         assert stored(core) == want and again["thinned"] == r["thinned"]
         kinds = [e.kind for e in core.store.events()]
