@@ -97,22 +97,17 @@ def executemany_figure(rows: int) -> float:
 
 
 def orm_commit_figure(rows: int) -> float:
-    from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert
+    from sqlalchemy import insert
 
-    from dispatch.store import EventStore
+    from dispatch.store import EventStore, fixes_table
 
-    # A row per fix, as the store kept them before revision 0004 (a scratch table beside the store's own).
-    rows_table = Table("bench_fix_rows", MetaData(), Column("id", Integer, primary_key=True),
-                       Column("unit_id", String(64)), Column("ts", Float), Column("lat", Float), Column("lon", Float),
-                       Column("speed", Float), Column("course", Float), Column("source", String(64)))
     with tempfile.TemporaryDirectory() as d:
         store = EventStore(f"sqlite:///{Path(d) / 'orm.db'}")
-        rows_table.create(store.engine)
         started = time.perf_counter()
         for i in range(rows):
             with store.write() as conn:
-                conn.execute(insert(rows_table).values(unit_id=f"u{i % 2000}", ts=T0 + i, lat=24.3, lon=109.4,
-                                                       speed=3.0, course=45.0, source="bench"))
+                conn.execute(insert(fixes_table).values(unit_id=f"u{i % 2000}", ts=T0 + i, lat=24.3, lon=109.4,
+                                                        speed=3.0, course=45.0, source="bench"))
         elapsed = time.perf_counter() - started
         store.close()
     return rows / elapsed

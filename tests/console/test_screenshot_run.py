@@ -36,7 +36,7 @@ def test_demo_run_writes_a_live_screenshot_and_stores_fixes(tmp_path, qapp) -> N
     assert kinds == {"patrol_boat": 8, "cleaning_vessel": 6, "officer": 30, "truck": 40}
     reports = con.execute("select count(*) from events where kind='incident.created' and actor='system:demo'")
     assert reports.fetchone()[0] >= 4  # the demo's first launch on a store files its reports
-    fixes = con.execute("select count(distinct unit_id), count(*) from fixes").fetchone()  # the plain table: newest fixes
+    fixes = con.execute("select count(distinct unit_id), count(*) from fixes").fetchone()
     assert fixes[0] >= 80 and fixes[1] >= 200
 
 
