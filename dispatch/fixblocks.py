@@ -59,6 +59,36 @@ BLOCK_COLS = "b.id, b.unit_id, b.t0, b.lat0, b.lon0, b.fmt, b.data"
 FixTuple = tuple[str, float, float, float, float | None, float | None, str | None]
 
 
+def tables(metadata: Any) -> tuple[Any, Any]:
+    """`fix_blocks` and `fix_sources` in the store's metadata (dispatch/store.py; revision 0004)."""
+    from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, SmallInteger, String, Table
+
+    blocks = Table(
+        "fix_blocks",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("unit_id", String(64), nullable=False),
+        Column("t0", BigInteger, nullable=False),  # the block's first fix, UTC epoch milliseconds
+        Column("t1", BigInteger, nullable=False),  # its latest fix
+        Column("lat0", Integer, nullable=False),  # the first fix's latitude, 1e-7 degree (0 in a wide block)
+        Column("lon0", Integer, nullable=False),
+        Column("fmt", SmallInteger, nullable=False),  # FMT_COMPACT / FMT_WIDE
+        Column("n", Integer, nullable=False),  # how many fixes
+        Column("data", LargeBinary, nullable=False),  # the records
+        Index("ix_fix_blocks_unit_time", "unit_id", "t0"),
+        Index("ix_fix_blocks_t0", "t0"),
+        postgresql_partition_by="RANGE (t0)",
+    )
+    sources = Table(
+        "fix_sources",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(64), nullable=False),
+        Index("ux_fix_sources_name", "name", unique=True),
+    )
+    return blocks, sources
+
+
 def mark(conn: Any) -> str:
     """The driver's placeholder: `conn` is a SQLAlchemy connection or a plain sqlite3 one."""
     dialect = getattr(conn, "dialect", None)

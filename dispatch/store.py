@@ -2,9 +2,8 @@
 
 Every change in the system is an `Event` (who, when, what) appended here; current state is
 derived from the log (see dispatch/state.py). Positions are too many to be events, so fixes
-go to their own table in batches (at most `flush_interval` seconds held in memory); a background
-step seals the older ones into compact blocks (dispatch/fixseal.py), and dispatch/fixes.py reads
-both tiers as one.
+go to their own table in batches (at most `flush_interval` seconds held in memory), the older ones
+sealed into compact blocks in the background (dispatch/fixseal.py; read as one: dispatch/fixes.py).
 
 The same code runs on an embedded SQLite file and on PostgreSQL for a multi-seat centre.
 Appends are serialised across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
@@ -32,7 +31,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    SmallInteger,
     String,
     Table,
     Text,
@@ -44,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch import fixes, fixseal
+from dispatch import fixblocks, fixes, fixseal
 from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helpers are the store's words too
     StoreError,
     StoreUnavailable,
@@ -87,9 +85,8 @@ events_table = Table(
     Index("ix_events_entity", "entity"),
 )
 
-# Fixes in two tiers, read as one through dispatch/fixes.py. The plain table, a row per fix, takes every
-# new fix (the flush below) and keeps each unit's newest minutes; older fixes are sealed into `fix_blocks`
-# (dispatch/fixseal.py, in the background), about 12 bytes a fix instead of 107.
+# Fixes in two tiers read as one (dispatch/fixes.py): this plain table takes every new fix and keeps each
+# unit's newest minutes; older ones are sealed into `fix_blocks` in the background (dispatch/fixseal.py).
 fixes_table = Table(
     "fixes",
     metadata,
@@ -108,32 +105,7 @@ fixes_table = Table(
 _FIX_COLUMNS = ("unit_id", "ts", "lat", "lon", "speed", "course", "source")
 _SQLITE_INSERT_FIXES = f"INSERT INTO fixes ({', '.join(_FIX_COLUMNS)}) VALUES ({', '.join('?' * len(_FIX_COLUMNS))})"
 
-# The sealed tier (revision 0004, dispatch/fixblocks.py): a unit's fixes of up to 65 s in one row. On
-# PostgreSQL the table is partitioned by day of t0.
-fix_blocks_table = Table(
-    "fix_blocks",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("unit_id", String(64), nullable=False),
-    Column("t0", BigInteger, nullable=False),  # the block's first fix, UTC epoch milliseconds
-    Column("t1", BigInteger, nullable=False),  # its latest fix
-    Column("lat0", Integer, nullable=False),  # the first fix's latitude, 1e-7 degree (0 in a wide block)
-    Column("lon0", Integer, nullable=False),
-    Column("fmt", SmallInteger, nullable=False),  # dispatch.fixblocks.FMT_COMPACT / FMT_WIDE
-    Column("n", Integer, nullable=False),  # how many fixes
-    Column("data", LargeBinary, nullable=False),  # the records
-    Index("ix_fix_blocks_unit_time", "unit_id", "t0"),
-    Index("ix_fix_blocks_t0", "t0"),
-    postgresql_partition_by="RANGE (t0)",
-)
-
-fix_sources_table = Table(
-    "fix_sources",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(64), nullable=False),
-    Index("ux_fix_sources_name", "name", unique=True),
-)
+fix_blocks_table, fix_sources_table = fixblocks.tables(metadata)  # the sealed tier (revision 0004)
 
 meta_table = Table(
     "store_meta",
@@ -489,15 +461,10 @@ class EventStore:
             with self._buffer_lock:
                 self._fix_buffer[:0] = batch
             raise
-        if self._sealer is None:
-            self._start_sealer()
-        return len(batch)
-
-    def _start_sealer(self) -> None:
-        """Older fixes into blocks in the background (dispatch/fixseal.py), once this store writes fixes."""
-        with self._buffer_lock:
+        with self._buffer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
             if self._sealer is None and not self._closing and self.engine.url.database not in (None, "", ":memory:"):
                 self._sealer = fixseal.Packer(self).start()
+        return len(batch)
 
     def pending_fixes(self) -> int:
         with self._buffer_lock:
