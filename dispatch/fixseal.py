@@ -12,7 +12,7 @@ table (a unit at a time, by the (unit_id, ts) index), pack them, insert the bloc
 (by the same condition, or by id for a unit the budget cut short). Ingest never waits for more than one batch, and a pause between batches hands it the store.
 A fix arriving later than its unit's horizon stays plain until the next run seals it.
 
-`Packer` runs `seal` every SEAL_EVERY_S in a thread of the store that writes fixes (EventStore starts it
+`Sealer` runs `seal` every SEAL_EVERY_S in a thread of the store that writes fixes (EventStore starts it
 on its first flush); several programs writing one store each run one: the write lock serialises them and
 whichever comes second finds nothing left to seal.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Sequence
 from itertools import takewhile
 from typing import Any
@@ -144,14 +145,16 @@ def seal(store: Any, *, before: float | None = None, stop: threading.Event | Non
             done, n = seal_in(conn, todo[i:], partitioned=not store.is_sqlite)
         i += max(done, 0 if n else 1)
         moved += n
-        if stop is not None and stop.wait(SEAL_PAUSE_S):
+        if stop is None:
+            time.sleep(SEAL_PAUSE_S)
+        elif stop.wait(SEAL_PAUSE_S):
             break
     if moved:
         log.debug("store: %d fixes sealed into blocks", moved)
     return moved
 
 
-class Packer:
+class Sealer:
     """The background thread of `seal`: every SEAL_EVERY_S until `stop()`."""
 
     def __init__(self, store: Any) -> None:
@@ -160,7 +163,7 @@ class Packer:
         self._failed = False
         self.thread = threading.Thread(target=self._loop, name="fix-sealer", daemon=True)
 
-    def start(self) -> Packer:
+    def start(self) -> Sealer:
         self.thread.start()
         return self
 

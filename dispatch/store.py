@@ -269,7 +269,7 @@ class EventStore:
         self._probe_lock = threading.Lock()
         self._migrate()
         self._check_schema()
-        self._sealer: fixseal.Packer | None = None  # started by the first flush that writes fixes
+        self._sealer: fixseal.Sealer | None = None  # started by the first flush that writes fixes
         self._closing = False
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
@@ -463,7 +463,7 @@ class EventStore:
             raise
         with self._buffer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
             if self._sealer is None and not self._closing and self.engine.url.database not in (None, "", ":memory:"):
-                self._sealer = fixseal.Packer(self).start()
+                self._sealer = fixseal.Sealer(self).start()
         return len(batch)
 
     def pending_fixes(self) -> int:
