@@ -11,7 +11,8 @@ writes fixes runs on it, and every reader sees both tables meanwhile (dispatch/f
 
 On PostgreSQL `fix_blocks` is partitioned by day of its first fix's time (a day's partition made by the
 first write that needs it), and `fixes.id` becomes a bigint: sealed rows leave the table, but their ids
-are not reused, and 400 fixes a second use up 2^31 ids in two months.
+are not reused, and 400 fixes a second use up 2^31 ids in two months (PostgreSQL rewrites the table for
+that, once: minutes for a store holding years of fixes in it).
 
 Downgrade: every sealed fix back into `fixes` (at the precision the blocks kept), then the two tables dropped.
 The block format is dispatch.fixblocks' format 1 (FMT_COMPACT) and 2 (FMT_WIDE): a later format gets
