@@ -25,6 +25,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.hub.ops",
     "dispatch.hub.seats",
     "dispatch.record.ops",
+    "dispatch.record.retention",
     "dispatch.incidents.ops",
     "dispatch.incidents.appliers",
     "dispatch.incidents.attachments",

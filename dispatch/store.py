@@ -1,8 +1,9 @@
-"""The event store: one append-only, hash-chained log of every change, plus the fixes table.
+"""The event store: one append-only, hash-chained log of every change, plus the stored fixes.
 
 Every change in the system is an `Event` (who, when, what) appended here; current state is
 derived from the log (see dispatch/state.py). Positions are too many to be events, so fixes
-go to their own table in batches (at most `flush_interval` seconds held in memory).
+go to their own table in batches (at most `flush_interval` seconds held in memory), the older ones
+sealed into compact blocks in the background (dispatch/fixseal.py; read as one: dispatch/fixes.py).
 
 The same code runs on an embedded SQLite file and on PostgreSQL for a multi-seat centre.
 Appends are serialised across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     Index,
@@ -37,10 +39,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
 )
 from sqlalchemy.engine import Connection, Engine
 
+from dispatch import fixblocks, fixes, fixseal
 from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helpers are the store's words too
     StoreError,
     StoreUnavailable,
@@ -83,10 +85,12 @@ events_table = Table(
     Index("ix_events_entity", "entity"),
 )
 
+# Fixes in two tiers read as one (dispatch/fixes.py): this plain table takes every new fix and keeps each
+# unit's newest minutes; older ones are sealed into `fix_blocks` in the background (dispatch/fixseal.py).
 fixes_table = Table(
     "fixes",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("unit_id", String(64), nullable=False),
     Column("ts", Float, nullable=False),  # UTC epoch seconds of the fix
     Column("lat", Float, nullable=False),
@@ -100,6 +104,8 @@ fixes_table = Table(
 
 _FIX_COLUMNS = ("unit_id", "ts", "lat", "lon", "speed", "course", "source")
 _SQLITE_INSERT_FIXES = f"INSERT INTO fixes ({', '.join(_FIX_COLUMNS)}) VALUES ({', '.join('?' * len(_FIX_COLUMNS))})"
+
+fix_blocks_table, fix_sources_table = fixblocks.tables(metadata)  # the sealed tier (revision 0004)
 
 meta_table = Table(
     "store_meta",
@@ -263,6 +269,8 @@ class EventStore:
         self._probe_lock = threading.Lock()
         self._migrate()
         self._check_schema()
+        self._sealer: fixseal.Sealer | None = None  # started by the first flush that writes fixes
+        self._closing = False
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
         if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
@@ -453,6 +461,9 @@ class EventStore:
             with self._buffer_lock:
                 self._fix_buffer[:0] = batch
             raise
+        with self._buffer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
+            if self._sealer is None and not self._closing and self.engine.url.database not in (None, "", ":memory:"):
+                self._sealer = fixseal.Sealer(self).start()
         return len(batch)
 
     def pending_fixes(self) -> int:
@@ -462,26 +473,18 @@ class EventStore:
     def latest_fixes(self, at: float | None = None, units: Iterable[str] | None = None) -> dict[str, FixRow]:
         """The last stored fix of every unit (or of `units`) at or before `at` (now if None).
 
-        One index seek per unit on (unit_id, ts), never a GROUP BY over the whole history.
+        Both tiers (dispatch/fixes.py): one index seek per unit in each, never a scan of the history.
         """
         self.flush()
-        out: dict[str, FixRow] = {}
-        q = text(
-            "SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes "
-            "WHERE unit_id = :u AND ts <= :t ORDER BY ts DESC, id DESC LIMIT 1"
-        )
-        t = 1e18 if at is None else at
         with self.read() as conn:
-            if units is None:
-                units = [r[0] for r in conn.execute(text("SELECT DISTINCT unit_id FROM fixes"))]
-            for u in units:
-                r = conn.execute(q, {"u": u, "t": t}).first()
-                if r is not None:
-                    out[u] = FixRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
-        return out
+            return {r[0]: FixRow(*r) for r in fixes.last_fixes(conn, at, units)}
 
     def close(self) -> None:
         self._checkpoint_stop.set()
+        with self._buffer_lock:
+            self._closing = True
+        if self._sealer is not None:
+            self._sealer.stop()
         if self._checkpointer is not None:
             self._checkpointer.join(5)
         try:

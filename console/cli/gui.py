@@ -222,7 +222,10 @@ def run(args: argparse.Namespace) -> int:
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
     window.show()
+    from dispatch.record import retention
     from dispatch.runtime import tune_runtime
+
+    thinning = retention.start(session.core)  # a console keeping its own store thins its old fixes (an attached one: the hub)
 
     tune_runtime()  # start-up done: the long-lived heap out of the collector's way, the GIL handed over promptly
 
@@ -243,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
     from shiboken6 import delete
 
     delete(window)  # web pages go before their shared profile (Qt warns otherwise)
+    if thinning is not None:
+        thinning.stop()
     if gateway is not None:
         gateway.stop()
     if hub is not None:

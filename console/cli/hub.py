@@ -76,14 +76,18 @@ def run(args: argparse.Namespace) -> int:
             session.close()
             return 3
         log.info("Open311 endpoint and citizen page on %s", open311.url)
+    from dispatch.record import retention
     from dispatch.runtime import tune_runtime
 
+    thinning = retention.start(session.core)  # old fixes thinned in the background as the bureau's policy says
     tune_runtime()
     try:
         while not stop.wait(0.5):
             pass
     finally:
         log.info("hub stopping")
+        if thinning is not None:
+            thinning.stop()
         if open311 is not None:
             open311.stop()
         if gateway is not None:

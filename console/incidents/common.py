@@ -123,6 +123,8 @@ OTHER_EVENT_KINDS = {
     "feed.bindings_changed": "Feed bindings changed",
     "incident.alerts_acknowledged": "Alerts acknowledged",
     "incident.config_set": "Deadlines set",
+    "retention.policy_set": "Fix retention set",
+    "retention.applied": "Old fixes thinned",
     "alarms.muted": "Alarm sounds muted",
     "alarms.unmuted": "Alarm sounds on again",
 }

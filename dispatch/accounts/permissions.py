@@ -40,6 +40,9 @@ PERMISSIONS: tuple[Rule, ...] = (
         "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
+    Rule("retention.show", EVERYONE, why="read only"),
+    Rule("retention.set", (A,), why="how long the bureau keeps every fix is the administrator's"),
+    Rule("retention.apply", (A,), why="thins old fixes now (the background does it on its own)"),
     # the dispatcher's work
     *(Rule(o, DISPATCH) for o in (
         "incident.create", "incident.assign", "incident.unassign", "incident.attach", "incident.merge",

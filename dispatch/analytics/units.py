@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 
-from dispatch.store import fixes_table
+from dispatch import fixes as stored_fixes
 
 GAP_S = 300.0
 JUMP_M = 2000.0
@@ -52,13 +51,8 @@ def status_times(events: Any, t1: float, t2: float) -> dict[str, dict[str, float
 
 def distances_km(conn: Any, t1: float, t2: float, units: list[str] | None = None) -> dict[str, float]:
     """unit -> km covered in [t1, t2) by its stored fixes."""
-    t = fixes_table
-    q = select(t.c.unit_id, t.c.ts, t.c.lat, t.c.lon).where(t.c.ts >= t1, t.c.ts < t2)
-    if units:
-        q = q.where(t.c.unit_id.in_(units))
-    q = q.order_by(t.c.unit_id, t.c.ts)
     out: dict[str, float] = {}
-    rows = conn.execute(q).all()
+    rows = [r for r in stored_fixes.fixes_between(conn, t1, t2, units or None) if r[1] < t2]
     if not rows:
         return out
     uid = np.array([r[0] for r in rows], dtype=object)

@@ -119,7 +119,9 @@ def upgrade(store: Any, label: str | None = None) -> tuple[Status, Status]:
     return before, after
 
 
-def _run_upgrade(conn: Connection) -> None:
+def _run_upgrade(conn: Connection, to: str = "head") -> None:
+    """Run the revisions from the store's to `to` inside the caller's transaction (tests build older stores
+    with an earlier `to`)."""
     from alembic.config import Config
     from alembic.runtime.environment import EnvironmentContext
 
@@ -131,9 +133,9 @@ def _run_upgrade(conn: Connection) -> None:
     cfg.set_main_option("script_location", str(HERE))
 
     def steps(rev: Any, _context: Any) -> Any:
-        return sd._upgrade_revs("head", rev)
+        return sd._upgrade_revs(to, rev)
 
-    with EnvironmentContext(cfg, sd, fn=steps, destination_rev="head") as env:
+    with EnvironmentContext(cfg, sd, fn=steps, destination_rev=to) as env:
         env.configure(connection=conn, target_metadata=None)
         with env.begin_transaction():  # the caller's write transaction: Alembic joins it
             env.run_migrations()

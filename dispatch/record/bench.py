@@ -3,11 +3,15 @@
 - `replay_seek_ms_p95`: what one redraw of the replay asks of the store, `Recording.positions_at(T)`
   (the unit list by skip-scan + one index seek per unit), at random instants, 95th percentile.
   Target: under 100 ms on the full 24-hour recording (about 35 million fixes).
-- `replay_recording_mb`: that recording's file on disk (SQLite, with its two fixes indexes);
-  `replay_bytes_per_fix` makes the quick run comparable with the full one.
-- Peer: `replay_seek_naive_ms_p95`, the plain GROUP BY over history (the latest fix per unit by
-  `MAX(ts) ... GROUP BY unit_id`), measured in the same run on a smaller recording
+- `replay_recording_mb`: that recording's file on disk, as the store leaves it at its steady state (SQLite:
+  each 5 s of fixes one flush into the plain `fixes` table, and every SEAL_EVERY_S the background's
+  sealing step moving the older ones into blocks, dispatch/fixseal.py: each unit's newest two to three
+  minutes still plain, the rest in blocks, the freed pages of the plain table reused);
+  `replay_bytes_per_fix` makes the quick run comparable with the full one. Target: at most 32 bytes a fix.
+- Peer: `replay_seek_naive_ms_p95`, the plain GROUP BY over history (the latest block per unit by
+  `MAX(t0) ... GROUP BY unit_id`), measured in the same run on a smaller recording
   (`replay_seek_naive_fixes` fixes): it grows with the history, the index seek does not.
+- `replay_plain_share`: the share of the recording's fixes still in the plain table when it was measured.
 
 The quick run scales the recording down to the first `QUICK_HOURS` hours of the same fleet and
 says so: `replay_seek_fixes` is the number of fixes the seek figure was measured on and
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from dispatch import fixseal
 from dispatch.record.replay import Recording
 from dispatch.store import metadata
 
@@ -36,50 +41,56 @@ QUICK_HOURS = 1.0
 NAIVE_HOURS = 0.5
 T0 = 1_790_000_000.0
 NAIVE_SQL = (
-    "SELECT f.unit_id, f.ts, f.lat, f.lon FROM fixes f JOIN "
-    "(SELECT unit_id, MAX(ts) AS m FROM fixes WHERE ts <= ? GROUP BY unit_id) g "
-    "ON f.unit_id = g.unit_id AND f.ts = g.m"
+    "SELECT f.unit_id, f.t0, f.data FROM fix_blocks f JOIN "
+    "(SELECT unit_id, MAX(t0) AS m FROM fix_blocks WHERE t0 <= ? GROUP BY unit_id) g "
+    "ON f.unit_id = g.unit_id AND f.t0 = g.m"
 )
 
 
 def build_recording(path: Path, hours: float, units: int = UNITS, seed: int = 24) -> int:
-    """A recording as the store writes it: the store's schema, fixes interleaved in time order."""
+    """A recording as the store writes it: the store's schema, each 5 s of the fleet's fixes one flush into
+    the plain table (the store's own INSERT), and every SEAL_EVERY_S of the recording's time the sealing
+    step the store's background runs (fixseal.seal_in: the same packing, the same deletes)."""
+    from dispatch.store import _SQLITE_INSERT_FIXES
+
     engine = create_engine(f"sqlite:///{path}")
     metadata.create_all(engine)
     engine.dispose()
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
-    con.execute("DROP INDEX IF EXISTS ix_fixes_unit_ts")
-    con.execute("DROP INDEX IF EXISTS ix_fixes_ts")
     rng = random.Random(seed)
     ids = [f"unit-{i:04d}" for i in range(units)]
     base = [(24.30 + rng.random() * 0.08, 109.36 + rng.random() * 0.1, rng.random() * 4.0) for _ in ids]
     steps = int(hours * 3600 / INTERVAL_S)
-
-    def rows():  # type: ignore[no-untyped-def]
-        for k in range(steps):
-            t = T0 + k * INTERVAL_S
-            for i, uid in enumerate(ids):
-                lat, lon, off = base[i]
-                yield (uid, t + off, lat + (k % 720) * 1e-5, lon + (k % 360) * 1e-5, 3.2, 90.0, "bench")
-
-    sql = "INSERT INTO fixes (unit_id, ts, lat, lon, speed, course, source) VALUES (?,?,?,?,?,?,?)"
-    it = rows()
+    seal_every = max(1, round(fixseal.SEAL_EVERY_S / INTERVAL_S))
     n = 0
-    while True:
-        chunk = [r for _, r in zip(range(200_000), it, strict=False)]
-        if not chunk:
-            break
-        con.executemany(sql, chunk)
-        n += len(chunk)
-    con.commit()
-    con.execute("CREATE INDEX ix_fixes_unit_ts ON fixes (unit_id, ts)")
-    con.execute("CREATE INDEX ix_fixes_ts ON fixes (ts)")
-    con.commit()
+    con.execute("BEGIN")
+    for k in range(steps):
+        t = T0 + k * INTERVAL_S
+        rows = []
+        for i, uid in enumerate(ids):
+            lat, lon, off = base[i]
+            rows.append((uid, t + off, lat + (k % 720) * 1e-5, lon + (k % 360) * 1e-5, 3.2, 90.0, "bench"))
+        con.executemany(_SQLITE_INSERT_FIXES, rows)
+        n += len(rows)
+        if k % seal_every == seal_every - 1:
+            fixseal.seal_due_in(con, partitioned=False)
+        if k % 120 == 119:
+            con.execute("COMMIT")
+            con.execute("BEGIN")
+    con.execute("COMMIT")
     con.execute("ANALYZE")
     con.close()
     return n
+
+
+def plain_share(path: Path, n: int) -> float:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT COUNT(*) FROM fixes").fetchone()[0] / max(1, n)
+    finally:
+        con.close()
 
 
 def seek_p95(path: Path, hours: float, probes: int, seed: int = 5) -> tuple[float, float]:
@@ -107,7 +118,7 @@ def naive_p95(path: Path, hours: float, probes: int, seed: int = 6) -> float:
     for _ in range(probes):
         t = T0 + (0.5 + rng.random() * 0.5) * hours * 3600
         started = time.perf_counter()
-        con.execute(NAIVE_SQL, (t,)).fetchall()
+        con.execute(NAIVE_SQL, (round(t * 1000),)).fetchall()
         times.append((time.perf_counter() - started) * 1000)
     con.close()
     times.sort()
@@ -123,6 +134,7 @@ def run(quick: bool) -> dict[str, float | int | str]:
         n = build_recording(main, hours)
         built_s = time.perf_counter() - started
         size = os.path.getsize(main)
+        plain = plain_share(main, n)
         p95, median = seek_p95(main, hours, probes=30 if quick else 60)
         small = folder / "naive.db"
         n_small = build_recording(small, NAIVE_HOURS)
@@ -139,6 +151,7 @@ def run(quick: bool) -> dict[str, float | int | str]:
             if quick else f"full scale: {hours:g} h of {UNITS} units every {INTERVAL_S:g} s ({n:,} fixes)",
             "replay_recording_mb": round(size / 1e6, 1),
             "replay_bytes_per_fix": round(size / max(1, n), 1),
+            "replay_plain_share": round(plain, 4),
             "replay_recording_build_s": round(built_s, 1),
             "replay_seek_naive_ms_p95": round(naive, 1),
             "replay_seek_naive_fixes": n_small,

@@ -6,8 +6,9 @@ exactly as it reads a live store:
 - `events`: the whole log from the first event to the end of the window. Events before the
   window rebuild the state at its start (units, incidents, assignments), and the complete
   prefix keeps the hash chain checkable (`main.py audit verify --db sqlite:///FILE`).
-- `fixes`: every fix of the window plus the last `lead` seconds before it (the trails at its
-  start), plus the snapshot: each unit's last fix at the start of that lead-in.
+- `fix_blocks`: every fix of the window plus the last `lead` seconds before it (the trails at its
+  start), plus the snapshot: each unit's last fix at the start of that lead-in, all sealed into
+  blocks (dispatch/fixblocks.py; the file's `fixes` table, the store's plain tier, stays empty).
 - `replay_meta`: format name and version, window, counts, source; a reader refuses a file of a
   newer format version, and a file whose counts do not match (cut short) or that SQLite finds
   damaged.
@@ -32,14 +33,16 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from dispatch import fixes as stored_fixes
 from dispatch.errors import Refused
+from dispatch.fixblocks import FixWriter
 from dispatch.record.replay import Recording, iso_z, track_segments
 from dispatch.store import metadata
 
 log = logging.getLogger(__name__)
 
 FORMAT_NAME = "liuzhou-console-replay"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: fixes in blocks (dispatch/fixblocks.py); a version 1 file (a row per fix) is read through a copy
 TRAIL_LEAD_S = 15 * 60.0
 
 _META_DDL = "CREATE TABLE replay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -69,8 +72,7 @@ def export_replay(engine: Engine, t1: float, t2: float, out: str | Path, *, lead
             "SELECT seq, ts, actor, kind, entity, payload, prev_hash, hash FROM events "
             "WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM events WHERE ts <= :t2) ORDER BY seq"), {"t2": t2}).all()
         n_in_window = sum(1 for e in events if t1 <= e[1] <= t2)
-        fixes = conn.execute(text("SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes "
-                                  "WHERE ts > :a AND ts <= :b ORDER BY ts, id"), {"a": t1 - lead, "b": t2}).all()
+        fixes = stored_fixes.fixes_between(conn, t1 - lead, t2, from_open=True, order="time")
     snapshot = rec.positions_at(t1 - lead, units)
     if not fixes and n_in_window == 0:
         raise Refused(f"no data between {iso_z(t1)} and {iso_z(t2)}: no fixes and no events were recorded "
@@ -110,8 +112,7 @@ def write_replay_file(out: str | Path, t1: float, t2: float, events: list[tuple[
             con.executemany("INSERT INTO events (seq, ts, actor, kind, entity, payload, prev_hash, hash) "
                             "VALUES (?,?,?,?,?,?,?,?)", events)
             con.executemany("INSERT INTO replay_snapshot VALUES (?,?,?,?,?,?,?)", snapshot)
-            con.executemany("INSERT INTO fixes (unit_id, ts, lat, lon, speed, course, source) VALUES (?,?,?,?,?,?,?)",
-                            sorted(snapshot, key=lambda r: r[1]) + list(fixes))
+            FixWriter(partitioned=False).write(con, sorted(snapshot + list(fixes), key=lambda r: (r[0], r[1])))
             n_fixes = len(snapshot) + len(fixes)
             meta = {
                 "format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "from_ts": repr(t1), "to_ts": repr(t2),
@@ -136,6 +137,7 @@ class ReplayFile:
     path: Path
     engine: Engine
     meta: dict[str, str]
+    copy: Path | None = None  # a version 1 file is read through a temporary copy with today's tables
 
     @property
     def window(self) -> tuple[float, float]:
@@ -146,6 +148,8 @@ class ReplayFile:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.copy is not None:
+            self.copy.unlink(missing_ok=True)
 
 
 def open_replay_file(path: str | Path) -> ReplayFile:
@@ -190,6 +194,8 @@ def open_replay_file(path: str | Path) -> ReplayFile:
                 raise ReplayFileError(f"{p}: the file is damaged ({check})")
             n_ev = con.execute("SELECT COUNT(*) FROM events").fetchone()[0]
             n_fx = con.execute("SELECT COUNT(*) FROM fixes").fetchone()[0]
+            if "fix_blocks" in tables:
+                n_fx += con.execute("SELECT COALESCE(SUM(n), 0) FROM fix_blocks").fetchone()[0]
             if str(n_ev) != meta.get("events") or str(n_fx) != meta.get("fixes"):
                 raise ReplayFileError(f"{p}: incomplete: {n_ev} events and {n_fx} fixes, the file says "
                                       f"{meta.get('events')} and {meta.get('fixes')}")
@@ -197,8 +203,31 @@ def open_replay_file(path: str | Path) -> ReplayFile:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise ReplayFileError(f"{p}: the file is damaged or cut short ({exc})") from None
+    copy: Path | None = None
+    if version < 2:
+        copy = _two_tier_copy(p)
+        uri = f"file:{copy}?mode=ro"
     engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
-    return ReplayFile(p, engine, meta)
+    return ReplayFile(p, engine, meta, copy)
+
+
+def _two_tier_copy(p: Path) -> Path:
+    """A version 1 replay file (every fix a row of `fixes`) copied to a temporary file with the sealed tier's
+    tables added, empty: the replay engine reads both tiers; the file itself stays as it is."""
+    import shutil
+
+    fd, tmp = tempfile.mkstemp(prefix="replay-v1-", suffix=".db")
+    os.close(fd)
+    shutil.copyfile(p, tmp)
+    try:
+        dest = create_engine(f"sqlite:///{tmp}")
+        metadata.tables["fix_blocks"].create(dest, checkfirst=True)
+        metadata.tables["fix_sources"].create(dest, checkfirst=True)
+        dest.dispose()
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
 
 
 # ------------------------------------------------------------------- HTML track map
@@ -222,12 +251,11 @@ def export_html(engine: Engine, t1: float, t2: float, out: str | Path, *, max_po
     units = rec.units(refresh=True)
     tracks: dict[str, list[tuple[float, float, float]]] = {}
     with engine.connect() as conn:
-        for u in units:
-            pts = [(r[0], r[1], r[2]) for r in conn.execute(text(
-                "SELECT ts, lat, lon FROM fixes WHERE unit_id = :u AND ts >= :a AND ts <= :b ORDER BY ts, id"),
-                {"u": u, "a": t1, "b": t2})]
-            if pts:
-                tracks[u] = track_segments(pts, max_points)
+        by_unit: dict[str, list[tuple[float, float, float]]] = {}
+        for r in stored_fixes.fixes_between(conn, t1, t2, units):
+            by_unit.setdefault(r[0], []).append((r[1], r[2], r[3]))
+        for u, pts in by_unit.items():
+            tracks[u] = track_segments(pts, max_points)
     events = rec.events(t1, t2)
     if not tracks and not events:
         raise Refused(f"no data between {iso_z(t1)} and {iso_z(t2)}", "empty_window")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dispatch import fixes as stored_fixes
 from dispatch.errors import Refused
 from dispatch.ops import op
 from dispatch.record import export
@@ -52,7 +53,7 @@ def page_op(core: Any, actor: str, what: str, start: Any, end: Any, after: Any =
     """One page of what a replay of [start, end] needs, for a seat that has no store (dispatch/record/fetch.py):
     `what` "events": the log's prefix up to the last event stamped by `end`, as stored (payload text and
     hashes: the seat checks the chain), after seq `after`, up to seq `upto` (fixed by the first page);
-    "fixes": the fixes of the window and its lead-in after the (ts, id) `after`; the first page also carries
+    "fixes": the fixes of the window and its lead-in after the cursor `after` (a page's `after`); the first page also carries
     each unit's last fix before the lead-in ("snapshot"). `more` says whether to ask again."""
     from sqlalchemy import text
 
@@ -73,14 +74,9 @@ def page_op(core: Any, actor: str, what: str, start: Any, end: Any, after: Any =
             out = {"rows": [list(r) for r in rows], "upto": upto,
                    "more": len(rows) == limit and rows[-1][0] < upto}
         elif what == "fixes":
-            lo = t1 - export.TRAIL_LEAD_S
-            ts0, id0 = (float(after[0]), int(after[1])) if after else (lo, 0)
-            rows = conn.execute(text(
-                "SELECT unit_id, ts, lat, lon, speed, course, source, id FROM fixes "
-                "WHERE ts <= :b AND ts > :lo AND (ts > :ts0 OR (ts = :ts0 AND id > :id0)) ORDER BY ts, id LIMIT :n"),
-                {"b": t2, "lo": lo, "ts0": ts0, "id0": id0, "n": limit}).all()
-            out = {"rows": [list(r[:7]) for r in rows], "more": len(rows) == limit,
-                   "after": [rows[-1][1], rows[-1][7]] if rows else after}
+            rows, cursor = stored_fixes.fixes_page(conn, t1 - export.TRAIL_LEAD_S, t2,
+                                                 None if not after else (after[0], after[1]), limit)
+            out = {"rows": [list(r) for r in rows], "more": len(rows) == limit, "after": cursor or after}
         else:
             raise Refused(f"what: \"events\" or \"fixes\", not {what!r}", "malformed")
     if what == "fixes" and not after:

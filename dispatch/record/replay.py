@@ -4,10 +4,11 @@ A `Recording` reads one store (the live one, or an exported replay file) through
 SQLAlchemy engine and answers the replay's questions:
 
 - `positions_at(t)`: every unit where the replay draws it at `t`: its last stored fix at or
-  before `t` (ties on time: the fix stored last). One index seek per unit on the
-  (unit_id, ts) index, never a GROUP BY over the history, so the cost grows with the number of
-  units, not with the length of the recording. The unit list itself comes from a skip-scan of
-  the same index (a recursive query: one seek per distinct unit), cached.
+  before `t` (ties on time: the fix stored last), from both tiers of stored fixes (dispatch/fixes.py:
+  the plain table's newest minutes, the sealed blocks' history). One index seek per unit in each
+  tier, never a GROUP BY over the history, so the cost grows with the number of units, not with
+  the length of the recording. The unit list itself comes from skip-scans of the same indexes (a
+  recursive query: one seek per distinct unit), cached.
 - `events(t1, t2)`: the event log of a window; `density()` for the timeline.
 - `trails(t, minutes)`: each unit's fixes of the last minutes, thinned for drawing.
 - `state_at(t)`: units, incidents, tasks... as they were at `t`, by replaying the event log
@@ -34,6 +35,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from dispatch import fixes as stored_fixes
 from dispatch.changes import Changes
 from dispatch.errors import Refused
 from dispatch.state import State
@@ -108,38 +110,7 @@ class Fix:
                 "speed": self.speed, "course": self.course, "source": self.source}
 
 
-_UNITS_SQL = text(
-    # Skip-scan over ix_fixes_unit_ts: one index seek per distinct unit, whatever the history length.
-    "WITH RECURSIVE u(id) AS ("
-    " SELECT MIN(unit_id) FROM fixes"
-    " UNION ALL"
-    " SELECT (SELECT MIN(f.unit_id) FROM fixes f WHERE f.unit_id > u.id) FROM u WHERE u.id IS NOT NULL"
-    ") SELECT id FROM u WHERE id IS NOT NULL"
-)
-_LAST_FIX_SQL = text(
-    "SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes "
-    "WHERE unit_id = :u AND ts <= :t ORDER BY ts DESC, id DESC LIMIT 1"
-)
-# The whole redraw in one statement: the skip-scan gives the units, and for each one a correlated
-# seek on (unit_id, ts) picks its last fix at or before :t (ties: the fix stored last). One round
-# trip instead of one per unit: 2,000 units in ~20 ms on SQLite instead of ~500 ms through the driver.
-_ALL_LAST_FIXES_SQL = text(
-    "WITH RECURSIVE u(id) AS ("
-    " SELECT MIN(unit_id) FROM fixes"
-    " UNION ALL"
-    " SELECT (SELECT MIN(f.unit_id) FROM fixes f WHERE f.unit_id > u.id) FROM u WHERE u.id IS NOT NULL"
-    ") SELECT f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source FROM u JOIN fixes f ON f.id = ("
-    " SELECT g.id FROM fixes g WHERE g.unit_id = u.id AND g.ts <= :t ORDER BY g.ts DESC, g.id DESC LIMIT 1"
-    ") WHERE u.id IS NOT NULL"
-)
-_SOME_LAST_FIXES_SQL = (
-    # The same seek for a given list of units (VALUES columns are "column1" in SQLite and PostgreSQL).
-    "SELECT f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source FROM (VALUES {values}) AS u "
-    "JOIN fixes f ON f.id = (SELECT g.id FROM fixes g WHERE g.unit_id = u.column1 AND g.ts <= :t"
-    " ORDER BY g.ts DESC, g.id DESC LIMIT 1)"
-)
 UNIT_LIST_TTL_S = 5.0
-_NEXT_FIX_SQL = text("SELECT ts FROM fixes WHERE unit_id = :u AND ts > :t ORDER BY ts LIMIT 1")
 TRACK_GAP_S = 120.0  # fixes further apart than this are not joined: the data stopped (a restart, no signal)
 
 
@@ -166,10 +137,6 @@ def track_segments(pts: list[tuple[float, float, float]], max_points: int | None
     return thinned
 
 
-_TRAIL_SQL = text(
-    "SELECT ts, lat, lon FROM fixes WHERE unit_id = :u AND ts > :t0 AND ts <= :t ORDER BY ts, id"
-)
-_SPAN_SQL = text("SELECT MIN(ts), MAX(ts) FROM fixes")
 _EVENT_SPAN_SQL = text("SELECT MIN(ts), MAX(ts) FROM events")
 
 
@@ -201,7 +168,7 @@ class Recording:
         if self._units is None or refresh:
             self._sync()
             with self.engine.connect() as conn:
-                self._units = [r[0] for r in conn.execute(_UNITS_SQL)]
+                self._units = stored_fixes.unit_ids(conn)
             self._units_at = time.monotonic()
         return self._units
 
@@ -209,7 +176,7 @@ class Recording:
         """(first, last) time of the recording over fixes and events; None when it is empty."""
         self._sync()
         with self.engine.connect() as conn:
-            lo = [v for v in conn.execute(_SPAN_SQL).first() or () if v is not None]
+            lo = list(stored_fixes.span(conn) or ())
             lo += [v for v in conn.execute(_EVENT_SPAN_SQL).first() or () if v is not None]
         if not lo:
             return None
@@ -229,19 +196,8 @@ class Recording:
                 self.units(refresh=True)
             units = self._units
         with self.engine.connect() as conn:
-            if units is None:
-                rows = conn.execute(_ALL_LAST_FIXES_SQL, {"t": bound}).all()
-            else:
-                wanted = list(units)
-                # Positional parameters straight to the driver: a thousand named binds cost more to
-                # process than the seeks themselves.
-                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-                rows = []
-                for i in range(0, len(wanted), 1000):
-                    part = wanted[i:i + 1000]
-                    sql = _SOME_LAST_FIXES_SQL.format(values=",".join([f"({mark})"] * len(part))).replace(":t", mark)
-                    rows.extend(conn.exec_driver_sql(sql, (*part, bound)).all())
-        out = [Fix(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+            rows = stored_fixes.last_fixes(conn, bound, units)
+        out = [Fix(*r) for r in rows]
         out.sort(key=lambda f: f.unit_id)
         return out
 
@@ -250,22 +206,15 @@ class Recording:
         """Each unit's track over (t - minutes, t], as [(lat, lon)], thinned to `max_points`; a None between
         two points where the fixes stopped for longer than TRACK_GAP_S (the track is not drawn across it).
 
-        A few units: one seek per unit on (unit_id, ts). Many: one range scan on ts over the window.
+        The window's fixes of both tiers: by unit on (unit_id, time), or every unit's on time.
         """
         wanted = list(units) if units is not None else self.units()
         t0 = t - minutes * 60.0
-        tracks: dict[str, list[tuple[float, float]]] = {}
+        tracks: dict[str, list[tuple[float, float, float]]] = {}
         with self.engine.connect() as conn:
-            if len(wanted) <= 200:
-                for u in wanted:
-                    tracks[u] = [(r[0], r[1], r[2]) for r in conn.execute(_TRAIL_SQL, {"u": u, "t0": t0, "t": t})]
-            else:
-                keep = set(wanted)
-                for u, ts, lat, lon in conn.execute(text(
-                        "SELECT unit_id, ts, lat, lon FROM fixes WHERE ts > :t0 AND ts <= :t ORDER BY ts, id"),
-                        {"t0": t0, "t": t}):
-                    if u in keep:
-                        tracks.setdefault(u, []).append((ts, lat, lon))
+            for u, ts, lat, lon, *_rest in stored_fixes.fixes_between(conn, t0, t, None if units is None else wanted,
+                                                                    from_open=True):
+                tracks.setdefault(u, []).append((ts, lat, lon))
         out: dict[str, list[tuple[float, float] | None]] = {}
         for u, pts in tracks.items():
             if len(pts) < 2:
@@ -280,13 +229,11 @@ class Recording:
 
     def track(self, unit_id: str, t1: float, t2: float, *, limit: int | None = None) -> list[Fix]:
         """Every stored fix of one unit with t1 <= ts <= t2, in time order, unthinned (an evidence excerpt);
-        at most `limit` (the first ones) when given. One range seek on (unit_id, ts)."""
+        at most `limit` (the first ones) when given. One range seek on the unit's fixes in each tier."""
         self._sync()
-        sql = ("SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes WHERE unit_id = :u AND ts >= :t1 "
-               "AND ts <= :t2 ORDER BY ts, id" + ("" if limit is None else f" LIMIT {int(limit)}"))
         with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), {"u": unit_id, "t1": t1, "t2": t2}).all()
-        return [Fix(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+            rows = stored_fixes.fixes_between(conn, t1, t2, [unit_id])
+        return [Fix(*r) for r in (rows if limit is None else rows[:limit])]
 
     # --------------------------------------------------------------- events
     def events(self, t1: float | None = None, t2: float | None = None, *, entity: str | None = None,

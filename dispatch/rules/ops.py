@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-
+from dispatch import fixes as stored_fixes
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import book, find_duplicates, incident_event
@@ -20,7 +19,7 @@ from dispatch.rules.config import DEFAULTS, SEVERITY, check_config, rules_ext
 from dispatch.rules.engine import RulesEngine
 from dispatch.rules.terminal import acknowledge_events
 from dispatch.state import State
-from dispatch.store import NewEvent, fixes_table
+from dispatch.store import NewEvent
 
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 CATEGORY = {"suspected_dumping": "illegal_dumping", "corridor_deviation": "construction_waste_spill"}
@@ -93,11 +92,9 @@ def acknowledge(core: Any, actor: str, alert_id: Any, note: str | None = None) -
 def evidence_track(core: Any, unit_id: str, t1: float, t2: float) -> list[list[float]]:
     """[[ts, lat, lon, speed], ...] of the unit's stored fixes between t1 and t2."""
     core.flush()
-    t = fixes_table
     with core.store.read() as conn:
-        rows = conn.execute(select(t.c.ts, t.c.lat, t.c.lon, t.c.speed)
-                            .where(t.c.unit_id == unit_id, t.c.ts >= t1, t.c.ts <= t2).order_by(t.c.ts)).all()
-    return [[r.ts, r.lat, r.lon, r.speed] for r in rows]
+        rows = stored_fixes.fixes_between(conn, t1, t2, [unit_id])
+    return [[r[1], r[2], r[3], r[4]] for r in rows]
 
 
 @op("alert.incident")

@@ -10,13 +10,12 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 
+from dispatch import fixes as stored_fixes
 from dispatch.city.data import load_city
 from dispatch.city.waterway import waterway_graph
 from dispatch.errors import Refused
 from dispatch.geo import M_PER_DEG_LAT
-from dispatch.store import fixes_table
 from dispatch.tasks.model import MIN_WATER_SHARE, SEGMENT_HALF_WIDTH_M, TRACK_GAP_S, TRACK_JUMP_M, Task
 
 log = logging.getLogger(__name__)
@@ -106,12 +105,11 @@ def area_for(segment: str | None, polygon: Any) -> tuple[BaseGeometry, str | Non
 def tracks(core: Any, units: list[str], start: float, end: float) -> dict[str, list[tuple[float, float, float]]]:
     """Stored fixes (ts, lat, lon) of `units` in [start, end], per unit, in time order."""
     core.flush()
-    t = fixes_table
-    q = (select(t.c.unit_id, t.c.ts, t.c.lat, t.c.lon)
-         .where(t.c.unit_id.in_(units), t.c.ts >= start, t.c.ts <= end).order_by(t.c.unit_id, t.c.ts))
     out: dict[str, list[tuple[float, float, float]]] = {u: [] for u in units}
+    if not units:
+        return out
     with core.store.read() as conn:
-        for r in conn.execute(q):
+        for r in stored_fixes.fixes_between(conn, start, end, units):
             out[r[0]].append((r[1], r[2], r[3]))
     return out
 

@@ -78,14 +78,12 @@ def test_a_truck_with_a_terminal_and_a_receiver_takes_the_better_source(clocked)
         nmea(T_LATER + 1, 24.31)
         wait_for(lambda: position()[0] == 24.31, what="back to the receiver")
         assert position()[2].startswith("gnss:") and mgr.selector.switches == 2
-        from sqlalchemy import select
-
-        from dispatch.store import fixes_table as f
+        from dispatch import fixes
 
         def stored() -> list[float]:  # written by the gateway's flush thread (or this one)
             core.flush()
             with core.store.read() as conn:
-                return list(conn.execute(select(f.c.ts).where(f.c.source == "jt808:13912345678")).scalars())
+                return [r[1] for r in fixes.fixes_between(conn, None, None) if r[6] == "jt808:13912345678"]
 
         # the report passed over is not stored either, as a feed's would not be
         assert wait_for(lambda: stored() == [T_LATER] and stored(), what="the terminal's stored fixes")

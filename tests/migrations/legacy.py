@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LEGACY = "437254cf8fb02dfc281cb51873427bddb65a49a0"  # the last commit whose store had no migrations
 
 
-def _source(path: str) -> str:
+def _source(path: str, commit: str = LEGACY) -> str:
     try:
-        p = subprocess.run(["git", "show", f"{LEGACY}:{path}"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        p = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     except OSError as exc:
         pytest.skip(f"git not available: {exc}")
     if p.returncode != 0:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from dispatch.core import Dispatch
+from dispatch.fixblocks import as_stored
 from dispatch.store import EventStore, FixRow
 
 T0 = 1_790_000_000.0  # 2026-09-21T...Z, a fixed past instant
@@ -61,6 +62,8 @@ def build_shift_at(url: str, n_units: int = 12, minutes: float = 30.0, seed: int
     fixes.append(FixRow(units[0], tie_t, LAT0 + 0.5, LON0 + 0.5))
     store.add_fixes(fixes)
     store.flush()
+    # what the store gives back: times to the millisecond, positions to 1e-7 degree (dispatch/fixes.py)
+    fixes = [FixRow(*as_stored((f.unit_id, f.ts, f.lat, f.lon, f.speed, f.course, f.source))) for f in fixes]
     return Shift(url, path, store, core, fixes, units, T0 + 5.0 * steps)
 
 

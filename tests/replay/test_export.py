@@ -38,6 +38,42 @@ def test_replay_file_round_trip(shift, tmp_path, capsys) -> None:  # type: ignor
     assert "replay of" in capsys.readouterr().out
 
 
+def test_a_replay_file_of_format_1_still_opens(shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file exported before fixes were packed (format 1: a row per fix, no block tables) reads as it did,
+    through a copy with the sealed tier's tables added."""
+    from dispatch import fixes
+
+    shift.core.close()
+    out = tmp_path / "old.replay"
+    t1, t2 = T0 + 600, T0 + 1200
+    export_replay(shift.store.engine, t1, t2, out)
+    rf = open_replay_file(out)
+    with rf.engine.connect() as conn:
+        rows = fixes.fixes_between(conn, None, None, order="time")
+    rf.close()
+    con = sqlite3.connect(out)  # what version 1 wrote: the fixes table, no blocks
+    con.executescript("DROP TABLE fix_blocks; DROP TABLE fix_sources; DROP TABLE fixes; "
+                      "CREATE TABLE fixes (id INTEGER PRIMARY KEY, "
+                      "unit_id TEXT, ts REAL, lat REAL, lon REAL, speed REAL, course REAL, source TEXT); "
+                      "UPDATE replay_meta SET value = '1' WHERE key = 'format_version';")
+    con.executemany("INSERT INTO fixes (unit_id, ts, lat, lon, speed, course, source) VALUES (?,?,?,?,?,?,?)", rows)
+    con.commit()
+    con.close()
+    before = out.read_bytes()
+    rf = open_replay_file(out)
+    try:
+        assert rf.copy is not None and rf.copy.exists()
+        rec = rf.recording()
+        for t in (t1, t1 + 123.4, t2):
+            want = expected_positions(shift.fixes, t)
+            assert {f.unit_id: (f.lat, f.lon) for f in rec.positions_at(t)} == {
+                u: (f.lat, f.lon) for u, f in want.items()}
+    finally:
+        rf.close()
+    assert rf.copy is not None and not rf.copy.exists()
+    assert out.read_bytes() == before  # the file itself is left as it was
+
+
 def test_bad_replay_files_are_refused_clearly(shift, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     shift.core.close()
     good = tmp_path / "good.replay"

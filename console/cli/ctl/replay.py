@@ -1,4 +1,5 @@
-"""ctl positions --at TIME, ctl events --from T1 --to T2, ctl export --from T1 --to T2 --out FILE."""
+"""ctl positions --at TIME, ctl events --from T1 --to T2, ctl export --from T1 --to T2 --out FILE,
+ctl retention show|set|apply (how long every fix is kept)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,39 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     x.set_defaults(build=lambda a: ("replay.export", {"start": a.start, "end": a.end, "out": a.out,
                                                       "html": a.html}),
                    render=_render_export)
+
+    r = sub.add_parser("retention", parents=[common],
+                       help="how long every fix is kept before it is thinned (events are never thinned)")
+    rsub = r.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
+    rsub.add_parser("show", parents=[common], help="the policy and what was thinned so far").set_defaults(
+        build=lambda a: ("retention.show", {}), render=_render_retention)
+    rs = rsub.add_parser("set", parents=[common], help="keep every fix DAYS days, then one per SECONDS (administrator)")
+    rs.add_argument("--keep-all-days", required=True, metavar="DAYS",
+                    help="days every fix is kept (e.g. 90), or 'forever' to thin nothing")
+    rs.add_argument("--every", type=float, default=30.0, metavar="SECONDS",
+                    help="after that, one fix per unit per this many seconds (30)")
+    rs.set_defaults(build=lambda a: ("retention.set", {"keep_all_days": a.keep_all_days, "every_s": a.every}),
+                    render=_render_retention)
+    rsub.add_parser("apply", parents=[common], help="thin what is due now (the hub and console do it by themselves)"
+                    ).set_defaults(build=lambda a: ("retention.apply", {}), render=_render_retention)
+
+
+def _render_retention(r: dict[str, Any], _args: Any) -> str:
+    from console.cli.ctl import iso
+
+    if r.get("keep_all_days") is None:
+        out = "every fix is kept for ever"
+    else:
+        out = f"every fix kept {r['keep_all_days']:g} days, then one per {r['every_s']:g} s"
+    if r.get("applied_until") is not None:
+        out += f"; thinned up to {iso(r['applied_until'])}, {r['thinned']} fixes in {r['runs']} run(s)"
+    applied = r.get("applied")
+    if applied:
+        out += (f"\nthis run: {applied['thinned']} of {applied['fixes_before']} fixes thinned between "
+                f"{iso(applied['from_ts'])} and {iso(applied['to_ts'])}")
+    elif "applied" in r:
+        out += "\nthis run: nothing due"
+    return out
 
 
 def _render_export(r: dict[str, Any], _args: Any) -> str:
