@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any
 
 from devices.records import AisReport, Fix, Record
@@ -27,7 +28,7 @@ from dispatch.core import Dispatch
 from dispatch.errors import NotFound, Refused
 from dispatch.feeds.config import BINDING_KINDS, EditPlan, FeedSpec, plan_edit
 from dispatch.feeds.events import feed_binding_events
-from dispatch.feeds.feed import ROLLOVER_LAG_S, Feed, FeedStats, SeenSource, UnboundSource
+from dispatch.feeds.feed import ROLLOVER_LAG_S, FastFixes, Feed, FeedStats, SeenSource, UnboundSource
 from dispatch.feeds.pump import KNOT, Binder, IngestRow
 from dispatch.feeds.select import QUIET_AFTER, fix_score, shared_selector
 from dispatch.store import NewEvent
@@ -50,6 +51,8 @@ class FeedManager:
         self.selector = shared_selector(core, quiet_after)  # shared with the core's JT/T 808 gateway
         self.binder = Binder(core)
         self._binder_dirty = False
+        # per feed: (the spec they hold for, {(peer, talker): (unit or None, source key)}) of _bind_fast
+        self._bound: dict[Feed, tuple[FeedSpec, dict[tuple[str, str], tuple[str | None, str]]]] = {}
         self.units_version = 1  # moves when units change (the bench re-reads its unit list)
         self.feeds: dict[str, Feed] = {}
         self.contacts: dict[int, dict[str, Any]] = {}  # unbound AIS vessels, by MMSI
@@ -89,6 +92,7 @@ class FeedManager:
             feed = self.feeds.pop(name, None)
         if feed is None:
             raise NotFound(f"no feed named {name!r}")
+        self._bound.pop(feed, None)
         feed.transport.stop()
         self._record_events(feed)
 
@@ -154,6 +158,7 @@ class FeedManager:
                     self.feeds = {(new.name if k == name else k): (feed if k == name else f)
                                   for k, f in self.feeds.items()}
             if old_feed is not None:
+                self._bound.pop(old_feed, None)
                 old_feed.transport.stop()
                 self._record_events(old_feed)
                 if new.enabled and self.running:
@@ -249,6 +254,7 @@ class FeedManager:
         if self._binder_dirty:
             self._binder_dirty = False
             self.binder.rebuild()
+            self._bound.clear()
         now = self.core.clock()
         rows: list[IngestRow] = []
         for feed in list(self.feeds.values()):
@@ -257,14 +263,17 @@ class FeedManager:
             if not raws:
                 continue
             try:
-                groups = feed.decode_batch(raws)
+                groups = feed.decode_split(raws)
             except Exception:  # a decoder bug must not end the feed
                 self.pump_errors += 1
                 log.exception("decoding a batch of %s failed", feed.name)
                 continue
-            for peer, records in groups:
+            for peer, fast, records in groups:
+                last: Fix | None = None
+                if fast is not None:
+                    last, records = self._bind_fast(feed, peer, fast, records, now, rows)
                 if records:
-                    self._bind_group(feed, peer, records, now, rows)
+                    self._bind_group(feed, peer, records, now, rows, last)
         n = self.core.ingest(rows) if rows else 0
         if self._contact_rows:  # vessels not ours: shown to the rules (protection zones), never stored
             contacts, self._contact_rows = self._contact_rows, []
@@ -274,12 +283,59 @@ class FeedManager:
             self.core.flush()
         return n
 
-    def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow]) -> None:
-        """Bind one peer's records of a batch and append the accepted fixes to ``rows``."""
+    def _bind_fast(self, feed: Feed, peer: str, fast: FastFixes, records: list[Record], now: float,
+                   rows: list[IngestRow]) -> tuple[Fix | None, list[Record]]:
+        """Bind a peer's leading epochs (`Feed.decode_split`) as `_bind_group` binds their Fix records, as a whole.
+
+        The common case: one talker, bound to a unit whose current source this is (or that has none yet),
+        no GPS week rollover. Then every fix is accepted, the selector keeps the last one's score, and
+        the rows are made straight from the columns. Anything else makes the Fix records and returns
+        them before ``records``, for `_bind_group`. Returns (the last fix bound here, when ``records``
+        follow: `_bind_group` notes the group's last fix; the records left to bind).
+        """
+        p = fast.pairs
+        lo, hi = fast.lo, fast.hi
+        n = hi - lo
+        talker = p.talker[lo]
+        ts = p.time[lo:hi]
+        if (n > 1 and p.talker[lo:hi].count(talker) != n) or now - min(ts) > ROLLOVER_LAG_S:
+            return None, fast.fixes() + records
+        cache = self._bound.get(feed)
+        if cache is None or cache[0] is not feed.spec:
+            cache = self._bound[feed] = (feed.spec, {})
+        bound = cache[1].get((peer, talker))
+        if bound is None:
+            uid = self._unit_for(feed, peer, fast.source, talker)
+            bound = cache[1][(peer, talker)] = (uid, (f"{feed.name}:" + fast.source)[:64])
+        uid, src = bound
+        i = hi - 1
+        if uid is None:
+            feed.unbound += n
+            feed.see(peer, fast.source, talker, now).count += n
+        else:
+            # fix_score of the last (quality is never 0 here, mode never below 2)
+            hdop = p.hdop[i]
+            score = 10.0 - min(9.0, hdop if hdop is not None else 2.5)
+            if p.quality[i] in (2, 4, 5):
+                score += 1.0
+            if not self.selector.accept_run(uid, src, score + 0.01 * feed.spec.priority, now):
+                return None, fast.fixes() + records
+            feed.fixes += n
+            rows.extend(zip(repeat(uid, n), ts, p.lat[lo:hi], p.lon[lo:hi], p.speed[lo:hi], p.course[lo:hi],
+                            repeat(src, n), strict=True))
+        if records:
+            return fast.fix(i), records
+        feed.note_fix(now, p.quality[i], p.sats[i], p.hdop[i])  # Feed.note of the last
+        return None, records
+
+    def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow],
+                    last: Fix | None = None) -> None:
+        """Bind one peer's records of a batch and append the accepted fixes to ``rows`` (``last``: the
+        last fix `_bind_fast` bound before them)."""
         key: tuple[str, str | None] | None = None
         uid: str | None = None
-        last_fix: Fix | None = None
-        last_q: Fix | None = None  # the last one with a fix quality (a GGA's or a merged one)
+        last_fix: Fix | None = last
+        last_q: Fix | None = last  # the last one with a fix quality (a GGA's or a merged one)
         accept = self.selector.accept
         bonus = 0.01 * feed.spec.priority
         prefix = f"{feed.name}:"
