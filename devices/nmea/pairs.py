@@ -44,7 +44,7 @@ class Pairs:
     """The pairs `scan_pairs` parsed, grouped by peer in the order peers are numbered, each peer's in line order.
 
     ``index``: each pair's first line. Columns are plain lists; ``speed``/``course``/``alt``/``hdop``/``sats`` hold None where the
-    field was empty. ``fast`` marks every line consumed by a pair; ``ok`` is every line's
+    field was empty. ``other`` lists the lines no pair took; ``ok`` is every line's
     checksum flag (as `devices.nmea.fast.checksum_flags`), for the decoder of the other lines.
     """
 
@@ -61,7 +61,7 @@ class Pairs:
     quality: list[int]
     hdop: list[float | None]
     sats: list[int | None]
-    fast: list[bool]
+    other: list[int]  # the lines not taken by a pair, in order
     ok: list[bool]
     lo: list[int]  # per peer number: where its pairs begin in the columns (they are sorted by peer, then line)
     hi: list[int]  # ... and end
@@ -154,11 +154,11 @@ def _maybe(v: np.ndarray, empty: np.ndarray) -> list[Any]:
 
 
 def scan_pairs(lines: Sequence[str], peers: Sequence[int],
-               dates: Callable[[int, str], int | None]) -> Pairs | None:
+               dates: Callable[[list[int], list[str]], list[int | None]]) -> Pairs | None:
     """Find and parse the RMC+GGA pairs of a batch (see the module's docstring).
 
-    ``peers``: each line's stream, numbered 0, 1, ... in order of first appearance. ``dates(peer, ddmmyy)``: the day (epoch
-    seconds of 00:00 UTC) that stream's state already knows for that date text, or None. Returns
+    ``peers``: each line's stream, numbered 0, 1, ... in order of first appearance. ``dates(peers, ddmmyys)``: for each (peer,
+    date text), the day (epoch seconds of 00:00 UTC) that stream's state already knows for it, or None. Returns
     None for a batch it does not look at (short, or not all ASCII): the caller decodes it as usual.
     Changes no state: the caller sets each stream's date and time from its last pair.
     """
@@ -184,18 +184,19 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int],
     e1 = np.clip(ends - 1, 0, last)
     okv = (lens >= 6) & (b[np.clip(ends - 3, 0, last)] == _STAR) & (_HEXVAL[b[e1 - 1]] * 16 + _HEXVAL[b[e1]] == body)
     ok = okv.tolist()
-    fast = [False] * n
     pid = np.fromiter(peers, dtype=np.int64, count=n)
     npeer = int(pid.max()) + 1
-    empty = Pairs([], [], [], [], [], [], [], [], [], [], [], [], [], fast, ok, [0] * npeer, [0] * npeer)
+    empty = Pairs([], [], [], [], [], [], [], [], [], [], [], [], [], list(range(n)), ok, [0] * npeer, [0] * npeer)
     s = np.clip(starts, 0, last - 7)
     code = (b[s + 3].astype(np.int32) << 16) | (b[s + 4].astype(np.int32) << 8) | b[s + 5]
     pos = okv & (lens >= 20) & (b[s] == _DOLLAR) & (b[s + 1] != _P) & (b[s + 6] == _COMMA) & (
         (code == _RMC) | (code == _GGA))
     # a pair: two position lines of one peer and talker, one of each kind, next to each other
-    cand = pos[:-1] & pos[1:] & (pid[:-1] == pid[1:]) & (code[:-1] != code[1:]) & (
-        b[s[:-1] + 1] == b[s[1:] + 1]) & (b[s[:-1] + 2] == b[s[1:] + 2])
-    # a line that could pair both ways (a duplicate) is left to the decoder
+    win = _windows(b)
+    head = win[starts, :13].view(np.uint8)  # "$ttKKK,hhmmss": talker and second of each line
+    same = (head[:-1, 1:3] == head[1:, 1:3]).all(axis=1) & (head[:-1, 7:13] == head[1:, 7:13]).all(axis=1)
+    cand = pos[:-1] & pos[1:] & (pid[:-1] == pid[1:]) & (code[:-1] != code[1:]) & same
+    # a line that could pair both ways (a repeated sentence) is left to the decoder
     cand[1:] &= ~cand[:-1]  # (numpy reads the operands before writing: the first of three keeps its pair)
     first = np.flatnonzero(cand)
     if not len(first):
@@ -203,7 +204,6 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int],
     r_line = np.where(code[first] == _RMC, first, first + 1)
     g_line = np.where(code[first] == _RMC, first + 1, first)
     commas = np.flatnonzero(b == _COMMA)
-    win = _windows(b)
     nc = len(commas)
 
     def fields(line: np.ndarray, count: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -288,11 +288,9 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int],
     day = np.zeros(len(first), dtype=np.int64)
     if len(sel):
         uniq, inv = np.unique(key[sel], return_inverse=True)
-        days = []
-        for k in uniq.tolist():
-            d = dates(k // 1_000_000, f"{k % 1_000_000:06d}")
-            days.append(-1 if d is None else d)
-        dv = np.array(days, dtype=np.int64)[inv]
+        text = {c: f"{c:06d}" for c in set((uniq % 1_000_000).tolist())}
+        days = dates((uniq // 1_000_000).tolist(), [text[c] for c in (uniq % 1_000_000).tolist()])
+        dv = np.array([-1 if d is None else d for d in days], dtype=np.int64)[inv]
         day[sel] = dv
         keep[sel] &= dv >= 0
     # a peer's pairs count up to its first line that is not one (the prefix)
@@ -322,5 +320,5 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int],
         index=lines_used.tolist(), talker=talker, time=t.tolist(), tod=tod[sel].tolist(), day=day[sel].tolist(),
         lat=lat[sel].tolist(), lon=lon[sel].tolist(), speed=_maybe(speed[sel], speed_no[sel]),
         course=_maybe(course[sel], course_no[sel]), alt=_maybe(alt[sel], alt_no[sel]), quality=qm[sel].tolist(),
-        hdop=_maybe(hdop[sel], hdop_no[sel]), sats=_maybe(sm[sel], sat_empty[sel]), fast=used.tolist(), ok=ok,
+        hdop=_maybe(hdop[sel], hdop_no[sel]), sats=_maybe(sm[sel], sat_empty[sel]), other=np.flatnonzero(~used).tolist(), ok=ok,
         lo=np.searchsorted(peer, ids).tolist(), hi=np.searchsorted(peer, ids, side="right").tolist())

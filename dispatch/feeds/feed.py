@@ -119,24 +119,6 @@ class FastFixes:
     hi: int
     source: str  # their records' source key (the peer's decoder's)
 
-    @classmethod
-    def taken(cls, pairs: Pairs, lo: int, hi: int, decoder: Decoder) -> FastFixes:
-        """The rows, with ``decoder``'s counters and stream state moved on as decoding their lines would."""
-        n = hi - lo
-        c = decoder.counters
-        nc = decoder.nmea.counters
-        c.by_kind["nmea"] += 2 * n
-        nc.sentences += 2 * n
-        c.sentences += 2 * n
-        c.records += n
-        nc.by_type["RMC"] += n
-        nc.by_type["GGA"] += n
-        st = decoder.nmea.state  # the last pair's date and time (as devices.nmea.fast.pair_fix sets them)
-        st.day_s = pairs.day[hi - 1]
-        st.last_tod_us = pairs.tod[hi - 1]
-        st.last_time = pairs.time[hi - 1]
-        return cls(pairs, lo, hi, decoder.source)
-
     def __len__(self) -> int:
         return self.hi - self.lo
 
@@ -272,31 +254,47 @@ class Feed:
             self.monitor.extend(raws)
         if not raws:
             return []
-        lines = [r.line for r in raws]
-        names = list(dict.fromkeys([r.peer for r in raws]))
+        _ts, lines, peers = zip(*raws, strict=True)
+        names = list(dict.fromkeys(peers))
         decoders = [self.decoder(p) for p in names]
         if len(names) == 1:
             pid: list[int] = [0] * len(raws)
         else:
             number = {p: i for i, p in enumerate(names)}
-            pid = list(map(number.__getitem__, [r.peer for r in raws]))
-        pairs = scan_pairs(lines, pid, lambda k, ddmmyy: decoders[k].nmea.state.dates.get(ddmmyy))
+            pid = list(map(number.__getitem__, peers))
+
+        def dates(ks: list[int], texts: list[str]) -> list[int | None]:
+            return [decoders[k].nmea.state.dates.get(t) for k, t in zip(ks, texts, strict=True)]
+
+        pairs = scan_pairs(lines, pid, dates)
+        fast_of: list[FastFixes | None] = [None] * len(names)
+        rest: list[list[int]] = [[] for _ in names]
         if pairs is None:
-            fast_of: list[FastFixes | None] = [None] * len(names)
-            rest: list[list[int]] = [[] for _ in names]
             for i, k in enumerate(pid):
                 rest[k].append(i)
             ok = None if len(names) == 1 else checksum_flags(lines)  # the whole batch at once, not per peer
         else:
-            fast_of = [None] * len(names)
-            for k, (lo, hi) in enumerate(zip(pairs.lo, pairs.hi, strict=True)):
+            day, tod, time_ = pairs.day, pairs.tod, pairs.time
+            for k, lo, hi in zip(range(len(names)), pairs.lo, pairs.hi, strict=False):
                 if hi > lo:
-                    fast_of[k] = FastFixes.taken(pairs, lo, hi, decoders[k])
-            rest = [[] for _ in names]
-            fast = pairs.fast
-            for i, k in enumerate(pid):
-                if not fast[i]:
-                    rest[k].append(i)
+                    # the decoder's counters and stream state move on as decoding the pairs' lines would
+                    d = decoders[k]
+                    n = hi - lo
+                    c = d.counters
+                    nc = d.nmea.counters
+                    c.by_kind["nmea"] += 2 * n
+                    nc.sentences += 2 * n
+                    c.sentences += 2 * n
+                    c.records += n
+                    nc.by_type["RMC"] += n
+                    nc.by_type["GGA"] += n
+                    st = d.nmea.state  # the last pair's date and time, as devices.nmea.fast.pair_fix sets them
+                    st.day_s = day[hi - 1]
+                    st.last_tod_us = tod[hi - 1]
+                    st.last_time = time_[hi - 1]
+                    fast_of[k] = FastFixes(pairs, lo, hi, d.source)
+            for i in pairs.other:
+                rest[pid[i]].append(i)
             ok = None if len(names) == 1 else pairs.ok
         out: list[tuple[str, FastFixes | None, list[Record]]] = []
         for k, p in enumerate(names):
