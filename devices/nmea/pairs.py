@@ -32,8 +32,10 @@ _HEXVAL = np.full(256, -4096, dtype=np.int32)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEXVAL[_c] = _i
 _STAR, _DOLLAR, _P, _COMMA, _DOT, _MINUS = (ord(c) for c in "*$P,.-")
-_RMC = (ord("R") << 16) | (ord("M") << 8) | ord("C")
-_GGA = (ord("G") << 16) | (ord("G") << 8) | ord("A")
+_RMC = np.uint64(ord("R") | (ord("M") << 8) | (ord("C") << 16))  # characters 3-5 of a line, little-endian
+_GGA = np.uint64(ord("G") | (ord("G") << 8) | (ord("A") << 16))
+_TALKER_AND_H = np.uint64(0xFF00_0000_00FF_FF00)  # characters 1, 2 and 7 of the first word
+_HMMSS = np.uint64(0xFF_FFFF_FFFF)  # characters 8-12: the rest of hhmmss
 _P10 = np.array([10.0 ** k for k in range(23)])
 MAX_DIGITS = 15  # every decimal of at most 15 digits is exact as an integer mantissa in a float64
 MIN_LINES = 24  # below this, numpy's per-call overhead costs more than the per-line parse
@@ -115,7 +117,7 @@ def _decimal(win: np.ndarray, s: np.ndarray, e: np.ndarray, *, signed: bool = Fa
     after = np.zeros(len(s), dtype=np.int64)
     bad = n > w
     neg = np.zeros(len(s), dtype=bool)
-    g = win[s, :w].astype(np.int64)
+    g = win[s, :w].astype(np.int16)
     for j in range(w):
         inside = j < n
         ch = g[:, j]
@@ -153,7 +155,7 @@ def _maybe(v: np.ndarray, empty: np.ndarray) -> list[Any]:
     return np.where(empty, None, v).tolist() if empty.any() else v.tolist()
 
 
-def scan_pairs(lines: Sequence[str], peers: Sequence[int],
+def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
                dates: Callable[[list[int], list[str]], list[int | None]]) -> Pairs | None:
     """Find and parse the RMC+GGA pairs of a batch (see the module's docstring).
 
@@ -184,25 +186,28 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int],
     e1 = np.clip(ends - 1, 0, last)
     okv = (lens >= 6) & (b[np.clip(ends - 3, 0, last)] == _STAR) & (_HEXVAL[b[e1 - 1]] * 16 + _HEXVAL[b[e1]] == body)
     ok = okv.tolist()
-    pid = np.fromiter(peers, dtype=np.int64, count=n)
+    pid = np.asarray(peers, dtype=np.int64)
     npeer = int(pid.max()) + 1
     empty = Pairs([], [], [], [], [], [], [], [], [], [], [], [], [], list(range(n)), ok, [0] * npeer, [0] * npeer)
-    s = np.clip(starts, 0, last - 7)
-    code = (b[s + 3].astype(np.int32) << 16) | (b[s + 4].astype(np.int32) << 8) | b[s + 5]
-    pos = okv & (lens >= 20) & (b[s] == _DOLLAR) & (b[s + 1] != _P) & (b[s + 6] == _COMMA) & (
-        (code == _RMC) | (code == _GGA))
-    # a pair: two position lines of one peer and talker, one of each kind, next to each other
+    # the first 16 characters of each line as two little-endian words: "$ttKKK,h" and "hmmss..."
     win = _windows(b)
-    head = win[starts, :13].view(np.uint8)  # "$ttKKK,hhmmss": talker and second of each line
-    same = (head[:-1, 1:3] == head[1:, 1:3]).all(axis=1) & (head[:-1, 7:13] == head[1:, 7:13]).all(axis=1)
-    cand = pos[:-1] & pos[1:] & (pid[:-1] == pid[1:]) & (code[:-1] != code[1:]) & same
+    head = win[starts, :16].view("<u8")
+    w0 = np.ascontiguousarray(head[:, 0])
+    w1 = np.ascontiguousarray(head[:, 1])
+    kind = (w0 >> np.uint64(24)) & np.uint64(0xFFFFFF)
+    rmc = kind == _RMC
+    pos = okv & (lens >= 20) & ((w0 & np.uint64(0xFF)) == _DOLLAR) & (((w0 >> np.uint64(8)) & np.uint64(0xFF)) != _P) & (
+        ((w0 >> np.uint64(48)) & np.uint64(0xFF)) == _COMMA) & (rmc | (kind == _GGA))
+    # a pair: two position lines of one peer, talker and second, one of each kind, next to each other
+    same = (((w0[:-1] ^ w0[1:]) & _TALKER_AND_H) == 0) & (((w1[:-1] ^ w1[1:]) & _HMMSS) == 0)
+    cand = pos[:-1] & pos[1:] & (pid[:-1] == pid[1:]) & (rmc[:-1] != rmc[1:]) & same
     # a line that could pair both ways (a repeated sentence) is left to the decoder
     cand[1:] &= ~cand[:-1]  # (numpy reads the operands before writing: the first of three keeps its pair)
     first = np.flatnonzero(cand)
     if not len(first):
         return empty
-    r_line = np.where(code[first] == _RMC, first, first + 1)
-    g_line = np.where(code[first] == _RMC, first + 1, first)
+    r_line = np.where(rmc[first], first, first + 1)
+    g_line = np.where(rmc[first], first + 1, first)
     commas = np.flatnonzero(b == _COMMA)
     nc = len(commas)
 
@@ -313,9 +318,12 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int],
     ids = np.arange(npeer)
     t = (day[sel] * 1_000_000 + tod[sel]) / 1_000_000
     lines_used = first[sel]
-    talk = b[s[lines_used] + 1].astype(np.int64) * 256 + b[s[lines_used] + 2]
-    names: dict[int, str] = {}
-    talker = [names.get(c) or names.setdefault(c, chr(c >> 8) + chr(c & 255)) for c in talk.tolist()]
+    talk = (w0[lines_used] >> np.uint64(8)) & np.uint64(0xFFFF)
+    if (talk == talk[0]).all():  # (nearly always: one talker)
+        talker = [joined[int(starts[lines_used[0]]) + 1 : int(starts[lines_used[0]]) + 3]] * len(sel)
+    else:
+        names: dict[int, str] = {}
+        talker = [names.get(c) or names.setdefault(c, chr(c & 255) + chr(c >> 8)) for c in talk.tolist()]
     return Pairs(
         index=lines_used.tolist(), talker=talker, time=t.tolist(), tod=tod[sel].tolist(), day=day[sel].tolist(),
         lat=lat[sel].tolist(), lon=lon[sel].tolist(), speed=_maybe(speed[sel], speed_no[sel]),

@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from devices.errors import ChecksumError, DeviceError, UnknownSentenceError
 from devices.framing import Decoder
 from devices.nmea.fast import MERGED, checksum_flags
@@ -258,10 +260,10 @@ class Feed:
         names = list(dict.fromkeys(peers))
         decoders = [self.decoder(p) for p in names]
         if len(names) == 1:
-            pid: list[int] = [0] * len(raws)
+            pid = np.zeros(len(raws), dtype=np.int64)
         else:
             number = {p: i for i, p in enumerate(names)}
-            pid = list(map(number.__getitem__, peers))
+            pid = np.fromiter(map(number.__getitem__, peers), dtype=np.int64, count=len(raws))
 
         def dates(ks: list[int], texts: list[str]) -> list[int | None]:
             return [decoders[k].nmea.state.dates.get(t) for k, t in zip(ks, texts, strict=True)]
@@ -270,7 +272,7 @@ class Feed:
         fast_of: list[FastFixes | None] = [None] * len(names)
         rest: list[list[int]] = [[] for _ in names]
         if pairs is None:
-            for i, k in enumerate(pid):
+            for i, k in enumerate(pid.tolist()):
                 rest[k].append(i)
             ok = None if len(names) == 1 else checksum_flags(lines)  # the whole batch at once, not per peer
         else:
@@ -293,8 +295,9 @@ class Feed:
                     st.last_tod_us = tod[hi - 1]
                     st.last_time = time_[hi - 1]
                     fast_of[k] = FastFixes(pairs, lo, hi, d.source)
-            for i in pairs.other:
-                rest[pid[i]].append(i)
+            if pairs.other:
+                for i, k in zip(pairs.other, pid[pairs.other].tolist(), strict=True):
+                    rest[k].append(i)
             ok = None if len(names) == 1 else pairs.ok
         out: list[tuple[str, FastFixes | None, list[Record]]] = []
         for k, p in enumerate(names):
