@@ -67,6 +67,8 @@ class Pairs:
     ok: list[bool]
     lo: list[int]  # per peer number: where its pairs begin in the columns (they are sorted by peer, then line)
     hi: list[int]  # ... and end
+    one_talker: bool = True  # every pair has the same talker
+    earliest: float = 0.0  # the smallest time
 
 
 def _masks(w: int) -> np.ndarray:
@@ -319,7 +321,8 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     t = (day[sel] * 1_000_000 + tod[sel]) / 1_000_000
     lines_used = first[sel]
     talk = (w0[lines_used] >> np.uint64(8)) & np.uint64(0xFFFF)
-    if (talk == talk[0]).all():  # (nearly always: one talker)
+    one_talker = bool((talk == talk[0]).all())  # (nearly always)
+    if one_talker:
         talker = [joined[int(starts[lines_used[0]]) + 1 : int(starts[lines_used[0]]) + 3]] * len(sel)
     else:
         names: dict[int, str] = {}
@@ -329,4 +332,5 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
         lat=lat[sel].tolist(), lon=lon[sel].tolist(), speed=_maybe(speed[sel], speed_no[sel]),
         course=_maybe(course[sel], course_no[sel]), alt=_maybe(alt[sel], alt_no[sel]), quality=qm[sel].tolist(),
         hdop=_maybe(hdop[sel], hdop_no[sel]), sats=_maybe(sm[sel], sat_empty[sel]), other=np.flatnonzero(~used).tolist(), ok=ok,
-        lo=np.searchsorted(peer, ids).tolist(), hi=np.searchsorted(peer, ids, side="right").tolist())
+        lo=np.searchsorted(peer, ids).tolist(), hi=np.searchsorted(peer, ids, side="right").tolist(),
+        one_talker=one_talker, earliest=float(t.min()))

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 WEEKS_1024 = 1024 * 7 * 86400  # one GPS week-number period, in seconds
 ROLLOVER_SLACK_S = 86400.0  # a fix lagging k x 1,024 weeks give or take a day is a rollover
 ROLLOVER_LAG_S = WEEKS_1024 - ROLLOVER_SLACK_S  # below this lag, no fix is looked at twice
+_NONE: list[Record] = []  # the records of a peer whose lines were all taken whole (shared: never changed)
 WATCH_FOR = 3.0  # seconds a feed decodes every sentence after the device bench last asked about it
 
 
@@ -270,10 +271,10 @@ class Feed:
 
         pairs = scan_pairs(lines, pid, dates)
         fast_of: list[FastFixes | None] = [None] * len(names)
-        rest: list[list[int]] = [[] for _ in names]
+        rest: dict[int, list[int]] = {}  # peer number -> its lines left to its decoder
         if pairs is None:
             for i, k in enumerate(pid.tolist()):
-                rest[k].append(i)
+                rest.setdefault(k, []).append(i)
             ok = None if len(names) == 1 else checksum_flags(lines)  # the whole batch at once, not per peer
         else:
             day, tod, time_ = pairs.day, pairs.tod, pairs.time
@@ -297,24 +298,21 @@ class Feed:
                     fast_of[k] = FastFixes(pairs, lo, hi, d.source)
             if pairs.other:
                 for i, k in zip(pairs.other, pid[pairs.other].tolist(), strict=True):
-                    rest[k].append(i)
+                    rest.setdefault(k, []).append(i)
             ok = None if len(names) == 1 else pairs.ok
-        out: list[tuple[str, FastFixes | None, list[Record]]] = []
-        for k, p in enumerate(names):
-            index = rest[k]
-            records: list[Record] = []
-            if index:
-                records, errors = decoders[k].decode_batch(
-                    [lines[i] for i in index], full=full, merge=True, ok=None if ok is None else [ok[i] for i in index])
-                if errors:
-                    with self._monitor_lock:
-                        for i, exc in errors:
-                            self._status[seq0 + index[i]] = _status(exc)
-                        if len(self._status) > 2 * (self.monitor.maxlen or 0):
-                            oldest = self._seq - len(self.monitor)
-                            self._status = {k: v for k, v in self._status.items() if k > oldest}
-            out.append((p, fast_of[k], records))
-        return out
+        records_of: list[list[Record]] = [_NONE] * len(names)
+        for k, index in rest.items():
+            records, errors = decoders[k].decode_batch(
+                [lines[i] for i in index], full=full, merge=True, ok=None if ok is None else [ok[i] for i in index])
+            records_of[k] = records
+            if errors:
+                with self._monitor_lock:
+                    for i, exc in errors:
+                        self._status[seq0 + index[i]] = _status(exc)
+                    if len(self._status) > 2 * (self.monitor.maxlen or 0):
+                        oldest = self._seq - len(self.monitor)
+                        self._status = {k: v for k, v in self._status.items() if k > oldest}
+        return list(zip(names, fast_of, records_of, strict=True))
 
     def note_fix(self, now: float, quality: int | None, sats: int | None, hdop: float | None) -> None:
         """`note` of a Fix with these figures."""

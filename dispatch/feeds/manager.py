@@ -268,12 +268,7 @@ class FeedManager:
                 self.pump_errors += 1
                 log.exception("decoding a batch of %s failed", feed.name)
                 continue
-            for peer, fast, records in groups:
-                last: Fix | None = None
-                if fast is not None:
-                    last, records = self._bind_fast(feed, peer, fast, records, now, rows)
-                if records:
-                    self._bind_group(feed, peer, records, now, rows, last)
+            self._bind_groups(feed, groups, now, rows)
         n = self.core.ingest(rows) if rows else 0
         if self._contact_rows:  # vessels not ours: shown to the rules (protection zones), never stored
             contacts, self._contact_rows = self._contact_rows, []
@@ -283,50 +278,66 @@ class FeedManager:
             self.core.flush()
         return n
 
-    def _bind_fast(self, feed: Feed, peer: str, fast: FastFixes, records: list[Record], now: float,
-                   rows: list[IngestRow]) -> tuple[Fix | None, list[Record]]:
-        """Bind a peer's leading epochs (`Feed.decode_split`) as `_bind_group` binds their Fix records, as a whole.
+    def _bind_groups(self, feed: Feed, groups: list[tuple[str, FastFixes | None, list[Record]]], now: float,
+                     rows: list[IngestRow]) -> None:
+        """Bind a decoded batch (`Feed.decode_split`), peer by peer, appending the accepted fixes to ``rows``.
 
-        The common case: one talker, bound to a unit whose current source this is (or that has none yet),
-        no GPS week rollover. Then every fix is accepted, the selector keeps the last one's score, and
-        the rows are made straight from the columns. Anything else makes the Fix records and returns
-        them before ``records``, for `_bind_group`. Returns (the last fix bound here, when ``records``
-        follow: `_bind_group` notes the group's last fix; the records left to bind).
+        A peer's leading epochs (``fast``) are bound as `_bind_group` binds their Fix records, as a
+        whole, in the common case: one talker, bound to a unit whose current source this is (or that
+        has none yet), no GPS week rollover. Then every fix is accepted, the selector keeps the last
+        one's score, and the rows are made straight from the columns. Anything else makes the Fix
+        records and binds them with the peer's other records (`_bind_group`).
         """
-        p = fast.pairs
-        lo, hi = fast.lo, fast.hi
-        n = hi - lo
-        talker = p.talker[lo]
-        ts = p.time[lo:hi]
-        if (n > 1 and p.talker[lo:hi].count(talker) != n) or now - min(ts) > ROLLOVER_LAG_S:
-            return None, fast.fixes() + records
         cache = self._bound.get(feed)
         if cache is None or cache[0] is not feed.spec:
             cache = self._bound[feed] = (feed.spec, {})
-        bound = cache[1].get((peer, talker))
-        if bound is None:
-            uid = self._unit_for(feed, peer, fast.source, talker)
-            bound = cache[1][(peer, talker)] = (uid, (f"{feed.name}:" + fast.source)[:64])
-        uid, src = bound
-        i = hi - 1
-        if uid is None:
-            feed.unbound += n
-            feed.see(peer, fast.source, talker, now).count += n
-        else:
-            # fix_score of the last (quality is never 0 here, mode never below 2)
-            hdop = p.hdop[i]
-            score = 10.0 - min(9.0, hdop if hdop is not None else 2.5)
-            if p.quality[i] in (2, 4, 5):
-                score += 1.0
-            if not self.selector.accept_run(uid, src, score + 0.01 * feed.spec.priority, now):
-                return None, fast.fixes() + records
-            feed.fixes += n
-            rows.extend(zip(repeat(uid, n), ts, p.lat[lo:hi], p.lon[lo:hi], p.speed[lo:hi], p.course[lo:hi],
-                            repeat(src, n), strict=True))
-        if records:
-            return fast.fix(i), records
-        feed.note_fix(now, p.quality[i], p.sats[i], p.hdop[i])  # Feed.note of the last
-        return None, records
+        bound = cache[1]
+        accept_run = self.selector.accept_run
+        bonus = 0.01 * feed.spec.priority
+        extend = rows.extend
+        for peer, fast, records in groups:
+            if fast is None:
+                if records:
+                    self._bind_group(feed, peer, records, now, rows)
+                continue
+            p = fast.pairs
+            lo, hi = fast.lo, fast.hi
+            n = hi - lo
+            talker = p.talker[lo]
+            if not (p.one_talker or p.talker[lo:hi].count(talker) == n) or now - p.earliest > ROLLOVER_LAG_S:
+                self._bind_group(feed, peer, fast.fixes() + records, now, rows)
+                continue
+            b = bound.get((peer, talker))
+            if b is None:
+                b = bound[(peer, talker)] = (self._unit_for(feed, peer, fast.source, talker),
+                                             (f"{feed.name}:" + fast.source)[:64])
+            uid, src = b
+            i = hi - 1
+            if uid is None:
+                feed.unbound += n
+                feed.see(peer, fast.source, talker, now).count += n
+            else:
+                # fix_score of the last (quality is never 0 here, mode never below 2)
+                hdop = p.hdop[i]
+                score = 10.0 - min(9.0, hdop if hdop is not None else 2.5)
+                if p.quality[i] in (2, 4, 5):
+                    score += 1.0
+                if not accept_run(uid, src, score + bonus, now):
+                    self._bind_group(feed, peer, fast.fixes() + records, now, rows)
+                    continue
+                feed.fixes += n
+                extend(zip(repeat(uid, n), p.time[lo:hi], p.lat[lo:hi], p.lon[lo:hi], p.speed[lo:hi],
+                           p.course[lo:hi], repeat(src, n), strict=True))
+            if records:
+                self._bind_group(feed, peer, records, now, rows, fast.fix(i))
+                continue
+            feed.last_fix_at = now  # Feed.note of the last
+            feed.quality = p.quality[i]
+            sats, hdop = p.sats[i], p.hdop[i]
+            if sats is not None:
+                feed.sats = sats
+            if hdop is not None:
+                feed.hdop = hdop
 
     def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow],
                     last: Fix | None = None) -> None:
