@@ -67,6 +67,7 @@ class Pairs:
     ok: list[bool]
     lo: list[int]  # per peer number: where its pairs begin in the columns (they are sorted by peer, then line)
     hi: list[int]  # ... and end
+    peer: np.ndarray | None = None  # each pair's peer number
     one_talker: bool = True  # every pair has the same talker
     earliest: float = 0.0  # the smallest time
 
@@ -333,4 +334,4 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
         course=_maybe(course[sel], course_no[sel]), alt=_maybe(alt[sel], alt_no[sel]), quality=qm[sel].tolist(),
         hdop=_maybe(hdop[sel], hdop_no[sel]), sats=_maybe(sm[sel], sat_empty[sel]), other=np.flatnonzero(~used).tolist(), ok=ok,
         lo=np.searchsorted(peer, ids).tolist(), hi=np.searchsorted(peer, ids, side="right").tolist(),
-        one_talker=one_talker, earliest=float(t.min()))
+        peer=peer, one_talker=one_talker, earliest=float(t.min()))

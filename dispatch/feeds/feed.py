@@ -121,6 +121,7 @@ class FastFixes:
     lo: int
     hi: int
     source: str  # their records' source key (the peer's decoder's)
+    peer: int  # the peer's number in the batch
 
     def __len__(self) -> int:
         return self.hi - self.lo
@@ -295,7 +296,7 @@ class Feed:
                     st.day_s = day[hi - 1]
                     st.last_tod_us = tod[hi - 1]
                     st.last_time = time_[hi - 1]
-                    fast_of[k] = FastFixes(pairs, lo, hi, d.source)
+                    fast_of[k] = FastFixes(pairs, lo, hi, d.source, k)
             if pairs.other:
                 for i, k in zip(pairs.other, pid[pairs.other].tolist(), strict=True):
                     rest.setdefault(k, []).append(i)

@@ -19,9 +19,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from itertools import repeat
 from typing import Any
 
+import numpy as np
+
+from devices.nmea.pairs import Pairs
 from devices.records import AisReport, Fix, Record
 from devices.transports.base import Transport
 from dispatch.core import Dispatch
@@ -51,8 +53,8 @@ class FeedManager:
         self.selector = shared_selector(core, quiet_after)  # shared with the core's JT/T 808 gateway
         self.binder = Binder(core)
         self._binder_dirty = False
-        # per feed: (the spec they hold for, {(peer, talker): (unit or None, source key)}) of _bind_fast
-        self._bound: dict[Feed, tuple[FeedSpec, dict[tuple[str, str], tuple[str | None, str]]]] = {}
+        # per feed: (the spec they hold for, {peer: (talker, its unit or None, source key)}) of _bind_groups
+        self._bound: dict[Feed, tuple[FeedSpec, dict[str, tuple[str, str | None, str]]]] = {}
         self.units_version = 1  # moves when units change (the bench re-reads its unit list)
         self.feeds: dict[str, Feed] = {}
         self.contacts: dict[int, dict[str, Any]] = {}  # unbound AIS vessels, by MMSI
@@ -294,24 +296,28 @@ class FeedManager:
         bound = cache[1]
         accept_run = self.selector.accept_run
         bonus = 0.01 * feed.spec.priority
-        extend = rows.extend
+        # rows in group order: (lo, hi) of the columns for a peer taken whole (made at the end, all at
+        # once), else the rows `_bind_group` made
+        parts: list[tuple[int, int] | list[IngestRow]] = []
+        pairs: Pairs | None = None
+        taken: dict[int, tuple[str, str]] = {}  # peer number -> (unit, source key) of the peers taken whole
         for peer, fast, records in groups:
             if fast is None:
                 if records:
-                    self._bind_group(feed, peer, records, now, rows)
+                    parts.append(self._bound_rows(feed, peer, records, now))
                 continue
-            p = fast.pairs
+            p = pairs = fast.pairs
             lo, hi = fast.lo, fast.hi
             n = hi - lo
             talker = p.talker[lo]
             if not (p.one_talker or p.talker[lo:hi].count(talker) == n) or now - p.earliest > ROLLOVER_LAG_S:
-                self._bind_group(feed, peer, fast.fixes() + records, now, rows)
+                parts.append(self._bound_rows(feed, peer, fast.fixes() + records, now))
                 continue
-            b = bound.get((peer, talker))
-            if b is None:
-                b = bound[(peer, talker)] = (self._unit_for(feed, peer, fast.source, talker),
-                                             (f"{feed.name}:" + fast.source)[:64])
-            uid, src = b
+            b = bound.get(peer)
+            if b is None or b[0] != talker:
+                b = bound[peer] = (talker, self._unit_for(feed, peer, fast.source, talker),
+                                   (f"{feed.name}:" + fast.source)[:64])
+            _talker, uid, src = b
             i = hi - 1
             if uid is None:
                 feed.unbound += n
@@ -319,17 +325,18 @@ class FeedManager:
             else:
                 # fix_score of the last (quality is never 0 here, mode never below 2)
                 hdop = p.hdop[i]
-                score = 10.0 - min(9.0, hdop if hdop is not None else 2.5)
+                h = hdop if hdop is not None else 2.5
+                score = 10.0 - (h if h < 9.0 else 9.0)
                 if p.quality[i] in (2, 4, 5):
                     score += 1.0
                 if not accept_run(uid, src, score + bonus, now):
-                    self._bind_group(feed, peer, fast.fixes() + records, now, rows)
+                    parts.append(self._bound_rows(feed, peer, fast.fixes() + records, now))
                     continue
                 feed.fixes += n
-                extend(zip(repeat(uid, n), p.time[lo:hi], p.lat[lo:hi], p.lon[lo:hi], p.speed[lo:hi],
-                           p.course[lo:hi], repeat(src, n), strict=True))
+                taken[fast.peer] = (uid, src)
+                parts.append((lo, hi))
             if records:
-                self._bind_group(feed, peer, records, now, rows, fast.fix(i))
+                parts.append(self._bound_rows(feed, peer, records, now, fast.fix(i)))
                 continue
             feed.last_fix_at = now  # Feed.note of the last
             feed.quality = p.quality[i]
@@ -338,6 +345,23 @@ class FeedManager:
                 feed.sats = sats
             if hdop is not None:
                 feed.hdop = hdop
+        whole: list[IngestRow] = []
+        if taken and pairs is not None and pairs.peer is not None:
+            unit_of: list[Any] = [None] * len(pairs.lo)
+            src_of: list[Any] = [None] * len(pairs.lo)
+            for k, (uid, src) in taken.items():
+                unit_of[k], src_of[k] = uid, src
+            peer_of = pairs.peer
+            whole = list(zip(np.array(unit_of, dtype=object)[peer_of].tolist(), pairs.time, pairs.lat, pairs.lon,
+                             pairs.speed, pairs.course, np.array(src_of, dtype=object)[peer_of].tolist(), strict=True))
+        for part in parts:
+            rows.extend(whole[part[0] : part[1]] if type(part) is tuple else part)
+
+    def _bound_rows(self, feed: Feed, peer: str, records: list[Record], now: float, last: Fix | None = None,
+                    ) -> list[IngestRow]:
+        out: list[IngestRow] = []
+        self._bind_group(feed, peer, records, now, out, last)
+        return out
 
     def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow],
                     last: Fix | None = None) -> None:
