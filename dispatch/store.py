@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -257,7 +258,7 @@ def _sqlite_insert_fixes(conn: Connection, batch: list[tuple[Any, ...]]) -> None
     for i in range(0, len(batch), per):
         chunk = batch[i : i + per]
         sql = _SQLITE_INSERT_FIXES + (", " + _SQLITE_FIX_VALUES) * (len(chunk) - 1)
-        conn.exec_driver_sql(sql, tuple([v for row in chunk for v in row]))
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
 
 
 class EventStore:

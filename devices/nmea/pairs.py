@@ -38,6 +38,7 @@ _TALKER_AND_H = np.uint64(0xFF00_0000_00FF_FF00)  # characters 1, 2 and 7 of the
 _HMMSS = np.uint64(0xFF_FFFF_FFFF)  # characters 8-12: the rest of hhmmss
 _P10 = np.array([10.0 ** k for k in range(23)])
 MAX_DIGITS = 15  # every decimal of at most 15 digits is exact as an integer mantissa in a float64
+_COLS = np.arange(32)
 MIN_LINES = 24  # below this, numpy's per-call overhead costs more than the per-line parse
 
 
@@ -120,12 +121,12 @@ def _decimal(win: np.ndarray, s: np.ndarray, e: np.ndarray, *, signed: bool = Fa
     after = np.zeros(len(s), dtype=np.int64)
     bad = n > w
     neg = np.zeros(len(s), dtype=bool)
-    g = win[s, :w].astype(np.int16)
+    g = win[s, :w]
     for j in range(w):
         inside = j < n
         ch = g[:, j]
-        d = ch - 48
-        is_digit = inside & (d >= 0) & (d <= 9)
+        d = ch - np.uint8(48)  # (wraps round: only digits are 0-9)
+        is_digit = inside & (d <= 9)
         is_dot = inside & (ch == _DOT)
         is_minus = inside & (ch == _MINUS) & (j == 0) if signed else np.zeros(len(s), dtype=bool)
         bad |= inside & ~(is_digit | is_dot | is_minus)
@@ -191,7 +192,10 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     ok = okv.tolist()
     pid = np.asarray(peers, dtype=np.int64)
     npeer = int(pid.max()) + 1
-    empty = Pairs([], [], [], [], [], [], [], [], [], [], [], [], [], list(range(n)), ok, [0] * npeer, [0] * npeer)
+
+    def empty() -> Pairs:
+        return Pairs([], [], [], [], [], [], [], [], [], [], [], [], [], list(range(n)), ok, [0] * npeer, [0] * npeer)
+
     # the first 16 characters of each line as two little-endian words: "$ttKKK,h" and "hmmss..."
     win = _windows(b)
     head = win[starts, :16].view("<u8")
@@ -208,7 +212,7 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     cand[1:] &= ~cand[:-1]  # (numpy reads the operands before writing: the first of three keeps its pair)
     first = np.flatnonzero(cand)
     if not len(first):
-        return empty
+        return empty()
     r_line = np.where(rmc[first], first, first + 1)
     g_line = np.where(rmc[first], first + 1, first)
     commas = np.flatnonzero(b == _COMMA)
@@ -218,8 +222,8 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
         c0 = np.searchsorted(commas, starts[line] + 6)  # the comma after the sentence type
         need = np.minimum(c0 + count, nc - 1)
         good = (c0 + count < nc) & (commas[need] < ends[line] - 3)
-        cs = [commas[np.minimum(c0 + k, nc - 1)] for k in range(count + 1)]
-        return cs, good
+        cs = commas[np.minimum(c0[:, None] + _COLS[: count + 1], nc - 1)].T  # (comma k, pair)
+        return list(cs), good
 
     rc, r_ok = fields(r_line, 9)  # RMC: time, status, lat, N/S, lon, E/W, knots, course, date
     gc, g_ok = fields(g_line, 9)  # GGA: time, lat, N/S, lon, E/W, quality, sats, hdop, alt
@@ -312,7 +316,7 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
         keep &= first < stop[pp]
     sel = np.flatnonzero(keep)
     if not len(sel):
-        return empty
+        return empty()
     used[:] = False
     used[first[sel]] = True
     used[first[sel] + 1] = True
