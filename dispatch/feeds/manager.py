@@ -282,14 +282,12 @@ class FeedManager:
 
     def _bind_groups(self, feed: Feed, groups: list[tuple[str, FastFixes | None, list[Record]]], now: float,
                      rows: list[IngestRow]) -> None:
-        """Bind a decoded batch (`Feed.decode_split`), peer by peer, appending the accepted fixes to ``rows``.
+        """Bind a decoded batch (`Feed.decode_split`) peer by peer, appending the accepted fixes to ``rows``.
 
-        A peer's leading epochs (``fast``) are bound as `_bind_group` binds their Fix records, as a
-        whole, in the common case: one talker, bound to a unit whose current source this is (or that
-        has none yet), no GPS week rollover. Then every fix is accepted, the selector keeps the last
-        one's score, and the rows are made straight from the columns. Anything else makes the Fix
-        records and binds them with the peer's other records (`_bind_group`).
-        """
+        A peer's leading epochs (``fast``) are bound as a whole when that equals `_bind_group` on their Fix
+        records: one talker, a unit whose current source this is (or none yet), no GPS week rollover. Every
+        fix is then accepted, the selector keeps the last one's score, the rows are zipped from the columns.
+        Otherwise the Fix records are made and bound with the peer's other records (`_bind_group`)."""
         cache = self._bound.get(feed)
         if cache is None or cache[0] is not feed.spec:
             cache = self._bound[feed] = (feed.spec, {})
@@ -366,7 +364,7 @@ class FeedManager:
     def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow],
                     last: Fix | None = None) -> None:
         """Bind one peer's records of a batch and append the accepted fixes to ``rows`` (``last``: the
-        last fix `_bind_fast` bound before them)."""
+        last fix `_bind_groups` bound before them)."""
         key: tuple[str, str | None] | None = None
         uid: str | None = None
         last_fix: Fix | None = last

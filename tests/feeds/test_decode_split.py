@@ -1,4 +1,4 @@
-"""The feed's whole-batch path (Feed.decode_split, FeedManager._bind_fast) against the per-peer path it stands for.
+"""The feed's whole-batch path (Feed.decode_split, FeedManager._bind_groups) against the per-peer path it stands for.
 
 The reference is what a feed did before: one `Decoder.decode_batch` per peer over that peer's lines
 (the checksum flags of the whole batch handed in when several peers share it), every Fix bound one
