@@ -211,14 +211,15 @@ class Dispatch:
         rows: list[tuple[str, float, float, float, float | None, float | None, str | None]] = []
         append = rows.append
         # Only each unit's newest fix of the batch becomes its live Position (built once, at the
-        # end, under the one lock acquisition); every accepted fix is stored.
+        # end, under the one lock acquisition); every accepted fix is stored (the row as given).
         live: dict[str, tuple[float, float, float, float | None, float | None, str | None]] = {}
         with self.lock:
             units = self.state.units
-            for uid, ts, lat, lon, speed, course, source in fixes:
+            for row in fixes:
+                uid, ts, lat, lon, speed, course, source = row
                 if uid not in units or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
                     continue
-                append((uid, ts, lat, lon, speed, course, source))
+                append(row)
                 p = live.get(uid)
                 if p is None:
                     pos = units[uid].position

@@ -10,10 +10,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from devices.errors import ChecksumError, DeviceError, UnknownSentenceError
 from devices.framing import Decoder
-from devices.nmea.fast import checksum_flags
-from devices.records import AisReport, Fix, Record, SkyReport
+from devices.nmea.fast import MERGED, checksum_flags
+from devices.nmea.pairs import Pairs, scan_pairs
+from devices.records import AisReport, Fix, Record, SkyReport, new_fix
 from devices.transports.base import RawLine, Transport
 from dispatch.feeds.config import FeedSpec
 
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 WEEKS_1024 = 1024 * 7 * 86400  # one GPS week-number period, in seconds
 ROLLOVER_SLACK_S = 86400.0  # a fix lagging k x 1,024 weeks give or take a day is a rollover
 ROLLOVER_LAG_S = WEEKS_1024 - ROLLOVER_SLACK_S  # below this lag, no fix is looked at twice
+_NONE: list[Record] = []  # the records of a peer whose lines were all taken whole (shared: never changed)
 WATCH_FOR = 3.0  # seconds a feed decodes every sentence after the device bench last asked about it
 
 
@@ -107,6 +111,30 @@ class MonitorLine:
     line: str
     peer: str
     status: str  # "ok", "checksum", "unknown", "malformed"
+
+
+@dataclass(slots=True)
+class FastFixes:
+    """A peer's leading RMC+GGA epochs of a batch: rows ``lo:hi`` of a `Pairs` (see `Feed.decode_split`)."""
+
+    pairs: Pairs
+    lo: int
+    hi: int
+    source: str  # their records' source key (the peer's decoder's)
+    peer: int  # the peer's number in the batch
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def fix(self, i: int) -> Fix:
+        """Row ``i`` as the Fix `devices.nmea.fast.pair_fix` gives."""
+        p = self.pairs
+        alt = p.alt[i]
+        return new_fix(self.source, p.time[i], p.lat[i], p.lon[i], p.speed[i], p.course[i], None, alt,
+                       3 if alt is not None else 2, p.quality[i], p.hdop[i], p.sats[i], p.talker[i], MERGED)
+
+    def fixes(self) -> list[Fix]:
+        return [self.fix(i) for i in range(self.lo, self.hi)]
 
 
 class Feed:
@@ -200,12 +228,27 @@ class Feed:
         return [r for _peer, records in self.decode_batch([raw], full=True) for r in records]
 
     def decode_batch(self, raws: list[RawLine], *, full: bool | None = None) -> list[tuple[str, list[Record]]]:
-        """Decode a drained batch, one `Decoder.decode_batch` call per peer: [(peer, records)].
+        """Decode a drained batch: [(peer, records)], peers in order of first appearance.
 
         ``full`` (default: while the bench watches, `watched`) parses every sentence; otherwise
         the sentences no consumer uses are checksum-verified and counted, not parsed (see
         `Decoder.decode_batch`). RMC and GGA of one epoch come out merged into one Fix. Every
         line goes to the raw monitor as it is; only bad lines' statuses are kept beside it.
+        The records are those of one `Decoder.decode_batch` call per peer (see `decode_split`).
+        """
+        return [(p, (fast.fixes() + records) if fast is not None else records)
+                for p, fast, records in self.decode_split(raws, full=full)]
+
+    def decode_split(self, raws: list[RawLine], *, full: bool | None = None,
+                     ) -> list[tuple[str, FastFixes | None, list[Record]]]:
+        """`decode_batch` with each peer's leading RMC+GGA pairs left as columns: [(peer, fast, records)].
+
+        A batch's common epochs (a peer's RMC and GGA side by side, plain fields) are parsed for
+        every peer at once (`devices.nmea.pairs.scan_pairs`); a peer's records are its ``fast``
+        fixes (`FastFixes.fixes()` makes them Fix records) followed by ``records``: what its
+        `Decoder.decode_batch` gives for its other lines, from its first line that was not such a
+        pair on. Together they are exactly the records, counters, errors and stream state of one
+        `Decoder.decode_batch` call over all the peer's lines.
         """
         if full is None:
             full = self.watched
@@ -213,34 +256,74 @@ class Feed:
             seq0 = self._seq + 1
             self._seq += len(raws)
             self.monitor.extend(raws)
-        peer = raws[0].peer if raws else ""
-        if all(r.peer == peer for r in raws):
-            groups: list[tuple[str, list[str], list[bool] | None, list[int] | None]] = [
-                (peer, [r.line for r in raws], None, None)]
+        if not raws:
+            return []
+        _ts, lines, peers = zip(*raws, strict=True)
+        names = list(dict.fromkeys(peers))
+        decoders = [self.decoder(p) for p in names]
+        if len(names) == 1:
+            pid = np.zeros(len(raws), dtype=np.int64)
         else:
-            lines = [r.line for r in raws]
-            ok = checksum_flags(lines)  # the whole batch at once, not per peer
-            by_peer: dict[str, tuple[list[str], list[bool], list[int]]] = {}
-            for i, r in enumerate(raws):
-                g = by_peer.get(r.peer)
-                if g is None:
-                    g = by_peer[r.peer] = ([], [], [])
-                g[0].append(r.line)
-                g[1].append(ok[i])
-                g[2].append(i)
-            groups = [(p, g[0], g[1], g[2]) for p, g in by_peer.items()]
-        out = []
-        for p, lines_, ok_, index in groups:
-            records, errors = self.decoder(p).decode_batch(lines_, full=full, merge=True, ok=ok_)
+            number = {p: i for i, p in enumerate(names)}
+            pid = np.fromiter(map(number.__getitem__, peers), dtype=np.int64, count=len(raws))
+
+        def dates(ks: list[int], texts: list[str]) -> list[int | None]:
+            return [decoders[k].nmea.state.dates.get(t) for k, t in zip(ks, texts, strict=True)]
+
+        pairs = scan_pairs(lines, pid, dates)
+        fast_of: list[FastFixes | None] = [None] * len(names)
+        rest: dict[int, list[int]] = {}  # peer number -> its lines left to its decoder
+        if pairs is None:
+            for i, k in enumerate(pid.tolist()):
+                rest.setdefault(k, []).append(i)
+            ok = None if len(names) == 1 else checksum_flags(lines)  # the whole batch at once, not per peer
+        else:
+            day, tod, time_ = pairs.day, pairs.tod, pairs.time
+            for k, lo, hi in zip(range(len(names)), pairs.lo, pairs.hi, strict=False):
+                if hi > lo:
+                    # the decoder's counters and stream state move on as decoding the pairs' lines would
+                    d = decoders[k]
+                    n = hi - lo
+                    c = d.counters
+                    nc = d.nmea.counters
+                    c.by_kind["nmea"] += 2 * n
+                    nc.sentences += 2 * n
+                    c.sentences += 2 * n
+                    c.records += n
+                    nc.by_type["RMC"] += n
+                    nc.by_type["GGA"] += n
+                    st = d.nmea.state  # the last pair's date and time, as devices.nmea.fast.pair_fix sets them
+                    st.day_s = day[hi - 1]
+                    st.last_tod_us = tod[hi - 1]
+                    st.last_time = time_[hi - 1]
+                    fast_of[k] = FastFixes(pairs, lo, hi, d.source, k)
+            if pairs.other:
+                for i, k in zip(pairs.other, pid[pairs.other].tolist(), strict=True):
+                    rest.setdefault(k, []).append(i)
+            ok = None if len(names) == 1 else pairs.ok
+        records_of: list[list[Record]] = [_NONE] * len(names)
+        for k, index in rest.items():
+            records, errors = decoders[k].decode_batch(
+                [lines[i] for i in index], full=full, merge=True, ok=None if ok is None else [ok[i] for i in index])
+            records_of[k] = records
             if errors:
                 with self._monitor_lock:
                     for i, exc in errors:
-                        self._status[seq0 + (index[i] if index is not None else i)] = _status(exc)
+                        self._status[seq0 + index[i]] = _status(exc)
                     if len(self._status) > 2 * (self.monitor.maxlen or 0):
                         oldest = self._seq - len(self.monitor)
                         self._status = {k: v for k, v in self._status.items() if k > oldest}
-            out.append((p, records))
-        return out
+        return list(zip(names, fast_of, records_of, strict=True))
+
+    def note_fix(self, now: float, quality: int | None, sats: int | None, hdop: float | None) -> None:
+        """`note` of a Fix with these figures."""
+        self.last_fix_at = now
+        if quality is not None:
+            self.quality = quality
+        if sats is not None:
+            self.sats = sats
+        if hdop is not None:
+            self.hdop = hdop
 
     def note(self, r: Record, now: float) -> None:
         if isinstance(r, Fix):

@@ -21,13 +21,16 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
+from devices.nmea.pairs import Pairs
 from devices.records import AisReport, Fix, Record
 from devices.transports.base import Transport
 from dispatch.core import Dispatch
 from dispatch.errors import NotFound, Refused
 from dispatch.feeds.config import BINDING_KINDS, EditPlan, FeedSpec, plan_edit
 from dispatch.feeds.events import feed_binding_events
-from dispatch.feeds.feed import ROLLOVER_LAG_S, Feed, FeedStats, SeenSource, UnboundSource
+from dispatch.feeds.feed import ROLLOVER_LAG_S, FastFixes, Feed, FeedStats, SeenSource, UnboundSource
 from dispatch.feeds.pump import KNOT, Binder, IngestRow
 from dispatch.feeds.select import QUIET_AFTER, fix_score, shared_selector
 from dispatch.store import NewEvent
@@ -50,6 +53,8 @@ class FeedManager:
         self.selector = shared_selector(core, quiet_after)  # shared with the core's JT/T 808 gateway
         self.binder = Binder(core)
         self._binder_dirty = False
+        # per feed: (the spec they hold for, {peer: (talker, its unit or None, source key)}) of _bind_groups
+        self._bound: dict[Feed, tuple[FeedSpec, dict[str, tuple[str, str | None, str]]]] = {}
         self.units_version = 1  # moves when units change (the bench re-reads its unit list)
         self.feeds: dict[str, Feed] = {}
         self.contacts: dict[int, dict[str, Any]] = {}  # unbound AIS vessels, by MMSI
@@ -89,6 +94,7 @@ class FeedManager:
             feed = self.feeds.pop(name, None)
         if feed is None:
             raise NotFound(f"no feed named {name!r}")
+        self._bound.pop(feed, None)
         feed.transport.stop()
         self._record_events(feed)
 
@@ -154,6 +160,7 @@ class FeedManager:
                     self.feeds = {(new.name if k == name else k): (feed if k == name else f)
                                   for k, f in self.feeds.items()}
             if old_feed is not None:
+                self._bound.pop(old_feed, None)
                 old_feed.transport.stop()
                 self._record_events(old_feed)
                 if new.enabled and self.running:
@@ -249,6 +256,7 @@ class FeedManager:
         if self._binder_dirty:
             self._binder_dirty = False
             self.binder.rebuild()
+            self._bound.clear()
         now = self.core.clock()
         rows: list[IngestRow] = []
         for feed in list(self.feeds.values()):
@@ -257,14 +265,12 @@ class FeedManager:
             if not raws:
                 continue
             try:
-                groups = feed.decode_batch(raws)
+                groups = feed.decode_split(raws)
             except Exception:  # a decoder bug must not end the feed
                 self.pump_errors += 1
                 log.exception("decoding a batch of %s failed", feed.name)
                 continue
-            for peer, records in groups:
-                if records:
-                    self._bind_group(feed, peer, records, now, rows)
+            self._bind_groups(feed, groups, now, rows)
         n = self.core.ingest(rows) if rows else 0
         if self._contact_rows:  # vessels not ours: shown to the rules (protection zones), never stored
             contacts, self._contact_rows = self._contact_rows, []
@@ -274,12 +280,95 @@ class FeedManager:
             self.core.flush()
         return n
 
-    def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow]) -> None:
-        """Bind one peer's records of a batch and append the accepted fixes to ``rows``."""
+    def _bind_groups(self, feed: Feed, groups: list[tuple[str, FastFixes | None, list[Record]]], now: float,
+                     rows: list[IngestRow]) -> None:
+        """Bind a decoded batch (`Feed.decode_split`) peer by peer, appending the accepted fixes to ``rows``.
+
+        A peer's leading epochs (``fast``) are bound as a whole when that equals `_bind_group` on their Fix
+        records: one talker, a unit whose current source this is (or none yet), no GPS week rollover. Every
+        fix is then accepted, the selector keeps the last one's score, the rows are zipped from the columns.
+        Otherwise the Fix records are made and bound with the peer's other records (`_bind_group`)."""
+        cache = self._bound.get(feed)
+        if cache is None or cache[0] is not feed.spec:
+            cache = self._bound[feed] = (feed.spec, {})
+        bound = cache[1]
+        accept_run = self.selector.accept_run
+        bonus = 0.01 * feed.spec.priority
+        # rows in group order: (lo, hi) of the columns for a peer taken whole (made at the end, all at
+        # once), else the rows `_bind_group` made
+        parts: list[tuple[int, int] | list[IngestRow]] = []
+        pairs: Pairs | None = None
+        taken: dict[int, tuple[str, str]] = {}  # peer number -> (unit, source key) of the peers taken whole
+        for peer, fast, records in groups:
+            if fast is None:
+                if records:
+                    parts.append(self._bound_rows(feed, peer, records, now))
+                continue
+            p = pairs = fast.pairs
+            lo, hi = fast.lo, fast.hi
+            n = hi - lo
+            talker = p.talker[lo]
+            if not (p.one_talker or p.talker[lo:hi].count(talker) == n) or now - p.earliest > ROLLOVER_LAG_S:
+                parts.append(self._bound_rows(feed, peer, fast.fixes() + records, now))
+                continue
+            b = bound.get(peer)
+            if b is None or b[0] != talker:
+                b = bound[peer] = (talker, self._unit_for(feed, peer, fast.source, talker),
+                                   (f"{feed.name}:" + fast.source)[:64])
+            _talker, uid, src = b
+            i = hi - 1
+            if uid is None:
+                feed.unbound += n
+                feed.see(peer, fast.source, talker, now).count += n
+            else:
+                # fix_score of the last (quality is never 0 here, mode never below 2)
+                hdop = p.hdop[i]
+                h = hdop if hdop is not None else 2.5
+                score = 10.0 - (h if h < 9.0 else 9.0)
+                if p.quality[i] in (2, 4, 5):
+                    score += 1.0
+                if not accept_run(uid, src, score + bonus, now):
+                    parts.append(self._bound_rows(feed, peer, fast.fixes() + records, now))
+                    continue
+                feed.fixes += n
+                taken[fast.peer] = (uid, src)
+                parts.append((lo, hi))
+            if records:
+                parts.append(self._bound_rows(feed, peer, records, now, fast.fix(i)))
+                continue
+            feed.last_fix_at = now  # Feed.note of the last
+            feed.quality = p.quality[i]
+            sats, hdop = p.sats[i], p.hdop[i]
+            if sats is not None:
+                feed.sats = sats
+            if hdop is not None:
+                feed.hdop = hdop
+        whole: list[IngestRow] = []
+        if taken and pairs is not None and pairs.peer is not None:
+            unit_of: list[Any] = [None] * len(pairs.lo)
+            src_of: list[Any] = [None] * len(pairs.lo)
+            for k, (uid, src) in taken.items():
+                unit_of[k], src_of[k] = uid, src
+            peer_of = pairs.peer
+            whole = list(zip(np.array(unit_of, dtype=object)[peer_of].tolist(), pairs.time, pairs.lat, pairs.lon,
+                             pairs.speed, pairs.course, np.array(src_of, dtype=object)[peer_of].tolist(), strict=True))
+        for part in parts:
+            rows.extend(whole[part[0] : part[1]] if type(part) is tuple else part)
+
+    def _bound_rows(self, feed: Feed, peer: str, records: list[Record], now: float, last: Fix | None = None,
+                    ) -> list[IngestRow]:
+        out: list[IngestRow] = []
+        self._bind_group(feed, peer, records, now, out, last)
+        return out
+
+    def _bind_group(self, feed: Feed, peer: str, records: list[Record], now: float, rows: list[IngestRow],
+                    last: Fix | None = None) -> None:
+        """Bind one peer's records of a batch and append the accepted fixes to ``rows`` (``last``: the
+        last fix `_bind_groups` bound before them)."""
         key: tuple[str, str | None] | None = None
         uid: str | None = None
-        last_fix: Fix | None = None
-        last_q: Fix | None = None  # the last one with a fix quality (a GGA's or a merged one)
+        last_fix: Fix | None = last
+        last_q: Fix | None = last  # the last one with a fix quality (a GGA's or a merged one)
         accept = self.selector.accept
         bonus = 0.01 * feed.spec.priority
         prefix = f"{feed.name}:"

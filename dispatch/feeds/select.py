@@ -44,6 +44,18 @@ class SourceSelector:
         with self._lock:
             return self._accept(unit, source, score, now)
 
+    def accept_run(self, unit: str, source: str, last_score: float, now: float) -> bool:
+        """`accept` for a run of fixes of one unit and source at ``now``, all or none: True (and the
+        source keeps the last one's score) if ``source`` is the unit's current source or it has none,
+        as `accept` on each in turn would; False changes nothing (the caller asks `accept` one by one)."""
+        with self._lock:
+            cur = self.current.get(unit)
+            if cur is not None and cur != source:
+                return False
+            self.current[unit] = source
+            self.seen[(unit, source)] = (now, last_score)
+            return True
+
     def _accept(self, unit: str, source: str, score: float | None, now: float) -> bool:
         prev = self.seen.get((unit, source))
         if score is None:

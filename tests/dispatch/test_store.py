@@ -38,6 +38,25 @@ def test_fixes_are_batched_and_latest_is_at_or_before(db_url) -> None:  # type: 
     assert "u2" not in s.latest_fixes(at=14.9)
 
 
+def test_a_large_flush_stores_every_row_in_order_and_a_bad_row_loses_none(db_url) -> None:  # type: ignore[no-untyped-def]
+    s = EventStore(db_url, flush_interval=3600)
+    rows = [(f"u{i % 7}", 1000.0 + i, 24.0 + i * 1e-6, 109.0, None if i % 3 else 1.5, i % 360, f"src{i % 5}")
+            for i in range(1234)]  # more rows than one multi-row INSERT takes (and a part one at the end)
+    s.add_rows(rows)
+    assert s.flush() == 1234
+    path = db_url.removeprefix("sqlite:///")
+    con = sqlite3.connect(path)
+    stored = con.execute("SELECT unit_id, ts, lat, lon, speed, course, source FROM fixes ORDER BY id").fetchall()
+    assert stored == [tuple(r) for r in rows]
+    s.add_rows([("u1", 5000.0, 24.0, 109.0, None, None, "a"), ("u1", 5001.0, None, 109.0, None, None, "a")])
+    with pytest.raises(Exception, match="NOT NULL"):
+        s.flush()  # the store refuses the whole batch: nothing of it is written, nothing is lost
+    assert s.pending_fixes() == 2
+    assert con.execute("SELECT count(*) FROM fixes").fetchone()[0] == 1234
+    with pytest.raises(Exception, match="NOT NULL"):
+        s.close()  # closing flushes: the rows are still refused (and the store closes all the same)
+
+
 def _append_many(url: str, who: str, n: int) -> None:
     s = EventStore(url)
     for i in range(n):
