@@ -22,6 +22,7 @@ def _busy(core: Any) -> Any:
     from console.map.view import pack_rows, unit_row
     from dispatch.demo.fleet import demo_simulator
     from dispatch.feeds.pump import demo_pump
+    from dispatch.runtime import GilShare
 
     units, sim = demo_simulator(t0=core.clock())
     core.register_units("system:demo", [u.registration() for u in units])
@@ -36,7 +37,11 @@ def _busy(core: Any) -> Any:
         while not stop.wait(0.016):
             now = core.clock()
             version, changed = core.positions_since(version)
-            rows = [unit_row(u, core.is_stale(u, now)) for u in changed]
+            rows = []
+            share = GilShare()  # as the console's map timer does (console/main_window.py push_positions)
+            for u in changed:
+                rows.append(unit_row(u, core.is_stale(u, now)))
+                share()
             for r in rows:
                 slots.setdefault(r[0], len(slots))
             if rows:
