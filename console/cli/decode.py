@@ -24,12 +24,9 @@ import sys
 from contextlib import nullcontext
 from typing import BinaryIO
 
-from devices.gpsd_json import report_line
-from devices.records import AisReport, Fix, HeadingReport, SkyReport, SkyView, TpvReport
-from devices.report_stream import ReportStream
+from devices.report_stream import ReportLines
 
 _CHUNK = 1 << 20
-_PRINTED = (TpvReport, SkyView, AisReport, HeadingReport, Fix, SkyReport)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,15 +69,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if getattr(args, "jt808", False):
         return _run_jt808(stream, path)
-    decoder = ReportStream(device or "stdin", require_checksum=not getattr(args, "no_checksum", False),
-                           rollover=getattr(args, "gps_week_rollover", False))
+    decoder = ReportLines(device or "stdin", device, require_checksum=not getattr(args, "no_checksum", False),
+                          rollover=getattr(args, "gps_week_rollover", False))
     out = sys.stdout
     write = out.write
     # A pipe or a socket (`nc receiver 10110 | decode -`) is live: take what has arrived (read1, not a
     # read that waits for a whole chunk or EOF) and pass each report on at once. A file is read in chunks.
     live = _is_live(stream)
     read = getattr(stream, "read1", stream.read) if live else stream.read
-    printed = 0
     try:
         with stream if path != "-" else nullcontext():
             while True:
@@ -90,19 +86,9 @@ def run(args: argparse.Namespace) -> int:
                     print(f"decode: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
                     return 2
                 final = not chunk
-                records = decoder.close() if final else decoder.feed(chunk)
-                buf = []
-                for rec in records:
-                    if isinstance(rec, AisReport):
-                        if "part" in rec.fields:
-                            continue  # a lone half of a type 24: gpsd prints only whole ones (without -s)
-                    elif not isinstance(rec, _PRINTED):
-                        continue
-                    buf.append(report_line(rec, device))
-                if buf:
-                    printed += len(buf)
-                    buf.append("")
-                    write("\n".join(buf))
+                text = decoder.close() if final else decoder.feed(chunk)
+                if text:
+                    write(text)
                     if live:
                         out.flush()
                 if final:
@@ -113,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     c = decoder.counters
     print(
-        f"decode: {c.lines} lines, {c.sentences} sentences, {printed} reports; skipped "
+        f"decode: {c.lines} lines, {c.sentences} sentences, {decoder.printed} reports; skipped "
         f"{c.checksum_errors} checksum, {c.unknown} unknown, {c.malformed} malformed, "
         f"{c.too_long} too long, {c.garbage} garbage; {c.ais_incomplete} AIS incomplete"
         + (f"; {raw} AIS application payloads left raw (decoder fault)" if (raw := decoder.app_fallbacks)

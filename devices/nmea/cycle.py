@@ -164,7 +164,7 @@ class EpochAssembler:
             raise MalformedSentenceError(f"{kind}: {s.count} fields, at least {minimum} needed", s.tag)
         try:
             mask = rule(rx, s, newdata)
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, OverflowError) as exc:  # OverflowError: a 309-digit number
             raise MalformedSentenceError(f"{kind}: {exc}", s.tag) from None
         if (not rx.latched and not self._cycle_timed and kind in SPLIT_KINDS and kind in self._cycle_kinds
                 and not (kind == "GSA" and self._prev_kind == "GSA")):

@@ -1,4 +1,8 @@
-"""The `decode` subcommand: gpsd JSON lines on stdout, a summary on stderr."""
+"""The `decode` subcommand: gpsd JSON lines on stdout, a summary on stderr.
+
+Every test runs twice: on the compiled NMEA path (devices/nmea/_cnmea.c, when built) and on the
+pure-Python one (CONSOLE_PURE_PYTHON=1).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,20 @@ import pytest
 
 from console.cli import decode
 from devices.checksum import append
+from devices.nmea.native import PURE_ENV, cnmea
 from tests.devices.helpers import DATA
+
+
+@pytest.fixture(autouse=True, params=["native", "pure"])
+def nmea_path(request, monkeypatch):
+    """The NMEA path `decode` takes (the environment reaches the subprocesses too)."""
+    if request.param == "pure":
+        monkeypatch.setenv(PURE_ENV, "1")
+    else:
+        monkeypatch.delenv(PURE_ENV, raising=False)
+        if cnmea() is None:
+            pytest.skip("the C extension is not built")
+    return request.param
 
 
 def run(capsys, file: str, stdin: bytes | None = None, monkeypatch=None) -> tuple[int, list[dict], str]:

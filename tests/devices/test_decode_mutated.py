@@ -4,14 +4,18 @@ itself, exits 0, every line it prints is a JSON object, and its memory stays bou
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devices.checksum import append
 from devices.nmea import bench as nmea_bench
+from devices.nmea.native import PURE_ENV, cnmea
 
 ROOT = Path(__file__).resolve().parents[2]
 N_LINES = 1_000_000
@@ -63,7 +67,15 @@ def mutate(line: str, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def test_a_million_mutated_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path", ["native", "pure"])
+def test_a_million_mutated_lines(tmp_path, path: str) -> None:  # type: ignore[no-untyped-def]
+    """On the compiled NMEA path (devices/nmea/_cnmea.c) and on the pure-Python one."""
+    env = dict(os.environ)
+    env.pop(PURE_ENV, None)
+    if path == "pure":
+        env[PURE_ENV] = "1"
+    elif cnmea() is None:
+        pytest.skip("the C extension is not built")
     rng = random.Random(18)
     good = nmea_bench.nmea_stream(20_000) + nmea_bench.ais_stream(8_000)[0]
     path = tmp_path / "mutated.log"
@@ -75,7 +87,7 @@ def test_a_million_mutated_lines(tmp_path) -> None:  # type: ignore[no-untyped-d
 
     with path.open("rb") as f:
         p = subprocess.run([sys.executable, str(ROOT / "main.py"), "decode", "-"], stdin=f, capture_output=True,
-                           cwd=ROOT, timeout=600, preexec_fn=cap)
+                           cwd=ROOT, timeout=600, preexec_fn=cap, env=env)
     assert p.returncode == 0, p.stderr[-2000:]
     out = p.stdout.splitlines()
     assert len(out) > 50_000  # the sentences left whole still make reports
