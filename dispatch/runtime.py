@@ -77,14 +77,19 @@ class GilShare:
     """Called between the items of a long stretch in Python on a background thread: every SHARE_EVERY_S it
     lets a thread waiting for the GIL run (`share_gil`). `now()` does it at once (between stages)."""
 
-    __slots__ = ("_next",)
+    __slots__ = ("_next", "_left")
+    CHECK_EVERY = 8  # items between looks at the clock (an item is a few microseconds or more)
 
     def __init__(self) -> None:
         self._next = time.perf_counter() + SHARE_EVERY_S
+        self._left = self.CHECK_EVERY
 
     def __call__(self) -> None:
-        if time.perf_counter() >= self._next:
-            self.now()
+        self._left -= 1
+        if self._left <= 0:
+            self._left = self.CHECK_EVERY
+            if time.perf_counter() >= self._next:
+                self.now()
 
     def now(self) -> None:
         share_gil()

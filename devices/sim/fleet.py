@@ -101,13 +101,13 @@ class FleetSimulator:
 
     def due(self, now: float, between: Callable[[], None] | None = None) -> list[tuple[str, str]]:
         """Sentences (source, line) of every track whose report is due at `now`. `between` (if given) is
-        called after each track's report: a caller on a background thread hands the GIL over there."""
+        called before each due track's report: a caller on a background thread hands the GIL over there."""
         out: list[tuple[str, str]] = []
         for tr in self.tracks:
-            if between is not None:
-                between()
             if now < tr._next_report:
                 continue
+            if between is not None:
+                between()
             # Catch up without a burst: one report per call, the next one interval later.
             tr._next_report = max(tr._next_report + tr.interval_s, now)
             elapsed = now - self.t0

@@ -20,8 +20,10 @@ def test_the_simulator_says_the_same_with_a_pause_between_its_tracks() -> None:
     calls = []
     for k in range(1, 6):
         now = t0 + k * 0.7
-        assert paused.due(now, lambda: calls.append(1)) == plain.due(now)
-    assert len(calls) == 5 * len(paused.tracks)  # once per track, due or not
+        before = len(calls)
+        lines = paused.due(now, lambda: calls.append(1))
+        assert lines == plain.due(now)
+        assert 0 < len(calls) - before <= len(paused.tracks)  # once per track that was due
 
 
 def test_the_demo_pump_ingests_every_due_fix(tmp_path: Path) -> None:
