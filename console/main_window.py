@@ -32,6 +32,7 @@ from console.docks import LAYOUT_TITLES, LAYOUTS, Panels
 from console.map.view import MapView, unit_row
 from console.unit_board import UnitBoard
 from dispatch.core import Dispatch
+from dispatch.runtime import GilShare
 
 log = logging.getLogger(__name__)
 PANEL_KEYS = [f"Alt+Shift+{d}" for d in "1234567890"] + [f"Ctrl+Alt+Shift+{d}" for d in "123456789"]
@@ -414,10 +415,12 @@ class MainWindow(QMainWindow):
         if not changed and not self._units_dirty:
             return
         rows = []
+        share = GilShare()  # a thousand rows: the hub's field loop is not kept waiting (dispatch/runtime.py)
         for u in changed:
             stale = self.core.is_stale(u, now)
             self._stale_shown[u.id] = stale
             rows.append(unit_row(u, stale))
+            share()
         if self._units_dirty:  # statuses may have changed without a new fix
             self._units_dirty = False
             rows_ids = {r[0] for r in rows}

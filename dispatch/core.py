@@ -18,6 +18,7 @@ from typing import Any
 from dispatch.changes import Changes
 from dispatch.errors import NotFound, Refused
 from dispatch.model import Position, Unit, UnitKind, UnitStatus
+from dispatch.runtime import share_gil
 from dispatch.state import State
 from dispatch.store import EventStore, NewEvent, events_after
 
@@ -234,6 +235,7 @@ class Dispatch:
                 self._pos_version += 1
                 self._unit_pos_version[uid] = self._pos_version
             self.fixes_ingested += len(rows)
+        share_gil()
         self.store.add_rows(rows)
         if rows and self.fix_handlers:
             self._handle(rows, False)
@@ -246,6 +248,7 @@ class Dispatch:
 
     def _handle(self, rows: list[IngestRow], contacts: bool) -> None:
         for fn in list(self.fix_handlers):
+            share_gil()
             try:
                 fn(rows, contacts)
             except Exception:  # one failing handler never stops the feed nor the other handlers

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
+import time
 
 GEN0_THRESHOLD = 50_000
 # How long a thread holding the GIL may keep it while another waits for it. With CPython's 5 ms default
@@ -33,3 +35,62 @@ def tune_runtime() -> None:
     done: the collector tuned (`tune_gc`) and the GIL handed over promptly to the thread that waits."""
     tune_gc()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+
+
+# Sharing the GIL with a latency-bound thread (the hub's field loop). CPython hands the GIL to a waiting
+# thread only at the switch interval, and not reliably even then: measured on the 2-core bench machine
+# (CPython 3.12 and 3.11 alike), a thread busy in Python for 5 ms, 100 times, kept a thread woken from a
+# 0.1 ms sleep waiting more than 2.5 ms 25 to 46 times, whatever the switch interval (0.5 ms or 0.1 ms);
+# with a `time.sleep(0)` every 0.2 ms in the busy loop no wait exceeded 0.4 ms. So background work that runs in Python for milliseconds (a feed's tick:
+# the simulator, decoding, binding, ingest, the rules) calls `GilShare` between its items and `share_gil`
+# between its stages; a thread that must never wait behind them (`priority_thread()`) does not yield there.
+SHARE_EVERY_S = 0.0002
+_priority: set[int] = set()  # threads that never yield in share_gil (the hub's loop): see priority_thread
+
+
+def priority_thread() -> None:
+    """The calling thread is latency-bound (the hub's field loop): `share_gil` and `GilShare` never yield on it."""
+    _priority.add(threading.get_ident())
+
+
+def end_priority_thread() -> None:
+    _priority.discard(threading.get_ident())
+
+
+def is_priority_thread() -> bool:
+    return threading.get_ident() in _priority
+
+
+def priority_threads() -> frozenset[int]:
+    return frozenset(_priority)
+
+
+def share_gil() -> None:
+    """Between the stages of a long stretch in Python: let a thread waiting for the GIL run now (not on a
+    priority thread: it is the one the others make way for)."""
+    if threading.get_ident() not in _priority:
+        time.sleep(0)
+
+
+class GilShare:
+    """Called between the items of a long stretch in Python on a background thread: every SHARE_EVERY_S it
+    lets a thread waiting for the GIL run (`share_gil`). `now()` does it at once (between stages)."""
+
+    __slots__ = ("_next", "_left")
+    CHECK_EVERY = 8  # items between looks at the clock (an item is a few microseconds or more)
+
+    def __init__(self) -> None:
+        self._next = time.perf_counter() + SHARE_EVERY_S
+        self._left = self.CHECK_EVERY
+
+    def __call__(self) -> None:
+        self._left -= 1
+        if self._left <= 0:
+            self._left = self.CHECK_EVERY
+            if time.perf_counter() >= self._next:
+                self.now()
+
+    def now(self) -> None:
+        share_gil()
+        self._next = time.perf_counter() + SHARE_EVERY_S

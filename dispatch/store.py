@@ -277,6 +277,10 @@ class EventStore:
         self.flush_interval = flush_interval
         self._fix_buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
+        # One writer at a time within this process (SQLite): a write that meets another of this process waits
+        # for its commit here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms between tries (the
+        # hub's outbox write meeting the feed's flush of fixes lost milliseconds). Other processes: SQLite's.
+        self.writer = threading.RLock()
         self._last_flush = time.monotonic()
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()

@@ -64,13 +64,37 @@ def unavailable(url: str, exc: BaseException, recorded: bool | None = False) -> 
     return StoreUnavailable(f"the store {label(url)} is unavailable ({what}): {tail}", recorded)
 
 
+WRITER_WAIT_S = 30.0  # as long as SQLite's busy timeout; then the write goes on and SQLite decides
+
+
+def take_writer(store: Any) -> bool:
+    """This process's writer lock of a SQLite store (`EventStore.writer`); False: not taken (not SQLite, or
+    another writer held it for WRITER_WAIT_S: SQLite's own lock decides, as without it)."""
+    lock = getattr(store, "writer", None) if getattr(store, "is_sqlite", False) else None
+    return lock is not None and lock.acquire(timeout=WRITER_WAIT_S)
+
+
 class WriteTx:
     def __init__(self, store: Any) -> None:  # an EventStore
         self.store = store
         self.conn: Connection | None = None
         self.tx: Any = None
+        self.held = False
 
     def __enter__(self) -> Connection:
+        self.held = take_writer(self.store)
+        try:
+            return self._begin()
+        except BaseException:
+            self._let_go()
+            raise
+
+    def _let_go(self) -> None:
+        if self.held:
+            self.held = False
+            self.store.writer.release()
+
+    def _begin(self) -> Connection:
         # A connection the server dropped while it sat in the pool (PostgreSQL restarted, an idle session
         # terminated) is caught by pool_pre_ping; one lost between the ping and the lock is tried once more.
         # Nothing has been written yet either way.
@@ -112,6 +136,7 @@ class WriteTx:
                     raise unavailable(self.store.url, exc) from exc
         finally:
             _close_quietly(self.conn)
+            self._let_go()
 
 
 def _close_quietly(conn: Connection) -> None:

@@ -8,6 +8,8 @@ acknowledgement committed, 1,000 CURVE units in another process) while
 - the map is drawn as the console's map timer does it, every 16 ms: the units whose position changed
   (`positions_since`, under the core's lock), their rows (`console.map.view.unit_row`) and the packed batch
   sent to the page (`pack_rows`); the page's own drawing runs in the web engine's process, not here.
+Both hand the GIL over every 0.2 ms as the console does (`dispatch.runtime.GilShare`: the hub's field loop is the
+thread they make way for; see docs/architecture.md).
 Target: at most 2 ms. Peers in the same run: `zmq_curve_rtt_ms_p99` (raw CURVE DEALER/ROUTER round trip)
 and the idle `field_rtt_ms_p99` of the hub section.
 """
@@ -22,6 +24,7 @@ def _busy(core: Any) -> Any:
     from console.map.view import pack_rows, unit_row
     from dispatch.demo.fleet import demo_simulator
     from dispatch.feeds.pump import demo_pump
+    from dispatch.runtime import GilShare
 
     units, sim = demo_simulator(t0=core.clock())
     core.register_units("system:demo", [u.registration() for u in units])
@@ -36,7 +39,11 @@ def _busy(core: Any) -> Any:
         while not stop.wait(0.016):
             now = core.clock()
             version, changed = core.positions_since(version)
-            rows = [unit_row(u, core.is_stale(u, now)) for u in changed]
+            rows = []
+            share = GilShare()  # as the console's map timer does (console/main_window.py push_positions)
+            for u in changed:
+                rows.append(unit_row(u, core.is_stale(u, now)))
+                share()
             for r in rows:
                 slots.setdefault(r[0], len(slots))
             if rows:

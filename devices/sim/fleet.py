@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -99,12 +99,15 @@ class FleetSimulator:
             tr._next_report = self.t0 + (i * 0.618034 % 1.0) * tr.interval_s
         self._static_due: dict[str, float] = {}
 
-    def due(self, now: float) -> list[tuple[str, str]]:
-        """Sentences (source, line) of every track whose report is due at `now`."""
+    def due(self, now: float, between: Callable[[], None] | None = None) -> list[tuple[str, str]]:
+        """Sentences (source, line) of every track whose report is due at `now`. `between` (if given) is
+        called before each due track's report: a caller on a background thread hands the GIL over there."""
         out: list[tuple[str, str]] = []
         for tr in self.tracks:
             if now < tr._next_report:
                 continue
+            if between is not None:
+                between()
             # Catch up without a burst: one report per call, the next one interval later.
             tr._next_report = max(tr._next_report + tr.interval_s, now)
             elapsed = now - self.t0

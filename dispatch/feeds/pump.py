@@ -20,6 +20,7 @@ from devices.records import AisReport, Fix, Record
 from devices.sim.fleet import FleetSimulator
 from dispatch.core import Dispatch
 from dispatch.feeds.feed import FeedStats
+from dispatch.runtime import GilShare
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +94,13 @@ class FeedPump(threading.Thread):
     """Pulls lines from `source()` every `tick` seconds, decodes, binds and ingests them."""
 
     def __init__(self, core: Dispatch, source: Callable[[float], list[tuple[str, str]]], *, name: str,
-                 tick: float = 0.2, receivers: int | None = None) -> None:
+                 tick: float = 0.2, receivers: int | None = None, share: GilShare | None = None) -> None:
         super().__init__(name=f"feed-{name}", daemon=True)
         self.core = core
         self.source = source
         self.tick = tick
         self.binder = Binder(core)
+        self.share = share or GilShare()  # the GIL handed over between lines: see dispatch/runtime.py
         self.decoders: dict[str, LineDecoder] = {}
         self.stop_event = threading.Event()
         self.lines = 0
@@ -126,14 +128,20 @@ class FeedPump(threading.Thread):
 
     def pump_once(self, now: float) -> int:
         records: list[Any] = []
-        for source, line in self.source(now):
+        share = self.share
+        lines = self.source(now)
+        share.now()
+        for source, line in lines:
             dec = self.decoders.get(source)
             if dec is None:
                 dec = self.decoders[source] = LineDecoder(source)
             records.extend(dec.decode(line))
             self.lines += 1
+            share()
         rows = self.binder.bind(records)
+        share.now()
         n = self.core.ingest(rows) if rows else 0
+        share.now()
         if rows:
             self.fixes += len(rows)
             self.last_fix_at = now
@@ -169,4 +177,5 @@ class FeedPump(threading.Thread):
 
 
 def demo_pump(core: Dispatch, sim: FleetSimulator) -> FeedPump:
-    return FeedPump(core, sim.due, name="demo", receivers=len(sim.tracks))
+    share = GilShare()
+    return FeedPump(core, lambda now: sim.due(now, share), name="demo", receivers=len(sim.tracks), share=share)

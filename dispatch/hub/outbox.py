@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from dispatch.hub.protocol import encode
 from dispatch.store import Event
+from dispatch.storetx import take_writer
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,19 @@ class _Db:
     def write(self) -> Iterator[_Writer]:
         if self.sqlite:
             with self._lock:
-                conn = self._conn()
-                conn.execute("BEGIN IMMEDIATE")
+                held = take_writer(self.store)  # this process's other writers (the flush of fixes) wait here
                 try:
-                    yield _Writer(conn, None)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+                    conn = self._conn()
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield _Writer(conn, None)
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                finally:
+                    if held:
+                        self.store.writer.release()
         else:
             with self.store.write() as conn:
                 yield _Writer(None, conn)

@@ -25,6 +25,7 @@ from dispatch.hub.relay import apply_reply, messages_for
 from dispatch.hub.state import field_state
 from dispatch.hub.where import WHERE_EVERY_S, where_messages
 from dispatch.hub.zap import zap_reply
+from dispatch.runtime import end_priority_thread, priority_thread
 from dispatch.store import NewEvent, store_lost
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ REPLACED = P.encode({"type": "error", "code": "replaced",
                      "message": "another connection logged in as this unit; this one gets nothing more"})
 LOGIN_REQUIRED = P.encode({"type": "error", "code": "login_required",
                            "message": "send login first (the hub may have restarted)"})
+
+
+def _ms_now() -> float:
+    """Now to the millisecond, rounded down: a time carried in an event is never after the event's own
+    (rounded to the nearest, an acknowledgement recorded within half a millisecond read as after its record)."""
+    return int(time.time() * 1000) / 1000
 
 
 class Hub:
@@ -238,6 +245,7 @@ class Hub:
             self._ready.set()
             return
         self.router = router
+        priority_thread()  # the feeds' and the rules' long stretches make way for this thread (dispatch/runtime.py)
         self._ready.set()
         poller = zmq.Poller()
         poller.register(router, zmq.POLLIN)
@@ -275,6 +283,7 @@ class Hub:
         except Exception:
             log.exception("hub loop failed")
         finally:
+            end_priority_thread()
             self._step(self._flush_events, deferred=True)
             router.close(0)
             zap.close(0)
@@ -391,7 +400,7 @@ class Hub:
         self._flush_events(deferred=bool(idle))
 
     def _apply_acks(self, acks: dict[str, int], now: float) -> None:
-        at = round(time.time(), 3)  # the acknowledgement's own time (the event is recorded up to DEFER_S later)
+        at = _ms_now()  # the acknowledgement's own time (the event is recorded up to DEFER_S later)
         delivered = self.outbox.ack(acks, at)
         for unit in acks:
             self.progress[unit] = now
@@ -466,7 +475,7 @@ class Hub:
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
                          "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
         if last > self.outbox.acked.get(unit, 0):
-            at = round(time.time(), 3)
+            at = _ms_now()
             self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
                          for u, ref, s in self.outbox.ack({unit: last}, at)])
         self._resend(unit, last)
@@ -518,7 +527,7 @@ class Hub:
                 continue
             rows.extend(messages_for(self.core, ev))
         out: list[tuple[str, dict[str, Any], bytes]] = []
-        sent_at = round(time.time(), 3)
+        sent_at = _ms_now()
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
             out = self.outbox.add_many(rows, sent_at, cursor=new[-1].seq)  # committed before any is sent
         self._cursor = new[-1].seq
