@@ -86,10 +86,10 @@ def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan
 
 
 def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
-    stop = eng.stops.get(f.uid)
+    stop = eng.stop_of(f.uid)
     r = eng.th["dumping_radius_m"]
     if stop is None or (f.x - stop[0]) ** 2 + (f.y - stop[1]) ** 2 > r * r:
-        eng.stops[f.uid] = [f.x, f.y, f.ts, f.lat, f.lon]  # moving: a stop may begin here
+        eng.set_stop(f.uid, f.x, f.y, (f.uid, f.ts, f.lat, f.lon))  # moving: a stop may begin here
         return
     stopped = f.ts - stop[2]
     if stopped < eng.th["dumping_stop_min"] * 60.0:

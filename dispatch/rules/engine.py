@@ -26,6 +26,7 @@ import numpy as np
 from dispatch.model import UnitKind
 from dispatch.rules import checks
 from dispatch.rules.alerts import alert_book
+from dispatch.rules.batch import UnitArrays
 from dispatch.rules.checks import (
     CORRIDOR,
     DUMPING,
@@ -74,7 +75,7 @@ def alert_key(rule: str, subject: str, zone: str) -> str:
     return f"{rule}|{subject}|{zone}"
 
 
-class RulesEngine(GateTables):
+class RulesEngine(GateTables, UnitArrays):
     name = "rules"
 
     def __init__(self, core: Any) -> None:
@@ -87,7 +88,8 @@ class RulesEngine(GateTables):
         self.last_row: dict[str, Any] = {}  # subject -> its newest fix row
         self.plans: dict[str, Plan] = {}
         self._plan_sig: Any = None
-        self.stops: dict[str, list[float]] = {}  # truck -> [x, y, ts, lat, lon] where its stop began
+        self.batch_path = True  # False: every batch fix by fix (the tests compare the two)
+        self._reset_stops()  # truck -> where its stop began (dispatch/rules/batch.py)
         self.failures: Counter[str] = Counter()  # rule -> checks that raised
         self.fixes = 0
         self.data_now = 0.0
@@ -270,11 +272,6 @@ class RulesEngine(GateTables):
             bits = (idx.flag_arr[zi] & ~SPEEDING) | np.where(over, SPEEDING, 0)
             first = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]])  # fi is sorted: one segment per fix
             zf_arr[fi[first]] = np.bitwise_or.reduceat(bits, first)
-        last_ts = self.last_ts
-        last_row = self.last_row
-        tracks = self.tracks
-        stops = self.stops
-        plans = self.plans
         stale_on = self.on.get("stale", True) and not contacts
         stale_s = th["stale_s"]
         radius2 = th["dumping_radius_m"] ** 2
@@ -290,11 +287,31 @@ class RulesEngine(GateTables):
         # What each fix's plan and place call for, at once; the loop keeps what is sequential per unit (its
         # last fix, its stop anchor, the debounce) and runs the checks where a bit says one may hold.
         needs, dumps = self._needs(cols[0], ts_arr, speed_arr, mins, zf_arr, fi, zi, contacts)
+        if self.batch_path and len(set(cols[0])) == n:  # no unit twice (a second of a fleet): the batch path
+            out = self._batch_loop(rows, cols[0], cols[1], ts_arr, x, y, needs, dumps, zl, zstart, stale_on,
+                                   stale_s, radius2, stop_s)
+        else:
+            out = self._fix_loop(rows, cols, x, y, needs.tolist(), dumps.tolist(), zl, zstart, stale_on, stale_s,
+                                 radius2, stop_s)
+        self.fixes += n
+        newest = float(ts_arr.max())
+        if newest > self.data_now:
+            self.data_now = newest
+        return out
+
+    def _fix_loop(self, rows: list[Any], cols: tuple[Any, ...], x: np.ndarray, y: np.ndarray, needs: list[int],
+                  dumps: list[bool], zl: list[int], zstart: list[int], stale_on: bool, stale_s: float,
+                  radius2: float, stop_s: float) -> list[NewEvent]:
+        """Fix by fix, in order: a batch where a unit repeats (one unit's log, say)."""
+        last_ts = self.last_ts
+        last_row = self.last_row
+        tracks = self.tracks
+        plans = self.plans
         xs, ys = x.tolist(), y.tolist()
         out: list[NewEvent] = []
         run = self._run
         todo_of = TODO
-        for k, uid, ts, need, dumping in zip(range(n), cols[0], cols[1], needs, dumps, strict=True):
+        for k, uid, ts, need, dumping in zip(range(len(rows)), cols[0], cols[1], needs, dumps, strict=True):
             prev = last_ts.get(uid)
             if prev is not None:
                 if ts < prev:
@@ -302,21 +319,14 @@ class RulesEngine(GateTables):
                 if ts - prev > stale_s:
                     if stale_on:
                         out += self._gap(uid, prev, ts)
-                    stops.pop(uid, None)  # a stop is what was seen: parked through a silence is not one
+                    self.drop_stop(uid)  # a stop is what was seen: parked through a silence is not one
             if need < 0:
                 continue  # no plan: not a unit of ours (the core ingests only units)
             row = rows[k]
             last_ts[uid] = ts
             last_row[uid] = row
-            if dumping:
-                stop = stops.get(uid)
-                x, y = xs[k], ys[k]
-                if stop is None:
-                    stops[uid] = [x, y, ts, row[2], row[3]]
-                elif (x - stop[0]) ** 2 + (y - stop[1]) ** 2 > radius2:
-                    stop[:] = x, y, ts, row[2], row[3]  # moving: a stop may begin here (in place: no new object)
-                elif ts - stop[2] >= stop_s:
-                    need |= DUMPING
+            if dumping and self._anchor(uid, xs[k], ys[k], row, radius2, stop_s):
+                need |= DUMPING
             if not need:
                 if uid in tracks:
                     self._debounce(row, {}, out)
@@ -329,10 +339,6 @@ class RulesEngine(GateTables):
                 run(getattr(checks, check), f, zs, conds, plan)
             if conds or uid in tracks:
                 self._debounce(row, conds, out)
-        self.fixes += n
-        newest = float(ts_arr.max())
-        if newest > self.data_now:
-            self.data_now = newest
         return out
 
     def _minutes(self, ts: np.ndarray) -> np.ndarray:

@@ -77,7 +77,7 @@ class GateTables:
         return self._ga
 
     def _needs(self, ids: tuple[str, ...], ts: np.ndarray, speed: np.ndarray | None, mins: np.ndarray | None,
-               zf: np.ndarray, fi: np.ndarray, zi: np.ndarray, contacts: bool) -> tuple[list[int], list[bool]]:
+               zf: np.ndarray, fi: np.ndarray, zi: np.ndarray, contacts: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per fix, the bits of the checks its plan and place call for (-1: no plan), and whether its stops
         are watched; the sequential part (the stop anchor, DUMPING) is the loop's."""
         n = len(ids)
@@ -109,7 +109,7 @@ class GateTables:
                 inside[fi[keys[pos] == key]] = True
             need[has & ~inside] |= PATROL
         need[s == 0] = -1
-        return need.tolist(), g["dump"][s].tolist()
+        return need, g["dump"][s]
 
     def _route_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The permitted routes of the trucks that have some, by slot (CSR), and their allowed zones as keys."""

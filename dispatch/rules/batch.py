@@ -1,0 +1,171 @@
+"""The per-unit state of the rules engine kept in arrays, and the batch path that reads it with numpy.
+
+What the per-fix loop kept sequentially per unit (its newest fix, its stop anchor) is, for a batch where every
+unit reports at most once (a second of a fleet: the common case), independent between fixes: `_batch_loop`
+works it out for the whole batch at once (out-of-order fixes, gaps, stop anchors moved or held long enough
+to call the dumping check) and leaves to Python only the fixes whose checks may hold or whose unit has
+debounce tracks open, in the batch's order, so the alerts are the per-fix loop's, in the same order. A batch
+where a unit repeats (one unit's log) keeps the per-fix loop (dispatch/rules/engine.py).
+
+A stop anchor is a unit's row in `_sx`, `_sy` (metres), `_st` (when the stop began; NaN: no stop) and
+`_srow` (the fix it began at: its ts, lat, lon as given).
+"""
+
+from __future__ import annotations
+
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+
+from dispatch.rules import checks
+from dispatch.rules.checks import DUMPING, TODO, Conds, Fix, Plan
+from dispatch.store import NewEvent
+
+NAN = float("nan")
+
+
+class UnitArrays:
+    """Mixed into RulesEngine; the attributes it reads (tracks, last_ts, plans, ...) are the engine's."""
+
+    tracks: dict[str, dict[tuple[str, str], Any]]
+    last_ts: dict[str, float]
+    last_row: dict[str, Any]
+    plans: dict[str, Plan]
+
+    def _reset_stops(self) -> None:
+        self._sid: dict[str, int] = {}  # subject -> its row of the stop arrays (kept for the engine's life)
+        self._sx = np.zeros(64)
+        self._sy = np.zeros(64)
+        self._st = np.full(64, NAN)
+        self._srow: list[Any] = [None] * 64
+
+    def _new_sid(self, uid: str) -> int:
+        i = self._sid[uid] = len(self._sid)
+        if i >= len(self._st):
+            m = 2 * len(self._st)
+            self._sx = np.resize(self._sx, m)
+            self._sy = np.resize(self._sy, m)
+            st = np.full(m, NAN)
+            st[:i] = self._st
+            self._st = st
+            self._srow += [None] * (m - i)
+        return i
+
+    def _sids(self, ids: tuple[str, ...]) -> np.ndarray:
+        n = len(ids)
+        s = np.fromiter(map(self._sid.get, ids, repeat(-1, n)), np.int64, n)
+        new = np.flatnonzero(s < 0)
+        for k in new.tolist():
+            uid = ids[k]
+            i = self._sid.get(uid)
+            s[k] = self._new_sid(uid) if i is None else i
+        return s
+
+    def stop_of(self, uid: str) -> list[Any] | None:
+        """[x, y, ts, lat, lon] where the unit's stop began (None: no stop)."""
+        i = self._sid.get(uid)
+        if i is None or self._st[i] != self._st[i]:
+            return None
+        r = self._srow[i]
+        return [float(self._sx[i]), float(self._sy[i]), r[1], r[2], r[3]]
+
+    def set_stop(self, uid: str, x: float, y: float, row: Any) -> None:
+        """A stop may begin here: row is the fix (its [1], [2], [3]: ts, lat, lon)."""
+        i = self._sid.get(uid)
+        if i is None:
+            i = self._new_sid(uid)
+        self._sx[i], self._sy[i], self._st[i], self._srow[i] = x, y, row[1], row
+        return None
+
+    def drop_stop(self, uid: str) -> None:
+        i = self._sid.get(uid)
+        if i is not None:
+            self._st[i] = NAN
+
+    def _anchor(self, uid: str, x: float, y: float, row: Any, radius2: float, stop_s: float) -> bool:
+        """One fix of a unit whose stops are watched: moves its anchor, or says it has stopped long enough."""
+        i = self._sid.get(uid)
+        if i is None:
+            i = self._new_sid(uid)
+        t0 = float(self._st[i])
+        if t0 != t0 or (x - float(self._sx[i])) ** 2 + (y - float(self._sy[i])) ** 2 > radius2:
+            self._sx[i], self._sy[i], self._st[i], self._srow[i] = x, y, row[1], row  # moving: may begin here
+            return False
+        return bool(row[1] - t0 >= stop_s)
+
+    # the engine's (dispatch/rules/engine.py)
+    def _gap(self, uid: str, prev: float, ts: float) -> list[NewEvent]:
+        raise NotImplementedError
+
+    def _debounce(self, row: Any, conds: Conds, out: list[NewEvent]) -> None:
+        raise NotImplementedError
+
+    def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
+        raise NotImplementedError
+
+    def _batch_loop(self, rows: list[Any], ids: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x: np.ndarray, y: np.ndarray,
+                    need: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool,
+                    stale_s: float, radius2: float, stop_s: float) -> list[NewEvent]:
+        """The per-fix loop for a batch where no unit repeats: numpy for what every fix does, Python for the
+        fixes whose checks may hold (or whose unit has tracks open), in the batch's order."""
+        n = len(ids)
+        last_ts = self.last_ts
+        prev = np.fromiter(map(last_ts.get, ids, repeat(NAN, n)), float, n)  # NaN: none yet
+        skip = ts < prev  # out of order: the rules follow each unit's time forwards only
+        gap = ts - prev > stale_s
+        live = ~skip & (need >= 0)  # no plan: not a unit of ours
+        sid = self._sids(ids)
+        if gap.any():
+            self._st[sid[gap]] = NAN  # a stop is what was seen: parked through a silence is not one
+        dk = np.flatnonzero(live & dump)
+        if len(dk):
+            i = sid[dk]
+            t0 = self._st[i]
+            dx, dy = x[dk] - self._sx[i], y[dk] - self._sy[i]
+            moved = np.isnan(t0) | (dx * dx + dy * dy > radius2)
+            rk, ri = dk[moved], i[moved]
+            self._sx[ri], self._sy[ri], self._st[ri] = x[rk], y[rk], ts[rk]
+            srow = self._srow
+            for a, k in zip(ri.tolist(), rk.tolist(), strict=True):
+                srow[a] = rows[k]
+            held = ~moved
+            need[dk[held][ts[dk[held]] - t0[held] >= stop_s]] |= DUMPING
+        tracks = self.tracks
+        busy = live & ((need != 0) | np.fromiter(map(tracks.__contains__, ids), bool, n))
+        if stale_on:
+            busy |= gap
+        out: list[NewEvent] = []
+        gaps = gap.tolist() if stale_on else None
+        needs = need.tolist()
+        xs, ys = x.tolist(), y.tolist()
+        plans = self.plans
+        run = self._run
+        for k in np.flatnonzero(busy).tolist():
+            uid = ids[k]
+            if gaps is not None and gaps[k]:
+                out += self._gap(uid, last_ts[uid], rows[k][1])
+            nd = needs[k]
+            if nd < 0:
+                continue
+            row = rows[k]
+            if not nd:
+                self._debounce(row, {}, out)  # its tracks are open
+                continue
+            plan = plans[uid]
+            f = Fix(k, uid, row[1], row[2], row[3], row[4], xs[k], ys[k])
+            zs = zl[zstart[k]:zstart[k + 1]]
+            conds: Conds = {}
+            for check in TODO[nd]:
+                run(getattr(checks, check), f, zs, conds, plan)
+            if conds or uid in tracks:
+                self._debounce(row, conds, out)
+        if live.all():
+            last_ts.update(zip(ids, tss, strict=True))
+            self.last_row.update(zip(ids, rows, strict=True))
+        else:
+            for k in np.flatnonzero(live).tolist():
+                row = rows[k]
+                last_ts[row[0]] = row[1]
+                self.last_row[row[0]] = row
+        return out
