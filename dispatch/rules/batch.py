@@ -14,12 +14,13 @@ A stop anchor is a unit's row in `_sx`, `_sy` (metres), `_st` (when the stop beg
 from __future__ import annotations
 
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from dispatch.rules import checks
-from dispatch.rules.checks import DUMPING, TODO, Conds, Fix, Plan
+from dispatch.rules.checks import CORRIDOR, DUMPING, TODO, Conds, Fix, Plan
 from dispatch.store import NewEvent
 
 NAN = float("nan")
@@ -32,6 +33,9 @@ class UnitArrays:
     last_ts: dict[str, float]
     last_row: dict[str, Any]
     plans: dict[str, Plan]
+    corridor_far: dict[int, tuple[float, int]]
+    th: dict[str, float]
+    index: Any
 
     def _reset_stops(self) -> None:
         self._sid: dict[str, int] = {}  # subject -> its row of the stop arrays (kept for the engine's life)
@@ -104,20 +108,77 @@ class UnitArrays:
     def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         raise NotImplementedError
 
-    def _batch_loop(self, rows: list[Any], ids: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    need: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool,
-                    stale_s: float, radius2: float, stop_s: float) -> list[NewEvent]:
-        """The per-fix loop for a batch where no unit repeats: numpy for what every fix does, Python for the
-        fixes whose checks may hold (or whose unit has tracks open), in the batch's order."""
+    def _steady(self, uid: str, k: int, ts: float) -> bool:
+        """A fix that calls only for the corridor check, of a unit whose one track is that check's for the same
+        corridor, still outside it, raised already or not held long enough yet: the debounce only notes the time
+        (what the check and `_debounce` would do, without making the condition's text)."""
+        tr = self.tracks.get(uid)
+        if tr is None or len(tr) != 1:
+            return False
+        far = self.corridor_far[k]
+        if not far[0] > self.th["corridor_deviation_m"]:
+            return False
+        t = tr.get(("corridor_deviation", self.index.zones[far[1]]["id"]))
+        if t is None or not (t.open or ts - t.first < self.th["corridor_deviation_s"]):
+            return False  # (held long enough: raised now, by the check and the debounce)
+        t.last = ts
+        return True
+
+    def _rounds(self, ids: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """The batch split into rounds where no unit repeats (a unit's k-th fix of the batch is in round k), each
+        in the batch's order; None where the rounds would be too small to be worth it (one unit's log)."""
         n = len(ids)
+        sid = self._sids(ids)
+        order = np.argsort(sid, kind="stable")
+        ss = sid[order]
+        start = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+        if len(start) == n:
+            return sid, [np.arange(n)]
+        count = np.diff(np.r_[start, n])
+        if n < 32 * int(count.max()):  # rounds of fewer than 32 fixes on average: fix by fix
+            return None
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n) - np.repeat(start, count)
+        by = np.argsort(rank, kind="stable")
+        return sid, np.split(by, np.cumsum(np.bincount(rank))[:-1])
+
+    def _batch_loop(self, rows: list[Any], ids: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x: np.ndarray,
+                    y: np.ndarray, need: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int],
+                    stale_on: bool, stale_s: float, radius2: float, stop_s: float) -> list[NewEvent] | None:
+        """The per-fix loop, a round (no unit twice) at a time: numpy for what every fix does, Python for the
+        fixes whose checks may hold (or whose unit has tracks open). The events come out in the batch's order:
+        a unit's events depend only on its own earlier fixes. None: too few units for rounds."""
+        split = self._rounds(ids)
+        if split is None:
+            return None
+        sid, rounds = split
+        out: list[NewEvent] = []
+        at: list[int] = []  # the fix each event came from
+        for ks in rounds:
+            self._round(ks, sid[ks], rows, ids, tss, ts[ks], x, y, need, dump[ks], zl, zstart, stale_on, stale_s,
+                        radius2, stop_s, out, at)
+        if len(rounds) > 1 and out:
+            out = [out[i] for i in sorted(range(len(out)), key=at.__getitem__)]  # stable: in order within a fix
+        return out
+
+    def _round(self, ks: np.ndarray, sid: np.ndarray, rows: list[Any], ids_all: tuple[str, ...],
+               tss_all: tuple[Any, ...], ts: np.ndarray, x_all: np.ndarray, y_all: np.ndarray, need_all: np.ndarray,
+               dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool, stale_s: float, radius2: float,
+               stop_s: float, out: list[NewEvent], at: list[int]) -> None:
+        n = len(ks)
+        whole = n == len(ids_all)
+        kl = ks.tolist()
+        pick = None if whole else itemgetter(*kl) if n > 1 else lambda seq: (seq[kl[0]],)
+        ids = ids_all if pick is None else pick(ids_all)
         last_ts = self.last_ts
         prev = np.fromiter(map(last_ts.get, ids, repeat(NAN, n)), float, n)  # NaN: none yet
         skip = ts < prev  # out of order: the rules follow each unit's time forwards only
         gap = ts - prev > stale_s
+        need = need_all[ks]
         live = ~skip & (need >= 0)  # no plan: not a unit of ours
-        sid = self._sids(ids)
         if gap.any():
             self._st[sid[gap]] = NAN  # a stop is what was seen: parked through a silence is not one
+        x, y = x_all[ks], y_all[ks]
         dk = np.flatnonzero(live & dump)
         if len(dk):
             i = sid[dk]
@@ -127,45 +188,46 @@ class UnitArrays:
             rk, ri = dk[moved], i[moved]
             self._sx[ri], self._sy[ri], self._st[ri] = x[rk], y[rk], ts[rk]
             srow = self._srow
-            for a, k in zip(ri.tolist(), rk.tolist(), strict=True):
-                srow[a] = rows[k]
+            for a, j in zip(ri.tolist(), rk.tolist(), strict=True):
+                srow[a] = rows[kl[j]]
             held = ~moved
             need[dk[held][ts[dk[held]] - t0[held] >= stop_s]] |= DUMPING
         tracks = self.tracks
         busy = live & ((need != 0) | np.fromiter(map(tracks.__contains__, ids), bool, n))
         if stale_on:
             busy |= gap
-        out: list[NewEvent] = []
         gaps = gap.tolist() if stale_on else None
         needs = need.tolist()
-        xs, ys = x.tolist(), y.tolist()
         plans = self.plans
         run = self._run
-        for k in np.flatnonzero(busy).tolist():
-            uid = ids[k]
-            if gaps is not None and gaps[k]:
-                out += self._gap(uid, last_ts[uid], rows[k][1])
-            nd = needs[k]
-            if nd < 0:
-                continue
+        steady = self._steady
+        for j in np.flatnonzero(busy).tolist():
+            k = kl[j]
+            uid = ids[j]
             row = rows[k]
-            if not nd:
-                self._debounce(row, {}, out)  # its tracks are open
+            before = len(out)
+            if gaps is not None and gaps[j]:
+                out += self._gap(uid, last_ts[uid], row[1])
+            nd = needs[j]
+            if nd == CORRIDOR and steady(uid, k, row[1]):
                 continue
-            plan = plans[uid]
-            f = Fix(k, uid, row[1], row[2], row[3], row[4], xs[k], ys[k])
-            zs = zl[zstart[k]:zstart[k + 1]]
-            conds: Conds = {}
-            for check in TODO[nd]:
-                run(getattr(checks, check), f, zs, conds, plan)
-            if conds or uid in tracks:
-                self._debounce(row, conds, out)
+            if nd == 0:
+                self._debounce(row, {}, out)  # its tracks are open
+            elif nd > 0:
+                f = Fix(k, uid, row[1], row[2], row[3], row[4], float(x[j]), float(y[j]))
+                zs = zl[zstart[k]:zstart[k + 1]]
+                conds: Conds = {}
+                for check in TODO[nd]:
+                    run(getattr(checks, check), f, zs, conds, plans[uid])
+                if conds or uid in tracks:
+                    self._debounce(row, conds, out)
+            if len(out) > before:
+                at += [k] * (len(out) - before)
         if live.all():
-            last_ts.update(zip(ids, tss, strict=True))
-            self.last_row.update(zip(ids, rows, strict=True))
+            last_ts.update(zip(ids, tss_all if pick is None else pick(tss_all), strict=True))
+            self.last_row.update(zip(ids, rows if pick is None else pick(rows), strict=True))
         else:
-            for k in np.flatnonzero(live).tolist():
-                row = rows[k]
+            for j in np.flatnonzero(live).tolist():
+                row = rows[kl[j]]
                 last_ts[row[0]] = row[1]
                 self.last_row[row[0]] = row
-        return out

@@ -287,10 +287,11 @@ class RulesEngine(GateTables, UnitArrays):
         # What each fix's plan and place call for, at once; the loop keeps what is sequential per unit (its
         # last fix, its stop anchor, the debounce) and runs the checks where a bit says one may hold.
         needs, dumps = self._needs(cols[0], ts_arr, speed_arr, mins, zf_arr, fi, zi, contacts)
-        if self.batch_path and len(set(cols[0])) == n:  # no unit twice (a second of a fleet): the batch path
+        out = None
+        if self.batch_path:  # rounds where no unit repeats (a second of a fleet, a few): the batch path
             out = self._batch_loop(rows, cols[0], cols[1], ts_arr, x, y, needs, dumps, zl, zstart, stale_on,
                                    stale_s, radius2, stop_s)
-        else:
+        if out is None:
             out = self._fix_loop(rows, cols, x, y, needs.tolist(), dumps.tolist(), zl, zstart, stale_on, stale_s,
                                  radius2, stop_s)
         self.fixes += n

@@ -163,6 +163,5 @@ class GateTables:
         kr, d, rr = kr[o], d[o], rr[o]
         first = np.ones(len(kr), dtype=bool)
         first[1:] = kr[1:] != kr[:-1]
-        far = self.corridor_far
-        for k, m, r in zip(kr[first].tolist(), d[first].tolist(), rr[first].tolist(), strict=True):
-            far[k] = (m, r)
+        self.corridor_far.update(zip(kr[first].tolist(), zip(d[first].tolist(), rr[first].tolist(), strict=True),
+                                     strict=True))
