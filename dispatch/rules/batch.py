@@ -99,7 +99,7 @@ class UnitArrays:
         return bool(row[1] - t0 >= stop_s)
 
     # the engine's (dispatch/rules/engine.py)
-    def _gap(self, uid: str, prev: float, ts: float) -> list[NewEvent]:
+    def _gap(self, uid: str, prev: float, ts: float, row: Any) -> list[NewEvent]:
         raise NotImplementedError
 
     def _debounce(self, row: Any, conds: Conds, out: list[NewEvent]) -> None:
@@ -124,54 +124,69 @@ class UnitArrays:
         t.last = ts
         return True
 
-    def _rounds(self, ids: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    def _rounds(self, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int, list[np.ndarray]] | None:
         """The batch split into rounds where no unit repeats (a unit's k-th fix of the batch is in round k), each
-        in the batch's order; None where the rounds would be too small to be worth it (one unit's log)."""
+        in the batch's order, with each fix's unit (its row of the stop arrays, and its number in the batch);
+        None where the rounds would be too small to be worth it (one unit's log)."""
         n = len(ids)
         sid = self._sids(ids)
         order = np.argsort(sid, kind="stable")
         ss = sid[order]
-        start = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+        first = np.r_[True, ss[1:] != ss[:-1]]
+        start = np.flatnonzero(first)
         if len(start) == n:
-            return sid, [np.arange(n)]
+            return sid, np.arange(n), n, [np.arange(n)]
         count = np.diff(np.r_[start, n])
         if n < 32 * int(count.max()):  # rounds of fewer than 32 fixes on average: fix by fix
             return None
+        g = np.empty(n, dtype=np.int64)
+        g[order] = np.cumsum(first) - 1
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n) - np.repeat(start, count)
         by = np.argsort(rank, kind="stable")
-        return sid, np.split(by, np.cumsum(np.bincount(rank))[:-1])
+        return sid, g, len(start), np.split(by, np.cumsum(np.bincount(rank))[:-1])
 
     def _batch_loop(self, rows: list[Any], ids: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x: np.ndarray,
                     y: np.ndarray, need: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int],
                     stale_on: bool, stale_s: float, radius2: float, stop_s: float) -> list[NewEvent] | None:
         """The per-fix loop, a round (no unit twice) at a time: numpy for what every fix does, Python for the
         fixes whose checks may hold (or whose unit has tracks open). The events come out in the batch's order:
-        a unit's events depend only on its own earlier fixes. None: too few units for rounds."""
+        a unit's events depend only on its own earlier fixes. Each unit's newest fix is noted once, after the
+        batch. None: too few units for rounds."""
         split = self._rounds(ids)
         if split is None:
             return None
-        sid, rounds = split
+        sid, g, ng, rounds = split
+        n = len(ids)
+        cur = np.empty(ng)  # each unit's newest fix's time so far (NaN: none)
+        cur[g] = np.fromiter(map(self.last_ts.get, ids, repeat(NAN, n)), float, n)
+        lastk = np.full(ng, -1, dtype=np.int64)  # ... and that fix, if in this batch
         out: list[NewEvent] = []
         at: list[int] = []  # the fix each event came from
         for ks in rounds:
-            self._round(ks, sid[ks], rows, ids, tss, ts[ks], x, y, need, dump[ks], zl, zstart, stale_on, stale_s,
-                        radius2, stop_s, out, at)
+            self._round(ks, sid[ks], g[ks], cur, lastk, rows, ids, tss, ts[ks], x, y, need, dump[ks], zl, zstart,
+                        stale_on, stale_s, radius2, stop_s, out, at)
         if len(rounds) > 1 and out:
             out = [out[i] for i in sorted(range(len(out)), key=at.__getitem__)]  # stable: in order within a fix
+        sel = lastk[lastk >= 0].tolist()
+        if len(sel) == n:
+            self.last_ts.update(zip(ids, tss, strict=True))
+            self.last_row.update(zip(ids, rows, strict=True))
+        elif sel:
+            pick = itemgetter(*sel) if len(sel) > 1 else lambda seq: (seq[sel[0]],)
+            self.last_ts.update(zip(pick(ids), pick(tss), strict=True))
+            self.last_row.update(zip(pick(ids), pick(rows), strict=True))
         return out
 
-    def _round(self, ks: np.ndarray, sid: np.ndarray, rows: list[Any], ids_all: tuple[str, ...],
-               tss_all: tuple[Any, ...], ts: np.ndarray, x_all: np.ndarray, y_all: np.ndarray, need_all: np.ndarray,
-               dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool, stale_s: float, radius2: float,
-               stop_s: float, out: list[NewEvent], at: list[int]) -> None:
+    def _round(self, ks: np.ndarray, sid: np.ndarray, gk: np.ndarray, cur: np.ndarray, lastk: np.ndarray,
+               rows: list[Any], ids_all: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x_all: np.ndarray,
+               y_all: np.ndarray, need_all: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int],
+               stale_on: bool, stale_s: float, radius2: float, stop_s: float, out: list[NewEvent],
+               at: list[int]) -> None:
         n = len(ks)
-        whole = n == len(ids_all)
         kl = ks.tolist()
-        pick = None if whole else itemgetter(*kl) if n > 1 else lambda seq: (seq[kl[0]],)
-        ids = ids_all if pick is None else pick(ids_all)
-        last_ts = self.last_ts
-        prev = np.fromiter(map(last_ts.get, ids, repeat(NAN, n)), float, n)  # NaN: none yet
+        ids = ids_all if n == len(ids_all) else itemgetter(*kl)(ids_all) if n > 1 else (ids_all[kl[0]],)
+        prev = cur[gk]
         skip = ts < prev  # out of order: the rules follow each unit's time forwards only
         gap = ts - prev > stale_s
         need = need_all[ks]
@@ -194,9 +209,10 @@ class UnitArrays:
             need[dk[held][ts[dk[held]] - t0[held] >= stop_s]] |= DUMPING
         tracks = self.tracks
         busy = live & ((need != 0) | np.fromiter(map(tracks.__contains__, ids), bool, n))
-        if stale_on:
+        gaps = before_k = None
+        if stale_on and gap.any():
             busy |= gap
-        gaps = gap.tolist() if stale_on else None
+            gaps, before_k = gap.tolist(), lastk[gk].tolist()
         needs = need.tolist()
         plans = self.plans
         run = self._run
@@ -206,8 +222,12 @@ class UnitArrays:
             uid = ids[j]
             row = rows[k]
             before = len(out)
-            if gaps is not None and gaps[j]:
-                out += self._gap(uid, last_ts[uid], row[1])
+            if gaps is not None and before_k is not None and gaps[j]:
+                pk = before_k[j]  # the unit's fix before this one: earlier in the batch, or the last one's
+                if pk >= 0:
+                    out += self._gap(uid, tss[pk], row[1], rows[pk])
+                else:
+                    out += self._gap(uid, self.last_ts[uid], row[1], self.last_row.get(uid))
             nd = needs[j]
             if nd == CORRIDOR and steady(uid, k, row[1]):
                 continue
@@ -223,11 +243,5 @@ class UnitArrays:
                     self._debounce(row, conds, out)
             if len(out) > before:
                 at += [k] * (len(out) - before)
-        if live.all():
-            last_ts.update(zip(ids, tss_all if pick is None else pick(tss_all), strict=True))
-            self.last_row.update(zip(ids, rows if pick is None else pick(rows), strict=True))
-        else:
-            for j in np.flatnonzero(live).tolist():
-                row = rows[kl[j]]
-                last_ts[row[0]] = row[1]
-                self.last_row[row[0]] = row
+        cur[gk[live]] = ts[live]
+        lastk[gk[live]] = ks[live]

@@ -319,7 +319,7 @@ class RulesEngine(GateTables, UnitArrays):
                     continue  # out of order: the rules follow each unit's time forwards only
                 if ts - prev > stale_s:
                     if stale_on:
-                        out += self._gap(uid, prev, ts)
+                        out += self._gap(uid, prev, ts, last_row.get(uid))
                     self.drop_stop(uid)  # a stop is what was seen: parked through a silence is not one
             if need < 0:
                 continue  # no plan: not a unit of ours (the core ingests only units)
@@ -399,13 +399,13 @@ class RulesEngine(GateTables, UnitArrays):
                         f"unit:{subject}")
 
     # ------------------------------------------------------------------ stale
-    def _gap(self, uid: str, prev: float, ts: float) -> list[NewEvent]:
-        """A log's gap longer than stale_s: the unit was silent; raised and (it reports again) cleared."""
+    def _gap(self, uid: str, prev: float, ts: float, row: Any) -> list[NewEvent]:
+        """A log's gap longer than stale_s: the unit was silent (its fix before: row); raised and (it reports
+        again) cleared."""
         tr = self.tracks.get(uid, {})
         if ("stale", "") in tr:
             return []  # the sweep saw it already
         at = prev + self.th["stale_s"]
-        row = self.last_row.get(uid)
         lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
         c = Cond(0.0, f"silent {(ts - prev) / 60.0:.0f} min")
         t = Track(prev, at, True)

@@ -1,5 +1,5 @@
-"""The batch path (dispatch/rules/batch.py: a second of a fleet at once, numpy for the per-unit state) makes the
-same alerts, in the same order, as the fix-by-fix loop, on a random city where every rule fires."""
+"""The batch path (dispatch/rules/batch.py: a batch in rounds where no unit repeats, numpy for the per-unit state)
+makes the same alerts, in the same order, as the fix-by-fix loop, on a random city where every rule fires."""
 
 from __future__ import annotations
 
@@ -57,7 +57,12 @@ def _batches(fleet, boats, protected, seed):
                 lat, lon = lat0 + d, lon0 + d
                 contacts.append((f"mmsi:4123{c:05d}", t, lat, lon, 4.0, 0.0, "ais"))
             out.append((batch, contacts))
-    return out
+    merged, i = [], 0
+    while i < len(out):  # one to four seconds a batch (a unit repeats in most: the batch path's rounds)
+        j = i + rng.randint(1, 4)
+        merged.append(([r for b, _ in out[i:j] for r in b], [c for _, cs in out[i:j] for c in cs]))
+        i = j
+    return merged
 
 
 def _alerts(core):
