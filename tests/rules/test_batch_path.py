@@ -43,6 +43,8 @@ def _batches(fleet, boats, protected, seed):
                 if (u + part) % 11 == 0 and 30 <= s < 90:
                     continue  # silent for a minute
                 x, y, speed = truck.at(t - bench.T0)
+                if u % 13 == 0 and 20 <= s < 100:
+                    y += 150.0  # off its corridor for a while, then back
                 ts = t - 3 if rng.random() < 0.01 else t  # a late fix now and then
                 lat, lon = bench.FRAME.to_latlon(x + rng.uniform(-3, 3), y + rng.uniform(-3, 3))
                 v = speed * (1.6 if u % 3 == 0 else 1.0) if rng.random() > 0.02 else None  # some too fast
