@@ -3,8 +3,8 @@
 Zones are projected once into a metric frame around their middle (x east, y north, metres; good to well
 under a metre per kilometre over a city); a route becomes its corridor, the line buffered by half its
 width. A uniform grid over the zones' bounding boxes answers a whole batch of fixes with a few numpy
-operations and one `contains_xy` call: `pairs()` gives every (fix, zone) with the fix inside the zone. `corridor_distance()` measures, in one vectorised call, how far
-fixes are outside given corridors.
+operations and one `contains_xy` call: `pairs()` gives every (fix, zone) with the fix inside the zone.
+`corridor_distance()` measures, with numpy over the routes' segments, how far fixes are outside given corridors.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class ZoneIndex:
             shapely.prepare(g)
         self._grid(geoms)
         self.line_arr = np.array([self.lines.get(i) for i in range(len(zones))], dtype=object)
+        self._segments(len(zones))
         self.half_width = np.array([z.get("width_m", 0.0) / 2.0 for z in zones], dtype=float)
         self.limit = [z.get("speed_limit_kmh") for z in zones]
         # a speed above limit_arr[z] km/h (+ the tolerance) is speeding in zone z; inf: no limit
@@ -138,12 +139,46 @@ class ZoneIndex:
             out.setdefault(a, []).append(b)
         return out
 
+    def _segments(self, nz: int) -> None:
+        """Every route's centre line as segments (metres): seg_a[seg_start[z]:seg_start[z] + seg_count[z]] -> seg_b."""
+        a, b, count = [], [], np.zeros(max(1, nz), dtype=np.int64)
+        for i, line in self.lines.items():
+            for part in shapely.get_parts(line):
+                c = shapely.get_coordinates(part)
+                a.append(c[:-1])
+                b.append(c[1:])
+                count[i] += len(c) - 1
+        self.seg_a = np.concatenate(a) if a else np.zeros((0, 2))
+        self.seg_b = np.concatenate(b) if b else np.zeros((0, 2))
+        self.seg_count = count
+        self.seg_start = np.concatenate(([0], np.cumsum(count)[:-1])).astype(np.int64)
+
     def corridor_distance(self, x: np.ndarray, y: np.ndarray, routes: np.ndarray) -> np.ndarray:
-        """Metres each point (x[k], y[k]) is outside the corridor of route index routes[k] (0 inside)."""
-        if len(routes) == 0:
+        """Metres each point (x[k], y[k]) is outside the corridor of route index routes[k] (0 inside).
+
+        The distance to the centre line is the nearest of its segments', worked out with numpy as GEOS works
+        out a point's distance to a segment (the same operations in the same order: the same floats as
+        `shapely.distance`, tests/rules/test_batch_path.py compares them).
+        """
+        m = len(routes)
+        if m == 0:
             return np.zeros(0)
-        d = shapely.distance(shapely.points(np.asarray(x), np.asarray(y)), self.line_arr[routes])
-        return np.maximum(d - self.half_width[routes], 0.0)
+        cnt = self.seg_count[routes]
+        rep = np.repeat(np.arange(m), cnt)
+        first = np.cumsum(cnt) - cnt
+        seg = np.repeat(self.seg_start[routes], cnt) + (np.arange(len(rep)) - np.repeat(first, cnt))
+        px, py = np.asarray(x, dtype=float)[rep], np.asarray(y, dtype=float)[rep]
+        ax, ay, bx, by = self.seg_a[seg, 0], self.seg_a[seg, 1], self.seg_b[seg, 0], self.seg_b[seg, 1]
+        dx, dy = bx - ax, by - ay
+        len2 = dx * dx + dy * dy
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = ((px - ax) * dx + (py - ay) * dy) / len2
+            s = ((ay - py) * dx - (ax - px) * dy) / len2
+        da = np.sqrt((px - ax) ** 2 + (py - ay) ** 2)
+        db = np.sqrt((px - bx) ** 2 + (py - by) ** 2)
+        d = np.where((len2 == 0) | (r <= 0), da, np.where(r >= 1, db, np.abs(s) * np.sqrt(len2)))
+        d = np.minimum.reduceat(d, first) if len(d) else np.full(m, np.inf)
+        return np.maximum(d - self.half_width[routes], 0.0)  # type: ignore[no-any-return]
 
 
 _NONE = np.zeros(0, dtype=np.intp)

@@ -93,3 +93,29 @@ def test_the_batch_path_raises_and_clears_what_the_fix_loop_does(tmp_path):
     for c in cores:
         assert not engine(c).failures
         c.close()
+
+
+def test_corridor_distances_by_numpy_are_shapelys(tmp_path):
+    import numpy as np
+    import shapely
+
+    core = make_core(tmp_path)
+    doc = bench.city(random.Random(3))
+    doc["features"].append({"type": "Feature", "properties": {"kind": "route", "name": "two parts", "width_m": 40},
+                            "geometry": {"type": "MultiLineString", "coordinates": [
+                                [bench._ll(0, 0), bench._ll(500, 0), bench._ll(500, 0), bench._ll(900, 300)],
+                                [bench._ll(-400, -400), bench._ll(-400, 600)]]}})
+    call(core, "zones.import", {"geojson": doc}, actor="t")
+    idx = engine(core)._prepare()
+    routes = np.array(sorted(idx.lines))
+    rng = np.random.default_rng(4)
+    r = rng.choice(routes, 50_000)
+    x, y = rng.uniform(-11_000, 16_000, 50_000), rng.uniform(-11_000, 11_000, 50_000)
+    x[:5000] = rng.uniform(-500, 1000, 5000)  # near the two-part route
+    y[:5000] = rng.uniform(-500, 700, 5000)
+    r[:5000] = routes[-1] if idx.kind[routes[-1]] == "route" else r[:5000]
+    want = np.maximum(shapely.distance(shapely.points(x, y), idx.line_arr[r]) - idx.half_width[r], 0.0)
+    got = idx.corridor_distance(x, y, r)
+    assert (got == 0).any() and (got > 0).any()
+    np.testing.assert_array_equal(got, want)
+    core.close()
