@@ -247,7 +247,7 @@ class RulesEngine(GateTables, UnitArrays):
         self.plans[uid] = p
         self._gates(uid, p)
         if routes:
-            self.route_slot[uid] = len(self._slot_routes)
+            self.route_slot[uid] = self._g["route"][self.gate_slot[uid]] = len(self._slot_routes)
             self._slot_routes.append(routes)
             self._slot_allowed.append(allowed)
             self._rt = None
@@ -277,16 +277,17 @@ class RulesEngine(GateTables, UnitArrays):
         radius2 = th["dumping_radius_m"] ** 2
         stop_s = th["dumping_stop_min"] * 60.0
         self.corridor_far = {}
+        gs = self._slots(cols[0], contacts)  # each fix's subject's row of the gate tables (plans made here)
         mins = None
         if not contacts:
             if self.on.get("corridor_deviation", True) and self.permits:
-                self._corridors(cols[0], x, y, fi, zi)
+                self._corridors(gs, x, y, fi, zi)
                 if self.corridor_far:
                     zf_arr[np.fromiter(self.corridor_far, np.int64, len(self.corridor_far))] |= CORRIDOR
             mins = self._minutes(ts_arr)
         # What each fix's plan and place call for, at once; the loop keeps what is sequential per unit (its
         # last fix, its stop anchor, the debounce) and runs the checks where a bit says one may hold.
-        needs, dumps = self._needs(cols[0], ts_arr, speed_arr, mins, zf_arr, fi, zi, contacts)
+        needs, dumps = self._needs(gs, ts_arr, speed_arr, mins, zf_arr, fi, zi)
         out = None
         if self.batch_path:  # rounds where no unit repeats (a second of a fleet, a few): the batch path
             out = self._batch_loop(rows, cols[0], cols[1], ts_arr, x, y, needs, dumps, zl, zstart, stale_on,

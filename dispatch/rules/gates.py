@@ -53,11 +53,13 @@ class GateTables:
         g["zonal"].append(p.zonal)
         g["dump"].append(p.dumping)
         g["areas"].append(p.areas)
+        g["route"].append(-1)  # its row of the route tables, set by plan() if it has routes
         self._ga = None
 
     def _reset_gates(self) -> None:
         self.gate_slot = {}
-        self._g = {"lo": [-INF], "hi": [INF], "hid": [-1], "zonal": [0], "dump": [False], "areas": [frozenset()]}
+        self._g = {"lo": [-INF], "hi": [INF], "hid": [-1], "zonal": [0], "dump": [False], "areas": [frozenset()],
+                   "route": [-1]}
         self._hours_id = {}
         self._ga = None
 
@@ -71,15 +73,14 @@ class GateTables:
                 "hid": np.array(g["hid"], dtype=np.int64), "zonal": np.array(g["zonal"], dtype=np.int64),
                 "dump": np.array(g["dump"], dtype=bool),
                 "has_areas": np.array([bool(a) for a in g["areas"]], dtype=bool),
+                "route": np.array(g["route"], dtype=np.int64),
                 "area_keys": np.array(sorted(s * nz + z for s, a in enumerate(g["areas"]) for z in a), dtype=np.int64),
                 "hours": np.frombuffer(tab, dtype=np.uint8).reshape(-1, 1440)}
             self._ga = ga
         return self._ga
 
-    def _needs(self, ids: tuple[str, ...], ts: np.ndarray, speed: np.ndarray | None, mins: np.ndarray | None,
-               zf: np.ndarray, fi: np.ndarray, zi: np.ndarray, contacts: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Per fix, the bits of the checks its plan and place call for (-1: no plan), and whether its stops
-        are watched; the sequential part (the stop anchor, DUMPING) is the loop's."""
+    def _slots(self, ids: tuple[str, ...], contacts: bool) -> np.ndarray:
+        """Each fix's subject's row of the gate tables (0: no plan); plans not worked out yet are, here."""
         n = len(ids)
         slot = self.gate_slot
         s = np.fromiter(map(slot.get, ids, repeat(0, n)), np.int64, n)
@@ -89,6 +90,13 @@ class GateTables:
                 if ids[i] not in self.plans:
                     self.plan(ids[i], contacts)
             s = np.fromiter(map(slot.get, ids, repeat(0, n)), np.int64, n)
+        return s
+
+    def _needs(self, s: np.ndarray, ts: np.ndarray, speed: np.ndarray | None, mins: np.ndarray | None,
+               zf: np.ndarray, fi: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per fix (s: its subject's gate slot), the bits of the checks its plan and place call for (-1: no
+        plan), and whether its stops are watched; the sequential part (the stop anchor, DUMPING) is the loop's."""
+        n = len(s)
         g = self._gate_arrays()
         need = zf & g["zonal"][s]
         need[~((g["lo"][s] <= ts) & (ts < g["hi"][s]))] |= PERMIT
@@ -122,23 +130,15 @@ class GateTables:
             self._rt = (count, start, flat, keys)
         return self._rt
 
-    def _corridors(self, ids: tuple[str, ...], x: np.ndarray, y: np.ndarray, fi: np.ndarray, zi: np.ndarray) -> None:
+    def _corridors(self, gs: np.ndarray, x: np.ndarray, y: np.ndarray, fi: np.ndarray, zi: np.ndarray) -> None:
         """How far each fix of a truck with permitted routes is outside them (vectorised: no loop over fixes).
 
         A fix inside one of its allowed zones (a permitted corridor or site) is not measured. Per fix the
-        nearest route is kept (the first of equals, in the permit's order).
+        nearest route is kept (the first of equals, in the permit's order). gs: the fixes' gate slots.
         """
         idx = self.index
         assert idx is not None
-        n = len(ids)
-        slot = self.route_slot
-        s = np.fromiter(map(slot.get, ids, repeat(-2, n)), np.int64, n)
-        unknown = np.flatnonzero(s == -2)
-        if len(unknown):  # plans not worked out yet (the first batch after a change)
-            for i in unknown.tolist():
-                if ids[i] not in slot:
-                    self.plan(ids[i], False)
-            s = np.fromiter(map(slot.get, ids, repeat(-1, n)), np.int64, n)
+        s = self._gate_arrays()["route"][gs]
         cand = s >= 0
         if not cand.any():
             return
