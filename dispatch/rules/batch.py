@@ -161,10 +161,12 @@ class UnitArrays:
         cur = np.empty(ng)  # each unit's newest fix's time so far (NaN: none)
         cur[g] = np.fromiter(map(self.last_ts.get, ids, repeat(NAN, n)), float, n)
         lastk = np.full(ng, -1, dtype=np.int64)  # ... and that fix, if in this batch
+        open_ = np.empty(ng, dtype=bool)  # has the unit debounce tracks (only its own fixes change that)
+        open_[g] = np.fromiter(map(self.tracks.__contains__, ids), bool, n)
         out: list[NewEvent] = []
         at: list[int] = []  # the fix each event came from
         for ks in rounds:
-            self._round(ks, sid[ks], g[ks], cur, lastk, rows, ids, tss, ts[ks], x, y, need, dump[ks], zl, zstart,
+            self._round(ks, sid[ks], g[ks], cur, lastk, open_, rows, ids, tss, ts[ks], x, y, need, dump[ks], zl, zstart,
                         stale_on, stale_s, radius2, stop_s, out, at)
         if len(rounds) > 1 and out:
             out = [out[i] for i in sorted(range(len(out)), key=at.__getitem__)]  # stable: in order within a fix
@@ -179,7 +181,7 @@ class UnitArrays:
         return out
 
     def _round(self, ks: np.ndarray, sid: np.ndarray, gk: np.ndarray, cur: np.ndarray, lastk: np.ndarray,
-               rows: list[Any], ids_all: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x_all: np.ndarray,
+               open_: np.ndarray, rows: list[Any], ids_all: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x_all: np.ndarray,
                y_all: np.ndarray, need_all: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int],
                stale_on: bool, stale_s: float, radius2: float, stop_s: float, out: list[NewEvent],
                at: list[int]) -> None:
@@ -208,7 +210,7 @@ class UnitArrays:
             held = ~moved
             need[dk[held][ts[dk[held]] - t0[held] >= stop_s]] |= DUMPING
         tracks = self.tracks
-        busy = live & ((need != 0) | np.fromiter(map(tracks.__contains__, ids), bool, n))
+        busy = live & ((need != 0) | open_[gk])
         gaps = before_k = None
         if stale_on and gap.any():
             busy |= gap
@@ -217,7 +219,7 @@ class UnitArrays:
         plans = self.plans
         run = self._run
         steady = self._steady
-        for j in np.flatnonzero(busy).tolist():
+        for j in np.flatnonzero(busy).tolist():  # in the batch's order
             k = kl[j]
             uid = ids[j]
             row = rows[k]
@@ -244,4 +246,7 @@ class UnitArrays:
             if len(out) > before:
                 at += [k] * (len(out) - before)
         cur[gk[live]] = ts[live]
+        bj = np.flatnonzero(busy)
+        if len(bj):
+            open_[gk[bj]] = [ids[j] in tracks for j in bj.tolist()]
         lastk[gk[live]] = ks[live]
