@@ -108,22 +108,6 @@ class UnitArrays:
     def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         raise NotImplementedError
 
-    def _steady(self, uid: str, k: int, ts: float) -> bool:
-        """A fix that calls only for the corridor check, of a unit whose one track is that check's for the same
-        corridor, still outside it, raised already or not held long enough yet: the debounce only notes the time
-        (what the check and `_debounce` would do, without making the condition's text)."""
-        tr = self.tracks.get(uid)
-        if tr is None or len(tr) != 1:
-            return False
-        far = self.corridor_far[k]
-        if not far[0] > self.th["corridor_deviation_m"]:
-            return False
-        t = tr.get(("corridor_deviation", self.index.zones[far[1]]["id"]))
-        if t is None or not (t.open or ts - t.first < self.th["corridor_deviation_s"]):
-            return False  # (held long enough: raised now, by the check and the debounce)
-        t.last = ts
-        return True
-
     def _rounds(self, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int, list[np.ndarray]] | None:
         """The batch split into rounds where no unit repeats (a unit's k-th fix of the batch is in round k), each
         in the batch's order, with each fix's unit (its row of the stop arrays, and its number in the batch);
@@ -218,7 +202,8 @@ class UnitArrays:
         needs = need.tolist()
         plans = self.plans
         run = self._run
-        steady = self._steady
+        far_of, zone_id = self.corridor_far, self.index.ids
+        dev_m, dev_s = self.th["corridor_deviation_m"], self.th["corridor_deviation_s"]
         for j in np.flatnonzero(busy).tolist():  # in the batch's order
             k = kl[j]
             uid = ids[j]
@@ -231,8 +216,13 @@ class UnitArrays:
                 else:
                     out += self._gap(uid, self.last_ts[uid], row[1], self.last_row.get(uid))
             nd = needs[j]
-            if nd == CORRIDOR and steady(uid, k, row[1]):
-                continue
+            if nd == CORRIDOR:  # a deviation that goes on (its unit's one track, not to be raised now)
+                tr = tracks.get(uid)
+                if tr is not None and len(tr) == 1 and far_of[k][0] > dev_m:
+                    t = tr.get(("corridor_deviation", zone_id[far_of[k][1]]))
+                    if t is not None and (t.open or row[1] - t.first < dev_s):
+                        t.last = row[1]  # all the check and `_debounce` would do, without the condition's text
+                        continue
             if nd == 0:
                 self._debounce(row, {}, out)  # its tracks are open
             elif nd > 0:

@@ -25,6 +25,7 @@ class ZoneIndex:
         zones = sorted(book.zones.values(), key=lambda z: z["id"])
         self.zones: list[dict[str, Any]] = zones
         self.pos = {z["id"]: i for i, z in enumerate(zones)}
+        self.ids = [z["id"] for z in zones]
         self.kind = [z["kind"] for z in zones]
         lonlat = [shape(z["geometry"]) for z in zones]
         if lonlat:
