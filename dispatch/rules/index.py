@@ -73,13 +73,15 @@ class ZoneIndex:
         return (lon - f.lon0) * f.m_per_deg_lon, (lat - f.lat0) * M_PER_DEG_LAT
 
     def _grid(self, geoms: list[Any]) -> None:
-        """A uniform grid over the zones' extent, each cell listing the zones whose bounding box meets it.
+        """A uniform grid over the zones' extent, each cell listing the zones that meet it, and whether it lies
+        wholly inside the zone (then a point in it is inside with no test).
 
         A batch's candidates come out of it with a few numpy operations: no point objects, no tree walk.
         """
         self.cell = 1.0
         self.ncx = 0
         self.cell_start = self.cell_count = self.cell_zone = np.zeros(1, dtype=np.int64)
+        self.cell_inner = np.zeros(1, dtype=bool)
         if not geoms:
             return
         b = shapely.bounds(self.geoms)
@@ -89,17 +91,24 @@ class ZoneIndex:
         self.gx0, self.gy0, self.cell = float(gx0), float(gy0), cs
         self.ncx = int((gx1 - gx0) // cs) + 1
         self.ncy = int((gy1 - gy0) // cs) + 1
-        cells, zones = [], []
+        cells, zones, inner = [], [], []
+        eps = 1e-3  # a cell's box grown by a millimetre: a point the floor division puts in it is inside that
         for z in range(len(geoms)):
             ix = np.arange(int((b[z, 0] - gx0) // cs), int((b[z, 2] - gx0) // cs) + 1)
             iy = np.arange(int((b[z, 1] - gy0) // cs), int((b[z, 3] - gy0) // cs) + 1)
-            c = (iy[:, None] * self.ncx + ix[None, :]).ravel()
+            cx, cy = np.meshgrid(ix, iy)
+            cx, cy = cx.ravel(), cy.ravel()
+            boxes = shapely.box(gx0 + cx * cs - eps, gy0 + cy * cs - eps, gx0 + (cx + 1) * cs + eps,
+                                gy0 + (cy + 1) * cs + eps)
+            meets = shapely.intersects(geoms[z], boxes)  # only the cells the zone itself meets
+            c = (cy * self.ncx + cx)[meets]
             cells.append(c)
             zones.append(np.full(len(c), z, dtype=np.int64))
+            inner.append(shapely.contains_properly(geoms[z], boxes[meets]))  # wholly inside: no test needed
         cell_of = np.concatenate(cells)
         zone_of = np.concatenate(zones)
         o = np.lexsort((zone_of, cell_of))
-        cell_of, self.cell_zone = cell_of[o], zone_of[o]
+        cell_of, self.cell_zone, self.cell_inner = cell_of[o], zone_of[o], np.concatenate(inner)[o]
         ncell = self.ncx * self.ncy
         self.cell_start = np.searchsorted(cell_of, np.arange(ncell + 1)).astype(np.int64)
         self.cell_count = np.diff(self.cell_start)  # ... and one more cell, empty, for points off the grid
@@ -125,11 +134,14 @@ class ZoneIndex:
             return _NONE, _NONE
         fi = np.repeat(np.arange(n), cnt)
         within = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        zi = self.cell_zone[np.repeat(self.cell_start[cell], cnt) + within]
+        entry = np.repeat(self.cell_start[cell], cnt) + within
+        zi = self.cell_zone[entry]
         px, py = x[fi], y[fi]
-        box = (px >= self.bx0[zi]) & (px <= self.bx1[zi]) & (py >= self.by0[zi]) & (py <= self.by1[zi])
-        fi, zi, px, py = fi[box], zi[box], px[box], py[box]
-        inside = shapely.contains_xy(self.geoms[zi], px, py)
+        test = ~self.cell_inner[entry]  # a cell wholly inside the zone needs no test
+        test &= (px >= self.bx0[zi]) & (px <= self.bx1[zi]) & (py >= self.by0[zi]) & (py <= self.by1[zi])
+        inside = self.cell_inner[entry]
+        t = np.flatnonzero(test)
+        inside[t] = shapely.contains_xy(self.geoms[zi[t]], px[t], py[t])
         return fi[inside], zi[inside]
 
     def members(self, x: np.ndarray, y: np.ndarray) -> dict[int, list[int]]:

@@ -119,3 +119,29 @@ def test_corridor_distances_by_numpy_are_shapelys(tmp_path):
     assert (got == 0).any() and (got > 0).any()
     np.testing.assert_array_equal(got, want)
     core.close()
+
+
+def test_the_grids_membership_is_contains_for_every_zone(tmp_path):
+    """Cells wholly inside a zone answer without a test: the pairs are still exactly contains_xy's, on random
+    points, on the zones' corners and edges and on the grid's cell borders."""
+    import numpy as np
+    import shapely
+
+    core = make_core(tmp_path)
+    call(core, "zones.import", {"geojson": bench.city(random.Random(8))}, actor="t")
+    idx = engine(core)._prepare()
+    rng = np.random.default_rng(2)
+    corners = shapely.get_coordinates(idx.geoms)
+    gx = idx.gx0 + idx.cell * rng.integers(0, idx.ncx, 20_000)
+    x = np.concatenate([rng.uniform(-11_000, 11_000, 60_000), corners[:, 0], gx,
+                        (corners[:-1, 0] + corners[1:, 0]) / 2])
+    y = np.concatenate([rng.uniform(-11_000, 11_000, 60_000), corners[:, 1], rng.uniform(-11_000, 11_000, 20_000),
+                        (corners[:-1, 1] + corners[1:, 1]) / 2])
+    fi, zi = idx.pairs(x, y)
+    inside = shapely.contains_xy(idx.geoms[None, :], x[:, None], y[:, None])
+    want_f, want_z = np.nonzero(inside)
+    assert len(fi) > 10_000
+    np.testing.assert_array_equal(fi, want_f)
+    np.testing.assert_array_equal(zi, want_z)
+    assert idx.cell_inner.any()
+    core.close()
