@@ -1,7 +1,7 @@
 """The rules engine: a fix handler of the core that runs every rule on every fix (Traccar's ordered handlers).
 
 For each batch the core ingests: membership of every fix in one grid query, the corridor distances
-in one vectorised call (which fixes to measure picked with numpy too), then per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
+with numpy too, then (in rounds where no unit repeats, dispatch/rules/batch.py) per fix the checks (dispatch/rules/checks.py) that apply to the unit (its
 `Plan`, worked out once per change of zones, permits or switches: a truck with papers gets the permit,
 hours, corridor and dumping checks, a boat of a patrol area the area check, every unit the per-zone
 ones, an AIS contact only the protection zones), each guarded so one failing check never stops the others. The conditions found go through a debounce per
