@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +103,6 @@ fixes_table = Table(
 )
 
 _FIX_COLUMNS = ("unit_id", "ts", "lat", "lon", "speed", "course", "source")
-_SQLITE_FIX_VALUES = f"({', '.join('?' * len(_FIX_COLUMNS))})"
-_SQLITE_INSERT_FIXES = f"INSERT INTO fixes ({', '.join(_FIX_COLUMNS)}) VALUES {_SQLITE_FIX_VALUES}"
 
 fix_blocks_table, fix_sources_table = fixblocks.tables(metadata)  # the sealed tier (revision 0004)
 
@@ -254,17 +251,6 @@ def make_engine(url: str) -> Engine:
     given = make_url(url).query
     connect_args = {k: v for k, v in PG_CONNECT_ARGS.items() if k not in given}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-
-
-def _sqlite_insert_fixes(conn: Connection, batch: list[tuple[Any, ...]]) -> None:
-    """Fix rows in order, by INSERTs of up to 500 rows each: executemany would run the one-row INSERT,
-    AUTOINCREMENT's bookkeeping and all, once per row (about 1.7 times the time)."""
-    get = getattr(conn.connection.dbapi_connection, "getlimit", None)  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
-    per = max(1, min(500, get(9) // len(_FIX_COLUMNS))) if get is not None else 500
-    for i in range(0, len(batch), per):
-        chunk = batch[i : i + per]
-        sql = _SQLITE_INSERT_FIXES + (", " + _SQLITE_FIX_VALUES) * (len(chunk) - 1)
-        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
 
 
 class EventStore:
@@ -470,7 +456,7 @@ class EventStore:
         try:
             with self.write() as conn:
                 if self.is_sqlite:
-                    _sqlite_insert_fixes(conn, batch)
+                    fixes.insert_plain_sqlite(conn, batch, _FIX_COLUMNS)
                 else:
                     conn.execute(insert(fixes_table), [dict(zip(_FIX_COLUMNS, row, strict=True)) for row in batch])
         except Exception:
