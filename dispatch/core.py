@@ -235,8 +235,10 @@ class Dispatch:
                 self._pos_version += 1
                 self._unit_pos_version[uid] = self._pos_version
             self.fixes_ingested += len(rows)
+            # buffered for the store before anyone can see the positions: a reader that sees a unit's new
+            # position and then flushes finds its fix stored (the buffer's own lock is only ever held briefly)
+            self.store.add_rows(rows)
         share_gil()
-        self.store.add_rows(rows)
         if rows and self.fix_handlers:
             self._handle(rows, False)
         return len(rows)
