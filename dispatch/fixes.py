@@ -254,11 +254,16 @@ def count(conn: Any) -> int:
     return int(row[0] or 0) + int(row[1] or 0)
 
 
+def plain_insert_sql(columns: Sequence[str]) -> str:
+    """The one-row INSERT of the plain tier, with DB-API qmark parameters (sqlite3)."""
+    return f"INSERT INTO fixes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 def insert_plain_sqlite(conn: Any, batch: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> None:
     """New fix rows into the plain tier on SQLite, in order, by INSERTs of up to 500 rows each: executemany
     would run the one-row INSERT, AUTOINCREMENT's bookkeeping and all, once per row (about 1.7 times the time)."""
     values = f"({', '.join('?' * len(columns))})"
-    head = f"INSERT INTO fixes ({', '.join(columns)}) VALUES {values}"
+    head = plain_insert_sql(columns)
     get = getattr(conn.connection.dbapi_connection, "getlimit", None)  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
     per = max(1, min(500, get(9) // len(columns))) if get is not None else 500
     for i in range(0, len(batch), per):
