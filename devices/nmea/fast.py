@@ -20,6 +20,7 @@ the same epoch into one Fix.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,6 +82,20 @@ def checksum_flags(lines: Sequence[str]) -> list[bool]:
     return scan_batch(lines, ())[0]
 
 
+def line_xors(b: Any, lines: Sequence[str]) -> tuple[Any, Any, Any, Any]:
+    """(lengths, starts, ends, body XOR) of each line of `lines` joined into the bytes `b`; the XOR is of
+    b[start+1 : end-3], between a sentence's first character and its '*' (one numpy pass for the batch)."""
+    n = len(lines)
+    lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    idx = np.empty(2 * n, dtype=np.int64)
+    idx[0::2] = starts + 1
+    idx[1::2] = ends - 3
+    np.clip(idx, 0, len(b) - 1, out=idx)
+    return lens, starts, ends, np.bitwise_xor.reduceat(b, idx)[0::2]
+
+
 def scan_batch(lines: Sequence[str], skip_kinds: Collection[str]) -> tuple[list[bool], list[int] | None, dict[str, int]]:
     """Checksum flags (as `checksum_flags`) and which lines need no decoding at all.
 
@@ -108,14 +123,7 @@ def scan_batch(lines: Sequence[str], skip_kinds: Collection[str]) -> tuple[list[
         return ok, rest, counts
     b = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
     last = len(b) - 1
-    lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    idx = np.empty(2 * n, dtype=np.int64)
-    idx[0::2] = starts + 1
-    idx[1::2] = ends - 3
-    np.clip(idx, 0, last, out=idx)
-    body = np.bitwise_xor.reduceat(b, idx)[0::2]  # XOR of b[start+1 : end-3]: between the first char and '*'
+    lens, starts, ends, body = line_xors(b, lines)
     e1 = np.clip(ends - 1, 0, last)
     given = _HEXVAL[b[e1 - 1]] * 16 + _HEXVAL[b[e1]]
     okv = (lens >= 6) & (b[np.clip(ends - 3, 0, last)] == _STAR) & (given == body)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from devices.nmea.fast import KNOT
+from devices.nmea.fast import KNOT, line_xors
 
 _HEXVAL = np.full(256, -4096, dtype=np.int32)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
@@ -178,15 +178,7 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     if len(b) < 16:
         return None
     last = len(b) - 1
-    lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    # checksums, as devices.nmea.fast.scan_batch
-    idx = np.empty(2 * n, dtype=np.int64)
-    idx[0::2] = starts + 1
-    idx[1::2] = ends - 3
-    np.clip(idx, 0, last, out=idx)
-    body = np.bitwise_xor.reduceat(b, idx)[0::2]
+    lens, starts, ends, body = line_xors(b, lines)  # checksums, as devices.nmea.fast.scan_batch
     e1 = np.clip(ends - 1, 0, last)
     okv = (lens >= 6) & (b[np.clip(ends - 3, 0, last)] == _STAR) & (_HEXVAL[b[e1 - 1]] * 16 + _HEXVAL[b[e1]] == body)
     ok = okv.tolist()
