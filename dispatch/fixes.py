@@ -254,18 +254,18 @@ def count(conn: Any) -> int:
     return int(row[0] or 0) + int(row[1] or 0)
 
 
-def plain_insert_sql(columns: Sequence[str]) -> str:
-    """The one-row INSERT of the plain tier, with DB-API qmark parameters (sqlite3)."""
-    return f"INSERT INTO fixes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+# A plain-tier row, in the order the store buffers it (Dispatch.ingest's rows).
+PLAIN_COLUMNS = ("unit_id", "ts", "lat", "lon", "speed", "course", "source")
+_PLAIN_VALUES = f"({', '.join('?' * len(PLAIN_COLUMNS))})"
+PLAIN_INSERT_SQL = f"INSERT INTO fixes ({', '.join(PLAIN_COLUMNS)}) VALUES {_PLAIN_VALUES}"  # sqlite3 qmarks
 
 
-def insert_plain_sqlite(conn: Any, batch: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> None:
+def insert_plain_sqlite(conn: Any, batch: Sequence[tuple[Any, ...]]) -> None:
     """New fix rows into the plain tier on SQLite, in order, by INSERTs of up to 500 rows each: executemany
     would run the one-row INSERT, AUTOINCREMENT's bookkeeping and all, once per row (about 1.7 times the time)."""
-    values = f"({', '.join('?' * len(columns))})"
-    head = plain_insert_sql(columns)
     get = getattr(conn.connection.dbapi_connection, "getlimit", None)  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
-    per = max(1, min(500, get(9) // len(columns))) if get is not None else 500
+    per = max(1, min(500, get(9) // len(PLAIN_COLUMNS))) if get is not None else 500
     for i in range(0, len(batch), per):
         chunk = batch[i : i + per]
-        conn.exec_driver_sql(head + (", " + values) * (len(chunk) - 1), tuple(chain.from_iterable(chunk)))
+        conn.exec_driver_sql(PLAIN_INSERT_SQL + (", " + _PLAIN_VALUES) * (len(chunk) - 1),
+                             tuple(chain.from_iterable(chunk)))

@@ -37,13 +37,12 @@ def tune_runtime() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
-
 # Sharing the GIL with a latency-bound thread (the hub's field loop). CPython hands the GIL to a waiting
 # thread only at the switch interval, and not reliably even then: measured on the 2-core bench machine
 # (CPython 3.12 and 3.11 alike), a thread busy in Python for 5 ms, 100 times, kept a thread woken from a
 # 0.1 ms sleep waiting more than 2.5 ms 25 to 46 times, whatever the switch interval (0.5 ms or 0.1 ms);
-# with a `time.sleep(0)` every 0.2 ms in the busy loop no wait exceeded 0.4 ms. So background work that runs in Python for milliseconds (a feed's tick:
-# the simulator, decoding, binding, ingest, the rules) calls `GilShare` between its items and `share_gil`
+# with a `time.sleep(0)` every 0.2 ms in the busy loop no wait exceeded 0.4 ms. So background work that
+# runs in Python for milliseconds (a feed's tick: the simulator, decoding, binding, ingest, the rules) calls `GilShare` between its items and `share_gil`
 # between its stages; a thread that must never wait behind them (`priority_thread()`) does not yield there.
 SHARE_EVERY_S = 0.0002
 _priority: set[int] = set()  # threads that never yield in share_gil (the hub's loop): see priority_thread

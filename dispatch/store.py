@@ -102,7 +102,6 @@ fixes_table = Table(
     Index("ix_fixes_ts", "ts"),
 )
 
-_FIX_COLUMNS = ("unit_id", "ts", "lat", "lon", "speed", "course", "source")
 
 fix_blocks_table, fix_sources_table = fixblocks.tables(metadata)  # the sealed tier (revision 0004)
 
@@ -456,9 +455,9 @@ class EventStore:
         try:
             with self.write() as conn:
                 if self.is_sqlite:
-                    fixes.insert_plain_sqlite(conn, batch, _FIX_COLUMNS)
+                    fixes.insert_plain_sqlite(conn, batch)
                 else:
-                    conn.execute(insert(fixes_table), [dict(zip(_FIX_COLUMNS, row, strict=True)) for row in batch])
+                    conn.execute(insert(fixes_table), [dict(zip(fixes.PLAIN_COLUMNS, row, strict=True)) for row in batch])
         except Exception:
             # Keep the fixes for the next flush rather than lose them.
             with self._buffer_lock:

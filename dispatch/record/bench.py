@@ -51,9 +51,6 @@ def build_recording(path: Path, hours: float, units: int = UNITS, seed: int = 24
     """A recording as the store writes it: the store's schema, each 5 s of the fleet's fixes one flush into
     the plain table (the store's own INSERT), and every SEAL_EVERY_S of the recording's time the sealing
     step the store's background runs (fixseal.seal_in: the same packing, the same deletes)."""
-    from dispatch.store import _FIX_COLUMNS
-
-    insert_sql = fixes.plain_insert_sql(_FIX_COLUMNS)
 
     engine = create_engine(f"sqlite:///{path}")
     metadata.create_all(engine)
@@ -74,7 +71,7 @@ def build_recording(path: Path, hours: float, units: int = UNITS, seed: int = 24
         for i, uid in enumerate(ids):
             lat, lon, off = base[i]
             rows.append((uid, t + off, lat + (k % 720) * 1e-5, lon + (k % 360) * 1e-5, 3.2, 90.0, "bench"))
-        con.executemany(insert_sql, rows)
+        con.executemany(fixes.PLAIN_INSERT_SQL, rows)
         n += len(rows)
         if k % seal_every == seal_every - 1:
             fixseal.seal_due_in(con, partitioned=False)
