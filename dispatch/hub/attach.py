@@ -52,6 +52,7 @@ class RemoteCore:
         self.lock = threading.RLock()
         self.fixes_ingested = 0
         self.resyncs = 0  # how many times the stream had a gap and the state was read again
+        self._syncing = False  # a resynchronisation is under way (see `settled`)
         self.hub_instance: str | None = None
         self.link = "connecting"  # connecting, up, lost, cut (the hub ended this seat: `cut_reason`)
         self.on_link: list[Callable[[str, str], None]] = []  # fn(status, detail) on the stream thread
@@ -248,6 +249,7 @@ class RemoteCore:
             self._need_sync.set()
             while not self._stop.is_set() and self.link != "cut":
                 if self._need_sync.is_set() and self.link != "lost" and time.monotonic() >= self._sync_after:
+                    self._syncing = True  # before the ask is cleared: `settled` is never true in between
                     self._need_sync.clear()
                     self._resync()
                 if port != self._stream_port:  # the restarted hub publishes elsewhere
@@ -299,10 +301,22 @@ class RemoteCore:
         self._resubscribe.set()
 
     def _resync(self) -> None:
+        try:
+            self._resync_now()
+        finally:
+            self._syncing = False
+
+    @property
+    def settled(self) -> bool:
+        """No resynchronisation asked for or under way: the state moves only with the stream."""
+        return not self._syncing and not self._need_sync.is_set()
+
+    def _resync_now(self) -> None:
         if time.monotonic() < self._sync_after:
             self._need_sync.set()  # the last one failed a moment ago: the loop tries again after the pause
             return
         self.resyncs += 1
+        self._syncing = True
         try:
             self._sync()
         except ConnectionError:

@@ -148,8 +148,9 @@ def test_a_lost_message_is_a_gap_and_the_seat_resynchronises(link) -> None:  # t
     zhao = add_operator(link.core, link.keys, "zhao", "viewer")
     a, b = attach(link.hub.control_endpoint, wang, "wang"), attach(link.hub.control_endpoint, zhao, "zhao")
     try:
-        wait_for(lambda: b.resyncs >= 1 and b.state.last_seq == link.core.state.last_seq, 5)
-        wait_for(lambda: link.hub.stream.cursor == link.core.state.last_seq, 5)  # nothing in flight
+        # the seat's first resynchronisations over, and nothing in flight: a later one is the gap's
+        wait_for(lambda: b.resyncs >= 1 and b.settled and b.state.last_seq == link.core.state.last_seq, 5)
+        wait_for(lambda: link.hub.stream.cursor == link.core.state.last_seq, 5)
         before = b.resyncs
         link.hub.stream.drop_next = 1  # the next message of events never reaches anyone
         call(a, "shift.note", {"text": "one"}, actor="ignored")
