@@ -119,6 +119,7 @@ class Outbox:
         self.acked: dict[str, int] = {}
         self.last_cseq: dict[str, int] = {}
         self.unacked_refs: dict[str, dict[int, str]] = {}  # unit -> seq -> ref of its unacked assignments/cancels
+        self._unsaved: list[dict[str, Any]] = []  # acknowledgements taken, not yet in the store (`save_acks`)
         q = self.db.query
         for unit, seq in q("SELECT unit_id, MAX(seq) FROM field_outbox GROUP BY unit_id", {}):
             self.last_seq[unit] = int(seq)
@@ -181,14 +182,17 @@ class Outbox:
         return out
 
     def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
-        """Mark everything up to each unit's acknowledged seq as acknowledged: every unit of the batch in
-        one transaction, one executemany. Returns (unit, ref, seq) of the assignments and cancellations
-        this newly acknowledged (for "delivered")."""
+        """Take acknowledgements: everything up to each unit's acknowledged seq is acknowledged, in memory
+        at once and in the store with the next `save_acks` (the hub's deferred write, at most DEFER_S
+        later: none on the acknowledgement's path). Returns (unit, ref, seq) of the assignments and
+        cancellations this newly acknowledged (for "delivered").
+
+        An acknowledgement lost with the process before it was saved costs a resend, never a message: the
+        unit answers the duplicate with its last seq, and that acknowledgement is taken again."""
         todo = {u: s for u, s in acks.items() if s > self.acked.get(u, 0)}
         if not todo:
             return []
-        with self.db.write() as w:
-            w.many(SQL_ACK, [{"unit_id": u, "lo": self.acked.get(u, 0), "hi": s, "now": now} for u, s in todo.items()])
+        self._unsaved += [{"unit_id": u, "lo": self.acked.get(u, 0), "hi": s, "now": now} for u, s in todo.items()]
         delivered: list[tuple[str, str, int]] = []
         for unit_id, seq in todo.items():
             self.acked[unit_id] = seq
@@ -199,6 +203,22 @@ class Outbox:
                 if not refs:
                     del self.unacked_refs[unit_id]
         return delivered
+
+    @property
+    def unsaved_acks(self) -> int:
+        return len(self._unsaved)
+
+    def save_acks(self) -> None:
+        """Write the acknowledgements taken since the last save: one transaction, one executemany. On a
+        failure they stay, for the next try."""
+        if self._unsaved:
+            rows, self._unsaved = self._unsaved, []
+            try:
+                with self.db.write() as w:
+                    w.many(SQL_ACK, rows)
+            except BaseException:
+                self._unsaved[:0] = rows
+                raise
 
     def pending(self, unit_id: str, after: int) -> list[bytes]:
         """Unacknowledged messages of `unit_id` after seq `after`, in order, ready to send."""

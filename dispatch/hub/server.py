@@ -259,7 +259,8 @@ class Hub:
                 # every message waiting
                 if pump and not self._step(self._pump_events):
                     self._pump_retry = True  # the cursor did not move: the tick tries again
-                wait = 100 if not self._deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
+                deferred = self._deferring()
+                wait = 100 if not deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
                 events = dict(poller.poll(wait))
                 pump = False
                 if self._wake_r in events:
@@ -273,7 +274,7 @@ class Hub:
                 if router in events:
                     self._step(self._drain, router)
                 now = time.monotonic()
-                if self._deferred and now >= self._deferred_due:
+                if deferred and now >= self._deferred_due:
                     self._step(self._flush_events, deferred=True)
                 if now >= next_tick:
                     next_tick = now + 0.25
@@ -292,8 +293,8 @@ class Hub:
         """Run one step of the loop; a failure (the store busy or gone) is logged and the hub keeps serving.
 
         Nothing is lost by a failed step: an outbox row not committed was not sent (the event cursor did
-        not move, the step is retried), an acknowledgement not committed is asked for again by the resend
-        after `resend_after` (the unit answers a duplicate with its last seq)."""
+        not move, the step is retried), an acknowledgement not saved stays in the outbox's memory for the
+        next try (one lost with the process is acknowledged again by the unit's next login)."""
         try:
             fn(*args, **kw)
             return True
@@ -401,25 +402,37 @@ class Hub:
 
     def _apply_acks(self, acks: dict[str, int], now: float) -> None:
         at = _ms_now()  # the acknowledgement's own time (the event is recorded up to DEFER_S later)
-        delivered = self.outbox.ack(acks, at)
+        delivered = self._take_acks(acks, at)
         for unit in acks:
             self.progress[unit] = now
         for fn in self.ack_listeners:
             fn(acks)
-        self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
-                     for u, ref, s in delivered])
+        self._defer(delivered)
+
+    def _deferring(self) -> bool:
+        return bool(self._deferred or self.outbox.unsaved_acks)
+
+    def _take_acks(self, acks: dict[str, int], at: float) -> list[NewEvent]:
+        """The outbox takes acknowledgements (saved with the deferred events); their "delivered" events."""
+        if not self._deferring():
+            self._deferred_due = time.monotonic() + DEFER_S
+        return [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
+                for u, ref, s in self.outbox.ack(acks, at)]
 
     def _defer(self, events: list[NewEvent]) -> None:
-        """Delivery events ("queued", "delivered") are recorded together at most DEFER_S later: one store
-        write for many units' assignments and acknowledgements, and none on the acknowledgement's path."""
+        """Delivery events ("queued", "delivered") and the outbox's acknowledgements are recorded together
+        at most DEFER_S later: one store write for many units' assignments and acknowledgements, and none
+        on the acknowledgement's path."""
         if events:
-            if not self._deferred:
+            if not self._deferring():
                 self._deferred_due = time.monotonic() + DEFER_S
             self._deferred += events
 
     def _flush_events(self, *, deferred: bool = False) -> None:
         """Record the hub's pending events, and the deferred "queued" ones before them (always with any
         other: a unit's "delivered" or answer must follow its "queued")."""
+        if deferred and self.outbox.unsaved_acks:
+            self.outbox.save_acks()  # before the "delivered" they explain (a failure: both wait, for the next try)
         if self._pending_events or (deferred and self._deferred):
             items = self._deferred + self._pending_events
             self._deferred, self._pending_events = [], []
@@ -476,8 +489,7 @@ class Hub:
                          "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
         if last > self.outbox.acked.get(unit, 0):
             at = _ms_now()
-            self._defer([NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
-                         for u, ref, s in self.outbox.ack({unit: last}, at)])
+            self._defer(self._take_acks({unit: last}, at))
         self._resend(unit, last)
         log.info("field: %s logged in (client %s, last seq %d)", unit, msg.get("version"), msg["last_seq"])
 

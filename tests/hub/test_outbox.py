@@ -64,6 +64,10 @@ def check_batched_acks(url: str) -> None:
     assert ob.pending("u00", 0) and [json.loads(b)["seq"] for b in ob.pending("u00", 0)] == [2, 3]
     assert ob.pending("u01", 0) == []
     assert [json.loads(b)["type"] for b in ob.pending("u30", 0)] == ["broadcast"]
+    assert ob.unsaved_acks == 20
+    assert {(r["unit_id"], r["seq"]): r["acked"] for r in ob.rows(limit=1000)}[("u00", 1)] is None  # taken, not saved
+    ob.save_acks()  # the hub's deferred write
+    assert ob.unsaved_acks == 0
     ob.close()
     store.close()
 
@@ -102,18 +106,27 @@ def test_a_batch_that_cannot_be_written_changes_nothing(tmp_path) -> None:  # ty
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the store
     try:
+        assert ob.ack({"u00": 2}, 99.0) == [("u00", "incident:1", 1), ("u00", "incident:2", 2)]  # memory only
+        assert ob.ack({"u00": 3, "u01": 2}, 100.0) == [("u01", "incident:3", 1)]
         with pytest.raises(sqlite3.OperationalError):
-            ob.ack({"u00": 3, "u01": 2}, 100.0)
-        assert ob.acked == {}  # not recorded: the hub will resend, the unit acks again
+            ob.save_acks()
+        assert ob.unsaved_acks == 3  # kept for the next try: none lost, none saved twice
         with pytest.raises(sqlite3.OperationalError):
             ob.add_many([("u00", {"type": "text", "text": "hi"}, None, 9)], time.time(), cursor=9)
         assert ob.last_seq["u00"] == 3  # the seq was not used up: no gap
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert ob.ack({"u00": 3, "u01": 2}, 100.0) == [("u00", "incident:1", 1), ("u00", "incident:2", 2),
-                                                   ("u01", "incident:3", 1)]
+    ob.save_acks()
+    assert ob.unsaved_acks == 0
     out = ob.add_many([("u00", {"type": "text", "text": "hi"}, None, 9)], time.time(), cursor=9)
     assert out[0][1]["seq"] == 4
     ob.close()
+    store.close()
+    store = EventStore(f"sqlite:///{path}")
+    again = Outbox(store)  # what the next hub reads
+    assert again.acked == {"u00": 3, "u01": 2} and again.unacked_refs == {}
+    rows = {(r["unit_id"], r["seq"]): r["acked"] for r in again.rows(limit=1000)}
+    assert rows[("u00", 1)] == rows[("u00", 2)] == 99.0 and rows[("u00", 3)] == 100.0 and rows[("u00", 4)] is None
+    again.close()
     store.close()
