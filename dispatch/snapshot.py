@@ -6,23 +6,21 @@ A snapshot is a cache, never the truth. It is the core's `State` (units and ever
 code that built it. Start-up takes the newest snapshot only if all of these hold: same format, same
 fingerprint (every source file of dispatch/: a changed applier makes every older snapshot stale), bytes intact, the event at its seq still the one it was
 taken at (same hash), and it unpickles to a State through an unpickler that admits only this
-program's own classes and plain containers. Otherwise the state comes from the whole log, and the log
+program's own classes and plain containers (dispatch/pickles.py). Otherwise the state comes from the whole log, and the log
 says why.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
-import pickle
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
+from dispatch import pickles
 from dispatch.state import State
 from dispatch.store import EventStore, events_table, snapshots_table
 
@@ -31,10 +29,6 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 KEEP = 2  # snapshots kept: the newest and the one before it (a write cut short still leaves one)
 
-_SAFE_BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "bytes", "bytearray", "complex", "slice", "range",
-                  "object", "int", "float", "str", "bool"}
-_SAFE_MODULES = ("dispatch.", "devices.", "shapely.", "collections", "datetime", "zoneinfo", "enum", "copyreg",
-                 "_collections_abc", "numpy")
 _fingerprint: str | None = None
 
 
@@ -54,20 +48,9 @@ def fingerprint() -> str:
     return _fingerprint
 
 
-class _Unpickler(pickle.Unpickler):
-    """Admits only this program's classes, shapely's geometries and plain containers."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins" and name in _SAFE_BUILTINS:
-            return super().find_class(module, name)
-        if module.startswith(_SAFE_MODULES):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"a snapshot may not name {module}.{name}")
-
-
 def dumps(state: State) -> bytes:
     """The state's bytes (call it under the core's lock: the state must not move while it is read)."""
-    return pickle.dumps(state, protocol=5)
+    return pickles.dumps(state)
 
 
 def save(store: EventStore, data: bytes, seq: int, head_hash: str) -> None:
@@ -106,7 +89,7 @@ def load(store: EventStore) -> State | None:
                     "replaying the whole log", row.id, row.seq)
         return None
     try:
-        state = _Unpickler(io.BytesIO(data)).load()
+        state = pickles.loads(data)
     except Exception as exc:
         log.warning("snapshot %d (event %d) cannot be read (%s); replaying the whole log", row.id, row.seq, exc)
         return None

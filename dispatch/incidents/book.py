@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from dispatch import pickles
 from dispatch.errors import NotFound, Refused
 from dispatch.geo import haversine_m
 from dispatch.incidents.workflow import (
@@ -115,6 +116,35 @@ class Incident:
         )
         return d
 
+
+
+def _history(self: Incident) -> list[dict[str, Any]]:
+    h = self.__dict__["_history"]
+    if type(h) is bytes:  # a closed incident's, packed by the snapshot it was loaded from: read on first use
+        h = self.__dict__["_history"] = pickles.loads(h)
+    return h
+
+
+def _set_history(self: Incident, value: list[dict[str, Any]]) -> None:
+    self.__dict__["_history"] = value
+
+
+def _incident_state(self: Incident) -> dict[str, Any]:
+    """A closed incident's history goes into a snapshot as one packed value, read back only when used:
+    a year of closed incidents is a million small dicts, most of which nobody looks at again (start-up
+    would spend most of its time rebuilding them). It stays packed here too (the snapshot is taken under the
+    core's lock, so no applier holds the list): the next snapshot saves it as it is, without packing again."""
+    d = self.__dict__
+    h = d.get("_history")
+    if type(h) is list and len(h) > 1 and self.state in CLOSED_STATES:
+        d["_history"] = pickles.dumps(h)
+    return d
+
+
+# The history is a property over `_history` (set after the dataclass is made: its __init__ and __eq__ go
+# through it), so that a packed one unpacks on first use wherever it is read.
+Incident.history = property(_history, _set_history)  # type: ignore[assignment]
+Incident.__getstate__ = _incident_state  # type: ignore[method-assign]
 
 @dataclass
 class Alert:

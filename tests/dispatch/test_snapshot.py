@@ -8,6 +8,7 @@ import enum
 import logging
 import pickle
 
+import pytest
 from sqlalchemy import update
 
 from dispatch import ops
@@ -89,7 +90,10 @@ def test_snapshot_plus_tail_equals_full_replay(tmp_path):
     try:
         assert fast.loaded_from_snapshot and not full.loaded_from_snapshot
         assert fast.snapshot_seq < fast.state.last_seq == full.state.last_seq  # a tail was replayed
-        assert _plain(fast.state) == _plain(full.state)
+        closed = [i for i in fast.state.ext["incidents"].items.values() if not i.is_open]
+        assert len(closed) >= 150 and all(type(vars(i)["_history"]) is bytes for i in closed)  # packed until read
+        assert _plain(fast.state) == _plain(full.state)  # (which reads every history)
+        assert all(type(vars(i)["_history"]) is list for i in closed)
         assert fast.state.units["officer-0001"].status.value == "busy"
         # and it keeps working: its next events bring the replayed one to the same state
         ops.call(fast, "incident.transition", {"incident_id": 201, "state": "en_route"}, actor="unit:officer-0001")
@@ -169,3 +173,31 @@ def test_a_clean_shutdown_leaves_a_snapshot_and_none_means_the_log(tmp_path, cap
     again = Dispatch(EventStore(url), clock=clock)
     assert again.loaded_from_snapshot and again.snapshot_seq == head == again.state.last_seq
     again.close()
+
+
+def test_a_packed_history_is_read_through_the_safe_unpickler(tmp_path):
+    """A closed incident's history rides in a snapshot packed; a forged one is an error when read, never code."""
+    from dispatch import pickles
+    from dispatch.incidents.book import Incident
+    from dispatch.incidents.workflow import State as IState
+
+    inc = Incident(1, "other", "P2", 24.3, 109.4, 1.0, "d", state=IState.CLOSED,
+                   history=[{"seq": 1, "kind": "incident.created"}, {"seq": 2, "kind": "incident.transitioned"}])
+    again = pickles.loads(pickles.dumps(inc))
+    assert type(vars(again)["_history"]) is bytes
+    assert again == inc and again.history[1]["seq"] == 2
+    again.history.append({"seq": 3})  # reopened, say: a history read is a history kept
+    assert pickles.loads(pickles.dumps(again)).history[-1] == {"seq": 3}
+    open_one = Incident(2, "other", "P2", 24.3, 109.4, 1.0, "d", history=[{"seq": 1}, {"seq": 2}])
+    assert type(vars(pickles.loads(pickles.dumps(open_one)))["_history"]) is list  # open ones stay as they are
+
+    import os
+
+    class Hostile:
+        def __reduce__(self):  # noqa: ANN204
+            return (os.getcwd, ())
+
+    forged = pickles.loads(pickles.dumps(inc))
+    vars(forged)["_history"] = pickle.dumps([Hostile()])
+    with pytest.raises(pickle.UnpicklingError, match="posix.getcwd"):
+        forged.history  # noqa: B018
