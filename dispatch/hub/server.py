@@ -1,9 +1,10 @@
 """The hub: the field endpoint (ROUTER, CURVE, ZAP) and the control endpoint, on one core.
 
-One loop thread owns the field socket, the ZAP handler and the outbox; a second thread serves
-the control endpoint (`ctl --hub`, later whole consoles). Core changes from any thread only
-wake the loop; the loop reads new events from the store after its persisted cursor and turns
-assignments, cancellations and messages into outbox rows (written before anything is sent).
+One loop thread owns the field socket, the ZAP handler and the outbox (what units send it:
+dispatch/hub/inbound.py); a second thread serves the control endpoint (`ctl --hub`, later whole
+consoles). Core changes from any thread only wake the loop; the loop reads new events from the store
+after its persisted cursor and turns assignments, cancellations and messages into outbox rows (written
+before anything is sent).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 
 import zmq
 
-from dispatch.errors import Refused
 from dispatch.hub import protocol as P
+from dispatch.hub.inbound import Inbound, ms_now
 from dispatch.hub.keys import hub_keypair
 from dispatch.hub.outbox import Outbox
-from dispatch.hub.relay import apply_reply, messages_for
+from dispatch.hub.relay import messages_for
 from dispatch.hub.state import field_state
 from dispatch.hub.where import WHERE_EVERY_S, where_messages
 from dispatch.hub.zap import zap_reply
@@ -33,21 +34,10 @@ log = logging.getLogger(__name__)
 OWN_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
                        "field.message_received"})
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
-HB = P.encode({"type": "hb"})
 DEFER_S = 0.05  # at most this long between sending (acknowledgement) and recording "queued" ("delivered")
-REPLACED = P.encode({"type": "error", "code": "replaced",
-                     "message": "another connection logged in as this unit; this one gets nothing more"})
-LOGIN_REQUIRED = P.encode({"type": "error", "code": "login_required",
-                           "message": "send login first (the hub may have restarted)"})
 
 
-def _ms_now() -> float:
-    """Now to the millisecond, rounded down: a time carried in an event is never after the event's own
-    (rounded to the nearest, an acknowledgement recorded within half a millisecond read as after its record)."""
-    return int(time.time() * 1000) / 1000
-
-
-class Hub:
+class Hub(Inbound):
     """Serves field units and control clients on one core. `start()` binds, `stop()` ends both threads."""
 
     def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
@@ -322,93 +312,7 @@ class Hub:
     def _zap_one(self, zap: zmq.Socket, frames: list[bytes]) -> None:
         zap.send_multipart(zap_reply(self.core, frames, self.owner))
 
-    # ------------------------------------------------------------- messages
-    def _drain(self, router: zmq.Socket) -> None:
-        acks: dict[str, int] = {}
-        fixes: list[tuple[Any, ...]] = []
-        online: list[str] = []
-        now = time.monotonic()
-        by_key = field_state(self.core.state).by_key
-        for _ in range(5000):
-            try:
-                frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                break
-            rid, frame = frames[0].bytes, frames[-1]
-            key = frame.get("User-Id")
-            unit = by_key.get(key)
-            if unit is None:
-                self._cut(rid, key)
-                continue
-            if len(frames) != 2:
-                self._refuse(rid, unit, f"{len(frames) - 1} frames; a message is one frame", "malformed")
-                continue
-            body = frame.bytes
-            if body == HB:  # the commonest message by far: 1,000 units, one a second each
-                if self.routes.get(unit) != rid:
-                    self._send(rid, LOGIN_REQUIRED)
-                    continue
-                self._send(rid, HB)
-                self.last_seen[unit] = now
-                if not self.present.get(unit):
-                    self.present[unit] = True
-                    online.append(unit)
-                continue
-            try:
-                msg = P.validate_from_unit(P.decode(body))
-            except P.ProtocolError as exc:
-                self._refuse(rid, unit, str(exc), exc.code)
-                continue
-            if msg.get("unit_id") not in (None, unit):
-                self._refuse(rid, unit, f"message claims unit {msg['unit_id']!r}; this key is {unit}'s", "not_you")
-                continue
-            t = msg["type"]
-            if t == "login":
-                self._login(rid, unit, msg)
-            elif self.routes.get(unit) != rid:
-                self._send(rid, LOGIN_REQUIRED)
-                continue
-            elif t == "hb":
-                self._send(rid, HB)
-            elif t == "ack":
-                if msg["seq"] > self.outbox.last_seq.get(unit, 0):
-                    self._refuse(rid, unit, f"ack for seq {msg['seq']}, never sent (last {self.outbox.last_seq.get(unit, 0)})",
-                                 "bad_seq")
-                    continue
-                acks[unit] = max(acks.get(unit, 0), msg["seq"])
-            elif t == "pos":
-                ts = msg.get("ts") or time.time()
-                fixes.append((unit, float(ts), float(msg["lat"]), float(msg["lon"]), msg.get("speed"),
-                              msg.get("course"), "field"))
-            else:
-                if acks:  # a unit acks an assignment before it answers it: keep that order in the log
-                    self._apply_acks(acks, now)
-                    acks = {}
-                self._flush_events(deferred=True)  # the "queued" of what it answers comes first
-                self._reliable(rid, unit, msg)
-            self.last_seen[unit] = now
-            if not self.present.get(unit):
-                self.present[unit] = True
-                online.append(unit)
-        if acks:
-            self._apply_acks(acks, now)
-        if fixes:
-            self.core.ingest(fixes)
-        self._pending_events += [NewEvent("unit.online", {"id": u}, f"unit:{u}") for u in online]
-        # Acknowledgements handled and nothing else waiting: record the delivery events now, in the lull
-        # (with traffic waiting they wait too, at most DEFER_S, and go in one write with later ones).
-        idle = acks and not router.getsockopt(zmq.EVENTS) & zmq.POLLIN
-        self._flush_events(deferred=bool(idle))
-
-    def _apply_acks(self, acks: dict[str, int], now: float) -> None:
-        at = _ms_now()  # the acknowledgement's own time (the event is recorded up to DEFER_S later)
-        delivered = self._take_acks(acks, at)
-        for unit in acks:
-            self.progress[unit] = now
-        for fn in self.ack_listeners:
-            fn(acks)
-        self._defer(delivered)
-
+    # ------------------------------------------------------ deferred writes
     def _deferring(self) -> bool:
         return bool(self._deferred or self.outbox.unsaved_acks)
 
@@ -452,76 +356,6 @@ class Hub:
             log.debug("field: send to %s failed: %s", unit, exc)
             return False
 
-    def _refuse(self, rid: bytes | None, unit: str | None, why: str, code: str = "bad_message") -> None:
-        self.refused += 1
-        log.warning("field: refused a message from %s: %s", unit or "an unknown sender", why)
-        if rid is not None:
-            self._send(rid, {"type": "error", "code": code, "message": why})
-
-    def _cut(self, rid: bytes, key: str | None) -> None:
-        """A message from a key no longer enrolled (revoked while connected): refuse it, forget the route."""
-        unit = self.route_unit.pop(rid, None)
-        if unit is not None:
-            self.routes.pop(unit, None)
-            log.warning("field: %s's key was revoked; connection cut off", unit)
-            self._send(rid, {"type": "error", "code": "revoked", "message": "this unit's key was revoked"})
-        self.refused += 1
-        log.debug("field: dropped a message from revoked/unknown key %s", key)
-
-    def _login(self, rid: bytes, unit: str, msg: dict[str, Any]) -> None:
-        old = self.routes.get(unit)
-        if old is not None and old != rid:
-            # one session per unit: the newest login wins; the connection it replaces is told so and stops
-            # (two devices with one key would otherwise take the session from each other in turn)
-            self.route_unit.pop(old, None)
-            log.warning("field: %s logged in on another connection; the previous one is told it was replaced", unit)
-            self._send(old, REPLACED)
-        self.routes[unit] = rid
-        self.route_unit[rid] = unit
-        if msg.get("where"):
-            self.wants_where.add(unit)
-            self._where_sent.pop(unit, None)  # a new session: tell it at once
-        else:
-            self.wants_where.discard(unit)
-        last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))
-        self._send(rid, {"type": "welcome", "unit_id": unit, "hub": self.public_key, "version": P.PROTOCOL_VERSION,
-                         "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
-                         "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
-        if last > self.outbox.acked.get(unit, 0):
-            at = _ms_now()
-            self._defer(self._take_acks({unit: last}, at))
-        self._resend(unit, last)
-        log.info("field: %s logged in (client %s, last seq %d)", unit, msg.get("version"), msg["last_seq"])
-
-    def _resend(self, unit: str, after: int) -> None:
-        rid = self.routes.get(unit)
-        if rid is None:
-            return
-        for body in self.outbox.pending(unit, after):
-            if not self._send(rid, body):
-                break
-        self.progress[unit] = time.monotonic()
-
-    # ---------------------------------------------------------- unit replies
-    def _reliable(self, rid: bytes, unit: str, msg: dict[str, Any]) -> None:
-        cseq = msg["cseq"]
-        if cseq <= self.outbox.last_cseq.get(unit, 0):
-            log.info("field: duplicate %s cseq %d from %s ignored", msg["type"], cseq, unit)
-            self._send(rid, {"type": "ack", "cseq": cseq, "ok": True, "duplicate": True})
-            return
-        reply: dict[str, Any] = {"type": "ack", "cseq": cseq, "ok": True}
-        try:
-            apply_reply(self.core, self.outbox, unit, msg)
-        except (Refused, P.ProtocolError) as exc:
-            log.warning("field: %s from %s refused: %s", msg["type"], unit, exc)
-            self.refused += 1
-            reply.update(ok=False, code=getattr(exc, "code", "refused"), message=str(exc))
-        except Exception as exc:  # the hub keeps serving everyone else
-            log.exception("field: %s from %s failed", msg["type"], unit)
-            reply.update(ok=False, code="error", message=str(exc))
-        self.outbox.set_last_cseq(unit, cseq)
-        self._send(rid, reply)
-
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
         """Turn new events (after the persisted cursor) into outbox messages, then send them."""
@@ -539,7 +373,7 @@ class Hub:
                 continue
             rows.extend(messages_for(self.core, ev))
         out: list[tuple[str, dict[str, Any], bytes]] = []
-        sent_at = _ms_now()
+        sent_at = ms_now()
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
             out = self.outbox.add_many(rows, sent_at, cursor=new[-1].seq)  # committed before any is sent
         self._cursor = new[-1].seq
