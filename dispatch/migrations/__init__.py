@@ -28,6 +28,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
+# Alembic announces each of its plugins at INFO whenever it loads: seven lines in every start's log that
+# say nothing about this store (the migration itself is logged here, once, when one runs).
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 HERE = Path(__file__).resolve().parent
 
