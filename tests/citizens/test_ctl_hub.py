@@ -12,7 +12,7 @@ import pytest
 
 from console.cli import main
 from tests.conftest import wait_for
-from tests.hub.test_restart import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import time
 
@@ -20,6 +19,7 @@ from devices.records import Satellite
 from dispatch.feeds.config import FeedSpec
 from dispatch.feeds.manager import FeedManager
 from tests.conftest import wait_for
+from tests.ports import free_port as _free_port
 
 EPOCHS = 40
 SATS = [(2, 24.0, 74.0, 40.0), (5, 45.0, 185.0, 38.0), (12, 61.0, 300.0, 44.0), (15, 12.0, 290.0, 31.0),
@@ -28,12 +28,6 @@ SATS = [(2, 24.0, 74.0, 40.0), (5, 45.0, 185.0, 38.0), (12, 61.0, 300.0, 44.0), 
 GPSD = shutil.which("gpsd") or shutil.which("gpsd", path="/usr/sbin:/usr/local/sbin")
 pytestmark = pytest.mark.skipif(shutil.which("gpsfake") is None or GPSD is None,
                                 reason="gpsd not installed (apt install gpsd gpsd-clients; .ci/run does)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _track(i: int) -> tuple[float, float]:

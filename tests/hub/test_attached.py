@@ -4,7 +4,6 @@ started again, the seats' logins in the log, and the login dialog's refusals."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from dispatch.ops import call
 from dispatch.store import EventStore
 from tests.conftest import wait_for
 from tests.hub.conftest import PASSWORD, UNITS, add_operator
+from tests.ports import free_port_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 INCIDENT = {"category": "floating_garbage", "priority": "P2", "lat": 24.33, "lon": 109.41, "verified": True}
@@ -27,21 +27,6 @@ def attach(endpoint: str, keys: dict[str, Any], name: str) -> RemoteCore:
     core = RemoteCore(endpoint, keys, timeout=5)
     core.login(name, PASSWORD)
     return core.start()
-
-
-def free_port_pair() -> int:
-    """A port P with P + 1 free too (the control endpoint and the stream beside it)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no two free ports side by side")
 
 
 def start_hub(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -24,7 +24,8 @@ from dispatch.ops import call
 from dispatch.store import EventStore
 from tests.conftest import wait_for
 from tests.hub.conftest import UNITS
-from tests.hub.test_attached import ROOT, free_port_pair
+from tests.hub.test_attached import ROOT
+from tests.ports import free_port_pair
 
 
 class HubProcess:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -14,17 +13,10 @@ from dispatch.hub.keys import load_key_file, new_unit_key
 from dispatch.store import EventStore
 from tests.conftest import wait_for
 from tests.hub.conftest import add_operator, control_client
+from tests.ports import free_port
 
 HUB = ("import argparse, sys; from console.cli import hub; p = argparse.ArgumentParser(); hub.add_arguments(p); "
        "sys.exit(hub.run(p.parse_args(sys.argv[1:])))")
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_outbox_survives_sigkill(tmp_path: Path, db_url: str) -> None:

@@ -20,7 +20,8 @@ from dispatch.ops import call
 from dispatch.store import EventStore
 from tests.conftest import wait_for
 from tests.hub.conftest import PASSWORD, UNITS, add_operator
-from tests.hub.test_attached import ROOT, free_port_pair, start_hub, store_head
+from tests.hub.test_attached import ROOT, start_hub, store_head
+from tests.ports import free_port_pair
 
 
 def _status(path: Path) -> dict[str, Any]:

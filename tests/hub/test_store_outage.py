@@ -109,7 +109,8 @@ def test_a_hub_process_and_ctl_through_a_database_outage(pg_url: str, tmp_path: 
     import subprocess
     import sys
 
-    from tests.hub.test_attached import ROOT, free_port_pair, start_hub
+    from tests.hub.test_attached import ROOT, start_hub
+    from tests.ports import free_port_pair
 
     core = Dispatch(EventStore(pg_url))
     core.register_units("test", UNITS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +13,9 @@ from dispatch.core import Dispatch
 from dispatch.errors import Refused
 from dispatch.store import EventStore
 from tests.conftest import wait_for
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main(*args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

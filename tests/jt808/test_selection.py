@@ -21,15 +21,10 @@ from tests.devices.jt808_frames import PHONE_2013
 from tests.jt808.terminal import RawTerminal
 from tests.jt808.test_commands import LATER, T_LATER
 from tests.jt808.test_gateway import login
+from tests.ports import free_port
 
 T = datetime(2024, 11, 26, 12, 0, 5, tzinfo=UTC).timestamp()
 NO_ALARM_AT_T = ("00 00 00 00" "00 0C 00 03" "01 73 31 00" "06 85 BD 84" "00 5C" "01 C8" "01 13" "24 11 26 20 00 05")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
