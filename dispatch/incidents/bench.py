@@ -1,4 +1,5 @@
-"""Recommendation figures (and start-up on a year of history: dispatch/incidents/bench_history.py): rank 2,000 units for an incident on the demo city.
+"""Recommendation figures: rank 2,000 units for an incident on the demo city. (Start-up on a year of history
+is the "history" section, dispatch/incidents/bench_history.py.)
 
 recommend_ms_p95: the whole `recommend` operation as the console calls it (catch up on the store,
 pick available units, one Dijkstra from the incident over the waterway and road graphs (cached per
@@ -111,9 +112,6 @@ def run(quick: bool) -> dict[str, float | int]:
         "recommend_units": N_UNITS,
         "recommend_queries": n_queries,
     }
-    from dispatch.incidents import bench_history
-
-    figures.update(bench_history.run(quick))  # start-up on a year of history (see bench_history.py)
     return figures
 
 
