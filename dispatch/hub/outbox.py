@@ -187,8 +187,9 @@ class Outbox:
         later: none on the acknowledgement's path). Returns (unit, ref, seq) of the assignments and
         cancellations this newly acknowledged (for "delivered").
 
-        An acknowledgement lost with the process before it was saved costs a resend, never a message: the
-        unit answers the duplicate with its last seq, and that acknowledgement is taken again."""
+        An acknowledgement lost with the process before it was saved costs nothing: the unit's next login
+        carries its last seq, which acknowledges the same messages (and a resend that comes first is
+        answered with that seq)."""
         todo = {u: s for u, s in acks.items() if s > self.acked.get(u, 0)}
         if not todo:
             return []
