@@ -55,6 +55,22 @@ def test_the_head_revision_is_the_schema_the_code_declares(store_url: str) -> No
     assert revision_of(store_url) == [migrations.head()]
 
 
+def test_a_store_at_the_head_opens_without_alembic(tmp_path: Path) -> None:
+    """The head read off versions/ is Alembic's own; a store already at it is opened with one read and no
+    Alembic import (a fresh store, or one behind, still goes through Alembic)."""
+    import subprocess
+    import sys
+
+    assert migrations.quick_head() == migrations.head()
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    probe = ("import sys; from dispatch.store import EventStore; s = EventStore(sys.argv[1]); s.close(); "
+             "print('alembic' in sys.modules)")
+    root = Path(__file__).resolve().parents[2]
+    runs = [subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, cwd=root, check=True)
+            .stdout.strip() for _ in range(2)]
+    assert runs == ["True", "False"]  # created through Alembic, then opened without it
+
+
 def test_a_store_from_the_previous_version_upgrades_in_place_with_its_chain_intact(store_url: str, capsys) -> None:
     before = write_legacy_store(store_url)
     assert len(before) >= 5
