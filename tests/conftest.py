@@ -45,6 +45,14 @@ def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A fresh store's URL, once on a SQLite file and once on the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_url")
+
+
 class Clock:
     """An injected clock: tests move time by setting `t`."""
 

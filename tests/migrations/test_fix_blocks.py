@@ -10,7 +10,6 @@ import sys
 import types
 from typing import Any
 
-import pytest
 from sqlalchemy import create_engine
 
 from console.cli import main
@@ -20,15 +19,7 @@ from dispatch.store import EventStore, make_engine
 from tests.migrations.legacy import _source, events_of
 
 PREVIOUS = "a9b1cafde65ef60dde4d6592689a61ab1c4fe756"  # the last commit whose store kept a row per fix (0003)
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 T0 = 1_790_000_000.0
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request, tmp_path):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return request.getfixturevalue("pg_url")
 
 
 def previous_store_module() -> Any:

@@ -15,15 +15,6 @@ from dispatch import migrations
 from dispatch.store import EventStore, StoreError
 from tests.migrations.legacy import events_of, write_legacy_store
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request, tmp_path):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return request.getfixturevalue("pg_url")
-
 
 def revision_of(url: str) -> list[str]:
     engine = create_engine(url)

@@ -19,14 +19,6 @@ from dispatch.store import EventStore
 DAY = 86_400.0
 NOW = 1_790_000_000.0
 OLD = NOW - 100 * DAY  # beyond 90 days
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request, tmp_path):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return request.getfixturevalue("pg_url")
 
 
 def track(unit: str, t0: float, seconds: int, step: float = 5.0) -> list[tuple[Any, ...]]:
