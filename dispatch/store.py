@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from dispatch import fixblocks, fixes, fixseal
+from dispatch.fixbuffer import FixBuffer
 from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helpers are the store's words too
     StoreError,
     StoreUnavailable,
@@ -260,13 +261,13 @@ class EventStore:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.flush_interval = flush_interval
-        self._fix_buffer: list[tuple[Any, ...]] = []
-        self._buffer_lock = threading.Lock()
+        # written behind the ingest by a thread of the store's (not for SQLite in memory: one database per thread)
+        self.fixbuf = FixBuffer(self._write_fixes, flush_interval,
+                                background=self.engine.url.database not in (None, "", ":memory:"))
         # One writer at a time within this process (SQLite): a write that meets another of this process waits
         # for its commit here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms between tries (the
         # hub's outbox write meeting the feed's flush of fixes lost milliseconds). Other processes: SQLite's.
         self.writer = threading.RLock()
-        self._last_flush = time.monotonic()
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()
         self._migrate()
@@ -430,47 +431,35 @@ class EventStore:
     # ------------------------------------------------------------------ fixes
     def add_fixes(self, rows: Iterable[FixRow]) -> None:
         """Buffer fixes; they are written in one batch at most `flush_interval` seconds later."""
-        with self._buffer_lock:
-            # Plain tuples (a FixRow's fields in column order): cheaper to build than dicts, and
-            # SQLite takes them straight through the driver's executemany.
-            self._fix_buffer.extend((r.unit_id, r.ts, r.lat, r.lon, r.speed, r.course, r.source) for r in rows)
-        if time.monotonic() - self._last_flush >= self.flush_interval:
-            self.flush()
+        # Plain tuples (a FixRow's fields in column order): cheaper to build than dicts, and
+        # SQLite takes them straight through the driver.
+        self.fixbuf.add([(r.unit_id, r.ts, r.lat, r.lon, r.speed, r.course, r.source) for r in rows])
 
     def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """`add_fixes` for rows that are already tuples in column order (unit_id, ts, lat, lon,
         speed, course, source): the core's ingest hands its batch over as it is."""
-        with self._buffer_lock:
-            self._fix_buffer.extend(rows)
-        if time.monotonic() - self._last_flush >= self.flush_interval:
-            self.flush()
+        self.fixbuf.add(rows)
 
     def flush(self) -> int:
-        """Write buffered fixes in one transaction. Returns how many were written."""
-        with self._buffer_lock:
-            batch, self._fix_buffer = self._fix_buffer, []
-            self._last_flush = time.monotonic()
-        if not batch:
-            return 0
-        try:
-            with self.write() as conn:
-                if self.is_sqlite:
-                    fixes.insert_plain_sqlite(conn, batch)
-                else:
-                    conn.execute(insert(fixes_table), [dict(zip(fixes.PLAIN_COLUMNS, row, strict=True)) for row in batch])
-        except Exception:
-            # Keep the fixes for the next flush rather than lose them.
-            with self._buffer_lock:
-                self._fix_buffer[:0] = batch
-            raise
-        with self._buffer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
+        """Write buffered fixes in one transaction, after any write under way. Returns how many were written."""
+        return self.fixbuf.flush()
+
+    def flush_soon(self) -> None:
+        """Have the buffered fixes written soon, by the store's writer thread where it has one (see fixbuffer)."""
+        self.fixbuf.request()
+
+    def _write_fixes(self, batch: Sequence[tuple[Any, ...]]) -> None:
+        with self.write() as conn:
+            if self.is_sqlite:
+                fixes.insert_plain_sqlite(conn, batch)
+            else:
+                conn.execute(insert(fixes_table), [dict(zip(fixes.PLAIN_COLUMNS, row, strict=True)) for row in batch])
+        with self._probe_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
             if self._sealer is None and not self._closing and self.engine.url.database not in (None, "", ":memory:"):
                 self._sealer = fixseal.Sealer(self).start()
-        return len(batch)
 
     def pending_fixes(self) -> int:
-        with self._buffer_lock:
-            return len(self._fix_buffer)
+        return self.fixbuf.pending()
 
     def latest_fixes(self, at: float | None = None, units: Iterable[str] | None = None) -> dict[str, FixRow]:
         """The last stored fix of every unit (or of `units`) at or before `at` (now if None).
@@ -483,8 +472,9 @@ class EventStore:
 
     def close(self) -> None:
         self._checkpoint_stop.set()
-        with self._buffer_lock:
+        with self._probe_lock:
             self._closing = True
+        self.fixbuf.close()
         if self._sealer is not None:
             self._sealer.stop()
         if self._checkpointer is not None:

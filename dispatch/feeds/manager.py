@@ -277,7 +277,7 @@ class FeedManager:
             self.core.observe_contacts(contacts)
         if self.core.store.pending_fixes() and now - self._last_flush >= 1.0:
             self._last_flush = now
-            self.core.flush()
+            self.core.store.flush_soon()  # by the store's writer thread (dispatch/fixbuffer.py)
         return n
 
     def _bind_groups(self, feed: Feed, groups: list[tuple[str, FastFixes | None, list[Record]]], now: float,

@@ -151,7 +151,7 @@ class FeedPump(threading.Thread):
             self.core.observe_contacts(contacts)
         if self.core.store.pending_fixes() and now - getattr(self, "_last_flush", 0.0) >= 1.0:
             self._last_flush = now
-            self.core.flush()
+            self.core.store.flush_soon()  # by the store's writer thread (dispatch/fixbuffer.py)
         return n
 
     def snapshot(self, now: float) -> FeedStats:

@@ -1,0 +1,150 @@
+"""Fixes written behind the ingest (dispatch/fixbuffer.py): a due batch is written by the store's writer thread,
+never by the thread that ingests (which may hold the core's lock); `flush()` waits for a write under way and
+keeps the order of arrival; a failed write loses nothing; SQLite in memory has no thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from dispatch.core import Dispatch
+from dispatch.fixbuffer import WRITE_AT_ROWS, FixBuffer
+from dispatch.store import EventStore
+
+
+def _rows(n: int, t0: float = 1000.0, unit: str = "u1") -> list[tuple[Any, ...]]:
+    return [(unit, t0 + i, 24.3, 109.4, 1.0, 90.0, "test") for i in range(n)]
+
+
+def _until(cond: Any, timeout: float = 20.0) -> bool:
+    """Wait for a condition another thread brings about (polled, with a deadline)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.005)
+    return bool(cond())
+
+
+def _stored(path: Path) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return int(con.execute("SELECT count(*) FROM fixes").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_a_due_batch_is_written_by_the_writer_thread_while_the_ingest_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = EventStore(f"sqlite:///{path}", flush_interval=3600)
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:  # another writer of the process (a snapshot, the outbox) holds the store
+        with store.write():
+            holding.set()
+            release.wait(20)
+
+    other = threading.Thread(target=long_write)
+    other.start()
+    try:
+        assert holding.wait(10)
+        store.add_rows(_rows(WRITE_AT_ROWS))  # due at once: handed to the writer, not written here
+        assert store.pending_fixes() in (0, WRITE_AT_ROWS)  # (taken by the writer, which waits for the store)
+        assert _stored(path) == 0
+    finally:
+        release.set()
+        other.join(10)
+    assert _until(lambda: _stored(path) == WRITE_AT_ROWS)
+    assert store.pending_fixes() == 0
+    assert store.fixbuf._thread is not None and store.fixbuf._thread.name == "fix-writer"
+    store.close()
+    assert not store.fixbuf._thread.is_alive()
+
+
+def test_the_core_ingests_while_the_store_is_busy_and_a_reader_that_flushes_finds_every_fix(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    core = Dispatch(EventStore(f"sqlite:///{path}", flush_interval=0.0))  # every batch due at once
+    core.register_units("test", [{"id": "u1", "name": "u1", "kind": "truck"}])
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with core.store.write():
+            holding.set()
+            release.wait(20)
+
+    other = threading.Thread(target=long_write)
+    other.start()
+    try:
+        assert holding.wait(10)
+        assert core.ingest(_rows(100)) == 100  # returns with the store held elsewhere: no write on this thread
+        assert core.state.units["u1"].position is not None and core.state.units["u1"].position.ts == 1099.0
+        assert core.lock.acquire(timeout=1)  # and the core's lock is free meanwhile
+        core.lock.release()
+    finally:
+        release.set()
+        other.join(10)
+    core.flush()  # after any write under way: every fix the reader saw is stored
+    assert _stored(path) == 100
+    assert core.store.latest_fixes()["u1"].ts == 1099.0
+    core.close()
+
+
+def test_flush_waits_for_the_write_under_way_and_keeps_the_order() -> None:
+    written: list[list[float]] = []
+    entered, go_on = threading.Event(), threading.Event()
+
+    def write(batch: Any) -> None:
+        if not written:
+            entered.set()
+            go_on.wait(20)  # the first write is slow
+        written.append([r[1] for r in batch])
+
+    buf = FixBuffer(write, 3600.0, background=True)
+    buf.add(_rows(WRITE_AT_ROWS, t0=0.0))  # due: the writer thread takes it and is slow
+    assert entered.wait(10)
+    buf.add(_rows(3, t0=1e6))
+    flushed: list[int] = []
+    t = threading.Thread(target=lambda: flushed.append(buf.flush()))
+    t.start()
+    assert not _until(lambda: bool(flushed), timeout=0.2)  # waits for the write under way
+    go_on.set()
+    t.join(10)
+    assert flushed == [3]
+    assert [len(b) for b in written] == [WRITE_AT_ROWS, 3]
+    assert written[0][-1] < written[1][0]
+    buf.close()
+
+
+def test_a_failed_write_keeps_its_fixes_ahead_of_the_new_ones_and_the_writer_tries_again(caplog: Any) -> None:
+    written: list[list[float]] = []
+    fail = [2]
+
+    def write(batch: Any) -> None:
+        if fail[0]:
+            fail[0] -= 1
+            raise OSError("disk full")
+        written.append([r[1] for r in batch])
+
+    buf = FixBuffer(write, 0.05, background=True)
+    buf.add(_rows(10, t0=0.0))
+    buf.request()
+    assert _until(lambda: fail[0] == 0)  # failed twice: kept both times
+    buf.add(_rows(5, t0=100.0))
+    assert _until(lambda: bool(written))
+    assert written == [[float(i) for i in range(10)] + [100.0 + i for i in range(5)]]
+    assert buf.pending() == 0
+    assert sum("not written" in r.getMessage() for r in caplog.records) == 1  # said once, not at every try
+    buf.close()
+
+
+def test_sqlite_in_memory_has_no_writer_thread_and_writes_a_due_batch_at_once() -> None:
+    store = EventStore("sqlite:///:memory:", flush_interval=3600)
+    assert not store.fixbuf.background
+    store.add_rows(_rows(WRITE_AT_ROWS))
+    assert store.pending_fixes() == 0 and store.fixbuf._thread is None
+    with store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM fixes").scalar() == WRITE_AT_ROWS
+    store.close()
