@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,12 @@ def _stored(path: Path) -> int:
         con.close()
 
 
-def test_a_due_batch_is_written_by_the_writer_thread_while_the_ingest_goes_on(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = EventStore(f"sqlite:///{path}", flush_interval=3600)
+@contextmanager
+def _held_elsewhere(store: EventStore) -> Iterator[None]:
+    """Another writer of the process (a snapshot, the hub's outbox) holds the store for the block's length."""
     holding, release = threading.Event(), threading.Event()
 
-    def long_write() -> None:  # another writer of the process (a snapshot, the outbox) holds the store
+    def long_write() -> None:
         with store.write():
             holding.set()
             release.wait(20)
@@ -51,12 +53,19 @@ def test_a_due_batch_is_written_by_the_writer_thread_while_the_ingest_goes_on(tm
     other.start()
     try:
         assert holding.wait(10)
-        store.add_rows(_rows(WRITE_AT_ROWS))  # due at once: handed to the writer, not written here
-        assert store.pending_fixes() in (0, WRITE_AT_ROWS)  # (taken by the writer, which waits for the store)
-        assert _stored(path) == 0
+        yield
     finally:
         release.set()
         other.join(10)
+
+
+def test_a_due_batch_is_written_by_the_writer_thread_while_the_ingest_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = EventStore(f"sqlite:///{path}", flush_interval=3600)
+    with _held_elsewhere(store):
+        store.add_rows(_rows(WRITE_AT_ROWS))  # due at once: handed to the writer, not written here
+        assert store.pending_fixes() in (0, WRITE_AT_ROWS)  # (taken by the writer, which waits for the store)
+        assert _stored(path) == 0
     assert _until(lambda: _stored(path) == WRITE_AT_ROWS)
     assert store.pending_fixes() == 0
     assert store.fixbuf._thread is not None and store.fixbuf._thread.name == "fix-writer"
@@ -68,24 +77,11 @@ def test_the_core_ingests_while_the_store_is_busy_and_a_reader_that_flushes_find
     path = tmp_path / "c.db"
     core = Dispatch(EventStore(f"sqlite:///{path}", flush_interval=0.0))  # every batch due at once
     core.register_units("test", [{"id": "u1", "name": "u1", "kind": "truck"}])
-    holding, release = threading.Event(), threading.Event()
-
-    def long_write() -> None:
-        with core.store.write():
-            holding.set()
-            release.wait(20)
-
-    other = threading.Thread(target=long_write)
-    other.start()
-    try:
-        assert holding.wait(10)
+    with _held_elsewhere(core.store):
         assert core.ingest(_rows(100)) == 100  # returns with the store held elsewhere: no write on this thread
         assert core.state.units["u1"].position is not None and core.state.units["u1"].position.ts == 1099.0
         assert core.lock.acquire(timeout=1)  # and the core's lock is free meanwhile
         core.lock.release()
-    finally:
-        release.set()
-        other.join(10)
     core.flush()  # after any write under way: every fix the reader saw is stored
     assert _stored(path) == 100
     assert core.store.latest_fixes()["u1"].ts == 1099.0
