@@ -49,6 +49,7 @@ from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helper
     StoreUnavailable,
     WriteTx,
     is_disconnect,
+    sqlite_wal,
     store_lost,
     unavailable,
 )
@@ -228,7 +229,7 @@ def make_engine(url: str) -> Engine:
             # Take transaction control away from the driver so BEGIN IMMEDIATE is ours to issue.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            sqlite_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")  # see WAL_AUTOCHECKPOINT_PAGES

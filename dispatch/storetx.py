@@ -9,6 +9,7 @@ connection raises `StoreUnavailable`, naming the store and saying whether anythi
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import text
@@ -65,6 +66,29 @@ def unavailable(url: str, exc: BaseException, recorded: bool | None = False) -> 
 
 
 WRITER_WAIT_S = 30.0  # as long as SQLite's busy timeout; then the write goes on and SQLite decides
+
+
+WAL_SWITCH_WAIT_S = 30.0
+
+
+def sqlite_wal(cur: Any) -> None:
+    """Put a new connection's database in WAL mode (once set, the file keeps it). SQLite answers "database is
+    locked" at once, without its busy handler, when another connection is switching the same fresh file or
+    closing the file's last connection at that moment (several programs opening a new store together):
+    tried again for up to WAL_SWITCH_WAIT_S, as the busy timeout would."""
+    import sqlite3
+
+    deadline = time.monotonic() + WAL_SWITCH_WAIT_S
+    pause = 0.002
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def take_writer(store: Any) -> bool:
