@@ -44,6 +44,8 @@ class FixBuffer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
+        self.written = 0  # rows written since the start
+        self._wrote = threading.Condition(self._lock)
 
     def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Buffer rows (unit_id, ts, lat, lon, speed, course, source); written at most `interval` s later."""
@@ -83,7 +85,15 @@ class FixBuffer:
                 with self._lock:  # kept, ahead of what came since, for the next write
                     self._rows[:0] = batch
                 raise
+            with self._wrote:
+                self.written += len(batch)
+                self._wrote.notify_all()
             return len(batch)
+
+    def wait_written(self, total: int, timeout: float) -> bool:
+        """Wait until `written` reaches ``total`` (at most ``timeout`` s); whether it did."""
+        with self._wrote:
+            return self._wrote.wait_for(lambda: self.written >= total, timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

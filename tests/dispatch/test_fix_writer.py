@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,16 +18,6 @@ from dispatch.store import EventStore
 
 def _rows(n: int, t0: float = 1000.0, unit: str = "u1") -> list[tuple[Any, ...]]:
     return [(unit, t0 + i, 24.3, 109.4, 1.0, 90.0, "test") for i in range(n)]
-
-
-def _until(cond: Any, timeout: float = 20.0) -> bool:
-    """Wait for a condition another thread brings about (polled, with a deadline)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.005)
-    return bool(cond())
 
 
 def _stored(path: Path) -> int:
@@ -66,8 +55,8 @@ def test_a_due_batch_is_written_by_the_writer_thread_while_the_ingest_goes_on(tm
         store.add_rows(_rows(WRITE_AT_ROWS))  # due at once: handed to the writer, not written here
         assert store.pending_fixes() in (0, WRITE_AT_ROWS)  # (taken by the writer, which waits for the store)
         assert _stored(path) == 0
-    assert _until(lambda: _stored(path) == WRITE_AT_ROWS)
-    assert store.pending_fixes() == 0
+    assert store.fixbuf.wait_written(WRITE_AT_ROWS, 20)
+    assert _stored(path) == WRITE_AT_ROWS and store.pending_fixes() == 0
     assert store.fixbuf._thread is not None and store.fixbuf._thread.name == "fix-writer"
     store.close()
     assert not store.fixbuf._thread.is_alive()
@@ -105,7 +94,7 @@ def test_flush_waits_for_the_write_under_way_and_keeps_the_order() -> None:
     flushed: list[int] = []
     t = threading.Thread(target=lambda: flushed.append(buf.flush()))
     t.start()
-    assert not _until(lambda: bool(flushed), timeout=0.2)  # waits for the write under way
+    assert not buf.wait_written(1, 0.2) and not flushed  # waits for the write under way
     go_on.set()
     t.join(10)
     assert flushed == [3]
@@ -117,19 +106,22 @@ def test_flush_waits_for_the_write_under_way_and_keeps_the_order() -> None:
 def test_a_failed_write_keeps_its_fixes_ahead_of_the_new_ones_and_the_writer_tries_again(caplog: Any) -> None:
     written: list[list[float]] = []
     fail = [2]
+    failed_twice = threading.Event()
 
     def write(batch: Any) -> None:
         if fail[0]:
             fail[0] -= 1
+            if not fail[0]:
+                failed_twice.set()
             raise OSError("disk full")
         written.append([r[1] for r in batch])
 
     buf = FixBuffer(write, 0.05, background=True)
     buf.add(_rows(10, t0=0.0))
     buf.request()
-    assert _until(lambda: fail[0] == 0)  # failed twice: kept both times
+    assert failed_twice.wait(20)  # failed twice: kept both times
     buf.add(_rows(5, t0=100.0))
-    assert _until(lambda: bool(written))
+    assert buf.wait_written(15, 20)
     assert written == [[float(i) for i in range(10)] + [100.0 + i for i in range(5)]]
     assert buf.pending() == 0
     assert sum("not written" in r.getMessage() for r in caplog.records) == 1  # said once, not at every try
