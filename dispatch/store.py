@@ -262,9 +262,10 @@ class EventStore:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.flush_interval = flush_interval
-        # written behind the ingest by a thread of the store's (not for SQLite in memory: one database per thread)
-        self.fixbuf = FixBuffer(self._write_fixes, flush_interval,
-                                background=self.engine.url.database not in (None, "", ":memory:"))
+        # SQLite in memory: one database per connection, so no thread of the store's may open its own
+        self.in_memory = self.engine.url.database in (None, "", ":memory:")
+        # written behind the ingest by a thread of the store's (dispatch/fixbuffer.py)
+        self.fixbuf = FixBuffer(self._write_fixes, flush_interval, background=not self.in_memory)
         # One writer at a time within this process (SQLite): a write that meets another of this process waits
         # for its commit here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms between tries (the
         # hub's outbox write meeting the feed's flush of fixes lost milliseconds). Other processes: SQLite's.
@@ -275,9 +276,10 @@ class EventStore:
         self._check_schema()
         self._sealer: fixseal.Sealer | None = None  # started by the first flush that writes fixes
         self._closing = False
+        self._sealer_lock = threading.Lock()  # _sealer and _closing
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
-        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+        if self.is_sqlite and not self.in_memory:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
             self._checkpointer.start()
 
@@ -402,7 +404,7 @@ class EventStore:
         On SQLite one open connection answers from the index without a transaction (WAL readers see
         the last commit); elsewhere it is `last_seq()`.
         """
-        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or self.in_memory:
             return self.last_seq()
         with self._probe_lock:
             if self._probe is None:
@@ -455,8 +457,8 @@ class EventStore:
                 fixes.insert_plain_sqlite(conn, batch)
             else:
                 conn.execute(insert(fixes_table), [dict(zip(fixes.PLAIN_COLUMNS, row, strict=True)) for row in batch])
-        with self._probe_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
-            if self._sealer is None and not self._closing and self.engine.url.database not in (None, "", ":memory:"):
+        with self._sealer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
+            if self._sealer is None and not self._closing and not self.in_memory:
                 self._sealer = fixseal.Sealer(self).start()
 
     def pending_fixes(self) -> int:
@@ -473,7 +475,7 @@ class EventStore:
 
     def close(self) -> None:
         self._checkpoint_stop.set()
-        with self._probe_lock:
+        with self._sealer_lock:
             self._closing = True
         self.fixbuf.close()
         if self._sealer is not None:
