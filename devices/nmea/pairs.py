@@ -1,9 +1,9 @@
-"""Whole-batch parse of the common RMC+GGA epoch: every receiver of a drained batch at once, in numpy.
+"""Whole-batch parse of the common RMC+GGA epoch: every receiver of a drained batch at once, in C or numpy.
 
 A feed of thousands of receivers drains batches in which nearly every line is one half of an
 epoch's RMC+GGA pair, the two halves next to each other. `scan_pairs` finds those pairs and
-parses them for the whole batch in a few dozen array operations (checksums, field boundaries,
-numbers), where `devices.nmea.fast.pair_fix` parses one pair at a time in Python.
+parses them for the whole batch at once, where `devices.nmea.fast.pair_fix` parses one pair at
+a time in Python.
 
 It takes only what it can parse to exactly `pair_fix`'s result: two adjacent lines of one
 peer, checksum-clean, same talker, an RMC and a GGA with the same time text and coordinate
@@ -16,6 +16,13 @@ A pair counts only while its peer has had nothing else in the batch before it (a
 the first line of a peer that is not such a pair, and everything of that peer after it, is
 left to the sentence-by-sentence decoder in order, which keeps each stream's state changes and
 records in their order.
+
+Two implementations give the same `Pairs`, the same lists of the same types, floats to the bit,
+and call ``dates`` with the same keys: the compiled one (``devices/nmea/_cpairs.c``: one pass over
+the lines, some 0.1 µs a line; `pip install` builds it where there is a C compiler) and
+`_scan_pairs_numpy` (a few dozen whole-array operations, about 1 µs a line), the reference and
+the path when the extension is not built or ``CONSOLE_PURE_PYTHON=1`` (`devices.nmea.native`).
+tests/devices/test_pairs_native.py holds the two to each other.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from devices.nmea.fast import KNOT, line_xors
+from devices.nmea.native import pure_forced
 
 _HEXVAL = np.full(256, -4096, dtype=np.int32)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
@@ -159,15 +167,66 @@ def _maybe(v: np.ndarray, empty: np.ndarray) -> list[Any]:
     return np.where(empty, None, v).tolist() if empty.any() else v.tolist()
 
 
+_cpairs: Any = None  # the compiled module, once imported
+_tried = False
+
+
+def _load() -> Any:
+    """The compiled module (devices/nmea/_cpairs.c), or None where it is not built (the import is tried once)."""
+    global _cpairs, _tried
+    if not _tried:
+        _tried = True
+        try:
+            from devices.nmea import _cpairs as module  # type: ignore[attr-defined]
+        except ImportError:
+            module = None
+        _cpairs = module
+    return _cpairs
+
+
+def _native() -> Any:
+    """The compiled `scan_pairs`'s module, or None: not built, or CONSOLE_PURE_PYTHON=1 (read at each call, as
+    `devices.nmea.native.cnmea` does)."""
+    return None if pure_forced() else _load()
+
+
+def available() -> bool:
+    """True when the compiled `scan_pairs` is built (whether or not CONSOLE_PURE_PYTHON switches it off)."""
+    return _load() is not None
+
+
 def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
                dates: Callable[[list[int], list[str]], list[int | None]]) -> Pairs | None:
     """Find and parse the RMC+GGA pairs of a batch (see the module's docstring).
 
     ``peers``: each line's stream, numbered 0, 1, ... in order of first appearance. ``dates(peers, ddmmyys)``: for each (peer,
-    date text), the day (epoch seconds of 00:00 UTC) that stream's state already knows for it, or None. Returns
+    date text), the day (epoch seconds of 00:00 UTC) that stream's state already knows for it, or None; it is called
+    once, with the unique (peer, date) keys in order, and only when some pair passed every other test. Returns
     None for a batch it does not look at (short, or not all ASCII): the caller decodes it as usual.
     Changes no state: the caller sets each stream's date and time from its last pair.
+
+    :raises ValueError: (compiled path) a peer number outside 0..len(lines)-1, or not one per line.
+    :raises TypeError: a line that is not a str, a day that is neither an int nor None.
     """
+    c = _native()
+    if c is None:
+        return _scan_pairs_numpy(lines, peers, dates)
+    return _pairs_of(c.scan_pairs(lines, peers, dates))
+
+
+def _pairs_of(t: tuple[Any, ...] | None) -> Pairs | None:
+    """The compiled scan's result as `Pairs`: its fields in order, ``peer`` as a bytearray of int64."""
+    if t is None:
+        return None
+    fields = list(t)
+    if fields[17] is not None:
+        fields[17] = np.frombuffer(fields[17], dtype=np.int64)  # (writable, as the bytearray is)
+    return Pairs(*fields)
+
+
+def _scan_pairs_numpy(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
+                      dates: Callable[[list[int], list[str]], list[int | None]]) -> Pairs | None:
+    """`scan_pairs` in numpy: the reference of the compiled one, and the path without it."""
     n = len(lines)
     if n < MIN_LINES:
         return None
@@ -235,7 +294,7 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     ew = b[np.minimum(ew_s, last)]
     keep &= (ns_e - ns_s == 1) & ((ns == ord("N")) | (ns == ord("S")))
     keep &= (ew_e - ew_s == 1) & ((ew == ord("E")) | (ew == ord("W")))
-    # time of day: hhmmss, or hhmmss.f+ (at most 9 fraction digits)
+    # time of day: hhmmss, or hhmmss.f+ (1-8 fraction digits)
     ts, te = f(gc, 0)
     tl = te - ts
     keep &= (tl == 6) | ((tl >= 8) & (tl <= 15) & (b[np.minimum(ts + 6, last)] == _DOT))
@@ -248,8 +307,11 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     keep &= (hh <= 23) & (mm <= 59) & (ss <= 59)
     has_frac = tl > 6
     fm, fd, _sign, fok, _point = _decimal(win, ts + 6, np.maximum(te, ts + 6))  # ".f+": digits after the point only
-    keep &= ~has_frac | (fok & (fd == tl - 7))
-    frac_us = np.where(has_frac, np.trunc(fm / _P10[np.minimum(fd, 22)] * 1000000), 0).astype(np.int64)
+    frac_ok = has_frac & fok & (fd == tl - 7)
+    keep &= ~has_frac | frac_ok
+    # (only where the fraction is plain: a long digit run elsewhere would overflow the cast with a RuntimeWarning)
+    frac_us = np.where(frac_ok, np.trunc(np.where(frac_ok, fm, 0) / _P10[np.minimum(fd, 22)] * 1000000), 0
+                       ).astype(np.int64)
     keep &= (frac_us >= 0) & (frac_us < 1_000_000)
     tod = ((hh * 60 + mm) * 60 + ss) * 1_000_000 + frac_us
     # coordinates: d+mm.m+ both
