@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from devices.nmea.fast import KNOT, line_xors
-from devices.nmea.native import pure_forced
+from devices.nmea.native import built, cpairs
 
 _HEXVAL = np.full(256, -4096, dtype=np.int32)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
@@ -167,32 +167,9 @@ def _maybe(v: np.ndarray, empty: np.ndarray) -> list[Any]:
     return np.where(empty, None, v).tolist() if empty.any() else v.tolist()
 
 
-_cpairs: Any = None  # the compiled module, once imported
-_tried = False
-
-
-def _load() -> Any:
-    """The compiled module (devices/nmea/_cpairs.c), or None where it is not built (the import is tried once)."""
-    global _cpairs, _tried
-    if not _tried:
-        _tried = True
-        try:
-            from devices.nmea import _cpairs as module  # type: ignore[attr-defined]
-        except ImportError:
-            module = None
-        _cpairs = module
-    return _cpairs
-
-
-def _native() -> Any:
-    """The compiled `scan_pairs`'s module, or None: not built, or CONSOLE_PURE_PYTHON=1 (read at each call, as
-    `devices.nmea.native.cnmea` does)."""
-    return None if pure_forced() else _load()
-
-
 def available() -> bool:
     """True when the compiled `scan_pairs` is built (whether or not CONSOLE_PURE_PYTHON switches it off)."""
-    return _load() is not None
+    return built("_cpairs") is not None
 
 
 def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
@@ -208,7 +185,7 @@ def scan_pairs(lines: Sequence[str], peers: Sequence[int] | np.ndarray,
     :raises ValueError: (compiled path) a peer number outside 0..len(lines)-1, or not one per line.
     :raises TypeError: a line that is not a str, a day that is neither an int nor None.
     """
-    c = _native()
+    c = cpairs()
     if c is None:
         return _scan_pairs_numpy(lines, peers, dates)
     return _pairs_of(c.scan_pairs(lines, peers, dates))

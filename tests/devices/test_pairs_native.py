@@ -28,6 +28,7 @@ from devices.checksum import append
 from devices.nmea import encode
 from devices.nmea import pairs as pairs_module
 from devices.nmea.fast import KNOT
+from devices.nmea.native import cpairs
 from devices.nmea.pairs import MAX_DIGITS, MIN_LINES, Pairs, _scan_pairs_numpy
 
 needs_c = pytest.mark.skipif(not pairs_module.available(),
@@ -426,9 +427,9 @@ def test_the_compiled_pair_parse_is_built_where_required() -> None:
 
 def test_console_pure_python_forces_the_numpy_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSOLE_PURE_PYTHON", "1")
-    assert pairs_module._native() is None
+    assert cpairs() is None
     called = []
     monkeypatch.setattr(pairs_module, "_scan_pairs_numpy", lambda *a: called.append(a) or None)
     assert pairs_module.scan_pairs(["x"] * 30, [0] * 30, Dates()) is None and called
     monkeypatch.setenv("CONSOLE_PURE_PYTHON", "0")
-    assert (pairs_module._native() is not None) == pairs_module.available()
+    assert (cpairs() is not None) == pairs_module.available()
