@@ -14,7 +14,8 @@ A fix arriving later than its unit's horizon stays plain until the next run seal
 
 `Sealer` runs `seal` every SEAL_EVERY_S in a thread of the store that writes fixes (EventStore starts it
 on its first flush); several programs writing one store each run one: the write lock serialises them and
-whichever comes second finds nothing left to seal.
+whichever comes second finds nothing left to seal. A store that wrote fixes seals once more when it is
+closed, after its last flush (`seal_on_close`): a program that lives less than SEAL_EVERY_S seals too.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SEAL_BATCH_ROWS = 4000  # fixes per write transaction
 GROUP_UNITS = 100  # units read by one statement when they share a horizon
 SEAL_EVERY_S = 30.0
 SEAL_PAUSE_S = 0.02  # between batches: the ingest's flushes get the store
+SEAL_ON_CLOSE_S = 20.0  # the most a closing program spends sealing (seal_on_close)
 
 _PLAIN_UNITS = (
     "WITH RECURSIVE up(id) AS (SELECT MIN(unit_id) FROM fixes UNION ALL "
@@ -135,8 +137,10 @@ def seal_due_in(conn: Any, partitioned: bool, before: float | None = None) -> in
     return moved
 
 
-def seal(store: Any, *, before: float | None = None, stop: threading.Event | None = None) -> int:
-    """Seal what is due in `store` (an EventStore), batch by batch. Returns how many fixes moved."""
+def seal(store: Any, *, before: float | None = None, stop: threading.Event | None = None,
+         until: float | None = None) -> int:
+    """Seal what is due in `store` (an EventStore), batch by batch. Returns how many fixes moved.
+    `stop` set, or `until` (a time.monotonic()) passed, ends it between batches: the rest waits for the next run."""
     with store.read() as conn:
         todo = due(conn, before)
     moved = i = 0
@@ -145,6 +149,10 @@ def seal(store: Any, *, before: float | None = None, stop: threading.Event | Non
             done, n = seal_in(conn, todo[i:], partitioned=not store.is_sqlite)
         i += max(done, 0 if n else 1)
         moved += n
+        if until is not None and time.monotonic() >= until and i < len(todo):
+            log.info("store: %d fixes sealed into blocks on closing; %d units' older fixes stay plain until "
+                     "the next program that writes this store seals them", moved, len(todo) - i)
+            break
         if stop is None:
             time.sleep(SEAL_PAUSE_S)
         elif stop.wait(SEAL_PAUSE_S):
@@ -152,6 +160,19 @@ def seal(store: Any, *, before: float | None = None, stop: threading.Event | Non
     if moved:
         log.debug("store: %d fixes sealed into blocks", moved)
     return moved
+
+
+def seal_on_close(store: Any) -> int:
+    """The last sealing of a program that wrote fixes, once its last fixes are flushed: what is due now goes
+    into blocks (a short-lived writer -- `main.py ingest` of a day's log, a tool -- would otherwise leave
+    everything it wrote plain until another program's background sealed it), for at most SEAL_ON_CLOSE_S.
+    A failure is logged, never raised: the fixes are stored either way, plain."""
+    try:
+        return seal(store, until=time.monotonic() + SEAL_ON_CLOSE_S)
+    except Exception as exc:
+        log.warning("store: sealing fixes into blocks on closing failed; they stay plain until the next "
+                    "program that writes this store seals them: %s", exc)
+        return 0
 
 
 class Sealer:

@@ -275,6 +275,7 @@ class EventStore:
         self._migrate()
         self._check_schema()
         self._sealer: fixseal.Sealer | None = None  # started by the first flush that writes fixes
+        self._wrote_fixes = False  # this store wrote fixes: it seals once more on close (fixseal.seal_on_close)
         self._closing = False
         self._sealer_lock = threading.Lock()  # _sealer and _closing
         self._checkpointer: threading.Thread | None = None
@@ -457,6 +458,7 @@ class EventStore:
                 fixes.insert_plain_sqlite(conn, batch)
             else:
                 conn.execute(insert(fixes_table), [dict(zip(fixes.PLAIN_COLUMNS, row, strict=True)) for row in batch])
+        self._wrote_fixes = True
         with self._sealer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
             if self._sealer is None and not self._closing and not self.in_memory:
                 self._sealer = fixseal.Sealer(self).start()
@@ -484,6 +486,8 @@ class EventStore:
             self._checkpointer.join(5)
         try:
             self.flush()
+            if self._wrote_fixes and not self.in_memory:
+                fixseal.seal_on_close(self)
         finally:
             with self._probe_lock:
                 if self._probe is not None:

@@ -264,3 +264,56 @@ def test_the_store_seals_in_the_background_while_fixes_come_in(tmp_path, monkeyp
     finally:
         store.close()
     assert store._sealer is not None and not store._sealer.thread.is_alive()
+
+
+def _minutes_of_fixes(units: int, seconds: int) -> list[tuple[Any, ...]]:
+    return [(f"u{i}", T0 + k + i * 0.1, 24.3 + k * 1e-5, 109.4 + i * 1e-3, 2.0, 90.0, "nmea:log")
+            for k in range(seconds) for i in range(units)]
+
+
+def test_a_program_that_wrote_fixes_seals_them_when_it_closes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A program that lives less than the background's interval (`main.py ingest` of a day's log, a tool)
+    seals what it wrote on closing, after its last flush: the store it leaves holds each unit's newest
+    minutes plain and the rest in blocks, every fix readable as before."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    rows = _minutes_of_fixes(3, 900)  # 15 minutes of three units
+    store = EventStore(url, flush_interval=3600)
+    try:
+        store.add_rows(rows[:-30])
+        store.flush()
+        store.add_rows(rows[-30:])  # left in the buffer: written by close, then sealed with the rest
+        assert tiers(store) == (len(rows) - 30, 0)  # the background's first run is SEAL_EVERY_S away
+    finally:
+        store.close()
+    reader = EventStore(url)
+    try:
+        plain, sealed = tiers(reader)
+        assert plain + sealed == len(rows)
+        assert 0 < plain <= 3 * (fixseal.SEAL_AFTER_S + fixseal.SEAL_STEP_S)  # only each unit's newest minutes
+        check_store(reader, rows)
+    finally:
+        reader.close()
+
+
+def test_sealing_on_close_is_bounded_and_leaves_the_rest_plain(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """With its time up after the first batch, the closing program stops there, says so, and loses nothing:
+    the rest stays plain for the next writer's background."""
+    monkeypatch.setattr(fixseal, "SEAL_ON_CLOSE_S", 0.0)
+    monkeypatch.setattr(fixseal, "SEAL_BATCH_ROWS", 500)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    rows = _minutes_of_fixes(5, 600)
+    store = EventStore(url, flush_interval=3600)
+    with caplog.at_level("INFO", logger="dispatch.fixseal"):
+        try:
+            store.add_rows(rows)
+            store.flush()
+        finally:
+            store.close()
+    assert any("stay plain until the next program" in r.getMessage() for r in caplog.records)
+    reader = EventStore(url)
+    try:
+        plain, sealed = tiers(reader)
+        assert plain + sealed == len(rows) and 0 < sealed <= 500 + 5 * 60
+        check_store(reader, rows)
+    finally:
+        reader.close()
