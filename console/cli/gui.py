@@ -167,7 +167,9 @@ def run(args: argparse.Namespace) -> int:
         return run_attached(args)  # a seat of a command centre: the hub's state, no store here
     from console.app import create_app
     from console.session import open_session, store_label
+    from dispatch.runtime import tune_startup
 
+    tune_startup()  # before the threads start-up starts (dispatch/runtime.py)
     started = time.time()
     app = create_app(lang=args.lang, theme=args.theme)
     from PySide6.QtCore import QTimer

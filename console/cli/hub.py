@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
 
     from console.session import open_session, store_label
     from dispatch.hub import start_hub
+    from dispatch.runtime import tune_startup
 
+    tune_startup()  # before the threads start-up starts (dispatch/runtime.py)
     session = open_session(args.db)
     if args.demo:
         session.start_demo(jt808=bool(args.jt808_bind))
