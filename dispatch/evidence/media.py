@@ -21,11 +21,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
-
 from dispatch.errors import Refused
 
 log = logging.getLogger(__name__)
+
+
+def load_av() -> Any:
+    """PyAV, imported when a video is first read, not at start-up (0.1 s of every console's and hub's start)."""
+    import av
+
+    return av
+
 
 TRUNCATION_SLACK_S = 0.5  # the packets may end this much before the declared duration (rounding, B-frames)
 
@@ -48,6 +54,7 @@ class ClipInfo:
 
 
 def _open(path: Path, what: str) -> Any:
+    av = load_av()
     try:
         return av.open(str(path), mode="r")
     except av.FFmpegError as exc:
@@ -106,6 +113,7 @@ def scan(path: str | Path, label: str | None = None) -> Scan:
 
     :raises Refused: not a video FFmpeg can read, or its container breaks off (``truncated``).
     """
+    av = load_av()
     p = Path(path)
     what = label or p.name
     with _open(p, what) as c:
@@ -252,6 +260,7 @@ def frame_at(path: str | Path, offset: Fraction) -> Frame:
 
 
 def _png(frame: Any) -> bytes:
+    av = load_av()
     enc = av.CodecContext.create("png", "w")
     enc.width, enc.height = frame.width, frame.height
     enc.pix_fmt = "rgb24"

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import av
-
 from dispatch.blobs import attachments_dir
 from dispatch.errors import Refused
 from dispatch.evidence.book import book, get_camera
 from dispatch.evidence.clips import add_clip
+from dispatch.evidence.media import load_av
 from dispatch.incidents.book import get as get_incident
 from dispatch.incidents.book import parse_id as parse_incident
 from dispatch.ops import op
@@ -42,6 +41,7 @@ def record_segment(address: str, seconds: float, dest: Path, *, timeout: float =
 
     :raises Refused: the stream cannot be opened, does not answer, has no video, or ends early.
     """
+    av = load_av()
     src = stream_source(address)
     options = {"rtsp_transport": "tcp"} if src.lower().startswith("rtsp") else {}
     try:
@@ -125,6 +125,7 @@ def record(core: Any, actor: str, camera_id: str, incident_id: Any, minutes: flo
 
 def probe_stream(address: str, timeout: float) -> str | None:
     """None if the stream opens and sends a video packet within `timeout`, else why not."""
+    av = load_av()
     src = stream_source(address)
     options = {"rtsp_transport": "tcp"} if src.lower().startswith("rtsp") else {}
     try:
