@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from console import theme
 from console.incidents.common import category_label, source_label
-from console.report import charts
 
 PERIODS = (("shift", 12 * 3600), ("day", 86400), ("week", 7 * 86400), ("month", 30 * 86400), ("custom", 0))
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -70,30 +68,20 @@ class Dashboard(QWidget):
         bar.addWidget(self.density)
         bar.addStretch(1)
 
-        self.plots: dict[str, Any] = {}
-        grid = QGridLayout()
+        self.plots: dict[str, Any] = {}  # made when the dashboard is first shown or drawn (_make_plots)
+        self._grid = QGridLayout()
         titles = {"hour": self.tr("By hour of day"), "heat": self.tr("Weekday × hour"), "category": self.tr("By category"),
                   "source": self.tr("By source"), "district": self.tr("By district"), "segment": self.tr("By river segment"),
                   "dispatch": self.tr("Report to dispatch (min)"), "arrive": self.tr("Report to on scene (min)"),
                   "close": self.tr("Report to closed (min)"), "satisfaction": self.tr("Satisfaction (1-5)"),
                   "company": self.tr("Truck alerts by company")}
-        for i, key in enumerate(titles):
-            w = pg.PlotWidget(self, background=None)  # the console's own background (light or dark theme)
-            w.setMinimumHeight(150)
-            w.setMenuEnabled(False)
-            w.setMouseEnabled(x=False, y=False)
-            w.setTitle(titles[key], size="9pt")
-            w.scene().sigMouseClicked.connect(lambda ev, k=key, pw=w: self._clicked(k, pw, ev))
-            self.plots[key] = w
-            grid.addWidget(w, i // 6, i % 6)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
         lay.addWidget(self.figures)
-        lay.addLayout(grid, 1)
+        lay.addLayout(self._grid, 1)
 
         self.titles = titles
-        self._restyle()
         theme.notifier().changed.connect(self._theme_changed)
         self.period.currentIndexChanged.connect(self._on_period)
         self._loading = False
@@ -102,6 +90,28 @@ class Dashboard(QWidget):
         self.timer.timeout.connect(self._poll)
         self.timer.start(refresh_ms)
         self._on_period()
+
+    def _make_plots(self) -> None:
+        """The eleven charts, made the first time the dashboard is shown or drawn, not with the console's
+        window: the dock starts hidden, and pyqtgraph's import and the charts cost ~0.6 s of start-up."""
+        if self.plots:
+            return
+        import pyqtgraph as pg
+
+        for i, (key, title) in enumerate(self.titles.items()):
+            w = pg.PlotWidget(self, background=None)  # the console's own background (light or dark theme)
+            w.setMinimumHeight(150)
+            w.setMenuEnabled(False)
+            w.setMouseEnabled(x=False, y=False)
+            w.setTitle(title, size="9pt")
+            w.scene().sigMouseClicked.connect(lambda ev, k=key, pw=w: self._clicked(k, pw, ev))
+            self.plots[key] = w
+            self._grid.addWidget(w, i // 6, i % 6)
+        self._restyle()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        self._make_plots()
+        super().showEvent(event)
 
     def _theme_changed(self, _name: str) -> None:
         self._restyle(redraw=True)
@@ -137,7 +147,10 @@ class Dashboard(QWidget):
             t1, t2 = self.window()
             self.start.setDateTime(QDateTime.fromSecsSinceEpoch(int(t1)))
             self.end.setDateTime(QDateTime.fromSecsSinceEpoch(int(t2)))
-        self.refresh()
+        if self.isVisible():
+            self.refresh()
+        else:  # hidden (the dock starts so): fetched when shown (the dock's visibilityChanged, _poll)
+            self._dirty = True
 
     def note_changes(self, changes: Any) -> None:
         if getattr(changes, "incidents", False):
@@ -178,6 +191,9 @@ class Dashboard(QWidget):
 
     def show_data(self, d: dict[str, Any]) -> None:
         """Draw one period's data (the result of `analytics.dashboard`)."""
+        from console.report import charts
+
+        self._make_plots()
         self.data = d
         if self.density.isChecked():
             self._push_density()

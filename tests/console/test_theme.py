@@ -159,6 +159,8 @@ def test_the_dashboard_follows_the_theme(qtbot, window) -> None:  # type: ignore
 
     dash = Dashboard(window.core.clock, window)
     qtbot.addWidget(dash)
+    assert dash.plots == {}  # the charts are made when the dashboard is first shown, not with the window
+    dash.show()
     axis = dash.plots["hour"].getPlotItem().getAxis("left")
     assert axis.textPen().color().name() == theme.get("light").ui["text"]
     theme.apply("dark")
