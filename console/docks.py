@@ -55,6 +55,7 @@ class Panels(QObject):
         super().__init__(window)
         self.window = window
         self.docks: dict[str, QDockWidget] = {}
+        self.home: dict[str, Qt.DockWidgetArea] = {}  # where a panel that a layout leaves closed is docked again
         self.titles: dict[str, str] = {}
         self.widgets: dict[str, QWidget] = {}
         self._current: str | None = None
@@ -119,6 +120,8 @@ class Panels(QObject):
 
     def _register(self, key: str, dock: QDockWidget, title: str, widget: QWidget | None = None) -> None:
         self.docks[key] = dock
+        area = self.window.dockWidgetArea(dock)
+        self.home[key] = area if area != Qt.DockWidgetArea.NoDockWidgetArea else RIGHT
         self.titles[key] = title
         if (widget or dock.widget()) is not None:
             self.widgets[key] = widget or dock.widget()
@@ -218,6 +221,11 @@ class Panels(QObject):
             for k in keys[1:]:
                 w.tabifyDockWidget(self.docks[keys[0]], self.docks[k])
                 self.docks[k].show()
+        placed = {k for keys in tabs for k in keys}
+        for k, dock in self.docks.items():  # closed by this layout: docked at home, hidden, so that opening it
+            if k not in placed:             # later (View) docks it there, not as a loose window of no size
+                w.addDockWidget(self.home.get(k, RIGHT), dock)
+                dock.hide()
         for k in front:
             self.docks[k].raise_()
         side = [self.docks[k] for k in front if w.dockWidgetArea(self.docks[k]) == RIGHT]

@@ -100,6 +100,12 @@ def test_named_layouts(qtbot, desk, name, first, shown, closed) -> None:  # type
     assert w.panels.current == first
     for k in closed:
         assert not w.panels.docks[k].isVisible(), k
+    if "dashboard" in closed:  # opened later from View: docked under the map, not a loose window of no size
+        dock = w.panels.docks["dashboard"]
+        dock.toggleViewAction().trigger()
+        qtbot.waitUntil(dock.isVisible, timeout=5000)
+        assert not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        qtbot.waitUntil(lambda: dock.height() >= 300, timeout=5000)  # its charts are 150 px high, two rows
     by_action = {a.objectName() for a in w.layout_menu.actions()}
     assert {"layout-dispatcher", "layout-shift-lead", "layout-engineer"} <= by_action
 
