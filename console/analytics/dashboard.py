@@ -25,7 +25,23 @@ from PySide6.QtWidgets import (
 from console import theme
 from console.incidents.common import category_label, source_label
 
+
+def place_label(name: str | None) -> str:
+    """A district's or river segment's name (the figures are kept by its Chinese name) in the UI's language."""
+    if not name:
+        return "—"
+    from console.i18n import current_language
+
+    if current_language().startswith("zh"):
+        return name
+    from dispatch.city.data import load_city
+
+    city = load_city()
+    return next((p.name_en for p in (*city.districts, *city.segments) if p.name == name), name)
+
+
 PERIODS = (("shift", 12 * 3600), ("day", 86400), ("week", 7 * 86400), ("month", 30 * 86400), ("custom", 0))
+BAR_LABEL_PX = 48  # the least room a bar's label gets (more when the chart has fewer bars)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -222,10 +238,10 @@ class Dashboard(QWidget):
             [[(i + 0.5, self.tr(w)) for i, w in enumerate(WEEKDAYS)]])
         for key, rows in (("category", d["by_category"]), ("source", d["by_source"]), ("district", d["by_district"]),
                           ("segment", d["by_segment"])):
-            label = {"category": category_label, "source": source_label}.get(key, lambda k: k or "—")
+            label = {"category": category_label, "source": source_label}.get(key, place_label)
             shown = rows[:6]
             names = [label(r["key"]) for r in shown]
-            charts.bar_plot(self.plots[key].getPlotItem(), [n if len(n) <= 5 else n[:4] + "…" for n in names],
+            charts.bar_plot(self.plots[key].getPlotItem(), [self._short(n, key, len(names)) for n in names],
                             [r["count"] for r in shown], colour=bar)
             self.plots[key].setToolTip("\n".join(f"{n}: {r['count']}" for n, r in zip(names, shown, strict=True)))
         for key in ("dispatch", "arrive", "close"):
@@ -241,11 +257,18 @@ class Dashboard(QWidget):
                         colour=theme.value("chart_b"))
         companies = (d.get("alerts_by_company") or [])[:6]
         names = [r["name"] or self.tr("(no papers)") for r in companies]
-        charts.bar_plot(self.plots["company"].getPlotItem(), [n if len(n) <= 5 else n[:4] + "…" for n in names],
+        charts.bar_plot(self.plots["company"].getPlotItem(), [self._short(n, "company", len(names)) for n in names],
                         [r["count"] for r in companies], colour=theme.value("chart_c"))
         self.plots["company"].setToolTip("\n".join(
             f"{n}: {r['count']} ({', '.join(f'{k} {v}' for k, v in r['by_rule'].items())})"
             for n, r in zip(names, companies, strict=True)))
+
+    def _short(self, name: str, key: str, bars: int) -> str:
+        """A bar's label cut to what fits under it, by its width in this font, not its count of characters
+        (five Chinese characters are as wide as nine Latin letters); the chart's tooltip has it whole."""
+        width = self.plots[key].getPlotItem().getViewBox().width()
+        room = max(BAR_LABEL_PX, int(0.9 * width / max(bars, 1))) if width > 0 else BAR_LABEL_PX
+        return self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, room)
 
     def case_figures(self, c: dict[str, Any] | None) -> str:
         """The enforcement cases now (not the period's): open, overdue in red, overturned on review."""
@@ -278,8 +301,8 @@ class Dashboard(QWidget):
                 "segment": d["by_segment"]}.get(key)
         if rows is not None and 0 <= i < min(len(rows), 6):
             value = rows[i]["key"] or ""
-            label = {"category": category_label, "source": source_label}.get(key)
-            return {key: value}, label(value) if label else (value or "—")
+            label = {"category": category_label, "source": source_label}.get(key, place_label)
+            return {key: value}, label(value)
         return None
 
     def _clicked(self, key: str, widget: Any, ev: Any) -> None:

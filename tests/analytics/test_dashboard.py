@@ -122,3 +122,15 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot,
     ops.call(core, "incident.create", {"category": "street_vending", "priority": "P2", "lat": 24.33, "lon": 109.41},
              actor="t")
     qtbot.waitUntil(lambda: dash.data.get("count") == 11, timeout=15000)  # and the plan test's case
+
+
+def test_district_and_segment_bars_are_named_in_the_seats_language(qapp) -> None:  # type: ignore[no-untyped-def]
+    """The figures are kept by a place's Chinese name; an English seat reads the city's English one."""
+    from console.analytics.dashboard import place_label
+    from tests.conftest import ui_language
+
+    with ui_language("en"):
+        assert place_label("城中区") == "Chengzhong District" and place_label("柳江第3段") == "Segment 3"
+        assert place_label("某个新区") == "某个新区" and place_label(None) == "—"  # not in the city: as recorded
+    with ui_language("zh_CN"):
+        assert place_label("城中区") == "城中区"
