@@ -18,6 +18,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # QSettings (the theme, the panels' layout) in a folder of the test run, never the user's: a console a test
 # opens, here or in a child process, starts as a first start does
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="console-tests-config-")
+# ... and its caches (the map page between runs, fetched evidence) too
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="console-tests-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import folium
-from branca.element import Element, JavascriptLink
-
 from console.map.scheme import url
 
 LAYER_ORDER = ["district", "patrol_zone", "river", "river_segment", "road", "bridge"]
@@ -70,7 +67,11 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
                    basemap: Any = None, theme: dict[str, Any] | None = None) -> str:
     """The whole map page as HTML. `tiles_url` (optional, online) adds a tile layer under the city; `basemap`
     (a console.map.basemap.BaseMap) adds the offline base map, served by app://, chosen in the layers control;
-    `theme`: console.theme.map_palette() (day by default), changed later by ConsoleTheme.apply without a reload."""
+    `theme`: console.theme.map_palette() (day by default), changed later by ConsoleTheme.apply without a reload.
+    (console/map/pagecache.py keeps the page between runs: folium's import alone is half a second of start-up.)"""
+    import folium
+    from branca.element import Element, JavascriptLink
+
     if theme is None:
         from console.theme import map_palette
 

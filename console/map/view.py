@@ -17,7 +17,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngin
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from console.map.page import build_map_html
+from console.map.pagecache import map_html
 from console.map.scheme import SCHEME, OfflineGuard, SchemeHandler, url
 
 log = logging.getLogger(__name__)
@@ -135,8 +135,8 @@ class MapView(QWebEngineView):
         if basemap is not None:
             handler.basemap = basemap
         self.theme = theme
-        handler.pages[page_name] = build_map_html(city_geojson, lang=lang, tiles_url=tiles_url,
-                                                  basemap=basemap, theme=theme).encode("utf-8")
+        handler.pages[page_name] = map_html(city_geojson, lang=lang, tiles_url=tiles_url,
+                                            basemap=basemap, theme=theme).encode("utf-8")
         if theme is not None:
             self._page.setBackgroundColor(QColor(theme.get("page", "#ffffff")))  # no white flash at night
         self.load(QUrl(url(page_name)))
