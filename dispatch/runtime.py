@@ -22,12 +22,16 @@ GEN0_THRESHOLD = 50_000
 SWITCH_INTERVAL_S = 0.0005
 
 
+def _young_generation_threshold() -> None:
+    _, g1, g2 = gc.get_threshold()
+    gc.set_threshold(GEN0_THRESHOLD, g1, g2)
+
+
 def tune_gc() -> None:
     """Call once start-up is done (stores opened, city loaded)."""
     gc.collect()
     gc.freeze()
-    _, g1, g2 = gc.get_threshold()
-    gc.set_threshold(GEN0_THRESHOLD, g1, g2)
+    _young_generation_threshold()
 
 
 def tune_startup() -> None:
@@ -40,8 +44,7 @@ def tune_startup() -> None:
     generation every 700 of them only walks it again and again. Measured with `main.py bench` (startup_s,
     the demo city on a fresh store, the 2-core bench machine, runs interleaved): median 4.96 s before,
     4.59 s after. `tune_runtime` still runs once start-up is done (it freezes that heap)."""
-    _, g1, g2 = gc.get_threshold()
-    gc.set_threshold(GEN0_THRESHOLD, g1, g2)
+    _young_generation_threshold()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
