@@ -71,6 +71,13 @@ class RemoteCore:
         self._sync_after = 0.0  # no resynchronisation before this (monotonic): after a failed one
         self.cut_reason: str | None = None  # why the hub ended this seat's stream (link "cut"), in its words
         self.cut_code: str | None = None  # seat_revoked, account_disabled
+        from dispatch.ops import load_features
+
+        # Every feature's appliers before the first event is applied, as `Dispatch` loads them before its log:
+        # without them a seat in a process of its own skipped the incidents, tasks, cases... of its first
+        # snapshot (an applier missing is an event without effect). And here, on the thread that attaches: a
+        # worker importing them later raced the window's start-up (see console/app.py, start_media_backend).
+        load_features()
 
     # ------------------------------------------------------------ session
     def login(self, name: str, password: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ started again, the seats' logins in the log, and the login dialog's refusals."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -275,3 +276,31 @@ def test_an_attached_seat_sounds_a_p1_incident_filed_at_another_seat(link, qtbot
         for s in (gui, other):
             s.logout()
             s.close()
+
+
+ATTACH_ALONE = """
+import json, sys
+from dispatch.hub.attach import RemoteCore
+from dispatch.hub.seats import load_seat_file
+core = RemoteCore(sys.argv[1], load_seat_file(sys.argv[2]), timeout=10)
+core.login(sys.argv[3], sys.stdin.readline().strip())
+core.start()
+from dispatch.incidents.book import book
+with core.lock:
+    print(json.dumps({"incidents": sorted(book(core.state).items), "seq": core.state.last_seq}))
+core.logout()
+core.close()
+"""
+
+
+def test_a_seat_in_a_process_of_its_own_holds_what_was_filed_before_it_attached(link, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """In a fresh process nothing but the attaching code has been imported: the first snapshot is applied with
+    every feature's appliers (an incident filed before is there), not only the core's."""
+    add_operator(link.core, tmp_path, "zhao", "viewer")
+    made = call(link.core, "incident.create", dict(INCIDENT), actor="ctl:test")
+    out = subprocess.run([sys.executable, "-c", ATTACH_ALONE, link.hub.control_endpoint,
+                          str(tmp_path / "seat-zhao.seat.json"), "zhao"], cwd=ROOT, input=PASSWORD + "\n",
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["incidents"] == [made["id"]]
