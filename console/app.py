@@ -70,10 +70,29 @@ def create_app(argv: list[str] | None = None, lang: str | None = None,  # type: 
 
     app.setStyle("Fusion")  # the same widgets on every desktop, coloured by the theme's palette
     themes.apply(theme or themes.saved() or themes.DEFAULT, app)
+    start_media_backend()  # before the translator: see its docstring
     i18n.install(app, lang or i18n.system_language())
     check_cjk_font()
     _app = app
     return app
+
+
+def start_media_backend() -> None:
+    """Load Qt Multimedia's backend now, before the console's translator (a Python QTranslator) is installed.
+
+    The backend (the FFmpeg plugin) is loaded by the first player, sound or device query. Its stub libraries
+    look for optional system libraries (VA-API, PipeWire) while the dynamic loader loads them, and a missing one
+    is reported through tr(): with a Python translator installed, Qt called into Python there, waiting for the
+    GIL while holding the loader's lock. Another thread importing an extension module at that moment (the
+    console's feeds and workers import lazily) holds the GIL while it waits for that lock: both threads stopped
+    for good, the window half built (seen on an attached console under load). Loaded here, no Python code runs
+    inside the loader; it costs what the first player would have cost (~25 ms)."""
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+    except ImportError as exc:  # the console runs without sound and video: console/sound, console/evidence say so
+        log.warning("Qt Multimedia is not available: %s", exc)
+        return
+    QMediaDevices.audioOutputs()
 
 
 def check_platform(lang: str | None) -> None:
