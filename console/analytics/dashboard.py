@@ -6,6 +6,7 @@ It renders what `analytics.dashboard` returns, fetched off the GUI thread; no fi
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -251,8 +252,9 @@ class Dashboard(QWidget):
                             r["counts"], colour=theme.value("chart_a"))
             med = "—" if r["median_min"] is None else f"{r['median_min']:.0f}"
             p90 = "—" if r["p90_min"] is None else f"{r['p90_min']:.0f}"
-            self.plots[key].setTitle(f"{self._title(key)}  {self.tr('median')} {med} · p90 {p90}", size="9pt",
-                                     color=theme.colour("text").name())
+            # the figures on a line of their own: beside the title they were cut off (a sixth of the dock's width)
+            self.plots[key].setTitle(f"{html.escape(self._title(key))}<br>{html.escape(self.tr('median'))} {med}"
+                                     f" · p90 {p90}", size="9pt", color=theme.colour("text").name())
         charts.bar_plot(self.plots["satisfaction"].getPlotItem(), ["1", "2", "3", "4", "5"], d["satisfaction"],
                         colour=theme.value("chart_b"))
         companies = (d.get("alerts_by_company") or [])[:6]

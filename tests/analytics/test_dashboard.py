@@ -45,6 +45,11 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot,
     dash.period.setCurrentIndex(dash.period.findData("month"))
     qtbot.waitUntil(lambda: dash.data.get("count") == 9, timeout=10000)
     t1, t2 = dash.window()
+    for key in ("dispatch", "arrive", "close"):  # a response-time chart's title and figures fit its width
+        plot = dash.plots[key]
+        title = plot.getPlotItem().titleLabel
+        assert "median" in title.text and "p90" in title.text
+        assert title.item.boundingRect().width() <= plot.width(), (key, title.text, plot.width())
     s = ops.call(core, "analytics.stats", {"start": t1, "end": t2}, actor="t")["total"]
     text = dash.figures.text()
     assert f"Cases filed <b>{s['filed']}</b>" in text and f"Cases closed <b>{s['closed']}</b>" in text
