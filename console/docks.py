@@ -61,6 +61,7 @@ class Panels(QObject):
         self._current: str | None = None
         self.layout: str | None = None
         self.restored = False  # the arrangement and sizes came from the last session (nothing to fit)
+        self.geometry_restored = False  # the window's size and place too (else it opens maximized: show_at_start)
         window.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AllowNestedDocks
                               | QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.GroupedDragging)
         self.added: list[Any] = []  # callbacks(key, dock): the View → Panels menu
@@ -278,9 +279,9 @@ class Panels(QObject):
             self.layout = str(s.value("window/layout") or "") or None
             self.restored = True
             if geometry:  # after the docks: the window's minimum size is the arrangement's
-                self.window.restoreGeometry(geometry)
+                self.geometry_restored = bool(self.window.restoreGeometry(geometry))
             return "restored"
         if geometry:
-            self.window.restoreGeometry(geometry)
+            self.geometry_restored = bool(self.window.restoreGeometry(geometry))
         self.apply(default)
         return default

@@ -223,6 +223,19 @@ class MainWindow(QMainWindow):
             return self.panels.layout or name
         return self.panels.restore("dispatcher")
 
+    def show_at_start(self, *, maximize: bool = True) -> None:
+        """Show the window once start-up is done: where and as large as it was left, else (a first start, or
+        --layout, which does not restore the window) maximized: a control room gives the console its screen, and
+        at 1600 × 960 on a larger one the charts' and the lists' columns were cut. The wall is full screen
+        already; `maximize=False` (a screenshot, the start-up probe) keeps the window's own size."""
+        if maximize and not self.panels.geometry_restored and not self.isFullScreen():
+            screen = self.screen()
+            if screen is not None:  # also where no window manager maximizes (a bare X server, a kiosk)
+                self.setGeometry(screen.availableGeometry())
+            self.showMaximized()
+        else:
+            self.show()
+
     def set_theme(self, name: str, *, remember: bool = True) -> None:
         """Day or night, at once: widgets, charts and the map (and remembered for the next start)."""
         theme.apply(name)

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
     window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing
-    window.show()
+    window.show_at_start(maximize=not getattr(args, "screenshot", None))
     app.exec()
     from shiboken6 import delete
 

@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     window.remember_layout = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
-    window.show()
+    window.show_at_start(maximize=not (args.screenshot or args.startup_probe))
     from dispatch.record import retention
     from dispatch.runtime import tune_runtime
 

@@ -129,11 +129,12 @@ def test_the_arrangement_is_saved_and_restored_and_a_layout_can_be_named(qtbot, 
     qtbot.addWidget(w2)
     try:
         assert w2.restore_layout() == "restored"
-        w2.show()
+        w2.show_at_start()
         qtbot.waitUntil(lambda: w2.side_dock("units").isVisible(), timeout=5000)
         assert w2.dockWidgetArea(w2.side_dock("units")) == Qt.DockWidgetArea.LeftDockWidgetArea
         assert not w2.side_dock("tasks").isVisible()
         assert w2.width() == 760  # the geometry of last time, not the default 1600 (the height: as the docks need)
+        assert not w2.isMaximized()  # as it was left
         w2.apply_layout("engineer")
         assert w2.dockWidgetArea(w2.side_dock("units")) == Qt.DockWidgetArea.RightDockWidgetArea
         assert "night desk" in [a.text() for a in _layout_actions(w2)]
@@ -142,6 +143,25 @@ def test_the_arrangement_is_saved_and_restored_and_a_layout_can_be_named(qtbot, 
     finally:
         wf2.close()
         w2.close()
+
+
+def test_a_first_start_opens_the_window_maximized(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
+    """No window kept from a last session (or --layout, which restores none): the console takes its screen; a
+    screenshot keeps the window's own size."""
+    from PySide6.QtCore import QSettings
+
+    w, _wf, _core, _clock = desk
+    s = QSettings()
+    s.remove("window/geometry")
+    s.remove("window/state")
+    assert w.restore_layout() == "dispatcher"
+    w.show_at_start()
+    qtbot.waitUntil(w.isMaximized, timeout=5000)
+    w.showNormal()
+    w.panels.remember()  # as on closing: the next start has a geometry
+    assert w.restore_layout() == "restored" and w.panels.geometry_restored
+    w.show_at_start()
+    assert not w.isMaximized()
 
 
 def _layout_actions(w):  # type: ignore[no-untyped-def]
