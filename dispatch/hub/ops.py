@@ -51,11 +51,12 @@ def broadcast(core: Any, actor: str, text: str, kind: str | None = None) -> dict
         except ValueError:
             raise Refused(f"unknown unit kind {kind!r}; one of {', '.join(k.value for k in UnitKind)}",
                           "bad_kind") from None
-    ch = core.record(actor, [NewEvent("field.message_sent", {"unit_id": None, "kind": kind, "text": text}, None)])
-    with core.lock:
-        fs = field_state(core.state)
-        n = sum(1 for u in fs.keys if kind is None or getattr(core.state.units.get(u), "kind", None) == kind)
-    return {"kind": kind, "units": n, "event": ch.events[-1].seq}
+    with core.lock:  # the units it goes to, named in the event: the record says who was sent it, and a hub that
+        fs = field_state(core.state)  # makes its messages again after a crash makes the same (dispatch/hub/outbox.py)
+        units = sorted(u for u in fs.keys if kind is None or getattr(core.state.units.get(u), "kind", None) == kind)
+    ch = core.record(actor, [NewEvent("field.message_sent", {"unit_id": None, "kind": kind, "text": text,
+                                                              "units": units}, None)])
+    return {"kind": kind, "units": len(units), "event": ch.events[-1].seq}
 
 
 @op("field.keys")

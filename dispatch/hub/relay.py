@@ -50,10 +50,12 @@ def messages_for(core: Any, ev: Any) -> list[tuple[str, dict[str, Any], str | No
         base = {"text": p["text"], "ts": ev.ts, "by": ev.actor}
         if p.get("unit_id"):
             return [(p["unit_id"], {"type": "text", **base}, None, ev.seq)]
-        with core.lock:
-            fs = field_state(core.state)
-            units = [u for u in fs.keys
-                     if not p.get("kind") or getattr(core.state.units.get(u), "kind", None) == p["kind"]]
+        units = p.get("units")  # named by the operation (a broadcast recorded before that: the units enrolled now)
+        if not isinstance(units, list):
+            with core.lock:
+                fs = field_state(core.state)
+                units = [u for u in fs.keys
+                         if not p.get("kind") or getattr(core.state.units.get(u), "kind", None) == p["kind"]]
         return [(u, {"type": "broadcast", "kind": p.get("kind"), **base}, None, ev.seq) for u in sorted(units)]
     return []
 

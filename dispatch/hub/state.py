@@ -3,7 +3,7 @@ unit was sent and answered, and the messages exchanged with units.
 
 Events (payloads):
   field.key_enrolled {unit_id, public_key}     field.key_revoked {unit_id, public_key}
-  unit.online {id}  unit.offline {id}           field.message_sent {unit_id|null, kind|null, text}
+  unit.online {id}  unit.offline {id}           field.message_sent {unit_id|null, kind|null, text, units?}
   field.message_received {unit_id, text}       field.delivered {unit_id, ref, seq}
   field.messages_read {unit_id, up_to} (a dispatcher read the unit's messages up to that event seq)
   field.queued {unit_id, ref, seq, type} (an assignment or cancel put in the unit's outbox)
