@@ -3,8 +3,8 @@
 One loop thread owns the field socket, the ZAP handler and the outbox (what units send it:
 dispatch/hub/inbound.py); a second thread serves the control endpoint (`ctl --hub`, later whole
 consoles). Core changes from any thread only wake the loop; the loop reads new events from the store
-after its persisted cursor and turns assignments, cancellations and messages into outbox rows (written
-before anything is sent).
+after its persisted cursor and turns assignments, cancellations and messages into outbox rows (numbered,
+sent, and written in the same step: dispatch/hub/outbox.py).
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ class Hub(Inbound):
                 # everything ready is handled per wakeup: new events first, then every ZAP request and
                 # every message waiting
                 if pump and not self._step(self._pump_events):
-                    self._pump_retry = True  # the cursor did not move: the tick tries again
+                    self._pump_retry = True  # the tick tries again (unwritten rows first)
                 deferred = self._deferring()
                 wait = 100 if not deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
                 events = dict(poller.poll(wait))
@@ -282,9 +282,10 @@ class Hub(Inbound):
     def _step(self, fn: Any, *args: Any, **kw: Any) -> bool:
         """Run one step of the loop; a failure (the store busy or gone) is logged and the hub keeps serving.
 
-        Nothing is lost by a failed step: an outbox row not committed was not sent (the event cursor did
-        not move, the step is retried), an acknowledgement not saved stays in the outbox's memory for the
-        next try (one lost with the process is acknowledged again by the unit's next login)."""
+        Nothing is lost by a failed step: outbox rows not written stay in the outbox's memory with their
+        event cursor and the next step writes them first (dispatch/hub/outbox.py), an acknowledgement not
+        saved stays there too for the next try (one lost with the process is acknowledged again by the
+        unit's next login)."""
         try:
             fn(*args, **kw)
             return True
@@ -358,10 +359,17 @@ class Hub(Inbound):
 
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
-        """Turn new events (after the persisted cursor) into outbox messages, then send them."""
+        """Turn new events (after the outbox's cursor) into outbox messages: numbered, sent, then written
+        (dispatch/hub/outbox.py says why nothing is lost by that order). A write that fails leaves the rows
+        numbered and sent in the outbox's memory; the next step sends what is new all the same and writes both."""
         new = self._take_handed() or self.outbox.events_after(self._cursor, 5000)
-        if not new:
-            return
+        if new:
+            self._relay(new)
+        self.outbox.write()  # while the messages are on their way
+        if len(new or ()) == 5000:
+            self.wake()
+
+    def _relay(self, new: list[Any]) -> None:
         if any(ev.kind == "field.key_revoked" for ev in new):
             self.core.refresh()
             self._cut_revoked()  # a revocation among the new events takes effect before anything is sent
@@ -375,7 +383,7 @@ class Hub(Inbound):
         out: list[tuple[str, dict[str, Any], bytes]] = []
         sent_at = ms_now()
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
-            out = self.outbox.add_many(rows, sent_at, cursor=new[-1].seq)  # committed before any is sent
+            out = self.outbox.number(rows, sent_at, cursor=new[-1].seq)
         self._cursor = new[-1].seq
         queued = []
         mono = time.monotonic()
@@ -390,8 +398,6 @@ class Hub(Inbound):
                                                         **({"reason": msg["reason"]} if "reason" in msg else {})},
                                        f"unit:{unit}"))
         self._defer(queued)
-        if len(new) == 5000:
-            self.wake()
 
     # ------------------------------------------------------------------ tick
     def _tick(self, now: float) -> None:

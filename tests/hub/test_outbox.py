@@ -1,6 +1,6 @@
 """The outbox's batches: a broadcast's rows in one statement, many units' acknowledgements in one
 transaction. Each unit gets exactly its own rows acknowledged; what is committed survives a reopen;
-a batch that cannot be written changes nothing (the unit's acks are asked for again, nothing is lost)."""
+a batch that cannot be written is kept and written by the next try (each row once, nothing lost)."""
 
 from __future__ import annotations
 
@@ -95,7 +95,10 @@ def test_batched_acks_postgresql(pg_url: str) -> None:
     check_batched_acks(pg_url)
 
 
-def test_a_batch_that_cannot_be_written_changes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_that_cannot_be_written_is_kept_and_written_next(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The store held by another writer: acknowledgements and numbered messages stay in memory (a message
+    numbered was sent: its seq stays its own), a resend and a reply's check see them, the next write stores
+    each once."""
     path = tmp_path / "store.db"
     store = EventStore(f"sqlite:///{path}")
     Dispatch(store)
@@ -113,20 +116,31 @@ def test_a_batch_that_cannot_be_written_changes_nothing(tmp_path) -> None:  # ty
         assert ob.unsaved_acks == 3  # kept for the next try: none lost, none saved twice
         with pytest.raises(sqlite3.OperationalError):
             ob.add_many([("u00", {"type": "text", "text": "hi"}, None, 9)], time.time(), cursor=9)
-        assert ob.last_seq["u00"] == 3  # the seq was not used up: no gap
+        assert ob.last_seq["u00"] == 4 and ob.unwritten == 1  # numbered (and sent by the hub): kept, not renumbered
+        assert [json.loads(b)["seq"] for b in ob.pending("u00", 3)] == [4]  # a resend has it
+        out = ob.number([("u01", {"type": "assignment", "ref": "incident:7", "incident_id": "7"}, "incident:7", 10)],
+                        time.time(), cursor=10)
+        assert out[0][1]["seq"] == 3 and ob.has_assignment("u01", "incident:7")  # a reply to it is its own
+        with pytest.raises(sqlite3.OperationalError):
+            ob.write()
+        assert ob.unwritten == 2
     finally:
         other.execute("ROLLBACK")
         other.close()
-    ob.save_acks()
-    assert ob.unsaved_acks == 0
-    out = ob.add_many([("u00", {"type": "text", "text": "hi"}, None, 9)], time.time(), cursor=9)
-    assert out[0][1]["seq"] == 4
+    ob.save_acks()  # the messages first, then the acknowledgements
+    assert ob.unsaved_acks == 0 and ob.unwritten == 0
+    assert ob.cursor(0) == 10
+    out = ob.add_many([("u00", {"type": "text", "text": "hi again"}, None, 11)], time.time(), cursor=11)
+    assert out[0][1]["seq"] == 5
     ob.close()
     store.close()
     store = EventStore(f"sqlite:///{path}")
     again = Outbox(store)  # what the next hub reads
-    assert again.acked == {"u00": 3, "u01": 2} and again.unacked_refs == {}
-    rows = {(r["unit_id"], r["seq"]): r["acked"] for r in again.rows(limit=1000)}
+    assert again.acked == {"u00": 3, "u01": 2} and again.unacked_refs == {"u01": {3: "incident:7"}}
+    listed = again.rows(limit=1000)
+    rows = {(r["unit_id"], r["seq"]): r["acked"] for r in listed}
     assert rows[("u00", 1)] == rows[("u00", 2)] == 99.0 and rows[("u00", 3)] == 100.0 and rows[("u00", 4)] is None
+    assert len(listed) == len(rows) == 3 + len(UNITS) + 3  # each written once: fill's, then u00's 4 and 5, u01's 3
+    assert [r["message"]["text"] for r in listed if r["unit_id"] == "u00" and r["seq"] >= 4] == ["hi again", "hi"]
     again.close()
     store.close()
