@@ -275,6 +275,7 @@ class Hub(Inbound):
             log.exception("hub loop failed")
         finally:
             end_priority_thread()
+            self._step(self.outbox.write)  # what the last step numbered and sent, if its write failed
             self._step(self._flush_events, deferred=True)
             router.close(0)
             zap.close(0)
@@ -338,6 +339,8 @@ class Hub(Inbound):
         other: a unit's "delivered" or answer must follow its "queued")."""
         if deferred and self.outbox.unsaved_acks:
             self.outbox.save_acks()  # before the "delivered" they explain (a failure: both wait, for the next try)
+        if self._deferred and self.outbox.unwritten:
+            self.outbox.write()  # the rows before the "queued" that name them (a failure: the events wait too)
         if self._pending_events or (deferred and self._deferred):
             items = self._deferred + self._pending_events
             self._deferred, self._pending_events = [], []
