@@ -157,6 +157,11 @@ class Panels(QObject):
             return False
         dock.show()
         dock.raise_()
+        if not self.window.isVisible():
+            # Before the window is first shown Qt has not made the tab bars of tabbed panels yet, and makes them
+            # with the first panel in front (`--tab cases` opened on the incidents): raised again once it is shown,
+            # in the order asked
+            QTimer.singleShot(0, lambda d=dock: isValid(d) and d.raise_())
         self.current = key
         return True
 

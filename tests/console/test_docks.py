@@ -208,3 +208,43 @@ def test_the_wall_is_full_screen_read_only_with_the_cores_counters(qtbot, desk) 
                                        "text": "t"}, actor=ACTOR)
     w.wall.refresh()
     qtbot.waitUntil(lambda: w.wall.figures["P2"].text() == "1", timeout=10000)
+
+
+FRONT_PROBE = """
+import json, sys
+from PySide6.QtCore import QTimer
+from console import docks
+from console.main_window import MainWindow
+shown = MainWindow.show_at_start
+
+def show_at_start(self, **kw):
+    shown(self, **kw)
+    def say():
+        p = self.panels
+        print(json.dumps(sorted(k for k in p.docks if k in p.widgets and docks.in_front(p.widgets[k]))), flush=True)
+    QTimer.singleShot(1500, say)
+
+MainWindow.show_at_start = show_at_start
+from console.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_the_panel_named_by_tab_is_in_front_when_the_console_opens(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`main.py --tab cases`: asked for before the window is first shown, the case file came up behind the incident
+    queue (the workflow brings the queue forward as it is installed; Qt makes the tab bars when the window is laid
+    out). The real program, watched from inside once it has opened."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    p = subprocess.run([sys.executable, "-c", FRONT_PROBE, "--db", f"sqlite:///{tmp_path / 's.db'}", "--no-hub",
+                        "--lang", "en", "--tab", "cases", "--screenshot", str(tmp_path / "shot.png"), "--run-for", "3"],
+                       cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    in_front = json.loads(p.stdout.strip().splitlines()[-1])
+    assert "cases" in in_front and "incidents" not in in_front, in_front
