@@ -11,7 +11,7 @@ p90 1.55 -> 1.27, p99 3.6 -> 2.2. Nothing is lost or numbered twice by it:
   from the same events again when it starts, numbered from the same last seqs: the unit already has
   them, drops the copy as a duplicate and acknowledges it;
 - a write that fails (the store busy or away) keeps the numbered rows in memory (`unwritten`) and the
-  next step writes them first; meanwhile a resend (`pending`) and a reply's check (`has_assignment`) see
+  next write stores them with whatever was numbered since; meanwhile a resend (`pending`) and a reply's check (`has_assignment`) see
   them, and an acknowledgement is taken as for any other.
 The messages depend on the events alone where it matters for the numbering: a broadcast's event names its
 units (`field.broadcast`), an assignment or a withdrawal names its unit; a task's end goes to the task's

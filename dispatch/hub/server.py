@@ -248,7 +248,7 @@ class Hub(Inbound):
                 # everything ready is handled per wakeup: new events first, then every ZAP request and
                 # every message waiting
                 if pump and not self._step(self._pump_events):
-                    self._pump_retry = True  # the tick tries again (unwritten rows first)
+                    self._pump_retry = True  # the tick tries again (and writes what is unwritten)
                 deferred = self._deferring()
                 wait = 100 if not deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
                 events = dict(poller.poll(wait))
@@ -284,7 +284,7 @@ class Hub(Inbound):
         """Run one step of the loop; a failure (the store busy or gone) is logged and the hub keeps serving.
 
         Nothing is lost by a failed step: outbox rows not written stay in the outbox's memory with their
-        event cursor and the next step writes them first (dispatch/hub/outbox.py), an acknowledgement not
+        event cursor and the next step writes them (dispatch/hub/outbox.py), an acknowledgement not
         saved stays there too for the next try (one lost with the process is acknowledged again by the
         unit's next login)."""
         try:

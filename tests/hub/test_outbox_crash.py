@@ -1,8 +1,9 @@
 """A hub that dies after sending messages and before writing them to its outbox (dispatch/hub/outbox.py: numbered,
 sent, then written). The hub started again on the same store makes the same messages from the same events,
 numbered the same: the units have them once, the copies are duplicates they drop, and the next message takes the
-next seq. The death is made by a store that refuses the outbox's write until the hub has stopped (the step's
-failure and the hub's final flush alike): the rows it had numbered and sent die with it, as with a SIGKILL."""
+next seq. The death is made by an outbox whose writes fail from a point on (its `write` replaced by one that
+raises, in the step and in the hub's final flush alike): the rows it had numbered and sent die with it, as with a
+SIGKILL at that moment."""
 
 from __future__ import annotations
 
