@@ -17,10 +17,10 @@ __all__ = ["CasesView", "install"]
 
 
 class CasesView(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: Any, *, duties: bool = True) -> None:
         super().__init__(window)
         self.window = window
-        self.panel = CasesPanel(window.core, window)
+        self.panel = CasesPanel(window.core, window, check_deadlines=duties)
         window.add_side_tab(self.panel, self.tr("Enforcement cases"), "cases")
         self.panel.counts_changed.connect(lambda c: window.set_side_badge("cases", int(c.get("overdue") or 0)))
         self.panel.status_message.connect(lambda m: window.statusBar().showMessage(m, 10000))
@@ -33,7 +33,8 @@ class CasesView(QObject):
         self.window.core.unsubscribe(self.panel.note_changes)
 
 
-def install(window: Any) -> CasesView:
-    view = CasesView(window)
+def install(window: Any, *, duties: bool = True) -> CasesView:
+    """`duties=False` on a seat attached to a hub: the hub records passed deadlines (dispatch/hub/duties.py)."""
+    view = CasesView(window, duties=duties)
     window.cases_view = view
     return view

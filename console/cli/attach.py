@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     window.watch_field_link(panel)  # a message from a unit: status bar, beep, unread count on the tab
     from console.incidents import install as install_workflow
 
-    workflow = install_workflow(window)
+    workflow = install_workflow(window, duties=False)  # the hub checks deadlines and ticks tasks (dispatch/hub/duties.py)
     from console.analytics import install as install_dashboard
 
     install_dashboard(window, workflow)
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     install_evidence(window)  # View → Video evidence, Camera register: the hub's operations, clips fetched from it
     from console.cases import install as install_cases
 
-    install_cases(window)  # the case file as the hub's operations tell it (the operator's role masks the party)
+    install_cases(window, duties=False)  # the case file as the hub's operations tell it (the operator's role masks the party)
     from console.cli.gui import install_control_room
 
     install_control_room(window, args)  # alarm sounds and their mute, shortcuts, Ctrl+K

@@ -82,12 +82,16 @@ def run(args: argparse.Namespace) -> int:
     from dispatch.runtime import tune_runtime
 
     thinning = retention.start(session.core)  # old fixes thinned in the background as the bureau's policy says
+    from dispatch.hub.duties import Duties
+
+    duties = Duties(session.core).start()  # deadlines and cleaning tasks, as system:hub (no seat does them)
     tune_runtime()
     try:
         while not stop.wait(0.5):
             pass
     finally:
         log.info("hub stopping")
+        duties.stop()
         if thinning is not None:
             thinning.stop()
         if open311 is not None:

@@ -26,13 +26,15 @@ __all__ = ["Workflow", "install"]
 class Workflow(QObject):
     """Owns the workflow tabs of one main window and the wiring between them, the map and the board."""
 
-    def __init__(self, window: Any, *, timers: bool = True) -> None:
+    def __init__(self, window: Any, *, timers: bool = True, duties: bool = True) -> None:
         super().__init__(window)
         self.window = window
         self.core = window.core
-        self.panel = IncidentsPanel(self.core.clock, window, check_deadlines=timers)
+        # duties: this seat records passed deadlines and moves the tasks on (not a seat attached to a hub, whose hub
+        # does it: dispatch/hub/duties.py); timers=False (tests): no timer at all
+        self.panel = IncidentsPanel(self.core.clock, window, check_deadlines=timers and duties)
         self.panel.detail.unit_name = self.unit_name
-        self.tasks = TasksPanel(window, tick=timers, unit_name=self.unit_name, segments=dict(city_segments()))
+        self.tasks = TasksPanel(window, tick=timers, run_tick=duties, unit_name=self.unit_name, segments=dict(city_segments()))
         self.forms: list[IncidentForm] = []
         self.editors: list[TaskEditor] = []
         self.context_menu: QMenu | None = None
@@ -241,8 +243,8 @@ class Workflow(QObject):
             w.close()
 
 
-def install(window: Any, *, timers: bool = True) -> Workflow:
+def install(window: Any, *, timers: bool = True, duties: bool = True) -> Workflow:
     """Add the workflow tabs, menus and map wiring to `window` (a MainWindow)."""
-    wf = Workflow(window, timers=timers)
+    wf = Workflow(window, timers=timers, duties=duties)
     window.workflow = wf
     return wf

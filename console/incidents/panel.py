@@ -1,9 +1,10 @@
 """The Incidents side tab: filter bar, the queue, the selected incident's detail, and the shift-lead alerts.
 
 It refreshes from the core's `incidents` operation whenever the core reports incident changes (from
-any seat), repaints the countdown every second, and asks the core every few seconds to record
-deadlines that passed (`incidents.check_deadlines`). An `incident.overdue` event, whichever seat
-recorded it, becomes a line in the non-modal alert list and a status-bar message.
+any seat), repaints the countdown every second, and on a console that keeps its own store asks the core
+every few seconds to record deadlines that passed (`incidents.check_deadlines`; a hub does that itself for
+its seats: dispatch/hub/duties.py). An `incident.overdue` event becomes a line in the non-modal alert list
+and a status-bar message.
 """
 
 from __future__ import annotations

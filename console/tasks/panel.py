@@ -49,7 +49,7 @@ class TasksPanel(QWidget):
 
     COLUMNS = ("id", "name", "state", "units", "coverage", "area", "distance", "time")
 
-    def __init__(self, parent: QWidget | None = None, *, tick: bool = True,
+    def __init__(self, parent: QWidget | None = None, *, tick: bool = True, run_tick: bool = True,
                  unit_name: Callable[[str], str] | None = None, segments: dict[str, str] | None = None) -> None:
         """`unit_name(id)`: the name dispatchers know a vessel by; `segments`: river segment id -> its name."""
         super().__init__(parent)
@@ -98,6 +98,7 @@ class TasksPanel(QWidget):
         self._dirty = True
         self._loading = False
         self._ticking = False
+        self.run_tick = run_tick  # False on a seat attached to a hub: the hub runs tasks.tick (dispatch/hub/duties.py)
         self.loaded_once = False
         self.poll = QTimer(self)
         self.poll.timeout.connect(self._poll)
@@ -122,6 +123,9 @@ class TasksPanel(QWidget):
 
     def tick(self) -> None:
         """Start/spawn/finish on the core, then re-read progress (coverage moves without any event)."""
+        if not self.run_tick:
+            self.refresh()  # the progress all the same
+            return
         if self._ticking:
             return
         self._ticking = True

@@ -1,0 +1,66 @@
+"""What a headless hub does by itself, on a clock: record the incidents' and the cases' deadlines that passed and
+move the cleaning tasks on (`incidents.check_deadlines`, `cases.check_deadlines`, `tasks.tick`), as "system:hub".
+
+A console that keeps its own store does the same on its panels' timers ("system:console"). A seat attached to a
+hub does none of it: the hub does it once, for every seat, with or without a seat attached, and the log names the
+system, not the operator of whichever seat's timer came first (the hub records a seat's operations as its
+operator).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from dispatch import ops
+from dispatch.storetx import store_lost
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:hub"
+# (operation, every seconds): as often as the console's panels ask (console/incidents, console/tasks, console/cases)
+DUTIES: tuple[tuple[str, float], ...] = (("incidents.check_deadlines", 5.0), ("tasks.tick", 3.0),
+                                         ("cases.check_deadlines", 60.0))
+
+
+class Duties:
+    def __init__(self, core: Any, clock: Any = time.monotonic) -> None:
+        self.core = core
+        self.clock = clock
+        self._next = {name: 0.0 for name, _ in DUTIES}
+        self._stop = threading.Event()
+        self._warned = 0.0
+        self.thread = threading.Thread(target=self._loop, name="hub-duties", daemon=True)
+
+    def start(self) -> Duties:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(10)
+
+    def run_due(self) -> dict[str, Any]:
+        """Run each duty whose time has come; returns what each one recorded (by operation)."""
+        ops.load_features()
+        done: dict[str, Any] = {}
+        for name, every in DUTIES:
+            now = self.clock()
+            if now < self._next[name] or name not in ops.OPERATIONS:
+                continue
+            self._next[name] = now + every
+            try:
+                done[name] = ops.call(self.core, name, {}, actor=ACTOR)
+            except Exception as exc:  # the store away, a bad record: said, and tried again at its next time
+                if not store_lost(exc):
+                    log.exception("hub: %s failed", name)
+                elif now - self._warned > 60.0:
+                    self._warned = now
+                    log.warning("hub: %s waits for the store: %s", name, str(exc).splitlines()[0])
+        return done
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            self.run_due()
