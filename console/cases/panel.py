@@ -80,9 +80,12 @@ class CasesPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        h.setSectionResizeMode(self.COLUMNS.index("violation"), QHeaderView.ResizeMode.Stretch)
-        h.setSectionResizeMode(self.COLUMNS.index("party"), QHeaderView.ResizeMode.Interactive)
-        h.resizeSection(self.COLUMNS.index("party"), 150)  # a long company name is elided (whole in the tooltip)
+        # the party and the violation keep a width of their own, elided (whole in the tooltip): stretched, the
+        # violation took what the deadlines left, and in a side panel that was nothing ("lat…")
+        for key, width in (("party", 150), ("violation", 180)):
+            h.setSectionResizeMode(self.COLUMNS.index(key), QHeaderView.ResizeMode.Interactive)
+            h.resizeSection(self.COLUMNS.index(key), width)
+        h.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._on_select)
         self.detail = CaseDetail(core, self, clock=self.clock, reveal=self.reveal)
         self.detail.changed.connect(self.refresh)

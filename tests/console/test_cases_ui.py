@@ -174,3 +174,19 @@ def test_every_case_label_ships_in_chinese():
         for s in re.findall(r'(?:self\.tr|\bt)\("((?:[^"\\]|\\.)+)"\)', src) + \
                 re.findall(r"(?:self\.tr|\bt)\('([^']+)'\)", src):
             assert s in zh, (f.name, s)
+
+
+def test_the_violation_keeps_its_column_in_a_side_panel_width(qtbot, seat):
+    """The list in a side panel (740 px at 1920), filled while behind another tab: the violation column had only
+    what the deadlines left ("lat…")."""
+    core, clock, _ids, _tmp = seat
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)  # filled before it is shown
+    panel.resize(740, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    col = panel.COLUMNS.index("violation")
+    assert panel.table.columnWidth(col) >= 150, [panel.table.columnWidth(c) for c in range(len(panel.COLUMNS))]
+    assert panel.table.item(0, col).toolTip()  # the whole violation and its legal basis, when it is elided
