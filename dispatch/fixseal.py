@@ -29,6 +29,7 @@ from itertools import takewhile
 from typing import Any
 
 from dispatch.fixblocks import FixWriter, cursor, mark, ms_of
+from dispatch.runtime import Background
 
 log = logging.getLogger(__name__)
 
@@ -175,23 +176,16 @@ def seal_on_close(store: Any) -> int:
         return 0
 
 
-class Sealer:
+class Sealer(Background):
     """The background thread of `seal`: every SEAL_EVERY_S until `stop()`."""
+
+    NAME = "fix-sealer"
+    JOIN_S = 30.0
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self._stop = threading.Event()
         self._failed = False
-        self.thread = threading.Thread(target=self._loop, name="fix-sealer", daemon=True)
-
-    def start(self) -> Sealer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.thread.is_alive() and self.thread is not threading.current_thread():
-            self.thread.join(30)
+        super().__init__()
 
     def _loop(self) -> None:
         while not self._stop.wait(SEAL_EVERY_S):

@@ -111,3 +111,27 @@ class GilShare:
     def now(self) -> None:
         share_gil()
         self._next = time.perf_counter() + SHARE_EVERY_S
+
+
+class Background:
+    """A daemon thread running `_loop` until `stop()` (the fix sealer, retention, the hub's duties): `_loop` waits
+    on `self._stop` between its rounds. `JOIN_S`: how long `stop()` waits for a round under way to end."""
+
+    NAME = "background"
+    JOIN_S = 10.0
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=self.NAME, daemon=True)
+
+    def start(self):  # type: ignore[no-untyped-def]  (returns self, the subclass)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(self.JOIN_S)
+
+    def _loop(self) -> None:
+        raise NotImplementedError

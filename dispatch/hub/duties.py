@@ -10,11 +10,11 @@ operator).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 from dispatch import ops
+from dispatch.runtime import Background
 from dispatch.storetx import store_lost
 
 log = logging.getLogger(__name__)
@@ -25,22 +25,15 @@ DUTIES: tuple[tuple[str, float], ...] = (("incidents.check_deadlines", 5.0), ("t
                                          ("cases.check_deadlines", 60.0))
 
 
-class Duties:
+class Duties(Background):
+    NAME = "hub-duties"
+
     def __init__(self, core: Any, clock: Any = time.monotonic) -> None:
         self.core = core
         self.clock = clock
         self._next = {name: 0.0 for name, _ in DUTIES}
-        self._stop = threading.Event()
         self._warned = 0.0
-        self.thread = threading.Thread(target=self._loop, name="hub-duties", daemon=True)
-
-    def start(self) -> Duties:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(10)
+        super().__init__()
 
     def run_due(self) -> dict[str, Any]:
         """Run each duty whose time has come; returns what each one recorded (by operation)."""

@@ -31,6 +31,7 @@ from dispatch import fixblocks, fixseal
 from dispatch.changes import Changes
 from dispatch.errors import Refused
 from dispatch.ops import installs, op
+from dispatch.runtime import Background
 from dispatch.state import State, applies
 from dispatch.store import Event, NewEvent
 
@@ -199,26 +200,23 @@ def run(core: Any, *, stop: threading.Event | None = None, budget_s: float = RUN
     return payload
 
 
-class Worker:
+class Worker(Background):
     """The background thread of `run`: every CHECK_EVERY_S, and when the policy changes."""
+
+    NAME = "retention"
 
     def __init__(self, core: Any) -> None:
         self.core = core
-        self._stop = threading.Event()
         self._wake = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="retention", daemon=True)
-
-    def start(self) -> Worker:
-        self.thread.start()
-        return self
+        super().__init__()
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stop.set()  # before the wake: the loop ends instead of starting a round
         self._wake.set()
-        self.thread.join(10)
+        super().stop()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
