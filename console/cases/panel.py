@@ -39,8 +39,9 @@ from console.cases.detail import CaseDetail
 from console.i18n import t
 from console.incidents.common import CLOSED_FG, OVERDUE_BG, OVERDUE_FG, SYSTEM_ACTOR, run_op
 from dispatch.cases import law
+from dispatch.hub.duties import DUTIES
 
-DEADLINE_CHECK_MS = 60_000  # passed deadlines are recorded within a minute (the countdowns move every second)
+DEADLINE_CHECK_MS = int(DUTIES["cases.check_deadlines"] * 1000)  # as a hub does for its seats
 
 
 class CasesPanel(QWidget):

@@ -42,8 +42,9 @@ from console.incidents.common import (
 )
 from console.incidents.detail import IncidentDetail
 from console.incidents.queue import IncidentFilter, IncidentTableModel, QueueView
+from dispatch.hub.duties import DUTIES
 
-DEADLINE_CHECK_MS = 5000
+DEADLINE_CHECK_MS = int(DUTIES["incidents.check_deadlines"] * 1000)  # as a hub does for its seats
 
 
 class IncidentsPanel(QWidget):

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from console import theme
 from console.incidents.common import SYSTEM_ACTOR, run_op, task_state_label
+from dispatch.hub.duties import DUTIES
 
-TICK_MS = 3000
+TICK_MS = int(DUTIES["tasks.tick"] * 1000)  # as a hub does for its seats
 
 
 def _start_text(ts: float | None) -> str:

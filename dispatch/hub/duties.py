@@ -20,9 +20,9 @@ from dispatch.storetx import store_lost
 log = logging.getLogger(__name__)
 
 ACTOR = "system:hub"
-# (operation, every seconds): as often as the console's panels ask (console/incidents, console/tasks, console/cases)
-DUTIES: tuple[tuple[str, float], ...] = (("incidents.check_deadlines", 5.0), ("tasks.tick", 3.0),
-                                         ("cases.check_deadlines", 60.0))
+# operation -> every seconds; a console's panels ask as often (console/incidents, console/tasks, console/cases)
+DUTIES: dict[str, float] = {"incidents.check_deadlines": 5.0, "tasks.tick": 3.0,
+                            "cases.check_deadlines": 60.0}  # cases: within a minute (countdowns move every second)
 
 
 class Duties(Background):
@@ -31,15 +31,15 @@ class Duties(Background):
     def __init__(self, core: Any, clock: Any = time.monotonic) -> None:
         self.core = core
         self.clock = clock
-        self._next = {name: 0.0 for name, _ in DUTIES}
+        self._next = dict.fromkeys(DUTIES, 0.0)
         self._warned = 0.0
+        ops.load_features()  # the duties' operations
         super().__init__()
 
     def run_due(self) -> dict[str, Any]:
         """Run each duty whose time has come; returns what each one recorded (by operation)."""
-        ops.load_features()
         done: dict[str, Any] = {}
-        for name, every in DUTIES:
+        for name, every in DUTIES.items():
             now = self.clock()
             if now < self._next[name] or name not in ops.OPERATIONS:
                 continue

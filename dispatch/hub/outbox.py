@@ -11,8 +11,8 @@ p90 1.55 -> 1.27, p99 3.6 -> 2.2. Nothing is lost or numbered twice by it:
   from the same events again when it starts, numbered from the same last seqs: the unit already has
   them, drops the copy as a duplicate and acknowledges it;
 - a write that fails (the store busy or away) keeps the numbered rows in memory (`unwritten`) and the
-  next write stores them with whatever was numbered since; meanwhile a resend (`pending`) and a reply's check (`has_assignment`) see
-  them, and an acknowledgement is taken as for any other.
+  next write stores them with whatever was numbered since; meanwhile a resend (`pending`) and a reply's
+  check (`has_assignment`) see them, and an acknowledgement is taken as for any other.
 The messages depend on the events alone where it matters for the numbering: a broadcast's event names its
 units (`field.broadcast`), an assignment or a withdrawal names its unit; a task's end goes to the task's
 units, which no longer change once it has ended. Only the details shown (an incident's summary) are read
@@ -217,9 +217,7 @@ class Outbox:
             w.many(SQL_INSERT, values)
             if cursor is not None:
                 w.run(SQL_CURSOR, {"value": cursor})
-        self._unwritten = []  # after the commit only: a failed write keeps them
-        if self._unwritten_cursor == cursor:
-            self._unwritten_cursor = None
+        self._unwritten, self._unwritten_cursor = [], None  # after the commit only: a failed write keeps them
 
     def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
         """Take acknowledgements: everything up to each unit's acknowledged seq is acknowledged, in memory
