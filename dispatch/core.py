@@ -109,8 +109,13 @@ class Dispatch:
         log.info("loaded %d events, %d units, %d positions", self.state.last_seq, len(self.state.units), len(latest))
 
     # ------------------------------------------------------------- observers
-    def subscribe(self, fn: Subscriber) -> None:
-        self._subscribers.append(fn)
+    def subscribe(self, fn: Subscriber, *, first: bool = False) -> None:
+        """`fn(changes)` after every commit, on the committing thread, in the order subscribed; `first`: before
+        those already subscribed (the hub's field relay, which sends on that thread: see dispatch/hub/server.py)."""
+        if first:
+            self._subscribers.insert(0, fn)
+        else:
+            self._subscribers.append(fn)
 
     def unsubscribe(self, fn: Subscriber) -> None:
         if fn in self._subscribers:

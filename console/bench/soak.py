@@ -100,7 +100,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
             marks["acked"] = time.perf_counter()
             acked.set()
 
-    core.subscribe(on_commit)
+    core.subscribe(on_commit, first=True)  # before the hub's, which sends on the committing thread
     hub.ack_listeners.append(on_ack)
     child = _start_swarm(hub.field_endpoint, hub.public_key,
                          [(u["id"], p[0], p[1]) for u, p in zip(field_units, pairs, strict=True)])

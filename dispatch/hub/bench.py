@@ -1,15 +1,17 @@
-"""Field link figures: an assignment's round trip to one of 1,000 connected units (durable outbox
-write included) beside the raw pyzmq DEALER-ROUTER round trip, and a broadcast to all 1,000.
+"""Field link figures: an assignment's round trip to one of 1,000 connected units beside the raw pyzmq
+DEALER-ROUTER round trip, and a broadcast to all 1,000.
 
-- `field_rtt_ms_p99` (p50, p90 beside it): the hub persists and sends an assignment to one of 1,000
-  connected units and gets its acknowledgement. From the assignment committed in the store (the
-  `incident.assigned` event of an `incident.assign` stored and applied: the core publishes it, and a
-  subscriber registered before the hub's takes the time, on the committing thread) to the hub having
-  taken that unit's acknowledgement (the hub's ack listener takes the time). In between, all on the
-  clock: the hub turns the event into an outbox row with the incident's details, commits it (durable
-  outbox write included), sends it; the unit (another process) receives and acks it; the hub receives
-  the ack. The ack is saved with the deferred delivery events, at most DEFER_S later and off this path:
-  one lost with a crashed hub costs nothing (the unit's login says its last seq, which acknowledges it).
+- `field_rtt_ms_p99` (p50, p90 beside it): the hub sends an assignment to one of 1,000 connected units
+  and gets its acknowledgement. From the assignment committed in the store (the `incident.assigned`
+  event of an `incident.assign` stored and applied: the core publishes it, and a subscriber put before
+  the hub's takes the time, on the committing thread) to the hub having taken that unit's
+  acknowledgement (the hub's ack listener takes the time). In between, all on the clock: the hub turns
+  the event into an outbox message with the incident's details, numbers and sends it (on the committing
+  thread: dispatch/hub/server.py); the unit (another process) receives and acks it; the hub's loop
+  receives the ack. The outbox row and the ack are written with the deferred delivery events, at most
+  DEFER_S later and off this path: the event the message is made from is in the log before it leaves,
+  and a hub that dies before the write makes the same message again (dispatch/hub/outbox.py); an ack
+  lost with it costs nothing (the unit's login says its last seq, which acknowledges it).
   Target: at most 2 ms.
   `field_text_rtt_ms_*`: the same for a text message (`field.send`), which needs no incident details.
   Why from the commit, not from the operation's call (until 2026-11 the figure was): the issue's
@@ -366,12 +368,12 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
                  for i in range(samples + 20)]
     marks: dict[str, float] = {}
 
-    def on_commit(changes: Any) -> None:  # subscribed before the hub: called first, on the committing thread
+    def on_commit(changes: Any) -> None:  # subscribed first, after the hub: called first, on the committing thread
         if "commit" not in marks and any(ev.kind in MEASURED_KINDS for ev in changes.events):
             marks["commit"] = time.perf_counter()
 
-    core.subscribe(on_commit)
     hub = Hub(core, "tcp://127.0.0.1:0", None).start()
+    core.subscribe(on_commit, first=True)
     from dispatch.runtime import tune_runtime
 
     tune_runtime()  # as the headless hub (and the console) do once start-up is done

@@ -1,18 +1,20 @@
-"""The per-unit outbox: every sequenced hub-to-unit message is numbered here, written here in the same
-step of the hub's loop that sends it, and stays until the unit acknowledges it. Used only from the hub's
-loop thread.
+"""The per-unit outbox: every sequenced hub-to-unit message is numbered here, sent, written here with the
+hub's deferred events (at most DEFER_S later: dispatch/hub/server.py), and stays until the unit acknowledges
+it. Used by the hub's loop thread, and by a thread that committed events while holding the hub's relay lock.
 
-Numbered, sent, then written (`number`, the send, `write`): the write (~0.15 ms at p50) runs while the
-message is on its way to the unit, not before it leaves. `main.py bench --only hub`, five runs each,
-interleaved with the write-first order on the 2-core machine: `field_rtt_ms_p50` median 0.96 -> 0.86 ms,
-p90 1.55 -> 1.27, p99 3.6 -> 2.2. Nothing is lost or numbered twice by it:
+Numbered, sent, then written (`number`, the send, `write`): no store write stands between an event
+committed and its message leaving, nor between the message leaving and its acknowledgement taken. Until
+2026-12-04 the write (~0.15 ms at p50) came in the same step as the send, while the message was on its way;
+deferred with the "queued" events it is one write for everything sent within DEFER_S, and the loop is free
+for the acknowledgement when it comes. Nothing is lost or numbered twice by it:
 - the messages are made from events already in the log, after the outbox's persisted event cursor, and the
   cursor is written with them. A hub that dies between the send and the write makes the same messages
   from the same events again when it starts, numbered from the same last seqs: the unit already has
   them, drops the copy as a duplicate and acknowledges it;
 - a write that fails (the store busy or away) keeps the numbered rows in memory (`unwritten`) and the
   next write stores them with whatever was numbered since; meanwhile a resend (`pending`) and a reply's
-  check (`has_assignment`) see them, and an acknowledgement is taken as for any other.
+  check (`has_assignment`) see them, and an acknowledgement is taken as for any other; acknowledgements
+  are saved after the rows they mark (`save_acks`).
 The messages depend on the events alone where it matters for the numbering: a broadcast's event names its
 units (`field.broadcast`), an assignment or a withdrawal names its unit; a task's end goes to the task's
 units, which no longer change once it has ended. Only the details shown (an incident's summary) are read

@@ -75,7 +75,7 @@ def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
             from dispatch.incidents.book import book, get
 
             with core.lock:
-                d = get(core.state, ident).detail(book(core.state).config, core.clock())
+                d = get(core.state, ident).summary(book(core.state).config, core.clock())  # detail's fields, no history
         else:
             d = ops.call(core, name, {f"{kind}_id": ident}, actor="system:hub")
     except Exception as exc:  # the assignment still goes out, with what the event said

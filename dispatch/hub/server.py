@@ -1,10 +1,19 @@
 """The hub: the field endpoint (ROUTER, CURVE, ZAP) and the control endpoint, on one core.
 
-One loop thread owns the field socket, the ZAP handler and the outbox (what units send it:
+One loop thread serves the field socket, the ZAP handler and the outbox (what units send it:
 dispatch/hub/inbound.py); a second thread serves the control endpoint (`ctl --hub`, later whole
-consoles). Core changes from any thread only wake the loop; the loop reads new events from the store
-after its persisted cursor and turns assignments, cancellations and messages into outbox rows (numbered,
-sent, and written in the same step: dispatch/hub/outbox.py).
+consoles). New events turn into outbox rows after the outbox's persisted cursor: numbered and sent, then
+written with the deferred delivery events at most DEFER_S later (dispatch/hub/outbox.py).
+
+Who turns them: the thread that committed them, at once, when the loop is waiting (`_on_changes`: an
+assignment leaves on the thread that already holds the GIL, without waking another thread first and
+waiting for the GIL to come to it), else the loop, woken. The field socket, the routes and the outbox are
+the loop's: another thread touches them only holding `_lock`, which the loop holds except while it
+waits, and only with a try that never waits (the loop may hold it while it waits for the core's lock).
+The loop waits on the field socket's file descriptor, not on the socket (zmq_poll would touch the socket
+while another thread may hold it): that descriptor is edge-triggered, so the loop reads the socket's
+events itself on every round, and a thread that sent reads them after its send and wakes the loop if a
+message waits (its send may have taken the descriptor's signal).
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ OWN_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.
                        "field.message_received"})
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 DEFER_S = 0.05  # at most this long between sending (acknowledgement) and recording "queued" ("delivered")
+DEFER_MS = int(DEFER_S * 1000)
+INLINE_MAX = 32  # events a committing thread turns into messages itself (more, or a broadcast: the loop does)
 
 
 class Hub(Inbound):
@@ -81,7 +92,14 @@ class Hub(Inbound):
         self._deferred: list[NewEvent] = []  # "field.queued"/"field.delivered" waiting to be recorded together
         self._deferred_due = 0.0
         self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()  # events the core just applied
-        self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (loop thread)
+        self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (under _lock)
+        self._lock = threading.Lock()  # the field socket, routes and outbox: the loop's but while it waits
+        self.router: zmq.Socket | None = None  # the field socket, while the loop runs
+        self._loop_ident = 0
+        self._relayed = False  # a committing thread sent what was handed: a wake-up need not pump
+        self._more = False  # the store has more new events than one pump takes
+        self._read_store = False  # a committing thread found a gap in what was handed: the loop reads the store
+        self.relayed_inline = 0  # batches of events a committing thread sent itself (tests, the bench)
         self.wants_where: set[str] = set()  # units that logged in with "where": their position as we see it
         self._where_sent: dict[str, float] = {}  # unit -> fix time last sent
         self._where_at = 0.0
@@ -107,7 +125,7 @@ class Hub(Inbound):
         except BaseException:
             self.stop()  # the field side is up: take it down again, the caller is told why
             raise
-        self.core.subscribe(self._on_changes)
+        self.core.subscribe(self._on_changes, first=True)  # it sends on the committing thread: before the others
         log.info("hub serving field units on %s, control on %s", self.field_endpoint, self.control_endpoint)
         return self
 
@@ -171,12 +189,40 @@ class Hub(Inbound):
             pass  # already awake, or closed
 
     def _on_changes(self, changes: Any) -> None:
-        """On the committing thread, once the events are stored and applied: hand them to the loop (it
-        need not read back from the store what it was just given) and wake it if any is for the field."""
-        if changes.events:
-            self._handed.put(changes.events)
-            if any(getattr(ev, "kind", "") not in OWN_KINDS for ev in changes.events):
-                self.wake()
+        """On the committing thread, once the events are stored and applied: hand them over (nobody need
+        read back from the store what was just given) and, if any is for the field, turn them into messages
+        and send them now when the loop is waiting (see the module's docstring); else wake the loop, which
+        turns them itself."""
+        events = changes.events
+        if not events:
+            return
+        self._handed.put(events)
+        if all(getattr(ev, "kind", "") in OWN_KINDS for ev in events):
+            return
+        if len(events) <= INLINE_MAX and threading.get_ident() != self._loop_ident \
+                and not any(_loop_only(ev) for ev in events) and self._lock.acquire(blocking=False):
+            try:
+                if self.router is not None and not self._stop.is_set():
+                    if not self._step(self._relay_handed):
+                        self._pump_retry = self._read_store = True  # what it took: the loop reads it again
+                    elif self._relayed and not (self.router.getsockopt(zmq.EVENTS) & zmq.POLLIN):
+                        return  # sent, and nothing arrived that the loop would not hear of: no need to wake it
+            finally:
+                self._lock.release()
+        self.wake()
+
+    def _relay_handed(self) -> None:
+        """A committing thread's turn (holding `_lock`): what was handed, without a gap, numbered and sent;
+        the loop writes it (its wait is never longer than DEFER_S). With a gap (events of another thread or
+        process not handed yet) the loop reads the store instead."""
+        new = self._take_handed()
+        if new is None:  # the gap's events are dropped from memory: the loop's next pump reads them all
+            self._relayed = False
+            self._read_store = True
+            return
+        self._relay(new)
+        self._relayed = True
+        self.relayed_inline += 1
 
     def _take_handed(self) -> list[Any] | None:
         """The handed events that follow the cursor without a gap, oldest first; None when the store must
@@ -234,11 +280,14 @@ class Hub(Inbound):
             self._error = exc
             self._ready.set()
             return
+        lock = self._lock
+        lock.acquire()
         self.router = router
+        self._loop_ident = threading.get_ident()
         priority_thread()  # the feeds' and the rules' long stretches make way for this thread (dispatch/runtime.py)
         self._ready.set()
         poller = zmq.Poller()
-        poller.register(router, zmq.POLLIN)
+        poller.register(router.getsockopt(zmq.FD), zmq.POLLIN)  # edge-triggered: see the module's docstring
         poller.register(zap, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
         next_tick = 0.0
@@ -248,24 +297,34 @@ class Hub(Inbound):
                 # everything ready is handled per wakeup: new events first, then every ZAP request and
                 # every message waiting
                 if pump and not self._step(self._pump_events):
-                    self._pump_retry = True  # the tick tries again (and writes what is unwritten)
+                    self._pump_retry = True  # the tick tries again
                 deferred = self._deferring()
-                wait = 100 if not deferred else max(0, min(100, (self._deferred_due - time.monotonic()) * 1000))
-                events = dict(poller.poll(wait))
+                # never longer than DEFER_S: a committing thread that sent something does not wake the loop to
+                # have it written
+                wait = DEFER_MS if not deferred else max(0, min(DEFER_MS, (self._deferred_due - time.monotonic()) * 1000))
+                if router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    wait = 0  # a message the descriptor will not signal again
+                lock.release()  # other threads may send while the loop waits
+                try:
+                    events = dict(poller.poll(wait))
+                finally:
+                    lock.acquire()
                 pump = False
                 if self._wake_r in events:
                     os.read(self._wake_r, 4096)
-                    if not self._step(self._pump_events):
+                    if self._relayed and not self._more and not self._read_store and self._handed.empty():
+                        self._relayed = False  # a committing thread sent it all (and woke the loop for the socket)
+                    elif not self._step(self._pump_events):
                         self._pump_retry = True
                     while not self._calls.empty():
                         self._step(self._calls.get_nowait())
                 if zap in events:
                     self._step(self._zap, zap)
-                if router in events:
+                if router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                     self._step(self._drain, router)
                 now = time.monotonic()
-                if deferred and now >= self._deferred_due:
-                    self._step(self._flush_events, deferred=True)
+                if now >= self._deferred_due and self._deferring() and not self._step(self._flush_events, deferred=True):
+                    self._deferred_due = now + 0.25  # the store away: try again at the tick's pace, not at once
                 if now >= next_tick:
                     next_tick = now + 0.25
                     self._step(self._tick, now)
@@ -275,10 +334,12 @@ class Hub(Inbound):
             log.exception("hub loop failed")
         finally:
             end_priority_thread()
+            self.router = None  # no other thread sends from now on
             self._step(self.outbox.write)  # what the last step numbered and sent, if its write failed
             self._step(self._flush_events, deferred=True)
             router.close(0)
             zap.close(0)
+            lock.release()
 
     def _step(self, fn: Any, *args: Any, **kw: Any) -> bool:
         """Run one step of the loop; a failure (the store busy or gone) is logged and the hub keeps serving.
@@ -316,7 +377,7 @@ class Hub(Inbound):
 
     # ------------------------------------------------------ deferred writes
     def _deferring(self) -> bool:
-        return bool(self._deferred or self.outbox.unsaved_acks)
+        return bool(self._deferred or self.outbox.unsaved_acks or self.outbox.unwritten)
 
     def _take_acks(self, acks: dict[str, int], at: float) -> list[NewEvent]:
         """The outbox takes acknowledgements (saved with the deferred events); their "delivered" events."""
@@ -339,7 +400,7 @@ class Hub(Inbound):
         other: a unit's "delivered" or answer must follow its "queued")."""
         if deferred and self.outbox.unsaved_acks:
             self.outbox.save_acks()  # before the "delivered" they explain (a failure: both wait, for the next try)
-        if self._deferred and self.outbox.unwritten:
+        if (deferred or self._deferred) and self.outbox.unwritten:
             self.outbox.write()  # the rows before the "queued" that name them (a failure: the events wait too)
         if self._pending_events or (deferred and self._deferred):
             items = self._deferred + self._pending_events
@@ -362,14 +423,18 @@ class Hub(Inbound):
 
     # ---------------------------------------------------- events -> outbox
     def _pump_events(self) -> None:
-        """Turn new events (after the outbox's cursor) into outbox messages: numbered, sent, then written
-        (dispatch/hub/outbox.py says why nothing is lost by that order). A write that fails leaves the rows
-        numbered and sent in the outbox's memory; the next step sends what is new all the same and writes both."""
-        new = self._take_handed() or self.outbox.events_after(self._cursor, 5000)
+        """Turn new events (after the outbox's cursor) into outbox messages: numbered and sent, and written
+        with the deferred events at most DEFER_S later (dispatch/hub/outbox.py says why nothing is lost by
+        that order). A write that fails leaves the rows numbered and sent in the outbox's memory; the next
+        write stores them with what was numbered since."""
+        self._relayed = False
+        new = None if self._read_store else self._take_handed()
+        self._read_store = False
+        new = new or self.outbox.events_after(self._cursor, 5000)
         if new:
             self._relay(new)
-        self.outbox.write()  # while the messages are on their way
-        if len(new or ()) == 5000:
+        self._more = len(new or ()) == 5000
+        if self._more:
             self.wake()
 
     def _relay(self, new: list[Any]) -> None:
@@ -386,6 +451,8 @@ class Hub(Inbound):
         out: list[tuple[str, dict[str, Any], bytes]] = []
         sent_at = ms_now()
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
+            if not self._deferring():
+                self._deferred_due = time.monotonic() + DEFER_S  # the write, with the deferred events
             out = self.outbox.number(rows, sent_at, cursor=new[-1].seq)
         self._cursor = new[-1].seq
         queued = []
@@ -434,3 +501,9 @@ class Hub(Inbound):
     def connected(self) -> list[str]:
         return sorted(self.routes)
 
+
+def _loop_only(ev: Any) -> bool:
+    """Events the loop turns into messages itself: a revocation (the store re-read, connections cut) and a
+    broadcast (a message for every unit: not on the committing thread's time)."""
+    kind = getattr(ev, "kind", "")
+    return kind == "field.key_revoked" or (kind == "field.message_sent" and not ev.payload.get("unit_id"))

@@ -36,7 +36,8 @@ def test_a_unit_that_declines_is_shown_declined_and_not_sent_a_withdrawal(link) 
     ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "marker"}, actor="dispatcher:wang")
     wait_for(lambda: sequenced(got, "text"), what="marker")
     assert [m["type"] for m in sequenced(got)] == ["assignment", "text"]  # the unit knows it declined
-    assert outbox_types(link.core, "boat-01") == [(1, "assignment"), (2, "text")]
+    want = [(1, "assignment"), (2, "text")]  # in the store within DEFER_S of the send (dispatch/hub/outbox.py)
+    wait_for(lambda: outbox_types(link.core, "boat-01") == want, 5, what=f"the outbox {want}")
     assert view.cancelled is None and view.reason == "Equipment fault"
     rows = ops.call(link.core, "field.assignments", {"unit_id": "boat-01"}, actor="t")
     a = rows[0]["assignments"][0]

@@ -81,7 +81,9 @@ def test_duplicates_are_recognised_on_both_sides(link) -> None:  # type: ignore[
     wait_for(lambda: client.logged_in)
     ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "once"}, actor="d")
     wait_for(lambda: sequenced(got))
-    first = ops.call(link.core, "field.outbox", {"unit_id": "boat-01"}, actor="t")[0]["message"]
+    rows = wait_for(lambda: ops.call(link.core, "field.outbox", {"unit_id": "boat-01"}, actor="t"),
+                    what="the outbox row (written within DEFER_S of the send)")
+    first = rows[0]["message"]  # type: ignore[index]
     hub = link.hub  # the hub sends seq 1 again, as after a lost ack (on its own thread: it owns the socket)
     hub.call_soon(lambda: hub._send(hub.routes["boat-01"], P.encode(first)))
     wait_for(lambda: client.duplicates >= 1, what="the client recognised the duplicate")
