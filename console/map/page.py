@@ -72,6 +72,8 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
     import folium
     from branca.element import Element, JavascriptLink
 
+    from dispatch.city.leaflet import add_metric_scale
+
     if theme is None:
         from console.theme import map_palette
 
@@ -97,13 +99,14 @@ def build_map_html(city_geojson: dict[str, Any], *, lang: str = "zh_CN", tiles_u
         location=centre,
         zoom_start=13,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's has miles too: add_metric_scale below
         prefer_canvas=True,
         attribution_control=False,
         max_zoom=19,
         min_zoom=10,
     )
     # Leaflet from the xstatic-leaflet package, served by app://: no CDN, no jQuery/Bootstrap.
+    add_metric_scale(m)
     m.default_js = [("leaflet", url("leaflet/leaflet.js"))]
     m.default_css = [("leaflet_css", url("leaflet/leaflet.css"))]
     root = m.get_root()

@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from dispatch import fixes as stored_fixes
+from dispatch.city.leaflet import add_metric_scale
 from dispatch.errors import Refused
 from dispatch.fixblocks import FixWriter
 from dispatch.record.replay import Recording, iso_z, track_segments
@@ -262,7 +263,8 @@ def export_html(engine: Engine, t1: float, t2: float, out: str | Path, *, max_po
     lats = [p[1] for segs in tracks.values() for seg in segs for p in seg] or [24.33]
     lons = [p[2] for segs in tracks.values() for seg in segs for p in seg] or [109.41]
     m = folium.Map(location=[(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2], zoom_start=13, tiles=None,
-                   prefer_canvas=True, control_scale=True)
+                   prefer_canvas=True)
+    add_metric_scale(m)
     m.default_js, m.default_css = [], []
     root = m.get_root()
     leaflet_js, leaflet_css = _leaflet_files()

@@ -90,3 +90,11 @@ def test_removing_and_clearing_keep_packed_updates_working(qtbot, map_view) -> N
     map_view.push_rows([["u9", lat0, lon0 + 0.01, 0.0, 3, 0, 0, "桂B·X"]])
     qtbot.waitUntil(lambda: js(qtbot, map_view, "ConsoleUnits.count()") == 1, timeout=10000)
     qtbot.waitUntil(lambda: lat_of("u9") == pytest.approx(lat0), timeout=10000)
+
+
+def test_the_scale_bar_is_metric_only(qtbot, map_view) -> None:  # type: ignore[no-untyped-def]
+    """A Chinese bureau measures in metres: one scale line (km or m), not a second one in miles or feet."""
+    lines = js(qtbot, map_view, "Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+                                ".map(e => e.textContent).join('|')")
+    assert isinstance(lines, str) and len(lines.split("|")) == 1, lines
+    assert lines.endswith(" km") or lines.endswith(" m"), lines

@@ -117,6 +117,7 @@ def test_html_track_map_is_self_contained(shift, tmp_path) -> None:  # type: ign
     # one line per unit, two for the unit whose fixes stopped for five minutes: none across the gap (issue 19, 13)
     assert page.count("L.polyline(") == len(shift.units) + 1
     assert "L.version" in page or "Leaflet" in page  # Leaflet itself is in the file
+    assert page.count("L.control.scale(") == 1 and "imperial: false" in page  # metres only, as on the live map
     # no script, style sheet or image comes from elsewhere (links inside Leaflet's own code are text)
     remote = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)\s*=\s*["\'](?:https?:)?//[^"\']+', page)
     assert remote == [], remote
