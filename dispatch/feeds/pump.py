@@ -19,7 +19,7 @@ from devices.nmea.fast import fast_position, handles
 from devices.records import AisReport, Fix, Record
 from devices.sim.fleet import FleetSimulator
 from dispatch.core import Dispatch
-from dispatch.feeds.feed import FeedStats
+from dispatch.feeds.feed import WATCH_FOR, FeedStats, MonitorLine
 from dispatch.runtime import GilShare
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,10 @@ class FeedPump(threading.Thread):
         self.fixes = 0  # rows ingested
         self.last_fix_at: float | None = None  # the core's clock
         self._rate: deque[tuple[float, int]] = deque(maxlen=26)  # (monotonic, lines): the last ~5 s of ticks
+        # the raw monitor's tap, as a feed's (dispatch/feeds/feed.py): filled only while the device bench asks
+        self._monitor: deque[tuple[int, float, str, str, str]] = deque(maxlen=2000)  # seq, ts, line, peer, status
+        self._monitor_lock = threading.Lock()
+        self._watched_until = 0.0
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -131,13 +135,22 @@ class FeedPump(threading.Thread):
         share = self.share
         lines = self.source(now)
         share.now()
+        tap: list[tuple[int, float, str, str, str]] | None = [] if time.monotonic() < self._watched_until else None
         for source, line in lines:
             dec = self.decoders.get(source)
             if dec is None:
                 dec = self.decoders[source] = LineDecoder(source)
-            records.extend(dec.decode(line))
+            if tap is None:
+                records.extend(dec.decode(line))
+            else:
+                errors = dec.errors
+                records.extend(dec.decode(line))
+                tap.append((self.lines + 1, now, line, source, "ok" if dec.errors == errors else "malformed"))
             self.lines += 1
             share()
+        if tap:
+            with self._monitor_lock:
+                self._monitor.extend(tap)
         rows = self.binder.bind(records)
         share.now()
         n = self.core.ingest(rows) if rows else 0
@@ -153,6 +166,13 @@ class FeedPump(threading.Thread):
             self._last_flush = now
             self.core.store.flush_soon()  # by the store's writer thread (dispatch/fixbuffer.py)
         return n
+
+    def monitor_since(self, seq: int) -> list[MonitorLine]:
+        """The simulated lines after ``seq`` still held (the newest 2,000), for the raw monitor. Asking starts
+        the tap for WATCH_FOR seconds: nothing is kept while nobody looks."""
+        self._watched_until = time.monotonic() + WATCH_FOR
+        with self._monitor_lock:
+            return [MonitorLine(n, ts, line[:200], peer, status) for n, ts, line, peer, status in self._monitor if n > seq]
 
     def snapshot(self, now: float) -> FeedStats:
         """Its figures for the device bench, as a feed's: what feeds the map when the demo city runs."""

@@ -103,6 +103,14 @@ def test_the_bench_shows_the_demo_citys_simulated_receivers_that_feed_the_map(qt
         assert not panel.edit_button.isEnabled() and not panel.remove_button.isEnabled()
         assert panel.edit_dialog() is None  # not a configured feed: nothing to edit
         qtbot.waitUntil(lambda: "simulated receivers" in panel.unbound_title.text(), timeout=5000)
+        # the raw monitor shows the simulated sentences, as a receiver's (it stayed empty for the demo city)
+        qtbot.waitUntil(lambda: "[demo] $" in panel.monitor.toPlainText(), timeout=10000)
+        qtbot.waitUntil(lambda: "[demo] !AIVDM" in panel.monitor.toPlainText(), timeout=10000)
+        panel.filter.setText("GGA")
+        n = panel.monitor.blockCount()
+        qtbot.waitUntil(lambda: panel.monitor.blockCount() > n + 5, timeout=10000)
+        new = panel.monitor.toPlainText().splitlines()[n:]
+        assert new and all("GGA" in line for line in new)
     finally:
         panel.shutdown()
         mgr.stop()
