@@ -66,7 +66,7 @@ class StatsCollector(threading.Thread):
 
             stats.append(gateway_feed_stats(self.gateway))
         new: list[tuple[str, MonitorLine]] = []
-        taps = [(name, feed) for name, feed in list(self.manager.feeds.items())]
+        taps: list[tuple[str, Any]] = list(self.manager.feeds.items())
         taps += [(p.name.removeprefix("feed-"), p) for p in self.pumps]  # the demo city's simulated lines too
         for name, feed in taps:
             lines = feed.monitor_since(self._seen.get(name, 0))

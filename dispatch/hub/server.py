@@ -96,7 +96,6 @@ class Hub(Inbound):
         self._lock = threading.Lock()  # the field socket, routes and outbox: the loop's but while it waits
         self.router: zmq.Socket | None = None  # the field socket, while the loop runs
         self._loop_ident = 0
-        self._relayed = False  # a committing thread sent what was handed: a wake-up need not pump
         self._more = False  # the store has more new events than one pump takes
         self._read_store = False  # a committing thread found a gap in what was handed: the loop reads the store
         self.relayed_inline = 0  # batches of events a committing thread sent itself (tests, the bench)
@@ -205,7 +204,7 @@ class Hub(Inbound):
                 if self.router is not None and not self._stop.is_set():
                     if not self._step(self._relay_handed):
                         self._pump_retry = self._read_store = True  # what it took: the loop reads it again
-                    elif self._relayed and not (self.router.getsockopt(zmq.EVENTS) & zmq.POLLIN):
+                    elif not self._read_store and not (self.router.getsockopt(zmq.EVENTS) & zmq.POLLIN):
                         return  # sent, and nothing arrived that the loop would not hear of: no need to wake it
             finally:
                 self._lock.release()
@@ -217,11 +216,9 @@ class Hub(Inbound):
         process not handed yet) the loop reads the store instead."""
         new = self._take_handed()
         if new is None:  # the gap's events are dropped from memory: the loop's next pump reads them all
-            self._relayed = False
             self._read_store = True
             return
         self._relay(new)
-        self._relayed = True
         self.relayed_inline += 1
 
     def _take_handed(self) -> list[Any] | None:
@@ -312,9 +309,8 @@ class Hub(Inbound):
                 pump = False
                 if self._wake_r in events:
                     os.read(self._wake_r, 4096)
-                    if self._relayed and not self._more and not self._read_store and self._handed.empty():
-                        self._relayed = False  # a committing thread sent it all (and woke the loop for the socket)
-                    elif not self._step(self._pump_events):
+                    # new events to turn (a committing thread that sent them wakes the loop only for the socket)
+                    if (self._read_store or self._more or not self._handed.empty()) and not self._step(self._pump_events):
                         self._pump_retry = True
                     while not self._calls.empty():
                         self._step(self._calls.get_nowait())
@@ -427,7 +423,6 @@ class Hub(Inbound):
         with the deferred events at most DEFER_S later (dispatch/hub/outbox.py says why nothing is lost by
         that order). A write that fails leaves the rows numbered and sent in the outbox's memory; the next
         write stores them with what was numbered since."""
-        self._relayed = False
         new = None if self._read_store else self._take_handed()
         self._read_store = False
         new = new or self.outbox.events_after(self._cursor, 5000)
