@@ -31,9 +31,23 @@ def bar_plot(plot: Any, labels: Sequence[str], values: Sequence[float], *, colou
     if rotate:
         axis.setStyle(tickTextOffset=4)
     plot.setXRange(-0.6, max(len(values), 1) - 0.4, padding=0)
-    plot.setYRange(0, max([1, *values]) * 1.1, padding=0)
+    top = max([1, *values])
+    plot.setYRange(0, top * 1.1, padding=0)
+    step = count_step(top)  # the bars are counts: whole-number lines, not 0.2, 0.4...
+    plot.getAxis("left").setTickSpacing(major=step, minor=step)
     plot.showGrid(y=True, alpha=0.25)
     return item
+
+
+def count_step(top: float) -> int:
+    """The step between the lines of a count axis reaching `top`: 1, 2 or 5 times a power of ten, at most five
+    lines above zero."""
+    scale = 1
+    while True:
+        for s in (1, 2, 5):
+            if top <= 5 * s * scale:
+                return s * scale
+        scale *= 10
 
 
 def heat_plot(plot: Any, grid: Sequence[Sequence[int]]) -> Any:

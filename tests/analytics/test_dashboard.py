@@ -139,3 +139,25 @@ def test_district_and_segment_bars_are_named_in_the_seats_language(qapp) -> None
         assert place_label("某个新区") == "某个新区" and place_label(None) == "—"  # not in the city: as recorded
     with ui_language("zh_CN"):
         assert place_label("城中区") == "城中区"
+
+
+def test_count_charts_draw_whole_number_lines(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Every bar chart counts something (the dashboard's and the shift report's): its lines are 0, 1, 2..., not
+    0.2, 0.4... as pyqtgraph chose for a period with one case in each category."""
+    import pyqtgraph as pg
+
+    from console.report.charts import bar_plot, count_step
+
+    assert [count_step(t) for t in (1, 4, 5, 7, 23, 120, 1000)] == [1, 1, 1, 2, 5, 50, 200]
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(300, 200)
+    w.show()
+    for values in ([1, 1, 1], [0, 3, 7], [40, 120, 75]):
+        p = w.getPlotItem()
+        bar_plot(p, [str(i) for i in range(len(values))], values)
+        axis = p.getAxis("left")
+        lo, hi = p.viewRange()[1]
+        ticks = [v for _spacing, vs in axis.tickValues(lo, hi, 200) for v in vs]
+        assert ticks and all(float(v).is_integer() for v in ticks), (values, ticks)
+        assert len([v for v in ticks if v > 0]) <= 5
