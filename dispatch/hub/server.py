@@ -331,8 +331,7 @@ class Hub(Inbound):
         finally:
             end_priority_thread()
             self.router = None  # no other thread sends from now on
-            self._step(self.outbox.write)  # what the last step numbered and sent, if its write failed
-            self._step(self._flush_events, deferred=True)
+            self._step(self._flush_events, deferred=True)  # the rows numbered and sent too
             router.close(0)
             zap.close(0)
             lock.release()
@@ -375,10 +374,14 @@ class Hub(Inbound):
     def _deferring(self) -> bool:
         return bool(self._deferred or self.outbox.unsaved_acks or self.outbox.unwritten)
 
-    def _take_acks(self, acks: dict[str, int], at: float) -> list[NewEvent]:
-        """The outbox takes acknowledgements (saved with the deferred events); their "delivered" events."""
+    def _defer_from_now(self) -> None:
+        """Called before something is deferred: if nothing was, the deferred write is due DEFER_S from now."""
         if not self._deferring():
             self._deferred_due = time.monotonic() + DEFER_S
+
+    def _take_acks(self, acks: dict[str, int], at: float) -> list[NewEvent]:
+        """The outbox takes acknowledgements (saved with the deferred events); their "delivered" events."""
+        self._defer_from_now()
         return [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
                 for u, ref, s in self.outbox.ack(acks, at)]
 
@@ -387,8 +390,7 @@ class Hub(Inbound):
         at most DEFER_S later: one store write for many units' assignments and acknowledgements, and none
         on the acknowledgement's path."""
         if events:
-            if not self._deferring():
-                self._deferred_due = time.monotonic() + DEFER_S
+            self._defer_from_now()
             self._deferred += events
 
     def _flush_events(self, *, deferred: bool = False) -> None:
@@ -446,8 +448,7 @@ class Hub(Inbound):
         out: list[tuple[str, dict[str, Any], bytes]] = []
         sent_at = ms_now()
         if rows:  # with nothing to queue the cursor moves in memory only: re-reading those is harmless
-            if not self._deferring():
-                self._deferred_due = time.monotonic() + DEFER_S  # the write, with the deferred events
+            self._defer_from_now()  # the rows' write, with the deferred events
             out = self.outbox.number(rows, sent_at, cursor=new[-1].seq)
         self._cursor = new[-1].seq
         queued = []
