@@ -12,7 +12,7 @@ from typing import Any
 from dispatch.errors import NotFound, Refused
 from dispatch.hub import state as _state  # noqa: F401  (registers the appliers)
 from dispatch.hub.protocol import MAX_TEXT
-from dispatch.hub.state import field_state
+from dispatch.hub.state import field_state, keyed_units
 from dispatch.model import UnitKind
 from dispatch.ops import op
 from dispatch.store import NewEvent
@@ -52,8 +52,7 @@ def broadcast(core: Any, actor: str, text: str, kind: str | None = None) -> dict
             raise Refused(f"unknown unit kind {kind!r}; one of {', '.join(k.value for k in UnitKind)}",
                           "bad_kind") from None
     with core.lock:  # the units it goes to, named in the event: the record says who was sent it, and a hub that
-        fs = field_state(core.state)  # makes its messages again after a crash makes the same (dispatch/hub/outbox.py)
-        units = sorted(u for u in fs.keys if kind is None or getattr(core.state.units.get(u), "kind", None) == kind)
+        units = keyed_units(core.state, kind)  # makes its messages again after a crash makes the same (outbox.py)
     ch = core.record(actor, [NewEvent("field.message_sent", {"unit_id": None, "kind": kind, "text": text,
                                                               "units": units}, None)])
     return {"kind": kind, "units": len(units), "event": ch.events[-1].seq}

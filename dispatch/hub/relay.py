@@ -9,7 +9,7 @@ from typing import Any
 from dispatch import ops
 from dispatch.errors import Refused
 from dispatch.hub import protocol as P
-from dispatch.hub.state import assignments_of, field_state
+from dispatch.hub.state import assignments_of, keyed_units
 from dispatch.store import NewEvent
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,7 @@ def messages_for(core: Any, ev: Any) -> list[tuple[str, dict[str, Any], str | No
         units = p.get("units")  # named by the operation (a broadcast recorded before that: the units enrolled now)
         if not isinstance(units, list):
             with core.lock:
-                fs = field_state(core.state)
-                units = [u for u in fs.keys
-                         if not p.get("kind") or getattr(core.state.units.get(u), "kind", None) == p["kind"]]
+                units = keyed_units(core.state, p.get("kind") or None)
         return [(u, {"type": "broadcast", "kind": p.get("kind"), **base}, None, ev.seq) for u in sorted(units)]
     return []
 

@@ -79,6 +79,12 @@ def field_state(state: State) -> FieldState:
     return fs
 
 
+def keyed_units(state: State, kind: str | None = None) -> list[str]:
+    """The units with an enrolled key (of `kind`, if given), sorted: whom a broadcast goes to. Under the core's lock."""
+    return sorted(u for u in field_state(state).keys
+                  if kind is None or getattr(state.units.get(u), "kind", None) == kind)
+
+
 # ------------------------------------------------------- assignment events (another feature's)
 ASSIGN_SUFFIXES = (".assigned",)
 CANCEL_SUFFIXES = (".unassigned", ".assignment_cancelled", ".withdrawn")
