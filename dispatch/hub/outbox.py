@@ -14,7 +14,7 @@ for the acknowledgement when it comes. Nothing is lost or numbered twice by it:
 - a write that fails (the store busy or away) keeps the numbered rows in memory (`unwritten`) and the
   next write stores them with whatever was numbered since; meanwhile a resend (`pending`) and a reply's
   check (`has_assignment`) see them, and an acknowledgement is taken as for any other; acknowledgements
-  are saved after the rows they mark (`save_acks`).
+  are saved after the rows they mark, in the same transaction (`take_batch`, `write_batch`).
 The messages depend on the events alone where it matters for the numbering: a broadcast's event names its
 units (`field.broadcast`), an assignment or a withdrawal names its unit; a task's end goes to the task's
 units, which no longer change once it has ended. Only the details shown (an incident's summary) are read
@@ -130,6 +130,15 @@ class _Writer:
             self.sa.execute(text(sql), list(rows))
 
 
+class _Batch:
+    """One write of the outbox: rows numbered, the event cursor that goes with them, acknowledgements."""
+
+    __slots__ = ("rows", "cursor", "acks")
+
+    def __init__(self, rows: list[dict[str, Any]], cursor: int | None, acks: list[dict[str, Any]]) -> None:
+        self.rows, self.cursor, self.acks = rows, cursor, acks
+
+
 class Outbox:
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -138,9 +147,10 @@ class Outbox:
         self.acked: dict[str, int] = {}
         self.last_cseq: dict[str, int] = {}
         self.unacked_refs: dict[str, dict[int, str]] = {}  # unit -> seq -> ref of its unacked assignments/cancels
-        self._unsaved: list[dict[str, Any]] = []  # acknowledgements taken, not yet in the store (`save_acks`)
+        self._unsaved: list[dict[str, Any]] = []  # acknowledgements taken, not yet in the store (`write`)
         self._unwritten: list[dict[str, Any]] = []  # messages numbered (and sent), not yet in the store (`write`)
         self._unwritten_cursor: int | None = None  # the event cursor that goes with them
+        self._inflight: list[dict[str, Any]] = []  # rows of a batch being written (`take_batch`)
         q = self.db.query
         for unit, seq in q("SELECT unit_id, MAX(seq) FROM field_outbox GROUP BY unit_id", {}):
             self.last_seq[unit] = int(seq)
@@ -209,17 +219,48 @@ class Outbox:
     def unwritten(self) -> int:
         return len(self._unwritten)
 
-    def write(self) -> None:
-        """Store the messages numbered since the last write, and the event cursor with them: one transaction,
-        one executemany. On a failure they stay, for the next try (none lost, none written twice)."""
-        if not self._unwritten and self._unwritten_cursor is None:
-            return
-        values, cursor = self._unwritten, self._unwritten_cursor
+    def take_batch(self) -> _Batch | None:
+        """What the next write stores (the rows numbered, their cursor and the acknowledgements taken since
+        the last), taken out of `unwritten` and `unsaved_acks` (None: nothing). The hub takes it holding its
+        relay lock and writes it (`write_batch`) without: a thread that numbers more meanwhile adds to the
+        next batch. Until it is written `pending` and `has_assignment` still see its rows."""
+        if not self._unwritten and self._unwritten_cursor is None and not self._unsaved:
+            return None
+        batch = _Batch(self._unwritten, self._unwritten_cursor, self._unsaved)
+        self._unwritten, self._unwritten_cursor, self._unsaved = [], None, []
+        self._inflight = batch.rows
+        return batch
+
+    def write_batch(self, batch: _Batch) -> None:
+        """One transaction: the rows and their event cursor, then the acknowledgements (after the rows they
+        mark). On a failure nothing of it is stored and the caller gives it back (`return_batch`)."""
         with self.db.write() as w:
-            w.many(SQL_INSERT, values)
-            if cursor is not None:
-                w.run(SQL_CURSOR, {"value": cursor})
-        self._unwritten, self._unwritten_cursor = [], None  # after the commit only: a failed write keeps them
+            w.many(SQL_INSERT, batch.rows)
+            if batch.cursor is not None:
+                w.run(SQL_CURSOR, {"value": batch.cursor})
+            w.many(SQL_ACK, batch.acks)
+        self._inflight = []
+
+    def return_batch(self, batch: _Batch) -> None:
+        """A batch whose write failed goes back in front of what was numbered and taken since, for the next
+        try (none lost, none written twice)."""
+        self._unwritten[:0] = batch.rows
+        if self._unwritten_cursor is None:
+            self._unwritten_cursor = batch.cursor
+        self._unsaved[:0] = batch.acks
+        self._inflight = []
+
+    def write(self) -> None:
+        """Store the messages numbered since the last write with their event cursor, and the acknowledgements
+        taken: one transaction. On a failure they stay, for the next try (none lost, none written twice)."""
+        batch = self.take_batch()
+        if batch is None:
+            return
+        try:
+            self.write_batch(batch)
+        except BaseException:
+            self.return_batch(batch)
+            raise
 
     def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
         """Take acknowledgements: everything up to each unit's acknowledged seq is acknowledged, in memory
@@ -250,17 +291,8 @@ class Outbox:
         return len(self._unsaved)
 
     def save_acks(self) -> None:
-        """Write the acknowledgements taken since the last save: one transaction, one executemany. On a
-        failure they stay, for the next try."""
-        self.write()  # the rows the acknowledgements mark, first
-        if self._unsaved:
-            rows, self._unsaved = self._unsaved, []
-            try:
-                with self.db.write() as w:
-                    w.many(SQL_ACK, rows)
-            except BaseException:
-                self._unsaved[:0] = rows
-                raise
+        """Write the acknowledgements taken since the last save, with the rows they mark (`write`)."""
+        self.write()
 
     def pending(self, unit_id: str, after: int) -> list[bytes]:
         """Unacknowledged messages of `unit_id` after seq `after`, in order, ready to send."""
@@ -270,11 +302,13 @@ class Outbox:
         rows = self.db.query("SELECT body FROM field_outbox WHERE unit_id = :u AND seq > :after AND acked IS NULL "
                              "ORDER BY seq", {"u": unit_id, "after": after})
         held = [r[0].encode("utf-8") for r in rows]
-        held += [v["body"].encode("utf-8") for v in self._unwritten if v["unit_id"] == unit_id and v["seq"] > after]
+        held += [v["body"].encode("utf-8") for v in self._inflight + self._unwritten
+                 if v["unit_id"] == unit_id and v["seq"] > after]
         return held
 
     def has_assignment(self, unit_id: str, ref: str) -> bool:
-        if any(v["unit_id"] == unit_id and v["ref"] == ref and v["type"] == "assignment" for v in self._unwritten):
+        if any(v["unit_id"] == unit_id and v["ref"] == ref and v["type"] == "assignment"
+               for v in self._inflight + self._unwritten):
             return True
         return bool(self.db.query("SELECT 1 FROM field_outbox WHERE unit_id = :u AND ref = :ref "
                                   "AND type = 'assignment' LIMIT 1", {"u": unit_id, "ref": ref}))

@@ -9,7 +9,8 @@ Who turns them: the thread that committed them, at once, when the loop is waitin
 assignment leaves on the thread that already holds the GIL, without waking another thread first and
 waiting for the GIL to come to it), else the loop, woken. The field socket, the routes and the outbox are
 the loop's: another thread touches them only holding `_lock`, which the loop holds except while it
-waits, and only with a try that never waits (the loop may hold it while it waits for the core's lock).
+waits and while it writes its deferred batch (`_flush_events`), and only with a try that never waits (the
+loop may hold it while it waits for the core's lock).
 The loop waits on the field socket's file descriptor, not on the socket (zmq_poll would touch the socket
 while another thread may hold it): that descriptor is edge-triggered, so the loop reads the socket's
 events itself on every round, and a thread that sent reads them after its send and wakes the loop if a
@@ -395,18 +396,44 @@ class Hub(Inbound):
 
     def _flush_events(self, *, deferred: bool = False) -> None:
         """Record the hub's pending events, and the deferred "queued" ones before them (always with any
-        other: a unit's "delivered" or answer must follow its "queued")."""
-        if deferred and self.outbox.unsaved_acks:
-            self.outbox.save_acks()  # before the "delivered" they explain (a failure: both wait, for the next try)
-        if (deferred or self._deferred) and self.outbox.unwritten:
-            self.outbox.write()  # the rows before the "queued" that name them (a failure: the events wait too)
+        other: a unit's "delivered" or answer must follow its "queued"): first the outbox's batch (the rows
+        those events name, the acknowledgements they explain), then the events; an outbox write that fails
+        leaves both for the next try.
+
+        The loop writes without its relay lock: what it writes is taken out first, and a thread that commits
+        an assignment meanwhile numbers and sends it (into the next batch) instead of waiting for the write.
+        """
+        outbox = self.outbox
+        take = (deferred and outbox.unsaved_acks) or ((deferred or self._deferred) and outbox.unwritten)
+        batch = outbox.take_batch() if take else None
+        items: list[NewEvent] = []
         if self._pending_events or (deferred and self._deferred):
             items = self._deferred + self._pending_events
             self._deferred, self._pending_events = [], []
+        if batch is None and not items:
+            return
+        unlock = threading.get_ident() == self._loop_ident and self._lock.locked()
+        if unlock:
+            self._lock.release()
+        failed: BaseException | None = None
+        try:
+            if batch is not None:
+                outbox.write_batch(batch)
+        except BaseException as exc:
+            failed = exc
+        else:
             try:
-                self.core.record("system:hub", items)
+                if items:
+                    self.core.record("system:hub", items)
             except Exception:
                 log.exception("hub: recording %d events failed", len(items))
+        finally:
+            if unlock:
+                self._lock.acquire()
+        if failed is not None:  # both wait for the next try, in front of what was deferred meanwhile
+            outbox.return_batch(batch)
+            self._deferred[:0] = items
+            raise failed
 
     def _send(self, rid: bytes, msg: dict[str, Any] | bytes) -> bool:
         try:

@@ -46,10 +46,10 @@ def test_a_hub_dead_between_send_and_write_numbers_the_same_messages_again(tmp_p
         wait_for(lambda: seqs("boat-01") == [1] and hub.outbox.acked.get("boat-01") == 1, 20, what="the first text")
         wait_for(lambda: hub.outbox.unwritten == 0, 5)
 
-        def refused() -> None:
+        def refused(batch: object) -> None:
             raise StoreAway("the store is away")
 
-        hub.outbox.write = refused  # from here the hub's outbox is never written: it dies with what it holds
+        hub.outbox.write_batch = refused  # from here the hub's outbox is never written: it dies with what it holds
         call(core, "field.send", {"unit_id": "boat-01", "text": "lost with the hub?"}, actor="dispatcher:wang")
         made = call(core, "field.broadcast", {"text": "storm warning"}, actor="dispatcher:wang")
         assert made["units"] == 3  # every unit with a key, named in the event

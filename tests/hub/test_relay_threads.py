@@ -122,3 +122,39 @@ def test_a_busy_loop_sends_what_the_committing_thread_could_not(tmp_path: Path, 
     finally:
         release.set()
         _stop(core, hub, units)
+
+
+def test_the_loop_writing_its_batch_does_not_hold_up_a_committing_thread(tmp_path: Path, db_url: str) -> None:
+    """The deferred write (outbox rows, acknowledgements, delivery events) runs without the relay lock: an
+    assignment committed meanwhile leaves on its own thread, and goes into the next batch."""
+    core, hub, got, units = _start(tmp_path, db_url)
+    inside, release = threading.Event(), threading.Event()
+    write_batch = hub.outbox.write_batch
+
+    def slow_write(batch: Any) -> None:  # the store slow to take the write: the loop waits in it
+        inside.set()
+        release.wait(20)
+        write_batch(batch)
+
+    try:
+        hub.outbox.write_batch = slow_write
+        call(core, "field.send", {"unit_id": "boat-01", "text": "first"}, actor="dispatcher:wang")
+        assert inside.wait(10)  # the loop is writing the first text's row
+        inline = hub.relayed_inline
+        call(core, "field.send", {"unit_id": "boat-02", "text": "while the loop writes"}, actor="dispatcher:wang")
+        assert hub.relayed_inline == inline + 1  # sent by the operation's thread
+        wait_for(lambda: _texts(got["boat-02"]) == ["while the loop writes"], 20, what="the text sent meanwhile")
+        assert not release.is_set()
+        release.set()
+        hub.outbox.write_batch = write_batch
+
+        def stored() -> list[tuple[str, int]]:
+            with core.store.read() as conn:
+                return [tuple(r) for r in conn.execute(text("SELECT unit_id, seq FROM field_outbox ORDER BY id"))]
+
+        wait_for(lambda: stored() == [("boat-01", 1), ("boat-02", 1)], 20, what="both rows, each once")
+        wait_for(lambda: hub.outbox.acked.get("boat-02") == 1 and not hub.outbox.unsaved_acks, 20,
+                 what="the acknowledgement saved")
+    finally:
+        release.set()
+        _stop(core, hub, units)
