@@ -23,6 +23,7 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "军", "杰", "涛", "明", "超", "秀英", "华", "强", "平", "刚",
          "桂兰", "建国", "志强", "海燕", "晓东", "丽", "鹏", "俊", "婷", "斌", "宁", "凯"]
 TRUCK_LETTERS = "ABCDEFGHJK"
+TRUCKS = 40
 
 
 @dataclass(frozen=True)
@@ -101,21 +102,29 @@ def build_demo(city: City | None = None, *, seed: int = 2026) -> tuple[list[Demo
         units.append(DemoUnit(uid, name, "officer", f"城管{i + 1:03d}", home=zone.id))
         tracks.append(SimTrack(f"demo:{uid}", ring, rng.uniform(1.1, 1.6), talker=rng.choice(["GN", "GP", "BD"]),
                                pingpong=False, start=rng.random(), interval_s=2.0, jitter_m=4.0))
-    sites, dumps = city.construction_sites, city.disposal_sites
-    for i in range(40):
+    for i in range(TRUCKS):
         uid = f"truck-{i + 1:02d}"
         plate = f"桂B·{TRUCK_LETTERS[i % len(TRUCK_LETTERS)]}{rng.randint(1000, 9999)}"
-        a = sites[i % len(sites)]
-        b = dumps[(i * 3 + i // len(sites)) % len(dumps)]
-        route = city.road_route((a.geometry.y, a.geometry.x), (b.geometry.y, b.geometry.x))
-        if len(route) < 2:
-            route = [(a.geometry.y, a.geometry.x), (b.geometry.y, b.geometry.x)]
+        a, b = truck_trip(city, i)
+        route = trip_route(city, a, b)
         units.append(DemoUnit(uid, plate, "truck", plate, home=a.id, terminal=truck_terminal(i + 1)))
         silent = (90.0, 300.0) if i == 7 else None  # one terminal drops out for a while
         tracks.append(SimTrack(f"demo:{uid}", route, rng.uniform(7.0, 11.0), talker=rng.choice(["GP", "BD", "GN"]),
                                start=rng.random(), dwell_s=rng.uniform(30, 90), interval_s=1.0, silent=silent,
                                jitter_m=3.0))
     return units, tracks
+
+
+def truck_trip(city: City, i: int) -> tuple[Any, Any]:
+    """The construction site and the disposal site demo truck ``i`` (from 0) drives between."""
+    sites, dumps = city.construction_sites, city.disposal_sites
+    return sites[i % len(sites)], dumps[(i * 3 + i // len(sites)) % len(dumps)]
+
+
+def trip_route(city: City, a: Any, b: Any) -> list[tuple[float, float]]:
+    """The road path (lat, lon) a truck takes from place ``a`` to place ``b``."""
+    route = city.road_route((a.geometry.y, a.geometry.x), (b.geometry.y, b.geometry.x))
+    return route if len(route) >= 2 else [(a.geometry.y, a.geometry.x), (b.geometry.y, b.geometry.x)]
 
 
 def demo_simulator(city: City | None = None, *, t0: float | None = None,
