@@ -28,13 +28,20 @@
     update: function (features) {
       if (!ensure()) return 0;
       zoneLayer.clearLayers();
+      var routes = [];
       features.forEach(function (f) {
         var p = f.properties || {}, s = STYLE[p.kind] || {color: "#455a64", weight: 2};
+        s = L.extend({className: "zone-" + (p.kind || "other")}, s);
         var g = L.geoJSON(f, {style: function () { return s; }});
         g.bindTooltip(p.label || p.name || p.id || "", {sticky: true});
         g.addTo(zoneLayer);
+        if (p.kind === "route") routes.push(g);
       });
+      // Areas under the city's own layers (their fill must not hide a road or the river); a route's corridor
+      // runs along the roads, so above them, or the roads would cover it; the alerts above everything.
       zoneLayer.bringToBack();
+      routes.forEach(function (g) { g.bringToFront(); });
+      alertLayer.bringToFront();
       return zoneLayer.getLayers().length;
     },
     count: function () { return zoneLayer ? zoneLayer.getLayers().length : 0; }
@@ -46,7 +53,7 @@
       alertLayer.clearLayers();
       items.forEach(function (a) {
         var c = SEVERITY[a.severity] || "#607d8b";
-        L.circleMarker([a.lat, a.lon], {radius: a.active ? 9 : 6, color: c, weight: 3, fill: true,
+        L.circleMarker([a.lat, a.lon], {className: "alert-mark", radius: a.active ? 9 : 6, color: c, weight: 3, fill: true,
           fillColor: "#ffffff", fillOpacity: a.active ? 0.9 : 0.4}).bindTooltip(a.label || a.rule).addTo(alertLayer);
       });
       return alertLayer.getLayers().length;

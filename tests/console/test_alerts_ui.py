@@ -40,6 +40,18 @@ def test_alerts_tab_acknowledge_and_incident(qtbot, seat):  # type: ignore[no-un
     w, view, core = seat
     assert w.show_side_tab("alerts")
     qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleZones.count()") == 7, timeout=10000)
+    # a route's corridor is drawn above the city's roads (which would hide it), the areas below them: the order
+    # in which the map's canvas draws its paths
+    order = js(qtbot, w.map, """(function () {
+        var m = window.consoleMap, rs = [];
+        m.eachLayer(function (l) { if (l._renderer && rs.indexOf(l._renderer) < 0) rs.push(l._renderer); });
+        var names = [];
+        rs.forEach(function (r) { for (var o = r._drawFirst; o; o = o.next) names.push(o.layer.options.className || ''); });
+        var city = names.map(function (n, i) { return /zone-|alert-mark/.test(n) ? -1 : i; });
+        var at = function (k) { return names.indexOf(k); };
+        return [rs.length, Math.max.apply(null, city), at('zone-route'), at('zone-construction_site')];
+    })()""")
+    assert order[0] == 1 and order[2] > order[1] > order[3] >= 0, order
     t = local_ts("2026-12-03 10:00")
     core.ingest(rows("truck-01", line(t, (-200, 0), (1500, 700), 10.0) + stay(t + 200, (1500, 700), 20 * 60)))
     core.ingest(rows("boat-02", [(t + i, -1000.0, 3500.0, 1.0) for i in range(3)]))
