@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from console.alerts.describe import unit_text
 from console.alerts.panel import RULES, ZONE_KINDS, AlertsPanel, label
 from console.alerts.truck_card import TruckCard
 from console.alerts.zone_editor import ZoneEditor
@@ -102,7 +103,7 @@ class AlertsView(QObject):
         if not self._script_loaded:
             return
         items = [{"lat": a["lat"], "lon": a["lon"], "severity": a["severity"], "active": a["state"] == "open",
-                  "rule": a["rule"], "label": f"{label(RULES, a['rule'])} · {a['unit_id']}"}
+                  "rule": a["rule"], "label": f"{label(RULES, a['rule'])} · {unit_text(a)}"}
                  for a in alerts if a["state"] in ("open", "acknowledged")]
         self.window.map.run(f"ConsoleAlerts.update({json.dumps(items, ensure_ascii=False)})")
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
+from console.alerts.describe import describe, unit_text
 from console.i18n import t, word
 from console.incidents.common import clock_text, run_op
 
@@ -177,9 +178,8 @@ class AlertsPanel(QWidget):
         self.alerts = rows
         self.table.setRowCount(len(rows))
         for r, a in enumerate(rows):
-            where = " · ".join(x for x in (a.get("zone_name") or "", a.get("detail") or "") if x)
-            cells = [label(SEVERITIES, a["severity"]), label(RULES, a["rule"]), a["unit_id"],
-                     clock_text(a["ts"], with_date=True), label(STATES, a["state"]), where]
+            cells = [label(SEVERITIES, a["severity"]), label(RULES, a["rule"]), unit_text(a),
+                     clock_text(a["ts"], with_date=True), label(STATES, a["state"]), describe(a)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c == 0:
@@ -203,7 +203,7 @@ class AlertsPanel(QWidget):
         self._flashes = 8
         self.flash_timer.start(250)
         self.status_message.emit(self.tr("Alert: %1 — %2").replace("%1", label(RULES, a["rule"]))
-                                 .replace("%2", a["unit_id"]))
+                                 .replace("%2", unit_text(a)))
 
     def _flash(self) -> None:
         self._flashes -= 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from dispatch.zones.model import in_windows
-from dispatch.zones.permits import permit_problem
+from dispatch.zones.permits import permit_issue, permit_problem
 
 
 class Cond(NamedTuple):
@@ -20,6 +20,7 @@ class Cond(NamedTuple):
     lat: float | None = None  # where the alert is (default: the fix)
     lon: float | None = None
     since: float | None = None  # when the condition began (default: when first seen)
+    args: dict[str, Any] | None = None  # the detail's values, for a console to say it in its own language
 
 
 class Plan(NamedTuple):
@@ -62,9 +63,12 @@ def permit_expired(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) ->
     if lo <= f.ts < hi:
         return
     permit = eng.permits[f.uid]
-    problem = permit_problem(permit, eng.companies.get(permit.get("company") or ""), f.ts)
-    if problem:
-        conds[("permit_expired", "")] = Cond(0.0, f"{permit['plate']}: {problem}")
+    company = eng.companies.get(permit.get("company") or "")
+    issue = permit_issue(permit, company, f.ts)
+    if issue:
+        conds[("permit_expired", "")] = Cond(0.0, f"{permit['plate']}: {permit_problem(permit, company, f.ts)}",
+                                             args={"plate": permit["plate"], "whose": issue[0], "issue": issue[1],
+                                                   "day": issue[2]})
 
 
 def outside_hours(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
@@ -73,7 +77,8 @@ def outside_hours(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> 
     permit = eng.permits[f.uid]
     if not in_windows(eng.local_minute(f.ts, None), permit["windows"]):
         conds[("outside_hours", "")] = Cond(eng.th["outside_hours_s"],
-                                            f"{permit['plate']} driving outside its hours {permit['hours']}")
+                                            f"{permit['plate']} driving outside its hours {permit['hours']}",
+                                            args={"plate": permit["plate"], "hours": permit["hours"]})
 
 
 def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
@@ -82,7 +87,7 @@ def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan
         z = eng.index.zones[far[1]]
         conds[("corridor_deviation", z["id"])] = Cond(eng.th["corridor_deviation_s"],
                                                       f"{far[0]:.0f} m outside the corridor of {z['name']}",
-                                                      z["name"])
+                                                      z["name"], args={"metres": round(far[0]), "route": z["name"]})
 
 
 def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
@@ -99,7 +104,7 @@ def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan)
         return
     conds[("suspected_dumping", f"{stop[2]:.0f}")] = Cond(
         0.0, f"stopped {stopped / 60.0:.0f} min outside every construction and disposal site",
-        None, stop[3], stop[4], stop[2])
+        None, stop[3], stop[4], stop[2], {"minutes": round(stopped / 60.0)})
 
 
 def restricted_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
@@ -111,8 +116,9 @@ def restricted_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) 
         if w is None or in_windows(eng.local_minute(f.ts, idx.tz[z]), w):
             zone = idx.zones[z]
             when = f" during {zone['hours']}" if w else ""
+            args = {"zone": zone["name"], "hours": zone.get("hours") if w else None}
             conds[("restricted_entry", zone["id"])] = Cond(eng.th["restricted_entry_s"],
-                                                          f"inside {zone['name']}{when}", zone["name"])
+                                                          f"inside {zone['name']}{when}", zone["name"], args=args)
 
 
 def speeding(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
@@ -124,16 +130,18 @@ def speeding(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         limit = idx.limit[z]
         if limit is not None and kmh > limit + eng.th["speeding_tolerance_kmh"]:
             zone = idx.zones[z]
+            args = {"kmh": round(kmh), "limit": limit, "zone": zone["name"]}
             conds[("speeding", zone["id"])] = Cond(eng.th["speeding_s"],
                                                   f"{kmh:.0f} km/h where {limit:g} km/h is the limit ({zone['name']})",
-                                                  zone["name"])
+                                                  zone["name"], args=args)
 
 
 def left_patrol_area(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
     areas = plan.areas
     if not any(z in areas for z in zs):
         names = ", ".join(sorted(eng.index.zones[a]["name"] for a in areas))
-        conds[("left_patrol_area", "")] = Cond(eng.th["left_patrol_s"], f"outside its patrol area {names}")
+        conds[("left_patrol_area", "")] = Cond(eng.th["left_patrol_s"], f"outside its patrol area {names}",
+                                               args={"areas": names})
 
 
 def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
@@ -142,7 +150,8 @@ def protection_zone_entry(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: P
         if idx.kind[z] == "protection_zone":
             zone = idx.zones[z]
             conds[("protection_zone_entry", zone["id"])] = Cond(eng.th["protection_entry_s"],
-                                                               f"{f.uid} inside {zone['name']}", zone["name"])
+                                                               f"{f.uid} inside {zone['name']}", zone["name"],
+                                                               args={"zone": zone["name"]})
 
 
 

@@ -391,6 +391,8 @@ class RulesEngine(GateTables, UnitArrays):
         payload = {"key": alert_key(rule, subject, zone), "rule": rule, "unit_id": subject, "lat": round(lat, 7),
                    "lon": round(lon, 7), "ts": ts, "since": since, "severity": SEVERITY_NAMES[sev],
                    "zone": zone or None, "zone_name": c.zone_name, "detail": c.detail}
+        if c.args:
+            payload["args"] = c.args
         return NewEvent("alert.raised", payload, f"unit:{subject}")
 
     def _cleared(self, rule: str, subject: str, zone: str, ts: float, t: Track) -> NewEvent:
@@ -408,7 +410,7 @@ class RulesEngine(GateTables, UnitArrays):
             return []  # the sweep saw it already
         at = prev + self.th["stale_s"]
         lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
-        c = Cond(0.0, f"silent {(ts - prev) / 60.0:.0f} min")
+        c = Cond(0.0, f"silent {(ts - prev) / 60.0:.0f} min", args={"minutes": round((ts - prev) / 60.0)})
         t = Track(prev, at, True)
         return [self._raised("stale", uid, "", at, lat, lon, c, prev), self._cleared("stale", uid, "", ts, t)]
 
@@ -436,7 +438,8 @@ class RulesEngine(GateTables, UnitArrays):
                 row = self.last_row.get(uid)
                 lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
                 out.append(self._raised("stale", uid, "", now, lat, lon,
-                                        Cond(0.0, f"silent {(now - last) / 60.0:.0f} min"), last))
+                                        Cond(0.0, f"silent {(now - last) / 60.0:.0f} min",
+                                             args={"minutes": round((now - last) / 60.0)}), last))
         for uid in gone:
             self.last_ts.pop(uid, None)
             self.last_row.pop(uid, None)

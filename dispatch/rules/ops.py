@@ -51,14 +51,20 @@ def _parse_id(alert_id: Any) -> int:
 @op("alerts")
 def list_alerts(core: Any, actor: str, state: str | None = None, rule: str | None = None,
                 unit_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Alerts, most severe first and then newest first; `state` open|acknowledged|cleared|incident|active."""
+    """Alerts, most severe first and then newest first; `state` open|acknowledged|cleared|incident|active.
+    Each with its unit's name (`unit_name`: a truck's plate) beside its id."""
     core.refresh()
     with core.lock:
         alerts = list(alert_book(core.state).alerts.values())
+        units = core.state.units
     out = [a for a in alerts if (state is None or a["state"] == state or (state == "active" and a["active"]))
            and (rule is None or a["rule"] == rule) and (unit_id is None or a["unit_id"] == unit_id)]
     out.sort(key=lambda a: (not a["active"], -SEVERITY_RANK.get(a["severity"], 0), -(a["ts"] or 0.0)))
-    return [_row(a) for a in out[: max(1, int(limit))]]
+    rows = [_row(a) for a in out[: max(1, int(limit))]]
+    for r in rows:
+        u = units.get(r["unit_id"])
+        r["unit_name"] = u.name if u is not None else None
+    return rows
 
 
 @op("alert.show")
