@@ -88,6 +88,13 @@ def label(table: dict[str, str], key: str | None) -> str:
     return t(table[key]) if key in table else word(key)
 
 
+def summary(a: dict[str, Any]) -> str:
+    """The alert in one line for the incident made of it: the rule, the unit (unless the sentence names it)
+    and the sentence, in the operator's language."""
+    said, unit = describe(a), unit_text(a)
+    return " · ".join(x for x in (label(RULES, a.get("rule")), "" if unit in said else unit, said) if x)
+
+
 class AlertsPanel(QWidget):
     alerts_loaded = Signal(list)
     status_message = Signal(str)
@@ -259,5 +266,5 @@ class AlertsPanel(QWidget):
                                      .replace("%1", str(a["id"])).replace("%2", str(r["incident_id"])))
             self.incident_made.emit(int(r["incident_id"]))
 
-        run_op(self, "alert.incident", {"alert_id": a["id"], "note": note}, on_done=done,
+        run_op(self, "alert.incident", {"alert_id": a["id"], "note": note, "summary": summary(a)}, on_done=done,
                on_refused=self.message.setText)

@@ -105,9 +105,12 @@ def evidence_track(core: Any, unit_id: str, t1: float, t2: float) -> list[list[f
 
 @op("alert.incident")
 def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, note: str | None = None,
-                  priority: str | None = None) -> dict[str, Any]:
+                  priority: str | None = None, summary: str | None = None) -> dict[str, Any]:
     """Turn an alert into an incident in one step: its place, unit and rule, with the track of the `minutes`
-    before and after it kept as evidence (a GeoJSON attachment of the incident, content-addressed)."""
+    before and after it kept as evidence (a GeoJSON attachment of the incident, content-addressed).
+
+    The incident's text: `summary` (the alert as the operator's console says it, in their language), else
+    the rule, the unit and the recorded detail; then the note."""
     aid = _parse_id(alert_id)
     core.refresh()
     with core.lock:
@@ -142,7 +145,8 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
         iid = book(state).next_id
         made[:] = [iid]
         category = CATEGORY.get(a["rule"], "other")
-        text = f"{a['rule']}: {a['unit_id']}: {a.get('detail') or ''}" + (f" — {note.strip()}" if note else "")
+        said = str(summary).strip()[:1000] if summary and str(summary).strip() else None
+        text = (said or f"{a['rule']}: {a['unit_id']}: {a.get('detail') or ''}") + (f" — {note.strip()}" if note else "")
         evidence = {"sha256": sha, "size": size, "name": name, "points": len(track), "from": t1, "to": t2}
         return [
             incident_event("incident.created", iid, category=category, priority=prio, lat=a["lat"], lon=a["lon"],

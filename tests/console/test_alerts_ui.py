@@ -5,6 +5,7 @@ with its track; the zones and the open alerts are drawn on the map; every label 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,9 @@ def test_alerts_tab_acknowledge_and_incident(qtbot, seat):  # type: ignore[no-un
     qtbot.waitUntil(lambda: bool(made), timeout=10000)
     inc = ops.call(core, "incident.show", {"incident_id": made[0]}, actor="t")
     assert inc["category"] == "illegal_dumping" and inc["attachments"][0]["name"].endswith("-track.geojson")
+    # its text: the alert as the Alerts tab says it (the rule, the truck by its plate, the sentence)
+    assert re.fullmatch(r"Suspected dumping · 桂B00001 · stopped \d+ min outside every construction and disposal "
+                        r"site", inc["text"]), inc["text"]
     qtbot.waitUntil(lambda: panel.table.item(0, 4).text() == "Made incident", timeout=10000)
     panel.table.clearSelection()
     panel.acknowledge()
