@@ -118,6 +118,8 @@ class IncidentsPanel(QWidget):
         al.setContentsMargins(0, 0, 0, 0)
         al.addLayout(ah)
         al.addWidget(self.alerts)
+        self.alerts_box = alerts_box
+        self._alert_list_shown = True
 
         top = QWidget(self)
         tl = QVBoxLayout(top)
@@ -131,6 +133,7 @@ class IncidentsPanel(QWidget):
         split.setSizes([330, 470, 90])
         split.setChildrenCollapsible(False)
         self.split = split
+        self._show_alert_list(False)  # until the core's list says there are some
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(split)
@@ -308,6 +311,28 @@ class IncidentsPanel(QWidget):
             item.setForeground(QBrush(OVERDUE_FG))
             self.alerts.addItem(item)
         self.acknowledge_button.setEnabled(bool(rows))
+        self._show_alert_list(bool(rows))
+
+    ALERT_LIST_PX = 110  # the list's share of the splitter when alerts come in
+
+    def _show_alert_list(self, shown: bool) -> None:
+        """No alert: only the title line, and the queue above takes the room (on a short screen the empty
+        list left it two rows). Alerts: the list opens, its room taken from the queue."""
+        if shown == self._alert_list_shown:
+            return
+        self._alert_list_shown = shown
+        box = self.alerts_box
+        self.alerts.setVisible(shown)
+        if not shown:
+            box.setMaximumHeight(box.layout().sizeHint().height())
+            return
+        box.setMaximumHeight(16777215)  # QWIDGETSIZE_MAX
+        sizes, i = self.split.sizes(), self.split.indexOf(box)
+        short = self.ALERT_LIST_PX - sizes[i]
+        if short > 0 and sum(sizes):
+            sizes[0] = max(sizes[0] - short, 60)
+            sizes[i] = self.ALERT_LIST_PX
+            self.split.setSizes(sizes)
 
     def acknowledge_alerts(self) -> None:
         """Acknowledge the alerts shown (recorded: who and when); one arriving meanwhile stays."""

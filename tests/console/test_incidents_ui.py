@@ -240,9 +240,12 @@ def test_overdue_with_an_injected_clock_turns_the_row_red_and_alerts_the_shift_l
 
     assert bg() is None
     assert m.data(m.index(m.index_of[inc["id"]], 4)).endswith(("04:59", "05:00"))
+    panel = wf.panel
+    assert not panel.alerts.isVisible() and panel.alerts_box.height() < 50  # no alert: the queue has the room
     clock.t += 301
     wf.panel.check_deadlines()
     qtbot.waitUntil(lambda: wf.panel.alerts.count() == 1, timeout=10000)
+    assert panel.alerts.isVisible() and panel.alerts.height() >= 60  # the list opens for the alert
     assert f"#{inc['id']}" in wf.panel.alerts.item(0).text()
     hist = ops.call(core, "incident.show", {"incident_id": inc["id"]}, actor="t")["history"]
     assert [(h["actor"], h["stage"]) for h in hist if h["kind"] == "incident.overdue"] == [("system:console", "dispatch")]
@@ -320,9 +323,12 @@ def test_a_late_dispatch_is_named_and_the_arrival_countdown_ahead_is_not_red(qtb
     w, wf, core, clock = seat
     inc = create(core, priority="P1")  # 5 minutes to dispatch
     qtbot.waitUntil(lambda: row_of(wf, inc["id"]) is not None, timeout=10000)
+    panel = wf.panel
+    assert not panel.alerts.isVisible() and panel.alerts_box.height() < 50  # no alert: the queue has the room
     clock.t += 301
     wf.panel.check_deadlines()
     qtbot.waitUntil(lambda: wf.panel.alerts.count() == 1, timeout=10000)
+    assert panel.alerts.isVisible() and panel.alerts.height() >= 60  # the list opens for the alert
     ops.call(core, "incident.assign", {"incident_id": inc["id"], "unit_id": "boat-01"}, actor=ACTOR)
     qtbot.waitUntil(lambda: row_of(wf, inc["id"])["state"] == "dispatched", timeout=10000)
     m = wf.panel.model
