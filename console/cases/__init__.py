@@ -21,7 +21,7 @@ class CasesView(QObject):
         super().__init__(window)
         self.window = window
         self.panel = CasesPanel(window.core, window, check_deadlines=duties)
-        window.add_side_tab(self.panel, self.tr("Enforcement cases"), "cases")
+        window.add_side_tab(self.panel, self.tr("Case files"), "cases")  # short: nine tabs share the side
         self.panel.counts_changed.connect(lambda c: window.set_side_badge("cases", int(c.get("overdue") or 0)))
         self.panel.status_message.connect(lambda m: window.statusBar().showMessage(m, 10000))
         window.core.subscribe(self.panel.note_changes)

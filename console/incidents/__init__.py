@@ -42,7 +42,7 @@ class Workflow(QObject):
         self._last_tasks: list[dict[str, Any]] = []
 
         window.add_side_tab(self.panel, self.tr("Incidents"), "incidents")
-        window.add_side_tab(self.tasks, self.tr("Cleaning tasks"), "tasks")
+        window.add_side_tab(self.tasks, self.tr("Tasks"), "tasks")  # short: nine tabs share the side
         if hasattr(window, "panels"):  # the detail is a panel of its own, under the queue (console/docks.py)
             from PySide6.QtCore import Qt
 

@@ -159,7 +159,7 @@ def test_cases_tab_in_the_main_window_with_its_overdue_badge(qtbot, seat):
     view = install(w)
     qtbot.addWidget(w)
     assert w.show_side_tab("cases") and w.current_side_widget() is view.panel
-    qtbot.waitUntil(lambda: w.side_title("cases") == "Enforcement cases (1)", timeout=10000)
+    qtbot.waitUntil(lambda: w.side_title("cases") == "Case files (1)", timeout=10000)
     view.close()
     w.close()
 
