@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -87,6 +87,7 @@ class CasesPanel(QWidget):
             h.setSectionResizeMode(self.COLUMNS.index(key), QHeaderView.ResizeMode.Interactive)
             h.resizeSection(self.COLUMNS.index(key), width)
         h.setStretchLastSection(True)
+        self.table.viewport().installEventFilter(self)  # the elided columns follow the panel's width
         self.table.itemSelectionChanged.connect(self._on_select)
         self.detail = CaseDetail(core, self, clock=self.clock, reveal=self.reveal)
         self.detail.changed.connect(self.refresh)
@@ -216,8 +217,35 @@ class CasesPanel(QWidget):
             if r["id"] == keep:
                 self.table.selectRow(i)
         self.tick()
+        self.fit_columns()
         if keep is not None and keep not in {r["id"] for r in rows}:
             self.detail.show_case(None)
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 (Qt)
+        if obj is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return False
+
+    def fit_columns(self) -> None:
+        """The columns share the table's width, so that in a side panel nothing scrolls sideways (at 700 px the
+        limitation date was out of sight): the next deadline keeps its countdown (150 px at least, its text at
+        most), the party and the violation share the rest (at most 150 and 180 px, at least 70 and 90; elided, whole in
+        their tooltips)."""
+        if not self.table.isVisible():
+            return  # a hidden table's width means nothing: fitted when shown (its viewport's resize)
+        h = self.table.horizontalHeader()
+        c = self.COLUMNS.index
+        party, violation, deadline, last = c("party"), c("violation"), c("deadline"), len(self.COLUMNS) - 1
+        fixed = sum(h.sectionSize(i) for i in range(last) if i not in (party, violation, deadline))
+        last_w = max(self.table.sizeHintForColumn(last), h.sectionSizeFromContents(last).width())
+        room = self.table.viewport().width() - fixed - last_w
+        wanted = max(self.table.sizeHintForColumn(deadline), h.sectionSizeFromContents(deadline).width())
+        deadline_w = int(max(min(150, wanted), min(wanted, room - 250)))  # 250: the party's and the violation's
+        h.setSectionResizeMode(deadline, QHeaderView.ResizeMode.Interactive)
+        h.resizeSection(deadline, deadline_w)
+        rest = room - deadline_w
+        h.resizeSection(party, int(max(70, min(150, rest * 0.4))))
+        h.resizeSection(violation, int(max(90, min(180, rest * 0.6))))
 
     def _limitation_text(self, r: dict[str, Any]) -> str:
         d = r.get("limitation")
