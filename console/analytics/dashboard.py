@@ -259,7 +259,8 @@ class Dashboard(QWidget):
                         colour=theme.value("chart_b"))
         companies = (d.get("alerts_by_company") or [])[:6]
         names = [r["name"] or self.tr("(no papers)") for r in companies]
-        charts.bar_plot(self.plots["company"].getPlotItem(), [self._short(n, "company", len(names)) for n in names],
+        charts.bar_plot(self.plots["company"].getPlotItem(),
+                        [self._short(n, "company", len(names)) for n in charts.distinct_parts(names)],
                         [r["count"] for r in companies], colour=theme.value("chart_c"))
         self.plots["company"].setToolTip("\n".join(
             f"{n}: {r['count']} ({', '.join(f'{k} {v}' for k, v in r['by_rule'].items())})"

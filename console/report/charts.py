@@ -11,6 +11,20 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 BAR = "#1565c0"
 
 
+def distinct_parts(names: Sequence[str]) -> list[str]:
+    """Bar labels without what every one of them shares at its start and its end ("柳州市顺达土石方工程有限公司",
+    "柳州市鑫城渣土运输有限公司" -> "顺达土石方工程", "鑫城渣土运输"): under a narrow bar only the start
+    shows, and it was "柳州市…" for every company. Unchanged for fewer than two names or if one would be empty."""
+    if len(names) < 2:
+        return list(names)
+    import os.path
+
+    head = len(os.path.commonprefix(list(names)))
+    tail = len(os.path.commonprefix([n[::-1] for n in names]))
+    cut = [n[head:len(n) - tail] for n in names]
+    return cut if all(cut) else list(names)
+
+
 def bar_plot(plot: Any, labels: Sequence[str], values: Sequence[float], *, colour: str = BAR,
              rotate: bool = False) -> Any:
     """Draw bars with category labels on `plot` (a PlotItem); returns the BarGraphItem. A plot that already

@@ -161,3 +161,13 @@ def test_count_charts_draw_whole_number_lines(qtbot) -> None:  # type: ignore[no
         ticks = [v for _spacing, vs in axis.tickValues(lo, hi, 200) for v in vs]
         assert ticks and all(float(v).is_integer() for v in ticks), (values, ticks)
         assert len([v for v in ticks if v > 0]) <= 5
+
+
+def test_company_bars_are_named_by_what_tells_them_apart() -> None:
+    from console.report.charts import distinct_parts
+
+    names = ["柳州市顺达土石方工程有限公司", "柳州市桂通建筑垃圾清运有限公司", "柳州市鑫城渣土运输有限公司"]
+    assert distinct_parts(names) == ["顺达土石方工程", "桂通建筑垃圾清运", "鑫城渣土运输"]
+    assert distinct_parts([*names, "(no papers)"]) == [*names, "(no papers)"]  # nothing shared: as they are
+    assert distinct_parts(["柳州市顺达", "柳州市顺达二队"]) == ["柳州市顺达", "柳州市顺达二队"]  # one would be empty
+    assert distinct_parts(names[:1]) == names[:1]
