@@ -29,6 +29,16 @@ def _demo(tmp_path: Path, hour: int) -> tuple[Any, Any, list[float]]:
     return core, sim, now
 
 
+def _alerts_after(tmp_path: Path, hour: int, minutes: int) -> dict[tuple[str, str], int]:
+    """The alerts of a demo city started at `hour` (Liuzhou time) with its papers, after `minutes`."""
+    core, sim, now = _demo(tmp_path, hour)
+    try:
+        file_demo_supervision(core)
+        return _run(core, sim, now, minutes)
+    finally:
+        core.close()
+
+
 def _run(core: Any, sim: Any, now: list[float], minutes: int) -> dict[tuple[str, str], int]:
     """The demo fleet's devices for `minutes` of its time, second by second, through the feed pipeline."""
     pump = FeedPump(core, lambda t: sim.due(t), name="demo")
@@ -84,22 +94,12 @@ def test_every_truck_waits_inside_the_sites_its_permit_names(tmp_path: Path) -> 
 
 
 def test_a_few_believable_alerts_by_day_and_by_night(tmp_path: Path) -> None:
-    core, sim, now = _demo(tmp_path, 10)
-    try:
-        file_demo_supervision(core)
-        day = _run(core, sim, now, 20)
-    finally:
-        core.close()
+    day = _alerts_after(tmp_path, 10, 20)
     singled_out = {("permit_expired", "truck-39"), ("permit_expired", "truck-40"),
                    ("corridor_deviation", "truck-05"), ("outside_hours", "truck-09")}
     assert singled_out <= set(day)
     assert set(day) - singled_out <= {("restricted_entry", f"truck-{i:02d}") for i in range(1, 41)}
     assert sum(day.values()) <= 10, day  # a few in twenty minutes, not one for every truck
 
-    core, sim, now = _demo(tmp_path, 23)
-    try:
-        file_demo_supervision(core)
-        night = _run(core, sim, now, 10)
-    finally:
-        core.close()
+    night = _alerts_after(tmp_path, 23, 10)
     assert ("outside_hours", "truck-21") in night and ("outside_hours", "truck-09") not in night
