@@ -189,6 +189,8 @@ class AlertsPanel(QWidget):
                      clock_text(a["ts"], with_date=True), label(STATES, a["state"]), describe(a)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if c == len(cells) - 1:
+                    item.setToolTip(text)  # a route's or an area's name makes it longer than the column
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, a["id"])
                     item.setForeground(COLOURS.get(a["severity"], QColor("#000")))

@@ -60,6 +60,7 @@ def test_alerts_tab_acknowledge_and_incident(qtbot, seat):  # type: ignore[no-un
     panel = view.panel
     qtbot.waitUntil(lambda: panel.table.rowCount() == 3, timeout=10000)
     assert [panel.table.item(r, 1).text() for r in range(3)] == ["Suspected dumping", "Silent unit", "Silent unit"]
+    assert panel.table.item(0, 5).toolTip() == panel.table.item(0, 5).text() != ""  # whole, when the column cuts it
     assert panel.table.item(0, 0).text() == "High"
     qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleAlerts.count()") == 3, timeout=10000)
     panel.table.selectRow(0)
