@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
+from console.alerts.describe import describe
 from console.alerts.panel import RULES, SEVERITIES, ZONE_KINDS, label
 from console.incidents.common import clock_text, run_op
 
@@ -297,8 +298,9 @@ class TruckCard(QWidget):
         self.alerts.clear()
         for a in card["alerts"]:
             text = f"{label(SEVERITIES, a['severity'])} · {label(RULES, a['rule'])} · {clock_text(a['ts'])}"
-            if a.get("detail"):
-                text += f" · {a['detail']}"
+            said = describe(a)
+            if said:
+                text += f" · {said}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, (a["lat"], a["lon"]))
             self.alerts.addItem(item)
