@@ -69,6 +69,8 @@ def run(quick: bool) -> dict[str, Any]:
         "field_rtt_busy_ms_p99": figs["field_rtt_ms_p99"],
         "field_rtt_busy_ms_p50": figs["field_rtt_ms_p50"],
         "field_rtt_busy_ms_p90": figs["field_rtt_ms_p90"],
+        "field_rtt_busy_hub_ms_p99": figs["field_rtt_hub_ms_p99"],
+        "field_rtt_busy_wire_ms_p99": figs["field_rtt_wire_ms_p99"],
         "field_op_rtt_busy_ms_p99": figs["field_op_rtt_ms_p99"],
         "zmq_curve_rtt_ms_p99": figs["zmq_curve_rtt_ms_p99"],
     }

@@ -14,6 +14,12 @@ DEALER-ROUTER round trip, and a broadcast to all 1,000.
   lost with it costs nothing (the unit's login says its last seq, which acknowledges it).
   Target: at most 2 ms.
   `field_text_rtt_ms_*`: the same for a text message (`field.send`), which needs no incident details.
+  The assignment's round trip in two parts, each sample split at the message leaving (`Hub.sent_at`, after its
+  send) and at the loop beginning the drain that took the acknowledgement (`Hub.drain_at`):
+  `field_rtt_hub_ms_*` the hub's own work (event to message, numbered, sent; acknowledgement read and taken),
+  `field_rtt_wire_ms_*` the rest (the two ZeroMQ I/O threads and CURVE both ways, loopback, the unit
+  receiving and acking, the loop woken and given the GIL). Their p99s are not a sum: they show where the
+  tail is.
   Why from the commit, not from the operation's call (until 2026-11 the figure was): the issue's
   figure is the link's -- persist, send, acknowledge, beside a raw DEALER-ROUTER round trip -- and
   the operation before it (the dispatcher's decision checked against the incident's and the unit's
@@ -384,6 +390,7 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
         for u, seq in acks.items():
             if waiting.get(u, 1 << 62) <= seq:
                 del waiting[u]
+                marks["sent"], marks["drain"] = hub.sent_at.get(u, 0.0), hub.drain_at
         if not waiting and not done.is_set():
             marks["acked"] = time.perf_counter()
             done.set()
@@ -409,6 +416,8 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
         stop_load = load(core) if load is not None else None
         rng = random.Random(5)
 
+        split: dict[str, list[float]] = {"hub": [], "wire": []}
+
         def round_trips(op: str, args: Any) -> tuple[list[float], list[float]]:
             """(from the assignment committed, from the operation called) to its acknowledgement taken, ms."""
             nonlocal complete
@@ -427,6 +436,9 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
                 if i >= 20 and ok:  # warm-up
                     link.append((marks["acked"] - marks["commit"]) * 1000)
                     total.append((marks["acked"] - t0) * 1000)
+                    if op == "incident.assign" and marks["commit"] <= marks["sent"] <= marks["drain"] <= marks["acked"]:
+                        split["hub"].append((marks["sent"] - marks["commit"] + marks["acked"] - marks["drain"]) * 1000)
+                        split["wire"].append((marks["drain"] - marks["sent"]) * 1000)
                 complete &= int(ok)
             return link, total
 
@@ -464,6 +476,10 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
         "field_rtt_ms_p99": round(percentile(rtts, 99), 3),
         "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
         "field_rtt_ms_p90": round(percentile(rtts, 90), 3),
+        "field_rtt_hub_ms_p50": round(percentile(split["hub"], 50), 3),
+        "field_rtt_hub_ms_p99": round(percentile(split["hub"], 99), 3),
+        "field_rtt_wire_ms_p50": round(percentile(split["wire"], 50), 3),
+        "field_rtt_wire_ms_p99": round(percentile(split["wire"], 99), 3),
         "field_op_rtt_ms_p99": round(percentile(op_rtts, 99), 3),
         "field_op_rtt_ms_p50": round(percentile(op_rtts, 50), 3),
         "field_op_rtt_ms_p90": round(percentile(op_rtts, 90), 3),

@@ -48,6 +48,7 @@ class Inbound:
     _where_sent: dict[str, float]
     _pending_events: list[NewEvent]
     ack_listeners: list[Any]
+    drain_at: float
     public_key: str
     offline_after: float
     refused: int
@@ -65,6 +66,7 @@ class Inbound:
         raise NotImplementedError
 
     def _drain(self, router: zmq.Socket) -> None:
+        self.drain_at = time.perf_counter()
         acks: dict[str, int] = {}
         fixes: list[tuple[Any, ...]] = []
         online: list[str] = []

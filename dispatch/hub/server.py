@@ -100,6 +100,10 @@ class Hub(Inbound):
         self._more = False  # the store has more new events than one pump takes
         self._read_store = False  # a committing thread found a gap in what was handed: the loop reads the store
         self.relayed_inline = 0  # batches of events a committing thread sent itself (tests, the bench)
+        # when each unit's last sequenced message left, and when the loop began its last drain of the field
+        # socket (time.perf_counter): where the bench splits a round trip into the hub's part and the rest
+        self.sent_at: dict[str, float] = {}
+        self.drain_at = 0.0
         self.wants_where: set[str] = set()  # units that logged in with "where": their position as we see it
         self._where_sent: dict[str, float] = {}  # unit -> fix time last sent
         self._where_at = 0.0
@@ -483,8 +487,10 @@ class Hub(Inbound):
         acked = self.outbox.acked
         for unit, msg, body in out:
             rid = self.routes.get(unit)
-            if rid is not None and self._send(rid, body) and acked.get(unit, 0) >= msg["seq"] - 1:
-                self.progress[unit] = mono  # nothing was outstanding: the resend clock starts now
+            if rid is not None and self._send(rid, body):
+                self.sent_at[unit] = time.perf_counter()
+                if acked.get(unit, 0) >= msg["seq"] - 1:
+                    self.progress[unit] = mono  # nothing was outstanding: the resend clock starts now
             if msg["type"] in ("assignment", "cancel"):
                 queued.append(NewEvent("field.queued", {"unit_id": unit, "ref": msg["ref"], "seq": msg["seq"],
                                                         "type": msg["type"], "at": sent_at,
