@@ -31,13 +31,7 @@ def describe(a: dict[str, Any]) -> str:
 
 def _sentence(rule: str, v: dict[str, Any]) -> str | None:
     if rule == "permit_expired":
-        whose = "company" if v["whose"] == "company permit" else "own"
-        if v["issue"] == "expired":
-            template = {"company": "%1: company permit expired on %2", "own": "%1: permit expired on %2"}[whose]
-        else:
-            template = {"company": "%1: company permit valid only from %2",
-                        "own": "%1: permit valid only from %2"}[whose]
-        return _fill(template, v["plate"], v["day"])
+        return _fill("%1: %2", v["plate"], papers_issue(v["whose"], v["issue"], v["day"]))
     if rule == "outside_hours":
         return _fill("%1 driving outside its permitted hours %2", v["plate"], v["hours"])
     if rule == "corridor_deviation":
@@ -57,6 +51,17 @@ def _sentence(rule: str, v: dict[str, Any]) -> str | None:
     if rule == "stale":
         return _fill("no position for %1 min", v["minutes"])
     return None
+
+
+def papers_issue(whose: str, what: str, day: str) -> str:
+    """What is wrong with a truck's papers (`permit_issue` of dispatch/zones/permits.py): whose ("permit" or
+    "company permit"), what ("expired" or "not_yet_valid"), the day."""
+    texts = {("permit", "expired"): "Truck permit expired %1",
+             ("permit", "not_yet_valid"): "Truck permit valid only from %1",
+             ("company permit", "expired"): "Company permit expired %1",
+             ("company permit", "not_yet_valid"): "Company permit valid only from %1"}
+    text = texts.get((whose, what))
+    return _fill(text, day) if text else day
 
 
 def unit_text(a: dict[str, Any]) -> str:

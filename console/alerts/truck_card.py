@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
-from console.alerts.describe import describe
+from console.alerts.describe import describe, papers_issue
 from console.alerts.panel import RULES, SEVERITIES, ZONE_KINDS, label
 from console.incidents.common import clock_text, run_op
 
@@ -287,7 +287,7 @@ class TruckCard(QWidget):
         else:
             row(self.tr("Permit"), esc(self.tr("no permit on record")))
         if card.get("permit_issue"):
-            row(self.tr("Papers"), f"<b style='color:#c62828'>{esc(self.issue_text(card['permit_issue']))}</b>")
+            row(self.tr("Papers"), f"<b style='color:#c62828'>{esc(papers_issue(*card['permit_issue']))}</b>")
         elif p:
             good = esc(self.tr("valid now"))
             row(self.tr("Papers"), f"<span style='color:#2e7d32'>{good}</span>")
@@ -307,14 +307,6 @@ class TruckCard(QWidget):
         self.alerts_title.setText(self.tr("Open alerts: %1").replace("%1", str(len(card["alerts"]))))
         self._show_buttons(card["kind"] == "truck")
         self.loaded.emit(card)
-
-    def issue_text(self, issue: list[str]) -> str:
-        whose, what, day = issue
-        texts = {("permit", "expired"): self.tr("Truck permit expired %1"),
-                 ("permit", "not_yet_valid"): self.tr("Truck permit valid only from %1"),
-                 ("company permit", "expired"): self.tr("Company permit expired %1"),
-                 ("company permit", "not_yet_valid"): self.tr("Company permit valid only from %1")}
-        return texts.get((whose, what), "%1").replace("%1", day)
 
     def _locate(self, item: QListWidgetItem) -> None:
         lat, lon = item.data(Qt.ItemDataRole.UserRole)

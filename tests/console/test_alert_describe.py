@@ -55,10 +55,10 @@ def test_every_rule_says_its_values_in_chinese_and_in_english(alerts: dict[str, 
     assert zh["speeding"] == "时速 54 公里，限速 40 公里（A到消纳场）"
     assert zh["restricted_entry"] == "在禁行时段（07:00-09:00）驶入实验小学"
     assert zh["outside_hours"] == "桂B00003 在准运时段（22:00-06:00）外行驶"
-    assert zh["permit_expired"] == "桂B00004：企业准运证已于 2026-06-30 到期"
+    assert zh["permit_expired"] == "桂B00004：企业许可已于 2026-06-30 到期"  # as the truck card says it
     assert re.fullmatch(r"偏离A到消纳场 \d+ 米", zh["corridor_deviation"]), zh["corridor_deviation"]
     assert re.fullmatch(r"在工地和消纳场以外停留 \d+ 分钟", zh["suspected_dumping"])
-    assert en["permit_expired"] == "桂B00004: company permit expired on 2026-06-30"
+    assert en["permit_expired"] == "桂B00004: Company permit expired 2026-06-30"
     assert unit_text(alerts["permit_expired"]) == "桂B00004"  # a truck by its plate
 
 

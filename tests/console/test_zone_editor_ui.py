@@ -215,7 +215,7 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
     assert "过期运输公司" in text and "Company permit expired 2026-06-30" in text
     qtbot.waitUntil(lambda: card.alerts.count() == 1, timeout=10000)
     assert "Permit expired" in card.alerts.item(0).text()
-    assert card.alerts.item(0).text().endswith("桂B00004: company permit expired on 2026-06-30")  # said as the tab says it
+    assert card.alerts.item(0).text().endswith("桂B00004: Company permit expired 2026-06-30")  # said as the tab says it
     # the company's permit renewed in the dialog: the card says the papers are good
     card.open_company_dialog()
     dlg = card.dialog
