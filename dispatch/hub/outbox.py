@@ -264,7 +264,7 @@ class Outbox:
 
     def ack(self, acks: dict[str, int], now: float) -> list[tuple[str, str, int]]:
         """Take acknowledgements: everything up to each unit's acknowledged seq is acknowledged, in memory
-        at once and in the store with the next `save_acks` (the hub's deferred write, at most DEFER_S
+        at once and in the store with the next `write` (the hub's deferred write, at most DEFER_S
         later: none on the acknowledgement's path). Returns (unit, ref, seq) of the assignments and
         cancellations this newly acknowledged (for "delivered").
 
@@ -289,10 +289,6 @@ class Outbox:
     @property
     def unsaved_acks(self) -> int:
         return len(self._unsaved)
-
-    def save_acks(self) -> None:
-        """Write the acknowledgements taken since the last save, with the rows they mark (`write`)."""
-        self.write()
 
     def pending(self, unit_id: str, after: int) -> list[bytes]:
         """Unacknowledged messages of `unit_id` after seq `after`, in order, ready to send."""

@@ -66,7 +66,7 @@ def check_batched_acks(url: str) -> None:
     assert [json.loads(b)["type"] for b in ob.pending("u30", 0)] == ["broadcast"]
     assert ob.unsaved_acks == 20
     assert {(r["unit_id"], r["seq"]): r["acked"] for r in ob.rows(limit=1000)}[("u00", 1)] is None  # taken, not saved
-    ob.save_acks()  # the hub's deferred write
+    ob.write()  # the hub's deferred write
     assert ob.unsaved_acks == 0
     ob.close()
     store.close()
@@ -112,7 +112,7 @@ def test_a_batch_that_cannot_be_written_is_kept_and_written_next(tmp_path) -> No
         assert ob.ack({"u00": 2}, 99.0) == [("u00", "incident:1", 1), ("u00", "incident:2", 2)]  # memory only
         assert ob.ack({"u00": 3, "u01": 2}, 100.0) == [("u01", "incident:3", 1)]
         with pytest.raises(sqlite3.OperationalError):
-            ob.save_acks()
+            ob.write()
         assert ob.unsaved_acks == 3  # kept for the next try: none lost, none saved twice
         with pytest.raises(sqlite3.OperationalError):
             ob.add_many([("u00", {"type": "text", "text": "hi"}, None, 9)], time.time(), cursor=9)
@@ -127,7 +127,7 @@ def test_a_batch_that_cannot_be_written_is_kept_and_written_next(tmp_path) -> No
     finally:
         other.execute("ROLLBACK")
         other.close()
-    ob.save_acks()  # the messages first, then the acknowledgements
+    ob.write()  # the messages first, then the acknowledgements
     assert ob.unsaved_acks == 0 and ob.unwritten == 0
     assert ob.cursor(0) == 10
     out = ob.add_many([("u00", {"type": "text", "text": "hi again"}, None, 11)], time.time(), cursor=11)
