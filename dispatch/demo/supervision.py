@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.city.data import City, load_city
 from dispatch.demo.fleet import TRUCKS, trip_route, truck_trip
+from dispatch.geo import LocalFrame
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ ROUTE_WIDTH_M = 60.0
 OFF_ROUTE = 5  # truck-05's permit names another disposal site's route
 NIGHT_ONLY, DAY_ONLY = 9, 21
 EXPIRED = (39, 40)  # trucks of the company whose permit expired
-M_PER_DEG_LAT = 110_900.0
-M_PER_DEG_LON = 101_200.0  # at Liuzhou's latitude (24.3 N)
 
 COMPANIES = (
     ("co-xincheng", "柳州市鑫城渣土运输有限公司", "柳渣准字2026第0107号"),
@@ -51,11 +50,12 @@ RESTRICTED = (
 
 def _box(points: list[tuple[float, float]], margin_m: float) -> dict[str, Any]:
     """A rectangle (GeoJSON Polygon) around (lat, lon) points, `margin_m` beyond them on every side."""
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    dy, dx = margin_m / M_PER_DEG_LAT, margin_m / M_PER_DEG_LON
-    s, n, w, e = min(lats) - dy, max(lats) + dy, min(lons) - dx, max(lons) + dx
-    ring = [[round(x, 6), round(y, 6)] for x, y in ((w, s), (e, s), (e, n), (w, n), (w, s))]
-    return {"type": "Polygon", "coordinates": [ring]}
+    frame = LocalFrame(*points[0])
+    xy = [frame.to_xy(lat, lon) for lat, lon in points]
+    x0, x1 = min(p[0] for p in xy) - margin_m, max(p[0] for p in xy) + margin_m
+    y0, y1 = min(p[1] for p in xy) - margin_m, max(p[1] for p in xy) + margin_m
+    corners = [frame.to_latlon(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))]
+    return {"type": "Polygon", "coordinates": [[[round(lon, 6), round(lat, 6)] for lat, lon in corners]]}
 
 
 def _feature(zid: str, kind: str, name: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
