@@ -2,7 +2,8 @@
 
 `alert.raised` {key, rule, unit_id, lat, lon, ts, severity, zone, detail...}: a rule's condition held
 (the id is the next number). `detail` says it in English; `args` (since 2026-12) holds its values (a plate,
-a route's name, metres, minutes) for a console to say it in its operator's language. `alert.cleared` {key, ts, reason}: the condition went away: the alert
+a route's name, metres, minutes) for a console to say it in its operator's language.
+`alert.cleared` {key, ts, reason}: the condition went away: the alert
 closes itself and says why. `alert.acknowledged` {id, note} by a dispatcher; `alert.escalated`
 {id, incident_id, evidence} when it became an incident. `key` ties a clearing to the alert it closes
 (rule, subject and zone), so the engine needs no id to close what it opened.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from dispatch.zones.model import in_windows
-from dispatch.zones.permits import permit_issue, permit_problem
+from dispatch.zones.permits import issue_text, permit_issue
 
 
 class Cond(NamedTuple):
@@ -66,7 +66,7 @@ def permit_expired(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) ->
     company = eng.companies.get(permit.get("company") or "")
     issue = permit_issue(permit, company, f.ts)
     if issue:
-        conds[("permit_expired", "")] = Cond(0.0, f"{permit['plate']}: {permit_problem(permit, company, f.ts)}",
+        conds[("permit_expired", "")] = Cond(0.0, f"{permit['plate']}: {issue_text(issue)}",
                                              args={"plate": permit["plate"], "whose": issue[0], "issue": issue[1],
                                                    "day": issue[2]})
 

@@ -139,7 +139,10 @@ def permit_issue(permit: dict[str, Any], company: dict[str, Any] | None, ts: flo
 def permit_problem(permit: dict[str, Any], company: dict[str, Any] | None, ts: float) -> str | None:
     """Why a truck may not drive at `ts` on its papers ("company permit expired 2026-11-30"), or None."""
     issue = permit_issue(permit, company, ts)
-    if issue is None:
-        return None
+    return None if issue is None else issue_text(issue)
+
+
+def issue_text(issue: tuple[str, str, str]) -> str:
+    """`permit_issue`'s finding in words ("company permit expired 2026-11-30")."""
     what, kind, day = issue
     return f"{what} expired {day}" if kind == "expired" else f"{what} valid only from {day}"
