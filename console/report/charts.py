@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from os.path import commonprefix
 from typing import Any
 
 import pyqtgraph as pg
@@ -17,10 +18,8 @@ def distinct_parts(names: Sequence[str]) -> list[str]:
     shows, and it was "柳州市…" for every company. Unchanged for fewer than two names or if one would be empty."""
     if len(names) < 2:
         return list(names)
-    import os.path
-
-    head = len(os.path.commonprefix(list(names)))
-    tail = len(os.path.commonprefix([n[::-1] for n in names]))
+    head = len(commonprefix(list(names)))
+    tail = len(commonprefix([n[::-1] for n in names]))
     cut = [n[head:len(n) - tail] for n in names]
     return cut if all(cut) else list(names)
 
