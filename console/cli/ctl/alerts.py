@@ -61,10 +61,12 @@ def _pairs(pairs: list[str]) -> dict[str, Any]:
 
 
 def _render_alerts(alerts: list[dict[str, Any]], _a: Any) -> str:
-    rows = [[a["id"], a["severity"], a["rule"], a["unit_id"], a["state"], iso(a["ts"]), f"{a['lat']:.6f}",
+    rows = [[a["id"], a["severity"], a["rule"], a["unit_id"], a.get("unit_name") or "", a["state"], iso(a["ts"]),
+             f"{a['lat']:.6f}",
              f"{a['lon']:.6f}", a.get("zone_name") or "", a.get("detail") or "",
              a.get("cleared_reason") or a.get("ack_note") or ""] for a in alerts]
-    return table(rows, ["id", "severity", "rule", "unit", "state", "time", "lat", "lon", "zone", "detail", "note"])
+    return table(rows, ["id", "severity", "rule", "unit", "name", "state", "time", "lat", "lon", "zone", "detail",
+                        "note"])
 
 
 def _render_config(r: dict[str, Any], _a: Any) -> str:
