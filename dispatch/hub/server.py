@@ -408,7 +408,11 @@ class Hub(Inbound):
         an assignment meanwhile numbers and sends it (into the next batch) instead of waiting for the write.
         """
         outbox = self.outbox
-        take = (deferred and outbox.unsaved_acks) or ((deferred or self._deferred) and outbox.unwritten)
+        # Not deferred (a drain that took no acknowledgement in a lull, the tick): only the hub's own pending events
+        # (a unit online, offline) are due, with the deferred ones before them and the rows those name. Nothing
+        # else is written then: an assignment's round trip under way does not wait behind its own row's write.
+        take = (deferred and (outbox.unsaved_acks or outbox.unwritten)) \
+            or (self._deferred and self._pending_events and outbox.unwritten)
         batch = outbox.take_batch() if take else None
         items: list[NewEvent] = []
         if self._pending_events or (deferred and self._deferred):

@@ -158,3 +158,43 @@ def test_the_loop_writing_its_batch_does_not_hold_up_a_committing_thread(tmp_pat
     finally:
         release.set()
         _stop(core, hub, units)
+
+
+def test_a_drain_that_took_no_acknowledgement_leaves_the_rows_to_the_deferred_write(tmp_path: Path) -> None:
+    """What the loop writes after a drain: an assignment's outbox row waits for the deferred write (at most
+    DEFER_S later) unless events are due now (a unit online), which go after the "queued" that names the
+    row. A heartbeat in the middle of an assignment's round trip does not make it wait behind a write."""
+    from dispatch.hub.outbox import outbox_rows
+    from dispatch.store import NewEvent, events_after
+
+    core = Dispatch(EventStore(f"sqlite:///{tmp_path / 'hub.db'}"))
+    core.register_units("test", UNITS)
+    hub = Hub(core, "tcp://127.0.0.1:0", None)  # not started: the test is the loop
+    try:
+        incident = call(core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.32,
+                                                  "lon": 109.41, "text": "bottles", "verified": True},
+                        actor="dispatcher:a")["id"]
+        new: list[Any] = []
+        core.subscribe(lambda changes: new.extend(changes.events))
+        call(core, "incident.assign", {"incident_id": incident, "unit_id": "boat-01"}, actor="dispatcher:a")
+        hub._relay(new)  # numbered (boat-01 is not connected: nothing sent), its "queued" deferred
+
+        def kinds() -> list[str]:
+            with core.store.read() as conn:
+                return [ev.kind for ev in events_after(conn, 0)]
+
+        assert hub.outbox.unwritten == 1
+
+        hub._flush_events()  # a drain of heartbeats: nothing due
+        assert outbox_rows(core.store) == [] and "field.queued" not in kinds()
+        assert hub.outbox.unwritten == 1
+
+        hub._pending_events.append(NewEvent("unit.online", {"id": "boat-02"}, "unit:boat-02"))
+        hub._flush_events()  # a unit came online: its event is due, and the "queued" before it with its row
+        rows = outbox_rows(core.store)
+        assert [(r["unit_id"], r["seq"], r["type"]) for r in rows] == [("boat-01", 1, "assignment")]
+        assert kinds()[-2:] == ["field.queued", "unit.online"]
+        assert hub.outbox.unwritten == 0
+    finally:
+        hub.stop()
+        core.close()
