@@ -58,7 +58,7 @@ LIGHT = Theme(
            "chart_a": "#2e7d32", "chart_b": "#ef6c00", "chart_c": "#c62828", "chart_bar": "#1565c0"},
     map={
         "background": "#eef2e6", "page": "#e8eef3", "label": "#37474f", "label_halo": "rgba(255,255,255,.85)",
-        "water_label": "#1565c0", "note_fg": "#546e7a", "note_bg": "rgba(255,255,255,.7)",
+        "water_label": "#1565c0", "note_fg": "#546e7a", "note_bg": "rgba(255,255,255,.88)",
         "unit_label": "#1a1a1a", "unit_halo": "rgba(255,255,255,0.85)", "selected": "#1565c0",
         "pin_border": "#ffffff", "overdue_ring": "#ff1744", "site_fill": "#ffffff", "tile_filter": "none",
         "card_bg": "rgba(255,255,255,.96)", "card_fg": "#1a1a1a", "card_border": "#90a4ae", "card_key": "#607d8b",
@@ -100,7 +100,7 @@ DARK = Theme(
            "chart_a": "#3fcf9f", "chart_b": "#ffae47", "chart_c": "#ff6b66", "chart_bar": "#7fb8ec"},
     map={
         "background": "#10161a", "page": "#0b0f12", "label": "#9fb0ba", "label_halo": "rgba(0,0,0,.85)",
-        "water_label": "#6fa8d6", "note_fg": "#7d8b94", "note_bg": "rgba(15,20,23,.75)",
+        "water_label": "#6fa8d6", "note_fg": "#7d8b94", "note_bg": "rgba(15,20,23,.88)",
         "unit_label": "#d6dde2", "unit_halo": "rgba(0,0,0,0.85)", "selected": "#7fb8ec",
         "pin_border": "#0f1417", "overdue_ring": "#ff5252", "site_fill": "#10161a",
         "card_bg": "rgba(26,33,37,.96)", "card_fg": "#d6dde2", "card_border": "#3b4a53", "card_key": "#8a979f",

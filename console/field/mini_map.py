@@ -8,7 +8,8 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 KIND_OF_ID = (("clean", 1), ("boat", 0), ("officer", 2), ("truck", 3))
-TARGET_ROW = "__target__"
+TARGET_ID = 1  # the assignment's pin: the only one on this map's incident layer
+PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
 def build_map(unit_id: str, lang: str, parent: QWidget) -> Any:
@@ -21,28 +22,66 @@ def build_map(unit_id: str, lang: str, parent: QWidget) -> Any:
     return view
 
 
-def map_rows(unit_id: str, target: tuple[float, float, str] | None,
-             own: tuple[float, float] | None) -> list[list[Any]]:
-    """The rows `MapView.push_rows` draws: the target (lat, lon, title) and the unit itself."""
+def map_rows(unit_id: str, own: tuple[float, float] | None, busy: bool, name: str | None = None,
+             kind: str | None = None) -> list[list[Any]]:
+    """The unit's own row for `MapView.push_rows` (none without a position), as assigned while it has a job; its
+    kind as the hub's welcome says, else as its id suggests."""
     from console.map.view import KIND_INDEX
 
-    rows: list[list[Any]] = []
-    if target is not None:
-        rows.append([TARGET_ROW, float(target[0]), float(target[1]), None, KIND_INDEX["ais"], 2, 0, target[2]])
-    if own is not None:
-        kind = next((k for part, k in KIND_OF_ID if part in unit_id), 0)
-        rows.append([unit_id, own[0], own[1], None, kind, 1 if target is not None else 0, 0, unit_id])
-    return rows
+    if own is None:
+        return []
+    index = KIND_INDEX.get(kind) if kind else None
+    if index is None:
+        index = next((k for part, k in KIND_OF_ID if part in unit_id), 0)
+    return [[unit_id, own[0], own[1], None, index, 1 if busy else 0, 0, name or unit_id]]
 
 
-def show_rows(view: Any, rows: list[list[Any]]) -> None:
-    """Draw the rows, select the first and fit the view to them, close enough to read the river banks."""
-    if not rows:
-        return
-    view.push_rows(rows)
-    view.select(rows[0][0], centre=False)
-    if view.is_ready:
-        pts = json.dumps([[r[1], r[2]] for r in rows])
-        view.run(f"(function(){{for (var k in window) {{ if (k.indexOf('map_') === 0 && "
-                 f"window[k] instanceof L.Map) {{ window[k].fitBounds({pts}, "
-                 f"{{maxZoom: 15, padding: [40, 40]}}); break; }} }} }})()")
+def target_item(a: dict[str, Any] | None, title: str) -> dict[str, Any] | None:
+    """The assignment's place as the console's map draws an incident (incidents.js): a pin in its priority's
+    colour with its title pinned beside it; a task's without a priority in the task colour. None without a place."""
+    if a is None or a.get("lat") is None or a.get("lon") is None:
+        return None
+    priority = a.get("priority") if a.get("priority") in PRIORITIES else ""
+    return {"id": TARGET_ID, "lat": float(a["lat"]), "lon": float(a["lon"]), "priority": priority,
+            "state": str(a.get("state") or ""), "overdue": False, "open": True, "label": title, "pin": True,
+            "task": bool(a.get("task_id"))}
+
+
+def task_area(a: dict[str, Any] | None, title: str) -> list[dict[str, Any]]:
+    """A task's area to sweep, when its assignment carries one (as the console shades a task)."""
+    if a is None or not a.get("task_id") or not isinstance(a.get("area"), dict):
+        return []
+    return [{"id": str(a["task_id"]), "name": title, "state": "active", "coverage": None, "area": a["area"],
+             "label": title}]
+
+
+def show(view: Any, a: dict[str, Any] | None, title: str, own_rows: list[list[Any]]) -> None:
+    """Draw the assignment's place (and a task's area) and the unit itself, and fit the view to them, close
+    enough to read the river banks."""
+    target = target_item(a, title)
+    view.push_incidents([target] if target is not None else [])
+    view.push_tasks(task_area(a, title))
+    if own_rows:
+        view.push_rows(own_rows)
+    pts = ([[target["lat"], target["lon"]]] if target is not None else []) + [[r[1], r[2]] for r in own_rows]
+    for t in task_area(a, title):  # a sweep: its whole area in view, not only the point inside it
+        pts += _corners(t["area"])
+    if pts and view.is_ready:
+        view.run(f"window.consoleMap.fitBounds({json.dumps(pts)}, {{maxZoom: 15, padding: [40, 40]}})")
+
+
+def _corners(geometry: dict[str, Any]) -> list[list[float]]:
+    """South-west and north-east corners (lat, lon) of a GeoJSON geometry (lon/lat); none when it has no points."""
+    lons: list[float] = []
+    lats: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, list | tuple) and len(c) >= 2 and all(isinstance(v, int | float) for v in c[:2]):
+            lons.append(float(c[0]))
+            lats.append(float(c[1]))
+        elif isinstance(c, list | tuple):
+            for x in c:
+                walk(x)
+
+    walk(geometry.get("coordinates"))
+    return [[min(lats), min(lons)], [max(lats), max(lons)]] if lats else []

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from console.field.dialogs import ChoiceDialog
 from console.field.link import FieldLink
 from console.field.messages import MessagesPane
-from console.field.mini_map import build_map, map_rows, show_rows
+from console.field.mini_map import build_map, map_rows, show
 from console.field.style import PRIORITY_COLOURS, STYLE, hhmm, restyle
 from console.i18n import ago, word
 
@@ -50,6 +50,8 @@ class FieldWindow(QMainWindow):
         super().__init__(parent)
         self.link = link
         self.unit_id = link.unit_id
+        self.unit_name = link.unit_id  # until the hub's welcome names it
+        self.unit_kind: str | None = None  # as the hub's welcome says
         self.setObjectName("fieldWindow")
         self.setWindowTitle(self.tr("Field unit %1").replace("%1", self.unit_id))
         self.setStyleSheet(STYLE)
@@ -220,7 +222,11 @@ class FieldWindow(QMainWindow):
     # ------------------------------------------------------------------ inbound
     def on_message(self, msg: dict[str, Any]) -> None:
         t = msg.get("type")
-        if t == "assignment":
+        if t == "welcome":
+            if isinstance(msg.get("kind"), str):
+                self.unit_kind = msg["kind"]
+            self._named(msg.get("name"))
+        elif t == "assignment":
             self._add_assignment(msg)
             if self.current is None or self.current not in self.assignments:
                 self.current = msg["ref"]
@@ -251,6 +257,17 @@ class FieldWindow(QMainWindow):
                 self._notice(self.tr("The control room refused: %1").replace("%1", str(msg.get("message") or
                                                                                       msg.get("code"))), "error")
         self._update_tabs()
+
+    def _named(self, name: Any) -> None:
+        """The name the control room calls this unit by (the hub's welcome), in the header and on the map; its id
+        stays in the tooltip and the window's title."""
+        if not isinstance(name, str) or not name.strip() or name == self.unit_name:
+            return
+        self.unit_name = name.strip()
+        self.unit_label.setText(self.unit_name)
+        self.unit_label.setToolTip(self.unit_id)
+        self.setWindowTitle(self.tr("Field unit %1").replace("%1", f"{self.unit_name} ({self.unit_id})"))
+        self._push_map()
 
     def on_position(self, lat: float, lon: float) -> None:
         self.own = (lat, lon)
@@ -473,10 +490,8 @@ class FieldWindow(QMainWindow):
         if self.map is None:
             return
         a = self._current()
-        target = None
-        if a is not None and a.get("lat") is not None and a.get("lon") is not None:
-            target = (float(a["lat"]), float(a["lon"]), self._title(a))
-        show_rows(self.map, map_rows(self.unit_id, target, self.own))
+        own = map_rows(self.unit_id, self.own, a is not None, self.unit_name, self.unit_kind)
+        show(self.map, a, self._title(a) if a is not None else "", own)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.clock.stop()

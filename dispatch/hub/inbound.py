@@ -191,9 +191,11 @@ class Inbound:
         else:
             self.wants_where.discard(unit)
         last = min(msg["last_seq"], self.outbox.last_seq.get(unit, 0))
+        known = self.core.state.units.get(unit)  # the name the control room calls it by, for the crew's screen
         self._send(rid, {"type": "welcome", "unit_id": unit, "hub": self.public_key, "version": P.PROTOCOL_VERSION,
                          "last_seq": self.outbox.last_seq.get(unit, 0), "last_cseq": self.outbox.last_cseq.get(unit, 0),
-                         "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after})
+                         "heartbeat_s": P.HEARTBEAT_S, "offline_after_s": self.offline_after,
+                         **({"name": known.name, "kind": str(known.kind)} if known is not None else {})})
         if last > self.outbox.acked.get(unit, 0):
             at = ms_now()
             self._defer(self._take_acks({unit: last}, at))

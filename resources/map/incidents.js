@@ -3,7 +3,8 @@
  * A second layer beside units.js, drawn with ordinary Leaflet objects: a shift has tens or
  * hundreds of open incidents, not thousands, so one marker each is cheap.
  *
- *   ConsoleIncidents.update([{id, lat, lon, priority: "P1".."P4", state, overdue, open, label}])
+ *   ConsoleIncidents.update([{id, lat, lon, priority: "P1".."P4", state, overdue, open, label, pin, task}])
+ *     (pin: the label shown all the time, as the field map shows its one assignment; task: a task's place)
  *   ConsoleIncidents.select(id, centre)
  *   ConsoleTasks.update([{id, name, state, coverage (0..1 | null), area (GeoJSON, lon/lat), label}])
  *   ConsoleDraw.start() / cancel(): polygon by clicks, finished by a double-click
@@ -28,6 +29,7 @@
     if (it.overdue && it.open) cls += " console-incident-overdue";
     if (!it.open) cls += " console-incident-closed";
     if (it.id === selectedId) cls += " console-incident-selected";
+    if (it.task) cls += " console-incident-task";
     var html = '<div class="' + cls + '"><span>' + esc(it.priority) + "</span></div>";
     return L.divIcon({html: html, className: "console-incident-icon", iconSize: [26, 26], iconAnchor: [13, 26]});
   }
@@ -52,7 +54,7 @@
       }
       m.options.consoleItem = it;
       m.unbindTooltip();
-      if (it.label) m.bindTooltip(esc(it.label), {direction: "top", offset: [0, -24]});
+      if (it.label) m.bindTooltip(esc(it.label), {direction: "top", offset: [0, -24], permanent: !!it.pin});
       m.setZIndexOffset(it.open ? (5 - parseInt(String(it.priority).slice(1) || "4", 10)) * 100 : -500);
     }
     markers.forEach(function (m, id) {

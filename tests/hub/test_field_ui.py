@@ -76,6 +76,13 @@ def test_assignment_shows_and_accept_moves_the_incident(link, windows, qtbot) ->
     qtbot.waitUntil(lambda: w.link.waiting() == 0, timeout=10000)  # the hub acknowledged the answer
 
 
+def test_the_window_names_the_unit_as_the_control_room_does(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The header said "boat-01"; the crew and the dispatcher both call it by its registered name."""
+    w = windows("boat-01")
+    qtbot.waitUntil(lambda: w.unit_label.text() == "Boat 1", timeout=10000)  # from the hub's welcome
+    assert w.unit_label.toolTip() == "boat-01" and "Boat 1 (boat-01)" in w.windowTitle()
+
+
 def test_decline_with_a_reason_returns_the_incident(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = windows("boat-01")
     iid = assign_new(link.core, "boat-01")
@@ -233,7 +240,12 @@ def test_a_window_without_gps_shows_its_boat_where_the_control_room_sees_it(link
         return {r[0] for r in page_js(qtbot, w.map, "ConsoleUnits.snapshot()") or []}
 
     qtbot.waitUntil(lambda: "boat-01" in drawn(), timeout=10000)
-    assert "__target__" in drawn()  # and the incident beside it
+    assert drawn() == {"boat-01"}  # the boat alone among the units: its job is not drawn as a vessel
+    # the incident beside it, as the console draws one: its priority's pin, its title beside it all the time
+    pins = page_js(qtbot, w.map, "ConsoleIncidents.snapshot()")
+    assert [(p[1], p[2]) for p in pins] == [("P2", "dispatched")]
+    label = page_js(qtbot, w.map, "Array.from(document.querySelectorAll('.leaflet-tooltip')).map(e => e.textContent)")
+    assert f"Incident #{iid} · Floating garbage" in label
 
 
 def test_simulated_positions_reach_the_hub(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -268,12 +280,19 @@ def test_unit_board_shows_field_link_presence(qapp) -> None:  # type: ignore[no-
 
 
 def test_a_cleaning_task_shows_its_name_and_where(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
-    w = windows("boat-02")
+    from tests.conftest import page_js
+
+    w = windows("boat-02", show_map=True)
     t = ops.call(link.core, "task.create", {"segment": "segment-3", "units": "boat-02", "name": "Sweep below bridge 3"},
                  actor="dispatcher:wang")
     qtbot.waitUntil(lambda: w.current == f"task:{t['id']}", timeout=10000)
     assert w.category.text() == "Sweep below bridge 3"
     assert "not given" not in w.place.text() and "24." in w.place.text()
+    # on the map: the area to sweep, as the console shades a task, and the pin of the point inside it
+    qtbot.waitUntil(lambda: w.map.is_ready, timeout=20000)
+    qtbot.waitUntil(lambda: page_js(qtbot, w.map, "ConsoleTasks.snapshot()") == [[str(t["id"]), "active", None]],
+                    timeout=10000)
+    assert len(page_js(qtbot, w.map, "ConsoleIncidents.snapshot()")) == 1
 
 
 def test_panel_summary_is_the_units_newest_assignment_when_two_were_sent_together() -> None:
