@@ -149,7 +149,27 @@ def test_a_late_dispatch_is_named_beside_the_arrival_deadline_ahead(capsys, db):
     alerts = js(capsys, db, "incident", "alerts")
     assert [(a["incident_id"], a["stage"]) for a in alerts] == [(inc["id"], "dispatch")]
     assert "dispatch" in ctl(capsys, db, "incident", "alerts")[0]
-    out, _ = ctl(capsys, db, "incident", "acknowledge", str(alerts[0]["seq"]), "--actor", "ctl:lead")
+    out, _ = ctl(capsys, db, "incident", "acknowledge", str(alerts[0]["seq"]))
     assert "1 alert(s) acknowledged" in out
     assert ctl(capsys, db, "incident", "alerts")[0].strip() == "no alerts"
-    assert "ctl:lead" in ctl(capsys, db, "incident", "alerts", "--all")[0]
+    from console.session import login_name
+
+    assert f"ctl:{login_name()}" in ctl(capsys, db, "incident", "alerts", "--all")[0]  # who ran it, as the OS knows
+
+
+def test_a_typed_actor_is_refused_and_nothing_is_recorded(capsys, db):
+    """The log names who acts as the system knows them: `--actor dispatcher:wang` on the command line is a name
+    anyone can type, so it is refused (with --db as with --hub), and the store is left as it was."""
+    from dispatch.store import EventStore
+
+    before = EventStore(db)
+    head = before.last_seq()
+    before.close()
+    _, err = ctl(capsys, db, "--actor", "dispatcher:wang", "incident", "create", "--category", "floating_garbage",
+                 "--priority", "P2", "--lat", str(BOAT[0]), "--lon", str(BOAT[1]), rc=2)
+    assert "--actor is not accepted" in err and "ctl:<login>" in err
+    after = EventStore(db)
+    try:
+        assert after.last_seq() == head
+    finally:
+        after.close()

@@ -108,7 +108,7 @@ def test_ctl_hub_without_key_or_login_acts_as_the_owner_of_the_hubs_machine(hub:
     assert stat.S_IMODE(hub.file.parent.stat().st_mode) & 0o077 == 0
 
     forged = hub.ctl("--actor", "dispatcher:wang", "units")  # a typed name stays refused with --hub
-    assert forged.returncode == 2 and "--actor is not accepted with --hub" in forged.stderr
+    assert forged.returncode == 2 and "--actor is not accepted" in forged.stderr
 
 
 def test_a_wrong_secret_is_refused_and_a_forged_actor_field_is_ignored(hub: HubProcess) -> None:

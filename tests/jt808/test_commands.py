@@ -160,8 +160,8 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
     term = RawTerminal(gateway.address)
     try:
         login(term)
-        ctl = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "--actor",
-                                "dispatcher:li", "--json", "jt808", "query", "truck-41", "--wait", "30"],
+        ctl = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url,
+                                "--json", "jt808", "query", "truck-41", "--wait", "30"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             query = term.expect(0x8201, timeout=60)[0]
@@ -177,7 +177,9 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
         assert r["position"]["time"] == T_LATER
         text = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "jt808", "commands"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
-        assert "position query" in text and "acked" in text and "dispatcher:li" in text
+        from console.session import login_name
+
+        assert "position query" in text and "acked" in text and f"ctl:{login_name()}" in text  # who ran ctl
         confirm = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "--json", "jt808",
                                     "confirm", "truck-41", "emergency", "--wait", "30"], cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

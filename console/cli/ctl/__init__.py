@@ -46,8 +46,8 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument("--hub", metavar="ENDPOINT", default=argparse.SUPPRESS,
                         help="send to a running hub's control endpoint, e.g. tcp://127.0.0.1:5571")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
-    common.add_argument("--actor", default=argparse.SUPPRESS,
-                        help="who is acting, with --db only (default: ctl:<login>); a hub names who logged in")
+    # refused, with a message (older scripts passed it): the log names who is acting as the system knows them
+    common.add_argument("--actor", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--key", metavar="FILE", default=argparse.SUPPRESS,
                         help="with --hub: this seat's key file (NAME.seat.json, from `keys seat NAME`)")
     common.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
@@ -163,11 +163,11 @@ def run(args: argparse.Namespace) -> int:
         print("error: give --db or --hub, not both", file=sys.stderr)
         return 2
     login = owner = None
+    if getattr(args, "actor", None) is not None:  # a name typed on the command line is nobody's login
+        print("error: --actor is not accepted: the log names who is acting as the system knows them -- with --hub the "
+              "operator you log in as (--user), with --db your own login (ctl:<login>)", file=sys.stderr)
+        return 2
     if getattr(args, "hub", None):
-        if getattr(args, "actor", None):
-            print("error: --actor is not accepted with --hub: the hub records the operator you log in as (--user)",
-                  file=sys.stderr)
-            return 2
         try:
             owner = owner_credential(args)  # the hub's owner on its own machine: no login asked
             if owner is None:
@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from console.session import login_name
 
-    actor = getattr(args, "actor", None) or f"ctl:{login_name()}"
+    actor = f"ctl:{login_name()}"  # with --hub the hub records the session's operator instead
     try:
         client = make_client(args, login, owner)
     except Exception as exc:
