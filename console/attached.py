@@ -38,10 +38,11 @@ def refusal_text(ctx: QObject, exc: BaseException, endpoint: str) -> str:
 class LoginDialog(QDialog):
     """Operator name and password; `accept()`s once the hub has logged the operator in at this seat."""
 
-    def __init__(self, core: Any, *, user: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, core: Any, *, user: str | None = None, place: str | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.core = core
-        self.setWindowTitle(self.tr("Log in to the command centre"))
+        self.core = core  # a hub (RemoteCore), or a single-seat console's own accounts (console/cli/seat_login.py)
+        self.setWindowTitle(self.tr("Log in to the command centre") if place is None else self.tr("Log in at this console"))
         self.name = QLineEdit(user or "", self)
         self.name.setObjectName("loginName")
         self.password = QLineEdit(self)
@@ -52,7 +53,9 @@ class LoginDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020")
         form = QFormLayout()
-        form.addRow(QLabel(self.tr("Seat: %1 · hub %2").replace("%1", core.seat).replace("%2", core.endpoint), self))
+        where = (self.tr("Seat: %1 · hub %2").replace("%1", core.seat).replace("%2", core.endpoint) if place is None
+                 else self.tr("Accounts of the store %1").replace("%1", place))
+        form.addRow(QLabel(where, self))
         form.addRow(self.tr("Operator"), self.name)
         form.addRow(self.tr("Password"), self.password)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,

@@ -53,8 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where field units connect (default tcp://127.0.0.1:5570)")
     p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
                    help="where `ctl --hub` connects (default tcp://127.0.0.1:5571)")
-    p.add_argument("--operator", metavar="NAME", help="the dispatcher at this seat (default: the OS login; with "
-                   "--hub: the name the login dialog proposes)")
+    p.add_argument("--operator", metavar="NAME", help="the operator at this seat, an account of the store: its "
+                   "password is asked (default: the OS login, no password; with --hub: the name the login dialog "
+                   "proposes)")
     p.add_argument("--no-hub", action="store_true", help="do not run the field hub inside the console")
     p.add_argument("--open311-bind", metavar="HOST:PORT", default=None,
                    help="serve Open311 GeoReport v2 and the citizen page at http://HOST:PORT/open311/ "
@@ -67,8 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", metavar="SEAT.seat.json", help="with --hub: this seat's key file (`main.py keys seat NAME`)")
     p.add_argument("--user", metavar="NAME", help="with --hub and --login-stdin: log in as NAME without the dialog "
                    "(automation, a video wall started unattended)")
-    p.add_argument("--login-stdin", action="store_true", help="with --hub --user NAME: read the password from the "
-                   "first line of standard input (never from the command line)")
+    p.add_argument("--login-stdin", action="store_true", help="with --hub --user NAME, or --operator NAME on a "
+                   "store: read the password from the first line of standard input (never from the command line)")
     p.add_argument("--status-file", metavar="FILE", help="with --hub: keep FILE (JSON) saying every second what this "
                    "seat holds: the link to the hub, the operator, the last event and its hash (monitoring, tests)")
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: time to first frame
@@ -189,7 +190,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
-    operations.set_operator(args.operator)
+    from console.cli.seat_login import authenticate
+
+    operator = authenticate(args, session.core, store_label(session.url))  # a typed --operator: its password first
+    if isinstance(operator, int):
+        session.close()
+        return operator
+    operations.set_operator(operator)
     _record_seat(session, "operator.login")
     if should_run_demo(args, session):
         session.start_demo(jt808=bool(getattr(args, "jt808_bind", None)))
