@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
@@ -36,14 +37,23 @@ def map_rows(unit_id: str, own: tuple[float, float] | None, busy: bool, name: st
     return [[unit_id, own[0], own[1], None, index, 1 if busy else 0, 0, name or unit_id]]
 
 
+def overdue(a: dict[str, Any] | None, now: float | None = None) -> bool:
+    """The assignment's running deadline has passed (as the message said, or by the clock since)."""
+    d = a.get("deadline") if a else None
+    if not isinstance(d, dict) or not d.get("due"):
+        return False
+    return bool(d.get("overdue")) or float(d["due"]) < (time.time() if now is None else now)
+
+
 def target_item(a: dict[str, Any] | None, title: str) -> dict[str, Any] | None:
     """The assignment's place as the console's map draws an incident (incidents.js): a pin in its priority's
-    colour with its title pinned beside it; a task's without a priority in the task colour. None without a place."""
+    colour with its title pinned beside it, ringed once its deadline has passed; a task's without a priority in the
+    task colour. None without a place."""
     if a is None or a.get("lat") is None or a.get("lon") is None:
         return None
     priority = a.get("priority") if a.get("priority") in PRIORITIES else ""
     return {"id": TARGET_ID, "lat": float(a["lat"]), "lon": float(a["lon"]), "priority": priority,
-            "state": str(a.get("state") or ""), "overdue": False, "open": True, "label": title, "pin": True,
+            "state": str(a.get("state") or ""), "overdue": overdue(a), "open": True, "label": title, "pin": True,
             "task": bool(a.get("task_id"))}
 
 

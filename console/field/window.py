@@ -37,6 +37,7 @@ from console.field.dialogs import ChoiceDialog
 from console.field.link import FieldLink
 from console.field.messages import MessagesPane
 from console.field.mini_map import build_map, map_rows, show
+from console.field.mini_map import overdue as is_overdue
 from console.field.style import PRIORITY_COLOURS, STYLE, hhmm, restyle
 from console.i18n import ago, word
 
@@ -424,8 +425,9 @@ class FieldWindow(QMainWindow):
             self.deadline.setVisible(False)
             return
         self.deadline.setVisible(True)
-        left = float(d["due"]) - time.time()
-        overdue = bool(d.get("overdue")) or left < 0
+        now = time.time()
+        left = float(d["due"]) - now
+        overdue = is_overdue(a, now)
         stages = {"dispatch": self.tr("Answer"), "arrive": self.tr("Arrival"), "resolve": self.tr("Resolution")}
         stage = stages.get(str(d.get("stage")), word(str(d.get("stage") or "")))
         if overdue:
@@ -436,6 +438,7 @@ class FieldWindow(QMainWindow):
         if self.deadline.property("overdue") != overdue:
             self.deadline.setProperty("overdue", overdue)
             restyle(self.deadline)
+            self._push_map()  # the pin is ringed too
 
     def _update_queue(self) -> None:
         self.queue.clear()

@@ -339,3 +339,15 @@ def test_a_message_from_a_boat_is_signalled_and_counted_unread_until_read(link, 
     finally:
         panel.cleanup()
         main.close()
+
+
+def test_the_field_maps_pin_is_ringed_once_the_deadline_has_passed() -> None:
+    from console.field.mini_map import target_item
+
+    a = {"ref": "incident:7", "incident_id": "7", "priority": "P1", "lat": 24.33, "lon": 109.40, "state": "dispatched",
+         "deadline": {"stage": "arrive", "due": time.time() + 600, "remaining_s": 600}}
+    assert target_item(a, "Incident #7")["overdue"] is False  # type: ignore[index]
+    a["deadline"]["due"] = time.time() - 1  # type: ignore[index]  (the clock went past it since the message)
+    assert target_item(a, "Incident #7")["overdue"] is True  # type: ignore[index]
+    assert target_item({**a, "deadline": None}, "Incident #7")["overdue"] is False  # type: ignore[index]
+    assert target_item({**a, "lat": None}, "Incident #7") is None  # no place, no pin
