@@ -81,17 +81,13 @@ def show(view: Any, a: dict[str, Any] | None, title: str, own_rows: list[list[An
 
 
 def _corners(geometry: dict[str, Any]) -> list[list[float]]:
-    """South-west and north-east corners (lat, lon) of a GeoJSON geometry (lon/lat); none when it has no points."""
-    lons: list[float] = []
-    lats: list[float] = []
+    """South-west and north-east corners (lat, lon) of a GeoJSON geometry (lon/lat); none when it is malformed."""
+    from shapely.geometry import shape
 
-    def walk(c: Any) -> None:
-        if isinstance(c, list | tuple) and len(c) >= 2 and all(isinstance(v, int | float) for v in c[:2]):
-            lons.append(float(c[0]))
-            lats.append(float(c[1]))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                walk(x)
-
-    walk(geometry.get("coordinates"))
-    return [[min(lats), min(lons)], [max(lats), max(lons)]] if lats else []
+    try:
+        west, south, east, north = shape(geometry).bounds
+    except Exception:  # noqa: BLE001 -- a malformed area: the pin and the unit are still fitted
+        return []
+    if any(v != v for v in (west, south, east, north)):  # an empty geometry's bounds are NaN
+        return []
+    return [[south, west], [north, east]]
