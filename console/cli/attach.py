@@ -111,9 +111,10 @@ def _login_unattended(core, args: argparse.Namespace):  # type: ignore[no-untype
     if not getattr(args, "user", None):
         print("error: --login-stdin needs --user NAME", file=sys.stderr)
         return None
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        print("error: --login-stdin: nothing on standard input", file=sys.stderr)
+    from console.cli.seat_login import stdin_password
+
+    password = stdin_password()
+    if password is None:
         return None
     try:
         return core.login(args.user, password)

@@ -61,12 +61,20 @@ def authenticate(args: argparse.Namespace, core: Any, place: str) -> str | None 
     return str(dialog.operator["name"])
 
 
-def _unattended(accounts: LocalAccounts, name: str) -> str | int:
-    from dispatch.errors import Refused
-
+def stdin_password() -> str | None:
+    """--login-stdin: the password on the first line of standard input; None (said) when there is none."""
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         print("error: --login-stdin: nothing on standard input", file=sys.stderr)
+        return None
+    return password
+
+
+def _unattended(accounts: LocalAccounts, name: str) -> str | int:
+    from dispatch.errors import Refused
+
+    password = stdin_password()
+    if password is None:
         return 2
     try:
         return str(accounts.login(name, password)["name"])
