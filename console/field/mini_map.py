@@ -68,13 +68,13 @@ def task_area(a: dict[str, Any] | None, title: str) -> list[dict[str, Any]]:
 def show(view: Any, a: dict[str, Any] | None, title: str, own_rows: list[list[Any]]) -> None:
     """Draw the assignment's place (and a task's area) and the unit itself, and fit the view to them, close
     enough to read the river banks."""
-    target = target_item(a, title)
+    target, areas = target_item(a, title), task_area(a, title)
     view.push_incidents([target] if target is not None else [])
-    view.push_tasks(task_area(a, title))
+    view.push_tasks(areas)
     if own_rows:
         view.push_rows(own_rows)
     pts = ([[target["lat"], target["lon"]]] if target is not None else []) + [[r[1], r[2]] for r in own_rows]
-    for t in task_area(a, title):  # a sweep: its whole area in view, not only the point inside it
+    for t in areas:  # a sweep: its whole area in view, not only the point inside it
         pts += _corners(t["area"])
     if pts and view.is_ready:
         view.run(f"window.consoleMap.fitBounds({json.dumps(pts)}, {{maxZoom: 15, padding: [40, 40]}})")
