@@ -3,9 +3,9 @@
 The field client of a boat crew or an officer. With a window (the default): the current
 assignment on a map, accept/decline, big status buttons, messages. `--headless` runs without
 any window and writes each message it receives (not heartbeats) as one JSON line on stdout;
-`--auto-accept` accepts every assignment (tests and load generation). Its state (the last
-message processed, answers not yet acknowledged) is kept in DIR/UNIT.state.json so nothing is
-processed twice across restarts.
+`--auto-accept` accepts every assignment (tests and load generation), those an earlier run left
+unanswered included. Its state (the last message processed, answers not yet acknowledged) is kept
+in DIR/UNIT.state.json so nothing is processed twice across restarts.
 """
 
 from __future__ import annotations

@@ -68,6 +68,8 @@ class FieldClient:
         self._pending_sent = 0.0
         self._resume_sent = 0.0
         self._load()
+        if auto_accept:
+            self._accept_stored()
 
     # ----------------------------------------------------------- persistence
 
@@ -99,6 +101,14 @@ class FieldClient:
             self.messages = [m for m in messages if isinstance(m, dict) and isinstance(m.get("text"), str)]
         else:
             log.warning("field client: \"messages\" in %s is not a list; the history starts empty", self.state_path)
+
+    def _accept_stored(self) -> None:
+        """With auto_accept: the assignments this unit holds from an earlier run and never answered (no accept,
+        decline or status of its own) are accepted now, as a new one would be on arrival."""
+        for ref, a in self.assignments.items():
+            if not a.get("progress"):
+                a["progress"] = "accepted"
+                self._queue({"type": "accept", "ref": ref})
 
     def _save(self) -> None:
         if self.state_path is None:

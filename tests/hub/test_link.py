@@ -43,6 +43,21 @@ def test_assignment_reaches_the_unit_is_acknowledged_and_accepted(link) -> None:
     assert link.core.state.units["boat-01"].online is True
 
 
+def test_auto_accept_takes_an_assignment_left_unanswered_by_an_earlier_run(link) -> None:  # type: ignore[no-untyped-def]
+    first, got = link.client("boat-01")  # a crew's window: the assignment arrives, nobody answers it
+    wait_for(lambda: first.logged_in, what="login")
+    iid = make_incident(link.core)
+    ops.call(link.core, "incident.assign", {"incident_id": iid, "unit_id": "boat-01"}, actor="dispatcher:wang")
+    wait_for(lambda: sequenced(got, "assignment"), what="assignment")
+    link.running.pop().stop()
+    assert ops.call(link.core, "incident.show", {"incident_id": iid}, actor="t")["state"] == "dispatched"
+    again, got2 = link.client("boat-01", auto_accept=True)  # the same unit's state, now accepting by itself
+    wait_for(lambda: ops.call(link.core, "incident.show", {"incident_id": iid}, actor="t")["state"] == "accepted",
+             what="accepted after the restart")
+    assert not sequenced(got2, "assignment")  # not sent again: it was acknowledged before
+    assert again.assignments[f"incident:{iid}"]["progress"] == "accepted"
+
+
 def test_assignment_to_a_unit_out_of_reach_is_shown_sent_not_delivered(link) -> None:  # type: ignore[no-untyped-def]
     from dispatch.hub.state import field_state
 
