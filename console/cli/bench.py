@@ -29,8 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--only", nargs="*", metavar="NAME", help="run only these sections (a capability's bench.py, e.g. feeds, hub, record, or a module of console/bench/)")
     p.add_argument("--soak", type=float, metavar="SECONDS",
-                   help="run only the soak (a hub under a city's load, watched for growth) for SECONDS; "
-                        "the full bench runs it for ten minutes, --quick not at all")
+                   help="run only the soak (a hub under a city's load, watched for growth) for SECONDS, "
+                        "after a warm-up of about nine minutes under the same load (console/bench/soak.py says "
+                        "why); the full bench runs it for ten minutes, --quick not at all")
     p.add_argument("--module", help=argparse.SUPPRESS)  # internal: run one module in this process
 
 
