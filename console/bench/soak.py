@@ -1,15 +1,16 @@
 """The soak: a hub and its core under a city's steady load for a while, watched for growth.
 
-`python main.py bench --soak SECONDS` runs this section alone for SECONDS; the full bench runs it for
-SOAK_S (ten minutes); --quick and the test suite never do. For the whole run:
+`python main.py bench --soak SECONDS` runs this section alone, measuring SECONDS after its warm-up; the
+full bench measures SOAK_S (ten minutes); --quick and the test suite never run it. For the whole run:
 - 2,000 units report at 1 Hz through the feed path (an RMC and a GGA a second each, decoded, bound,
   selected, ingested into the live state and stored), pumped every 100 ms as the console's feed timer does;
 - 200 field units (CURVE, another process: dispatch/hub/bench.py's swarm) connected to the hub, one text
   message to a random one every second, acknowledged; the core's snapshot thread runs as in production.
 
-The load runs WARMUP_S before the measured SECONDS, with nothing measured: memory that is bounded but
-reaches its level only after some minutes of this load, each found by a 20-minute run sampling the
-process's mappings, glibc's arenas and Python's allocator (2026-12-04):
+The load runs a warm-up (`warmup_s`: 542 s) before the measured SECONDS, with nothing measured. It
+covers memory that is bounded but reaches its level only after some minutes of this load. Each part was
+found by runs of up to 20 minutes sampling the process's mappings, glibc's arenas and Python's
+allocator (2026-12-04):
 - libzmq's pipes. Each connection's queue, in each direction, keeps its messages in chunks of 256
   (ZMQ_PIPE_CHUNK, libzmq's message_pipe_granularity; 64 bytes a message, 16 KiB a chunk), two used in
   turn. At one heartbeat a second each way, the hub's I/O thread writes into a new page of them about
