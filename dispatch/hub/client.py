@@ -107,8 +107,12 @@ class FieldClient:
         decline or status of its own) are accepted now, as a new one would be on arrival."""
         for ref, a in self.assignments.items():
             if not a.get("progress"):
-                a["progress"] = "accepted"
-                self._queue({"type": "accept", "ref": ref})
+                self._accept_held(ref)
+
+    def _accept_held(self, ref: str) -> None:
+        """auto_accept's answer to a held assignment: marked accepted and the accept queued for the hub."""
+        self.assignments[ref]["progress"] = "accepted"
+        self._queue({"type": "accept", "ref": ref})
 
     def _save(self) -> None:
         if self.state_path is None:
@@ -266,8 +270,7 @@ class FieldClient:
         if msg["type"] == "assignment" and ref:
             self.assignments[ref] = dict(msg)
             if self.auto_accept:
-                self.assignments[ref]["progress"] = "accepted"
-                self._queue({"type": "accept", "ref": ref})
+                self._accept_held(ref)
         elif msg["type"] == "cancel" and ref:
             self.assignments.pop(ref, None)
         elif msg["type"] in ("text", "broadcast"):
