@@ -1,7 +1,8 @@
 """The soak: a hub and its core under a city's steady load for a while, watched for growth.
 
 `python main.py bench --soak SECONDS` runs this section alone, measuring SECONDS after its warm-up; the
-full bench measures SOAK_S (ten minutes); --quick and the test suite never run it. For the whole run:
+full bench measures SOAK_S (ten minutes; about 19 with the warm-up); --quick and the test suite never
+run it. For the whole run:
 - 2,000 units report at 1 Hz through the feed path (an RMC and a GGA a second each, decoded, bound,
   selected, ingested into the live state and stored), pumped every 100 ms as the console's feed timer does;
 - 200 field units (CURVE, another process: dispatch/hub/bench.py's swarm) connected to the hub, one text
@@ -23,7 +24,6 @@ allocator (2026-12-04):
 Measured over the whole run, those look like a leak of 100-200 MB/h. After them, 1-4 MB still came in the
 measured ten minutes of three runs (4.3, 21 and 12 MB/h), in steps of about 1 MB in the main heap and in
 the sealer's arena: not yet tied to one owner, and more than the target allows.
-The full bench's soak is SOAK_S measured, so about 19 minutes with the warm-up.
 
 Figures:
   soak_rss_growth_mb_per_h: the process's resident memory, sampled every 5 s over the measured SECONDS,
