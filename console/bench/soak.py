@@ -22,14 +22,29 @@ allocator (2026-12-04):
   fixes, and its batches and its connection's page cache then take their place once (about 8 MB).
 - SQLite's page caches, per connection, fill up to their cap as the tables grow.
 Measured over the whole run, those look like a leak of 100-200 MB/h. After them, 1-4 MB still came in the
-measured ten minutes of three runs (4.3, 21 and 12 MB/h), in steps of about 1 MB in the main heap and in
-the sealer's arena: not yet tied to one owner, and more than the target allows.
+measured ten minutes of three runs (4.3, 21 and 12 MB/h, 2026-12-04). Sampling malloc's own account beside
+it (2026-12-05, glibc's mallinfo2, every arena), two runs differed:
+- one: malloc's memory in use stayed at 96.0-96.1 MB over the measured ten minutes while the free memory it
+  keeps rose from 6.7 to 7.3 MB, the arenas growing with it (RSS 152.7 -> 153.9 MB, 8.1 MB/h, flat over
+  its last four minutes): the allocator's high-water mark, reached now and then as a burst of work (a
+  pump batch, a sealer round, a store flush) meets free chunks that do not fit it;
+- the next: memory in use rose 97.3 -> 99.8 MB and free grew at 5.6 MB/h (RSS 152.7 -> 157.2, 33 MB/h):
+  something held 2.5 MB more after ten minutes. Not yet attributed; soak_sqlite_* says SQLite's part.
+Two changes tried against the first kind, one run each, did not help enough to keep: malloc_trim(0) every
+30 s (10.8 MB/h, RSS swinging by 4 MB between trims, field round trip p99 2.8 ms) and MALLOC_ARENA_MAX=2
+(4.25 MB/h, but 26 MB more resident from the start and a field round trip p99 of 4.3 ms).
 
 Figures:
   soak_rss_growth_mb_per_h: the process's resident memory, sampled every 5 s over the measured SECONDS,
     its least-squares slope. Target < 5.
   soak_rss_mb_start, soak_rss_mb_end: where memory was when the measurement began and ended;
     soak_warmup_s: the warm-up run before it.
+  soak_heap_inuse_growth_mb_per_h, soak_heap_free_growth_mb_per_h: the same slope of what malloc has in use
+    (its arenas' chunks and the ones it mapped alone) and of the free memory it keeps, from mallinfo2 at the
+    same samples (glibc only; absent elsewhere). Growth in use would be memory held; growth in free is the
+    allocator's high-water mark rising. soak_heap_inuse_mb_start, soak_heap_inuse_mb_end beside them.
+  soak_sqlite_growth_mb_per_h (soak_sqlite_mb_start, _end): the same of SQLite's own heap
+    (sqlite3_memory_used: every connection's page cache, statements, schema), part of malloc's in use.
   soak_ingest_lag_s_p99: for each second of fixes, from the fixes' time to the pump having them in the
     live state (their store write follows within the store's flush interval, 1 s).
   soak_field_rtt_ms_p99 (p50): a text message's round trip, from its event committed to the unit's
@@ -39,6 +54,7 @@ Figures:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import tempfile
@@ -58,6 +74,47 @@ N_FIELD_UNITS = 200
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _mallinfo2() -> Any:
+    """glibc's mallinfo2 (2.33 and later: every arena, sizes in bytes), or None (another C library)."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = []
+    fn.restype = _MallInfo2
+    return fn
+
+
+def _heap_mb(mallinfo2: Any) -> tuple[float, float]:
+    """(malloc's memory in use, free memory it keeps), MB: its arenas' chunks, and the chunks it mapped alone."""
+    m = mallinfo2()
+    return (m.uordblks + m.hblkhd) / 1e6, m.fordblks / 1e6
+
+
+def _sqlite_memory_used() -> Any:
+    """sqlite3_memory_used of the SQLite library the sqlite3 module uses (its page caches, statements and
+    schemas, all connections), or None (a build that links SQLite in, or its memory statistics off)."""
+    import sqlite3
+
+    sqlite3.connect(":memory:").close()  # the library loaded
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "libsqlite3" in line}
+        if len(paths) != 1:
+            return None
+        fn = ctypes.CDLL(paths.pop()).sqlite3_memory_used
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = []
+    fn.restype = ctypes.c_int64
+    return fn if fn() > 0 else None
 
 
 def _slope_per_h(samples: list[tuple[float, float]]) -> float:
@@ -141,6 +198,10 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
     sent_at: list[tuple[float, int]] = []  # (fix time, fixes ingested once that second is in)
     lags: list[float] = []
     rss: list[tuple[float, float]] = []
+    heap: list[tuple[float, float, float]] = []  # (time, malloc's in use, its free), when glibc tells
+    mallinfo2 = _mallinfo2()
+    sqlite_mb: list[tuple[float, float]] = []  # (time, SQLite's own heap), when it tells
+    sqlite_used = _sqlite_memory_used()
     rtts: list[float] = []
     lock = threading.Lock()
 
@@ -191,6 +252,10 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
             now = time.monotonic()
             if now >= next_rss:
                 rss.append((now - t_start, _rss_mb()))
+                if mallinfo2 is not None:
+                    heap.append((now - t_start, *_heap_mb(mallinfo2)))
+                if sqlite_used is not None:
+                    sqlite_mb.append((now - t_start, sqlite_used() / 1e6))
                 next_rss += 5.0
             u = field_units[rng.randrange(N_FIELD_UNITS)]["id"]
             waiting.clear()
@@ -202,6 +267,8 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
                 rtts.append((marks["acked"] - marks["commit"]) * 1000)
             time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
         rss.append((time.monotonic() - t_start, _rss_mb()))
+        if mallinfo2 is not None:
+            heap.append((time.monotonic() - t_start, *_heap_mb(mallinfo2)))
     finally:
         stop.set()
         for th in threads:
@@ -216,7 +283,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
         hub.stop()
         core.close()
         tmp.cleanup()
-    return {
+    out = {
         "soak_rss_growth_mb_per_h": round(_slope_per_h(rss), 2),
         "soak_ingest_lag_s_p99": round(percentile(lags, 99), 3),
         "soak_ingest_lag_s_p50": round(percentile(lags, 50), 3),
@@ -229,3 +296,14 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
         "soak_rss_mb_start": round(rss[0][1], 1) if rss else 0,
         "soak_rss_mb_end": round(rss[-1][1], 1) if rss else 0,
     }
+    if heap:
+        out.update({
+            "soak_heap_inuse_growth_mb_per_h": round(_slope_per_h([(t, used) for t, used, _ in heap]), 2),
+            "soak_heap_free_growth_mb_per_h": round(_slope_per_h([(t, free) for t, _, free in heap]), 2),
+            "soak_heap_inuse_mb_start": round(heap[0][1], 1),
+            "soak_heap_inuse_mb_end": round(heap[-1][1], 1),
+        })
+    if sqlite_mb:
+        out.update({"soak_sqlite_growth_mb_per_h": round(_slope_per_h(sqlite_mb), 2),
+                    "soak_sqlite_mb_start": round(sqlite_mb[0][1], 1), "soak_sqlite_mb_end": round(sqlite_mb[-1][1], 1)})
+    return out
