@@ -23,13 +23,15 @@ allocator (2026-12-04):
 - SQLite's page caches, per connection, fill up to their cap as the tables grow.
 Measured over the whole run, those look like a leak of 100-200 MB/h. After them, 1-4 MB still came in the
 measured ten minutes of three runs (4.3, 21 and 12 MB/h, 2026-12-04). Sampling malloc's own account beside
-it (2026-12-05, glibc's mallinfo2, every arena), two runs differed:
+it (2026-12-05, glibc's mallinfo2, every arena), the runs differed:
 - one: malloc's memory in use stayed at 96.0-96.1 MB over the measured ten minutes while the free memory it
   keeps rose from 6.7 to 7.3 MB, the arenas growing with it (RSS 152.7 -> 153.9 MB, 8.1 MB/h, flat over
   its last four minutes): the allocator's high-water mark, reached now and then as a burst of work (a
   pump batch, a sealer round, a store flush) meets free chunks that do not fit it;
 - the next: memory in use rose 97.3 -> 99.8 MB and free grew at 5.6 MB/h (RSS 152.7 -> 157.2, 33 MB/h):
-  something held 2.5 MB more after ten minutes. Not yet attributed; soak_sqlite_* says SQLite's part.
+  something held 2.5 MB more after ten minutes. Not yet attributed; soak_sqlite_* says SQLite's part;
+- two more, with it: in use flat (0.5 and 0.4 MB/h), SQLite flat (0.3 and 0.1 MB/h); RSS 9.4 MB/h with
+  free growing 6.4 MB/h (CI running beside it), and 3.35 MB/h with free flat.
 Two changes tried against the first kind, one run each, did not help enough to keep: malloc_trim(0) every
 30 s (10.8 MB/h, RSS swinging by 4 MB between trims, field round trip p99 2.8 ms) and MALLOC_ARENA_MAX=2
 (4.25 MB/h, but 26 MB more resident from the start and a field round trip p99 of 4.3 ms).
