@@ -204,6 +204,14 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
     mallinfo2 = _mallinfo2()
     sqlite_mb: list[tuple[float, float]] = []  # (time, SQLite's own heap), when it tells
     sqlite_used = _sqlite_memory_used()
+
+    def sample(at: float) -> None:
+        """Resident memory, and malloc's and SQLite's accounts where they tell, at `at` s into the measurement."""
+        rss.append((at, _rss_mb()))
+        if mallinfo2 is not None:
+            heap.append((at, *_heap_mb(mallinfo2)))
+        if sqlite_used is not None:
+            sqlite_mb.append((at, sqlite_used() / 1e6))
     rtts: list[float] = []
     lock = threading.Lock()
 
@@ -253,11 +261,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
         while time.monotonic() - t_start < seconds:
             now = time.monotonic()
             if now >= next_rss:
-                rss.append((now - t_start, _rss_mb()))
-                if mallinfo2 is not None:
-                    heap.append((now - t_start, *_heap_mb(mallinfo2)))
-                if sqlite_used is not None:
-                    sqlite_mb.append((now - t_start, sqlite_used() / 1e6))
+                sample(now - t_start)
                 next_rss += 5.0
             u = field_units[rng.randrange(N_FIELD_UNITS)]["id"]
             waiting.clear()
@@ -268,9 +272,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
             if acked.wait(5) and "commit" in marks:
                 rtts.append((marks["acked"] - marks["commit"]) * 1000)
             time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
-        rss.append((time.monotonic() - t_start, _rss_mb()))
-        if mallinfo2 is not None:
-            heap.append((time.monotonic() - t_start, *_heap_mb(mallinfo2)))
+        sample(time.monotonic() - t_start)
     finally:
         stop.set()
         for th in threads:
