@@ -95,11 +95,16 @@ class JsonTranslator(QTranslator):
         return not self.catalogue
 
 
-def install(app: QApplication, lang: str) -> None:
+def use_language(lang: str) -> str:
+    """`t` answers in `lang` from now on (no application needed: a command's output); the language taken."""
     global _catalogue, _lang
-    lang = lang if lang in LANGUAGES else "en"
-    _lang = lang
-    _catalogue = load_catalogue(lang)
+    _lang = lang if lang in LANGUAGES else "en"
+    _catalogue = load_catalogue(_lang)
+    return _lang
+
+
+def install(app: QApplication, lang: str) -> None:
+    lang = use_language(lang)
     tr = JsonTranslator(_catalogue)
     _installed.append(tr)  # Qt does not own translators: keep them alive here
     app.installTranslator(tr)

@@ -17,8 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from console.alerts.describe import unit_text
-from console.alerts.panel import RULES, ZONE_KINDS, AlertsPanel, label
+from console.alerts.panel import AlertsPanel
 from console.alerts.truck_card import TruckCard
+from console.alerts.words import RULES, ZONE_KINDS, label
 from console.alerts.zone_editor import ZoneEditor
 from console.incidents.common import run_op
 

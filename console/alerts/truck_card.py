@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from console import theme
 from console.alerts.describe import describe, papers_issue
-from console.alerts.panel import RULES, SEVERITIES, ZONE_KINDS, label
+from console.alerts.words import RULES, SEVERITIES, ZONE_KINDS, label
 from console.incidents.common import clock_text, run_op
 
 SITE_KINDS = ("construction_site", "disposal_site")

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.alerts.panel import ZONE_KINDS, label
+from console.alerts.words import ZONE_KINDS, label
 from console.incidents.common import run_op
 
 ZONEEDIT_JS = Path(__file__).resolve().parents[2] / "resources" / "map" / "zoneedit.js"

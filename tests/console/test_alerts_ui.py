@@ -12,7 +12,7 @@ import pytest
 
 from console import operations
 from console.alerts import install
-from console.alerts.panel import RULES, SEVERITIES, STATES, ZONE_KINDS
+from console.alerts.words import RULES, SEVERITIES, STATES, ZONE_KINDS
 from console.main_window import MainWindow
 from dispatch import ops
 from dispatch.city.data import load_city

@@ -71,8 +71,12 @@ def test_a_stop_in_a_field_raises_exactly_one_suspected_dumping(capsys, db, tmp_
     stop_begins = next(p[0] for p in pts if p[1] == pytest.approx(1500, abs=40) and p[2] == pytest.approx(700, abs=40))
     assert stop_begins + 15 * 60 <= a["ts"] < stop_begins + 20 * 60
     # the fixes went to the store with the log's times: the evidence track can be made from them
-    made = json.loads(run(capsys, "ctl", "--db", db, "--json", "alert", "incident", str(a["id"]))[0])
+    made = json.loads(run(capsys, "ctl", "--db", db, "--json", "alert", "incident", str(a["id"]), "--lang", "zh_CN",
+                          "--note", "现场核查")[0])
     assert made["evidence"]["points"] > 20 * 60
+    # its text says the alert as the console's Alerts tab does, in the language asked for, then the note
+    shown = json.loads(run(capsys, "ctl", "--db", db, "--json", "incident", "show", str(made["incident_id"]))[0])
+    assert shown["text"].startswith("疑似偷倒 · truck-01 · 在工地和消纳场以外停留 ") and shown["text"].endswith(" — 现场核查")
 
 
 def test_the_same_truck_unloading_at_its_disposal_site_raises_none(capsys, db, tmp_path):

@@ -8,6 +8,17 @@ from typing import Any
 from console.cli.ctl import iso, table
 
 
+def _make_incident(client: Any, shown: dict[str, Any], actor: str, a: argparse.Namespace) -> dict[str, Any]:
+    """The alert shown, then made an incident whose text says it in the operator's language, as the console's
+    Alerts tab does (console/alerts/words.py), rather than the rule's bare name and recorded detail."""
+    from console.alerts.words import summary
+    from console.i18n import system_language, use_language
+
+    use_language(a.lang or system_language())
+    return client.call("alert.incident", {"alert_id": a.alert_id, "minutes": a.minutes, "note": a.note,
+                                          "priority": a.priority, "summary": summary(shown)}, actor)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("alerts", parents=[common], help="list alerts, most severe and newest first")
     p.add_argument("--state", choices=["open", "acknowledged", "cleared", "incident", "active"])
@@ -31,8 +42,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     inc.add_argument("--minutes", type=float, default=10.0, help="track kept before and after the alert (10)")
     inc.add_argument("--note")
     inc.add_argument("--priority", choices=["P1", "P2", "P3", "P4"])
-    inc.set_defaults(build=lambda a: ("alert.incident", {"alert_id": a.alert_id, "minutes": a.minutes, "note": a.note,
-                                                         "priority": a.priority}),
+    inc.add_argument("--lang", choices=["zh_CN", "en"],
+                     help="language of the incident's text, the alert said as the console says it (default: the "
+                          "environment's; Chinese under the C locale)")
+    inc.set_defaults(build=lambda a: ("alert.show", {"alert_id": a.alert_id}), follow=_make_incident,
                      render=lambda r, a: f"alert {r['alert']['id']} is incident {r['incident_id']} "
                                          f"(evidence {r['evidence']['name']}, {r['evidence']['points']} fixes)")
     rules = sub.add_parser("rules", parents=[common], help="the rules' thresholds; set them, or sweep for silent units")
