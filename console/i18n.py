@@ -1,86 +1,39 @@
-"""UI languages: zh_CN (the bureau's working language) and en (the source strings).
+"""UI languages in the console: zh_CN (the bureau's working language) and en (the source strings).
 
 Widgets use Qt's self.tr(); a QTranslator backed by resources/i18n/<lang>.json answers them,
 so translators edit one JSON file per language. Domain words (unit kinds, states,
-categories) are snake_case English in the core and translated here for display only.
+categories) are snake_case English in the core and translated for display only: their names,
+the catalogue and `t` live in console/catalogue.py (no Qt), re-exported here.
 """
 
 from __future__ import annotations
 
-import json
-import locale
-import logging
-import os
-import sys
-from pathlib import Path
-
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
-log = logging.getLogger(__name__)
+from console.catalogue import (
+    DEFAULT_LANGUAGE,
+    I18N_DIR,
+    KINDS,
+    LANGUAGES,
+    STATUSES,
+    ago,
+    catalogue,
+    current_language,
+    kind_label,
+    load_catalogue,
+    status_label,
+    system_language,
+    t,
+    use_language,
+    word,
+)
 
-I18N_DIR = Path(__file__).resolve().parent.parent / "resources" / "i18n"
-LANGUAGES = ("zh_CN", "en")
+__all__ = ["DEFAULT_LANGUAGE", "I18N_DIR", "KINDS", "LANGUAGES", "STATUSES", "JsonTranslator", "ago", "catalogue",
+           "current_language", "install", "kind_label", "load_catalogue", "status_label", "system_language", "t",
+           "use_language", "word"]
 
-_catalogue: dict[str, str] = {}
 _installed: list[QTranslator] = []
-_lang = "en"
-
-
-DEFAULT_LANGUAGE = "zh_CN"  # the bureau's working language, unless the user's locale names another
-
-
-def _lang_of(name: str) -> str | None:
-    """zh_CN / en for a locale or language name ("zh_CN.UTF-8", "en_GB", "de"); None for C/POSIX."""
-    base = name.split(".")[0].split("@")[0].strip()
-    if base in ("", "C", "POSIX"):
-        return None
-    return "zh_CN" if base.lower().startswith("zh") else "en"
-
-
-def system_language() -> str:
-    """The UI language the user's locale asks for, as gettext reads it: LC_ALL, else LC_MESSAGES, else LANG
-    names the locale, and LANGUAGE (a list) overrides it unless the locale is C. Under the C/POSIX locale
-    (a bare server, a container, a service) or none at all, the bureau's language: Chinese."""
-    locale_name = next((os.environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(v)), "")
-    from_locale = _lang_of(locale_name)
-    if locale_name and from_locale is None:
-        return DEFAULT_LANGUAGE  # C or POSIX: nobody chose a language
-    if from_locale is not None:
-        for name in os.environ.get("LANGUAGE", "").split(":"):
-            lang = _lang_of(name)
-            if lang is not None:
-                return lang
-        return from_locale
-    if sys.platform.startswith("linux"):
-        return DEFAULT_LANGUAGE  # nothing set at all: the C locale
-    try:  # Windows, macOS: the desktop's own setting
-        loc = locale.getlocale()[0] or ""
-    except ValueError:
-        loc = ""
-    if loc:
-        return _lang_of(loc) or DEFAULT_LANGUAGE
-    system = QLocale.system()
-    if system.language() == QLocale.Language.C:
-        return DEFAULT_LANGUAGE
-    return "zh_CN" if system.language() == QLocale.Language.Chinese else "en"
-
-
-def load_catalogue(lang: str) -> dict[str, str]:
-    if lang == "en":
-        return {}
-    path = I18N_DIR / f"{lang}.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {k: v for k, v in data.items() if not k.startswith("_")}
-
-
-def current_language() -> str:
-    return _lang
-
-
-def t(text: str) -> str:
-    """Translate a source string outside a QObject (labels of domain words)."""
-    return _catalogue.get(text, text)
 
 
 class JsonTranslator(QTranslator):
@@ -95,17 +48,9 @@ class JsonTranslator(QTranslator):
         return not self.catalogue
 
 
-def use_language(lang: str) -> str:
-    """`t` answers in `lang` from now on (no application needed: a command's output); the language taken."""
-    global _catalogue, _lang
-    _lang = lang if lang in LANGUAGES else "en"
-    _catalogue = load_catalogue(_lang)
-    return _lang
-
-
 def install(app: QApplication, lang: str) -> None:
     lang = use_language(lang)
-    tr = JsonTranslator(_catalogue)
+    tr = JsonTranslator(catalogue())
     _installed.append(tr)  # Qt does not own translators: keep them alive here
     app.installTranslator(tr)
     if lang != "en":
@@ -115,39 +60,3 @@ def install(app: QApplication, lang: str) -> None:
             app.installTranslator(qt)
 
 
-KINDS = {
-    "patrol_boat": "Patrol boat",
-    "cleaning_vessel": "Cleaning vessel",
-    "officer": "Officer",
-    "truck": "Waste truck",
-    "ais": "AIS contact",
-}
-STATUSES = {
-    "available": "Available",
-    "assigned": "Assigned",
-    "busy": "Busy",
-    "out_of_service": "Out of service",
-}
-
-
-def kind_label(kind: str) -> str:
-    return t(KINDS.get(kind, kind))
-
-
-def status_label(status: str) -> str:
-    return t(STATUSES.get(status, status))
-
-
-def word(snake: str) -> str:
-    """Any snake_case domain word (category, state...) to its display form."""
-    return t(snake.replace("_", " ").capitalize())
-
-
-def ago(seconds: float) -> str:
-    """A duration for display: "12 s", "5 min", "1.5 h"."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

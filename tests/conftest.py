@@ -100,10 +100,10 @@ def ui_language(lang: str) -> Iterator[None]:
     """Widgets made inside speak `lang` (the session's QApplication is English); restored on exit."""
     from PySide6.QtWidgets import QApplication
 
-    from console import i18n
+    from console import catalogue, i18n
 
     app = QApplication.instance()
-    lang_before, catalogue_before, n = i18n._lang, i18n._catalogue, len(i18n._installed)
+    lang_before, catalogue_before, n = catalogue._lang, catalogue._catalogue, len(i18n._installed)
     i18n.install(app, lang)
     try:
         yield
@@ -111,4 +111,4 @@ def ui_language(lang: str) -> Iterator[None]:
         for tr in i18n._installed[n:]:
             app.removeTranslator(tr)
         del i18n._installed[n:]
-        i18n._lang, i18n._catalogue = lang_before, catalogue_before
+        catalogue._lang, catalogue._catalogue = lang_before, catalogue_before

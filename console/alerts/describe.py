@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.i18n import t
+from console.catalogue import t
 
 
 def _fill(template: str, *values: Any) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.alerts.describe import describe, unit_text
-from console.i18n import t, word
+from console.catalogue import t, word
 
 RULES = {  # English display names (Chinese in resources/i18n/zh_CN.json)
     "suspected_dumping": "Suspected dumping",

@@ -104,7 +104,7 @@ def _english(text: str) -> str:
 
     rev = getattr(_english, "_rev", None)
     if rev is None or getattr(_english, "_lang", None) != i18n.current_language():
-        rev = {v: k for k, v in i18n._catalogue.items()}
+        rev = {v: k for k, v in i18n.catalogue().items()}
         _english._rev, _english._lang = rev, i18n.current_language()  # type: ignore[attr-defined]
     return str(rev.get(text, rev.get(text + "…", "")))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from console import i18n
+from console import catalogue as i18n
 from console.alerts.describe import describe, unit_text
 from dispatch import ops
 from tests.rules.helpers import line, local_ts, make_core, rows, setup_city, stay

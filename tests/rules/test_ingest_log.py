@@ -4,12 +4,18 @@ the store, with the log's own times; `ctl --json alerts` shows what the rules ma
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from console.cli import main
 from devices.nmea import encode
 from tests.rules.helpers import FRAME, line, local_ts, make_core, setup_city, stay
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -28,6 +34,18 @@ def write_log(path, points):
             fh.write(encode.rmc("GN", ts, lat, lon, speed, 90.0) + "\r\n")
             fh.write(encode.gga("GN", ts, lat, lon, 85.0, sats=12, hdop=0.8) + "\r\n")
     return str(path)
+
+
+def ctl_without_qt(tmp_path, db, *args):
+    """`main.py ctl --db DB ARGS` in a process where Qt cannot be loaded (a headless server's): its output."""
+    blocked = tmp_path / "no-qt" / "PySide6"
+    blocked.mkdir(parents=True, exist_ok=True)
+    (blocked / "__init__.py").write_text("raise ImportError('ctl loaded Qt')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocked.parent), str(ROOT)])}
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db, *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def run(capsys, *args, rc=0):
@@ -71,8 +89,8 @@ def test_a_stop_in_a_field_raises_exactly_one_suspected_dumping(capsys, db, tmp_
     stop_begins = next(p[0] for p in pts if p[1] == pytest.approx(1500, abs=40) and p[2] == pytest.approx(700, abs=40))
     assert stop_begins + 15 * 60 <= a["ts"] < stop_begins + 20 * 60
     # the fixes went to the store with the log's times: the evidence track can be made from them
-    made = json.loads(run(capsys, "ctl", "--db", db, "--json", "alert", "incident", str(a["id"]), "--lang", "zh_CN",
-                          "--note", "现场核查")[0])
+    made = json.loads(ctl_without_qt(tmp_path, db, "--json", "alert", "incident", str(a["id"]), "--lang", "zh_CN",
+                                     "--note", "现场核查"))
     assert made["evidence"]["points"] > 20 * 60
     # its text says the alert as the console's Alerts tab does, in the language asked for, then the note
     shown = json.loads(run(capsys, "ctl", "--db", db, "--json", "incident", "show", str(made["incident_id"]))[0])

@@ -12,7 +12,7 @@ def _make_incident(client: Any, shown: dict[str, Any], actor: str, a: argparse.N
     """The alert shown, then made an incident whose text says it in the operator's language, as the console's
     Alerts tab does (console/alerts/words.py), rather than the rule's bare name and recorded detail."""
     from console.alerts.words import summary
-    from console.i18n import system_language, use_language
+    from console.catalogue import system_language, use_language
 
     use_language(a.lang or system_language())
     return client.call("alert.incident", {"alert_id": a.alert_id, "minutes": a.minutes, "note": a.note,
