@@ -118,3 +118,15 @@ def test_document_before_its_step_is_refused(capsys, db):
     assert "decision" in err and "决定" in err
     _, err = ctl(capsys, db, "case", "document", str(c["id"]), "receipt", "--out", "/tmp/x.pdf", rc=1)
     assert "unknown document" in err
+
+
+@pytest.mark.parametrize(("env", "said"), [({"LANG": "C.UTF-8"}, "无案件"), ({}, "无案件"),
+                                           ({"LANG": "en_GB.UTF-8"}, "no cases"), ({"LC_ALL": "zh_CN.UTF-8"}, "无案件")])
+def test_without_lang_the_output_speaks_as_the_console_would(capsys, db, monkeypatch, env, said):
+    """No --lang: the environment's language as the console takes it, Chinese under the C locale or none."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    out, _ = ctl(capsys, db, "cases")
+    assert out.strip() == said

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,11 @@ def _catalogue() -> dict[str, str]:
 
 
 def lang_of(args: Any) -> str:
-    lang = getattr(args, "lang", None)
-    if lang:
-        return lang
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        v = os.environ.get(var)
-        if v:
-            return "zh_CN" if v.lower().startswith("zh") else "en"
-    return "en"
+    """--lang, else the language the environment asks for, as the console takes it (console/catalogue.py:
+    Chinese under the C locale or none)."""
+    from console.catalogue import system_language
+
+    return getattr(args, "lang", None) or system_language()
 
 
 class T:
