@@ -323,9 +323,8 @@ def notices(core: Any, actor: str, notice_id: Any = None) -> list[dict[str, Any]
         for n in astate(core.state).notices.values():
             if notice_id is not None and int(notice_id) != n["id"]:
                 continue
-            answer = next((m for m in fs.messages.get(n["unit_id"], []) if m["dir"] == "in" and m["ts"] >= n["ts"]),
-                          None)
-            rows.append({**n, "answered": answer is not None, "answer": answer})
+            answer = next((m for m in fs.messages.get(n["unit_id"], []) if m.dir == "in" and m.ts >= n["ts"]), None)
+            rows.append({**n, "answered": answer is not None, "answer": answer and answer.as_dict()})
     if notice_id is not None and not rows:
         raise NotFound(f"unknown supervision notice {notice_id}")
     return rows

@@ -98,8 +98,8 @@ def messages(core: Any, actor: str, unit_id: str | None = None, all: bool = Fals
     with core.lock:
         logs = field_state(core.state).messages
         if not all:
-            return list(logs.get(unit_id or "*", []))
-        every = [{"unit_id": None if u == "*" else u, **m} for u, log in logs.items() for m in log]
+            return [m.as_dict() for m in logs.get(unit_id or "*", [])]
+        every = [{"unit_id": None if u == "*" else u, **m.as_dict()} for u, log in logs.items() for m in log]
     return sorted(every, key=lambda m: m.get("ts") or 0.0)
 
 

@@ -41,13 +41,38 @@ class AssignmentView:
         return dict(self.__dict__)
 
 
+@dataclass(slots=True)
+class Message:
+    """One text in a unit's conversation (or a broadcast), as the log keeps it in memory: a slotted record
+    (about 80 bytes against 220 for the same dict; a hub keeps up to MAX_MESSAGES_PER_UNIT per unit).
+    `as_dict` is what the operations answer; `m["text"]`, `m.get("seq")` read it as that dict."""
+
+    ts: float
+    dir: str  # "out": to the unit (or a broadcast), "in": from it
+    actor: str
+    text: str
+    kind: str | None = None  # out: a broadcast's kind
+    seq: int | None = None  # in: its event's seq (what "read up to" counts)
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.dir == "in":
+            return {"ts": self.ts, "dir": self.dir, "actor": self.actor, "text": self.text, "seq": self.seq}
+        return {"ts": self.ts, "dir": self.dir, "actor": self.actor, "text": self.text, "kind": self.kind}
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
 @dataclass
 class FieldState:
     keys: dict[str, str] = field(default_factory=dict)  # unit_id -> Z85 public key
     by_key: dict[str, str] = field(default_factory=dict)  # Z85 public key -> unit_id
     revoked: dict[str, float] = field(default_factory=dict)  # unit_id -> when
     assignments: dict[str, dict[str, AssignmentView]] = field(default_factory=dict)  # unit -> ref -> view
-    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # unit ("*" broadcasts) -> log
+    messages: dict[str, list[Message]] = field(default_factory=dict)  # unit ("*" broadcasts) -> log
     online_since: dict[str, float] = field(default_factory=dict)
     read_up_to: dict[str, int] = field(default_factory=dict)  # unit -> seq of the last of its messages read
     offline_since: dict[str, float] = field(default_factory=dict)
@@ -61,12 +86,12 @@ class FieldState:
                 del per[next(iter(per))]  # the oldest made
         return view
 
-    def unread(self, unit_id: str) -> list[dict[str, Any]]:
+    def unread(self, unit_id: str) -> list[Message]:
         """The unit's messages to the control room that no dispatcher has read yet."""
         seen = self.read_up_to.get(unit_id, 0)
-        return [m for m in self.messages.get(unit_id, []) if m.get("dir") == "in" and m.get("seq", 0) > seen]
+        return [m for m in self.messages.get(unit_id, []) if m.dir == "in" and (m.seq or 0) > seen]
 
-    def log_message(self, unit_id: str, entry: dict[str, Any]) -> None:
+    def log_message(self, unit_id: str, entry: Message) -> None:
         log = self.messages.setdefault(unit_id, [])
         log.append(entry)
         del log[:-MAX_MESSAGES_PER_UNIT]
@@ -183,16 +208,14 @@ def _offline(state: State, ev: Event, ch: Changes) -> None:
 def _message_sent(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
     target = p.get("unit_id") or "*"
-    field_state(state).log_message(target, {"ts": ev.ts, "dir": "out", "actor": ev.actor, "text": p["text"],
-                                            "kind": p.get("kind")})
+    field_state(state).log_message(target, Message(ev.ts, "out", ev.actor, p["text"], kind=p.get("kind")))
     ch.messages = True
 
 
 @applies("field.message_received")
 def _message_received(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    field_state(state).log_message(p["unit_id"], {"ts": ev.ts, "dir": "in", "actor": ev.actor, "text": p["text"],
-                                                  "seq": ev.seq})
+    field_state(state).log_message(p["unit_id"], Message(ev.ts, "in", ev.actor, p["text"], seq=ev.seq))
     ch.messages = True
 
 
