@@ -22,6 +22,45 @@ GEN0_THRESHOLD = 50_000
 SWITCH_INTERVAL_S = 0.0005
 
 
+# glibc's malloc serves a request of at least its mmap threshold with a mapping of its own, unmapped when freed;
+# smaller ones come from its arenas, which keep what is freed as free chunks. The threshold starts at 128 KiB and
+# rises to the size of the largest mapped chunk freed so far (up to 32 MiB), the trim threshold (free memory at
+# an arena's top given back) to twice that: after start-up (a 300 KiB file read, a 1 MiB dict of interned
+# names) they stand near 1 and 2 MiB. A long-running console or hub then takes its steady churn of large
+# buffers from the arenas: SQLite's page-cache blocks (87 KiB, about 27 a second: a read transaction after
+# another connection's write starts a new one) and pages (64 KiB), the NMEA scanner's columns (106 and 128
+# KiB). Now and then such a buffer meets no free chunk it fits, an arena grows, and the free memory malloc keeps
+# creeps up: 20 MB/h of resident memory in `main.py bench --soak` with the memory in use flat (heaptrack over a
+# whole run found nothing held; 2026-12-05, console/bench/soak.py). Both thresholds fixed, at 64 and 128 KiB,
+# map those buffers on their own: the same soak -3.35 MB/h (set by GLIBC_TUNABLES) and 2.07 MB/h (by this
+# function), free memory flat or falling. At 96 KiB, leaving SQLite's blocks in the arenas, it missed (30.9
+# MB/h, most of it SQLite's page caches filling). The hub's field round trip did not move: p99 0.97-1.69 ms in
+# seven `bench --only hub` runs with it, 0.73-1.51 ms in six without, interleaved. (MALLOC_ARENA_MAX=2 and
+# malloc_trim every 30 s were tried before: 26 MB more resident, or RSS swinging by 4 MB between trims.)
+# Only a request the arena cannot serve from its free chunks or its top is mapped: hence the trim threshold too.
+MMAP_THRESHOLD = 64 * 1024
+TRIM_THRESHOLD = 128 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+
+
+def tune_malloc() -> bool:
+    """glibc's mmap and trim thresholds fixed (see above); False elsewhere (another C library or
+    system: their allocators are their own)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version  # noqa: B018  (glibc: musl has no such function)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+
+
 def _young_generation_threshold() -> None:
     _, g1, g2 = gc.get_threshold()
     gc.set_threshold(GEN0_THRESHOLD, g1, g2)
@@ -46,13 +85,16 @@ def tune_startup() -> None:
     4.59 s after. `tune_runtime` still runs once start-up is done (it freezes that heap)."""
     _young_generation_threshold()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    tune_malloc()
 
 
 def tune_runtime() -> None:
     """What the long-running commands (console, hub, the bench that stands for them) set once start-up is
-    done: the collector tuned (`tune_gc`) and the GIL handed over promptly to the thread that waits."""
+    done: the collector tuned (`tune_gc`), the GIL handed over promptly to the thread that waits, and malloc's
+    large buffers mapped on their own (`tune_malloc`)."""
     tune_gc()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    tune_malloc()
 
 
 # Sharing the GIL with a latency-bound thread (the hub's field loop). CPython hands the GIL to a waiting

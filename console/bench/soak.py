@@ -21,6 +21,10 @@ allocator (2026-12-04):
 - The fix sealer (dispatch/fixseal.py): its first round comes SEAL_AFTER_S + SEAL_STEP_S after the first
   fixes, and its batches and its connection's page cache then take their place once (about 8 MB).
 - SQLite's page caches, per connection, fill up to their cap as the tables grow.
+- Each field unit's message log (the last MAX_MESSAGES_PER_UNIT, dispatch/hub/state.py) fills at the soak's
+  one text a second for eleven hours (200 units x 200): 123 bytes a text kept (tracemalloc, 2,000 texts),
+  0.44 MB/h, bounded but beyond any warm-up. So the store starts with every log full, as a hub that has run
+  for a day has it: 200 earlier texts per field unit, recorded before the hub starts (it never sends them).
 Measured over the whole run, those look like a leak of 100-200 MB/h. After them, 1-4 MB still came in the
 measured ten minutes of three runs (4.3, 21 and 12 MB/h, 2026-12-04). Sampling malloc's own account beside
 it (2026-12-05, glibc's mallinfo2, every arena), the runs differed:
@@ -35,6 +39,16 @@ it (2026-12-05, glibc's mallinfo2, every arena), the runs differed:
 Two changes tried against the first kind, one run each, did not help enough to keep: malloc_trim(0) every
 30 s (10.8 MB/h, RSS swinging by 4 MB between trims, field round trip p99 2.8 ms) and MALLOC_ARENA_MAX=2
 (4.25 MB/h, but 26 MB more resident from the start and a field round trip p99 of 4.3 ms).
+Since (2026-12-05):
+- heaptrack over a whole run (every malloc with its backtrace; live allocations at 340 s against the end)
+  found nothing held beyond a sampler's own leak: the in-use growth seen once came from no call site there;
+- with the logs full (above) and nothing else changed: 20.35 MB/h, in use flat (0.73 MB/h), free 20 MB/h;
+- dispatch/runtime.py's tune_malloc (glibc's mmap and trim thresholds fixed at 64 and 128 KiB: SQLite's
+  page-cache blocks and the scanner's columns mapped alone) then: -3.35 MB/h (set by GLIBC_TUNABLES) and
+  2.07 MB/h (by tune_malloc), free flat; at 96 KiB, 30.9 MB/h, mostly SQLite's heap rising 4.8 -> 7.8 MB.
+  SQLite's heap moves within its page caches' caps (4.7 to 7.9 MB at the start of six runs), so a run that
+  begins with the caches just emptied can still miss on it.
+With the logs full the process starts about 35 MB larger (187-202 MB).
 
 Figures:
   soak_rss_growth_mb_per_h: the process's resident memory, sampled every 5 s over the measured SECONDS,
@@ -51,6 +65,7 @@ Figures:
     live state (their store write follows within the store's flush interval, 1 s).
   soak_field_rtt_ms_p99 (p50): a text message's round trip, from its event committed to the unit's
     acknowledgement committed (the hub bench's field_text_rtt, under this load).
+  soak_field_log_messages: the texts the units' message logs hold at the end (40,000: every log full).
   soak_fixes, soak_seconds: what ran.
 """
 
@@ -152,6 +167,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
     from dispatch.feeds.manager import FeedManager
     from dispatch.hub.bench import _raise_fd_limit, _read_line, _start_swarm
     from dispatch.hub.server import Hub
+    from dispatch.hub.state import MAX_MESSAGES_PER_UNIT, field_state
     from dispatch.runtime import tune_runtime
     from dispatch.store import EventStore, NewEvent
 
@@ -172,6 +188,10 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
     pairs = [tuple(k.decode() for k in zmq.curve_keypair()) for _ in field_units]
     core.record("bench", [NewEvent("field.key_enrolled", {"unit_id": u["id"], "public_key": p[0]}, f"unit:{u['id']}")
                           for u, p in zip(field_units, pairs, strict=True)])
+    history = [NewEvent("field.message_sent", {"unit_id": u["id"], "text": f"earlier message {k}"}, f"unit:{u['id']}")
+               for k in range(MAX_MESSAGES_PER_UNIT) for u in field_units]  # each log full (module doc)
+    for i in range(0, len(history), 5000):
+        core.record("bench", history[i:i + 5000])
     spec = FeedSpec("soak", "tcp-server", tcp_port=0, bind={f"dev{i}": u["id"] for i, u in enumerate(pos_units)})
     mgr = FeedManager(core)
     feed = mgr.add(spec, start=False, transport=_Pushed("soak", queue_size=10_000_000))
@@ -284,6 +304,8 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
         except Exception:
             child.kill()
         fixes = core.fixes_ingested
+        with core.lock:
+            logged = sum(len(log) for log in field_state(core.state).messages.values())
         hub.stop()
         core.close()
         tmp.cleanup()
@@ -294,6 +316,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
         "soak_field_rtt_ms_p99": round(percentile(rtts, 99), 3),
         "soak_field_rtt_ms_p50": round(percentile(rtts, 50), 3),
         "soak_field_messages": len(rtts),
+        "soak_field_log_messages": logged,
         "soak_fixes": fixes,
         "soak_seconds": round(seconds),
         "soak_warmup_s": round(warm),
