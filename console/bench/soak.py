@@ -44,8 +44,8 @@ Since (2026-12-05):
   found nothing held beyond a sampler's own leak: the in-use growth seen once came from no call site there;
 - with the logs full (above) and nothing else changed: 20.35 MB/h, in use flat (0.73 MB/h), free 20 MB/h;
 - dispatch/runtime.py's tune_malloc (glibc's mmap and trim thresholds fixed at 64 and 128 KiB: SQLite's
-  page-cache blocks and the scanner's columns mapped alone) then: -3.35 MB/h (set by GLIBC_TUNABLES) and
-  2.07 MB/h (by tune_malloc), free flat; at 96 KiB, 30.9 MB/h, mostly SQLite's heap rising 4.8 -> 7.8 MB.
+  page-cache blocks and the scanner's columns mapped alone) then: -3.35 MB/h (set by GLIBC_TUNABLES), 2.07
+  and -0.16 MB/h (by tune_malloc), free flat; at 96 KiB, 30.9 MB/h, mostly SQLite's heap rising 4.8 -> 7.8 MB.
   SQLite's heap moves within its page caches' caps (4.7 to 7.9 MB at the start of six runs), so a run that
   begins with the caches just emptied can still miss on it.
 With the logs full the process starts about 35 MB larger (187-202 MB).
