@@ -124,7 +124,7 @@ def mark_read(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
             raise NotFound(f"unknown unit {unit_id!r}")
         new = field_state(state).unread(unit_id)
         got[:] = [len(new)]
-        return [NewEvent("field.messages_read", {"unit_id": unit_id, "up_to": new[-1]["seq"]},
+        return [NewEvent("field.messages_read", {"unit_id": unit_id, "up_to": new[-1].seq},
                          f"unit:{unit_id}")] if new else []
 
     core.command(actor, decide)

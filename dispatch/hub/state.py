@@ -45,7 +45,7 @@ class AssignmentView:
 class Message:
     """One text in a unit's conversation (or a broadcast), as the log keeps it in memory: a slotted record
     (about 80 bytes against 220 for the same dict; a hub keeps up to MAX_MESSAGES_PER_UNIT per unit).
-    `as_dict` is what the operations answer; `m["text"]`, `m.get("seq")` read it as that dict."""
+    `as_dict` is what the operations answer."""
 
     ts: float
     dir: str  # "out": to the unit (or a broadcast), "in": from it
@@ -58,12 +58,6 @@ class Message:
         if self.dir == "in":
             return {"ts": self.ts, "dir": self.dir, "actor": self.actor, "text": self.text, "seq": self.seq}
         return {"ts": self.ts, "dir": self.dir, "actor": self.actor, "text": self.text, "kind": self.kind}
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
 
 
 @dataclass

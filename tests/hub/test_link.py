@@ -107,7 +107,7 @@ def test_duplicates_are_recognised_on_both_sides(link) -> None:  # type: ignore[
     from dispatch.hub.state import field_state
 
     def received_texts() -> list[str]:
-        return [m["text"] for m in field_state(link.core.state).messages.get("boat-01", []) if m["dir"] == "in"]
+        return [m.text for m in field_state(link.core.state).messages.get("boat-01", []) if m.dir == "in"]
 
     wait_for(lambda: client.next_cseq > 1 and not client.pending and received_texts(), what="text acknowledged")
     ops.call(link.core, "field.send", {"unit_id": "boat-01", "text": "twice?"}, actor="d")
