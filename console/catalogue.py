@@ -75,7 +75,6 @@ def t(text: str) -> str:
     return _catalogue.get(text, text)
 
 
-
 def catalogue() -> dict[str, str]:
     """The catalogue `t` answers from (source string -> the current language's)."""
     return _catalogue

@@ -1,21 +1,19 @@
 """Human output of the case commands, in zh_CN or en.
 
 The strings are English source strings translated through resources/i18n/zh_CN.json, the console's own
-catalogue, read here without Qt (ctl never loads Qt). Step, stage and deadline names come from the law's
-tables (dispatch/cases/law.py), which carry both languages.
+catalogue, read through console/catalogue.py without Qt (ctl never loads Qt). Step, stage and deadline names
+come from the law's tables (dispatch/cases/law.py), which carry both languages.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 from typing import Any
 
+from console.catalogue import load_catalogue, system_language
 from console.cli.ctl import table
 from dispatch.cases import law
 
-I18N = Path(__file__).resolve().parents[3] / "resources" / "i18n" / "zh_CN.json"
 STEP_KEYS = [s.key for s in law.STEPS]
 DOC_KINDS = ["filing_approval", "inquiry_record", "inspection_record", "preservation_notice", "penalty_notice",
              "hearing_notice", "penalty_decision", "service_receipt", "closing_approval", "spot_decision"]
@@ -28,7 +26,7 @@ OTHER_ACTS = {"opened": ("受理", "opened"), "penalty": ("拟处罚", "penalty 
 @functools.cache
 def _catalogue() -> dict[str, str]:
     try:
-        return {k: v for k, v in json.loads(I18N.read_text(encoding="utf-8")).items() if not k.startswith("_")}
+        return load_catalogue("zh_CN")
     except (OSError, ValueError):
         return {}
 
@@ -36,8 +34,6 @@ def _catalogue() -> dict[str, str]:
 def lang_of(args: Any) -> str:
     """--lang, else the language the environment asks for, as the console takes it (console/catalogue.py:
     Chinese under the C locale or none)."""
-    from console.catalogue import system_language
-
     return getattr(args, "lang", None) or system_language()
 
 
