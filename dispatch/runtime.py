@@ -9,10 +9,12 @@ feed path. Nothing is leaked: frozen objects are only exempt from cycle collecti
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 GEN0_THRESHOLD = 50_000
 # How long a thread holding the GIL may keep it while another waits for it. With CPython's 5 ms default
@@ -43,22 +45,45 @@ TRIM_THRESHOLD = 128 * 1024
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 
 
+def _glibc() -> ctypes.CDLL | None:
+    """The process's C library if it is glibc (musl has no gnu_get_libc_version), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
 def tune_malloc() -> bool:
     """glibc's mmap and trim thresholds fixed (see above); False elsewhere (another C library or
     system: their allocators are their own)."""
-    if not sys.platform.startswith("linux"):
+    libc = _glibc()
+    if libc is None:
         return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None)
-        libc.gnu_get_libc_version  # noqa: B018  (glibc: musl has no such function)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def mallinfo2() -> Callable[[], MallInfo2] | None:
+    """glibc's mallinfo2 (2.33 and later: every arena, sizes in bytes): what malloc has in use (`uordblks`,
+    and `hblkhd` mapped alone in `hblks` chunks) and keeps free (`fordblks`); None elsewhere."""
+    libc = _glibc()
+    fn = getattr(libc, "mallinfo2", None) if libc is not None else None
+    if fn is None:
+        return None
+    fn.argtypes = []
+    fn.restype = MallInfo2
+    return fn
 
 
 def _young_generation_threshold() -> None:

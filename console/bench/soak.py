@@ -93,25 +93,10 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-
-def _mallinfo2() -> Any:
-    """glibc's mallinfo2 (2.33 and later: every arena, sizes in bytes), or None (another C library)."""
-    try:
-        fn = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = []
-    fn.restype = _MallInfo2
-    return fn
-
-
-def _heap_mb(mallinfo2: Any) -> tuple[float, float]:
-    """(malloc's memory in use, free memory it keeps), MB: its arenas' chunks, and the chunks it mapped alone."""
-    m = mallinfo2()
+def _heap_mb(accounts: Any) -> tuple[float, float]:
+    """(malloc's memory in use, free memory it keeps), MB, from mallinfo2: its arenas' chunks, and the chunks it
+    mapped alone."""
+    m = accounts()
     return (m.uordblks + m.hblkhd) / 1e6, m.fordblks / 1e6
 
 
@@ -168,7 +153,7 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
     from dispatch.hub.bench import _raise_fd_limit, _read_line, _start_swarm
     from dispatch.hub.server import Hub
     from dispatch.hub.state import MAX_MESSAGES_PER_UNIT, field_state
-    from dispatch.runtime import tune_runtime
+    from dispatch.runtime import mallinfo2, tune_runtime
     from dispatch.store import EventStore, NewEvent
 
     if seconds is None:
@@ -221,15 +206,15 @@ def run(quick: bool, seconds: float | None = None) -> dict[str, Any]:
     lags: list[float] = []
     rss: list[tuple[float, float]] = []
     heap: list[tuple[float, float, float]] = []  # (time, malloc's in use, its free), when glibc tells
-    mallinfo2 = _mallinfo2()
+    malloc_accounts = mallinfo2()
     sqlite_mb: list[tuple[float, float]] = []  # (time, SQLite's own heap), when it tells
     sqlite_used = _sqlite_memory_used()
 
     def sample(at: float) -> None:
         """Resident memory, and malloc's and SQLite's accounts where they tell, at `at` s into the measurement."""
         rss.append((at, _rss_mb()))
-        if mallinfo2 is not None:
-            heap.append((at, *_heap_mb(mallinfo2)))
+        if malloc_accounts is not None:
+            heap.append((at, *_heap_mb(malloc_accounts)))
         if sqlite_used is not None:
             sqlite_mb.append((at, sqlite_used() / 1e6))
     rtts: list[float] = []

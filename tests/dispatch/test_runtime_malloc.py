@@ -15,21 +15,17 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import ctypes, sys
-from dispatch.runtime import MMAP_THRESHOLD, tune_malloc
-
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                               "fsmblks", "uordblks", "fordblks", "keepcost")]
+from dispatch.runtime import MMAP_THRESHOLD, mallinfo2, tune_malloc
 
 libc = ctypes.CDLL(None)
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
-libc.mallinfo2.restype = MallInfo2
+accounts = mallinfo2()
 
 def mapped_alone(size, n=50):
-    before = libc.mallinfo2().hblks
+    before = accounts().hblks
     held = [libc.malloc(size) for _ in range(n)]
-    mapped = libc.mallinfo2().hblks - before
+    mapped = accounts().hblks - before
     for p in held:
         libc.free(p)
     return mapped
