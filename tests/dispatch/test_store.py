@@ -91,3 +91,29 @@ def test_a_newer_schema_is_refused_with_a_clear_message(db_url) -> None:  # type
     con.commit()
     with pytest.raises(StoreError, match="newer"):
         EventStore(db_url)
+
+
+def test_serial_work_keeps_to_one_sqlite_connection_after_a_read_overlapped_a_write(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A read during a write opens a second connection; afterwards the serial writes and reads all use the
+    connection returned last, so one page cache stays warm and the other stays idle (dispatch/store.py)."""
+    store = EventStore(f"sqlite:///{tmp_path / 'pool.db'}")
+    try:
+        store.append("operator:test", [NewEvent("note.added", {"i": 0}, "note:0")])
+        with store.write() as wconn:
+            writer = wconn.connection.driver_connection
+            with store.read() as rconn:  # the writer's connection is taken: the pool opens another
+                reader = rconn.connection.driver_connection
+                assert rconn.exec_driver_sql("SELECT count(*) FROM events").scalar_one() == 1
+            assert reader is not writer
+            store.append_in(wconn, "operator:test", [NewEvent("note.added", {"i": 1}, "note:1")], ts=1.0)
+        used = set()
+        for i in range(2, 12):
+            with store.write() as conn:
+                used.add(id(conn.connection.driver_connection))
+                store.append_in(conn, "operator:test", [NewEvent("note.added", {"i": i}, f"note:{i}")], ts=float(i))
+            with store.read() as conn:
+                used.add(id(conn.connection.driver_connection))
+                assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one() == i + 1
+        assert used == {id(writer)}, "serial work took turns between the pool's connections"
+    finally:
+        store.close()
