@@ -109,8 +109,8 @@ def unread(core: Any, actor: str) -> dict[str, int]:
     core.refresh()
     with core.lock:
         fs = field_state(core.state)
-        counts = {u: len(fs.unread(u)) for u in fs.messages if u != "*"}
-    return {u: n for u, n in counts.items() if n}
+        counts = {u: len(fs.unread(u)) for u in fs.with_unread()}
+    return {u: n for u, n in sorted(counts.items()) if n}
 
 
 @op("field.read")

@@ -69,6 +69,7 @@ class FieldState:
     messages: dict[str, list[Message]] = field(default_factory=dict)  # unit ("*" broadcasts) -> log
     online_since: dict[str, float] = field(default_factory=dict)
     read_up_to: dict[str, int] = field(default_factory=dict)  # unit -> seq of the last of its messages read
+    last_in: dict[str, int] = field(default_factory=dict)  # unit -> seq of its last message to the control room
     offline_since: dict[str, float] = field(default_factory=dict)
 
     def assignment(self, unit_id: str, ref: str) -> AssignmentView:
@@ -84,6 +85,12 @@ class FieldState:
         """The unit's messages to the control room that no dispatcher has read yet."""
         seen = self.read_up_to.get(unit_id, 0)
         return [m for m in self.messages.get(unit_id, []) if m.dir == "in" and (m.seq or 0) > seen]
+
+    def with_unread(self) -> list[str]:
+        """The units with a message no dispatcher has read: each unit's last message in against what was read,
+        not a scan of every conversation."""
+        seen = self.read_up_to
+        return [u for u, seq in self.last_in.items() if seq > seen.get(u, 0)]
 
     def log_message(self, unit_id: str, entry: Message) -> None:
         log = self.messages.setdefault(unit_id, [])
@@ -209,7 +216,9 @@ def _message_sent(state: State, ev: Event, ch: Changes) -> None:
 @applies("field.message_received")
 def _message_received(state: State, ev: Event, ch: Changes) -> None:
     p = ev.payload
-    field_state(state).log_message(p["unit_id"], Message(ev.ts, "in", ev.actor, p["text"], seq=ev.seq))
+    fs = field_state(state)
+    fs.log_message(p["unit_id"], Message(ev.ts, "in", ev.actor, p["text"], seq=ev.seq))
+    fs.last_in[p["unit_id"]] = ev.seq
     ch.messages = True
 
 

@@ -93,6 +93,7 @@ def test_unread_messages_are_state_that_survives_a_restart_until_read(db_url) ->
     """Issue 19, item 5: what the dispatcher has not read is derived from the log (field.messages_read)."""
     from dispatch import ops
     from dispatch.errors import NotFound
+    from dispatch.hub.state import field_state
     from dispatch.store import NewEvent
 
     core = Dispatch(EventStore(db_url))
@@ -110,6 +111,8 @@ def test_unread_messages_are_state_that_survives_a_restart_until_read(db_url) ->
         assert ops.call(core, "field.read", {"unit_id": "boat-01"}, actor="dispatcher:li") == {"unit_id": "boat-01",
                                                                                              "read": 2}
         assert ops.call(core, "field.read", {"unit_id": "boat-01"}, actor="dispatcher:li")["read"] == 0
+        with core.lock:  # the op looks only at units whose last message in is after what was read
+            assert field_state(core.state).with_unread() == ["boat-02"]
         with pytest.raises(NotFound):
             ops.call(core, "field.read", {"unit_id": "nobody"}, actor="t")
         core.record("unit:boat-01", [NewEvent("field.message_received", {"unit_id": "boat-01", "text": "d"},
