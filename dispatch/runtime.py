@@ -86,6 +86,27 @@ def mallinfo2() -> Callable[[], MallInfo2] | None:
     return fn
 
 
+def sqlite_memory_used() -> Callable[[], int] | None:
+    """sqlite3_memory_used of the SQLite library the sqlite3 module uses (every connection's page caches,
+    statements and schemas, in bytes), or None (a build that links SQLite in, or its memory statistics off)."""
+    import sqlite3
+
+    sqlite3.connect(":memory:").close()  # the library loaded
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "libsqlite3" in line}
+        if len(paths) != 1:
+            return None
+        lib = ctypes.CDLL(paths.pop())
+        fn, highwater = lib.sqlite3_memory_used, lib.sqlite3_memory_highwater
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = []
+    fn.restype = highwater.restype = ctypes.c_int64
+    highwater.argtypes = [ctypes.c_int]
+    return fn if highwater(0) > 0 else None  # the connection above counted: its statistics are on
+
+
 def _young_generation_threshold() -> None:
     _, g1, g2 = gc.get_threshold()
     gc.set_threshold(GEN0_THRESHOLD, g1, g2)

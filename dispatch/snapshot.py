@@ -27,6 +27,7 @@ from dispatch.store import EventStore, events_table, snapshots_table
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+WRITE_CHUNK = 1 << 20  # bytes per write into the row (SQLite)
 KEEP = 2  # snapshots kept: the newest and the one before it (a write cut short still leaves one)
 
 _fingerprint: str | None = None
@@ -54,11 +55,24 @@ def dumps(state: State) -> bytes:
 
 
 def save(store: EventStore, data: bytes, seq: int, head_hash: str) -> None:
-    """Store a snapshot taken at event `seq` (off the core's lock: a plain insert of the bytes)."""
+    """Store a snapshot taken at event `seq` (off the core's lock).
+
+    On SQLite the bytes are written into the row through its incremental blob I/O, not bound to the insert: a
+    bound value stays copied inside the cached statement until that statement runs again (sqlite3_reset keeps
+    the bindings), so each snapshot (tens of MB for a year's state) would sit in SQLite's heap until the next
+    one."""
     digest = hashlib.sha256(data).hexdigest()
+    row = {"seq": seq, "head_hash": head_hash, "created_at": time.time(), "format": FORMAT,
+           "fingerprint": fingerprint(), "sha256": digest, "size": len(data)}
     with store.write() as conn:
-        conn.execute(insert(snapshots_table).values(seq=seq, head_hash=head_hash, created_at=time.time(), format=FORMAT,
-                                                   fingerprint=fingerprint(), sha256=digest, size=len(data), data=data))
+        if store.is_sqlite:
+            rowid = conn.execute(insert(snapshots_table).values(**row, data=func.zeroblob(len(data)))).inserted_primary_key[0]
+            view = memoryview(data)
+            with conn.connection.driver_connection.blobopen(snapshots_table.name, "data", rowid) as blob:
+                for at in range(0, len(data), WRITE_CHUNK):
+                    blob.write(view[at:at + WRITE_CHUNK])
+        else:
+            conn.execute(insert(snapshots_table).values(**row, data=data))
         keep = select(snapshots_table.c.id).order_by(snapshots_table.c.seq.desc(), snapshots_table.c.id.desc()).limit(KEEP)
         conn.execute(delete(snapshots_table).where(snapshots_table.c.id.not_in(keep.scalar_subquery())))
 
