@@ -9,7 +9,8 @@ once they are older than the policy's period).
 
 Each batch is one short write transaction of at most SEAL_BATCH_ROWS fixes: read them from the plain
 table (a unit at a time, by the (unit_id, ts) index), pack them, insert the blocks, delete the same rows
-(by the same condition, or by id for a unit the budget cut short). Ingest never waits for more than one batch, and a pause between batches hands it the store.
+(by the same condition, or by id for a unit the budget cut short). The first batch's transaction also reads
+which units are due. Ingest never waits for more than one batch, and a pause between batches hands it the store.
 A fix arriving later than its unit's horizon stays plain until the next run seals it.
 
 `Sealer` runs `seal` every SEAL_EVERY_S in a thread of the store that writes fixes (EventStore starts it
@@ -142,11 +143,18 @@ def seal(store: Any, *, before: float | None = None, stop: threading.Event | Non
          until: float | None = None) -> int:
     """Seal what is due in `store` (an EventStore), batch by batch. Returns how many fixes moved.
     `stop` set, or `until` (a time.monotonic()) passed, ends it between batches: the rest waits for the next run."""
-    with store.read() as conn:
-        todo = due(conn, before)
     moved = i = 0
-    while i < len(todo):
+    todo: list[tuple[str, float]] | None = None
+    while todo is None or i < len(todo):
         with store.write() as conn:
+            if todo is None:
+                # What is due is read in the first batch's transaction: on the connection that writes, never
+                # beside another writer's (a read during a write opens one more pooled connection, with its
+                # own page cache and statements, for the process's life), and against what the write lock
+                # has settled (another program's sealer that went first leaves nothing due).
+                todo = due(conn, before)
+                if not todo:
+                    break
             done, n = seal_in(conn, todo[i:], partitioned=not store.is_sqlite)
         i += max(done, 0 if n else 1)
         moved += n

@@ -317,3 +317,25 @@ def test_sealing_on_close_is_bounded_and_leaves_the_rest_plain(tmp_path, monkeyp
         check_store(reader, rows)
     finally:
         reader.close()
+
+
+def test_the_sealer_reads_what_is_due_in_its_write_transaction(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Which units are due is read on the connection that then writes, under the write lock: never beside
+    another writer (a read during a write opens another pooled connection for the process's life)."""
+    store = EventStore(f"sqlite:///{tmp_path / 'store.db'}", flush_interval=3600)
+    kinds = []
+    real = fixseal.due
+
+    def due(conn, before=None):  # type: ignore[no-untyped-def]
+        kinds.append(conn.get_execution_options().get("write"))
+        return real(conn, before)
+
+    monkeypatch.setattr(fixseal, "due", due)
+    try:
+        store.add_rows([(f"u{i}", T0 + s, 24.3, 109.4, 1.0, 0.0, "t") for s in range(400) for i in range(3)])
+        store.flush()
+        assert fixseal.seal(store) > 0
+        assert kinds == [True]
+        assert fixseal.seal(store) == 0 and kinds == [True, True]  # nothing left: one transaction, empty
+    finally:
+        store.close()
