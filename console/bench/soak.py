@@ -59,6 +59,14 @@ Since (2026-12-05):
   copy, kept. Snapshots are now written into their row through SQLite's blob I/O (dispatch/snapshot.py). The pool also hands out the connection returned last now
   (dispatch/store.py): serial work keeps to one warm cache, and a connection opened once for a read during a
   write no longer takes every other turn (each would drop its cache at each turn and fill its own 2 MB).
+- The next run (snapshots written by blob I/O) had no jump at the snapshot, but one at 183 s (3.1 -> 7.3 MB):
+  the fix sealer's read of what is due, made on a connection of its own while the fixes' flush held the
+  writer's, opened a second pooled connection, whose cache and statements stayed. The connection left idle
+  dropped its 2 MB cache inside the measured ten minutes (used once more, its pages stale), which malloc kept
+  as free memory: 15.45 MB/h (in use -17, free +33 MB/h; a test run beside it for 9 s). The sealer now reads
+  that in its first write transaction (dispatch/fixseal.py): in the soak nothing reads beside a write. The
+  run after: -0.85 MB/h, in use and free flat, SQLite's heap 4.8 MB throughout the measurement, no
+  connection opened after the first two seconds.
 With the logs full the process starts about 35 MB larger (187-202 MB).
 
 Figures:
