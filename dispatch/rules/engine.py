@@ -345,6 +345,9 @@ class RulesEngine(GateTables, UnitArrays):
 
     def _minutes(self, ts: np.ndarray) -> np.ndarray:
         """Each fix's minute of the day in the bureau's time zone (the offset looked up once an hour)."""
+        if len(ts) and ts.min() // 3600.0 == ts.max() // 3600.0:  # the common batch: within one hour
+            off1 = self.utc_offset(float(ts[0]), None)
+            return (((ts + off1) % 86400.0) // 60.0).astype(np.int64) % 1440  # type: ignore[no-any-return]
         hours = ts // 3600.0
         uh, first = np.unique(hours, return_index=True)
         offs = np.array([self.utc_offset(t, None) for t in ts[first].tolist()])

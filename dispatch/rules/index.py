@@ -163,6 +163,12 @@ class ZoneIndex:
                 count[i] += len(c) - 1
         self.seg_a = np.concatenate(a) if a else np.zeros((0, 2))
         self.seg_b = np.concatenate(b) if b else np.zeros((0, 2))
+        # each segment's ends and direction as flat arrays, worked out once (as corridor_distance did per call)
+        self.seg_ax, self.seg_ay = self.seg_a[:, 0].copy(), self.seg_a[:, 1].copy()
+        self.seg_bx, self.seg_by = self.seg_b[:, 0].copy(), self.seg_b[:, 1].copy()
+        self.seg_dx, self.seg_dy = self.seg_bx - self.seg_ax, self.seg_by - self.seg_ay
+        self.seg_len2 = self.seg_dx * self.seg_dx + self.seg_dy * self.seg_dy
+        self.seg_len = np.sqrt(self.seg_len2)
         self.seg_count = count
         self.seg_start = np.concatenate(([0], np.cumsum(count)[:-1])).astype(np.int64)
 
@@ -177,19 +183,18 @@ class ZoneIndex:
         if m == 0:
             return np.zeros(0)
         cnt = self.seg_count[routes]
-        rep = np.repeat(np.arange(m), cnt)
         first = np.cumsum(cnt) - cnt
-        seg = np.repeat(self.seg_start[routes], cnt) + (np.arange(len(rep)) - np.repeat(first, cnt))
-        px, py = np.asarray(x, dtype=float)[rep], np.asarray(y, dtype=float)[rep]
-        ax, ay, bx, by = self.seg_a[seg, 0], self.seg_a[seg, 1], self.seg_b[seg, 0], self.seg_b[seg, 1]
-        dx, dy = bx - ax, by - ay
-        len2 = dx * dx + dy * dy
+        seg = np.arange(int(first[-1] + cnt[-1])) + np.repeat(self.seg_start[routes] - first, cnt)
+        px, py = np.repeat(np.asarray(x, dtype=float), cnt), np.repeat(np.asarray(y, dtype=float), cnt)
+        dx, dy, len2 = self.seg_dx[seg], self.seg_dy[seg], self.seg_len2[seg]
+        ex, ey = px - self.seg_ax[seg], py - self.seg_ay[seg]  # (the point - a): GEOS's terms, reused
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = ((px - ax) * dx + (py - ay) * dy) / len2
-            s = ((ay - py) * dx - (ax - px) * dy) / len2
-        da = np.sqrt((px - ax) ** 2 + (py - ay) ** 2)
-        db = np.sqrt((px - bx) ** 2 + (py - by) ** 2)
-        d = np.where((len2 == 0) | (r <= 0), da, np.where(r >= 1, db, np.abs(s) * np.sqrt(len2)))
+            r = (ex * dx + ey * dy) / len2
+            s = (ex * dy - ey * dx) / len2  # GEOS's ((ay - py) * dx - (ax - px) * dy): the same float, negated
+        da = np.sqrt(ex * ex + ey * ey)
+        fx, fy = px - self.seg_bx[seg], py - self.seg_by[seg]
+        db = np.sqrt(fx * fx + fy * fy)
+        d = np.where((len2 == 0) | (r <= 0), da, np.where(r >= 1, db, np.abs(s) * self.seg_len[seg]))
         d = np.minimum.reduceat(d, first) if len(d) else np.full(m, np.inf)
         return np.maximum(d - self.half_width[routes], 0.0)  # type: ignore[no-any-return]
 
