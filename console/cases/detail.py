@@ -168,27 +168,32 @@ class CaseDetail(QWidget):
         self.doc_button = QPushButton(self.tr("Issue document"), box)
         self.doc_button.setObjectName("issueDocument")
         self.doc_button.clicked.connect(self.issue_document)
+        # four columns, so the box fits a side panel beside the map (640 px in a 1600-px window): the step and
+        # its button, the two officers, the step's own fields and the note, the document and its button
+        for combo in (self.step, self.doc_kind):  # long labels elided in the box, shown whole in the list
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+        _fit_popup(self.doc_kind)
         g = QGridLayout(box)
         g.setContentsMargins(6, 6, 6, 6)
         g.addWidget(QLabel(self.tr("Step"), box), 0, 0)
-        g.addWidget(self.step, 0, 1)
-        g.addWidget(QLabel(self.tr("Officers"), box), 0, 2)
-        g.addWidget(self.officer_a, 0, 3)
-        g.addWidget(self.officer_b, 0, 4)
-        g.addWidget(self.advance_button, 0, 5)
+        g.addWidget(self.step, 0, 1, 1, 2)
+        g.addWidget(self.advance_button, 0, 3)
+        g.addWidget(QLabel(self.tr("Officers"), box), 1, 0)
+        g.addWidget(self.officer_a, 1, 1)
+        g.addWidget(self.officer_b, 1, 2)
         extra = QHBoxLayout()
         for label, w in self.fields.values():
             extra.addWidget(label)
             extra.addWidget(w)
         extra.addWidget(self.note, 1)
-        g.addLayout(extra, 1, 0, 1, 6)
-        g.addWidget(QLabel(self.tr("Document"), box), 2, 0)
-        g.addWidget(self.doc_kind, 2, 1, 1, 2)
-        g.addWidget(self.reissue, 2, 3, 1, 2)
-        g.addWidget(self.doc_button, 2, 5)
+        g.addLayout(extra, 2, 0, 1, 4)
+        g.addWidget(QLabel(self.tr("Document"), box), 3, 0)
+        g.addWidget(self.doc_kind, 3, 1, 1, 2)
+        g.addWidget(self.doc_button, 3, 3)
+        g.addWidget(self.reissue, 4, 1, 1, 3)
         g.setColumnStretch(1, 1)
-        g.setColumnStretch(3, 1)
-        g.setColumnStretch(4, 1)
+        g.setColumnStretch(2, 1)
         self.actions = box
         self.message = QLabel("", self)
         self.message.setObjectName("caseMessage")
@@ -319,6 +324,7 @@ class CaseDetail(QWidget):
         for k in d.get("allowed") or []:
             s = law.STEP[k]
             self.step.addItem(f"{step_label(k)} ({s.article})" if s.article else step_label(k), k)
+        _fit_popup(self.step)
         i = self.step.findData(keep)
         self.step.setCurrentIndex(max(i, 0))
         self._show_step_fields()
@@ -440,3 +446,8 @@ class CaseDetail(QWidget):
 
 def _esc(s: str) -> str:
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fit_popup(combo: QComboBox) -> None:
+    """The combo's list as wide as its longest entry (the box itself may be narrower and elide it)."""
+    combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 2 * combo.view().frameWidth() + 8)

@@ -73,7 +73,9 @@ class CasesPanel(QWidget):
         self.table.setObjectName("caseTable")
         self.table.setHorizontalHeaderLabels([self.tr("No."), self.tr("Party"), self.tr("Violation"),
                                               self.tr("Step"), self.tr("Officers"), self.tr("Next deadline"),
-                                              self.tr("Limitation (2 years)")])
+                                              self.tr("Limitation")])
+        # the header kept short (the column is a date): in a side panel its width went to the violation
+        self.table.horizontalHeaderItem(len(self.COLUMNS) - 1).setToolTip(self.tr("Limitation (2 years)"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

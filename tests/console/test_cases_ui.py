@@ -191,3 +191,38 @@ def test_the_violation_keeps_its_column_in_a_side_panel_width(qtbot, seat):
     assert panel.table.columnWidth(col) >= 140, [panel.table.columnWidth(c) for c in range(len(panel.COLUMNS))]
     assert panel.table.horizontalScrollBar().maximum() == 0  # and every column in sight
     assert panel.table.item(0, col).toolTip()  # the whole violation and its legal basis, when it is elided
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_next_step_box_fits_a_side_panel_in_both_languages(qtbot, seat, lang):
+    """A case selected, its next step and document box as wide as it may be (the longest step and document
+    names): the whole panel fits the side panel of a 1600-px window (640 px) without scrolling sideways. It
+    needed 758 px (one row held step, two officers and the button; another the document name whole)."""
+    from PySide6.QtWidgets import QApplication
+
+    from console import i18n
+
+    core, clock, (late, _filed, _done), _tmp = seat
+    app = QApplication.instance()
+    before, was = list(i18n._installed), i18n.current_language()
+    i18n.install(app, lang)
+    try:
+        panel = CasesPanel(core, clock=clock, check_deadlines=False)
+        qtbot.addWidget(panel)
+        panel.refresh()
+        qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
+        panel.table.selectRow(0)
+        qtbot.waitUntil(lambda: panel.detail.step.count() > 0, timeout=10000)
+        d = panel.detail
+        assert d.actions.isEnabled()
+        for i in range(d.step.count()):  # each step's own fields shown in turn: the widest row counts
+            d.step.setCurrentIndex(i)
+            assert panel.minimumSizeHint().width() <= 640, (lang, d.step.currentText(), panel.minimumSizeHint())
+        longest = max(range(d.doc_kind.count()), key=lambda i: len(d.doc_kind.itemText(i)))
+        assert d.doc_kind.view().minimumWidth() >= d.doc_kind.view().sizeHintForColumn(0)  # the list shows it whole
+        assert d.doc_kind.itemText(longest)
+    finally:
+        for tr in i18n._installed[len(before):]:
+            app.removeTranslator(tr)
+        del i18n._installed[len(before):]
+        i18n.use_language(was)
