@@ -49,6 +49,7 @@ from dispatch.storetx import (  # noqa: F401 -- StoreError and the outage helper
     StoreUnavailable,
     WriteTx,
     is_disconnect,
+    let_writers_in,
     sqlite_wal,
     store_lost,
     unavailable,
@@ -66,6 +67,9 @@ GENESIS_HASH = "0" * 64
 # auto-checkpoint stays as a safety net far above what the WAL grows to in that time.
 WAL_AUTOCHECKPOINT_PAGES = 20_000
 CHECKPOINT_EVERY_S = 0.2
+# Fixes a transaction on SQLite (a flush's batch in chunks): an event that waits for the store waits for one
+# chunk, ~4 ms, not the whole batch (dispatch/fixbuffer.py)
+FIX_CHUNK = 2500
 
 PG_CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
                    "keepalives_count": 3}  # libpq's, for PostgreSQL (see make_engine)
@@ -272,11 +276,14 @@ class EventStore:
         # SQLite in memory: one database per connection, so no thread of the store's may open its own
         self.in_memory = self.engine.url.database in (None, "", ":memory:")
         # written behind the ingest by a thread of the store's (dispatch/fixbuffer.py)
-        self.fixbuf = FixBuffer(self._write_fixes, flush_interval, background=not self.in_memory)
+        # (on SQLite in chunks, an event waiting for the store written between two: dispatch/fixbuffer.py)
+        self.fixbuf = FixBuffer(self._write_fixes, flush_interval, background=not self.in_memory,
+                                chunk=FIX_CHUNK if self.is_sqlite else 0, yield_to=lambda: let_writers_in(self))
         # One writer at a time within this process (SQLite): a write that meets another of this process waits
         # for its commit here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms between tries (the
         # hub's outbox write meeting the feed's flush of fixes lost milliseconds). Other processes: SQLite's.
         self.writer = threading.RLock()
+        self.writers_waiting: list[int] = []  # threads waiting for `writer` (dispatch/storetx.py take_writer)
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()
         self._migrate()

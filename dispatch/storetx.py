@@ -9,6 +9,7 @@ connection raises `StoreUnavailable`, naming the store and saying whether anythi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -93,9 +94,36 @@ def sqlite_wal(cur: Any) -> None:
 
 def take_writer(store: Any) -> bool:
     """This process's writer lock of a SQLite store (`EventStore.writer`); False: not taken (not SQLite, or
-    another writer held it for WRITER_WAIT_S: SQLite's own lock decides, as without it)."""
+    another writer held it for WRITER_WAIT_S: SQLite's own lock decides, as without it). A writer that has to
+    wait says so in `store.writers_waiting` while it waits (the fix writer lets it in between two chunks)."""
     lock = getattr(store, "writer", None) if getattr(store, "is_sqlite", False) else None
-    return lock is not None and lock.acquire(timeout=WRITER_WAIT_S)
+    if lock is None:
+        return False
+    if lock.acquire(blocking=False):
+        return True
+    waiting = getattr(store, "writers_waiting", None)
+    if waiting is None:
+        return bool(lock.acquire(timeout=WRITER_WAIT_S))
+    waiting.append(threading.get_ident())
+    try:
+        return bool(lock.acquire(timeout=WRITER_WAIT_S))
+    finally:
+        waiting.remove(threading.get_ident())
+
+
+YIELD_WAIT_S = 0.05  # at most this long between two chunks of fixes for the writers that wait to go first
+
+
+def let_writers_in(store: Any) -> None:
+    """Between two transactions of a long write (the fixes' chunks): the writers of this process that wait for
+    the store take it first (each waiter is off the list once it holds the lock); at most YIELD_WAIT_S, and
+    never by a thread that holds the store itself (they would wait for it)."""
+    waiting = getattr(store, "writers_waiting", None)
+    if not waiting or store.writer._is_owned():
+        return
+    deadline = time.monotonic() + YIELD_WAIT_S
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.0002)
 
 
 class WriteTx:

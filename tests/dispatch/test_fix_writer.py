@@ -136,3 +136,55 @@ def test_sqlite_in_memory_has_no_writer_thread_and_writes_a_due_batch_at_once() 
     with store.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM fixes").scalar() == WRITE_AT_ROWS
     store.close()
+
+
+def test_a_large_batch_is_written_in_chunks_and_a_failed_chunk_keeps_only_what_was_not_written() -> None:
+    written: list[list[float]] = []
+    yields: list[int] = []
+    fail = [True]
+
+    def write(batch: Any) -> None:
+        if len(written) == 2 and fail[0]:  # the third chunk fails once
+            fail[0] = False
+            raise OSError("disk full")
+        written.append([r[1] for r in batch])
+
+    buf = FixBuffer(write, 3600.0, background=False, chunk=4, yield_to=lambda: yields.append(len(written)))
+    buf.add(_rows(3, t0=0.0))  # not due yet (and not a chunk's worth): written whole by the flush below
+    assert buf.flush() == 3 and written == [[0.0, 1.0, 2.0]] and yields == []
+    written.clear()
+    with buf._lock:  # a batch of 10 as a due batch would be taken
+        buf._rows.extend(_rows(10, t0=10.0))
+    try:
+        buf.flush()
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the failed chunk should have raised")
+    assert written == [[10.0, 11.0, 12.0, 13.0], [14.0, 15.0, 16.0, 17.0]]  # two chunks stored
+    assert buf.written == 3 + 8 and buf.pending() == 2  # only the two not written are kept
+    buf.add(_rows(1, t0=100.0))
+    assert buf.flush() == 3
+    assert written[2:] == [[18.0, 19.0, 100.0]]  # ahead of the new one, nothing twice
+    assert yields == [1, 2]  # between two chunks, never before the first nor after the last
+
+
+def test_an_event_waits_for_one_chunk_of_a_large_flush_of_fixes_not_the_whole_flush(tmp_path: Path) -> None:
+    """The fix writer thread writes a large batch chunk by chunk and lets a waiting event writer in between two:
+    a command that comes while the flush is under way is stored long before the flush ends (it waited for the
+    whole batch: with the feed's thread blocked in the rules' record for 5-17 ms a batch)."""
+    from dispatch.store import FIX_CHUNK
+
+    path = tmp_path / "w.db"
+    core = Dispatch(EventStore(f"sqlite:///{path}", flush_interval=3600))
+    core.register_units("test", [{"id": "u1", "name": "u1", "kind": "truck"}])
+    n = 80 * FIX_CHUNK
+    core.store.add_rows(_rows(n))  # due: the writer thread takes it
+    assert core.store.fixbuf.wait_written(FIX_CHUNK, 20)  # its first chunk is stored: the flush is under way
+    core.register_units("test", [{"id": "u2", "name": "u2", "kind": "truck"}])  # waits for the store
+    assert core.store.fixbuf.written < n // 2, core.store.fixbuf.written  # stored in the middle of the flush
+    assert "u2" in core.state.units
+    core.flush()
+    assert _stored(path) == n
+    assert not core.store.writers_waiting
+    core.close()
