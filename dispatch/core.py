@@ -33,6 +33,18 @@ IngestRow = tuple[str, float, float, float, float | None, float | None, str | No
 FixHandler = Callable[[list[IngestRow], bool], None]
 
 
+class FixRows(list):  # type: ignore[type-arg]  # list[IngestRow]
+    """Ingest rows that carry themselves as columns too (unit ids, ts, lat, lon, speed, course, source), as the
+    feeds' pair scanner parsed them: a fix handler that works on columns (the rules) reads them instead of
+    turning the rows back into columns. `cols` is None unless the columns are exactly the rows."""
+
+    __slots__ = ("cols",)
+
+    def __init__(self, rows: Iterable[IngestRow] = (), cols: tuple[Sequence[Any], ...] | None = None) -> None:
+        super().__init__(rows)
+        self.cols = cols
+
+
 class Dispatch:
     """Domain core over one EventStore. Thread-safe: one lock guards state and commands."""
 
@@ -245,6 +257,9 @@ class Dispatch:
             self.store.add_rows(rows)
         share_gil()
         if rows and self.fix_handlers:
+            cols = getattr(fixes, "cols", None)
+            if cols is not None and len(rows) == len(fixes):  # type: ignore[arg-type]  # every row taken, in order
+                rows = FixRows(rows, cols)
             self._handle(rows, False)
         return len(rows)
 

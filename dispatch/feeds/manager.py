@@ -26,7 +26,7 @@ import numpy as np
 from devices.nmea.pairs import Pairs
 from devices.records import AisReport, Fix, Record
 from devices.transports.base import Transport
-from dispatch.core import Dispatch
+from dispatch.core import Dispatch, FixRows
 from dispatch.errors import NotFound, Refused
 from dispatch.feeds.config import BINDING_KINDS, EditPlan, FeedSpec, plan_edit
 from dispatch.feeds.events import feed_binding_events
@@ -259,6 +259,7 @@ class FeedManager:
             self._bound.clear()
         now = self.core.clock()
         rows: list[IngestRow] = []
+        cols, feeding = None, 0  # the columns of the one feed that gave every row, when they are exactly the rows
         for feed in list(self.feeds.values()):
             self._record_events(feed)
             raws = feed.transport.drain(20_000)
@@ -270,7 +271,13 @@ class FeedManager:
                 self.pump_errors += 1
                 log.exception("decoding a batch of %s failed", feed.name)
                 continue
-            self._bind_groups(feed, groups, now, rows)
+            before = len(rows)
+            taken = self._bind_groups(feed, groups, now, rows)
+            if len(rows) > before:
+                feeding += 1
+                cols = taken
+        if feeding == 1 and cols is not None and len(cols[0]) == len(rows):
+            rows = FixRows(rows, cols)
         n = self.core.ingest(rows) if rows else 0
         if self._contact_rows:  # vessels not ours: shown to the rules (protection zones), never stored
             contacts, self._contact_rows = self._contact_rows, []
@@ -281,13 +288,15 @@ class FeedManager:
         return n
 
     def _bind_groups(self, feed: Feed, groups: list[tuple[str, FastFixes | None, list[Record]]], now: float,
-                     rows: list[IngestRow]) -> None:
+                     rows: list[IngestRow]) -> tuple[list[Any], ...] | None:
         """Bind a decoded batch (`Feed.decode_split`) peer by peer, appending the accepted fixes to ``rows``.
 
         A peer's leading epochs (``fast``) are bound as a whole when that equals `_bind_group` on their Fix
         records: one talker, a unit whose current source this is (or none yet), no GPS week rollover. Every
         fix is then accepted, the selector keeps the last one's score, the rows are zipped from the columns.
-        Otherwise the Fix records are made and bound with the peer's other records (`_bind_group`)."""
+        Otherwise the Fix records are made and bound with the peer's other records (`_bind_group`).
+        Returns the rows' columns when the rows appended are exactly those zipped from them (every pair of the
+        batch taken whole), else None."""
         cache = self._bound.get(feed)
         if cache is None or cache[0] is not feed.spec:
             cache = self._bound[feed] = (feed.spec, {})
@@ -344,16 +353,24 @@ class FeedManager:
             if hdop is not None:
                 feed.hdop = hdop
         whole: list[IngestRow] = []
+        cols = None
         if taken and pairs is not None and pairs.peer is not None:
             unit_of: list[Any] = [None] * len(pairs.lo)
             src_of: list[Any] = [None] * len(pairs.lo)
             for k, (uid, src) in taken.items():
                 unit_of[k], src_of[k] = uid, src
             peer_of = pairs.peer
-            whole = list(zip(np.array(unit_of, dtype=object)[peer_of].tolist(), pairs.time, pairs.lat, pairs.lon,
-                             pairs.speed, pairs.course, np.array(src_of, dtype=object)[peer_of].tolist(), strict=True))
+            cols = (np.array(unit_of, dtype=object)[peer_of].tolist(), pairs.time, pairs.lat, pairs.lon, pairs.speed,
+                    pairs.course, np.array(src_of, dtype=object)[peer_of].tolist())
+            whole = list(zip(*cols, strict=True))
         for part in parts:
             rows.extend(whole[part[0] : part[1]] if type(part) is tuple else part)
+        at = 0  # the parts, in order, are the whole columns: each peer's pairs taken, one after the other
+        for part in parts:
+            if type(part) is not tuple or part[0] != at:
+                return None
+            at = part[1]
+        return cols if at == len(whole) else None
 
     def _bound_rows(self, feed: Feed, peer: str, records: list[Record], now: float, last: Fix | None = None,
                     ) -> list[IngestRow]:

@@ -257,7 +257,8 @@ class RulesEngine(GateTables, UnitArrays):
         idx = self._prepare()
         n = len(rows)
         th = self.th
-        cols = tuple(zip(*rows, strict=True))  # one pass in C: ids, times, lat, lon, speed columns
+        # ids, times, lat, lon, speed columns: as the feed parsed them (dispatch.core.FixRows), else one pass in C
+        cols = getattr(rows, "cols", None) or tuple(zip(*rows, strict=True))
         ts_arr = np.array(cols[1], dtype=float)
         x, y = idx.xy(np.array(cols[2], dtype=float), np.array(cols[3], dtype=float))
         # Membership as (fix, zone) pairs ordered by fix; what each fix's zones may raise, as bits, at once:

@@ -21,7 +21,7 @@ from devices.nmea.fast import checksum_flags
 from devices.nmea.pairs import MIN_LINES, scan_pairs
 from devices.records import Fix
 from devices.transports.base import RawLine, Transport
-from dispatch.core import Dispatch
+from dispatch.core import Dispatch, FixRows
 from dispatch.feeds.config import FeedSpec
 from dispatch.feeds.feed import Feed
 from dispatch.feeds.manager import FeedManager
@@ -219,3 +219,37 @@ def test_fast_fixes_are_the_records_of_pair_fix() -> None:
     fixes = [r for _p, fast, _r in split if fast is not None for r in fast.fixes()]
     assert len(fixes) == 40 and all(isinstance(f, Fix) and f.sentence == "RMC+GGA" and f.mode == 3 for f in fixes)
     assert fixes[0].source == "f@dev0" and fixes[0].time == T0 + 1 and fixes[0].talker == "GN"
+
+
+def test_a_batch_taken_whole_reaches_the_fix_handlers_with_its_columns(tmp_path) -> None:
+    """A batch whose every pair was taken whole reaches the fix handlers (the rules) with the columns it was zipped
+    from, equal to its rows; a batch with a row the core refuses (a unit it does not know) reaches them as rows."""
+    core = Dispatch(EventStore(f"sqlite:///{tmp_path / 'c.db'}"), clock=lambda: T0 + 30, snapshots=False)
+    try:
+        core.register_units("t", [{"id": f"u{u}", "name": f"u{u}", "kind": "truck"} for u in range(12)])
+        seen: list[Any] = []
+        core.fix_handlers.append(lambda rows, contacts: seen.append(rows))
+        mgr = FeedManager(core)
+        bind = {f"dev{u}": f"u{u}" for u in range(6)}
+        feed = mgr.add(FeedSpec("a", "tcp-server", tcp_port=0, bind=bind), start=False, transport=Held("a"))
+        raws = fleet(6, 8)
+        feed.transport._push(raws[:12])  # the first epoch teaches each stream its date: decoded line by line
+        mgr.pump_once()
+        assert getattr(seen[-1], "cols", None) is None
+        feed.transport._push(raws[12:])
+        mgr.pump_once()
+        rows = seen[-1]
+        assert rows.cols is not None and len(rows) == 6 * 7
+        assert list(zip(*rows.cols, strict=True)) == list(rows)
+        other = mgr.add(FeedSpec("b", "tcp-server", tcp_port=0, bind={f"dev{u}": f"u{u + 6}" for u in range(6)}),
+                        start=False, transport=Held("b"))
+        feed.transport._push(fleet(6, 2, t0=T0 + 8))
+        other.transport._push(fleet(6, 2, t0=T0 + 8, talker="GP"))
+        mgr.pump_once()  # two feeds' rows in one batch: rows only
+        assert getattr(seen[-1], "cols", None) is None and {r[0] for r in seen[-1]} == {f"u{u}" for u in range(12)}
+        n = len(seen)
+        again = [("u0", T0 + 20, 24.3, 109.4, 1.0, 2.0, "s"), ("nobody", T0 + 20, 24.3, 109.4, 1.0, 2.0, "s")]
+        core.ingest(FixRows(again, tuple(map(list, zip(*again, strict=True)))))  # one row refused: rows only
+        assert len(seen) == n + 1 and getattr(seen[-1], "cols", None) is None and len(seen[-1]) == 1
+    finally:
+        core.close()

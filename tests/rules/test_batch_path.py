@@ -72,18 +72,22 @@ def _alerts(core):
 
 
 def test_the_batch_path_raises_and_clears_what_the_fix_loop_does(tmp_path):
+    """... and so does the batch path reading the columns the feed parsed (dispatch.core.FixRows)."""
+    from dispatch.core import FixRows
+
     cores = []
-    for name, batch_path in (("loop.db", False), ("batch.db", True)):
+    for name, batch_path, columns in (("loop.db", False, False), ("batch.db", True, False), ("cols.db", True, True)):
         core = make_core(tmp_path, name)
         fleet, boats, protected = _city(core, 5)
         eng = engine(core)
         eng.batch_path = batch_path
         eng.timer_s = 0  # no timer thread: the sweeps come from the fixes' own time only
         for batch, contacts in _batches(fleet, boats, protected, 9):
-            core.ingest(batch)
+            core.ingest(FixRows(batch, tuple(map(list, zip(*batch, strict=True)))) if columns else batch)
             core.observe_contacts(contacts)
         cores.append(core)
-    loop, fast = (_alerts(c) for c in cores)
+    loop, fast, cols = (_alerts(c) for c in cores)
+    assert cols == fast
     rules = {a["rule"] for a in loop}
     assert rules >= {"corridor_deviation", "suspected_dumping", "permit_expired", "outside_hours", "speeding",
                      "left_patrol_area", "protection_zone_entry", "stale"}, rules
