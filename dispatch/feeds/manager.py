@@ -363,13 +363,14 @@ class FeedManager:
             cols = (np.array(unit_of, dtype=object)[peer_of].tolist(), pairs.time, pairs.lat, pairs.lon, pairs.speed,
                     pairs.course, np.array(src_of, dtype=object)[peer_of].tolist())
             whole = list(zip(*cols, strict=True))
+        at = 0  # while the parts, in order, are the whole columns (each peer's pairs taken, one after the other)
         for part in parts:
-            rows.extend(whole[part[0] : part[1]] if type(part) is tuple else part)
-        at = 0  # the parts, in order, are the whole columns: each peer's pairs taken, one after the other
-        for part in parts:
-            if type(part) is not tuple or part[0] != at:
-                return None
-            at = part[1]
+            if type(part) is tuple:
+                rows.extend(whole[part[0] : part[1]])
+                at = part[1] if at == part[0] else -1
+            else:
+                rows.extend(part)
+                at = -1
         return cols if at == len(whole) else None
 
     def _bound_rows(self, feed: Feed, peer: str, records: list[Record], now: float, last: Fix | None = None,

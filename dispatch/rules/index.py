@@ -153,7 +153,8 @@ class ZoneIndex:
         return out
 
     def _segments(self, nz: int) -> None:
-        """Every route's centre line as segments (metres): seg_a[seg_start[z]:seg_start[z] + seg_count[z]] -> seg_b."""
+        """Every route's centre line as segments (metres): those of route z are seg_start[z] .. + seg_count[z] of the
+        flat arrays seg_ax, seg_ay (where each begins), seg_bx, seg_by (ends), seg_dx, seg_dy, seg_len2, seg_len."""
         a, b, count = [], [], np.zeros(max(1, nz), dtype=np.int64)
         for i, line in self.lines.items():
             for part in shapely.get_parts(line):
@@ -161,11 +162,11 @@ class ZoneIndex:
                 a.append(c[:-1])
                 b.append(c[1:])
                 count[i] += len(c) - 1
-        self.seg_a = np.concatenate(a) if a else np.zeros((0, 2))
-        self.seg_b = np.concatenate(b) if b else np.zeros((0, 2))
-        # each segment's ends and direction as flat arrays, worked out once (as corridor_distance did per call)
-        self.seg_ax, self.seg_ay = self.seg_a[:, 0].copy(), self.seg_a[:, 1].copy()
-        self.seg_bx, self.seg_by = self.seg_b[:, 0].copy(), self.seg_b[:, 1].copy()
+        sa = np.concatenate(a) if a else np.zeros((0, 2))
+        sb = np.concatenate(b) if b else np.zeros((0, 2))
+        # each segment's ends and direction as flat arrays, worked out once (not by every corridor_distance)
+        self.seg_ax, self.seg_ay = sa[:, 0].copy(), sa[:, 1].copy()
+        self.seg_bx, self.seg_by = sb[:, 0].copy(), sb[:, 1].copy()
         self.seg_dx, self.seg_dy = self.seg_bx - self.seg_ax, self.seg_by - self.seg_ay
         self.seg_len2 = self.seg_dx * self.seg_dx + self.seg_dy * self.seg_dy
         self.seg_len = np.sqrt(self.seg_len2)
