@@ -257,9 +257,8 @@ class Dispatch:
             self.store.add_rows(rows)
         share_gil()
         if rows and self.fix_handlers:
-            cols = getattr(fixes, "cols", None)
-            if cols is not None and len(rows) == len(fixes):  # type: ignore[arg-type]  # every row taken, in order
-                rows = FixRows(rows, cols)
+            if getattr(fixes, "cols", None) is not None and len(rows) == len(fixes):  # type: ignore[arg-type]
+                rows = fixes  # type: ignore[assignment]  # every row taken, in order: the same rows, with the columns
             self._handle(rows, False)
         return len(rows)
 

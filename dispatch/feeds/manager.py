@@ -258,7 +258,7 @@ class FeedManager:
             self.binder.rebuild()
             self._bound.clear()
         now = self.core.clock()
-        rows: list[IngestRow] = []
+        rows = FixRows()
         cols, feeding = None, 0  # the columns of the one feed that gave every row, when they are exactly the rows
         for feed in list(self.feeds.values()):
             self._record_events(feed)
@@ -277,7 +277,7 @@ class FeedManager:
                 feeding += 1
                 cols = taken
         if feeding == 1 and cols is not None and len(cols[0]) == len(rows):
-            rows = FixRows(rows, cols)
+            rows.cols = cols
         n = self.core.ingest(rows) if rows else 0
         if self._contact_rows:  # vessels not ours: shown to the rules (protection zones), never stored
             contacts, self._contact_rows = self._contact_rows, []
