@@ -13,7 +13,8 @@ keeps the stored order the order of arrival. A large batch is written in transac
 `chunk` fixes, and between two of them `yield_to()` lets a writer that waits for the store (an event:
 an alert the rules raised, a dispatcher's command) go first: an event never waits behind more than one
 chunk of fixes (it waited for the whole batch: 10,000 fixes, 5-17 ms on the bench machine, with the feed's
-thread blocked in the rules' record all that time). A failed write keeps its fixes (those of the chunk
+thread blocked in the rules' record all that time). The write may end a chunk early, when a writer waits
+(the store's, on SQLite, after the INSERT of at most 500 rows under way): the rest is the next chunk. A failed write keeps its fixes (those of the chunk
 that failed and after) at the head of the buffer for the next one; the writer thread says so once in
 the log and tries again at the next interval.
 
@@ -36,9 +37,11 @@ WRITE_AT_ROWS = 5000  # a batch this large is written at once, not at the end of
 
 
 class FixBuffer:
-    def __init__(self, write: Callable[[Sequence[tuple[Any, ...]]], None], interval: float, *,
+    def __init__(self, write: Callable[[Sequence[tuple[Any, ...]]], int | None], interval: float, *,
                  background: bool, chunk: int = 0, yield_to: Callable[[], None] | None = None) -> None:
-        self._write = write  # one transaction for a batch of rows; raises and stores nothing on failure
+        # one transaction for a batch of rows, or its first part (returns how many: None is all); raises and
+        # stores nothing on failure
+        self._write = write
         self.chunk = chunk  # at most this many rows a transaction (0: the whole batch in one)
         self._yield_to = yield_to  # between two chunks: let a writer that waits for the store go first
         self.interval = interval
@@ -93,10 +96,11 @@ class FixBuffer:
                     if done and self._yield_to is not None:
                         self._yield_to()
                     part = batch[done:done + size] if size < len(batch) else batch
-                    self._write(part)
-                    done += len(part)
+                    n = self._write(part)
+                    n = len(part) if n is None else n  # (at least one row of a part: insert_plain_sqlite)
+                    done += n
                     with self._wrote:
-                        self.written += len(part)
+                        self.written += n
                         self._wrote.notify_all()
             except BaseException:
                 with self._lock:  # what was not written kept, ahead of what came since, for the next write

@@ -21,7 +21,7 @@ been sealed with it --; within the plain table by id; within blocks by block id,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -260,12 +260,17 @@ _PLAIN_VALUES = f"({', '.join('?' * len(PLAIN_COLUMNS))})"
 PLAIN_INSERT_SQL = f"INSERT INTO fixes ({', '.join(PLAIN_COLUMNS)}) VALUES {_PLAIN_VALUES}"  # sqlite3 qmarks
 
 
-def insert_plain_sqlite(conn: Any, batch: Sequence[tuple[Any, ...]]) -> None:
+def insert_plain_sqlite(conn: Any, batch: Sequence[tuple[Any, ...]], stop: Callable[[], bool] | None = None) -> int:
     """New fix rows into the plain tier on SQLite, in order, by INSERTs of up to 500 rows each: executemany
-    would run the one-row INSERT, AUTOINCREMENT's bookkeeping and all, once per row (about 1.7 times the time)."""
+    would run the one-row INSERT, AUTOINCREMENT's bookkeeping and all, once per row (about 1.7 times the time).
+    With `stop`: asked after each INSERT but the last, it ends the batch early (the rows inserted so far are the
+    caller's to commit). Returns how many rows were inserted."""
     get = getattr(conn.connection.dbapi_connection, "getlimit", None)  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
     per = max(1, min(500, get(9) // len(PLAIN_COLUMNS))) if get is not None else 500
     for i in range(0, len(batch), per):
         chunk = batch[i : i + per]
         conn.exec_driver_sql(PLAIN_INSERT_SQL + (", " + _PLAIN_VALUES) * (len(chunk) - 1),
                              tuple(chain.from_iterable(chunk)))
+        if stop is not None and i + per < len(batch) and stop():
+            return i + len(chunk)
+    return len(batch)

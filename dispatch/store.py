@@ -466,16 +466,20 @@ class EventStore:
         """Have the buffered fixes written soon, by the store's writer thread where it has one (see fixbuffer)."""
         self.fixbuf.request()
 
-    def _write_fixes(self, batch: Sequence[tuple[Any, ...]]) -> None:
+    def _write_fixes(self, batch: Sequence[tuple[Any, ...]]) -> int:
+        """The rows (or, on SQLite, their first part, when another writer of the process waits for the store:
+        it then waits for at most one INSERT of them) in one transaction. Returns how many are stored."""
         with self.write() as conn:
             if self.is_sqlite:
-                fixes.insert_plain_sqlite(conn, batch)
+                n = fixes.insert_plain_sqlite(conn, batch, stop=lambda: bool(self.writers_waiting))
             else:
                 conn.execute(insert(fixes_table), [dict(zip(fixes.PLAIN_COLUMNS, row, strict=True)) for row in batch])
+                n = len(batch)
         self._wrote_fixes = True
         with self._sealer_lock:  # older fixes into blocks in the background from now on (dispatch/fixseal.py)
             if self._sealer is None and not self._closing and not self.in_memory:
                 self._sealer = fixseal.Sealer(self).start()
+        return n
 
     def pending_fixes(self) -> int:
         return self.fixbuf.pending()

@@ -7,8 +7,12 @@ to call the dumping check) and leaves to Python only the fixes whose checks may 
 debounce tracks open, in the batch's order, so the alerts are the per-fix loop's, in the same order. A batch
 where a unit repeats (one unit's log) keeps the per-fix loop (dispatch/rules/engine.py).
 
-A stop anchor is a unit's row in `_sx`, `_sy` (metres), `_st` (when the stop began; NaN: no stop) and
-`_srow` (the fix it began at: its ts, lat, lon as given).
+Every subject the engine has heard has a number (`_sid`, kept for the engine's life; `_uids` the other way),
+its row in the arrays here, so a batch looks each fix's subject up once and reads the rest by number:
+- its newest fix: `_lt` (its time; NaN: none, or forgotten as a contact gone quiet), `_llat`, `_llon`;
+- its row of the gate tables (dispatch/rules/gates.py): `_gs` (-1: not worked out since the plans changed);
+- its stop anchor: `_sx`, `_sy` (metres), `_st` (when the stop began; NaN: no stop), `_slat`, `_slon` (where,
+  as the fix gave it).
 """
 
 from __future__ import annotations
@@ -30,30 +34,36 @@ class UnitArrays:
     """Mixed into RulesEngine; the attributes it reads (tracks, last_ts, plans, ...) are the engine's."""
 
     tracks: dict[str, dict[tuple[str, str], Any]]
-    last_ts: dict[str, float]
-    last_row: dict[str, Any]
     plans: dict[str, Plan]
-    corridor_far: dict[int, tuple[float, int]]
+    far_d: np.ndarray | None
+    far_r: np.ndarray
     th: dict[str, float]
     index: Any
 
-    def _reset_stops(self) -> None:
-        self._sid: dict[str, int] = {}  # subject -> its row of the stop arrays (kept for the engine's life)
+    def _reset_units(self) -> None:
+        self._sid: dict[str, int] = {}  # subject -> its row of the arrays (kept for the engine's life)
+        self._uids: list[str] = []
+        self._lt = np.full(64, NAN)
+        self._llat = np.zeros(64)
+        self._llon = np.zeros(64)
+        self._gs = np.full(64, -1, dtype=np.int64)
         self._sx = np.zeros(64)
         self._sy = np.zeros(64)
         self._st = np.full(64, NAN)
-        self._srow: list[Any] = [None] * 64
+        self._slat = np.zeros(64)
+        self._slon = np.zeros(64)
 
     def _new_sid(self, uid: str) -> int:
         i = self._sid[uid] = len(self._sid)
+        self._uids.append(uid)
         if i >= len(self._st):
             m = 2 * len(self._st)
-            self._sx = np.resize(self._sx, m)
-            self._sy = np.resize(self._sy, m)
-            st = np.full(m, NAN)
-            st[:i] = self._st
-            self._st = st
-            self._srow += [None] * (m - i)
+            for name, fill in (("_lt", NAN), ("_llat", 0.0), ("_llon", 0.0), ("_gs", -1), ("_sx", 0.0),
+                               ("_sy", 0.0), ("_st", NAN), ("_slat", 0.0), ("_slon", 0.0)):
+                old = getattr(self, name)
+                new = np.full(m, fill, dtype=old.dtype)
+                new[:i] = old[:i]
+                setattr(self, name, new)
         return i
 
     def _sids(self, ids: tuple[str, ...]) -> np.ndarray:
@@ -71,16 +81,14 @@ class UnitArrays:
         i = self._sid.get(uid)
         if i is None or self._st[i] != self._st[i]:
             return None
-        r = self._srow[i]
-        return [float(self._sx[i]), float(self._sy[i]), r[1], r[2], r[3]]
+        return [float(self._sx[i]), float(self._sy[i]), float(self._st[i]), float(self._slat[i]), float(self._slon[i])]
 
     def set_stop(self, uid: str, x: float, y: float, row: Any) -> None:
         """A stop may begin here: row is the fix (its [1], [2], [3]: ts, lat, lon)."""
         i = self._sid.get(uid)
         if i is None:
             i = self._new_sid(uid)
-        self._sx[i], self._sy[i], self._st[i], self._srow[i] = x, y, row[1], row
-        return None
+        self._sx[i], self._sy[i], self._st[i], self._slat[i], self._slon[i] = x, y, row[1], row[2], row[3]
 
     def drop_stop(self, uid: str) -> None:
         i = self._sid.get(uid)
@@ -94,12 +102,13 @@ class UnitArrays:
             i = self._new_sid(uid)
         t0 = float(self._st[i])
         if t0 != t0 or (x - float(self._sx[i])) ** 2 + (y - float(self._sy[i])) ** 2 > radius2:
-            self._sx[i], self._sy[i], self._st[i], self._srow[i] = x, y, row[1], row  # moving: may begin here
+            self._sx[i], self._sy[i], self._st[i] = x, y, row[1]  # moving: may begin here
+            self._slat[i], self._slon[i] = row[2], row[3]
             return False
         return bool(row[1] - t0 >= stop_s)
 
     # the engine's (dispatch/rules/engine.py)
-    def _gap(self, uid: str, prev: float, ts: float, row: Any) -> list[NewEvent]:
+    def _gap(self, uid: str, prev: float, ts: float, lat: float, lon: float) -> list[NewEvent]:
         raise NotImplementedError
 
     def _debounce(self, row: Any, conds: Conds, out: list[NewEvent]) -> None:
@@ -108,18 +117,17 @@ class UnitArrays:
     def _run(self, check: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
         raise NotImplementedError
 
-    def _rounds(self, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int, list[np.ndarray]] | None:
-        """The batch split into rounds where no unit repeats (a unit's k-th fix of the batch is in round k), each
-        in the batch's order, with each fix's unit (its row of the stop arrays, and its number in the batch);
+    def _rounds(self, sid: np.ndarray) -> tuple[np.ndarray, int, list[np.ndarray]] | None:
+        """The batch (sid: each fix's subject's number) split into rounds where no unit repeats (a unit's k-th fix
+        of the batch is in round k), each in the batch's order, with each fix's unit's number in the batch;
         None where the rounds would be too small to be worth it (one unit's log)."""
-        n = len(ids)
-        sid = self._sids(ids)
+        n = len(sid)
         order = np.argsort(sid, kind="stable")
         ss = sid[order]
         first = np.r_[True, ss[1:] != ss[:-1]]
         start = np.flatnonzero(first)
         if len(start) == n:
-            return sid, np.arange(n), n, [np.arange(n)]
+            return np.arange(n), n, [np.arange(n)]
         count = np.diff(np.r_[start, n])
         if n < 32 * int(count.max()):  # rounds of fewer than 32 fixes on average: fix by fix
             return None
@@ -128,46 +136,61 @@ class UnitArrays:
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n) - np.repeat(start, count)
         by = np.argsort(rank, kind="stable")
-        return sid, g, len(start), np.split(by, np.cumsum(np.bincount(rank))[:-1])
+        return g, len(start), np.split(by, np.cumsum(np.bincount(rank))[:-1])
 
-    def _batch_loop(self, rows: list[Any], ids: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x: np.ndarray,
-                    y: np.ndarray, need: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int],
-                    stale_on: bool, stale_s: float, radius2: float, stop_s: float) -> list[NewEvent] | None:
+    def _batch_loop(self, rows: list[Any], ids: tuple[str, ...], sid: np.ndarray, tss: tuple[Any, ...], ts: np.ndarray,
+                    lat: np.ndarray, lon: np.ndarray, x: np.ndarray, y: np.ndarray, need: np.ndarray, dump: np.ndarray,
+                    zl: list[int], zstart: list[int], stale_on: bool, stale_s: float, radius2: float,
+                    stop_s: float) -> list[NewEvent] | None:
         """The per-fix loop, a round (no unit twice) at a time: numpy for what every fix does, Python for the
         fixes whose checks may hold (or whose unit has tracks open). The events come out in the batch's order:
         a unit's events depend only on its own earlier fixes. Each unit's newest fix is noted once, after the
         batch. None: too few units for rounds."""
-        split = self._rounds(ids)
+        split = self._rounds(sid)
         if split is None:
             return None
-        sid, g, ng, rounds = split
-        n = len(ids)
+        g, ng, rounds = split
         cur = np.empty(ng)  # each unit's newest fix's time so far (NaN: none)
-        cur[g] = np.fromiter(map(self.last_ts.get, ids, repeat(NAN, n)), float, n)
+        cur[g] = self._lt[sid]
         lastk = np.full(ng, -1, dtype=np.int64)  # ... and that fix, if in this batch
-        open_ = np.empty(ng, dtype=bool)  # has the unit debounce tracks (only its own fixes change that)
-        open_[g] = np.fromiter(map(self.tracks.__contains__, ids), bool, n)
+        tracked = np.zeros(len(self._st), dtype=bool)  # by number: has the unit debounce tracks
+        tracked[[i for i in map(self._sid.get, self.tracks) if i is not None]] = True
+        open_ = np.empty(ng, dtype=bool)  # ... by unit of the batch (only its own fixes change that)
+        open_[g] = tracked[sid]
         out: list[NewEvent] = []
         at: list[int] = []  # the fix each event came from
         for ks in rounds:
-            self._round(ks, sid[ks], g[ks], cur, lastk, open_, rows, ids, tss, ts[ks], x, y, need, dump[ks], zl, zstart,
-                        stale_on, stale_s, radius2, stop_s, out, at)
+            self._round(ks, sid[ks], g[ks], cur, lastk, open_, rows, ids, tss, ts[ks], lat, lon, x, y, need, dump[ks], zl,
+                        zstart, stale_on, stale_s, radius2, stop_s, out, at)
         if len(rounds) > 1 and out:
             out = [out[i] for i in sorted(range(len(out)), key=at.__getitem__)]  # stable: in order within a fix
-        sel = lastk[lastk >= 0].tolist()
-        if len(sel) == n:
-            self.last_ts.update(zip(ids, tss, strict=True))
-            self.last_row.update(zip(ids, rows, strict=True))
-        elif sel:
-            pick = itemgetter(*sel) if len(sel) > 1 else lambda seq: (seq[sel[0]],)
-            self.last_ts.update(zip(pick(ids), pick(tss), strict=True))
-            self.last_row.update(zip(pick(ids), pick(rows), strict=True))
+        sel = lastk[lastk >= 0]
+        if len(sel):
+            s = sid[sel]
+            self._lt[s], self._llat[s], self._llon[s] = ts[sel], lat[sel], lon[sel]
         return out
 
+    def _going_on(self, qj: np.ndarray, ks: np.ndarray, ids: tuple[str, ...], ts: np.ndarray) -> list[int]:
+        """Fixes of a round (qj) far outside their nearest corridor: where the unit's one debounce track is that
+        route's deviation, open or still being held, its time moves on (all the check and `_debounce` would do,
+        without the condition's text). Returns the others, for the full checks."""
+        tracks, zone_id, dev_s = self.tracks, self.index.ids, self.th["corridor_deviation_s"]
+        rest: list[int] = []
+        ql = qj.tolist()
+        for j, t_s, r in zip(ql, ts[qj].tolist(), self.far_r[ks[qj]].tolist(), strict=True):
+            tr = tracks.get(ids[j])
+            if tr is not None and len(tr) == 1:
+                t = tr.get(("corridor_deviation", zone_id[r]))
+                if t is not None and (t.open or t_s - t.first < dev_s):
+                    t.last = t_s
+                    continue
+            rest.append(j)
+        return rest
+
     def _round(self, ks: np.ndarray, sid: np.ndarray, gk: np.ndarray, cur: np.ndarray, lastk: np.ndarray,
-               open_: np.ndarray, rows: list[Any], ids_all: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray, x_all: np.ndarray,
-               y_all: np.ndarray, need_all: np.ndarray, dump: np.ndarray, zl: list[int], zstart: list[int],
-               stale_on: bool, stale_s: float, radius2: float, stop_s: float, out: list[NewEvent],
+               open_: np.ndarray, rows: list[Any], ids_all: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray,
+               lat_all: np.ndarray, lon_all: np.ndarray, x_all: np.ndarray, y_all: np.ndarray, need_all: np.ndarray,
+               dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool, stale_s: float, radius2: float, stop_s: float, out: list[NewEvent],
                at: list[int]) -> None:
         n = len(ks)
         kl = ks.tolist()
@@ -188,9 +211,7 @@ class UnitArrays:
             moved = np.isnan(t0) | (dx * dx + dy * dy > radius2)
             rk, ri = dk[moved], i[moved]
             self._sx[ri], self._sy[ri], self._st[ri] = x[rk], y[rk], ts[rk]
-            srow = self._srow
-            for a, j in zip(ri.tolist(), rk.tolist(), strict=True):
-                srow[a] = rows[kl[j]]
+            self._slat[ri], self._slon[ri] = lat_all[ks[rk]], lon_all[ks[rk]]
             held = ~moved
             need[dk[held][ts[dk[held]] - t0[held] >= stop_s]] |= DUMPING
         tracks = self.tracks
@@ -199,11 +220,17 @@ class UnitArrays:
         if stale_on and gap.any():
             busy |= gap
             gaps, before_k = gap.tolist(), lastk[gk].tolist()
+        far_d = self.far_d
+        if far_d is not None:  # deviations that go on: each its unit's one track, not to be raised now
+            q = busy & (need == CORRIDOR) & (far_d[ks] > self.th["corridor_deviation_m"])
+            if gaps is not None:
+                q &= ~gap
+            if q.any():
+                busy &= ~q
+                busy[self._going_on(np.flatnonzero(q), ks, ids, ts)] = True  # those that are not, after all
         needs = need.tolist()
         plans = self.plans
         run = self._run
-        far_of, zone_id = self.corridor_far, self.index.ids
-        dev_m, dev_s = self.th["corridor_deviation_m"], self.th["corridor_deviation_s"]
         for j in np.flatnonzero(busy).tolist():  # in the batch's order
             k = kl[j]
             uid = ids[j]
@@ -212,17 +239,11 @@ class UnitArrays:
             if gaps is not None and before_k is not None and gaps[j]:
                 pk = before_k[j]  # the unit's fix before this one: earlier in the batch, or the last one's
                 if pk >= 0:
-                    out += self._gap(uid, tss[pk], row[1], rows[pk])
+                    out += self._gap(uid, tss[pk], row[1], rows[pk][2], rows[pk][3])
                 else:
-                    out += self._gap(uid, self.last_ts[uid], row[1], self.last_row.get(uid))
+                    i = int(sid[j])
+                    out += self._gap(uid, float(self._lt[i]), row[1], float(self._llat[i]), float(self._llon[i]))
             nd = needs[j]
-            if nd == CORRIDOR:  # a deviation that goes on (its unit's one track, not to be raised now)
-                tr = tracks.get(uid)
-                if tr is not None and len(tr) == 1 and far_of[k][0] > dev_m:
-                    t = tr.get(("corridor_deviation", zone_id[far_of[k][1]]))
-                    if t is not None and (t.open or row[1] - t.first < dev_s):
-                        t.last = row[1]  # all the check and `_debounce` would do, without the condition's text
-                        continue
             if nd == 0:
                 self._debounce(row, {}, out)  # its tracks are open
             elif nd > 0:

@@ -82,12 +82,12 @@ def outside_hours(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> 
 
 
 def corridor_deviation(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:
-    far = eng.corridor_far[f.k]  # measured for the batch at once: (metres outside, nearest route)
-    if far[0] > eng.th["corridor_deviation_m"]:
-        z = eng.index.zones[far[1]]
+    far = float(eng.far_d[f.k])  # measured for the batch at once: metres outside its nearest route (far_r)
+    if far > eng.th["corridor_deviation_m"]:
+        z = eng.index.zones[int(eng.far_r[f.k])]
         conds[("corridor_deviation", z["id"])] = Cond(eng.th["corridor_deviation_s"],
-                                                      f"{far[0]:.0f} m outside the corridor of {z['name']}",
-                                                      z["name"], args={"metres": round(far[0]), "route": z["name"]})
+                                                      f"{far:.0f} m outside the corridor of {z['name']}",
+                                                      z["name"], args={"metres": round(far), "route": z["name"]})
 
 
 def suspected_dumping(eng: Any, f: Fix, zs: list[int], conds: Conds, plan: Plan) -> None:

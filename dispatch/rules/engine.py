@@ -60,6 +60,7 @@ CLEARED = {
 }
 SWEEP_EVERY = 10.0
 INF = float("inf")
+NAN = float("nan")
 
 
 class Track:
@@ -84,12 +85,10 @@ class RulesEngine(GateTables, UnitArrays):
         self.enabled = True
         self.index: ZoneIndex | None = None
         self.tracks: dict[str, dict[tuple[str, str], Track]] = {}  # subject -> (rule, zone) -> debounce
-        self.last_ts: dict[str, float] = {}  # subject -> its newest fix seen
-        self.last_row: dict[str, Any] = {}  # subject -> its newest fix row
         self.plans: dict[str, Plan] = {}
         self._plan_sig: Any = None
         self.batch_path = True  # False: every batch fix by fix (the tests compare the two)
-        self._reset_stops()  # truck -> where its stop began (dispatch/rules/batch.py)
+        self._reset_units()  # each subject's newest fix, gate slot, stop (dispatch/rules/batch.py)
         self.failures: Counter[str] = Counter()  # rule -> checks that raised
         self.fixes = 0
         self.data_now = 0.0
@@ -105,7 +104,8 @@ class RulesEngine(GateTables, UnitArrays):
         self.on: dict[str, bool] = {}
         self.permits: dict[str, Any] = {}
         self.companies: dict[str, Any] = {}
-        self.corridor_far: dict[int, tuple[float, int]] = {}
+        self.far_d: np.ndarray | None = None
+        self.far_r = np.zeros(0, dtype=np.int64)
         self._reset_gates()
         self.route_slot: dict[str, int] = {}  # truck -> its row in the route tables (-1: no routes)
         self._slot_routes: list[tuple[int, ...]] = []
@@ -174,7 +174,7 @@ class RulesEngine(GateTables, UnitArrays):
         Time in the rules is the fixes' own, so a log ingested at full speed is judged by its own times; a
         fleet that falls silent is judged by how long the core's clock has run since its last fix.
         """
-        if not self.enabled or not self.last_ts:
+        if not self.enabled or not self._sid:
             return 0
         with self.lock:
             now = self.data_now + max(0.0, self.core.clock() - self._data_clock)
@@ -200,6 +200,7 @@ class RulesEngine(GateTables, UnitArrays):
             self._plan_sig = sig
             self.plans = {}
             self._reset_gates()
+            self._gs[:] = -1
             self.route_slot = {}
             self._slot_routes, self._slot_allowed = [], []
             self._rt = None
@@ -260,7 +261,8 @@ class RulesEngine(GateTables, UnitArrays):
         # ids, times, lat, lon, speed columns: as the feed parsed them (dispatch.core.FixRows), else one pass in C
         cols = getattr(rows, "cols", None) or tuple(zip(*rows, strict=True))
         ts_arr = np.array(cols[1], dtype=float)
-        x, y = idx.xy(np.array(cols[2], dtype=float), np.array(cols[3], dtype=float))
+        lat, lon = np.array(cols[2], dtype=float), np.array(cols[3], dtype=float)
+        x, y = idx.xy(lat, lon)
         # Membership as (fix, zone) pairs ordered by fix; what each fix's zones may raise, as bits, at once:
         # the loop below reads a fix's zone list only when a check needs it.
         fi, zi = idx.pairs(x, y)
@@ -277,57 +279,55 @@ class RulesEngine(GateTables, UnitArrays):
         stale_s = th["stale_s"]
         radius2 = th["dumping_radius_m"] ** 2
         stop_s = th["dumping_stop_min"] * 60.0
-        self.corridor_far = {}
-        gs = self._slots(cols[0], contacts)  # each fix's subject's row of the gate tables (plans made here)
+        self.far_d = None
+        sid = self._sids(cols[0])  # each fix's subject's number (the one lookup by name)
+        gs = self._slots(cols[0], sid, contacts)  # ... its row of the gate tables (plans made here)
         mins = None
         if not contacts:
             if self.on.get("corridor_deviation", True) and self.permits:
                 self._corridors(gs, x, y, fi, zi)
-                if self.corridor_far:
-                    zf_arr[np.fromiter(self.corridor_far, np.int64, len(self.corridor_far))] |= CORRIDOR
+                if self.far_d is not None:
+                    zf_arr[self.far_d == self.far_d] |= CORRIDOR  # measured (not NaN)
             mins = self._minutes(ts_arr)
         # What each fix's plan and place call for, at once; the loop keeps what is sequential per unit (its
         # last fix, its stop anchor, the debounce) and runs the checks where a bit says one may hold.
         needs, dumps = self._needs(gs, ts_arr, speed_arr, mins, zf_arr, fi, zi)
         out = None
         if self.batch_path:  # rounds where no unit repeats (a second of a fleet, a few): the batch path
-            out = self._batch_loop(rows, cols[0], cols[1], ts_arr, x, y, needs, dumps, zl, zstart, stale_on,
-                                   stale_s, radius2, stop_s)
+            out = self._batch_loop(rows, cols[0], sid, cols[1], ts_arr, lat, lon, x, y, needs, dumps, zl, zstart,
+                                   stale_on, stale_s, radius2, stop_s)
         if out is None:
-            out = self._fix_loop(rows, cols, x, y, needs.tolist(), dumps.tolist(), zl, zstart, stale_on, stale_s,
-                                 radius2, stop_s)
+            out = self._fix_loop(rows, cols, sid.tolist(), x, y, needs.tolist(), dumps.tolist(), zl, zstart, stale_on,
+                                 stale_s, radius2, stop_s)
         self.fixes += n
         newest = float(ts_arr.max())
         if newest > self.data_now:
             self.data_now = newest
         return out
 
-    def _fix_loop(self, rows: list[Any], cols: tuple[Any, ...], x: np.ndarray, y: np.ndarray, needs: list[int],
-                  dumps: list[bool], zl: list[int], zstart: list[int], stale_on: bool, stale_s: float,
-                  radius2: float, stop_s: float) -> list[NewEvent]:
+    def _fix_loop(self, rows: list[Any], cols: tuple[Any, ...], sids: list[int], x: np.ndarray, y: np.ndarray,
+                  needs: list[int], dumps: list[bool], zl: list[int], zstart: list[int], stale_on: bool,
+                  stale_s: float, radius2: float, stop_s: float) -> list[NewEvent]:
         """Fix by fix, in order: a batch where a unit repeats (one unit's log, say)."""
-        last_ts = self.last_ts
-        last_row = self.last_row
+        lt, llat, llon = self._lt, self._llat, self._llon
         tracks = self.tracks
         plans = self.plans
         xs, ys = x.tolist(), y.tolist()
         out: list[NewEvent] = []
         run = self._run
         todo_of = TODO
-        for k, uid, ts, need, dumping in zip(range(len(rows)), cols[0], cols[1], needs, dumps, strict=True):
-            prev = last_ts.get(uid)
-            if prev is not None:
-                if ts < prev:
-                    continue  # out of order: the rules follow each unit's time forwards only
-                if ts - prev > stale_s:
-                    if stale_on:
-                        out += self._gap(uid, prev, ts, last_row.get(uid))
-                    self.drop_stop(uid)  # a stop is what was seen: parked through a silence is not one
+        for k, uid, s, ts, need, dumping in zip(range(len(rows)), cols[0], sids, cols[1], needs, dumps, strict=True):
+            prev = float(lt[s])  # NaN (none yet): neither comparison holds
+            if ts < prev:
+                continue  # out of order: the rules follow each unit's time forwards only
+            if ts - prev > stale_s:
+                if stale_on:
+                    out += self._gap(uid, prev, ts, float(llat[s]), float(llon[s]))
+                self.drop_stop(uid)  # a stop is what was seen: parked through a silence is not one
             if need < 0:
                 continue  # no plan: not a unit of ours (the core ingests only units)
             row = rows[k]
-            last_ts[uid] = ts
-            last_row[uid] = row
+            lt[s], llat[s], llon[s] = ts, row[2], row[3]
             if dumping and self._anchor(uid, xs[k], ys[k], row, radius2, stop_s):
                 need |= DUMPING
             if not need:
@@ -406,14 +406,13 @@ class RulesEngine(GateTables, UnitArrays):
                         f"unit:{subject}")
 
     # ------------------------------------------------------------------ stale
-    def _gap(self, uid: str, prev: float, ts: float, row: Any) -> list[NewEvent]:
-        """A log's gap longer than stale_s: the unit was silent (its fix before: row); raised and (it reports
-        again) cleared."""
+    def _gap(self, uid: str, prev: float, ts: float, lat: float, lon: float) -> list[NewEvent]:
+        """A log's gap longer than stale_s: the unit was silent (its fix before: at prev, lat, lon); raised and
+        (it reports again) cleared."""
         tr = self.tracks.get(uid, {})
         if ("stale", "") in tr:
             return []  # the sweep saw it already
         at = prev + self.th["stale_s"]
-        lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
         c = Cond(0.0, f"silent {(ts - prev) / 60.0:.0f} min", args={"minutes": round((ts - prev) / 60.0)})
         t = Track(prev, at, True)
         return [self._raised("stale", uid, "", at, lat, lon, c, prev), self._cleared("stale", uid, "", ts, t)]
@@ -424,13 +423,14 @@ class RulesEngine(GateTables, UnitArrays):
         out: list[NewEvent] = []
         limit = self.th["stale_s"]
         units = self.core.state.units
-        gone: list[str] = []
-        for uid, last in self.last_ts.items():
-            if now - last <= limit:
-                continue
+        lt = self._lt[:len(self._uids)]
+        with np.errstate(invalid="ignore"):
+            silent = np.flatnonzero(now - lt > limit).tolist()  # NaN (none, or forgotten): never
+        for i in silent:
+            uid, last = self._uids[i], float(lt[i])
             tr = self.tracks.setdefault(uid, {})
             if uid.startswith("mmsi:") or uid not in units:  # a contact gone quiet: its alerts close
-                gone.append(uid)
+                lt[i] = NAN  # forgotten until it is heard again
                 for key, t in list(tr.items()):
                     del tr[key]
                     if t.open:
@@ -439,14 +439,9 @@ class RulesEngine(GateTables, UnitArrays):
                 continue
             if ("stale", "") not in tr:
                 tr[("stale", "")] = Track(last, now, True)
-                row = self.last_row.get(uid)
-                lat, lon = (row[2], row[3]) if row is not None else (0.0, 0.0)
-                out.append(self._raised("stale", uid, "", now, lat, lon,
+                out.append(self._raised("stale", uid, "", now, float(self._llat[i]), float(self._llon[i]),
                                         Cond(0.0, f"silent {(now - last) / 60.0:.0f} min",
                                              args={"minutes": round((now - last) / 60.0)}), last))
-        for uid in gone:
-            self.last_ts.pop(uid, None)
-            self.last_row.pop(uid, None)
         for uid in [u for u, tr in self.tracks.items() if not tr]:
             del self.tracks[uid]
         return out

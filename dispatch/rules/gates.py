@@ -10,7 +10,6 @@ far outside their nearest corridor they are.
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,8 @@ class GateTables:
     index: Any
     plans: dict[str, Plan]
     th: dict[str, float]
-    corridor_far: dict[int, tuple[float, int]]
+    far_d: np.ndarray | None  # by fix of the batch: metres outside its nearest route (NaN: not measured)
+    far_r: np.ndarray  # ... and that route
     route_slot: dict[str, int]
     _slot_routes: list[tuple[int, ...]]
     _slot_allowed: list[frozenset[int]]
@@ -35,6 +35,7 @@ class GateTables:
     _g: dict[str, list[Any]]
     _hours_id: dict[bytes, int]
     _ga: dict[str, np.ndarray] | None
+    _gs: np.ndarray  # a subject's gate slot by its number (dispatch/rules/batch.py)
 
     def plan(self, uid: str, contact: bool) -> Plan | None:
         raise NotImplementedError
@@ -79,17 +80,20 @@ class GateTables:
             self._ga = ga
         return self._ga
 
-    def _slots(self, ids: tuple[str, ...], contacts: bool) -> np.ndarray:
-        """Each fix's subject's row of the gate tables (0: no plan); plans not worked out yet are, here."""
-        n = len(ids)
-        slot = self.gate_slot
-        s = np.fromiter(map(slot.get, ids, repeat(0, n)), np.int64, n)
-        unknown = np.flatnonzero(s == 0)
+    def _slots(self, ids: tuple[str, ...], sid: np.ndarray, contacts: bool) -> np.ndarray:
+        """Each fix's subject's row of the gate tables (0: no plan), by the subjects' numbers (sid; `_gs`: the
+        rows by number, -1 not known); plans not worked out yet are, here (a subject with none is looked at
+        again in each batch: it may have become a unit)."""
+        s = self._gs[sid]
+        unknown = np.flatnonzero(s < 0)
         if len(unknown):  # plans not worked out yet (the first batch after a change)
+            slot = self.gate_slot
             for i in unknown.tolist():
-                if ids[i] not in self.plans:
-                    self.plan(ids[i], contacts)
-            s = np.fromiter(map(slot.get, ids, repeat(0, n)), np.int64, n)
+                uid = ids[i]
+                if uid not in self.plans:
+                    self.plan(uid, contacts)
+                s[i] = self._gs[sid[i]] = slot.get(uid, -1)
+            s[s < 0] = 0
         return s
 
     def _needs(self, s: np.ndarray, ts: np.ndarray, speed: np.ndarray | None, mins: np.ndarray | None,
@@ -131,7 +135,8 @@ class GateTables:
         return self._rt
 
     def _corridors(self, gs: np.ndarray, x: np.ndarray, y: np.ndarray, fi: np.ndarray, zi: np.ndarray) -> None:
-        """How far each fix of a truck with permitted routes is outside them (vectorised: no loop over fixes).
+        """How far each fix of a truck with permitted routes is outside them (vectorised: no loop over fixes), as
+        `far_d` and `far_r` (left None where no fix is measured).
 
         A fix inside one of its allowed zones (a permitted corridor or site) is not measured. Per fix the
         nearest route is kept (the first of equals, in the permit's order). gs: the fixes' gate slots.
@@ -163,5 +168,7 @@ class GateTables:
         kr, d, rr = kr[o], d[o], rr[o]
         first = np.ones(len(kr), dtype=bool)
         first[1:] = kr[1:] != kr[:-1]
-        self.corridor_far.update(zip(kr[first].tolist(), zip(d[first].tolist(), rr[first].tolist(), strict=True),
-                                     strict=True))
+        kf, df, rf = kr[first], d[first], rr[first]
+        self.far_d = np.full(len(x), np.nan)
+        self.far_r = np.zeros(len(x), dtype=np.int64)
+        self.far_d[kf], self.far_r[kf] = df, rf

@@ -188,3 +188,73 @@ def test_an_event_waits_for_one_chunk_of_a_large_flush_of_fixes_not_the_whole_fl
     assert _stored(path) == n
     assert not core.store.writers_waiting
     core.close()
+
+
+def test_a_write_that_ends_a_chunk_early_leaves_the_rest_for_the_next_in_order() -> None:
+    """The write may store only the first part of a chunk (a writer waits for the store): the rest follows
+    in the next transactions, in order, nothing twice, and a waiting writer gets its turn in between."""
+    written: list[list[float]] = []
+    yields: list[int] = []
+
+    def write(batch: Any) -> int:
+        part = batch[:3]  # as if a writer waited after every INSERT of three rows
+        written.append([r[1] for r in part])
+        return len(part)
+
+    buf = FixBuffer(write, 3600.0, background=False, chunk=5, yield_to=lambda: yields.append(len(written)))
+    with buf._lock:
+        buf._rows.extend(_rows(11, t0=0.0))
+    assert buf.flush() == 11
+    assert [t for part in written for t in part] == [float(i) for i in range(11)]
+    assert [len(p) for p in written] == [3, 3, 3, 2]
+    assert yields == [1, 2, 3] and buf.written == 11 and buf.pending() == 0
+
+
+def test_the_sqlite_insert_stops_after_the_insert_under_way_when_asked(tmp_path: Path) -> None:
+    from dispatch import fixes
+
+    path = tmp_path / "i.db"
+    store = EventStore(f"sqlite:///{path}", flush_interval=3600)
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) >= 2  # a writer comes during the second INSERT
+
+    with store.write() as conn:
+        n = fixes.insert_plain_sqlite(conn, _rows(1800), stop=stop)
+    assert n == 1000 and len(asked) == 2  # two INSERTs of 500, then the commit
+    with store.write() as conn:
+        assert fixes.insert_plain_sqlite(conn, _rows(700, t0=5000.0), stop=lambda: True) == 500
+        assert fixes.insert_plain_sqlite(conn, _rows(300, t0=9000.0), stop=lambda: True) == 300  # never after the last
+    assert _stored(path) == 1800
+    store.close()
+
+
+def test_a_waiting_event_goes_in_after_one_insert_of_fixes_not_a_whole_chunk(tmp_path: Path) -> None:
+    """A command that meets the fix writer waits for the INSERT under way (at most 500 rows), not for the rest
+    of its chunk: the store's write ends the chunk's transaction there when a writer waits."""
+    from dispatch.store import FIX_CHUNK
+
+    path = tmp_path / "e.db"
+    core = Dispatch(EventStore(f"sqlite:///{path}", flush_interval=3600))
+    core.register_units("test", [{"id": "u1", "name": "u1", "kind": "truck"}])
+    seen: list[int] = []
+    orig = core.store._write_fixes
+
+    def write(batch: Any) -> int:
+        n = orig(batch)
+        seen.append(n)
+        return n
+
+    core.store.fixbuf._write = write
+    n = 40 * FIX_CHUNK
+    core.store.add_rows(_rows(n))  # due: the writer thread takes it
+    assert core.store.fixbuf.wait_written(FIX_CHUNK, 20)  # under way
+    for i in range(5):
+        core.register_units("test", [{"id": f"v{i}", "name": f"v{i}", "kind": "truck"}])  # each waits for the store
+    core.flush()
+    assert _stored(path) == n and sum(seen) == n
+    short = [k for k in seen if k < FIX_CHUNK]
+    assert short and all(k % 500 == 0 for k in short), seen  # ended after an INSERT, for the command waiting
+    core.close()
