@@ -71,12 +71,16 @@ def _alerts(core):
     return [{k: v for k, v in a.items() if k != "recorded"} for _, a in sorted(alert_book(core.state).alerts.items())]
 
 
-def test_the_batch_path_raises_and_clears_what_the_fix_loop_does(tmp_path):
-    """... and so does the batch path reading the columns the feed parsed (dispatch.core.FixRows)."""
+def test_the_batch_path_raises_and_clears_what_the_fix_loop_does(tmp_path, monkeypatch):
+    """... and so does the batch path reading the columns the feed parsed (dispatch.core.FixRows), and the batch
+    path judging each batch in parts (dispatch/rules/engine.py PART: here parts of 97 fixes, batches of 150-630)."""
     from dispatch.core import FixRows
+    from dispatch.rules import engine as engine_module
 
     cores = []
-    for name, batch_path, columns in (("loop.db", False, False), ("batch.db", True, False), ("cols.db", True, True)):
+    for name, batch_path, columns in (("loop.db", False, False), ("batch.db", True, False), ("cols.db", True, True),
+                                      ("parts.db", True, True)):
+        monkeypatch.setattr(engine_module, "PART", 97 if name == "parts.db" else 4096)
         core = make_core(tmp_path, name)
         fleet, boats, protected = _city(core, 5)
         eng = engine(core)
@@ -86,8 +90,8 @@ def test_the_batch_path_raises_and_clears_what_the_fix_loop_does(tmp_path):
             core.ingest(FixRows(batch, tuple(map(list, zip(*batch, strict=True)))) if columns else batch)
             core.observe_contacts(contacts)
         cores.append(core)
-    loop, fast, cols = (_alerts(c) for c in cores)
-    assert cols == fast
+    loop, fast, cols, parts = (_alerts(c) for c in cores)
+    assert cols == fast and parts == fast
     rules = {a["rule"] for a in loop}
     assert rules >= {"corridor_deviation", "suspected_dumping", "permit_expired", "outside_hours", "speeding",
                      "left_patrol_area", "protection_zone_entry", "stale"}, rules
