@@ -284,6 +284,7 @@ class EventStore:
         # hub's outbox write meeting the feed's flush of fixes lost milliseconds). Other processes: SQLite's.
         self.writer = threading.RLock()
         self.writers_waiting: list[int] = []  # threads waiting for `writer` (dispatch/storetx.py take_writer)
+        self.writers_moved = threading.Condition()  # guards writers_waiting; notified when a waiter leaves it
         self._probe: Any = None  # see head_seq()
         self._probe_lock = threading.Lock()
         self._migrate()

@@ -102,13 +102,18 @@ def take_writer(store: Any) -> bool:
     if lock.acquire(blocking=False):
         return True
     waiting = getattr(store, "writers_waiting", None)
-    if waiting is None:
+    moved = getattr(store, "writers_moved", None)
+    if waiting is None or moved is None:
         return bool(lock.acquire(timeout=WRITER_WAIT_S))
-    waiting.append(threading.get_ident())
+    me = threading.get_ident()
+    with moved:
+        waiting.append(me)
     try:
         return bool(lock.acquire(timeout=WRITER_WAIT_S))
     finally:
-        waiting.remove(threading.get_ident())
+        with moved:
+            waiting.remove(me)
+            moved.notify_all()
 
 
 YIELD_WAIT_S = 0.05  # at most this long between two chunks of fixes for the writers that wait to go first
@@ -119,11 +124,11 @@ def let_writers_in(store: Any) -> None:
     the store take it first (each waiter is off the list once it holds the lock); at most YIELD_WAIT_S, and
     never by a thread that holds the store itself (they would wait for it)."""
     waiting = getattr(store, "writers_waiting", None)
-    if not waiting or store.writer._is_owned():
+    moved = getattr(store, "writers_moved", None)
+    if not waiting or moved is None or store.writer._is_owned():
         return
-    deadline = time.monotonic() + YIELD_WAIT_S
-    while waiting and time.monotonic() < deadline:
-        time.sleep(0.0002)
+    with moved:
+        moved.wait_for(lambda: not waiting, YIELD_WAIT_S)
 
 
 class WriteTx:
