@@ -241,8 +241,8 @@ class UnitArrays:
                 if pk >= 0:
                     out += self._gap(uid, tss[pk], row[1], rows[pk][2], rows[pk][3])
                 else:
-                    i = int(sid[j])
-                    out += self._gap(uid, float(self._lt[i]), row[1], float(self._llat[i]), float(self._llon[i]))
+                    si = int(sid[j])
+                    out += self._gap(uid, float(self._lt[si]), row[1], float(self._llat[si]), float(self._llon[si]))
             nd = needs[j]
             if nd == 0:
                 self._debounce(row, {}, out)  # its tracks are open
