@@ -7,7 +7,8 @@ to call the dumping check) and leaves to Python only the fixes whose checks may 
 debounce tracks open, in the batch's order, so the alerts are the per-fix loop's, in the same order. A batch
 where a unit repeats (one unit's log) keeps the per-fix loop (dispatch/rules/engine.py).
 
-Every subject the engine has heard has a number (`_sid`, kept for the engine's life; `_uids` the other way),
+Every subject the engine has heard has a number (`_sid`; `_uids` the other way; numbered again, in order, once many
+contacts gone quiet were forgotten: `_compact_units`),
 its row in the arrays here, so a batch looks each fix's subject up once and reads the rest by number:
 - its newest fix: `_lt` (its time; NaN: none, or forgotten as a contact gone quiet), `_llat`, `_llon`;
 - its row of the gate tables (dispatch/rules/gates.py): `_gs` (-1: not worked out since the plans changed);
@@ -28,6 +29,9 @@ from dispatch.rules.checks import CORRIDOR, DUMPING, TODO, Conds, Fix, Plan
 from dispatch.store import NewEvent
 
 NAN = float("nan")
+# the arrays by subject number, and what a new row holds
+BY_NUMBER = (("_lt", NAN), ("_llat", 0.0), ("_llon", 0.0), ("_gs", -1), ("_sx", 0.0), ("_sy", 0.0), ("_st", NAN),
+             ("_slat", 0.0), ("_slon", 0.0))
 
 
 class UnitArrays:
@@ -41,30 +45,43 @@ class UnitArrays:
     index: Any
 
     def _reset_units(self) -> None:
-        self._sid: dict[str, int] = {}  # subject -> its row of the arrays (kept for the engine's life)
+        self._sid: dict[str, int] = {}  # subject -> its row of the arrays (until it is forgotten)
         self._uids: list[str] = []
-        self._lt = np.full(64, NAN)
-        self._llat = np.zeros(64)
-        self._llon = np.zeros(64)
-        self._gs = np.full(64, -1, dtype=np.int64)
-        self._sx = np.zeros(64)
-        self._sy = np.zeros(64)
-        self._st = np.full(64, NAN)
-        self._slat = np.zeros(64)
-        self._slon = np.zeros(64)
+        self._forgotten = 0  # subjects forgotten (contacts gone quiet) since the numbers were last compacted
+        for name, fill in BY_NUMBER:
+            setattr(self, name, np.full(64, fill, dtype=np.int64 if name == "_gs" else float))
 
     def _new_sid(self, uid: str) -> int:
         i = self._sid[uid] = len(self._sid)
         self._uids.append(uid)
         if i >= len(self._st):
-            m = 2 * len(self._st)
-            for name, fill in (("_lt", NAN), ("_llat", 0.0), ("_llon", 0.0), ("_gs", -1), ("_sx", 0.0),
-                               ("_sy", 0.0), ("_st", NAN), ("_slat", 0.0), ("_slon", 0.0)):
-                old = getattr(self, name)
-                new = np.full(m, fill, dtype=old.dtype)
-                new[:i] = old[:i]
-                setattr(self, name, new)
+            self._resize_units(np.arange(i), 2 * len(self._st))
         return i
+
+    def _resize_units(self, rows: np.ndarray, size: int) -> None:
+        """The arrays by number as `size` rows, the first ones those of the numbers `rows`, in order."""
+        for name, fill in BY_NUMBER:
+            old = getattr(self, name)
+            new = np.full(size, fill, dtype=old.dtype)
+            new[:len(rows)] = old[rows]
+            setattr(self, name, new)
+
+    def _compact_units(self) -> int:
+        """Number again only the subjects still followed (a newest fix, a stop or debounce tracks), in their
+        order: a river's AIS contacts come and go for years, and each would keep its row. Only between batches
+        (the batch's numbers are its own). Returns how many were dropped."""
+        n = len(self._uids)
+        lt, st = self._lt[:n], self._st[:n]
+        keep = (lt == lt) | (st == st)
+        keep[[i for i in map(self._sid.get, self.tracks) if i is not None]] = True
+        self._forgotten = 0
+        if keep.all():
+            return 0
+        rows = np.flatnonzero(keep)
+        self._resize_units(rows, max(64, 1 << len(rows).bit_length()))
+        self._uids = [self._uids[i] for i in rows.tolist()]
+        self._sid = {u: i for i, u in enumerate(self._uids)}
+        return n - len(rows)
 
     def _sids(self, ids: tuple[str, ...]) -> np.ndarray:
         n = len(ids)
@@ -75,6 +92,11 @@ class UnitArrays:
             i = self._sid.get(uid)
             s[k] = self._new_sid(uid) if i is None else i
         return s
+
+    def last_ts_of(self, uid: str) -> float | None:
+        """The time of the subject's newest fix the rules have seen (None: none, or forgotten)."""
+        i = self._sid.get(uid)
+        return None if i is None or self._lt[i] != self._lt[i] else float(self._lt[i])
 
     def stop_of(self, uid: str) -> list[Any] | None:
         """[x, y, ts, lat, lon] where the unit's stop began (None: no stop)."""

@@ -67,6 +67,7 @@ SWEEP_EVERY = 10.0
 # of a process with threads interrupts the other cores (a TLB shootdown). With batches of 9,400 fixes that
 # was a sixth of the feed thread's time in the kernel (perf, `bench --only rules`, 2026-12-05).
 PART = 4096
+COMPACT_AFTER = 1024  # subjects forgotten (and at least half of those numbered) before they are numbered again
 INF = float("inf")
 NAN = float("nan")
 
@@ -451,6 +452,7 @@ class RulesEngine(GateTables, UnitArrays):
             tr = self.tracks.setdefault(uid, {})
             if uid.startswith("mmsi:") or uid not in units:  # a contact gone quiet: its alerts close
                 lt[i] = NAN  # forgotten until it is heard again
+                self._forgotten += 1
                 for key, t in list(tr.items()):
                     del tr[key]
                     if t.open:
@@ -464,6 +466,8 @@ class RulesEngine(GateTables, UnitArrays):
                                              args={"minutes": round((now - last) / 60.0)}), last))
         for uid in [u for u, tr in self.tracks.items() if not tr]:
             del self.tracks[uid]
+        if self._forgotten > max(COMPACT_AFTER, len(self._uids) // 2):
+            self._compact_units()
         return out
 
     # ------------------------------------------------------------------- time

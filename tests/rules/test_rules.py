@@ -238,3 +238,33 @@ def test_open_alerts_survive_a_restart_and_close_when_the_condition_clears(tmp_p
     drive(c, "boat-01", [(t + 120 + i, -1000.0, 2500.0, 2.0) for i in range(90)])
     assert [(a["rule"], a["state"]) for a in alerts(c)] == [("left_patrol_area", "cleared")]
     c.close()
+
+
+def test_vessels_gone_quiet_leave_no_row_behind_and_the_units_keep_their_state(core, monkeypatch):
+    """Every subject heard has a row in the engine's arrays (dispatch/rules/batch.py); an AIS contact gone quiet
+    is forgotten, and once many are, the rows are numbered again: the river's vessels of years do not pile up,
+    and a unit's newest fix and stop, and a contact's open alert, carry over."""
+    from dispatch.rules import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER", 50)
+    call(core, "rules.config_set", {"config": {"stale_s": 40}}, actor="t")
+    eng = core.ext["rules"]
+    eng.timer_s = 0
+    t = local_ts("2026-12-03 10:00")
+    drive(core, "truck-02", [(t + i, 600.0, 0.0, 0.0) for i in range(5)])  # parked on its route: a stop begins
+    stop = eng.stop_of("truck-02")
+    assert stop is not None
+    for k in range(4):  # 4 x 60 vessels passing, each heard once, then quiet; the truck's fixes drive the sweeps
+        core.observe_contacts([(f"mmsi:41200{k}{c:03d}", t + 100 * k + 50, 24.2, 109.3, 3.0, 0.0, "ais")
+                               for c in range(60)])
+        drive(core, "truck-02", [(t + i, 600.0, 0.0, 0.0) for i in range(max(5, 100 * k), 100 * k + 100)])
+    assert eng.last_ts_of("mmsi:412000001") is None  # forgotten
+    lat, lon = FRAME.to_latlon(1500.0, 2500.0)  # one more, in the protection zone: its alert open while heard
+    core.observe_contacts([("mmsi:412999999", t + 400 + i, lat, lon, 1.0, 0.0, "ais") for i in range(30)])
+    [a] = alerts(core, rule="protection_zone_entry")
+    assert a["state"] == "open" and a["unit_id"] == "mmsi:412999999"
+    assert len(eng._uids) < 100, len(eng._uids)  # 242 subjects heard: the quiet vessels' rows dropped
+    assert eng.stop_of("truck-02") == stop and eng.last_ts_of("truck-02") == t + 399  # carried over
+    assert eng.last_ts_of("mmsi:412999999") == t + 429
+    core.observe_contacts([("mmsi:412000001", t + 430, 24.2, 109.3, 3.0, 0.0, "ais")])  # a vessel back: a new row
+    assert eng.last_ts_of("mmsi:412000001") == t + 430
