@@ -44,6 +44,17 @@ class UnitArrays:
     th: dict[str, float]
     index: Any
 
+    # by subject number (BY_NUMBER; made by _reset_units)
+    _lt: np.ndarray
+    _llat: np.ndarray
+    _llon: np.ndarray
+    _gs: np.ndarray
+    _sx: np.ndarray
+    _sy: np.ndarray
+    _st: np.ndarray
+    _slat: np.ndarray
+    _slon: np.ndarray
+
     def _reset_units(self) -> None:
         self._sid: dict[str, int] = {}  # subject -> its row of the arrays (until it is forgotten)
         self._uids: list[str] = []
@@ -175,7 +186,7 @@ class UnitArrays:
         cur = np.empty(ng)  # each unit's newest fix's time so far (NaN: none)
         cur[g] = self._lt[sid]
         lastk = np.full(ng, -1, dtype=np.int64)  # ... and that fix, if in this batch
-        tracked = np.zeros(len(self._st), dtype=bool)  # by number: has the unit debounce tracks
+        tracked = np.zeros(len(self._st), dtype=np.bool_)  # by number: has the unit debounce tracks
         tracked[[i for i in map(self._sid.get, self.tracks) if i is not None]] = True
         open_ = np.empty(ng, dtype=bool)  # ... by unit of the batch (only its own fixes change that)
         open_[g] = tracked[sid]
