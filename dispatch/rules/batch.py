@@ -84,7 +84,7 @@ class UnitArrays:
         n = len(self._uids)
         lt, st = self._lt[:n], self._st[:n]
         keep = (lt == lt) | (st == st)
-        keep[[i for i in map(self._sid.get, self.tracks) if i is not None]] = True
+        keep[self._tracked_numbers()] = True
         self._forgotten = 0
         if keep.all():
             return 0
@@ -103,6 +103,10 @@ class UnitArrays:
             i = self._sid.get(uid)
             s[k] = self._new_sid(uid) if i is None else i
         return s
+
+    def _tracked_numbers(self) -> list[int]:
+        """The numbers of the subjects with debounce tracks (a subject restored with its open alerts may have none)."""
+        return [i for i in map(self._sid.get, self.tracks) if i is not None]
 
     def last_ts_of(self, uid: str) -> float | None:
         """The time of the subject's newest fix the rules have seen (None: none, or forgotten)."""
@@ -187,7 +191,7 @@ class UnitArrays:
         cur[g] = self._lt[sid]
         lastk = np.full(ng, -1, dtype=np.int64)  # ... and that fix, if in this batch
         tracked = np.zeros(len(self._st), dtype=np.bool_)  # by number: has the unit debounce tracks
-        tracked[[i for i in map(self._sid.get, self.tracks) if i is not None]] = True
+        tracked[self._tracked_numbers()] = True
         open_ = np.empty(ng, dtype=bool)  # ... by unit of the batch (only its own fixes change that)
         open_[g] = tracked[sid]
         out: list[NewEvent] = []
