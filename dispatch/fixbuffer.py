@@ -14,9 +14,9 @@ keeps the stored order the order of arrival. A large batch is written in transac
 an alert the rules raised, a dispatcher's command) go first: an event never waits behind more than one
 chunk of fixes (it waited for the whole batch: 10,000 fixes, 5-17 ms on the bench machine, with the feed's
 thread blocked in the rules' record all that time). The write may end a chunk early, when a writer waits
-(the store's, on SQLite, after the INSERT of at most 500 rows under way): the rest is the next chunk. A failed write keeps its fixes (those of the chunk
-that failed and after) at the head of the buffer for the next one; the writer thread says so once in
-the log and tries again at the next interval.
+(the store's, on SQLite, after the INSERT of at most 500 rows under way): the rest is the next chunk. A
+failed write keeps its fixes (those of the chunk that failed and after) at the head of the buffer for the
+next one; the writer thread says so once in the log and tries again at the next interval.
 
 A store that cannot be shared between threads (SQLite in memory: each thread would see its own empty
 database) gets no thread: its due batches are written by the thread that adds them, as `add` did

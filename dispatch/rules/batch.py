@@ -227,8 +227,8 @@ class UnitArrays:
     def _round(self, ks: np.ndarray, sid: np.ndarray, gk: np.ndarray, cur: np.ndarray, lastk: np.ndarray,
                open_: np.ndarray, rows: list[Any], ids_all: tuple[str, ...], tss: tuple[Any, ...], ts: np.ndarray,
                lat_all: np.ndarray, lon_all: np.ndarray, x_all: np.ndarray, y_all: np.ndarray, need_all: np.ndarray,
-               dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool, stale_s: float, radius2: float, stop_s: float, out: list[NewEvent],
-               at: list[int]) -> None:
+               dump: np.ndarray, zl: list[int], zstart: list[int], stale_on: bool, stale_s: float, radius2: float,
+               stop_s: float, out: list[NewEvent], at: list[int]) -> None:
         n = len(ks)
         kl = ks.tolist()
         ids = ids_all if n == len(ids_all) else itemgetter(*kl)(ids_all) if n > 1 else (ids_all[kl[0]],)
