@@ -34,6 +34,10 @@ DEALER-ROUTER round trip, and a broadcast to all 1,000.
   before each), for comparison only: a pause lets the threads sleep and the cores idle, and each round trip
   then pays their waking (on the bench machine its p99 was 0.24-0.25 ms against 0.15-0.18 back to back,
   2026-12-05). The target stays on the back-to-back figure.
+  `zmq_curve_rtt_processes_ms_*`: the CURVE round trip back to back with the echoing ROUTER in a process of
+  its own, as the units are, for comparison only: each direction then crosses two processes' ZeroMQ I/O
+  threads (the in-process peer's one I/O thread serves both ends) and wakes a thread in the other process.
+  The peers are in dispatch/hub/zmq_peers.py.
 - `field_broadcast_1000_ms`: one broadcast persisted for (1,000 outbox rows), sent to and
   acknowledged by all 1,000 units, median of a few (the slowest as `..._max`). Target: at most 250 ms. Peer: `zmq_broadcast_1000_ms`, a raw
   ROUTER sending one message to each of 1,000 DEALERs and reading their 1,000 answers.
@@ -71,6 +75,7 @@ from typing import Any
 import zmq
 
 from dispatch.bench import percentile
+from dispatch.hub.zmq_peers import zmq_broadcast, zmq_curve_connect, zmq_rtt, zmq_rtt_processes
 
 N_UNITS = 1000
 MEASURED_KINDS = frozenset({"incident.assigned", "field.message_sent"})  # what the round trips time from
@@ -80,136 +85,6 @@ def _raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 8192:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(8192, hard), hard))
-
-
-# ------------------------------------------------------------------------------------ peers
-def zmq_rtt(samples: int, curve: bool = False, paced: bool = False) -> list[float]:
-    """Raw DEALER -> ROUTER (echo thread) -> DEALER round trips, ms (with `curve`: both ends CURVE; `paced`:
-    a random 0-4 ms pause before each, as the field round trips have)."""
-    ctx = zmq.Context()
-    router = ctx.socket(zmq.ROUTER)
-    dealer = ctx.socket(zmq.DEALER)
-    if curve:
-        spub, ssec = zmq.curve_keypair()
-        cpub, csec = zmq.curve_keypair()
-        router.curve_server = True
-        router.curve_secretkey, router.curve_publickey = ssec, spub
-        dealer.curve_serverkey, dealer.curve_publickey, dealer.curve_secretkey = spub, cpub, csec
-    port = router.bind_to_random_port("tcp://127.0.0.1")
-    dealer.connect(f"tcp://127.0.0.1:{port}")
-    stop = threading.Event()
-
-    def echo() -> None:
-        while not stop.is_set():
-            if router.poll(50):
-                router.send_multipart(router.recv_multipart())
-
-    t = threading.Thread(target=echo, daemon=True)
-    t.start()
-    out = []
-    rng = random.Random(5)
-    for _ in range(samples):
-        if paced:
-            time.sleep(rng.uniform(0, 0.004))
-        t0 = time.perf_counter()
-        dealer.send(b'{"type":"ack","seq":1}')
-        dealer.recv()
-        out.append((time.perf_counter() - t0) * 1000)
-    stop.set()
-    t.join()
-    dealer.close(0)
-    router.close(0)
-    ctx.term()
-    return out[10:]
-
-
-def zmq_broadcast(n: int, rounds: int) -> float:
-    """Raw ROUTER: one message to each of `n` DEALERs (echoing from one poller thread), all answers back; ms."""
-    ctx = zmq.Context()
-    ctx.max_sockets = n + 64
-    router = ctx.socket(zmq.ROUTER)
-    router.setsockopt(zmq.BACKLOG, 2048)
-    router.sndhwm = router.rcvhwm = 100_000
-    port = router.bind_to_random_port("tcp://127.0.0.1")
-    dealers = []
-    for i in range(n):
-        d = ctx.socket(zmq.DEALER)
-        d.linger = 0
-        d.identity = b"d%d" % i
-        d.connect(f"tcp://127.0.0.1:{port}")
-        dealers.append(d)
-    stop = threading.Event()
-
-    def echo() -> None:
-        poller = zmq.Poller()
-        for d in dealers:
-            poller.register(d, zmq.POLLIN)
-        while not stop.is_set():
-            for d, _ in poller.poll(50):
-                while True:
-                    try:
-                        d.send(d.recv(zmq.NOBLOCK))
-                    except zmq.Again:
-                        break
-
-    for d in dealers:
-        d.send(b"hi")
-    got = 0
-    while got < n:  # every DEALER is connected and known to the ROUTER
-        router.recv_multipart()
-        got += 1
-    t = threading.Thread(target=echo, daemon=True)
-    t.start()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for i in range(n):
-            router.send_multipart([b"d%d" % i, b'{"type":"broadcast","seq":1,"text":"x"}'])
-        for _ in range(n):
-            router.recv_multipart()
-        times.append((time.perf_counter() - t0) * 1000)
-    stop.set()
-    t.join()
-    for d in dealers:
-        d.close(0)
-    router.close(0)
-    ctx.term()
-    return min(times)
-
-
-def zmq_curve_connect(n: int) -> float:
-    """Raw CURVE: `n` DEALERs (one context) connecting at once to a CURVE ROUTER (another context, no ZAP
-    handler: any key), each sending one message; seconds until the ROUTER has all `n`."""
-    server_pub, server_sec = zmq.curve_keypair()
-    sctx, cctx = zmq.Context(), zmq.Context()
-    cctx.max_sockets = n + 64
-    router = sctx.socket(zmq.ROUTER)
-    router.curve_server = True
-    router.curve_secretkey, router.curve_publickey = server_sec, server_pub
-    router.setsockopt(zmq.BACKLOG, 2048)
-    port = router.bind_to_random_port("tcp://127.0.0.1")
-    pairs = [zmq.curve_keypair() for _ in range(n)]
-    dealers = []
-    for pub, sec in pairs:
-        d = cctx.socket(zmq.DEALER)
-        d.linger = 0
-        d.curve_serverkey, d.curve_publickey, d.curve_secretkey = server_pub, pub, sec
-        dealers.append(d)
-    t0 = time.perf_counter()
-    for d in dealers:
-        d.connect(f"tcp://127.0.0.1:{port}")
-        d.send(b'{"type":"login","last_seq":0}')
-    got = 0
-    while got < n and router.poll(30_000):
-        router.recv_multipart()
-        got += 1
-    took = time.perf_counter() - t0
-    for d in dealers:
-        d.close(0)
-    router.close(0)
-    cctx.term()
-    sctx.term()
-    return took if got == n else float("nan")
 
 
 # ------------------------------------------------------------------------------- the swarm
@@ -481,6 +356,7 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
     zrtt = zmq_rtt(samples * 5)
     crtt = zmq_rtt(samples * 5, curve=True)
     paced = zmq_rtt(samples, curve=True, paced=True)
+    crossed = zmq_rtt_processes(samples * 5)
     return {
         "field_rtt_ms_p99": round(percentile(rtts, 99), 3),
         "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
@@ -501,6 +377,8 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
         "zmq_curve_rtt_ms_p50": round(percentile(crtt, 50), 3),
         "zmq_curve_rtt_paced_ms_p99": round(percentile(paced, 99), 3),
         "zmq_curve_rtt_paced_ms_p50": round(percentile(paced, 50), 3),
+        "zmq_curve_rtt_processes_ms_p99": round(percentile(crossed, 99), 3),
+        "zmq_curve_rtt_processes_ms_p50": round(percentile(crossed, 50), 3),
         "field_broadcast_1000_ms": round(percentile(broadcasts, 50), 1),
         "field_broadcast_1000_ms_max": round(max(broadcasts), 1),
         "zmq_broadcast_1000_ms": round(zmq_broadcast(N_UNITS, 3), 1),
