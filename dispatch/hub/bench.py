@@ -19,7 +19,10 @@ DEALER-ROUTER round trip, and a broadcast to all 1,000.
   `field_rtt_hub_ms_*` the hub's own work (event to message, numbered, sent; acknowledgement read and taken),
   `field_rtt_wire_ms_*` the rest (the two ZeroMQ I/O threads and CURVE both ways, loopback, the unit
   receiving and acking, the loop woken and given the GIL). Their p99s are not a sum: they show where the
-  tail is.
+  tail is. The wire again in three legs, where the swarm timed the same message (its clock is the same
+  CLOCK_MONOTONIC): `field_rtt_out_ms_*` sent -> read by the unit, `field_rtt_unit_ms_*` the simulated
+  unit's own work (read -> acknowledgement sent: its Python, not the link's), `field_rtt_back_ms_*`
+  acknowledgement sent -> the hub's loop draining it.
   Why from the commit, not from the operation's call (until 2026-11 the figure was): the issue's
   figure is the link's -- persist, send, acknowledge, beside a raw DEALER-ROUTER round trip -- and
   the operation before it (the dispatcher's decision checked against the incident's and the unit's
@@ -90,8 +93,11 @@ def _raise_fd_limit() -> None:
 # ------------------------------------------------------------------------------- the swarm
 def swarm_main() -> None:
     """Child process: 1,000 field units on raw DEALER sockets. Reads its orders from stdin (one JSON
-    line: endpoint, hub key, units [[id, public, secret]...]); ends when stdin closes. Writes JSON
-    lines: {"connecting": t}, {"created": t}, {"ready": n, "t": t}, and at the end {"received", "dup", "gaps"}.
+    line: endpoint, hub key, units [[id, public, secret]...], "timed"); ends when stdin closes. Writes JSON
+    lines: {"connecting": t}, {"created": t}, {"ready": n, "t": t}, and at the end {"received", "dup", "gaps"}
+    and, when "timed", "times": [[unit, seq, received, acked]...], the time.perf_counter() (CLOCK_MONOTONIC:
+    one clock for both processes on Linux) right after each sequenced message was read and after its
+    acknowledgement was sent.
 
     One epoll over the sockets' ZMQ_FDs, so a wakeup costs what is ready, not what is connected (a
     zmq.Poller over 1,000 sockets costs a scan of all 1,000 per wakeup, 2,000 wakeups a second with
@@ -109,7 +115,9 @@ def swarm_main() -> None:
     last = [0] * n
     welcomed = [False] * n
     login_at = [0.0] * n
-    counts = {"received": 0, "dup": 0, "gaps": 0}
+    counts: dict[str, Any] = {"received": 0, "dup": 0, "gaps": 0}
+    times: list[tuple[str, int, float, float]] | None = [] if cfg.get("timed") else None
+    clock = time.perf_counter
     ep = select.epoll()
     by_fd: dict[int, int] = {}
     out = sys.stdout
@@ -161,6 +169,7 @@ def swarm_main() -> None:
                     frame = s.recv(zmq.NOBLOCK)
                 except zmq.Again:
                     break
+                got = clock()
                 if frame == hb:
                     continue
                 msg = json.loads(frame)
@@ -181,6 +190,8 @@ def swarm_main() -> None:
                             login(i)
                         continue
                     send(i, b'{"type":"ack","seq":%d}' % last[i])
+                    if times is not None and seq == last[i]:
+                        times.append((units[i][0], seq, got, clock()))
 
     ready_reported = False
     bucket = 0
@@ -207,6 +218,8 @@ def swarm_main() -> None:
                 ready_reported = True
                 out.write(json.dumps({"ready": n, "t": time.time()}) + "\n")
                 out.flush()
+    if times is not None:
+        counts["times"] = times
     out.write(json.dumps(counts) + "\n")
     out.flush()
     for s in socks:
@@ -214,11 +227,12 @@ def swarm_main() -> None:
     ctx.term()
 
 
-def _start_swarm(endpoint: str, hub_key: str, units: list[tuple[str, str, str]]) -> subprocess.Popen[str]:
+def _start_swarm(endpoint: str, hub_key: str, units: list[tuple[str, str, str]], *,
+                 timed: bool = False) -> subprocess.Popen[str]:
     p = subprocess.Popen([sys.executable, "-c", "from dispatch.hub.bench import swarm_main; swarm_main()"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).parents[2]))
     assert p.stdin is not None
-    p.stdin.write(json.dumps({"endpoint": endpoint, "hub": hub_key, "units": units}) + "\n")
+    p.stdin.write(json.dumps({"endpoint": endpoint, "hub": hub_key, "units": units, "timed": timed}) + "\n")
     p.stdin.flush()
     return p
 
@@ -231,6 +245,20 @@ def _read_line(p: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
     if not box or not box[0]:
         raise RuntimeError("the field swarm child said nothing")
     return json.loads(box[0])
+
+
+def _legs(on_wire: dict[tuple[str, int], tuple[float, float]], times: list[Any]) -> dict[str, list[float]]:
+    """The wire part of each assignment's round trip in three legs, ms, where the swarm timed the same
+    (unit, seq): `out` the message sent -> read by the unit, `unit` read -> its acknowledgement sent,
+    `back` acknowledgement sent -> the hub's loop beginning the drain that took it."""
+    legs: dict[str, list[float]] = {"out": [], "unit": [], "back": []}
+    for unit, seq, got, acked in times:
+        marks = on_wire.get((unit, seq))
+        if marks is not None and marks[0] <= got <= acked <= marks[1]:
+            legs["out"].append((got - marks[0]) * 1000)
+            legs["unit"].append((acked - got) * 1000)
+            legs["back"].append((marks[1] - acked) * 1000)
+    return legs
 
 
 # -------------------------------------------------------------------------------------- run
@@ -284,7 +312,7 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
 
     hub.ack_listeners.append(on_ack)
     child = _start_swarm(hub.field_endpoint, hub.public_key,
-                         [(u["id"], p[0], p[1]) for u, p in zip(units, pairs, strict=True)])
+                         [(u["id"], p[0], p[1]) for u, p in zip(units, pairs, strict=True)], timed=True)
     complete = 1
     stop_load = None
     try:
@@ -300,6 +328,7 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
         rng = random.Random(5)
 
         split: dict[str, list[float]] = {"hub": [], "wire": []}
+        on_wire: dict[tuple[str, int], tuple[float, float]] = {}  # (unit, seq) -> (sent, drain): the wire's legs
 
         def round_trips(op: str, args: Any) -> tuple[list[float], list[float]]:
             """(from the assignment committed, from the operation called) to its acknowledgement taken, ms."""
@@ -308,7 +337,8 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
             for i in range(samples + 20):
                 u = units[rng.randrange(N_UNITS)]["id"]
                 a = args(i, u)
-                expect({u: hub.outbox.last_seq.get(u, 0) + 1})
+                seq = hub.outbox.last_seq.get(u, 0) + 1
+                expect({u: seq})
                 marks.clear()
                 time.sleep(rng.uniform(0, 0.004))  # not in step with the hub's or the swarm's timers
                 t0 = time.perf_counter()
@@ -322,6 +352,7 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
                     if op == "incident.assign" and marks["commit"] <= marks["sent"] <= marks["drain"] <= marks["acked"]:
                         split["hub"].append((marks["sent"] - marks["commit"] + marks["acked"] - marks["drain"]) * 1000)
                         split["wire"].append((marks["drain"] - marks["sent"]) * 1000)
+                        on_wire[(u, seq)] = (marks["sent"], marks["drain"])
                 complete &= int(ok)
             return link, total
 
@@ -357,6 +388,7 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
     crtt = zmq_rtt(samples * 5, curve=True)
     paced = zmq_rtt(samples, curve=True, paced=True)
     crossed = zmq_rtt_processes(samples * 5)
+    legs = _legs(on_wire, tally.get("times") or [])
     return {
         "field_rtt_ms_p99": round(percentile(rtts, 99), 3),
         "field_rtt_ms_p50": round(percentile(rtts, 50), 3),
@@ -365,6 +397,8 @@ def run(quick: bool, load: Any = None) -> dict[str, float | int]:
         "field_rtt_hub_ms_p99": round(percentile(split["hub"], 99), 3),
         "field_rtt_wire_ms_p50": round(percentile(split["wire"], 50), 3),
         "field_rtt_wire_ms_p99": round(percentile(split["wire"], 99), 3),
+        **{f"field_rtt_{leg}_ms_p{p}": round(percentile(v, p), 3) if v else float("nan")
+           for leg, v in legs.items() for p in (50, 99)},
         "field_op_rtt_ms_p99": round(percentile(op_rtts, 99), 3),
         "field_op_rtt_ms_p50": round(percentile(op_rtts, 50), 3),
         "field_op_rtt_ms_p90": round(percentile(op_rtts, 90), 3),
