@@ -1,6 +1,9 @@
 """Frames to messages: `decode_frame` for one frame, `Jt808Stream` for a terminal's byte stream.
 
-`decode_frame` raises a typed `devices.errors.DeviceError` for anything it cannot read. The stream
+`decode_frame` raises a typed `devices.errors.DeviceError` for anything it cannot read. A 0x7D that is
+not an escape (``7D 01``, ``7D 02``) is read as itself when the frame's check code then agrees: terminals
+that escape only 0x7E exist (a terminal number with a 0x7D byte, a vendor item), and the check code, not
+the escape, is what guards the content; otherwise it is a `BadEscapeError`. The stream
 never raises: it returns each error among the messages (pynmea2's ``errors='yield'``), counts it,
 and carries on with the next frame; sub-packages come back as `Fragment`s (so that a platform can
 answer each) and the whole message once its last package is in.
@@ -13,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from devices.errors import DeviceError, FrameError, TruncatedFrameError
+from devices.errors import BadEscapeError, DeviceError, FrameError, TruncatedFrameError
 from devices.jt808 import header as _header
 from devices.jt808.assembler import Assembler
 from devices.jt808.bodies import DECODERS, decode_body
@@ -24,6 +27,8 @@ from devices.jt808.framing import (
     check_and_strip,
     too_long_error,
     unescape,
+    unescape_literal,
+    xor,
     xor_each,
 )
 from devices.jt808.header import Header
@@ -47,7 +52,12 @@ def _content(frame: bytes) -> bytes:
         frame = frame[1:]
     if frame[-1:] == b"\x7e":
         frame = frame[:-1]
-    content = unescape(frame)
+    try:
+        content = unescape(frame)
+    except BadEscapeError:
+        content = unescape_literal(frame)  # a terminal that does not escape 0x7D: the check code decides
+        if len(content) < MIN_CONTENT or xor(content) != 0:
+            raise
     if len(content) > _MAX_CONTENT:
         raise too_long_error(len(content))
     return content

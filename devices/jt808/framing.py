@@ -49,6 +49,27 @@ def unescape(data: bytes) -> bytes:
     return data
 
 
+def unescape_literal(data: bytes) -> bytes:
+    """`unescape` for a terminal that does not escape 0x7D: ``7D 01`` and ``7D 02`` are undone, any other
+    0x7D is taken as itself. Only the check code can tell whether that reading is the terminal's."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        j = data.find(_ESC_B, i)
+        if j < 0:
+            out += data[i:]
+            break
+        out += data[i:j]
+        nxt = data[j + 1] if j + 1 < n else None
+        if nxt == 1 or nxt == 2:
+            out.append(ESC if nxt == 1 else FLAG)
+            i = j + 2
+        else:
+            out.append(ESC)
+            i = j + 1
+    return bytes(out)
+
+
 def _first_bad_escape(data: bytes) -> int:
     i = data.find(_ESC_B)
     while i >= 0:

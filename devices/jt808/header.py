@@ -15,6 +15,10 @@ the header are not exactly that long is refused (`BodyLengthError`). Some 2013 t
 14 (reserved in 2013); when the frame's length fits a 2013 header and not a 2019 one, it is read
 as 2013.
 
+The terminal number is its SIM's phone number in BCD. Some terminals send an identifier there that is
+not BCD (hex digits a-f among the nibbles, e.g. ``4EB6FB4AFD9E``): the number is then its bytes in hex,
+lower case (``4eb6fb4afd9e``), the terminal is known by it and answered with the same bytes.
+
 Times in JT/T 808 are BCD[6] ``YYMMDDhhmmss`` in Beijing time (UTC+8, no daylight saving).
 """
 
@@ -41,7 +45,8 @@ _SUB = struct.Struct(">HH")
 
 @dataclass(frozen=True, slots=True)
 class Header:
-    """A frame's header. ``phone`` is the BCD digits as sent: 12 before 2019, 20 in 2019."""
+    """A frame's header. ``phone`` is the BCD digits as sent: 12 before 2019, 20 in 2019 (hex digits for a
+    terminal whose number is not BCD: see the module's docstring)."""
 
     msg_id: int
     phone: str
@@ -66,7 +71,7 @@ def parse(data: bytes) -> tuple[Header, bytes]:
 
     :raises TruncatedFrameError: shorter than its header.
     :raises BodyLengthError: the body is not as long as the header says.
-    :raises BodyError: the phone number is not BCD.
+    :raises BodyError: a sub-package numbered outside its count.
     """
     n = len(data)
     if n < 12:
@@ -96,8 +101,6 @@ def parse(data: bytes) -> tuple[Header, bytes]:
     if n - size != length:
         raise BodyLengthError(f"0x{msg_id:04X}: header says a body of {length} bytes, the frame carries {n - size}",
                               raw=bytes(data), header=header)
-    if not phone.isdigit():
-        raise BodyError(f"0x{msg_id:04X}: terminal phone {phone!r} is not BCD", raw=bytes(data), header=header)
     if split and not 1 <= package <= packages:
         raise BodyError(f"0x{msg_id:04X}: sub-package {package} of {packages}", raw=bytes(data), header=header)
     return header, data[size:]
@@ -105,17 +108,18 @@ def parse(data: bytes) -> tuple[Header, bytes]:
 
 def pack(msg_id: int, phone: str, serial: int, body_length: int, *, edition: int = 2013,
          protocol_version: int = 1, packages: int = 0, package: int = 0, encryption: int = 0) -> bytes:
-    """The header bytes. ``phone`` is left-padded with zeros to 12 (20 for 2019) digits.
+    """The header bytes. ``phone`` is left-padded with zeros to 12 (20 for 2019) digits (hex digits: a
+    terminal number that is not BCD, sent back as it came).
 
-    :raises ValueError: a body over 1023 bytes, a phone that is not digits or too long.
+    :raises ValueError: a body over 1023 bytes, a phone that is not digits (or hex digits) or too long.
     """
     if not 0 <= body_length <= _BODY_LENGTH:
         raise ValueError(f"body of {body_length} bytes: one message carries at most 1023 (split it)")
     attrs = body_length | (encryption << 10) | (_SPLIT if packages else 0)
     if edition == 2019:
-        head = _H2019.pack(msg_id, attrs | _VERSION_FLAG, protocol_version, bcd(phone, 10), serial & 0xFFFF)
+        head = _H2019.pack(msg_id, attrs | _VERSION_FLAG, protocol_version, phone_bytes(phone, 10), serial & 0xFFFF)
     else:
-        head = _H2013.pack(msg_id, attrs, bcd(phone, 6), serial & 0xFFFF)
+        head = _H2013.pack(msg_id, attrs, phone_bytes(phone, 6), serial & 0xFFFF)
     if packages:
         head += _SUB.pack(packages, package)
     return head
@@ -126,6 +130,14 @@ def bcd(digits: str, size: int) -> bytes:
     if not digits.isdigit() or not digits.isascii() or len(digits) > 2 * size:
         raise ValueError(f"{digits!r} does not fit BCD[{size}]")
     return bytes.fromhex(digits.rjust(2 * size, "0"))
+
+
+def phone_bytes(phone: str, size: int) -> bytes:
+    """A terminal number for a header: BCD[size], or for a number that is not BCD the bytes its hex digits say.
+    :raises ValueError: not (hex) digits, or too many."""
+    if not phone.isascii() or len(phone) > 2 * size or phone.strip("0123456789abcdefABCDEF"):
+        raise ValueError(f"terminal number {phone!r} does not fit BCD[{size}]")
+    return bytes.fromhex(phone.rjust(2 * size, "0"))
 
 
 def phone_key(phone: str) -> str:

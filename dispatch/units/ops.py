@@ -48,16 +48,23 @@ UNIT_FIELDS = ("id", "name", "kind", "mmsi", "callsign", "home", "terminal")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
+_HEX_TERMINAL = re.compile(r"^(?:[0-9a-f]{12}|[0-9a-f]{20})$")
+
+
 def check_terminal(value: Any, where: str = "terminal") -> str:
-    """A JT/T 808 terminal number as given (digits only, at most 20: BCD[10]; spaces and dashes dropped).
+    """A JT/T 808 terminal number as given (digits only, at most 20: BCD[10]; spaces and dashes dropped), or
+    the 12 or 20 hex digits a terminal whose number is not BCD sends in their place (devices/jt808/header.py),
+    in lower case.
 
     :raises Refused: anything else.
     """
     term = re.sub(r"[\s-]", "", str(value))
-    if not (term.isascii() and term.isdigit() and 1 <= len(term) <= 20):
-        raise Refused(f"{where}: a terminal number is 1 to 20 digits (its SIM's phone number), not {value!r}",
-                      "bad_terminal")
-    return term
+    if term.isascii() and term.isdigit() and 1 <= len(term) <= 20:
+        return term
+    if term.isascii() and _HEX_TERMINAL.match(term.lower()):
+        return term.lower()
+    raise Refused(f"{where}: a terminal number is 1 to 20 digits (its SIM's phone number), or the 12 or 20 hex "
+                  f"digits a terminal sends that does not number itself in BCD; not {value!r}", "bad_terminal")
 
 
 def terminal_key(term: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import reduce
+from operator import xor as op_xor
 
 import pytest
 
 from devices.errors import (
+    BadEscapeError,
     BodyError,
     BodyLengthError,
     DeviceError,
@@ -16,7 +19,7 @@ from devices.errors import (
     TruncatedFrameError,
     UnknownMessageError,
 )
-from devices.jt808 import decode_frame, decode_hex, phone_key, source_key
+from devices.jt808 import decode_frame, decode_hex, encode, phone_key, source_key
 from devices.jt808.messages import (
     Authenticate,
     Heartbeat,
@@ -33,7 +36,7 @@ from devices.jt808.messages import (
     TerminalResponse,
     TextMessage,
 )
-from tests.devices.jt808_frames import LOCATION_BODY, LOCATION_FIXED, PHONE_2013, PHONE_2019, frame
+from tests.devices.jt808_frames import LOCATION_BODY, LOCATION_FIXED, PHONE_2013, PHONE_2019, frame, raw
 
 LOCATION_16 = "00 00 00 03 00 0C 00 03 01 73 31 00 06 85 BD 84"  # the first 16 of its 28 bytes
 
@@ -229,8 +232,6 @@ def test_frame_errors_are_typed():
         decode_frame(frame("0200 041C", PHONE_2013, "0003", LOCATION_FIXED))  # bit 10: RSA
     with pytest.raises(BodyError, match="needs at least 28"):
         decode_frame(frame("0200 0010", PHONE_2013, "0003", LOCATION_16))
-    with pytest.raises(BodyError, match="not BCD"):
-        decode_frame(frame("0002 0000", "01 39 12 34 56 7A", "0003"))
     with pytest.raises(FrameTooLongError):
         decode_frame(frame("0200 03FF", PHONE_2013, "0003", "00" * 1100))
     with pytest.raises(DeviceError):
@@ -242,3 +243,32 @@ def test_every_truncation_of_a_good_frame_is_a_typed_error():
     for n in range(1, len(data) - 1):
         with pytest.raises(DeviceError):
             decode_frame(data[:n])
+
+
+def test_a_terminal_number_that_is_not_bcd_is_its_hex_and_goes_back_as_it_came():
+    # some terminals send an identifier in the number's place that is not BCD (nibbles a-f)
+    m = decode_frame(frame("0200 0035", "4E B6 FB 4A FD 9E", "0003", LOCATION_BODY))
+    assert m.header.phone == "4eb6fb4afd9e" and phone_key(m.header.phone) == "4eb6fb4afd9e"
+    assert source_key(m.header.phone) == "jt808:4eb6fb4afd9e"
+    assert m.location.lat == 24.3264
+    reply = encode.frame(encode.PLATFORM_RESPONSE, m.header.phone, 1, encode.platform_response_body(3, 0x0200))
+    assert raw("4E B6 FB 4A FD 9E") in reply and decode_frame(reply).header.phone == "4eb6fb4afd9e"
+    m19 = decode_frame(frame("0002 4000 01", "00 00 00 00 0A BC DE F0 12 34", "0004"))
+    assert m19.header.phone == "000000000abcdef01234" and phone_key(m19.header.phone) == "abcdef01234"
+
+
+def test_an_unescaped_7d_is_read_as_itself_when_the_check_code_agrees():
+    # a terminal that escapes 0x7E but not 0x7D, here in its number (4F 07 78 8E F8 7D, then the serial 00 0C)
+    content = raw("0002 0000", "4F 07 78 8E F8 7D", "00 0C")
+    sent = b"\x7e" + content + bytes((reduce(op_xor, content, 0),)) + b"\x7e"
+    assert b"\x7d\x00" in sent  # not an escape
+    m = decode_frame(sent)
+    assert (m.header.phone, m.header.serial) == ("4f07788ef87d", 12)
+    # the same bytes with a check code that agrees with no reading: still a bad escape, not a guess
+    with pytest.raises(BadEscapeError):
+        decode_frame(sent[:-2] + bytes((sent[-2] ^ 0x55,)) + b"\x7e")
+    # a proper escape next to a bare 0x7D: 7D 02 is a 0x7E, the bare 7D itself
+    content = raw("0002 0000", "01 39 12 34 56 78", "7D 7E")
+    body = content.replace(b"\x7e", b"\x7d\x02")
+    sent = b"\x7e" + body + bytes((reduce(op_xor, content, 0),)) + b"\x7e"
+    assert decode_frame(sent).header.serial == 0x7D7E

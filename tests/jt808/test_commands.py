@@ -199,3 +199,20 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
     finally:
         term.close()
         gateway.stop()
+
+
+@pytest.mark.parametrize("given, stored", [
+    ("013912345678", "013912345678"), ("139 1234-5678", "13912345678"),
+    ("4EB6FB4AFD9E", "4eb6fb4afd9e"), ("000000000abcdef01234", "000000000abcdef01234"),
+    ("13912345b78", None), ("4eb6fb4afd9", None), ("abc", None), ("0" * 21, None), ("１３９", None),
+])
+def test_terminal_numbers_a_binding_takes(core, given, stored):
+    """Digits (a SIM's number), or the 12 or 20 hex digits of a terminal that does not number itself in
+    BCD; a number with a stray letter is refused, not taken for hex."""
+    if stored is None:
+        with pytest.raises(Refused, match="terminal number"):
+            call(core, "unit.bind_terminal", {"unit_id": "truck-43", "terminal": given}, actor="t")
+        assert core.state.units["truck-43"].attributes.get("terminal") is None
+    else:
+        call(core, "unit.bind_terminal", {"unit_id": "truck-43", "terminal": given}, actor="t")
+        assert core.state.units["truck-43"].attributes["terminal"] == stored

@@ -196,3 +196,38 @@ def test_send_text_refusals(core, gateway):
         call(core, "jt808.send_text", {"unit_id": "nobody", "text": "x"}, actor="t")
     with pytest.raises(Refused, match="some text"):
         call(core, "jt808.send_text", {"unit_id": "truck-41", "text": "  "}, actor="t")
+
+
+def test_a_terminal_numbered_in_hex_that_leaves_0x7d_unescaped_is_served(core, gateway):
+    """Terminals in the field that number themselves outside BCD (4F 07 78 8E F8 7D) and escape 0x7E but
+    not 0x7D: bound by that number (as the gateway lists it), they register, report and get their answers."""
+    from functools import reduce
+    from operator import xor
+
+    from tests.devices.jt808_frames import raw
+
+    phone = "4F 07 78 8E F8 7D"
+
+    def sloppy(*parts: str) -> bytes:  # the check code right, only 0x7E escaped: as those terminals send
+        content = raw(*parts)
+        content += bytes((reduce(xor, content, 0),))
+        return b"\x7e" + content.replace(b"\x7e", b"\x7d\x02") + b"\x7e"
+
+    call(core, "unit.bind_terminal", {"unit_id": "truck-43", "terminal": "4F07-788E-F87D"}, actor="test")
+    assert core.state.units["truck-43"].attributes["terminal"] == "4f07788ef87d"
+    term = RawTerminal(gateway.address)
+    try:
+        term.send(sloppy("0100 002D", phone, "0001", REGISTER_2013))
+        reply = term.expect(0x8100)[0]
+        assert (reply.reply_serial, reply.result) == (1, 0) and reply.header.phone == "4f07788ef87d"
+        code = reply.auth_code.encode().hex()
+        term.send(sloppy(f"0102 00{len(reply.auth_code):02X}", phone, "0002", code))
+        assert term.expect(0x8001)[-1].result == 0
+        term.send(sloppy("0200 0035", phone, "0003", LOCATION_BODY))
+        ack = term.expect(0x8001, 2)[-1]
+        assert (ack.reply_serial, ack.reply_id, ack.result) == (3, 0x0200, 0)
+        assert b"\x4f\x07\x78\x8e\xf8\x7d\x01" in term.raw  # the platform escapes the number's 0x7D itself
+        pos = wait_for(lambda: core.state.units["truck-43"].position, what="truck-43's position")
+        assert (pos.lat, pos.lon, pos.source) == (24.3264, 109.4281, "jt808:4f07788ef87d")
+    finally:
+        term.close()
