@@ -233,8 +233,14 @@ def test_the_sqlite_insert_stops_after_the_insert_under_way_when_asked(tmp_path:
 
 def test_a_waiting_event_goes_in_after_one_insert_of_fixes_not_a_whole_chunk(tmp_path: Path) -> None:
     """A command that meets the fix writer waits for the INSERT under way (at most 500 rows), not for the rest
-    of its chunk: the store's write ends the chunk's transaction there when a writer waits."""
+    of its chunk: the store's write ends the chunk's transaction there when a writer waits.
+
+    The command is made to meet the writer inside its second chunk's transaction (before its first INSERT,
+    once the command waits for the store); left to chance it may as well come between two chunks, where
+    the writer lets it in without ending a chunk early."""
+    from dispatch import fixes
     from dispatch.store import FIX_CHUNK
+    from tests.conftest import wait_for
 
     path = tmp_path / "e.db"
     core = Dispatch(EventStore(f"sqlite:///{path}", flush_interval=3600))
@@ -248,13 +254,27 @@ def test_a_waiting_event_goes_in_after_one_insert_of_fixes_not_a_whole_chunk(tmp
         return n
 
     core.store.fixbuf._write = write
-    n = 40 * FIX_CHUNK
-    core.store.add_rows(_rows(n))  # due: the writer thread takes it
-    assert core.store.fixbuf.wait_written(FIX_CHUNK, 20)  # under way
-    for i in range(5):
-        core.register_units("test", [{"id": f"v{i}", "name": f"v{i}", "kind": "truck"}])  # each waits for the store
-    core.flush()
+    insert = fixes.insert_plain_sqlite
+    command: list[threading.Thread] = []
+
+    def insert_meeting_a_command(conn: Any, batch: Any, stop: Any = None) -> int:
+        if len(seen) == 1 and not command:  # the second chunk, its transaction open: a command comes
+            command.append(threading.Thread(target=core.register_units,
+                                            args=("test", [{"id": "v1", "name": "v1", "kind": "truck"}])))
+            command[0].start()
+            wait_for(lambda: core.store.writers_waiting, what="the command waiting for the store")
+        return insert(conn, batch, stop=stop)
+
+    fixes.insert_plain_sqlite = insert_meeting_a_command
+    try:
+        n = 10 * FIX_CHUNK
+        core.store.add_rows(_rows(n))  # due: the writer thread takes it
+        assert core.store.fixbuf.wait_written(n, 20)
+        command[0].join(10)
+        core.flush()
+    finally:
+        fixes.insert_plain_sqlite = insert
     assert _stored(path) == n and sum(seen) == n
-    short = [k for k in seen if k < FIX_CHUNK]
-    assert short and all(k % 500 == 0 for k in short), seen  # ended after an INSERT, for the command waiting
+    assert seen[:2] == [FIX_CHUNK, 500] and all(k == FIX_CHUNK for k in seen[3:-1]), seen  # one INSERT, then the command
+    assert "v1" in core.state.units
     core.close()
