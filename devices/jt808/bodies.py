@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
 from devices.jt808 import location
-from devices.jt808.header import Header
+from devices.jt808.header import Header, beijing_time
 from devices.jt808.messages import (
     AlarmConfirm,
     Authenticate,
+    DriverIdentity,
     Heartbeat,
     LocationBatch,
     LocationReport,
@@ -184,6 +185,34 @@ def text_message(h: Header, body: bytes) -> TextMessage:
     return TextMessage(h, body[0], text(body[1:]))
 
 
+def driver_identity(h: Header, body: bytes) -> DriverIdentity:
+    """0x0702 as 2013 and 2019 lay it out (status, time, then what a card read gives); the 2011 edition's
+    layout (no status, no time) is not read."""
+    _need(h, body, 7, "driver identity")
+    status, when = body[0], beijing_time(bytes(body[1:7]))
+    if status == 2:
+        return DriverIdentity(h, False, when)
+    if status != 1:
+        raise BodyError(f"0x0702: card status {status}, not 1 (put in) or 2 (taken out)", raw=bytes(body), header=h)
+    _need(h, body, 8, "driver identity (card put in)")
+    result = body[7]
+    if result != 0:
+        return DriverIdentity(h, True, when, result)
+    _need(h, body, 9, "driver identity (name)")
+    n = body[8]
+    pos = 9 + n
+    _need(h, body, pos + 21, "driver identity (name, certificate)")
+    name, certificate = text(body[9:pos]), field(body[pos:pos + 20])
+    m = body[pos + 20]
+    pos += 21
+    _need(h, body, pos + m + 4, "driver identity (agency, validity)")
+    agency, valid = text(body[pos:pos + m]), bytes(body[pos + m:pos + m + 4]).hex()
+    pos += m + 4
+    id_number = field(body[pos:pos + 20]) if h.edition == 2019 else ""
+    until = f"{valid[:4]}-{valid[4:6]}-{valid[6:]}" if valid.isdigit() and valid != "00000000" else None
+    return DriverIdentity(h, True, when, 0, name, certificate, agency, until, id_number)
+
+
 DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x0001: terminal_response,
     0x0002: heartbeat,
@@ -192,6 +221,7 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x0102: authenticate,
     0x0200: location_report,
     0x0201: position_reply,
+    0x0702: driver_identity,
     0x0704: location_batch,
     0x8001: platform_response,
     0x8100: register_response,

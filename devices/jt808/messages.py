@@ -22,6 +22,8 @@ RESULTS = {0: "ok", 1: "failure", 2: "bad_message", 3: "unsupported", 4: "alarm_
 REGISTER_OK, VEHICLE_REGISTERED, NO_SUCH_VEHICLE, TERMINAL_REGISTERED, NO_SUCH_TERMINAL = 0, 1, 2, 3, 4
 REGISTER_RESULTS = {0: "ok", 1: "vehicle_already_registered", 2: "no_such_vehicle",
                     3: "terminal_already_registered", 4: "no_such_terminal"}
+# 0x0702: the qualification card's reading (status 0x01, card inserted)
+CARD_READ = {0: "ok", 1: "key_authentication_failed", 2: "card_locked", 3: "card_pulled_out", 4: "data_check_failed"}
 # 0x0200 items 0x11/0x12: where
 AREA_KINDS = {0: "none", 1: "circle", 2: "rectangle", 3: "polygon", 4: "route"}
 
@@ -265,6 +267,24 @@ class AlarmConfirm:
 
 
 @dataclass(frozen=True, slots=True)
+class DriverIdentity:
+    """0x0702 (2013, 2019): the driver's qualification certificate card put in the terminal's reader (on duty)
+    or taken out (off duty). What the card says comes with a card put in and read (``read_result`` 0):
+    the driver's name, the qualification certificate's number, the agency that issued it and its validity;
+    2019 adds the driver's identity card number."""
+
+    header: Header
+    inserted: bool  # False: the card was taken out
+    time: datetime | None  # when, as the terminal says (None: no valid date)
+    read_result: int | None = None  # with a card put in: CARD_READ
+    name: str = ""
+    certificate: str = ""
+    agency: str = ""
+    valid_until: str | None = None  # YYYY-MM-DD
+    id_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Fragment:
     """One sub-package of a split message, before the whole message is joined."""
 
@@ -274,7 +294,7 @@ class Fragment:
 
 Message = (TerminalResponse | Heartbeat | Logout | Register | Authenticate | LocationReport | PositionReply
            | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery
-           | TemporaryTracking | TextMessage | AlarmConfirm | Fragment)
+           | TemporaryTracking | TextMessage | AlarmConfirm | DriverIdentity | Fragment)
 
 
 new_location = maker(Location)

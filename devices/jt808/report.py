@@ -16,8 +16,10 @@ from typing import Any
 
 from devices.errors import DeviceError
 from devices.jt808.messages import (
+    CARD_READ,
     REGISTER_RESULTS,
     RESULTS,
+    DriverIdentity,
     Extras,
     Fragment,
     Location,
@@ -85,6 +87,14 @@ def message(msg: object) -> dict[str, Any]:
     elif isinstance(msg, RegisterResponse):
         out.update(reply_serial=msg.reply_serial, result=REGISTER_RESULTS.get(msg.result, msg.result),
                    auth_code=msg.auth_code)
+    elif isinstance(msg, DriverIdentity):
+        out.update(card="inserted" if msg.inserted else "removed", time=iso(msg.time))
+        if msg.read_result is not None:
+            out["read"] = CARD_READ.get(msg.read_result, msg.read_result)
+        if msg.read_result == 0:
+            out.update(name=msg.name, certificate=msg.certificate, agency=msg.agency, valid_until=msg.valid_until)
+            if msg.id_number:
+                out["id_number"] = msg.id_number
     elif isinstance(msg, SetParameters):
         out["params"] = {name_of(pid): (v.hex() if isinstance(v, bytes) else v) for pid, v in msg.params}
     else:

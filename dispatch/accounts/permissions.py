@@ -36,7 +36,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "feeds", "field.assignments", "field.messages", "field.outbox", "field.keys", "replay.events",
         "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "analytics.live", "plans", "places", "places.search", "incident.check", "incidents.alerts",
-        "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms",
+        "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms", "jt808.drivers",
         "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),

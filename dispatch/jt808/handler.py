@@ -10,7 +10,8 @@ are not answered: there is no serial to answer. Terminal answers (0x0001) and po
 (0x0201) are answers themselves and get none.
 
 Runs on the gateway's event-loop thread: no locks taken, no store touched; positions and
-events go to the gateway's ingest queue. The session's bookkeeping is done before the answer is
+events go to the gateway's ingest queue. A driver's card put in or taken out (0x0702) is recorded as
+``jt808.driver_identity`` and answered 0x8001 result 0. The session's bookkeeping is done before the answer is
 written, so whoever sees the answer sees its effects.
 """
 
@@ -24,6 +25,7 @@ from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode
 from devices.jt808.bits import alarm_names
 from devices.jt808.messages import (
+    CARD_READ,
     NO_SUCH_TERMINAL,
     REGISTER_OK,
     RESULT_BAD_MESSAGE,
@@ -31,6 +33,7 @@ from devices.jt808.messages import (
     RESULT_OK,
     RESULT_UNSUPPORTED,
     Authenticate,
+    DriverIdentity,
     Fragment,
     Heartbeat,
     Location,
@@ -84,14 +87,17 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
         _ack(gw, s, h, RESULT_OK)
     elif isinstance(item, TerminalResponse):
         _answer(gw, s, item)
-    elif isinstance(item, LocationReport | LocationBatch | PositionReply):
+    elif isinstance(item, LocationReport | LocationBatch | PositionReply | DriverIdentity):
         if not s.authenticated:
             s.error("unauthenticated", f"0x{h.msg_id:04X} before authentication")
             gw.count("unauthenticated")
             if not isinstance(item, PositionReply):
                 _ack(gw, s, h, RESULT_FAILURE)
             return
-        _positions(gw, s, locations_of(item), arrived, live=not isinstance(item, LocationBatch))
+        if isinstance(item, DriverIdentity):
+            _driver(gw, s, item)
+        else:
+            _positions(gw, s, locations_of(item), arrived, live=not isinstance(item, LocationBatch))
         if isinstance(item, PositionReply):
             _answer(gw, s, item)
         elif not joined:
@@ -202,6 +208,25 @@ def _positions(gw: Gateway, s: TerminalSession, locations: tuple[Location, ...],
         s.alarm = latest.alarm
         if latest.alarm != gw.alarms.get(unit, 0):
             _alarms(gw, s, unit, latest)
+
+
+def _driver(gw: Gateway, s: TerminalSession, m: DriverIdentity) -> None:
+    """A driver's card put in or taken out: recorded (who drove which truck when is a penalty case's evidence)."""
+    unit = s.unit = gw.unit_for(s.phone or "")
+    if unit is None:
+        s.error("unbound", "a driver's card on a terminal no unit has")
+        gw.count("unbound")
+        return
+    p: dict[str, Any] = {"unit": unit, "terminal": s.phone, "card": "inserted" if m.inserted else "removed",
+                         "time": m.time.timestamp() if m.time is not None else None}
+    if m.read_result is not None:
+        p["read"] = CARD_READ.get(m.read_result, m.read_result)
+    if m.read_result == 0:
+        p.update(name=m.name, certificate=m.certificate, agency=m.agency, valid_until=m.valid_until)
+        if m.id_number:
+            p["id_number"] = m.id_number
+    gw.queue_event(NewEvent("jt808.driver_identity", p, f"unit:{unit}"))
+    log.info("jt808 %s: driver card %s%s", s.label, p["card"], f" ({m.name}, {m.certificate})" if m.read_result == 0 else "")
 
 
 def _alarms(gw: Gateway, s: TerminalSession, unit: str, loc: Location) -> None:

@@ -102,6 +102,17 @@ def alarms(core: Any, actor: str, unit_id: str | None = None) -> dict[str, Any]:
                 "active": {u: list(a) for u, a in st.active.items() if unit_id in (None, u)}}
 
 
+@op("jt808.drivers")
+def drivers(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str, Any]]:
+    """The drivers on duty: per truck, the last qualification card put in its terminal and read, until taken
+    out (``jt808.driver_identity``). The identity card number stays in the event log, not in this list."""
+    core.refresh()
+    with core.lock:
+        on = jt808_state(core.state).drivers
+        return [{k: v for k, v in d.items() if k != "id_number"} for u, d in sorted(on.items())
+                if unit_id in (None, u)]
+
+
 def _gateway(core: Any) -> Any:
     from dispatch.jt808.registry import gateway_of
 

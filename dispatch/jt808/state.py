@@ -9,6 +9,10 @@ Events (who and when are the event's own):
 - ``jt808.alarm`` {unit, terminal, alarms, active, lat, lon, time, speed}: alarm bits a terminal
   raised (``alarms``: the ones new in this report; ``active``: all it has on).
 - ``jt808.alarm_cleared`` {unit, terminal, alarms, time}: alarm bits it cleared.
+- ``jt808.driver_identity`` {unit, terminal, card, time, read?, name?, certificate?, agency?, valid_until?,
+  id_number?}: a driver's qualification card put in (``card`` "inserted"; what it says when ``read`` is
+  "ok") or taken out ("removed") of the truck's terminal (0x0702). The driver on duty is the last card put
+  in and read, until a card is taken out.
 - ``jt808.text_sent`` {unit, terminal, text, tts, emergency}: a dispatcher's text for a truck's display.
 - ``jt808.text_answered`` {unit, terminal, sent, result}: the terminal's answer (0x0001) to that
   text; ``sent`` is the seq of the ``jt808.text_sent`` event, ``result`` 0 ok, 1 failure, 2 bad
@@ -43,6 +47,7 @@ class Jt808State:
     active: dict[str, list[str]] = field(default_factory=dict)  # unit -> alarm names on
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its last registration
     commands: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.command_sent -> the command
+    drivers: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> the driver on duty (card read)
 
 
 def jt808_state(state: State) -> Jt808State:
@@ -97,6 +102,18 @@ def _alarm_cleared(state: State, ev: Event, ch: Changes) -> None:
     if not st.active[unit]:
         del st.active[unit]
     ch.alerts = True
+    ch.entities.add(f"unit:{unit}")
+
+
+@applies("jt808.driver_identity")
+def _driver_identity(state: State, ev: Event, ch: Changes) -> None:
+    drivers = jt808_state(state).drivers
+    unit = ev.payload["unit"]
+    if ev.payload.get("card") == "inserted" and ev.payload.get("read") == "ok":
+        drivers[unit] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
+    elif ev.payload.get("card") == "removed":
+        drivers.pop(unit, None)
+    ch.feeds = True
     ch.entities.add(f"unit:{unit}")
 
 

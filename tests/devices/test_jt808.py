@@ -272,3 +272,53 @@ def test_an_unescaped_7d_is_read_as_itself_when_the_check_code_agrees():
     body = content.replace(b"\x7e", b"\x7d\x02")
     sent = b"\x7e" + body + bytes((reduce(op_xor, content, 0),)) + b"\x7e"
     assert decode_frame(sent).header.serial == 0x7D7E
+
+
+def _driver_body(status: str, *, read: str | None = None, name: str = "", cert: str = "", agency: str = "",
+                 valid: str = "", id_number: str | None = None) -> str:
+    """A 0x0702 body laid out as the standard's table (2013; 2019 adds the identity card number)."""
+    body = status + "25 12 05 19 30 00"  # 2025-12-05 19:30:00 Beijing
+    if read is not None:
+        body += read
+        if read == "00":
+            n, a = name.encode("gbk"), agency.encode("gbk")
+            body += f"{len(n):02X}" + n.hex() + cert.encode().ljust(20, b"\0").hex()
+            body += f"{len(a):02X}" + a.hex() + valid
+            if id_number is not None:
+                body += id_number.encode().ljust(20, b"\0").hex()
+    return body
+
+
+def test_driver_identity_card_put_in_read_and_taken_out():
+    from devices.jt808 import report
+    from devices.jt808.messages import DriverIdentity
+
+    body = _driver_body("01", read="00", name="韦建华", cert="450200197001011234", agency="柳州市交通运输局",
+                        valid="20 28 06 30")
+    m = decode_frame(frame(f"0702 00{len(raw(body)):02X}", PHONE_2013, "0007", body))
+    assert isinstance(m, DriverIdentity) and m.inserted and m.read_result == 0
+    assert m.time == datetime(2025, 12, 5, 11, 30, tzinfo=UTC)
+    assert (m.name, m.certificate, m.agency, m.valid_until, m.id_number) == (
+        "韦建华", "450200197001011234", "柳州市交通运输局", "2028-06-30", "")
+    j = report.message(m)
+    assert (j["card"], j["read"], j["name"], j["valid_until"], j["time"]) == (
+        "inserted", "ok", "韦建华", "2028-06-30", "2025-12-05T11:30:00Z")
+    body19 = _driver_body("01", read="00", name="韦建华", cert="450200197001011234", agency="柳州市交通运输局",
+                          valid="20 28 06 30", id_number="450202197001011234")
+    m19 = decode_frame(frame(f"0702 40{len(raw(body19)):02X} 01", PHONE_2019, "0008", body19))
+    assert m19.id_number == "450202197001011234" and m19.certificate == "450200197001011234"
+    out = decode_frame(frame("0702 0007", PHONE_2013, "0009", _driver_body("02")))
+    assert not out.inserted and out.read_result is None and out.time == m.time
+    locked = decode_frame(frame("0702 0008", PHONE_2013, "000A", _driver_body("01", read="02")))
+    assert locked.inserted and locked.read_result == 2 and locked.name == ""
+    assert report.message(locked)["read"] == "card_locked"
+
+
+def test_driver_identity_that_does_not_fit_is_a_body_error():
+    with pytest.raises(BodyError, match="card status 3"):
+        decode_frame(frame("0702 0007", PHONE_2013, "0001", _driver_body("03")))
+    with pytest.raises(BodyError, match="needs 7"):
+        decode_frame(frame("0702 0003", PHONE_2013, "0001", "01 25 12"))
+    cut = _driver_body("01", read="00", name="韦建华", cert="4502", agency="柳州", valid="20 28 06 30")[:-6]
+    with pytest.raises(BodyError, match="agency, validity"):
+        decode_frame(frame(f"0702 00{len(raw(cut)):02X}", PHONE_2013, "0001", cut))

@@ -231,3 +231,38 @@ def test_a_terminal_numbered_in_hex_that_leaves_0x7d_unescaped_is_served(core, g
         assert (pos.lat, pos.lon, pos.source) == (24.3264, 109.4281, "jt808:4f07788ef87d")
     finally:
         term.close()
+
+
+def test_a_drivers_card_is_recorded_and_answered(core, gateway):
+    """0x0702: the driver's card put in (and read) and taken out, recorded as events of the truck; the
+    drivers on duty listed; before authentication it is refused like a position."""
+    from tests.devices.test_jt808 import _driver_body
+
+    body = _driver_body("01", read="00", name="韦建华", cert="450200197001011234", agency="柳州市交通运输局",
+                        valid="20 28 06 30")
+    size = f"{len(bytes.fromhex(body.replace(' ', ''))):02X}"
+    stranger = RawTerminal(gateway.address)
+    try:
+        stranger.send_frame(f"0702 00{size}", "01 39 00 00 00 42", "0001", body)
+        ack = stranger.expect(0x8001)[-1]
+        assert (ack.reply_serial, ack.reply_id, ack.result) == (1, 0x0702, 1)  # not authenticated
+    finally:
+        stranger.close()
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        term.send_frame(f"0702 00{size}", PHONE_2013, "0005", body)
+        ack = term.expect(0x8001, 2)[-1]
+        assert (ack.reply_serial, ack.reply_id, ack.result) == (5, 0x0702, 0)
+        on = wait_for(lambda: call(core, "jt808.drivers", {}, actor="test"), what="the driver on duty")
+        assert [(d["unit"], d["name"], d["certificate"], d["agency"], d["valid_until"]) for d in on] == [
+            ("truck-41", "韦建华", "450200197001011234", "柳州市交通运输局", "2028-06-30")]
+        term.send_frame("0702 0007", PHONE_2013, "0006", _driver_body("02"))
+        assert term.expect(0x8001, 3)[-1].reply_serial == 6
+        wait_for(lambda: not call(core, "jt808.drivers", {}, actor="test"), what="the card taken out")
+        evs = [e for e in core.store.events(0) if e.kind == "jt808.driver_identity"]
+        assert [(e.payload["card"], e.entity, e.actor) for e in evs] == [
+            ("inserted", "unit:truck-41", evs[0].actor), ("removed", "unit:truck-41", evs[0].actor)]
+        assert evs[0].payload["time"] == datetime(2025, 12, 5, 11, 30, tzinfo=UTC).timestamp()
+    finally:
+        term.close()

@@ -69,6 +69,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     al.add_argument("--unit")
     al.set_defaults(build=lambda a: ("jt808.alarms", {"unit_id": a.unit}), render=_render_alarms)
 
+    dr = js.add_parser("drivers", parents=[common], help="the drivers on duty: the card last put in each truck's terminal")
+    dr.add_argument("--unit")
+    dr.set_defaults(build=lambda a: ("jt808.drivers", {"unit_id": a.unit}), render=_render_drivers)
+
     tm = js.add_parser("terminals", parents=[common], help="the gateway's terminals (needs --hub: a running gateway)")
     tm.set_defaults(build=lambda a: ("jt808.terminals", {}), render=_render_terminals)
 
@@ -142,6 +146,12 @@ def _render_alarms(r: dict[str, Any], _a: Any) -> str:
                      f"{a['lon']:.6f}"] for a in r["recent"]], ["event", "time", "unit", "alarms", "lat", "lon"])
     active = "\n".join(f"  {u}: {', '.join(a)}" for u, a in sorted(r["active"].items())) or "  none"
     return f"{recent}\nstill on:\n{active}"
+
+
+def _render_drivers(rows: list[dict[str, Any]], _a: Any) -> str:
+    return table([[r["unit"], r.get("name", ""), r.get("certificate", ""), r.get("agency", ""),
+                   r.get("valid_until") or "", iso(r["time"]) if r.get("time") else "", r["terminal"]] for r in rows],
+                 ["unit", "driver", "certificate", "agency", "valid until", "card in", "terminal"])
 
 
 def _render_terminals(rows: list[dict[str, Any]], _a: Any) -> str:
