@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.errors import NotFound
+from dispatch.jt808.state import jt808_state
 from dispatch.ops import op
 from dispatch.rules.alerts import FIELDS, alert_book
 from dispatch.zones.book import zone_book
@@ -20,7 +21,8 @@ OPEN = ("open", "acknowledged")
 
 @op("truck.card")
 def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
-    """Plate, company and its permit, the truck's permit (routes, sites, hours, validity), open alerts."""
+    """Plate, company and its permit, the truck's permit (routes, sites, hours, validity), open alerts, and the
+    driver on duty when its terminal read a driver's card (name, certificate, since when)."""
     core.refresh()
     now = core.clock()
     with core.lock:
@@ -42,11 +44,14 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
         alerts = sorted(({k: a.get(k) for k in FIELDS} for a in alert_book(core.state).alerts.values()
                          if a["unit_id"] == unit_id and a["state"] in OPEN), key=lambda a: -(a["ts"] or 0.0))
         pos = u.position
+        d = jt808_state(core.state).drivers.get(unit_id)
+        driver = None if d is None else {k: d.get(k) for k in ("name", "certificate", "agency", "valid_until", "time")}
         return {
             "unit_id": u.id, "name": u.name, "kind": u.kind.value, "status": str(u.status),
             "plate": p["plate"] if p else u.name, "company": company, "permit": permit,
             "permit_problem": permit_problem(p, c, now) if p is not None else None,
             "permit_issue": permit_issue(p, c, now) if p is not None else None,  # (whose, what, date)
             "alerts": alerts,
+            "driver": driver,
             "position": None if pos is None else {"lat": pos.lat, "lon": pos.lon, "ts": pos.ts, "speed": pos.speed},
         }

@@ -241,6 +241,17 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
     qtbot.waitUntil(lambda: "A到消纳场" in card.body.text(), timeout=10000)
     p = next(x for x in ops.call(core, "permits", {}, actor="t") if x["unit_id"] == "truck-04")
     assert (p["routes"], p["hours"], p["valid_to"]) == (["r-1"], "06:00-22:00", "2027-06-30")
+    # its terminal read a driver's card (JT/T 808 0x0702): the card says who drives, until the card is out
+    from dispatch.store import NewEvent
+
+    said = {"unit": "truck-04", "terminal": "013900000004", "time": t, "card": "inserted", "read": "ok", "name": "韦建华",
+            "certificate": "450200197001011234", "agency": "柳州市交通运输局", "valid_until": "2028-06-30"}
+    core.record("system:jt808", [NewEvent("jt808.driver_identity", said, "unit:truck-04")])
+    qtbot.waitUntil(lambda: "韦建华" in card.body.text(), timeout=10000)
+    assert "certificate 450200197001011234" in card.body.text() and "Driver" in card.body.text()
+    core.record("system:jt808", [NewEvent("jt808.driver_identity", {"unit": "truck-04", "terminal": "013900000004",
+                                                                     "time": t + 60, "card": "removed"}, "unit:truck-04")])
+    qtbot.waitUntil(lambda: "韦建华" not in card.body.text(), timeout=10000)
     # a boat is no truck: no card
     w.show_side_tab("units")
     w.map.unit_clicked.emit("boat-01")
