@@ -6,7 +6,8 @@
   terminal (or a busy core) never delays another terminal's answer. A sweep each second drops
   connections that say nothing (``first_frame_timeout`` before a first frame, ``idle_timeout``
   after), that take longer than ``frame_timeout`` to finish a frame (a byte a second), that send
-  ``max_bad_frames`` bad frames in a row, or that stop reading what we send.
+  ``max_bad_frames`` bad frames in a row (a good frame with an id we do not decode, a photo's packages
+  say, is answered "unsupported" and is not a bad frame), or that stop reading what we send.
 - The **ingest thread** (dispatch/jt808/ingest.py) takes positions and events from a queue: positions
   through the feeds' source selection into `Dispatch.ingest` (the same call every feed ends in),
   alarms, registrations and answers into `Dispatch.record`; a flush thread writes the fixes.

@@ -116,12 +116,14 @@ def _bad(gw: Gateway, s: TerminalSession, exc: DeviceError) -> None:
     code = getattr(exc, "code", "malformed")
     s.error(code, str(exc))
     gw.count(code)
-    s.bad_in_row += 1
+    unsupported = isinstance(exc, UnknownMessageError)
+    if not unsupported:  # an id we do not decode comes in a good frame: a photo uploaded in 50 packages is no attack
+        s.bad_in_row += 1
     level = logging.WARNING if sum(s.errors.values()) <= LOGGED_ERRORS else logging.DEBUG
     log.log(level, "jt808 %s: %s frame: %s", s.label, code, exc)
     h = getattr(exc, "header", None)
     if h is not None and h.msg_id < 0x8000:  # a readable header: the terminal gets its answer
-        _ack(gw, s, h, RESULT_UNSUPPORTED if isinstance(exc, UnknownMessageError) else RESULT_BAD_MESSAGE)
+        _ack(gw, s, h, RESULT_UNSUPPORTED if unsupported else RESULT_BAD_MESSAGE)
     if s.bad_in_row >= gw.max_bad_frames:
         gw.close(s, f"{s.bad_in_row} bad frames in a row")
 
