@@ -190,6 +190,9 @@ def driver_identity(h: Header, body: bytes) -> DriverIdentity:
     layout (no status, no time) is not read."""
     _need(h, body, 7, "driver identity")
     status, when = body[0], beijing_time(bytes(body[1:7]))
+    if status in (1, 2) and not bytes(body[1:7]).hex().isdigit():  # a 2011 body: a name's length, then the name
+        raise BodyError("0x0702: no BCD time after the card status (the 2011 layout is not read)", raw=bytes(body),
+                        header=h)
     if status == 2:
         return DriverIdentity(h, False, when)
     if status != 1:

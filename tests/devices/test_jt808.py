@@ -317,6 +317,8 @@ def test_driver_identity_card_put_in_read_and_taken_out():
 def test_driver_identity_that_does_not_fit_is_a_body_error():
     with pytest.raises(BodyError, match="card status 3"):
         decode_frame(frame("0702 0007", PHONE_2013, "0001", _driver_body("03")))
+    with pytest.raises(BodyError, match="2011 layout"):  # 2011: name length 2, then a one-character GBK name
+        decode_frame(frame("0702 0007", PHONE_2013, "0001", "02 CE A4" + " 00" * 4))
     with pytest.raises(BodyError, match="needs 7"):
         decode_frame(frame("0702 0003", PHONE_2013, "0001", "01 25 12"))
     cut = _driver_body("01", read="00", name="韦建华", cert="4502", agency="柳州", valid="20 28 06 30")[:-6]
