@@ -125,13 +125,6 @@ def pack(msg_id: int, phone: str, serial: int, body_length: int, *, edition: int
     return head
 
 
-def bcd(digits: str, size: int) -> bytes:
-    """``digits`` as BCD[size], left-padded with zeros. :raises ValueError: not digits, or too many."""
-    if not digits.isdigit() or not digits.isascii() or len(digits) > 2 * size:
-        raise ValueError(f"{digits!r} does not fit BCD[{size}]")
-    return bytes.fromhex(digits.rjust(2 * size, "0"))
-
-
 def phone_bytes(phone: str, size: int) -> bytes:
     """A terminal number for a header: BCD[size], or for a number that is not BCD the bytes its hex digits say.
     :raises ValueError: not (hex) digits, or too many."""
