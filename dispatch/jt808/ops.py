@@ -113,6 +113,24 @@ def drivers(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str,
                 if unit_id in (None, u)]
 
 
+DRIVER_FIELDS = ("name", "certificate", "agency", "valid_until", "time", "terminal")
+
+
+def driver_at(core: Any, unit_id: str, ts: float) -> dict[str, Any] | None:
+    """Who drove `unit_id` at `ts` by its terminal's card reader: the last card event at or before then (its
+    terminal's time, else when it was recorded), if it was a card put in and read; None otherwise. From the
+    event log (a few card events a day per truck), so it holds for any past time; by the terminal's time, not
+    the record's (a terminal that was offline reports its card late)."""
+    last, last_when = None, float("-inf")
+    for ev in core.store.events(entity=f"unit:{unit_id}", kinds=["jt808.driver_identity"]):
+        when = ev.payload.get("time") or ev.ts
+        if last_when <= when <= ts:
+            last, last_when = ev, when
+    if last is None or last.payload.get("card") != "inserted" or last.payload.get("read") != "ok":
+        return None
+    return {k: last.payload.get(k) for k in DRIVER_FIELDS}
+
+
 def _gateway(core: Any) -> Any:
     from dispatch.jt808.registry import gateway_of
 

@@ -13,6 +13,7 @@ from dispatch import fixes as stored_fixes
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import book, find_duplicates, incident_event
+from dispatch.jt808.ops import driver_at
 from dispatch.ops import installs, op
 from dispatch.rules.alerts import FIELDS, alert_book
 from dispatch.rules.config import DEFAULTS, SEVERITY, check_config, rules_ext
@@ -107,7 +108,8 @@ def evidence_track(core: Any, unit_id: str, t1: float, t2: float) -> list[list[f
 def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, note: str | None = None,
                   priority: str | None = None, summary: str | None = None) -> dict[str, Any]:
     """Turn an alert into an incident in one step: its place, unit and rule, with the track of the `minutes`
-    before and after it kept as evidence (a GeoJSON attachment of the incident, content-addressed).
+    before and after it kept as evidence (a GeoJSON attachment of the incident, content-addressed), and who
+    drove then when the truck's terminal had read a driver's card (JT/T 808 0x0702: `driver_at`).
 
     The incident's text: `summary` (the alert as the operator's console says it, in their language), else
     the rule, the unit and the recorded detail; then the note."""
@@ -124,9 +126,10 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
     t1 = min(float(a.get("since") or a["ts"]), float(a["ts"])) - span
     t2 = float(a.get("cleared_ts") or a["ts"]) + span
     track = evidence_track(core, a["unit_id"], t1, t2)
+    driver = driver_at(core, a["unit_id"], float(a["ts"]))  # the card in the truck's reader then, if any
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"alert": aid, "rule": a["rule"], "unit_id": a["unit_id"], "ts": a["ts"],
-                                           "detail": a.get("detail")},
+                                           "detail": a.get("detail"), "driver": driver},
          "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]}},
         {"type": "Feature", "properties": {"unit_id": a["unit_id"], "from": t1, "to": t2,
                                            "times": [p[0] for p in track], "speeds": [p[3] for p in track]},
@@ -159,8 +162,8 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
         ]
 
     core.command(actor, decide)
-    return {"alert": show_alert(core, actor, aid), "incident_id": made[0], "evidence": {"name": name, "sha256": sha,
-                                                                                        "points": len(track)}}
+    return {"alert": show_alert(core, actor, aid), "incident_id": made[0], "driver": driver,
+            "evidence": {"name": name, "sha256": sha, "points": len(track)}}
 
 
 @op("rules.config")

@@ -200,7 +200,15 @@ def test_one_failing_rule_never_stops_the_others(core):
 
 
 def test_alerts_acknowledged_and_made_incidents_with_the_track_as_evidence(core, tmp_path):
+    from dispatch.store import NewEvent
+
     t = local_ts("2026-12-03 10:00")
+    card = {"unit": "truck-01", "terminal": "013900000001", "read": "ok", "name": "韦建华",
+            "certificate": "450200197001011234", "agency": "柳州市交通运输局", "valid_until": "2028-06-30"}
+    core.record("system:jt808", [  # the truck's terminal read two drivers' cards that morning (JT/T 808 0x0702)
+        NewEvent("jt808.driver_identity", {**card, "card": "inserted", "time": t - 3600, "name": "覃志强"}, "unit:truck-01"),
+        NewEvent("jt808.driver_identity", {**card, "card": "removed", "time": t - 1800}, "unit:truck-01"),
+        NewEvent("jt808.driver_identity", {**card, "card": "inserted", "time": t - 600}, "unit:truck-01")])
     drive(core, "truck-01", line(t, (-200, 0), (1500, 700), 10.0) + stay(t + 200, (1500, 700), 20 * 60))
     [a] = alerts(core)
     acked = call(core, "alert.acknowledge", {"alert_id": a["id"], "note": "看到了"}, actor="dispatcher:wang")
@@ -218,6 +226,9 @@ def test_alerts_acknowledged_and_made_incidents_with_the_track_as_evidence(core,
     from dispatch.blobs import attachments_dir, blob_path
 
     doc = json.loads(blob_path(attachments_dir(core), att["sha256"]).read_bytes())
+    said = doc["features"][0]["properties"]["driver"]  # who was at the wheel then, as evidence
+    assert (said["name"], said["certificate"], said["time"]) == ("韦建华", "450200197001011234", t - 600)
+    assert made["driver"] == said
     track = doc["features"][1]
     assert len(track["geometry"]["coordinates"]) == made["evidence"]["points"]
     assert min(track["properties"]["times"]) >= a["since"] - 5 * 60 - 1
