@@ -64,6 +64,19 @@ def _extras(x: Extras) -> dict[str, Any]:
     return out
 
 
+def driver_card(msg: DriverIdentity) -> dict[str, Any]:
+    """A driver's card put in or taken out (0x0702), without its time: ``card`` ("inserted" / "removed"),
+    ``read`` (CARD_READ) with a card put in, and what a card read says."""
+    out: dict[str, Any] = {"card": "inserted" if msg.inserted else "removed"}
+    if msg.read_result is not None:
+        out["read"] = CARD_READ.get(msg.read_result, msg.read_result)
+    if msg.read_result == 0:
+        out.update(name=msg.name, certificate=msg.certificate, agency=msg.agency, valid_until=msg.valid_until)
+        if msg.id_number:
+            out["id_number"] = msg.id_number
+    return out
+
+
 def message(msg: object) -> dict[str, Any]:
     """One message as a dict (see the module's docstring)."""
     h = msg.header  # type: ignore[attr-defined]
@@ -88,13 +101,7 @@ def message(msg: object) -> dict[str, Any]:
         out.update(reply_serial=msg.reply_serial, result=REGISTER_RESULTS.get(msg.result, msg.result),
                    auth_code=msg.auth_code)
     elif isinstance(msg, DriverIdentity):
-        out.update(card="inserted" if msg.inserted else "removed", time=iso(msg.time))
-        if msg.read_result is not None:
-            out["read"] = CARD_READ.get(msg.read_result, msg.read_result)
-        if msg.read_result == 0:
-            out.update(name=msg.name, certificate=msg.certificate, agency=msg.agency, valid_until=msg.valid_until)
-            if msg.id_number:
-                out["id_number"] = msg.id_number
+        out.update(driver_card(msg), time=iso(msg.time))
     elif isinstance(msg, SetParameters):
         out["params"] = {name_of(pid): (v.hex() if isinstance(v, bytes) else v) for pid, v in msg.params}
     else:

@@ -25,7 +25,6 @@ from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode
 from devices.jt808.bits import alarm_names
 from devices.jt808.messages import (
-    CARD_READ,
     NO_SUCH_TERMINAL,
     REGISTER_OK,
     RESULT_BAD_MESSAGE,
@@ -46,6 +45,7 @@ from devices.jt808.messages import (
     locations_of,
     source_key,
 )
+from devices.jt808.report import driver_card
 from dispatch.jt808.session import TerminalSession
 from dispatch.store import NewEvent
 
@@ -219,14 +219,7 @@ def _driver(gw: Gateway, s: TerminalSession, m: DriverIdentity) -> None:
         s.error("unbound", "a driver's card on a terminal no unit has")
         gw.count("unbound")
         return
-    p: dict[str, Any] = {"unit": unit, "terminal": s.phone, "card": "inserted" if m.inserted else "removed",
-                         "time": m.time.timestamp() if m.time is not None else None}
-    if m.read_result is not None:
-        p["read"] = CARD_READ.get(m.read_result, m.read_result)
-    if m.read_result == 0:
-        p.update(name=m.name, certificate=m.certificate, agency=m.agency, valid_until=m.valid_until)
-        if m.id_number:
-            p["id_number"] = m.id_number
+    p = {"unit": unit, "terminal": s.phone, **driver_card(m), "time": m.time.timestamp() if m.time is not None else None}
     gw.queue_event(NewEvent("jt808.driver_identity", p, f"unit:{unit}"))
     log.info("jt808 %s: driver card %s%s", s.label, p["card"], f" ({m.name}, {m.certificate})" if m.read_result == 0 else "")
 

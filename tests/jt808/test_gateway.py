@@ -215,6 +215,7 @@ def test_a_terminal_numbered_in_hex_that_leaves_0x7d_unescaped_is_served(core, g
 
     call(core, "unit.bind_terminal", {"unit_id": "truck-43", "terminal": "4F07-788E-F87D"}, actor="test")
     assert core.state.units["truck-43"].attributes["terminal"] == "4f07788ef87d"
+    wait_for(lambda: gateway.unit_for("4f07788ef87d") == "truck-43", what="the gateway knowing the binding")
     term = RawTerminal(gateway.address)
     try:
         term.send(sloppy("0100 002D", phone, "0001", REGISTER_2013))
