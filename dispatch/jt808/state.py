@@ -11,8 +11,8 @@ Events (who and when are the event's own):
 - ``jt808.alarm_cleared`` {unit, terminal, alarms, time}: alarm bits it cleared.
 - ``jt808.driver_identity`` {unit, terminal, card, time, read?, name?, certificate?, agency?, valid_until?,
   id_number?}: a driver's qualification card put in (``card`` "inserted"; what it says when ``read`` is
-  "ok") or taken out ("removed") of the truck's terminal (0x0702). The driver on duty is the last card put
-  in and read, until a card is taken out.
+  "ok") or taken out ("removed") of the truck's terminal (0x0702). The driver on duty is the card last put
+  in, if it was read; a card taken out or one that could not be read leaves none.
 - ``jt808.text_sent`` {unit, terminal, text, tts, emergency}: a dispatcher's text for a truck's display.
 - ``jt808.text_answered`` {unit, terminal, sent, result}: the terminal's answer (0x0001) to that
   text; ``sent`` is the seq of the ``jt808.text_sent`` event, ``result`` 0 ok, 1 failure, 2 bad
@@ -111,7 +111,7 @@ def _driver_identity(state: State, ev: Event, ch: Changes) -> None:
     unit = ev.payload["unit"]
     if ev.payload.get("card") == "inserted" and ev.payload.get("read") == "ok":
         drivers[unit] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
-    elif ev.payload.get("card") == "removed":
+    else:  # a card taken out, or one put in that could not be read: who drives is not known (as driver_at says)
         drivers.pop(unit, None)
     ch.feeds = True
     ch.entities.add(f"unit:{unit}")

@@ -216,3 +216,19 @@ def test_terminal_numbers_a_binding_takes(core, given, stored):
     else:
         call(core, "unit.bind_terminal", {"unit_id": "truck-43", "terminal": given}, actor="t")
         assert core.state.units["truck-43"].attributes["terminal"] == stored
+
+
+def test_the_driver_on_duty_follows_the_last_card(core):
+    """The card last put in and read is the driver on duty; one taken out, or one put in that could not be
+    read, leaves none (the card before it is not still in: the reader has one slot)."""
+    from dispatch.store import NewEvent
+
+    def card(**p):  # type: ignore[no-untyped-def]
+        core.record("system:jt808", [NewEvent("jt808.driver_identity", {"unit": "truck-41", "terminal": "013912345678",
+                                                                         "time": 1.0, **p}, "unit:truck-41")])
+        return [d["name"] for d in call(core, "jt808.drivers", {"unit_id": "truck-41"}, actor="t")]
+
+    assert card(card="inserted", read="ok", name="韦建华", certificate="45020") == ["韦建华"]
+    assert card(card="inserted", read="card_locked") == []
+    assert card(card="inserted", read="ok", name="覃志强", certificate="45021") == ["覃志强"]
+    assert card(card="removed") == []
