@@ -293,12 +293,12 @@ class TruckCard(QWidget):
             row(self.tr("Papers"), f"<span style='color:#2e7d32'>{good}</span>")
         d = card.get("driver")
         if d:  # a terminal with a card reader read the driver's qualification card (JT/T 808 0x0702)
-            said = [esc(d.get("name") or self.tr("(no name on the card)"))]
+            who = [esc(d.get("name") or self.tr("(no name on the card)"))]
             if d.get("certificate"):
-                said.append(esc(self.tr("certificate %1").replace("%1", d["certificate"])))
+                who.append(esc(self.tr("certificate %1").replace("%1", d["certificate"])))
             if d.get("time"):
-                said.append(esc(self.tr("card in since %1").replace("%1", clock_text(d["time"], with_date=True))))
-            row(self.tr("Driver"), " · ".join(said))
+                who.append(esc(self.tr("card in since %1").replace("%1", clock_text(d["time"], with_date=True))))
+            row(self.tr("Driver"), " · ".join(who))
         pos = card.get("position")
         if pos:
             row(self.tr("Last fix"), esc(clock_text(pos["ts"], with_date=True)))
