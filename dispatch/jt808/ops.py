@@ -16,7 +16,7 @@ from typing import Any
 
 from dispatch.errors import NotFound, Refused
 from dispatch.jt808 import state as _state  # noqa: F401  (registers the appliers)
-from dispatch.jt808.state import jt808_state
+from dispatch.jt808.state import DRIVER_FIELDS, card_read_in, jt808_state
 from dispatch.ops import op
 from dispatch.store import NewEvent
 from dispatch.units.ops import check_terminal, terminal_key
@@ -113,9 +113,6 @@ def drivers(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str,
                 if unit_id in (None, u)]
 
 
-DRIVER_FIELDS = ("name", "certificate", "agency", "valid_until", "time", "terminal")
-
-
 def driver_at(core: Any, unit_id: str, ts: float) -> dict[str, Any] | None:
     """Who drove `unit_id` at `ts` by its terminal's card reader: the last card event at or before then (its
     terminal's time, else when it was recorded), if it was a card put in and read; None otherwise. From the
@@ -126,7 +123,7 @@ def driver_at(core: Any, unit_id: str, ts: float) -> dict[str, Any] | None:
         when = ev.payload.get("time") or ev.ts
         if last_when <= when <= ts:
             last, last_when = ev, when
-    if last is None or last.payload.get("card") != "inserted" or last.payload.get("read") != "ok":
+    if last is None or not card_read_in(last.payload):
         return None
     return {k: last.payload.get(k) for k in DRIVER_FIELDS}
 

@@ -105,11 +105,21 @@ def _alarm_cleared(state: State, ev: Event, ch: Changes) -> None:
     ch.entities.add(f"unit:{unit}")
 
 
+# what a driver's card says, for the truck card and an alert's evidence (the identity card number stays in the log)
+DRIVER_FIELDS = ("name", "certificate", "agency", "valid_until", "time", "terminal")
+
+
+def card_read_in(payload: dict[str, Any]) -> bool:
+    """A ``jt808.driver_identity`` that puts a driver on duty: a card put in and read. Any other (a card taken
+    out, one that could not be read) leaves no driver known."""
+    return payload.get("card") == "inserted" and payload.get("read") == "ok"
+
+
 @applies("jt808.driver_identity")
 def _driver_identity(state: State, ev: Event, ch: Changes) -> None:
     drivers = jt808_state(state).drivers
     unit = ev.payload["unit"]
-    if ev.payload.get("card") == "inserted" and ev.payload.get("read") == "ok":
+    if card_read_in(ev.payload):
         drivers[unit] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
     else:  # a card taken out, or one put in that could not be read: who drives is not known (as driver_at says)
         drivers.pop(unit, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.errors import NotFound
-from dispatch.jt808.state import jt808_state
+from dispatch.jt808.state import DRIVER_FIELDS, jt808_state
 from dispatch.ops import op
 from dispatch.rules.alerts import FIELDS, alert_book
 from dispatch.zones.book import zone_book
@@ -45,7 +45,7 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
                          if a["unit_id"] == unit_id and a["state"] in OPEN), key=lambda a: -(a["ts"] or 0.0))
         pos = u.position
         d = jt808_state(core.state).drivers.get(unit_id)
-        driver = None if d is None else {k: d.get(k) for k in ("name", "certificate", "agency", "valid_until", "time")}
+        driver = None if d is None else {k: d.get(k) for k in DRIVER_FIELDS}
         return {
             "unit_id": u.id, "name": u.name, "kind": u.kind.value, "status": str(u.status),
             "plate": p["plate"] if p else u.name, "company": company, "permit": permit,
