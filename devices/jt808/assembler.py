@@ -2,9 +2,11 @@
 
 Packages are grouped by (terminal, message id, package count) and the serial number of their
 package 1 (a message's packages carry consecutive serials, so two messages of one kind in flight
-never mix). A message whose packages stop coming is dropped after ``timeout`` seconds, and so is
-the oldest when more than ``max_pending`` wait or a message would exceed ``max_bytes``: each is
-counted (`incomplete`). Packages may come in any order; a repeated package replaces the first.
+never mix). A message whose packages stop coming is dropped ``timeout`` seconds after its latest
+package (a photo of a few hundred packages over a slow link takes longer than that in all), and so
+is the one longest silent when more than ``max_pending`` wait; a message announced larger than
+``max_bytes`` (1 MiB by default: a camera's photo is up to a few hundred KB) is not held at all.
+Each is counted (`incomplete`). Packages may come in any order; a repeated package replaces the first.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Callable
 from devices.jt808.header import Header
 
 _Key = tuple[str, int, int, int]
+MAX_BYTES = 1024 * 1024  # the largest message joined by default
 
 
 class Assembler:
-    def __init__(self, timeout: float = 60.0, max_pending: int = 8, max_bytes: int = 256 * 1024,
+    def __init__(self, timeout: float = 60.0, max_pending: int = 8, max_bytes: int = MAX_BYTES,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout = timeout
         self.max_pending = max_pending
@@ -46,9 +49,9 @@ class Assembler:
                 del self._pending[oldest]
                 self.incomplete += 1
             entry = (now, {})
-            self._pending[key] = entry
         parts = entry[1]
         parts[header.package] = data
+        self._pending[key] = (now, parts)  # its latest package: the timeout counts from here
         if len(parts) < header.packages:
             return None
         self._pending.pop(key, None)
@@ -56,6 +59,17 @@ class Assembler:
         first = Header(header.msg_id, header.phone, first_serial, len(body), header.edition, header.protocol_version,
                        header.encryption, header.packages, 1)
         return first, body
+
+    def missing(self, header: Header) -> tuple[bytes | None, tuple[int, ...]]:
+        """For the message `header` (one of its packages) is part of, while it is being joined: (package 1's data
+        if it is in, the numbers of the packages not in yet). (None, ()) when nothing of it waits (joined or
+        dropped). What a platform asks again for (a photo's 0x8800 names the packages to send again)."""
+        first_serial = (header.serial - (header.package - 1)) & 0xFFFF
+        entry = self._pending.get((header.phone, header.msg_id, header.packages, first_serial))
+        if entry is None:
+            return None, ()
+        parts = entry[1]
+        return parts.get(1), tuple(i for i in range(1, header.packages + 1) if i not in parts)
 
     def expire(self, now: float | None = None) -> int:
         if not self._pending:

@@ -16,11 +16,16 @@ from devices.jt808.header import Header, beijing_time
 from devices.jt808.messages import (
     AlarmConfirm,
     Authenticate,
+    CameraShoot,
+    CameraShotReply,
     DriverIdentity,
     Heartbeat,
     LocationBatch,
     LocationReport,
     Logout,
+    MediaEvent,
+    MediaUpload,
+    MediaUploadResponse,
     Message,
     PlatformResponse,
     PositionQuery,
@@ -42,6 +47,10 @@ _HI = struct.Struct(">HI")
 _HH = struct.Struct(">HH")
 _H = struct.Struct(">H")
 _I = struct.Struct(">I")
+_MEDIA = struct.Struct(">IBBBB")  # 0x0800, and the head of 0x0801: id, type, format, event, channel
+_CAMERA = struct.Struct(">BHHBBBBBBB")  # 0x8801
+_MEDIA_POSITION_END = _MEDIA.size + location.FIXED_SIZE  # 36: where a 2013/2019 upload's data starts
+_JPEG_SOI = b"\xff\xd8"
 
 # 0x0100 fixed parts: province, city, maker, model, terminal id, plate colour (the plate follows)
 _REG_2011 = (5, 8, 7)
@@ -216,6 +225,71 @@ def driver_identity(h: Header, body: bytes) -> DriverIdentity:
     return DriverIdentity(h, True, when, 0, name, certificate, agency, until, id_number)
 
 
+def media_event(h: Header, body: bytes) -> MediaEvent:
+    _need(h, body, _MEDIA.size, "multimedia event")
+    return MediaEvent(h, *_MEDIA.unpack_from(body))
+
+
+def media_upload(h: Header, body: bytes) -> MediaUpload:
+    """0x0801 in the layout its header and body say (`_has_position`): the 28 position bytes only in 2013/2019."""
+    _need(h, body, _MEDIA.size, "multimedia upload")
+    media_id, kind, fmt, event, channel = _MEDIA.unpack_from(body)
+    if not _has_position(h, body):
+        return MediaUpload(h, media_id, kind, fmt, event, channel, None, bytes(body[_MEDIA.size:]))
+    _need(h, body, _MEDIA_POSITION_END, "multimedia upload (with its position)")
+    where = _location(h, body, _MEDIA.size, _MEDIA_POSITION_END)
+    return MediaUpload(h, media_id, kind, fmt, event, channel, where, bytes(body[_MEDIA_POSITION_END:]))
+
+
+def _has_position(h: Header, body: bytes) -> bool:
+    """Whether a 0x0801 body carries the 2013/2019 position. A 2019 header says so; 2011 and 2013 headers are
+    alike, so the body tells: room for the position, a BCD time where the position's time would be, and no
+    JPEG start (FF D8) where the 2011 layout's data would begin."""
+    if h.edition == 2019:
+        return True
+    end = _MEDIA_POSITION_END
+    return (len(body) >= end and bytes(body[end - 6:end]).hex().isdigit()
+            and bytes(body[_MEDIA.size:_MEDIA.size + 2]) != _JPEG_SOI)
+
+
+def camera_shot_reply(h: Header, body: bytes) -> CameraShotReply:
+    """0x0805. A failed shot may come as serial and result alone (3 bytes): no ids then."""
+    _need(h, body, 3, "camera shot reply")
+    serial, result = _HB.unpack_from(body)
+    if len(body) == 3 and result != 0:
+        return CameraShotReply(h, serial, result)
+    _need(h, body, 5, "camera shot reply (the id count)")
+    ids = _numbers(h, body, 5, _H.unpack_from(body, 3)[0], 4, "multimedia ids")
+    return CameraShotReply(h, serial, result, ids)
+
+
+def media_upload_response(h: Header, body: bytes) -> MediaUploadResponse:
+    """0x8800. The standard lets the platform stop after the id when every package came."""
+    _need(h, body, 4, "multimedia upload response")
+    media_id = _I.unpack_from(body)[0]
+    if len(body) == 4:
+        return MediaUploadResponse(h, media_id)
+    return MediaUploadResponse(h, media_id, _numbers(h, body, 5, body[4], 2, "package numbers"))
+
+
+def _numbers(h: Header, body: bytes, start: int, count: int, size: int, what: str) -> tuple[int, ...]:
+    """``count`` big-endian numbers of ``size`` bytes (2 or 4) from ``start`` to the body's very end."""
+    end = start + count * size
+    if end > len(body):
+        raise BodyError(f"0x{h.msg_id:04X}: {count} {what} announced, the body holds {(len(body) - start) // size}",
+                        raw=bytes(body), header=h)
+    if end != len(body):
+        raise BodyError(f"0x{h.msg_id:04X}: {len(body) - end} bytes after the {count} {what} announced",
+                        raw=bytes(body), header=h)
+    return struct.unpack_from(f">{count}{'H' if size == 2 else 'I'}", body, start)
+
+
+def camera_shoot(h: Header, body: bytes) -> CameraShoot:
+    _need(h, body, _CAMERA.size, "camera command")
+    channel, command, interval, save, *settings = _CAMERA.unpack_from(body)
+    return CameraShoot(h, channel, command, interval, save == 1, *settings)
+
+
 DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x0001: terminal_response,
     0x0002: heartbeat,
@@ -226,6 +300,9 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x0201: position_reply,
     0x0702: driver_identity,
     0x0704: location_batch,
+    0x0800: media_event,
+    0x0801: media_upload,
+    0x0805: camera_shot_reply,
     0x8001: platform_response,
     0x8100: register_response,
     0x8103: set_parameters,
@@ -233,6 +310,8 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x8202: temporary_tracking,
     0x8203: alarm_confirm,
     0x8300: text_message,
+    0x8800: media_upload_response,
+    0x8801: camera_shoot,
 }
 
 

@@ -24,6 +24,8 @@ POSITION_QUERY = 0x8201
 TEMPORARY_TRACKING = 0x8202
 ALARM_CONFIRM = 0x8203
 TEXT_MESSAGE = 0x8300
+MEDIA_UPLOAD_RESPONSE = 0x8800
+CAMERA_SHOOT = 0x8801
 TERMINAL_RESPONSE = 0x0001
 HEARTBEAT = 0x0002
 LOGOUT = 0x0003
@@ -32,6 +34,10 @@ AUTHENTICATE = 0x0102
 LOCATION = 0x0200
 POSITION_REPLY = 0x0201
 LOCATION_BATCH = 0x0704
+MEDIA_EVENT = 0x0800
+MEDIA_UPLOAD = 0x0801
+CAMERA_SHOT_REPLY = 0x0805
+_POSITION_SIZE = 28  # the fixed part of a position body, which a 0x0801 carries
 
 
 def frame(msg_id: int, phone: str, serial: int, body: bytes = b"", *, edition: int = 2013, protocol_version: int = 1,
@@ -103,7 +109,51 @@ def parameters_body(params: Mapping[int | str, int | str | bytes]) -> bytes:
     return bytes(out)
 
 
+def media_response_body(media_id: int, missing: Sequence[int] = ()) -> bytes:
+    """0x8800: the packages (numbers from 1) of upload ``media_id`` to send again; none: all came.
+    :raises ValueError: more than 255 numbers (the count is a BYTE)."""
+    if len(missing) > 0xFF:
+        raise ValueError(f"{len(missing)} packages to send again: one answer names at most 255")
+    return struct.pack(f">IB{len(missing)}H", media_id, len(missing), *missing)
+
+
+def camera_body(channel: int, *, photos: int = 1, interval_s: int = 0, save: bool = False, resolution: int = 1,
+                quality: int = 5, brightness: int = 128, contrast: int = 64, saturation: int = 64,
+                chroma: int = 128) -> bytes:
+    """0x8801: take ``photos`` photos on camera ``channel``, ``interval_s`` apart (``photos`` is the command
+    WORD: 0 stops, 0xFFFF records video for ``interval_s``). ``save`` keeps them on the terminal instead of
+    uploading them (0x0801) at once; ``resolution`` 1 is 320x240, 2 640x480; ``quality`` 1 best .. 10."""
+    return struct.pack(">BHHBBBBBBB", channel, photos, interval_s, 1 if save else 0, resolution, quality,
+                       brightness, contrast, saturation, chroma)
+
+
 # ---- terminal bodies --------------------------------------------------------------------------
+
+def media_event_body(media_id: int, *, media_type: int = 0, media_format: int = 0, event: int = 0,
+                     channel: int = 1) -> bytes:
+    """0x0800: type 0 image, format 0 JPEG, event 0 a platform's command (`messages.MEDIA_EVENTS`)."""
+    return struct.pack(">IBBBB", media_id, media_type, media_format, event, channel)
+
+
+def media_upload_body(media_id: int, data: bytes, *, location: bytes | None, media_type: int = 0,
+                      media_format: int = 0, event: int = 0, channel: int = 1) -> bytes:
+    """0x0801: the item's head, the position where it was taken (the first 28 bytes of a position body from
+    `devices.jt808.location.encode`; None writes the 2011 layout, which has none), then the data. Split
+    the body with `frames`. :raises ValueError: a position shorter than 28 bytes."""
+    head = media_event_body(media_id, media_type=media_type, media_format=media_format, event=event,
+                            channel=channel)
+    if location is None:
+        return head + data
+    if len(location) < _POSITION_SIZE:
+        raise ValueError(f"position of {len(location)} bytes: needs {_POSITION_SIZE}")
+    return head + location[:_POSITION_SIZE] + data
+
+
+def camera_reply_body(reply_serial: int, result: int, media_ids: Sequence[int] = ()) -> bytes:
+    """0x0805: the answer to 0x8801 (result 0 ok, 1 failure, 2 channel not supported) and the ids taken."""
+    return struct.pack(f">HBH{len(media_ids)}I", reply_serial & 0xFFFF, result, len(media_ids), *media_ids)
+
+
 
 def terminal_response_body(reply_serial: int, reply_id: int, result: int = 0) -> bytes:
     """0x0001: result 0 ok, 1 failure, 2 bad message, 3 unsupported."""

@@ -26,6 +26,13 @@ REGISTER_RESULTS = {0: "ok", 1: "vehicle_already_registered", 2: "no_such_vehicl
 CARD_READ = {0: "ok", 1: "key_authentication_failed", 2: "card_locked", 3: "card_pulled_out", 4: "data_check_failed"}
 # 0x0200 items 0x11/0x12: where
 AREA_KINDS = {0: "none", 1: "circle", 2: "rectangle", 3: "polygon", 4: "route"}
+# multimedia (0x0800, 0x0801, 0x0805, 0x8800, 0x8801): what, how encoded, why taken, the camera's answer
+MEDIA_TYPES = {0: "image", 1: "audio", 2: "video"}
+MEDIA_FORMATS = {0: "jpeg", 1: "tif", 2: "mp3", 3: "wav", 4: "wmv"}
+MEDIA_EVENTS = {0: "platform_command", 1: "timed", 2: "robbery_alarm", 3: "collision_rollover_alarm",
+                4: "door_opened", 5: "door_closed", 6: "door_closed_over_20_kmh", 7: "fixed_distance"}
+CAMERA_RESULTS = {0: "ok", 1: "failure", 2: "channel_not_supported"}
+_MIME = {0: "image/jpeg", 1: "image/tiff", 2: "audio/mpeg", 3: "audio/wav", 4: "video/x-ms-wmv"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +291,106 @@ class DriverIdentity:
     id_number: str = ""
 
 
+def _named(table: dict[int, str], value: int, prefix: str) -> str:
+    """The name of a code, or ``prefix_<n>`` for a code the standard does not define (vendors' own)."""
+    return table.get(value, f"{prefix}_{value}")
+
+
+@dataclass(frozen=True, slots=True)
+class MediaEvent:
+    """0x0800: the terminal announces a multimedia item it took (a photo on a door opening, on an alarm...),
+    before or instead of uploading it."""
+
+    header: Header
+    media_id: int
+    media_type: int  # MEDIA_TYPES
+    media_format: int  # MEDIA_FORMATS
+    event: int  # MEDIA_EVENTS
+    channel: int  # the camera (or microphone) channel
+
+    @property
+    def kind(self) -> str:
+        return _named(MEDIA_TYPES, self.media_type, "type")
+
+    @property
+    def format_name(self) -> str:
+        return _named(MEDIA_FORMATS, self.media_format, "format")
+
+    @property
+    def event_name(self) -> str:
+        return _named(MEDIA_EVENTS, self.event, "event")
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUpload:
+    """0x0801: a multimedia item (a truck camera's photo), joined from its sub-packages. 2013 and 2019 put
+    the position where it was taken (the 28 fixed bytes of a 0x0200 body) before the data; 2011 has none."""
+
+    header: Header
+    media_id: int
+    media_type: int  # MEDIA_TYPES
+    media_format: int  # MEDIA_FORMATS
+    event: int  # MEDIA_EVENTS
+    channel: int
+    location: Location | None  # None: the 2011 layout (no position)
+    data: bytes
+
+    @property
+    def kind(self) -> str:
+        return _named(MEDIA_TYPES, self.media_type, "type")
+
+    @property
+    def format_name(self) -> str:
+        return _named(MEDIA_FORMATS, self.media_format, "format")
+
+    @property
+    def event_name(self) -> str:
+        return _named(MEDIA_EVENTS, self.event, "event")
+
+    @property
+    def mime(self) -> str:
+        """The data's MIME type by its format code (``application/octet-stream`` for a code not known)."""
+        return _MIME.get(self.media_format, "application/octet-stream")
+
+
+@dataclass(frozen=True, slots=True)
+class CameraShotReply:
+    """0x0805: the answer to a camera command 0x8801; the ids of the items taken come with result 0."""
+
+    header: Header
+    reply_serial: int
+    result: int  # CAMERA_RESULTS
+    media_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUploadResponse:
+    """0x8800: the platform's answer to a 0x0801 upload: the packages to send again (none: all came)."""
+
+    header: Header
+    media_id: int
+    missing: tuple[int, ...] = ()  # sub-package numbers (from 1) to send again
+
+
+@dataclass(frozen=True, slots=True)
+class CameraShoot:
+    """0x8801: take photos (or record video) now. ``command`` 0 stops, 0xFFFF records video, n takes n
+    photos ``interval_s`` apart (for video: its length); ``save`` keeps them on the terminal instead of
+    uploading them at once."""
+
+    header: Header
+    channel: int
+    command: int
+    interval_s: int
+    save: bool
+    resolution: int  # 1: 320x240, 2: 640x480, 3: 800x600, 4: 1024x768, ...
+    quality: int  # 1 (best) .. 10 (most compressed)
+    brightness: int  # 0-255
+    contrast: int  # 0-127
+    saturation: int  # 0-127
+    chroma: int  # 0-255
+
+
 @dataclass(frozen=True, slots=True)
 class Fragment:
     """One sub-package of a split message, before the whole message is joined."""
@@ -294,7 +401,8 @@ class Fragment:
 
 Message = (TerminalResponse | Heartbeat | Logout | Register | Authenticate | LocationReport | PositionReply
            | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery
-           | TemporaryTracking | TextMessage | AlarmConfirm | DriverIdentity | Fragment)
+           | TemporaryTracking | TextMessage | AlarmConfirm | DriverIdentity | MediaEvent | MediaUpload
+           | CameraShotReply | MediaUploadResponse | CameraShoot | Fragment)
 
 
 new_location = maker(Location)

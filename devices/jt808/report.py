@@ -4,27 +4,33 @@ and what the device bench's monitor shows.
 Every message has ``id`` ("0x0200"), ``phone`` (as sent), ``serial`` and ``edition``. A position
 (0x0200, 0x0201) puts ``lat``, ``lon``, ``time`` (ISO 8601 UTC), ``speed`` (km/h), ``course``,
 ``altitude``, ``alarms`` and ``status`` (names) at the top level; a batch (0x0704) lists them under
-``positions``. An error is ``{"error": code, "message": ...}`` with the frame's header fields when
+``positions``. A photo (0x0801) says its media id, type, format, why it was taken, the camera, ``mime``,
+``bytes`` and ``sha256`` of its data (not the data) and its position. An error is ``{"error": code, "message": ...}`` with the frame's header fields when
 the header could be read, and the frame in hex.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from devices.errors import DeviceError
 from devices.jt808.messages import (
+    CAMERA_RESULTS,
     CARD_READ,
     REGISTER_RESULTS,
     RESULTS,
+    CameraShotReply,
     DriverIdentity,
     Extras,
     Fragment,
     Location,
     LocationBatch,
     LocationReport,
+    MediaEvent,
+    MediaUpload,
     PositionReply,
     Register,
     RegisterResponse,
@@ -102,6 +108,16 @@ def message(msg: object) -> dict[str, Any]:
                    auth_code=msg.auth_code)
     elif isinstance(msg, DriverIdentity):
         out.update(driver_card(msg), time=iso(msg.time))
+    elif isinstance(msg, MediaEvent | MediaUpload):
+        out.update(media_id=msg.media_id, media_type=msg.kind, format=msg.format_name, event=msg.event_name,
+                   channel=msg.channel)
+        if isinstance(msg, MediaUpload):
+            out.update(mime=msg.mime, bytes=len(msg.data), sha256=hashlib.sha256(msg.data).hexdigest())
+            if msg.location is not None:
+                out.update(position(msg.location))
+    elif isinstance(msg, CameraShotReply):
+        out.update(reply_serial=msg.reply_serial, result=CAMERA_RESULTS.get(msg.result, msg.result),
+                   media_ids=list(msg.media_ids))
     elif isinstance(msg, SetParameters):
         out["params"] = {name_of(pid): (v.hex() if isinstance(v, bytes) else v) for pid, v in msg.params}
     else:

@@ -8,7 +8,9 @@ every later connection), 0x0102 authentication, then a 0x0200 every ``interval_s
 terminal reconnects, authenticates with its code and sends what it stored as blind-area batches
 0x0704. It answers the platform: 0x8300 text (kept in ``texts``) and 0x8103 parameters with
 0x0001, 0x8203 alarm confirmation with 0x0001, 0x8201 with 0x0201, 0x8202 by reporting at the asked interval for the asked time, anything
-else with 0x0001 "unsupported". `Jt808Fleet` runs many terminals on one asyncio loop in a thread.
+else with 0x0001 "unsupported". Its camera (channels 1-4) obeys 0x8801: 0x0805 with the new photos' ids,
+then each photo (`camera_photo`) uploaded as 0x0801 in sub-packages; a 0x8800 naming missing packages has
+them sent again. `Jt808Fleet` runs many terminals on one asyncio loop in a thread.
 """
 
 from __future__ import annotations
@@ -17,18 +19,23 @@ import asyncio
 import logging
 import math
 import random
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
 from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode, location
 from devices.jt808.decoder import Jt808Stream
 from devices.jt808.messages import (
     AlarmConfirm,
+    CameraShoot,
     Extras,
+    MediaUploadResponse,
     PlatformResponse,
     PositionQuery,
     RegisterResponse,
@@ -40,6 +47,10 @@ from devices.sim.fleet import SimTrack
 
 log = logging.getLogger(__name__)
 OVERSPEED_KMH = 60.0  # above this a simulated terminal raises its overspeed alarm
+CAMERA_JPEG = Path(__file__).resolve().parents[2] / "resources" / "jt808" / "camera.jpg"
+CAMERA_CHANNELS = range(1, 5)  # the simulated truck's cameras
+MAX_PHOTOS = 10  # photos one 0x8801 may ask for
+_KEPT_UPLOADS = 16  # uploads whose frames are kept for a 0x8800 asking for packages again
 
 
 @dataclass
@@ -53,7 +64,10 @@ class TerminalStats:
     heartbeats: int = 0
     acks: int = 0  # 0x8001 received
     nacks: int = 0  # 0x8001 with a result other than ok
-    answered: int = 0  # platform requests answered (0x0001, 0x0201)
+    answered: int = 0  # platform requests answered (0x0001, 0x0201, 0x0805)
+    photos_sent: int = 0  # 0x0801 uploads (a photo counts once, however many packages)
+    media_acks: int = 0  # 0x8800 received
+    resent: int = 0  # packages sent again on a 0x8800's asking
     texts: list[str] = field(default_factory=list)
 
 
@@ -79,6 +93,8 @@ class SimTerminal:
         self.stats = TerminalStats()
         self.stored: list[bytes] = []  # positions kept while out of signal
         self._serial = 0
+        self._media_id = 0
+        self._uploads: dict[int, list[bytes]] = {}  # media id -> its frames, for packages asked again
         self._mileage = 1000.0 + self.rng.uniform(0, 5000)
         self._tracking: tuple[float, float] | None = None  # (interval, until) from 0x8202
         self._writer: asyncio.StreamWriter | None = None
@@ -240,6 +256,10 @@ class SimTerminal:
                     self._authenticated.set()
                 else:
                     self.auth_code = None  # the platform forgot us: register again next time
+        elif isinstance(msg, CameraShoot):
+            self._shoot(msg)
+        elif isinstance(msg, MediaUploadResponse):
+            self._resend(msg)
         elif isinstance(msg, PositionQuery):
             self._send(self.frame(encode.POSITION_REPLY, encode.position_reply_body(h.serial,
                                                                                     self.position(self.clock()))))
@@ -266,6 +286,72 @@ class SimTerminal:
                 result = 0
             self._send(self.frame(encode.TERMINAL_RESPONSE, encode.terminal_response_body(h.serial, h.msg_id, result)))
             self.stats.answered += 1
+
+    # ---- the camera -------------------------------------------------------------------------
+
+    def _shoot(self, msg: CameraShoot) -> None:
+        """0x8801: video and "stop" are not supported (0x0001 result 3); a camera the truck has not is 0x0805
+        result 2, more photos than it takes at once result 1; else 0x0805 with the new ids, then the uploads
+        (all at once: the simulated camera does not wait ``interval_s``; with ``save`` they stay here)."""
+        h = msg.header
+        if msg.command in (0, 0xFFFF):
+            self._send(self.frame(encode.TERMINAL_RESPONSE, encode.terminal_response_body(h.serial, h.msg_id, 3)))
+            self.stats.answered += 1
+            return
+        result = 0 if msg.channel in CAMERA_CHANNELS else 2
+        if result == 0 and msg.command > MAX_PHOTOS:
+            result = 1
+        ids = [self._next_media_id() for _ in range(msg.command)] if result == 0 else []
+        self._send(self.frame(encode.CAMERA_SHOT_REPLY, encode.camera_reply_body(h.serial, result, ids)))
+        self.stats.answered += 1
+        if not msg.save:
+            for media_id in ids:
+                self._upload(media_id, msg.channel)
+
+    def _next_media_id(self) -> int:
+        self._media_id = self._media_id % 0xFFFFFFFF + 1
+        return self._media_id
+
+    def _upload(self, media_id: int, channel: int) -> None:
+        """One photo as 0x0801 sub-packages with consecutive serials, kept for a 0x8800 asking again."""
+        now = self.clock()
+        body = encode.media_upload_body(media_id, camera_photo(self.phone, media_id, now),
+                                        location=self.position(now), event=0, channel=channel)
+        first = (self._serial + 1) & 0xFFFF
+        frames = encode.frames(encode.MEDIA_UPLOAD, self.phone, first, body, edition=self.edition)
+        self._serial = (first + len(frames) - 1) & 0xFFFF
+        for f in frames:
+            self._send(f)
+        self.stats.photos_sent += 1
+        self._uploads[media_id] = frames
+        while len(self._uploads) > _KEPT_UPLOADS:
+            del self._uploads[next(iter(self._uploads))]
+
+    def _resend(self, msg: MediaUploadResponse) -> None:
+        """0x8800: the packages it names again, as first sent (their serials too); none named: all came."""
+        self.stats.media_acks += 1
+        frames = self._uploads.get(msg.media_id, [])
+        if not msg.missing:
+            self._uploads.pop(msg.media_id, None)
+        for n in msg.missing:
+            if 1 <= n <= len(frames):
+                self._send(frames[n - 1])
+                self.stats.resent += 1
+
+
+@cache
+def _camera_jpeg() -> bytes:
+    return CAMERA_JPEG.read_bytes()
+
+
+def camera_photo(phone: str, media_id: int, now: float) -> bytes:
+    """The simulated camera's photo: resources/jt808/camera.jpg with a JPEG comment (COM segment, right after
+    the start of image) naming the terminal, the media id and the UTC time, so that every photo differs and
+    each is still a valid JPEG."""
+    jpeg = _camera_jpeg()
+    when = datetime.fromtimestamp(int(now), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"SIM CAMERA terminal={phone} media={media_id} utc={when}".encode("ascii")
+    return jpeg[:2] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + jpeg[2:]
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:
@@ -333,4 +419,5 @@ class Jt808Fleet:
             "batched": sum(x.batched for x in s), "heartbeats": sum(x.heartbeats for x in s),
             "acks": sum(x.acks for x in s), "nacks": sum(x.nacks for x in s), "answered": sum(x.answered for x in s),
             "texts": sum(len(x.texts) for x in s), "connects": sum(x.connects for x in s),
+            "photos_sent": sum(x.photos_sent for x in s), "media_acks": sum(x.media_acks for x in s),
         }

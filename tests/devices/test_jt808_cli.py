@@ -55,3 +55,21 @@ def test_raw_bytes_on_stdin_with_a_split_message():
     assert objs[2]["error"] == "unknown" and objs[2]["serial"] == 2
     assert objs[3]["error"] == "truncated"
     assert "7 bytes outside frames" in err
+
+
+def test_a_photo_is_said_by_its_hash_and_position_not_its_bytes():
+    """0x0801 in packages: one line for the joined photo with its media id, size and SHA-256 (the bytes stay out
+    of the JSON), and the 0x0805 answer with its media ids."""
+    import hashlib
+
+    photo = b"\xff\xd8" + bytes(range(256)) * 12 + b"\xff\xd9"
+    body = encode.media_upload_body(9, photo, location=raw(LOCATION_BODY), event=4, channel=2)
+    split = b"".join(encode.frames(encode.MEDIA_UPLOAD, "013912345678", 50, body))
+    answer = encode.frame(encode.CAMERA_SHOT_REPLY, "013912345678", 60, encode.camera_reply_body(7, 0, (9,)))
+    objs, _err = decode(split + answer, "-")
+    assert [o["id"] for o in objs] == ["0x0801", "0x0805"]
+    p = objs[0]
+    assert (p["media_id"], p["event"], p["channel"], p["mime"], p["bytes"]) == (9, "door_opened", 2, "image/jpeg",
+                                                                               len(photo))
+    assert p["sha256"] == hashlib.sha256(photo).hexdigest() and p["time"] == "2024-11-26T12:00:05Z"
+    assert objs[1]["media_ids"] == [9] and objs[1]["result"] == "ok"
