@@ -88,3 +88,29 @@ def verify(core: Any, sha256: str) -> bool:
     for b in file_chunks(p):
         h.update(b)
     return h.hexdigest() == sha256
+
+
+def copy_checked(folder: Path, sha256: str, out: str) -> str:
+    """Copy the blob `sha256` to the file `out` (written whole or not at all) once it hashes to its name.
+    Returns the path written. :raises Refused: the blob missing or altered, `out` a folder or not writable."""
+    src = blob_path(folder, sha256)
+    if not src.is_file():
+        raise Refused(f"the file {sha256[:12]}… is missing from {folder}: run audit verify", "blob_missing")
+    data = src.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise Refused(f"the file {sha256[:12]}… no longer hashes to its name: run audit verify", "blob_altered")
+    dest = Path(out).expanduser()
+    if dest.is_dir():
+        raise Refused(f"{out} is a folder: give a file name", "bad_path")
+    tmp = None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".copy-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise Refused(f"cannot write {out}: {exc.strerror or exc}", "bad_path") from None
+    return str(dest)

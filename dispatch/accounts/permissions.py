@@ -37,7 +37,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "analytics.live", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms", "jt808.drivers",
-        "jt808.commands", "jt808.terminals", "jt808.unknown", "citizens.request",
+        "jt808.commands", "jt808.photos", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     Rule("retention.show", EVERYONE, why="read only"),
@@ -50,6 +50,10 @@ PERMISSIONS: tuple[Rule, ...] = (
         "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
     *(Rule(o, DISPATCH, why="where a truck is and how often it reports: the dispatcher's") for o in (
         "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
+    Rule("jt808.take_photo", DISPATCH, why="what a truck's camera sees now: the dispatcher's, like a position query"),
+    Rule("jt808.photo", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
+         "writes a file on the hub's machine"),
+    Rule("jt808.photo", EVERYONE, why="read only"),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
          "reopening a closed case and the evaluation are the shift lead's"),
     Rule("incident.transition", DISPATCH, "to any other state"),
@@ -105,7 +109,7 @@ PERMISSIONS: tuple[Rule, ...] = (
          "writes a file on the hub's machine"),
     *(Rule(o, DISPATCH, why="evidence handling") for o in (
         "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record",
-        "evidence.to_case")),
+        "evidence.to_case", "evidence.photo_to_case")),
     # the fleet and its devices
     Rule("units.register", (E, A), why="the roster"),
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),

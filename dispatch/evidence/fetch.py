@@ -1,6 +1,7 @@
-"""A stored clip or still read a piece at a time (``evidence.fetch``), for a seat attached to a hub: the files are
-kept beside the hub's store, so a seat plays a clip from a copy it fetched through the hub's control endpoint and
-checked against the SHA-256 the log recorded. Only files the evidence book names are served."""
+"""A stored clip, still or truck photo read a piece at a time (``evidence.fetch``), for a seat attached to a hub:
+the files are kept beside the hub's store, so a seat plays a clip (shows a photo) from a copy it fetched through the
+hub's control endpoint and checked against the SHA-256 the log recorded. Only files the evidence book or the log's
+photo uploads (``jt808.media_received``) name are served."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from dispatch.blobs import attachments_dir, blob_path
 from dispatch.errors import NotFound, Refused
 from dispatch.evidence.book import book
+from dispatch.jt808.state import jt808_state
 from dispatch.ops import op
 
 CHUNK = 512 * 1024  # a piece's bytes (its base64 text about 700 KB, one control reply)
@@ -17,7 +19,7 @@ CHUNK = 512 * 1024  # a piece's bytes (its base64 text about 700 KB, one control
 
 @op("evidence.fetch")
 def fetch(core: Any, actor: str, sha256: str, offset: int = 0, size: int = CHUNK) -> dict[str, Any]:
-    """Up to ``size`` bytes of the clip or still stored under ``sha256`` from ``offset``.
+    """Up to ``size`` bytes of the clip, still or truck photo stored under ``sha256`` from ``offset``.
     Returns {"sha256", "offset", "size" (the file's), "data_b64", "eof"}."""
     sha = str(sha256 or "").strip().lower()
     try:
@@ -29,9 +31,12 @@ def fetch(core: Any, actor: str, sha256: str, offset: int = 0, size: int = CHUNK
     core.refresh()
     with core.lock:
         b = book(core.state)
-        known = any(c.sha256 == sha for c in b.clips.values()) or any(s.sha256 == sha for s in b.stills.values())
+        known = any(c.sha256 == sha for c in b.clips.values()) or any(s.sha256 == sha for s in b.stills.values()) \
+            or any(m.get("sha256") == sha for m in jt808_state(core.state).media.values())
+    if not known and len(sha) == 64:  # a photo older than those the state keeps: the log has it
+        known = any(ev.payload.get("sha256") == sha for ev in core.store.events(kinds=["jt808.media_received"]))
     if not known:
-        raise NotFound(f"no clip or still is stored under {sha[:12] or '-'}…")
+        raise NotFound(f"no clip, still or photo is stored under {sha[:12] or '-'}…")
     path = blob_path(attachments_dir(core), sha)
     try:
         with open(path, "rb") as fh:

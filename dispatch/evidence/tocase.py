@@ -56,3 +56,36 @@ def to_case(core: Any, actor: str, case_id: Any) -> dict[str, Any]:
 
     core.command(actor, decide)
     return {"id": cid, "added": list(added)}
+
+
+def photo_note(p: dict[str, Any]) -> str:
+    """A truck photo in words for the case's evidence list: whose camera, when, where, why it was taken."""
+    where = f"at {p['lat']:.6f}, {p['lon']:.6f}, {p.get('speed_kmh') or 0:g} km/h" if p.get("lat") is not None \
+        else "no position fix"
+    when = iso_z(p["time"]) if p.get("time") else "time not given"
+    asked = f", asked by command {p['request']}" if p.get("request") else ""
+    return (f"truck camera photo: {p['unit']}, terminal {p.get('terminal')}, camera {p.get('channel')}, media id "
+            f"{p.get('media_id')}, taken {when} {where} ({p.get('event')}{asked}); event {p['seq']}")
+
+
+@op("evidence.photo_to_case")
+def photo_to_case(core: Any, actor: str, case_id: Any, photo: Any) -> dict[str, Any]:
+    """Add a truck's camera photo (the seq of its ``jt808.media_received``: `jt808.photos`) to a case's evidence
+    list, by the SHA-256 it was stored under, with whose camera took it, when and where. Returns {"id", "added"}."""
+    from dispatch.jt808.ops import photo_event
+
+    cid = parse_case(case_id)
+    p = photo_event(core, photo)
+    payload = {"sha256": p["sha256"], "size": p["size"], "name": p["name"], "media_type": p.get("mime") or "image/jpeg",
+               "kind": "photo", "note": photo_note(p), "time": core.clock()}
+
+    def decide(st: State) -> list[NewEvent]:
+        c = get_case(st, cid)
+        if c.stage == "archived":
+            raise Refused(f"case {cid} is archived: nothing is added to an archived dossier", "archived")
+        if any(e.get("sha256") == p["sha256"] for e in c.evidence):
+            raise Refused(f"case {cid} holds this photo already", "duplicate")
+        return [case_event("case.evidence_added", cid, **payload)]
+
+    core.command(actor, decide)
+    return {"id": cid, "added": [payload]}

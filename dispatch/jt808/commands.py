@@ -8,11 +8,13 @@
 - ``alarm_confirm``: 0x8203, manual alarm confirmation of ``alarms`` (names): what lets a terminal clear
   the alarms it keeps until the platform confirms them (emergency...); sent when a dispatcher
   acknowledges such an alarm's alert (dispatch/rules/terminal.py).
+- ``photo``: 0x8801, take ``photos`` photos now with camera ``channel`` and upload them at once; the
+  terminal answers 0x0805 with the photos' media ids, then uploads each (0x0801, dispatch/jt808/media.py).
 
-The outcome of a command is the terminal's answer: ``acked`` (0x0001 result 0, or the 0x0201 of a
-position query), ``failed`` (result 1, or 2: it could not read the message), ``not_supported``
-(result 3) or ``timeout`` (no answer within `ANSWER_TIMEOUT` of sending, or the terminal did not
-come online within `COMMAND_TTL`).
+The outcome of a command is the terminal's answer: ``acked`` (0x0001 result 0, the 0x0201 of a
+position query, a 0x0805 result 0 with its ``media_ids``), ``failed`` (result 1, or 2: it could not read
+the message), ``not_supported`` (result 3; a 0x0805 result 2, no such camera) or ``timeout`` (no answer
+within `ANSWER_TIMEOUT` of sending, or the terminal did not come online within `COMMAND_TTL`).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
-COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm")
+COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo")
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
 ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
 OUTCOMES = {0: "acked", 1: "failed", 2: "failed", 3: "not_supported"}
+CAMERA_OUTCOMES = {0: "acked", 1: "failed", 2: "not_supported"}  # 0x0805: ok, failure, no such channel
+MAX_PHOTOS = 10  # photos one command asks for
 MAX_TRACK_S = 24 * 3600  # a temporary tracking of at most a day
 ALIASES = {"heartbeat": "heartbeat_interval_s", "report_interval": "report_interval_s"}
 
@@ -43,6 +47,19 @@ def check_tracking(interval_s: Any, duration_s: Any) -> tuple[int, int]:
     if not 0 < d <= MAX_TRACK_S:
         raise Refused(f"a tracking duration is 1 s to {MAX_TRACK_S} s, not {d}", "bad_arguments")
     return i, d
+
+
+def check_photo(channel: Any, photos: Any) -> tuple[int, int]:
+    """:raises Refused: a camera channel outside 1..255 or a number of photos outside 1..MAX_PHOTOS."""
+    try:
+        c, n = int(channel), int(photos)
+    except (TypeError, ValueError):
+        raise Refused("a photo needs a camera channel and a number of photos, whole numbers", "bad_arguments") from None
+    if not 0 < c <= 0xFF:
+        raise Refused(f"a camera channel is 1 to 255, not {c}", "bad_arguments")
+    if not 0 < n <= MAX_PHOTOS:
+        raise Refused(f"ask for 1 to {MAX_PHOTOS} photos at a time, not {n}", "bad_arguments")
+    return c, n
 
 
 def _param_id(key: Any) -> int:
@@ -119,6 +136,8 @@ def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
             {int(pid): pack_typed(kind, value) for pid, kind, value in cmd["params"]})
     if what == "alarm_confirm":
         return encode.ALARM_CONFIRM, encode.alarm_confirm_body(0, alarm_mask(cmd["alarms"]))
+    if what == "photo":
+        return encode.CAMERA_SHOOT, encode.camera_body(int(cmd["channel"]), photos=int(cmd["photos"]))
     raise ValueError(f"unknown command {what!r}")
 
 
@@ -146,5 +165,8 @@ def describe(cmd: dict[str, Any]) -> str:
                                                                                 strict=True))
     if what == "alarm_confirm":
         return "alarm confirmation " + ", ".join(cmd.get("alarms") or ())
+    if what == "photo":
+        n = cmd.get("photos", 1)
+        return f"{n} photo{'s' if n != 1 else ''} from camera {cmd.get('channel')}"
     return "position query" if what == "position_query" else str(what)
 

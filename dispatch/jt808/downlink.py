@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from devices.jt808 import encode
 from devices.jt808.messages import Location
 from dispatch.jt808 import commands
-from dispatch.jt808.commands import OUTCOMES
+from dispatch.jt808.commands import CAMERA_OUTCOMES, OUTCOMES
 from dispatch.jt808.ops import TEXT_TTL
 from dispatch.jt808.session import TerminalSession
 from dispatch.jt808.state import jt808_state
@@ -100,8 +100,9 @@ class Downlink:
                 self._send(s, "jt808.command_sent", seq, cmd)
 
     def answered(self, s: TerminalSession, what: str, seq: int, result: int | None,
-                 location: Location | None = None) -> None:
-        """The terminal's answer to what we sent: 0x0001 with ``result``, or a position query's 0x0201."""
+                 location: Location | None = None, media_ids: tuple[int, ...] | None = None) -> None:
+        """The terminal's answer to what we sent: 0x0001 with ``result``, a position query's 0x0201, or a photo
+        command's 0x0805 (``media_ids`` given: ``result`` is then its own, 0 ok, 1 failure, 2 no such camera)."""
         if what == "text":
             self.texts.pop(seq, None)
             if s.unit is not None:
@@ -111,21 +112,29 @@ class Downlink:
         cmd = self.commands.pop(seq, None)
         if cmd is None:
             return
-        outcome = "acked" if location is not None else OUTCOMES.get(result if result is not None else 1, "failed")
+        if media_ids is not None:
+            outcome = CAMERA_OUTCOMES.get(result if result is not None else 1, "failed")
+            for mid in media_ids:  # the uploads that follow name the command that asked for them
+                self.gw.media_requests[(cmd["unit"], mid)] = seq
+        else:
+            outcome = "acked" if location is not None else OUTCOMES.get(result if result is not None else 1, "failed")
         position = None
         if location is not None:
             position = {"lat": round(location.lat, 6), "lon": round(location.lon, 6), "speed_kmh": location.speed,
                         "course": location.course,
                         "time": location.time.timestamp() if location.time is not None else None}
         s.last_command = {"command": cmd["command"], "outcome": outcome, "at": time.time(), "seq": seq}
-        self._outcome(cmd, outcome, result=result, position=position)
+        self._outcome(cmd, outcome, result=result, position=position,
+                      media_ids=list(media_ids) if media_ids is not None else None)
 
     def _outcome(self, cmd: dict[str, Any], outcome: str, *, result: int | None = None,
-                 position: dict[str, Any] | None = None, detail: str | None = None) -> None:
+                 position: dict[str, Any] | None = None, detail: str | None = None,
+                 media_ids: list[int] | None = None) -> None:
         unit = cmd["unit"]
+        extra = {"media_ids": media_ids} if media_ids is not None else {}
         self.gw.queue_event(NewEvent("jt808.command_answered", {
             "unit": unit, "terminal": cmd.get("terminal"), "sent": cmd["seq"], "command": cmd["command"],
-            "outcome": outcome, "result": result, "position": position, "detail": detail}, f"unit:{unit}"))
+            "outcome": outcome, "result": result, "position": position, "detail": detail, **extra}, f"unit:{unit}"))
         log.log(logging.INFO if outcome == "acked" else logging.WARNING, "jt808 %s: %s (event %d): %s%s", unit,
                 commands.describe(cmd), cmd["seq"], outcome, f" ({detail})" if detail else "")
 

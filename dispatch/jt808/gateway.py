@@ -6,7 +6,7 @@
   terminal (or a busy core) never delays another terminal's answer. A sweep each second drops
   connections that say nothing (``first_frame_timeout`` before a first frame, ``idle_timeout``
   after), that take longer than ``frame_timeout`` to finish a frame (a byte a second), that send
-  ``max_bad_frames`` bad frames in a row (a good frame with an id we do not decode, a photo's packages
+  ``max_bad_frames`` bad frames in a row (a good frame with an id we do not decode, vendor data in packages
   say, is answered "unsupported" and is not a bad frame), or that stop reading what we send.
 - The **ingest thread** (dispatch/jt808/ingest.py) takes positions and events from a queue: positions
   through the feeds' source selection into `Dispatch.ingest` (the same call every feed ends in),
@@ -40,6 +40,7 @@ from dispatch.jt808.commands import ANSWER_TIMEOUT, COMMAND_TTL, alarm_mask
 from dispatch.jt808.downlink import Downlink
 from dispatch.jt808.handler import handle
 from dispatch.jt808.ingest import ACTOR, Ingest
+from dispatch.jt808.media import MediaRequests
 from dispatch.jt808.session import TerminalSession, wire
 from dispatch.jt808.state import jt808_state
 from dispatch.store import NewEvent
@@ -114,6 +115,7 @@ class Gateway:
         self._conn_ids = 0
         self._units: dict[str, str] = {}  # terminal key -> unit (swapped whole by the ingest thread)
         self.alarms: dict[str, int] = {}  # unit -> the alarm bits its terminal has on (loop thread; across reconnections)
+        self.media_requests = MediaRequests()  # (unit, media id) -> the photo command's seq (loop thread)
         self.ingest = Ingest(self)
         self.downlink = Downlink(self)
         self._loop: asyncio.AbstractEventLoop | None = None

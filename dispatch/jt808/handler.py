@@ -11,8 +11,9 @@ are not answered: there is no serial to answer. Terminal answers (0x0001) and po
 
 Runs on the gateway's event-loop thread: no locks taken, no store touched; positions and
 events go to the gateway's ingest queue. A driver's card put in or taken out (0x0702) is recorded as
-``jt808.driver_identity`` and answered 0x8001 result 0. The session's bookkeeping is done before the answer is
-written, so whoever sees the answer sees its effects.
+``jt808.driver_identity`` and answered 0x8001 result 0. A photo (0x0801) is answered 0x8800 once it is kept
+(dispatch/jt808/media.py), its announcement (0x0800) 0x8001; a photo command's answer (0x0805) is an answer like
+0x0001. The session's bookkeeping is done before the answer is written, so whoever sees the answer sees its effects.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from devices.jt808.messages import (
     RESULT_OK,
     RESULT_UNSUPPORTED,
     Authenticate,
+    CameraShotReply,
     DriverIdentity,
     Fragment,
     Heartbeat,
@@ -39,6 +41,8 @@ from devices.jt808.messages import (
     LocationBatch,
     LocationReport,
     Logout,
+    MediaEvent,
+    MediaUpload,
     PositionReply,
     Register,
     TerminalResponse,
@@ -46,6 +50,7 @@ from devices.jt808.messages import (
     source_key,
 )
 from devices.jt808.report import driver_card
+from dispatch.jt808 import media
 from dispatch.jt808.session import TerminalSession
 from dispatch.store import NewEvent
 
@@ -74,6 +79,8 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
     s.saw(h.msg_id, now)
     if isinstance(item, Fragment):
         _ack(gw, s, h, RESULT_OK)  # each package is answered; the joined message comes after the last one
+        if h.msg_id == encode.MEDIA_UPLOAD and h.package == h.packages and s.authenticated:
+            media.ask_again(gw, s, h)  # the last package of a photo with some missing: 0x8800 names them
         return
     joined = h.packages > 1
     if isinstance(item, Register):
@@ -85,17 +92,23 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
     elif isinstance(item, Logout):
         s.authenticated = False
         _ack(gw, s, h, RESULT_OK)
-    elif isinstance(item, TerminalResponse):
+    elif isinstance(item, TerminalResponse | CameraShotReply):
         _answer(gw, s, item)
-    elif isinstance(item, LocationReport | LocationBatch | PositionReply | DriverIdentity):
+    elif isinstance(item, LocationReport | LocationBatch | PositionReply | DriverIdentity | MediaEvent | MediaUpload):
         if not s.authenticated:
             s.error("unauthenticated", f"0x{h.msg_id:04X} before authentication")
             gw.count("unauthenticated")
             if not isinstance(item, PositionReply):
                 _ack(gw, s, h, RESULT_FAILURE)
             return
+        if isinstance(item, MediaUpload):
+            if not media.uploaded(gw, s, item):  # no unit: refused; kept: answered 0x8800 once written
+                _ack(gw, s, h, RESULT_FAILURE)
+            return
         if isinstance(item, DriverIdentity):
             _driver(gw, s, item)
+        elif isinstance(item, MediaEvent):
+            media.announced(gw, s, item)
         else:
             _positions(gw, s, locations_of(item), arrived, live=not isinstance(item, LocationBatch))
         if isinstance(item, PositionReply):
@@ -117,7 +130,7 @@ def _bad(gw: Gateway, s: TerminalSession, exc: DeviceError) -> None:
     s.error(code, str(exc))
     gw.count(code)
     unsupported = isinstance(exc, UnknownMessageError)
-    if not unsupported:  # an id we do not decode comes in a good frame: a photo uploaded in 50 packages is no attack
+    if not unsupported:  # an id we do not decode comes in a good frame: vendor data in 50 packages is no attack
         s.bad_in_row += 1
     level = logging.WARNING if sum(s.errors.values()) <= LOGGED_ERRORS else logging.DEBUG
     log.log(level, "jt808 %s: %s frame: %s", s.label, code, exc)
@@ -169,7 +182,7 @@ def _authenticate(gw: Gateway, s: TerminalSession, m: Authenticate) -> None:
     gw.downlink.authenticated(s)  # after the answer: the texts and commands waiting for it follow
 
 
-def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse | PositionReply) -> None:
+def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse | PositionReply | CameraShotReply) -> None:
     """An answer to a text or a command we sent (by our serial): its outcome is recorded."""
     waiting = s.pending.pop(m.reply_serial, None)
     if waiting is None:
@@ -177,6 +190,8 @@ def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse | PositionReply
     what, sent = waiting
     if isinstance(m, PositionReply):
         gw.downlink.answered(s, what, sent, None, m.location)
+    elif isinstance(m, CameraShotReply):
+        gw.downlink.answered(s, what, sent, m.result, media_ids=m.media_ids)
     else:
         gw.downlink.answered(s, what, sent, m.result)
 

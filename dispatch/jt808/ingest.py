@@ -4,7 +4,8 @@
   through the source selection every feed goes through (`dispatch.feeds.select.shared_selector`: a
   truck with a JT/T 808 terminal and another receiver takes the better of the two and fails over
   when one goes quiet) and then `Dispatch.ingest` (live positions, the fixes table, the map, the
-  rules); events (alarms, registrations, answers) go to `Dispatch.record`. It rebuilds the
+  rules); events (alarms, registrations, answers) go to `Dispatch.record`; a terminal's photo is written
+  to a file first (dispatch/jt808/media.py) and its answer handed back to the loop once recorded. It rebuilds the
   terminal -> unit table when units change and catches up on events other processes wrote (texts
   and commands sent with ``ctl --db``).
 - The **flush thread** writes the buffered fixes twice a second, so that ingesting never waits on a write.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices.jt808.header import phone_key
 from dispatch.feeds.select import shared_selector
+from dispatch.jt808.media import stored
 from dispatch.store import NewEvent
 
 if TYPE_CHECKING:
@@ -58,6 +60,10 @@ class Ingest:
     def put_event(self, event: NewEvent) -> None:
         self.queue.put(("event", event))
 
+    def put_media(self, payload: dict[str, Any], data: bytes, answer: Any) -> None:
+        """A terminal's upload: written, recorded, then ``answer()`` called on the loop thread."""
+        self.queue.put(("media", payload, data, answer))
+
     def units_changed(self) -> None:
         self.units_dirty.set()
         self.queue.put(("wake",))
@@ -75,6 +81,25 @@ class Ingest:
         kept = [r for r in rows if accept(r[0], r[6], None, now)]
         self.rejected += len(rows) - len(kept)
         return kept
+
+    def _media(self, payload: dict[str, Any], data: bytes, answer: Any, events: list[NewEvent],
+               answers: list[Any]) -> None:
+        try:
+            events.append(stored(self.core, payload, data))
+            answers.append(answer)
+        except Exception as exc:  # a full disk, a folder not ours: not answered, so the terminal uploads it again
+            self.gw.counters["media_store_errors"] += 1
+            log.error("jt808: a photo of %s (media id %s) could not be kept: %s", payload.get("unit"),
+                      payload.get("media_id"), exc)
+
+    def _answer(self, answers: list[Any]) -> None:
+        loop = self.gw._loop
+        for answer in answers:
+            if loop is not None and not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(answer)
+                except RuntimeError:
+                    return  # stopping
 
     def _run_flush(self) -> None:
         gw = self.gw
@@ -102,12 +127,15 @@ class Ingest:
             rows: list[Any] = []
             arrivals: list[float] = []
             events: list[NewEvent] = []
+            answers: list[Any] = []
             for item in batch:
                 if item[0] == "rows":
                     arrivals.append(item[1])
                     rows.extend(item[2])
                 elif item[0] == "event":
                     events.append(item[1])
+                elif item[0] == "media":
+                    self._media(item[1], item[2], item[3], events, answers)
             try:
                 if rows:
                     rows = self.select(rows)
@@ -116,6 +144,7 @@ class Ingest:
                     gw.latencies_ms.extend((done - t) * 1000.0 for t in arrivals)
                 if events:
                     core.record(ACTOR, events)
+                    self._answer(answers)
                 mono = time.monotonic()
                 if self.units_dirty.is_set():
                     self.units_dirty.clear()

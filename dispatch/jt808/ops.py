@@ -242,3 +242,71 @@ def commands_list(core: Any, actor: str, unit_id: str | None = None, event: int 
         rows = [cmds[int(event)]] if event is not None and int(event) in cmds else [] if event is not None else [
             c for c in cmds.values() if unit_id in (None, c["unit"])]
         return [dict(c) for c in rows]
+
+
+# ---------------------------------------------------------------- photos (dispatch/jt808/media.py)
+@op("jt808.take_photo")
+def take_photo(core: Any, actor: str, unit_id: str, channel: int = 1, photos: int = 1) -> dict[str, Any]:
+    """Have a truck's camera `channel` take `photos` photos now and upload them (0x8801). The command's outcome
+    names the media ids the terminal will upload; each arrives as ``jt808.media_received`` (`jt808.photos`)."""
+    from dispatch.jt808.commands import check_photo
+
+    c, n = check_photo(channel, photos)
+    return _command(core, actor, unit_id, {"command": "photo", "channel": c, "photos": n})
+
+
+def _photo_row(ev_or_row: Any) -> dict[str, Any]:
+    if isinstance(ev_or_row, dict):
+        return dict(ev_or_row)
+    return {**ev_or_row.payload, "seq": ev_or_row.seq, "ts": ev_or_row.ts}
+
+
+@op("jt808.photos")
+def photos(core: Any, actor: str, unit_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Photos (any media) trucks' terminals uploaded, newest last: the last `limit`; for one unit read from the
+    whole log, else from the newest the state keeps. Each with its SHA-256, where and when it was taken, why
+    (``event``) and the photo command that asked for it (``request``)."""
+    try:
+        n = max(1, min(int(limit), 10_000))
+    except (TypeError, ValueError):
+        raise Refused(f"limit: {limit!r} is not a number", "bad_arguments") from None
+    core.refresh()
+    if unit_id is not None:
+        with core.lock:
+            if unit_id not in core.state.units:
+                raise NotFound(f"unknown unit {unit_id!r}")
+        rows = [_photo_row(ev) for ev in core.store.events(entity=f"unit:{unit_id}", kinds=["jt808.media_received"])]
+        return rows[-n:]
+    with core.lock:
+        return [dict(m) for m in list(jt808_state(core.state).media.values())[-n:]]
+
+
+def photo_event(core: Any, seq: Any) -> dict[str, Any]:
+    """The ``jt808.media_received`` of `seq` (from the state, else the log). :raises NotFound: no such upload."""
+    try:
+        s = int(seq)
+    except (TypeError, ValueError):
+        raise Refused(f"a photo is named by its event seq, not {seq!r}", "bad_arguments") from None
+    core.refresh()
+    with core.lock:
+        row = jt808_state(core.state).media.get(s)
+    if row is not None:
+        return dict(row)
+    for ev in core.store.events(s - 1, kinds=["jt808.media_received"], limit=1):
+        if ev.seq == s:
+            return _photo_row(ev)
+    raise NotFound(f"no photo was recorded at event {s} (ctl jt808 photos lists them)")
+
+
+@op("jt808.photo")
+def photo(core: Any, actor: str, seq: Any, out: str | None = None) -> dict[str, Any]:
+    """One uploaded photo (by the seq of its ``jt808.media_received``), with the file's ``path`` where the hub keeps
+    it; with `out` a copy written there once the file is checked against the SHA-256 the log recorded."""
+    from dispatch.blobs import attachments_dir, blob_path, copy_checked
+
+    row = photo_event(core, seq)
+    folder = attachments_dir(core)
+    row["path"] = str(blob_path(folder, row["sha256"]))
+    if out:
+        row["written"] = copy_checked(folder, row["sha256"], out)
+    return row

@@ -20,9 +20,15 @@ Events (who and when are the event's own):
 - ``jt808.command_sent`` {unit, terminal, command, interval_s?, duration_s?, params?}: an operator's
   command to a terminal (dispatch/jt808/commands.py: ``position_query`` 0x8201, ``tracking`` 0x8202,
   ``parameters`` 0x8103 with params [[id, type, value], ...]).
-- ``jt808.command_answered`` {unit, terminal, sent, command, outcome, result, position, detail}: its
-  outcome, ``acked`` / ``failed`` / ``not_supported`` (the terminal's 0x0001 result, or the 0x0201
-  of a position query with its ``position``) or ``timeout``.
+- ``jt808.command_answered`` {unit, terminal, sent, command, outcome, result, position, detail, media_ids?}: its
+  outcome, ``acked`` / ``failed`` / ``not_supported`` (the terminal's 0x0001 result, the 0x0201
+  of a position query with its ``position``, a photo command's 0x0805 with the ``media_ids`` it will upload)
+  or ``timeout``.
+- ``jt808.media_received`` {unit, terminal, media_id, media_type, format, mime, event, channel, time, lat, lon,
+  speed_kmh, course, alarms, request, name, sha256, size}: a photo (or other media) the terminal uploaded
+  (0x0801), kept as a file under its SHA-256 (dispatch/jt808/media.py); ``time`` and the position are the
+  terminal's when it was taken, ``event`` why (platform_command, timed, robbery_alarm, door_opened...),
+  ``request`` the seq of the photo command that asked for it, if one did.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from dispatch.store import Event
 TEXTS_KEPT = 500
 COMMANDS_KEPT = 500
 ALARMS_KEPT = 500
+MEDIA_KEPT = 500  # the newest uploads in the state; every one stays in the log (jt808.photos reads it for a unit)
 
 
 @dataclass
@@ -48,6 +55,8 @@ class Jt808State:
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its last registration
     commands: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.command_sent -> the command
     drivers: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> the driver on duty (card read)
+    media: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.media_received -> the upload
+    latest_media: dict[str, int] = field(default_factory=dict)  # unit -> seq of its newest upload
 
 
 def jt808_state(state: State) -> Jt808State:
@@ -165,5 +174,20 @@ def _command_answered(state: State, ev: Event, ch: Changes) -> None:
         p = ev.payload
         cmd.update(outcome=p.get("outcome"), result=p.get("result"), position=p.get("position"),
                    detail=p.get("detail"), answered=ev.ts)
+        if "media_ids" in p:
+            cmd["media_ids"] = list(p["media_ids"] or [])
     ch.feeds = True
     ch.entities.add(f"unit:{ev.payload['unit']}")
+
+
+@applies("jt808.media_received")
+def _media_received(state: State, ev: Event, ch: Changes) -> None:
+    st = jt808_state(state)
+    media = st.media
+    unit = ev.payload["unit"]
+    media[ev.seq] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
+    while len(media) > MEDIA_KEPT:
+        del media[next(iter(media))]
+    st.latest_media[unit] = ev.seq
+    ch.feeds = True
+    ch.entities.add(f"unit:{unit}")

@@ -238,14 +238,15 @@ def attachments_base(engine: Engine) -> Path | None:
 
 
 def attached_in_events(engine: Engine, folder: Path) -> list[tuple[str, Path, str]]:
-    """(label, blob path, sha256) of every file an event recorded by its SHA-256 (incident.attached, evidence.*...).
+    """(label, blob path, sha256) of every file an event recorded by its SHA-256 (incident.attached, evidence.*,
+    a truck's photo...).
 
     The SHA-256 comes from the hash-chained log, so it cannot be changed without the chain showing it;
     blobs are content-addressed at <folder>/<sha[:2]>/<sha> (dispatch/blobs.py).
     """
     out: dict[str, tuple[str, Path, str]] = {}
     q = text("SELECT seq, entity, payload FROM events WHERE kind LIKE '%attach%' OR kind LIKE 'evidence.%' "
-             "ORDER BY seq")
+             "OR kind = 'jt808.media_received' ORDER BY seq")
     with engine.connect() as conn:
         for seq, entity, payload in conn.execute(q):
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.blobs import attachments_dir, blob_path
 from dispatch.errors import NotFound
 from dispatch.jt808.state import DRIVER_FIELDS, jt808_state
 from dispatch.ops import op
@@ -17,12 +18,14 @@ from dispatch.zones.book import zone_book
 from dispatch.zones.permits import permit_issue, permit_problem
 
 OPEN = ("open", "acknowledged")
+PHOTO_FIELDS = ("seq", "time", "ts", "channel", "event", "media_id", "request", "sha256", "size", "mime", "lat", "lon")
 
 
 @op("truck.card")
 def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
-    """Plate, company and its permit, the truck's permit (routes, sites, hours, validity), open alerts, and the
-    driver on duty when its terminal read a driver's card (name, certificate, since when)."""
+    """Plate, company and its permit, the truck's permit (routes, sites, hours, validity), open alerts, the
+    driver on duty when its terminal read a driver's card (name, certificate, since when), its JT/T 808 terminal
+    and the newest photo its cameras uploaded (with the file's ``path`` here)."""
     core.refresh()
     now = core.clock()
     with core.lock:
@@ -44,8 +47,14 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
         alerts = sorted(({k: a.get(k) for k in FIELDS} for a in alert_book(core.state).alerts.values()
                          if a["unit_id"] == unit_id and a["state"] in OPEN), key=lambda a: -(a["ts"] or 0.0))
         pos = u.position
-        d = jt808_state(core.state).drivers.get(unit_id)
+        j = jt808_state(core.state)
+        d = j.drivers.get(unit_id)
         driver = None if d is None else {k: d.get(k) for k in DRIVER_FIELDS}
+        latest = j.media.get(j.latest_media.get(unit_id, -1))
+        photo = None if latest is None else {
+            **{k: latest.get(k) for k in PHOTO_FIELDS},
+            "path": str(blob_path(attachments_dir(core), latest["sha256"]))}
+        terminal = u.attributes.get("terminal")
         return {
             "unit_id": u.id, "name": u.name, "kind": u.kind.value, "status": str(u.status),
             "plate": p["plate"] if p else u.name, "company": company, "permit": permit,
@@ -53,5 +62,7 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
             "permit_issue": permit_issue(p, c, now) if p is not None else None,  # (whose, what, date)
             "alerts": alerts,
             "driver": driver,
+            "terminal": terminal if isinstance(terminal, str) else None,
+            "photo": photo,
             "position": None if pos is None else {"lat": pos.lat, "lon": pos.lon, "ts": pos.ts, "speed": pos.speed},
         }

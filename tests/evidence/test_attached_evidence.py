@@ -76,7 +76,7 @@ def test_a_seat_plays_a_clip_fetched_through_the_hub_and_grabs_a_frame(seat, qtb
     stills = [e for e in window.core.state.ext["evidence"].stills.values()]
     assert [s.taken_by for s in stills] == ["dispatcher:wang"]
     # only files the evidence book names are served
-    with pytest.raises(Refused, match="no clip or still is stored under 000000000000"):
+    with pytest.raises(Refused, match="no clip, still or photo is stored under 000000000000"):
         call(gui, "evidence.fetch", {"sha256": "0" * 64}, actor="ignored")
 
 

@@ -94,6 +94,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                          help="carry the clips and stills of a case's incident into the case's evidence (by hash)")
     tc.add_argument("case_id")
     tc.set_defaults(build=lambda a: ("evidence.to_case", {"case_id": a.case_id}), render=_render_to_case)
+    pc = esub.add_parser("photo-to-case", parents=[common],
+                         help="add a truck camera's photo (its event number: ctl jt808 photos) to a case's evidence")
+    pc.add_argument("case_id")
+    pc.add_argument("photo", help="the photo's event number")
+    pc.set_defaults(build=lambda a: ("evidence.photo_to_case", {"case_id": a.case_id, "photo": a.photo}),
+                    render=_render_to_case)
     ve = esub.add_parser("verify", parents=[common],
                          help="check stored clips: there, unaltered (SHA-256) and every frame decoding")
     ve.add_argument("clip_id", nargs="?", help="one clip (default: all)")

@@ -1,5 +1,5 @@
-"""ctl jt808 ...: JT/T 808 truck terminals (texts to a truck's display, commands to its terminal, alarms,
-the gateway's terminals)."""
+"""ctl jt808 ...: JT/T 808 truck terminals (texts to a truck's display, commands to its terminal, photos from its
+cameras, alarms, the gateway's terminals)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,26 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     cf.set_defaults(build=lambda a: ("jt808.confirm_alarms", {"unit_id": a.unit_id, "alarms": a.alarms}),
                     render=_render_command, follow=_follow)
 
+    ph = js.add_parser("photo", parents=[common],
+                       help="have a truck's camera take photos now (0x8801); they arrive as uploads (ctl jt808 photos)")
+    ph.add_argument("unit_id")
+    ph.add_argument("--channel", type=int, default=1, help="the camera (default 1)")
+    ph.add_argument("--count", type=int, default=1, help="how many photos (1-10, default 1)")
+    _wait_option(ph)
+    ph.set_defaults(build=lambda a: ("jt808.take_photo", {"unit_id": a.unit_id, "channel": a.channel,
+                                                          "photos": a.count}), render=_render_command, follow=_follow)
+
+    pl = js.add_parser("photos", parents=[common], help="photos trucks' cameras uploaded (newest last)")
+    pl.add_argument("--unit", help="one truck's, from the whole log")
+    pl.add_argument("--limit", type=int, default=100, help="the last N (default 100)")
+    pl.set_defaults(build=lambda a: ("jt808.photos", {"unit_id": a.unit, "limit": a.limit}), render=_render_photos)
+
+    pg = js.add_parser("photo-get", parents=[common],
+                       help="copy one uploaded photo (its event number) to a file here, checked against its SHA-256")
+    pg.add_argument("seq", type=int, help="the photo's event number (ctl jt808 photos)")
+    pg.add_argument("--out", required=True, help="the file to write")
+    pg.set_defaults(build=lambda a: ("jt808.photo", {"seq": a.seq}), render=_render_photo, follow=_download)
+
     c = js.add_parser("commands", parents=[common], help="commands sent to terminals and their outcomes")
     c.add_argument("--unit")
     c.set_defaults(build=lambda a: ("jt808.commands", {"unit_id": a.unit}), render=_render_commands)
@@ -105,7 +125,8 @@ def _follow(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[
     while time.monotonic() < deadline:
         rows = client.call("jt808.commands", {"event": result["event"]}, actor)
         if rows and rows[0]["outcome"] is not None:
-            return {**result, **{k: rows[0][k] for k in ("outcome", "result", "position", "detail", "answered")}}
+            return {**result, **{k: rows[0].get(k) for k in ("outcome", "result", "position", "detail", "answered",
+                                                              "media_ids")}}
         pause.wait(0.25)  # a poll of the outcome, on the hub's or the store's time
     return result
 
@@ -117,6 +138,8 @@ def _render_command(r: dict[str, Any], _a: Any) -> str:
         p = r.get("position")
         if p:
             out += f" at {p['lat']:.6f}, {p['lon']:.6f} ({iso(p.get('time'))}, {p.get('speed_kmh')} km/h)"
+        if r.get("media_ids"):
+            out += f"; media ids {', '.join(str(m) for m in r['media_ids'])} to be uploaded (ctl jt808 photos)"
         return out + (f" ({r['detail']})" if r.get("detail") else "")
     state = "sent to the terminal" if r["connected"] else "waiting for the terminal to come online"
     return f"{what} for {r['unit_id']} (terminal {r['terminal']}): event {r['event']}, {state}"
@@ -128,6 +151,55 @@ def _render_commands(rows: list[dict[str, Any]], _a: Any) -> str:
     return table([[c["seq"], iso(c["ts"]), c["unit"], c["by"], describe(c), c["outcome"] or "waiting",
                    iso(c["answered"]), c.get("detail") or ""] for c in rows],
                  ["event", "sent", "unit", "by", "command", "outcome", "answered", "detail"])
+
+
+def _download(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[str, Any]:
+    """photo-get: the photo's bytes fetched a piece at a time (through the hub, or from the store here), checked
+    against the SHA-256 the log recorded, then written whole to --out."""
+    import base64
+    import hashlib
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from dispatch.errors import Refused
+
+    sha, data = result["sha256"], bytearray()
+    while True:
+        piece = client.call("evidence.fetch", {"sha256": sha, "offset": len(data)}, actor)
+        data += base64.b64decode(piece["data_b64"])
+        if piece["eof"] or not piece["data_b64"]:
+            break
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise Refused(f"the photo's bytes do not hash to the SHA-256 of event {result['seq']}: not written",
+                      "blob_altered")
+    dest = Path(args.out).expanduser()
+    if dest.is_dir():
+        raise Refused(f"--out {args.out} is a folder: give a file name such as photo.jpg", "bad_path")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=dest.parent if str(dest.parent) else ".", prefix=".photo-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise Refused(f"cannot write {args.out}: {exc.strerror or exc}", "bad_path") from None
+    return {**result, "written": str(dest)}
+
+
+def _where(p: dict[str, Any]) -> str:
+    return f"{p['lat']:.6f}, {p['lon']:.6f}" if p.get("lat") is not None else "no fix"
+
+
+def _render_photos(rows: list[dict[str, Any]], _a: Any) -> str:
+    return table([[p["seq"], iso(p.get("time")) if p.get("time") else "", p["unit"], p.get("channel"),
+                   p.get("event"), p.get("request") or "", f"{p['size'] // 1024} KB", _where(p), p["sha256"][:12]]
+                  for p in rows], ["event", "taken", "unit", "camera", "why", "asked by", "size", "where", "sha256"])
+
+
+def _render_photo(r: dict[str, Any], _a: Any) -> str:
+    out = (f"photo {r['seq']}: {r['unit']} camera {r.get('channel')}, taken {iso(r.get('time')) if r.get('time') else '-'}"
+           f" at {_where(r)} ({r.get('event')}), {r['size']} bytes, sha256 {r['sha256']}")
+    return out + (f"\nwritten to {r['written']}" if r.get("written") else "")
 
 
 def _render_sent(r: dict[str, Any], _a: Any) -> str:
