@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from console import theme
 from console.alerts.describe import describe, papers_issue
+from console.alerts.truck_photo import TruckPhoto
 from console.alerts.words import RULES, SEVERITIES, ZONE_KINDS, label
 from console.incidents.common import clock_text, run_op
 
@@ -210,6 +211,8 @@ class TruckCard(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.title)
         lay.addWidget(self.body)
+        self.camera = TruckPhoto(self)  # the newest photo of its cameras, and one asked for now
+        lay.addWidget(self.camera)
         self.alerts_title = QLabel(self.tr("Open alerts"), self)
         self.alerts_title.setStyleSheet("font-weight:bold")
         lay.addWidget(self.alerts_title)
@@ -314,6 +317,7 @@ class TruckCard(QWidget):
             self.alerts.addItem(item)
         self.alerts_title.setText(self.tr("Open alerts: %1").replace("%1", str(len(card["alerts"]))))
         self._show_buttons(card["kind"] == "truck")
+        self.camera.set_card(card)
         self.loaded.emit(card)
 
     def _locate(self, item: QListWidgetItem) -> None:

@@ -260,7 +260,8 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
 
 def test_every_new_label_ships_in_chinese():
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
-    for name in ("console/alerts/zone_editor.py", "console/alerts/truck_card.py", "console/alerts/__init__.py"):
+    for name in ("console/alerts/zone_editor.py", "console/alerts/truck_card.py", "console/alerts/__init__.py",
+                 "console/alerts/truck_photo.py"):
         src = (ROOT / name).read_text(encoding="utf-8")
         for s in re.findall(r'self\.tr\(\s*"([^"]+)"', src):
             assert s in zh, (name, s)
@@ -289,3 +290,35 @@ def test_a_zone_clicked_on_the_map_opens_for_editing_only_on_the_zones_tab(qtbot
     qtbot.waitUntil(lambda: ed.current is not None and ed.current["id"] == "rx-school", timeout=10000)
     qtbot.waitUntil(lambda: js(qtbot, w.map, "ConsoleZoneEdit.active()") == "edit", timeout=10000)
     assert ed.name.text() == "实验小学" and ed.hours.text() == "07:00-09:00" and ed.hours.isVisible()
+
+
+def test_the_truck_cards_camera_shows_the_newest_photo_and_asks_for_one(qtbot, seat):  # type: ignore[no-untyped-def]
+    """A photo its terminal uploaded (JT/T 808 0x0801, recorded by the gateway) shows on the card, full size on a
+    click; the button has the truck's camera take one (the command recorded by the seat's operator)."""
+    from dispatch.blobs import attachments_dir, store_blob
+    from dispatch.store import NewEvent
+
+    w, view, core = seat
+    card = view.card
+    ops.call(core, "unit.bind_terminal", {"unit_id": "truck-04", "terminal": "013900000004"}, actor="engineer:t")
+    w.map.unit_clicked.emit("truck-04")
+    qtbot.waitUntil(lambda: card.card is not None and card.card["unit_id"] == "truck-04", timeout=10000)
+    cam = card.camera
+    assert cam.take.isEnabled() and cam.thumb.text() == "No photo from this truck's cameras"
+    jpeg = (ROOT / "resources/jt808/camera.jpg").read_bytes()
+    sha, size = store_blob(attachments_dir(core), [jpeg])
+    t = local_ts("2026-12-03 10:00")
+    core.record("system:jt808", [NewEvent("jt808.media_received", {
+        "unit": "truck-04", "terminal": "013900000004", "media_id": 9, "media_type": "image", "format": "jpeg",
+        "mime": "image/jpeg", "event": "door_opened", "channel": 1, "time": t, "lat": 24.31, "lon": 109.41,
+        "speed_kmh": 0.0, "course": 0, "alarms": [], "request": None, "name": "truck-04-ch1-9.jpg", "sha256": sha,
+        "size": size}, "unit:truck-04")])
+    qtbot.waitUntil(lambda: cam.pixmap is not None, timeout=10000)
+    assert cam.thumb.pixmap().width() > 100 and "door opened" in cam.caption.text() and "Camera 1" in cam.caption.text()
+    cam.open_full()
+    assert cam.dialog is not None and cam.dialog.isVisible()
+    cam.dialog.close()
+    cam.take.click()
+    qtbot.waitUntil(lambda: "offline" in cam.message.text(), timeout=10000)  # no gateway runs in this seat
+    [cmd] = ops.call(core, "jt808.commands", {"unit_id": "truck-04"}, actor="t")
+    assert (cmd["command"], cmd["channel"], cmd["photos"]) == ("photo", 1, 1) and cmd["by"] != "system:jt808"
