@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +103,21 @@ def copy_checked(folder: Path, sha256: str, out: str) -> str:
     dest = Path(out).expanduser()
     if dest.is_dir():
         raise Refused(f"{out} is a folder: give a file name", "bad_path")
-    tmp = None
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".copy-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
+        write_whole(dest, data)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise Refused(f"cannot write {out}: {exc.strerror or exc}", "bad_path") from None
     return str(dest)
+
+
+def write_whole(dest: Path, data: bytes) -> None:
+    """Write `dest` whole or not at all (a part file beside it, renamed over it), with the user's usual file mode.
+    :raises OSError: not written."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(part, "xb") as fh:
+            fh.write(data)
+        os.replace(part, dest)
+    finally:
+        part.unlink(missing_ok=True)

@@ -18,7 +18,8 @@ from dispatch.zones.book import zone_book
 from dispatch.zones.permits import permit_issue, permit_problem
 
 OPEN = ("open", "acknowledged")
-PHOTO_FIELDS = ("seq", "time", "ts", "channel", "event", "media_id", "request", "sha256", "size", "mime", "lat", "lon")
+PHOTO_FIELDS = ("seq", "time", "ts", "channel", "event", "media_id", "request", "name", "sha256", "size", "mime", "lat",
+                "lon")
 
 
 @op("truck.card")

@@ -268,3 +268,28 @@ def test_a_simulated_truck_answers_a_photo_command_with_a_camera_picture(core, g
         assert data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9" and PHONE.encode() in data
     finally:
         fleet.stop()
+
+
+def test_audit_verify_checks_every_photo_against_the_log(core, gateway):
+    """`audit verify`'s file check covers the photos: one altered on disk is named, by its event."""
+    import os
+    import stat
+
+    from dispatch.record.audit import verify_attachments
+
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        upload(term, 88, jpeg(4_000, 13), 10)
+        term.expect(encode.MEDIA_UPLOAD_RESPONSE)
+        [ev] = wait_for(lambda: media_events(core), what="the photo recorded")
+    finally:
+        term.close()
+    base = attachments_dir(core)
+    checked, problems = verify_attachments(core.store.engine, base=base)
+    assert checked == 1 and problems == []
+    kept = blob_path(base, ev.payload["sha256"])
+    os.chmod(kept, stat.S_IWUSR | stat.S_IRUSR)
+    kept.write_bytes(b"\xff\xd8 not what the truck sent \xff\xd9")
+    checked, problems = verify_attachments(core.store.engine, base=base)
+    assert checked == 1 and len(problems) == 1 and f"event {ev.seq}" in str(problems[0])

@@ -158,10 +158,9 @@ def _download(client: Any, result: dict[str, Any], actor: str, args: Any) -> dic
     against the SHA-256 the log recorded, then written whole to --out."""
     import base64
     import hashlib
-    import os
-    import tempfile
     from pathlib import Path
 
+    from dispatch.blobs import write_whole
     from dispatch.errors import Refused
 
     sha, data = result["sha256"], bytearray()
@@ -177,10 +176,7 @@ def _download(client: Any, result: dict[str, Any], actor: str, args: Any) -> dic
     if dest.is_dir():
         raise Refused(f"--out {args.out} is a folder: give a file name such as photo.jpg", "bad_path")
     try:
-        fd, tmp = tempfile.mkstemp(dir=dest.parent if str(dest.parent) else ".", prefix=".photo-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
+        write_whole(dest, bytes(data))
     except OSError as exc:
         raise Refused(f"cannot write {args.out}: {exc.strerror or exc}", "bad_path") from None
     return {**result, "written": str(dest)}
