@@ -49,7 +49,6 @@ class MediaRequests(OrderedDict[tuple[str, int], int]):
 
 def announced(gw: Gateway, s: TerminalSession, m: MediaEvent) -> None:
     """0x0800 (loop thread): said in the log; the upload that follows is recorded."""
-    gw.count("media_events")
     log.info("jt808 %s: %s %s taken on camera %d (%s), media id %d", s.label, m.kind, m.format_name, m.channel,
              m.event_name, m.media_id)
 
@@ -94,7 +93,6 @@ def uploaded(gw: Gateway, s: TerminalSession, m: MediaUpload) -> bool:
         if live is not None and live.connected:
             gw.send(live, encode.MEDIA_UPLOAD_RESPONSE, encode.media_response_body(media_id))
 
-    gw.count("media")
     gw.ingest.put_media(payload, m.data, answer)
     return True
 

@@ -293,3 +293,16 @@ def test_audit_verify_checks_every_photo_against_the_log(core, gateway):
     kept.write_bytes(b"\xff\xd8 not what the truck sent \xff\xd9")
     checked, problems = verify_attachments(core.store.engine, base=base)
     assert checked == 1 and len(problems) == 1 and f"event {ev.seq}" in str(problems[0])
+
+
+def test_the_bench_photo_figures_come_from_real_uploads(core, gateway):
+    """bench's jt808_photo_300kb_ms: each of its uploads is a real one, kept and recorded, beside its peer."""
+    from dispatch.jt808 import bench_photos
+
+    call(core, "units.register", {"units": [bench_photos.unit()]}, actor="test")
+    wait_for(lambda: gateway.unit_for(bench_photos.PHONE) == bench_photos.UNIT, what="the bench's terminal bound")
+    figs = bench_photos.run(gateway, core)
+    assert figs["jt808_photo_300kb_ms"] > 0 and figs["blob_write_300kb_ms"] > 0
+    assert figs["jt808_photo_300kb_ms_max"] >= figs["jt808_photo_300kb_ms"]
+    evs = media_events(core)
+    assert [e.payload["media_id"] for e in evs] == [1, 2, 3, 4, 5] and {e.payload["size"] for e in evs} == {300 * 1024}
