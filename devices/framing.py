@@ -256,7 +256,9 @@ class Decoder:
                         append(rmc_fix(vals, source, talker) if kind == "RMC" else gga_fix(vals, source, talker))
                         continue
                     if pend_vals is not None:
-                        if pend_kind != kind and pend_time == f[0] and pend_talker == talker:
+                        if pend_kind != kind and pend_talker == talker and (
+                                pend_time == f[0] or round(pend_vals[0] % 86400, 6) == round(vals[0] % 86400, 6)):
+                            # one epoch: the same time of day, however written ("000000" and "000000.00")
                             append(merged_fix(vals, pend_vals, source, talker) if kind == "RMC"
                                    else merged_fix(pend_vals, vals, source, talker))
                             pend_vals = None
