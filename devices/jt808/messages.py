@@ -296,17 +296,13 @@ def _named(table: dict[int, str], value: int, prefix: str) -> str:
     return table.get(value, f"{prefix}_{value}")
 
 
-@dataclass(frozen=True, slots=True)
-class MediaEvent:
-    """0x0800: the terminal announces a multimedia item it took (a photo on a door opening, on an alarm...),
-    before or instead of uploading it."""
+class _MediaNames:
+    """The names of a multimedia item's codes (0x0800, 0x0801): its type, format and why it was taken."""
 
-    header: Header
-    media_id: int
-    media_type: int  # MEDIA_TYPES
-    media_format: int  # MEDIA_FORMATS
-    event: int  # MEDIA_EVENTS
-    channel: int  # the camera (or microphone) channel
+    __slots__ = ()
+    media_type: int
+    media_format: int
+    event: int
 
     @property
     def kind(self) -> str:
@@ -322,7 +318,20 @@ class MediaEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class MediaUpload:
+class MediaEvent(_MediaNames):
+    """0x0800: the terminal announces a multimedia item it took (a photo on a door opening, on an alarm...),
+    before or instead of uploading it."""
+
+    header: Header
+    media_id: int
+    media_type: int  # MEDIA_TYPES
+    media_format: int  # MEDIA_FORMATS
+    event: int  # MEDIA_EVENTS
+    channel: int  # the camera (or microphone) channel
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUpload(_MediaNames):
     """0x0801: a multimedia item (a truck camera's photo), joined from its sub-packages. 2013 and 2019 put
     the position where it was taken (the 28 fixed bytes of a 0x0200 body) before the data; 2011 has none."""
 
@@ -334,18 +343,6 @@ class MediaUpload:
     channel: int
     location: Location | None  # None: the 2011 layout (no position)
     data: bytes
-
-    @property
-    def kind(self) -> str:
-        return _named(MEDIA_TYPES, self.media_type, "type")
-
-    @property
-    def format_name(self) -> str:
-        return _named(MEDIA_FORMATS, self.media_format, "format")
-
-    @property
-    def event_name(self) -> str:
-        return _named(MEDIA_EVENTS, self.event, "event")
 
     @property
     def mime(self) -> str:
