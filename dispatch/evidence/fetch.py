@@ -11,6 +11,7 @@ from typing import Any
 from dispatch.blobs import attachments_dir, blob_path
 from dispatch.errors import NotFound, Refused
 from dispatch.evidence.book import book
+from dispatch.jt808.ops import photo_recorded
 from dispatch.jt808.state import jt808_state
 from dispatch.ops import op
 
@@ -33,8 +34,8 @@ def fetch(core: Any, actor: str, sha256: str, offset: int = 0, size: int = CHUNK
         b = book(core.state)
         known = any(c.sha256 == sha for c in b.clips.values()) or any(s.sha256 == sha for s in b.stills.values()) \
             or any(m.get("sha256") == sha for m in jt808_state(core.state).media.values())
-    if not known and len(sha) == 64:  # a photo older than those the state keeps: the log has it
-        known = any(ev.payload.get("sha256") == sha for ev in core.store.events(kinds=["jt808.media_received"]))
+    if not known:  # a photo older than those the state keeps: the log has it
+        known = photo_recorded(core, sha)
     if not known:
         raise NotFound(f"no clip, still or photo is stored under {sha[:12] or '-'}…")
     path = blob_path(attachments_dir(core), sha)

@@ -12,6 +12,7 @@ terminal's answer. Run through the console or ``ctl --hub`` the text leaves at o
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dispatch.errors import NotFound, Refused
@@ -296,6 +297,18 @@ def photo_event(core: Any, seq: Any) -> dict[str, Any]:
         if ev.seq == s:
             return _photo_row(ev)
     raise NotFound(f"no photo was recorded at event {s} (ctl jt808 photos lists them)")
+
+
+def photo_recorded(core: Any, sha256: str) -> bool:
+    """Whether the log recorded an upload stored under `sha256` (one query, however old the photo: the state keeps
+    only the newest)."""
+    from sqlalchemy import text
+
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        return False
+    q = text("SELECT payload FROM events WHERE kind = 'jt808.media_received' AND payload LIKE :pat LIMIT 5")
+    with core.store.engine.connect() as conn:
+        return any(json.loads(p).get("sha256") == sha256 for (p,) in conn.execute(q, {"pat": f"%{sha256}%"}))
 
 
 @op("jt808.photo")

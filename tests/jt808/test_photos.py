@@ -53,7 +53,9 @@ def command_outcome(core, seq: int):  # type: ignore[no-untyped-def]
     return cmd if cmd["outcome"] is not None else None
 
 
-def test_a_photo_command_its_answer_and_the_uploads_are_kept_and_recorded(core, gateway, tmp_path):
+def test_a_photo_command_its_answer_and_the_uploads_are_kept_and_recorded(core, gateway, tmp_path, monkeypatch):
+    """(The state keeps only the newest upload here: the older one is read from the log wherever it is asked for.)"""
+    monkeypatch.setattr("dispatch.jt808.state.MEDIA_KEPT", 1)
     term = RawTerminal(gateway.address)
     try:
         login(term)
@@ -91,8 +93,11 @@ def test_a_photo_command_its_answer_and_the_uploads_are_kept_and_recorded(core, 
         out = tmp_path / "copy" / "photo.jpg"
         got = call(core, "jt808.photo", {"seq": first.seq, "out": str(out)}, actor="shift_lead:zhao")
         assert out.read_bytes() == photos[0] and got["written"] == str(out)
+        assert list(core.state.ext["jt808"].media) == [evs[1].seq]  # the older one only in the log now
         piece = call(core, "evidence.fetch", {"sha256": p["sha256"]}, actor="viewer:wang")  # an attached seat's copy
         assert piece["size"] == len(photos[0]) and piece["eof"]
+        with pytest.raises(NotFound):
+            call(core, "evidence.fetch", {"sha256": hashlib.sha256(b"never uploaded").hexdigest()}, actor="t")
         assert core.state.ext["jt808"].latest_media["truck-41"] == evs[1].seq
         with pytest.raises(NotFound):
             call(core, "jt808.photo", {"seq": first.seq + 100}, actor="t")
