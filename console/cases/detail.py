@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
@@ -120,11 +121,24 @@ class CaseDetail(QWidget):
         row.addStretch(1)
         row.addWidget(self.save_button)
         dl.addLayout(row)
-        self.evidence = _table(self, "caseEvidence", [self.tr("Kind"), self.tr("Name"), self.tr("Size"),
-                                                      self.tr("SHA-256"), self.tr("Added by")], 1)
+        evidence = QWidget(self)
+        self.evidence = _table(evidence, "caseEvidence", [self.tr("Kind"), self.tr("Name"), self.tr("Size"),
+                                                          self.tr("SHA-256"), self.tr("Added by")], 1)
+        self.photo_button = QPushButton(self.tr("Add a truck photo…"), evidence)
+        self.photo_button.setObjectName("addTruckPhoto")
+        self.photo_button.setToolTip(self.tr("A photo a truck's camera uploaded (JT/T 808), by its SHA-256"))
+        self.photo_button.clicked.connect(lambda: self.open_photo_picker())
+        el = QVBoxLayout(evidence)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(self.evidence, 1)
+        erow = QHBoxLayout()
+        erow.addStretch(1)
+        erow.addWidget(self.photo_button)
+        el.addLayout(erow)
+        self.photo_picker: QDialog | None = None
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(docs, self.tr("Documents"))
-        self.tabs.addTab(self.evidence, self.tr("Evidence"))
+        self.tabs.addTab(evidence, self.tr("Evidence"))
 
         # ---- what a case officer does next
         box = QGroupBox(self.tr("Next step"), self)
@@ -214,6 +228,17 @@ class CaseDetail(QWidget):
     def _set_enabled(self, on: bool) -> None:
         self.actions.setEnabled(on)
         self.save_button.setEnabled(on)
+        self.photo_button.setEnabled(on)
+
+    def open_photo_picker(self) -> None:
+        """A truck camera's photo into this case's evidence (console/cases/photos.py)."""
+        if self.case_id is None:
+            return
+        from console.cases.photos import PhotoPicker
+
+        self.photo_picker = PhotoPicker(self.case_id, self)
+        self.photo_picker.accepted.connect(self.reload)
+        self.photo_picker.open()
 
     def note_changes(self, changes: Any) -> None:
         """Core subscriber (any thread): the shown case changed elsewhere -> re-read it (on the GUI thread)."""

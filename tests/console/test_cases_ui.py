@@ -226,3 +226,54 @@ def test_the_next_step_box_fits_a_side_panel_in_both_languages(qtbot, seat, lang
             app.removeTranslator(tr)
         del i18n._installed[len(before):]
         i18n.use_language(was)
+
+
+def test_a_truck_photo_added_to_the_case_from_the_evidence_tab(qtbot, seat):
+    """Evidence tab → Add a truck photo…: the photos trucks' terminals uploaded (one truck picked), the selected one
+    shown, added by its SHA-256; once in, a second try is refused in the dialog."""
+    from dispatch.blobs import attachments_dir, store_blob
+    from dispatch.store import NewEvent
+
+    core, clock, (late, _filed, _done), _tmp = seat
+    call(core, "units.register", units=[{"id": "truck-07", "kind": "truck"}, {"id": "truck-09", "kind": "truck"}])
+    jpeg = (ROOT / "resources/jt808/camera.jpg").read_bytes()
+    sha, size = store_blob(attachments_dir(core), [jpeg])
+    for unit, media_id in (("truck-07", 1), ("truck-09", 2)):
+        core.record("system:jt808", [NewEvent("jt808.media_received", {
+            "unit": unit, "terminal": "013900000007", "media_id": media_id, "media_type": "image", "format": "jpeg",
+            "mime": "image/jpeg", "event": "door_opened", "channel": 2, "time": clock.t - 600, "lat": 24.32,
+            "lon": 109.41, "speed_kmh": 0.0, "course": 0, "alarms": [], "request": None,
+            "name": f"{unit}-ch2-{media_id}.jpg", "sha256": sha if unit == "truck-07" else "0" * 64,
+            "size": size}, f"unit:{unit}")])
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
+    core.subscribe(panel.note_changes)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
+    panel.table.selectRow(0)
+    d = panel.detail
+    qtbot.waitUntil(lambda: d.data is not None and d.data["id"] == late, timeout=10000)
+    d.open_photo_picker()
+    pick = d.photo_picker
+    qtbot.waitUntil(lambda: pick.table.rowCount() == 2 and pick.truck.count() == 3, timeout=10000)
+    pick.truck.setCurrentIndex(pick.truck.findData("truck-07"))
+    qtbot.waitUntil(lambda: pick.table.rowCount() == 1, timeout=10000)
+    assert pick.table.item(0, 1).text() == "truck-07" and pick.table.item(0, 3).text() == "door opened"
+    pick.table.selectRow(0)
+    qtbot.waitUntil(lambda: pick.picture.pixmap() is not None and not pick.picture.pixmap().isNull(), timeout=10000)
+    pick.submit()
+    qtbot.waitUntil(lambda: not pick.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: d.evidence.rowCount() == 1, timeout=10000)
+    assert d.evidence.item(0, 0).text() == "Photo" and d.evidence.item(0, 1).text() == "truck-07-ch2-1.jpg"
+    assert d.evidence.item(0, 3).toolTip() == sha
+    d.open_photo_picker()
+    again = d.photo_picker
+    qtbot.waitUntil(lambda: again.table.rowCount() == 2, timeout=10000)
+    row = next(i for i in range(2) if again.table.item(i, 1).text() == "truck-07")
+    again.table.selectRow(row)
+    again.submit()
+    qtbot.waitUntil(lambda: "already" in again.message.text(), timeout=10000)
+    assert again.isVisible()
+    again.reject()
+    panel.stop()
+    core.unsubscribe(panel.note_changes)
