@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 300  # terminals shown at once (the filter finds the others)
 MALFORMED = ("bad_escape", "truncated", "length", "malformed", "phone_changed", "unsupported")
 COMMAND_WORDS = {"position_query": "Position query", "tracking": "Tracking", "parameters": "Parameters",
-                 "alarm_confirm": "Alarm confirmation"}
+                 "alarm_confirm": "Alarm confirmation", "photo": "Photo"}
 OUTCOME_WORDS = {"sent": "sent", "acked": "acked", "failed": "failed", "not_supported": "not supported",
                  "timeout": "no answer"}
 
@@ -156,7 +156,10 @@ class GatewayView(QWidget):
         self.track_button = QPushButton(self.tr("Track…"), self)
         self.track_button.setToolTip(self.tr("Temporary tracking: the terminal reports often for a while (0x8202)"))
         self.track_button.clicked.connect(self.ask_tracking)
-        for b in (self.send_button, self.query_button, self.track_button):
+        self.photo_button = QPushButton(self.tr("Take photo…"), self)
+        self.photo_button.setToolTip(self.tr("The camera you pick takes a photo and uploads it (0x8801)"))
+        self.photo_button.clicked.connect(self.ask_photo)
+        for b in (self.send_button, self.query_button, self.track_button, self.photo_button):
             b.setEnabled(False)
         bar = QHBoxLayout()
         bar.addWidget(self.title)
@@ -164,6 +167,7 @@ class GatewayView(QWidget):
         bar.addWidget(self.send_button)
         bar.addWidget(self.query_button)
         bar.addWidget(self.track_button)
+        bar.addWidget(self.photo_button)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels([
             self.tr("Terminal"), self.tr("Unit"), self.tr("Edition"), self.tr("Connected"), self.tr("Authenticated"),
@@ -212,7 +216,7 @@ class GatewayView(QWidget):
         row = self.selected_terminal()
         self.collector.selected = row["phone"] if row else None
         self.collector.wake.set()
-        for b in (self.send_button, self.query_button, self.track_button):
+        for b in (self.send_button, self.query_button, self.track_button, self.photo_button):
             b.setEnabled(bool(row and row.get("unit")))
 
     def refresh(self) -> None:
@@ -278,6 +282,15 @@ class GatewayView(QWidget):
                                           self.tr("Minutes"), 10, 1, 1440)
         if ok:
             self.send_command_fn("jt808.track", row["unit"], {"minutes": minutes})
+
+    def ask_photo(self) -> None:
+        row = self.selected_terminal()
+        if not row or not row.get("unit") or self.send_command_fn is None:
+            return
+        channel, ok = QInputDialog.getInt(self, self.tr("Photo from %1").replace("%1", row["unit"]),
+                                          self.tr("Camera"), 1, 1, 255)
+        if ok:
+            self.send_command_fn("jt808.take_photo", row["unit"], {"channel": channel, "photos": 1})
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -50,7 +50,8 @@ PERMISSIONS: tuple[Rule, ...] = (
         "incidents.check_deadlines", "tasks.tick", "jt808.send_text")),
     *(Rule(o, DISPATCH, why="where a truck is and how often it reports: the dispatcher's") for o in (
         "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
-    Rule("jt808.take_photo", DISPATCH, why="what a truck's camera sees now: the dispatcher's, like a position query"),
+    Rule("jt808.take_photo", (D, SL, E), why="what a truck's camera sees now: the dispatcher's, like a position query; "
+         "the engineer's too, who tests a terminal's cameras on the device bench"),
     Rule("jt808.photo", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
          "writes a file on the hub's machine"),
     Rule("jt808.photo", EVERYONE, why="read only"),

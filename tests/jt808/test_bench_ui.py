@@ -94,6 +94,14 @@ def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: 
         assert (msg.interval_s, msg.duration_s) == (10, 300)
         qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
                         == "Tracking: sent", timeout=5000)
+        # an engineer tries the truck's camera 2 (what the dialog's OK does): its answer shows as the outcome
+        assert view.photo_button.isEnabled()
+        panel.send_command("jt808.take_photo", "truck-41", {"channel": 2, "photos": 1})
+        shoot = truck.expect(0x8801)[0]
+        assert (shoot.channel, shoot.command) == (2, 1)
+        truck.send_frame("0805 0005", PHONE_2013, "0005", f"{shoot.header.serial:04X}", "02", "0000")
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
+                        == "Photo: not supported", timeout=5000)
     finally:
         stranger.close()
         truck.close()
