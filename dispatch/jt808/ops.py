@@ -299,6 +299,13 @@ def photo_event(core: Any, seq: Any) -> dict[str, Any]:
     raise NotFound(f"no photo was recorded at event {s} (ctl jt808 photos lists them)")
 
 
+def photos_between(core: Any, unit_id: str, t1: float, t2: float) -> list[dict[str, Any]]:
+    """The photos `unit_id`'s cameras took between `t1` and `t2` (the terminal's time, else when recorded), oldest
+    first, from the log: an alert's evidence."""
+    rows = [_photo_row(ev) for ev in core.store.events(entity=f"unit:{unit_id}", kinds=["jt808.media_received"])]
+    return sorted((r for r in rows if t1 <= (r.get("time") or r["ts"]) <= t2), key=lambda r: r.get("time") or r["ts"])
+
+
 def photo_recorded(core: Any, sha256: str) -> bool:
     """Whether the log recorded an upload stored under `sha256` (one query, however old the photo: the state keeps
     only the newest)."""

@@ -13,7 +13,7 @@ from dispatch import fixes as stored_fixes
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import book, find_duplicates, incident_event
-from dispatch.jt808.ops import driver_at
+from dispatch.jt808.ops import driver_at, photos_between
 from dispatch.ops import installs, op
 from dispatch.rules.alerts import FIELDS, alert_book
 from dispatch.rules.config import DEFAULTS, SEVERITY, check_config, rules_ext
@@ -108,8 +108,9 @@ def evidence_track(core: Any, unit_id: str, t1: float, t2: float) -> list[list[f
 def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, note: str | None = None,
                   priority: str | None = None, summary: str | None = None) -> dict[str, Any]:
     """Turn an alert into an incident in one step: its place, unit and rule, with the track of the `minutes`
-    before and after it kept as evidence (a GeoJSON attachment of the incident, content-addressed), and who
-    drove then when the truck's terminal had read a driver's card (JT/T 808 0x0702: `driver_at`).
+    before and after it kept as evidence (a GeoJSON attachment of the incident, content-addressed), who
+    drove then when the truck's terminal had read a driver's card (JT/T 808 0x0702: `driver_at`), and the photos
+    its cameras took in that time (JT/T 808 0x0801: attached to the incident too, each by its SHA-256).
 
     The incident's text: `summary` (the alert as the operator's console says it, in their language), else
     the rule, the unit and the recorded detail; then the note."""
@@ -127,9 +128,11 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
     t2 = float(a.get("cleared_ts") or a["ts"]) + span
     track = evidence_track(core, a["unit_id"], t1, t2)
     driver = driver_at(core, a["unit_id"], float(a["ts"]))  # the card in the truck's reader then, if any
+    photos = photos_between(core, a["unit_id"], t1, t2)  # what its cameras saw then
+    said_photos = [{k: p.get(k) for k in ("seq", "sha256", "time", "channel", "event", "lat", "lon")} for p in photos]
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"alert": aid, "rule": a["rule"], "unit_id": a["unit_id"], "ts": a["ts"],
-                                           "detail": a.get("detail"), "driver": driver},
+                                           "detail": a.get("detail"), "driver": driver, "photos": said_photos},
          "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]}},
         {"type": "Feature", "properties": {"unit_id": a["unit_id"], "from": t1, "to": t2,
                                            "times": [p[0] for p in track], "speeds": [p[3] for p in track]},
@@ -158,11 +161,15 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
                            alert={"id": aid, "rule": a["rule"], "unit_id": a["unit_id"], "ts": a["ts"]}),
             incident_event("incident.attached", iid, sha256=sha, size=size, name=name,
                            media_type="application/geo+json", note=f"evidence of alert {aid}", time=core.clock()),
+            *(incident_event("incident.attached", iid, sha256=p["sha256"], size=p["size"], name=p["name"],
+                             media_type=p.get("mime") or "image/jpeg", time=core.clock(),
+                             note=f"truck camera photo (event {p['seq']}, camera {p.get('channel')}, {p.get('event')}) "
+                                  f"of alert {aid}") for p in photos),
             NewEvent("alert.escalated", {"id": aid, "incident_id": iid, "evidence": evidence}, f"alert:{aid}"),
         ]
 
     core.command(actor, decide)
-    return {"alert": show_alert(core, actor, aid), "incident_id": made[0], "driver": driver,
+    return {"alert": show_alert(core, actor, aid), "incident_id": made[0], "driver": driver, "photos": said_photos,
             "evidence": {"name": name, "sha256": sha, "points": len(track)}}
 
 

@@ -200,6 +200,7 @@ def test_one_failing_rule_never_stops_the_others(core):
 
 
 def test_alerts_acknowledged_and_made_incidents_with_the_track_as_evidence(core, tmp_path):
+    from dispatch.blobs import attachments_dir, blob_path
     from dispatch.store import NewEvent
 
     t = local_ts("2026-12-03 10:00")
@@ -209,6 +210,15 @@ def test_alerts_acknowledged_and_made_incidents_with_the_track_as_evidence(core,
         NewEvent("jt808.driver_identity", {**card, "card": "inserted", "time": t - 3600, "name": "覃志强"}, "unit:truck-01"),
         NewEvent("jt808.driver_identity", {**card, "card": "removed", "time": t - 1800}, "unit:truck-01"),
         NewEvent("jt808.driver_identity", {**card, "card": "inserted", "time": t - 600}, "unit:truck-01")])
+    from dispatch.blobs import store_blob
+
+    photo = {"unit": "truck-01", "terminal": "013900000001", "media_type": "image", "format": "jpeg",
+             "mime": "image/jpeg", "event": "platform_command", "channel": 1, "lat": None, "lon": None, "request": None}
+    shots = [store_blob(attachments_dir(core), [b"\xff\xd8 photo %d \xff\xd9" % i]) for i in range(2)]
+    core.record("system:jt808", [  # its camera: one photo an hour before (not evidence), one during the alert
+        NewEvent("jt808.media_received", {**photo, "media_id": i + 1, "time": when, "sha256": sha, "size": size,
+                                          "name": f"truck-01-ch1-{i + 1}.jpg"}, "unit:truck-01")
+        for i, ((sha, size), when) in enumerate(zip(shots, (t - 3600, t + 120), strict=True))])
     drive(core, "truck-01", line(t, (-200, 0), (1500, 700), 10.0) + stay(t + 200, (1500, 700), 20 * 60))
     [a] = alerts(core)
     acked = call(core, "alert.acknowledge", {"alert_id": a["id"], "note": "看到了"}, actor="dispatcher:wang")
@@ -219,16 +229,17 @@ def test_alerts_acknowledged_and_made_incidents_with_the_track_as_evidence(core,
     inc = call(core, "incident.show", {"incident_id": made["incident_id"]}, actor="t")
     assert inc["category"] == "illegal_dumping" and inc["source"] == "alert" and inc["priority"] == "P1"
     assert (inc["lat"], inc["lon"]) == (a["lat"], a["lon"]) and "truck-01" in inc["text"]
-    [att] = inc["attachments"]
+    att, shot = inc["attachments"]  # the track, and the photo its camera took then
     assert att["media_type"] == "application/geo+json" and made["evidence"]["points"] >= 600
+    assert (shot["sha256"], shot["media_type"]) == (shots[1][0], "image/jpeg") and "camera 1" in shot["note"]
+    assert [p["sha256"] for p in made["photos"]] == [shots[1][0]]
     import json
-
-    from dispatch.blobs import attachments_dir, blob_path
 
     doc = json.loads(blob_path(attachments_dir(core), att["sha256"]).read_bytes())
     said = doc["features"][0]["properties"]["driver"]  # who was at the wheel then, as evidence
     assert (said["name"], said["certificate"], said["time"]) == ("韦建华", "450200197001011234", t - 600)
     assert made["driver"] == said
+    assert [p["sha256"] for p in doc["features"][0]["properties"]["photos"]] == [shots[1][0]]
     track = doc["features"][1]
     assert len(track["geometry"]["coordinates"]) == made["evidence"]["points"]
     assert min(track["properties"]["times"]) >= a["since"] - 5 * 60 - 1
