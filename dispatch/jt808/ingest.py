@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices.jt808.header import phone_key
 from dispatch.feeds.select import shared_selector
-from dispatch.jt808.media import stored
+from dispatch.jt808.media import same_upload, stored
 from dispatch.store import NewEvent
 
 if TYPE_CHECKING:
@@ -85,7 +85,10 @@ class Ingest:
     def _media(self, payload: dict[str, Any], data: bytes, answer: Any, events: list[NewEvent],
                answers: list[Any]) -> None:
         try:
-            events.append(stored(self.core, payload, data))
+            ev = stored(self.core, payload, data)
+            if ev is not None and not any(e.kind == ev.kind and same_upload(e.payload, payload, ev.payload["sha256"])
+                                          for e in events):  # the same upload twice in one batch: recorded once
+                events.append(ev)
             answers.append(answer)
         except Exception as exc:  # a full disk, a folder not ours: not answered, so the terminal uploads it again
             self.gw.counters["media_store_errors"] += 1
@@ -144,7 +147,7 @@ class Ingest:
                     gw.latencies_ms.extend((done - t) * 1000.0 for t in arrivals)
                 if events:
                     core.record(ACTOR, events)
-                    self._answer(answers)
+                self._answer(answers)
                 mono = time.monotonic()
                 if self.units_dirty.is_set():
                     self.units_dirty.clear()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from devices.jt808 import encode
 from devices.jt808.messages import MediaEvent, MediaUpload
 from dispatch.blobs import attachments_dir, store_blob
+from dispatch.jt808.state import jt808_state
 from dispatch.store import NewEvent
 
 if TYPE_CHECKING:
@@ -97,7 +98,19 @@ def uploaded(gw: Gateway, s: TerminalSession, m: MediaUpload) -> bool:
     return True
 
 
-def stored(core: Any, payload: dict[str, Any], data: bytes) -> NewEvent:
-    """The ingest thread's part: the file written (fsync'd) and its event. :raises OSError, Refused: not written."""
+def same_upload(recorded: dict[str, Any], payload: dict[str, Any], sha256: str) -> bool:
+    """Whether a recorded upload is this one again: the same truck, media id and bytes."""
+    return (recorded.get("sha256") == sha256 and recorded.get("unit") == payload["unit"]
+            and recorded.get("media_id") == payload["media_id"])
+
+
+def stored(core: Any, payload: dict[str, Any], data: bytes) -> NewEvent | None:
+    """The ingest thread's part: the file written (fsync'd) and its event; None when the log has this very upload
+    already (the terminal sent it again because our 0x8800 did not reach it): answered, not recorded twice.
+    :raises OSError, Refused: not written."""
     sha, size = store_blob(attachments_dir(core), [data], limit=MAX_MEDIA_BYTES)
+    with core.lock:
+        seen = any(same_upload(m, payload, sha) for m in jt808_state(core.state).media.values())
+    if seen:
+        return None
     return NewEvent("jt808.media_received", {**payload, "sha256": sha, "size": size}, f"unit:{payload['unit']}")

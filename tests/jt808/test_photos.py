@@ -311,3 +311,20 @@ def test_the_bench_photo_figures_come_from_real_uploads(core, gateway):
     assert figs["jt808_photo_300kb_ms_max"] >= figs["jt808_photo_300kb_ms"]
     evs = media_events(core)
     assert [e.payload["media_id"] for e in evs] == [1, 2, 3, 4, 5] and {e.payload["size"] for e in evs} == {300 * 1024}
+
+
+def test_an_upload_sent_again_is_answered_again_and_recorded_once(core, gateway):
+    """A terminal whose 0x8800 was lost uploads the same photo again: it is answered again, not recorded twice."""
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        data = jpeg(6_000, 21)
+        n = upload(term, 55, data, 10)
+        term.expect(encode.MEDIA_UPLOAD_RESPONSE)
+        wait_for(lambda: media_events(core), what="the photo recorded")
+        upload(term, 55, data, 10 + n)
+        answers = term.expect(encode.MEDIA_UPLOAD_RESPONSE, 2)
+        assert [a.media_id for a in answers] == [55, 55]
+        assert len(media_events(core)) == 1
+    finally:
+        term.close()
