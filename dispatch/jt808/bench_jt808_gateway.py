@@ -14,7 +14,7 @@ own (the terminals register, authenticate and report as real ones do). Figures:
   gateway counted as wrong (0 expected).
 The peer in the same run: `feeds_ingest_same_rate_ms_p99`, `Dispatch.ingest` alone of the same rows,
 one a message, the part of the latency the core itself takes.
-- `jt808_photo_300kb_ms` beside `blob_write_300kb_ms`, while the terminals report: dispatch/jt808/bench_photos.py.
+- `jt808_photo_300kb_ms` beside `blob_write_300kb_ms`, while the terminals report: dispatch/jt808/photo_figures.py.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _raise_fd_limit(need: int) -> None:
 def run(quick: bool = False) -> dict[str, float | int | str]:
     from devices.sim.jt808 import truck_phone
     from dispatch.core import Dispatch
-    from dispatch.jt808 import bench_photos, start_gateway
+    from dispatch.jt808 import photo_figures, start_gateway
     from dispatch.ops import call
     from dispatch.store import EventStore
 
@@ -53,7 +53,7 @@ def run(quick: bool = False) -> dict[str, float | int | str]:
     with tempfile.TemporaryDirectory() as d:
         core = Dispatch(EventStore(f"sqlite:///{Path(d) / 'bench.db'}"))
         call(core, "units.register", {"units": [{"id": f"truck-{i}", "kind": "truck", "terminal": truck_phone(i)}
-                                                for i in range(1, TERMINALS + 1)] + [bench_photos.unit()]},
+                                                for i in range(1, TERMINALS + 1)] + [photo_figures.unit()]},
              actor="bench")
         gw = start_gateway(core, "tcp://127.0.0.1:0")
         from dispatch.runtime import tune_runtime
@@ -87,7 +87,7 @@ def run(quick: bool = False) -> dict[str, float | int | str]:
                                                    if s.positions > phones0.get(s.phone, 0))
             out["jt808_errors"] = sum(v for k, v in gw.counters.items() if k not in ("connections",))
             out["jt808_window_s"] = round(elapsed, 1)
-            out.update(bench_photos.run(gw, core))
+            out.update(photo_figures.run(gw, core))
             rows = [("truck-1", time.time(), 24.3, 109.4, 5.0, 90.0, "bench")]
             own = []
             for _ in range(2000):

@@ -302,11 +302,11 @@ def test_audit_verify_checks_every_photo_against_the_log(core, gateway):
 
 def test_the_bench_photo_figures_come_from_real_uploads(core, gateway):
     """bench's jt808_photo_300kb_ms: each of its uploads is a real one, kept and recorded, beside its peer."""
-    from dispatch.jt808 import bench_photos
+    from dispatch.jt808 import photo_figures
 
-    call(core, "units.register", {"units": [bench_photos.unit()]}, actor="test")
-    wait_for(lambda: gateway.unit_for(bench_photos.PHONE) == bench_photos.UNIT, what="the bench's terminal bound")
-    figs = bench_photos.run(gateway, core)
+    call(core, "units.register", {"units": [photo_figures.unit()]}, actor="test")
+    wait_for(lambda: gateway.unit_for(photo_figures.PHONE) == photo_figures.UNIT, what="the bench's terminal bound")
+    figs = photo_figures.run(gateway, core)
     assert figs["jt808_photo_300kb_ms"] > 0 and figs["blob_write_300kb_ms"] > 0
     assert figs["jt808_photo_300kb_ms_max"] >= figs["jt808_photo_300kb_ms"]
     evs = media_events(core)
