@@ -81,6 +81,7 @@ class TruckPhoto(QWidget):
         self.unit_id = uid
         self.take.setEnabled(bool(card and card.get("terminal")))
         photo = (card or {}).get("photo")
+        self.setVisible(bool(card and (card.get("terminal") or photo)))  # no camera, no photo: no room taken
         if photo is None:
             self.photo, self.pixmap = None, None
             self.thumb.setPixmap(QPixmap())

@@ -300,10 +300,12 @@ def test_the_truck_cards_camera_shows_the_newest_photo_and_asks_for_one(qtbot, s
 
     w, view, core = seat
     card = view.card
-    ops.call(core, "unit.bind_terminal", {"unit_id": "truck-04", "terminal": "013900000004"}, actor="engineer:t")
+    cam = card.camera
     w.map.unit_clicked.emit("truck-04")
     qtbot.waitUntil(lambda: card.card is not None and card.card["unit_id"] == "truck-04", timeout=10000)
-    cam = card.camera
+    assert not cam.isVisible()  # no terminal, no photo: the card keeps its room for the papers and alerts
+    ops.call(core, "unit.bind_terminal", {"unit_id": "truck-04", "terminal": "013900000004"}, actor="engineer:t")
+    qtbot.waitUntil(lambda: cam.isVisible(), timeout=10000)
     assert cam.take.isEnabled() and cam.thumb.text() == "No photo from this truck's cameras"
     jpeg = (ROOT / "resources/jt808/camera.jpg").read_bytes()
     sha, size = store_blob(attachments_dir(core), [jpeg])
