@@ -53,6 +53,17 @@ from console.incidents.common import clock_text, run_op, size_text
 from dispatch.cases import law
 
 
+def _page(page: QWidget, table: QWidget, button: QWidget) -> None:
+    """A tab's page: its table, and below it on the right the button that acts on it."""
+    lay = QVBoxLayout(page)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(table, 1)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(button)
+    lay.addLayout(row)
+
+
 def _table(parent: QWidget, name: str, headers: list[str], stretch: int) -> QTableWidget:
     tbl = QTableWidget(0, len(headers), parent)
     tbl.setObjectName(name)
@@ -114,13 +125,7 @@ class CaseDetail(QWidget):
         self.save_button = QPushButton(self.tr("Save PDF…"), docs)
         self.save_button.setObjectName("saveDocument")
         self.save_button.clicked.connect(lambda: self.save_selected_document())
-        dl = QVBoxLayout(docs)
-        dl.setContentsMargins(0, 0, 0, 0)
-        dl.addWidget(self.documents, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.save_button)
-        dl.addLayout(row)
+        _page(docs, self.documents, self.save_button)
         evidence = QWidget(self)
         self.evidence = _table(evidence, "caseEvidence", [self.tr("Kind"), self.tr("Name"), self.tr("Size"),
                                                           self.tr("SHA-256"), self.tr("Added by")], 1)
@@ -128,13 +133,7 @@ class CaseDetail(QWidget):
         self.photo_button.setObjectName("addTruckPhoto")
         self.photo_button.setToolTip(self.tr("A photo a truck's camera uploaded (JT/T 808), by its SHA-256"))
         self.photo_button.clicked.connect(lambda: self.open_photo_picker())
-        el = QVBoxLayout(evidence)
-        el.setContentsMargins(0, 0, 0, 0)
-        el.addWidget(self.evidence, 1)
-        erow = QHBoxLayout()
-        erow.addStretch(1)
-        erow.addWidget(self.photo_button)
-        el.addLayout(erow)
+        _page(evidence, self.evidence, self.photo_button)
         self.photo_picker: QDialog | None = None
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(docs, self.tr("Documents"))
