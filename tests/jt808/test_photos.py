@@ -44,6 +44,19 @@ def upload(term: RawTerminal, media_id: int, data: bytes, serial: int, *, channe
     return len(frames)
 
 
+def kept_photo(core, gateway, media_id: int, data: bytes, **kw):  # type: ignore[no-untyped-def]
+    """A terminal logs in, uploads one photo and is answered 0x8800: the photo's event."""
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        upload(term, media_id, data, 10, **kw)
+        term.expect(encode.MEDIA_UPLOAD_RESPONSE)
+        [ev] = wait_for(lambda: media_events(core), what="the photo recorded")
+        return ev
+    finally:
+        term.close()
+
+
 def media_events(core):  # type: ignore[no-untyped-def]
     return [e for e in core.store.events(0) if e.kind == "jt808.media_received"]
 
@@ -154,14 +167,7 @@ def test_a_photo_that_cannot_be_kept_is_not_answered_and_comes_again(core, gatew
 
 
 def test_a_photo_goes_into_a_case_once(core, gateway):
-    term = RawTerminal(gateway.address)
-    try:
-        login(term)
-        data = jpeg(3_000, 9)
-        upload(term, 77, data, 10, event=4)  # taken when a door opened
-        [ev] = wait_for(lambda: media_events(core), what="the photo recorded")
-    finally:
-        term.close()
+    ev = kept_photo(core, gateway, 77, jpeg(3_000, 9), event=4)  # taken when a door opened
     case = call(core, "case.open", {"violation": "HDCS-001", "party_type": "organisation", "party_name": "柳州某运输公司",
                                     "facts": "渣土撒漏"}, actor="dispatcher:li")
     added = call(core, "evidence.photo_to_case", {"case_id": case["id"], "photo": ev.seq}, actor="dispatcher:li")
@@ -282,14 +288,7 @@ def test_audit_verify_checks_every_photo_against_the_log(core, gateway):
 
     from dispatch.record.audit import verify_attachments
 
-    term = RawTerminal(gateway.address)
-    try:
-        login(term)
-        upload(term, 88, jpeg(4_000, 13), 10)
-        term.expect(encode.MEDIA_UPLOAD_RESPONSE)
-        [ev] = wait_for(lambda: media_events(core), what="the photo recorded")
-    finally:
-        term.close()
+    ev = kept_photo(core, gateway, 88, jpeg(4_000, 13))
     base = attachments_dir(core)
     checked, problems = verify_attachments(core.store.engine, base=base)
     assert checked == 1 and problems == []
