@@ -32,6 +32,7 @@ from devices.jt808.messages import (
     PositionReply,
     Register,
     RegisterResponse,
+    RetransmitRequest,
     SetParameters,
     TemporaryTracking,
     TerminalResponse,
@@ -263,6 +264,12 @@ def camera_shot_reply(h: Header, body: bytes) -> CameraShotReply:
     return CameraShotReply(h, serial, result, ids)
 
 
+def retransmit_request(h: Header, body: bytes) -> RetransmitRequest:
+    """0x8003: the serial of package 1, then a BYTE count and the WORD package numbers."""
+    _need(h, body, 3, "sub-package retransmission request")
+    return RetransmitRequest(h, _H.unpack_from(body)[0], _numbers(h, body, 3, body[2], 2, "package numbers"))
+
+
 def media_upload_response(h: Header, body: bytes) -> MediaUploadResponse:
     """0x8800. The standard lets the platform stop after the id when every package came."""
     _need(h, body, 4, "multimedia upload response")
@@ -310,6 +317,7 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x8202: temporary_tracking,
     0x8203: alarm_confirm,
     0x8300: text_message,
+    0x8003: retransmit_request,
     0x8800: media_upload_response,
     0x8801: camera_shoot,
 }

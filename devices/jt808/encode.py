@@ -18,6 +18,7 @@ from devices.jt808.params import BY_NAME, pack_value
 from devices.jt808.text import gbk, pad
 
 PLATFORM_RESPONSE = 0x8001
+RETRANSMIT_REQUEST = 0x8003
 REGISTER_RESPONSE = 0x8100
 SET_PARAMETERS = 0x8103
 POSITION_QUERY = 0x8201
@@ -107,6 +108,14 @@ def parameters_body(params: Mapping[int | str, int | str | bytes]) -> bytes:
         raw = pack_value(pid, value)
         out += struct.pack(">IB", pid, len(raw)) + raw
     return bytes(out)
+
+
+def retransmit_body(first_serial: int, missing: Sequence[int]) -> bytes:
+    """0x8003: the sub-packages (numbers from 1) of the split message whose package 1 had ``first_serial`` to send
+    again. :raises ValueError: none, or more than 255 (the count is a BYTE)."""
+    if not 0 < len(missing) <= 0xFF:
+        raise ValueError(f"{len(missing)} packages to send again: one request names 1 to 255")
+    return struct.pack(f">HB{len(missing)}H", first_serial & 0xFFFF, len(missing), *missing)
 
 
 def media_response_body(media_id: int, missing: Sequence[int] = ()) -> bytes:

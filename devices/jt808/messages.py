@@ -361,6 +361,16 @@ class CameraShotReply:
 
 
 @dataclass(frozen=True, slots=True)
+class RetransmitRequest:
+    """0x8003: the platform asks for the sub-packages of a split message that did not come, by the serial of its
+    package 1 (any message but a photo, whose 0x8800 does it)."""
+
+    header: Header
+    first_serial: int
+    missing: tuple[int, ...]  # sub-package numbers (from 1) to send again
+
+
+@dataclass(frozen=True, slots=True)
 class MediaUploadResponse:
     """0x8800: the platform's answer to a 0x0801 upload: the packages to send again (none: all came)."""
 
@@ -399,7 +409,7 @@ class Fragment:
 Message = (TerminalResponse | Heartbeat | Logout | Register | Authenticate | LocationReport | PositionReply
            | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery
            | TemporaryTracking | TextMessage | AlarmConfirm | DriverIdentity | MediaEvent | MediaUpload
-           | CameraShotReply | MediaUploadResponse | CameraShoot | Fragment)
+           | CameraShotReply | MediaUploadResponse | RetransmitRequest | CameraShoot | Fragment)
 
 
 new_location = maker(Location)

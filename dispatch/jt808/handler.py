@@ -13,7 +13,8 @@ Runs on the gateway's event-loop thread: no locks taken, no store touched; posit
 events go to the gateway's ingest queue. A driver's card put in or taken out (0x0702) is recorded as
 ``jt808.driver_identity`` and answered 0x8001 result 0. A photo (0x0801) is answered 0x8800 once it is kept
 (dispatch/jt808/media.py), its announcement (0x0800) 0x8001; a photo command's answer (0x0805) is an answer like
-0x0001. The session's bookkeeping is done before the answer is written, so whoever sees the answer sees its effects.
+0x0001. A split message whose last package comes with others missing has them asked for again (0x8003; a photo's
+0x8800). The session's bookkeeping is done before the answer is written, so whoever sees the answer sees its effects.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
     s.saw(h.msg_id, now)
     if isinstance(item, Fragment):
         _ack(gw, s, h, RESULT_OK)  # each package is answered; the joined message comes after the last one
-        if h.msg_id == encode.MEDIA_UPLOAD and h.package == h.packages and s.authenticated:
-            media.ask_again(gw, s, h)  # the last package of a photo with some missing: 0x8800 names them
+        if h.package == h.packages:  # the last package: any missing ones are asked for again
+            _ask_again(gw, s, h)
         return
     joined = h.packages > 1
     if isinstance(item, Register):
@@ -119,6 +120,21 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
         s.error("unsupported", f"0x{h.msg_id:04X} is the platform's to send")
         gw.count("unsupported")
         _ack(gw, s, h, RESULT_UNSUPPORTED)
+
+
+def _ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
+    """The last package of a split message came with others missing: a photo's 0x8800 names them
+    (dispatch/jt808/media.py); any other message's 0x8003, by the serial of its package 1 (at most 255 at a time)."""
+    if h.msg_id == encode.MEDIA_UPLOAD and s.authenticated and media.ask_again(gw, s, h):
+        return
+    _first, missing = s.stream.assembler.missing(h)
+    if not missing:
+        return
+    first_serial = (h.serial - (h.package - 1)) & 0xFFFF
+    gw.count("packages_asked_again")
+    log.info("jt808 %s: 0x%04X (serial %d) came without %d of its %d packages: asked for again", s.label, h.msg_id,
+             first_serial, len(missing), h.packages)
+    gw.send(s, encode.RETRANSMIT_REQUEST, encode.retransmit_body(first_serial, missing[:255]))
 
 
 def _ack(gw: Gateway, s: TerminalSession, h: Any, result: int) -> None:

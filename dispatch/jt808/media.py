@@ -54,17 +54,19 @@ def announced(gw: Gateway, s: TerminalSession, m: MediaEvent) -> None:
              m.event_name, m.media_id)
 
 
-def ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
+def ask_again(gw: Gateway, s: TerminalSession, h: Any) -> bool:
     """The last package of a split photo came (loop thread): if some are missing, 0x8800 with their numbers (at most
-    255 in one answer); package 1 must be in, since it carries the media id the answer names."""
+    255 in one answer). False when that cannot be said: nothing missing, or package 1 (which carries the media id
+    the answer names) missing too (then the general 0x8003 asks)."""
     first, missing = s.stream.assembler.missing(h)
     if not missing or first is None or len(first) < 4:
-        return
+        return False
     media_id = int.from_bytes(first[:4], "big")
     gw.count("media_packages_asked_again")
     log.info("jt808 %s: photo %d came without %d of its %d packages: asked for again", s.label, media_id,
              len(missing), h.packages)
     gw.send(s, encode.MEDIA_UPLOAD_RESPONSE, encode.media_response_body(media_id, missing[:255]))
+    return True
 
 
 def uploaded(gw: Gateway, s: TerminalSession, m: MediaUpload) -> bool:

@@ -137,3 +137,20 @@ def test_alarm_confirmation_round_trip() -> None:
     m = decode_frame(encode.frame(encode.ALARM_CONFIRM, "013912345678", 7, encode.alarm_confirm_body(0, 0x101)))
     assert isinstance(m, AlarmConfirm) and (m.header.msg_id, m.reply_serial, m.alarms) == (0x8203, 0, 0x101)
     assert encode.alarm_confirm_body(0x1234, 1) == bytes.fromhex("1234 00000001")
+
+
+@pytest.mark.parametrize("edition", [2013, 2019])
+def test_a_retransmission_request_round_trip_and_its_bounds(edition):
+    """0x8003: the serial of package 1, a BYTE count, the WORD package numbers; 1 to 255 of them."""
+    from devices.errors import BodyError
+
+    m = decode_frame(encode.frame(encode.RETRANSMIT_REQUEST, "013912345678", 7,
+                                  encode.retransmit_body(0x1234, (2, 5, 300)), edition=edition))
+    assert (m.first_serial, m.missing) == (0x1234, (2, 5, 300))
+    assert encode.retransmit_body(0x1234, (2, 3)) == bytes.fromhex("1234 02 0002 0003")
+    for bad in ((), tuple(range(1, 257))):
+        with pytest.raises(ValueError):
+            encode.retransmit_body(1, bad)
+    for body in ("12", "1234 02 0002"):  # too short; a count running past the body
+        with pytest.raises(BodyError):
+            decode_frame(encode.frame(encode.RETRANSMIT_REQUEST, "013912345678", 8, bytes.fromhex(body)))

@@ -1,0 +1,56 @@
+"""Sub-packages that did not come, asked for again over a real TCP connection: when the last package of a split
+message comes with others missing, the platform names them (0x8003 by the serial of package 1; a photo's 0x8800 by
+its media id), and the packages sent again join the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from devices.jt808 import encode, location
+from tests.conftest import wait_for
+from tests.jt808.terminal import RawTerminal
+from tests.jt808.test_gateway import login
+
+PHONE = "013912345678"
+T0 = datetime(2026, 12, 5, 8, 0, 0, tzinfo=UTC)
+
+
+def test_a_split_batch_missing_a_package_is_asked_for_again_and_joins(core, gateway):
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        bodies = [location.encode(24.30 + i * 1e-4, 109.40, T0 + timedelta(seconds=10 * i), speed=20.0)
+                  for i in range(40)]
+        frames = encode.frames(encode.LOCATION_BATCH, PHONE, 200, encode.batch_body(bodies), size=400)
+        assert len(frames) >= 4
+        for i, f in enumerate(frames, start=1):
+            if i != 2:
+                term.send(f)
+        [ask] = term.expect(encode.RETRANSMIT_REQUEST)
+        assert (ask.first_serial, ask.missing) == (200, (2,))
+        assert core.state.units["truck-41"].position is None  # nothing of the batch until it is whole
+        term.send(frames[1])
+        pos = wait_for(lambda: core.state.units["truck-41"].position, what="the batch's positions")
+        assert pos.ts == (T0 + timedelta(seconds=390)).timestamp()
+        assert gateway.counters["packages_asked_again"] == 1
+    finally:
+        term.close()
+
+
+def test_a_photo_without_its_first_package_is_asked_for_by_serial(core, gateway):
+    """Package 1 carries the media id a 0x8800 would name: without it the general 0x8003 asks."""
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        body = encode.media_upload_body(9, b"\xff\xd8" + bytes(3000) + b"\xff\xd9",
+                                        location=location.encode(24.3, 109.4, T0))
+        frames = encode.frames(encode.MEDIA_UPLOAD, PHONE, 300, body, size=1000)
+        for f in frames[1:]:
+            term.send(f)
+        [ask] = term.expect(encode.RETRANSMIT_REQUEST)
+        assert (ask.first_serial, ask.missing) == (300, (1,))
+        term.send(frames[0])
+        [done] = term.expect(encode.MEDIA_UPLOAD_RESPONSE)
+        assert (done.media_id, done.missing) == (9, ())
+    finally:
+        term.close()
