@@ -164,10 +164,10 @@ class GatewayView(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.title)
         bar.addWidget(self.filter, 1)
-        bar.addWidget(self.send_button)
-        bar.addWidget(self.query_button)
-        bar.addWidget(self.track_button)
-        bar.addWidget(self.photo_button)
+        actions = QHBoxLayout()  # under the filter: four buttons beside it would not fit a side panel's width
+        for b in (self.send_button, self.query_button, self.track_button, self.photo_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels([
             self.tr("Terminal"), self.tr("Unit"), self.tr("Edition"), self.tr("Connected"), self.tr("Authenticated"),
@@ -188,6 +188,7 @@ class GatewayView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addLayout(actions)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.count)
         layout.addWidget(self.monitor_title)
