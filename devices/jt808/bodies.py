@@ -27,9 +27,11 @@ from devices.jt808.messages import (
     MediaUpload,
     MediaUploadResponse,
     Message,
+    ParametersReply,
     PlatformResponse,
     PositionQuery,
     PositionReply,
+    QueryParameters,
     Register,
     RegisterResponse,
     RetransmitRequest,
@@ -155,20 +157,39 @@ def register_response(h: Header, body: bytes) -> RegisterResponse:
 
 def set_parameters(h: Header, body: bytes) -> SetParameters:
     _need(h, body, 1, "set parameters")
-    count = body[0]
-    pos, end = 1, len(body)
+    return SetParameters(h, _param_items(h, body, 1, body[0]))
+
+
+def parameters_reply(h: Header, body: bytes) -> ParametersReply:
+    """0x0104: the serial answered, a BYTE count, the items as 0x8103 has them."""
+    _need(h, body, 3, "parameters reply")
+    return ParametersReply(h, _H.unpack_from(body)[0], _param_items(h, body, 3, body[2]))
+
+
+def query_parameters(h: Header, body: bytes) -> QueryParameters:
+    """0x8104 (empty) or 0x8106 (a BYTE count, the DWORD ids)."""
+    if h.msg_id == 0x8104:
+        return QueryParameters(h)
+    _need(h, body, 1, "query parameters")
+    return QueryParameters(h, _numbers(h, body, 1, body[0], 4, "parameter ids"))
+
+
+def _param_items(h: Header, body: bytes, pos: int, count: int) -> tuple[tuple[int, int | str | bytes], ...]:
+    """``count`` parameter items (DWORD id, BYTE length, value) from ``pos``, values typed by id."""
+    end = len(body)
     params: list[tuple[int, int | str | bytes]] = []
     for i in range(count):
         if pos + 5 > end:
-            raise BodyError(f"0x8103: {count} parameters announced, the body ends after {i}", raw=bytes(body), header=h)
+            raise BodyError(f"0x{h.msg_id:04X}: {count} parameters announced, the body ends after {i}",
+                            raw=bytes(body), header=h)
         pid = _I.unpack_from(body, pos)[0]
         n = body[pos + 4]
         pos += 5
         if pos + n > end:
-            raise BodyError(f"0x8103: parameter 0x{pid:04X} runs past the body", raw=bytes(body), header=h)
+            raise BodyError(f"0x{h.msg_id:04X}: parameter 0x{pid:04X} runs past the body", raw=bytes(body), header=h)
         params.append((pid, value_of(pid, body[pos:pos + n])))
         pos += n
-    return SetParameters(h, tuple(params))
+    return tuple(params)
 
 
 def position_query(h: Header, body: bytes) -> PositionQuery:
@@ -305,6 +326,7 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x0102: authenticate,
     0x0200: location_report,
     0x0201: position_reply,
+    0x0104: parameters_reply,
     0x0702: driver_identity,
     0x0704: location_batch,
     0x0800: media_event,
@@ -313,6 +335,8 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x8001: platform_response,
     0x8100: register_response,
     0x8103: set_parameters,
+    0x8104: query_parameters,
+    0x8106: query_parameters,
     0x8201: position_query,
     0x8202: temporary_tracking,
     0x8203: alarm_confirm,

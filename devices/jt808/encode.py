@@ -21,6 +21,8 @@ PLATFORM_RESPONSE = 0x8001
 RETRANSMIT_REQUEST = 0x8003
 REGISTER_RESPONSE = 0x8100
 SET_PARAMETERS = 0x8103
+QUERY_PARAMETERS = 0x8104
+QUERY_SOME_PARAMETERS = 0x8106
 POSITION_QUERY = 0x8201
 TEMPORARY_TRACKING = 0x8202
 ALARM_CONFIRM = 0x8203
@@ -34,6 +36,7 @@ REGISTER = 0x0100
 AUTHENTICATE = 0x0102
 LOCATION = 0x0200
 POSITION_REPLY = 0x0201
+PARAMETERS_REPLY = 0x0104
 LOCATION_BATCH = 0x0704
 MEDIA_EVENT = 0x0800
 MEDIA_UPLOAD = 0x0801
@@ -136,6 +139,13 @@ def camera_body(channel: int, *, photos: int = 1, interval_s: int = 0, save: boo
                        brightness, contrast, saturation, chroma)
 
 
+def query_parameters_body(ids: Sequence[int]) -> bytes:
+    """0x8106: the parameters ``ids`` (0x8104, all of them, has an empty body). :raises ValueError: none, or over 255."""
+    if not 0 < len(ids) <= 0xFF:
+        raise ValueError(f"{len(ids)} parameters asked for: one query names 1 to 255")
+    return struct.pack(f">B{len(ids)}I", len(ids), *ids)
+
+
 # ---- terminal bodies --------------------------------------------------------------------------
 
 def media_event_body(media_id: int, *, media_type: int = 0, media_format: int = 0, event: int = 0,
@@ -184,6 +194,11 @@ def authenticate_body(code: str, *, edition: int = 2013, imei: str = "", softwar
         return gbk(code)
     raw = gbk(code)
     return bytes((len(raw),)) + raw + pad(imei, 15) + pad(software, 20)
+
+
+def parameters_reply_body(reply_serial: int, params: Mapping[int | str, int | str | bytes]) -> bytes:
+    """0x0104: the serial of the 0x8104 / 0x8106 answered, then the parameters as 0x8103 lays them out."""
+    return struct.pack(">H", reply_serial & 0xFFFF) + parameters_body(params)
 
 
 def batch_body(locations: Sequence[bytes], *, blind_area: bool = True) -> bytes:

@@ -224,6 +224,23 @@ class SetParameters:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryParameters:
+    """0x8104 (every parameter, empty body) or 0x8106 (``ids``, the ones named): the terminal answers 0x0104."""
+
+    header: Header
+    ids: tuple[int, ...] = ()  # 0x8106's; empty: 0x8104, all of them
+
+
+@dataclass(frozen=True, slots=True)
+class ParametersReply:
+    """0x0104: the terminal's parameters, answering 0x8104 / 0x8106; values as `SetParameters`' are."""
+
+    header: Header
+    reply_serial: int
+    params: tuple[tuple[int, int | str | bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PositionQuery:
     """0x8201 (empty body): the terminal answers with 0x0201."""
 
@@ -407,7 +424,7 @@ class Fragment:
 
 
 Message = (TerminalResponse | Heartbeat | Logout | Register | Authenticate | LocationReport | PositionReply
-           | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery
+           | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery | QueryParameters | ParametersReply
            | TemporaryTracking | TextMessage | AlarmConfirm | DriverIdentity | MediaEvent | MediaUpload
            | CameraShotReply | MediaUploadResponse | RetransmitRequest | CameraShoot | Fragment)
 

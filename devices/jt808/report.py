@@ -31,6 +31,7 @@ from devices.jt808.messages import (
     LocationReport,
     MediaEvent,
     MediaUpload,
+    ParametersReply,
     PositionReply,
     Register,
     RegisterResponse,
@@ -118,7 +119,9 @@ def message(msg: object) -> dict[str, Any]:
     elif isinstance(msg, CameraShotReply):
         out.update(reply_serial=msg.reply_serial, result=CAMERA_RESULTS.get(msg.result, msg.result),
                    media_ids=list(msg.media_ids))
-    elif isinstance(msg, SetParameters):
+    elif isinstance(msg, SetParameters | ParametersReply):
+        if isinstance(msg, ParametersReply):
+            out["reply_serial"] = msg.reply_serial
         out["params"] = {name_of(pid): (v.hex() if isinstance(v, bytes) else v) for pid, v in msg.params}
     else:
         for f in dataclasses.fields(msg):  # type: ignore[arg-type]

@@ -38,6 +38,7 @@ from devices.jt808.messages import (
     MediaUploadResponse,
     PlatformResponse,
     PositionQuery,
+    QueryParameters,
     RegisterResponse,
     SetParameters,
     TemporaryTracking,
@@ -83,6 +84,7 @@ class SimTerminal:
         self.plate = plate
         self.interval_s = interval_s
         self.heartbeat_s = heartbeat_s
+        self.settings: dict[int, int | str | bytes] = {0x0013: "127.0.0.1", 0x0055: 60}  # as 0x8103 left them
         self.blackout = blackout
         self.alarms = alarms
         self.clock = clock
@@ -260,6 +262,11 @@ class SimTerminal:
             self._shoot(msg)
         elif isinstance(msg, MediaUploadResponse):
             self._resend(msg)
+        elif isinstance(msg, QueryParameters):  # 0x8104 / 0x8106: what it has (of those asked)
+            mine = {**self.settings, 0x0001: int(self.heartbeat_s), 0x0029: int(self.interval_s)}
+            said = {pid: v for pid, v in mine.items() if not msg.ids or pid in msg.ids}
+            self._send(self.frame(encode.PARAMETERS_REPLY, encode.parameters_reply_body(h.serial, said)))
+            self.stats.answered += 1
         elif isinstance(msg, PositionQuery):
             self._send(self.frame(encode.POSITION_REPLY, encode.position_reply_body(h.serial,
                                                                                     self.position(self.clock()))))
@@ -279,6 +286,7 @@ class SimTerminal:
                 result = 0  # its alarms (overspeed) clear by themselves: nothing kept until confirmed
             elif isinstance(msg, SetParameters):
                 for pid, value in msg.params:
+                    self.settings[pid] = value
                     if pid == 0x0029 and isinstance(value, int) and value > 0:
                         self.interval_s = float(value)
                     elif pid == 0x0001 and isinstance(value, int) and value > 0:

@@ -116,6 +116,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("unit.bind_mmsi", (E, A), why="a device binding, like a feed's"),
     Rule("unit.bind_terminal", (E, A), why="a device binding (a truck's JT/T 808 terminal), like a feed's"),
     Rule("jt808.set_params", (E, A), why="a terminal's settings (heartbeat, report intervals, server...)"),
+    Rule("jt808.read_params", (D, SL, E, A), why="reads a terminal's settings; changes nothing"),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),

@@ -8,6 +8,8 @@
 - ``alarm_confirm``: 0x8203, manual alarm confirmation of ``alarms`` (names): what lets a terminal clear
   the alarms it keeps until the platform confirms them (emergency...); sent when a dispatcher
   acknowledges such an alarm's alert (dispatch/rules/terminal.py).
+- ``read_params``: 0x8104 (every parameter) or 0x8106 (those of ``ids``): the terminal answers 0x0104, whose
+  values are the outcome's ``values`` ({name: value}; bytes of an unknown type in hex).
 - ``photo``: 0x8801, take ``photos`` photos now with camera ``channel`` and upload them at once; the
   terminal answers 0x0805 with the photos' media ids, then uploads each (0x0801, dispatch/jt808/media.py).
 
@@ -26,7 +28,7 @@ from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
-COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo")
+COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params")
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
 ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
 OUTCOMES = {0: "acked", 1: "failed", 2: "failed", 3: "not_supported"}
@@ -80,6 +82,14 @@ def _param_id(key: Any) -> int:
     return pid
 
 
+def check_param_names(names: Any) -> list[int]:
+    """Parameter names or ids (none: every parameter) as ids. :raises Refused: an unknown name, more than 255."""
+    items = [names] if isinstance(names, str | int) else list(names or [])
+    if len(items) > 0xFF:
+        raise Refused("at most 255 parameters in one query", "bad_params")
+    return [_param_id(n) for n in items]
+
+
 def check_params(params: Any) -> list[list[Any]]:
     """{name or id: value} as [[id, type, value], ...], every value checked against its type.
 
@@ -124,6 +134,11 @@ def check_params(params: Any) -> list[list[Any]]:
     return out
 
 
+def said_values(params: Any) -> dict[str, Any]:
+    """A 0x0104's parameters by name ({"heartbeat_interval_s": 30, "0xF001": "0a0b"}: bytes in hex)."""
+    return {PARAMS[p][0] if p in PARAMS else f"0x{p:04X}": (v.hex() if isinstance(v, bytes) else v) for p, v in params}
+
+
 def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
     """The message id and body of a recorded command (``jt808.command_sent`` payload)."""
     what = cmd["command"]
@@ -138,6 +153,9 @@ def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
         return encode.ALARM_CONFIRM, encode.alarm_confirm_body(0, alarm_mask(cmd["alarms"]))
     if what == "photo":
         return encode.CAMERA_SHOOT, encode.camera_body(int(cmd["channel"]), photos=int(cmd["photos"]))
+    if what == "read_params":
+        ids = [int(i) for i in cmd.get("ids") or []]
+        return (encode.QUERY_SOME_PARAMETERS, encode.query_parameters_body(ids)) if ids else (encode.QUERY_PARAMETERS, b"")
     raise ValueError(f"unknown command {what!r}")
 
 
@@ -165,6 +183,10 @@ def describe(cmd: dict[str, Any]) -> str:
                                                                                 strict=True))
     if what == "alarm_confirm":
         return "alarm confirmation " + ", ".join(cmd.get("alarms") or ())
+    if what == "read_params":
+        ids = cmd.get("ids") or []
+        return "parameters read" + (": " + ", ".join(PARAMS[p][0] if p in PARAMS else f"0x{p:04X}" for p in ids)
+                                    if ids else " (all)")
     if what == "photo":
         n = cmd.get("photos", 1)
         return f"{n} photo{'s' if n != 1 else ''} from camera {cmd.get('channel')}"

@@ -100,9 +100,11 @@ class Downlink:
                 self._send(s, "jt808.command_sent", seq, cmd)
 
     def answered(self, s: TerminalSession, what: str, seq: int, result: int | None,
-                 location: Location | None = None, media_ids: tuple[int, ...] | None = None) -> None:
+                 location: Location | None = None, media_ids: tuple[int, ...] | None = None,
+                 values: dict[str, Any] | None = None) -> None:
         """The terminal's answer to what we sent: 0x0001 with ``result``, a position query's 0x0201, or a photo
-        command's 0x0805 (``media_ids`` given: ``result`` is then its own, 0 ok, 1 failure, 2 no such camera)."""
+        command's 0x0805 (``media_ids`` given: ``result`` is then its own, 0 ok, 1 failure, 2 no such camera), or a
+        parameter query's 0x0104 (``values``)."""
         if what == "text":
             self.texts.pop(seq, None)
             if s.unit is not None:
@@ -117,7 +119,8 @@ class Downlink:
             for mid in media_ids:  # the uploads that follow name the command that asked for them
                 self.gw.media_requests[(cmd["unit"], mid)] = seq
         else:
-            outcome = "acked" if location is not None else OUTCOMES.get(result if result is not None else 1, "failed")
+            outcome = "acked" if location is not None or values is not None else \
+                OUTCOMES.get(result if result is not None else 1, "failed")
         position = None
         if location is not None:
             position = {"lat": round(location.lat, 6), "lon": round(location.lon, 6), "speed_kmh": location.speed,
@@ -125,13 +128,15 @@ class Downlink:
                         "time": location.time.timestamp() if location.time is not None else None}
         s.last_command = {"command": cmd["command"], "outcome": outcome, "at": time.time(), "seq": seq}
         self._outcome(cmd, outcome, result=result, position=position,
-                      media_ids=list(media_ids) if media_ids is not None else None)
+                      media_ids=list(media_ids) if media_ids is not None else None, values=values)
 
     def _outcome(self, cmd: dict[str, Any], outcome: str, *, result: int | None = None,
                  position: dict[str, Any] | None = None, detail: str | None = None,
-                 media_ids: list[int] | None = None) -> None:
+                 media_ids: list[int] | None = None, values: dict[str, Any] | None = None) -> None:
         unit = cmd["unit"]
-        extra = {"media_ids": media_ids} if media_ids is not None else {}
+        extra: dict[str, Any] = {"media_ids": media_ids} if media_ids is not None else {}
+        if values is not None:
+            extra["values"] = values
         self.gw.queue_event(NewEvent("jt808.command_answered", {
             "unit": unit, "terminal": cmd.get("terminal"), "sent": cmd["seq"], "command": cmd["command"],
             "outcome": outcome, "result": result, "position": position, "detail": detail, **extra}, f"unit:{unit}"))

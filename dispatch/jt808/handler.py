@@ -44,6 +44,7 @@ from devices.jt808.messages import (
     Logout,
     MediaEvent,
     MediaUpload,
+    ParametersReply,
     PositionReply,
     Register,
     TerminalResponse,
@@ -52,6 +53,7 @@ from devices.jt808.messages import (
 )
 from devices.jt808.report import driver_card
 from dispatch.jt808 import media
+from dispatch.jt808.commands import said_values
 from dispatch.jt808.session import TerminalSession
 from dispatch.store import NewEvent
 
@@ -93,7 +95,7 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
     elif isinstance(item, Logout):
         s.authenticated = False
         _ack(gw, s, h, RESULT_OK)
-    elif isinstance(item, TerminalResponse | CameraShotReply):
+    elif isinstance(item, TerminalResponse | CameraShotReply | ParametersReply):
         _answer(gw, s, item)
     elif isinstance(item, LocationReport | LocationBatch | PositionReply | DriverIdentity | MediaEvent | MediaUpload):
         if not s.authenticated:
@@ -198,7 +200,8 @@ def _authenticate(gw: Gateway, s: TerminalSession, m: Authenticate) -> None:
     gw.downlink.authenticated(s)  # after the answer: the texts and commands waiting for it follow
 
 
-def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse | PositionReply | CameraShotReply) -> None:
+def _answer(gw: Gateway, s: TerminalSession,
+            m: TerminalResponse | PositionReply | CameraShotReply | ParametersReply) -> None:
     """An answer to a text or a command we sent (by our serial): its outcome is recorded."""
     waiting = s.pending.pop(m.reply_serial, None)
     if waiting is None:
@@ -208,6 +211,8 @@ def _answer(gw: Gateway, s: TerminalSession, m: TerminalResponse | PositionReply
         gw.downlink.answered(s, what, sent, None, m.location)
     elif isinstance(m, CameraShotReply):
         gw.downlink.answered(s, what, sent, m.result, media_ids=m.media_ids)
+    elif isinstance(m, ParametersReply):
+        gw.downlink.answered(s, what, sent, 0, values=said_values(m.params))
     else:
         gw.downlink.answered(s, what, sent, m.result)
 

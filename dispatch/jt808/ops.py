@@ -207,6 +207,16 @@ def set_params(core: Any, actor: str, unit_id: str, params: dict[str, Any]) -> d
     return _command(core, actor, unit_id, {"command": "parameters", "params": check_params(params)})
 
 
+@op("jt808.read_params")
+def read_params(core: Any, actor: str, unit_id: str, names: Any = None) -> dict[str, Any]:
+    """Read a truck terminal's parameters (0x8104; 0x8106 for those `names`, by name or id): the terminal's 0x0104
+    is the outcome's ``values`` ({name: value})."""
+    from dispatch.jt808.commands import check_param_names
+
+    ids = check_param_names(names)
+    return _command(core, actor, unit_id, {"command": "read_params", "ids": ids})
+
+
 @op("jt808.confirm_alarms")
 def confirm_alarms(core: Any, actor: str, unit_id: str, alarms: list[str]) -> dict[str, Any]:
     """Confirm alarms of a truck's terminal (0x8203, manual alarm confirmation): the terminal may then clear

@@ -22,8 +22,8 @@ Events (who and when are the event's own):
   ``parameters`` 0x8103 with params [[id, type, value], ...]).
 - ``jt808.command_answered`` {unit, terminal, sent, command, outcome, result, position, detail, media_ids?}: its
   outcome, ``acked`` / ``failed`` / ``not_supported`` (the terminal's 0x0001 result, the 0x0201
-  of a position query with its ``position``, a photo command's 0x0805 with the ``media_ids`` it will upload)
-  or ``timeout``.
+  of a position query with its ``position``, a photo command's 0x0805 with the ``media_ids`` it will upload, a
+  parameter query's 0x0104 with the ``values`` read) or ``timeout``.
 - ``jt808.media_received`` {unit, terminal, media_id, media_type, format, mime, event, channel, time, lat, lon,
   speed_kmh, course, alarms, request, name, sha256, size}: a photo (or other media) the terminal uploaded
   (0x0801), kept as a file under its SHA-256 (dispatch/jt808/media.py); ``time`` and the position are the
@@ -176,6 +176,8 @@ def _command_answered(state: State, ev: Event, ch: Changes) -> None:
                    detail=p.get("detail"), answered=ev.ts)
         if "media_ids" in p:
             cmd["media_ids"] = list(p["media_ids"] or [])
+        if "values" in p:
+            cmd["values"] = dict(p["values"] or {})
     ch.feeds = True
     ch.entities.add(f"unit:{ev.payload['unit']}")
 

@@ -154,3 +154,19 @@ def test_a_retransmission_request_round_trip_and_its_bounds(edition):
     for body in ("12", "1234 02 0002"):  # too short; a count running past the body
         with pytest.raises(BodyError):
             decode_frame(encode.frame(encode.RETRANSMIT_REQUEST, "013912345678", 8, bytes.fromhex(body)))
+
+
+def test_parameter_queries_and_their_answer_round_trip():
+    """0x8104 (all), 0x8106 (BYTE count, DWORD ids), 0x0104 (the serial answered, then items as 0x8103's)."""
+    from devices.errors import BodyError
+
+    q = decode_frame(encode.frame(encode.QUERY_SOME_PARAMETERS, "013912345678", 3, encode.query_parameters_body([1, 0x29])))
+    assert q.ids == (1, 0x29) and decode_frame(encode.frame(encode.QUERY_PARAMETERS, "013912345678", 4)).ids == ()
+    r = decode_frame(encode.frame(encode.PARAMETERS_REPLY, "013912345678", 5, encode.parameters_reply_body(
+        3, {"heartbeat_interval_s": 30, "apn": "cmnet", 0xF001: b"\x01"}), edition=2019))
+    assert (r.reply_serial, r.params) == (3, ((1, 30), (0x10, "cmnet"), (0xF001, b"\x01")))
+    with pytest.raises(ValueError):
+        encode.query_parameters_body([])
+    for body in ("0003", "0003 02 00000001 04 0000001e"):  # too short; fewer items than announced
+        with pytest.raises(BodyError):
+            decode_frame(encode.frame(encode.PARAMETERS_REPLY, "013912345678", 6, bytes.fromhex(body)))

@@ -232,3 +232,47 @@ def test_the_driver_on_duty_follows_the_last_card(core):
     assert card(card="inserted", read="card_locked") == []
     assert card(card="inserted", read="ok", name="覃志强", certificate="45021") == ["覃志强"]
     assert card(card="removed") == []
+
+
+def test_a_terminals_parameters_read_by_name_and_all(core, gateway):
+    """0x8106 names the parameters asked for (by name, alias or id), 0x8104 asks for all; the terminal's 0x0104 is
+    the command's outcome, its values by name (bytes of an unknown type in hex)."""
+    from devices.jt808 import encode
+
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        some = call(core, "jt808.read_params", {"unit_id": "truck-41", "names": ["heartbeat", "0x0055"]},
+                    actor="engineer:zhou")
+        q = term.expect(encode.QUERY_SOME_PARAMETERS)[0]
+        assert q.ids == (0x0001, 0x0055)
+        term.send(encode.frame(encode.PARAMETERS_REPLY, "013912345678", 5, encode.parameters_reply_body(
+            q.header.serial, {"heartbeat_interval_s": 30, "max_speed_kmh": 60})))
+        cmd = wait_for(lambda: outcome(core, some["event"]), what="the query's outcome")
+        assert (cmd["outcome"], cmd["values"]) == ("acked", {"heartbeat_interval_s": 30, "max_speed_kmh": 60})
+        every = call(core, "jt808.read_params", {"unit_id": "truck-41"}, actor="engineer:zhou")
+        q = term.expect(encode.QUERY_PARAMETERS)[0]
+        term.send(encode.frame(encode.PARAMETERS_REPLY, "013912345678", 6, encode.parameters_reply_body(
+            q.header.serial, {"apn": "cmnet", 0xF001: b"\x0a\x0b"})))
+        cmd = wait_for(lambda: outcome(core, every["event"]), what="the query's outcome")
+        assert cmd["values"] == {"apn": "cmnet", "0xF001": "0a0b"} and cmd["by"] == "engineer:zhou"
+    finally:
+        term.close()
+    with pytest.raises(Refused, match="unknown parameter"):
+        call(core, "jt808.read_params", {"unit_id": "truck-41", "names": ["no_such_thing"]}, actor="engineer:zhou")
+
+
+def test_a_simulated_truck_says_its_parameters(core, gateway):
+    """The simulator answers 0x8104 with what it runs by (and what a 0x8103 set)."""
+    from devices.sim.fleet import SimTrack
+    from devices.sim.jt808 import Jt808Fleet, SimTerminal
+
+    term = SimTerminal("013912345678", SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=5.0)
+    fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
+    try:
+        wait_for(lambda: gateway.is_connected("013912345678"), what="the simulated truck online")
+        sent = call(core, "jt808.read_params", {"unit_id": "truck-41"}, actor="engineer:zhou")
+        cmd = wait_for(lambda: outcome(core, sent["event"]), what="its answer")
+        assert cmd["values"]["report_interval_s"] == 5 and "heartbeat_interval_s" in cmd["values"]
+    finally:
+        fleet.stop()

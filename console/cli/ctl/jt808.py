@@ -49,6 +49,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     pa.set_defaults(build=lambda a: ("jt808.set_params", {"unit_id": a.unit_id, "params": _params(a.params)}),
                     render=_render_command, follow=_follow)
 
+    pr = js.add_parser("params-get", parents=[common],
+                       help="read a terminal's parameters (0x8104; with NAMEs only those, 0x8106)")
+    pr.add_argument("unit_id")
+    pr.add_argument("names", nargs="*", metavar="NAME", help="e.g. heartbeat_interval_s report_interval_s or 0x0055")
+    _wait_option(pr)
+    pr.set_defaults(build=lambda a: ("jt808.read_params", {"unit_id": a.unit_id, "names": a.names}),
+                    render=_render_command, follow=_follow)
+
     cf = js.add_parser("confirm", parents=[common],
                        help="confirm alarms to a truck's terminal (0x8203), e.g. emergency: it may then clear them")
     cf.add_argument("unit_id")
@@ -126,7 +134,7 @@ def _follow(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[
         rows = client.call("jt808.commands", {"event": result["event"]}, actor)
         if rows and rows[0]["outcome"] is not None:
             return {**result, **{k: rows[0].get(k) for k in ("outcome", "result", "position", "detail", "answered",
-                                                              "media_ids")}}
+                                                              "media_ids", "values")}}
         pause.wait(0.25)  # a poll of the outcome, on the hub's or the store's time
     return result
 
@@ -140,6 +148,8 @@ def _render_command(r: dict[str, Any], _a: Any) -> str:
             out += f" at {p['lat']:.6f}, {p['lon']:.6f} ({iso(p.get('time'))}, {p.get('speed_kmh')} km/h)"
         if r.get("media_ids"):
             out += f"; media ids {', '.join(str(m) for m in r['media_ids'])} to be uploaded (ctl jt808 photos)"
+        if r.get("values") is not None:
+            out += "".join(f"\n  {name} = {value}" for name, value in r["values"].items()) or "\n  (none)"
         return out + (f" ({r['detail']})" if r.get("detail") else "")
     state = "sent to the terminal" if r["connected"] else "waiting for the terminal to come online"
     return f"{what} for {r['unit_id']} (terminal {r['terminal']}): event {r['event']}, {state}"
