@@ -4,7 +4,12 @@ and the platform's answers read back."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from devices.errors import DeviceError
@@ -67,3 +72,18 @@ class RawTerminal:
 
     def close(self) -> None:
         self.sock.close()
+
+
+@contextmanager
+def ctl_running(db_url: str, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """`main.py ctl --db URL ARGS` in a process of its own, for a test to answer what it sends; killed on the way out
+    if it is still running (a test that failed before it ended)."""
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.Popen([sys.executable, str(root / "main.py"), "ctl", "--db", db_url, *args], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

@@ -14,7 +14,7 @@ from dispatch.jt808 import start_gateway
 from dispatch.ops import call
 from tests.conftest import wait_for
 from tests.devices.jt808_frames import PHONE_2013
-from tests.jt808.terminal import RawTerminal
+from tests.jt808.terminal import RawTerminal, ctl_running
 from tests.jt808.test_gateway import login
 
 # 2024-11-26 20:01:05 Beijing, a little further north, no alarm
@@ -160,17 +160,10 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
     term = RawTerminal(gateway.address)
     try:
         login(term)
-        ctl = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url,
-                                "--json", "jt808", "query", "truck-41", "--wait", "30"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with ctl_running(db_url, "--json", "jt808", "query", "truck-41", "--wait", "30") as ctl:
             query = term.expect(0x8201, timeout=60)[0]
             term.send_frame("0201 001E", PHONE_2013, "0003", f"{query.header.serial:04X}", LATER)
             out, err = ctl.communicate(timeout=60)
-        finally:
-            if ctl.poll() is None:
-                ctl.kill()
-                ctl.wait()
         assert ctl.returncode == 0, err
         r = json.loads(out)
         assert (r["unit_id"], r["command"], r["outcome"]) == ("truck-41", "position_query", "acked")
@@ -180,18 +173,11 @@ def test_ctl_from_another_process_sends_a_query_and_waits_for_its_outcome(core, 
         from console.session import login_name
 
         assert "position query" in text and "acked" in text and f"ctl:{login_name()}" in text  # who ran ctl
-        confirm = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "--json", "jt808",
-                                    "confirm", "truck-41", "emergency", "--wait", "30"], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with ctl_running(db_url, "--json", "jt808", "confirm", "truck-41", "emergency", "--wait", "30") as confirm:
             msg = term.expect(0x8203, timeout=60)[0]
             assert msg.alarms == 1
             answer(term, msg, 0, 4)
             out, err = confirm.communicate(timeout=60)
-        finally:
-            if confirm.poll() is None:
-                confirm.kill()
-                confirm.wait()
         assert json.loads(out)["outcome"] == "acked", err
         bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url, "jt808", "params",
                               "truck-41", "heartbeat"], cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -15,7 +15,7 @@ from dispatch.blobs import attachments_dir, blob_path
 from dispatch.errors import NotFound, Refused
 from dispatch.ops import call
 from tests.conftest import wait_for
-from tests.jt808.terminal import RawTerminal
+from tests.jt808.terminal import RawTerminal, ctl_running
 from tests.jt808.test_gateway import login
 
 LAT, LON = 24.3266, 109.4281
@@ -195,18 +195,12 @@ def test_ctl_asks_for_a_photo_lists_it_and_copies_it_out(core, db_url, tmp_path)
     main = [sys.executable, str(ROOT / "main.py"), "ctl", "--db", db_url]
     try:
         login(term)
-        ctl = subprocess.Popen([*main, "--json", "jt808", "photo", "truck-41", "--channel", "3", "--wait", "30"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with ctl_running(db_url, "--json", "jt808", "photo", "truck-41", "--channel", "3", "--wait", "30") as ctl:
             shoot = term.expect(encode.CAMERA_SHOOT, timeout=60)[0]
             assert (shoot.channel, shoot.command) == (3, 1)
             term.send(encode.frame(encode.CAMERA_SHOT_REPLY, PHONE, 3, encode.camera_reply_body(shoot.header.serial, 0,
                                                                                                    (5,))))
             out, err = ctl.communicate(timeout=60)
-        finally:
-            if ctl.poll() is None:
-                ctl.kill()
-                ctl.wait()
         assert ctl.returncode == 0, err
         r = json.loads(out)
         assert (r["command"], r["outcome"], r["media_ids"]) == ("photo", "acked", [5])
