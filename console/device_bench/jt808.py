@@ -156,16 +156,19 @@ class GatewayView(QWidget):
         self.track_button = QPushButton(self.tr("Track…"), self)
         self.track_button.setToolTip(self.tr("Temporary tracking: the terminal reports often for a while (0x8202)"))
         self.track_button.clicked.connect(self.ask_tracking)
+        self.params_button = QPushButton(self.tr("Read parameters"), self)
+        self.params_button.setToolTip(self.tr("The terminal's parameters (0x8104): in the row's last command, on hover"))
+        self.params_button.clicked.connect(self.read_params)
         self.photo_button = QPushButton(self.tr("Take photo…"), self)
         self.photo_button.setToolTip(self.tr("The camera you pick takes a photo and uploads it (0x8801)"))
         self.photo_button.clicked.connect(self.ask_photo)
-        for b in (self.send_button, self.query_button, self.track_button, self.photo_button):
+        for b in self.command_buttons():
             b.setEnabled(False)
         bar = QHBoxLayout()
         bar.addWidget(self.title)
         bar.addWidget(self.filter, 1)
         actions = QHBoxLayout()  # under the filter: four buttons beside it would not fit a side panel's width
-        for b in (self.send_button, self.query_button, self.track_button, self.photo_button):
+        for b in self.command_buttons():
             actions.addWidget(b)
         actions.addStretch(1)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
@@ -198,6 +201,10 @@ class GatewayView(QWidget):
         self.timer.timeout.connect(self.refresh)
         self.timer.start(interval_ms)
 
+    def command_buttons(self) -> tuple[QPushButton, ...]:
+        """What the selected terminal (of a unit) can be sent, in the order of the row above the table."""
+        return (self.send_button, self.query_button, self.track_button, self.params_button, self.photo_button)
+
     def set_active(self, active: bool) -> None:
         self.collector.active = active
         if active:
@@ -217,7 +224,7 @@ class GatewayView(QWidget):
         row = self.selected_terminal()
         self.collector.selected = row["phone"] if row else None
         self.collector.wake.set()
-        for b in (self.send_button, self.query_button, self.track_button, self.photo_button):
+        for b in self.command_buttons():
             b.setEnabled(bool(row and row.get("unit")))
 
     def refresh(self) -> None:
@@ -244,6 +251,11 @@ class GatewayView(QWidget):
                     t_.setItem(r, c, QTableWidgetItem(v))
                 elif item.text() != v:
                     item.setText(v)
+            said = (d.get("last_command") or {}).get("values")  # a parameter query's answer, on hover
+            tip = "\n".join(f"{k} = {v}" for k, v in said.items()) if said else ""
+            cell = t_.item(r, self.COLUMNS.index("last_command"))
+            if cell.toolTip() != tip:
+                cell.setToolTip(tip)
         if keep is not None:
             for r, d in enumerate(rows):
                 if d["phone"] == keep["phone"]:
@@ -283,6 +295,11 @@ class GatewayView(QWidget):
                                           self.tr("Minutes"), 10, 1, 1440)
         if ok:
             self.send_command_fn("jt808.track", row["unit"], {"minutes": minutes})
+
+    def read_params(self) -> None:
+        row = self.selected_terminal()
+        if row and row.get("unit") and self.send_command_fn is not None:
+            self.send_command_fn("jt808.read_params", row["unit"], {})
 
     def ask_photo(self) -> None:
         row = self.selected_terminal()

@@ -126,7 +126,8 @@ class Downlink:
             position = {"lat": round(location.lat, 6), "lon": round(location.lon, 6), "speed_kmh": location.speed,
                         "course": location.course,
                         "time": location.time.timestamp() if location.time is not None else None}
-        s.last_command = {"command": cmd["command"], "outcome": outcome, "at": time.time(), "seq": seq}
+        s.last_command = {"command": cmd["command"], "outcome": outcome, "at": time.time(), "seq": seq,
+                          **({"values": values} if values is not None else {})}
         self._outcome(cmd, outcome, result=result, position=position,
                       media_ids=list(media_ids) if media_ids is not None else None, values=values)
 

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from devices.jt808 import encode
 from dispatch.feeds.manager import FeedManager
 from tests.devices.jt808_frames import LOCATION_FIXED, PHONE_2013
 from tests.jt808.terminal import RawTerminal
@@ -102,6 +103,16 @@ def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: 
         truck.send_frame("0805 0005", PHONE_2013, "0005", f"{shoot.header.serial:04X}", "02", "0000")
         qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
                         == "Photo: not supported", timeout=5000)
+        # and reads the terminal's parameters: what it answered shows on the row's last command
+        assert view.params_button.isEnabled()
+        panel.send_command("jt808.read_params", "truck-41", {})
+        ask = truck.expect(0x8104)[0]
+        truck.send(encode.frame(encode.PARAMETERS_REPLY, "013912345678", 6, encode.parameters_reply_body(
+            ask.header.serial, {"heartbeat_interval_s": 30, "apn": "cmnet"})))
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
+                        == "Parameters read: acked", timeout=5000)
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).toolTip()
+                        == "heartbeat_interval_s = 30\napn = cmnet", timeout=5000)
     finally:
         stranger.close()
         truck.close()
