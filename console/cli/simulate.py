@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --jt808: seconds between position reports (default 10)")
     p.add_argument("--edition", type=int, choices=[2013, 2019], default=2013,
                    help="with --jt808: the header edition the terminals speak (default 2013)")
+    p.add_argument("--camera-every", type=float, default=None, metavar="SECONDS",
+                   help="with --jt808: each truck's camera takes a photo this often and keeps it (uploaded when "
+                        "the platform asks for the photos of a time: ctl jt808 photos-upload)")
     p.add_argument("--signal-loss", default="60:180", metavar="FROM:TO",
                    help="with --jt808: seconds after start during which every tenth truck (08, 18 ...) has no "
                         "signal and stores its positions (default 60:180; 'none' for never)")
@@ -108,7 +111,7 @@ def _run_jt808(args: argparse.Namespace) -> int:
             track.start = (track.start + 0.37 * (i // len(trucks))) % 1.0
         terminals.append(SimTerminal(truck_phone(i + 1), track, edition=args.edition, plate=unit.name,
                                      interval_s=args.interval, blackout=loss if (i + 1) % 10 == 8 else None,
-                                     seed=i))
+                                     seed=i, camera_every_s=args.camera_every))
         print(f"{truck_phone(i + 1)} {unit.id if i < len(trucks) else f'truck-{i + 1}'}", flush=True)
     for term in terminals:
         term.on_text = lambda t, text: print(f"{t.phone} text: {text}", flush=True)

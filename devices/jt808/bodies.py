@@ -36,6 +36,7 @@ from devices.jt808.messages import (
     RegisterResponse,
     RetransmitRequest,
     SetParameters,
+    StoredMediaUpload,
     TemporaryTracking,
     TerminalResponse,
     TextMessage,
@@ -285,6 +286,13 @@ def camera_shot_reply(h: Header, body: bytes) -> CameraShotReply:
     return CameraShotReply(h, serial, result, ids)
 
 
+def stored_media_upload(h: Header, body: bytes) -> StoredMediaUpload:
+    """0x8803: type, channel, event BYTEs, start and end BCD[6] (Beijing), the delete flag BYTE."""
+    _need(h, body, 16, "stored multimedia upload")
+    return StoredMediaUpload(h, body[0], body[1], body[2], beijing_time(bytes(body[3:9])),
+                             beijing_time(bytes(body[9:15])), bool(body[15]))
+
+
 def retransmit_request(h: Header, body: bytes) -> RetransmitRequest:
     """0x8003: the serial of package 1, then a BYTE count and the WORD package numbers."""
     _need(h, body, 3, "sub-package retransmission request")
@@ -344,6 +352,7 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x8003: retransmit_request,
     0x8800: media_upload_response,
     0x8801: camera_shoot,
+    0x8803: stored_media_upload,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from devices.jt808 import header as _header
 from devices.jt808.framing import MAX_BODY, wrap
@@ -29,6 +30,7 @@ ALARM_CONFIRM = 0x8203
 TEXT_MESSAGE = 0x8300
 MEDIA_UPLOAD_RESPONSE = 0x8800
 CAMERA_SHOOT = 0x8801
+STORED_MEDIA_UPLOAD = 0x8803
 TERMINAL_RESPONSE = 0x0001
 HEARTBEAT = 0x0002
 LOGOUT = 0x0003
@@ -127,6 +129,14 @@ def media_response_body(media_id: int, missing: Sequence[int] = ()) -> bytes:
     if len(missing) > 0xFF:
         raise ValueError(f"{len(missing)} packages to send again: one answer names at most 255")
     return struct.pack(f">IB{len(missing)}H", media_id, len(missing), *missing)
+
+
+def stored_upload_body(start: datetime, end: datetime, *, media_type: int = 0, channel: int = 0, event: int = 0,
+                       delete: bool = False) -> bytes:
+    """0x8803: upload the kept media taken from ``start`` to ``end`` (aware datetimes; BCD Beijing time on the wire)
+    of type ``media_type`` (0 image), camera ``channel`` (0 every one), event ``event``; ``delete`` after upload."""
+    return (bytes((media_type, channel, event)) + _header.pack_time(start) + _header.pack_time(end)
+            + bytes((1 if delete else 0,)))
 
 
 def camera_body(channel: int, *, photos: int = 1, interval_s: int = 0, save: bool = False, resolution: int = 1,

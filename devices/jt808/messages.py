@@ -378,6 +378,20 @@ class CameraShotReply:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredMediaUpload:
+    """0x8803: upload the media the terminal keeps that were taken between ``start`` and ``end`` (by type, camera
+    ``channel`` (0: every camera) and ``event``), each as a 0x0801; ``delete`` drops them from the terminal after."""
+
+    header: Header
+    media_type: int  # MEDIA_TYPES
+    channel: int  # 0: every channel
+    event: int  # MEDIA_EVENTS
+    start: datetime | None
+    end: datetime | None
+    delete: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RetransmitRequest:
     """0x8003: the platform asks for the sub-packages of a split message that did not come, by the serial of its
     package 1 (any message but a photo, whose 0x8800 does it)."""
@@ -426,7 +440,7 @@ class Fragment:
 Message = (TerminalResponse | Heartbeat | Logout | Register | Authenticate | LocationReport | PositionReply
            | LocationBatch | PlatformResponse | RegisterResponse | SetParameters | PositionQuery | QueryParameters | ParametersReply
            | TemporaryTracking | TextMessage | AlarmConfirm | DriverIdentity | MediaEvent | MediaUpload
-           | CameraShotReply | MediaUploadResponse | RetransmitRequest | CameraShoot | Fragment)
+           | CameraShotReply | MediaUploadResponse | RetransmitRequest | StoredMediaUpload | CameraShoot | Fragment)
 
 
 new_location = maker(Location)

@@ -41,6 +41,7 @@ from devices.jt808.messages import (
     QueryParameters,
     RegisterResponse,
     SetParameters,
+    StoredMediaUpload,
     TemporaryTracking,
     TextMessage,
 )
@@ -51,6 +52,7 @@ OVERSPEED_KMH = 60.0  # above this a simulated terminal raises its overspeed ala
 CAMERA_JPEG = Path(__file__).resolve().parents[2] / "resources" / "jt808" / "camera.jpg"
 CAMERA_CHANNELS = range(1, 5)  # the simulated truck's cameras
 MAX_PHOTOS = 10  # photos one 0x8801 may ask for
+KEPT_PHOTOS = 200  # photos a simulated terminal keeps for a 0x8803
 _KEPT_UPLOADS = 16  # uploads whose frames are kept for a 0x8800 asking for packages again
 
 
@@ -77,7 +79,8 @@ class SimTerminal:
 
     def __init__(self, phone: str, track: SimTrack, *, edition: int = 2013, plate: str = "", interval_s: float = 10.0,
                  heartbeat_s: float = 30.0, blackout: tuple[float, float] | None = None, alarms: bool = True,
-                 clock: Callable[[], float] = time.time, t0: float | None = None, seed: int = 0) -> None:
+                 clock: Callable[[], float] = time.time, t0: float | None = None, seed: int = 0,
+                 camera_every_s: float | None = None) -> None:
         self.phone = phone
         self.track = track
         self.edition = edition
@@ -97,6 +100,8 @@ class SimTerminal:
         self._serial = 0
         self._media_id = 0
         self._uploads: dict[int, list[bytes]] = {}  # media id -> its frames, for packages asked again
+        self.camera_every_s = camera_every_s  # a timed photo (event 1) kept, not uploaded, every so often
+        self.kept: list[tuple[int, int, int, float]] = []  # photos kept: (media id, channel, event, taken at)
         self._mileage = 1000.0 + self.rng.uniform(0, 5000)
         self._tracking: tuple[float, float] | None = None  # (interval, until) from 0x8202
         self._writer: asyncio.StreamWriter | None = None
@@ -194,6 +199,8 @@ class SimTerminal:
                     interval = self._tracking[0]
                 else:
                     self._tracking = None
+            if self.camera_every_s and (not self.kept or now - self.kept[-1][3] >= self.camera_every_s):
+                self._keep(self._next_media_id(), 1, 1, now)  # the timed camera: kept for a 0x8803
             if now >= next_report:
                 self._send(self.frame(encode.LOCATION, self.position(now)))
                 self.stats.reports += 1
@@ -260,6 +267,8 @@ class SimTerminal:
                     self.auth_code = None  # the platform forgot us: register again next time
         elif isinstance(msg, CameraShoot):
             self._shoot(msg)
+        elif isinstance(msg, StoredMediaUpload):
+            self._upload_kept(msg)
         elif isinstance(msg, MediaUploadResponse):
             self._resend(msg)
         elif isinstance(msg, QueryParameters):  # 0x8104 / 0x8106: what it has (of those asked)
@@ -312,19 +321,36 @@ class SimTerminal:
         ids = [self._next_media_id() for _ in range(msg.command)] if result == 0 else []
         self._send(self.frame(encode.CAMERA_SHOT_REPLY, encode.camera_reply_body(h.serial, result, ids)))
         self.stats.answered += 1
-        if not msg.save:
-            for media_id in ids:
+        for media_id in ids:
+            self._keep(media_id, msg.channel, 0, self.clock())
+            if not msg.save:
                 self._upload(media_id, msg.channel)
 
     def _next_media_id(self) -> int:
         self._media_id = self._media_id % 0xFFFFFFFF + 1
         return self._media_id
 
-    def _upload(self, media_id: int, channel: int) -> None:
-        """One photo as 0x0801 sub-packages with consecutive serials, kept for a 0x8800 asking again."""
-        now = self.clock()
+    def _keep(self, media_id: int, channel: int, event: int, now: float) -> None:
+        self.kept.append((media_id, channel, event, now))
+        del self.kept[:-KEPT_PHOTOS]
+
+    def _upload_kept(self, msg: StoredMediaUpload) -> None:
+        """0x8803: 0x0001, then every kept photo of the camera asked (0: any) taken in the span, as 0x0801."""
+        h = msg.header
+        self._send(self.frame(encode.TERMINAL_RESPONSE, encode.terminal_response_body(h.serial, h.msg_id, 0)))
+        self.stats.answered += 1
+        lo = msg.start.timestamp() if msg.start is not None else 0.0
+        hi = msg.end.timestamp() if msg.end is not None else float("inf")
+        for media_id, channel, event, taken in list(self.kept):
+            if lo <= int(taken) <= hi and msg.channel in (0, channel):
+                self._upload(media_id, channel, event=event, taken=taken)
+
+    def _upload(self, media_id: int, channel: int, *, event: int = 0, taken: float | None = None) -> None:
+        """One photo as 0x0801 sub-packages with consecutive serials, kept for a 0x8800 asking again; its time and
+        position those of when it was taken (the track says where the truck was then)."""
+        now = self.clock() if taken is None else taken
         body = encode.media_upload_body(media_id, camera_photo(self.phone, media_id, now),
-                                        location=self.position(now), event=0, channel=channel)
+                                        location=self.position(now), event=event, channel=channel)
         first = (self._serial + 1) & 0xFFFF
         frames = encode.frames(encode.MEDIA_UPLOAD, self.phone, first, body, edition=self.edition)
         self._serial = (first + len(frames) - 1) & 0xFFFF

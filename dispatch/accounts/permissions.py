@@ -52,6 +52,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "jt808.query_position", "jt808.track", "jt808.confirm_alarms")),
     Rule("jt808.take_photo", (D, SL, E), why="what a truck's camera sees now: the dispatcher's, like a position query; "
          "the engineer's too, who tests a terminal's cameras on the device bench"),
+    Rule("jt808.upload_photos", (D, SL, E), why="the photos a truck kept, asked for as one is taken (take_photo)"),
     Rule("jt808.photo", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
          "writes a file on the hub's machine"),
     Rule("jt808.photo", EVERYONE, why="read only"),

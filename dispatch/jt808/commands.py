@@ -8,6 +8,8 @@
 - ``alarm_confirm``: 0x8203, manual alarm confirmation of ``alarms`` (names): what lets a terminal clear
   the alarms it keeps until the platform confirms them (emergency...); sent when a dispatcher
   acknowledges such an alarm's alert (dispatch/rules/terminal.py).
+- ``upload_photos``: 0x8803, upload the photos the terminal keeps that were taken from ``from`` to ``to`` (epoch
+  seconds) by camera ``channel`` (0 every one): the terminal answers 0x0001, then uploads each (0x0801).
 - ``read_params``: 0x8104 (every parameter) or 0x8106 (those of ``ids``): the terminal answers 0x0104, whose
   values are the outcome's ``values`` ({name: value}; bytes of an unknown type in hex).
 - ``photo``: 0x8801, take ``photos`` photos now with camera ``channel`` and upload them at once; the
@@ -21,6 +23,7 @@ within `ANSWER_TIMEOUT` of sending, or the terminal did not come online within `
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from devices.jt808 import encode
@@ -28,7 +31,8 @@ from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
-COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params")
+COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params", "upload_photos")
+MAX_UPLOAD_SPAN_S = 7 * 24 * 3600  # the photos of at most a week asked for at once
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
 ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
 OUTCOMES = {0: "acked", 1: "failed", 2: "failed", 3: "not_supported"}
@@ -80,6 +84,29 @@ def _param_id(key: Any) -> int:
     if not 0 <= pid <= 0xFFFFFFFF:
         raise Refused(f"a parameter id is a DWORD, not {pid}", "bad_params")
     return pid
+
+
+def check_span(start: Any, end: Any) -> tuple[float, float]:
+    """Two instants (epoch seconds, or ISO 8601 with its zone) in order, at most `MAX_UPLOAD_SPAN_S` apart.
+    :raises Refused: a time that does not parse, a naive one, the end before the start, a span too long."""
+    def instant(v: Any, what: str) -> float:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return float(v)
+        try:
+            t = datetime.fromisoformat(str(v).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise Refused(f"{what}: {v!r} is not a time (ISO 8601 with its zone, or epoch seconds)",
+                          "bad_arguments") from None
+        if t.tzinfo is None:
+            raise Refused(f"{what}: {v!r} has no zone (add +08:00 or Z)", "bad_arguments")
+        return t.timestamp()
+
+    a, b = instant(start, "from"), instant(end, "to")
+    if b < a:
+        raise Refused("the end of the span is before its start", "bad_arguments")
+    if b - a > MAX_UPLOAD_SPAN_S:
+        raise Refused(f"ask for the photos of at most {MAX_UPLOAD_SPAN_S // 86400} days at a time", "bad_arguments")
+    return a, b
 
 
 def check_param_names(names: Any) -> list[int]:
@@ -153,6 +180,10 @@ def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
         return encode.ALARM_CONFIRM, encode.alarm_confirm_body(0, alarm_mask(cmd["alarms"]))
     if what == "photo":
         return encode.CAMERA_SHOOT, encode.camera_body(int(cmd["channel"]), photos=int(cmd["photos"]))
+    if what == "upload_photos":
+        return encode.STORED_MEDIA_UPLOAD, encode.stored_upload_body(
+            datetime.fromtimestamp(float(cmd["from"]), UTC), datetime.fromtimestamp(float(cmd["to"]), UTC),
+            channel=int(cmd.get("channel") or 0))
     if what == "read_params":
         ids = [int(i) for i in cmd.get("ids") or []]
         return (encode.QUERY_SOME_PARAMETERS, encode.query_parameters_body(ids)) if ids else (encode.QUERY_PARAMETERS, b"")
@@ -183,6 +214,10 @@ def describe(cmd: dict[str, Any]) -> str:
                                                                                 strict=True))
     if what == "alarm_confirm":
         return "alarm confirmation " + ", ".join(cmd.get("alarms") or ())
+    if what == "upload_photos":
+        cam = f"camera {cmd['channel']}" if cmd.get("channel") else "every camera"
+        return (f"photos kept from {datetime.fromtimestamp(cmd['from'], UTC):%Y-%m-%d %H:%M:%S} to "
+                f"{datetime.fromtimestamp(cmd['to'], UTC):%H:%M:%S} UTC, {cam}")
     if what == "read_params":
         ids = cmd.get("ids") or []
         return "parameters read" + (": " + ", ".join(PARAMS[p][0] if p in PARAMS else f"0x{p:04X}" for p in ids)

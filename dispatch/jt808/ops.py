@@ -207,6 +207,23 @@ def set_params(core: Any, actor: str, unit_id: str, params: dict[str, Any]) -> d
     return _command(core, actor, unit_id, {"command": "parameters", "params": check_params(params)})
 
 
+@op("jt808.upload_photos")
+def upload_photos(core: Any, actor: str, unit_id: str, start: Any, end: Any, channel: int = 0) -> dict[str, Any]:
+    """Have a truck's terminal upload the photos it keeps that were taken from `start` to `end` (ISO 8601 with its
+    zone, or epoch seconds) by camera `channel` (0: every one) (0x8803): the ones it took on its own (a timer, an
+    alarm, a door) and did not send. Each arrives as ``jt808.media_received``; one already recorded is not twice."""
+    from dispatch.jt808.commands import check_span
+
+    a, b = check_span(start, end)
+    try:
+        c = int(channel)
+    except (TypeError, ValueError):
+        raise Refused(f"channel: {channel!r} is not a camera number", "bad_arguments") from None
+    if not 0 <= c <= 0xFF:
+        raise Refused(f"a camera channel is 0 (every one) to 255, not {c}", "bad_arguments")
+    return _command(core, actor, unit_id, {"command": "upload_photos", "from": a, "to": b, "channel": c})
+
+
 @op("jt808.read_params")
 def read_params(core: Any, actor: str, unit_id: str, names: Any = None) -> dict[str, Any]:
     """Read a truck terminal's parameters (0x8104; 0x8106 for those `names`, by name or id): the terminal's 0x0104

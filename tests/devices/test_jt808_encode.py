@@ -170,3 +170,16 @@ def test_parameter_queries_and_their_answer_round_trip():
     for body in ("0003", "0003 02 00000001 04 0000001e"):  # too short; fewer items than announced
         with pytest.raises(BodyError):
             decode_frame(encode.frame(encode.PARAMETERS_REPLY, "013912345678", 6, bytes.fromhex(body)))
+
+
+def test_a_stored_media_upload_request_round_trip():
+    """0x8803: type, channel, event, start and end in BCD Beijing time, the delete flag (16 bytes)."""
+    from devices.errors import BodyError
+
+    start, end = datetime(2026, 12, 5, 2, 0, tzinfo=UTC), datetime(2026, 12, 5, 3, 30, 15, tzinfo=UTC)
+    body = encode.stored_upload_body(start, end, channel=3, event=1, delete=True)
+    assert body.hex() == "000301" + "261205100000" + "261205113015" + "01"
+    m = decode_frame(encode.frame(encode.STORED_MEDIA_UPLOAD, "013912345678", 9, body))
+    assert (m.media_type, m.channel, m.event, m.start, m.end, m.delete) == (0, 3, 1, start, end, True)
+    with pytest.raises(BodyError):
+        decode_frame(encode.frame(encode.STORED_MEDIA_UPLOAD, "013912345678", 10, body[:15]))

@@ -321,3 +321,61 @@ def test_an_upload_sent_again_is_answered_again_and_recorded_once(core, gateway)
         assert len(media_events(core)) == 1
     finally:
         term.close()
+
+
+def test_the_photos_a_truck_kept_are_asked_for_by_time(core, gateway):
+    """0x8803 names the span (Beijing time on the wire) and the camera; the terminal answers 0x0001, then uploads
+    what it kept, each recorded with why it was taken (here its timer)."""
+    from datetime import UTC, datetime
+
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        sent = call(core, "jt808.upload_photos", {"unit_id": "truck-41", "start": "2026-12-05T16:20:00+08:00",
+                                                  "end": "2026-12-05T16:40:00+08:00", "channel": 2},
+                    actor="dispatcher:li")
+        ask = term.expect(encode.STORED_MEDIA_UPLOAD)[0]
+        assert (ask.channel, ask.media_type, ask.delete) == (2, 0, False)
+        assert (ask.start, ask.end) == (datetime(2026, 12, 5, 8, 20, tzinfo=UTC), datetime(2026, 12, 5, 8, 40, tzinfo=UTC))
+        term.send(encode.frame(0x0001, PHONE, 4, encode.terminal_response_body(ask.header.serial, 0x8803, 0)))
+        cmd = wait_for(lambda: command_outcome(core, sent["event"]), what="the request's outcome")
+        assert cmd["outcome"] == "acked" and "photos kept from 2026-12-05 08:20:00" in cmd_text(cmd)
+        upload(term, 700, jpeg(2_000, 31), 10, channel=2, event=1)
+        [ev] = wait_for(lambda: media_events(core), what="the kept photo recorded")
+        assert (ev.payload["event"], ev.payload["channel"], ev.payload["request"]) == ("timed", 2, None)
+    finally:
+        term.close()
+    for args, words in (({"start": "2026-12-05T10:00+08:00", "end": "2026-12-05T09:00+08:00"}, "before its start"),
+                        ({"start": "2026-12-05T10:00", "end": "2026-12-05T11:00+08:00"}, "no zone"),
+                        ({"start": "yesterday", "end": "2026-12-05T11:00+08:00"}, "not a time"),
+                        ({"start": 0, "end": 8 * 86400}, "at most 7 days")):
+        with pytest.raises(Refused, match=words):
+            call(core, "jt808.upload_photos", {"unit_id": "truck-41", **args}, actor="dispatcher:li")
+
+
+def cmd_text(cmd):  # type: ignore[no-untyped-def]
+    from dispatch.jt808.commands import describe
+
+    return describe(cmd)
+
+
+def test_a_simulated_trucks_timed_photos_come_when_asked_for(core, gateway):
+    """`simulate --camera-every`: the truck keeps a photo now and then; asked for a span, it uploads those."""
+    import time
+
+    from devices.sim.fleet import SimTrack
+    from devices.sim.jt808 import Jt808Fleet, SimTerminal
+
+    term = SimTerminal(PHONE, SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=0.2,
+                       camera_every_s=0.5)
+    fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
+    try:
+        wait_for(lambda: len(term.kept) >= 2, what="two photos kept by the timed camera")
+        assert media_events(core) == []  # kept on the truck, not sent
+        now = time.time()
+        call(core, "jt808.upload_photos", {"unit_id": "truck-41", "start": now - 3600, "end": now + 1},
+             actor="dispatcher:li")
+        evs = wait_for(lambda: len(media_events(core)) >= 2 and media_events(core), what="the kept photos uploaded")
+        assert {e.payload["event"] for e in evs} == {"timed"} and all(e.payload["lat"] for e in evs)
+    finally:
+        fleet.stop()
