@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 300  # terminals shown at once (the filter finds the others)
 MALFORMED = ("bad_escape", "truncated", "length", "malformed", "phone_changed", "unsupported")
 COMMAND_WORDS = {"position_query": "Position query", "tracking": "Tracking", "parameters": "Parameters",
-                 "alarm_confirm": "Alarm confirmation", "photo": "Photo", "read_params": "Parameters read"}
+                 "alarm_confirm": "Alarm confirmation", "photo": "Photo", "read_params": "Parameters read",
+                 "upload_photos": "Kept photos asked for"}
 OUTCOME_WORDS = {"sent": "sent", "acked": "acked", "failed": "failed", "not_supported": "not supported",
                  "timeout": "no answer"}
 
