@@ -100,9 +100,15 @@ def copy_checked(folder: Path, sha256: str, out: str) -> str:
     data = src.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise Refused(f"the file {sha256[:12]}… no longer hashes to its name: run audit verify", "blob_altered")
+    return write_copy(out, data, "photo.jpg")
+
+
+def write_copy(out: str, data: bytes, example: str) -> str:
+    """A copy of ``data`` the operator asked for (``--out``), written whole or not at all; the path written.
+    :raises Refused: ``out`` a folder (the message suggests a name like ``example``) or not writable."""
     dest = Path(out).expanduser()
     if dest.is_dir():
-        raise Refused(f"{out} is a folder: give a file name", "bad_path")
+        raise Refused(f"--out {out} is a folder: give a file name such as {example}", "bad_path")
     try:
         write_whole(dest, data)
     except OSError as exc:

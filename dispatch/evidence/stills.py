@@ -5,13 +5,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from dispatch.blobs import attachments_dir, blob_path, store_blob
+from dispatch.blobs import attachments_dir, blob_path, store_blob, write_copy
 from dispatch.changes import Changes
 from dispatch.errors import Refused
 from dispatch.evidence.book import Still, book, get_clip, get_still
@@ -22,21 +19,6 @@ from dispatch.state import State, applies
 from dispatch.store import Event, NewEvent
 
 MICRO = 1_000_000
-
-
-def _write_copy(out: str, data: bytes) -> str:
-    dest = Path(out).expanduser()
-    if dest.is_dir():
-        raise Refused(f"--out {out} is a folder: give a file name such as still.png", "bad_path")
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".still-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
-    except OSError as exc:
-        raise Refused(f"cannot write {out}: {exc.strerror or exc}", "bad_path") from None
-    return str(dest)
 
 
 @op("evidence.frame")
@@ -73,7 +55,7 @@ def take_frame(core: Any, actor: str, clip_id: Any, at: Any, out: str | None = N
     result = {"id": box["id"], **payload, "path": str(blob_path(folder, sha)),
               "frame_iso": iso_z(payload["frame_time"])}
     if out:
-        result["out"] = _write_copy(out, fr.png)
+        result["out"] = write_copy(out, fr.png, "still.png")
     return result
 
 

@@ -179,9 +179,8 @@ def _download(client: Any, result: dict[str, Any], actor: str, args: Any) -> dic
     against the SHA-256 the log recorded, then written whole to --out."""
     import base64
     import hashlib
-    from pathlib import Path
 
-    from dispatch.blobs import write_whole
+    from dispatch.blobs import write_copy
     from dispatch.errors import Refused
 
     sha, data = result["sha256"], bytearray()
@@ -193,14 +192,7 @@ def _download(client: Any, result: dict[str, Any], actor: str, args: Any) -> dic
     if hashlib.sha256(data).hexdigest() != sha:
         raise Refused(f"the photo's bytes do not hash to the SHA-256 of event {result['seq']}: not written",
                       "blob_altered")
-    dest = Path(args.out).expanduser()
-    if dest.is_dir():
-        raise Refused(f"--out {args.out} is a folder: give a file name such as photo.jpg", "bad_path")
-    try:
-        write_whole(dest, bytes(data))
-    except OSError as exc:
-        raise Refused(f"cannot write {args.out}: {exc.strerror or exc}", "bad_path") from None
-    return {**result, "written": str(dest)}
+    return {**result, "written": write_copy(args.out, bytes(data), "photo.jpg")}
 
 
 def _where(p: dict[str, Any]) -> str:
