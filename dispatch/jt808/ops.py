@@ -303,8 +303,7 @@ def photos(core: Any, actor: str, unit_id: str | None = None, limit: int = 100) 
         with core.lock:
             if unit_id not in core.state.units:
                 raise NotFound(f"unknown unit {unit_id!r}")
-        rows = [_photo_row(ev) for ev in core.store.events(entity=f"unit:{unit_id}", kinds=["jt808.media_received"])]
-        return rows[-n:]
+        return unit_photos(core, unit_id)[-n:]
     with core.lock:
         return [dict(m) for m in list(jt808_state(core.state).media.values())[-n:]]
 
@@ -326,10 +325,15 @@ def photo_event(core: Any, seq: Any) -> dict[str, Any]:
     raise NotFound(f"no photo was recorded at event {s} (ctl jt808 photos lists them)")
 
 
+def unit_photos(core: Any, unit_id: str) -> list[dict[str, Any]]:
+    """Every upload of `unit_id`'s terminal, from the log, in the order recorded."""
+    return [_photo_row(ev) for ev in core.store.events(entity=f"unit:{unit_id}", kinds=["jt808.media_received"])]
+
+
 def photos_between(core: Any, unit_id: str, t1: float, t2: float) -> list[dict[str, Any]]:
     """The photos `unit_id`'s cameras took between `t1` and `t2` (the terminal's time, else when recorded), oldest
     first, from the log: an alert's evidence."""
-    rows = [_photo_row(ev) for ev in core.store.events(entity=f"unit:{unit_id}", kinds=["jt808.media_received"])]
+    rows = unit_photos(core, unit_id)
     return sorted((r for r in rows if t1 <= (r.get("time") or r["ts"]) <= t2), key=lambda r: r.get("time") or r["ts"])
 
 
