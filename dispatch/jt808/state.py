@@ -56,7 +56,8 @@ class Jt808State:
     commands: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.command_sent -> the command
     drivers: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> the driver on duty (card read)
     media: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.media_received -> the upload
-    latest_media: dict[str, int] = field(default_factory=dict)  # unit -> seq of its newest upload
+    latest_media: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its newest upload (kept however
+    # many newer ones of other trucks have pushed it out of `media`)
 
 
 def jt808_state(state: State) -> Jt808State:
@@ -187,9 +188,9 @@ def _media_received(state: State, ev: Event, ch: Changes) -> None:
     st = jt808_state(state)
     media = st.media
     unit = ev.payload["unit"]
-    media[ev.seq] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
+    row = media[ev.seq] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
     while len(media) > MEDIA_KEPT:
         del media[next(iter(media))]
-    st.latest_media[unit] = ev.seq
+    st.latest_media[unit] = row
     ch.feeds = True
     ch.entities.add(f"unit:{unit}")

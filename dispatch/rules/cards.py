@@ -51,7 +51,7 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
         j = jt808_state(core.state)
         d = j.drivers.get(unit_id)
         driver = None if d is None else {k: d.get(k) for k in DRIVER_FIELDS}
-        latest = j.media.get(j.latest_media.get(unit_id, -1))
+        latest = j.latest_media.get(unit_id)
         photo = None if latest is None else {
             **{k: latest.get(k) for k in PHOTO_FIELDS},
             "path": str(blob_path(attachments_dir(core), latest["sha256"]))}

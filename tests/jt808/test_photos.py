@@ -111,7 +111,7 @@ def test_a_photo_command_its_answer_and_the_uploads_are_kept_and_recorded(core, 
         assert piece["size"] == len(photos[0]) and piece["eof"]
         with pytest.raises(NotFound):
             call(core, "evidence.fetch", {"sha256": hashlib.sha256(b"never uploaded").hexdigest()}, actor="t")
-        assert core.state.ext["jt808"].latest_media["truck-41"] == evs[1].seq
+        assert core.state.ext["jt808"].latest_media["truck-41"]["seq"] == evs[1].seq
         with pytest.raises(NotFound):
             call(core, "jt808.photo", {"seq": first.seq + 100}, actor="t")
     finally:
@@ -379,3 +379,17 @@ def test_a_simulated_trucks_timed_photos_come_when_asked_for(core, gateway):
         assert {e.payload["event"] for e in evs} == {"timed"} and all(e.payload["lat"] for e in evs)
     finally:
         fleet.stop()
+
+
+def test_the_truck_card_keeps_a_trucks_newest_photo_when_other_trucks_photos_push_it_out(core, monkeypatch):
+    """The state keeps the newest uploads of the whole fleet (here one); a truck's newest stays on its card."""
+    from dispatch.store import NewEvent
+
+    monkeypatch.setattr("dispatch.jt808.state.MEDIA_KEPT", 1)
+    for unit, media_id in (("truck-41", 1), ("truck-42", 2)):
+        core.record("system:jt808", [NewEvent("jt808.media_received", {
+            "unit": unit, "terminal": "013912345678", "media_id": media_id, "event": "timed", "channel": 1,
+            "time": 1.0e9 + media_id, "name": f"{unit}.jpg", "sha256": f"{media_id:064x}", "size": 10}, f"unit:{unit}")])
+    assert [m["unit"] for m in core.state.ext["jt808"].media.values()] == ["truck-42"]  # the newest of the fleet
+    assert call(core, "truck.card", {"unit_id": "truck-41"}, actor="t")["photo"]["media_id"] == 1
+    assert call(core, "truck.card", {"unit_id": "truck-42"}, actor="t")["photo"]["media_id"] == 2
