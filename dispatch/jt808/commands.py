@@ -55,14 +55,24 @@ def check_tracking(interval_s: Any, duration_s: Any) -> tuple[int, int]:
     return i, d
 
 
+def check_channel(channel: Any, *, every: bool = False) -> int:
+    """A camera channel, 1 to 255 (0 too, for every camera, with `every`). :raises Refused: anything else."""
+    try:
+        c = int(channel)
+    except (TypeError, ValueError):
+        raise Refused(f"channel: {channel!r} is not a camera number", "bad_arguments") from None
+    if not (0 if every else 1) <= c <= 0xFF:
+        raise Refused(f"a camera channel is {'0 (every one)' if every else '1'} to 255, not {c}", "bad_arguments")
+    return c
+
+
 def check_photo(channel: Any, photos: Any) -> tuple[int, int]:
     """:raises Refused: a camera channel outside 1..255 or a number of photos outside 1..MAX_PHOTOS."""
+    c = check_channel(channel)
     try:
-        c, n = int(channel), int(photos)
+        n = int(photos)
     except (TypeError, ValueError):
-        raise Refused("a photo needs a camera channel and a number of photos, whole numbers", "bad_arguments") from None
-    if not 0 < c <= 0xFF:
-        raise Refused(f"a camera channel is 1 to 255, not {c}", "bad_arguments")
+        raise Refused(f"photos: {photos!r} is not a whole number", "bad_arguments") from None
     if not 0 < n <= MAX_PHOTOS:
         raise Refused(f"ask for 1 to {MAX_PHOTOS} photos at a time, not {n}", "bad_arguments")
     return c, n

@@ -127,10 +127,10 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
 def _ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
     """The last package of a split message came with others missing: a photo's 0x8800 names them
     (dispatch/jt808/media.py); any other message's 0x8003, by the serial of its package 1 (at most 255 at a time)."""
-    if h.msg_id == encode.MEDIA_UPLOAD and s.authenticated and media.ask_again(gw, s, h):
-        return
-    _first, missing = s.stream.assembler.missing(h)
+    first, missing = s.stream.assembler.missing(h)
     if not missing:
+        return
+    if h.msg_id == encode.MEDIA_UPLOAD and s.authenticated and media.ask_again(gw, s, h, first, missing):
         return
     first_serial = (h.serial - (h.package - 1)) & 0xFFFF
     gw.count("packages_asked_again")

@@ -54,12 +54,11 @@ def announced(gw: Gateway, s: TerminalSession, m: MediaEvent) -> None:
              m.event_name, m.media_id)
 
 
-def ask_again(gw: Gateway, s: TerminalSession, h: Any) -> bool:
-    """The last package of a split photo came (loop thread): if some are missing, 0x8800 with their numbers (at most
-    255 in one answer). False when that cannot be said: nothing missing, or package 1 (which carries the media id
-    the answer names) missing too (then the general 0x8003 asks)."""
-    first, missing = s.stream.assembler.missing(h)
-    if not missing or first is None or len(first) < 4:
+def ask_again(gw: Gateway, s: TerminalSession, h: Any, first: bytes | None, missing: tuple[int, ...]) -> bool:
+    """The last package of a split photo came with packages `missing` (loop thread): 0x8800 with their numbers (at
+    most 255 in one answer). False when that cannot be said: package 1 (`first`, which carries the media id the
+    answer names) missing too (then the general 0x8003 asks)."""
+    if first is None or len(first) < 4:
         return False
     media_id = int.from_bytes(first[:4], "big")
     gw.count("media_packages_asked_again")

@@ -212,15 +212,10 @@ def upload_photos(core: Any, actor: str, unit_id: str, start: Any, end: Any, cha
     """Have a truck's terminal upload the photos it keeps that were taken from `start` to `end` (ISO 8601 with its
     zone, or epoch seconds) by camera `channel` (0: every one) (0x8803): the ones it took on its own (a timer, an
     alarm, a door) and did not send. Each arrives as ``jt808.media_received``; one already recorded is not twice."""
-    from dispatch.jt808.commands import check_span
+    from dispatch.jt808.commands import check_channel, check_span
 
     a, b = check_span(start, end)
-    try:
-        c = int(channel)
-    except (TypeError, ValueError):
-        raise Refused(f"channel: {channel!r} is not a camera number", "bad_arguments") from None
-    if not 0 <= c <= 0xFF:
-        raise Refused(f"a camera channel is 0 (every one) to 255, not {c}", "bad_arguments")
+    c = check_channel(channel, every=True)
     return _command(core, actor, unit_id, {"command": "upload_photos", "from": a, "to": b, "channel": c})
 
 
