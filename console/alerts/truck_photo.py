@@ -13,6 +13,7 @@ from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from console import theme
+from console.evidence.fetch import local_file
 from console.incidents.common import clock_text, run_op
 
 THUMB_W, THUMB_H = 240, 180
@@ -96,14 +97,7 @@ class TruckPhoto(QWidget):
         self.photo = photo
         self._caption()
         self.thumb.setText(self.tr("Loading the photo…"))
-        from console.operations import is_remote
-
-        if not is_remote():
-            self._show(photo, str(photo["path"]))
-            return
-        from console.evidence.fetch import fetch_copy
-
-        fetch_copy(self, str(photo["sha256"]), on_ready=lambda path: self._show(photo, str(path)),
+        local_file(self, str(photo["sha256"]), photo.get("path"), on_ready=lambda path: self._show(photo, str(path)),
                    on_failed=self.message.setText)
 
     def _caption(self) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console import theme
 from console.alerts.truck_photo import EVENTS
+from console.evidence.fetch import local_file
 from console.incidents.common import clock_text, run_op
 
 LIMIT = 500  # the newest photos offered (a truck picked: its whole history)
@@ -129,15 +130,7 @@ class PhotoPicker(QDialog):
             self.picture.setPixmap(pm.scaled(318, 238, Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation))
 
-        from console.operations import is_remote
-
-        if is_remote():
-            from console.evidence.fetch import fetch_copy
-
-            fetch_copy(self, r["sha256"], on_ready=lambda p: show(str(p)), on_failed=self.message.setText)
-        else:
-            run_op(self, "jt808.photo", {"seq": seq}, on_done=lambda d: show(d["path"]),
-                   on_refused=self.message.setText)
+        local_file(self, r["sha256"], r.get("path"), on_ready=lambda p: show(str(p)), on_failed=self.message.setText)
 
     def submit(self) -> None:
         r = self.selected()

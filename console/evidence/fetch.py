@@ -70,3 +70,15 @@ def fetch_copy(parent: QObject, sha256: str, *, on_ready: Callable[[Path], None]
         run_op(parent, "evidence.fetch", {"sha256": sha256, "offset": offset}, on_done=piece, on_refused=failed)
 
     ask(0)
+
+
+def local_file(parent: QObject, sha256: str, path: str | None, *, on_ready: Callable[[Path], None],
+               on_failed: Callable[[str], None] | None = None) -> None:
+    """The file stored under `sha256` for this seat: at `path` where the store is this seat's, else a copy fetched
+    through the hub and checked (`fetch_copy`)."""
+    from console.operations import is_remote
+
+    if path and not is_remote():
+        on_ready(Path(path))
+        return
+    fetch_copy(parent, sha256, on_ready=on_ready, on_failed=on_failed)

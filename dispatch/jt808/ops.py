@@ -288,7 +288,9 @@ def _photo_row(ev_or_row: Any) -> dict[str, Any]:
 def photos(core: Any, actor: str, unit_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Photos (any media) trucks' terminals uploaded, newest last: the last `limit`; for one unit read from the
     whole log, else from the newest the state keeps. Each with its SHA-256, where and when it was taken, why
-    (``event``) and the photo command that asked for it (``request``)."""
+    (``event``), the photo command that asked for it (``request``) and the file's ``path`` where the hub keeps it."""
+    from dispatch.blobs import attachments_dir, blob_path
+
     try:
         n = max(1, min(int(limit), 10_000))
     except (TypeError, ValueError):
@@ -298,9 +300,12 @@ def photos(core: Any, actor: str, unit_id: str | None = None, limit: int = 100) 
         with core.lock:
             if unit_id not in core.state.units:
                 raise NotFound(f"unknown unit {unit_id!r}")
-        return unit_photos(core, unit_id)[-n:]
-    with core.lock:
-        return [dict(m) for m in list(jt808_state(core.state).media.values())[-n:]]
+        rows = unit_photos(core, unit_id)[-n:]
+    else:
+        with core.lock:
+            rows = [dict(m) for m in list(jt808_state(core.state).media.values())[-n:]]
+    folder = attachments_dir(core)
+    return [{**r, "path": str(blob_path(folder, r["sha256"]))} for r in rows]
 
 
 def photo_event(core: Any, seq: Any) -> dict[str, Any]:
