@@ -283,33 +283,37 @@ class GatewayView(QWidget):
         if ok and text.strip():
             self.send_text_fn(row["unit"], text.strip())
 
-    def query_position(self) -> None:
+    def _commanded_unit(self) -> str | None:
+        """The selected terminal's unit, if it has one and the bench can send it commands."""
         row = self.selected_terminal()
-        if row and row.get("unit") and self.send_command_fn is not None:
-            self.send_command_fn("jt808.query_position", row["unit"], {})
+        return row["unit"] if row and row.get("unit") and self.send_command_fn is not None else None
+
+    def query_position(self) -> None:
+        unit = self._commanded_unit()
+        if unit is not None:
+            self.send_command_fn("jt808.query_position", unit, {})
 
     def ask_tracking(self) -> None:
-        row = self.selected_terminal()
-        if not row or not row.get("unit") or self.send_command_fn is None:
+        unit = self._commanded_unit()
+        if unit is None:
             return
-        minutes, ok = QInputDialog.getInt(self, self.tr("Track %1").replace("%1", row["unit"]),
-                                          self.tr("Minutes"), 10, 1, 1440)
+        minutes, ok = QInputDialog.getInt(self, self.tr("Track %1").replace("%1", unit), self.tr("Minutes"), 10, 1, 1440)
         if ok:
-            self.send_command_fn("jt808.track", row["unit"], {"minutes": minutes})
+            self.send_command_fn("jt808.track", unit, {"minutes": minutes})
 
     def read_params(self) -> None:
-        row = self.selected_terminal()
-        if row and row.get("unit") and self.send_command_fn is not None:
-            self.send_command_fn("jt808.read_params", row["unit"], {})
+        unit = self._commanded_unit()
+        if unit is not None:
+            self.send_command_fn("jt808.read_params", unit, {})
 
     def ask_photo(self) -> None:
-        row = self.selected_terminal()
-        if not row or not row.get("unit") or self.send_command_fn is None:
+        unit = self._commanded_unit()
+        if unit is None:
             return
-        channel, ok = QInputDialog.getInt(self, self.tr("Photo from %1").replace("%1", row["unit"]),
-                                          self.tr("Camera"), 1, 1, 255)
+        channel, ok = QInputDialog.getInt(self, self.tr("Photo from %1").replace("%1", unit), self.tr("Camera"), 1, 1,
+                                          255)
         if ok:
-            self.send_command_fn("jt808.take_photo", row["unit"], {"channel": channel, "photos": 1})
+            self.send_command_fn("jt808.take_photo", unit, {"channel": channel, "photos": 1})
 
     def shutdown(self) -> None:
         self.timer.stop()
