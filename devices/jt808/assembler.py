@@ -17,6 +17,11 @@ from collections.abc import Callable
 from devices.jt808.header import Header
 
 _Key = tuple[str, int, int, int]
+
+
+def first_serial(header: Header) -> int:
+    """The serial of package 1 of the split message a package belongs to (its packages' serials are consecutive)."""
+    return (header.serial - (header.package - 1)) & 0xFFFF
 MAX_BYTES = 1024 * 1024  # the largest message joined by default
 
 
@@ -37,8 +42,8 @@ class Assembler:
         """Add one package; return (the header of package 1, the joined body) once all are in."""
         now = self.clock()
         self.expire(now)
-        first_serial = (header.serial - (header.package - 1)) & 0xFFFF
-        key = (header.phone, header.msg_id, header.packages, first_serial)
+        serial = first_serial(header)
+        key = (header.phone, header.msg_id, header.packages, serial)
         entry = self._pending.get(key)
         if entry is None:
             if header.packages * 1023 > self.max_bytes:
@@ -56,7 +61,7 @@ class Assembler:
             return None
         self._pending.pop(key, None)
         body = b"".join(parts[i] for i in range(1, header.packages + 1))
-        first = Header(header.msg_id, header.phone, first_serial, len(body), header.edition, header.protocol_version,
+        first = Header(header.msg_id, header.phone, serial, len(body), header.edition, header.protocol_version,
                        header.encryption, header.packages, 1)
         return first, body
 
@@ -64,8 +69,7 @@ class Assembler:
         """For the message `header` (one of its packages) is part of, while it is being joined: (package 1's data
         if it is in, the numbers of the packages not in yet). (None, ()) when nothing of it waits (joined or
         dropped). What a platform asks again for (a photo's 0x8800 names the packages to send again)."""
-        first_serial = (header.serial - (header.package - 1)) & 0xFFFF
-        entry = self._pending.get((header.phone, header.msg_id, header.packages, first_serial))
+        entry = self._pending.get((header.phone, header.msg_id, header.packages, first_serial(header)))
         if entry is None:
             return None, ()
         parts = entry[1]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode
+from devices.jt808.assembler import first_serial
 from devices.jt808.bits import alarm_names
 from devices.jt808.messages import (
     NO_SUCH_TERMINAL,
@@ -132,11 +133,11 @@ def _ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
         return
     if h.msg_id == encode.MEDIA_UPLOAD and s.authenticated and media.ask_again(gw, s, h, first, missing):
         return
-    first_serial = (h.serial - (h.package - 1)) & 0xFFFF
+    serial = first_serial(h)
     gw.count("packages_asked_again")
     log.info("jt808 %s: 0x%04X (serial %d) came without %d of its %d packages: asked for again", s.label, h.msg_id,
-             first_serial, len(missing), h.packages)
-    gw.send(s, encode.RETRANSMIT_REQUEST, encode.retransmit_body(first_serial, missing[:255]))
+             serial, len(missing), h.packages)
+    gw.send(s, encode.RETRANSMIT_REQUEST, encode.retransmit_body(serial, missing[:255]))
 
 
 def _ack(gw: Gateway, s: TerminalSession, h: Any, result: int) -> None:
