@@ -15,6 +15,7 @@ from datetime import datetime
 from devices.jt808 import header as _header
 from devices.jt808.framing import MAX_BODY, wrap
 from devices.jt808.header import Header
+from devices.jt808.location import FIXED_SIZE
 from devices.jt808.params import BY_NAME, pack_value
 from devices.jt808.text import gbk, pad
 
@@ -43,7 +44,6 @@ LOCATION_BATCH = 0x0704
 MEDIA_EVENT = 0x0800
 MEDIA_UPLOAD = 0x0801
 CAMERA_SHOT_REPLY = 0x0805
-_POSITION_SIZE = 28  # the fixed part of a position body, which a 0x0801 carries
 
 
 def frame(msg_id: int, phone: str, serial: int, body: bytes = b"", *, edition: int = 2013, protocol_version: int = 1,
@@ -173,15 +173,14 @@ def media_upload_body(media_id: int, data: bytes, *, location: bytes | None, med
                             channel=channel)
     if location is None:
         return head + data
-    if len(location) < _POSITION_SIZE:
-        raise ValueError(f"position of {len(location)} bytes: needs {_POSITION_SIZE}")
-    return head + location[:_POSITION_SIZE] + data
+    if len(location) < FIXED_SIZE:
+        raise ValueError(f"position of {len(location)} bytes: needs {FIXED_SIZE}")
+    return head + location[:FIXED_SIZE] + data
 
 
 def camera_reply_body(reply_serial: int, result: int, media_ids: Sequence[int] = ()) -> bytes:
     """0x0805: the answer to 0x8801 (result 0 ok, 1 failure, 2 channel not supported) and the ids taken."""
     return struct.pack(f">HBH{len(media_ids)}I", reply_serial & 0xFFFF, result, len(media_ids), *media_ids)
-
 
 
 def terminal_response_body(reply_serial: int, reply_id: int, result: int = 0) -> bytes:
