@@ -12,6 +12,7 @@ beside its own, measured in the same run.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 import zmq
 
 PING = b'{"type":"ack","seq":1}'  # a field acknowledgement's size
+ECHO_KEYS_ENV = "DISPATCH_ECHO_PEER_KEYS"  # the echoing child's CURVE keys (`echo_main`)
 WARM_UP = 10  # round trips not counted (the first connects, the handshakes)
 
 
@@ -165,16 +167,17 @@ def zmq_rtt_processes(samples: int, paced: bool = False) -> list[float]:
     """CURVE DEALER -> ROUTER echoing in a child process (`echo_main`) -> DEALER round trips, ms."""
     spub, ssec = zmq.curve_keypair()
     cpub, csec = zmq.curve_keypair()
+    # the keys go in its environment, so nothing is written to a child that may already have exited (a broken
+    # pipe); its stdin only holds it alive
+    env = {**os.environ, ECHO_KEYS_ENV: json.dumps({"public": spub.decode(), "secret": ssec.decode()})}
     child = subprocess.Popen([sys.executable, "-c", "from dispatch.hub.zmq_peers import echo_main; echo_main()"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                              cwd=str(Path(__file__).parents[2]))
     assert child.stdin is not None and child.stdout is not None
     ctx = zmq.Context()
     dealer = ctx.socket(zmq.DEALER)
     dealer.linger = 0
     try:
-        child.stdin.write(json.dumps({"public": spub.decode(), "secret": ssec.decode()}) + "\n")
-        child.stdin.flush()
         line = child.stdout.readline()  # the child's port, once bound (nothing: it failed)
         if not line:
             raise RuntimeError("the echoing peer process did not start")
@@ -184,7 +187,7 @@ def zmq_rtt_processes(samples: int, paced: bool = False) -> list[float]:
     finally:
         dealer.close(0)
         ctx.term()
-        child.stdin.close()  # the child ends when its stdin does
+        child.stdin.close()  # the child ends when its stdin does (nothing buffered: no broken pipe)
         try:
             child.wait(10)
         except subprocess.TimeoutExpired:
@@ -193,9 +196,10 @@ def zmq_rtt_processes(samples: int, paced: bool = False) -> list[float]:
 
 
 def echo_main() -> None:
-    """Child process: a CURVE ROUTER on a random loopback port (its keys one JSON line on stdin) echoing every
-    message, one thread, as the raw in-process peer's echo does; says its port on stdout; ends when stdin closes."""
-    keys = json.loads(sys.stdin.readline())
+    """Child process: a CURVE ROUTER on a random loopback port (its keys a JSON object in ECHO_KEYS_ENV) echoing
+    every message, one thread, as the raw in-process peer's echo does; says its port on stdout; ends when stdin
+    closes."""
+    keys = json.loads(os.environ[ECHO_KEYS_ENV])
     ctx = zmq.Context()
     router = ctx.socket(zmq.ROUTER)
     router.linger = 0
