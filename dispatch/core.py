@@ -165,14 +165,20 @@ class Dispatch:
         """Record events that need no decision (a fix-derived alert, a feed connecting...)."""
         return self.command(actor, lambda _s: items, initiator=initiator)
 
-    def refresh(self) -> Changes:
-        """Catch up on events other processes appended (ctl --db, another console)."""
-        with self.lock:
+    def refresh(self, *, wait: bool = True) -> Changes:
+        """Catch up on events other processes appended (ctl --db, another console). Without `wait` nothing is
+        done when another thread holds the core: it is recording (and catches up first itself) or refreshing,
+        and it may be waiting for the store (another program's write transaction: up to the busy timeout)."""
+        if not self.lock.acquire(blocking=wait):
+            return Changes()
+        try:
             ch = Changes()
             if self.store.head_seq() == self.state.last_seq:
                 return ch  # nobody else wrote: nothing to read
             with self.store.read() as conn:
                 self._catch_up(conn, ch)
+        finally:
+            self.lock.release()
         self._publish(ch)
         return ch
 

@@ -56,7 +56,7 @@ class Inbound:
     def _send(self, rid: bytes, msg: dict[str, Any] | bytes) -> bool:
         raise NotImplementedError
 
-    def _flush_events(self, *, deferred: bool = False) -> None:
+    def _flush_events(self, *, deferred: bool = False, wait: bool = False) -> None:
         raise NotImplementedError
 
     def _take_acks(self, acks: dict[str, int], at: float) -> list[NewEvent]:
@@ -132,7 +132,7 @@ class Inbound:
                 if acks:  # a unit acks an assignment before it answers it: keep that order in the log
                     self._apply_acks(acks, now)
                     acks = {}
-                self._flush_events(deferred=True)  # the "queued" of what it answers comes first
+                self._flush_events(deferred=True, wait=True)  # the "queued" of what it answers comes first
                 self._reliable(rid, unit, msg)
             self.last_seen[unit] = now
             if not self.present.get(unit):

@@ -3,14 +3,16 @@
 One loop thread serves the field socket, the ZAP handler and the outbox (what units send it:
 dispatch/hub/inbound.py); a second thread serves the control endpoint (`ctl --hub`, later whole
 consoles). New events turn into outbox rows after the outbox's persisted cursor: numbered and sent, then
-written with the deferred delivery events at most DEFER_S later (dispatch/hub/outbox.py).
+written with the deferred delivery events at most DEFER_S later (dispatch/hub/outbox.py) by a third, the
+hub's writer, so the loop is free meanwhile to read what units send (dispatch/hub/deferred.py).
 
 Who turns them: the thread that committed them, at once, when the loop is waiting (`_on_changes`: an
 assignment leaves on the thread that already holds the GIL, without waking another thread first and
 waiting for the GIL to come to it), else the loop, woken. The field socket, the routes and the outbox are
 the loop's: another thread touches them only holding `_lock`, which the loop holds except while it
-waits and while it writes its deferred batch (`_flush_events`), and only with a try that never waits (the
-loop may hold it while it waits for the core's lock).
+waits (and while it writes a batch itself: `_flush_events`), and only with a try that never waits (the
+loop may hold it while it waits for the core's lock); the writer takes it, waiting, only to give back a
+batch whose write failed.
 The loop waits on the field socket's file descriptor, not on the socket (zmq_poll would touch the socket
 while another thread may hold it): that descriptor is edge-triggered, so the loop reads the socket's
 events itself on every round, and a thread that sent reads them after its send and wakes the loop if a
@@ -29,6 +31,7 @@ from typing import Any
 import zmq
 
 from dispatch.hub import protocol as P
+from dispatch.hub.deferred import DEFER_MS, RETRY_S, BatchWriter, Deferred
 from dispatch.hub.inbound import Inbound, ms_now
 from dispatch.hub.keys import hub_keypair
 from dispatch.hub.outbox import Outbox
@@ -44,12 +47,10 @@ log = logging.getLogger(__name__)
 OWN_KINDS = frozenset({"unit.online", "unit.offline", "field.delivered", "field.queued", "field.reply",
                        "field.message_received"})
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
-DEFER_S = 0.05  # at most this long between sending (acknowledgement) and recording "queued" ("delivered")
-DEFER_MS = int(DEFER_S * 1000)
 INLINE_MAX = 32  # events a committing thread turns into messages itself (more, or a broadcast: the loop does)
 
 
-class Hub(Inbound):
+class Hub(Deferred, Inbound):
     """Serves field units and control clients on one core. `start()` binds, `stop()` ends both threads."""
 
     def __init__(self, core: Any, field_bind: str, control_bind: str | None = None, *,
@@ -92,6 +93,7 @@ class Hub(Inbound):
         self._calls: queue.SimpleQueue[Any] = queue.SimpleQueue()  # call_soon()
         self._deferred: list[NewEvent] = []  # "field.queued"/"field.delivered" waiting to be recorded together
         self._deferred_due = 0.0
+        self._writer = BatchWriter(self._write_batch, self.wake)  # the deferred records, off the loop (deferred.py)
         self._handed: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()  # events the core just applied
         self._held: dict[int, Any] = {}  # seq -> handed event not yet turned into outbox rows (under _lock)
         self._lock = threading.Lock()  # the field socket, routes and outbox: the loop's but while it waits
@@ -287,6 +289,7 @@ class Hub(Inbound):
         self.router = router
         self._loop_ident = threading.get_ident()
         priority_thread()  # the feeds' and the rules' long stretches make way for this thread (dispatch/runtime.py)
+        self._writer.start()
         self._ready.set()
         poller = zmq.Poller()
         poller.register(router.getsockopt(zmq.FD), zmq.POLLIN)  # edge-triggered: see the module's docstring
@@ -325,7 +328,7 @@ class Hub(Inbound):
                     self._step(self._drain, router)
                 now = time.monotonic()
                 if now >= self._deferred_due and self._deferring() and not self._step(self._flush_events, deferred=True):
-                    self._deferred_due = now + 0.25  # the store away: try again at the tick's pace, not at once
+                    self._deferred_due = now + RETRY_S  # the store away: try again at the tick's pace, not at once
                 if now >= next_tick:
                     next_tick = now + 0.25
                     self._step(self._tick, now)
@@ -336,7 +339,8 @@ class Hub(Inbound):
         finally:
             end_priority_thread()
             self.router = None  # no other thread sends from now on
-            self._step(self._flush_events, deferred=True)  # the rows numbered and sent too
+            self._unlocked(self._writer.stop)  # its batch in hand written (or given back) first
+            self._step(self._flush_events, deferred=True)  # the rows numbered and sent too, by the loop itself
             router.close(0)
             zap.close(0)
             lock.release()
@@ -376,73 +380,6 @@ class Hub(Inbound):
         zap.send_multipart(zap_reply(self.core, frames, self.owner))
 
     # ------------------------------------------------------ deferred writes
-    def _deferring(self) -> bool:
-        return bool(self._deferred or self.outbox.unsaved_acks or self.outbox.unwritten)
-
-    def _defer_from_now(self) -> None:
-        """Called before something is deferred: if nothing was, the deferred write is due DEFER_S from now."""
-        if not self._deferring():
-            self._deferred_due = time.monotonic() + DEFER_S
-
-    def _take_acks(self, acks: dict[str, int], at: float) -> list[NewEvent]:
-        """The outbox takes acknowledgements (saved with the deferred events); their "delivered" events."""
-        self._defer_from_now()
-        return [NewEvent("field.delivered", {"unit_id": u, "ref": ref, "seq": s, "at": at}, f"unit:{u}")
-                for u, ref, s in self.outbox.ack(acks, at)]
-
-    def _defer(self, events: list[NewEvent]) -> None:
-        """Delivery events ("queued", "delivered") and the outbox's acknowledgements are recorded together
-        at most DEFER_S later: one store write for many units' assignments and acknowledgements, and none
-        on the acknowledgement's path."""
-        if events:
-            self._defer_from_now()
-            self._deferred += events
-
-    def _flush_events(self, *, deferred: bool = False) -> None:
-        """Record the hub's pending events, and the deferred "queued" ones before them (always with any
-        other: a unit's "delivered" or answer must follow its "queued"): first the outbox's batch (the rows
-        those events name, the acknowledgements they explain), then the events; an outbox write that fails
-        leaves both for the next try.
-
-        The loop writes without its relay lock: what it writes is taken out first, and a thread that commits
-        an assignment meanwhile numbers and sends it (into the next batch) instead of waiting for the write.
-        """
-        outbox = self.outbox
-        # Not deferred (a drain that took no acknowledgement in a lull, the tick): only the hub's own pending events
-        # (a unit online, offline) are due, with the deferred ones before them and the rows those name. Nothing
-        # else is written then: an assignment's round trip under way does not wait behind its own row's write.
-        take = (deferred and (outbox.unsaved_acks or outbox.unwritten)) \
-            or (self._deferred and self._pending_events and outbox.unwritten)
-        batch = outbox.take_batch() if take else None
-        items: list[NewEvent] = []
-        if self._pending_events or (deferred and self._deferred):
-            items = self._deferred + self._pending_events
-            self._deferred, self._pending_events = [], []
-        if batch is None and not items:
-            return
-        unlock = threading.get_ident() == self._loop_ident and self._lock.locked()
-        if unlock:
-            self._lock.release()
-        failed: BaseException | None = None
-        try:
-            if batch is not None:
-                outbox.write_batch(batch)
-        except BaseException as exc:
-            failed = exc
-        else:
-            try:
-                if items:
-                    self.core.record("system:hub", items)
-            except Exception:
-                log.exception("hub: recording %d events failed", len(items))
-        finally:
-            if unlock:
-                self._lock.acquire()
-        if failed is not None:  # both wait for the next try, in front of what was deferred meanwhile
-            outbox.return_batch(batch)
-            self._deferred[:0] = items
-            raise failed
-
     def _send(self, rid: bytes, msg: dict[str, Any] | bytes) -> bool:
         try:
             self.router.send_multipart([rid, msg if isinstance(msg, bytes) else P.encode(msg)], zmq.NOBLOCK)
@@ -504,7 +441,7 @@ class Hub(Inbound):
 
     # ------------------------------------------------------------------ tick
     def _tick(self, now: float) -> None:
-        self.core.refresh()  # events other processes appended (ctl --db, keys revoke)
+        self.core.refresh(wait=False)  # events other processes appended (ctl --db, keys revoke); never waits
         self._cut_revoked()
         offline = [u for u, on in self.present.items() if on and now - self.last_seen.get(u, 0) > self.offline_after]
         for u in offline:
