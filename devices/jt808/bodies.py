@@ -1,8 +1,8 @@
 """Message bodies to typed records: one small function per message id, in an explicit table.
 
-`DECODERS` maps a message id to ``fn(header, body) -> record``; `decode_body` raises
-`UnknownMessageError` for an id not in it. Every body is checked for length before it is read, so
-a short body is a `BodyError`, never an IndexError or a struct.error.
+`DECODERS` maps a message id to ``fn(header, body) -> record`` (those of `devices.jt808.more` too);
+`decode_body` raises `UnknownMessageError` for an id not in it. Every body is checked for length before it
+is read, so a short body is a `BodyError`, never an IndexError or a struct.error.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
 from devices.jt808 import location
+from devices.jt808.bodyparts import location_at as _location
+from devices.jt808.bodyparts import need as _need
 from devices.jt808.header import Header, beijing_time
 from devices.jt808.messages import (
     AlarmConfirm,
@@ -42,6 +44,19 @@ from devices.jt808.messages import (
     TextMessage,
     new_location_report,
 )
+from devices.jt808.more import (
+    MoreMessage,
+    passthrough,
+    query_attributes,
+    server_time,
+    server_time_query,
+    stored_media_query,
+    stored_media_reply,
+    terminal_attributes,
+    upgrade_result,
+    vehicle_control_reply,
+    waybill,
+)
 from devices.jt808.params import value_of
 from devices.jt808.text import field, text
 
@@ -60,12 +75,6 @@ _JPEG_SOI = b"\xff\xd8"
 _REG_2011 = (5, 8, 7)
 _REG_2013 = (5, 20, 7)
 _REG_2019 = (11, 30, 30)
-
-
-def _need(header: Header, body: bytes, size: int, what: str) -> None:
-    if len(body) < size:
-        raise BodyError(f"0x{header.msg_id:04X} {what}: body of {len(body)} bytes, needs {size}",
-                        raw=bytes(body), header=header)
 
 
 def terminal_response(h: Header, body: bytes) -> TerminalResponse:
@@ -140,14 +149,6 @@ def location_batch(h: Header, body: bytes) -> LocationBatch:
     if pos != end:
         raise BodyError(f"0x0704: {end - pos} bytes after the {count} positions announced", raw=bytes(body), header=h)
     return LocationBatch(h, kind == 1, tuple(items))
-
-
-def _location(h: Header, body: bytes, start: int, end: int) -> location.Location:
-    try:
-        return location.decode(body, start, end)
-    except BodyError as exc:
-        exc.header = h
-        raise
 
 
 def register_response(h: Header, body: bytes) -> RegisterResponse:
@@ -326,25 +327,34 @@ def camera_shoot(h: Header, body: bytes) -> CameraShoot:
     return CameraShoot(h, channel, command, interval, save == 1, *settings)
 
 
-DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
+DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage]] = {
     0x0001: terminal_response,
     0x0002: heartbeat,
     0x0003: logout,
+    0x0004: server_time_query,
     0x0100: register,
     0x0102: authenticate,
+    0x0107: terminal_attributes,
+    0x0108: upgrade_result,
     0x0200: location_report,
     0x0201: position_reply,
     0x0104: parameters_reply,
+    0x0500: vehicle_control_reply,
+    0x0701: waybill,
     0x0702: driver_identity,
     0x0704: location_batch,
     0x0800: media_event,
     0x0801: media_upload,
+    0x0802: stored_media_reply,
     0x0805: camera_shot_reply,
+    0x0900: passthrough,
     0x8001: platform_response,
+    0x8004: server_time,
     0x8100: register_response,
     0x8103: set_parameters,
     0x8104: query_parameters,
     0x8106: query_parameters,
+    0x8107: query_attributes,
     0x8201: position_query,
     0x8202: temporary_tracking,
     0x8203: alarm_confirm,
@@ -352,11 +362,13 @@ DECODERS: dict[int, Callable[[Header, bytes], Message]] = {
     0x8003: retransmit_request,
     0x8800: media_upload_response,
     0x8801: camera_shoot,
+    0x8802: stored_media_query,
     0x8803: stored_media_upload,
+    0x8900: passthrough,
 }
 
 
-def decode_body(header: Header, body: bytes) -> Message:
+def decode_body(header: Header, body: bytes) -> Message | MoreMessage:
     """The record of a whole (joined) message.
 
     :raises UnknownMessageError: an id not in `DECODERS` (or an encrypted body).

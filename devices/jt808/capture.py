@@ -8,8 +8,7 @@ one `Jt808Stream`, so counts and sub-package joining are the same either way.
 from __future__ import annotations
 
 from devices.errors import DeviceError, FrameError
-from devices.jt808.decoder import Jt808Stream
-from devices.jt808.messages import Message
+from devices.jt808.decoder import Jt808Stream, Message
 
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _SPACE = frozenset(b" \t\r\n")

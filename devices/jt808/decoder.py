@@ -32,8 +32,11 @@ from devices.jt808.framing import (
     xor_each,
 )
 from devices.jt808.header import Header
-from devices.jt808.messages import Fragment, Message
+from devices.jt808.messages import Fragment
+from devices.jt808.messages import Message as _Message
+from devices.jt808.more import MoreMessage
 
+Message = _Message | MoreMessage  # every record a frame decodes to
 _FLAG = 0x7E
 _BATCH = 8  # frames in one read from which the check codes are computed together
 

@@ -19,31 +19,44 @@ from devices.jt808.location import FIXED_SIZE
 from devices.jt808.params import BY_NAME, pack_value
 from devices.jt808.text import gbk, pad
 
+_NO_TIME = bytes(6)  # a BCD[6] time left open: zeros
+
 PLATFORM_RESPONSE = 0x8001
 RETRANSMIT_REQUEST = 0x8003
+SERVER_TIME = 0x8004
 REGISTER_RESPONSE = 0x8100
 SET_PARAMETERS = 0x8103
 QUERY_PARAMETERS = 0x8104
 QUERY_SOME_PARAMETERS = 0x8106
+QUERY_ATTRIBUTES = 0x8107
 POSITION_QUERY = 0x8201
 TEMPORARY_TRACKING = 0x8202
 ALARM_CONFIRM = 0x8203
 TEXT_MESSAGE = 0x8300
 MEDIA_UPLOAD_RESPONSE = 0x8800
 CAMERA_SHOOT = 0x8801
+STORED_MEDIA_QUERY = 0x8802
 STORED_MEDIA_UPLOAD = 0x8803
+PASSTHROUGH_DOWN = 0x8900
 TERMINAL_RESPONSE = 0x0001
 HEARTBEAT = 0x0002
 LOGOUT = 0x0003
+SERVER_TIME_QUERY = 0x0004
 REGISTER = 0x0100
 AUTHENTICATE = 0x0102
+TERMINAL_ATTRIBUTES = 0x0107
+UPGRADE_RESULT = 0x0108
 LOCATION = 0x0200
 POSITION_REPLY = 0x0201
 PARAMETERS_REPLY = 0x0104
+VEHICLE_CONTROL_REPLY = 0x0500
+WAYBILL = 0x0701
 LOCATION_BATCH = 0x0704
 MEDIA_EVENT = 0x0800
 MEDIA_UPLOAD = 0x0801
+STORED_MEDIA_REPLY = 0x0802
 CAMERA_SHOT_REPLY = 0x0805
+PASSTHROUGH = 0x0900
 
 
 def frame(msg_id: int, phone: str, serial: int, body: bytes = b"", *, edition: int = 2013, protocol_version: int = 1,
@@ -139,6 +152,20 @@ def stored_upload_body(start: datetime, end: datetime, *, media_type: int = 0, c
             + bytes((1 if delete else 0,)))
 
 
+def stored_media_query_body(*, media_type: int = 0, channel: int = 0, event: int = 0, start: datetime | None = None,
+                            end: datetime | None = None) -> bytes:
+    """0x8802: search the kept media of type ``media_type`` (0 image), camera ``channel`` (0 every one), event
+    ``event``, taken from ``start`` to ``end`` (aware datetimes, BCD Beijing time on the wire; None: zeros, no
+    bound)."""
+    return (bytes((media_type, channel, event)) + (_NO_TIME if start is None else _header.pack_time(start))
+            + (_NO_TIME if end is None else _header.pack_time(end)))
+
+
+def server_time_body(t: datetime) -> bytes:
+    """0x8004: ``t`` (aware, any zone) as BCD[6] UTC. :raises ValueError: naive, or outside 2000-2099."""
+    return _header.pack_time(t - _header.BEIJING)  # `pack_time` writes Beijing time: 8 hours less is UTC
+
+
 def camera_body(channel: int, *, photos: int = 1, interval_s: int = 0, save: bool = False, resolution: int = 1,
                 quality: int = 5, brightness: int = 128, contrast: int = 64, saturation: int = 64,
                 chroma: int = 128) -> bytes:
@@ -221,6 +248,61 @@ def batch_body(locations: Sequence[bytes], *, blind_area: bool = True) -> bytes:
 def position_reply_body(reply_serial: int, location: bytes) -> bytes:
     """0x0201: the serial of the 0x8201 answered, then a position body."""
     return struct.pack(">H", reply_serial & 0xFFFF) + location
+
+
+def attributes_body(*, edition: int = 2013, terminal_type: int = 0x0004, manufacturer: str = "LZCG",
+                    model: str = "LZ-T808", terminal_id: str = "T000001", iccid: str = "89860000000000000000",
+                    hardware: str = "HW1.0", firmware: str = "FW1.0", gnss: int = 0b11, network: int = 0b100001) -> bytes:
+    """0x0107 in the layout of ``edition`` (2013: maker BYTE[5], model BYTE[20], terminal id BYTE[7]; 2019:
+    BYTE[11], BYTE[30], BYTE[30]); type 0x0004 a freight all-in-one terminal, GNSS GPS and BDS, network GPRS and
+    TD-LTE. :raises ValueError: a field too long, an ICCID not of at most 20 digits."""
+    sizes = (11, 30, 30) if edition == 2019 else (5, 20, 7)
+    if not iccid.isascii() or not iccid.isdigit() or len(iccid) > 20:
+        raise ValueError(f"ICCID {iccid!r}: at most 20 digits")
+    out = (struct.pack(">H", terminal_type) + pad(manufacturer, sizes[0]) + pad(model, sizes[1])
+           + pad(terminal_id, sizes[2]) + bytes.fromhex(iccid.rjust(20, "0")))
+    for version in (hardware, firmware):
+        raw = gbk(version)
+        if len(raw) > 0xFF:
+            raise ValueError(f"version {version!r}: {len(raw)} bytes, at most 255")
+        out += bytes((len(raw),)) + raw
+    return out + bytes((gnss, network))
+
+
+def upgrade_result_body(kind: int, result: int) -> bytes:
+    """0x0108: what was upgraded (0 the terminal, 12 the IC card reader, 52 the GNSS module) and how it went
+    (0 success, 1 failure, 2 cancelled)."""
+    return bytes((kind, result))
+
+
+def vehicle_control_reply_body(reply_serial: int, location: bytes) -> bytes:
+    """0x0500: the serial of the 0x8500 answered, then a position body."""
+    return struct.pack(">H", reply_serial & 0xFFFF) + location
+
+
+def waybill_body(content: bytes) -> bytes:
+    """0x0701: the waybill's length DWORD, then its bytes."""
+    return struct.pack(">I", len(content)) + content
+
+
+def passthrough_body(kind: int, data: bytes) -> bytes:
+    """0x0900 (and 0x8900): the type BYTE (0x00 GNSS detail, 0x0B IC card, 0x41/0x42 serial ports 1/2,
+    0xF0-0xFF user defined), then the data."""
+    return bytes((kind,)) + data
+
+
+def stored_media_reply_body(reply_serial: int, items: Sequence[tuple[int, int, int, int, bytes]]) -> bytes:
+    """0x0802: the serial of the 0x8802 answered and the items found, each (media id, type, channel, event,
+    position: the first 28 bytes of a position body are written). Split the body with `frames`.
+    :raises ValueError: a position shorter than 28 bytes, more than 65535 items."""
+    if len(items) > 0xFFFF:
+        raise ValueError(f"{len(items)} items: the count is a WORD")
+    out = bytearray(struct.pack(">HH", reply_serial & 0xFFFF, len(items)))
+    for media_id, media_type, channel, event, where in items:
+        if len(where) < FIXED_SIZE:
+            raise ValueError(f"position of {len(where)} bytes: needs {FIXED_SIZE}")
+        out += struct.pack(">IBBB", media_id, media_type, channel, event) + where[:FIXED_SIZE]
+    return bytes(out)
 
 
 def heartbeat(phone: str, serial: int, *, edition: int = 2013) -> bytes:

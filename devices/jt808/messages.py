@@ -177,6 +177,14 @@ class LocationReport:
     location: Location
 
 
+class _OneLocation:
+    """A message that carries one position in ``location``, which `locations_of` gives: 0x0500
+    (`devices.jt808.more.VehicleControlReply`)."""
+
+    __slots__ = ()
+    location: Location
+
+
 @dataclass(frozen=True, slots=True)
 class PositionReply:
     """0x0201: the answer to a position query 0x8201."""
@@ -450,8 +458,8 @@ EXTRAS_FIELDS = tuple(f.name for f in fields(Extras))
 
 
 def locations_of(msg: object) -> tuple[Location, ...]:
-    """Every position a message carries (0x0200, 0x0201, each item of 0x0704)."""
-    if isinstance(msg, LocationReport | PositionReply):
+    """Every position a message carries (0x0200, 0x0201, 0x0500, each item of 0x0704)."""
+    if isinstance(msg, LocationReport | PositionReply | _OneLocation):
         return (msg.location,)
     if isinstance(msg, LocationBatch):
         return msg.locations

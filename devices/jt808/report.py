@@ -5,8 +5,11 @@ Every message has ``id`` ("0x0200"), ``phone`` (as sent), ``serial`` and ``editi
 (0x0200, 0x0201) puts ``lat``, ``lon``, ``time`` (ISO 8601 UTC), ``speed`` (km/h), ``course``,
 ``altitude``, ``alarms`` and ``status`` (names) at the top level; a batch (0x0704) lists them under
 ``positions``. A photo (0x0801) says its media id, type, format, why it was taken, the camera, ``mime``,
-``bytes`` and ``sha256`` of its data (not the data) and its position. An error is ``{"error": code, "message": ...}`` with the frame's header fields when
-the header could be read, and the frame in hex.
+``bytes`` and ``sha256`` of its data (not the data) and its position. The messages of `devices.jt808.more`: a
+terminal's attributes with its type, GNSS and network names; a waybill's ``text`` (or none) and ``bytes``;
+transparent data's ``kind``, ``bytes`` and its first 16 bytes in hex (``head``); a search of kept media its items,
+each with its position. Times are ISO 8601 UTC. An error is ``{"error": code, "message": ...}`` with the frame's
+header fields when the header could be read, and the frame in hex.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from devices.errors import DeviceError
 from devices.jt808.messages import (
     CAMERA_RESULTS,
     CARD_READ,
+    MEDIA_EVENTS,
+    MEDIA_TYPES,
     REGISTER_RESULTS,
     RESULTS,
     CameraShotReply,
@@ -37,8 +42,21 @@ from devices.jt808.messages import (
     RegisterResponse,
     SetParameters,
     TerminalResponse,
+    _named,
+)
+from devices.jt808.more import (
+    Passthrough,
+    PassthroughDown,
+    StoredMediaQuery,
+    StoredMediaReply,
+    TerminalAttributes,
+    UpgradeResult,
+    VehicleControlReply,
+    Waybill,
 )
 from devices.jt808.params import name_of
+
+HEAD = 16  # bytes of transparent data shown in hex
 
 
 def iso(when: datetime | None) -> str | None:
@@ -93,7 +111,7 @@ def message(msg: object) -> dict[str, Any]:
         out["package"] = h.package
     if isinstance(msg, LocationReport):
         out.update(position(msg.location))
-    elif isinstance(msg, PositionReply):
+    elif isinstance(msg, PositionReply | VehicleControlReply):
         out["reply_serial"] = msg.reply_serial
         out.update(position(msg.location))
     elif isinstance(msg, LocationBatch):
@@ -123,14 +141,40 @@ def message(msg: object) -> dict[str, Any]:
         if isinstance(msg, ParametersReply):
             out["reply_serial"] = msg.reply_serial
         out["params"] = {name_of(pid): (v.hex() if isinstance(v, bytes) else v) for pid, v in msg.params}
-    else:
+    elif not _more(msg, out):
         for f in dataclasses.fields(msg):  # type: ignore[arg-type]
             if f.name != "header":
-                out[f.name] = getattr(msg, f.name)
+                value = getattr(msg, f.name)
+                out[f.name] = iso(value) if isinstance(value, datetime) else value
         if isinstance(msg, TerminalResponse) or "reply_id" in out:
             out["reply_id"] = f"0x{out['reply_id']:04X}"
             out["result"] = RESULTS.get(out["result"], out["result"])
     return out
+
+
+def _more(msg: object, out: dict[str, Any]) -> bool:
+    """The fields of a message of `devices.jt808.more` that are not plain numbers (False: another message)."""
+    if isinstance(msg, TerminalAttributes):
+        out.update(terminal_type=list(msg.kinds), manufacturer=msg.manufacturer, model=msg.model,
+                   terminal_id=msg.terminal_id, iccid=msg.iccid, hardware=msg.hardware, firmware=msg.firmware,
+                   gnss=list(msg.gnss_names), network=list(msg.network_names))
+    elif isinstance(msg, UpgradeResult):
+        out.update(kind=msg.kind_name, result=msg.result_name)
+    elif isinstance(msg, Waybill):
+        text = msg.text
+        out.update({"bytes": len(msg.content), **({} if text is None else {"text": text})})
+    elif isinstance(msg, Passthrough | PassthroughDown):
+        out.update(kind=msg.kind_name, bytes=len(msg.data), head=msg.data[:HEAD].hex())
+    elif isinstance(msg, StoredMediaQuery):
+        out.update(media_type=_named(MEDIA_TYPES, msg.media_type, "type"), channel=msg.channel,
+                   event=_named(MEDIA_EVENTS, msg.event, "event"), start=iso(msg.start), end=iso(msg.end))
+    elif isinstance(msg, StoredMediaReply):
+        out["reply_serial"] = msg.reply_serial
+        out["items"] = [{"media_id": i.media_id, "media_type": i.kind, "channel": i.channel, "event": i.event_name,
+                         **position(i.location)} for i in msg.items]
+    else:
+        return False
+    return True
 
 
 def error(exc: DeviceError) -> dict[str, Any]:

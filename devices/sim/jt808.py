@@ -7,10 +7,11 @@ every later connection), 0x0102 authentication, then a 0x0200 every ``interval_s
 (``blackout``: seconds after start) the connection is gone and positions are stored; after it the
 terminal reconnects, authenticates with its code and sends what it stored as blind-area batches
 0x0704. It answers the platform: 0x8300 text (kept in ``texts``) and 0x8103 parameters with
-0x0001, 0x8203 alarm confirmation with 0x0001, 0x8201 with 0x0201, 0x8202 by reporting at the asked interval for the asked time, anything
-else with 0x0001 "unsupported". Its camera (channels 1-4) obeys 0x8801: 0x0805 with the new photos' ids,
-then each photo (`camera_photo`) uploaded as 0x0801 in sub-packages; a 0x8800 naming missing packages has
-them sent again. `Jt808Fleet` runs many terminals on one asyncio loop in a thread.
+0x0001, 0x8203 alarm confirmation with 0x0001, 0x8201 with 0x0201, 0x8202 by reporting at the asked interval for the asked time, 0x8107
+with its attributes 0x0107, 0x8900 transparent data with 0x0001, anything else with 0x0001 "unsupported". Its
+camera (channels 1-4) obeys 0x8801: 0x0805 with the new photos' ids, then each photo (`camera_photo`) uploaded as
+0x0801 in sub-packages; a 0x8800 naming missing packages has them sent again. The photos it keeps are listed
+on a 0x8802 (0x0802) and uploaded on a 0x8803. `Jt808Fleet` runs many terminals on one asyncio loop in a thread.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from devices.jt808.messages import (
     TemporaryTracking,
     TextMessage,
 )
+from devices.jt808.more import PassthroughDown, QueryAttributes, StoredMediaQuery
 from devices.sim.fleet import SimTrack
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ OVERSPEED_KMH = 60.0  # above this a simulated terminal raises its overspeed ala
 CAMERA_JPEG = Path(__file__).resolve().parents[2] / "resources" / "jt808" / "camera.jpg"
 CAMERA_CHANNELS = range(1, 5)  # the simulated truck's cameras
 MAX_PHOTOS = 10  # photos one 0x8801 may ask for
-KEPT_PHOTOS = 200  # photos a simulated terminal keeps for a 0x8803
+KEPT_PHOTOS = 200  # photos a simulated terminal keeps for a 0x8802 / 0x8803
+MAKER, MODEL, HARDWARE, FIRMWARE = "LZCG", "ZT-1", "SIM-HW1", "SIM-1.0"  # what it says it is (0x0100, 0x0107)
 _KEPT_UPLOADS = 16  # uploads whose frames are kept for a 0x8800 asking for packages again
 
 
@@ -102,6 +105,7 @@ class SimTerminal:
         self._uploads: dict[int, list[bytes]] = {}  # media id -> its frames, for packages asked again
         self.camera_every_s = camera_every_s  # a timed photo (event 1) kept, not uploaded, every so often
         self.kept: list[tuple[int, int, int, float]] = []  # photos kept: (media id, channel, event, taken at)
+        self.passthrough: list[tuple[int, bytes]] = []  # 0x8900 transparent data received: (type, data)
         self._mileage = 1000.0 + self.rng.uniform(0, 5000)
         self._tracking: tuple[float, float] | None = None  # (interval, until) from 0x8202
         self._writer: asyncio.StreamWriter | None = None
@@ -172,7 +176,8 @@ class SimTerminal:
         self._authenticated.clear()
         if self.auth_code is None:
             self._send(self.frame(encode.REGISTER, encode.register_body(
-                edition=2019 if self.edition == 2019 else 2013, plate=self.plate, terminal_id=self.phone[-7:])))
+                edition=2019 if self.edition == 2019 else 2013, maker=MAKER, model=MODEL, plate=self.plate,
+                terminal_id=self.phone[-7:])))
             await asyncio.wait_for(self._registered.wait(), 15.0)
             if self.auth_code is None:
                 return  # refused: stats.refused says why
@@ -269,6 +274,14 @@ class SimTerminal:
             self._shoot(msg)
         elif isinstance(msg, StoredMediaUpload):
             self._upload_kept(msg)
+        elif isinstance(msg, StoredMediaQuery):
+            self._list_kept(msg)
+        elif isinstance(msg, QueryAttributes):
+            self._send(self.frame(encode.TERMINAL_ATTRIBUTES, encode.attributes_body(
+                edition=2019 if self.edition == 2019 else 2013, manufacturer=MAKER, model=MODEL,
+                terminal_id=self.phone[-7:], iccid=f"8986{self.phone[-16:]:0>16}", hardware=HARDWARE,
+                firmware=FIRMWARE)))
+            self.stats.answered += 1
         elif isinstance(msg, MediaUploadResponse):
             self._resend(msg)
         elif isinstance(msg, QueryParameters):  # 0x8104 / 0x8106: what it has (of those asked)
@@ -290,6 +303,9 @@ class SimTerminal:
             elif isinstance(msg, TemporaryTracking):
                 self._tracking = None if msg.interval_s == 0 else (
                     float(msg.interval_s), self.clock() + (msg.duration_s or math.inf))
+                result = 0
+            elif isinstance(msg, PassthroughDown):
+                self.passthrough.append((msg.kind, msg.data))
                 result = 0
             elif isinstance(msg, AlarmConfirm):
                 result = 0  # its alarms (overspeed) clear by themselves: nothing kept until confirmed
@@ -334,16 +350,37 @@ class SimTerminal:
         self.kept.append((media_id, channel, event, now))
         del self.kept[:-KEPT_PHOTOS]
 
+    def _kept_for(self, msg: StoredMediaUpload | StoredMediaQuery) -> list[tuple[int, int, int, float]]:
+        """The kept photos a 0x8802 or 0x8803 asks for: images (type 0) of the camera asked (0: any) taken in the
+        span (an open end: no bound), of the event asked; 0, a platform's command, is read as any event, as the
+        platform sends it when it asks by time."""
+        if msg.media_type != 0:
+            return []
+        lo = msg.start.timestamp() if msg.start is not None else 0.0
+        hi = msg.end.timestamp() if msg.end is not None else float("inf")
+        return [k for k in self.kept
+                if lo <= int(k[3]) <= hi and msg.channel in (0, k[1]) and msg.event in (0, k[2])]
+
     def _upload_kept(self, msg: StoredMediaUpload) -> None:
-        """0x8803: 0x0001, then every kept photo of the camera asked (0: any) taken in the span, as 0x0801."""
+        """0x8803: 0x0001, then every kept photo asked for (`_kept_for`), as 0x0801."""
         h = msg.header
         self._send(self.frame(encode.TERMINAL_RESPONSE, encode.terminal_response_body(h.serial, h.msg_id, 0)))
         self.stats.answered += 1
-        lo = msg.start.timestamp() if msg.start is not None else 0.0
-        hi = msg.end.timestamp() if msg.end is not None else float("inf")
-        for media_id, channel, event, taken in list(self.kept):
-            if lo <= int(taken) <= hi and msg.channel in (0, channel):
-                self._upload(media_id, channel, event=event, taken=taken)
+        for media_id, channel, event, taken in self._kept_for(msg):
+            self._upload(media_id, channel, event=event, taken=taken)
+
+    def _list_kept(self, msg: StoredMediaQuery) -> None:
+        """0x8802: 0x0802 listing the kept photos asked for (`_kept_for`), each with where it was taken; in
+        sub-packages when they do not fit one frame."""
+        items = [(media_id, 0, channel, event, self.position(taken))
+                 for media_id, channel, event, taken in self._kept_for(msg)]
+        body = encode.stored_media_reply_body(msg.header.serial, items)
+        first = (self._serial + 1) & 0xFFFF
+        frames = encode.frames(encode.STORED_MEDIA_REPLY, self.phone, first, body, edition=self.edition)
+        self._serial = (first + len(frames) - 1) & 0xFFFF
+        for f in frames:
+            self._send(f)
+        self.stats.answered += 1
 
     def _upload(self, media_id: int, channel: int, *, event: int = 0, taken: float | None = None) -> None:
         """One photo as 0x0801 sub-packages with consecutive serials, kept for a 0x8800 asking again; its time and

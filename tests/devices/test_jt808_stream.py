@@ -137,7 +137,7 @@ def test_subpackages_that_never_complete_are_dropped_and_counted():
     assert s.counters.incomplete == 1 and len(s.assembler) == 0
     assert not any(isinstance(m, LocationBatch) for m in s.feed(frames[1]))  # its partner is gone
     # a split message of an id not decoded here is refused at once, nothing held
-    unknown = encode.frames(0x0900, "013912345678", 5, b"\x00" * 2000)
+    unknown = encode.frames(0x0F99, "013912345678", 5, b"\x00" * 2000)
     assert all(isinstance(m, UnknownMessageError) for f in unknown for m in s.feed(f))
     assert len(s.assembler) == 1  # only the orphan package 2 of the batch
 
