@@ -44,7 +44,8 @@ MAX_ROWS = 300  # terminals shown at once (the filter finds the others)
 MALFORMED = ("bad_escape", "truncated", "length", "malformed", "phone_changed", "unsupported")
 COMMAND_WORDS = {"position_query": "Position query", "tracking": "Tracking", "parameters": "Parameters",
                  "alarm_confirm": "Alarm confirmation", "photo": "Photo", "read_params": "Parameters read",
-                 "upload_photos": "Kept photos asked for"}
+                 "upload_photos": "Kept photos asked for", "read_attributes": "Attributes read",
+                 "find_photos": "Kept photos searched"}
 OUTCOME_WORDS = {"sent": "sent", "acked": "acked", "failed": "failed", "not_supported": "not supported",
                  "timeout": "no answer"}
 
@@ -56,6 +57,23 @@ def command_text(last: dict[str, Any] | None) -> str:
     what = t(COMMAND_WORDS.get(last.get("command") or "", str(last.get("command"))))
     outcome = t(OUTCOME_WORDS.get(last.get("outcome") or "", str(last.get("outcome"))))
     return t("%1: %2").replace("%1", what).replace("%2", outcome)
+
+
+def terminal_tip(d: dict[str, Any]) -> str:
+    """What a terminal said it is (its last 0x0107) and the transparent data (0x0900) it sends, a line each."""
+    lines = []
+    a = d.get("attributes")
+    if a:
+        lines.append(t("%1 %2, terminal %3").replace("%1", a["manufacturer"]).replace("%2", a["model"])
+                     .replace("%3", a["terminal_id"]))
+        lines.append(t("Firmware %1, hardware %2").replace("%1", a["firmware"] or "-").replace("%2", a["hardware"] or "-"))
+        lines.append(t("SIM ICCID %1").replace("%1", a["iccid"]))
+        lines.append(t("Satellites %1; network %2").replace("%1", ", ".join(a["gnss"]) or "-")
+                     .replace("%2", ", ".join(a["network"]) or "-"))
+    for kind, p in sorted((d.get("passthrough") or {}).items()):
+        lines.append(t("Transparent data %1: %2 messages, the last %3 bytes").replace("%1", kind)
+                     .replace("%2", str(p["count"])).replace("%3", str(p["size"])))
+    return "\n".join(lines)
 
 
 def gateway_feed_stats(gw: Any) -> FeedStats:
@@ -160,6 +178,9 @@ class GatewayView(QWidget):
         self.params_button = QPushButton(self.tr("Read parameters"), self)
         self.params_button.setToolTip(self.tr("The terminal's parameters (0x8104): in the row's last command, on hover"))
         self.params_button.clicked.connect(self.read_params)
+        self.attributes_button = QPushButton(self.tr("Read attributes"), self)
+        self.attributes_button.setToolTip(self.tr("Maker, model, SIM card and firmware (0x8107): on hover over the number"))
+        self.attributes_button.clicked.connect(self.read_attributes)
         self.photo_button = QPushButton(self.tr("Take photo…"), self)
         self.photo_button.setToolTip(self.tr("The camera you pick takes a photo and uploads it (0x8801)"))
         self.photo_button.clicked.connect(self.ask_photo)
@@ -204,7 +225,8 @@ class GatewayView(QWidget):
 
     def command_buttons(self) -> tuple[QPushButton, ...]:
         """What the selected terminal (of a unit) can be sent, in the order of the row above the table."""
-        return (self.send_button, self.query_button, self.track_button, self.params_button, self.photo_button)
+        return (self.send_button, self.query_button, self.track_button, self.params_button, self.attributes_button,
+                self.photo_button)
 
     def set_active(self, active: bool) -> None:
         self.collector.active = active
@@ -252,6 +274,10 @@ class GatewayView(QWidget):
                     t_.setItem(r, c, QTableWidgetItem(v))
                 elif item.text() != v:
                     item.setText(v)
+            tip = terminal_tip(d)  # what it is (its 0x0107) and the transparent data it sends, on hover
+            cell = t_.item(r, 0)
+            if cell.toolTip() != tip:
+                cell.setToolTip(tip)
             said = (d.get("last_command") or {}).get("values")  # a parameter query's answer, on hover
             tip = "\n".join(f"{k} = {v}" for k, v in said.items()) if said else ""
             cell = t_.item(r, self.COLUMNS.index("last_command"))
@@ -300,6 +326,11 @@ class GatewayView(QWidget):
         minutes, ok = QInputDialog.getInt(self, self.tr("Track %1").replace("%1", unit), self.tr("Minutes"), 10, 1, 1440)
         if ok:
             self.send_command_fn("jt808.track", unit, {"minutes": minutes})
+
+    def read_attributes(self) -> None:
+        unit = self._commanded_unit()
+        if unit is not None:
+            self.send_command_fn("jt808.read_attributes", unit, {})
 
     def read_params(self) -> None:
         unit = self._commanded_unit()

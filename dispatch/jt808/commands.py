@@ -12,6 +12,10 @@
   seconds) by camera ``channel`` (0 every one): the terminal answers 0x0001, then uploads each (0x0801).
 - ``read_params``: 0x8104 (every parameter) or 0x8106 (those of ``ids``): the terminal answers 0x0104, whose
   values are the outcome's ``values`` ({name: value}; bytes of an unknown type in hex).
+- ``read_attributes``: 0x8107; the terminal answers 0x0107 (maker, model, ICCID, hardware and firmware versions,
+  GNSS and network modules), the outcome's ``values``.
+- ``find_photos``: 0x8802, which photos the terminal keeps that were taken from ``from`` to ``to`` by camera
+  ``channel`` (0 every one); it answers 0x0802, the outcome's ``found`` (media id, camera, why, when, where).
 - ``photo``: 0x8801, take ``photos`` photos now with camera ``channel`` and upload them at once; the
   terminal answers 0x0805 with the photos' media ids, then uploads each (0x0801, dispatch/jt808/media.py).
 
@@ -31,7 +35,8 @@ from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
-COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params", "upload_photos")
+COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params", "upload_photos",
+            "read_attributes", "find_photos")
 MAX_UPLOAD_SPAN_S = 7 * 24 * 3600  # the photos of at most a week asked for at once
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
 ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
@@ -194,6 +199,12 @@ def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
         return encode.STORED_MEDIA_UPLOAD, encode.stored_upload_body(
             datetime.fromtimestamp(float(cmd["from"]), UTC), datetime.fromtimestamp(float(cmd["to"]), UTC),
             channel=int(cmd.get("channel") or 0))
+    if what == "find_photos":
+        return encode.STORED_MEDIA_QUERY, encode.stored_media_query_body(
+            channel=int(cmd.get("channel") or 0), start=datetime.fromtimestamp(float(cmd["from"]), UTC),
+            end=datetime.fromtimestamp(float(cmd["to"]), UTC))
+    if what == "read_attributes":
+        return encode.QUERY_ATTRIBUTES, b""
     if what == "read_params":
         ids = [int(i) for i in cmd.get("ids") or []]
         return (encode.QUERY_SOME_PARAMETERS, encode.query_parameters_body(ids)) if ids else (encode.QUERY_PARAMETERS, b"")
@@ -224,14 +235,17 @@ def describe(cmd: dict[str, Any]) -> str:
                                                                                 strict=True))
     if what == "alarm_confirm":
         return "alarm confirmation " + ", ".join(cmd.get("alarms") or ())
-    if what == "upload_photos":
+    if what in ("upload_photos", "find_photos"):
         cam = f"camera {cmd['channel']}" if cmd.get("channel") else "every camera"
-        return (f"photos kept from {datetime.fromtimestamp(cmd['from'], UTC):%Y-%m-%d %H:%M:%S} to "
+        head = "photos kept" if what == "upload_photos" else "search for photos kept"
+        return (f"{head} from {datetime.fromtimestamp(cmd['from'], UTC):%Y-%m-%d %H:%M:%S} to "
                 f"{datetime.fromtimestamp(cmd['to'], UTC):%H:%M:%S} UTC, {cam}")
     if what == "read_params":
         ids = cmd.get("ids") or []
         return "parameters read" + (": " + ", ".join(PARAMS[p][0] if p in PARAMS else f"0x{p:04X}" for p in ids)
                                     if ids else " (all)")
+    if what == "read_attributes":
+        return "attributes read"
     if what == "photo":
         n = cmd.get("photos", 1)
         return f"{n} photo{'s' if n != 1 else ''} from camera {cmd.get('channel')}"

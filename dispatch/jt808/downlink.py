@@ -101,10 +101,10 @@ class Downlink:
 
     def answered(self, s: TerminalSession, what: str, seq: int, result: int | None,
                  location: Location | None = None, media_ids: tuple[int, ...] | None = None,
-                 values: dict[str, Any] | None = None) -> None:
+                 values: dict[str, Any] | None = None, found: list[dict[str, Any]] | None = None) -> None:
         """The terminal's answer to what we sent: 0x0001 with ``result``, a position query's 0x0201, or a photo
         command's 0x0805 (``media_ids`` given: ``result`` is then its own, 0 ok, 1 failure, 2 no such camera), or a
-        parameter query's 0x0104 (``values``)."""
+        parameter query's 0x0104 or an attributes query's 0x0107 (``values``), or a search's 0x0802 (``found``)."""
         if what == "text":
             self.texts.pop(seq, None)
             if s.unit is not None:
@@ -119,7 +119,7 @@ class Downlink:
             for mid in media_ids:  # the uploads that follow name the command that asked for them
                 self.gw.media_requests[(cmd["unit"], mid)] = seq
         else:
-            outcome = "acked" if location is not None or values is not None else \
+            outcome = "acked" if location is not None or values is not None or found is not None else \
                 OUTCOMES.get(result if result is not None else 1, "failed")
         position = None
         if location is not None:
@@ -129,15 +129,18 @@ class Downlink:
         s.last_command = {"command": cmd["command"], "outcome": outcome, "at": time.time(), "seq": seq,
                           **({"values": values} if values is not None else {})}
         self._outcome(cmd, outcome, result=result, position=position,
-                      media_ids=list(media_ids) if media_ids is not None else None, values=values)
+                      media_ids=list(media_ids) if media_ids is not None else None, values=values, found=found)
 
     def _outcome(self, cmd: dict[str, Any], outcome: str, *, result: int | None = None,
                  position: dict[str, Any] | None = None, detail: str | None = None,
-                 media_ids: list[int] | None = None, values: dict[str, Any] | None = None) -> None:
+                 media_ids: list[int] | None = None, values: dict[str, Any] | None = None,
+                 found: list[dict[str, Any]] | None = None) -> None:
         unit = cmd["unit"]
         extra: dict[str, Any] = {"media_ids": media_ids} if media_ids is not None else {}
         if values is not None:
             extra["values"] = values
+        if found is not None:
+            extra["found"] = found
         self.gw.queue_event(NewEvent("jt808.command_answered", {
             "unit": unit, "terminal": cmd.get("terminal"), "sent": cmd["seq"], "command": cmd["command"],
             "outcome": outcome, "result": result, "position": position, "detail": detail, **extra}, f"unit:{unit}"))

@@ -52,8 +52,9 @@ from devices.jt808.messages import (
     locations_of,
     source_key,
 )
+from devices.jt808.more import VehicleControlReply
 from devices.jt808.report import driver_card
-from dispatch.jt808 import media
+from dispatch.jt808 import media, uplink
 from dispatch.jt808.commands import said_values
 from dispatch.jt808.session import TerminalSession
 from dispatch.store import NewEvent
@@ -98,6 +99,12 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
         _ack(gw, s, h, RESULT_OK)
     elif isinstance(item, TerminalResponse | CameraShotReply | ParametersReply):
         _answer(gw, s, item)
+    elif isinstance(item, uplink.ANYONE):
+        uplink.server_time(gw, s, item)
+    elif isinstance(item, uplink.ANSWERS):
+        uplink.answered(gw, s, item)
+    elif isinstance(item, uplink.AUTHENTICATED):
+        _reported(gw, s, item, arrived, joined)
     elif isinstance(item, LocationReport | LocationBatch | PositionReply | DriverIdentity | MediaEvent | MediaUpload):
         if not s.authenticated:
             s.error("unauthenticated", f"0x{h.msg_id:04X} before authentication")
@@ -123,6 +130,23 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
         s.error("unsupported", f"0x{h.msg_id:04X} is the platform's to send")
         gw.count("unsupported")
         _ack(gw, s, h, RESULT_UNSUPPORTED)
+
+
+def _reported(gw: Gateway, s: TerminalSession, item: Any, arrived: float, joined: bool) -> None:
+    """0x0108, 0x0500, 0x0701, 0x0900 (dispatch/jt808/uplink.py): an authenticated terminal's, of a bound unit."""
+    h = item.header
+    unit = gw.unit_for(s.phone or "") if s.authenticated else None
+    if unit is None:
+        code = "unauthenticated" if not s.authenticated else "unbound"
+        s.error(code, f"0x{h.msg_id:04X} " + ("before authentication" if code == "unauthenticated" else "of a terminal no unit has"))
+        gw.count(code)
+        _ack(gw, s, h, RESULT_FAILURE)
+        return
+    if isinstance(item, VehicleControlReply):
+        _positions(gw, s, (item.location,), arrived, live=True)
+        _answer(gw, s, item)
+    else:
+        uplink.reported(gw, s, item, unit, answer=not joined)
 
 
 def _ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
@@ -202,13 +226,13 @@ def _authenticate(gw: Gateway, s: TerminalSession, m: Authenticate) -> None:
 
 
 def _answer(gw: Gateway, s: TerminalSession,
-            m: TerminalResponse | PositionReply | CameraShotReply | ParametersReply) -> None:
+            m: TerminalResponse | PositionReply | CameraShotReply | ParametersReply | VehicleControlReply) -> None:
     """An answer to a text or a command we sent (by our serial): its outcome is recorded."""
     waiting = s.pending.pop(m.reply_serial, None)
     if waiting is None:
         return
     what, sent = waiting
-    if isinstance(m, PositionReply):
+    if isinstance(m, PositionReply | VehicleControlReply):
         gw.downlink.answered(s, what, sent, None, m.location)
     elif isinstance(m, CameraShotReply):
         gw.downlink.answered(s, what, sent, m.result, media_ids=m.media_ids)

@@ -229,6 +229,25 @@ def read_params(core: Any, actor: str, unit_id: str, names: Any = None) -> dict[
     return _command(core, actor, unit_id, {"command": "read_params", "ids": ids})
 
 
+@op("jt808.read_attributes")
+def read_attributes(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
+    """Ask a truck's terminal what it is (0x8107): its 0x0107 (maker, model, terminal id, ICCID, hardware and
+    firmware versions, GNSS and network modules) is the outcome's ``values``."""
+    return _command(core, actor, unit_id, {"command": "read_attributes"})
+
+
+@op("jt808.find_photos")
+def find_photos(core: Any, actor: str, unit_id: str, start: Any, end: Any, channel: int = 0) -> dict[str, Any]:
+    """Ask a truck's terminal which photos it keeps that were taken from `start` to `end` (ISO 8601 with its zone,
+    or epoch seconds) by camera `channel` (0: every one) (0x8802): its 0x0802 is the outcome's ``found`` (media id,
+    camera, why, when, where); nothing is uploaded (``jt808.upload_photos`` asks for them)."""
+    from dispatch.jt808.commands import check_channel, check_span
+
+    a, b = check_span(start, end)
+    c = check_channel(channel, every=True)
+    return _command(core, actor, unit_id, {"command": "find_photos", "from": a, "to": b, "channel": c})
+
+
 @op("jt808.confirm_alarms")
 def confirm_alarms(core: Any, actor: str, unit_id: str, alarms: list[str]) -> dict[str, Any]:
     """Confirm alarms of a truck's terminal (0x8203, manual alarm confirmation): the terminal may then clear

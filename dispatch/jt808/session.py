@@ -69,6 +69,8 @@ class TerminalSession:
     serial: int = 0  # the platform's serial towards this terminal
     pending: dict[int, tuple[str, Any]] = field(default_factory=dict)  # our serial -> what we wait an answer for
     last_command: dict[str, Any] | None = None  # the last command sent: {command, outcome, at, seq}
+    attributes: dict[str, Any] | None = None  # what its last 0x0107 said (dispatch/jt808/uplink.py)
+    passthrough: dict[str, dict[str, Any]] = field(default_factory=dict)  # 0x0900 type -> {count, at, size, head}
     _times: deque[float] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW), repr=False)
     _monitor: deque[MonitorFrame] = field(default_factory=lambda: deque(maxlen=MONITOR_FRAMES), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -133,6 +135,8 @@ class TerminalSession:
             "last_position": self.last_position,
             "plate": (self.registered or {}).get("plate"), "model": (self.registered or {}).get("model"),
             "last_command": dict(self.last_command) if self.last_command else None,
+            "attributes": dict(self.attributes) if self.attributes else None,
+            "passthrough": {k: dict(v) for k, v in self.passthrough.items()},
         }
 
 

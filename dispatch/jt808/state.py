@@ -23,7 +23,12 @@ Events (who and when are the event's own):
 - ``jt808.command_answered`` {unit, terminal, sent, command, outcome, result, position, detail, media_ids?}: its
   outcome, ``acked`` / ``failed`` / ``not_supported`` (the terminal's 0x0001 result, the 0x0201
   of a position query with its ``position``, a photo command's 0x0805 with the ``media_ids`` it will upload, a
-  parameter query's 0x0104 with the ``values`` read) or ``timeout``.
+  parameter query's 0x0104 with the ``values`` read, an attributes query's 0x0107 with them as ``values``, a
+  photo search's 0x0802 with what it ``found``) or ``timeout``.
+- ``jt808.upgrade_result`` {unit, terminal, kind, result}: how an upgrade went (0x0108): ``kind`` terminal,
+  ic_card_reader, gnss_module; ``result`` success, failure, cancelled.
+- ``jt808.waybill`` {unit, terminal, size, sha256, at, text | hex, truncated}: an electronic waybill the terminal
+  sent (0x0701), its text (or its bytes in hex when not text) up to 4 KiB; the SHA-256 of all of it.
 - ``jt808.media_received`` {unit, terminal, media_id, media_type, format, mime, event, channel, time, lat, lon,
   speed_kmh, course, alarms, request, name, sha256, size}: a photo (or other media) the terminal uploaded
   (0x0801), kept as a file under its SHA-256 (dispatch/jt808/media.py); ``time`` and the position are the
@@ -179,6 +184,8 @@ def _command_answered(state: State, ev: Event, ch: Changes) -> None:
             cmd["media_ids"] = list(p["media_ids"] or [])
         if "values" in p:
             cmd["values"] = dict(p["values"] or {})
+        if "found" in p:
+            cmd["found"] = [dict(f) for f in p["found"] or []]
     ch.feeds = True
     ch.entities.add(f"unit:{ev.payload['unit']}")
 

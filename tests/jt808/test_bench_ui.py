@@ -113,6 +113,17 @@ def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: 
                         == "Parameters read: acked", timeout=5000)
         qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).toolTip()
                         == "heartbeat_interval_s = 30\napn = cmnet", timeout=5000)
+        # and asks what the terminal is: its maker, model, SIM and firmware show on its number
+        assert view.attributes_button.isEnabled()
+        panel.send_command("jt808.read_attributes", "truck-41", {})
+        truck.expect(0x8107)
+        truck.send(encode.frame(encode.TERMINAL_ATTRIBUTES, "013912345678", 7, encode.attributes_body(
+            manufacturer="XC", model="C5L", terminal_id="9887125", iccid="89883030000131882455", firmware="V2.6")))
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), tcol["last_command"]).text()
+                        == "Attributes read: acked", timeout=5000)
+        qtbot.waitUntil(lambda: view.table.item(row_of("013912345678"), 0).toolTip().splitlines()[:3] == [
+            "XC C5L, terminal 9887125", "Firmware V2.6, hardware HW1.0", "SIM ICCID 89883030000131882455"],
+            timeout=5000)
     finally:
         stranger.close()
         truck.close()

@@ -131,7 +131,7 @@ def test_a_new_connection_of_the_same_terminal_replaces_the_old(core, gateway):
 
 
 def test_messages_we_do_not_decode_do_not_cut_a_terminal_off(core, gateway):
-    """A terminal sending transparent vendor data (0x0900, one package after another) sends good frames with an
+    """A terminal sending its vendor's own messages (0x6006, one package after another) sends good frames with an
     id we do not decode: each is answered "unsupported", and the connection stays, however many come in a row;
     bad frames in a row still cut it off."""
     term = RawTerminal(gateway.address)
@@ -139,10 +139,10 @@ def test_messages_we_do_not_decode_do_not_cut_a_terminal_off(core, gateway):
         login(term)
         n = gateway.max_bad_frames + 5
         for i in range(n):
-            term.send(frame("0900 2004", PHONE_2013, f"{0x10 + i:04X}", f"{n:04X}", f"{i + 1:04X}", "DE AD BE EF"))
+            term.send(frame("6006 2004", PHONE_2013, f"{0x10 + i:04X}", f"{n:04X}", f"{i + 1:04X}", "DE AD BE EF"))
         term.send(frame("0002 0000", PHONE_2013, "0100"))
         acks = term.expect(0x8001, n + 2)[1:]
-        assert {(a.reply_id, a.result) for a in acks[:-1]} == {(0x0900, 3)} and acks[-1].result == 0
+        assert {(a.reply_id, a.result) for a in acks[:-1]} == {(0x6006, 3)} and acks[-1].result == 0
         s = gateway.session_of("013912345678")
         assert s.connected and s.errors["unknown"] == n
         for i in range(gateway.max_bad_frames):

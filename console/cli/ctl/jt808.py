@@ -57,6 +57,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     pr.set_defaults(build=lambda a: ("jt808.read_params", {"unit_id": a.unit_id, "names": a.names}),
                     render=_render_command, follow=_follow)
 
+    at = js.add_parser("attributes", parents=[common],
+                       help="read what a truck's terminal is (0x8107): maker, model, ICCID, hardware and firmware")
+    at.add_argument("unit_id")
+    _wait_option(at)
+    at.set_defaults(build=lambda a: ("jt808.read_attributes", {"unit_id": a.unit_id}), render=_render_command,
+                    follow=_follow)
+
     cf = js.add_parser("confirm", parents=[common],
                        help="confirm alarms to a truck's terminal (0x8203), e.g. emergency: it may then clear them")
     cf.add_argument("unit_id")
@@ -83,6 +90,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     _wait_option(pu)
     pu.set_defaults(build=lambda a: ("jt808.upload_photos", {"unit_id": a.unit_id, "start": a.start, "end": a.end,
                                                              "channel": a.channel}),
+                    render=_render_command, follow=_follow)
+
+    pk = js.add_parser("photos-find", parents=[common],
+                       help="list the photos a truck keeps from --from to --to (0x8802), uploading none")
+    pk.add_argument("unit_id")
+    pk.add_argument("--from", dest="start", required=True, help="ISO 8601 with its zone, e.g. 2026-12-05T10:00+08:00")
+    pk.add_argument("--to", dest="end", required=True)
+    pk.add_argument("--channel", type=int, default=0, help="the camera (default 0: every one)")
+    _wait_option(pk)
+    pk.set_defaults(build=lambda a: ("jt808.find_photos", {"unit_id": a.unit_id, "start": a.start, "end": a.end,
+                                                           "channel": a.channel}),
                     render=_render_command, follow=_follow)
 
     pl = js.add_parser("photos", parents=[common], help="photos trucks' cameras uploaded (newest last)")
@@ -145,7 +163,7 @@ def _follow(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[
         rows = client.call("jt808.commands", {"event": result["event"]}, actor)
         if rows and rows[0]["outcome"] is not None:
             return {**result, **{k: rows[0].get(k) for k in ("outcome", "result", "position", "detail", "answered",
-                                                              "media_ids", "values")}}
+                                                              "media_ids", "values", "found")}}
         pause.wait(0.25)  # a poll of the outcome, on the hub's or the store's time
     return result
 
@@ -161,6 +179,10 @@ def _render_command(r: dict[str, Any], _a: Any) -> str:
             out += f"; media ids {', '.join(str(m) for m in r['media_ids'])} to be uploaded (ctl jt808 photos)"
         if r.get("values") is not None:
             out += "".join(f"\n  {name} = {value}" for name, value in r["values"].items()) or "\n  (none)"
+        if r.get("found") is not None:
+            out += f"; {len(r['found'])} kept" + "".join(
+                f"\n  media {f['media_id']}: camera {f['channel']}, {f['event']}, {iso(f['time']) if f.get('time') else '-'}"
+                f", {_where(f)}" for f in r["found"])
         return out + (f" ({r['detail']})" if r.get("detail") else "")
     state = "sent to the terminal" if r["connected"] else "waiting for the terminal to come online"
     return f"{what} for {r['unit_id']} (terminal {r['terminal']}): event {r['event']}, {state}"
