@@ -254,9 +254,9 @@ def attributes_body(*, edition: int = 2013, terminal_type: int = 0x0004, manufac
                     model: str = "LZ-T808", terminal_id: str = "T000001", iccid: str = "89860000000000000000",
                     hardware: str = "HW1.0", firmware: str = "FW1.0", gnss: int = 0b11, network: int = 0b100001) -> bytes:
     """0x0107 in the layout of ``edition`` (2013: maker BYTE[5], model BYTE[20], terminal id BYTE[7]; 2019:
-    BYTE[11], BYTE[30], BYTE[30]); type 0x0004 a freight all-in-one terminal, GNSS GPS and BDS, network GPRS and
+    BYTE[5], BYTE[30], BYTE[30]); type 0x0004 a freight all-in-one terminal, GNSS GPS and BDS, network GPRS and
     TD-LTE. :raises ValueError: a field too long, an ICCID not of at most 20 digits."""
-    sizes = (11, 30, 30) if edition == 2019 else (5, 20, 7)
+    sizes = (5, 30, 30) if edition == 2019 else (5, 20, 7)
     if not iccid.isascii() or not iccid.isdigit() or len(iccid) > 20:
         raise ValueError(f"ICCID {iccid!r}: at most 20 digits")
     out = (struct.pack(">H", terminal_type) + pad(manufacturer, sizes[0]) + pad(model, sizes[1])

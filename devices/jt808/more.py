@@ -33,7 +33,8 @@ PASSTHROUGH_KINDS = {0x00: "gnss_detail", 0x0B: "ic_card", 0x41: "serial_1", 0x4
 
 # 0x0107 fixed fields: maker, model, terminal id (then ICCID BCD[10])
 _ATTR_2013 = (5, 20, 7)
-_ATTR_2019 = (11, 30, 30)
+_ATTR_2019 = (5, 30, 30)  # the maker stays BYTE[5] in 2019's 0x0107 (its 0x0100 widens it to BYTE[11])
+_ATTR_2019_WIDE = (11, 30, 30)  # terminals that lay 0x0107 out as their 2019 registration
 _ICCID = 10
 _H = struct.Struct(">H")
 _I = struct.Struct(">I")
@@ -66,9 +67,9 @@ class QueryAttributes:
 @dataclass(frozen=True, slots=True)
 class TerminalAttributes:
     """0x0107: what the terminal is. The 2013 layout has the maker BYTE[5], model BYTE[20] and terminal id
-    BYTE[7]; 2019 BYTE[11], BYTE[30] and BYTE[30]. A 2019 header says 2019; with an older header the 2013 widths
-    are read, unless they do not fit the body exactly and the 2019 ones do (a 2019 terminal with a 2013 header).
-    Then the ICCID (BCD[10]), the hardware and firmware versions (each a BYTE length and the text), the GNSS
+    BYTE[7]; 2019 keeps the maker's BYTE[5] and widens the others to BYTE[30] (some terminals widen the maker to
+    BYTE[11] too, as 2019's registration has it). The layout the header's edition says is tried first, then the
+    others: the one the body fits exactly is read (a body no layout fits is a BodyError). Then the ICCID (BCD[10]), the hardware and firmware versions (each a BYTE length and the text), the GNSS
     module's and the communication module's bits."""
 
     header: Header
@@ -257,11 +258,9 @@ def _attributes_end(body: bytes, widths: tuple[int, int, int]) -> int | None:
 def terminal_attributes(h: Header, body: bytes) -> TerminalAttributes:
     """0x0107 in the layout its header and body say (see `TerminalAttributes`); the body must end where its
     lengths say."""
-    widths = _ATTR_2019 if h.edition == 2019 else _ATTR_2013
-    if widths is _ATTR_2013 and _attributes_end(body, _ATTR_2013) != len(body) and _attributes_end(
-            body, _ATTR_2019) == len(body):
-        widths = _ATTR_2019
-    edition = 2019 if widths is _ATTR_2019 else 2013
+    tries = (_ATTR_2019, _ATTR_2019_WIDE, _ATTR_2013) if h.edition == 2019 else (_ATTR_2013, _ATTR_2019, _ATTR_2019_WIDE)
+    widths = next((w for w in tries if _attributes_end(body, w) == len(body)), tries[0])
+    edition = 2013 if widths is _ATTR_2013 else 2019
     pos = 2 + sum(widths) + _ICCID
     need(h, body, pos + 1, f"terminal attributes ({edition})")
     parts = []

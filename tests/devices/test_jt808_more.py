@@ -82,8 +82,10 @@ def test_server_time_that_is_not_a_time():
 # "FW2.1.07"; GNSS 0x0B: GPS, BDS, Galileo; network 0xA1: GPRS, TD-LTE, other
 ATTR_TAIL = ("89 86 04 12 34 56 78 90 12 34" + "05" + hextext("HW1.0") + "08" + hextext("FW2.1.07") + "0B" + "A1")
 ATTR_2013 = "00 C5" + hextext("LZCG", 5) + hextext("LZ-T808", 20) + hextext("T000001", 7) + ATTR_TAIL
-ATTR_2019 = ("00 C5" + hextext("LIUZHOU-CG", 11) + hextext("LZ-T808-2019-BDS", 30) + hextext("T0000000000001", 30)
+ATTR_2019 = ("00 C5" + hextext("LZCG", 5) + hextext("LZ-T808-2019-BDS", 30) + hextext("T0000000000001", 30)
              + ATTR_TAIL)
+ATTR_2019_WIDE = ("00 C5" + hextext("LIUZHOU-CG", 11) + hextext("LZ-T808-2019-BDS", 30) + hextext("T0000000000001", 30)
+                  + ATTR_TAIL)  # the maker as wide as 2019's registration has it
 
 
 def check_attributes(m, maker: str, model: str, terminal_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -99,12 +101,14 @@ def check_attributes(m, maker: str, model: str, terminal_id: str) -> None:  # ty
 def test_attributes_2013_and_2019_layouts():
     assert isinstance(dec(0x8107, ""), QueryAttributes) and isinstance(dec(0x8107, "", 2019), QueryAttributes)
     check_attributes(dec(0x0107, ATTR_2013), "LZCG", "LZ-T808", "T000001")
-    check_attributes(dec(0x0107, ATTR_2019, 2019), "LIUZHOU-CG", "LZ-T808-2019-BDS", "T0000000000001")
-    # a 2019 terminal with a 2013 header: the 2013 widths do not fit the body, the 2019 ones do
-    check_attributes(dec(0x0107, ATTR_2019, 2013), "LIUZHOU-CG", "LZ-T808-2019-BDS", "T0000000000001")
-    # a 2019 header says 2019: a 2013 body does not fit it
+    check_attributes(dec(0x0107, ATTR_2019, 2019), "LZCG", "LZ-T808-2019-BDS", "T0000000000001")
+    check_attributes(dec(0x0107, ATTR_2019_WIDE, 2019), "LIUZHOU-CG", "LZ-T808-2019-BDS", "T0000000000001")
+    # a 2019 terminal with a 2013 header, and the other way round: the layout the body fits exactly
+    check_attributes(dec(0x0107, ATTR_2019, 2013), "LZCG", "LZ-T808-2019-BDS", "T0000000000001")
+    check_attributes(dec(0x0107, ATTR_2013, 2019), "LZCG", "LZ-T808", "T000001")
+    # a body no layout fits: a byte after the 2019 layout's end
     with pytest.raises(BodyError):
-        dec(0x0107, ATTR_2013, 2019)
+        dec(0x0107, ATTR_2019 + " 00", 2019)
 
 
 def test_attributes_padding_names_and_empty_versions():
@@ -125,7 +129,7 @@ def test_attributes_round_trip(edition):
     assert (m.terminal_type, m.manufacturer, m.model, m.terminal_id, m.iccid, m.hardware, m.firmware) == (
         0x0004, "LZCG", "LZ-T808", "T000001", "89860000000000000000", "HW1.0", "FW1.0")
     assert (m.kinds, m.gnss_names, m.network_names) == (("freight", "all_in_one"), ("gps", "bds"), ("gprs", "td_lte"))
-    assert len(body) == 2 + (71 if edition == 2019 else 32) + 10 + 1 + 5 + 1 + 5 + 2
+    assert len(body) == 2 + (65 if edition == 2019 else 32) + 10 + 1 + 5 + 1 + 5 + 2
     long_id = "T" * (30 if edition == 2019 else 7)
     m = dec(0x0107, encode.attributes_body(edition=edition, terminal_id=long_id, manufacturer="桂柳", iccid="1234",
                                            firmware="固件 V2"), edition)
@@ -303,7 +307,7 @@ def test_decode_command_says_the_new_messages():
                                            "0x8802", "0x0108"]
     attrs = objs[0]
     assert attrs["edition"] == 2019 and (attrs["manufacturer"], attrs["model"], attrs["firmware"], attrs["iccid"]) == (
-        "LIUZHOU-CG", "LZ-T808-2019-BDS", "FW2.1.07", "89860412345678901234")
+        "LZCG", "LZ-T808-2019-BDS", "FW2.1.07", "89860412345678901234")
     assert attrs["terminal_type"] == ["passenger", "freight", "video", "split"] and attrs["gnss"] == ["gps", "bds",
                                                                                                       "galileo"]
     assert (objs[1]["text"], objs[1]["bytes"]) == ("运单 42", 7)
