@@ -68,12 +68,16 @@ def terminal_tip(d: dict[str, Any]) -> str:
                      .replace("%3", a["terminal_id"]))
         lines.append(t("Firmware %1, hardware %2").replace("%1", a["firmware"] or "-").replace("%2", a["hardware"] or "-"))
         lines.append(t("SIM ICCID %1").replace("%1", a["iccid"]))
-        lines.append(t("Satellites %1; network %2").replace("%1", ", ".join(a["gnss"]) or "-")
-                     .replace("%2", ", ".join(a["network"]) or "-"))
+        lines.append(t("Satellites %1; network %2").replace("%1", _names(a["gnss"])).replace("%2", _names(a["network"])))
     for kind, p in sorted((d.get("passthrough") or {}).items()):
         lines.append(t("Transparent data %1: %2 messages, the last %3 bytes").replace("%1", kind)
                      .replace("%2", str(p["count"])).replace("%3", str(p["size"])))
     return "\n".join(lines)
+
+
+def _names(names: list[str]) -> str:
+    """Module names as written on their data sheets: gps -> GPS, td_lte -> TD-LTE."""
+    return ", ".join(n.upper().replace("_", "-") for n in names) or "-"
 
 
 def gateway_feed_stats(gw: Any) -> FeedStats:
