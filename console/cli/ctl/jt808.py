@@ -81,27 +81,21 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ph.set_defaults(build=lambda a: ("jt808.take_photo", {"unit_id": a.unit_id, "channel": a.channel,
                                                           "photos": a.count}), render=_render_command, follow=_follow)
 
-    pu = js.add_parser("photos-upload", parents=[common],
-                       help="have a truck upload the photos it kept from --from to --to (0x8803): a timer's, an alarm's")
-    pu.add_argument("unit_id")
-    pu.add_argument("--from", dest="start", required=True, help="ISO 8601 with its zone, e.g. 2026-12-05T10:00+08:00")
-    pu.add_argument("--to", dest="end", required=True)
-    pu.add_argument("--channel", type=int, default=0, help="the camera (default 0: every one)")
-    _wait_option(pu)
-    pu.set_defaults(build=lambda a: ("jt808.upload_photos", {"unit_id": a.unit_id, "start": a.start, "end": a.end,
-                                                             "channel": a.channel}),
-                    render=_render_command, follow=_follow)
-
-    pk = js.add_parser("photos-find", parents=[common],
-                       help="list the photos a truck keeps from --from to --to (0x8802), uploading none")
-    pk.add_argument("unit_id")
-    pk.add_argument("--from", dest="start", required=True, help="ISO 8601 with its zone, e.g. 2026-12-05T10:00+08:00")
-    pk.add_argument("--to", dest="end", required=True)
-    pk.add_argument("--channel", type=int, default=0, help="the camera (default 0: every one)")
-    _wait_option(pk)
-    pk.set_defaults(build=lambda a: ("jt808.find_photos", {"unit_id": a.unit_id, "start": a.start, "end": a.end,
-                                                           "channel": a.channel}),
-                    render=_render_command, follow=_follow)
+    for name, operation, what in (
+            ("photos-upload", "jt808.upload_photos",
+             "have a truck upload the photos it kept from --from to --to (0x8803): a timer's, an alarm's"),
+            ("photos-find", "jt808.find_photos",
+             "list the photos a truck keeps from --from to --to (0x8802), uploading none")):
+        sp = js.add_parser(name, parents=[common], help=what)
+        sp.add_argument("unit_id")
+        sp.add_argument("--from", dest="start", required=True,
+                        help="ISO 8601 with its zone, e.g. 2026-12-05T10:00+08:00")
+        sp.add_argument("--to", dest="end", required=True)
+        sp.add_argument("--channel", type=int, default=0, help="the camera (default 0: every one)")
+        _wait_option(sp)
+        sp.set_defaults(build=lambda a, op=operation: (op, {"unit_id": a.unit_id, "start": a.start, "end": a.end,
+                                                            "channel": a.channel}),
+                        render=_render_command, follow=_follow)
 
     pl = js.add_parser("photos", parents=[common], help="photos trucks' cameras uploaded (newest last)")
     pl.add_argument("--unit", help="one truck's, from the whole log")
