@@ -72,9 +72,9 @@ def answered(gw: Gateway, s: TerminalSession, m: TerminalAttributes | StoredMedi
     waiting on this connection."""
     if isinstance(m, TerminalAttributes):
         s.attributes = attributes_of(m)
-        serial = next((ours for ours, (what, seq) in sorted(s.pending.items())
-                       if what == "command" and gw.downlink.commands.get(seq, {}).get("command") == "read_attributes"),
-                      None)
+        asked = [(seq, ours) for ours, (what, seq) in s.pending.items()
+                 if what == "command" and gw.downlink.commands.get(seq, {}).get("command") == "read_attributes"]
+        serial = min(asked)[1] if asked else None  # the oldest by its event (our serials wrap at 65535)
         waiting = s.pending.pop(serial, None) if serial is not None else None
         if waiting is not None:
             gw.downlink.answered(s, waiting[0], waiting[1], RESULT_OK, values=s.attributes)

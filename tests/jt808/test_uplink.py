@@ -146,3 +146,19 @@ def test_a_simulated_truck_says_its_attributes_and_which_photos_it_keeps(core, g
         assert wait_for(lambda: outcome(core, none["event"]), what="an empty search")["found"] == []
     finally:
         fleet.stop()
+
+
+def test_two_attribute_queries_are_answered_in_the_order_they_were_given(core, gateway):
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        first = call(core, "jt808.read_attributes", {"unit_id": "truck-41"}, actor="engineer:wu")
+        second = call(core, "jt808.read_attributes", {"unit_id": "truck-41"}, actor="dispatcher:li")
+        term.expect(encode.QUERY_ATTRIBUTES, 2)
+        term.send(encode.frame(encode.TERMINAL_ATTRIBUTES, PHONE, 7, encode.attributes_body(firmware="V1")))
+        assert wait_for(lambda: outcome(core, first["event"]), what="the first answered")["values"]["firmware"] == "V1"
+        assert outcome(core, second["event"]) is None  # still waiting for its own answer
+        term.send(encode.frame(encode.TERMINAL_ATTRIBUTES, PHONE, 8, encode.attributes_body(firmware="V2")))
+        assert wait_for(lambda: outcome(core, second["event"]), what="the second answered")["values"]["firmware"] == "V2"
+    finally:
+        term.close()
