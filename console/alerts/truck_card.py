@@ -37,6 +37,7 @@ from console.alerts.words import RULES, SEVERITIES, ZONE_KINDS, label
 from console.incidents.common import clock_text, run_op
 
 SITE_KINDS = ("construction_site", "disposal_site")
+WAYBILL_SHOWN = 160  # characters of a waybill on the card (ctl jt808 waybills has it whole)
 
 
 class DateField(QWidget):
@@ -302,6 +303,11 @@ class TruckCard(QWidget):
             if d.get("time"):
                 who.append(esc(self.tr("card in since %1").replace("%1", clock_text(d["time"], with_date=True))))
             row(self.tr("Driver"), " · ".join(who))
+        w = card.get("waybill")
+        if w:  # the newest electronic waybill its terminal sent (JT/T 808 0x0701)
+            said = w["text"] if w.get("text") is not None else self.tr("%1 bytes, not text").replace("%1", str(w["size"]))
+            said = said if len(said) <= WAYBILL_SHOWN else said[:WAYBILL_SHOWN - 1] + "…"
+            row(self.tr("Waybill"), esc(said) + " · " + esc(clock_text(w["at"], with_date=True)))
         pos = card.get("position")
         if pos:
             row(self.tr("Last fix"), esc(clock_text(pos["ts"], with_date=True)))

@@ -37,7 +37,7 @@ PERMISSIONS: tuple[Rule, ...] = (
         "replay.positions", "replay.seats", "replay.page", "analytics.stats", "analytics.dashboard", "analytics.select", "analytics.weights",
         "analytics.hotspots", "analytics.units", "analytics.report", "analytics.alerts_by_company", "analytics.live", "plans", "places", "places.search", "incident.check", "incidents.alerts",
         "field.unread", "supervision.flagged", "supervision.notices", "jt808.texts", "jt808.alarms", "jt808.drivers",
-        "jt808.commands", "jt808.photos", "jt808.terminals", "jt808.unknown", "citizens.request",
+        "jt808.commands", "jt808.photos", "jt808.waybills", "jt808.terminals", "jt808.unknown", "citizens.request",
         "citizens.requests", "citizens.preview", "citizens.layers", "citizens.satisfaction")),
     Rule("replay.export", (SL, A), why="writes a file on the hub's machine"),
     Rule("retention.show", EVERYONE, why="read only"),

@@ -114,6 +114,16 @@ def drivers(core: Any, actor: str, unit_id: str | None = None) -> list[dict[str,
                 if unit_id in (None, u)]
 
 
+@op("jt808.waybills")
+def waybills(core: Any, actor: str, unit_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Electronic waybills trucks' terminals sent (0x0701, ``jt808.waybill``), newest last: one truck's from the
+    whole log, or the last `limit` of every truck's."""
+    n = max(1, min(int(limit), 10_000))
+    kinds = ["jt808.waybill"]
+    evs = core.store.events(entity=f"unit:{unit_id}", kinds=kinds) if unit_id else core.store.events(kinds=kinds)
+    return [{**ev.payload, "seq": ev.seq, "ts": ev.ts} for ev in list(evs)[-n:]]
+
+
 def driver_at(core: Any, unit_id: str, ts: float) -> dict[str, Any] | None:
     """Who drove `unit_id` at `ts` by its terminal's card reader: the last card event at or before then (its
     terminal's time, else when it was recorded), if it was a card put in and read; None otherwise. From the

@@ -63,6 +63,7 @@ class Jt808State:
     media: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq of jt808.media_received -> the upload
     latest_media: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its newest upload (kept however
     # many newer ones of other trucks have pushed it out of `media`)
+    waybills: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit -> its terminal's newest waybill
 
 
 def jt808_state(state: State) -> Jt808State:
@@ -199,5 +200,13 @@ def _media_received(state: State, ev: Event, ch: Changes) -> None:
     while len(media) > MEDIA_KEPT:
         del media[next(iter(media))]
     st.latest_media[unit] = row
+    ch.feeds = True
+    ch.entities.add(f"unit:{unit}")
+
+
+@applies("jt808.waybill")
+def _waybill(state: State, ev: Event, ch: Changes) -> None:
+    unit = ev.payload["unit"]
+    jt808_state(state).waybills[unit] = {**ev.payload, "seq": ev.seq, "ts": ev.ts}
     ch.feeds = True
     ch.entities.add(f"unit:{unit}")

@@ -26,7 +26,7 @@ PHOTO_FIELDS = ("seq", "time", "ts", "channel", "event", "media_id", "request", 
 def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
     """Plate, company and its permit, the truck's permit (routes, sites, hours, validity), open alerts, the
     driver on duty when its terminal read a driver's card (name, certificate, since when), its JT/T 808 terminal
-    and the newest photo its cameras uploaded (with the file's ``path`` here)."""
+    and the newest photo its cameras uploaded (with the file's ``path`` here) and waybill its terminal sent."""
     core.refresh()
     now = core.clock()
     with core.lock:
@@ -56,6 +56,8 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
             **{k: latest.get(k) for k in PHOTO_FIELDS},
             "path": str(blob_path(attachments_dir(core), latest["sha256"]))}
         terminal = u.attributes.get("terminal")
+        w = j.waybills.get(unit_id)
+        waybill = None if w is None else {k: w.get(k) for k in ("seq", "at", "text", "hex", "size", "truncated")}
         return {
             "unit_id": u.id, "name": u.name, "kind": u.kind.value, "status": str(u.status),
             "plate": p["plate"] if p else u.name, "company": company, "permit": permit,
@@ -65,5 +67,6 @@ def truck_card(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
             "driver": driver,
             "terminal": terminal if isinstance(terminal, str) else None,
             "photo": photo,
+            "waybill": waybill,
             "position": None if pos is None else {"lat": pos.lat, "lon": pos.lon, "ts": pos.ts, "speed": pos.speed},
         }

@@ -252,6 +252,18 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
     core.record("system:jt808", [NewEvent("jt808.driver_identity", {"unit": "truck-04", "terminal": "013900000004",
                                                                      "time": t + 60, "card": "removed"}, "unit:truck-04")])
     qtbot.waitUntil(lambda: "韦建华" not in card.body.text(), timeout=10000)
+    # its terminal sent an electronic waybill (0x0701): the newest on the card, a long one cut short
+    bill = "建筑垃圾处置联单 LZ-2026-0042 柳南区工地 -> 洛维消纳场 " + "核准" * 100
+    core.record("system:jt808", [NewEvent("jt808.waybill", {"unit": "truck-04", "terminal": "013900000004",
+                                                            "size": len(bill.encode("gbk")), "sha256": "0" * 64,
+                                                            "at": t + 90, "text": bill, "truncated": False},
+                                          "unit:truck-04")])
+    qtbot.waitUntil(lambda: "LZ-2026-0042" in card.body.text(), timeout=10000)
+    import html
+
+    from console.alerts.truck_card import WAYBILL_SHOWN
+
+    assert "Waybill" in card.body.text() and html.escape(bill[:WAYBILL_SHOWN - 1] + "…") in card.body.text()
     # a boat is no truck: no card
     w.show_side_tab("units")
     w.map.unit_clicked.emit("boat-01")

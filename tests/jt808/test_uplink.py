@@ -72,6 +72,10 @@ def test_what_a_terminal_reports_is_recorded_kept_and_answered(core, gateway):
         assert text["text"] == content.decode("gbk") and text["unit"] == "truck-41" and text["terminal"] == PHONE
         assert text["sha256"] == hashlib.sha256(content).hexdigest() and text["size"] == len(content)
         assert "text" not in binary and binary["hex"] == "00ff1062696e617279"
+        listed = call(core, "jt808.waybills", {"unit_id": "truck-41"}, actor="t")
+        assert [w.get("text") for w in listed] == [content.decode("gbk"), None]  # oldest first
+        card = call(core, "truck.card", {"unit_id": "truck-41"}, actor="t")["waybill"]
+        assert (card["hex"], card["size"], card.get("text")) == ("00ff1062696e617279", 9, None)  # the newest
         [up] = wait_for(lambda: events(core, "jt808.upgrade_result"), what="the upgrade result")
         assert (up.payload["kind"], up.payload["result"]) == ("terminal", "failure")
 

@@ -124,6 +124,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     dr.add_argument("--unit")
     dr.set_defaults(build=lambda a: ("jt808.drivers", {"unit_id": a.unit}), render=_render_drivers)
 
+    wb = js.add_parser("waybills", parents=[common], help="electronic waybills trucks' terminals sent (newest last)")
+    wb.add_argument("--unit", help="one truck's, from the whole log")
+    wb.add_argument("--limit", type=int, default=100, help="the last N (default 100)")
+    wb.set_defaults(build=lambda a: ("jt808.waybills", {"unit_id": a.unit, "limit": a.limit}), render=_render_waybills)
+
     tm = js.add_parser("terminals", parents=[common], help="the gateway's terminals (needs --hub: a running gateway)")
     tm.set_defaults(build=lambda a: ("jt808.terminals", {}), render=_render_terminals)
 
@@ -249,6 +254,12 @@ def _render_drivers(rows: list[dict[str, Any]], _a: Any) -> str:
     return table([[r["unit"], r.get("name", ""), r.get("certificate", ""), r.get("agency", ""),
                    r.get("valid_until") or "", iso(r["time"]) if r.get("time") else "", r["terminal"]] for r in rows],
                  ["unit", "driver", "certificate", "agency", "valid until", "card in", "terminal"])
+
+
+def _render_waybills(rows: list[dict[str, Any]], _a: Any) -> str:
+    return table([[r["seq"], iso(r.get("at") or r["ts"]), r["unit"], r["size"],
+                   r["text"] if "text" in r else f"(bytes) {r['hex'][:48]}", r["sha256"][:12]] for r in rows],
+                 ["event", "received", "unit", "bytes", "waybill", "sha256"])
 
 
 def _render_terminals(rows: list[dict[str, Any]], _a: Any) -> str:
