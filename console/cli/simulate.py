@@ -42,6 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--camera-every", type=float, default=None, metavar="SECONDS",
                    help="with --jt808: each truck's camera takes a photo this often and keeps it (uploaded when "
                         "the platform asks for the photos of a time: ctl jt808 photos-upload)")
+    p.add_argument("--waybill", action="store_true",
+                   help="with --jt808: each truck sends its trip's electronic waybill (0x0701) once logged in")
     p.add_argument("--signal-loss", default="60:180", metavar="FROM:TO",
                    help="with --jt808: seconds after start during which every tenth truck (08, 18 ...) has no "
                         "signal and stores its positions (default 60:180; 'none' for never)")
@@ -84,6 +86,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _waybill(plate: str, n: int) -> str:
+    """A demo truck's trip waybill as a disposal permit's record reads (its content is the terminal vendor's)."""
+    import time
+
+    return f"建筑垃圾处置联单 LZ-{time.strftime('%Y%m%d')}-{n:04d} {plate} 柳南区工地 -> 洛维消纳场"
+
+
 def _run_jt808(args: argparse.Namespace) -> int:
     from devices.sim.jt808 import Jt808Fleet, SimTerminal, truck_phone
     from dispatch.demo.fleet import build_demo
@@ -111,7 +120,8 @@ def _run_jt808(args: argparse.Namespace) -> int:
             track.start = (track.start + 0.37 * (i // len(trucks))) % 1.0
         terminals.append(SimTerminal(truck_phone(i + 1), track, edition=args.edition, plate=unit.name,
                                      interval_s=args.interval, blackout=loss if (i + 1) % 10 == 8 else None,
-                                     seed=i, camera_every_s=args.camera_every))
+                                     seed=i, camera_every_s=args.camera_every,
+                                     waybill=_waybill(unit.name, i + 1) if args.waybill else None))
         print(f"{truck_phone(i + 1)} {unit.id if i < len(trucks) else f'truck-{i + 1}'}", flush=True)
     for term in terminals:
         term.on_text = lambda t, text: print(f"{t.phone} text: {text}", flush=True)

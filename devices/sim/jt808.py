@@ -83,7 +83,7 @@ class SimTerminal:
     def __init__(self, phone: str, track: SimTrack, *, edition: int = 2013, plate: str = "", interval_s: float = 10.0,
                  heartbeat_s: float = 30.0, blackout: tuple[float, float] | None = None, alarms: bool = True,
                  clock: Callable[[], float] = time.time, t0: float | None = None, seed: int = 0,
-                 camera_every_s: float | None = None) -> None:
+                 camera_every_s: float | None = None, waybill: str | None = None) -> None:
         self.phone = phone
         self.track = track
         self.edition = edition
@@ -106,6 +106,7 @@ class SimTerminal:
         self.camera_every_s = camera_every_s  # a timed photo (event 1) kept, not uploaded, every so often
         self.kept: list[tuple[int, int, int, float]] = []  # photos kept: (media id, channel, event, taken at)
         self.passthrough: list[tuple[int, bytes]] = []  # 0x8900 transparent data received: (type, data)
+        self.waybill = waybill  # the trip's electronic waybill (0x0701), sent once, after its first authentication
         self._mileage = 1000.0 + self.rng.uniform(0, 5000)
         self._tracking: tuple[float, float] | None = None  # (interval, until) from 0x8202
         self._writer: asyncio.StreamWriter | None = None
@@ -184,6 +185,9 @@ class SimTerminal:
         self._send(self.frame(encode.AUTHENTICATE, encode.authenticate_body(
             self.auth_code, edition=self.edition, imei=f"86{self.phone[-13:]:0>13}", software="SIM-1.0")))
         await asyncio.wait_for(self._authenticated.wait(), 15.0)
+        if self.waybill is not None:
+            self._send(self.frame(encode.WAYBILL, encode.waybill_body(self.waybill.encode("gb18030"))))
+            self.waybill = None
         if self.stored:
             stored, self.stored = self.stored, []
             first = (self._serial + 1) & 0xFFFF

@@ -124,14 +124,16 @@ def test_attributes_asked_for_are_the_commands_outcome(core, gateway):
         term.close()
 
 
-def test_a_simulated_truck_says_its_attributes_and_which_photos_it_keeps(core, gateway):
+def test_a_simulated_truck_sends_its_waybill_says_its_attributes_and_which_photos_it_keeps(core, gateway):
     from devices.sim.fleet import SimTrack
     from devices.sim.jt808 import Jt808Fleet, SimTerminal
 
     term = SimTerminal(PHONE, SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=0.2,
-                       camera_every_s=0.3)
+                       camera_every_s=0.3, waybill="建筑垃圾处置联单 LZ-0042")
     fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
     try:
+        [bill] = wait_for(lambda: events(core, "jt808.waybill"), what="the trip's waybill, once logged in")
+        assert bill.payload["text"] == "建筑垃圾处置联单 LZ-0042" and bill.payload["unit"] == "truck-41"
         wait_for(lambda: len(term.kept) >= 3, what="three photos kept by the timed camera")
         asked = call(core, "jt808.read_attributes", {"unit_id": "truck-41"}, actor="engineer:wu")
         attrs = wait_for(lambda: outcome(core, asked["event"]), what="the simulated truck's attributes")["values"]
