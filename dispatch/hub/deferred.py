@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from dispatch.store import NewEvent
+from dispatch.storetx import StoreUnavailable
 
 log = logging.getLogger("dispatch.hub.server")  # one logger for the hub, whichever part speaks
 
@@ -180,7 +181,9 @@ class Deferred:
     def _write_batch(self, batch: Any, items: list[NewEvent], *, give_back: bool = True) -> None:
         """The outbox's batch, then the events. A failed outbox write raises; with `give_back` (the writer's
         thread) both are given back here, under the relay lock, and the next try is due RETRY_S later; else the
-        caller gives them back."""
+        caller gives them back. Events the store certainly did not take (it was away or locked before the write
+        began) are given back here either way, and the batch, written, is not; other failures to record them are
+        logged."""
         try:
             if batch is not None:
                 self.outbox.write_batch(batch)
@@ -193,6 +196,14 @@ class Deferred:
         try:
             if items:
                 self.core.record("system:hub", items)
+        except StoreUnavailable as exc:
+            if exc.recorded is not False:  # lost at the commit: they may be in the log, and are not recorded twice
+                log.error("hub: recording %d events: %s", len(items), exc)
+                return
+            log.warning("hub: %d events not recorded, tried again in %g s: %s", len(items), RETRY_S, exc)
+            with self._lock:  # nothing of them is in the log: in front of what was deferred since, for the next try
+                self._deferred[:0] = items
+                self._deferred_due = time.monotonic() + RETRY_S
         except Exception:
             log.exception("hub: recording %d events failed", len(items))
 

@@ -52,3 +52,31 @@ def test_a_store_write_held_up_by_another_program_does_not_stop_the_field_loop(t
     finally:
         other.close()
         link.close()
+
+
+def test_events_the_store_did_not_take_are_recorded_at_the_next_try(tmp_path: Path) -> None:
+    """The hub's record refused before it began (the store away or locked past its busy timeout: nothing of it in
+    the log) is tried again, in front of what came since, and recorded once."""
+    from dispatch.storetx import StoreUnavailable
+
+    link = Link(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
+    record = link.core.record
+    refused: list[int] = []
+
+    def away_once(actor: str, items, **kw):  # type: ignore[no-untyped-def]
+        if actor == "system:hub" and not refused:
+            refused.append(len(items))
+            raise StoreUnavailable("the store is unavailable (database is locked): nothing of this command was "
+                                   "recorded", recorded=False)
+        return record(actor, items, **kw)
+
+    try:
+        link.core.record = away_once  # type: ignore[method-assign]
+        _connect(link, "boat-01")
+        wait_for(lambda: _online(link) == ["boat-01"], 10, what="boat-01's online, recorded at the next try")
+        assert refused == [1]
+        _connect(link, "boat-02")
+        wait_for(lambda: _online(link) == ["boat-01", "boat-02"], 10, what="the next one as usual")
+    finally:
+        link.core.record = record  # type: ignore[method-assign]
+        link.close()
