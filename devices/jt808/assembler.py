@@ -7,6 +7,8 @@ package (a photo of a few hundred packages over a slow link takes longer than th
 is the one longest silent when more than ``max_pending`` wait; a message announced larger than
 ``max_bytes`` (1 MiB by default: a camera's photo is up to a few hundred KB) is not held at all.
 Each is counted (`incomplete`). Packages may come in any order; a repeated package replaces the first.
+`stalled` says which messages have waited long enough since their latest package (or since they were last asked
+for) to ask the terminal again for what they lack.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Assembler:
         self.clock = clock
         self.incomplete = 0
         self._pending: dict[_Key, tuple[float, dict[int, bytes]]] = {}
+        self._asked: dict[_Key, tuple[int, float]] = {}  # times asked for again by `stalled`, and when last
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -60,6 +63,7 @@ class Assembler:
         if len(parts) < header.packages:
             return None
         self._pending.pop(key, None)
+        self._asked.pop(key, None)
         body = b"".join(parts[i] for i in range(1, header.packages + 1))
         first = Header(header.msg_id, header.phone, serial, len(body), header.edition, header.protocol_version,
                        header.encryption, header.packages, 1)
@@ -82,5 +86,25 @@ class Assembler:
         stale = [k for k, (t0, _p) in self._pending.items() if now - t0 > self.timeout]
         for k in stale:
             del self._pending[k]
+        for k in [k for k in self._asked if k not in self._pending]:  # dropped (expired, pushed out)
+            del self._asked[k]
         self.incomplete += len(stale)
         return len(stale)
+
+    def stalled(self, quiet_s: float, times: int, template: Header, now: float | None = None) -> list[Header]:
+        """The messages still being joined whose latest package came more than `quiet_s` ago, and that were asked
+        for again fewer than `times` times, none in the last `quiet_s`: for each, a header of its package 1 (the
+        edition and version of `template`, the terminal's), counted as asked for now. A message whose last package
+        never came is among them too (nothing else would ask for it)."""
+        now = self.clock() if now is None else now
+        self.expire(now)
+        out = []
+        for key, (latest, _parts) in self._pending.items():
+            n, at = self._asked.get(key, (0, float("-inf")))
+            if n >= times or now - max(latest, at) <= quiet_s:
+                continue
+            self._asked[key] = (n + 1, now)
+            phone, msg_id, packages, serial = key
+            out.append(Header(msg_id, phone, serial, 0, template.edition, template.protocol_version,
+                              template.encryption, packages, 1))
+        return out

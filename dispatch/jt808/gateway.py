@@ -48,6 +48,8 @@ from dispatch.store import NewEvent
 log = logging.getLogger(__name__)
 
 DEFAULT_BIND = "tcp://0.0.0.0:6808"
+ASK_AGAIN_AFTER_S = 10.0  # a split message's missing packages asked for again after this long without any
+ASK_AGAIN_TIMES = 3  # ... at most this many times (then it is dropped 60 s after its latest package, and counted)
 __all__ = ["ACTOR", "DEFAULT_BIND", "Gateway", "parse_bind"]
 
 
@@ -295,6 +297,21 @@ class Gateway:
             while self.closed and now - (self.closed[0].closed_at or now) > self.keep_closed:
                 self.closed.popleft()
         self.downlink.sweep(now)
+        self._ask_again(mono)
+
+    def _ask_again(self, mono: float) -> None:
+        """Split messages whose missing packages did not come after they were asked for (or whose last package
+        never came, so nobody asked): asked for again, every ASK_AGAIN_AFTER_S, at most ASK_AGAIN_TIMES times."""
+        from devices.jt808.header import Header
+        from dispatch.jt808.handler import ask_again
+
+        for s in list(self.sessions.values()):
+            asm = s.stream.assembler
+            if not len(asm) or s.closed_at is not None or s.phone is None:
+                continue
+            template = Header(0, s.phone, 0, 0, s.header_edition, s.protocol_version)
+            for h in asm.stalled(ASK_AGAIN_AFTER_S, ASK_AGAIN_TIMES, template, mono):
+                ask_again(self, s, h)
 
     # ------------------------------------------------------ loop thread: the handler's calls
     def send(self, s: TerminalSession, msg_id: int, body: bytes, *, to: Header | None = None) -> int:

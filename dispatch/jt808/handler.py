@@ -85,7 +85,7 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
     if isinstance(item, Fragment):
         _ack(gw, s, h, RESULT_OK)  # each package is answered; the joined message comes after the last one
         if h.package == h.packages:  # the last package: any missing ones are asked for again
-            _ask_again(gw, s, h)
+            ask_again(gw, s, h)
         return
     joined = h.packages > 1
     if isinstance(item, Register):
@@ -149,9 +149,10 @@ def _reported(gw: Gateway, s: TerminalSession, item: Any, arrived: float, joined
         uplink.reported(gw, s, item, unit, answer=not joined)
 
 
-def _ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
-    """The last package of a split message came with others missing: a photo's 0x8800 names them
-    (dispatch/jt808/media.py); any other message's 0x8003, by the serial of its package 1 (at most 255 at a time)."""
+def ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
+    """A split message lacks packages (its last one came with others missing, or the gateway's sweep found it
+    stalled): a photo's 0x8800 names them (dispatch/jt808/media.py); any other message's 0x8003, by the serial of
+    its package 1 (at most 255 at a time)."""
     first, missing = s.stream.assembler.missing(h)
     if not missing:
         return

@@ -269,3 +269,33 @@ def test_the_timeout_counts_from_the_latest_package():
         clock.t = 40.0 * i
         out += s.feed(f)
     assert isinstance(out[-1], MediaUpload) and s.counters.incomplete == 0
+
+
+def test_stalled_messages_are_asked_for_again_a_few_times_then_left_to_expire():
+    from devices.jt808.assembler import Assembler
+    from devices.jt808.header import Header
+
+    clock = Clock(1000.0)
+    asm = Assembler(timeout=60.0, clock=clock)
+    template = Header(0, "013912345678", 0, 0, 2019, 1)
+    for n in (1, 2):  # packages 1 and 2 of 3 of a batch whose first serial is 40; the last never comes
+        assert asm.push(Header(0x0704, "013912345678", 39 + n, 100, 2019, 1, 0, 3, n), b"x") is None
+    assert asm.stalled(10.0, 3, template) == []  # not quiet long enough yet
+    clock.t += 10.5
+    [h] = asm.stalled(10.0, 3, template)
+    assert (h.msg_id, h.serial, h.packages, h.package, h.edition, h.protocol_version) == (0x0704, 40, 3, 1, 2019, 1)
+    assert asm.missing(h) == (b"x", (3,))
+    assert asm.stalled(10.0, 3, template) == []  # just asked: not again at once
+    asks = 1
+    for _ in range(3):  # 21, 31.5 and 42 s after its latest package
+        clock.t += 10.5
+        asks += len(asm.stalled(10.0, 3, template))
+    assert asks == 3 and len(asm) == 1  # three times, then no more; still waiting for its timeout (60 s)
+    clock.t += 60.0
+    assert asm.stalled(10.0, 3, template) == [] and len(asm) == 0 and asm.incomplete == 1  # expired, counted
+    # a message joined is forgotten with its asks
+    assert asm.push(Header(0x0704, "013912345678", 50, 100, 2013, 0, 0, 2, 1), b"a") is None
+    clock.t += 11
+    assert len(asm.stalled(10.0, 3, template)) == 1
+    assert asm.push(Header(0x0704, "013912345678", 51, 100, 2013, 0, 0, 2, 2), b"b") is not None
+    assert asm._asked == {}

@@ -54,3 +54,26 @@ def test_a_photo_without_its_first_package_is_asked_for_by_serial(core, gateway)
         assert (done.media_id, done.missing) == (9, ())
     finally:
         term.close()
+
+
+def test_a_batch_whose_last_package_never_came_is_asked_for_by_the_sweep(core, gateway, monkeypatch):
+    """Nothing came to say a package was missing (the last one was lost): the gateway's sweep finds the batch silent
+    and asks for what it lacks; asked again when that does not come either; the packages sent then join."""
+    monkeypatch.setattr("dispatch.jt808.gateway.ASK_AGAIN_AFTER_S", 0.2)  # seconds, not the 10 of a real link
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        bodies = [location.encode(24.30 + i * 1e-4, 109.40, T0 + timedelta(seconds=10 * i), speed=20.0)
+                  for i in range(40)]
+        frames = encode.frames(encode.LOCATION_BATCH, PHONE, 500, encode.batch_body(bodies), size=400)
+        for f in frames[:-1]:
+            term.send(f)
+        first, again = term.expect(encode.RETRANSMIT_REQUEST, 2, timeout=10)  # the sweep runs every second
+        n = len(frames)
+        assert (first.first_serial, first.missing) == (again.first_serial, again.missing) == (500, (n,))
+        term.send(frames[-1])
+        pos = wait_for(lambda: core.state.units["truck-41"].position, what="the batch's positions")
+        assert pos.ts == (T0 + timedelta(seconds=390)).timestamp()
+        assert gateway.counters["packages_asked_again"] == 2
+    finally:
+        term.close()
