@@ -88,6 +88,12 @@ def test_hub_simulate_and_ctl(tmp_path):
                  c["outcome"], c["by"]) for c in done] == [
             (True, "acked", "dispatcher:wang"), (True, "acked", "dispatcher:wang"), (True, "acked", "engineer:zhao")]
         assert done[1]["position"]["lat"] is not None  # the simulated terminal's 0x0201
+        # what the terminal is (0x8107): its answer as the command's outcome, and on the terminals' list
+        attrs = json.loads(main(*ctl, "--json", "jt808", "attributes", "truck-01", "--wait", "20",
+                                stdin=PASSWORD).stdout)
+        assert attrs["outcome"] == "acked" and (attrs["values"]["manufacturer"], attrs["values"]["model"]) == (
+            "LZCG", "ZT-1")
+        assert "LZCG ZT-1 SIM-1.0" in main(*ctl, "jt808", "terminals", stdin=PASSWORD).stdout
         # the terminal that was refused gets in once its number is bound (it registers again within 30 s)
         with pytest.raises(Refused):  # a device binding is the engineer's
             client.call("unit.bind_terminal", {"unit_id": "truck-02", "terminal": "13900000002"})

@@ -263,10 +263,15 @@ def _render_waybills(rows: list[dict[str, Any]], _a: Any) -> str:
 
 
 def _render_terminals(rows: list[dict[str, Any]], _a: Any) -> str:
+    def what(r: dict[str, Any]) -> str:  # its last 0x0107 (ctl jt808 attributes), else its registration's model
+        a = r.get("attributes")
+        return f"{a['manufacturer']} {a['model']} {a['firmware']}".strip() if a else r.get("model") or ""
+
     return table([[r["phone"], r["unit"] or "", r["edition"] or "", "yes" if r["connected"] else r["close_reason"],
                    "yes" if r["authenticated"] else "no", r["messages"], r["rate_per_s"], r["last_message"],
-                   r["errors"], r["peer"]] for r in rows],
-                 ["terminal", "unit", "edition", "connected", "auth", "messages", "msg/s", "last", "errors", "peer"])
+                   r["errors"], what(r), r["peer"]] for r in rows],
+                 ["terminal", "unit", "edition", "connected", "auth", "messages", "msg/s", "last", "errors", "terminal is",
+                  "peer"])
 
 
 def _render_unknown(rows: list[dict[str, Any]], _a: Any) -> str:
