@@ -55,6 +55,7 @@ class Assembler:
             if len(self._pending) >= self.max_pending:
                 oldest = min(self._pending, key=lambda k: self._pending[k][0])
                 del self._pending[oldest]
+                self._asked.pop(oldest, None)
                 self.incomplete += 1
             entry = (now, {})
         parts = entry[1]
@@ -86,8 +87,7 @@ class Assembler:
         stale = [k for k, (t0, _p) in self._pending.items() if now - t0 > self.timeout]
         for k in stale:
             del self._pending[k]
-        for k in [k for k in self._asked if k not in self._pending]:  # dropped (expired, pushed out)
-            del self._asked[k]
+            self._asked.pop(k, None)
         self.incomplete += len(stale)
         return len(stale)
 

@@ -38,7 +38,7 @@ from devices.jt808.messages import Register
 from dispatch.jt808 import registry
 from dispatch.jt808.commands import ANSWER_TIMEOUT, COMMAND_TTL, alarm_mask
 from dispatch.jt808.downlink import Downlink
-from dispatch.jt808.handler import handle
+from dispatch.jt808.handler import ask_again, handle
 from dispatch.jt808.ingest import ACTOR, Ingest
 from dispatch.jt808.media import MediaRequests
 from dispatch.jt808.session import TerminalSession, wire
@@ -302,9 +302,6 @@ class Gateway:
     def _ask_again(self, mono: float) -> None:
         """Split messages whose missing packages did not come after they were asked for (or whose last package
         never came, so nobody asked): asked for again, every ASK_AGAIN_AFTER_S, at most ASK_AGAIN_TIMES times."""
-        from devices.jt808.header import Header
-        from dispatch.jt808.handler import ask_again
-
         for s in list(self.sessions.values()):
             asm = s.stream.assembler
             if not len(asm) or s.closed_at is not None or s.phone is None:
