@@ -15,13 +15,18 @@ PHONE = "013912345678"
 T0 = datetime(2026, 12, 5, 8, 0, 0, tzinfo=UTC)
 
 
+def batch_frames(first_serial: int) -> list[bytes]:
+    """A blind-area batch of 40 positions, 10 s apart from T0 (the last at T0 + 390 s), in packages of 400 bytes."""
+    bodies = [location.encode(24.30 + i * 1e-4, 109.40, T0 + timedelta(seconds=10 * i), speed=20.0)
+              for i in range(40)]
+    return encode.frames(encode.LOCATION_BATCH, PHONE, first_serial, encode.batch_body(bodies), size=400)
+
+
 def test_a_split_batch_missing_a_package_is_asked_for_again_and_joins(core, gateway):
     term = RawTerminal(gateway.address)
     try:
         login(term)
-        bodies = [location.encode(24.30 + i * 1e-4, 109.40, T0 + timedelta(seconds=10 * i), speed=20.0)
-                  for i in range(40)]
-        frames = encode.frames(encode.LOCATION_BATCH, PHONE, 200, encode.batch_body(bodies), size=400)
+        frames = batch_frames(200)
         assert len(frames) >= 4
         for i, f in enumerate(frames, start=1):
             if i != 2:
@@ -63,9 +68,7 @@ def test_a_batch_whose_last_package_never_came_is_asked_for_by_the_sweep(core, g
     term = RawTerminal(gateway.address)
     try:
         login(term)
-        bodies = [location.encode(24.30 + i * 1e-4, 109.40, T0 + timedelta(seconds=10 * i), speed=20.0)
-                  for i in range(40)]
-        frames = encode.frames(encode.LOCATION_BATCH, PHONE, 500, encode.batch_body(bodies), size=400)
+        frames = batch_frames(500)
         for f in frames[:-1]:
             term.send(f)
         first, again = term.expect(encode.RETRANSMIT_REQUEST, 2, timeout=10)  # the sweep runs every second
