@@ -93,15 +93,19 @@ def run(args: argparse.Namespace) -> int:
     window.remember_layout = not getattr(args, "screenshot", None)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab on an attached console", args.tab)
-    window.confirm_quit = not getattr(args, "screenshot", None)  # urgent cases open: ask before closing
+    # urgent cases open: ask before closing (not in a run that ends on its own)
+    window.confirm_quit = not (getattr(args, "screenshot", None) or getattr(args, "run_for", None) is not None)
     window.show_at_start(maximize=not getattr(args, "screenshot", None))
+    from console.cli.gui import timed_end
+
+    ending = timed_end(args, app, window)  # --screenshot, --run-for
     app.exec()
     from shiboken6 import delete
 
     delete(window)
     core.logout()
     core.close()
-    return 0
+    return ending["code"]
 
 
 def _login_unattended(core, args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -47,8 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="arrange the panels as this named layout (default: as they were left, else dispatcher)")
     p.add_argument("--wall", action="store_true", help="the video wall: full screen, read-only, the map with live "
                    "counters of units, open incidents by priority, overdue cases and alerts")
-    p.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
-                   help="with --screenshot: how long to run before the picture (default 5)")
+    p.add_argument("--run-for", type=float, default=None, metavar="SECONDS",
+                   help="run this long, then close as on File → Quit (with --screenshot: how long before the "
+                        "picture, default 5)")
     p.add_argument("--field-bind", default=None, metavar="ENDPOINT",
                    help="where field units connect (default tcp://127.0.0.1:5570)")
     p.add_argument("--control-bind", default=None, metavar="ENDPOINT",
@@ -173,7 +174,6 @@ def run(args: argparse.Namespace) -> int:
     tune_startup()  # before the threads start-up starts (dispatch/runtime.py)
     started = time.time()
     app = create_app(lang=args.lang, theme=args.theme)
-    from PySide6.QtCore import QTimer
 
     from console import i18n, operations
     from console.main_window import MainWindow
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     arrange(args, window)
     # a seat with urgent cases open asks before it closes; a timed run (--screenshot, the bench's probe)
     # quits by itself (Qt's quit() closes the windows, which would ask)
-    window.confirm_quit = not (args.screenshot or args.startup_probe or args.wall)
+    window.confirm_quit = not (args.screenshot or args.startup_probe or args.wall or args.run_for is not None)
     window.remember_layout = not (args.screenshot or args.startup_probe)
     if args.tab and not window.show_side_tab(args.tab):
         log.warning("no %s tab in this console (e.g. --no-hub leaves out the field link)", args.tab)
@@ -238,16 +238,7 @@ def run(args: argparse.Namespace) -> int:
 
     tune_runtime()  # start-up done: the long-lived heap out of the collector's way, the GIL handed over promptly
 
-    code = 0
-    if args.screenshot:
-        from console.screenshot import take_when_ready
-
-        def done(ok: bool) -> None:
-            nonlocal code
-            code = 0 if ok else 1
-            app.quit()
-
-        QTimer.singleShot(int(args.run_for * 1000), lambda: take_when_ready(window, args.screenshot, done))
+    ending = timed_end(args, app, window)  # --screenshot, --run-for
     window.map.ready.connect(lambda: log.info("map ready %.2f s after launch", time.time() - started))
     if args.startup_probe:
         _probe_first_frame(window, app)
@@ -265,7 +256,28 @@ def run(args: argparse.Namespace) -> int:
         open311.stop()
     _record_seat(session, "operator.logout")
     session.close()
-    return code
+    return ending["code"]
+
+
+def timed_end(args: argparse.Namespace, app, window) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """--screenshot: the picture once the map is ready, after --run-for seconds (default 5), then quit (code 1 if it
+    could not be written); --run-for alone: close the window after that long, as File → Quit does. The exit code is
+    in the returned dict's "code" once the application has quit."""
+    from PySide6.QtCore import QTimer
+
+    ending = {"code": 0}
+    if args.screenshot:
+        from console.screenshot import take_when_ready
+
+        def done(ok: bool) -> None:
+            ending["code"] = 0 if ok else 1
+            app.quit()
+
+        run_for = 5.0 if args.run_for is None else args.run_for
+        QTimer.singleShot(int(max(0.0, run_for) * 1000), lambda: take_when_ready(window, args.screenshot, done))
+    elif args.run_for is not None:
+        QTimer.singleShot(int(max(0.0, args.run_for) * 1000), window.close)
+    return ending
 
 
 def _record_seat(session, kind: str) -> None:  # type: ignore[no-untyped-def]
