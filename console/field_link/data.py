@@ -36,7 +36,9 @@ def fetch(core: Any, unit_id: str | None) -> dict[str, Any]:
         fs = field_state(core.state)
         since = {u: max(fs.online_since.get(u, 0.0), fs.offline_since.get(u, 0.0)) for u in
                  set(fs.online_since) | set(fs.offline_since)}
+        registered = [(uid, u.name, str(u.kind)) for uid, u in core.state.units.items()]  # Enrol a unit…
         info = {u["unit_id"]: {"name": getattr(core.state.units.get(u["unit_id"]), "name", u["unit_id"]),
                                "kind": str(getattr(core.state.units.get(u["unit_id"]), "kind", ""))} for u in units}
     return {"units": units, "keys": keys, "broadcasts": broadcasts, "conversation": conversation,
-            "since": since, "info": info, "unit_id": unit_id, "unread": unread}
+            "since": since, "info": info, "unit_id": unit_id, "unread": unread,
+            "registered": registered}

@@ -36,8 +36,9 @@ from console import theme
 from console.docks import in_front
 from console.field_link.conversation import ConversationView
 from console.field_link.data import FIELD_KINDS, OFFLINE, ONLINE, UNKNOWN, fetch, hhmmss
+from console.field_link.enrol import ask_enrol
 from console.i18n import ago, kind_label, word
-from console.operations import DispatchOp, get_bus, seat_actor
+from console.operations import DispatchOp, get_bus, may, seat_actor
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,9 @@ class HubPanel(QWidget):
         self.send_button.clicked.connect(self.send)
         self.message.returnPressed.connect(self.send)
         self.revoke_button.clicked.connect(self.ask_revoke)
+        self.enrol_button = QPushButton(self.tr("Enrol a unit…"), self)
+        self.enrol_button.setToolTip(self.tr("Make a unit's field key: its key file is written on this computer"))
+        self.enrol_button.clicked.connect(lambda: ask_enrol(self))
 
         self.broadcast_kind = QComboBox(self)
         self.broadcast_kind.addItem(self.tr("All units"), None)
@@ -148,7 +152,10 @@ class HubPanel(QWidget):
         top = QWidget(self)
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.summary)
+        top_head = QHBoxLayout()
+        top_head.addWidget(self.summary, 1)
+        top_head.addWidget(self.enrol_button)
+        tl.addLayout(top_head)
         tl.addWidget(self.table)
         mid = QWidget(self)
         ml = QVBoxLayout(mid)
@@ -314,7 +321,11 @@ class HubPanel(QWidget):
                 self.table.selectRow(i)
         self.table.blockSignals(False)
         self.summary.setText(self.tr("%1 of %2 field units online").replace("%1", str(online))
-                             .replace("%2", str(len(units))))
+                             .replace("%2", str(len(units))) if units else
+                             self.tr("No unit has a field key yet: an administrator enrols one (Enrol a unit…)"))
+        allowed, why = may("field.enrol")
+        self.enrol_button.setEnabled(allowed)
+        self.enrol_button.setToolTip(why or self.tr("Make a unit's field key: its key file is written on this computer"))
 
     @staticmethod
     def _latest(row: dict[str, Any]) -> dict[str, Any] | None:

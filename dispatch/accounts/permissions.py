@@ -121,6 +121,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("jt808.read_attributes", (D, SL, E, A), why="reads what a terminal is (model, firmware, SIM); changes nothing"),
     Rule("jt808.find_photos", (D, SL, E, A), why="lists the photos a truck keeps; uploads and changes nothing"),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
+    Rule("field.enrol", (A,), why="unit keys are the administrator's"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),
     Rule("keys.new", (A,), why="unit and seat keys are the administrator's"),
     Rule("citizens.layer_import", (E, A), why="the convenience layer's data (toilets, parking...)"),

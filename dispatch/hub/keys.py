@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,18 +54,39 @@ def new_unit_key(core: Any, actor: str, unit_id: str, out_dir: str | Path) -> di
         if unit_id not in core.state.units:
             raise NotFound(f"unknown unit {unit_id!r}; `ctl units` lists the registered ones")
     hub_public, _ = hub_keypair(core.store)
+
+    def enrol_here(public: str) -> str:
+        enrol(core, actor, unit_id, public)
+        return hub_public
+
+    return enrol_to_file(enrol_here, unit_id, key_file(out_dir, unit_id))
+
+
+def enrol_to_file(enrol_public: Callable[[str], str], unit_id: str, path: str | Path) -> dict[str, Any]:
+    """A new key pair for `unit_id`: its secret written to `path` (mode 0600) for the unit's field client, its public
+    key enrolled by `enrol_public(public) -> the hub's public key` (in this process, or the hub's `field.enrol`
+    operation from a seat: the secret never leaves this machine). The file is written before the enrolment, so a
+    folder that cannot take it fails before the unit's old key is replaced; the hub's key is added after."""
+    path = Path(path)
     public, secret = (k.decode("ascii") for k in zmq.curve_keypair())
-    path = key_file(out_dir, unit_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"unit_id": unit_id, "public_key": public, "secret_key": secret, "hub_public_key": hub_public,
-           "created": time.time()}
+    doc: dict[str, Any] = {"unit_id": unit_id, "public_key": public, "secret_key": secret, "hub_public_key": None,
+                           "created": time.time()}
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _write_private(tmp, doc)
+    try:
+        doc["hub_public_key"] = enrol_public(public)
+        _write_private(tmp, doc)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"unit_id": unit_id, "public_key": public, "hub_public_key": doc["hub_public_key"], "file": str(path)}
+
+
+def _write_private(path: Path, doc: dict[str, Any]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)
-    enrol(core, actor, unit_id, public)
-    os.replace(tmp, path)
-    return {"unit_id": unit_id, "public_key": public, "hub_public_key": hub_public, "file": str(path)}
 
 
 def enrol(core: Any, actor: str, unit_id: str, public_key: str) -> None:

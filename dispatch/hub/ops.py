@@ -65,6 +65,21 @@ def keys(core: Any, actor: str) -> list[dict[str, Any]]:
     return list_keys(core)
 
 
+@op("field.enrol")
+def enrol(core: Any, actor: str, unit_id: str, public_key: str) -> dict[str, Any]:
+    """Enrol `public_key` (Z85, 40 characters) as the unit's field key, replacing any earlier one (cut off at once).
+    The seat made the pair and keeps the secret in the unit's key file (dispatch/hub/keys.py: enrol_to_file); the
+    answer carries the hub's public key, which that file needs too."""
+    from dispatch.hub.keys import enrol as _enrol
+    from dispatch.hub.keys import hub_keypair
+
+    with core.lock:
+        replaced = unit_id in field_state(core.state).keys
+    _enrol(core, actor, str(unit_id), str(public_key))
+    return {"unit_id": unit_id, "public_key": public_key, "hub_public_key": hub_keypair(core.store)[0],
+            "replaced": replaced}
+
+
 @op("field.revoke")
 def revoke(core: Any, actor: str, unit_id: str) -> dict[str, Any]:
     from dispatch.hub.keys import revoke as _revoke
