@@ -1,6 +1,7 @@
 """Message bodies to typed records: one small function per message id, in an explicit table.
 
-`DECODERS` maps a message id to ``fn(header, body) -> record`` (those of `devices.jt808.more` too);
+`DECODERS` maps a message id to ``fn(header, body) -> record`` (those of `devices.jt808.more` and
+`devices.jt808.extra` too);
 `decode_body` raises `UnknownMessageError` for an id not in it. Every body is checked for length before it
 is read, so a short body is a `BodyError`, never an IndexError or a struct.error.
 """
@@ -14,6 +15,17 @@ from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
 from devices.jt808 import location
 from devices.jt808.bodyparts import location_at as _location
 from devices.jt808.bodyparts import need as _need
+from devices.jt808.extra import (
+    ExtraMessage,
+    can_bus_data,
+    compressed_data,
+    event_report,
+    event_setting,
+    info_demand,
+    question,
+    question_answer,
+    rsa_key,
+)
 from devices.jt808.header import Header, beijing_time
 from devices.jt808.messages import (
     AlarmConfirm,
@@ -327,7 +339,7 @@ def camera_shoot(h: Header, body: bytes) -> CameraShoot:
     return CameraShoot(h, channel, command, interval, save == 1, *settings)
 
 
-DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage]] = {
+DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage | ExtraMessage]] = {
     0x0001: terminal_response,
     0x0002: heartbeat,
     0x0003: logout,
@@ -339,15 +351,21 @@ DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage]] = {
     0x0200: location_report,
     0x0201: position_reply,
     0x0104: parameters_reply,
+    0x0301: event_report,
+    0x0302: question_answer,
+    0x0303: info_demand,
     0x0500: vehicle_control_reply,
     0x0701: waybill,
     0x0702: driver_identity,
     0x0704: location_batch,
+    0x0705: can_bus_data,
     0x0800: media_event,
     0x0801: media_upload,
     0x0802: stored_media_reply,
     0x0805: camera_shot_reply,
     0x0900: passthrough,
+    0x0901: compressed_data,
+    0x0A00: rsa_key,
     0x8001: platform_response,
     0x8004: server_time,
     0x8100: register_response,
@@ -359,16 +377,19 @@ DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage]] = {
     0x8202: temporary_tracking,
     0x8203: alarm_confirm,
     0x8300: text_message,
+    0x8301: event_setting,
+    0x8302: question,
     0x8003: retransmit_request,
     0x8800: media_upload_response,
     0x8801: camera_shoot,
     0x8802: stored_media_query,
     0x8803: stored_media_upload,
     0x8900: passthrough,
+    0x8A00: rsa_key,
 }
 
 
-def decode_body(header: Header, body: bytes) -> Message | MoreMessage:
+def decode_body(header: Header, body: bytes) -> Message | MoreMessage | ExtraMessage:
     """The record of a whole (joined) message.
 
     :raises UnknownMessageError: an id not in `DECODERS` (or an encrypted body).

@@ -3,7 +3,9 @@
 Body encoders return the body bytes; `frame` wraps a body in its header, check code, escapes and
 flags, and `frames` splits a body over 1023 bytes into sub-packages. `reply` answers a received
 header in the same edition (2013 or 2019 header, same phone number as sent). The terminal side
-(register, authenticate, positions...) is used by the simulator and the tests.
+(register, authenticate, positions...) is used by the simulator and the tests. The bodies of the messages of
+`devices.jt808.extra` (0x8A00, 0x8301, 0x8302, and the terminal's 0x0301-0x0303, 0x0705, 0x0901, 0x0A00) are
+encoded there; their ids are here.
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ POSITION_QUERY = 0x8201
 TEMPORARY_TRACKING = 0x8202
 ALARM_CONFIRM = 0x8203
 TEXT_MESSAGE = 0x8300
+EVENT_SETTING = 0x8301  # 2013
+QUESTION = 0x8302  # 2013
 MEDIA_UPLOAD_RESPONSE = 0x8800
 CAMERA_SHOOT = 0x8801
 STORED_MEDIA_QUERY = 0x8802
 STORED_MEDIA_UPLOAD = 0x8803
 PASSTHROUGH_DOWN = 0x8900
+PLATFORM_RSA_KEY = 0x8A00
 TERMINAL_RESPONSE = 0x0001
 HEARTBEAT = 0x0002
 LOGOUT = 0x0003
@@ -49,14 +54,20 @@ UPGRADE_RESULT = 0x0108
 LOCATION = 0x0200
 POSITION_REPLY = 0x0201
 PARAMETERS_REPLY = 0x0104
+EVENT_REPORT = 0x0301  # 2013
+QUESTION_ANSWER = 0x0302  # 2013
+INFO_DEMAND = 0x0303  # 2013
 VEHICLE_CONTROL_REPLY = 0x0500
 WAYBILL = 0x0701
 LOCATION_BATCH = 0x0704
+CAN_BUS_DATA = 0x0705
 MEDIA_EVENT = 0x0800
 MEDIA_UPLOAD = 0x0801
 STORED_MEDIA_REPLY = 0x0802
 CAMERA_SHOT_REPLY = 0x0805
 PASSTHROUGH = 0x0900
+COMPRESSED_DATA = 0x0901
+TERMINAL_RSA_KEY = 0x0A00
 
 
 def frame(msg_id: int, phone: str, serial: int, body: bytes = b"", *, edition: int = 2013, protocol_version: int = 1,

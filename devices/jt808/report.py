@@ -8,8 +8,12 @@ Every message has ``id`` ("0x0200"), ``phone`` (as sent), ``serial`` and ``editi
 ``bytes`` and ``sha256`` of its data (not the data) and its position. The messages of `devices.jt808.more`: a
 terminal's attributes with its type, GNSS and network names; a waybill's ``text`` (or none) and ``bytes``;
 transparent data's ``kind``, ``bytes`` and its first 16 bytes in hex (``head``); a search of kept media its items,
-each with its position. Times are ISO 8601 UTC. An error is ``{"error": code, "message": ...}`` with the frame's
-header fields when the header could be read, and the frame in hex.
+each with its position. The messages of `devices.jt808.extra`: CAN bus data's receive time (``hh:mm:ss.mmm``, the
+terminal's time of day) and items (the ID in hex, the data in hex); compressed data's ``compressed`` and inflated
+``bytes`` and its first 16 bytes in hex; an RSA key's ``e`` and ``n`` (hex); an event setting's ``setting`` name and
+events; a question's flags, text and candidate answers. Times are ISO 8601 UTC. An error is
+``{"error": code, "message": ...}`` with the frame's header fields when the header could be read, and the frame in
+hex.
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from devices.errors import DeviceError
+from devices.jt808.extra import (
+    CanBusData,
+    CompressedData,
+    EventSetting,
+    PlatformRsaKey,
+    Question,
+    TerminalRsaKey,
+)
 from devices.jt808.messages import (
     CAMERA_RESULTS,
     CARD_READ,
@@ -141,7 +153,7 @@ def message(msg: object) -> dict[str, Any]:
         if isinstance(msg, ParametersReply):
             out["reply_serial"] = msg.reply_serial
         out["params"] = {name_of(pid): (v.hex() if isinstance(v, bytes) else v) for pid, v in msg.params}
-    elif not _more(msg, out):
+    elif not _more(msg, out) and not _extra(msg, out):
         for f in dataclasses.fields(msg):  # type: ignore[arg-type]
             if f.name != "header":
                 value = getattr(msg, f.name)
@@ -172,6 +184,27 @@ def _more(msg: object, out: dict[str, Any]) -> bool:
         out["reply_serial"] = msg.reply_serial
         out["items"] = [{"media_id": i.media_id, "media_type": i.kind, "channel": i.channel, "event": i.event_name,
                          **position(i.location)} for i in msg.items]
+    else:
+        return False
+    return True
+
+
+def _extra(msg: object, out: dict[str, Any]) -> bool:
+    """The fields of a message of `devices.jt808.extra` that are not plain numbers (False: another message)."""
+    if isinstance(msg, CanBusData):
+        out["received"] = msg.received.isoformat(timespec="milliseconds")
+        out["items"] = [{"channel": i.channel, "extended": i.extended, "averaged": i.averaged, "can_id": i.id_hex,
+                         "data": i.data.hex()} for i in msg.items]
+    elif isinstance(msg, CompressedData):
+        out.update(compressed=msg.compressed_length, bytes=len(msg.data), head=msg.data[:HEAD].hex())
+    elif isinstance(msg, TerminalRsaKey | PlatformRsaKey):
+        out.update(e=msg.e, n=msg.modulus.hex())
+    elif isinstance(msg, EventSetting):
+        out["setting"] = msg.setting_name
+        out["events"] = [{"event_id": e.event_id, "text": e.text} for e in msg.events]
+    elif isinstance(msg, Question):
+        out.update(urgent=msg.urgent, tts=msg.tts, display=msg.display, question=msg.question,
+                   answers=[{"answer_id": a.answer_id, "text": a.text} for a in msg.answers])
     else:
         return False
     return True

@@ -1,5 +1,6 @@
 """JT/T 808 text: GBK (read as GB 18030, its superset, so nothing a terminal sends is lost), and
-fixed-size BYTE[n] fields padded with NULs (some terminals pad with spaces or pad in front)."""
+fixed-size BYTE[n] fields padded with NULs (some terminals pad with spaces or pad in front). `text` and `field` never
+fail; `strict_text` refuses bytes that are not GBK, for the messages that must carry text."""
 
 from __future__ import annotations
 
@@ -25,3 +26,9 @@ def pad(value: str, size: int) -> bytes:
     if len(raw) > size:
         raise ValueError(f"{value!r} is {len(raw)} bytes in GBK: the field holds {size}")
     return raw.ljust(size, b"\x00")
+
+
+def strict_text(raw: bytes) -> str:
+    """GBK bytes as text, trailing NULs dropped, for a field whose bytes must be text (`text` makes do with
+    U+FFFD). :raises UnicodeDecodeError: bytes that are not GBK (nor GB 18030)."""
+    return bytes(raw).rstrip(b"\x00").decode("gb18030")
