@@ -60,7 +60,8 @@ def command_text(last: dict[str, Any] | None) -> str:
 
 
 def terminal_tip(d: dict[str, Any]) -> str:
-    """What a terminal said it is (its last 0x0107) and the transparent data (0x0900) it sends, a line each."""
+    """What a terminal said it is (its last 0x0107), the transparent data (0x0900, 0x0901) and CAN bus data (0x0705)
+    it sends and its RSA key (0x0A00), a line each."""
     lines = []
     a = d.get("attributes")
     if a:
@@ -72,6 +73,13 @@ def terminal_tip(d: dict[str, Any]) -> str:
     for kind, p in sorted((d.get("passthrough") or {}).items()):
         lines.append(t("Transparent data %1: %2 messages, the last %3 bytes").replace("%1", kind)
                      .replace("%2", str(p["count"])).replace("%3", str(p["size"])))
+    can = d.get("can") or {}
+    if can:
+        lines.append(t("CAN bus: %1 ids, %2 frames").replace("%1", str(len(can)))
+                     .replace("%2", str(sum(c["count"] for c in can.values()))))
+    key = d.get("rsa_key")
+    if key:
+        lines.append(t("RSA key e=%1, modulus SHA-256 %2…").replace("%1", str(key["e"])).replace("%2", key["sha256"][:16]))
     return "\n".join(lines)
 
 

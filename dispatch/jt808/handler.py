@@ -133,7 +133,8 @@ def handle(gw: Gateway, s: TerminalSession, item: Any, arrived: float) -> None:
 
 
 def _reported(gw: Gateway, s: TerminalSession, item: Any, arrived: float, joined: bool) -> None:
-    """0x0108, 0x0500, 0x0701, 0x0900 (dispatch/jt808/uplink.py): an authenticated terminal's, of a bound unit."""
+    """0x0108, 0x0500, 0x0701, 0x0900, 0x0901, 0x0705, 0x0A00, 0x0301-0x0303 (dispatch/jt808/uplink.py): an
+    authenticated terminal's, of a bound unit."""
     h = item.header
     unit = gw.unit_for(s.phone or "") if s.authenticated else None
     if unit is None:

@@ -71,6 +71,9 @@ class TerminalSession:
     last_command: dict[str, Any] | None = None  # the last command sent: {command, outcome, at, seq}
     attributes: dict[str, Any] | None = None  # what its last 0x0107 said (dispatch/jt808/uplink.py)
     passthrough: dict[str, dict[str, Any]] = field(default_factory=dict)  # 0x0900 type -> {count, at, size, head}
+    can: dict[str, dict[str, Any]] = field(default_factory=dict)  # 0x0705: bus id -> {count, at, channel, data}
+    rsa_key: dict[str, Any] | None = None  # 0x0A00: {e, sha256 of the modulus, at}
+    info_demand: dict[str, bool] = field(default_factory=dict)  # 0x0303: information type -> asked for
     _times: deque[float] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW), repr=False)
     _monitor: deque[MonitorFrame] = field(default_factory=lambda: deque(maxlen=MONITOR_FRAMES), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -137,6 +140,9 @@ class TerminalSession:
             "last_command": dict(self.last_command) if self.last_command else None,
             "attributes": dict(self.attributes) if self.attributes else None,
             "passthrough": {k: dict(v) for k, v in self.passthrough.items()},
+            "can": {k: dict(v) for k, v in self.can.items()},
+            "rsa_key": dict(self.rsa_key) if self.rsa_key else None,
+            "info_demand": dict(self.info_demand),
         }
 
 

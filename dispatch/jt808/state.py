@@ -29,6 +29,8 @@ Events (who and when are the event's own):
   ic_card_reader, gnss_module; ``result`` success, failure, cancelled.
 - ``jt808.waybill`` {unit, terminal, size, sha256, at, text | hex, truncated}: an electronic waybill the terminal
   sent (0x0701), its text (or its bytes in hex when not text) up to 4 KiB; the SHA-256 of all of it.
+- ``jt808.event_report`` {unit, terminal, event_id, at}: an event the driver reported by its id (0x0301, 2013: the
+  terminal's event menu).
 - ``jt808.media_received`` {unit, terminal, media_id, media_type, format, mime, event, channel, time, lat, lon,
   speed_kmh, course, alarms, request, name, sha256, size}: a photo (or other media) the terminal uploaded
   (0x0801), kept as a file under its SHA-256 (dispatch/jt808/media.py); ``time`` and the position are the

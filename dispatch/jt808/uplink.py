@@ -14,6 +14,18 @@
 - 0x0900, transparent data (a vendor's sensors, an OBD reader on the terminal's serial port): kept on the
   session, the latest of each type with how many came (``passthrough``), and answered 0x8001. Not recorded: it
   is telemetry the bureau does not read, and a terminal may send it every few seconds for years.
+- 0x0901, compressed data: inflated (at most 64 KiB: devices/jt808/extra.py) and kept as 0x0900's are, as the type
+  ``compressed``; answered 0x8001.
+- 0x0705, CAN bus data (a truck's engine, body and load sensors on its bus): kept on the session per bus id, the
+  latest frame of each with how many came (``can``, at most CAN_IDS_KEPT ids), and answered 0x8001. Not recorded,
+  as 0x0900 is not.
+- 0x0A00, the terminal's RSA public key: kept on the session (e and the modulus's SHA-256, ``rsa_key``) and
+  answered 0x8001. The gateway encrypts nothing (no body it sends sets the header's encryption bits), so the key
+  is only shown.
+- 0x0301 (2013), an event the driver reports by its id (the button the terminal's event menu has): recorded as
+  ``jt808.event_report``; 0x0303 (2013), an information service asked for or cancelled: kept on the session
+  (``info_demand``); 0x0302 (2013), the answer to a question: this gateway asks none (0x8302), so it is logged
+  and counted. Each answered 0x8001.
 - 0x0802, the answer to a ``find_photos`` search (0x8802): the outcome's ``found``, one row per media item the
   terminal keeps (id, camera, why, when and where), which ``upload_photos`` can then ask for.
 
@@ -29,6 +41,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from devices.jt808 import encode
+from devices.jt808.extra import (
+    CanBusData,
+    CompressedData,
+    EventReport,
+    InfoDemand,
+    QuestionAnswer,
+    TerminalRsaKey,
+)
 from devices.jt808.messages import RESULT_OK
 from devices.jt808.more import (
     Passthrough,
@@ -50,10 +70,14 @@ log = logging.getLogger("dispatch.jt808.handler")
 WAYBILL_MAX = 4096  # bytes of a waybill recorded (its SHA-256 is of all of it)
 PASSTHROUGH_HEAD = 64  # bytes of a transparent message's start kept to show
 PASSTHROUGH_KINDS_KEPT = 16  # types kept per session (a terminal that makes up types fills no memory)
+CAN_IDS_KEPT = 64  # CAN bus ids kept per session (a bus has a few dozen that matter)
 
 ANYONE = (ServerTimeQuery,)
 ANSWERS = (TerminalAttributes, StoredMediaReply)
-AUTHENTICATED = (UpgradeResult, VehicleControlReply, Waybill, Passthrough)
+AUTHENTICATED = (UpgradeResult, VehicleControlReply, Waybill, Passthrough, CompressedData, CanBusData, TerminalRsaKey,
+                 EventReport, QuestionAnswer, InfoDemand)
+Reported = (UpgradeResult | Waybill | Passthrough | CompressedData | CanBusData | TerminalRsaKey | EventReport
+            | QuestionAnswer | InfoDemand)
 
 
 def server_time(gw: Gateway, s: TerminalSession, m: ServerTimeQuery) -> None:
@@ -93,10 +117,9 @@ def _found(item: Any) -> dict[str, Any]:
             "lat": round(loc.lat, 6) if loc.status & 2 else None, "lon": round(loc.lon, 6) if loc.status & 2 else None}
 
 
-def reported(gw: Gateway, s: TerminalSession, m: UpgradeResult | Waybill | Passthrough, unit: str, *,
-             answer: bool = True) -> None:
-    """What an authenticated terminal of `unit` reports on its own (0x0108, 0x0701, 0x0900); answered 0x8001
-    (not a message joined from packages: each package was)."""
+def reported(gw: Gateway, s: TerminalSession, m: Reported, unit: str, *, answer: bool = True) -> None:
+    """What an authenticated terminal of `unit` reports on its own (0x0108, 0x0701, 0x0900, 0x0901, 0x0705,
+    0x0A00, 0x0301-0x0303); answered 0x8001 (not a message joined from packages: each package was)."""
     if isinstance(m, UpgradeResult):
         gw.queue_event(NewEvent("jt808.upgrade_result", {"unit": unit, "terminal": s.phone, "kind": m.kind_name,
                                                          "result": m.result_name}, f"unit:{unit}"))
@@ -113,13 +136,48 @@ def reported(gw: Gateway, s: TerminalSession, m: UpgradeResult | Waybill | Passt
         p["truncated"] = len(m.content) > WAYBILL_MAX
         gw.queue_event(NewEvent("jt808.waybill", p, f"unit:{unit}"))
         log.info("jt808 %s: waybill of %d bytes", s.label, len(m.content))
+    elif isinstance(m, Passthrough | CompressedData):
+        _keep_passthrough(gw, s, m.kind_name if isinstance(m, Passthrough) else "compressed", m.data)
     else:
-        kept = s.passthrough.get(m.kind_name)
-        if kept is None and len(s.passthrough) >= PASSTHROUGH_KINDS_KEPT:
-            gw.count("passthrough_dropped")
-        else:
-            s.passthrough[m.kind_name] = {"count": (kept or {}).get("count", 0) + 1, "at": time.time(),
-                                          "size": len(m.data), "head": m.data[:PASSTHROUGH_HEAD].hex()}
-        gw.count("passthrough")
+        _kept(gw, s, m, unit)
     if answer:
         gw.send(s, encode.PLATFORM_RESPONSE, encode.platform_response_body(m.header.serial, m.header.msg_id, RESULT_OK))
+
+
+def _keep_passthrough(gw: Gateway, s: TerminalSession, kind: str, data: bytes) -> None:
+    kept = s.passthrough.get(kind)
+    if kept is None and len(s.passthrough) >= PASSTHROUGH_KINDS_KEPT:
+        gw.count("passthrough_dropped")
+    else:
+        s.passthrough[kind] = {"count": (kept or {}).get("count", 0) + 1, "at": time.time(), "size": len(data),
+                               "head": data[:PASSTHROUGH_HEAD].hex()}
+    gw.count("passthrough")
+
+
+def _kept(gw: Gateway, s: TerminalSession, m: CanBusData | TerminalRsaKey | EventReport | QuestionAnswer | InfoDemand,
+          unit: str) -> None:
+    """0x0705, 0x0A00, 0x0301, 0x0302, 0x0303 (see the module's docstring)."""
+    now = time.time()
+    if isinstance(m, CanBusData):
+        for item in m.items:
+            kept = s.can.get(item.id_hex)
+            if kept is None and len(s.can) >= CAN_IDS_KEPT:
+                gw.count("can_dropped")
+                continue
+            s.can[item.id_hex] = {"count": (kept or {}).get("count", 0) + 1, "at": now, "channel": item.channel,
+                                  "data": item.data.hex(), "averaged": item.averaged}
+        gw.count("can")
+    elif isinstance(m, TerminalRsaKey):
+        s.rsa_key = {"e": m.e, "sha256": hashlib.sha256(m.modulus).hexdigest(), "at": now}
+        log.info("jt808 %s: RSA public key, modulus SHA-256 %s", s.label, s.rsa_key["sha256"][:16])
+    elif isinstance(m, EventReport):
+        gw.queue_event(NewEvent("jt808.event_report", {"unit": unit, "terminal": s.phone, "event_id": m.event_id,
+                                                       "at": now}, f"unit:{unit}"))
+        log.info("jt808 %s: the driver reported event %d", s.label, m.event_id)
+    elif isinstance(m, InfoDemand):
+        s.info_demand[str(m.info_type)] = m.demand
+        log.info("jt808 %s: information service %d %s", s.label, m.info_type, "asked for" if m.demand else "cancelled")
+    else:
+        gw.count("question_answer")
+        log.info("jt808 %s: answer %d to question 0x8302 serial %d, which this gateway did not ask", s.label,
+                 m.answer_id, m.reply_serial)

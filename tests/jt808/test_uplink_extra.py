@@ -1,0 +1,72 @@
+"""The rest of a terminal's uplink at the gateway, over real TCP (dispatch/jt808/uplink.py): CAN bus data (0x0705)
+and compressed data (0x0901) kept on the session, the terminal's RSA key (0x0A00), and the 2013 driver's event
+report (0x0301, recorded), information demand (0x0303) and question answer (0x0302); each answered 0x8001, none
+taken before authentication, a zip bomb refused as a bad message."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from datetime import time
+
+from devices.jt808 import encode, extra
+from devices.jt808.extra import CanItem
+from tests.conftest import wait_for
+from tests.jt808.terminal import RawTerminal
+from tests.jt808.test_gateway import login
+from tests.jt808.test_uplink import PHONE, acks, events
+
+MODULUS = bytes(range(1, 129))
+
+
+def test_can_data_compressed_data_keys_and_the_drivers_events(core, gateway):
+    stranger = RawTerminal(gateway.address)
+    try:
+        stranger.send(encode.frame(encode.EVENT_REPORT, PHONE, 1, extra.event_report_body(3)))
+        assert stranger.expect(0x8001)[0].result == 1  # not before authenticating
+    finally:
+        stranger.close()
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        engine = CanItem(channel=1, extended=True, averaged=False, can_id=0x0CF00400, data=bytes.fromhex("f07d7d0000ffffff"))
+        load = CanItem(channel=2, extended=False, averaged=True, can_id=0x18A, data=bytes(8))
+        term.send(encode.frame(encode.CAN_BUS_DATA, PHONE, 10, extra.can_bus_data_body(time(20, 1, 5, 250000),
+                                                                                     [engine, load])))
+        engine2 = CanItem(channel=1, extended=True, averaged=False, can_id=0x0CF00400, data=bytes.fromhex("f07e7e0000ffffff"))
+        term.send(encode.frame(encode.CAN_BUS_DATA, PHONE, 11, extra.can_bus_data_body(time(20, 1, 6), [engine2])))
+        obd = b"$OBD-RT,12.6,2100,56\r\n" * 40
+        term.send(encode.frame(encode.COMPRESSED_DATA, PHONE, 12, extra.compressed_data_body(obd)))
+        term.send(encode.frame(encode.TERMINAL_RSA_KEY, PHONE, 13, extra.rsa_key_body(65537, MODULUS)))
+        term.send(encode.frame(encode.EVENT_REPORT, PHONE, 14, extra.event_report_body(3), edition=2013))
+        term.send(encode.frame(encode.INFO_DEMAND, PHONE, 15, extra.info_demand_body(7, True)))
+        term.send(encode.frame(encode.QUESTION_ANSWER, PHONE, 16, extra.question_answer_body(500, 2)))
+        bomb = gzip.compress(bytes(200_000))  # 200 kB of zeros in a few hundred bytes: past 64 KiB inflated
+        term.send(encode.frame(encode.COMPRESSED_DATA, PHONE, 17, len(bomb).to_bytes(4, "big") + bomb))
+        term.expect(0x8001, 1 + 8)  # the authentication's, then one for each of the eight
+        for msg_id in (encode.CAN_BUS_DATA, encode.TERMINAL_RSA_KEY, encode.EVENT_REPORT, encode.INFO_DEMAND,
+                       encode.QUESTION_ANSWER):
+            assert [a.result for a in acks(term, msg_id)] in ([0], [0, 0]), hex(msg_id)
+        assert [a.result for a in acks(term, encode.COMPRESSED_DATA)] == [0, 2]  # the bomb: a message that does not parse
+
+        [ev] = wait_for(lambda: events(core, "jt808.event_report"), what="the driver's event recorded")
+        assert (ev.payload["unit"], ev.payload["terminal"], ev.payload["event_id"]) == ("truck-41", PHONE, 3)
+        s = gateway.session_of(PHONE).as_dict()
+        can = s["can"]
+        assert set(can) == {"0x0CF00400", "0x18A"}
+        assert (can["0x0CF00400"]["count"], can["0x0CF00400"]["data"], can["0x0CF00400"]["channel"]) == (
+            2, "f07e7e0000ffffff", 1)
+        assert can["0x18A"]["averaged"] and can["0x18A"]["channel"] == 2
+        kept = s["passthrough"]["compressed"]
+        assert kept["size"] == len(obd) and bytes.fromhex(kept["head"]) == obd[:64]
+        assert (s["rsa_key"]["e"], s["rsa_key"]["sha256"]) == (65537, hashlib.sha256(MODULUS).hexdigest())
+        assert s["info_demand"] == {"7": True}
+        from console.device_bench.jt808 import terminal_tip
+
+        tip = terminal_tip(s).splitlines()  # the device bench's tooltip on the terminal's number
+        assert "CAN bus: 2 ids, 3 frames" in tip and f"RSA key e=65537, modulus SHA-256 {s['rsa_key']['sha256'][:16]}…" in tip
+        assert any(line.startswith("Transparent data compressed: 1 messages") for line in tip)
+        assert gateway.session_of(PHONE).connected  # a bomb costs the terminal an answer, not its connection
+        assert not events(core, "jt808.can") and not events(core, "jt808.passthrough")
+    finally:
+        term.close()
