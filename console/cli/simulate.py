@@ -44,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "the platform asks for the photos of a time: ctl jt808 photos-upload)")
     p.add_argument("--waybill", action="store_true",
                    help="with --jt808: each truck sends its trip's electronic waybill (0x0701) once logged in")
+    p.add_argument("--can", action="store_true",
+                   help="with --jt808: each report is followed by the truck's CAN bus data (0x0705: engine speed and road "
+                        "speed, J1939); the device bench shows it on the terminal's number")
     p.add_argument("--signal-loss", default="60:180", metavar="FROM:TO",
                    help="with --jt808: seconds after start during which every tenth truck (08, 18 ...) has no "
                         "signal and stores its positions (default 60:180; 'none' for never)")
@@ -121,7 +124,7 @@ def _run_jt808(args: argparse.Namespace) -> int:
         terminals.append(SimTerminal(truck_phone(i + 1), track, edition=args.edition, plate=unit.name,
                                      interval_s=args.interval, blackout=loss if (i + 1) % 10 == 8 else None,
                                      seed=i, camera_every_s=args.camera_every,
-                                     waybill=_waybill(unit.name, i + 1) if args.waybill else None))
+                                     waybill=_waybill(unit.name, i + 1) if args.waybill else None, can=args.can))
         print(f"{truck_phone(i + 1)} {unit.id if i < len(trucks) else f'truck-{i + 1}'}", flush=True)
     for term in terminals:
         term.on_text = lambda t, text: print(f"{t.phone} text: {text}", flush=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode, location
 from devices.jt808.decoder import Jt808Stream
+from devices.jt808.header import BEIJING
 from devices.jt808.messages import (
     AlarmConfirm,
     CameraShoot,
@@ -47,6 +48,7 @@ from devices.jt808.messages import (
     TextMessage,
 )
 from devices.jt808.more import PassthroughDown, QueryAttributes, StoredMediaQuery
+from devices.sim.can import can_body
 from devices.sim.fleet import SimTrack
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ class SimTerminal:
     def __init__(self, phone: str, track: SimTrack, *, edition: int = 2013, plate: str = "", interval_s: float = 10.0,
                  heartbeat_s: float = 30.0, blackout: tuple[float, float] | None = None, alarms: bool = True,
                  clock: Callable[[], float] = time.time, t0: float | None = None, seed: int = 0,
-                 camera_every_s: float | None = None, waybill: str | None = None) -> None:
+                 camera_every_s: float | None = None, waybill: str | None = None, can: bool = False) -> None:
         self.phone = phone
         self.track = track
         self.edition = edition
@@ -107,7 +109,9 @@ class SimTerminal:
         self.kept: list[tuple[int, int, int, float]] = []  # photos kept: (media id, channel, event, taken at)
         self.passthrough: list[tuple[int, bytes]] = []  # 0x8900 transparent data received: (type, data)
         self.waybill = waybill  # the trip's electronic waybill (0x0701), sent once, after its first authentication
+        self.can = can  # each report followed by the engine's CAN frames (0x0705, devices/sim/can.py)
         self._mileage = 1000.0 + self.rng.uniform(0, 5000)
+        self._kmh = 0.0  # the speed of the last report
         self._tracking: tuple[float, float] | None = None  # (interval, until) from 0x8202
         self._writer: asyncio.StreamWriter | None = None
         self._last_sent = 0.0
@@ -124,7 +128,7 @@ class SimTerminal:
     def position(self, now: float) -> bytes:
         """The 0x0200 body of where the track is at ``now``."""
         lat, lon, speed_ms, course = self.track.state_at(now - self.t0)
-        kmh = speed_ms * 3.6
+        kmh = self._kmh = speed_ms * 3.6
         self._mileage += kmh * self.interval_s / 3600.0
         alarms = ("overspeed",) if self.alarms and kmh > OVERSPEED_KMH else ()
         status = ("acc_on", "positioned", "gps", "beidou") + (("moving",) if kmh > 0 else ())
@@ -212,6 +216,8 @@ class SimTerminal:
                 self._keep(self._next_media_id(), 1, 1, now)  # the timed camera: kept for a 0x8803
             if now >= next_report:
                 self._send(self.frame(encode.LOCATION, self.position(now)))
+                if self.can:
+                    self._send(self.frame(encode.CAN_BUS_DATA, can_body(self._kmh, datetime.fromtimestamp(now, UTC) + BEIJING)))
                 self.stats.reports += 1
                 next_report = max(next_report + interval, now)
             elif now - self._last_sent >= self.heartbeat_s:
@@ -469,13 +475,19 @@ class Jt808Fleet:
         async def main() -> None:
             assert self._stop is not None
             self._ready.set()
-            await asyncio.gather(*(t.run(self.host, self.port, self._stop) for t in self.terminals),
-                                 return_exceptions=True)
+            await asyncio.gather(*(self._guarded(t) for t in self.terminals))
 
         try:
             loop.run_until_complete(main())
         finally:
             loop.close()
+
+    async def _guarded(self, t: SimTerminal) -> None:
+        """One terminal's run; a fault of its own is said (and ends that terminal only), not swallowed."""
+        try:
+            await t.run(self.host, self.port, self._stop or asyncio.Event())
+        except Exception:
+            log.exception("simulated terminal %s stopped", t.phone)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():

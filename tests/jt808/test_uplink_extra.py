@@ -70,3 +70,26 @@ def test_can_data_compressed_data_keys_and_the_drivers_events(core, gateway):
         assert not events(core, "jt808.can") and not events(core, "jt808.passthrough")
     finally:
         term.close()
+
+
+def test_a_simulated_trucks_can_bus_says_its_engine_and_road_speed(core, gateway):
+    from devices.sim.can import CCVS, EEC1, engine_rpm, kmh_of, rpm_of
+    from devices.sim.fleet import SimTrack
+    from devices.sim.jt808 import Jt808Fleet, SimTerminal
+
+    term = SimTerminal(PHONE, SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=0.2, can=True)
+    fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
+    try:
+        def can() -> dict:  # type: ignore[type-arg]
+            s = gateway.session_of(PHONE)
+            return s.as_dict()["can"] if s is not None else {}
+
+        wait_for(lambda: all(can().get(f"0x{i:08X}", {}).get("count", 0) >= 3 for i in (EEC1, CCVS)),
+                 what="three reports' CAN frames kept")
+        frames = can()
+        road = kmh_of(bytes.fromhex(frames[f"0x{CCVS:08X}"]["data"]))
+        assert 30 <= road <= 40  # the track's 10 m/s
+        assert rpm_of(bytes.fromhex(frames[f"0x{EEC1:08X}"]["data"])) == engine_rpm(road)
+        assert term.stats.connects == 1  # one connection all along: the frames cost the truck nothing
+    finally:
+        fleet.stop()
