@@ -42,6 +42,22 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
         threading.Event().wait(interval)  # poll again: the condition, not the pause, ends the wait
 
 
+def stop_process(p: Any, timeout: float = 15.0) -> None:
+    """End a child process as a service manager would: SIGTERM (it shuts down cleanly), SIGKILL if it has not
+    ended within `timeout` seconds. Nothing if it has ended already."""
+    import signal
+    import subprocess
+
+    if p is None or p.poll() is not None:
+        return
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(5)
+
+
 @pytest.fixture
 def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     return f"sqlite:///{tmp_path / 'store.db'}"

@@ -4,7 +4,6 @@ log), and an attached seat (`--hub`) takes its `--screenshot` and ends too (it u
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from PySide6.QtGui import QImage
 
 from dispatch.core import Dispatch
 from dispatch.store import EventStore
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 from tests.hub.conftest import PASSWORD, UNITS, add_operator
 from tests.hub.test_attached import start_hub
 from tests.ports import free_port_pair
@@ -58,12 +57,7 @@ def test_an_attached_seat_takes_its_screenshot_and_ends(tmp_path: Path, qapp) ->
         img = QImage(str(shot))
         assert not img.isNull() and img.width() >= 800 and img.height() >= 500
     finally:
-        hub.send_signal(signal.SIGTERM)
-        try:
-            hub.wait(15)
-        except subprocess.TimeoutExpired:
-            hub.kill()
-            hub.wait(5)
+        stop_process(hub)
     events = [(k, n) for k, n in sqlite3.connect(tmp_path / "hub.db").execute(
         "select kind, json_extract(payload, '$.name') from events where kind like 'account.log%' order by seq")]
     assert events[:2] == [("account.login", "wang"), ("account.logout", "wang")]  # the seat logged out as it ended

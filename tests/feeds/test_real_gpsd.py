@@ -8,7 +8,6 @@ so and is skipped.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import time
 
@@ -18,7 +17,7 @@ from devices.nmea import encode
 from devices.records import Satellite
 from dispatch.feeds.config import FeedSpec
 from dispatch.feeds.manager import FeedManager
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 from tests.ports import free_port as _free_port
 
 EPOCHS = 40
@@ -70,9 +69,4 @@ def test_gpsd_feed_reads_the_real_gpsd(core, tmp_path) -> None:  # type: ignore[
         assert snap.satellites == 5  # used in the solution, as gpsd's SKY counts them (uSat)
     finally:
         mgr.stop()
-        gpsfake.send_signal(signal.SIGTERM)
-        try:
-            gpsfake.wait(10)
-        except subprocess.TimeoutExpired:
-            gpsfake.kill()
-            gpsfake.wait(5)
+        stop_process(gpsfake, 10)

@@ -16,7 +16,7 @@ from dispatch.core import Dispatch
 from dispatch.hub.attach import RemoteCore
 from dispatch.ops import call
 from dispatch.store import EventStore
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 from tests.hub.conftest import PASSWORD, UNITS, add_operator
 from tests.ports import free_port_pair
 
@@ -104,11 +104,7 @@ def test_two_seats_on_postgresql_see_each_other_and_survive_a_killed_hub(pg_url:
         for s in seats:
             s.logout()
             s.close()
-        hub.send_signal(signal.SIGTERM)
-        try:
-            hub.wait(10)
-        except subprocess.TimeoutExpired:
-            hub.kill()
+        stop_process(hub, 10)
 
 
 def _try_attach(endpoint: str, keys: dict[str, Any], name: str) -> RemoteCore | None:

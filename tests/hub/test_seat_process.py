@@ -18,7 +18,7 @@ import pytest
 from dispatch.core import Dispatch
 from dispatch.ops import call
 from dispatch.store import EventStore
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 from tests.hub.conftest import PASSWORD, UNITS, add_operator
 from tests.hub.test_attached import ROOT, start_hub, store_head
 from tests.ports import free_port_pair
@@ -103,13 +103,7 @@ def test_a_console_process_follows_a_hub_process_through_a_sigkill(pg_url: str, 
         assert ("hub restarted" in [e.payload.get("reason") for e in events if e.kind == "account.logout"])
     finally:
         for p in (console, hub):
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+            stop_process(p)
 
 
 def _ctl_ok(endpoint: str, tmp_path: Path) -> bool:

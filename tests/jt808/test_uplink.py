@@ -33,6 +33,16 @@ def acks(term: RawTerminal, msg_id: int) -> list:  # type: ignore[no-untyped-def
     return [m for m in term.received if m.header.msg_id == 0x8001 and m.reply_id == msg_id]
 
 
+def refused_before_login(gateway, frame: bytes) -> None:  # type: ignore[no-untyped-def]
+    """A connection that has not authenticated sends `frame`: it is answered 0x8001 result 1 and taken no further."""
+    stranger = RawTerminal(gateway.address)
+    try:
+        stranger.send(frame)
+        assert stranger.expect(0x8001)[0].result == 1
+    finally:
+        stranger.close()
+
+
 def test_the_platforms_time_is_given_to_any_terminal_that_asks(core, gateway):
     term = RawTerminal(gateway.address)
     try:
@@ -45,12 +55,7 @@ def test_the_platforms_time_is_given_to_any_terminal_that_asks(core, gateway):
 
 
 def test_what_a_terminal_reports_is_recorded_kept_and_answered(core, gateway):
-    stranger = RawTerminal(gateway.address)
-    try:
-        stranger.send(encode.frame(encode.WAYBILL, PHONE, 1, encode.waybill_body("联单 LZ-2026-0042".encode("gbk"))))
-        assert stranger.expect(0x8001)[0].result == 1  # not before authenticating
-    finally:
-        stranger.close()
+    refused_before_login(gateway, encode.frame(encode.WAYBILL, PHONE, 1, encode.waybill_body("联单 LZ-2026-0042".encode("gbk"))))
     term = RawTerminal(gateway.address)
     try:
         login(term)

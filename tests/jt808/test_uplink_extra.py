@@ -14,18 +14,13 @@ from devices.jt808.extra import CanItem
 from tests.conftest import wait_for
 from tests.jt808.terminal import RawTerminal
 from tests.jt808.test_gateway import login
-from tests.jt808.test_uplink import PHONE, acks, events
+from tests.jt808.test_uplink import PHONE, acks, events, refused_before_login
 
 MODULUS = bytes(range(1, 129))
 
 
 def test_can_data_compressed_data_keys_and_the_drivers_events(core, gateway):
-    stranger = RawTerminal(gateway.address)
-    try:
-        stranger.send(encode.frame(encode.EVENT_REPORT, PHONE, 1, extra.event_report_body(3)))
-        assert stranger.expect(0x8001)[0].result == 1  # not before authenticating
-    finally:
-        stranger.close()
+    refused_before_login(gateway, encode.frame(encode.EVENT_REPORT, PHONE, 1, extra.event_report_body(3)))
     term = RawTerminal(gateway.address)
     try:
         login(term)
