@@ -83,6 +83,17 @@ def enrol_to_file(enrol_public: Callable[[str], str], unit_id: str, path: str | 
     return {"unit_id": unit_id, "public_key": public, "hub_public_key": doc["hub_public_key"], "file": str(path)}
 
 
+def write_key_file(path: str | Path, doc: dict[str, Any]) -> None:
+    """`doc` (unit_id, public_key, secret_key, hub_public_key) as the unit's key file, mode 0600, whole or not at all."""
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    try:
+        _write_private(tmp, {**doc, "created": doc.get("created") or time.time()})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_private(path: Path, doc: dict[str, Any]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -116,3 +116,40 @@ def test_every_string_of_the_field_link_tab_has_a_chinese_translation() -> None:
     missing = sorted(s for s in wanted if not zh.get(s))
     assert not missing, missing
     assert all(s.count("%") == zh[s].count("%") for s in wanted)
+
+
+def test_ctl_field_enrol_through_the_hub_as_an_administrator(link, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    from tests.conftest import wait_for
+    from tests.hub.conftest import PASSWORD
+
+    root = Path(__file__).resolve().parents[2]
+    link.core.register_units("test", [{"id": "boat-03", "name": "Boat 3", "kind": "patrol_boat"}])
+    add_operator(link.core, link.keys, "ma", "administrator")
+    add_operator(link.core, link.keys, "wang", "dispatcher")
+
+    def ctl(user: str, *cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(root / "main.py"), "ctl", "--hub", link.hub.control_endpoint, "--key",
+                               str(link.keys / f"seat-{user}.seat.json"), "--user", user, "--login-stdin", *cmd],
+                              cwd=root, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
+
+    out = tmp_path / "issued"
+    refused = ctl("wang", "field", "enrol", "boat-03", "--out", str(out))
+    assert refused.returncode == 1 and "administrator" in refused.stderr.lower()
+    assert not list(out.glob("*.json"))
+    done = ctl("ma", "field", "enrol", "boat-03", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "enrolled boat-03" and "boat-03.key.json" in done.stderr
+    doc = load_key_file(out, "boat-03")
+    assert doc["hub_public_key"] == link.hub.public_key and (out / "boat-03.key.json").stat().st_mode & 0o777 == 0o600
+    enrolled = [e for e in link.core.store.events() if e.kind == "field.key_enrolled"][-1]
+    assert enrolled.actor == "administrator:ma" and enrolled.payload["public_key"] == doc["public_key"]
+    import shutil
+
+    shutil.copy(out / "boat-03.key.json", link.keys / "boat-03.key.json")
+    link.client("boat-03")
+    wait_for(lambda: "boat-03" in link.hub.routes, what="boat-03 on the link with the key ctl wrote")
+    again = ctl("ma", "field", "enrol", "boat-03", "--out", str(out))
+    assert again.returncode == 0 and "previous key no longer works" in again.stdout

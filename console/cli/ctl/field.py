@@ -41,6 +41,47 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     k = fs.add_parser("keys", parents=[common], help="enrolled and revoked unit keys")
     k.set_defaults(build=lambda a: ("field.keys", {}), render=lambda r, a: _render_rows(r))
 
+    e = fs.add_parser("enrol", parents=[common], help="give a unit a new field key (the administrator's): the pair is "
+                      "made here and its key file written to --out; only the public key goes to the hub or store")
+    e.add_argument("unit_id")
+    e.add_argument("--out", default="keys", metavar="DIR", help="folder for UNIT.key.json (default ./keys)")
+    e.set_defaults(build=_build_enrol, render=lambda r, a: f"enrolled {r['unit_id']}"
+                   + (" (its previous key no longer works)" if r.get("replaced") else ""),
+                   after=_write_enrolled)
+
+
+def _build_enrol(a: Any) -> tuple[str, dict[str, Any]]:
+    """The pair made here; the folder checked before anything is enrolled (the file is written once the key is)."""
+    import os
+    from pathlib import Path
+
+    import zmq
+
+    from dispatch.errors import Refused
+
+    folder = Path(a.out).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Refused(f"cannot make the key folder {folder}: {exc}", "bad_arguments") from None
+    if not os.access(folder, os.W_OK):
+        raise Refused(f"cannot write the key file in {folder}", "bad_arguments")
+    a.pair = tuple(k.decode("ascii") for k in zmq.curve_keypair())
+    return "field.enrol", {"unit_id": a.unit_id, "public_key": a.pair[0]}
+
+
+def _write_enrolled(r: dict[str, Any], a: Any) -> str:
+    """After the enrolment: the unit's key file, with the hub's public key the answer gave."""
+    from dispatch.hub.keys import key_file, write_key_file
+
+    path = key_file(a.out, a.unit_id)
+    try:
+        write_key_file(path, {"unit_id": a.unit_id, "public_key": a.pair[0], "secret_key": a.pair[1],
+                              "hub_public_key": r["hub_public_key"]})
+    except OSError as exc:
+        raise OSError(f"{a.unit_id} is enrolled, but its key file could not be written ({exc}): enrol it again") from None
+    return f"key file {path} (keep it secret; it is the unit's identity)"
+
 
 def _render_assignments(units: list[dict[str, Any]], _a: Any) -> str:
     rows = []
