@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
 from devices.jt808 import location
+from devices.jt808.areas import delete_areas, polygon_area
 from devices.jt808.bodyparts import location_at as _location
 from devices.jt808.bodyparts import need as _need
 from devices.jt808.extra import (
@@ -386,6 +387,8 @@ DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage | ExtraMessa
     0x8803: stored_media_upload,
     0x8900: passthrough,
     0x8A00: rsa_key,
+    0x8604: polygon_area,
+    0x8605: delete_areas,
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from devices.errors import BadEscapeError, DeviceError, FrameError, TruncatedFrameError
 from devices.jt808 import header as _header
+from devices.jt808.areas import AreaMessage
 from devices.jt808.assembler import Assembler
 from devices.jt808.bodies import DECODERS, decode_body
 from devices.jt808.extra import ExtraMessage
@@ -37,7 +38,7 @@ from devices.jt808.messages import Fragment
 from devices.jt808.messages import Message as _Message
 from devices.jt808.more import MoreMessage
 
-Message = _Message | MoreMessage | ExtraMessage  # every record a frame decodes to
+Message = _Message | MoreMessage | ExtraMessage | AreaMessage  # every record a frame decodes to
 _FLAG = 0x7E
 _BATCH = 8  # frames in one read from which the check codes are computed together
 

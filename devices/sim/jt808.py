@@ -31,6 +31,7 @@ from pathlib import Path
 
 from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode, location
+from devices.jt808.areas import DeleteAreas, PolygonArea
 from devices.jt808.decoder import Jt808Stream
 from devices.jt808.header import BEIJING
 from devices.jt808.messages import (
@@ -48,6 +49,7 @@ from devices.jt808.messages import (
     TextMessage,
 )
 from devices.jt808.more import PassthroughDown, QueryAttributes, StoredMediaQuery
+from devices.sim.areas import TerminalAreas
 from devices.sim.can import can_body
 from devices.sim.fleet import SimTrack
 
@@ -110,6 +112,7 @@ class SimTerminal:
         self.passthrough: list[tuple[int, bytes]] = []  # 0x8900 transparent data received: (type, data)
         self.waybill = waybill  # the trip's electronic waybill (0x0701), sent once, after its first authentication
         self.can = can  # each report followed by the engine's CAN frames (0x0705, devices/sim/can.py)
+        self.areas = TerminalAreas()  # polygon areas the platform set (0x8604) and their alarm (devices/sim/areas.py)
         self._mileage = 1000.0 + self.rng.uniform(0, 5000)
         self._kmh = 0.0  # the speed of the last report
         self._tracking: tuple[float, float] | None = None  # (interval, until) from 0x8202
@@ -131,9 +134,11 @@ class SimTerminal:
         kmh = self._kmh = speed_ms * 3.6
         self._mileage += kmh * self.interval_s / 3600.0
         alarms = ("overspeed",) if self.alarms and kmh > OVERSPEED_KMH else ()
+        crossed = self.areas.crossing(lat, lon)
+        alarms += ("area_in_out",) if self.areas.alarm else ()
         status = ("acc_on", "positioned", "gps", "beidou") + (("moving",) if kmh > 0 else ())
         extras = Extras(mileage_km=round(self._mileage, 1), fuel_l=120.0, signal_strength=22 + self.rng.randrange(8),
-                        satellites=9 + self.rng.randrange(8))
+                        satellites=9 + self.rng.randrange(8), area=crossed)
         return location.encode(lat, lon, datetime.fromtimestamp(int(now), UTC), speed=kmh, course=course,
                                altitude=90, alarms=alarms, status=status, extras=extras)
 
@@ -318,7 +323,10 @@ class SimTerminal:
                 self.passthrough.append((msg.kind, msg.data))
                 result = 0
             elif isinstance(msg, AlarmConfirm):
-                result = 0  # its alarms (overspeed) clear by themselves: nothing kept until confirmed
+                self.areas.confirm(msg.alarms)  # overspeed clears by itself; the area alarm waits for this
+                result = 0
+            elif isinstance(msg, PolygonArea | DeleteAreas):
+                result = self.areas.apply(msg)
             elif isinstance(msg, SetParameters):
                 for pid, value in msg.params:
                     self.settings[pid] = value

@@ -120,6 +120,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("jt808.read_params", (D, SL, E, A), why="reads a terminal's settings; changes nothing"),
     Rule("jt808.read_attributes", (D, SL, E, A), why="reads what a terminal is (model, firmware, SIM); changes nothing"),
     Rule("jt808.find_photos", (D, SL, E, A), why="lists the photos a truck keeps; uploads and changes nothing"),
+    *(Rule(o, (SL, E, A), why="the areas a truck's terminal alarms on by itself: the supervision's, set up by "
+           "the engineer") for o in ("jt808.set_area", "jt808.delete_areas")),
     Rule("feed.edit", (E, A), why="adding or editing a feed (the device bench)"),
     Rule("field.enrol", (A,), why="unit keys are the administrator's"),
     Rule("field.revoke", (A,), why="unit keys are the administrator's"),

@@ -16,6 +16,11 @@
   GNSS and network modules), the outcome's ``values``.
 - ``find_photos``: 0x8802, which photos the terminal keeps that were taken from ``from`` to ``to`` by camera
   ``channel`` (0 every one); it answers 0x0802, the outcome's ``found`` (media id, camera, why, when, where).
+- ``set_area``: 0x8604, a polygon zone of the bureau's (its outline, at most 120 vertices: a finer one is
+  simplified) kept by the terminal as area ``area_id`` (`area_id_of` the zone's id), alarming the platform on
+  entering and/or leaving (``alarm``) and limiting the speed inside where the zone has a ``speed_limit_kmh``: the
+  terminal then raises the area alarm itself (0x0200 alarm bit 20 with item 0x12), signal or not.
+- ``delete_areas``: 0x8605, the areas of ``area_ids`` (none: every polygon area the terminal keeps).
 - ``photo``: 0x8801, take ``photos`` photos now with camera ``channel`` and upload them at once; the
   terminal answers 0x0805 with the photos' media ids, then uploads each (0x0801, dispatch/jt808/media.py).
 
@@ -27,16 +32,23 @@ within `ANSWER_TIMEOUT` of sending, or the terminal did not come online within `
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from devices.jt808 import encode
+from devices.jt808 import areas, encode
 from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
 COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params", "upload_photos",
-            "read_attributes", "find_photos")
+            "read_attributes", "find_photos", "set_area", "delete_areas")
+AREA_ALARMS = ("enter", "leave", "both")
+# which crossing of a zone alarms by default, by its kind: into a restricted or protected area, out of a site
+# (where a truck must stay while it loads or tips) or a boat's patrol area
+DEFAULT_AREA_ALARM = {"restricted": "enter", "protection_zone": "enter", "construction_site": "leave",
+                      "disposal_site": "leave", "patrol_area": "leave"}
+OVERSPEED_S = 10  # seconds over an area's speed limit before the terminal alarms
 MAX_UPLOAD_SPAN_S = 7 * 24 * 3600  # the photos of at most a week asked for at once
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
 ANSWER_TIMEOUT = 30.0  # seconds a sent command waits for the terminal's answer
@@ -181,9 +193,57 @@ def said_values(params: Any) -> dict[str, Any]:
     return {PARAMS[p][0] if p in PARAMS else f"0x{p:04X}": (v.hex() if isinstance(v, bytes) else v) for p, v in params}
 
 
-def message(cmd: dict[str, Any]) -> tuple[int, bytes]:
-    """The message id and body of a recorded command (``jt808.command_sent`` payload)."""
+def area_id_of(zone_id: str) -> int:
+    """The DWORD a zone is known by on terminals: the same for the same zone on every terminal and after a restart
+    (a terminal's area alarm names it), from its id."""
+    return zlib.crc32(zone_id.encode("utf-8")) & 0x7FFFFFFF or 1
+
+
+def area_command(zone: dict[str, Any], alarm: str | None = None) -> dict[str, Any]:
+    """The ``set_area`` command of a zone (a definition of dispatch/zones: a Polygon, or a MultiPolygon of one).
+
+    :raises Refused: a zone that is a line (a route corridor) or of several polygons, an unknown alarm."""
+    alarm = alarm or DEFAULT_AREA_ALARM.get(zone.get("kind", ""), "enter")
+    if alarm not in AREA_ALARMS:
+        raise Refused(f"an area alarms on {', '.join(AREA_ALARMS)}, not {alarm!r}", "bad_arguments")
+    geom = zone.get("geometry") or {}
+    rings = [geom["coordinates"][0]] if geom.get("type") == "Polygon" else \
+        [p[0] for p in geom.get("coordinates") or []] if geom.get("type") == "MultiPolygon" else []
+    if len(rings) != 1:
+        raise Refused(f"zone {zone.get('id')} is {'a line' if not rings else f'{len(rings)} polygons'}: a terminal "
+                      "keeps one polygon as an area", "bad_arguments")
+    ring = [(float(lat), float(lon)) for lon, lat, *_ in rings[0]]
+    if len(ring) > 1 and ring[0] == ring[-1]:
+        ring.pop()
+    if len(ring) > areas.MAX_VERTICES:
+        from shapely.geometry import Polygon
+
+        tol, poly = 1e-5, Polygon([(lon, lat) for lat, lon in ring])
+        while len(ring) > areas.MAX_VERTICES:  # a coarser outline until the terminal can take it
+            ring = [(lat, lon) for lon, lat in poly.simplify(tol, preserve_topology=True).exterior.coords][:-1]
+            tol *= 2
+    speed = zone.get("speed_limit_kmh")
+    return {"command": "set_area", "zone": zone["id"], "zone_name": zone.get("name") or zone["id"],
+            "area_id": area_id_of(zone["id"]), "alarm": alarm, "points": [[round(a, 6), round(o, 6)] for a, o in ring],
+            "max_speed_kmh": int(speed) if isinstance(speed, int | float) and speed > 0 else None}
+
+
+def _area_body(cmd: dict[str, Any], edition: int) -> bytes:
+    alarm = cmd.get("alarm") or "enter"
+    flags = [f"{e}_to_{w}" for e in (("enter", "leave") if alarm == "both" else (alarm,)) for w in ("platform", "driver")]
+    return areas.polygon_area_body(int(cmd["area_id"]), [(float(a), float(o)) for a, o in cmd["points"]], flags=flags,
+                                   max_speed_kmh=cmd.get("max_speed_kmh"), overspeed_s=OVERSPEED_S,
+                                   name=str(cmd.get("zone_name") or "")[:60], edition=edition)
+
+
+def message(cmd: dict[str, Any], edition: int = 2013) -> tuple[int, bytes]:
+    """The message id and body of a recorded command (``jt808.command_sent`` payload), for a terminal speaking
+    `edition` (its header's: 2019 bodies carry more)."""
     what = cmd["command"]
+    if what == "set_area":
+        return encode.SET_POLYGON_AREA, _area_body(cmd, edition)
+    if what == "delete_areas":
+        return encode.DELETE_POLYGON_AREAS, areas.delete_areas_body([int(i) for i in cmd.get("area_ids") or []])
     if what == "position_query":
         return encode.POSITION_QUERY, b""
     if what == "tracking":
@@ -246,6 +306,10 @@ def describe(cmd: dict[str, Any]) -> str:
                                     if ids else " (all)")
     if what == "read_attributes":
         return "attributes read"
+    if what == "set_area":
+        return f"area {cmd.get('zone_name') or cmd.get('zone')} set (alarm on {cmd.get('alarm')})"
+    if what == "delete_areas":
+        return "areas deleted: " + (", ".join(str(i) for i in cmd["area_ids"]) if cmd.get("area_ids") else "all")
     if what == "photo":
         n = cmd.get("photos", 1)
         return f"{n} photo{'s' if n != 1 else ''} from camera {cmd.get('channel')}"

@@ -80,7 +80,7 @@ class Downlink:
             s.pending[self.gw.send(s, encode.TEXT_MESSAGE, body)] = ("text", seq)
             return
         try:
-            msg_id, body = commands.message(item)
+            msg_id, body = commands.message(item, s.header_edition)
         except (KeyError, TypeError, ValueError) as exc:  # a command the log holds but that cannot be sent
             self.commands.pop(seq, None)
             self._outcome(item, "failed", detail=f"cannot be sent: {exc}")

@@ -296,9 +296,11 @@ def _alarms(gw: Gateway, s: TerminalSession, unit: str, loc: Location) -> None:
     when = loc.time.timestamp() if loc.time is not None else time.time()
     if raised:
         names = list(alarm_names(raised))
+        area = loc.extras.area  # item 0x12: which of the areas it keeps (commands.set_area) it crossed
         gw.queue_event(NewEvent("jt808.alarm", {
             "unit": unit, "terminal": s.phone, "alarms": names, "active": list(alarm_names(loc.alarm)),
             "lat": round(loc.lat, 6), "lon": round(loc.lon, 6), "time": when, "speed_kmh": loc.speed,
+            **({"area": {"kind": area.kind, "area_id": area.area_id, "entering": area.entering}} if area else {}),
         }, f"unit:{unit}"))
         log.warning("jt808 %s: alarm %s at %.6f,%.6f", s.label, ", ".join(names), loc.lat, loc.lon)
     if cleared:

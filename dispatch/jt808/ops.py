@@ -258,6 +258,35 @@ def find_photos(core: Any, actor: str, unit_id: str, start: Any, end: Any, chann
     return _command(core, actor, unit_id, {"command": "find_photos", "from": a, "to": b, "channel": c})
 
 
+@op("jt808.set_area")
+def set_area(core: Any, actor: str, unit_id: str, zone_id: str, alarm: str | None = None) -> dict[str, Any]:
+    """Give a truck's terminal one of the bureau's polygon zones to keep (0x8604): it then alarms on entering it
+    (``alarm`` "enter"), leaving it ("leave") or both by itself, by default as the zone's kind has it (into a
+    restricted or protected area, out of a site), and limits the speed inside to the zone's own limit. The
+    terminal's area alarm names the zone in its alert (dispatch/rules/terminal.py)."""
+    from dispatch.jt808.commands import area_command
+    from dispatch.zones.book import zone_book
+
+    with core.lock:
+        zone = zone_book(core.state).zones.get(str(zone_id))
+    if zone is None:
+        raise NotFound(f"unknown zone {zone_id!r}; `ctl zones` lists them")
+    return _command(core, actor, unit_id, area_command(zone, alarm))
+
+
+@op("jt808.delete_areas")
+def delete_areas(core: Any, actor: str, unit_id: str, zone_ids: list[str] | None = None) -> dict[str, Any]:
+    """Have a truck's terminal forget the areas of these zones (0x8605), or every polygon area it keeps (none
+    named)."""
+    from dispatch.jt808.commands import area_id_of
+
+    ids = [area_id_of(str(z)) for z in zone_ids or []]
+    if len(ids) > 125:
+        raise Refused("one command deletes at most 125 areas", "bad_arguments")
+    return _command(core, actor, unit_id, {"command": "delete_areas", "area_ids": ids,
+                                           "zones": [str(z) for z in zone_ids or []]})
+
+
 @op("jt808.confirm_alarms")
 def confirm_alarms(core: Any, actor: str, unit_id: str, alarms: list[str]) -> dict[str, Any]:
     """Confirm alarms of a truck's terminal (0x8203, manual alarm confirmation): the terminal may then clear

@@ -73,6 +73,17 @@ def _where(state: State, unit: str, alarm: str) -> dict[str, Any]:
     return {"lat": p.lat if p else 0.0, "lon": p.lon if p else 0.0, "time": p.ts if p else state.last_ts}
 
 
+def _area_zone(state: State, area: Any) -> dict[str, Any] | None:
+    """The bureau's zone a terminal's area alarm (item 0x12) names: the polygon whose area id it was given as
+    (dispatch/jt808/commands.py: area_id_of)."""
+    if not isinstance(area, dict) or area.get("kind") != "polygon":
+        return None
+    from dispatch.jt808.commands import area_id_of
+    from dispatch.zones.book import zone_book
+
+    return next((z for z in zone_book(state).zones.values() if area_id_of(z["id"]) == area.get("area_id")), None)
+
+
 def reconcile(state: State, unit: str, now: float) -> list[NewEvent]:
     """The alert events that bring the unit's terminal alerts in step with the alarms its terminal has on."""
     on = list(jt808_state(state).active.get(unit, ()))
@@ -88,11 +99,14 @@ def reconcile(state: State, unit: str, now: float) -> list[NewEvent]:
         detail = " · ".join(x for x in (str(w.get("terminal") or ""), f"{speed:g} km/h" if speed is not None else "")
                             if x)
         key = f"{rule_of(alarm)}|{unit}|"
+        zone = _area_zone(state, w.get("area")) if alarm == "area_in_out" else None
+        if zone is not None:
+            detail += (" · " if detail else "") + ("entered" if w["area"].get("entering") else "left")
         out.append(NewEvent("alert.raised", {
             "key": key, "rule": rule_of(alarm), "unit_id": unit, "lat": round(float(w.get("lat") or 0.0), 7),
             "lon": round(float(w.get("lon") or 0.0), 7), "ts": ts, "since": ts, "severity": severity_of(alarm),
-            "zone": None, "zone_name": None, "detail": detail, "alarm": alarm, "source": "jt808",
-            "alarm_event": w.get("seq")}, f"unit:{unit}"))
+            "zone": zone["id"] if zone else None, "zone_name": zone["name"] if zone else None, "detail": detail,
+            "alarm": alarm, "source": "jt808", "alarm_event": w.get("seq")}, f"unit:{unit}"))
     for alarm, key in have.items():
         if alarm in on:
             continue

@@ -64,6 +64,24 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     at.set_defaults(build=lambda a: ("jt808.read_attributes", {"unit_id": a.unit_id}), render=_render_command,
                     follow=_follow)
 
+    ar = js.add_parser("area-set", parents=[common],
+                       help="give a truck's terminal one of the bureau's polygon zones (0x8604): it alarms on entering "
+                            "or leaving it by itself")
+    ar.add_argument("unit_id")
+    ar.add_argument("zone_id", metavar="ZONE")
+    ar.add_argument("--alarm", choices=["enter", "leave", "both"],
+                    help="which crossing alarms (default: by the zone's kind, into a restricted area, out of a site)")
+    _wait_option(ar)
+    ar.set_defaults(build=lambda a: ("jt808.set_area", {"unit_id": a.unit_id, "zone_id": a.zone_id, "alarm": a.alarm}),
+                    render=_render_command, follow=_follow)
+    ad = js.add_parser("areas-delete", parents=[common],
+                       help="have a truck's terminal forget these zones' areas (0x8605); no zone: every one")
+    ad.add_argument("unit_id")
+    ad.add_argument("zone_ids", nargs="*", metavar="ZONE")
+    _wait_option(ad)
+    ad.set_defaults(build=lambda a: ("jt808.delete_areas", {"unit_id": a.unit_id, "zone_ids": a.zone_ids}),
+                    render=_render_command, follow=_follow)
+
     cf = js.add_parser("confirm", parents=[common],
                        help="confirm alarms to a truck's terminal (0x8203), e.g. emergency: it may then clear them")
     cf.add_argument("unit_id")

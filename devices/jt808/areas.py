@@ -1,0 +1,182 @@
+"""JT/T 808 polygon areas kept by the terminal itself: the platform sets one (0x8604) or deletes some or all
+(0x8605); the terminal answers 0x0001 and from then on raises the area alarm (alarm bit 20, additional item 0x12:
+which area, entered or left) on its own, also where it has no signal to the platform.
+
+0x8604 body: DWORD area id, WORD attributes (`ATTRIBUTES`: bit 0 only between its start and end time, 1 speed
+limited, 2/3 entering alarms to the driver/the platform, 4/5 leaving ones, 6 south, 7 west, 8 doors not to open,
+14 radio off inside, 15 GNSS detail collected inside), then with bit 0 BCD[6] start and end (YYMMDDhhmmss), with bit
+1 WORD highest speed (km/h) and BYTE seconds over it before the alarm, then WORD vertex count and each vertex DWORD
+latitude and longitude (millionths of a degree). 2019 adds, after the vertices, with bit 1 the WORD night-time
+highest speed, then WORD name length and the name (GBK). 0x8605 body: BYTE count (0: every polygon area), DWORD ids.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from devices.errors import BodyError
+from devices.jt808.bodyparts import need
+from devices.jt808.header import Header
+from devices.jt808.text import gbk, strict_text
+
+ATTRIBUTES = {"by_time": 0, "speed_limit": 1, "enter_to_driver": 2, "enter_to_platform": 3, "leave_to_driver": 4,
+              "leave_to_platform": 5, "south": 6, "west": 7, "no_door_opening": 8, "radio_off_inside": 14,
+              "gnss_detail_inside": 15}
+MAX_VERTICES = 120  # what one 1023-byte body holds with a name: a larger outline is simplified first
+MAX_DELETE = 125  # ids one 0x8605 names
+_HEAD = struct.Struct(">IH")
+_SPEED = struct.Struct(">HB")
+_POINT = struct.Struct(">II")
+_H = struct.Struct(">H")
+_I = struct.Struct(">I")
+
+
+@dataclass(frozen=True, slots=True)
+class PolygonArea:
+    """0x8604: a polygon area the terminal keeps (see the module's docstring); `points` (lat, lon) in degrees,
+    signed as the attributes' bits 6 and 7 say."""
+
+    header: Header
+    area_id: int
+    attributes: int
+    start: str | None  # YYMMDDhhmmss, with attribute bit 0
+    end: str | None
+    max_speed_kmh: int | None  # with attribute bit 1
+    overspeed_s: int | None
+    points: tuple[tuple[float, float], ...]
+    night_max_speed_kmh: int | None = None  # 2019, with bit 1
+    name: str = ""  # 2019
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(n for n, bit in ATTRIBUTES.items() if self.attributes >> bit & 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAreas:
+    """0x8605: delete these polygon areas; none named: every one."""
+
+    header: Header
+    area_ids: tuple[int, ...]
+
+
+def attributes_of(flags: Sequence[str]) -> int:
+    """The WORD of attribute names. :raises ValueError: a name not in `ATTRIBUTES`."""
+    word = 0
+    for f in flags:
+        if f not in ATTRIBUTES:
+            raise ValueError(f"unknown area attribute {f!r}")
+        word |= 1 << ATTRIBUTES[f]
+    return word
+
+
+def polygon_area_body(area_id: int, points: Sequence[tuple[float, float]], *, flags: Sequence[str] = (),
+                      start: str | None = None, end: str | None = None, max_speed_kmh: int | None = None,
+                      overspeed_s: int = 10, night_max_speed_kmh: int | None = None, name: str = "",
+                      edition: int = 2013) -> bytes:
+    """A 0x8604 body. `flags` name the attributes (`ATTRIBUTES`); `speed_limit` and `by_time` are set by giving
+    `max_speed_kmh` and `start`/`end`; south and west by the points' signs.
+
+    :raises ValueError: fewer than 3 or more than `MAX_VERTICES` points, an id or a speed out of range, a time not
+        12 digits, a body over 1023 bytes."""
+    if not 3 <= len(points) <= MAX_VERTICES:
+        raise ValueError(f"a polygon area has 3 to {MAX_VERTICES} vertices, not {len(points)}")
+    if not 0 <= area_id <= 0xFFFFFFFF:
+        raise ValueError(f"area id {area_id} is not a DWORD")
+    names = set(flags) - {"by_time", "speed_limit", "south", "west"}
+    if start is not None or end is not None:
+        names.add("by_time")
+    if max_speed_kmh is not None:
+        names.add("speed_limit")
+    if any(lat < 0 for lat, _ in points):
+        names.add("south")
+    if any(lon < 0 for _, lon in points):
+        names.add("west")
+    attrs = attributes_of(sorted(names))
+    out = bytearray(_HEAD.pack(area_id, attrs))
+    if "by_time" in names:
+        for t in (start or "000000000000", end or "000000000000"):
+            if len(t) != 12 or not t.isdigit():
+                raise ValueError(f"an area's time is 12 digits YYMMDDhhmmss, not {t!r}")
+            out += bytes.fromhex(t)
+    if max_speed_kmh is not None:
+        if not 0 <= max_speed_kmh <= 0xFFFF or not 0 <= overspeed_s <= 0xFF:
+            raise ValueError("a highest speed is 0-65535 km/h held 0-255 s")
+        out += _SPEED.pack(max_speed_kmh, overspeed_s)
+    out += _H.pack(len(points))
+    for lat, lon in points:
+        out += _POINT.pack(round(abs(lat) * 1e6), round(abs(lon) * 1e6))
+    if edition == 2019:
+        if max_speed_kmh is not None:
+            out += _H.pack(night_max_speed_kmh if night_max_speed_kmh is not None else max_speed_kmh)
+        raw = gbk(name)
+        out += _H.pack(len(raw)) + raw
+    if len(out) > 1023:
+        raise ValueError(f"the area's message is {len(out)} bytes; one message carries 1023 (fewer vertices)")
+    return bytes(out)
+
+
+def delete_areas_body(area_ids: Sequence[int] = ()) -> bytes:
+    """A 0x8605 body; no ids: every polygon area. :raises ValueError: more than `MAX_DELETE` ids."""
+    if len(area_ids) > MAX_DELETE:
+        raise ValueError(f"one message deletes at most {MAX_DELETE} areas")
+    return bytes((len(area_ids),)) + b"".join(_I.pack(i) for i in area_ids)
+
+
+def _error(h: Header, body: bytes, what: str) -> BodyError:
+    return BodyError(f"0x{h.msg_id:04X}: {what}", raw=bytes(body), header=h)
+
+
+def polygon_area(h: Header, body: bytes) -> PolygonArea:
+    """0x8604 as the module's docstring lays it out (2019's tail read from a 2019 header)."""
+    need(h, body, _HEAD.size, "polygon area")
+    area_id, attrs = _HEAD.unpack_from(body)
+    pos = _HEAD.size
+    start = end = None
+    if attrs & 1:
+        need(h, body, pos + 12, "polygon area (its times)")
+        start, end = bytes(body[pos:pos + 6]).hex(), bytes(body[pos + 6:pos + 12]).hex()
+        pos += 12
+    speed = over = None
+    if attrs & 2:
+        need(h, body, pos + _SPEED.size, "polygon area (its speed)")
+        speed, over = _SPEED.unpack_from(body, pos)
+        pos += _SPEED.size
+    need(h, body, pos + 2, "polygon area (its vertex count)")
+    count = _H.unpack_from(body, pos)[0]
+    pos += 2
+    need(h, body, pos + count * _POINT.size, f"polygon area ({count} vertices)")
+    lat_sign, lon_sign = (-1 if attrs >> 6 & 1 else 1), (-1 if attrs >> 7 & 1 else 1)
+    points = tuple((lat_sign * a / 1e6, lon_sign * o / 1e6) for a, o in _POINT.iter_unpack(
+        bytes(body[pos:pos + count * _POINT.size])))
+    pos += count * _POINT.size
+    night, name = None, ""
+    if h.edition == 2019:
+        if attrs & 2:
+            need(h, body, pos + 2, "polygon area (its night speed)")
+            night = _H.unpack_from(body, pos)[0]
+            pos += 2
+        need(h, body, pos + 2, "polygon area (its name's length)")
+        n = _H.unpack_from(body, pos)[0]
+        need(h, body, pos + 2 + n, "polygon area (its name)")
+        try:
+            name = strict_text(body[pos + 2:pos + 2 + n])
+        except UnicodeDecodeError:
+            raise _error(h, body, "the area's name is not GBK text") from None
+        pos += 2 + n
+    if pos != len(body):
+        raise _error(h, body, f"{len(body) - pos} bytes after the polygon area")
+    return PolygonArea(h, area_id, attrs, start, end, speed, over, points, night, name)
+
+
+def delete_areas(h: Header, body: bytes) -> DeleteAreas:
+    """0x8605: the count must be the ids that follow."""
+    need(h, body, 1, "area deletion")
+    if len(body) != 1 + body[0] * 4:
+        raise _error(h, body, f"{body[0]} area ids announced, {len(body) - 1} bytes follow")
+    return DeleteAreas(h, tuple(_I.unpack_from(body, 1 + 4 * i)[0] for i in range(body[0])))
+
+
+AreaMessage = PolygonArea | DeleteAreas
