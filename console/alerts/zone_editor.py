@@ -65,6 +65,11 @@ class ZoneEditor(QWidget):
         self.edit_shape.clicked.connect(self.edit_selected)
         self.delete_button = QPushButton(self.tr("Delete zone"), self)
         self.delete_button.clicked.connect(self.delete_selected)
+        self.send_button = QPushButton(self.tr("Send to trucks…"), self)
+        self.send_button.setObjectName("sendZoneToTrucks")
+        tip = self.tr("Trucks' terminals keep this area and alarm on crossing it, also without signal")
+        self.send_button.setToolTip(tip)
+        self.send_button.clicked.connect(self.send_selected)
 
         self.kind = QComboBox(self)
         for key in ZONE_KINDS:
@@ -108,6 +113,7 @@ class ZoneEditor(QWidget):
         for b in (self.draw_area, self.draw_route, self.edit_shape, self.delete_button):
             tools.addWidget(b)
         actions = QHBoxLayout()
+        actions.addWidget(self.send_button)
         actions.addStretch(1)
         actions.addWidget(self.cancel_button)
         actions.addWidget(self.save_button)
@@ -214,6 +220,7 @@ class ZoneEditor(QWidget):
         self.save_button.setEnabled(True)
         self.delete_button.setEnabled(True)
         self.edit_shape.setEnabled(True)
+        self.send_button.setEnabled(f.get("geometry", {}).get("type") == "Polygon")  # one polygon: a terminal's area
 
     def _reset_form(self) -> None:
         self.current = None
@@ -226,6 +233,7 @@ class ZoneEditor(QWidget):
         self.save_button.setEnabled(False)
         self.delete_button.setEnabled(False)
         self.edit_shape.setEnabled(False)
+        self.send_button.setEnabled(False)
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
@@ -330,6 +338,13 @@ class ZoneEditor(QWidget):
         if box.exec() != QMessageBox.StandardButton.Yes:
             return
         self.remove(zid)
+
+    def send_selected(self) -> None:
+        zid = self.selected_id() or (self.current or {}).get("id")
+        if zid in self.zones:
+            from console.alerts.zone_terminals import send_zone
+
+            send_zone(self, self.zones[zid])
 
     def remove(self, zid: str) -> None:
         def done(_r: Any) -> None:

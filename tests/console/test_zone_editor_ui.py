@@ -273,7 +273,7 @@ def test_truck_card_and_permit_edit(qtbot, seat):  # type: ignore[no-untyped-def
 def test_every_new_label_ships_in_chinese():
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
     for name in ("console/alerts/zone_editor.py", "console/alerts/truck_card.py", "console/alerts/__init__.py",
-                 "console/alerts/truck_photo.py"):
+                 "console/alerts/truck_photo.py", "console/alerts/zone_terminals.py"):
         src = (ROOT / name).read_text(encoding="utf-8")
         for s in re.findall(r'self\.tr\(\s*"([^"]+)"', src):
             assert s in zh, (name, s)
@@ -336,3 +336,37 @@ def test_the_truck_cards_camera_shows_the_newest_photo_and_asks_for_one(qtbot, s
     qtbot.waitUntil(lambda: "offline" in cam.message.text(), timeout=10000)  # no gateway runs in this seat
     [cmd] = ops.call(core, "jt808.commands", {"unit_id": "truck-04"}, actor="t")
     assert (cmd["command"], cmd["channel"], cmd["photos"]) == ("photo", 1, 1) and cmd["by"] != "system:jt808"
+
+
+def test_a_zone_sent_to_trucks_terminals(qtbot, seat):  # type: ignore[no-untyped-def]
+    """Send to trucks…: one set_area command per truck chosen, by the seat's operator; a truck without a terminal is
+    named with the core's reason."""
+    from PySide6.QtCore import QTimer
+
+    from console.alerts.zone_terminals import ZoneTerminalsDialog
+
+    w, view, core = seat
+    ed = view.editor
+    ops.call(core, "unit.bind_terminal", {"unit_id": "truck-01", "terminal": "013912345678"}, actor="engineer:wu")
+    assert ed.select("pz-1") and ed.send_button.isEnabled()
+    seen: list[str] = []
+
+    def answer() -> None:
+        d = QApplication.activeModalWidget()
+        if not isinstance(d, ZoneTerminalsDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(d.alarm.currentData())
+        for i in range(d.trucks.count()):
+            if d.trucks.item(i).data(Qt.ItemDataRole.UserRole) in ("truck-01", "truck-09"):
+                d.trucks.item(i).setCheckState(Qt.CheckState.Checked)
+        d.buttons.button(d.buttons.StandardButton.Ok).click()
+
+    QTimer.singleShot(0, answer)
+    qtbot.mouseClick(ed.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Not sent" in ed.message.text(), timeout=10000)
+    assert seen == ["enter"]  # a protection zone alarms on entering it, by default
+    assert "Sent to 1 trucks' terminals" in ed.message.text() and "truck-09" in ed.message.text()
+    [sent] = [e for e in core.store.events(0) if e.kind == "jt808.command_sent"]
+    assert (sent.payload["unit"], sent.payload["command"], sent.payload["zone"], sent.payload["alarm"]) == (
+        "truck-01", "set_area", "pz-1", "enter")
