@@ -24,7 +24,7 @@ from devices.jt808.text import gbk, strict_text
 ATTRIBUTES = {"by_time": 0, "speed_limit": 1, "enter_to_driver": 2, "enter_to_platform": 3, "leave_to_driver": 4,
               "leave_to_platform": 5, "south": 6, "west": 7, "no_door_opening": 8, "radio_off_inside": 14,
               "gnss_detail_inside": 15}
-MAX_VERTICES = 120  # what one 1023-byte body holds with a name: a larger outline is simplified first
+MAX_VERTICES = 110  # what one 1023-byte body holds with a name of 60 characters: a larger outline is simplified first
 MAX_DELETE = 125  # ids one 0x8605 names
 _HEAD = struct.Struct(">IH")
 _SPEED = struct.Struct(">HB")

@@ -16,7 +16,7 @@
   GNSS and network modules), the outcome's ``values``.
 - ``find_photos``: 0x8802, which photos the terminal keeps that were taken from ``from`` to ``to`` by camera
   ``channel`` (0 every one); it answers 0x0802, the outcome's ``found`` (media id, camera, why, when, where).
-- ``set_area``: 0x8604, a polygon zone of the bureau's (its outline, at most 120 vertices: a finer one is
+- ``set_area``: 0x8604, a polygon zone of the bureau's (its outline, at most 110 vertices: a finer one is
   simplified) kept by the terminal as area ``area_id`` (`area_id_of` the zone's id), alarming the platform on
   entering and/or leaving (``alarm``) and limiting the speed inside where the zone has a ``speed_limit_kmh``: the
   terminal then raises the area alarm itself (0x0200 alarm bit 20 with item 0x12), signal or not.

@@ -49,7 +49,13 @@ def test_a_zone_becomes_an_area_the_terminal_can_keep():
                                                                 24.3 + 0.0001 * i] for i in range(400)]
                                                               + [[109.4, 24.3]]]}}
     cmd = area_command(zone)
-    assert cmd["alarm"] == "leave" and cmd["area_id"] == area_id_of("site-9") and len(cmd["points"]) <= 120
+    assert cmd["alarm"] == "leave" and cmd["area_id"] == area_id_of("site-9") and len(cmd["points"]) <= 110
+    from dispatch.jt808.commands import message
+
+    long_name = dict(zone, name="柳江" * 40)  # 80 characters: cut to the 60 a message has room for
+    for edition in (2013, 2019):
+        msg_id, body = message(area_command(long_name), edition)  # the most vertices, the longest name: it fits
+        assert msg_id == encode.SET_POLYGON_AREA and len(body) <= 1023
     with pytest.raises(Refused):
         area_command({"id": "r", "kind": "route", "geometry": {"type": "LineString",
                                                                 "coordinates": [[109.4, 24.3], [109.5, 24.4]]}})
