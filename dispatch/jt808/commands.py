@@ -307,7 +307,8 @@ def describe(cmd: dict[str, Any]) -> str:
     if what == "read_attributes":
         return "attributes read"
     if what == "set_area":
-        return f"area {cmd.get('zone_name') or cmd.get('zone')} set (alarm on {cmd.get('alarm')})"
+        on = {"enter": "entering", "leave": "leaving", "both": "entering and leaving"}.get(cmd.get("alarm"), cmd.get("alarm"))
+        return f"area {cmd.get('zone_name') or cmd.get('zone')} set (alarm on {on})"
     if what == "delete_areas":
         return "areas deleted: " + (", ".join(str(i) for i in cmd["area_ids"]) if cmd.get("area_ids") else "all")
     if what == "photo":
