@@ -220,7 +220,8 @@ class ZoneEditor(QWidget):
         self.save_button.setEnabled(True)
         self.delete_button.setEnabled(True)
         self.edit_shape.setEnabled(True)
-        self.send_button.setEnabled(f.get("geometry", {}).get("type") == "Polygon")  # one polygon: a terminal's area
+        # one polygon (a terminal's area) or one line (a route)
+        self.send_button.setEnabled(f.get("geometry", {}).get("type") in ("Polygon", "LineString"))
 
     def _reset_form(self) -> None:
         self.current = None

@@ -25,7 +25,7 @@ from console.incidents.common import run_op
 
 ALARMS = ("enter", "leave", "both")
 DEFAULT_ALARM = {"restricted": "enter", "protection_zone": "enter", "construction_site": "leave",
-                 "disposal_site": "leave", "patrol_area": "leave"}  # as dispatch/jt808/commands.py has them
+                 "disposal_site": "leave", "patrol_area": "leave", "route": "leave"}  # as dispatch/jt808/commands.py has them
 
 
 class ZoneTerminalsDialog(QDialog):

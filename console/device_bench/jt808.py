@@ -45,7 +45,8 @@ MALFORMED = ("bad_escape", "truncated", "length", "malformed", "phone_changed", 
 COMMAND_WORDS = {"position_query": "Position query", "tracking": "Tracking", "parameters": "Parameters",
                  "alarm_confirm": "Alarm confirmation", "photo": "Photo", "read_params": "Parameters read",
                  "upload_photos": "Kept photos asked for", "read_attributes": "Attributes read",
-                 "find_photos": "Kept photos searched", "set_area": "Area set", "delete_areas": "Areas deleted"}
+                 "find_photos": "Kept photos searched", "set_area": "Area set", "set_route": "Route set",
+                 "delete_areas": "Areas deleted"}
 OUTCOME_WORDS = {"sent": "sent", "acked": "acked", "failed": "failed", "not_supported": "not supported",
                  "timeout": "no answer"}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from devices.errors import BodyError, EncryptedMessageError, UnknownMessageError
 from devices.jt808 import location
-from devices.jt808.areas import delete_areas, polygon_area
+from devices.jt808.areas import delete_areas, polygon_area, route
 from devices.jt808.bodyparts import location_at as _location
 from devices.jt808.bodyparts import need as _need
 from devices.jt808.extra import (
@@ -389,6 +389,8 @@ DECODERS: dict[int, Callable[[Header, bytes], Message | MoreMessage | ExtraMessa
     0x8A00: rsa_key,
     0x8604: polygon_area,
     0x8605: delete_areas,
+    0x8606: route,
+    0x8607: delete_areas,
 }
 
 

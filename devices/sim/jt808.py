@@ -31,7 +31,7 @@ from pathlib import Path
 
 from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode, location
-from devices.jt808.areas import DeleteAreas, PolygonArea
+from devices.jt808.areas import DeleteAreas, PolygonArea, Route
 from devices.jt808.decoder import Jt808Stream
 from devices.jt808.header import BEIJING
 from devices.jt808.messages import (
@@ -135,7 +135,7 @@ class SimTerminal:
         self._mileage += kmh * self.interval_s / 3600.0
         alarms = ("overspeed",) if self.alarms and kmh > OVERSPEED_KMH else ()
         crossed = self.areas.crossing(lat, lon)
-        alarms += ("area_in_out",) if self.areas.alarm else ()
+        alarms += (("area_in_out",) if self.areas.alarm else ()) + (("route_in_out",) if self.areas.route_alarm else ())
         status = ("acc_on", "positioned", "gps", "beidou") + (("moving",) if kmh > 0 else ())
         extras = Extras(mileage_km=round(self._mileage, 1), fuel_l=120.0, signal_strength=22 + self.rng.randrange(8),
                         satellites=9 + self.rng.randrange(8), area=crossed)
@@ -325,7 +325,7 @@ class SimTerminal:
             elif isinstance(msg, AlarmConfirm):
                 self.areas.confirm(msg.alarms)  # overspeed clears by itself; the area alarm waits for this
                 result = 0
-            elif isinstance(msg, PolygonArea | DeleteAreas):
+            elif isinstance(msg, PolygonArea | Route | DeleteAreas):
                 result = self.areas.apply(msg)
             elif isinstance(msg, SetParameters):
                 for pid, value in msg.params:

@@ -20,7 +20,11 @@
   simplified) kept by the terminal as area ``area_id`` (`area_id_of` the zone's id), alarming the platform on
   entering and/or leaving (``alarm``) and limiting the speed inside where the zone has a ``speed_limit_kmh``: the
   terminal then raises the area alarm itself (0x0200 alarm bit 20 with item 0x12), signal or not.
-- ``delete_areas``: 0x8605, the areas of ``area_ids`` (none: every polygon area the terminal keeps).
+- ``set_route``: 0x8606, a route corridor of the bureau's (its line, at most 40 turning points: a finer one is
+  simplified; each section the corridor's width, at most 255 m) kept as route ``area_id``, alarming the platform on
+  leaving it (by default) or coming back: the terminal's route alarm (bit 21 with item 0x12).
+- ``delete_areas``: 0x8605, the areas of ``area_ids`` (none: every polygon area the terminal keeps); with
+  ``routes`` 0x8607, the same for routes.
 - ``photo``: 0x8801, take ``photos`` photos now with camera ``channel`` and upload them at once; the
   terminal answers 0x0805 with the photos' media ids, then uploads each (0x0801, dispatch/jt808/media.py).
 
@@ -42,12 +46,12 @@ from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
 
 COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params", "upload_photos",
-            "read_attributes", "find_photos", "set_area", "delete_areas")
+            "read_attributes", "find_photos", "set_area", "set_route", "delete_areas")
 AREA_ALARMS = ("enter", "leave", "both")
 # which crossing of a zone alarms by default, by its kind: into a restricted or protected area, out of a site
 # (where a truck must stay while it loads or tips) or a boat's patrol area
 DEFAULT_AREA_ALARM = {"restricted": "enter", "protection_zone": "enter", "construction_site": "leave",
-                      "disposal_site": "leave", "patrol_area": "leave"}
+                      "disposal_site": "leave", "patrol_area": "leave", "route": "leave"}
 OVERSPEED_S = 10  # seconds over an area's speed limit before the terminal alarms
 MAX_UPLOAD_SPAN_S = 7 * 24 * 3600  # the photos of at most a week asked for at once
 COMMAND_TTL = 120.0  # seconds a command waits for its terminal to come online
@@ -199,38 +203,70 @@ def area_id_of(zone_id: str) -> int:
     return zlib.crc32(zone_id.encode("utf-8")) & 0x7FFFFFFF or 1
 
 
-def area_command(zone: dict[str, Any], alarm: str | None = None) -> dict[str, Any]:
-    """The ``set_area`` command of a zone (a definition of dispatch/zones: a Polygon, or a MultiPolygon of one).
+def _simplified(coords: list[tuple[float, float]], most: int, closed: bool) -> list[tuple[float, float]]:
+    """(lat, lon) points made coarser until at most `most` are left (shapely's topology-preserving simplification)."""
+    from shapely.geometry import LineString, Polygon
 
-    :raises Refused: a zone that is a line (a route corridor) or of several polygons, an unknown alarm."""
+    tol = 1e-5
+    shape = Polygon if closed else LineString
+    geom = shape([(lon, lat) for lat, lon in coords])
+    while len(coords) > most:
+        simple = geom.simplify(tol, preserve_topology=True)
+        coords = [(lat, lon) for lon, lat in (simple.exterior.coords if closed else simple.coords)]
+        coords = coords[:-1] if closed else coords
+        tol *= 2
+    return coords
+
+
+def route_command(zone: dict[str, Any], alarm: str | None = None) -> dict[str, Any]:
+    """The ``set_route`` command of a route corridor (a LineString, or a MultiLineString of one, and its width)."""
+    alarm = alarm or "leave"
+    geom = zone.get("geometry") or {}
+    lines = [geom["coordinates"]] if geom.get("type") == "LineString" else list(geom.get("coordinates") or [])
+    if len(lines) != 1:
+        raise Refused(f"zone {zone.get('id')} is {len(lines)} lines: a terminal keeps one line as a route",
+                      "bad_arguments")
+    line = _simplified([(float(lat), float(lon)) for lon, lat, *_ in lines[0]], areas.MAX_TURNS, closed=False)
+    speed = zone.get("speed_limit_kmh")
+    return {"command": "set_route", "zone": zone["id"], "zone_name": zone.get("name") or zone["id"],
+            "area_id": area_id_of(zone["id"]), "alarm": alarm, "points": [[round(a, 6), round(o, 6)] for a, o in line],
+            "width_m": max(1, min(255, round(float(zone.get("width_m") or 60)))),
+            "max_speed_kmh": int(speed) if isinstance(speed, int | float) and speed > 0 else None}
+
+
+def area_command(zone: dict[str, Any], alarm: str | None = None) -> dict[str, Any]:
+    """The ``set_area`` command of a zone (a definition of dispatch/zones: a Polygon, or a MultiPolygon of one), or
+    for a route corridor (a line) its ``set_route``.
+
+    :raises Refused: a zone of several polygons or lines, an unknown alarm."""
     alarm = alarm or DEFAULT_AREA_ALARM.get(zone.get("kind", ""), "enter")
     if alarm not in AREA_ALARMS:
         raise Refused(f"an area alarms on {', '.join(AREA_ALARMS)}, not {alarm!r}", "bad_arguments")
     geom = zone.get("geometry") or {}
+    if geom.get("type") in ("LineString", "MultiLineString"):
+        return route_command(zone, alarm)
     rings = [geom["coordinates"][0]] if geom.get("type") == "Polygon" else \
         [p[0] for p in geom.get("coordinates") or []] if geom.get("type") == "MultiPolygon" else []
     if len(rings) != 1:
-        raise Refused(f"zone {zone.get('id')} is {'a line' if not rings else f'{len(rings)} polygons'}: a terminal "
-                      "keeps one polygon as an area", "bad_arguments")
+        raise Refused(f"zone {zone.get('id')} is {len(rings)} polygons: a terminal keeps one polygon as an area",
+                      "bad_arguments")
     ring = [(float(lat), float(lon)) for lon, lat, *_ in rings[0]]
     if len(ring) > 1 and ring[0] == ring[-1]:
         ring.pop()
-    if len(ring) > areas.MAX_VERTICES:
-        from shapely.geometry import Polygon
-
-        tol, poly = 1e-5, Polygon([(lon, lat) for lat, lon in ring])
-        while len(ring) > areas.MAX_VERTICES:  # a coarser outline until the terminal can take it
-            ring = [(lat, lon) for lon, lat in poly.simplify(tol, preserve_topology=True).exterior.coords][:-1]
-            tol *= 2
+    ring = _simplified(ring, areas.MAX_VERTICES, closed=True)  # a coarser outline until the terminal can take it
     speed = zone.get("speed_limit_kmh")
     return {"command": "set_area", "zone": zone["id"], "zone_name": zone.get("name") or zone["id"],
             "area_id": area_id_of(zone["id"]), "alarm": alarm, "points": [[round(a, 6), round(o, 6)] for a, o in ring],
             "max_speed_kmh": int(speed) if isinstance(speed, int | float) and speed > 0 else None}
 
 
-def _area_body(cmd: dict[str, Any], edition: int) -> bytes:
+def _alarm_flags(cmd: dict[str, Any]) -> list[str]:
     alarm = cmd.get("alarm") or "enter"
-    flags = [f"{e}_to_{w}" for e in (("enter", "leave") if alarm == "both" else (alarm,)) for w in ("platform", "driver")]
+    return [f"{e}_to_{w}" for e in (("enter", "leave") if alarm == "both" else (alarm,)) for w in ("platform", "driver")]
+
+
+def _area_body(cmd: dict[str, Any], edition: int) -> bytes:
+    flags = _alarm_flags(cmd)
     return areas.polygon_area_body(int(cmd["area_id"]), [(float(a), float(o)) for a, o in cmd["points"]], flags=flags,
                                    max_speed_kmh=cmd.get("max_speed_kmh"), overspeed_s=OVERSPEED_S,
                                    name=str(cmd.get("zone_name") or "")[:60], edition=edition)
@@ -242,8 +278,14 @@ def message(cmd: dict[str, Any], edition: int = 2013) -> tuple[int, bytes]:
     what = cmd["command"]
     if what == "set_area":
         return encode.SET_POLYGON_AREA, _area_body(cmd, edition)
+    if what == "set_route":
+        return encode.SET_ROUTE, areas.route_body(
+            int(cmd["area_id"]), [(float(a), float(o)) for a, o in cmd["points"]], int(cmd["width_m"]),
+            flags=_alarm_flags(cmd), max_speed_kmh=cmd.get("max_speed_kmh"), overspeed_s=OVERSPEED_S,
+            name=str(cmd.get("zone_name") or "")[:40], edition=edition)
     if what == "delete_areas":
-        return encode.DELETE_POLYGON_AREAS, areas.delete_areas_body([int(i) for i in cmd.get("area_ids") or []])
+        return (encode.DELETE_ROUTES if cmd.get("routes") else encode.DELETE_POLYGON_AREAS,
+                areas.delete_areas_body([int(i) for i in cmd.get("area_ids") or []]))
     if what == "position_query":
         return encode.POSITION_QUERY, b""
     if what == "tracking":
@@ -306,11 +348,12 @@ def describe(cmd: dict[str, Any]) -> str:
                                     if ids else " (all)")
     if what == "read_attributes":
         return "attributes read"
-    if what == "set_area":
+    if what in ("set_area", "set_route"):
         on = {"enter": "entering", "leave": "leaving", "both": "entering and leaving"}.get(cmd.get("alarm"), cmd.get("alarm"))
-        return f"area {cmd.get('zone_name') or cmd.get('zone')} set (alarm on {on})"
+        return f"{what[4:]} {cmd.get('zone_name') or cmd.get('zone')} set (alarm on {on})"
     if what == "delete_areas":
-        return "areas deleted: " + (", ".join(str(i) for i in cmd["area_ids"]) if cmd.get("area_ids") else "all")
+        named = ", ".join(cmd.get("zones") or []) or ", ".join(str(i) for i in cmd.get("area_ids") or []) or "all"
+        return f"{'routes' if cmd.get('routes') else 'areas'} deleted: {named}"
     if what == "photo":
         n = cmd.get("photos", 1)
         return f"{n} photo{'s' if n != 1 else ''} from camera {cmd.get('channel')}"

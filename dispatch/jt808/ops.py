@@ -262,8 +262,9 @@ def find_photos(core: Any, actor: str, unit_id: str, start: Any, end: Any, chann
 def set_area(core: Any, actor: str, unit_id: str, zone_id: str, alarm: str | None = None) -> dict[str, Any]:
     """Give a truck's terminal one of the bureau's polygon zones to keep (0x8604): it then alarms on entering it
     (``alarm`` "enter"), leaving it ("leave") or both by itself, by default as the zone's kind has it (into a
-    restricted or protected area, out of a site), and limits the speed inside to the zone's own limit. The
-    terminal's area alarm names the zone in its alert (dispatch/rules/terminal.py)."""
+    restricted or protected area, out of a site), and limits the speed inside to the zone's own limit. A route
+    corridor goes as a route (0x8606, its width each section's): the terminal alarms on leaving it. The terminal's
+    alarm names the zone in its alert (dispatch/rules/terminal.py)."""
     from dispatch.jt808.commands import area_command
     from dispatch.zones.book import zone_book
 
@@ -275,16 +276,26 @@ def set_area(core: Any, actor: str, unit_id: str, zone_id: str, alarm: str | Non
 
 
 @op("jt808.delete_areas")
-def delete_areas(core: Any, actor: str, unit_id: str, zone_ids: list[str] | None = None) -> dict[str, Any]:
-    """Have a truck's terminal forget the areas of these zones (0x8605), or every polygon area it keeps (none
-    named)."""
+def delete_areas(core: Any, actor: str, unit_id: str, zone_ids: list[str] | None = None,
+                 routes: bool = False) -> dict[str, Any]:
+    """Have a truck's terminal forget the areas of these zones (0x8605), or the routes of these route corridors
+    (0x8607); none named: every polygon area it keeps, or with `routes` every route."""
     from dispatch.jt808.commands import area_id_of
+    from dispatch.zones.book import zone_book
 
-    ids = [area_id_of(str(z)) for z in zone_ids or []]
-    if len(ids) > 125:
+    names = [str(z) for z in zone_ids or []]
+    if names:
+        with core.lock:
+            zones = zone_book(core.state).zones
+            lines = {z: (zones.get(z) or {}).get("geometry", {}).get("type", "").endswith("LineString") for z in names}
+        if len(set(lines.values())) > 1:
+            raise Refused("name areas and routes in two commands: a terminal deletes each kind by its own message",
+                          "bad_arguments")
+        routes = next(iter(lines.values()))
+    if len(names) > 125:
         raise Refused("one command deletes at most 125 areas", "bad_arguments")
-    return _command(core, actor, unit_id, {"command": "delete_areas", "area_ids": ids,
-                                           "zones": [str(z) for z in zone_ids or []]})
+    return _command(core, actor, unit_id, {"command": "delete_areas", "area_ids": [area_id_of(z) for z in names],
+                                           "zones": names, "routes": bool(routes)})
 
 
 @op("jt808.confirm_alarms")

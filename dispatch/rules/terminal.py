@@ -74,9 +74,9 @@ def _where(state: State, unit: str, alarm: str) -> dict[str, Any]:
 
 
 def _area_zone(state: State, area: Any) -> dict[str, Any] | None:
-    """The bureau's zone a terminal's area alarm (item 0x12) names: the polygon whose area id it was given as
-    (dispatch/jt808/commands.py: area_id_of)."""
-    if not isinstance(area, dict) or area.get("kind") != "polygon":
+    """The bureau's zone a terminal's area or route alarm (item 0x12) names: the polygon or corridor whose id it was
+    given as (dispatch/jt808/commands.py: area_id_of)."""
+    if not isinstance(area, dict) or area.get("kind") not in ("polygon", "route"):
         return None
     from dispatch.jt808.commands import area_id_of
     from dispatch.zones.book import zone_book
@@ -99,7 +99,7 @@ def reconcile(state: State, unit: str, now: float) -> list[NewEvent]:
         detail = " · ".join(x for x in (str(w.get("terminal") or ""), f"{speed:g} km/h" if speed is not None else "")
                             if x)
         key = f"{rule_of(alarm)}|{unit}|"
-        zone = _area_zone(state, w.get("area")) if alarm == "area_in_out" else None
+        zone = _area_zone(state, w.get("area")) if alarm in ("area_in_out", "route_in_out") else None
         if zone is not None:
             detail += (" · " if detail else "") + ("entered" if w["area"].get("entering") else "left")
         out.append(NewEvent("alert.raised", {

@@ -56,9 +56,10 @@ def test_a_zone_becomes_an_area_the_terminal_can_keep():
     for edition in (2013, 2019):
         msg_id, body = message(area_command(long_name), edition)  # the most vertices, the longest name: it fits
         assert msg_id == encode.SET_POLYGON_AREA and len(body) <= 1023
-    with pytest.raises(Refused):
-        area_command({"id": "r", "kind": "route", "geometry": {"type": "LineString",
-                                                                "coordinates": [[109.4, 24.3], [109.5, 24.4]]}})
+    square = [[109.4, 24.3], [109.41, 24.3], [109.41, 24.31], [109.4, 24.3]]
+    with pytest.raises(Refused):  # a terminal's area is one polygon
+        area_command({"id": "two", "kind": "restricted", "geometry": {"type": "MultiPolygon", "coordinates": [
+            [square], [[[x + 0.1, y] for x, y in square]]]}})
     with pytest.raises(Refused):
         area_command(zone, "sideways")
 
@@ -102,5 +103,62 @@ def test_the_truck_alarms_on_entering_the_area_it_was_given_and_the_alert_names_
         assert term.areas.areas == {}
         with pytest.raises(Refused):
             call(core, "jt808.set_area", {"unit_id": "truck-41", "zone_id": "nowhere"}, actor="engineer:wu")
+    finally:
+        fleet.stop()
+
+
+ROUTE = {"type": "Feature", "properties": {"id": "r-north", "kind": "route", "name": "中山路至白露消纳场运输线路",
+                                           "width_m": 60},
+         "geometry": {"type": "LineString", "coordinates": [[109.40, 24.30], [109.40, 24.33]]}}
+
+
+@pytest.mark.parametrize("edition", [2013, 2019])
+def test_a_route_and_its_deletion_round_trip(edition):
+    from devices.jt808.areas import Route, route_body
+
+    pts = [(24.30, 109.40), (24.33, 109.40), (24.34, 109.42)]
+    body = route_body(9, pts, 60, flags=["leave_to_platform"], max_speed_kmh=40, name="运输线路", edition=edition)
+    m = decode_frame(encode.frame(encode.SET_ROUTE, PHONE, 3, body, edition=edition))
+    assert isinstance(m, Route) and m.route_id == 9 and m.flags == ("leave_to_platform",)
+    assert [(p.lat, p.lon, p.width_m, p.max_speed_kmh) for p in m.points] == [(a, o, 60, 40) for a, o in pts]
+    assert (m.name, m.points[0].night_max_speed_kmh) == (("运输线路", 40) if edition == 2019 else ("", None))
+    d = decode_frame(encode.frame(encode.DELETE_ROUTES, PHONE, 4, delete_areas_body([9]), edition=edition))
+    assert isinstance(d, DeleteAreas) and d.routes and d.area_ids == (9,)
+    with pytest.raises(BodyError):
+        decode_frame(encode.frame(encode.SET_ROUTE, PHONE, 5, body[:-1], edition=edition))
+
+
+def test_a_long_corridor_is_simplified_to_a_route_a_terminal_takes():
+    from dispatch.jt808.commands import message
+
+    wiggly = dict(ROUTE["properties"], geometry={"type": "LineString", "coordinates": [
+        [109.40 + 0.0002 * (i % 3), 24.30 + 0.0005 * i] for i in range(200)]}, name="线" * 80)
+    cmd = area_command(wiggly)
+    assert cmd["command"] == "set_route" and cmd["alarm"] == "leave" and len(cmd["points"]) <= 40
+    for edition in (2013, 2019):
+        assert len(message(cmd, edition)[1]) <= 1023
+
+
+def test_the_truck_alarms_on_leaving_its_route_and_the_alert_names_it(core, gateway):
+    from devices.sim.fleet import SimTrack
+    from devices.sim.jt808 import Jt808Fleet, SimTerminal
+
+    call(core, "zone.save", {"feature": ROUTE}, actor="engineer:wu")
+    # the truck drives north-east from the route's start: more than 30 m off the northward line after ~4 s
+    term = SimTerminal(PHONE, SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=0.2, alarms=False)
+    fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
+    try:
+        wait_for(lambda: term.stats.authenticated, what="the truck logged in")
+        sent = call(core, "jt808.set_area", {"unit_id": "truck-41", "zone_id": "r-north"}, actor="engineer:wu")
+        cmd = wait_for(lambda: [c for c in call(core, "jt808.commands", {"event": sent["event"]}, actor="t")
+                                if c["outcome"]], what="the terminal's answer")[0]
+        assert (cmd["command"], cmd["outcome"], cmd["width_m"]) == ("set_route", "acked", 60)
+        [alert] = wait_for(lambda: [a for a in call(core, "alerts", {"unit_id": "truck-41"}, actor="t")
+                                    if a["rule"] == "terminal_route_in_out"], 20, what="the truck leaving its route")
+        assert alert["zone_name"] == "中山路至白露消纳场运输线路" and "left" in alert["detail"]
+        gone = call(core, "jt808.delete_areas", {"unit_id": "truck-41", "zone_ids": ["r-north"]}, actor="engineer:wu")
+        wait_for(lambda: [c for c in call(core, "jt808.commands", {"event": gone["event"]}, actor="t")
+                          if c["outcome"] == "acked"], what="the route deleted")
+        assert term.areas.routes == {}
     finally:
         fleet.stop()

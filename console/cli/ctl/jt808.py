@@ -78,8 +78,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="have a truck's terminal forget these zones' areas (0x8605); no zone: every one")
     ad.add_argument("unit_id")
     ad.add_argument("zone_ids", nargs="*", metavar="ZONE")
+    ad.add_argument("--routes", action="store_true", help="with no zone: every route (0x8607), not every area")
     _wait_option(ad)
-    ad.set_defaults(build=lambda a: ("jt808.delete_areas", {"unit_id": a.unit_id, "zone_ids": a.zone_ids}),
+    ad.set_defaults(build=lambda a: ("jt808.delete_areas", {"unit_id": a.unit_id, "zone_ids": a.zone_ids,
+                                                            "routes": a.routes}),
                     render=_render_command, follow=_follow)
 
     cf = js.add_parser("confirm", parents=[common],
