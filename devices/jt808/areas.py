@@ -200,16 +200,32 @@ def _error(h: Header, body: bytes, what: str) -> BodyError:
     return BodyError(f"0x{h.msg_id:04X}: {what}", raw=bytes(body), header=h)
 
 
+def _head(h: Header, body: bytes, what: str) -> tuple[int, int, str | None, str | None, int]:
+    """An area's or a route's id and attributes, and with attribute bit 0 its two times: (id, attributes, start,
+    end, where the rest begins)."""
+    need(h, body, _HEAD.size, what)
+    some_id, attrs = _HEAD.unpack_from(body)
+    if not attrs & 1:
+        return some_id, attrs, None, None, _HEAD.size
+    need(h, body, _HEAD.size + 12, f"{what} (its times)")
+    times = bytes(body[_HEAD.size:_HEAD.size + 12]).hex()
+    return some_id, attrs, times[:12], times[12:], _HEAD.size + 12
+
+
+def _name(h: Header, body: bytes, pos: int, what: str) -> tuple[str, int]:
+    """2019's WORD length and GBK name at `pos`: (the name, where it ends)."""
+    need(h, body, pos + 2, f"{what} (its name's length)")
+    n = _H.unpack_from(body, pos)[0]
+    need(h, body, pos + 2 + n, f"{what} (its name)")
+    try:
+        return strict_text(body[pos + 2:pos + 2 + n]), pos + 2 + n
+    except UnicodeDecodeError:
+        raise _error(h, body, f"the {what}'s name is not GBK text") from None
+
+
 def polygon_area(h: Header, body: bytes) -> PolygonArea:
     """0x8604 as the module's docstring lays it out (2019's tail read from a 2019 header)."""
-    need(h, body, _HEAD.size, "polygon area")
-    area_id, attrs = _HEAD.unpack_from(body)
-    pos = _HEAD.size
-    start = end = None
-    if attrs & 1:
-        need(h, body, pos + 12, "polygon area (its times)")
-        start, end = bytes(body[pos:pos + 6]).hex(), bytes(body[pos + 6:pos + 12]).hex()
-        pos += 12
+    area_id, attrs, start, end, pos = _head(h, body, "polygon area")
     speed = over = None
     if attrs & 2:
         need(h, body, pos + _SPEED.size, "polygon area (its speed)")
@@ -229,14 +245,7 @@ def polygon_area(h: Header, body: bytes) -> PolygonArea:
             need(h, body, pos + 2, "polygon area (its night speed)")
             night = _H.unpack_from(body, pos)[0]
             pos += 2
-        need(h, body, pos + 2, "polygon area (its name's length)")
-        n = _H.unpack_from(body, pos)[0]
-        need(h, body, pos + 2 + n, "polygon area (its name)")
-        try:
-            name = strict_text(body[pos + 2:pos + 2 + n])
-        except UnicodeDecodeError:
-            raise _error(h, body, "the area's name is not GBK text") from None
-        pos += 2 + n
+        name, pos = _name(h, body, pos, "polygon area")
     if pos != len(body):
         raise _error(h, body, f"{len(body) - pos} bytes after the polygon area")
     return PolygonArea(h, area_id, attrs, start, end, speed, over, points, night, name)
@@ -252,14 +261,7 @@ def delete_areas(h: Header, body: bytes) -> DeleteAreas:
 
 def route(h: Header, body: bytes) -> Route:
     """0x8606 as the module's docstring lays it out (2019's night speeds and name read from a 2019 header)."""
-    need(h, body, _HEAD.size, "route")
-    route_id, attrs = _HEAD.unpack_from(body)
-    pos = _HEAD.size
-    start = end = None
-    if attrs & 1:
-        need(h, body, pos + 12, "route (its times)")
-        start, end = bytes(body[pos:pos + 6]).hex(), bytes(body[pos + 6:pos + 12]).hex()
-        pos += 12
+    route_id, attrs, start, end, pos = _head(h, body, "route")
     need(h, body, pos + 2, "route (its point count)")
     count = _H.unpack_from(body, pos)[0]
     pos += 2
@@ -284,14 +286,7 @@ def route(h: Header, body: bytes) -> Route:
                                    width, sattrs, longest, shortest, speed, over, night))
     name = ""
     if h.edition == 2019:
-        need(h, body, pos + 2, "route (its name's length)")
-        n = _H.unpack_from(body, pos)[0]
-        need(h, body, pos + 2 + n, "route (its name)")
-        try:
-            name = strict_text(body[pos + 2:pos + 2 + n])
-        except UnicodeDecodeError:
-            raise _error(h, body, "the route's name is not GBK text") from None
-        pos += 2 + n
+        name, pos = _name(h, body, pos, "route")
     if pos != len(body):
         raise _error(h, body, f"{len(body) - pos} bytes after the route")
     return Route(h, route_id, attrs, start, end, tuple(points), name)

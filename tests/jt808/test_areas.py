@@ -64,19 +64,31 @@ def test_a_zone_becomes_an_area_the_terminal_can_keep():
         area_command(zone, "sideways")
 
 
-def test_the_truck_alarms_on_entering_the_area_it_was_given_and_the_alert_names_the_zone(core, gateway):
+def truck_given(core, gateway, feature):  # type: ignore[no-untyped-def]
+    """The zone saved, a simulated truck driving north-east from (24.30, 109.40) at 10 m/s, logged in and given the
+    zone (`jt808.set_area`): (its terminal, its fleet to stop, the command with its outcome)."""
     from devices.sim.fleet import SimTrack
     from devices.sim.jt808 import Jt808Fleet, SimTerminal
 
-    call(core, "zone.save", {"feature": ZONE}, actor="engineer:wu")
+    call(core, "zone.save", {"feature": feature}, actor="engineer:wu")
     term = SimTerminal(PHONE, SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=0.2, alarms=False)
     fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
     try:
         wait_for(lambda: term.stats.authenticated, what="the truck logged in")
-        sent = call(core, "jt808.set_area", {"unit_id": "truck-41", "zone_id": "no-trucks-1"}, actor="engineer:wu")
-        assert sent["command"] == "set_area"
+        zone_id = feature["properties"]["id"]
+        sent = call(core, "jt808.set_area", {"unit_id": "truck-41", "zone_id": zone_id}, actor="engineer:wu")
         cmd = wait_for(lambda: [c for c in call(core, "jt808.commands", {"event": sent["event"]}, actor="t")
                                 if c["outcome"]], what="the terminal's answer")[0]
+    except BaseException:
+        fleet.stop()
+        raise
+    return term, fleet, cmd
+
+
+def test_the_truck_alarms_on_entering_the_area_it_was_given_and_the_alert_names_the_zone(core, gateway):
+    term, fleet, cmd = truck_given(core, gateway, ZONE)
+    try:
+        assert cmd["command"] == "set_area"
         assert cmd["outcome"] == "acked" and cmd["alarm"] == "enter" and cmd["max_speed_kmh"] == 30
         assert list(term.areas.areas) == [area_id_of("no-trucks-1")]
 
@@ -140,18 +152,9 @@ def test_a_long_corridor_is_simplified_to_a_route_a_terminal_takes():
 
 
 def test_the_truck_alarms_on_leaving_its_route_and_the_alert_names_it(core, gateway):
-    from devices.sim.fleet import SimTrack
-    from devices.sim.jt808 import Jt808Fleet, SimTerminal
-
-    call(core, "zone.save", {"feature": ROUTE}, actor="engineer:wu")
     # the truck drives north-east from the route's start: more than 30 m off the northward line after ~4 s
-    term = SimTerminal(PHONE, SimTrack("t", [(24.30, 109.40), (24.33, 109.43)], 10.0), interval_s=0.2, alarms=False)
-    fleet = Jt808Fleet([term], "127.0.0.1", gateway.address[1]).start()
+    term, fleet, cmd = truck_given(core, gateway, ROUTE)
     try:
-        wait_for(lambda: term.stats.authenticated, what="the truck logged in")
-        sent = call(core, "jt808.set_area", {"unit_id": "truck-41", "zone_id": "r-north"}, actor="engineer:wu")
-        cmd = wait_for(lambda: [c for c in call(core, "jt808.commands", {"event": sent["event"]}, actor="t")
-                                if c["outcome"]], what="the terminal's answer")[0]
         assert (cmd["command"], cmd["outcome"], cmd["width_m"]) == ("set_route", "acked", 60)
         [alert] = wait_for(lambda: [a for a in call(core, "alerts", {"unit_id": "truck-41"}, actor="t")
                                     if a["rule"] == "terminal_route_in_out"], 20, what="the truck leaving its route")
