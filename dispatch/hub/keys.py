@@ -68,19 +68,24 @@ def enrol_to_file(enrol_public: Callable[[str], str], unit_id: str, path: str | 
     operation from a seat: the secret never leaves this machine). The file is written before the enrolment, so a
     folder that cannot take it fails before the unit's old key is replaced; the hub's key is added after."""
     path = Path(path)
-    public, secret = (k.decode("ascii") for k in zmq.curve_keypair())
+    public, secret = new_pair()
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {"unit_id": unit_id, "public_key": public, "secret_key": secret, "hub_public_key": None,
                            "created": time.time()}
     tmp = path.with_suffix(".tmp")
-    _write_private(tmp, doc)
+    _write_private(tmp, doc)  # the folder takes the file: known before the old key is replaced
     try:
         doc["hub_public_key"] = enrol_public(public)
-        _write_private(tmp, doc)
-        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    write_key_file(path, doc)
     return {"unit_id": unit_id, "public_key": public, "hub_public_key": doc["hub_public_key"], "file": str(path)}
+
+
+def new_pair() -> tuple[str, str]:
+    """A unit's new CURVE key pair, (public, secret) in Z85."""
+    public, secret = zmq.curve_keypair()
+    return public.decode("ascii"), secret.decode("ascii")
 
 
 def write_key_file(path: str | Path, doc: dict[str, Any]) -> None:

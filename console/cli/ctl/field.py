@@ -55,9 +55,8 @@ def _build_enrol(a: Any) -> tuple[str, dict[str, Any]]:
     import os
     from pathlib import Path
 
-    import zmq
-
     from dispatch.errors import Refused
+    from dispatch.hub.keys import new_pair
 
     folder = Path(a.out).expanduser()
     try:
@@ -66,7 +65,7 @@ def _build_enrol(a: Any) -> tuple[str, dict[str, Any]]:
         raise Refused(f"cannot make the key folder {folder}: {exc}", "bad_arguments") from None
     if not os.access(folder, os.W_OK):
         raise Refused(f"cannot write the key file in {folder}", "bad_arguments")
-    a.pair = tuple(k.decode("ascii") for k in zmq.curve_keypair())
+    a.pair = new_pair()
     return "field.enrol", {"unit_id": a.unit_id, "public_key": a.pair[0]}
 
 
