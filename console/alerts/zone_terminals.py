@@ -22,10 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.incidents.common import run_op
-
-ALARMS = ("enter", "leave", "both")
-DEFAULT_ALARM = {"restricted": "enter", "protection_zone": "enter", "construction_site": "leave",
-                 "disposal_site": "leave", "patrol_area": "leave", "route": "leave"}  # as dispatch/jt808/commands.py has them
+from dispatch.jt808.commands import AREA_ALARMS, DEFAULT_AREA_ALARM
 
 
 class ZoneTerminalsDialog(QDialog):
@@ -48,9 +45,9 @@ class ZoneTerminalsDialog(QDialog):
         self.alarm = QComboBox(self)
         words = {"enter": self.tr("on entering"), "leave": self.tr("on leaving"),
                  "both": self.tr("on entering and leaving")}
-        for a in ALARMS:
+        for a in AREA_ALARMS:
             self.alarm.addItem(words[a], a)
-        self.alarm.setCurrentIndex(self.alarm.findData(DEFAULT_ALARM.get(p.get("kind", ""), "enter")))
+        self.alarm.setCurrentIndex(self.alarm.findData(DEFAULT_AREA_ALARM.get(p.get("kind", ""), "enter")))
         text = self.tr("Each terminal alarms by itself, even without signal; the alert names the zone.")
         note = QLabel(text, self)
         note.setWordWrap(True)
