@@ -61,7 +61,7 @@ class PolygonArea:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        return tuple(n for n, bit in ATTRIBUTES.items() if self.attributes >> bit & 1)
+        return flag_names(self.attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,12 @@ class Route:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        return tuple(n for n, bit in ATTRIBUTES.items() if self.attributes >> bit & 1)
+        return flag_names(self.attributes)
+
+
+def flag_names(word: int) -> tuple[str, ...]:
+    """The attribute names (`ATTRIBUTES`) a WORD sets."""
+    return tuple(n for n, bit in ATTRIBUTES.items() if word >> bit & 1)
 
 
 def attributes_of(flags: Sequence[str]) -> int:
