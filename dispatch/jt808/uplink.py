@@ -144,13 +144,20 @@ def reported(gw: Gateway, s: TerminalSession, m: Reported, unit: str, *, answer:
         gw.send(s, encode.PLATFORM_RESPONSE, encode.platform_response_body(m.header.serial, m.header.msg_id, RESULT_OK))
 
 
+def _count_in(table: dict[str, dict[str, Any]], key: str, limit: int, **latest: Any) -> bool:
+    """One more `key` in a session's table of at most `limit` keys: its count and its `latest` fields. False (nothing
+    kept) when the table is full of other keys: a terminal that makes up keys fills no memory."""
+    kept = table.get(key)
+    if kept is None and len(table) >= limit:
+        return False
+    table[key] = {"count": (kept or {}).get("count", 0) + 1, **latest}
+    return True
+
+
 def _keep_passthrough(gw: Gateway, s: TerminalSession, kind: str, data: bytes) -> None:
-    kept = s.passthrough.get(kind)
-    if kept is None and len(s.passthrough) >= PASSTHROUGH_KINDS_KEPT:
+    if not _count_in(s.passthrough, kind, PASSTHROUGH_KINDS_KEPT, at=time.time(), size=len(data),
+                     head=data[:PASSTHROUGH_HEAD].hex()):
         gw.count("passthrough_dropped")
-    else:
-        s.passthrough[kind] = {"count": (kept or {}).get("count", 0) + 1, "at": time.time(), "size": len(data),
-                               "head": data[:PASSTHROUGH_HEAD].hex()}
     gw.count("passthrough")
 
 
@@ -160,12 +167,9 @@ def _kept(gw: Gateway, s: TerminalSession, m: CanBusData | TerminalRsaKey | Even
     now = time.time()
     if isinstance(m, CanBusData):
         for item in m.items:
-            kept = s.can.get(item.id_hex)
-            if kept is None and len(s.can) >= CAN_IDS_KEPT:
+            if not _count_in(s.can, item.id_hex, CAN_IDS_KEPT, at=now, channel=item.channel, data=item.data.hex(),
+                             averaged=item.averaged):
                 gw.count("can_dropped")
-                continue
-            s.can[item.id_hex] = {"count": (kept or {}).get("count", 0) + 1, "at": now, "channel": item.channel,
-                                  "data": item.data.hex(), "averaged": item.averaged}
         gw.count("can")
     elif isinstance(m, TerminalRsaKey):
         s.rsa_key = {"e": m.e, "sha256": hashlib.sha256(m.modulus).hexdigest(), "at": now}
