@@ -88,3 +88,24 @@ def test_a_simulated_trucks_can_bus_says_its_engine_and_road_speed(core, gateway
         assert term.stats.connects == 1  # one connection all along: the frames cost the truck nothing
     finally:
         fleet.stop()
+
+
+def test_a_terminal_that_makes_up_types_and_bus_ids_fills_no_memory(core, gateway):
+    from dispatch.jt808.uplink import CAN_IDS_KEPT, PASSTHROUGH_KINDS_KEPT
+
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        for i in range(PASSTHROUGH_KINDS_KEPT + 2):  # user-defined types 0xF0, 0xF1, ... then more
+            term.send(encode.frame(encode.PASSTHROUGH, PHONE, 10 + i, encode.passthrough_body(0xE0 + i, b"x")))
+        items = [CanItem(channel=1, extended=True, averaged=False, can_id=0x100 + i, data=bytes(8))
+                 for i in range(CAN_IDS_KEPT + 3)]
+        for n in range(0, len(items), 20):
+            term.send(encode.frame(encode.CAN_BUS_DATA, PHONE, 40 + n, extra.can_bus_data_body(time(8, 0), items[n:n + 20])))
+        term.expect(0x8001, 1 + PASSTHROUGH_KINDS_KEPT + 2 + 4)
+        s = gateway.session_of(PHONE).as_dict()
+        assert len(s["passthrough"]) == PASSTHROUGH_KINDS_KEPT and len(s["can"]) == CAN_IDS_KEPT
+        assert gateway.counters["passthrough_dropped"] == 2
+        assert gateway.counters["can_dropped"] == 3
+    finally:
+        term.close()
