@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from console.incidents.common import run_op
 from dispatch.jt808.commands import AREA_ALARMS, DEFAULT_AREA_ALARM
+from dispatch.zones.model import part_of_day
 
 
 class ZoneTerminalsDialog(QDialog):
@@ -100,4 +101,10 @@ def send_zone(editor: Any, zone: dict[str, Any]) -> None:
                    on_done=lambda _r, u=uid: (sent.append(u), said()),
                    on_refused=lambda why, u=uid: (refused.append(f"{u}: {why}"), said()))
 
+    hours = zone["properties"].get("hours")
+    if part_of_day(hours):  # the core refuses it too (zone_has_hours); said before trucks are chosen, in the UI language
+        editor.message.setStyleSheet("color:#b71c1c")
+        text = editor.tr("%1 applies only during %2: a truck's terminal keeps an area at every hour and would alarm outside them, so it is not sent. The platform's own rule keeps the hours.")
+        editor.message.setText(text.replace("%1", zone["properties"].get("name") or zone["id"]).replace("%2", hours))
+        return
     run_op(editor, "units", {}, on_done=ask)

@@ -16,7 +16,7 @@
   GNSS and network modules), the outcome's ``values``.
 - ``find_photos``: 0x8802, which photos the terminal keeps that were taken from ``from`` to ``to`` by camera
   ``channel`` (0 every one); it answers 0x0802, the outcome's ``found`` (media id, camera, why, when, where).
-- ``set_area``: 0x8604, a polygon zone of the bureau's (its outline, at most 110 vertices: a finer one is
+- ``set_area``: 0x8604, a polygon zone of the bureau's that applies at every hour (its outline, at most 110 vertices: a finer one is
   simplified) kept by the terminal as area ``area_id`` (`area_id_of` the zone's id), alarming the platform on
   entering and/or leaving (``alarm``) and limiting the speed inside where the zone has a ``speed_limit_kmh``: the
   terminal then raises the area alarm itself (0x0200 alarm bit 20 with item 0x12), signal or not.
@@ -44,6 +44,7 @@ from devices.jt808 import areas, encode
 from devices.jt808.bits import ALARM_BITS
 from devices.jt808.params import BY_NAME, PARAMS, TYPES, pack_typed
 from dispatch.errors import Refused
+from dispatch.zones.model import part_of_day
 
 COMMANDS = ("position_query", "tracking", "parameters", "alarm_confirm", "photo", "read_params", "upload_photos",
             "read_attributes", "find_photos", "set_area", "set_route", "delete_areas")
@@ -238,7 +239,14 @@ def area_command(zone: dict[str, Any], alarm: str | None = None) -> dict[str, An
     """The ``set_area`` command of a zone (a definition of dispatch/zones: a Polygon, or a MultiPolygon of one), or
     for a route corridor (a line) its ``set_route``.
 
-    :raises Refused: a zone of several polygons or lines, an unknown alarm."""
+    :raises Refused: a zone of several polygons or lines, a zone kept only at some hours of the day, an unknown
+        alarm."""
+    if part_of_day(zone.get("hours")):
+        # A terminal keeps an area all day, or between two dates (its time attribute is one start and one end,
+        # not a time of every day): given a zone kept at some hours only, it would alarm at every other hour too.
+        raise Refused(f"zone {zone.get('name') or zone.get('id')} applies only during {zone['hours']}: a terminal keeps "
+                      "an area at every hour, so it would alarm outside those hours too; the platform's own rule "
+                      "keeps the hours", "zone_has_hours")
     alarm = alarm or DEFAULT_AREA_ALARM.get(zone.get("kind", ""), "enter")
     if alarm not in AREA_ALARMS:
         raise Refused(f"an area alarms on {', '.join(AREA_ALARMS)}, not {alarm!r}", "bad_arguments")

@@ -64,6 +64,15 @@ def in_windows(minute: int, windows: list[tuple[int, int]] | list[list[int]]) ->
     return False
 
 
+def part_of_day(hours: Any) -> bool:
+    """Whether a zone's or a permit's ``hours`` leave some minute of the day out ("00:00-24:00" and no hours at all
+    are every minute)."""
+    if not hours:
+        return False
+    windows = parse_hours(hours)
+    return not all(in_windows(m, windows) for m in range(1440))
+
+
 def check_tz(name: Any, where: str) -> str:
     from zoneinfo import ZoneInfo
 

@@ -18,6 +18,7 @@ from console.alerts import install
 from console.main_window import MainWindow
 from dispatch import ops
 from dispatch.city.data import load_city
+from dispatch.errors import Refused
 from tests.conftest import page_js as js
 from tests.rules.helpers import FRAME, local_ts, make_core, rows, setup_city
 
@@ -275,7 +276,7 @@ def test_every_new_label_ships_in_chinese():
     for name in ("console/alerts/zone_editor.py", "console/alerts/truck_card.py", "console/alerts/__init__.py",
                  "console/alerts/truck_photo.py", "console/alerts/zone_terminals.py"):
         src = (ROOT / name).read_text(encoding="utf-8")
-        for s in re.findall(r'self\.tr\(\s*"([^"]+)"', src):
+        for s in re.findall(r'(?:self|editor)\.tr\(\s*"([^"]+)"', src):
             assert s in zh, (name, s)
 
 
@@ -370,3 +371,19 @@ def test_a_zone_sent_to_trucks_terminals(qtbot, seat):  # type: ignore[no-untype
     [sent] = [e for e in core.store.events(0) if e.kind == "jt808.command_sent"]
     assert (sent.payload["unit"], sent.payload["command"], sent.payload["zone"], sent.payload["alarm"]) == (
         "truck-01", "set_area", "pz-1", "enter")
+
+
+def test_a_zone_kept_only_at_some_hours_is_not_sent_to_terminals(qtbot, seat):  # type: ignore[no-untyped-def]
+    """A terminal keeps an area at every hour: a school's 07:00-09:00 restriction given to it would alarm all day. The
+    tab says so before any truck is chosen, and the core refuses it as well; nothing is recorded."""
+    w, view, core = seat
+    ed = view.editor
+    ops.call(core, "unit.bind_terminal", {"unit_id": "truck-01", "terminal": "013912345678"}, actor="engineer:wu")
+    assert ed.select("rx-school") and ed.send_button.isEnabled()
+    qtbot.mouseClick(ed.send_button, Qt.MouseButton.LeftButton)
+    assert "07:00-09:00" in ed.message.text() and "not sent" in ed.message.text()
+    assert QApplication.activeModalWidget() is None  # no dialog: nothing to choose
+    with pytest.raises(Refused) as refused:
+        ops.call(core, "jt808.set_area", {"unit_id": "truck-01", "zone_id": "rx-school"}, actor="engineer:wu")
+    assert refused.value.code == "zone_has_hours"
+    assert not [e for e in core.store.events(0) if e.kind == "jt808.command_sent"]

@@ -62,6 +62,11 @@ def test_a_zone_becomes_an_area_the_terminal_can_keep():
             [square], [[[x + 0.1, y] for x, y in square]]]}})
     with pytest.raises(Refused):
         area_command(zone, "sideways")
+    restricted = dict(zone, kind="restricted", hours="22:00-06:00")  # a terminal would alarm in the daytime too
+    with pytest.raises(Refused, match="22:00-06:00"):
+        area_command(restricted)
+    assert area_command(dict(restricted, hours="00:00-24:00"))["alarm"] == "enter"  # every hour: kept as it is
+    assert area_command(dict(restricted, hours="06:00-12:00,12:00-06:00"))["alarm"] == "enter"
 
 
 def truck_given(core, gateway, feature):  # type: ignore[no-untyped-def]
