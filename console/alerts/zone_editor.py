@@ -171,7 +171,8 @@ class ZoneEditor(QWidget):
         self.list.clear()
         for f in sorted(features, key=lambda f: (f["properties"]["kind"], f["properties"]["name"])):
             p = f["properties"]
-            item = QListWidgetItem(f"{label(ZONE_KINDS, p['kind'])}: {p['name']}  (v{p.get('version', 1)})")
+            hours = f"  {p['hours']}" if p.get("hours") else ""  # a restriction of some hours: which, at a glance
+            item = QListWidgetItem(f"{label(ZONE_KINDS, p['kind'])}: {p['name']}{hours}  (v{p.get('version', 1)})")
             item.setData(Qt.ItemDataRole.UserRole, f["id"])
             self.list.addItem(item)
             if f["id"] == keep:

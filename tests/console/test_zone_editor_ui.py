@@ -380,6 +380,7 @@ def test_a_zone_kept_only_at_some_hours_is_not_sent_to_terminals(qtbot, seat):  
     ed = view.editor
     ops.call(core, "unit.bind_terminal", {"unit_id": "truck-01", "terminal": "013912345678"}, actor="engineer:wu")
     assert ed.select("rx-school") and ed.send_button.isEnabled()
+    assert "实验小学  07:00-09:00  (v1)" in ed.list.currentItem().text()  # the list says which hours
     qtbot.mouseClick(ed.send_button, Qt.MouseButton.LeftButton)
     assert "07:00-09:00" in ed.message.text() and "not sent" in ed.message.text()
     assert QApplication.activeModalWidget() is None  # no dialog: nothing to choose
