@@ -22,11 +22,17 @@ class CasesView(QObject):
         self.window = window
         self.panel = CasesPanel(window.core, window, check_deadlines=duties)
         window.add_side_tab(self.panel, self.tr("Case files"), "cases")  # short: nine tabs share the side
+        self.panel.current_incident = self._selected_incident
         self.panel.counts_changed.connect(lambda c: window.set_side_badge("cases", int(c.get("overdue") or 0)))
         self.panel.status_message.connect(lambda m: window.statusBar().showMessage(m, 10000))
         window.core.subscribe(self.panel.note_changes)
         if hasattr(window, "closing"):
             window.closing.connect(self.close)
+
+    def _selected_incident(self) -> dict[str, Any] | None:
+        """The incident open in the incident detail, if any: a new case is opened from it."""
+        wf = getattr(self.window, "workflow", None)
+        return getattr(getattr(getattr(wf, "panel", None), "detail", None), "incident", None)
 
     def close(self) -> None:
         self.panel.stop()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
+from console.cases import actions
 from console.cases.common import (
     DOCUMENTS,
     EVIDENCE_KINDS,
@@ -53,14 +54,15 @@ from console.incidents.common import clock_text, run_op, size_text
 from dispatch.cases import law
 
 
-def _page(page: QWidget, table: QWidget, button: QWidget) -> None:
-    """A tab's page: its table, and below it on the right the button that acts on it."""
+def _page(page: QWidget, table: QWidget, *buttons: QWidget) -> None:
+    """A tab's page: its table, and below it on the right the buttons that act on it."""
     lay = QVBoxLayout(page)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.addWidget(table, 1)
     row = QHBoxLayout()
     row.addStretch(1)
-    row.addWidget(button)
+    for button in buttons:
+        row.addWidget(button)
     lay.addLayout(row)
 
 
@@ -125,7 +127,10 @@ class CaseDetail(QWidget):
         self.save_button = QPushButton(self.tr("Save PDF…"), docs)
         self.save_button.setObjectName("saveDocument")
         self.save_button.clicked.connect(lambda: self.save_selected_document())
-        _page(docs, self.documents, self.save_button)
+        self.export_button = QPushButton(self.tr("Export dossier…"), docs)
+        self.export_button.setObjectName("exportDossier")
+        self.export_button.clicked.connect(lambda: actions.export_dossier(self))
+        _page(docs, self.documents, self.save_button, self.export_button)
         evidence = QWidget(self)
         self.evidence = _table(evidence, "caseEvidence", [self.tr("Kind"), self.tr("Name"), self.tr("Size"),
                                                           self.tr("SHA-256"), self.tr("Added by")], 1)
@@ -133,7 +138,10 @@ class CaseDetail(QWidget):
         self.photo_button.setObjectName("addTruckPhoto")
         self.photo_button.setToolTip(self.tr("A photo a truck's camera uploaded (JT/T 808), by its SHA-256"))
         self.photo_button.clicked.connect(lambda: self.open_photo_picker())
-        _page(evidence, self.evidence, self.photo_button)
+        self.evidence_button = QPushButton(self.tr("Add files…"), evidence)
+        self.evidence_button.setObjectName("addEvidence")
+        self.evidence_button.clicked.connect(lambda: actions.add_evidence_files(self))
+        _page(evidence, self.evidence, self.evidence_button, self.photo_button)
         self.photo_picker: QDialog | None = None
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(docs, self.tr("Documents"))
@@ -213,9 +221,26 @@ class CaseDetail(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        # what changes the case besides its steps: the party, the penalty and its approval (console/cases/actions.py)
+        self.party_button = QPushButton(self.tr("Party…"), self)
+        self.party_button.setObjectName("editParty")
+        self.party_button.clicked.connect(lambda: actions.edit_party(self))
+        self.penalty_button = QPushButton(self.tr("Penalty…"), self)
+        self.penalty_button.setObjectName("proposePenalty")
+        self.penalty_button.clicked.connect(lambda: actions.propose_penalty(self))
+        self.approve_button = QPushButton(self.tr("Approve penalty…"), self)
+        self.approve_button.setObjectName("approvePenalty")
+        self.approve_button.clicked.connect(lambda: actions.approve_penalty(self))
+        case_row = QHBoxLayout()
+        case_row.addWidget(self.party_button)
+        case_row.addWidget(self.penalty_button)
+        case_row.addWidget(self.approve_button)
+        case_row.addStretch(1)
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
         lay.addWidget(self.header)
+        lay.addLayout(case_row)
         lay.addWidget(self.deadlines)
         lay.addWidget(self.tabs, 1)
         lay.addWidget(box)
@@ -228,6 +253,13 @@ class CaseDetail(QWidget):
         self.actions.setEnabled(on)
         self.save_button.setEnabled(on)
         self.photo_button.setEnabled(on)
+        now = actions.may_now(self) if on else {}
+        for key, button in (("party", self.party_button), ("penalty", self.penalty_button),
+                            ("approve", self.approve_button), ("evidence", self.evidence_button),
+                            ("export", self.export_button)):
+            ok, why = now.get(key, (False, ""))
+            button.setEnabled(ok)
+            button.setToolTip("" if ok else why)
 
     def open_photo_picker(self) -> None:
         """A truck camera's photo into this case's evidence (console/cases/photos.py)."""

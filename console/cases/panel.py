@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -38,6 +39,7 @@ from console.cases.common import (
 from console.cases.detail import CaseDetail
 from console.i18n import t
 from console.incidents.common import CLOSED_FG, OVERDUE_BG, OVERDUE_FG, SYSTEM_ACTOR, run_op
+from console.operations import may
 from dispatch.cases import law
 from dispatch.hub.duties import DUTIES
 
@@ -97,8 +99,20 @@ class CasesPanel(QWidget):
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
         theme.tone(self.message, "error_text")
+        self.new_button = QPushButton(self.tr("New case…"), self)
+        self.new_button.setObjectName("newCase")
+        self.new_button.setToolTip(self.tr("Open a case: from the incident selected in the console, or directly"))
+        self.new_button.clicked.connect(lambda: self.new_case())
+        ok, why = may("case.open")
+        if not ok:
+            self.new_button.setEnabled(False)
+            self.new_button.setToolTip(why)
+        # the incident the console has selected (set by console/cases/__init__.py): a new case is opened from it
+        self.current_incident: Callable[[], dict[str, Any] | None] = lambda: None
+        self._select_after: int | None = None
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
+        bar.addWidget(self.new_button)
         bar.addWidget(QLabel(self.tr("Show"), self))
         bar.addWidget(self.filter)
         top = QWidget(self)
@@ -216,8 +230,9 @@ class CasesPanel(QWidget):
                 elif not r["open"]:
                     item.setForeground(CLOSED_FG)
                 self.table.setItem(i, c, item)
-            if r["id"] == keep:
+            if r["id"] == (self._select_after or keep):
                 self.table.selectRow(i)
+        self._select_after = None
         self.tick()
         self.fit_columns()
         if keep is not None and keep not in {r["id"] for r in rows}:
@@ -299,6 +314,33 @@ class CasesPanel(QWidget):
 
         run_op(self, "cases.check_deadlines", {}, on_done=done, on_refused=lambda _m: done(None), quiet=True,
                actor=SYSTEM_ACTOR)
+
+    # ---------------------------------------------------------------- a new case
+    def new_case(self) -> None:
+        """The catalogue read (off the GUI thread), the dialog, then the case opened and selected."""
+        from PySide6.QtWidgets import QDialog
+
+        from console.cases.actions import NewCaseDialog
+
+        incident = self.current_incident()
+
+        def ask(catalogue: dict[str, Any]) -> None:
+            dialog = NewCaseDialog(catalogue, incident, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+
+            def done(d: dict[str, Any]) -> None:
+                self._select_after = int(d["id"])
+                if self.filter.currentData() not in ("open", "all"):
+                    self.filter.setCurrentIndex(self.filter.findData("open"))
+                self.refresh()
+                self.detail.show_case(int(d["id"]))
+                text = self.tr("Case %1 opened").replace("%1", str(d["id"]))
+                self.detail._said(text)
+
+            run_op(self, "case.open", dialog.args(), on_done=done, on_refused=self.detail.show_refusal)
+
+        run_op(self, "case.catalogue", {}, on_done=ask, on_refused=self.detail.show_refusal)
 
     # ---------------------------------------------------------------- select
     def selected_case(self) -> int | None:

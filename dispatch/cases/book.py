@@ -306,5 +306,6 @@ def detail(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) -
         hearing_available=hearing_available(c, b), legal_review_required=legal_review_required(c, b),
         collective_required=collective_required(c),
         amount_due=amount_due(c, now) if c.penalty else None,
+        benchmark=c.violation.get("benchmark"),  # the discretion benchmark as the case was opened under it
     )
     return d

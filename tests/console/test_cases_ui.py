@@ -171,7 +171,7 @@ def test_every_case_label_ships_in_chinese():
         assert not missing, missing
     for f in sorted((ROOT / "console/cases").glob("*.py")):
         src = f.read_text(encoding="utf-8")
-        for s in re.findall(r'(?:self\.tr|\bt)\("((?:[^"\\]|\\.)+)"\)', src) + \
+        for s in re.findall(r'(?:\b\w+\.tr|\bt)\("((?:[^"\\]|\\.)+)"\)', src) + \
                 re.findall(r"(?:self\.tr|\bt)\('([^']+)'\)", src):
             assert s in zh, (f.name, s)
 

@@ -12,7 +12,7 @@ from tests.hub.conftest import add_operator
 from tests.hub.test_attached import attach
 
 
-def test_roles_at_attached_seats_mask_and_refuse(link, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_roles_at_attached_seats_mask_and_refuse(link, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     core = link.core
     for oid, name, cert in (("wang", "王强", "45020019001"), ("liu", "刘敏", "45020019002")):
         call(core, "officer.add", {"officer_id": oid, "name": name, "certificate": cert,
@@ -60,6 +60,25 @@ def test_roles_at_attached_seats_mask_and_refuse(link, qtbot) -> None:  # type: 
         last = [e for e in core.store.events() if e.entity == f"case:{cid}"][-1]
         assert last.kind == "case.step" and last.actor == "dispatcher:wu" and last.payload["officers"] == ["wang", "liu"]
         wait_for(lambda: viewer.state.last_seq == core.state.last_seq, 5, what="the viewer's seat to follow")
+        assert not seen.new_button.isEnabled() and "viewer" in seen.new_button.toolTip()  # the hub's table, said
+        assert not d.penalty_button.isEnabled() and "viewer" in d.penalty_button.toolTip()
+        assert handler.new_button.isEnabled() and h.penalty_button.isEnabled()
+
+        # evidence from the clerk's machine: its bytes go to the hub (the hub cannot read the seat's path)
+        operations.set_core(clerk)
+        photo = tmp_path / "现场.jpg"
+        photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 16)
+        from console.cases import actions
+
+        actions.add_evidence_files(h, [str(photo)])
+        qtbot.waitUntil(lambda: h.evidence.rowCount() == 1, timeout=10000)
+        [ev] = [e for e in core.store.events() if e.kind == "case.evidence_added"]
+        assert ev.actor == "dispatcher:wu" and ev.payload["name"] == "现场.jpg" and ev.payload["kind"] == "photo"
+        big = tmp_path / "long.mp4"
+        big.write_bytes(b"\0" * (1024 * 1024))
+        actions.add_evidence_files(h, [str(big)])
+        assert "at most" in h.message.text() and "ctl case evidence" in h.message.text()
+        assert not h.export_button.isEnabled() and "case.export" in h.export_button.toolTip()  # the shift lead's
     finally:
         for p in panels:
             p.stop()

@@ -1,0 +1,427 @@
+"""What a case officer does to a case besides its steps and documents, in dialogs: open a case (from the incident
+selected in the console, or directly), correct its party, propose the penalty against the discretion benchmark, a
+shift lead's approval of a penalty outside it, an evidence file added, the dossier exported. The dialogs only
+collect; the core decides (`case.open`, `case.party`, `case.penalty`, `case.approve`, `case.evidence`,
+`case.export`) and a refusal is shown in its words, naming the article of the law."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
+
+from console.cases.common import violation_label, zh
+from dispatch.cases import law
+from dispatch.cases.catalogue import propose
+
+# what an evidence file is, by its suffix (the officer can change it in the dialog's list)
+_KIND_OF = {".jpg": "photo", ".jpeg": "photo", ".png": "photo", ".heic": "photo", ".webp": "photo",
+            ".mp4": "video", ".mov": "video", ".avi": "video", ".mkv": "video", ".ts": "video",
+            ".pdf": "document", ".doc": "document", ".docx": "document", ".gpx": "track", ".kml": "track"}
+
+
+def evidence_kind(path: str) -> str:
+    return _KIND_OF.get(Path(path).suffix.lower(), "other")
+
+
+def circumstance_label(key: str) -> str:
+    zh_name, en = law.CIRCUMSTANCE_NAMES[key]
+    return zh_name if zh() else en
+
+
+class _PartyFields:
+    """The party's fields, shared by the new case's dialog and the party's."""
+
+    def __init__(self, dialog: QDialog, form: QFormLayout, party: dict[str, Any] | None = None) -> None:
+        p = party or {}
+        self.type = QComboBox(dialog)
+        self.type.setObjectName("partyType")
+        self.type.addItem(dialog.tr("Person"), "person")
+        self.type.addItem(dialog.tr("Organisation"), "organisation")
+        self.type.setCurrentIndex(max(self.type.findData(p.get("type") or "person"), 0))
+        self.name = QLineEdit(p.get("name") or "", dialog)
+        self.name.setObjectName("partyName")
+        self.id_number = QLineEdit(p.get("id_number") or "", dialog)
+        self.address = QLineEdit(p.get("address") or "", dialog)
+        self.contact = QLineEdit(p.get("contact") or "", dialog)
+        self.representative = QLineEdit(p.get("representative") or "", dialog)
+        form.addRow(dialog.tr("Party"), self.type)
+        form.addRow(dialog.tr("Name"), self.name)
+        form.addRow(dialog.tr("ID or credit code"), self.id_number)
+        form.addRow(dialog.tr("Address"), self.address)
+        form.addRow(dialog.tr("Contact"), self.contact)
+        self._rep_label = QLabel(dialog.tr("Legal representative"), dialog)
+        form.addRow(self._rep_label, self.representative)
+        self.type.currentIndexChanged.connect(lambda _i: self._type_changed())
+        self._type_changed()
+
+    def _type_changed(self) -> None:
+        org = self.type.currentData() == "organisation"
+        self._rep_label.setVisible(org)
+        self.representative.setVisible(org)
+
+    def args(self) -> dict[str, Any]:
+        org = self.type.currentData() == "organisation"
+        return {"party_type": self.type.currentData(), "party_name": self.name.text().strip(),
+                "id_number": self.id_number.text().strip() or None, "address": self.address.text().strip() or None,
+                "contact": self.contact.text().strip() or None,
+                "representative": (self.representative.text().strip() or None) if org else None}
+
+
+def _buttons(dialog: QDialog, form: QFormLayout, ok: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    form.addRow(box)
+    return box
+
+
+class NewCaseDialog(QDialog):
+    """A new case: the violation from the bureau's catalogue, the party, and where it came from. With the incident
+    selected in the console, the case is opened from it (its facts, place and time unless given here)."""
+
+    def __init__(self, catalogue: dict[str, Any], incident: dict[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("newCaseDialog")
+        self.setWindowTitle(self.tr("Open a case"))
+        form = QFormLayout(self)
+        self.from_incident = QCheckBox(self)
+        self.from_incident.setObjectName("fromIncident")
+        self.incident = incident
+        if incident is not None:
+            self.from_incident.setText(self.tr("From incident %1: %2").replace("%1", str(incident["id"]))
+                                       .replace("%2", str(incident.get("text") or "")[:60]))
+            self.from_incident.setChecked(True)
+            form.addRow(self.from_incident)
+        self.violation = QComboBox(self)
+        self.violation.setObjectName("caseViolation")
+        for v in catalogue.get("violations") or []:
+            self.violation.addItem(violation_label(v), v["code"])
+            self.violation.setItemData(self.violation.count() - 1, v.get("legal_basis") or "", 3)  # tooltip role
+        category = (incident or {}).get("category")
+        match = next((i for i, v in enumerate(catalogue.get("violations") or []) if category
+                      and v.get("category") == category), 0)
+        self.violation.setCurrentIndex(match)
+        form.addRow(self.tr("Violation"), self.violation)
+        self.party = _PartyFields(self, form)
+        self.place = QLineEdit(self)
+        self.facts = QPlainTextEdit(self)
+        self.facts.setObjectName("caseFacts")
+        self.facts.setFixedHeight(70)
+        self.when_given = QCheckBox(self.tr("Time of the violation"), self)
+        self.when = QDateTimeEdit(QDateTime.currentDateTime(), self)
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        self.when.setEnabled(False)
+        self.when_given.toggled.connect(self.when.setEnabled)
+        form.addRow(self.tr("Place"), self.place)
+        form.addRow(self.tr("Facts"), self.facts)
+        form.addRow(self.when_given, self.when)
+        self.from_incident.toggled.connect(lambda _on: self._placeholders())
+        self._placeholders()
+        self.buttons = _buttons(self, form, self.tr("Open case"))
+        self.party.name.textChanged.connect(lambda _t: self._ok())
+        self._ok()
+        self.setMinimumWidth(520)
+
+    def _placeholders(self) -> None:
+        linked = self.incident is not None and self.from_incident.isChecked()
+        self.place.setPlaceholderText(self.tr("the incident's address") if linked else "")
+        self.facts.setPlaceholderText(self.tr("the incident's description") if linked else "")
+        self.when_given.setText(self.tr("Time of the violation (else the incident's report time)") if linked
+                                else self.tr("Time of the violation (else now)"))
+
+    def _ok(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
+            bool(self.party.name.text().strip()) and self.violation.count() > 0)
+
+    def args(self) -> dict[str, Any]:
+        a: dict[str, Any] = {"violation": self.violation.currentData(), **self.party.args(),
+                             "place": self.place.text().strip() or None,
+                             "facts": self.facts.toPlainText().strip() or None}
+        if self.incident is not None and self.from_incident.isChecked():
+            a["incident_id"] = self.incident["id"]
+        if self.when_given.isChecked():
+            a["violation_at"] = self.when.dateTime().toSecsSinceEpoch()
+        return a
+
+
+class PartyDialog(QDialog):
+    """The party corrected or completed (before the decision), with a note of why."""
+
+    def __init__(self, case: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("partyDialog")
+        self.setWindowTitle(self.tr("Party of case %1").replace("%1", str(case["id"])))
+        form = QFormLayout(self)
+        self.party = _PartyFields(self, form, case.get("party"))
+        self.note = QLineEdit(self)
+        self.note.setPlaceholderText(self.tr("Why (e.g. the ID checked on site)"))
+        form.addRow(self.tr("Note"), self.note)
+        self.buttons = _buttons(self, form, self.tr("Save"))
+        self.setMinimumWidth(460)
+
+    def args(self) -> dict[str, Any]:
+        return {**self.party.args(), "note": self.note.text().strip() or None}
+
+
+class PenaltyDialog(QDialog):
+    """The penalty proposed: the circumstance and first or repeated offence give the benchmark's range, shown as it
+    is chosen; a penalty outside it needs a written reason and then goes to the shift lead for approval."""
+
+    def __init__(self, case: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("penaltyDialog")
+        self.setWindowTitle(self.tr("Penalty of case %1").replace("%1", str(case["id"])))
+        self.case = case
+        pen = case.get("penalty") or {}
+        form = QFormLayout(self)
+        self.circumstance = QComboBox(self)
+        self.circumstance.setObjectName("circumstance")
+        for key in law.CIRCUMSTANCES:
+            self.circumstance.addItem(circumstance_label(key), key)
+        self.circumstance.setCurrentIndex(max(self.circumstance.findData(pen.get("circumstance") or "ordinary"), 0))
+        self.repeat = QCheckBox(self.tr("Repeated offence"), self)
+        self.repeat.setChecked(bool(pen.get("repeat")))
+        self.kind = QComboBox(self)
+        self.kind.setObjectName("penaltyKind")
+        self.kind.addItem(self.tr("Fine"), "fine")
+        self.kind.addItem(self.tr("Warning"), "warning")
+        self.kind.setCurrentIndex(max(self.kind.findData(pen.get("kind") or "fine"), 0))
+        self.amount = QDoubleSpinBox(self)
+        self.amount.setObjectName("penaltyAmount")
+        self.amount.setRange(0, 10_000_000)
+        self.amount.setDecimals(2)
+        self.amount.setSuffix(" " + self.tr("yuan"))
+        self.range = QLabel(self)
+        self.range.setObjectName("benchmarkRange")
+        self.range.setWordWrap(True)
+        self.reason = QPlainTextEdit(pen.get("reason") or "", self)
+        self.reason.setObjectName("penaltyReason")
+        self.reason.setFixedHeight(60)
+        self.reason.setPlaceholderText(self.tr("Written reason, needed for a penalty outside the benchmark"))
+        form.addRow(self.tr("Circumstance"), self.circumstance)
+        form.addRow("", self.repeat)
+        form.addRow(self.tr("Penalty"), self.kind)
+        form.addRow(self.tr("Amount"), self.amount)
+        form.addRow(self.tr("Benchmark"), self.range)
+        form.addRow(self.tr("Reason"), self.reason)
+        self.buttons = _buttons(self, form, self.tr("Propose"))
+        if pen.get("amount"):
+            self.amount.setValue(float(pen["amount"]))
+        else:
+            p = self.proposal()
+            self.amount.setValue(p.low if p is not None else 0.0)
+        for w in (self.circumstance, self.kind):
+            w.currentIndexChanged.connect(lambda _i: self._update())
+        self.repeat.toggled.connect(lambda _on: self._update())
+        self.amount.valueChanged.connect(lambda _v: self._update())
+        self._update()
+        self.setMinimumWidth(460)
+
+    def proposal(self) -> Any:
+        bench = self.case.get("benchmark")
+        if not bench:
+            return None
+        return propose({"benchmark": bench}, self.case["party"]["type"], self.circumstance.currentData(),
+                       self.repeat.isChecked())
+
+    def _update(self) -> None:
+        warning = self.kind.currentData() == "warning"
+        self.amount.setEnabled(not warning)
+        p = self.proposal()
+        if p is None:
+            self.range.setText("—")
+            return
+        text = self.tr("%1–%2 yuan").replace("%1", f"{p.low:g}").replace("%2", f"{p.high:g}")
+        if p.warning:
+            text += self.tr(", or a warning")
+        inside = p.contains(str(self.kind.currentData()), 0.0 if warning else self.amount.value())
+        if not inside:
+            text += "\n" + self.tr("Outside the benchmark: give the reason; the shift lead approves it")
+        self.range.setText(text)
+        self.range.setStyleSheet("" if inside else "color:#b71c1c")
+
+    def args(self) -> dict[str, Any]:
+        kind = self.kind.currentData()
+        return {"circumstance": self.circumstance.currentData(), "kind": kind, "repeat": self.repeat.isChecked(),
+                "amount": None if kind == "warning" else self.amount.value(),
+                "reason": self.reason.toPlainText().strip() or None}
+
+
+def read_evidence(path: str, remote: bool) -> dict[str, Any]:
+    """`case.evidence`'s arguments for a file of this machine. The console that holds the store lets the core read
+    the file itself (any size); a seat attached to a hub sends its bytes, within what one request to the hub may
+    carry. :raises ValueError: too large for the hub; OSError: unreadable."""
+    p = Path(path).expanduser()
+    args: dict[str, Any] = {"name": p.name, "kind": evidence_kind(path)}
+    size = p.stat().st_size  # gone or unreadable: said now, nothing sent
+    if not remote:
+        return {**args, "path": str(p.resolve())}
+    from dispatch.hub.control import MAX_REQUEST_BYTES
+
+    most = (MAX_REQUEST_BYTES - 64 * 1024) * 3 // 4  # base64 and the request around it
+    if size > most:
+        raise ValueError(f"{p.name}: {size // 1024} KiB; a seat attached to a hub sends at most {most // 1024} KiB "
+                         "(add larger files at the hub's machine: ctl case evidence)")
+    return {**args, "data_b64": base64.b64encode(p.read_bytes()).decode("ascii")}
+
+
+# ------------------------------------------------------------------------------ the detail's buttons
+def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
+    """Which of the buttons apply to the case shown, and if not, why (a tooltip): the case's state and the seat's
+    role (the permission table the hub checks; the core still decides)."""
+    from console.operations import is_remote, may
+
+    d = detail.data or {}
+    pen = d.get("penalty") or {}
+    stage = d.get("stage")
+    decided = stage in ("decided", "served", "executed", "closed", "archived") or d.get("procedure") == "simple"
+    out = {
+        "party": (bool(d) and not decided and not (d.get("party") or {}).get("masked"),
+                  detail.tr("The party is set before the decision, by a seat that sees personal data")),
+        "penalty": (stage in ("filed", "investigating", "notified"),
+                    detail.tr("The penalty is proposed after filing and before the decision")),
+        "approve": (bool(pen.get("outside_range")) and not pen.get("approved"),
+                    detail.tr("No penalty outside the benchmark awaits approval")),
+        "evidence": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
+        "export": (bool(d) and not is_remote(),
+                   detail.tr("A seat attached to a hub: the dossier is written at the hub's machine (ctl case export)")),
+    }
+    ops = {"party": "case.party", "penalty": "case.penalty", "approve": "case.approve", "evidence": "case.evidence",
+           "export": "case.export"}
+    for key, name in ops.items():
+        ok, why = may(name)
+        if not ok:
+            out[key] = (False, why)
+    return out
+
+
+def _after(detail: Any, cid: int, text: str) -> Any:
+    def done(d: dict[str, Any]) -> None:
+        if cid == detail.case_id:
+            detail.render(d)
+        detail._said(text)
+        detail.changed.emit()
+
+    return done
+
+
+def edit_party(detail: Any) -> None:
+    from console.incidents.common import run_op
+
+    if detail.case_id is None or not detail.data:
+        return
+    cid = detail.case_id
+    dialog = PartyDialog(detail.data, detail)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return
+    run_op(detail, "case.party", {"case_id": cid, **dialog.args()},
+           on_done=_after(detail, cid, detail.tr("Case %1: party saved").replace("%1", str(cid))),
+           on_refused=detail.show_refusal)
+
+
+def propose_penalty(detail: Any) -> None:
+    from console.incidents.common import run_op
+
+    if detail.case_id is None or not detail.data:
+        return
+    cid = detail.case_id
+    dialog = PenaltyDialog(detail.data, detail)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return
+    run_op(detail, "case.penalty", {"case_id": cid, **dialog.args()},
+           on_done=_after(detail, cid, detail.tr("Case %1: penalty proposed").replace("%1", str(cid))),
+           on_refused=detail.show_refusal)
+
+
+def approve_penalty(detail: Any) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.incidents.common import run_op
+
+    pen = (detail.data or {}).get("penalty") or {}
+    if detail.case_id is None or not pen:
+        return
+    cid = detail.case_id
+    what = detail.tr("warning") if pen.get("kind") == "warning" else \
+        detail.tr("fine %1 yuan").replace("%1", f"{float(pen.get('amount') or 0):g}")
+    rng = pen.get("proposal") or {}
+    text = (detail.tr("Approve the %1 of case %2, outside the benchmark (%3–%4 yuan)?").replace("%1", what)
+            .replace("%2", str(cid)).replace("%3", f"{float(rng.get('min') or 0):g}")
+            .replace("%4", f"{float(rng.get('max') or 0):g}") + "\n\n" + detail.tr("Reason given: %1")
+            .replace("%1", str(pen.get("reason") or "—")))
+    box = QMessageBox(QMessageBox.Icon.Question, detail.tr("Approve penalty"), text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, detail)
+    box.setObjectName("approvePenaltyBox")
+    if box.exec() != QMessageBox.StandardButton.Yes:
+        return
+    run_op(detail, "case.approve", {"case_id": cid},
+           on_done=_after(detail, cid, detail.tr("Case %1: penalty approved").replace("%1", str(cid))),
+           on_refused=detail.show_refusal)
+
+
+def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
+    """Each file chosen added as evidence, its hash recorded (asks which unless `paths` are given)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from console.incidents.common import run_op
+    from console.operations import is_remote
+
+    if detail.case_id is None:
+        return
+    cid = detail.case_id
+    if paths is None:
+        paths, _ = QFileDialog.getOpenFileNames(detail, detail.tr("Add evidence"), "",
+                                                detail.tr("Photos, video, documents (*)"))
+    for path in paths:
+        try:
+            args = read_evidence(path, is_remote())
+        except (OSError, ValueError) as exc:
+            detail.show_refusal(str(exc) if isinstance(exc, ValueError) else f"{path}: {exc.strerror or exc}")
+            continue
+        name = args["name"]
+        run_op(detail, "case.evidence", {"case_id": cid, **args},
+               on_done=lambda r, n=name: (detail._said(detail.tr("Evidence %1 added, SHA-256 %2").replace("%1", n)
+                                                       .replace("%2", str(r.get("sha256", ""))[:16] + "…")),
+                                          detail.reload() if cid == detail.case_id else None, detail.changed.emit()),
+               on_refused=detail.show_refusal)
+
+
+def export_dossier(detail: Any, path: str | None = None) -> None:
+    """The case's dossier (documents, evidence, catalogue, metadata, manifest) written to a ZIP; `archive verify`
+    checks it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from console.incidents.common import run_op
+
+    if detail.case_id is None:
+        return
+    cid = detail.case_id
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(detail, detail.tr("Export dossier"), f"case-{cid}.zip",
+                                              detail.tr("ZIP (*.zip)"))
+        if not path:
+            return
+    run_op(detail, "case.export", {"case_id": cid, "out": path},
+           on_done=lambda r: detail._said(detail.tr("Dossier %1 written to %2 (%3 files)")
+                                          .replace("%1", str(r.get("archive_code"))).replace("%2", str(r.get("out")))
+                                          .replace("%3", str(r.get("files")))),
+           on_refused=detail.show_refusal)

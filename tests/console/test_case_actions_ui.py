@@ -1,0 +1,185 @@
+"""The case officer's actions in the Cases tab, offscreen on a real core and SQLite store, through the real modal
+dialogs: a case opened from the incident selected in the console; its party corrected; a penalty outside the
+benchmark refused without a reason, proposed with one, refused approval by its proposer and approved by another; an
+evidence file added with its hash; the dossier exported and passing `archive verify`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from console import operations
+from console.cases.actions import NewCaseDialog, PartyDialog, PenaltyDialog
+from console.cases.panel import CasesPanel
+from tests.cases.helpers import Clock, call, incident, make_core, roster
+
+
+@pytest.fixture
+def seat(qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    clock = Clock()
+    core = make_core(tmp_path, clock)
+    roster(core)
+    operations.set_core(core)
+    operations.set_operator("li")
+    panel = CasesPanel(core, clock=clock, check_deadlines=False)
+    core.subscribe(panel.note_changes)
+    qtbot.addWidget(panel)
+    panel.resize(900, 1000)
+    panel.show()
+    yield core, panel, tmp_path
+    panel.stop()
+    operations.set_operator(None)
+    core.close()
+
+
+def answer(kind: type, fill: Callable[[Any], None]) -> list[Any]:
+    """Fill the next modal dialog of `kind` when it shows, then accept it; the dialogs seen are returned."""
+    seen: list[Any] = []
+
+    def look() -> None:
+        d = QApplication.activeModalWidget()
+        if not isinstance(d, kind):
+            QTimer.singleShot(20, look)
+            return
+        seen.append(d)
+        fill(d)
+
+    QTimer.singleShot(0, look)
+    return seen
+
+
+def test_a_case_opened_from_the_selected_incident(qtbot, seat):  # type: ignore[no-untyped-def]
+    core, panel, _tmp = seat
+    iid = incident(core)
+    inc = call(core, "incident.show", incident_id=iid)
+    panel.current_incident = lambda: inc
+
+    def fill(d: NewCaseDialog) -> None:
+        assert d.from_incident.isChecked() and str(iid) in d.from_incident.text()
+        assert d.violation.currentData() == "CSRQ-001"  # the incident's category: construction waste spilled
+        assert not d.buttons.button(d.buttons.StandardButton.Ok).isEnabled()  # no party yet
+        d.party.type.setCurrentIndex(d.party.type.findData("organisation"))
+        assert d.party.representative.isVisibleTo(d)
+        d.party.name.setText("柳州市某某运输有限公司")
+        d.party.representative.setText("黄某")
+        d.buttons.button(d.buttons.StandardButton.Ok).click()
+
+    seen = answer(NewCaseDialog, fill)
+    panel.new_button.click()
+    qtbot.waitUntil(lambda: panel.detail.data is not None and panel.table.rowCount() == 1, timeout=10000)
+    assert seen and panel.selected_case() == panel.detail.case_id
+    [ev] = [e for e in core.store.events(0) if e.kind == "case.opened"]
+    assert ev.actor == "dispatcher:li"  # the seat's operator, not a name typed in the dialog
+    p = ev.payload
+    assert (p["incident_id"], p["source"], p["party"]["type"], p["party"]["representative"]) == (
+        iid, "incident", "organisation", "黄某")
+    assert p["place"] == "柳州市城中区柳江路与文惠路交叉口" and "倾倒建筑垃圾" in p["facts"]  # taken from the incident
+    assert "Case 1 opened" in panel.detail.message.text()
+
+
+def test_party_penalty_approval_evidence_and_dossier(qtbot, seat):  # type: ignore[no-untyped-def]
+    from dispatch.cases.verify import verify
+
+    core, panel, tmp = seat
+    cid = call(core, "case.open", violation="CSRQ-001", party_type="person", party_name="张三")["id"]
+    call(core, "case.advance", case_id=cid, step="filed")
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
+    panel.table.selectRow(0)
+    d = panel.detail
+    qtbot.waitUntil(lambda: d.data is not None and d.penalty_button.isEnabled(), timeout=10000)
+    assert not d.approve_button.isEnabled() and d.approve_button.toolTip()  # nothing awaits approval: says so
+
+    # the party completed
+    def party(dlg: PartyDialog) -> None:
+        assert dlg.party.name.text() == "张三"
+        dlg.party.id_number.setText("450202199001011234")
+        dlg.note.setText("现场核验身份证")
+        dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+
+    answer(PartyDialog, party)
+    d.party_button.click()
+    qtbot.waitUntil(lambda: "450202199001011234" in d.header.text(), timeout=10000)
+
+    # a fine of 300 yuan for an ordinary first offence by a person: the benchmark is 50-150
+    def penalty(reason: str) -> Callable[[PenaltyDialog], None]:
+        def fill(dlg: PenaltyDialog) -> None:
+            dlg.circumstance.setCurrentIndex(dlg.circumstance.findData("ordinary"))
+            assert dlg.amount.value() == 50  # the range's low end proposed
+            assert "50–150 yuan" in dlg.range.text() and "Outside" not in dlg.range.text()
+            dlg.amount.setValue(300)
+            assert "Outside the benchmark" in dlg.range.text()
+            dlg.reason.setPlainText(reason)
+            dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+        return fill
+
+    answer(PenaltyDialog, penalty(""))
+    d.penalty_button.click()
+    qtbot.waitUntil(lambda: "Refused" in d.message.text(), timeout=10000)
+    assert "written reason" in d.message.text()  # the core's words
+    assert not [e for e in core.store.events(0) if e.kind == "case.penalty_set"]
+    answer(PenaltyDialog, penalty("当事人系初次违法但拒不清理，社会影响较大"))
+    d.penalty_button.click()
+    qtbot.waitUntil(lambda: d.approve_button.isEnabled(), timeout=10000)
+    assert "awaiting approval" in d.header.text()
+
+    def yes(box: QMessageBox) -> None:
+        assert "300" in box.text() and "拒不清理" in box.text()
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    answer(QMessageBox, yes)
+    d.approve_button.click()  # by the one who proposed it: refused
+    qtbot.waitUntil(lambda: "someone other than who proposed" in d.message.text(), timeout=10000)
+    operations.set_operator("zhao")  # the shift lead at this seat now
+    answer(QMessageBox, yes)
+    d.approve_button.click()
+    qtbot.waitUntil(lambda: not d.approve_button.isEnabled() and "approved" in d.message.text(), timeout=10000)
+    [ok] = [e for e in core.store.events(0) if e.kind == "case.penalty_approved"]
+    assert ok.actor == "dispatcher:zhao"
+
+    # an evidence file, by its path on this machine; a missing one is said and nothing recorded
+    photo = tmp / "现场照片.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)
+    from console.cases import actions
+
+    actions.add_evidence_files(d, [str(tmp / "missing.jpg")])
+    assert "missing.jpg" in d.message.text()
+    actions.add_evidence_files(d, [str(photo)])
+    qtbot.waitUntil(lambda: d.evidence.rowCount() == 1, timeout=10000)
+    [ev] = [e for e in core.store.events(0) if e.kind == "case.evidence_added"]
+    assert (ev.payload["sha256"], ev.payload["kind"], ev.payload["name"]) == (
+        hashlib.sha256(photo.read_bytes()).hexdigest(), "photo", "现场照片.jpg")
+
+    # the dossier
+    assert d.export_button.isEnabled()
+    out = tmp / "dossier.zip"
+    actions.export_dossier(d, str(out))
+    qtbot.waitUntil(lambda: "Dossier" in d.message.text(), timeout=20000)
+    assert str(out) in d.message.text() and out.is_file()
+    report = verify(out)
+    assert report.ok and report.case == cid, report.as_dict()
+
+
+def test_the_penalty_dialog_for_a_warning_and_the_buttons_of_a_decided_case(qtbot, seat):  # type: ignore[no-untyped-def]
+    """A warning needs no amount; on a case decided on the spot the party and the penalty cannot change, and the
+    buttons say why instead of failing."""
+    core, panel, _tmp = seat
+    cid = call(core, "case.open", violation="CSRQ-002", party_type="person", party_name="李四")["id"]
+    call(core, "case.advance", case_id=cid, step="on_the_spot", officers=["chen"], kind="warning")
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
+    panel.table.selectRow(0)
+    d = panel.detail
+    qtbot.waitUntil(lambda: d.data is not None, timeout=10000)
+    assert not d.party_button.isEnabled() and "before the decision" in d.party_button.toolTip()
+    assert not d.penalty_button.isEnabled() and d.penalty_button.toolTip()
+    dlg = PenaltyDialog({"id": cid, "party": {"type": "person"}, "penalty": None,
+                         "benchmark": d.data["benchmark"]}, d)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("warning"))
+    assert not dlg.amount.isEnabled() and dlg.args()["amount"] is None
+    dlg.done(QDialog.DialogCode.Rejected)
