@@ -302,11 +302,13 @@ def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
         "approve": (bool(pen.get("outside_range")) and not pen.get("approved"),
                     detail.tr("No penalty outside the benchmark awaits approval")),
         "evidence": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
+        "video": (bool(d) and stage != "archived" and d.get("incident_id") is not None,
+                  detail.tr("The clips and stills of the case's incident (a case opened from an incident)")),
         "export": (bool(d) and not is_remote(),
                    detail.tr("A seat attached to a hub: the dossier is written at the hub's machine (ctl case export)")),
     }
     ops = {"party": "case.party", "penalty": "case.penalty", "approve": "case.approve", "evidence": "case.evidence",
-           "export": "case.export"}
+           "export": "case.export", "video": "evidence.to_case"}
     for key, name in ops.items():
         ok, why = may(name)
         if not ok:
@@ -403,6 +405,27 @@ def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
                                                        .replace("%2", str(r.get("sha256", ""))[:16] + "…")),
                                           detail.reload() if cid == detail.case_id else None, detail.changed.emit()),
                on_refused=detail.show_refusal)
+
+
+def carry_video(detail: Any) -> None:
+    """The clips and stills attached to the case's incident carried into its evidence, each by its hash (what the case
+    has already is not added twice)."""
+    from console.incidents.common import run_op
+
+    if detail.case_id is None:
+        return
+    cid = detail.case_id
+
+    def done(r: dict[str, Any]) -> None:
+        n = len(r.get("added") or [])
+        detail._said(detail.tr("Case %1: %2 clips and stills added from its incident").replace("%1", str(cid))
+                     .replace("%2", str(n)) if n else detail.tr("The incident has no video the case lacks"))
+        if n:
+            if cid == detail.case_id:
+                detail.reload()
+            detail.changed.emit()
+
+    run_op(detail, "evidence.to_case", {"case_id": cid}, on_done=done, on_refused=detail.show_refusal)
 
 
 def export_dossier(detail: Any, path: str | None = None) -> None:

@@ -183,3 +183,31 @@ def test_the_penalty_dialog_for_a_warning_and_the_buttons_of_a_decided_case(qtbo
     dlg.kind.setCurrentIndex(dlg.kind.findData("warning"))
     assert not dlg.amount.isEnabled() and dlg.args()["amount"] is None
     dlg.done(QDialog.DialogCode.Rejected)
+
+
+def test_the_incidents_video_carried_into_the_case(qtbot, seat):  # type: ignore[no-untyped-def]
+    """Evidence tab → Incident's video: the clip attached to the case's incident goes into the case's evidence by its
+    hash; a second click adds nothing and says so; a case opened directly has no incident, and the button says why."""
+    from tests.evidence.clipmaker import make_clip
+
+    core, panel, tmp = seat
+    iid = incident(core)
+    clip = call(core, "evidence.add", path=str(make_clip(tmp / "truck.mp4")), incident_id=iid,
+                start="2025-03-03T08:30:00+08:00")
+    cid = call(core, "case.open", incident_id=iid, violation="CSRQ-001", party_type="person", party_name="张三")["id"]
+    direct = call(core, "case.open", violation="CSRQ-001", party_type="person", party_name="李四")["id"]
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
+    d = panel.detail
+    panel.select_case(direct)
+    qtbot.waitUntil(lambda: d.data is not None and d.data["id"] == direct, timeout=10000)
+    assert not d.video_button.isEnabled() and "opened from an incident" in d.video_button.toolTip()
+    panel.select_case(cid)
+    qtbot.waitUntil(lambda: d.data is not None and d.data["id"] == cid and d.video_button.isEnabled(), timeout=10000)
+    d.video_button.click()
+    qtbot.waitUntil(lambda: d.evidence.rowCount() == 1, timeout=10000)
+    assert "1 clips and stills added" in d.message.text()
+    [ev] = [e for e in core.store.events(0) if e.kind == "case.evidence_added"]
+    assert (ev.payload["sha256"], ev.payload["kind"], ev.actor) == (clip["sha256"], "video", "dispatcher:li")
+    d.video_button.click()
+    qtbot.waitUntil(lambda: "no video the case lacks" in d.message.text(), timeout=10000)
