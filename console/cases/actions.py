@@ -266,6 +266,44 @@ class PenaltyDialog(QDialog):
                 "reason": self.reason.toPlainText().strip() or None}
 
 
+class TrackDialog(QDialog):
+    """A unit's track excerpt as evidence: which unit, the window (by default half an hour either side of the
+    violation, at most a day), GeoJSON, GPX or both."""
+
+    def __init__(self, case: dict[str, Any], units: list[dict[str, Any]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trackDialog")
+        self.setWindowTitle(self.tr("Track excerpt for case %1").replace("%1", str(case["id"])))
+        form = QFormLayout(self)
+        self.unit = QComboBox(self)
+        self.unit.setObjectName("trackUnit")
+        for u in sorted(units, key=lambda u: (u.get("kind") != "truck", u.get("name") or u["id"])):
+            name = u.get("name") or u["id"]
+            self.unit.addItem(f"{name} ({u['id']})" if name != u["id"] else name, u["id"])
+        at = QDateTime.fromSecsSinceEpoch(int(case.get("violation_at") or QDateTime.currentSecsSinceEpoch()))
+        self.start = QDateTimeEdit(at.addSecs(-1800), self)
+        self.end = QDateTimeEdit(at.addSecs(1800), self)
+        for w in (self.start, self.end):
+            w.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+            w.setCalendarPopup(True)
+        self.format = QComboBox(self)
+        for key, label in (("both", self.tr("GeoJSON and GPX")), ("geojson", "GeoJSON"), ("gpx", "GPX")):
+            self.format.addItem(label, key)
+        self.note = QLineEdit(self)
+        form.addRow(self.tr("Whose track"), self.unit)
+        form.addRow(self.tr("From"), self.start)
+        form.addRow(self.tr("To"), self.end)
+        form.addRow(self.tr("Format"), self.format)
+        form.addRow(self.tr("Note"), self.note)
+        self.buttons = _buttons(self, form, self.tr("Add"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.unit.count() > 0)
+
+    def args(self) -> dict[str, Any]:
+        return {"unit_id": self.unit.currentData(), "start": self.start.dateTime().toSecsSinceEpoch(),
+                "end": self.end.dateTime().toSecsSinceEpoch(), "format": self.format.currentData(),
+                "note": self.note.text().strip() or None}
+
+
 def read_evidence(path: str, remote: bool) -> dict[str, Any]:
     """`case.evidence`'s arguments for a file of this machine. The console that holds the store lets the core read
     the file itself (any size); a seat attached to a hub sends its bytes, within what one request to the hub may
@@ -304,11 +342,12 @@ def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
         "evidence": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
         "video": (bool(d) and stage != "archived" and d.get("incident_id") is not None,
                   detail.tr("The clips and stills of the case's incident (a case opened from an incident)")),
+        "track": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
         "export": (bool(d) and not is_remote(),
                    detail.tr("A seat attached to a hub: the dossier is written at the hub's machine (ctl case export)")),
     }
     ops = {"party": "case.party", "penalty": "case.penalty", "approve": "case.approve", "evidence": "case.evidence",
-           "export": "case.export", "video": "evidence.to_case"}
+           "export": "case.export", "video": "evidence.to_case", "track": "case.evidence_track"}
     for key, name in ops.items():
         ok, why = may(name)
         if not ok:
@@ -405,6 +444,27 @@ def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
                                                        .replace("%2", str(r.get("sha256", ""))[:16] + "…")),
                                           detail.reload() if cid == detail.case_id else None, detail.changed.emit()),
                on_refused=detail.show_refusal)
+
+
+def add_track(detail: Any) -> None:
+    """The units read off the GUI thread, the dialog, the excerpt cut from the stored fixes and kept by its hash."""
+    from console.incidents.common import run_op
+
+    if detail.case_id is None or not detail.data:
+        return
+    cid, case = detail.case_id, detail.data
+
+    def ask(units: list[dict[str, Any]]) -> None:
+        dialog = TrackDialog(case, units, detail)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        run_op(detail, "case.evidence_track", {"case_id": cid, **dialog.args()},
+               on_done=lambda r: (detail._said(detail.tr("Track of %1 added: %2 fixes").replace("%1", str(r["unit_id"]))
+                                               .replace("%2", str(r["points"]))),
+                                  detail.reload() if cid == detail.case_id else None, detail.changed.emit()),
+               on_refused=detail.show_refusal)
+
+    run_op(detail, "units", {}, on_done=ask, on_refused=detail.show_refusal)
 
 
 def carry_video(detail: Any) -> None:

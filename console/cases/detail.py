@@ -144,7 +144,10 @@ class CaseDetail(QWidget):
         self.video_button = QPushButton(self.tr("Incident's video"), evidence)
         self.video_button.setObjectName("videoToCase")
         self.video_button.clicked.connect(lambda: actions.carry_video(self))
-        _page(evidence, self.evidence, self.evidence_button, self.video_button, self.photo_button)
+        self.track_button = QPushButton(self.tr("Track excerpt…"), evidence)
+        self.track_button.setObjectName("trackToCase")
+        self.track_button.clicked.connect(lambda: actions.add_track(self))
+        _page(evidence, self.evidence, self.evidence_button, self.video_button, self.track_button, self.photo_button)
         self.photo_picker: QDialog | None = None
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
         self.tabs.addTab(docs, self.tr("Documents"))
@@ -259,7 +262,7 @@ class CaseDetail(QWidget):
         now = actions.may_now(self) if on else {}
         for key, button in (("party", self.party_button), ("penalty", self.penalty_button),
                             ("approve", self.approve_button), ("evidence", self.evidence_button),
-                            ("video", self.video_button),
+                            ("video", self.video_button), ("track", self.track_button),
                             ("export", self.export_button)):
             ok, why = now.get(key, (False, ""))
             button.setEnabled(ok)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,3 +212,40 @@ def test_the_incidents_video_carried_into_the_case(qtbot, seat):  # type: ignore
     assert (ev.payload["sha256"], ev.payload["kind"], ev.actor) == (clip["sha256"], "video", "dispatcher:li")
     d.video_button.click()
     qtbot.waitUntil(lambda: "no video the case lacks" in d.message.text(), timeout=10000)
+
+
+def test_a_trucks_track_excerpt_added_from_the_evidence_tab(qtbot, seat):  # type: ignore[no-untyped-def]
+    """Evidence tab → Track excerpt…: the window proposed around the violation's time, the truck picked, the excerpt
+    cut from the stored fixes and kept as GeoJSON and GPX with their hashes; a window with no fix is refused."""
+    from console.cases.actions import TrackDialog
+    from tests.cases.helpers import T0
+
+    core, panel, _tmp = seat
+    call(core, "units.register", units=[{"id": "truck-07", "kind": "truck", "name": "桂B·12345"},
+                                        {"id": "boat-01", "kind": "patrol_boat"}])
+    core.ingest([("truck-07", T0 + i * 10, 24.33 + i * 1e-4, 109.41 + i * 2e-4, 5.0, 90.0, "jt808") for i in range(60)])
+    call(core, "case.open", violation="CSRQ-001", party_type="person", party_name="张三", violation_at=T0 + 300)
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
+    panel.table.selectRow(0)
+    d = panel.detail
+    qtbot.waitUntil(lambda: d.data is not None and d.track_button.isEnabled(), timeout=10000)
+
+    def pick(shift_s: int) -> Callable[[TrackDialog], None]:
+        def fill(dlg: TrackDialog) -> None:
+            assert dlg.unit.itemData(0) == "truck-07" and "桂B·12345" in dlg.unit.itemText(0)  # trucks first
+            assert dlg.start.dateTime().toSecsSinceEpoch() == T0 + 300 - 1800
+            dlg.start.setDateTime(dlg.start.dateTime().addSecs(shift_s))
+            dlg.end.setDateTime(dlg.end.dateTime().addSecs(shift_s))
+            dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+        return fill
+
+    answer(TrackDialog, pick(-86400))  # the day before: no fix
+    d.track_button.click()
+    qtbot.waitUntil(lambda: "no stored fix" in d.message.text(), timeout=10000)
+    answer(TrackDialog, pick(0))
+    d.track_button.click()
+    qtbot.waitUntil(lambda: d.evidence.rowCount() == 2, timeout=10000)
+    assert "60 fixes" in d.message.text()
+    added = [e.payload for e in core.store.events(0) if e.kind == "case.evidence_added"]
+    assert sorted(Path(p["name"]).suffix for p in added) == [".geojson", ".gpx"] and {p["kind"] for p in added} == {"track"}
