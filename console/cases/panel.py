@@ -113,6 +113,11 @@ class CasesPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
         bar.addWidget(self.new_button)
+        self.roster_button = QPushButton(self.tr("Officers…"), self)
+        self.roster_button.setObjectName("roster")
+        self.roster_button.setToolTip(self.tr("The enforcement officers and their certificates"))
+        self.roster_button.clicked.connect(lambda: self.open_roster())
+        bar.addWidget(self.roster_button)
         bar.addWidget(QLabel(self.tr("Show"), self))
         bar.addWidget(self.filter)
         top = QWidget(self)
@@ -341,6 +346,12 @@ class CasesPanel(QWidget):
             run_op(self, "case.open", dialog.args(), on_done=done, on_refused=self.detail.show_refusal)
 
         run_op(self, "case.catalogue", {}, on_done=ask, on_refused=self.detail.show_refusal)
+
+    def open_roster(self) -> None:
+        from console.cases.roster import RosterDialog
+
+        RosterDialog(self).exec()
+        self.refresh()  # the next step's officers come from the roster
 
     # ---------------------------------------------------------------- select
     def selected_case(self) -> int | None:

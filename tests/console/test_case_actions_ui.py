@@ -249,3 +249,47 @@ def test_a_trucks_track_excerpt_added_from_the_evidence_tab(qtbot, seat):  # typ
     assert "60 fixes" in d.message.text()
     added = [e.payload for e in core.store.events(0) if e.kind == "case.evidence_added"]
     assert sorted(Path(p["name"]).suffix for p in added) == [".geojson", ".gpx"] and {p["kind"] for p in added} == {"track"}
+
+
+def test_the_roster_kept_from_the_cases_tab(qtbot, seat):  # type: ignore[no-untyped-def]
+    """Officers…: the roster with each certificate's state; an officer added, then taken off with the reason; the
+    next step's officers follow it."""
+    from console.cases.roster import OfficerDialog, RosterDialog
+
+    core, panel, _tmp = seat
+
+    def add(dlg: OfficerDialog) -> None:
+        dlg.officer_id.setText("huang")
+        dlg.name.setText("黄明")
+        dlg.certificate.setText("45020019009")
+        dlg.team.setText("二中队")
+        dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+
+    def work(dlg: RosterDialog) -> None:
+        qtbot.waitUntil(lambda: dlg.table.rowCount() == 4, timeout=10000)
+        states = {dlg.table.item(r, 0).text(): dlg.table.item(r, 5).text() for r in range(dlg.table.rowCount())}
+        assert states["zhou"] == "certificate lapsed" and states["wang"] == "valid"
+        answer(OfficerDialog, add)
+        dlg.add_button.click()
+        qtbot.waitUntil(lambda: dlg.table.rowCount() == 5, timeout=10000)
+        row = next(r for r in range(5) if dlg.table.item(r, 0).text() == "huang")
+        dlg.table.selectRow(row)
+
+        def why(box: QDialog) -> None:
+            box.setTextValue("调离执法岗位")  # type: ignore[attr-defined]
+            box.accept()
+
+        from PySide6.QtWidgets import QInputDialog
+
+        answer(QInputDialog, why)
+        dlg.revoke_button.click()
+        qtbot.waitUntil(lambda: "taken off the roster" in dlg.message.text(), timeout=10000)
+        qtbot.waitUntil(lambda: dlg.table.item(row, 5).text() == "taken off", timeout=10000)
+        dlg.reject()
+
+    answer(RosterDialog, work)
+    panel.open_roster()
+    kinds = [(e.kind, e.payload.get("id"), e.actor) for e in core.store.events(0) if e.entity == "officer:huang"]
+    assert kinds == [("officer.registered", "huang", "dispatcher:li"), ("officer.revoked", "huang", "dispatcher:li")]
+    [revoked] = [e for e in core.store.events(0) if e.kind == "officer.revoked"]
+    assert revoked.payload["note"] == "调离执法岗位"
