@@ -266,6 +266,46 @@ class PenaltyDialog(QDialog):
                 "reason": self.reason.toPlainText().strip() or None}
 
 
+class ReviewDialog(QDialog):
+    """The outcome of a reconsideration (行政复议) or a lawsuit (行政诉讼) on the decision: counted in the officers'
+    supervision when it overturns."""
+
+    def __init__(self, case: dict[str, Any], parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import QDate
+        from PySide6.QtWidgets import QDateEdit
+
+        super().__init__(parent)
+        self.setObjectName("reviewDialog")
+        self.setWindowTitle(self.tr("Review of case %1").replace("%1", str(case["id"])))
+        form = QFormLayout(self)
+        self.body = QComboBox(self)
+        for key, (zh_name, en) in law.REVIEW_BODIES.items():
+            self.body.addItem(zh_name if zh() else en, key)
+        self.outcome = QComboBox(self)
+        self.outcome.setObjectName("reviewOutcome")
+        for key, (zh_name, en) in law.REVIEW_OUTCOMES.items():
+            self.outcome.addItem(zh_name if zh() else en, key)
+        self.date = QDateEdit(QDate.currentDate(), self)
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.number = QLineEdit(self)
+        self.number.setObjectName("reviewNumber")
+        self.number.setPlaceholderText(self.tr("e.g. 柳政复决〔2026〕12号"))
+        self.note = QLineEdit(self)
+        form.addRow(self.tr("Reviewed by"), self.body)
+        form.addRow(self.tr("Outcome"), self.outcome)
+        form.addRow(self.tr("Date"), self.date)
+        form.addRow(self.tr("Document number"), self.number)
+        form.addRow(self.tr("Note"), self.note)
+        self.buttons = _buttons(self, form, self.tr("Record"))
+        self.setMinimumWidth(420)
+
+    def args(self) -> dict[str, Any]:
+        return {"body": self.body.currentData(), "outcome": self.outcome.currentData(),
+                "date": self.date.date().toString("yyyy-MM-dd"), "number": self.number.text().strip() or None,
+                "note": self.note.text().strip() or None}
+
+
 class TrackDialog(QDialog):
     """A unit's track excerpt as evidence: which unit, the window (by default half an hour either side of the
     violation, at most a day), GeoJSON, GPX or both."""
@@ -340,6 +380,7 @@ def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
         "approve": (bool(pen.get("outside_range")) and not pen.get("approved"),
                     detail.tr("No penalty outside the benchmark awaits approval")),
         "evidence": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
+        "review": (bool(d) and (decided or stage == "decided"), detail.tr("Only a decision is reviewed")),
         "video": (bool(d) and stage != "archived" and d.get("incident_id") is not None,
                   detail.tr("The clips and stills of the case's incident (a case opened from an incident)")),
         "track": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
@@ -347,7 +388,8 @@ def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
                    detail.tr("A seat attached to a hub: the dossier is written at the hub's machine (ctl case export)")),
     }
     ops = {"party": "case.party", "penalty": "case.penalty", "approve": "case.approve", "evidence": "case.evidence",
-           "export": "case.export", "video": "evidence.to_case", "track": "case.evidence_track"}
+           "export": "case.export", "video": "evidence.to_case", "track": "case.evidence_track",
+           "review": "case.review"}
     for key, name in ops.items():
         ok, why = may(name)
         if not ok:
@@ -372,7 +414,9 @@ def edit_party(detail: Any) -> None:
         return
     cid = detail.case_id
     dialog = PartyDialog(detail.data, detail)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    dialog.deleteLater()  # a child of the panel: not kept for the shift's length
+    if not accepted:
         return
     run_op(detail, "case.party", {"case_id": cid, **dialog.args()},
            on_done=_after(detail, cid, detail.tr("Case %1: party saved").replace("%1", str(cid))),
@@ -386,10 +430,28 @@ def propose_penalty(detail: Any) -> None:
         return
     cid = detail.case_id
     dialog = PenaltyDialog(detail.data, detail)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    dialog.deleteLater()  # a child of the panel: not kept for the shift's length
+    if not accepted:
         return
     run_op(detail, "case.penalty", {"case_id": cid, **dialog.args()},
            on_done=_after(detail, cid, detail.tr("Case %1: penalty proposed").replace("%1", str(cid))),
+           on_refused=detail.show_refusal)
+
+
+def record_review(detail: Any) -> None:
+    from console.incidents.common import run_op
+
+    if detail.case_id is None or not detail.data:
+        return
+    cid = detail.case_id
+    dialog = ReviewDialog(detail.data, detail)
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    dialog.deleteLater()  # a child of the panel: not kept for the shift's length
+    if not accepted:
+        return
+    run_op(detail, "case.review", {"case_id": cid, **dialog.args()},
+           on_done=_after(detail, cid, detail.tr("Case %1: review recorded").replace("%1", str(cid))),
            on_refused=detail.show_refusal)
 
 
@@ -412,7 +474,9 @@ def approve_penalty(detail: Any) -> None:
     box = QMessageBox(QMessageBox.Icon.Question, detail.tr("Approve penalty"), text,
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, detail)
     box.setObjectName("approvePenaltyBox")
-    if box.exec() != QMessageBox.StandardButton.Yes:
+    yes = box.exec() == QMessageBox.StandardButton.Yes
+    box.deleteLater()
+    if not yes:
         return
     run_op(detail, "case.approve", {"case_id": cid},
            on_done=_after(detail, cid, detail.tr("Case %1: penalty approved").replace("%1", str(cid))),
@@ -456,7 +520,9 @@ def add_track(detail: Any) -> None:
 
     def ask(units: list[dict[str, Any]]) -> None:
         dialog = TrackDialog(case, units, detail)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.deleteLater()  # a child of the panel: not kept for the shift's length
+        if not accepted:
             return
         run_op(detail, "case.evidence_track", {"case_id": cid, **dialog.args()},
                on_done=lambda r: (detail._said(detail.tr("Track of %1 added: %2 fixes").replace("%1", str(r["unit_id"]))

@@ -237,10 +237,14 @@ class CaseDetail(QWidget):
         self.approve_button = QPushButton(self.tr("Approve penalty…"), self)
         self.approve_button.setObjectName("approvePenalty")
         self.approve_button.clicked.connect(lambda: actions.approve_penalty(self))
+        self.review_button = QPushButton(self.tr("Review…"), self)
+        self.review_button.setObjectName("recordReview")
+        self.review_button.clicked.connect(lambda: actions.record_review(self))
         case_row = QHBoxLayout()
         case_row.addWidget(self.party_button)
         case_row.addWidget(self.penalty_button)
         case_row.addWidget(self.approve_button)
+        case_row.addWidget(self.review_button)
         case_row.addStretch(1)
 
         lay = QVBoxLayout(self)
@@ -263,6 +267,7 @@ class CaseDetail(QWidget):
         for key, button in (("party", self.party_button), ("penalty", self.penalty_button),
                             ("approve", self.approve_button), ("evidence", self.evidence_button),
                             ("video", self.video_button), ("track", self.track_button),
+                            ("review", self.review_button),
                             ("export", self.export_button)):
             ok, why = now.get(key, (False, ""))
             button.setEnabled(ok)

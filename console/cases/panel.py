@@ -331,7 +331,9 @@ class CasesPanel(QWidget):
 
         def ask(catalogue: dict[str, Any]) -> None:
             dialog = NewCaseDialog(catalogue, incident, self)
-            if dialog.exec() != QDialog.DialogCode.Accepted:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            dialog.deleteLater()  # a child of the panel: not kept for the shift's length
+            if not accepted:
                 return
 
             def done(d: dict[str, Any]) -> None:
@@ -350,7 +352,9 @@ class CasesPanel(QWidget):
     def open_roster(self) -> None:
         from console.cases.roster import RosterDialog
 
-        RosterDialog(self).exec()
+        dialog = RosterDialog(self)
+        dialog.exec()
+        dialog.deleteLater()
         self.refresh()  # the next step's officers come from the roster
 
     # ---------------------------------------------------------------- select

@@ -153,7 +153,9 @@ class RosterDialog(QDialog):
             self._refused(self.tr("select an officer first"))
             return
         dialog = OfficerDialog(officer, self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.deleteLater()  # a child of the panel: not kept for the shift's length
+        if not accepted:
             return
         a = dialog.args()
         run_op(self, "officer.add", a, on_done=self._done(self.tr("%1 saved").replace("%1", a["name"] or a["officer_id"])),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import operations
@@ -293,3 +293,37 @@ def test_the_roster_kept_from_the_cases_tab(qtbot, seat):  # type: ignore[no-unt
     assert kinds == [("officer.registered", "huang", "dispatcher:li"), ("officer.revoked", "huang", "dispatcher:li")]
     [revoked] = [e for e in core.store.events(0) if e.kind == "officer.revoked"]
     assert revoked.payload["note"] == "调离执法岗位"
+
+
+def test_a_review_outcome_recorded_on_a_decided_case(qtbot, seat):  # type: ignore[no-untyped-def]
+    """Review…: only once decided; without its document number the core refuses; with it the outcome is recorded and
+    shown in the header (an overturned decision in red)."""
+    from console.cases.actions import ReviewDialog
+
+    core, panel, _tmp = seat
+    cid = call(core, "case.open", violation="CSRQ-002", party_type="person", party_name="李四")["id"]
+    call(core, "case.advance", case_id=cid, step="on_the_spot", officers=["chen"], kind="fine", amount=100)
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
+    panel.table.selectRow(0)
+    d = panel.detail
+    qtbot.waitUntil(lambda: d.data is not None and d.review_button.isEnabled(), timeout=10000)
+
+    def fill(number: str) -> Callable[[ReviewDialog], None]:
+        def go(dlg: ReviewDialog) -> None:
+            dlg.body.setCurrentIndex(dlg.body.findData("reconsideration"))
+            dlg.outcome.setCurrentIndex(dlg.outcome.findData("revoked"))
+            dlg.number.setText(number)
+            dlg.date.setDate(QDate(2025, 3, 3))  # the test clock's day (the dialog proposes today)
+            dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+        return go
+
+    answer(ReviewDialog, fill(""))
+    d.review_button.click()
+    qtbot.waitUntil(lambda: "document number" in d.message.text(), timeout=10000)
+    answer(ReviewDialog, fill("柳政复决〔2025〕3号"))
+    d.review_button.click()
+    qtbot.waitUntil(lambda: "柳政复决〔2025〕3号" in d.header.text(), timeout=10000)
+    assert "#b71c1c" in d.header.text()  # revoked: overturned
+    [ev] = [e for e in core.store.events(0) if e.kind == "case.reviewed"]
+    assert (ev.payload["outcome"], ev.payload["body"], ev.actor) == ("revoked", "reconsideration", "dispatcher:li")
