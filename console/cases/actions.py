@@ -407,52 +407,32 @@ def _after(detail: Any, cid: int, text: str) -> Any:
     return done
 
 
-def edit_party(detail: Any) -> None:
+def _ask_then_run(detail: Any, dialog_type: type, operation: str, said: str) -> None:
+    """The case's dialog, then its operation on the case; `said` (with %1 the case) once the core has done it."""
     from console.incidents.common import run_op
 
     if detail.case_id is None or not detail.data:
         return
     cid = detail.case_id
-    dialog = PartyDialog(detail.data, detail)
+    dialog = dialog_type(detail.data, detail)
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     dialog.deleteLater()  # a child of the panel: not kept for the shift's length
     if not accepted:
         return
-    run_op(detail, "case.party", {"case_id": cid, **dialog.args()},
-           on_done=_after(detail, cid, detail.tr("Case %1: party saved").replace("%1", str(cid))),
-           on_refused=detail.show_refusal)
+    run_op(detail, operation, {"case_id": cid, **dialog.args()},
+           on_done=_after(detail, cid, said.replace("%1", str(cid))), on_refused=detail.show_refusal)
+
+
+def edit_party(detail: Any) -> None:
+    _ask_then_run(detail, PartyDialog, "case.party", detail.tr("Case %1: party saved"))
 
 
 def propose_penalty(detail: Any) -> None:
-    from console.incidents.common import run_op
-
-    if detail.case_id is None or not detail.data:
-        return
-    cid = detail.case_id
-    dialog = PenaltyDialog(detail.data, detail)
-    accepted = dialog.exec() == QDialog.DialogCode.Accepted
-    dialog.deleteLater()  # a child of the panel: not kept for the shift's length
-    if not accepted:
-        return
-    run_op(detail, "case.penalty", {"case_id": cid, **dialog.args()},
-           on_done=_after(detail, cid, detail.tr("Case %1: penalty proposed").replace("%1", str(cid))),
-           on_refused=detail.show_refusal)
+    _ask_then_run(detail, PenaltyDialog, "case.penalty", detail.tr("Case %1: penalty proposed"))
 
 
 def record_review(detail: Any) -> None:
-    from console.incidents.common import run_op
-
-    if detail.case_id is None or not detail.data:
-        return
-    cid = detail.case_id
-    dialog = ReviewDialog(detail.data, detail)
-    accepted = dialog.exec() == QDialog.DialogCode.Accepted
-    dialog.deleteLater()  # a child of the panel: not kept for the shift's length
-    if not accepted:
-        return
-    run_op(detail, "case.review", {"case_id": cid, **dialog.args()},
-           on_done=_after(detail, cid, detail.tr("Case %1: review recorded").replace("%1", str(cid))),
-           on_refused=detail.show_refusal)
+    _ask_then_run(detail, ReviewDialog, "case.review", detail.tr("Case %1: review recorded"))
 
 
 def approve_penalty(detail: Any) -> None:

@@ -54,6 +54,16 @@ def answer(kind: type, fill: Callable[[Any], None]) -> list[Any]:
     return seen
 
 
+def the_only_case(qtbot: Any, panel: CasesPanel, enabled: str | None = None) -> Any:
+    """The list read, its one case selected and shown (and the detail's button `enabled` on): the detail."""
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
+    panel.table.selectRow(0)
+    d = panel.detail
+    qtbot.waitUntil(lambda: d.data is not None and (enabled is None or getattr(d, enabled).isEnabled()), timeout=10000)
+    return d
+
+
 def test_a_case_opened_from_the_selected_incident(qtbot, seat):  # type: ignore[no-untyped-def]
     core, panel, _tmp = seat
     iid = incident(core)
@@ -89,11 +99,7 @@ def test_party_penalty_approval_evidence_and_dossier(qtbot, seat):  # type: igno
     core, panel, tmp = seat
     cid = call(core, "case.open", violation="CSRQ-001", party_type="person", party_name="张三")["id"]
     call(core, "case.advance", case_id=cid, step="filed")
-    panel.refresh()
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
-    panel.table.selectRow(0)
-    d = panel.detail
-    qtbot.waitUntil(lambda: d.data is not None and d.penalty_button.isEnabled(), timeout=10000)
+    d = the_only_case(qtbot, panel, "penalty_button")
     assert not d.approve_button.isEnabled() and d.approve_button.toolTip()  # nothing awaits approval: says so
 
     # the party completed
@@ -172,11 +178,7 @@ def test_the_penalty_dialog_for_a_warning_and_the_buttons_of_a_decided_case(qtbo
     core, panel, _tmp = seat
     cid = call(core, "case.open", violation="CSRQ-002", party_type="person", party_name="李四")["id"]
     call(core, "case.advance", case_id=cid, step="on_the_spot", officers=["chen"], kind="warning")
-    panel.refresh()
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
-    panel.table.selectRow(0)
-    d = panel.detail
-    qtbot.waitUntil(lambda: d.data is not None, timeout=10000)
+    d = the_only_case(qtbot, panel)
     assert not d.party_button.isEnabled() and "before the decision" in d.party_button.toolTip()
     assert not d.penalty_button.isEnabled() and d.penalty_button.toolTip()
     dlg = PenaltyDialog({"id": cid, "party": {"type": "person"}, "penalty": None,
@@ -225,11 +227,7 @@ def test_a_trucks_track_excerpt_added_from_the_evidence_tab(qtbot, seat):  # typ
                                         {"id": "boat-01", "kind": "patrol_boat"}])
     core.ingest([("truck-07", T0 + i * 10, 24.33 + i * 1e-4, 109.41 + i * 2e-4, 5.0, 90.0, "jt808") for i in range(60)])
     call(core, "case.open", violation="CSRQ-001", party_type="person", party_name="张三", violation_at=T0 + 300)
-    panel.refresh()
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
-    panel.table.selectRow(0)
-    d = panel.detail
-    qtbot.waitUntil(lambda: d.data is not None and d.track_button.isEnabled(), timeout=10000)
+    d = the_only_case(qtbot, panel, "track_button")
 
     def pick(shift_s: int) -> Callable[[TrackDialog], None]:
         def fill(dlg: TrackDialog) -> None:
@@ -303,11 +301,7 @@ def test_a_review_outcome_recorded_on_a_decided_case(qtbot, seat):  # type: igno
     core, panel, _tmp = seat
     cid = call(core, "case.open", violation="CSRQ-002", party_type="person", party_name="李四")["id"]
     call(core, "case.advance", case_id=cid, step="on_the_spot", officers=["chen"], kind="fine", amount=100)
-    panel.refresh()
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10000)
-    panel.table.selectRow(0)
-    d = panel.detail
-    qtbot.waitUntil(lambda: d.data is not None and d.review_button.isEnabled(), timeout=10000)
+    d = the_only_case(qtbot, panel, "review_button")
 
     def fill(number: str) -> Callable[[ReviewDialog], None]:
         def go(dlg: ReviewDialog) -> None:
