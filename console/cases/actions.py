@@ -6,7 +6,6 @@ collect; the core decides (`case.open`, `case.party`, `case.penalty`, `case.appr
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -344,22 +343,12 @@ class TrackDialog(QDialog):
                 "note": self.note.text().strip() or None}
 
 
-def read_evidence(path: str, remote: bool) -> dict[str, Any]:
-    """`case.evidence`'s arguments for a file of this machine. The console that holds the store lets the core read
-    the file itself (any size); a seat attached to a hub sends its bytes, within what one request to the hub may
-    carry. :raises ValueError: too large for the hub; OSError: unreadable."""
-    p = Path(path).expanduser()
-    args: dict[str, Any] = {"name": p.name, "kind": evidence_kind(path)}
-    size = p.stat().st_size  # gone or unreadable: said now, nothing sent
-    if not remote:
-        return {**args, "path": str(p.resolve())}
-    from dispatch.hub.control import MAX_REQUEST_BYTES
+def read_evidence(path: str) -> dict[str, Any]:
+    """`case.evidence`'s arguments for a file of this machine (`file_args`) and its kind.
+    :raises ValueError: too large for the hub; OSError: unreadable."""
+    from console.incidents.common import file_args
 
-    most = (MAX_REQUEST_BYTES - 64 * 1024) * 3 // 4  # base64 and the request around it
-    if size > most:
-        raise ValueError(f"{p.name}: {size // 1024} KiB; a seat attached to a hub sends at most {most // 1024} KiB "
-                         "(add larger files at the hub's machine: ctl case evidence)")
-    return {**args, "data_b64": base64.b64encode(p.read_bytes()).decode("ascii")}
+    return {**file_args(path), "kind": evidence_kind(path)}
 
 
 # ------------------------------------------------------------------------------ the detail's buttons
@@ -468,7 +457,6 @@ def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     from console.incidents.common import run_op
-    from console.operations import is_remote
 
     if detail.case_id is None:
         return
@@ -478,9 +466,10 @@ def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
                                                 detail.tr("Photos, video, documents (*)"))
     for path in paths:
         try:
-            args = read_evidence(path, is_remote())
+            args = read_evidence(path)
         except (OSError, ValueError) as exc:
-            detail.show_refusal(str(exc) if isinstance(exc, ValueError) else f"{path}: {exc.strerror or exc}")
+            detail.show_refusal(str(exc) if isinstance(exc, ValueError) else
+                                f"cannot read evidence {path}: {exc.strerror or exc}")
             continue
         name = args["name"]
         run_op(detail, "case.evidence", {"case_id": cid, **args},

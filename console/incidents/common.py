@@ -245,6 +245,30 @@ def eta_text(seconds: float | None) -> str:
     return _tr("%1 min").replace("%1", f"{seconds / 60:.0f}" if seconds >= 600 else f"{seconds / 60:.1f}")
 
 
+def file_args(path: str) -> dict[str, Any]:
+    """An operation's arguments for a file of this machine (`incident.attach`, `case.evidence`): where the store is
+    here, its path (the core reads it, any size); at a seat attached to a hub, its content, which the hub takes
+    within one request (it never reads a seat's path: docs/permissions.md).
+
+    :raises ValueError: too large to send to the hub; OSError: the file cannot be read."""
+    import base64
+    from pathlib import Path
+
+    from console.operations import is_remote
+
+    p = Path(path).expanduser()
+    size = p.stat().st_size  # gone or unreadable: said now, nothing sent
+    if not is_remote():
+        return {"path": str(p.resolve()), "name": p.name}
+    from dispatch.hub.control import MAX_REQUEST_BYTES
+
+    most = (MAX_REQUEST_BYTES - 64 * 1024) * 3 // 4  # base64 and the request around it
+    if size > most:
+        raise ValueError(f"{p.name}: {size // 1024} KiB; a seat attached to a hub sends at most {most // 1024} KiB "
+                         "(add larger files at the hub's machine: ctl --db)")
+    return {"data_b64": base64.b64encode(p.read_bytes()).decode("ascii"), "name": p.name}
+
+
 def run_op(
     parent: QWidget | None,
     name: str,

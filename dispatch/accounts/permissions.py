@@ -29,7 +29,24 @@ def _to(*states: str) -> Callable[[dict[str, Any], str], bool]:
     return lambda args, _me: args.get("state") in states
 
 
+def _names_a_path(args: dict[str, Any], _me: str) -> bool:
+    return args.get("path") not in (None, "")
+
+
+def _writes_out(args: dict[str, Any], _me: str) -> bool:
+    return bool(args.get("out"))
+
+
+# Operations that read a file named by its path read it where they run: at a hub, a file of the hub's machine, which
+# an operator at another seat has no business naming (the hub's keys, its store, any file its OS user may read would
+# come back as an attachment). Through the hub a seat sends the file's content (data_b64); the path is only the
+# owner's, on the hub's own machine (ctl --hub as the OS user running it, or ctl --db), whom the table does not check.
+READS_A_PATH = ("incident.attach", "case.evidence", "evidence.add", "citizens.layer_import")
+
 PERMISSIONS: tuple[Rule, ...] = (
+    *(Rule(o, (), "with path (a file of the hub's machine)", _names_a_path,
+           "reads a file of the hub's machine: only its owner there; a seat sends the content (data_b64)")
+      for o in READS_A_PATH),
     # reading: everyone, the video wall too
     *(Rule(o, EVERYONE, why="read only") for o in (
         "units", "unit.show", "incidents", "incident.show", "incidents.config", "recommend", "tasks", "task.show",
@@ -53,7 +70,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("jt808.take_photo", (D, SL, E), why="what a truck's camera sees now: the dispatcher's, like a position query; "
          "the engineer's too, who tests a terminal's cameras on the device bench"),
     Rule("jt808.upload_photos", (D, SL, E), why="the photos a truck kept, asked for as one is taken (take_photo)"),
-    Rule("jt808.photo", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
+    Rule("jt808.photo", (SL, A), "with out (a copy written to a file)", _writes_out,
          "writes a file on the hub's machine"),
     Rule("jt808.photo", EVERYONE, why="read only"),
     Rule("incident.transition", (SL,), "to reopened or evaluated", _to("reopened", "evaluated"),
@@ -79,6 +96,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("case.show", DISPATCH, "with personal data revealed", lambda args, _me: bool(args.get("reveal")),
          "a party's personal data only for those handling cases"),
     Rule("case.show", EVERYONE, "masked"),
+    Rule("case.document", (SL, A), "with out (a copy written to a file)", _writes_out,
+         "writes a file on the hub's machine (ctl --hub writes the document here, from case.document_file)"),
     *(Rule(o, DISPATCH, why="case handling") for o in (
         "case.open", "case.advance", "case.party", "case.evidence", "case.evidence_track", "case.penalty",
         "case.document", "case.document_file", "cases.check_deadlines")),
@@ -107,7 +126,7 @@ PERMISSIONS: tuple[Rule, ...] = (
     Rule("evidence.fetch", EVERYONE, why="reads a stored clip or still a piece at a time (an attached seat plays it)"),
     Rule("evidence.verify", (D, SL, E, A), why="reads only, but decodes every stored clip (minutes on a large store)"),
     Rule("cameras.check", EVERYONE, why="tries the cameras' streams; records only a change of reachability"),
-    Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", lambda args, _me: bool(args.get("out")),
+    Rule("evidence.frame", (SL, A), "with out (a copy written to a file)", _writes_out,
          "writes a file on the hub's machine"),
     *(Rule(o, DISPATCH, why="evidence handling") for o in (
         "evidence.add", "evidence.attach", "evidence.frame", "evidence.annotate", "evidence.record",
@@ -153,6 +172,8 @@ def allowed(role: str, operation: str, args: dict[str, Any], operator: str) -> t
     if role in r.roles:
         return True, ""
     cond = f" ({r.when})" if r.when else ""
+    if not r.roles:
+        return False, f"no seat may run {operation}{cond}: it {r.why}"
     return False, f"a {role} may not run {operation}{cond}; allowed: {', '.join(r.roles)}"
 
 

@@ -77,7 +77,7 @@ def test_roles_at_attached_seats_mask_and_refuse(link, qtbot, tmp_path) -> None:
         big = tmp_path / "long.mp4"
         big.write_bytes(b"\0" * (1024 * 1024))
         actions.add_evidence_files(h, [str(big)])
-        assert "at most" in h.message.text() and "ctl case evidence" in h.message.text()
+        assert "at most" in h.message.text() and "ctl --db" in h.message.text()
         assert not h.export_button.isEnabled() and "case.export" in h.export_button.toolTip()  # the shift lead's
     finally:
         for p in panels:

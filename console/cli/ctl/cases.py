@@ -148,8 +148,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     doc.add_argument("--reissue", action="store_true", help="issue a new one superseding the current one")
     doc.add_argument("--note", help="what the document records (an inquiry's questions and answers...)")
     doc.set_defaults(build=lambda a: ("case.document", {
-        "case_id": a.case_id, "kind": a.kind, "out": str(Path(a.out).expanduser().resolve()),
-        "reissue": a.reissue, "note": a.note}), render=R.render_document)
+        "case_id": a.case_id, "kind": a.kind, "reissue": a.reissue, "note": a.note,
+        **({} if getattr(a, "hub", None) else {"out": str(Path(a.out).expanduser().resolve())})}),
+        follow=_document_here, render=R.render_document)
 
     ex = cs.add_parser("export", parents=parents, help="write the dossier (档案) as a ZIP")
     ex.add_argument("case_id")
@@ -193,6 +194,25 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                      render=lambda r, a: R.render_officers([r], a))
     ol = sub.add_parser("officers", parents=parents, help="the roster with certificates and their validity")
     ol.set_defaults(build=lambda a: ("officers", {}), render=R.render_officers)
+
+
+def _document_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[str, Any]:
+    """Through a hub: the issued document's PDF fetched (its hash checked there) and written here, where ctl runs;
+    the hub writes no file of its own for a seat."""
+    if not getattr(a, "hub", None):
+        return r
+    import base64
+
+    from dispatch.errors import Refused
+
+    f = client.call("case.document_file", {"case_id": a.case_id, "number": r["number"]}, actor)
+    out = Path(a.out).expanduser()
+    try:
+        out.write_bytes(base64.b64decode(f["data_b64"]))
+    except OSError as exc:
+        raise Refused(f"{r['number']} is issued, but {out} could not be written ({exc.strerror or exc}): "
+                      "save it from the console (Case files → Documents → Save PDF…)", "unwritable") from None
+    return {**r, "out": str(out.resolve())}
 
 
 def _read_json(path: str) -> Any:

@@ -1,0 +1,74 @@
+"""A seat never names a file of the hub's machine: through a real hub, a dispatcher's attachment by path (the hub's
+own secret key, say) is refused and recorded, nothing is attached, and the same file sent by its content is taken;
+a document copied to a path at the hub is the shift lead's only, and `ctl --hub case document --out` writes the PDF
+where ctl runs, fetched with its hash checked."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from dispatch.errors import Refused
+from dispatch.ops import call
+from tests.hub.conftest import PASSWORD, add_operator
+
+
+def test_a_path_of_the_hubs_machine_is_refused_and_content_is_taken(link, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    iid = call(link.core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.33,
+                                              "lon": 109.41}, actor="ctl:test")["id"]
+    secret = tmp_path / "hub-secret.key"
+    secret.write_text("the hub's secret key\n")
+    clerk = link.control("wu", "dispatcher")
+    try:
+        for op, args in (("incident.attach", {"incident_id": iid, "path": str(secret)}),
+                         ("citizens.layer_import", {"layer": "toilets", "path": str(secret)}),
+                         ("evidence.add", {"path": str(secret), "incident_id": iid})):
+            with pytest.raises(Refused) as exc:
+                clerk.call(op, args)
+            assert exc.value.code == "forbidden" and "file of the hub's machine" in str(exc.value), op
+        assert not [e for e in link.core.store.events() if e.kind == "incident.attached"]
+        refused = [e.payload for e in link.core.store.events() if e.kind == "account.command_refused"]
+        assert [r["op"] for r in refused] == ["incident.attach", "citizens.layer_import", "evidence.add"]
+        assert refused[0]["args"]["path"] == str(secret) and refused[0]["name"] == "wu"  # who tried what, on record
+
+        photo = b"\xff\xd8\xff\xe0 a photo from the seat"
+        a = clerk.call("incident.attach", {"incident_id": iid, "name": "photo.jpg",
+                                           "data_b64": base64.b64encode(photo).decode("ascii")})
+        assert a["sha256"] == hashlib.sha256(photo).hexdigest()
+        [ev] = [e for e in link.core.store.events() if e.kind == "incident.attached"]
+        assert ev.actor == "dispatcher:wu"
+    finally:
+        clerk.close()
+
+
+def test_a_document_goes_to_the_seat_not_to_a_path_at_the_hub(link, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    call(link.core, "officer.add", {"officer_id": "wang", "name": "王强", "certificate": "45020019001",
+                                    "valid_until": "2099-12-31", "valid_from": "2020-01-01"}, actor="ctl:test")
+    cid = call(link.core, "case.open", {"violation": "CSRQ-002", "party_type": "person", "party_name": "张三"},
+               actor="ctl:test")["id"]
+    clerk = link.control("wu", "dispatcher")
+    at_hub = tmp_path / "at-the-hub.pdf"
+    try:
+        with pytest.raises(Refused) as exc:
+            clerk.call("case.document", {"case_id": cid, "kind": "filing_approval", "out": str(at_hub)})
+        assert "with out" in str(exc.value) and "shift_lead" in str(exc.value)
+        assert not at_hub.exists()
+    finally:
+        clerk.close()
+
+    add_operator(link.core, link.keys, "li", "dispatcher")
+    here = tmp_path / "seat" / "filing.pdf"
+    here.parent.mkdir()
+    hub = ["ctl", "--hub", link.hub.control_endpoint, "--key", str(link.keys / "seat-li.seat.json"), "--user", "li",
+           "--login-stdin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main([*hub, "--json", "case", "document", str(cid), "filing_approval", "--out", str(here)]) == 0
+    out = capsys.readouterr().out
+    [doc] = [e.payload for e in link.core.store.events() if e.kind == "case.document_issued"]
+    assert here.read_bytes()[:5] == b"%PDF-" and hashlib.sha256(here.read_bytes()).hexdigest() == doc["sha256"]
+    assert str(Path(here).resolve()) in out
