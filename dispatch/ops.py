@@ -29,6 +29,7 @@ FEATURE_MODULES: tuple[str, ...] = (  # each capability's operations and state a
     "dispatch.incidents.ops",
     "dispatch.incidents.appliers",
     "dispatch.incidents.attachments",
+    "dispatch.uploads",
     "dispatch.incidents.recommend",
     "dispatch.tasks.ops",
     "dispatch.tasks.appliers",

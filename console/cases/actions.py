@@ -343,14 +343,6 @@ class TrackDialog(QDialog):
                 "note": self.note.text().strip() or None}
 
 
-def read_evidence(path: str) -> dict[str, Any]:
-    """`case.evidence`'s arguments for a file of this machine (`file_args`) and its kind.
-    :raises ValueError: too large for the hub; OSError: unreadable."""
-    from console.incidents.common import file_args
-
-    return {**file_args(path), "kind": evidence_kind(path)}
-
-
 # ------------------------------------------------------------------------------ the detail's buttons
 def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
     """Which of the buttons apply to the case shown, and if not, why (a tooltip): the case's state and the seat's
@@ -465,14 +457,8 @@ def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
         paths, _ = QFileDialog.getOpenFileNames(detail, detail.tr("Add evidence"), "",
                                                 detail.tr("Photos, video, documents (*)"))
     for path in paths:
-        try:
-            args = read_evidence(path)
-        except (OSError, ValueError) as exc:
-            detail.show_refusal(str(exc) if isinstance(exc, ValueError) else
-                                f"cannot read evidence {path}: {exc.strerror or exc}")
-            continue
-        name = args["name"]
-        run_op(detail, "case.evidence", {"case_id": cid, **args},
+        name = Path(path).name
+        run_op(detail, "case.evidence", {"case_id": cid, "kind": evidence_kind(path)}, file=path,
                on_done=lambda r, n=name: (detail._said(detail.tr("Evidence %1 added, SHA-256 %2").replace("%1", n)
                                                        .replace("%2", str(r.get("sha256", ""))[:16] + "…")),
                                           detail.reload() if cid == detail.case_id else None, detail.changed.emit()),

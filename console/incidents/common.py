@@ -245,30 +245,6 @@ def eta_text(seconds: float | None) -> str:
     return _tr("%1 min").replace("%1", f"{seconds / 60:.0f}" if seconds >= 600 else f"{seconds / 60:.1f}")
 
 
-def file_args(path: str) -> dict[str, Any]:
-    """An operation's arguments for a file of this machine (`incident.attach`, `case.evidence`): where the store is
-    here, its path (the core reads it, any size); at a seat attached to a hub, its content, which the hub takes
-    within one request (it never reads a seat's path: docs/permissions.md).
-
-    :raises ValueError: too large to send to the hub; OSError: the file cannot be read."""
-    import base64
-    from pathlib import Path
-
-    from console.operations import is_remote
-
-    p = Path(path).expanduser()
-    size = p.stat().st_size  # gone or unreadable: said now, nothing sent
-    if not is_remote():
-        return {"path": str(p.resolve()), "name": p.name}
-    from dispatch.hub.control import MAX_REQUEST_BYTES
-
-    most = (MAX_REQUEST_BYTES - 64 * 1024) * 3 // 4  # base64 and the request around it
-    if size > most:
-        raise ValueError(f"{p.name}: {size // 1024} KiB; a seat attached to a hub sends at most {most // 1024} KiB "
-                         "(add larger files at the hub's machine: ctl --db)")
-    return {"data_b64": base64.b64encode(p.read_bytes()).decode("ascii"), "name": p.name}
-
-
 def run_op(
     parent: QWidget | None,
     name: str,
@@ -279,9 +255,14 @@ def run_op(
     on_refusal: Callable[[Refused], None] | None = None,
     quiet: bool = False,
     actor: str | None = None,
+    file: str | None = None,
 ) -> Any:
     """Run core operation `name` on the core worker. A Refused goes to `on_refusal(exc)` or
-    `on_refused(message)` (the core's own words); other errors are logged and, unless `quiet`, shown. Never blocks the GUI thread."""
+    `on_refused(message)` (the core's own words); other errors are logged and, unless `quiet`, shown. Never blocks the GUI thread.
+
+    `file`: a file of this machine the operation keeps (`incident.attach`, `case.evidence`, `evidence.add`): where
+    the store is here, its path (the core reads it); at a seat attached to a hub, sent in pieces first
+    (dispatch/uploads.py) and given as `upload_id`: the hub never reads a seat's path."""
     a = dict(args or {})
     started = time.monotonic()
 
@@ -309,5 +290,19 @@ def run_op(
         if on_done is not None and (parent is None or isValid(parent)):
             on_done(result)
 
-    return DispatchOp(parent=parent, op=lambda core: ops.call(core, name, a, actor=actor or seat_actor())).success(done).failure(
-        fail).run_in_background()
+    def work(core: Any) -> Any:
+        who = actor or seat_actor()
+        if file is not None:
+            from pathlib import Path
+
+            p = Path(file).expanduser()
+            a.setdefault("name", p.name)
+            if getattr(core, "remote_call", None) is None:
+                a["path"] = str(p.resolve())
+            else:
+                from dispatch.uploads import send_file
+
+                a["upload_id"] = send_file(lambda n, x: ops.call(core, n, x, actor=who), p)
+        return ops.call(core, name, a, actor=who)
+
+    return DispatchOp(parent=parent, op=work).success(done).failure(fail).run_in_background()

@@ -43,7 +43,6 @@ from console.incidents.common import (
     deadline_remaining,
     deadline_text,
     event_label,
-    file_args,
     run_op,
     size_text,
     source_label,
@@ -471,13 +470,7 @@ class IncidentDetail(QWidget):
         if self.incident_id is None:
             return
         iid = self.incident_id
-        try:
-            what = file_args(path)
-        except (OSError, ValueError) as exc:
-            self.show_refusal(str(exc) if isinstance(exc, ValueError) else
-                              f"cannot read attachment {path}: {exc.strerror or exc}")
-            return
-        run_op(self, "incident.attach", {"incident_id": iid, **what},
+        run_op(self, "incident.attach", {"incident_id": iid}, file=path,
                on_done=lambda a: (self.status_message.emit(self.tr("Attached %1 (SHA-256 %2…)").replace(
                    "%1", str(a.get("name"))).replace("%2", str(a.get("sha256", ""))[:12])), self.reload()),
                on_refused=self.show_refusal)

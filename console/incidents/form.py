@@ -34,7 +34,6 @@ from console.incidents.common import (
     PRIORITY_COLOURS,
     SOURCES,
     category_label,
-    file_args,
     priority_label,
     run_op,
     source_label,
@@ -260,12 +259,7 @@ class IncidentForm(QDialog):
                 "%1", str(iid)).replace("%2", msg), True)
             self._attach_next()
 
-        try:
-            what = file_args(path)
-        except (OSError, ValueError) as exc:
-            refused(str(exc) if isinstance(exc, ValueError) else f"cannot read attachment {path}: {exc.strerror or exc}")
-            return
-        run_op(self, "incident.attach", {"incident_id": iid, **what}, on_done=done, on_refused=refused)
+        run_op(self, "incident.attach", {"incident_id": iid}, file=path, on_done=done, on_refused=refused)
 
     def _show_duplicates(self, inc: dict[str, Any]) -> None:
         dups = inc.get("possible_duplicates") or []

@@ -28,9 +28,16 @@ KINDS = ("photo", "video", "still", "track", "record", "document", "other")
 
 @op("case.evidence")
 def add_evidence(core: Any, actor: str, case_id: Any, path: str | None = None, data_b64: str | None = None,
-                 name: str | None = None, kind: str = "photo", note: str | None = None) -> dict[str, Any]:
-    """Add an evidence file (``path`` readable here, or ``data_b64`` + ``name``). Refused for an unknown or
-    archived case, an unreadable file, bad base64 or an unknown kind; nothing is recorded then."""
+                 name: str | None = None, kind: str = "photo", note: str | None = None,
+                 upload_id: str | None = None) -> dict[str, Any]:
+    """Add an evidence file (``path`` readable here, ``data_b64`` + ``name``, or ``upload_id`` + ``name``: a file a
+    seat sent in pieces). Refused for an unknown or archived case, an unreadable file, bad base64 or an unknown kind;
+    nothing is recorded then."""
+    if upload_id is not None:
+        from dispatch.uploads import taken
+
+        with taken(core, actor, upload_id) as part:
+            return add_evidence(core, actor, case_id, path=str(part), name=name or "evidence", kind=kind, note=note)
     cid = parse_id(case_id)
     k = str(kind).strip().lower()
     if k not in KINDS:

@@ -47,9 +47,18 @@ def clip_view(c: Clip, folder: Path | None = None) -> dict[str, Any]:
 
 
 @op("evidence.add")
-def add_clip(core: Any, actor: str, path: str, incident_id: Any, camera_id: str | None = None,
-             start: Any = None, name: str | None = None) -> dict[str, Any]:
-    """Keep a video clip as evidence of an incident. Returns the clip with ``id``, ``sha256``, ``duration_s``."""
+def add_clip(core: Any, actor: str, incident_id: Any, path: str | None = None, camera_id: str | None = None,
+             start: Any = None, name: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
+    """Keep a video clip as evidence of an incident (``path`` readable here, or ``upload_id`` + ``name``: a clip a
+    seat sent in pieces). Returns the clip with ``id``, ``sha256``, ``duration_s``."""
+    if upload_id is not None:
+        from dispatch.uploads import taken
+
+        with taken(core, actor, upload_id) as part:
+            return add_clip(core, actor, incident_id, path=str(part), camera_id=camera_id, start=start,
+                            name=name or "clip.mp4")
+    if path is None:
+        raise Refused("give the clip's path, or its upload_id", "bad_arguments")
     iid = parse_incident(incident_id)
     src = Path(str(path)).expanduser()
     fname = Path(name or src.name).name[:200] or "clip"

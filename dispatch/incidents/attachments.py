@@ -35,12 +35,19 @@ def attach(
     data_b64: str | None = None,
     name: str | None = None,
     note: str | None = None,
+    upload_id: str | None = None,
 ) -> dict[str, Any]:
-    """Attach a file (``path`` readable by this process, or ``data_b64`` content + ``name``).
+    """Attach a file (``path`` readable by this process, ``data_b64`` content + ``name``, or ``upload_id`` + ``name``:
+    a file a seat sent in pieces, dispatch/uploads.py).
 
     Returns {"id", "sha256", "size", "name", "media_type", "path"}. Refused for an unknown incident, an
     unreadable file or bad base64; the refused attempt records nothing.
     """
+    if upload_id is not None:
+        from dispatch.uploads import taken
+
+        with taken(core, actor, upload_id) as part:
+            return attach(core, actor, incident_id, path=str(part), name=name or "attachment", note=note)
     iid = parse_id(incident_id)
     core.refresh()
     with core.lock:

@@ -155,7 +155,7 @@ def test_party_penalty_approval_evidence_and_dossier(qtbot, seat):  # type: igno
     from console.cases import actions
 
     actions.add_evidence_files(d, [str(tmp / "missing.jpg")])
-    assert "missing.jpg" in d.message.text()
+    qtbot.waitUntil(lambda: "missing.jpg" in d.message.text(), timeout=10000)  # the core's words: no such file
     actions.add_evidence_files(d, [str(photo)])
     qtbot.waitUntil(lambda: d.evidence.rowCount() == 1, timeout=10000)
     [ev] = [e for e in core.store.events(0) if e.kind == "case.evidence_added"]

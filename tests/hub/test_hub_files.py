@@ -72,3 +72,66 @@ def test_a_document_goes_to_the_seat_not_to_a_path_at_the_hub(link, tmp_path, ca
     [doc] = [e.payload for e in link.core.store.events() if e.kind == "case.document_issued"]
     assert here.read_bytes()[:5] == b"%PDF-" and hashlib.sha256(here.read_bytes()).hexdigest() == doc["sha256"]
     assert str(Path(here).resolve()) in out
+
+
+def test_a_file_larger_than_a_request_goes_in_pieces(link, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """upload.piece through the hub: in order only, the sender's only, complete before it is taken; the operation
+    then keeps it (hash recorded) and the part file is gone. `send_file` is what a seat and ctl --hub use."""
+    from dispatch.blobs import attachments_dir
+    from dispatch.uploads import FOLDER, PIECE_BYTES, send_file
+
+    iid = call(link.core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.33,
+                                              "lon": 109.41}, actor="ctl:test")["id"]
+    photo = tmp_path / "phone.jpg"
+    photo.write_bytes(bytes(range(256)) * (9 * 1024))  # 2.25 MiB: five pieces
+    clerk, other = link.control("wu", "dispatcher"), link.control("li", "dispatcher")
+    try:
+        piece = base64.b64encode(b"x" * 10).decode("ascii")
+        first = clerk.call("upload.piece", {"data_b64": piece})
+        uid = first["upload_id"]
+        with pytest.raises(Refused) as exc:  # a piece for the wrong place: says where to resume
+            clerk.call("upload.piece", {"data_b64": piece, "upload_id": uid, "offset": 0})
+        assert exc.value.code == "upload_out_of_step" and "holds 10 bytes" in str(exc.value)
+        with pytest.raises(Refused) as exc:  # another operator's upload is not theirs to add to, nor to take
+            other.call("upload.piece", {"data_b64": piece, "upload_id": uid, "offset": 10})
+        assert exc.value.code == "upload_unknown"
+        with pytest.raises(Refused) as exc:
+            other.call("incident.attach", {"incident_id": iid, "upload_id": uid, "name": "x.jpg"})
+        assert exc.value.code == "upload_unknown"
+        with pytest.raises(Refused) as exc:  # not complete yet
+            clerk.call("incident.attach", {"incident_id": iid, "upload_id": uid, "name": "x.jpg"})
+        assert exc.value.code == "upload_incomplete"
+        with pytest.raises(Refused):
+            clerk.call("upload.piece", {"data_b64": base64.b64encode(b"y" * (PIECE_BYTES + 1)).decode("ascii")})
+
+        sent = send_file(lambda n, a: clerk.call(n, a), photo)
+        a = clerk.call("incident.attach", {"incident_id": iid, "upload_id": sent, "name": photo.name})
+        assert (a["sha256"], a["size"], a["name"]) == (hashlib.sha256(photo.read_bytes()).hexdigest(),
+                                                       photo.stat().st_size, "phone.jpg")
+        with pytest.raises(Refused):  # taken once
+            clerk.call("incident.attach", {"incident_id": iid, "upload_id": sent, "name": photo.name})
+        parts = sorted(p.name for p in (attachments_dir(link.core) / FOLDER).glob("*.part"))
+        assert parts == [f"{uid}.part"]  # the kept upload's part is gone; the unfinished one waits (STALE_S)
+        with pytest.raises(Refused) as exc:
+            send_file(lambda n, x: clerk.call(n, x), tmp_path / "gone.jpg")
+        assert "cannot read" in str(exc.value)
+    finally:
+        clerk.close()
+        other.close()
+    [ev] = [e for e in link.core.store.events() if e.kind == "incident.attached"]
+    assert ev.actor == "dispatcher:wu"
+
+
+def test_ctl_through_the_hub_sends_an_attachment_in_pieces(link, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    iid = call(link.core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.33,
+                                              "lon": 109.41}, actor="ctl:test")["id"]
+    add_operator(link.core, link.keys, "li", "dispatcher")
+    big = tmp_path / "现场视频.mp4"
+    big.write_bytes(bytes(range(256)) * (5 * 1024))
+    hub = ["ctl", "--hub", link.hub.control_endpoint, "--key", str(link.keys / "seat-li.seat.json"), "--user", "li",
+           "--login-stdin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main([*hub, "--json", "attach", str(iid), str(big)]) == 0, capsys.readouterr().err
+    [ev] = [e for e in link.core.store.events() if e.kind == "incident.attached"]
+    assert ev.payload["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest() and ev.payload["name"] == big.name
+    assert ev.actor == "dispatcher:li"

@@ -189,6 +189,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot open {'hub' if getattr(args, 'hub', None) else 'store'}: {exc}", file=sys.stderr)
         return 3
     try:
+        sent = getattr(args, "send_file", None)  # through a hub: a file of this machine goes in pieces first
+        if sent is not None and getattr(args, "hub", None):
+            from dispatch.uploads import send_file
+
+            op_args = {**op_args, "upload_id": send_file(lambda n, x: client.call(n, x, actor), sent)}
         result = client.call(name, op_args, actor)
         follow = getattr(args, "follow", None)  # e.g. wait for a terminal's answer to a command
         if follow is not None:

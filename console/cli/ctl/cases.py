@@ -201,7 +201,6 @@ def _document_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[s
     the hub writes no file of its own for a seat."""
     if not getattr(a, "hub", None):
         return r
-    import base64
 
     from dispatch.errors import Refused
 
@@ -261,11 +260,8 @@ def _build_evidence(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         raise Refused("give the evidence file, or --track UNIT --from ISO --to ISO", "bad_arguments")
     path = Path(a.file).expanduser()
     args: dict[str, Any] = {"case_id": a.case_id, "name": path.name, "kind": a.kind, "note": a.note}
-    if getattr(a, "hub", None):  # the hub may be elsewhere: send the content
-        try:
-            args["data_b64"] = base64.b64encode(path.read_bytes()).decode("ascii")
-        except OSError as exc:
-            raise Refused(f"cannot read evidence {a.file}: {exc.strerror or exc}", "attachment_unreadable") from None
+    if getattr(a, "hub", None):  # the hub may be elsewhere: the file goes in pieces (dispatch/uploads.py)
+        a.send_file = path
     else:
         args["path"] = str(path.resolve())
     return "case.evidence", args

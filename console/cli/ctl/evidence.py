@@ -14,6 +14,16 @@ def _abs(path: str) -> str:
     return str(Path(path).expanduser().absolute())
 
 
+def _build_add(a: Any) -> tuple[str, dict[str, Any]]:
+    args = {"incident_id": a.incident, "camera_id": a.camera, "start": a.start,
+            "name": a.name or Path(a.file).name}
+    if getattr(a, "hub", None):
+        a.send_file = Path(a.file).expanduser()  # through a hub the clip goes in pieces (dispatch/uploads.py)
+    else:
+        args["path"] = _abs(a.file)
+    return "evidence.add", args
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     cams = sub.add_parser("cameras", parents=[common], help="list the cameras, or import them from CSV/GeoJSON")
     cams.add_argument("--kind", choices=["fixed", "mobile"])
@@ -46,9 +56,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--camera", help="the camera that recorded it (gives its place)")
     add.add_argument("--start", help="when it starts (ISO 8601), if the file carries no recording time or it is wrong")
     add.add_argument("--name", help="its name in the record (default: the file's)")
-    add.set_defaults(build=lambda a: ("evidence.add", {"path": _abs(a.file), "incident_id": a.incident,
-                                                       "camera_id": a.camera, "start": a.start, "name": a.name}),
-                     render=lambda r, a: _render_clips([r], a))
+    add.set_defaults(build=_build_add, render=lambda r, a: _render_clips([r], a))
     ls = esub.add_parser("list", parents=[common], help="the clips of an incident (or a camera) with their hashes")
     ls.add_argument("--incident")
     ls.add_argument("--camera")

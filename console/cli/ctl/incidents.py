@@ -4,7 +4,6 @@ evaluate / attach / merge: the dispatcher's workflow on the command line (same o
 from __future__ import annotations
 
 import argparse
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +123,7 @@ def _build_attach(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     path = Path(a.file).expanduser()
     args: dict[str, Any] = {"incident_id": a.incident_id, "name": path.name, "note": a.note}
     if getattr(a, "hub", None):
-        # the hub may run on another machine: send the content, not a path it cannot read
-        try:
-            args["data_b64"] = base64.b64encode(path.read_bytes()).decode("ascii")
-        except OSError as exc:
-            raise SystemExit(f"error: cannot read attachment {a.file}: {exc.strerror or exc}") from None
+        a.send_file = path  # the hub may run on another machine: the file goes in pieces (dispatch/uploads.py)
     else:
         args["path"] = str(path.resolve())
     return "incident.attach", args
