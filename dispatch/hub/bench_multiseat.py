@@ -11,10 +11,16 @@
   own share), and `pg_commit_ms_p50`, one row inserted and committed on the same database (the store's
   share: every action is a durable commit before any seat hears of it; with PostgreSQL's default
   synchronous_commit it is the disk's flush, most of the figure on a slow disk).
+- `seat_upload_mib_s`: one seat sends a file (8 MiB, 32 in the full bench) to the hub in pieces
+  (dispatch/uploads.py: 512 KiB a request, each answered before the next) and attaches it to an incident
+  (hashed into the blobs, recorded): what an attached console does with a phone's photo or a body camera's clip.
+  Peer: `zmq_curve_bulk_mib_s`, the same bytes in 512 KiB messages over a raw CURVE DEALER-ROUTER pair on
+  loopback, each answered before the next (the transport's own pace for that lockstep).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import socket
@@ -73,6 +79,63 @@ def zmq_pubsub(samples: int) -> list[float]:
         s.close(0)
     ctx.term()
     return out
+
+
+def zmq_bulk(total: int, piece: int) -> float:
+    """Raw CURVE DEALER -> ROUTER on loopback: `total` bytes in `piece`-byte messages, each answered before the next;
+    MiB/s."""
+    ctx = zmq.Context()
+    spub, ssec = zmq.curve_keypair()
+    router = ctx.socket(zmq.ROUTER)
+    router.curve_server, router.curve_secretkey, router.curve_publickey = True, ssec, spub
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    cpub, csec = zmq.curve_keypair()
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.curve_serverkey, dealer.curve_publickey, dealer.curve_secretkey = spub, cpub, csec
+    dealer.connect(f"tcp://127.0.0.1:{port}")
+
+    def echo() -> None:
+        while True:
+            ident, body = router.recv_multipart()
+            router.send_multipart([ident, b"ok"])
+            if body == b"end":
+                return
+
+    t = threading.Thread(target=echo, daemon=True)
+    t.start()
+    data = secrets.token_bytes(piece)
+    dealer.send(b"warm")
+    dealer.recv()
+    t0 = time.perf_counter()
+    sent = 0
+    while sent < total:
+        dealer.send(data)
+        dealer.recv()
+        sent += len(data)
+    elapsed = time.perf_counter() - t0
+    dealer.send(b"end")
+    dealer.recv()
+    t.join(5)
+    dealer.close(0)
+    router.close(0)
+    ctx.term()
+    return sent / 1024**2 / elapsed
+
+
+def seat_upload(seat: Any, size: int) -> float:
+    """One seat's file to the hub in pieces and attached to an incident: MiB/s over the whole."""
+    from dispatch.ops import call
+    from dispatch.uploads import send_file
+
+    iid = call(seat, "incident.create", {"category": "floating_garbage", "priority": "P3", "lat": 24.33,
+                                         "lon": 109.41}, actor="ignored")["id"]
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "clip.mp4"
+        f.write_bytes(secrets.token_bytes(size))
+        t0 = time.perf_counter()
+        uid = send_file(lambda n, a: call(seat, n, a, actor="ignored"), f)
+        call(seat, "incident.attach", {"incident_id": iid, "upload_id": uid, "name": f.name}, actor="ignored")
+        return size / 1024**2 / (time.perf_counter() - t0)
 
 
 def pg_commit(url: str, samples: int) -> list[float]:
@@ -139,7 +202,9 @@ def run(quick: bool) -> dict[str, float | int | str]:
             endpoint = f"tcp://127.0.0.1:{port}"
             hub = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "hub", "--db", url, "--field-bind",
                                     "tcp://127.0.0.1:0", "--control-bind", endpoint], cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   # the uploaded file's blob kept in the run's folder, not the user's data folder
+                                   env={**os.environ, "DISPATCH_ATTACHMENTS_DIR": str(Path(tmp) / "blobs")})
             for i, k in enumerate(keys):
                 seat = RemoteCore(endpoint, k, timeout=30)
                 seat.login(f"op{i}", PASSWORD)
@@ -180,6 +245,11 @@ def run(quick: bool) -> dict[str, float | int | str]:
                     own.append((t1 - t0) * 1000)
             raw = zmq_pubsub(samples)
             commits = pg_commit(url, samples)
+            from dispatch.uploads import PIECE_BYTES
+
+            upload_bytes = (8 if quick else 32) * 1024**2
+            upload = seat_upload(seats[0], upload_bytes)
+            bulk = zmq_bulk(upload_bytes, PIECE_BYTES)
             return {
                 "multiseat_propagation_ms_p95": round(percentile(prop, 95), 2),
                 "multiseat_propagation_ms_p50": round(percentile(prop, 50), 2),
@@ -189,6 +259,8 @@ def run(quick: bool) -> dict[str, float | int | str]:
                 "multiseat_samples": len(prop),
                 "zmq_curve_pubsub_ms_p95": round(percentile(raw, 95), 3),
                 "pg_commit_ms_p50": round(percentile(commits, 50), 2),
+                "seat_upload_mib_s": round(upload, 1),
+                "zmq_curve_bulk_mib_s": round(bulk, 1),
                 "multiseat_store": "postgresql",
             }
     finally:
