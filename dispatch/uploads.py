@@ -26,6 +26,7 @@ from dispatch.ops import op
 
 PIECE_BYTES = 512 * 1024  # one piece, before base64: a request stays well under the hub's 1 MiB
 STALE_S = 3600.0  # an upload untouched this long is given up
+OPEN_PER_OPERATOR = 8  # uploads one operator may have under way at once (each up to MAX_BYTES on the hub's disk)
 FOLDER = ".uploads"
 
 
@@ -83,6 +84,9 @@ def piece(core: Any, actor: str, data_b64: str, upload_id: str | None = None, of
         if upload_id is None:
             if int(offset) != 0:
                 raise Refused("a new upload begins at offset 0", "upload_out_of_step")
+            if sum(1 for u in table.values() if u.actor == actor) >= OPEN_PER_OPERATOR:
+                raise Refused(f"{OPEN_PER_OPERATOR} uploads of yours are under way: finish one (or wait "
+                              f"{STALE_S / 60:.0f} min for an abandoned one to be given up)", "too_many_uploads")
             folder = attachments_dir(core) / FOLDER
             folder.mkdir(parents=True, exist_ok=True)
             uid = secrets.token_hex(16)
