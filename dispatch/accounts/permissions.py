@@ -45,7 +45,7 @@ READS_A_PATH = ("incident.attach", "case.evidence", "evidence.add", "citizens.la
 
 PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, (), "with path (a file of the hub's machine)", _names_a_path,
-           "reads a file of the hub's machine: only its owner there; a seat sends the content (data_b64)")
+           "reads a file of the hub's machine: only its owner there; a seat sends the file (upload.piece, data_b64)")
       for o in READS_A_PATH),
     Rule("upload.piece", (D, SL, E, A), why="a file sent to the hub in pieces, for the operation that keeps it "
          "(attach, evidence); it records nothing by itself"),
