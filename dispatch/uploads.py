@@ -1,10 +1,16 @@
-"""Files a seat sends the hub in pieces: a phone's photo or a body camera's clip is larger than one control request
+"""Files between a seat and the hub, in pieces.
+
+To the hub:  a phone's photo or a body camera's clip is larger than one control request
 (dispatch/hub/control.py: MAX_REQUEST_BYTES), and no seat names a file of the hub's machine by its path
 (docs/permissions.md). ``upload.piece`` appends a piece to a part file beside the blobs, in order, for the operator
 who began it; the operation that takes the file (``incident.attach``, ``case.evidence``, ``evidence.add``) is then
 given the ``upload_id`` instead of a path and keeps the file as it keeps any other (hashed into the blobs, recorded
 as its event). Nothing of an upload is in the log until then: a part file not taken within `STALE_S` of its last
-piece, or left by a hub that stopped, is removed."""
+piece, or left by a hub that stopped, is removed.
+
+From the hub: a file an operation made for the seat that asked (a case's dossier) is `offer`ed to that operator
+alone, read back with ``download.piece`` and removed once read to its end (or after `STALE_S`); `receive_file` is
+the seat's side, which keeps the copy only if it hashes to what the hub said."""
 
 from __future__ import annotations
 
@@ -160,3 +166,102 @@ def send_file(call: Any, path: Path | str) -> str:
             uid, offset = str(r["upload_id"]), int(r["size"])
             if last:
                 return uid
+
+
+
+@dataclass
+class Offer:
+    actor: str
+    path: Path
+    size: int
+    sha256: str
+    touched: float
+
+
+_offers: weakref.WeakKeyDictionary[Any, dict[str, Offer]] = weakref.WeakKeyDictionary()
+OFFERS = ".downloads"
+
+
+def offers_folder(core: Any) -> Path:
+    """Where an operation writes a file it will offer (then `offer` it)."""
+    folder = attachments_dir(core) / OFFERS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def offer(core: Any, actor: str, path: Path) -> dict[str, Any]:
+    """Hand the file at `path` (in `offers_folder`) to `actor`'s seat: {download_id, size, sha256}."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    now = time.monotonic()
+    with _lock:
+        table = _offers.setdefault(core, {})
+        for did in [d for d, o in table.items() if now - o.touched > STALE_S]:
+            table.pop(did).path.unlink(missing_ok=True)
+        did = secrets.token_hex(16)
+        table[did] = Offer(actor, path, path.stat().st_size, h.hexdigest(), now)
+    return {"download_id": did, "size": table[did].size, "sha256": table[did].sha256}
+
+
+@op("download.piece")
+def download_piece(core: Any, actor: str, download_id: str, offset: int = 0) -> dict[str, Any]:
+    """A piece (at most PIECE_BYTES) of a file offered to this operator, from ``offset``: {download_id, offset, size,
+    sha256, data_b64, eof}. Once read to its end the file is gone from the hub."""
+    with _lock:
+        o = _offers.get(core, {}).get(str(download_id))
+        if o is None or o.actor != actor:
+            raise Refused("no file is offered to you under that id (read to its end already, given up after "
+                          f"{STALE_S / 60:.0f} min, or the hub restarted): ask for it again", "download_unknown")
+        o.touched = time.monotonic()
+    start = int(offset)
+    if not 0 <= start <= o.size:
+        raise Refused(f"offset {start} is outside the file's {o.size} bytes", "bad_arguments")
+    try:
+        with o.path.open("rb") as fh:
+            fh.seek(start)
+            data = fh.read(PIECE_BYTES)
+    except OSError as exc:
+        raise Refused(f"the hub cannot read the file: {exc.strerror or exc}", "store_unavailable") from None
+    eof = start + len(data) >= o.size
+    if eof:
+        with _lock:
+            _offers.get(core, {}).pop(str(download_id), None)
+        o.path.unlink(missing_ok=True)
+    return {"download_id": str(download_id), "offset": start, "size": o.size, "sha256": o.sha256,
+            "data_b64": base64.b64encode(data).decode("ascii"), "eof": eof}
+
+
+def receive_file(call: Any, download_id: str, dest: Path | str, sha256: str) -> str:
+    """The seat's side: the offered file read a piece at a time through `call(operation, args)` into `dest`, kept
+    only whole and with the SHA-256 the hub gave. :raises Refused: not written (the reason)."""
+    import hashlib
+
+    out = Path(dest).expanduser()
+    if out.is_dir():
+        raise Refused(f"{out} is a folder: give a file name", "bad_path")
+    part = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")
+    h = hashlib.sha256()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with part.open("wb") as fh:
+            offset = 0
+            while True:
+                r = call("download.piece", {"download_id": download_id, "offset": offset})
+                data = base64.b64decode(r["data_b64"])
+                fh.write(data)
+                h.update(data)
+                offset += len(data)
+                if r["eof"] or not data:
+                    break
+        if h.hexdigest() != sha256:
+            raise Refused(f"the copy of {out.name} does not match the SHA-256 the hub gave: not kept", "damaged")
+        part.replace(out)
+        return str(out.resolve())
+    except OSError as exc:
+        raise Refused(f"cannot write {out}: {exc.strerror or exc}", "unwritable") from None
+    finally:
+        part.unlink(missing_ok=True)

@@ -347,7 +347,7 @@ class TrackDialog(QDialog):
 def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
     """Which of the buttons apply to the case shown, and if not, why (a tooltip): the case's state and the seat's
     role (the permission table the hub checks; the core still decides)."""
-    from console.operations import is_remote, may
+    from console.operations import may
 
     d = detail.data or {}
     pen = d.get("penalty") or {}
@@ -365,8 +365,7 @@ def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
         "video": (bool(d) and stage != "archived" and d.get("incident_id") is not None,
                   detail.tr("The clips and stills of the case's incident (a case opened from an incident)")),
         "track": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
-        "export": (bool(d) and not is_remote(),
-                   detail.tr("A seat attached to a hub: the dossier is written at the hub's machine (ctl case export)")),
+        "export": (bool(d), ""),
     }
     ops = {"party": "case.party", "penalty": "case.penalty", "approve": "case.approve", "evidence": "case.evidence",
            "export": "case.export", "video": "evidence.to_case", "track": "case.evidence_track",
@@ -510,11 +509,16 @@ def carry_video(detail: Any) -> None:
 
 
 def export_dossier(detail: Any, path: str | None = None) -> None:
-    """The case's dossier (documents, evidence, catalogue, metadata, manifest) written to a ZIP; `archive verify`
-    checks it."""
+    """The case's dossier (documents, evidence, catalogue, metadata, manifest) written to a ZIP here, where the seat
+    runs: by the core itself on its own store, or made at the hub and read back a piece at a time, kept only if it
+    hashes to what the hub said (dispatch/uploads.py). `archive verify` checks it."""
     from PySide6.QtWidgets import QFileDialog
 
     from console.incidents.common import run_op
+    from console.operations import DispatchOp, is_remote, seat_actor
+    from dispatch import ops
+    from dispatch.errors import Refused
+    from dispatch.uploads import receive_file
 
     if detail.case_id is None:
         return
@@ -524,8 +528,20 @@ def export_dossier(detail: Any, path: str | None = None) -> None:
                                               detail.tr("ZIP (*.zip)"))
         if not path:
             return
-    run_op(detail, "case.export", {"case_id": cid, "out": path},
-           on_done=lambda r: detail._said(detail.tr("Dossier %1 written to %2 (%3 files)")
-                                          .replace("%1", str(r.get("archive_code"))).replace("%2", str(r.get("out")))
-                                          .replace("%3", str(r.get("files")))),
-           on_refused=detail.show_refusal)
+    dest = str(Path(path).expanduser().resolve())
+
+    def said(r: dict[str, Any], where: str) -> None:
+        detail._said(detail.tr("Dossier %1 written to %2 (%3 files)").replace("%1", str(r.get("archive_code")))
+                     .replace("%2", where).replace("%3", str(r.get("files"))))
+
+    def fetch(r: dict[str, Any]) -> None:
+        who = seat_actor()
+        DispatchOp(parent=detail, op=lambda core: receive_file(
+            lambda n, a: ops.call(core, n, a, actor=who), r["download_id"], dest, r["sha256"])).success(
+            lambda where: said(r, where)).failure(
+            lambda exc: detail.show_refusal(str(exc) if isinstance(exc, Refused) else f"{type(exc).__name__}: {exc}")
+        ).run_in_background()
+
+    remote = is_remote()
+    run_op(detail, "case.export", {"case_id": cid} if remote else {"case_id": cid, "out": dest},
+           on_done=fetch if remote else (lambda r: said(r, str(r.get("out")))), on_refused=detail.show_refusal)

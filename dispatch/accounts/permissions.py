@@ -47,6 +47,8 @@ PERMISSIONS: tuple[Rule, ...] = (
     *(Rule(o, (), "with path (a file of the hub's machine)", _names_a_path,
            "reads a file of the hub's machine: only its owner there; a seat sends the file (upload.piece, data_b64)")
       for o in READS_A_PATH),
+    Rule("download.piece", EVERYONE, why="a file an operation made for this operator (a dossier), read back by "
+         "that operator alone"),
     Rule("upload.piece", (D, SL, E, A), why="a file sent to the hub in pieces, for the operation that keeps it "
          "(attach, evidence); it records nothing by itself"),
     # reading: everyone, the video wall too
@@ -104,7 +106,9 @@ PERMISSIONS: tuple[Rule, ...] = (
         "case.open", "case.advance", "case.party", "case.evidence", "case.evidence_track", "case.penalty",
         "case.document", "case.document_file", "cases.check_deadlines")),
     Rule("case.review", (SL,), why="a review's outcome counts in the officers' supervision: not theirs to record"),
-    Rule("case.export", (SL, A), why="writes the dossier on the hub's machine"),
+    Rule("case.export", (SL, A), "with out", _writes_out, "writes the dossier on the hub's machine"),
+    Rule("case.export", (SL, A), why="the dossier made for the seat that asks (download.piece), the whole case: the "
+         "archive is the shift lead's"),
     Rule("case.approve", (SL,), why="approvals (discretion, extension, filing, closing) are the shift lead's"),
     *(Rule(o, (SL, A), why="the bureau's catalogue, templates and numbering") for o in (
         "case.catalogue_set", "case.templates_set", "case.config_set")),

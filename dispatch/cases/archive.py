@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -55,9 +56,11 @@ def _case_events(core: Any, case_id: int) -> list[dict[str, Any]]:
 
 
 @op("case.export")
-def export_case(core: Any, actor: str, case_id: Any, out: str) -> dict[str, Any]:
-    """Write the case's dossier to ``out`` (a ZIP). Refused if a document or evidence file is missing or no
-    longer has its recorded hash: a dossier is never written from damaged files."""
+def export_case(core: Any, actor: str, case_id: Any, out: str | None = None) -> dict[str, Any]:
+    """Write the case's dossier to ``out`` (a ZIP); without ``out`` (a seat attached to a hub), made for that seat to
+    read back with ``download.piece`` (``download_id``, ``sha256`` in the answer: dispatch/uploads.py). Refused if a
+    document or evidence file is missing or no longer has its recorded hash: a dossier is never written from damaged
+    files."""
     cid = parse_id(case_id)
     core.refresh()
     with core.lock:
@@ -105,10 +108,17 @@ def export_case(core: Any, actor: str, case_id: Any, out: str) -> dict[str, Any]
     mbytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
     files.append(("manifest.json", mbytes))
     files.append(("manifest.sha256", f"{hashlib.sha256(mbytes).hexdigest()}  manifest.json\n".encode()))
+    answer = {"id": cid, "files": len(files), "archive_code": archive_code, "head_seq": head_seq,
+              "head_hash": head_hash}
+    if out is None:  # for the seat that asked: read back a piece at a time, then gone from the hub
+        from dispatch.uploads import offer, offers_folder
+
+        dest = offers_folder(core) / f"{archive_code}-{secrets.token_hex(4)}.zip"
+        _write_zip(dest, files, now)
+        return {**answer, "out": None, "name": f"{archive_code}.zip", **offer(core, actor, dest)}
     dest = Path(out).expanduser()
     _write_zip(dest, files, now)
-    return {"id": cid, "out": str(dest), "files": len(files), "archive_code": archive_code, "head_seq": head_seq,
-            "head_hash": head_hash, "size": dest.stat().st_size}
+    return {**answer, "out": str(dest), "size": dest.stat().st_size}
 
 
 def _checked_blob(folder: Path, sha256: str, name: str) -> Path:

@@ -5,6 +5,7 @@ and a dispatcher's step goes through and reaches the other seat."""
 from __future__ import annotations
 
 import hashlib
+import os
 
 from console import operations
 from console.cases.panel import CasesPanel
@@ -24,6 +25,7 @@ def test_roles_at_attached_seats_mask_and_refuse(link, qtbot, tmp_path) -> None:
     call(core, "case.advance", {"case_id": cid, "step": "filed"}, actor="t")
     viewer = attach(link.hub.control_endpoint, add_operator(core, link.keys, "zhao", "viewer"), "zhao")
     clerk = attach(link.hub.control_endpoint, add_operator(core, link.keys, "wu", "dispatcher"), "wu")
+    seats = [viewer, clerk]
     panels: list[CasesPanel] = []
     try:
         operations.set_core(viewer)
@@ -77,17 +79,36 @@ def test_roles_at_attached_seats_mask_and_refuse(link, qtbot, tmp_path) -> None:
         [ev] = [e for e in core.store.events() if e.kind == "case.evidence_added"]
         assert ev.actor == "dispatcher:wu" and ev.payload["name"] == "现场.jpg" and ev.payload["kind"] == "photo"
         big = tmp_path / "long.mp4"  # larger than one request to the hub: sent in pieces
-        big.write_bytes(bytes(range(256)) * (6 * 1024))
+        big.write_bytes(os.urandom(1536 * 1024))  # as incompressible as a real video
         actions.add_evidence_files(h, [str(big)])
         qtbot.waitUntil(lambda: h.evidence.rowCount() == 2, timeout=20000)
         [_, ev2] = [e for e in core.store.events() if e.kind == "case.evidence_added"]
         assert ev2.payload["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
         assert (ev2.payload["name"], ev2.payload["kind"], ev2.actor) == ("long.mp4", "video", "dispatcher:wu")
         assert not h.export_button.isEnabled() and "case.export" in h.export_button.toolTip()  # the shift lead's
+
+        # the shift lead's seat exports the dossier: made at the hub, read back and written here, evidence and all
+        lead = attach(link.hub.control_endpoint, add_operator(core, link.keys, "chen", "shift_lead"), "chen")
+        seats.append(lead)
+        operations.set_core(lead)
+        boss = CasesPanel(lead, check_deadlines=False)
+        panels.append(boss)
+        qtbot.addWidget(boss)
+        qtbot.waitUntil(lambda: boss.table.rowCount() == 1, timeout=10000)
+        boss.table.selectRow(0)
+        b = boss.detail
+        qtbot.waitUntil(lambda: b.data is not None and b.export_button.isEnabled(), timeout=10000)
+        out = tmp_path / "seat" / "dossier.zip"
+        actions.export_dossier(b, str(out))
+        qtbot.waitUntil(lambda: "Dossier" in b.message.text(), timeout=20000)
+        from dispatch.cases.verify import verify
+
+        report = verify(out)
+        assert report.ok and report.case == cid and report.files == 2 + 5, report.problems  # two evidence files
     finally:
         for p in panels:
             p.stop()
         operations.set_core(None)
-        for s in (viewer, clerk):
+        for s in seats:
             s.logout()
             s.close()

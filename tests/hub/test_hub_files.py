@@ -141,3 +141,34 @@ def test_ctl_through_the_hub_sends_an_attachment_in_pieces(link, tmp_path, capsy
     [ev] = [e for e in link.core.store.events() if e.kind == "incident.attached"]
     assert ev.payload["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest() and ev.payload["name"] == big.name
     assert ev.actor == "dispatcher:li"
+
+
+def test_a_dossier_made_at_the_hub_is_read_back_by_the_seat_that_asked(link, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ctl --hub case export --out: the dossier made at the hub for the shift lead, read back in pieces, written where
+    ctl runs and passing archive verify; another operator cannot read it, and once read it is gone from the hub."""
+    from dispatch.blobs import attachments_dir
+    from dispatch.cases.verify import verify
+    from dispatch.uploads import OFFERS
+
+    cid = call(link.core, "case.open", {"violation": "CSRQ-002", "party_type": "person", "party_name": "张三"},
+               actor="ctl:test")["id"]
+    lead, other = link.control("chen", "shift_lead"), link.control("zhou", "shift_lead")
+    try:
+        r = lead.call("case.export", {"case_id": cid})
+        assert r["out"] is None and r["size"] > 0
+        with pytest.raises(Refused) as exc:
+            other.call("download.piece", {"download_id": r["download_id"]})
+        assert exc.value.code == "download_unknown"
+    finally:
+        lead.close()
+        other.close()
+
+    here = tmp_path / "seat" / "dossier.zip"
+    hub = ["ctl", "--hub", link.hub.control_endpoint, "--key", str(link.keys / "seat-chen.seat.json"), "--user",
+           "chen", "--login-stdin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main([*hub, "case", "export", str(cid), "--out", str(here)]) == 0, capsys.readouterr().err
+    report = verify(here)
+    assert report.ok and report.case == cid, report.as_dict()
+    left = sorted(p.name for p in (attachments_dir(link.core) / OFFERS).glob("*.zip"))
+    assert len(left) == 1  # the first, never read to its end, waits to be given up; the one read back is gone

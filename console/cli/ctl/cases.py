@@ -155,9 +155,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ex = cs.add_parser("export", parents=parents, help="write the dossier (档案) as a ZIP")
     ex.add_argument("case_id")
     ex.add_argument("--out", required=True, metavar="FILE.zip")
-    ex.set_defaults(build=lambda a: ("case.export", {"case_id": a.case_id,
-                                                     "out": str(Path(a.out).expanduser().resolve())}),
-                    render=R.render_export)
+    ex.set_defaults(build=lambda a: ("case.export", {"case_id": a.case_id, **(
+        {} if getattr(a, "hub", None) else {"out": str(Path(a.out).expanduser().resolve())})}),
+        follow=_dossier_here, render=R.render_export)
 
     ca = cs.add_parser("catalogue", parents=parents, help="the violation catalogue; `set FILE` replaces it")
     ca.add_argument("action", nargs="?", choices=["show", "set"], default="show")
@@ -212,6 +212,16 @@ def _document_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[s
         raise Refused(f"{r['number']} is issued, but {out} could not be written ({exc.strerror or exc}): "
                       "save it from the console (Case files → Documents → Save PDF…)", "unwritable") from None
     return {**r, "out": str(out.resolve())}
+
+
+def _dossier_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[str, Any]:
+    """Through a hub: the dossier made there for this operator, read back a piece at a time and written here."""
+    if not getattr(a, "hub", None):
+        return r
+    from dispatch.uploads import receive_file
+
+    out = receive_file(lambda n, x: client.call(n, x, actor), r["download_id"], a.out, r["sha256"])
+    return {**r, "out": out}
 
 
 def _read_json(path: str) -> Any:
