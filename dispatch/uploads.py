@@ -1,6 +1,6 @@
 """Files between a seat and the hub, in pieces.
 
-To the hub:  a phone's photo or a body camera's clip is larger than one control request
+To the hub: a phone's photo or a body camera's clip is larger than one control request
 (dispatch/hub/control.py: MAX_REQUEST_BYTES), and no seat names a file of the hub's machine by its path
 (docs/permissions.md). ``upload.piece`` appends a piece to a part file beside the blobs, in order, for the operator
 who began it; the operation that takes the file (``incident.attach``, ``case.evidence``, ``evidence.add``) is then

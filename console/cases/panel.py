@@ -325,7 +325,7 @@ class CasesPanel(QWidget):
         """The catalogue read (off the GUI thread), the dialog, then the case opened and selected."""
         from PySide6.QtWidgets import QDialog
 
-        from console.cases.actions import NewCaseDialog
+        from console.cases.dialogs import NewCaseDialog
 
         incident = self.current_incident()
 

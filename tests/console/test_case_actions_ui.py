@@ -15,7 +15,7 @@ from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import operations
-from console.cases.actions import NewCaseDialog, PartyDialog, PenaltyDialog
+from console.cases.dialogs import NewCaseDialog, PartyDialog, PenaltyDialog
 from console.cases.panel import CasesPanel
 from tests.cases.helpers import Clock, call, incident, make_core, roster
 
@@ -219,7 +219,7 @@ def test_the_incidents_video_carried_into_the_case(qtbot, seat):  # type: ignore
 def test_a_trucks_track_excerpt_added_from_the_evidence_tab(qtbot, seat):  # type: ignore[no-untyped-def]
     """Evidence tab → Track excerpt…: the window proposed around the violation's time, the truck picked, the excerpt
     cut from the stored fixes and kept as GeoJSON and GPX with their hashes; a window with no fix is refused."""
-    from console.cases.actions import TrackDialog
+    from console.cases.dialogs import TrackDialog
     from tests.cases.helpers import T0
 
     core, panel, _tmp = seat
@@ -296,7 +296,7 @@ def test_the_roster_kept_from_the_cases_tab(qtbot, seat):  # type: ignore[no-unt
 def test_a_review_outcome_recorded_on_a_decided_case(qtbot, seat):  # type: ignore[no-untyped-def]
     """Review…: only once decided; without its document number the core refuses; with it the outcome is recorded and
     shown in the header (an overturned decision in red)."""
-    from console.cases.actions import ReviewDialog
+    from console.cases.dialogs import ReviewDialog
 
     core, panel, _tmp = seat
     cid = call(core, "case.open", violation="CSRQ-002", party_type="person", party_name="李四")["id"]
