@@ -233,6 +233,20 @@ def run(args: argparse.Namespace) -> int:
     return int(exit_status(result)) if exit_status is not None else 0
 
 
+def read_json(path: str) -> Any:
+    """A JSON file a command sends (a template, a catalogue, a layer's GeoJSON): read here, where ctl runs.
+    :raises Refused: unreadable or not JSON."""
+    from pathlib import Path
+
+    from dispatch.errors import Refused
+
+    try:
+        return json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise Refused(f"cannot read {path}: {exc.strerror or exc}", "unreadable") from None
+    except ValueError as exc:
+        raise Refused(f"{path} is not JSON: {exc}", "bad_json") from None
+
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
     """A plain aligned text table (CJK characters count double)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli.ctl import cases_render as R
+from console.cli.ctl import read_json
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -138,7 +139,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                           "(JSON {title, code, sections: [[label, text with {fields}]...]})")
     tst.add_argument("kind", help=", ".join(R.DOC_KINDS))
     tst.add_argument("file")
-    tst.set_defaults(build=lambda a: ("case.templates_set", {"kind": a.kind, "template": _read_json(a.file)}),
+    tst.set_defaults(build=lambda a: ("case.templates_set", {"kind": a.kind, "template": read_json(a.file)}),
                      render=R.render_templates_set)
 
     doc = cs.add_parser("document", parents=parents, help="issue a document (文书) as PDF and write it to --out")
@@ -166,7 +167,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     cf = cs.add_parser("config", parents=parents, help="the bureau's settings (JSON file: numbering, holidays...)")
     cf.add_argument("file")
-    cf.set_defaults(build=lambda a: ("case.config_set", {"settings": _read_json(a.file)}),
+    cf.set_defaults(build=lambda a: ("case.config_set", {"settings": read_json(a.file)}),
                     render=lambda r, a: json.dumps(r, ensure_ascii=False, indent=2))
 
     sv = cs.add_parser("supervision", parents=parents, help="per officer and team: cases, stage durations, deadlines")
@@ -224,22 +225,11 @@ def _dossier_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[st
     return {**r, "out": out}
 
 
-def _read_json(path: str) -> Any:
-    from dispatch.errors import Refused
-
-    try:
-        return json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise Refused(f"cannot read {path}: {exc.strerror or exc}", "unreadable") from None
-    except ValueError as exc:
-        raise Refused(f"{path} is not JSON: {exc}", "bad_json") from None
-
-
 def _build_catalogue(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if a.action == "set":
         if not a.file:
             raise SystemExit("error: case catalogue set FILE")
-        return "case.catalogue_set", {"catalogue": _read_json(a.file)}
+        return "case.catalogue_set", {"catalogue": read_json(a.file)}
     return "case.catalogue", {}
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from console.cli.ctl import iso, table
+from console.cli.ctl import iso, read_json, table
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     li.add_argument("layer", help="e.g. toilets, parking")
     li.add_argument("file")
     # the GeoJSON read here and sent: through a hub, a path would name a file of the hub's machine
-    li.set_defaults(build=lambda a: ("citizens.layer_import", {"layer": a.layer, "geojson": _read_geojson(a.file)}),
+    li.set_defaults(build=lambda a: ("citizens.layer_import", {"layer": a.layer, "geojson": read_json(a.file)}),
                     render=lambda r, a: f"layer {r['layer']}: {r['features']} places")
     ly = cs.add_parser("layers", parents=[common], help="the convenience layers and their sizes")
     ly.set_defaults(build=lambda a: ("citizens.layers", {}),
@@ -70,16 +70,3 @@ def _render_preview(r: dict[str, Any], _a: Any) -> str:
         for n in q.get("notes") or []:
             lines.append(f"    {n['datetime']}  {n['type']:6s}  {n['description']}")
     return "\n".join(lines)
-
-
-def _read_geojson(path: str) -> Any:
-    from pathlib import Path
-
-    from dispatch.errors import Refused
-
-    try:
-        return json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise Refused(f"cannot read {path}: {exc.strerror or exc}", "bad_layer") from None
-    except ValueError as exc:
-        raise Refused(f"{path} is not GeoJSON: {exc}", "bad_layer") from None
