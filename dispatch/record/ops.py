@@ -6,6 +6,7 @@ The replay engine (dispatch/record/replay.py) answers; the export (dispatch/reco
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from dispatch import fixes as stored_fixes
@@ -36,12 +37,24 @@ def events_op(core: Any, actor: str, start: Any = None, end: Any = None, entity:
 
 
 @op("replay.export")
-def export_op(core: Any, actor: str, start: Any, end: Any, out: str, html: bool = False) -> dict[str, Any]:
+def export_op(core: Any, actor: str, start: Any, end: Any, out: str | None = None, html: bool = False) -> dict[str, Any]:
+    """The window as a replay file (or, `html`, a track map) written to `out`; without `out` (a seat attached to a
+    hub), made for that seat to read back with ``download.piece`` (dispatch/uploads.py)."""
     t1, t2 = parse_time(start), parse_time(end)
     core.store.flush()
-    if html:
-        return export.export_html(core.store.engine, t1, t2, out)
-    return export.export_replay(core.store.engine, t1, t2, out)
+    offered = out is None
+    if offered:
+        import secrets
+
+        from dispatch.uploads import offers_folder
+
+        out = str(offers_folder(core) / f"replay-{secrets.token_hex(4)}.{'html' if html else 'replay'}")
+    made = (export.export_html if html else export.export_replay)(core.store.engine, t1, t2, out)
+    if not offered:
+        return made
+    from dispatch.uploads import offer
+
+    return {**made, "file": None, **offer(core, actor, Path(out))}
 
 
 PAGE_ROWS = 5000  # rows of one replay.page answer at most

@@ -172,3 +172,26 @@ def test_a_dossier_made_at_the_hub_is_read_back_by_the_seat_that_asked(link, tmp
     assert report.ok and report.case == cid, report.as_dict()
     left = sorted(p.name for p in (attachments_dir(link.core) / OFFERS).glob("*.zip"))
     assert len(left) == 1  # the first, never read to its end, waits to be given up; the one read back is gone
+
+
+def test_a_replay_file_made_at_the_hub_is_written_where_ctl_runs(link, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ctl --hub export --out (a shift lead's): the replay file made at the hub, read back in pieces and written here;
+    it opens and its chain verifies."""
+    import time
+
+    from dispatch.record.replay import iso_z
+
+    t0 = time.time()
+    link.core.ingest([("boat-01", t0 - 30 + i, 24.33 + i * 1e-5, 109.41, 3.0, 90.0, "nmea") for i in range(20)])
+    call(link.core, "incident.create", {"category": "floating_garbage", "priority": "P2", "lat": 24.33,
+                                        "lon": 109.41}, actor="ctl:test")
+    add_operator(link.core, link.keys, "chen", "shift_lead")
+    out = tmp_path / "seat" / "shift.replay"
+    hub = ["ctl", "--hub", link.hub.control_endpoint, "--key", str(link.keys / "seat-chen.seat.json"), "--user",
+           "chen", "--login-stdin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main([*hub, "export", "--from", iso_z(t0 - 60), "--to", iso_z(time.time() + 1), "--out", str(out)]) == 0, \
+        capsys.readouterr().err
+    assert f"replay file {out.resolve()}: " in capsys.readouterr().out
+    assert main(["audit", "verify", "--db", f"sqlite:///{out}"]) == 0
+    assert main(["replay", str(out), "--check"]) == 0
