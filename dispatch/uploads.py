@@ -83,6 +83,7 @@ def piece(core: Any, actor: str, data_b64: str, upload_id: str | None = None, of
         raise Refused("an upload's piece is not valid base64", "bad_arguments") from None
     if len(data) > PIECE_BYTES:
         raise Refused(f"a piece is at most {PIECE_BYTES // 1024} KiB", "bad_arguments")
+    offset = _offset(offset)
     now = time.monotonic()
     with _lock:
         table = _table(core)
@@ -121,8 +122,20 @@ def piece(core: Any, actor: str, data_b64: str, upload_id: str | None = None, of
             raise Refused(f"the hub cannot keep the upload: {exc.strerror or exc}", "store_unavailable") from None
         up.size += len(data)
         up.touched = now
-        up.complete = bool(complete)
+        up.complete = complete is True
         return {"upload_id": uid, "size": up.size, "complete": up.complete}
+
+
+def _offset(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Refused(f"an offset is a whole number of bytes, not {value!r}", "bad_arguments")
+    try:
+        n = int(value)
+    except ValueError:
+        raise Refused(f"an offset is a whole number of bytes, not {value!r}", "bad_arguments") from None
+    if n < 0:
+        raise Refused("an offset is 0 or more", "bad_arguments")
+    return n
 
 
 @contextmanager
@@ -217,8 +230,8 @@ def download_piece(core: Any, actor: str, download_id: str, offset: int = 0) -> 
             raise Refused("no file is offered to you under that id (read to its end already, given up after "
                           f"{STALE_S / 60:.0f} min, or the hub restarted): ask for it again", "download_unknown")
         o.touched = time.monotonic()
-    start = int(offset)
-    if not 0 <= start <= o.size:
+    start = _offset(offset)
+    if start > o.size:
         raise Refused(f"offset {start} is outside the file's {o.size} bytes", "bad_arguments")
     try:
         with o.path.open("rb") as fh:

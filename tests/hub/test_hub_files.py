@@ -103,6 +103,11 @@ def test_a_file_larger_than_a_request_goes_in_pieces(link, tmp_path) -> None:  #
         assert exc.value.code == "upload_incomplete"
         with pytest.raises(Refused):
             clerk.call("upload.piece", {"data_b64": base64.b64encode(b"y" * (PIECE_BYTES + 1)).decode("ascii")})
+        for bad in ({"data_b64": "not base64!"}, {"data_b64": piece, "upload_id": uid, "offset": "ten"},
+                    {"data_b64": piece, "upload_id": uid, "offset": -1}, {"data_b64": piece, "offset": [0]}):
+            with pytest.raises(Refused) as exc:  # a hostile or broken client: a clear refusal, nothing kept
+                clerk.call("upload.piece", bad)
+            assert exc.value.code == "bad_arguments", bad
         for _ in range(OPEN_PER_OPERATOR):  # abandoned uploads: one operator cannot pile them up on the hub
             other.call("upload.piece", {"data_b64": piece})
         with pytest.raises(Refused) as exc:
@@ -159,6 +164,10 @@ def test_a_dossier_made_at_the_hub_is_read_back_by_the_seat_that_asked(link, tmp
         with pytest.raises(Refused) as exc:
             other.call("download.piece", {"download_id": r["download_id"]})
         assert exc.value.code == "download_unknown"
+        for bad in ("x", -5, r["size"] + 1):
+            with pytest.raises(Refused) as exc:
+                lead.call("download.piece", {"download_id": r["download_id"], "offset": bad})
+            assert exc.value.code == "bad_arguments", bad
     finally:
         lead.close()
         other.close()
