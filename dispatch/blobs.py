@@ -80,15 +80,21 @@ def file_chunks(path: Path) -> Any:
             yield b
 
 
+def sha256_file(path: Path, chunk: int = CHUNK) -> str:
+    """The SHA-256 of a file, read a chunk at a time. :raises OSError: it cannot be read."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
 def verify(core: Any, sha256: str) -> bool:
     """True if the stored blob still hashes to its name (for audits)."""
     p = blob_path(attachments_dir(core), sha256)
     if not p.exists():
         return False
-    h = hashlib.sha256()
-    for b in file_chunks(p):
-        h.update(b)
-    return h.hexdigest() == sha256
+    return sha256_file(p) == sha256
 
 
 def copy_checked(folder: Path, sha256: str, out: str) -> str:

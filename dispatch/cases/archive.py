@@ -30,7 +30,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 
 from dispatch import store as store_mod
-from dispatch.blobs import attachments_dir, blob_path
+from dispatch.blobs import attachments_dir, blob_path, sha256_file
 from dispatch.cases import law
 from dispatch.cases.book import book, detail, get, parse_id
 from dispatch.errors import Refused
@@ -123,14 +123,11 @@ def export_case(core: Any, actor: str, case_id: Any, out: str | None = None) -> 
 
 def _checked_blob(folder: Path, sha256: str, name: str) -> Path:
     p = blob_path(folder, sha256)
-    h = hashlib.sha256()
     try:
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+        got = sha256_file(p)
     except OSError:
         raise Refused(f"cannot export: {name} is missing from the file store ({p})", "blob_missing") from None
-    if h.hexdigest() != sha256:
+    if got != sha256:
         raise Refused(f"cannot export: {name} no longer has its recorded SHA-256 ({p} altered)", "blob_altered")
     return p
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from dispatch.blobs import sha256_file
 from dispatch.evidence.media import check
-from dispatch.record.audit import sha256_file
 
 FPS = 25
 SIZE = (1280, 720)

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from dispatch.blobs import attachments_dir, blob_path
+from dispatch.blobs import attachments_dir, blob_path, sha256_file
 from dispatch.evidence.book import book, get_clip
 from dispatch.evidence.media import check
 from dispatch.ops import op
-from dispatch.record.audit import Problem, sha256_file
+from dispatch.record.audit import Problem
 from dispatch.record.replay import iso_z
 
 

@@ -16,7 +16,6 @@ written down or sent elsewhere, and `verify_chain(expected_head=...)` checks aga
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -27,7 +26,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from dispatch.blobs import attachments_dir
+from dispatch.blobs import attachments_dir, sha256_file
 from dispatch.store import GENESIS_HASH, event_hash
 
 log = logging.getLogger(__name__)
@@ -179,14 +178,6 @@ def verify_chain(engine: Engine, *, expected_head: str | None = None, max_proble
 
 
 # ----------------------------------------------------------------- attachments
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify_files(items: Iterable[tuple[Any, str | Path, str]], *, base: Path | None = None) -> list[Problem]:
     """Check (label, path, sha256) items: every file must exist and hash to its recorded SHA-256."""
     out: list[Problem] = []
