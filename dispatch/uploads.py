@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dispatch.blobs import MAX_BYTES, attachments_dir
+from dispatch.blobs import MAX_BYTES, attachments_dir, sha256_file
 from dispatch.errors import Refused
 from dispatch.ops import op
 
@@ -49,24 +49,17 @@ _lock = threading.Lock()
 _uploads: weakref.WeakKeyDictionary[Any, dict[str, Upload]] = weakref.WeakKeyDictionary()
 
 
-def _table(core: Any) -> dict[str, Upload]:
-    t = _uploads.get(core)
-    if t is None:
-        t = _uploads[core] = {}
-    return t
-
-
-def _purge(core: Any, table: dict[str, Upload], now: float) -> None:
-    """Uploads untouched for STALE_S dropped, and part files no upload owns (a hub that stopped) removed."""
-    for uid in [u for u, up in table.items() if now - up.touched > STALE_S]:
-        table.pop(uid).path.unlink(missing_ok=True)
-    folder = attachments_dir(core) / FOLDER
+def _give_up(table: dict[str, Any], folder: Path, now: float) -> None:
+    """Under `_lock`: the entries of `table` (uploads or offers) untouched for STALE_S dropped with their files, and
+    the files in `folder` no entry owns (left by a hub that stopped) removed once as old."""
+    for key in [k for k, e in table.items() if now - e.touched > STALE_S]:
+        table.pop(key).path.unlink(missing_ok=True)
     if folder.is_dir():
-        owned = {up.path.name for up in table.values()}
-        for part in folder.glob("*.part"):
+        owned = {e.path.name for e in table.values()}
+        for f in folder.iterdir():
             try:
-                if part.name not in owned and time.time() - part.stat().st_mtime > STALE_S:
-                    part.unlink()
+                if f.name not in owned and time.time() - f.stat().st_mtime > STALE_S:
+                    f.unlink()
             except OSError:
                 pass
 
@@ -85,16 +78,16 @@ def piece(core: Any, actor: str, data_b64: str, upload_id: str | None = None, of
         raise Refused(f"a piece is at most {PIECE_BYTES // 1024} KiB", "bad_arguments")
     offset = _offset(offset)
     now = time.monotonic()
+    folder = attachments_dir(core) / FOLDER
     with _lock:
-        table = _table(core)
-        _purge(core, table, now)
+        table = _uploads.setdefault(core, {})
+        _give_up(table, folder, now)
         if upload_id is None:
-            if int(offset) != 0:
+            if offset != 0:
                 raise Refused("a new upload begins at offset 0", "upload_out_of_step")
             if sum(1 for u in table.values() if u.actor == actor) >= OPEN_PER_OPERATOR:
                 raise Refused(f"{OPEN_PER_OPERATOR} uploads of yours are under way: finish one (or wait "
                               f"{STALE_S / 60:.0f} min for an abandoned one to be given up)", "too_many_uploads")
-            folder = attachments_dir(core) / FOLDER
             folder.mkdir(parents=True, exist_ok=True)
             uid = secrets.token_hex(16)
             up = table[uid] = Upload(actor, folder / f"{uid}.part", touched=now)
@@ -108,7 +101,7 @@ def piece(core: Any, actor: str, data_b64: str, upload_id: str | None = None, of
             if up.complete:
                 raise Refused("this upload is complete: give its upload_id to the operation that takes the file",
                               "upload_out_of_step")
-            if int(offset) != up.size:
+            if offset != up.size:
                 raise Refused(f"the piece is for offset {offset}, the hub holds {up.size} bytes: send from there",
                               "upload_out_of_step")
         if up.size + len(data) > MAX_BYTES:
@@ -143,12 +136,13 @@ def taken(core: Any, actor: str, upload_id: str) -> Iterator[Path]:
     """The complete upload's part file for the operation that keeps it, by the operator who sent it; removed once
     that operation is done, kept or refused. :raises Refused: unknown, someone else's or incomplete."""
     with _lock:
-        up = _table(core).get(str(upload_id))
+        table = _uploads.setdefault(core, {})
+        up = table.get(str(upload_id))  # type: ignore[assignment]
         if up is None or up.actor != actor:
             raise Refused(f"no upload {str(upload_id)[:12]}… of yours: send the file again", "upload_unknown")
         if not up.complete:
             raise Refused(f"the upload has {up.size} bytes and is not complete: send its last piece", "upload_incomplete")
-        _table(core).pop(str(upload_id))
+        table.pop(str(upload_id))
     try:
         yield up.path
     finally:
@@ -181,7 +175,6 @@ def send_file(call: Any, path: Path | str) -> str:
                 return uid
 
 
-
 @dataclass
 class Offer:
     actor: str
@@ -195,29 +188,22 @@ _offers: weakref.WeakKeyDictionary[Any, dict[str, Offer]] = weakref.WeakKeyDicti
 OFFERS = ".downloads"
 
 
-def offers_folder(core: Any) -> Path:
-    """Where an operation writes a file it will offer (then `offer` it)."""
+def offer_path(core: Any, name: str) -> Path:
+    """A new file's path for an operation to write what it will `offer` (`name` its ending: "dossier.zip")."""
     folder = attachments_dir(core) / OFFERS
     folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return folder / f"{secrets.token_hex(4)}-{name}"
 
 
 def offer(core: Any, actor: str, path: Path) -> dict[str, Any]:
-    """Hand the file at `path` (in `offers_folder`) to `actor`'s seat: {download_id, size, sha256}."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    now = time.monotonic()
+    """Hand the file at `path` (from `offer_path`) to `actor`'s seat: {download_id, size, sha256}."""
+    o = Offer(actor, path, path.stat().st_size, sha256_file(path), time.monotonic())
     with _lock:
         table = _offers.setdefault(core, {})
-        for did in [d for d, o in table.items() if now - o.touched > STALE_S]:
-            table.pop(did).path.unlink(missing_ok=True)
+        _give_up(table, path.parent, o.touched)
         did = secrets.token_hex(16)
-        table[did] = Offer(actor, path, path.stat().st_size, h.hexdigest(), now)
-    return {"download_id": did, "size": table[did].size, "sha256": table[did].sha256}
+        table[did] = o
+    return {"download_id": did, "size": o.size, "sha256": o.sha256}
 
 
 @op("download.piece")

@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -111,9 +110,9 @@ def export_case(core: Any, actor: str, case_id: Any, out: str | None = None) -> 
     answer = {"id": cid, "files": len(files), "archive_code": archive_code, "head_seq": head_seq,
               "head_hash": head_hash}
     if out is None:  # for the seat that asked: read back a piece at a time, then gone from the hub
-        from dispatch.uploads import offer, offers_folder
+        from dispatch.uploads import offer, offer_path
 
-        dest = offers_folder(core) / f"{archive_code}-{secrets.token_hex(4)}.zip"
+        dest = offer_path(core, f"{archive_code}.zip")
         _write_zip(dest, files, now)
         return {**answer, "out": None, "name": f"{archive_code}.zip", **offer(core, actor, dest)}
     dest = Path(out).expanduser()

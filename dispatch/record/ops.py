@@ -6,7 +6,6 @@ The replay engine (dispatch/record/replay.py) answers; the export (dispatch/reco
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from dispatch import fixes as stored_fixes
@@ -42,19 +41,13 @@ def export_op(core: Any, actor: str, start: Any, end: Any, out: str | None = Non
     hub), made for that seat to read back with ``download.piece`` (dispatch/uploads.py)."""
     t1, t2 = parse_time(start), parse_time(end)
     core.store.flush()
-    offered = out is None
-    if offered:
-        import secrets
+    make = export.export_html if html else export.export_replay
+    if out is not None:
+        return make(core.store.engine, t1, t2, out)
+    from dispatch.uploads import offer, offer_path
 
-        from dispatch.uploads import offers_folder
-
-        out = str(offers_folder(core) / f"replay-{secrets.token_hex(4)}.{'html' if html else 'replay'}")
-    made = (export.export_html if html else export.export_replay)(core.store.engine, t1, t2, out)
-    if not offered:
-        return made
-    from dispatch.uploads import offer
-
-    return {**made, "file": None, **offer(core, actor, Path(out))}
+    path = offer_path(core, "tracks.html" if html else "shift.replay")
+    return {**make(core.store.engine, t1, t2, path), "file": None, **offer(core, actor, path)}
 
 
 PAGE_ROWS = 5000  # rows of one replay.page answer at most
