@@ -12,6 +12,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +123,16 @@ def write_copy(out: str, data: bytes, example: str) -> str:
     return str(dest)
 
 
-def write_whole(dest: Path, data: bytes) -> None:
+def write_whole(dest: Path, data: bytes | Iterable[bytes]) -> None:
     """Write `dest` whole or not at all (a part file beside it, renamed over it), with the user's usual file mode.
+    `data` may come in pieces; whatever the pieces raise leaves `dest` as it was.
     :raises OSError: not written."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
     try:
         with open(part, "xb") as fh:
-            fh.write(data)
+            for piece in [data] if isinstance(data, bytes) else data:
+                fh.write(piece)
         os.replace(part, dest)
     finally:
         part.unlink(missing_ok=True)

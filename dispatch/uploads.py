@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dispatch.blobs import MAX_BYTES, attachments_dir, sha256_file
+from dispatch.blobs import MAX_BYTES, attachments_dir, sha256_file, write_whole
 from dispatch.errors import Refused
 from dispatch.ops import op
 
@@ -236,31 +236,29 @@ def download_piece(core: Any, actor: str, download_id: str, offset: int = 0) -> 
 
 def receive_file(call: Any, download_id: str, dest: Path | str, sha256: str) -> str:
     """The seat's side: the offered file read a piece at a time through `call(operation, args)` into `dest`, kept
-    only whole and with the SHA-256 the hub gave. :raises Refused: not written (the reason)."""
+    only whole and with the SHA-256 the hub gave (`write_whole`). :raises Refused: not written (the reason)."""
     import hashlib
 
     out = Path(dest).expanduser()
     if out.is_dir():
         raise Refused(f"{out} is a folder: give a file name", "bad_path")
-    part = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")
-    h = hashlib.sha256()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with part.open("wb") as fh:
-            offset = 0
-            while True:
-                r = call("download.piece", {"download_id": download_id, "offset": offset})
-                data = base64.b64decode(r["data_b64"])
-                fh.write(data)
-                h.update(data)
-                offset += len(data)
-                if r["eof"] or not data:
-                    break
+
+    def pieces() -> Iterator[bytes]:
+        h = hashlib.sha256()
+        offset = 0
+        while True:
+            r = call("download.piece", {"download_id": download_id, "offset": offset})
+            data = base64.b64decode(r["data_b64"])
+            h.update(data)
+            offset += len(data)
+            yield data
+            if r["eof"] or not data:
+                break
         if h.hexdigest() != sha256:
             raise Refused(f"the copy of {out.name} does not match the SHA-256 the hub gave: not kept", "damaged")
-        part.replace(out)
-        return str(out.resolve())
+
+    try:
+        write_whole(out, pieces())
     except OSError as exc:
         raise Refused(f"cannot write {out}: {exc.strerror or exc}", "unwritable") from None
-    finally:
-        part.unlink(missing_ok=True)
+    return str(out.resolve())

@@ -195,6 +195,12 @@ def run(args: argparse.Namespace) -> int:
 
             op_args = {**op_args, "upload_id": send_file(lambda n, x: client.call(n, x, actor), sent)}
         result = client.call(name, op_args, actor)
+        received = getattr(args, "received_as", None)  # through a hub: a file made there for this operator, read
+        if received is not None and getattr(args, "hub", None):  # back a piece at a time and written to --out here
+            from dispatch.uploads import receive_file
+
+            result = {**result, received: receive_file(lambda n, x: client.call(n, x, actor), result["download_id"],
+                                                       args.out, result["sha256"])}
         follow = getattr(args, "follow", None)  # e.g. wait for a terminal's answer to a command
         if follow is not None:
             result = follow(client, result, actor, args)

@@ -158,7 +158,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ex.add_argument("--out", required=True, metavar="FILE.zip")
     ex.set_defaults(build=lambda a: ("case.export", {"case_id": a.case_id, **(
         {} if getattr(a, "hub", None) else {"out": str(Path(a.out).expanduser().resolve())})}),
-        follow=_dossier_here, render=R.render_export)
+        received_as="out", render=R.render_export)
 
     ca = cs.add_parser("catalogue", parents=parents, help="the violation catalogue; `set FILE` replaces it")
     ca.add_argument("action", nargs="?", choices=["show", "set"], default="show")
@@ -202,27 +202,17 @@ def _document_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[s
     the hub writes no file of its own for a seat."""
     if not getattr(a, "hub", None):
         return r
-
+    from dispatch.blobs import write_whole
     from dispatch.errors import Refused
 
     f = client.call("case.document_file", {"case_id": a.case_id, "number": r["number"]}, actor)
     out = Path(a.out).expanduser()
     try:
-        out.write_bytes(base64.b64decode(f["data_b64"]))
+        write_whole(out, base64.b64decode(f["data_b64"]))
     except OSError as exc:
         raise Refused(f"{r['number']} is issued, but {out} could not be written ({exc.strerror or exc}): "
                       "save it from the console (Case files → Documents → Save PDF…)", "unwritable") from None
     return {**r, "out": str(out.resolve())}
-
-
-def _dossier_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[str, Any]:
-    """Through a hub: the dossier made there for this operator, read back a piece at a time and written here."""
-    if not getattr(a, "hub", None):
-        return r
-    from dispatch.uploads import receive_file
-
-    out = receive_file(lambda n, x: client.call(n, x, actor), r["download_id"], a.out, r["sha256"])
-    return {**r, "out": out}
 
 
 def _build_catalogue(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:

@@ -52,7 +52,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     x.add_argument("--out", required=True, metavar="FILE")
     x.add_argument("--html", action="store_true", help="an HTML track map for a report (works offline)")
     x.set_defaults(build=lambda a: ("replay.export", {"start": a.start, "end": a.end, "html": a.html, **(
-        {} if getattr(a, "hub", None) else {"out": a.out})}), follow=_export_here, render=_render_export)
+        {} if getattr(a, "hub", None) else {"out": a.out})}), received_as="file", render=_render_export)
 
     r = sub.add_parser("retention", parents=[common],
                        help="how long every fix is kept before it is thinned (events are never thinned)")
@@ -86,15 +86,6 @@ def _render_retention(r: dict[str, Any], _args: Any) -> str:
     elif "applied" in r:
         out += "\nthis run: nothing due"
     return out
-
-
-def _export_here(client: Any, r: dict[str, Any], actor: str, a: Any) -> dict[str, Any]:
-    """Through a hub: the file made there for this operator, read back a piece at a time and written here."""
-    if not getattr(a, "hub", None):
-        return r
-    from dispatch.uploads import receive_file
-
-    return {**r, "file": receive_file(lambda n, x: client.call(n, x, actor), r["download_id"], a.out, r["sha256"])}
 
 
 def _render_export(r: dict[str, Any], _args: Any) -> str:
