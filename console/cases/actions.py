@@ -32,7 +32,7 @@ def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
         "approve": (bool(pen.get("outside_range")) and not pen.get("approved"),
                     detail.tr("No penalty outside the benchmark awaits approval")),
         "evidence": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
-        "review": (bool(d) and (decided or stage == "decided"), detail.tr("Only a decision is reviewed")),
+        "review": (decided, detail.tr("Only a decision is reviewed")),
         "video": (bool(d) and stage != "archived" and d.get("incident_id") is not None,
                   detail.tr("The clips and stills of the case's incident (a case opened from an incident)")),
         "track": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
@@ -52,10 +52,18 @@ def _after(detail: Any, cid: int, text: str) -> Any:
     def done(d: dict[str, Any]) -> None:
         if cid == detail.case_id:
             detail.render(d)
-        detail._said(text)
+        detail.say(text)
         detail.changed.emit()
 
     return done
+
+
+def _evidence_added(detail: Any, cid: int, text: str) -> None:
+    """After an operation that answers with what it added, not with the case: said, and the case read again."""
+    detail.say(text)
+    if cid == detail.case_id:
+        detail.reload()
+    detail.changed.emit()
 
 
 def _ask_then_run(detail: Any, dialog_type: type, operation: str, said: str) -> None:
@@ -129,9 +137,9 @@ def add_evidence_files(detail: Any, paths: list[str] | None = None) -> None:
     for path in paths:
         name = Path(path).name
         run_op(detail, "case.evidence", {"case_id": cid, "kind": evidence_kind(path)}, file=path,
-               on_done=lambda r, n=name: (detail._said(detail.tr("Evidence %1 added, SHA-256 %2").replace("%1", n)
-                                                       .replace("%2", str(r.get("sha256", ""))[:16] + "…")),
-                                          detail.reload() if cid == detail.case_id else None, detail.changed.emit()),
+               on_done=lambda r, n=name: _evidence_added(detail, cid, detail.tr("Evidence %1 added, SHA-256 %2")
+                                                         .replace("%1", n)
+                                                         .replace("%2", str(r.get("sha256", ""))[:16] + "…")),
                on_refused=detail.show_refusal)
 
 
@@ -150,9 +158,8 @@ def add_track(detail: Any) -> None:
         if not accepted:
             return
         run_op(detail, "case.evidence_track", {"case_id": cid, **dialog.args()},
-               on_done=lambda r: (detail._said(detail.tr("Track of %1 added: %2 fixes").replace("%1", str(r["unit_id"]))
-                                               .replace("%2", str(r["points"]))),
-                                  detail.reload() if cid == detail.case_id else None, detail.changed.emit()),
+               on_done=lambda r: _evidence_added(detail, cid, detail.tr("Track of %1 added: %2 fixes")
+                                                 .replace("%1", str(r["unit_id"])).replace("%2", str(r["points"]))),
                on_refused=detail.show_refusal)
 
     run_op(detail, "units", {}, on_done=ask, on_refused=detail.show_refusal)
@@ -169,12 +176,11 @@ def carry_video(detail: Any) -> None:
 
     def done(r: dict[str, Any]) -> None:
         n = len(r.get("added") or [])
-        detail._said(detail.tr("Case %1: %2 clips and stills added from its incident").replace("%1", str(cid))
-                     .replace("%2", str(n)) if n else detail.tr("The incident has no video the case lacks"))
-        if n:
-            if cid == detail.case_id:
-                detail.reload()
-            detail.changed.emit()
+        if not n:
+            detail.say(detail.tr("The incident has no video the case lacks"))
+            return
+        _evidence_added(detail, cid, detail.tr("Case %1: %2 clips and stills added from its incident")
+                        .replace("%1", str(cid)).replace("%2", str(n)))
 
     run_op(detail, "evidence.to_case", {"case_id": cid}, on_done=done, on_refused=detail.show_refusal)
 
@@ -202,7 +208,7 @@ def export_dossier(detail: Any, path: str | None = None) -> None:
     dest = str(Path(path).expanduser().resolve())
 
     def said(r: dict[str, Any], where: str) -> None:
-        detail._said(detail.tr("Dossier %1 written to %2 (%3 files)").replace("%1", str(r.get("archive_code")))
+        detail.say(detail.tr("Dossier %1 written to %2 (%3 files)").replace("%1", str(r.get("archive_code")))
                      .replace("%2", where).replace("%3", str(r.get("files"))))
 
     def fetch(r: dict[str, Any]) -> None:

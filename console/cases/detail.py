@@ -431,7 +431,8 @@ class CaseDetail(QWidget):
         theme.tone(self.message, "error_text")
         self.message.setText(self.tr("Refused: %1").replace("%1", message))
 
-    def _said(self, text: str) -> None:
+    def say(self, text: str) -> None:
+        """A success said under the case (and in the status bar): the detail's and its actions' (console/cases/actions.py)."""
         theme.tone(self.message, "ok_text")
         self.message.setText(text)
         self.status_message.emit(text)
@@ -466,7 +467,7 @@ class CaseDetail(QWidget):
             self.note.clear()
             if cid == self.case_id:
                 self.render(d)
-            self._said(self.tr("Case %1: %2 recorded").replace("%1", str(cid)).replace("%2", step_label(step)))
+            self.say(self.tr("Case %1: %2 recorded").replace("%1", str(cid)).replace("%2", step_label(step)))
             self.changed.emit()
 
         run_op(self, "case.advance", args, on_done=done, on_refused=self.show_refusal)
@@ -477,7 +478,7 @@ class CaseDetail(QWidget):
         cid, kind = self.case_id, self.doc_kind.currentData()
 
         def done(r: dict[str, Any]) -> None:
-            self._said(self.tr("%1 %2 issued, SHA-256 %3").replace("%1", document_label(kind))
+            self.say(self.tr("%1 %2 issued, SHA-256 %3").replace("%1", document_label(kind))
                        .replace("%2", r["number"]).replace("%3", r["sha256"][:16] + "…"))
             self.reissue.setChecked(False)
             if cid == self.case_id:
@@ -508,7 +509,7 @@ class CaseDetail(QWidget):
             if not path:
                 return
         save_document(self, self.case_id, number, path,
-                      on_done=lambda p: self._said(self.tr("%1 saved to %2").replace("%1", number).replace("%2", p)),
+                      on_done=lambda p: self.say(self.tr("%1 saved to %2").replace("%1", number).replace("%2", p)),
                       on_refused=self.show_refusal)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -79,9 +79,11 @@ class _PartyFields:
                 "representative": (self.representative.text().strip() or None) if org else None}
 
 
-def _buttons(dialog: QDialog, form: QFormLayout, ok: str) -> QDialogButtonBox:
+def ok_cancel(dialog: QDialog, form: QFormLayout, ok: str | None = None) -> QDialogButtonBox:
+    """The form's last row: OK (named `ok`, else the platform's word) and Cancel, accepting and rejecting the dialog."""
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
-    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    if ok is not None:
+        box.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
     box.accepted.connect(dialog.accept)
     box.rejected.connect(dialog.reject)
     form.addRow(box)
@@ -110,7 +112,8 @@ class NewCaseDialog(QDialog):
         self.violation.setObjectName("caseViolation")
         for v in catalogue.get("violations") or []:
             self.violation.addItem(violation_label(v), v["code"])
-            self.violation.setItemData(self.violation.count() - 1, v.get("legal_basis") or "", 3)  # tooltip role
+            self.violation.setItemData(self.violation.count() - 1, v.get("legal_basis") or "",
+                                       Qt.ItemDataRole.ToolTipRole)
         category = (incident or {}).get("category")
         match = next((i for i, v in enumerate(catalogue.get("violations") or []) if category
                       and v.get("category") == category), 0)
@@ -132,7 +135,7 @@ class NewCaseDialog(QDialog):
         form.addRow(self.when_given, self.when)
         self.from_incident.toggled.connect(lambda _on: self._placeholders())
         self._placeholders()
-        self.buttons = _buttons(self, form, self.tr("Open case"))
+        self.buttons = ok_cancel(self, form, self.tr("Open case"))
         self.party.name.textChanged.connect(lambda _t: self._ok())
         self._ok()
         self.setMinimumWidth(520)
@@ -171,7 +174,7 @@ class PartyDialog(QDialog):
         self.note = QLineEdit(self)
         self.note.setPlaceholderText(self.tr("Why (e.g. the ID checked on site)"))
         form.addRow(self.tr("Note"), self.note)
-        self.buttons = _buttons(self, form, self.tr("Save"))
+        self.buttons = ok_cancel(self, form, self.tr("Save"))
         self.setMinimumWidth(460)
 
     def args(self) -> dict[str, Any]:
@@ -219,7 +222,7 @@ class PenaltyDialog(QDialog):
         form.addRow(self.tr("Amount"), self.amount)
         form.addRow(self.tr("Benchmark"), self.range)
         form.addRow(self.tr("Reason"), self.reason)
-        self.buttons = _buttons(self, form, self.tr("Propose"))
+        self.buttons = ok_cancel(self, form, self.tr("Propose"))
         if pen.get("amount"):
             self.amount.setValue(float(pen["amount"]))
         else:
@@ -293,7 +296,7 @@ class ReviewDialog(QDialog):
         form.addRow(self.tr("Date"), self.date)
         form.addRow(self.tr("Document number"), self.number)
         form.addRow(self.tr("Note"), self.note)
-        self.buttons = _buttons(self, form, self.tr("Record"))
+        self.buttons = ok_cancel(self, form, self.tr("Record"))
         self.setMinimumWidth(420)
 
     def args(self) -> dict[str, Any]:
@@ -331,7 +334,7 @@ class TrackDialog(QDialog):
         form.addRow(self.tr("To"), self.end)
         form.addRow(self.tr("Format"), self.format)
         form.addRow(self.tr("Note"), self.note)
-        self.buttons = _buttons(self, form, self.tr("Add"))
+        self.buttons = ok_cancel(self, form, self.tr("Add"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.unit.count() > 0)
 
     def args(self) -> dict[str, Any]:

@@ -343,7 +343,7 @@ class CasesPanel(QWidget):
                 self.refresh()
                 self.detail.show_case(int(d["id"]))
                 text = self.tr("Case %1 opened").replace("%1", str(d["id"]))
-                self.detail._said(text)
+                self.detail.say(text)
 
             run_op(self, "case.open", dialog.args(), on_done=done, on_refused=self.detail.show_refusal)
 

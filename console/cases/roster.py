@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.cases.dialogs import ok_cancel
 from console.incidents.common import CLOSED_FG, run_op
 from console.operations import may
 
@@ -55,11 +56,7 @@ class OfficerDialog(QDialog):
         form.addRow(self.tr("Team"), self.team)
         form.addRow(self.tr("Valid from"), self.valid_from)
         form.addRow(self.tr("Valid until"), self.valid_until)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        form.addRow(self.buttons)
+        self.buttons = ok_cancel(self, form)
 
     def args(self) -> dict[str, Any]:
         return {"officer_id": self.officer_id.text().strip(), "name": self.name.text().strip(),

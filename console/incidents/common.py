@@ -18,7 +18,7 @@ from shiboken6 import isValid
 
 from console import theme
 from console.i18n import t, word
-from console.operations import DispatchOp, seat_actor, show_error
+from console.operations import DispatchOp, is_remote, seat_actor, show_error
 from dispatch import ops
 from dispatch.errors import Refused
 
@@ -297,7 +297,7 @@ def run_op(
 
             p = Path(file).expanduser()
             a.setdefault("name", p.name)
-            if getattr(core, "remote_call", None) is None:
+            if not is_remote():
                 a["path"] = str(p.resolve())
             else:
                 from dispatch.uploads import send_file
