@@ -35,6 +35,7 @@ from typing import Any
 import zmq
 
 from dispatch.bench import percentile
+from dispatch.hub.zmq_peers import zmq_bulk
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -79,47 +80,6 @@ def zmq_pubsub(samples: int) -> list[float]:
         s.close(0)
     ctx.term()
     return out
-
-
-def zmq_bulk(total: int, piece: int) -> float:
-    """Raw CURVE DEALER -> ROUTER on loopback: `total` bytes in `piece`-byte messages, each answered before the next;
-    MiB/s."""
-    ctx = zmq.Context()
-    spub, ssec = zmq.curve_keypair()
-    router = ctx.socket(zmq.ROUTER)
-    router.curve_server, router.curve_secretkey, router.curve_publickey = True, ssec, spub
-    port = router.bind_to_random_port("tcp://127.0.0.1")
-    cpub, csec = zmq.curve_keypair()
-    dealer = ctx.socket(zmq.DEALER)
-    dealer.curve_serverkey, dealer.curve_publickey, dealer.curve_secretkey = spub, cpub, csec
-    dealer.connect(f"tcp://127.0.0.1:{port}")
-
-    def echo() -> None:
-        while True:
-            ident, body = router.recv_multipart()
-            router.send_multipart([ident, b"ok"])
-            if body == b"end":
-                return
-
-    t = threading.Thread(target=echo, daemon=True)
-    t.start()
-    data = secrets.token_bytes(piece)
-    dealer.send(b"warm")
-    dealer.recv()
-    t0 = time.perf_counter()
-    sent = 0
-    while sent < total:
-        dealer.send(data)
-        dealer.recv()
-        sent += len(data)
-    elapsed = time.perf_counter() - t0
-    dealer.send(b"end")
-    dealer.recv()
-    t.join(5)
-    dealer.close(0)
-    router.close(0)
-    ctx.term()
-    return sent / 1024**2 / elapsed
 
 
 def seat_upload(seat: Any, size: int) -> float:

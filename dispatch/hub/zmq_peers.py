@@ -7,6 +7,8 @@ beside its own, measured in the same run.
   field link is (the hub's process and the units'): each direction then crosses two processes' I/O threads,
   and the child's echo wakes in another process. For comparison; the issue's target is on `zmq_rtt`.
 - `zmq_broadcast`, `zmq_curve_connect`: a broadcast's and 1,000 CURVE connections' raw cost.
+- `zmq_bulk`: bytes in large messages over a CURVE pair, each answered before the next (the multiseat bench's
+  peer of a seat's upload, dispatch/hub/bench_multiseat.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import zmq
@@ -42,9 +46,9 @@ def _round_trips(dealer: zmq.Socket, samples: int, paced: bool) -> list[float]:
     return out[WARM_UP:]
 
 
-def zmq_rtt(samples: int, curve: bool = False, paced: bool = False) -> list[float]:
-    """Raw DEALER -> ROUTER (echo thread) -> DEALER round trips, ms (with `curve`: both ends CURVE; `paced`:
-    a random 0-4 ms pause before each, as the field round trips have)."""
+@contextmanager
+def _pair(curve: bool) -> Iterator[tuple[zmq.Socket, zmq.Socket]]:
+    """(ROUTER, DEALER) connected on loopback in one context (one ZeroMQ I/O thread); with `curve` both ends CURVE."""
     ctx = zmq.Context()
     router = ctx.socket(zmq.ROUTER)
     dealer = ctx.socket(zmq.DEALER)
@@ -56,22 +60,61 @@ def zmq_rtt(samples: int, curve: bool = False, paced: bool = False) -> list[floa
         dealer.curve_serverkey, dealer.curve_publickey, dealer.curve_secretkey = spub, cpub, csec
     port = router.bind_to_random_port("tcp://127.0.0.1")
     dealer.connect(f"tcp://127.0.0.1:{port}")
-    stop = threading.Event()
+    try:
+        yield router, dealer
+    finally:
+        dealer.close(0)
+        router.close(0)
+        ctx.term()
 
-    def echo() -> None:
-        while not stop.is_set():
-            if router.poll(50):
-                router.send_multipart(router.recv_multipart())
 
-    t = threading.Thread(target=echo, daemon=True)
-    t.start()
-    out = _round_trips(dealer, samples, paced)
-    stop.set()
-    t.join()
-    dealer.close(0)
-    router.close(0)
-    ctx.term()
-    return out
+def zmq_rtt(samples: int, curve: bool = False, paced: bool = False) -> list[float]:
+    """Raw DEALER -> ROUTER (echo thread) -> DEALER round trips, ms (with `curve`: both ends CURVE; `paced`:
+    a random 0-4 ms pause before each, as the field round trips have)."""
+    with _pair(curve) as (router, dealer):
+        stop = threading.Event()
+
+        def echo() -> None:
+            while not stop.is_set():
+                if router.poll(50):
+                    router.send_multipart(router.recv_multipart())
+
+        t = threading.Thread(target=echo, daemon=True)
+        t.start()
+        out = _round_trips(dealer, samples, paced)
+        stop.set()
+        t.join()
+        return out
+
+
+def zmq_bulk(total: int, piece: int) -> float:
+    """Raw CURVE DEALER -> ROUTER on loopback: `total` bytes in `piece`-byte messages, each answered (a short reply)
+    before the next, as a seat's upload is; MiB/s."""
+    with _pair(True) as (router, dealer):
+
+        def answer() -> None:  # blocking: the lockstep pays no poll a piece
+            while True:
+                ident, body = router.recv_multipart()
+                router.send_multipart([ident, b"ok"])
+                if body == b"end":
+                    return
+
+        t = threading.Thread(target=answer, daemon=True)
+        t.start()
+        data = os.urandom(piece)
+        dealer.send(b"warm")  # the handshake, off the clock
+        dealer.recv()
+        t0 = time.perf_counter()
+        sent = 0
+        while sent < total:
+            dealer.send(data)
+            dealer.recv()
+            sent += len(data)
+        elapsed = time.perf_counter() - t0
+        dealer.send(b"end")
+        dealer.recv()
+        t.join(5)
+        return sent / 1024**2 / elapsed
 
 
 def zmq_broadcast(n: int, rounds: int) -> float:
