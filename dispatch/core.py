@@ -57,6 +57,7 @@ class Dispatch:
         self.state = State()
         self.lock = threading.RLock()
         self._subscribers: list[Subscriber] = []
+        self._first: list[Subscriber] = []  # called under the lock: see subscribe
         self._pos_version = 0
         self._unit_pos_version: dict[str, int] = {}
         self.fixes_ingested = 0
@@ -122,21 +123,26 @@ class Dispatch:
 
     # ------------------------------------------------------------- observers
     def subscribe(self, fn: Subscriber, *, first: bool = False) -> None:
-        """`fn(changes)` after every commit, on the committing thread, in the order subscribed; `first`: before
-        those already subscribed (the hub's field relay, which sends on that thread: see dispatch/hub/server.py)."""
+        """`fn(changes)` after every commit, on the committing thread, in the order subscribed. `first`: before
+        those already subscribed and before the committing thread lets go of the core's lock, the state just as
+        the events left it: the hub's field relay, which reads an incident's details for its message and sends
+        it on that thread (dispatch/hub/server.py), must not wait there for the lock while another thread
+        writes to the store. Such a subscriber is quick and never waits for another lock."""
         if first:
-            self._subscribers.insert(0, fn)
+            self._first.insert(0, fn)
         else:
             self._subscribers.append(fn)
 
     def unsubscribe(self, fn: Subscriber) -> None:
-        if fn in self._subscribers:
-            self._subscribers.remove(fn)
+        for subs in (self._first, self._subscribers):
+            if fn in subs:
+                subs.remove(fn)
 
-    def _publish(self, ch: Changes) -> None:
+    def _publish(self, ch: Changes, subscribers: list[Subscriber] | None = None) -> None:
+        """To `subscribers` (all: the first ones, then the others)."""
         if not ch:
             return
-        for fn in list(self._subscribers):
+        for fn in list(self._first) + self._subscribers if subscribers is None else list(subscribers):
             try:
                 fn(ch)
             except Exception:
@@ -158,7 +164,8 @@ class Dispatch:
                 self.state.apply(ev, ch)
             if caught_up:
                 self._publish(caught_up)
-        self._publish(ch)
+            self._publish(ch, self._first)
+        self._publish(ch, self._subscribers)
         return ch
 
     def record(self, actor: str, items: Sequence[NewEvent], *, initiator: object | None = None) -> Changes:
@@ -177,9 +184,10 @@ class Dispatch:
                 return ch  # nobody else wrote: nothing to read
             with self.store.read() as conn:
                 self._catch_up(conn, ch)
+            self._publish(ch, self._first)
         finally:
             self.lock.release()
-        self._publish(ch)
+        self._publish(ch, self._subscribers)
         return ch
 
     def _catch_up(self, conn: Any, ch: Changes) -> None:

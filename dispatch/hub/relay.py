@@ -72,6 +72,8 @@ def details(core: Any, kind: str, ident: str) -> dict[str, Any]:
         if kind == "incident":  # the commonest: read the state the hub already holds (no refresh, no history query)
             from dispatch.incidents.book import book, get
 
+            # the lock is the committing thread's already (the hub relays as a `first` subscriber: dispatch/core.py),
+            # so an assignment does not wait here for another thread's store write; the loop takes it
             with core.lock:
                 d = get(core.state, ident).summary(book(core.state).config, core.clock())  # detail's fields, no history
         else:

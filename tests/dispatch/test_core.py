@@ -58,3 +58,46 @@ def test_a_second_process_sees_changes_through_refresh(db_url) -> None:  # type:
     # a command on b first catches up, then appends after a's event: one chain
     b.record("s", [NewEvent("note", {"x": 1})])
     assert b.state.last_seq == 2 and a.refresh().events[0].kind == "note"
+
+
+def test_first_subscribers_run_before_the_lock_is_let_go(db_url) -> None:  # type: ignore[no-untyped-def]
+    """A `first` subscriber (the hub's field relay) reads the state as its events left it, without waiting for
+    the lock another thread may hold; the others are called after the lock is let go, first ones first."""
+    import threading
+
+    a, b = core_at(db_url, [0.0]), core_at(db_url, [0.0])
+    calls: list[tuple[str, str, bool]] = []
+
+    def held_elsewhere(core: Dispatch) -> bool:  # asked from another thread, as the hub's writer would
+        box: list[bool] = []
+
+        def probe() -> None:
+            got = core.lock.acquire(blocking=False)
+            if got:
+                core.lock.release()
+            box.append(not got)
+
+        t = threading.Thread(target=probe)
+        t.start()
+        t.join()
+        return box[0]
+
+    def watch(name: str, core: Dispatch):  # type: ignore[no-untyped-def]
+        return lambda ch: calls.append((name, ch.events[-1].kind, held_elsewhere(core)))
+
+    a.subscribe(watch("later", a))
+    a.subscribe(watch("first", a), first=True)
+    a.record("s", [NewEvent("note", {"x": 1})])
+    assert calls == [("first", "note", True), ("later", "note", False)]
+    # the same for events another process appended, read by refresh
+    calls.clear()
+    b_first = watch("first", b)
+    b.subscribe(b_first, first=True)
+    b.subscribe(watch("later", b))
+    a.record("s", [NewEvent("note2", {"x": 2})])
+    calls.clear()
+    b.refresh()
+    assert calls == [("first", "note2", True), ("later", "note2", False)]
+    b.unsubscribe(b_first)
+    b.record("s", [NewEvent("note3", {})])
+    assert [c[0] for c in calls[2:]] == ["later"]
