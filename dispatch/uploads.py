@@ -134,19 +134,26 @@ def _offset(value: Any) -> int:
 @contextmanager
 def taken(core: Any, actor: str, upload_id: str) -> Iterator[Path]:
     """The complete upload's part file for the operation that keeps it, by the operator who sent it; removed once
-    that operation is done, kept or refused. :raises Refused: unknown, someone else's or incomplete."""
+    that operation has kept it. An operation that refuses it (a wrong case number, an archived case, the store away)
+    gives it back: the same upload_id may be given again, corrected, within STALE_S, without sending the file again.
+    :raises Refused: unknown, someone else's, incomplete, or being taken by another request right now."""
+    uid = str(upload_id)
     with _lock:
         table = _uploads.setdefault(core, {})
-        up = table.get(str(upload_id))  # type: ignore[assignment]
+        up = table.get(uid)  # type: ignore[assignment]
         if up is None or up.actor != actor:
-            raise Refused(f"no upload {str(upload_id)[:12]}… of yours: send the file again", "upload_unknown")
+            raise Refused(f"no upload {uid[:12]}… of yours: send the file again", "upload_unknown")
         if not up.complete:
             raise Refused(f"the upload has {up.size} bytes and is not complete: send its last piece", "upload_incomplete")
-        table.pop(str(upload_id))
+        table.pop(uid)
     try:
         yield up.path
-    finally:
-        up.path.unlink(missing_ok=True)
+    except BaseException:
+        with _lock:
+            up.touched = time.monotonic()
+            _uploads.setdefault(core, {})[uid] = up
+        raise
+    up.path.unlink(missing_ok=True)
 
 
 def send_file(call: Any, path: Path | str) -> str:

@@ -75,8 +75,8 @@ def test_a_document_goes_to_the_seat_not_to_a_path_at_the_hub(link, tmp_path, ca
 
 
 def test_a_file_larger_than_a_request_goes_in_pieces(link, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """upload.piece through the hub: in order only, the sender's only, complete before it is taken; the operation
-    then keeps it (hash recorded) and the part file is gone. `send_file` is what a seat and ctl --hub use."""
+    """upload.piece through the hub: in order only, the sender's only, complete before it is taken; an operation
+    that refuses it gives it back; the operation then keeps it (hash recorded) and the part file is gone. `send_file` is what a seat and ctl --hub use."""
     from dispatch.blobs import attachments_dir
     from dispatch.uploads import FOLDER, OPEN_PER_OPERATOR, PIECE_BYTES, send_file
 
@@ -115,6 +115,10 @@ def test_a_file_larger_than_a_request_goes_in_pieces(link, tmp_path) -> None:  #
         assert exc.value.code == "too_many_uploads"
 
         sent = send_file(lambda n, a: clerk.call(n, a), photo)
+        with pytest.raises(Refused) as exc:  # a wrong incident: refused, and the upload is given back, not used up
+            clerk.call("incident.attach", {"incident_id": iid + 999, "upload_id": sent, "name": photo.name})
+        assert exc.value.code != "upload_unknown"
+        assert (attachments_dir(link.core) / FOLDER / f"{sent}.part").stat().st_size == photo.stat().st_size
         a = clerk.call("incident.attach", {"incident_id": iid, "upload_id": sent, "name": photo.name})
         assert (a["sha256"], a["size"], a["name"]) == (hashlib.sha256(photo.read_bytes()).hexdigest(),
                                                        photo.stat().st_size, "phone.jpg")
