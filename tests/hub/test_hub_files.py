@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,8 @@ def test_a_document_goes_to_the_seat_not_to_a_path_at_the_hub(link, tmp_path, ca
 
 def test_a_file_larger_than_a_request_goes_in_pieces(link, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """upload.piece through the hub: in order only, the sender's only, complete before it is taken; an operation
-    that refuses it gives it back; the operation then keeps it (hash recorded) and the part file is gone. `send_file` is what a seat and ctl --hub use."""
+    that refuses it gives it back; the operation then keeps it (hash recorded) and the part file is gone.
+    `send_file` is what a seat and ctl --hub use."""
     from dispatch.blobs import attachments_dir
     from dispatch.uploads import FOLDER, OPEN_PER_OPERATOR, PIECE_BYTES, send_file
 
@@ -208,3 +210,30 @@ def test_a_replay_file_made_at_the_hub_is_written_where_ctl_runs(link, tmp_path,
     assert f"replay file {out.resolve()}: " in capsys.readouterr().out
     assert main(["audit", "verify", "--db", f"sqlite:///{out}"]) == 0
     assert main(["replay", str(out), "--check"]) == 0
+
+
+def test_a_still_taken_through_the_hub_is_written_where_ctl_runs(link, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ctl --hub evidence frame --out, by a dispatcher (who may not write files on the hub's machine): the still is
+    kept at the hub and read back as kept, written here; nothing is written at the hub."""
+    from tests.evidence.clipmaker import frame_number_of_png, make_clip
+
+    iid = call(link.core, "incident.create", {"category": "illegal_dumping", "priority": "P2", "lat": 24.33,
+                                              "lon": 109.41}, actor="ctl:test")["id"]
+    add_operator(link.core, link.keys, "li", "dispatcher")
+    hub = ["ctl", "--hub", link.hub.control_endpoint, "--key", str(link.keys / "seat-li.seat.json"), "--user", "li",
+           "--login-stdin", "--json"]
+    clip = make_clip(tmp_path / "site.mp4", frames=30, fps=10)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main([*hub, "evidence", "add", str(clip), "--incident", str(iid), "--start", "2026-12-03T18:00:00+08:00"]) == 0
+    cid = json.loads(capsys.readouterr().out)["id"]
+    here = tmp_path / "seat" / "still.png"
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main([*hub, "evidence", "frame", str(cid), "--at", "2026-12-03T18:00:01.3+08:00", "--out", str(here)]) == 0, \
+        capsys.readouterr().err
+    r = json.loads(capsys.readouterr().out)
+    png = here.read_bytes()
+    assert frame_number_of_png(png) == 13 and hashlib.sha256(png).hexdigest() == r["sha256"]
+    assert r["out"] == str(here)
+    [ev] = [e for e in link.core.store.events() if e.kind == "evidence.still_taken"]
+    assert ev.actor == "dispatcher:li"
+    assert not [e for e in link.core.store.events() if e.kind == "account.command_refused"]

@@ -239,6 +239,27 @@ def run(args: argparse.Namespace) -> int:
     return int(exit_status(result)) if exit_status is not None else 0
 
 
+def fetch_stored(client: Any, actor: str, sha256: str, out: str, example: str, what: str) -> str:
+    """A file the store keeps (a truck's photo, a still), read a piece at a time through `client` (a hub, or the
+    store here: evidence.fetch), checked against the SHA-256 the log recorded and written whole to ``out`` where ctl
+    runs; the path written. :raises Refused: the bytes do not hash to it, or ``out`` cannot be written."""
+    import base64
+    import hashlib
+
+    from dispatch.blobs import write_copy
+    from dispatch.errors import Refused
+
+    data = bytearray()
+    while True:
+        piece = client.call("evidence.fetch", {"sha256": sha256, "offset": len(data)}, actor)
+        data += base64.b64decode(piece["data_b64"])
+        if piece["eof"] or not piece["data_b64"]:
+            break
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise Refused(f"{what}'s bytes do not hash to the SHA-256 the log recorded: not written", "blob_altered")
+    return write_copy(out, bytes(data), example)
+
+
 def read_json(path: str) -> Any:
     """A JSON file a command sends (a template, a catalogue, a layer's GeoJSON): read here, where ctl runs.
     :raises Refused: unreadable or not JSON."""

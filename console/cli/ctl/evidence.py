@@ -69,10 +69,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                          help="keep the frame a clip shows at an instant as a still (and write it as PNG)")
     fr.add_argument("clip_id")
     fr.add_argument("--at", required=True, help="the instant, ISO 8601 (e.g. 2026-03-01T08:30:12.400+08:00)")
-    fr.add_argument("--out", help="also write the still to this PNG file")
-    fr.set_defaults(build=lambda a: ("evidence.frame", {"clip_id": a.clip_id, "at": a.at,
-                                                        "out": _abs(a.out) if a.out else None}),
-                    render=_render_still)
+    fr.add_argument("--out", help="also write the still to this PNG file, here (read back from the store as kept)")
+    fr.set_defaults(build=lambda a: ("evidence.frame", {"clip_id": a.clip_id, "at": a.at}),
+                    render=_render_still, follow=_still_here)
     an = esub.add_parser("annotate", parents=[common], help="a box and/or a note on a still, kept beside it")
     an.add_argument("still_id")
     an.add_argument("--box", help="x,y,width,height in pixels")
@@ -156,6 +155,17 @@ def _render_show(c: dict[str, Any], a: Any) -> str:
         out.append(f"still {s['id']}: offset {s['offset_s']:.3f} s ({iso(s['frame_time'])}) sha256 {s['sha256']}"
                    + "".join(f"\n  {n.get('box') or ''} {n.get('note') or ''}".rstrip() for n in s["annotations"]))
     return "\n".join(out)
+
+
+def _still_here(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[str, Any]:
+    """frame --out: the still as the store keeps it, written where ctl runs (through a hub too, for any operator
+    who may take a frame: nothing is written on the hub's machine)."""
+    if not args.out:
+        return result
+    from console.cli.ctl import fetch_stored
+
+    return {**result, "out": fetch_stored(client, actor, result["sha256"], args.out, "still.png",
+                                          f"still {result['id']}")}
 
 
 def _render_still(r: dict[str, Any], _a: Any) -> str:

@@ -218,22 +218,10 @@ def _render_commands(rows: list[dict[str, Any]], _a: Any) -> str:
 def _download(client: Any, result: dict[str, Any], actor: str, args: Any) -> dict[str, Any]:
     """photo-get: the photo's bytes fetched a piece at a time (through the hub, or from the store here), checked
     against the SHA-256 the log recorded, then written whole to --out."""
-    import base64
-    import hashlib
+    from console.cli.ctl import fetch_stored
 
-    from dispatch.blobs import write_copy
-    from dispatch.errors import Refused
-
-    sha, data = result["sha256"], bytearray()
-    while True:
-        piece = client.call("evidence.fetch", {"sha256": sha, "offset": len(data)}, actor)
-        data += base64.b64decode(piece["data_b64"])
-        if piece["eof"] or not piece["data_b64"]:
-            break
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise Refused(f"the photo's bytes do not hash to the SHA-256 of event {result['seq']}: not written",
-                      "blob_altered")
-    return {**result, "written": write_copy(args.out, bytes(data), "photo.jpg")}
+    return {**result, "written": fetch_stored(client, actor, result["sha256"], args.out, "photo.jpg",
+                                              f"the photo of event {result['seq']}")}
 
 
 def _where(p: dict[str, Any]) -> str:
