@@ -21,20 +21,26 @@ class Session:
     def start_demo(self, *, jt808: bool = False) -> None:
         """The demo city. With ``jt808`` (a JT/T 808 gateway runs) the trucks get no simulated NMEA
         receiver: they move when their terminals report (`python main.py simulate --jt808`)."""
+        from dispatch.demo.cases import file_demo_cases
         from dispatch.demo.fleet import demo_simulator, file_demo_reports
         from dispatch.demo.supervision import file_demo_supervision
         from dispatch.feeds.pump import demo_pump
 
         units, sim = demo_simulator(without=("truck",) if jt808 else ())
         self.core.register_units("system:demo", [u.registration() for u in units])
+        reports: list[int] = []
         try:
-            file_demo_reports(self.core)
+            reports = file_demo_reports(self.core)
         except Exception:  # a demo nicety: the console runs without it
             log.exception("demo reports not filed")
         try:
             file_demo_supervision(self.core)
         except Exception:  # the same: the fleet runs without its papers
             log.exception("demo supervision zones and permits not filed")
+        try:
+            file_demo_cases(self.core, reports)
+        except Exception:  # and the case file without its examples
+            log.exception("demo cases not filed")
         pump = demo_pump(self.core, sim)
         pump.start()
         self.pumps.append(pump)

@@ -83,6 +83,9 @@ class CasesPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        # five cases at least: in a side panel under the incident detail the case detail's own height left the
+        # list two rows
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 5 * 24 + 4)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # the party and the violation keep a width of their own, elided (whole in the tooltip): stretched, the

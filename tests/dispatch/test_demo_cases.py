@@ -1,0 +1,44 @@
+"""The demo city's case file: on an empty store, once, three cases at different stages and the roster that acted on
+them, all through the ordinary operations; never on a store with a roster or a case of its own."""
+
+from __future__ import annotations
+
+from dispatch import ops
+from dispatch.demo.cases import OFFICERS, file_demo_cases
+from dispatch.demo.fleet import file_demo_reports
+from tests.dispatch.incident_helpers import make_core
+
+
+def test_three_cases_from_the_demo_reports_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    core = make_core(tmp_path)
+    try:
+        reports = file_demo_reports(core)
+        made = file_demo_cases(core, reports)
+        assert len(made) == 3
+        cases = {c["id"]: c for c in ops.call(core, "cases", {}, actor="shift_lead:test")}
+        assert [cases[i]["stage"] for i in made] == ["investigating", "opened", "decided_on_spot"]
+        assert [cases[i]["violation"]["code"] for i in made] == ["CSRQ-001", "CSRQ-002", "SWHJ-001"]
+        assert all(cases[i]["incident_id"] in reports for i in made)  # opened from the demo's own reports
+        spill = ops.call(core, "case.show", {"case_id": made[0]}, actor="shift_lead:test")
+        pen = spill["penalty"]
+        assert pen["kind"] == "fine" and not pen["outside_range"]  # within the benchmark: no approval awaited
+        acted = {o for a in spill["acts"] for o in a.get("officers") or []}
+        assert acted == {OFFICERS[0][0], OFFICERS[1][0]}
+        roster = ops.call(core, "officers", {}, actor="shift_lead:test")
+        assert sorted(o["id"] for o in roster) == sorted(o[0] for o in OFFICERS) and all(o["valid"] for o in roster)
+        assert file_demo_cases(core, reports) == []  # the next launch files nothing more
+        opened = [e for e in core.store.events() if e.kind == "case.opened"]
+        assert len(opened) == 3 and all(e.actor == "system:demo" for e in opened)
+    finally:
+        core.close()
+
+
+def test_never_beside_a_bureaus_own_roster(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    core = make_core(tmp_path)
+    try:
+        ops.call(core, "officer.add", {"officer_id": "wang", "name": "王强", "certificate": "45020019001",
+                                       "valid_until": "2099-12-31"}, actor="ctl:test")
+        assert file_demo_cases(core, file_demo_reports(core)) == []
+        assert ops.call(core, "cases", {}, actor="shift_lead:test") == []
+    finally:
+        core.close()
