@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 TEAM = "柳州市城市管理综合执法支队一大队"
 # (id, name, certificate number): invented, as every name in the demo
 OFFICERS = (
-    ("demo-wang", "王强", "45020019001"),
-    ("demo-li", "李娜", "45020019002"),
-    ("demo-zhou", "周斌", "45020019003"),
+    ("wangqiang", "王强", "45020019001"),
+    ("lina", "李娜", "45020019002"),
+    ("zhoubin", "周斌", "45020019003"),
 )
 
 
