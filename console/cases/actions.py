@@ -16,26 +16,23 @@ from console.cases.dialogs import PartyDialog, PenaltyDialog, ReviewDialog, Trac
 
 # ------------------------------------------------------------------------------ the detail's buttons
 def may_now(detail: Any) -> dict[str, tuple[bool, str]]:
-    """Which of the buttons apply to the case shown, and if not, why (a tooltip): the case's state and the seat's
-    role (the permission table the hub checks; the core still decides)."""
+    """Which of the buttons apply to the case shown, and if not, why (a tooltip): what the case takes now (the core's
+    `open_to`, shown with the case) and the seat's role (the permission table the hub checks); the core still
+    decides."""
     from console.operations import may
 
     d = detail.data or {}
-    pen = d.get("penalty") or {}
-    stage = d.get("stage")
-    decided = stage in ("decided", "served", "executed", "closed", "archived") or d.get("procedure") == "simple"
+    now = d.get("open_to") or {}  # what the case takes now, by the core's own tests (dispatch/cases/book.py)
     out = {
-        "party": (bool(d) and not decided and not (d.get("party") or {}).get("masked"),
+        "party": (bool(now.get("party")) and not (d.get("party") or {}).get("masked"),
                   detail.tr("The party is set before the decision, by a seat that sees personal data")),
-        "penalty": (stage in ("filed", "investigating", "notified"),
-                    detail.tr("The penalty is proposed after filing and before the decision")),
-        "approve": (bool(pen.get("outside_range")) and not pen.get("approved"),
-                    detail.tr("No penalty outside the benchmark awaits approval")),
-        "evidence": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
-        "review": (decided, detail.tr("Only a decision is reviewed")),
-        "video": (bool(d) and stage != "archived" and d.get("incident_id") is not None,
+        "penalty": (bool(now.get("penalty")), detail.tr("The penalty is proposed after filing and before the decision")),
+        "approve": (bool(now.get("approve")), detail.tr("No penalty outside the benchmark awaits approval")),
+        "evidence": (bool(now.get("evidence")), detail.tr("An archived case takes no more evidence")),
+        "review": (bool(now.get("review")), detail.tr("Only a decision is reviewed")),
+        "video": (bool(now.get("evidence")) and d.get("incident_id") is not None,
                   detail.tr("The clips and stills of the case's incident (a case opened from an incident)")),
-        "track": (bool(d) and stage != "archived", detail.tr("An archived case takes no more evidence")),
+        "track": (bool(now.get("evidence")), detail.tr("An archived case takes no more evidence")),
         "export": (bool(d), ""),
     }
     ops = {"party": "case.party", "penalty": "case.penalty", "approve": "case.approve", "evidence": "case.evidence",

@@ -296,6 +296,23 @@ def summary(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) 
     }
 
 
+PENALTY_STAGES = ("filed", "investigating", "notified")  # a penalty is proposed after filing, before the decision
+
+
+def decided_at(c: Case) -> float | None:
+    """When the case's decision was made (the ordinary decision, or the penalty on the spot); None if not yet."""
+    return c.at.get("decision") or c.at.get("on_the_spot")
+
+
+def open_to(c: Case) -> dict[str, bool]:
+    """What the case takes now, by the tests its operations refuse by (the console greys its buttons by it):
+    its party (before the decision), a penalty (PENALTY_STAGES), an approval (a penalty outside the benchmark not
+    approved yet), evidence (until archived), a review's outcome (once decided)."""
+    return {"party": decided_at(c) is None and c.procedure != "simple", "penalty": c.stage in PENALTY_STAGES,
+            "approve": c.penalty is not None and not c.penalty.get("approved"), "evidence": c.stage != "archived",
+            "review": decided_at(c) is not None}
+
+
 def detail(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) -> dict[str, Any]:
     d = summary(c, b, now, actor, reveal)
     d.update(
@@ -307,5 +324,6 @@ def detail(c: Case, b: CaseBook, now: float, actor: str, reveal: bool = False) -
         collective_required=collective_required(c),
         amount_due=amount_due(c, now) if c.penalty else None,
         benchmark=c.violation.get("benchmark"),  # the discretion benchmark as the case was opened under it
+        open_to=open_to(c),
     )
     return d

@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 
 from dispatch.blobs import attachments_dir, blob_path, file_chunks, store_blob
 from dispatch.cases import law
-from dispatch.cases.book import case_event, get, parse_id
+from dispatch.cases.book import case_event, get, open_to, parse_id
 from dispatch.errors import Refused
 from dispatch.ops import op
 from dispatch.state import State
@@ -77,7 +77,7 @@ def _record(core: Any, actor: str, cid: int, payloads: list[dict[str, Any]]) -> 
     recorded then)."""
     def decide(st: State) -> list[NewEvent]:
         c = get(st, cid)
-        if c.stage == "archived":
+        if not open_to(c)["evidence"]:
             raise Refused(f"case {cid} is archived: nothing is added to an archived dossier", "archived")
         return [case_event("case.evidence_added", cid, **p) for p in payloads]
 

@@ -25,7 +25,18 @@ from typing import Any
 
 from dispatch.cases import catalogue as cat
 from dispatch.cases import law
-from dispatch.cases.book import CaseBook, book, case_event, counts, deadlines, detail, get, parse_id, summary
+from dispatch.cases.book import (
+    CaseBook,
+    book,
+    case_event,
+    counts,
+    deadlines,
+    detail,
+    get,
+    open_to,
+    parse_id,
+    summary,
+)
 from dispatch.cases.rules import check_officers, check_step_rules, may_approve
 from dispatch.errors import Refused
 from dispatch.ops import op
@@ -162,7 +173,7 @@ def set_party(core: Any, actor: str, case_id: Any, party_type: str, party_name: 
 
     def decide(st: State) -> list[NewEvent]:
         c = get(st, cid)
-        if "decision" in c.at or c.procedure == "simple":
+        if not open_to(c)["party"]:
             raise Refused("the party cannot change after the decision; the decision names it", "decided")
         return [case_event("case.party_set", cid, party=party, note=clean(note))]
 
@@ -224,7 +235,7 @@ def set_penalty(core: Any, actor: str, case_id: Any, circumstance: str, kind: st
 
     def decide(st: State) -> list[NewEvent]:
         c = get(st, cid)
-        if c.stage not in ("filed", "investigating", "notified"):
+        if not open_to(c)["penalty"]:
             raise Refused(f"the penalty is proposed after filing and before the decision (stage {c.stage})",
                           "illegal_step")
         prop = cat.propose(c.violation, c.party["type"], circ, bool(repeat))
@@ -250,7 +261,7 @@ def approve_penalty(core: Any, actor: str, case_id: Any, note: str | None = None
 
     def decide(st: State) -> list[NewEvent]:
         c = get(st, cid)
-        if c.penalty is None or c.penalty.get("approved"):
+        if not open_to(c)["approve"]:
             raise Refused("no penalty awaits approval", "nothing_to_approve")
         if not may_approve(actor, "discretion"):
             raise Refused("only the shift lead approves a penalty outside the benchmark", "not_allowed")

@@ -12,17 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.cases import law
-from dispatch.cases.book import book, case_event, detail, get, parse_id
+from dispatch.cases.book import book, case_event, decided_at, detail, get, parse_id
 from dispatch.cases.ops import clean, parse_time
 from dispatch.errors import Refused
 from dispatch.ops import op
 from dispatch.state import State
 from dispatch.store import NewEvent
-
-
-def decided_at(c: Any) -> float | None:
-    """When the case's decision was made (the ordinary decision, or the penalty on the spot); None if not yet."""
-    return c.at.get("decision") or c.at.get("on_the_spot")
 
 
 @op("case.review")

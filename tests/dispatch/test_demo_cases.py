@@ -24,6 +24,12 @@ def test_three_cases_from_the_demo_reports_once(tmp_path) -> None:  # type: igno
         assert pen["kind"] == "fine" and not pen["outside_range"]  # within the benchmark: no approval awaited
         acted = {o for a in spill["acts"] for o in a.get("officers") or []}
         assert acted == {OFFICERS[0][0], OFFICERS[1][0]}
+        # what each takes now, as the Case files tab greys its buttons by it
+        assert spill["open_to"] == {"party": True, "penalty": True, "approve": False, "evidence": True,
+                                    "review": False}
+        river = ops.call(core, "case.show", {"case_id": made[2]}, actor="shift_lead:test")
+        assert river["open_to"] == {"party": False, "penalty": False, "approve": False, "evidence": True,
+                                    "review": True}
         roster = ops.call(core, "officers", {}, actor="shift_lead:test")
         assert sorted(o["id"] for o in roster) == sorted(o[0] for o in OFFICERS) and all(o["valid"] for o in roster)
         assert file_demo_cases(core, reports) == []  # the next launch files nothing more
