@@ -1,7 +1,8 @@
 """The demo city's case file: a small enforcement roster and three penalty cases at different stages, so that a
 case officer opening the console on the demo city finds a case file to work in. Filed through the ordinary
 operations, once, on a store that has neither a case nor an officer (a bureau's own roster and cases are never
-mixed with the demo's). Every name, number and address in it is invented (the addresses say so).
+mixed with the demo's; and the demo runs only on a console with no feeds configured). It issues no document, so
+no 文号 of the bureau's sequences is taken. Every name, number and address in it is invented (the addresses say so).
 
 - A construction-waste spill (the demo's truck report) against the transport company whose permit expired:
   filed, inspected and inquired into by two officers, the penalty proposed within the benchmark. Next: the notice.
