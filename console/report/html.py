@@ -110,8 +110,38 @@ def _map_svg(city: dict[str, Any] | None, points: list[dict[str, Any]], colours:
     return f'<svg class="map" viewBox="0 0 {w:.0f} {h:.0f}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
 
 
+def _enforcement(tr: Words, e: dict[str, Any] | None) -> list[str]:
+    """The enforcement cases' section (dispatch/cases/shift.py): the shift's figures, then what waits."""
+    if not e:
+        return []
+    zh = tr.lang == "zh_CN"
+    out = [f"<h2>{_e(tr('Enforcement cases'))}</h2>",
+           '<table class="figs">' + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in (
+               (tr("Cases opened"), e["opened"]), (tr("Steps recorded"), e["steps"]),
+               (tr("Open at the end of the period"), e["open_total"]))) + "</table>"]
+
+    def case(r: dict[str, Any]) -> list[Any]:
+        name = r["violation_name"] if zh or not r.get("violation_name_en") else r["violation_name_en"]
+        return [r["id"], f"{r['violation']} {name}", r["party"], ("、" if zh else ", ").join(r["officers"]) or "—"]
+
+    head = ["#", tr("Violation"), tr("Party"), tr("Officers")]
+    sections = (
+        (tr("Penalties awaiting approval"), head + [tr("Penalty"), tr("Reason")],
+         [case(r) + [tr("Warning") if r["kind"] == "warning" else f"{r['amount']:g} {tr('yuan')}", r["reason"] or "—"]
+          for r in e["approval"]]),
+        (tr("Legal deadlines passed"), head + [tr("Deadline"), tr("Due")],
+         [case(r) + [f"{r['zh'] if zh else r['en']} ({r['article']})", r["due_day"]] for r in e["overdue"]]),
+        (tr("Legal deadlines in the next 3 days"), head + [tr("Deadline"), tr("Due")],
+         [case(r) + [f"{r['zh'] if zh else r['en']} ({r['article']})", r["due_day"]] for r in e["due_soon"]]),
+    )
+    for title, cols, rows in sections:
+        out.append(f"<h3>{_e(title)} ({len(rows)})</h3>")
+        out.append(_table(cols, rows) if rows else f"<p>{_e(tr('(none)'))}</p>")
+    return out
+
+
 CSS = """body{font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;color:#212121}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}h3{font-size:14px;margin:14px 0 4px}
 table{border-collapse:collapse;font-size:12px;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left}
 th{background:#f0f4f8}.figs td:nth-child(2){font-weight:bold}img{max-width:100%;border:1px solid #eee}
 .map{width:100%;max-width:900px;border:1px solid #ccc;background:#fafafa}.legend span{margin-right:12px}
@@ -172,6 +202,7 @@ def render(data: dict[str, Any], *, lang: str = "zh_CN", city: dict[str, Any] | 
         out.append(_table(["#", tr("Category"), tr("Priority"), tr("State"), tr("Unit"), tr("Address"), tr("Reported")],
                           [[r["id"], tr.word(r["category"]), r["priority"], tr.word(r["state"]), r["unit"] or "—",
                             r["address"] or "—", local(r["created"])] for r in data[key]]))
+    out += _enforcement(tr, data.get("enforcement"))
     out.append(f"<h2>{_e(tr('Alerts'))} ({data['alerts_total']})</h2>")
     out.append(_table([tr("Time"), tr("Kind"), tr("Entity"), tr("Stage")],
                       [[local(a["time"]), a["kind"], a["entity"] or "—", a["stage"] or "—"] for a in data["alerts"]]))

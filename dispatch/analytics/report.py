@@ -1,5 +1,6 @@
 """The shift report's content for a period, Qt-free: the figures, the dashboard's series, the cases open and
-late at the period's end, the alerts and handover notes of the period, and the incidents to map.
+late at the period's end, the alerts and handover notes of the period, the incidents to map, and the enforcement
+cases (dispatch/cases/shift.py).
 
 console/report/ lays it out as HTML (charts drawn with pyqtgraph) or PDF; `python main.py report` writes it.
 """
@@ -10,6 +11,8 @@ from typing import Any
 
 from dispatch.analytics.indicators import dashboard, stats
 from dispatch.analytics.ops import astate, facts_of
+from dispatch.cases.book import book as case_book
+from dispatch.cases.shift import shift_cases
 from dispatch.incidents.book import book, deadline
 from dispatch.ops import op
 from dispatch.record.replay import ALERT_PREFIXES, iso_z
@@ -82,6 +85,8 @@ def report_data(core: Any, t1: float, t2: float) -> dict[str, Any]:
             notes.append({"time": iso_z(ev.ts), "actor": ev.actor, "text": ev.payload.get("text", "")})
     data["alerts"], data["alerts_total"] = alerts[-MAX_ROWS:], len(alerts)
     data["notes"] = notes
+    with core.lock:  # the enforcement cases: what the shift did on them, what the next must not miss
+        data["enforcement"] = shift_cases(case_book(core.state), t1, t2)
     data["points"] = [{"id": i.id, "lat": i.lat, "lon": i.lon, "category": i.category, "open": i.is_open}
                       for i in items if t1 <= i.created_at < t2]
     return data
