@@ -274,12 +274,14 @@ class Dashboard(QWidget):
         return self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, room)
 
     def case_figures(self, c: dict[str, Any] | None) -> str:
-        """The enforcement cases now (not the period's): open, overdue in red, overturned on review."""
+        """The enforcement cases now (not the period's): open, overdue in red, penalties awaiting approval,
+        overturned on review."""
         if not c:
             return ""
         late = f"<b style='color:#b71c1c'>{c['overdue']}</b>" if c["overdue"] else "<b>0</b>"
         return ("&nbsp;&nbsp;|&nbsp;&nbsp;" + self.tr("Enforcement cases open") + f" <b>{c['open']}</b>&nbsp;&nbsp;"
-                + self.tr("overdue") + f" {late}&nbsp;&nbsp;" + self.tr("overturned on review")
+                + self.tr("overdue") + f" {late}&nbsp;&nbsp;" + self.tr("awaiting approval")
+                + f" <b>{c.get('awaiting_approval', 0)}</b>&nbsp;&nbsp;" + self.tr("overturned on review")
                 + f" <b>{c.get('overturned', 0)}</b>")
 
     def _title(self, key: str) -> str:

@@ -36,7 +36,8 @@ OTHER_ACTS = {"opened": "Case opened", "penalty": "Penalty proposed", "penalty_a
               "review": "Review outcome"}
 EVIDENCE_KINDS = {"photo": "Photo", "video": "Video", "still": "Still", "track": "Track", "record": "Written record",
                   "document": "Document", "other": "Other"}
-FILTERS = (("open", "Open cases"), ("overdue", "Overdue cases"), ("closed", "Closed cases"), ("all", "All cases"))
+FILTERS = (("open", "Open cases"), ("overdue", "Overdue cases"), ("approval", "Awaiting approval"),
+           ("closed", "Closed cases"), ("all", "All cases"))
 # what a step asks for besides the officers and the note (the form shows those fields only then)
 STEP_ARGS = {"hearing_notice": ("at",), "extension": ("days",), "payment": ("amount",),
              "on_the_spot": ("penalty", "amount")}

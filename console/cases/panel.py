@@ -180,7 +180,8 @@ class CasesPanel(QWidget):
             return
         self._loading = True
         key = self.filter.currentData() or "open"
-        args = {"reveal": self.reveal, "open": key == "open", "overdue": key == "overdue", "closed": key == "closed"}
+        args = {"reveal": self.reveal, "open": key == "open", "overdue": key == "overdue", "closed": key == "closed",
+                "awaiting_approval": key == "approval"}
 
         def done(rows: list[dict[str, Any]]) -> None:
             self._loading = False
@@ -200,9 +201,11 @@ class CasesPanel(QWidget):
 
     def _set_counts(self, c: dict[str, int]) -> None:
         self.counts = c
-        self.title.setText(self.tr("Enforcement cases: %1 open, %2 overdue, %3 closed")
-                           .replace("%1", str(c["open"])).replace("%2", str(c["overdue"]))
-                           .replace("%3", str(c["closed"])))
+        text = (self.tr("Enforcement cases: %1 open, %2 overdue, %3 closed").replace("%1", str(c["open"]))
+                .replace("%2", str(c["overdue"])).replace("%3", str(c["closed"])))
+        if c.get("awaiting_approval"):  # the shift lead's to approve (the filter lists them)
+            text += " · " + self.tr("%1 awaiting approval").replace("%1", str(c["awaiting_approval"]))
+        self.title.setText(text)
         theme.tone(self.title, "alarm" if c["overdue"] else "bold")
         self.counts_changed.emit(c)
 

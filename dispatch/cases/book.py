@@ -228,11 +228,13 @@ def deadlines(c: Case, b: CaseBook, now: float) -> list[dict[str, Any]]:
 
 
 def counts(b: CaseBook, now: float) -> dict[str, int]:
-    """How many cases are open, how many of them have a legal deadline passed unmet, and how many decisions
-    were overturned on review: the case list's header and the dashboard. Reads the open cases only."""
+    """How many cases are open, how many of them have a legal deadline passed unmet or a penalty waiting for the
+    shift lead's approval, how many are closed: the case list's header and the dashboard. Reads the open cases
+    only."""
     overdue = sum(1 for i in b.open_ids if any(d["overdue"] for d in deadlines(b.items[i], b, now)))
+    approval = sum(1 for i in b.open_ids if open_to(b.items[i])["approve"])
     return {"cases": len(b.items), "open": len(b.open_ids), "overdue": overdue,
-            "closed": len(b.items) - len(b.open_ids)}
+            "closed": len(b.items) - len(b.open_ids), "awaiting_approval": approval}
 
 
 def decision_due(c: Case) -> float:

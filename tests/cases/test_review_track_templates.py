@@ -221,7 +221,7 @@ def test_list_reads_the_indexes_kept_by_the_appliers(env):
     assert [r["id"] for r in call(core, "cases", officer="wang")] == [cid]
     assert [r["id"] for r in call(core, "cases", officer="liu", open=True)] == [ids[0]]
     assert sorted(r["id"] for r in call(core, "cases")) == ids
-    assert call(core, "cases.counts") == {"cases": 3, "open": 2, "overdue": 0, "closed": 1}
+    assert call(core, "cases.counts") == {"cases": 3, "open": 2, "overdue": 0, "closed": 1, "awaiting_approval": 0}
     clock.t += 800 * DAY  # the filed case's decision (§60) and the unfiled one's limitation (§36) are past
     assert call(core, "cases.counts")["overdue"] == 2
     assert [r["overdue"] for r in call(core, "cases", overdue=True)] == [["decision"], ["limitation"]]
@@ -250,7 +250,7 @@ def test_dashboard_counts_open_overdue_and_overturned_cases(env):
     clock.t += 10 * DAY  # case a's service (7 working days from the decision, §61) is now late
     call(core, "case.review", case_id=a, outcome="varied", body="court", date=clock.t, number="（2025）桂0202行初3号")
     d = call(core, "analytics.dashboard", start=clock.t - 30 * DAY, end=clock.t)
-    assert d["cases"] == {"cases": 2, "open": 2, "overdue": 1, "closed": 0, "overturned": 1}
+    assert d["cases"] == {"cases": 2, "open": 2, "overdue": 1, "closed": 0, "awaiting_approval": 0, "overturned": 1}
 
 
 def test_a_damaged_document_is_not_delivered(env):

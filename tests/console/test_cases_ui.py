@@ -64,7 +64,8 @@ def test_list_countdown_filter_detail_step_and_document(qtbot, seat):
     assert texts(panel, 0) == [str(late), str(filed)]  # overdue first
     assert panel.table.item(0, 0).background().color() == OVERDUE_BG
     assert panel.table.item(1, 0).background().color() != OVERDUE_BG
-    assert panel.counts == {"cases": 3, "open": 2, "overdue": 1, "closed": 1}
+    assert panel.counts == {"cases": 3, "open": 2, "overdue": 1, "closed": 1, "awaiting_approval": 0}
+    assert "approval" not in panel.title.text()
     assert "1" in panel.title.text() and "overdue" in panel.title.text()
     assert panel.table.item(0, 1).text() == "张三丰"  # this seat's role handles cases: the party in full
     dl = texts(panel, 5)
@@ -77,10 +78,17 @@ def test_list_countdown_filter_detail_step_and_document(qtbot, seat):
     assert panel.table.item(1, 5).text() != before  # the countdown moves with the clock alone
     assert countdown(-(2 * DAY + 3600)) == "-2 d 01:00:00" and countdown(59) == "00:00:59"
 
+    # a penalty outside the benchmark: the header counts it, and a filter lists what waits for the shift lead
+    call(core, "case.penalty", case_id=filed, circumstance="minor", amount=99000, reason="拒不改正，情节恶劣，从重处罚")
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.counts.get("awaiting_approval") == 1, timeout=10000)
+    assert panel.title.text().endswith(" · 1 awaiting approval")
     for key, want in (("closed", [str(done)]), ("all", sorted(map(str, (late, filed, done)))),
-                      ("overdue", [str(late)])):
+                      ("overdue", [str(late)]), ("approval", [str(filed)])):
         panel.filter.setCurrentIndex([k for k, _ in FILTERS].index(key))
         qtbot.waitUntil(lambda want=want: sorted(texts(panel, 0)) == want, timeout=10000)
+    panel.filter.setCurrentIndex([k for k, _ in FILTERS].index("open"))
+    qtbot.waitUntil(lambda: texts(panel, 0) == [str(late), str(filed)], timeout=10000)
 
     d = panel.detail
     panel.table.selectRow(0)
