@@ -1,7 +1,7 @@
 """The main window's panels as dock widgets: moved, tabbed, floated onto another monitor, closed and reopened.
 
 `Panels` keeps them by key (units, incidents, detail, alerts, field, devices, tasks, dashboard...), arranges
-the named layouts ("dispatcher", "shift-lead", "engineer", "wall"), and saves and restores the arrangement
+the named layouts ("dispatcher", "shift-lead", "case-officer", "engineer", "wall"), and saves and restores the arrangement
 and the window's geometry in QSettings (`saveState`/`restoreState`: every dock has an objectName). A layout
 the user saves is a named `saveState` too. The main window keeps its old API (add_side_tab, show_side_tab,
 set_side_badge) on top of this.
@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTa
 from shiboken6 import isValid
 
 STATE_VERSION = 1  # saveState's version: a state saved by another arrangement of docks is not restored
-LAYOUTS = ("dispatcher", "shift-lead", "engineer", "wall")
-LAYOUT_TITLES = {"dispatcher": "Dispatcher", "shift-lead": "Shift lead", "engineer": "Engineer", "wall": "Wall"}
+LAYOUTS = ("dispatcher", "shift-lead", "case-officer", "engineer", "wall")
+LAYOUT_TITLES = {"dispatcher": "Dispatcher", "shift-lead": "Shift lead", "case-officer": "Case officer",
+                 "engineer": "Engineer", "wall": "Wall"}
 REST = "*"  # in a layout: every panel the layout does not name
 RIGHT, BOTTOM, TOP = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea, \
     Qt.DockWidgetArea.TopDockWidgetArea
@@ -28,11 +29,16 @@ ARRANGEMENTS: dict[str, dict[Qt.DockWidgetArea, list[list[str]]]] = {
     "dispatcher": {RIGHT: [["incidents", "units", "alerts", "field", "tasks", REST], ["detail"]]},
     "shift-lead": {RIGHT: [["incidents", "alerts", "tasks", "units", "field", REST], ["detail"]],
                    BOTTOM: [["dashboard"]]},
+    # the case file in front and tall (its list, its detail, the next step's form); the incident a case is opened
+    # from below it
+    "case-officer": {RIGHT: [["cases", "incidents", "alerts", REST], ["detail"]]},
     "engineer": {RIGHT: [["devices", "field", "units", "alerts", "incidents", "tasks", REST]]},
     "wall": {TOP: [["wall"]]},
 }
 NOT_IN_REST = {"dashboard", "evidence", "wall", "detail"}  # opened on purpose only (View → Panels)
 SIDE_WIDTH = 740  # the queue's columns need the room more than the map
+SIDE_HEIGHTS = {"case-officer": [720, 240]}  # the side's groups one above the other (default DEFAULT_HEIGHTS)
+DEFAULT_HEIGHTS = [560, 400]
 
 
 def in_front(widget: QWidget) -> bool:
@@ -175,7 +181,8 @@ class Panels(QObject):
         detail = self.docks.get("detail")
         if detail is not None and len(front) > 1 and detail in front:
             others = [d for d in front if d is not detail][:1]
-            w.resizeDocks([*others, detail], [560, 400], Qt.Orientation.Vertical)
+            w.resizeDocks([*others, detail], SIDE_HEIGHTS.get(self.layout or "", DEFAULT_HEIGHTS),
+                          Qt.Orientation.Vertical)
 
     def key_of(self, widget: QWidget) -> str | None:
         return next((k for k, w in self.widgets.items() if w is widget), None)
@@ -234,11 +241,14 @@ class Panels(QObject):
                 dock.hide()
         for k in front:
             self.docks[k].raise_()
+            if not w.isVisible():  # as in show(): raised again once the window is shown and its tab bars are made,
+                # after what an earlier show() asked for (the queue, at start), not behind it
+                QTimer.singleShot(0, lambda d=self.docks[k]: isValid(d) and d.raise_())
         side = [self.docks[k] for k in front if w.dockWidgetArea(self.docks[k]) == RIGHT]
         if side:
             w.resizeDocks(side[:1], [SIDE_WIDTH], Qt.Orientation.Horizontal)
         if len(side) > 1:
-            w.resizeDocks(side, [560, 400], Qt.Orientation.Vertical)
+            w.resizeDocks(side, SIDE_HEIGHTS.get(name, DEFAULT_HEIGHTS)[:len(side)], Qt.Orientation.Vertical)
         bottom = [self.docks[k] for k in front if w.dockWidgetArea(self.docks[k]) == BOTTOM]
         if bottom:
             w.resizeDocks(bottom[:1], [300], Qt.Orientation.Vertical)

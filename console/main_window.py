@@ -156,7 +156,8 @@ class MainWindow(QMainWindow):
 
     def _layout_title(self, name: str) -> str:
         return {"dispatcher": self.tr("Dispatcher"), "shift-lead": self.tr("Shift lead"),
-                "engineer": self.tr("Engineer"), "wall": self.tr("Wall")}.get(name, LAYOUT_TITLES.get(name, name))
+                "case-officer": self.tr("Case officer"), "engineer": self.tr("Engineer"),
+                "wall": self.tr("Wall")}.get(name, LAYOUT_TITLES.get(name, name))
 
     def _fill_layout_menu(self) -> None:
         m = self.layout_menu
@@ -197,7 +198,7 @@ class MainWindow(QMainWindow):
         self.panels_menu.addAction(a)
 
     def apply_layout(self, name: str) -> None:
-        """One of the named layouts: dispatcher, shift-lead, engineer, wall. :raises ValueError: an unknown name."""
+        """One of the named layouts: dispatcher, shift-lead, case-officer, engineer, wall. :raises ValueError: unknown."""
         self.panels.apply(name)
         self.statusBar().showMessage(self.tr("Layout: %1").replace("%1", self._layout_title(self.panels.layout or name)),
                                      5000)

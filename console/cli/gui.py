@@ -9,7 +9,7 @@ import time
 
 log = logging.getLogger(__name__)
 TABS = ("units", "incidents", "detail", "alerts", "zones", "truck", "tasks", "cases", "field", "devices")  # the side panels --tab can show
-LAYOUTS = ("dispatcher", "shift-lead", "engineer", "wall")  # console/docks.py; "shift lead" is accepted too
+LAYOUTS = ("dispatcher", "shift-lead", "case-officer", "engineer", "wall")  # console/docks.py; "shift lead" is accepted too
 
 
 def layout_arg(text: str) -> str:

@@ -89,15 +89,19 @@ def test_every_side_panel_is_a_dock_that_can_move_float_and_close(qtbot, desk) -
     ("dispatcher", "incidents", {"incidents", "detail"}, {"dashboard"}),
     ("shift lead", "incidents", {"incidents", "detail", "dashboard"}, set()),
     ("engineer", "devices", {"devices"}, {"detail", "dashboard"}),
+    ("case officer", "cases", {"cases", "detail"}, {"dashboard"}),
 ])
 def test_named_layouts(qtbot, desk, name, first, shown, closed) -> None:  # type: ignore[no-untyped-def]
     w, _wf, _core, _clock = desk
     from console.analytics import install as install_dashboard
 
     install_dashboard(w, _wf)
+    w.add_side_tab(QLabel("Case files"), "Case files", "cases")
     w.apply_layout(name)
     qtbot.waitUntil(lambda: shown <= front(w), timeout=5000)
     assert w.panels.current == first
+    if name == "case officer":  # the case file has most of the side's height, the incident detail the rest
+        assert w.panels.docks["cases"].height() > 2 * w.panels.docks["detail"].height()
     for k in closed:
         assert not w.panels.docks[k].isVisible(), k
     if "dashboard" in closed:  # opened later from View: docked under the map, not a loose window of no size
@@ -107,7 +111,7 @@ def test_named_layouts(qtbot, desk, name, first, shown, closed) -> None:  # type
         assert not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
         qtbot.waitUntil(lambda: dock.height() >= 300, timeout=5000)  # its charts are 150 px high, two rows
     by_action = {a.objectName() for a in w.layout_menu.actions()}
-    assert {"layout-dispatcher", "layout-shift-lead", "layout-engineer"} <= by_action
+    assert {"layout-dispatcher", "layout-shift-lead", "layout-case-officer", "layout-engineer"} <= by_action
 
 
 def test_the_arrangement_is_saved_and_restored_and_a_layout_can_be_named(qtbot, desk, db_url) -> None:  # type: ignore[no-untyped-def]
@@ -230,10 +234,12 @@ main(sys.argv[1:])
 """
 
 
-def test_the_panel_named_by_tab_is_in_front_when_the_console_opens(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """`main.py --tab cases`: asked for before the window is first shown, the case file came up behind the incident
-    queue (the workflow brings the queue forward as it is installed; Qt makes the tab bars when the window is laid
-    out). The real program, watched from inside once it has opened."""
+@pytest.mark.parametrize(("asked", "want"), [(["--tab", "cases"], "cases"), (["--layout", "engineer"], "devices"),
+                                            (["--layout", "case-officer"], "cases")])
+def test_the_panel_asked_for_is_in_front_when_the_console_opens(tmp_path, asked, want) -> None:  # type: ignore[no-untyped-def]
+    """`main.py --tab cases` (or a layout whose first panel is not the queue): asked for before the window is first
+    shown, the panel came up behind the incident queue (the workflow brings the queue forward as it is installed;
+    Qt makes the tab bars when the window is laid out). The real program, watched from inside once it has opened."""
     import json
     import os
     import subprocess
@@ -243,8 +249,8 @@ def test_the_panel_named_by_tab_is_in_front_when_the_console_opens(tmp_path) -> 
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
     p = subprocess.run([sys.executable, "-c", FRONT_PROBE, "--db", f"sqlite:///{tmp_path / 's.db'}", "--no-hub",
-                        "--lang", "en", "--tab", "cases", "--screenshot", str(tmp_path / "shot.png"), "--run-for", "3"],
+                        "--lang", "en", *asked, "--screenshot", str(tmp_path / "shot.png"), "--run-for", "3"],
                        cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     in_front = json.loads(p.stdout.strip().splitlines()[-1])
-    assert "cases" in in_front and "incidents" not in in_front, in_front
+    assert want in in_front and "incidents" not in in_front, in_front
