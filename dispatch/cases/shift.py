@@ -1,6 +1,7 @@
 """The enforcement cases in a shift report: what the shift did on them and what the next shift must not miss.
 
-For [t1, t2): the cases opened and the steps recorded in it; at t2: the cases open, the penalties outside the
+For [t1, t2): the cases opened and the procedure's steps recorded in it (not a penalty proposed, evidence added or
+a document issued); at t2: the cases open, the penalties outside the
 benchmark waiting for the shift lead's approval, the legal deadlines passed unmet, and those falling due within
 `SOON_S`. Parties as anyone may see them (a person's name masked): the report is a file that travels.
 """
@@ -29,7 +30,7 @@ def shift_cases(b: CaseBook, t1: float, t2: float) -> dict[str, Any]:
     opened = steps = 0
     for c in b.items.values():
         opened += t1 <= c.opened_at < t2
-        steps += sum(1 for a in c.acts if t1 <= a["time"] < t2 and a["kind"] != "case.opened")
+        steps += sum(1 for a in c.acts if t1 <= a["time"] < t2 and a["kind"] == "case.step")  # the procedure's
     approval, overdue, soon = [], [], []
     for cid in sorted(b.open_ids):
         c = b.items[cid]

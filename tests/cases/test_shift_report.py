@@ -31,7 +31,7 @@ def test_the_shift_report_says_what_waits_on_the_cases(tmp_path) -> None:  # typ
         call("case.open", {"violation": "CSRQ-001", "party_type": "organisation", "party_name": "柳州某运输公司"})
 
         e = report_data(core, T0 - 3600, T0 + 3600)["enforcement"]
-        assert (e["opened"], e["steps"], e["open_total"]) == (2, 3, 2)
+        assert (e["opened"], e["steps"], e["open_total"]) == (2, 2, 2)  # filed, inquiry (the penalty is no step)
         [waiting] = e["approval"]
         assert (waiting["id"], waiting["amount"], waiting["party"]) == (cid, 2900, "张**")  # a person's name masked
         assert waiting["officers"] == ["王强", "李娜"] and e["overdue"] == [] and e["due_soon"] == []
