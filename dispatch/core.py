@@ -142,7 +142,7 @@ class Dispatch:
         """To `subscribers` (all: the first ones, then the others)."""
         if not ch:
             return
-        for fn in list(self._first) + self._subscribers if subscribers is None else list(subscribers):
+        for fn in (self._first + self._subscribers) if subscribers is None else list(subscribers):
             try:
                 fn(ch)
             except Exception:
