@@ -1,9 +1,8 @@
 """The enforcement cases in a shift report: what the shift did on them and what the next shift must not miss.
 
 For [t1, t2): the cases opened and the procedure's steps recorded in it (not a penalty proposed, evidence added or
-a document issued); at t2: the cases open, the penalties outside the
-benchmark waiting for the shift lead's approval, the legal deadlines passed unmet, and those falling due within
-`SOON_S`. Parties as anyone may see them (a person's name masked): the report is a file that travels.
+a document issued); at t2: the cases open, the penalties outside the benchmark waiting for the shift lead's
+approval, the legal deadlines passed unmet, and those falling due within `SOON_S`. Parties as anyone may see them (a person's name masked): the report is a file that travels.
 """
 
 from __future__ import annotations
@@ -32,10 +31,12 @@ def shift_cases(b: CaseBook, t1: float, t2: float) -> dict[str, Any]:
         opened += t1 <= c.opened_at < t2
         steps += sum(1 for a in c.acts if t1 <= a["time"] < t2 and a["kind"] == "case.step")  # the procedure's
     approval, overdue, soon = [], [], []
+    open_total = 0
     for cid in sorted(b.open_ids):
         c = b.items[cid]
         if c.opened_at >= t2:  # a report of an earlier period: not yet there
             continue
+        open_total += 1
         if open_to(c)["approve"]:
             p = c.penalty or {}
             approval.append({**_row(c, b), "kind": p.get("kind"), "amount": p.get("amount"),
@@ -50,5 +51,5 @@ def shift_cases(b: CaseBook, t1: float, t2: float) -> dict[str, Any]:
                 soon.append({**_row(c, b), **keep})
     overdue.sort(key=lambda r: r["due"])
     soon.sort(key=lambda r: r["due"])
-    return {"opened": opened, "steps": steps, "open_total": len(b.open_ids), "approval": approval[:MAX_ROWS],
+    return {"opened": opened, "steps": steps, "open_total": open_total, "approval": approval[:MAX_ROWS],
             "overdue": overdue[:MAX_ROWS], "overdue_total": len(overdue), "due_soon": soon[:MAX_ROWS]}

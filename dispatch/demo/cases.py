@@ -34,7 +34,8 @@ OFFICERS = (
 def file_demo_cases(core: Any, incidents: list[int] | None = None, actor: str = "system:demo") -> list[int]:
     """File the demo's roster and cases (see the module's docstring) on a store with no case and no officer;
     `incidents`: the demo reports' ids, to open the cases from (the first of the category; without them the store's
-    incidents; with no incident of the category the case is opened directly). Returns the new cases' ids ([] when nothing was filed)."""
+    incidents; with no incident of the category the case is opened directly). Returns the new cases' ids ([] when
+    nothing was filed)."""
     from dispatch import ops
 
     ops.load_features()
