@@ -9,9 +9,9 @@ hub's writer, so the loop is free meanwhile to read what units send (dispatch/hu
 Who turns them: the thread that committed them, at once, when the loop is waiting (`_on_changes`: an
 assignment leaves on the thread that already holds the GIL, without waking another thread first and
 waiting for the GIL to come to it; and before that thread lets go of the core's lock, so that reading the
-incident's details never waits for another thread's store write), else the loop, woken. The field socket, the routes and the outbox are
-the loop's: another thread touches them only holding `_lock`, which the loop holds except while it
-waits (and while it writes a batch itself: `_flush_events`), and only with a try that never waits (the
+incident's details never waits for another thread's store write), else the loop, woken. The field socket,
+the routes and the outbox are the loop's: another thread touches them only holding `_lock`, which the loop
+holds except while it waits (and while it writes a batch itself: `_flush_events`), and only with a try that never waits (the
 loop may hold it while it waits for the core's lock); the writer takes it, waiting, only to give back a
 batch whose write failed.
 The loop waits on the field socket's file descriptor, not on the socket (zmq_poll would touch the socket
