@@ -54,6 +54,14 @@ from console.incidents.common import clock_text, run_op, size_text
 from dispatch.cases import law
 
 
+def _button(parent: QWidget, text: str, name: str, slot: Callable[[], Any]) -> QPushButton:
+    """A push button named `name` (tests and the greying find it by it) that runs `slot` when clicked."""
+    b = QPushButton(text, parent)
+    b.setObjectName(name)
+    b.clicked.connect(lambda: slot())
+    return b
+
+
 def _page(page: QWidget, table: QWidget, *buttons: QWidget) -> None:
     """A tab's page: its table, and below it on the right the buttons that act on it."""
     lay = QVBoxLayout(page)
@@ -124,29 +132,22 @@ class CaseDetail(QWidget):
         docs = QWidget(self)
         self.documents = _table(docs, "caseDocuments", [self.tr("Number"), self.tr("Document"), self.tr("Issued"),
                                                         self.tr("SHA-256"), self.tr("State")], 1)
-        self.save_button = QPushButton(self.tr("Save PDF…"), docs)
-        self.save_button.setObjectName("saveDocument")
-        self.save_button.clicked.connect(lambda: self.save_selected_document())
-        self.export_button = QPushButton(self.tr("Export dossier…"), docs)
-        self.export_button.setObjectName("exportDossier")
-        self.export_button.clicked.connect(lambda: actions.export_dossier(self))
+        self.save_button = _button(docs, self.tr("Save PDF…"), "saveDocument", lambda: self.save_selected_document())
+        self.export_button = _button(docs, self.tr("Export dossier…"), "exportDossier",
+                                     lambda: actions.export_dossier(self))
         _page(docs, self.documents, self.save_button, self.export_button)
         evidence = QWidget(self)
         self.evidence = _table(evidence, "caseEvidence", [self.tr("Kind"), self.tr("Name"), self.tr("Size"),
                                                           self.tr("SHA-256"), self.tr("Added by")], 1)
-        self.photo_button = QPushButton(self.tr("Add a truck photo…"), evidence)
-        self.photo_button.setObjectName("addTruckPhoto")
+        self.photo_button = _button(evidence, self.tr("Add a truck photo…"), "addTruckPhoto",
+                                    lambda: self.open_photo_picker())
         self.photo_button.setToolTip(self.tr("A photo a truck's camera uploaded (JT/T 808), by its SHA-256"))
-        self.photo_button.clicked.connect(lambda: self.open_photo_picker())
-        self.evidence_button = QPushButton(self.tr("Add files…"), evidence)
-        self.evidence_button.setObjectName("addEvidence")
-        self.evidence_button.clicked.connect(lambda: actions.add_evidence_files(self))
-        self.video_button = QPushButton(self.tr("Incident's video"), evidence)
-        self.video_button.setObjectName("videoToCase")
-        self.video_button.clicked.connect(lambda: actions.carry_video(self))
-        self.track_button = QPushButton(self.tr("Track excerpt…"), evidence)
-        self.track_button.setObjectName("trackToCase")
-        self.track_button.clicked.connect(lambda: actions.add_track(self))
+        self.evidence_button = _button(evidence, self.tr("Add files…"), "addEvidence",
+                                       lambda: actions.add_evidence_files(self))
+        self.video_button = _button(evidence, self.tr("Incident's video"), "videoToCase",
+                                    lambda: actions.carry_video(self))
+        self.track_button = _button(evidence, self.tr("Track excerpt…"), "trackToCase",
+                                    lambda: actions.add_track(self))
         _page(evidence, self.evidence, self.evidence_button, self.video_button, self.track_button, self.photo_button)
         self.photo_picker: QDialog | None = None
         self.tabs.addTab(self.timeline, self.tr("Timeline"))
@@ -184,17 +185,13 @@ class CaseDetail(QWidget):
                        "days": (QLabel(self.tr("Extended by"), box), self.days),
                        "amount": (QLabel(self.tr("Amount"), box), self.amount),
                        "penalty": (QLabel(self.tr("Penalty"), box), self.penalty)}
-        self.advance_button = QPushButton(self.tr("Record step"), box)
-        self.advance_button.setObjectName("advanceCase")
-        self.advance_button.clicked.connect(self.advance)
+        self.advance_button = _button(box, self.tr("Record step"), "advanceCase", self.advance)
         self.doc_kind = QComboBox(box)
         self.doc_kind.setObjectName("documentKind")
         for kind in DOCUMENTS:
             self.doc_kind.addItem(document_label(kind), kind)
         self.reissue = QCheckBox(self.tr("Supersede the current one"), box)
-        self.doc_button = QPushButton(self.tr("Issue document"), box)
-        self.doc_button.setObjectName("issueDocument")
-        self.doc_button.clicked.connect(self.issue_document)
+        self.doc_button = _button(box, self.tr("Issue document"), "issueDocument", self.issue_document)
         # four columns, so the box fits a side panel beside the map (640 px in a 1600-px window): the step and
         # its button, the two officers, the step's own fields and the note, the document and its button
         for combo in (self.step, self.doc_kind):  # long labels elided in the box, shown whole in the list
@@ -228,18 +225,12 @@ class CaseDetail(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # what changes the case besides its steps: the party, the penalty and its approval (console/cases/actions.py)
-        self.party_button = QPushButton(self.tr("Party…"), self)
-        self.party_button.setObjectName("editParty")
-        self.party_button.clicked.connect(lambda: actions.edit_party(self))
-        self.penalty_button = QPushButton(self.tr("Penalty…"), self)
-        self.penalty_button.setObjectName("proposePenalty")
-        self.penalty_button.clicked.connect(lambda: actions.propose_penalty(self))
-        self.approve_button = QPushButton(self.tr("Approve penalty…"), self)
-        self.approve_button.setObjectName("approvePenalty")
-        self.approve_button.clicked.connect(lambda: actions.approve_penalty(self))
-        self.review_button = QPushButton(self.tr("Review…"), self)
-        self.review_button.setObjectName("recordReview")
-        self.review_button.clicked.connect(lambda: actions.record_review(self))
+        self.party_button = _button(self, self.tr("Party…"), "editParty", lambda: actions.edit_party(self))
+        self.penalty_button = _button(self, self.tr("Penalty…"), "proposePenalty",
+                                      lambda: actions.propose_penalty(self))
+        self.approve_button = _button(self, self.tr("Approve penalty…"), "approvePenalty",
+                                      lambda: actions.approve_penalty(self))
+        self.review_button = _button(self, self.tr("Review…"), "recordReview", lambda: actions.record_review(self))
         case_row = QHBoxLayout()
         case_row.addWidget(self.party_button)
         case_row.addWidget(self.penalty_button)
