@@ -28,9 +28,8 @@ class Session:
 
         units, sim = demo_simulator(without=("truck",) if jt808 else ())
         self.core.register_units("system:demo", [u.registration() for u in units])
-        reports: list[int] = []
         try:
-            reports = file_demo_reports(self.core)
+            file_demo_reports(self.core)
         except Exception:  # a demo nicety: the console runs without it
             log.exception("demo reports not filed")
         try:
@@ -38,7 +37,7 @@ class Session:
         except Exception:  # the same: the fleet runs without its papers
             log.exception("demo supervision zones and permits not filed")
         try:
-            file_demo_cases(self.core, reports)
+            file_demo_cases(self.core)
         except Exception:  # and the case file without its examples
             log.exception("demo cases not filed")
         pump = demo_pump(self.core, sim)

@@ -4,11 +4,17 @@ operations, once, on a store that has neither a case nor an officer (a bureau's 
 mixed with the demo's; and the demo runs only on a console with no feeds configured). It issues no document, so
 no 文号 of the bureau's sequences is taken. Every name, number and address in it is invented (the addresses say so).
 
-- A construction-waste spill (the demo's truck report) against the transport company whose permit expired:
-  filed, inspected and inquired into by two officers, the penalty proposed within the benchmark. Next: the notice.
-- A stall on the road (the demo's street-vending report) against a person: opened, awaiting the filing approval.
-- Garbage dumped into the Liujiang from a boat (the demo's floating-garbage report): warned on the spot by one
-  officer and filed with the bureau afterwards (the simple procedure, §51-§52).
+Each case is opened from a report of its own that was handled before it: verified, a unit sent, on scene, resolved
+with what the unit found, and closed, as a case follows the report its officers went out to. The demo's open reports
+(dispatch/demo/fleet.py) stay in the queue for the dispatcher, with no case behind them. The handled reports are at
+other places than the open ones, so neither is taken for a duplicate of the other.
+
+- A construction-waste spill beside a building site, against the transport company whose permit expired: filed,
+  inspected and inquired into by two officers, the penalty proposed within the benchmark. Next: the notice.
+- A stall on the pavement against a person, who kept on after being told to stop: opened, awaiting the filing
+  approval.
+- Garbage dumped into the Liujiang from a moored boat, found by a patrol boat: warned on the spot by one officer and
+  filed with the bureau afterwards (the simple procedure, §51-§52).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch.city.data import City, load_city
+from dispatch.demo.fleet import DemoReport, segment_name
 from dispatch.demo.supervision import COMPANIES
 
 log = logging.getLogger(__name__)
@@ -31,28 +39,52 @@ OFFICERS = (
 )
 
 
-def file_demo_cases(core: Any, incidents: list[int] | None = None, actor: str = "system:demo") -> list[int]:
-    """File the demo's roster and cases (see the module's docstring) on a store with no case and no officer;
-    `incidents`: the demo reports' ids, to open the cases from (the first of the category; without them the store's
-    incidents; with no incident of the category the case is opened directly). Returns the new cases' ids ([] when
-    nothing was filed)."""
+def handled_reports(city: City | None = None) -> dict[str, DemoReport]:
+    """The reports the demo's cases follow, by violation code, each where its category happens and away from the
+    open reports of the same category (dispatch/demo/fleet.py: `demo_reports`); one whose place the city lacks
+    is left out (its case is then opened without a report)."""
+    city = city or load_city()
+    out: dict[str, DemoReport] = {}
+    if len(city.construction_sites) > 1:
+        site = city.construction_sites[1]  # the open spill report is beside the first
+        lat, lon = site.geometry.y + 0.0010, site.geometry.x - 0.0009
+        if not city.is_water(lat, lon):
+            out["CSRQ-001"] = DemoReport("construction_waste_spill", "P2", lat, lon,
+                                         "渣土车未密闭运输，沿路抛洒建筑垃圾约50米", "video", f"{site.name}附近",
+                                         "视频巡查")
+    if city.patrol_zones:
+        c = city.patrol_zones[0].geometry.centroid  # the open stall report is in the third
+        if not city.is_water(c.y, c.x):
+            out["CSRQ-002"] = DemoReport("street_vending", "P4", c.y, c.x, "人行道上摆摊经营水果，占道约6平方米",
+                                         "patrol", city.patrol_zones[0].name, "执法队员巡查")
+    lat, lon, _ = city.point_along_river(0.5)  # the open water reports are at 0.32 and 0.71 of its length
+    out["SWHJ-001"] = DemoReport("floating_garbage", "P3", lat, lon, "有人从停靠船只向江中倾倒生活垃圾",
+                                 "patrol", segment_name(city, lat, lon), "巡逻艇巡查")
+    return out
+
+
+# what the unit sent found, as it recorded the report resolved: (unit kind, note)
+HANDLING = {
+    "CSRQ-001": ("officer", "现场核实：渣土车未密闭，抛洒路段约50米，已拍照取证并责令清扫；转立案调查"),
+    "CSRQ-002": ("officer", "现场劝导后仍继续经营，已告知将依法处理；报请立案"),
+    "SWHJ-001": ("patrol_boat", "当事人承认倾倒，已责令打捞清理；当场警告"),
+}
+
+
+def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:demo") -> list[int]:
+    """File the demo's roster, the reports its cases follow and the cases (see the module's docstring) on a store
+    with no case and no officer. Returns the new cases' ids ([] when nothing was filed)."""
     from dispatch import ops
 
     ops.load_features()
     if "case.open" not in ops.OPERATIONS:
         return []
     from dispatch.cases.book import book
-    from dispatch.incidents.book import book as incident_book
 
     with core.lock:
         b = book(core.state)
         if b.items or b.officers:
             return []
-        reports = incident_book(core.state).items
-        pool = [i for i in incidents or sorted(reports) if i in reports]  # a store the demo filed reports on before
-        by_category: dict[str, int] = {}
-        for i in pool:
-            by_category.setdefault(str(reports[i].category), i)
 
     def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
         return ops.call(core, name, args, actor=actor)  # type: ignore[no-any-return]
@@ -62,6 +94,7 @@ def file_demo_cases(core: Any, incidents: list[int] | None = None, actor: str = 
         call("officer.add", {"officer_id": oid, "name": name, "certificate": cert, "team": TEAM,
                              "valid_from": (today - timedelta(days=400)).isoformat(),
                              "valid_until": (today + timedelta(days=1430)).isoformat()})
+    reports = {code: _handled(core, call, r, *HANDLING[code]) for code, r in handled_reports(city).items()}
     two = [OFFICERS[0][0], OFFICERS[1][0]]
     made = []
 
@@ -69,9 +102,9 @@ def file_demo_cases(core: Any, incidents: list[int] | None = None, actor: str = 
     spill = call("case.open", {
         "violation": "CSRQ-001", "party_type": "organisation", "party_name": company[1],
         "representative": "陈某", "id_number": "91450200MA5DEMO01X", "address": "柳州市柳南区（演示地址）",
-        "incident_id": by_category.get("construction_waste_spill"),
+        "incident_id": reports.get("CSRQ-001"),
         "facts": "渣土运输车辆未采取密闭措施，沿路抛洒建筑垃圾约50米，影响道路通行与市容；该公司渣土运输核准已过期。",
-        "place": None if "construction_waste_spill" in by_category else "柳州市城中区（演示地点）"})
+        "place": None if reports.get("CSRQ-001") else "柳州市城中区（演示地点）"})
     made.append(spill["id"])
     call("case.advance", {"case_id": spill["id"], "step": "filed", "note": "大队长批准立案"})
     call("case.advance", {"case_id": spill["id"], "step": "inspection", "officers": two,
@@ -83,22 +116,40 @@ def file_demo_cases(core: Any, incidents: list[int] | None = None, actor: str = 
 
     stall = call("case.open", {
         "violation": "CSRQ-002", "party_type": "person", "party_name": "刘某",
-        "incident_id": by_category.get("street_vending"),
+        "incident_id": reports.get("CSRQ-002"),
         "facts": "在人行道上摆摊经营水果，占用道路约6平方米，经劝导未改正。",
-        "place": None if "street_vending" in by_category else "柳州市鱼峰区（演示地点）"})
+        "place": None if reports.get("CSRQ-002") else "柳州市鱼峰区（演示地点）"})
     made.append(stall["id"])
 
     river = call("case.open", {
         "violation": "SWHJ-001", "party_type": "person", "party_name": "黄某",
-        "incident_id": by_category.get("floating_garbage"),
+        "incident_id": reports.get("SWHJ-001"),
         "facts": "从停靠船只向柳江倾倒生活垃圾两袋，当场被巡逻艇执法人员发现，已责令打捞清理。",
-        "place": None if "floating_garbage" in by_category else "柳江（演示地点）"})
+        "place": None if reports.get("SWHJ-001") else "柳江（演示地点）"})
     made.append(river["id"])
     call("case.advance", {"case_id": river["id"], "step": "on_the_spot", "officers": [OFFICERS[2][0]],
                           "kind": "warning", "note": "情节轻微，当场警告并责令清理"})
     call("case.advance", {"case_id": river["id"], "step": "filed_record", "note": "报所属大队备案"})
-    log.info("demo city: %d officers and %d cases filed", len(OFFICERS), len(made))
+    log.info("demo city: %d officers, %d handled reports and %d cases filed", len(OFFICERS),
+             sum(1 for i in reports.values() if i is not None), len(made))
     return made
+
+
+def _handled(core: Any, call: Any, r: DemoReport, kind: str, found: str) -> int | None:
+    """File report `r` and walk it to closed: verified, the first free unit of `kind` sent, on scene, resolved
+    with what it found. None (and nothing filed) when the demo has no such unit free (a store without the fleet)."""
+    with core.lock:
+        unit = next((u.id for _, u in sorted(core.state.units.items())
+                     if u.kind.value == kind and u.status.value == "available"), None)
+    if unit is None:
+        return None
+    iid = call("incident.create", {"category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon,
+                                   "text": r.text, "source": r.source, "address": r.address, "reporter": r.reporter,
+                                   "verified": True})["id"]
+    call("incident.assign", {"incident_id": iid, "unit_id": unit})
+    for state, note in (("accepted", None), ("on_scene", None), ("resolved", found), ("closed", None)):
+        call("incident.transition", {"incident_id": iid, "state": state, "note": note})
+    return int(iid)
 
 
 def _within(core: Any, case_id: int) -> float:

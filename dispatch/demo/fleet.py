@@ -162,10 +162,10 @@ def demo_reports(city: City | None = None) -> list[DemoReport]:
     reports: list[DemoReport] = []
     lat, lon, _ = city.point_along_river(0.32)
     reports.append(DemoReport("floating_garbage", "P2", lat, lon, "江面漂浮垃圾约20平方米，顺流向下游移动",
-                              "hotline", _segment_name(city, lat, lon), "市民 李先生"))
+                              "hotline", segment_name(city, lat, lon), "市民 李先生"))
     lat, lon, _ = city.point_along_river(0.71)
     reports.append(DemoReport("illegal_fishing", "P3", lat, lon, "有人在禁渔区电鱼", "patrol",
-                              _segment_name(city, lat, lon), "巡逻艇03"))
+                              segment_name(city, lat, lon), "巡逻艇03"))
     if city.construction_sites:
         site = city.construction_sites[0]
         lat, lon = site.geometry.y + 0.0012, site.geometry.x + 0.0008
@@ -181,7 +181,7 @@ def demo_reports(city: City | None = None) -> list[DemoReport]:
     return reports
 
 
-def _segment_name(city: City, lat: float, lon: float) -> str | None:
+def segment_name(city: City, lat: float, lon: float) -> str | None:
     """The cleaning segment nearest a point on the river, as the hotline operator would name the place."""
     from shapely.geometry import Point
 
