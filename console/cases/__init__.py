@@ -25,6 +25,7 @@ class CasesView(QObject):
         self.panel.current_incident = self._selected_incident
         self.panel.counts_changed.connect(lambda c: window.set_side_badge("cases", int(c.get("overdue") or 0)))
         self.panel.status_message.connect(lambda m: window.statusBar().showMessage(m, 10000))
+        self.panel.detail.incident_requested.connect(self.show_incident)
         window.core.subscribe(self.panel.note_changes)
         if hasattr(window, "closing"):
             window.closing.connect(self.close)
@@ -33,6 +34,15 @@ class CasesView(QObject):
         """The incident open in the incident detail, if any: a new case is opened from it."""
         wf = getattr(self.window, "workflow", None)
         return getattr(getattr(getattr(wf, "panel", None), "detail", None), "incident", None)
+
+    def show_incident(self, incident_id: int) -> None:
+        """The report a case was opened from, in the incident detail (its history: who went, what they found) and on
+        the map, beside the case file, which stays in front."""
+        panel = getattr(getattr(self.window, "workflow", None), "panel", None)
+        if panel is None:
+            return
+        panel.select_incident(incident_id)  # a closed report too: the queue then shows every incident
+        self.window.show_side_tab("detail")
 
     def close(self) -> None:
         self.panel.stop()

@@ -102,6 +102,7 @@ def _fill(tbl: QTableWidget, rows: list[list[str]], tips: list[list[str]] | None
 class CaseDetail(QWidget):
     changed = Signal()  # a step or a document was recorded: the list re-reads
     status_message = Signal(str)
+    incident_requested = Signal(int)  # the report the case was opened from, clicked in the header
 
     def __init__(self, core: Any, parent: QWidget | None = None, *, clock: Callable[[], float] | None = None,
                  reveal: bool = False) -> None:
@@ -120,7 +121,9 @@ class CaseDetail(QWidget):
         self.header.setObjectName("caseHeader")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                            | Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.header.linkActivated.connect(self._link)
         self.deadlines = QLabel("", self)
         self.deadlines.setObjectName("caseDeadlines")
         self.deadlines.setWordWrap(True)
@@ -325,6 +328,11 @@ class CaseDetail(QWidget):
         run_op(self, "case.show", {"case_id": cid, "reveal": self.reveal}, on_done=done,
                on_refused=self.show_refusal, quiet=True)
 
+    def _link(self, href: str) -> None:
+        kind, _, ident = href.partition(":")
+        if kind == "incident" and ident.isdigit():
+            self.incident_requested.emit(int(ident))
+
     # ---------------------------------------------------------------- render
     def render(self, d: dict[str, Any]) -> None:
         self.data = d
@@ -343,7 +351,8 @@ class CaseDetail(QWidget):
             ptext = "—"
         proc = self.tr("simple procedure") if d["procedure"] == "simple" else self.tr("ordinary procedure")
         lines = [f"<b>{self.tr('Case %1').replace('%1', str(d['id']))}</b> · {stage_label(d['stage'])} · {proc}"
-                 + (f" · {self.tr('from incident %1').replace('%1', str(d['incident_id']))}"
+                 + (f" · <a href='incident:{int(d['incident_id'])}'>"
+                    f"{self.tr('from incident %1').replace('%1', str(d['incident_id']))}</a>"
                     if d.get("incident_id") else ""),
                  f"{self.tr('Violation')}: {_esc(violation_label(d['violation']))} "
                  f"<span style='color:#78909c'>{_esc(d['violation'].get('legal_basis', ''))}</span>",

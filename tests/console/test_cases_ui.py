@@ -172,6 +172,45 @@ def test_cases_tab_in_the_main_window_with_its_overdue_badge(qtbot, seat):
     w.close()
 
 
+def test_the_report_a_case_came_from_opens_beside_the_case_file(qtbot, seat):
+    """The case header names the report the case was opened from as a link: clicked, the incident detail shows that
+    report (closed ones too, with their history) and the map centres on it, while the case file stays in front."""
+    from console.cases import install
+    from console.incidents import install as install_workflow
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+
+    core, _clock, (late, filed, _done), _ = seat
+    iid = call(core, "case.show", case_id=late)["incident_id"]
+    other = call(core, "case.show", case_id=filed)["incident_id"]
+    assert None not in (iid, other) and iid != other
+    w = MainWindow(core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=1000)
+    w.slow_timer.stop()
+    wf = install_workflow(w, timers=False)
+    view = install(w)
+    w.show()
+    qtbot.addWidget(w)
+    try:
+        assert w.show_side_tab("cases")
+        detail = view.panel.detail
+        detail.show_case(late)
+        qtbot.waitUntil(lambda: detail.data is not None and detail.data["id"] == late, timeout=10000)
+        assert f"href='incident:{iid}'" in detail.header.text()
+        qtbot.waitUntil(lambda: other in wf.panel.model.index_of, timeout=10000)
+        wf.panel.select_incident(other)  # the dispatcher's last pick
+        qtbot.waitUntil(lambda: wf.panel.detail.incident_id == other, timeout=5000)
+        with qtbot.waitSignal(wf.panel.incident_selected, timeout=5000) as picked:  # the map centres on it
+            detail.header.linkActivated.emit(f"incident:{iid}")
+        assert picked.args == [iid]
+        qtbot.waitUntil(lambda: wf.panel.detail.incident_id == iid, timeout=5000)
+        qtbot.waitUntil(lambda: wf.panel.detail.isVisible(), timeout=5000)
+        assert view.panel.isVisible()  # the case file is still in front, not hidden behind the queue's tab
+    finally:
+        view.close()
+        wf.close()
+        w.close()
+
+
 def test_every_case_label_ships_in_chinese():
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
     for table in (DOCUMENTS, OTHER_ACTS, EVIDENCE_KINDS, dict(FILTERS)):
