@@ -377,9 +377,18 @@ class CasesPanel(QWidget):
             self.detail.show_case(cid)
             self.case_selected.emit(cid)
 
-    def select_case(self, case_id: int) -> bool:
+    def select_case(self, case_id: int, *, anywhere: bool = False) -> bool:
+        """Select case `case_id` in the list as it is filtered. With `anywhere` a case the filter hides (a closed one
+        under "Open cases") is shown at once and selected once the list shows every case."""
         for i, r in enumerate(self.rows):
             if r["id"] == case_id:
                 self.table.selectRow(i)
                 return True
+        if anywhere:
+            self._select_after = case_id
+            self.detail.show_case(case_id)
+            if self.filter.currentData() != "all":
+                self.filter.setCurrentIndex(self.filter.findData("all"))  # re-reads the list
+            else:
+                self.refresh()
         return False

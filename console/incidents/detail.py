@@ -71,6 +71,7 @@ UNASSIGN = "verified (by unassign)"
 class IncidentDetail(QWidget):
     status_message = Signal(str)
     unit_focus = Signal(str)
+    incident_shown = Signal(object)  # the incident as loaded (dict), or None when none is shown: for `add_extra`'s owners
 
     def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
@@ -184,6 +185,9 @@ class IncidentDetail(QWidget):
         lay.addWidget(self.queue_anyway, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(info)
         lay.addWidget(self.plans)
+        self._extras = QVBoxLayout()  # what other views add under the plans (`add_extra`)
+        self._extras.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(self._extras)
         lay.addWidget(self.duplicates)
         lay.addWidget(self.actions)
         lay.addWidget(self.note)
@@ -192,6 +196,11 @@ class IncidentDetail(QWidget):
         self._set_enabled(False)
 
     # ------------------------------------------------------------------ loading
+    def add_extra(self, widget: QWidget) -> None:
+        """A line another view keeps about the incident shown (the case file: the cases opened from it), under the
+        response plans; it follows `incident_shown`."""
+        self._extras.addWidget(widget)
+
     def _set_enabled(self, on: bool) -> None:
         for w in (self.note, self.attach_button, self.tabs):
             w.setEnabled(on)
@@ -207,6 +216,7 @@ class IncidentDetail(QWidget):
             self.title.setText(self.tr("Select an incident in the queue"))
             self._set_enabled(False)
             self.recommend.hide()
+            self.incident_shown.emit(None)
             return
         self.reload()
 
@@ -225,6 +235,7 @@ class IncidentDetail(QWidget):
         self._set_enabled(True)
         self._render(d)
         self.plans.hide()
+        self.incident_shown.emit(d)
         run_op(self, "plans", {"incident_id": d["id"]}, on_done=lambda items: self._plans(ticket, items), quiet=True)
         if ASSIGN in d.get("allowed", []):
             self.recommend.show()

@@ -95,6 +95,7 @@ class CaseBook:
     last_id: int = 0
     open_ids: set[int] = field(default_factory=set)  # cases neither closed nor archived
     by_officer: dict[str, set[int]] = field(default_factory=dict)  # officer id -> cases they acted on
+    by_incident: dict[int, set[int]] = field(default_factory=dict)  # incident id -> cases opened from it
 
     @property
     def next_id(self) -> int:
@@ -109,8 +110,11 @@ class CaseBook:
             self.open_ids.discard(c.id)
         for o in c.officers:
             self.by_officer.setdefault(o, set()).add(c.id)
+        if c.incident_id is not None:
+            self.by_incident.setdefault(c.incident_id, set()).add(c.id)
 
-    def cases(self, open_only: bool = False, officer: str | None = None, closed_only: bool = False) -> list[Case]:
+    def cases(self, open_only: bool = False, officer: str | None = None, closed_only: bool = False,
+              incident: int | None = None) -> list[Case]:
         """The cases asked for, by id, read through the indexes."""
         ids: set[int] | None = None
         if open_only:
@@ -120,6 +124,9 @@ class CaseBook:
         if officer is not None:
             mine = self.by_officer.get(officer, set())
             ids = mine if ids is None else ids & mine
+        if incident is not None:
+            theirs = self.by_incident.get(incident, set())
+            ids = theirs if ids is None else ids & theirs
         if ids is None:
             return [self.items[i] for i in sorted(self.items)]
         return [self.items[i] for i in sorted(ids)]

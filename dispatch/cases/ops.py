@@ -190,17 +190,25 @@ def show_case(core: Any, actor: str, case_id: Any, reveal: bool = False) -> dict
 
 @op("cases")
 def list_cases(core: Any, actor: str, overdue: bool = False, open: bool = False, reveal: bool = False,
-               officer: str | None = None, closed: bool = False, awaiting_approval: bool = False) -> list[dict[str, Any]]:
+               officer: str | None = None, closed: bool = False, awaiting_approval: bool = False,
+               incident_id: Any = None) -> list[dict[str, Any]]:
     """The case list: stage, next deadline with its countdown, overdue deadlines, the limitation period (§36).
     ``open``/``overdue``/``closed`` (closed or archived)/``awaiting_approval`` (a penalty outside the benchmark not
-    approved yet) filter it. Personal data masked unless ``reveal``."""
+    approved yet)/``incident_id`` (the cases opened from that incident) filter it. Personal data masked unless
+    ``reveal``."""
+    incident = None
+    if incident_id is not None and str(incident_id).strip():
+        from dispatch.incidents.book import parse_id as parse_incident
+
+        incident = parse_incident(incident_id)
     core.refresh()
     with core.lock:
         b = book(core.state)
         now = core.clock()
         # only open cases have a deadline running: --overdue reads the open ones alone (book.open_ids)
         rows = [summary(c, b, now, actor, reveal)
-                for c in b.cases(open_only=open or overdue or awaiting_approval, officer=officer, closed_only=closed)
+                for c in b.cases(open_only=open or overdue or awaiting_approval, officer=officer, closed_only=closed,
+                                 incident=incident)
                 if not awaiting_approval or open_to(c)["approve"]]
     if overdue:
         rows = [r for r in rows if r["overdue"]]

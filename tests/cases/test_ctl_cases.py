@@ -130,3 +130,23 @@ def test_without_lang_the_output_speaks_as_the_console_would(capsys, db, monkeyp
         monkeypatch.setenv(var, value)
     out, _ = ctl(capsys, db, "cases")
     assert out.strip() == said
+
+
+def test_the_cases_opened_from_an_incident(capsys, db):
+    """`cases --incident N` (the incident detail's line of its cases): read through an index the appliers keep (each ctl
+    run builds it again from the store); an incident with no case lists none; a bad id is refused."""
+    made = []
+    for _ in range(2):
+        inc = js(capsys, db, "incident", "create", "--category", "construction_waste_spill", "--priority", "P2",
+                 "--lat", "24.33", "--lon", "109.41", "--text", FACTS)
+        made.append(inc["id"])
+    first, second = made
+    opened = [js(capsys, db, "case", "open", "--incident", str(first), "--violation", v, "--party-type", "person",
+                 "--party-name", "张三")["id"] for v in ("CSRQ-001", "CSRQ-002")]
+    js(capsys, db, "case", "open", "--violation", "CSRQ-001", "--party-type", "person", "--party-name", "李四",
+       "--place", "柳州市城中区")  # opened directly: no incident
+    assert sorted(r["id"] for r in js(capsys, db, "cases", "--incident", str(first))) == sorted(opened)
+    assert js(capsys, db, "cases", "--incident", f"incident:{first}", "--open") != []
+    assert js(capsys, db, "cases", "--incident", str(second)) == []
+    _out, err = ctl(capsys, db, "cases", "--incident", "x", rc=1)
+    assert "bad incident id" in err

@@ -211,6 +211,47 @@ def test_the_report_a_case_came_from_opens_beside_the_case_file(qtbot, seat):
         w.close()
 
 
+def test_the_incident_detail_names_the_cases_opened_from_it(qtbot, seat):
+    """Under an incident's detail, the cases opened from it, each a link: clicked, the case file comes in front with
+    that case selected, a closed case too (the list then shows every case); an incident with no case has no line."""
+    from console.cases import install
+    from console.incidents import install as install_workflow
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+
+    core, _clock, (late, _filed, done), _ = seat
+    closed_from = call(core, "case.show", case_id=done)["incident_id"]
+    bare = call(core, "incident.create", category="floating_garbage", priority="P3", lat=24.32, lon=109.40,
+                text="江面漂浮垃圾")["id"]
+    w = MainWindow(core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=1000)
+    w.slow_timer.stop()
+    wf = install_workflow(w, timers=False)
+    view = install(w)
+    w.show()
+    qtbot.addWidget(w)
+    try:
+        line = view.incident_cases
+        assert line is not None and w.show_side_tab("incidents")
+        wf.panel.detail.show_incident(closed_from)
+        qtbot.waitUntil(lambda: view.cases_read_for == closed_from, timeout=10000)
+        assert line.isVisible()
+        assert f"href='case:{done}'" in line.text() and f"Case {done}" in line.text()
+        assert view.panel.filter.currentData() == "open"  # the closed case is not in the list as it is
+        view.panel.detail.show_case(late)
+        qtbot.waitUntil(lambda: view.panel.detail.case_id == late, timeout=5000)
+        line.linkActivated.emit(f"case:{done}")
+        qtbot.waitUntil(lambda: view.panel.selected_case() == done, timeout=10000)
+        assert view.panel.filter.currentData() == "all" and view.panel.isVisible()
+        assert view.panel.detail.case_id == done
+        wf.panel.detail.show_incident(bare)  # no case: the line goes
+        qtbot.waitUntil(lambda: view.cases_read_for == bare, timeout=10000)
+        assert line.isHidden()
+    finally:
+        view.close()
+        wf.close()
+        w.close()
+
+
 def test_every_case_label_ships_in_chinese():
     zh = json.loads((ROOT / "resources/i18n/zh_CN.json").read_text(encoding="utf-8"))
     for table in (DOCUMENTS, OTHER_ACTS, EVIDENCE_KINDS, dict(FILTERS)):

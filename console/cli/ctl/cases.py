@@ -30,10 +30,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--awaiting-approval", action="store_true",
                    help="only cases whose penalty, outside the benchmark, waits for the shift lead's approval")
     p.add_argument("--officer", help="only cases this officer acted on")
+    p.add_argument("--incident", metavar="ID", help="only cases opened from this incident")
     p.add_argument("--reveal", action="store_true", help="show the parties' personal data (if allowed)")
     p.set_defaults(build=lambda a: ("cases", {"overdue": a.overdue, "open": a.open, "officer": a.officer,
                                               "reveal": a.reveal, "closed": a.closed,
-                                              "awaiting_approval": a.awaiting_approval}), render=R.render_list)
+                                              "awaiting_approval": a.awaiting_approval,
+                                              **({"incident_id": a.incident} if a.incident else {})}),
+                   render=R.render_list)
 
     case = sub.add_parser("case", parents=parents, help="open, show and advance an enforcement case")
     cs = case.add_subparsers(dest="case_command", required=True)
