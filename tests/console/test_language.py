@@ -52,3 +52,18 @@ def test_the_console_itself_starts_in_chinese_under_the_c_locale(tmp_path) -> No
     r = subprocess.run([sys.executable, "-c", probe.replace("create_app()", "create_app(lang='en')")], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.stdout.split() == ["en", "Quit"]  # --lang says otherwise
+
+
+def test_the_notes_the_core_writes_itself_ship_in_chinese() -> None:
+    """A note the core records on its own (an incident verified on entry or on assignment, a citizen's photo) is
+    shown through the catalogue in the timeline: each has its Chinese."""
+    import json
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    notes = set()
+    for f in (root / "dispatch").rglob("*.py"):
+        notes |= set(re.findall(r'(?:note=|"note": )"([a-z][^"]+)"', f.read_text(encoding="utf-8")))
+    assert {"verified on entry", "verified on assignment"} <= notes
+    zh = json.loads((root / "resources" / "i18n" / "zh_CN.json").read_text(encoding="utf-8"))
+    assert sorted(n for n in notes if not zh.get(n)) == []
