@@ -57,7 +57,7 @@ def handled_reports(city: City | None = None) -> dict[str, DemoReport]:
         if not city.is_water(c.y, c.x):
             out["CSRQ-002"] = DemoReport("street_vending", "P4", c.y, c.x, "人行道上摆摊经营水果，占道约6平方米",
                                          "patrol", city.patrol_zones[0].name, "执法队员巡查")
-    lat, lon, _ = city.point_along_river(0.5)  # the open water reports are at 0.32 and 0.71 of its length
+    lat, lon, _ = city.point_along_river(0.55)  # in Yufeng district; the open water reports are at 0.32 and 0.71
     out["SWHJ-001"] = DemoReport("floating_garbage", "P3", lat, lon, "有人从停靠船只向江中倾倒生活垃圾",
                                  "patrol", segment_name(city, lat, lon), "巡逻艇巡查")
     return out

@@ -72,3 +72,18 @@ def test_never_beside_a_bureaus_own_roster(tmp_path) -> None:  # type: ignore[no
         assert ops.call(core, "cases", {}, actor="shift_lead:test") == []
     finally:
         core.close()
+
+
+def test_the_handled_reports_lie_in_a_district_and_where_their_category_happens() -> None:
+    """Each counts under a district in the dashboard's figures (not under "—"), and a water report is on the water."""
+    from shapely.geometry import Point
+
+    from dispatch.city.data import load_city
+    from dispatch.demo.cases import handled_reports
+
+    city = load_city()
+    reports = handled_reports(city)
+    assert sorted(reports) == ["CSRQ-001", "CSRQ-002", "SWHJ-001"]
+    for r in reports.values():
+        assert any(d.geometry.contains(Point(r.lon, r.lat)) for d in city.districts), r
+        assert city.is_water(r.lat, r.lon) == (r.category == "floating_garbage"), r
