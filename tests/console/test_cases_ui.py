@@ -49,6 +49,26 @@ def seat(qtbot, tmp_path):
     core.close()
 
 
+@pytest.fixture
+def console(qtbot, seat):
+    """The console's window with the incident queue and detail and the case file, as `main.py` installs them."""
+    from console.cases import install
+    from console.incidents import install as install_workflow
+    from console.main_window import MainWindow
+    from dispatch.city.data import load_city
+
+    w = MainWindow(seat[0], load_city().geojson(), lang="en", store_label="test", push_interval_ms=1000)
+    w.slow_timer.stop()
+    wf = install_workflow(w, timers=False)
+    view = install(w)
+    w.show()
+    qtbot.addWidget(w)
+    yield w, wf, view
+    view.close()
+    wf.close()
+    w.close()
+
+
 def texts(panel, col):
     return [panel.table.item(r, col).text() for r in range(panel.table.rowCount())]
 
@@ -172,84 +192,54 @@ def test_cases_tab_in_the_main_window_with_its_overdue_badge(qtbot, seat):
     w.close()
 
 
-def test_the_report_a_case_came_from_opens_beside_the_case_file(qtbot, seat):
+def test_the_report_a_case_came_from_opens_beside_the_case_file(qtbot, seat, console):
     """The case header names the report the case was opened from as a link: clicked, the incident detail shows that
     report (closed ones too, with their history) and the map centres on it, while the case file stays in front."""
-    from console.cases import install
-    from console.incidents import install as install_workflow
-    from console.main_window import MainWindow
-    from dispatch.city.data import load_city
-
     core, _clock, (late, filed, _done), _ = seat
     iid = call(core, "case.show", case_id=late)["incident_id"]
     other = call(core, "case.show", case_id=filed)["incident_id"]
     assert None not in (iid, other) and iid != other
-    w = MainWindow(core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=1000)
-    w.slow_timer.stop()
-    wf = install_workflow(w, timers=False)
-    view = install(w)
-    w.show()
-    qtbot.addWidget(w)
-    try:
-        assert w.show_side_tab("cases")
-        detail = view.panel.detail
-        detail.show_case(late)
-        qtbot.waitUntil(lambda: detail.data is not None and detail.data["id"] == late, timeout=10000)
-        assert f"href='incident:{iid}'" in detail.header.text()
-        qtbot.waitUntil(lambda: other in wf.panel.model.index_of, timeout=10000)
-        wf.panel.select_incident(other)  # the dispatcher's last pick
-        qtbot.waitUntil(lambda: wf.panel.detail.incident_id == other, timeout=5000)
-        with qtbot.waitSignal(wf.panel.incident_selected, timeout=5000) as picked:  # the map centres on it
-            detail.header.linkActivated.emit(f"incident:{iid}")
-        assert picked.args == [iid]
-        qtbot.waitUntil(lambda: wf.panel.detail.incident_id == iid, timeout=5000)
-        qtbot.waitUntil(lambda: wf.panel.detail.isVisible(), timeout=5000)
-        assert view.panel.isVisible()  # the case file is still in front, not hidden behind the queue's tab
-    finally:
-        view.close()
-        wf.close()
-        w.close()
+    w, wf, view = console
+    assert w.show_side_tab("cases")
+    detail = view.panel.detail
+    detail.show_case(late)
+    qtbot.waitUntil(lambda: detail.data is not None and detail.data["id"] == late, timeout=10000)
+    assert f"href='incident:{iid}'" in detail.header.text()
+    qtbot.waitUntil(lambda: other in wf.panel.model.index_of, timeout=10000)
+    wf.panel.select_incident(other)  # the dispatcher's last pick
+    qtbot.waitUntil(lambda: wf.panel.detail.incident_id == other, timeout=5000)
+    with qtbot.waitSignal(wf.panel.incident_selected, timeout=5000) as picked:  # the map centres on it
+        detail.header.linkActivated.emit(f"incident:{iid}")
+    assert picked.args == [iid]
+    qtbot.waitUntil(lambda: wf.panel.detail.incident_id == iid, timeout=5000)
+    qtbot.waitUntil(lambda: wf.panel.detail.isVisible(), timeout=5000)
+    assert view.panel.isVisible()  # the case file is still in front, not hidden behind the queue's tab
 
 
-def test_the_incident_detail_names_the_cases_opened_from_it(qtbot, seat):
+def test_the_incident_detail_names_the_cases_opened_from_it(qtbot, seat, console):
     """Under an incident's detail, the cases opened from it, each a link: clicked, the case file comes in front with
     that case selected, a closed case too (the list then shows every case); an incident with no case has no line."""
-    from console.cases import install
-    from console.incidents import install as install_workflow
-    from console.main_window import MainWindow
-    from dispatch.city.data import load_city
-
     core, _clock, (late, _filed, done), _ = seat
     closed_from = call(core, "case.show", case_id=done)["incident_id"]
     bare = call(core, "incident.create", category="floating_garbage", priority="P3", lat=24.32, lon=109.40,
                 text="江面漂浮垃圾")["id"]
-    w = MainWindow(core, load_city().geojson(), lang="en", store_label="test", push_interval_ms=1000)
-    w.slow_timer.stop()
-    wf = install_workflow(w, timers=False)
-    view = install(w)
-    w.show()
-    qtbot.addWidget(w)
-    try:
-        line = view.incident_cases
-        assert line is not None and w.show_side_tab("incidents")
-        wf.panel.detail.show_incident(closed_from)
-        qtbot.waitUntil(lambda: view.cases_read_for == closed_from, timeout=10000)
-        assert line.isVisible()
-        assert f"href='case:{done}'" in line.text() and f"Case {done}" in line.text()
-        assert view.panel.filter.currentData() == "open"  # the closed case is not in the list as it is
-        view.panel.detail.show_case(late)
-        qtbot.waitUntil(lambda: view.panel.detail.case_id == late, timeout=5000)
-        line.linkActivated.emit(f"case:{done}")
-        qtbot.waitUntil(lambda: view.panel.selected_case() == done, timeout=10000)
-        assert view.panel.filter.currentData() == "all" and view.panel.isVisible()
-        assert view.panel.detail.case_id == done
-        wf.panel.detail.show_incident(bare)  # no case: the line goes
-        qtbot.waitUntil(lambda: view.cases_read_for == bare, timeout=10000)
-        assert line.isHidden()
-    finally:
-        view.close()
-        wf.close()
-        w.close()
+    w, wf, view = console
+    line = view.incident_cases
+    assert line is not None and w.show_side_tab("incidents")
+    wf.panel.detail.show_incident(closed_from)
+    qtbot.waitUntil(lambda: view.cases_read_for == closed_from, timeout=10000)
+    assert line.isVisible()
+    assert f"href='case:{done}'" in line.text() and f"Case {done}" in line.text()
+    assert view.panel.filter.currentData() == "open"  # the closed case is not in the list as it is
+    view.panel.detail.show_case(late)
+    qtbot.waitUntil(lambda: view.panel.detail.case_id == late, timeout=5000)
+    line.linkActivated.emit(f"case:{done}")
+    qtbot.waitUntil(lambda: view.panel.selected_case() == done, timeout=10000)
+    assert view.panel.filter.currentData() == "all" and view.panel.isVisible()
+    assert view.panel.detail.case_id == done
+    wf.panel.detail.show_incident(bare)  # no case: the line goes
+    qtbot.waitUntil(lambda: view.cases_read_for == bare, timeout=10000)
+    assert line.isHidden()
 
 
 def test_every_case_label_ships_in_chinese():
