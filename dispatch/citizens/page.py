@@ -1,5 +1,7 @@
 """The citizen page's own entries: filing a report from the page (source "web"), limited per client address,
-and the city's map (rivers, roads) as GeoJSON for its base layer: no tiles, nothing from elsewhere.
+and the city's map as GeoJSON for its base layer: no tiles, nothing from elsewhere. Only what a citizen finds their
+way by (`PUBLIC_LAYERS`: the river, roads, bridges, districts): not the bureau's patrol zones, and no point of the
+city's (building sites, disposal sites, docks), which the page would draw as pins beside the one the citizen sets.
 
 The page is static (resources/citizens/); it reads through the v2 endpoint like any client and files here,
 where no API key is needed: the per-address rate limit and the same checks as v2 POST stand guard.
@@ -15,6 +17,15 @@ from dispatch.citizens.services import lang_of
 from dispatch.errors import Refused
 
 PAGE_KEY = "web-page"
+PUBLIC_LAYERS = frozenset({"river", "road", "bridge", "district"})
+
+
+def public_city() -> dict[str, Any]:
+    """The city's GeoJSON with the features of `PUBLIC_LAYERS` only."""
+    from dispatch.city.data import load_city
+
+    gj = load_city().geojson()
+    return {**gj, "features": [f for f in gj["features"] if f.get("properties", {}).get("layer") in PUBLIC_LAYERS]}
 
 
 def page_routes(server: Any) -> list[Any]:
@@ -45,9 +56,6 @@ def page_routes(server: Any) -> list[Any]:
     async def city(_request: Any) -> Any:
         from starlette.responses import JSONResponse
 
-        from dispatch.city.data import load_city
-
-        return JSONResponse(await run_in_threadpool(lambda: load_city().geojson()),
-                            headers={"Cache-Control": "public, max-age=3600"})
+        return JSONResponse(await run_in_threadpool(public_city), headers={"Cache-Control": "public, max-age=3600"})
 
     return [Route("/open311/page/report", report, methods=["POST"]), Route("/open311/page/city.geojson", city)]

@@ -43,12 +43,11 @@
   }
   function show(el, text) { el.textContent = text; el.hidden = false; }
 
-  // ---- map: the city's rivers and roads from this server, no tiles needed
+  // ---- map: the city's river, roads, bridges and districts from this server (only those), no tiles needed
   var map = L.map("map", { zoomControl: true }).setView([24.326, 109.415], 13);
   fetch("page/city.geojson").then(function (r) { return r.json(); }).then(function (gj) {
     L.geoJSON(gj, {
       interactive: false,
-      filter: function (f) { var k = f.properties.layer || ""; return k !== "river_segment" && k !== "river_centerline"; },
       style: function (f) {
         return f.properties.layer === "river" ? { color: "#4a90d9", weight: 1, fillColor: "#8ec1ea", fillOpacity: 0.7 }
                                               : { color: "#9aa5b1", weight: 2, fillOpacity: 0.05 };

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 
+import httpx
 import pytest
 
 from dispatch import ops
@@ -48,8 +49,15 @@ def test_file_a_report_with_a_photo_follow_and_rate_it(core, server, browser, tm
     wait.until(lambda d: d.find_element(By.ID, "service").get_attribute("data-loaded") == "1")
     assert browser.find_element(By.ID, "submit").text == "提交"  # zh_CN by default
     assert browser.execute_script("return typeof L") == "object"  # Leaflet served by the endpoint itself
+    # the base map drawn: the river, roads and districts, and no pin of the city's (sites, docks) beside the
+    # citizen's own; the bureau's patrol zones are not published
+    wait.until(lambda d: d.execute_script("return document.querySelectorAll('#map path').length") > 0)
+    assert browser.execute_script("return document.querySelectorAll('#map .leaflet-marker-icon').length") == 0
+    served = {f["properties"]["layer"] for f in httpx.get(server.url + "page/city.geojson").json()["features"]}
+    assert served == {"river", "road", "bridge", "district"}
     ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "map"), 30, 20).click().perform()
     wait.until(lambda d: d.find_element(By.ID, "lat").get_attribute("value"))
+    assert browser.execute_script("return document.querySelectorAll('#map .leaflet-marker-icon').length") == 1
     Select(browser.find_element(By.ID, "service")).select_by_value("illegal_dumping")
     browser.find_element(By.ID, "description").send_keys("路边一堆建筑垃圾")
     browser.find_element(By.ID, "phone").send_keys("13800138000")
