@@ -210,13 +210,13 @@ class IncidentDetail(QWidget):
             self.banner.hide()
             self.queue_anyway.hide()
             self.note.clear()
+            self.incident_shown.emit(None)  # what others show of the last one goes until this one is loaded
         self.incident_id = incident_id
         if incident_id is None:
             self.incident = None
             self.title.setText(self.tr("Select an incident in the queue"))
             self._set_enabled(False)
             self.recommend.hide()
-            self.incident_shown.emit(None)
             return
         self.reload()
 
