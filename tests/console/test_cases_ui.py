@@ -231,6 +231,10 @@ def test_the_incident_detail_names_the_cases_opened_from_it(qtbot, seat, console
     assert line.isVisible()
     assert f"href='case:{done}'" in line.text() and f"Case {done}" in line.text()
     assert view.panel.filter.currentData() == "open"  # the closed case is not in the list as it is
+    wf.panel.detail.show_incident(99999)  # a report that will not load: the last one's cases go at once
+    assert line.isHidden()
+    wf.panel.detail.show_incident(closed_from)
+    qtbot.waitUntil(lambda: line.isVisible(), timeout=10000)
     view.panel.detail.show_case(late)
     qtbot.waitUntil(lambda: view.panel.detail.case_id == late, timeout=5000)
     line.linkActivated.emit(f"case:{done}")
