@@ -9,6 +9,8 @@ where no API key is needed: the per-address rate limit and the same checks as v2
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from dispatch.citizens import wire
@@ -20,12 +22,15 @@ PAGE_KEY = "web-page"
 PUBLIC_LAYERS = frozenset({"river", "road", "bridge", "district"})
 
 
-def public_city() -> dict[str, Any]:
-    """The city's GeoJSON with the features of `PUBLIC_LAYERS` only."""
+@functools.cache
+def public_city_json() -> bytes:
+    """The city's GeoJSON with the features of `PUBLIC_LAYERS` only, encoded once (the city does not change while
+    the program runs; building it is ~4 ms, on every page load before)."""
     from dispatch.city.data import load_city
 
     gj = load_city().geojson()
-    return {**gj, "features": [f for f in gj["features"] if f.get("properties", {}).get("layer") in PUBLIC_LAYERS]}
+    public = {**gj, "features": [f for f in gj["features"] if f.get("properties", {}).get("layer") in PUBLIC_LAYERS]}
+    return json.dumps(public, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def page_routes(server: Any) -> list[Any]:
@@ -54,8 +59,7 @@ def page_routes(server: Any) -> list[Any]:
         return Response(body, status_code=status, media_type=wire.CONTENT_TYPES["json"], headers=headers)
 
     async def city(_request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        return JSONResponse(await run_in_threadpool(public_city), headers={"Cache-Control": "public, max-age=3600"})
+        return Response(await run_in_threadpool(public_city_json), media_type=wire.CONTENT_TYPES["json"],
+                        headers={"Cache-Control": "public, max-age=3600"})
 
     return [Route("/open311/page/report", report, methods=["POST"]), Route("/open311/page/city.geojson", city)]
