@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from console import theme
-from console.cases.common import stage_label, violation_label
+from console.cases.common import link_target, stage_label, violation_label
 from console.cases.panel import CasesPanel
 from console.incidents.common import run_op
 
@@ -39,15 +39,18 @@ class CasesView(QObject):
         if hasattr(window, "closing"):
             window.closing.connect(self.close)
 
+    def _incidents(self) -> Any:
+        """The incident queue's panel (its detail below it), or None on a window without the incident workflow."""
+        return getattr(getattr(self.window, "workflow", None), "panel", None)
+
     def _selected_incident(self) -> dict[str, Any] | None:
         """The incident open in the incident detail, if any: a new case is opened from it."""
-        wf = getattr(self.window, "workflow", None)
-        return getattr(getattr(getattr(wf, "panel", None), "detail", None), "incident", None)
+        return getattr(getattr(self._incidents(), "detail", None), "incident", None)
 
     def show_incident(self, incident_id: int) -> None:
         """The report a case was opened from, in the incident detail (its history: who went, what they found) and on
         the map, beside the case file, which stays in front."""
-        panel = getattr(getattr(self.window, "workflow", None), "panel", None)
+        panel = self._incidents()
         if panel is None:
             return
         panel.select_incident(incident_id)  # a closed report too: the queue then shows every incident
@@ -55,7 +58,7 @@ class CasesView(QObject):
 
     # ------------------------------------------- the incident detail: the cases opened from the incident shown
     def _follow_incident_detail(self) -> None:
-        detail = getattr(getattr(getattr(self.window, "workflow", None), "panel", None), "detail", None)
+        detail = getattr(self._incidents(), "detail", None)
         if detail is None:
             return
         label = self.incident_cases = QLabel(detail)
@@ -93,9 +96,9 @@ class CasesView(QObject):
         self.incident_cases.show()
 
     def _case_link(self, href: str) -> None:
-        kind, _, ident = href.partition(":")
-        if kind == "case" and ident.isdigit():
-            self.show_case(int(ident))
+        cid = link_target(href, "case")
+        if cid is not None:
+            self.show_case(cid)
 
     def show_case(self, case_id: int) -> None:
         """Case `case_id` in front, selected in the case file (shown in every list filter if the current one hides

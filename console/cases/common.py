@@ -83,6 +83,13 @@ def violation_label(v: dict[str, Any], code: bool = True) -> str:
     return f"{v.get('code', '') if code else ''} {name or ''}".strip()
 
 
+def link_target(href: str, kind: str) -> int | None:
+    """The id of a rich-text link `<a href='KIND:ID'>` (the case header's report, the incident detail's cases), or
+    None for a link of another kind or a malformed one."""
+    k, _, ident = href.partition(":")
+    return int(ident) if k == kind and ident.isdigit() else None
+
+
 def countdown(remaining_s: float) -> str:
     """'12 d 03:04:05' left, '-2 d 01:00:00' past; under a day 'hh:mm:ss'."""
     sign = "-" if remaining_s < 0 else ""

@@ -43,6 +43,7 @@ from console.cases.common import (
     countdown,
     deadline_label,
     document_label,
+    link_target,
     review_label,
     save_document,
     stage_label,
@@ -329,9 +330,9 @@ class CaseDetail(QWidget):
                on_refused=self.show_refusal, quiet=True)
 
     def _link(self, href: str) -> None:
-        kind, _, ident = href.partition(":")
-        if kind == "incident" and ident.isdigit():
-            self.incident_requested.emit(int(ident))
+        iid = link_target(href, "incident")
+        if iid is not None:
+            self.incident_requested.emit(iid)
 
     # ---------------------------------------------------------------- render
     def render(self, d: dict[str, Any]) -> None:
