@@ -143,9 +143,7 @@ def _handled(core: Any, call: Any, r: DemoReport, kind: str, found: str) -> int 
                      if u.kind.value == kind and u.status.value == "available"), None)
     if unit is None:
         return None
-    iid = call("incident.create", {"category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon,
-                                   "text": r.text, "source": r.source, "address": r.address, "reporter": r.reporter,
-                                   "verified": True})["id"]
+    iid = call("incident.create", {**r.args(), "verified": True})["id"]
     call("incident.assign", {"incident_id": iid, "unit_id": unit})
     for state, note in (("accepted", None), ("on_scene", None), ("resolved", found), ("closed", None)):
         call("incident.transition", {"incident_id": iid, "state": state, "note": note})

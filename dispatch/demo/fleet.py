@@ -153,6 +153,11 @@ class DemoReport:
     address: str | None = None
     reporter: str | None = None
 
+    def args(self) -> dict[str, Any]:
+        """The report as `incident.create`'s arguments."""
+        return {"category": self.category, "priority": self.priority, "lat": self.lat, "lon": self.lon,
+                "text": self.text, "source": self.source, "address": self.address, "reporter": self.reporter}
+
 
 def demo_reports(city: City | None = None) -> list[DemoReport]:
     """A few open reports across the city: on the water (for boats and cleaning vessels) and on land
@@ -200,7 +205,5 @@ def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:
         return []
     ids = []
     for r in demo_reports(city):
-        args = {"category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon, "text": r.text,
-                "source": r.source, "address": r.address, "reporter": r.reporter}
-        ids.append(ops.call(core, "incident.create", args, actor=actor)["id"])
+        ids.append(ops.call(core, "incident.create", r.args(), actor=actor)["id"])
     return ids
