@@ -117,10 +117,10 @@ def word(snake: str) -> str:
 
 
 def ago(seconds: float) -> str:
-    """A duration for display: "12 s", "5 min", "1.5 h"."""
+    """A duration for display in the UI's language: "12 s", "5 min", "1.5 h" (12 秒, 5 分钟, 1.5 小时)."""
     seconds = max(0.0, seconds)
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return t("%1 s").replace("%1", f"{seconds:.0f}")
     if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return t("%1 min").replace("%1", f"{seconds / 60:.0f}")
+    return t("%1 h").replace("%1", f"{seconds / 3600:.1f}")

@@ -67,3 +67,18 @@ def test_the_notes_the_core_writes_itself_ship_in_chinese() -> None:
     assert {"verified on entry", "verified on assignment"} <= notes
     zh = json.loads((root / "resources" / "i18n" / "zh_CN.json").read_text(encoding="utf-8"))
     assert sorted(n for n in notes if not zh.get(n)) == []
+
+
+def test_durations_speak_the_ui_language() -> None:
+    """The field client's "45 min left" and "last contact 3 s ago", the unit board's last fix: durations are
+    words of the UI's language, as the rest of the sentence is (it read "剩余 45 min", "1 s前")."""
+    from console.catalogue import ago, current_language, use_language
+
+    was = current_language()
+    try:
+        use_language("zh_CN")
+        assert [ago(5), ago(45 * 60), ago(5400)] == ["5 秒", "45 分钟", "1.5 小时"]
+        use_language("en")
+        assert [ago(5), ago(45 * 60), ago(5400)] == ["5 s", "45 min", "1.5 h"]
+    finally:
+        use_language(was)
