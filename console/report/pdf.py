@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dispatch.outfiles import write_whole
+
 
 def html_to_pdf(app: Any, page_html: str, out: Path, *, timeout_s: float = 60.0) -> None:
-    """Load `page_html` in an offscreen page and print it to `out` (A4). Raises RuntimeError on failure."""
-    from PySide6.QtCore import QEventLoop, QMarginsF, QTimer, QUrl
+    """Load `page_html` in an offscreen page and print it to `out` (A4), written whole and
+    readable as any file the user makes (dispatch/outfiles.py). Raises RuntimeError on failure."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QMarginsF, QTimer, QUrl
     from PySide6.QtGui import QPageLayout, QPageSize
     from PySide6.QtWebEngineCore import QWebEnginePage
 
@@ -23,19 +26,23 @@ def html_to_pdf(app: Any, page_html: str, out: Path, *, timeout_s: float = 60.0)
             return
         layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                              QMarginsF(12, 12, 12, 12))
-        page.printToPdf(str(out), layout)
+        page.printToPdf(printed, layout)  # the bytes: we write the file (Chromium would make it 0600)
 
-    def printed(path: str, ok: bool) -> None:
-        result["ok"] = ok
+    def printed(data: Any) -> None:
+        result["pdf"] = bytes(data)
         loop.quit()
 
     page.loadFinished.connect(loaded)
-    page.pdfPrintingFinished.connect(printed)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     page.setHtml(page_html, QUrl("about:blank"))
     loop.exec()
     page.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # gone before the profile is released
     if "error" in result:
         raise RuntimeError(result["error"])
-    if not result.get("ok"):
+    if not result.get("pdf"):
         raise RuntimeError(f"printing the report to {out} failed or timed out")
+    try:
+        write_whole(out, result["pdf"])
+    except OSError as exc:
+        raise RuntimeError(f"cannot write {out}: {exc.strerror or exc}") from None

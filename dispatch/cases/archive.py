@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from dispatch.cases import law
 from dispatch.cases.book import book, detail, get, parse_id
 from dispatch.errors import Refused
 from dispatch.ops import op
+from dispatch.outfiles import temp_beside
 
 FORMAT = "liuzhou-case-dossier"
 FORMAT_VERSION = 1
@@ -137,7 +137,10 @@ def _write_zip(dest: Path, files: list[tuple[str, Path | bytes]], now: float) ->
     stamp = datetime.fromtimestamp(now, law.CST).timetuple()[:6]
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".dossier-")
+        fd, tmp = temp_beside(dest, prefix=".dossier-")  # readable as any file the user makes, not 0600
+    except OSError as exc:
+        raise Refused(f"cannot write {dest}: {exc.strerror or exc}", "unwritable") from None
+    try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
             for name, src in files:
                 zi = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
@@ -150,8 +153,11 @@ def _write_zip(dest: Path, files: list[tuple[str, Path | bytes]], now: float) ->
                         for chunk in iter(lambda inp=inp: inp.read(1 << 20), b""):
                             outp.write(chunk)
         os.replace(tmp, dest)
-    except OSError as exc:
-        raise Refused(f"cannot write {dest}: {exc.strerror or exc}", "unwritable") from None
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)  # no half dossier left beside the folder's files
+        if isinstance(exc, OSError):
+            raise Refused(f"cannot write {dest}: {exc.strerror or exc}", "unwritable") from None
+        raise
 
 
 def _metadata(info: dict[str, Any], code: str, bureau: str, rows: list[list[Any]], head_seq: int, head_hash: str,

@@ -37,6 +37,7 @@ from dispatch import fixes as stored_fixes
 from dispatch.city.leaflet import add_metric_scale
 from dispatch.errors import Refused
 from dispatch.fixblocks import FixWriter
+from dispatch.outfiles import temp_beside
 from dispatch.record.replay import Recording, iso_z, track_segments
 from dispatch.store import metadata
 
@@ -98,7 +99,7 @@ def write_replay_file(out: str | Path, t1: float, t2: float, events: list[tuple[
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".replay-", suffix=".tmp", dir=str(out.parent))
+        fd, tmp = temp_beside(out, prefix=".replay-")  # readable as any file the user makes, not 0600
         os.close(fd)
     except OSError as exc:
         raise Refused(f"cannot write {out}: {exc}", "bad_path") from None

@@ -4,6 +4,7 @@ and map, the same figures as ctl stats, both languages, and a PDF."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -86,6 +87,9 @@ def test_report_in_english_and_as_pdf(store):
     p = main("report", "--db", url, *period, "--out", str(tmp / "r.pdf"))
     assert p.returncode == 0, p.stderr
     assert (tmp / "r.pdf").read_bytes()[:5] == b"%PDF-" and (tmp / "r.pdf").stat().st_size > 20_000
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp / "r.pdf").stat().st_mode & 0o777 == 0o666 & ~umask  # for the shared folder too, not 0600
     p = main("report", "--db", url, "--from", "2025-11-01T00:00:00Z", "--to", "2025-10-01T00:00:00Z", "--out",
              str(tmp / "x.html"))
     assert p.returncode == 2 and "ends before it starts" in p.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 
@@ -23,6 +24,9 @@ def test_replay_file_round_trip(shift, tmp_path, capsys) -> None:  # type: ignor
     said = capsys.readouterr().out  # a line like every other command (issue 19, item 19), not JSON
     assert said.startswith(f"replay file {out}: ") and " units, " in said and " fixes" in said
     assert not said.lstrip().startswith("{")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # others may read it, as any file the user makes
     rf = open_replay_file(out)
     assert rf.window == pytest.approx((t1, t2), abs=1e-6)
     rec = rf.recording()
