@@ -11,6 +11,7 @@ import locale
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "resources" / "i18n"
 LANGUAGES = ("zh_CN", "en")
@@ -114,6 +115,18 @@ def status_label(status: str) -> str:
 def word(snake: str) -> str:
     """Any snake_case domain word (category, state...) to its display form."""
     return t(snake.replace("_", " ").capitalize())
+
+
+def place_text(r: dict[str, Any]) -> str:
+    """Where an incident is, in words: its address, else the named place it was filed at or near ("文惠路附近",
+    "柳江第3段": the core's `near`, dispatch/gazetteer/near.py), else ""."""
+    if r.get("address"):
+        return str(r["address"])
+    n = r.get("near")
+    if not isinstance(n, dict) or not n.get("name"):
+        return ""
+    name = str(n.get("name_en") or n["name"]) if _lang == "en" else str(n["name"])
+    return t("near %1").replace("%1", name) if n.get("m") else name
 
 
 def ago(seconds: float) -> str:

@@ -129,6 +129,16 @@ def list_officers(core: Any, actor: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------- cases
 
 
+def _near_words(inc: Any) -> str:
+    """An incident filed without an address, as a case's place: the named place it was filed near, then its
+    coordinates ("中山路中段附近（24.32650, 109.41020）"); the documents are in Chinese."""
+    where = f"{inc.lat:.5f}, {inc.lon:.5f}"
+    near = getattr(inc, "near", None)
+    if isinstance(near, dict) and near.get("name"):
+        return f"{near['name']}{'附近' if near.get('m') else ''}（{where}）"
+    return where
+
+
 @op("case.open")
 def open_case(core: Any, actor: str, violation: str, party_type: str, party_name: str,
               incident_id: Any = None, id_number: str | None = None, address: str | None = None,
@@ -149,7 +159,7 @@ def open_case(core: Any, actor: str, violation: str, party_type: str, party_name
             inc = get_incident(st, incident_id)
             iid = inc.id
             fx = fx or clean(inc.text)
-            pl = pl or clean(inc.address, 300) or f"{inc.lat:.5f}, {inc.lon:.5f}"
+            pl = pl or clean(inc.address, 300) or _near_words(inc)
             t = t if t is not None else inc.created_at
         src = clean(source, 20) or ("incident" if iid is not None else "direct")
         if src not in ("incident", "alert", "direct"):

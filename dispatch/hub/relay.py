@@ -15,7 +15,7 @@ from dispatch.store import NewEvent
 log = logging.getLogger(__name__)
 
 DETAIL_FIELDS = ("category", "priority", "summary", "title", "text", "description", "instructions", "deadline",
-                 "lat", "lon", "address", "location", "area", "name", "state", "created_at")
+                 "lat", "lon", "address", "near", "location", "area", "name", "state", "created_at")
 
 
 def messages_for(core: Any, ev: Any) -> list[tuple[str, dict[str, Any], str | None, int | None]]:

@@ -50,7 +50,7 @@ def _created(state: State, ev: Event, ch: Changes) -> None:
     inc = Incident(
         id=int(p["id"]), category=p["category"], priority=p["priority"], lat=float(p["lat"]), lon=float(p["lon"]),
         created_at=ev.ts, created_by=ev.actor, text=p.get("text"), source=p.get("source") or "other",
-        address=p.get("address"), reporter=p.get("reporter"), contact=p.get("contact"),
+        address=p.get("address"), near=p.get("near"), reporter=p.get("reporter"), contact=p.get("contact"),
         possible_duplicates=list(p.get("possible_duplicates") or []),
     )
     inc.clock = {"dispatch": ev.ts, "resolve": ev.ts}

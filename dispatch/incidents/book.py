@@ -48,6 +48,7 @@ class Incident:
     text: str | None = None
     source: str = "hotline"
     address: str | None = None
+    near: dict[str, Any] | None = None  # with no address: the named place it is at or near (dispatch/gazetteer/near.py)
     reporter: str | None = None
     contact: str | None = None
     unit_id: str | None = None  # the unit working it (dispatched .. on_scene); last one kept in `units`
@@ -82,6 +83,7 @@ class Incident:
             "lat": self.lat,
             "lon": self.lon,
             "address": self.address,
+            "near": self.near,
             "text": self.text,
             "source": self.source,
             "reporter": self.reporter,

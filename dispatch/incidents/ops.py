@@ -5,7 +5,8 @@ is derived from them by dispatch/incidents/appliers.py. The rules (states, trans
 the tables of dispatch/incidents/workflow.py.
 
 Event kinds (entity ``incident:<id>``):
-  incident.created        the report: category, priority, place, source, reporter, possible duplicates
+  incident.created        the report: category, priority, place, source, reporter, possible duplicates; with no
+                          address, "near" {name, name_en, kind, m}: the named place it is at (dispatch/gazetteer/near.py)
   incident.transitioned   {id, from, to, note, reason?, satisfaction?, merged_into?}
   incident.assigned       {id, unit_id, from, to="dispatched", note}
   incident.unassigned     {id, unit_id, from, to="verified", note}
@@ -23,6 +24,7 @@ import logging
 from typing import Any
 
 from dispatch.errors import NotFound, Refused
+from dispatch.gazetteer.near import near
 from dispatch.incidents.book import (
     actor_unit,
     authorize,
@@ -91,6 +93,9 @@ def create_incident(
     prio = parse_priority(priority)
     src = parse_source(source).value
     la, lo = check_latlon(lat, lon)
+    addr = clean_text(address, 500)
+    # no address (a map click, a citizen's tap, an alert): the named place it is at, recorded as the dispatcher saw it
+    place = None if addr else near(core.state, la, lo)
     created: list[int] = []
 
     def decide(state: State) -> list[NewEvent]:
@@ -105,7 +110,8 @@ def create_incident(
             "lon": lo,
             "text": clean_text(text),
             "source": src,
-            "address": clean_text(address, 500),
+            "address": addr,
+            **({"near": place} if place else {}),
             "reporter": clean_text(reporter, 200),
             "contact": clean_text(contact, 200),
             "possible_duplicates": find_duplicates(state, cat, la, lo, now),
