@@ -292,12 +292,15 @@ class FieldWindow(QMainWindow):
         self._show_current()
 
     def ask_decline(self) -> None:
-        if self._current() is None:
+        a = self._current()
+        if a is None:
             return
         reasons = [self.tr("Unit not available"), self.tr("Too far away"), self.tr("Equipment fault"),
                    self.tr("Unsafe conditions"), self.tr("Already on another job"), self.tr("Cannot reach the place")]
-        dlg = ChoiceDialog(self.tr("Decline assignment"), self.tr("Why can this unit not take it?"), reasons,
-                           other=self.tr("Other reason or details…"), required=True, parent=self)
+        taken = a.get("progress") is not None
+        dlg = ChoiceDialog(self.tr("Hand back assignment") if taken else self.tr("Decline assignment"),
+                           self.tr("Why can this unit not finish it?") if taken else self.tr("Why can this unit not take it?"),
+                           reasons, other=self.tr("Other reason or details…"), required=True, parent=self)
         dlg.accepted.connect(lambda: self.decline_current(dlg.answer()))
         self.decline_dialog = dlg
         dlg.open()
@@ -307,7 +310,8 @@ class FieldWindow(QMainWindow):
         if a is None or not reason.strip():
             return
         self.link.decline(a["ref"], reason.strip())
-        self._finish(a, self.tr("Declined: %1").replace("%1", self._title(a)))
+        said = self.tr("Handed back: %1") if a.get("progress") is not None else self.tr("Declined: %1")
+        self._finish(a, said.replace("%1", self._title(a)))
 
     def report(self, status: str, note: str | None = None) -> None:
         a = self._current()
@@ -412,6 +416,8 @@ class FieldWindow(QMainWindow):
         self.progress.setText(self.tr("Status: %1").replace("%1", labels.get(progress, str(progress))))
         self.accept_button.setEnabled(progress is None)
         self.decline_button.setEnabled(progress in (None, "accepted", "en_route"))
+        # once taken, a job is no longer declined but handed back (a breakdown on the way): the same answer, other words
+        self.decline_button.setText(self.tr("Decline…") if progress is None else self.tr("Hand back…"))
         self.en_route_button.setEnabled(progress == "accepted")
         self.on_scene_button.setEnabled(progress in ("accepted", "en_route"))
         self.resolved_button.setEnabled(progress == "on_scene")

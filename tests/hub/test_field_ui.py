@@ -104,6 +104,25 @@ def test_decline_with_a_reason_returns_the_incident(link, windows, qtbot) -> Non
     assert w.current is None and w.idle.isVisible()
 
 
+def test_a_job_taken_is_handed_back_not_declined(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Accepted, then the engine fails on the way: the button said "Decline…" still; it says "Hand back…", and
+    the incident goes back to the dispatcher with the reason, as a decline does."""
+    w = windows("boat-01")
+    iid = assign_new(link.core, "boat-01")
+    qtbot.waitUntil(lambda: w.current == f"incident:{iid}", timeout=10000)
+    assert w.decline_button.text() == "Decline…"
+    qtbot.mouseClick(w.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: incident_state(link.core, iid) == "accepted", timeout=10000)
+    assert w.decline_button.text() == "Hand back…" and w.decline_button.isEnabled()
+    qtbot.mouseClick(w.decline_button, Qt.MouseButton.LeftButton)
+    dlg = w.decline_dialog
+    assert dlg is not None and dlg.windowTitle() == "Hand back assignment"
+    qtbot.mouseClick(dlg.buttons[2], Qt.MouseButton.LeftButton)  # "Equipment fault"
+    qtbot.mouseClick(dlg.box.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: incident_state(link.core, iid) == "verified", timeout=10000)
+    assert w.current is None and "Handed back" in w.banner.text()
+
+
 def test_status_buttons_walk_the_incident(link, windows, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = windows("boat-01")
     iid = assign_new(link.core, "boat-01")
