@@ -25,7 +25,15 @@ from dispatch.citizens.photos import clean_photo
 from dispatch.citizens.public import followed, public_request
 from dispatch.citizens.services import SERVICES, lang_of
 from dispatch.errors import NotFound, Refused
-from dispatch.incidents.book import book, check_latlon, find_duplicates, get, incident_event, parse_id
+from dispatch.incidents.book import (
+    book,
+    check_latlon,
+    find_duplicates,
+    get,
+    incident_event,
+    near_field,
+    parse_id,
+)
 from dispatch.incidents.workflow import State as IState
 from dispatch.ops import op
 from dispatch.state import State
@@ -107,6 +115,7 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
     reporter = " ".join(x for x in (f["first_name"], f["last_name"]) if x) or None
     contact = " / ".join(x for x in (f["phone"], f["email"]) if x) or None
     filed: list[Any] = []
+    where = near_field(core.state, f["address_string"], f["lat"], f["lon"])  # the place named, with no address
 
     def decide(st: State) -> list[NewEvent]:
         if api_key is not None and key_owner(st, api_key) is None:
@@ -115,7 +124,7 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
         now = core.clock()
         dups = find_duplicates(st, svc.code, f["lat"], f["lon"], now)
         report = {"category": svc.code, "priority": svc.priority, "lat": f["lat"], "lon": f["lon"], "text": text,
-                  "source": source, "address": f["address_string"], "reporter": reporter, "contact": contact}
+                  "source": source, "address": f["address_string"], **where, "reporter": reporter, "contact": contact}
         out = [incident_event("incident.created", iid, **report, possible_duplicates=dups)]
         atts = []
         if blob is not None:

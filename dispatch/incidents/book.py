@@ -330,6 +330,17 @@ def incident_event(kind: str, inc_id: int, **payload: Any) -> NewEvent:
     return NewEvent(kind, {"id": inc_id, **payload}, f"incident:{inc_id}")
 
 
+def near_field(state: State | None, address: str | None, lat: float, lon: float) -> dict[str, Any]:
+    """What `incident.created` carries besides an address: with none given (a map click, a citizen's tap, an
+    alert off every zone), {"near": the named place it is at or near} (dispatch/gazetteer/near.py); else {}."""
+    if address:
+        return {}
+    from dispatch.gazetteer.near import near
+
+    place = near(state, lat, lon)
+    return {"near": place} if place else {}
+
+
 def unit_status_event(unit_id: str, status: UnitStatus) -> NewEvent:
     return NewEvent("unit.status_set", {"id": unit_id, "status": status.value}, f"unit:{unit_id}")
 

@@ -24,7 +24,6 @@ import logging
 from typing import Any
 
 from dispatch.errors import NotFound, Refused
-from dispatch.gazetteer.near import near
 from dispatch.incidents.book import (
     actor_unit,
     authorize,
@@ -35,6 +34,7 @@ from dispatch.incidents.book import (
     get,
     incident_event,
     location_warnings,
+    near_field,
     open_assignments,
     overdue_now,
     parse_id,
@@ -95,7 +95,7 @@ def create_incident(
     la, lo = check_latlon(lat, lon)
     addr = clean_text(address, 500)
     # no address (a map click, a citizen's tap, an alert): the named place it is at, recorded as the dispatcher saw it
-    place = None if addr else near(core.state, la, lo)
+    where = near_field(core.state, addr, la, lo)
     created: list[int] = []
 
     def decide(state: State) -> list[NewEvent]:
@@ -111,7 +111,7 @@ def create_incident(
             "text": clean_text(text),
             "source": src,
             "address": addr,
-            **({"near": place} if place else {}),
+            **where,
             "reporter": clean_text(reporter, 200),
             "contact": clean_text(contact, 200),
             "possible_duplicates": find_duplicates(state, cat, la, lo, now),

@@ -12,7 +12,7 @@ from typing import Any
 from dispatch import fixes as stored_fixes
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.errors import NotFound, Refused
-from dispatch.incidents.book import book, find_duplicates, incident_event
+from dispatch.incidents.book import book, find_duplicates, incident_event, near_field
 from dispatch.jt808.ops import driver_at, photos_between
 from dispatch.ops import installs, op
 from dispatch.rules.alerts import FIELDS, alert_book
@@ -143,6 +143,7 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
     name = f"alert-{aid}-{a['rule']}-track.geojson"
     prio = priority or PRIORITY.get(a["severity"], "P2")
     made: list[int] = []
+    where = near_field(core.state, a.get("zone_name"), a["lat"], a["lon"])  # off every zone: the place it was at
 
     def decide(state: State) -> list[NewEvent]:
         cur = alert_book(state).alerts.get(aid)
@@ -156,7 +157,7 @@ def make_incident(core: Any, actor: str, alert_id: Any, minutes: float = 10.0, n
         evidence = {"sha256": sha, "size": size, "name": name, "points": len(track), "from": t1, "to": t2}
         return [
             incident_event("incident.created", iid, category=category, priority=prio, lat=a["lat"], lon=a["lon"],
-                           text=text[:4000], source="alert", address=a.get("zone_name"), reporter=None, contact=None,
+                           text=text[:4000], source="alert", address=a.get("zone_name"), **where, reporter=None, contact=None,
                            possible_duplicates=find_duplicates(state, category, a["lat"], a["lon"], core.clock()),
                            alert={"id": aid, "rule": a["rule"], "unit_id": a["unit_id"], "ts": a["ts"]}),
             incident_event("incident.attached", iid, sha256=sha, size=size, name=name,

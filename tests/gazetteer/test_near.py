@@ -99,3 +99,16 @@ def test_an_incident_without_address_records_where_it_is_and_a_case_takes_it(cor
                                         "incident_id": inc["id"]}, actor="ctl:li")
     shown = ops.call(core, "case.show", {"case_id": case["id"]}, actor="ctl:li")
     assert shown["place"] == "中山路中段附近（24.32650, 109.41020）"
+
+
+def test_a_citizens_report_with_no_address_names_its_place_too(core) -> None:  # type: ignore[no-untyped-def]
+    """Open311 and the citizen page file through their own operation, not incident.create: the same place."""
+    key = ops.call(core, "citizens.apikey_new", {"name": "city-app", "source": "app"}, actor="ctl:test")["api_key"]
+    lat, lon = river_point(0.55)
+    filed = ops.call(core, "citizens.file", {"api_key": key, "service_code": "floating_garbage", "lat": lat,
+                                             "long": lon, "description": "江面漂浮垃圾"}, actor="open311:city-app")
+    inc = ops.call(core, "incident.show", {"incident_id": filed["service_request_id"]}, actor="t")
+    assert inc["address"] is None and inc["near"] == near(core.state, lat, lon) and inc["near"]["kind"] == "segment"
+    told = ops.call(core, "citizens.file", {"api_key": key, "service_code": "illegal_dumping", "lat": 24.3265,
+                                            "long": 109.4102, "address_string": "中山路12号"}, actor="open311:city-app")
+    assert ops.call(core, "incident.show", {"incident_id": told["service_request_id"]}, actor="t")["near"] is None

@@ -229,6 +229,7 @@ def test_alerts_acknowledged_and_made_incidents_with_the_track_as_evidence(core,
     inc = call(core, "incident.show", {"incident_id": made["incident_id"]}, actor="t")
     assert inc["category"] == "illegal_dumping" and inc["source"] == "alert" and inc["priority"] == "P1"
     assert (inc["lat"], inc["lon"]) == (a["lat"], a["lon"]) and "truck-01" in inc["text"]
+    assert inc["address"] is None and inc["near"]["name"] == "城中区"  # off every zone: the place it was at
     att, shot = inc["attachments"]  # the track, and the photo its camera took then
     assert att["media_type"] == "application/geo+json" and made["evidence"]["points"] >= 600
     assert (shot["sha256"], shot["media_type"]) == (shots[1][0], "image/jpeg") and "camera 1" in shot["note"]
