@@ -45,7 +45,7 @@ class _CityIndex:
 
     def __init__(self) -> None:
         from dispatch.city.data import load_city
-        from dispatch.gazetteer.ops import city_entries
+        from dispatch.gazetteer.ops import road_crossings
 
         city = load_city()
         self.city = city
@@ -55,9 +55,9 @@ class _CityIndex:
         # (lon, lat) -> (x, y) metres: x = (lon - lon0) * m_lon, y = (lat - lat0) * m_lat
         m_lat = f.to_xy(lat0 + 1.0, lon0)[1]
         self._matrix = [f.m_per_deg_lon, 0.0, 0.0, m_lat, -lon0 * f.m_per_deg_lon, -lat0 * m_lat]
-        crossings = [e for e in city_entries() if e.kind == "intersection"]
-        self.crossings = [_Named(e.name, e.name_en, "crossing") for e in crossings]
-        self.crossing_xy = np.array([f.to_xy(e.lat, e.lon) for e in crossings] or np.empty((0, 2)))
+        crossings = road_crossings()
+        self.crossings = [_Named(name, en, "crossing") for _id, name, en, _lat, _lon, _aka in crossings]
+        self.crossing_xy = np.array([f.to_xy(lat, lon) for _id, _n, _e, lat, lon, _aka in crossings] or np.empty((0, 2)))
         kinds = {"road": "road", "bridge": "bridge", "dock": "dock", "construction_site": "site",
                  "disposal_site": "site"}
         groups = {"road": city.road_places, "bridge": city.bridges, "dock": city.docks,

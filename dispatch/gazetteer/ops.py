@@ -7,6 +7,7 @@ Event kinds (entity "places"): place.imported {places: [{id, name, name_en, kind
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import threading
@@ -38,8 +39,6 @@ def city_entries() -> list[Entry]:
 
 
 def _build_city() -> list[Entry]:
-    from shapely.geometry import Point
-
     from dispatch.city.data import load_city
 
     city = load_city()
@@ -55,8 +54,23 @@ def _build_city() -> list[Entry]:
         lat, lon = place.latlon
         out.append(Entry(p["id"], p["name"], kind, lat, lon, p.get("name_en", ""), "city",
                          keys_of(p["name"], p.get("name_en", ""))))
+    for ident, name, en, lat, lon, aliases in road_crossings():
+        out.append(Entry(ident, name, "intersection", lat, lon, en, "city", keys_of(name, en, aliases)))
+    return out
+
+
+@functools.cache
+def road_crossings() -> list[tuple[str, str, str, float, float, tuple[str, ...]]]:
+    """The crossings of the city's named roads, each pair of streets once: (id, "X与Y交叉口", "X & Y", lat, lon,
+    the other spellings searched). Built once; no search keys (pypinyin is slow to load: near.py needs only these)."""
+    from shapely.geometry import Point
+
+    from dispatch.city.data import load_city
+
+    city = load_city()
     roads = [(p.id, p.name, p.name_en, p.geometry) for p in city.road_places if p.name]
     seen: set[tuple[str, str]] = set()
+    out = []
     for i, (ida, na, ea, ga) in enumerate(roads):
         for idb, nb, eb, gb in roads[i + 1:]:
             base_a, base_b = _street(na), _street(nb)
@@ -67,10 +81,8 @@ def _build_city() -> list[Entry]:
                 continue
             pt = x if isinstance(x, Point) else x.representative_point()
             seen.add((base_a, base_b))
-            name = f"{base_a}与{base_b}交叉口"
-            en = f"{_street_en(ea)} & {_street_en(eb)}"
-            out.append(Entry(f"x-{ida}-{idb}", name, "intersection", pt.y, pt.x, en, "city",
-                             keys_of(name, en, (f"{base_a}{base_b}", f"{base_b}{base_a}"))))
+            out.append((f"x-{ida}-{idb}", f"{base_a}与{base_b}交叉口", f"{_street_en(ea)} & {_street_en(eb)}", pt.y, pt.x,
+                        (f"{base_a}{base_b}", f"{base_b}{base_a}")))
     return out
 
 
