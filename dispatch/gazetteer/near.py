@@ -10,7 +10,8 @@ showed "24.32650, 109.41020". `near` names the place instead, in this order:
 - else the district it lies in, distance 0;
 - else None (outside the city's map).
 
-The answer is {"name", "name_en", "kind", "m"} (metres, rounded to 10). The incident records it when it is filed
+The answer is {"name", "name_en", "kind" (the gazetteer's kinds: segment, bridge, intersection, road, dock, site, district,
+or an imported place's), "m"} (metres, rounded to 10). The incident records it when it is filed
 (dispatch/incidents/ops.py), so the description a dispatcher saw stays the same in the log and on replay.
 Distances are planar in the city's metric frame (dispatch/geo.py LocalFrame): under a metre per kilometre off.
 """
@@ -56,7 +57,7 @@ class _CityIndex:
         m_lat = f.to_xy(lat0 + 1.0, lon0)[1]
         self._matrix = [f.m_per_deg_lon, 0.0, 0.0, m_lat, -lon0 * f.m_per_deg_lon, -lat0 * m_lat]
         crossings = road_crossings()
-        self.crossings = [_Named(name, en, "crossing") for _id, name, en, _lat, _lon, _aka in crossings]
+        self.crossings = [_Named(name, en, "intersection") for _id, name, en, _lat, _lon, _aka in crossings]
         self.crossing_xy = np.array([f.to_xy(lat, lon) for _id, _n, _e, lat, lon, _aka in crossings] or np.empty((0, 2)))
         kinds = {"road": "road", "bridge": "bridge", "dock": "dock", "construction_site": "site",
                  "disposal_site": "site"}

@@ -43,7 +43,7 @@ def test_on_land_a_crossing_then_a_road_then_the_district() -> None:
     crossing = next(e for e in city_entries() if e.kind == "intersection")
     lat, lon = _offset(crossing.lat, crossing.lon, 30, 30)  # 42 m off
     got = near(None, lat, lon)
-    assert got is not None and got["kind"] == "crossing" and got["m"] == 40 and got["name"].endswith("交叉口")
+    assert got is not None and got["kind"] == "intersection" and got["m"] == 40 and got["name"].endswith("交叉口")
     assert near(None, 24.3265, 109.4102) == {"name": "中山路中段", "name_en": "Zhongshan Road (Middle)",
                                             "kind": "road", "m": 80}
 
