@@ -61,6 +61,9 @@ def create_app(argv: list[str] | None = None, lang: str | None = None,  # type: 
         _app = existing
         return existing
     check_platform(lang)
+    from dispatch.bureautime import use_bureau_time
+
+    use_bureau_time()  # the times shown are the bureau's, as its charts and documents are (dispatch/bureautime.py)
     register_scheme()
     QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication(argv or [sys.argv[0]])

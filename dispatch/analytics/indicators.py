@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dispatch.analytics.facts import Facts
-from dispatch.tasks.model import bureau_tz
+from dispatch.bureautime import bureau_tz
 
 GROUPS = ("unit", "team", "district", "category", "source", "priority", "segment", "road")
 RESPONSE_BINS_MIN = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440, 2880, 10080, 1e9)

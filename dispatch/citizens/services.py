@@ -8,13 +8,14 @@ its group says which part of the bureau answers it; attributes are the extra que
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from dispatch.bureautime import bureau_tz
 from dispatch.incidents.workflow import Category
 from dispatch.incidents.workflow import State as IState
 
-BUREAU_TZ = timezone(timedelta(hours=8), "CST")  # Asia/Shanghai: no daylight saving since 1991
+BUREAU_TZ = bureau_tz()  # Asia/Shanghai (dispatch/bureautime.py)
 LANGS = ("zh_CN", "en")
 
 AGENCIES = {

@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from dispatch.bureautime import bureau_tz
 from dispatch.city.data import City, load_city
 from dispatch.demo.fleet import DemoReport, segment_name
 from dispatch.demo.supervision import COMPANIES
@@ -89,7 +89,7 @@ def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:de
     def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
         return ops.call(core, name, args, actor=actor)  # type: ignore[no-any-return]
 
-    today = datetime.fromtimestamp(core.clock(), ZoneInfo("Asia/Shanghai")).date()
+    today = datetime.fromtimestamp(core.clock(), bureau_tz()).date()
     for oid, name, cert in OFFICERS:
         call("officer.add", {"officer_id": oid, "name": name, "certificate": cert, "team": TEAM,
                              "valid_from": (today - timedelta(days=400)).isoformat(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta, tzinfo
 from typing import Any
 
 from shapely.geometry import mapping
@@ -23,17 +22,6 @@ SEGMENT_HALF_WIDTH_M = 350.0  # wider than half the river anywhere, so a segment
 TRACK_GAP_S = 120.0  # fixes further apart than this (or TRACK_JUMP_M) are not joined into a swept line
 TRACK_JUMP_M = 600.0
 MIN_WATER_SHARE = 0.5  # a polygon mostly on land is refused
-
-
-def bureau_tz() -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Shanghai")
-    except Exception:  # no tz database: China has no DST, a fixed offset is exact
-        from datetime import timezone
-
-        return timezone(timedelta(hours=8), "CST")
 
 
 @dataclass

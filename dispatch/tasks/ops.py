@@ -20,12 +20,13 @@ from typing import Any
 
 from shapely.geometry import mapping
 
+from dispatch.bureautime import bureau_tz
 from dispatch.errors import NotFound, Refused
 from dispatch.ops import op
 from dispatch.state import State
 from dispatch.store import NewEvent
 from dispatch.tasks.coverage import area_for, progress
-from dispatch.tasks.model import COMPLETE_AT, DEFAULT_SWEEP_WIDTH_M, book, bureau_tz, get, parse_id
+from dispatch.tasks.model import COMPLETE_AT, DEFAULT_SWEEP_WIDTH_M, book, get, parse_id
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 
 from dispatch import ops
+from dispatch.bureautime import bureau_tz
 from dispatch.errors import NotFound, Refused
 from dispatch.geo import destination
-from dispatch.tasks.model import bureau_tz
 from tests.dispatch.incident_helpers import Clock, add_unit, make_core, river_point
 
 CENTER = river_point(0.5)
