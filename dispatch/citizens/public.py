@@ -105,6 +105,17 @@ def expected(state: State, inc: Incident) -> float | None:
     return start + book(state).config.limit(inc.category, inc.priority, "resolve")
 
 
+def near_words(near: dict[str, Any] | None, lang: str) -> str | None:
+    """A request filed with no address: the named place the bureau found it at ("中山路中段附近", "near Zhongshan Road
+    (Middle)"; dispatch/gazetteer/near.py), the spec's "description of location"; None without one."""
+    if not isinstance(near, dict) or not near.get("name"):
+        return None
+    if lang == "en":
+        name = str(near.get("name_en") or near["name"])
+        return f"near {name}" if near.get("m") else name
+    return f"{near['name']}附近" if near.get("m") else str(near["name"])
+
+
 def public_request(state: State, req: Request, lang: str, base_url: str = "", with_notes: bool = True
                    ) -> dict[str, Any] | None:
     """One service request in the spec's fields (plus the extensions ``notes``, ``rating``, ``duplicate_of``)."""
@@ -128,7 +139,7 @@ def public_request(state: State, req: Request, lang: str, base_url: str = "", wi
         "requested_datetime": w3c(req.created_at),
         "updated_datetime": w3c(max(own.updated_at, eff.updated_at, hist[-1]["datetime"] if hist else 0)),
         "expected_datetime": w3c(expected(state, eff)),
-        "address": mask(own.address),
+        "address": mask(own.address) if own.address else near_words(own.near, lang),
         "address_id": None,
         "zipcode": None,
         "lat": own.lat,

@@ -112,3 +112,16 @@ def test_a_citizens_report_with_no_address_names_its_place_too(core) -> None:  #
     told = ops.call(core, "citizens.file", {"api_key": key, "service_code": "illegal_dumping", "lat": 24.3265,
                                             "long": 109.4102, "address_string": "中山路12号"}, actor="open311:city-app")
     assert ops.call(core, "incident.show", {"incident_id": told["service_request_id"]}, actor="t")["near"] is None
+
+
+def test_an_open311_request_without_address_reads_its_place(core) -> None:  # type: ignore[no-untyped-def]
+    """GET requests/{id}: the spec's address is a "description of location"; a tap-only request had null."""
+    key = ops.call(core, "citizens.apikey_new", {"name": "city-app", "source": "app"}, actor="ctl:test")["api_key"]
+    rid = ops.call(core, "citizens.file", {"api_key": key, "service_code": "illegal_dumping", "lat": 24.3265,
+                                           "long": 109.4102}, actor="open311:city-app")["service_request_id"]
+    show = {"request_id": rid}
+    assert ops.call(core, "citizens.request", show, actor="t")["address"] == "中山路中段附近"
+    assert ops.call(core, "citizens.request", {**show, "lang": "en"}, actor="t")["address"] == "near Zhongshan Road (Middle)"
+    said = ops.call(core, "citizens.file", {"api_key": key, "service_code": "illegal_dumping", "lat": 24.3265,
+                                            "long": 109.4102, "address_string": "中山路12号"}, actor="open311:city-app")
+    assert ops.call(core, "citizens.request", {"request_id": said["service_request_id"]}, actor="t")["address"] == "中山路12号"
