@@ -6,6 +6,7 @@ display names of domain words. The console's translator (console/i18n.py) is bui
 
 from __future__ import annotations
 
+import functools
 import json
 import locale
 import os
@@ -117,16 +118,26 @@ def word(snake: str) -> str:
     return t(snake.replace("_", " ").capitalize())
 
 
-def place_text(r: dict[str, Any]) -> str:
-    """Where an incident is, in words: its address, else the named place it was filed at or near ("文惠路附近",
-    "柳江第3段": the core's `near`, dispatch/gazetteer/near.py), else ""."""
+def where_text(r: dict[str, Any], lang: str | None = None) -> str:
+    """Where an incident is, in words: its address, else the named place it was filed at or near ("中山路中段附近",
+    "柳江第3段": the core's `near`, dispatch/gazetteer/near.py), else "". In the UI's language, or `lang`'s (a
+    report written in another)."""
     if r.get("address"):
         return str(r["address"])
     n = r.get("near")
     if not isinstance(n, dict) or not n.get("name"):
         return ""
-    name = str(n.get("name_en") or n["name"]) if _lang == "en" else str(n["name"])
-    return t("near %1").replace("%1", name) if n.get("m") else name
+    lang = lang or _lang
+    name = str(n.get("name_en") or n["name"]) if lang == "en" else str(n["name"])
+    if not n.get("m"):
+        return name
+    words = _catalogue if lang == _lang else _catalogue_of(lang)
+    return words.get("near %1", "near %1").replace("%1", name)
+
+
+@functools.cache
+def _catalogue_of(lang: str) -> dict[str, str]:
+    return load_catalogue(lang)
 
 
 def ago(seconds: float) -> str:

@@ -22,16 +22,16 @@ from console.catalogue import (
     current_language,
     kind_label,
     load_catalogue,
-    place_text,
     status_label,
     system_language,
     t,
     use_language,
+    where_text,
     word,
 )
 
 __all__ = ["DEFAULT_LANGUAGE", "I18N_DIR", "KINDS", "LANGUAGES", "STATUSES", "JsonTranslator", "ago", "catalogue",
-           "current_language", "install", "kind_label", "load_catalogue", "place_text", "status_label", "system_language", "t",
+           "current_language", "install", "kind_label", "load_catalogue", "where_text", "status_label", "system_language", "t",
            "use_language", "word"]
 
 _installed: list[QTranslator] = []

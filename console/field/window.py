@@ -39,7 +39,7 @@ from console.field.messages import MessagesPane
 from console.field.mini_map import build_map, map_rows, show
 from console.field.mini_map import overdue as is_overdue
 from console.field.style import PRIORITY_COLOURS, STYLE, hhmm, restyle
-from console.i18n import ago, place_text, word
+from console.i18n import ago, where_text, word
 
 log = logging.getLogger(__name__)
 
@@ -402,7 +402,7 @@ class FieldWindow(QMainWindow):
         by = str(a.get("by") or "").split(":", 1)[-1]
         self.ref_label.setText(f"{kind} #{ident}   ·   " + self.tr("sent %1 by %2").replace("%1", hhmm(a.get("ts")))
                                .replace("%2", by or "—"))
-        place = place_text(a)
+        place = where_text(a)
         if a.get("lat") is not None and a.get("lon") is not None:
             place = (place + "   " if place else "") + f"{a['lat']:.5f}, {a['lon']:.5f}"
         self.place.setText(self.tr("Location: %1").replace("%1", place or self.tr("not given")))

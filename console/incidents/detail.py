@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import theme
-from console.i18n import place_text, t
+from console.i18n import t, where_text
 from console.incidents.citizens_tab import CitizensTab
 from console.incidents.common import (
     PRIORITY_COLOURS,
@@ -268,7 +268,7 @@ class IncidentDetail(QWidget):
         self.badge.setStyleSheet("padding:2px 8px;border-radius:8px;color:white;background:"
                                  + theme.value("pill_overdue" if overdue else ("pill_closed" if not d.get("open") else "pill_open")))
         self.tick()
-        where = place_text(d)
+        where = where_text(d)
         self.fields["where"].setText((where + "  " if where else "") + f"{d['lat']:.6f}, {d['lon']:.6f}")
         self.fields["source"].setText(source_label(d.get("source")))
         self.fields["reporter"].setText(" ".join(x for x in (d.get("reporter"), d.get("contact")) if x) or "—")

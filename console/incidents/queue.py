@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from console.i18n import place_text
+from console.i18n import where_text
 from console.incidents.common import (
     CLOSED_FG,
     OVERDUE_BG,
@@ -150,8 +150,8 @@ class IncidentTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = [f"#{r['id']} {category_label(r['category'])} · {state_label(r['state'])}"]
-            if place_text(r):
-                tip.append(place_text(r))
+            if where_text(r):
+                tip.append(where_text(r))
             if r.get("source"):
                 tip.append(self.tr("Source: %1").replace("%1", source_label(r["source"])))
             if r.get("text"):
@@ -178,7 +178,7 @@ class IncidentTableModel(QAbstractTableModel):
         if col == "unit":
             return r.get("unit_name") or r.get("unit_id") or ""
         if col == "place":
-            return place_text(r) or f"{r['lat']:.5f}, {r['lon']:.5f}"
+            return where_text(r) or f"{r['lat']:.5f}, {r['lon']:.5f}"
         if col == "source":
             return source_label(r.get("source"))
         return ""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.i18n import kind_label, status_label
+from console.i18n import kind_label, status_label, where_text
 from console.incidents.common import PRIORITY_COLOURS, category_label, run_op
 from console.places import place_text
 from console.unit_board import kind_icon
@@ -247,12 +247,13 @@ class Palette(QDialog):
             for r in wf.panel.model.rows:
                 cat = category_label(r.get("category"))
                 label = f"#{r['id']} {r.get('priority', '')} {cat}"
-                keys = self._keys(f"i:{r['id']}:{r.get('address')}", cat, str(r["id"]), f"#{r['id']}",
-                                  str(r.get("address") or ""), str(r.get("category") or ""))
+                where = where_text(r)
+                keys = self._keys(f"i:{r['id']}:{where}", cat, str(r["id"]), f"#{r['id']}", where,
+                                  str(r.get("category") or ""))
                 s = self._score(keys, q) if q else 40
                 if s:
                     colour = PRIORITY_COLOURS.get(str(r.get("priority")))
-                    hits.append(Hit("incident", label, str(r.get("address") or ""), s + (3 if r.get("open") else 0),
+                    hits.append(Hit("incident", label, where, s + (3 if r.get("open") else 0),
                                     int(r["id"]), icon=dot_icon(colour.name() if colour is not None else "#607d8b")))
         hits.sort(key=lambda h: -h.score)
         return hits[:LIMIT]

@@ -7,7 +7,7 @@ import base64
 import html
 from typing import Any
 
-from console.i18n import load_catalogue
+from console.i18n import load_catalogue, where_text
 from console.report import charts
 
 CATEGORY_COLOURS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#ad1457",
@@ -201,7 +201,7 @@ def render(data: dict[str, Any], *, lang: str = "zh_CN", city: dict[str, Any] | 
         out.append(f"<h2>{_e(title)} ({data[key + '_total']})</h2>")
         out.append(_table(["#", tr("Category"), tr("Priority"), tr("State"), tr("Unit"), tr("Address"), tr("Reported")],
                           [[r["id"], tr.word(r["category"]), r["priority"], tr.word(r["state"]), r["unit"] or "—",
-                            r["address"] or "—", local(r["created"])] for r in data[key]]))
+                            where_text(r, lang) or "—", local(r["created"])] for r in data[key]]))
     out += _enforcement(tr, data.get("enforcement"))
     out.append(f"<h2>{_e(tr('Alerts'))} ({data['alerts_total']})</h2>")
     out.append(_table([tr("Time"), tr("Kind"), tr("Entity"), tr("Stage")],

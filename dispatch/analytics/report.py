@@ -69,7 +69,8 @@ def report_data(core: Any, t1: float, t2: float) -> dict[str, Any]:
         if inc.is_open:
             d = deadline(inc, cfg, t2)
             row = {"id": inc.id, "category": inc.category, "priority": inc.priority, "state": inc.state.value,
-                   "unit": units.get(inc.unit_id or "", inc.unit_id), "address": inc.address, "created": iso_z(inc.created_at),
+                   "unit": units.get(inc.unit_id or "", inc.unit_id), "address": inc.address, "near": inc.near,
+                   "created": iso_z(inc.created_at),
                    "overdue": bool(inc.overdue), "deadline": d}
             open_rows.append(row)
             if inc.overdue:

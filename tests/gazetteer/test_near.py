@@ -77,8 +77,8 @@ def test_a_place_the_bureau_imported_is_named_when_it_is_the_nearest(core) -> No
     assert (got["name"], got["kind"], got["m"]) == ("雅儒菜市场", "market", 50)
 
 
-def test_an_incident_without_address_records_where_it_is_and_a_case_takes_it(core) -> None:  # type: ignore[no-untyped-def]
-    from console.catalogue import place_text, use_language
+def test_an_incident_without_address_records_where_it_is_and_a_case_takes_it(core, qapp) -> None:  # type: ignore[no-untyped-def]
+    from console.catalogue import use_language, where_text
 
     inc = ops.call(core, "incident.create", {"category": "illegal_dumping", "priority": "P3", "lat": 24.3265,
                                              "lon": 109.4102, "source": "app"}, actor="t")
@@ -90,11 +90,16 @@ def test_an_incident_without_address_records_where_it_is_and_a_case_takes_it(cor
     assert events[0].payload["near"]["name"] == "中山路中段" and "near" not in events[1].payload
     try:
         use_language("zh_CN")
-        assert place_text(inc) == "中山路中段附近" and place_text(told) == "中山路12号门前"
+        assert where_text(inc) == "中山路中段附近" and where_text(told) == "中山路12号门前"
         use_language("en")
-        assert place_text(inc) == "near Zhongshan Road (Middle)"
+        assert where_text(inc) == "near Zhongshan Road (Middle)"
     finally:
         use_language("en")
+    from console.report.html import render
+    from dispatch.analytics.report import report_data
+
+    page = render(report_data(core, core.clock() - 3600, core.clock() + 60), lang="zh_CN")
+    assert "中山路中段附近" in page  # the shift report's open cases name the place too
     case = ops.call(core, "case.open", {"violation": "CSRQ-001", "party_type": "person", "party_name": "某某",
                                         "incident_id": inc["id"]}, actor="ctl:li")
     shown = ops.call(core, "case.show", {"case_id": case["id"]}, actor="ctl:li")
