@@ -11,7 +11,8 @@ from dispatch.outfiles import write_whole
 def html_to_pdf(app: Any, page_html: str, out: Path, *, timeout_s: float = 60.0) -> None:
     """Load `page_html` in an offscreen page and print it to `out` (A4), written whole and
     readable as any file the user makes (dispatch/outfiles.py). Raises RuntimeError on failure."""
-    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QMarginsF, QTimer, QUrl
+    import shiboken6
+    from PySide6.QtCore import QEventLoop, QMarginsF, QTimer, QUrl
     from PySide6.QtGui import QPageLayout, QPageSize
     from PySide6.QtWebEngineCore import QWebEnginePage
 
@@ -36,8 +37,7 @@ def html_to_pdf(app: Any, page_html: str, out: Path, *, timeout_s: float = 60.0)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     page.setHtml(page_html, QUrl("about:blank"))
     loop.exec()
-    page.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # gone before the profile is released
+    shiboken6.delete(page)  # now, not at the next event loop: gone before Qt's profile is released at exit
     if "error" in result:
         raise RuntimeError(result["error"])
     if not result.get("pdf"):

@@ -26,12 +26,11 @@ import numpy as np
 import shapely
 from shapely.affinity import affine_transform
 
-from dispatch.geo import LocalFrame
+from dispatch.geo import M_PER_DEG_LAT, LocalFrame
 from dispatch.state import State
 
 NEAR_CROSSING_M = 120.0
 NEAR_FEATURE_M = 300.0
-FEATURE_LAYERS = ("road", "bridge", "dock", "construction_site", "disposal_site")
 
 
 @dataclass(frozen=True)
@@ -53,28 +52,23 @@ class _CityIndex:
         lat0, lon0 = city.center
         self.frame = LocalFrame(lat0, lon0)
         f = self.frame
-        # (lon, lat) -> (x, y) metres: x = (lon - lon0) * m_lon, y = (lat - lat0) * m_lat
-        m_lat = f.to_xy(lat0 + 1.0, lon0)[1]
-        self._matrix = [f.m_per_deg_lon, 0.0, 0.0, m_lat, -lon0 * f.m_per_deg_lon, -lat0 * m_lat]
+        # (lon, lat) -> (x, y) metres, as LocalFrame.to_xy, for whole shapes
+        self._matrix = [f.m_per_deg_lon, 0.0, 0.0, M_PER_DEG_LAT, -lon0 * f.m_per_deg_lon, -lat0 * M_PER_DEG_LAT]
         crossings = road_crossings()
         self.crossings = [_Named(name, en, "intersection") for _id, name, en, _lat, _lon, _aka in crossings]
         self.crossing_xy = np.array([f.to_xy(lat, lon) for _id, _n, _e, lat, lon, _aka in crossings] or np.empty((0, 2)))
-        kinds = {"road": "road", "bridge": "bridge", "dock": "dock", "construction_site": "site",
-                 "disposal_site": "site"}
-        groups = {"road": city.road_places, "bridge": city.bridges, "dock": city.docks,
-                  "construction_site": city.construction_sites, "disposal_site": city.disposal_sites}
-        self.features: list[_Named] = []
-        shapes = []
-        for layer in FEATURE_LAYERS:
-            for p in groups[layer]:
-                if p.name:
-                    self.features.append(_Named(p.name, p.name_en, kinds[layer]))
-                    shapes.append(affine_transform(p.geometry, self._matrix))
-        self.feature_shapes = np.array(shapes, dtype=object)
+        features = [(kind, p) for kind, group in (("road", city.road_places), ("bridge", city.bridges),
+                                                  ("dock", city.docks), ("site", city.construction_sites),
+                                                  ("site", city.disposal_sites)) for p in group if p.name]
+        self.features = [_Named(p.name, p.name_en, kind) for kind, p in features]
+        self.feature_shapes = self._shapes([p for _kind, p in features])
         self.segments = [_Named(p.name, p.name_en, "segment") for p in city.segments]
-        self.segment_shapes = np.array([affine_transform(p.geometry, self._matrix) for p in city.segments], dtype=object)
+        self.segment_shapes = self._shapes(city.segments)
         self.bridges = [_Named(p.name, p.name_en, "bridge") for p in city.bridges]
-        self.bridge_shapes = np.array([affine_transform(p.geometry, self._matrix) for p in city.bridges], dtype=object)
+        self.bridge_shapes = self._shapes(city.bridges)
+
+    def _shapes(self, places: list[Any]) -> np.ndarray:
+        return np.array([affine_transform(p.geometry, self._matrix) for p in places], dtype=object)
 
     def point(self, lat: float, lon: float) -> shapely.Point:
         return shapely.Point(*self.frame.to_xy(lat, lon))
