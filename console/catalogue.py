@@ -6,7 +6,6 @@ display names of domain words. The console's translator (console/i18n.py) is bui
 
 from __future__ import annotations
 
-import functools
 import json
 import locale
 import os
@@ -124,20 +123,9 @@ def where_text(r: dict[str, Any], lang: str | None = None) -> str:
     report written in another)."""
     if r.get("address"):
         return str(r["address"])
-    n = r.get("near")
-    if not isinstance(n, dict) or not n.get("name"):
-        return ""
-    lang = lang or _lang
-    name = str(n.get("name_en") or n["name"]) if lang == "en" else str(n["name"])
-    if not n.get("m"):
-        return name
-    words = _catalogue if lang == _lang else _catalogue_of(lang)
-    return words.get("near %1", "near %1").replace("%1", name)
+    from dispatch.gazetteer.near import near_words
 
-
-@functools.cache
-def _catalogue_of(lang: str) -> dict[str, str]:
-    return load_catalogue(lang)
+    return near_words(r.get("near"), lang or _lang) or ""
 
 
 def ago(seconds: float) -> str:

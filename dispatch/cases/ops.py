@@ -39,6 +39,7 @@ from dispatch.cases.book import (
 )
 from dispatch.cases.rules import check_officers, check_step_rules, may_approve
 from dispatch.errors import Refused
+from dispatch.gazetteer.near import near_words
 from dispatch.ops import op
 from dispatch.state import State
 from dispatch.store import NewEvent
@@ -133,10 +134,8 @@ def _near_words(inc: Any) -> str:
     """An incident filed without an address, as a case's place: the named place it was filed near, then its
     coordinates ("中山路中段附近（24.32650, 109.41020）"); the documents are in Chinese."""
     where = f"{inc.lat:.5f}, {inc.lon:.5f}"
-    near = getattr(inc, "near", None)
-    if isinstance(near, dict) and near.get("name"):
-        return f"{near['name']}{'附近' if near.get('m') else ''}（{where}）"
-    return where
+    words = near_words(getattr(inc, "near", None))
+    return f"{words}（{where}）" if words else where
 
 
 @op("case.open")

@@ -12,6 +12,7 @@ from typing import Any
 
 from dispatch.citizens.book import Request, cbook
 from dispatch.citizens.services import CLOSED_FOR_CITIZEN, SERVICES, agency, state_text, w3c
+from dispatch.gazetteer.near import near_words
 from dispatch.incidents.book import Incident, book
 from dispatch.state import State
 
@@ -103,17 +104,6 @@ def expected(state: State, inc: Incident) -> float | None:
     if start is None:
         return None
     return start + book(state).config.limit(inc.category, inc.priority, "resolve")
-
-
-def near_words(near: dict[str, Any] | None, lang: str) -> str | None:
-    """A request filed with no address: the named place the bureau found it at ("中山路中段附近", "near Zhongshan Road
-    (Middle)"; dispatch/gazetteer/near.py), the spec's "description of location"; None without one."""
-    if not isinstance(near, dict) or not near.get("name"):
-        return None
-    if lang == "en":
-        name = str(near.get("name_en") or near["name"])
-        return f"near {name}" if near.get("m") else name
-    return f"{near['name']}附近" if near.get("m") else str(near["name"])
 
 
 def public_request(state: State, req: Request, lang: str, base_url: str = "", with_notes: bool = True

@@ -128,6 +128,17 @@ def near(state: State | None, lat: float, lon: float) -> dict[str, Any] | None:
     return None
 
 
+def near_words(near: dict[str, Any] | None, lang: str = "zh_CN") -> str | None:
+    """`near()`'s answer in words: "中山路中段附近" / "near Zhongshan Road (Middle)", the bare name when it is at the
+    place (a river segment, a district); None without one."""
+    if not isinstance(near, dict) or not near.get("name"):
+        return None
+    if lang == "en":
+        name = str(near.get("name_en") or near["name"])
+        return f"near {name}" if near.get("m") else name
+    return f"{near['name']}附近" if near.get("m") else str(near["name"])
+
+
 def _imported(state: State | None) -> list[Any]:
     if state is None:
         return []
