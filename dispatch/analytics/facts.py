@@ -64,7 +64,7 @@ def row_of(inc: Any) -> Row:
                 r.on_scene = t
             elif to == "resolved":
                 r.resolved = t
-            elif to in CLOSED:
+            elif to == "closed":  # closed when closed: a rating later (evaluated) does not move it
                 r.closed = t
             elif to == "reopened" and h.get("from") in ("resolved", "closed", "evaluated"):
                 r.reworked += 1

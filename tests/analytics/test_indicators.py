@@ -110,10 +110,10 @@ def expected_from_events(core, t1, t2, cat=None):
                 verified.add(i)
             if p["to"] == "rejected":
                 rejected.add(i)
-            elif p["to"] in ("closed", "evaluated"):
+            elif p["to"] == "closed":
                 closed_at[i] = e.ts
-                if p["to"] == "evaluated":
-                    sat[i] = p["satisfaction"]
+            elif p["to"] == "evaluated":
+                sat[i] = p["satisfaction"]
             elif p["to"] == "reopened":
                 closed_at.pop(i, None)
                 if p["from"] in ("resolved", "closed", "evaluated"):
@@ -150,6 +150,21 @@ def test_stats_agree_with_the_event_log(core, clock):
     mid = clock.t - 86400
     early = stats(f, t1, mid)["total"]
     assert early["closed"] == expected_from_events(core, t1, mid)["closed"] == 5
+
+
+def test_a_rating_does_not_move_the_closing(core, clock):
+    """The reporter's rating a day after the closing leaves the case closed when it was closed: the response
+    time (reported to closed) is the bureau's, not the wait for the citizen."""
+    iid = call(core, "incident.create", category="floating_garbage", priority="P3", lat=LAT, lon=LON)["id"]
+    walk(core, clock, iid, "boat-01")
+    closed = clock.t
+    clock.t += 86400
+    call(core, "incident.evaluate", incident_id=iid, satisfaction=4)
+    f = Facts()
+    f.refresh(book(core.state).items)
+    assert f.row(iid).closed == closed
+    got = stats(f, T0, clock.t + 1)["total"]
+    assert got["closed"] == 1 and got["satisfaction_mean"] == 4.0
 
 
 def test_facts_follow_changes_incrementally(core, clock):
