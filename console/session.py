@@ -24,12 +24,19 @@ class Session:
         from dispatch.demo.cases import file_demo_cases
         from dispatch.demo.fleet import demo_simulator, file_demo_reports
         from dispatch.demo.supervision import file_demo_supervision
+        from dispatch.demo.week import PastWeek, file_demo_week
         from dispatch.feeds.pump import demo_pump
 
         units, sim = demo_simulator(without=("truck",) if jt808 else ())
-        self.core.register_units("system:demo", [u.registration() for u in units])
+        registrations = [u.registration() for u in units]
+        week = PastWeek()
+        try:  # a new store: first the week the bureau handled before (dispatch/demo/week.py says why first)
+            week = file_demo_week(self.core, registrations)
+        except Exception:  # a demo nicety, as the rest
+            log.exception("the demo's past week not filed")
+        self.core.register_units("system:demo", registrations)
         try:
-            file_demo_reports(self.core)
+            file_demo_reports(self.core, after=week.last_id)
         except Exception:  # a demo nicety: the console runs without it
             log.exception("demo reports not filed")
         try:
@@ -37,7 +44,7 @@ class Session:
         except Exception:  # the same: the fleet runs without its papers
             log.exception("demo supervision zones and permits not filed")
         try:
-            file_demo_cases(self.core)
+            file_demo_cases(self.core, handled=week.for_cases or None)
         except Exception:  # and the case file without its examples
             log.exception("demo cases not filed")
         pump = demo_pump(self.core, sim)

@@ -190,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     session = open_session(args.db, stale_after=args.stale_after)
     operations.set_core(session.core)
+    if should_run_demo(args, session):  # before the seat's login: a new store's demo week comes first in the log
+        session.start_demo(jt808=bool(getattr(args, "jt808_bind", None)))
     from console.cli.seat_login import authenticate
 
     operator = authenticate(args, session.core, store_label(session.url))  # a typed --operator: its password first
@@ -198,8 +200,6 @@ def run(args: argparse.Namespace) -> int:
         return operator
     operations.set_operator(operator)
     _record_seat(session, "operator.login")
-    if should_run_demo(args, session):
-        session.start_demo(jt808=bool(getattr(args, "jt808_bind", None)))
     window = MainWindow(session.core, load_city().geojson(), lang=i18n.current_language(),
                         store_label=store_label(session.url), tiles_url=args.tiles, basemap=basemap)
     hub = None if args.no_hub else _start_hub(args, session, window)

@@ -5,7 +5,8 @@ mixed with the demo's; and the demo runs only on a console with no feeds configu
 no 文号 of the bureau's sequences is taken. Every name, number and address in it is invented (the addresses say so).
 
 Each case is opened from a report of its own that was handled before it: verified, a unit sent, on scene, resolved
-with what the unit found, and closed, as a case follows the report its officers went out to. The demo's open reports
+with what the unit found, and closed, as a case follows the report its officers went out to (on a new store, days
+before, in the demo's past week: dispatch/demo/week.py). The demo's open reports
 (dispatch/demo/fleet.py) stay in the queue for the dispatcher, with no case behind them. The handled reports are at
 other places than the open ones, so neither is taken for a duplicate of the other.
 
@@ -71,9 +72,12 @@ HANDLING = {
 }
 
 
-def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:demo") -> list[int]:
+def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:demo", *,
+                    handled: dict[str, int] | None = None) -> list[int]:
     """File the demo's roster, the reports its cases follow and the cases (see the module's docstring) on a store
-    with no case and no officer. Returns the new cases' ids ([] when nothing was filed)."""
+    with no case and no officer. Returns the new cases' ids ([] when nothing was filed). `handled`: the reports,
+    by violation code, already handled in the demo's past week (dispatch/demo/week.py) on a new store; without it
+    they are filed and handled now."""
     from dispatch import ops
 
     ops.load_features()
@@ -94,7 +98,10 @@ def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:de
         call("officer.add", {"officer_id": oid, "name": name, "certificate": cert, "team": TEAM,
                              "valid_from": (today - timedelta(days=400)).isoformat(),
                              "valid_until": (today + timedelta(days=1430)).isoformat()})
-    reports = {code: _handled(core, call, r, *HANDLING[code]) for code, r in handled_reports(city).items()}
+    if handled is not None:
+        reports: dict[str, int | None] = dict(handled)
+    else:
+        reports = {code: _handled(core, call, r, *HANDLING[code]) for code, r in handled_reports(city).items()}
     two = [OFFICERS[0][0], OFFICERS[1][0]]
     made = []
 

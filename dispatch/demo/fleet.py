@@ -195,13 +195,14 @@ def segment_name(city: City, lat: float, lon: float) -> str | None:
     return seg.name if seg else None
 
 
-def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:demo") -> list[int]:
-    """File `demo_reports` through the ordinary operation, once: only on a store that has no incident yet
-    (the demo is restarted on the same store every launch). Returns the new incidents' ids."""
+def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:demo", *, after: int = 0) -> list[int]:
+    """File `demo_reports` through the ordinary operation, once: only on a store that has no incident numbered
+    above `after` yet (the demo is restarted on the same store every launch; `after`: the last of the demo's past
+    week, filed just before on a new store: dispatch/demo/week.py). Returns the new incidents' ids."""
     from dispatch import ops
     from dispatch.incidents.book import book
 
-    if book(core.state).items:
+    if any(i > after for i in book(core.state).items):
         return []
     ids = []
     for r in demo_reports(city):

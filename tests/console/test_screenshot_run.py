@@ -35,7 +35,13 @@ def test_demo_run_writes_a_live_screenshot_and_stores_fixes(tmp_path, qapp) -> N
         "select json_extract(payload, '$.kind'), count(*) from events where kind='unit.registered' group by 1"))
     assert kinds == {"patrol_boat": 8, "cleaning_vessel": 6, "officer": 30, "truck": 40}
     reports = con.execute("select count(*) from events where kind='incident.created' and actor='system:demo'")
-    assert reports.fetchone()[0] >= 4  # the demo's first launch on a store files its reports
+    assert reports.fetchone()[0] >= 4 + 40  # the demo's first launch files its past week and its open reports
+    # the past week comes first, before the seat's login, so the log's times follow its order (replay, audit)
+    rows = con.execute("select seq, ts, kind from events order by seq").fetchall()
+    assert all(a[1] <= b[1] for a, b in zip(rows, rows[1:], strict=False))
+    assert rows[0][2] == "unit.registered" and rows[-1][1] - rows[0][1] > 6 * 86400
+    login = next(r for r in rows if r[2] == "operator.login")
+    assert login[1] > rows[0][1] + 6 * 86400
     fixes = con.execute("select count(distinct unit_id), count(*) from fixes").fetchone()
     assert fixes[0] >= 80 and fixes[1] >= 200
 

@@ -1,0 +1,390 @@
+"""The demo city's past week: the reports the bureau handled in the seven days before the console first opened.
+
+Without it a shift lead opening the demo finds a dashboard of one hour: every report filed and closed in the
+same second, response times of zero minutes, no satisfaction, no hotspots, an evaluation of nothing. With it the
+figures that look back (dispatch/analytics/, the dashboard, the evaluation of teams, hotspots, the shift report)
+have a week to show: about sixty reports across the river and the districts, at the hours reports come in, each
+taken through the ordinary operations as a dispatcher and a crew would (filed, dispatched to a free unit of the
+right kind, accepted, en route, on scene, resolved with what the unit did, closed), some rejected as invalid, a
+few reopened because the caller rang again, most of the citizens' reports rated the same day, and the deadlines
+that passed alerted when they passed (`incidents.check_deadlines`, as the console's timer does) and acknowledged
+by the shift lead a few minutes later.
+
+Filed once, on a store with no event at all, before anything else: every event is stamped with the moment it
+stands for (the core's clock set back while the week is filed, under the core's lock, so no other thread's event
+falls in between), which keeps the log's times in the order of its sequence as replay and `audit verify` expect.
+The week ends twenty minutes before the console opened. The actor is `system:demo`, as for the rest of the demo.
+Every name in it is invented.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from dispatch.bureautime import bureau_tz
+from dispatch.city.data import City, load_city
+from dispatch.demo.fleet import segment_name
+
+log = logging.getLogger(__name__)
+
+DAYS = 7
+ACTOR = "system:demo"
+END_BEFORE_S = 20 * 60  # the week ends this long before the console opened
+LAST_REPORT_BEFORE_S = 12 * 3600  # no report of the week is still being handled when it ends
+
+# (category, weight, unit kind, texts, what the unit did)
+CATEGORIES: tuple[tuple[str, int, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("floating_garbage", 20, "cleaning_vessel",
+     ("江面漂浮垃圾约10平方米，顺流向下游移动", "岸边水面漂浮塑料瓶、泡沫等垃圾", "江面有成片水葫芦和漂浮物"),
+     ("已打捞清理漂浮垃圾约{n}袋", "漂浮物已打捞上岸，交环卫转运")),
+    ("water_pollution", 6, "patrol_boat",
+     ("排污口附近水面发黑、有异味", "江面出现油污带约100米"),
+     ("已取样并通报生态环境部门，排污口已临时封堵", "油污已用吸油毡处置，已拍照取证")),
+    ("illegal_fishing", 9, "patrol_boat",
+     ("有人在禁渔区电鱼", "岸边有人违规张网捕鱼"),
+     ("已制止并收缴电鱼工具，当事人已接受教育", "渔网已拆除，当事人已登记")),
+    ("illegal_sand_mining", 4, "patrol_boat",
+     ("江心有采砂船作业，疑似无证采砂", "夜间有船只在江中抽砂"),
+     ("采砂船已停止作业，船号已登记并移交水利部门",)),
+    ("illegal_dumping", 14, "officer",
+     ("路边倾倒生活垃圾和废旧家具", "绿化带内有人倾倒装修垃圾"),
+     ("已清理现场并联系环卫清运", "已查找倾倒人并责令清理")),
+    ("construction_waste_spill", 12, "officer",
+     ("渣土车沿路抛洒，路面泥土约30米", "工地出口道路污染，车辆带泥上路"),
+     ("已责令运输公司清扫路面，已拍照取证", "已督促工地冲洗车辆并清扫路面")),
+    ("street_vending", 18, "officer",
+     ("人行道上流动摊贩占道经营", "店外占道堆放货物，影响通行", "夜市摊点超出划定范围经营"),
+     ("已劝导摊主撤离，恢复通行", "已责令当场整改，货物已搬回店内")),
+    ("illegal_construction", 5, "officer",
+     ("小区内有人违规搭建彩钢棚", "临街商铺违规加建雨棚"),
+     ("已告知当事人停止搭建，限期自行拆除",)),
+    ("damaged_facility", 8, "officer",
+     ("人行道井盖破损，存在安全隐患", "路灯杆倾斜", "道路护栏被撞损坏"),
+     ("已设置警示标志并通知养护单位维修", "养护单位已到场修复")),
+    ("other", 2, "officer",
+     ("广告牌松动，存在坠落风险", "街面乱张贴小广告"),
+     ("已通知产权单位加固", "已清理小广告")),
+)
+WATER_KINDS = ("patrol_boat", "cleaning_vessel")
+# (source, weight, reporter)
+SOURCES = (("hotline", 30, None), ("app", 14, "市民 APP"), ("wechat", 10, "微信公众号"), ("web", 5, "市民网页"),
+           ("patrol", 26, None), ("video", 15, "视频巡查"))
+CITIZEN_SOURCES = frozenset({"hotline", "app", "wechat", "web"})
+PRIORITIES = (("P1", 6), ("P2", 28), ("P3", 44), ("P4", 22))
+# reports an hour, by the bureau's hour of day (relative)
+HOUR_WEIGHTS = (0.2, 0.1, 0.1, 0.1, 0.2, 0.3, 0.6, 1.2, 2.4, 2.8, 2.6, 2.0, 1.3, 1.5, 2.4, 2.6, 2.5, 2.2,
+                1.8, 1.6, 1.2, 0.9, 0.6, 0.3)
+SATISFACTION = ((5, 50), (4, 32), (3, 12), (2, 5), (1, 1))
+# minutes from reported to dispatched, by priority (their deadlines: 5, 15, 30, 120)
+DISPATCH_MIN = {"P1": (1.0, 5.5), "P2": (3.0, 16.0), "P3": (5.0, 32.0), "P4": (10.0, 110.0)}
+# minutes from setting out to on scene, by priority (the arrival deadlines from dispatch: 20, 45, 120, 480)
+TRAVEL_MIN = {"P1": (4.0, 17.0), "P2": (6.0, 38.0), "P3": (8.0, 45.0), "P4": (10.0, 60.0)}
+
+
+def _pick(rng: random.Random, items: Any, weight_at: int = 1) -> Any:
+    return rng.choices(items, weights=[it[weight_at] for it in items])[0]
+
+
+@dataclass(order=True)
+class _Step:
+    t: float
+    order: int
+    report: int = field(compare=False)
+    action: str = field(compare=False)
+
+
+@dataclass
+class _Report:
+    category: str
+    kind: str
+    priority: str
+    source: str
+    lat: float
+    lon: float
+    text: str
+    found: str
+    address: str | None
+    reporter: str | None
+    zone: str | None
+    rejected: bool
+    reopened: bool
+    rated: int | None
+    id: int | None = None
+    unit: str | None = None
+    round: int = 0
+
+
+class _PastClock:
+    """The core's clock while the week is filed: the moment the step being run stands for."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@contextmanager
+def _clock_set_back(core: Any, clock: _PastClock) -> Iterator[None]:
+    with core.lock:  # no other thread records between (an RLock: the operations take it again)
+        saved = core.clock
+        core.clock = clock
+        try:
+            yield
+        finally:
+            core.clock = saved
+
+
+@dataclass(frozen=True)
+class PastWeek:
+    """What `file_demo_week` filed: `reports` in all, the highest incident id (`last_id`: the demo's open reports
+    are filed after it) and, by violation code, the reports the demo's cases are opened from (`for_cases`)."""
+
+    reports: int = 0
+    last_id: int = 0
+    for_cases: dict[str, int] = field(default_factory=dict)
+
+
+# the reports the demo's cases follow (dispatch/demo/cases.py), handled in the week: code -> (days before, hour)
+CASE_REPORTS = {"SWHJ-001": (4, 9.2), "CSRQ-001": (3, 10.4), "CSRQ-002": (2, 15.7)}
+
+
+def file_demo_week(core: Any, units: list[dict[str, Any]], city: City | None = None, *,
+                   now: float | None = None, days: int = DAYS, seed: int = 2026) -> PastWeek:
+    """Register `units` and file the demo's past week (see the module's docstring) on a store with no event yet;
+    nothing when the store already has events (an empty `PastWeek`)."""
+    from dispatch import ops
+
+    with core.lock:
+        if core.state.last_seq:
+            return PastWeek()
+        now = core.clock() if now is None else now
+        end = now - END_BEFORE_S
+        start = end - days * 86400
+        city = city or load_city()
+        clock = _PastClock(start)
+        with _clock_set_back(core, clock):
+            core.register_units(ACTOR, units)
+            week = _Week(core, city, units, clock, random.Random(seed), ops.call)
+            return week.run(start, end)
+
+
+class _Week:
+    def __init__(self, core: Any, city: City, units: list[dict[str, Any]], clock: _PastClock, rng: random.Random,
+                 call: Any) -> None:
+        self.core, self.city, self.clock, self.rng = core, city, clock, rng
+        self._call = call
+        self.by_kind: dict[str, list[dict[str, Any]]] = {}
+        for u in units:
+            self.by_kind.setdefault(u["kind"], []).append(u)
+        self.jobs: dict[str, int] = {u["id"]: 0 for u in units}
+        self.reports: list[_Report] = []
+        self.steps: list[_Step] = []
+        self.for_cases: dict[str, _Report] = {}
+        self._order = 0
+        self.end = 0.0
+        from dispatch.incidents.book import book
+
+        self.config = book(core.state).config
+
+    def call(self, name: str, args: dict[str, Any]) -> Any:
+        return self._call(self.core, name, args, actor=ACTOR)
+
+    # ------------------------------------------------------------------ the plan
+    def run(self, start: float, end: float) -> int:
+        self.end = end
+        self._case_reports(end)
+        early = []  # citizens' reports in time for a call back days later: a few of them are reopened
+        for t in self._report_times(start, end - LAST_REPORT_BEFORE_S):
+            r = self._report()
+            if r is not None:
+                self.reports.append(r)
+                self._push(t, len(self.reports) - 1, "create")
+                if r.source in CITIZEN_SOURCES and not r.rejected and t < end - 3 * 86400:
+                    early.append(r)
+        for r in self.rng.sample(early, min(len(early), max(1, len(early) // 20))):
+            r.reopened = True
+        while self.steps:
+            step = heapq.heappop(self.steps)
+            if step.t > end:
+                break  # only ratings and deadline checks are left this late: the week is over
+            self.clock.t = step.t
+            getattr(self, "_" + step.action)(self.reports[step.report], step.report)
+        filed = sum(1 for r in self.reports if r.id is not None)
+        log.info("demo city: %d reports of the past %d days filed", filed, round((end - start) / 86400))
+        from dispatch.incidents.book import book
+
+        return PastWeek(filed, book(self.core.state).last_id,
+                        {code: r.id for code, r in self.for_cases.items() if r.id is not None})
+
+    def _case_reports(self, end: float) -> None:
+        """The reports the demo's cases are opened from, handled on given days of the week (as their cases say:
+        resolved with what the unit found, not rated: their cases go on)."""
+        from dispatch.demo.cases import HANDLING, handled_reports
+
+        midnight = datetime.fromtimestamp(end, bureau_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
+        for code, d in handled_reports(self.city).items():
+            if code not in CASE_REPORTS or not self.by_kind.get(HANDLING[code][0]):
+                continue
+            days_before, hour = CASE_REPORTS[code]
+            t = (midnight - timedelta(days=days_before)).timestamp() + hour * 3600
+            r = _Report(d.category, HANDLING[code][0], d.priority, d.source, d.lat, d.lon, d.text, HANDLING[code][1],
+                        d.address, d.reporter, None, False, False, None)
+            self.for_cases[code] = r
+            self.reports.append(r)
+            self._push(t, len(self.reports) - 1, "create")
+
+    def _push(self, t: float, report: int, action: str) -> None:
+        self._order += 1
+        heapq.heappush(self.steps, _Step(t, self._order, report, action))
+
+    def _report_times(self, start: float, last: float) -> Iterator[float]:
+        tz = bureau_tz()
+        day = datetime.fromtimestamp(start, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        while day.timestamp() < last:
+            weekend = day.weekday() >= 5
+            n = self.rng.randint(5, 8) if weekend else self.rng.randint(8, 12)
+            hours = self.rng.choices(range(24), weights=HOUR_WEIGHTS, k=n)
+            times = sorted(day.timestamp() + h * 3600 + self.rng.uniform(0, 3600) for h in hours)
+            yield from (t for t in times if start <= t <= last)
+            day = (day + timedelta(days=1, hours=2)).replace(hour=0)  # a day on, whatever the clock did
+
+    def _report(self) -> _Report | None:
+        rng = self.rng
+        category, _, kind, texts, found = _pick(rng, CATEGORIES)
+        if kind == "cleaning_vessel" and rng.random() < 0.3:
+            kind = "patrol_boat"
+        if not self.by_kind.get(kind):
+            return None
+        place = self._place(kind in WATER_KINDS, category)
+        if place is None:
+            return None
+        lat, lon, address, zone = place
+        source, _, reporter = _pick(rng, SOURCES)
+        if source == "patrol":
+            reporter = "巡逻艇巡查" if kind in WATER_KINDS else "执法队员巡查"
+        elif source == "hotline":
+            reporter = f"市民 {rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(('先生', '女士'))}"
+        rated = _pick(rng, SATISFACTION)[0] if source in CITIZEN_SOURCES and rng.random() < 0.7 else None
+        rejected = source in CITIZEN_SOURCES and rng.random() < 0.08
+        return _Report(category, kind, _pick(rng, PRIORITIES)[0], source, lat, lon, rng.choice(texts),
+                       rng.choice(found).replace("{n}", str(rng.randint(3, 20))), address, reporter, zone, rejected,
+                       False, rated)
+
+    def _place(self, water: bool, category: str) -> tuple[float, float, str | None, str | None] | None:
+        """(lat, lon, address, patrol zone) where a report of the category is made."""
+        city, rng = self.city, self.rng
+        if water:  # in a district: the district charts count it where it is
+            for _ in range(30):
+                lat, lon, _ = city.point_along_river(rng.uniform(0.03, 0.97))
+                if city.district_of(lat, lon) is not None:
+                    return lat, lon, segment_name(city, lat, lon), None
+            return None
+        sites = city.construction_sites if category == "construction_waste_spill" else []
+        zones = city.patrol_zones
+        for _ in range(30):
+            if sites:
+                p = rng.choice(sites).geometry
+                lat, lon, zone = p.y + rng.uniform(-0.002, 0.002), p.x + rng.uniform(-0.002, 0.002), None
+            elif zones:
+                z = rng.choice(zones)
+                x0, y0, x1, y1 = z.geometry.bounds
+                lat, lon, zone = rng.uniform(y0, y1), rng.uniform(x0, x1), z.id
+            else:
+                return None
+            if not city.is_water(lat, lon) and city.district_of(lat, lon) is not None:
+                return lat, lon, None, zone
+        return None
+
+    # ---------------------------------------------------------------- the steps
+    def _minutes(self, lo: float, hi: float) -> float:
+        return self.rng.uniform(lo, hi) * 60
+
+    def _deadline_checks(self, index: int, stages: tuple[str, ...]) -> None:
+        """A look at the deadlines just after each of `stages` of report `index` falls due, as the console's timer
+        looks every few seconds: an overdue alert is recorded then if the stage is still running."""
+        r = self.reports[index]
+        for stage in stages:
+            self._push(self.clock.t + self.config.limit(r.category, r.priority, stage) + 5, index, "check")
+
+    def _create(self, r: _Report, index: int) -> None:
+        r.id = int(self.call("incident.create", {
+            "category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon, "text": r.text,
+            "source": r.source, "address": r.address, "reporter": r.reporter})["id"])
+        self._deadline_checks(index, ("dispatch", "resolve"))
+        self._push(self.clock.t + self._minutes(*DISPATCH_MIN[r.priority]), index,
+                   "reject" if r.rejected else "assign")
+
+    def _reject(self, r: _Report, index: int) -> None:
+        self.call("incident.transition", {"incident_id": r.id, "state": "rejected", "reason": "invalid",
+                                          "note": "现场核实无此情况"})
+
+    def _assign(self, r: _Report, index: int) -> None:
+        unit = self._free_unit(r)
+        if unit is None:  # every unit of the kind is out: the dispatcher tries again a little later
+            self._push(self.clock.t + self._minutes(3, 8), index, "assign")
+            return
+        r.unit = unit
+        self.jobs[unit] += 1
+        self.call("incident.assign", {"incident_id": r.id, "unit_id": unit})
+        self._deadline_checks(index, ("arrive",))
+        self._push(self.clock.t + self._minutes(0.5, 3), index, "accepted")
+
+    def _free_unit(self, r: _Report) -> str | None:
+        """An available unit of the report's kind with nothing assigned; an officer of the report's patrol zone
+        first; else the one with the fewest jobs this week."""
+        from dispatch.incidents.book import book
+
+        holding = book(self.core.state).by_unit
+        free = [u for u in self.by_kind[r.kind]
+                if not holding.get(u["id"]) and self.core.state.units[u["id"]].status.value == "available"]
+        if not free:
+            return None
+        return min(free, key=lambda u: (u.get("home") != r.zone, self.jobs[u["id"]], u["id"]))["id"]
+
+    def _accepted(self, r: _Report, index: int) -> None:
+        self.call("incident.transition", {"incident_id": r.id, "state": "accepted"})
+        self._push(self.clock.t + self._minutes(0.2, 1.5), index, "en_route")
+
+    def _en_route(self, r: _Report, index: int) -> None:
+        self.call("incident.transition", {"incident_id": r.id, "state": "en_route"})
+        self._push(self.clock.t + self._minutes(*TRAVEL_MIN[r.priority]), index, "on_scene")
+
+    def _on_scene(self, r: _Report, index: int) -> None:
+        self.call("incident.transition", {"incident_id": r.id, "state": "on_scene"})
+        self._push(self.clock.t + self._minutes(10, 80), index, "resolved")
+
+    def _resolved(self, r: _Report, index: int) -> None:
+        self.call("incident.transition", {"incident_id": r.id, "state": "resolved", "note": r.found})
+        self._push(self.clock.t + self._minutes(5, 90), index, "closed")
+
+    def _closed(self, r: _Report, index: int) -> None:
+        self.call("incident.transition", {"incident_id": r.id, "state": "closed"})
+        if r.reopened and r.round == 0:
+            self._push(self.clock.t + self._minutes(120, 600), index, "reopen")
+        elif r.rated is not None:  # the service desk's call back the same day
+            self._push(self.clock.t + self._minutes(20, 240), index, "rate")
+
+    def _reopen(self, r: _Report, index: int) -> None:
+        r.round = 1
+        self.call("incident.transition", {"incident_id": r.id, "state": "reopened",
+                                          "note": "市民来电反映问题仍未解决"})
+        self._deadline_checks(index, ("dispatch", "resolve"))
+        self._push(self.clock.t + self._minutes(*DISPATCH_MIN[r.priority]), index, "assign")
+
+    def _rate(self, r: _Report, index: int) -> None:
+        self.call("incident.evaluate", {"incident_id": r.id, "satisfaction": r.rated})
+
+    def _check(self, r: _Report, index: int) -> None:
+        if self.call("incidents.check_deadlines", {}):  # the shift lead saw the alert and acknowledged it
+            self._push(self.clock.t + self._minutes(1, 12), index, "acknowledge")
+
+    def _acknowledge(self, r: _Report, index: int) -> None:
+        self.call("incidents.acknowledge_alerts", {})

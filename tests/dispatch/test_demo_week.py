@@ -1,0 +1,99 @@
+"""The demo city's past week (dispatch/demo/week.py): a new store opens on seven days of handled reports, filed
+through the ordinary operations, stamped with the moments they stand for, in the log's order."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+
+from dispatch import ops
+from dispatch.bureautime import bureau_tz
+from dispatch.demo.cases import HANDLING, file_demo_cases
+from dispatch.demo.fleet import build_demo, demo_reports, file_demo_reports
+from dispatch.demo.week import file_demo_week
+from dispatch.incidents.book import book
+from dispatch.incidents.workflow import CLOSED_STATES, WATER_CATEGORIES
+from dispatch.record.audit import verify_chain
+from tests.dispatch.incident_helpers import Clock, make_core
+
+NOW = 1_764_990_000.0  # 2025-12-06, a Saturday afternoon in Liuzhou
+
+
+def registrations() -> list[dict]:
+    units, _ = build_demo()
+    return [u.registration() for u in units]
+
+
+def test_a_new_store_opens_on_a_week_of_handled_reports(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock(NOW)
+    core = make_core(tmp_path, clock)
+    try:
+        week = file_demo_week(core, registrations())
+        last_of_week = book(core.state).last_id
+        assert week.reports == week.last_id == last_of_week >= 40
+        opened = file_demo_reports(core, after=last_of_week)  # the open reports come after it, at the real time
+        assert len(opened) == len(demo_reports())
+        assert core.clock is clock  # the clock set back only while the week was filed
+
+        events = list(core.store.events())
+        assert all(a.ts <= b.ts for a, b in zip(events, events[1:], strict=False)), "the log's times out of order"
+        assert events[0].kind == "unit.registered" and NOW - 7 * 86400 - 3600 < events[0].ts < NOW - 6 * 86400
+        past = [e for e in events if e.entity and e.entity.startswith("incident:")
+                and int(e.entity.split(":")[1]) <= last_of_week]
+        assert max(e.ts for e in past) < NOW - 60  # all of it before the console opened
+        assert {e.actor for e in past} == {"system:demo"}
+        assert verify_chain(core.store.engine).ok
+
+        b = book(core.state)
+        handled = [b.items[i] for i in range(1, last_of_week + 1)]
+        assert all(i.state in CLOSED_STATES for i in handled)  # nothing of the week is left for the dispatcher
+        assert {i.id for i in b.open_incidents()} == set(opened)
+        assert {u.status.value for u in core.state.units.values()} == {"available"}
+        assert not [a for a in b.alerts.values() if a.acknowledged_at is None]  # the week's alerts were seen
+        days = {datetime.fromtimestamp(i.created_at, bureau_tz()).date() for i in handled}
+        assert len(days) >= 6
+        cats = {i.category for i in handled}
+        assert cats & WATER_CATEGORIES and cats - WATER_CATEGORIES
+        # land reports were taken by officers, water ones by boats or cleaning vessels
+        for i in handled:
+            if i.units:
+                kind = core.state.units[i.units[-1]].kind.value
+                assert (kind != "officer") == (i.category in WATER_CATEGORIES), (i.id, i.category, kind)
+
+        figures = ops.call(core, "analytics.stats", {"start": NOW - 8 * 86400, "end": NOW}, actor="system:test")
+        t = figures["total"]
+        assert t["reported"] == last_of_week and t["closure_rate"] == 1.0
+        assert 0.6 <= t["on_time_rate"] < 1.0 and t["overdue"] > 0  # some deadlines passed, and were alerted
+        assert t["reworked"] >= 1 and t["satisfaction_count"] >= 10 and 3.0 <= t["satisfaction_mean"] <= 5.0
+        assert 120 < t["dispatch_s_median"] < 3600 and t["close_s_median"] > t["arrive_s_median"] > 300
+        hours = [datetime.fromtimestamp(i.created_at, bureau_tz()).hour for i in handled]
+        assert statistics.median(hours) in range(9, 19)  # reports come in by day
+
+        # the demo's cases are opened from reports handled days before, resolved with what the unit found
+        assert set(week.for_cases) == {"CSRQ-001", "CSRQ-002", "SWHJ-001"}
+        cases = file_demo_cases(core, handled=week.for_cases)
+        assert len(cases) == 3 and book(core.state).last_id == last_of_week + len(opened)  # no report filed now
+        for code, iid in week.for_cases.items():
+            inc = b.items[iid]
+            assert inc.state.value == "closed" and NOW - 5 * 86400 < inc.created_at < NOW - 86400, code
+            assert inc.history[-2]["to"] == "resolved" and inc.history[-2].get("note") == HANDLING[code][1]
+        shown = [ops.call(core, "case.show", {"case_id": c}, actor="system:test") for c in cases]
+        assert {c["incident_id"] for c in shown} == set(week.for_cases.values())
+    finally:
+        core.close()
+
+
+def test_only_a_store_without_events_gets_the_week(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A store with anything in it (a bureau's own, or an earlier demo) is never given a past: its log would
+    go back in time."""
+    clock = Clock(NOW)
+    core = make_core(tmp_path, clock)
+    try:
+        core.register_units("system:test", [{"id": "boat-x", "name": "x", "kind": "patrol_boat"}])
+        before = core.state.last_seq
+        assert file_demo_week(core, registrations()).reports == 0
+        assert core.state.last_seq == before and not book(core.state).items
+        assert len(file_demo_reports(core)) == len(demo_reports())  # the open reports still are filed once
+        assert file_demo_reports(core) == []
+    finally:
+        core.close()
