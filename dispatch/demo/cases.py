@@ -21,6 +21,7 @@ other places than the open ones, so neither is taken for a duplicate of the othe
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,74 +73,102 @@ HANDLING = {
 }
 
 
-def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:demo", *,
-                    handled: dict[str, int] | None = None) -> list[int]:
+def file_demo_cases(core: Any, city: City | None = None, actor: str = "system:demo") -> list[int]:
     """File the demo's roster, the reports its cases follow and the cases (see the module's docstring) on a store
-    with no case and no officer. Returns the new cases' ids ([] when nothing was filed). `handled`: the reports,
-    by violation code, already handled in the demo's past week (dispatch/demo/week.py) on a new store; without it
-    they are filed and handled now."""
+    with no case and no officer, all at once. Returns the new cases' ids ([] when nothing was filed). On a new
+    store the demo's past week has filed them already, each at its moment (dispatch/demo/week.py)."""
     from dispatch import ops
 
-    ops.load_features()
-    if "case.open" not in ops.OPERATIONS:
+    if not cases_wanted(core):
         return []
-    from dispatch.cases.book import book
-
-    with core.lock:
-        b = book(core.state)
-        if b.items or b.officers:
-            return []
 
     def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
         return ops.call(core, name, args, actor=actor)  # type: ignore[no-any-return]
 
+    file_roster(core, call)
+    reports = {code: _handled(core, call, r, *HANDLING[code]) for code, r in handled_reports(city).items()}
+    made: list[int] = []
+    for code in CASE_ORDER:
+        for _ in case_steps(core, call, code, reports.get(code), made):
+            pass  # no time passes between the steps here
+    log.info("demo city: %d officers, %d handled reports and %d cases filed", len(OFFICERS),
+             sum(1 for i in reports.values() if i is not None), len(made))
+    return made
+
+
+CASE_ORDER = ("CSRQ-001", "CSRQ-002", "SWHJ-001")
+
+
+def cases_wanted(core: Any) -> bool:
+    """The case feature is installed and the store has neither a case nor an officer (a bureau's own roster and
+    cases are never mixed with the demo's)."""
+    from dispatch import ops
+
+    ops.load_features()
+    if "case.open" not in ops.OPERATIONS:
+        return False
+    from dispatch.cases.book import book
+
+    with core.lock:
+        b = book(core.state)
+        return not (b.items or b.officers)
+
+
+def file_roster(core: Any, call: Any) -> None:
+    """The demo's enforcement officers, their certificates valid from 400 days before today."""
     today = datetime.fromtimestamp(core.clock(), bureau_tz()).date()
     for oid, name, cert in OFFICERS:
         call("officer.add", {"officer_id": oid, "name": name, "certificate": cert, "team": TEAM,
                              "valid_from": (today - timedelta(days=400)).isoformat(),
                              "valid_until": (today + timedelta(days=1430)).isoformat()})
-    if handled is not None:
-        reports: dict[str, int | None] = dict(handled)
-    else:
-        reports = {code: _handled(core, call, r, *HANDLING[code]) for code, r in handled_reports(city).items()}
+
+
+def case_steps(core: Any, call: Any, code: str, incident_id: int | None,
+               made: list[int]) -> Iterator[tuple[int, float]]:
+    """The demo's case of violation `code`, opened from report `incident_id` (None: a place instead), step by
+    step; before each step after the first it yields when the officers take it: (days later, hour of the day),
+    office hours (the past week runs each step at its moment; `file_demo_cases` runs them at once). The new
+    case's id is appended to `made`."""
     two = [OFFICERS[0][0], OFFICERS[1][0]]
-    made = []
-
-    company = COMPANIES[2]  # its permit expired five days ago (dispatch/demo/supervision.py)
-    spill = call("case.open", {
-        "violation": "CSRQ-001", "party_type": "organisation", "party_name": company[1],
-        "representative": "陈某", "id_number": "91450200MA5DEMO01X", "address": "柳州市柳南区（演示地址）",
-        "incident_id": reports.get("CSRQ-001"),
-        "facts": "渣土运输车辆未采取密闭措施，沿路抛洒建筑垃圾约50米，影响道路通行与市容；该公司渣土运输核准已过期。",
-        "place": None if reports.get("CSRQ-001") else "柳州市城中区（演示地点）"})
-    made.append(spill["id"])
-    call("case.advance", {"case_id": spill["id"], "step": "filed", "note": "大队长批准立案"})
-    call("case.advance", {"case_id": spill["id"], "step": "inspection", "officers": two,
-                          "note": "现场勘验，抛洒路段约50米，拍照取证"})
-    call("case.advance", {"case_id": spill["id"], "step": "inquiry", "officers": two,
-                          "note": "询问驾驶员及公司负责人，承认未密闭运输"})
-    call("case.penalty", {"case_id": spill["id"], "circumstance": "ordinary", "kind": "fine",
-                          "amount": _within(core, spill["id"])})
-
-    stall = call("case.open", {
-        "violation": "CSRQ-002", "party_type": "person", "party_name": "刘某",
-        "incident_id": reports.get("CSRQ-002"),
-        "facts": "在人行道上摆摊经营水果，占用道路约6平方米，经劝导未改正。",
-        "place": None if reports.get("CSRQ-002") else "柳州市鱼峰区（演示地点）"})
-    made.append(stall["id"])
-
-    river = call("case.open", {
-        "violation": "SWHJ-001", "party_type": "person", "party_name": "黄某",
-        "incident_id": reports.get("SWHJ-001"),
-        "facts": "从停靠船只向柳江倾倒生活垃圾两袋，当场被巡逻艇执法人员发现，已责令打捞清理。",
-        "place": None if reports.get("SWHJ-001") else "柳江（演示地点）"})
-    made.append(river["id"])
-    call("case.advance", {"case_id": river["id"], "step": "on_the_spot", "officers": [OFFICERS[2][0]],
-                          "kind": "warning", "note": "情节轻微，当场警告并责令清理"})
-    call("case.advance", {"case_id": river["id"], "step": "filed_record", "note": "报所属大队备案"})
-    log.info("demo city: %d officers, %d handled reports and %d cases filed", len(OFFICERS),
-             sum(1 for i in reports.values() if i is not None), len(made))
-    return made
+    if code == "CSRQ-001":
+        company = COMPANIES[2]  # its permit expired five days ago (dispatch/demo/supervision.py)
+        spill = call("case.open", {
+            "violation": "CSRQ-001", "party_type": "organisation", "party_name": company[1],
+            "representative": "陈某", "id_number": "91450200MA5DEMO01X", "address": "柳州市柳南区（演示地址）",
+            "incident_id": incident_id,
+            "facts": "渣土运输车辆未采取密闭措施，沿路抛洒建筑垃圾约50米，影响道路通行与市容；该公司渣土运输核准已过期。",
+            "place": None if incident_id else "柳州市城中区（演示地点）"})
+        made.append(spill["id"])
+        yield 1, 9.5
+        call("case.advance", {"case_id": spill["id"], "step": "filed", "note": "大队长批准立案"})
+        yield 0, 10.5
+        call("case.advance", {"case_id": spill["id"], "step": "inspection", "officers": two,
+                              "note": "现场勘验，抛洒路段约50米，拍照取证"})
+        yield 1, 15.0
+        call("case.advance", {"case_id": spill["id"], "step": "inquiry", "officers": two,
+                              "note": "询问驾驶员及公司负责人，承认未密闭运输"})
+        yield 0, 16.5
+        call("case.penalty", {"case_id": spill["id"], "circumstance": "ordinary", "kind": "fine",
+                              "amount": _within(core, spill["id"])})
+    elif code == "CSRQ-002":
+        stall = call("case.open", {
+            "violation": "CSRQ-002", "party_type": "person", "party_name": "刘某",
+            "incident_id": incident_id,
+            "facts": "在人行道上摆摊经营水果，占用道路约6平方米，经劝导未改正。",
+            "place": None if incident_id else "柳州市鱼峰区（演示地点）"})
+        made.append(stall["id"])
+    elif code == "SWHJ-001":
+        river = call("case.open", {
+            "violation": "SWHJ-001", "party_type": "person", "party_name": "黄某",
+            "incident_id": incident_id,
+            "facts": "从停靠船只向柳江倾倒生活垃圾两袋，当场被巡逻艇执法人员发现，已责令打捞清理。",
+            "place": None if incident_id else "柳江（演示地点）"})
+        made.append(river["id"])
+        yield 0, 13.0
+        call("case.advance", {"case_id": river["id"], "step": "on_the_spot", "officers": [OFFICERS[2][0]],
+                              "kind": "warning", "note": "情节轻微，当场警告并责令清理"})
+        yield 1, 9.0
+        call("case.advance", {"case_id": river["id"], "step": "filed_record", "note": "报所属大队备案"})
 
 
 def _handled(core: Any, call: Any, r: DemoReport, kind: str, found: str) -> int | None:

@@ -145,11 +145,13 @@ def _clock_set_back(core: Any, clock: _PastClock) -> Iterator[None]:
 @dataclass(frozen=True)
 class PastWeek:
     """What `file_demo_week` filed: `reports` in all, the highest incident id (`last_id`: the demo's open reports
-    are filed after it) and, by violation code, the reports the demo's cases are opened from (`for_cases`)."""
+    are filed after it), by violation code the reports the demo's cases are opened from (`for_cases`), and the
+    cases (dispatch/demo/cases.py), each step at its moment."""
 
     reports: int = 0
     last_id: int = 0
     for_cases: dict[str, int] = field(default_factory=dict)
+    cases: list[int] = field(default_factory=list)  # the demo's cases, opened and worked in the week
 
 
 # the reports the demo's cases follow (dispatch/demo/cases.py), handled in the week: code -> (days before, hour)
@@ -188,6 +190,9 @@ class _Week:
         self.reports: list[_Report] = []
         self.steps: list[_Step] = []
         self.for_cases: dict[str, _Report] = {}
+        self.case_of: dict[int, str] = {}  # report -> the violation code of the demo case opened from it
+        self.case_scripts: dict[int, Iterator[tuple[int, float]]] = {}
+        self.cases: list[int] = []
         self._order = 0
         self.end = 0.0
         from dispatch.incidents.book import book
@@ -222,13 +227,16 @@ class _Week:
         from dispatch.incidents.book import book
 
         return PastWeek(filed, book(self.core.state).last_id,
-                        {code: r.id for code, r in self.for_cases.items() if r.id is not None})
+                        {code: r.id for code, r in self.for_cases.items() if r.id is not None}, list(self.cases))
 
     def _case_reports(self, end: float) -> None:
         """The reports the demo's cases are opened from, handled on given days of the week (as their cases say:
         resolved with what the unit found, not rated: their cases go on)."""
-        from dispatch.demo.cases import HANDLING, handled_reports
+        from dispatch.demo.cases import HANDLING, cases_wanted, file_roster, handled_reports
 
+        if not cases_wanted(self.core):
+            return
+        file_roster(self.core, self.call)  # the officers are on the roster from the start
         midnight = datetime.fromtimestamp(end, bureau_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
         for code, d in handled_reports(self.city).items():
             if code not in CASE_REPORTS or not self.by_kind.get(HANDLING[code][0]):
@@ -239,6 +247,7 @@ class _Week:
                         d.address, d.reporter, None, False, False, None)
             self.for_cases[code] = r
             self.reports.append(r)
+            self.case_of[len(self.reports) - 1] = code
             self._push(t, len(self.reports) - 1, "create")
 
     def _push(self, t: float, report: int, action: str) -> None:
@@ -367,7 +376,9 @@ class _Week:
 
     def _closed(self, r: _Report, index: int) -> None:
         self.call("incident.transition", {"incident_id": r.id, "state": "closed"})
-        if r.reopened and r.round == 0:
+        if index in self.case_of:  # the officers open the case the unit's finding calls for, in office hours
+            self._push(self._office(self.clock.t + self._minutes(40, 120)), index, "case")
+        elif r.reopened and r.round == 0:
             self._push(self.clock.t + self._minutes(120, 600), index, "reopen")
         elif r.rated is not None:  # the service desk's call back the same day
             self._push(self.clock.t + self._minutes(20, 240), index, "rate")
@@ -378,6 +389,29 @@ class _Week:
                                           "note": "市民来电反映问题仍未解决"})
         self._deadline_checks(index, ("dispatch", "resolve"))
         self._push(self.clock.t + self._minutes(*DISPATCH_MIN[r.priority]), index, "assign")
+
+    def _office(self, t: float) -> float:
+        """`t`, or the next morning's office hours when `t` is after six in the evening or before eight."""
+        local = datetime.fromtimestamp(t, bureau_tz())
+        if 8 <= local.hour < 18:
+            return t
+        morning = local.replace(hour=9, minute=0, second=0, microsecond=0)
+        if local.hour >= 18:
+            morning += timedelta(days=1)
+        return morning.timestamp() + self.rng.uniform(0, 2400)
+
+    def _case(self, r: _Report, index: int) -> None:
+        """The next step of the demo case opened from report `index` (dispatch/demo/cases.py: case_steps)."""
+        from dispatch.demo.cases import case_steps
+
+        if index not in self.case_scripts:
+            self.case_scripts[index] = case_steps(self.core, self.call, self.case_of[index], r.id, self.cases)
+        when = next(self.case_scripts[index], None)
+        if when is not None:  # (days later, hour of the day); a moment already past: a few minutes on
+            days, hour = when
+            day = datetime.fromtimestamp(self.clock.t, bureau_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
+            t = (day + timedelta(days=days)).timestamp() + hour * 3600 + self.rng.uniform(0, 1200)
+            self._push(max(t, self.clock.t + self._minutes(5, 20)), index, "case")
 
     def _rate(self, r: _Report, index: int) -> None:
         self.call("incident.evaluate", {"incident_id": r.id, "satisfaction": r.rated})

@@ -71,14 +71,21 @@ def test_a_new_store_opens_on_a_week_of_handled_reports(tmp_path) -> None:  # ty
 
         # the demo's cases are opened from reports handled days before, resolved with what the unit found
         assert set(week.for_cases) == {"CSRQ-001", "CSRQ-002", "SWHJ-001"}
-        cases = file_demo_cases(core, handled=week.for_cases)
-        assert len(cases) == 3 and book(core.state).last_id == last_of_week + len(opened)  # no report filed now
+        assert len(week.cases) == 3 and file_demo_cases(core) == []  # opened and worked in the week
+        cases = week.cases
         for code, iid in week.for_cases.items():
             inc = b.items[iid]
             assert inc.state.value == "closed" and NOW - 5 * 86400 < inc.created_at < NOW - 86400, code
             assert inc.history[-2]["to"] == "resolved" and inc.history[-2].get("note") == HANDLING[code][1]
         shown = [ops.call(core, "case.show", {"case_id": c}, actor="system:test") for c in cases]
         assert {c["incident_id"] for c in shown} == set(week.for_cases.values())
+        for c in shown:  # each step at its own moment, after the report it follows was closed
+            closed = b.items[c["incident_id"]].history[-1]["time"]
+            times = [h["time"] for h in c["acts"]]
+            assert closed < times[0] and times == sorted(times) and times[-1] < NOW - 12 * 3600, c["id"]
+            assert {datetime.fromtimestamp(t, bureau_tz()).hour for t in times} <= set(range(8, 19))  # office hours
+        spill = next(c for c in shown if c["violation"]["code"] == "CSRQ-001")
+        assert spill["acts"][-1]["time"] - spill["acts"][0]["time"] > 86400 and len(spill["acts"]) >= 5
     finally:
         core.close()
 
