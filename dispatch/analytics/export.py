@@ -23,7 +23,8 @@ def table(result: dict[str, Any], *, lang: str = "zh_CN") -> tuple[list[str], li
     by = result.get("by") or ""
     zh = lang == "zh_CN"
     head = [by or ("合计" if zh else "Total")] + [c[2] if zh else c[1] for c in COLUMNS]
-    rows = [[r.get(by)] + [r.get(c[0]) for c in COLUMNS] for r in result.get("rows", [])]
+    label = "unit_name" if by == "unit" else by  # a unit by its name (`analytics.stats` adds it), else its id
+    rows = [[r.get(label) or r.get(by)] + [r.get(c[0]) for c in COLUMNS] for r in result.get("rows", [])]
     rows.append(["合计" if zh else "Total"] + [result["total"].get(c[0]) for c in COLUMNS])
     return head, rows
 

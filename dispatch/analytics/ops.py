@@ -87,6 +87,16 @@ def _team_of(core: Any) -> Any:
     return team
 
 
+def named_units(core: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by unit, each with the unit's name beside its id (`unit_name`: what a shift lead knows it by;
+    the id when the unit is unknown). Call under the core's lock."""
+    units = core.state.units
+    for r in rows:
+        u = units.get(r.get("unit") or "")
+        r["unit_name"] = u.name if u is not None and u.name else r.get("unit")
+    return rows
+
+
 # ------------------------------------------------------------------ figures
 @op("analytics.stats")
 def stats_op(core: Any, actor: str, start: Any = None, end: Any = None, by: str | None = None) -> dict[str, Any]:
@@ -99,7 +109,10 @@ def stats_op(core: Any, actor: str, start: Any = None, end: Any = None, by: str 
     with core.lock:
         weights = dict(astate(core.state).weights)
         team = _team_of(core)
-        return stats(f, t1, t2, by=by, weights=weights, team_of=team)
+        out = stats(f, t1, t2, by=by, weights=weights, team_of=team)
+        if by == "unit":
+            named_units(core, out["rows"])
+        return out
 
 
 @op("analytics.dashboard")

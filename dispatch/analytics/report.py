@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.analytics.indicators import dashboard, stats
-from dispatch.analytics.ops import astate, facts_of
+from dispatch.analytics.ops import astate, facts_of, named_units
 from dispatch.cases.book import book as case_book
 from dispatch.cases.shift import shift_cases
 from dispatch.incidents.book import book, deadline
@@ -59,9 +59,11 @@ def report_data(core: Any, t1: float, t2: float) -> dict[str, Any]:
         "stats": stats(f, t1, t2, weights=weights),
         "by_category": stats(f, t1, t2, by="category", weights=weights)["rows"],
         "by_district": stats(f, t1, t2, by="district", weights=weights)["rows"],
-        "by_unit": stats(f, t1, t2, by="unit", weights=weights)["rows"],
+        "by_unit": stats(f, t1, t2, by="unit", weights=weights)["rows"],  # named below
         "dashboard": dashboard(f, t1, t2, weights=weights),
     }
+    with core.lock:
+        named_units(core, data["by_unit"])
     open_rows, late_rows = [], []
     for inc in sorted(items, key=lambda i: i.id):
         if inc.created_at >= t2:

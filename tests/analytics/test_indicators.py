@@ -35,7 +35,7 @@ def clock():
 @pytest.fixture
 def core(tmp_path, clock):
     c = make_core(tmp_path, clock)
-    add_unit(c, "boat-01", "patrol_boat", LAT, LON)
+    add_unit(c, "boat-01", "patrol_boat", LAT, LON, name="巡逻艇01")
     add_unit(c, "boat-02", "patrol_boat", *river_point(0.5))
     add_unit(c, "officer-01", "officer", *LAND)
     yield c
@@ -194,6 +194,7 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
     rows = {row["unit"]: row for row in r["rows"]}
     assert rows["officer-01"]["filed"] == 2 and rows["officer-01"]["reworked"] == 1
     assert rows["boat-01"]["closed"] == 3 and rows["boat-01"]["closed_on_time"] == 2  # a, e; h ran late
+    assert rows["boat-01"]["unit_name"] == "巡逻艇01" and rows["officer-01"]["unit_name"] == "officer-01"
     assert {k: r["total"][k] for k in KEYS}["filed"] == 7
     p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "team")
     assert p.returncode == 0 and "patrol_boat" in p.stdout and "officer" in p.stdout and "结案" in p.stdout
@@ -207,6 +208,7 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
     assert sheet[0][:3] == ["unit", "立案数", "结案数"]
     by_name = {row[0]: row for row in sheet[1:]}
     assert by_name["officer-01"][1] == rows["officer-01"]["filed"] and by_name["合计"][1] == 7
+    assert by_name["巡逻艇01"][2] == 3  # a unit by the name a shift lead knows it by
     p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "category", "--out", str(tmp_path / "e.csv"),
             "--lang", "en")
     assert p.returncode == 0, p.stderr

@@ -25,7 +25,7 @@ def store(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     clock = Clock(T0)
     core = make_core(tmp, clock)
-    add_unit(core, "boat-01", "patrol_boat", *river_point(0.3))
+    add_unit(core, "boat-01", "patrol_boat", *river_point(0.3), name="巡逻艇01")
     add_unit(core, "boat-02", "patrol_boat", *river_point(0.5))
     add_unit(core, "officer-01", "officer", 24.33, 109.41)
     month(core, clock)
@@ -54,6 +54,7 @@ def test_report_html_matches_ctl_stats_and_renders_offline(store, qtbot):
     assert figs["立案数"] == str(s["filed"]) == "7"
     assert figs["结案数"] == str(s["closed"]) and figs["按期结案数"] == str(s["closed_on_time"])
     assert "交班：柳江第3段漂浮物多" in page
+    assert "<td>巡逻艇01</td>" in page and "<td>boat-01</td>" not in page  # the by-unit table names the unit
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing to fetch: it opens offline
 
     from PySide6.QtCore import QUrl
