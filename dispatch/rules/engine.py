@@ -45,6 +45,7 @@ from dispatch.rules.gates import GateTables
 from dispatch.rules.index import ZoneIndex
 from dispatch.store import NewEvent
 from dispatch.zones.book import zone_book
+from dispatch.zones.model import DEFAULT_TZ
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class RulesEngine(GateTables, UnitArrays):
         self._slot_routes: list[tuple[int, ...]] = []
         self._slot_allowed: list[frozenset[int]] = []
         self._rt: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.tz = "Asia/Shanghai"
+        self.tz = DEFAULT_TZ  # until the zones' configuration says otherwise
         with core.lock:
             for key in alert_book(core.state).active:  # alerts open before a restart stay open until they clear
                 rule, subject, zone = key.split("|", 2)

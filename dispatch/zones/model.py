@@ -17,13 +17,14 @@ import math
 import re
 from typing import Any
 
+from dispatch.bureautime import BUREAU_TZ_NAME
 from dispatch.errors import Refused
 
 KINDS = ("construction_site", "disposal_site", "route", "restricted", "patrol_area", "protection_zone")
 SITE_KINDS = ("construction_site", "disposal_site")
 AREA_TYPES = ("Polygon", "MultiPolygon")
 LINE_TYPES = ("LineString", "MultiLineString")
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ = BUREAU_TZ_NAME  # the zone the rest of the core reckons in (dispatch/bureautime.py)
 # Where the bureau works, generously (mainland China): a file whose points all fall in it only once
 # each pair is swapped was written (lat, lon), not GeoJSON's (lon, lat).
 _CHINA = (73.0, 18.0, 135.5, 54.0)
