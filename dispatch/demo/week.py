@@ -5,10 +5,14 @@ same second, response times of zero minutes, no satisfaction, no hotspots, an ev
 figures that look back (dispatch/analytics/, the dashboard, the evaluation of teams, hotspots, the shift report)
 have a week to show: about sixty reports across the river and the districts, at the hours reports come in, each
 taken through the ordinary operations as a dispatcher and a crew would (filed, dispatched to a free unit of the
-right kind, accepted, en route, on scene, resolved with what the unit did, closed), some rejected as invalid, a
-few reopened because the caller rang again, most of the citizens' reports rated the same day, and the deadlines
+right kind, accepted, en route, on scene, resolved with what the unit did, closed). The citizens' own reports come
+as they do: from the citizen app and the WeChat service account over Open311 (two client keys, `lzcg-app` and
+`wechat-oa`, made at the week's start), from the citizen page as the page files them, and are rated by their
+reporters (a rating of 2 or less reopens the report for the shift lead, who sends a unit again); some rejected as invalid, a
+few reopened because the caller rang again, most of the citizens' reports rated the same day, the deadlines
 that passed alerted when they passed (`incidents.check_deadlines`, as the console's timer does) and acknowledged
-by the shift lead a few minutes later.
+by the shift lead a few minutes later, and two problems that come back at the same place and hour (a night market's
+stalls, garbage gathering in a backwater in the mornings) for the hotspots.
 
 Filed once, on a store with no event at all, before anything else: every event is stamped with the moment it
 stands for (the core's clock set back while the week is filed, under the core's lock, so no other thread's event
@@ -77,6 +81,7 @@ WATER_KINDS = ("patrol_boat", "cleaning_vessel")
 SOURCES = (("hotline", 30, None), ("app", 14, "市民 APP"), ("wechat", 10, "微信公众号"), ("web", 5, "市民网页"),
            ("patrol", 26, None), ("video", 15, "视频巡查"))
 CITIZEN_SOURCES = frozenset({"hotline", "app", "wechat", "web"})
+CLIENTS = (("lzcg-app", "app"), ("wechat-oa", "wechat"))  # the demo's Open311 clients (name, source)
 PRIORITIES = (("P1", 6), ("P2", 28), ("P3", 44), ("P4", 22))
 # reports an hour, by the bureau's hour of day (relative)
 HOUR_WEIGHTS = (0.2, 0.1, 0.1, 0.1, 0.2, 0.3, 0.6, 1.2, 2.4, 2.8, 2.6, 2.0, 1.3, 1.5, 2.4, 2.6, 2.5, 2.2,
@@ -119,6 +124,9 @@ class _Report:
     id: int | None = None
     unit: str | None = None
     round: int = 0
+    token: str | None = None  # filed by a citizen over Open311 (the app, WeChat) or the page: the rating token
+    client: str | None = None  # the actor that filed it: citizen:<client>
+    rating_done: bool = False
 
 
 class _PastClock:
@@ -153,6 +161,16 @@ class PastWeek:
     for_cases: dict[str, int] = field(default_factory=dict)
     cases: list[int] = field(default_factory=list)  # the demo's cases, opened and worked in the week
 
+
+# Problems that come back at the same place and hour (the dashboard's hotspots: the same category, place and
+# three-hour band on several days): (category, unit kind, where, (first, last) hour, days, texts, sources, found).
+# Where: ("zone", i) a patrol zone's middle, ("river", f) the river at fraction f.
+RECURRING = (
+    ("street_vending", "officer", ("zone", 1), (18.3, 20.6), 4, ("夜市摊点超出划定范围经营", "夜市流动摊贩占用人行道"),
+     ("hotline", "app"), "已劝导摊主退回划定范围经营"),
+    ("floating_garbage", "cleaning_vessel", ("river", 0.47), (6.2, 8.7), 3, ("回水湾处漂浮垃圾聚集", "江面漂浮垃圾约10平方米"),
+     ("patrol", "video"), "已打捞清理回水湾漂浮垃圾"),
+)
 
 # the reports the demo's cases follow (dispatch/demo/cases.py), handled in the week: code -> (days before, hour)
 CASE_REPORTS = {"SWHJ-001": (4, 9.2), "CSRQ-001": (3, 10.4), "CSRQ-002": (2, 15.7)}
@@ -193,6 +211,7 @@ class _Week:
         self.case_of: dict[int, str] = {}  # report -> the violation code of the demo case opened from it
         self.case_scripts: dict[int, Iterator[tuple[int, float]]] = {}
         self.cases: list[int] = []
+        self.keys: dict[str, tuple[str, str]] = {}  # source -> (Open311 client name, api key): _citizen_clients
         self._order = 0
         self.end = 0.0
         from dispatch.incidents.book import book
@@ -205,7 +224,9 @@ class _Week:
     # ------------------------------------------------------------------ the plan
     def run(self, start: float, end: float) -> int:
         self.end = end
+        self._citizen_clients()
         self._case_reports(end)
+        self._recurring(start, end - LAST_REPORT_BEFORE_S)
         early = []  # citizens' reports in time for a call back days later: a few of them are reopened
         for t in self._report_times(start, end - LAST_REPORT_BEFORE_S):
             r = self._report()
@@ -287,6 +308,46 @@ class _Week:
                        rng.choice(found).replace("{n}", str(rng.randint(3, 20))), address, reporter, zone, rejected,
                        False, rated)
 
+    def _citizen_clients(self) -> None:
+        """The bureau's Open311 clients, each with its key (the citizen app, the WeChat service account); the
+        citizen page needs none. Without the citizen service the citizens' reports are typed in by the demo."""
+        from dispatch import ops
+
+        if "citizens.file" not in ops.OPERATIONS:
+            return
+        for name, source in CLIENTS:
+            self.keys[source] = (name, self.call("citizens.apikey_new", {"name": name, "source": source})["api_key"])
+
+    def _recurring(self, start: float, last: float) -> None:
+        """The problems that come back (RECURRING), each on its days of the week at its hour, at one place (the
+        caller names the same landmark: a few metres apart)."""
+        city, rng, tz = self.city, self.rng, bureau_tz()
+        first_day = datetime.fromtimestamp(start, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        for category, kind, (where, which), (h0, h1), n_days, texts, sources, found in RECURRING:
+            if where == "zone":
+                if len(city.patrol_zones) <= int(which):
+                    continue
+                c = city.patrol_zones[int(which)].geometry.centroid
+                lat, lon, address = c.y, c.x, None
+            else:
+                lat, lon, _ = city.point_along_river(float(which))
+                address = segment_name(city, lat, lon)
+            if city.is_water(lat, lon) != (kind in WATER_KINDS) or not self.by_kind.get(kind):
+                continue
+            days = rng.sample(range(1, DAYS), n_days)
+            for d in sorted(days):
+                t = (first_day + timedelta(days=d)).timestamp() + rng.uniform(h0, h1) * 3600
+                if not start <= t <= last:
+                    continue
+                source = rng.choice(sources)
+                reporter = {"patrol": "保洁船巡查", "video": "视频巡查", "app": "市民 APP"}.get(source) \
+                    or f"市民 {rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(('先生', '女士'))}"
+                rated = _pick(rng, SATISFACTION)[0] if source in CITIZEN_SOURCES and rng.random() < 0.7 else None
+                r = _Report(category, kind, "P3", source, lat + rng.uniform(-4e-5, 4e-5), lon + rng.uniform(-4e-5, 4e-5),
+                            rng.choice(texts), found, address, reporter, None, False, False, rated)
+                self.reports.append(r)
+                self._push(t, len(self.reports) - 1, "create")
+
     def _place(self, water: bool, category: str) -> tuple[float, float, str | None, str | None] | None:
         """(lat, lon, address, patrol zone) where a report of the category is made."""
         city, rng = self.city, self.rng
@@ -324,12 +385,37 @@ class _Week:
             self._push(self.clock.t + self.config.limit(r.category, r.priority, stage) + 5, index, "check")
 
     def _create(self, r: _Report, index: int) -> None:
-        r.id = int(self.call("incident.create", {
-            "category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon, "text": r.text,
-            "source": r.source, "address": r.address, "reporter": r.reporter})["id"])
+        if r.source == "web" and self.keys or r.source in self.keys:
+            if not self._citizen_files(r):
+                return  # joined to an open report of the same problem as its duplicate: nothing more to do
+        else:
+            r.id = int(self.call("incident.create", {
+                "category": r.category, "priority": r.priority, "lat": r.lat, "lon": r.lon, "text": r.text,
+                "source": r.source, "address": r.address, "reporter": r.reporter})["id"])
         self._deadline_checks(index, ("dispatch", "resolve"))
         self._push(self.clock.t + self._minutes(*DISPATCH_MIN[r.priority]), index,
                    "reject" if r.rejected else "assign")
+
+    def _citizen_files(self, r: _Report) -> bool:
+        """File `r` as a citizen does: over Open311 with the client's key, or on the citizen page (its priority is
+        then the service's). False when the service joined it to an open report as a duplicate."""
+        from dispatch.citizens.ops import file_request
+        from dispatch.citizens.page import PAGE_KEY
+        from dispatch.incidents.book import book
+
+        caller = f"{self.rng.choice('王李张刘陈杨黄赵吴周')}{self.rng.choice(('先生', '女士'))}"
+        fields = {"service_code": r.category, "lat": r.lat, "long": r.lon, "description": r.text,
+                  "address_string": r.address, "first_name": caller, "attributes": {}}
+        if r.source == "web":
+            r.client = "web"
+            out = file_request(self.core, "citizen:web", fields, key_name=PAGE_KEY, source="web")
+        else:
+            name, key = self.keys[r.source]
+            r.client = name
+            out = self._call(self.core, "citizens.file", {**fields, "api_key": key}, actor=f"citizen:{name}")
+        r.id, r.token = int(out["service_request_id"]), out["rating_token"]
+        r.priority = book(self.core.state).items[r.id].priority
+        return not out.get("joined")
 
     def _reject(self, r: _Report, index: int) -> None:
         self.call("incident.transition", {"incident_id": r.id, "state": "rejected", "reason": "invalid",
@@ -376,11 +462,12 @@ class _Week:
 
     def _closed(self, r: _Report, index: int) -> None:
         self.call("incident.transition", {"incident_id": r.id, "state": "closed"})
+        rated = r.rated is not None and not r.rating_done  # once, after the last closing before it
         if index in self.case_of:  # the officers open the case the unit's finding calls for, in office hours
             self._push(self._office(self.clock.t + self._minutes(40, 120)), index, "case")
         elif r.reopened and r.round == 0:
             self._push(self.clock.t + self._minutes(120, 600), index, "reopen")
-        elif r.rated is not None:  # the service desk's call back the same day
+        elif rated:  # the citizen's rating the same day (the app, the page, or the service desk's call back)
             self._push(self.clock.t + self._minutes(20, 240), index, "rate")
 
     def _reopen(self, r: _Report, index: int) -> None:
@@ -414,7 +501,16 @@ class _Week:
             self._push(max(t, self.clock.t + self._minutes(5, 20)), index, "case")
 
     def _rate(self, r: _Report, index: int) -> None:
-        self.call("incident.evaluate", {"incident_id": r.id, "satisfaction": r.rated})
+        r.rating_done = True
+        if r.token is None:  # the service desk's call back
+            self.call("incident.evaluate", {"incident_id": r.id, "satisfaction": r.rated})
+            return
+        out = self._call(self.core, "citizens.rate", {"request_id": r.id, "rating": r.rated, "token": r.token},
+                         actor=f"citizen:{r.client}")
+        if out.get("reopened"):  # a low rating reopens it for the shift lead, who sends a unit again
+            r.round = 1
+            self._deadline_checks(index, ("dispatch", "resolve"))
+            self._push(self.clock.t + self._minutes(20, 90), index, "assign")
 
     def _check(self, r: _Report, index: int) -> None:
         if self.call("incidents.check_deadlines", {}):  # the shift lead saw the alert and acknowledged it

@@ -41,7 +41,8 @@ def test_a_new_store_opens_on_a_week_of_handled_reports(tmp_path) -> None:  # ty
         past = [e for e in events if e.entity and e.entity.startswith("incident:")
                 and int(e.entity.split(":")[1]) <= last_of_week]
         assert max(e.ts for e in past) < NOW - 60  # all of it before the console opened
-        assert {e.actor for e in past} == {"system:demo"}
+        # the bureau's staff (the demo) and the citizens who filed over Open311 (the app, WeChat) and the page
+        assert {e.actor for e in past} == {"system:demo", "citizen:lzcg-app", "citizen:wechat-oa", "citizen:web"}
         assert verify_chain(core.store.engine).ok
 
         b = book(core.state)
@@ -66,6 +67,17 @@ def test_a_new_store_opens_on_a_week_of_handled_reports(tmp_path) -> None:  # ty
         assert 0.6 <= t["on_time_rate"] < 1.0 and t["overdue"] > 0  # some deadlines passed, and were alerted
         assert t["reworked"] >= 1 and t["satisfaction_count"] >= 10 and 3.0 <= t["satisfaction_mean"] <= 5.0
         assert 120 < t["dispatch_s_median"] < 3600 and t["close_s_median"] > t["arrive_s_median"] > 300
+        # the citizens see their requests' progress over Open311, rated; a low rating reopened one, worked again
+        requests = ops.call(core, "citizens.requests", {}, actor="system:test")
+        assert len(requests) >= 10 and {r["status"] for r in requests} == {"closed"}
+        assert sum(1 for r in requests if r["rating"] is not None) >= 5
+        for r in requests:  # received, dispatched, on scene, done... (or received, then not accepted)
+            worked = b.items[int(r["service_request_id"])].state.value != "rejected"
+            assert len(r["notes"]) >= (6 if worked else 2), r
+        rated = ops.call(core, "citizens.satisfaction", {}, actor="system:test")
+        assert rated["reopened"] >= 1 and rated["ratings"] >= 5
+        spots = ops.call(core, "analytics.hotspots", {"start": NOW - 8 * 86400, "end": NOW}, actor="system:test")
+        assert {h["category"] for h in spots} >= {"street_vending", "floating_garbage"}  # problems that come back
         hours = [datetime.fromtimestamp(i.created_at, bureau_tz()).hour for i in handled]
         assert statistics.median(hours) in range(9, 19)  # reports come in by day
 
