@@ -6,6 +6,8 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
+import pytest
+
 from dispatch import ops
 from dispatch.bureautime import bureau_tz
 from dispatch.demo.cases import HANDLING, file_demo_cases
@@ -114,5 +116,23 @@ def test_only_a_store_without_events_gets_the_week(tmp_path) -> None:  # type: i
         assert core.state.last_seq == before and not book(core.state).items
         assert len(file_demo_reports(core)) == len(demo_reports())  # the open reports still are filed once
         assert file_demo_reports(core) == []
+    finally:
+        core.close()
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_whenever_it_opens_the_week_is_over(tmp_path, k) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the hour and weekday the console first opens at, the week leaves nothing under way: every
+    report closed or rejected, every unit free, the three cases filed, the log's times in order."""
+    now = NOW + k * 37_337  # ten hours and a bit apart: every part of the day, over four days
+    core = make_core(tmp_path, Clock(now))
+    try:
+        week = file_demo_week(core, registrations())
+        b = book(core.state)
+        assert week.reports >= 40 and all(i.state in CLOSED_STATES for i in b.items.values())
+        assert {u.status.value for u in core.state.units.values()} == {"available"}
+        assert len(week.cases) == 3
+        events = list(core.store.events())
+        assert all(a.ts <= c.ts for a, c in zip(events, events[1:], strict=False)) and events[-1].ts < now
     finally:
         core.close()
