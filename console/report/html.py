@@ -192,7 +192,7 @@ def render(data: dict[str, Any], *, lang: str = "zh_CN", city: dict[str, Any] | 
                         r["satisfaction_mean"] or "—", r["score"] or "—"] for r in data["by_category"]]))
     out.append(f"<h2>{_e(tr('By unit'))}</h2>")
     out.append(_table([tr("Unit"), tr("Cases filed"), tr("Cases closed"), tr("Closed on time"), tr("Cases reworked"), tr("Satisfaction"), tr("Score")],
-                      [[r.get("unit_name") or r["unit"] or "—", r["filed"], r["closed"], r["closed_on_time"], r["reworked"],
+                      [[r.get("unit_name") or r["unit"] or tr("(not dispatched)"), r["filed"], r["closed"], r["closed_on_time"], r["reworked"],
                         r["satisfaction_mean"] or "—", r["score"] or "—"] for r in data["by_unit"]]))
     out.append(f"<h2>{_e(tr('Map of the period'))}</h2>")
     out.append(_map_svg(city, data["points"], colours))

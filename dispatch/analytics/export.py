@@ -24,7 +24,9 @@ def table(result: dict[str, Any], *, lang: str = "zh_CN") -> tuple[list[str], li
     zh = lang == "zh_CN"
     head = [by or ("合计" if zh else "Total")] + [c[2] if zh else c[1] for c in COLUMNS]
     label = "unit_name" if by == "unit" else by  # a unit by its name (`analytics.stats` adds it), else its id
-    rows = [[r.get(label) or r.get(by)] + [r.get(c[0]) for c in COLUMNS] for r in result.get("rows", [])]
+    unsent = "（未派遣）" if zh else "(not dispatched)"  # the reports no unit was sent to: rejected, or waiting
+    rows = [[r.get(label) or r.get(by) or (unsent if by == "unit" else None)] + [r.get(c[0]) for c in COLUMNS]
+            for r in result.get("rows", [])]
     rows.append(["合计" if zh else "Total"] + [result["total"].get(c[0]) for c in COLUMNS])
     return head, rows
 

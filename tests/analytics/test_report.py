@@ -55,6 +55,7 @@ def test_report_html_matches_ctl_stats_and_renders_offline(store, qtbot):
     assert figs["结案数"] == str(s["closed"]) and figs["按期结案数"] == str(s["closed_on_time"])
     assert "交班：柳江第3段漂浮物多" in page
     assert "<td>巡逻艇01</td>" in page and "<td>boat-01</td>" not in page  # the by-unit table names the unit
+    assert "<td>（未派遣）</td>" in page  # and the reports no unit was sent to (rejected, waiting) say so
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing to fetch: it opens offline
 
     from PySide6.QtCore import QUrl
