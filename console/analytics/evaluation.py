@@ -75,17 +75,14 @@ class Evaluation(QWidget):
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.result = result
-        head, rows = table(result, lang=current_language())
-        by = result.get("by")
+        head, rows = table(result, lang=current_language(), word=word)  # in the UI's language, names and all
         self.table.setSortingEnabled(False)
         self.table.clear()
         self.table.setColumnCount(len(head))
         self.table.setRowCount(len(rows))
-        self.table.setHorizontalHeaderLabels([self.tr(h) if i == 0 else h for i, h in enumerate(head)])
+        self.table.setHorizontalHeaderLabels(head)
         for r, row in enumerate(rows):
-            name = row[0]
-            shown = word(name) if by in ("category", "team") and name and r < len(rows) - 1 else (name or "—")
-            self.table.setItem(r, 0, QTableWidgetItem(str(shown)))
+            self.table.setItem(r, 0, QTableWidgetItem(str(row[0] or "—")))
             for c, (key, *_h) in enumerate(COLUMNS, start=1):
                 self.table.setItem(r, c, _Num(row[c], key.endswith("_rate")))
         self.table.setSortingEnabled(True)
@@ -104,7 +101,7 @@ class Evaluation(QWidget):
         from dispatch.analytics.export import write
 
         try:
-            write(self.result, path, lang=current_language())
+            write(self.result, path, lang=current_language(), word=word)
         except (OSError, ValueError) as exc:
             self.note.setText(self.tr("Not written: %1").replace("%1", str(exc)))
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +19,36 @@ COLUMNS = (  # (key, English header, Chinese header)
 )
 
 
-def table(result: dict[str, Any], *, lang: str = "zh_CN") -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of a `stats` result grouped by something (the total last)."""
+# what a table grouped by each of analytics' groups calls its first column: (English, Chinese)
+GROUP_HEADS = {"unit": ("Unit", "单位"), "team": ("Team", "队伍"), "district": ("District", "城区"),
+               "category": ("Category", "类别"), "source": ("Source", "来源"), "priority": ("Priority", "优先级"),
+               "segment": ("River segment", "河段"), "road": ("Road", "道路")}
+WORDS = ("category", "team", "source")  # groups whose values are domain words (floating_garbage, patrol_boat, app)
+
+
+def table(result: dict[str, Any], *, lang: str = "zh_CN",
+          word: Callable[[str], str] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of a `stats` result grouped by something (the total last), in `lang`. `word`: the display
+    name of a domain word in that language (the console's catalogue: a category, a kind of unit, a source);
+    without it those stay as the core names them."""
     by = result.get("by") or ""
     zh = lang == "zh_CN"
-    head = [by or ("合计" if zh else "Total")] + [c[2] if zh else c[1] for c in COLUMNS]
+    head = [GROUP_HEADS[by][zh] if by in GROUP_HEADS else (by or ("合计" if zh else "Total"))] \
+        + [c[2] if zh else c[1] for c in COLUMNS]
     label = "unit_name" if by == "unit" else by  # a unit by its name (`analytics.stats` adds it), else its id
     unsent = "（未派遣）" if zh else "(not dispatched)"  # the reports no unit was sent to: rejected, or waiting
-    rows = [[r.get(label) or r.get(by) or (unsent if by == "unit" else None)] + [r.get(c[0]) for c in COLUMNS]
-            for r in result.get("rows", [])]
+    named = word if word is not None and by in WORDS else (lambda v: v)
+    rows = [[named(r.get(label) or r.get(by)) if r.get(label) or r.get(by) else (unsent if by == "unit" else None)]
+            + [r.get(c[0]) for c in COLUMNS] for r in result.get("rows", [])]
     rows.append(["合计" if zh else "Total"] + [result["total"].get(c[0]) for c in COLUMNS])
     return head, rows
 
 
-def write(result: dict[str, Any], out: str | Path, *, lang: str = "zh_CN") -> Path:
-    """Write a `stats` result to `out` (.csv or .xlsx). Raises Refused for another ending."""
+def write(result: dict[str, Any], out: str | Path, *, lang: str = "zh_CN",
+          word: Callable[[str], str] | None = None) -> Path:
+    """Write a `stats` result to `out` (.csv or .xlsx), as `table` lays it out. Raises Refused for another ending."""
     path = Path(out)
-    head, rows = table(result, lang=lang)
+    head, rows = table(result, lang=lang, word=word)
     if path.suffix.lower() == ".csv":
         with path.open("w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)

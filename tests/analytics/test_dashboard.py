@@ -84,6 +84,16 @@ def test_dashboard_figures_and_a_click_filter_the_queue_and_the_map(seat, qtbot,
     assert filed == sorted(filed, reverse=True)
     out = w.evaluation.export("xlsx", str(tmp_path / "eval.xlsx"))
     assert out and (tmp_path / "eval.xlsx").stat().st_size > 1000
+    from console.i18n import current_language, word
+
+    zh = current_language() == "zh_CN"
+    assert w.evaluation.table.horizontalHeaderItem(0).text() == ("单位" if zh else "Unit")
+    w.evaluation.by.setCurrentIndex(w.evaluation.by.findData("team"))  # a group of domain words: named
+    qtbot.waitUntil(lambda: w.evaluation.result.get("by") == "team", timeout=10000)
+    names = {w.evaluation.table.item(r, 0).text() for r in range(w.evaluation.table.rowCount())}
+    assert w.evaluation.table.horizontalHeaderItem(0).text() == ("队伍" if zh else "Team")
+    teams = {r["team"] for r in w.evaluation.result["rows"] if r["team"]}
+    assert {"patrol_boat", "officer"} <= teams and {word(x) for x in teams} <= names and not teams & names
     w.dashboard_dock.widget().setCurrentIndex(2)  # unit utilisation
     qtbot.waitUntil(lambda: len(w.utilisation.rows) == 3, timeout=10000)
     assert w.utilisation.table.rowCount() == 3

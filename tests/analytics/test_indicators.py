@@ -205,7 +205,7 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
 
     ws = load_workbook(tmp_path / "e.xlsx").active
     sheet = [[c.value for c in row] for row in ws.iter_rows()]
-    assert sheet[0][:3] == ["unit", "立案数", "结案数"]
+    assert sheet[0][:3] == ["单位", "立案数", "结案数"]
     by_name = {row[0]: row for row in sheet[1:]}
     assert by_name["officer-01"][1] == rows["officer-01"]["filed"] and by_name["合计"][1] == 7
     assert by_name["巡逻艇01"][2] == 3  # a unit by the name a shift lead knows it by
@@ -217,7 +217,8 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
 
     with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
         table = list(csv.reader(fh))
-    assert table[0][:3] == ["category", "Filed", "Closed"] and table[-1][0] == "Total" and table[-1][1] == "7"
+    assert table[0][:3] == ["Category", "Filed", "Closed"] and table[-1][0] == "Total" and table[-1][1] == "7"
+    assert {row[0] for row in table[1:-1]} >= {"Floating garbage", "Street vending"}  # named, not floating_garbage
     p = ctl("stats", "--out", str(tmp_path / "e.txt"))
     assert p.returncode == 1 and ".csv or .xlsx" in p.stderr
     p = ctl("stats", "--from", env_t["to"], "--to", env_t["from"])

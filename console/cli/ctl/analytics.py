@@ -82,9 +82,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def _export(result: dict[str, Any], a: argparse.Namespace) -> str | None:
     if not getattr(a, "out", None):
         return None
+    from console.catalogue import use_language, word
     from dispatch.analytics.export import write
 
-    return f"wrote {write(result, a.out, lang=a.lang)}"
+    use_language(a.lang)  # the categories, kinds of unit and sources named in the file's language
+    return f"wrote {write(result, a.out, lang=a.lang, word=word)}"
 
 
 def _build_weights(a: argparse.Namespace) -> tuple[str, dict[str, Any]]:
