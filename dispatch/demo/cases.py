@@ -151,24 +151,24 @@ def case_steps(core: Any, call: Any, code: str, incident_id: int | None,
         call("case.penalty", {"case_id": spill["id"], "circumstance": "ordinary", "kind": "fine",
                               "amount": _within(core, spill["id"])})
     elif code == "CSRQ-002":
-        stall = call("case.open", {
-            "violation": "CSRQ-002", "party_type": "person", "party_name": "刘某",
-            "incident_id": incident_id,
-            "facts": "在人行道上摆摊经营水果，占用道路约6平方米，经劝导未改正。",
-            "place": None if incident_id else "柳州市鱼峰区（演示地点）"})
-        made.append(stall["id"])
+        made.append(_against_person(call, code, "刘某", incident_id, "柳州市鱼峰区（演示地点）",
+                                    "在人行道上摆摊经营水果，占用道路约6平方米，经劝导未改正。"))
     elif code == "SWHJ-001":
-        river = call("case.open", {
-            "violation": "SWHJ-001", "party_type": "person", "party_name": "黄某",
-            "incident_id": incident_id,
-            "facts": "从停靠船只向柳江倾倒生活垃圾两袋，当场被巡逻艇执法人员发现，已责令打捞清理。",
-            "place": None if incident_id else "柳江（演示地点）"})
-        made.append(river["id"])
+        river = _against_person(call, code, "黄某", incident_id, "柳江（演示地点）",
+                                "从停靠船只向柳江倾倒生活垃圾两袋，当场被巡逻艇执法人员发现，已责令打捞清理。")
+        made.append(river)
         yield 0, 13.0
-        call("case.advance", {"case_id": river["id"], "step": "on_the_spot", "officers": [OFFICERS[2][0]],
+        call("case.advance", {"case_id": river, "step": "on_the_spot", "officers": [OFFICERS[2][0]],
                               "kind": "warning", "note": "情节轻微，当场警告并责令清理"})
         yield 1, 9.0
-        call("case.advance", {"case_id": river["id"], "step": "filed_record", "note": "报所属大队备案"})
+        call("case.advance", {"case_id": river, "step": "filed_record", "note": "报所属大队备案"})
+
+
+def _against_person(call: Any, code: str, party: str, incident_id: int | None, place: str, facts: str) -> int:
+    """Open the demo's case of `code` against a person (`place` only when there is no report to take it from)."""
+    return int(call("case.open", {"violation": code, "party_type": "person", "party_name": party,
+                                  "incident_id": incident_id, "facts": facts,
+                                  "place": None if incident_id else place})["id"])
 
 
 def _handled(core: Any, call: Any, r: DemoReport, kind: str, found: str) -> int | None:
