@@ -14,7 +14,8 @@ COLUMNS = (  # (key, English header, Chinese header)
     ("reworked", "Reworked", "返工数"), ("extended", "Extended", "延期数"), ("closure_rate", "Closure rate", "结案率"),
     ("on_time_rate", "On-time rate", "按期结案率"), ("rework_rate", "Rework rate", "返工率"),
     ("extension_rate", "Extension rate", "延期率"), ("satisfaction_mean", "Satisfaction", "满意度"),
-    ("dispatch_s_median", "Dispatch median (s)", "派遣用时中位数（秒）"), ("close_s_median", "Closing median (s)", "结案用时中位数（秒）"),
+    ("dispatch_s_median", "Dispatch median (min)", "派遣用时中位数（分钟）"),
+    ("close_s_median", "Closing median (min)", "结案用时中位数（分钟）"),
     ("score", "Score", "综合评分"),
 )
 
@@ -39,9 +40,19 @@ def table(result: dict[str, Any], *, lang: str = "zh_CN",
     unsent = "（未派遣）" if zh else "(not dispatched)"  # the reports no unit was sent to: rejected, or waiting
     named = word if word is not None and by in WORDS else (lambda v: v)
     rows = [[named(r.get(label) or r.get(by)) if r.get(label) or r.get(by) else (unsent if by == "unit" else None)]
-            + [r.get(c[0]) for c in COLUMNS] for r in result.get("rows", [])]
-    rows.append(["合计" if zh else "Total"] + [result["total"].get(c[0]) for c in COLUMNS])
+            + _figures(r) for r in result.get("rows", [])]
+    rows.append(["合计" if zh else "Total"] + _figures(result["total"]))
     return head, rows
+
+
+def _figures(r: dict[str, Any]) -> list[Any]:
+    """One row's figures in COLUMNS' order; the median times in minutes (one decimal), as the dashboard and the
+    shift report give them."""
+    out = []
+    for key, *_ in COLUMNS:
+        v = r.get(key)
+        out.append(round(v / 60, 1) if key.endswith("_s_median") and v is not None else v)
+    return out
 
 
 def write(result: dict[str, Any], out: str | Path, *, lang: str = "zh_CN",

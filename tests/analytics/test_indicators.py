@@ -209,6 +209,8 @@ def test_ctl_stats_by_unit_and_team_and_refusals(core, clock, tmp_path):
     by_name = {row[0]: row for row in sheet[1:]}
     assert by_name["officer-01"][1] == rows["officer-01"]["filed"] and by_name["合计"][1] == 7
     assert by_name["巡逻艇01"][2] == 3  # a unit by the name a shift lead knows it by
+    col = sheet[0].index("派遣用时中位数（分钟）")  # in minutes, as the dashboard and the shift report give them
+    assert by_name["巡逻艇01"][col] == round(rows["boat-01"]["dispatch_s_median"] / 60, 1) > 0
     assert "（未派遣）" in by_name and None not in by_name  # the reports no unit was sent to, named as such
     p = ctl("stats", "--from", env_t["from"], "--to", env_t["to"], "--by", "category", "--out", str(tmp_path / "e.csv"),
             "--lang", "en")
