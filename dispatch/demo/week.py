@@ -193,7 +193,7 @@ class _Week:
         while self.steps:
             step = heapq.heappop(self.steps)
             if step.t > end:
-                break  # only ratings and deadline checks are left this late: the week is over
+                break  # the week is over: what is left (a late rating, a deadline look) never happened
             self.clock.t = step.t
             getattr(self, "_" + step.action)(self.reports[step.report], step.report)
         filed = sum(1 for r in self.reports if r.id is not None)
@@ -280,11 +280,12 @@ class _Week:
             if where == "zone":
                 if len(city.patrol_zones) <= int(which):
                     continue
-                c = city.patrol_zones[int(which)].geometry.centroid
-                lat, lon, address = c.y, c.x, None
+                zone = city.patrol_zones[int(which)]
+                c = zone.geometry.centroid
+                lat, lon, address, zone_id = c.y, c.x, None, zone.id
             else:
                 lat, lon, _ = city.point_along_river(float(which))
-                address = segment_name(city, lat, lon)
+                address, zone_id = segment_name(city, lat, lon), None
             if city.is_water(lat, lon) != (kind in WATER_KINDS) or not self.by_kind.get(kind):
                 continue
             days = rng.sample(range(1, DAYS), n_days)
@@ -297,7 +298,7 @@ class _Week:
                     or f"市民 {rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(('先生', '女士'))}"
                 rated = _pick(rng, SATISFACTION)[0] if source in CITIZEN_SOURCES and rng.random() < 0.7 else None
                 r = _Report(category, kind, "P3", source, lat + rng.uniform(-4e-5, 4e-5), lon + rng.uniform(-4e-5, 4e-5),
-                            rng.choice(texts), found, address, reporter, None, False, False, rated)
+                            rng.choice(texts), found, address, reporter, zone_id, False, False, rated)
                 self.reports.append(r)
                 self._push(t, len(self.reports) - 1, "create")
 
