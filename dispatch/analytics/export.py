@@ -39,8 +39,12 @@ def table(result: dict[str, Any], *, lang: str = "zh_CN",
     label = "unit_name" if by == "unit" else by  # a unit by its name (`analytics.stats` adds it), else its id
     unsent = "（未派遣）" if zh else "(not dispatched)"  # the reports no unit was sent to: rejected, or waiting
     named = word if word is not None and by in WORDS else (lambda v: v)
-    rows = [[named(r.get(label) or r.get(by)) if r.get(label) or r.get(by) else (unsent if by == "unit" else None)]
-            + _figures(r) for r in result.get("rows", [])]
+
+    def first(r: dict[str, Any]) -> Any:
+        v = r.get(label) or r.get(by)
+        return named(v) if v else (unsent if by == "unit" else None)
+
+    rows = [[first(r)] + _figures(r) for r in result.get("rows", [])]
     rows.append(["合计" if zh else "Total"] + _figures(result["total"]))
     return head, rows
 
