@@ -62,6 +62,16 @@ def _pick(rng: random.Random, items: Any, weight_at: int = 1) -> Any:
     return rng.choices(items, weights=[it[weight_at] for it in items])[0]
 
 
+def _midnight(t: float) -> datetime:
+    """The start of `t`'s day in the bureau's time."""
+    return datetime.fromtimestamp(t, bureau_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _caller(rng: random.Random) -> str:
+    """How a citizen gives their name on the phone or in a form: 王先生, 李女士."""
+    return f"{rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(('先生', '女士'))}"
+
+
 @dataclass(order=True)
 class _Step:
     t: float
@@ -87,7 +97,6 @@ class _Report:
     reopened: bool
     rated: int | None
     id: int | None = None
-    unit: str | None = None
     round: int = 0
     token: str | None = None  # filed by a citizen over Open311 (the app, WeChat) or the page: the rating token
     client: str | None = None  # the actor that filed it: citizen:<client>
@@ -211,7 +220,7 @@ class _Week:
         if not cases_wanted(self.core):
             return
         file_roster(self.core, self.call)  # the officers are on the roster from the start
-        midnight = datetime.fromtimestamp(end, bureau_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = _midnight(end)
         for code, d in handled_reports(self.city).items():
             if code not in CASE_REPORTS or not self.by_kind.get(HANDLING[code][0]):
                 continue
@@ -229,8 +238,7 @@ class _Week:
         heapq.heappush(self.steps, _Step(t, self._order, report, action))
 
     def _report_times(self, start: float, last: float) -> Iterator[float]:
-        tz = bureau_tz()
-        day = datetime.fromtimestamp(start, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = _midnight(start)
         while day.timestamp() < last:
             weekend = day.weekday() >= 5
             n = self.rng.randint(5, 8) if weekend else self.rng.randint(8, 12)
@@ -254,7 +262,7 @@ class _Week:
         if source == "patrol":
             reporter = "巡逻艇巡查" if kind in WATER_KINDS else "执法队员巡查"
         elif source == "hotline":
-            reporter = f"市民 {rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(('先生', '女士'))}"
+            reporter = f"市民 {_caller(rng)}"
         rated = _pick(rng, SATISFACTION)[0] if source in CITIZEN_SOURCES and rng.random() < 0.7 else None
         rejected = source in CITIZEN_SOURCES and rng.random() < 0.08
         return _Report(category, kind, _pick(rng, PRIORITIES)[0], source, lat, lon, rng.choice(texts),
@@ -274,8 +282,8 @@ class _Week:
     def _recurring(self, start: float, last: float) -> None:
         """The problems that come back (RECURRING), each on its days of the week at its hour, at one place (the
         caller names the same landmark: a few metres apart)."""
-        city, rng, tz = self.city, self.rng, bureau_tz()
-        first_day = datetime.fromtimestamp(start, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        city, rng = self.city, self.rng
+        first_day = _midnight(start)
         for category, kind, (where, which), (h0, h1), n_days, texts, sources, found in RECURRING:
             if where == "zone":
                 if len(city.patrol_zones) <= int(which):
@@ -295,7 +303,7 @@ class _Week:
                     continue
                 source = rng.choice(sources)
                 reporter = {"patrol": "保洁船巡查", "video": "视频巡查", "app": "市民 APP"}.get(source) \
-                    or f"市民 {rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(('先生', '女士'))}"
+                    or f"市民 {_caller(rng)}"
                 rated = _pick(rng, SATISFACTION)[0] if source in CITIZEN_SOURCES and rng.random() < 0.7 else None
                 r = _Report(category, kind, "P3", source, lat + rng.uniform(-4e-5, 4e-5), lon + rng.uniform(-4e-5, 4e-5),
                             rng.choice(texts), found, address, reporter, zone_id, False, False, rated)
@@ -339,7 +347,7 @@ class _Week:
             self._push(self.clock.t + self.config.limit(r.category, r.priority, stage) + 5, index, "check")
 
     def _create(self, r: _Report, index: int) -> None:
-        if r.source == "web" and self.keys or r.source in self.keys:
+        if (r.source == "web" and self.keys) or r.source in self.keys:  # the citizen service is there
             if not self._citizen_files(r):
                 return  # joined to an open report of the same problem as its duplicate: nothing more to do
         else:
@@ -357,9 +365,8 @@ class _Week:
         from dispatch.citizens.page import PAGE_KEY
         from dispatch.incidents.book import book
 
-        caller = f"{self.rng.choice('王李张刘陈杨黄赵吴周')}{self.rng.choice(('先生', '女士'))}"
         fields = {"service_code": r.category, "lat": r.lat, "long": r.lon, "description": r.text,
-                  "address_string": r.address, "first_name": caller, "attributes": {}}
+                  "address_string": r.address, "first_name": _caller(self.rng), "attributes": {}}
         if r.source == "web":
             r.client = "web"
             out = file_request(self.core, "citizen:web", fields, key_name=PAGE_KEY, source="web")
@@ -380,7 +387,6 @@ class _Week:
         if unit is None:  # every unit of the kind is out: the dispatcher tries again a little later
             self._push(self.clock.t + self._minutes(3, 8), index, "assign")
             return
-        r.unit = unit
         self.jobs[unit] += 1
         self.call("incident.assign", {"incident_id": r.id, "unit_id": unit})
         self._deadline_checks(index, ("arrive",))
@@ -428,8 +434,12 @@ class _Week:
         r.round = 1
         self.call("incident.transition", {"incident_id": r.id, "state": "reopened",
                                           "note": "市民来电反映问题仍未解决"})
+        self._again(index, DISPATCH_MIN[r.priority])
+
+    def _again(self, index: int, minutes: tuple[float, float]) -> None:
+        """Report `index` reopened: its deadlines run again and a unit is sent again in `minutes` (lo, hi)."""
         self._deadline_checks(index, ("dispatch", "resolve"))
-        self._push(self.clock.t + self._minutes(*DISPATCH_MIN[r.priority]), index, "assign")
+        self._push(self.clock.t + self._minutes(*minutes), index, "assign")
 
     def _office(self, t: float) -> float:
         """`t`, or the next morning's office hours when `t` is after six in the evening or before eight."""
@@ -450,8 +460,7 @@ class _Week:
         when = next(self.case_scripts[index], None)
         if when is not None:  # (days later, hour of the day); a moment already past: a few minutes on
             days, hour = when
-            day = datetime.fromtimestamp(self.clock.t, bureau_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
-            t = (day + timedelta(days=days)).timestamp() + hour * 3600 + self.rng.uniform(0, 1200)
+            t = (_midnight(self.clock.t) + timedelta(days=days)).timestamp() + hour * 3600 + self.rng.uniform(0, 1200)
             self._push(max(t, self.clock.t + self._minutes(5, 20)), index, "case")
 
     def _rate(self, r: _Report, index: int) -> None:
@@ -465,8 +474,7 @@ class _Week:
                          actor=f"citizen:{r.client}")
         if out.get("reopened"):  # a low rating reopens it for the shift lead, who sends a unit again
             r.round = 1
-            self._deadline_checks(index, ("dispatch", "resolve"))
-            self._push(self.clock.t + self._minutes(20, 90), index, "assign")
+            self._again(index, (20, 90))
 
     def _check(self, r: _Report, index: int) -> None:
         if self.call("incidents.check_deadlines", {}):  # the shift lead saw the alert and acknowledged it
