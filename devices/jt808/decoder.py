@@ -3,7 +3,12 @@
 `decode_frame` raises a typed `devices.errors.DeviceError` for anything it cannot read. A 0x7D that is
 not an escape (``7D 01``, ``7D 02``) is read as itself when the frame's check code then agrees: terminals
 that escape only 0x7E exist (a terminal number with a 0x7D byte, a vendor item), and the check code, not
-the escape, is what guards the content; otherwise it is a `BadEscapeError`. The stream
+the escape, is what guards the content; otherwise it is a `BadEscapeError`. Terminals that escape nothing
+exist too (seen in other platforms' captures from the field): a ``7D 01`` of their content is its two bytes,
+taken so when the escaped reading's check code fails and both the check code and the header's body length
+agree with the bytes as they came; a bare 0x7E of their content cuts the frame on the wire, and the stream
+joins the pieces again (`Jt808Stream._held_takes`) when together they are as long as the first one's header
+says. A frame no reading fits is refused as before. The stream
 never raises: it returns each error among the messages (pynmea2's ``errors='yield'``), counts it,
 and carries on with the next frame; sub-packages come back as `Fragment`s (so that a platform can
 answer each) and the whole message once its last package is in.
@@ -16,17 +21,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from devices.errors import BadEscapeError, DeviceError, FrameError, TruncatedFrameError
+from devices.errors import BadEscapeError, DeviceError, FrameChecksumError, FrameError, TruncatedFrameError
 from devices.jt808 import header as _header
 from devices.jt808.areas import AreaMessage
 from devices.jt808.assembler import Assembler
 from devices.jt808.bodies import DECODERS, decode_body
 from devices.jt808.extra import ExtraMessage
 from devices.jt808.framing import MAX_CONTENT as _MAX_CONTENT
+from devices.jt808.framing import MAX_ESCAPED as _MAX_ESCAPED
 from devices.jt808.framing import (
     MIN_CONTENT,
     FrameSplitter,
+    announced_sizes,
     check_and_strip,
+    read_unescaped,
     too_long_error,
     unescape,
     unescape_literal,
@@ -48,21 +56,34 @@ def parse_frame(frame: bytes) -> tuple[Header, bytes]:
 
     :raises BadEscapeError, FrameChecksumError, TruncatedFrameError, BodyLengthError, BodyError:
     """
-    return _header.parse(check_and_strip(_content(frame)))
+    content = _content(frame)
+    try:
+        return _header.parse(check_and_strip(content))
+    except FrameChecksumError:
+        inner = _flagless(frame)
+        as_sent = read_unescaped(inner) if content != inner else None
+        if as_sent is None:
+            raise
+        return _header.parse(as_sent[:-1])  # nothing escaped: its ``7D 01`` are its own bytes
+
+
+def _flagless(frame: bytes) -> bytes:
+    if frame[:1] == b"\x7e":
+        frame = frame[1:]
+    return frame[:-1] if frame[-1:] == b"\x7e" else frame
 
 
 def _content(frame: bytes) -> bytes:
     """Header, body and check code of a frame: flags removed, unescaped, no longer than the standard allows."""
-    if frame[:1] == b"\x7e":
-        frame = frame[1:]
-    if frame[-1:] == b"\x7e":
-        frame = frame[:-1]
+    frame = _flagless(frame)
     try:
         content = unescape(frame)
     except BadEscapeError:
         content = unescape_literal(frame)  # a terminal that does not escape 0x7D: the check code decides
         if len(content) < MIN_CONTENT or xor(content) != 0:
-            raise
+            if read_unescaped(frame) is None:
+                raise
+            content = frame
     if len(content) > _MAX_CONTENT:
         raise too_long_error(len(content))
     return content
@@ -125,6 +146,33 @@ def count_error(counters: StreamCounters, exc: DeviceError) -> None:
     setattr(counters, name, getattr(counters, name) + 1)
 
 
+def _cut_short(frame: bytes, exc: DeviceError) -> bool:
+    """Whether ``frame``, refused with ``exc``, may be the first piece of a frame cut at a 0x7E its terminal did
+    not escape: refused for its check code, its length or as too short, and shorter than its header says."""
+    if getattr(exc, "code", "") not in ("checksum", "length", "truncated"):
+        return False
+    sizes = announced_sizes(unescape_literal(frame))
+    return bool(sizes) and len(unescape_literal(frame)) < min(sizes) <= _MAX_CONTENT
+
+
+def _error_of(held: bytes, first: DeviceError) -> DeviceError:
+    """The error of a piece held for its rest, with every byte held: it may have grown after ``first``."""
+    try:
+        parse_frame(held)
+    except DeviceError as exc:
+        return exc
+    return first
+
+
+def _checks_alone(frame: bytes) -> bool:
+    """Whether ``frame``'s check code agrees on its own: then it is a frame, not the rest of another."""
+    try:
+        check_and_strip(_content(frame))
+    except DeviceError:
+        return False
+    return True
+
+
 class Jt808Stream:
     """One terminal's (or one capture's) bytes in, messages and errors out.
 
@@ -141,6 +189,8 @@ class Jt808Stream:
         self.splitter = FrameSplitter()
         self.assembler = Assembler(timeout=reassembly_timeout, clock=clock)
         self.tap: Callable[[bytes], None] | None = None  # called with each frame cut (escaped, no flags)
+        # a frame cut short by a 0x7E its terminal did not escape, with its error: see `_held_takes`
+        self._held: tuple[bytes, DeviceError] | None = None
 
     @property
     def pending(self) -> int:
@@ -196,6 +246,8 @@ class Jt808Stream:
         """Append what ``frame`` gives: a message, an error, or for a sub-package its `Fragment`
         and, after the last one, the joined message. ``checked``: its header and body, already
         unescaped and checked. None: a frame the splitter dropped as too long."""
+        if self._held is not None and self._held_takes(frame, checked, out):
+            return
         c = self.counters
         c.frames += 1
         if frame is None:
@@ -204,6 +256,51 @@ class Jt808Stream:
             return
         try:
             h, body = _header.parse(checked) if checked is not None else parse_frame(frame)
+        except DeviceError as exc:
+            if _cut_short(frame, exc):
+                self._held = (frame, exc)  # the rest may follow the flag: counted once it is known
+                return
+            count_error(c, exc)
+            out.append(exc)
+            return
+        self._message(h, body, out)
+
+    def _held_takes(self, frame: bytes | None, checked: bytes | None, out: list[Message | DeviceError]) -> bool:
+        """A terminal that does not escape 0x7E inside a frame: the splitter cut it at that byte, and the piece
+        before it is shorter than its header says (`_cut_short`). It was held; it and ``frame`` after the
+        0x7E taken back are one frame when that is as long as the header says, read (its check code
+        checked) or refused whole (True: ``frame`` was its rest); kept when still shorter. Otherwise the
+        held piece is refused (False: ``frame`` is read on its own). A frame whose check code agrees on its
+        own is never anyone's rest."""
+        held, err = self._held  # type: ignore[misc]
+        if frame is not None and checked is None and not _checks_alone(frame):
+            joined = held + b"\x7e" + frame
+            sizes = announced_sizes(unescape_literal(held))
+            if len(unescape_literal(joined)) < min(sizes) and len(joined) <= _MAX_ESCAPED:
+                self._held = (joined, err)
+                return True
+            if len(unescape_literal(joined)) in sizes:  # as long as announced: one frame, good or not
+                self._held = None
+                try:
+                    h, body = parse_frame(joined)
+                except DeviceError as exc:
+                    self._give_error(exc, out)
+                else:
+                    self._message(h, body, out)
+                return True
+        self._held = None
+        self._give_error(_error_of(held, err), out)
+        return False
+
+    def _give_error(self, exc: DeviceError, out: list[Message | DeviceError]) -> None:
+        count_error(self.counters, exc)  # its frame was counted when it was cut
+        out.append(exc)
+
+    def _message(self, h: Header, body: bytes, out: list[Message | DeviceError]) -> None:
+        """Append the message of a checked frame's header and body (for a sub-package its `Fragment` and,
+        after the last one, the joined message), or its error."""
+        c = self.counters
+        try:
             if h.packages > 1:
                 if h.msg_id not in DECODERS:
                     decode_body(h, b"")  # raises UnknownMessageError: no reason to hold its packages
@@ -223,12 +320,17 @@ class Jt808Stream:
         out.append(msg)
 
     def close(self) -> list[Message | DeviceError]:
-        """End of stream: a frame left open is a `TruncatedFrameError`."""
+        """End of stream: a piece held for its rest gives its error, a frame left open is a `TruncatedFrameError`."""
+        out: list[Message | DeviceError] = []
+        if self._held is not None:
+            (held, err), self._held = self._held, None
+            self._give_error(_error_of(held, err), out)
         rest = self.splitter.close()
         self.assembler.expire(float("inf"))
         self.counters.incomplete = self.assembler.incomplete
         if not rest:
-            return []
+            return out
         self.counters.frames += 1
         self.counters.truncated += 1
-        return [TruncatedFrameError(f"stream ended inside a frame ({len(rest)} bytes, no end flag)", raw=rest)]
+        out.append(TruncatedFrameError(f"stream ended inside a frame ({len(rest)} bytes, no end flag)", raw=rest))
+        return out

@@ -70,6 +70,26 @@ def unescape_literal(data: bytes) -> bytes:
     return bytes(out)
 
 
+def announced_sizes(content: bytes) -> tuple[int, ...]:
+    """The sizes of unescaped header + body + check code that ``content``'s header announces: with a 2013
+    header and, when the version flag is set, with a 2019 one (some 2013 terminals set that bit; see
+    `devices.jt808.header`). Empty when its first four bytes (id, attributes) are not all there."""
+    if len(content) < 4:
+        return ()
+    attrs = int.from_bytes(content[2:4], "big")
+    rest = (attrs & 0x03FF) + (4 if attrs & 0x2000 else 0) + 1  # body, sub-package items, check code
+    return (12 + rest, 17 + rest) if attrs & 0x4000 else (12 + rest,)
+
+
+def read_unescaped(frame: bytes) -> bytes | None:
+    """``frame`` (flags removed) as its bytes came, for a terminal that escapes nothing: its content holds a
+    0x7D, even as ``7D 01``, that is its own byte. Only when both the check code and the header's body length
+    agree with the bytes read that way (each is checked elsewhere on its own); None otherwise."""
+    if len(frame) >= MIN_CONTENT and xor(frame) == 0 and len(frame) in announced_sizes(frame):
+        return frame
+    return None
+
+
 def _first_bad_escape(data: bytes) -> int:
     i = data.find(_ESC_B)
     while i >= 0:

@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 
 from dispatch.ops import call
 from tests.conftest import wait_for
-from tests.devices.jt808_frames import LOCATION_BODY, LOCATION_FIXED, PHONE_2013, PHONE_2019
+from tests.devices.jt808_frames import (
+    FIXED_7D,
+    FIXED_7E,
+    LOCATION_BODY,
+    LOCATION_FIXED,
+    PHONE_2013,
+    PHONE_2019,
+    unescaped,
+)
 from tests.jt808.terminal import RawTerminal
 
 T = datetime(2024, 11, 26, 12, 0, 5, tzinfo=UTC).timestamp()
@@ -230,6 +238,28 @@ def test_a_terminal_numbered_in_hex_that_leaves_0x7d_unescaped_is_served(core, g
         assert b"\x4f\x07\x78\x8e\xf8\x7d\x01" in term.raw  # the platform escapes the number's 0x7D itself
         pos = wait_for(lambda: core.state.units["truck-43"].position, what="truck-43's position")
         assert (pos.lat, pos.lon, pos.source) == (24.3264, 109.4281, "jt808:4f07788ef87d")
+    finally:
+        term.close()
+
+
+def test_a_terminal_that_escapes_nothing_is_served(core, gateway):
+    """A terminal that sends its content as it is: a latitude holding ``7D 01`` (read as an escape, the
+    position would shift by a byte), a longitude holding a bare 0x7E (it cuts the frame on the wire). Its
+    reports are read as it meant them, answered, and its truck moves there."""
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        term.send(unescaped("0200 001C", PHONE_2013, "0003", FIXED_7E))
+        ack = term.expect(0x8001, 2)[-1]
+        assert (ack.reply_serial, ack.reply_id, ack.result) == (3, 0x0200, 0)
+        pos = wait_for(lambda: core.state.units["truck-41"].position, what="truck-41's position")
+        assert (pos.lat, pos.lon) == (24.3264, 109.411972)
+        term.send(unescaped("0200 001C", PHONE_2013, "0004", FIXED_7D.replace("24 11 26 20 00 05",
+                                                                                 "24 11 26 20 00 15")))
+        assert term.expect(0x8001, 3)[-1].reply_serial == 4
+        wait_for(lambda: core.state.units["truck-41"].position.lat == 24.345857, what="the second position")
+        assert core.state.units["truck-41"].position.lon == 109.4281
+        assert gateway.session_of("013912345678").positions == 2
     finally:
         term.close()
 
