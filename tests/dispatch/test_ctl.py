@@ -173,3 +173,19 @@ def test_a_typed_actor_is_refused_and_nothing_is_recorded(capsys, db):
         assert after.last_seq() == head
     finally:
         after.close()
+
+
+def test_the_list_and_the_detail_say_where_as_the_queue_does(capsys, db):
+    """The list's "where" is the report's address (coordinates only for a report without one); the detail
+    gives the address and who reported it beside the coordinates."""
+    named = js(capsys, db, "incident", "create", "--category", "floating_garbage", "--priority", "P2",
+               "--lat", str(BOAT[0]), "--lon", str(BOAT[1]), "--text", "foam", "--source", "hotline",
+               "--address", "柳江第3段 文惠桥下游", "--reporter", "市民 李先生")
+    bare = js(capsys, db, "incident", "create", "--category", "floating_garbage", "--priority", "P3",
+              "--lat", str(BOAT[0]), "--lon", str(BOAT[1]), "--text", "bottles")
+    rows = {line.split()[0]: line for line in ctl(capsys, db, "incidents")[0].splitlines()[2:]}
+    assert "柳江第3段 文惠桥下游" in rows[str(named["id"])] and f"{BOAT[0]:.5f}" not in rows[str(named["id"])]
+    assert f"{BOAT[0]:.5f},{BOAT[1]:.5f}" in rows[str(bare["id"])]
+    text, _ = ctl(capsys, db, "incident", "show", str(named["id"]))
+    assert "  where: 柳江第3段 文惠桥下游" in text.splitlines() and "  reported by: 市民 李先生 (hotline)" in text.splitlines()
+    assert f"{BOAT[0]:.6f},{BOAT[1]:.6f}" in text.splitlines()[0]

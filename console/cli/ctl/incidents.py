@@ -143,9 +143,15 @@ def _deadline(row: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _where(row: dict[str, Any]) -> str:
+    """Where, as the queue names it: the report's address, else its coordinates (`ctl incident show` has both)."""
+    address = (row.get("address") or "").strip()
+    return address[:24] if address else f"{row['lat']:.5f},{row['lon']:.5f}"
+
+
 def _render_list(rows: list[dict[str, Any]], _a: Any) -> str:
     return table([[r["id"], r["priority"], r["category"], r["state"] + (" !" if r["overdue"] else ""),
-                   r.get("unit_id") or "", _deadline(r), f"{r['lat']:.5f},{r['lon']:.5f}",
+                   r.get("unit_id") or "", _deadline(r), _where(r),
                    (r.get("text") or "")[:40]] for r in rows],
                  ["id", "prio", "category", "state", "unit", "deadline", "where", "text"])
 
@@ -181,6 +187,10 @@ def _render_detail(r: dict[str, Any], _a: Any) -> str:
              f"{r['lat']:.6f},{r['lon']:.6f}  unit: {r.get('unit_id') or '-'}"]
     if r.get("text"):
         lines.append(f"  {r['text']}")
+    if (r.get("address") or "").strip():
+        lines.append(f"  where: {r['address'].strip()}")
+    if r.get("reporter") or r.get("source"):
+        lines.append(f"  reported by: {r.get('reporter') or '-'} ({r.get('source') or '-'})")
     if r.get("deadline") or r.get("overdue"):
         lines.append(f"  deadline: {_deadline(r)}" + ("  OVERDUE" if r.get("overdue") else ""))
     if r.get("possible_duplicates"):
