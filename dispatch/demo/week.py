@@ -49,6 +49,7 @@ from dispatch.demo.weekdata import (
     TRAVEL_MIN,
     WATER_KINDS,
 )
+from dispatch.demo.weektracks import WeekTracks
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class _Report:
     token: str | None = None  # filed by a citizen over Open311 (the app, WeChat) or the page: the rating token
     client: str | None = None  # the actor that filed it: citizen:<client>
     rating_done: bool = False
+    unit: str | None = None  # the unit sent to it last
 
 
 class _PastClock:
@@ -186,6 +188,7 @@ class _Week:
     # ------------------------------------------------------------------ the plan
     def run(self, start: float, end: float) -> int:
         self.end = end
+        self.tracks = WeekTracks(self.city, [u for us in self.by_kind.values() for u in us], start)
         self._citizen_clients()
         self._case_reports(end)
         self._recurring(start, end - LAST_REPORT_BEFORE_S)
@@ -205,6 +208,7 @@ class _Week:
                 break  # the week is over: what is left (a late rating, a deadline look) never happened
             self.clock.t = step.t
             getattr(self, "_" + step.action)(self.reports[step.report], step.report)
+        self.core.store.add_rows(self.tracks.all_rows(end))  # the store only: see weektracks.py
         filed = sum(1 for r in self.reports if r.id is not None)
         log.info("demo city: %d reports of the past %d days filed", filed, round((end - start) / 86400))
         from dispatch.incidents.book import book
@@ -388,6 +392,7 @@ class _Week:
             self._push(self.clock.t + self._minutes(3, 8), index, "assign")
             return
         self.jobs[unit] += 1
+        r.unit = unit
         self.call("incident.assign", {"incident_id": r.id, "unit_id": unit})
         self._deadline_checks(index, ("arrive",))
         self._push(self.clock.t + self._minutes(0.5, 3), index, "accepted")
@@ -410,7 +415,9 @@ class _Week:
 
     def _en_route(self, r: _Report, index: int) -> None:
         self.call("incident.transition", {"incident_id": r.id, "state": "en_route"})
-        self._push(self.clock.t + self._minutes(*TRAVEL_MIN[r.priority]), index, "on_scene")
+        there = self.clock.t + self._minutes(*TRAVEL_MIN[r.priority])
+        self.tracks.set_off(r.unit or "", self.clock.t, there, (r.lat, r.lon))
+        self._push(there, index, "on_scene")
 
     def _on_scene(self, r: _Report, index: int) -> None:
         self.call("incident.transition", {"incident_id": r.id, "state": "on_scene"})
@@ -418,6 +425,7 @@ class _Week:
 
     def _resolved(self, r: _Report, index: int) -> None:
         self.call("incident.transition", {"incident_id": r.id, "state": "resolved", "note": r.found})
+        self.tracks.stay_and_return(r.unit or "", self.clock.t)
         self._push(self.clock.t + self._minutes(5, 90), index, "closed")
 
     def _closed(self, r: _Report, index: int) -> None:

@@ -136,3 +136,52 @@ def test_whenever_it_opens_the_week_is_over(tmp_path, k) -> None:  # type: ignor
         assert all(a.ts <= c.ts for a, c in zip(events, events[1:], strict=False)) and events[-1].ts < now
     finally:
         core.close()
+
+
+def test_a_replay_of_the_week_shows_the_units_going_to_their_reports(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The week's positions (dispatch/demo/weektracks.py): each boat, vessel and officer at its base from the week's
+    start, the unit sent to a report reporting on its way and there when it arrived, on the water for a boat;
+    trucks have none. As replay reads them from the store."""
+    from dispatch.city.data import load_city
+    from dispatch.geo import haversine_m
+    from dispatch.record.replay import Recording
+
+    city = load_city()
+    core = make_core(tmp_path, Clock(NOW))
+    try:
+        regs = registrations()
+        file_demo_week(core, regs, city)
+        core.flush()
+        rec = Recording.of_store(core.store)
+        kinds = {u["id"]: u["kind"] for u in regs}
+        assert {kinds[u] for u in rec.units()} == {"patrol_boat", "cleaning_vessel", "officer"}
+        events = list(core.store.events())
+        docks = {d.id: d.geometry.representative_point() for d in city.docks}
+        at_start = {f.unit_id: f for f in rec.positions_at(events[0].ts + 1)}
+        for u in regs:
+            if u["kind"] in ("patrol_boat", "cleaning_vessel"):
+                p, f = docks[u["home"]], at_start[u["id"]]
+                assert haversine_m(f.lat, f.lon, p.y, p.x) < 1.0, u["id"]
+        sent: dict[str, str] = {}
+        arrivals = 0
+        for e in events:
+            if e.kind == "incident.assigned":
+                sent[e.entity] = e.payload["unit_id"]
+            if e.kind != "incident.transitioned" or e.payload.get("to") not in ("en_route", "on_scene"):
+                continue
+            inc = book(core.state).items[int(e.entity.split(":")[1])]
+            if e.payload["to"] == "en_route":
+                on_way = rec.track(sent[e.entity], e.ts, e.ts + 600)
+                assert on_way and all(f.speed for f in on_way[:-1])  # a fix at least every 20 s on the move
+                assert all(b.ts - a.ts <= 21 for a, b in zip(on_way, on_way[1:], strict=False))
+            else:
+                arrivals += 1
+                [fix] = rec.positions_at(e.ts + 0.001, [sent[e.entity]])
+                assert haversine_m(fix.lat, fix.lon, inc.lat, inc.lon) < 1.0, (inc.id, sent[e.entity])
+                assert fix.speed == 0.0 and e.ts - fix.ts < 1.0
+        assert arrivals >= 40
+        boats = [u for u in rec.units() if kinds[u] == "patrol_boat"]
+        moving = [f for u in boats for f in rec.track(u, NOW - 8 * 86400, NOW) if f.speed]
+        assert len(moving) > 500 and sum(city.is_water(f.lat, f.lon) for f in moving) / len(moving) > 0.95
+    finally:
+        core.close()
