@@ -71,7 +71,7 @@ from devices.jt808.more import (
     waybill,
 )
 from devices.jt808.params import value_of
-from devices.jt808.text import field, text
+from devices.jt808.text import field, ident, text
 
 _HHB = struct.Struct(">HHB")
 _HB = struct.Struct(">HB")
@@ -123,6 +123,7 @@ def register(h: Header, body: bytes) -> Register:
     for n in layout:
         parts.append(field(body[pos:pos + n]))
         pos += n
+    parts[2] = ident(body[pos - layout[2]:pos])
     return Register(h, edition, province, city, parts[0], parts[1], parts[2], body[pos], text(body[pos + 1:]))
 
 

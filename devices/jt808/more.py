@@ -19,7 +19,7 @@ from devices.jt808.bits import _names
 from devices.jt808.bodyparts import location_at, need
 from devices.jt808.header import BEIJING, Header, beijing_time
 from devices.jt808.messages import MEDIA_EVENTS, MEDIA_TYPES, Location, _named, _OneLocation
-from devices.jt808.text import field
+from devices.jt808.text import field, ident
 
 # 0x0107: the terminal type WORD's bits (bit 7: 0 all-in-one, 1 split), the GNSS module's and the network's
 TERMINAL_KINDS = {0: "passenger", 1: "dangerous_goods", 2: "freight", 3: "taxi", 6: "video"}
@@ -268,6 +268,7 @@ def terminal_attributes(h: Header, body: bytes) -> TerminalAttributes:
     for n in widths:
         parts.append(field(body[at:at + n]))
         at += n
+    parts[2] = ident(body[at - widths[2]:at])
     iccid = bytes(body[at:pos]).hex()
     versions = []
     for what in ("hardware", "firmware"):

@@ -15,6 +15,16 @@ def field(raw: bytes) -> str:
     return bytes(raw).strip(b"\x00 ").decode("gb18030", "replace")
 
 
+def ident(raw: bytes) -> str:
+    """A terminal ID (BYTE[n], letters and digits by the standard) as `field` reads it; one that is not printable
+    ASCII once its padding is removed (some terminals put their number's BCD there: ``09 40 27 84 94 70``) as
+    its bytes in hex, upper case, so it reads as what it is, not as stray characters."""
+    core = bytes(raw).strip(b"\x00 ")
+    if all(0x21 <= b < 0x7F for b in core):
+        return core.decode("ascii")
+    return core.hex().upper()
+
+
 def gbk(value: str) -> bytes:
     """Text as GBK; a character GBK lacks becomes '?'."""
     return value.encode("gbk", "replace")

@@ -173,6 +173,15 @@ def test_register_2011_2013_2019():
         decode_frame(frame("0100 0010", PHONE_2013, "0001", LOCATION_16))
 
 
+def test_a_terminal_id_that_is_not_text_reads_as_its_bytes_in_hex():
+    # a 2011 terminal that puts its number's BCD in the terminal ID (and nothing in the maker and model)
+    body = "00 00 00 00" + " 00" * 5 + " 00" * 8 + "01 39 12 34 56 78 00" "00"
+    msg = decode_frame(frame("0100 0019", PHONE_2013, "0001", body))
+    assert (msg.edition, msg.terminal_id, msg.plate) == (2011, "013912345678", "")
+    body = "00 2D 00 C8" "4C 5A 43 47 00" "5A 54 2D 31 00 00 00 00" "20 41 42 2D 37 00 00" "02"  # padding either side
+    assert decode_frame(frame("0100 0019", PHONE_2013, "0001", body)).terminal_id == "AB-7"
+
+
 def test_authenticate_2013_and_2019():
     msg = decode_frame(frame("0102 0006", PHONE_2013, "0002", "41 42 43 31 32 33"))
     assert isinstance(msg, Authenticate) and (msg.code, msg.imei, msg.software) == ("ABC123", None, None)
