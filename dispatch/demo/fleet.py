@@ -181,8 +181,8 @@ def demo_reports(city: City | None = None) -> list[DemoReport]:
         zone = city.patrol_zones[min(2, len(city.patrol_zones) - 1)]
         c = zone.geometry.centroid
         if not city.is_water(c.y, c.x):
-            reports.append(DemoReport("street_vending", "P4", c.y, c.x, "占道经营，影响通行", "app",
-                                      zone.name, "市民 APP"))
+            reports.append(DemoReport("street_vending", "P4", c.y, c.x, "占道经营，影响通行", "web",
+                                      zone.name, "张女士"))
     return reports
 
 
@@ -206,5 +206,14 @@ def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:
         return []
     ids = []
     for r in demo_reports(city):
-        ids.append(ops.call(core, "incident.create", r.args(), actor=actor)["id"])
+        if r.source == "web" and "citizens.file" in ops.OPERATIONS:  # a citizen on the page: an Open311 request
+            from dispatch.citizens.ops import file_request
+            from dispatch.citizens.page import PAGE_KEY
+
+            fields = {"service_code": r.category, "lat": r.lat, "long": r.lon, "description": r.text,
+                      "address_string": r.address, "first_name": r.reporter, "attributes": {}}
+            ids.append(int(file_request(core, "citizen:web", fields, key_name=PAGE_KEY, source="web")
+                           ["service_request_id"]))
+        else:
+            ids.append(ops.call(core, "incident.create", r.args(), actor=actor)["id"])
     return ids

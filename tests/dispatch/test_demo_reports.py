@@ -29,6 +29,10 @@ def test_filed_once_as_events_by_the_demo(tmp_path) -> None:  # type: ignore[no-
         assert all(r["state"] == "reported" for r in rows)
         assert file_demo_reports(core) == []  # the next launch on the same store files nothing more
         events = [e for e in core.store.events(kinds=["incident.created"]) if e.kind == "incident.created"]
-        assert len(events) == len(ids) and all(e.actor == "system:demo" for e in events)
+        assert len(events) == len(ids)
+        # typed in by the bureau, but the citizen page's report is filed as the page files it: an Open311 request
+        assert {e.payload["source"]: e.actor for e in events if e.actor != "system:demo"} == {"web": "citizen:web"}
+        [request] = ops.call(core, "citizens.requests", {}, actor="system:test")
+        assert (request["status"], request["service_code"]) == ("open", "street_vending")
     finally:
         core.close()

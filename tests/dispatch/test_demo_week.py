@@ -71,6 +71,9 @@ def test_a_new_store_opens_on_a_week_of_handled_reports(tmp_path) -> None:  # ty
         assert 120 < t["dispatch_s_median"] < 3600 and t["close_s_median"] > t["arrive_s_median"] > 300
         # the citizens see their requests' progress over Open311, rated; a low rating reopened one, worked again
         requests = ops.call(core, "citizens.requests", {}, actor="system:test")
+        now_open = [r for r in requests if int(r["service_request_id"]) in opened]  # the page's report of today
+        assert [r["status"] for r in now_open] == ["open"] and now_open[0]["service_code"] == "street_vending"
+        requests = [r for r in requests if r not in now_open]
         assert len(requests) >= 10 and {r["status"] for r in requests} == {"closed"}
         assert sum(1 for r in requests if r["rating"] is not None) >= 5
         for r in requests:  # received, dispatched, on scene, done... (or received, then not accepted)
