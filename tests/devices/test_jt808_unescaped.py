@@ -8,6 +8,8 @@ when both agree with it, and a frame that no reading fits is refused as before."
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devices.errors import FrameChecksumError
 from devices.jt808 import Jt808Stream, decode_frame
@@ -85,3 +87,29 @@ def test_a_piece_never_swallows_a_frame_that_checks_on_its_own():
     got = s.feed(b"\x7e" + piece + b"\x7e" + HEARTBEAT * 3) + s.close()
     assert [type(m) for m in got] == [FrameChecksumError, Heartbeat, Heartbeat, Heartbeat]
     assert (s.counters.frames, s.counters.messages, s.counters.errors) == (4, 3, 1)
+
+
+_PIECES = [frame("0200 001C", PHONE_2013, "0003", FIXED_7E), unescaped("0200 001C", PHONE_2013, "0004", FIXED_7E),
+           unescaped("0200 001C", PHONE_2013, "0005", FIXED_7D), HEARTBEAT, b"\x7e\x02\x00\x03\xff\x01\x02\x7e",
+           b"\x7e\x00\x02\x7e", b"garbage", b"\x7e"]
+
+
+@given(parts=st.lists(st.sampled_from(range(len(_PIECES))), max_size=12),
+       cuts=st.lists(st.integers(min_value=1, max_value=40), max_size=20))
+def test_how_the_bytes_are_cut_into_reads_changes_nothing(parts: list[int], cuts: list[int]) -> None:
+    """Whole frames, frames cut by their own 0x7E, pieces and garbage, in any order: read at once, or in reads
+    of any sizes, the stream gives the same messages and errors, and counts the same."""
+    data = b"".join(_PIECES[i] for i in parts)
+
+    def read(chunks: list[bytes]) -> tuple[list[tuple[str, object]], dict[str, object]]:
+        s = Jt808Stream()
+        got = [m for c in chunks for m in s.feed(c)] + s.close()
+        return [(type(m).__name__, getattr(m, "raw", None) or getattr(getattr(m, "header", None), "serial", None))
+                for m in got], s.counters.as_dict()
+
+    chunks, at = [], 0
+    for n in cuts:
+        chunks.append(data[at:at + n])
+        at += n
+    chunks.append(data[at:])
+    assert read(chunks) == read([data])
