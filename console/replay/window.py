@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from console import theme
 from console.incidents.common import category_label, event_kind_label, state_label
 from console.map.view import MapView, unit_row
+from console.replay.goto import GoTo, day_around
 from console.replay.timeline import Timeline
 from console.tables import fit_columns
 from console.unit_board import UnitBoard
@@ -119,12 +120,14 @@ class ReplayWindow(QMainWindow):
         self.slider.sliderMoved.connect(lambda v: self.seek(self.t1 + (self.t2 - self.t1) * v / 10000))
         self.clock_label = QLabel(self)
         self.clock_label.setObjectName("replayClock")
+        self.goto = GoTo(self)
+        self.goto.chosen.connect(self.go_to)
         self.message = QLabel(self)
         theme.tone(self.message, "error_text")
 
         bar = QHBoxLayout()
         for w in (self.range_box, self.prev_button, self.play_button, self.next_button, self.speed_box,
-                  self.units_edit, self.clock_label):
+                  self.units_edit, self.clock_label, self.goto):
             bar.addWidget(w)
         bar.addStretch(1)
 
@@ -283,6 +286,24 @@ class ReplayWindow(QMainWindow):
         if 0 <= row < len(self.window_events):
             self.seek(self.window_events[row].ts)
 
+    def go_to(self, t: float) -> None:
+        """The moment the "Go to" box asks for: a seek within the window on show, else the day around it."""
+        lo, hi = self.full_span
+        if not lo <= t <= hi:
+            self.message.setText(self.tr("Nothing is recorded at %1: the recording runs from %2 to %3.")
+                                 .replace("%1", _local(t)).replace("%2", _local(lo)).replace("%3", _local(hi)))
+            self.goto.show_time(self.t)
+            return
+        if not self.t1 <= t <= self.t2:
+            self._chosen = day_around(t, self.full_span)
+            if self.range_box.findData("chosen") < 0:
+                self.range_box.insertItem(0, self.tr("Chosen window"), "chosen")
+            if self.range_box.currentData() == "chosen":
+                self._on_range(0)
+            else:
+                self.range_box.setCurrentIndex(self.range_box.findData("chosen"))
+        self.seek(t, force=True)
+
     # -------------------------------------------------------------- seek
     def seek(self, t: float, *, force: bool = False) -> None:
         """Show everything as it was at `t` (clamped to the window; a time outside it is said so)."""
@@ -299,6 +320,7 @@ class ReplayWindow(QMainWindow):
         self.slider.setValue(int(round((t - self.t1) / (self.t2 - self.t1) * 10000)))
         self.slider.blockSignals(False)
         self.clock_label.setText(self.tr("Replay time: %1").replace("%1", _local(t, seconds=True)))
+        self.goto.show_time(t)
         self._draw(t, force or moved)
         self.time_changed.emit(t)
         self.clock_changed.emit(t, self.playing, float(self.speed))

@@ -178,3 +178,28 @@ def test_a_replay_file_opens_from_the_live_consoles_file_menu(qtbot, shift, tmp_
     QTimer.singleShot(0, close_box)
     assert main.open_replay_file(str(bad)) is None
     assert seen and "not-a-replay" in seen[0]
+
+
+def test_go_to_a_typed_moment_within_or_outside_the_window_on_show(qtbot, shift) -> None:  # type: ignore[no-untyped-def]
+    """The "Go to" box follows the replay; a moment typed there is shown, the day around it opened when it lies
+    outside the window on show; a moment nothing was recorded at is said, and nothing moves."""
+    from PySide6.QtCore import QDateTime, Qt
+
+    from console.replay.goto import day_around
+
+    w = ReplayWindow(Recording.of_store(shift.store), lang="en", window=(T0 + 600, T0 + 900), tick_ms=50)
+    w.resize(1400, 800)
+    w.show()
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.map.is_ready, timeout=30000)
+    w.seek(T0 + 700)
+    assert w.goto.edit.dateTime().toSecsSinceEpoch() == int(T0 + 700)  # it follows the replay
+    target = int(T0 + 120)  # before the window on show, within the recording
+    w.goto.edit.setDateTime(QDateTime.fromSecsSinceEpoch(target))
+    qtbot.mouseClick(w.goto.findChild(type(w.play_button), "replayGo"), Qt.MouseButton.LeftButton)
+    assert w.t == target and w.t1 <= target <= w.t2 and w.range_box.currentData() == "chosen"
+    assert (w.t1, w.t2) == day_around(target, w.full_span) and w.t2 - w.t1 > 300  # the day, as far as recorded
+    qtbot.waitUntil(lambda: page_positions(qtbot, w) == want_at(shift, target), timeout=10000)
+    w.go_to(w.full_span[1] + 86400)  # a day after the recording ends
+    assert w.t == target and "Nothing is recorded" in w.message.text()
+    assert w.goto.edit.dateTime().toSecsSinceEpoch() == target
