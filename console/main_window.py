@@ -322,7 +322,7 @@ class MainWindow(QMainWindow):
             if not path:
                 return None
         from console import i18n
-        from console.replay.window import open_replay_file
+        from console.replay.opening import open_replay_file
 
         try:
             w = open_replay_file(path, self, lang=i18n.current_language(), city_geojson=self.city_geojson)
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         from console import i18n
 
         if getattr(self.core, "store", None) is None:  # attached to a hub: the store is the hub's
-            from console.replay.window import fetch_hub_replay
+            from console.replay.opening import fetch_hub_replay
 
             def ready(w: QWidget) -> None:
                 self.replay_window = w
@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
             self.hub_replay = fetch_hub_replay(self.core, self, ready, lang=i18n.current_language(),
                                                city_geojson=self.city_geojson)
             return None
-        from console.replay.window import open_live_replay
+        from console.replay.opening import open_live_replay
 
         w = open_live_replay(self.core, self, lang=i18n.current_language(), city_geojson=self.city_geojson)
         w.show()
