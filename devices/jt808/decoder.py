@@ -194,8 +194,13 @@ class Jt808Stream:
 
     @property
     def pending(self) -> int:
-        """Bytes held for a frame not yet ended."""
-        return self.splitter.pending
+        """Bytes held for a frame not yet ended (a piece held for its rest among them)."""
+        return self.splitter.pending + (len(self._held[0]) if self._held is not None else 0)
+
+    @property
+    def in_frame(self) -> bool:
+        """Inside a frame: bytes of one have come and its end has not (or its rest, for a piece held)."""
+        return self.splitter.in_frame or self._held is not None
 
     def feed(self, chunk: bytes) -> list[Message | DeviceError]:
         sp = self.splitter

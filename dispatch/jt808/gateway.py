@@ -227,7 +227,7 @@ class Gateway:
         mono = time.monotonic()
         if items:
             s.last_frame_mono = mono
-        s.frame_started_mono = (s.frame_started_mono or mono) if s.stream.splitter.in_frame else None
+        s.frame_started_mono = (s.frame_started_mono or mono) if s.stream.in_frame else None
         for item in items:
             try:
                 handle(self, s, item, arrived)

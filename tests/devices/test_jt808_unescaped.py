@@ -63,7 +63,7 @@ def test_a_piece_held_when_the_stream_ends_is_refused_then():
     s = Jt808Stream()
     cut = frame("0200 001C", PHONE_2013, "0003", FIXED_7E)[:25] + b"\x7e"
     assert s.feed(cut) == []
-    assert s.pending == 0  # nothing waits in the splitter: the piece is the stream's
+    assert s.splitter.pending == 0 and s.pending == len(cut) - 2 and s.in_frame  # held by the stream for its rest
     [err] = s.close()
     assert isinstance(err, FrameChecksumError) and err.raw == cut[1:-1]
     assert (s.counters.frames, s.counters.errors) == (1, 1)

@@ -150,3 +150,21 @@ def test_messages_we_do_not_decode_do_not_cut_a_terminal_off(core, gateway):
         assert term.closed()
     finally:
         term.close()
+
+
+def test_a_piece_cut_by_its_own_7e_whose_rest_never_comes_is_a_frame_left_unfinished(core, gateway, caplog):
+    """The first piece of a frame that a bare 0x7E of its content cut (a terminal that escapes nothing), then
+    silence: the gateway waits for the rest as for any unfinished frame, and drops the terminal as slow."""
+    from tests.devices.jt808_frames import FIXED_7E, unescaped
+
+    caplog.set_level(logging.WARNING, logger="dispatch.jt808")
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        sent = unescaped("0200 001C", PHONE_2013, "0003", FIXED_7E)
+        term.send(sent[:sent.index(b"\x7e", 1) + 1])  # up to the bare 0x7E: a piece shorter than its header says
+        wait_for(lambda: gateway.counters["slow"] == 1, what="the terminal dropped as slow")
+        [closed] = [s for s in gateway.sessions_snapshot() if s.close_reason.startswith("slow")]
+        assert closed.errors["slow"] == 1 and closed.positions == 0
+    finally:
+        term.close()
