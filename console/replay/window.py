@@ -113,7 +113,7 @@ class ReplayWindow(QMainWindow):
         self._chosen = (self.t1, self.t2)
         self.range_box.currentIndexChanged.connect(self._on_range)
         self.units_edit = QLineEdit(self)
-        self.units_edit.setPlaceholderText(self.tr("Units: all (or ids, comma-separated)"))
+        self.units_edit.setPlaceholderText(self.tr("Units: all (or ids or names, comma-separated)"))
         self.units_edit.editingFinished.connect(self._on_units)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 10000)
@@ -229,7 +229,8 @@ class ReplayWindow(QMainWindow):
         if not self.unit_filter:
             return None
         wanted = [w.strip().lower() for w in self.unit_filter.replace("，", ",").split(",") if w.strip()]
-        return [u for u in self.rec.units() if any(w in u.lower() for w in wanted)]
+        names = {u: (x.name or "").lower() for u, x in self.rec.state_at(self.t).units.items()}  # 巡逻艇01, 王伟
+        return [u for u in self.rec.units() if any(w in u.lower() or w in names.get(u, "") for w in wanted)]
 
     # ------------------------------------------------------------- clock
     def set_speed(self, speed: int) -> None:

@@ -203,3 +203,20 @@ def test_go_to_a_typed_moment_within_or_outside_the_window_on_show(qtbot, shift)
     w.go_to(w.full_span[1] + 86400)  # a day after the recording ends
     assert w.t == target and "Nothing is recorded" in w.message.text()
     assert w.goto.edit.dateTime().toSecsSinceEpoch() == target
+
+
+def test_the_units_box_takes_ids_and_names(qtbot, shift) -> None:  # type: ignore[no-untyped-def]
+    from tests.replay.conftest import LAT0, LON0
+
+    shift.core.register_units("system:test", [{"id": "boat-99", "name": "巡逻艇99", "kind": "patrol_boat"}])
+    shift.core.ingest([("boat-99", shift.t_end - 10, LAT0, LON0, 0.0, None, "test")])
+    shift.core.flush()
+    w = ReplayWindow(Recording.of_store(shift.store), lang="en", tick_ms=50)
+    w.show()
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.map.is_ready, timeout=30000)
+    w.seek(w.t2)
+    w.units_edit.setText("巡逻艇99，truck-01")  # a name and an id, with a Chinese comma
+    w._on_units()
+    assert w._units() == ["boat-99", "truck-01"]
+    qtbot.waitUntil(lambda: set(page_positions(qtbot, w)) == {"boat-99", "truck-01"}, timeout=10000)
