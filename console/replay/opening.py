@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from console.replay.saving import add_export
 from console.replay.window import ReplayWindow
 from dispatch.record.replay import Recording
 
@@ -26,6 +27,7 @@ def open_live_replay(core: Any, parent: QWidget | None = None, *, lang: str = "e
                      parent=parent)
     w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     w.setWindowFlag(Qt.WindowType.Window, True)
+    add_export(w)
     if span is not None:
         w.seek(span[1])
     return w

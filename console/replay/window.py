@@ -125,7 +125,7 @@ class ReplayWindow(QMainWindow):
         self.message = QLabel(self)
         theme.tone(self.message, "error_text")
 
-        bar = QHBoxLayout()
+        bar = self.bar = QHBoxLayout()
         for w in (self.range_box, self.prev_button, self.play_button, self.next_button, self.speed_box,
                   self.units_edit, self.clock_label, self.goto):
             bar.addWidget(w)

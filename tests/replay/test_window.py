@@ -220,3 +220,43 @@ def test_the_units_box_takes_ids_and_names(qtbot, shift) -> None:  # type: ignor
     w._on_units()
     assert w._units() == ["boat-99", "truck-01"]
     qtbot.waitUntil(lambda: set(page_positions(qtbot, w)) == {"boat-99", "truck-01"}, timeout=10000)
+
+
+def test_the_live_replay_exports_the_window_on_show(qtbot, shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Export… on the live store's replay window: the window on show as a replay file (opening as one) or an HTML
+    track map, as the operator signed in; the outcome said on the window."""
+    from console import operations
+    from console.main_window import MainWindow
+    from console.replay.opening import open_live_replay
+    from dispatch.city.data import load_city
+
+    main = MainWindow(shift.core, load_city().geojson(), lang="en", store_label="test")
+    qtbot.addWidget(main)
+    operations.set_core(shift.core)  # the console's core worker, as the console sets it at start-up
+    try:
+        _export_both(qtbot, open_live_replay(shift.core, main, lang="en"), tmp_path)
+    finally:
+        operations.set_core(None)
+
+
+def _export_both(qtbot, w, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.replay.saving import default_name, export_to
+    from dispatch.record.export import open_replay_file
+
+    qtbot.addWidget(w)
+    assert w.findChild(type(w.play_button), "replayExport") is not None
+    assert default_name(w.t1, w.t2).startswith("replay-") and default_name(w.t1, w.t2).endswith(".replay")
+    out = tmp_path / "window.replay"
+    export_to(w, str(out))
+    qtbot.waitUntil(lambda: w.message.text().startswith("Exported to"), timeout=20000)
+    rf = open_replay_file(str(out))
+    try:
+        assert abs(rf.window[0] - w.t1) < 1e-3 and abs(rf.window[1] - w.t2) < 1e-3
+        assert rf.recording().positions_at(w.t2)  # the units are in it
+    finally:
+        rf.close()
+    page = tmp_path / "window.html"
+    export_to(w, str(page), html=True)
+    qtbot.waitUntil(lambda: w.message.text().startswith(f"Exported to {page}"), timeout=20000)
+    assert "<html" in page.read_text(encoding="utf-8").lower()
+    w.close()
