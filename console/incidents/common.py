@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
 from console import theme
+from console.event_kinds import OTHER_EVENT_KINDS
 from console.i18n import t, word
 from console.operations import DispatchOp, is_remote, seat_actor, show_error
 from dispatch import ops
@@ -98,36 +99,6 @@ EVENT_KINDS = {
     "task.cancelled": "Cancelled",
 }
 
-# every other kind a log shows (the replay's event log), worded for people; the raw kind in the tooltip
-OTHER_EVENT_KINDS = {
-    "unit.registered": "Unit registered",
-    "unit.status_set": "Unit status",
-    "unit.online": "Unit online",
-    "unit.offline": "Unit offline",
-    "unit.mmsi_bound": "MMSI bound",
-    "field.queued": "Sent to the unit",
-    "field.delivered": "Delivered",
-    "field.reply": "Unit answered",
-    "field.message_sent": "Message sent",
-    "field.message_received": "Message received",
-    "field.messages_read": "Messages read",
-    "field.key_enrolled": "Key enrolled",
-    "field.key_revoked": "Key revoked",
-    "operator.login": "Dispatcher logged in",
-    "operator.logout": "Dispatcher logged out",
-    "owner.login": "Store owner logged in at the hub",
-    "owner.logout": "Store owner logged out of the hub",
-    "owner.login_failed": "Store owner login refused",
-    "feed.connected": "Feed connected",
-    "feed.disconnected": "Feed disconnected",
-    "feed.bindings_changed": "Feed bindings changed",
-    "incident.alerts_acknowledged": "Alerts acknowledged",
-    "incident.config_set": "Deadlines set",
-    "retention.policy_set": "Fix retention set",
-    "retention.applied": "Old fixes thinned",
-    "alarms.muted": "Alarm sounds muted",
-    "alarms.unmuted": "Alarm sounds on again",
-}
 
 # the theme's live colours (console/theme.py): the same QColor objects, repainted when day/night is switched
 PRIORITY_COLOURS = theme.colours("priority_ink")  # text
