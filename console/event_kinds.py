@@ -1,4 +1,4 @@
-"""Every event kind a log shows (the replay's event log, the audit views) beyond the incidents' and tasks' own
+"""Every event kind the replay's event log shows beyond the incidents' and tasks' own
 (console/incidents/common.py `EVENT_KINDS`), worded for people in English; `event_kind_label` translates them.
 A kind missing here is shown as it is stored (tests/console/test_event_kinds.py holds every applier's kind to it)."""
 

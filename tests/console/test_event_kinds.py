@@ -1,4 +1,4 @@
-"""Every kind of event the log can hold reads as words in the replay's event log and the audit views, in English and
+"""Every kind of event the log can hold reads as words in the replay's event log, in English and
 in Chinese: none is shown as the raw kind (`truck.permit_saved`) to a shift lead."""
 
 from __future__ import annotations
