@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from console.replay.saving import add_export
+from console.replay.saving import add_export, add_save_copy
 from console.replay.window import ReplayWindow
 from dispatch.record.replay import Recording
 
@@ -90,6 +90,7 @@ def fetch_hub_replay(core: Any, parent: QWidget | None, ready: Any, *, hours: fl
             return
         w.setWindowTitle(w.tr("Replay") + " — " + w.tr("from the hub, the last %1 h").replace("%1", f"{hours:g}"))
         w.destroyed.connect(lambda *_: shutil.rmtree(folder, ignore_errors=True))
+        add_save_copy(w, str(out))
         w.seek(w.t2)
         ready(w)
 

@@ -1,13 +1,15 @@
 """The replay window's "Export…": the window on show saved as a replay file, or as an HTML track map, by the
 `replay.export` operation as the operator signed in (shift leads and administrators may: dispatch/accounts/
-permissions.py; anyone else is told why not), off the GUI thread. On the live store's replay window only: a
-replay opened from a file is a file already.
+permissions.py; anyone else is told why not), off the GUI thread. On the live store's replay window; a seat
+attached to a hub replays a file fetched from it (for the time the window is open), and its "Save a copy…" keeps
+that file.
 
 A complaint or a penalty case needs what happened between two times kept apart from the running store: the file
 opens in any console (`main.py replay FILE`, File → Open replay file), the map in any browser."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from typing import Any
 
@@ -51,3 +53,29 @@ def export_to(w: Any, path: str, *, html: bool = False) -> None:
 
     run_op(w, "replay.export", {"start": w.t1, "end": w.t2, "out": path, "html": html}, on_done=done,
            on_refused=lambda msg: w.message.setText(w.tr("Not exported: %1").replace("%1", msg)))
+
+
+def add_save_copy(w: Any, source: str) -> QPushButton:
+    """The "Save a copy…" button on replay window `w`, which replays the file `source` (gone when it closes)."""
+    b = QPushButton(w.tr("Save a copy…"), w)
+    b.setObjectName("replaySaveCopy")
+    b.setToolTip(w.tr("Keep the replay fetched from the hub as a replay file"))
+
+    def ask() -> None:
+        path, _ = QFileDialog.getSaveFileName(w, w.tr("Save a copy of the replay"), default_name(w.t1, w.t2),
+                                              w.tr("Replay files (*.replay)"))
+        if path:
+            save_copy(w, source, path)
+
+    b.clicked.connect(ask)
+    w.bar.insertWidget(w.bar.count() - 1, b)
+    return b
+
+
+def save_copy(w: Any, source: str, path: str) -> None:
+    try:
+        shutil.copyfile(source, path)
+    except OSError as exc:
+        w.message.setText(w.tr("Not saved: %1").replace("%1", exc.strerror or str(exc)))
+        return
+    w.message.setText(w.tr("Saved a copy to %1").replace("%1", path))

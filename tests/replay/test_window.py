@@ -260,3 +260,23 @@ def _export_both(qtbot, w, tmp_path) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: w.message.text().startswith(f"Exported to {page}"), timeout=20000)
     assert "<html" in page.read_text(encoding="utf-8").lower()
     w.close()
+
+
+def test_a_replay_from_a_file_saves_a_copy_of_it(qtbot, shift, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A seat attached to a hub replays a file fetched from it, gone when the window closes: "Save a copy…" keeps
+    it, byte for byte; a place it cannot be written is said."""
+    from console.replay.opening import open_replay_file
+    from console.replay.saving import add_save_copy, save_copy
+    from dispatch.record.export import export_replay
+
+    fetched = tmp_path / "hub.replay"
+    export_replay(shift.store.engine, T0, shift.t_end, fetched)
+    w = open_replay_file(str(fetched), lang="en")
+    qtbot.addWidget(w)
+    assert add_save_copy(w, str(fetched)).objectName() == "replaySaveCopy"
+    kept = tmp_path / "kept.replay"
+    save_copy(w, str(fetched), str(kept))
+    assert kept.read_bytes() == fetched.read_bytes() and w.message.text() == f"Saved a copy to {kept}"
+    save_copy(w, str(fetched), str(tmp_path / "no-such-folder" / "x.replay"))
+    assert w.message.text().startswith("Not saved: ")
+    w.close()
