@@ -25,14 +25,20 @@ def default_name(t1: float, t2: float) -> str:
     return f"replay-{a.strftime('%Y%m%d-%H%M')}-{end}.replay"
 
 
-def add_export(w: Any) -> QPushButton:
-    """The "Export…" button on replay window `w`'s bar."""
-    b = QPushButton(w.tr("Export…"), w)
-    b.setObjectName("replayExport")
-    b.setToolTip(w.tr("Save the window on show as a replay file, or as an HTML track map"))
-    b.clicked.connect(lambda: ask_and_export(w))
+def _button(w: Any, text: str, name: str, tip: str, slot: Any) -> QPushButton:
+    """A button on replay window `w`'s bar, before its stretch."""
+    b = QPushButton(text, w)
+    b.setObjectName(name)
+    b.setToolTip(tip)
+    b.clicked.connect(slot)
     w.bar.insertWidget(w.bar.count() - 1, b)
     return b
+
+
+def add_export(w: Any) -> QPushButton:
+    """The "Export…" button on replay window `w`'s bar."""
+    return _button(w, w.tr("Export…"), "replayExport",
+                   w.tr("Save the window on show as a replay file, or as an HTML track map"), lambda: ask_and_export(w))
 
 
 def ask_and_export(w: Any) -> None:
@@ -57,19 +63,14 @@ def export_to(w: Any, path: str, *, html: bool = False) -> None:
 
 def add_save_copy(w: Any, source: str) -> QPushButton:
     """The "Save a copy…" button on replay window `w`, which replays the file `source` (gone when it closes)."""
-    b = QPushButton(w.tr("Save a copy…"), w)
-    b.setObjectName("replaySaveCopy")
-    b.setToolTip(w.tr("Keep the replay fetched from the hub as a replay file"))
-
     def ask() -> None:
         path, _ = QFileDialog.getSaveFileName(w, w.tr("Save a copy of the replay"), default_name(w.t1, w.t2),
                                               w.tr("Replay files (*.replay)"))
         if path:
             save_copy(w, source, path)
 
-    b.clicked.connect(ask)
-    w.bar.insertWidget(w.bar.count() - 1, b)
-    return b
+    return _button(w, w.tr("Save a copy…"), "replaySaveCopy",
+                   w.tr("Keep the replay fetched from the hub as a replay file"), ask)
 
 
 def save_copy(w: Any, source: str, path: str) -> None:

@@ -151,8 +151,9 @@ def _cut_short(frame: bytes, exc: DeviceError) -> bool:
     not escape: refused for its check code, its length or as too short, and shorter than its header says."""
     if getattr(exc, "code", "") not in ("checksum", "length", "truncated"):
         return False
-    sizes = announced_sizes(unescape_literal(frame))
-    return bool(sizes) and len(unescape_literal(frame)) < min(sizes) <= _MAX_CONTENT
+    content = unescape_literal(frame)
+    sizes = announced_sizes(content)
+    return bool(sizes) and len(content) < min(sizes) <= _MAX_CONTENT
 
 
 def _error_of(held: bytes, first: DeviceError) -> DeviceError:
@@ -280,11 +281,12 @@ class Jt808Stream:
         held, err = self._held  # type: ignore[misc]
         if frame is not None and checked is None and not _checks_alone(frame):
             joined = held + b"\x7e" + frame
-            sizes = announced_sizes(unescape_literal(held))
-            if len(unescape_literal(joined)) < min(sizes) and len(joined) <= _MAX_ESCAPED:
+            content = unescape_literal(joined)
+            sizes = announced_sizes(content)  # the held piece's header: the joined frame begins with it
+            if len(content) < min(sizes) and len(joined) <= _MAX_ESCAPED:
                 self._held = (joined, err)
                 return True
-            if len(unescape_literal(joined)) in sizes:  # as long as announced: one frame, good or not
+            if len(content) in sizes:  # as long as announced: one frame, good or not
                 self._held = None
                 try:
                     h, body = parse_frame(joined)
