@@ -8,7 +8,7 @@ when both agree with it, and a frame that no reading fits is refused as before."
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.errors import FrameChecksumError
@@ -94,6 +94,7 @@ _PIECES = [frame("0200 001C", PHONE_2013, "0003", FIXED_7E), unescaped("0200 001
            b"\x7e\x00\x02\x7e", b"garbage", b"\x7e"]
 
 
+@settings(deadline=None)  # a loaded machine (CI beside a bench) takes longer than hypothesis's 200 ms on a cold example
 @given(parts=st.lists(st.sampled_from(range(len(_PIECES))), max_size=12),
        cuts=st.lists(st.integers(min_value=1, max_value=40), max_size=20))
 def test_how_the_bytes_are_cut_into_reads_changes_nothing(parts: list[int], cuts: list[int]) -> None:
