@@ -124,6 +124,7 @@ class ReplayWindow(QMainWindow):
         self.goto.chosen.connect(self.go_to)
         self.message = QLabel(self)
         theme.tone(self.message, "error_text")
+        self._clamped = False  # the message says a seek went outside the recording: the next seek clears it
 
         bar = self.bar = QHBoxLayout()
         for w in (self.range_box, self.prev_button, self.play_button, self.next_button, self.speed_box,
@@ -291,6 +292,7 @@ class ReplayWindow(QMainWindow):
         """The moment the "Go to" box asks for: a seek within the window on show, else the day around it."""
         lo, hi = self.full_span
         if not lo <= t <= hi:
+            self._clamped = True
             self.message.setText(self.tr("Nothing is recorded at %1: the recording runs from %2 to %3.")
                                  .replace("%1", _local(t)).replace("%2", _local(lo)).replace("%3", _local(hi)))
             self.goto.show_time(self.t)
@@ -309,11 +311,13 @@ class ReplayWindow(QMainWindow):
     def seek(self, t: float, *, force: bool = False) -> None:
         """Show everything as it was at `t` (clamped to the window; a time outside it is said so)."""
         if t < self.t1 or t > self.t2:
+            self._clamped = True
             self.message.setText(self.tr("%1 is outside the recording; showing its nearest end.")
                                  .replace("%1", _local(t)))
             t = min(max(t, self.t1), self.t2)
-        elif self.message.text() and not self.playing:
-            self.message.clear()
+        elif self._clamped and not self.playing:
+            self.message.clear()  # what a seek said goes with the next seek; an export's outcome stays
+            self._clamped = False
         moved = t != self.t
         self.t = t
         self.timeline.set_cursor(t)
