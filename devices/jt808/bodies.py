@@ -120,10 +120,9 @@ def register(h: Header, body: bytes) -> Register:
     province, city = _HH.unpack_from(body)
     pos = 4
     parts = []
-    for n in layout:
-        parts.append(field(body[pos:pos + n]))
+    for n, read in zip(layout, (field, field, ident), strict=True):  # maker, model, terminal ID
+        parts.append(read(body[pos:pos + n]))
         pos += n
-    parts[2] = ident(body[pos - layout[2]:pos])
     return Register(h, edition, province, city, parts[0], parts[1], parts[2], body[pos], text(body[pos + 1:]))
 
 

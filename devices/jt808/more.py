@@ -265,10 +265,9 @@ def terminal_attributes(h: Header, body: bytes) -> TerminalAttributes:
     need(h, body, pos + 1, f"terminal attributes ({edition})")
     parts = []
     at = 2
-    for n in widths:
-        parts.append(field(body[at:at + n]))
+    for n, read in zip(widths, (field, field, ident), strict=True):  # maker, model, terminal ID
+        parts.append(read(body[at:at + n]))
         at += n
-    parts[2] = ident(body[at - widths[2]:at])
     iccid = bytes(body[at:pos]).hex()
     versions = []
     for what in ("hardware", "firmware"):
