@@ -207,13 +207,23 @@ def file_demo_reports(core: Any, city: City | None = None, actor: str = "system:
     ids = []
     for r in demo_reports(city):
         if r.source == "web" and "citizens.file" in ops.OPERATIONS:  # a citizen on the page: an Open311 request
-            from dispatch.citizens.ops import file_request
-            from dispatch.citizens.page import PAGE_KEY
-
-            fields = {"service_code": r.category, "lat": r.lat, "long": r.lon, "description": r.text,
-                      "address_string": r.address, "first_name": r.reporter, "attributes": {}}
-            ids.append(int(file_request(core, "citizen:web", fields, key_name=PAGE_KEY, source="web")
-                           ["service_request_id"]))
+            fields = citizen_fields(r.category, r.lat, r.lon, r.text, r.address, r.reporter)
+            ids.append(int(file_on_page(core, fields)["service_request_id"]))
         else:
             ids.append(ops.call(core, "incident.create", r.args(), actor=actor)["id"])
     return ids
+
+
+def citizen_fields(category: str, lat: float, lon: float, text: str, address: str | None,
+                   name: str | None) -> dict[str, Any]:
+    """A demo citizen's report as Open311's POST requests names its fields."""
+    return {"service_code": category, "lat": lat, "long": lon, "description": text, "address_string": address,
+            "first_name": name, "attributes": {}}
+
+
+def file_on_page(core: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """File `fields` as the citizen page files a report (its key, source web, actor citizen:web)."""
+    from dispatch.citizens.ops import file_request
+    from dispatch.citizens.page import PAGE_KEY
+
+    return file_request(core, "citizen:web", fields, key_name=PAGE_KEY, source="web")

@@ -34,7 +34,7 @@ from typing import Any
 
 from dispatch.bureautime import bureau_tz
 from dispatch.city.data import City, load_city
-from dispatch.demo.fleet import segment_name
+from dispatch.demo.fleet import citizen_fields, file_on_page, segment_name
 from dispatch.demo.weekdata import (
     CASE_REPORTS,
     CATEGORIES,
@@ -365,15 +365,12 @@ class _Week:
     def _citizen_files(self, r: _Report) -> bool:
         """File `r` as a citizen does: over Open311 with the client's key, or on the citizen page (its priority is
         then the service's). False when the service joined it to an open report as a duplicate."""
-        from dispatch.citizens.ops import file_request
-        from dispatch.citizens.page import PAGE_KEY
         from dispatch.incidents.book import book
 
-        fields = {"service_code": r.category, "lat": r.lat, "long": r.lon, "description": r.text,
-                  "address_string": r.address, "first_name": _caller(self.rng), "attributes": {}}
+        fields = citizen_fields(r.category, r.lat, r.lon, r.text, r.address, _caller(self.rng))
         if r.source == "web":
             r.client = "web"
-            out = file_request(self.core, "citizen:web", fields, key_name=PAGE_KEY, source="web")
+            out = file_on_page(self.core, fields)
         else:
             name, key = self.keys[r.source]
             r.client = name
