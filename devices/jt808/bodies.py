@@ -233,7 +233,8 @@ def text_message(h: Header, body: bytes) -> TextMessage:
 
 def driver_identity(h: Header, body: bytes) -> DriverIdentity:
     """0x0702 as 2013 and 2019 lay it out (status, time, then what a card read gives); the 2011 edition's
-    layout (no status, no time) is not read."""
+    layout (no status, no time) is not read. 2019 adds the driver's ID card number (BYTE[20]) after the validity;
+    terminals that send the 2019 body under a 2013 header exist: exactly 20 bytes there are that number."""
     _need(h, body, 7, "driver identity")
     status, when = body[0], beijing_time(bytes(body[1:7]))
     if status in (1, 2) and not bytes(body[1:7]).hex().isdigit():  # a 2011 body: a name's length, then the name
@@ -257,7 +258,7 @@ def driver_identity(h: Header, body: bytes) -> DriverIdentity:
     _need(h, body, pos + m + 4, "driver identity (agency, validity)")
     agency, valid = text(body[pos:pos + m]), bytes(body[pos + m:pos + m + 4]).hex()
     pos += m + 4
-    id_number = field(body[pos:pos + 20]) if h.edition == 2019 else ""
+    id_number = field(body[pos:pos + 20]) if h.edition == 2019 or len(body) - pos == 20 else ""
     until = f"{valid[:4]}-{valid[4:6]}-{valid[6:]}" if valid.isdigit() and valid != "00000000" else None
     return DriverIdentity(h, True, when, 0, name, certificate, agency, until, id_number)
 

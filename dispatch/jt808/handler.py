@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from devices.errors import DeviceError, UnknownMessageError
 from devices.jt808 import encode
-from devices.jt808.assembler import first_serial
 from devices.jt808.bits import alarm_names
 from devices.jt808.messages import (
     NO_SUCH_TERMINAL,
@@ -159,7 +158,7 @@ def ask_again(gw: Gateway, s: TerminalSession, h: Any) -> None:
         return
     if h.msg_id == encode.MEDIA_UPLOAD and s.authenticated and media.ask_again(gw, s, h, first, missing):
         return
-    serial = first_serial(h)
+    serial = s.stream.assembler.first_serial_of(h)
     gw.count("packages_asked_again")
     log.info("jt808 %s: 0x%04X (serial %d) came without %d of its %d packages: asked for again", s.label, h.msg_id,
              serial, len(missing), h.packages)

@@ -42,6 +42,36 @@ def test_a_split_batch_missing_a_package_is_asked_for_again_and_joins(core, gate
         term.close()
 
 
+def test_a_batch_with_heartbeats_between_its_packages_is_asked_for_by_its_first_package(core, gateway):
+    """A terminal numbers every message from one counter: a heartbeat between two packages takes a serial. The
+    0x8003 for what is missing names package 1's own serial (not the one consecutive serials would give), and the
+    package sent again joins the rest."""
+    term = RawTerminal(gateway.address)
+    try:
+        login(term)
+        bodies = [location.encode(24.30 + i * 1e-4, 109.40, T0 + timedelta(seconds=10 * i), speed=20.0)
+                  for i in range(40)]
+        body = encode.batch_body(bodies)
+        parts = [body[i:i + 400] for i in range(0, len(body), 400)]
+        n = len(parts)
+        assert n >= 4
+        serial, sent = 700, {}
+        for k, part in enumerate(parts, start=1):
+            sent[k] = encode.frame(encode.LOCATION_BATCH, PHONE, serial, part, packages=n, package=k)
+            if k != 2:
+                term.send(sent[k])
+            serial += 1
+            term.send(encode.heartbeat(PHONE, serial))  # between the packages, from the same counter
+            serial += 1
+        [ask] = term.expect(encode.RETRANSMIT_REQUEST)
+        assert (ask.first_serial, ask.missing) == (700, (2,))  # consecutive serials would give 700 + n - 1
+        term.send(sent[2])
+        pos = wait_for(lambda: core.state.units["truck-41"].position, what="the batch's positions")
+        assert pos.ts == (T0 + timedelta(seconds=390)).timestamp()
+    finally:
+        term.close()
+
+
 def test_a_photo_without_its_first_package_is_asked_for_by_serial(core, gateway):
     """Package 1 carries the media id a 0x8800 would name: without it the general 0x8003 asks."""
     term = RawTerminal(gateway.address)
