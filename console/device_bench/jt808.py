@@ -84,6 +84,10 @@ def terminal_tip(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _fill(template: str, what: str, number: int, count: int) -> str:
+    return template.replace("%1", what).replace("%2", str(number)).replace("%3", str(count))
+
+
 def _names(names: list[str]) -> str:
     """Module names as written on their data sheets: gps -> GPS, td_lte -> TD-LTE."""
     return ", ".join(n.upper().replace("_", "-") for n in names) or "-"
@@ -125,7 +129,7 @@ class _Collector(threading.Thread):
         self.lock = threading.Lock()
         self.rows: list[dict[str, Any]] = []
         self.total = 0
-        self.frames: list[tuple[float, bool, str, str]] = []
+        self.frames: list[tuple[float, bool, str, str, tuple[int, int] | None]] = []
         self.stop_event = threading.Event()
         self.wake = threading.Event()
 
@@ -151,11 +155,12 @@ class _Collector(threading.Thread):
             rows.append(s.as_dict(now))
             if len(rows) >= MAX_ROWS:
                 break
-        frames: list[tuple[float, bool, str, str]] = []
+        frames: list[tuple[float, bool, str, str, tuple[int, int] | None]] = []
         if self.selected:
             s = self.gw.session_of(self.selected)
             if s is not None:
-                frames = [(f.ts, f.inbound, f.frame.hex(" "), f.describe()) for f in s.monitor()]
+                frames = [(f.ts, f.inbound, f.frame.hex(" "), f.describe(), f.piece[:2] if f.piece else None)
+                          for f in s.monitor()]
         with self.lock:
             self.rows, self.total, self.frames = rows, len(sessions), frames
 
@@ -307,8 +312,10 @@ class GatewayView(QWidget):
         phone = self.collector.selected
         if phone:
             self.monitor_title.setText(self.tr("Raw frames of %1 (in ←, out →)").replace("%1", phone))
+            piece = self.tr("%1 · piece %2/%3")  # a frame its terminal cut with a 0x7E it did not escape
             text = "\n".join(f"{time.strftime('%H:%M:%S', time.localtime(ts))} {'←' if inbound else '→'} "
-                             f"{desc:<22} {hx}" for ts, inbound, hx, desc in frames)
+                             f"{desc if p is None else _fill(piece, desc, *p):<22} {hx}"
+                             for ts, inbound, hx, desc, p in frames)
             if self.monitor.toPlainText() != text:
                 self.monitor.setPlainText(text)
                 self.monitor.verticalScrollBar().setValue(self.monitor.verticalScrollBar().maximum())

@@ -156,6 +156,13 @@ def _cut_short(frame: bytes, exc: DeviceError) -> bool:
     return bool(sizes) and len(content) < min(sizes) <= _MAX_CONTENT
 
 
+def described(exc: DeviceError) -> str:
+    """A frame's error in a few characters: its header's id and serial if it had one, and its code."""
+    h = getattr(exc, "header", None)
+    head = f"0x{h.msg_id:04X} #{h.serial} " if h is not None else ""
+    return f"{head}<{getattr(exc, 'code', type(exc).__name__)}>"
+
+
 def _error_of(held: bytes, first: DeviceError) -> DeviceError:
     """The error of a piece held for its rest, with every byte held: it may have grown after ``first``."""
     try:
@@ -190,6 +197,9 @@ class Jt808Stream:
         self.splitter = FrameSplitter()
         self.assembler = Assembler(timeout=reassembly_timeout, clock=clock)
         self.tap: Callable[[bytes], None] | None = None  # called with each frame cut (escaped, no flags)
+        # called when pieces cut at a 0x7E their terminal did not escape are read as one frame: with the pieces
+        # joined (escaped, the 0x7E between them, no flags) and what they made ("0x0200 #12", or "<code>")
+        self.tap_joined: Callable[[bytes, str], None] | None = None
         # a frame cut short by a 0x7E its terminal did not escape, with its error: see `_held_takes`
         self._held: tuple[bytes, DeviceError] | None = None
 
@@ -291,13 +301,19 @@ class Jt808Stream:
                 try:
                     h, body = parse_frame(joined)
                 except DeviceError as exc:
+                    self._joined(joined, described(exc))
                     self._give_error(exc, out)
                 else:
+                    self._joined(joined, f"0x{h.msg_id:04X} #{h.serial}")
                     self._message(h, body, out)
                 return True
         self._held = None
         self._give_error(_error_of(held, err), out)
         return False
+
+    def _joined(self, joined: bytes, what: str) -> None:
+        if self.tap_joined is not None:
+            self.tap_joined(joined, what)
 
     def _give_error(self, exc: DeviceError, out: list[Message | DeviceError]) -> None:
         count_error(self.counters, exc)  # its frame was counted when it was cut

@@ -215,6 +215,7 @@ class Gateway:
         s = TerminalSession(self._conn_ids, peer_s, time.time(), transport=transport)
         s.stream.source = peer_s
         s.stream.tap = lambda frame: s.tap(wire(frame), True, time.time())
+        s.stream.tap_joined = s.tap_joined
         self.sessions[s.conn_id] = s
         self.counters["connections"] += 1
         return s

@@ -12,7 +12,9 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from devices.errors import DeviceError
 from devices.jt808 import Jt808Stream, decode_frame
+from devices.jt808.decoder import described
 from devices.jt808.framing import FLAG
 
 MONITOR_FRAMES = 64  # raw frames kept per terminal, in and out
@@ -24,16 +26,21 @@ class MonitorFrame:
     ts: float
     inbound: bool
     frame: bytes  # as on the wire, flags included (or a fragment of bytes that never made a frame)
+    # a piece of a frame its terminal cut with a 0x7E it did not escape: (its number, how many, what they made)
+    piece: tuple[int, int, str] | None = None
 
     def describe(self) -> str:
-        """What the frame is: its message id and serial, or why it could not be read."""
+        """What the frame is: its message id and serial, or why it could not be read (for a piece, what the
+        pieces made together)."""
+        if self.piece is not None:
+            return self.piece[2]
         try:
             m = decode_frame(self.frame)
             return f"0x{m.header.msg_id:04X} #{m.header.serial}"
+        except DeviceError as exc:
+            return described(exc)
         except Exception as exc:  # noqa: BLE001 - a description, never a failure
-            h = getattr(exc, "header", None)
-            head = f"0x{h.msg_id:04X} #{h.serial} " if h is not None else ""
-            return f"{head}<{getattr(exc, 'code', type(exc).__name__)}>"
+            return f"<{type(exc).__name__}>"
 
 
 @dataclass
@@ -110,6 +117,17 @@ class TerminalSession:
     def tap(self, frame: bytes, inbound: bool, now: float) -> None:
         with self._lock:
             self._monitor.append(MonitorFrame(now, inbound, frame))
+
+    def tap_joined(self, joined: bytes, what: str) -> None:
+        """Pieces the stream read as one frame (`Jt808Stream.tap_joined`): each piece the monitor shows is marked
+        with its number and what they made, not described as a bad frame of its own."""
+        pieces = [wire(p) for p in joined.split(bytes((FLAG,)))]
+        with self._lock:
+            k = len(pieces)
+            for f in reversed(self._monitor):
+                if k and f.inbound and f.piece is None and f.frame == pieces[k - 1]:
+                    f.piece = (k, len(pieces), what)
+                    k -= 1
 
     def monitor(self) -> list[MonitorFrame]:
         with self._lock:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from devices.jt808 import encode
 from dispatch.feeds.manager import FeedManager
-from tests.devices.jt808_frames import LOCATION_FIXED, PHONE_2013
+from tests.devices.jt808_frames import FIXED_7E, LOCATION_FIXED, PHONE_2013, unescaped
 from tests.jt808.terminal import RawTerminal
 from tests.jt808.test_gateway import REGISTER_2013, login
 
@@ -72,6 +72,10 @@ def test_gateway_on_the_bench(qtbot, core, gateway, tmp_path) -> None:  # type: 
         qtbot.waitUntil(lambda: "0x0200 #3" in view.monitor.toPlainText(), timeout=5000)
         text = view.monitor.toPlainText()
         assert "← 0x0100 #1" in text and "→ 0x8100 #1" in text and "7e 02 00 00 1c 01 39 12 34 56 78" in text
+        # a report its terminal cut with a bare 0x7E: the two pieces shown as what they made, not as bad frames
+        truck.send(unescaped("0200 001C", PHONE_2013, "0004", FIXED_7E))
+        qtbot.waitUntil(lambda: "0x0200 #4 · piece 2/2" in view.monitor.toPlainText(), timeout=5000)
+        assert "0x0200 #4 · piece 1/2" in view.monitor.toPlainText() and "<" not in view.monitor.toPlainText()
         # a dispatcher's text to the truck's display
         sent: list[object] = []
         panel.send_text("truck-41", "请到3号工地", done=sent.append)

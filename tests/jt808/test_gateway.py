@@ -254,6 +254,12 @@ def test_a_terminal_that_escapes_nothing_is_served(core, gateway):
         assert (ack.reply_serial, ack.reply_id, ack.result) == (3, 0x0200, 0)
         pos = wait_for(lambda: core.state.units["truck-41"].position, what="truck-41's position")
         assert (pos.lat, pos.lon) == (24.3264, 109.411972)
+        # the engineer's raw monitor shows the two pieces the bare 0x7E cut as what they made, not as bad frames
+        pieces = [f for f in gateway.session_of("013912345678").monitor() if f.inbound][-2:]
+        assert [(f.piece, f.describe()) for f in pieces] == [((1, 2, "0x0200 #3"), "0x0200 #3"),
+                                                              ((2, 2, "0x0200 #3"), "0x0200 #3")]
+        sent = unescaped("0200 001C", PHONE_2013, "0003", FIXED_7E)
+        assert pieces[0].frame[1:-1] + b"\x7e" + pieces[1].frame[1:-1] == sent[1:-1]
         term.send(unescaped("0200 001C", PHONE_2013, "0004", FIXED_7D.replace("24 11 26 20 00 05",
                                                                                  "24 11 26 20 00 15")))
         assert term.expect(0x8001, 3)[-1].reply_serial == 4
