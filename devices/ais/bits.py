@@ -62,14 +62,16 @@ class Bits:
         """``"bits:hex"``: ``nbits`` (default: all up to the end) from ``off``, left aligned in whole bytes.
 
         ``whole_bytes``: the last byte carries the bits that follow the data (gpsd's type 26)
-        instead of zeros.
+        instead of zeros, up to the payload's next byte boundary (counted from its first bit: gpsd
+        copies the payload bytes the data lies in, then shifts them), zeros after it.
         """
         count = max(0, self.n - off) if nbits is None else max(0, nbits)
         if count == 0:
             return "0:"
         nbytes = (count + 7) // 8
         if whole_bytes:
-            x = self.u(off, nbytes * 8)
+            kept = min(nbytes * 8, -(-(off + count) // 8) * 8 - off)  # up to the boundary after the data
+            x = self.u(off, kept) << (nbytes * 8 - kept)
         else:
             x = self.u(off, count) << (nbytes * 8 - count)
         return f"{count}:{x.to_bytes(nbytes, 'big').hex()}"

@@ -224,7 +224,8 @@ class AisDecoder:
             c.app_fallbacks += 1
         c.messages += 1
         c.by_type[mtype] += 1
-        return [report(fields, self.clock(), self.source)]
+        return [report(fields, self.clock(), self.source,
+                       tenth_minute_position(mtype, value, nbits) if mtype == 17 or mtype == 27 else None)]
 
     def _type24_pair(self, fields: dict[str, object], channel: int) -> dict[str, object]:
         slots = self._type24[channel]
@@ -278,12 +279,26 @@ def _native(require_checksum: bool, insist: bool | None) -> Any:
     return native.new_decoder(require_checksum)
 
 
-def report(fields: dict[str, object], now: float, source: str) -> AisReport:
-    """An AisReport of gpsd fields, with the typed attributes set when the values are available."""
+def tenth_minute_position(mtype: int, value: int, nbits: int) -> tuple[float, float]:
+    """(lat, lon) in degrees of a type 17 or 27 payload, to the 1/10 minute it is sent in.
+
+    gpsd's JSON prints these two to 0.1 degree (``%.1f``, up to 6 km off), and so do the report's
+    fields; the typed attributes, which the console plots, keep the resolution of the message.
+    """
+    p = Bits(value, nbits)
+    at = 40 if mtype == 17 else 44
+    return round(p.i(at + 18, 17) / 600.0, 6), round(p.i(at, 18) / 600.0, 6)
+
+
+def report(fields: dict[str, object], now: float, source: str,
+           position: tuple[float, float] | None = None) -> AisReport:
+    """An AisReport of gpsd fields, with the typed attributes set when the values are available.
+
+    ``position``: (lat, lon) finer than the fields' (`tenth_minute_position`) for the typed attributes.
+    """
     g = fields.get
     mtype: int = fields["type"]  # type: ignore[assignment]
-    lat = g("lat")
-    lon = g("lon")
+    lat, lon = position if position is not None else (g("lat"), g("lon"))
     if type(lat) is not float or type(lon) is not float or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         lat = lon = None
     speed = g("speed")
@@ -328,4 +343,4 @@ def _new_report(mtype: int, mmsi: object, now: float, lat: float | None, lon: fl
     return r
 
 
-__all__ = ["AisCounters", "AisDecoder", "NativeAssembler", "gpsd_fields", "report"]
+__all__ = ["AisCounters", "AisDecoder", "NativeAssembler", "gpsd_fields", "report", "tenth_minute_position"]
