@@ -35,6 +35,7 @@ class Request:
     attributes: dict[str, str] = field(default_factory=dict)
     joined: int | None = None
     rating: dict[str, Any] | None = None
+    media_url: str | None = None  # the client's own media_url (kept, never fetched)
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _filed(state: State, ev: Event, ch: Changes) -> None:
     r = Request(id=int(p["id"]), service_code=p["service_code"], created_at=ev.ts, key=p.get("key") or "",
                 source=p.get("source") or "other", token_sha256=p.get("token_sha256"),
                 media=list(p.get("media") or []), attributes=dict(p.get("attributes") or {}),
-                joined=p.get("joined"))
+                joined=p.get("joined"), media_url=p.get("media_url_given"))
     b = _book(state)
     b.requests[r.id] = r
     for m in r.media:

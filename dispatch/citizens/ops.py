@@ -21,7 +21,7 @@ from typing import Any
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.citizens.book import cbook
 from dispatch.citizens.keys import key_owner
-from dispatch.citizens.photos import clean_photo
+from dispatch.citizens.photos import MAX_PHOTOS, clean_photo
 from dispatch.citizens.public import followed, public_request
 from dispatch.citizens.services import SERVICES, lang_of
 from dispatch.errors import NotFound, Refused
@@ -50,7 +50,7 @@ def text_field(fields: dict[str, Any], name: str) -> str | None:
     v = fields.get(name)
     if v is None:
         return None
-    v = str(v).strip()
+    v = str(v).replace("\r\n", "\n").strip()  # a form's line breaks arrive as CRLF (HTML, FixMyStreet)
     if len(v) > LIMITS[name]:
         raise Refused(f"{name} is longer than {LIMITS[name]} characters", f"bad_{name}")
     if "\x00" in v:
@@ -80,6 +80,8 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
     attrs = {}
     known = {a.code: a for a in svc.attributes}
     for key, value in (fields.get("attributes") or {}).items():
+        if str(value).strip() == "":
+            continue  # not answered: clients such as FixMyStreet send every attribute, blank when not chosen
         a = known.get(key)
         if a is None:
             raise Refused(f"service {code} has no attribute {key!r}; see services/{code}.json", "bad_attribute")
@@ -94,18 +96,24 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str, source: str,
-                 photo: bytes | None = None, api_key: str | None = None) -> dict[str, Any]:
-    """File one request (fields as the spec names them; ``attributes`` a dict). Returns
+                 photo: bytes | None = None, photos: list[bytes] | None = None, api_key: str | None = None
+                 ) -> dict[str, Any]:
+    """File one request (fields as the spec names them; ``attributes`` a dict; ``photo`` and/or ``photos``, at most
+    ``MAX_PHOTOS`` in all). Returns
     {service_request_id, rating_token, joined}. With ``api_key``, the key is checked again inside the
     command, on the state caught up with the store: a key revoked by another process a moment ago is refused."""
     f = check_request(fields)
     svc = f["service"]
     share = f["attributes"].get("photo_location") == "share"
-    blob = None
-    if photo is not None:
-        data, media_type, ext = clean_photo(photo, share_location=share)
+    pictures = ([photo] if photo is not None else []) + list(photos or [])
+    if len(pictures) > MAX_PHOTOS:
+        raise Refused(f"at most {MAX_PHOTOS} photos a request", "bad_media")
+    blobs = []
+    for picture in pictures:
+        data, media_type, ext = clean_photo(picture, share_location=share)
         sha, size = store_blob(attachments_dir(core), [data])
-        blob = {"sha256": sha, "size": size, "name": f"citizen-photo-{sha[:12]}.{ext}", "media_type": media_type}
+        blobs.append({"sha256": sha, "size": size, "name": f"citizen-photo-{sha[:12]}.{ext}",
+                      "media_type": media_type})
     token = secrets.token_urlsafe(18)
     text = f["description"]
     if f["attributes"]:
@@ -127,7 +135,7 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
                   "source": source, "address": f["address_string"], **where, "reporter": reporter, "contact": contact}
         out = [incident_event("incident.created", iid, **report, possible_duplicates=dups)]
         atts = []
-        if blob is not None:
+        for blob in blobs:
             att = {**blob, "note": "citizen's photo", "time": now}
             atts.append(att)
             out.append(incident_event("incident.attached", iid, **att))
@@ -142,7 +150,7 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
         out.append(NewEvent("citizens.request_filed", {
             "id": iid, "service_code": svc.code, "key": key_name, "source": source,
             "token_sha256": hashlib.sha256(token.encode()).hexdigest(), "attributes": f["attributes"],
-            "media": [blob] if blob else [], "joined": joined, "device_id": f["device_id"],
+            "media": blobs, "joined": joined, "device_id": f["device_id"],
             "account_id": f["account_id"], "media_url_given": f["media_url"]}, f"incident:{iid}"))
         filed[:] = [iid, joined]
         return out

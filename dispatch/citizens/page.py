@@ -45,11 +45,11 @@ def page_routes(server: Any) -> list[Any]:
         headers = None
         try:
             form = await server.read_form(request)
-            fields, photo = await server.form_fields(form)
+            fields, photos = await server.form_fields(form)
             if not server.posts.allow(who := "page@" + server.client_of(request)):
                 raise server.posts.refuse(who, "reports")
             res = await run_in_threadpool(lambda: file_request(server.core, "citizen:web", fields, key_name=PAGE_KEY,
-                                                               source="web", photo=photo))
+                                                               source="web", photos=photos))
             body, status = wire.body("json", "service_requests", [server.filed_answer(res, fields, lang)]), 200
         except Problem as p:
             body, status, headers = wire.error_body("json", p.status, str(p)), p.status, p.headers()

@@ -12,6 +12,7 @@ import io
 from dispatch.errors import Refused
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PHOTOS = 3  # a request's photos (FixMyStreet uploads up to three, as photo1..photo3)
 MAX_PIXELS = 50_000_000
 GPS_IFD = 0x8825
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}

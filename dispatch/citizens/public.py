@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from dispatch.citizens.book import Request, cbook
-from dispatch.citizens.services import CLOSED_FOR_CITIZEN, SERVICES, agency, state_text, w3c
+from dispatch.citizens.services import CLOSED_FOR_CITIZEN, FMS_STATUS, SERVICES, agency, state_text, w3c
 from dispatch.gazetteer.near import near_words
 from dispatch.incidents.book import Incident, book
 from dispatch.state import State
@@ -63,14 +63,16 @@ def _status_notes(state: State, inc: Incident, lang: str, since: float | None = 
         last = to
         closed = to in {s.value for s in CLOSED_FOR_CITIZEN}  # a duplicate stays open: it follows the other
         out.append({"datetime": h["time"], "type": "status", "status": "closed" if closed else "open",
-                    "description": text})
+                    "description": text, "state": to})
     return out
 
 
 def notes(state: State, req: Request, lang: str) -> list[dict[str, Any]]:
     """The request's history as the citizen sees it: status changes in words, public notes, ratings; oldest first.
 
-    A request joined to another incident shows its own start, then everything of the incident it joined.
+    A request joined to another incident shows its own start, then everything of the incident it joined. Each
+    entry carries the status (and ``state``, the workflow state the citizen was told) of its own time: a note
+    published while the crew was on its way says "open", even once the case is closed.
     """
     items = book(state).items
     own = items.get(req.id)
@@ -84,15 +86,19 @@ def notes(state: State, req: Request, lang: str) -> list[dict[str, Any]]:
         joined_at = next((h["time"] for h in own.history if h.get("merged_into") is not None), own.created_at)
         out = [n for n in out if n["datetime"] <= joined_at]
         out += [n for n in _status_notes(state, eff, lang, since=joined_at)]
-    status_now = status_of(eff)
     for iid in ids:
         for n in cb.notes.get(iid, ()):
-            out.append({"datetime": n["time"], "type": "note", "status": status_now, "description": n["text"]})
+            out.append({"datetime": n["time"], "type": "note", "description": n["text"]})
     if req.rating is not None:
         key = "low_rating" if req.rating.get("reopened") else "rated"
-        out.append({"datetime": req.rating["time"], "type": "rating", "status": status_now,
-                    "description": state_text(key, lang)})
-    out.sort(key=lambda n: n["datetime"])
+        out.append({"datetime": req.rating["time"], "type": "rating", "description": state_text(key, lang)})
+    out.sort(key=lambda n: n["datetime"])  # stable: at the same instant the status comes first
+    status, told = "open", "reported"
+    for n in out:
+        if n["type"] == "status":
+            status, told = n["status"], n["state"]
+        else:
+            n["status"], n["state"] = status, told
     return out
 
 
@@ -117,6 +123,7 @@ def public_request(state: State, req: Request, lang: str, base_url: str = "", wi
     hist = notes(state, req, lang)
     last_note = next((n["description"] for n in reversed(hist) if n["type"] in ("note", "status")), None)
     media = req.media[0]["sha256"] if req.media else None
+    given = req.media_url if (req.media_url or "").startswith(("http://", "https://")) else None
     d: dict[str, Any] = {
         "service_request_id": str(req.id),
         "status": status_of(eff),
@@ -134,31 +141,42 @@ def public_request(state: State, req: Request, lang: str, base_url: str = "", wi
         "zipcode": None,
         "lat": own.lat,
         "long": own.lon,
-        "media_url": f"{base_url}/open311/v2/media/{media}" if media else None,
+        "media_url": f"{base_url}/open311/v2/media/{media}" if media else given,  # a photo here, or the client's
         "duplicate_of": str(eff.id) if eff is not own else None,
         "rating": req.rating["rating"] if req.rating else None,
     }
     if with_notes:
-        d["notes"] = [{**n, "datetime": w3c(n["datetime"])} for n in hist]
+        d["notes"] = [{"datetime": w3c(n["datetime"]), "type": n["type"], "status": n["status"],
+                       "description": n["description"]} for n in hist]
     return d
 
 
 def updates(state: State, start: float, end: float, lang: str) -> list[dict[str, Any]]:
-    """FixMyStreet's servicerequestupdates: every note of every request made in [start, end], oldest first."""
+    """FixMyStreet's servicerequestupdates: every note of every request made in [start, end], oldest first.
+
+    ``status`` is in FixMyStreet's extended vocabulary (``FMS_STATUS``: open, action_scheduled, in_progress, fixed,
+    no_further_action), ``external_status_code`` the workflow state the citizen was told at the time.
+    """
     items = book(state).items
+    cb = cbook(state)
     out = []
-    for req in cbook(state).requests.values():
+    for req in cb.requests.values():
         own = items.get(req.id)
         if own is None:
             continue
         eff = followed(state, own)
-        if max(own.updated_at, eff.updated_at) < start and req.rating is None:
+        # a public note or a rating does not touch the incident: count them, or a note on a quiet case is lost
+        touched = [own.updated_at, eff.updated_at, *(n["time"] for i in {own.id, eff.id} for n in cb.notes.get(i, ()))]
+        if req.rating is not None:
+            touched.append(req.rating["time"])
+        if max(touched) < start:
             continue
         for i, n in enumerate(notes(state, req, lang)):
             if start <= n["datetime"] <= end:
                 out.append({"update_id": f"{req.id}-{i + 1}", "service_request_id": str(req.id),
-                            "status": n["status"], "updated_datetime": n["datetime"],
-                            "description": n["description"], "media_url": None})
+                            "status": FMS_STATUS.get(n["state"], n["status"]), "updated_datetime": n["datetime"],
+                            "description": n["description"], "media_url": None,
+                            "external_status_code": n["state"]})
     out.sort(key=lambda u: u["updated_datetime"])
     for u in out:
         u["updated_datetime"] = w3c(u["updated_datetime"])

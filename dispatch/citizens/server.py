@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from dispatch.citizens.book import cbook
 from dispatch.citizens.keys import key_owner
 from dispatch.citizens.layers import near
 from dispatch.citizens.ops import file_request, rate
+from dispatch.citizens.photos import MAX_PHOTOS
 from dispatch.citizens.public import public_request, updates
 from dispatch.citizens.query import find_requests, parse_filters
 from dispatch.citizens.services import SERVICES, lang_of, parse_w3c
@@ -37,6 +39,7 @@ MAX_BODY = 10 * 1024 * 1024  # a photo (8 MiB) and the form around it
 JURISDICTION = "liuzhou.gov.cn"
 TEXT_FIELDS = ("service_code", "lat", "long", "description", "address_string", "email", "phone", "first_name",
                "last_name", "device_id", "account_id", "media_url", "address_id", "jurisdiction_id", "api_key")
+PHOTO_FIELD = re.compile(r"^(media|photo[0-9]?)$")  # media (FixMyStreet's name), photo; photo1.. as it uploads them
 
 
 class RateLimiter:
@@ -306,20 +309,20 @@ class Open311Server:
         if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             raise Problem(400, "POST a form: application/x-www-form-urlencoded or multipart/form-data")
         try:
-            return await request.form(max_files=1, max_fields=60, max_part_size=64 * 1024)
+            return await request.form(max_files=MAX_PHOTOS, max_fields=60, max_part_size=64 * 1024)
         except Exception as exc:  # the multipart parser's own refusals (too many parts, a part too large...)
             raise Problem(400, f"the form cannot be read: {getattr(exc, 'detail', exc)}") from None
 
-    async def form_fields(self, form: Any) -> tuple[dict[str, Any], bytes | None]:
+    async def form_fields(self, form: Any) -> tuple[dict[str, Any], list[bytes]]:
         fields: dict[str, Any] = {"attributes": {}}
-        photo = None
+        photos: list[bytes] = []
         for name, value in form.multi_items():
-            if name in ("media", "photo"):
+            if PHOTO_FIELD.match(name):
                 if isinstance(value, str):
                     if value:
                         raise Problem(400, f"{name} must be a file upload (multipart/form-data)")
                     continue
-                photo = await value.read(8 * 1024 * 1024 + 1)
+                photos.append(await value.read(8 * 1024 * 1024 + 1))
                 continue
             if not isinstance(value, str):
                 raise Problem(400, f"{name} must be text, not a file")
@@ -329,13 +332,13 @@ class Open311Server:
                 if name in fields:
                     raise Problem(400, f"{name} is given twice")
                 fields[name] = value
-        return fields, photo
+        return fields, photos
 
     async def post_request(self, request: Any, lang: str) -> tuple[int, str, Any]:
         from starlette.concurrency import run_in_threadpool
 
         form = await self.read_form(request)
-        fields, photo = await self.form_fields(form)
+        fields, photos = await self.form_fields(form)
         for name in ("api_key", "jurisdiction_id"):  # clients of the Ruby/Python wrappers put these in the URL
             if name not in fields and request.query_params.get(name):
                 fields[name] = request.query_params[name]
@@ -352,7 +355,7 @@ class Open311Server:
             raise self.posts.refuse(who, "reports")
         res = await run_in_threadpool(lambda: file_request(self.core, f"citizen:{owner['name']}", fields,
                                                            key_name=owner["name"], source=owner["source"],
-                                                           photo=photo, api_key=fields.get("api_key")))
+                                                           photos=photos, api_key=fields.get("api_key")))
         return 200, "service_requests", [self.filed_answer(res, fields, lang)]
 
     def filed_answer(self, res: dict[str, Any], fields: dict[str, Any], lang: str) -> dict[str, Any]:

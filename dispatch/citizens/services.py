@@ -125,6 +125,16 @@ STATE_TEXT: dict[str, dict[str, str]] = {
 }
 
 
+# servicerequestupdates is FixMyStreet's extension, and FixMyStreet reads its ``status`` in its own extended
+# vocabulary (lower-cased, "_" for " "): a bare "closed" is taken there for "fixed", which a report not taken up
+# is not. Keys: the workflow states as the citizen sees them (``duplicate``: joined to another incident).
+FMS_STATUS: dict[str, str] = {
+    "reported": "open", "verified": "action_scheduled", "dispatched": "in_progress", "accepted": "in_progress",
+    "en_route": "in_progress", "on_scene": "in_progress", "reopened": "open", "duplicate": "open",
+    "resolved": "fixed", "closed": "fixed", "evaluated": "fixed", "rejected": "no_further_action",
+}
+
+
 def state_text(key: str, lang: str, *args: Any) -> str:
     t = STATE_TEXT[key][lang]
     return t % args if args else t
