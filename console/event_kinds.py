@@ -42,6 +42,7 @@ OTHER_EVENT_KINDS = {
     "case.templates_set": "Document templates set",
     "citizens.apikey_created": "Open311 client key created",
     "citizens.apikey_revoked": "Open311 client key revoked",
+    "citizens.comment_received": "Citizen's follow-up received",
     "citizens.layer_imported": "Convenience layer imported",
     "citizens.note_published": "Note published to the citizen",
     "citizens.rated": "Rated by the citizen",

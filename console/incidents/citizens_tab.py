@@ -108,4 +108,17 @@ class CitizensTab(QWidget):
             parts += [f"<li>{e(x['datetime'][:16].replace('T', ' '))} — {e(x['description'])}</li>"
                       for x in q.get("notes") or []]
             parts.append("</ul>")
+        comments = r.get("comments") or []
+        if comments:  # what citizens added through a client (FixMyStreet): for the dispatcher, not published
+            e = html.escape
+            title = self.tr("Follow-ups from citizens (%1): for the dispatcher, not shown to citizens")
+            parts.append(f"<h3>{e(title.replace('%1', str(len(comments))))}</h3><ul>")
+            for c in comments:
+                said = f" · {e(c['status'])}" if c.get("status") else ""
+                photos = self.tr("%1 photo(s) attached").replace("%1", str(c["photos"])) if c.get("photos") else ""
+                photos = f" · {e(photos)}" if photos else ""
+                who = e(c.get("reporter") or self.tr("a citizen"))
+                parts.append(f"<li>{e(c['datetime'][:16].replace('T', ' '))} — #{e(c['service_request_id'])} {who}"
+                             f"{said}{photos}: {e(c['description'])}</li>")
+            parts.append("</ul>")
         self.view.setHtml("".join(parts))

@@ -8,6 +8,9 @@ Event kinds:
                             number); ``joined`` names the open incident it was merged into as a duplicate
   citizens.note_published   {id, text}               the dispatcher's public note on incident ``id``
   citizens.rated            {id, incident_id, rating, comment, reopened}
+  citizens.comment_received {id, update_id, key, client_update_id, text, status, updated_at, reporter, contact,
+                             media, media_url_given}   a citizen's follow-up on request ``id`` through a client
+                            (FixMyStreet's POST servicerequestupdates: dispatch/citizens/comments.py)
   citizens.layer_imported   {layer, features}        a convenience layer (toilets, parking...) replaced whole
 """
 
@@ -47,6 +50,8 @@ class CitizensBook:
     ratings: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # incident id -> ratings received
     layers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     media: dict[str, str] = field(default_factory=dict)  # sha256 of a citizen's photo -> media type (public)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # request id -> citizens' follow-ups
+    comment_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (key, client's update id) -> ours
 
 
 def cbook(state: State) -> CitizensBook:
@@ -122,6 +127,18 @@ def _rated(state: State, ev: Event, ch: Changes) -> None:
     if r is not None:
         r.rating = rating
     b.ratings.setdefault(int(p["incident_id"]), []).append(rating)
+    _touch(ch, ev.entity)
+
+
+@applies("citizens.comment_received")
+def _comment(state: State, ev: Event, ch: Changes) -> None:
+    p = ev.payload
+    b = _book(state)
+    b.comments.setdefault(int(p["id"]), []).append({
+        "time": ev.ts, "update_id": p["update_id"], "text": p["text"], "status": p.get("status"),
+        "reporter": p.get("reporter"), "key": p.get("key"), "photos": len(p.get("media") or ())})
+    if p.get("client_update_id"):
+        b.comment_ids[(p.get("key") or "", p["client_update_id"])] = p["update_id"]
     _touch(ch, ev.entity)
 
 

@@ -23,7 +23,7 @@ from dispatch.citizens.book import cbook
 from dispatch.citizens.keys import key_owner
 from dispatch.citizens.photos import MAX_PHOTOS, clean_photo
 from dispatch.citizens.public import followed, public_request
-from dispatch.citizens.services import SERVICES, lang_of
+from dispatch.citizens.services import SERVICES, lang_of, w3c
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import (
     book,
@@ -41,8 +41,8 @@ from dispatch.store import NewEvent
 
 LIMITS = {"description": 4000, "address_string": 500, "first_name": 100, "last_name": 100, "email": 254,
           "phone": 32, "device_id": 100, "account_id": 100, "media_url": 1000, "comment": 2000, "note": 2000}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{3,30}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{3,30}$")
 LOW_RATING = 2  # a rating at or below this reopens the case for the shift lead's review
 
 
@@ -73,9 +73,9 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
     for name in ("description", "address_string", "first_name", "last_name", "email", "phone", "device_id",
                  "account_id", "media_url"):
         out[name] = text_field(fields, name)
-    if out["email"] and not _EMAIL.match(out["email"]):
+    if out["email"] and not EMAIL.match(out["email"]):
         raise Refused("email is not an e-mail address", "bad_email")
-    if out["phone"] and not _PHONE.match(out["phone"]):
+    if out["phone"] and not PHONE.match(out["phone"]):
         raise Refused("phone is not a telephone number", "bad_phone")
     attrs = {}
     known = {a.code: a for a in svc.attributes}
@@ -221,9 +221,11 @@ def public_note(core: Any, actor: str, incident_id: Any, text: str) -> dict[str,
 @op("citizens.preview")
 def preview(core: Any, actor: str, incident_id: Any, note: str | None = None, lang: str | None = None
             ) -> dict[str, Any]:
-    """What the citizens of this incident see now (with ``note``: as they would see it once published).
+    """What the citizens of this incident see now (with ``note``: as they would see it once published), and what
+    they sent after their reports through a client (`dispatch/citizens/comments.py`).
 
-    Returns {incident_id, requests: [the public request of each citizen report following it]}.
+    Returns {incident_id, requests: [the public request of each citizen report following it], citizens: how many,
+    comments: [{service_request_id, datetime, reporter, status, description, photos}, oldest first]}.
     """
     iid = parse_id(incident_id)
     core.refresh()
@@ -242,7 +244,10 @@ def preview(core: Any, actor: str, incident_id: Any, note: str | None = None, la
         finally:
             if note is not None:
                 cb.notes[iid].pop()
-    return {"incident_id": iid, "requests": shown, "citizens": len(shown)}
+        comments = sorted(({"service_request_id": str(r.id), "datetime": w3c(c["time"]), "reporter": c["reporter"],
+                            "status": c["status"], "description": c["text"], "photos": c["photos"]}
+                           for r in reqs for c in cb.comments.get(r.id, ())), key=lambda c: c["datetime"])
+    return {"incident_id": iid, "requests": shown, "citizens": len(shown), "comments": comments}
 
 
 @op("citizens.rate")

@@ -2,7 +2,8 @@
 
 ``Open311Server(core, "127.0.0.1:8311").start()`` serves, under ``/open311/``:
   v2/discovery, v2/services, v2/services/{code}, v2/requests (GET and POST), v2/requests/{id},
-  v2/requests/{id}/rating (POST, extension), v2/servicerequestupdates (FixMyStreet), v2/media/{sha256},
+  v2/requests/{id}/rating (POST, extension), v2/servicerequestupdates (FixMyStreet's: GET, and POST a
+  citizen's follow-up), v2/media/{sha256},
   v2/facilities (GeoJSON of the convenience layers) — each in .json or .xml;
   the citizen page (``/open311/``) with its scripts and Leaflet from the xstatic-leaflet package.
 The core's operations are blocking (a write transaction), so every handler runs them in the thread pool.
@@ -22,6 +23,7 @@ from typing import Any
 
 from dispatch.citizens import wire
 from dispatch.citizens.book import cbook
+from dispatch.citizens.comments import comment_on_request
 from dispatch.citizens.keys import key_owner
 from dispatch.citizens.layers import near
 from dispatch.citizens.ops import file_request, rate
@@ -38,7 +40,8 @@ PAGE_DIR = Path(__file__).resolve().parents[2] / "resources" / "citizens"
 MAX_BODY = 10 * 1024 * 1024  # a photo (8 MiB) and the form around it
 JURISDICTION = "liuzhou.gov.cn"
 TEXT_FIELDS = ("service_code", "lat", "long", "description", "address_string", "email", "phone", "first_name",
-               "last_name", "device_id", "account_id", "media_url", "address_id", "jurisdiction_id", "api_key")
+               "last_name", "device_id", "account_id", "media_url", "address_id", "jurisdiction_id", "api_key",
+               "service_request_id", "update_id", "status", "updated_datetime")  # the last four: an update's
 PHOTO_FIELD = re.compile(r"^(media|photo[0-9]?)$")  # media (FixMyStreet's name), photo; photo1.. as it uploads them
 
 
@@ -217,6 +220,8 @@ class Open311Server:
             return await self.post_request(request, lang)
         if method == "POST" and len(parts) == 3 and head == "requests" and parts[2] == "rating":
             return await self.post_rating(request, parts[1])
+        if method == "POST" and parts == ["servicerequestupdates"]:
+            return await self.post_update(request)
         if method != "GET":
             raise Problem(405, f"{method} is not accepted here")
         self._check_jurisdiction(q.get("jurisdiction_id"))
@@ -334,7 +339,8 @@ class Open311Server:
                 fields[name] = value
         return fields, photos
 
-    async def post_request(self, request: Any, lang: str) -> tuple[int, str, Any]:
+    async def keyed_form(self, request: Any) -> tuple[dict[str, Any], list[bytes], dict[str, Any]]:
+        """A client's POST: its fields, photos and the owner of its api_key (403 without one), within its rate."""
         from starlette.concurrency import run_in_threadpool
 
         form = await self.read_form(request)
@@ -353,10 +359,26 @@ class Open311Server:
             raise Problem(403, "api_key is missing, unknown or revoked")
         if not self.posts.allow(who := "key:" + owner["name"] + "@" + self.client_of(request)):
             raise self.posts.refuse(who, "reports")
+        return fields, photos, owner
+
+    async def post_request(self, request: Any, lang: str) -> tuple[int, str, Any]:
+        from starlette.concurrency import run_in_threadpool
+
+        fields, photos, owner = await self.keyed_form(request)
         res = await run_in_threadpool(lambda: file_request(self.core, f"citizen:{owner['name']}", fields,
                                                            key_name=owner["name"], source=owner["source"],
                                                            photos=photos, api_key=fields.get("api_key")))
         return 200, "service_requests", [self.filed_answer(res, fields, lang)]
+
+    async def post_update(self, request: Any) -> tuple[int, str, Any]:
+        """FixMyStreet's POST servicerequestupdates: a citizen's follow-up (dispatch/citizens/comments.py)."""
+        from starlette.concurrency import run_in_threadpool
+
+        fields, photos, owner = await self.keyed_form(request)
+        res = await run_in_threadpool(lambda: comment_on_request(self.core, f"citizen:{owner['name']}", fields,
+                                                                 key_name=owner["name"], photos=photos,
+                                                                 api_key=fields.get("api_key")))
+        return 200, "service_request_updates", [{"update_id": res["update_id"]}]
 
     def filed_answer(self, res: dict[str, Any], fields: dict[str, Any], lang: str) -> dict[str, Any]:
         notice = {"zh_CN": "已受理，可凭编号查询进展", "en": "Received: follow it by its number"}[lang]

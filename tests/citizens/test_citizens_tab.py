@@ -28,3 +28,25 @@ def test_preview_then_publish_a_public_note(qtbot, core, api_key):
         tab.publish_button.click()
     assert ops.call(core, "citizens.request", {"request_id": rid}, actor="t")["status_notes"] == "明天上午清运"
     assert tab.note.text() == ""
+
+
+def test_a_citizens_follow_up_shows_on_the_tab_for_the_dispatcher(qtbot, core, api_key):
+    from dispatch.citizens.comments import comment_on_request
+    from dispatch.citizens.ops import file_request
+
+    rid = file_request(core, "citizen:test", {"service_code": "illegal_dumping", "lat": 24.3, "long": 109.4},
+                       key_name="city-app", source="app")["service_request_id"]
+    comment_on_request(core, "citizen:city-app", {"service_request_id": rid, "description": "又来倒了一车",
+                                                  "status": "OPEN", "first_name": "王", "phone": "13800138000"},
+                       key_name="city-app")
+    operations.set_core(core)
+    try:
+        tab = CitizensTab()
+        qtbot.addWidget(tab)
+        tab.show_incident(int(rid))
+        qtbot.waitUntil(lambda: "又来倒了一车" in tab.view.toPlainText(), timeout=10000)
+        text = tab.view.toPlainText()
+        assert "Follow-ups from citizens (1)" in text and "王 · open: 又来倒了一车" in text
+        assert "13800138000" not in text
+    finally:
+        operations.set_core(None)
