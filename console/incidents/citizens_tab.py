@@ -90,6 +90,13 @@ class CitizensTab(QWidget):
         self.status_message.emit(self.tr("Public note sent to %1 citizen(s)").replace("%1", str(r["citizens"])))
         self.refresh()
 
+    def _status_word(self, status: str) -> str:
+        """The status a citizen's client sent with a follow-up, in words (FixMyStreet's; others as sent)."""
+        words = {"open": self.tr("says it is still open"), "reopen": self.tr("asks to reopen"),
+                 "fixed": self.tr("says it is fixed"), "closed": self.tr("says it is closed"),
+                 "in_progress": self.tr("in progress"), "action_scheduled": self.tr("action scheduled")}
+        return words.get(status, status)
+
     def _show(self, r: dict[str, Any], preview: bool) -> None:
         self.last = r
         n = r["citizens"]
@@ -114,7 +121,7 @@ class CitizensTab(QWidget):
             title = self.tr("Follow-ups from citizens (%1): for the dispatcher, not shown to citizens")
             parts.append(f"<h3>{e(title.replace('%1', str(len(comments))))}</h3><ul>")
             for c in comments:
-                said = f" · {e(c['status'])}" if c.get("status") else ""
+                said = f" · {e(self._status_word(c['status']))}" if c.get("status") else ""
                 photos = self.tr("%1 photo(s) attached").replace("%1", str(c["photos"])) if c.get("photos") else ""
                 photos = f" · {e(photos)}" if photos else ""
                 who = e(c.get("reporter") or self.tr("a citizen"))

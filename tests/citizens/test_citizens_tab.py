@@ -46,7 +46,7 @@ def test_a_citizens_follow_up_shows_on_the_tab_for_the_dispatcher(qtbot, core, a
         tab.show_incident(int(rid))
         qtbot.waitUntil(lambda: "又来倒了一车" in tab.view.toPlainText(), timeout=10000)
         text = tab.view.toPlainText()
-        assert "Follow-ups from citizens (1)" in text and "王 · open: 又来倒了一车" in text
+        assert "Follow-ups from citizens (1)" in text and "王 · says it is still open: 又来倒了一车" in text
         assert "13800138000" not in text
     finally:
         operations.set_core(None)
