@@ -2,7 +2,8 @@
 
 `LineFramer` cuts a byte stream into text lines: CR, LF or CRLF end a line, a partial
 line waits for the next chunk, a line longer than ``max_line`` is discarded without ever
-being buffered whole, and binary noise before a sentence start is dropped.
+being buffered whole, and binary noise before a sentence start is dropped, as is an NMEA 4 tag block
+(``\\s:gps1,c:1732616100*hh\\``) in front of a ``$`` sentence (the AIS decoder reads those of ``!`` lines).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class LineFramer:
         data = self._buf + chunk if self._buf else chunk
         if b"\r" in data:
             data = data.replace(b"\r", b"\n")
-        if data.isascii() and b"$$" not in data:
+        if data.isascii() and b"$$" not in data and b"\\$" not in data:
             # the common chunk: text whose every line starts a sentence and fits. Split it as one string
             # (the lines are the same as the loop below gives, without a decode per line)
             text = data.decode("ascii").split("\n")
@@ -60,6 +61,10 @@ class LineFramer:
             if len(raw) > limit:
                 self.too_long += 1
                 continue
+            if raw[0] == 92:  # '\\': an NMEA 4 tag block; before a '$' sentence it is skipped, as gpsd's lexer skips it
+                end = raw.find(b"\\", 1)
+                if end > 0 and raw[end + 1 : end + 2] == b"$":
+                    raw = raw[end + 1 :]
             if raw[:2] == b"$$":
                 raw = b"$" + raw.lstrip(b"$")  # a doubled start ($$GNGSA: ST Teseo), read as gpsd's lexer reads it
             elif raw[0] not in _STARTS:

@@ -128,6 +128,10 @@ static int segment(Decoder *self, const unsigned char *raw, Py_ssize_t n) {
     if (n == 0) return 0;
     self->lines++;
     if (n > self->max_line) { self->too_long++; return 0; }
+    if (raw[0] == '\\') { /* an NMEA 4 tag block before a '$' sentence is skipped (devices/lines.py) */
+        const unsigned char *e = memchr(raw + 1, '\\', (size_t)(n - 1));
+        if (e && e + 1 < raw + n && e[1] == '$') { n -= e + 1 - raw; raw = e + 1; }
+    }
     if (n >= 2 && raw[0] == '$' && raw[1] == '$') {
         while (n > 1 && raw[1] == '$') { raw++; n--; }
     } else if (!(raw[0] == '$' || raw[0] == '!' || raw[0] == '{' || raw[0] == '\\')) {

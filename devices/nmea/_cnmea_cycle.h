@@ -281,7 +281,8 @@ static int sentence(Decoder *self, int kind) {
     }
     merge(self, fix, &nw, mask);
     if (mask & M_NO_TIME) fix->has &= ~H_TIME;
-    if (mask & FIX_BITS) {
+    if ((mask & FIX_BITS) && (self->enders || (mask & (M_LATLON | M_MODE)))) {
+        /* before the cycle's end is known, a position or a mode only (cycle.py) */
         self->dirty = 1;
         if (self->reported && !self->latched && self->lasttag >= 0 &&
             (self->enders & (((uint64_t)1) << self->lasttag))) {

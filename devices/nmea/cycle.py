@@ -222,7 +222,9 @@ class EpochAssembler:
         self._merge(fix, newdata, mask)
         if mask & NO_TIME:
             fix.time = None  # a void RMC without time or date: gpsd forgets the date
-        if mask & _FIX_BITS:
+        if mask & _FIX_BITS and (self._enders or mask & (LATLON | MODE)):
+            # until it knows where cycles end, gpsd reports a sentence that gives a position or a mode only:
+            # course and speed alone (VTG without a fix sentence) are not a report
             self._dirty = True
             if self._reported and not rx.latched and self._lasttag in self._enders:
                 # gpsd (since 3.23) reports each sentence without time that follows the cycle's ender

@@ -180,6 +180,8 @@ class NmeaDecoder:
                     mode=2, talker=msg.talker, sentence="RMC")]
 
     def decode_gga(self, msg: pynmea2.TalkerSentence) -> list[Record]:
+        if len(msg.data) > 5 and not msg.data[5]:
+            return []  # no quality indicator: the fix is not claimed valid (an all-empty GGA before a fix)
         quality = msg.gps_qual
         if not isinstance(quality, int):
             raise ValueError(f"bad fix quality {quality!r}")
@@ -230,21 +232,26 @@ class NmeaDecoder:
         return [SkyReport(self.source, self.state.last_time, hdop, vdop, pdop, prns, (), mode, msg.talker)]
 
     def decode_gsv(self, msg: pynmea2.TalkerSentence) -> list[Record]:
-        total = int(msg.num_messages)
-        num = int(msg.msg_num)
-        if not 1 <= num <= total:
-            raise ValueError(f"GSV message {num} of {total}")
         d = msg.data
         # NMEA 4.10 appends a signal id: GPS L1 and L5 groups are separate groups.
         signal = d[-1] if (len(d) - 3) % 4 == 1 else ""
+        key = msg.talker + signal
+        group = self._gsv.get(key)
+        num = int(msg.msg_num)
+        if msg.num_messages == "" and num > 1 and group is not None:
+            # some receivers give the count of messages (and of satellites) in the group's first one only;
+            # the rest of the group continues it, as gpsd reads it
+            total = group.total
+        else:
+            total = int(msg.num_messages)
+        if not 1 <= num <= total:
+            raise ValueError(f"GSV message {num} of {total}")
         end = len(d) - 1 if signal else len(d)
         sats = []
         for i in range(3, end, 4):
             if d[i]:
                 el, az, snr = (d[i + 1 : i + 4] + ["", "", ""])[:3]
                 sats.append((int(d[i]), _opt(el), _opt(az), _opt(snr)))
-        key = msg.talker + signal
-        group = self._gsv.get(key)
         if num == 1:
             group = self._gsv[key] = _GsvGroup(total, 1, [])
         elif group is None or group.next_num != num or group.total != total:

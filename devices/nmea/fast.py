@@ -334,7 +334,7 @@ def gga_values(f: list[str], state: StreamState, known: tuple[float, float] | No
     v = f[5]
     quality = _SMALL.get(v)
     if quality is None:
-        quality = int(v)
+        quality = int(v) if v else 0  # an empty quality claims no fix either (an all-empty GGA)
     if quality == 0:
         return None  # fix not available
     hhmmss = f[0]
