@@ -40,9 +40,9 @@ from devices.nmea.fast import (
 from devices.records import Record
 
 Errors = Literal["raise", "yield", "ignore"]
-# NMEA sentences decoded even on the hot path (decode_batch full=False): a position (GLL), the
+# NMEA sentences decoded even on the hot path (decode_batch full=False): a position (GLL, GNS), the
 # date GGA/GLL times need (ZDA), a heading (HDT).
-_ALWAYS = frozenset({"GLL", "ZDA", "HDT"})
+_ALWAYS = frozenset({"GLL", "GNS", "ZDA", "HDT"})
 _SKIPPABLE = frozenset(DECODERS) - _ALWAYS - {"RMC", "GGA"}  # VTG, GSA, GSV: counted, not parsed
 
 

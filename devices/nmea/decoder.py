@@ -200,6 +200,30 @@ class NmeaDecoder:
         return [Fix(self.source, t, lat, lon, alt=alt, mode=3 if alt is not None else 2, quality=quality,
                     hdop=hdop, sats=sats, talker=msg.talker, sentence="GGA")]
 
+    def decode_gns(self, msg: pynmea2.TalkerSentence) -> list[Record]:
+        """GNS (NMEA 2.3 and 4.x multi-constellation receivers, often in GGA's place): a mode letter per
+        constellation (the first one decides, as gpsd reads it: N no fix), satellites, HDOP, altitude; an NMEA
+        4.10 navigational status of U (unsafe) or V (not valid) claims no fix."""
+        d = msg.data
+        letter = d[5][:1] if len(d) > 5 else ""
+        if letter in ("", "N") or (len(d) > 12 and d[12][:1] in ("U", "V")):
+            return []
+        quality = _GNS_QUALITY.get(letter)
+        if quality is None:
+            raise ValueError(f"bad mode indicator {d[5]!r}")
+        tod = self._tod(msg)
+        if tod is None:
+            raise ValueError("GNS without a time")
+        if not msg.lat or not msg.lon:
+            return []
+        lat, lon = self._latlon(msg)
+        sats = int(d[6]) if d[6] else None
+        hdop = float(d[7]) if d[7] else None
+        alt = float(d[8]) if len(d) > 8 and d[8] else None
+        t = self.state.resolve(tod)
+        return [Fix(self.source, t, lat, lon, alt=alt, mode=3 if alt is not None else 2, quality=quality,
+                    hdop=hdop, sats=sats, talker=msg.talker, sentence="GNS")]
+
     def decode_gll(self, msg: pynmea2.TalkerSentence) -> list[Record]:
         if msg.status != "A" or not msg.lat or not msg.lon:
             return []
@@ -282,6 +306,11 @@ class NmeaDecoder:
         return [TimeReport(self.source, self.state.set_date(day, tod), msg.talker)]
 
 
+# GNS's mode letters as GGA's fix quality: autonomous, differential, precise, RTK fixed and float, estimated (dead
+# reckoning), manual, simulator
+_GNS_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
+
+
 def _opt(s: str) -> float | None:
     return float(s) if s else None
 
@@ -290,6 +319,7 @@ DECODERS: dict[str, Callable[[NmeaDecoder, pynmea2.TalkerSentence], list[Record]
     "RMC": NmeaDecoder.decode_rmc,
     "GGA": NmeaDecoder.decode_gga,
     "GLL": NmeaDecoder.decode_gll,
+    "GNS": NmeaDecoder.decode_gns,
     "VTG": NmeaDecoder.decode_vtg,
     "GSA": NmeaDecoder.decode_gsa,
     "GSV": NmeaDecoder.decode_gsv,

@@ -224,3 +224,46 @@ def test_magellan_status_mode_is_read_from_its_second_field(native: bool) -> Non
 def test_zda_time_is_utc_whatever_its_local_zone() -> None:
     [report] = NmeaDecoder("gps0", clock=clock).decode(append("GPZDA,101512.25,26,11,2024,-08,30"))
     assert report.time == ts("2024-11-26T10:15:12.250")
+
+
+# --- GNS on the feeds: a multi-constellation receiver's fix in GGA's place ---------------------------------
+
+GNS = "GNGNS,101500.00,2419.58460,N,10925.68360,E,AAN,14,0.8,88.0,-18.2,,,S"
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_gns_gives_the_feeds_a_fix_with_satellites_hdop_and_altitude(fast: bool) -> None:
+    records, d = feed_each([append(RMC), append(GNS)], fast=fast)
+    gns = [r for r in records if isinstance(r, Fix) and r.sentence == "GNS"]
+    assert len(gns) == 1 and d.counters.malformed == 0
+    f = gns[0]
+    assert (f.lat, f.lon, f.alt, f.sats, f.hdop, f.quality, f.mode, f.talker) == (
+        LAT, LON, 88.0, 14, 0.8, 1, 3, "GN")
+    assert f.time == ts("2024-11-26T10:15:00")  # the date from the RMC before it
+    fixes, _errors = feed_batch([append(RMC), append(GNS)])
+    assert [r.sentence for r in fixes if isinstance(r, Fix) and r.sentence == "GNS"] == ["GNS"]
+
+
+@pytest.mark.parametrize("body, quality", [
+    ("GNGNS,101500.00,2419.58460,N,10925.68360,E,DA,14,0.8,88.0,-18.2,2.0,0101,S", 2),  # differential
+    ("GNGNS,101500.00,2419.58460,N,10925.68360,E,RR,14,0.8,88.0,-18.2,1.0,0101", 4),  # RTK, NMEA 2.3-4.0: no status
+])
+def test_a_gns_mode_letter_is_its_fix_quality(body: str, quality: int) -> None:
+    [f] = NmeaDecoder("gps0", clock=clock).decode(append(body))
+    assert isinstance(f, Fix) and f.quality == quality
+
+
+@pytest.mark.parametrize("body", [
+    "GNGNS,101500.00,,,,,NN,00,,,,,,V",  # no fix yet: N for every constellation
+    "GNGNS,101500.00,2419.58460,N,10925.68360,E,AA,14,0.8,88.0,-18.2,,,V",  # navigational status: not valid
+    "GNGNS,101500.00,2419.58460,N,10925.68360,E,AA,14,0.8,88.0,-18.2,,,U",  # unsafe
+    "GNGNS,,,,,,,,,,,,",  # all empty
+])
+def test_a_gns_without_a_fix_gives_none(body: str) -> None:
+    d = NmeaDecoder("gps0", clock=clock)
+    assert d.decode(append(body)) == [] and d.counters.malformed == 0
+
+
+def test_a_gns_with_an_unknown_mode_letter_is_malformed() -> None:
+    with pytest.raises(MalformedSentenceError):
+        NmeaDecoder("gps0", clock=clock).decode(append("GNGNS,101500.00,2419.58460,N,10925.68360,E,Q,14,0.8,88.0,,,"))
