@@ -27,6 +27,7 @@ from console.incidents.common import run_op
 
 class CitizensTab(QWidget):
     status_message = Signal(str)
+    follow_ups = Signal(int)  # how many follow-ups citizens sent through a client on the incident shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +117,7 @@ class CitizensTab(QWidget):
                       for x in q.get("notes") or []]
             parts.append("</ul>")
         comments = r.get("comments") or []
+        self.follow_ups.emit(len(comments))
         if comments:  # what citizens added through a client (FixMyStreet): for the dispatcher, not published
             e = html.escape
             title = self.tr("Follow-ups from citizens (%1): for the dispatcher, not shown to citizens")

@@ -175,6 +175,8 @@ class IncidentDetail(QWidget):
         self.tabs.addTab(att, self.tr("Attachments"))
         self.citizens = CitizensTab(self)  # what the citizens see, and the public note (console/incidents/citizens_tab.py)
         self.citizens.status_message.connect(self.status_message)
+        self.citizens.follow_ups.connect(lambda n: self.tabs.setTabText(self.tabs.indexOf(self.citizens), self.tr(
+            "Citizens (%1 follow-ups)").replace("%1", str(n)) if n else self.tr("Citizens")))
         self.tabs.addTab(self.citizens, self.tr("Citizens"))
 
         lay = QVBoxLayout(self)

@@ -50,3 +50,28 @@ def test_a_citizens_follow_up_shows_on_the_tab_for_the_dispatcher(qtbot, core, a
         assert "13800138000" not in text
     finally:
         operations.set_core(None)
+
+
+def test_the_incidents_citizens_tab_counts_the_follow_ups(qtbot, core, api_key):
+    from console.incidents.detail import IncidentDetail
+    from dispatch.citizens.comments import comment_on_request
+    from dispatch.citizens.ops import file_request
+
+    rid = file_request(core, "citizen:test", {"service_code": "illegal_dumping", "lat": 24.3, "long": 109.4},
+                       key_name="city-app", source="app")["service_request_id"]
+    other = file_request(core, "citizen:test", {"service_code": "illegal_dumping", "lat": 24.35, "long": 109.45},
+                         key_name="city-app", source="app")["service_request_id"]
+    for text in ("还没清", "又多了"):
+        comment_on_request(core, "citizen:city-app", {"service_request_id": rid, "description": text},
+                           key_name="city-app")
+    operations.set_core(core)
+    try:
+        detail = IncidentDetail()
+        qtbot.addWidget(detail)
+        tab = detail.tabs.indexOf(detail.citizens)
+        detail.show_incident(int(rid))
+        qtbot.waitUntil(lambda: detail.tabs.tabText(tab) == "Citizens (2 follow-ups)", timeout=10000)
+        detail.show_incident(int(other))
+        qtbot.waitUntil(lambda: detail.tabs.tabText(tab) == "Citizens", timeout=10000)
+    finally:
+        operations.set_core(None)
