@@ -17,7 +17,7 @@ from typing import Any
 from dispatch.blobs import attachments_dir, store_blob
 from dispatch.citizens.book import cbook
 from dispatch.citizens.keys import key_owner
-from dispatch.citizens.ops import EMAIL, PHONE, text_field
+from dispatch.citizens.ops import EMAIL, PHONE, media_urls, text_field
 from dispatch.citizens.photos import MAX_PHOTOS, clean_photo
 from dispatch.citizens.services import parse_w3c
 from dispatch.errors import NotFound, Refused
@@ -40,6 +40,7 @@ def check_comment(fields: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": int(rid)}
     for name in ("description", "first_name", "last_name", "email", "phone", "media_url"):
         out[name] = text_field(fields, name)
+    out["media_urls"] = media_urls(fields)
     if not out["description"]:
         raise Refused("description is required: the citizen's words", "missing_description")
     if out["email"] and not EMAIL.match(out["email"]):
@@ -98,7 +99,8 @@ def comment_on_request(core: Any, actor: str, fields: dict[str, Any], *, key_nam
             "status": f["status"], "updated_at": f["updated_at"],
             "reporter": " ".join(x for x in (f["first_name"], f["last_name"]) if x and x != "-") or None,
             "contact": " / ".join(x for x in (f["phone"], f["email"]) if x) or None,
-            "media": blobs, "media_url_given": f["media_url"]}, f"incident:{rid}"))
+            "media": blobs, "media_url_given": f["media_url"],
+            **({"media_urls_given": f["media_urls"]} if f["media_urls"] else {})}, f"incident:{rid}"))
         answer.update(update_id=update_id, duplicate=False)
         return out
 

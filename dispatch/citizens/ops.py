@@ -58,6 +58,12 @@ def text_field(fields: dict[str, Any], name: str) -> str | None:
     return v or None
 
 
+def media_urls(fields: dict[str, Any]) -> list[str]:
+    """Every media_url a client gave when it gave more than one (one a photo), each checked as one; else []."""
+    given = fields.get("media_urls") or []
+    return [u for u in (text_field({"media_url": v}, "media_url") for v in given) if u] if len(given) > 1 else []
+
+
 def check_request(fields: dict[str, Any]) -> dict[str, Any]:
     """Validate a POST's fields (already strings). Returns the cleaned values; raises Refused naming the field."""
     code = str(fields.get("service_code") or "").strip()
@@ -73,6 +79,7 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
     for name in ("description", "address_string", "first_name", "last_name", "email", "phone", "device_id",
                  "account_id", "media_url"):
         out[name] = text_field(fields, name)
+    out["media_urls"] = media_urls(fields)
     if out["email"] and not EMAIL.match(out["email"]):
         raise Refused("email is not an e-mail address", "bad_email")
     if out["phone"] and not PHONE.match(out["phone"]):
@@ -151,7 +158,8 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
             "id": iid, "service_code": svc.code, "key": key_name, "source": source,
             "token_sha256": hashlib.sha256(token.encode()).hexdigest(), "attributes": f["attributes"],
             "media": blobs, "joined": joined, "device_id": f["device_id"],
-            "account_id": f["account_id"], "media_url_given": f["media_url"]}, f"incident:{iid}"))
+            "account_id": f["account_id"], "media_url_given": f["media_url"],
+            **({"media_urls_given": f["media_urls"]} if f["media_urls"] else {})}, f"incident:{iid}"))
         filed[:] = [iid, joined]
         return out
 

@@ -42,6 +42,7 @@ JURISDICTION = "liuzhou.gov.cn"
 TEXT_FIELDS = ("service_code", "lat", "long", "description", "address_string", "email", "phone", "first_name",
                "last_name", "device_id", "account_id", "media_url", "address_id", "jurisdiction_id", "api_key",
                "service_request_id", "update_id", "status", "updated_datetime")  # the last four: an update's
+MAX_MEDIA_URLS = 10
 PHOTO_FIELD = re.compile(r"^(media|photo[0-9]?)$")  # media (FixMyStreet's name), photo; photo1.. as it uploads them
 
 
@@ -333,6 +334,12 @@ class Open311Server:
                 raise Problem(400, f"{name} must be text, not a file")
             if name.startswith("attribute[") and name.endswith("]"):
                 fields["attributes"][name[10:-1]] = value
+            elif name == "media_url" and "media_url" in fields:
+                # FixMyStreet with several photos ("multi_photos") sends one media_url each: the first is the
+                # request's, all of them are kept
+                fields.setdefault("media_urls", [fields["media_url"]]).append(value)
+                if len(fields["media_urls"]) > MAX_MEDIA_URLS:
+                    raise Problem(400, f"at most {MAX_MEDIA_URLS} media_url")
             elif name in TEXT_FIELDS:
                 if name in fields:
                     raise Problem(400, f"{name} is given twice")

@@ -160,3 +160,19 @@ def test_the_media_url_a_client_gives_is_its_requests_media_url(http, api_key):
     assert http.get(f"requests/{rid}.json").json()[0]["media_url"] == link
     odd = filed_id(file_xml(http, api_key, media_url="javascript:alert(1)", **THERE))
     assert http.get(f"requests/{odd}.json").json()[0]["media_url"] is None
+
+
+def test_several_media_urls_one_a_photo_are_all_kept(core, http, api_key):
+    """A FixMyStreet body set for several photos sends one media_url each, for a report and for a comment."""
+    links = [f"https://fms.example.org/photo/102.{i}.full.jpeg" for i in range(3)]
+    rid = filed_id(file_xml(http, api_key, media_url=links))  # type: ignore[arg-type]
+    assert http.get(f"requests/{rid}.json").json()[0]["media_url"] == links[0]
+    [filed] = [e for e in core.store.events(kinds=["citizens.request_filed"]) if e.payload["id"] == int(rid)]
+    assert filed.payload["media_urls_given"] == links
+    r = http.post("servicerequestupdates.xml", data={"api_key": api_key, "service_request_id": rid,
+                                                      "description": "又拍了两张", "media_url": links[:2]})
+    assert r.status_code == 200, r.text
+    [said] = core.store.events(kinds=["citizens.comment_received"])
+    assert said.payload["media_urls_given"] == links[:2]
+    too_many = [f"https://fms.example.org/p/{i}.jpeg" for i in range(11)]
+    assert file_xml(http, api_key, media_url=too_many, **THERE).status_code == 400  # type: ignore[arg-type]
