@@ -187,18 +187,24 @@ class NmeaDecoder:
             raise ValueError(f"bad fix quality {quality!r}")
         if quality == 0:
             return []
+        return self._quality_fix(msg, quality, lambda: (
+            int(msg.num_sats) if msg.num_sats else None, self._float(msg, "horizontal_dil"),
+            self._float(msg, "altitude")))
+
+    def _quality_fix(self, msg: pynmea2.TalkerSentence, quality: int,
+                     rest: Callable[[], tuple[int | None, float | None, float | None]]) -> list[Record]:
+        """The fix of a GGA or GNS that claims one (``quality``): its time, position and ``rest()`` (satellites,
+        HDOP, altitude), read once the position is there."""
         tod = self._tod(msg)
         if tod is None:
-            raise ValueError("GGA without a time")
+            raise ValueError(f"{msg.sentence_type} without a time")
         if not msg.lat or not msg.lon:
             return []
         lat, lon = self._latlon(msg)
-        sats = int(msg.num_sats) if msg.num_sats else None
-        hdop = self._float(msg, "horizontal_dil")
-        alt = self._float(msg, "altitude")
+        sats, hdop, alt = rest()
         t = self.state.resolve(tod)
         return [Fix(self.source, t, lat, lon, alt=alt, mode=3 if alt is not None else 2, quality=quality,
-                    hdop=hdop, sats=sats, talker=msg.talker, sentence="GGA")]
+                    hdop=hdop, sats=sats, talker=msg.talker, sentence=msg.sentence_type)]
 
     def decode_gns(self, msg: pynmea2.TalkerSentence) -> list[Record]:
         """GNS (NMEA 2.3 and 4.x multi-constellation receivers, often in GGA's place): a mode letter per
@@ -211,18 +217,8 @@ class NmeaDecoder:
         quality = _GNS_QUALITY.get(letter)
         if quality is None:
             raise ValueError(f"bad mode indicator {d[5]!r}")
-        tod = self._tod(msg)
-        if tod is None:
-            raise ValueError("GNS without a time")
-        if not msg.lat or not msg.lon:
-            return []
-        lat, lon = self._latlon(msg)
-        sats = int(d[6]) if d[6] else None
-        hdop = float(d[7]) if d[7] else None
-        alt = float(d[8]) if len(d) > 8 and d[8] else None
-        t = self.state.resolve(tod)
-        return [Fix(self.source, t, lat, lon, alt=alt, mode=3 if alt is not None else 2, quality=quality,
-                    hdop=hdop, sats=sats, talker=msg.talker, sentence="GNS")]
+        return self._quality_fix(msg, quality, lambda: (
+            int(d[6]) if d[6] else None, float(d[7]) if d[7] else None, float(d[8]) if len(d) > 8 and d[8] else None))
 
     def decode_gll(self, msg: pynmea2.TalkerSentence) -> list[Record]:
         if msg.status != "A" or not msg.lat or not msg.lon:

@@ -14,11 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dispatch.blobs import attachments_dir, store_blob
 from dispatch.citizens.book import cbook
 from dispatch.citizens.keys import key_owner
-from dispatch.citizens.ops import EMAIL, PHONE, media_urls, text_field
-from dispatch.citizens.photos import MAX_PHOTOS, clean_photo
+from dispatch.citizens.ops import EMAIL, PHONE, media_urls, store_photos, text_field
 from dispatch.citizens.services import parse_w3c
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import incident_event
@@ -68,14 +66,7 @@ def comment_on_request(core: Any, actor: str, fields: dict[str, Any], *, key_nam
     """Record a citizen's follow-up (fields as FixMyStreet sends them). Returns {update_id, duplicate}: this
     endpoint's id of the update, and whether the client had sent it already (nothing recorded then)."""
     f = check_comment(fields)
-    pictures = list(photos or [])
-    if len(pictures) > MAX_PHOTOS:
-        raise Refused(f"at most {MAX_PHOTOS} photos an update", "bad_media")
-    blobs = []
-    for picture in pictures:
-        data, media_type, ext = clean_photo(picture, share_location=False)
-        sha, size = store_blob(attachments_dir(core), [data])
-        blobs.append({"sha256": sha, "size": size, "name": f"citizen-photo-{sha[:12]}.{ext}", "media_type": media_type})
+    blobs = store_photos(core, list(photos or []), share=False)
     rid = f["id"]
     answer: dict[str, Any] = {}
 

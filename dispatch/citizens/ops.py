@@ -58,6 +58,20 @@ def text_field(fields: dict[str, Any], name: str) -> str | None:
     return v or None
 
 
+def store_photos(core: Any, pictures: list[bytes], *, share: bool) -> list[dict[str, Any]]:
+    """A citizen's photos (at most ``MAX_PHOTOS``) checked, cleaned of their location unless ``share``, and
+    stored beside the store: their attachment records (sha256, size, name, media_type)."""
+    if len(pictures) > MAX_PHOTOS:
+        raise Refused(f"at most {MAX_PHOTOS} photos at once", "bad_media")
+    blobs = []
+    for picture in pictures:
+        data, media_type, ext = clean_photo(picture, share_location=share)
+        sha, size = store_blob(attachments_dir(core), [data])
+        blobs.append({"sha256": sha, "size": size, "name": f"citizen-photo-{sha[:12]}.{ext}",
+                      "media_type": media_type})
+    return blobs
+
+
 def media_urls(fields: dict[str, Any]) -> list[str]:
     """Every media_url a client gave when it gave more than one (one a photo), each checked as one; else []."""
     given = fields.get("media_urls") or []
@@ -112,15 +126,7 @@ def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str
     f = check_request(fields)
     svc = f["service"]
     share = f["attributes"].get("photo_location") == "share"
-    pictures = ([photo] if photo is not None else []) + list(photos or [])
-    if len(pictures) > MAX_PHOTOS:
-        raise Refused(f"at most {MAX_PHOTOS} photos a request", "bad_media")
-    blobs = []
-    for picture in pictures:
-        data, media_type, ext = clean_photo(picture, share_location=share)
-        sha, size = store_blob(attachments_dir(core), [data])
-        blobs.append({"sha256": sha, "size": size, "name": f"citizen-photo-{sha[:12]}.{ext}",
-                      "media_type": media_type})
+    blobs = store_photos(core, ([photo] if photo is not None else []) + list(photos or []), share=share)
     token = secrets.token_urlsafe(18)
     text = f["description"]
     if f["attributes"]:
