@@ -16,7 +16,7 @@ from typing import Any
 
 from dispatch.citizens.book import cbook
 from dispatch.citizens.keys import key_owner
-from dispatch.citizens.ops import EMAIL, PHONE, media_urls, store_photos, text_field
+from dispatch.citizens.ops import check_contact, media_urls, store_photos, text_field
 from dispatch.citizens.services import parse_w3c
 from dispatch.errors import NotFound, Refused
 from dispatch.incidents.book import incident_event
@@ -41,10 +41,7 @@ def check_comment(fields: dict[str, Any]) -> dict[str, Any]:
     out["media_urls"] = media_urls(fields)
     if not out["description"]:
         raise Refused("description is required: the citizen's words", "missing_description")
-    if out["email"] and not EMAIL.match(out["email"]):
-        raise Refused("email is not an e-mail address", "bad_email")
-    if out["phone"] and not PHONE.match(out["phone"]):
-        raise Refused("phone is not a telephone number", "bad_phone")
+    check_contact(out)
     status = str(fields.get("status") or "").strip()
     if status and not _STATUS.match(status):
         raise Refused(f"status {status[:40]!r} is not a status word such as OPEN or FIXED", "bad_status")

@@ -72,6 +72,14 @@ def store_photos(core: Any, pictures: list[bytes], *, share: bool) -> list[dict[
     return blobs
 
 
+def check_contact(values: dict[str, Any]) -> None:
+    """The cleaned ``email`` and ``phone`` of a request or a follow-up, each if given, are what they claim to be."""
+    if values.get("email") and not EMAIL.match(values["email"]):
+        raise Refused("email is not an e-mail address", "bad_email")
+    if values.get("phone") and not PHONE.match(values["phone"]):
+        raise Refused("phone is not a telephone number", "bad_phone")
+
+
 def media_urls(fields: dict[str, Any]) -> list[str]:
     """Every media_url a client gave when it gave more than one (one a photo), each checked as one; else []."""
     given = fields.get("media_urls") or []
@@ -94,10 +102,7 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
                  "account_id", "media_url"):
         out[name] = text_field(fields, name)
     out["media_urls"] = media_urls(fields)
-    if out["email"] and not EMAIL.match(out["email"]):
-        raise Refused("email is not an e-mail address", "bad_email")
-    if out["phone"] and not PHONE.match(out["phone"]):
-        raise Refused("phone is not a telephone number", "bad_phone")
+    check_contact(out)
     attrs = {}
     known = {a.code: a for a in svc.attributes}
     for key, value in (fields.get("attributes") or {}).items():
@@ -117,16 +122,14 @@ def check_request(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def file_request(core: Any, actor: str, fields: dict[str, Any], *, key_name: str, source: str,
-                 photo: bytes | None = None, photos: list[bytes] | None = None, api_key: str | None = None
-                 ) -> dict[str, Any]:
-    """File one request (fields as the spec names them; ``attributes`` a dict; ``photo`` and/or ``photos``, at most
-    ``MAX_PHOTOS`` in all). Returns
+                 photos: list[bytes] | None = None, api_key: str | None = None) -> dict[str, Any]:
+    """File one request (fields as the spec names them; ``attributes`` a dict; at most ``MAX_PHOTOS`` photos). Returns
     {service_request_id, rating_token, joined}. With ``api_key``, the key is checked again inside the
     command, on the state caught up with the store: a key revoked by another process a moment ago is refused."""
     f = check_request(fields)
     svc = f["service"]
     share = f["attributes"].get("photo_location") == "share"
-    blobs = store_photos(core, ([photo] if photo is not None else []) + list(photos or []), share=share)
+    blobs = store_photos(core, list(photos or []), share=share)
     token = secrets.token_urlsafe(18)
     text = f["description"]
     if f["attributes"]:
@@ -200,7 +203,8 @@ def file_op(core: Any, actor: str, api_key: str, service_code: str, lat: Any = N
               "address_string": address_string, "email": email, "phone": phone, "first_name": first_name,
               "last_name": last_name, "device_id": device_id, "account_id": account_id,
               "attributes": attributes or {}}
-    return file_request(core, actor, fields, key_name=name, source=source, photo=photo, api_key=api_key)
+    return file_request(core, actor, fields, key_name=name, source=source, photos=[photo] if photo else None,
+                        api_key=api_key)
 
 
 @op("citizens.request")
